@@ -1,0 +1,332 @@
+"""Diagnostics as values: codes, severities, labels, and the registry behind `gilcheck explain`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from gilcheck.source import Span
+
+
+class Severity(StrEnum):
+    """How bad a diagnostic is."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    """A secondary span with a short note, shown under the primary one."""
+
+    span: Span
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """One problem in a spec, located and explained."""
+
+    code: str
+    message: str
+    span: Span
+    severity: Severity = Severity.ERROR
+    labels: tuple[Label, ...] = ()
+    help: str | None = None
+    notes: tuple[str, ...] = ()
+
+
+class SpecError(Exception):
+    """Raised at a stage boundary with every error found in the spec."""
+
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        super().__init__(f"{len(diagnostics)} error(s) in spec")
+        self.diagnostics = diagnostics
+
+
+@dataclass(frozen=True, slots=True)
+class CodeInfo:
+    """The text `gilcheck explain CODE` prints."""
+
+    code: str
+    summary: str
+    what: str
+    why: str
+    example: str
+
+
+@dataclass(slots=True)
+class DiagnosticSink:
+    """Collects diagnostics during a stage; raises them all at once."""
+
+    items: list[Diagnostic] = field(default_factory=list)
+
+    def error(
+        self,
+        code: str,
+        message: str,
+        span: Span,
+        *,
+        help: str | None = None,
+        labels: tuple[Label, ...] = (),
+        notes: tuple[str, ...] = (),
+    ) -> None:
+        """Record an error."""
+        assert code in CODES, f"unregistered diagnostic code {code}"
+        self.items.append(Diagnostic(code, message, span, Severity.ERROR, labels, help, notes))
+
+    def warning(self, code: str, message: str, span: Span, *, help: str | None = None) -> None:
+        """Record a warning."""
+        assert code in CODES, f"unregistered diagnostic code {code}"
+        self.items.append(Diagnostic(code, message, span, Severity.WARNING, (), help))
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        """Only the errors."""
+        return [d for d in self.items if d.severity is Severity.ERROR]
+
+    def raise_if_errors(self) -> None:
+        """Raise a SpecError carrying every error so far, sorted by location."""
+        errors = self.errors
+        if errors:
+            errors.sort(key=lambda d: (d.span.path, d.span.start, d.code))
+            raise SpecError(errors)
+
+
+def did_you_mean(name: str, candidates: list[str] | set[str] | tuple[str, ...]) -> str | None:
+    """A close candidate for a misspelt name, or None."""
+    import difflib
+
+    matches = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def _info(code: str, summary: str, what: str, why: str, example: str) -> CodeInfo:
+    return CodeInfo(code, summary, what.strip(), why.strip(), example.strip("\n"))
+
+
+CODES: dict[str, CodeInfo] = {
+    info.code: info
+    for info in [
+        _info(
+            "syntax-error",
+            "the text does not follow the grammar",
+            "A token appears where the grammar does not allow it.",
+            "gilcheck cannot give a spec a meaning until it parses; the message names what was "
+            "expected at that point.",
+            'thread main {\n    whiel true { skip }   # error: `whiel` is not a keyword\n}',
+        ),
+        _info(
+            "unexpected-character",
+            "a character that no token starts with",
+            "The lexer met a character that cannot start any token (for example `$` or `@`).",
+            "Specs use ASCII names, integers, strings and a small set of operators.",
+            "var x = 3 $ 4   # error: `$`",
+        ),
+        _info(
+            "unterminated-string",
+            "a string literal is not closed on its line",
+            'A `"` opens a string that is not closed before the end of the line.',
+            "Strings may not span lines; the error points at where the string starts.",
+            'scenario "a title\n',
+        ),
+        _info(
+            "unexpected-end",
+            "the file ends inside a block or a statement",
+            "The end of the file was reached while a `{` was still open or a statement was "
+            "incomplete.",
+            "Usually a missing `}`; the note points at the block still open.",
+            "thread main {\n    skip\n# error: missing `}`",
+        ),
+        _info(
+            "undefined-name",
+            "a name that is not declared",
+            "A name is used that is not a local in scope, a parameter, a `const`, a `param`, a "
+            "shared `var` or a declared resource.",
+            "A typo would otherwise silently mean something else; gilcheck suggests the nearest "
+            "declared name.",
+            "var count = 0\nthread main { cuont = 1 }   # error: did you mean `count`?",
+        ),
+        _info(
+            "undefined-function",
+            "a call or spawn of a function that does not exist",
+            "`call f(..)` or `spawn f(..)` names no `fn`, or an expression calls an unknown "
+            "builtin.",
+            "Only functions declared with `fn` (in the spec or a `use`d model) can be run.",
+            "thread main { spawn wroker() }\nfn worker() { skip }",
+        ),
+        _info(
+            "wrong-arity",
+            "a function or builtin called with the wrong number of arguments",
+            "The number of arguments does not match the function's parameters.",
+            "Arguments are moved into the callee by position; a missing one has no value.",
+            "fn f(a, b) { skip }\nthread main { call f(1) }   # error: expects 2 arguments",
+        ),
+        _info(
+            "missing-main",
+            "the spec has no `thread main`",
+            "Every spec needs a `thread main { ... }`: the program's main thread.",
+            "The main thread's end decides when the program ends (see `host`).",
+            "thread worker { skip }   # error: no `thread main`",
+        ),
+        _info(
+            "duplicate-definition",
+            "a name defined twice at top level",
+            "Two top-level items (threads, functions, resources, vars, consts, params) share a "
+            "name, or a function has two parameters of the same name.",
+            "Each name must mean one thing; the error is reported at the second definition.",
+            "mutex m\nmutex m   # error",
+        ),
+        _info(
+            "duplicate-setting",
+            "a setting given twice",
+            "`scenario`, `expect`, `host` or `gil` appears more than once.",
+            "A spec has one title, one expected verdict, one host and one GIL mode.",
+            "expect ok\nexpect deadlock   # error",
+        ),
+        _info(
+            "duplicate-local",
+            "`let` rebinds a name of its own block",
+            "`let x` declares a local that the same block already declared.",
+            "`let` may shadow a name of an enclosing block, not one of its own block: assign "
+            "with `x = ...` instead.",
+            "thread main {\n    let x = 1\n    let x = 2   # error\n}",
+        ),
+        _info(
+            "break-outside-loop",
+            "`break` outside a loop",
+            "`break` appears outside `while`, `loop` and `for`.",
+            "There is no loop to leave; a function body does not see its caller's loop.",
+            "thread main { break }",
+        ),
+        _info(
+            "continue-outside-loop",
+            "`continue` outside a loop",
+            "`continue` appears outside `while`, `loop` and `for`.",
+            "There is no loop to continue.",
+            "thread main { continue }",
+        ),
+        _info(
+            "return-outside-function",
+            "`return` outside a function",
+            "`return` appears in a thread body or a top-level block rather than in a `fn`.",
+            "A thread ends at the end of its body; `return` is for functions.",
+            "thread main { return 1 }",
+        ),
+        _info(
+            "wrong-kind",
+            "a statement applied to the wrong kind of object",
+            "The statement needs one kind of object (a sender, a receiver, a mutex, a condvar, "
+            "...) and the name visibly denotes another, such as `send` on a receiver or `wait` "
+            "on a mutex.",
+            "The real primitive has no such operation, so the spec does not mean anything. When "
+            "the kind only shows at run time (a value passed as a parameter or a message), the "
+            "same mistake is the verdict `misuse` instead.",
+            "mutex m\nthread main { wait m }   # error: `wait` needs a condvar, an event or a barrier",
+        ),
+        _info(
+            "unknown-use-file",
+            "`use` names a model file that does not exist",
+            '`use "name"` looks for `name.gil` next to the spec, then `models/name.gil` in the '
+            "spec's folder and its parents, then the models bundled with gilcheck.",
+            "A missing model would leave its functions and resources undefined.",
+            'use "pyo4"   # error: did you mean `pyo3`?',
+        ),
+        _info(
+            "unknown-channel-kind",
+            "a channel kind that does not exist",
+            "Channel kinds are `unbounded`, `bounded(N)`, `rendezvous`, `oneshot` and `queue(N)` "
+            "(in `let (tx, rx) = channel(...)`: `unbounded`, `rendezvous` or a capacity).",
+            "Each kind has its own blocking rules.",
+            "channel c: unbounde   # error: did you mean `unbounded`?",
+        ),
+        _info(
+            "unknown-verdict",
+            "`expect` names no verdict",
+            "Verdicts are ok, deadlock, stuck, livelock, assertion, panic, misuse and bound.",
+            "The expected verdict is compared with the result.",
+            "expect deadlcok   # error",
+        ),
+        _info(
+            "unknown-setting",
+            "a `host`, `gil` or `param` setting with an unknown value",
+            "`host` is `rust` or `python`; `gil` is `on` or `off`; a `param` has type `int`.",
+            "These settings change the semantics of the whole spec.",
+            "host pyhton   # error: did you mean `python`?",
+        ),
+        _info(
+            "not-constant",
+            "a constant expression is needed here",
+            "Array sizes, `const` values, semaphore and barrier counts, channel capacities and "
+            "ranges must be computed from integers and other constants.",
+            "They fix the shape of the state space before exploration starts.",
+            "var n = 2\nmutex m[n]   # error: `n` is a shared variable",
+        ),
+        _info(
+            "bad-constant",
+            "a constant expression has an invalid value",
+            "A constant expression divides by zero, gives a negative size, an empty range or a "
+            "value of the wrong type.",
+            "Sizes and capacities must be non-negative integers, ranges non-empty.",
+            "mutex m[0 - 1]   # error: negative size",
+        ),
+        _info(
+            "not-an-array",
+            "indexing something that is not an array",
+            "`x[i]` is used where `x` is not declared as an array.",
+            "Only arrays (`mutex m[N]`, `var x[N] = 0`, ...) have elements.",
+            "mutex m\nthread main { acquire m[0] }   # error",
+        ),
+        _info(
+            "missing-index",
+            "an array used without an index",
+            "An array of resources or variables is used where one element is needed.",
+            "Say which element, for example `m[self]`.",
+            "mutex m[2]\nthread main { acquire m }   # error: write `m[i]`",
+        ),
+        _info(
+            "invalid-assignment",
+            "assigning to something that is not a variable",
+            "The left side of `=` is a `const`, a `param`, a resource, a thread or a function.",
+            "Only locals and shared `var`s (and their elements) can change.",
+            "const N = 2\nthread main { N = 3 }   # error",
+        ),
+        _info(
+            "blocking-in-atomic",
+            "a statement that can block inside `atomic { }`",
+            "An `atomic` block runs as one step; only a leading `await c` may wait.",
+            "A step that blocks half way cannot be atomic.",
+            "mutex m\nthread main { atomic { acquire m } }   # error",
+        ),
+        _info(
+            "loop-in-atomic",
+            "a loop inside `atomic { }`",
+            "`while`, `loop` and `for` are not allowed inside an `atomic` block.",
+            "An atomic step must be finite and is explored as one transition.",
+            "thread main { atomic { loop { skip } } }   # error",
+        ),
+        _info(
+            "invalid-statement",
+            "a statement where it cannot appear",
+            "A statement appears in a place that cannot hold it, such as `progress` in an "
+            "`atomic` block's middle, or a value-yielding statement bound twice.",
+            "The statement has no meaning in that place.",
+            "thread main { let (a, b) = recv c }   # error: only `channel(..)` gives a pair",
+        ),
+        _info(
+            "not-supported-yet",
+            "a construct gilcheck parses but cannot check yet",
+            "The construct belongs to the language, and `gilcheck parse` accepts it, but this "
+            "version of `gilcheck check` has no semantics for it yet.",
+            "gilcheck refuses rather than give a verdict that ignores part of the spec.",
+            "condvar cv   # gilcheck check: not supported yet",
+        ),
+        _info(
+            "unused-result",
+            "a value-yielding statement whose result is dropped",
+            "A statement that yields a value is used as a bare statement.",
+            "This is allowed; the warning only notes it where it is likely a mistake.",
+            "thread main { try_recv c }",
+        ),
+    ]
+}

@@ -1,0 +1,15 @@
+"""CheckOptions: every limit and switch a check runs with (frozen, passed through the pipeline)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class CheckOptions:
+    """Limits and switches of one check."""
+
+    max_states: int = 5_000_000
+    timeout: float | None = None
+    channel_bound: int = 8
+    max_call_depth: int = 64

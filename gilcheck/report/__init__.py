@@ -1,0 +1,1 @@
+"""Rendering results, traces and diagnostics; one module per format. Never explores."""

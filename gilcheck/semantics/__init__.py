@@ -1,0 +1,1 @@
+"""AST to Program: names resolved to slots, constants folded, bodies lowered to a flat IR."""

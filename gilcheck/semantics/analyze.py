@@ -1,0 +1,139 @@
+"""AST modules to a checked Program: declarations, bodies, and whole-program checks."""
+
+from __future__ import annotations
+
+from gilcheck.diagnostics import DiagnosticSink, Label
+from gilcheck.semantics import ir
+from gilcheck.semantics.lower import BodyLowerer
+from gilcheck.semantics.resolve import Declarations, collect
+from gilcheck.source import Span
+from gilcheck.syntax import ast
+
+BLOCKING = (
+    ir.Recv, ir.Send, ir.Acquire, ir.Wait, ir.Join, ir.Print, ir.GilEnter, ir.PythonEnter,
+    ir.AllowExit, ir.OnceBegin, ir.Await, ir.ForkBegin,
+)
+
+
+def analyze(modules: list[ast.Module]) -> ir.Program:
+    """Resolve, check and lower a spec (the first module) with the models it uses."""
+    sink = DiagnosticSink()
+    decls, folder = collect(modules, sink)
+    codes: list[ir.CodeUnit] = []
+    lowerers: list[BodyLowerer] = []
+
+    def lower(name: str, kind: str, body: ast.Block, span: Span,
+              params: tuple[ast.Ident, ...] = ()) -> int:
+        lowerer = BodyLowerer(decls, folder, sink, name=name, kind=kind, params=params)
+        codes.append(lowerer.lower_unit(body, span))
+        lowerers.append(lowerer)
+        return len(codes) - 1
+
+    function_codes = [
+        (f.decl.name.name, lower(f.decl.name.name, "fn", f.decl.body, f.decl.span, f.decl.params))
+        for f in decls.functions
+    ]
+    threads = [
+        ir.ThreadInfo(
+            name=t.decl.name.name,
+            size=t.size,
+            code=lower(t.decl.name.name, "thread", t.decl.body, t.decl.span),
+            span=t.decl.span,
+        )
+        for t in decls.threads
+    ]
+    hooks = [(h.kind, lower(h.kind, h.kind, h.body, h.span)) for h in decls.hooks]
+    when = _expect_condition(decls, folder, sink)
+    _check_main(modules, decls, sink)
+    _check_atomic_calls(codes, lowerers, sink)
+    sink.raise_if_errors()
+    expect = None
+    if decls.expect is not None:
+        expect = ir.Expectation(
+            verdict=ir.Verdict(decls.expect.verdict.name), when=when, span=decls.expect.span
+        )
+    return ir.Program(
+        path=modules[0].path,
+        title=decls.title,
+        expect=expect,
+        host=decls.host,
+        gil=decls.gil,
+        consts=tuple(sorted((n, v) for n, v in folder.values.items() if isinstance(v, int))),
+        params=tuple(decls.params),
+        vars=tuple(decls.vars),
+        resources=tuple(decls.resources),
+        channels=tuple(decls.channels),
+        threads=tuple(threads),
+        codes=tuple(codes),
+        functions=tuple(function_codes),
+        hooks=tuple(hooks),
+        uses=tuple(m.path for m in modules[1:]),
+        gil_span=decls.gil_span or Span(modules[0].path, 0, 0),
+        host_span=decls.host_span or Span(modules[0].path, 0, 0),
+    )
+
+
+def _expect_condition(decls: Declarations, folder: object, sink: DiagnosticSink) -> ir.Expr | None:
+    if decls.expect is None or decls.expect.when is None:
+        return None
+    lowerer = BodyLowerer(decls, folder, sink, name="expect", kind="expect")  # type: ignore[arg-type]
+    return lowerer.expr(decls.expect.when)
+
+
+def _check_main(modules: list[ast.Module], decls: Declarations, sink: DiagnosticSink) -> None:
+    main = [t for t in decls.threads if t.decl.name.name == "main"]
+    if not main:
+        path = modules[0].path
+        sink.error(
+            "missing-main",
+            "the spec has no `thread main`",
+            Span(path, 0, 0),
+            help="add `thread main { ... }`: the program's main thread",
+        )
+    elif main[0].size is not None:
+        sink.error(
+            "invalid-statement",
+            "`main` cannot be a thread array",
+            main[0].decl.name.span,
+            help="write `thread main { ... }` and another `thread worker[N] { ... }`",
+        )
+
+
+def _check_atomic_calls(
+    codes: list[ir.CodeUnit], lowerers: list[BodyLowerer], sink: DiagnosticSink
+) -> None:
+    """A call inside `atomic` is allowed only to a function that cannot block or loop."""
+    blocking: dict[int, bool] = {}
+
+    def can_block(index: int, seen: frozenset[int]) -> bool:
+        if index in blocking:
+            return blocking[index]
+        if index in seen:
+            return True  # recursion: unbounded
+        code = codes[index]
+        result = False
+        for pos, instr in enumerate(code.instrs):
+            if isinstance(instr, BLOCKING):
+                result = True
+            elif isinstance(instr, ir.Jump) and instr.target <= pos:
+                result = True
+            elif isinstance(instr, ir.CallFn):
+                result = can_block(instr.function, seen | {index})
+            if result:
+                break
+        blocking[index] = result
+        return result
+
+    function_code = {i: i for i in range(len(codes))}
+    for lowerer in lowerers:
+        for fn_index, span in lowerer.atomic_calls:
+            code_index = function_code.get(fn_index, fn_index)
+            if can_block(code_index, frozenset()):
+                sink.error(
+                    "blocking-in-atomic",
+                    f"`{codes[code_index].name}` can block or loop, so it cannot be called "
+                    "inside `atomic`",
+                    span,
+                    labels=(Label(codes[code_index].span, "defined here"),),
+                    help="an `atomic` block runs as one step",
+                )

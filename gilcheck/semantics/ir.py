@@ -1,0 +1,697 @@
+"""The flat intermediate representation: a resolved program whose code units are instruction tuples.
+
+Each thread body, function and hook compiles to a `CodeUnit`: a tuple of instructions with
+integer jump targets, so a thread's position is one integer. Names are resolved to slots:
+locals to per-frame slots, shared vars to global slots, resources and channels to ids.
+Every instruction keeps the span of the statement it came from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from gilcheck.source import NO_SPAN, Span
+
+ir = dataclass(frozen=True, slots=True, kw_only=True)
+
+
+def _span() -> Span:
+    return field(default=NO_SPAN, compare=False, repr=False)
+
+
+class Verdict(StrEnum):
+    """The verdicts of LANGUAGE.md."""
+
+    OK = "ok"
+    DEADLOCK = "deadlock"
+    STUCK = "stuck"
+    LIVELOCK = "livelock"
+    ASSERTION = "assertion"
+    PANIC = "panic"
+    MISUSE = "misuse"
+    BOUND = "bound"
+    INCONCLUSIVE = "inconclusive"
+
+
+class Context(StrEnum):
+    """Whether an instruction runs as Python code or native code (innermost block decides)."""
+
+    PYTHON = "python"
+    NATIVE = "native"
+    INHERIT = "inherit"  # no deciding block in this code unit: the caller's context applies
+
+
+# ---------------------------------------------------------------- expressions
+
+
+@ir
+class Const:
+    """A constant value (ints, bools, strings, none, and tuples for ok/err/pyobj/pyerr)."""
+
+    value: object
+
+
+@ir
+class Local:
+    """A local slot of the current frame."""
+
+    slot: int
+    name: str
+
+
+@ir
+class GlobalVar:
+    """A shared variable (or an element of a shared array: base + index)."""
+
+    base: int
+    size: int | None
+    name: str
+    index: Expr | None = None
+
+
+@ir
+class SelfIndex:
+    """``self``."""
+
+
+@ir
+class ParamRef:
+    """A ``param``: an unknown fixed for the whole run."""
+
+    index: int
+    name: str
+
+
+@ir
+class UnaryOp:
+    """``-e`` or ``not e``."""
+
+    op: str
+    operand: Expr
+
+
+@ir
+class BinaryOp:
+    """Arithmetic, comparison and boolean operators."""
+
+    op: str
+    left: Expr
+    right: Expr
+
+
+@ir
+class Builtin:
+    """ok, err, pyobj, pyerr, is_ok, is_err, is_none, len."""
+
+    name: str
+    args: tuple[Expr | ChannelRef, ...]
+
+
+Expr = Const | Local | GlobalVar | SelfIndex | ParamRef | UnaryOp | BinaryOp | Builtin
+
+
+# ---------------------------------------------------------------- references
+
+
+@ir
+class ResourceRef:
+    """A declared resource (mutex, rlock, condvar, ...), possibly an array element."""
+
+    kind: str
+    base: int
+    size: int | None
+    name: str
+    index: Expr | None = None
+
+
+@ir
+class GlobalChannel:
+    """A declared channel, possibly an array element."""
+
+    base: int
+    size: int | None
+    name: str
+    index: Expr | None = None
+
+
+@ir
+class HandleRef:
+    """A channel handle or join handle held in a local (its kind known statically or not)."""
+
+    slot: int
+    name: str
+    kind: str = "unknown"  # sender, receiver, thread, unknown
+
+
+ChannelRef = GlobalChannel | HandleRef
+
+
+@ir
+class ThreadRef:
+    """A declared thread (``join worker`` or ``join worker[i]``)."""
+
+    thread: int
+    size: int | None
+    name: str
+    index: Expr | None = None
+
+
+@ir
+class LocalTarget:
+    """Assign to a local slot."""
+
+    slot: int
+    name: str
+
+
+@ir
+class GlobalTarget:
+    """Assign to a shared variable or an element of one."""
+
+    base: int
+    size: int | None
+    name: str
+    index: Expr | None = None
+
+
+Target = LocalTarget | GlobalTarget
+
+
+# ---------------------------------------------------------------- instructions
+
+
+@ir
+class Assign:
+    """``x = e`` / ``let x = e`` (pure expression)."""
+
+    target: Target
+    value: Expr
+    span: Span = _span()
+    context: Context = Context.INHERIT
+
+
+@ir
+class Recv:
+    """``recv``; ``exit_target`` set for a ``for`` loop (jump there when it yields none)."""
+
+    channel: ChannelRef
+    target: Target | None
+    exit_target: int | None = None
+    span: Span = _span()
+    context: Context = Context.INHERIT
+
+
+@ir
+class TryRecv:
+    """``try_recv``: never blocks."""
+
+    channel: ChannelRef
+    target: Target | None
+    span: Span = _span()
+    context: Context = Context.INHERIT
+
+
+@ir
+class Send:
+    """``send``; the result (ok(none) or err(v)) goes to ``target`` if bound."""
+
+    channel: ChannelRef
+    value: Expr
+    target: Target | None
+    span: Span = _span()
+    context: Context = Context.INHERIT
+
+
+@ir
+class CloneHandle:
+    """``clone tx`` (or a Python value: cloning a pyobj takes the GIL)."""
+
+    source: Expr | ChannelRef
+    target: Target | None
+    span: Span = _span()
+    context: Context = Context.INHERIT
+
+
+@ir
+class Unwrap:
+    """``unwrap e``: panics on err(..) and none."""
+
+    value: Expr
+    target: Target | None
+    span: Span = _span()
+    context: Context = Context.INHERIT
+
+
+@ir
+class CallFn:
+    """``call f(a)``: pushes a frame; the return value goes to ``target``."""
+
+    function: int
+    args: tuple[Expr, ...]
+    target: Target | None
+    span: Span = _span()
+    context: Context = Context.INHERIT
+
+
+@ir
+class SpawnFn:
+    """``spawn f(a)``; the join handle goes to ``target``."""
+
+    function: int
+    args: tuple[Expr, ...]
+    daemon: bool
+    target: Target | None
+    span: Span = _span()
+    context: Context = Context.INHERIT
+
+
+@ir
+class AnyInt:
+    """``any(lo..hi)``: a nondeterministic integer in [lo, hi)."""
+
+    low: Expr
+    high: Expr
+    target: Target | None
+    span: Span = _span()
+    context: Context = Context.INHERIT
+
+
+@ir
+class MakeChannel:
+    """``let (tx, rx) = channel(..)``: kind and capacity (None for unbounded)."""
+
+    kind: str
+    capacity: Expr | None
+    sender: Target | None
+    receiver: Target | None
+    span: Span = _span()
+    context: Context = Context.INHERIT
+
+
+@ir
+class DropValue:
+    """``drop x``."""
+
+    slot: int
+    name: str
+    span: Span = _span()
+    context: Context = Context.INHERIT
+
+
+@ir
+class Close:
+    """``close c``."""
+
+    channel: ChannelRef
+    span: Span = _span()
+    context: Context = Context.INHERIT
+
+
+@ir
+class GilEnter:
+    """Entering ``with_gil``."""
+
+    span: Span = _span()
+    context: Context = Context.INHERIT
+
+
+@ir
+class GilExit:
+    """Leaving ``with_gil``."""
+
+    span: Span = _span()
+    context: Context = Context.INHERIT
+
+
+@ir
+class AllowEnter:
+    """Entering ``allow_threads``: releases the GIL."""
+
+    span: Span = _span()
+    context: Context = Context.INHERIT
+
+
+@ir
+class AllowExit:
+    """Leaving ``allow_threads``: takes the GIL back."""
+
+    span: Span = _span()
+    context: Context = Context.INHERIT
+
+
+@ir
+class PythonEnter:
+    """Entering ``python { }``: takes the GIL if not held."""
+
+    span: Span = _span()
+    context: Context = Context.INHERIT
+
+
+@ir
+class PythonExit:
+    """Leaving ``python { }``: gives back a GIL taken on entry."""
+
+    span: Span = _span()
+    context: Context = Context.INHERIT
+
+
+@ir
+class Acquire:
+    """``acquire`` (mode ``""``), ``acquire_read``, ``acquire_write``; semaphores too."""
+
+    resource: ResourceRef
+    mode: str = ""
+    span: Span = _span()
+    context: Context = Context.INHERIT
+
+
+@ir
+class Release:
+    """``release`` (also the end of a ``lock``/``read``/``write`` block)."""
+
+    resource: ResourceRef
+    span: Span = _span()
+    context: Context = Context.INHERIT
+
+
+@ir
+class Wait:
+    """``wait cv, m`` / ``wait e`` / ``wait b``."""
+
+    resource: ResourceRef
+    mutex: ResourceRef | None = None
+    span: Span = _span()
+    context: Context = Context.INHERIT
+
+
+@ir
+class Notify:
+    """``notify`` / ``notify_all``."""
+
+    resource: ResourceRef
+    all: bool = False
+    span: Span = _span()
+    context: Context = Context.INHERIT
+
+
+@ir
+class OnceBegin:
+    """``call_once o {``: the first caller runs the block; later ones jump to ``done``."""
+
+    resource: ResourceRef
+    done: int
+    span: Span = _span()
+    context: Context = Context.INHERIT
+
+
+@ir
+class OnceEnd:
+    """End of a ``call_once`` block: wakes the waiters."""
+
+    resource: ResourceRef
+    span: Span = _span()
+    context: Context = Context.INHERIT
+
+
+@ir
+class SetEvent:
+    """``set e``."""
+
+    resource: ResourceRef
+    span: Span = _span()
+    context: Context = Context.INHERIT
+
+
+@ir
+class ClearEvent:
+    """``clear e``."""
+
+    resource: ResourceRef
+    span: Span = _span()
+    context: Context = Context.INHERIT
+
+
+@ir
+class Join:
+    """``join h``."""
+
+    handle: Expr | ThreadRef
+    span: Span = _span()
+    context: Context = Context.INHERIT
+
+
+@ir
+class Return:
+    """``return e``: pops the frame (dropping its locals)."""
+
+    value: Expr | None
+    span: Span = _span()
+    context: Context = Context.INHERIT
+
+
+@ir
+class Jump:
+    """Unconditional jump (not a step of its own)."""
+
+    target: int
+    span: Span = _span()
+    context: Context = Context.INHERIT
+
+
+@ir
+class Branch:
+    """Evaluate a condition (a step): go on if true, jump to ``if_false`` otherwise."""
+
+    cond: Expr
+    if_false: int
+    span: Span = _span()
+    context: Context = Context.INHERIT
+
+
+@ir
+class Choose:
+    """Commit to one of the branches (a step)."""
+
+    targets: tuple[int, ...]
+    span: Span = _span()
+    context: Context = Context.INHERIT
+
+
+@ir
+class Await:
+    """Block until the condition holds."""
+
+    cond: Expr
+    span: Span = _span()
+    context: Context = Context.INHERIT
+
+
+@ir
+class Assert:
+    """``assert c, msg``."""
+
+    cond: Expr
+    message: Expr | None
+    span: Span = _span()
+    context: Context = Context.INHERIT
+
+
+@ir
+class Panic:
+    """``panic msg``."""
+
+    message: Expr | None
+    span: Span = _span()
+    context: Context = Context.INHERIT
+
+
+@ir
+class Print:
+    """``print e``: the stdout lock, then the GIL for a Python value."""
+
+    value: Expr
+    span: Span = _span()
+    context: Context = Context.INHERIT
+
+
+@ir
+class AtomicBegin:
+    """``atomic {``: run up to the matching AtomicEnd as one step (``end`` is its index)."""
+
+    end: int
+    span: Span = _span()
+    context: Context = Context.INHERIT
+
+
+@ir
+class AtomicEnd:
+    """End of an atomic block."""
+
+    span: Span = _span()
+    context: Context = Context.INHERIT
+
+
+@ir
+class Progress:
+    """``progress``."""
+
+    span: Span = _span()
+    context: Context = Context.INHERIT
+
+
+@ir
+class Skip:
+    """``skip``."""
+
+    span: Span = _span()
+    context: Context = Context.INHERIT
+
+
+@ir
+class ForkBegin:
+    """``fork {``: the child runs the block up to ``end``; the parent jumps past it."""
+
+    end: int
+    span: Span = _span()
+    context: Context = Context.INHERIT
+
+
+@ir
+class ForkEnd:
+    """End of the child's block: the child process ends."""
+
+    span: Span = _span()
+    context: Context = Context.INHERIT
+
+
+@ir
+class EndScope:
+    """End of a block that declared locals: they are dropped (a channel may close)."""
+
+    slots: tuple[int, ...]
+    span: Span = _span()
+    context: Context = Context.INHERIT
+
+
+@ir
+class End:
+    """End of a code unit: a thread ends or a function returns none."""
+
+    span: Span = _span()
+    context: Context = Context.INHERIT
+
+
+Instr = (
+    Assign | Recv | TryRecv | Send | CloneHandle | Unwrap | CallFn | SpawnFn | AnyInt
+    | MakeChannel | DropValue | Close | GilEnter | GilExit | AllowEnter | AllowExit
+    | PythonEnter | PythonExit | Acquire | Release | Wait | Notify | OnceBegin | OnceEnd
+    | SetEvent | ClearEvent | Join | Return | Jump | Branch | Choose | Await | Assert | Panic
+    | Print | AtomicBegin | AtomicEnd | Progress | Skip | ForkBegin | ForkEnd | EndScope | End
+)
+
+
+# ---------------------------------------------------------------- program
+
+
+@ir
+class CodeUnit:
+    """One thread body, function or hook, lowered to instructions."""
+
+    name: str
+    kind: str  # thread, fn, atexit, finalizer, signal
+    params: tuple[str, ...]
+    local_names: tuple[str, ...]
+    instrs: tuple[Instr, ...]
+    span: Span = _span()
+
+
+@ir
+class VarInfo:
+    """A shared variable: its slots are ``base .. base + (size or 1)``."""
+
+    name: str
+    base: int
+    size: int | None
+    init: object
+    span: Span = _span()
+
+
+@ir
+class ResourceInfo:
+    """A declared resource: ids ``base .. base + (size or 1)`` within its kind."""
+
+    kind: str
+    name: str
+    base: int
+    size: int | None
+    count: int | None
+    span: Span = _span()
+
+
+@ir
+class ChannelInfo:
+    """A declared channel: kind, capacity (None: unbounded), ids ``base ..``."""
+
+    name: str
+    base: int
+    size: int | None
+    kind: str
+    capacity: int | None
+    span: Span = _span()
+
+
+@ir
+class ThreadInfo:
+    """A declared thread or thread array, and its code unit."""
+
+    name: str
+    size: int | None
+    code: int
+    span: Span = _span()
+
+
+@ir
+class ParamInfo:
+    """A ``param``: name and half-open range."""
+
+    name: str
+    low: int
+    high: int
+    span: Span = _span()
+
+
+@ir
+class Expectation:
+    """The ``expect`` line: a verdict and an optional condition."""
+
+    verdict: Verdict
+    when: Expr | None = None
+    span: Span = _span()
+
+
+@ir
+class Program:
+    """A checked spec: settings, declarations and code units."""
+
+    path: str
+    title: str | None
+    expect: Expectation | None
+    host: str
+    gil: str
+    consts: tuple[tuple[str, int], ...]
+    params: tuple[ParamInfo, ...]
+    vars: tuple[VarInfo, ...]
+    resources: tuple[ResourceInfo, ...]
+    channels: tuple[ChannelInfo, ...]
+    threads: tuple[ThreadInfo, ...]
+    codes: tuple[CodeUnit, ...]
+    functions: tuple[tuple[str, int], ...]  # function name -> code index
+    hooks: tuple[tuple[str, int], ...]  # atexit / finalizer / signal -> code index
+    uses: tuple[str, ...] = ()
+    gil_span: Span = _span()
+    host_span: Span = _span()
+
+    def code_of_function(self, name: str) -> CodeUnit:
+        """The code unit of a function by name."""
+        return self.codes[dict(self.functions)[name]]

@@ -1,0 +1,55 @@
+"""Constructs that parse but whose semantics `gilcheck check` does not have yet: refused, located."""
+
+from __future__ import annotations
+
+from gilcheck.diagnostics import Diagnostic, DiagnosticSink
+from gilcheck.semantics import ir
+
+LATER_RESOURCES = {
+    "condvar": "condition variables",
+    "once": "`once` cells",
+    "event": "events",
+    "semaphore": "semaphores",
+    "barrier": "barriers",
+    "rwlock": "read-write locks",
+}
+MAX_ENUMERATED_ANY = 256
+
+
+def unsupported(program: ir.Program) -> list[Diagnostic]:
+    """Every construct of the program that this version cannot check, located."""
+    sink = DiagnosticSink()
+
+    def refuse(what: str, span: object) -> None:
+        sink.error(
+            "not-supported-yet",
+            f"{what} {'are' if what.endswith('s') else 'is'} not supported by `gilcheck check` yet",
+            span,  # type: ignore[arg-type]
+            help="`gilcheck parse` accepts it; see docs/status.md for what checks today",
+        )
+
+    if program.gil == "off":
+        refuse("`gil off` (free-threaded Python)", program.gil_span)
+    for param in program.params:
+        refuse("`param` (symbolic values)", param.span)
+    for res in program.resources:
+        if res.kind in LATER_RESOURCES:
+            refuse(LATER_RESOURCES[res.kind], res.span)
+    for kind, index in program.hooks:
+        refuse(f"`{kind}` blocks", program.codes[index].span)
+    if program.expect is not None and program.expect.when is not None:
+        refuse("`expect ... when` conditions", program.expect.span)
+    for code in program.codes:
+        for instr in code.instrs:
+            match instr:
+                case ir.Progress():
+                    refuse("`progress` (livelock detection)", instr.span)
+                case ir.ForkBegin():
+                    refuse("`fork`", instr.span)
+                case ir.AnyInt(low=ir.Const(value=lo), high=ir.Const(value=hi)) if (
+                    isinstance(lo, int) and isinstance(hi, int) and hi - lo > MAX_ENUMERATED_ANY
+                ):
+                    refuse(f"`any` over more than {MAX_ENUMERATED_ANY} values", instr.span)
+                case _:
+                    pass
+    return sink.items

@@ -1,0 +1,133 @@
+"""Runtime values shared by constant folding and the explorer: encodings and pure operations.
+
+Values are plain hashable Python data: ints, bools (equal to 0/1, as in Python), strings,
+``None``, and tagged tuples ``("ok", v)``, ``("err", v)``, ``("pyobj", tag)``,
+``("pyerr", msg)``; handles are ``("tx", chan)``, ``("rx", chan)`` and ``("thread", tid)``.
+"""
+
+from __future__ import annotations
+
+Value = object
+
+PY_TAGS = ("pyobj", "pyerr")
+WRAP_TAGS = ("ok", "err")
+HANDLE_TAGS = ("tx", "rx", "thread")
+
+
+class EvalError(Exception):
+    """An operation that has no value (division by zero, a type mismatch)."""
+
+
+def is_python_value(value: Value) -> bool:
+    """Whether a value holds a Python object or a PyErr anywhere inside it."""
+    if isinstance(value, tuple) and value:
+        tag = value[0]
+        if tag in PY_TAGS:
+            return True
+        if tag in WRAP_TAGS:
+            return is_python_value(value[1])
+    return False
+
+
+def is_handle(value: Value) -> bool:
+    """Whether a value is a channel or thread handle."""
+    return isinstance(value, tuple) and len(value) == 2 and value[0] in HANDLE_TAGS
+
+
+def truthy(value: Value) -> bool:
+    """The truth of a condition: bools and ints as in Python; other values are an error."""
+    if isinstance(value, bool | int):
+        return bool(value)
+    raise EvalError(f"a condition must be a boolean, not {render(value)}")
+
+
+def _int(value: Value, op: str) -> int:
+    if isinstance(value, bool | int):
+        return int(value)
+    raise EvalError(f"`{op}` needs integers, not {render(value)}")
+
+
+def binary(op: str, left: Value, right: Value) -> Value:
+    """Evaluate a binary operator (``/`` truncates toward zero, as in Rust)."""
+    if op == "==":
+        return left == right
+    if op == "!=":
+        return left != right
+    if op in ("and", "or"):
+        lt, rt = truthy(left), truthy(right)
+        return (lt and rt) if op == "and" else (lt or rt)
+    if op == "+" and isinstance(left, str) and isinstance(right, str):
+        return left + right
+    a, b = _int(left, op), _int(right, op)
+    if op == "+":
+        return a + b
+    if op == "-":
+        return a - b
+    if op == "*":
+        return a * b
+    if op in ("/", "%"):
+        if b == 0:
+            raise EvalError("division by zero")
+        q = abs(a) // abs(b)
+        q = q if (a >= 0) == (b >= 0) else -q
+        return q if op == "/" else a - q * b
+    if op == "**":
+        if b < 0:
+            raise EvalError("negative exponent")
+        if b > 4096 or (abs(a) > 1 and b * abs(a).bit_length() > 4096):
+            raise EvalError("exponent too large")
+        return a**b
+    if op == "<":
+        return a < b
+    if op == "<=":
+        return a <= b
+    if op == ">":
+        return a > b
+    if op == ">=":
+        return a >= b
+    raise EvalError(f"unknown operator {op}")
+
+
+def unary(op: str, operand: Value) -> Value:
+    """Evaluate ``-e`` or ``not e``."""
+    if op == "not":
+        return not truthy(operand)
+    return -_int(operand, op)
+
+
+def builtin(name: str, args: tuple[Value, ...]) -> Value:
+    """Evaluate a value-building or value-testing builtin (``len`` is the explorer's)."""
+    arg = args[0] if args else None
+    if name in ("ok", "err"):
+        return (name, arg)
+    if name == "pyobj":
+        return ("pyobj", arg)
+    if name == "pyerr":
+        return ("pyerr", arg)
+    if name == "is_ok":
+        return isinstance(arg, tuple) and arg[:1] == ("ok",)
+    if name == "is_err":
+        return isinstance(arg, tuple) and arg[:1] == ("err",)
+    if name == "is_none":
+        return arg is None
+    raise EvalError(f"unknown builtin {name}")
+
+
+def render(value: Value) -> str:
+    """A value as a spec would write it: ``err(pyerr("foo"))``, ``none``, ``true``."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, tuple) and len(value) == 2:
+        tag, inner = value
+        if tag in ("tx", "rx"):
+            return f"{'sender' if tag == 'tx' else 'receiver'} of channel #{inner}"
+        if tag == "thread":
+            return f"thread #{inner}"
+        return f"{tag}({render(inner)})"
+    return repr(value)

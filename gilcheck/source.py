@@ -1,0 +1,100 @@
+"""Source text, spans (0-based half-open byte offsets) and line/column lookup."""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A half-open range ``[start, end)`` of character offsets in one source file."""
+
+    path: str
+    start: int
+    end: int
+
+    def cover(self, other: Span) -> Span:
+        """The smallest span containing both spans (same file)."""
+        return Span(self.path, min(self.start, other.start), max(self.end, other.end))
+
+
+NO_SPAN = Span("<builtin>", 0, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class LineCol:
+    """A 1-based line and column."""
+
+    line: int
+    col: int
+
+
+@dataclass(slots=True)
+class SourceFile:
+    """The text of one spec or model file, with a line index."""
+
+    path: str
+    text: str
+    _line_starts: list[int] = field(default_factory=list, repr=False)
+
+    def __post_init__(self) -> None:
+        starts = [0]
+        for i, ch in enumerate(self.text):
+            if ch == "\n":
+                starts.append(i + 1)
+        self._line_starts = starts
+
+    def line_col(self, offset: int) -> LineCol:
+        """1-based line and column of a character offset."""
+        offset = max(0, min(offset, len(self.text)))
+        line = bisect.bisect_right(self._line_starts, offset) - 1
+        return LineCol(line + 1, offset - self._line_starts[line] + 1)
+
+    def line_text(self, line: int) -> str:
+        """The text of a 1-based line, without its newline."""
+        if line < 1 or line > len(self._line_starts):
+            return ""
+        start = self._line_starts[line - 1]
+        end = self.text.find("\n", start)
+        if end < 0:
+            end = len(self.text)
+        return self.text[start:end].rstrip("\r")
+
+    def offset_of(self, line: int, col: int) -> int:
+        """Character offset of a 1-based line and column."""
+        line = max(1, min(line, len(self._line_starts)))
+        return min(self._line_starts[line - 1] + col - 1, len(self.text))
+
+    def span(self, start: int, end: int) -> Span:
+        """A span in this file."""
+        return Span(self.path, start, end)
+
+
+class SourceMap:
+    """Every source file read for one check, by path."""
+
+    def __init__(self) -> None:
+        self._files: dict[str, SourceFile] = {}
+
+    def add(self, source: SourceFile) -> SourceFile:
+        """Register a file (idempotent) and return it."""
+        self._files.setdefault(source.path, source)
+        return self._files[source.path]
+
+    def get(self, path: str) -> SourceFile | None:
+        """The file registered under ``path``, if any."""
+        return self._files.get(path)
+
+    def location(self, span: Span) -> str:
+        """``path:line:col`` of a span's start."""
+        source = self._files.get(span.path)
+        if source is None:
+            return span.path
+        lc = source.line_col(span.start)
+        return f"{span.path}:{lc.line}:{lc.col}"
+
+    def line_of(self, span: Span) -> int:
+        """1-based line of a span's start (0 when the file is unknown)."""
+        source = self._files.get(span.path)
+        return source.line_col(span.start).line if source else 0

@@ -1,0 +1,641 @@
+"""The syntax tree of a spec. Every node carries a span; spans do not take part in equality."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from gilcheck.source import NO_SPAN, Span
+
+node = dataclass(frozen=True, slots=True, kw_only=True)
+
+
+def _span() -> Span:
+    return field(default=NO_SPAN, compare=False, repr=False)
+
+
+@node
+class Ident:
+    """A name as written, with its span."""
+
+    name: str
+    span: Span = _span()
+
+
+# ---------------------------------------------------------------- expressions
+
+
+@node
+class IntLit:
+    """An integer literal (``1_000_000``)."""
+
+    value: int
+    span: Span = _span()
+
+
+@node
+class BoolLit:
+    """``true`` or ``false``."""
+
+    value: bool
+    span: Span = _span()
+
+
+@node
+class NoneLit:
+    """``none``."""
+
+    span: Span = _span()
+
+
+@node
+class StrLit:
+    """A string literal, unescaped."""
+
+    value: str
+    span: Span = _span()
+
+
+@node
+class SelfExpr:
+    """``self``: the thread's index in its array."""
+
+    span: Span = _span()
+
+
+@node
+class Name:
+    """A reference to a local, const, param, shared var or resource."""
+
+    ident: Ident
+    span: Span = _span()
+
+
+@node
+class Index:
+    """``base[index]``."""
+
+    base: Ident
+    index: Expr
+    span: Span = _span()
+
+
+@node
+class Unary:
+    """``-e`` or ``not e``."""
+
+    op: str
+    operand: Expr
+    span: Span = _span()
+
+
+@node
+class Binary:
+    """An arithmetic, comparison or boolean operation."""
+
+    op: str
+    left: Expr
+    right: Expr
+    span: Span = _span()
+
+
+@node
+class BuiltinCall:
+    """``ok(e)``, ``err(e)``, ``pyobj("t")``, ``pyerr("m")``, ``is_ok(e)``, ``len(c)``, ..."""
+
+    func: Ident
+    args: tuple[Expr, ...]
+    span: Span = _span()
+
+
+Expr = IntLit | BoolLit | NoneLit | StrLit | SelfExpr | Name | Index | Unary | Binary | BuiltinCall
+
+
+@node
+class Ref:
+    """A named object, optionally indexed: ``m``, ``m[self]``, ``c[(self + 1) % N]``."""
+
+    name: Ident
+    index: Expr | None = None
+    span: Span = _span()
+
+
+# ------------------------------------------------- value-yielding operations
+
+
+@node
+class Recv:
+    """``recv rx``."""
+
+    channel: Ref
+    span: Span = _span()
+
+
+@node
+class TryRecv:
+    """``try_recv rx``."""
+
+    channel: Ref
+    span: Span = _span()
+
+
+@node
+class Send:
+    """``send tx, e`` (its value is ``ok(none)`` or ``err(e)``)."""
+
+    channel: Ref
+    value: Expr
+    span: Span = _span()
+
+
+@node
+class Clone:
+    """``clone tx``."""
+
+    source: Ref
+    span: Span = _span()
+
+
+@node
+class Unwrap:
+    """``unwrap e``."""
+
+    value: Expr
+    span: Span = _span()
+
+
+@node
+class Call:
+    """``call f(a, b)``."""
+
+    func: Ident
+    args: tuple[Expr, ...]
+    span: Span = _span()
+
+
+@node
+class Spawn:
+    """``spawn f(a)`` or ``spawn daemon f(a)``; its value is a join handle."""
+
+    func: Ident
+    args: tuple[Expr, ...]
+    daemon: bool = False
+    span: Span = _span()
+
+
+@node
+class AnyValue:
+    """``any(lo..hi)``: a nondeterministic integer in the half-open range."""
+
+    low: Expr
+    high: Expr
+    span: Span = _span()
+
+
+@node
+class MakeChannel:
+    """``channel(unbounded)``, ``channel(N)``, ``channel(rendezvous)``, ``oneshot()``, ``queue(N)``."""
+
+    maker: str
+    arg: Expr | None
+    span: Span = _span()
+
+
+Operation = Recv | TryRecv | Send | Clone | Unwrap | Call | Spawn | AnyValue | MakeChannel
+Rhs = Expr | Operation
+
+
+# ---------------------------------------------------------------- statements
+
+
+@node
+class Block:
+    """``{ statements }``."""
+
+    body: tuple[Stmt, ...]
+    span: Span = _span()
+
+
+@node
+class Let:
+    """``let x = rhs`` or ``let (tx, rx) = channel(..)``."""
+
+    names: tuple[Ident, ...]
+    value: Rhs
+    span: Span = _span()
+
+
+@node
+class Assign:
+    """``x = rhs`` or ``x[i] = rhs``."""
+
+    target: Ref
+    value: Rhs
+    span: Span = _span()
+
+
+@node
+class OpStmt:
+    """A value-yielding operation used as a statement (``send tx, e``, ``call f()``)."""
+
+    op: Operation
+    span: Span = _span()
+
+
+@node
+class Drop:
+    """``drop x``."""
+
+    target: Ref
+    span: Span = _span()
+
+
+@node
+class Close:
+    """``close c``."""
+
+    channel: Ref
+    span: Span = _span()
+
+
+@node
+class WithGil:
+    """``with_gil { }``."""
+
+    body: Block
+    span: Span = _span()
+
+
+@node
+class AllowThreads:
+    """``allow_threads { }``."""
+
+    body: Block
+    span: Span = _span()
+
+
+@node
+class Python:
+    """``python { }``."""
+
+    body: Block
+    span: Span = _span()
+
+
+@node
+class Acquire:
+    """``acquire m``, ``acquire_read l``, ``acquire_write l`` (mode ``""``, ``read``, ``write``)."""
+
+    target: Ref
+    mode: str = ""
+    span: Span = _span()
+
+
+@node
+class Release:
+    """``release m``."""
+
+    target: Ref
+    span: Span = _span()
+
+
+@node
+class Lock:
+    """``lock m { }``, ``read l { }``, ``write l { }`` (mode ``""``, ``read``, ``write``)."""
+
+    target: Ref
+    body: Block
+    mode: str = ""
+    span: Span = _span()
+
+
+@node
+class Wait:
+    """``wait cv, m`` (condvar), ``wait e`` (event) or ``wait b`` (barrier)."""
+
+    target: Ref
+    mutex: Ref | None = None
+    span: Span = _span()
+
+
+@node
+class Notify:
+    """``notify cv`` / ``notify_all cv``."""
+
+    target: Ref
+    all: bool = False
+    span: Span = _span()
+
+
+@node
+class CallOnce:
+    """``call_once o { }``."""
+
+    target: Ref
+    body: Block
+    span: Span = _span()
+
+
+@node
+class SetEvent:
+    """``set e``."""
+
+    target: Ref
+    span: Span = _span()
+
+
+@node
+class ClearEvent:
+    """``clear e``."""
+
+    target: Ref
+    span: Span = _span()
+
+
+@node
+class Join:
+    """``join h``."""
+
+    handle: Ref
+    span: Span = _span()
+
+
+@node
+class Return:
+    """``return`` or ``return e``."""
+
+    value: Expr | None = None
+    span: Span = _span()
+
+
+@node
+class If:
+    """``if c { } else { }`` (``else if`` nests an If)."""
+
+    cond: Expr
+    then: Block
+    orelse: Block | If | None = None
+    span: Span = _span()
+
+
+@node
+class While:
+    """``while c { }``."""
+
+    cond: Expr
+    body: Block
+    span: Span = _span()
+
+
+@node
+class Loop:
+    """``loop { }``."""
+
+    body: Block
+    span: Span = _span()
+
+
+@node
+class For:
+    """``for v in rx { }``."""
+
+    var: Ident
+    channel: Ref
+    body: Block
+    span: Span = _span()
+
+
+@node
+class Break:
+    """``break``."""
+
+    span: Span = _span()
+
+
+@node
+class Continue:
+    """``continue``."""
+
+    span: Span = _span()
+
+
+@node
+class Choose:
+    """``choose { } or { } ...``."""
+
+    branches: tuple[Block, ...]
+    span: Span = _span()
+
+
+@node
+class Await:
+    """``await c``."""
+
+    cond: Expr
+    span: Span = _span()
+
+
+@node
+class Assert:
+    """``assert c, "why"``."""
+
+    cond: Expr
+    message: Expr | None = None
+    span: Span = _span()
+
+
+@node
+class Panic:
+    """``panic "why"``."""
+
+    message: Expr | None = None
+    span: Span = _span()
+
+
+@node
+class Print:
+    """``print e``."""
+
+    value: Expr
+    span: Span = _span()
+
+
+@node
+class Atomic:
+    """``atomic { }``."""
+
+    body: Block
+    span: Span = _span()
+
+
+@node
+class Progress:
+    """``progress``."""
+
+    span: Span = _span()
+
+
+@node
+class Skip:
+    """``skip``."""
+
+    span: Span = _span()
+
+
+@node
+class Fork:
+    """``fork { }``."""
+
+    body: Block
+    span: Span = _span()
+
+
+Stmt = (
+    Let | Assign | OpStmt | Drop | Close | WithGil | AllowThreads | Python | Acquire | Release
+    | Lock | Wait | Notify | CallOnce | SetEvent | ClearEvent | Join | Return | If | While | Loop
+    | For | Break | Continue | Choose | Await | Assert | Panic | Print | Atomic | Progress | Skip
+    | Fork
+)
+
+
+# ------------------------------------------------------------ top-level items
+
+
+@node
+class Scenario:
+    """``scenario "title"``."""
+
+    title: str
+    span: Span = _span()
+
+
+@node
+class Expect:
+    """``expect deadlock`` or ``expect deadlock when n == 7``."""
+
+    verdict: Ident
+    when: Expr | None = None
+    span: Span = _span()
+
+
+@node
+class Setting:
+    """``host rust|python`` or ``gil on|off`` (key ``host`` or ``gil``)."""
+
+    key: str
+    value: Ident
+    span: Span = _span()
+
+
+@node
+class Use:
+    """``use "pyo3"``."""
+
+    path: str
+    span: Span = _span()
+
+
+@node
+class ConstDecl:
+    """``const N = 3``."""
+
+    name: Ident
+    value: Expr
+    span: Span = _span()
+
+
+@node
+class ParamDecl:
+    """``param n: int in lo..hi``."""
+
+    name: Ident
+    type: Ident
+    low: Expr
+    high: Expr
+    span: Span = _span()
+
+
+@node
+class VarDecl:
+    """``var x = 0`` or ``var x[N] = 0``."""
+
+    name: Ident
+    size: Expr | None
+    init: Expr
+    span: Span = _span()
+
+
+@node
+class ResourceDecl:
+    """``mutex m``, ``rlock l[N]``, ``semaphore s = 2``, ``barrier b = 3``, ``rwlock l``, ..."""
+
+    kind: str
+    name: Ident
+    size: Expr | None = None
+    count: Expr | None = None
+    span: Span = _span()
+
+
+@node
+class ChannelKind:
+    """``unbounded``, ``bounded(N)``, ``rendezvous``, ``oneshot``, ``queue(N)`` (as written)."""
+
+    name: Ident
+    arg: Expr | None = None
+    span: Span = _span()
+
+
+@node
+class ChannelDecl:
+    """``channel c: bounded(2)`` or ``channel c[N]: unbounded``."""
+
+    name: Ident
+    size: Expr | None
+    kind: ChannelKind
+    span: Span = _span()
+
+
+@node
+class ThreadDecl:
+    """``thread main { }`` or ``thread worker[3] { }``."""
+
+    name: Ident
+    size: Expr | None
+    body: Block
+    span: Span = _span()
+
+
+@node
+class FnDecl:
+    """``fn f(a, b) { }``."""
+
+    name: Ident
+    params: tuple[Ident, ...]
+    body: Block
+    span: Span = _span()
+
+
+@node
+class HookDecl:
+    """``atexit { }``, ``finalizer { }`` or ``signal { }`` (kind names which)."""
+
+    kind: str
+    body: Block
+    span: Span = _span()
+
+
+Item = (
+    Scenario | Expect | Setting | Use | ConstDecl | ParamDecl | VarDecl | ResourceDecl
+    | ChannelDecl | ThreadDecl | FnDecl | HookDecl
+)
+
+
+@node
+class Module:
+    """One parsed file."""
+
+    path: str
+    items: tuple[Item, ...]
+    span: Span = _span()
+
+
+RESOURCE_KINDS = ("mutex", "rlock", "condvar", "once", "event", "semaphore", "barrier", "rwlock")

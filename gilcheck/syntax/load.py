@@ -1,0 +1,101 @@
+"""Reading a spec and the model files it `use`s, each parsed once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gilcheck.diagnostics import Diagnostic, DiagnosticSink, SpecError, did_you_mean
+from gilcheck.source import SourceFile, SourceMap
+from gilcheck.syntax import ast
+from gilcheck.syntax.parse import parse_source
+
+
+def bundled_model_dirs() -> list[Path]:
+    """Where the models shipped with gilcheck live (installed wheel, then a source checkout)."""
+    package = Path(__file__).resolve().parent.parent
+    return [d for d in (package / "bundled_models", package.parent / "models") if d.is_dir()]
+
+
+def model_search_path(spec_path: Path) -> list[Path]:
+    """Folders searched for `use "name"`: the spec's folder, `models/` up the tree, bundled."""
+    folders = [spec_path.parent]
+    for parent in [spec_path.parent, *spec_path.parent.parents]:
+        candidate = parent / "models"
+        if candidate.is_dir() and candidate not in folders:
+            folders.append(candidate)
+    for d in bundled_model_dirs():
+        if d not in folders:
+            folders.append(d)
+    return folders
+
+
+def resolve_use(spec_path: Path, name: str) -> Path | None:
+    """The file a `use` names, or None."""
+    names = [name] if name.endswith(".gil") else [name + ".gil", name]
+    for folder in model_search_path(spec_path):
+        for n in names:
+            candidate = (folder / n).resolve()
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def known_models(spec_path: Path) -> list[str]:
+    """Names of the model files visible from a spec, for suggestions."""
+    found: list[str] = []
+    for folder in model_search_path(spec_path):
+        found.extend(p.stem for p in folder.glob("*.gil"))
+    return found
+
+
+def read_source(path: str, sources: SourceMap) -> SourceFile:
+    """Read a file as UTF-8 (undecodable bytes replaced) and register it."""
+    raw = Path(path).read_bytes()
+    text = raw.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
+    return sources.add(SourceFile(path, text))
+
+
+def load_spec(source: SourceFile, sources: SourceMap) -> list[ast.Module]:
+    """Parse a spec and, transitively, the models it uses; report every error at once."""
+    sources.add(source)
+    errors: list[Diagnostic] = []
+    modules: list[ast.Module] = []
+    seen: set[str] = set()
+    queue: list[SourceFile] = [source]
+    while queue:
+        current = queue.pop(0)
+        if current.path in seen:
+            continue
+        seen.add(current.path)
+        try:
+            module = parse_source(current)
+        except SpecError as err:
+            errors.extend(err.diagnostics)
+            continue
+        modules.append(module)
+        for item in module.items:
+            if isinstance(item, ast.Use):
+                found = _use_file(current, item, errors)
+                if found is not None and str(found) not in seen:
+                    queue.append(read_source(str(found), sources))
+    if errors:
+        raise SpecError(errors)
+    return modules
+
+
+def _use_file(current: SourceFile, item: ast.Use, errors: list[Diagnostic]) -> Path | None:
+    spec_path = Path(current.path)
+    found = resolve_use(spec_path, item.path)
+    if found is None:
+        sink = DiagnosticSink()
+        guess = did_you_mean(item.path, known_models(spec_path))
+        sink.error(
+            "unknown-use-file",
+            f'no model file "{item.path}"',
+            item.span,
+            help=f"did you mean `{guess}`?" if guess else
+            f"looked for {item.path}.gil next to the spec, in models/ folders above it and "
+            "in gilcheck's bundled models",
+        )
+        errors.extend(sink.items)
+    return found

@@ -1,0 +1,658 @@
+"""Text to AST: runs the lark grammar and turns its tree and its errors into our own types."""
+
+from __future__ import annotations
+
+import functools
+import re
+from importlib import resources
+from typing import Any
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import (
+    UnexpectedCharacters,
+    UnexpectedEOF,
+    UnexpectedInput,
+    UnexpectedToken,
+    VisitError,
+)
+
+from gilcheck.diagnostics import Diagnostic, DiagnosticSink, Label, SpecError, did_you_mean
+from gilcheck.source import SourceFile, Span
+from gilcheck.syntax import ast
+
+KEYWORDS = (
+    "scenario expect host gil use const param var mutex rlock condvar once event semaphore "
+    "barrier rwlock channel thread fn atexit finalizer signal let recv try_recv send clone "
+    "unwrap call spawn daemon any oneshot queue drop close with_gil allow_threads python "
+    "acquire acquire_read acquire_write release lock read write wait notify notify_all "
+    "call_once set clear join return if else while loop for in break continue choose or and "
+    "not await assert panic print atomic progress skip fork true false none self when"
+).split()
+
+STATEMENT_KEYWORDS = (
+    "let recv try_recv send clone unwrap call spawn drop close with_gil allow_threads python "
+    "acquire acquire_read acquire_write release lock read write wait notify notify_all "
+    "call_once set clear join return if while loop for break continue choose await assert "
+    "panic print atomic progress skip fork"
+).split()
+
+ITEM_KEYWORDS = (
+    "scenario expect host gil use const param var mutex rlock condvar once event semaphore "
+    "barrier rwlock channel thread fn atexit finalizer signal"
+).split()
+
+
+@functools.cache
+def _parser() -> Lark:
+    grammar = resources.files("gilcheck.syntax").joinpath("grammar.lark").read_text("utf-8")
+    return Lark(
+        grammar,
+        start="module",
+        parser="lalr",
+        lexer="contextual",
+        propagate_positions=True,
+        maybe_placeholders=True,
+    )
+
+
+def _unescape(literal: str) -> str:
+    body = literal[1:-1]
+    return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), body)
+
+
+class _Size:
+    """An array size while the tree is being built (tells `m[2]` from `s = 2`)."""
+
+    def __init__(self, expr: Any) -> None:
+        self.expr = expr
+
+
+def _split_size(children: list[Any]) -> tuple[Any, Any]:
+    """(size or None, the next child or None) from the children after a declared name."""
+    if children and isinstance(children[0], _Size):
+        return children[0].expr, (children[1] if len(children) > 1 else None)
+    return None, (children[0] if children else None)
+
+
+def _int(text: str) -> int:
+    return int(text.replace("_", ""))
+
+
+class _ToAst(Transformer[Token, ast.Module]):
+    """Builds AST nodes; every rule name maps onto one node class."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self.path = path
+
+    def _span(self, meta: Any) -> Span:
+        if getattr(meta, "empty", True):
+            return Span(self.path, 0, 0)
+        return Span(self.path, meta.start_pos, meta.end_pos)
+
+    def _tok(self, tok: Token) -> Span:
+        return Span(self.path, tok.start_pos or 0, tok.end_pos or 0)
+
+    # -- tokens and small pieces
+    def ident(self, children: list[Token]) -> ast.Ident:
+        tok = children[0]
+        return ast.Ident(name=str(tok), span=self._tok(tok))
+
+    @v_args(meta=True)
+    def ref(self, meta: Any, children: list[Any]) -> ast.Ref:
+        index = children[1] if len(children) > 1 else None
+        return ast.Ref(name=children[0], index=index, span=self._span(meta))
+
+    def size(self, children: list[Any]) -> _Size:
+        return _Size(children[0])
+
+    def _kw(self, children: list[Token]) -> str:
+        return str(children[0])
+
+    resource_kind = hook_kind = acquire_kw = lock_kw = notify_kw = channel_maker = _kw
+
+    # -- expressions
+    @v_args(meta=True)
+    def int_lit(self, meta: Any, c: list[Token]) -> ast.IntLit:
+        return ast.IntLit(value=_int(c[0]), span=self._span(meta))
+
+    @v_args(meta=True)
+    def true_lit(self, meta: Any, c: list[Any]) -> ast.BoolLit:
+        return ast.BoolLit(value=True, span=self._span(meta))
+
+    @v_args(meta=True)
+    def false_lit(self, meta: Any, c: list[Any]) -> ast.BoolLit:
+        return ast.BoolLit(value=False, span=self._span(meta))
+
+    @v_args(meta=True)
+    def none_lit(self, meta: Any, c: list[Any]) -> ast.NoneLit:
+        return ast.NoneLit(span=self._span(meta))
+
+    @v_args(meta=True)
+    def str_lit(self, meta: Any, c: list[Token]) -> ast.StrLit:
+        return ast.StrLit(value=_unescape(c[0]), span=self._span(meta))
+
+    @v_args(meta=True)
+    def self_lit(self, meta: Any, c: list[Any]) -> ast.SelfExpr:
+        return ast.SelfExpr(span=self._span(meta))
+
+    @v_args(meta=True)
+    def name(self, meta: Any, c: list[Any]) -> ast.Name:
+        return ast.Name(ident=c[0], span=self._span(meta))
+
+    @v_args(meta=True)
+    def index(self, meta: Any, c: list[Any]) -> ast.Index:
+        return ast.Index(base=c[0], index=c[1], span=self._span(meta))
+
+    @v_args(meta=True)
+    def builtin_call(self, meta: Any, c: list[Any]) -> ast.BuiltinCall:
+        args = tuple(a for a in c[1:] if a is not None)
+        return ast.BuiltinCall(func=c[0], args=args, span=self._span(meta))
+
+    def _binary(op: str) -> Any:  # type: ignore[misc]
+        @v_args(meta=True)
+        def build(self: _ToAst, meta: Any, c: list[Any]) -> ast.Binary:
+            return ast.Binary(op=op, left=c[0], right=c[-1], span=self._span(meta))
+
+        return build
+
+    or_op = _binary("or")
+    and_op = _binary("and")
+    add = _binary("+")
+    sub = _binary("-")
+    mul = _binary("*")
+    div = _binary("/")
+    mod = _binary("%")
+    pow = _binary("**")
+
+    @v_args(meta=True)
+    def compare(self, meta: Any, c: list[Any]) -> ast.Binary:
+        return ast.Binary(op=str(c[1]), left=c[0], right=c[2], span=self._span(meta))
+
+    @v_args(meta=True)
+    def not_op(self, meta: Any, c: list[Any]) -> ast.Unary:
+        return ast.Unary(op="not", operand=c[0], span=self._span(meta))
+
+    @v_args(meta=True)
+    def neg(self, meta: Any, c: list[Any]) -> ast.Unary:
+        return ast.Unary(op="-", operand=c[0], span=self._span(meta))
+
+    # -- operations
+    @v_args(meta=True)
+    def recv(self, meta: Any, c: list[Any]) -> ast.Recv:
+        return ast.Recv(channel=c[0], span=self._span(meta))
+
+    @v_args(meta=True)
+    def try_recv(self, meta: Any, c: list[Any]) -> ast.TryRecv:
+        return ast.TryRecv(channel=c[0], span=self._span(meta))
+
+    @v_args(meta=True)
+    def send(self, meta: Any, c: list[Any]) -> ast.Send:
+        return ast.Send(channel=c[0], value=c[1], span=self._span(meta))
+
+    @v_args(meta=True)
+    def clone(self, meta: Any, c: list[Any]) -> ast.Clone:
+        return ast.Clone(source=c[0], span=self._span(meta))
+
+    @v_args(meta=True)
+    def unwrap(self, meta: Any, c: list[Any]) -> ast.Unwrap:
+        return ast.Unwrap(value=c[0], span=self._span(meta))
+
+    def args(self, c: list[Any]) -> tuple[Any, ...]:
+        return tuple(a for a in c if a is not None)
+
+    @v_args(meta=True)
+    def call(self, meta: Any, c: list[Any]) -> ast.Call:
+        return ast.Call(func=c[0], args=c[1], span=self._span(meta))
+
+    def daemon(self, c: list[Any]) -> bool:
+        return True
+
+    @v_args(meta=True)
+    def spawn(self, meta: Any, c: list[Any]) -> ast.Spawn:
+        daemon = c[0] is True
+        rest = c[1:] if daemon or c[0] is None else c
+        return ast.Spawn(func=rest[0], args=rest[1], daemon=daemon, span=self._span(meta))
+
+    @v_args(meta=True)
+    def any_value(self, meta: Any, c: list[Any]) -> ast.AnyValue:
+        return ast.AnyValue(low=c[0], high=c[1], span=self._span(meta))
+
+    @v_args(meta=True)
+    def make_channel(self, meta: Any, c: list[Any]) -> ast.MakeChannel:
+        return ast.MakeChannel(maker=c[0], arg=c[1], span=self._span(meta))
+
+    # -- statements
+    @v_args(meta=True)
+    def block(self, meta: Any, c: list[Any]) -> ast.Block:
+        return ast.Block(body=tuple(s for s in c if s is not None), span=self._span(meta))
+
+    def let_names(self, c: list[Any]) -> tuple[ast.Ident, ...]:
+        return tuple(c)
+
+    @v_args(meta=True)
+    def let(self, meta: Any, c: list[Any]) -> ast.Let:
+        return ast.Let(names=c[0], value=c[1], span=self._span(meta))
+
+    @v_args(meta=True)
+    def assign(self, meta: Any, c: list[Any]) -> ast.Assign:
+        return ast.Assign(target=c[0], value=c[1], span=self._span(meta))
+
+    @v_args(meta=True)
+    def op_stmt(self, meta: Any, c: list[Any]) -> ast.OpStmt:
+        return ast.OpStmt(op=c[0], span=self._span(meta))
+
+    def _ref_stmt(cls: Any) -> Any:  # type: ignore[misc]
+        @v_args(meta=True)
+        def build(self: _ToAst, meta: Any, c: list[Any]) -> Any:
+            return cls(target=c[0], span=self._span(meta))
+
+        return build
+
+    drop = _ref_stmt(ast.Drop)
+    release = _ref_stmt(ast.Release)
+    set_event = _ref_stmt(ast.SetEvent)
+    clear_event = _ref_stmt(ast.ClearEvent)
+
+    def _block_stmt(cls: Any) -> Any:  # type: ignore[misc]
+        @v_args(meta=True)
+        def build(self: _ToAst, meta: Any, c: list[Any]) -> Any:
+            return cls(body=c[0], span=self._span(meta))
+
+        return build
+
+    with_gil = _block_stmt(ast.WithGil)
+    allow_threads = _block_stmt(ast.AllowThreads)
+    python = _block_stmt(ast.Python)
+    loop = _block_stmt(ast.Loop)
+    atomic = _block_stmt(ast.Atomic)
+    fork = _block_stmt(ast.Fork)
+
+    def _bare_stmt(cls: Any) -> Any:  # type: ignore[misc]
+        @v_args(meta=True)
+        def build(self: _ToAst, meta: Any, c: list[Any]) -> Any:
+            return cls(span=self._span(meta))
+
+        return build
+
+    break_ = _bare_stmt(ast.Break)
+    continue_ = _bare_stmt(ast.Continue)
+    progress = _bare_stmt(ast.Progress)
+    skip = _bare_stmt(ast.Skip)
+
+    @v_args(meta=True)
+    def close(self, meta: Any, c: list[Any]) -> ast.Close:
+        return ast.Close(channel=c[0], span=self._span(meta))
+
+    @v_args(meta=True)
+    def acquire(self, meta: Any, c: list[Any]) -> ast.Acquire:
+        mode = {"acquire": "", "acquire_read": "read", "acquire_write": "write"}[c[0]]
+        return ast.Acquire(target=c[1], mode=mode, span=self._span(meta))
+
+    @v_args(meta=True)
+    def lock(self, meta: Any, c: list[Any]) -> ast.Lock:
+        mode = {"lock": "", "read": "read", "write": "write"}[c[0]]
+        return ast.Lock(target=c[1], body=c[2], mode=mode, span=self._span(meta))
+
+    @v_args(meta=True)
+    def wait(self, meta: Any, c: list[Any]) -> ast.Wait:
+        mutex = c[1] if len(c) > 1 else None
+        return ast.Wait(target=c[0], mutex=mutex, span=self._span(meta))
+
+    @v_args(meta=True)
+    def notify(self, meta: Any, c: list[Any]) -> ast.Notify:
+        return ast.Notify(target=c[1], all=c[0] == "notify_all", span=self._span(meta))
+
+    @v_args(meta=True)
+    def call_once(self, meta: Any, c: list[Any]) -> ast.CallOnce:
+        return ast.CallOnce(target=c[0], body=c[1], span=self._span(meta))
+
+    @v_args(meta=True)
+    def join(self, meta: Any, c: list[Any]) -> ast.Join:
+        return ast.Join(handle=c[0], span=self._span(meta))
+
+    @v_args(meta=True)
+    def return_(self, meta: Any, c: list[Any]) -> ast.Return:
+        return ast.Return(value=c[0] if c else None, span=self._span(meta))
+
+    @v_args(meta=True)
+    def if_(self, meta: Any, c: list[Any]) -> ast.If:
+        orelse = c[2] if len(c) > 2 else None
+        return ast.If(cond=c[0], then=c[1], orelse=orelse, span=self._span(meta))
+
+    @v_args(meta=True)
+    def while_(self, meta: Any, c: list[Any]) -> ast.While:
+        return ast.While(cond=c[0], body=c[1], span=self._span(meta))
+
+    @v_args(meta=True)
+    def for_(self, meta: Any, c: list[Any]) -> ast.For:
+        return ast.For(var=c[0], channel=c[1], body=c[2], span=self._span(meta))
+
+    @v_args(meta=True)
+    def choose(self, meta: Any, c: list[Any]) -> ast.Choose:
+        return ast.Choose(branches=tuple(c), span=self._span(meta))
+
+    @v_args(meta=True)
+    def await_(self, meta: Any, c: list[Any]) -> ast.Await:
+        return ast.Await(cond=c[0], span=self._span(meta))
+
+    @v_args(meta=True)
+    def assert_(self, meta: Any, c: list[Any]) -> ast.Assert:
+        message = c[1] if len(c) > 1 else None
+        return ast.Assert(cond=c[0], message=message, span=self._span(meta))
+
+    @v_args(meta=True)
+    def panic(self, meta: Any, c: list[Any]) -> ast.Panic:
+        return ast.Panic(message=c[0] if c else None, span=self._span(meta))
+
+    @v_args(meta=True)
+    def print(self, meta: Any, c: list[Any]) -> ast.Print:
+        return ast.Print(value=c[0], span=self._span(meta))
+
+    # -- items
+    @v_args(meta=True)
+    def scenario(self, meta: Any, c: list[Token]) -> ast.Scenario:
+        return ast.Scenario(title=_unescape(c[0]), span=self._span(meta))
+
+    @v_args(meta=True)
+    def expect(self, meta: Any, c: list[Any]) -> ast.Expect:
+        when = c[1] if len(c) > 1 else None
+        return ast.Expect(verdict=c[0], when=when, span=self._span(meta))
+
+    @v_args(meta=True)
+    def setting(self, meta: Any, c: list[Any]) -> ast.Setting:
+        return ast.Setting(key=str(c[0]), value=c[1], span=self._span(meta))
+
+    @v_args(meta=True)
+    def use(self, meta: Any, c: list[Token]) -> ast.Use:
+        return ast.Use(path=_unescape(c[0]), span=self._span(meta))
+
+    @v_args(meta=True)
+    def const_decl(self, meta: Any, c: list[Any]) -> ast.ConstDecl:
+        return ast.ConstDecl(name=c[0], value=c[1], span=self._span(meta))
+
+    @v_args(meta=True)
+    def param_decl(self, meta: Any, c: list[Any]) -> ast.ParamDecl:
+        return ast.ParamDecl(name=c[0], type=c[1], low=c[2], high=c[3], span=self._span(meta))
+
+    @v_args(meta=True)
+    def var_decl(self, meta: Any, c: list[Any]) -> ast.VarDecl:
+        size, init = _split_size(c[1:])
+        return ast.VarDecl(name=c[0], size=size, init=init, span=self._span(meta))
+
+    @v_args(meta=True)
+    def resource_decl(self, meta: Any, c: list[Any]) -> ast.ResourceDecl:
+        kind, name = c[0], c[1]
+        size, rest = _split_size(c[2:])
+        count = rest if rest is not None else None
+        return ast.ResourceDecl(kind=kind, name=name, size=size, count=count, span=self._span(meta))
+
+    @v_args(meta=True)
+    def channel_kind(self, meta: Any, c: list[Any]) -> ast.ChannelKind:
+        arg = c[1] if len(c) > 1 else None
+        return ast.ChannelKind(name=c[0], arg=arg, span=self._span(meta))
+
+    @v_args(meta=True)
+    def channel_decl(self, meta: Any, c: list[Any]) -> ast.ChannelDecl:
+        size, kind = _split_size(c[1:])
+        return ast.ChannelDecl(name=c[0], size=size, kind=kind, span=self._span(meta))
+
+    @v_args(meta=True)
+    def thread_decl(self, meta: Any, c: list[Any]) -> ast.ThreadDecl:
+        size, body = _split_size(c[1:])
+        return ast.ThreadDecl(name=c[0], size=size, body=body, span=self._span(meta))
+
+    @v_args(meta=True)
+    def fn_decl(self, meta: Any, c: list[Any]) -> ast.FnDecl:
+        params = tuple(p for p in c[1:-1] if p is not None)
+        return ast.FnDecl(name=c[0], params=params, body=c[-1], span=self._span(meta))
+
+    @v_args(meta=True)
+    def hook_decl(self, meta: Any, c: list[Any]) -> ast.HookDecl:
+        return ast.HookDecl(kind=c[0], body=c[1], span=self._span(meta))
+
+    @v_args(meta=True)
+    def module(self, meta: Any, c: list[Any]) -> ast.Module:
+        return ast.Module(path=self.path, items=tuple(c), span=self._span(meta))
+
+
+# Rule names that are Python keywords get a trailing underscore on the transformer side.
+for _rule in ("break", "continue", "return", "if", "while", "for", "await", "assert"):
+    setattr(_ToAst, _rule, getattr(_ToAst, _rule + "_"))
+
+
+# ---------------------------------------------------------------- errors
+
+_TOKEN_WORDS = {
+    "NAME": "a name",
+    "INT": "an integer",
+    "STRING": "a string",
+    "_NL": "end of line",
+    "$END": "end of file",
+    "COMP_OP": "a comparison",
+    "SETTING_KEY": "`host` or `gil`",
+    "_ELSE": "`else`",
+    "_OR": "`or`",
+}
+
+
+def _describe_terminal(name: str) -> str:
+    if name in _TOKEN_WORDS:
+        return _TOKEN_WORDS[name]
+    for term in _parser().terminals:
+        if term.name == name:
+            if term.pattern.type == "str":
+                return f"`{term.pattern.value}`"
+            return name.lower()
+    return name.lower()
+
+
+def _describe_token(tok: Token) -> str:
+    if tok.type == "_NL":
+        return "end of line"
+    if tok.type == "$END":
+        return "end of file"
+    if tok.type in ("_ELSE", "_OR"):
+        return f"`{str(tok).strip()}`"
+    if tok.type == "STRING":
+        return f"string {tok}"
+    if tok.type == "INT":
+        return f"integer `{tok}`"
+    if tok.type == "NAME":
+        return f"name `{tok}`"
+    return f"`{tok}`"
+
+
+def _expected_phrase(expected: set[str]) -> str:
+    if {"NAME", "INT", "STRING"} <= expected:
+        return "expected an expression"
+    names = sorted({_describe_terminal(e) for e in expected if not e.startswith("__")})
+    if len(names) > 8:
+        return ""
+    if len(names) == 1:
+        return f"expected {names[0]}"
+    return "expected one of " + ", ".join(names)
+
+
+def _first_word(line: str) -> str:
+    m = re.match(r"\s*([A-Za-z_][A-Za-z0-9_]*)", line)
+    return m.group(1) if m else ""
+
+
+def _unclosed_brace(text: str) -> int | None:
+    """Offset of the innermost `{` still open at the end of the text, if any."""
+    stack: list[int] = []
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == '"':
+            end = text.find('"', i + 1)
+            while end > 0 and text[end - 1] == "\\":
+                end = text.find('"', end + 1)
+            i = end + 1 if end > 0 else len(text)
+            continue
+        if ch == "#" or text.startswith("//", i):
+            end = text.find("\n", i)
+            i = end if end >= 0 else len(text)
+            continue
+        if ch == "{":
+            stack.append(i)
+        elif ch == "}" and stack:
+            stack.pop()
+        i += 1
+    return stack[-1] if stack else None
+
+
+def _token_span(source: SourceFile, tok: Token) -> Span:
+    start = tok.start_pos or 0
+    if tok.type in ("_NL", "_ELSE", "_OR"):
+        text = str(tok)
+        stripped = len(text) - len(text.lstrip("; \t\r\f"))
+        if tok.type == "_NL":
+            return source.span(start + stripped, start + stripped + 1)
+        word = text.strip()
+        word_start = start + text.rfind(word[-4:] if tok.type == "_ELSE" else "or")
+        return source.span(word_start, word_start + len(word.split()[-1]))
+    end = tok.end_pos if tok.end_pos is not None else start + len(str(tok))
+    return source.span(start, max(end, start + 1))
+
+
+def _syntax_diagnostic(source: SourceFile, err: UnexpectedInput) -> Diagnostic:
+    sink = DiagnosticSink()
+    if isinstance(err, UnexpectedCharacters):
+        pos = err.pos_in_stream or 0
+        ch = source.text[pos] if pos < len(source.text) else ""
+        if ch == '"':
+            sink.error(
+                "unterminated-string",
+                "unterminated string",
+                source.span(pos, pos + 1),
+                help='strings end on the line they start: close it with `"`',
+            )
+        else:
+            sink.error(
+                "unexpected-character",
+                f"unexpected character `{ch}`",
+                source.span(pos, pos + 1),
+                help="remove it; names are ASCII letters, digits and `_`",
+            )
+        return sink.items[0]
+    tok: Token | None = getattr(err, "token", None)
+    expected: set[str] = set(getattr(err, "expected", None) or getattr(err, "accepts", None) or ())
+    if isinstance(err, UnexpectedEOF) or tok is None or tok.type == "$END":
+        end = len(source.text)
+        brace = _unclosed_brace(source.text)
+        labels = (Label(source.span(brace, brace + 1), "this `{` is never closed"),) if brace is not None else ()
+        sink.error(
+            "unexpected-end",
+            "unexpected end of file",
+            source.span(max(0, end - 1), end) if end else source.span(0, 0),
+            help="add the missing `}`" if brace is not None else "the last statement is incomplete",
+            labels=labels,
+        )
+        return sink.items[0]
+    span = _token_span(source, tok)
+    line_no = source.line_col(span.start).line
+    line = source.line_text(line_no)
+    message = f"unexpected {_describe_token(tok)}"
+    expected_text = _expected_phrase(expected)
+    if expected_text:
+        message += f", {expected_text}"
+    help_text = _syntax_hint(tok, expected, line, source, span)
+    sink.error("syntax-error", message, span, help=help_text)
+    return sink.items[0]
+
+
+def _syntax_hint(
+    tok: Token, expected: set[str], line: str, source: SourceFile, span: Span
+) -> str:
+    word = _first_word(line)
+    line_start_col = len(line) - len(line.lstrip())
+    at_line_start = source.line_col(span.start).col - 1 <= line_start_col
+    if word and word not in KEYWORDS and not at_line_start:
+        guess = did_you_mean(word, STATEMENT_KEYWORDS + ITEM_KEYWORDS)
+        if guess:
+            return f"did you mean `{guess}`? (`{word}` is not a keyword)"
+    if tok.type == "NAME":
+        guess = did_you_mean(str(tok), KEYWORDS)
+        if guess and guess.upper() in expected:
+            return f"did you mean `{guess}`?"
+    if str(tok) in KEYWORDS and "NAME" in expected:
+        return f"`{tok}` is a keyword and cannot be used as a name here: rename it"
+    if tok.type == "_NL" and "LBRACE" in expected:
+        return "the block's `{` must be on the same line as its statement"
+    if tok.type == "_NL":
+        return "the statement is incomplete: finish it on this line"
+    if "_NL" in expected or "RBRACE" in expected:
+        return "statements are separated by a newline or `;`"
+    if tok.type == "LBRACE" and "NAME" in expected:
+        return "a name is missing before the block"
+    if word in ITEM_KEYWORDS and at_line_start:
+        return "see LANGUAGE.md for the form of this item"
+    return "see `gilcheck explain syntax-error`"
+
+
+def _neutralize_line(text: str, line_start: int, depth_before: int) -> str | None:
+    """The text with one line replaced by a harmless one of the same length, or None."""
+    end = text.find("\n", line_start)
+    end = len(text) if end < 0 else end
+    line = text[line_start:end]
+    code = re.sub(r'"(\\.|[^"\\])*"?', '""', line)
+    code = re.split(r"#|//", code)[0]
+    opens, closes = code.count("{"), code.count("}")
+    if opens == 0 and closes == 0:
+        replacement = ""
+    else:
+        opener = "fn _(){" if depth_before - closes <= 0 else "loop{"
+        replacement = "}" * closes + (";" if closes and opens else "") + opener * opens
+    if len(replacement) > len(line):
+        return None
+    return text[:line_start] + replacement.ljust(len(line)) + text[end:]
+
+
+def _brace_depth(text: str, upto: int) -> int:
+    depth = 0
+    code = re.sub(r'"(\\.|[^"\\\n])*"?', '""', text[:upto])
+    code = re.sub(r"(#|//)[^\n]*", "", code)
+    for ch in code:
+        depth += {"{": 1, "}": -1}.get(ch, 0)
+    return max(depth, 0)
+
+
+MAX_SYNTAX_ERRORS = 20
+
+
+def parse_source(source: SourceFile) -> ast.Module:
+    """Parse one file into an AST; every syntax error found is raised as one SpecError."""
+    text = source.text
+    errors: list[Diagnostic] = []
+    seen_lines: set[int] = set()
+    continuation_line = 0
+    while True:
+        try:
+            tree = _parser().parse(text)
+        except UnexpectedInput as err:
+            diag = _syntax_diagnostic(source, err)
+            line = source.line_col(diag.span.start).line
+            if line in seen_lines:
+                break
+            seen_lines.add(line)
+            if line != continuation_line:
+                errors.append(diag)
+            # An incomplete line often makes the next one wrong too: report only the first.
+            continuation_line = line + 1 if diag.message.startswith("unexpected end of line") else 0
+            if diag.code == "unexpected-end" or len(errors) >= MAX_SYNTAX_ERRORS:
+                break
+            line_start = source.offset_of(line, 1)
+            patched = _neutralize_line(text, line_start, _brace_depth(text, line_start))
+            if patched is None:
+                break
+            text = patched
+            continue
+        if errors:
+            break
+        try:
+            return _ToAst(source.path).transform(tree)
+        except VisitError as err:  # pragma: no cover - a bug in the transformer
+            raise err.orig_exc from err
+    raise SpecError(errors)

@@ -143,8 +143,10 @@ def explain(
         guess = did_you_mean(code, list(CODES))
         err.print(f"error: unknown diagnostic code `{code}`", markup=False)
         err.print(
-            f"help: did you mean `{guess}`?" if guess else
-            "help: `gilcheck explain --list` shows every code", markup=False,
+            f"help: did you mean `{guess}`?"
+            if guess
+            else "help: `gilcheck explain --list` shows every code",
+            markup=False,
         )
         _finish(Outcome.BAD_INPUT)
     out.print(f"{info.code}: {info.summary}\n", markup=False)
@@ -191,8 +193,8 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("interrupted", markup=False)
         sys.exit(EXIT_INCONCLUSIVE)
-    except Exception as error:  # noqa: BLE001 - the last line of defence
-        import click
+    except Exception as error:
+        import click  # type: ignore[import-not-found]
 
         if isinstance(error, click.exceptions.ClickException):
             error.show()

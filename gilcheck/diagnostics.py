@@ -114,7 +114,7 @@ CODES: dict[str, CodeInfo] = {
             "A token appears where the grammar does not allow it.",
             "gilcheck cannot give a spec a meaning until it parses; the message names what was "
             "expected at that point.",
-            'thread main {\n    whiel true { skip }   # error: `whiel` is not a keyword\n}',
+            "thread main {\n    whiel true { skip }   # error: `whiel` is not a keyword\n}",
         ),
         _info(
             "unexpected-character",
@@ -222,7 +222,7 @@ CODES: dict[str, CodeInfo] = {
             "The real primitive has no such operation, so the spec does not mean anything. When "
             "the kind only shows at run time (a value passed as a parameter or a message), the "
             "same mistake is the verdict `misuse` instead.",
-            "mutex m\nthread main { wait m }   # error: `wait` needs a condvar, an event or a barrier",
+            "mutex m\nthread main { wait m }   # `wait` needs a condvar, an event or a barrier",
         ),
         _info(
             "unknown-use-file",

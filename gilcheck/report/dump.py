@@ -37,8 +37,10 @@ def dump_ast(module: ast.Module, sources: SourceMap) -> str:
             value = getattr(node, f.name)
             if _is_node(value) and not isinstance(value, ast.Ident):
                 children.append((f.name, value))
-            elif isinstance(value, tuple) and value and all(
-                _is_node(v) and not isinstance(v, ast.Ident) for v in value
+            elif (
+                isinstance(value, tuple)
+                and value
+                and all(_is_node(v) and not isinstance(v, ast.Ident) for v in value)
             ):
                 children.extend((f"{f.name}[{i}]", v) for i, v in enumerate(value))
             elif value is not None and value != () and value != "":
@@ -71,8 +73,10 @@ def _expr(e: object) -> str:
             return f"({_expr(a)} {op} {_expr(b)})"
         case ir.Builtin(name=n, args=args):
             return f"{n}({', '.join(_expr(a) for a in args)})"
-        case ir.ResourceRef(name=n, index=i) | ir.GlobalChannel(name=n, index=i) | ir.ThreadRef(
-            name=n, index=i
+        case (
+            ir.ResourceRef(name=n, index=i)
+            | ir.GlobalChannel(name=n, index=i)
+            | ir.ThreadRef(name=n, index=i)
         ):
             return n if i is None else f"{n}[{_expr(i)}]"
         case ir.HandleRef(name=n, slot=s):
@@ -95,7 +99,8 @@ def format_instr(instr: ir.Instr) -> str:
             continue
         value = getattr(instr, f.name)
         if isinstance(value, tuple):
-            parts.append(f"{f.name}=[{', '.join(_expr(v) if not isinstance(v, int) else str(v) for v in value)}]")
+            items = ", ".join(str(v) if isinstance(v, int) else _expr(v) for v in value)
+            parts.append(f"{f.name}=[{items}]")
         elif isinstance(value, int | bool | str) and not isinstance(value, ir.Verdict):
             if value is not False and value != "":
                 parts.append(f"{f.name}={value}")
@@ -116,23 +121,31 @@ def dump_ir(program: ir.Program, sources: SourceMap) -> str:
     for p in program.params:
         out.append(f"  param {p.name} in {p.low}..{p.high}")
     for v in program.vars:
-        out.append(f"  var {v.name}{'' if v.size is None else f'[{v.size}]'} = {render(v.init)}"
-                   f"  (slots {v.base}..{v.base + (v.size or 1) - 1})")
+        out.append(
+            f"  var {v.name}{'' if v.size is None else f'[{v.size}]'} = {render(v.init)}"
+            f"  (slots {v.base}..{v.base + (v.size or 1) - 1})"
+        )
     for r in program.resources:
         count = "" if r.count is None else f" = {r.count}"
-        out.append(f"  {r.kind} {r.name}{'' if r.size is None else f'[{r.size}]'}{count}"
-                   f"  (ids {r.base}..{r.base + (r.size or 1) - 1})")
+        out.append(
+            f"  {r.kind} {r.name}{'' if r.size is None else f'[{r.size}]'}{count}"
+            f"  (ids {r.base}..{r.base + (r.size or 1) - 1})"
+        )
     for c in program.channels:
         cap = "" if c.capacity is None else f"({c.capacity})"
-        out.append(f"  channel {c.name}{'' if c.size is None else f'[{c.size}]'}: {c.kind}{cap}"
-                   f"  (ids {c.base}..{c.base + (c.size or 1) - 1})")
+        out.append(
+            f"  channel {c.name}{'' if c.size is None else f'[{c.size}]'}: {c.kind}{cap}"
+            f"  (ids {c.base}..{c.base + (c.size or 1) - 1})"
+        )
     for t in program.threads:
         out.append(f"  thread {t.name}{'' if t.size is None else f'[{t.size}]'} -> code {t.code}")
     for index, code in enumerate(program.codes):
         out.append("")
         params = f"({', '.join(code.params)})" if code.kind == "fn" else ""
-        out.append(f"code {index}: {code.kind} {code.name}{params}   locals: "
-                   + (" ".join(f"{n}%{i}" for i, n in enumerate(code.local_names)) or "-"))
+        out.append(
+            f"code {index}: {code.kind} {code.name}{params}   locals: "
+            + (" ".join(f"{n}%{i}" for i, n in enumerate(code.local_names)) or "-")
+        )
         for pc, instr in enumerate(code.instrs):
             line = sources.line_of(instr.span)
             ctx = {"python": "py", "native": "nat", "inherit": ""}[instr.context.value]

@@ -10,8 +10,18 @@ from gilcheck.source import Span
 from gilcheck.syntax import ast
 
 BLOCKING = (
-    ir.Recv, ir.Send, ir.Acquire, ir.Wait, ir.Join, ir.Print, ir.GilEnter, ir.PythonEnter,
-    ir.AllowExit, ir.OnceBegin, ir.Await, ir.ForkBegin,
+    ir.Recv,
+    ir.Send,
+    ir.Acquire,
+    ir.Wait,
+    ir.Join,
+    ir.Print,
+    ir.GilEnter,
+    ir.PythonEnter,
+    ir.AllowExit,
+    ir.OnceBegin,
+    ir.Await,
+    ir.ForkBegin,
 )
 
 
@@ -22,8 +32,9 @@ def analyze(modules: list[ast.Module]) -> ir.Program:
     codes: list[ir.CodeUnit] = []
     lowerers: list[BodyLowerer] = []
 
-    def lower(name: str, kind: str, body: ast.Block, span: Span,
-              params: tuple[ast.Ident, ...] = ()) -> int:
+    def lower(
+        name: str, kind: str, body: ast.Block, span: Span, params: tuple[ast.Ident, ...] = ()
+    ) -> int:
         lowerer = BodyLowerer(decls, folder, sink, name=name, kind=kind, params=params)
         codes.append(lowerer.lower_unit(body, span))
         lowerers.append(lowerer)
@@ -113,9 +124,7 @@ def _check_atomic_calls(
         code = codes[index]
         result = False
         for pos, instr in enumerate(code.instrs):
-            if isinstance(instr, BLOCKING):
-                result = True
-            elif isinstance(instr, ir.Jump) and instr.target <= pos:
+            if isinstance(instr, BLOCKING) or (isinstance(instr, ir.Jump) and instr.target <= pos):
                 result = True
             elif isinstance(instr, ir.CallFn):
                 result = can_block(instr.function, seen | {index})

@@ -13,8 +13,6 @@ from enum import StrEnum
 
 from gilcheck.source import NO_SPAN, Span
 
-ir = dataclass(frozen=True, slots=True, kw_only=True)
-
 
 def _span() -> Span:
     return field(default=NO_SPAN, compare=False, repr=False)
@@ -45,14 +43,14 @@ class Context(StrEnum):
 # ---------------------------------------------------------------- expressions
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Const:
     """A constant value (ints, bools, strings, none, and tuples for ok/err/pyobj/pyerr)."""
 
     value: object
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Local:
     """A local slot of the current frame."""
 
@@ -60,7 +58,7 @@ class Local:
     name: str
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class GlobalVar:
     """A shared variable (or an element of a shared array: base + index)."""
 
@@ -70,12 +68,12 @@ class GlobalVar:
     index: Expr | None = None
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SelfIndex:
     """``self``."""
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ParamRef:
     """A ``param``: an unknown fixed for the whole run."""
 
@@ -83,7 +81,7 @@ class ParamRef:
     name: str
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class UnaryOp:
     """``-e`` or ``not e``."""
 
@@ -91,7 +89,7 @@ class UnaryOp:
     operand: Expr
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BinaryOp:
     """Arithmetic, comparison and boolean operators."""
 
@@ -100,7 +98,7 @@ class BinaryOp:
     right: Expr
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Builtin:
     """ok, err, pyobj, pyerr, is_ok, is_err, is_none, len."""
 
@@ -114,7 +112,7 @@ Expr = Const | Local | GlobalVar | SelfIndex | ParamRef | UnaryOp | BinaryOp | B
 # ---------------------------------------------------------------- references
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ResourceRef:
     """A declared resource (mutex, rlock, condvar, ...), possibly an array element."""
 
@@ -125,7 +123,7 @@ class ResourceRef:
     index: Expr | None = None
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class GlobalChannel:
     """A declared channel, possibly an array element."""
 
@@ -135,7 +133,7 @@ class GlobalChannel:
     index: Expr | None = None
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class HandleRef:
     """A channel handle or join handle held in a local (its kind known statically or not)."""
 
@@ -147,7 +145,7 @@ class HandleRef:
 ChannelRef = GlobalChannel | HandleRef
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ThreadRef:
     """A declared thread (``join worker`` or ``join worker[i]``)."""
 
@@ -157,7 +155,7 @@ class ThreadRef:
     index: Expr | None = None
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LocalTarget:
     """Assign to a local slot."""
 
@@ -165,7 +163,7 @@ class LocalTarget:
     name: str
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class GlobalTarget:
     """Assign to a shared variable or an element of one."""
 
@@ -181,7 +179,7 @@ Target = LocalTarget | GlobalTarget
 # ---------------------------------------------------------------- instructions
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Assign:
     """``x = e`` / ``let x = e`` (pure expression)."""
 
@@ -191,7 +189,7 @@ class Assign:
     context: Context = Context.INHERIT
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Recv:
     """``recv``; ``exit_target`` set for a ``for`` loop (jump there when it yields none)."""
 
@@ -202,7 +200,7 @@ class Recv:
     context: Context = Context.INHERIT
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TryRecv:
     """``try_recv``: never blocks."""
 
@@ -212,7 +210,7 @@ class TryRecv:
     context: Context = Context.INHERIT
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Send:
     """``send``; the result (ok(none) or err(v)) goes to ``target`` if bound."""
 
@@ -223,7 +221,7 @@ class Send:
     context: Context = Context.INHERIT
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CloneHandle:
     """``clone tx`` (or a Python value: cloning a pyobj takes the GIL)."""
 
@@ -233,7 +231,7 @@ class CloneHandle:
     context: Context = Context.INHERIT
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Unwrap:
     """``unwrap e``: panics on err(..) and none."""
 
@@ -243,7 +241,7 @@ class Unwrap:
     context: Context = Context.INHERIT
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CallFn:
     """``call f(a)``: pushes a frame; the return value goes to ``target``."""
 
@@ -254,7 +252,7 @@ class CallFn:
     context: Context = Context.INHERIT
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SpawnFn:
     """``spawn f(a)``; the join handle goes to ``target``."""
 
@@ -266,7 +264,7 @@ class SpawnFn:
     context: Context = Context.INHERIT
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AnyInt:
     """``any(lo..hi)``: a nondeterministic integer in [lo, hi)."""
 
@@ -277,7 +275,7 @@ class AnyInt:
     context: Context = Context.INHERIT
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class MakeChannel:
     """``let (tx, rx) = channel(..)``: kind and capacity (None for unbounded)."""
 
@@ -289,7 +287,7 @@ class MakeChannel:
     context: Context = Context.INHERIT
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DropValue:
     """``drop x``."""
 
@@ -299,7 +297,7 @@ class DropValue:
     context: Context = Context.INHERIT
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Close:
     """``close c``."""
 
@@ -308,7 +306,7 @@ class Close:
     context: Context = Context.INHERIT
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class GilEnter:
     """Entering ``with_gil``."""
 
@@ -316,7 +314,7 @@ class GilEnter:
     context: Context = Context.INHERIT
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class GilExit:
     """Leaving ``with_gil``."""
 
@@ -324,7 +322,7 @@ class GilExit:
     context: Context = Context.INHERIT
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AllowEnter:
     """Entering ``allow_threads``: releases the GIL."""
 
@@ -332,7 +330,7 @@ class AllowEnter:
     context: Context = Context.INHERIT
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AllowExit:
     """Leaving ``allow_threads``: takes the GIL back."""
 
@@ -340,7 +338,7 @@ class AllowExit:
     context: Context = Context.INHERIT
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PythonEnter:
     """Entering ``python { }``: takes the GIL if not held."""
 
@@ -348,7 +346,7 @@ class PythonEnter:
     context: Context = Context.INHERIT
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PythonExit:
     """Leaving ``python { }``: gives back a GIL taken on entry."""
 
@@ -356,7 +354,7 @@ class PythonExit:
     context: Context = Context.INHERIT
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Acquire:
     """``acquire`` (mode ``""``), ``acquire_read``, ``acquire_write``; semaphores too."""
 
@@ -366,7 +364,7 @@ class Acquire:
     context: Context = Context.INHERIT
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Release:
     """``release`` (also the end of a ``lock``/``read``/``write`` block)."""
 
@@ -375,7 +373,7 @@ class Release:
     context: Context = Context.INHERIT
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Wait:
     """``wait cv, m`` / ``wait e`` / ``wait b``."""
 
@@ -385,7 +383,7 @@ class Wait:
     context: Context = Context.INHERIT
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Notify:
     """``notify`` / ``notify_all``."""
 
@@ -395,7 +393,7 @@ class Notify:
     context: Context = Context.INHERIT
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class OnceBegin:
     """``call_once o {``: the first caller runs the block; later ones jump to ``done``."""
 
@@ -405,7 +403,7 @@ class OnceBegin:
     context: Context = Context.INHERIT
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class OnceEnd:
     """End of a ``call_once`` block: wakes the waiters."""
 
@@ -414,7 +412,7 @@ class OnceEnd:
     context: Context = Context.INHERIT
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SetEvent:
     """``set e``."""
 
@@ -423,7 +421,7 @@ class SetEvent:
     context: Context = Context.INHERIT
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ClearEvent:
     """``clear e``."""
 
@@ -432,7 +430,7 @@ class ClearEvent:
     context: Context = Context.INHERIT
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Join:
     """``join h``."""
 
@@ -441,7 +439,7 @@ class Join:
     context: Context = Context.INHERIT
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Return:
     """``return e``: pops the frame (dropping its locals)."""
 
@@ -450,7 +448,7 @@ class Return:
     context: Context = Context.INHERIT
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Jump:
     """Unconditional jump (not a step of its own)."""
 
@@ -459,7 +457,7 @@ class Jump:
     context: Context = Context.INHERIT
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Branch:
     """Evaluate a condition (a step): go on if true, jump to ``if_false`` otherwise."""
 
@@ -469,7 +467,7 @@ class Branch:
     context: Context = Context.INHERIT
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Choose:
     """Commit to one of the branches (a step)."""
 
@@ -478,7 +476,7 @@ class Choose:
     context: Context = Context.INHERIT
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Await:
     """Block until the condition holds."""
 
@@ -487,7 +485,7 @@ class Await:
     context: Context = Context.INHERIT
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Assert:
     """``assert c, msg``."""
 
@@ -497,7 +495,7 @@ class Assert:
     context: Context = Context.INHERIT
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Panic:
     """``panic msg``."""
 
@@ -506,7 +504,7 @@ class Panic:
     context: Context = Context.INHERIT
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Print:
     """``print e``: the stdout lock, then the GIL for a Python value."""
 
@@ -515,7 +513,7 @@ class Print:
     context: Context = Context.INHERIT
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AtomicBegin:
     """``atomic {``: run up to the matching AtomicEnd as one step (``end`` is its index)."""
 
@@ -524,7 +522,7 @@ class AtomicBegin:
     context: Context = Context.INHERIT
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AtomicEnd:
     """End of an atomic block."""
 
@@ -532,7 +530,7 @@ class AtomicEnd:
     context: Context = Context.INHERIT
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Progress:
     """``progress``."""
 
@@ -540,7 +538,7 @@ class Progress:
     context: Context = Context.INHERIT
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Skip:
     """``skip``."""
 
@@ -548,7 +546,7 @@ class Skip:
     context: Context = Context.INHERIT
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ForkBegin:
     """``fork {``: the child runs the block up to ``end``; the parent jumps past it."""
 
@@ -557,7 +555,7 @@ class ForkBegin:
     context: Context = Context.INHERIT
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ForkEnd:
     """End of the child's block: the child process ends."""
 
@@ -565,7 +563,7 @@ class ForkEnd:
     context: Context = Context.INHERIT
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class EndScope:
     """End of a block that declared locals: they are dropped (a channel may close)."""
 
@@ -574,7 +572,7 @@ class EndScope:
     context: Context = Context.INHERIT
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class End:
     """End of a code unit: a thread ends or a function returns none."""
 
@@ -583,18 +581,56 @@ class End:
 
 
 Instr = (
-    Assign | Recv | TryRecv | Send | CloneHandle | Unwrap | CallFn | SpawnFn | AnyInt
-    | MakeChannel | DropValue | Close | GilEnter | GilExit | AllowEnter | AllowExit
-    | PythonEnter | PythonExit | Acquire | Release | Wait | Notify | OnceBegin | OnceEnd
-    | SetEvent | ClearEvent | Join | Return | Jump | Branch | Choose | Await | Assert | Panic
-    | Print | AtomicBegin | AtomicEnd | Progress | Skip | ForkBegin | ForkEnd | EndScope | End
+    Assign
+    | Recv
+    | TryRecv
+    | Send
+    | CloneHandle
+    | Unwrap
+    | CallFn
+    | SpawnFn
+    | AnyInt
+    | MakeChannel
+    | DropValue
+    | Close
+    | GilEnter
+    | GilExit
+    | AllowEnter
+    | AllowExit
+    | PythonEnter
+    | PythonExit
+    | Acquire
+    | Release
+    | Wait
+    | Notify
+    | OnceBegin
+    | OnceEnd
+    | SetEvent
+    | ClearEvent
+    | Join
+    | Return
+    | Jump
+    | Branch
+    | Choose
+    | Await
+    | Assert
+    | Panic
+    | Print
+    | AtomicBegin
+    | AtomicEnd
+    | Progress
+    | Skip
+    | ForkBegin
+    | ForkEnd
+    | EndScope
+    | End
 )
 
 
 # ---------------------------------------------------------------- program
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CodeUnit:
     """One thread body, function or hook, lowered to instructions."""
 
@@ -606,7 +642,7 @@ class CodeUnit:
     span: Span = _span()
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class VarInfo:
     """A shared variable: its slots are ``base .. base + (size or 1)``."""
 
@@ -617,7 +653,7 @@ class VarInfo:
     span: Span = _span()
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ResourceInfo:
     """A declared resource: ids ``base .. base + (size or 1)`` within its kind."""
 
@@ -629,7 +665,7 @@ class ResourceInfo:
     span: Span = _span()
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ChannelInfo:
     """A declared channel: kind, capacity (None: unbounded), ids ``base ..``."""
 
@@ -641,7 +677,7 @@ class ChannelInfo:
     span: Span = _span()
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ThreadInfo:
     """A declared thread or thread array, and its code unit."""
 
@@ -651,7 +687,7 @@ class ThreadInfo:
     span: Span = _span()
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ParamInfo:
     """A ``param``: name and half-open range."""
 
@@ -661,7 +697,7 @@ class ParamInfo:
     span: Span = _span()
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Expectation:
     """The ``expect`` line: a verdict and an optional condition."""
 
@@ -670,7 +706,7 @@ class Expectation:
     span: Span = _span()
 
 
-@ir
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Program:
     """A checked spec: settings, declarations and code units."""
 

@@ -250,7 +250,9 @@ class BodyLowerer:
         idx = self.expr(index)
         if self.lookup_local(base.name) is not None:
             self.sink.error(
-                "not-an-array", f"`{base.name}` is a local, not an array", base.span,
+                "not-an-array",
+                f"`{base.name}` is a local, not an array",
+                base.span,
                 help="only shared `var` arrays can be indexed in expressions",
             )
             return ir.Const(value=None)
@@ -262,7 +264,9 @@ class BodyLowerer:
                 return ir.GlobalVar(base=info.base, size=info.size, name=base.name, index=idx)
             case VarSym():
                 self.sink.error(
-                    "not-an-array", f"`{base.name}` is not an array", base.span,
+                    "not-an-array",
+                    f"`{base.name}` is not an array",
+                    base.span,
                     help=f"declare it as an array: `var {base.name}[N] = 0`",
                 )
             case _:
@@ -283,11 +287,15 @@ class BodyLowerer:
                 help = f"`{name}` is a statement: bind it first with `let`"
             else:
                 guess = did_you_mean(name, list(BUILTINS))
-                help = f"did you mean `{guess}`?" if guess else (
-                    "builtins: " + ", ".join(sorted(BUILTINS))
+                help = (
+                    f"did you mean `{guess}`?"
+                    if guess
+                    else ("builtins: " + ", ".join(sorted(BUILTINS)))
                 )
             self.sink.error(
-                "undefined-function", f"`{name}` is not a builtin function", call.func.span,
+                "undefined-function",
+                f"`{name}` is not a builtin function",
+                call.func.span,
                 help=help,
             )
             return ir.Const(value=None)
@@ -338,7 +346,10 @@ class BodyLowerer:
             return None
         index = self.element(ident, ref.index, sym.info.size)
         return ir.ResourceRef(
-            kind=sym.info.kind, base=sym.info.base, size=sym.info.size, name=ident.name,
+            kind=sym.info.kind,
+            base=sym.info.base,
+            size=sym.info.size,
+            name=ident.name,
             index=index,
         )
 
@@ -346,13 +357,17 @@ class BodyLowerer:
         if index is None:
             if size is not None:
                 self.sink.error(
-                    "missing-index", f"`{ident.name}` is an array of {size}", ident.span,
+                    "missing-index",
+                    f"`{ident.name}` is an array of {size}",
+                    ident.span,
                     help=f"use one element, such as `{ident.name}[self]`",
                 )
             return None
         if size is None:
             self.sink.error(
-                "not-an-array", f"`{ident.name}` is not an array", index.span,
+                "not-an-array",
+                f"`{ident.name}` is not an array",
+                index.span,
                 help=f"remove the index: `{ident.name}`",
             )
             return None
@@ -365,7 +380,9 @@ class BodyLowerer:
         if local is not None:
             if ref.index is not None:
                 self.sink.error(
-                    "not-an-array", f"`{ident.name}` is a local, not an array", ref.index.span,
+                    "not-an-array",
+                    f"`{ident.name}` is a local, not an array",
+                    ref.index.span,
                     help=f"remove the index: `{ident.name}`",
                 )
             if local.kind != UNKNOWN and local.kind not in allow:
@@ -399,7 +416,9 @@ class BodyLowerer:
         if local is not None:
             if ref.index is not None:
                 self.sink.error(
-                    "not-an-array", f"`{ident.name}` is a local, not an array", ref.index.span,
+                    "not-an-array",
+                    f"`{ident.name}` is a local, not an array",
+                    ref.index.span,
                     help="only shared `var` arrays have elements",
                 )
                 return None
@@ -417,9 +436,7 @@ class BodyLowerer:
             )
             return None
         index = self.element(ident, ref.index, sym.info.size)
-        return ir.GlobalTarget(
-            base=sym.info.base, size=sym.info.size, name=ident.name, index=index
-        )
+        return ir.GlobalTarget(base=sym.info.base, size=sym.info.size, name=ident.name, index=index)
 
     def function(self, ident: ast.Ident, args: tuple[ast.Expr, ...], span: Span) -> int | None:
         sym = self.decls.symbols.get(ident.name)
@@ -427,12 +444,15 @@ class BodyLowerer:
             if sym is None:
                 guess = did_you_mean(ident.name, [f.decl.name.name for f in self.decls.functions])
                 self.sink.error(
-                    "undefined-function", f"no function named `{ident.name}`", ident.span,
+                    "undefined-function",
+                    f"no function named `{ident.name}`",
+                    ident.span,
                     help=f"did you mean `{guess}`?" if guess else "declare it with `fn`",
                 )
             else:
                 self.wrong_kind(
-                    ident.span, f"`{ident.name}` is {symbol_kind(sym)}, not a function",
+                    ident.span,
+                    f"`{ident.name}` is {symbol_kind(sym)}, not a function",
                     "`call` and `spawn` run functions declared with `fn`",
                 )
             return None
@@ -489,14 +509,16 @@ class BodyLowerer:
                 values = tuple(self.expr(a) for a in args)
                 index = self.function(func, args, span)
                 if index is not None:
-                    self.emit(ir.SpawnFn(
-                        function=index, args=values, daemon=daemon, target=target, span=span
-                    ))
+                    self.emit(
+                        ir.SpawnFn(
+                            function=index, args=values, daemon=daemon, target=target, span=span
+                        )
+                    )
                 return THREAD
             case ast.AnyValue(low=low, high=high):
-                self.emit(ir.AnyInt(
-                    low=self.expr(low), high=self.expr(high), target=target, span=span
-                ))
+                self.emit(
+                    ir.AnyInt(low=self.expr(low), high=self.expr(high), target=target, span=span)
+                )
                 return VALUE
             case ast.MakeChannel():
                 self.sink.error(
@@ -518,15 +540,19 @@ class BodyLowerer:
                     "only senders can be cloned: a channel has one receiver",
                 )
                 return UNKNOWN
-            self.emit(ir.CloneHandle(
-                source=ir.HandleRef(slot=local.slot, name=ref.name.name, kind=local.kind),
-                target=target, span=span,
-            ))
+            self.emit(
+                ir.CloneHandle(
+                    source=ir.HandleRef(slot=local.slot, name=ref.name.name, kind=local.kind),
+                    target=target,
+                    span=span,
+                )
+            )
             return local.kind
         sym = self.decls.symbols.get(ref.name.name)
         if isinstance(sym, ChannelSym):
             self.wrong_kind(
-                ref.name.span, f"`{ref.name.name}` is a global channel",
+                ref.name.span,
+                f"`{ref.name.name}` is a global channel",
                 "a global channel is used by its name from any thread: no clone needed",
             )
             return UNKNOWN
@@ -546,8 +572,10 @@ class BodyLowerer:
             return
         if len(s.names) != 1:
             self.sink.error(
-                "invalid-statement", "only `channel(..)`, `oneshot()` and `queue(..)` give a pair",
-                s.span, help=f"write `let {s.names[0].name} = ...`",
+                "invalid-statement",
+                "only `channel(..)`, `oneshot()` and `queue(..)` give a pair",
+                s.span,
+                help=f"write `let {s.names[0].name} = ...`",
             )
             return
         kind, emit_value = self.rhs_kind(s.value)
@@ -560,8 +588,15 @@ class BodyLowerer:
     def rhs_kind(self, value: ast.Rhs) -> tuple[str, Callable[[ir.Target | None], str]]:
         if isinstance(
             value,
-            ast.Recv | ast.TryRecv | ast.Send | ast.Clone | ast.Unwrap | ast.Call | ast.Spawn
-            | ast.AnyValue | ast.MakeChannel,
+            ast.Recv
+            | ast.TryRecv
+            | ast.Send
+            | ast.Clone
+            | ast.Unwrap
+            | ast.Call
+            | ast.Spawn
+            | ast.AnyValue
+            | ast.MakeChannel,
         ):
             op = value
             return UNKNOWN, lambda target: self.operation(op, target, op.span)
@@ -585,8 +620,11 @@ class BodyLowerer:
     def let_channel(self, s: ast.Let, make: ast.MakeChannel) -> None:
         if len(s.names) != 2:
             self.sink.error(
-                "invalid-statement", "a channel has two ends: bind both", s.span,
-                help=f"write `let ({s.names[0].name}_tx, {s.names[0].name}_rx) = {_maker_text(make)}`",
+                "invalid-statement",
+                "a channel has two ends: bind both",
+                s.span,
+                help=f"write `let ({s.names[0].name}_tx, {s.names[0].name}_rx) = "
+                f"{_maker_text(make)}`",
             )
             return
         resolved = self.channel_maker(make)
@@ -595,10 +633,15 @@ class BodyLowerer:
         rx = ir.LocalTarget(slot=base + 1, name=s.names[1].name)
         if resolved is not None:
             kind, capacity = resolved
-            self.emit(ir.MakeChannel(
-                kind=kind, capacity=None if capacity is None else ir.Const(value=capacity),
-                sender=tx, receiver=rx, span=s.span,
-            ))
+            self.emit(
+                ir.MakeChannel(
+                    kind=kind,
+                    capacity=None if capacity is None else ir.Const(value=capacity),
+                    sender=tx,
+                    receiver=rx,
+                    span=s.span,
+                )
+            )
         self.declare(s.names[0], SENDER)
         self.declare(s.names[1], RECEIVER)
 
@@ -606,7 +649,9 @@ class BodyLowerer:
         if make.maker == "oneshot":
             if make.arg is not None:
                 self.sink.error(
-                    "wrong-arity", "`oneshot()` takes no argument", make.arg.span,
+                    "wrong-arity",
+                    "`oneshot()` takes no argument",
+                    make.arg.span,
                     help="write `oneshot()`",
                 )
                 return None
@@ -619,12 +664,16 @@ class BodyLowerer:
         arg = make.arg
         if arg is None:
             self.sink.error(
-                "unknown-channel-kind", "`channel()` needs a kind", make.span,
+                "unknown-channel-kind",
+                "`channel()` needs a kind",
+                make.span,
                 help="write `channel(unbounded)`, `channel(2)` or `channel(rendezvous)`",
             )
             return None
-        if isinstance(arg, ast.Name) and arg.ident.name not in self.decls.symbols and (
-            self.lookup_local(arg.ident.name) is None
+        if (
+            isinstance(arg, ast.Name)
+            and arg.ident.name not in self.decls.symbols
+            and (self.lookup_local(arg.ident.name) is None)
         ):
             return channel_kind(arg.ident, None, self.folder, self.sink, global_decl=False)
         if isinstance(arg, ast.BuiltinCall) and arg.func.name in ("bounded", "queue"):
@@ -638,8 +687,10 @@ class BodyLowerer:
     def stmt_assign(self, s: ast.Assign) -> None:
         if isinstance(s.value, ast.MakeChannel):
             self.sink.error(
-                "invalid-statement", "a new channel must be bound with `let (tx, rx) = ...`",
-                s.span, help=f"write `let (tx, rx) = {_maker_text(s.value)}`",
+                "invalid-statement",
+                "a new channel must be bound with `let (tx, rx) = ...`",
+                s.span,
+                help=f"write `let (tx, rx) = {_maker_text(s.value)}`",
             )
             return
         _, emit_value = self.rhs_kind(s.value)
@@ -665,7 +716,8 @@ class BodyLowerer:
                 self.undefined(s.target.name)
                 return
             self.wrong_kind(
-                s.target.span, f"`drop` needs a local, and `{s.target.name.name}` is "
+                s.target.span,
+                f"`drop` needs a local, and `{s.target.name.name}` is "
                 + ("an element" if local is not None else symbol_kind(sym)),  # type: ignore[arg-type]
                 "only values and handles held in locals can be dropped; use `close c` for a "
                 "global channel",
@@ -748,7 +800,9 @@ class BodyLowerer:
         if res.kind == "condvar":
             if s.mutex is None:
                 self.sink.error(
-                    "wrong-arity", "`wait` on a condvar needs its mutex", s.span,
+                    "wrong-arity",
+                    "`wait` on a condvar needs its mutex",
+                    s.span,
                     help=f"write `wait {s.target.name.name}, m`",
                 )
                 return
@@ -757,7 +811,9 @@ class BodyLowerer:
                 return
         elif s.mutex is not None:
             self.sink.error(
-                "wrong-arity", f"`wait` on {_article(res.kind)} takes no mutex", s.mutex.span,
+                "wrong-arity",
+                f"`wait` on {_article(res.kind)} takes no mutex",
+                s.mutex.span,
                 help=f"write `wait {s.target.name.name}`",
             )
             return
@@ -771,9 +827,9 @@ class BodyLowerer:
     def stmt_callonce(self, s: ast.CallOnce) -> None:
         self.check_blocking(s.span, "call_once")
         res = self.resource(s.target, ("once",), "call_once")
-        begin = self.emit(ir.OnceBegin(
-            resource=res or _NO_RESOURCE, done=-1, span=s.span.cover(s.target.span)
-        ))
+        begin = self.emit(
+            ir.OnceBegin(resource=res or _NO_RESOURCE, done=-1, span=s.span.cover(s.target.span))
+        )
         resource = res or _NO_RESOURCE
         self.frames.append(_Exit(lambda: ir.OnceEnd(resource=resource)))
         self.block(s.body)
@@ -798,15 +854,17 @@ class BodyLowerer:
         if local is not None:
             if local.kind not in (THREAD, UNKNOWN):
                 self.wrong_kind(
-                    ident.span, f"`join` needs a thread handle, and `{ident.name}` is "
-                    f"{_article(local.kind)}",
+                    ident.span,
+                    f"`join` needs a thread handle, and `{ident.name}` is {_article(local.kind)}",
                     "bind the handle with `let h = spawn f()`",
                 )
                 return
             if s.handle.index is not None:
                 self.sink.error(
-                    "not-an-array", f"`{ident.name}` is a local, not an array",
-                    s.handle.index.span, help=f"write `join {ident.name}`",
+                    "not-an-array",
+                    f"`{ident.name}` is a local, not an array",
+                    s.handle.index.span,
+                    help=f"write `join {ident.name}`",
                 )
                 return
             self.emit(ir.Join(handle=ir.Local(slot=local.slot, name=ident.name), span=s.span))
@@ -814,23 +872,30 @@ class BodyLowerer:
         sym = self.decls.symbols.get(ident.name)
         if isinstance(sym, ThreadSym):
             index = self.element(ident, s.handle.index, sym.size)
-            self.emit(ir.Join(
-                handle=ir.ThreadRef(thread=sym.index, size=sym.size, name=ident.name, index=index),
-                span=s.span,
-            ))
+            self.emit(
+                ir.Join(
+                    handle=ir.ThreadRef(
+                        thread=sym.index, size=sym.size, name=ident.name, index=index
+                    ),
+                    span=s.span,
+                )
+            )
             return
         if sym is None:
             self.undefined(ident)
             return
         self.wrong_kind(
-            ident.span, f"`join` needs a thread handle, and `{ident.name}` is {symbol_kind(sym)}",
+            ident.span,
+            f"`join` needs a thread handle, and `{ident.name}` is {symbol_kind(sym)}",
             "bind the handle with `let h = spawn f()`",
         )
 
     def stmt_return(self, s: ast.Return) -> None:
         if self.kind != "fn":
             self.sink.error(
-                "return-outside-function", "`return` outside a function", s.span,
+                "return-outside-function",
+                "`return` outside a function",
+                s.span,
                 help="a thread ends at the end of its body; `return` is for `fn`s",
             )
             return
@@ -891,10 +956,14 @@ class BodyLowerer:
             self.frames.append(scope)
             slot = len(self.local_names)
             if chan is not None:
-                recv_at = self.emit(ir.Recv(
-                    channel=chan, target=ir.LocalTarget(slot=slot, name=s.var.name),
-                    exit_target=-1, span=s.span.cover(s.channel.span),
-                ))
+                recv_at = self.emit(
+                    ir.Recv(
+                        channel=chan,
+                        target=ir.LocalTarget(slot=slot, name=s.var.name),
+                        exit_target=-1,
+                        span=s.span.cover(s.channel.span),
+                    )
+                )
             self.declare(s.var, UNKNOWN)
             self.block_body(s.body)
             self.frames.pop()
@@ -912,7 +981,9 @@ class BodyLowerer:
         loop = self.unwind(_Loop, s.span)
         if not isinstance(loop, _Loop):
             self.sink.error(
-                "break-outside-loop", "`break` outside a loop", s.span,
+                "break-outside-loop",
+                "`break` outside a loop",
+                s.span,
                 help="`break` leaves the innermost `while`, `loop` or `for`",
             )
             return
@@ -922,7 +993,9 @@ class BodyLowerer:
         loop = self.unwind(_Loop, s.span)
         if not isinstance(loop, _Loop):
             self.sink.error(
-                "continue-outside-loop", "`continue` outside a loop", s.span,
+                "continue-outside-loop",
+                "`continue` outside a loop",
+                s.span,
                 help="`continue` goes back to the start of the innermost loop",
             )
             return
@@ -943,8 +1016,10 @@ class BodyLowerer:
     def stmt_await(self, s: ast.Await) -> None:
         if self.atomic_depth and not self._atomic_leading_await:
             self.sink.error(
-                "blocking-in-atomic", "`await` inside `atomic` must be its first statement",
-                s.span, help="move the `await` to the start of the block",
+                "blocking-in-atomic",
+                "`await` inside `atomic` must be its first statement",
+                s.span,
+                help="move the `await` to the start of the block",
             )
         self.emit(ir.Await(cond=self.expr(s.cond), span=s.span))
 
@@ -999,14 +1074,18 @@ class BodyLowerer:
     def check_blocking(self, span: Span, what: str) -> None:
         if self.atomic_depth:
             self.sink.error(
-                "blocking-in-atomic", f"`{what}` can block, so it cannot be inside `atomic`",
-                span, help="an `atomic` block runs as one step; only a leading `await` may wait",
+                "blocking-in-atomic",
+                f"`{what}` can block, so it cannot be inside `atomic`",
+                span,
+                help="an `atomic` block runs as one step; only a leading `await` may wait",
             )
 
     def check_loop(self, span: Span, what: str) -> None:
         if self.atomic_depth:
             self.sink.error(
-                "loop-in-atomic", f"`{what}` loops are not allowed inside `atomic`", span,
+                "loop-in-atomic",
+                f"`{what}` loops are not allowed inside `atomic`",
+                span,
                 help="an `atomic` block runs as one finite step",
             )
 

@@ -172,7 +172,9 @@ class ConstFolder:
             return None
         if isinstance(value, bool) or not isinstance(value, int):
             self.sink.error(
-                "bad-constant", f"{purpose} must be an integer", expr.span,
+                "bad-constant",
+                f"{purpose} must be an integer",
+                expr.span,
                 help="use an integer expression such as `3` or `N + 1`",
             )
             return None
@@ -276,13 +278,13 @@ def collect(modules: list[ast.Module], sink: DiagnosticSink) -> tuple[Declaratio
             case _:
                 pass
     folder = ConstFolder(const_decls, sink)
-    for name in const_decls:
-        folder.const(name)
-    for path, item in items:
+    for const_name in const_decls:
+        folder.const(const_name)
+    for _path, item in items:
         _declare(item, decls, folder, sink, claim)
     _check_settings(decls, sink)
-    for name, value in folder.values.items():
-        decls.symbols[name] = ConstSym(name, value, const_decls[name].name.span)
+    for const_name, value in folder.values.items():
+        decls.symbols[const_name] = ConstSym(const_name, value, const_decls[const_name].name.span)
     return decls, folder
 
 
@@ -318,19 +320,19 @@ def _declare(
                 decls.var_slots += size or 1
                 decls.vars.append(info)
                 decls.symbols[name.name] = VarSym(info)
-        case ast.ResourceDecl(kind=kind, name=name, size=size_expr, count=count_expr):
+        case ast.ResourceDecl(kind=kind, name=name, size=size_expr):
             ok, size = _size(size_expr, folder)
             count = _resource_count(item, folder, sink)
             if not ok:
                 decls.poisoned.add(name.name)
             if claim_fn(name) and ok:
                 base = decls.resource_counts.get(kind, 0)
-                info = ir.ResourceInfo(
+                res_info = ir.ResourceInfo(
                     kind=kind, name=name.name, base=base, size=size, count=count, span=item.span
                 )
                 decls.resource_counts[kind] = base + (size or 1)
-                decls.resources.append(info)
-                decls.symbols[name.name] = ResourceSym(info)
+                decls.resources.append(res_info)
+                decls.symbols[name.name] = ResourceSym(res_info)
         case ast.ChannelDecl(name=name, size=size_expr, kind=kind):
             ok, size = _size(size_expr, folder)
             resolved = channel_kind(kind.name, kind.arg, folder, sink, global_decl=True)
@@ -338,7 +340,7 @@ def _declare(
                 decls.poisoned.add(name.name)
             if claim_fn(name) and ok and resolved is not None:
                 ckind, capacity = resolved
-                info = ir.ChannelInfo(
+                chan_info = ir.ChannelInfo(
                     name=name.name,
                     base=decls.channel_slots,
                     size=size,
@@ -347,8 +349,8 @@ def _declare(
                     span=item.span,
                 )
                 decls.channel_slots += size or 1
-                decls.channels.append(info)
-                decls.symbols[name.name] = ChannelSym(info)
+                decls.channels.append(chan_info)
+                decls.symbols[name.name] = ChannelSym(chan_info)
         case ast.ParamDecl(name=name, type=type_, low=low, high=high):
             if type_.name != "int":
                 guess = "int"
@@ -370,9 +372,9 @@ def _declare(
             if lo is None or hi is None:
                 decls.poisoned.add(name.name)
             if claim_fn(name) and lo is not None and hi is not None:
-                info = ir.ParamInfo(name=name.name, low=lo, high=hi, span=item.span)
-                decls.symbols[name.name] = ParamSym(info, len(decls.params))
-                decls.params.append(info)
+                param_info = ir.ParamInfo(name=name.name, low=lo, high=hi, span=item.span)
+                decls.symbols[name.name] = ParamSym(param_info, len(decls.params))
+                decls.params.append(param_info)
         case ast.ThreadDecl(name=name, size=size_expr):
             ok, size = _size(size_expr, folder)
             if not ok:
@@ -400,7 +402,9 @@ def _declare(
             pass
 
 
-def _resource_count(item: ast.ResourceDecl, folder: ConstFolder, sink: DiagnosticSink) -> int | None:
+def _resource_count(
+    item: ast.ResourceDecl, folder: ConstFolder, sink: DiagnosticSink
+) -> int | None:
     needs_count = item.kind in ("semaphore", "barrier")
     if item.count is None:
         if needs_count:
@@ -439,8 +443,9 @@ def channel_kind(
             "unknown-channel-kind",
             f"unknown channel kind `{kind}`",
             name.span,
-            help=f"did you mean `{guess}`?" if guess else
-            "channel kinds: unbounded, bounded(N), rendezvous, oneshot, queue(N)",
+            help=f"did you mean `{guess}`?"
+            if guess
+            else "channel kinds: unbounded, bounded(N), rendezvous, oneshot, queue(N)",
         )
         return None
     takes_arg = kind in ("bounded", "queue")
@@ -496,5 +501,7 @@ def _check_settings(decls: Declarations, sink: DiagnosticSink) -> None:
                 "unknown-verdict",
                 f"unknown verdict `{verdict.name}`",
                 verdict.span,
-                help=f"did you mean `{guess}`?" if guess else "verdicts: " + ", ".join(VERDICT_NAMES),
+                help=f"did you mean `{guess}`?"
+                if guess
+                else "verdicts: " + ", ".join(VERDICT_NAMES),
             )

@@ -1,4 +1,4 @@
-"""Constructs that parse but whose semantics `gilcheck check` does not have yet: refused, located."""
+"""Constructs that parse but that `gilcheck check` has no semantics for yet: refused, located."""
 
 from __future__ import annotations
 

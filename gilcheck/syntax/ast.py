@@ -6,14 +6,12 @@ from dataclasses import dataclass, field
 
 from gilcheck.source import NO_SPAN, Span
 
-node = dataclass(frozen=True, slots=True, kw_only=True)
-
 
 def _span() -> Span:
     return field(default=NO_SPAN, compare=False, repr=False)
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Ident:
     """A name as written, with its span."""
 
@@ -24,7 +22,7 @@ class Ident:
 # ---------------------------------------------------------------- expressions
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class IntLit:
     """An integer literal (``1_000_000``)."""
 
@@ -32,7 +30,7 @@ class IntLit:
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BoolLit:
     """``true`` or ``false``."""
 
@@ -40,14 +38,14 @@ class BoolLit:
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class NoneLit:
     """``none``."""
 
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class StrLit:
     """A string literal, unescaped."""
 
@@ -55,14 +53,14 @@ class StrLit:
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SelfExpr:
     """``self``: the thread's index in its array."""
 
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Name:
     """A reference to a local, const, param, shared var or resource."""
 
@@ -70,7 +68,7 @@ class Name:
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Index:
     """``base[index]``."""
 
@@ -79,7 +77,7 @@ class Index:
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Unary:
     """``-e`` or ``not e``."""
 
@@ -88,7 +86,7 @@ class Unary:
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Binary:
     """An arithmetic, comparison or boolean operation."""
 
@@ -98,7 +96,7 @@ class Binary:
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BuiltinCall:
     """``ok(e)``, ``err(e)``, ``pyobj("t")``, ``pyerr("m")``, ``is_ok(e)``, ``len(c)``, ..."""
 
@@ -110,7 +108,7 @@ class BuiltinCall:
 Expr = IntLit | BoolLit | NoneLit | StrLit | SelfExpr | Name | Index | Unary | Binary | BuiltinCall
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Ref:
     """A named object, optionally indexed: ``m``, ``m[self]``, ``c[(self + 1) % N]``."""
 
@@ -122,7 +120,7 @@ class Ref:
 # ------------------------------------------------- value-yielding operations
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Recv:
     """``recv rx``."""
 
@@ -130,7 +128,7 @@ class Recv:
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TryRecv:
     """``try_recv rx``."""
 
@@ -138,7 +136,7 @@ class TryRecv:
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Send:
     """``send tx, e`` (its value is ``ok(none)`` or ``err(e)``)."""
 
@@ -147,7 +145,7 @@ class Send:
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Clone:
     """``clone tx``."""
 
@@ -155,7 +153,7 @@ class Clone:
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Unwrap:
     """``unwrap e``."""
 
@@ -163,7 +161,7 @@ class Unwrap:
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Call:
     """``call f(a, b)``."""
 
@@ -172,7 +170,7 @@ class Call:
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Spawn:
     """``spawn f(a)`` or ``spawn daemon f(a)``; its value is a join handle."""
 
@@ -182,7 +180,7 @@ class Spawn:
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AnyValue:
     """``any(lo..hi)``: a nondeterministic integer in the half-open range."""
 
@@ -191,9 +189,12 @@ class AnyValue:
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class MakeChannel:
-    """``channel(unbounded)``, ``channel(N)``, ``channel(rendezvous)``, ``oneshot()``, ``queue(N)``."""
+    """A new channel: ``channel(unbounded)``, ``channel(N)``, ``oneshot()``, ``queue(N)``.
+
+    ``maker`` is ``channel``, ``oneshot`` or ``queue``.
+    """
 
     maker: str
     arg: Expr | None
@@ -207,7 +208,7 @@ Rhs = Expr | Operation
 # ---------------------------------------------------------------- statements
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Block:
     """``{ statements }``."""
 
@@ -215,7 +216,7 @@ class Block:
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Let:
     """``let x = rhs`` or ``let (tx, rx) = channel(..)``."""
 
@@ -224,7 +225,7 @@ class Let:
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Assign:
     """``x = rhs`` or ``x[i] = rhs``."""
 
@@ -233,7 +234,7 @@ class Assign:
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class OpStmt:
     """A value-yielding operation used as a statement (``send tx, e``, ``call f()``)."""
 
@@ -241,7 +242,7 @@ class OpStmt:
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Drop:
     """``drop x``."""
 
@@ -249,7 +250,7 @@ class Drop:
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Close:
     """``close c``."""
 
@@ -257,7 +258,7 @@ class Close:
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class WithGil:
     """``with_gil { }``."""
 
@@ -265,7 +266,7 @@ class WithGil:
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AllowThreads:
     """``allow_threads { }``."""
 
@@ -273,7 +274,7 @@ class AllowThreads:
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Python:
     """``python { }``."""
 
@@ -281,7 +282,7 @@ class Python:
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Acquire:
     """``acquire m``, ``acquire_read l``, ``acquire_write l`` (mode ``""``, ``read``, ``write``)."""
 
@@ -290,7 +291,7 @@ class Acquire:
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Release:
     """``release m``."""
 
@@ -298,7 +299,7 @@ class Release:
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Lock:
     """``lock m { }``, ``read l { }``, ``write l { }`` (mode ``""``, ``read``, ``write``)."""
 
@@ -308,7 +309,7 @@ class Lock:
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Wait:
     """``wait cv, m`` (condvar), ``wait e`` (event) or ``wait b`` (barrier)."""
 
@@ -317,7 +318,7 @@ class Wait:
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Notify:
     """``notify cv`` / ``notify_all cv``."""
 
@@ -326,7 +327,7 @@ class Notify:
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CallOnce:
     """``call_once o { }``."""
 
@@ -335,7 +336,7 @@ class CallOnce:
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SetEvent:
     """``set e``."""
 
@@ -343,7 +344,7 @@ class SetEvent:
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ClearEvent:
     """``clear e``."""
 
@@ -351,7 +352,7 @@ class ClearEvent:
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Join:
     """``join h``."""
 
@@ -359,7 +360,7 @@ class Join:
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Return:
     """``return`` or ``return e``."""
 
@@ -367,7 +368,7 @@ class Return:
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class If:
     """``if c { } else { }`` (``else if`` nests an If)."""
 
@@ -377,7 +378,7 @@ class If:
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class While:
     """``while c { }``."""
 
@@ -386,7 +387,7 @@ class While:
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Loop:
     """``loop { }``."""
 
@@ -394,7 +395,7 @@ class Loop:
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class For:
     """``for v in rx { }``."""
 
@@ -404,21 +405,21 @@ class For:
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Break:
     """``break``."""
 
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Continue:
     """``continue``."""
 
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Choose:
     """``choose { } or { } ...``."""
 
@@ -426,7 +427,7 @@ class Choose:
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Await:
     """``await c``."""
 
@@ -434,7 +435,7 @@ class Await:
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Assert:
     """``assert c, "why"``."""
 
@@ -443,7 +444,7 @@ class Assert:
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Panic:
     """``panic "why"``."""
 
@@ -451,7 +452,7 @@ class Panic:
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Print:
     """``print e``."""
 
@@ -459,7 +460,7 @@ class Print:
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Atomic:
     """``atomic { }``."""
 
@@ -467,21 +468,21 @@ class Atomic:
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Progress:
     """``progress``."""
 
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Skip:
     """``skip``."""
 
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Fork:
     """``fork { }``."""
 
@@ -490,9 +491,38 @@ class Fork:
 
 
 Stmt = (
-    Let | Assign | OpStmt | Drop | Close | WithGil | AllowThreads | Python | Acquire | Release
-    | Lock | Wait | Notify | CallOnce | SetEvent | ClearEvent | Join | Return | If | While | Loop
-    | For | Break | Continue | Choose | Await | Assert | Panic | Print | Atomic | Progress | Skip
+    Let
+    | Assign
+    | OpStmt
+    | Drop
+    | Close
+    | WithGil
+    | AllowThreads
+    | Python
+    | Acquire
+    | Release
+    | Lock
+    | Wait
+    | Notify
+    | CallOnce
+    | SetEvent
+    | ClearEvent
+    | Join
+    | Return
+    | If
+    | While
+    | Loop
+    | For
+    | Break
+    | Continue
+    | Choose
+    | Await
+    | Assert
+    | Panic
+    | Print
+    | Atomic
+    | Progress
+    | Skip
     | Fork
 )
 
@@ -500,7 +530,7 @@ Stmt = (
 # ------------------------------------------------------------ top-level items
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Scenario:
     """``scenario "title"``."""
 
@@ -508,7 +538,7 @@ class Scenario:
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Expect:
     """``expect deadlock`` or ``expect deadlock when n == 7``."""
 
@@ -517,7 +547,7 @@ class Expect:
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Setting:
     """``host rust|python`` or ``gil on|off`` (key ``host`` or ``gil``)."""
 
@@ -526,7 +556,7 @@ class Setting:
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Use:
     """``use "pyo3"``."""
 
@@ -534,7 +564,7 @@ class Use:
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ConstDecl:
     """``const N = 3``."""
 
@@ -543,7 +573,7 @@ class ConstDecl:
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ParamDecl:
     """``param n: int in lo..hi``."""
 
@@ -554,7 +584,7 @@ class ParamDecl:
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class VarDecl:
     """``var x = 0`` or ``var x[N] = 0``."""
 
@@ -564,7 +594,7 @@ class VarDecl:
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ResourceDecl:
     """``mutex m``, ``rlock l[N]``, ``semaphore s = 2``, ``barrier b = 3``, ``rwlock l``, ..."""
 
@@ -575,7 +605,7 @@ class ResourceDecl:
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ChannelKind:
     """``unbounded``, ``bounded(N)``, ``rendezvous``, ``oneshot``, ``queue(N)`` (as written)."""
 
@@ -584,7 +614,7 @@ class ChannelKind:
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ChannelDecl:
     """``channel c: bounded(2)`` or ``channel c[N]: unbounded``."""
 
@@ -594,7 +624,7 @@ class ChannelDecl:
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ThreadDecl:
     """``thread main { }`` or ``thread worker[3] { }``."""
 
@@ -604,7 +634,7 @@ class ThreadDecl:
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FnDecl:
     """``fn f(a, b) { }``."""
 
@@ -614,7 +644,7 @@ class FnDecl:
     span: Span = _span()
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class HookDecl:
     """``atexit { }``, ``finalizer { }`` or ``signal { }`` (kind names which)."""
 
@@ -624,12 +654,22 @@ class HookDecl:
 
 
 Item = (
-    Scenario | Expect | Setting | Use | ConstDecl | ParamDecl | VarDecl | ResourceDecl
-    | ChannelDecl | ThreadDecl | FnDecl | HookDecl
+    Scenario
+    | Expect
+    | Setting
+    | Use
+    | ConstDecl
+    | ParamDecl
+    | VarDecl
+    | ResourceDecl
+    | ChannelDecl
+    | ThreadDecl
+    | FnDecl
+    | HookDecl
 )
 
 
-@node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Module:
     """One parsed file."""
 

@@ -93,8 +93,9 @@ def _use_file(current: SourceFile, item: ast.Use, errors: list[Diagnostic]) -> P
             "unknown-use-file",
             f'no model file "{item.path}"',
             item.span,
-            help=f"did you mean `{guess}`?" if guess else
-            f"looked for {item.path}.gil next to the spec, in models/ folders above it and "
+            help=f"did you mean `{guess}`?"
+            if guess
+            else f"looked for {item.path}.gil next to the spec, in models/ folders above it and "
             "in gilcheck's bundled models",
         )
         errors.extend(sink.items)

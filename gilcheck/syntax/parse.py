@@ -12,7 +12,6 @@ from lark.exceptions import (
     UnexpectedCharacters,
     UnexpectedEOF,
     UnexpectedInput,
-    UnexpectedToken,
     VisitError,
 )
 
@@ -20,26 +19,158 @@ from gilcheck.diagnostics import Diagnostic, DiagnosticSink, Label, SpecError, d
 from gilcheck.source import SourceFile, Span
 from gilcheck.syntax import ast
 
-KEYWORDS = (
-    "scenario expect host gil use const param var mutex rlock condvar once event semaphore "
-    "barrier rwlock channel thread fn atexit finalizer signal let recv try_recv send clone "
-    "unwrap call spawn daemon any oneshot queue drop close with_gil allow_threads python "
-    "acquire acquire_read acquire_write release lock read write wait notify notify_all "
-    "call_once set clear join return if else while loop for in break continue choose or and "
-    "not await assert panic print atomic progress skip fork true false none self when"
-).split()
+KEYWORDS = [
+    "scenario",
+    "expect",
+    "host",
+    "gil",
+    "use",
+    "const",
+    "param",
+    "var",
+    "mutex",
+    "rlock",
+    "condvar",
+    "once",
+    "event",
+    "semaphore",
+    "barrier",
+    "rwlock",
+    "channel",
+    "thread",
+    "fn",
+    "atexit",
+    "finalizer",
+    "signal",
+    "let",
+    "recv",
+    "try_recv",
+    "send",
+    "clone",
+    "unwrap",
+    "call",
+    "spawn",
+    "daemon",
+    "any",
+    "oneshot",
+    "queue",
+    "drop",
+    "close",
+    "with_gil",
+    "allow_threads",
+    "python",
+    "acquire",
+    "acquire_read",
+    "acquire_write",
+    "release",
+    "lock",
+    "read",
+    "write",
+    "wait",
+    "notify",
+    "notify_all",
+    "call_once",
+    "set",
+    "clear",
+    "join",
+    "return",
+    "if",
+    "else",
+    "while",
+    "loop",
+    "for",
+    "in",
+    "break",
+    "continue",
+    "choose",
+    "or",
+    "and",
+    "not",
+    "await",
+    "assert",
+    "panic",
+    "print",
+    "atomic",
+    "progress",
+    "skip",
+    "fork",
+    "true",
+    "false",
+    "none",
+    "self",
+    "when",
+]
 
-STATEMENT_KEYWORDS = (
-    "let recv try_recv send clone unwrap call spawn drop close with_gil allow_threads python "
-    "acquire acquire_read acquire_write release lock read write wait notify notify_all "
-    "call_once set clear join return if while loop for break continue choose await assert "
-    "panic print atomic progress skip fork"
-).split()
+STATEMENT_KEYWORDS = [
+    "let",
+    "recv",
+    "try_recv",
+    "send",
+    "clone",
+    "unwrap",
+    "call",
+    "spawn",
+    "drop",
+    "close",
+    "with_gil",
+    "allow_threads",
+    "python",
+    "acquire",
+    "acquire_read",
+    "acquire_write",
+    "release",
+    "lock",
+    "read",
+    "write",
+    "wait",
+    "notify",
+    "notify_all",
+    "call_once",
+    "set",
+    "clear",
+    "join",
+    "return",
+    "if",
+    "while",
+    "loop",
+    "for",
+    "break",
+    "continue",
+    "choose",
+    "await",
+    "assert",
+    "panic",
+    "print",
+    "atomic",
+    "progress",
+    "skip",
+    "fork",
+]
 
-ITEM_KEYWORDS = (
-    "scenario expect host gil use const param var mutex rlock condvar once event semaphore "
-    "barrier rwlock channel thread fn atexit finalizer signal"
-).split()
+ITEM_KEYWORDS = [
+    "scenario",
+    "expect",
+    "host",
+    "gil",
+    "use",
+    "const",
+    "param",
+    "var",
+    "mutex",
+    "rlock",
+    "condvar",
+    "once",
+    "event",
+    "semaphore",
+    "barrier",
+    "rwlock",
+    "channel",
+    "thread",
+    "fn",
+    "atexit",
+    "finalizer",
+    "signal",
+]
 
 
 @functools.cache
@@ -76,6 +207,38 @@ def _split_size(children: list[Any]) -> tuple[Any, Any]:
 
 def _int(text: str) -> int:
     return int(text.replace("_", ""))
+
+
+def _binary(op: str) -> Any:
+    @v_args(meta=True)
+    def build(self: _ToAst, meta: Any, c: list[Any]) -> ast.Binary:
+        return ast.Binary(op=op, left=c[0], right=c[-1], span=self._span(meta))
+
+    return build
+
+
+def _ref_stmt(cls: Any) -> Any:
+    @v_args(meta=True)
+    def build(self: _ToAst, meta: Any, c: list[Any]) -> Any:
+        return cls(target=c[0], span=self._span(meta))
+
+    return build
+
+
+def _block_stmt(cls: Any) -> Any:
+    @v_args(meta=True)
+    def build(self: _ToAst, meta: Any, c: list[Any]) -> Any:
+        return cls(body=c[0], span=self._span(meta))
+
+    return build
+
+
+def _bare_stmt(cls: Any) -> Any:
+    @v_args(meta=True)
+    def build(self: _ToAst, meta: Any, c: list[Any]) -> Any:
+        return cls(span=self._span(meta))
+
+    return build
 
 
 class _ToAst(Transformer[Token, ast.Module]):
@@ -148,13 +311,6 @@ class _ToAst(Transformer[Token, ast.Module]):
     def builtin_call(self, meta: Any, c: list[Any]) -> ast.BuiltinCall:
         args = tuple(a for a in c[1:] if a is not None)
         return ast.BuiltinCall(func=c[0], args=args, span=self._span(meta))
-
-    def _binary(op: str) -> Any:  # type: ignore[misc]
-        @v_args(meta=True)
-        def build(self: _ToAst, meta: Any, c: list[Any]) -> ast.Binary:
-            return ast.Binary(op=op, left=c[0], right=c[-1], span=self._span(meta))
-
-        return build
 
     or_op = _binary("or")
     and_op = _binary("and")
@@ -242,24 +398,10 @@ class _ToAst(Transformer[Token, ast.Module]):
     def op_stmt(self, meta: Any, c: list[Any]) -> ast.OpStmt:
         return ast.OpStmt(op=c[0], span=self._span(meta))
 
-    def _ref_stmt(cls: Any) -> Any:  # type: ignore[misc]
-        @v_args(meta=True)
-        def build(self: _ToAst, meta: Any, c: list[Any]) -> Any:
-            return cls(target=c[0], span=self._span(meta))
-
-        return build
-
     drop = _ref_stmt(ast.Drop)
     release = _ref_stmt(ast.Release)
     set_event = _ref_stmt(ast.SetEvent)
     clear_event = _ref_stmt(ast.ClearEvent)
-
-    def _block_stmt(cls: Any) -> Any:  # type: ignore[misc]
-        @v_args(meta=True)
-        def build(self: _ToAst, meta: Any, c: list[Any]) -> Any:
-            return cls(body=c[0], span=self._span(meta))
-
-        return build
 
     with_gil = _block_stmt(ast.WithGil)
     allow_threads = _block_stmt(ast.AllowThreads)
@@ -267,13 +409,6 @@ class _ToAst(Transformer[Token, ast.Module]):
     loop = _block_stmt(ast.Loop)
     atomic = _block_stmt(ast.Atomic)
     fork = _block_stmt(ast.Fork)
-
-    def _bare_stmt(cls: Any) -> Any:  # type: ignore[misc]
-        @v_args(meta=True)
-        def build(self: _ToAst, meta: Any, c: list[Any]) -> Any:
-            return cls(span=self._span(meta))
-
-        return build
 
     break_ = _bare_stmt(ast.Break)
     continue_ = _bare_stmt(ast.Continue)
@@ -542,7 +677,11 @@ def _syntax_diagnostic(source: SourceFile, err: UnexpectedInput) -> Diagnostic:
     if isinstance(err, UnexpectedEOF) or tok is None or tok.type == "$END":
         end = len(source.text)
         brace = _unclosed_brace(source.text)
-        labels = (Label(source.span(brace, brace + 1), "this `{` is never closed"),) if brace is not None else ()
+        labels = (
+            (Label(source.span(brace, brace + 1), "this `{` is never closed"),)
+            if brace is not None
+            else ()
+        )
         sink.error(
             "unexpected-end",
             "unexpected end of file",
@@ -563,9 +702,7 @@ def _syntax_diagnostic(source: SourceFile, err: UnexpectedInput) -> Diagnostic:
     return sink.items[0]
 
 
-def _syntax_hint(
-    tok: Token, expected: set[str], line: str, source: SourceFile, span: Span
-) -> str:
+def _syntax_hint(tok: Token, expected: set[str], line: str, source: SourceFile, span: Span) -> str:
     word = _first_word(line)
     line_start_col = len(line) - len(line.lstrip())
     at_line_start = source.line_col(span.start).col - 1 <= line_start_col

@@ -5,9 +5,22 @@ from __future__ import annotations
 from gilcheck.syntax import ast
 
 _PRECEDENCE = {
-    "or": 1, "and": 2, "not": 3,
-    "==": 4, "!=": 4, "<": 4, "<=": 4, ">": 4, ">=": 4,
-    "+": 5, "-": 5, "*": 6, "/": 6, "%": 6, "neg": 7, "**": 8,
+    "or": 1,
+    "and": 2,
+    "not": 3,
+    "==": 4,
+    "!=": 4,
+    "<": 4,
+    "<=": 4,
+    ">": 4,
+    ">=": 4,
+    "+": 5,
+    "-": 5,
+    "*": 6,
+    "/": 6,
+    "%": 6,
+    "neg": 7,
+    "**": 8,
 }
 
 
@@ -89,8 +102,15 @@ def rhs(value: ast.Rhs) -> str:
     """The right side of `let` or `=`."""
     if isinstance(
         value,
-        ast.Recv | ast.TryRecv | ast.Send | ast.Clone | ast.Unwrap | ast.Call | ast.Spawn
-        | ast.AnyValue | ast.MakeChannel,
+        ast.Recv
+        | ast.TryRecv
+        | ast.Send
+        | ast.Clone
+        | ast.Unwrap
+        | ast.Call
+        | ast.Spawn
+        | ast.AnyValue
+        | ast.MakeChannel,
     ):
         return operation(value)
     return expr(value)

@@ -12,13 +12,18 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from gilcheck import __version__
 from gilcheck.diagnostics import CODES, SpecError
-from gilcheck.pipeline import analyze_spec, checkable_program, parse_spec
+from gilcheck.options import CheckOptions
+from gilcheck.pipeline import Loaded, analyze_spec, check_spec, parse_spec
 from gilcheck.report.diagnostic_text import render_diagnostics
 from gilcheck.report.dump import dump_ast, dump_ir
+from gilcheck.report.json import render_json
+from gilcheck.report.text import render_text
 from gilcheck.source import SourceMap
+from gilcheck.trace.model import CheckResult
 
 app = typer.Typer(
     name="gilcheck",
@@ -110,25 +115,95 @@ def parse(
     _finish(Outcome.OK)
 
 
+class OutputFormat(StrEnum):
+    """How `gilcheck check` prints its result."""
+
+    TEXT = "text"
+    JSON = "json"
+
+
+VERDICT_OUTCOME = {
+    "ok": Outcome.OK,
+    "bound": Outcome.INCONCLUSIVE,
+    "inconclusive": Outcome.INCONCLUSIVE,
+}
+
+
+def outcome_of(verdict: str) -> Outcome:
+    """A verdict's outcome: ok, inconclusive (bound, limits) or a violation."""
+    return VERDICT_OUTCOME.get(verdict, Outcome.VIOLATION)
+
+
 @app.command()
 def check(
     spec: Annotated[Path, typer.Argument(help="The spec file (*.gil).")],
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="text or json.")
+    ] = OutputFormat.TEXT,
+    max_states: Annotated[
+        int, typer.Option("--max-states", min=1, help="Stop (inconclusive) after this many states.")
+    ] = 5_000_000,
+    timeout: Annotated[
+        float | None,
+        typer.Option("--timeout", min=0.001, help="Stop (inconclusive) after SECONDS."),
+    ] = None,
+    channel_bound: Annotated[
+        int,
+        typer.Option(
+            "--channel-bound",
+            min=1,
+            help="Messages an unbounded channel (or queue(0)) may hold before the verdict "
+            "is `bound`.",
+        ),
+    ] = 8,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
 ) -> None:
-    """Explore every interleaving of a spec and report its verdict."""
+    """Explore every interleaving of a spec and report its verdict.
+
+    Exit codes: 0 no violation, 1 violation found, 2 the spec or the command is wrong,
+    3 inconclusive (a limit or a channel bound was hit).
+    """
+    options = CheckOptions(max_states=max_states, timeout=timeout, channel_bound=channel_bound)
     sources = SourceMap()
     try:
         loaded = parse_spec(str(spec), sources)
-        checkable_program(loaded)
+        result = _run_check(loaded, options, quiet or output_format is not OutputFormat.TEXT)
     except SpecError as error:
         _spec_error(error, sources)
     except OSError as error:
         _unreadable(spec, error)
-    out.print(
-        f"{spec}: the spec is valid, but checking is not available in this version yet: "
-        "no verdict (inconclusive).",
-        markup=False,
+    if output_format is OutputFormat.JSON:
+        out.print(render_json(result), markup=False, end="")
+    else:
+        _print_text(result)
+    _finish(outcome_of(result.verdict))
+
+
+def _run_check(loaded: Loaded, options: CheckOptions, quiet: bool) -> CheckResult:
+    """Check with a progress line on stderr for long runs (only on a terminal)."""
+    if quiet or not err.is_terminal:
+        return check_spec(loaded, options)
+    with err.status("exploring...") as status:
+
+        def progress(states: int, transitions: int, seconds: float) -> None:
+            rate = states / seconds if seconds > 0 else 0.0
+            status.update(
+                f"exploring: {states:,} states, {transitions:,} transitions, "
+                f"{seconds:.1f} s ({rate:,.0f} states/s)"
+            )
+
+        return check_spec(loaded, options, progress)
+
+
+def _print_text(result: CheckResult) -> None:
+    style = {"ok": "bold green", "bound": "bold yellow", "inconclusive": "bold yellow"}.get(
+        result.verdict, "bold red"
     )
-    _finish(Outcome.INCONCLUSIVE)
+    for line in render_text(result).splitlines():
+        if line.startswith("verdict:"):
+            out.print(Text(line, style=style))
+        else:
+            out.print(line, markup=False)
 
 
 @app.command()

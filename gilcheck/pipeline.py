@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gilcheck.analysis.verdicts import check_program
 from gilcheck.diagnostics import SpecError
+from gilcheck.explore.bfs import Progress
+from gilcheck.options import CheckOptions
 from gilcheck.semantics import ir
 from gilcheck.semantics.analyze import analyze
 from gilcheck.semantics.support import unsupported
 from gilcheck.source import SourceMap
 from gilcheck.syntax import ast
 from gilcheck.syntax.load import load_spec, read_source
+from gilcheck.trace.model import CheckResult
 
 
 @dataclass
@@ -48,3 +52,13 @@ def checkable_program(loaded: Loaded) -> ir.Program:
     if refused:
         raise SpecError(refused)
     return program
+
+
+def check_spec(
+    loaded: Loaded,
+    options: CheckOptions,
+    progress: Progress | None = None,
+) -> CheckResult:
+    """Check a parsed spec: refuse unsupported constructs, explore, judge."""
+    program = checkable_program(loaded)
+    return check_program(program, loaded.sources, options, progress)

@@ -1,0 +1,328 @@
+#!/usr/bin/env python3
+"""Generate gilcheck benchmark specs for scalable model families.
+
+Each family comes in a buggy form (``expect deadlock``) and a fixed form
+(``expect ok``) whose state space grows with ``N``:
+
+- ``gil_workers``: N workers each send twice into a bounded(2) channel while
+  holding the GIL and their own lock; one consumer (``main``) takes the GIL
+  after each message. The fixed form releases the GIL before sending. This is
+  the model BASELINES.md measures SPIN on.
+- ``philosophers``: N dining philosophers, native threads that take the GIL
+  and run a Python callback taking two ``threading.Lock`` forks, left then
+  right. The fixed form orders the forks (the last philosopher reaches for
+  fork 0 first).
+- ``pipeline``: a source, N stages and a sink (``main``) linked by bounded(1)
+  channels, each forwarding K messages. In the buggy form a stage sends the
+  next item while still inside ``with_gil``, so it can block on a full channel
+  holding the GIL while the stage downstream waits for the GIL (this needs
+  K >= 3). The fixed form sends after leaving ``with_gil``.
+
+Usage::
+
+    python bench/gen_models.py gil_workers 5 [--fixed] [-o FILE]
+    python bench/gen_models.py pipeline 4 --messages 3
+    python bench/gen_models.py --write-models bench/models
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_MESSAGES = 3
+"""Messages per pipeline stage: the buggy pipeline deadlocks only from 3 on."""
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRequest:
+    """One spec to generate: a family, its size and its form."""
+
+    family: str
+    n: int
+    fixed: bool = False
+    messages: int = DEFAULT_MESSAGES  # used by ``pipeline`` only
+
+
+def _header(comment: list[str], title: str, verdict: str) -> str:
+    lines = [f"# {line}" if line else "#" for line in comment]
+    lines.append(f'scenario "{title}"')
+    lines.append(f"expect {verdict}")
+    return "\n".join(lines) + "\n"
+
+
+def gil_workers(request: ModelRequest) -> str:
+    """Workers sending into a bounded(2) channel under the GIL; main consumes."""
+    n = request.n
+    if n < 2:
+        raise ValueError("gil_workers needs N >= 2 (one worker never fills the channel)")
+    if request.fixed:
+        comment = [
+            f"gil_workers, fixed form, N={n}: each worker takes the GIL for its Python work,",
+            "releases it, and only then sends under its own lock, so a worker blocked on the",
+            "full channel never holds the GIL and the consumer can always take it. Ok.",
+        ]
+        send_round = (
+            "    with_gil {\n"
+            "        skip               # Python work for this item\n"
+            "    }\n"
+            "    lock m[self] {\n"
+            "        send c, self       # may block on the full channel, GIL not held\n"
+            "    }\n"
+        )
+        title, verdict = f"gil_workers N={n}, GIL released before sending", "ok"
+    else:
+        comment = [
+            f"gil_workers, buggy form, N={n}: each worker twice takes the GIL and its own lock",
+            "and sends on a bounded(2) channel; the consumer takes the GIL after each message.",
+            "Deadlock: a worker blocks on the full channel holding the GIL while the consumer,",
+            "having just made room, waits for the GIL.",
+        ]
+        send_round = (
+            "    with_gil {\n"
+            "        lock m[self] {\n"
+            "            send c, self   # blocks on the full channel, GIL held\n"
+            "        }\n"
+            "    }\n"
+        )
+        title, verdict = f"gil_workers N={n}, sending while holding the GIL", "deadlock"
+    body = (
+        f"const N = {n}\n"
+        "\n"
+        "channel c: bounded(2)\n"
+        "mutex m[N]\n"
+        "\n"
+        "thread worker[N] {\n"
+        f"{send_round}"
+        f"{send_round}"
+        "}\n"
+        "\n"
+        "thread main {\n"
+        "    let i = 0\n"
+        "    while i < 2 * N {\n"
+        "        let v = recv c\n"
+        "        with_gil {\n"
+        "            skip           # hand the message to Python\n"
+        "        }\n"
+        "        i = i + 1\n"
+        "    }\n"
+        "}\n"
+    )
+    return _header(comment, title, verdict) + "\n" + body
+
+
+def philosophers(request: ModelRequest) -> str:
+    """Dining philosophers taking threading.Lock forks in a Python callback."""
+    n = request.n
+    if n < 2:
+        raise ValueError("philosophers needs N >= 2 (one philosopher has one fork)")
+    if request.fixed:
+        comment = [
+            f"GIL dining philosophers, fixed form, N={n}: as the buggy form, but the last",
+            "philosopher reaches for fork 0 before fork N-1, so the forks are taken in one",
+            "global order and no cycle of waits can form; a philosopher blocked on a fork",
+            "has released the GIL. Main waits until all have eaten. Ok.",
+        ]
+        order_fix = (
+            "    if second < first {        # the last philosopher takes fork 0 first\n"
+            "        first = second\n"
+            "        second = self\n"
+            "    }\n"
+        )
+        title, verdict = f"GIL dining philosophers N={n}, ordered forks", "ok"
+    else:
+        comment = [
+            f"GIL dining philosophers, buggy form, N={n}: each native thread takes the GIL",
+            "and runs a Python callback that takes its left fork, then its right fork",
+            "(threading.Locks). The eval loop hands the GIL over between statements, so all",
+            "can hold their left fork; each then blocks on its right fork (releasing the",
+            "GIL) and main waits for ever for them to finish. Deadlock.",
+        ]
+        order_fix = ""
+        title, verdict = f"GIL dining philosophers N={n}, left fork first", "deadlock"
+    body = (
+        f"const N = {n}\n"
+        "\n"
+        "mutex forks[N]\n"
+        "var done = 0\n"
+        "\n"
+        "thread philosopher[N] {\n"
+        "    let first = self\n"
+        "    let second = (self + 1) % N\n"
+        f"{order_fix}"
+        "    with_gil {\n"
+        "        python {               # the Python callback dine()\n"
+        "            lock forks[first] {\n"
+        "                lock forks[second] {\n"
+        "                    skip       # eat\n"
+        "                }\n"
+        "            }\n"
+        "        }\n"
+        "    }\n"
+        "    done = done + 1\n"
+        "}\n"
+        "\n"
+        "thread main {\n"
+        "    await done == N            # join every philosopher\n"
+        "}\n"
+    )
+    return _header(comment, title, verdict) + "\n" + body
+
+
+def pipeline(request: ModelRequest) -> str:
+    """A source, N GIL-using stages and a sink linked by bounded(1) channels."""
+    n, k = request.n, request.messages
+    if n < 1:
+        raise ValueError("pipeline needs N >= 1")
+    if k < 1:
+        raise ValueError("pipeline needs --messages >= 1")
+    if not request.fixed and k < 3:
+        raise ValueError("the buggy pipeline deadlocks only with --messages >= 3")
+    if request.fixed:
+        comment = [
+            f"pipeline, fixed form, N={n} stages, K={k} messages: each stage receives an item,",
+            "takes the GIL to run its Python transform, releases it, and only then sends",
+            "downstream, so no thread ever blocks holding the GIL. Ok.",
+        ]
+        forward = (
+            "        with_gil {\n"
+            "            skip           # item = transform(py, item)\n"
+            "        }\n"
+            "        send link[self + 1], item  # may block, GIL not held\n"
+        )
+        title, verdict = f"pipeline N={n} K={k}, send after with_gil", "ok"
+    else:
+        comment = [
+            f"pipeline, buggy form, N={n} stages, K={k} messages: each stage runs its Python",
+            "transform and sends the result downstream inside one with_gil. Deadlock: a stage",
+            "blocks on the full link holding the GIL while the next stage (or the sink), which",
+            "has taken the previous item off that link, waits for the GIL to process it.",
+        ]
+        forward = (
+            "        with_gil {\n"
+            "            skip           # item = transform(py, item)\n"
+            "            send link[self + 1], item  # blocks when full, GIL held\n"
+            "        }\n"
+        )
+        title, verdict = f"pipeline N={n} K={k}, sending inside with_gil", "deadlock"
+    body = (
+        f"const N = {n}\n"
+        f"const K = {k}\n"
+        "\n"
+        "channel link[N + 1]: bounded(1)\n"
+        "\n"
+        "thread source {                # native reader: never needs the GIL\n"
+        "    let i = 0\n"
+        "    while i < K {\n"
+        "        send link[0], i\n"
+        "        i = i + 1\n"
+        "    }\n"
+        "}\n"
+        "\n"
+        "thread stage[N] {\n"
+        "    let i = 0\n"
+        "    while i < K {\n"
+        "        let item = recv link[self]\n"
+        f"{forward}"
+        "        i = i + 1\n"
+        "    }\n"
+        "}\n"
+        "\n"
+        "thread main {                  # the sink hands each result to Python\n"
+        "    let i = 0\n"
+        "    while i < K {\n"
+        "        let item = recv link[N]\n"
+        "        with_gil {\n"
+        "            skip\n"
+        "        }\n"
+        "        i = i + 1\n"
+        "    }\n"
+        "}\n"
+    )
+    return _header(comment, title, verdict) + "\n" + body
+
+
+FAMILIES: dict[str, Callable[[ModelRequest], str]] = {
+    "gil_workers": gil_workers,
+    "philosophers": philosophers,
+    "pipeline": pipeline,
+}
+
+STANDARD_MODELS: dict[str, ModelRequest] = {
+    "gil_workers_5.gil": ModelRequest(family="gil_workers", n=5),
+    "gil_workers_fixed_4.gil": ModelRequest(family="gil_workers", n=4, fixed=True),
+    "gil_workers_fixed_5.gil": ModelRequest(family="gil_workers", n=5, fixed=True),
+    "philosophers_5.gil": ModelRequest(family="philosophers", n=5),
+    "philosophers_fixed_5.gil": ModelRequest(family="philosophers", n=5, fixed=True),
+    "pipeline_4.gil": ModelRequest(family="pipeline", n=4),
+    "pipeline_fixed_4.gil": ModelRequest(family="pipeline", n=4, fixed=True),
+}
+"""The pre-generated files of ``bench/models/``, by file name."""
+
+
+def generate(request: ModelRequest) -> str:
+    """Return the spec text for ``request``; raises ValueError on a bad size."""
+    return FAMILIES[request.family](request)
+
+
+def write_models(directory: Path) -> list[Path]:
+    """Write every model of STANDARD_MODELS into ``directory``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, request in STANDARD_MODELS.items():
+        path = directory / name
+        path.write_text(generate(request), encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        description="Generate gilcheck benchmark specs (buggy: expect deadlock, --fixed: expect ok).",
+    )
+    parser.add_argument("family", nargs="?", choices=sorted(FAMILIES), help="model family")
+    parser.add_argument("n", nargs="?", type=int, help="size: workers, philosophers or stages")
+    parser.add_argument("--fixed", action="store_true", help="generate the fixed form")
+    parser.add_argument(
+        "--messages",
+        type=int,
+        default=DEFAULT_MESSAGES,
+        metavar="K",
+        help=f"pipeline only: messages each stage forwards (default {DEFAULT_MESSAGES})",
+    )
+    parser.add_argument("-o", "--output", type=Path, help="write the spec here instead of stdout")
+    parser.add_argument(
+        "--write-models",
+        type=Path,
+        metavar="DIR",
+        help="write the standard set of pre-generated models into DIR",
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.write_models is not None:
+        for path in write_models(args.write_models):
+            print(path)
+        return 0
+    if args.family is None or args.n is None:
+        parser.error("FAMILY and N are required (or use --write-models DIR)")
+    request = ModelRequest(family=args.family, n=args.n, fixed=args.fixed, messages=args.messages)
+    try:
+        text = generate(request)
+    except ValueError as error:
+        parser.error(str(error))
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        args.output.write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

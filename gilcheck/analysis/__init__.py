@@ -1,0 +1,1 @@
+"""From an explored state space to verdicts, wait-for explanations and narrated traces."""

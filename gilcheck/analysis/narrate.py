@@ -1,0 +1,234 @@
+"""Narrating a replayed path: each step's thread, line, statement and effects, from state diffs."""
+
+from __future__ import annotations
+
+from gilcheck.analysis.layout import StateLayout
+from gilcheck.analysis.waitfor import location_text, statement_text
+from gilcheck.semantics import ir
+from gilcheck.semantics.values import is_python_value
+from gilcheck.source import SourceMap
+from gilcheck.system.engine import Engine
+from gilcheck.system.model import (
+    EXIT_JOIN_DONE,
+    FINALIZE,
+    GIL_BACK,
+    GIL_RELEASE_TO_BLOCK,
+    GIL_YIELD,
+    Action,
+    Target,
+)
+from gilcheck.system.state import (
+    C_BUF,
+    C_RECEIVER,
+    C_SENDERS,
+    ENDED,
+    EXIT_JOIN,
+    F_CODE,
+    F_LOCALS,
+    F_PC,
+    NO_THREAD,
+    S_CHANS,
+    S_ENDED,
+    S_GIL,
+    S_LOCKS,
+    S_STDOUT,
+    S_THREADS,
+    S_VARS,
+    T_FRAMES,
+    T_GILCOUNT,
+    T_PHASE,
+    T_STATUS,
+    State,
+)
+from gilcheck.trace.model import Step
+
+
+class Narrator:
+    """Turns (state, action, next state) into a Step."""
+
+    def __init__(self, engine: Engine, layout: StateLayout, sources: SourceMap) -> None:
+        self.engine = engine
+        self.layout = layout
+        self.sources = sources
+
+    def step(self, index: int, before: State, action: Action, after: Target) -> Step:
+        tid, kind, arg = action
+        th = before[S_THREADS][tid]
+        name = self.layout.thread_name(before, tid)
+        instr = None
+        if th[T_FRAMES]:
+            frame = th[T_FRAMES][-1]
+            instr = self.engine.codes[frame[F_CODE]].instrs[frame[F_PC]]
+        location = location_text(self.sources, instr) if instr is not None else ""
+        statement = statement_text(self.sources, instr) if instr is not None else "(program end)"
+        line = self.sources.line_of(instr.span) if instr is not None else 0
+        if not isinstance(after, tuple) or hasattr(after, "_fields"):
+            effects: tuple[str, ...] = (getattr(after, "message", "violation"),)
+        else:
+            effects = tuple(self._effects(before, action, after, instr))
+        return Step(index, name, location, line, statement, effects)
+
+    def _effects(self, before: State, action: Action, after: State,
+                 instr: ir.Instr | None) -> list[str]:
+        tid, kind, arg = action
+        if kind == GIL_BACK:
+            return ["takes the GIL back"]
+        if kind == GIL_YIELD:
+            return ["the interpreter hands the GIL over at a statement boundary (switch interval)"]
+        if kind == GIL_RELEASE_TO_BLOCK:
+            return ["cannot go on at once: releases the GIL while it waits"]
+        if kind == EXIT_JOIN_DONE:
+            return ["every non-daemon thread has ended: the exit join completes"]
+        if kind == FINALIZE:
+            return ["finalization takes the GIL: the program ends"]
+        effects = self._primary(before, action, after, instr)
+        effects.extend(self._side_effects(before, after, tid, effects))
+        return effects or ["(no visible effect)"]
+
+    def _primary(self, before: State, action: Action, after: State,
+                 instr: ir.Instr | None) -> list[str]:
+        tid, _, arg = action
+        th_before = before[S_THREADS][tid]
+        th_after = after[S_THREADS][tid]
+        lay = self.layout
+        match instr:
+            case ir.Choose():
+                return [f"chooses branch {int(arg) + 1}"]  # type: ignore[call-overload]
+            case ir.AnyInt():
+                return [f"picks {arg}"]
+            case ir.Branch():
+                taken = th_after[T_FRAMES][-1][F_PC] == self.engine.prepared[
+                    th_before[T_FRAMES][-1][F_CODE]][th_before[T_FRAMES][-1][F_PC]].next_pc
+                return [f"the condition is {'true' if taken else 'false'}"]
+            case ir.Send():
+                return self._send(before, after, tid, instr, arg)
+            case ir.Recv() | ir.TryRecv():
+                return self._recv(before, after, tid, instr)
+            case ir.Print():
+                frame = th_before[T_FRAMES][-1]
+                value = self.engine._eval(
+                    self.engine.prepared[frame[F_CODE]][frame[F_PC]].value, before, frame,
+                    th_before)
+                if th_after[T_PHASE] == 1:
+                    return [f"takes stdout's lock; formatting {lay.value(value)} needs the GIL"]
+                if th_before[T_PHASE] == 1:
+                    return [f"takes the GIL, prints {lay.value(value)}, releases the GIL and "
+                            "stdout's lock"]
+                extra = " (formatting takes the GIL it holds)" if is_python_value(value) else ""
+                return [f"prints {lay.value(value)}{extra}"]
+            case ir.GilEnter():
+                if th_before[T_GILCOUNT] == 0:
+                    return ["takes the GIL"]
+                return [f"enters with_gil again (GIL count {th_after[T_GILCOUNT]})"]
+            case ir.GilExit():
+                if th_after[T_GILCOUNT] == 0:
+                    return ["releases the GIL"]
+                return [f"leaves a nested with_gil (GIL count {th_after[T_GILCOUNT]})"]
+            case ir.PythonEnter():
+                if th_before[T_GILCOUNT] == 0:
+                    return ["takes the GIL to run Python code"]
+                return ["runs Python code (already holds the GIL)"]
+            case ir.PythonExit():
+                if th_after[T_GILCOUNT] == 0 and before[S_GIL] == tid:
+                    return ["leaves Python code and releases the GIL"]
+                return ["leaves Python code"]
+            case ir.AllowEnter():
+                return ["releases the GIL (allow_threads)"] if before[S_GIL] == tid else [
+                    "enters allow_threads"]
+            case ir.AllowExit():
+                return ["takes the GIL back (end of allow_threads)"] if after[S_GIL] == tid else [
+                    "leaves allow_threads"]
+            case ir.Acquire() | ir.Release():
+                return []  # lock diffs describe it
+            case ir.SpawnFn():
+                new = len(after[S_THREADS]) - 1
+                return [f"spawns {lay.thread_name(after, new)}"]
+            case ir.Join():
+                return ["joins: the thread has ended"]
+            case ir.CallFn(function=f):
+                return [f"calls {self.engine.codes[f].name}"]
+            case ir.Return() | ir.End():
+                if th_after[T_STATUS] == ENDED or th_after[T_STATUS] == EXIT_JOIN:
+                    if after[S_ENDED]:
+                        return ["returns: the program ends (main returned)"]
+                    if th_after[T_STATUS] == EXIT_JOIN:
+                        return ["returns; the interpreter's exit join begins"]
+                    return ["ends"]
+                return ["returns"]
+            case ir.Assign(target=target):
+                return [self._assigned(before, after, tid, target)]
+            case ir.AtomicBegin():
+                return ["runs the atomic block"]
+            case ir.MakeChannel():
+                return ["makes a channel"]
+            case ir.CloneHandle():
+                return ["clones it"]
+            case ir.Await():
+                return ["the condition holds"]
+            case ir.EndScope() | ir.DropValue():
+                return []
+        return []
+
+    def _assigned(self, before: State, after: State, tid: int, target: ir.Target) -> str:
+        if isinstance(target, ir.LocalTarget):
+            frame = after[S_THREADS][tid][T_FRAMES][-1]
+            return f"{target.name} = {self.layout.value(frame[F_LOCALS][target.slot])}"
+        for slot, (old, new) in enumerate(zip(before[S_VARS], after[S_VARS], strict=True)):
+            if old != new:
+                return f"{self.layout.var_names[slot]} = {self.layout.value(new)}"
+        return f"{target.name} unchanged"
+
+    def _send(self, before: State, after: State, tid: int, instr: ir.Send, arg: object) -> list[str]:
+        ref = instr.channel
+        cname = ref.name
+        for cid, (old, new) in enumerate(zip(before[S_CHANS], after[S_CHANS], strict=False)):
+            if len(new[C_BUF]) > len(old[C_BUF]):
+                value = self.layout.value(new[C_BUF][-1])
+                if after[S_THREADS][tid][T_PHASE] != 0:
+                    return [f"offers {value} on {cname} and waits for a receiver (rendezvous)"]
+                return [f"sends {value} on {cname}"]
+        if arg == 1:
+            return [f"its offer on {cname} was taken: the send completes"]
+        return [f"send on {cname} fails: the receiving side is gone (result err(..))"]
+
+    def _recv(self, before: State, after: State, tid: int, instr: ir.Recv | ir.TryRecv) -> list[str]:
+        cname = instr.channel.name
+        for old, new in zip(before[S_CHANS], after[S_CHANS], strict=False):
+            if len(new[C_BUF]) < len(old[C_BUF]):
+                return [f"receives {self.layout.value(old[C_BUF][0])} from {cname}"]
+        if isinstance(instr, ir.TryRecv):
+            return [f"{cname} is empty: try_recv gives none"]
+        if isinstance(instr, ir.Recv) and instr.exit_target is not None:
+            return [f"{cname} is closed and empty: the for loop ends"]
+        return [f"{cname} is closed and empty: recv gives none"]
+
+    def _side_effects(self, before: State, after: State, tid: int, primary: list[str]) -> list[str]:
+        lay = self.layout
+        out: list[str] = []
+        text = " ".join(primary)
+        if before[S_GIL] != after[S_GIL] and "GIL" not in text:
+            if after[S_GIL] == tid:
+                out.append("takes the GIL")
+            elif before[S_GIL] == tid:
+                out.append("releases the GIL")
+        for lid, (old, new) in enumerate(zip(before[S_LOCKS], after[S_LOCKS], strict=True)):
+            if old != new:
+                lname = lay.lock_names[lid]
+                old_owner = old[0] if isinstance(old, tuple) else old
+                new_owner = new[0] if isinstance(new, tuple) else new
+                if new_owner == tid and old_owner != tid:
+                    out.append(f"acquires {lname}")
+                elif new_owner == NO_THREAD:
+                    holder = "" if old_owner == tid else f" (held by {lay.thread_name(before, old_owner)})"
+                    out.append(f"releases {lname}{holder}")
+                else:
+                    out.append(f"{lname}: count {new[1]}")
+        if before[S_STDOUT] != after[S_STDOUT] and "stdout" not in text:
+            out.append("takes stdout's lock" if after[S_STDOUT] == tid else "releases stdout's lock")
+        for cid, (old, new) in enumerate(zip(before[S_CHANS], after[S_CHANS], strict=False)):
+            if old[C_SENDERS] > 0 and new[C_SENDERS] == 0 and not new[C_BUF] is None:
+                out.append(f"the last sender of {lay.channel_name(before, cid)} is dropped: "
+                           "it closes")
+            if old[C_RECEIVER] and not new[C_RECEIVER]:
+                out.append(f"the receiver of {lay.channel_name(before, cid)} is dropped")
+        return out

@@ -1,0 +1,104 @@
+"""From an exploration to a CheckResult: the verdict, its shortest trace and its explanation."""
+
+from __future__ import annotations
+
+from gilcheck.analysis.layout import StateLayout
+from gilcheck.analysis.narrate import Narrator
+from gilcheck.analysis.waitfor import WaitExplainer, find_cycle
+from gilcheck.explore.bfs import Exploration, Progress, explore
+from gilcheck.explore.replay import replay
+from gilcheck.options import CheckOptions
+from gilcheck.semantics import ir
+from gilcheck.semantics.ir import Verdict
+from gilcheck.source import SourceMap
+from gilcheck.system.engine import Engine
+from gilcheck.system.model import Action, Target
+from gilcheck.trace.model import CheckResult, Stats, Step, Trace
+
+
+def check_program(
+    program: ir.Program,
+    sources: SourceMap,
+    options: CheckOptions,
+    progress: Progress | None = None,
+) -> CheckResult:
+    """Explore a program and judge it."""
+    engine = Engine(program, options)
+    found = explore(engine, options, progress)
+    judge = _Judge(program, engine, sources, found)
+    return judge.result()
+
+
+class _Judge:
+    def __init__(self, program: ir.Program, engine: Engine, sources: SourceMap,
+                 found: Exploration) -> None:
+        self.program = program
+        self.engine = engine
+        self.found = found
+        self.layout = StateLayout(engine)
+        self.narrator = Narrator(engine, self.layout, sources)
+        self.explainer = WaitExplainer(engine, self.layout, sources)
+        self.stats = Stats(
+            states=len(found.store),
+            transitions=found.transitions,
+            seconds=found.seconds,
+            exhaustive=found.exhaustive,
+        )
+
+    def _base(self, verdict: Verdict, message: str, trace: Trace | None,
+              limit: str | None = None) -> CheckResult:
+        expect = self.program.expect
+        return CheckResult(
+            spec=self.program.path,
+            title=self.program.title,
+            verdict=verdict.value,
+            expected=expect.verdict.value if expect is not None else None,
+            message=message,
+            stats=self.stats,
+            trace=trace,
+            limit=limit,
+        )
+
+    def _steps(self, actions: list[Action], last: tuple[Action, Target] | None) -> list[Step]:
+        states = replay(self.engine, actions)
+        steps = [
+            self.narrator.step(i + 1, states[i], action, states[i + 1])
+            for i, action in enumerate(actions)
+        ]
+        if last is not None:
+            action, target = last
+            steps.append(self.narrator.step(len(steps) + 1, states[-1], action, target))
+        return steps
+
+    def result(self) -> CheckResult:
+        found = self.found
+        store = found.store
+        if found.violation is not None and found.violation_action is not None:
+            v = found.violation
+            actions = store.path_to(found.violation_from)
+            steps = self._steps(actions, (found.violation_action, v))
+            thread = self.layout.thread_name(store.states[found.violation_from], v.tid)
+            message = f"{v.message} (in {thread})"
+            return self._base(v.verdict, message, Trace(tuple(steps), final_note=message))
+        if found.deadlock >= 0:
+            actions = store.path_to(found.deadlock)
+            steps = self._steps(actions, None)
+            final = store.states[found.deadlock]
+            waits = self.explainer.explain(final)
+            cycle = find_cycle(waits)
+            message = "no thread can move and the program has not ended"
+            return self._base(Verdict.DEADLOCK, message,
+                              Trace(tuple(steps), tuple(waits), cycle, message))
+        if found.limits:
+            sid, action, hit = found.limits[0]
+            steps = self._steps(store.path_to(sid), (action, hit))
+            thread = self.layout.thread_name(store.states[sid], hit.tid)
+            message = f"{hit.message} (in {thread}); no violation found in what was explored"
+            return self._base(hit.verdict, message, Trace(tuple(steps), final_note=hit.message),
+                              limit=hit.message)
+        if found.stopped is not None:
+            message = (f"stopped at {found.stopped} after {len(store):,} states; "
+                       "no violation found so far, but the state space was not fully explored")
+            return self._base(Verdict.INCONCLUSIVE, message, None, limit=found.stopped)
+        message = f"no violation in the whole state space ({len(store):,} states)"
+        return self._base(Verdict.OK, message, None)

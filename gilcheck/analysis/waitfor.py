@@ -1,0 +1,249 @@
+"""The wait-for explanation of a stuck state: who waits for what, held by whom, and the cycle."""
+
+from __future__ import annotations
+
+import networkx as nx
+
+from gilcheck.analysis.layout import StateLayout
+from gilcheck.semantics import ir
+from gilcheck.semantics.values import is_python_value
+from gilcheck.source import SourceMap
+from gilcheck.system.engine import Engine
+from gilcheck.system.state import (
+    C_BUF,
+    C_CAP,
+    C_CLOSED,
+    C_KIND,
+    C_PENDING,
+    C_RECEIVER,
+    ENDED,
+    EXIT_JOIN,
+    F_CODE,
+    F_PC,
+    FINALIZING,
+    GIL_BLOCKING,
+    GIL_LOST,
+    NO_THREAD,
+    S_CHANS,
+    S_GIL,
+    S_LOCKS,
+    S_STDOUT,
+    S_THREADS,
+    T_DAEMON,
+    T_FRAMES,
+    T_GILMODE,
+    T_PHASE,
+    T_STATUS,
+    State,
+)
+from gilcheck.trace.model import Wait
+
+
+class WaitExplainer:
+    """Explains why each thread of a state cannot move."""
+
+    def __init__(self, engine: Engine, layout: StateLayout, sources: SourceMap) -> None:
+        self.engine = engine
+        self.layout = layout
+        self.sources = sources
+
+    def holds(self, state: State, tid: int) -> tuple[str, ...]:
+        """What a thread holds: the GIL, stdout's lock, mutexes and rlocks."""
+        held: list[str] = []
+        if state[S_GIL] == tid:
+            held.append("the GIL")
+        if state[S_STDOUT] == tid:
+            held.append("stdout's lock")
+        for lid, lock in enumerate(state[S_LOCKS]):
+            owner = lock[0] if isinstance(lock, tuple) else lock
+            if owner == tid:
+                held.append(self.layout.lock_names[lid])
+        return tuple(held)
+
+    def explain(self, state: State) -> list[Wait]:
+        """One Wait per thread that has not ended."""
+        waits: list[Wait] = []
+        for tid, th in enumerate(state[S_THREADS]):
+            if th[T_STATUS] == ENDED:
+                continue
+            text, holders = self.reason(state, tid)
+            location, statement = self.where(state, tid)
+            waits.append(Wait(
+                thread=self.layout.thread_name(state, tid),
+                waits_for=text,
+                holders=tuple(self.layout.thread_name(state, h) for h in holders),
+                location=location,
+                statement=statement,
+                holds=self.holds(state, tid),
+            ))
+        return waits
+
+    def where(self, state: State, tid: int) -> tuple[str, str]:
+        th = state[S_THREADS][tid]
+        if not th[T_FRAMES]:
+            return "", "(program end)"
+        frame = th[T_FRAMES][-1]
+        instr = self.engine.codes[frame[F_CODE]].instrs[frame[F_PC]]
+        return _location(self.sources, instr), _statement(self.sources, instr)
+
+    def gil_holder(self, state: State) -> list[int]:
+        gil = state[S_GIL]
+        return [gil] if gil != NO_THREAD else []
+
+    def _gil_text(self, state: State, tid: int, what: str = "waits for the GIL") -> str:
+        gil = state[S_GIL]
+        if gil == NO_THREAD:
+            return what
+        return f"{what}, held by {self.layout.thread_name(state, gil)}"
+
+    def reason(self, state: State, tid: int) -> tuple[str, list[int]]:
+        """A sentence and the threads that hold what `tid` waits for."""
+        th = state[S_THREADS][tid]
+        status = th[T_STATUS]
+        name = self.layout.thread_name
+        if status == EXIT_JOIN:
+            others = [
+                i for i, t in enumerate(state[S_THREADS])
+                if i != tid and t[T_STATUS] != ENDED and not t[T_DAEMON]
+            ]
+            names = ", ".join(name(state, i) for i in others)
+            return f"has returned; the exit join waits for non-daemon thread {names}", others
+        if status == FINALIZING:
+            return self._gil_text(state, tid, "has returned; finalization waits for the GIL"), (
+                self.gil_holder(state)
+            )
+        if th[T_GILMODE] == GIL_LOST:
+            return self._gil_text(state, tid, "waits to take the GIL back"), self.gil_holder(state)
+        frame = th[T_FRAMES][-1]
+        p = self.engine.prepared[frame[F_CODE]][frame[F_PC]]
+        instr = p.instr
+        try:
+            return self._instr_reason(state, tid, th, frame, p, instr)
+        except Exception:  # noqa: BLE001 - explanation only; never hide the verdict
+            return "cannot go on", []
+
+    def _instr_reason(self, state, tid, th, frame, p, instr) -> tuple[str, list[int]]:  # type: ignore[no-untyped-def]
+        name = self.layout.thread_name
+        match instr:
+            case ir.GilEnter() | ir.PythonEnter() | ir.AllowExit():
+                return self._gil_text(state, tid), self.gil_holder(state)
+            case ir.Print():
+                if th[T_PHASE] == 1:
+                    return (self._gil_text(state, tid,
+                                           "holds stdout's lock and waits for the GIL to format "
+                                           "a Python value"), self.gil_holder(state))
+                owner = state[S_STDOUT]
+                if owner not in (NO_THREAD, tid):
+                    return f"waits for stdout's lock, held by {name(state, owner)}", [owner]
+                value = self.engine._eval(p.value, state, frame, th)
+                if is_python_value(value):
+                    return self._gil_text(state, tid), self.gil_holder(state)
+                return "cannot print", []
+            case ir.Acquire(resource=res):
+                lid = self.engine.lock_id(res, frame, th, state)
+                lock = state[S_LOCKS][lid]
+                owner = lock[0] if isinstance(lock, tuple) else lock
+                lname = self.layout.lock_names[lid]
+                if owner == tid:
+                    return f"waits for {lname}, which it already holds (a mutex is not reentrant)", [tid]
+                return f"waits for {lname}, held by {name(state, owner)}", [owner]
+            case ir.Recv(channel=ref):
+                cid = self.engine.channel_id(ref, frame, th, state, "rx")
+                return self._empty_channel(state, tid, cid)
+            case ir.Send(channel=ref):
+                cid = self.engine.channel_id(ref, frame, th, state, "tx")
+                if p.makes_pyobj and state[S_GIL] not in (NO_THREAD, tid):
+                    return self._gil_text(state, tid), self.gil_holder(state)
+                return self._full_channel(state, tid, cid)
+            case ir.Join():
+                target = self.engine.join_target(state, th, frame, p)
+                return f"waits for {name(state, target)} to end (join)", [target]
+            case ir.Await(cond=cond):
+                return f"waits until `{_statement(self.sources, instr)[6:]}` holds", []
+            case ir.Assign() | ir.CloneHandle() | ir.CallFn() | ir.SpawnFn() | ir.Branch():
+                return self._gil_text(state, tid, "waits for the GIL to touch a Python object"), (
+                    self.gil_holder(state)
+                )
+        if th[T_GILMODE] == GIL_BLOCKING:
+            return "waits (it released the GIL to block)", []
+        return "cannot go on", []
+
+    def _owners(self, state: State, tag: str, cid: int) -> tuple[str, list[int]]:
+        handles = self.layout.handle_names(state, tag, cid)
+        if not handles:
+            return "", []
+        parts = [f"{local} is owned by {self.layout.thread_name(state, t)}" for local, t in handles]
+        return ", ".join(parts), sorted({t for _, t in handles})
+
+    def _empty_channel(self, state: State, tid: int, cid: int) -> tuple[str, list[int]]:
+        cname = self.layout.channel_name(state, cid)
+        chan = state[S_CHANS][cid]
+        if chan[C_KIND] == "queue" or cid < len(self.layout.global_channels):
+            senders = [
+                i for i, t in enumerate(state[S_THREADS])
+                if i != tid and t[T_STATUS] != ENDED
+            ]
+            kind = "a queue, which never closes" if chan[C_KIND] == "queue" else (
+                "a global channel, closed only by `close`"
+            )
+            return f"waits on {cname}, empty ({kind})", senders
+        owners_text, owners = self._owners(state, "tx", cid)
+        if owners_text:
+            return f"waits on {cname}, empty, whose sender {owners_text}", owners
+        return f"waits on {cname}, empty", []
+
+    def _full_channel(self, state: State, tid: int, cid: int) -> tuple[str, list[int]]:
+        cname = self.layout.channel_name(state, cid)
+        chan = state[S_CHANS][cid]
+        if chan[C_KIND] == "rendezvous":
+            if chan[C_PENDING] == tid and not chan[C_BUF]:
+                return f"waits on {cname} (rendezvous)", []
+            what = f"waits on {cname}, a rendezvous channel, for a receiver"
+        else:
+            cap = chan[C_CAP] if chan[C_CAP] is not None else len(chan[C_BUF])
+            what = f"waits on {cname}, full ({len(chan[C_BUF])} of {cap})"
+        owners_text, owners = self._owners(state, "rx", cid)
+        if owners_text:
+            return f"{what}, whose receiver {owners_text}", owners
+        if chan[C_RECEIVER] and not chan[C_CLOSED]:
+            others = [
+                i for i, t in enumerate(state[S_THREADS]) if i != tid and t[T_STATUS] != ENDED
+            ]
+            return what, others
+        return what, []
+
+
+def find_cycle(waits: list[Wait]) -> tuple[str, ...]:
+    """A cycle in the wait-for graph (thread -> holder), as thread names, if there is one."""
+    graph = nx.DiGraph()
+    for wait in waits:
+        graph.add_node(wait.thread)
+        for holder in wait.holders:
+            graph.add_edge(wait.thread, holder)
+    try:
+        edges = nx.find_cycle(graph)
+    except nx.NetworkXNoCycle:
+        return ()
+    return tuple(u for u, _ in edges) + (edges[0][0],)
+
+
+def _location(sources: SourceMap, instr: ir.Instr) -> str:
+    line = sources.line_of(instr.span)
+    return f"{instr.span.path}:{line}"
+
+
+def _statement(sources: SourceMap, instr: ir.Instr) -> str:
+    source = sources.get(instr.span.path)
+    if source is None:
+        return type(instr).__name__
+    line = source.line_col(instr.span.start).line
+    text = source.line_text(line).strip()
+    for marker in (" #", " //"):
+        cut = text.find(marker)
+        if cut > 0 and text.count('"', 0, cut) % 2 == 0:
+            text = text[:cut].rstrip()
+    return text
+
+
+statement_text = _statement
+location_text = _location

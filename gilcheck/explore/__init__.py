@@ -1,0 +1,1 @@
+"""Search strategies over a transition system: breadth-first search, replay."""

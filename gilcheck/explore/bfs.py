@@ -1,0 +1,98 @@
+"""Exhaustive breadth-first search: stops at the first violation, so its trace is shortest."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from gilcheck.explore.store import StateStore
+from gilcheck.options import CheckOptions
+from gilcheck.system.model import Action, LimitHit, TransitionSystem, Violation
+
+
+class StopSearch(Exception):
+    """Raised by a progress callback to end the search early (Ctrl-C, SIGTERM)."""
+
+
+@dataclass
+class Exploration:
+    """What a search found and how much it explored."""
+
+    store: StateStore
+    transitions: int = 0
+    seconds: float = 0.0
+    violation: Violation | None = None
+    violation_from: int = -1  # the state whose step violates
+    violation_action: Action | None = None
+    deadlock: int = -1  # a state id with no step and no program end
+    limits: list[tuple[int, Action, LimitHit]] = field(default_factory=list)
+    stopped: str | None = None  # why the search ended before the whole space was explored
+
+    @property
+    def exhaustive(self) -> bool:
+        """Whether every reachable state was explored (no stop, no limit hit on any path)."""
+        return self.stopped is None and not self.limits
+
+
+Progress = Callable[[int, int, float], None]
+
+
+def explore(
+    system: TransitionSystem,
+    options: CheckOptions,
+    progress: Progress | None = None,
+) -> Exploration:
+    """Breadth-first search from the initial state until a violation or the end of the space."""
+    started = time.monotonic()
+    store = StateStore()
+    result = Exploration(store)
+    root, _ = store.add(system.initial_state(), -1, None)
+    queue: deque[int] = deque([root])
+    deadline = started + options.timeout if options.timeout else None
+    expanded = 0
+    try:
+        while queue:
+            sid = queue.popleft()
+            state = store.states[sid]
+            steps = system.transitions(state)
+            expanded += 1
+            if not steps and not system.has_ended(state):
+                result.deadlock = sid
+                break
+            for action, target in steps:
+                result.transitions += 1
+                if isinstance(target, Violation):
+                    result.violation, result.violation_from = target, sid
+                    result.violation_action = action
+                    raise _Found
+                if isinstance(target, LimitHit):
+                    if len(result.limits) < 16:
+                        result.limits.append((sid, action, target))
+                    continue
+                new_id, is_new = store.add(target, sid, action)
+                if is_new:
+                    queue.append(new_id)
+            if expanded & 1023 == 0:
+                now = time.monotonic()
+                if progress is not None:
+                    progress(len(store), result.transitions, now - started)
+                if deadline is not None and now > deadline:
+                    result.stopped = f"the time limit of {options.timeout:g} s"
+                    break
+            if len(store) >= options.max_states and queue:
+                result.stopped = f"the state limit of {options.max_states:,} states"
+                break
+    except _Found:
+        pass
+    except (StopSearch, KeyboardInterrupt):
+        result.stopped = "an interruption"
+    except MemoryError:
+        result.stopped = "the memory limit"
+    result.seconds = time.monotonic() - started
+    return result
+
+
+class _Found(Exception):
+    pass

@@ -1,0 +1,59 @@
+"""The machine report: a versioned JSON object (schema documented in docs/json.md)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from gilcheck.trace.model import CheckResult
+
+SCHEMA = "gilcheck.result"
+VERSION = 1
+
+
+def result_object(result: CheckResult) -> dict[str, Any]:
+    """The JSON-ready dict of a result."""
+    trace = result.trace
+    return {
+        "schema": SCHEMA,
+        "version": VERSION,
+        "spec": result.spec,
+        "title": result.title,
+        "verdict": result.verdict,
+        "expected": result.expected,
+        "matches": result.matches,
+        "message": result.message,
+        "limit": result.limit,
+        "states": result.stats.states,
+        "transitions": result.stats.transitions,
+        "seconds": round(result.stats.seconds, 4),
+        "exhaustive": result.stats.exhaustive,
+        "steps": [
+            {
+                "index": s.index,
+                "thread": s.thread,
+                "location": s.location,
+                "line": s.line,
+                "statement": s.statement,
+                "effects": list(s.effects),
+            }
+            for s in (trace.steps if trace else ())
+        ],
+        "waits": [
+            {
+                "thread": w.thread,
+                "waits_for": w.waits_for,
+                "holders": list(w.holders),
+                "holds": list(w.holds),
+                "location": w.location,
+                "statement": w.statement,
+            }
+            for w in (trace.waits if trace else ())
+        ],
+        "cycle": list(trace.cycle) if trace else [],
+    }
+
+
+def render_json(result: CheckResult) -> str:
+    """The result as indented JSON text."""
+    return json.dumps(result_object(result), indent=2) + "\n"

@@ -1,0 +1,72 @@
+"""The human report: title, verdict, the shortest trace as numbered steps, the wait-for chain."""
+
+from __future__ import annotations
+
+from gilcheck.trace.model import CheckResult
+
+EXIT_WORD = {
+    "ok": "no violation",
+    "bound": "inconclusive: a channel bound was hit",
+    "inconclusive": "inconclusive: a limit was hit",
+}
+
+
+def _short(location: str) -> str:
+    return location.rsplit("/", 1)[-1]
+
+
+def verdict_line(result: CheckResult) -> str:
+    """`verdict: deadlock (expected deadlock: matches)`."""
+    line = f"verdict: {result.verdict}"
+    if result.expected is not None:
+        mark = "matches" if result.matches else "MISMATCH"
+        line += f"   (expected {result.expected}: {mark})"
+    return line
+
+
+def render_text(result: CheckResult) -> str:
+    """The whole report as plain text."""
+    out: list[str] = []
+    head = result.spec + (f": {result.title}" if result.title else "")
+    out.append(head)
+    out.append(verdict_line(result))
+    out.append(f"  {result.message}")
+    trace = result.trace
+    if trace is not None and trace.steps:
+        out.append("")
+        label = "Shortest trace" if result.verdict not in ("bound", "inconclusive") else "Trace"
+        out.append(f"{label} ({len(trace.steps)} step{'s' if len(trace.steps) != 1 else ''}):")
+        width = max(len(s.thread) for s in trace.steps)
+        loc_width = max(len(_short(s.location)) for s in trace.steps)
+        for step in trace.steps:
+            out.append(
+                f"  {step.index:3d}  {step.thread.ljust(width)}  "
+                f"{_short(step.location).ljust(loc_width)}  {step.statement}"
+            )
+            pad = " " * (7 + width + 2 + loc_width + 2)
+            for effect in step.effects:
+                out.append(f"{pad}-> {effect}")
+    if trace is not None and trace.waits:
+        out.append("")
+        out.append("Final state: " + trace.final_note)
+        width = max(len(w.thread) for w in trace.waits)
+        for wait in trace.waits:
+            out.append(f"  {wait.thread.ljust(width)}  {wait.waits_for}")
+            where = f"at {_short(wait.location)}: {wait.statement}" if wait.location else wait.statement
+            holds = f"   (holds {', '.join(wait.holds)})" if wait.holds else ""
+            out.append(f"  {' ' * width}  {where}{holds}")
+        chain = "; ".join(f"{w.thread} {w.waits_for}" for w in trace.waits)
+        out.append("")
+        out.append(f"Wait-for chain: {chain}.")
+        if trace.cycle:
+            out.append(f"Cycle: {' -> '.join(trace.cycle)}")
+    stats = result.stats
+    out.append("")
+    scope = "exhaustive" if stats.exhaustive else "NOT exhaustive"
+    if result.verdict not in ("ok", "bound", "inconclusive"):
+        scope = "stopped at the first violation"
+    out.append(
+        f"{stats.states:,} states, {stats.transitions:,} transitions, "
+        f"{stats.seconds:.2f} s ({scope})"
+    )
+    return "\n".join(out) + "\n"

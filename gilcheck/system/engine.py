@@ -1,0 +1,1030 @@
+"""The successor function: every instruction's rules over the GIL, locks, channels and threads.
+
+One handler per instruction type appends the transitions a thread can take from a state;
+a handler that appends nothing leaves the thread blocked. `blocked_on` in waits.py explains
+why, for reports. All GIL rules of LANGUAGE.md live in the handlers for GilEnter, GilExit,
+AllowEnter, AllowExit, PythonEnter, PythonExit and Print, and in `transitions` (handover at
+Python statement boundaries, release while blocked inside Python code).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from gilcheck.options import CheckOptions
+from gilcheck.semantics import ir
+from gilcheck.semantics.ir import Verdict
+from gilcheck.semantics.values import EvalError, Value, is_handle, is_python_value, render
+from gilcheck.source import Span
+from gilcheck.system.expr import (
+    MOVED,
+    Evaluator,
+    IndexOutOfRange,
+    UseAfterMove,
+    compile_expr,
+    element,
+    makes_python_object,
+    moved_locals,
+)
+from gilcheck.system.model import (
+    EXIT_JOIN_DONE,
+    FINALIZE,
+    GIL_BACK,
+    GIL_RELEASE_TO_BLOCK,
+    GIL_YIELD,
+    STEP,
+    LimitHit,
+    Target,
+    Transition,
+    Violation,
+)
+from gilcheck.system.state import (
+    C_BUF,
+    C_CAP,
+    C_CLOSED,
+    C_GLOBAL,
+    C_KIND,
+    C_PENDING,
+    C_RECEIVER,
+    C_SENDERS,
+    ENDED,
+    EXIT_JOIN,
+    F_CODE,
+    F_CTX,
+    F_LOCALS,
+    F_PC,
+    FINALIZING,
+    GIL_BLOCKING,
+    GIL_LOST,
+    GIL_NORMAL,
+    NATIVE,
+    NO_THREAD,
+    PYTHON,
+    RUNNING,
+    S_ENDED,
+    S_GIL,
+    S_THREADS,
+    T_ALLOW,
+    T_DAEMON,
+    T_FRAMES,
+    T_GILCOUNT,
+    T_GILMODE,
+    T_ORIGIN,
+    T_PHASE,
+    T_STATUS,
+    Channel,
+    Frame,
+    State,
+    Thread,
+    Work,
+)
+
+MAX_ENUMERATED_ANY = 256
+BLOCKING_INSTRS = (
+    ir.Recv, ir.Send, ir.Acquire, ir.Join, ir.Await, ir.Wait, ir.OnceBegin, ir.Print,
+)
+
+
+class SpecMisuse(Exception):
+    """A run-time misuse found while executing a step."""
+
+
+class SpecPanic(Exception):
+    """A run-time panic found while executing a step."""
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """An instruction with its expressions compiled and its static facts precomputed."""
+
+    instr: ir.Instr
+    code: int
+    pc: int
+    next_pc: int
+    value: Evaluator | None
+    values: tuple[Evaluator, ...]
+    makes_pyobj: bool
+    moves: tuple[int, ...]
+    context: int | None  # NATIVE, PYTHON or None (inherit from the frame)
+
+
+class Engine:
+    """The transition system of one program (implements model.TransitionSystem)."""
+
+    def __init__(self, program: ir.Program, options: CheckOptions) -> None:
+        self.program = program
+        self.options = options
+        self.codes = program.codes
+        self.lock_offset = self._lock_offsets(program)
+        self.thread_ids: dict[tuple[int, int], int] = {}
+        self.main_tid = -1
+        self.prepared: list[list[Prepared]] = [
+            [self._prepare(ci, pc) for pc in range(len(code.instrs))]
+            for ci, code in enumerate(self.codes)
+        ]
+        self.handlers: dict[type, Callable[..., bool]] = {
+            ir.Assign: self._assign, ir.Recv: self._recv, ir.TryRecv: self._try_recv,
+            ir.Send: self._send, ir.CloneHandle: self._clone, ir.Unwrap: self._unwrap,
+            ir.CallFn: self._call, ir.SpawnFn: self._spawn, ir.AnyInt: self._any,
+            ir.MakeChannel: self._make_channel, ir.DropValue: self._drop, ir.Close: self._close,
+            ir.GilEnter: self._gil_enter, ir.GilExit: self._gil_exit,
+            ir.AllowEnter: self._allow_enter, ir.AllowExit: self._allow_exit,
+            ir.PythonEnter: self._python_enter, ir.PythonExit: self._python_exit,
+            ir.Acquire: self._acquire, ir.Release: self._release, ir.Join: self._join,
+            ir.Return: self._return, ir.Branch: self._branch, ir.Choose: self._choose,
+            ir.Await: self._await, ir.Assert: self._assert, ir.Panic: self._panic,
+            ir.Print: self._print, ir.AtomicBegin: self._atomic, ir.AtomicEnd: self._skip,
+            ir.Progress: self._skip, ir.Skip: self._skip, ir.Jump: self._skip,
+            ir.EndScope: self._end_scope, ir.End: self._end,
+        }
+
+    # ------------------------------------------------------------ setup
+
+    @staticmethod
+    def _lock_offsets(program: ir.Program) -> dict[str, int]:
+        offsets: dict[str, int] = {}
+        total = 0
+        for kind in ("mutex", "rlock"):
+            offsets[kind] = total
+            total += sum(r.size or 1 for r in program.resources if r.kind == kind)
+        return offsets
+
+    def resolve_pc(self, code: int, pc: int) -> int:
+        """Follow jumps from `pc` (a jump cycle stops at its first jump, run as a skip)."""
+        instrs = self.codes[code].instrs
+        seen: set[int] = set()
+        while pc < len(instrs) and isinstance(instrs[pc], ir.Jump) and pc not in seen:
+            seen.add(pc)
+            pc = instrs[pc].target  # type: ignore[union-attr]
+        return pc
+
+    def _prepare(self, ci: int, pc: int) -> Prepared:
+        instr = self.codes[ci].instrs[pc]
+        value_expr: ir.Expr | None = None
+        extra: list[ir.Expr] = []
+        match instr:
+            case ir.Assign(value=v) | ir.Send(value=v) | ir.Unwrap(value=v) | ir.Print(value=v):
+                value_expr = v
+            case ir.Branch(cond=c) | ir.Await(cond=c):
+                value_expr = c
+            case ir.Assert(cond=c, message=m):
+                value_expr = c
+                extra = [m] if m is not None else []
+            case ir.Panic(message=m) | ir.Return(value=m):
+                value_expr = m
+            case ir.CallFn(args=args) | ir.SpawnFn(args=args):
+                extra = list(args)
+            case ir.AnyInt(low=lo, high=hi):
+                extra = [lo, hi]
+            case ir.CloneHandle(source=src) if not isinstance(src, ir.HandleRef | ir.GlobalChannel):
+                value_expr = src
+            case ir.Join(handle=h) if not isinstance(h, ir.ThreadRef):
+                value_expr = h
+            case _:
+                pass
+        moves: tuple[int, ...] = ()
+        if isinstance(instr, ir.Assign | ir.Send | ir.Return):
+            moves = moved_locals(value_expr)
+        elif isinstance(instr, ir.CallFn | ir.SpawnFn):
+            moves = tuple(s for a in instr.args for s in moved_locals(a))
+        makes = makes_python_object(value_expr) or any(makes_python_object(e) for e in extra)
+        context = {ir.Context.NATIVE: NATIVE, ir.Context.PYTHON: PYTHON}.get(instr.context)
+        next_pc = self.resolve_pc(ci, pc + 1) if pc + 1 < len(self.codes[ci].instrs) else pc
+        return Prepared(
+            instr=instr,
+            code=ci,
+            pc=pc,
+            next_pc=next_pc,
+            value=compile_expr(value_expr) if value_expr is not None else None,
+            values=tuple(compile_expr(e) for e in extra),
+            makes_pyobj=makes,
+            moves=moves,
+            context=context,
+        )
+
+    def initial_state(self) -> State:
+        """Declared threads (arrays expanded) at their first instruction; globals initial."""
+        threads: list[Thread] = []
+        for ti, info in enumerate(self.program.threads):
+            for index in range(info.size or 1):
+                self.thread_ids[(ti, index)] = len(threads)
+                if info.name == "main":
+                    self.main_tid = len(threads)
+                code = self.codes[info.code]
+                frame = (info.code, self.resolve_pc(info.code, 0), (None,) * len(code.local_names),
+                         NATIVE)
+                threads.append(((frame,), RUNNING, 0, GIL_NORMAL, (), 0, False, index, ti))
+        variables: list[Value] = []
+        for var in self.program.vars:
+            variables.extend([var.init] * (var.size or 1))
+        locks: list[object] = []
+        for kind in ("mutex", "rlock"):
+            for res in self.program.resources:
+                if res.kind == kind:
+                    locks.extend([NO_THREAD if kind == "mutex" else (NO_THREAD, 0)] * (res.size or 1))
+        chans: list[Channel] = []
+        for chan in self.program.channels:
+            for _ in range(chan.size or 1):
+                chans.append(((), 0, True, False, chan.kind, chan.capacity, True, NO_THREAD))
+        return (tuple(threads), NO_THREAD, tuple(variables), tuple(locks), tuple(chans),
+                NO_THREAD, 0)
+
+    def has_ended(self, state: State) -> bool:
+        """Whether the program has ended (host rust: main returned; host python: finalized)."""
+        return bool(state[S_ENDED])
+
+    # ------------------------------------------------------------ transitions
+
+    def transitions(self, state: State) -> list[Transition]:
+        """Every enabled step, ordered by thread id."""
+        if state[S_ENDED]:
+            return []
+        out: list[Transition] = []
+        gil_wanted = False
+        gil = state[S_GIL]
+        for tid, th in enumerate(state[S_THREADS]):
+            status = th[T_STATUS]
+            if status == ENDED:
+                continue
+            if status != RUNNING:
+                gil_wanted |= self._ending(state, tid, th, out)
+                continue
+            if th[T_GILMODE] == GIL_LOST:
+                if gil == NO_THREAD:
+                    w = Work(state)
+                    w.gil = tid
+                    w.set_thread(tid, _with(th, T_GILMODE, GIL_NORMAL))
+                    out.append(Transition((tid, GIL_BACK, 0), w.freeze()))
+                else:
+                    gil_wanted = True
+                continue
+            gil_wanted |= self.thread_steps(state, tid, th, out)
+        if gil_wanted and gil != NO_THREAD:
+            self._handover(state, gil, out)
+        return out
+
+    def thread_steps(self, state: State, tid: int, th: Thread, out: list[Transition]) -> bool:
+        """Append a running thread's steps; True when it is blocked on the GIL."""
+        frame = th[T_FRAMES][-1]
+        p = self.prepared[frame[F_CODE]][frame[F_PC]]
+        before = len(out)
+        try:
+            gil_blocked = self.handlers[type(p.instr)](state, tid, th, frame, p, out)
+        except (SpecMisuse, UseAfterMove, EvalError) as err:
+            del out[before:]
+            message = f"`{err.name}` is used after it was moved or dropped" if isinstance(
+                err, UseAfterMove) else str(err)
+            verdict = Verdict.PANIC if "division by zero" in message else Verdict.MISUSE
+            out.append(Transition((tid, STEP, 0), Violation(verdict, message, tid, p.instr.span)))
+            return False
+        except (SpecPanic, IndexOutOfRange) as err:
+            del out[before:]
+            out.append(Transition((tid, STEP, 0), Violation(Verdict.PANIC, str(err), tid,
+                                                            p.instr.span)))
+            return False
+        if (
+            len(out) == before
+            and not gil_blocked
+            and th[T_GILMODE] == GIL_NORMAL
+            and state[S_GIL] == tid
+            and self.context(p, frame) == PYTHON
+            and isinstance(p.instr, BLOCKING_INSTRS)
+        ):
+            # CPython's blocking calls release the GIL while they wait.
+            w = Work(state)
+            w.gil = NO_THREAD
+            w.set_thread(tid, _with(th, T_GILMODE, GIL_BLOCKING))
+            out.append(Transition((tid, GIL_RELEASE_TO_BLOCK, 0), w.freeze()))
+        return gil_blocked
+
+    def _handover(self, state: State, owner: int, out: list[Transition]) -> None:
+        """The eval loop hands the GIL to a waiting thread at a Python statement boundary."""
+        th = state[S_THREADS][owner]
+        if th[T_STATUS] != RUNNING or th[T_GILMODE] != GIL_NORMAL or th[T_GILCOUNT] == 0:
+            return
+        frame = th[T_FRAMES][-1]
+        p = self.prepared[frame[F_CODE]][frame[F_PC]]
+        if self.context(p, frame) != PYTHON or th[T_PHASE] != 0:
+            return
+        w = Work(state)
+        w.gil = NO_THREAD
+        w.set_thread(owner, _with(th, T_GILMODE, GIL_LOST))
+        transition = Transition((owner, GIL_YIELD, 0), w.freeze())
+        at = next((i for i, t in enumerate(out) if t.action[0] > owner), len(out))
+        out.insert(at, transition)
+
+    def _ending(self, state: State, tid: int, th: Thread, out: list[Transition]) -> bool:
+        """`host python` program end: the exit join, then finalization taking the GIL."""
+        if th[T_STATUS] == EXIT_JOIN:
+            threads = state[S_THREADS]
+            if all(t[T_STATUS] == ENDED or t[T_DAEMON] or i == tid for i, t in enumerate(threads)):
+                w = Work(state)
+                w.set_thread(tid, _with(th, T_STATUS, FINALIZING))
+                out.append(Transition((tid, EXIT_JOIN_DONE, 0), w.freeze()))
+            return False
+        if state[S_GIL] == NO_THREAD:
+            w = Work(state)
+            w.gil = tid
+            w.ended = 1
+            out.append(Transition((tid, FINALIZE, 0), w.freeze()))
+            return False
+        return True
+
+    def context(self, p: Prepared, frame: Frame) -> int:
+        """NATIVE or PYTHON: the innermost python/with_gil block decides, else the caller."""
+        return p.context if p.context is not None else frame[F_CTX]
+
+    # ------------------------------------------------------------ helpers
+
+    def _advance(self, w: Work, tid: int, th: Thread, frame: Frame, pc: int,
+                 locals_: tuple[Value, ...] | None = None, **fields: Any) -> None:
+        new_frame = (frame[F_CODE], pc, frame[F_LOCALS] if locals_ is None else locals_,
+                     frame[F_CTX])
+        new = list(th)
+        new[T_FRAMES] = th[T_FRAMES][:-1] + (new_frame,)
+        for key, value in fields.items():
+            new[_FIELD[key]] = value
+        w.set_thread(tid, tuple(new))
+
+    def _eval(self, fn: Evaluator | None, state: State | Work, frame: Frame, th: Thread) -> Value:
+        assert fn is not None
+        if isinstance(state, Work):
+            return fn(frame[F_LOCALS], state.vars, th[7], state.chans)
+        return fn(frame[F_LOCALS], state[2], th[7], state[4])
+
+    def _gil_free_for(self, state: State, tid: int) -> bool:
+        return state[S_GIL] in (NO_THREAD, tid)
+
+    def _moved(self, locals_: tuple[Value, ...], p: Prepared) -> tuple[Value, ...]:
+        """Locals with handles that the instruction moves out marked as moved."""
+        if not p.moves:
+            return locals_
+        new = list(locals_)
+        for slot in p.moves:
+            if _has_handle(new[slot]):
+                new[slot] = MOVED
+        return tuple(new)
+
+    def _store(self, w: Work, locals_: tuple[Value, ...], target: ir.Target | None,
+               value: Value, frame: Frame, th: Thread) -> tuple[Value, ...]:
+        """Store into a local or shared var (dropping what it held); return the locals."""
+        if target is None:
+            self.drop_value(w, value)
+            return locals_
+        if isinstance(target, ir.LocalTarget):
+            old = locals_[target.slot]
+            if _has_handle(old):
+                self.drop_value(w, old)
+            return locals_[: target.slot] + (value,) + locals_[target.slot + 1:]
+        index = None
+        if target.index is not None:
+            index = compile_expr(target.index)(locals_, w.vars, th[7], w.chans)
+        slot = element(target.base, target.size, index, target.name)
+        old = w.vars[slot]
+        if _has_handle(old):
+            self.drop_value(w, old)
+        w.set_var(slot, value)
+        return locals_
+
+    def drop_value(self, w: Work, value: Value) -> None:
+        """Drop a value: a sender handle may close its channel; a receiver drops its buffer."""
+        if not isinstance(value, tuple) or len(value) != 2:
+            return
+        tag, inner = value
+        if tag in ("ok", "err"):
+            self.drop_value(w, inner)
+        elif tag == "tx":
+            chan = w.chans[inner]
+            w.set_chan(inner, _with(chan, C_SENDERS, max(0, chan[C_SENDERS] - 1)))
+        elif tag == "rx":
+            chan = w.chans[inner]
+            buffered = chan[C_BUF]
+            w.set_chan(inner, _with(_with(chan, C_RECEIVER, False), C_BUF, ()))
+            for message in buffered:
+                self.drop_value(w, message)
+
+    def channel_id(self, ref: ir.ChannelRef, frame: Frame, th: Thread, state: State | Work,
+                   want: str) -> int:
+        """The channel a reference denotes; a handle of the wrong end is a misuse."""
+        if isinstance(ref, ir.GlobalChannel):
+            if ref.index is None:
+                return ref.base
+            vars_ = state.vars if isinstance(state, Work) else state[2]
+            chans = state.chans if isinstance(state, Work) else state[4]
+            index = compile_expr(ref.index)(frame[F_LOCALS], vars_, th[7], chans)
+            return element(ref.base, ref.size, index, ref.name)
+        handle = frame[F_LOCALS][ref.slot]
+        if handle is MOVED or handle == MOVED:
+            raise UseAfterMove(ref.name)
+        if not (isinstance(handle, tuple) and len(handle) == 2 and handle[0] in ("tx", "rx")):
+            raise SpecMisuse(f"`{ref.name}` is {render(handle)}, not a channel handle")
+        if want and handle[0] != want:
+            end = "sender" if handle[0] == "tx" else "receiver"
+            raise SpecMisuse(f"`{ref.name}` is a {end}; this needs the other end")
+        return int(handle[1])
+
+    def lock_id(self, res: ir.ResourceRef, frame: Frame, th: Thread, state: State) -> int:
+        """Index of a mutex or rlock in the state's lock tuple."""
+        index = None
+        if res.index is not None:
+            index = compile_expr(res.index)(frame[F_LOCALS], state[2], th[7], state[4])
+        return self.lock_offset[res.kind] + element(res.base, res.size, index, res.name)
+
+    def _need_gil(self, state: State, tid: int, p: Prepared, value: Value = None,
+                  clone: bool = False) -> bool:
+        """Whether the step must take the GIL implicitly and cannot (another thread holds it)."""
+        needs = p.makes_pyobj or (clone and is_python_value(value))
+        return needs and not self._gil_free_for(state, tid)
+
+    # ------------------------------------------------------------ handlers: data
+
+    def _assign(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
+                out: list[Transition]) -> bool:
+        if self._need_gil(state, tid, p):
+            return True
+        instr: ir.Assign = p.instr  # type: ignore[assignment]
+        value = self._eval(p.value, state, frame, th)
+        w = Work(state)
+        locals_ = self._moved(frame[F_LOCALS], p)
+        locals_ = self._store(w, locals_, instr.target, value, frame, th)
+        self._advance(w, tid, th, frame, p.next_pc, locals_)
+        out.append(Transition((tid, STEP, 0), w.freeze()))
+        return False
+
+    def _any(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
+             out: list[Transition]) -> bool:
+        instr: ir.AnyInt = p.instr  # type: ignore[assignment]
+        low = self._eval(p.values[0], state, frame, th)
+        high = self._eval(p.values[1], state, frame, th)
+        if not (isinstance(low, int) and isinstance(high, int)):
+            raise SpecMisuse("`any` needs an integer range")
+        if high <= low:
+            raise SpecMisuse(f"`any({low}..{high})` is an empty range")
+        if high - low > MAX_ENUMERATED_ANY:
+            out.append(Transition((tid, STEP, 0), LimitHit(
+                Verdict.INCONCLUSIVE,
+                f"`any({low}..{high})` has more than {MAX_ENUMERATED_ANY} values",
+                tid, instr.span)))
+            return False
+        for v in range(low, high):
+            w = Work(state)
+            locals_ = self._store(w, frame[F_LOCALS], instr.target, v, frame, th)
+            self._advance(w, tid, th, frame, p.next_pc, locals_)
+            out.append(Transition((tid, STEP, v), w.freeze()))
+        return False
+
+    def _unwrap(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
+                out: list[Transition]) -> bool:
+        instr: ir.Unwrap = p.instr  # type: ignore[assignment]
+        value = self._eval(p.value, state, frame, th)
+        if value is None:
+            raise SpecPanic("called `unwrap` on `none`")
+        if isinstance(value, tuple) and len(value) == 2 and value[0] == "err":
+            raise SpecPanic(f"called `unwrap` on {render(value)}")
+        if isinstance(value, tuple) and len(value) == 2 and value[0] == "ok":
+            value = value[1]
+        w = Work(state)
+        locals_ = self._store(w, frame[F_LOCALS], instr.target, value, frame, th)
+        self._advance(w, tid, th, frame, p.next_pc, locals_)
+        out.append(Transition((tid, STEP, 0), w.freeze()))
+        return False
+
+    def _clone(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
+               out: list[Transition]) -> bool:
+        instr: ir.CloneHandle = p.instr  # type: ignore[assignment]
+        w = Work(state)
+        if isinstance(instr.source, ir.HandleRef):
+            value = frame[F_LOCALS][instr.source.slot]
+            if value is MOVED or value == MOVED:
+                raise UseAfterMove(instr.source.name)
+            if isinstance(value, tuple) and len(value) == 2 and value[0] == "rx":
+                raise SpecMisuse(f"`{instr.source.name}` is a receiver: it cannot be cloned")
+            if isinstance(value, tuple) and len(value) == 2 and value[0] == "tx":
+                chan = w.chans[value[1]]
+                w.set_chan(value[1], _with(chan, C_SENDERS, chan[C_SENDERS] + 1))
+        else:
+            value = self._eval(p.value, state, frame, th)
+        if self._need_gil(state, tid, p, value, clone=True):
+            return True
+        locals_ = self._store(w, frame[F_LOCALS], instr.target, value, frame, th)
+        self._advance(w, tid, th, frame, p.next_pc, locals_)
+        out.append(Transition((tid, STEP, 0), w.freeze()))
+        return False
+
+    def _drop(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
+              out: list[Transition]) -> bool:
+        instr: ir.DropValue = p.instr  # type: ignore[assignment]
+        value = frame[F_LOCALS][instr.slot]
+        if value is MOVED or value == MOVED:
+            raise UseAfterMove(instr.name)
+        w = Work(state)
+        self.drop_value(w, value)
+        locals_ = frame[F_LOCALS]
+        locals_ = locals_[: instr.slot] + (MOVED,) + locals_[instr.slot + 1:]
+        self._advance(w, tid, th, frame, p.next_pc, locals_)
+        out.append(Transition((tid, STEP, 0), w.freeze()))
+        return False
+
+    def _end_scope(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
+                   out: list[Transition]) -> bool:
+        instr: ir.EndScope = p.instr  # type: ignore[assignment]
+        w = Work(state)
+        locals_ = list(frame[F_LOCALS])
+        for slot in instr.slots:
+            value = locals_[slot]
+            if value is not MOVED and value != MOVED:
+                self.drop_value(w, value)
+            locals_[slot] = None
+        self._advance(w, tid, th, frame, p.next_pc, tuple(locals_))
+        out.append(Transition((tid, STEP, 0), w.freeze()))
+        return False
+
+    def _skip(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
+              out: list[Transition]) -> bool:
+        w = Work(state)
+        self._advance(w, tid, th, frame, p.next_pc)
+        out.append(Transition((tid, STEP, 0), w.freeze()))
+        return False
+
+    # ------------------------------------------------------------ handlers: control
+
+    def _branch(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
+                out: list[Transition]) -> bool:
+        if self._need_gil(state, tid, p):
+            return True
+        instr: ir.Branch = p.instr  # type: ignore[assignment]
+        taken = _truth(self._eval(p.value, state, frame, th))
+        w = Work(state)
+        target = p.next_pc if taken else self.resolve_pc(p.code, instr.if_false)
+        self._advance(w, tid, th, frame, target)
+        out.append(Transition((tid, STEP, 0), w.freeze()))
+        return False
+
+    def _choose(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
+                out: list[Transition]) -> bool:
+        instr: ir.Choose = p.instr  # type: ignore[assignment]
+        for i, target in enumerate(instr.targets):
+            w = Work(state)
+            self._advance(w, tid, th, frame, self.resolve_pc(p.code, target))
+            out.append(Transition((tid, STEP, i), w.freeze()))
+        return False
+
+    def _await(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
+               out: list[Transition]) -> bool:
+        if not _truth(self._eval(p.value, state, frame, th)):
+            return False
+        return self._skip(state, tid, th, frame, p, out)
+
+    def _assert(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
+                out: list[Transition]) -> bool:
+        if _truth(self._eval(p.value, state, frame, th)):
+            return self._skip(state, tid, th, frame, p, out)
+        message = "assertion failed"
+        if p.values:
+            text = self._eval(p.values[0], state, frame, th)
+            message = f"assertion failed: {text if isinstance(text, str) else render(text)}"
+        out.append(Transition((tid, STEP, 0), Violation(Verdict.ASSERTION, message, tid,
+                                                        p.instr.span)))
+        return False
+
+    def _panic(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
+               out: list[Transition]) -> bool:
+        message = "panic"
+        if p.value is not None:
+            text = self._eval(p.value, state, frame, th)
+            message = f"panic: {text if isinstance(text, str) else render(text)}"
+        out.append(Transition((tid, STEP, 0), Violation(Verdict.PANIC, message, tid,
+                                                        p.instr.span)))
+        return False
+
+    def _atomic(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
+                out: list[Transition]) -> bool:
+        """Run the block to its end as one step (each nondeterministic outcome one step)."""
+        instr: ir.AtomicBegin = p.instr  # type: ignore[assignment]
+        w = Work(state)
+        self._advance(w, tid, th, frame, p.next_pc)
+        frontier = [w.freeze()]
+        finals: dict[State, None] = {}
+        gil_blocked = False
+        while frontier:
+            current = frontier.pop()
+            cur_th = current[S_THREADS][tid]
+            cur_frame = cur_th[T_FRAMES][-1]
+            if cur_frame[F_CODE] == p.code and cur_frame[F_PC] == instr.end:
+                done = Work(current)
+                end_p = self.prepared[p.code][instr.end]
+                self._advance(done, tid, cur_th, cur_frame, end_p.next_pc)
+                finals[done.freeze()] = None
+                continue
+            steps: list[Transition] = []
+            gil_blocked |= self.thread_steps(current, tid, cur_th, steps)
+            for step in steps:
+                if not isinstance(step.target, tuple) or isinstance(step.target, Violation | LimitHit):
+                    out.append(Transition((tid, STEP, 0), step.target))
+                    return False
+                frontier.append(step.target)
+        for i, final in enumerate(finals):
+            out.append(Transition((tid, STEP, i), final))
+        return gil_blocked and not finals
+
+    # ------------------------------------------------------------ handlers: functions, threads
+
+    def _call(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
+              out: list[Transition]) -> bool:
+        if self._need_gil(state, tid, p):
+            return True
+        instr: ir.CallFn = p.instr  # type: ignore[assignment]
+        args = tuple(self._eval(fn, state, frame, th) for fn in p.values)
+        if len(th[T_FRAMES]) >= self.options.max_call_depth:
+            out.append(Transition((tid, STEP, 0), LimitHit(
+                Verdict.INCONCLUSIVE,
+                f"call depth above {self.options.max_call_depth} (unbounded recursion?)",
+                tid, instr.span)))
+            return False
+        w = Work(state)
+        caller = (frame[F_CODE], frame[F_PC], self._moved(frame[F_LOCALS], p), frame[F_CTX])
+        code = self.codes[instr.function]
+        callee_locals = args + (None,) * (len(code.local_names) - len(args))
+        callee = (instr.function, self.resolve_pc(instr.function, 0), callee_locals,
+                  self.context(p, frame))
+        w.set_thread(tid, _with(th, T_FRAMES, th[T_FRAMES][:-1] + (caller, callee)))
+        out.append(Transition((tid, STEP, 0), w.freeze()))
+        return False
+
+    def _return(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
+                out: list[Transition]) -> bool:
+        value = self._eval(p.value, state, frame, th) if p.value is not None else None
+        w = Work(state)
+        self._finish_frame(w, tid, th, self._moved(frame[F_LOCALS], p), value)
+        out.append(Transition((tid, STEP, 0), w.freeze()))
+        return False
+
+    def _end(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
+             out: list[Transition]) -> bool:
+        w = Work(state)
+        self._finish_frame(w, tid, th, frame[F_LOCALS], None)
+        out.append(Transition((tid, STEP, 0), w.freeze()))
+        return False
+
+    def _finish_frame(self, w: Work, tid: int, th: Thread, locals_: tuple[Value, ...],
+                      value: Value) -> None:
+        """Pop a frame: drop its locals, hand the value to the caller, or end the thread."""
+        for local in locals_:
+            if local is not MOVED and local != MOVED:
+                self.drop_value(w, local)
+        frames = th[T_FRAMES][:-1]
+        if not frames:
+            self.drop_value(w, value)
+            self._thread_ends(w, tid, th)
+            return
+        caller = frames[-1]
+        call: ir.CallFn = self.codes[caller[F_CODE]].instrs[caller[F_PC]]  # type: ignore[assignment]
+        caller_locals = self._store(w, caller[F_LOCALS], call.target, value, caller, th)
+        next_pc = self.prepared[caller[F_CODE]][caller[F_PC]].next_pc
+        new_caller = (caller[F_CODE], next_pc, caller_locals, caller[F_CTX])
+        w.set_thread(tid, _with(th, T_FRAMES, frames[:-1] + (new_caller,)))
+
+    def _thread_ends(self, w: Work, tid: int, th: Thread) -> None:
+        if tid == self.main_tid:
+            if self.program.host == "python":
+                w.set_thread(tid, _with(_with(th, T_FRAMES, ()), T_STATUS, EXIT_JOIN))
+            else:
+                w.set_thread(tid, _with(_with(th, T_FRAMES, ()), T_STATUS, ENDED))
+                w.ended = 1
+            return
+        w.set_thread(tid, _with(_with(th, T_FRAMES, ()), T_STATUS, ENDED))
+
+    def _spawn(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
+               out: list[Transition]) -> bool:
+        if self._need_gil(state, tid, p):
+            return True
+        instr: ir.SpawnFn = p.instr  # type: ignore[assignment]
+        args = tuple(self._eval(fn, state, frame, th) for fn in p.values)
+        w = Work(state)
+        code = self.codes[instr.function]
+        locals_ = args + (None,) * (len(code.local_names) - len(args))
+        new_frame = (instr.function, self.resolve_pc(instr.function, 0), locals_, NATIVE)
+        daemon = instr.daemon and self.program.host == "python"
+        child = w.add_thread(((new_frame,), RUNNING, 0, GIL_NORMAL, (), 0, daemon, 0,
+                              -(instr.function + 1)))
+        locals_ = self._moved(frame[F_LOCALS], p)
+        locals_ = self._store(w, locals_, instr.target, ("thread", child), frame, th)
+        self._advance(w, tid, th, frame, p.next_pc, locals_)
+        out.append(Transition((tid, STEP, 0), w.freeze()))
+        return False
+
+    def _join(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
+              out: list[Transition]) -> bool:
+        target = self.join_target(state, th, frame, p)
+        if state[S_THREADS][target][T_STATUS] != ENDED:
+            return False
+        return self._skip(state, tid, th, frame, p, out)
+
+    def join_target(self, state: State, th: Thread, frame: Frame, p: Prepared) -> int:
+        """The thread id a `join` waits for."""
+        instr: ir.Join = p.instr  # type: ignore[assignment]
+        if isinstance(instr.handle, ir.ThreadRef):
+            ref = instr.handle
+            index = 0
+            if ref.index is not None:
+                value = compile_expr(ref.index)(frame[F_LOCALS], state[2], th[7], state[4])
+                index = element(0, ref.size, value, ref.name)
+            return self.thread_ids[(ref.thread, index)]
+        handle = self._eval(p.value, state, frame, th)
+        if not (isinstance(handle, tuple) and len(handle) == 2 and handle[0] == "thread"):
+            raise SpecMisuse(f"`join` needs a thread handle, not {render(handle)}")
+        return int(handle[1])
+
+    # ------------------------------------------------------------ handlers: the GIL
+
+    def _gil_enter(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
+                   out: list[Transition]) -> bool:
+        count = th[T_GILCOUNT]
+        w = Work(state)
+        if count == 0:
+            if state[S_GIL] != NO_THREAD:
+                return True
+            w.gil = tid
+        self._advance(w, tid, th, frame, p.next_pc, gil_count=count + 1)
+        out.append(Transition((tid, STEP, 0), w.freeze()))
+        return False
+
+    def _gil_exit(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
+                  out: list[Transition]) -> bool:
+        count = th[T_GILCOUNT] - 1
+        w = Work(state)
+        if count <= 0:
+            count = 0
+            if state[S_GIL] == tid:
+                w.gil = NO_THREAD
+        self._advance(w, tid, th, frame, p.next_pc, gil_count=count)
+        out.append(Transition((tid, STEP, 0), w.freeze()))
+        return False
+
+    _python_exit = _gil_exit
+
+    def _allow_enter(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
+                     out: list[Transition]) -> bool:
+        w = Work(state)
+        if state[S_GIL] == tid:
+            w.gil = NO_THREAD
+        self._advance(w, tid, th, frame, p.next_pc, gil_count=0,
+                      allow_stack=th[T_ALLOW] + (th[T_GILCOUNT],))
+        out.append(Transition((tid, STEP, 0), w.freeze()))
+        return False
+
+    def _allow_exit(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
+                    out: list[Transition]) -> bool:
+        stack = th[T_ALLOW]
+        saved = stack[-1] if stack else 0
+        w = Work(state)
+        if saved > 0:
+            if state[S_GIL] not in (NO_THREAD, tid):
+                return True
+            w.gil = tid
+        self._advance(w, tid, th, frame, p.next_pc, gil_count=saved, allow_stack=stack[:-1])
+        out.append(Transition((tid, STEP, 0), w.freeze()))
+        return False
+
+    def _python_enter(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
+                      out: list[Transition]) -> bool:
+        count = th[T_GILCOUNT]
+        if count == 0 and th[T_ALLOW]:
+            raise SpecMisuse("Python code runs inside `allow_threads` (without the GIL)")
+        return self._gil_enter(state, tid, th, frame, p, out)
+
+    def _print(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
+               out: list[Transition]) -> bool:
+        value = self._eval(p.value, state, frame, th)
+        if self.context(p, frame) == PYTHON:
+            return self._skip(state, tid, th, frame, p, out)  # Python's print: under the GIL
+        stdout = state[5]
+        needs_gil = is_python_value(value) and state[S_GIL] != tid
+        w = Work(state)
+        if th[T_PHASE] == 1:  # holds stdout's lock, waits for the GIL to format
+            if state[S_GIL] != NO_THREAD:
+                return True
+            w.stdout = NO_THREAD
+            self._advance(w, tid, th, frame, p.next_pc, phase=0)
+            out.append(Transition((tid, STEP, 1), w.freeze()))
+            return False
+        if stdout not in (NO_THREAD, tid):
+            return False
+        if needs_gil:
+            w.stdout = tid
+            self._advance(w, tid, th, frame, frame[F_PC], phase=1)
+            out.append(Transition((tid, STEP, 0), w.freeze()))
+            return False
+        self._advance(w, tid, th, frame, p.next_pc)
+        out.append(Transition((tid, STEP, 0), w.freeze()))
+        return False
+
+    # ------------------------------------------------------------ handlers: locks
+
+    def _acquire(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
+                 out: list[Transition]) -> bool:
+        instr: ir.Acquire = p.instr  # type: ignore[assignment]
+        lid = self.lock_id(instr.resource, frame, th, state)
+        lock = state[3][lid]
+        w = Work(state)
+        if instr.resource.kind == "mutex":
+            if lock != NO_THREAD:
+                return False
+            w.set_lock(lid, tid)
+        else:
+            owner, count = lock
+            if owner not in (NO_THREAD, tid):
+                return False
+            w.set_lock(lid, (tid, count + 1))
+        self._advance(w, tid, th, frame, p.next_pc)
+        out.append(Transition((tid, STEP, 0), w.freeze()))
+        return False
+
+    def _release(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
+                 out: list[Transition]) -> bool:
+        instr: ir.Release = p.instr  # type: ignore[assignment]
+        res = instr.resource
+        lid = self.lock_id(res, frame, th, state)
+        lock = state[3][lid]
+        w = Work(state)
+        if res.kind == "mutex":
+            if lock == NO_THREAD:
+                raise SpecMisuse(f"releases mutex `{_res_name(res, lid, self)}`, which is not held")
+            w.set_lock(lid, NO_THREAD)
+        else:
+            owner, count = lock
+            if owner != tid:
+                raise SpecMisuse(
+                    f"releases rlock `{_res_name(res, lid, self)}`, which it does not hold"
+                )
+            w.set_lock(lid, (NO_THREAD, 0) if count == 1 else (tid, count - 1))
+        self._advance(w, tid, th, frame, p.next_pc)
+        out.append(Transition((tid, STEP, 0), w.freeze()))
+        return False
+
+    # ------------------------------------------------------------ handlers: channels
+
+    def _make_channel(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
+                      out: list[Transition]) -> bool:
+        instr: ir.MakeChannel = p.instr  # type: ignore[assignment]
+        capacity = None
+        if instr.capacity is not None:
+            capacity = self._eval(compile_expr(instr.capacity), state, frame, th)
+        w = Work(state)
+        cid = w.add_chan(((), 1, True, False, instr.kind, capacity, False, NO_THREAD))
+        locals_ = self._store(w, frame[F_LOCALS], instr.sender, ("tx", cid), frame, th)
+        locals_ = self._store(w, locals_, instr.receiver, ("rx", cid), frame, th)
+        self._advance(w, tid, th, frame, p.next_pc, locals_)
+        out.append(Transition((tid, STEP, 0), w.freeze()))
+        return False
+
+    def _close(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
+               out: list[Transition]) -> bool:
+        instr: ir.Close = p.instr  # type: ignore[assignment]
+        cid = self.channel_id(instr.channel, frame, th, state, "rx")
+        w = Work(state)
+        w.set_chan(cid, _with(w.chans[cid], C_CLOSED, True))
+        self._advance(w, tid, th, frame, p.next_pc)
+        out.append(Transition((tid, STEP, 0), w.freeze()))
+        return False
+
+    @staticmethod
+    def receivable_end(chan: Channel) -> bool:
+        """Whether a `recv` on an empty channel returns none (closed, or every sender gone)."""
+        if chan[C_CLOSED]:
+            return True
+        return not chan[C_GLOBAL] and chan[C_SENDERS] == 0 and chan[C_KIND] != "queue"
+
+    def _recv(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
+              out: list[Transition]) -> bool:
+        instr: ir.Recv = p.instr  # type: ignore[assignment]
+        cid = self.channel_id(instr.channel, frame, th, state, "rx")
+        chan = state[4][cid]
+        buf = chan[C_BUF]
+        if buf:
+            value = buf[0]
+            w = Work(state)
+            w.set_chan(cid, _with(chan, C_BUF, buf[1:]))
+        elif self.receivable_end(chan):
+            value = None
+            w = Work(state)
+        else:
+            return False
+        if value is None and instr.exit_target is not None:
+            self._advance(w, tid, th, frame, self.resolve_pc(p.code, instr.exit_target))
+        else:
+            locals_ = self._store(w, frame[F_LOCALS], instr.target, value, frame, th)
+            self._advance(w, tid, th, frame, p.next_pc, locals_)
+        out.append(Transition((tid, STEP, 0), w.freeze()))
+        return False
+
+    def _try_recv(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
+                  out: list[Transition]) -> bool:
+        instr: ir.TryRecv = p.instr  # type: ignore[assignment]
+        cid = self.channel_id(instr.channel, frame, th, state, "rx")
+        chan = state[4][cid]
+        w = Work(state)
+        value = None
+        if chan[C_BUF]:
+            value = chan[C_BUF][0]
+            w.set_chan(cid, _with(chan, C_BUF, chan[C_BUF][1:]))
+        locals_ = self._store(w, frame[F_LOCALS], instr.target, value, frame, th)
+        self._advance(w, tid, th, frame, p.next_pc, locals_)
+        out.append(Transition((tid, STEP, 0), w.freeze()))
+        return False
+
+    def _send(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
+              out: list[Transition]) -> bool:
+        instr: ir.Send = p.instr  # type: ignore[assignment]
+        if self._need_gil(state, tid, p):
+            return True
+        cid = self.channel_id(instr.channel, frame, th, state, "tx")
+        chan = state[4][cid]
+        phase = th[T_PHASE]
+        if phase != 0:  # a rendezvous sender waiting for its offer to be taken
+            offered = phase[1]
+            if chan[C_BUF] and chan[C_RECEIVER]:
+                return False
+            result: Value = ("ok", None) if chan[C_RECEIVER] else ("err", offered)
+            w = Work(state)
+            w.set_chan(cid, _with(chan, C_PENDING, NO_THREAD))
+            locals_ = self._store(w, frame[F_LOCALS], instr.target, result, frame, th)
+            self._advance(w, tid, th, frame, p.next_pc, locals_, phase=0)
+            out.append(Transition((tid, STEP, 1), w.freeze()))
+            return False
+        value = self._eval(p.value, state, frame, th)
+        w = Work(state)
+        locals_ = self._moved(frame[F_LOCALS], p)
+        if not chan[C_RECEIVER] or (chan[C_CLOSED] and chan[C_KIND] != "queue"):
+            locals_ = self._store(w, locals_, instr.target, ("err", value), frame, th)
+            self._advance(w, tid, th, frame, p.next_pc, locals_)
+            out.append(Transition((tid, STEP, 0), w.freeze()))
+            return False
+        buf = chan[C_BUF]
+        kind, capacity = chan[C_KIND], chan[C_CAP]
+        if kind == "rendezvous":
+            if buf or chan[C_PENDING] != NO_THREAD:
+                return False
+            w.set_chan(cid, _with(_with(chan, C_BUF, (value,)), C_PENDING, tid))
+            self._advance(w, tid, th, frame, frame[F_PC], locals_, phase=("offer", value))
+            out.append(Transition((tid, STEP, 0), w.freeze()))
+            return False
+        if capacity is None:
+            if kind == "oneshot":
+                capacity = 1
+            elif len(buf) >= self.options.channel_bound:
+                out.append(Transition((tid, STEP, 0), LimitHit(
+                    Verdict.BOUND,
+                    f"channel grew past the exploration bound of {self.options.channel_bound} "
+                    "messages (--channel-bound)",
+                    tid, instr.span)))
+                return False
+        if capacity is not None and len(buf) >= capacity:
+            return False
+        new_chan = _with(chan, C_BUF, buf + (value,))
+        if kind == "oneshot":
+            if chan[C_GLOBAL]:
+                new_chan = _with(new_chan, C_CLOSED, True)
+            elif isinstance(instr.channel, ir.HandleRef):
+                # Sending consumes a oneshot sender.
+                new_chan = _with(new_chan, C_SENDERS, max(0, chan[C_SENDERS] - 1))
+                slot = instr.channel.slot
+                locals_ = locals_[:slot] + (MOVED,) + locals_[slot + 1:]
+        w.set_chan(cid, new_chan)
+        locals_ = self._store(w, locals_, instr.target, ("ok", None), frame, th)
+        self._advance(w, tid, th, frame, p.next_pc, locals_)
+        out.append(Transition((tid, STEP, 0), w.freeze()))
+        return False
+
+
+_FIELD = {"gil_count": T_GILCOUNT, "allow_stack": T_ALLOW, "phase": T_PHASE, "status": T_STATUS}
+
+
+def _with(tup: tuple[Any, ...], index: int, value: object) -> tuple[Any, ...]:
+    return tup[:index] + (value,) + tup[index + 1:]
+
+
+def _truth(value: Value) -> bool:
+    if isinstance(value, bool | int):
+        return bool(value)
+    raise SpecMisuse(f"a condition must be a boolean, not {render(value)}")
+
+
+def _has_handle(value: Value) -> bool:
+    if is_handle(value):
+        return True
+    return (
+        isinstance(value, tuple) and len(value) == 2 and value[0] in ("ok", "err")
+        and _has_handle(value[1])
+    )
+
+
+def _res_name(res: ir.ResourceRef, lid: int, engine: Engine) -> str:
+    if res.size is None:
+        return res.name
+    return f"{res.name}[{lid - engine.lock_offset[res.kind] - res.base}]"
+
+
+__all__ = ["Engine", "Target", "Span"]

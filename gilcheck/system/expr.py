@@ -1,0 +1,134 @@
+"""IR expressions compiled once into closures `(locals, vars, self_index, channels) -> value`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from gilcheck.semantics import ir
+from gilcheck.semantics.values import EvalError, Value, binary, builtin, truthy, unary
+
+Evaluator = Callable[[tuple[Value, ...], tuple[Value, ...], int, tuple[Value, ...]], Value]
+
+MOVED = ("moved",)
+
+
+class IndexOutOfRange(Exception):
+    """An array index outside the array: a `panic` at that statement."""
+
+
+class UseAfterMove(Exception):
+    """Reading a local whose handle was moved or dropped: a `misuse`."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+def element(base: int, size: int | None, index_value: Value, name: str) -> int:
+    """The slot of `name[index]`, checking the range."""
+    if size is None:
+        return base
+    if isinstance(index_value, bool) or not isinstance(index_value, int):
+        raise EvalError(f"index of `{name}` must be an integer")
+    if not 0 <= index_value < size:
+        raise IndexOutOfRange(f"index {index_value} out of range for `{name}` of size {size}")
+    return base + index_value
+
+
+def compile_expr(expr: ir.Expr, params: tuple[Value, ...] = ()) -> Evaluator:
+    """A closure evaluating `expr`; raises EvalError, IndexOutOfRange or UseAfterMove."""
+    match expr:
+        case ir.Const(value=v):
+            return lambda loc, gv, me, ch: v
+        case ir.Local(slot=slot, name=name):
+
+            def local(
+                loc: tuple[Value, ...], gv: tuple[Value, ...], me: int, ch: tuple[Value, ...]
+            ) -> Value:
+                value = loc[slot]
+                if value is MOVED or value == MOVED:
+                    raise UseAfterMove(name)
+                return value
+
+            return local
+        case ir.GlobalVar(base=base, size=None):
+            return lambda loc, gv, me, ch: gv[base]
+        case ir.GlobalVar(base=base, size=size, name=name, index=index):
+            assert index is not None
+            idx = compile_expr(index, params)
+            return lambda loc, gv, me, ch: gv[element(base, size, idx(loc, gv, me, ch), name)]
+        case ir.SelfIndex():
+            return lambda loc, gv, me, ch: me
+        case ir.ParamRef(index=i):
+            if i < len(params):
+                value = params[i]
+                return lambda loc, gv, me, ch: value
+            raise EvalError("params are not supported by this engine")
+        case ir.UnaryOp(op=op, operand=operand):
+            inner = compile_expr(operand, params)
+            if op == "not":
+                return lambda loc, gv, me, ch: not truthy(inner(loc, gv, me, ch))
+            return lambda loc, gv, me, ch: unary(op, inner(loc, gv, me, ch))
+        case ir.BinaryOp(op="and", left=left, right=right):
+            a, b = compile_expr(left, params), compile_expr(right, params)
+            return lambda loc, gv, me, ch: truthy(a(loc, gv, me, ch)) and truthy(b(loc, gv, me, ch))
+        case ir.BinaryOp(op="or", left=left, right=right):
+            a, b = compile_expr(left, params), compile_expr(right, params)
+            return lambda loc, gv, me, ch: truthy(a(loc, gv, me, ch)) or truthy(b(loc, gv, me, ch))
+        case ir.BinaryOp(op=op, left=left, right=right):
+            a, b = compile_expr(left, params), compile_expr(right, params)
+            return lambda loc, gv, me, ch: binary(op, a(loc, gv, me, ch), b(loc, gv, me, ch))
+        case ir.Builtin(name="len", args=(ir.GlobalChannel() as chan,)):
+            cbase, csize, cname = chan.base, chan.size, chan.name
+            cidx = compile_expr(chan.index, params) if chan.index is not None else None
+
+            def global_len(
+                loc: tuple[Value, ...], gv: tuple[Value, ...], me: int, ch: tuple[Value, ...]
+            ) -> Value:
+                at = cbase if cidx is None else element(cbase, csize, cidx(loc, gv, me, ch), cname)
+                return len(ch[at][0])  # type: ignore[index,arg-type]
+
+            return global_len
+        case ir.Builtin(name="len", args=(ir.HandleRef(slot=slot, name=hname),)):
+
+            def handle_len(
+                loc: tuple[Value, ...], gv: tuple[Value, ...], me: int, ch: tuple[Value, ...]
+            ) -> Value:
+                handle = loc[slot]
+                if not (isinstance(handle, tuple) and handle[:1] in (("tx",), ("rx",))):
+                    raise EvalError(f"`len` needs a channel handle, and `{hname}` is not one")
+                return len(ch[handle[1]][0])  # type: ignore[index,arg-type]
+
+            return handle_len
+        case ir.Builtin(name=name, args=args):
+            parts = [compile_expr(a, params) for a in args if not _is_channel(a)]
+            return lambda loc, gv, me, ch: builtin(name, tuple(p(loc, gv, me, ch) for p in parts))
+    raise EvalError(f"cannot compile {expr!r}")
+
+
+def _is_channel(value: object) -> bool:
+    return isinstance(value, ir.GlobalChannel | ir.HandleRef)
+
+
+def makes_python_object(expr: ir.Expr | None) -> bool:
+    """Whether evaluating the expression creates a `pyobj` (which needs the GIL)."""
+    match expr:
+        case ir.Builtin(name="pyobj"):
+            return True
+        case ir.Builtin(args=args):
+            return any(not _is_channel(a) and makes_python_object(a) for a in args)  # type: ignore[arg-type]
+        case ir.UnaryOp(operand=o):
+            return makes_python_object(o)
+        case ir.BinaryOp(left=a, right=b):
+            return makes_python_object(a) or makes_python_object(b)
+    return False
+
+
+def moved_locals(expr: ir.Expr | None) -> tuple[int, ...]:
+    """Local slots an expression moves from when used as a value (bare names, in ok/err)."""
+    match expr:
+        case ir.Local(slot=slot):
+            return (slot,)
+        case ir.Builtin(name="ok" | "err", args=args):
+            return tuple(s for a in args for s in moved_locals(a))  # type: ignore[arg-type]
+    return ()

@@ -1,0 +1,58 @@
+"""The seam between compile and explore: a transition system every search strategy works on."""
+
+from __future__ import annotations
+
+from typing import NamedTuple, Protocol
+
+from gilcheck.semantics.ir import Verdict
+from gilcheck.source import Span
+from gilcheck.system.state import State
+
+# What a thread does in a step: (thread id, kind, argument).
+Action = tuple[int, int, object]
+
+STEP, GIL_BACK, GIL_YIELD, GIL_RELEASE_TO_BLOCK, EXIT_JOIN_DONE, FINALIZE = range(6)
+
+
+class Violation(NamedTuple):
+    """A step that ends in a violation (assertion, panic, misuse)."""
+
+    verdict: Verdict
+    message: str
+    tid: int
+    span: Span
+
+
+class LimitHit(NamedTuple):
+    """A step that leaves what is explored: a channel past its bound, `any` too wide, ..."""
+
+    verdict: Verdict  # BOUND or INCONCLUSIVE
+    message: str
+    tid: int
+    span: Span
+
+
+Target = State | Violation | LimitHit
+
+
+class Transition(NamedTuple):
+    """One enabled step and where it leads."""
+
+    action: Action
+    target: Target
+
+
+class TransitionSystem(Protocol):
+    """What every strategy (BFS, replay, later reductions) explores."""
+
+    def initial_state(self) -> State:
+        """The state the program starts in."""
+        ...
+
+    def transitions(self, state: State) -> list[Transition]:
+        """The enabled steps of a state, in a deterministic order (by thread)."""
+        ...
+
+    def has_ended(self, state: State) -> bool:
+        """Whether the program has ended in this state (not a deadlock)."""
+        ...

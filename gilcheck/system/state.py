@@ -1,0 +1,92 @@
+"""The state of a running spec: plain nested tuples, hashable, holding indices, never names.
+
+State   = (threads, gil_owner, vars, locks, channels, stdout_owner, ended)
+Thread  = (frames, status, gil_count, gil_mode, allow_stack, phase, daemon, self_index, origin)
+Frame   = (code, pc, locals, context)
+Channel = (buffer, senders, receiver_alive, closed, kind, capacity, is_global, pending)
+(pending: the rendezvous sender whose offer was taken but who has not gone on yet, or -1)
+A mutex is its owner (-1 when free); an rlock is (owner, count).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+S_THREADS, S_GIL, S_VARS, S_LOCKS, S_CHANS, S_STDOUT, S_ENDED = range(7)
+T_FRAMES, T_STATUS, T_GILCOUNT, T_GILMODE, T_ALLOW, T_PHASE, T_DAEMON, T_SELF, T_ORIGIN = range(9)
+F_CODE, F_PC, F_LOCALS, F_CTX = range(4)
+C_BUF, C_SENDERS, C_RECEIVER, C_CLOSED, C_KIND, C_CAP, C_GLOBAL, C_PENDING = range(8)
+
+# Thread status.
+RUNNING, ENDED, EXIT_JOIN, FINALIZING = range(4)
+# How a thread with a positive GIL count relates to the GIL.
+GIL_NORMAL, GIL_LOST, GIL_BLOCKING = range(3)
+# Execution context of a frame.
+NATIVE, PYTHON = 0, 1
+NO_THREAD = -1
+
+State = tuple[Any, ...]
+Thread = tuple[Any, ...]
+Frame = tuple[Any, ...]
+Channel = tuple[Any, ...]
+
+
+class Work:
+    """A copy-on-write working copy of a state, for building one successor."""
+
+    __slots__ = ("_c", "_l", "_t", "_v", "chans", "ended", "gil", "locks", "stdout", "threads",
+                 "vars")
+
+    def __init__(self, state: State) -> None:
+        (self.threads, self.gil, self.vars, self.locks, self.chans, self.stdout,
+         self.ended) = state
+        self._t = self._v = self._l = self._c = False
+
+    def set_thread(self, tid: int, thread: Thread) -> None:
+        if not self._t:
+            self.threads = list(self.threads)
+            self._t = True
+        self.threads[tid] = thread
+
+    def add_thread(self, thread: Thread) -> int:
+        if not self._t:
+            self.threads = list(self.threads)
+            self._t = True
+        self.threads.append(thread)
+        return len(self.threads) - 1
+
+    def set_var(self, slot: int, value: object) -> None:
+        if not self._v:
+            self.vars = list(self.vars)
+            self._v = True
+        self.vars[slot] = value
+
+    def set_lock(self, index: int, value: object) -> None:
+        if not self._l:
+            self.locks = list(self.locks)
+            self._l = True
+        self.locks[index] = value
+
+    def set_chan(self, index: int, chan: Channel) -> None:
+        if not self._c:
+            self.chans = list(self.chans)
+            self._c = True
+        self.chans[index] = chan
+
+    def add_chan(self, chan: Channel) -> int:
+        if not self._c:
+            self.chans = list(self.chans)
+            self._c = True
+        self.chans.append(chan)
+        return len(self.chans) - 1
+
+    def freeze(self) -> State:
+        return (
+            tuple(self.threads) if self._t else self.threads,
+            self.gil,
+            tuple(self.vars) if self._v else self.vars,
+            tuple(self.locks) if self._l else self.locks,
+            tuple(self.chans) if self._c else self.chans,
+            self.stdout,
+            self.ended,
+        )

@@ -1,0 +1,93 @@
+"""Shared test helpers: running the CLI in process, golden files, case files."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CASES = ROOT / "tests" / "cases"
+GOLDEN = ROOT / "tests" / "golden"
+SPECS = ROOT / "specs"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden", action="store_true", help="rewrite golden files from current output"
+    )
+
+
+@dataclass
+class CliResult:
+    """What a CLI run printed and its exit code."""
+
+    code: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Run `gilcheck ARGS...` in process, exactly as the console script does."""
+    from gilcheck.cli import main
+
+    def run(*args: str) -> CliResult:
+        capsys.readouterr()
+        monkeypatch.setattr(sys, "argv", ["gilcheck", *args])
+        monkeypatch.setenv("COLUMNS", "200")
+        try:
+            main()
+            code = 0
+        except SystemExit as done:
+            code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return run
+
+
+@pytest.fixture
+def golden(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """Compare text with a golden file under tests/golden (rewrite with --update-golden)."""
+    update = request.config.getoption("--update-golden")
+
+    def check(name: str, actual: str) -> None:
+        path = GOLDEN / name
+        if update or not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(actual)
+            if not update:
+                pytest.fail(f"golden file {path} did not exist; written now, review it")
+            return
+        expected = path.read_text()
+        if actual != expected:
+            diff = "".join(
+                difflib.unified_diff(
+                    expected.splitlines(True), actual.splitlines(True), str(path), "actual"
+                )
+            )
+            pytest.fail(f"output differs from {path}:\n{diff}\n(run pytest --update-golden)")
+
+    return check
+
+
+ERROR_MARK = re.compile(r"#\s*error:\s*\[([a-z0-9-]+)\]")
+
+
+def expected_errors(text: str) -> set[tuple[int, str]]:
+    """The (line, code) pairs a case file announces with `# error: [code]`."""
+    found: set[tuple[int, str]] = set()
+    for number, line in enumerate(text.splitlines(), start=1):
+        for match in ERROR_MARK.finditer(line):
+            found.add((number, match.group(1)))
+    return found
+
+
+def relative(path: Path) -> str:
+    """A path relative to the repository root, for stable messages."""
+    return str(path.relative_to(ROOT))

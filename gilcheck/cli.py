@@ -269,12 +269,11 @@ def main() -> None:
         err.print("interrupted", markup=False)
         sys.exit(EXIT_INCONCLUSIVE)
     except Exception as error:
-        import click  # type: ignore[import-not-found]
-
-        if isinstance(error, click.exceptions.ClickException):
+        kind = type(error).__name__
+        if hasattr(error, "show") and hasattr(error, "exit_code"):  # a usage error
             error.show()
             sys.exit(EXIT_USAGE)
-        if isinstance(error, click.exceptions.Abort):
+        if kind == "Abort":
             sys.exit(EXIT_INCONCLUSIVE)
         err.print(
             f"internal error: {type(error).__name__}: {error}\n"

@@ -13,3 +13,4 @@ class CheckOptions:
     timeout: float | None = None
     channel_bound: int = 8
     max_call_depth: int = 64
+    merge_local_steps: bool = True

@@ -52,17 +52,28 @@ def explore(
     queue: deque[int] = deque([root])
     deadline = started + options.timeout if options.timeout else None
     expanded = 0
+    ids, states, parents, vias = store.ids, store.states, store.parent, store.via
+    transitions_of = system.transitions
+    max_states = options.max_states
     try:
         while queue:
             sid = queue.popleft()
-            state = store.states[sid]
-            steps = system.transitions(state)
+            state = states[sid]
+            steps = transitions_of(state)
             expanded += 1
             if not steps and not system.has_ended(state):
                 result.deadlock = sid
                 break
+            result.transitions += len(steps)
             for action, target in steps:
-                result.transitions += 1
+                if type(target) is tuple:
+                    if target not in ids:
+                        ids[target] = len(states)
+                        queue.append(len(states))
+                        states.append(target)
+                        parents.append(sid)
+                        vias.append(action)
+                    continue
                 if isinstance(target, Violation):
                     result.violation, result.violation_from = target, sid
                     result.violation_action = action
@@ -71,9 +82,6 @@ def explore(
                     if len(result.limits) < 16:
                         result.limits.append((sid, action, target))
                     continue
-                new_id, is_new = store.add(target, sid, action)
-                if is_new:
-                    queue.append(new_id)
             if expanded & 1023 == 0:
                 now = time.monotonic()
                 if progress is not None:
@@ -81,7 +89,7 @@ def explore(
                 if deadline is not None and now > deadline:
                     result.stopped = f"the time limit of {options.timeout:g} s"
                     break
-            if len(store) >= options.max_states and queue:
+            if len(states) >= max_states and queue:
                 result.stopped = f"the state limit of {options.max_states:,} states"
                 break
     except _Found:

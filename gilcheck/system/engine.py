@@ -108,6 +108,9 @@ class Prepared:
     makes_pyobj: bool
     moves: tuple[int, ...]
     context: int | None  # NATIVE, PYTHON or None (inherit from the frame)
+    local: bool  # merged into the step before: a local step or a release (see _settle)
+    pure: bool  # depends on and changes only its own thread (skip, jump, local assign/branch)
+    index: Evaluator | None  # the element index of the resource or channel it uses, if any
 
 
 class Engine:
@@ -116,6 +119,8 @@ class Engine:
     def __init__(self, program: ir.Program, options: CheckOptions) -> None:
         self.program = program
         self.options = options
+        self.merge_local_steps = options.merge_local_steps
+        self._pure_memo: dict[Thread, Thread] = {}
         self.codes = program.codes
         self.lock_offset = self._lock_offsets(program)
         self.thread_ids: dict[tuple[int, int], int] = {}
@@ -192,6 +197,10 @@ class Engine:
         makes = makes_python_object(value_expr) or any(makes_python_object(e) for e in extra)
         context = {ir.Context.NATIVE: NATIVE, ir.Context.PYTHON: PYTHON}.get(instr.context)
         next_pc = self.resolve_pc(ci, pc + 1) if pc + 1 < len(self.codes[ci].instrs) else pc
+        pure = context != PYTHON and _is_local(instr) and not isinstance(instr, ir.EndScope)
+        local = context != PYTHON and (_is_local(instr) or _is_left_mover(instr))
+        ref = getattr(instr, "resource", None) or getattr(instr, "channel", None)
+        ref_index = getattr(ref, "index", None)
         return Prepared(
             instr=instr,
             code=ci,
@@ -202,6 +211,9 @@ class Engine:
             makes_pyobj=makes,
             moves=moves,
             context=context,
+            local=local,
+            pure=pure,
+            index=compile_expr(ref_index) if ref_index is not None else None,
         )
 
     def initial_state(self) -> State:
@@ -256,14 +268,96 @@ class Engine:
                     w = Work(state)
                     w.gil = tid
                     w.set_thread(tid, _with(th, T_GILMODE, GIL_NORMAL))
-                    out.append(Transition((tid, GIL_BACK, 0), w.freeze()))
+                    out.append(((tid, GIL_BACK, 0), w.freeze()))
                 else:
                     gil_wanted = True
                 continue
             gil_wanted |= self.thread_steps(state, tid, th, out)
         if gil_wanted and gil != NO_THREAD:
             self._handover(state, gil, out)
+        if self.merge_local_steps:
+            for i, (action, target) in enumerate(out):
+                if type(target) is tuple:
+                    settled = self._settle(target, action[0])
+                    if settled is not target:
+                        out[i] = (action, settled)
         return out
+
+    def _settle(self, state: State, tid: int) -> State:
+        """Run the thread's following local steps (invisible to other threads) in the same step.
+
+        Local steps (skip, jumps, assignments and branches over locals, all in native code)
+        commute with every step of every other thread, and releases (of the GIL by leaving
+        `with_gil` or entering `allow_threads`, of a held lock, of senders at a scope end) commute
+        to the left past them (Lipton's reduction): taking them at once keeps every deadlock and
+        every violation reachable, as SPIN's statement merging does. A local loop stops the
+        merging where it would repeat.
+        """
+        seen: set[Frame] | None = None
+        for _ in range(256):
+            th = state[0][tid]
+            frames = th[0]
+            if not frames:
+                return state
+            frame = frames[-1]
+            p = self.prepared[frame[0]][frame[1]]
+            if not p.local or (p.context is None and frame[3] == PYTHON):
+                return state
+            if th[T_STATUS] != RUNNING or th[T_GILMODE] != GIL_NORMAL or th[T_PHASE] != 0:
+                return state
+            if p.pure:
+                after = self._pure_memo.get(th)
+                if after is None:
+                    after = self._pure_chain(state, tid)
+                    self._pure_memo[th] = after
+                if after is th:
+                    return state
+                threads = state[0]
+                state = (threads[:tid] + (after,) + threads[tid + 1:], *state[1:])
+                continue
+            if not self._may_merge(state, tid, th, frame, p):
+                return state
+            if seen is None:
+                seen = set()
+            if frame in seen:
+                return state
+            seen.add(frame)
+            steps: list[Transition] = []
+            try:
+                self.handlers[type(p.instr)](state, tid, th, frame, p, steps)
+            except Exception:  # noqa: BLE001 - let the step itself report it, unmerged
+                return state
+            if len(steps) != 1 or type(steps[0][1]) is not tuple:
+                return state
+            state = steps[0][1]  # type: ignore[assignment]
+        return state
+
+    def _pure_chain(self, state: State, tid: int) -> Thread:
+        """The thread after its run of pure local steps (which depend on the thread alone)."""
+        seen: set[Frame] = set()
+        th = state[0][tid]
+        while True:
+            frame = th[0][-1]
+            p = self.prepared[frame[0]][frame[1]]
+            if not p.pure or (p.context is None and frame[3] == PYTHON) or frame in seen:
+                return th
+            instr = p.instr
+            if isinstance(instr, ir.Assign) and isinstance(instr.target, ir.LocalTarget) and (
+                _has_handle(frame[2][instr.target.slot])
+            ):
+                return th  # overwriting a handle drops it: not local
+            seen.add(frame)
+            steps: list[Transition] = []
+            try:
+                self.handlers[type(instr)](state, tid, th, frame, p, steps)
+            except Exception:  # noqa: BLE001 - let the step itself report it, unmerged
+                return th
+            if len(steps) != 1 or type(steps[0][1]) is not tuple:
+                return th
+            state = steps[0][1]  # type: ignore[assignment]
+            th = state[0][tid]
+            if not th[0]:
+                return th
 
     def thread_steps(self, state: State, tid: int, th: Thread, out: list[Transition]) -> bool:
         """Append a running thread's steps; True when it is blocked on the GIL."""
@@ -277,12 +371,11 @@ class Engine:
             message = f"`{err.name}` is used after it was moved or dropped" if isinstance(
                 err, UseAfterMove) else str(err)
             verdict = Verdict.PANIC if "division by zero" in message else Verdict.MISUSE
-            out.append(Transition((tid, STEP, 0), Violation(verdict, message, tid, p.instr.span)))
+            out.append(((tid, STEP, 0), Violation(verdict, message, tid, p.instr.span)))
             return False
         except (SpecPanic, IndexOutOfRange) as err:
             del out[before:]
-            out.append(Transition((tid, STEP, 0), Violation(Verdict.PANIC, str(err), tid,
-                                                            p.instr.span)))
+            out.append(((tid, STEP, 0), Violation(Verdict.PANIC, str(err), tid, p.instr.span)))
             return False
         if (
             len(out) == before
@@ -296,8 +389,22 @@ class Engine:
             w = Work(state)
             w.gil = NO_THREAD
             w.set_thread(tid, _with(th, T_GILMODE, GIL_BLOCKING))
-            out.append(Transition((tid, GIL_RELEASE_TO_BLOCK, 0), w.freeze()))
+            out.append(((tid, GIL_RELEASE_TO_BLOCK, 0), w.freeze()))
         return gil_blocked
+
+    def _may_merge(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared) -> bool:
+        """Dynamic side of `Prepared.local`: a release that would be a misuse, or a scope end
+        that drops a receiver (which makes pending sends fail), is not merged."""
+        instr = p.instr
+        if isinstance(instr, ir.EndScope):
+            return not any(_has_receiver(frame[F_LOCALS][slot]) for slot in instr.slots)
+        if isinstance(instr, ir.Release):
+            lid = self.lock_id(instr.resource, frame, th, state, p.index)
+            lock = state[3][lid]
+            if instr.resource.kind == "mutex":
+                return lock != NO_THREAD
+            return bool(lock[0] == tid)
+        return True
 
     def _handover(self, state: State, owner: int, out: list[Transition]) -> None:
         """The eval loop hands the GIL to a waiting thread at a Python statement boundary."""
@@ -311,8 +418,8 @@ class Engine:
         w = Work(state)
         w.gil = NO_THREAD
         w.set_thread(owner, _with(th, T_GILMODE, GIL_LOST))
-        transition = Transition((owner, GIL_YIELD, 0), w.freeze())
-        at = next((i for i, t in enumerate(out) if t.action[0] > owner), len(out))
+        transition: Transition = ((owner, GIL_YIELD, 0), w.freeze())
+        at = next((i for i, t in enumerate(out) if t[0][0] > owner), len(out))
         out.insert(at, transition)
 
     def _ending(self, state: State, tid: int, th: Thread, out: list[Transition]) -> bool:
@@ -322,13 +429,13 @@ class Engine:
             if all(t[T_STATUS] == ENDED or t[T_DAEMON] or i == tid for i, t in enumerate(threads)):
                 w = Work(state)
                 w.set_thread(tid, _with(th, T_STATUS, FINALIZING))
-                out.append(Transition((tid, EXIT_JOIN_DONE, 0), w.freeze()))
+                out.append(((tid, EXIT_JOIN_DONE, 0), w.freeze()))
             return False
         if state[S_GIL] == NO_THREAD:
             w = Work(state)
             w.gil = tid
             w.ended = 1
-            out.append(Transition((tid, FINALIZE, 0), w.freeze()))
+            out.append(((tid, FINALIZE, 0), w.freeze()))
             return False
         return True
 
@@ -340,10 +447,14 @@ class Engine:
 
     def _advance(self, w: Work, tid: int, th: Thread, frame: Frame, pc: int,
                  locals_: tuple[Value, ...] | None = None, **fields: Any) -> None:
-        new_frame = (frame[F_CODE], pc, frame[F_LOCALS] if locals_ is None else locals_,
-                     frame[F_CTX])
+        new_frame = (frame[0], pc, frame[2] if locals_ is None else locals_, frame[3])
+        frames = th[0]
+        new_frames = (new_frame,) if len(frames) == 1 else frames[:-1] + (new_frame,)
+        if not fields:
+            w.set_thread(tid, (new_frames, *th[1:]))
+            return
         new = list(th)
-        new[T_FRAMES] = th[T_FRAMES][:-1] + (new_frame,)
+        new[T_FRAMES] = new_frames
         for key, value in fields.items():
             new[_FIELD[key]] = value
         w.set_thread(tid, tuple(new))
@@ -406,14 +517,15 @@ class Engine:
                 self.drop_value(w, message)
 
     def channel_id(self, ref: ir.ChannelRef, frame: Frame, th: Thread, state: State | Work,
-                   want: str) -> int:
+                   want: str, index_fn: Evaluator | None = None) -> int:
         """The channel a reference denotes; a handle of the wrong end is a misuse."""
         if isinstance(ref, ir.GlobalChannel):
             if ref.index is None:
                 return ref.base
             vars_ = state.vars if isinstance(state, Work) else state[2]
             chans = state.chans if isinstance(state, Work) else state[4]
-            index = compile_expr(ref.index)(frame[F_LOCALS], vars_, th[7], chans)
+            index_fn = index_fn or compile_expr(ref.index)
+            index = index_fn(frame[F_LOCALS], vars_, th[7], chans)
             return element(ref.base, ref.size, index, ref.name)
         handle = frame[F_LOCALS][ref.slot]
         if handle is MOVED or handle == MOVED:
@@ -425,11 +537,14 @@ class Engine:
             raise SpecMisuse(f"`{ref.name}` is a {end}; this needs the other end")
         return int(handle[1])
 
-    def lock_id(self, res: ir.ResourceRef, frame: Frame, th: Thread, state: State) -> int:
+    def lock_id(self, res: ir.ResourceRef, frame: Frame, th: Thread, state: State,
+                index_fn: Evaluator | None = None) -> int:
         """Index of a mutex or rlock in the state's lock tuple."""
-        index = None
-        if res.index is not None:
-            index = compile_expr(res.index)(frame[F_LOCALS], state[2], th[7], state[4])
+        if res.index is None:
+            return self.lock_offset[res.kind] + res.base
+        if index_fn is None:
+            index_fn = compile_expr(res.index)
+        index = index_fn(frame[F_LOCALS], state[2], th[7], state[4])
         return self.lock_offset[res.kind] + element(res.base, res.size, index, res.name)
 
     def _need_gil(self, state: State, tid: int, p: Prepared, value: Value = None,
@@ -450,7 +565,7 @@ class Engine:
         locals_ = self._moved(frame[F_LOCALS], p)
         locals_ = self._store(w, locals_, instr.target, value, frame, th)
         self._advance(w, tid, th, frame, p.next_pc, locals_)
-        out.append(Transition((tid, STEP, 0), w.freeze()))
+        out.append(((tid, STEP, 0), w.freeze()))
         return False
 
     def _any(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
@@ -463,7 +578,7 @@ class Engine:
         if high <= low:
             raise SpecMisuse(f"`any({low}..{high})` is an empty range")
         if high - low > MAX_ENUMERATED_ANY:
-            out.append(Transition((tid, STEP, 0), LimitHit(
+            out.append(((tid, STEP, 0), LimitHit(
                 Verdict.INCONCLUSIVE,
                 f"`any({low}..{high})` has more than {MAX_ENUMERATED_ANY} values",
                 tid, instr.span)))
@@ -472,7 +587,7 @@ class Engine:
             w = Work(state)
             locals_ = self._store(w, frame[F_LOCALS], instr.target, v, frame, th)
             self._advance(w, tid, th, frame, p.next_pc, locals_)
-            out.append(Transition((tid, STEP, v), w.freeze()))
+            out.append(((tid, STEP, v), w.freeze()))
         return False
 
     def _unwrap(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
@@ -488,7 +603,7 @@ class Engine:
         w = Work(state)
         locals_ = self._store(w, frame[F_LOCALS], instr.target, value, frame, th)
         self._advance(w, tid, th, frame, p.next_pc, locals_)
-        out.append(Transition((tid, STEP, 0), w.freeze()))
+        out.append(((tid, STEP, 0), w.freeze()))
         return False
 
     def _clone(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
@@ -510,7 +625,7 @@ class Engine:
             return True
         locals_ = self._store(w, frame[F_LOCALS], instr.target, value, frame, th)
         self._advance(w, tid, th, frame, p.next_pc, locals_)
-        out.append(Transition((tid, STEP, 0), w.freeze()))
+        out.append(((tid, STEP, 0), w.freeze()))
         return False
 
     def _drop(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
@@ -524,7 +639,7 @@ class Engine:
         locals_ = frame[F_LOCALS]
         locals_ = locals_[: instr.slot] + (MOVED,) + locals_[instr.slot + 1:]
         self._advance(w, tid, th, frame, p.next_pc, locals_)
-        out.append(Transition((tid, STEP, 0), w.freeze()))
+        out.append(((tid, STEP, 0), w.freeze()))
         return False
 
     def _end_scope(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
@@ -538,14 +653,14 @@ class Engine:
                 self.drop_value(w, value)
             locals_[slot] = None
         self._advance(w, tid, th, frame, p.next_pc, tuple(locals_))
-        out.append(Transition((tid, STEP, 0), w.freeze()))
+        out.append(((tid, STEP, 0), w.freeze()))
         return False
 
     def _skip(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
               out: list[Transition]) -> bool:
         w = Work(state)
         self._advance(w, tid, th, frame, p.next_pc)
-        out.append(Transition((tid, STEP, 0), w.freeze()))
+        out.append(((tid, STEP, 0), w.freeze()))
         return False
 
     # ------------------------------------------------------------ handlers: control
@@ -559,7 +674,7 @@ class Engine:
         w = Work(state)
         target = p.next_pc if taken else self.resolve_pc(p.code, instr.if_false)
         self._advance(w, tid, th, frame, target)
-        out.append(Transition((tid, STEP, 0), w.freeze()))
+        out.append(((tid, STEP, 0), w.freeze()))
         return False
 
     def _choose(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
@@ -568,7 +683,7 @@ class Engine:
         for i, target in enumerate(instr.targets):
             w = Work(state)
             self._advance(w, tid, th, frame, self.resolve_pc(p.code, target))
-            out.append(Transition((tid, STEP, i), w.freeze()))
+            out.append(((tid, STEP, i), w.freeze()))
         return False
 
     def _await(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
@@ -585,7 +700,7 @@ class Engine:
         if p.values:
             text = self._eval(p.values[0], state, frame, th)
             message = f"assertion failed: {text if isinstance(text, str) else render(text)}"
-        out.append(Transition((tid, STEP, 0), Violation(Verdict.ASSERTION, message, tid,
+        out.append(((tid, STEP, 0), Violation(Verdict.ASSERTION, message, tid,
                                                         p.instr.span)))
         return False
 
@@ -595,7 +710,7 @@ class Engine:
         if p.value is not None:
             text = self._eval(p.value, state, frame, th)
             message = f"panic: {text if isinstance(text, str) else render(text)}"
-        out.append(Transition((tid, STEP, 0), Violation(Verdict.PANIC, message, tid,
+        out.append(((tid, STEP, 0), Violation(Verdict.PANIC, message, tid,
                                                         p.instr.span)))
         return False
 
@@ -621,12 +736,12 @@ class Engine:
             steps: list[Transition] = []
             gil_blocked |= self.thread_steps(current, tid, cur_th, steps)
             for step in steps:
-                if not isinstance(step.target, tuple) or isinstance(step.target, Violation | LimitHit):
-                    out.append(Transition((tid, STEP, 0), step.target))
+                if not isinstance(step[1], tuple) or isinstance(step[1], Violation | LimitHit):
+                    out.append(((tid, STEP, 0), step[1]))
                     return False
-                frontier.append(step.target)
+                frontier.append(step[1])
         for i, final in enumerate(finals):
-            out.append(Transition((tid, STEP, i), final))
+            out.append(((tid, STEP, i), final))
         return gil_blocked and not finals
 
     # ------------------------------------------------------------ handlers: functions, threads
@@ -638,7 +753,7 @@ class Engine:
         instr: ir.CallFn = p.instr  # type: ignore[assignment]
         args = tuple(self._eval(fn, state, frame, th) for fn in p.values)
         if len(th[T_FRAMES]) >= self.options.max_call_depth:
-            out.append(Transition((tid, STEP, 0), LimitHit(
+            out.append(((tid, STEP, 0), LimitHit(
                 Verdict.INCONCLUSIVE,
                 f"call depth above {self.options.max_call_depth} (unbounded recursion?)",
                 tid, instr.span)))
@@ -650,7 +765,7 @@ class Engine:
         callee = (instr.function, self.resolve_pc(instr.function, 0), callee_locals,
                   self.context(p, frame))
         w.set_thread(tid, _with(th, T_FRAMES, th[T_FRAMES][:-1] + (caller, callee)))
-        out.append(Transition((tid, STEP, 0), w.freeze()))
+        out.append(((tid, STEP, 0), w.freeze()))
         return False
 
     def _return(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
@@ -658,14 +773,14 @@ class Engine:
         value = self._eval(p.value, state, frame, th) if p.value is not None else None
         w = Work(state)
         self._finish_frame(w, tid, th, self._moved(frame[F_LOCALS], p), value)
-        out.append(Transition((tid, STEP, 0), w.freeze()))
+        out.append(((tid, STEP, 0), w.freeze()))
         return False
 
     def _end(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
              out: list[Transition]) -> bool:
         w = Work(state)
         self._finish_frame(w, tid, th, frame[F_LOCALS], None)
-        out.append(Transition((tid, STEP, 0), w.freeze()))
+        out.append(((tid, STEP, 0), w.freeze()))
         return False
 
     def _finish_frame(self, w: Work, tid: int, th: Thread, locals_: tuple[Value, ...],
@@ -712,7 +827,7 @@ class Engine:
         locals_ = self._moved(frame[F_LOCALS], p)
         locals_ = self._store(w, locals_, instr.target, ("thread", child), frame, th)
         self._advance(w, tid, th, frame, p.next_pc, locals_)
-        out.append(Transition((tid, STEP, 0), w.freeze()))
+        out.append(((tid, STEP, 0), w.freeze()))
         return False
 
     def _join(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
@@ -748,7 +863,7 @@ class Engine:
                 return True
             w.gil = tid
         self._advance(w, tid, th, frame, p.next_pc, gil_count=count + 1)
-        out.append(Transition((tid, STEP, 0), w.freeze()))
+        out.append(((tid, STEP, 0), w.freeze()))
         return False
 
     def _gil_exit(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
@@ -760,7 +875,7 @@ class Engine:
             if state[S_GIL] == tid:
                 w.gil = NO_THREAD
         self._advance(w, tid, th, frame, p.next_pc, gil_count=count)
-        out.append(Transition((tid, STEP, 0), w.freeze()))
+        out.append(((tid, STEP, 0), w.freeze()))
         return False
 
     _python_exit = _gil_exit
@@ -772,7 +887,7 @@ class Engine:
             w.gil = NO_THREAD
         self._advance(w, tid, th, frame, p.next_pc, gil_count=0,
                       allow_stack=th[T_ALLOW] + (th[T_GILCOUNT],))
-        out.append(Transition((tid, STEP, 0), w.freeze()))
+        out.append(((tid, STEP, 0), w.freeze()))
         return False
 
     def _allow_exit(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
@@ -785,7 +900,7 @@ class Engine:
                 return True
             w.gil = tid
         self._advance(w, tid, th, frame, p.next_pc, gil_count=saved, allow_stack=stack[:-1])
-        out.append(Transition((tid, STEP, 0), w.freeze()))
+        out.append(((tid, STEP, 0), w.freeze()))
         return False
 
     def _python_enter(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
@@ -808,17 +923,17 @@ class Engine:
                 return True
             w.stdout = NO_THREAD
             self._advance(w, tid, th, frame, p.next_pc, phase=0)
-            out.append(Transition((tid, STEP, 1), w.freeze()))
+            out.append(((tid, STEP, 1), w.freeze()))
             return False
         if stdout not in (NO_THREAD, tid):
             return False
         if needs_gil:
             w.stdout = tid
             self._advance(w, tid, th, frame, frame[F_PC], phase=1)
-            out.append(Transition((tid, STEP, 0), w.freeze()))
+            out.append(((tid, STEP, 0), w.freeze()))
             return False
         self._advance(w, tid, th, frame, p.next_pc)
-        out.append(Transition((tid, STEP, 0), w.freeze()))
+        out.append(((tid, STEP, 0), w.freeze()))
         return False
 
     # ------------------------------------------------------------ handlers: locks
@@ -826,7 +941,7 @@ class Engine:
     def _acquire(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
                  out: list[Transition]) -> bool:
         instr: ir.Acquire = p.instr  # type: ignore[assignment]
-        lid = self.lock_id(instr.resource, frame, th, state)
+        lid = self.lock_id(instr.resource, frame, th, state, p.index)
         lock = state[3][lid]
         w = Work(state)
         if instr.resource.kind == "mutex":
@@ -839,14 +954,14 @@ class Engine:
                 return False
             w.set_lock(lid, (tid, count + 1))
         self._advance(w, tid, th, frame, p.next_pc)
-        out.append(Transition((tid, STEP, 0), w.freeze()))
+        out.append(((tid, STEP, 0), w.freeze()))
         return False
 
     def _release(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
                  out: list[Transition]) -> bool:
         instr: ir.Release = p.instr  # type: ignore[assignment]
         res = instr.resource
-        lid = self.lock_id(res, frame, th, state)
+        lid = self.lock_id(res, frame, th, state, p.index)
         lock = state[3][lid]
         w = Work(state)
         if res.kind == "mutex":
@@ -861,7 +976,7 @@ class Engine:
                 )
             w.set_lock(lid, (NO_THREAD, 0) if count == 1 else (tid, count - 1))
         self._advance(w, tid, th, frame, p.next_pc)
-        out.append(Transition((tid, STEP, 0), w.freeze()))
+        out.append(((tid, STEP, 0), w.freeze()))
         return False
 
     # ------------------------------------------------------------ handlers: channels
@@ -877,17 +992,17 @@ class Engine:
         locals_ = self._store(w, frame[F_LOCALS], instr.sender, ("tx", cid), frame, th)
         locals_ = self._store(w, locals_, instr.receiver, ("rx", cid), frame, th)
         self._advance(w, tid, th, frame, p.next_pc, locals_)
-        out.append(Transition((tid, STEP, 0), w.freeze()))
+        out.append(((tid, STEP, 0), w.freeze()))
         return False
 
     def _close(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
                out: list[Transition]) -> bool:
         instr: ir.Close = p.instr  # type: ignore[assignment]
-        cid = self.channel_id(instr.channel, frame, th, state, "rx")
+        cid = self.channel_id(instr.channel, frame, th, state, "rx", p.index)
         w = Work(state)
         w.set_chan(cid, _with(w.chans[cid], C_CLOSED, True))
         self._advance(w, tid, th, frame, p.next_pc)
-        out.append(Transition((tid, STEP, 0), w.freeze()))
+        out.append(((tid, STEP, 0), w.freeze()))
         return False
 
     @staticmethod
@@ -900,7 +1015,7 @@ class Engine:
     def _recv(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
               out: list[Transition]) -> bool:
         instr: ir.Recv = p.instr  # type: ignore[assignment]
-        cid = self.channel_id(instr.channel, frame, th, state, "rx")
+        cid = self.channel_id(instr.channel, frame, th, state, "rx", p.index)
         chan = state[4][cid]
         buf = chan[C_BUF]
         if buf:
@@ -917,13 +1032,13 @@ class Engine:
         else:
             locals_ = self._store(w, frame[F_LOCALS], instr.target, value, frame, th)
             self._advance(w, tid, th, frame, p.next_pc, locals_)
-        out.append(Transition((tid, STEP, 0), w.freeze()))
+        out.append(((tid, STEP, 0), w.freeze()))
         return False
 
     def _try_recv(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
                   out: list[Transition]) -> bool:
         instr: ir.TryRecv = p.instr  # type: ignore[assignment]
-        cid = self.channel_id(instr.channel, frame, th, state, "rx")
+        cid = self.channel_id(instr.channel, frame, th, state, "rx", p.index)
         chan = state[4][cid]
         w = Work(state)
         value = None
@@ -932,7 +1047,7 @@ class Engine:
             w.set_chan(cid, _with(chan, C_BUF, chan[C_BUF][1:]))
         locals_ = self._store(w, frame[F_LOCALS], instr.target, value, frame, th)
         self._advance(w, tid, th, frame, p.next_pc, locals_)
-        out.append(Transition((tid, STEP, 0), w.freeze()))
+        out.append(((tid, STEP, 0), w.freeze()))
         return False
 
     def _send(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
@@ -940,7 +1055,7 @@ class Engine:
         instr: ir.Send = p.instr  # type: ignore[assignment]
         if self._need_gil(state, tid, p):
             return True
-        cid = self.channel_id(instr.channel, frame, th, state, "tx")
+        cid = self.channel_id(instr.channel, frame, th, state, "tx", p.index)
         chan = state[4][cid]
         phase = th[T_PHASE]
         if phase != 0:  # a rendezvous sender waiting for its offer to be taken
@@ -952,7 +1067,7 @@ class Engine:
             w.set_chan(cid, _with(chan, C_PENDING, NO_THREAD))
             locals_ = self._store(w, frame[F_LOCALS], instr.target, result, frame, th)
             self._advance(w, tid, th, frame, p.next_pc, locals_, phase=0)
-            out.append(Transition((tid, STEP, 1), w.freeze()))
+            out.append(((tid, STEP, 1), w.freeze()))
             return False
         value = self._eval(p.value, state, frame, th)
         w = Work(state)
@@ -960,7 +1075,7 @@ class Engine:
         if not chan[C_RECEIVER] or (chan[C_CLOSED] and chan[C_KIND] != "queue"):
             locals_ = self._store(w, locals_, instr.target, ("err", value), frame, th)
             self._advance(w, tid, th, frame, p.next_pc, locals_)
-            out.append(Transition((tid, STEP, 0), w.freeze()))
+            out.append(((tid, STEP, 0), w.freeze()))
             return False
         buf = chan[C_BUF]
         kind, capacity = chan[C_KIND], chan[C_CAP]
@@ -969,13 +1084,13 @@ class Engine:
                 return False
             w.set_chan(cid, _with(_with(chan, C_BUF, (value,)), C_PENDING, tid))
             self._advance(w, tid, th, frame, frame[F_PC], locals_, phase=("offer", value))
-            out.append(Transition((tid, STEP, 0), w.freeze()))
+            out.append(((tid, STEP, 0), w.freeze()))
             return False
         if capacity is None:
             if kind == "oneshot":
                 capacity = 1
             elif len(buf) >= self.options.channel_bound:
-                out.append(Transition((tid, STEP, 0), LimitHit(
+                out.append(((tid, STEP, 0), LimitHit(
                     Verdict.BOUND,
                     f"channel grew past the exploration bound of {self.options.channel_bound} "
                     "messages (--channel-bound)",
@@ -995,7 +1110,7 @@ class Engine:
         w.set_chan(cid, new_chan)
         locals_ = self._store(w, locals_, instr.target, ("ok", None), frame, th)
         self._advance(w, tid, th, frame, p.next_pc, locals_)
-        out.append(Transition((tid, STEP, 0), w.freeze()))
+        out.append(((tid, STEP, 0), w.freeze()))
         return False
 
 
@@ -1004,6 +1119,53 @@ _FIELD = {"gil_count": T_GILCOUNT, "allow_stack": T_ALLOW, "phase": T_PHASE, "st
 
 def _with(tup: tuple[Any, ...], index: int, value: object) -> tuple[Any, ...]:
     return tup[:index] + (value,) + tup[index + 1:]
+
+
+def _reads_only_locals(expr: ir.Expr | None) -> bool:
+    match expr:
+        case None | ir.Const() | ir.Local() | ir.SelfIndex():
+            return True
+        case ir.UnaryOp(operand=o):
+            return _reads_only_locals(o)
+        case ir.BinaryOp(left=a, right=b):
+            return _reads_only_locals(a) and _reads_only_locals(b)
+        case ir.Builtin(name=name, args=args) if name not in ("len", "pyobj"):
+            return all(
+                not isinstance(a, ir.GlobalChannel | ir.HandleRef) and _reads_only_locals(a)
+                for a in args
+            )
+    return False
+
+
+def _is_local(instr: ir.Instr) -> bool:
+    """Whether an instruction can only touch its own thread (checked again for handles)."""
+    match instr:
+        case ir.Skip() | ir.Jump() | ir.EndScope():
+            return True
+        case ir.Assign(target=ir.LocalTarget(), value=v):
+            return _reads_only_locals(v)
+        case ir.Branch(cond=c):
+            return _reads_only_locals(c)
+    return False
+
+
+def _is_left_mover(instr: ir.Instr) -> bool:
+    """Releases: they never block and only enable other threads, so they commute to the left
+    past every step of another thread (Lipton's reduction) and can join the step before."""
+    match instr:
+        case ir.GilExit() | ir.AllowEnter():
+            return True
+        case ir.Release(resource=res):
+            return res.kind in ("mutex", "rlock")
+    return False
+
+
+def _has_receiver(value: Value) -> bool:
+    if not isinstance(value, tuple) or len(value) != 2:
+        return False
+    if value[0] == "rx":
+        return True
+    return value[0] in ("ok", "err") and _has_receiver(value[1])
 
 
 def _truth(value: Value) -> bool:

@@ -86,6 +86,7 @@ class BodyLowerer:
         ]
         self.local_names: list[str] = []
         self.atomic_depth = 0
+        self.atomic_frame_index = 0
         self.atomic_calls: list[tuple[int, Span]] = []
 
     # ------------------------------------------------------------ emission
@@ -109,11 +110,15 @@ class BodyLowerer:
     # ------------------------------------------------------------ entry
 
     def lower_unit(self, body: ast.Block, span: Span) -> ir.CodeUnit:
+        params = _Scope()
+        self.frames.append(params)
+        for p in self.params:
+            if p.name not in params.names:  # a repeated parameter is reported by resolve
+                self.declare(p, UNKNOWN)
         top = _Scope()
         self.frames.append(top)
-        for p in self.params:
-            self.declare(p, UNKNOWN)
         self.block_body(body)
+        self.frames.pop()
         self.frames.pop()
         self.emit(ir.End(span=_end_span(body.span)))
         return ir.CodeUnit(
@@ -475,6 +480,7 @@ class BodyLowerer:
         """Lower a value-yielding operation; return the static kind of its value."""
         match op:
             case ast.Recv(channel=ref):
+                self.check_blocking(span, "recv")
                 chan = self.channel(ref, "recv", {RECEIVER})
                 if chan is not None:
                     self.emit(ir.Recv(channel=chan, target=target, span=span))
@@ -516,6 +522,7 @@ class BodyLowerer:
                     )
                 return THREAD
             case ast.AnyValue(low=low, high=high):
+                self.check_any_range(low, high)
                 self.emit(
                     ir.AnyInt(low=self.expr(low), high=self.expr(high), target=target, span=span)
                 )
@@ -806,7 +813,7 @@ class BodyLowerer:
                     help=f"write `wait {s.target.name.name}, m`",
                 )
                 return
-            mutex = self.resource(s.mutex, ("mutex", "rlock"), "wait (its second argument)")
+            mutex = self.resource(s.mutex, ("mutex", "rlock"), "wait cv, m")
             if mutex is None:
                 return
         elif s.mutex is not None:
@@ -899,6 +906,8 @@ class BodyLowerer:
                 help="a thread ends at the end of its body; `return` is for `fn`s",
             )
             return
+        if self.leaves_atomic(s.span, "return"):
+            return
         value = self.expr(s.value) if s.value is not None else None
         self.unwind(_NoFrame, s.span)
         self.emit(ir.Return(value=value, span=s.span))
@@ -965,7 +974,7 @@ class BodyLowerer:
                     )
                 )
             self.declare(s.var, UNKNOWN)
-            self.block_body(s.body)
+            self.block(s.body)
             self.frames.pop()
             if scope.slots:
                 self.emit(ir.EndScope(slots=tuple(scope.slots), span=_end_span(s.body.span)))
@@ -977,7 +986,20 @@ class BodyLowerer:
         for b in breaks:
             self.patch(b, target=self.here())
 
+    def leaves_atomic(self, span: Span, what: str) -> bool:
+        loops = [i for i, f in enumerate(self.frames) if isinstance(f, _Loop)]
+        inner_loop = loops[-1] if loops and what != "return" else -1
+        if self.atomic_depth and inner_loop < self.atomic_frame_index:
+            self.sink.error(
+                "invalid-statement", f"`{what}` cannot leave an `atomic` block", span,
+                help="an `atomic` block runs to its end as one step",
+            )
+            return True
+        return False
+
     def stmt_break(self, s: ast.Break) -> None:
+        if self.leaves_atomic(s.span, "break"):
+            return
         loop = self.unwind(_Loop, s.span)
         if not isinstance(loop, _Loop):
             self.sink.error(
@@ -990,6 +1012,8 @@ class BodyLowerer:
         loop.break_jumps.append(self.emit(ir.Jump(target=-1, span=s.span)))
 
     def stmt_continue(self, s: ast.Continue) -> None:
+        if self.leaves_atomic(s.span, "continue"):
+            return
         loop = self.unwind(_Loop, s.span)
         if not isinstance(loop, _Loop):
             self.sink.error(
@@ -1040,6 +1064,9 @@ class BodyLowerer:
     def stmt_atomic(self, s: ast.Atomic) -> None:
         begin = self.emit(ir.AtomicBegin(end=-1, span=_head_span(s.span, "atomic")))
         self.atomic_depth += 1
+        saved_index = self.atomic_frame_index
+        if self.atomic_depth == 1:
+            self.atomic_frame_index = len(self.frames)
         scope = _Scope()
         self.frames.append(scope)
         for i, stmt in enumerate(s.body.body):
@@ -1048,6 +1075,7 @@ class BodyLowerer:
         self._atomic_leading_await = False
         self.frames.pop()
         self.atomic_depth -= 1
+        self.atomic_frame_index = saved_index
         if scope.slots:
             self.emit(ir.EndScope(slots=tuple(scope.slots), span=_end_span(s.body.span)))
         end = self.emit(ir.AtomicEnd(span=_end_span(s.body.span)))
@@ -1068,6 +1096,16 @@ class BodyLowerer:
         self.frames = saved
         end = self.emit(ir.ForkEnd(span=_end_span(s.body.span)))
         self.patch(begin, end=end + 1)
+
+    def check_any_range(self, low: ast.Expr, high: ast.Expr) -> None:
+        lo, hi = self.expr(low), self.expr(high)
+        if isinstance(lo, ir.Const) and isinstance(hi, ir.Const):
+            if isinstance(lo.value, int) and isinstance(hi.value, int) and lo.value >= hi.value:
+                self.sink.error(
+                    "bad-constant", f"the range {lo.value}..{hi.value} is empty",
+                    low.span.cover(high.span),
+                    help="ranges are half-open: `any(0..3)` is 0, 1 or 2",
+                )
 
     # ------------------------------------------------------------ atomic checks
 
@@ -1098,7 +1136,8 @@ _NO_RESOURCE = ir.ResourceRef(kind="once", base=0, size=None, name="?")
 
 
 def _article(kind: str) -> str:
-    return ("an " if kind[0] in "aeiou" else "a ") + kind
+    vowel_sound = kind[0] in "aeiou" and kind != "once" or kind in ("rlock", "rwlock")
+    return ("an " if vowel_sound else "a ") + (f"`{kind}`" if kind == "once" else kind)
 
 
 def _one_of(kinds: tuple[str, ...]) -> str:
@@ -1112,7 +1151,7 @@ def _kind_help(op: str, sym: object) -> str:
         "acquire_write": "`acquire_read` and `acquire_write` take an rwlock",
         "read": "`read l { }` and `write l { }` take an rwlock",
         "write": "`read l { }` and `write l { }` take an rwlock",
-        "wait (its second argument)": "`wait cv, m` needs the mutex that guards the condvar",
+        "wait cv, m": "`wait cv, m` needs the mutex that guards the condvar",
         "wait": "`wait cv, m` waits on a condvar, `wait e` on an event, `wait b` at a barrier",
         "acquire": "`acquire` takes a mutex, rlock or semaphore",
         "release": "`release` frees a mutex, rlock, semaphore or rwlock",

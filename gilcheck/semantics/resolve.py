@@ -162,7 +162,10 @@ class ConstFolder:
         except _NotConstant:
             return None
         except EvalError as err:
-            self.sink.error("bad-constant", f"invalid constant expression: {err}", expr.span)
+            self.sink.error(
+                "bad-constant", f"invalid constant expression: {err}", expr.span,
+                help="constant expressions are evaluated before the program runs",
+            )
             return None
 
     def fold_int(self, expr: ast.Expr, purpose: str, *, minimum: int = 0) -> int | None:
@@ -258,11 +261,19 @@ def collect(modules: list[ast.Module], sink: DiagnosticSink) -> tuple[Declaratio
         setting_span[key] = span
         return True
 
-    items = [(m.path, item) for m in modules for item in m.items]
+    # Models first, then the spec, each in source order: a duplicate is reported at the second
+    # definition, and a clash with a model in the user's own file.
+    ordered = [*modules[1:], *modules[:1]]
+    items = [(m.path, item) for m in ordered for item in m.items]
+    winners: set[int] = set()
+    for _path, item in items:
+        name = _declared_name(item)
+        if name is not None and claim(name):
+            winners.add(id(item))
     for path, item in items:
         in_main = path == main_module
         match item:
-            case ast.ConstDecl(name=name) if claim(name):
+            case ast.ConstDecl(name=name) if id(item) in winners:
                 const_decls[name.name] = item
             case ast.Scenario(title=title) if in_main and setting_once("scenario", item.span):
                 decls.title = title
@@ -281,11 +292,22 @@ def collect(modules: list[ast.Module], sink: DiagnosticSink) -> tuple[Declaratio
     for const_name in const_decls:
         folder.const(const_name)
     for _path, item in items:
-        _declare(item, decls, folder, sink, claim)
+        _declare(item, decls, folder, sink, lambda _name, it=item: id(it) in winners)
     _check_settings(decls, sink)
     for const_name, value in folder.values.items():
         decls.symbols[const_name] = ConstSym(const_name, value, const_decls[const_name].name.span)
     return decls, folder
+
+
+def _declared_name(item: ast.Item) -> ast.Ident | None:
+    match item:
+        case (
+            ast.ConstDecl(name=name) | ast.VarDecl(name=name) | ast.ResourceDecl(name=name)
+            | ast.ChannelDecl(name=name) | ast.ParamDecl(name=name) | ast.ThreadDecl(name=name)
+            | ast.FnDecl(name=name)
+        ):
+            return name
+    return None
 
 
 def _size(expr: ast.Expr | None, folder: ConstFolder) -> tuple[bool, int | None]:
@@ -409,7 +431,7 @@ def _resource_count(
     if item.count is None:
         if needs_count:
             sink.error(
-                "syntax-error",
+                "bad-constant",
                 f"a {item.kind} needs a count",
                 item.span,
                 help=f"write `{item.kind} {item.name.name} = 2`",
@@ -417,7 +439,7 @@ def _resource_count(
         return None
     if not needs_count:
         sink.error(
-            "syntax-error",
+            "bad-constant",
             f"a {item.kind} takes no initial value",
             item.count.span,
             help=f"write `{item.kind} {item.name.name}`",

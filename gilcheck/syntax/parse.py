@@ -101,6 +101,9 @@ KEYWORDS = [
     "when",
 ]
 
+# Keywords that are also values of settings and channel kinds (`host python`, `channel c: queue`).
+_SOFT_KEYWORDS = frozenset({"python", "oneshot", "queue"})
+
 STATEMENT_KEYWORDS = [
     "let",
     "recv",
@@ -247,6 +250,18 @@ class _ToAst(Transformer[Token, ast.Module]):
     def __init__(self, path: str) -> None:
         super().__init__()
         self.path = path
+        self.errors = DiagnosticSink()
+
+    def _name(self, ident: ast.Ident) -> ast.Ident:
+        """A name being declared: keywords are refused (they would not parse where used)."""
+        if ident.name in KEYWORDS and ident.name not in _SOFT_KEYWORDS:
+            self.errors.error(
+                "syntax-error",
+                f"`{ident.name}` is a keyword and cannot be a name",
+                ident.span,
+                help=f"rename it, for example `{ident.name}_`",
+            )
+        return ident
 
     def _span(self, meta: Any) -> Span:
         if getattr(meta, "empty", True):
@@ -384,7 +399,7 @@ class _ToAst(Transformer[Token, ast.Module]):
         return ast.Block(body=tuple(s for s in c if s is not None), span=self._span(meta))
 
     def let_names(self, c: list[Any]) -> tuple[ast.Ident, ...]:
-        return tuple(c)
+        return tuple(self._name(i) for i in c)
 
     @v_args(meta=True)
     def let(self, meta: Any, c: list[Any]) -> ast.Let:
@@ -461,7 +476,7 @@ class _ToAst(Transformer[Token, ast.Module]):
 
     @v_args(meta=True)
     def for_(self, meta: Any, c: list[Any]) -> ast.For:
-        return ast.For(var=c[0], channel=c[1], body=c[2], span=self._span(meta))
+        return ast.For(var=self._name(c[0]), channel=c[1], body=c[2], span=self._span(meta))
 
     @v_args(meta=True)
     def choose(self, meta: Any, c: list[Any]) -> ast.Choose:
@@ -504,23 +519,23 @@ class _ToAst(Transformer[Token, ast.Module]):
 
     @v_args(meta=True)
     def const_decl(self, meta: Any, c: list[Any]) -> ast.ConstDecl:
-        return ast.ConstDecl(name=c[0], value=c[1], span=self._span(meta))
+        return ast.ConstDecl(name=self._name(c[0]), value=c[1], span=self._span(meta))
 
     @v_args(meta=True)
     def param_decl(self, meta: Any, c: list[Any]) -> ast.ParamDecl:
-        return ast.ParamDecl(name=c[0], type=c[1], low=c[2], high=c[3], span=self._span(meta))
+        return ast.ParamDecl(name=self._name(c[0]), type=c[1], low=c[2], high=c[3], span=self._span(meta))
 
     @v_args(meta=True)
     def var_decl(self, meta: Any, c: list[Any]) -> ast.VarDecl:
         size, init = _split_size(c[1:])
-        return ast.VarDecl(name=c[0], size=size, init=init, span=self._span(meta))
+        return ast.VarDecl(name=self._name(c[0]), size=size, init=init, span=self._span(meta))
 
     @v_args(meta=True)
     def resource_decl(self, meta: Any, c: list[Any]) -> ast.ResourceDecl:
         kind, name = c[0], c[1]
         size, rest = _split_size(c[2:])
         count = rest if rest is not None else None
-        return ast.ResourceDecl(kind=kind, name=name, size=size, count=count, span=self._span(meta))
+        return ast.ResourceDecl(kind=kind, name=self._name(name), size=size, count=count, span=self._span(meta))
 
     @v_args(meta=True)
     def channel_kind(self, meta: Any, c: list[Any]) -> ast.ChannelKind:
@@ -530,17 +545,17 @@ class _ToAst(Transformer[Token, ast.Module]):
     @v_args(meta=True)
     def channel_decl(self, meta: Any, c: list[Any]) -> ast.ChannelDecl:
         size, kind = _split_size(c[1:])
-        return ast.ChannelDecl(name=c[0], size=size, kind=kind, span=self._span(meta))
+        return ast.ChannelDecl(name=self._name(c[0]), size=size, kind=kind, span=self._span(meta))
 
     @v_args(meta=True)
     def thread_decl(self, meta: Any, c: list[Any]) -> ast.ThreadDecl:
         size, body = _split_size(c[1:])
-        return ast.ThreadDecl(name=c[0], size=size, body=body, span=self._span(meta))
+        return ast.ThreadDecl(name=self._name(c[0]), size=size, body=body, span=self._span(meta))
 
     @v_args(meta=True)
     def fn_decl(self, meta: Any, c: list[Any]) -> ast.FnDecl:
-        params = tuple(p for p in c[1:-1] if p is not None)
-        return ast.FnDecl(name=c[0], params=params, body=c[-1], span=self._span(meta))
+        params = tuple(self._name(p) for p in c[1:-1] if p is not None)
+        return ast.FnDecl(name=self._name(c[0]), params=params, body=c[-1], span=self._span(meta))
 
     @v_args(meta=True)
     def hook_decl(self, meta: Any, c: list[Any]) -> ast.HookDecl:
@@ -693,6 +708,27 @@ def _syntax_diagnostic(source: SourceFile, err: UnexpectedInput) -> Diagnostic:
     span = _token_span(source, tok)
     line_no = source.line_col(span.start).line
     line = source.line_text(line_no)
+    word = _first_word(line)
+    indent = len(line) - len(line.lstrip())
+    if tok.type == "_NL":
+        code = re.split(r"#|//", line)[0].rstrip()
+        at = source.offset_of(line_no, len(code) + 1)
+        span = source.span(at, at + 1)
+    if (
+        word
+        and word not in KEYWORDS
+        and source.line_col(span.start).col - 1 > indent
+        and did_you_mean(word, STATEMENT_KEYWORDS + ITEM_KEYWORDS)
+    ):
+        guess = did_you_mean(word, STATEMENT_KEYWORDS + ITEM_KEYWORDS)
+        at = source.offset_of(line_no, indent + 1)
+        sink.error(
+            "syntax-error",
+            f"unknown statement `{word}`",
+            source.span(at, at + len(word)),
+            help=f"did you mean `{guess}`? (`{word}` is not a keyword)",
+        )
+        return sink.items[0]
     message = f"unexpected {_describe_token(tok)}"
     expected_text = _expected_phrase(expected)
     if expected_text:
@@ -747,6 +783,21 @@ def _neutralize_line(text: str, line_start: int, depth_before: int) -> str | Non
     return text[:line_start] + replacement.ljust(len(line)) + text[end:]
 
 
+def _recover(text: str, source: SourceFile, line: int, diag: Diagnostic) -> str | None:
+    """The text patched so that parsing can go on after an error on `line`, or None."""
+    line_start = source.offset_of(line, 1)
+    line_end = text.find("\n", line_start)
+    if diag.message.startswith("unexpected end of line") and line_end >= 0:
+        rest = text[line_end + 1:].lstrip(" \t")
+        if rest.startswith("{"):
+            # A block opened on the next line: join the lines (same length, same offsets).
+            line_text = text[line_start:line_end]
+            code = re.split(r"#|//", re.sub(r'"(\\.|[^"\\])*"?', lambda m: "x" * len(m.group(0)), line_text))[0]
+            joined = line_text[: len(code)].ljust(len(line_text))
+            return text[:line_start] + joined + " " + text[line_end + 1:]
+    return _neutralize_line(text, line_start, _brace_depth(text, line_start))
+
+
 def _brace_depth(text: str, upto: int) -> int:
     depth = 0
     code = re.sub(r'"(\\.|[^"\\\n])*"?', '""', text[:upto])
@@ -764,7 +815,6 @@ def parse_source(source: SourceFile) -> ast.Module:
     text = source.text
     errors: list[Diagnostic] = []
     seen_lines: set[int] = set()
-    continuation_line = 0
     while True:
         try:
             tree = _parser().parse(text)
@@ -774,22 +824,21 @@ def parse_source(source: SourceFile) -> ast.Module:
             if line in seen_lines:
                 break
             seen_lines.add(line)
-            if line != continuation_line:
-                errors.append(diag)
-            # An incomplete line often makes the next one wrong too: report only the first.
-            continuation_line = line + 1 if diag.message.startswith("unexpected end of line") else 0
+            errors.append(diag)
             if diag.code == "unexpected-end" or len(errors) >= MAX_SYNTAX_ERRORS:
                 break
-            line_start = source.offset_of(line, 1)
-            patched = _neutralize_line(text, line_start, _brace_depth(text, line_start))
+            patched = _recover(text, source, line, diag)
             if patched is None:
                 break
             text = patched
             continue
         if errors:
             break
+        builder = _ToAst(source.path)
         try:
-            return _ToAst(source.path).transform(tree)
+            module: ast.Module = builder.transform(tree)
         except VisitError as err:  # pragma: no cover - a bug in the transformer
             raise err.orig_exc from err
+        builder.errors.raise_if_errors()
+        return module
     raise SpecError(errors)

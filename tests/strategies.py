@@ -1,0 +1,214 @@
+"""Hypothesis strategies: random well-formed ASTs (for the parser) and random scenario specs
+(for the explorer). Reusable by any test."""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+from gilcheck.syntax import ast
+from gilcheck.syntax.parse import KEYWORDS
+
+_NAMES = st.from_regex(r"[a-z][a-z0-9_]{0,6}", fullmatch=True).filter(
+    lambda n: n not in KEYWORDS and n not in ("true", "false", "none", "self", "or", "and", "not")
+)
+
+
+def idents() -> st.SearchStrategy[ast.Ident]:
+    return _NAMES.map(lambda n: ast.Ident(name=n))
+
+
+def _leaf() -> st.SearchStrategy[ast.Expr]:
+    return st.one_of(
+        st.integers(min_value=0, max_value=10**12).map(lambda v: ast.IntLit(value=v)),
+        st.booleans().map(lambda v: ast.BoolLit(value=v)),
+        st.just(ast.NoneLit()),
+        st.just(ast.SelfExpr()),
+        st.text(alphabet='ab "\\x', max_size=6).map(lambda v: ast.StrLit(value=v)),
+        idents().map(lambda i: ast.Name(ident=i)),
+    )
+
+
+BIN_OPS = ["or", "and", "==", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/", "%", "**"]
+
+
+def exprs() -> st.SearchStrategy[ast.Expr]:
+    return st.recursive(
+        _leaf(),
+        lambda inner: st.one_of(
+            st.builds(lambda op, a, b: ast.Binary(op=op, left=a, right=b),
+                      st.sampled_from(BIN_OPS), inner, inner),
+            st.builds(lambda op, a: ast.Unary(op=op, operand=a), st.sampled_from(["-", "not"]),
+                      inner),
+            st.builds(lambda f, args: ast.BuiltinCall(func=ast.Ident(name=f), args=tuple(args)),
+                      st.sampled_from(["ok", "err", "pyobj", "is_none"]),
+                      st.lists(inner, min_size=1, max_size=1)),
+            st.builds(lambda b, i: ast.Index(base=b, index=i), idents(), inner),
+        ),
+        max_leaves=8,
+    )
+
+
+def refs() -> st.SearchStrategy[ast.Ref]:
+    return st.builds(lambda n, i: ast.Ref(name=n, index=i), idents(), st.none() | exprs())
+
+
+def blocks(stmts: st.SearchStrategy[ast.Stmt]) -> st.SearchStrategy[ast.Block]:
+    return st.lists(stmts, max_size=3).map(lambda b: ast.Block(body=tuple(b)))
+
+
+def _simple_stmts() -> st.SearchStrategy[ast.Stmt]:
+    operations = st.one_of(
+        st.builds(lambda r: ast.Recv(channel=r), refs()),
+        st.builds(lambda r: ast.TryRecv(channel=r), refs()),
+        st.builds(lambda r, e: ast.Send(channel=r, value=e), refs(), exprs()),
+        st.builds(lambda r: ast.Clone(source=r), refs()),
+        st.builds(lambda e: ast.Unwrap(value=e), exprs()),
+        st.builds(lambda f, a: ast.Call(func=f, args=tuple(a)), idents(),
+                  st.lists(exprs(), max_size=2)),
+        st.builds(lambda f, a, d: ast.Spawn(func=f, args=tuple(a), daemon=d), idents(),
+                  st.lists(exprs(), max_size=2), st.booleans()),
+        st.builds(lambda a, b: ast.AnyValue(low=a, high=b), exprs(), exprs()),
+    )
+    return st.one_of(
+        st.builds(lambda n, v: ast.Let(names=(n,), value=v), idents(), exprs() | operations),
+        st.builds(lambda a, b: ast.Let(names=(a, b), value=ast.MakeChannel(
+            maker="channel", arg=ast.Name(ident=ast.Ident(name="unbounded")))), idents(), idents()),
+        st.builds(lambda r, v: ast.Assign(target=r, value=v), refs(), exprs() | operations),
+        operations.map(lambda op: ast.OpStmt(op=op)),
+        st.builds(lambda r: ast.Drop(target=r), refs()),
+        st.builds(lambda r: ast.Close(channel=r), refs()),
+        st.builds(lambda r, m: ast.Acquire(target=r, mode=m), refs(),
+                  st.sampled_from(["", "read", "write"])),
+        st.builds(lambda r: ast.Release(target=r), refs()),
+        st.builds(lambda r, m: ast.Wait(target=r, mutex=m), refs(), st.none() | refs()),
+        st.builds(lambda r, a: ast.Notify(target=r, all=a), refs(), st.booleans()),
+        st.builds(lambda r: ast.SetEvent(target=r), refs()),
+        st.builds(lambda r: ast.ClearEvent(target=r), refs()),
+        st.builds(lambda r: ast.Join(handle=r), refs()),
+        st.builds(lambda e: ast.Return(value=e), st.none() | exprs()),
+        st.just(ast.Break()),
+        st.just(ast.Continue()),
+        st.builds(lambda e: ast.Await(cond=e), exprs()),
+        st.builds(lambda e, m: ast.Assert(cond=e, message=m), exprs(), st.none() | exprs()),
+        st.builds(lambda m: ast.Panic(message=m), st.none() | exprs()),
+        st.builds(lambda e: ast.Print(value=e), exprs()),
+        st.just(ast.Progress()),
+        st.just(ast.Skip()),
+    )
+
+
+def stmts() -> st.SearchStrategy[ast.Stmt]:
+    return st.recursive(
+        _simple_stmts(),
+        lambda inner: st.one_of(
+            blocks(inner).map(lambda b: ast.WithGil(body=b)),
+            blocks(inner).map(lambda b: ast.AllowThreads(body=b)),
+            blocks(inner).map(lambda b: ast.Python(body=b)),
+            blocks(inner).map(lambda b: ast.Loop(body=b)),
+            blocks(inner).map(lambda b: ast.Atomic(body=b)),
+            blocks(inner).map(lambda b: ast.Fork(body=b)),
+            st.builds(lambda r, b, m: ast.Lock(target=r, body=b, mode=m), refs(), blocks(inner),
+                      st.sampled_from(["", "read", "write"])),
+            st.builds(lambda r, b: ast.CallOnce(target=r, body=b), refs(), blocks(inner)),
+            st.builds(lambda c, t, e: ast.If(cond=c, then=t, orelse=e), exprs(), blocks(inner),
+                      st.none() | blocks(inner)),
+            st.builds(lambda c, b: ast.While(cond=c, body=b), exprs(), blocks(inner)),
+            st.builds(lambda v, r, b: ast.For(var=v, channel=r, body=b), idents(), refs(),
+                      blocks(inner)),
+            st.lists(blocks(inner), min_size=2, max_size=3).map(
+                lambda bs: ast.Choose(branches=tuple(bs))),
+        ),
+        max_leaves=6,
+    )
+
+
+def items() -> st.SearchStrategy[ast.Item]:
+    return st.one_of(
+        st.text(alphabet="abc d", max_size=8).map(lambda t: ast.Scenario(title=t)),
+        st.builds(lambda v, w: ast.Expect(verdict=ast.Ident(name=v), when=w),
+                  st.sampled_from(["ok", "deadlock", "bound"]), st.none() | exprs()),
+        st.builds(lambda k, v: ast.Setting(key=k, value=ast.Ident(name=v)),
+                  st.sampled_from(["host", "gil"]), st.sampled_from(["rust", "python", "on"])),
+        st.builds(lambda n, v: ast.ConstDecl(name=n, value=v), idents(), exprs()),
+        st.builds(lambda n, lo, hi: ast.ParamDecl(name=n, type=ast.Ident(name="int"), low=lo,
+                                                  high=hi), idents(), exprs(), exprs()),
+        st.builds(lambda n, s, v: ast.VarDecl(name=n, size=s, init=v), idents(),
+                  st.none() | exprs(), exprs()),
+        st.builds(lambda k, n, s: ast.ResourceDecl(kind=k, name=n, size=s), st.sampled_from(
+            ["mutex", "rlock", "condvar", "once", "event", "rwlock"]), idents(), st.none() | exprs()),
+        st.builds(lambda n, s, c: ast.ResourceDecl(kind="semaphore", name=n, size=s, count=c),
+                  idents(), st.none() | exprs(), exprs()),
+        st.builds(lambda n, k, a: ast.ChannelDecl(name=n, size=None, kind=ast.ChannelKind(
+            name=ast.Ident(name=k), arg=a)), idents(), st.sampled_from(["unbounded", "bounded"]),
+            st.none() | exprs()),
+        st.builds(lambda n, s, b: ast.ThreadDecl(name=n, size=s, body=b), idents(),
+                  st.none() | exprs(), blocks(stmts())),
+        st.builds(lambda n, ps, b: ast.FnDecl(name=n, params=tuple(ps), body=b), idents(),
+                  st.lists(idents(), max_size=3), blocks(stmts())),
+        st.builds(lambda k, b: ast.HookDecl(kind=k, body=b),
+                  st.sampled_from(["atexit", "finalizer", "signal"]), blocks(stmts())),
+    )
+
+
+def modules() -> st.SearchStrategy[ast.Module]:
+    return st.lists(items(), max_size=5).map(lambda its: ast.Module(path="gen.gil",
+                                                                     items=tuple(its)))
+
+
+# ------------------------------------------------------------------ scenario specs
+
+
+@st.composite
+def scenario_specs(draw: st.DrawFn, *, locks: bool = True, gil: bool = True,
+                   channels: bool = True) -> str:
+    """A small runnable spec: 2-3 threads over shared vars, and optionally locks, the GIL and
+    a bounded global channel. Values stay in 0..2, so the state space is finite."""
+    names = ["main", "t1", "t2"][: draw(st.integers(min_value=2, max_value=3))]
+    fresh = iter(range(10_000))
+
+    def stmt(depth: int) -> str:
+        options = ["assign", "racy", "skip", "choose", "if", "print"]
+        if locks:
+            options.append("lock")
+        if gil:
+            options += ["with_gil", "allow"]
+        if channels:
+            options += ["send", "recv"]
+        kind = draw(st.sampled_from(options if depth < 2 else options[:3]))
+        k = draw(st.integers(min_value=0, max_value=2))
+        var = draw(st.sampled_from(["x", "y"]))
+        if kind == "assign":
+            return f"{var} = ({var} + {k}) % 3"
+        if kind == "racy":
+            n = next(fresh)
+            return f"let t{n} = {var}\n{var} = (t{n} + 1) % 3"
+        if kind == "skip":
+            return "skip"
+        if kind == "print":
+            return f"print {var}"
+        if kind == "send":
+            return f"send c, {k}"
+        if kind == "recv":
+            return f"let v{next(fresh)} = recv c"
+        body = "\n".join(stmt(depth + 1) for _ in range(draw(st.integers(1, 2))))
+        if kind == "choose":
+            other = stmt(depth + 1)
+            return f"choose {{\n{body}\n}} or {{\n{other}\n}}"
+        if kind == "if":
+            return f"if {var} == {k} {{\n{body}\n}}"
+        if kind == "lock":
+            return f"lock m{k % 2} {{\n{body}\n}}"
+        if kind == "with_gil":
+            return f"with_gil {{\n{body}\n}}"
+        return f"with_gil {{\nallow_threads {{\n{body}\n}}\n}}"
+
+    header = ["var x = 0", "var y = 0"]
+    if locks:
+        header += ["mutex m0", "mutex m1"]
+    if channels:
+        header.append("channel c: bounded(1)")
+    threads = []
+    for name in names:
+        body = "\n".join(stmt(0) for _ in range(draw(st.integers(1, 3))))
+        threads.append(f"thread {name} {{\n{body}\n}}")
+    return "\n".join(header + threads) + "\n"

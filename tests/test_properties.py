@@ -1,0 +1,76 @@
+"""Property tests: the parser round-trips, and the explorer is deterministic and sound."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+
+from gilcheck.explore.bfs import explore
+from gilcheck.explore.replay import replay
+from gilcheck.options import CheckOptions
+from gilcheck.pipeline import analyze_spec, check_spec, parse_text
+from gilcheck.source import SourceFile
+from gilcheck.syntax import ast
+from gilcheck.syntax.parse import parse_source
+from gilcheck.syntax.unparse import unparse
+from gilcheck.system.engine import Engine
+from strategies import modules, scenario_specs
+
+FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@FAST
+@given(modules())
+def test_printing_the_ast_and_parsing_it_again_gives_the_same_ast(module: ast.Module) -> None:
+    text = unparse(module)
+    again = parse_source(SourceFile("gen.gil", text))
+    assert again == module, text
+
+
+@FAST
+@given(scenario_specs())
+def test_random_scenarios_parse_and_compile(spec: str) -> None:
+    program = analyze_spec(parse_text("gen.gil", spec))
+    assert program.threads
+
+
+@FAST
+@given(scenario_specs())
+def test_exploration_is_deterministic(spec: str) -> None:
+    options = CheckOptions(max_states=20_000)
+    first = check_spec(parse_text("gen.gil", spec), options)
+    second = check_spec(parse_text("gen.gil", spec), options)
+    assert (first.verdict, first.stats.states, first.stats.transitions) == (
+        second.verdict, second.stats.states, second.stats.transitions)
+    assert first.trace == second.trace
+
+
+@FAST
+@given(scenario_specs())
+def test_every_reported_path_replays_to_its_final_state(spec: str) -> None:
+    program = analyze_spec(parse_text("gen.gil", spec))
+    engine = Engine(program, CheckOptions(max_states=20_000))
+    found = explore(engine, engine.options)
+    end = found.deadlock if found.deadlock >= 0 else found.violation_from
+    if end < 0:
+        end = len(found.store) - 1
+    states = replay(engine, found.store.path_to(end))
+    assert states[-1] == found.store.states[end]
+
+
+@FAST
+@given(scenario_specs(locks=False, gil=False, channels=False))
+def test_specs_without_locks_channels_or_gil_never_deadlock(spec: str) -> None:
+    result = check_spec(parse_text("gen.gil", spec), CheckOptions(max_states=20_000))
+    assert result.verdict != "deadlock", spec
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenario_specs())
+def test_statement_merging_never_changes_a_verdict(spec: str) -> None:
+    merged = check_spec(parse_text("gen.gil", spec), CheckOptions(max_states=50_000))
+    full = check_spec(parse_text("gen.gil", spec),
+                      CheckOptions(max_states=50_000, merge_local_steps=False))
+    if "inconclusive" in (merged.verdict, full.verdict):
+        return
+    assert merged.verdict == full.verdict, spec
+    assert merged.stats.states <= full.stats.states

@@ -1,0 +1,37 @@
+"""Every spec in specs/ through the CLI, as a user runs it: its verdict matches its `expect`."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import SPECS, relative
+
+ALL = sorted(SPECS.rglob("*.gil"))
+EXIT_FOR = {"ok": 0, "bound": 3, "inconclusive": 3}
+
+
+def expected_verdict(path: Path) -> str:
+    match = re.search(r"^\s*expect\s+([a-z]+)", path.read_text(), re.M)
+    assert match, f"{path} has no expect line"
+    return match.group(1)
+
+
+@pytest.mark.parametrize("path", ALL, ids=[relative(p) for p in ALL])
+def test_spec_verdict_matches_expect(path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    want = expected_verdict(path)
+    result = cli("check", "--format", "json", relative(path))
+    report = json.loads(result.stdout)
+    assert report["verdict"] == want, report["message"]
+    assert report["matches"] is True
+    assert result.code == EXIT_FOR.get(want, 1)
+
+
+def test_every_spec_folder_has_buggy_and_fixed_forms() -> None:
+    names = {p.stem for p in (SPECS / "semantics").glob("*.gil")}
+    for name in names:
+        if name.endswith("_buggy"):
+            assert name.replace("_buggy", "_fixed") in names, name

@@ -511,6 +511,9 @@ class Engine:
             w.set_chan(inner, _with(chan, C_SENDERS, max(0, chan[C_SENDERS] - 1)))
         elif tag == "rx":
             chan = w.chans[inner]
+            if chan[C_PENDING] != NO_THREAD:  # the waiting rendezvous sender gets it back
+                w.set_chan(inner, _with(chan, C_RECEIVER, False))
+                return
             buffered = chan[C_BUF]
             w.set_chan(inner, _with(_with(chan, C_RECEIVER, False), C_BUF, ()))
             for message in buffered:
@@ -1062,9 +1065,13 @@ class Engine:
             offered = phase[1]
             if chan[C_BUF] and chan[C_RECEIVER]:
                 return False
-            result: Value = ("ok", None) if chan[C_RECEIVER] else ("err", offered)
             w = Work(state)
-            w.set_chan(cid, _with(chan, C_PENDING, NO_THREAD))
+            if chan[C_BUF]:  # the receiver is gone and never took it
+                result: Value = ("err", offered)
+                w.set_chan(cid, _with(_with(chan, C_PENDING, NO_THREAD), C_BUF, ()))
+            else:
+                result = ("ok", None)
+                w.set_chan(cid, _with(chan, C_PENDING, NO_THREAD))
             locals_ = self._store(w, frame[F_LOCALS], instr.target, result, frame, th)
             self._advance(w, tid, th, frame, p.next_pc, locals_, phase=0)
             out.append(((tid, STEP, 1), w.freeze()))

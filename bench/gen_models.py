@@ -281,7 +281,7 @@ def write_models(directory: Path) -> list[Path]:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        description="Generate gilcheck benchmark specs (buggy: expect deadlock, --fixed: expect ok).",
+        description="Generate gilcheck benchmark specs (buggy: deadlock; --fixed: ok).",
     )
     parser.add_argument("family", nargs="?", choices=sorted(FAMILIES), help="model family")
     parser.add_argument("n", nargs="?", type=int, help="size: workers, philosophers or stages")

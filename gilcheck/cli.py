@@ -157,13 +157,26 @@ def check(
         ),
     ] = 8,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
+    no_merge: Annotated[
+        bool,
+        typer.Option(
+            "--no-merge",
+            help="Keep every intermediate state: do not merge local steps and releases into "
+            "the step before (slower; the verdict is the same).",
+        ),
+    ] = False,
 ) -> None:
     """Explore every interleaving of a spec and report its verdict.
 
     Exit codes: 0 no violation, 1 violation found, 2 the spec or the command is wrong,
     3 inconclusive (a limit or a channel bound was hit).
     """
-    options = CheckOptions(max_states=max_states, timeout=timeout, channel_bound=channel_bound)
+    options = CheckOptions(
+        max_states=max_states,
+        timeout=timeout,
+        channel_bound=channel_bound,
+        merge_local_steps=not no_merge,
+    )
     sources = SourceMap()
     try:
         loaded = parse_spec(str(spec), sources)

@@ -35,13 +35,20 @@ def exprs() -> st.SearchStrategy[ast.Expr]:
     return st.recursive(
         _leaf(),
         lambda inner: st.one_of(
-            st.builds(lambda op, a, b: ast.Binary(op=op, left=a, right=b),
-                      st.sampled_from(BIN_OPS), inner, inner),
-            st.builds(lambda op, a: ast.Unary(op=op, operand=a), st.sampled_from(["-", "not"]),
-                      inner),
-            st.builds(lambda f, args: ast.BuiltinCall(func=ast.Ident(name=f), args=tuple(args)),
-                      st.sampled_from(["ok", "err", "pyobj", "is_none"]),
-                      st.lists(inner, min_size=1, max_size=1)),
+            st.builds(
+                lambda op, a, b: ast.Binary(op=op, left=a, right=b),
+                st.sampled_from(BIN_OPS),
+                inner,
+                inner,
+            ),
+            st.builds(
+                lambda op, a: ast.Unary(op=op, operand=a), st.sampled_from(["-", "not"]), inner
+            ),
+            st.builds(
+                lambda f, args: ast.BuiltinCall(func=ast.Ident(name=f), args=tuple(args)),
+                st.sampled_from(["ok", "err", "pyobj", "is_none"]),
+                st.lists(inner, min_size=1, max_size=1),
+            ),
             st.builds(lambda b, i: ast.Index(base=b, index=i), idents(), inner),
         ),
         max_leaves=8,
@@ -63,22 +70,38 @@ def _simple_stmts() -> st.SearchStrategy[ast.Stmt]:
         st.builds(lambda r, e: ast.Send(channel=r, value=e), refs(), exprs()),
         st.builds(lambda r: ast.Clone(source=r), refs()),
         st.builds(lambda e: ast.Unwrap(value=e), exprs()),
-        st.builds(lambda f, a: ast.Call(func=f, args=tuple(a)), idents(),
-                  st.lists(exprs(), max_size=2)),
-        st.builds(lambda f, a, d: ast.Spawn(func=f, args=tuple(a), daemon=d), idents(),
-                  st.lists(exprs(), max_size=2), st.booleans()),
+        st.builds(
+            lambda f, a: ast.Call(func=f, args=tuple(a)), idents(), st.lists(exprs(), max_size=2)
+        ),
+        st.builds(
+            lambda f, a, d: ast.Spawn(func=f, args=tuple(a), daemon=d),
+            idents(),
+            st.lists(exprs(), max_size=2),
+            st.booleans(),
+        ),
         st.builds(lambda a, b: ast.AnyValue(low=a, high=b), exprs(), exprs()),
     )
     return st.one_of(
         st.builds(lambda n, v: ast.Let(names=(n,), value=v), idents(), exprs() | operations),
-        st.builds(lambda a, b: ast.Let(names=(a, b), value=ast.MakeChannel(
-            maker="channel", arg=ast.Name(ident=ast.Ident(name="unbounded")))), idents(), idents()),
+        st.builds(
+            lambda a, b: ast.Let(
+                names=(a, b),
+                value=ast.MakeChannel(
+                    maker="channel", arg=ast.Name(ident=ast.Ident(name="unbounded"))
+                ),
+            ),
+            idents(),
+            idents(),
+        ),
         st.builds(lambda r, v: ast.Assign(target=r, value=v), refs(), exprs() | operations),
         operations.map(lambda op: ast.OpStmt(op=op)),
         st.builds(lambda r: ast.Drop(target=r), refs()),
         st.builds(lambda r: ast.Close(channel=r), refs()),
-        st.builds(lambda r, m: ast.Acquire(target=r, mode=m), refs(),
-                  st.sampled_from(["", "read", "write"])),
+        st.builds(
+            lambda r, m: ast.Acquire(target=r, mode=m),
+            refs(),
+            st.sampled_from(["", "read", "write"]),
+        ),
         st.builds(lambda r: ast.Release(target=r), refs()),
         st.builds(lambda r, m: ast.Wait(target=r, mutex=m), refs(), st.none() | refs()),
         st.builds(lambda r, a: ast.Notify(target=r, all=a), refs(), st.booleans()),
@@ -107,16 +130,26 @@ def stmts() -> st.SearchStrategy[ast.Stmt]:
             blocks(inner).map(lambda b: ast.Loop(body=b)),
             blocks(inner).map(lambda b: ast.Atomic(body=b)),
             blocks(inner).map(lambda b: ast.Fork(body=b)),
-            st.builds(lambda r, b, m: ast.Lock(target=r, body=b, mode=m), refs(), blocks(inner),
-                      st.sampled_from(["", "read", "write"])),
+            st.builds(
+                lambda r, b, m: ast.Lock(target=r, body=b, mode=m),
+                refs(),
+                blocks(inner),
+                st.sampled_from(["", "read", "write"]),
+            ),
             st.builds(lambda r, b: ast.CallOnce(target=r, body=b), refs(), blocks(inner)),
-            st.builds(lambda c, t, e: ast.If(cond=c, then=t, orelse=e), exprs(), blocks(inner),
-                      st.none() | blocks(inner)),
+            st.builds(
+                lambda c, t, e: ast.If(cond=c, then=t, orelse=e),
+                exprs(),
+                blocks(inner),
+                st.none() | blocks(inner),
+            ),
             st.builds(lambda c, b: ast.While(cond=c, body=b), exprs(), blocks(inner)),
-            st.builds(lambda v, r, b: ast.For(var=v, channel=r, body=b), idents(), refs(),
-                      blocks(inner)),
+            st.builds(
+                lambda v, r, b: ast.For(var=v, channel=r, body=b), idents(), refs(), blocks(inner)
+            ),
             st.lists(blocks(inner), min_size=2, max_size=3).map(
-                lambda bs: ast.Choose(branches=tuple(bs))),
+                lambda bs: ast.Choose(branches=tuple(bs))
+            ),
         ),
         max_leaves=6,
     )
@@ -125,42 +158,82 @@ def stmts() -> st.SearchStrategy[ast.Stmt]:
 def items() -> st.SearchStrategy[ast.Item]:
     return st.one_of(
         st.text(alphabet="abc d", max_size=8).map(lambda t: ast.Scenario(title=t)),
-        st.builds(lambda v, w: ast.Expect(verdict=ast.Ident(name=v), when=w),
-                  st.sampled_from(["ok", "deadlock", "bound"]), st.none() | exprs()),
-        st.builds(lambda k, v: ast.Setting(key=k, value=ast.Ident(name=v)),
-                  st.sampled_from(["host", "gil"]), st.sampled_from(["rust", "python", "on"])),
+        st.builds(
+            lambda v, w: ast.Expect(verdict=ast.Ident(name=v), when=w),
+            st.sampled_from(["ok", "deadlock", "bound"]),
+            st.none() | exprs(),
+        ),
+        st.builds(
+            lambda k, v: ast.Setting(key=k, value=ast.Ident(name=v)),
+            st.sampled_from(["host", "gil"]),
+            st.sampled_from(["rust", "python", "on"]),
+        ),
         st.builds(lambda n, v: ast.ConstDecl(name=n, value=v), idents(), exprs()),
-        st.builds(lambda n, lo, hi: ast.ParamDecl(name=n, type=ast.Ident(name="int"), low=lo,
-                                                  high=hi), idents(), exprs(), exprs()),
-        st.builds(lambda n, s, v: ast.VarDecl(name=n, size=s, init=v), idents(),
-                  st.none() | exprs(), exprs()),
-        st.builds(lambda k, n, s: ast.ResourceDecl(kind=k, name=n, size=s), st.sampled_from(
-            ["mutex", "rlock", "condvar", "once", "event", "rwlock"]), idents(), st.none() | exprs()),
-        st.builds(lambda n, s, c: ast.ResourceDecl(kind="semaphore", name=n, size=s, count=c),
-                  idents(), st.none() | exprs(), exprs()),
-        st.builds(lambda n, k, a: ast.ChannelDecl(name=n, size=None, kind=ast.ChannelKind(
-            name=ast.Ident(name=k), arg=a)), idents(), st.sampled_from(["unbounded", "bounded"]),
-            st.none() | exprs()),
-        st.builds(lambda n, s, b: ast.ThreadDecl(name=n, size=s, body=b), idents(),
-                  st.none() | exprs(), blocks(stmts())),
-        st.builds(lambda n, ps, b: ast.FnDecl(name=n, params=tuple(ps), body=b), idents(),
-                  st.lists(idents(), max_size=3), blocks(stmts())),
-        st.builds(lambda k, b: ast.HookDecl(kind=k, body=b),
-                  st.sampled_from(["atexit", "finalizer", "signal"]), blocks(stmts())),
+        st.builds(
+            lambda n, lo, hi: ast.ParamDecl(name=n, type=ast.Ident(name="int"), low=lo, high=hi),
+            idents(),
+            exprs(),
+            exprs(),
+        ),
+        st.builds(
+            lambda n, s, v: ast.VarDecl(name=n, size=s, init=v),
+            idents(),
+            st.none() | exprs(),
+            exprs(),
+        ),
+        st.builds(
+            lambda k, n, s: ast.ResourceDecl(kind=k, name=n, size=s),
+            st.sampled_from(["mutex", "rlock", "condvar", "once", "event", "rwlock"]),
+            idents(),
+            st.none() | exprs(),
+        ),
+        st.builds(
+            lambda n, s, c: ast.ResourceDecl(kind="semaphore", name=n, size=s, count=c),
+            idents(),
+            st.none() | exprs(),
+            exprs(),
+        ),
+        st.builds(
+            lambda n, k, a: ast.ChannelDecl(
+                name=n, size=None, kind=ast.ChannelKind(name=ast.Ident(name=k), arg=a)
+            ),
+            idents(),
+            st.sampled_from(["unbounded", "bounded"]),
+            st.none() | exprs(),
+        ),
+        st.builds(
+            lambda n, s, b: ast.ThreadDecl(name=n, size=s, body=b),
+            idents(),
+            st.none() | exprs(),
+            blocks(stmts()),
+        ),
+        st.builds(
+            lambda n, ps, b: ast.FnDecl(name=n, params=tuple(ps), body=b),
+            idents(),
+            st.lists(idents(), max_size=3),
+            blocks(stmts()),
+        ),
+        st.builds(
+            lambda k, b: ast.HookDecl(kind=k, body=b),
+            st.sampled_from(["atexit", "finalizer", "signal"]),
+            blocks(stmts()),
+        ),
     )
 
 
 def modules() -> st.SearchStrategy[ast.Module]:
-    return st.lists(items(), max_size=5).map(lambda its: ast.Module(path="gen.gil",
-                                                                     items=tuple(its)))
+    return st.lists(items(), max_size=5).map(
+        lambda its: ast.Module(path="gen.gil", items=tuple(its))
+    )
 
 
 # ------------------------------------------------------------------ scenario specs
 
 
 @st.composite
-def scenario_specs(draw: st.DrawFn, *, locks: bool = True, gil: bool = True,
-                   channels: bool = True) -> str:
+def scenario_specs(
+    draw: st.DrawFn, *, locks: bool = True, gil: bool = True, channels: bool = True
+) -> str:
     """A small runnable spec: 2-3 threads over shared vars, and optionally locks, the GIL and
     a bounded global channel. Values stay in 0..2, so the state space is finite."""
     names = ["main", "t1", "t2"][: draw(st.integers(min_value=2, max_value=3))]

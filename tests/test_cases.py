@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import CASES, expected_errors, relative
+
 from gilcheck.diagnostics import SpecError
 from gilcheck.pipeline import analyze_spec, parse_spec
 from gilcheck.source import SourceMap

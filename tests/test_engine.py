@@ -109,8 +109,10 @@ def test_pinned_counts_of_bundled_specs(spec: str, expected: tuple[int, int] | N
 
 
 def test_rendezvous_send_waits_for_the_receiver() -> None:
-    spec = ("thread main {\n let (tx, rx) = channel(rendezvous)\n spawn f(rx)\n"
-            " let r = send tx, 1\n assert is_ok(r)\n}\nfn f(rx) { let v = recv rx }")
+    spec = (
+        "thread main {\n let (tx, rx) = channel(rendezvous)\n spawn f(rx)\n"
+        " let r = send tx, 1\n assert is_ok(r)\n}\nfn f(rx) { let v = recv rx }"
+    )
     engine = engine_for(spec)
     found = explore(engine, engine.options)
     assert found.deadlock < 0 and found.violation is None

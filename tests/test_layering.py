@@ -18,8 +18,7 @@ ALLOWED = {
     "analysis": {"explore", "system", "semantics", "trace", "syntax"},
     "report": {"trace", "semantics", "syntax"},
     "pipeline": {"syntax", "semantics", "system", "explore", "analysis", "trace"},
-    "cli": {"pipeline", "report", "trace", "syntax", "semantics", "system", "explore",
-            "analysis"},
+    "cli": {"pipeline", "report", "trace", "syntax", "semantics", "system", "explore", "analysis"},
 }
 
 

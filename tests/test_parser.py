@@ -62,8 +62,10 @@ def test_separators_comments_and_newlines_before_else_and_or() -> None:
 
 
 def test_comments_containing_or_and_else_stay_comments() -> None:
-    module = parse("var done = false # false, or true\nthread main {\n"
-                   "  if done { skip } # nothing else\n  skip\n}\n")
+    module = parse(
+        "var done = false # false, or true\nthread main {\n"
+        "  if done { skip } # nothing else\n  skip\n}\n"
+    )
     assert module.items[0].init == ast.BoolLit(value=False)  # type: ignore[union-attr]
     assert module.items[1].body.body[0].orelse is None  # type: ignore[union-attr]
 
@@ -77,14 +79,17 @@ def test_spans_point_at_the_source() -> None:
     text = "thread main {\n    print 42\n}\n"
     module = parse(text)
     stmt = module.items[0].body.body[0]  # type: ignore[union-attr]
-    assert text[stmt.span.start:stmt.span.end] == "print 42"
+    assert text[stmt.span.start : stmt.span.end] == "print 42"
 
 
 def test_all_syntax_errors_of_a_file_are_reported() -> None:
     with pytest.raises(SpecError) as info:
         parse("thread main {\n  sned c, 1\n  let x = \n  skip $\n}\n")
     assert [d.code for d in info.value.diagnostics] == [
-        "syntax-error", "syntax-error", "unexpected-character"]
+        "syntax-error",
+        "syntax-error",
+        "unexpected-character",
+    ]
 
 
 def test_unterminated_string_is_located_where_it_starts() -> None:
@@ -107,8 +112,10 @@ def test_lowering_gives_flat_code_with_jump_targets() -> None:
 
 
 def test_break_out_of_lock_and_with_gil_runs_their_exits() -> None:
-    module = parse("mutex m\nthread main {\n  loop {\n    with_gil {\n      lock m {\n"
-                   "        break\n      }\n    }\n  }\n}\n")
+    module = parse(
+        "mutex m\nthread main {\n  loop {\n    with_gil {\n      lock m {\n"
+        "        break\n      }\n    }\n  }\n}\n"
+    )
     program = analyze([module])
     kinds = [type(i).__name__ for i in program.codes[0].instrs]
     assert kinds[:6] == ["GilEnter", "Acquire", "Release", "GilExit", "Jump", "Release"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
+from strategies import modules, scenario_specs
 
 from gilcheck.explore.bfs import explore
 from gilcheck.explore.replay import replay
@@ -13,7 +14,6 @@ from gilcheck.syntax import ast
 from gilcheck.syntax.parse import parse_source
 from gilcheck.syntax.unparse import unparse
 from gilcheck.system.engine import Engine
-from strategies import modules, scenario_specs
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -40,7 +40,10 @@ def test_exploration_is_deterministic(spec: str) -> None:
     first = check_spec(parse_text("gen.gil", spec), options)
     second = check_spec(parse_text("gen.gil", spec), options)
     assert (first.verdict, first.stats.states, first.stats.transitions) == (
-        second.verdict, second.stats.states, second.stats.transitions)
+        second.verdict,
+        second.stats.states,
+        second.stats.transitions,
+    )
     assert first.trace == second.trace
 
 
@@ -68,8 +71,9 @@ def test_specs_without_locks_channels_or_gil_never_deadlock(spec: str) -> None:
 @given(scenario_specs())
 def test_statement_merging_never_changes_a_verdict(spec: str) -> None:
     merged = check_spec(parse_text("gen.gil", spec), CheckOptions(max_states=50_000))
-    full = check_spec(parse_text("gen.gil", spec),
-                      CheckOptions(max_states=50_000, merge_local_steps=False))
+    full = check_spec(
+        parse_text("gen.gil", spec), CheckOptions(max_states=50_000, merge_local_steps=False)
+    )
     if "inconclusive" in (merged.verdict, full.verdict):
         return
     assert merged.verdict == full.verdict, spec

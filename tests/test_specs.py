@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import SPECS, relative
 
 ALL = sorted(SPECS.rglob("*.gil"))

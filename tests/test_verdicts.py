@@ -51,8 +51,8 @@ def test_seed_deadlock_report_names_gil_main_and_worker(tmp_path: Path, cli) -> 
 @pytest.mark.parametrize(
     ("body", "verdict", "code"),
     [
-        ("thread main { assert 1 == 2, \"math\" }", "assertion", 1),
-        ("thread main { panic \"boom\" }", "panic", 1),
+        ('thread main { assert 1 == 2, "math" }', "assertion", 1),
+        ('thread main { panic "boom" }', "panic", 1),
         ("thread main { let v = unwrap err(1) }", "panic", 1),
         ("mutex m\nthread main { release m }", "misuse", 1),
         ("mutex m\nthread main { acquire m\n acquire m }", "deadlock", 1),
@@ -60,12 +60,21 @@ def test_seed_deadlock_report_names_gil_main_and_worker(tmp_path: Path, cli) -> 
         ("var x[2] = 0\nthread main { x[2] = 1 }", "panic", 1),
         ("thread main { let x = 1 / 0 }", "panic", 1),
         ("channel c: unbounded\nthread main { loop { send c, 1 } }", "bound", 3),
-        ("thread main { let (tx, rx) = channel(1)\n drop tx\n let v = recv rx\n assert is_none(v) }",
-         "ok", 0),
-        ("thread main { let (tx, rx) = channel(1)\n drop rx\n let r = send tx, 5\n assert is_err(r) }",
-         "ok", 0),
-        ("thread main { let (tx, rx) = channel(1)\n send tx, 1\n drop tx\n send tx, 2 }",
-         "misuse", 1),
+        (
+            "thread main { let (tx, rx) = channel(1)\n drop tx\n let v = recv rx\n assert is_none(v) }",
+            "ok",
+            0,
+        ),
+        (
+            "thread main { let (tx, rx) = channel(1)\n drop rx\n let r = send tx, 5\n assert is_err(r) }",
+            "ok",
+            0,
+        ),
+        (
+            "thread main { let (tx, rx) = channel(1)\n send tx, 1\n drop tx\n send tx, 2 }",
+            "misuse",
+            1,
+        ),
     ],
 )
 def test_verdicts_and_exit_codes(tmp_path: Path, cli, body: str, verdict: str, code: int) -> None:  # type: ignore[no-untyped-def]
@@ -95,7 +104,9 @@ def test_timeout_is_inconclusive(tmp_path: Path, cli) -> None:  # type: ignore[n
 
 
 def test_channel_bound_option(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
-    spec = "thread main { let (tx, rx) = channel(unbounded)\n send tx, 1\n send tx, 2\n send tx, 3 }"
+    spec = (
+        "thread main { let (tx, rx) = channel(unbounded)\n send tx, 1\n send tx, 2\n send tx, 3 }"
+    )
     assert cli("check", "--channel-bound", "2", write(tmp_path, spec)).code == 3
     assert cli("check", "--channel-bound", "3", write(tmp_path, spec)).code == 0
 
@@ -148,8 +159,17 @@ fn d() { with_gil { acquire m } }
 def test_json_schema_fields(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
     report = json.loads(cli("check", "-f", "json", write(tmp_path, SEED)).stdout)
     assert report["schema"] == "gilcheck.result" and report["version"] == 1
-    for key in ("verdict", "expected", "matches", "states", "transitions", "seconds",
-                "steps", "waits", "exhaustive"):
+    for key in (
+        "verdict",
+        "expected",
+        "matches",
+        "states",
+        "transitions",
+        "seconds",
+        "steps",
+        "waits",
+        "exhaustive",
+    ):
         assert key in report
     assert report["steps"][0]["thread"] == "main"
     assert {w["thread"] for w in report["waits"]} == {"main", "execute_loop"}

@@ -52,7 +52,7 @@ class Narrator:
         self.sources = sources
 
     def step(self, index: int, before: State, action: Action, after: Target) -> Step:
-        tid, kind, arg = action
+        tid = action[0]
         th = before[S_THREADS][tid]
         name = self.layout.thread_name(before, tid)
         instr = None
@@ -68,9 +68,10 @@ class Narrator:
             effects = tuple(self._effects(before, action, after, instr))
         return Step(index, name, location, line, statement, effects)
 
-    def _effects(self, before: State, action: Action, after: State,
-                 instr: ir.Instr | None) -> list[str]:
-        tid, kind, arg = action
+    def _effects(
+        self, before: State, action: Action, after: State, instr: ir.Instr | None
+    ) -> list[str]:
+        tid, kind = action[0], action[1]
         if kind == GIL_BACK:
             return ["takes the GIL back"]
         if kind == GIL_YIELD:
@@ -85,8 +86,9 @@ class Narrator:
         effects.extend(self._side_effects(before, after, tid, effects))
         return effects or ["(no visible effect)"]
 
-    def _primary(self, before: State, action: Action, after: State,
-                 instr: ir.Instr | None) -> list[str]:
+    def _primary(
+        self, before: State, action: Action, after: State, instr: ir.Instr | None
+    ) -> list[str]:
         tid, _, arg = action
         th_before = before[S_THREADS][tid]
         th_after = after[S_THREADS][tid]
@@ -97,8 +99,12 @@ class Narrator:
             case ir.AnyInt():
                 return [f"picks {arg}"]
             case ir.Branch():
-                taken = th_after[T_FRAMES][-1][F_PC] == self.engine.prepared[
-                    th_before[T_FRAMES][-1][F_CODE]][th_before[T_FRAMES][-1][F_PC]].next_pc
+                taken = (
+                    th_after[T_FRAMES][-1][F_PC]
+                    == self.engine.prepared[th_before[T_FRAMES][-1][F_CODE]][
+                        th_before[T_FRAMES][-1][F_PC]
+                    ].next_pc
+                )
                 return [f"the condition is {'true' if taken else 'false'}"]
             case ir.Send():
                 return self._send(before, after, tid, instr, arg)
@@ -107,13 +113,15 @@ class Narrator:
             case ir.Print():
                 frame = th_before[T_FRAMES][-1]
                 value = self.engine._eval(
-                    self.engine.prepared[frame[F_CODE]][frame[F_PC]].value, before, frame,
-                    th_before)
+                    self.engine.prepared[frame[F_CODE]][frame[F_PC]].value, before, frame, th_before
+                )
                 if th_after[T_PHASE] == 1:
                     return [f"takes stdout's lock; formatting {lay.value(value)} needs the GIL"]
                 if th_before[T_PHASE] == 1:
-                    return [f"takes the GIL, prints {lay.value(value)}, releases the GIL and "
-                            "stdout's lock"]
+                    return [
+                        f"takes the GIL, prints {lay.value(value)}, releases the GIL and "
+                        "stdout's lock"
+                    ]
                 extra = " (formatting takes the GIL it holds)" if is_python_value(value) else ""
                 return [f"prints {lay.value(value)}{extra}"]
             case ir.GilEnter():
@@ -133,11 +141,17 @@ class Narrator:
                     return ["leaves Python code and releases the GIL"]
                 return ["leaves Python code"]
             case ir.AllowEnter():
-                return ["releases the GIL (allow_threads)"] if before[S_GIL] == tid else [
-                    "enters allow_threads"]
+                return (
+                    ["releases the GIL (allow_threads)"]
+                    if before[S_GIL] == tid
+                    else ["enters allow_threads"]
+                )
             case ir.AllowExit():
-                return ["takes the GIL back (end of allow_threads)"] if after[S_GIL] == tid else [
-                    "leaves allow_threads"]
+                return (
+                    ["takes the GIL back (end of allow_threads)"]
+                    if after[S_GIL] == tid
+                    else ["leaves allow_threads"]
+                )
             case ir.Acquire() | ir.Release():
                 return []  # lock diffs describe it
             case ir.SpawnFn():
@@ -178,10 +192,12 @@ class Narrator:
                 return f"{self.layout.var_names[slot]} = {self.layout.value(new)}"
         return f"{target.name} unchanged"
 
-    def _send(self, before: State, after: State, tid: int, instr: ir.Send, arg: object) -> list[str]:
+    def _send(
+        self, before: State, after: State, tid: int, instr: ir.Send, arg: object
+    ) -> list[str]:
         ref = instr.channel
         cname = ref.name
-        for cid, (old, new) in enumerate(zip(before[S_CHANS], after[S_CHANS], strict=False)):
+        for old, new in zip(before[S_CHANS], after[S_CHANS], strict=False):
             if len(new[C_BUF]) > len(old[C_BUF]):
                 value = self.layout.value(new[C_BUF][-1])
                 if after[S_THREADS][tid][T_PHASE] != 0:
@@ -191,7 +207,9 @@ class Narrator:
             return [f"its offer on {cname} was taken: the send completes"]
         return [f"send on {cname} fails: the receiving side is gone (result err(..))"]
 
-    def _recv(self, before: State, after: State, tid: int, instr: ir.Recv | ir.TryRecv) -> list[str]:
+    def _recv(
+        self, before: State, after: State, tid: int, instr: ir.Recv | ir.TryRecv
+    ) -> list[str]:
         cname = instr.channel.name
         for old, new in zip(before[S_CHANS], after[S_CHANS], strict=False):
             if len(new[C_BUF]) < len(old[C_BUF]):
@@ -219,16 +237,23 @@ class Narrator:
                 if new_owner == tid and old_owner != tid:
                     out.append(f"acquires {lname}")
                 elif new_owner == NO_THREAD:
-                    holder = "" if old_owner == tid else f" (held by {lay.thread_name(before, old_owner)})"
+                    holder = (
+                        ""
+                        if old_owner == tid
+                        else f" (held by {lay.thread_name(before, old_owner)})"
+                    )
                     out.append(f"releases {lname}{holder}")
                 else:
                     out.append(f"{lname}: count {new[1]}")
         if before[S_STDOUT] != after[S_STDOUT] and "stdout" not in text:
-            out.append("takes stdout's lock" if after[S_STDOUT] == tid else "releases stdout's lock")
+            out.append(
+                "takes stdout's lock" if after[S_STDOUT] == tid else "releases stdout's lock"
+            )
         for cid, (old, new) in enumerate(zip(before[S_CHANS], after[S_CHANS], strict=False)):
-            if old[C_SENDERS] > 0 and new[C_SENDERS] == 0 and not new[C_BUF] is None:
-                out.append(f"the last sender of {lay.channel_name(before, cid)} is dropped: "
-                           "it closes")
+            if old[C_SENDERS] > 0 and new[C_SENDERS] == 0 and new[C_BUF] is not None:
+                out.append(
+                    f"the last sender of {lay.channel_name(before, cid)} is dropped: it closes"
+                )
             if old[C_RECEIVER] and not new[C_RECEIVER]:
                 out.append(f"the receiver of {lay.channel_name(before, cid)} is dropped")
         return out

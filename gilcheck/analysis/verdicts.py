@@ -30,8 +30,9 @@ def check_program(
 
 
 class _Judge:
-    def __init__(self, program: ir.Program, engine: Engine, sources: SourceMap,
-                 found: Exploration) -> None:
+    def __init__(
+        self, program: ir.Program, engine: Engine, sources: SourceMap, found: Exploration
+    ) -> None:
         self.program = program
         self.engine = engine
         self.found = found
@@ -45,8 +46,9 @@ class _Judge:
             exhaustive=found.exhaustive,
         )
 
-    def _base(self, verdict: Verdict, message: str, trace: Trace | None,
-              limit: str | None = None) -> CheckResult:
+    def _base(
+        self, verdict: Verdict, message: str, trace: Trace | None, limit: str | None = None
+    ) -> CheckResult:
         expect = self.program.expect
         return CheckResult(
             spec=self.program.path,
@@ -87,18 +89,22 @@ class _Judge:
             waits = self.explainer.explain(final)
             cycle = find_cycle(waits)
             message = "no thread can move and the program has not ended"
-            return self._base(Verdict.DEADLOCK, message,
-                              Trace(tuple(steps), tuple(waits), cycle, message))
+            return self._base(
+                Verdict.DEADLOCK, message, Trace(tuple(steps), tuple(waits), cycle, message)
+            )
         if found.limits:
             sid, action, hit = found.limits[0]
             steps = self._steps(store.path_to(sid), (action, hit))
             thread = self.layout.thread_name(store.states[sid], hit.tid)
             message = f"{hit.message} (in {thread}); no violation found in what was explored"
-            return self._base(hit.verdict, message, Trace(tuple(steps), final_note=hit.message),
-                              limit=hit.message)
+            return self._base(
+                hit.verdict, message, Trace(tuple(steps), final_note=hit.message), limit=hit.message
+            )
         if found.stopped is not None:
-            message = (f"stopped at {found.stopped} after {len(store):,} states; "
-                       "no violation found so far, but the state space was not fully explored")
+            message = (
+                f"stopped at {found.stopped} after {len(store):,} states; "
+                "no violation found so far, but the state space was not fully explored"
+            )
             return self._base(Verdict.INCONCLUSIVE, message, None, limit=found.stopped)
         message = f"no violation in the whole state space ({len(store):,} states)"
         return self._base(Verdict.OK, message, None)

@@ -68,14 +68,16 @@ class WaitExplainer:
                 continue
             text, holders = self.reason(state, tid)
             location, statement = self.where(state, tid)
-            waits.append(Wait(
-                thread=self.layout.thread_name(state, tid),
-                waits_for=text,
-                holders=tuple(self.layout.thread_name(state, h) for h in holders),
-                location=location,
-                statement=statement,
-                holds=self.holds(state, tid),
-            ))
+            waits.append(
+                Wait(
+                    thread=self.layout.thread_name(state, tid),
+                    waits_for=text,
+                    holders=tuple(self.layout.thread_name(state, h) for h in holders),
+                    location=location,
+                    statement=statement,
+                    holds=self.holds(state, tid),
+                )
+            )
         return waits
 
     def where(self, state: State, tid: int) -> tuple[str, str]:
@@ -103,7 +105,8 @@ class WaitExplainer:
         name = self.layout.thread_name
         if status == EXIT_JOIN:
             others = [
-                i for i, t in enumerate(state[S_THREADS])
+                i
+                for i, t in enumerate(state[S_THREADS])
                 if i != tid and t[T_STATUS] != ENDED and not t[T_DAEMON]
             ]
             names = ", ".join(name(state, i) for i in others)
@@ -119,7 +122,7 @@ class WaitExplainer:
         instr = p.instr
         try:
             return self._instr_reason(state, tid, th, frame, p, instr)
-        except Exception:  # noqa: BLE001 - explanation only; never hide the verdict
+        except Exception:
             return "cannot go on", []
 
     def _instr_reason(self, state, tid, th, frame, p, instr) -> tuple[str, list[int]]:  # type: ignore[no-untyped-def]
@@ -129,9 +132,14 @@ class WaitExplainer:
                 return self._gil_text(state, tid), self.gil_holder(state)
             case ir.Print():
                 if th[T_PHASE] == 1:
-                    return (self._gil_text(state, tid,
-                                           "holds stdout's lock and waits for the GIL to format "
-                                           "a Python value"), self.gil_holder(state))
+                    return (
+                        self._gil_text(
+                            state,
+                            tid,
+                            "holds stdout's lock and waits for the GIL to format a Python value",
+                        ),
+                        self.gil_holder(state),
+                    )
                 owner = state[S_STDOUT]
                 if owner not in (NO_THREAD, tid):
                     return f"waits for stdout's lock, held by {name(state, owner)}", [owner]
@@ -145,7 +153,10 @@ class WaitExplainer:
                 owner = lock[0] if isinstance(lock, tuple) else lock
                 lname = self.layout.lock_names[lid]
                 if owner == tid:
-                    return f"waits for {lname}, which it already holds (a mutex is not reentrant)", [tid]
+                    return (
+                        f"waits for {lname}, which it already holds (a mutex is not reentrant)",
+                        [tid],
+                    )
                 return f"waits for {lname}, held by {name(state, owner)}", [owner]
             case ir.Recv(channel=ref):
                 cid = self.engine.channel_id(ref, frame, th, state, "rx")
@@ -158,7 +169,7 @@ class WaitExplainer:
             case ir.Join():
                 target = self.engine.join_target(state, th, frame, p)
                 return f"waits for {name(state, target)} to end (join)", [target]
-            case ir.Await(cond=cond):
+            case ir.Await():
                 return f"waits until `{_statement(self.sources, instr)[6:]}` holds", []
             case ir.Assign() | ir.CloneHandle() | ir.CallFn() | ir.SpawnFn() | ir.Branch():
                 return self._gil_text(state, tid, "waits for the GIL to touch a Python object"), (
@@ -180,11 +191,12 @@ class WaitExplainer:
         chan = state[S_CHANS][cid]
         if chan[C_KIND] == "queue" or cid < len(self.layout.global_channels):
             senders = [
-                i for i, t in enumerate(state[S_THREADS])
-                if i != tid and t[T_STATUS] != ENDED
+                i for i, t in enumerate(state[S_THREADS]) if i != tid and t[T_STATUS] != ENDED
             ]
-            kind = "a queue, which never closes" if chan[C_KIND] == "queue" else (
-                "a global channel, closed only by `close`"
+            kind = (
+                "a queue, which never closes"
+                if chan[C_KIND] == "queue"
+                else ("a global channel, closed only by `close`")
             )
             return f"waits on {cname}, empty ({kind})", senders
         owners_text, owners = self._owners(state, "tx", cid)

@@ -52,7 +52,9 @@ def render_text(result: CheckResult) -> str:
         width = max(len(w.thread) for w in trace.waits)
         for wait in trace.waits:
             out.append(f"  {wait.thread.ljust(width)}  {wait.waits_for}")
-            where = f"at {_short(wait.location)}: {wait.statement}" if wait.location else wait.statement
+            where = (
+                f"at {_short(wait.location)}: {wait.statement}" if wait.location else wait.statement
+            )
             holds = f"   (holds {', '.join(wait.holds)})" if wait.holds else ""
             out.append(f"  {' ' * width}  {where}{holds}")
         chain = "; ".join(f"{w.thread} {w.waits_for}" for w in trace.waits)

@@ -991,7 +991,9 @@ class BodyLowerer:
         inner_loop = loops[-1] if loops and what != "return" else -1
         if self.atomic_depth and inner_loop < self.atomic_frame_index:
             self.sink.error(
-                "invalid-statement", f"`{what}` cannot leave an `atomic` block", span,
+                "invalid-statement",
+                f"`{what}` cannot leave an `atomic` block",
+                span,
                 help="an `atomic` block runs to its end as one step",
             )
             return True
@@ -1099,13 +1101,19 @@ class BodyLowerer:
 
     def check_any_range(self, low: ast.Expr, high: ast.Expr) -> None:
         lo, hi = self.expr(low), self.expr(high)
-        if isinstance(lo, ir.Const) and isinstance(hi, ir.Const):
-            if isinstance(lo.value, int) and isinstance(hi.value, int) and lo.value >= hi.value:
-                self.sink.error(
-                    "bad-constant", f"the range {lo.value}..{hi.value} is empty",
-                    low.span.cover(high.span),
-                    help="ranges are half-open: `any(0..3)` is 0, 1 or 2",
-                )
+        if (
+            isinstance(lo, ir.Const)
+            and isinstance(hi, ir.Const)
+            and isinstance(lo.value, int)
+            and isinstance(hi.value, int)
+            and lo.value >= hi.value
+        ):
+            self.sink.error(
+                "bad-constant",
+                f"the range {lo.value}..{hi.value} is empty",
+                low.span.cover(high.span),
+                help="ranges are half-open: `any(0..3)` is 0, 1 or 2",
+            )
 
     # ------------------------------------------------------------ atomic checks
 
@@ -1136,7 +1144,7 @@ _NO_RESOURCE = ir.ResourceRef(kind="once", base=0, size=None, name="?")
 
 
 def _article(kind: str) -> str:
-    vowel_sound = kind[0] in "aeiou" and kind != "once" or kind in ("rlock", "rwlock")
+    vowel_sound = (kind[0] in "aeiou" and kind != "once") or kind in ("rlock", "rwlock")
     return ("an " if vowel_sound else "a ") + (f"`{kind}`" if kind == "once" else kind)
 
 

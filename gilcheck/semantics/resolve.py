@@ -163,7 +163,9 @@ class ConstFolder:
             return None
         except EvalError as err:
             self.sink.error(
-                "bad-constant", f"invalid constant expression: {err}", expr.span,
+                "bad-constant",
+                f"invalid constant expression: {err}",
+                expr.span,
                 help="constant expressions are evaluated before the program runs",
             )
             return None
@@ -292,7 +294,8 @@ def collect(modules: list[ast.Module], sink: DiagnosticSink) -> tuple[Declaratio
     for const_name in const_decls:
         folder.const(const_name)
     for _path, item in items:
-        _declare(item, decls, folder, sink, lambda _name, it=item: id(it) in winners)
+        won = id(item) in winners
+        _declare(item, decls, folder, sink, (lambda _name: True) if won else (lambda _name: False))
     _check_settings(decls, sink)
     for const_name, value in folder.values.items():
         decls.symbols[const_name] = ConstSym(const_name, value, const_decls[const_name].name.span)
@@ -302,8 +305,12 @@ def collect(modules: list[ast.Module], sink: DiagnosticSink) -> tuple[Declaratio
 def _declared_name(item: ast.Item) -> ast.Ident | None:
     match item:
         case (
-            ast.ConstDecl(name=name) | ast.VarDecl(name=name) | ast.ResourceDecl(name=name)
-            | ast.ChannelDecl(name=name) | ast.ParamDecl(name=name) | ast.ThreadDecl(name=name)
+            ast.ConstDecl(name=name)
+            | ast.VarDecl(name=name)
+            | ast.ResourceDecl(name=name)
+            | ast.ChannelDecl(name=name)
+            | ast.ParamDecl(name=name)
+            | ast.ThreadDecl(name=name)
             | ast.FnDecl(name=name)
         ):
             return name

@@ -523,7 +523,9 @@ class _ToAst(Transformer[Token, ast.Module]):
 
     @v_args(meta=True)
     def param_decl(self, meta: Any, c: list[Any]) -> ast.ParamDecl:
-        return ast.ParamDecl(name=self._name(c[0]), type=c[1], low=c[2], high=c[3], span=self._span(meta))
+        return ast.ParamDecl(
+            name=self._name(c[0]), type=c[1], low=c[2], high=c[3], span=self._span(meta)
+        )
 
     @v_args(meta=True)
     def var_decl(self, meta: Any, c: list[Any]) -> ast.VarDecl:
@@ -535,7 +537,9 @@ class _ToAst(Transformer[Token, ast.Module]):
         kind, name = c[0], c[1]
         size, rest = _split_size(c[2:])
         count = rest if rest is not None else None
-        return ast.ResourceDecl(kind=kind, name=self._name(name), size=size, count=count, span=self._span(meta))
+        return ast.ResourceDecl(
+            kind=kind, name=self._name(name), size=size, count=count, span=self._span(meta)
+        )
 
     @v_args(meta=True)
     def channel_kind(self, meta: Any, c: list[Any]) -> ast.ChannelKind:
@@ -788,13 +792,15 @@ def _recover(text: str, source: SourceFile, line: int, diag: Diagnostic) -> str 
     line_start = source.offset_of(line, 1)
     line_end = text.find("\n", line_start)
     if diag.message.startswith("unexpected end of line") and line_end >= 0:
-        rest = text[line_end + 1:].lstrip(" \t")
+        rest = text[line_end + 1 :].lstrip(" \t")
         if rest.startswith("{"):
             # A block opened on the next line: join the lines (same length, same offsets).
             line_text = text[line_start:line_end]
-            code = re.split(r"#|//", re.sub(r'"(\\.|[^"\\])*"?', lambda m: "x" * len(m.group(0)), line_text))[0]
+            code = re.split(
+                r"#|//", re.sub(r'"(\\.|[^"\\])*"?', lambda m: "x" * len(m.group(0)), line_text)
+            )[0]
             joined = line_text[: len(code)].ljust(len(line_text))
-            return text[:line_start] + joined + " " + text[line_end + 1:]
+            return text[:line_start] + joined + " " + text[line_end + 1 :]
     return _neutralize_line(text, line_start, _brace_depth(text, line_start))
 
 

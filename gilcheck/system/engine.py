@@ -71,7 +71,6 @@ from gilcheck.system.state import (
     T_FRAMES,
     T_GILCOUNT,
     T_GILMODE,
-    T_ORIGIN,
     T_PHASE,
     T_STATUS,
     Channel,
@@ -83,7 +82,14 @@ from gilcheck.system.state import (
 
 MAX_ENUMERATED_ANY = 256
 BLOCKING_INSTRS = (
-    ir.Recv, ir.Send, ir.Acquire, ir.Join, ir.Await, ir.Wait, ir.OnceBegin, ir.Print,
+    ir.Recv,
+    ir.Send,
+    ir.Acquire,
+    ir.Join,
+    ir.Await,
+    ir.Wait,
+    ir.OnceBegin,
+    ir.Print,
 )
 
 
@@ -130,19 +136,41 @@ class Engine:
             for ci, code in enumerate(self.codes)
         ]
         self.handlers: dict[type, Callable[..., bool]] = {
-            ir.Assign: self._assign, ir.Recv: self._recv, ir.TryRecv: self._try_recv,
-            ir.Send: self._send, ir.CloneHandle: self._clone, ir.Unwrap: self._unwrap,
-            ir.CallFn: self._call, ir.SpawnFn: self._spawn, ir.AnyInt: self._any,
-            ir.MakeChannel: self._make_channel, ir.DropValue: self._drop, ir.Close: self._close,
-            ir.GilEnter: self._gil_enter, ir.GilExit: self._gil_exit,
-            ir.AllowEnter: self._allow_enter, ir.AllowExit: self._allow_exit,
-            ir.PythonEnter: self._python_enter, ir.PythonExit: self._python_exit,
-            ir.Acquire: self._acquire, ir.Release: self._release, ir.Join: self._join,
-            ir.Return: self._return, ir.Branch: self._branch, ir.Choose: self._choose,
-            ir.Await: self._await, ir.Assert: self._assert, ir.Panic: self._panic,
-            ir.Print: self._print, ir.AtomicBegin: self._atomic, ir.AtomicEnd: self._skip,
-            ir.Progress: self._skip, ir.Skip: self._skip, ir.Jump: self._skip,
-            ir.EndScope: self._end_scope, ir.End: self._end,
+            ir.Assign: self._assign,
+            ir.Recv: self._recv,
+            ir.TryRecv: self._try_recv,
+            ir.Send: self._send,
+            ir.CloneHandle: self._clone,
+            ir.Unwrap: self._unwrap,
+            ir.CallFn: self._call,
+            ir.SpawnFn: self._spawn,
+            ir.AnyInt: self._any,
+            ir.MakeChannel: self._make_channel,
+            ir.DropValue: self._drop,
+            ir.Close: self._close,
+            ir.GilEnter: self._gil_enter,
+            ir.GilExit: self._gil_exit,
+            ir.AllowEnter: self._allow_enter,
+            ir.AllowExit: self._allow_exit,
+            ir.PythonEnter: self._python_enter,
+            ir.PythonExit: self._python_exit,
+            ir.Acquire: self._acquire,
+            ir.Release: self._release,
+            ir.Join: self._join,
+            ir.Return: self._return,
+            ir.Branch: self._branch,
+            ir.Choose: self._choose,
+            ir.Await: self._await,
+            ir.Assert: self._assert,
+            ir.Panic: self._panic,
+            ir.Print: self._print,
+            ir.AtomicBegin: self._atomic,
+            ir.AtomicEnd: self._skip,
+            ir.Progress: self._skip,
+            ir.Skip: self._skip,
+            ir.Jump: self._skip,
+            ir.EndScope: self._end_scope,
+            ir.End: self._end,
         }
 
     # ------------------------------------------------------------ setup
@@ -160,9 +188,12 @@ class Engine:
         """Follow jumps from `pc` (a jump cycle stops at its first jump, run as a skip)."""
         instrs = self.codes[code].instrs
         seen: set[int] = set()
-        while pc < len(instrs) and isinstance(instrs[pc], ir.Jump) and pc not in seen:
+        while pc < len(instrs) and pc not in seen:
+            instr = instrs[pc]
+            if not isinstance(instr, ir.Jump):
+                break
             seen.add(pc)
-            pc = instrs[pc].target  # type: ignore[union-attr]
+            pc = instr.target
         return pc
 
     def _prepare(self, ci: int, pc: int) -> Prepared:
@@ -225,8 +256,12 @@ class Engine:
                 if info.name == "main":
                     self.main_tid = len(threads)
                 code = self.codes[info.code]
-                frame = (info.code, self.resolve_pc(info.code, 0), (None,) * len(code.local_names),
-                         NATIVE)
+                frame = (
+                    info.code,
+                    self.resolve_pc(info.code, 0),
+                    (None,) * len(code.local_names),
+                    NATIVE,
+                )
                 threads.append(((frame,), RUNNING, 0, GIL_NORMAL, (), 0, False, index, ti))
         variables: list[Value] = []
         for var in self.program.vars:
@@ -235,13 +270,22 @@ class Engine:
         for kind in ("mutex", "rlock"):
             for res in self.program.resources:
                 if res.kind == kind:
-                    locks.extend([NO_THREAD if kind == "mutex" else (NO_THREAD, 0)] * (res.size or 1))
+                    locks.extend(
+                        [NO_THREAD if kind == "mutex" else (NO_THREAD, 0)] * (res.size or 1)
+                    )
         chans: list[Channel] = []
         for chan in self.program.channels:
             for _ in range(chan.size or 1):
                 chans.append(((), 0, True, False, chan.kind, chan.capacity, True, NO_THREAD))
-        return (tuple(threads), NO_THREAD, tuple(variables), tuple(locks), tuple(chans),
-                NO_THREAD, 0)
+        return (
+            tuple(threads),
+            NO_THREAD,
+            tuple(variables),
+            tuple(locks),
+            tuple(chans),
+            NO_THREAD,
+            0,
+        )
 
     def has_ended(self, state: State) -> bool:
         """Whether the program has ended (host rust: main returned; host python: finalized)."""
@@ -313,7 +357,7 @@ class Engine:
                 if after is th:
                     return state
                 threads = state[0]
-                state = (threads[:tid] + (after,) + threads[tid + 1:], *state[1:])
+                state = (threads[:tid] + (after,) + threads[tid + 1 :], *state[1:])
                 continue
             if not self._may_merge(state, tid, th, frame, p):
                 return state
@@ -325,36 +369,38 @@ class Engine:
             steps: list[Transition] = []
             try:
                 self.handlers[type(p.instr)](state, tid, th, frame, p, steps)
-            except Exception:  # noqa: BLE001 - let the step itself report it, unmerged
+            except Exception:
                 return state
             if len(steps) != 1 or type(steps[0][1]) is not tuple:
                 return state
-            state = steps[0][1]  # type: ignore[assignment]
+            state = steps[0][1]
         return state
 
     def _pure_chain(self, state: State, tid: int) -> Thread:
         """The thread after its run of pure local steps (which depend on the thread alone)."""
         seen: set[Frame] = set()
-        th = state[0][tid]
+        th: Thread = state[0][tid]
         while True:
             frame = th[0][-1]
             p = self.prepared[frame[0]][frame[1]]
             if not p.pure or (p.context is None and frame[3] == PYTHON) or frame in seen:
                 return th
             instr = p.instr
-            if isinstance(instr, ir.Assign) and isinstance(instr.target, ir.LocalTarget) and (
-                _has_handle(frame[2][instr.target.slot])
+            if (
+                isinstance(instr, ir.Assign)
+                and isinstance(instr.target, ir.LocalTarget)
+                and (_has_handle(frame[2][instr.target.slot]))
             ):
                 return th  # overwriting a handle drops it: not local
             seen.add(frame)
             steps: list[Transition] = []
             try:
                 self.handlers[type(instr)](state, tid, th, frame, p, steps)
-            except Exception:  # noqa: BLE001 - let the step itself report it, unmerged
+            except Exception:
                 return th
             if len(steps) != 1 or type(steps[0][1]) is not tuple:
                 return th
-            state = steps[0][1]  # type: ignore[assignment]
+            state = steps[0][1]
             th = state[0][tid]
             if not th[0]:
                 return th
@@ -368,8 +414,11 @@ class Engine:
             gil_blocked = self.handlers[type(p.instr)](state, tid, th, frame, p, out)
         except (SpecMisuse, UseAfterMove, EvalError) as err:
             del out[before:]
-            message = f"`{err.name}` is used after it was moved or dropped" if isinstance(
-                err, UseAfterMove) else str(err)
+            message = (
+                f"`{err.name}` is used after it was moved or dropped"
+                if isinstance(err, UseAfterMove)
+                else str(err)
+            )
             verdict = Verdict.PANIC if "division by zero" in message else Verdict.MISUSE
             out.append(((tid, STEP, 0), Violation(verdict, message, tid, p.instr.span)))
             return False
@@ -402,7 +451,7 @@ class Engine:
             lid = self.lock_id(instr.resource, frame, th, state, p.index)
             lock = state[3][lid]
             if instr.resource.kind == "mutex":
-                return lock != NO_THREAD
+                return bool(lock != NO_THREAD)
             return bool(lock[0] == tid)
         return True
 
@@ -445,8 +494,16 @@ class Engine:
 
     # ------------------------------------------------------------ helpers
 
-    def _advance(self, w: Work, tid: int, th: Thread, frame: Frame, pc: int,
-                 locals_: tuple[Value, ...] | None = None, **fields: Any) -> None:
+    def _advance(
+        self,
+        w: Work,
+        tid: int,
+        th: Thread,
+        frame: Frame,
+        pc: int,
+        locals_: tuple[Value, ...] | None = None,
+        **fields: Any,
+    ) -> None:
         new_frame = (frame[0], pc, frame[2] if locals_ is None else locals_, frame[3])
         frames = th[0]
         new_frames = (new_frame,) if len(frames) == 1 else frames[:-1] + (new_frame,)
@@ -478,8 +535,15 @@ class Engine:
                 new[slot] = MOVED
         return tuple(new)
 
-    def _store(self, w: Work, locals_: tuple[Value, ...], target: ir.Target | None,
-               value: Value, frame: Frame, th: Thread) -> tuple[Value, ...]:
+    def _store(
+        self,
+        w: Work,
+        locals_: tuple[Value, ...],
+        target: ir.Target | None,
+        value: Value,
+        frame: Frame,
+        th: Thread,
+    ) -> tuple[Value, ...]:
         """Store into a local or shared var (dropping what it held); return the locals."""
         if target is None:
             self.drop_value(w, value)
@@ -488,7 +552,7 @@ class Engine:
             old = locals_[target.slot]
             if _has_handle(old):
                 self.drop_value(w, old)
-            return locals_[: target.slot] + (value,) + locals_[target.slot + 1:]
+            return locals_[: target.slot] + (value,) + locals_[target.slot + 1 :]
         index = None
         if target.index is not None:
             index = compile_expr(target.index)(locals_, w.vars, th[7], w.chans)
@@ -519,8 +583,15 @@ class Engine:
             for message in buffered:
                 self.drop_value(w, message)
 
-    def channel_id(self, ref: ir.ChannelRef, frame: Frame, th: Thread, state: State | Work,
-                   want: str, index_fn: Evaluator | None = None) -> int:
+    def channel_id(
+        self,
+        ref: ir.ChannelRef,
+        frame: Frame,
+        th: Thread,
+        state: State | Work,
+        want: str,
+        index_fn: Evaluator | None = None,
+    ) -> int:
         """The channel a reference denotes; a handle of the wrong end is a misuse."""
         if isinstance(ref, ir.GlobalChannel):
             if ref.index is None:
@@ -540,8 +611,14 @@ class Engine:
             raise SpecMisuse(f"`{ref.name}` is a {end}; this needs the other end")
         return int(handle[1])
 
-    def lock_id(self, res: ir.ResourceRef, frame: Frame, th: Thread, state: State,
-                index_fn: Evaluator | None = None) -> int:
+    def lock_id(
+        self,
+        res: ir.ResourceRef,
+        frame: Frame,
+        th: Thread,
+        state: State,
+        index_fn: Evaluator | None = None,
+    ) -> int:
         """Index of a mutex or rlock in the state's lock tuple."""
         if res.index is None:
             return self.lock_offset[res.kind] + res.base
@@ -550,16 +627,18 @@ class Engine:
         index = index_fn(frame[F_LOCALS], state[2], th[7], state[4])
         return self.lock_offset[res.kind] + element(res.base, res.size, index, res.name)
 
-    def _need_gil(self, state: State, tid: int, p: Prepared, value: Value = None,
-                  clone: bool = False) -> bool:
+    def _need_gil(
+        self, state: State, tid: int, p: Prepared, value: Value = None, clone: bool = False
+    ) -> bool:
         """Whether the step must take the GIL implicitly and cannot (another thread holds it)."""
         needs = p.makes_pyobj or (clone and is_python_value(value))
         return needs and not self._gil_free_for(state, tid)
 
     # ------------------------------------------------------------ handlers: data
 
-    def _assign(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
-                out: list[Transition]) -> bool:
+    def _assign(
+        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
+    ) -> bool:
         if self._need_gil(state, tid, p):
             return True
         instr: ir.Assign = p.instr  # type: ignore[assignment]
@@ -571,8 +650,9 @@ class Engine:
         out.append(((tid, STEP, 0), w.freeze()))
         return False
 
-    def _any(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
-             out: list[Transition]) -> bool:
+    def _any(
+        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
+    ) -> bool:
         instr: ir.AnyInt = p.instr  # type: ignore[assignment]
         low = self._eval(p.values[0], state, frame, th)
         high = self._eval(p.values[1], state, frame, th)
@@ -581,10 +661,17 @@ class Engine:
         if high <= low:
             raise SpecMisuse(f"`any({low}..{high})` is an empty range")
         if high - low > MAX_ENUMERATED_ANY:
-            out.append(((tid, STEP, 0), LimitHit(
-                Verdict.INCONCLUSIVE,
-                f"`any({low}..{high})` has more than {MAX_ENUMERATED_ANY} values",
-                tid, instr.span)))
+            out.append(
+                (
+                    (tid, STEP, 0),
+                    LimitHit(
+                        Verdict.INCONCLUSIVE,
+                        f"`any({low}..{high})` has more than {MAX_ENUMERATED_ANY} values",
+                        tid,
+                        instr.span,
+                    ),
+                )
+            )
             return False
         for v in range(low, high):
             w = Work(state)
@@ -593,8 +680,9 @@ class Engine:
             out.append(((tid, STEP, v), w.freeze()))
         return False
 
-    def _unwrap(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
-                out: list[Transition]) -> bool:
+    def _unwrap(
+        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
+    ) -> bool:
         instr: ir.Unwrap = p.instr  # type: ignore[assignment]
         value = self._eval(p.value, state, frame, th)
         if value is None:
@@ -609,8 +697,9 @@ class Engine:
         out.append(((tid, STEP, 0), w.freeze()))
         return False
 
-    def _clone(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
-               out: list[Transition]) -> bool:
+    def _clone(
+        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
+    ) -> bool:
         instr: ir.CloneHandle = p.instr  # type: ignore[assignment]
         w = Work(state)
         if isinstance(instr.source, ir.HandleRef):
@@ -631,8 +720,9 @@ class Engine:
         out.append(((tid, STEP, 0), w.freeze()))
         return False
 
-    def _drop(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
-              out: list[Transition]) -> bool:
+    def _drop(
+        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
+    ) -> bool:
         instr: ir.DropValue = p.instr  # type: ignore[assignment]
         value = frame[F_LOCALS][instr.slot]
         if value is MOVED or value == MOVED:
@@ -640,13 +730,14 @@ class Engine:
         w = Work(state)
         self.drop_value(w, value)
         locals_ = frame[F_LOCALS]
-        locals_ = locals_[: instr.slot] + (MOVED,) + locals_[instr.slot + 1:]
+        locals_ = locals_[: instr.slot] + (MOVED,) + locals_[instr.slot + 1 :]
         self._advance(w, tid, th, frame, p.next_pc, locals_)
         out.append(((tid, STEP, 0), w.freeze()))
         return False
 
-    def _end_scope(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
-                   out: list[Transition]) -> bool:
+    def _end_scope(
+        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
+    ) -> bool:
         instr: ir.EndScope = p.instr  # type: ignore[assignment]
         w = Work(state)
         locals_ = list(frame[F_LOCALS])
@@ -659,8 +750,9 @@ class Engine:
         out.append(((tid, STEP, 0), w.freeze()))
         return False
 
-    def _skip(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
-              out: list[Transition]) -> bool:
+    def _skip(
+        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
+    ) -> bool:
         w = Work(state)
         self._advance(w, tid, th, frame, p.next_pc)
         out.append(((tid, STEP, 0), w.freeze()))
@@ -668,8 +760,9 @@ class Engine:
 
     # ------------------------------------------------------------ handlers: control
 
-    def _branch(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
-                out: list[Transition]) -> bool:
+    def _branch(
+        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
+    ) -> bool:
         if self._need_gil(state, tid, p):
             return True
         instr: ir.Branch = p.instr  # type: ignore[assignment]
@@ -680,8 +773,9 @@ class Engine:
         out.append(((tid, STEP, 0), w.freeze()))
         return False
 
-    def _choose(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
-                out: list[Transition]) -> bool:
+    def _choose(
+        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
+    ) -> bool:
         instr: ir.Choose = p.instr  # type: ignore[assignment]
         for i, target in enumerate(instr.targets):
             w = Work(state)
@@ -689,36 +783,38 @@ class Engine:
             out.append(((tid, STEP, i), w.freeze()))
         return False
 
-    def _await(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
-               out: list[Transition]) -> bool:
+    def _await(
+        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
+    ) -> bool:
         if not _truth(self._eval(p.value, state, frame, th)):
             return False
         return self._skip(state, tid, th, frame, p, out)
 
-    def _assert(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
-                out: list[Transition]) -> bool:
+    def _assert(
+        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
+    ) -> bool:
         if _truth(self._eval(p.value, state, frame, th)):
             return self._skip(state, tid, th, frame, p, out)
         message = "assertion failed"
         if p.values:
             text = self._eval(p.values[0], state, frame, th)
             message = f"assertion failed: {text if isinstance(text, str) else render(text)}"
-        out.append(((tid, STEP, 0), Violation(Verdict.ASSERTION, message, tid,
-                                                        p.instr.span)))
+        out.append(((tid, STEP, 0), Violation(Verdict.ASSERTION, message, tid, p.instr.span)))
         return False
 
-    def _panic(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
-               out: list[Transition]) -> bool:
+    def _panic(
+        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
+    ) -> bool:
         message = "panic"
         if p.value is not None:
             text = self._eval(p.value, state, frame, th)
             message = f"panic: {text if isinstance(text, str) else render(text)}"
-        out.append(((tid, STEP, 0), Violation(Verdict.PANIC, message, tid,
-                                                        p.instr.span)))
+        out.append(((tid, STEP, 0), Violation(Verdict.PANIC, message, tid, p.instr.span)))
         return False
 
-    def _atomic(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
-                out: list[Transition]) -> bool:
+    def _atomic(
+        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
+    ) -> bool:
         """Run the block to its end as one step (each nondeterministic outcome one step)."""
         instr: ir.AtomicBegin = p.instr  # type: ignore[assignment]
         w = Work(state)
@@ -749,45 +845,60 @@ class Engine:
 
     # ------------------------------------------------------------ handlers: functions, threads
 
-    def _call(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
-              out: list[Transition]) -> bool:
+    def _call(
+        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
+    ) -> bool:
         if self._need_gil(state, tid, p):
             return True
         instr: ir.CallFn = p.instr  # type: ignore[assignment]
         args = tuple(self._eval(fn, state, frame, th) for fn in p.values)
         if len(th[T_FRAMES]) >= self.options.max_call_depth:
-            out.append(((tid, STEP, 0), LimitHit(
-                Verdict.INCONCLUSIVE,
-                f"call depth above {self.options.max_call_depth} (unbounded recursion?)",
-                tid, instr.span)))
+            out.append(
+                (
+                    (tid, STEP, 0),
+                    LimitHit(
+                        Verdict.INCONCLUSIVE,
+                        f"call depth above {self.options.max_call_depth} (unbounded recursion?)",
+                        tid,
+                        instr.span,
+                    ),
+                )
+            )
             return False
         w = Work(state)
         caller = (frame[F_CODE], frame[F_PC], self._moved(frame[F_LOCALS], p), frame[F_CTX])
         code = self.codes[instr.function]
         callee_locals = args + (None,) * (len(code.local_names) - len(args))
-        callee = (instr.function, self.resolve_pc(instr.function, 0), callee_locals,
-                  self.context(p, frame))
+        callee = (
+            instr.function,
+            self.resolve_pc(instr.function, 0),
+            callee_locals,
+            self.context(p, frame),
+        )
         w.set_thread(tid, _with(th, T_FRAMES, th[T_FRAMES][:-1] + (caller, callee)))
         out.append(((tid, STEP, 0), w.freeze()))
         return False
 
-    def _return(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
-                out: list[Transition]) -> bool:
+    def _return(
+        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
+    ) -> bool:
         value = self._eval(p.value, state, frame, th) if p.value is not None else None
         w = Work(state)
         self._finish_frame(w, tid, th, self._moved(frame[F_LOCALS], p), value)
         out.append(((tid, STEP, 0), w.freeze()))
         return False
 
-    def _end(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
-             out: list[Transition]) -> bool:
+    def _end(
+        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
+    ) -> bool:
         w = Work(state)
         self._finish_frame(w, tid, th, frame[F_LOCALS], None)
         out.append(((tid, STEP, 0), w.freeze()))
         return False
 
-    def _finish_frame(self, w: Work, tid: int, th: Thread, locals_: tuple[Value, ...],
-                      value: Value) -> None:
+    def _finish_frame(
+        self, w: Work, tid: int, th: Thread, locals_: tuple[Value, ...], value: Value
+    ) -> None:
         """Pop a frame: drop its locals, hand the value to the caller, or end the thread."""
         for local in locals_:
             if local is not MOVED and local != MOVED:
@@ -798,7 +909,7 @@ class Engine:
             self._thread_ends(w, tid, th)
             return
         caller = frames[-1]
-        call: ir.CallFn = self.codes[caller[F_CODE]].instrs[caller[F_PC]]  # type: ignore[assignment]
+        call: ir.CallFn = self.codes[caller[F_CODE]].instrs[caller[F_PC]]
         caller_locals = self._store(w, caller[F_LOCALS], call.target, value, caller, th)
         next_pc = self.prepared[caller[F_CODE]][caller[F_PC]].next_pc
         new_caller = (caller[F_CODE], next_pc, caller_locals, caller[F_CTX])
@@ -814,8 +925,9 @@ class Engine:
             return
         w.set_thread(tid, _with(_with(th, T_FRAMES, ()), T_STATUS, ENDED))
 
-    def _spawn(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
-               out: list[Transition]) -> bool:
+    def _spawn(
+        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
+    ) -> bool:
         if self._need_gil(state, tid, p):
             return True
         instr: ir.SpawnFn = p.instr  # type: ignore[assignment]
@@ -825,16 +937,18 @@ class Engine:
         locals_ = args + (None,) * (len(code.local_names) - len(args))
         new_frame = (instr.function, self.resolve_pc(instr.function, 0), locals_, NATIVE)
         daemon = instr.daemon and self.program.host == "python"
-        child = w.add_thread(((new_frame,), RUNNING, 0, GIL_NORMAL, (), 0, daemon, 0,
-                              -(instr.function + 1)))
+        child = w.add_thread(
+            ((new_frame,), RUNNING, 0, GIL_NORMAL, (), 0, daemon, 0, -(instr.function + 1))
+        )
         locals_ = self._moved(frame[F_LOCALS], p)
         locals_ = self._store(w, locals_, instr.target, ("thread", child), frame, th)
         self._advance(w, tid, th, frame, p.next_pc, locals_)
         out.append(((tid, STEP, 0), w.freeze()))
         return False
 
-    def _join(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
-              out: list[Transition]) -> bool:
+    def _join(
+        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
+    ) -> bool:
         target = self.join_target(state, th, frame, p)
         if state[S_THREADS][target][T_STATUS] != ENDED:
             return False
@@ -857,8 +971,9 @@ class Engine:
 
     # ------------------------------------------------------------ handlers: the GIL
 
-    def _gil_enter(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
-                   out: list[Transition]) -> bool:
+    def _gil_enter(
+        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
+    ) -> bool:
         count = th[T_GILCOUNT]
         w = Work(state)
         if count == 0:
@@ -869,8 +984,9 @@ class Engine:
         out.append(((tid, STEP, 0), w.freeze()))
         return False
 
-    def _gil_exit(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
-                  out: list[Transition]) -> bool:
+    def _gil_exit(
+        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
+    ) -> bool:
         count = th[T_GILCOUNT] - 1
         w = Work(state)
         if count <= 0:
@@ -883,18 +999,21 @@ class Engine:
 
     _python_exit = _gil_exit
 
-    def _allow_enter(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
-                     out: list[Transition]) -> bool:
+    def _allow_enter(
+        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
+    ) -> bool:
         w = Work(state)
         if state[S_GIL] == tid:
             w.gil = NO_THREAD
-        self._advance(w, tid, th, frame, p.next_pc, gil_count=0,
-                      allow_stack=th[T_ALLOW] + (th[T_GILCOUNT],))
+        self._advance(
+            w, tid, th, frame, p.next_pc, gil_count=0, allow_stack=th[T_ALLOW] + (th[T_GILCOUNT],)
+        )
         out.append(((tid, STEP, 0), w.freeze()))
         return False
 
-    def _allow_exit(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
-                    out: list[Transition]) -> bool:
+    def _allow_exit(
+        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
+    ) -> bool:
         stack = th[T_ALLOW]
         saved = stack[-1] if stack else 0
         w = Work(state)
@@ -906,15 +1025,17 @@ class Engine:
         out.append(((tid, STEP, 0), w.freeze()))
         return False
 
-    def _python_enter(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
-                      out: list[Transition]) -> bool:
+    def _python_enter(
+        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
+    ) -> bool:
         count = th[T_GILCOUNT]
         if count == 0 and th[T_ALLOW]:
             raise SpecMisuse("Python code runs inside `allow_threads` (without the GIL)")
         return self._gil_enter(state, tid, th, frame, p, out)
 
-    def _print(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
-               out: list[Transition]) -> bool:
+    def _print(
+        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
+    ) -> bool:
         value = self._eval(p.value, state, frame, th)
         if self.context(p, frame) == PYTHON:
             return self._skip(state, tid, th, frame, p, out)  # Python's print: under the GIL
@@ -941,8 +1062,9 @@ class Engine:
 
     # ------------------------------------------------------------ handlers: locks
 
-    def _acquire(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
-                 out: list[Transition]) -> bool:
+    def _acquire(
+        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
+    ) -> bool:
         instr: ir.Acquire = p.instr  # type: ignore[assignment]
         lid = self.lock_id(instr.resource, frame, th, state, p.index)
         lock = state[3][lid]
@@ -960,8 +1082,9 @@ class Engine:
         out.append(((tid, STEP, 0), w.freeze()))
         return False
 
-    def _release(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
-                 out: list[Transition]) -> bool:
+    def _release(
+        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
+    ) -> bool:
         instr: ir.Release = p.instr  # type: ignore[assignment]
         res = instr.resource
         lid = self.lock_id(res, frame, th, state, p.index)
@@ -984,8 +1107,9 @@ class Engine:
 
     # ------------------------------------------------------------ handlers: channels
 
-    def _make_channel(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
-                      out: list[Transition]) -> bool:
+    def _make_channel(
+        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
+    ) -> bool:
         instr: ir.MakeChannel = p.instr  # type: ignore[assignment]
         capacity = None
         if instr.capacity is not None:
@@ -998,8 +1122,9 @@ class Engine:
         out.append(((tid, STEP, 0), w.freeze()))
         return False
 
-    def _close(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
-               out: list[Transition]) -> bool:
+    def _close(
+        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
+    ) -> bool:
         instr: ir.Close = p.instr  # type: ignore[assignment]
         cid = self.channel_id(instr.channel, frame, th, state, "rx", p.index)
         w = Work(state)
@@ -1015,8 +1140,9 @@ class Engine:
             return True
         return not chan[C_GLOBAL] and chan[C_SENDERS] == 0 and chan[C_KIND] != "queue"
 
-    def _recv(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
-              out: list[Transition]) -> bool:
+    def _recv(
+        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
+    ) -> bool:
         instr: ir.Recv = p.instr  # type: ignore[assignment]
         cid = self.channel_id(instr.channel, frame, th, state, "rx", p.index)
         chan = state[4][cid]
@@ -1038,8 +1164,9 @@ class Engine:
         out.append(((tid, STEP, 0), w.freeze()))
         return False
 
-    def _try_recv(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
-                  out: list[Transition]) -> bool:
+    def _try_recv(
+        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
+    ) -> bool:
         instr: ir.TryRecv = p.instr  # type: ignore[assignment]
         cid = self.channel_id(instr.channel, frame, th, state, "rx", p.index)
         chan = state[4][cid]
@@ -1053,8 +1180,9 @@ class Engine:
         out.append(((tid, STEP, 0), w.freeze()))
         return False
 
-    def _send(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared,
-              out: list[Transition]) -> bool:
+    def _send(
+        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
+    ) -> bool:
         instr: ir.Send = p.instr  # type: ignore[assignment]
         if self._need_gil(state, tid, p):
             return True
@@ -1097,11 +1225,18 @@ class Engine:
             if kind == "oneshot":
                 capacity = 1
             elif len(buf) >= self.options.channel_bound:
-                out.append(((tid, STEP, 0), LimitHit(
-                    Verdict.BOUND,
-                    f"channel grew past the exploration bound of {self.options.channel_bound} "
-                    "messages (--channel-bound)",
-                    tid, instr.span)))
+                out.append(
+                    (
+                        (tid, STEP, 0),
+                        LimitHit(
+                            Verdict.BOUND,
+                            "channel grew past the exploration bound of "
+                            f"{self.options.channel_bound} messages (--channel-bound)",
+                            tid,
+                            instr.span,
+                        ),
+                    )
+                )
                 return False
         if capacity is not None and len(buf) >= capacity:
             return False
@@ -1113,7 +1248,7 @@ class Engine:
                 # Sending consumes a oneshot sender.
                 new_chan = _with(new_chan, C_SENDERS, max(0, chan[C_SENDERS] - 1))
                 slot = instr.channel.slot
-                locals_ = locals_[:slot] + (MOVED,) + locals_[slot + 1:]
+                locals_ = locals_[:slot] + (MOVED,) + locals_[slot + 1 :]
         w.set_chan(cid, new_chan)
         locals_ = self._store(w, locals_, instr.target, ("ok", None), frame, th)
         self._advance(w, tid, th, frame, p.next_pc, locals_)
@@ -1125,7 +1260,7 @@ _FIELD = {"gil_count": T_GILCOUNT, "allow_stack": T_ALLOW, "phase": T_PHASE, "st
 
 
 def _with(tup: tuple[Any, ...], index: int, value: object) -> tuple[Any, ...]:
-    return tup[:index] + (value,) + tup[index + 1:]
+    return tup[:index] + (value,) + tup[index + 1 :]
 
 
 def _reads_only_locals(expr: ir.Expr | None) -> bool:
@@ -1185,7 +1320,9 @@ def _has_handle(value: Value) -> bool:
     if is_handle(value):
         return True
     return (
-        isinstance(value, tuple) and len(value) == 2 and value[0] in ("ok", "err")
+        isinstance(value, tuple)
+        and len(value) == 2
+        and value[0] in ("ok", "err")
         and _has_handle(value[1])
     )
 
@@ -1196,4 +1333,4 @@ def _res_name(res: ir.ResourceRef, lid: int, engine: Engine) -> str:
     return f"{res.name}[{lid - engine.lock_offset[res.kind] - res.base}]"
 
 
-__all__ = ["Engine", "Target", "Span"]
+__all__ = ["Engine", "Span", "Target"]

@@ -86,7 +86,7 @@ def compile_expr(expr: ir.Expr, params: tuple[Value, ...] = ()) -> Evaluator:
                 loc: tuple[Value, ...], gv: tuple[Value, ...], me: int, ch: tuple[Value, ...]
             ) -> Value:
                 at = cbase if cidx is None else element(cbase, csize, cidx(loc, gv, me, ch), cname)
-                return len(ch[at][0])  # type: ignore[index,arg-type]
+                return len(ch[at][0])  # type: ignore[index]
 
             return global_len
         case ir.Builtin(name="len", args=(ir.HandleRef(slot=slot, name=hname),)):
@@ -97,11 +97,15 @@ def compile_expr(expr: ir.Expr, params: tuple[Value, ...] = ()) -> Evaluator:
                 handle = loc[slot]
                 if not (isinstance(handle, tuple) and handle[:1] in (("tx",), ("rx",))):
                     raise EvalError(f"`len` needs a channel handle, and `{hname}` is not one")
-                return len(ch[handle[1]][0])  # type: ignore[index,arg-type]
+                return len(ch[handle[1]][0])  # type: ignore[index]
 
             return handle_len
         case ir.Builtin(name=name, args=args):
-            parts = [compile_expr(a, params) for a in args if not _is_channel(a)]
+            parts = [
+                compile_expr(a, params)
+                for a in args
+                if not isinstance(a, ir.GlobalChannel | ir.HandleRef)
+            ]
             return lambda loc, gv, me, ch: builtin(name, tuple(p(loc, gv, me, ch) for p in parts))
     raise EvalError(f"cannot compile {expr!r}")
 

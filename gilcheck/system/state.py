@@ -34,12 +34,22 @@ Channel = tuple[Any, ...]
 class Work:
     """A copy-on-write working copy of a state, for building one successor."""
 
-    __slots__ = ("_c", "_l", "_t", "_v", "chans", "ended", "gil", "locks", "stdout", "threads",
-                 "vars")
+    __slots__ = (
+        "_c",
+        "_l",
+        "_t",
+        "_v",
+        "chans",
+        "ended",
+        "gil",
+        "locks",
+        "stdout",
+        "threads",
+        "vars",
+    )
 
     def __init__(self, state: State) -> None:
-        (self.threads, self.gil, self.vars, self.locks, self.chans, self.stdout,
-         self.ended) = state
+        (self.threads, self.gil, self.vars, self.locks, self.chans, self.stdout, self.ended) = state
         self._t = self._v = self._l = self._c = False
 
     def set_thread(self, tid: int, thread: Thread) -> None:

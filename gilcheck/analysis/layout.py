@@ -78,10 +78,19 @@ class StateLayout:
                 return names[0][0]
         return f"channel #{cid}"
 
-    def value(self, value: Value) -> str:
+    def value(self, value: Value, state: State | None = None) -> str:
         """A value as a spec writes it; handles as the channel or thread they denote."""
         if value is MOVED or value == MOVED:
             return "(moved)"
+        if state is not None and isinstance(value, tuple) and len(value) == 2:
+            tag, inner = value
+            if tag in ("tx", "rx"):
+                end = "sender" if tag == "tx" else "receiver"
+                return f"the {end} of {self.channel_name(state, int(inner))}"
+            if tag == "thread":
+                return f"the handle of {self.thread_name(state, int(inner))}"
+            if tag in ("ok", "err"):
+                return f"{tag}({self.value(inner, state)})"
         return render(value)
 
 

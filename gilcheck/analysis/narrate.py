@@ -14,6 +14,7 @@ from gilcheck.system.model import (
     GIL_BACK,
     GIL_RELEASE_TO_BLOCK,
     GIL_YIELD,
+    STEP,
     Action,
     Target,
 )
@@ -51,7 +52,41 @@ class Narrator:
         self.layout = layout
         self.sources = sources
 
-    def step(self, index: int, before: State, action: Action, after: Target) -> Step:
+    def steps(self, index: int, before: State, action: Action, after: Target) -> list[Step]:
+        """The step, then each statement the engine merged into it (local steps, releases)."""
+        raw = self._unmerged(before, action)
+        if raw is None or type(raw) is not tuple or raw == after:
+            return [self.step(index, before, action, after)]
+        out = [self.step(index, before, action, raw)]
+        tid = action[0]
+        current: State = raw
+        for _ in range(300):
+            if current == after:
+                break
+            mine = [t for a, t in self._raw_transitions(current) if a[0] == tid]
+            if len(mine) != 1 or type(mine[0]) is not tuple:
+                break
+            out.append(self.step(index, current, (tid, STEP, 0), mine[0], merged=True))
+            current = mine[0]
+        return out
+
+    def _raw_transitions(self, state: State) -> list[tuple[Action, Target]]:
+        merging = self.engine.merge_local_steps
+        self.engine.merge_local_steps = False
+        try:
+            return self.engine.transitions(state)
+        finally:
+            self.engine.merge_local_steps = merging
+
+    def _unmerged(self, before: State, action: Action) -> Target | None:
+        for candidate, target in self._raw_transitions(before):
+            if candidate == action:
+                return target
+        return None
+
+    def step(
+        self, index: int, before: State, action: Action, after: Target, merged: bool = False
+    ) -> Step:
         tid = action[0]
         th = before[S_THREADS][tid]
         name = self.layout.thread_name(before, tid)
@@ -66,7 +101,7 @@ class Narrator:
             effects: tuple[str, ...] = (getattr(after, "message", "violation"),)
         else:
             effects = tuple(self._effects(before, action, after, instr))
-        return Step(index, name, location, line, statement, effects)
+        return Step(index, name, location, line, statement, effects, merged)
 
     def _effects(
         self, before: State, action: Action, after: State, instr: ir.Instr | None
@@ -116,14 +151,16 @@ class Narrator:
                     self.engine.prepared[frame[F_CODE]][frame[F_PC]].value, before, frame, th_before
                 )
                 if th_after[T_PHASE] == 1:
-                    return [f"takes stdout's lock; formatting {lay.value(value)} needs the GIL"]
+                    return [
+                        f"takes stdout's lock; formatting {lay.value(value, before)} needs the GIL"
+                    ]
                 if th_before[T_PHASE] == 1:
                     return [
-                        f"takes the GIL, prints {lay.value(value)}, releases the GIL and "
+                        f"takes the GIL, prints {lay.value(value, before)}, releases the GIL and "
                         "stdout's lock"
                     ]
                 extra = " (formatting takes the GIL it holds)" if is_python_value(value) else ""
-                return [f"prints {lay.value(value)}{extra}"]
+                return [f"prints {lay.value(value, before)}{extra}"]
             case ir.GilEnter():
                 if th_before[T_GILCOUNT] == 0:
                     return ["takes the GIL"]
@@ -173,8 +210,10 @@ class Narrator:
                 return [self._assigned(before, after, tid, target)]
             case ir.AtomicBegin():
                 return ["runs the atomic block"]
-            case ir.MakeChannel():
-                return ["makes a channel"]
+            case ir.MakeChannel(kind=kind, sender=tx, receiver=rx):
+                names = ", ".join(t.name for t in (tx, rx) if t is not None)
+                article = "an" if kind[0] in "aeiu" else "a"
+                return [f"makes {article} {kind} channel ({names})"]
             case ir.CloneHandle():
                 return ["clones it"]
             case ir.Await():
@@ -186,7 +225,7 @@ class Narrator:
     def _assigned(self, before: State, after: State, tid: int, target: ir.Target) -> str:
         if isinstance(target, ir.LocalTarget):
             frame = after[S_THREADS][tid][T_FRAMES][-1]
-            return f"{target.name} = {self.layout.value(frame[F_LOCALS][target.slot])}"
+            return f"{target.name} = {self.layout.value(frame[F_LOCALS][target.slot], after)}"
         for slot, (old, new) in enumerate(zip(before[S_VARS], after[S_VARS], strict=True)):
             if old != new:
                 return f"{self.layout.var_names[slot]} = {self.layout.value(new)}"
@@ -199,7 +238,7 @@ class Narrator:
         cname = ref.name
         for old, new in zip(before[S_CHANS], after[S_CHANS], strict=False):
             if len(new[C_BUF]) > len(old[C_BUF]):
-                value = self.layout.value(new[C_BUF][-1])
+                value = self.layout.value(new[C_BUF][-1], before)
                 if after[S_THREADS][tid][T_PHASE] != 0:
                     return [f"offers {value} on {cname} and waits for a receiver (rendezvous)"]
                 return [f"sends {value} on {cname}"]
@@ -213,7 +252,7 @@ class Narrator:
         cname = instr.channel.name
         for old, new in zip(before[S_CHANS], after[S_CHANS], strict=False):
             if len(new[C_BUF]) < len(old[C_BUF]):
-                return [f"receives {self.layout.value(old[C_BUF][0])} from {cname}"]
+                return [f"receives {self.layout.value(old[C_BUF][0], before)} from {cname}"]
         if isinstance(instr, ir.TryRecv):
             return [f"{cname} is empty: try_recv gives none"]
         if isinstance(instr, ir.Recv) and instr.exit_target is not None:

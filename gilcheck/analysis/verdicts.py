@@ -63,13 +63,12 @@ class _Judge:
 
     def _steps(self, actions: list[Action], last: tuple[Action, Target] | None) -> list[Step]:
         states = replay(self.engine, actions)
-        steps = [
-            self.narrator.step(i + 1, states[i], action, states[i + 1])
-            for i, action in enumerate(actions)
-        ]
+        steps: list[Step] = []
+        for i, action in enumerate(actions):
+            steps.extend(self.narrator.steps(i + 1, states[i], action, states[i + 1]))
         if last is not None:
             action, target = last
-            steps.append(self.narrator.step(len(steps) + 1, states[-1], action, target))
+            steps.append(self.narrator.step(len(actions) + 1, states[-1], action, target))
         return steps
 
     def result(self) -> CheckResult:

@@ -36,6 +36,7 @@ def result_object(result: CheckResult) -> dict[str, Any]:
                 "line": s.line,
                 "statement": s.statement,
                 "effects": list(s.effects),
+                "merged": s.merged,
             }
             for s in (trace.steps if trace else ())
         ],

@@ -35,12 +35,17 @@ def render_text(result: CheckResult) -> str:
     if trace is not None and trace.steps:
         out.append("")
         label = "Shortest trace" if result.verdict not in ("bound", "inconclusive") else "Trace"
-        out.append(f"{label} ({len(trace.steps)} step{'s' if len(trace.steps) != 1 else ''}):")
+        count = sum(1 for s in trace.steps if not s.merged)
+        out.append(
+            f"{label} ({count} step{'s' if count != 1 else ''}; `+` marks a statement "
+            "taken within the step above):"
+        )
         width = max(len(s.thread) for s in trace.steps)
         loc_width = max(len(_short(s.location)) for s in trace.steps)
         for step in trace.steps:
+            number = "  +" if step.merged else f"{step.index:3d}"
             out.append(
-                f"  {step.index:3d}  {step.thread.ljust(width)}  "
+                f"  {number}  {step.thread.ljust(width)}  "
                 f"{_short(step.location).ljust(loc_width)}  {step.statement}"
             )
             pad = " " * (7 + width + 2 + loc_width + 2)

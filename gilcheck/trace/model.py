@@ -15,6 +15,7 @@ class Step:
     line: int
     statement: str
     effects: tuple[str, ...]
+    merged: bool = False  # a local step or release taken together with the step before
 
 
 @dataclass(frozen=True, slots=True)

@@ -117,6 +117,7 @@ class Prepared:
     local: bool  # merged into the step before: a local step or a release (see _settle)
     pure: bool  # depends on and changes only its own thread (skip, jump, local assign/branch)
     index: Evaluator | None  # the element index of the resource or channel it uses, if any
+    handler: Callable[..., bool]  # the engine's handler for this instruction type
 
 
 class Engine:
@@ -131,10 +132,6 @@ class Engine:
         self.lock_offset = self._lock_offsets(program)
         self.thread_ids: dict[tuple[int, int], int] = {}
         self.main_tid = -1
-        self.prepared: list[list[Prepared]] = [
-            [self._prepare(ci, pc) for pc in range(len(code.instrs))]
-            for ci, code in enumerate(self.codes)
-        ]
         self.handlers: dict[type, Callable[..., bool]] = {
             ir.Assign: self._assign,
             ir.Recv: self._recv,
@@ -172,6 +169,10 @@ class Engine:
             ir.EndScope: self._end_scope,
             ir.End: self._end,
         }
+        self.prepared: list[list[Prepared]] = [
+            [self._prepare(ci, pc) for pc in range(len(code.instrs))]
+            for ci, code in enumerate(self.codes)
+        ]
 
     # ------------------------------------------------------------ setup
 
@@ -245,6 +246,7 @@ class Engine:
             local=local,
             pure=pure,
             index=compile_expr(ref_index) if ref_index is not None else None,
+            handler=self.handlers[type(instr)],
         )
 
     def initial_state(self) -> State:
@@ -320,8 +322,14 @@ class Engine:
         if gil_wanted and gil != NO_THREAD:
             self._handover(state, gil, out)
         if self.merge_local_steps:
+            prepared = self.prepared
             for i, (action, target) in enumerate(out):
                 if type(target) is tuple:
+                    frames = target[0][action[0]][0]
+                    if frames:
+                        top = frames[-1]
+                        if not prepared[top[0]][top[1]].local:
+                            continue
                     settled = self._settle(target, action[0])
                     if settled is not target:
                         out[i] = (action, settled)
@@ -411,7 +419,7 @@ class Engine:
         p = self.prepared[frame[F_CODE]][frame[F_PC]]
         before = len(out)
         try:
-            gil_blocked = self.handlers[type(p.instr)](state, tid, th, frame, p, out)
+            gil_blocked = p.handler(state, tid, th, frame, p, out)
         except (SpecMisuse, UseAfterMove, EvalError) as err:
             del out[before:]
             message = (
@@ -753,9 +761,9 @@ class Engine:
     def _skip(
         self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
     ) -> bool:
-        w = Work(state)
-        self._advance(w, tid, th, frame, p.next_pc)
-        out.append(((tid, STEP, 0), w.freeze()))
+        new_th = (_moved_to(th, frame, p.next_pc), *th[1:])
+        threads = state[0]
+        out.append(((tid, STEP, 0), (threads[:tid] + (new_th,) + threads[tid + 1 :], *state[1:])))
         return False
 
     # ------------------------------------------------------------ handlers: control
@@ -975,26 +983,32 @@ class Engine:
         self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
     ) -> bool:
         count = th[T_GILCOUNT]
-        w = Work(state)
+        gil = state[1]
         if count == 0:
-            if state[S_GIL] != NO_THREAD:
+            if gil != NO_THREAD:
                 return True
-            w.gil = tid
-        self._advance(w, tid, th, frame, p.next_pc, gil_count=count + 1)
-        out.append(((tid, STEP, 0), w.freeze()))
+            gil = tid
+        new_th = (_moved_to(th, frame, p.next_pc), th[1], count + 1, *th[3:])
+        threads = state[0]
+        out.append(
+            ((tid, STEP, 0), (threads[:tid] + (new_th,) + threads[tid + 1 :], gil, *state[2:]))
+        )
         return False
 
     def _gil_exit(
         self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
     ) -> bool:
         count = th[T_GILCOUNT] - 1
-        w = Work(state)
+        gil = state[1]
         if count <= 0:
             count = 0
-            if state[S_GIL] == tid:
-                w.gil = NO_THREAD
-        self._advance(w, tid, th, frame, p.next_pc, gil_count=count)
-        out.append(((tid, STEP, 0), w.freeze()))
+            if gil == tid:
+                gil = NO_THREAD
+        new_th = (_moved_to(th, frame, p.next_pc), th[1], count, *th[3:])
+        threads = state[0]
+        out.append(
+            ((tid, STEP, 0), (threads[:tid] + (new_th,) + threads[tid + 1 :], gil, *state[2:]))
+        )
         return False
 
     _python_exit = _gil_exit
@@ -1254,6 +1268,13 @@ class Engine:
         self._advance(w, tid, th, frame, p.next_pc, locals_)
         out.append(((tid, STEP, 0), w.freeze()))
         return False
+
+
+def _moved_to(th: Thread, frame: Frame, pc: int) -> tuple[Frame, ...]:
+    """The thread's frames with the top frame moved to `pc`."""
+    frames = th[0]
+    top = (frame[0], pc, frame[2], frame[3])
+    return (top,) if len(frames) == 1 else frames[:-1] + (top,)
 
 
 _FIELD = {"gil_count": T_GILCOUNT, "allow_stack": T_ALLOW, "phase": T_PHASE, "status": T_STATUS}

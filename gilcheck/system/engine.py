@@ -419,7 +419,7 @@ class Engine:
         p = self.prepared[frame[F_CODE]][frame[F_PC]]
         before = len(out)
         try:
-            gil_blocked = p.handler(state, tid, th, frame, p, out)
+            gil_blocked: bool = p.handler(state, tid, th, frame, p, out)
         except (SpecMisuse, UseAfterMove, EvalError) as err:
             del out[before:]
             message = (

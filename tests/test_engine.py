@@ -126,3 +126,28 @@ def test_states_are_hashable_plain_tuples() -> None:
     state = engine.initial_state()
     assert type(state) is tuple and hash(state) == hash(tuple(state))
     assert type(state[S_THREADS][0]) is tuple
+
+
+def test_python_code_blocked_on_a_lock_releases_the_gil_and_takes_it_back() -> None:
+    from gilcheck.system.model import GIL_BACK, GIL_RELEASE_TO_BLOCK
+    from gilcheck.system.state import GIL_BLOCKING, GIL_LOST, T_GILMODE
+
+    main, w = 0, 1
+    spec = (
+        "mutex m\nthread main { acquire m\n skip\n release m }\n"
+        "thread w { python { acquire m\n skip } }"
+    )
+    engine = engine_for(spec, merge_local_steps=False)
+
+    def step(state: tuple, tid: int, kind: int = STEP) -> tuple:  # type: ignore[type-arg]
+        return next(t for a, t in engine.transitions(state) if a[0] == tid and a[1] == kind)
+
+    state = step(engine.initial_state(), main)  # main takes m
+    state = step(state, w)  # w takes the GIL to run Python code
+    state = step(state, w, GIL_RELEASE_TO_BLOCK)  # m is held: w releases the GIL to wait
+    assert state[S_GIL] == NO_THREAD and state[S_THREADS][w][T_GILMODE] == GIL_BLOCKING
+    state = step(step(state, main), main)  # main skips, then releases m
+    state = step(state, w)  # w takes m, without the GIL
+    assert state[S_THREADS][w][T_GILMODE] == GIL_LOST and state[S_GIL] == NO_THREAD
+    ((action, back),) = [(a, t) for a, t in engine.transitions(state) if a[0] == w]
+    assert action[1] == GIL_BACK and back[S_GIL] == w

@@ -434,6 +434,19 @@ class Engine:
             del out[before:]
             out.append(((tid, STEP, 0), Violation(Verdict.PANIC, str(err), tid, p.instr.span)))
             return False
+        if th[T_GILMODE] == GIL_BLOCKING and len(out) > before:
+            # The blocking operation is done without the GIL; the thread must take the GIL
+            # back before its next statement.
+            for i in range(before, len(out)):
+                action, target = out[i]
+                if type(target) is tuple:
+                    after = target[0][tid]
+                    if after[T_STATUS] == RUNNING and after[T_GILMODE] == GIL_BLOCKING:
+                        threads = target[0]
+                        lost = _with(after, T_GILMODE, GIL_LOST)
+                        new_threads = threads[:tid] + (lost,) + threads[tid + 1 :]
+                        out[i] = (action, (new_threads, *target[1:]))
+            return gil_blocked
         if (
             len(out) == before
             and not gil_blocked

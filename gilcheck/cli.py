@@ -157,6 +157,14 @@ def check(
         ),
     ] = 8,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
+    spurious_wakeups: Annotated[
+        bool,
+        typer.Option(
+            "--spurious-wakeups",
+            help="Let a thread waiting on a condvar wake up without a notify, as std's Condvar "
+            "and CPython's Condition may.",
+        ),
+    ] = False,
     no_merge: Annotated[
         bool,
         typer.Option(
@@ -176,6 +184,7 @@ def check(
         timeout=timeout,
         channel_bound=channel_bound,
         merge_local_steps=not no_merge,
+        spurious_wakeups=spurious_wakeups,
     )
     sources = SourceMap()
     try:

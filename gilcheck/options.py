@@ -14,3 +14,4 @@ class CheckOptions:
     channel_bound: int = 8
     max_call_depth: int = 64
     merge_local_steps: bool = True
+    spurious_wakeups: bool = False

@@ -77,4 +77,5 @@ def test_statement_merging_never_changes_a_verdict(spec: str) -> None:
     if "inconclusive" in (merged.verdict, full.verdict):
         return
     assert merged.verdict == full.verdict, spec
-    assert merged.stats.states <= full.stats.states
+    if merged.verdict == "ok":  # both explored everything: merging only removes states
+        assert merged.stats.states <= full.stats.states

@@ -12,6 +12,7 @@ from gilcheck.system.state import (
     F_LOCALS,
     S_CHANS,
     S_THREADS,
+    SYNC_KINDS,
     T_FRAMES,
     T_ORIGIN,
     T_SELF,
@@ -26,13 +27,16 @@ class StateLayout:
         self.engine = engine
         self.program = engine.program
         self.lock_names: list[str] = []
-        for kind in ("mutex", "rlock"):
+        self.lock_kinds: list[str] = []
+        for kind in SYNC_KINDS:
             for res in self.program.resources:
                 if res.kind == kind:
+                    count = res.size or 1
                     if res.size is None:
                         self.lock_names.append(res.name)
                     else:
                         self.lock_names.extend(f"{res.name}[{i}]" for i in range(res.size))
+                    self.lock_kinds.extend([kind] * count)
         self.global_channels: list[str] = []
         for chan in self.program.channels:
             if chan.size is None:

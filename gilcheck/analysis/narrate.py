@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from gilcheck.analysis.layout import StateLayout
 from gilcheck.analysis.waitfor import location_text, statement_text
 from gilcheck.semantics import ir
@@ -259,6 +261,31 @@ class Narrator:
             return [f"{cname} is closed and empty: the for loop ends"]
         return [f"{cname} is closed and empty: recv gives none"]
 
+    def _sync_effect(
+        self, before: State, tid: int, kind: str, lname: str, old: Any, new: Any
+    ) -> str:
+        if kind == "semaphore":
+            return f"semaphore {lname}: {old} -> {new}"
+        if kind == "event":
+            return f"{'sets' if new else 'clears'} event {lname}"
+        if kind == "barrier":
+            if new[0] == 0:
+                return f"barrier {lname} opens"
+            return f"arrives at barrier {lname} ({new[0]} waiting)"
+        if kind == "once":
+            return f"runs the once block {lname}" if new[0] == 1 else f"once {lname} is done"
+        waiting_before, woken_before = old
+        waiting, woken = new
+        if tid in waiting and tid not in waiting_before:
+            return f"waits on condvar {lname}"
+        newly = [t for t in woken if t not in woken_before]
+        if newly:
+            names = ", ".join(self.layout.thread_name(before, t) for t in newly)
+            return f"notifies {lname}: wakes {names}"
+        if tid in woken_before and tid not in woken:
+            return f"wakes up from {lname}"
+        return f"condvar {lname} changes"
+
     def _side_effects(self, before: State, after: State, tid: int, primary: list[str]) -> list[str]:
         lay = self.layout
         out: list[str] = []
@@ -269,6 +296,13 @@ class Narrator:
             elif before[S_GIL] == tid:
                 out.append("releases the GIL")
         for lid, (old, new) in enumerate(zip(before[S_LOCKS], after[S_LOCKS], strict=True)):
+            if old != new and lay.lock_kinds[lid] not in ("mutex", "rlock"):
+                out.append(
+                    self._sync_effect(
+                        before, tid, lay.lock_kinds[lid], lay.lock_names[lid], old, new
+                    )
+                )
+                continue
             if old != new:
                 lname = lay.lock_names[lid]
                 old_owner = old[0] if isinstance(old, tuple) else old

@@ -55,9 +55,11 @@ class WaitExplainer:
         if state[S_STDOUT] == tid:
             held.append("stdout's lock")
         for lid, lock in enumerate(state[S_LOCKS]):
-            owner = lock[0] if isinstance(lock, tuple) else lock
-            if owner == tid:
+            kind = self.layout.lock_kinds[lid]
+            if (kind == "mutex" and lock == tid) or (kind == "rlock" and lock[0] == tid):
                 held.append(self.layout.lock_names[lid])
+            elif kind == "once" and lock == (1, tid):
+                held.append(f"the running once {self.layout.lock_names[lid]}")
         return tuple(held)
 
     def explain(self, state: State) -> list[Wait]:
@@ -147,6 +149,18 @@ class WaitExplainer:
                 if is_python_value(value):
                     return self._gil_text(state, tid), self.gil_holder(state)
                 return "cannot print", []
+            case ir.Acquire(resource=res) if res.kind == "semaphore":
+                lid = self.engine.lock_id(res, frame, th, state)
+                return f"waits for semaphore {self.layout.lock_names[lid]} (count 0)", []
+            case ir.Wait(resource=res):
+                return self._wait_reason(state, tid, th, frame, instr, res)
+            case ir.OnceBegin(resource=res):
+                lid = self.engine.lock_id(res, frame, th, state)
+                runner = state[S_LOCKS][lid][1]
+                lname = self.layout.lock_names[lid]
+                if runner == tid:
+                    return f"re-enters once {lname}, which it is running (blocks for ever)", [tid]
+                return f"waits for once {lname}, run by {name(state, runner)}", [runner]
             case ir.Acquire(resource=res):
                 lid = self.engine.lock_id(res, frame, th, state)
                 lock = state[S_LOCKS][lid]
@@ -178,6 +192,28 @@ class WaitExplainer:
         if th[T_GILMODE] == GIL_BLOCKING:
             return "waits (it released the GIL to block)", []
         return "cannot go on", []
+
+    def _wait_reason(self, state, tid, th, frame, instr, res) -> tuple[str, list[int]]:  # type: ignore[no-untyped-def]
+        lid = self.engine.lock_id(res, frame, th, state)
+        lname = self.layout.lock_names[lid]
+        obj = state[S_LOCKS][lid]
+        others = [i for i, t in enumerate(state[S_THREADS]) if i != tid and t[T_STATUS] != ENDED]
+        if res.kind == "event":
+            return f"waits for event {lname} to be set", others
+        if res.kind == "barrier":
+            parties = self.engine._parties(res)
+            return f"waits at barrier {lname} ({obj[0]} of {parties} arrived)", others
+        waiting, _ = obj
+        if tid in waiting:
+            return f"waits on condvar {lname} for a notify", others
+        mutex = self.engine.lock_id(instr.mutex, frame, th, state)
+        owner = state[S_LOCKS][mutex]
+        owner = owner[0] if isinstance(owner, tuple) else owner
+        mname = self.layout.lock_names[mutex]
+        return (
+            f"was notified on {lname} and waits for {mname}, held by {name_of(self, state, owner)}",
+            [owner],
+        )
 
     def _owners(self, state: State, tag: str, cid: int) -> tuple[str, list[int]]:
         handles = self.layout.handle_names(state, tag, cid)
@@ -223,6 +259,10 @@ class WaitExplainer:
             ]
             return what, others
         return what, []
+
+
+def name_of(explainer: WaitExplainer, state: State, tid: int) -> str:
+    return explainer.layout.thread_name(state, tid) if tid >= 0 else "nobody"
 
 
 def find_cycle(waits: list[Wait]) -> tuple[str, ...]:

@@ -6,11 +6,6 @@ from gilcheck.diagnostics import Diagnostic, DiagnosticSink
 from gilcheck.semantics import ir
 
 LATER_RESOURCES = {
-    "condvar": "condition variables",
-    "once": "`once` cells",
-    "event": "events",
-    "semaphore": "semaphores",
-    "barrier": "barriers",
     "rwlock": "read-write locks",
 }
 MAX_ENUMERATED_ANY = 256

@@ -66,6 +66,7 @@ from gilcheck.system.state import (
     S_ENDED,
     S_GIL,
     S_THREADS,
+    SYNC_KINDS,
     T_ALLOW,
     T_DAEMON,
     T_FRAMES,
@@ -152,6 +153,12 @@ class Engine:
             ir.PythonEnter: self._python_enter,
             ir.PythonExit: self._python_exit,
             ir.Acquire: self._acquire,
+            ir.SetEvent: self._set_event,
+            ir.ClearEvent: self._clear_event,
+            ir.Wait: self._wait,
+            ir.Notify: self._notify,
+            ir.OnceBegin: self._once_begin,
+            ir.OnceEnd: self._once_end,
             ir.Release: self._release,
             ir.Join: self._join,
             ir.Return: self._return,
@@ -180,7 +187,7 @@ class Engine:
     def _lock_offsets(program: ir.Program) -> dict[str, int]:
         offsets: dict[str, int] = {}
         total = 0
-        for kind in ("mutex", "rlock"):
+        for kind in SYNC_KINDS:
             offsets[kind] = total
             total += sum(r.size or 1 for r in program.resources if r.kind == kind)
         return offsets
@@ -269,12 +276,10 @@ class Engine:
         for var in self.program.vars:
             variables.extend([var.init] * (var.size or 1))
         locks: list[object] = []
-        for kind in ("mutex", "rlock"):
+        for kind in SYNC_KINDS:
             for res in self.program.resources:
                 if res.kind == kind:
-                    locks.extend(
-                        [NO_THREAD if kind == "mutex" else (NO_THREAD, 0)] * (res.size or 1)
-                    )
+                    locks.extend([_initial_sync(kind, res.count)] * (res.size or 1))
         chans: list[Channel] = []
         for chan in self.program.channels:
             for _ in range(chan.size or 1):
@@ -1093,18 +1098,24 @@ class Engine:
         self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
     ) -> bool:
         instr: ir.Acquire = p.instr  # type: ignore[assignment]
+        kind = instr.resource.kind
         lid = self.lock_id(instr.resource, frame, th, state, p.index)
         lock = state[3][lid]
-        w = Work(state)
-        if instr.resource.kind == "mutex":
+        if kind == "mutex":
             if lock != NO_THREAD:
                 return False
-            w.set_lock(lid, tid)
-        else:
+            new: object = tid
+        elif kind == "rlock":
             owner, count = lock
             if owner not in (NO_THREAD, tid):
                 return False
-            w.set_lock(lid, (tid, count + 1))
+            new = (tid, count + 1)
+        else:  # semaphore
+            if lock <= 0:
+                return False
+            new = lock - 1
+        w = Work(state)
+        w.set_lock(lid, new)
         self._advance(w, tid, th, frame, p.next_pc)
         out.append(((tid, STEP, 0), w.freeze()))
         return False
@@ -1121,13 +1132,194 @@ class Engine:
             if lock == NO_THREAD:
                 raise SpecMisuse(f"releases mutex `{_res_name(res, lid, self)}`, which is not held")
             w.set_lock(lid, NO_THREAD)
-        else:
+        elif res.kind == "rlock":
             owner, count = lock
             if owner != tid:
                 raise SpecMisuse(
                     f"releases rlock `{_res_name(res, lid, self)}`, which it does not hold"
                 )
             w.set_lock(lid, (NO_THREAD, 0) if count == 1 else (tid, count - 1))
+        elif res.kind == "semaphore":
+            w.set_lock(lid, lock + 1)  # above the initial value is allowed (threading)
+        else:
+            raise SpecMisuse(f"`release` on {res.kind} `{res.name}`")
+        self._advance(w, tid, th, frame, p.next_pc)
+        out.append(((tid, STEP, 0), w.freeze()))
+        return False
+
+    # ------------------------------------------------------------ handlers: events, barriers,
+    # condition variables, once
+
+    def _set_event(
+        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
+    ) -> bool:
+        return self._set_flag(state, tid, th, frame, p, out, True)
+
+    def _clear_event(
+        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
+    ) -> bool:
+        return self._set_flag(state, tid, th, frame, p, out, False)
+
+    def _set_flag(
+        self,
+        state: State,
+        tid: int,
+        th: Thread,
+        frame: Frame,
+        p: Prepared,
+        out: list[Transition],
+        value: bool,
+    ) -> bool:
+        lid = self.lock_id(p.instr.resource, frame, th, state, p.index)  # type: ignore[union-attr]
+        w = Work(state)
+        w.set_lock(lid, value)
+        self._advance(w, tid, th, frame, p.next_pc)
+        out.append(((tid, STEP, 0), w.freeze()))
+        return False
+
+    def _wait(
+        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
+    ) -> bool:
+        instr: ir.Wait = p.instr  # type: ignore[assignment]
+        res = instr.resource
+        lid = self.lock_id(res, frame, th, state, p.index)
+        obj = state[3][lid]
+        if res.kind == "event":
+            if not obj:
+                return False
+            return self._skip(state, tid, th, frame, p, out)
+        if res.kind == "barrier":
+            return self._barrier_wait(state, tid, th, frame, p, out, lid, obj, res)
+        return self._condvar_wait(state, tid, th, frame, p, out, lid, obj, instr)
+
+    def _barrier_wait(
+        self,
+        state: State,
+        tid: int,
+        th: Thread,
+        frame: Frame,
+        p: Prepared,
+        out: list[Transition],
+        lid: int,
+        obj: tuple[int, int],
+        res: ir.ResourceRef,
+    ) -> bool:
+        arrived, generation = obj
+        phase = th[T_PHASE]
+        w = Work(state)
+        if phase != 0:  # arrived earlier: waits until the generation turns
+            if generation == phase[1]:
+                return False
+            self._advance(w, tid, th, frame, p.next_pc, phase=0)
+            out.append(((tid, STEP, 1), w.freeze()))
+            return False
+        parties = self._parties(res)
+        if arrived + 1 >= parties:  # the last party: everyone goes on
+            w.set_lock(lid, (0, 1 - generation))
+            self._advance(w, tid, th, frame, p.next_pc)
+        else:
+            w.set_lock(lid, (arrived + 1, generation))
+            self._advance(w, tid, th, frame, frame[F_PC], phase=("barrier", generation))
+        out.append(((tid, STEP, 0), w.freeze()))
+        return False
+
+    def _parties(self, res: ir.ResourceRef) -> int:
+        for info in self.program.resources:
+            if info.kind == res.kind and info.name == res.name:
+                return info.count or 1
+        return 1
+
+    def _condvar_wait(
+        self,
+        state: State,
+        tid: int,
+        th: Thread,
+        frame: Frame,
+        p: Prepared,
+        out: list[Transition],
+        lid: int,
+        obj: tuple[tuple[int, ...], tuple[int, ...]],
+        instr: ir.Wait,
+    ) -> bool:
+        waiting, woken = obj
+        assert instr.mutex is not None
+        mid = self.lock_id(instr.mutex, frame, th, state)
+        mutex = state[3][mid]
+        owner = mutex if instr.mutex.kind == "mutex" else mutex[0]
+        phase = th[T_PHASE]
+        w = Work(state)
+        if phase == 0:  # release the mutex and sleep
+            if owner != tid:
+                raise SpecMisuse(
+                    f"`wait {instr.resource.name}, {instr.mutex.name}` without "
+                    f"holding `{instr.mutex.name}`"
+                )
+            saved = 1 if instr.mutex.kind == "mutex" else mutex[1]
+            w.set_lock(mid, NO_THREAD if instr.mutex.kind == "mutex" else (NO_THREAD, 0))
+            w.set_lock(lid, (tuple(sorted((*waiting, tid))), woken))
+            self._advance(w, tid, th, frame, frame[F_PC], phase=("cv", saved))
+            out.append(((tid, STEP, 0), w.freeze()))
+            return False
+        if tid in waiting:
+            if self.options.spurious_wakeups:
+                w.set_lock(lid, (tuple(t for t in waiting if t != tid), woken))
+                self._advance(w, tid, th, frame, frame[F_PC], phase=("cv-woken", phase[1]))
+                out.append(((tid, STEP, 2), w.freeze()))
+            return False
+        # Notified (or woken): retake the mutex, blocking.
+        if owner != NO_THREAD:
+            return False
+        saved = phase[1]
+        w.set_lock(mid, tid if instr.mutex.kind == "mutex" else (tid, saved))
+        w.set_lock(lid, (waiting, tuple(t for t in woken if t != tid)))
+        self._advance(w, tid, th, frame, p.next_pc, phase=0)
+        out.append(((tid, STEP, 1), w.freeze()))
+        return False
+
+    def _notify(
+        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
+    ) -> bool:
+        instr: ir.Notify = p.instr  # type: ignore[assignment]
+        lid = self.lock_id(instr.resource, frame, th, state, p.index)
+        waiting, woken = state[3][lid]
+        if instr.all or len(waiting) <= 1:
+            w = Work(state)
+            w.set_lock(lid, ((), tuple(sorted((*woken, *waiting)))))
+            self._advance(w, tid, th, frame, p.next_pc)
+            out.append(((tid, STEP, 0), w.freeze()))
+            return False
+        for i, chosen in enumerate(waiting):  # which waiter wakes is up to the scheduler
+            w = Work(state)
+            rest = tuple(t for t in waiting if t != chosen)
+            w.set_lock(lid, (rest, tuple(sorted((*woken, chosen)))))
+            self._advance(w, tid, th, frame, p.next_pc)
+            out.append(((tid, STEP, i), w.freeze()))
+        return False
+
+    def _once_begin(
+        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
+    ) -> bool:
+        instr: ir.OnceBegin = p.instr  # type: ignore[assignment]
+        lid = self.lock_id(instr.resource, frame, th, state, p.index)
+        status = state[3][lid][0]
+        w = Work(state)
+        if status == 0:
+            w.set_lock(lid, (1, tid))
+            self._advance(w, tid, th, frame, p.next_pc)
+        elif status == 2:
+            self._advance(w, tid, th, frame, self.resolve_pc(p.code, instr.done))
+        else:
+            return False  # running (in another thread, or re-entered: blocks for ever)
+        out.append(((tid, STEP, 0), w.freeze()))
+        return False
+
+    def _once_end(
+        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
+    ) -> bool:
+        instr: ir.OnceEnd = p.instr  # type: ignore[assignment]
+        lid = self.lock_id(instr.resource, frame, th, state, p.index)
+        w = Work(state)
+        w.set_lock(lid, (2, NO_THREAD))
         self._advance(w, tid, th, frame, p.next_pc)
         out.append(((tid, STEP, 0), w.freeze()))
         return False
@@ -1288,6 +1480,18 @@ def _moved_to(th: Thread, frame: Frame, pc: int) -> tuple[Frame, ...]:
     frames = th[0]
     top = (frame[0], pc, frame[2], frame[3])
     return (top,) if len(frames) == 1 else frames[:-1] + (top,)
+
+
+def _initial_sync(kind: str, count: int | None) -> object:
+    return {
+        "mutex": NO_THREAD,
+        "rlock": (NO_THREAD, 0),
+        "semaphore": count or 0,
+        "event": False,
+        "barrier": (0, 0),
+        "condvar": ((), ()),
+        "once": (0, NO_THREAD),
+    }[kind]
 
 
 _FIELD = {"gil_count": T_GILCOUNT, "allow_stack": T_ALLOW, "phase": T_PHASE, "status": T_STATUS}

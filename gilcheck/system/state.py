@@ -5,7 +5,9 @@ Thread  = (frames, status, gil_count, gil_mode, allow_stack, phase, daemon, self
 Frame   = (code, pc, locals, context)
 Channel = (buffer, senders, receiver_alive, closed, kind, capacity, is_global, pending)
 (pending: the rendezvous sender whose offer was taken but who has not gone on yet, or -1)
-A mutex is its owner (-1 when free); an rlock is (owner, count).
+Sync objects (the `locks` part), by kind: a mutex is its owner (-1 when free); an rlock is
+(owner, count); a semaphore its count; an event a bool; a barrier (arrived, generation % 2);
+a condvar (waiting threads, notified threads); a once (0 new | 1 running | 2 done, runner).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ S_THREADS, S_GIL, S_VARS, S_LOCKS, S_CHANS, S_STDOUT, S_ENDED = range(7)
 T_FRAMES, T_STATUS, T_GILCOUNT, T_GILMODE, T_ALLOW, T_PHASE, T_DAEMON, T_SELF, T_ORIGIN = range(9)
 F_CODE, F_PC, F_LOCALS, F_CTX = range(4)
 C_BUF, C_SENDERS, C_RECEIVER, C_CLOSED, C_KIND, C_CAP, C_GLOBAL, C_PENDING = range(8)
+
+SYNC_KINDS = ("mutex", "rlock", "semaphore", "event", "barrier", "condvar", "once")
 
 # Thread status.
 RUNNING, ENDED, EXIT_JOIN, FINALIZING = range(4)

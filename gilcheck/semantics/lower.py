@@ -156,9 +156,13 @@ class BodyLowerer:
                 return frame.names[name]
         return None
 
-    def visible_names(self) -> list[str]:
+    def visible_names(self, values_only: bool = False) -> list[str]:
         names = [n for f in self.frames if isinstance(f, _Scope) for n in f.names]
-        return names + list(self.decls.symbols)
+        symbols = [
+            name for name, sym in self.decls.symbols.items()
+            if not values_only or isinstance(sym, ConstSym | ParamSym | VarSym)
+        ]
+        return names + symbols
 
     def block(self, block: ast.Block) -> None:
         scope = _Scope()
@@ -185,10 +189,10 @@ class BodyLowerer:
 
     # ------------------------------------------------------------ errors
 
-    def undefined(self, ident: ast.Ident) -> None:
+    def undefined(self, ident: ast.Ident, values_only: bool = False) -> None:
         if ident.name in self.decls.poisoned or ident.name in self.folder.failed:
             return  # its declaration already has an error
-        guess = did_you_mean(ident.name, self.visible_names())
+        guess = did_you_mean(ident.name, self.visible_names(values_only))
         self.sink.error(
             "undefined-name",
             f"`{ident.name}` is not defined",
@@ -228,7 +232,7 @@ class BodyLowerer:
         match sym:
             case None:
                 if ident.name not in self.folder.failed:
-                    self.undefined(ident)
+                    self.undefined(ident, values_only=True)
                 return ir.Const(value=None)
             case ConstSym(value=value):
                 return ir.Const(value=value)

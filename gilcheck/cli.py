@@ -68,6 +68,15 @@ def _spec_error(error: SpecError, sources: SourceMap) -> NoReturn:
     _finish(Outcome.BAD_INPUT)
 
 
+def _too_deep(path: Path) -> NoReturn:
+    err.print(
+        f"error[nesting-too-deep]: `{path}` nests blocks or expressions too deeply\n"
+        "help: flatten the nesting (see `gilcheck explain nesting-too-deep`)",
+        markup=False,
+    )
+    _finish(Outcome.BAD_INPUT)
+
+
 def _unreadable(path: Path, error: OSError) -> NoReturn:
     reason = error.strerror or str(error)
     err.print(f"error[unreadable-file]: cannot read `{path}`: {reason}", markup=False)
@@ -96,6 +105,8 @@ def parse(
         program = analyze_spec(loaded)
     except SpecError as error:
         _spec_error(error, sources)
+    except RecursionError:
+        _too_deep(spec)
     except OSError as error:
         _unreadable(spec, error)
     if dump is DumpStage.AST:
@@ -192,6 +203,8 @@ def check(
         result = _run_check(loaded, options, quiet or output_format is not OutputFormat.TEXT)
     except SpecError as error:
         _spec_error(error, sources)
+    except RecursionError:
+        _too_deep(spec)
     except OSError as error:
         _unreadable(spec, error)
     if output_format is OutputFormat.JSON:
@@ -280,6 +293,7 @@ def _root(
 
 def main() -> None:
     """Console-script entry point: never lets a traceback reach the user."""
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 6000))
     try:
         code = app(standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)

@@ -322,6 +322,14 @@ CODES: dict[str, CodeInfo] = {
             "condvar cv   # gilcheck check: not supported yet",
         ),
         _info(
+            "nesting-too-deep",
+            "blocks or expressions nest deeper than gilcheck can follow",
+            "The spec nests blocks or parenthesised expressions so deeply (thousands of levels) "
+            "that parsing or lowering it would overflow the stack.",
+            "A real scenario never needs this; it is usually generated text gone wrong.",
+            "const X = ((((((((((1))))))))))   # fine; ten thousand levels are not",
+        ),
+        _info(
             "unused-result",
             "a value-yielding statement whose result is dropped",
             "A statement that yields a value is used as a bare statement.",

@@ -45,3 +45,11 @@ def test_codes_and_version(cli) -> None:  # type: ignore[no-untyped-def]
 def test_usage_error_exit_2(cli) -> None:  # type: ignore[no-untyped-def]
     assert cli("check", "--max-states", "zero", "x.gil").code == 2
     assert cli("check").code == 2
+
+
+def test_very_deep_nesting_never_gives_a_traceback(tmp_path, cli) -> None:  # type: ignore[no-untyped-def]
+    deep = tmp_path / "deep.gil"
+    deep.write_text("const X = " + "1 + " * 20000 + "1\nthread main { skip }\n")
+    result = cli("check", str(deep))
+    assert result.code in (0, 2)
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr

@@ -158,3 +158,38 @@ def test_rwlock_is_still_refused(tmp_path: Path, cli, kind: str) -> None:  # typ
     spec = tmp_path / "rw.gil"
     spec.write_text(f"{kind}\nthread main {{ skip }}\n")
     assert cli("check", str(spec)).code == 2
+
+
+def test_gil_off_attached_threads_do_not_exclude_each_other() -> None:
+    spec = (
+        "gil off\nvar n = 0\nthread a { with_gil { await n == 1 } }\n"
+        "thread main { with_gil { n = 1 } }"
+    )
+    assert verdict(spec) == "ok"
+    assert verdict(spec.replace("gil off\n", "")) == "deadlock"
+
+
+def test_gil_off_pause_waits_for_attached_threads_blocked_in_native_code() -> None:
+    from gilcheck.system.model import PAUSE_END, PAUSE_START
+
+    spec = (
+        "gil off\nvar go = 0\nthread a { with_gil { await go == 1 } }\n"
+        "thread main { python { skip\n skip }\n go = 1 }"
+    )
+    assert verdict(spec) == "deadlock"
+    engine = engine_for("gil off\nthread main { python { skip\n skip } }", merge_local_steps=False)
+    state = engine.initial_state()
+    ((_, state),) = engine.transitions(state)  # attaches, enters Python code
+    kinds = {a[1]: t for a, t in engine.transitions(state)}
+    assert PAUSE_START in kinds and STEP in kinds
+    paused = kinds[PAUSE_START]
+    ((action, _),) = engine.transitions(paused)
+    assert action[1] == PAUSE_END  # nobody else is attached: the pause ends at once
+
+
+def test_gil_off_python_code_blocked_is_detached() -> None:
+    spec = (
+        "gil off\nmutex m\nthread a { python { acquire m\n release m } }\n"
+        "thread main { acquire m\n python { skip\n skip }\n release m }"
+    )
+    assert verdict(spec) == "ok"

@@ -16,6 +16,8 @@ from gilcheck.system.model import (
     GIL_BACK,
     GIL_RELEASE_TO_BLOCK,
     GIL_YIELD,
+    PAUSE_END,
+    PAUSE_START,
     STEP,
     Action,
     Target,
@@ -119,6 +121,13 @@ class Narrator:
             return ["every non-daemon thread has ended: the exit join completes"]
         if kind == FINALIZE:
             return ["finalization takes the GIL: the program ends"]
+        if kind == PAUSE_START:
+            return ["a stop-the-world pause (garbage collection) starts here"]
+        if kind == PAUSE_END:
+            return [
+                "the pause ends: every other attached thread is detached or at a Python "
+                "statement boundary"
+            ]
         effects = self._primary(before, action, after, instr)
         effects.extend(self._side_effects(before, after, tid, effects))
         return effects or ["(no visible effect)"]
@@ -163,6 +172,20 @@ class Narrator:
                     ]
                 extra = " (formatting takes the GIL it holds)" if is_python_value(value) else ""
                 return [f"prints {lay.value(value, before)}{extra}"]
+            case ir.GilEnter() if self.engine.gil_off:
+                return [
+                    "attaches to the interpreter"
+                    if th_before[T_GILCOUNT] == 0
+                    else f"enters with_gil again (count {th_after[T_GILCOUNT]})"
+                ]
+            case ir.GilExit() | ir.PythonExit() | ir.AllowEnter() if self.engine.gil_off:
+                return [
+                    "detaches from the interpreter"
+                    if th_after[T_GILCOUNT] == 0
+                    else "leaves a nested block"
+                ]
+            case ir.PythonEnter() | ir.AllowExit() if self.engine.gil_off:
+                return ["attaches and runs Python code" if th_after[T_GILCOUNT] > 0 else "goes on"]
             case ir.GilEnter():
                 if th_before[T_GILCOUNT] == 0:
                     return ["takes the GIL"]
@@ -290,7 +313,7 @@ class Narrator:
         lay = self.layout
         out: list[str] = []
         text = " ".join(primary)
-        if before[S_GIL] != after[S_GIL] and "GIL" not in text:
+        if before[S_GIL] != after[S_GIL] and "GIL" not in text and not self.engine.gil_off:
             if after[S_GIL] == tid:
                 out.append("takes the GIL")
             elif before[S_GIL] == tid:

@@ -31,6 +31,7 @@ from gilcheck.system.state import (
     S_THREADS,
     T_DAEMON,
     T_FRAMES,
+    T_GILCOUNT,
     T_GILMODE,
     T_PHASE,
     T_STATUS,
@@ -50,7 +51,11 @@ class WaitExplainer:
     def holds(self, state: State, tid: int) -> tuple[str, ...]:
         """What a thread holds: the GIL, stdout's lock, mutexes and rlocks."""
         held: list[str] = []
-        if state[S_GIL] == tid:
+        th = state[S_THREADS][tid]
+        if self.engine.gil_off:
+            if th[T_STATUS] != ENDED and th[T_GILCOUNT] > 0:
+                held.append("an attached thread state")
+        elif state[S_GIL] == tid:
             held.append("the GIL")
         if state[S_STDOUT] == tid:
             held.append("stdout's lock")
@@ -96,6 +101,14 @@ class WaitExplainer:
 
     def _gil_text(self, state: State, tid: int, what: str = "waits for the GIL") -> str:
         gil = state[S_GIL]
+        if self.engine.gil_off:
+            if gil == NO_THREAD:
+                return what.replace("the GIL", "to attach")
+            return (
+                what.replace("waits for the GIL", "waits to attach")
+                + f" until the stop-the-world pause of {self.layout.thread_name(state, gil)}"
+                " ends"
+            )
         if gil == NO_THREAD:
             return what
         return f"{what}, held by {self.layout.thread_name(state, gil)}"
@@ -119,6 +132,20 @@ class WaitExplainer:
             )
         if th[T_GILMODE] == GIL_LOST:
             return self._gil_text(state, tid, "waits to take the GIL back"), self.gil_holder(state)
+        if self.engine.gil_off and state[S_GIL] != NO_THREAD:
+            pause = state[S_GIL]
+            if pause == tid:
+                waited = self.engine.pause_waits_for(state, tid)
+                names = ", ".join(name(state, i) for i in waited)
+                return (
+                    f"started a stop-the-world pause and waits for {names} (attached, "
+                    "not at a Python statement boundary) to detach"
+                ), waited
+            if self.engine.at_python_boundary(th):
+                return (
+                    f"is parked at a Python statement boundary by the stop-the-world "
+                    f"pause of {name(state, pause)}"
+                ), [pause]
         frame = th[T_FRAMES][-1]
         p = self.engine.prepared[frame[F_CODE]][frame[F_PC]]
         instr = p.instr

@@ -159,7 +159,8 @@ class BodyLowerer:
     def visible_names(self, values_only: bool = False) -> list[str]:
         names = [n for f in self.frames if isinstance(f, _Scope) for n in f.names]
         symbols = [
-            name for name, sym in self.decls.symbols.items()
+            name
+            for name, sym in self.decls.symbols.items()
             if not values_only or isinstance(sym, ConstSym | ParamSym | VarSym)
         ]
         return names + symbols

@@ -23,8 +23,6 @@ def unsupported(program: ir.Program) -> list[Diagnostic]:
             help="`gilcheck parse` accepts it; see docs/status.md for what checks today",
         )
 
-    if program.gil == "off":
-        refuse("`gil off` (free-threaded Python)", program.gil_span)
     for param in program.params:
         refuse("`param` (symbolic values)", param.span)
     for res in program.resources:

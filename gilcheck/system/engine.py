@@ -34,6 +34,8 @@ from gilcheck.system.model import (
     GIL_BACK,
     GIL_RELEASE_TO_BLOCK,
     GIL_YIELD,
+    PAUSE_END,
+    PAUSE_START,
     STEP,
     LimitHit,
     Target,
@@ -128,6 +130,9 @@ class Engine:
         self.program = program
         self.options = options
         self.merge_local_steps = options.merge_local_steps
+        # With `gil off` the GIL slot of a state holds the thread whose stop-the-world pause
+        # is pending (or -1); attaching waits while another thread's pause is pending.
+        self.gil_off = program.gil == "off"
         self._pure_memo: dict[Thread, Thread] = {}
         self.codes = program.codes
         self.lock_offset = self._lock_offsets(program)
@@ -304,6 +309,8 @@ class Engine:
         """Every enabled step, ordered by thread id."""
         if state[S_ENDED]:
             return []
+        if self.gil_off:
+            return self._merge(self._free_threaded_transitions(state))
         out: list[Transition] = []
         gil_wanted = False
         gil = state[S_GIL]
@@ -326,6 +333,9 @@ class Engine:
             gil_wanted |= self.thread_steps(state, tid, th, out)
         if gil_wanted and gil != NO_THREAD:
             self._handover(state, gil, out)
+        return self._merge(out)
+
+    def _merge(self, out: list[Transition]) -> list[Transition]:
         if self.merge_local_steps:
             prepared = self.prepared
             for i, (action, target) in enumerate(out):
@@ -454,6 +464,7 @@ class Engine:
             return gil_blocked
         if (
             len(out) == before
+            and not self.gil_off
             and not gil_blocked
             and th[T_GILMODE] == GIL_NORMAL
             and state[S_GIL] == tid
@@ -497,6 +508,53 @@ class Engine:
         at = next((i for i, t in enumerate(out) if t[0][0] > owner), len(out))
         out.insert(at, transition)
 
+    def at_python_boundary(self, th: Thread) -> bool:
+        """Whether a running thread is about to run a statement of Python code."""
+        if th[T_STATUS] != RUNNING or not th[T_FRAMES] or th[T_PHASE] != 0:
+            return False
+        frame = th[T_FRAMES][-1]
+        return self.context(self.prepared[frame[0]][frame[1]], frame) == PYTHON
+
+    def pause_waits_for(self, state: State, requester: int) -> list[int]:
+        """Threads a stop-the-world pause still waits for: attached, and not parked at a
+        Python statement boundary (a thread blocked in Python code counts as detached)."""
+        return [
+            i
+            for i, t in enumerate(state[S_THREADS])
+            if i != requester
+            and t[T_STATUS] == RUNNING
+            and t[T_GILCOUNT] > 0
+            and not self.at_python_boundary(t)
+        ]
+
+    def _free_threaded_transitions(self, state: State) -> list[Transition]:
+        """`gil off`: no mutual exclusion; stop-the-world pauses at Python statement boundaries."""
+        out: list[Transition] = []
+        pause = state[S_GIL]
+        for tid, th in enumerate(state[S_THREADS]):
+            status = th[T_STATUS]
+            if status == ENDED:
+                continue
+            if status != RUNNING:
+                self._ending(state, tid, th, out)
+                continue
+            boundary = self.at_python_boundary(th)
+            if pause != NO_THREAD:
+                if tid == pause:
+                    if not self.pause_waits_for(state, tid):
+                        w = Work(state)
+                        w.gil = NO_THREAD
+                        out.append(((tid, PAUSE_END, 0), w.freeze()))
+                    continue
+                if boundary:
+                    continue  # parked until the pause ends
+            self.thread_steps(state, tid, th, out)
+            if pause == NO_THREAD and boundary and th[T_GILCOUNT] > 0:
+                w = Work(state)
+                w.gil = tid
+                out.append(((tid, PAUSE_START, 0), w.freeze()))
+        return out
+
     def _ending(self, state: State, tid: int, th: Thread, out: list[Transition]) -> bool:
         """`host python` program end: the exit join, then finalization taking the GIL."""
         if th[T_STATUS] == EXIT_JOIN:
@@ -508,7 +566,7 @@ class Engine:
             return False
         if state[S_GIL] == NO_THREAD:
             w = Work(state)
-            w.gil = tid
+            w.gil = NO_THREAD if self.gil_off else tid
             w.ended = 1
             out.append(((tid, FINALIZE, 0), w.freeze()))
             return False
@@ -658,6 +716,8 @@ class Engine:
     ) -> bool:
         """Whether the step must take the GIL implicitly and cannot (another thread holds it)."""
         needs = p.makes_pyobj or (clone and is_python_value(value))
+        if needs and self.gil_off and state[S_THREADS][tid][T_GILCOUNT] > 0:
+            return False  # attached already: keeps running even during a pause
         return needs and not self._gil_free_for(state, tid)
 
     # ------------------------------------------------------------ handlers: data
@@ -1003,9 +1063,10 @@ class Engine:
         count = th[T_GILCOUNT]
         gil = state[1]
         if count == 0:
-            if gil != NO_THREAD:
+            if gil not in (NO_THREAD, tid):
                 return True
-            gil = tid
+            if not self.gil_off:
+                gil = tid
         new_th = (_moved_to(th, frame, p.next_pc), th[1], count + 1, *th[3:])
         threads = state[0]
         out.append(
@@ -1020,7 +1081,7 @@ class Engine:
         gil = state[1]
         if count <= 0:
             count = 0
-            if gil == tid:
+            if gil == tid and not self.gil_off:
                 gil = NO_THREAD
         new_th = (_moved_to(th, frame, p.next_pc), th[1], count, *th[3:])
         threads = state[0]
@@ -1035,7 +1096,7 @@ class Engine:
         self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
     ) -> bool:
         w = Work(state)
-        if state[S_GIL] == tid:
+        if state[S_GIL] == tid and not self.gil_off:
             w.gil = NO_THREAD
         self._advance(
             w, tid, th, frame, p.next_pc, gil_count=0, allow_stack=th[T_ALLOW] + (th[T_GILCOUNT],)
@@ -1052,7 +1113,8 @@ class Engine:
         if saved > 0:
             if state[S_GIL] not in (NO_THREAD, tid):
                 return True
-            w.gil = tid
+            if not self.gil_off:
+                w.gil = tid
         self._advance(w, tid, th, frame, p.next_pc, gil_count=saved, allow_stack=stack[:-1])
         out.append(((tid, STEP, 0), w.freeze()))
         return False
@@ -1072,10 +1134,11 @@ class Engine:
         if self.context(p, frame) == PYTHON:
             return self._skip(state, tid, th, frame, p, out)  # Python's print: under the GIL
         stdout = state[5]
-        needs_gil = is_python_value(value) and state[S_GIL] != tid
+        attached = th[T_GILCOUNT] > 0 if self.gil_off else state[S_GIL] == tid
+        needs_gil = is_python_value(value) and not attached
         w = Work(state)
         if th[T_PHASE] == 1:  # holds stdout's lock, waits for the GIL to format
-            if state[S_GIL] != NO_THREAD:
+            if state[S_GIL] not in (NO_THREAD, tid):
                 return True
             w.stdout = NO_THREAD
             self._advance(w, tid, th, frame, p.next_pc, phase=0)

@@ -12,6 +12,7 @@ from gilcheck.system.state import State
 Action = tuple[int, int, object]
 
 STEP, GIL_BACK, GIL_YIELD, GIL_RELEASE_TO_BLOCK, EXIT_JOIN_DONE, FINALIZE = range(6)
+PAUSE_START, PAUSE_END = 6, 7  # `gil off`: a stop-the-world pause begins / ends
 
 
 class Violation(NamedTuple):

@@ -15,3 +15,4 @@ class CheckOptions:
     max_call_depth: int = 64
     merge_local_steps: bool = True
     spurious_wakeups: bool = False
+    graph_analysis: bool = True  # keep every edge for the stuck and livelock analyses

@@ -243,8 +243,16 @@ class Narrator:
                 return ["clones it"]
             case ir.Await():
                 return ["the condition holds"]
-            case ir.EndScope() | ir.DropValue():
-                return []
+            case ir.EndScope(slots=slots):
+                code = self.engine.codes[th_before[T_FRAMES][-1][F_CODE]]
+                names = ", ".join(code.local_names[s] for s in slots)
+                return [f"leaves the block, dropping {names}"]
+            case ir.DropValue(name=name):
+                return [f"drops {name}"]
+            case ir.Progress():
+                return ["marks progress"]
+            case ir.Skip():
+                return ["does nothing (skip)"]
         return []
 
     def _assigned(self, before: State, after: State, tid: int, target: ir.Target) -> str:
@@ -254,6 +262,10 @@ class Narrator:
         for slot, (old, new) in enumerate(zip(before[S_VARS], after[S_VARS], strict=True)):
             if old != new:
                 return f"{self.layout.var_names[slot]} = {self.layout.value(new)}"
+        if target.index is None:
+            for slot, name in enumerate(self.layout.var_names):
+                if name == target.name:
+                    return f"{name} = {self.layout.value(after[S_VARS][slot])} (unchanged)"
         return f"{target.name} unchanged"
 
     def _send(

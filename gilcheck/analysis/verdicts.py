@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gilcheck.analysis.cycles import Component, terminal_components
 from gilcheck.analysis.layout import StateLayout
 from gilcheck.analysis.narrate import Narrator
 from gilcheck.analysis.waitfor import WaitExplainer, find_cycle
@@ -13,6 +14,7 @@ from gilcheck.semantics.ir import Verdict
 from gilcheck.source import SourceMap
 from gilcheck.system.engine import Engine
 from gilcheck.system.model import Action, Target
+from gilcheck.system.state import ENDED, S_THREADS, T_STATUS
 from gilcheck.trace.model import CheckResult, Stats, Step, Trace
 
 
@@ -71,6 +73,94 @@ class _Judge:
             steps.append(self.narrator.step(len(actions) + 1, states[-1], action, target))
         return steps
 
+    def _cycles(self) -> CheckResult | None:
+        """`stuck` or `livelock` from the terminal SCCs of the finished state graph."""
+        found = self.found
+        edges = found.edges
+        assert edges is not None
+        store = found.store
+        components = terminal_components(len(store), edges.src, edges.dst, edges.progress)
+        for component in components:
+            if not component.has_step:
+                continue
+            stuck = self._stuck_threads(component)
+            if not stuck and component.progress:
+                continue
+            entry = component.states[0]
+            members = set(component.states)
+            loop = self._loop(entry, members)
+            actions = store.path_to(entry)
+            steps = self._steps(actions + loop, None)
+            loop_from = next(
+                (i for i, s in enumerate(steps) if s.index == len(actions) + 1), len(steps)
+            )
+            entry_state = store.states[entry]
+            if stuck:
+                names = [self.layout.thread_name(entry_state, t) for t in stuck]
+                waits = [w for w in self.explainer.explain(entry_state) if w.thread in names]
+                message = (
+                    f"{', '.join(names)} can never move again, while the rest of the program "
+                    "runs on for ever"
+                )
+                return self._base(
+                    Verdict.STUCK,
+                    message,
+                    Trace(tuple(steps), tuple(waits), (), message, loop_from),
+                )
+            message = (
+                f"the program can run for ever in a cycle of {len(component.states)} "
+                "state(s) that never runs `progress`"
+            )
+            return self._base(
+                Verdict.LIVELOCK, message, Trace(tuple(steps), (), (), message, loop_from)
+            )
+        return None
+
+    def _stuck_threads(self, component: Component) -> list[int]:
+        """Threads blocked in every state of a component (ended threads are not stuck)."""
+        stuck: set[int] | None = None
+        for sid in component.states:
+            state = self.found.store.states[sid]
+            movers = {action[0] for action, _ in self.engine.transitions(state)}
+            blocked = {
+                tid
+                for tid, th in enumerate(state[S_THREADS])
+                if th[T_STATUS] != ENDED and tid not in movers
+            }
+            stuck = blocked if stuck is None else stuck & blocked
+            if not stuck:
+                return []
+        return sorted(stuck or ())
+
+    def _loop(self, entry: int, members: set[int]) -> list[Action]:
+        """One turn of a cycle inside a component, from its entry back to it (BFS)."""
+        store = self.found.store
+        index = {store.states[s]: s for s in members}
+        parent: dict[int, tuple[int, Action]] = {}
+        queue = [entry]
+        seen = {entry}
+        while queue:
+            current = queue.pop(0)
+            for action, target in self.engine.transitions(store.states[current]):
+                if type(target) is not tuple:
+                    continue
+                nxt = index.get(target)
+                if nxt is None:
+                    continue
+                if nxt == entry:
+                    path = [action]
+                    node = current
+                    while node != entry:
+                        prev, via = parent[node]
+                        path.append(via)
+                        node = prev
+                    return list(reversed(path))
+                if nxt not in seen:
+                    seen.add(nxt)
+                    parent[nxt] = (current, action)
+                    queue.append(nxt)
+        return []
+
     def result(self) -> CheckResult:
         found = self.found
         store = found.store
@@ -99,6 +189,10 @@ class _Judge:
             return self._base(
                 hit.verdict, message, Trace(tuple(steps), final_note=hit.message), limit=hit.message
             )
+        if found.stopped is None and found.edges is not None:
+            cyclic = self._cycles()
+            if cyclic is not None:
+                return cyclic
         if found.stopped is not None:
             message = (
                 f"stopped at {found.stopped} after {len(store):,} states; "

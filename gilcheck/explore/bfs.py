@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from array import array
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -10,6 +11,26 @@ from dataclasses import dataclass, field
 from gilcheck.explore.store import StateStore
 from gilcheck.options import CheckOptions
 from gilcheck.system.model import Action, LimitHit, TransitionSystem, Violation
+from gilcheck.system.state import State
+
+
+class EdgeLog:
+    """Every state-to-state transition as compact arrays, marking those that run `progress`."""
+
+    def __init__(self, system: TransitionSystem) -> None:
+        self.src = array("i")
+        self.dst = array("i")
+        self.progress = bytearray()
+        self._is_progress = getattr(system, "is_progress", None)
+
+    def add(self, src: int, dst: int, action: Action, state: State) -> None:
+        self.src.append(src)
+        self.dst.append(dst)
+        marks = self._is_progress is not None and self._is_progress(state, action)
+        self.progress.append(1 if marks else 0)
+
+    def __len__(self) -> int:
+        return len(self.src)
 
 
 class StopSearch(Exception):
@@ -29,6 +50,7 @@ class Exploration:
     deadlock: int = -1  # a state id with no step and no program end
     limits: list[tuple[int, Action, LimitHit]] = field(default_factory=list)
     stopped: str | None = None  # why the search ended before the whole space was explored
+    edges: EdgeLog | None = None  # every transition between states, for the graph analyses
 
     @property
     def exhaustive(self) -> bool:
@@ -53,6 +75,8 @@ def explore(
     deadline = started + options.timeout if options.timeout else None
     expanded = 0
     ids, states, parents, vias = store.ids, store.states, store.parent, store.via
+    edges = EdgeLog(system) if options.graph_analysis else None
+    result.edges = edges
     transitions_of = system.transitions
     max_states = options.max_states
     try:
@@ -67,12 +91,15 @@ def explore(
             result.transitions += len(steps)
             for action, target in steps:
                 if type(target) is tuple:
-                    if target not in ids:
-                        ids[target] = len(states)
-                        queue.append(len(states))
+                    known = ids.get(target)
+                    if known is None:
+                        known = ids[target] = len(states)
+                        queue.append(known)
                         states.append(target)
                         parents.append(sid)
                         vias.append(action)
+                    if edges is not None:
+                        edges.add(sid, known, action, state)
                     continue
                 if isinstance(target, Violation):
                     result.violation, result.violation_from = target, sid

@@ -52,6 +52,7 @@ def result_object(result: CheckResult) -> dict[str, Any]:
             for w in (trace.waits if trace else ())
         ],
         "cycle": list(trace.cycle) if trace else [],
+        "loop_from": trace.loop_from if trace else None,
     }
 
 

@@ -42,7 +42,9 @@ def render_text(result: CheckResult) -> str:
         )
         width = max(len(s.thread) for s in trace.steps)
         loc_width = max(len(_short(s.location)) for s in trace.steps)
-        for step in trace.steps:
+        for position, step in enumerate(trace.steps):
+            if trace.loop_from is not None and position == trace.loop_from:
+                out.append("       -- from here the program can repeat this cycle for ever --")
             number = "  +" if step.merged else f"{step.index:3d}"
             out.append(
                 f"  {number}  {step.thread.ljust(width)}  "
@@ -53,7 +55,8 @@ def render_text(result: CheckResult) -> str:
                 out.append(f"{pad}-> {effect}")
     if trace is not None and trace.waits:
         out.append("")
-        out.append("Final state: " + trace.final_note)
+        label = "Stuck threads" if result.verdict == "stuck" else "Final state"
+        out.append(f"{label}: " + trace.final_note)
         width = max(len(w.thread) for w in trace.waits)
         for wait in trace.waits:
             out.append(f"  {wait.thread.ljust(width)}  {wait.waits_for}")
@@ -70,7 +73,7 @@ def render_text(result: CheckResult) -> str:
     stats = result.stats
     out.append("")
     scope = "exhaustive" if stats.exhaustive else "NOT exhaustive"
-    if result.verdict not in ("ok", "bound", "inconclusive"):
+    if result.verdict not in ("ok", "bound", "inconclusive", "stuck", "livelock"):
         scope = "stopped at the first violation"
     out.append(
         f"{stats.states:,} states, {stats.transitions:,} transitions, "

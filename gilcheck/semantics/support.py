@@ -35,8 +35,6 @@ def unsupported(program: ir.Program) -> list[Diagnostic]:
     for code in program.codes:
         for instr in code.instrs:
             match instr:
-                case ir.Progress():
-                    refuse("`progress` (livelock detection)", instr.span)
                 case ir.ForkBegin():
                     refuse("`fork`", instr.span)
                 case ir.AnyInt(low=ir.Const(value=lo), high=ir.Const(value=hi)) if (

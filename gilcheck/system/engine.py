@@ -299,6 +299,15 @@ class Engine:
             0,
         )
 
+    def is_progress(self, state: State, action: tuple[int, int, object]) -> bool:
+        """Whether a step runs a `progress` statement."""
+        tid = action[0]
+        frames = state[S_THREADS][tid][T_FRAMES]
+        if action[1] != STEP or not frames:
+            return False
+        frame = frames[-1]
+        return isinstance(self.codes[frame[0]].instrs[frame[1]], ir.Progress)
+
     def has_ended(self, state: State) -> bool:
         """Whether the program has ended (host rust: main returned; host python: finalized)."""
         return bool(state[S_ENDED])

@@ -38,6 +38,8 @@ class Trace:
     waits: tuple[Wait, ...] = ()
     cycle: tuple[str, ...] = ()
     final_note: str = ""
+    loop_from: int | None = None  # for stuck and livelock: the index in steps where one turn
+    # of the cycle the program can repeat for ever begins
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,11 +45,11 @@ def terminal_components(
     has_step = [False] * len(groups)
     has_progress = [False] * len(groups)
     for a, b, marks in zip(src, dst, progress, strict=True):
-        group = member.get(a)
-        if group is not None and member.get(b) == group:
-            has_step[group] = True
+        which = member.get(a)
+        if which is not None and member.get(b) == which:
+            has_step[which] = True
             if marks:
-                has_progress[group] = True
+                has_progress[which] = True
     components = [
         Component(tuple(sorted(g)), has_step[i], has_progress[i]) for i, g in enumerate(groups)
     ]

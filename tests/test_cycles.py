@@ -49,7 +49,9 @@ def test_stuck_needs_a_thread_blocked_in_every_state_while_others_run() -> None:
     )
     assert verdict(spec) == "stuck"
     # once the program ends, a thread still blocked is not stuck (host rust)
-    assert verdict("mutex m\nthread a { acquire m }\nthread main { acquire m }") == "ok"
+    ended = ("mutex m\nvar held = 0\nthread a { await held == 1\n acquire m }\n"
+             "thread main { acquire m\n held = 1 }")
+    assert verdict(ended) == "ok"
 
 
 def test_stuck_report_names_the_thread_and_shows_the_cycle(tmp_path, cli) -> None:  # type: ignore[no-untyped-def]

@@ -12,10 +12,8 @@ from gilcheck.system.engine import Engine
 from gilcheck.system.state import (
     C_BUF,
     C_CAP,
-    C_CLOSED,
     C_KIND,
     C_PENDING,
-    C_RECEIVER,
     ENDED,
     EXIT_JOIN,
     F_CODE,
@@ -47,6 +45,14 @@ class WaitExplainer:
         self.engine = engine
         self.layout = layout
         self.sources = sources
+        self.sends_to = _channel_uses(engine.program, (ir.Send,))
+        self.receives_from = _channel_uses(engine.program, (ir.Recv, ir.TryRecv))
+
+    def _may_use(self, state: State, tid: int, uses: dict[int, set[str]], name: str) -> bool:
+        th = state[S_THREADS][tid]
+        if th[T_STATUS] == ENDED or not th[T_FRAMES]:
+            return False
+        return any(name in uses.get(frame[F_CODE], set()) for frame in th[T_FRAMES])
 
     def holds(self, state: State, tid: int) -> tuple[str, ...]:
         """What a thread holds: the GIL, stdout's lock, mutexes and rlocks."""
@@ -252,9 +258,12 @@ class WaitExplainer:
     def _empty_channel(self, state: State, tid: int, cid: int) -> tuple[str, list[int]]:
         cname = self.layout.channel_name(state, cid)
         chan = state[S_CHANS][cid]
-        if chan[C_KIND] == "queue" or cid < len(self.layout.global_channels):
+        if cid < len(self.layout.global_channels):
+            base = cname.split("[")[0]
             senders = [
-                i for i, t in enumerate(state[S_THREADS]) if i != tid and t[T_STATUS] != ENDED
+                i
+                for i in range(len(state[S_THREADS]))
+                if i != tid and self._may_use(state, i, self.sends_to, base)
             ]
             kind = (
                 "a queue, which never closes"
@@ -280,12 +289,41 @@ class WaitExplainer:
         owners_text, owners = self._owners(state, "rx", cid)
         if owners_text:
             return f"{what}, whose receiver {owners_text}", owners
-        if chan[C_RECEIVER] and not chan[C_CLOSED]:
-            others = [
-                i for i, t in enumerate(state[S_THREADS]) if i != tid and t[T_STATUS] != ENDED
+        if cid < len(self.layout.global_channels):
+            base = cname.split("[")[0]
+            receivers = [
+                i
+                for i in range(len(state[S_THREADS]))
+                if i != tid and self._may_use(state, i, self.receives_from, base)
             ]
-            return what, others
+            return what, receivers
         return what, []
+
+
+def _channel_uses(program: ir.Program, kinds: tuple[type, ...]) -> dict[int, set[str]]:
+    """Per code unit, the global channels it (or a function it calls) uses with `kinds`."""
+    direct: dict[int, set[str]] = {}
+    calls: dict[int, set[int]] = {}
+    for index, code in enumerate(program.codes):
+        direct[index] = {
+            getattr(instr, "channel").name  # noqa: B009 - only Send/Recv/TryRecv get here
+            for instr in code.instrs
+            if isinstance(instr, kinds) and isinstance(getattr(instr, "channel"), ir.GlobalChannel)  # noqa: B009
+        }
+        calls[index] = {i.function for i in code.instrs if isinstance(i, ir.CallFn)}
+    closed: dict[int, set[str]] = {}
+    for index in direct:
+        seen = {index}
+        todo = [index]
+        names: set[str] = set()
+        while todo:
+            current = todo.pop()
+            names |= direct[current]
+            for callee in calls[current] - seen:
+                seen.add(callee)
+                todo.append(callee)
+        closed[index] = names
+    return closed
 
 
 def name_of(explainer: WaitExplainer, state: State, tid: int) -> str:

@@ -54,8 +54,13 @@ class Exploration:
 
     @property
     def exhaustive(self) -> bool:
-        """Whether every reachable state was explored (no stop, no limit hit on any path)."""
-        return self.stopped is None and not self.limits
+        """Whether every reachable state was explored (no stop at a violation or a limit)."""
+        return (
+            self.stopped is None
+            and not self.limits
+            and self.violation is None
+            and self.deadlock < 0
+        )
 
 
 Progress = Callable[[int, int, float], None]

@@ -738,6 +738,18 @@ class BodyLowerer:
         self.emit(ir.DropValue(slot=local.slot, name=s.target.name.name, span=s.span))
 
     def stmt_close(self, s: ast.Close) -> None:
+        sym = self.decls.symbols.get(s.channel.name.name)
+        if (
+            self.lookup_local(s.channel.name.name) is None
+            and isinstance(sym, ChannelSym)
+            and sym.info.kind == "queue"
+        ):
+            self.wrong_kind(
+                s.channel.name.span,
+                f"`{s.channel.name.name}` is a queue, which never closes",
+                "queue.Queue has no close: send a sentinel value the consumer stops on",
+            )
+            return
         chan = self.channel(s.channel, "close", {RECEIVER})
         if chan is not None:
             self.emit(ir.Close(channel=chan, span=s.span))

@@ -668,6 +668,8 @@ class Engine:
             w.set_chan(inner, _with(chan, C_SENDERS, max(0, chan[C_SENDERS] - 1)))
         elif tag == "rx":
             chan = w.chans[inner]
+            if chan[C_KIND] == "queue":
+                return  # a queue.Queue never closes: its items stay, puts go on (and block)
             if chan[C_PENDING] != NO_THREAD:  # the waiting rendezvous sender gets it back
                 w.set_chan(inner, _with(chan, C_RECEIVER, False))
                 return
@@ -805,6 +807,10 @@ class Engine:
                 raise SpecMisuse(f"`{instr.source.name}` is a receiver: it cannot be cloned")
             if isinstance(value, tuple) and len(value) == 2 and value[0] == "tx":
                 chan = w.chans[value[1]]
+                if chan[C_KIND] == "oneshot":
+                    raise SpecMisuse(
+                        f"`{instr.source.name}` is a oneshot sender: it cannot be cloned"
+                    )
                 w.set_chan(value[1], _with(chan, C_SENDERS, chan[C_SENDERS] + 1))
         else:
             value = self._eval(p.value, state, frame, th)
@@ -1418,6 +1424,8 @@ class Engine:
     ) -> bool:
         instr: ir.Close = p.instr  # type: ignore[assignment]
         cid = self.channel_id(instr.channel, frame, th, state, "rx", p.index)
+        if state[4][cid][C_KIND] == "queue":
+            raise SpecMisuse("a queue never closes: `close` has no meaning for it")
         w = Work(state)
         w.set_chan(cid, _with(w.chans[cid], C_CLOSED, True))
         self._advance(w, tid, th, frame, p.next_pc)
@@ -1498,7 +1506,12 @@ class Engine:
         value = self._eval(p.value, state, frame, th)
         w = Work(state)
         locals_ = self._moved(frame[F_LOCALS], p)
-        if not chan[C_RECEIVER] or (chan[C_CLOSED] and chan[C_KIND] != "queue"):
+        if chan[C_KIND] != "queue" and (not chan[C_RECEIVER] or chan[C_CLOSED]):
+            if chan[C_KIND] == "oneshot" and isinstance(instr.channel, ir.HandleRef):
+                # Sending consumes a oneshot sender, even when the send fails.
+                slot = instr.channel.slot
+                locals_ = locals_[:slot] + (MOVED,) + locals_[slot + 1 :]
+                w.set_chan(cid, _with(chan, C_SENDERS, max(0, chan[C_SENDERS] - 1)))
             locals_ = self._store(w, locals_, instr.target, ("err", value), frame, th)
             self._advance(w, tid, th, frame, p.next_pc, locals_)
             out.append(((tid, STEP, 0), w.freeze()))

@@ -5,7 +5,9 @@ The only module that prints or exits; `exit_code` holds the exit-code table.
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -20,7 +22,7 @@ from gilcheck.options import CheckOptions
 from gilcheck.pipeline import Loaded, analyze_spec, check_spec, parse_spec
 from gilcheck.report.diagnostic_text import render_diagnostics
 from gilcheck.report.dump import dump_ast, dump_ir
-from gilcheck.report.json import render_json
+from gilcheck.report.json import render_errors_json, render_json
 from gilcheck.report.text import render_text
 from gilcheck.source import SourceMap
 from gilcheck.trace.model import CheckResult
@@ -202,16 +204,42 @@ def check(
         loaded = parse_spec(str(spec), sources)
         result = _run_check(loaded, options, quiet or output_format is not OutputFormat.TEXT)
     except SpecError as error:
+        if output_format is OutputFormat.JSON:
+            report = render_errors_json(str(spec), error.diagnostics, sources)
+            _emit(lambda: out.print(report, markup=False, end=""))
         _spec_error(error, sources)
     except RecursionError:
         _too_deep(spec)
     except OSError as error:
         _unreadable(spec, error)
     if output_format is OutputFormat.JSON:
-        out.print(render_json(result), markup=False, end="")
+        _emit(lambda: out.print(render_json(result), markup=False, end=""))
     else:
-        _print_text(result)
+        _emit(lambda: _print_text(result))
     _finish(outcome_of(result.verdict))
+
+
+def _emit(write: Callable[[], None]) -> None:
+    """Write the report; a closed pipe (`| head`) ends quietly, a full disk is reported."""
+    try:
+        write()
+        sys.stdout.flush()
+    except SystemExit:
+        pass  # rich's own handling of a closed pipe: stdout already points at /dev/null
+    except BrokenPipeError:
+        _silence_stdout()
+    except OSError as error:
+        _silence_stdout()
+        err.print(
+            f"error[unwritable-output]: cannot write the report: {error.strerror}", markup=False
+        )
+        _finish(Outcome.BAD_INPUT)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that Python's final flush does not fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def _run_check(loaded: Loaded, options: CheckOptions, quiet: bool) -> CheckResult:
@@ -255,7 +283,7 @@ def explain(
         err.print(
             f"help: did you mean `{guess}`?"
             if guess
-            else "help: `gilcheck explain --list` shows every code",
+            else "help: `gilcheck codes` lists every code",
             markup=False,
         )
         _finish(Outcome.BAD_INPUT)

@@ -330,11 +330,18 @@ CODES: dict[str, CodeInfo] = {
             "const X = ((((((((((1))))))))))   # fine; ten thousand levels are not",
         ),
         _info(
-            "unused-result",
-            "a value-yielding statement whose result is dropped",
-            "A statement that yields a value is used as a bare statement.",
-            "This is allowed; the warning only notes it where it is likely a mistake.",
-            "thread main { try_recv c }",
+            "unreadable-file",
+            "the spec file cannot be read",
+            "The path given to gilcheck does not exist, is a directory, or cannot be read.",
+            "There is nothing to check.",
+            "gilcheck check specs/typo.gil",
+        ),
+        _info(
+            "unwritable-output",
+            "the report cannot be written",
+            "Writing the report failed (a full disk, a closed file).",
+            "The result would be lost; the exit code says the command did not complete.",
+            "gilcheck check spec.gil > /dev/full",
         ),
     ]
 }

@@ -49,8 +49,10 @@ def test_stuck_needs_a_thread_blocked_in_every_state_while_others_run() -> None:
     )
     assert verdict(spec) == "stuck"
     # once the program ends, a thread still blocked is not stuck (host rust)
-    ended = ("mutex m\nvar held = 0\nthread a { await held == 1\n acquire m }\n"
-             "thread main { acquire m\n held = 1 }")
+    ended = (
+        "mutex m\nvar held = 0\nthread a { await held == 1\n acquire m }\n"
+        "thread main { acquire m\n held = 1 }"
+    )
     assert verdict(ended) == "ok"
 
 

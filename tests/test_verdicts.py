@@ -194,3 +194,84 @@ def test_missing_file_exit_2(cli) -> None:  # type: ignore[no-untyped-def]
     result = cli("check", "no/such/spec.gil")
     assert result.code == 2
     assert "cannot read" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("body", "verdict"),
+    [
+        # queue.Queue never closes: the third put blocks for ever once the consumer is gone
+        (
+            "host python\nthread main {\n let (tx, rx) = queue(1)\n spawn c(rx)\n"
+            " python { send tx, 1\n send tx, 2\n send tx, 3 }\n}\n"
+            "fn c(rx) { python { let v = recv rx } }",
+            "deadlock",
+        ),
+        (
+            "thread main { let (tx, rx) = queue(1)\n drop rx\n let r = send tx, 1\n"
+            " assert is_ok(r) }",
+            "ok",
+        ),
+        ("thread main { let (tx, rx) = oneshot()\n let t2 = clone tx }", "misuse"),
+        (
+            "thread main { let (tx, rx) = oneshot()\n drop rx\n let r = send tx, 1\n send tx, 2 }",
+            "misuse",
+        ),
+        ("thread main { let (tx, rx) = queue(0)\n close rx }", "misuse"),
+    ],
+)
+def test_queue_and_oneshot_rules(tmp_path: Path, cli, body: str, verdict: str) -> None:  # type: ignore[no-untyped-def]
+    result = cli("check", "--format", "json", write(tmp_path, body))
+    assert json.loads(result.stdout)["verdict"] == verdict
+
+
+def test_close_on_a_global_queue_is_a_spec_error(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    result = cli("check", write(tmp_path, "channel q: queue(2)\nthread main { close q }"))
+    assert result.code == 2 and "never closes" in result.stderr
+
+
+def test_json_errors_for_a_bad_spec(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    result = cli("check", "-f", "json", write(tmp_path, "thread main {\n sned c, 1\n}\n"))
+    assert result.code == 2
+    report = json.loads(result.stdout)
+    assert report["verdict"] is None
+    assert report["errors"][0]["code"] == "syntax-error"
+    assert (report["errors"][0]["line"], report["errors"][0]["column"]) == (2, 2)
+
+
+def test_json_exhaustive_is_false_after_a_violation(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    report = json.loads(cli("check", "-f", "json", write(tmp_path, SEED)).stdout)
+    assert report["exhaustive"] is False
+
+
+def test_byte_order_mark_is_ignored(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "bom.gil"
+    path.write_bytes(b"\xef\xbb\xbfthread main { skip }\n")
+    assert cli("check", str(path)).code == 0
+
+
+def test_missing_main_suggests_a_near_thread(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    result = cli("check", write(tmp_path, "thread mian { skip }"))
+    assert result.code == 2 and "did you mean `main`?" in result.stderr
+
+
+def test_global_channel_array_elements_are_named_in_traces(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    spec = "channel c[2]: bounded(1)\nthread main { send c[1], 5\n send c[1], 6 }"
+    result = cli("check", write(tmp_path, spec))
+    assert "sends 5 on c[1]" in result.stdout
+    assert "waits on c[1], full" in result.stdout
+
+
+def test_closed_stdout_pipe_keeps_the_verdict_exit_code() -> None:
+    import subprocess
+    import sys
+
+    script = (
+        "import sys; sys.argv=['gilcheck','check','specs/seed/fixed.gil']; "
+        "from gilcheck.cli import main; main()"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert process.stdout is not None
+    process.stdout.close()  # the reader went away, as with `| head -0`
+    assert process.wait(timeout=60) == 0

@@ -26,6 +26,7 @@ class StateLayout:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.program = engine.program
+        self.naming_state: State | None = None
         self.lock_names: list[str] = []
         self.lock_kinds: list[str] = []
         for kind in SYNC_KINDS:
@@ -58,7 +59,12 @@ class StateLayout:
             info = self.program.threads[origin]
             return info.name if info.size is None else f"{info.name}[{th[T_SELF]}]"
         fn = self.program.codes[-origin - 1].name
-        same = [i for i, t in enumerate(state[S_THREADS]) if t[T_ORIGIN] == origin]
+        # Name spawned threads from the last state of the report, so names stay stable.
+        naming = self.naming_state if self.naming_state is not None else state
+        threads = naming[S_THREADS] if len(naming[S_THREADS]) > tid else state[S_THREADS]
+        same = [i for i, t in enumerate(threads) if t[T_ORIGIN] == origin]
+        if tid not in same:
+            same = [i for i, t in enumerate(state[S_THREADS]) if t[T_ORIGIN] == origin]
         return fn if len(same) == 1 else f"{fn}#{same.index(tid) + 1}"
 
     def handle_names(self, state: State, tag: str, cid: int) -> list[tuple[str, int]]:

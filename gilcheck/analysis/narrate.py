@@ -271,8 +271,7 @@ class Narrator:
     def _send(
         self, before: State, after: State, tid: int, instr: ir.Send, arg: object
     ) -> list[str]:
-        ref = instr.channel
-        cname = ref.name
+        cname = self._channel_label(before, tid, instr.channel)
         for old, new in zip(before[S_CHANS], after[S_CHANS], strict=False):
             if len(new[C_BUF]) > len(old[C_BUF]):
                 value = self.layout.value(new[C_BUF][-1], before)
@@ -283,10 +282,21 @@ class Narrator:
             return [f"its offer on {cname} was taken: the send completes"]
         return [f"send on {cname} fails: the receiving side is gone (result err(..))"]
 
+    def _channel_label(self, state: State, tid: int, ref: ir.ChannelRef) -> str:
+        """`c[1]` for an element of a global channel array, else the name as written."""
+        if isinstance(ref, ir.GlobalChannel) and ref.index is not None:
+            th = state[S_THREADS][tid]
+            try:
+                cid = self.engine.channel_id(ref, th[T_FRAMES][-1], th, state, "")
+            except Exception:
+                return ref.name
+            return self.layout.global_channels[cid]
+        return ref.name
+
     def _recv(
         self, before: State, after: State, tid: int, instr: ir.Recv | ir.TryRecv
     ) -> list[str]:
-        cname = instr.channel.name
+        cname = self._channel_label(before, tid, instr.channel)
         for old, new in zip(before[S_CHANS], after[S_CHANS], strict=False):
             if len(new[C_BUF]) < len(old[C_BUF]):
                 return [f"receives {self.layout.value(old[C_BUF][0], before)} from {cname}"]

@@ -65,6 +65,7 @@ class _Judge:
 
     def _steps(self, actions: list[Action], last: tuple[Action, Target] | None) -> list[Step]:
         states = replay(self.engine, actions)
+        self.layout.naming_state = states[-1]
         steps: list[Step] = []
         for i, action in enumerate(actions):
             steps.extend(self.narrator.steps(i + 1, states[i], action, states[i + 1]))

@@ -218,6 +218,14 @@ class WaitExplainer:
                 return f"waits for {name(state, target)} to end (join)", [target]
             case ir.Await():
                 return f"waits until `{_statement(self.sources, instr)[6:]}` holds", []
+            case ir.AtomicBegin():
+                first = self.engine.prepared[frame[F_CODE]][frame[F_PC] + 1].instr
+                if isinstance(first, ir.Await):
+                    cond = _statement(self.sources, first)
+                    return f"waits until its atomic block can run (`{cond}`)", []
+                return self._gil_text(
+                    state, tid, "waits for the GIL: its atomic block touches a Python object"
+                ), self.gil_holder(state)
             case ir.Assign() | ir.CloneHandle() | ir.CallFn() | ir.SpawnFn() | ir.Branch():
                 return self._gil_text(state, tid, "waits for the GIL to touch a Python object"), (
                     self.gil_holder(state)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from gilcheck.diagnostics import Diagnostic
+from gilcheck.source import SourceMap
 from gilcheck.trace.model import CheckResult
 
 SCHEMA = "gilcheck.result"
@@ -59,3 +61,30 @@ def result_object(result: CheckResult) -> dict[str, Any]:
 def render_json(result: CheckResult) -> str:
     """The result as indented JSON text."""
     return json.dumps(result_object(result), indent=2) + "\n"
+
+
+def render_errors_json(spec: str, diagnostics: list[Diagnostic], sources: SourceMap) -> str:
+    """A spec that does not mean anything: the same schema, verdict null, and its errors."""
+    errors = []
+    for d in diagnostics:
+        source = sources.get(d.span.path)
+        where = source.line_col(d.span.start) if source is not None else None
+        errors.append(
+            {
+                "code": d.code,
+                "severity": d.severity.value,
+                "message": d.message,
+                "file": d.span.path,
+                "line": where.line if where else None,
+                "column": where.col if where else None,
+                "help": d.help,
+            }
+        )
+    body = {
+        "schema": SCHEMA,
+        "version": VERSION,
+        "spec": spec,
+        "verdict": None,
+        "errors": errors,
+    }
+    return json.dumps(body, indent=2) + "\n"

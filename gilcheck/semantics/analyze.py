@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gilcheck.diagnostics import DiagnosticSink, Label
+from gilcheck.diagnostics import DiagnosticSink, Label, did_you_mean
 from gilcheck.semantics import ir
 from gilcheck.semantics.lower import BodyLowerer
 from gilcheck.semantics.resolve import Declarations, collect
@@ -95,11 +95,15 @@ def _check_main(modules: list[ast.Module], decls: Declarations, sink: Diagnostic
     main = [t for t in decls.threads if t.decl.name.name == "main"]
     if not main:
         path = modules[0].path
+        guess = did_you_mean("main", [t.decl.name.name for t in decls.threads])
+        near = next((t for t in decls.threads if t.decl.name.name == guess), None)
         sink.error(
             "missing-main",
             "the spec has no `thread main`",
-            Span(path, 0, 0),
-            help="add `thread main { ... }`: the program's main thread",
+            near.decl.name.span if near is not None else Span(path, 0, 0),
+            help=f"did you mean `main`? (`{guess}` is not the main thread)"
+            if guess
+            else "add `thread main { ... }`: the program's main thread",
         )
     elif main[0].size is not None:
         sink.error(

@@ -52,6 +52,7 @@ def read_source(path: str, sources: SourceMap) -> SourceFile:
     """Read a file as UTF-8 (undecodable bytes replaced) and register it."""
     raw = Path(path).read_bytes()
     text = raw.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
+    text = text.removeprefix("\ufeff")  # a byte-order mark is not part of the spec
     return sources.add(SourceFile(path, text))
 
 

@@ -30,3 +30,22 @@ def test_error_case_reports_its_marks(path: Path) -> None:
         analyze_spec(parse_spec(relative(path), sources))
     got = {(sources.line_of(d.span), d.code) for d in info.value.diagnostics}
     assert got == wanted, f"reported {sorted(got)}, marked {sorted(wanted)}"
+
+
+SCENARIOS = sorted((CASES / "scenarios").glob("*.gil"))
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.name for p in SCENARIOS])
+def test_scenario_gives_its_expected_verdict_with_and_without_merging(path: Path) -> None:
+    import re
+
+    from gilcheck.options import CheckOptions
+    from gilcheck.pipeline import check_spec
+
+    want = re.search(r"^\s*expect\s+([a-z]+)", path.read_text(), re.M)
+    assert want is not None
+    loaded = parse_spec(relative(path))
+    merged = check_spec(loaded, CheckOptions(max_states=200_000))
+    full = check_spec(loaded, CheckOptions(max_states=200_000, merge_local_steps=False))
+    assert merged.verdict == want.group(1), merged.message
+    assert full.verdict == merged.verdict

@@ -37,7 +37,7 @@ def test_two_increments_interleave() -> None:
     for _, target in steps:
         assert target[S_VARS] == (1,)
     # a: assign, end; main: assign, end (main's end ends the program: host rust)
-    assert counts(spec) == (9, 10)
+    assert counts(spec) == (6, 6)  # a's end is merged into its assignment
     assert counts(spec, merge_local_steps=False) == (9, 10)
 
 

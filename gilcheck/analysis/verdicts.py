@@ -122,7 +122,7 @@ class _Judge:
         stuck: set[int] | None = None
         for sid in component.states:
             state = self.found.store.states[sid]
-            movers = {action[0] for action, _ in self.engine.transitions(state)}
+            movers = self.engine.enabled_threads(state)
             blocked = {
                 tid
                 for tid, th in enumerate(state[S_THREADS])

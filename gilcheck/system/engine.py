@@ -318,6 +318,10 @@ class Engine:
         """Every enabled step, ordered by thread id."""
         if state[S_ENDED]:
             return []
+        if self.merge_local_steps:
+            ample = self._local_ample(state)
+            if ample is not None:
+                return [ample]
         if self.gil_off:
             return self._merge(self._free_threaded_transitions(state))
         out: list[Transition] = []
@@ -359,6 +363,38 @@ class Engine:
                         out[i] = (action, settled)
         return out
 
+    def _local_ample(self, state: State) -> Transition | None:
+        """A thread whose next steps are local, taken alone (an ample set of one thread).
+
+        Its local steps commute with every other step, so exploring only them from this
+        state keeps every deadlock and violation; a local loop that would come back to
+        the same state falls back to the full expansion (the cycle proviso).
+        """
+        prepared = self.prepared
+        for tid, th in enumerate(state[0]):
+            frames = th[0]
+            if not frames or th[T_STATUS] != RUNNING:
+                continue
+            frame = frames[-1]
+            p = prepared[frame[0]][frame[1]]
+            if not p.pure or (p.context is None and frame[3] == PYTHON):
+                continue
+            if th[T_GILMODE] != GIL_NORMAL or th[T_PHASE] != 0:
+                continue
+            settled = self._settle(state, tid)
+            if settled != state:
+                return ((tid, STEP, 0), settled)
+        return None
+
+    def enabled_threads(self, state: State) -> set[int]:
+        """Threads that can move in a state, without any reduction (for `stuck`)."""
+        merging = self.merge_local_steps
+        self.merge_local_steps = False
+        try:
+            return {action[0] for action, _ in self.transitions(state)}
+        finally:
+            self.merge_local_steps = merging
+
     def _settle(self, state: State, tid: int) -> State:
         """Run the thread's following local steps (invisible to other threads) in the same step.
 
@@ -386,7 +422,7 @@ class Engine:
                 if after is None:
                     after = self._pure_chain(state, tid)
                     self._pure_memo[th] = after
-                if after is th:
+                if after == th:
                     return state
                 threads = state[0]
                 state = (threads[:tid] + (after,) + threads[tid + 1 :], *state[1:])
@@ -493,6 +529,12 @@ class Engine:
         instr = p.instr
         if isinstance(instr, ir.EndScope):
             return not any(_has_receiver(frame[F_LOCALS][slot]) for slot in instr.slots)
+        if isinstance(instr, ir.End):
+            # A thread's end only enables others (joins, the exit join), as long as it drops
+            # no receiver; `main`'s end may end the whole program, so it is never merged.
+            if tid == self.main_tid and len(th[T_FRAMES]) == 1:
+                return False
+            return not any(_has_receiver(v) for v in frame[F_LOCALS])
         if isinstance(instr, ir.Release):
             lid = self.lock_id(instr.resource, frame, th, state, p.index)
             lock = state[3][lid]
@@ -1618,7 +1660,7 @@ def _is_left_mover(instr: ir.Instr) -> bool:
     """Releases: they never block and only enable other threads, so they commute to the left
     past every step of another thread (Lipton's reduction) and can join the step before."""
     match instr:
-        case ir.GilExit() | ir.AllowEnter():
+        case ir.GilExit() | ir.AllowEnter() | ir.End():
             return True
         case ir.Release(resource=res):
             return res.kind in ("mutex", "rlock")

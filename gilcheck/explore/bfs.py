@@ -22,6 +22,8 @@ class EdgeLog:
         self.dst = array("i")
         self.progress = bytearray()
         self._is_progress = getattr(system, "is_progress", None)
+        if not getattr(system, "has_progress", True):
+            self._is_progress = None  # no `progress` statement: no step can run one
 
     def add(self, src: int, dst: int, action: Action, state: State) -> None:
         self.src.append(src)

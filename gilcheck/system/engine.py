@@ -133,6 +133,9 @@ class Engine:
         # With `gil off` the GIL slot of a state holds the thread whose stop-the-world pause
         # is pending (or -1); attaching waits while another thread's pause is pending.
         self.gil_off = program.gil == "off"
+        self.has_progress = any(
+            isinstance(instr, ir.Progress) for code in program.codes for instr in code.instrs
+        )
         self._pure_memo: dict[Thread, Thread] = {}
         self.codes = program.codes
         self.lock_offset = self._lock_offsets(program)

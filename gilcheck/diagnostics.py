@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from gilcheck.source import Span
 
@@ -39,9 +40,12 @@ class Diagnostic:
 class SpecError(Exception):
     """Raised at a stage boundary with every error found in the spec."""
 
-    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+    def __init__(self, diagnostics: list[Diagnostic], partial: list[Any] | None = None) -> None:
         super().__init__(f"{len(diagnostics)} error(s) in spec")
         self.diagnostics = diagnostics
+        # What could still be parsed around syntax errors (AST modules), so that later
+        # stages can report their own errors in the same run.
+        self.partial = partial
 
 
 @dataclass(frozen=True, slots=True)

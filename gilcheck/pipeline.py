@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from gilcheck.analysis.verdicts import check_program
-from gilcheck.diagnostics import SpecError
+from gilcheck.diagnostics import Diagnostic, SpecError
 from gilcheck.explore.bfs import Progress
 from gilcheck.options import CheckOptions
 from gilcheck.semantics import ir
 from gilcheck.semantics.analyze import analyze
 from gilcheck.semantics.support import unsupported
-from gilcheck.source import SourceMap
+from gilcheck.source import SourceFile, SourceMap
 from gilcheck.syntax import ast
 from gilcheck.syntax.load import load_spec, read_source
 from gilcheck.trace.model import CheckResult
@@ -25,19 +26,106 @@ class Loaded:
     modules: list[ast.Module]
 
 
+# Checks whose errors stand even when syntax errors made the parser skip some lines, as
+# long as the names they flag appear on none of those lines.
+_CHECKS_SOUND_AFTER_SYNTAX_ERRORS = frozenset(
+    {
+        "unknown-verdict",
+        "unknown-setting",
+        "unknown-channel-kind",
+        "unknown-use-file",
+        "wrong-kind",
+        "break-outside-loop",
+        "continue-outside-loop",
+        "return-outside-function",
+        "duplicate-setting",
+        "duplicate-local",
+        "not-constant",
+        "bad-constant",
+        "not-an-array",
+        "missing-index",
+        "invalid-assignment",
+        "blocking-in-atomic",
+        "loop-in-atomic",
+        "invalid-statement",
+        "undefined-name",
+        "undefined-function",
+        "duplicate-definition",
+    }
+)
+
+
 def parse_spec(path: str, sources: SourceMap | None = None) -> Loaded:
     """Read and parse a spec and its models (raises SpecError, OSError)."""
     sources = sources or SourceMap()
     source = read_source(path, sources)
-    return Loaded(sources, load_spec(source, sources))
+    return Loaded(sources, _load(source, sources))
 
 
 def parse_text(path: str, text: str, sources: SourceMap | None = None) -> Loaded:
     """Parse spec text given in memory (its `use`s are still read from disk)."""
-    from gilcheck.source import SourceFile
-
     sources = sources or SourceMap()
-    return Loaded(sources, load_spec(SourceFile(path, text), sources))
+    return Loaded(sources, _load(SourceFile(path, text), sources))
+
+
+def _load(source: SourceFile, sources: SourceMap) -> list[ast.Module]:
+    """Parse a spec; with syntax errors, add the later stages' errors on what did parse."""
+    try:
+        return load_spec(source, sources)
+    except SpecError as err:
+        if not err.partial:
+            raise
+        try:
+            analyze(err.partial)
+        except SpecError as later:
+            extra = _sound_after_syntax_errors(later.diagnostics, err.diagnostics, sources)
+            if extra:
+                files = list(dict.fromkeys(d.span.path for d in err.diagnostics))
+                merged = sorted(
+                    [*err.diagnostics, *extra],
+                    key=lambda d: (
+                        files.index(d.span.path) if d.span.path in files else len(files),
+                        d.span.start,
+                    ),
+                )
+                raise SpecError(merged) from None
+        except RecursionError:
+            pass
+        raise SpecError(err.diagnostics) from None
+
+
+def _sound_after_syntax_errors(
+    found: list[Diagnostic], syntax: list[Diagnostic], sources: SourceMap
+) -> list[Diagnostic]:
+    """The later errors that a skipped line cannot have caused."""
+    broken = {(d.span.path, sources.line_of(d.span)) for d in syntax}
+    # The skipped lines with everything but name characters taken out, so that a name a
+    # typo split (`var do=ne`) is still found in them.
+    skipped = [
+        re.sub(r"[^A-Za-z0-9_]", "", _line_text(sources, path, line)) for path, line in broken
+    ]
+    kept = []
+    for d in found:
+        if (d.span.path, sources.line_of(d.span)) in broken:
+            continue
+        if d.code not in _CHECKS_SOUND_AFTER_SYNTAX_ERRORS:
+            continue
+        # A name on a skipped line may have been declared there (or be the placeholder
+        # that stands for a skipped function header): its errors are not reported.
+        names = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", _span_text(sources, d)))
+        if "_" not in names and not any(n in line for n in names for line in skipped):
+            kept.append(d)
+    return kept
+
+
+def _span_text(sources: SourceMap, d: Diagnostic) -> str:
+    source = sources.get(d.span.path)
+    return source.text[d.span.start : d.span.end] if source is not None else ""
+
+
+def _line_text(sources: SourceMap, path: str, line: int) -> str:
+    source = sources.get(path)
+    return source.text.splitlines()[line - 1] if source is not None and line > 0 else ""
 
 
 def analyze_spec(loaded: Loaded) -> ir.Program:

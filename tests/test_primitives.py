@@ -153,6 +153,22 @@ def test_spurious_wakeups_flag_through_the_cli(tmp_path: Path, cli) -> None:  # 
     assert result.code == 1
 
 
+def test_spurious_wakeups_never_hide_a_deadlock_or_a_stuck_waiter(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    lone = tmp_path / "lone.gil"
+    lone.write_text("mutex m\ncondvar cv\nthread main {\n lock m { wait cv, m }\n}\n")
+    waiter = tmp_path / "waiter.gil"
+    waiter.write_text(
+        "mutex m\ncondvar cv\nvar ready = false\n"
+        "thread worker {\n lock m {\n  while not ready { wait cv, m }\n }\n}\n"
+        "thread main {\n loop { progress }\n}\n"
+    )
+    for spec, want in ((lone, "deadlock"), (waiter, "stuck")):
+        for extra in ([], ["--no-merge"]):
+            result = cli("check", "-f", "json", "--spurious-wakeups", *extra, str(spec))
+            assert json.loads(result.stdout)["verdict"] == want
+            assert result.code == 1
+
+
 @pytest.mark.parametrize("kind", ["rwlock l"])
 def test_rwlock_is_still_refused(tmp_path: Path, cli, kind: str) -> None:  # type: ignore[no-untyped-def]
     spec = tmp_path / "rw.gil"

@@ -18,6 +18,7 @@ from gilcheck.system.model import (
     GIL_YIELD,
     PAUSE_END,
     PAUSE_START,
+    SPURIOUS_WAKEUP,
     STEP,
     Action,
     Target,
@@ -123,6 +124,8 @@ class Narrator:
             return ["finalization takes the GIL: the program ends"]
         if kind == PAUSE_START:
             return ["a stop-the-world pause (garbage collection) starts here"]
+        if kind == SPURIOUS_WAKEUP:
+            return ["wakes up spuriously (no notify): will retake the mutex"]
         if kind == PAUSE_END:
             return [
                 "the pause ends: every other attached thread is detached or at a Python "

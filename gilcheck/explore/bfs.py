@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from gilcheck.explore.store import StateStore
 from gilcheck.options import CheckOptions
-from gilcheck.system.model import Action, LimitHit, TransitionSystem, Violation
+from gilcheck.system.model import SPURIOUS_WAKEUP, Action, LimitHit, TransitionSystem, Violation
 from gilcheck.system.state import State
 
 
@@ -86,13 +86,18 @@ def explore(
     result.edges = edges
     transitions_of = system.transitions
     max_states = options.max_states
+    spurious = options.spurious_wakeups
     try:
         while queue:
             sid = queue.popleft()
             state = states[sid]
             steps = transitions_of(state)
             expanded += 1
-            if not steps and not system.has_ended(state):
+            if (
+                not steps or (spurious and all(a[1] == SPURIOUS_WAKEUP for a, _ in steps))
+            ) and not system.has_ended(state):
+                # Spurious wakeups may happen but need not: a state that only they could
+                # leave is a deadlock.
                 result.deadlock = sid
                 break
             result.transitions += len(steps)
@@ -105,7 +110,7 @@ def explore(
                         states.append(target)
                         parents.append(sid)
                         vias.append(action)
-                    if edges is not None:
+                    if edges is not None and not (spurious and action[1] == SPURIOUS_WAKEUP):
                         edges.add(sid, known, action, state)
                     continue
                 if isinstance(target, Violation):

@@ -63,6 +63,7 @@ def load_spec(source: SourceFile, sources: SourceMap) -> list[ast.Module]:
     modules: list[ast.Module] = []
     seen: set[str] = set()
     queue: list[SourceFile] = [source]
+    complete = True  # every file gave at least a partial module
     while queue:
         current = queue.pop(0)
         if current.path in seen:
@@ -72,7 +73,10 @@ def load_spec(source: SourceFile, sources: SourceMap) -> list[ast.Module]:
             module = parse_source(current)
         except SpecError as err:
             errors.extend(err.diagnostics)
-            continue
+            if not err.partial:
+                complete = False
+                continue
+            module = err.partial[0]
         modules.append(module)
         for item in module.items:
             if isinstance(item, ast.Use):
@@ -80,7 +84,7 @@ def load_spec(source: SourceFile, sources: SourceMap) -> list[ast.Module]:
                 if found is not None and str(found) not in seen:
                     queue.append(read_source(str(found), sources))
     if errors:
-        raise SpecError(errors)
+        raise SpecError(errors, partial=modules if complete else None)
     return modules
 
 

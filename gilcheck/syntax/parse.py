@@ -838,13 +838,15 @@ def parse_source(source: SourceFile) -> ast.Module:
                 break
             text = patched
             continue
-        if errors:
-            break
         builder = _ToAst(source.path)
         try:
             module: ast.Module = builder.transform(tree)
         except VisitError as err:  # pragma: no cover - a bug in the transformer
             raise err.orig_exc from err
+        if errors:
+            # The text parsed once the broken lines were neutralized: keep what it says,
+            # so that the later checks can still report their errors.
+            raise SpecError(errors, partial=[module])
         builder.errors.raise_if_errors()
         return module
     raise SpecError(errors)

@@ -36,6 +36,7 @@ from gilcheck.system.model import (
     GIL_YIELD,
     PAUSE_END,
     PAUSE_START,
+    SPURIOUS_WAKEUP,
     STEP,
     LimitHit,
     Target,
@@ -394,7 +395,11 @@ class Engine:
         merging = self.merge_local_steps
         self.merge_local_steps = False
         try:
-            return {action[0] for action, _ in self.transitions(state)}
+            return {
+                action[0]
+                for action, _ in self.transitions(state)
+                if action[1] != SPURIOUS_WAKEUP  # may never happen: the thread counts as blocked
+            }
         finally:
             self.merge_local_steps = merging
 
@@ -1387,7 +1392,7 @@ class Engine:
             if self.options.spurious_wakeups:
                 w.set_lock(lid, (tuple(t for t in waiting if t != tid), woken))
                 self._advance(w, tid, th, frame, frame[F_PC], phase=("cv-woken", phase[1]))
-                out.append(((tid, STEP, 2), w.freeze()))
+                out.append(((tid, SPURIOUS_WAKEUP, 0), w.freeze()))
             return False
         # Notified (or woken): retake the mutex, blocking.
         if owner != NO_THREAD:

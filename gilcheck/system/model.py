@@ -13,6 +13,10 @@ Action = tuple[int, int, object]
 
 STEP, GIL_BACK, GIL_YIELD, GIL_RELEASE_TO_BLOCK, EXIT_JOIN_DONE, FINALIZE = range(6)
 PAUSE_START, PAUSE_END = 6, 7  # `gil off`: a stop-the-world pause begins / ends
+# `--spurious-wakeups`: a condvar waiter wakes with no notify. The real program may take
+# such a step but need not: a state whose only steps are these is still a deadlock, and the
+# `stuck` and `livelock` analyses leave them out.
+SPURIOUS_WAKEUP = 8
 
 
 class Violation(NamedTuple):

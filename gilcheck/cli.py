@@ -5,7 +5,9 @@ The only module that prints or exits; `exit_code` holds the exit-code table.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sys
 from collections.abc import Callable
 from enum import StrEnum
@@ -169,6 +171,17 @@ def check(
             "is `bound`.",
         ),
     ] = 8,
+    max_memory: Annotated[
+        int | None,
+        typer.Option(
+            "--max-memory",
+            min=16,
+            metavar="MB",
+            help="Stop (inconclusive) when gilcheck's memory passes MB megabytes "
+            "[default: 70% of the machine's memory].",
+            show_default=False,
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
     spurious_wakeups: Annotated[
         bool,
@@ -198,6 +211,7 @@ def check(
         channel_bound=channel_bound,
         merge_local_steps=not no_merge,
         spurious_wakeups=spurious_wakeups,
+        max_memory_mb=max_memory if max_memory is not None else default_memory_limit_mb(),
     )
     sources = SourceMap()
     try:
@@ -319,9 +333,31 @@ def _root(
     """gilcheck: explores every interleaving of threads, the GIL, locks and channels."""
 
 
+def default_memory_limit_mb() -> int | None:
+    """70% of the memory this process may use: the machine's, or its cgroup's if lower."""
+    limits = []
+    with contextlib.suppress(ValueError, OSError, AttributeError):
+        limits.append(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            text = Path(path).read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit() and int(text) < 1 << 60:
+            limits.append(int(text))
+    return int(min(limits) * 0.7) // (1024 * 1024) if limits else None
+
+
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM ends a check as Ctrl-C does: a search stops and reports what it explored."""
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     """Console-script entry point: never lets a traceback reach the user."""
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 6000))
+    with contextlib.suppress(ValueError):  # only the main thread may set handlers
+        signal.signal(signal.SIGTERM, _terminate)
     try:
         code = app(standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)

@@ -16,3 +16,4 @@ class CheckOptions:
     merge_local_steps: bool = True
     spurious_wakeups: bool = False
     graph_analysis: bool = True  # keep every edge for the stuck and livelock analyses
+    max_memory_mb: int | None = None  # peak resident memory of the process, checked as it runs

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import sys
+
 from gilcheck.diagnostics import CODES
 
 
@@ -53,3 +56,32 @@ def test_very_deep_nesting_never_gives_a_traceback(tmp_path, cli) -> None:  # ty
     result = cli("check", str(deep))
     assert result.code in (0, 2)
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+
+
+def test_memory_limit_ends_inconclusive_with_what_was_explored(cli) -> None:  # type: ignore[no-untyped-def]
+    result = cli("check", "--max-memory", "16", "bench/models/gil_workers_fixed_5.gil")
+    assert result.code == 3
+    assert "verdict: inconclusive" in result.stdout
+    assert "stopped by the memory limit of 16 MB after" in result.stdout
+    assert "NOT exhaustive" in result.stdout
+
+
+def test_sigterm_ends_a_long_check_inconclusive_with_a_summary() -> None:
+    import signal
+    import subprocess
+    import time
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gilcheck.cli", "check", "--format", "json",
+         "bench/models/gil_workers_fixed_5.gil"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    time.sleep(2.5)
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 3, stderr
+    report = json.loads(stdout)
+    assert report["verdict"] == "inconclusive"
+    assert report["states"] > 0
+    assert "interruption" in report["message"]
+    assert "Traceback" not in stderr

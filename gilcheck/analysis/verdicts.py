@@ -196,7 +196,7 @@ class _Judge:
                 return cyclic
         if found.stopped is not None:
             message = (
-                f"stopped at {found.stopped} after {len(store):,} states; "
+                f"stopped by {found.stopped} after {len(store):,} states; "
                 "no violation found so far, but the state space was not fully explored"
             )
             return self._base(Verdict.INCONCLUSIVE, message, None, limit=found.stopped)

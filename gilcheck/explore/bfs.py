@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import resource
+import sys
 import time
 from array import array
 from collections import deque
@@ -86,6 +88,7 @@ def explore(
     result.edges = edges
     transitions_of = system.transitions
     max_states = options.max_states
+    max_memory = options.max_memory_mb * 1024 * 1024 if options.max_memory_mb else None
     spurious = options.spurious_wakeups
     try:
         while queue:
@@ -128,17 +131,33 @@ def explore(
                 if deadline is not None and now > deadline:
                     result.stopped = f"the time limit of {options.timeout:g} s"
                     break
+                if max_memory is not None and resident_bytes() > max_memory:
+                    result.stopped = f"the memory limit of {options.max_memory_mb:,} MB"
+                    break
             if len(states) >= max_states and queue:
                 result.stopped = f"the state limit of {options.max_states:,} states"
                 break
     except _Found:
         pass
     except (StopSearch, KeyboardInterrupt):
-        result.stopped = "an interruption"
+        result.stopped = "an interruption (Ctrl-C or SIGTERM)"
     except MemoryError:
         result.stopped = "the memory limit"
     result.seconds = time.monotonic() - started
     return result
+
+
+def resident_bytes() -> int:
+    """The process's resident memory now (Linux), or its peak so far elsewhere."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * _PAGE_SIZE
+    except (OSError, ValueError, IndexError):
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak if sys.platform == "darwin" else peak * 1024  # KiB on Linux and BSDs
+
+
+_PAGE_SIZE = resource.getpagesize()
 
 
 class _Found(Exception):

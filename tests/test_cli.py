@@ -85,3 +85,16 @@ def test_sigterm_ends_a_long_check_inconclusive_with_a_summary() -> None:
     assert report["states"] > 0
     assert "interruption" in report["message"]
     assert "Traceback" not in stderr
+
+
+def test_line_100_and_user_strings_are_printed_verbatim(tmp_path, cli) -> None:  # type: ignore[no-untyped-def]
+    spec = tmp_path / "emoji.gil"
+    spec.write_text(
+        "mutex m\n" + "\n" * 96 + 'thread main {\n    assert 1 == 2, "oops :smile: :100:"\n}\n'
+    )
+    result = cli("check", str(spec))
+    assert "emoji.gil:99" in result.stdout
+    assert "oops :smile: :100:" in result.stdout
+    bad = tmp_path / "bad.gil"
+    bad.write_text("\n" * 99 + "thread main { acquire nosuch }\n")
+    assert "bad.gil:100:23" in cli("check", str(bad)).stderr

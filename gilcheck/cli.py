@@ -20,8 +20,9 @@ from rich.text import Text
 
 from gilcheck import __version__
 from gilcheck.diagnostics import CODES, SpecError
+from gilcheck.export.promela import export_promela
 from gilcheck.options import CheckOptions
-from gilcheck.pipeline import Loaded, analyze_spec, check_spec, parse_spec
+from gilcheck.pipeline import Loaded, analyze_spec, check_spec, checkable_program, parse_spec
 from gilcheck.report.diagnostic_text import render_diagnostics
 from gilcheck.report.dump import dump_ast, dump_ir
 from gilcheck.report.json import render_errors_json, render_json
@@ -281,6 +282,51 @@ def _print_text(result: CheckResult) -> None:
             out.print(Text(line, style=style))
         else:
             out.print(line, markup=False)
+
+
+class ExportFormat(StrEnum):
+    """What `gilcheck export` writes."""
+
+    PROMELA = "promela"
+
+
+@app.command()
+def export(
+    spec: Annotated[Path, typer.Argument(help="The spec file (*.gil).")],
+    export_format: Annotated[
+        ExportFormat, typer.Option("--format", "-f", help="The target language.")
+    ] = ExportFormat.PROMELA,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to FILE instead of stdout.")
+    ] = None,
+    channel_bound: Annotated[
+        int,
+        typer.Option("--channel-bound", min=1, help="Capacity given to unbounded channels."),
+    ] = 8,
+) -> None:
+    """Translate a spec for another checker: Promela for SPIN (spin -a; gcc -DSAFETY; ./pan)."""
+    sources = SourceMap()
+    try:
+        loaded = parse_spec(str(spec), sources)
+        program = checkable_program(loaded)
+        text = export_promela(program, CheckOptions(channel_bound=channel_bound))
+    except SpecError as error:
+        _spec_error(error, sources)
+    except RecursionError:
+        _too_deep(spec)
+    except OSError as error:
+        _unreadable(spec, error)
+    if output is None:
+        _emit(lambda: out.print(text, markup=False, end=""))
+    else:
+        try:
+            output.write_text(text)
+        except OSError as error:
+            err.print(
+                f"error[unwritable-output]: cannot write {output}: {error.strerror}", markup=False
+            )
+            _finish(Outcome.BAD_INPUT)
+    _finish(Outcome.OK)
 
 
 @app.command()

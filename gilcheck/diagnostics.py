@@ -326,6 +326,15 @@ CODES: dict[str, CodeInfo] = {
             "condvar cv   # gilcheck check: not supported yet",
         ),
         _info(
+            "not-exportable",
+            "a construct the Promela export cannot translate",
+            "`gilcheck export --format promela` translates threads, the GIL, python blocks, "
+            "mutexes, rlocks, semaphores, events, global channels and integer values; this "
+            "construct is outside that subset.",
+            "An export that left the construct out would let SPIN check a different program.",
+            "let (tx, rx) = channel(unbounded)   # handles: not exportable yet",
+        ),
+        _info(
             "nesting-too-deep",
             "blocks or expressions nest deeper than gilcheck can follow",
             "The spec nests blocks or parenthesised expressions so deeply (thousands of levels) "

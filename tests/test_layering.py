@@ -17,8 +17,19 @@ ALLOWED = {
     "trace": set(),
     "analysis": {"explore", "system", "semantics", "trace", "syntax"},
     "report": {"trace", "semantics", "syntax"},
+    "export": {"semantics"},
     "pipeline": {"syntax", "semantics", "system", "explore", "analysis", "trace"},
-    "cli": {"pipeline", "report", "trace", "syntax", "semantics", "system", "explore", "analysis"},
+    "cli": {
+        "pipeline",
+        "report",
+        "export",
+        "trace",
+        "syntax",
+        "semantics",
+        "system",
+        "explore",
+        "analysis",
+    },
 }
 
 

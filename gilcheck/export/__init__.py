@@ -1,0 +1,1 @@
+"""Exports of a checked spec to other tools."""

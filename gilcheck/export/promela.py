@@ -1,0 +1,666 @@
+"""Promela export: a checked spec's IR as a Promela model that SPIN checks the same way.
+
+Each thread body and spawned function becomes a proctype whose labels are the IR's
+instruction indices; each instruction becomes one atomic Promela step guarded by the
+condition under which gilcheck's engine lets it go on, so a state where no thread can
+move and the program has not ended is an invalid end state for SPIN, and every
+`assert`, `panic` and misuse is a failed Promela assertion. When the program ends
+(`host rust`: `main` returns; `host python`: finalization takes the GIL) every thread
+leaves through an escape at each of its statements, so threads still blocked then are
+not reported, as gilcheck does not report them.
+
+The GIL is an owner variable. Without `call` a thread's GIL count at each instruction
+is fixed by the blocks around it, so only whether the thread has lost the GIL is kept
+at run time: `python { }` code may give the GIL up at any statement boundary (gilcheck
+hands it over only when another thread waits for it; the extra steps here change state
+counts, never which deadlocks are reachable), and a blocking statement in Python code
+releases the GIL while it waits, as in gilcheck.
+
+The translation covers the constructs the differential tests generate; anything else is
+refused with a located `not-exportable` error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from gilcheck.diagnostics import DiagnosticSink, SpecError
+from gilcheck.options import CheckOptions
+from gilcheck.semantics import ir
+from gilcheck.source import Span
+
+NONE_VALUE = -2147483647  # `none` as an integer no generated spec computes
+NO_ONE = 255
+MAX_THREADS = 32
+NORMAL, LOST, BLOCKING = 0, 1, 2
+
+_BLOCKING = (ir.Recv, ir.Send, ir.Acquire, ir.Join, ir.Await, ir.Wait, ir.Print)
+_BINARY = {
+    "+": "+",
+    "-": "-",
+    "*": "*",
+    "==": "==",
+    "!=": "!=",
+    "<": "<",
+    "<=": "<=",
+    ">": ">",
+    ">=": ">=",
+    "and": "&&",
+    "or": "||",
+    "/": "/",
+    "%": "%",
+}
+
+
+class _Refused(Exception):
+    def __init__(self, what: str, span: Span) -> None:
+        super().__init__(what)
+        self.what = what
+        self.span = span
+
+
+@dataclass
+class _Gil:
+    """The GIL count at an instruction, and the counts saved by enclosing allow_threads."""
+
+    count: int
+    saved: tuple[int, ...] = ()
+
+
+@dataclass
+class _Unit:
+    """What the export needs to know about one code unit."""
+
+    index: int
+    name: str
+    gil: dict[int, _Gil] = field(default_factory=dict)
+
+
+def export_promela(program: ir.Program, options: CheckOptions | None = None) -> str:
+    """The Promela text of a checked spec; SpecError (`not-exportable`) for what it cannot say."""
+    try:
+        return _Exporter(program, options or CheckOptions()).run()
+    except _Refused as refused:
+        sink = DiagnosticSink()
+        sink.error(
+            "not-exportable",
+            f"{refused.what} cannot be exported to Promela",
+            refused.span,
+            help="the Promela export covers threads, the GIL, locks, semaphores, events and "
+            "global channels with integer values; see docs/promela.md",
+        )
+        raise SpecError(sink.items) from None
+
+
+class _Exporter:
+    def __init__(self, program: ir.Program, options: CheckOptions) -> None:
+        self.program = program
+        self.options = options
+        self.lines: list[str] = []
+        self.spawned: dict[int, str] = {}  # code index -> proctype name of spawned functions
+        self.here: Span = program.gil_span  # the span of the instruction being translated
+        self.channels: dict[int, ir.ChannelInfo] = {}
+        for chan in program.channels:
+            self.channels[chan.base] = chan
+
+    # ------------------------------------------------------------ top level
+
+    def run(self) -> str:
+        program = self.program
+        if program.gil != "on":
+            raise _Refused("`gil off`", program.gil_span)
+        for param in program.params:
+            raise _Refused("`param`", param.span)
+        for kind, index in program.hooks:
+            raise _Refused(f"`{kind}`", program.codes[index].span)
+        for res in program.resources:
+            if res.kind not in ("mutex", "rlock", "semaphore", "event"):
+                raise _Refused(f"`{res.kind}`", res.span)
+        for chan in program.channels:
+            if chan.size is not None:
+                raise _Refused("an array of channels", chan.span)
+        for var in program.vars:
+            if not _is_int(var.init):
+                raise _Refused(f"the initial value of `{var.name}`", var.span)
+        self._find_spawned()
+        self._header()
+        for info in program.threads:
+            self._proctype(program.codes[info.code], info.code, f"T_{info.name}", spawned=False)
+        for index, name in self.spawned.items():
+            self._proctype(program.codes[index], index, name, spawned=True)
+        self._init()
+        return "\n".join(self.lines) + "\n"
+
+    def _find_spawned(self) -> None:
+        for code in self.program.codes:
+            for instr in code.instrs:
+                if isinstance(instr, ir.CallFn):
+                    raise _Refused("`call`", instr.span)
+                if isinstance(instr, ir.SpawnFn):
+                    self.spawned[instr.function] = f"F_{self.program.codes[instr.function].name}"
+
+    def _header(self) -> None:
+        p = self.program
+        emit = self.lines.append
+        emit(f"/* {p.path}: exported by gilcheck for SPIN (spin -a; gcc -DSAFETY; ./pan) */")
+        emit(f"#define NONE_V ({NONE_VALUE})")
+        emit(f"#define NO_ONE {NO_ONE}")
+        emit(f"#define MAXT {MAX_THREADS}")
+        emit("byte gil = NO_ONE;      /* the thread holding the GIL */")
+        emit("bool ended = 0;         /* the program has ended */")
+        emit("bool t_done[MAXT];      /* threads that have ended (for join) */")
+        emit(f"byte nthreads = {self._declared_count()};")
+        emit("byte live = 0;          /* running non-daemon threads other than main */")
+        for var in p.vars:
+            size = var.size or 1
+            init = _literal(var.init)
+            if var.size is None:
+                emit(f"int v_{var.name} = {init};")
+            else:
+                emit(f"int v_{var.name}[{size}];")
+        for res in p.resources:
+            size = res.size or 1
+            name = f"{res.kind[:3]}_{res.name}"
+            if res.kind == "mutex":
+                emit(f"byte {name}[{size}];")
+            elif res.kind == "rlock":
+                emit(f"byte {name}[{size}]; byte {name}_n[{size}];")
+            elif res.kind == "semaphore":
+                emit(f"int {name}[{size}];")
+            else:
+                emit(f"bool {name}[{size}];")
+        for chan in p.channels:
+            cap = self._capacity(chan)
+            emit(
+                f"int ch_{chan.name}[{cap}]; byte ch_{chan.name}_n = 0; "
+                f"bool ch_{chan.name}_closed = 0; byte ch_{chan.name}_pending = NO_ONE;"
+            )
+        emit("")
+
+    def _declared_count(self) -> int:
+        return sum(info.size or 1 for info in self.program.threads)
+
+    def _capacity(self, chan: ir.ChannelInfo) -> int:
+        if chan.kind in ("oneshot", "rendezvous"):
+            return 1
+        if chan.capacity:
+            return chan.capacity
+        return self.options.channel_bound
+
+    def _init(self) -> None:
+        p = self.program
+        emit = self.lines.append
+        emit("init {")
+        emit("  atomic {")
+        for var in p.vars:
+            if var.size is not None:
+                for i in range(var.size):
+                    emit(f"    v_{var.name}[{i}] = {_literal(var.init)};")
+        for res in p.resources:
+            name = f"{res.kind[:3]}_{res.name}"
+            for i in range(res.size or 1):
+                if res.kind in ("mutex", "rlock"):
+                    emit(f"    {name}[{i}] = NO_ONE;")
+                elif res.kind == "semaphore":
+                    emit(f"    {name}[{i}] = {res.count or 0};")
+        tid = 0
+        for info in p.threads:
+            for index in range(info.size or 1):
+                if info.name != "main" and p.host == "python":
+                    emit("    live++;")
+                emit(f"    run T_{info.name}({tid}, {index});")
+                tid += 1
+        emit("  }")
+        emit("}")
+
+    # ------------------------------------------------------------ code units
+
+    def _proctype(self, code: ir.CodeUnit, index: int, name: str, *, spawned: bool) -> None:
+        gil = self._gil_counts(code, index)
+        params = "".join(f"; int a{i}" for i in range(len(code.params))) if spawned else ""
+        self_param = "" if spawned else "; byte self_"
+        emit = self.lines.append
+        emit(f"proctype {name}(byte me{self_param}{params}) {{")
+        emit("  byte mode = 0;  /* 0: normal, 1: lost the GIL, 2: released it to block */")
+        emit("  byte phase = 0;  /* a rendezvous sender whose offer waits */")
+        emit("  int junk;")
+        if spawned:
+            emit("  byte self_ = 0;")
+        for slot, local in enumerate(code.local_names):
+            emit(f"  int l{slot};  /* {local} */")
+        for i in range(len(code.params) if spawned else 0):
+            emit(f"  l{i} = a{i};")
+        unit = _Unit(index, name, gil)
+        for pc, instr in enumerate(code.instrs):
+            if pc not in gil:
+                continue  # unreachable
+            self._instr(code, unit, pc, instr, spawned)
+        emit("end_exit: skip")
+        emit("}")
+        emit("")
+
+    def _gil_counts(self, code: ir.CodeUnit, index: int) -> dict[int, _Gil]:
+        """The GIL count at each reachable instruction (fixed by the blocks around it)."""
+        counts: dict[int, _Gil] = {}
+        work = [(0, _Gil(0))]
+        while work:
+            pc, g = work.pop()
+            if pc >= len(code.instrs):
+                continue
+            if pc in counts:
+                if counts[pc] != g:
+                    raise _Refused("a jump between different GIL nestings", code.instrs[pc].span)
+                continue
+            counts[pc] = g
+            instr = code.instrs[pc]
+            after = g
+            match instr:
+                case ir.GilEnter() | ir.PythonEnter():
+                    after = _Gil(g.count + 1, g.saved)
+                case ir.GilExit() | ir.PythonExit():
+                    after = _Gil(max(0, g.count - 1), g.saved)
+                case ir.AllowEnter():
+                    after = _Gil(0, (*g.saved, g.count))
+                case ir.AllowExit():
+                    after = _Gil(g.saved[-1] if g.saved else 0, g.saved[:-1])
+            for target in self._successors(instr, pc):
+                work.append((target, after))
+        return counts
+
+    @staticmethod
+    def _successors(instr: ir.Instr, pc: int) -> list[int]:
+        match instr:
+            case ir.Jump(target=t):
+                return [t]
+            case ir.Branch(if_false=f):
+                return [pc + 1, f]
+            case ir.Choose(targets=ts):
+                return list(ts)
+            case ir.Recv(exit_target=t) if t is not None:
+                return [pc + 1, t]
+            case ir.End() | ir.Return() | ir.Panic():
+                return []
+            case ir.AtomicBegin(end=e):
+                return [pc + 1, e + 1]
+        return [pc + 1]
+
+    # ------------------------------------------------------------ instructions
+
+    def _instr(
+        self, code: ir.CodeUnit, unit: _Unit, pc: int, instr: ir.Instr, spawned: bool
+    ) -> None:
+        emit = self.lines.append
+        self.here = instr.span
+        label = f"L{pc}"
+        g = unit.gil[pc]
+        python = instr.context == ir.Context.PYTHON
+        if isinstance(instr, ir.Jump):
+            emit(f"{label}: goto L{instr.target};")
+            return
+        if isinstance(instr, ir.AtomicEnd):
+            emit(f"{label}: skip;")
+            return
+        guard, effect, nxt = self._step(code, unit, pc, instr, spawned)
+        options: list[str] = []
+        if g.count > 0:
+            # A thread whose GIL was handed over takes it back before its next statement.
+            options.append(
+                f"mode == {LOST} && gil == NO_ONE -> gil = me; mode = {NORMAL}; goto {label}"
+            )
+        if python and g.count > 0:
+            # The eval loop may hand the GIL over at a statement boundary.
+            options.append(
+                f"mode == {NORMAL} && phase == 0 && gil == me -> gil = NO_ONE; mode = {LOST}; "
+                f"goto {label}"
+            )
+        options.append(f"mode == {NORMAL} && ({guard}) -> {effect} goto {nxt}")
+        if python and g.count > 0 and isinstance(instr, _BLOCKING):
+            # A blocking statement in Python code releases the GIL while it waits, does its
+            # operation without it, and takes it back before the next statement.
+            options.append(
+                f"mode == {NORMAL} && gil == me && !({guard}) -> gil = NO_ONE; "
+                f"mode = {BLOCKING}; goto {label}"
+            )
+            options.append(f"mode == {BLOCKING} && ({guard}) -> mode = {LOST}; {effect} goto {nxt}")
+        emit(f"{label}:  /* {type(instr).__name__} */")
+        emit("  if")
+        emit("  :: ended -> goto end_exit")
+        for option in options:
+            emit(f"  :: atomic {{ !ended && {option} }}")
+        emit("  fi;")
+
+    def _step(
+        self, code: ir.CodeUnit, unit: _Unit, pc: int, instr: ir.Instr, spawned: bool
+    ) -> tuple[str, str, str]:
+        """(guard, effect, next label) of one instruction."""
+        nxt = f"L{pc + 1}"
+        g = unit.gil[pc]
+        match instr:
+            case ir.Skip() | ir.Progress() | ir.EndScope():
+                return "true", "", nxt
+            case ir.Print(value=v):
+                self._expr(v)  # refuses Python values
+                return "true", "", nxt
+            case ir.Assign(target=t, value=v):
+                return "true", f"{self._target(t)} = {self._expr(v)};", nxt
+            case ir.AnyInt(low=ir.Const(value=lo), high=ir.Const(value=hi), target=t) if (
+                isinstance(lo, int) and isinstance(hi, int) and 0 < hi - lo <= 16
+            ):
+                dest = self._target(t) if t is not None else "junk"
+                picks = " ".join(f":: {dest} = {v}" for v in range(lo, hi))
+                return "true", f"if {picks} fi;", nxt
+            case ir.Branch(cond=c, if_false=f):
+                cond = self._expr(c)
+                return "true", f"if :: ({cond}) -> goto {nxt} :: else -> goto L{f} fi;", nxt
+            case ir.Choose(targets=ts):
+                picks = " ".join(f":: goto L{t}" for t in ts)
+                return "true", f"if {picks} fi;", nxt
+            case ir.Await(cond=c):
+                return self._expr(c), "", nxt
+            case ir.Assert(cond=c):
+                return "true", f"assert({self._expr(c)});", nxt
+            case ir.Panic():
+                return "true", "assert(false);", nxt
+            case ir.GilEnter() | ir.PythonEnter():
+                if g.count == 0:
+                    if isinstance(instr, ir.PythonEnter) and g.saved:
+                        return (
+                            "true",
+                            "assert(false); /* misuse: Python code in allow_threads */",
+                            nxt,
+                        )
+                    return "gil == NO_ONE", "gil = me;", nxt
+                return "true", "", nxt
+            case ir.GilExit() | ir.PythonExit():
+                return "true", ("gil = NO_ONE;" if g.count == 1 else ""), nxt
+            case ir.AllowEnter():
+                return "true", ("gil = NO_ONE;" if g.count > 0 else ""), nxt
+            case ir.AllowExit():
+                saved = g.saved[-1] if g.saved else 0
+                if saved > 0:
+                    return "gil == NO_ONE", "gil = me;", nxt
+                return "true", "", nxt
+            case ir.Acquire(resource=r):
+                return self._acquire(r), self._acquire_effect(r), nxt
+            case ir.Release(resource=r):
+                return "true", self._release(r), nxt
+            case ir.SetEvent(resource=r) | ir.ClearEvent(resource=r):
+                value = 1 if isinstance(instr, ir.SetEvent) else 0
+                return "true", f"{self._resource(r)} = {value};", nxt
+            case ir.Wait(resource=r, mutex=None) if r.kind == "event":
+                return f"{self._resource(r)}", "", nxt
+            case ir.Send(channel=ir.GlobalChannel() as c, value=v, target=None):
+                return self._send(c, v, pc)
+            case ir.Recv(channel=ir.GlobalChannel() as c, target=t, exit_target=ex):
+                return self._recv(c, t, ex, nxt)
+            case ir.TryRecv(channel=ir.GlobalChannel() as c, target=t):
+                name = self._channel(c)
+                dest = self._target(t) if t is not None else "junk"
+                take = self._take(name, dest)
+                return "true", f"if :: {name}_n > 0 -> {take} :: else -> {dest} = NONE_V fi;", nxt
+            case ir.Close(channel=ir.GlobalChannel() as c):
+                chan = self.channels[c.base]
+                if chan.kind == "queue":
+                    return "true", "assert(false); /* misuse: close on a queue */", nxt
+                return "true", f"{self._channel(c)}_closed = 1;", nxt
+            case ir.SpawnFn(function=f, args=args, daemon=daemon, target=t):
+                values = "".join(f", {self._expr(a)}" for a in args)
+                count = "live++; " if self.program.host == "python" and not daemon else ""
+                store = f"{self._target(t)} = nthreads; " if t is not None else ""
+                spawn = f"run {self.spawned[f]}(nthreads{values}); "
+                return "nthreads < MAXT", f"{count}{spawn}{store}nthreads++;", nxt
+            case ir.Join(handle=h):
+                return f"t_done[{self._thread(h)}]", "", nxt
+            case ir.AtomicBegin(end=e):
+                return self._atomic(code, unit, pc, e)
+            case ir.End():
+                return "true", self._end(spawned, unit), "end_exit"
+        raise _Refused(_describe(instr), instr.span)
+
+    def _end(self, spawned: bool, unit: _Unit) -> str:
+        is_main = not spawned and unit.name == "T_main"
+        if not is_main:
+            live = "live--; " if self.program.host == "python" and not self._daemon(unit) else ""
+            return f"t_done[me] = 1; {live}"
+        if self.program.host == "rust":
+            return "t_done[me] = 1; ended = 1;"
+        # host python: the exit join, then finalization taking the GIL (two more steps).
+        return "t_done[me] = 1; live == 0; gil == NO_ONE; gil = me; ended = 1;"
+
+    def _daemon(self, unit: _Unit) -> bool:
+        # A function spawned both as daemon and not is refused (its end differs).
+        kinds = {
+            instr.daemon
+            for code in self.program.codes
+            for instr in code.instrs
+            if isinstance(instr, ir.SpawnFn) and instr.function == unit.index
+        }
+        if len(kinds) > 1:
+            raise _Refused(
+                "a function spawned both as daemon and not", self.program.codes[unit.index].span
+            )
+        return kinds == {True}
+
+    def _atomic(self, code: ir.CodeUnit, unit: _Unit, pc: int, end: int) -> tuple[str, str, str]:
+        body = code.instrs[pc + 1 : end]
+        guard = "true"
+        effects: list[str] = []
+        for i, instr in enumerate(body):
+            if isinstance(instr, ir.Await) and i == 0:
+                guard = self._expr(instr.cond)
+                continue
+            if not isinstance(instr, ir.Assign | ir.Assert | ir.Skip | ir.Progress | ir.EndScope):
+                raise _Refused(f"{_describe(instr)} inside `atomic`", instr.span)
+            effects.append(self._step(code, unit, pc + 1 + i, instr, False)[1])
+        return guard, " ".join(effects), f"L{end + 1}"
+
+    # ------------------------------------------------------------ locks
+
+    def _resource(self, ref: ir.ResourceRef) -> str:
+        name = f"{ref.kind[:3]}_{ref.name}"
+        if ref.index is None:
+            return f"{name}[{ref.base - self._base_of(ref)}]"
+        return f"{name}[{self._index(ref.index, ref.size, ref.base - self._base_of(ref))}]"
+
+    def _base_of(self, ref: ir.ResourceRef) -> int:
+        for res in self.program.resources:
+            if res.kind == ref.kind and res.name == ref.name:
+                return res.base
+        raise _Refused(f"`{ref.name}`", self.here)
+
+    def _acquire(self, ref: ir.ResourceRef) -> str:
+        r = self._resource(ref)
+        if ref.kind == "mutex":
+            return f"{r} == NO_ONE"
+        if ref.kind == "rlock":
+            return f"({r} == NO_ONE || {r} == me)"
+        if ref.kind == "semaphore":
+            return f"{r} > 0"
+        raise _Refused(f"`acquire` on a {ref.kind}", self.here)
+
+    def _acquire_effect(self, ref: ir.ResourceRef) -> str:
+        r = self._resource(ref)
+        if ref.kind == "mutex":
+            return f"{r} = me;"
+        if ref.kind == "rlock":
+            count = r.replace("[", "_n[", 1)
+            return f"{r} = me; {count} = {count} + 1;"
+        return f"{r} = {r} - 1;"
+
+    def _release(self, ref: ir.ResourceRef) -> str:
+        r = self._resource(ref)
+        if ref.kind == "mutex":
+            return f"assert({r} != NO_ONE); /* misuse: releasing a free mutex */ {r} = NO_ONE;"
+        if ref.kind == "rlock":
+            count = r.replace("[", "_n[", 1)
+            return (
+                f"assert({r} == me); /* misuse: releasing an rlock not held */ "
+                f"{count} = {count} - 1; if :: {count} == 0 -> {r} = NO_ONE :: else -> skip fi;"
+            )
+        return f"{r} = {r} + 1;"
+
+    # ------------------------------------------------------------ channels
+
+    def _channel(self, ref: ir.GlobalChannel) -> str:
+        return f"ch_{self.channels[ref.base].name}"
+
+    def _take(self, name: str, dest: str) -> str:
+        shift = " ".join(
+            f"{name}[{i}] = {name}[{i + 1}];" for i in range(self._max_capacity(name) - 1)
+        )
+        return f"{dest} = {name}[0]; {shift} {name}_n = {name}_n - 1;"
+
+    def _max_capacity(self, name: str) -> int:
+        for chan in self.program.channels:
+            if f"ch_{chan.name}" == name:
+                return self._capacity(chan)
+        return 1
+
+    def _send(self, ref: ir.GlobalChannel, value: ir.Expr, pc: int) -> tuple[str, str, str]:
+        chan = self.channels[ref.base]
+        name = self._channel(ref)
+        v = self._expr(value)
+        nxt = f"L{pc + 1}"
+        if chan.kind == "rendezvous":
+            # Offer (the value waits in the slot), then go on once a receiver took it.
+            return (
+                f"(phase == 1 && {name}_n == 0) || (phase == 0 && ({name}_closed || "
+                f"({name}_n == 0 && {name}_pending == NO_ONE)))",
+                f"if :: phase == 1 -> {name}_pending = NO_ONE; phase = 0; goto {nxt} "
+                f":: phase == 0 && {name}_closed -> goto {nxt} "
+                f":: else -> {name}[0] = {v}; {name}_n = 1; {name}_pending = me; phase = 1; "
+                f"goto L{pc} fi;",
+                nxt,
+            )
+        cap = self._capacity(chan)
+        unbounded = chan.kind == "unbounded" or (chan.kind == "queue" and not chan.capacity)
+        full = f"{name}_n >= {cap}"
+        if chan.kind == "queue":
+            push = f"{name}[{name}_n] = {v}; {name}_n = {name}_n + 1;"
+            if unbounded:
+                return "true", f"assert(!({full})); /* bound */ {push}", nxt
+            return f"!({full})", push, nxt
+        closing = f" {name}_closed = 1;" if chan.kind == "oneshot" else ""
+        push = f"{name}[{name}_n] = {v}; {name}_n = {name}_n + 1;{closing}"
+        if unbounded:
+            return (
+                "true",
+                f"if :: {name}_closed -> skip :: else -> assert(!({full})); /* bound */ {push} fi;",
+                nxt,
+            )
+        return (
+            f"({name}_closed || !({full}))",
+            f"if :: {name}_closed -> skip :: else -> {push} fi;",
+            nxt,
+        )
+
+    def _recv(
+        self, ref: ir.GlobalChannel, target: ir.Target | None, exit_target: int | None, nxt: str
+    ) -> tuple[str, str, str]:
+        name = self._channel(ref)
+        dest = self._target(target) if target is not None else "junk"
+        take = self._take(name, dest)
+        at_end = f"goto L{exit_target}" if exit_target is not None else f"{dest} = NONE_V"
+        guard = f"({name}_n > 0 || {name}_closed)"
+        return guard, f"if :: {name}_n > 0 -> {take} :: else -> {at_end} fi;", nxt
+
+    # ------------------------------------------------------------ values
+
+    def _thread(self, handle: ir.Expr | ir.ThreadRef) -> str:
+        if isinstance(handle, ir.ThreadRef):
+            first = 0
+            for ti, info in enumerate(self.program.threads):
+                if ti == handle.thread:
+                    break
+                first += info.size or 1
+            if handle.index is None:
+                return str(first)
+            return f"{first} + {self._index(handle.index, handle.size, 0)}"
+        return self._expr(handle)
+
+    def _target(self, target: ir.Target | None) -> str:
+        if target is None:
+            return "junk"
+        if isinstance(target, ir.LocalTarget):
+            return f"l{target.slot}"
+        if target.index is None:
+            return f"v_{target.name}"
+        return f"v_{target.name}[{self._index(target.index, target.size, 0)}]"
+
+    def _index(self, expr: ir.Expr, size: int | None, offset: int) -> str:
+        if isinstance(expr, ir.Const) and isinstance(expr.value, int):
+            if size is not None and not 0 <= expr.value < size:
+                raise _Refused("an index out of range", self.here)
+            return str(expr.value + offset)
+        if isinstance(expr, ir.SelfIndex) and offset == 0:
+            return "self_"
+        raise _Refused("an index computed at run time", self.here)
+
+    def _expr(self, expr: ir.Expr) -> str:
+        match expr:
+            case ir.Const(value=v):
+                if v is None:
+                    return "NONE_V"
+                if isinstance(v, str):
+                    return "0"  # strings only name things (print, assert messages)
+                if not _is_int(v):
+                    raise _Refused(f"the value {v!r}", self.here)
+                return _literal(v)
+            case ir.Local(slot=s):
+                return f"l{s}"
+            case ir.GlobalVar(name=n, index=None):
+                return f"v_{n}"
+            case ir.GlobalVar(name=n, index=i, size=size) if i is not None:
+                return f"v_{n}[{self._index(i, size, 0)}]"
+            case ir.SelfIndex():
+                return "self_"
+            case ir.UnaryOp(op="-", operand=o):
+                return f"(-{self._expr(o)})"
+            case ir.UnaryOp(op="not", operand=o):
+                return f"(!{self._expr(o)})"
+            case ir.BinaryOp(op=op, left=a, right=b) if op in _BINARY:
+                return f"({self._expr(a)} {_BINARY[op]} {self._expr(b)})"
+            case ir.Builtin(name="is_none", args=(a,)):
+                return f"({self._expr(a)} == NONE_V)"  # type: ignore[arg-type]
+            case ir.Builtin(name="len", args=(ir.GlobalChannel() as c,)):
+                return f"{self._channel(c)}_n"
+        raise _Refused(_describe_expr(expr), self.here)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, bool | int)
+
+
+def _literal(value: object) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if value is None:
+        return "NONE_V"
+    return str(value)
+
+
+def _describe(instr: ir.Instr) -> str:
+    names = {
+        "CallFn": "`call`",
+        "CloneHandle": "`clone`",
+        "DropValue": "`drop`",
+        "MakeChannel": "a channel made at run time (`let (tx, rx) = ...`)",
+        "Unwrap": "`unwrap`",
+        "Wait": "`wait` on a condvar or barrier",
+        "Notify": "`notify`",
+        "OnceBegin": "`call_once`",
+        "Return": "`return`",
+        "ForkBegin": "`fork`",
+    }
+    kind = type(instr).__name__
+    if kind in ("Send", "Recv", "TryRecv", "Close"):
+        return f"`{kind.lower()}` on a channel handle, or a `send` whose result is kept"
+    return names.get(kind, f"`{kind}`")
+
+
+def _describe_expr(expr: ir.Expr) -> str:
+    if isinstance(expr, ir.Builtin):
+        return f"`{expr.name}(..)`"
+    if isinstance(expr, ir.BinaryOp):
+        return f"the operator `{expr.op}`"
+    return "this expression"

@@ -285,3 +285,129 @@ def scenario_specs(
         body = "\n".join(stmt(0) for _ in range(draw(st.integers(1, 3))))
         threads.append(f"thread {name} {{\n{body}\n}}")
     return "\n".join(header + threads) + "\n"
+
+
+# ------------------------------------------------------------------ differential specs
+
+
+class SpecGenerator:
+    """Random specs over the subset `gilcheck export --format promela` translates: 2-4
+    threads, mutexes, an rlock, a semaphore, an event, GIL and python blocks, global
+    channels of every kind, spawn/join, choose, await and assertions. Values stay in 0..2
+    and no loop runs, so every state space is small and finite; each channel gets at most
+    four sends, so an unbounded channel never reaches the exploration bound.
+
+    `pick(options)` and `number(lo, hi)` make every random decision, so the same generator
+    serves hypothesis (`differential_specs`) and a seeded `random.Random` (`random_spec`).
+    """
+
+    KINDS = ("unbounded", "bounded(1)", "bounded(2)", "rendezvous", "oneshot", "queue(1)", "queue(0)")
+
+    def __init__(self, pick, number) -> None:  # type: ignore[no-untyped-def]
+        self.pick = pick
+        self.number = number
+        self.fresh = 0
+        self.sends = {"c": 0, "d": 0}
+        self.kinds: dict[str, str] = {}
+
+    def spec(self) -> str:
+        host = self.pick(["rust", "python"])
+        kinds = self.kinds = {"c": self.pick(self.KINDS), "d": self.pick(self.KINDS)}
+        header = [
+            f"host {host}",
+            "var x = 0",
+            "var y = 0",
+            "mutex m0",
+            "mutex m1",
+            "rlock r",
+            f"semaphore s = {self.number(1, 2)}",
+            "event e",
+            f"channel c: {kinds['c']}",
+            f"channel d: {kinds['d']}",
+        ]
+        threads = ["main"] + [f"t{i}" for i in range(1, self.number(1, 2) + 1)]
+        helper = self.number(0, 1) == 1
+        bodies = []
+        for name in threads:
+            lines = [self.stmt(0, python=False) for _ in range(self.number(1, 3))]
+            if name == "main" and helper:
+                joins = self.number(0, 1) == 1
+                lines.insert(0, "let h = spawn helper()" if joins else "spawn helper()")
+                if joins:
+                    lines.append("join h")
+            bodies.append(f"thread {name} {{\n" + "\n".join(lines) + "\n}")
+        if helper:
+            lines = [self.stmt(0, python=False) for _ in range(self.number(1, 2))]
+            bodies.append("fn helper() {\n" + "\n".join(lines) + "\n}")
+        return "\n".join(header + bodies) + "\n"
+
+    def stmt(self, depth: int, *, python: bool) -> str:
+        simple = ["assign", "racy", "skip", "print", "send", "recv", "try_recv", "event"]
+        nested = ["choose", "if", "lock", "rlock", "sem", "with_gil", "allow", "python"]
+        rare = ["await", "assert", "close", "wait"]
+        kind = self.pick(simple + (nested if depth < 2 else []) + rare[: self.number(0, 4)])
+        var = self.pick(["x", "y"])
+        k = self.number(0, 2)
+        chan = self.pick(["c", "d"])
+        if kind == "assign":
+            return f"{var} = ({var} + {k}) % 3"
+        if kind == "racy":
+            self.fresh += 1
+            return f"let t{self.fresh} = {var}\n{var} = (t{self.fresh} + 1) % 3"
+        if kind == "skip":
+            return "skip"
+        if kind == "print":
+            return f"print {var}"
+        if kind == "send":
+            if self.sends[chan] >= 4:
+                return "skip"
+            self.sends[chan] += 1
+            return f"send {chan}, {k}"
+        if kind == "recv":
+            self.fresh += 1
+            return f"let v{self.fresh} = recv {chan}"
+        if kind == "try_recv":
+            self.fresh += 1
+            return f"let v{self.fresh} = try_recv {chan}"
+        if kind == "event":
+            return self.pick(["set e", "clear e"])
+        if kind == "wait":
+            return "wait e"
+        if kind == "await":
+            return f"await {var} != {k}"
+        if kind == "assert":
+            return f'assert {var} != 2, "{var} reached 2"'
+        if kind == "close":
+            return "skip" if self.kinds[chan].startswith("queue") else f"close {chan}"
+        inner = python or kind == "python"
+        body = "\n".join(self.stmt(depth + 1, python=inner) for _ in range(self.number(1, 2)))
+        if kind == "choose":
+            other = self.stmt(depth + 1, python=python)
+            return f"choose {{\n{body}\n}} or {{\n{other}\n}}"
+        if kind == "if":
+            return f"if {var} == {k} {{\n{body}\n}}"
+        if kind == "lock":
+            return f"lock m{k % 2} {{\n{body}\n}}"
+        if kind == "rlock":
+            return f"lock r {{\n{body}\n}}"
+        if kind == "sem":
+            return f"acquire s\n{body}\nrelease s"
+        if kind == "with_gil":
+            return f"with_gil {{\n{body}\n}}"
+        if kind == "allow":
+            return f"with_gil {{\nallow_threads {{\n{body}\n}}\n}}"
+        return f"python {{\n{body}\n}}"
+
+
+def random_spec(rng) -> str:  # type: ignore[no-untyped-def]
+    """A differential spec from a seeded `random.Random`."""
+    return SpecGenerator(rng.choice, rng.randint).spec()
+
+
+@st.composite
+def differential_specs(draw: st.DrawFn) -> str:
+    """A differential spec drawn by hypothesis (shrinks towards short, simple specs)."""
+    return SpecGenerator(
+        lambda options: draw(st.sampled_from(options)),
+        lambda lo, hi: draw(st.integers(min_value=lo, max_value=hi)),
+    ).spec()

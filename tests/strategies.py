@@ -292,8 +292,9 @@ def scenario_specs(
 
 class SpecGenerator:
     """Random specs over the subset `gilcheck export --format promela` translates: 2-4
-    threads, mutexes, an rlock, a semaphore, an event, GIL and python blocks, global
-    channels of every kind, spawn/join, choose, await and assertions. Values stay in 0..2
+    threads, mutexes, an rlock, a semaphore, an event, a condvar, a once, a barrier, GIL
+    and python blocks, global channels of every kind, spawn/join, choose, await and
+    assertions. Values stay in 0..2
     and no loop runs, so every state space is small and finite; each channel gets at most
     four sends, so an unbounded channel never reaches the exploration bound.
 
@@ -301,7 +302,15 @@ class SpecGenerator:
     serves hypothesis (`differential_specs`) and a seeded `random.Random` (`random_spec`).
     """
 
-    KINDS = ("unbounded", "bounded(1)", "bounded(2)", "rendezvous", "oneshot", "queue(1)", "queue(0)")
+    KINDS = (
+        "unbounded",
+        "bounded(1)",
+        "bounded(2)",
+        "rendezvous",
+        "oneshot",
+        "queue(1)",
+        "queue(0)",
+    )
 
     def __init__(self, pick, number) -> None:  # type: ignore[no-untyped-def]
         self.pick = pick
@@ -322,6 +331,9 @@ class SpecGenerator:
             "rlock r",
             f"semaphore s = {self.number(1, 2)}",
             "event e",
+            "condvar cv",
+            "once o",
+            f"barrier b = {self.number(2, 3)}",
             f"channel c: {kinds['c']}",
             f"channel d: {kinds['d']}",
         ]
@@ -343,9 +355,9 @@ class SpecGenerator:
 
     def stmt(self, depth: int, *, python: bool) -> str:
         simple = ["assign", "racy", "skip", "print", "send", "recv", "try_recv", "event"]
-        nested = ["choose", "if", "lock", "rlock", "sem", "with_gil", "allow", "python"]
-        rare = ["await", "assert", "close", "wait"]
-        kind = self.pick(simple + (nested if depth < 2 else []) + rare[: self.number(0, 4)])
+        nested = ["choose", "if", "lock", "rlock", "sem", "with_gil", "allow", "python", "once"]
+        rare = ["await", "assert", "close", "wait", "cv_wait", "notify", "barrier"]
+        kind = self.pick(simple + (nested if depth < 2 else []) + rare[: self.number(0, 7)])
         var = self.pick(["x", "y"])
         k = self.number(0, 2)
         chan = self.pick(["c", "d"])
@@ -373,6 +385,14 @@ class SpecGenerator:
             return self.pick(["set e", "clear e"])
         if kind == "wait":
             return "wait e"
+        if kind == "cv_wait":
+            return f"lock m0 {{\nif {var} == {k} {{\nwait cv, m0\n}}\n}}"
+        if kind == "notify":
+            return self.pick(
+                ["notify cv", "notify_all cv", f"lock m0 {{\n{var} = {k}\nnotify cv\n}}"]
+            )
+        if kind == "barrier":
+            return "wait b"
         if kind == "await":
             return f"await {var} != {k}"
         if kind == "assert":
@@ -392,6 +412,8 @@ class SpecGenerator:
             return f"lock r {{\n{body}\n}}"
         if kind == "sem":
             return f"acquire s\n{body}\nrelease s"
+        if kind == "once":
+            return f"call_once o {{\n{body}\n}}"
         if kind == "with_gil":
             return f"with_gil {{\n{body}\n}}"
         if kind == "allow":

@@ -31,10 +31,10 @@ from gilcheck.source import Span
 
 NONE_VALUE = -2147483647  # `none` as an integer no generated spec computes
 NO_ONE = 255
-MAX_THREADS = 32
+MAX_THREADS = 31  # thread sets are bits of a Promela int
 NORMAL, LOST, BLOCKING = 0, 1, 2
 
-_BLOCKING = (ir.Recv, ir.Send, ir.Acquire, ir.Join, ir.Await, ir.Wait, ir.Print)
+_BLOCKING = (ir.Recv, ir.Send, ir.Acquire, ir.Join, ir.Await, ir.Wait, ir.OnceBegin, ir.Print)
 _BINARY = {
     "+": "+",
     "-": "-",
@@ -114,7 +114,15 @@ class _Exporter:
         for kind, index in program.hooks:
             raise _Refused(f"`{kind}`", program.codes[index].span)
         for res in program.resources:
-            if res.kind not in ("mutex", "rlock", "semaphore", "event"):
+            if res.kind not in (
+                "mutex",
+                "rlock",
+                "semaphore",
+                "event",
+                "condvar",
+                "once",
+                "barrier",
+            ):
                 raise _Refused(f"`{res.kind}`", res.span)
         for chan in program.channels:
             if chan.size is not None:
@@ -167,6 +175,12 @@ class _Exporter:
                 emit(f"byte {name}[{size}]; byte {name}_n[{size}];")
             elif res.kind == "semaphore":
                 emit(f"int {name}[{size}];")
+            elif res.kind == "condvar":
+                emit(f"int {name}[{size}]; int {name}_woken[{size}];  /* thread bit sets */")
+            elif res.kind == "once":
+                emit(f"byte {name}[{size}];  /* 0 new, 1 running, 2 done */")
+            elif res.kind == "barrier":
+                emit(f"byte {name}[{size}]; bit {name}_gen[{size}];  /* arrived, generation */")
             else:
                 emit(f"bool {name}[{size}];")
         for chan in p.channels:
@@ -224,6 +238,8 @@ class _Exporter:
         emit("  byte mode = 0;  /* 0: normal, 1: lost the GIL, 2: released it to block */")
         emit("  byte phase = 0;  /* a rendezvous sender whose offer waits */")
         emit("  int junk;")
+        emit("  byte waiting = 0;  /* condvar: 1 asleep; barrier: 1 + the generation waited on */")
+        emit("  byte saved = 0;  /* an rlock's count, released by a condvar wait */")
         if spawned:
             emit("  byte self_ = 0;")
         for slot, local in enumerate(code.local_names):
@@ -310,7 +326,8 @@ class _Exporter:
         if python and g.count > 0:
             # The eval loop may hand the GIL over at a statement boundary.
             options.append(
-                f"mode == {NORMAL} && phase == 0 && gil == me -> gil = NO_ONE; mode = {LOST}; "
+                f"mode == {NORMAL} && phase == 0 && waiting == 0 && gil == me -> gil = NO_ONE; "
+                f"mode = {LOST}; "
                 f"goto {label}"
             )
         options.append(f"mode == {NORMAL} && ({guard}) -> {effect} goto {nxt}")
@@ -389,6 +406,21 @@ class _Exporter:
                 return "true", f"{self._resource(r)} = {value};", nxt
             case ir.Wait(resource=r, mutex=None) if r.kind == "event":
                 return f"{self._resource(r)}", "", nxt
+            case ir.Wait(resource=r, mutex=None) if r.kind == "barrier":
+                return self._barrier_wait(r, pc)
+            case ir.Wait(resource=r, mutex=m) if r.kind == "condvar" and m is not None:
+                return self._condvar_wait(r, m, pc)
+            case ir.Notify(resource=r, all=every):
+                return "true", self._notify(r, every), nxt
+            case ir.OnceBegin(resource=r, done=d):
+                o = self._resource(r)
+                return (
+                    f"{o} != 1",
+                    f"if :: {o} == 0 -> {o} = 1; goto {nxt} :: else -> goto L{d} fi;",
+                    nxt,
+                )
+            case ir.OnceEnd(resource=r):
+                return "true", f"{self._resource(r)} = 2;", nxt
             case ir.Send(channel=ir.GlobalChannel() as c, value=v, target=None):
                 return self._send(c, v, pc)
             case ir.Recv(channel=ir.GlobalChannel() as c, target=t, exit_target=ex):
@@ -498,6 +530,64 @@ class _Exporter:
                 f"{count} = {count} - 1; if :: {count} == 0 -> {r} = NO_ONE :: else -> skip fi;"
             )
         return f"{r} = {r} + 1;"
+
+    def _barrier_wait(self, ref: ir.ResourceRef, pc: int) -> tuple[str, str, str]:
+        b = self._resource(ref)
+        gen = b.replace("[", "_gen[", 1)
+        parties = next(
+            (
+                r.count or 1
+                for r in self.program.resources
+                if r.kind == "barrier" and r.name == ref.name
+            ),
+            1,
+        )
+        nxt = f"L{pc + 1}"
+        # Arrive (the last party turns the generation), then wait for the generation to turn.
+        return (
+            f"waiting == 0 || {gen} != waiting - 1",
+            f"if :: waiting != 0 -> waiting = 0; goto {nxt} "
+            f":: waiting == 0 && {b} + 1 >= {parties} -> {b} = 0; {gen} = 1 - {gen}; goto {nxt} "
+            f":: else -> {b} = {b} + 1; waiting = 1 + {gen}; goto L{pc} fi;",
+            nxt,
+        )
+
+    def _condvar_wait(
+        self, ref: ir.ResourceRef, mutex: ir.ResourceRef, pc: int
+    ) -> tuple[str, str, str]:
+        cv = self._resource(ref)
+        woken = cv.replace("[", "_woken[", 1)
+        m = self._resource(mutex)
+        count = m.replace("[", "_n[", 1)
+        nxt = f"L{pc + 1}"
+        me = "(1 << me)"
+        if mutex.kind == "rlock":
+            release = f"saved = {count}; {count} = 0; {m} = NO_ONE;"
+            retake = f"{m} = me; {count} = saved;"
+        else:
+            release = f"{m} = NO_ONE;"
+            retake = f"{m} = me;"
+        # Release the mutex and sleep; once notified (out of the waiting set), retake it.
+        return (
+            f"waiting == 0 || (({cv} & {me}) == 0 && {m} == NO_ONE)",
+            f"if :: waiting == 0 -> assert({m} == me); /* misuse: wait without the mutex */ "
+            f"{release} {cv} = {cv} | {me}; waiting = 1; goto L{pc} "
+            f":: else -> {retake} {woken} = {woken} & ~{me}; waiting = 0; goto {nxt} fi;",
+            nxt,
+        )
+
+    def _notify(self, ref: ir.ResourceRef, every: bool) -> str:
+        cv = self._resource(ref)
+        woken = cv.replace("[", "_woken[", 1)
+        wake_all = f"{woken} = {woken} | {cv}; {cv} = 0"
+        if every:
+            return f"{wake_all};"
+        # One waiter wakes, any of them: the scheduler's choice.
+        picks = " ".join(
+            f":: ({cv} & {1 << t}) != 0 -> {cv} = {cv} & ~{1 << t}; {woken} = {woken} | {1 << t}"
+            for t in range(MAX_THREADS)
+        )
+        return f"if :: ({cv} & ({cv} - 1)) == 0 -> {wake_all} :: else -> if {picks} fi fi;"
 
     # ------------------------------------------------------------ channels
 

@@ -197,7 +197,8 @@ def check(
         typer.Option(
             "--no-merge",
             help="Keep every intermediate state: do not merge local steps and releases into "
-            "the step before (slower; the verdict is the same).",
+            "the step before (slower; the same violations are reachable, though of two with "
+            "traces of equal length another may be reported).",
         ),
     ] = False,
 ) -> None:

@@ -44,8 +44,14 @@ def test_scenario_gives_its_expected_verdict_with_and_without_merging(path: Path
 
     want = re.search(r"^\s*expect\s+([a-z]+)", path.read_text(), re.M)
     assert want is not None
+    text = path.read_text()
+    # `# OPTS: --spurious-wakeups` runs the case with that option.
+    spurious = "--spurious-wakeups" in (re.findall(r"^# OPTS:(.*)$", text, re.M) or [""])[0]
     loaded = parse_spec(relative(path))
-    merged = check_spec(loaded, CheckOptions(max_states=200_000))
-    full = check_spec(loaded, CheckOptions(max_states=200_000, merge_local_steps=False))
+    merged = check_spec(loaded, CheckOptions(max_states=200_000, spurious_wakeups=spurious))
+    full = check_spec(
+        loaded,
+        CheckOptions(max_states=200_000, merge_local_steps=False, spurious_wakeups=spurious),
+    )
     assert merged.verdict == want.group(1), merged.message
     assert full.verdict == merged.verdict

@@ -147,7 +147,7 @@ class WaitExplainer:
                     f"started a stop-the-world pause and waits for {names} (attached, "
                     "not at a Python statement boundary) to detach"
                 ), waited
-            if self.engine.at_python_boundary(th):
+            if self.engine.in_python_code(th):
                 return (
                     f"is parked at a Python statement boundary by the stop-the-world "
                     f"pause of {name(state, pause)}"

@@ -90,9 +90,17 @@ def explore(
     max_states = options.max_states
     max_memory = options.max_memory_mb * 1024 * 1024 if options.max_memory_mb else None
     spurious = options.spurious_wakeups
+    # States get ids in breadth-first order, so the states of one depth have consecutive
+    # ids: `level_end` is the first id of the next depth.
+    level_end = 1
+    found: tuple[int, Action, Violation] | None = None
     try:
         while queue:
             sid = queue.popleft()
+            if sid >= level_end:
+                if found is not None:
+                    break
+                level_end = len(states)
             state = states[sid]
             steps = transitions_of(state)
             expanded += 1
@@ -102,7 +110,10 @@ def explore(
                 # Spurious wakeups may happen but need not: a state that only they could
                 # leave is a deadlock.
                 result.deadlock = sid
+                found = None  # its trace is one step shorter than a violating step's
                 break
+            if found is not None:
+                continue  # only a deadlock at this depth can still be shorter
             result.transitions += len(steps)
             for action, target in steps:
                 if type(target) is tuple:
@@ -117,9 +128,11 @@ def explore(
                         edges.add(sid, known, action, state)
                     continue
                 if isinstance(target, Violation):
-                    result.violation, result.violation_from = target, sid
-                    result.violation_action = action
-                    raise _Found
+                    # A violating step from this depth is one step longer than a deadlock
+                    # state of this depth: finish the depth before reporting it.
+                    if found is None:
+                        found = (sid, action, target)
+                    break
                 if isinstance(target, LimitHit):
                     if len(result.limits) < 16:
                         result.limits.append((sid, action, target))
@@ -137,12 +150,12 @@ def explore(
             if len(states) >= max_states and queue:
                 result.stopped = f"the state limit of {options.max_states:,} states"
                 break
-    except _Found:
-        pass
     except (StopSearch, KeyboardInterrupt):
         result.stopped = "an interruption (Ctrl-C or SIGTERM)"
     except MemoryError:
         result.stopped = "the memory limit"
+    if found is not None and result.deadlock < 0:
+        result.violation_from, result.violation_action, result.violation = found
     result.seconds = time.monotonic() - started
     return result
 
@@ -158,7 +171,3 @@ def resident_bytes() -> int:
 
 
 _PAGE_SIZE = resource.getpagesize()
-
-
-class _Found(Exception):
-    pass

@@ -516,7 +516,11 @@ class Engine:
                         out[i] = (action, (new_threads, *target[1:]))
             return gil_blocked
         if (
-            len(out) == before
+            (
+                len(out) == before
+                # a spurious wakeup may never come: the wait blocks, releasing the GIL
+                or all(action[1] == SPURIOUS_WAKEUP for action, _ in out[before:])
+            )
             and not self.gil_off
             and not gil_blocked
             and th[T_GILMODE] == GIL_NORMAL
@@ -574,16 +578,24 @@ class Engine:
         frame = th[T_FRAMES][-1]
         return self.context(self.prepared[frame[0]][frame[1]], frame) == PYTHON
 
+    def in_python_code(self, th: Thread) -> bool:
+        """Whether a running thread is at (or blocked in) a statement of Python code."""
+        if th[T_STATUS] != RUNNING or not th[T_FRAMES]:
+            return False
+        frame = th[T_FRAMES][-1]
+        return self.context(self.prepared[frame[0]][frame[1]], frame) == PYTHON
+
     def pause_waits_for(self, state: State, requester: int) -> list[int]:
-        """Threads a stop-the-world pause still waits for: attached, and not parked at a
-        Python statement boundary (a thread blocked in Python code counts as detached)."""
+        """Threads a stop-the-world pause still waits for: attached, and neither parked at a
+        Python statement boundary nor blocked in Python code (which detaches, even in the
+        middle of a two-step statement such as a condvar wait or a rendezvous send)."""
         return [
             i
             for i, t in enumerate(state[S_THREADS])
             if i != requester
             and t[T_STATUS] == RUNNING
             and t[T_GILCOUNT] > 0
-            and not self.at_python_boundary(t)
+            and not self.in_python_code(t)
         ]
 
     def _free_threaded_transitions(self, state: State) -> list[Transition]:
@@ -605,8 +617,8 @@ class Engine:
                         w.gil = NO_THREAD
                         out.append(((tid, PAUSE_END, 0), w.freeze()))
                     continue
-                if boundary:
-                    continue  # parked until the pause ends
+                if self.in_python_code(th):
+                    continue  # parked (or, woken in Python code, re-attaching) until it ends
             self.thread_steps(state, tid, th, out)
             if pause == NO_THREAD and boundary and th[T_GILCOUNT] > 0:
                 w = Work(state)

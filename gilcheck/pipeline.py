@@ -50,6 +50,7 @@ _CHECKS_SOUND_AFTER_SYNTAX_ERRORS = frozenset(
         "invalid-statement",
         "undefined-name",
         "undefined-function",
+        "wrong-arity",
         "duplicate-definition",
     }
 )

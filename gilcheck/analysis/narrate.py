@@ -133,6 +133,16 @@ class Narrator:
             ]
         effects = self._primary(before, action, after, instr)
         effects.extend(self._side_effects(before, after, tid, effects))
+        if not effects and isinstance(instr, ir.Wait):
+            what = instr.resource.kind
+            name = instr.resource.name
+            effects = [
+                f"event {name} is set: goes on"
+                if what == "event"
+                else f"barrier {name} has opened: goes on"
+                if what == "barrier"
+                else f"goes on past condvar {name}"
+            ]
         return effects or ["(no visible effect)"]
 
     def _primary(

@@ -82,7 +82,7 @@ class _Judge:
         store = found.store
         components = terminal_components(len(store), edges.src, edges.dst, edges.progress)
         for component in components:
-            if not component.has_step:
+            if not component.has_step or found.limited.intersection(component.states):
                 continue
             stuck = self._stuck_threads(component)
             if not stuck and component.progress:
@@ -182,6 +182,12 @@ class _Judge:
             return self._base(
                 Verdict.DEADLOCK, message, Trace(tuple(steps), tuple(waits), cycle, message)
             )
+        if found.limits and found.stopped is None and found.edges is not None:
+            # A terminal component none of whose states reached a limit was explored in
+            # full: its stuck thread or livelock is a violation, which wins over the bound.
+            cyclic = self._cycles()
+            if cyclic is not None:
+                return cyclic
         if found.limits:
             sid, action, hit = found.limits[0]
             steps = self._steps(store.path_to(sid), (action, hit))

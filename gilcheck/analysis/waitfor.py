@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import networkx as nx
 
 from gilcheck.analysis.layout import StateLayout
@@ -47,6 +49,11 @@ class WaitExplainer:
         self.sources = sources
         self.sends_to = _channel_uses(engine.program, (ir.Send,))
         self.receives_from = _channel_uses(engine.program, (ir.Recv, ir.TryRecv))
+        # Who may set an event, notify a condvar or arrive at a barrier: only those threads
+        # are waited for (an event no thread can set is waited on for ever, from no one).
+        self.sets = _resource_uses(engine.program, (ir.SetEvent,))
+        self.notifies = _resource_uses(engine.program, (ir.Notify,))
+        self.arrives = _resource_uses(engine.program, (ir.Wait,))
 
     def _may_use(self, state: State, tid: int, uses: dict[int, set[str]], name: str) -> bool:
         th = state[S_THREADS][tid]
@@ -238,15 +245,30 @@ class WaitExplainer:
         lid = self.engine.lock_id(res, frame, th, state)
         lname = self.layout.lock_names[lid]
         obj = state[S_LOCKS][lid]
-        others = [i for i, t in enumerate(state[S_THREADS]) if i != tid and t[T_STATUS] != ENDED]
+
+        def able(uses: dict[int, set[str]]) -> list[int]:
+            return [
+                i
+                for i in range(len(state[S_THREADS]))
+                if i != tid and self._may_use(state, i, uses, res.name)
+            ]
+
         if res.kind == "event":
-            return f"waits for event {lname} to be set", others
+            setters = able(self.sets)
+            if not setters:
+                return f"waits for event {lname}, which no running thread can set", []
+            return f"waits for event {lname} to be set", setters
         if res.kind == "barrier":
             parties = self.engine._parties(res)
-            return f"waits at barrier {lname} ({obj[0]} of {parties} arrived)", others
+            # Parties still to come: threads that may wait on it and are not waiting there.
+            coming = [i for i in able(self.arrives) if not self._at_barrier(state, i, lid)]
+            return f"waits at barrier {lname} ({obj[0]} of {parties} arrived)", coming
         waiting, _ = obj
         if tid in waiting:
-            return f"waits on condvar {lname} for a notify", others
+            notifiers = able(self.notifies)
+            if not notifiers:
+                return f"waits on condvar {lname}, which no running thread can notify", []
+            return f"waits on condvar {lname} for a notify", notifiers
         mutex = self.engine.lock_id(instr.mutex, frame, th, state)
         owner = state[S_LOCKS][mutex]
         owner = owner[0] if isinstance(owner, tuple) else owner
@@ -255,6 +277,19 @@ class WaitExplainer:
             f"was notified on {lname} and waits for {mname}, held by {name_of(self, state, owner)}",
             [owner],
         )
+
+    def _at_barrier(self, state: State, tid: int, lid: int) -> bool:
+        th = state[S_THREADS][tid]
+        if th[T_STATUS] == ENDED or not th[T_FRAMES]:
+            return False
+        frame = th[T_FRAMES][-1]
+        instr = self.engine.prepared[frame[F_CODE]][frame[F_PC]].instr
+        if not isinstance(instr, ir.Wait) or instr.resource.kind != "barrier":
+            return False
+        try:
+            return self.engine.lock_id(instr.resource, frame, th, state) == lid
+        except Exception:
+            return False
 
     def _owners(self, state: State, tag: str, cid: int) -> tuple[str, list[int]]:
         handles = self.layout.handle_names(state, tag, cid)
@@ -310,14 +345,33 @@ class WaitExplainer:
 
 def _channel_uses(program: ir.Program, kinds: tuple[type, ...]) -> dict[int, set[str]]:
     """Per code unit, the global channels it (or a function it calls) uses with `kinds`."""
+    return _uses(
+        program,
+        lambda instr: (
+            getattr(instr, "channel").name  # noqa: B009 - only Send/Recv/TryRecv
+            if isinstance(instr, kinds) and isinstance(getattr(instr, "channel"), ir.GlobalChannel)  # noqa: B009
+            else None
+        ),
+    )
+
+
+def _resource_uses(program: ir.Program, kinds: tuple[type, ...]) -> dict[int, set[str]]:
+    """Per code unit, the resources it (or a function it calls) uses with `kinds`."""
+    return _uses(
+        program,
+        lambda instr: (
+            getattr(instr, "resource").name  # noqa: B009 - only resource statements
+            if isinstance(instr, kinds)
+            else None
+        ),
+    )
+
+
+def _uses(program: ir.Program, used: Callable[[ir.Instr], str | None]) -> dict[int, set[str]]:
     direct: dict[int, set[str]] = {}
     calls: dict[int, set[int]] = {}
     for index, code in enumerate(program.codes):
-        direct[index] = {
-            getattr(instr, "channel").name  # noqa: B009 - only Send/Recv/TryRecv get here
-            for instr in code.instrs
-            if isinstance(instr, kinds) and isinstance(getattr(instr, "channel"), ir.GlobalChannel)  # noqa: B009
-        }
+        direct[index] = {name for instr in code.instrs if (name := used(instr)) is not None}
         calls[index] = {i.function for i in code.instrs if isinstance(i, ir.CallFn)}
     closed: dict[int, set[str]] = {}
     for index in direct:

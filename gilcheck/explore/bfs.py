@@ -53,6 +53,7 @@ class Exploration:
     violation_action: Action | None = None
     deadlock: int = -1  # a state id with no step and no program end
     limits: list[tuple[int, Action, LimitHit]] = field(default_factory=list)
+    limited: set[int] = field(default_factory=set)  # every state with a step past a limit
     stopped: str | None = None  # why the search ended before the whole space was explored
     edges: EdgeLog | None = None  # every transition between states, for the graph analyses
 
@@ -134,6 +135,7 @@ def explore(
                         found = (sid, action, target)
                     break
                 if isinstance(target, LimitHit):
+                    result.limited.add(sid)
                     if len(result.limits) < 16:
                         result.limits.append((sid, action, target))
                     continue

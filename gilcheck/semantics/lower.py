@@ -22,6 +22,7 @@ from gilcheck.semantics.resolve import (
     channel_kind,
     symbol_kind,
 )
+from gilcheck.semantics.values import EvalError, binary, unary
 from gilcheck.source import Span
 from gilcheck.syntax import ast
 
@@ -219,9 +220,9 @@ class BodyLowerer:
             case ast.Index(base=base, index=index):
                 return self.index_expr(base, index)
             case ast.Unary(op=op, operand=operand):
-                return ir.UnaryOp(op=op, operand=self.expr(operand))
+                return _folded(ir.UnaryOp(op=op, operand=self.expr(operand)))
             case ast.Binary(op=op, left=left, right=right):
-                return ir.BinaryOp(op=op, left=self.expr(left), right=self.expr(right))
+                return _folded(ir.BinaryOp(op=op, left=self.expr(left), right=self.expr(right)))
             case ast.BuiltinCall():
                 return self.builtin_expr(e)
 
@@ -1226,3 +1227,26 @@ def _end_span(span: Span) -> Span:
 
 def _head_span(span: Span, keyword: str) -> Span:
     return Span(span.path, span.start, min(span.end, span.start + len(keyword)))
+
+
+_FOLDABLE = (int, bool)
+
+
+def _folded(expr: ir.UnaryOp | ir.BinaryOp) -> ir.Expr:
+    """Integer and boolean operations on constants, computed now (LANGUAGE.md: constant
+    expressions are folded at compile time). One that fails (a division by zero) is left
+    for the run, where it is a `panic` at its statement."""
+    try:
+        if isinstance(expr, ir.UnaryOp):
+            if isinstance(expr.operand, ir.Const) and isinstance(expr.operand.value, _FOLDABLE):
+                return ir.Const(value=unary(expr.op, expr.operand.value))
+        elif (
+            isinstance(expr.left, ir.Const)
+            and isinstance(expr.right, ir.Const)
+            and isinstance(expr.left.value, _FOLDABLE)
+            and isinstance(expr.right.value, _FOLDABLE)
+        ):
+            return ir.Const(value=binary(expr.op, expr.left.value, expr.right.value))
+    except (EvalError, OverflowError, MemoryError, ValueError):
+        pass
+    return expr

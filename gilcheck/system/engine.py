@@ -516,17 +516,17 @@ class Engine:
                         out[i] = (action, (new_threads, *target[1:]))
             return gil_blocked
         if (
-            (
+            state[S_GIL] == tid
+            and not gil_blocked
+            and th[T_GILMODE] == GIL_NORMAL
+            and not self.gil_off
+            and self.context(p, frame) == PYTHON
+            and isinstance(p.instr, BLOCKING_INSTRS)
+            and (
                 len(out) == before
                 # a spurious wakeup may never come: the wait blocks, releasing the GIL
                 or all(action[1] == SPURIOUS_WAKEUP for action, _ in out[before:])
             )
-            and not self.gil_off
-            and not gil_blocked
-            and th[T_GILMODE] == GIL_NORMAL
-            and state[S_GIL] == tid
-            and self.context(p, frame) == PYTHON
-            and isinstance(p.instr, BLOCKING_INSTRS)
         ):
             # CPython's blocking calls release the GIL while they wait.
             w = Work(state)

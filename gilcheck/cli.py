@@ -68,8 +68,20 @@ def _finish(outcome: Outcome) -> NoReturn:
     raise typer.Exit(exit_code(outcome))
 
 
+# Control characters and bidirectional overrides from a spec are shown escaped, never sent
+# to the terminal (where they could move the cursor, retitle or clear it).
+_UNPRINTABLE = {
+    c: f"\\x{c:02x}" for c in [*range(0x20), 0x7F, *range(0x80, 0xA0)] if c not in (0x09, 0x0A)
+} | {c: f"\\u{c:04x}" for c in [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]}
+
+
+def printable(text: str) -> str:
+    """Text safe to print on a terminal: control characters escaped."""
+    return text.translate(_UNPRINTABLE)
+
+
 def _spec_error(error: SpecError, sources: SourceMap) -> NoReturn:
-    err.print(render_diagnostics(error.diagnostics, sources), markup=False, end="")
+    err.print(printable(render_diagnostics(error.diagnostics, sources)), markup=False, end="")
     _finish(Outcome.BAD_INPUT)
 
 
@@ -116,9 +128,9 @@ def parse(
         _unreadable(spec, error)
     if dump is DumpStage.AST:
         for module in loaded.modules:
-            out.print(dump_ast(module, sources), markup=False, end="")
+            out.print(printable(dump_ast(module, sources)), markup=False, end="")
     elif dump is DumpStage.IR:
-        out.print(dump_ir(program, sources), markup=False, end="")
+        out.print(printable(dump_ir(program, sources)), markup=False, end="")
     else:
         threads = len(program.threads)
         functions = len(program.functions)
@@ -278,7 +290,7 @@ def _print_text(result: CheckResult) -> None:
     style = {"ok": "bold green", "bound": "bold yellow", "inconclusive": "bold yellow"}.get(
         result.verdict, "bold red"
     )
-    for line in render_text(result).splitlines():
+    for line in printable(render_text(result)).splitlines():
         if line.startswith("verdict:"):
             out.print(Text(line, style=style))
         else:

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from gilcheck.analysis.verdicts import check_program
-from gilcheck.diagnostics import Diagnostic, SpecError
+from gilcheck.diagnostics import Diagnostic, DiagnosticSink, SpecError
 from gilcheck.explore.bfs import Progress
 from gilcheck.options import CheckOptions
 from gilcheck.semantics import ir
 from gilcheck.semantics.analyze import analyze
 from gilcheck.semantics.support import unsupported
-from gilcheck.source import SourceFile, SourceMap
+from gilcheck.source import SourceFile, SourceMap, Span
 from gilcheck.syntax import ast
 from gilcheck.syntax.load import load_spec, read_source
 from gilcheck.trace.model import CheckResult
@@ -60,13 +62,16 @@ def parse_spec(path: str, sources: SourceMap | None = None) -> Loaded:
     """Read and parse a spec and its models (raises SpecError, OSError)."""
     sources = sources or SourceMap()
     source = read_source(path, sources)
-    return Loaded(sources, _load(source, sources))
+    with _nesting_guard(source):
+        return Loaded(sources, _load(source, sources))
 
 
 def parse_text(path: str, text: str, sources: SourceMap | None = None) -> Loaded:
     """Parse spec text given in memory (its `use`s are still read from disk)."""
     sources = sources or SourceMap()
-    return Loaded(sources, _load(SourceFile(path, text), sources))
+    source = SourceFile(path, text)
+    with _nesting_guard(source):
+        return Loaded(sources, _load(source, sources))
 
 
 def _load(source: SourceFile, sources: SourceMap) -> list[ast.Module]:
@@ -126,12 +131,57 @@ def _span_text(sources: SourceMap, d: Diagnostic) -> str:
 
 def _line_text(sources: SourceMap, path: str, line: int) -> str:
     source = sources.get(path)
-    return source.text.splitlines()[line - 1] if source is not None and line > 0 else ""
+    return source.line_text(line) if source is not None and line > 0 else ""
 
 
 def analyze_spec(loaded: Loaded) -> ir.Program:
     """Check and lower a parsed spec to the IR (raises SpecError)."""
-    return analyze(loaded.modules)
+    with _nesting_guard(loaded.sources.get(loaded.modules[0].path) if loaded.modules else None):
+        return analyze(loaded.modules)
+
+
+@contextmanager
+def _nesting_guard(source: SourceFile | None) -> Iterator[None]:
+    """A spec nested deeper than the stack allows is a located `nesting-too-deep` error."""
+    try:
+        yield
+    except RecursionError:
+        if source is None:
+            raise
+        sink = DiagnosticSink()
+        sink.error(
+            "nesting-too-deep",
+            "blocks or expressions nest too deeply here",
+            _deepest(source),
+            help="flatten the nesting (see `gilcheck explain nesting-too-deep`)",
+        )
+        raise SpecError(sink.items) from None
+
+
+def _deepest(source: SourceFile) -> Span:
+    """Where the brackets of a file (outside strings and comments) nest deepest."""
+    depth = best = 0
+    where = 0
+    text = source.text
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == '"':
+            end = text.find('"', i + 1)
+            i = len(text) if end < 0 else end + 1
+            continue
+        if ch == "#" or text.startswith("//", i):
+            end = text.find("\n", i)
+            i = len(text) if end < 0 else end
+            continue
+        if ch in "({[":
+            depth += 1
+            if depth > best:
+                best, where = depth, i
+        elif ch in ")}]":
+            depth = max(0, depth - 1)
+        i += 1
+    return Span(source.path, where, where + 1)
 
 
 def checkable_program(loaded: Loaded) -> ir.Program:
@@ -150,4 +200,5 @@ def check_spec(
 ) -> CheckResult:
     """Check a parsed spec: refuse unsupported constructs, explore, judge."""
     program = checkable_program(loaded)
-    return check_program(program, loaded.sources, options, progress)
+    with _nesting_guard(loaded.sources.get(loaded.modules[0].path) if loaded.modules else None):
+        return check_program(program, loaded.sources, options, progress)

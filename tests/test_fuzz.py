@@ -63,18 +63,6 @@ COVERED_CODES = [
 ]
 EXIT_FOR = {"err": 2, "ok": 0, "viol": 1, "inc": 3}
 
-# Corpus inputs that still hit a bug in gilcheck/: the test expects the right behaviour.
-KNOWN_BUGS = {
-    "err-bad-constant-5000-digit-literal.gil": "bug: an integer literal of more than 4300 "
-    "digits is an internal error (ValueError from int(): Python's int max str digits), exit 4",
-    "viol-release-index-out-of-range.gil": "bug: `release m[9]` (index out of range) while the "
-    "thread holds a lock is an internal error, exit 4: engine._may_merge -> lock_id raises "
-    "IndexOutOfRange outside the step (a panic with --no-merge, as the language says)",
-    "err-unknown-use-file-name-too-long.gil": "bug: `use` of a name longer than the file "
-    "system allows: resolve_use's is_file() raises OSError(ENAMETOOLONG), reported as "
-    "error[unreadable-file] for the spec itself, without a location",
-}
-
 
 def _load_fuzzer() -> ModuleType:
     loader = importlib.machinery.SourceFileLoader("gilcheck_bench_fuzz", str(ROOT / "bench/fuzz"))
@@ -125,9 +113,7 @@ def assert_located(stderr: str, path: Path) -> None:
 def _params() -> list[object]:
     params: list[object] = []
     for path in FILES:
-        bug = KNOWN_BUGS.get(path.name)
-        marks = [pytest.mark.xfail(strict=True, reason=bug)] if bug else []
-        params.append(pytest.param(path, id=path.name, marks=marks))
+        params.append(pytest.param(path, id=path.name))
     return params
 
 
@@ -152,12 +138,9 @@ def test_corpus_input(path: Path, cli) -> None:  # type: ignore[no-untyped-def]
     assert result.code == EXIT_FOR[kind], f"exit {result.code}\n{result.stdout}{result.stderr}"
     if kind == "err":
         assert f"error[{code}]" in result.stderr, result.stderr[:2000]
-        if code != "nesting-too-deep":  # not located yet: see the xfail test below
-            assert_located(result.stderr, path)
+        assert_located(result.stderr, path)
     else:
         assert re.search(r"^verdict: [a-z]+", result.stdout, re.M), result.stdout
-    if code == "nesting-too-deep":
-        return  # its JSON is an xfail test below
     report = json.loads(cli("check", "--format", "json", *LIMITS, str(path)).stdout)
     if kind == "err":
         assert report["verdict"] is None
@@ -170,22 +153,12 @@ def test_corpus_input(path: Path, cli) -> None:  # type: ignore[no-untyped-def]
 DEEP = CORPUS / "err-nesting-too-deep-2100-mixed-blocks.gil"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: error[nesting-too-deep] has no file:line:col and no caret line "
-    "(cli._too_deep prints only the path); every other exit-2 error is located",
-)
 def test_nesting_too_deep_is_located(cli) -> None:  # type: ignore[no-untyped-def]
     result = cli("check", *LIMITS, str(DEEP))
     assert result.code == 2
     assert_located(result.stderr, DEEP)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: `check --format json` prints nothing on stdout for nesting-too-deep, "
-    "where other spec errors print a JSON object with `errors`",
-)
 def test_nesting_too_deep_json_report(cli) -> None:  # type: ignore[no-untyped-def]
     result = cli("check", "--format", "json", *LIMITS, str(DEEP))
     assert result.code == 2
@@ -208,10 +181,9 @@ def _mutated() -> st.SearchStrategy[str]:
 
 
 def _cheap(text: str) -> str:
-    """Keep hypothesis fast and off the known bugs tested above and below (the CRLF
-    backtracking hang, integer literals of more than 4300 digits)."""
+    """Keep hypothesis inputs small enough to stay fast."""
     text = re.sub(r"[0-9_]{4000,}", lambda m: m.group(0)[:4000], text[:20_000])
-    return text if fuzz.crlf_blank_run(text) <= fuzz.KNOWN_HANG_CRLF else text.replace("\r", "")
+    return text
 
 
 @settings(
@@ -298,12 +270,6 @@ def test_fuzzer_runs_and_counts(tmp_path: Path) -> None:
     assert fuzz.crlf_blank_run("x\r\n" + "\r\n" * 20 + "# c\r\n" + "\r\n" * 3) == 24
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a run of blank CRLF lines makes the lexer backtrack exponentially (grammar.lark "
-    "_ELSE/_OR: `\\r?\\n` and `[ \\t\\f\\r]` both match the `\\r`); 22 lines take seconds, "
-    "40 never end (found by bench/fuzz)",
-)
 def test_blank_crlf_lines_do_not_hang_the_lexer(tmp_path: Path) -> None:
     spec = tmp_path / "crlf.gil"
     spec.write_bytes(b"var x = 0\r\n" + b"\r\n" * 40 + b"thread main { skip }\r\n")
@@ -315,13 +281,6 @@ def test_blank_crlf_lines_do_not_hang_the_lexer(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: pipeline._line_text numbers lines with str.splitlines(), which also breaks at "
-    "\\x0b \\x0c \\x1c-\\x1e \\x85 \\u2028 \\u2029 (here a form feed in a comment), so the line "
-    "skipped after a syntax error is looked up wrong and a cascade `undefined-name` for the "
-    "`x` declared on it is reported",
-)
 def test_form_feed_in_a_comment_adds_no_cascade_error(cli) -> None:  # type: ignore[no-untyped-def]
     path = CORPUS / "err-unexpected-character-form-feed-in-comment.gil"
     result = cli("check", *LIMITS, str(path))

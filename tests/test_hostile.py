@@ -102,11 +102,6 @@ def test_huge_values_that_fit_give_a_verdict(spec_file, cli) -> None:  # type: i
     assert result.code == 0, result.stdout + result.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: an integer literal of more than 4300 digits is an internal error, exit 4 "
-    "(syntax/parse.py _int: int() hits Python's int max str digits)",
-)
 def test_integer_literal_of_5000_digits(spec_file, cli) -> None:  # type: ignore[no-untyped-def]
     spec = spec_file("const N = " + "9" * 5000 + "\nthread main { skip }\n")
     result = cli("check", *LIMITS, str(spec))
@@ -115,11 +110,6 @@ def test_integer_literal_of_5000_digits(spec_file, cli) -> None:  # type: ignore
     assert_located(result, spec, 1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a run-time value of more than 4300 digits in a trace or `print` is an "
-    "internal error, exit 4 (values.render: str(int) hits Python's int max str digits)",
-)
 def test_run_time_value_of_more_than_4300_digits(spec_file, cli) -> None:  # type: ignore[no-untyped-def]
     spec = spec_file(
         "var x = 3\n"
@@ -138,12 +128,6 @@ def test_run_time_value_of_more_than_4300_digits(spec_file, cli) -> None:  # typ
     assert result.code == 1  # the assertion fails: a verdict, whatever the value prints as
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: --timeout is not honoured when values grow without bound (`x = x * x` in a "
-    "loop: each step squares a huge int; only `**` is limited); `--timeout 1` still runs "
-    "after minutes",
-)
 def test_timeout_holds_when_values_grow_without_bound(tmp_path: Path) -> None:
     spec = tmp_path / "square.gil"
     spec.write_text("var x = 3\nthread main {\n    loop {\n        x = x * x\n    }\n}\n")
@@ -289,7 +273,7 @@ def use_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _refused(name: str, bug: str | None = None) -> Any:
-    marks = [pytest.mark.xfail(strict=True, reason=bug)] if bug else []
+    marks: list[Any] = []  # `bug` names what this case once was
     return pytest.param(name, marks=marks, id=name[-30:])
 
 
@@ -367,9 +351,7 @@ CYCLIC_BUG = (
 )
 
 
-@pytest.mark.parametrize(
-    "relative", [False, pytest.param(True, marks=pytest.mark.xfail(strict=True, reason=CYCLIC_BUG))]
-)
+@pytest.mark.parametrize("relative", [False, True])
 def test_cyclic_use_is_read_once(relative: bool, use_dir: Path, file_access, cli) -> None:  # type: ignore[no-untyped-def]
     (use_dir / "a.gil").write_text('use "b"\nvar in_a = 0\nthread main { in_a = in_b }\n')
     (use_dir / "b.gil").write_text('use "a"\nvar in_b = 1\n')
@@ -384,9 +366,7 @@ def test_cyclic_use_is_read_once(relative: bool, use_dir: Path, file_access, cli
     assert result.code == 0, result.stderr
 
 
-@pytest.mark.parametrize(
-    "relative", [False, pytest.param(True, marks=pytest.mark.xfail(strict=True, reason=CYCLIC_BUG))]
-)
+@pytest.mark.parametrize("relative", [False, True])
 def test_spec_using_itself(relative: bool, use_dir: Path, cli) -> None:  # type: ignore[no-untyped-def]
     (use_dir / "me.gil").write_text('use "me"\nthread main { skip }\n')
     result = cli("check", *LIMITS, "me.gil" if relative else str(use_dir / "me.gil"))
@@ -453,12 +433,6 @@ def test_code_in_strings_is_only_a_string(
     assert not list(tmp_path.glob("PWNED*"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: control characters of the spec (ESC sequences) are written raw to the "
-    "terminal, in the scenario title, trace statements and error snippets and messages: a "
-    "spec can retitle or clear the terminal of whoever checks it",
-)
 @pytest.mark.parametrize(
     "text",
     [
@@ -474,11 +448,6 @@ def test_control_characters_are_not_written_raw(text: str, spec_file, cli) -> No
     assert "\x1b" not in result.stdout + result.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: `use` of a symlink loop is an internal error, exit 4 (resolve_use: "
-    "Path.resolve() raises RuntimeError('Symlink loop from ...') on Python 3.11)",
-)
 @pytest.mark.parametrize("name", ["loop", "a_loop.gil"])
 def test_use_of_a_symlink_loop(name: str, use_dir: Path, cli) -> None:  # type: ignore[no-untyped-def]
     (use_dir / "loop.gil").symlink_to(use_dir / "loop.gil")

@@ -41,6 +41,17 @@ def truthy(value: Value) -> bool:
     raise EvalError(f"a condition must be a boolean, not {render(value)}")
 
 
+# Integers are exact, as in Python, up to this many bits (about 1,200 digits); beyond it an
+# operation is an integer overflow, as it is in Rust, so values never grow without bound.
+MAX_INT_BITS = 4096
+
+
+def _bounded(value: int) -> int:
+    if value.bit_length() > MAX_INT_BITS:
+        raise EvalError(f"integer overflow: the result exceeds {MAX_INT_BITS} bits")
+    return value
+
+
 def _int(value: Value, op: str) -> int:
     if isinstance(value, bool | int):
         return int(value)
@@ -60,11 +71,13 @@ def binary(op: str, left: Value, right: Value) -> Value:
         return left + right
     a, b = _int(left, op), _int(right, op)
     if op == "+":
-        return a + b
+        return _bounded(a + b)
     if op == "-":
-        return a - b
+        return _bounded(a - b)
     if op == "*":
-        return a * b
+        if a.bit_length() + b.bit_length() > MAX_INT_BITS + 1:
+            raise EvalError(f"integer overflow: the product exceeds {MAX_INT_BITS} bits")
+        return _bounded(a * b)
     if op in ("/", "%"):
         if b == 0:
             raise EvalError("division by zero")
@@ -74,8 +87,8 @@ def binary(op: str, left: Value, right: Value) -> Value:
     if op == "**":
         if b < 0:
             raise EvalError("negative exponent")
-        if b > 4096 or (abs(a) > 1 and b * abs(a).bit_length() > 4096):
-            raise EvalError("exponent too large")
+        if b > MAX_INT_BITS or (abs(a) > 1 and b * abs(a).bit_length() > MAX_INT_BITS):
+            raise EvalError(f"integer overflow: the power exceeds {MAX_INT_BITS} bits")
         return a**b
     if op == "<":
         return a < b

@@ -30,13 +30,18 @@ def model_search_path(spec_path: Path) -> list[Path]:
 
 
 def resolve_use(spec_path: Path, name: str) -> Path | None:
-    """The file a `use` names, or None."""
-    names = [name] if name.endswith(".gil") else [name + ".gil", name]
+    """The `.gil` file a `use` names, or None: nothing else is ever read, whatever the name
+    or a symbolic link says."""
+    if "\x00" in name:
+        return None
+    file_name = name if name.endswith(".gil") else name + ".gil"
     for folder in model_search_path(spec_path):
-        for n in names:
-            candidate = (folder / n).resolve()
-            if candidate.is_file():
+        try:
+            candidate = (folder / file_name).resolve(strict=True)
+            if candidate.suffix == ".gil" and candidate.is_file():
                 return candidate
+        except (OSError, RuntimeError, ValueError):  # missing, too long, a symlink loop
+            continue
     return None
 
 
@@ -66,9 +71,10 @@ def load_spec(source: SourceFile, sources: SourceMap) -> list[ast.Module]:
     complete = True  # every file gave at least a partial module
     while queue:
         current = queue.pop(0)
-        if current.path in seen:
+        key = _identity(current.path)
+        if key in seen:
             continue
-        seen.add(current.path)
+        seen.add(key)
         try:
             module = parse_source(current)
         except SpecError as err:
@@ -81,11 +87,19 @@ def load_spec(source: SourceFile, sources: SourceMap) -> list[ast.Module]:
         for item in module.items:
             if isinstance(item, ast.Use):
                 found = _use_file(current, item, errors)
-                if found is not None and str(found) not in seen:
+                if found is not None and _identity(str(found)) not in seen:
                     queue.append(read_source(str(found), sources))
     if errors:
         raise SpecError(errors, partial=modules if complete else None)
     return modules
+
+
+def _identity(path: str) -> str:
+    """One name per file, however the path was written (relative, absolute, via links)."""
+    try:
+        return str(Path(path).resolve())
+    except (OSError, RuntimeError, ValueError):
+        return path
 
 
 def _use_file(current: SourceFile, item: ast.Use, errors: list[Diagnostic]) -> Path | None:

@@ -208,8 +208,20 @@ def _split_size(children: list[Any]) -> tuple[Any, Any]:
     return None, (children[0] if children else None)
 
 
+MAX_LITERAL_DIGITS = 1000
+
+
 def _int(text: str) -> int:
-    return int(text.replace("_", ""))
+    digits = text.replace("_", "")
+    if len(digits) > MAX_LITERAL_DIGITS:
+        raise _LiteralTooLong(len(digits))
+    return int(digits)
+
+
+class _LiteralTooLong(Exception):
+    def __init__(self, digits: int) -> None:
+        super().__init__(f"an integer literal of {digits:,} digits")
+        self.digits = digits
 
 
 def _binary(op: str) -> Any:
@@ -292,7 +304,18 @@ class _ToAst(Transformer[Token, ast.Module]):
     # -- expressions
     @v_args(meta=True)
     def int_lit(self, meta: Any, c: list[Token]) -> ast.IntLit:
-        return ast.IntLit(value=_int(c[0]), span=self._span(meta))
+        try:
+            value = _int(c[0])
+        except _LiteralTooLong as err:
+            self.errors.error(
+                "bad-constant",
+                f"{err}: too long for an integer",
+                self._span(meta),
+                help=f"integers have at most {MAX_LITERAL_DIGITS:,} digits; write large "
+                "values as powers, such as `2**31`",
+            )
+            value = 0
+        return ast.IntLit(value=value, span=self._span(meta))
 
     @v_args(meta=True)
     def true_lit(self, meta: Any, c: list[Any]) -> ast.BoolLit:

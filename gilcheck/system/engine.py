@@ -495,7 +495,9 @@ class Engine:
                 if isinstance(err, UseAfterMove)
                 else str(err)
             )
-            verdict = Verdict.PANIC if "division by zero" in message else Verdict.MISUSE
+            # Arithmetic that has no value panics, as in Rust (debug builds for overflow).
+            arithmetic = "division by zero" in message or "integer overflow" in message
+            verdict = Verdict.PANIC if arithmetic else Verdict.MISUSE
             out.append(((tid, STEP, 0), Violation(verdict, message, tid, p.instr.span)))
             return False
         except (SpecPanic, IndexOutOfRange) as err:
@@ -548,7 +550,10 @@ class Engine:
                 return False
             return not any(_has_receiver(v) for v in frame[F_LOCALS])
         if isinstance(instr, ir.Release):
-            lid = self.lock_id(instr.resource, frame, th, state, p.index)
+            try:
+                lid = self.lock_id(instr.resource, frame, th, state, p.index)
+            except (IndexOutOfRange, EvalError, SpecMisuse, UseAfterMove):
+                return False  # not merged: the step itself reports the panic or misuse
             lock = state[3][lid]
             if instr.resource.kind == "mutex":
                 return bool(lock != NO_THREAD)

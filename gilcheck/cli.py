@@ -6,16 +6,20 @@ The only module that prints or exits; `exit_code` holds the exit-code table.
 from __future__ import annotations
 
 import contextlib
+import glob
+import json
 import os
 import signal
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.table import Table
 from rich.text import Text
 
 from gilcheck import __version__
@@ -164,7 +168,14 @@ def outcome_of(verdict: str) -> Outcome:
 
 @app.command()
 def check(
-    spec: Annotated[Path, typer.Argument(help="The spec file (*.gil).")],
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Spec files (*.gil), folders (every *.gil inside) or globs such as "
+            "'specs/**/*_fixed.gil'.",
+            show_default=False,
+        ),
+    ],
     output_format: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="text or json.")
     ] = OutputFormat.TEXT,
@@ -204,6 +215,14 @@ def check(
             "and CPython's Condition may.",
         ),
     ] = False,
+    expect_mode: Annotated[
+        bool,
+        typer.Option(
+            "--expect",
+            help="Prove the specs' `expect` lines: exit 0 when every verdict matches its "
+            "spec's `expect` (a buggy spec that deadlocks passes), 1 when one does not.",
+        ),
+    ] = False,
     no_merge: Annotated[
         bool,
         typer.Option(
@@ -217,7 +236,9 @@ def check(
     """Explore every interleaving of a spec and report its verdict.
 
     Exit codes: 0 no violation, 1 violation found, 2 the spec or the command is wrong,
-    3 inconclusive (a limit or a channel bound was hit).
+    3 inconclusive (a limit or a channel bound was hit). With several specs: 2 if one is
+    wrong, else 1 if one has a violation, else 3 if one is inconclusive, else 0. With
+    `--expect`: 0 when every verdict matches its `expect`, 1 when one does not.
     """
     options = CheckOptions(
         max_states=max_states,
@@ -227,6 +248,10 @@ def check(
         spurious_wakeups=spurious_wakeups,
         max_memory_mb=max_memory if max_memory is not None else default_memory_limit_mb(),
     )
+    specs = expand_spec_paths(paths)
+    if len(specs) != 1 or len(paths) != 1 or expect_mode or paths[0].is_dir():
+        _check_many(specs, options, output_format, expect_mode)
+    spec = specs[0]
     sources = SourceMap()
     try:
         loaded = parse_spec(str(spec), sources)
@@ -245,6 +270,119 @@ def check(
     else:
         _emit(lambda: _print_text(result))
     _finish(outcome_of(result.verdict))
+
+
+def expand_spec_paths(paths: list[Path]) -> list[Path]:
+    """Files as given, folders as every *.gil inside (sorted), globs expanded."""
+    specs: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            specs.extend(sorted(p for p in path.rglob("*.gil") if p.is_file()))
+        elif not path.exists() and any(c in str(path) for c in "*?["):
+            specs.extend(sorted(Path(p) for p in glob.glob(str(path), recursive=True)))
+        else:
+            specs.append(path)
+    return specs
+
+
+@dataclass
+class _SpecOutcome:
+    """One spec of a multi-spec check."""
+
+    spec: Path
+    outcome: Outcome
+    result: CheckResult | None = None
+    report: dict[str, object] | None = None
+
+
+def _check_many(
+    specs: list[Path], options: CheckOptions, output_format: OutputFormat, expect_mode: bool
+) -> NoReturn:
+    """Check several specs: a line per spec, then a summary (or one JSON object)."""
+    done: list[_SpecOutcome] = []
+    json_mode = output_format is OutputFormat.JSON
+    for spec in specs:
+        sources = SourceMap()
+        try:
+            loaded = parse_spec(str(spec), sources)
+            result = check_spec(loaded, options)
+        except SpecError as error:
+            report = json.loads(render_errors_json(str(spec), error.diagnostics, sources))
+            done.append(_SpecOutcome(spec, Outcome.BAD_INPUT, report=report))
+            err.print(
+                printable(render_diagnostics(error.diagnostics, sources)), markup=False, end=""
+            )
+            continue
+        except RecursionError:
+            done.append(_SpecOutcome(spec, Outcome.BAD_INPUT))
+            err.print(f"error[nesting-too-deep]: `{spec}` nests too deeply", markup=False)
+            continue
+        except OSError as error:
+            done.append(_SpecOutcome(spec, Outcome.BAD_INPUT))
+            reason = error.strerror or str(error)
+            err.print(f"error[unreadable-file]: cannot read `{spec}`: {reason}", markup=False)
+            continue
+        report = json.loads(render_json(result))
+        done.append(_SpecOutcome(spec, outcome_of(result.verdict), result, report))
+        if not json_mode:
+            match = {True: "matches", False: "MISMATCH", None: "no expect"}[result.matches]
+            line = printable(
+                f"{result.spec}: {result.verdict} (expected {result.expected or '-'}: {match}), "
+                f"{result.stats.states:,} states, {result.stats.seconds:.2f} s"
+            )
+            _emit(lambda text=line: out.print(text, markup=False))  # type: ignore[misc]
+    # Not as expected: a spec error, a verdict against its `expect`, and with `--expect`
+    # also a spec without an `expect` line (it proves nothing).
+    mismatches = [
+        d
+        for d in done
+        if d.result is None
+        or d.result.matches is False
+        or (expect_mode and d.result.matches is None)
+    ]
+    if json_mode:
+        summary = {
+            "schema": "gilcheck.results",
+            "version": 1,
+            "expect_mode": expect_mode,
+            "results": [d.report or {"spec": str(d.spec), "verdict": None} for d in done],
+            "mismatches": [str(d.spec) for d in mismatches],
+        }
+        _emit(lambda: out.print(json.dumps(summary, indent=2), markup=False))
+    else:
+        _emit(lambda: _print_summary(done, mismatches, expect_mode))
+    if any(d.outcome is Outcome.BAD_INPUT for d in done) or not done:
+        _finish(Outcome.BAD_INPUT)
+    if expect_mode:
+        _finish(Outcome.VIOLATION if mismatches else Outcome.OK)
+    for outcome in (Outcome.VIOLATION, Outcome.INCONCLUSIVE):
+        if any(d.outcome is outcome for d in done):
+            _finish(outcome)
+    _finish(Outcome.OK)
+
+
+def _print_summary(done: list[_SpecOutcome], mismatches: list[_SpecOutcome], expect: bool) -> None:
+    counts: dict[str, int] = {}
+    for d in done:
+        verdict = d.result.verdict if d.result is not None else "spec error"
+        counts[verdict] = counts.get(verdict, 0) + 1
+    table = Table(title=f"{len(done)} spec{'s' if len(done) != 1 else ''}", show_edge=False)
+    table.add_column("verdict")
+    table.add_column("specs", justify="right")
+    for verdict, count in sorted(counts.items()):
+        table.add_row(verdict, str(count))
+    out.print(table)
+    if mismatches:
+        out.print(f"{len(mismatches)} not as expected:", markup=False)
+        for d in mismatches:
+            if d.result is None:
+                line = f"  {d.spec}: spec error (not checked)"
+            else:
+                want = d.result.expected or "nothing: no expect line"
+                line = f"  {d.spec}: {d.result.verdict} (expected {want})"
+            out.print(printable(line), markup=False)
+    elif expect:
+        out.print("every verdict matches its spec's expect", markup=False)
 
 
 def _emit(write: Callable[[], None]) -> None:

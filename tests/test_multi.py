@@ -1,0 +1,57 @@
+"""`gilcheck check` over several specs, folders and globs, and `--expect` as a CI proof."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+BUGGY = "specs/primitives/barrier_buggy.gil"
+FIXED = "specs/primitives/barrier_fixed.gil"
+
+
+def test_several_specs_give_a_line_each_and_a_summary(cli) -> None:  # type: ignore[no-untyped-def]
+    result = cli("check", BUGGY, FIXED)
+    assert result.code == 1  # one of them has a violation
+    assert f"{BUGGY}: deadlock (expected deadlock: matches)" in result.stdout
+    assert f"{FIXED}: ok (expected ok: matches)" in result.stdout
+    assert "2 specs" in result.stdout
+
+
+def test_expect_mode_passes_when_every_verdict_matches(cli) -> None:  # type: ignore[no-untyped-def]
+    result = cli("check", "--expect", "specs/seed", BUGGY)
+    assert result.code == 0, result.stdout
+    assert "every verdict matches its spec's expect" in result.stdout
+
+
+def test_expect_mode_fails_and_lists_the_mismatch(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    wrong = tmp_path / "wrong.gil"
+    wrong.write_text("expect ok\nmutex m\nthread main {\n acquire m\n acquire m\n}\n")
+    result = cli("check", "--expect", FIXED, str(wrong))
+    assert result.code == 1
+    assert "1 not as expected:" in result.stdout
+    assert f"{wrong}: deadlock (expected ok)" in result.stdout
+
+
+def test_a_bad_spec_among_several_is_exit_2_and_the_rest_still_run(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "bad.gil"
+    bad.write_text("thread main { aquire m }\n")
+    result = cli("check", FIXED, str(bad))
+    assert result.code == 2
+    assert f"{FIXED}: ok" in result.stdout
+    assert "error[syntax-error]" in result.stderr and "bad.gil:1:" in result.stderr
+    assert f"{bad}: spec error (not checked)" in result.stdout
+
+
+def test_globs_and_folders_expand_to_specs(cli) -> None:  # type: ignore[no-untyped-def]
+    result = cli("check", "--expect", "specs/primitives/*_fixed.gil")
+    assert result.code == 0
+    assert result.stdout.count(": ok (expected ok: matches)") == 7
+
+
+def test_json_for_several_specs(cli) -> None:  # type: ignore[no-untyped-def]
+    result = cli("check", "--format", "json", "--expect", BUGGY, FIXED)
+    report = json.loads(result.stdout)
+    assert report["schema"] == "gilcheck.results" and report["version"] == 1
+    assert [r["verdict"] for r in report["results"]] == ["deadlock", "ok"]
+    assert report["mismatches"] == []
+    assert result.code == 0

@@ -249,6 +249,11 @@ def check(
         max_memory_mb=max_memory if max_memory is not None else default_memory_limit_mb(),
     )
     specs = expand_spec_paths(paths)
+    if not specs:
+        where = ", ".join(f"`{p}`" for p in paths)
+        err.print(f"error[unreadable-file]: no spec (*.gil) in {where}", markup=False)
+        err.print("help: give spec files, folders that hold some, or globs", markup=False)
+        _finish(Outcome.BAD_INPUT)
     if len(specs) != 1 or len(paths) != 1 or expect_mode or paths[0].is_dir():
         _check_many(specs, options, output_format, expect_mode)
     spec = specs[0]

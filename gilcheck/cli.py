@@ -23,13 +23,14 @@ from rich.table import Table
 from rich.text import Text
 
 from gilcheck import __version__
-from gilcheck.diagnostics import CODES, SpecError
+from gilcheck.diagnostics import CODES, Diagnostic, SpecError
 from gilcheck.export.promela import export_promela
 from gilcheck.options import CheckOptions
 from gilcheck.pipeline import Loaded, analyze_spec, check_spec, checkable_program, parse_spec
 from gilcheck.report.diagnostic_text import render_diagnostics
 from gilcheck.report.dump import dump_ast, dump_ir
 from gilcheck.report.json import render_errors_json, render_json
+from gilcheck.report.junit import JUnitCase, render_junit
 from gilcheck.report.text import render_text
 from gilcheck.source import SourceMap
 from gilcheck.trace.model import CheckResult
@@ -152,6 +153,7 @@ class OutputFormat(StrEnum):
 
     TEXT = "text"
     JSON = "json"
+    JUNIT = "junit"
 
 
 VERDICT_OUTCOME = {
@@ -177,8 +179,12 @@ def check(
         ),
     ],
     output_format: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="text or json.")
+        OutputFormat, typer.Option("--format", "-f", help="text, json or junit (JUnit XML).")
     ] = OutputFormat.TEXT,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the report to FILE instead of stdout."),
+    ] = None,
     max_states: Annotated[
         int, typer.Option("--max-states", min=1, help="Stop (inconclusive) after this many states.")
     ] = 5_000_000,
@@ -248,13 +254,16 @@ def check(
         spurious_wakeups=spurious_wakeups,
         max_memory_mb=max_memory if max_memory is not None else default_memory_limit_mb(),
     )
+    if output is not None:
+        _report_to(output)
     specs = expand_spec_paths(paths)
     if not specs:
         where = ", ".join(f"`{p}`" for p in paths)
         err.print(f"error[unreadable-file]: no spec (*.gil) in {where}", markup=False)
         err.print("help: give spec files, folders that hold some, or globs", markup=False)
         _finish(Outcome.BAD_INPUT)
-    if len(specs) != 1 or len(paths) != 1 or expect_mode or paths[0].is_dir():
+    junit = output_format is OutputFormat.JUNIT
+    if len(specs) != 1 or len(paths) != 1 or expect_mode or paths[0].is_dir() or junit:
         _check_many(specs, options, output_format, expect_mode)
     spec = specs[0]
     sources = SourceMap()
@@ -275,6 +284,17 @@ def check(
     else:
         _emit(lambda: _print_text(result))
     _finish(outcome_of(result.verdict))
+
+
+def _report_to(path: Path) -> None:
+    """Send the report (stdout's part) to a file; diagnostics stay on stderr."""
+    global out
+    try:
+        handle = path.open("w", encoding="utf-8")
+    except OSError as error:
+        err.print(f"error[unwritable-output]: cannot write {path}: {error.strerror}", markup=False)
+        _finish(Outcome.BAD_INPUT)
+    out = Console(file=handle, highlight=False, soft_wrap=True, emoji=False, color_system=None)
 
 
 def expand_spec_paths(paths: list[Path]) -> list[Path]:
@@ -298,6 +318,7 @@ class _SpecOutcome:
     outcome: Outcome
     result: CheckResult | None = None
     report: dict[str, object] | None = None
+    error: Diagnostic | None = None
 
 
 def _check_many(
@@ -305,7 +326,7 @@ def _check_many(
 ) -> NoReturn:
     """Check several specs: a line per spec, then a summary (or one JSON object)."""
     done: list[_SpecOutcome] = []
-    json_mode = output_format is OutputFormat.JSON
+    json_mode = output_format is not OutputFormat.TEXT
     for spec in specs:
         sources = SourceMap()
         try:
@@ -313,7 +334,9 @@ def _check_many(
             result = check_spec(loaded, options)
         except SpecError as error:
             report = json.loads(render_errors_json(str(spec), error.diagnostics, sources))
-            done.append(_SpecOutcome(spec, Outcome.BAD_INPUT, report=report))
+            done.append(
+                _SpecOutcome(spec, Outcome.BAD_INPUT, report=report, error=error.diagnostics[0])
+            )
             err.print(
                 printable(render_diagnostics(error.diagnostics, sources)), markup=False, end=""
             )
@@ -345,7 +368,17 @@ def _check_many(
         or d.result.matches is False
         or (expect_mode and d.result.matches is None)
     ]
-    if json_mode:
+    if output_format is OutputFormat.JUNIT:
+        cases = [
+            JUnitCase(
+                str(d.spec),
+                d.result,
+                d.error.message if d.error is not None else "the spec could not be read",
+            )
+            for d in done
+        ]
+        _emit(lambda: out.print(render_junit(cases), markup=False, end=""))
+    elif json_mode:
         summary = {
             "schema": "gilcheck.results",
             "version": 1,
@@ -394,6 +427,7 @@ def _emit(write: Callable[[], None]) -> None:
     """Write the report; a closed pipe (`| head`) ends quietly, a full disk is reported."""
     try:
         write()
+        out.file.flush()
         sys.stdout.flush()
     except SystemExit:
         pass  # rich's own handling of a closed pipe: stdout already points at /dev/null
@@ -558,6 +592,8 @@ def _terminate(signum: int, frame: object) -> None:
 def main() -> None:
     """Console-script entry point: never lets a traceback reach the user."""
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 6000))
+    global out
+    out = Console(highlight=False, soft_wrap=True, emoji=False)  # `--output` may redirect it
     with contextlib.suppress(ValueError):  # only the main thread may set handlers
         signal.signal(signal.SIGTERM, _terminate)
     try:

@@ -55,3 +55,31 @@ def test_json_for_several_specs(cli) -> None:  # type: ignore[no-untyped-def]
     assert [r["verdict"] for r in report["results"]] == ["deadlock", "ok"]
     assert report["mismatches"] == []
     assert result.code == 0
+
+
+def test_junit_has_a_case_per_spec_and_fails_the_mismatch(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import xml.etree.ElementTree as ET
+
+    wrong = tmp_path / "wrong.gil"
+    wrong.write_text("expect ok\nmutex m\nthread main {\n acquire m\n acquire m\n}\n")
+    result = cli("check", "--format", "junit", BUGGY, FIXED, str(wrong))
+    suite = ET.fromstring(result.stdout).find("testsuite")
+    assert suite is not None
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("3", "1", "0")
+    cases = {case.get("name"): case for case in suite.iter("testcase")}
+    assert cases[BUGGY].find("failure") is None  # a buggy spec that deadlocks as expected
+    failure = cases[str(wrong)].find("failure")
+    assert failure is not None and failure.get("type") == "deadlock"
+    assert "acquire m" in (failure.text or "")
+
+
+def test_output_writes_the_report_to_a_file(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    target = tmp_path / "report.json"
+    result = cli("check", "--format", "json", "--output", str(target), BUGGY)
+    assert result.code == 1
+    assert result.stdout == ""
+    assert json.loads(target.read_text())["verdict"] == "deadlock"
+    text = tmp_path / "report.txt"
+    assert cli("check", "-o", str(text), FIXED).code == 0
+    assert "verdict: ok" in text.read_text()
+    assert "\x1b[" not in text.read_text()

@@ -31,6 +31,7 @@ from gilcheck.report.diagnostic_text import render_diagnostics
 from gilcheck.report.dump import dump_ast, dump_ir
 from gilcheck.report.json import render_errors_json, render_json
 from gilcheck.report.junit import JUnitCase, render_junit
+from gilcheck.report.sarif import render_sarif
 from gilcheck.report.text import render_text
 from gilcheck.source import SourceMap
 from gilcheck.trace.model import CheckResult
@@ -154,6 +155,7 @@ class OutputFormat(StrEnum):
     TEXT = "text"
     JSON = "json"
     JUNIT = "junit"
+    SARIF = "sarif"
 
 
 VERDICT_OUTCOME = {
@@ -179,7 +181,10 @@ def check(
         ),
     ],
     output_format: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="text, json or junit (JUnit XML).")
+        OutputFormat,
+        typer.Option(
+            "--format", "-f", help="text, json, junit (JUnit XML) or sarif (SARIF 2.1.0)."
+        ),
     ] = OutputFormat.TEXT,
     output: Annotated[
         Path | None,
@@ -262,7 +267,7 @@ def check(
         err.print(f"error[unreadable-file]: no spec (*.gil) in {where}", markup=False)
         err.print("help: give spec files, folders that hold some, or globs", markup=False)
         _finish(Outcome.BAD_INPUT)
-    junit = output_format is OutputFormat.JUNIT
+    junit = output_format in (OutputFormat.JUNIT, OutputFormat.SARIF)
     if len(specs) != 1 or len(paths) != 1 or expect_mode or paths[0].is_dir() or junit:
         _check_many(specs, options, output_format, expect_mode)
     spec = specs[0]
@@ -368,7 +373,10 @@ def _check_many(
         or d.result.matches is False
         or (expect_mode and d.result.matches is None)
     ]
-    if output_format is OutputFormat.JUNIT:
+    if output_format is OutputFormat.SARIF:
+        checked = [d.result for d in done if d.result is not None]
+        _emit(lambda: out.print(render_sarif(checked), markup=False, end=""))
+    elif output_format is OutputFormat.JUNIT:
         cases = [
             JUnitCase(
                 str(d.spec),

@@ -83,3 +83,36 @@ def test_output_writes_the_report_to_a_file(cli, tmp_path: Path) -> None:  # typ
     assert cli("check", "-o", str(text), FIXED).code == 0
     assert "verdict: ok" in text.read_text()
     assert "\x1b[" not in text.read_text()
+
+
+def test_sarif_validates_and_locates_unexpected_violations(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import jsonschema
+    from conftest import ROOT
+
+    wrong = tmp_path / "wrong.gil"
+    wrong.write_text("expect ok\nmutex m\nthread main {\n acquire m\n acquire m\n}\n")
+    result = cli("check", "--format", "sarif", BUGGY, FIXED, str(wrong))
+    log = json.loads(result.stdout)
+    schema = json.loads((ROOT / "tests" / "data" / "sarif-schema-2.1.0.json").read_text())
+    jsonschema.validate(log, schema)
+    findings = log["runs"][0]["results"]
+    assert len(findings) == 1  # the buggy spec deadlocks as it expects: no finding
+    finding = findings[0]
+    assert finding["ruleId"] == "deadlock"
+    where = finding["locations"][0]["physicalLocation"]
+    assert where["artifactLocation"]["uri"] == str(wrong)
+    assert where["region"]["startLine"] == 5  # the second `acquire m`, where main blocks
+    flow = finding["codeFlows"][0]["threadFlows"][0]["locations"]
+    assert [f["location"]["physicalLocation"]["region"]["startLine"] for f in flow] == [4]
+
+
+def test_sarif_of_the_seed_points_at_both_blocked_threads(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    spec = tmp_path / "buggy.gil"
+    spec.write_text(
+        Path("specs/seed/buggy.gil").read_text().replace("expect deadlock", "expect ok")
+    )
+    finding = json.loads(cli("check", "-f", "sarif", str(spec)).stdout)["runs"][0]["results"][0]
+    lines = [finding["locations"][0]] + finding["relatedLocations"]
+    assert [loc["physicalLocation"]["region"]["startLine"] for loc in lines] == [15, 24]
+    assert "main" in lines[0]["message"]["text"]
+    assert "execute_loop" in lines[1]["message"]["text"]

@@ -1,0 +1,125 @@
+"""SARIF 2.1.0: violations as code-scanning results, located at the blocking statements,
+with the counterexample as a code flow."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import PurePath
+
+from gilcheck import __version__
+from gilcheck.trace.model import CheckResult
+
+SCHEMA = (
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+)
+RULES = {
+    "deadlock": "No thread can move and the program has not ended.",
+    "stuck": "A thread can never move again while the rest of the program runs.",
+    "livelock": "The program can run for ever without running `progress`.",
+    "assertion": "An `assert` can fail.",
+    "panic": "A `panic`, a failed `unwrap`, an index out of range or an arithmetic error.",
+    "misuse": "A lock released that is not held, a moved handle used, and the like.",
+    "bound": "An unbounded channel grew past the exploration bound: not a pass.",
+    "inconclusive": "A limit was hit before the whole state space was explored: not a pass.",
+}
+
+
+def reported(result: CheckResult) -> bool:
+    """Whether a result is a finding: a verdict other than the spec's `expect` (other than
+    `ok` when it has none). A buggy spec that deadlocks as it expects is no finding."""
+    return result.verdict != (result.expected or "ok")
+
+
+def render_sarif(results: list[CheckResult]) -> str:
+    """One SARIF log with one run: a result per finding."""
+    rule_ids = list(RULES)
+    findings = [_result(r, rule_ids) for r in results if reported(r)]
+    log = {
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "gilcheck",
+                        "version": __version__,
+                        "informationUri": "https://github.com/gilcheck/gilcheck",
+                        "rules": [
+                            {
+                                "id": rule,
+                                "name": rule,
+                                "shortDescription": {"text": text},
+                                "defaultConfiguration": {
+                                    "level": "warning"
+                                    if rule in ("bound", "inconclusive")
+                                    else "error"
+                                },
+                            }
+                            for rule, text in RULES.items()
+                        ],
+                    }
+                },
+                "results": findings,
+            }
+        ],
+    }
+    return json.dumps(log, indent=2) + "\n"
+
+
+def _result(result: CheckResult, rule_ids: list[str]) -> dict[str, object]:
+    trace = result.trace
+    waits = trace.waits if trace is not None else ()
+    steps = trace.steps if trace is not None else ()
+    blocking = [_location(result.spec, w.location, f"{w.thread} {w.waits_for}") for w in waits]
+    if not blocking and steps:
+        last = steps[-1]
+        blocking = [_location(result.spec, last.location, f"{last.thread}: {last.statement}")]
+    if not blocking:
+        blocking = [_location(result.spec, "", result.message)]
+    expected = f" (expected {result.expected})" if result.expected else ""
+    entry: dict[str, object] = {
+        "ruleId": result.verdict,
+        "ruleIndex": rule_ids.index(result.verdict) if result.verdict in rule_ids else 0,
+        "level": "warning" if result.verdict in ("bound", "inconclusive") else "error",
+        "message": {"text": f"{result.verdict}{expected}: {result.message}"},
+        "locations": blocking[:1],
+        "relatedLocations": [dict(loc, id=i) for i, loc in enumerate(blocking[1:], 1)],
+    }
+    if steps:
+        entry["codeFlows"] = [
+            {
+                "threadFlows": [
+                    {
+                        "locations": [
+                            {
+                                "location": _location(
+                                    result.spec,
+                                    step.location,
+                                    f"{step.index} {step.thread}: {step.statement}"
+                                    + "".join(f" -> {e}" for e in step.effects),
+                                ),
+                                "executionOrder": n,
+                            }
+                            for n, step in enumerate(steps)
+                        ]
+                    }
+                ]
+            }
+        ]
+    return entry
+
+
+def _location(spec: str, where: str, text: str) -> dict[str, object]:
+    """A SARIF location from `file:line` (a file named as the spec is the spec's path)."""
+    match = re.match(r"^(.*):(\d+)$", where)
+    uri, line = (match.group(1), int(match.group(2))) if match else (spec, 1)
+    if PurePath(uri).name == PurePath(spec).name:
+        uri = spec
+    return {
+        "physicalLocation": {
+            "artifactLocation": {"uri": PurePath(uri).as_posix()},
+            "region": {"startLine": max(1, line)},
+        },
+        "message": {"text": text},
+    }

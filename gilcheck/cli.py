@@ -11,7 +11,7 @@ import json
 import os
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -29,7 +29,7 @@ from gilcheck.options import CheckOptions
 from gilcheck.pipeline import Loaded, analyze_spec, check_spec, checkable_program, parse_spec
 from gilcheck.report.diagnostic_text import render_diagnostics
 from gilcheck.report.dump import dump_ast, dump_ir
-from gilcheck.report.json import render_errors_json, render_json
+from gilcheck.report.json import errors_object, render_errors_json, render_json, result_object
 from gilcheck.report.junit import JUnitCase, render_junit
 from gilcheck.report.sarif import render_sarif
 from gilcheck.report.text import render_text
@@ -91,6 +91,24 @@ def _spec_error(error: SpecError, sources: SourceMap) -> NoReturn:
     _finish(Outcome.BAD_INPUT)
 
 
+@contextlib.contextmanager
+def _reporting_spec_errors(
+    spec: Path, sources: SourceMap, *, json_errors: bool = False
+) -> Iterator[None]:
+    """A spec that cannot be read or does not mean anything ends the command with exit 2."""
+    try:
+        yield
+    except SpecError as error:
+        if json_errors:
+            report = render_errors_json(str(spec), error.diagnostics, sources)
+            _emit(lambda: out.print(report, markup=False, end=""))
+        _spec_error(error, sources)
+    except RecursionError:
+        _too_deep(spec)
+    except OSError as error:
+        _unreadable(spec, error)
+
+
 def _too_deep(path: Path) -> NoReturn:
     err.print(
         f"error[nesting-too-deep]: `{path}` nests blocks or expressions too deeply\n"
@@ -123,15 +141,9 @@ def parse(
 ) -> None:
     """Parse and check a spec without exploring it; optionally dump a stage."""
     sources = SourceMap()
-    try:
+    with _reporting_spec_errors(spec, sources):
         loaded = parse_spec(str(spec), sources)
         program = analyze_spec(loaded)
-    except SpecError as error:
-        _spec_error(error, sources)
-    except RecursionError:
-        _too_deep(spec)
-    except OSError as error:
-        _unreadable(spec, error)
     if dump is DumpStage.AST:
         for module in loaded.modules:
             out.print(printable(dump_ast(module, sources)), markup=False, end="")
@@ -272,18 +284,9 @@ def check(
         _check_many(specs, options, output_format, expect_mode)
     spec = specs[0]
     sources = SourceMap()
-    try:
+    with _reporting_spec_errors(spec, sources, json_errors=output_format is OutputFormat.JSON):
         loaded = parse_spec(str(spec), sources)
         result = _run_check(loaded, options, quiet or output_format is not OutputFormat.TEXT)
-    except SpecError as error:
-        if output_format is OutputFormat.JSON:
-            report = render_errors_json(str(spec), error.diagnostics, sources)
-            _emit(lambda: out.print(report, markup=False, end=""))
-        _spec_error(error, sources)
-    except RecursionError:
-        _too_deep(spec)
-    except OSError as error:
-        _unreadable(spec, error)
     if output_format is OutputFormat.JSON:
         _emit(lambda: out.print(render_json(result), markup=False, end=""))
     else:
@@ -320,10 +323,13 @@ class _SpecOutcome:
     """One spec of a multi-spec check."""
 
     spec: Path
-    outcome: Outcome
     result: CheckResult | None = None
-    report: dict[str, object] | None = None
+    report: dict[str, object] | None = None  # its JSON object
     error: Diagnostic | None = None
+
+    @property
+    def outcome(self) -> Outcome:
+        return outcome_of(self.result.verdict) if self.result is not None else Outcome.BAD_INPUT
 
 
 def _check_many(
@@ -338,25 +344,22 @@ def _check_many(
             loaded = parse_spec(str(spec), sources)
             result = check_spec(loaded, options)
         except SpecError as error:
-            report = json.loads(render_errors_json(str(spec), error.diagnostics, sources))
-            done.append(
-                _SpecOutcome(spec, Outcome.BAD_INPUT, report=report, error=error.diagnostics[0])
-            )
+            report = errors_object(str(spec), error.diagnostics, sources)
+            done.append(_SpecOutcome(spec, report=report, error=error.diagnostics[0]))
             err.print(
                 printable(render_diagnostics(error.diagnostics, sources)), markup=False, end=""
             )
             continue
         except RecursionError:
-            done.append(_SpecOutcome(spec, Outcome.BAD_INPUT))
+            done.append(_SpecOutcome(spec))
             err.print(f"error[nesting-too-deep]: `{spec}` nests too deeply", markup=False)
             continue
         except OSError as error:
-            done.append(_SpecOutcome(spec, Outcome.BAD_INPUT))
+            done.append(_SpecOutcome(spec))
             reason = error.strerror or str(error)
             err.print(f"error[unreadable-file]: cannot read `{spec}`: {reason}", markup=False)
             continue
-        report = json.loads(render_json(result))
-        done.append(_SpecOutcome(spec, outcome_of(result.verdict), result, report))
+        done.append(_SpecOutcome(spec, result, result_object(result)))
         if not json_mode:
             match = {True: "matches", False: "MISMATCH", None: "no expect"}[result.matches]
             line = printable(
@@ -504,16 +507,10 @@ def export(
 ) -> None:
     """Translate a spec for another checker: Promela for SPIN (spin -a; gcc -DSAFETY; ./pan)."""
     sources = SourceMap()
-    try:
+    with _reporting_spec_errors(spec, sources):
         loaded = parse_spec(str(spec), sources)
         program = checkable_program(loaded)
         text = export_promela(program, CheckOptions(channel_bound=channel_bound))
-    except SpecError as error:
-        _spec_error(error, sources)
-    except RecursionError:
-        _too_deep(spec)
-    except OSError as error:
-        _unreadable(spec, error)
     if output is None:
         _emit(lambda: out.print(text, markup=False, end=""))
     else:

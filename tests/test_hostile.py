@@ -272,28 +272,18 @@ def use_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def _refused(name: str, bug: str | None = None) -> Any:
-    marks: list[Any] = []  # `bug` names what this case once was
-    return pytest.param(name, marks=marks, id=name[-30:])
+def _refused(name: str) -> Any:
+    return pytest.param(name, id=name[-30:])
 
 
-READS_ANY_FILE = (
-    "bug: `use` reads any existing file, not only .gil files (syntax/load.py resolve_use "
-    "tries the name as given when it does not end in .gil, absolute paths and `..` "
-    "included), and the error messages print its first lines"
-)
 REFUSED = [
-    _refused("../" * 40 + "etc/passwd", READS_ANY_FILE),
-    _refused("/etc/passwd", READS_ANY_FILE),
-    _refused("/proc/self/environ", READS_ANY_FILE + " (here: the process environment)"),
-    _refused("notes.txt", READS_ANY_FILE),
-    _refused("notes", READS_ANY_FILE),
-    _refused("{abs}/notes.txt", READS_ANY_FILE),
-    _refused(
-        "link.gil",
-        "bug: `use` follows a .gil symlink to a non-.gil file (link.gil -> notes.txt) and "
-        "prints its content",
-    ),
+    _refused("../" * 40 + "etc/passwd"),
+    _refused("/etc/passwd"),
+    _refused("/proc/self/environ"),
+    _refused("notes.txt"),
+    _refused("notes"),
+    _refused("{abs}/notes.txt"),
+    _refused("link.gil"),  # a .gil symbolic link to notes.txt
     _refused("sub"),
     _refused("folder.gil"),
     _refused("folder"),
@@ -342,13 +332,6 @@ def test_use_loads_gil_files(name: str, use_dir: Path, file_access, cli) -> None
     assert_answer(result)
     assert result.code == 0, result.stdout + result.stderr
     assert all(p.endswith(".gil") for p, _ in file_access if p.startswith(str(use_dir)))
-
-
-CYCLIC_BUG = (
-    "bug: a spec given by a relative path that is `use`d back (a.gil uses b uses a, or a.gil "
-    "uses a) is read twice (load_spec's `seen` holds the path as given, resolve_use returns "
-    "it resolved): a bogus duplicate-definition of `main` at the same place"
-)
 
 
 @pytest.mark.parametrize("relative", [False, True])

@@ -65,6 +65,11 @@ def render_json(result: CheckResult) -> str:
 
 def render_errors_json(spec: str, diagnostics: list[Diagnostic], sources: SourceMap) -> str:
     """A spec that does not mean anything: the same schema, verdict null, and its errors."""
+    return json.dumps(errors_object(spec, diagnostics, sources), indent=2) + "\n"
+
+
+def errors_object(spec: str, diagnostics: list[Diagnostic], sources: SourceMap) -> dict[str, Any]:
+    """The JSON object of a spec with errors (what `render_errors_json` prints)."""
     errors = []
     for d in diagnostics:
         source = sources.get(d.span.path)
@@ -80,11 +85,10 @@ def render_errors_json(spec: str, diagnostics: list[Diagnostic], sources: Source
                 "help": d.help,
             }
         )
-    body = {
+    return {
         "schema": SCHEMA,
         "version": VERSION,
         "spec": spec,
         "verdict": None,
         "errors": errors,
     }
-    return json.dumps(body, indent=2) + "\n"

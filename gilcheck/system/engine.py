@@ -578,10 +578,7 @@ class Engine:
 
     def at_python_boundary(self, th: Thread) -> bool:
         """Whether a running thread is about to run a statement of Python code."""
-        if th[T_STATUS] != RUNNING or not th[T_FRAMES] or th[T_PHASE] != 0:
-            return False
-        frame = th[T_FRAMES][-1]
-        return self.context(self.prepared[frame[0]][frame[1]], frame) == PYTHON
+        return th[T_PHASE] == 0 and self.in_python_code(th)
 
     def in_python_code(self, th: Thread) -> bool:
         """Whether a running thread is at (or blocked in) a statement of Python code."""
@@ -614,7 +611,7 @@ class Engine:
             if status != RUNNING:
                 self._ending(state, tid, th, out)
                 continue
-            boundary = self.at_python_boundary(th)
+            in_python = self.in_python_code(th)
             if pause != NO_THREAD:
                 if tid == pause:
                     if not self.pause_waits_for(state, tid):
@@ -622,10 +619,10 @@ class Engine:
                         w.gil = NO_THREAD
                         out.append(((tid, PAUSE_END, 0), w.freeze()))
                     continue
-                if self.in_python_code(th):
+                if in_python:
                     continue  # parked (or, woken in Python code, re-attaching) until it ends
             self.thread_steps(state, tid, th, out)
-            if pause == NO_THREAD and boundary and th[T_GILCOUNT] > 0:
+            if pause == NO_THREAD and in_python and th[T_PHASE] == 0 and th[T_GILCOUNT] > 0:
                 w = Work(state)
                 w.gil = tid
                 out.append(((tid, PAUSE_START, 0), w.freeze()))

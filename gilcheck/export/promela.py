@@ -428,7 +428,7 @@ class _Exporter:
             case ir.TryRecv(channel=ir.GlobalChannel() as c, target=t):
                 name = self._channel(c)
                 dest = self._target(t) if t is not None else "junk"
-                take = self._take(name, dest)
+                take = self._take(c, dest)
                 return "true", f"if :: {name}_n > 0 -> {take} :: else -> {dest} = NONE_V fi;", nxt
             case ir.Close(channel=ir.GlobalChannel() as c):
                 chan = self.channels[c.base]
@@ -594,17 +594,12 @@ class _Exporter:
     def _channel(self, ref: ir.GlobalChannel) -> str:
         return f"ch_{self.channels[ref.base].name}"
 
-    def _take(self, name: str, dest: str) -> str:
-        shift = " ".join(
-            f"{name}[{i}] = {name}[{i + 1}];" for i in range(self._max_capacity(name) - 1)
-        )
+    def _take(self, ref: ir.GlobalChannel, dest: str) -> str:
+        """Receive the oldest message into `dest`, shifting the buffer down."""
+        name = self._channel(ref)
+        capacity = self._capacity(self.channels[ref.base])
+        shift = " ".join(f"{name}[{i}] = {name}[{i + 1}];" for i in range(capacity - 1))
         return f"{dest} = {name}[0]; {shift} {name}_n = {name}_n - 1;"
-
-    def _max_capacity(self, name: str) -> int:
-        for chan in self.program.channels:
-            if f"ch_{chan.name}" == name:
-                return self._capacity(chan)
-        return 1
 
     def _send(self, ref: ir.GlobalChannel, value: ir.Expr, pc: int) -> tuple[str, str, str]:
         chan = self.channels[ref.base]
@@ -649,7 +644,7 @@ class _Exporter:
     ) -> tuple[str, str, str]:
         name = self._channel(ref)
         dest = self._target(target) if target is not None else "junk"
-        take = self._take(name, dest)
+        take = self._take(ref, dest)
         at_end = f"goto L{exit_target}" if exit_target is not None else f"{dest} = NONE_V"
         guard = f"({name}_n > 0 || {name}_closed)"
         return guard, f"if :: {name}_n > 0 -> {take} :: else -> {at_end} fi;", nxt

@@ -618,6 +618,8 @@ def main() -> None:
             sys.exit(EXIT_USAGE)
         if kind == "Abort":
             sys.exit(EXIT_INCONCLUSIVE)
+        if os.environ.get("GILCHECK_TRACEBACK"):
+            raise  # for a bug report: the full traceback
         err.print(
             f"internal error: {type(error).__name__}: {error}\n"
             "This is a bug in gilcheck, not in your spec; please report it with the spec.",

@@ -20,7 +20,7 @@ def test_parse_ok_and_dumps(cli) -> None:  # type: ignore[no-untyped-def]
 
 def test_parse_accepts_constructs_that_check_refuses(tmp_path, cli) -> None:  # type: ignore[no-untyped-def]
     spec = tmp_path / "later.gil"
-    spec.write_text("gil off\nrwlock l\nthread main { read l { skip } }\n")
+    spec.write_text("param n: int in 0..5\nthread main { skip }\n")
     assert cli("parse", str(spec)).code == 0
     refused = cli("check", str(spec))
     assert refused.code == 2

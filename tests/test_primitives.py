@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from gilcheck.explore.bfs import explore
 from gilcheck.options import CheckOptions
 from gilcheck.pipeline import analyze_spec, parse_text
@@ -167,13 +165,6 @@ def test_spurious_wakeups_never_hide_a_deadlock_or_a_stuck_waiter(tmp_path: Path
             result = cli("check", "-f", "json", "--spurious-wakeups", *extra, str(spec))
             assert json.loads(result.stdout)["verdict"] == want
             assert result.code == 1
-
-
-@pytest.mark.parametrize("kind", ["rwlock l"])
-def test_rwlock_is_still_refused(tmp_path: Path, cli, kind: str) -> None:  # type: ignore[no-untyped-def]
-    spec = tmp_path / "rw.gil"
-    spec.write_text(f"{kind}\nthread main {{ skip }}\n")
-    assert cli("check", str(spec)).code == 2
 
 
 def test_gil_off_attached_threads_do_not_exclude_each_other() -> None:

@@ -34,18 +34,3 @@ def test_every_spec_folder_has_buggy_and_fixed_forms() -> None:
     for name in names:
         if name.endswith("_buggy"):
             assert name.replace("_buggy", "_fixed") in names, name
-
-
-REFUSED = sorted((SPECS.parent / "tests" / "cases" / "refused").glob("*.gil"))
-
-
-@pytest.mark.parametrize("path", REFUSED, ids=[p.name for p in REFUSED])
-def test_specs_needing_a_later_construct_are_refused_not_judged(path: Path, cli) -> None:  # type: ignore[no-untyped-def]
-    """Real-world cases that need a construct `check` does not support yet (they move to
-    specs/ when it does): refused with exit 2 and a located message, never a verdict."""
-    assert cli("parse", relative(path)).code == 0
-    result = cli("check", "--format", "json", relative(path))
-    report = json.loads(result.stdout)
-    assert result.code == 2
-    assert report["verdict"] is None
-    assert {e["code"] for e in report["errors"]} == {"not-supported-yet"}

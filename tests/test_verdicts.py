@@ -176,7 +176,7 @@ def test_json_schema_fields(tmp_path: Path, cli) -> None:  # type: ignore[no-unt
 
 
 def test_unsupported_construct_is_refused_with_location(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
-    result = cli("check", write(tmp_path, "rwlock cv\nthread main { skip }"))
+    result = cli("check", write(tmp_path, "param n: int in 0..9\nthread main { skip }"))
     assert result.code == 2
     assert "not-supported-yet" in result.stderr
     assert "spec.gil:1:1" in result.stderr

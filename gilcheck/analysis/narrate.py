@@ -13,9 +13,11 @@ from gilcheck.system.engine import Engine
 from gilcheck.system.model import (
     EXIT_JOIN_DONE,
     FINALIZE,
+    FORK_CHILD,
     GIL_BACK,
     GIL_RELEASE_TO_BLOCK,
     GIL_YIELD,
+    INTERRUPT,
     PAUSE_END,
     PAUSE_START,
     SPURIOUS_WAKEUP,
@@ -32,9 +34,12 @@ from gilcheck.system.state import (
     F_CODE,
     F_LOCALS,
     F_PC,
+    FINALIZING,
+    GONE,
     NO_THREAD,
     S_CHANS,
     S_ENDED,
+    S_FORK,
     S_GIL,
     S_LOCKS,
     S_STDOUT,
@@ -119,7 +124,29 @@ class Narrator:
         if kind == GIL_RELEASE_TO_BLOCK:
             return ["cannot go on at once: releases the GIL while it waits"]
         if kind == EXIT_JOIN_DONE:
-            return ["every non-daemon thread has ended: the exit join completes"]
+            done = "every non-daemon thread has ended: the exit join completes"
+            if after[S_THREADS][tid][T_FRAMES]:
+                return [f"{done}; the atexit handlers run (Python code: takes the GIL)"]
+            return [done]
+        if kind == FORK_CHILD:
+            gone = [
+                self.layout.thread_name(after, i)
+                for i, t in enumerate(after[S_THREADS])
+                if t[T_STATUS] == GONE and before[S_THREADS][i][T_STATUS] != GONE
+            ]
+            text = "forks: this path follows the child process, a copy in which only "
+            text += f"{self.layout.thread_name(after, tid)} runs"
+            if gone:
+                text += f" ({', '.join(gone)} {'does' if len(gone) == 1 else 'do'} not exist in it)"
+            return [text]
+        if kind == INTERRUPT:
+            hook = self.engine.program.hooks[int(action[2])][0]  # type: ignore[call-overload]
+            what = (
+                "the finalizer (`__del__` or a weakref callback run by the garbage collector)"
+                if hook == "finalizer"
+                else "the signal handler"
+            )
+            return [f"{what} starts here, before this statement, and runs to its end first"]
         if kind == FINALIZE:
             return ["finalization takes the GIL: the program ends"]
         if kind == PAUSE_START:
@@ -236,6 +263,22 @@ class Narrator:
                 return ["joins: the thread has ended"]
             case ir.CallFn(function=f):
                 return [f"calls {self.engine.codes[f].name}"]
+            case ir.ForkBegin():
+                return ["forks a child process (explored as a path of its own); the parent goes on"]
+            case ir.ForkEnd():
+                return ["the child process ends (as with os._exit)"]
+            case ir.Return() | ir.End() if (
+                after[S_FORK]
+                and th_after[T_STATUS] == ENDED
+                and (after[S_FORK][-1][0] == tid and not th_after[T_FRAMES] and after[S_ENDED])
+            ):
+                return ["leaves the fork block: the child process ends (as with os._exit)"]
+            case ir.Return() | ir.End() if self._runs_atexit(th_before, th_after):
+                return ["returns; the atexit handlers run (C atexit, static destructors)"]
+            case ir.End() if self._ends_atexit(th_before):
+                if th_after[T_STATUS] == FINALIZING:
+                    return ["the atexit handlers are done: finalization begins"]
+                return ["the atexit handlers are done: the program ends"]
             case ir.Return() | ir.End():
                 if th_after[T_STATUS] == ENDED or th_after[T_STATUS] == EXIT_JOIN:
                     if after[S_ENDED]:
@@ -267,6 +310,21 @@ class Narrator:
             case ir.Skip():
                 return ["does nothing (skip)"]
         return []
+
+    def _runs_atexit(self, th_before: Any, th_after: Any) -> bool:
+        atexit = self.engine.atexit_code
+        frames_before, frames_after = th_before[T_FRAMES], th_after[T_FRAMES]
+        return (
+            atexit is not None
+            and len(frames_before) == 1
+            and frames_before[0][F_CODE] != atexit
+            and len(frames_after) == 1
+            and frames_after[0][F_CODE] == atexit
+        )
+
+    def _ends_atexit(self, th_before: Any) -> bool:
+        frames = th_before[T_FRAMES]
+        return len(frames) == 1 and frames[0][F_CODE] == self.engine.atexit_code
 
     def _assigned(self, before: State, after: State, tid: int, target: ir.Target) -> str:
         if isinstance(target, ir.LocalTarget):
@@ -332,6 +390,8 @@ class Narrator:
             return f"arrives at barrier {lname} ({new[0]} waiting)"
         if kind == "once":
             return f"runs the once block {lname}" if new[0] == 1 else f"once {lname} is done"
+        if kind == "rwlock":
+            return self._rwlock_effect(tid, lname, old, new)
         waiting_before, woken_before = old
         waiting, woken = new
         if tid in waiting and tid not in waiting_before:
@@ -343,6 +403,21 @@ class Narrator:
         if tid in woken_before and tid not in woken:
             return f"wakes up from {lname}"
         return f"condvar {lname} changes"
+
+    @staticmethod
+    def _rwlock_effect(tid: int, lname: str, old: Any, new: Any) -> str:
+        (writer_before, readers_before, waiting_before), (writer, readers, waiting) = old, new
+        if writer == tid and writer_before != tid:
+            return f"takes the write lock on {lname}"
+        if writer_before == tid and writer != tid:
+            return f"releases the write lock on {lname}"
+        if readers.count(tid) > readers_before.count(tid):
+            return f"takes a read lock on {lname}"
+        if readers.count(tid) < readers_before.count(tid):
+            return f"releases a read lock on {lname}"
+        if tid in waiting and tid not in waiting_before:
+            return f"cannot take the write lock on {lname}: waits as a writer (new readers block)"
+        return f"rwlock {lname} changes"
 
     def _side_effects(self, before: State, after: State, tid: int, primary: list[str]) -> list[str]:
         lay = self.layout

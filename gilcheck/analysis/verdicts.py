@@ -14,7 +14,7 @@ from gilcheck.semantics.ir import Verdict
 from gilcheck.source import SourceMap
 from gilcheck.system.engine import Engine
 from gilcheck.system.model import Action, Target
-from gilcheck.system.state import ENDED, S_THREADS, T_STATUS
+from gilcheck.system.state import ENDED, GONE, S_THREADS, T_STATUS
 from gilcheck.trace.model import CheckResult, Stats, Step, Trace
 
 
@@ -126,7 +126,7 @@ class _Judge:
             blocked = {
                 tid
                 for tid, th in enumerate(state[S_THREADS])
-                if th[T_STATUS] != ENDED and tid not in movers
+                if th[T_STATUS] not in (ENDED, GONE) and tid not in movers
             }
             stuck = blocked if stuck is None else stuck & blocked
             if not stuck:
@@ -169,8 +169,10 @@ class _Judge:
             v = found.violation
             actions = store.path_to(found.violation_from)
             steps = self._steps(actions, (found.violation_action, v))
-            thread = self.layout.thread_name(store.states[found.violation_from], v.tid)
-            message = f"{v.message} (in {thread})"
+            before = store.states[found.violation_from]
+            thread = self.layout.thread_name(before, v.tid)
+            child = self.explainer.fork_note(before)
+            message = f"{v.message} (in {thread}{', ' + child if child else ''})"
             return self._base(v.verdict, message, Trace(tuple(steps), final_note=message))
         if found.deadlock >= 0:
             actions = store.path_to(found.deadlock)
@@ -179,6 +181,9 @@ class _Judge:
             waits = self.explainer.explain(final)
             cycle = find_cycle(waits)
             message = "no thread can move and the program has not ended"
+            child = self.explainer.fork_note(final)
+            if child:
+                message = f"{child}: no thread can move and the child has not ended"
             return self._base(
                 Verdict.DEADLOCK, message, Trace(tuple(steps), tuple(waits), cycle, message)
             )

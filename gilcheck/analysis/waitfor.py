@@ -23,8 +23,10 @@ from gilcheck.system.state import (
     FINALIZING,
     GIL_BLOCKING,
     GIL_LOST,
+    GONE,
     NO_THREAD,
     S_CHANS,
+    S_FORK,
     S_GIL,
     S_LOCKS,
     S_STDOUT,
@@ -57,7 +59,7 @@ class WaitExplainer:
 
     def _may_use(self, state: State, tid: int, uses: dict[int, set[str]], name: str) -> bool:
         th = state[S_THREADS][tid]
-        if th[T_STATUS] == ENDED or not th[T_FRAMES]:
+        if th[T_STATUS] in (ENDED, GONE) or not th[T_FRAMES]:
             return False
         return any(name in uses.get(frame[F_CODE], set()) for frame in th[T_FRAMES])
 
@@ -78,6 +80,12 @@ class WaitExplainer:
                 held.append(self.layout.lock_names[lid])
             elif kind == "once" and lock == (1, tid):
                 held.append(f"the running once {self.layout.lock_names[lid]}")
+            elif kind == "rwlock" and lock[0] == tid:
+                held.append(f"the write lock on {self.layout.lock_names[lid]}")
+            elif kind == "rwlock" and tid in lock[1]:
+                count = lock[1].count(tid)
+                reads = "a read lock" if count == 1 else f"{count} read locks"
+                held.append(f"{reads} on {self.layout.lock_names[lid]}")
         return tuple(held)
 
     def explain(self, state: State) -> list[Wait]:
@@ -87,6 +95,12 @@ class WaitExplainer:
             if th[T_STATUS] == ENDED:
                 continue
             text, holders = self.reason(state, tid)
+            gone = [self.layout.thread_name(state, h) for h in holders if _gone(state, h)]
+            if gone and th[T_STATUS] != GONE:
+                verb = "does" if len(gone) == 1 else "do"
+                text += f" ({', '.join(gone)} {verb} not exist in the child)"
+                holders = [h for h in holders if not _gone(state, h)]
+            text += self._interrupted(state, tid)
             location, statement = self.where(state, tid)
             waits.append(
                 Wait(
@@ -99,6 +113,30 @@ class WaitExplainer:
                 )
             )
         return waits
+
+    def _interrupted(self, state: State, tid: int) -> str:
+        """`; it runs the finalizer, which started ...` for a thread inside an interrupt."""
+        frames = state[S_THREADS][tid][T_FRAMES]
+        for depth in range(len(frames) - 1, 0, -1):
+            kind = self.engine.codes[frames[depth][F_CODE]].kind
+            if kind in ("finalizer", "signal"):
+                below = frames[depth - 1]
+                instr = self.engine.codes[below[F_CODE]].instrs[below[F_PC]]
+                what = "the finalizer" if kind == "finalizer" else "the signal handler"
+                name = self.layout.thread_name(state, tid)
+                return (
+                    f"; it runs {what}, which started inside `python {{ }}` at "
+                    f"{_short_location(self.sources, instr)} on {name}"
+                )
+        return ""
+
+    def fork_note(self, state: State) -> str:
+        """`in the child forked at app.gil:12` for a state of a forked child, else ``."""
+        if not state[S_FORK]:
+            return ""
+        _tid, code, pc = state[S_FORK][-1]
+        instr = self.engine.codes[code].instrs[pc]
+        return f"in the child process forked at {_short_location(self.sources, instr)}"
 
     def where(self, state: State, tid: int) -> tuple[str, str]:
         th = state[S_THREADS][tid]
@@ -131,6 +169,8 @@ class WaitExplainer:
         th = state[S_THREADS][tid]
         status = th[T_STATUS]
         name = self.layout.thread_name
+        if status == GONE:
+            return "does not exist in the child (what it held stays held)", []
         if status == EXIT_JOIN:
             others = [
                 i
@@ -201,6 +241,8 @@ class WaitExplainer:
                 if runner == tid:
                     return f"re-enters once {lname}, which it is running (blocks for ever)", [tid]
                 return f"waits for once {lname}, run by {name(state, runner)}", [runner]
+            case ir.Acquire(resource=res) if res.kind == "rwlock":
+                return self._rwlock_reason(state, tid, frame, th, instr)
             case ir.Acquire(resource=res):
                 lid = self.engine.lock_id(res, frame, th, state)
                 lock = state[S_LOCKS][lid]
@@ -277,6 +319,29 @@ class WaitExplainer:
             f"was notified on {lname} and waits for {mname}, held by {name_of(self, state, owner)}",
             [owner],
         )
+
+    def _rwlock_reason(self, state, tid, frame, th, instr) -> tuple[str, list[int]]:  # type: ignore[no-untyped-def]
+        lid = self.engine.lock_id(instr.resource, frame, th, state)
+        lname = self.layout.lock_names[lid]
+        writer, readers, waiting = state[S_LOCKS][lid]
+
+        def names(tids: list[int]) -> str:
+            return ", ".join("itself" if t == tid else name_of(self, state, t) for t in tids)
+
+        if instr.mode == "read":
+            if writer != NO_THREAD:
+                return f"waits for a read lock on {lname}, write-locked by {names([writer])}", [
+                    writer
+                ]
+            writers = list(waiting)
+            return (
+                f"waits for a read lock on {lname}: new readers wait while a writer waits "
+                f"(writer-preferring), here {names(writers)}"
+            ), writers
+        if writer != NO_THREAD:
+            return f"waits for the write lock on {lname}, held by {names([writer])}", [writer]
+        holders = sorted(set(readers))
+        return f"waits for the write lock on {lname}, read-locked by {names(holders)}", holders
 
     def _at_barrier(self, state: State, tid: int, lid: int) -> bool:
         th = state[S_THREADS][tid]
@@ -388,6 +453,10 @@ def _uses(program: ir.Program, used: Callable[[ir.Instr], str | None]) -> dict[i
     return closed
 
 
+def _gone(state: State, tid: int) -> bool:
+    return 0 <= tid < len(state[S_THREADS]) and state[S_THREADS][tid][T_STATUS] == GONE
+
+
 def name_of(explainer: WaitExplainer, state: State, tid: int) -> str:
     return explainer.layout.thread_name(state, tid) if tid >= 0 else "nobody"
 
@@ -409,6 +478,11 @@ def find_cycle(waits: list[Wait]) -> tuple[str, ...]:
 def _location(sources: SourceMap, instr: ir.Instr) -> str:
     line = sources.line_of(instr.span)
     return f"{instr.span.path}:{line}"
+
+
+def _short_location(sources: SourceMap, instr: ir.Instr) -> str:
+    """`app.gil:12`: the file's name and line, for sentences."""
+    return _location(sources, instr).rsplit("/", 1)[-1]
 
 
 def _statement(sources: SourceMap, instr: ir.Instr) -> str:

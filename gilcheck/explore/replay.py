@@ -30,4 +30,4 @@ def step(system: TransitionSystem, state: State, action: Action) -> Target:
 
 
 def _is_state(target: object) -> bool:
-    return isinstance(target, tuple) and len(target) == 7 and not hasattr(target, "_fields")
+    return isinstance(target, tuple) and not hasattr(target, "_fields")

@@ -118,7 +118,15 @@ class BodyLowerer:
                 self.declare(p, UNKNOWN)
         top = _Scope()
         self.frames.append(top)
-        self.block_body(body)
+        if self.kind == "atexit" and self.decls.host == "python":
+            # Python's atexit handlers: Python code, run by `main` taking the GIL.
+            self.emit(ir.PythonEnter(span=_head_span(span, "atexit")))
+            self.contexts.append(ir.Context.PYTHON)
+            self.block_body(body)
+            self.emit(ir.PythonExit(span=_end_span(body.span)))
+            self.contexts.pop()
+        else:
+            self.block_body(body)
         self.frames.pop()
         self.frames.pop()
         self.emit(ir.End(span=_end_span(body.span)))

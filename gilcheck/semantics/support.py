@@ -5,9 +5,6 @@ from __future__ import annotations
 from gilcheck.diagnostics import Diagnostic, DiagnosticSink
 from gilcheck.semantics import ir
 
-LATER_RESOURCES = {
-    "rwlock": "read-write locks",
-}
 MAX_ENUMERATED_ANY = 256
 
 
@@ -25,18 +22,11 @@ def unsupported(program: ir.Program) -> list[Diagnostic]:
 
     for param in program.params:
         refuse("`param` (symbolic values)", param.span)
-    for res in program.resources:
-        if res.kind in LATER_RESOURCES:
-            refuse(LATER_RESOURCES[res.kind], res.span)
-    for kind, index in program.hooks:
-        refuse(f"`{kind}` blocks", program.codes[index].span)
     if program.expect is not None and program.expect.when is not None:
         refuse("`expect ... when` conditions", program.expect.span)
     for code in program.codes:
         for instr in code.instrs:
             match instr:
-                case ir.ForkBegin():
-                    refuse("`fork`", instr.span)
                 case ir.AnyInt(low=ir.Const(value=lo), high=ir.Const(value=hi)) if (
                     isinstance(lo, int) and isinstance(hi, int) and hi - lo > MAX_ENUMERATED_ANY
                 ):

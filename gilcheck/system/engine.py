@@ -31,9 +31,11 @@ from gilcheck.system.expr import (
 from gilcheck.system.model import (
     EXIT_JOIN_DONE,
     FINALIZE,
+    FORK_CHILD,
     GIL_BACK,
     GIL_RELEASE_TO_BLOCK,
     GIL_YIELD,
+    INTERRUPT,
     PAUSE_END,
     PAUSE_START,
     SPURIOUS_WAKEUP,
@@ -62,12 +64,15 @@ from gilcheck.system.state import (
     GIL_BLOCKING,
     GIL_LOST,
     GIL_NORMAL,
+    GONE,
     NATIVE,
     NO_THREAD,
     PYTHON,
     RUNNING,
     S_ENDED,
+    S_FORK,
     S_GIL,
+    S_INTERRUPTS,
     S_THREADS,
     SYNC_KINDS,
     T_ALLOW,
@@ -95,6 +100,8 @@ BLOCKING_INSTRS = (
     ir.OnceBegin,
     ir.Print,
 )
+# Thread statuses of threads that never move again.
+_OVER = (ENDED, GONE)
 
 
 class SpecMisuse(Exception):
@@ -142,6 +149,13 @@ class Engine:
         self.lock_offset = self._lock_offsets(program)
         self.thread_ids: dict[tuple[int, int], int] = {}
         self.main_tid = -1
+        self.atexit_code = next((code for kind, code in program.hooks if kind == "atexit"), None)
+        # `finalizer` and `signal` blocks: (bit in the state's interrupts, kind, code).
+        self.interrupts = tuple(
+            (1 << i, kind, code)
+            for i, (kind, code) in enumerate(program.hooks)
+            if kind in ("finalizer", "signal")
+        )
         self.handlers: dict[type, Callable[..., bool]] = {
             ir.Assign: self._assign,
             ir.Recv: self._recv,
@@ -183,6 +197,8 @@ class Engine:
             ir.Skip: self._skip,
             ir.Jump: self._skip,
             ir.EndScope: self._end_scope,
+            ir.ForkBegin: self._fork,
+            ir.ForkEnd: self._fork_end,
             ir.End: self._end,
         }
         self.prepared: list[list[Prepared]] = [
@@ -301,6 +317,8 @@ class Engine:
             tuple(chans),
             NO_THREAD,
             0,
+            (),
+            0,
         )
 
     def is_progress(self, state: State, action: tuple[int, int, object]) -> bool:
@@ -333,7 +351,7 @@ class Engine:
         gil = state[S_GIL]
         for tid, th in enumerate(state[S_THREADS]):
             status = th[T_STATUS]
-            if status == ENDED:
+            if status in _OVER:
                 continue
             if status != RUNNING:
                 gil_wanted |= self._ending(state, tid, th, out)
@@ -347,7 +365,10 @@ class Engine:
                 else:
                     gil_wanted = True
                 continue
+            before = len(out)
             gil_wanted |= self.thread_steps(state, tid, th, out)
+            if self.interrupts and gil == tid and len(out) > before:
+                self._interrupts(state, tid, th, out)
         if gil_wanted and gil != NO_THREAD:
             self._handover(state, gil, out)
         return self._merge(out)
@@ -557,6 +578,8 @@ class Engine:
             lock = state[3][lid]
             if instr.resource.kind == "mutex":
                 return bool(lock != NO_THREAD)
+            if instr.resource.kind == "rwlock":
+                return bool(lock[0] == tid or tid in lock[1])
             return bool(lock[0] == tid)
         return True
 
@@ -606,7 +629,7 @@ class Engine:
         pause = state[S_GIL]
         for tid, th in enumerate(state[S_THREADS]):
             status = th[T_STATUS]
-            if status == ENDED:
+            if status in _OVER:
                 continue
             if status != RUNNING:
                 self._ending(state, tid, th, out)
@@ -621,7 +644,10 @@ class Engine:
                     continue
                 if in_python:
                     continue  # parked (or, woken in Python code, re-attaching) until it ends
+            before = len(out)
             self.thread_steps(state, tid, th, out)
+            if self.interrupts and th[T_GILCOUNT] > 0 and len(out) > before:
+                self._interrupts(state, tid, th, out)
             if pause == NO_THREAD and in_python and th[T_PHASE] == 0 and th[T_GILCOUNT] > 0:
                 w = Work(state)
                 w.gil = tid
@@ -632,9 +658,12 @@ class Engine:
         """`host python` program end: the exit join, then finalization taking the GIL."""
         if th[T_STATUS] == EXIT_JOIN:
             threads = state[S_THREADS]
-            if all(t[T_STATUS] == ENDED or t[T_DAEMON] or i == tid for i, t in enumerate(threads)):
+            if all(t[T_STATUS] in _OVER or t[T_DAEMON] or i == tid for i, t in enumerate(threads)):
                 w = Work(state)
-                w.set_thread(tid, _with(th, T_STATUS, FINALIZING))
+                if self.atexit_code is None:
+                    w.set_thread(tid, _with(th, T_STATUS, FINALIZING))
+                else:  # Python's atexit handlers run now, before finalization
+                    w.set_thread(tid, self._running_hook(th, self.atexit_code, NATIVE))
                 out.append(((tid, EXIT_JOIN_DONE, 0), w.freeze()))
             return False
         if state[S_GIL] == NO_THREAD:
@@ -644,6 +673,32 @@ class Engine:
             out.append(((tid, FINALIZE, 0), w.freeze()))
             return False
         return True
+
+    def _interrupts(self, state: State, tid: int, th: Thread, out: list[Transition]) -> None:
+        """A `finalizer` (any thread) or `signal` (`main` only) not yet started may start at a
+        Python statement boundary where the thread holds the GIL (is attached, `gil off`) and
+        can go on: a thread blocked inside a statement is not at a boundary."""
+        if th[T_GILMODE] != GIL_NORMAL or not self.at_python_boundary(th):
+            return
+        started = state[S_INTERRUPTS]
+        for bit, kind, code in self.interrupts:
+            if started & bit or (kind == "signal" and tid != self.main_tid):
+                continue
+            w = Work(state)
+            w.interrupts = started | bit
+            w.set_thread(tid, self._running_hook(th, code, PYTHON))
+            out.append(((tid, INTERRUPT, bit.bit_length() - 1), w.freeze()))
+
+    def _running_hook(self, th: Thread, code: int, context: int) -> Thread:
+        """The thread running a hook's block: on top of what it was running (an interrupt), or
+        as its only frame (`atexit`, when the thread's own code has ended)."""
+        frame = (
+            code,
+            self.resolve_pc(code, 0),
+            (None,) * len(self.codes[code].local_names),
+            context,
+        )
+        return _with(_with(th, T_FRAMES, th[T_FRAMES] + (frame,)), T_STATUS, RUNNING)
 
     def context(self, p: Prepared, frame: Frame) -> int:
         """NATIVE or PYTHON: the innermost python/with_gil block decides, else the caller."""
@@ -1068,10 +1123,19 @@ class Engine:
         for local in locals_:
             if local is not MOVED and local != MOVED:
                 self.drop_value(w, local)
+        ending = th[T_FRAMES][-1][F_CODE]
         frames = th[T_FRAMES][:-1]
         if not frames:
+            if w.fork and w.fork[-1][0] == tid:
+                # `return` out of a `fork` block (whose frame is the child's only one)
+                self._child_ends(w, tid, th)
+                return
             self.drop_value(w, value)
-            self._thread_ends(w, tid, th)
+            self._thread_ends(w, tid, th, ending)
+            return
+        if self.codes[ending].kind in ("finalizer", "signal"):
+            # The interrupt is over: the thread goes on where it was interrupted.
+            w.set_thread(tid, _with(th, T_FRAMES, frames))
             return
         caller = frames[-1]
         call: ir.CallFn = self.codes[caller[F_CODE]].instrs[caller[F_PC]]
@@ -1080,15 +1144,57 @@ class Engine:
         new_caller = (caller[F_CODE], next_pc, caller_locals, caller[F_CTX])
         w.set_thread(tid, _with(th, T_FRAMES, frames[:-1] + (new_caller,)))
 
-    def _thread_ends(self, w: Work, tid: int, th: Thread) -> None:
-        if tid == self.main_tid:
-            if self.program.host == "python":
-                w.set_thread(tid, _with(_with(th, T_FRAMES, ()), T_STATUS, EXIT_JOIN))
-            else:
-                w.set_thread(tid, _with(_with(th, T_FRAMES, ()), T_STATUS, ENDED))
-                w.ended = 1
+    def _thread_ends(self, w: Work, tid: int, th: Thread, code: int) -> None:
+        """A thread's last frame has ended; `main`'s end (or its `atexit` block's) goes on to
+        the program's end."""
+        done = _with(th, T_FRAMES, ())
+        if tid != self.main_tid:
+            w.set_thread(tid, _with(done, T_STATUS, ENDED))
             return
+        python = self.program.host == "python"
+        if code == self.atexit_code:
+            w.set_thread(tid, _with(done, T_STATUS, FINALIZING if python else ENDED))
+            w.ended = 0 if python else 1
+        elif python:
+            w.set_thread(tid, _with(done, T_STATUS, EXIT_JOIN))
+        elif self.atexit_code is not None:  # C `atexit` handlers and static destructors
+            w.set_thread(tid, self._running_hook(done, self.atexit_code, NATIVE))
+        else:
+            w.set_thread(tid, _with(done, T_STATUS, ENDED))
+            w.ended = 1
+
+    def _child_ends(self, w: Work, tid: int, th: Thread) -> None:
+        """A forked child ends at the end of its block, as with `os._exit`."""
         w.set_thread(tid, _with(_with(th, T_FRAMES, ()), T_STATUS, ENDED))
+        w.ended = 1
+
+    def _fork(
+        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
+    ) -> bool:
+        """The parent goes on past the block; the child, a copy of the state in which only
+        this thread exists, runs the block (explored as a branch of its own)."""
+        instr: ir.ForkBegin = p.instr  # type: ignore[assignment]
+        w = Work(state)
+        self._advance(w, tid, th, frame, self.resolve_pc(p.code, instr.end))
+        out.append(((tid, STEP, 0), w.freeze()))
+        child = Work(state)
+        for other, t in enumerate(state[S_THREADS]):
+            if other != tid and t[T_STATUS] != ENDED:
+                child.set_thread(other, _with(t, T_STATUS, GONE))
+        # Only the frame running the block is kept: the child ends where the block ends.
+        top = (frame[F_CODE], p.next_pc, frame[F_LOCALS], frame[F_CTX])
+        child.set_thread(tid, _with(th, T_FRAMES, (top,)))
+        child.fork = (*state[S_FORK], (tid, p.code, p.pc))
+        out.append(((tid, FORK_CHILD, 0), child.freeze()))
+        return False
+
+    def _fork_end(
+        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
+    ) -> bool:
+        w = Work(state)
+        self._child_ends(w, tid, th)
+        out.append(((tid, STEP, 0), w.freeze()))
+        return False
 
     def _spawn(
         self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
@@ -1115,7 +1221,10 @@ class Engine:
         self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
     ) -> bool:
         target = self.join_target(state, th, frame, p)
-        if state[S_THREADS][target][T_STATUS] != ENDED:
+        status = state[S_THREADS][target][T_STATUS]
+        # In a forked child, Python's threading marks the parent's other threads stopped
+        # (joining them returns); a native join waits for ever.
+        if status != ENDED and not (status == GONE and self.program.host == "python"):
             return False
         return self._skip(state, tid, th, frame, p, out)
 
@@ -1243,6 +1352,8 @@ class Engine:
         kind = instr.resource.kind
         lid = self.lock_id(instr.resource, frame, th, state, p.index)
         lock = state[3][lid]
+        if kind == "rwlock":
+            return self._acquire_rw(state, tid, th, frame, p, out, lid, lock, instr.mode)
         if kind == "mutex":
             if lock != NO_THREAD:
                 return False
@@ -1260,6 +1371,46 @@ class Engine:
         w.set_lock(lid, new)
         self._advance(w, tid, th, frame, p.next_pc)
         out.append(((tid, STEP, 0), w.freeze()))
+        return False
+
+    def _acquire_rw(
+        self,
+        state: State,
+        tid: int,
+        th: Thread,
+        frame: Frame,
+        p: Prepared,
+        out: list[Transition],
+        lid: int,
+        lock: tuple[int, tuple[int, ...], tuple[int, ...]],
+        mode: str,
+    ) -> bool:
+        """Writer-preferring: a blocked writer registers as waiting (a step of its own), and
+        while one waits new readers block; a freed lock goes to a waiting writer first."""
+        writer, readers, waiting = lock
+        w = Work(state)
+        if mode == "read":
+            if writer != NO_THREAD or waiting:
+                return False
+            w.set_lock(lid, (writer, tuple(sorted((*readers, tid))), waiting))
+            self._advance(w, tid, th, frame, p.next_pc)
+            out.append(((tid, STEP, 0), w.freeze()))
+            return False
+        free = writer == NO_THREAD and not readers
+        if th[T_PHASE] == 0:
+            if free and not waiting:
+                w.set_lock(lid, (tid, readers, waiting))
+                self._advance(w, tid, th, frame, p.next_pc)
+            else:  # blocked: from now on it is a waiting writer
+                w.set_lock(lid, (writer, readers, tuple(sorted((*waiting, tid)))))
+                self._advance(w, tid, th, frame, frame[F_PC], phase=("rw",))
+            out.append(((tid, STEP, 0), w.freeze()))
+            return False
+        if not free:
+            return False
+        w.set_lock(lid, (tid, readers, tuple(t for t in waiting if t != tid)))
+        self._advance(w, tid, th, frame, p.next_pc, phase=0)
+        out.append(((tid, STEP, 1), w.freeze()))
         return False
 
     def _release(
@@ -1283,6 +1434,17 @@ class Engine:
             w.set_lock(lid, (NO_THREAD, 0) if count == 1 else (tid, count - 1))
         elif res.kind == "semaphore":
             w.set_lock(lid, lock + 1)  # above the initial value is allowed (threading)
+        elif res.kind == "rwlock":
+            writer, readers, waiting = lock
+            if writer == tid:
+                w.set_lock(lid, (NO_THREAD, readers, waiting))
+            elif tid in readers:
+                at = readers.index(tid)  # one of its read locks
+                w.set_lock(lid, (writer, readers[:at] + readers[at + 1 :], waiting))
+            else:
+                raise SpecMisuse(
+                    f"releases rwlock `{_res_name(res, lid, self)}`, which it does not hold"
+                )
         else:
             raise SpecMisuse(f"`release` on {res.kind} `{res.name}`")
         self._advance(w, tid, th, frame, p.next_pc)
@@ -1640,6 +1802,7 @@ def _initial_sync(kind: str, count: int | None) -> object:
         "barrier": (0, 0),
         "condvar": ((), ()),
         "once": (0, NO_THREAD),
+        "rwlock": (NO_THREAD, (), ()),
     }[kind]
 
 
@@ -1685,7 +1848,7 @@ def _is_left_mover(instr: ir.Instr) -> bool:
         case ir.GilExit() | ir.AllowEnter() | ir.End():
             return True
         case ir.Release(resource=res):
-            return res.kind in ("mutex", "rlock")
+            return res.kind in ("mutex", "rlock", "rwlock")
     return False
 
 

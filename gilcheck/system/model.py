@@ -17,6 +17,10 @@ PAUSE_START, PAUSE_END = 6, 7  # `gil off`: a stop-the-world pause begins / ends
 # such a step but need not: a state whose only steps are these is still a deadlock, and the
 # `stuck` and `livelock` analyses leave them out.
 SPURIOUS_WAKEUP = 8
+# `fork { }`: the step into the child process (the parent's own step is a plain STEP).
+FORK_CHILD = 9
+# A `finalizer` or `signal` block starts on a thread (the argument: its index in hooks).
+INTERRUPT = 10
 
 
 class Violation(NamedTuple):

@@ -1,28 +1,34 @@
 """The state of a running spec: plain nested tuples, hashable, holding indices, never names.
 
-State   = (threads, gil_owner, vars, locks, channels, stdout_owner, ended)
+State   = (threads, gil_owner, vars, locks, channels, stdout_owner, ended, fork, interrupts)
 Thread  = (frames, status, gil_count, gil_mode, allow_stack, phase, daemon, self_index, origin)
 Frame   = (code, pc, locals, context)
 Channel = (buffer, senders, receiver_alive, closed, kind, capacity, is_global, pending)
 (pending: the rendezvous sender whose offer was taken but who has not gone on yet, or -1)
+fork: () in the first process; in a process made by `fork { }`, the forks that led to it,
+each (forking thread, code, pc of the fork statement), outermost first.
+interrupts: a bit per `finalizer`/`signal` block (in `Program.hooks` order) that has started.
 Sync objects (the `locks` part), by kind: a mutex is its owner (-1 when free); an rlock is
 (owner, count); a semaphore its count; an event a bool; a barrier (arrived, generation % 2);
-a condvar (waiting threads, notified threads); a once (0 new | 1 running | 2 done, runner).
+a condvar (waiting threads, notified threads); a once (0 new | 1 running | 2 done, runner);
+an rwlock (writer or -1, reader threads sorted with repeats, writers waiting sorted).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-S_THREADS, S_GIL, S_VARS, S_LOCKS, S_CHANS, S_STDOUT, S_ENDED = range(7)
+S_THREADS, S_GIL, S_VARS, S_LOCKS, S_CHANS, S_STDOUT, S_ENDED, S_FORK, S_INTERRUPTS = range(9)
 T_FRAMES, T_STATUS, T_GILCOUNT, T_GILMODE, T_ALLOW, T_PHASE, T_DAEMON, T_SELF, T_ORIGIN = range(9)
 F_CODE, F_PC, F_LOCALS, F_CTX = range(4)
 C_BUF, C_SENDERS, C_RECEIVER, C_CLOSED, C_KIND, C_CAP, C_GLOBAL, C_PENDING = range(8)
 
-SYNC_KINDS = ("mutex", "rlock", "semaphore", "event", "barrier", "condvar", "once")
+SYNC_KINDS = ("mutex", "rlock", "semaphore", "event", "barrier", "condvar", "once", "rwlock")
 
 # Thread status.
-RUNNING, ENDED, EXIT_JOIN, FINALIZING = range(4)
+# GONE: a thread of the parent that does not exist in a forked child; what it held stays
+# held and what it owned stays alive.
+RUNNING, ENDED, EXIT_JOIN, FINALIZING, GONE = range(5)
 # How a thread with a positive GIL count relates to the GIL.
 GIL_NORMAL, GIL_LOST, GIL_BLOCKING = range(3)
 # Execution context of a frame.
@@ -45,7 +51,9 @@ class Work:
         "_v",
         "chans",
         "ended",
+        "fork",
         "gil",
+        "interrupts",
         "locks",
         "stdout",
         "threads",
@@ -53,7 +61,17 @@ class Work:
     )
 
     def __init__(self, state: State) -> None:
-        (self.threads, self.gil, self.vars, self.locks, self.chans, self.stdout, self.ended) = state
+        (
+            self.threads,
+            self.gil,
+            self.vars,
+            self.locks,
+            self.chans,
+            self.stdout,
+            self.ended,
+            self.fork,
+            self.interrupts,
+        ) = state
         self._t = self._v = self._l = self._c = False
 
     def set_thread(self, tid: int, thread: Thread) -> None:
@@ -103,4 +121,6 @@ class Work:
             tuple(self.chans) if self._c else self.chans,
             self.stdout,
             self.ended,
+            self.fork,
+            self.interrupts,
         )

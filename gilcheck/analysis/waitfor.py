@@ -140,6 +140,8 @@ class WaitExplainer:
 
     def where(self, state: State, tid: int) -> tuple[str, str]:
         th = state[S_THREADS][tid]
+        if th[T_STATUS] == GONE:
+            return "", "(not in the child process)"
         if not th[T_FRAMES]:
             return "", "(program end)"
         frame = th[T_FRAMES][-1]

@@ -1180,7 +1180,10 @@ class Engine:
         child = Work(state)
         for other, t in enumerate(state[S_THREADS]):
             if other != tid and t[T_STATUS] != ENDED:
-                child.set_thread(other, _with(t, T_STATUS, GONE))
+                # Gone: nothing of it matters to the child but its name (what it held and
+                # owned lives on in the locks and channels), so children forked from parent
+                # states that differ only in other threads' positions are one state.
+                child.set_thread(other, ((), GONE, 0, GIL_NORMAL, (), 0, t[T_DAEMON], *t[7:]))
         # Only the frame running the block is kept: the child ends where the block ends.
         top = (frame[F_CODE], p.next_pc, frame[F_LOCALS], frame[F_CTX])
         child.set_thread(tid, _with(th, T_FRAMES, (top,)))

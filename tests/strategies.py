@@ -312,9 +312,13 @@ class SpecGenerator:
         "queue(0)",
     )
 
-    def __init__(self, pick, number) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, pick, number, *, v11: bool = False) -> None:  # type: ignore[no-untyped-def]
         self.pick = pick
         self.number = number
+        # The v1.1 additions too (rwlock, fork, atexit, finalizer, signal): not exportable
+        # to Promela, so only for gilcheck's own agreement tests.
+        self.v11 = v11
+        self.forks = 0
         self.fresh = 0
         self.sends = {"c": 0, "d": 0}
         self.kinds: dict[str, str] = {}
@@ -351,12 +355,21 @@ class SpecGenerator:
         if helper:
             lines = [self.stmt(0, python=False) for _ in range(self.number(1, 2))]
             bodies.append("fn helper() {\n" + "\n".join(lines) + "\n}")
+        if self.v11:
+            header.append("rwlock l")
+            for hook in ("atexit", "finalizer", "signal"):
+                if self.number(0, 2) == 0:
+                    body = self.stmt(1, python=hook != "atexit")
+                    bodies.append(f"{hook} {{\n{body}\n}}")
         return "\n".join(header + bodies) + "\n"
 
     def stmt(self, depth: int, *, python: bool) -> str:
         simple = ["assign", "racy", "skip", "print", "send", "recv", "try_recv", "event"]
         nested = ["choose", "if", "lock", "rlock", "sem", "with_gil", "allow", "python", "once"]
         rare = ["await", "assert", "close", "wait", "cv_wait", "notify", "barrier"]
+        if self.v11:
+            simple = [*simple, "rw_pair"]
+            nested = [*nested, "read", "write", "fork"]
         kind = self.pick(simple + (nested if depth < 2 else []) + rare[: self.number(0, 7)])
         var = self.pick(["x", "y"])
         k = self.number(0, 2)
@@ -399,6 +412,11 @@ class SpecGenerator:
             return f'assert {var} != 2, "{var} reached 2"'
         if kind == "close":
             return "skip" if self.kinds[chan].startswith("queue") else f"close {chan}"
+        if kind == "rw_pair":
+            mode = self.pick(["read", "write"])
+            return f"acquire_{mode} l\n{self.stmt(2, python=python)}\nrelease l"
+        if kind == "fork" and self.forks >= 1:
+            kind = "if"
         inner = python or kind == "python"
         body = "\n".join(self.stmt(depth + 1, python=inner) for _ in range(self.number(1, 2)))
         if kind == "choose":
@@ -414,6 +432,11 @@ class SpecGenerator:
             return f"acquire s\n{body}\nrelease s"
         if kind == "once":
             return f"call_once o {{\n{body}\n}}"
+        if kind in ("read", "write"):
+            return f"{kind} l {{\n{body}\n}}"
+        if kind == "fork":
+            self.forks += 1
+            return f"fork {{\n{body}\n}}"
         if kind == "with_gil":
             return f"with_gil {{\n{body}\n}}"
         if kind == "allow":
@@ -421,15 +444,16 @@ class SpecGenerator:
         return f"python {{\n{body}\n}}"
 
 
-def random_spec(rng) -> str:  # type: ignore[no-untyped-def]
-    """A differential spec from a seeded `random.Random`."""
-    return SpecGenerator(rng.choice, rng.randint).spec()
+def random_spec(rng, *, v11: bool = False) -> str:  # type: ignore[no-untyped-def]
+    """A differential spec from a seeded `random.Random` (with the v1.1 additions: `v11`)."""
+    return SpecGenerator(rng.choice, rng.randint, v11=v11).spec()
 
 
 @st.composite
-def differential_specs(draw: st.DrawFn) -> str:
+def differential_specs(draw: st.DrawFn, *, v11: bool = False) -> str:
     """A differential spec drawn by hypothesis (shrinks towards short, simple specs)."""
     return SpecGenerator(
         lambda options: draw(st.sampled_from(options)),
         lambda lo, hi: draw(st.integers(min_value=lo, max_value=hi)),
+        v11=v11,
     ).spec()

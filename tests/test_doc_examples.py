@@ -34,6 +34,8 @@ def test_the_examples_page_covers_every_primitive_and_verdict() -> None:
         assert re.search(rf"^{primitive}\s", text, re.M), primitive
     for construct in ("gil off", "host python", "queue(", "bounded(", "python {", "allow_threads"):
         assert construct in text, construct
+    for addition in ("rwlock ", "atexit {", "fork {", "finalizer {", "signal {"):
+        assert addition in text, addition
 
 
 @pytest.mark.parametrize(("name", "text"), EXAMPLES, ids=[name for name, _ in EXAMPLES])

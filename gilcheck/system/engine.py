@@ -145,6 +145,12 @@ class Engine:
             isinstance(instr, ir.Progress) for code in program.codes for instr in code.instrs
         )
         self._pure_memo: dict[Thread, Thread] = {}
+        # A fork copies the whole state, so it sees whether a release (of a lock, the GIL,
+        # a handle at a scope's end) has happened yet: releases do not commute with it and
+        # are not merged into the step before in a program that forks.
+        self.has_fork = any(
+            isinstance(instr, ir.ForkBegin) for code in program.codes for instr in code.instrs
+        )
         self.codes = program.codes
         self.lock_offset = self._lock_offsets(program)
         self.thread_ids: dict[tuple[int, int], int] = {}
@@ -262,7 +268,9 @@ class Engine:
         context = {ir.Context.NATIVE: NATIVE, ir.Context.PYTHON: PYTHON}.get(instr.context)
         next_pc = self.resolve_pc(ci, pc + 1) if pc + 1 < len(self.codes[ci].instrs) else pc
         pure = context != PYTHON and _is_local(instr) and not isinstance(instr, ir.EndScope)
-        local = context != PYTHON and (_is_local(instr) or _is_left_mover(instr))
+        local = context != PYTHON and (
+            pure if self.has_fork else (_is_local(instr) or _is_left_mover(instr))
+        )
         ref = getattr(instr, "resource", None) or getattr(instr, "channel", None)
         ref_index = getattr(ref, "index", None)
         return Prepared(

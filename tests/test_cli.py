@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+from pathlib import Path
 
 from gilcheck.diagnostics import CODES
 
@@ -76,7 +78,14 @@ def test_sigterm_ends_a_long_check_inconclusive_with_a_summary() -> None:
          "bench/models/gil_workers_fixed_5.gil"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    time.sleep(2.5)
+    # Signal it once it is exploring (2 s of CPU time), however loaded the machine is.
+    ticks = os.sysconf("SC_CLK_TCK")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        if (int(fields[11]) + int(fields[12])) / ticks >= 2.0:
+            break
+        time.sleep(0.1)
     process.send_signal(signal.SIGTERM)
     stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 3, stderr

@@ -123,7 +123,7 @@ def test_atexit_runs_after_the_exit_join_as_python_code_holding_the_gil() -> Non
     ((action, state),) = engine.transitions(state)
     assert action[1] == EXIT_JOIN_DONE
     assert state[S_THREADS][0][T_STATUS] == RUNNING
-    atexit = engine.atexit_code
+    atexit = engine.atexit_codes[0]
     assert state[S_THREADS][0][T_FRAMES][0][F_CODE] == atexit
     state = run(engine, state, 0)  # takes the GIL (Python code)
     assert state[S_GIL] == 0
@@ -222,3 +222,25 @@ def test_a_finalizer_reentering_a_held_lock_deadlocks_an_rlock_does_not() -> Non
     fixed = spec.replace("mutex q", "rlock q")
     found = explore(engine_for(fixed), CheckOptions())
     assert found.deadlock < 0 and found.violation is None
+
+
+def test_several_atexit_blocks_run_last_declared_first() -> None:
+    spec = (
+        "var order = 0\nthread main { skip }\n"
+        'atexit { assert order == 1, "second"\n order = 2 }\n'
+        'atexit { assert order == 0, "first"\n order = 1 }'
+    )
+    found = explore(engine_for(spec), CheckOptions())
+    assert found.violation is None and found.deadlock < 0
+    ended = [s for s in found.store.states if s[S_ENDED]]
+    assert ended and all(s[2] == (2,) for s in ended)
+
+
+def test_several_finalizers_each_start_at_most_once() -> None:
+    spec = (
+        "var a = 0\nvar b = 0\nthread main { python { skip\n skip } }\n"
+        "finalizer { a = a + 1 }\nfinalizer { b = b + 1 }"
+    )
+    found = explore(engine_for(spec), CheckOptions())
+    ended = {s[2] for s in found.store.states if s[S_ENDED]}
+    assert ended == {(0, 0), (1, 0), (0, 1), (1, 1)}

@@ -276,6 +276,8 @@ class Narrator:
             case ir.Return() | ir.End() if self._runs_atexit(th_before, th_after):
                 return ["returns; the atexit handlers run (C atexit, static destructors)"]
             case ir.End() if self._ends_atexit(th_before):
+                if th_after[T_FRAMES]:
+                    return ["this atexit handler is done: the next one (declared before it) runs"]
                 if th_after[T_STATUS] == FINALIZING:
                     return ["the atexit handlers are done: finalization begins"]
                 return ["the atexit handlers are done: the program ends"]
@@ -312,19 +314,18 @@ class Narrator:
         return []
 
     def _runs_atexit(self, th_before: Any, th_after: Any) -> bool:
-        atexit = self.engine.atexit_code
+        handlers = self.engine.atexit_codes
         frames_before, frames_after = th_before[T_FRAMES], th_after[T_FRAMES]
         return (
-            atexit is not None
-            and len(frames_before) == 1
-            and frames_before[0][F_CODE] != atexit
+            len(frames_before) == 1
+            and frames_before[0][F_CODE] not in handlers
             and len(frames_after) == 1
-            and frames_after[0][F_CODE] == atexit
+            and frames_after[0][F_CODE] in handlers
         )
 
     def _ends_atexit(self, th_before: Any) -> bool:
         frames = th_before[T_FRAMES]
-        return len(frames) == 1 and frames[0][F_CODE] == self.engine.atexit_code
+        return len(frames) == 1 and frames[0][F_CODE] in self.engine.atexit_codes
 
     def _assigned(self, before: State, after: State, tid: int, target: ir.Target) -> str:
         if isinstance(target, ir.LocalTarget):

@@ -286,7 +286,9 @@ def collect(modules: list[ast.Module], sink: DiagnosticSink) -> tuple[Declaratio
                     decls.host, decls.host_span = item.value.name, item.value.span
                 else:
                     decls.gil, decls.gil_span = item.value.name, item.value.span
-            case ast.HookDecl(kind=kind) if setting_once(kind, item.span):
+            case ast.HookDecl():
+                # Several are fine: Python registers many atexit handlers, many objects
+                # have finalizers, and a program may handle several signals.
                 decls.hooks.append(item)
             case _:
                 pass

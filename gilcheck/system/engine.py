@@ -155,7 +155,11 @@ class Engine:
         self.lock_offset = self._lock_offsets(program)
         self.thread_ids: dict[tuple[int, int], int] = {}
         self.main_tid = -1
-        self.atexit_code = next((code for kind, code in program.hooks if kind == "atexit"), None)
+        # `atexit` blocks run last declared first, as Python's and C's atexit handlers run
+        # last registered first (and static destructors in reverse order of construction).
+        self.atexit_codes = tuple(
+            reversed([code for kind, code in program.hooks if kind == "atexit"])
+        )
         # `finalizer` and `signal` blocks: (bit in the state's interrupts, kind, code).
         self.interrupts = tuple(
             (1 << i, kind, code)
@@ -668,10 +672,10 @@ class Engine:
             threads = state[S_THREADS]
             if all(t[T_STATUS] in _OVER or t[T_DAEMON] or i == tid for i, t in enumerate(threads)):
                 w = Work(state)
-                if self.atexit_code is None:
+                if not self.atexit_codes:
                     w.set_thread(tid, _with(th, T_STATUS, FINALIZING))
                 else:  # Python's atexit handlers run now, before finalization
-                    w.set_thread(tid, self._running_hook(th, self.atexit_code, NATIVE))
+                    w.set_thread(tid, self._running_hook(th, self.atexit_codes[0], NATIVE))
                 out.append(((tid, EXIT_JOIN_DONE, 0), w.freeze()))
             return False
         if state[S_GIL] == NO_THREAD:
@@ -1160,13 +1164,18 @@ class Engine:
             w.set_thread(tid, _with(done, T_STATUS, ENDED))
             return
         python = self.program.host == "python"
-        if code == self.atexit_code:
-            w.set_thread(tid, _with(done, T_STATUS, FINALIZING if python else ENDED))
-            w.ended = 0 if python else 1
+        handlers = self.atexit_codes
+        if code in handlers:
+            after = handlers.index(code) + 1
+            if after < len(handlers):  # the next handler
+                w.set_thread(tid, self._running_hook(done, handlers[after], NATIVE))
+            else:
+                w.set_thread(tid, _with(done, T_STATUS, FINALIZING if python else ENDED))
+                w.ended = 0 if python else 1
         elif python:
             w.set_thread(tid, _with(done, T_STATUS, EXIT_JOIN))
-        elif self.atexit_code is not None:  # C `atexit` handlers and static destructors
-            w.set_thread(tid, self._running_hook(done, self.atexit_code, NATIVE))
+        elif handlers:  # C `atexit` handlers and static destructors
+            w.set_thread(tid, self._running_hook(done, handlers[0], NATIVE))
         else:
             w.set_thread(tid, _with(done, T_STATUS, ENDED))
             w.ended = 1

@@ -223,6 +223,72 @@ CASES: list[tuple[str, str, list[str]]] = [
         "ok",
         ["cpython_finalize", "cpython_is_finalizing", "cpython_ensure_gil"],
     ),
+    ("cpython/logging_fork_deadlock.gil", "deadlock", ["cpython_logging_emit"]),
+    (
+        "cpython/logging_fork_ok.gil",
+        "ok",
+        [
+            "cpython_logging_emit",
+            "cpython_logging_configure",
+            "cpython_fork_prepare",
+            "cpython_fork_child",
+            "cpython_fork_parent",
+        ],
+    ),
+    ("cpython/logging_fork_configure_deadlock.gil", "deadlock", ["cpython_logging_configure"]),
+    (
+        "cpython/logging_fork_nested_ok.gil",
+        "ok",
+        [
+            "cpython_fork_prepare",
+            "cpython_fork_child",
+            "cpython_fork_parent",
+            "cpython_logging_emit",
+        ],
+    ),
+    ("cpython/logging_fork_child_misuse.gil", "misuse", ["cpython_fork_child"]),
+    (
+        "cpython/fork_prepare_deadlock.gil",
+        "deadlock",
+        ["cpython_fork_prepare", "cpython_logging_configure"],
+    ),
+    (
+        "cpython/fork_prepare_ok.gil",
+        "ok",
+        ["cpython_fork_prepare", "cpython_fork_child", "cpython_logging_configure"],
+    ),
+    (
+        "cpython/logging_handler_deadlock.gil",
+        "deadlock",
+        [
+            "cpython_logging_handler_acquire",
+            "cpython_logging_handler_release",
+            "cpython_logging_emit",
+        ],
+    ),
+    (
+        "cpython/logging_handler_ok.gil",
+        "ok",
+        [
+            "cpython_logging_handler_acquire",
+            "cpython_logging_handler_release",
+            "cpython_logging_emit",
+        ],
+    ),
+    (
+        "cpython/logging_shutdown_deadlock.gil",
+        "deadlock",
+        ["cpython_logging_shutdown", "cpython_logging_handler_acquire"],
+    ),
+    (
+        "cpython/logging_shutdown_ok.gil",
+        "ok",
+        [
+            "cpython_logging_shutdown",
+            "cpython_logging_handler_acquire",
+            "cpython_logging_handler_release",
+        ],
+    ),
 ]
 
 # Model functions that can wait (for the GIL, a lock, a channel, a thread, a once, ...)
@@ -276,6 +342,11 @@ BLOCKING = {
     "cpython_import_begin",
     "cpython_ensure_gil",
     "cpython_finalize",
+    "cpython_logging_emit",
+    "cpython_logging_handler_acquire",
+    "cpython_logging_configure",
+    "cpython_logging_shutdown",
+    "cpython_fork_prepare",
 }
 
 FN_DECL = re.compile(r"^fn\s+([A-Za-z_]\w*)\s*\(", re.M)

@@ -101,6 +101,14 @@ CASES: list[tuple[str, str, list[str]]] = [
     ),
     ("tokio/join_deadlock.gil", "deadlock", ["tokio_join"]),
     ("tokio/join_ok.gil", "ok", ["tokio_join"]),
+    (
+        "tokio/rwlock_read_twice_deadlock.gil",
+        "deadlock",
+        ["tokio_rwlock_read", "tokio_rwlock_write", "tokio_rwlock_unlock", "tokio_join"],
+    ),
+    ("tokio/rwlock_read_ok.gil", "ok", ["tokio_rwlock_read", "tokio_rwlock_write"]),
+    ("tokio/rwlock_write_deadlock.gil", "deadlock", ["tokio_rwlock_write", "tokio_rwlock_read"]),
+    ("tokio/rwlock_write_ok.gil", "ok", ["tokio_rwlock_write", "tokio_rwlock_unlock"]),
     # std
     ("std/mutex_deadlock.gil", "deadlock", ["std_mutex_lock", "std_mutex_unlock"]),
     ("std/mutex_ok.gil", "ok", ["std_mutex_lock", "std_mutex_unlock"]),
@@ -123,6 +131,14 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("std/recv_ok.gil", "ok", ["std_recv"]),
     ("std/thread_join_deadlock.gil", "deadlock", ["std_thread_join"]),
     ("std/thread_join_ok.gil", "ok", ["std_thread_join"]),
+    (
+        "std/rwlock_read_twice_deadlock.gil",
+        "deadlock",
+        ["std_rwlock_read", "std_rwlock_write", "std_rwlock_unlock"],
+    ),
+    ("std/rwlock_readers_ok.gil", "ok", ["std_rwlock_read", "std_rwlock_write"]),
+    ("std/rwlock_write_deadlock.gil", "deadlock", ["std_rwlock_write", "std_rwlock_read"]),
+    ("std/rwlock_write_ok.gil", "ok", ["std_rwlock_write", "std_rwlock_unlock"]),
     # cpython
     ("cpython/lock_deadlock.gil", "deadlock", ["cpython_lock_acquire", "cpython_lock_release"]),
     ("cpython/lock_ok.gil", "ok", ["cpython_lock_acquire", "cpython_lock_release"]),
@@ -207,6 +223,72 @@ CASES: list[tuple[str, str, list[str]]] = [
         "ok",
         ["cpython_finalize", "cpython_is_finalizing", "cpython_ensure_gil"],
     ),
+    ("cpython/logging_fork_deadlock.gil", "deadlock", ["cpython_logging_emit"]),
+    (
+        "cpython/logging_fork_ok.gil",
+        "ok",
+        [
+            "cpython_logging_emit",
+            "cpython_logging_configure",
+            "cpython_fork_prepare",
+            "cpython_fork_child",
+            "cpython_fork_parent",
+        ],
+    ),
+    ("cpython/logging_fork_configure_deadlock.gil", "deadlock", ["cpython_logging_configure"]),
+    (
+        "cpython/logging_fork_nested_ok.gil",
+        "ok",
+        [
+            "cpython_fork_prepare",
+            "cpython_fork_child",
+            "cpython_fork_parent",
+            "cpython_logging_emit",
+        ],
+    ),
+    ("cpython/logging_fork_child_misuse.gil", "misuse", ["cpython_fork_child"]),
+    (
+        "cpython/fork_prepare_deadlock.gil",
+        "deadlock",
+        ["cpython_fork_prepare", "cpython_logging_configure"],
+    ),
+    (
+        "cpython/fork_prepare_ok.gil",
+        "ok",
+        ["cpython_fork_prepare", "cpython_fork_child", "cpython_logging_configure"],
+    ),
+    (
+        "cpython/logging_handler_deadlock.gil",
+        "deadlock",
+        [
+            "cpython_logging_handler_acquire",
+            "cpython_logging_handler_release",
+            "cpython_logging_emit",
+        ],
+    ),
+    (
+        "cpython/logging_handler_ok.gil",
+        "ok",
+        [
+            "cpython_logging_handler_acquire",
+            "cpython_logging_handler_release",
+            "cpython_logging_emit",
+        ],
+    ),
+    (
+        "cpython/logging_shutdown_deadlock.gil",
+        "deadlock",
+        ["cpython_logging_shutdown", "cpython_logging_handler_acquire"],
+    ),
+    (
+        "cpython/logging_shutdown_ok.gil",
+        "ok",
+        [
+            "cpython_logging_shutdown",
+            "cpython_logging_handler_acquire",
+            "cpython_logging_handler_release",
+        ],
+    ),
 ]
 
 # Model functions that can wait (for the GIL, a lock, a channel, a thread, a once, ...)
@@ -234,6 +316,8 @@ BLOCKING = {
     "tokio_block_on",
     "tokio_spawn_blocking_enter",
     "tokio_join",
+    "tokio_rwlock_read",
+    "tokio_rwlock_write",
     "std_mutex_lock",
     "std_condvar_wait",
     "std_once_call_once_py",
@@ -241,6 +325,8 @@ BLOCKING = {
     "std_send",
     "std_recv",
     "std_thread_join",
+    "std_rwlock_read",
+    "std_rwlock_write",
     "cpython_lock_acquire",
     "cpython_rlock_acquire",
     "cpython_condition_acquire",
@@ -256,6 +342,11 @@ BLOCKING = {
     "cpython_import_begin",
     "cpython_ensure_gil",
     "cpython_finalize",
+    "cpython_logging_emit",
+    "cpython_logging_handler_acquire",
+    "cpython_logging_configure",
+    "cpython_logging_shutdown",
+    "cpython_fork_prepare",
 }
 
 FN_DECL = re.compile(r"^fn\s+([A-Za-z_]\w*)\s*\(", re.M)

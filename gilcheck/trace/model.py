@@ -112,3 +112,35 @@ class CheckResult:
     def matches(self) -> bool | None:
         """Whether the verdict is the one the spec expects (None without `expect`)."""
         return None if self.expected is None else self.expected == self.verdict
+
+
+@dataclass(frozen=True, slots=True)
+class GraphNode:
+    """A state of the state graph, or the end of a step that leaves it (a violation, a limit)."""
+
+    id: int
+    kind: str  # `initial`, `state`, `deadlock`, `end`, or a verdict for a step's violation
+    snapshot: Snapshot | None  # None for a violation or limit node
+    note: str = ""  # the violation or limit message
+
+
+@dataclass(frozen=True, slots=True)
+class GraphEdge:
+    """A step of the state graph."""
+
+    source: int
+    target: int
+    thread: str
+    location: str
+    statement: str
+    on_trace: bool  # on the drawn shortest path to a violation
+
+
+@dataclass(frozen=True, slots=True)
+class StateGraph:
+    """The whole reachable state graph of a spec, as explored (local steps merged or not)."""
+
+    spec: str
+    title: str | None
+    nodes: tuple[GraphNode, ...]
+    edges: tuple[GraphEdge, ...]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import textwrap
 
 from gilcheck.trace.model import CheckResult, GraphNode, Snapshot, StateGraph
@@ -56,7 +57,7 @@ def render_waitfor_dot(result: CheckResult) -> str:
         )
         return "\n".join(lines) + "\n}\n"
     if trace.waits:
-        cycle = set(zip(trace.cycle, trace.cycle[1:], strict=False))
+        cycle = set(itertools.pairwise(trace.cycle))
         for wait in trace.waits:
             parts = [wait.thread]
             if wait.location:

@@ -7,6 +7,7 @@ import re
 
 import pydot
 import pytest
+from conftest import ROOT
 
 pytestmark = pytest.mark.filterwarnings("ignore:.setParseAction. deprecated")
 
@@ -260,3 +261,9 @@ def validate_markdown_tables(text: str) -> None:
         if width is None:
             width = cells
         assert cells == width, line
+
+
+def test_the_docs_show_the_current_diagram(cli) -> None:  # type: ignore[no-untyped-def]
+    doc = (ROOT / "docs" / "pictures.md").read_text()
+    block = doc.split("```mermaid\n", 1)[1].split("```", 1)[0]
+    assert block == cli("trace", SEED, "-f", "mermaid").stdout

@@ -196,6 +196,25 @@ def test_check_markdown_for_several_specs(cli) -> None:  # type: ignore[no-untyp
     assert "<details>" not in text
 
 
+def test_check_markdown_details_what_is_not_as_expected(tmp_path, cli) -> None:  # type: ignore[no-untyped-def]
+    unannounced = tmp_path / "unannounced.gil"
+    unannounced.write_text("mutex m\nthread main {\n    acquire m\n    acquire m\n}\n")
+    wrong = tmp_path / "wrong.gil"
+    wrong.write_text("expect ok\nmutex m\nthread main {\n    release m\n}\n")
+    bad = tmp_path / "bad.gil"
+    bad.write_text("thread main { acquire nosuch }\n")
+    result = cli("check", "-f", "markdown", OK_SPEC, str(unannounced), str(wrong), str(bad))
+    assert result.code == 2
+    text = result.stdout
+    validate_markdown_tables(text)
+    assert f"| `{wrong}` | misuse | ok | **MISMATCH** |" in text
+    assert f"| `{unannounced}` | deadlock |  | no expect line |" in text
+    assert f"| `{bad}` | spec error | |" in text
+    summaries = re.findall(r"<summary>(.*)</summary>", text)
+    assert summaries == [f"{unannounced}: deadlock", f"{wrong}: misuse"]
+    assert text.count("```mermaid") == 2
+
+
 # Checkers of the documents' structure.
 
 _DECLARED = re.compile(r"^    participant (\w+) as (.+)$")

@@ -231,3 +231,59 @@ def test_player_shows_a_mutex_in_a_browser(tmp_path, cli, browser) -> None:  # t
     assert ("the GIL held by main", "cache free") in seen
     assert ("the GIL held by main", "cache held by lookup") in seen
     assert _problems(browser) == []
+
+
+# Mermaid itself, when its script is at hand (.ci/run fetches it from npm).
+
+_RENDER = """
+var done = arguments[arguments.length - 1];
+mermaid.initialize({startOnLoad: false});
+var pre = document.createElement("pre");
+pre.className = "mermaid";
+pre.textContent = arguments[0];
+document.body.textContent = "";
+document.body.appendChild(pre);
+mermaid.run({nodes: [pre]}).then(function () {
+  var svg = pre.querySelector("svg");
+  done({drawn: !!svg, text: svg ? svg.textContent : pre.textContent});
+}, function (error) { done({drawn: false, error: String(error && error.message || error)}); });
+"""
+
+
+def _mermaid(browser: Any, tmp_path: Path) -> Any:
+    import os
+
+    script = os.environ.get("GILCHECK_MERMAID_JS", "")
+    if not script or not Path(script).is_file():
+        pytest.skip("GILCHECK_MERMAID_JS does not name Mermaid's mermaid.min.js")
+    page = tmp_path / "mermaid.html"
+    page.write_text(
+        f'<!DOCTYPE html><html><body><script src="{Path(script).resolve().as_uri()}"></script>'
+        "</body></html>"
+    )
+    browser.get(page.as_uri())
+    browser.set_script_timeout(60)
+
+    def render(text: str) -> dict[str, Any]:
+        return dict(browser.execute_async_script(_RENDER, text))
+
+    return render
+
+
+def test_mermaid_draws_the_diagrams(tmp_path, cli, browser) -> None:  # type: ignore[no-untyped-def]
+    from test_pictures import HOSTILE, KINDS, OK_SPEC
+
+    render = _mermaid(browser, tmp_path)
+    assert not render("sequenceDiagram\n    A->>B: x; y\n")["drawn"]  # a broken one is refused
+    for spec in [*KINDS, OK_SPEC]:
+        drawn = render(cli("trace", spec, "-f", "mermaid").stdout)
+        assert drawn["drawn"], (spec, drawn.get("error"))
+    hostile = tmp_path / "hostile.gil"
+    hostile.write_text(HOSTILE)
+    drawn = render(cli("trace", str(hostile), "-f", "mermaid").stdout)
+    assert drawn["drawn"], drawn.get("error")
+    assert 'x； y ＃ ＜i＞end＜/i＞ | z -＞ w \\\\ \\"q\\"' in drawn["text"]
+    markdown = cli("trace", "specs/progress/stuck_worker_buggy.gil", "-f", "markdown").stdout
+    drawn = render(markdown.split("```mermaid\n", 1)[1].split("```", 1)[0])
+    assert drawn["drawn"], drawn.get("error")
+    assert _problems(browser) == []

@@ -12,16 +12,16 @@ from dataclasses import dataclass
 
 from gilcheck.trace.model import CheckResult, Snapshot, Step, Trace
 
-# Mermaid reads `#` and `;` as syntax and `<`, `>` as markup even inside message text:
-# its entity codes keep them literal.
-_ENTITIES = str.maketrans(
-    {"#": "#35;", ";": "#59;", "<": "#lt;", ">": "#gt;", '"': "#quot;", "\n": " ", "\r": " "}
-)
+# Mermaid ends a statement at `;`, a message at `#`, and may read `<...>` as markup. Its
+# entity codes (`#59;`) are not drawn as the character by every Mermaid version (11.x
+# shows placeholders in sequence diagrams), so these characters become their full-width
+# forms, which read the same and mean nothing to Mermaid.
+_SUBSTITUTES = str.maketrans({"#": "＃", ";": "；", "<": "＜", ">": "＞", "\n": " ", "\r": " "})
 
 
 def mermaid_text(text: str) -> str:
     """Text safe inside a Mermaid message, note or alias."""
-    return text.translate(_ENTITIES)
+    return text.translate(_SUBSTITUTES)
 
 
 def short_location(location: str) -> str:
@@ -161,5 +161,5 @@ def _ending(result: CheckResult, trace: Trace, people: _Participants) -> list[st
         out.append(f"Note over {me}: {text}")
         out.extend(f"{me}-x{h}: waits for" for h in holders if h is not None)
     if trace.cycle:
-        out.append(f"Note over {span}: {mermaid_text('cycle: ' + ' -> '.join(trace.cycle))}")
+        out.append(f"Note over {span}: {mermaid_text('cycle: ' + ' → '.join(trace.cycle))}")
     return out

@@ -122,6 +122,22 @@ def test_html_escapes_the_spec(tmp_path, cli) -> None:  # type: ignore[no-untype
     assert "<img" not in page.data and "</script" not in page.data
 
 
+def test_html_shows_the_model_files_the_trace_runs_in(tmp_path, cli) -> None:  # type: ignore[no-untyped-def]
+    spec = tmp_path / "block_on.gil"
+    spec.write_text(
+        'use "tokio"\nexpect deadlock\nthread main {\n    let (tx, rx) = oneshot()\n'
+        "    spawn daemon finish(tx)\n    with_gil {\n        let v = call tokio_block_on(rx)\n"
+        "    }\n}\nfn finish(tx) {\n    with_gil { skip }\n    send tx, 1\n}\n"
+    )
+    page = _page(_html(cli, tmp_path, str(spec)))
+    files = [a.get("data-file") for t, a in page.tags if "src-line" in (a.get("class") or "")]
+    shown = list(dict.fromkeys(files))
+    assert shown[0] == str(spec) and len(shown) == 2 and shown[1].endswith("tokio.gil")
+    # main's next line at the end is in the model: its badge has a line to go to.
+    final = json.loads(page.data)["steps"][-1]["after"]["threads"]
+    assert any(thread[2] == shown[1] for thread in final)
+
+
 # The browser test.
 
 

@@ -19,10 +19,14 @@ _POLICY = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inl
 
 
 def source_texts(result: CheckResult, sources: SourceMap) -> dict[str, str]:
-    """The text of the spec and of every file a step of its trace is in, spec first."""
-    paths = [result.spec]
+    """The text of the spec and of every file the trace runs in (model files), spec first."""
+    locations: list[str] = []
     if result.trace is not None:
-        paths += [s.location.rsplit(":", 1)[0] for s in result.trace.steps if s.location]
+        for step in result.trace.steps:
+            locations.append(step.location)
+            locations += [t.location for t in step.after.threads] if step.after else []
+        locations += [w.location for w in result.trace.waits]
+    paths = [result.spec, *(where.rsplit(":", 1)[0] for where in locations if where)]
     texts: dict[str, str] = {}
     for path in dict.fromkeys(paths):
         source = sources.get(path)

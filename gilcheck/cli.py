@@ -24,13 +24,25 @@ from rich.text import Text
 
 from gilcheck import __version__
 from gilcheck.diagnostics import CODES, Diagnostic, SpecError
+from gilcheck.explore.graph import GraphTooLarge
 from gilcheck.export.promela import export_promela
 from gilcheck.options import CheckOptions
-from gilcheck.pipeline import Loaded, analyze_spec, check_spec, checkable_program, parse_spec
+from gilcheck.pipeline import (
+    Loaded,
+    analyze_spec,
+    check_spec,
+    checkable_program,
+    parse_spec,
+    state_graph_of_spec,
+)
 from gilcheck.report.diagnostic_text import render_diagnostics
+from gilcheck.report.dot import render_state_graph_dot, render_waitfor_dot
 from gilcheck.report.dump import dump_ast, dump_ir
+from gilcheck.report.html import render_html, source_texts
 from gilcheck.report.json import errors_object, render_errors_json, render_json, result_object
 from gilcheck.report.junit import JUnitCase, render_junit
+from gilcheck.report.markdown import MarkdownSpec, render_markdown, render_markdown_many
+from gilcheck.report.mermaid import render_mermaid
 from gilcheck.report.sarif import render_sarif
 from gilcheck.report.text import render_text
 from gilcheck.source import SourceMap
@@ -168,6 +180,7 @@ class OutputFormat(StrEnum):
     JSON = "json"
     JUNIT = "junit"
     SARIF = "sarif"
+    MARKDOWN = "markdown"
 
 
 VERDICT_OUTCOME = {
@@ -195,7 +208,10 @@ def check(
     output_format: Annotated[
         OutputFormat,
         typer.Option(
-            "--format", "-f", help="text, json, junit (JUnit XML) or sarif (SARIF 2.1.0)."
+            "--format",
+            "-f",
+            help="text, json, junit (JUnit XML), sarif (SARIF 2.1.0) or markdown (for a "
+            "pull request).",
         ),
     ] = OutputFormat.TEXT,
     output: Annotated[
@@ -289,6 +305,8 @@ def check(
         result = _run_check(loaded, options, quiet or output_format is not OutputFormat.TEXT)
     if output_format is OutputFormat.JSON:
         _emit(lambda: out.print(render_json(result), markup=False, end=""))
+    elif output_format is OutputFormat.MARKDOWN:
+        _emit(lambda: out.print(render_markdown(result), markup=False, end=""))
     else:
         _emit(lambda: _print_text(result))
     _finish(outcome_of(result.verdict))
@@ -389,6 +407,12 @@ def _check_many(
             for d in done
         ]
         _emit(lambda: out.print(render_junit(cases), markup=False, end=""))
+    elif output_format is OutputFormat.MARKDOWN:
+        items = [
+            MarkdownSpec(str(d.spec), d.result, d.error.message if d.error else "not checked")
+            for d in done
+        ]
+        _emit(lambda: out.print(render_markdown_many(items, expect_mode), markup=False, end=""))
     elif json_mode:
         summary = {
             "schema": "gilcheck.results",
@@ -483,6 +507,132 @@ def _print_text(result: CheckResult) -> None:
             out.print(Text(line, style=style))
         else:
             out.print(line, markup=False)
+
+
+class TraceFormat(StrEnum):
+    """What `gilcheck trace` draws."""
+
+    TEXT = "text"
+    MERMAID = "mermaid"
+    DOT = "dot"
+    MARKDOWN = "markdown"
+    HTML = "html"
+
+
+class GraphKind(StrEnum):
+    """Which graph `gilcheck trace --format dot` draws."""
+
+    WAITFOR = "waitfor"
+    STATES = "states"
+
+
+STATE_GRAPH_LIMIT = 2_000
+
+
+@app.command()
+def trace(
+    spec: Annotated[Path, typer.Argument(help="The spec file (*.gil).")],
+    trace_format: Annotated[
+        TraceFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="text (as `check`), mermaid (sequence diagram), dot (Graphviz), markdown "
+            "(for a pull request) or html (one self-contained page with a trace player).",
+        ),
+    ] = TraceFormat.TEXT,
+    graph: Annotated[
+        GraphKind,
+        typer.Option(
+            "--graph",
+            help="With --format dot: the wait-for graph of the final state, or every state "
+            f"and step of the spec (at most {STATE_GRAPH_LIMIT:,} states).",
+        ),
+    ] = GraphKind.WAITFOR,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to FILE instead of stdout.")
+    ] = None,
+    max_states: Annotated[
+        int, typer.Option("--max-states", min=1, help="Stop (inconclusive) after this many states.")
+    ] = 5_000_000,
+    timeout: Annotated[
+        float | None,
+        typer.Option("--timeout", min=0.001, help="Stop (inconclusive) after SECONDS."),
+    ] = None,
+    channel_bound: Annotated[
+        int, typer.Option("--channel-bound", min=1, help="As for `gilcheck check`.")
+    ] = 8,
+    spurious_wakeups: Annotated[
+        bool, typer.Option("--spurious-wakeups", help="As for `gilcheck check`.")
+    ] = False,
+    no_merge: Annotated[bool, typer.Option("--no-merge", help="As for `gilcheck check`.")] = False,
+) -> None:
+    """Draw the shortest counterexample of a spec: text, Mermaid, DOT, Markdown or HTML.
+
+    Exit codes as for `gilcheck check`: 0 ok (the picture says there is no
+    counterexample), 1 violation, 2 the spec or the command is wrong, 3 inconclusive.
+    """
+    if graph is GraphKind.STATES and trace_format is not TraceFormat.DOT:
+        err.print("error: `--graph states` draws a DOT graph", markup=False)
+        err.print("help: add `--format dot`", markup=False)
+        _finish(Outcome.BAD_INPUT)
+    options = CheckOptions(
+        max_states=max_states,
+        timeout=timeout,
+        channel_bound=channel_bound,
+        merge_local_steps=not no_merge,
+        spurious_wakeups=spurious_wakeups,
+        max_memory_mb=default_memory_limit_mb(),
+    )
+    sources = SourceMap()
+    with _reporting_spec_errors(spec, sources):
+        loaded = parse_spec(str(spec), sources)
+        if graph is GraphKind.STATES:  # before the check: a graph too large is refused at once
+            try:
+                states = state_graph_of_spec(loaded, options, STATE_GRAPH_LIMIT)
+            except GraphTooLarge as error:
+                err.print(f"error: `{spec}` has {error}: too many to draw", markup=False)
+                err.print(
+                    "help: draw the final state's wait-for graph (`--graph waitfor`), the "
+                    "trace (`--format mermaid` or `html`), or a smaller spec (fewer threads)",
+                    markup=False,
+                )
+                _finish(Outcome.BAD_INPUT)
+        result = _run_check(loaded, options, trace_format is not TraceFormat.TEXT)
+    if trace_format is TraceFormat.TEXT:
+        if output is not None:
+            _report_to(output)
+        _emit(lambda: _print_text(result))
+        _finish(outcome_of(result.verdict))
+    if graph is GraphKind.STATES:
+        text = render_state_graph_dot(states)
+    elif trace_format is TraceFormat.HTML:
+        text = render_html(result, source_texts(result, sources))
+    else:
+        render = {
+            TraceFormat.MERMAID: render_mermaid,
+            TraceFormat.DOT: render_waitfor_dot,
+            TraceFormat.MARKDOWN: render_markdown,
+        }[trace_format]
+        text = render(result)
+    _write(text, output)
+    if result.trace is None or not result.trace.steps:
+        err.print(printable(f"{spec}: verdict {result.verdict}, no counterexample"), markup=False)
+    _finish(outcome_of(result.verdict))
+
+
+def _write(text: str, output: Path | None) -> None:
+    """Write a document to FILE, or to stdout."""
+    if output is None:
+        _emit(lambda: out.print(text, markup=False, end=""))
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as error:
+        err.print(
+            f"error[unwritable-output]: cannot write {output}: {error.strerror}", markup=False
+        )
+        _finish(Outcome.BAD_INPUT)
 
 
 class ExportFormat(StrEnum):

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from gilcheck.analysis.stategraph import state_graph
 from gilcheck.analysis.verdicts import check_program
 from gilcheck.diagnostics import Diagnostic, DiagnosticSink, SpecError
 from gilcheck.explore.bfs import Progress
@@ -17,7 +18,7 @@ from gilcheck.semantics.support import unsupported
 from gilcheck.source import SourceFile, SourceMap, Span
 from gilcheck.syntax import ast
 from gilcheck.syntax.load import load_spec, read_source
-from gilcheck.trace.model import CheckResult
+from gilcheck.trace.model import CheckResult, StateGraph
 
 
 @dataclass
@@ -178,3 +179,10 @@ def check_spec(
     program = checkable_program(loaded)
     with _nesting_guard(loaded.sources.get(loaded.modules[0].path) if loaded.modules else None):
         return check_program(program, loaded.sources, options, progress)
+
+
+def state_graph_of_spec(loaded: Loaded, options: CheckOptions, limit: int) -> StateGraph:
+    """Every reachable state of a parsed spec (raises SpecError, GraphTooLarge)."""
+    program = checkable_program(loaded)
+    with _nesting_guard(loaded.sources.get(loaded.modules[0].path) if loaded.modules else None):
+        return state_graph(program, loaded.sources, options, limit)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from gilcheck.analysis.layout import StateLayout
+from gilcheck.analysis.snapshots import Snapshotter
 from gilcheck.analysis.waitfor import location_text, statement_text
 from gilcheck.semantics import ir
 from gilcheck.semantics.values import is_python_value
@@ -61,6 +62,7 @@ class Narrator:
         self.engine = engine
         self.layout = layout
         self.sources = sources
+        self.snapshots: Snapshotter | None = None  # set per trace: describes each step's state
 
     def steps(self, index: int, before: State, action: Action, after: Target) -> list[Step]:
         """The step, then each statement the engine merged into it (local steps, releases)."""
@@ -107,11 +109,15 @@ class Narrator:
         location = location_text(self.sources, instr) if instr is not None else ""
         statement = statement_text(self.sources, instr) if instr is not None else "(program end)"
         line = self.sources.line_of(instr.span) if instr is not None else 0
-        if not isinstance(after, tuple) or hasattr(after, "_fields"):
+        reached = isinstance(after, tuple) and not hasattr(after, "_fields")
+        if not reached:
             effects: tuple[str, ...] = (getattr(after, "message", "violation"),)
         else:
             effects = tuple(self._effects(before, action, after, instr))
-        return Step(index, name, location, line, statement, effects, merged)
+        snapshot = None
+        if self.snapshots is not None:
+            snapshot = self.snapshots.snapshot(after if reached else before)
+        return Step(index, name, location, line, statement, effects, merged, snapshot)
 
     def _effects(
         self, before: State, action: Action, after: State, instr: ir.Instr | None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from gilcheck.analysis.cycles import Component, terminal_components
 from gilcheck.analysis.layout import StateLayout
 from gilcheck.analysis.narrate import Narrator
+from gilcheck.analysis.snapshots import Snapshotter
 from gilcheck.analysis.waitfor import WaitExplainer, find_cycle
 from gilcheck.explore.bfs import Exploration, Progress, explore
 from gilcheck.explore.replay import replay
@@ -15,7 +16,7 @@ from gilcheck.source import SourceMap
 from gilcheck.system.engine import Engine
 from gilcheck.system.model import Action, Target
 from gilcheck.system.state import ENDED, GONE, S_THREADS, T_STATUS
-from gilcheck.trace.model import CheckResult, Stats, Step, Trace
+from gilcheck.trace.model import CheckResult, Snapshot, Stats, Step, Trace
 
 
 def check_program(
@@ -41,6 +42,8 @@ class _Judge:
         self.layout = StateLayout(engine)
         self.narrator = Narrator(engine, self.layout, sources)
         self.explainer = WaitExplainer(engine, self.layout, sources)
+        self.snapshots: Snapshotter | None = None
+        self.start: Snapshot | None = None  # the initial state of the last trace made
         self.stats = Stats(
             states=len(found.store),
             transitions=found.transitions,
@@ -66,6 +69,9 @@ class _Judge:
     def _steps(self, actions: list[Action], last: tuple[Action, Target] | None) -> list[Step]:
         states = replay(self.engine, actions)
         self.layout.naming_state = states[-1]
+        self.snapshots = Snapshotter(self.engine, self.layout, self.narrator.sources, states)
+        self.narrator.snapshots = self.snapshots
+        self.start = self.snapshots.snapshot(states[0])
         steps: list[Step] = []
         for i, action in enumerate(actions):
             steps.extend(self.narrator.steps(i + 1, states[i], action, states[i + 1]))
@@ -106,14 +112,16 @@ class _Judge:
                 return self._base(
                     Verdict.STUCK,
                     message,
-                    Trace(tuple(steps), tuple(waits), (), message, loop_from),
+                    Trace(tuple(steps), tuple(waits), (), message, loop_from, self.start),
                 )
             message = (
                 f"the program can run for ever in a cycle of {len(component.states)} "
                 "state(s) that never runs `progress`"
             )
             return self._base(
-                Verdict.LIVELOCK, message, Trace(tuple(steps), (), (), message, loop_from)
+                Verdict.LIVELOCK,
+                message,
+                Trace(tuple(steps), (), (), message, loop_from, self.start),
             )
         return None
 
@@ -173,7 +181,9 @@ class _Judge:
             thread = self.layout.thread_name(before, v.tid)
             child = self.explainer.fork_note(before)
             message = f"{v.message} (in {thread}{', ' + child if child else ''})"
-            return self._base(v.verdict, message, Trace(tuple(steps), final_note=message))
+            return self._base(
+                v.verdict, message, Trace(tuple(steps), final_note=message, start=self.start)
+            )
         if found.deadlock >= 0:
             actions = store.path_to(found.deadlock)
             steps = self._steps(actions, None)
@@ -185,7 +195,9 @@ class _Judge:
             if child:
                 message = f"{child}: no thread can move and the child has not ended"
             return self._base(
-                Verdict.DEADLOCK, message, Trace(tuple(steps), tuple(waits), cycle, message)
+                Verdict.DEADLOCK,
+                message,
+                Trace(tuple(steps), tuple(waits), cycle, message, start=self.start),
             )
         if found.limits and found.stopped is None and found.edges is not None:
             # A terminal component none of whose states reached a limit was explored in
@@ -199,7 +211,10 @@ class _Judge:
             thread = self.layout.thread_name(store.states[sid], hit.tid)
             message = f"{hit.message} (in {thread}); no violation found in what was explored"
             return self._base(
-                hit.verdict, message, Trace(tuple(steps), final_note=hit.message), limit=hit.message
+                hit.verdict,
+                message,
+                Trace(tuple(steps), final_note=hit.message, start=self.start),
+                limit=hit.message,
             )
         if found.stopped is None and found.edges is not None:
             cyclic = self._cycles()

@@ -6,6 +6,45 @@ from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, slots=True)
+class Holding:
+    """A lock-like object at one point of a trace: who holds it, and its state in words."""
+
+    name: str  # `the GIL`, `stdout's lock`, or the name a spec declares (`m`, `m[1]`)
+    kind: str  # `gil`, `stdout`, `mutex`, `rlock`, `semaphore`, `event`, `barrier`, ...
+    holders: tuple[str, ...]
+    state: str  # `held by main`, `free`, `2 permits`, `set`, ...
+
+
+@dataclass(frozen=True, slots=True)
+class Buffer:
+    """A channel at one point of a trace: what it buffers, and whether it is closed."""
+
+    name: str
+    kind: str  # `unbounded`, `bounded`, `rendezvous`, `oneshot`, `queue`
+    messages: tuple[str, ...]
+    closed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadAt:
+    """Where a thread is at one point of a trace."""
+
+    name: str
+    status: str  # `runs`, `blocked` or `ended`
+    location: str  # path:line of its next statement, "" once ended
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """The shared state at one point of a trace, in the names a spec uses."""
+
+    holdings: tuple[Holding, ...]
+    buffers: tuple[Buffer, ...]
+    threads: tuple[ThreadAt, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Step:
     """One step of a trace."""
 
@@ -16,6 +55,8 @@ class Step:
     statement: str
     effects: tuple[str, ...]
     merged: bool = False  # a local step or release taken together with the step before
+    after: Snapshot | None = None  # the state the step leads to (for a violating step: the
+    # state it starts from, as the violation leaves no state)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +81,7 @@ class Trace:
     final_note: str = ""
     loop_from: int | None = None  # for stuck and livelock: the index in steps where one turn
     # of the cycle the program can repeat for ever begins
+    start: Snapshot | None = None  # the initial state, before the first step
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,3 +112,35 @@ class CheckResult:
     def matches(self) -> bool | None:
         """Whether the verdict is the one the spec expects (None without `expect`)."""
         return None if self.expected is None else self.expected == self.verdict
+
+
+@dataclass(frozen=True, slots=True)
+class GraphNode:
+    """A state of the state graph, or the end of a step that leaves it (a violation, a limit)."""
+
+    id: int
+    kind: str  # `initial`, `state`, `deadlock`, `end`, or a verdict for a step's violation
+    snapshot: Snapshot | None  # None for a violation or limit node
+    note: str = ""  # the violation or limit message
+
+
+@dataclass(frozen=True, slots=True)
+class GraphEdge:
+    """A step of the state graph."""
+
+    source: int
+    target: int
+    thread: str
+    location: str
+    statement: str
+    on_trace: bool  # on the drawn shortest path to a violation
+
+
+@dataclass(frozen=True, slots=True)
+class StateGraph:
+    """The whole reachable state graph of a spec, as explored (local steps merged or not)."""
+
+    spec: str
+    title: str | None
+    nodes: tuple[GraphNode, ...]
+    edges: tuple[GraphEdge, ...]

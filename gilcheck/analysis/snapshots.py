@@ -1,0 +1,186 @@
+"""Snapshots of the states along a trace: holders, channel buffers and threads, as plain data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gilcheck.analysis.layout import StateLayout
+from gilcheck.analysis.waitfor import location_text
+from gilcheck.semantics import ir
+from gilcheck.source import SourceMap
+from gilcheck.system.engine import Engine
+from gilcheck.system.state import (
+    C_BUF,
+    C_CAP,
+    C_KIND,
+    ENDED,
+    F_CODE,
+    F_PC,
+    GONE,
+    NO_THREAD,
+    S_CHANS,
+    S_ENDED,
+    S_GIL,
+    S_LOCKS,
+    S_STDOUT,
+    S_THREADS,
+    T_FRAMES,
+    T_GILCOUNT,
+    T_STATUS,
+    State,
+)
+from gilcheck.trace.model import Buffer, Holding, Snapshot, ThreadAt
+
+
+class Snapshotter:
+    """Describes states of one trace, naming each channel the same way in every snapshot."""
+
+    def __init__(
+        self, engine: Engine, layout: StateLayout, sources: SourceMap, states: list[State]
+    ) -> None:
+        self.engine = engine
+        self.layout = layout
+        self.sources = sources
+        self.prints = any(isinstance(i, ir.Print) for code in engine.codes for i in code.instrs)
+        self.channel_names = _stable_channel_names(layout, states)
+
+    def snapshot(self, state: State) -> Snapshot:
+        """The holders, buffers and threads of one state."""
+        return Snapshot(
+            holdings=tuple(self._holdings(state)),
+            buffers=tuple(self._buffers(state)),
+            threads=tuple(self._threads(state)),
+        )
+
+    def _name(self, state: State, tid: int) -> str:
+        return self.layout.thread_name(state, tid)
+
+    def _holdings(self, state: State) -> list[Holding]:
+        out: list[Holding] = []
+        gil = state[S_GIL]
+        if self.engine.gil_off:
+            attached = tuple(
+                self._name(state, t)
+                for t, th in enumerate(state[S_THREADS])
+                if th[T_STATUS] != ENDED and th[T_GILCOUNT] > 0
+            )
+            out.append(
+                Holding(
+                    "attached threads",
+                    "attached",
+                    attached,
+                    "attached: " + ", ".join(attached) if attached else "none attached",
+                )
+            )
+            pauser = (self._name(state, gil),) if gil != NO_THREAD else ()
+            text = f"started by {pauser[0]}" if pauser else "none"
+            out.append(Holding("stop-the-world pause", "pause", pauser, text))
+        else:
+            out.append(self._owned("the GIL", "gil", state, gil))
+        if self.prints:
+            out.append(self._owned("stdout's lock", "stdout", state, state[S_STDOUT]))
+        for lid, lock in enumerate(state[S_LOCKS]):
+            out.append(
+                self._sync(state, self.layout.lock_names[lid], self.layout.lock_kinds[lid], lock)
+            )
+        return out
+
+    def _owned(self, name: str, kind: str, state: State, owner: int) -> Holding:
+        if owner == NO_THREAD:
+            return Holding(name, kind, (), "free")
+        holder = self._name(state, owner)
+        return Holding(name, kind, (holder,), f"held by {holder}")
+
+    def _sync(self, state: State, name: str, kind: str, lock: Any) -> Holding:
+        match kind, lock:
+            case "mutex", int(owner):
+                return self._owned(name, kind, state, owner)
+            case "rlock", (int(owner), int(count)):
+                held = self._owned(name, kind, state, owner)
+                if owner == NO_THREAD or count <= 1:
+                    return held
+                return Holding(name, kind, held.holders, f"{held.state} ({count} times)")
+            case "semaphore", int(permits):
+                return Holding(name, kind, (), f"{permits} permit{'s' if permits != 1 else ''}")
+            case "event", flag:
+                return Holding(name, kind, (), "set" if flag else "not set")
+            case "barrier", (int(arrived), _):
+                return Holding(name, kind, (), f"{arrived} arrived")
+            case "condvar", (waiting, notified):
+                parts = []
+                if waiting:
+                    parts.append("waiting: " + ", ".join(self._name(state, t) for t in waiting))
+                if notified:
+                    parts.append("notified: " + ", ".join(self._name(state, t) for t in notified))
+                return Holding(name, kind, (), "; ".join(parts) or "no waiter")
+            case "rwlock", (int(writer), readers, waiting):
+                if writer != NO_THREAD:
+                    who = self._name(state, writer)
+                    holders: tuple[str, ...] = (who,)
+                    text = f"write-locked by {who}"
+                elif readers:
+                    holders = tuple(self._name(state, t) for t in readers)
+                    text = "read by " + ", ".join(holders)
+                else:
+                    holders, text = (), "free"
+                if waiting:
+                    text += "; writers waiting: " + ", ".join(self._name(state, t) for t in waiting)
+                return Holding(name, kind, holders, text)
+            case "once", (int(phase), int(runner)):
+                if phase == 1:
+                    who = self._name(state, runner)
+                    return Holding(name, kind, (who,), f"running in {who}")
+                return Holding(name, kind, (), "done" if phase == 2 else "not run")
+        return Holding(name, kind, (), str(lock))
+
+    def _buffers(self, state: State) -> list[Buffer]:
+        out: list[Buffer] = []
+        for cid, chan in enumerate(state[S_CHANS]):
+            kind = chan[C_KIND]
+            if chan[C_CAP] is not None and kind not in ("oneshot", "rendezvous"):
+                kind = f"{kind}({chan[C_CAP]})"
+            name = self.channel_names.get(cid) or self.layout.channel_name(state, cid)
+            messages = tuple(self.layout.value(v, state) for v in chan[C_BUF] or ())
+            out.append(Buffer(name, kind, messages, Engine.receivable_end(chan)))
+        return out
+
+    def _threads(self, state: State) -> list[ThreadAt]:
+        movers = self.engine.enabled_threads(state) if not state[S_ENDED] else set()
+        out: list[ThreadAt] = []
+        for tid, th in enumerate(state[S_THREADS]):
+            location, line = "", 0
+            if th[T_FRAMES] and th[T_STATUS] != ENDED:
+                frame = th[T_FRAMES][-1]
+                instr = self.engine.codes[frame[F_CODE]].instrs[frame[F_PC]]
+                location = location_text(self.sources, instr)
+                line = self.sources.line_of(instr.span)
+            if th[T_STATUS] == ENDED:
+                status = "ended"
+            elif th[T_STATUS] == GONE:
+                status = "not in the child process"
+            elif state[S_ENDED]:
+                status = "stopped (the program has ended)"
+            else:
+                status = "runs" if tid in movers else "blocked"
+            out.append(ThreadAt(self._name(state, tid), status, location, line))
+        return out
+
+
+def _stable_channel_names(layout: StateLayout, states: list[State]) -> dict[int, str]:
+    """One distinct name per channel for the whole trace: the latest name its handles had."""
+    count = max((len(s[S_CHANS]) for s in states), default=0)
+    names: dict[int, str] = {}
+    for cid in range(count):
+        for state in reversed(states):
+            if cid < len(state[S_CHANS]):
+                name = layout.channel_name(state, cid)
+                names[cid] = name
+                if not name.startswith("channel #"):
+                    break
+    taken: dict[str, int] = {}
+    for cid, name in names.items():
+        seen = taken.get(name, 0)
+        taken[name] = seen + 1
+        if seen:  # two channels whose receivers share a local name
+            names[cid] = f"{name}#{seen + 1}"
+    return names

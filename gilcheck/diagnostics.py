@@ -323,7 +323,7 @@ CODES: dict[str, CodeInfo] = {
             "The construct belongs to the language, and `gilcheck parse` accepts it, but this "
             "version of `gilcheck check` has no semantics for it yet.",
             "gilcheck refuses rather than give a verdict that ignores part of the spec.",
-            "condvar cv   # gilcheck check: not supported yet",
+            "param n: int in 1..1_000_000   # gilcheck check: not supported yet",
         ),
         _info(
             "not-exportable",

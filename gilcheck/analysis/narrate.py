@@ -40,7 +40,6 @@ from gilcheck.system.state import (
     NO_THREAD,
     S_CHANS,
     S_ENDED,
-    S_FORK,
     S_GIL,
     S_LOCKS,
     S_STDOUT,
@@ -51,6 +50,7 @@ from gilcheck.system.state import (
     T_PHASE,
     T_STATUS,
     State,
+    fork_path,
 )
 from gilcheck.trace.model import Step
 
@@ -274,9 +274,9 @@ class Narrator:
             case ir.ForkEnd():
                 return ["the child process ends (as with os._exit)"]
             case ir.Return() | ir.End() if (
-                after[S_FORK]
+                fork_path(after)
                 and th_after[T_STATUS] == ENDED
-                and (after[S_FORK][-1][0] == tid and not th_after[T_FRAMES] and after[S_ENDED])
+                and (fork_path(after)[-1][0] == tid and not th_after[T_FRAMES] and after[S_ENDED])
             ):
                 return ["leaves the fork block: the child process ends (as with os._exit)"]
             case ir.Return() | ir.End() if self._runs_atexit(th_before, th_after):

@@ -26,7 +26,6 @@ from gilcheck.system.state import (
     GONE,
     NO_THREAD,
     S_CHANS,
-    S_FORK,
     S_GIL,
     S_LOCKS,
     S_STDOUT,
@@ -38,6 +37,7 @@ from gilcheck.system.state import (
     T_PHASE,
     T_STATUS,
     State,
+    fork_path,
 )
 from gilcheck.trace.model import Wait
 
@@ -132,9 +132,10 @@ class WaitExplainer:
 
     def fork_note(self, state: State) -> str:
         """`in the child forked at app.gil:12` for a state of a forked child, else ``."""
-        if not state[S_FORK]:
+        forks = fork_path(state)
+        if not forks:
             return ""
-        _tid, code, pc = state[S_FORK][-1]
+        _tid, code, pc = forks[-1]
         instr = self.engine.codes[code].instrs[pc]
         return f"in the child process forked at {_short_location(self.sources, instr)}"
 

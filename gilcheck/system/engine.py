@@ -166,6 +166,10 @@ class Engine:
             for i, (kind, code) in enumerate(program.hooks)
             if kind in ("finalizer", "signal")
         )
+        # States carry the fork path and the started interrupts only where they can change.
+        self.extended = bool(self.interrupts) or any(
+            isinstance(instr, ir.ForkBegin) for code in program.codes for instr in code.instrs
+        )
         self.handlers: dict[type, Callable[..., bool]] = {
             ir.Assign: self._assign,
             ir.Recv: self._recv,
@@ -329,8 +333,7 @@ class Engine:
             tuple(chans),
             NO_THREAD,
             0,
-            (),
-            0,
+            *(((), 0) if self.extended else ()),
         )
 
     def is_progress(self, state: State, action: tuple[int, int, object]) -> bool:
@@ -377,9 +380,12 @@ class Engine:
                 else:
                     gil_wanted = True
                 continue
+            if not self.interrupts:
+                gil_wanted |= self.thread_steps(state, tid, th, out)
+                continue
             before = len(out)
             gil_wanted |= self.thread_steps(state, tid, th, out)
-            if self.interrupts and gil == tid and len(out) > before:
+            if gil == tid and len(out) > before:
                 self._interrupts(state, tid, th, out)
         if gil_wanted and gil != NO_THREAD:
             self._handover(state, gil, out)

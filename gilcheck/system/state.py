@@ -1,6 +1,8 @@
 """The state of a running spec: plain nested tuples, hashable, holding indices, never names.
 
-State   = (threads, gil_owner, vars, locks, channels, stdout_owner, ended, fork, interrupts)
+State   = (threads, gil_owner, vars, locks, channels, stdout_owner, ended[, fork, interrupts])
+(the last two only in programs that fork or have a `finalizer` or `signal` block: smaller
+states for the others)
 Thread  = (frames, status, gil_count, gil_mode, allow_stack, phase, daemon, self_index, origin)
 Frame   = (code, pc, locals, context)
 Channel = (buffer, senders, receiver_alive, closed, kind, capacity, is_global, pending)
@@ -49,6 +51,7 @@ class Work:
         "_l",
         "_t",
         "_v",
+        "_x",
         "chans",
         "ended",
         "fork",
@@ -69,9 +72,10 @@ class Work:
             self.chans,
             self.stdout,
             self.ended,
-            self.fork,
-            self.interrupts,
-        ) = state
+        ) = state[:7]
+        self._x = len(state) > S_FORK
+        self.fork: tuple[tuple[int, int, int], ...] = state[S_FORK] if self._x else ()
+        self.interrupts: int = state[S_INTERRUPTS] if self._x else 0
         self._t = self._v = self._l = self._c = False
 
     def set_thread(self, tid: int, thread: Thread) -> None:
@@ -113,14 +117,25 @@ class Work:
         return len(self.chans) - 1
 
     def freeze(self) -> State:
-        return (
-            tuple(self.threads) if self._t else self.threads,
-            self.gil,
-            tuple(self.vars) if self._v else self.vars,
-            tuple(self.locks) if self._l else self.locks,
-            tuple(self.chans) if self._c else self.chans,
-            self.stdout,
-            self.ended,
-            self.fork,
-            self.interrupts,
-        )
+        threads = tuple(self.threads) if self._t else self.threads
+        vars_ = tuple(self.vars) if self._v else self.vars
+        locks = tuple(self.locks) if self._l else self.locks
+        chans = tuple(self.chans) if self._c else self.chans
+        if self._x:
+            return (
+                threads,
+                self.gil,
+                vars_,
+                locks,
+                chans,
+                self.stdout,
+                self.ended,
+                self.fork,
+                self.interrupts,
+            )
+        return (threads, self.gil, vars_, locks, chans, self.stdout, self.ended)
+
+
+def fork_path(state: State) -> tuple[tuple[int, int, int], ...]:
+    """The forks that led to this state's process (empty in the first process)."""
+    return state[S_FORK] if len(state) > S_FORK else ()

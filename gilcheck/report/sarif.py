@@ -71,7 +71,11 @@ def _result(result: CheckResult, rule_ids: list[str]) -> dict[str, object]:
     trace = result.trace
     waits = trace.waits if trace is not None else ()
     steps = trace.steps if trace is not None else ()
-    blocking = [_location(result.spec, w.location, f"{w.thread} {w.waits_for}") for w in waits]
+    blocking = [
+        _location(result.spec, w.location, f"{w.thread} {w.waits_for}")
+        for w in waits
+        if w.location  # a thread gone in a forked child is nowhere in the code
+    ]
     if not blocking and steps:
         last = steps[-1]
         blocking = [_location(result.spec, last.location, f"{last.thread}: {last.statement}")]

@@ -318,14 +318,6 @@ CODES: dict[str, CodeInfo] = {
             "thread main { let (a, b) = recv c }   # error: only `channel(..)` gives a pair",
         ),
         _info(
-            "not-supported-yet",
-            "a construct gilcheck parses but cannot check yet",
-            "The construct belongs to the language, and `gilcheck parse` accepts it, but this "
-            "version of `gilcheck check` has no semantics for it yet.",
-            "gilcheck refuses rather than give a verdict that ignores part of the spec.",
-            "param n: int in 1..1_000_000   # gilcheck check: not supported yet",
-        ),
-        _info(
             "not-exportable",
             "a construct the Promela export cannot translate",
             "`gilcheck export --format promela` translates threads, the GIL, python blocks, "

@@ -14,7 +14,6 @@ from gilcheck.explore.bfs import Progress
 from gilcheck.options import CheckOptions
 from gilcheck.semantics import ir
 from gilcheck.semantics.analyze import analyze
-from gilcheck.semantics.support import unsupported
 from gilcheck.source import SourceFile, SourceMap, Span
 from gilcheck.syntax import ast
 from gilcheck.syntax.load import load_spec, read_source
@@ -32,7 +31,7 @@ class Loaded:
 # The later checks whose errors stand beside syntax errors: all but these, as long as the
 # names they flag appear on none of the skipped lines (a skipped `thread main {` line
 # would make `main` look missing).
-_CHECKS_UNSOUND_AFTER_SYNTAX_ERRORS = frozenset({"missing-main", "not-supported-yet"})
+_CHECKS_UNSOUND_AFTER_SYNTAX_ERRORS = frozenset({"missing-main"})
 
 
 def parse_spec(path: str, sources: SourceMap | None = None) -> Loaded:
@@ -162,12 +161,8 @@ def _deepest(source: SourceFile) -> Span:
 
 
 def checkable_program(loaded: Loaded) -> ir.Program:
-    """The IR of a spec, refusing constructs `check` has no semantics for yet (SpecError)."""
-    program = analyze_spec(loaded)
-    refused = unsupported(program)
-    if refused:
-        raise SpecError(refused)
-    return program
+    """The IR of a spec that `check` explores (SpecError for a spec with errors)."""
+    return analyze_spec(loaded)
 
 
 def check_spec(
@@ -175,7 +170,7 @@ def check_spec(
     options: CheckOptions,
     progress: Progress | None = None,
 ) -> CheckResult:
-    """Check a parsed spec: refuse unsupported constructs, explore, judge."""
+    """Check a parsed spec: analyze, explore, judge."""
     program = checkable_program(loaded)
     with _nesting_guard(loaded.sources.get(loaded.modules[0].path) if loaded.modules else None):
         return check_program(program, loaded.sources, options, progress)

@@ -20,15 +20,6 @@ def test_parse_ok_and_dumps(cli) -> None:  # type: ignore[no-untyped-def]
     assert "GilEnter" in code.stdout and "Recv channel=r%0 target=tx%1 exit_target=" in code.stdout
 
 
-def test_parse_accepts_constructs_that_check_refuses(tmp_path, cli) -> None:  # type: ignore[no-untyped-def]
-    spec = tmp_path / "later.gil"
-    spec.write_text("param n: int in 0..5\nthread main { skip }\n")
-    assert cli("parse", str(spec)).code == 0
-    refused = cli("check", str(spec))
-    assert refused.code == 2
-    assert refused.stderr.count("not-supported-yet") == 1
-
-
 def test_explain_every_code(cli) -> None:  # type: ignore[no-untyped-def]
     for code in CODES:
         result = cli("explain", code)

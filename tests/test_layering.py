@@ -12,10 +12,11 @@ SHARED = {"source", "diagnostics", "options", "__init__"}
 ALLOWED = {
     "syntax": set(),
     "semantics": {"syntax"},
-    "system": {"semantics", "syntax"},
+    "symbolic": {"semantics"},
+    "system": {"semantics", "syntax", "symbolic"},
     "explore": {"system", "semantics"},
     "trace": set(),
-    "analysis": {"explore", "system", "semantics", "trace", "syntax"},
+    "analysis": {"explore", "system", "semantics", "trace", "syntax", "symbolic"},
     "report": {"trace", "semantics", "syntax"},
     "export": {"semantics"},
     "pipeline": {"syntax", "semantics", "system", "explore", "analysis", "trace"},

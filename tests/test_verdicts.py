@@ -175,14 +175,6 @@ def test_json_schema_fields(tmp_path: Path, cli) -> None:  # type: ignore[no-unt
     assert {w["thread"] for w in report["waits"]} == {"main", "execute_loop"}
 
 
-def test_unsupported_construct_is_refused_with_location(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
-    result = cli("check", write(tmp_path, "param n: int in 0..9\nthread main { skip }"))
-    assert result.code == 2
-    assert "not-supported-yet" in result.stderr
-    assert "spec.gil:1:1" in result.stderr
-    assert result.stdout == ""
-
-
 def test_bad_spec_exit_2_without_traceback(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
     result = cli("check", write(tmp_path, "thread main {\n  sned c, 1\n}\n"))
     assert result.code == 2

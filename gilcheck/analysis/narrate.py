@@ -8,10 +8,11 @@ from gilcheck.analysis.layout import StateLayout
 from gilcheck.analysis.snapshots import Snapshotter
 from gilcheck.analysis.waitfor import location_text, statement_text
 from gilcheck.semantics import ir
-from gilcheck.semantics.values import is_python_value
+from gilcheck.semantics.values import is_python_value, render
 from gilcheck.source import SourceMap
 from gilcheck.system.engine import Engine
 from gilcheck.system.model import (
+    DECIDE,
     EXIT_JOIN_DONE,
     FINALIZE,
     FORK_CHILD,
@@ -42,6 +43,7 @@ from gilcheck.system.state import (
     S_ENDED,
     S_GIL,
     S_LOCKS,
+    S_PATH,
     S_STDOUT,
     S_THREADS,
     S_VARS,
@@ -63,6 +65,7 @@ class Narrator:
         self.layout = layout
         self.sources = sources
         self.snapshots: Snapshotter | None = None  # set per trace: describes each step's state
+        self.witness: dict[str, int] = {}  # set per trace: values of the unknowns it shows
 
     def steps(self, index: int, before: State, action: Action, after: Target) -> list[Step]:
         """The step, then each statement the engine merged into it (local steps, releases)."""
@@ -134,6 +137,11 @@ class Narrator:
             if after[S_THREADS][tid][T_FRAMES]:
                 return [f"{done}; the atexit handlers run (Python code: takes the GIL)"]
             return [done]
+        if kind == DECIDE:
+            added = [c for c in after[S_PATH][1] if c not in before[S_PATH][1]]
+            text = " and ".join(render(c) for c in added) or "its condition"
+            goes = "can go on" if action[2] else "waits"
+            return [f"for the values where {text}: it {goes}"]
         if kind == FORK_CHILD:
             gone = [
                 self.layout.thread_name(after, i)
@@ -188,6 +196,11 @@ class Narrator:
         match instr:
             case ir.Choose():
                 return [f"chooses branch {int(arg) + 1}"]  # type: ignore[call-overload]
+            case ir.AnyInt(target=target) if arg == "unknown":
+                name = getattr(target, "name", "any")
+                known = self.witness.get(name)
+                shown = f"; the trace shows {name} = {known}" if known is not None else ""
+                return [f"picks an unknown value {name} (explored symbolically){shown}"]
             case ir.AnyInt():
                 return [f"picks {arg}"]
             case ir.Branch():

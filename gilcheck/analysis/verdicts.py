@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gilcheck.analysis.conditions import conditions, witness_of
 from gilcheck.analysis.cycles import Component, terminal_components
 from gilcheck.analysis.layout import StateLayout
 from gilcheck.analysis.narrate import Narrator
@@ -40,6 +41,7 @@ class _Judge:
         self.engine = engine
         self.found = found
         self.layout = StateLayout(engine)
+        self.sources = sources
         self.narrator = Narrator(engine, self.layout, sources)
         self.explainer = WaitExplainer(engine, self.layout, sources)
         self.snapshots: Snapshotter | None = None
@@ -52,9 +54,17 @@ class _Judge:
         )
 
     def _base(
-        self, verdict: Verdict, message: str, trace: Trace | None, limit: str | None = None
+        self,
+        verdict: Verdict,
+        message: str,
+        trace: Trace | None,
+        limit: str | None = None,
+        path: tuple[object, ...] | None = None,
     ) -> CheckResult:
         expect = self.program.expect
+        facts = conditions(
+            self.engine, self.program, self.found, verdict.value, path, self._when_source()
+        )
         return CheckResult(
             spec=self.program.path,
             title=self.program.title,
@@ -64,7 +74,28 @@ class _Judge:
             stats=self.stats,
             trace=trace,
             limit=limit,
+            condition=facts.condition,
+            witness=facts.witness,
+            expected_when=facts.expected_when,
+            when_matches=facts.when_matches,
+            condition_complete=facts.complete,
         )
+
+    def _when_source(self) -> str | None:
+        """The `expect ... when` condition as the spec's source writes it."""
+        expect = self.program.expect
+        if expect is None or expect.when is None:
+            return None
+        source = self.sources.get(expect.span.path)
+        if source is None:
+            return None
+        text = source.text[expect.span.start : expect.span.end]
+        _, _, condition = text.partition(" when ")
+        return condition.split("#")[0].split("//")[0].strip() or None
+
+    def _use_witness(self, path: tuple[object, ...]) -> None:
+        """Narrate the trace with the values of the unknowns that make it happen."""
+        self.narrator.witness = dict(witness_of(self.engine, path))
 
     def _steps(self, actions: list[Action], last: tuple[Action, Target] | None) -> list[Step]:
         states = replay(self.engine, actions)
@@ -97,6 +128,8 @@ class _Judge:
             members = set(component.states)
             loop = self._loop(entry, members)
             actions = store.path_to(entry)
+            entry_path = self.engine.path_of(store.states[entry])
+            self._use_witness(entry_path)
             steps = self._steps(actions + loop, None)
             loop_from = next(
                 (i for i, s in enumerate(steps) if s.index == len(actions) + 1), len(steps)
@@ -113,6 +146,7 @@ class _Judge:
                     Verdict.STUCK,
                     message,
                     Trace(tuple(steps), tuple(waits), (), message, loop_from, self.start),
+                    path=entry_path,
                 )
             message = (
                 f"the program can run for ever in a cycle of {len(component.states)} "
@@ -122,6 +156,7 @@ class _Judge:
                 Verdict.LIVELOCK,
                 message,
                 Trace(tuple(steps), (), (), message, loop_from, self.start),
+                path=entry_path,
             )
         return None
 
@@ -176,18 +211,23 @@ class _Judge:
         if found.violation is not None and found.violation_action is not None:
             v = found.violation
             actions = store.path_to(found.violation_from)
+            self._use_witness(v.path)
             steps = self._steps(actions, (found.violation_action, v))
             before = store.states[found.violation_from]
             thread = self.layout.thread_name(before, v.tid)
             child = self.explainer.fork_note(before)
             message = f"{v.message} (in {thread}{', ' + child if child else ''})"
             return self._base(
-                v.verdict, message, Trace(tuple(steps), final_note=message, start=self.start)
+                v.verdict,
+                message,
+                Trace(tuple(steps), final_note=message, start=self.start),
+                path=v.path,
             )
         if found.deadlock >= 0:
             actions = store.path_to(found.deadlock)
-            steps = self._steps(actions, None)
             final = store.states[found.deadlock]
+            self._use_witness(self.engine.path_of(final))
+            steps = self._steps(actions, None)
             waits = self.explainer.explain(final)
             cycle = find_cycle(waits)
             message = "no thread can move and the program has not ended"
@@ -198,6 +238,7 @@ class _Judge:
                 Verdict.DEADLOCK,
                 message,
                 Trace(tuple(steps), tuple(waits), cycle, message, start=self.start),
+                path=self.engine.path_of(final),
             )
         if found.limits and found.stopped is None and found.edges is not None:
             # A terminal component none of whose states reached a limit was explored in
@@ -227,4 +268,9 @@ class _Judge:
             )
             return self._base(Verdict.INCONCLUSIVE, message, None, limit=found.stopped)
         message = f"no violation in the whole state space ({len(store):,} states)"
+        if self.program.params:
+            ranges = ", ".join(f"{p.name} in {p.low}..{p.high}" for p in self.program.params)
+            message = f"no violation for any {ranges} ({len(store):,} states)"
+        elif self.engine.symbolic:
+            message = f"no violation for any value of the unknowns ({len(store):,} states)"
         return self._base(Verdict.OK, message, None)

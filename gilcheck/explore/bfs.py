@@ -56,10 +56,15 @@ class Exploration:
     limited: set[int] = field(default_factory=set)  # every state with a step past a limit
     stopped: str | None = None  # why the search ended before the whole space was explored
     edges: EdgeLog | None = None  # every transition between states, for the graph analyses
+    # With unknown values the search goes on past violations, to say for which values each
+    # kind happens: (verdict, the path condition under which it happens).
+    collected: list[tuple[str, tuple[object, ...]]] | None = None
 
     @property
     def exhaustive(self) -> bool:
         """Whether every reachable state was explored (no stop at a violation or a limit)."""
+        if self.collected is not None:
+            return self.stopped is None and not self.limits
         return (
             self.stopped is None
             and not self.limits
@@ -95,12 +100,21 @@ def explore(
     # ids: `level_end` is the first id of the next depth.
     level_end = 1
     found: tuple[int, Action, Violation] | None = None
+    # Unknown values: explore everything, keeping the first (shortest) violation for the
+    # trace and the path condition of every one.
+    path_of = getattr(system, "path_of", None) if getattr(system, "symbolic", False) else None
+    collect = path_of is not None
+    if collect:
+        result.collected = []
+    reported = False  # collecting: the shortest violation is settled
     try:
         while queue:
             sid = queue.popleft()
             if sid >= level_end:
                 if found is not None:
-                    break
+                    if not collect:
+                        break
+                    reported = True
                 level_end = len(states)
             state = states[sid]
             steps = transitions_of(state)
@@ -110,10 +124,17 @@ def explore(
             ) and not system.has_ended(state):
                 # Spurious wakeups may happen but need not: a state that only they could
                 # leave is a deadlock.
-                result.deadlock = sid
-                found = None  # its trace is one step shorter than a violating step's
-                break
-            if found is not None:
+                if not collect:
+                    result.deadlock = sid
+                    found = None  # its trace is one step shorter than a violating step's
+                    break
+                assert result.collected is not None and path_of is not None
+                result.collected.append(("deadlock", path_of(state)))
+                if not reported and result.deadlock < 0:
+                    result.deadlock = sid
+                    found = None
+                    reported = True
+            if found is not None and not collect:
                 continue  # only a deadlock at this depth can still be shorter
             result.transitions += len(steps)
             for action, target in steps:
@@ -129,6 +150,12 @@ def explore(
                         edges.add(sid, known, action, state)
                     continue
                 if isinstance(target, Violation):
+                    if collect:
+                        assert result.collected is not None
+                        result.collected.append((target.verdict.value, target.path))
+                        if not reported and found is None and result.deadlock < 0:
+                            found = (sid, action, target)
+                        continue
                     # A violating step from this depth is one step longer than a deadlock
                     # state of this depth: finish the depth before reporting it.
                     if found is None:

@@ -30,6 +30,10 @@ def result_object(result: CheckResult) -> dict[str, Any]:
         "transitions": result.stats.transitions,
         "seconds": round(result.stats.seconds, 4),
         "exhaustive": result.stats.exhaustive,
+        "condition": result.condition,
+        "condition_complete": result.condition_complete,
+        "witness": {name: value for name, value in result.witness},
+        "expected_when": result.expected_when,
         "steps": [
             {
                 "index": s.index,

@@ -18,10 +18,22 @@ def _short(location: str) -> str:
 def verdict_line(result: CheckResult) -> str:
     """`verdict: deadlock (expected deadlock: matches)`."""
     line = f"verdict: {result.verdict}"
+    if result.condition is not None and result.verdict not in ("ok", "bound", "inconclusive"):
+        line += f" when {result.condition}" if result.condition != "true" else " for every value"
+        if not result.condition_complete:
+            line += " (at least)"
     if result.expected is not None:
         mark = "matches" if result.matches else "MISMATCH"
-        line += f"   (expected {result.expected}: {mark})"
+        when = f" when {result.expected_when}" if result.expected_when else ""
+        line += f"   (expected {result.expected}{when}: {mark})"
     return line
+
+
+def witness_line(result: CheckResult) -> str | None:
+    """`witness: n = 123456789`: values of the unknowns under which the trace happens."""
+    if not result.witness:
+        return None
+    return "witness: " + ", ".join(f"{name} = {value}" for name, value in result.witness)
 
 
 def render_text(result: CheckResult) -> str:
@@ -31,6 +43,9 @@ def render_text(result: CheckResult) -> str:
     out.append(head)
     out.append(verdict_line(result))
     out.append(f"  {result.message}")
+    witness = witness_line(result)
+    if witness is not None and result.trace is not None:
+        out.append(f"  {witness} (the trace below uses these values)")
     trace = result.trace
     if trace is not None and trace.steps:
         out.append("")
@@ -75,6 +90,8 @@ def render_text(result: CheckResult) -> str:
     scope = "exhaustive" if stats.exhaustive else "NOT exhaustive"
     if result.verdict not in ("ok", "bound", "inconclusive", "stuck", "livelock"):
         scope = "stopped at the first violation"
+        if result.condition is not None and stats.exhaustive:
+            scope = "exhaustive: every value's violations"
     out.append(
         f"{stats.states:,} states, {stats.transitions:,} transitions, "
         f"{stats.seconds:.2f} s ({scope})"

@@ -7,7 +7,70 @@ Values are plain hashable Python data: ints, bools (equal to 0/1, as in Python),
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 Value = object
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """A symbolic integer or boolean: a `param`, a wide `any`, or an operation on them.
+
+    ``Term("param", (index, name))``, ``Term("any", (id, name))``; otherwise ``op`` is an
+    operator (``+``, ``<``, ``and``, ``not``, ``neg``, ...) over values and terms.
+    """
+
+    op: str
+    args: tuple[object, ...]
+
+    def __str__(self) -> str:
+        return render(self)
+
+
+BOOL_OPS = frozenset({"==", "!=", "<", "<=", ">", ">=", "and", "or", "not", "true"})
+
+
+class Undecided(Exception):
+    """A condition over symbolic values that the explorer must decide by cases."""
+
+    def __init__(self, condition: Term) -> None:
+        super().__init__(str(condition))
+        self.condition = condition
+
+
+class SymbolicLimit(Exception):
+    """An operation on a symbolic value that gilcheck does not decide (an array index, a
+    channel capacity, a power): the path ends `inconclusive`."""
+
+
+def as_condition(value: Value) -> Value:
+    """A boolean, or a boolean term (an integer term stands for `term != 0`)."""
+    if isinstance(value, Term):
+        return value if value.op in BOOL_OPS else Term("!=", (value, 0))
+    return truthy(value)
+
+
+def _symbolic_binary(op: str, left: Value, right: Value) -> Value:
+    if op in ("and", "or"):
+        return Term(op, (as_condition(left), as_condition(right)))
+    for side in (left, right):
+        if not isinstance(side, Term | int):  # a string, none, a handle: never equal
+            if op in ("==", "!="):
+                return op == "!="
+            raise EvalError(f"`{op}` needs integers, not {render(side)}")
+    if op == "**":
+        if isinstance(right, int) and not isinstance(right, bool) and 0 <= right <= 8:
+            result: Value = 1
+            for _ in range(right):
+                result = binary("*", result, left)
+            return result
+        raise SymbolicLimit("a power with an unknown exponent")
+    if op in ("+", "-", "*", "/", "%", "==", "!=", "<", "<=", ">", ">="):
+        left = int(left) if isinstance(left, bool) else left
+        right = int(right) if isinstance(right, bool) else right
+        return Term(op, (left, right))
+    raise EvalError(f"unknown operator {op}")
+
 
 PY_TAGS = ("pyobj", "pyerr")
 WRAP_TAGS = ("ok", "err")
@@ -38,6 +101,8 @@ def truthy(value: Value) -> bool:
     """The truth of a condition: bools and ints as in Python; other values are an error."""
     if isinstance(value, bool | int):
         return bool(value)
+    if isinstance(value, Term):
+        raise Undecided(as_condition(value))  # type: ignore[arg-type]
     raise EvalError(f"a condition must be a boolean, not {render(value)}")
 
 
@@ -60,6 +125,8 @@ def _int(value: Value, op: str) -> int:
 
 def binary(op: str, left: Value, right: Value) -> Value:
     """Evaluate a binary operator (``/`` truncates toward zero, as in Rust)."""
+    if isinstance(left, Term) or isinstance(right, Term):
+        return _symbolic_binary(op, left, right)
     if op == "==":
         return left == right
     if op == "!=":
@@ -103,6 +170,10 @@ def binary(op: str, left: Value, right: Value) -> Value:
 
 def unary(op: str, operand: Value) -> Value:
     """Evaluate ``-e`` or ``not e``."""
+    if isinstance(operand, Term):
+        return Term(
+            "not" if op == "not" else "neg", (as_condition(operand) if op == "not" else operand,)
+        )
     if op == "not":
         return not truthy(operand)
     return -_int(operand, op)
@@ -126,8 +197,47 @@ def builtin(name: str, args: tuple[Value, ...]) -> Value:
     raise EvalError(f"unknown builtin {name}")
 
 
+_PRECEDENCE = {
+    "or": 1,
+    "and": 2,
+    "not": 3,
+    "==": 4,
+    "!=": 4,
+    "<": 4,
+    "<=": 4,
+    ">": 4,
+    ">=": 4,
+    "+": 5,
+    "-": 5,
+    "*": 6,
+    "/": 6,
+    "%": 6,
+    "neg": 7,
+}
+
+
+def _render_term(term: Term, outer: int = 0) -> str:
+    op, args = term.op, term.args
+    if op in ("param", "any"):
+        return str(args[1])
+    level = _PRECEDENCE.get(op, 8)
+
+    def part(value: object, at: int) -> str:
+        return _render_term(value, at) if isinstance(value, Term) else render(value)
+
+    if op == "not":
+        text = f"not {part(args[0], level)}"
+    elif op == "neg":
+        text = f"-{part(args[0], level)}"
+    else:
+        text = f"{part(args[0], level)} {op} {part(args[1], level + 1)}"
+    return f"({text})" if level < outer else text
+
+
 def render(value: Value) -> str:
     """A value as a spec would write it: ``err(pyerr("foo"))``, ``none``, ``true``."""
+    if isinstance(value, Term):
+        return _render_term(value)
     if value is None:
         return "none"
     if isinstance(value, bool):

@@ -16,8 +16,19 @@ from typing import Any
 from gilcheck.options import CheckOptions
 from gilcheck.semantics import ir
 from gilcheck.semantics.ir import Verdict
-from gilcheck.semantics.values import EvalError, Value, is_handle, is_python_value, render
+from gilcheck.semantics.values import (
+    EvalError,
+    SymbolicLimit,
+    Term,
+    Undecided,
+    Value,
+    as_condition,
+    is_handle,
+    is_python_value,
+    render,
+)
 from gilcheck.source import Span
+from gilcheck.symbolic.solver import PathCondition, Solver, SolverUnknown, conjoin, negate
 from gilcheck.system.expr import (
     MOVED,
     Evaluator,
@@ -29,6 +40,7 @@ from gilcheck.system.expr import (
     moved_locals,
 )
 from gilcheck.system.model import (
+    DECIDE,
     EXIT_JOIN_DONE,
     FINALIZE,
     FORK_CHILD,
@@ -73,6 +85,7 @@ from gilcheck.system.state import (
     S_FORK,
     S_GIL,
     S_INTERRUPTS,
+    S_PATH,
     S_THREADS,
     SYNC_KINDS,
     T_ALLOW,
@@ -166,9 +179,28 @@ class Engine:
             for i, (kind, code) in enumerate(program.hooks)
             if kind in ("finalizer", "signal")
         )
-        # States carry the fork path and the started interrupts only where they can change.
-        self.extended = bool(self.interrupts) or any(
-            isinstance(instr, ir.ForkBegin) for code in program.codes for instr in code.instrs
+        # Unknown values: each `param` is a term; `any` over a wide range makes a fresh one.
+        self.params: tuple[Value, ...] = tuple(
+            Term("param", (i, info.name)) for i, info in enumerate(program.params)
+        )
+        self.symbolic = bool(self.params) or any(
+            isinstance(instr, ir.AnyInt) and not _small_constant_range(instr)
+            for code in program.codes
+            for instr in code.instrs
+        )
+        self.solver = Solver()
+        self.domain: PathCondition = ()
+        for term, info in zip(self.params, program.params, strict=True):
+            self.domain = conjoin(self.domain, Term("<=", (info.low, term)))
+            self.domain = conjoin(self.domain, Term("<", (term, info.high)))
+        # States carry the fork path, the started interrupts and the path condition only
+        # where they can change.
+        self.extended = (
+            bool(self.interrupts)
+            or self.symbolic
+            or any(
+                isinstance(instr, ir.ForkBegin) for code in program.codes for instr in code.instrs
+            )
         )
         self.handlers: dict[type, Callable[..., bool]] = {
             ir.Assign: self._assign,
@@ -286,14 +318,14 @@ class Engine:
             code=ci,
             pc=pc,
             next_pc=next_pc,
-            value=compile_expr(value_expr) if value_expr is not None else None,
-            values=tuple(compile_expr(e) for e in extra),
+            value=compile_expr(value_expr, self.params) if value_expr is not None else None,
+            values=tuple(compile_expr(e, self.params) for e in extra),
             makes_pyobj=makes,
             moves=moves,
             context=context,
             local=local,
             pure=pure,
-            index=compile_expr(ref_index) if ref_index is not None else None,
+            index=compile_expr(ref_index, self.params) if ref_index is not None else None,
             handler=self.handlers[type(instr)],
         )
 
@@ -333,7 +365,7 @@ class Engine:
             tuple(chans),
             NO_THREAD,
             0,
-            *(((), 0) if self.extended else ()),
+            *(((), 0, (0, self.domain)) if self.extended else ()),
         )
 
     def is_progress(self, state: State, action: tuple[int, int, object]) -> bool:
@@ -465,10 +497,12 @@ class Engine:
             if th[T_STATUS] != RUNNING or th[T_GILMODE] != GIL_NORMAL or th[T_PHASE] != 0:
                 return state
             if p.pure:
-                after = self._pure_memo.get(th)
+                # With unknown values a branch's outcome depends on the path condition too.
+                key = (th, state[S_PATH]) if self.symbolic else th
+                after = self._pure_memo.get(key)
                 if after is None:
                     after = self._pure_chain(state, tid)
-                    self._pure_memo[th] = after
+                    self._pure_memo[key] = after
                 if after == th:
                     return state
                 threads = state[0]
@@ -537,11 +571,24 @@ class Engine:
             # Arithmetic that has no value panics, as in Rust (debug builds for overflow).
             arithmetic = "division by zero" in message or "integer overflow" in message
             verdict = Verdict.PANIC if arithmetic else Verdict.MISUSE
-            out.append(((tid, STEP, 0), Violation(verdict, message, tid, p.instr.span)))
+            violation = Violation(verdict, message, tid, p.instr.span, self.path_of(state))
+            out.append(((tid, STEP, 0), violation))
             return False
         except (SpecPanic, IndexOutOfRange) as err:
             del out[before:]
-            out.append(((tid, STEP, 0), Violation(Verdict.PANIC, str(err), tid, p.instr.span)))
+            violation = Violation(Verdict.PANIC, str(err), tid, p.instr.span, self.path_of(state))
+            out.append(((tid, STEP, 0), violation))
+            return False
+        except (SymbolicLimit, SolverUnknown, Undecided) as err:
+            del out[before:]
+            message = (
+                f"z3 could not decide a condition ({err})"
+                if isinstance(err, SolverUnknown)
+                else f"{err}: not decided symbolically"
+                if isinstance(err, SymbolicLimit)
+                else f"a condition over unknown values is not decided here: {err}"
+            )
+            out.append(((tid, STEP, 0), LimitHit(Verdict.INCONCLUSIVE, message, tid, p.instr.span)))
             return False
         if th[T_GILMODE] == GIL_BLOCKING and len(out) > before:
             # The blocking operation is done without the GIL; the thread must take the GIL
@@ -785,7 +832,7 @@ class Engine:
             return locals_[: target.slot] + (value,) + locals_[target.slot + 1 :]
         index = None
         if target.index is not None:
-            index = compile_expr(target.index)(locals_, w.vars, th[7], w.chans)
+            index = compile_expr(target.index, self.params)(locals_, w.vars, th[7], w.chans)
         slot = element(target.base, target.size, index, target.name)
         old = w.vars[slot]
         if _has_handle(old):
@@ -830,7 +877,7 @@ class Engine:
                 return ref.base
             vars_ = state.vars if isinstance(state, Work) else state[2]
             chans = state.chans if isinstance(state, Work) else state[4]
-            index_fn = index_fn or compile_expr(ref.index)
+            index_fn = index_fn or compile_expr(ref.index, self.params)
             index = index_fn(frame[F_LOCALS], vars_, th[7], chans)
             return element(ref.base, ref.size, index, ref.name)
         handle = frame[F_LOCALS][ref.slot]
@@ -855,7 +902,7 @@ class Engine:
         if res.index is None:
             return self.lock_offset[res.kind] + res.base
         if index_fn is None:
-            index_fn = compile_expr(res.index)
+            index_fn = compile_expr(res.index, self.params)
         index = index_fn(frame[F_LOCALS], state[2], th[7], state[4])
         return self.lock_offset[res.kind] + element(res.base, res.size, index, res.name)
 
@@ -890,6 +937,9 @@ class Engine:
         instr: ir.AnyInt = p.instr  # type: ignore[assignment]
         low = self._eval(p.values[0], state, frame, th)
         high = self._eval(p.values[1], state, frame, th)
+        symbolic = isinstance(low, Term) or isinstance(high, Term)
+        if self.symbolic and (symbolic or high - low > MAX_ENUMERATED_ANY):  # type: ignore[operator]
+            return self._unknown(state, tid, th, frame, p, out, low, high)
         if not (isinstance(low, int) and isinstance(high, int)):
             raise SpecMisuse("`any` needs an integer range")
         if high <= low:
@@ -912,6 +962,35 @@ class Engine:
             locals_ = self._store(w, frame[F_LOCALS], instr.target, v, frame, th)
             self._advance(w, tid, th, frame, p.next_pc, locals_)
             out.append(((tid, STEP, v), w.freeze()))
+        return False
+
+    def _unknown(
+        self,
+        state: State,
+        tid: int,
+        th: Thread,
+        frame: Frame,
+        p: Prepared,
+        out: list[Transition],
+        low: Value,
+        high: Value,
+    ) -> bool:
+        """`any` over a wide (or unknown) range: a fresh unknown, never enumerated."""
+        instr: ir.AnyInt = p.instr  # type: ignore[assignment]
+        for bound in (low, high):
+            if not isinstance(bound, Term | int) or isinstance(bound, bool):
+                raise SpecMisuse("`any` needs an integer range")
+        count, path = state[S_PATH]
+        name = getattr(instr.target, "name", None) or "any"
+        term = Term("any", (count, name))
+        path = conjoin(conjoin(path, Term("<=", (low, term))), Term("<", (term, high)))
+        if not self.solver.sat(path):
+            raise SpecMisuse(f"`any({render(low)}..{render(high)})` is an empty range")
+        w = Work(state)
+        w.path = (count + 1, path)
+        locals_ = self._store(w, frame[F_LOCALS], instr.target, term, frame, th)
+        self._advance(w, tid, th, frame, p.next_pc, locals_)
+        out.append(((tid, STEP, "unknown"), w.freeze()))
         return False
 
     def _unwrap(
@@ -1004,11 +1083,12 @@ class Engine:
         if self._need_gil(state, tid, p):
             return True
         instr: ir.Branch = p.instr  # type: ignore[assignment]
-        taken = _truth(self._eval(p.value, state, frame, th))
-        w = Work(state)
-        target = p.next_pc if taken else self.resolve_pc(p.code, instr.if_false)
-        self._advance(w, tid, th, frame, target)
-        out.append(((tid, STEP, 0), w.freeze()))
+        cases = self.cases(state, self._eval(p.value, state, frame, th))
+        for taken, narrowed in cases:
+            w = Work(narrowed)
+            target = p.next_pc if taken else self.resolve_pc(p.code, instr.if_false)
+            self._advance(w, tid, th, frame, target)
+            out.append(((tid, STEP, 0 if taken or len(cases) == 1 else 1), w.freeze()))
         return False
 
     def _choose(
@@ -1024,21 +1104,60 @@ class Engine:
     def _await(
         self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
     ) -> bool:
-        if not _truth(self._eval(p.value, state, frame, th)):
+        value = self._eval(p.value, state, frame, th)
+        if isinstance(value, Term):
+            cases = self.cases(state, value)
+            if len(cases) == 2:
+                # Whether the thread can go on depends on the unknowns: split the state (it
+                # does not move), so that a state where it is blocked is judged on its own.
+                for truth, narrowed in cases:
+                    out.append(((tid, DECIDE, int(truth)), narrowed))
+                return False
+            value = cases[0][0] if cases else False
+        if not _truth(value):
             return False
         return self._skip(state, tid, th, frame, p, out)
 
     def _assert(
         self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
     ) -> bool:
-        if _truth(self._eval(p.value, state, frame, th)):
-            return self._skip(state, tid, th, frame, p, out)
-        message = "assertion failed"
-        if p.values:
-            text = self._eval(p.values[0], state, frame, th)
-            message = f"assertion failed: {text if isinstance(text, str) else render(text)}"
-        out.append(((tid, STEP, 0), Violation(Verdict.ASSERTION, message, tid, p.instr.span)))
+        cases = self.cases(state, self._eval(p.value, state, frame, th))
+        for holds, narrowed in cases:
+            if holds:
+                self._skip(narrowed, tid, th, frame, p, out)
+                continue
+            message = "assertion failed"
+            if p.values:
+                text = self._eval(p.values[0], state, frame, th)
+                message = f"assertion failed: {text if isinstance(text, str) else render(text)}"
+            violation = Violation(
+                Verdict.ASSERTION, message, tid, p.instr.span, self.path_of(narrowed)
+            )
+            out.append(((tid, STEP, len(cases) - 1), violation))
         return False
+
+    def cases(self, state: State, value: Value) -> list[tuple[bool, State]]:
+        """The outcomes of a condition: (its truth, the state on that side). A concrete
+        condition has one; one over unknown values has those its path condition allows,
+        each with the path narrowed when both are possible."""
+        if not isinstance(value, Term):
+            return [(_truth(value), state)]
+        condition = as_condition(value)
+        count, path = state[S_PATH]
+        yes, no = conjoin(path, condition), conjoin(path, negate(condition))  # type: ignore[arg-type]
+        can_yes, can_no = self.solver.sat(yes), self.solver.sat(no)
+        if can_yes and can_no:
+            return [
+                (True, _with_path(state, (count, yes))),
+                (False, _with_path(state, (count, no))),
+            ]
+        if can_yes:
+            return [(True, state)]
+        return [(False, state)] if can_no else []
+
+    def path_of(self, state: State) -> PathCondition:
+        """The path condition of a state (empty without unknown values)."""
+        return state[S_PATH][1] if self.symbolic else ()
 
     def _panic(
         self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
@@ -1047,7 +1166,8 @@ class Engine:
         if p.value is not None:
             text = self._eval(p.value, state, frame, th)
             message = f"panic: {text if isinstance(text, str) else render(text)}"
-        out.append(((tid, STEP, 0), Violation(Verdict.PANIC, message, tid, p.instr.span)))
+        violation = Violation(Verdict.PANIC, message, tid, p.instr.span, self.path_of(state))
+        out.append(((tid, STEP, 0), violation))
         return False
 
     def _atomic(
@@ -1072,6 +1192,12 @@ class Engine:
                 continue
             steps: list[Transition] = []
             gil_blocked |= self.thread_steps(current, tid, cur_th, steps)
+            if any(action[1] == DECIDE for action, _ in steps):
+                # Its leading `await` depends on unknown values: split the state before
+                # the block, which runs on each side as a step of its own.
+                for action, narrowed in steps:
+                    out.append((action, _with_path(state, narrowed[S_PATH])))  # type: ignore[arg-type]
+                return False
             for step in steps:
                 if not isinstance(step[1], tuple) or isinstance(step[1], Violation | LimitHit):
                     out.append(((tid, STEP, 0), step[1]))
@@ -1261,7 +1387,9 @@ class Engine:
             ref = instr.handle
             index = 0
             if ref.index is not None:
-                value = compile_expr(ref.index)(frame[F_LOCALS], state[2], th[7], state[4])
+                value = compile_expr(ref.index, self.params)(
+                    frame[F_LOCALS], state[2], th[7], state[4]
+                )
                 index = element(0, ref.size, value, ref.name)
             return self.thread_ids[(ref.thread, index)]
         handle = self._eval(p.value, state, frame, th)
@@ -1662,7 +1790,9 @@ class Engine:
         instr: ir.MakeChannel = p.instr  # type: ignore[assignment]
         capacity = None
         if instr.capacity is not None:
-            capacity = self._eval(compile_expr(instr.capacity), state, frame, th)
+            capacity = self._eval(compile_expr(instr.capacity, self.params), state, frame, th)
+            if isinstance(capacity, Term):
+                raise SymbolicLimit("a channel capacity that depends on an unknown value")
         w = Work(state)
         cid = w.add_chan(((), 1, True, False, instr.kind, capacity, False, NO_THREAD))
         locals_ = self._store(w, frame[F_LOCALS], instr.sender, ("tx", cid), frame, th)
@@ -1884,6 +2014,23 @@ def _has_receiver(value: Value) -> bool:
     if value[0] == "rx":
         return True
     return value[0] in ("ok", "err") and _has_receiver(value[1])
+
+
+def _with_path(state: State, path: tuple[int, PathCondition]) -> State:
+    """The state with another (narrower) path condition."""
+    return (*state[:S_PATH], path, *state[S_PATH + 1 :])
+
+
+def _small_constant_range(instr: ir.AnyInt) -> bool:
+    """Whether an `any` is enumerated: constant bounds, at most MAX_ENUMERATED_ANY values."""
+    low, high = instr.low, instr.high
+    return (
+        isinstance(low, ir.Const)
+        and isinstance(high, ir.Const)
+        and isinstance(low.value, int)
+        and isinstance(high.value, int)
+        and high.value - low.value <= MAX_ENUMERATED_ANY
+    )
 
 
 def _truth(value: Value) -> bool:

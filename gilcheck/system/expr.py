@@ -5,7 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from gilcheck.semantics import ir
-from gilcheck.semantics.values import EvalError, Value, binary, builtin, truthy, unary
+from gilcheck.semantics.values import (
+    EvalError,
+    SymbolicLimit,
+    Term,
+    Value,
+    as_condition,
+    binary,
+    builtin,
+    truthy,
+    unary,
+)
 
 Evaluator = Callable[[tuple[Value, ...], tuple[Value, ...], int, tuple[Value, ...]], Value]
 
@@ -28,6 +38,8 @@ def element(base: int, size: int | None, index_value: Value, name: str) -> int:
     """The slot of `name[index]`, checking the range."""
     if size is None:
         return base
+    if isinstance(index_value, Term):
+        raise SymbolicLimit(f"an index of `{name}` that depends on an unknown value")
     if isinstance(index_value, bool) or not isinstance(index_value, int):
         raise EvalError(f"index of `{name}` must be an integer")
     if not 0 <= index_value < size:
@@ -69,12 +81,22 @@ def compile_expr(expr: ir.Expr, params: tuple[Value, ...] = ()) -> Evaluator:
             if op == "not":
                 return lambda loc, gv, me, ch: not truthy(inner(loc, gv, me, ch))
             return lambda loc, gv, me, ch: unary(op, inner(loc, gv, me, ch))
-        case ir.BinaryOp(op="and", left=left, right=right):
+        case ir.BinaryOp(op="and" | "or" as op, left=left, right=right):
             a, b = compile_expr(left, params), compile_expr(right, params)
-            return lambda loc, gv, me, ch: truthy(a(loc, gv, me, ch)) and truthy(b(loc, gv, me, ch))
-        case ir.BinaryOp(op="or", left=left, right=right):
-            a, b = compile_expr(left, params), compile_expr(right, params)
-            return lambda loc, gv, me, ch: truthy(a(loc, gv, me, ch)) or truthy(b(loc, gv, me, ch))
+            conjunction = op == "and"
+
+            def logical(
+                loc: tuple[Value, ...], gv: tuple[Value, ...], me: int, ch: tuple[Value, ...]
+            ) -> Value:
+                first = a(loc, gv, me, ch)
+                if isinstance(first, Term):  # unknown: both sides, as a term
+                    return Term(op, (as_condition(first), as_condition(b(loc, gv, me, ch))))
+                if truthy(first) != conjunction:  # short circuit
+                    return not conjunction
+                second = b(loc, gv, me, ch)
+                return as_condition(second) if isinstance(second, Term) else truthy(second)
+
+            return logical
         case ir.BinaryOp(op=op, left=left, right=right):
             a, b = compile_expr(left, params), compile_expr(right, params)
             return lambda loc, gv, me, ch: binary(op, a(loc, gv, me, ch), b(loc, gv, me, ch))

@@ -21,6 +21,9 @@ SPURIOUS_WAKEUP = 8
 FORK_CHILD = 9
 # A `finalizer` or `signal` block starts on a thread (the argument: its index in hooks).
 INTERRUPT = 10
+# Symbolic data: the explorer splits a state on a condition over unknown values that decides
+# whether a thread can go on (an `await`): two steps that only narrow the path condition.
+DECIDE = 11
 
 
 class Violation(NamedTuple):
@@ -30,6 +33,7 @@ class Violation(NamedTuple):
     message: str
     tid: int
     span: Span
+    path: tuple[object, ...] = ()  # the path condition under which it happens
 
 
 class LimitHit(NamedTuple):

@@ -1,8 +1,9 @@
 """The state of a running spec: plain nested tuples, hashable, holding indices, never names.
 
-State   = (threads, gil_owner, vars, locks, channels, stdout_owner, ended[, fork, interrupts])
-(the last two only in programs that fork or have a `finalizer` or `signal` block: smaller
-states for the others)
+State   = (threads, gil_owner, vars, locks, channels, stdout_owner, ended[, fork, interrupts,
+           path])
+(the last three only in programs that fork, have a `finalizer` or `signal` block, or
+compute on unknown values: smaller states for the others)
 Thread  = (frames, status, gil_count, gil_mode, allow_stack, phase, daemon, self_index, origin)
 Frame   = (code, pc, locals, context)
 Channel = (buffer, senders, receiver_alive, closed, kind, capacity, is_global, pending)
@@ -10,6 +11,8 @@ Channel = (buffer, senders, receiver_alive, closed, kind, capacity, is_global, p
 fork: () in the first process; in a process made by `fork { }`, the forks that led to it,
 each (forking thread, code, pc of the fork statement), outermost first.
 interrupts: a bit per `finalizer`/`signal` block (in `Program.hooks` order) that has started.
+path: (the number of wide `any` values made so far, the path condition: a sorted tuple of
+boolean terms over the unknowns that hold on this path).
 Sync objects (the `locks` part), by kind: a mutex is its owner (-1 when free); an rlock is
 (owner, count); a semaphore its count; an event a bool; a barrier (arrived, generation % 2);
 a condvar (waiting threads, notified threads); a once (0 new | 1 running | 2 done, runner);
@@ -20,7 +23,9 @@ from __future__ import annotations
 
 from typing import Any
 
-S_THREADS, S_GIL, S_VARS, S_LOCKS, S_CHANS, S_STDOUT, S_ENDED, S_FORK, S_INTERRUPTS = range(9)
+S_THREADS, S_GIL, S_VARS, S_LOCKS, S_CHANS, S_STDOUT, S_ENDED, S_FORK, S_INTERRUPTS, S_PATH = range(
+    10
+)
 T_FRAMES, T_STATUS, T_GILCOUNT, T_GILMODE, T_ALLOW, T_PHASE, T_DAEMON, T_SELF, T_ORIGIN = range(9)
 F_CODE, F_PC, F_LOCALS, F_CTX = range(4)
 C_BUF, C_SENDERS, C_RECEIVER, C_CLOSED, C_KIND, C_CAP, C_GLOBAL, C_PENDING = range(8)
@@ -58,6 +63,7 @@ class Work:
         "gil",
         "interrupts",
         "locks",
+        "path",
         "stdout",
         "threads",
         "vars",
@@ -76,6 +82,7 @@ class Work:
         self._x = len(state) > S_FORK
         self.fork: tuple[tuple[int, int, int], ...] = state[S_FORK] if self._x else ()
         self.interrupts: int = state[S_INTERRUPTS] if self._x else 0
+        self.path: tuple[Any, ...] = state[S_PATH] if self._x else (0, ())
         self._t = self._v = self._l = self._c = False
 
     def set_thread(self, tid: int, thread: Thread) -> None:
@@ -132,6 +139,7 @@ class Work:
                 self.ended,
                 self.fork,
                 self.interrupts,
+                self.path,
             )
         return (threads, self.gil, vars_, locks, chans, self.stdout, self.ended)
 

@@ -107,11 +107,21 @@ class CheckResult:
     trace: Trace | None = None
     limit: str | None = None
     notes: tuple[str, ...] = field(default=())
+    # With unknown values (`param`, wide `any`): for which values the verdict holds, values
+    # under which the trace happens, and the spec's own `expect ... when` condition.
+    condition: str | None = None
+    witness: tuple[tuple[str, int], ...] = ()
+    expected_when: str | None = None
+    when_matches: bool | None = None
+    condition_complete: bool = True
 
     @property
     def matches(self) -> bool | None:
-        """Whether the verdict is the one the spec expects (None without `expect`)."""
-        return None if self.expected is None else self.expected == self.verdict
+        """Whether the verdict (and its condition, if the spec states one) is the one the
+        spec expects (None without `expect`)."""
+        if self.expected is None:
+            return None
+        return self.expected == self.verdict and self.when_matches is not False
 
 
 @dataclass(frozen=True, slots=True)

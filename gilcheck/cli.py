@@ -44,7 +44,7 @@ from gilcheck.report.junit import JUnitCase, render_junit
 from gilcheck.report.markdown import MarkdownSpec, render_markdown, render_markdown_many
 from gilcheck.report.mermaid import render_mermaid
 from gilcheck.report.sarif import render_sarif
-from gilcheck.report.text import render_text
+from gilcheck.report.text import expected_phrase, render_text, verdict_phrase
 from gilcheck.source import SourceMap
 from gilcheck.trace.model import CheckResult
 
@@ -381,7 +381,8 @@ def _check_many(
         if not json_mode:
             match = {True: "matches", False: "MISMATCH", None: "no expect"}[result.matches]
             line = printable(
-                f"{result.spec}: {result.verdict} (expected {result.expected or '-'}: {match}), "
+                f"{result.spec}: {verdict_phrase(result)} "
+                f"(expected {expected_phrase(result) or '-'}: {match}), "
                 f"{result.stats.states:,} states, {result.stats.seconds:.2f} s"
             )
             _emit(lambda text=line: out.print(text, markup=False))  # type: ignore[misc]
@@ -451,8 +452,8 @@ def _print_summary(done: list[_SpecOutcome], mismatches: list[_SpecOutcome], exp
             if d.result is None:
                 line = f"  {d.spec}: spec error (not checked)"
             else:
-                want = d.result.expected or "nothing: no expect line"
-                line = f"  {d.spec}: {d.result.verdict} (expected {want})"
+                want = expected_phrase(d.result) or "nothing: no expect line"
+                line = f"  {d.spec}: {verdict_phrase(d.result)} (expected {want})"
             out.print(printable(line), markup=False)
     elif expect:
         out.print("every verdict matches its spec's expect", markup=False)

@@ -15,17 +15,30 @@ def _short(location: str) -> str:
     return location.rsplit("/", 1)[-1]
 
 
+def verdict_phrase(result: CheckResult) -> str:
+    """`deadlock`, or with unknown values `deadlock when n == 7`."""
+    phrase = result.verdict
+    if result.condition is not None and result.verdict not in ("ok", "bound", "inconclusive"):
+        phrase += f" when {result.condition}" if result.condition != "true" else " for every value"
+        if not result.condition_complete:
+            phrase += " (at least)"
+    return phrase
+
+
+def expected_phrase(result: CheckResult) -> str | None:
+    """The spec's `expect` line: `deadlock`, `deadlock when n == 7` (None without one)."""
+    if result.expected is None:
+        return None
+    return result.expected + (f" when {result.expected_when}" if result.expected_when else "")
+
+
 def verdict_line(result: CheckResult) -> str:
     """`verdict: deadlock (expected deadlock: matches)`."""
-    line = f"verdict: {result.verdict}"
-    if result.condition is not None and result.verdict not in ("ok", "bound", "inconclusive"):
-        line += f" when {result.condition}" if result.condition != "true" else " for every value"
-        if not result.condition_complete:
-            line += " (at least)"
-    if result.expected is not None:
+    line = f"verdict: {verdict_phrase(result)}"
+    expected = expected_phrase(result)
+    if expected is not None:
         mark = "matches" if result.matches else "MISMATCH"
-        when = f" when {result.expected_when}" if result.expected_when else ""
-        line += f"   (expected {result.expected}{when}: {mark})"
+        line += f"   (expected {expected}: {mark})"
     return line
 
 

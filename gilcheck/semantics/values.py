@@ -225,6 +225,10 @@ def _render_term(term: Term, outer: int = 0) -> str:
     def part(value: object, at: int) -> str:
         return _render_term(value, at) if isinstance(value, Term) else render(value)
 
+    if level == 4 and isinstance(args[1], Term) and not isinstance(args[0], Term):
+        # `n > 2`, not `2 < n`: the unknown first
+        mirrored = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}.get(op, op)
+        return _render_term(Term(mirrored, (args[1], args[0])), outer)
     if op == "not":
         text = f"not {part(args[0], level)}"
     elif op == "neg":

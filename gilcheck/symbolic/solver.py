@@ -211,7 +211,10 @@ class Solver:
                     if not _is_any_range(c)  # the `any`'s own range, as the domain
                     and not self._implied((*domain, *path[:i], *path[i + 1 :]), self.to_z3(c))
                 ]
-                text = " and ".join(_grouped(c) for c in kept) if kept else "true"
+                if len(kept) == 1:
+                    text = render(kept[0])
+                else:
+                    text = " and ".join(_grouped(c) for c in kept) if kept else "true"
             if text == "true":
                 return "true"
             if text != "false" and text not in texts:
@@ -220,6 +223,8 @@ class Solver:
             return "false"
         if len(texts) > 8:
             return show(self.condition(domain, paths, keep))
+        if len(texts) == 1:
+            return texts[0]
         return " or ".join(f"({t})" if " or " in t else t for t in texts)
 
     def _symbols_of_paths(self, paths: list[PathCondition]) -> set[str]:

@@ -1,0 +1,199 @@
+"""Symbolic data: `param` and wide `any` as z3 unknowns, conditions, witnesses, `expect when`."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from gilcheck.explore.bfs import explore
+from gilcheck.options import CheckOptions
+from gilcheck.pipeline import analyze_spec, check_spec, parse_text
+from gilcheck.semantics.values import Term, binary, render, unary
+from gilcheck.symbolic.solver import Solver, conjoin, negate
+from gilcheck.system.engine import Engine
+from gilcheck.system.model import DECIDE
+
+N = Term("param", (0, "n"))
+
+
+def result_of(text: str, **options: object):  # type: ignore[no-untyped-def]
+    return check_spec(parse_text("t.gil", text), CheckOptions(**options))  # type: ignore[arg-type]
+
+
+def write(tmp_path: Path, text: str, name: str = "spec.gil") -> str:
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+# ------------------------------------------------------------------ values and the solver
+
+
+def test_operations_on_unknowns_build_terms_and_render_as_written() -> None:
+    term = binary("==", binary("%", N, 65536), 4242)
+    assert isinstance(term, Term)
+    assert render(term) == "n % 65536 == 4242"
+    assert render(binary("<", 2, N)) == "n > 2"
+    assert render(unary("not", binary(">=", N, 3))) == "not n >= 3"
+    assert binary("==", N, "text") is False and binary("!=", N, None) is True
+
+
+def test_solver_decides_and_finds_a_witness() -> None:
+    solver = Solver()
+    domain = (Term("<=", (1, N)), Term("<", (N, 10**9)))
+    magic = Term("==", (N, 123456789))
+    assert solver.sat(conjoin(domain, magic))
+    assert not solver.sat(conjoin(conjoin(domain, magic), negate(magic)))
+    assert solver.witness(conjoin(domain, magic)) == {"n": 123456789}
+    assert negate(Term(">=", (N, 10))) == Term("<", (N, 10))
+
+
+def test_rust_division_truncates_toward_zero_for_unknowns() -> None:
+    solver = Solver()
+    x = Term("any", (0, "x"))
+    rust = Term("==", (binary("%", x, 4), -3))  # -7 % 4 == -3 in Rust (not 1)
+    assert solver.sat((Term("==", (x, -7)), rust))
+    assert not solver.sat((Term("==", (x, -7)), Term("==", (binary("%", x, 4), 1))))
+
+
+# ------------------------------------------------------------------ the engine
+
+
+def test_an_await_on_an_unknown_splits_the_state_before_it_blocks() -> None:
+    program = analyze_spec(
+        parse_text("t.gil", "param n: int in 0..100\nthread main { await n >= 10 }")
+    )
+    engine = Engine(program, CheckOptions())
+    steps = engine.transitions(engine.initial_state())
+    assert [action[1] for action, _ in steps] == [DECIDE, DECIDE]
+    blocked = next(state for action, state in steps if action[2] == 0)
+    assert engine.transitions(blocked) == []  # a deadlock, for n < 10 only
+
+
+def test_a_param_range_is_never_enumerated() -> None:
+    spec = (
+        "param n: int in 1..1_000_000_000\nmutex m\n"
+        "thread main { if n == 123456789 { acquire m\n acquire m } }"
+    )
+    started = time.monotonic()
+    result = result_of(spec)
+    assert time.monotonic() - started < 10
+    assert result.verdict == "deadlock" and result.condition == "n == 123456789"
+    assert result.witness == (("n", 123456789),)
+    assert result.stats.states < 20
+
+
+def test_the_condition_is_every_value_the_verdict_holds_for() -> None:
+    spec = (
+        "param n: int in 0..10\nmutex m\n"
+        "thread main { if n == 2 or n == 7 { acquire m\n acquire m } }"
+    )
+    result = result_of(spec)
+    assert result.verdict == "deadlock"
+    assert result.condition == "n == 2 or n == 7"
+
+
+def test_an_assert_on_an_unknown_fails_only_where_it_can() -> None:
+    spec = (
+        "expect assertion when n == 3\nparam n: int in 0..5\n"
+        'thread main { let x = n * 2\n assert x != 6, "three" }'
+    )
+    result = result_of(spec)
+    assert result.verdict == "assertion" and result.condition == "n * 2 == 6"
+    assert result.when_matches is True and result.matches is True  # n * 2 == 6 is n == 3
+    assert result_of(spec.replace("x != 6", "x != 7")).verdict == "ok"
+
+
+def test_a_wide_any_feeds_a_channel_and_a_branch_symbolically() -> None:
+    spec = (
+        "channel c: bounded(1)\nthread main { let x = any(0..2**31)\n send c, x }\n"
+        'thread t { let v = recv c\n if v % 65536 == 4242 { panic "bad shard" } }'
+    )
+    result = result_of(spec)
+    assert result.verdict == "panic"
+    assert result.condition == "x % 65536 == 4242"
+    assert dict(result.witness)["x"] % 65536 == 4242
+
+
+def test_merging_keeps_the_verdicts_and_conditions_of_unknowns() -> None:
+    spec = (
+        "param n: int in 0..50\nvar x = 0\nmutex a\nmutex b\n"
+        "thread t1 { let k = n + 1\n lock a { lock b { x = k } } }\n"
+        "thread main { if n % 5 == 3 { lock b { lock a { skip } } } }"
+    )
+    merged, full = result_of(spec), result_of(spec, merge_local_steps=False)
+    assert merged.verdict == full.verdict == "deadlock"
+    assert merged.condition == full.condition == "n % 5 == 3"
+
+
+def test_an_unknown_index_ends_inconclusive_not_a_guess() -> None:
+    result = result_of("param n: int in 0..3\nmutex m[3]\nthread main { acquire m[n] }")
+    assert result.verdict == "inconclusive"
+    assert "unknown value" in result.message
+
+
+def test_paths_that_never_hold_are_pruned_by_the_solver() -> None:
+    program = analyze_spec(
+        parse_text(
+            "t.gil",
+            "param n: int in 0..10\nmutex m\nthread main { if n > 20 { acquire m\n acquire m } }",
+        )
+    )
+    found = explore(Engine(program, CheckOptions()), CheckOptions())
+    assert found.deadlock < 0 and found.exhaustive
+
+
+# ------------------------------------------------------------------ through the CLI
+
+
+MAGIC = """scenario "magic"
+expect deadlock when n == 123456789
+param n: int in 1..1_000_000_000
+mutex m
+thread main {
+    if n == 123456789 {
+        acquire m
+        acquire m
+    }
+}
+"""
+
+
+def test_cli_reports_the_condition_and_the_witness(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    result = cli("check", write(tmp_path, MAGIC))
+    assert result.code == 1
+    assert (
+        "verdict: deadlock when n == 123456789   (expected deadlock when n == 123456789: matches)"
+        in result.stdout
+    )
+    assert "witness: n = 123456789" in result.stdout
+    report = json.loads(cli("check", "-f", "json", write(tmp_path, MAGIC)).stdout)
+    assert report["condition"] == "n == 123456789"
+    assert report["witness"] == {"n": 123456789}
+    assert report["expected_when"] == "n == 123456789" and report["matches"] is True
+
+
+def test_cli_expect_when_mismatch_is_reported(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    spec = MAGIC.replace("when n == 123456789", "when n == 7")
+    result = cli("check", "--expect", write(tmp_path, spec))
+    assert result.code == 1
+    assert "(expected deadlock when n == 7: MISMATCH)" in result.stdout
+
+
+def test_cli_ok_for_every_value(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    fixed = MAGIC.replace("expect deadlock when n == 123456789", "expect ok").replace(
+        "        acquire m\n        acquire m", "        acquire m\n        release m"
+    )
+    result = cli("check", write(tmp_path, fixed))
+    assert result.code == 0
+    assert "no violation for any n in 1..1000000000" in result.stdout
+
+
+@pytest.mark.parametrize("name", ["magic_value", "hash_bucket", "batch_size"])
+def test_bundled_symbolic_pairs(name: str, cli) -> None:  # type: ignore[no-untyped-def]
+    buggy = cli("check", "--expect", f"specs/symbolic/{name}_buggy.gil")
+    fixed = cli("check", "--expect", f"specs/symbolic/{name}_fixed.gil")
+    assert buggy.code == 0 and fixed.code == 0, buggy.stdout + fixed.stdout

@@ -318,6 +318,39 @@ CODES: dict[str, CodeInfo] = {
             "thread main { let (a, b) = recv c }   # error: only `channel(..)` gives a pair",
         ),
         _info(
+            "guard-always-true",
+            "a warning: a condition that holds wherever it is reached",
+            "With unknown values (`param`, a wide `any`), `gilcheck check` reports an `if`, "
+            "`while` or `await` condition that every path condition makes true where the "
+            "statement is reached: the other branch is dead, or the `await` never waits.",
+            "A guard that cannot fail is often a range or an operator written wrong.",
+            "param n: int in 1..100\nthread main { if n >= 1 { skip } }   # always true",
+        ),
+        _info(
+            "guard-never-true",
+            "a warning: a condition that never holds where it is reached",
+            "An `if`, `while` or `await` condition that no path condition lets hold where the "
+            "statement is reached: its body never runs, or the `await` waits for ever.",
+            "Dead code or a thread that can never go on is rarely what was meant.",
+            "param n: int in 1..100\nthread main { if n > 200 { skip } }   # never true",
+        ),
+        _info(
+            "unreachable-code",
+            "a warning: statements no path reaches",
+            "The first statement of a run of statements that no explored path reaches, in a "
+            "thread or function that does run (reported for specs with unknown values).",
+            "Code no value of the unknowns reaches is dead for every input.",
+            "param n: int in 1..100\nthread main { if n > 200 { skip } }   # `skip` unreached",
+        ),
+        _info(
+            "assert-never-fails",
+            "a warning: an assertion that holds on every path",
+            "An `assert` whose condition every path condition makes true where it is "
+            "reached (reported for specs with unknown values).",
+            "It proves nothing about the spec; the assertion may be checking the wrong thing.",
+            'param n: int in 1..100\nthread main { assert n != 0, "never 0" }',
+        ),
+        _info(
             "not-exportable",
             "a construct the Promela export cannot translate",
             "`gilcheck export --format promela` translates threads, the GIL, python blocks, "

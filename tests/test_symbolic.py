@@ -197,3 +197,42 @@ def test_bundled_symbolic_pairs(name: str, cli) -> None:  # type: ignore[no-unty
     buggy = cli("check", "--expect", f"specs/symbolic/{name}_buggy.gil")
     fixed = cli("check", "--expect", f"specs/symbolic/{name}_fixed.gil")
     assert buggy.code == 0 and fixed.code == 0, buggy.stdout + fixed.stdout
+
+
+LINTED = """expect ok
+param n: int in 1..100
+var x = 0
+thread main {
+    if n > 200 {
+        x = 1
+        x = 2
+    }
+    if n >= 1 {
+        x = 3
+    }
+    assert n != 0, "never 0"
+    if n % 2 == 0 {
+        x = 4
+    }
+}
+"""
+
+
+def test_lints_from_the_constraints_through_the_cli(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    result = cli("check", write(tmp_path, LINTED, "lint.gil"))
+    assert result.code == 0
+    out = result.stdout
+    assert "warning[guard-never-true] lint.gil:5: `if n > 200` is never true" in out
+    assert "warning[guard-always-true] lint.gil:9: `if n >= 1` is always true" in out
+    assert "warning[assert-never-fails] lint.gil:12:" in out
+    assert "warning[unreachable-code] lint.gil:6: no path reaches `x = 1`" in out
+    assert "lint.gil:7" not in out  # one warning per run of unreached statements
+    assert "lint.gil:13" not in out  # n % 2 == 0 can go either way
+    report = json.loads(cli("check", "-f", "json", write(tmp_path, LINTED, "lint.gil")).stdout)
+    codes = sorted(w["code"] for w in report["warnings"])
+    assert codes == [
+        "assert-never-fails",
+        "guard-always-true",
+        "guard-never-true",
+        "unreachable-code",
+    ]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from gilcheck.analysis.conditions import conditions, witness_of
 from gilcheck.analysis.cycles import Component, terminal_components
 from gilcheck.analysis.layout import StateLayout
+from gilcheck.analysis.lints import lints
 from gilcheck.analysis.narrate import Narrator
 from gilcheck.analysis.snapshots import Snapshotter
 from gilcheck.analysis.waitfor import WaitExplainer, find_cycle
@@ -30,7 +33,10 @@ def check_program(
     engine = Engine(program, options)
     found = explore(engine, options, progress)
     judge = _Judge(program, engine, sources, found)
-    return judge.result()
+    result = judge.result()
+    if engine.symbolic:
+        result = dataclasses.replace(result, lints=lints(engine, sources))
+    return result
 
 
 class _Judge:

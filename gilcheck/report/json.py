@@ -34,6 +34,10 @@ def result_object(result: CheckResult) -> dict[str, Any]:
         "condition_complete": result.condition_complete,
         "witness": {name: value for name, value in result.witness},
         "expected_when": result.expected_when,
+        "warnings": [
+            {"code": w.code, "message": w.message, "location": w.location, "line": w.line}
+            for w in result.lints
+        ],
         "steps": [
             {
                 "index": s.index,

@@ -98,6 +98,11 @@ def render_text(result: CheckResult) -> str:
         out.append(f"Wait-for chain: {chain}.")
         if trace.cycle:
             out.append(f"Cycle: {' -> '.join(trace.cycle)}")
+    if result.lints:
+        out.append("")
+        out.append("Warnings from the constraints:")
+        for lint in result.lints:
+            out.append(f"  warning[{lint.code}] {_short(lint.location)}: {lint.message}")
     stats = result.stats
     out.append("")
     scope = "exhaustive" if stats.exhaustive else "NOT exhaustive"

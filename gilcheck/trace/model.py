@@ -95,6 +95,16 @@ class Stats:
 
 
 @dataclass(frozen=True, slots=True)
+class Lint:
+    """A warning from the constraints: a guard always or never true, code no path reaches."""
+
+    code: str  # guard-always-true, guard-never-true, unreachable-code, assert-never-fails
+    message: str
+    location: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
 class CheckResult:
     """The outcome of checking one spec."""
 
@@ -114,6 +124,7 @@ class CheckResult:
     expected_when: str | None = None
     when_matches: bool | None = None
     condition_complete: bool = True
+    lints: tuple[Lint, ...] = ()
 
     @property
     def matches(self) -> bool | None:

@@ -117,26 +117,35 @@ def _bounded(value: int) -> int:
     return value
 
 
+class _UnknownOperand(Exception):
+    """An operand is a term: the operation builds a term (kept off the concrete path)."""
+
+
 def _int(value: Value, op: str) -> int:
     if isinstance(value, bool | int):
         return int(value)
+    if isinstance(value, Term):
+        raise _UnknownOperand
     raise EvalError(f"`{op}` needs integers, not {render(value)}")
 
 
 def binary(op: str, left: Value, right: Value) -> Value:
     """Evaluate a binary operator (``/`` truncates toward zero, as in Rust)."""
-    if isinstance(left, Term) or isinstance(right, Term):
-        return _symbolic_binary(op, left, right)
-    if op == "==":
-        return left == right
-    if op == "!=":
-        return left != right
+    if op == "==" or op == "!=":
+        if left.__class__ is Term or right.__class__ is Term:
+            return _symbolic_binary(op, left, right)
+        return (left == right) if op == "==" else (left != right)
     if op in ("and", "or"):
+        if left.__class__ is Term or right.__class__ is Term:
+            return _symbolic_binary(op, left, right)
         lt, rt = truthy(left), truthy(right)
         return (lt and rt) if op == "and" else (lt or rt)
     if op == "+" and isinstance(left, str) and isinstance(right, str):
         return left + right
-    a, b = _int(left, op), _int(right, op)
+    try:
+        a, b = _int(left, op), _int(right, op)
+    except _UnknownOperand:
+        return _symbolic_binary(op, left, right)
     if op == "+":
         return _bounded(a + b)
     if op == "-":

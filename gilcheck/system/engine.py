@@ -1083,7 +1083,15 @@ class Engine:
         if self._need_gil(state, tid, p):
             return True
         instr: ir.Branch = p.instr  # type: ignore[assignment]
-        cases = self.cases(state, self._eval(p.value, state, frame, th))
+        value = self._eval(p.value, state, frame, th)
+        if value.__class__ is not Term:  # the concrete case, kept fast
+            w = Work(state)
+            taken = _truth(value)
+            target = p.next_pc if taken else self.resolve_pc(p.code, instr.if_false)
+            self._advance(w, tid, th, frame, target)
+            out.append(((tid, STEP, 0), w.freeze()))
+            return False
+        cases = self.cases(state, value)
         for taken, narrowed in cases:
             w = Work(narrowed)
             target = p.next_pc if taken else self.resolve_pc(p.code, instr.if_false)
@@ -1121,7 +1129,10 @@ class Engine:
     def _assert(
         self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
     ) -> bool:
-        cases = self.cases(state, self._eval(p.value, state, frame, th))
+        value = self._eval(p.value, state, frame, th)
+        if value.__class__ is not Term and _truth(value):
+            return self._skip(state, tid, th, frame, p, out)
+        cases = self.cases(state, value)
         for holds, narrowed in cases:
             if holds:
                 self._skip(narrowed, tid, th, frame, p, out)

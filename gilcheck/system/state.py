@@ -56,34 +56,68 @@ class Work:
         "_l",
         "_t",
         "_v",
-        "_x",
         "chans",
         "ended",
-        "fork",
+        "extra",
         "gil",
-        "interrupts",
         "locks",
-        "path",
         "stdout",
         "threads",
         "vars",
     )
 
     def __init__(self, state: State) -> None:
-        (
-            self.threads,
-            self.gil,
-            self.vars,
-            self.locks,
-            self.chans,
-            self.stdout,
-            self.ended,
-        ) = state[:7]
-        self._x = len(state) > S_FORK
-        self.fork: tuple[tuple[int, int, int], ...] = state[S_FORK] if self._x else ()
-        self.interrupts: int = state[S_INTERRUPTS] if self._x else 0
-        self.path: tuple[Any, ...] = state[S_PATH] if self._x else (0, ())
+        if len(state) == 7:  # the common, small state: unpacked without slicing
+            (
+                self.threads,
+                self.gil,
+                self.vars,
+                self.locks,
+                self.chans,
+                self.stdout,
+                self.ended,
+            ) = state
+            self.extra: list[Any] | None = None
+        else:
+            (
+                self.threads,
+                self.gil,
+                self.vars,
+                self.locks,
+                self.chans,
+                self.stdout,
+                self.ended,
+                *self.extra,
+            ) = state
         self._t = self._v = self._l = self._c = False
+
+    # The parts only programs that fork, interrupt or compute on unknowns have.
+    @property
+    def fork(self) -> tuple[tuple[int, int, int], ...]:
+        return self.extra[0] if self.extra is not None else ()
+
+    @fork.setter
+    def fork(self, value: tuple[tuple[int, int, int], ...]) -> None:
+        assert self.extra is not None
+        self.extra[0] = value
+
+    @property
+    def interrupts(self) -> int:
+        return self.extra[1] if self.extra is not None else 0
+
+    @interrupts.setter
+    def interrupts(self, value: int) -> None:
+        assert self.extra is not None
+        self.extra[1] = value
+
+    @property
+    def path(self) -> tuple[Any, ...]:
+        return self.extra[2] if self.extra is not None else (0, ())
+
+    @path.setter
+    def path(self, value: tuple[Any, ...]) -> None:
+        assert self.extra is not None
+        self.extra[2] = value
 
     def set_thread(self, tid: int, thread: Thread) -> None:
         if not self._t:
@@ -128,20 +162,9 @@ class Work:
         vars_ = tuple(self.vars) if self._v else self.vars
         locks = tuple(self.locks) if self._l else self.locks
         chans = tuple(self.chans) if self._c else self.chans
-        if self._x:
-            return (
-                threads,
-                self.gil,
-                vars_,
-                locks,
-                chans,
-                self.stdout,
-                self.ended,
-                self.fork,
-                self.interrupts,
-                self.path,
-            )
-        return (threads, self.gil, vars_, locks, chans, self.stdout, self.ended)
+        if self.extra is None:
+            return (threads, self.gil, vars_, locks, chans, self.stdout, self.ended)
+        return (threads, self.gil, vars_, locks, chans, self.stdout, self.ended, *self.extra)
 
 
 def fork_path(state: State) -> tuple[tuple[int, int, int], ...]:

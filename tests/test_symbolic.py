@@ -129,10 +129,22 @@ def test_merging_keeps_the_verdicts_and_conditions_of_unknowns() -> None:
     assert merged.condition == full.condition == "n % 5 == 3"
 
 
-def test_an_unknown_index_ends_inconclusive_not_a_guess() -> None:
-    result = result_of("param n: int in 0..3\nmutex m[3]\nthread main { acquire m[n] }")
-    assert result.verdict == "inconclusive"
-    assert "unknown value" in result.message
+def test_an_unknown_index_splits_by_element_and_out_of_range() -> None:
+    spec = (
+        "expect deadlock when n % 2 == 1\nparam n: int in 0..100\nmutex m[2]\n"
+        "thread main { lock m[n % 2] { lock m[1] { skip } } }"
+    )
+    result = result_of(spec)
+    assert result.verdict == "deadlock" and result.matches is True
+    outside = result_of("param n: int in 0..5\nmutex m[3]\nthread main { acquire m[n] }")
+    assert outside.verdict == "panic" and outside.condition == "n >= 3"
+
+
+def test_division_by_an_unknown_that_can_be_zero_panics() -> None:
+    spec = "expect panic when d == 0\nparam d: int in 0..10\nthread main { let q = 100 / d }"
+    result = result_of(spec)
+    assert result.verdict == "panic" and result.matches is True
+    assert result_of(spec.replace("0..10", "1..10")).verdict == "ok"
 
 
 def test_paths_that_never_hold_are_pruned_by_the_solver() -> None:

@@ -140,6 +140,8 @@ class Narrator:
         if kind == DECIDE:
             added = [c for c in after[S_PATH][1] if c not in before[S_PATH][1]]
             text = " and ".join(render(c) for c in added) or "its condition"
+            if int(action[2]) >= 2:  # type: ignore[call-overload]
+                return [f"for the values where {text} (the step depends on it)"]
             goes = "can go on" if action[2] else "waits"
             return [f"for the values where {text}: it {goes}"]
         if kind == FORK_CHILD:

@@ -38,6 +38,27 @@ class Undecided(Exception):
         self.condition = condition
 
 
+class SplitNeeded(Exception):
+    """An operation whose meaning depends on which of `alternatives` (conditions over
+    unknowns, together covering every case) holds: the explorer splits the state on them
+    and runs the step again on each side, where the path condition names one."""
+
+    def __init__(self, alternatives: tuple[Term, ...]) -> None:
+        super().__init__(" / ".join(render(a) for a in alternatives))
+        self.alternatives = alternatives
+
+
+# The path condition of the state whose step is being evaluated (set by the explorer): an
+# operation that must split (a division by an unknown, an unknown index) reads here which
+# side of the split it is on.
+CURRENT_PATH: tuple[Term, ...] = ()
+
+
+def path_has(condition: Term) -> bool:
+    """Whether the current path condition contains this condition."""
+    return condition in CURRENT_PATH
+
+
 class SymbolicLimit(Exception):
     """An operation on a symbolic value that gilcheck does not decide (an array index, a
     channel capacity, a power): the path ends `inconclusive`."""
@@ -68,6 +89,14 @@ def _symbolic_binary(op: str, left: Value, right: Value) -> Value:
     if op in ("+", "-", "*", "/", "%", "==", "!=", "<", "<=", ">", ">="):
         left = int(left) if isinstance(left, bool) else left
         right = int(right) if isinstance(right, bool) else right
+        if op in ("/", "%") and isinstance(right, Term):
+            nonzero, zero = Term("!=", (right, 0)), Term("==", (right, 0))
+            if path_has(zero):
+                raise EvalError("division by zero")
+            if not path_has(nonzero):
+                raise SplitNeeded((nonzero, zero))
+        if op in ("/", "%") and right == 0:
+            raise EvalError("division by zero")
         return Term(op, (left, right))
     raise EvalError(f"unknown operator {op}")
 

@@ -206,7 +206,7 @@ class Solver:
                 text = show(formula)
             else:
                 kept = [
-                    c
+                    self._pruned(c, (*domain, *path[:i], *path[i + 1 :]))
                     for i, c in enumerate(path)
                     if not _is_any_range(c)  # the `any`'s own range, as the domain
                     and not self._implied((*domain, *path[:i], *path[i + 1 :]), self.to_z3(c))
@@ -226,6 +226,19 @@ class Solver:
         if len(texts) == 1:
             return texts[0]
         return " or ".join(f"({t})" if " or " in t else t for t in texts)
+
+    def _pruned(self, condition: Term, context: PathCondition) -> Term:
+        """An `or` without the alternatives its context makes impossible."""
+        if condition.op != "or":
+            return condition
+        options = [a for a in condition.args if isinstance(a, Term)]
+        possible = [a for a in options if self.sat(conjoin(context, a))]
+        if not possible or len(possible) == len(options):
+            return condition
+        result = possible[0]
+        for other in possible[1:]:
+            result = Term("or", (result, other))
+        return result
 
     def _symbols_of_paths(self, paths: list[PathCondition]) -> set[str]:
         found: set[str] = set()

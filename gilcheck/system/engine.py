@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from gilcheck.options import CheckOptions
-from gilcheck.semantics import ir
+from gilcheck.semantics import ir, values
 from gilcheck.semantics.ir import Verdict
 from gilcheck.semantics.values import (
     EvalError,
+    SplitNeeded,
     SymbolicLimit,
     Term,
     Undecided,
@@ -485,6 +486,8 @@ class Engine:
         merging where it would repeat.
         """
         seen: set[Frame] | None = None
+        if self.symbolic:
+            values.CURRENT_PATH = state[S_PATH][1]
         for _ in range(256):
             th = state[0][tid]
             frames = th[0]
@@ -559,6 +562,8 @@ class Engine:
         frame = th[T_FRAMES][-1]
         p = self.prepared[frame[F_CODE]][frame[F_PC]]
         before = len(out)
+        if self.symbolic:
+            values.CURRENT_PATH = state[S_PATH][1]
         try:
             gil_blocked: bool = p.handler(state, tid, th, frame, p, out)
         except (SpecMisuse, UseAfterMove, EvalError) as err:
@@ -578,6 +583,16 @@ class Engine:
             del out[before:]
             violation = Violation(Verdict.PANIC, str(err), tid, p.instr.span, self.path_of(state))
             out.append(((tid, STEP, 0), violation))
+            return False
+        except SplitNeeded as split:
+            del out[before:]
+            try:
+                self._split(state, tid, split.alternatives, out)
+            except SolverUnknown as err:
+                message = f"z3 could not decide a condition ({err})"
+                out.append(
+                    ((tid, STEP, 0), LimitHit(Verdict.INCONCLUSIVE, message, tid, p.instr.span))
+                )
             return False
         except (SymbolicLimit, SolverUnknown, Undecided) as err:
             del out[before:]
@@ -1165,6 +1180,17 @@ class Engine:
         if can_yes:
             return [(True, state)]
         return [(False, state)] if can_no else []
+
+    def _split(
+        self, state: State, tid: int, alternatives: tuple[Term, ...], out: list[Transition]
+    ) -> None:
+        """A state for each alternative its path condition allows, naming it in the path
+        (even when it is the only one), so that the step, run again there, can go on."""
+        count, path = state[S_PATH]
+        for k, alternative in enumerate(alternatives):
+            narrowed = conjoin(path, alternative)
+            if self.solver.sat(narrowed):
+                out.append(((tid, DECIDE, 2 + k), _with_path(state, (count, narrowed))))
 
     def path_of(self, state: State) -> PathCondition:
         """The path condition of a state (empty without unknown values)."""

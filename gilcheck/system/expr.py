@@ -7,12 +7,14 @@ from collections.abc import Callable
 from gilcheck.semantics import ir
 from gilcheck.semantics.values import (
     EvalError,
-    SymbolicLimit,
+    SplitNeeded,
     Term,
     Value,
     as_condition,
     binary,
     builtin,
+    path_has,
+    render,
     truthy,
     unary,
 )
@@ -39,12 +41,25 @@ def element(base: int, size: int | None, index_value: Value, name: str) -> int:
     if size is None:
         return base
     if isinstance(index_value, Term):
-        raise SymbolicLimit(f"an index of `{name}` that depends on an unknown value")
+        return base + _unknown_index(index_value, size, name)
     if isinstance(index_value, bool) or not isinstance(index_value, int):
         raise EvalError(f"index of `{name}` must be an integer")
     if not 0 <= index_value < size:
         raise IndexOutOfRange(f"index {index_value} out of range for `{name}` of size {size}")
     return base + index_value
+
+
+def _unknown_index(index: Term, size: int, name: str) -> int:
+    """The element an unknown index denotes on this side of its split (SplitNeeded when the
+    path condition does not say yet; IndexOutOfRange on the side where it is out of range)."""
+    cases = tuple(Term("==", (index, i)) for i in range(size))
+    outside = Term("or", (Term("<", (index, 0)), Term(">=", (index, size))))
+    for i, case in enumerate(cases):
+        if path_has(case):
+            return i
+    if path_has(outside):
+        raise IndexOutOfRange(f"index {render(index)} out of range for `{name}` of size {size}")
+    raise SplitNeeded((*cases, outside))
 
 
 def compile_expr(expr: ir.Expr, params: tuple[Value, ...] = ()) -> Evaluator:

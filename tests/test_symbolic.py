@@ -248,3 +248,19 @@ def test_lints_from_the_constraints_through_the_cli(tmp_path: Path, cli) -> None
         "guard-never-true",
         "unreachable-code",
     ]
+
+
+def test_a_condition_mismatch_is_a_failure_in_junit_and_a_sarif_finding(
+    tmp_path: Path, cli
+) -> None:  # type: ignore[no-untyped-def]
+    spec = write(tmp_path, MAGIC.replace("when n == 123456789", "when n == 7"))
+    junit = cli("check", "-f", "junit", spec)
+    assert "<failure" in junit.stdout
+    sarif = json.loads(cli("check", "-f", "sarif", spec).stdout)
+    (finding,) = sarif["runs"][0]["results"]
+    assert (
+        "deadlock when n == 123456789 (expected deadlock when n == 7)"
+        in (finding["message"]["text"])
+    )
+    matching = write(tmp_path, MAGIC, "matching.gil")
+    assert json.loads(cli("check", "-f", "sarif", matching).stdout)["runs"][0]["results"] == []

@@ -44,7 +44,7 @@ def render_junit(cases: list[JUnitCase]) -> str:
         if result.verdict in ("bound", "inconclusive") and want != result.verdict:
             errors += 1
             ET.SubElement(element, "error", type=result.verdict, message=result.message)
-        elif result.verdict != want:
+        elif result.verdict != want or result.when_matches is False:
             failures += 1
             failure = ET.SubElement(
                 element,

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from gilcheck.report.mermaid import render_mermaid, short_location
+from gilcheck.report.text import expected_phrase
 from gilcheck.trace.model import CheckResult
 
 
@@ -30,7 +31,7 @@ def code(text: str) -> str:
 def _match(result: CheckResult) -> str:
     if result.expected is None:
         return "no expect line"
-    return f"expected {result.expected}: {'matches' if result.matches else 'MISMATCH'}"
+    return f"expected {expected_phrase(result)}: {'matches' if result.matches else 'MISMATCH'}"
 
 
 def render_markdown(result: CheckResult, level: int = 3) -> str:

@@ -8,6 +8,7 @@ import re
 from pathlib import PurePath
 
 from gilcheck import __version__
+from gilcheck.report.text import expected_phrase, verdict_phrase
 from gilcheck.trace.model import CheckResult
 
 SCHEMA = (
@@ -28,7 +29,7 @@ RULES = {
 def reported(result: CheckResult) -> bool:
     """Whether a result is a finding: a verdict other than the spec's `expect` (other than
     `ok` when it has none). A buggy spec that deadlocks as it expects is no finding."""
-    return result.verdict != (result.expected or "ok")
+    return result.verdict != (result.expected or "ok") or result.when_matches is False
 
 
 def render_sarif(results: list[CheckResult]) -> str:
@@ -81,12 +82,12 @@ def _result(result: CheckResult, rule_ids: list[str]) -> dict[str, object]:
         blocking = [_location(result.spec, last.location, f"{last.thread}: {last.statement}")]
     if not blocking:
         blocking = [_location(result.spec, "", result.message)]
-    expected = f" (expected {result.expected})" if result.expected else ""
+    expected = f" (expected {expected_phrase(result)})" if result.expected else ""
     entry: dict[str, object] = {
         "ruleId": result.verdict,
         "ruleIndex": rule_ids.index(result.verdict) if result.verdict in rule_ids else 0,
         "level": "warning" if result.verdict in ("bound", "inconclusive") else "error",
-        "message": {"text": f"{result.verdict}{expected}: {result.message}"},
+        "message": {"text": f"{verdict_phrase(result)}{expected}: {result.message}"},
         "locations": blocking[:1],
         "relatedLocations": [dict(loc, id=i) for i, loc in enumerate(blocking[1:], 1)],
     }

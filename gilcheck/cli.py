@@ -29,7 +29,14 @@ from gilcheck.options import CheckOptions
 from gilcheck.pipeline import Loaded, analyze_spec, check_spec, checkable_program, parse_spec
 from gilcheck.report.diagnostic_text import render_diagnostics
 from gilcheck.report.dump import dump_ast, dump_ir
-from gilcheck.report.json import errors_object, render_errors_json, render_json, result_object
+from gilcheck.report.json import (
+    errors_object,
+    file_error_object,
+    render_errors_json,
+    render_json,
+    result_object,
+)
+from gilcheck.report.json_schema import schema_text
 from gilcheck.report.junit import JUnitCase, render_junit
 from gilcheck.report.sarif import render_sarif
 from gilcheck.report.text import render_text
@@ -351,13 +358,16 @@ def _check_many(
             )
             continue
         except RecursionError:
-            done.append(_SpecOutcome(spec))
-            err.print(f"error[nesting-too-deep]: `{spec}` nests too deeply", markup=False)
+            message = f"`{spec}` nests too deeply"
+            report = file_error_object(str(spec), "nesting-too-deep", message, None)
+            done.append(_SpecOutcome(spec, report=report))
+            err.print(f"error[nesting-too-deep]: {message}", markup=False)
             continue
         except OSError as error:
-            done.append(_SpecOutcome(spec))
-            reason = error.strerror or str(error)
-            err.print(f"error[unreadable-file]: cannot read `{spec}`: {reason}", markup=False)
+            message = f"cannot read `{spec}`: {error.strerror or error}"
+            report = file_error_object(str(spec), "unreadable-file", message, None)
+            done.append(_SpecOutcome(spec, report=report))
+            err.print(f"error[unreadable-file]: {message}", markup=False)
             continue
         done.append(_SpecOutcome(spec, result, result_object(result)))
         if not json_mode:
@@ -394,7 +404,7 @@ def _check_many(
             "schema": "gilcheck.results",
             "version": 1,
             "expect_mode": expect_mode,
-            "results": [d.report or {"spec": str(d.spec), "verdict": None} for d in done],
+            "results": [d.report for d in done],
             "mismatches": [str(d.spec) for d in mismatches],
         }
         _emit(lambda: out.print(json.dumps(summary, indent=2), markup=False))
@@ -556,6 +566,13 @@ def list_codes() -> None:
     width = max(len(c) for c in CODES)
     for info in CODES.values():
         out.print(f"{info.code.ljust(width)}  {info.summary}", markup=False)
+    _finish(Outcome.OK)
+
+
+@app.command("schema")
+def print_schema() -> None:
+    """Print the JSON Schema (draft 2020-12) of `gilcheck check --format json`."""
+    _emit(lambda: out.print(schema_text(), markup=False, end=""))
     _finish(Outcome.OK)
 
 

@@ -19,6 +19,7 @@ ALLOWED = {
     "report": {"trace", "semantics", "syntax"},
     "export": {"semantics"},
     "pipeline": {"syntax", "semantics", "system", "explore", "analysis", "trace"},
+    "pytest_plugin": {"pipeline", "report", "trace"},
     "cli": {
         "pipeline",
         "report",

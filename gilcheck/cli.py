@@ -41,6 +41,7 @@ from gilcheck.report.junit import JUnitCase, render_junit
 from gilcheck.report.sarif import render_sarif
 from gilcheck.report.text import render_text
 from gilcheck.source import SourceMap
+from gilcheck.syntax.formatter import format_file
 from gilcheck.trace.model import CheckResult
 
 app = typer.Typer(
@@ -493,6 +494,79 @@ def _print_text(result: CheckResult) -> None:
             out.print(Text(line, style=style))
         else:
             out.print(line, markup=False)
+
+
+@app.command("fmt")
+def fmt_specs(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="Spec files, folders or globs, as for `check`.", show_default=False),
+    ],
+    check_only: Annotated[
+        bool,
+        typer.Option(
+            "--check", help="Rewrite nothing; exit 1 and list the specs that would change."
+        ),
+    ] = False,
+    diff: Annotated[
+        bool, typer.Option("--diff", help="Rewrite nothing; print what would change as a diff.")
+    ] = False,
+) -> None:
+    """Rewrite specs in the canonical layout, keeping every comment.
+
+    Exit codes: 0 done (or, with --check, every spec already formatted), 1 with --check
+    when a spec would change, 2 when a spec does not parse (it is left as it is).
+    """
+    specs = expand_spec_paths(paths)
+    if not specs:
+        where = ", ".join(f"`{p}`" for p in paths)
+        err.print(f"error[unreadable-file]: no spec (*.gil) in {where}", markup=False)
+        _finish(Outcome.BAD_INPUT)
+    changed = bad = 0
+    for spec in specs:
+        sources = SourceMap()
+        try:
+            result = format_file(spec, sources)
+        except SpecError as error:
+            err.print(
+                printable(render_diagnostics(error.diagnostics, sources)), markup=False, end=""
+            )
+            bad += 1
+            continue
+        except OSError as error:
+            reason = error.strerror or str(error)
+            err.print(f"error[unreadable-file]: cannot read `{spec}`: {reason}", markup=False)
+            bad += 1
+            continue
+        except RecursionError:
+            err.print(f"error[nesting-too-deep]: `{spec}` nests too deeply", markup=False)
+            bad += 1
+            continue
+        if not result.changed:
+            continue
+        changed += 1
+        if diff:
+            patch = printable(result.diff())
+            _emit(lambda text=patch: out.print(text, markup=False, end=""))  # type: ignore[misc]
+        if check_only or diff:
+            status = f"would reformat {spec}"
+            (err if diff else out).print(printable(status), markup=False)
+        else:
+            try:
+                result.write()
+            except OSError as error:
+                message = f"error[unwritable-output]: cannot write {spec}: {error.strerror}"
+                err.print(message, markup=False)
+                bad += 1
+                continue
+            err.print(printable(f"reformatted {spec}"), markup=False)
+    verb = "would be reformatted" if check_only or diff else "reformatted"
+    err.print(
+        f"{changed} of {len(specs)} spec{'s' if len(specs) != 1 else ''} {verb}", markup=False
+    )
+    if bad:
+        _finish(Outcome.BAD_INPUT)
+    _finish(Outcome.VIOLATION if check_only and changed else Outcome.OK)
 
 
 class ExportFormat(StrEnum):

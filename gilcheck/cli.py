@@ -27,6 +27,7 @@ from gilcheck.diagnostics import CODES, Diagnostic, SpecError
 from gilcheck.export.promela import export_promela
 from gilcheck.options import CheckOptions
 from gilcheck.pipeline import Loaded, analyze_spec, check_spec, checkable_program, parse_spec
+from gilcheck.progress import ProgressDisplay
 from gilcheck.report.diagnostic_text import render_diagnostics
 from gilcheck.report.dump import dump_ast, dump_ir
 from gilcheck.report.json import (
@@ -289,12 +290,12 @@ def check(
         _finish(Outcome.BAD_INPUT)
     junit = output_format in (OutputFormat.JUNIT, OutputFormat.SARIF)
     if len(specs) != 1 or len(paths) != 1 or expect_mode or paths[0].is_dir() or junit:
-        _check_many(specs, options, output_format, expect_mode)
+        _check_many(specs, options, output_format, expect_mode, quiet)
     spec = specs[0]
     sources = SourceMap()
     with _reporting_spec_errors(spec, sources, json_errors=output_format is OutputFormat.JSON):
         loaded = parse_spec(str(spec), sources)
-        result = _run_check(loaded, options, quiet or output_format is not OutputFormat.TEXT)
+        result = _run_check(loaded, options, quiet, spec)
     if output_format is OutputFormat.JSON:
         _emit(lambda: out.print(render_json(result), markup=False, end=""))
     else:
@@ -341,16 +342,20 @@ class _SpecOutcome:
 
 
 def _check_many(
-    specs: list[Path], options: CheckOptions, output_format: OutputFormat, expect_mode: bool
+    specs: list[Path],
+    options: CheckOptions,
+    output_format: OutputFormat,
+    expect_mode: bool,
+    quiet: bool,
 ) -> NoReturn:
     """Check several specs: a line per spec, then a summary (or one JSON object)."""
     done: list[_SpecOutcome] = []
     json_mode = output_format is not OutputFormat.TEXT
-    for spec in specs:
+    for number, spec in enumerate(specs, start=1):
         sources = SourceMap()
         try:
             loaded = parse_spec(str(spec), sources)
-            result = check_spec(loaded, options)
+            result = _run_check(loaded, options, quiet, spec, number, len(specs))
         except SpecError as error:
             report = errors_object(str(spec), error.diagnostics, sources)
             done.append(_SpecOutcome(spec, report=report, error=error.diagnostics[0]))
@@ -469,19 +474,13 @@ def _silence_stdout() -> None:
     os.dup2(devnull, sys.stdout.fileno())
 
 
-def _run_check(loaded: Loaded, options: CheckOptions, quiet: bool) -> CheckResult:
+def _run_check(
+    loaded: Loaded, options: CheckOptions, quiet: bool, spec: Path, index: int = 1, total: int = 1
+) -> CheckResult:
     """Check with a progress line on stderr for long runs (only on a terminal)."""
     if quiet or not err.is_terminal:
         return check_spec(loaded, options)
-    with err.status("exploring...") as status:
-
-        def progress(states: int, transitions: int, seconds: float) -> None:
-            rate = states / seconds if seconds > 0 else 0.0
-            status.update(
-                f"exploring: {states:,} states, {transitions:,} transitions, "
-                f"{seconds:.1f} s ({rate:,.0f} states/s)"
-            )
-
+    with ProgressDisplay(err).spec(printable(str(spec)), index, total) as progress:
         return check_spec(loaded, options, progress)
 
 

@@ -20,7 +20,9 @@ ALLOWED = {
     "export": {"semantics"},
     "pipeline": {"syntax", "semantics", "system", "explore", "analysis", "trace"},
     "pytest_plugin": {"pipeline", "report", "trace"},
+    "progress": {"explore"},
     "cli": {
+        "progress",
         "pipeline",
         "report",
         "export",

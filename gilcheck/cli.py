@@ -9,6 +9,7 @@ import contextlib
 import glob
 import json
 import os
+import random
 import signal
 import sys
 from collections.abc import Callable, Iterator
@@ -23,6 +24,8 @@ from rich.table import Table
 from rich.text import Text
 
 from gilcheck import __version__
+from gilcheck.analysis.retrace import retrace
+from gilcheck.analysis.simulate import simulate
 from gilcheck.diagnostics import CODES, Diagnostic, SpecError
 from gilcheck.export.promela import export_promela
 from gilcheck.options import CheckOptions
@@ -37,8 +40,10 @@ from gilcheck.report.json import (
     render_json,
     result_object,
 )
+from gilcheck.report.json_read import BadTrace, read_result
 from gilcheck.report.json_schema import schema_text
 from gilcheck.report.junit import JUnitCase, render_junit
+from gilcheck.report.run_text import render_run
 from gilcheck.report.sarif import render_sarif
 from gilcheck.report.text import render_text
 from gilcheck.source import SourceMap
@@ -566,6 +571,91 @@ def fmt_specs(
     if bad:
         _finish(Outcome.BAD_INPUT)
     _finish(Outcome.VIOLATION if check_only and changed else Outcome.OK)
+
+
+@app.command("simulate")
+def simulate_spec(
+    spec: Annotated[Path, typer.Argument(help="The spec file (*.gil).")],
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            "--seed",
+            help="The random seed: the same seed gives the same run.",
+            show_default="random",
+        ),
+    ] = None,
+    steps: Annotated[int, typer.Option("--steps", min=1, help="Stop after N steps.")] = 1000,
+    channel_bound: Annotated[
+        int, typer.Option("--channel-bound", min=1, help="As for `check`.")
+    ] = 8,
+) -> None:
+    """Take one random run through a spec and print it like a trace.
+
+    Exit codes: 0 the run ended or used up its steps, 1 it hit a violation (a deadlock, a
+    failed assert, ...), 2 the spec is wrong, 3 it hit a channel bound or another limit.
+    """
+    if seed is None:
+        seed = random.SystemRandom().randrange(2**32)
+    sources = SourceMap()
+    with _reporting_spec_errors(spec, sources):
+        program = checkable_program(parse_spec(str(spec), sources))
+        run = simulate(program, sources, CheckOptions(channel_bound=channel_bound), seed, steps)
+    taken = f"{run.steps:,} step{'s' if run.steps != 1 else ''}"
+    head = f"simulation with seed {seed}: {run.outcome} after {taken}"
+    text = render_run(str(spec), program.title, head, run.message, run.trace)
+    _emit(lambda: out.print(printable(text), markup=False, end=""))
+    if run.violation:
+        _finish(Outcome.VIOLATION)
+    _finish(Outcome.INCONCLUSIVE if run.outcome in ("bound", "inconclusive") else Outcome.OK)
+
+
+@app.command("replay")
+def replay_trace(
+    trace_file: Annotated[
+        Path, typer.Argument(help="A result saved by `gilcheck check SPEC --format json`.")
+    ],
+    spec: Annotated[
+        Path | None, typer.Option("--spec", help="The spec [default: the one the result names].")
+    ] = None,
+    channel_bound: Annotated[
+        int, typer.Option("--channel-bound", min=1, help="As the check ran.")
+    ] = 8,
+    no_merge: Annotated[bool, typer.Option("--no-merge", help="As the check ran.")] = False,
+    spurious_wakeups: Annotated[
+        bool, typer.Option("--spurious-wakeups", help="As the check ran.")
+    ] = False,
+) -> None:
+    """Re-run a saved trace step by step against its spec as it is now.
+
+    Exit codes: 0 the trace still applies and ends in its verdict, 1 it no longer does (the
+    step that fails is named), 2 the file is not a saved trace or the spec is wrong.
+    """
+    try:
+        saved = read_result(trace_file.read_text(encoding="utf-8"))
+        if saved.verdict is None or not saved.steps:
+            what = "a spec's errors" if saved.verdict is None else f"a `{saved.verdict}` result"
+            raise BadTrace(f"it holds {what}, with no trace to replay")
+    except (OSError, UnicodeDecodeError, BadTrace) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        err.print(printable(f"error[bad-trace-file]: `{trace_file}`: {reason}"), markup=False)
+        _finish(Outcome.BAD_INPUT)
+    path = spec if spec is not None else Path(saved.spec)
+    options = CheckOptions(
+        channel_bound=channel_bound,
+        merge_local_steps=not no_merge,
+        spurious_wakeups=spurious_wakeups,
+    )
+    sources = SourceMap()
+    with _reporting_spec_errors(path, sources):
+        program = checkable_program(parse_spec(str(path), sources))
+        done = retrace(program, sources, options, saved.steps, saved.verdict, saved.loop_from)
+    if done.applies:
+        head = f"replay of {trace_file}: the trace applies and ends in {saved.verdict} again"
+    else:
+        head = f"replay of {trace_file}: the trace no longer applies at step {done.failed_at}"
+    text = render_run(str(path), program.title, head, done.message, done.trace)
+    _emit(lambda: out.print(printable(text), markup=False, end=""))
+    _finish(Outcome.OK if done.applies else Outcome.VIOLATION)
 
 
 class ExportFormat(StrEnum):

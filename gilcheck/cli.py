@@ -9,6 +9,7 @@ import contextlib
 import glob
 import json
 import os
+import random
 import signal
 import sys
 from collections.abc import Callable, Iterator
@@ -23,6 +24,8 @@ from rich.table import Table
 from rich.text import Text
 
 from gilcheck import __version__
+from gilcheck.analysis.retrace import retrace
+from gilcheck.analysis.simulate import simulate
 from gilcheck.diagnostics import CODES, Diagnostic, SpecError
 from gilcheck.explore.graph import GraphTooLarge
 from gilcheck.export.promela import export_promela
@@ -35,17 +38,28 @@ from gilcheck.pipeline import (
     parse_spec,
     state_graph_of_spec,
 )
+from gilcheck.progress import ProgressDisplay
 from gilcheck.report.diagnostic_text import render_diagnostics
 from gilcheck.report.dot import render_state_graph_dot, render_waitfor_dot
 from gilcheck.report.dump import dump_ast, dump_ir
 from gilcheck.report.html import render_html, source_texts
-from gilcheck.report.json import errors_object, render_errors_json, render_json, result_object
+from gilcheck.report.json import (
+    errors_object,
+    file_error_object,
+    render_errors_json,
+    render_json,
+    result_object,
+)
+from gilcheck.report.json_read import BadTrace, read_result
+from gilcheck.report.json_schema import schema_text
 from gilcheck.report.junit import JUnitCase, render_junit
 from gilcheck.report.markdown import MarkdownSpec, render_markdown, render_markdown_many
 from gilcheck.report.mermaid import render_mermaid
+from gilcheck.report.run_text import render_run
 from gilcheck.report.sarif import render_sarif
 from gilcheck.report.text import expected_phrase, render_text, verdict_phrase
 from gilcheck.source import SourceMap
+from gilcheck.syntax.formatter import format_file
 from gilcheck.trace.model import CheckResult
 
 app = typer.Typer(
@@ -297,12 +311,12 @@ def check(
         _finish(Outcome.BAD_INPUT)
     junit = output_format in (OutputFormat.JUNIT, OutputFormat.SARIF)
     if len(specs) != 1 or len(paths) != 1 or expect_mode or paths[0].is_dir() or junit:
-        _check_many(specs, options, output_format, expect_mode)
+        _check_many(specs, options, output_format, expect_mode, quiet)
     spec = specs[0]
     sources = SourceMap()
     with _reporting_spec_errors(spec, sources, json_errors=output_format is OutputFormat.JSON):
         loaded = parse_spec(str(spec), sources)
-        result = _run_check(loaded, options, quiet or output_format is not OutputFormat.TEXT)
+        result = _run_check(loaded, options, quiet, spec)
     if output_format is OutputFormat.JSON:
         _emit(lambda: out.print(render_json(result), markup=False, end=""))
     elif output_format is OutputFormat.MARKDOWN:
@@ -351,16 +365,20 @@ class _SpecOutcome:
 
 
 def _check_many(
-    specs: list[Path], options: CheckOptions, output_format: OutputFormat, expect_mode: bool
+    specs: list[Path],
+    options: CheckOptions,
+    output_format: OutputFormat,
+    expect_mode: bool,
+    quiet: bool,
 ) -> NoReturn:
     """Check several specs: a line per spec, then a summary (or one JSON object)."""
     done: list[_SpecOutcome] = []
     json_mode = output_format is not OutputFormat.TEXT
-    for spec in specs:
+    for number, spec in enumerate(specs, start=1):
         sources = SourceMap()
         try:
             loaded = parse_spec(str(spec), sources)
-            result = check_spec(loaded, options)
+            result = _run_check(loaded, options, quiet, spec, number, len(specs))
         except SpecError as error:
             report = errors_object(str(spec), error.diagnostics, sources)
             done.append(_SpecOutcome(spec, report=report, error=error.diagnostics[0]))
@@ -369,13 +387,16 @@ def _check_many(
             )
             continue
         except RecursionError:
-            done.append(_SpecOutcome(spec))
-            err.print(f"error[nesting-too-deep]: `{spec}` nests too deeply", markup=False)
+            message = f"`{spec}` nests too deeply"
+            report = file_error_object(str(spec), "nesting-too-deep", message, None)
+            done.append(_SpecOutcome(spec, report=report))
+            err.print(f"error[nesting-too-deep]: {message}", markup=False)
             continue
         except OSError as error:
-            done.append(_SpecOutcome(spec))
-            reason = error.strerror or str(error)
-            err.print(f"error[unreadable-file]: cannot read `{spec}`: {reason}", markup=False)
+            message = f"cannot read `{spec}`: {error.strerror or error}"
+            report = file_error_object(str(spec), "unreadable-file", message, None)
+            done.append(_SpecOutcome(spec, report=report))
+            err.print(f"error[unreadable-file]: {message}", markup=False)
             continue
         done.append(_SpecOutcome(spec, result, result_object(result)))
         if not json_mode:
@@ -419,7 +440,7 @@ def _check_many(
             "schema": "gilcheck.results",
             "version": 1,
             "expect_mode": expect_mode,
-            "results": [d.report or {"spec": str(d.spec), "verdict": None} for d in done],
+            "results": [d.report for d in done],
             "mismatches": [str(d.spec) for d in mismatches],
         }
         _emit(lambda: out.print(json.dumps(summary, indent=2), markup=False))
@@ -483,19 +504,13 @@ def _silence_stdout() -> None:
     os.dup2(devnull, sys.stdout.fileno())
 
 
-def _run_check(loaded: Loaded, options: CheckOptions, quiet: bool) -> CheckResult:
+def _run_check(
+    loaded: Loaded, options: CheckOptions, quiet: bool, spec: Path, index: int = 1, total: int = 1
+) -> CheckResult:
     """Check with a progress line on stderr for long runs (only on a terminal)."""
     if quiet or not err.is_terminal:
         return check_spec(loaded, options)
-    with err.status("exploring...") as status:
-
-        def progress(states: int, transitions: int, seconds: float) -> None:
-            rate = states / seconds if seconds > 0 else 0.0
-            status.update(
-                f"exploring: {states:,} states, {transitions:,} transitions, "
-                f"{seconds:.1f} s ({rate:,.0f} states/s)"
-            )
-
+    with ProgressDisplay(err).spec(printable(str(spec)), index, total) as progress:
         return check_spec(loaded, options, progress)
 
 
@@ -599,7 +614,7 @@ def trace(
                     markup=False,
                 )
                 _finish(Outcome.BAD_INPUT)
-        result = _run_check(loaded, options, trace_format is not TraceFormat.TEXT)
+        result = _run_check(loaded, options, False, spec)
     if trace_format is TraceFormat.TEXT:
         if output is not None:
             _report_to(output)
@@ -634,6 +649,164 @@ def _write(text: str, output: Path | None) -> None:
             f"error[unwritable-output]: cannot write {output}: {error.strerror}", markup=False
         )
         _finish(Outcome.BAD_INPUT)
+
+
+@app.command("fmt")
+def fmt_specs(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="Spec files, folders or globs, as for `check`.", show_default=False),
+    ],
+    check_only: Annotated[
+        bool,
+        typer.Option(
+            "--check", help="Rewrite nothing; exit 1 and list the specs that would change."
+        ),
+    ] = False,
+    diff: Annotated[
+        bool, typer.Option("--diff", help="Rewrite nothing; print what would change as a diff.")
+    ] = False,
+) -> None:
+    """Rewrite specs in the canonical layout, keeping every comment.
+
+    Exit codes: 0 done (or, with --check, every spec already formatted), 1 with --check
+    when a spec would change, 2 when a spec does not parse (it is left as it is).
+    """
+    specs = expand_spec_paths(paths)
+    if not specs:
+        where = ", ".join(f"`{p}`" for p in paths)
+        err.print(f"error[unreadable-file]: no spec (*.gil) in {where}", markup=False)
+        _finish(Outcome.BAD_INPUT)
+    changed = bad = 0
+    for spec in specs:
+        sources = SourceMap()
+        try:
+            result = format_file(spec, sources)
+        except SpecError as error:
+            err.print(
+                printable(render_diagnostics(error.diagnostics, sources)), markup=False, end=""
+            )
+            bad += 1
+            continue
+        except OSError as error:
+            reason = error.strerror or str(error)
+            err.print(f"error[unreadable-file]: cannot read `{spec}`: {reason}", markup=False)
+            bad += 1
+            continue
+        except RecursionError:
+            err.print(f"error[nesting-too-deep]: `{spec}` nests too deeply", markup=False)
+            bad += 1
+            continue
+        if not result.changed:
+            continue
+        changed += 1
+        if diff:
+            patch = printable(result.diff())
+            _emit(lambda text=patch: out.print(text, markup=False, end=""))  # type: ignore[misc]
+        if check_only or diff:
+            status = f"would reformat {spec}"
+            (err if diff else out).print(printable(status), markup=False)
+        else:
+            try:
+                result.write()
+            except OSError as error:
+                message = f"error[unwritable-output]: cannot write {spec}: {error.strerror}"
+                err.print(message, markup=False)
+                bad += 1
+                continue
+            err.print(printable(f"reformatted {spec}"), markup=False)
+    verb = "would be reformatted" if check_only or diff else "reformatted"
+    err.print(
+        f"{changed} of {len(specs)} spec{'s' if len(specs) != 1 else ''} {verb}", markup=False
+    )
+    if bad:
+        _finish(Outcome.BAD_INPUT)
+    _finish(Outcome.VIOLATION if check_only and changed else Outcome.OK)
+
+
+@app.command("simulate")
+def simulate_spec(
+    spec: Annotated[Path, typer.Argument(help="The spec file (*.gil).")],
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            "--seed",
+            help="The random seed: the same seed gives the same run.",
+            show_default="random",
+        ),
+    ] = None,
+    steps: Annotated[int, typer.Option("--steps", min=1, help="Stop after N steps.")] = 1000,
+    channel_bound: Annotated[
+        int, typer.Option("--channel-bound", min=1, help="As for `check`.")
+    ] = 8,
+) -> None:
+    """Take one random run through a spec and print it like a trace.
+
+    Exit codes: 0 the run ended or used up its steps, 1 it hit a violation (a deadlock, a
+    failed assert, ...), 2 the spec is wrong, 3 it hit a channel bound or another limit.
+    """
+    if seed is None:
+        seed = random.SystemRandom().randrange(2**32)
+    sources = SourceMap()
+    with _reporting_spec_errors(spec, sources):
+        program = checkable_program(parse_spec(str(spec), sources))
+        run = simulate(program, sources, CheckOptions(channel_bound=channel_bound), seed, steps)
+    taken = f"{run.steps:,} step{'s' if run.steps != 1 else ''}"
+    head = f"simulation with seed {seed}: {run.outcome} after {taken}"
+    text = render_run(str(spec), program.title, head, run.message, run.trace)
+    _emit(lambda: out.print(printable(text), markup=False, end=""))
+    if run.violation:
+        _finish(Outcome.VIOLATION)
+    _finish(Outcome.INCONCLUSIVE if run.outcome in ("bound", "inconclusive") else Outcome.OK)
+
+
+@app.command("replay")
+def replay_trace(
+    trace_file: Annotated[
+        Path, typer.Argument(help="A result saved by `gilcheck check SPEC --format json`.")
+    ],
+    spec: Annotated[
+        Path | None, typer.Option("--spec", help="The spec [default: the one the result names].")
+    ] = None,
+    channel_bound: Annotated[
+        int, typer.Option("--channel-bound", min=1, help="As the check ran.")
+    ] = 8,
+    no_merge: Annotated[bool, typer.Option("--no-merge", help="As the check ran.")] = False,
+    spurious_wakeups: Annotated[
+        bool, typer.Option("--spurious-wakeups", help="As the check ran.")
+    ] = False,
+) -> None:
+    """Re-run a saved trace step by step against its spec as it is now.
+
+    Exit codes: 0 the trace still applies and ends in its verdict, 1 it no longer does (the
+    step that fails is named), 2 the file is not a saved trace or the spec is wrong.
+    """
+    try:
+        saved = read_result(trace_file.read_text(encoding="utf-8"))
+        if saved.verdict is None or not saved.steps:
+            what = "a spec's errors" if saved.verdict is None else f"a `{saved.verdict}` result"
+            raise BadTrace(f"it holds {what}, with no trace to replay")
+    except (OSError, UnicodeDecodeError, BadTrace) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        err.print(printable(f"error[bad-trace-file]: `{trace_file}`: {reason}"), markup=False)
+        _finish(Outcome.BAD_INPUT)
+    path = spec if spec is not None else Path(saved.spec)
+    options = CheckOptions(
+        channel_bound=channel_bound,
+        merge_local_steps=not no_merge,
+        spurious_wakeups=spurious_wakeups,
+    )
+    sources = SourceMap()
+    with _reporting_spec_errors(path, sources):
+        program = checkable_program(parse_spec(str(path), sources))
+        done = retrace(program, sources, options, saved.steps, saved.verdict, saved.loop_from)
+    if done.applies:
+        head = f"replay of {trace_file}: the trace applies and ends in {saved.verdict} again"
+    else:
+        head = f"replay of {trace_file}: the trace no longer applies at step {done.failed_at}"
+    text = render_run(str(path), program.title, head, done.message, done.trace)
+    _emit(lambda: out.print(printable(text), markup=False, end=""))
+    _finish(Outcome.OK if done.applies else Outcome.VIOLATION)
 
 
 class ExportFormat(StrEnum):
@@ -707,6 +880,13 @@ def list_codes() -> None:
     width = max(len(c) for c in CODES)
     for info in CODES.values():
         out.print(f"{info.code.ljust(width)}  {info.summary}", markup=False)
+    _finish(Outcome.OK)
+
+
+@app.command("schema")
+def print_schema() -> None:
+    """Print the JSON Schema (draft 2020-12) of `gilcheck check --format json`."""
+    _emit(lambda: out.print(schema_text(), markup=False, end=""))
     _finish(Outcome.OK)
 
 

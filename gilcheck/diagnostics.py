@@ -375,6 +375,16 @@ CODES: dict[str, CodeInfo] = {
             "gilcheck check specs/typo.gil",
         ),
         _info(
+            "bad-trace-file",
+            "the file given to `gilcheck replay` is not a saved trace",
+            "`gilcheck replay` reads what `gilcheck check SPEC --format json` printed for one "
+            "spec: a `gilcheck.result` object of version 1 whose `steps` are a trace. This file "
+            "is not JSON, is another kind of object, lacks a field, or holds no trace (an `ok` "
+            "result, or a spec's errors).",
+            "Without the saved steps there is nothing to re-run against the spec.",
+            "gilcheck check -f json spec.gil > trace.json; gilcheck replay trace.json",
+        ),
+        _info(
             "unwritable-output",
             "the report cannot be written",
             "Writing the report failed (a full disk, a closed file).",

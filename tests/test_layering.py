@@ -20,7 +20,10 @@ ALLOWED = {
     "report": {"trace", "semantics", "syntax"},
     "export": {"semantics"},
     "pipeline": {"syntax", "semantics", "system", "explore", "analysis", "trace"},
+    "pytest_plugin": {"pipeline", "report", "trace"},
+    "progress": {"explore"},
     "cli": {
+        "progress",
         "pipeline",
         "report",
         "export",

@@ -73,7 +73,17 @@ class Exploration:
         )
 
 
-Progress = Callable[[int, int, float], None]
+@dataclass(frozen=True, slots=True)
+class SearchProgress:
+    """How far a search has come: what a progress display shows."""
+
+    states: int  # states found so far
+    transitions: int  # transitions of the states expanded so far
+    frontier: int  # states found but not expanded yet
+    seconds: float  # since the search started
+
+
+Progress = Callable[[SearchProgress], None]
 
 
 def explore(
@@ -169,7 +179,9 @@ def explore(
             if expanded & 1023 == 0:
                 now = time.monotonic()
                 if progress is not None:
-                    progress(len(store), result.transitions, now - started)
+                    progress(
+                        SearchProgress(len(store), result.transitions, len(queue), now - started)
+                    )
                 if deadline is not None and now > deadline:
                     result.stopped = f"the time limit of {options.timeout:g} s"
                     break

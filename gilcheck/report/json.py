@@ -100,3 +100,17 @@ def errors_object(spec: str, diagnostics: list[Diagnostic], sources: SourceMap) 
         "verdict": None,
         "errors": errors,
     }
+
+
+def file_error_object(spec: str, code: str, message: str, help: str | None) -> dict[str, Any]:
+    """The JSON object of a spec that could not be read or parsed at all (no location)."""
+    error = {
+        "code": code,
+        "severity": "error",
+        "message": message,
+        "file": spec,
+        "line": None,
+        "column": None,
+        "help": help,
+    }
+    return {"schema": SCHEMA, "version": VERSION, "spec": spec, "verdict": None, "errors": [error]}

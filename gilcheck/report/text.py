@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gilcheck.trace.model import CheckResult
+from gilcheck.trace.model import CheckResult, Trace
 
 EXIT_WORD = {
     "ok": "no violation",
@@ -49,6 +49,47 @@ def witness_line(result: CheckResult) -> str | None:
     return "witness: " + ", ".join(f"{name} = {value}" for name, value in result.witness)
 
 
+def step_lines(trace: Trace, label: str) -> list[str]:
+    """`label (N steps; ...):` and a numbered line per step, with its effects below."""
+    count = sum(1 for s in trace.steps if not s.merged)
+    out = [
+        f"{label} ({count} step{'s' if count != 1 else ''}; `+` marks a statement "
+        "taken within the step above):"
+    ]
+    width = max(len(s.thread) for s in trace.steps)
+    loc_width = max(len(_short(s.location)) for s in trace.steps)
+    for position, step in enumerate(trace.steps):
+        if trace.loop_from is not None and position == trace.loop_from:
+            out.append("       -- from here the program can repeat this cycle for ever --")
+        number = "  +" if step.merged else f"{step.index:3d}"
+        out.append(
+            f"  {number}  {step.thread.ljust(width)}  "
+            f"{_short(step.location).ljust(loc_width)}  {step.statement}"
+        )
+        pad = " " * (7 + width + 2 + loc_width + 2)
+        for effect in step.effects:
+            out.append(f"{pad}-> {effect}")
+    return out
+
+
+def wait_lines(trace: Trace, verdict: str) -> list[str]:
+    """What each thread waits for in the final state, the wait-for chain and its cycle."""
+    label = "Stuck threads" if verdict == "stuck" else "Final state"
+    out = [f"{label}: " + trace.final_note]
+    width = max(len(w.thread) for w in trace.waits)
+    for wait in trace.waits:
+        out.append(f"  {wait.thread.ljust(width)}  {wait.waits_for}")
+        where = f"at {_short(wait.location)}: {wait.statement}" if wait.location else wait.statement
+        holds = f"   (holds {', '.join(wait.holds)})" if wait.holds else ""
+        out.append(f"  {' ' * width}  {where}{holds}")
+    chain = "; ".join(f"{w.thread} {w.waits_for}" for w in trace.waits)
+    out.append("")
+    out.append(f"Wait-for chain: {chain}.")
+    if trace.cycle:
+        out.append(f"Cycle: {' -> '.join(trace.cycle)}")
+    return out
+
+
 def render_text(result: CheckResult) -> str:
     """The whole report as plain text."""
     out: list[str] = []
@@ -63,41 +104,10 @@ def render_text(result: CheckResult) -> str:
     if trace is not None and trace.steps:
         out.append("")
         label = "Shortest trace" if result.verdict not in ("bound", "inconclusive") else "Trace"
-        count = sum(1 for s in trace.steps if not s.merged)
-        out.append(
-            f"{label} ({count} step{'s' if count != 1 else ''}; `+` marks a statement "
-            "taken within the step above):"
-        )
-        width = max(len(s.thread) for s in trace.steps)
-        loc_width = max(len(_short(s.location)) for s in trace.steps)
-        for position, step in enumerate(trace.steps):
-            if trace.loop_from is not None and position == trace.loop_from:
-                out.append("       -- from here the program can repeat this cycle for ever --")
-            number = "  +" if step.merged else f"{step.index:3d}"
-            out.append(
-                f"  {number}  {step.thread.ljust(width)}  "
-                f"{_short(step.location).ljust(loc_width)}  {step.statement}"
-            )
-            pad = " " * (7 + width + 2 + loc_width + 2)
-            for effect in step.effects:
-                out.append(f"{pad}-> {effect}")
+        out.extend(step_lines(trace, label))
     if trace is not None and trace.waits:
         out.append("")
-        label = "Stuck threads" if result.verdict == "stuck" else "Final state"
-        out.append(f"{label}: " + trace.final_note)
-        width = max(len(w.thread) for w in trace.waits)
-        for wait in trace.waits:
-            out.append(f"  {wait.thread.ljust(width)}  {wait.waits_for}")
-            where = (
-                f"at {_short(wait.location)}: {wait.statement}" if wait.location else wait.statement
-            )
-            holds = f"   (holds {', '.join(wait.holds)})" if wait.holds else ""
-            out.append(f"  {' ' * width}  {where}{holds}")
-        chain = "; ".join(f"{w.thread} {w.waits_for}" for w in trace.waits)
-        out.append("")
-        out.append(f"Wait-for chain: {chain}.")
-        if trace.cycle:
-            out.append(f"Cycle: {' -> '.join(trace.cycle)}")
+        out.extend(wait_lines(trace, result.verdict))
     if result.lints:
         out.append("")
         out.append("Warnings from the constraints:")

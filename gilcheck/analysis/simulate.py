@@ -1,0 +1,107 @@
+"""One random run of a spec (`gilcheck simulate`): at each state a step chosen by a seeded
+random generator, so that a seed always gives the same run."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from gilcheck.analysis.layout import StateLayout
+from gilcheck.analysis.narrate import Narrator
+from gilcheck.analysis.waitfor import WaitExplainer, find_cycle
+from gilcheck.explore.replay import replay
+from gilcheck.options import CheckOptions
+from gilcheck.semantics import ir
+from gilcheck.source import SourceMap
+from gilcheck.system.engine import Engine
+from gilcheck.system.model import SPURIOUS_WAKEUP, Action, LimitHit, Target, Violation
+from gilcheck.system.state import State
+from gilcheck.trace.model import Step, Trace
+
+DEADLOCK_MESSAGE = "no thread can move and the program has not ended"
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """How a run ended (`ended`, `stopped` after its steps, or a verdict such as
+    `deadlock`) and its trace."""
+
+    outcome: str
+    message: str
+    trace: Trace
+    steps: int  # steps taken
+
+    @property
+    def violation(self) -> bool:
+        """Whether the run ended in a violation (a deadlock, a failed assert, ...)."""
+        return self.outcome not in ("ended", "stopped", "bound", "inconclusive")
+
+
+class Runner:
+    """The engine of a program with what it takes to narrate paths through it."""
+
+    def __init__(self, program: ir.Program, sources: SourceMap, options: CheckOptions) -> None:
+        self.engine = Engine(program, options)
+        self.layout = StateLayout(self.engine)
+        self.narrator = Narrator(self.engine, self.layout, sources)
+        self.explainer = WaitExplainer(self.engine, self.layout, sources)
+
+    def moves(self, state: State) -> list[tuple[Action, Target]]:
+        """The steps a state can take; none when only spurious wakeups are left (those may
+        happen but need not, so such a state is a deadlock, as the search judges it)."""
+        moves = self.engine.transitions(state)
+        if all(action[1] == SPURIOUS_WAKEUP for action, _ in moves):
+            return []
+        return moves
+
+    def narrate(
+        self, actions: list[Action], last: tuple[Action, Target] | None, deadlock: bool
+    ) -> Trace:
+        """The trace of a path (and of a final step that leaves the state space)."""
+        states = replay(self.engine, actions)
+        self.layout.naming_state = states[-1]
+        steps: list[Step] = []
+        for i, action in enumerate(actions):
+            steps.extend(self.narrator.steps(i + 1, states[i], action, states[i + 1]))
+        if last is not None:
+            steps.append(self.narrator.step(len(actions) + 1, states[-1], *last))
+        if not deadlock:
+            return Trace(tuple(steps))
+        waits = self.explainer.explain(states[-1])
+        return Trace(tuple(steps), tuple(waits), find_cycle(waits), DEADLOCK_MESSAGE)
+
+    def leaves(self, state: State, action: Action, target: Target) -> str:
+        """`message (in thread)` for a step that violates or hits a limit."""
+        assert isinstance(target, Violation | LimitHit)
+        thread = self.layout.thread_name(state, action[0])
+        return f"{target.message} (in {thread})"
+
+
+def simulate(
+    program: ir.Program, sources: SourceMap, options: CheckOptions, seed: int, max_steps: int
+) -> Run:
+    """Take up to `max_steps` random steps from the initial state."""
+    runner = Runner(program, sources, options)
+    engine = runner.engine
+    chooser = random.Random(seed)
+    state = engine.initial_state()
+    actions: list[Action] = []
+    while True:
+        if engine.has_ended(state):
+            trace = runner.narrate(actions, None, deadlock=False)
+            return Run("ended", "the program ended", trace, len(actions))
+        moves = runner.moves(state)
+        if not moves:
+            return Run(
+                "deadlock", DEADLOCK_MESSAGE, runner.narrate(actions, None, True), len(actions)
+            )
+        if len(actions) >= max_steps:
+            message = f"stopped after {max_steps:,} steps; the program can go on"
+            return Run("stopped", message, runner.narrate(actions, None, False), len(actions))
+        action, target = chooser.choice(moves)
+        if isinstance(target, Violation | LimitHit):
+            trace = runner.narrate(actions, (action, target), deadlock=False)
+            message = runner.leaves(state, action, target)
+            return Run(target.verdict.value, message, trace, len(actions) + 1)
+        actions.append(action)
+        state = target

@@ -1,0 +1,100 @@
+"""Reading back what `gilcheck check --format json` printed for one spec (for `gilcheck replay`)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from gilcheck.trace.model import Step
+
+
+class BadTrace(ValueError):
+    """The text is not a saved result with a trace; the message says what is wrong."""
+
+
+@dataclass(frozen=True, slots=True)
+class SavedResult:
+    """A saved result: its spec, verdict and trace."""
+
+    spec: str
+    verdict: str | None
+    steps: tuple[Step, ...]
+    loop_from: int | None
+
+
+_STEP_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "index": int,
+    "thread": str,
+    "location": str,
+    "line": int,
+    "statement": str,
+    "effects": list,
+    "merged": bool,
+}
+
+
+def read_result(text: str) -> SavedResult:
+    """A `gilcheck.result` object of version 1 (raises BadTrace)."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise BadTrace(
+            f"not JSON: {error.msg} (line {error.lineno}, column {error.colno})"
+        ) from None
+    if not isinstance(data, dict):
+        raise BadTrace("not a JSON object")
+    if data.get("schema") == "gilcheck.results":
+        raise BadTrace(
+            "it holds the results of several specs; save one spec's result with "
+            "`gilcheck check -f json SPEC`"
+        )
+    if data.get("schema") != "gilcheck.result":
+        raise BadTrace('not a gilcheck result (its `schema` is not "gilcheck.result")')
+    if data.get("version") != 1:
+        raise BadTrace(f"its version {data.get('version')!r} is not one this gilcheck reads (1)")
+    spec = _field(data, "spec", str, "")
+    verdict = data.get("verdict")
+    if verdict is not None and not isinstance(verdict, str):
+        raise BadTrace("`verdict` is not a string")
+    raw_steps = _field(data, "steps", list, "") if verdict is not None else []
+    steps = tuple(_step(raw, f"steps[{i}]") for i, raw in enumerate(raw_steps))
+    loop_from = data.get("loop_from")
+    if loop_from is not None and (type(loop_from) is not int or loop_from < 0):
+        raise BadTrace("`loop_from` is not a position in `steps`")
+    return SavedResult(spec, verdict, steps, loop_from)
+
+
+def _field(data: dict[str, Any], name: str, kind: type | tuple[type, ...], where: str) -> Any:
+    value = data.get(name)
+    # bool is an int in Python; a saved trace never has one where a number belongs.
+    if value is None or not isinstance(value, kind) or (kind is int and type(value) is bool):
+        what = f"{where}.{name}" if where else name
+        raise BadTrace(f"`{what}` is missing or is not {_KIND_WORDS.get(kind, 'valid')}")
+    return value
+
+
+_KIND_WORDS: dict[type | tuple[type, ...], str] = {
+    int: "an integer",
+    str: "a string",
+    list: "a list",
+    bool: "true or false",
+}
+
+
+def _step(raw: object, where: str) -> Step:
+    if not isinstance(raw, dict):
+        raise BadTrace(f"`{where}` is not an object")
+    values = {name: _field(raw, name, kind, where) for name, kind in _STEP_FIELDS.items()}
+    effects = values["effects"]
+    if not all(isinstance(e, str) for e in effects):
+        raise BadTrace(f"`{where}.effects` holds something that is not a string")
+    return Step(
+        values["index"],
+        values["thread"],
+        values["location"],
+        values["line"],
+        values["statement"],
+        tuple(effects),
+        values["merged"],
+    )

@@ -1,0 +1,141 @@
+"""`gilcheck simulate` (one seeded random run) and `gilcheck replay` (a saved trace re-run)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+BUGGY = "specs/seed/buggy.gil"
+FIXED = "specs/seed/fixed.gil"
+STUCK = "specs/progress/stuck_worker_buggy.gil"
+SELF_DEADLOCK = "expect deadlock\nmutex m\nthread main {\n    acquire m\n    acquire m\n}\n"
+
+
+def test_a_seed_always_gives_the_same_run(cli) -> None:  # type: ignore[no-untyped-def]
+    first = cli("simulate", FIXED, "--seed", "5")
+    assert first.code == 0
+    assert first.stdout == cli("simulate", FIXED, "--seed", "5").stdout
+    assert "simulation with seed 5: ended after" in first.stdout
+    assert "Trace (" in first.stdout and "  1  main" in first.stdout
+    runs = {cli("simulate", FIXED, "--seed", str(seed)).stdout for seed in range(8)}
+    assert len(runs) > 1  # the seed chooses among the interleavings
+
+
+def test_a_run_without_a_seed_names_the_seed_that_repeats_it(cli) -> None:  # type: ignore[no-untyped-def]
+    run = cli("simulate", FIXED)
+    seed = re.search(r"simulation with seed (\d+):", run.stdout)
+    assert seed is not None
+    assert cli("simulate", FIXED, "--seed", seed.group(1)).stdout == run.stdout
+
+
+def test_a_run_that_deadlocks_shows_the_final_state_and_exits_1(cli) -> None:  # type: ignore[no-untyped-def]
+    run = cli("simulate", BUGGY, "--seed", "2")
+    assert run.code == 1
+    assert "simulation with seed 2: deadlock after 9 steps" in run.stdout
+    assert "Final state: no thread can move" in run.stdout
+    assert "Cycle: main -> execute_loop -> main" in run.stdout
+
+
+def test_steps_bound_the_run(cli) -> None:  # type: ignore[no-untyped-def]
+    run = cli("simulate", FIXED, "--seed", "1", "--steps", "3")
+    assert run.code == 0
+    assert "simulation with seed 1: stopped after 3 steps" in run.stdout
+    numbered = [line for line in run.stdout.splitlines() if re.match(r"\s+\d+  ", line)]
+    assert len(numbered) == 3
+
+
+def test_a_failed_assert_and_a_bad_spec(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    spec = tmp_path / "assert.gil"
+    spec.write_text('thread main {\n    assert 1 == 2, "never"\n}\n')
+    run = cli("simulate", str(spec), "--seed", "0")
+    assert run.code == 1 and "assertion after 1 step" in run.stdout and "never" in run.stdout
+    bad = tmp_path / "bad.gil"
+    bad.write_text("thread main { aquire m }\n")
+    refused = cli("simulate", str(bad))
+    assert refused.code == 2 and f"{bad}:1:22" in refused.stderr
+
+
+def _save(cli, spec: str | Path, target: Path) -> Path:  # type: ignore[no-untyped-def]
+    target.write_text(cli("check", "--format", "json", str(spec)).stdout)
+    return target
+
+
+def test_a_saved_deadlock_replays(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    trace = _save(cli, BUGGY, tmp_path / "trace.json")
+    run = cli("replay", str(trace))
+    assert run.code == 0, run.stdout + run.stderr
+    assert "the trace applies and ends in deadlock again" in run.stdout
+    assert "    9  main          buggy.gil:15  print ret" in run.stdout
+
+
+def test_a_saved_stuck_thread_replays_its_cycle(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    trace = _save(cli, STUCK, tmp_path / "trace.json")
+    run = cli("replay", str(trace))
+    assert run.code == 0, run.stdout
+    assert "the trace applies and ends in stuck again" in run.stdout
+    assert "repeat for ever (stuck)" in run.stdout
+    assert "from here the program can repeat this cycle for ever" in run.stdout
+
+
+def test_a_changed_statement_is_named_with_its_step(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    spec = tmp_path / "buggy.gil"
+    spec.write_text(Path(BUGGY).read_text())
+    trace = _save(cli, spec, tmp_path / "trace.json")
+    spec.write_text(Path(BUGGY).read_text().replace("send tx, err(e)", "send tx, ok(e)"))
+    run = cli("replay", str(trace))
+    assert run.code == 1
+    assert "the trace no longer applies at step 7" in run.stdout
+    assert "step 7 no longer applies: execute_loop cannot run `send tx, err(e)`" in run.stdout
+    assert "execute_loop: send tx, ok(e) (line 23)" in run.stdout  # what can run there now
+    assert "    6  execute_loop" in run.stdout  # the steps that still applied
+
+
+def test_a_fix_that_ends_the_deadlock_is_reported(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    spec = tmp_path / "self.gil"
+    spec.write_text(SELF_DEADLOCK)
+    trace = _save(cli, spec, tmp_path / "trace.json")
+    assert cli("replay", str(trace)).code == 0
+    spec.write_text(SELF_DEADLOCK.replace("mutex m", "rlock m"))
+    run = cli("replay", str(trace))
+    assert run.code == 1
+    assert "the trace no longer applies at step 1" in run.stdout
+    assert (
+        "after step 1 the program is not deadlocked: main can go on with `acquire m` (line 5)"
+        in run.stdout
+    )
+
+
+def test_spec_option_replays_against_another_file(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    trace = _save(cli, BUGGY, tmp_path / "trace.json")
+    moved = tmp_path / "moved.gil"
+    moved.write_text(Path(BUGGY).read_text())
+    run = cli("replay", str(trace), "--spec", str(moved))
+    assert run.code == 0 and run.stdout.startswith(f"{moved}: ")
+    assert cli("replay", str(trace), "--spec", str(tmp_path / "gone.gil")).code == 2
+
+
+def test_files_that_are_not_saved_traces_are_refused(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    cases = {
+        "text.json": "not json",
+        "several.json": cli("check", "-f", "json", BUGGY, FIXED).stdout,
+        "ok.json": cli("check", "-f", "json", FIXED).stdout,
+    }
+    report = json.loads(cli("check", "-f", "json", BUGGY).stdout)
+    del report["steps"][0]["thread"]
+    cases["field.json"] = json.dumps(report)
+    reasons = {
+        "text.json": "not JSON: Expecting value (line 1, column 1)",
+        "several.json": "it holds the results of several specs",
+        "ok.json": "it holds a `ok` result, with no trace to replay",
+        "field.json": "`steps[0].thread` is missing or is not a string",
+    }
+    for name, text in cases.items():
+        path = tmp_path / name
+        path.write_text(text)
+        run = cli("replay", str(path))
+        assert run.code == 2, name
+        assert f"error[bad-trace-file]: `{path}`: {reasons[name]}" in run.stderr, run.stderr
+        assert "Traceback" not in run.stderr
+    missing = cli("replay", str(tmp_path / "missing.json"))
+    assert missing.code == 2 and "No such file or directory" in missing.stderr

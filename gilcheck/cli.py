@@ -6,6 +6,7 @@ The only module that prints or exits; `exit_code` holds the exit-code table.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import glob
 import json
 import os
@@ -13,7 +14,7 @@ import random
 import signal
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -55,6 +56,7 @@ from gilcheck.report.json_schema import schema_text
 from gilcheck.report.junit import JUnitCase, render_junit
 from gilcheck.report.markdown import MarkdownSpec, render_markdown, render_markdown_many
 from gilcheck.report.mermaid import render_mermaid
+from gilcheck.report.proof import identity, load_cached, record, store
 from gilcheck.report.run_text import render_run
 from gilcheck.report.sarif import render_sarif
 from gilcheck.report.text import expected_phrase, render_text, verdict_phrase
@@ -97,6 +99,7 @@ def exit_code(outcome: Outcome) -> int:
 
 
 def _finish(outcome: Outcome) -> NoReturn:
+    _write_records()
     raise typer.Exit(exit_code(outcome))
 
 
@@ -285,6 +288,24 @@ def check(
             "traces of equal length another may be reported).",
         ),
     ] = False,
+    record_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--record",
+            metavar="FILE",
+            help="Write a proof record per spec (content hashes of the spec and its models, "
+            "semantics version, bounds, states, exhaustive, verdict) to FILE as JSON.",
+        ),
+    ] = None,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--cache",
+            metavar="DIR",
+            help="Keep proof records in DIR and skip a spec whose record is still valid "
+            "(same spec, models, semantics and bounds; conclusive verdict).",
+        ),
+    ] = None,
 ) -> None:
     """Explore every interleaving of a spec and report its verdict.
 
@@ -303,6 +324,7 @@ def check(
     )
     if output is not None:
         _report_to(output)
+    _proofs.cache, _proofs.record, _proofs.records = cache_dir, record_file, []
     specs = expand_spec_paths(paths)
     if not specs:
         where = ", ".join(f"`{p}`" for p in paths)
@@ -405,6 +427,7 @@ def _check_many(
                 f"{result.spec}: {verdict_phrase(result)} "
                 f"(expected {expected_phrase(result) or '-'}: {match}), "
                 f"{result.stats.states:,} states, {result.stats.seconds:.2f} s"
+                + (" (cached proof, not checked again)" if result.notes else "")
             )
             _emit(lambda text=line: out.print(text, markup=False))  # type: ignore[misc]
     # Not as expected: a spec error, a verdict against its `expect`, and with `--expect`
@@ -504,14 +527,64 @@ def _silence_stdout() -> None:
     os.dup2(devnull, sys.stdout.fileno())
 
 
+@dataclass
+class _Proofs:
+    """`--cache DIR` and `--record FILE` of one `gilcheck check`."""
+
+    cache: Path | None = None
+    record: Path | None = None
+    records: list[dict[str, object]] = field(default_factory=list)
+
+
+_proofs = _Proofs()
+
+
 def _run_check(
     loaded: Loaded, options: CheckOptions, quiet: bool, spec: Path, index: int = 1, total: int = 1
 ) -> CheckResult:
-    """Check with a progress line on stderr for long runs (only on a terminal)."""
+    """Check (or find a still valid cached proof), with a progress line on stderr for long
+    runs (only on a terminal); the result carries its proof record."""
+    texts = {m.path: s.text for m in loaded.modules if (s := loaded.sources.get(m.path))}
+    who = identity(loaded.modules[0].path if loaded.modules else str(spec), texts)
+    if _proofs.cache is not None:
+        hit = load_cached(_proofs.cache, who, options)
+        if hit is not None:
+            note = (
+                "proof still valid: the same spec, models, semantics and bounds were checked before"
+            )
+            hit = dataclasses.replace(
+                hit, notes=(note,), proof=record(who, options, hit, cached=True)
+            )
+            _proofs.records.append(hit.proof or {})
+            return hit
     if quiet or not err.is_terminal:
-        return check_spec(loaded, options)
-    with ProgressDisplay(err).spec(printable(str(spec)), index, total) as progress:
-        return check_spec(loaded, options, progress)
+        result = check_spec(loaded, options)
+    else:
+        with ProgressDisplay(err).spec(printable(str(spec)), index, total) as progress:
+            result = check_spec(loaded, options, progress)
+    result = dataclasses.replace(result, proof=record(who, options, result))
+    if _proofs.cache is not None:
+        try:
+            store(_proofs.cache, who, options, result)
+        except OSError as error:
+            err.print(f"warning: cannot write the proof cache: {error}", markup=False)
+    _proofs.records.append(result.proof or {})
+    return result
+
+
+def _write_records() -> None:
+    """`--record FILE`: every proof record of this run."""
+    if _proofs.record is None:
+        return
+    target, _proofs.record = _proofs.record, None
+    payload = {"schema": "gilcheck.proofs", "version": 1, "records": _proofs.records}
+    try:
+        target.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    except OSError as error:
+        err.print(
+            f"error[unwritable-output]: cannot write {target}: {error.strerror}",
+            markup=False,
+        )
 
 
 def _print_text(result: CheckResult) -> None:

@@ -63,6 +63,7 @@ def result_object(result: CheckResult) -> dict[str, Any]:
         ],
         "cycle": list(trace.cycle) if trace else [],
         "loop_from": trace.loop_from if trace else None,
+        "proof": result.proof,
     }
 
 

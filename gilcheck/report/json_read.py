@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from gilcheck.trace.model import Step
+from gilcheck.trace.model import CheckResult, Lint, Stats, Step, Trace, Wait
 
 
 class BadTrace(ValueError):
@@ -97,4 +97,65 @@ def _step(raw: object, where: str) -> Step:
         values["statement"],
         tuple(effects),
         values["merged"],
+    )
+
+
+def result_from_object(data: dict[str, Any], spec: str) -> CheckResult:
+    """A whole result back from its JSON object (for a cached proof; raises BadTrace).
+
+    The trace's steps, waits and cycle come back as they were printed; the state snapshots
+    the HTML player draws are not part of the JSON and are absent.
+    """
+    if data.get("schema") != "gilcheck.result" or data.get("version") != 1:
+        raise BadTrace("not a gilcheck result of version 1")
+    verdict = _field(data, "verdict", str, "")
+    steps = tuple(
+        _step(raw, f"steps[{i}]") for i, raw in enumerate(_field(data, "steps", list, ""))
+    )
+    waits = tuple(
+        Wait(
+            thread=str(w["thread"]),
+            waits_for=str(w["waits_for"]),
+            holders=tuple(str(h) for h in w["holders"]),
+            location=str(w["location"]),
+            statement=str(w["statement"]),
+            holds=tuple(str(h) for h in w["holds"]),
+        )
+        for w in _field(data, "waits", list, "")
+    )
+    message = _field(data, "message", str, "")
+    trace = None
+    if steps or waits:
+        trace = Trace(
+            steps,
+            waits,
+            tuple(str(t) for t in _field(data, "cycle", list, "")),
+            message,
+            data.get("loop_from"),
+        )
+    lints = tuple(
+        Lint(str(w["code"]), str(w["message"]), str(w["location"]), int(w["line"]))
+        for w in data.get("warnings", [])
+    )
+    witness = data.get("witness") or {}
+    return CheckResult(
+        spec=spec,
+        title=data.get("title"),
+        verdict=verdict,
+        expected=data.get("expected"),
+        message=message,
+        stats=Stats(
+            states=_field(data, "states", int, ""),
+            transitions=_field(data, "transitions", int, ""),
+            seconds=float(data.get("seconds", 0.0)),
+            exhaustive=bool(data.get("exhaustive")),
+        ),
+        trace=trace,
+        limit=data.get("limit"),
+        condition=data.get("condition"),
+        witness=tuple((str(k), int(v)) for k, v in witness.items()),
+        expected_when=data.get("expected_when"),
+        when_matches=None if data.get("expected_when") is None else bool(data.get("matches")),
+        condition_complete=bool(data.get("condition_complete", True)),
+        lints=lints,
     )

@@ -97,6 +97,8 @@ def render_text(result: CheckResult) -> str:
     out.append(head)
     out.append(verdict_line(result))
     out.append(f"  {result.message}")
+    for note in result.notes:
+        out.append(f"  {note}")
     witness = witness_line(result)
     if witness is not None and result.trace is not None:
         out.append(f"  {witness} (the trace below uses these values)")

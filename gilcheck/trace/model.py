@@ -125,6 +125,7 @@ class CheckResult:
     when_matches: bool | None = None
     condition_complete: bool = True
     lints: tuple[Lint, ...] = ()
+    proof: dict[str, object] | None = None  # the proof record (report/proof.py), once made
 
     @property
     def matches(self) -> bool | None:

@@ -1,9 +1,10 @@
 """The pytest plugin: with `--gil` (or `gil_specs = true`), every `*.gil` file is a test.
 
-A spec's test passes when its verdict is the one its `expect` line states (`ok` when it
-has none), fails with the text report (the trace and the wait-for chain) when it is not,
-and is an error when the spec cannot be checked. gilcheck itself is imported only when
-a spec is collected, so the plugin costs nothing in test runs that do not opt in.
+A spec's test passes when its verdict (and, for `expect ... when`, its condition) is the
+one its `expect` line states (`ok` when it has none); it fails with the text report (the
+trace and the wait-for chain) when it is not, and is an error when the spec cannot be
+checked. gilcheck itself is imported only when a spec is collected, so the plugin costs
+nothing in test runs that do not opt in.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ class SpecFile(pytest.File):
 
 
 class VerdictMismatch(Exception):
-    """A verdict other than the spec's `expect`."""
+    """A verdict (or its condition) other than the spec's `expect` line states."""
 
     def __init__(self, result: CheckResult) -> None:
         super().__init__(f"{result.verdict} (expected {result.expected or 'ok'})")
@@ -117,7 +118,7 @@ class SpecItem(pytest.Item):
         limit = _max_states(self.config)
         options = CheckOptions() if limit is None else CheckOptions(max_states=limit)
         result = check_spec(self._loaded, options)
-        if result.verdict != (result.expected or "ok"):
+        if result.verdict != (result.expected or "ok") or result.when_matches is False:
             raise VerdictMismatch(result)
 
     def repr_failure(
@@ -127,10 +128,11 @@ class SpecItem(pytest.Item):
     ) -> Any:
         """A verdict mismatch is shown as gilcheck's text report."""
         if isinstance(excinfo.value, VerdictMismatch):
-            from gilcheck.report.text import render_text
+            from gilcheck.report.text import expected_phrase, render_text, verdict_phrase
 
             result = excinfo.value.result
-            head = f"verdict {result.verdict}, but the spec expects {result.expected or 'ok'}"
+            want = expected_phrase(result) or "ok"
+            head = f"verdict {verdict_phrase(result)}, but the spec expects {want}"
             return f"{head}\n\n{render_text(result)}"
         return super().repr_failure(excinfo, style=style)
 

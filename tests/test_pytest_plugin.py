@@ -92,3 +92,17 @@ def test_the_plugin_does_not_import_gilcheck_until_a_spec_is_collected() -> None
         "assert not heavy, heavy\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_condition_other_than_expect_when_fails(pytester: pytest.Pytester) -> None:
+    magic = (ROOT / "specs/symbolic/magic_value_buggy.gil").read_text()
+    (pytester.path / "magic.gil").write_text(magic)
+    (pytester.path / "other.gil").write_text(magic.replace("when n == 123456789", "when n == 5"))
+    result = pytester.runpytest("--gil", "-v")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "magic.gil::magic PASSED*",
+            "*verdict deadlock when n == 123456789, but the spec expects deadlock when n == 5*",
+        ]
+    )

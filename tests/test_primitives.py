@@ -200,3 +200,12 @@ def test_gil_off_python_code_blocked_is_detached() -> None:
         "thread main { acquire m\n python { skip\n skip }\n release m }"
     )
     assert verdict(spec) == "ok"
+
+
+def test_gil_off_a_thread_blocked_in_python_code_starts_no_pause_so_it_deadlocks() -> None:
+    # A blocked statement is not a statement boundary: no stop-the-world pauses for ever
+    # (which would look like a livelock) from a thread that cannot go on.
+    spec = "gil off\nmutex q\nthread main {\n python {\n  lock q { lock q { skip } }\n }\n}"
+    assert verdict(spec) == "deadlock"
+    finalizer = "gil off\nhost python\nmutex q\nthread main { python { lock q { skip } } }\n"
+    assert verdict(finalizer + "finalizer { lock q { skip } }") == "deadlock"

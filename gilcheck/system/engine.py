@@ -728,7 +728,17 @@ class Engine:
             self.thread_steps(state, tid, th, out)
             if self.interrupts and th[T_GILCOUNT] > 0 and len(out) > before:
                 self._interrupts(state, tid, th, out)
-            if pause == NO_THREAD and in_python and th[T_PHASE] == 0 and th[T_GILCOUNT] > 0:
+            # A pause starts between statements of a thread that can go on: one blocked
+            # inside its statement is not between statements (and could otherwise start
+            # pauses for ever instead of being seen blocked).
+            can_go_on = len(out) > before
+            if (
+                pause == NO_THREAD
+                and in_python
+                and th[T_PHASE] == 0
+                and th[T_GILCOUNT] > 0
+                and can_go_on
+            ):
                 w = Work(state)
                 w.gil = tid
                 out.append(((tid, PAUSE_START, 0), w.freeze()))

@@ -16,6 +16,10 @@ hands it over only when another thread waits for it; the extra steps here change
 counts, never which deadlocks are reachable), and a blocking statement in Python code
 releases the GIL while it waits, as in gilcheck.
 
+Arrays (of vars, resources and global channels) are Promela arrays; an index computed at
+run time is checked where gilcheck evaluates it, and one out of range fails an assertion
+(gilcheck's `panic`) and ends the run.
+
 The translation covers the constructs the differential tests generate; anything else is
 refused with a located `not-exportable` error.
 """

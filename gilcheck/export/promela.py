@@ -26,6 +26,7 @@ refused with a located `not-exportable` error.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from gilcheck.diagnostics import DiagnosticSink, SpecError
@@ -211,7 +212,6 @@ class _Exporter:
         emit("bool t_done[MAXT];      /* threads that have ended (for join) */")
         emit(f"byte nthreads = {self._declared_count()};")
         emit("byte live = 0;          /* running non-daemon threads other than main */")
-        emit("hidden int cix;         /* the channel array element an instruction uses */")
         emit("hidden int hv;          /* a received value, before it is stored */")
         for var in p.vars:
             size = var.size or 1
@@ -304,6 +304,8 @@ class _Exporter:
         emit("  byte saved = 0;  /* an rlock's count, released by a condvar wait */")
         if spawned:
             emit("  byte self_ = 0;")
+        if any(var.size is not None for var in self.program.vars):
+            emit("  int tix = 0;  /* an element whose index reads its own array */")
         for slot, local in enumerate(code.local_names):
             emit(f"  int l{slot};  /* {local} */")
         for i in range(len(code.params) if spawned else 0):
@@ -434,12 +436,11 @@ class _Exporter:
                 self._expr(v)  # refuses Python values
                 return "true", "", nxt
             case ir.Assign(target=t, value=v):
-                return "true", f"{self._target(t)} = {self._expr(v)};", nxt
+                return "true", self._assign(t, self._expr(v)), nxt
             case ir.AnyInt(low=ir.Const(value=lo), high=ir.Const(value=hi), target=t) if (
                 isinstance(lo, int) and isinstance(hi, int) and 0 < hi - lo <= 16
             ):
-                dest = self._target(t) if t is not None else "junk"
-                picks = " ".join(f":: {dest} = {v}" for v in range(lo, hi))
+                picks = " ".join(f":: {self._assign(t, str(v))}" for v in range(lo, hi))
                 return "true", f"if {picks} fi;", nxt
             case ir.Branch(cond=c, if_false=f):
                 cond = self._expr(c)
@@ -501,23 +502,23 @@ class _Exporter:
             case ir.Recv(channel=ir.GlobalChannel() as c, target=t, exit_target=ex):
                 return self._recv(c, t, ex, nxt)
             case ir.TryRecv(channel=ir.GlobalChannel() as c, target=t):
-                e = self._channel(c, effect=True)
+                e = self._channel(c, written=True)
                 take = self._take(e, t)
                 empty = self._store(t, "NONE_V")
                 return (
                     "true",
-                    f"{self._pick(c)}if :: {e.n} > 0 -> {take} :: else -> {empty} fi;",
+                    f"if :: {e.n} > 0 -> {take} :: else -> {empty} fi;",
                     nxt,
                 )
             case ir.Close(channel=ir.GlobalChannel() as c):
                 chan = self.channels[c.base]
                 if chan.kind == "queue":
                     return "true", "assert(false); /* misuse: close on a queue */", nxt
-                return "true", f"{self._channel(c).closed} = 1;", nxt
+                return "true", f"{self._channel(c, written=True).closed} = 1;", nxt
             case ir.SpawnFn(function=f, args=args, daemon=daemon, target=t):
                 values = "".join(f", {self._expr(a)}" for a in args)
                 count = "live++; " if self.program.host == "python" and not daemon else ""
-                store = f"{self._target(t)} = nthreads; " if t is not None else ""
+                store = f"{self._assign(t, 'nthreads')} " if t is not None else ""
                 spawn = f"run {self.spawned[f]}(nthreads{values}); "
                 return "nthreads < MAXT", f"{count}{spawn}{store}nthreads++;", nxt
             case ir.Join(handle=h):
@@ -672,45 +673,54 @@ class _Exporter:
 
     # ------------------------------------------------------------ channels
 
-    def _channel(self, ref: ir.GlobalChannel, *, effect: bool = False) -> _ChanText:
-        """The names of a channel (or array element). In an effect, an element picked at run
-        time is `cix`, which `_pick` sets first: the effect may change what the index reads."""
+    def _channel(self, ref: ir.GlobalChannel, *, written: bool = False) -> _ChanText:
+        """The names of a channel (or array element).
+
+        pan undoes a statement when it backtracks by evaluating its target again, so the
+        index of an element an effect writes must read nothing the effect changes: a
+        received value is stored last (`_take`), and an index that reads a channel's
+        length is refused."""
         chan = self.channels[ref.base]
         name, capacity = f"ch_{chan.name}", self._capacity(chan)
         if ref.index is None:
             return _ChanText(name, capacity)
-        at = self._index(ref.index, ref.size, 0)
-        if effect and not isinstance(ref.index, ir.Const):
-            at = "cix"
-        return _ChanText(name, capacity, at)
-
-    def _pick(self, ref: ir.GlobalChannel) -> str:
-        """The statement that sets `cix` to the element an effect uses (or nothing)."""
-        if ref.index is None or isinstance(ref.index, ir.Const):
-            return ""
-        return f"cix = {self._index(ref.index, ref.size, 0)}; "
+        if written and _reads_channel(ref.index):
+            raise _Refused("a channel index that reads `len(..)`", self.here)
+        return _ChanText(name, capacity, self._index(ref.index, ref.size, 0))
 
     def _take(self, chan: _ChanText, target: ir.Target | None) -> str:
-        """Receive the oldest message into `target`, shifting the buffer down. A target whose
-        index is computed at run time is stored after the message is taken (its index reads
-        the channel as it is then), and panics when out of range."""
+        """Receive the oldest message into `target`, shifting the buffer down. When the
+        channel's index or the target's is computed at run time, the target is stored after
+        the message is taken (gilcheck evaluates its index then, and the channel's index may
+        read it), and panics when out of range."""
         shift = " ".join(
             f"{chan.slot(str(i))} = {chan.slot(str(i + 1))};" for i in range(chan.capacity - 1)
         )
         drop = f"{shift} {chan.n} = {chan.n} - 1;"
-        ok = self._ok(target)
-        if ok is None:
+        if self._ok(target) is None and (chan.at is None or chan.at.isdigit()):
             return f"{self._target(target)} = {chan.slot('0')}; {drop}"
-        store = self._checked_effect(ok, f"{self._target(target)} = hv;")
-        return f"hv = {chan.slot('0')}; {drop} {store}"
+        return f"hv = {chan.slot('0')}; {drop} {self._store(target, 'hv')}"
 
     def _store(self, target: ir.Target | None, value: str) -> str:
         """Store `value` into `target`, panicking when its index is out of range."""
-        return self._checked_effect(self._ok(target), f"{self._target(target)} = {value};")
+        return self._checked_effect(self._ok(target), self._assign(target, value))
+
+    def _assign(self, target: ir.Target | None, value: str) -> str:
+        """`target = value`. An element whose index reads its own array goes through `tix`
+        (reset after): pan, undoing the assignment, would evaluate the index again."""
+        if (
+            isinstance(target, ir.GlobalTarget)
+            and target.index is not None
+            and _reads_var(target.index, target.name)
+        ):
+            index = self._index(target.index, target.size, 0)
+            return f"tix = {index}; v_{target.name}[tix] = {value}; tix = 0;"
+        return f"{self._target(target)} = {value};"
 
     def _send(self, ref: ir.GlobalChannel, value: ir.Expr, pc: int) -> tuple[str, str, str]:
         chan = self.channels[ref.base]
-        g, e, pick = self._channel(ref), self._channel(ref, effect=True), self._pick(ref)
+        g = e = self._channel(ref, written=True)
+        pick = ""
         v = self._expr(value)
         nxt = f"L{pc + 1}"
         if chan.kind == "rendezvous":
@@ -750,14 +760,14 @@ class _Exporter:
     def _recv(
         self, ref: ir.GlobalChannel, target: ir.Target | None, exit_target: int | None, nxt: str
     ) -> tuple[str, str, str]:
-        g, e = self._channel(ref), self._channel(ref, effect=True)
+        g = e = self._channel(ref, written=True)
         take = self._take(e, target)
         if exit_target is not None:
             at_end = f"goto L{exit_target}"
         else:
             at_end = self._store(target, "NONE_V")
         guard = f"({g.n} > 0 || {g.closed})"
-        return guard, f"{self._pick(ref)}if :: {e.n} > 0 -> {take} :: else -> {at_end} fi;", nxt
+        return guard, f"if :: {e.n} > 0 -> {take} :: else -> {at_end} fi;", nxt
 
     # ------------------------------------------------------------ values
 
@@ -928,6 +938,40 @@ def _all(*conditions: str | None) -> str | None:
     if not present:
         return None
     return present[0] if len(present) == 1 else "(" + " && ".join(present) + ")"
+
+
+def _parts(expr: ir.Expr) -> Iterator[ir.Expr]:
+    """`expr` and every expression within it (channel indices included)."""
+    yield expr
+    match expr:
+        case ir.GlobalVar(index=i) if i is not None:
+            yield from _parts(i)
+        case ir.UnaryOp(operand=o):
+            yield from _parts(o)
+        case ir.BinaryOp(left=a, right=b):
+            yield from _parts(a)
+            yield from _parts(b)
+        case ir.Builtin(args=args):
+            for arg in args:
+                if isinstance(arg, ir.GlobalChannel):
+                    if arg.index is not None:
+                        yield from _parts(arg.index)
+                elif not isinstance(arg, ir.HandleRef):
+                    yield from _parts(arg)
+
+
+def _reads_var(expr: ir.Expr, name: str) -> bool:
+    """Whether `expr` reads the shared var (or array) `name`."""
+    return any(isinstance(e, ir.GlobalVar) and e.name == name for e in _parts(expr))
+
+
+def _reads_channel(expr: ir.Expr) -> bool:
+    """Whether `expr` reads a channel (`len(..)`)."""
+    return any(
+        isinstance(e, ir.Builtin)
+        and any(isinstance(a, ir.GlobalChannel | ir.HandleRef) for a in e.args)
+        for e in _parts(expr)
+    )
 
 
 def _is_int(value: object) -> bool:

@@ -2,6 +2,7 @@
 Promela, by SPIN; every disagreement is printed and saved.
 
     bench/differential --count 1000 --seed 1 --jobs 2 --save disagreements/
+    bench/differential --arrays --count 300      # also arrays indexed at run time
 
 Per spec: gilcheck's verdict (in process), then `gilcheck export --format promela`,
 `spin -a`, `gcc -DSAFETY` and `./pan` twice: `-E` (assertions only) and `-A` (invalid end
@@ -15,6 +16,7 @@ install spin`).
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import random
 import re
@@ -88,9 +90,9 @@ def run_spin(promela: str, workdir: Path) -> tuple[int, int, int]:
     return assertions, deadlocks, states
 
 
-def compare(seed: int) -> tuple[Outcome, str]:
-    """Check one generated spec with both tools."""
-    text = random_spec(random.Random(seed))
+def compare(seed: int, arrays: bool = False) -> tuple[Outcome, str]:
+    """Check one generated spec with both tools (`arrays`: the generator's array option)."""
+    text = random_spec(random.Random(seed), arrays=arrays)
     path = f"differential_{seed}.gil"
     try:
         loaded = parse_text(path, text)
@@ -138,6 +140,11 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--save", type=Path, help="folder for the specs that disagree")
+    parser.add_argument(
+        "--arrays",
+        action="store_true",
+        help="specs that also index arrays (and channel arrays) with values computed at run time",
+    )
     args = parser.parse_args()
     if not spin_available():
         print("spin and gcc are needed (Debian: apt-get install spin gcc)", file=sys.stderr)
@@ -148,7 +155,8 @@ def main() -> int:
     ok_states = {"gilcheck": 0, "gilcheck --no-merge": 0, "spin": 0}
     verdicts: dict[str, int] = {}
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        for outcome, text in pool.map(compare, seeds, chunksize=4):
+        check = functools.partial(compare, arrays=args.arrays)
+        for outcome, text in pool.map(check, seeds, chunksize=4):
             tally[outcome.status] += 1
             if outcome.verdict == "ok" and outcome.spin_states is not None:
                 ok_states["gilcheck"] += outcome.gilcheck_states

@@ -298,9 +298,17 @@ class SpecGenerator:
     and no loop runs, so every state space is small and finite; each channel gets at most
     four sends, so an unbounded channel never reaches the exploration bound.
 
+    With `arrays`, the specs also declare arrays of two (shared vars, mutexes, rlocks,
+    semaphores, events, condvars, onces, barriers and a global channel of one kind, `ca`)
+    and index them with values computed at run time (`x % 2`, `a[y % 2] % 2`, `x`, which
+    is out of range when it is 2, ...), also behind `and`; `t1` becomes a thread array of
+    two using `self`. Without it, a seed gives the spec it always gave.
+
     `pick(options)` and `number(lo, hi)` make every random decision, so the same generator
     serves hypothesis (`differential_specs`) and a seeded `random.Random` (`random_spec`).
     """
+
+    INDICES = ("x % 2", "y % 2", "(x + 1) % 2", "a[y % 2] % 2", "1", "x")
 
     KINDS = (
         "unbounded",
@@ -312,15 +320,16 @@ class SpecGenerator:
         "queue(0)",
     )
 
-    def __init__(self, pick, number, *, v11: bool = False) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, pick, number, *, v11: bool = False, arrays: bool = False) -> None:  # type: ignore[no-untyped-def]
         self.pick = pick
         self.number = number
+        self.arrays = arrays
         # The v1.1 additions too (rwlock, fork, atexit, finalizer, signal): not exportable
         # to Promela, so only for gilcheck's own agreement tests.
         self.v11 = v11
         self.forks = 0
         self.fresh = 0
-        self.sends = {"c": 0, "d": 0}
+        self.sends = {"c": 0, "d": 0, "ca": 0}
         self.kinds: dict[str, str] = {}
 
     def spec(self) -> str:
@@ -341,6 +350,20 @@ class SpecGenerator:
             f"channel c: {kinds['c']}",
             f"channel d: {kinds['d']}",
         ]
+        if self.arrays:
+            kinds["ca"] = self.pick(self.KINDS)
+            header += [
+                "var a[2] = 0",
+                "var got[2] = 0",
+                "mutex ma[2]",
+                "rlock ra[2]",
+                f"semaphore sa[2] = {self.number(1, 2)}",
+                "event ea[2]",
+                "condvar cva[2]",
+                "once oa[2]",
+                f"barrier ba[2] = {self.number(2, 3)}",
+                f"channel ca[2]: {kinds['ca']}",
+            ]
         threads = ["main"] + [f"t{i}" for i in range(1, self.number(1, 2) + 1)]
         helper = self.number(0, 1) == 1
         bodies = []
@@ -351,7 +374,8 @@ class SpecGenerator:
                 lines.insert(0, "let h = spawn helper()" if joins else "spawn helper()")
                 if joins:
                     lines.append("join h")
-            bodies.append(f"thread {name} {{\n" + "\n".join(lines) + "\n}")
+            declared = f"{name}[2]" if self.arrays and name == "t1" else name
+            bodies.append(f"thread {declared} {{\n" + "\n".join(lines) + "\n}")
         if helper:
             lines = [self.stmt(0, python=False) for _ in range(self.number(1, 2))]
             bodies.append("fn helper() {\n" + "\n".join(lines) + "\n}")
@@ -370,7 +394,13 @@ class SpecGenerator:
         if self.v11:
             simple = [*simple, "rw_pair"]
             nested = [*nested, "read", "write", "fork"]
+        if self.arrays:
+            simple = [*simple, "a_assign", "a_send", "a_recv", "a_try_recv", "a_event"]
+            nested = [*nested, "a_lock", "a_rlock", "a_sem", "a_once", "a_if"]
+            rare = [*rare, "a_await", "a_assert", "a_close", "a_wait", "a_cv", "a_barrier"]
         kind = self.pick(simple + (nested if depth < 2 else []) + rare[: self.number(0, 7)])
+        if kind.startswith("a_"):
+            return self.array_stmt(kind, depth, python=python)
         var = self.pick(["x", "y"])
         k = self.number(0, 2)
         chan = self.pick(["c", "d"])
@@ -443,17 +473,76 @@ class SpecGenerator:
             return f"with_gil {{\nallow_threads {{\n{body}\n}}\n}}"
         return f"python {{\n{body}\n}}"
 
+    def index(self) -> str:
+        """An array index: mostly in range, computed at run time; `x` may be 2."""
+        if self.number(0, 3) == 0:
+            return "self"  # in range in `t1[2]`; 0 elsewhere
+        return self.pick(self.INDICES)
 
-def random_spec(rng, *, v11: bool = False) -> str:  # type: ignore[no-untyped-def]
-    """A differential spec from a seeded `random.Random` (with the v1.1 additions: `v11`)."""
-    return SpecGenerator(rng.choice, rng.randint, v11=v11).spec()
+    def array_stmt(self, kind: str, depth: int, *, python: bool) -> str:
+        """A statement over the arrays (`arrays`)."""
+        i, j, k = self.index(), self.index(), self.number(0, 2)
+        if kind == "a_assign":
+            return f"a[{i}] = (a[{j}] + {k}) % 3"
+        if kind == "a_send":
+            if self.sends["ca"] >= 4:
+                return "skip"
+            self.sends["ca"] += 1
+            return f"send ca[{i}], {k}"
+        if kind in ("a_recv", "a_try_recv"):
+            self.fresh += 1
+            op = "recv" if kind == "a_recv" else "try_recv"
+            if self.number(0, 1) == 0:
+                return f"got[{j}] = {op} ca[{i}]"  # may be none: no arithmetic on `got`
+            return f"let v{self.fresh} = {op} ca[{i}]"
+        if kind == "a_event":
+            return self.pick([f"set ea[{i}]", f"clear ea[{i}]"])
+        if kind == "a_await":
+            return f"await a[{i}] != {k}"
+        if kind == "a_assert":
+            name = self.pick(["a", "got"])
+            return f'assert {name}[{i}] != 2, "{name} reached 2"'
+        if kind == "a_close":
+            return "skip" if self.kinds["ca"].startswith("queue") else f"close ca[{i}]"
+        if kind == "a_wait":
+            return f"wait ea[{i}]"
+        if kind == "a_cv":
+            return self.pick(
+                [
+                    f"lock ma[{j}] {{\nif a[{i}] == {k} {{\nwait cva[{i}], ma[{j}]\n}}\n}}",
+                    f"notify cva[{i}]",
+                    f"notify_all cva[{i}]",
+                    f"lock ma[{j}] {{\na[{i}] = {k}\nnotify cva[{i}]\n}}",
+                ]
+            )
+        if kind == "a_barrier":
+            return f"wait ba[{i}]"
+        body = "\n".join(self.stmt(depth + 1, python=python) for _ in range(self.number(1, 2)))
+        if kind == "a_lock":
+            return f"lock ma[{i}] {{\n{body}\n}}"
+        if kind == "a_rlock":
+            return f"lock ra[{i}] {{\n{body}\n}}"
+        if kind == "a_sem":
+            return f"acquire sa[{i}]\n{body}\nrelease sa[{i}]"
+        if kind == "a_once":
+            return f"call_once oa[{i}] {{\n{body}\n}}"
+        # a_if: the right side of `and` runs only when the left one holds.
+        var = self.pick(["x", "y"])
+        return f"if {var} < 2 and a[{var}] == {k} {{\n{body}\n}}"
+
+
+def random_spec(rng, *, v11: bool = False, arrays: bool = False) -> str:  # type: ignore[no-untyped-def]
+    """A differential spec from a seeded `random.Random` (with the v1.1 additions: `v11`;
+    with arrays indexed at run time: `arrays`)."""
+    return SpecGenerator(rng.choice, rng.randint, v11=v11, arrays=arrays).spec()
 
 
 @st.composite
-def differential_specs(draw: st.DrawFn, *, v11: bool = False) -> str:
+def differential_specs(draw: st.DrawFn, *, v11: bool = False, arrays: bool = False) -> str:
     """A differential spec drawn by hypothesis (shrinks towards short, simple specs)."""
     return SpecGenerator(
         lambda options: draw(st.sampled_from(options)),
         lambda lo, hi: draw(st.integers(min_value=lo, max_value=hi)),
         v11=v11,
+        arrays=arrays,
     ).spec()

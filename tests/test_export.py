@@ -3,6 +3,7 @@ test against SPIN (the full run is `bench/differential --count 1000`)."""
 
 from __future__ import annotations
 
+import json
 import random
 import shutil
 import subprocess
@@ -14,8 +15,10 @@ from conftest import ROOT
 from hypothesis import HealthCheck, given, settings
 from strategies import differential_specs, random_spec
 
+from gilcheck.diagnostics import SpecError
 from gilcheck.export.promela import export_promela
-from gilcheck.pipeline import checkable_program, parse_text
+from gilcheck.options import CheckOptions
+from gilcheck.pipeline import check_spec, checkable_program, parse_text
 
 sys.path.insert(0, str(ROOT / "bench"))
 
@@ -56,6 +59,14 @@ def test_every_generated_spec_checks_and_exports(text: str) -> None:
     assert promela.count("proctype") >= 2
 
 
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(differential_specs(arrays=True))
+def test_every_generated_spec_with_arrays_checks_and_exports(text: str) -> None:
+    loaded = parse_text("generated.gil", text)
+    promela = export_promela(checkable_program(loaded))
+    assert "ch_ca_pending[2] = NO_ONE" in promela
+
+
 @pytest.mark.skipif(not HAVE_SPIN, reason="spin and gcc are not installed")
 @pytest.mark.parametrize("seed", range(7000, 7003))
 def test_gilcheck_and_spin_agree_on_generated_specs(seed: int) -> None:
@@ -63,6 +74,94 @@ def test_gilcheck_and_spin_agree_on_generated_specs(seed: int) -> None:
 
     outcome, text = compare(seed)
     assert outcome.status != "disagree", f"{outcome.note}\n{text}"
+
+
+@pytest.mark.skipif(not HAVE_SPIN, reason="spin and gcc are not installed")
+@pytest.mark.parametrize("seed", [7001, 7005])
+def test_gilcheck_and_spin_agree_on_generated_specs_with_arrays(seed: int) -> None:
+    from spindiff import compare
+
+    outcome, text = compare(seed, arrays=True)
+    assert outcome.status != "disagree", f"{outcome.note}\n{text}"
+
+
+def test_run_time_indices_and_channel_arrays_are_exported(tmp_path: Path) -> None:
+    spec = tmp_path / "arrays.gil"
+    spec.write_text(
+        "mutex forks[2]\nvar a[2] = 0\nchannel link[2]: bounded(1)\n"
+        "thread main {\n    let i = a[0] + 1\n    lock forks[i] { send link[i], i }\n}\n"
+    )
+    promela = export_promela(checkable_program(parse_text(str(spec), spec.read_text())))
+    assert "int ch_link[2]; byte ch_link_n[2]; bool ch_link_closed[2]" in promela
+    assert "!((0 <= l0 && l0 < 2)) -> assert(false); /* panic: index out of range */" in promela
+    assert "mut_forks[l0] == NO_ONE" in promela
+    assert "if :: ch_link_closed[l0] -> skip" in promela
+
+
+@pytest.mark.skipif(not HAVE_SPIN, reason="spin and gcc are not installed")
+@pytest.mark.parametrize(
+    ("body", "verdict"),
+    [
+        ("x = 2\na[x] = 1", "panic"),  # out of range: a panic, an assertion for SPIN
+        ("if x < 2 and a[x] == 0 { skip }", "ok"),  # `and` does not read a[2]
+        ("send c[x % 2], 1\nlet v = recv c[(x + 2) % 2]\nassert v == 1", "ok"),
+        ("send c[x], 1\nx = 2\nlet v = recv c[x]", "panic"),
+    ],
+)
+def test_spin_agrees_on_run_time_indices(tmp_path: Path, body: str, verdict: str) -> None:
+    from spindiff import run_spin
+
+    text = f"var a[2] = 0\nvar x = 0\nchannel c[2]: bounded(1)\nthread main {{\n{body}\n}}\n"
+    loaded = parse_text("indices.gil", text)
+    assert check_spec(loaded, CheckOptions()).verdict == verdict
+    assertions, deadlocks, _ = run_spin(export_promela(checkable_program(loaded)), tmp_path)
+    assert (assertions > 0, deadlocks) == (verdict == "panic", 0)
+
+
+@pytest.mark.skipif(not HAVE_SPIN, reason="spin and gcc are not installed")
+def test_spin_undoes_an_element_whose_index_reads_its_own_array(tmp_path: Path) -> None:
+    # pan undoes `a[a[0]] = 1` by evaluating `a[a[0]]` again: the export goes through `tix`.
+    from spindiff import run_spin
+
+    text = (
+        "var a[2] = 0\nthread t { a[a[0]] = 1 }\nthread main {\n let v = a[0]\n await v == 1\n}\n"
+    )
+    loaded = parse_text("own.gil", text)
+    assert check_spec(loaded, CheckOptions()).verdict == "deadlock"
+    promela = export_promela(checkable_program(loaded))
+    assert "tix = v_a[0]; v_a[tix] = 1; tix = 0;" in promela
+    assert run_spin(promela, tmp_path)[:2] == (0, 1)
+
+
+def test_a_channel_index_reading_a_channel_length_is_refused() -> None:
+    text = "channel c[2]: bounded(2)\nthread main { send c[len(c[0])], 1 }\n"
+    with pytest.raises(SpecError) as refused:
+        export_promela(checkable_program(parse_text("len.gil", text)))
+    (diagnostic,) = refused.value.diagnostics
+    assert diagnostic.code == "not-exportable"
+    assert "a channel index that reads `len(..)`" in diagnostic.message
+
+
+@pytest.mark.skipif(not HAVE_SPIN, reason="spin and gcc are not installed")
+def test_bench_compare_prints_both_tools_figures_and_their_agreement(tmp_path: Path) -> None:
+    out = tmp_path / "compare.json"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "compare"), "pipeline:1", "--json", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    header, row = done.stdout.splitlines()[:2]
+    for column in ("states gilcheck", "states SPIN", "s SPIN", "ratio", "MB SPIN", "agree"):
+        assert column in header
+    assert row.startswith("pipeline:1")
+    assert row.split()[-3:] == ["deadlock", "deadlock", "yes"]
+    (result,) = json.loads(out.read_text())
+    assert result["agree"] is True
+    assert result["gilcheck_states"] > 0 and result["spin_states"] > 0
+    assert result["spin_rss_mb"] > 0 and result["gilcheck_rss_mb"] > 0
+    assert set(result["spin_steps"]) == {"spin -a", "gcc", "pan"}
 
 
 @pytest.mark.skipif(not HAVE_SPIN, reason="spin and gcc are not installed")

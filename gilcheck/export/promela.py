@@ -16,12 +16,17 @@ hands it over only when another thread waits for it; the extra steps here change
 counts, never which deadlocks are reachable), and a blocking statement in Python code
 releases the GIL while it waits, as in gilcheck.
 
+Arrays (of vars, resources and global channels) are Promela arrays; an index computed at
+run time is checked where gilcheck evaluates it, and one out of range fails an assertion
+(gilcheck's `panic`) and ends the run.
+
 The translation covers the constructs the differential tests generate; anything else is
 refused with a located `not-exportable` error.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from gilcheck.diagnostics import DiagnosticSink, SpecError
@@ -33,6 +38,9 @@ NONE_VALUE = -2147483647  # `none` as an integer no generated spec computes
 NO_ONE = 255
 MAX_THREADS = 31  # thread sets are bits of a Promela int
 NORMAL, LOST, BLOCKING = 0, 1, 2
+# An index out of range panics: the run stops there (no thread goes on, none is reported
+# blocked), as gilcheck stops at a violation.
+OUT_OF_RANGE = "assert(false); /* panic: index out of range */ ended = 1; goto end_exit"
 
 _BLOCKING = (ir.Recv, ir.Send, ir.Acquire, ir.Join, ir.Await, ir.Wait, ir.OnceBegin, ir.Print)
 _BINARY = {
@@ -57,6 +65,46 @@ class _Refused(Exception):
         super().__init__(what)
         self.what = what
         self.span = span
+
+
+@dataclass(frozen=True)
+class _ChanText:
+    """The Promela names of one global channel, or of one element of a channel array.
+
+    A scalar channel `c` is `ch_c[cap]` (its buffer), `ch_c_n`, `ch_c_closed` and
+    `ch_c_pending`; an array `c[size]` flattens the buffers into `ch_c[size * cap]` and makes
+    the other three arrays, indexed by `at` (the element, as Promela text).
+    """
+
+    name: str
+    capacity: int
+    at: str | None = None
+
+    def slot(self, i: str) -> str:
+        """Buffer slot `i` (0 is the oldest message)."""
+        if self.at is None:
+            return f"{self.name}[{i}]"
+        return f"{self.name}[({self.at}) * {self.capacity} + {i}]"
+
+    def _field(self, suffix: str) -> str:
+        if self.at is None:
+            return f"{self.name}_{suffix}"
+        return f"{self.name}_{suffix}[{self.at}]"
+
+    @property
+    def n(self) -> str:
+        """The number of messages buffered."""
+        return self._field("n")
+
+    @property
+    def closed(self) -> str:
+        """Whether the channel is closed."""
+        return self._field("closed")
+
+    @property
+    def pending(self) -> str:
+        """The rendezvous sender whose offer waits (NO_ONE: none)."""
+        return self._field("pending")
 
 
 @dataclass
@@ -102,6 +150,12 @@ class _Exporter:
         self.channels: dict[int, ir.ChannelInfo] = {}
         for chan in program.channels:
             self.channels[chan.base] = chan
+        self.self_limit = 1  # `self` of the code unit being translated is below this
+        self.at: tuple[ir.CodeUnit, int] = (program.codes[0], 0)  # the instruction translated
+        # Indices computed at run time, as (Promela text, array size): those the translation
+        # of the current instruction used, and those it checks (every one must be checked).
+        self.indexed: set[tuple[str, int]] = set()
+        self.checked: set[tuple[str, int]] = set()
 
     # ------------------------------------------------------------ top level
 
@@ -124,16 +178,15 @@ class _Exporter:
                 "barrier",
             ):
                 raise _Refused(f"`{res.kind}`", res.span)
-        for chan in program.channels:
-            if chan.size is not None:
-                raise _Refused("an array of channels", chan.span)
         for var in program.vars:
             if not _is_int(var.init):
                 raise _Refused(f"the initial value of `{var.name}`", var.span)
         self._find_spawned()
         self._header()
         for info in program.threads:
+            self.self_limit = info.size or 1
             self._proctype(program.codes[info.code], info.code, f"T_{info.name}", spawned=False)
+        self.self_limit = 1
         for index, name in self.spawned.items():
             self._proctype(program.codes[index], index, name, spawned=True)
         self._init()
@@ -159,6 +212,7 @@ class _Exporter:
         emit("bool t_done[MAXT];      /* threads that have ended (for join) */")
         emit(f"byte nthreads = {self._declared_count()};")
         emit("byte live = 0;          /* running non-daemon threads other than main */")
+        emit("hidden int hv;          /* a received value, before it is stored */")
         for var in p.vars:
             size = var.size or 1
             init = _literal(var.init)
@@ -185,10 +239,18 @@ class _Exporter:
                 emit(f"bool {name}[{size}];")
         for chan in p.channels:
             cap = self._capacity(chan)
-            emit(
-                f"int ch_{chan.name}[{cap}]; byte ch_{chan.name}_n = 0; "
-                f"bool ch_{chan.name}_closed = 0; byte ch_{chan.name}_pending = NO_ONE;"
-            )
+            if chan.size is None:
+                emit(
+                    f"int ch_{chan.name}[{cap}]; byte ch_{chan.name}_n = 0; "
+                    f"bool ch_{chan.name}_closed = 0; byte ch_{chan.name}_pending = NO_ONE;"
+                )
+            else:
+                size = chan.size
+                emit(
+                    f"int ch_{chan.name}[{size * cap}]; byte ch_{chan.name}_n[{size}]; "
+                    f"bool ch_{chan.name}_closed[{size}]; "
+                    f"byte ch_{chan.name}_pending[{size}] = NO_ONE;"
+                )
         emit("")
 
     def _declared_count(self) -> int:
@@ -242,6 +304,8 @@ class _Exporter:
         emit("  byte saved = 0;  /* an rlock's count, released by a condvar wait */")
         if spawned:
             emit("  byte self_ = 0;")
+        if any(var.size is not None for var in self.program.vars):
+            emit("  int tix = 0;  /* an element whose index reads its own array */")
         for slot, local in enumerate(code.local_names):
             emit(f"  int l{slot};  /* {local} */")
         for i in range(len(code.params) if spawned else 0):
@@ -316,7 +380,15 @@ class _Exporter:
         if isinstance(instr, ir.AtomicEnd):
             emit(f"{label}: skip;")
             return
+        self.at = (code, pc)
+        self.indexed.clear()
+        self.checked.clear()
         guard, effect, nxt = self._step(code, unit, pc, instr, spawned)
+        ok = self._ok_to_step(instr)
+        if not self.indexed <= self.checked:
+            raise _Refused("an index computed at run time here", instr.span)
+        # `ready`: the step goes on; an index out of range (`ok` false) panics instead.
+        ready = guard if ok is None else f"({ok}) && ({guard})"
         options: list[str] = []
         if g.count > 0:
             # A thread whose GIL was handed over takes it back before its next statement.
@@ -330,15 +402,20 @@ class _Exporter:
                 f"mode = {LOST}; "
                 f"goto {label}"
             )
-        options.append(f"mode == {NORMAL} && ({guard}) -> {effect} goto {nxt}")
+        if ok is not None:
+            options.append(f"mode == {NORMAL} && !({ok}) -> {OUT_OF_RANGE}")
+        options.append(f"mode == {NORMAL} && ({ready}) -> {effect} goto {nxt}")
         if python and g.count > 0 and isinstance(instr, _BLOCKING):
             # A blocking statement in Python code releases the GIL while it waits, does its
             # operation without it, and takes it back before the next statement.
+            waits = f"!({guard})" if ok is None else f"({ok}) && !({guard})"
             options.append(
-                f"mode == {NORMAL} && gil == me && !({guard}) -> gil = NO_ONE; "
+                f"mode == {NORMAL} && gil == me && {waits} -> gil = NO_ONE; "
                 f"mode = {BLOCKING}; goto {label}"
             )
-            options.append(f"mode == {BLOCKING} && ({guard}) -> mode = {LOST}; {effect} goto {nxt}")
+            if ok is not None:
+                options.append(f"mode == {BLOCKING} && !({ok}) -> {OUT_OF_RANGE}")
+            options.append(f"mode == {BLOCKING} && ({ready}) -> mode = {LOST}; {effect} goto {nxt}")
         emit(f"{label}:  /* {type(instr).__name__} */")
         emit("  if")
         emit("  :: ended -> goto end_exit")
@@ -359,12 +436,11 @@ class _Exporter:
                 self._expr(v)  # refuses Python values
                 return "true", "", nxt
             case ir.Assign(target=t, value=v):
-                return "true", f"{self._target(t)} = {self._expr(v)};", nxt
+                return "true", self._assign(t, self._expr(v)), nxt
             case ir.AnyInt(low=ir.Const(value=lo), high=ir.Const(value=hi), target=t) if (
                 isinstance(lo, int) and isinstance(hi, int) and 0 < hi - lo <= 16
             ):
-                dest = self._target(t) if t is not None else "junk"
-                picks = " ".join(f":: {dest} = {v}" for v in range(lo, hi))
+                picks = " ".join(f":: {self._assign(t, str(v))}" for v in range(lo, hi))
                 return "true", f"if {picks} fi;", nxt
             case ir.Branch(cond=c, if_false=f):
                 cond = self._expr(c)
@@ -426,19 +502,23 @@ class _Exporter:
             case ir.Recv(channel=ir.GlobalChannel() as c, target=t, exit_target=ex):
                 return self._recv(c, t, ex, nxt)
             case ir.TryRecv(channel=ir.GlobalChannel() as c, target=t):
-                name = self._channel(c)
-                dest = self._target(t) if t is not None else "junk"
-                take = self._take(c, dest)
-                return "true", f"if :: {name}_n > 0 -> {take} :: else -> {dest} = NONE_V fi;", nxt
+                e = self._channel(c, written=True)
+                take = self._take(e, t)
+                empty = self._store(t, "NONE_V")
+                return (
+                    "true",
+                    f"if :: {e.n} > 0 -> {take} :: else -> {empty} fi;",
+                    nxt,
+                )
             case ir.Close(channel=ir.GlobalChannel() as c):
                 chan = self.channels[c.base]
                 if chan.kind == "queue":
                     return "true", "assert(false); /* misuse: close on a queue */", nxt
-                return "true", f"{self._channel(c)}_closed = 1;", nxt
+                return "true", f"{self._channel(c, written=True).closed} = 1;", nxt
             case ir.SpawnFn(function=f, args=args, daemon=daemon, target=t):
                 values = "".join(f", {self._expr(a)}" for a in args)
                 count = "live++; " if self.program.host == "python" and not daemon else ""
-                store = f"{self._target(t)} = nthreads; " if t is not None else ""
+                store = f"{self._assign(t, 'nthreads')} " if t is not None else ""
                 spawn = f"run {self.spawned[f]}(nthreads{values}); "
                 return "nthreads < MAXT", f"{count}{spawn}{store}nthreads++;", nxt
             case ir.Join(handle=h):
@@ -483,7 +563,9 @@ class _Exporter:
                 continue
             if not isinstance(instr, ir.Assign | ir.Assert | ir.Skip | ir.Progress | ir.EndScope):
                 raise _Refused(f"{_describe(instr)} inside `atomic`", instr.span)
-            effects.append(self._step(code, unit, pc + 1 + i, instr, False)[1])
+            effect = self._step(code, unit, pc + 1 + i, instr, False)[1]
+            # The statements run in order: each checks its own indices when it runs.
+            effects.append(self._checked_effect(self._ok_to_step(instr), effect))
         return guard, " ".join(effects), f"L{end + 1}"
 
     # ------------------------------------------------------------ locks
@@ -591,63 +673,101 @@ class _Exporter:
 
     # ------------------------------------------------------------ channels
 
-    def _channel(self, ref: ir.GlobalChannel) -> str:
-        return f"ch_{self.channels[ref.base].name}"
+    def _channel(self, ref: ir.GlobalChannel, *, written: bool = False) -> _ChanText:
+        """The names of a channel (or array element).
 
-    def _take(self, ref: ir.GlobalChannel, dest: str) -> str:
-        """Receive the oldest message into `dest`, shifting the buffer down."""
-        name = self._channel(ref)
-        capacity = self._capacity(self.channels[ref.base])
-        shift = " ".join(f"{name}[{i}] = {name}[{i + 1}];" for i in range(capacity - 1))
-        return f"{dest} = {name}[0]; {shift} {name}_n = {name}_n - 1;"
+        pan undoes a statement when it backtracks by evaluating its target again, so the
+        index of an element an effect writes must read nothing the effect changes: a
+        received value is stored last (`_take`), and an index that reads a channel's
+        length is refused."""
+        chan = self.channels[ref.base]
+        name, capacity = f"ch_{chan.name}", self._capacity(chan)
+        if ref.index is None:
+            return _ChanText(name, capacity)
+        if written and _reads_channel(ref.index):
+            raise _Refused("a channel index that reads `len(..)`", self.here)
+        return _ChanText(name, capacity, self._index(ref.index, ref.size, 0))
+
+    def _take(self, chan: _ChanText, target: ir.Target | None) -> str:
+        """Receive the oldest message into `target`, shifting the buffer down. When the
+        channel's index or the target's is computed at run time, the target is stored after
+        the message is taken (gilcheck evaluates its index then, and the channel's index may
+        read it), and panics when out of range."""
+        shift = " ".join(
+            f"{chan.slot(str(i))} = {chan.slot(str(i + 1))};" for i in range(chan.capacity - 1)
+        )
+        drop = f"{shift} {chan.n} = {chan.n} - 1;"
+        if self._ok(target) is None and (chan.at is None or chan.at.isdigit()):
+            return f"{self._target(target)} = {chan.slot('0')}; {drop}"
+        return f"hv = {chan.slot('0')}; {drop} {self._store(target, 'hv')}"
+
+    def _store(self, target: ir.Target | None, value: str) -> str:
+        """Store `value` into `target`, panicking when its index is out of range."""
+        return self._checked_effect(self._ok(target), self._assign(target, value))
+
+    def _assign(self, target: ir.Target | None, value: str) -> str:
+        """`target = value`. An element whose index reads its own array goes through `tix`
+        (reset after): pan, undoing the assignment, would evaluate the index again."""
+        if (
+            isinstance(target, ir.GlobalTarget)
+            and target.index is not None
+            and _reads_var(target.index, target.name)
+        ):
+            index = self._index(target.index, target.size, 0)
+            return f"tix = {index}; v_{target.name}[tix] = {value}; tix = 0;"
+        return f"{self._target(target)} = {value};"
 
     def _send(self, ref: ir.GlobalChannel, value: ir.Expr, pc: int) -> tuple[str, str, str]:
         chan = self.channels[ref.base]
-        name = self._channel(ref)
+        g = e = self._channel(ref, written=True)
+        pick = ""
         v = self._expr(value)
         nxt = f"L{pc + 1}"
         if chan.kind == "rendezvous":
             # Offer (the value waits in the slot), then go on once a receiver took it.
             return (
-                f"(phase == 1 && {name}_n == 0) || (phase == 0 && ({name}_closed || "
-                f"({name}_n == 0 && {name}_pending == NO_ONE)))",
-                f"if :: phase == 1 -> {name}_pending = NO_ONE; phase = 0; goto {nxt} "
-                f":: phase == 0 && {name}_closed -> goto {nxt} "
-                f":: else -> {name}[0] = {v}; {name}_n = 1; {name}_pending = me; phase = 1; "
+                f"(phase == 1 && {g.n} == 0) || (phase == 0 && ({g.closed} || "
+                f"({g.n} == 0 && {g.pending} == NO_ONE)))",
+                f"{pick}if :: phase == 1 -> {e.pending} = NO_ONE; phase = 0; goto {nxt} "
+                f":: phase == 0 && {e.closed} -> goto {nxt} "
+                f":: else -> {e.slot('0')} = {v}; {e.n} = 1; {e.pending} = me; phase = 1; "
                 f"goto L{pc} fi;",
                 nxt,
             )
         cap = self._capacity(chan)
         unbounded = chan.kind == "unbounded" or (chan.kind == "queue" and not chan.capacity)
-        full = f"{name}_n >= {cap}"
+        full = f"{e.n} >= {cap}"
         if chan.kind == "queue":
-            push = f"{name}[{name}_n] = {v}; {name}_n = {name}_n + 1;"
+            push = f"{e.slot(e.n)} = {v}; {e.n} = {e.n} + 1;"
             if unbounded:
-                return "true", f"assert(!({full})); /* bound */ {push}", nxt
-            return f"!({full})", push, nxt
-        closing = f" {name}_closed = 1;" if chan.kind == "oneshot" else ""
-        push = f"{name}[{name}_n] = {v}; {name}_n = {name}_n + 1;{closing}"
+                return "true", f"{pick}assert(!({full})); /* bound */ {push}", nxt
+            return f"!({g.n} >= {cap})", f"{pick}{push}", nxt
+        closing = f" {e.closed} = 1;" if chan.kind == "oneshot" else ""
+        push = f"{e.slot(e.n)} = {v}; {e.n} = {e.n} + 1;{closing}"
         if unbounded:
             return (
                 "true",
-                f"if :: {name}_closed -> skip :: else -> assert(!({full})); /* bound */ {push} fi;",
+                f"{pick}if :: {e.closed} -> skip "
+                f":: else -> assert(!({full})); /* bound */ {push} fi;",
                 nxt,
             )
         return (
-            f"({name}_closed || !({full}))",
-            f"if :: {name}_closed -> skip :: else -> {push} fi;",
+            f"({g.closed} || !({g.n} >= {cap}))",
+            f"{pick}if :: {e.closed} -> skip :: else -> {push} fi;",
             nxt,
         )
 
     def _recv(
         self, ref: ir.GlobalChannel, target: ir.Target | None, exit_target: int | None, nxt: str
     ) -> tuple[str, str, str]:
-        name = self._channel(ref)
-        dest = self._target(target) if target is not None else "junk"
-        take = self._take(ref, dest)
-        at_end = f"goto L{exit_target}" if exit_target is not None else f"{dest} = NONE_V"
-        guard = f"({name}_n > 0 || {name}_closed)"
-        return guard, f"if :: {name}_n > 0 -> {take} :: else -> {at_end} fi;", nxt
+        g = e = self._channel(ref, written=True)
+        take = self._take(e, target)
+        if exit_target is not None:
+            at_end = f"goto L{exit_target}"
+        else:
+            at_end = self._store(target, "NONE_V")
+        guard = f"({g.n} > 0 || {g.closed})"
+        return guard, f"if :: {e.n} > 0 -> {take} :: else -> {at_end} fi;", nxt
 
     # ------------------------------------------------------------ values
 
@@ -673,13 +793,113 @@ class _Exporter:
         return f"v_{target.name}[{self._index(target.index, target.size, 0)}]"
 
     def _index(self, expr: ir.Expr, size: int | None, offset: int) -> str:
+        """An array index as Promela text; one computed at run time is recorded, and the
+        instruction must check its range (`_ok`)."""
         if isinstance(expr, ir.Const) and isinstance(expr.value, int):
             if size is not None and not 0 <= expr.value < size:
                 raise _Refused("an index out of range", self.here)
             return str(expr.value + offset)
-        if isinstance(expr, ir.SelfIndex) and offset == 0:
-            return "self_"
-        raise _Refused("an index computed at run time", self.here)
+        if size is None:
+            raise _Refused("an index computed at run time", self.here)
+        text = self._expr(expr)
+        if not self._in_range(expr, size):
+            self.indexed.add((text, size))
+        return text if offset == 0 else f"({text} + {offset})"
+
+    def _in_range(self, expr: ir.Expr, size: int) -> bool:
+        """Whether an index is in range wherever the current code unit runs (`self` of a
+        thread array no larger than the array)."""
+        return isinstance(expr, ir.SelfIndex) and self.self_limit <= size
+
+    def _bound(self, expr: ir.Expr, size: int | None) -> str | None:
+        """The range check of one index (None: none is needed)."""
+        if size is None or isinstance(expr, ir.Const) or self._in_range(expr, size):
+            return None
+        text = self._expr(expr)
+        self.checked.add((text, size))
+        return f"(0 <= {text} && {text} < {size})"
+
+    def _ok(
+        self,
+        node: ir.Expr | ir.Target | ir.ResourceRef | ir.GlobalChannel | ir.ThreadRef | None,
+    ) -> str | None:
+        """The condition under which evaluating `node` indexes every array within range, in
+        gilcheck's order of evaluation (`and`/`or` evaluate their right side only when it
+        decides); None when no index is computed at run time."""
+        match node:
+            case (
+                ir.GlobalVar(index=i, size=size)
+                | ir.GlobalTarget(index=i, size=size)
+                | ir.ResourceRef(index=i, size=size)
+                | ir.GlobalChannel(index=i, size=size)
+                | ir.ThreadRef(index=i, size=size)
+            ) if i is not None:
+                return _all(self._ok(i), self._bound(i, size))
+            case ir.UnaryOp(operand=o):
+                return self._ok(o)
+            case ir.BinaryOp(op="and" | "or" as op, left=a, right=b):
+                right = self._ok(b)
+                if right is None:
+                    return self._ok(a)
+                decided = f"!{self._expr(a)}" if op == "and" else self._expr(a)
+                return _all(self._ok(a), f"({decided} || {right})")
+            case ir.BinaryOp(left=a, right=b):
+                return _all(self._ok(a), self._ok(b))
+            case ir.Builtin(args=args):
+                return _all(*(self._ok(a) for a in args if not isinstance(a, ir.HandleRef)))
+        return None
+
+    def _ok_to_step(self, instr: ir.Instr) -> str | None:
+        """The range checks an instruction makes each time it tries to go on (before it
+        blocks); a received value's target is checked when it is stored (`_take`)."""
+        match instr:
+            case ir.Assign(target=t, value=v):
+                return _all(self._ok(v), self._ok(t))
+            case ir.Print(value=v):
+                return self._ok(v)
+            case ir.AnyInt(target=t):
+                return self._ok(t)
+            case ir.Branch(cond=c) | ir.Await(cond=c) | ir.Assert(cond=c):
+                return self._ok(c)
+            case (
+                ir.Acquire(resource=r)
+                | ir.Release(resource=r)
+                | ir.SetEvent(resource=r)
+                | ir.ClearEvent(resource=r)
+                | ir.Notify(resource=r)
+                | ir.OnceBegin(resource=r)
+                | ir.OnceEnd(resource=r)
+            ):
+                return self._ok(r)
+            case ir.Wait(resource=r, mutex=m):
+                return _all(self._ok(r), self._ok(m))
+            case ir.Send(channel=ir.GlobalChannel() as c, value=v):
+                value = self._ok(v)
+                if value is not None and self.channels[c.base].kind == "rendezvous":
+                    value = f"(phase != 0 || {value})"  # a waiting offer has its value
+                return _all(self._ok(c), value)
+            case (
+                ir.Recv(channel=ir.GlobalChannel() as c)
+                | ir.TryRecv(channel=ir.GlobalChannel() as c)
+            ):
+                return self._ok(c)
+            case ir.Close(channel=ir.GlobalChannel() as c):
+                return self._ok(c)
+            case ir.SpawnFn(args=args, target=t):
+                return _all(*(self._ok(a) for a in args), self._ok(t))
+            case ir.Join(handle=h):
+                return self._ok(h)
+            case ir.AtomicBegin():
+                code, pc = self.at
+                first = code.instrs[pc + 1]
+                return self._ok(first.cond) if isinstance(first, ir.Await) else None
+        return None
+
+    def _checked_effect(self, ok: str | None, effect: str) -> str:
+        """`effect`, after the range checks `ok` (a panic when one fails)."""
+        if ok is None:
+            return effect
+        return f"if :: !({ok}) -> {OUT_OF_RANGE} :: else -> skip fi; {effect}"
 
     def _expr(self, expr: ir.Expr) -> str:
         match expr:
@@ -708,8 +928,50 @@ class _Exporter:
             case ir.Builtin(name="is_none", args=(a,)):
                 return f"({self._expr(a)} == NONE_V)"  # type: ignore[arg-type]
             case ir.Builtin(name="len", args=(ir.GlobalChannel() as c,)):
-                return f"{self._channel(c)}_n"
+                return self._channel(c).n
         raise _Refused(_describe_expr(expr), self.here)
+
+
+def _all(*conditions: str | None) -> str | None:
+    """The conjunction of the conditions given (None: true), evaluated left to right."""
+    present = [c for c in conditions if c is not None]
+    if not present:
+        return None
+    return present[0] if len(present) == 1 else "(" + " && ".join(present) + ")"
+
+
+def _parts(expr: ir.Expr) -> Iterator[ir.Expr]:
+    """`expr` and every expression within it (channel indices included)."""
+    yield expr
+    match expr:
+        case ir.GlobalVar(index=i) if i is not None:
+            yield from _parts(i)
+        case ir.UnaryOp(operand=o):
+            yield from _parts(o)
+        case ir.BinaryOp(left=a, right=b):
+            yield from _parts(a)
+            yield from _parts(b)
+        case ir.Builtin(args=args):
+            for arg in args:
+                if isinstance(arg, ir.GlobalChannel):
+                    if arg.index is not None:
+                        yield from _parts(arg.index)
+                elif not isinstance(arg, ir.HandleRef):
+                    yield from _parts(arg)
+
+
+def _reads_var(expr: ir.Expr, name: str) -> bool:
+    """Whether `expr` reads the shared var (or array) `name`."""
+    return any(isinstance(e, ir.GlobalVar) and e.name == name for e in _parts(expr))
+
+
+def _reads_channel(expr: ir.Expr) -> bool:
+    """Whether `expr` reads a channel (`len(..)`)."""
+    return any(
+        isinstance(e, ir.Builtin)
+        and any(isinstance(a, ir.GlobalChannel | ir.HandleRef) for a in e.args)
+        for e in _parts(expr)
+    )
 
 
 def _is_int(value: object) -> bool:

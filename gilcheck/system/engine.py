@@ -2046,12 +2046,13 @@ def _is_local(instr: ir.Instr) -> bool:
 
 def _is_left_mover(instr: ir.Instr) -> bool:
     """Releases: they never block and only enable other threads, so they commute to the left
-    past every step of another thread (Lipton's reduction) and can join the step before."""
+    past every step of another thread (Lipton's reduction) and can join the step before.
+    A release whose index reads shared state does not commute with the writes to it."""
     match instr:
         case ir.GilExit() | ir.AllowEnter() | ir.End():
             return True
         case ir.Release(resource=res):
-            return res.kind in ("mutex", "rlock", "rwlock")
+            return res.kind in ("mutex", "rlock", "rwlock") and _reads_only_locals(res.index)
     return False
 
 

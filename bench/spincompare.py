@@ -1,0 +1,306 @@
+"""Compare gilcheck with SPIN on the benchmark model families (`bench/compare --help`).
+
+Per model (a family of bench/gen_models.py at a size: `gil_workers:5`,
+`philosophers_fixed:4`, ...): the spec is written to a file, checked by gilcheck
+(`gilcheck check --format json`), exported by gilcheck (`gilcheck export --format
+promela`) and checked by SPIN (`spin -a`, `gcc -O2 -DSAFETY`, `./pan -c0`). Each tool
+runs in child processes, timed by the wall clock and measured with `os.wait4`: SPIN's
+seconds add up its three steps, its peak RSS is the largest of the three. The export is
+timed on its own and counted for neither tool.
+
+The verdicts agree when gilcheck's `ok` (or `stuck`/`livelock`, which are not safety
+properties) meets no SPIN error, its `deadlock` meets an invalid end state and its
+`assertion`, `panic` or `misuse` meets a failed assertion. `pan -c0` names only the first
+error it finds; when that is not the kind gilcheck reported and there are others, one more
+untimed `pan` run (`-E`: assertions only, or `-A`: invalid end states only) looks for it.
+Needs `spin` and `gcc` (Debian: `apt-get install spin gcc`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from gen_models import FAMILIES, ModelRequest, generate  # noqa: E402
+
+DEFAULT = [
+    "gil_workers:4",
+    "gil_workers:5",
+    "gil_workers_fixed:3",
+    "gil_workers_fixed:4",
+    "philosophers:4",
+    "philosophers:5",
+    "philosophers_fixed:4",
+    "philosophers_fixed:5",
+    "pipeline:3",
+    "pipeline:4",
+    "pipeline_fixed:3",
+    "pipeline_fixed:4",
+]
+"""The default set: every family, buggy and fixed, at two sizes (a few minutes in all;
+the exported gil_workers_fixed:5 has about 70 million states for SPIN, 11 GB)."""
+
+SAFETY = {"assertion", "panic", "misuse"}
+NOT_SAFETY = {"ok", "stuck", "livelock"}
+
+
+@dataclass
+class Run:
+    """A child process's exit status, output, wall-clock seconds and peak RSS (MiB)."""
+
+    code: int
+    stdout: str
+    stderr: str
+    seconds: float
+    rss_mb: float
+
+
+@dataclass
+class Row:
+    """One model's figures for both tools."""
+
+    model: str
+    gilcheck_verdict: str = ""
+    gilcheck_states: int | None = None
+    gilcheck_seconds: float | None = None
+    gilcheck_rss_mb: float | None = None
+    spin_verdict: str = ""
+    spin_states: int | None = None
+    spin_errors: int | None = None
+    spin_seconds: float | None = None
+    spin_rss_mb: float | None = None
+    spin_steps: dict[str, float] = field(default_factory=dict)
+    export_seconds: float | None = None
+    ratio: float | None = None  # gilcheck seconds / SPIN seconds
+    agree: bool | None = None  # None: no verdict to compare (bound, inconclusive, an error)
+    note: str = ""
+
+
+def spin_available() -> bool:
+    """Whether `spin` and `gcc` are on the PATH."""
+    return shutil.which("spin") is not None and shutil.which("gcc") is not None
+
+
+def parse_model(model: str) -> ModelRequest:
+    """`family:N` or `family_fixed:N` (N defaults to 4) as a ModelRequest; ValueError if not."""
+    family, _, size = model.partition(":")
+    fixed = family.endswith("_fixed")
+    base = family.removesuffix("_fixed")
+    if base not in FAMILIES:
+        raise ValueError(f"unknown family {family!r} (one of {', '.join(sorted(FAMILIES))})")
+    if size and not size.isdigit():
+        raise ValueError(f"the size of {model!r} is not a number")
+    return ModelRequest(family=base, n=int(size or 4), fixed=fixed)
+
+
+def gilcheck_command() -> list[str]:
+    """The gilcheck next to this Python (a virtual environment's), or `python -m`."""
+    exe = Path(sys.executable).with_name("gilcheck")
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "gilcheck.cli"]
+
+
+def run(command: list[str], cwd: Path) -> Run:
+    """Run one child process to its end: its output, wall-clock seconds and peak RSS."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.monotonic()
+        process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=err)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.monotonic() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return Run(
+            process.returncode,
+            out.read().decode(errors="replace"),
+            err.read().decode(errors="replace"),
+            seconds,
+            usage.ru_maxrss / 1024,  # KiB on Linux
+        )
+
+
+def pan_result(stdout: str) -> tuple[int, int, str]:
+    """(errors, states stored, the first error's kind) from pan's output; the kind is
+    `assertion`, `deadlock` (an invalid end state), another message, or "" (no error)."""
+    errors = re.search(r"errors: (\d+)", stdout)
+    states = re.search(r"(\d+) states, stored", stdout)
+    if errors is None or states is None:
+        raise RuntimeError(f"pan gave no result:\n{stdout[-2000:]}")
+    first = re.search(r"^pan:\d+: (.*?)(?: \(at depth \d+\))?$", stdout, re.MULTILINE)
+    kind = ""
+    if first is not None:
+        message = first.group(1)
+        if "assertion violated" in message:
+            kind = "assertion"
+        elif "invalid end state" in message:
+            kind = "deadlock"
+        else:
+            kind = message
+    return int(errors.group(1)), int(states.group(1)), kind
+
+
+def check_with_gilcheck(row: Row, spec: Path, work: Path) -> None:
+    """gilcheck's verdict, states, seconds and peak RSS."""
+    done = run([*gilcheck_command(), "check", "--format", "json", str(spec)], work)
+    try:
+        report = json.loads(done.stdout)
+    except json.JSONDecodeError:
+        row.gilcheck_verdict = "error"
+        row.note = f"gilcheck: {done.stderr.strip()[-300:]}"
+        return
+    row.gilcheck_verdict = str(report["verdict"])
+    row.gilcheck_states = int(report["states"])
+    row.gilcheck_seconds = round(done.seconds, 3)
+    row.gilcheck_rss_mb = round(done.rss_mb, 1)
+
+
+def check_with_spin(row: Row, spec: Path, work: Path) -> None:
+    """Export the spec, then SPIN's verdict, states, seconds and peak RSS."""
+    exported = run(
+        [*gilcheck_command(), "export", "--format", "promela", "-o", "model.pml", str(spec)], work
+    )
+    row.export_seconds = round(exported.seconds, 3)
+    if exported.code != 0:
+        row.spin_verdict = "refused"
+        row.note = f"export: {exported.stderr.strip()[-300:]}"
+        return
+    runs: list[Run] = []
+    steps = [
+        ("spin -a", ["spin", "-a", "model.pml"]),
+        ("gcc", ["gcc", "-O2", "-DSAFETY", "-o", "pan", "pan.c"]),
+        ("pan", ["./pan", "-c0"]),
+    ]
+    for name, command in steps:
+        done = run(command, work)
+        depth = 10_000
+        while name == "pan" and "max search depth too small" in done.stdout:
+            # The search was cut short: again with a deeper stack (both runs are timed).
+            runs.append(done)
+            depth *= 10
+            done = run([*command, f"-m{depth}"], work)
+        runs.append(done)
+        row.spin_steps[name] = round(sum(r.seconds for r in runs[len(row.spin_steps) :]), 3)
+        if done.code != 0 and name != "pan":
+            row.spin_verdict = "error"
+            row.note = f"{name}: {(done.stderr or done.stdout).strip()[-300:]}"
+            return
+    row.spin_seconds = round(sum(r.seconds for r in runs), 3)
+    row.spin_rss_mb = round(max(r.rss_mb for r in runs), 1)
+    errors, states, kind = pan_result(runs[-1].stdout)
+    row.spin_errors, row.spin_states = errors, states
+    row.spin_verdict = "ok" if errors == 0 else kind
+    wanted = (
+        "deadlock"
+        if row.gilcheck_verdict == "deadlock"
+        else "assertion"
+        if row.gilcheck_verdict in SAFETY
+        else ""
+    )
+    if wanted and errors > 1 and kind != wanted:
+        # pan -c0 names the first error only: look for the kind gilcheck reported.
+        flag = "-A" if wanted == "deadlock" else "-E"  # -A: no assertions; -E: no end states
+        other = run(["./pan", "-c1", flag], work)
+        if pan_result(other.stdout)[0] > 0:
+            row.spin_verdict = f"{kind}+{wanted}"
+
+
+def agreement(gilcheck: str, spin: str) -> bool | None:
+    """Whether the verdicts agree (None: gilcheck gave none to compare)."""
+    found = set(spin.split("+")) if spin not in ("", "ok") else set()
+    if gilcheck in NOT_SAFETY:
+        return spin == "ok"
+    if gilcheck == "deadlock":
+        return "deadlock" in found
+    if gilcheck in SAFETY:
+        return "assertion" in found
+    return None
+
+
+def compare(model: str) -> Row:
+    """Check one model with both tools."""
+    row = Row(model)
+    request = parse_model(model)
+    with tempfile.TemporaryDirectory(prefix="gilcheck-compare-") as tmp:
+        work = Path(tmp)
+        spec = work / "model.gil"
+        spec.write_text(generate(request), encoding="utf-8")
+        check_with_gilcheck(row, spec, work)
+        try:
+            check_with_spin(row, spec, work)
+        except RuntimeError as error:
+            row.spin_verdict, row.note = "error", str(error)[-300:]
+    if row.gilcheck_seconds and row.spin_seconds:
+        row.ratio = round(row.gilcheck_seconds / row.spin_seconds, 2)
+    row.agree = agreement(row.gilcheck_verdict, row.spin_verdict)
+    return row
+
+
+COLUMNS = (
+    f"{'model':<22}{'states gilcheck':>16}{'states SPIN':>13}{'s gilcheck':>12}{'s SPIN':>9}"
+    f"{'ratio':>8}{'MB gilcheck':>13}{'MB SPIN':>9}  {'gilcheck':<10}{'SPIN':<10}agree"
+)
+
+
+def _number(value: float | int | None, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def table_line(row: Row) -> str:
+    """One row of the printed table."""
+    agree = {True: "yes", False: "NO", None: "n/a"}[row.agree]
+    return (
+        f"{row.model:<22}{_number(row.gilcheck_states, ','):>16}"
+        f"{_number(row.spin_states, ','):>13}{_number(row.gilcheck_seconds, '.2f'):>12}"
+        f"{_number(row.spin_seconds, '.2f'):>9}{_number(row.ratio, '.1f'):>8}"
+        f"{_number(row.gilcheck_rss_mb, '.0f'):>13}{_number(row.spin_rss_mb, '.0f'):>9}"
+        f"  {row.gilcheck_verdict:<10}{row.spin_verdict:<10}{agree}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the table (and write JSON); exit 1 when a verdict disagrees or a tool fails."""
+    parser = argparse.ArgumentParser(
+        description="Run gilcheck and SPIN on the benchmark models: states, seconds, ratio, "
+        "peak RSS and verdicts of both tools.",
+    )
+    parser.add_argument(
+        "models",
+        nargs="*",
+        default=DEFAULT,
+        help="family:N or family_fixed:N (families: " + ", ".join(sorted(FAMILIES)) + ")",
+    )
+    parser.add_argument("--json", type=Path, metavar="FILE", help="also write the rows as JSON")
+    args = parser.parse_args(argv)
+    for model in args.models:
+        try:
+            generate(parse_model(model))
+        except ValueError as error:
+            parser.error(f"{model}: {error}")
+    if not spin_available():
+        print("spin and gcc are needed (Debian: apt-get install spin gcc)", file=sys.stderr)
+        return 2
+    print(COLUMNS, flush=True)
+    rows = []
+    for model in args.models:
+        row = compare(model)
+        rows.append(row)
+        print(table_line(row), flush=True)
+        if row.note:
+            print(f"    {row.note}", flush=True)
+    print("seconds: wall clock (SPIN: spin -a + gcc -O2 -DSAFETY + ./pan -c0)")
+    print("ratio: gilcheck seconds / SPIN seconds; MB: peak RSS (SPIN: the largest step)")
+    if args.json:
+        args.json.write_text(json.dumps([asdict(r) for r in rows], indent=2) + "\n")
+    failed = any(r.agree is False or r.note for r in rows)
+    return 1 if failed else 0

@@ -388,6 +388,8 @@ class Engine:
         """Every enabled step, ordered by thread id."""
         if state[S_ENDED]:
             return []
+        if self.symbolic:  # what splitting operations read (values.CURRENT_PATH)
+            values.CURRENT_PATH = state[S_PATH][1]
         if self.merge_local_steps:
             ample = self._local_ample(state)
             if ample is not None:
@@ -397,6 +399,7 @@ class Engine:
         out: list[Transition] = []
         gil_wanted = False
         gil = state[S_GIL]
+        interrupts = self.interrupts
         for tid, th in enumerate(state[S_THREADS]):
             status = th[T_STATUS]
             if status in _OVER:
@@ -413,7 +416,7 @@ class Engine:
                 else:
                     gil_wanted = True
                 continue
-            if not self.interrupts:
+            if not interrupts:
                 gil_wanted |= self.thread_steps(state, tid, th, out)
                 continue
             before = len(out)
@@ -562,8 +565,6 @@ class Engine:
         frame = th[T_FRAMES][-1]
         p = self.prepared[frame[F_CODE]][frame[F_PC]]
         before = len(out)
-        if self.symbolic:
-            values.CURRENT_PATH = state[S_PATH][1]
         try:
             gil_blocked: bool = p.handler(state, tid, th, frame, p, out)
         except (SpecMisuse, UseAfterMove, EvalError) as err:

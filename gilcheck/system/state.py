@@ -67,7 +67,7 @@ class Work:
     )
 
     def __init__(self, state: State) -> None:
-        if len(state) == 7:  # the common, small state: unpacked without slicing
+        try:  # the common, small state: unpacked without slicing or a length check
             (
                 self.threads,
                 self.gil,
@@ -78,7 +78,7 @@ class Work:
                 self.ended,
             ) = state
             self.extra: list[Any] | None = None
-        else:
+        except ValueError:
             (
                 self.threads,
                 self.gil,

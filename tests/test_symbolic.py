@@ -264,3 +264,18 @@ def test_a_condition_mismatch_is_a_failure_in_junit_and_a_sarif_finding(
     )
     matching = write(tmp_path, MAGIC, "matching.gil")
     assert json.loads(cli("check", "-f", "sarif", matching).stdout)["runs"][0]["results"] == []
+
+
+def test_a_question_z3_cannot_answer_is_inconclusive_never_ok(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from gilcheck.symbolic import solver as solver_module
+
+    monkeypatch.setattr(solver_module, "SOLVER_TIMEOUT_MS", 1)
+    monkeypatch.setattr(solver_module.Solver.__init__, "__defaults__", (1,))
+    spec = (
+        "param a: int in 1..1_000_000_000\nparam b: int in 1..1_000_000_000\n"
+        "param c: int in 1..1_000_000_000\nmutex m\n"
+        "thread main { if a * a * a + b * b * b == c * c * c { acquire m\n acquire m } }"
+    )
+    result = result_of(spec)
+    assert result.verdict == "inconclusive"
+    assert "z3 could not decide" in result.message

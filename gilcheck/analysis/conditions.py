@@ -12,7 +12,7 @@ from typing import Any
 from gilcheck.explore.bfs import Exploration
 from gilcheck.semantics import ir
 from gilcheck.semantics.values import as_condition
-from gilcheck.symbolic.solver import PathCondition, SolverUnknown
+from gilcheck.symbolic.paths import PathCondition, SolverUnknown
 from gilcheck.system.engine import Engine
 from gilcheck.system.expr import compile_expr
 

@@ -15,7 +15,7 @@ from gilcheck.explore.bfs import explore
 from gilcheck.semantics import ir
 from gilcheck.semantics.values import SymbolicLimit, Undecided
 from gilcheck.source import SourceMap
-from gilcheck.symbolic.solver import SolverUnknown
+from gilcheck.symbolic.paths import SolverUnknown
 from gilcheck.system.engine import Engine
 from gilcheck.system.state import F_CODE, F_PC, RUNNING, S_THREADS, T_FRAMES, T_PHASE, T_STATUS
 from gilcheck.trace.model import Lint

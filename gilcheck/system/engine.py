@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gilcheck.options import CheckOptions
 from gilcheck.semantics import ir, values
@@ -29,7 +29,10 @@ from gilcheck.semantics.values import (
     render,
 )
 from gilcheck.source import Span
-from gilcheck.symbolic.solver import PathCondition, Solver, SolverUnknown, conjoin, negate
+from gilcheck.symbolic.paths import PathCondition, SolverUnknown, conjoin, negate
+
+if TYPE_CHECKING:
+    from gilcheck.symbolic.solver import Solver
 from gilcheck.system.expr import (
     MOVED,
     Evaluator,
@@ -189,7 +192,11 @@ class Engine:
             for code in program.codes
             for instr in code.instrs
         )
-        self.solver = Solver()
+        self.solver: Solver
+        if self.symbolic:  # z3 is imported only by specs that need it
+            from gilcheck.symbolic.solver import Solver
+
+            self.solver = Solver()
         self.domain: PathCondition = ()
         for term, info in zip(self.params, program.params, strict=True):
             self.domain = conjoin(self.domain, Term("<=", (info.low, term)))
@@ -1318,7 +1325,7 @@ class Engine:
         ending = th[T_FRAMES][-1][F_CODE]
         frames = th[T_FRAMES][:-1]
         if not frames:
-            if w.fork and w.fork[-1][0] == tid:
+            if w.extra is not None and w.fork and w.fork[-1][0] == tid:
                 # `return` out of a `fork` block (whose frame is the child's only one)
                 self._child_ends(w, tid, th)
                 return

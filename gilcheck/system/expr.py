@@ -40,9 +40,9 @@ def element(base: int, size: int | None, index_value: Value, name: str) -> int:
     """The slot of `name[index]`, checking the range."""
     if size is None:
         return base
-    if isinstance(index_value, Term):
-        return base + _unknown_index(index_value, size, name)
     if isinstance(index_value, bool) or not isinstance(index_value, int):
+        if isinstance(index_value, Term):
+            return base + _unknown_index(index_value, size, name)
         raise EvalError(f"index of `{name}` must be an integer")
     if not 0 <= index_value < size:
         raise IndexOutOfRange(f"index {index_value} out of range for `{name}` of size {size}")

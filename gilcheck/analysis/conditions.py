@@ -7,11 +7,10 @@ it is over the `any` values the violation depends on.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from gilcheck.explore.bfs import Exploration
 from gilcheck.semantics import ir
-from gilcheck.semantics.values import as_condition
+from gilcheck.semantics.values import as_condition, render
 from gilcheck.symbolic.paths import PathCondition, SolverUnknown
 from gilcheck.system.engine import Engine
 from gilcheck.system.expr import compile_expr
@@ -67,7 +66,7 @@ def conditions(
         if not paths and trace_path is not None:
             paths = [trace_path]
     params = {info.name for info in program.params}
-    keep = params or _all_names(solver, paths)
+    keep = params or set().union(*(solver.symbols_in(path) for path in paths))
     try:
         formula = solver.condition(engine.domain, paths, keep)
         text: str | None = solver.describe(engine.domain, paths, keep)
@@ -77,9 +76,9 @@ def conditions(
     expected_when, when_matches = None, None
     expect = program.expect
     if expect is not None and expect.when is not None:
-        expected_when = when_source or _when_text(expect.when)
+        wanted = as_condition(compile_expr(expect.when, engine.params)((), (), 0, ()))
+        expected_when = when_source or render(wanted)
         if formula is not None and expect.verdict.value == verdict:
-            wanted = as_condition(compile_expr(expect.when, engine.params)((), (), 0, ()))
             try:
                 when_matches = solver.equivalent(engine.domain, formula, solver.to_z3(wanted))
             except SolverUnknown:
@@ -88,26 +87,3 @@ def conditions(
             when_matches = False
     complete = found.exhaustive or verdict in ("stuck", "livelock")
     return Conditions(text, witness, expected_when, when_matches, complete)
-
-
-def _all_names(solver: Any, paths: list[PathCondition]) -> set[str]:
-    names: set[str] = set()
-    for path in paths:
-        names |= solver._symbols_in(path)
-    return names
-
-
-def _when_text(expr: ir.Expr) -> str:
-    """An IR condition as the spec wrote it (names, operators, constants)."""
-    match expr:
-        case ir.Const(value=v):
-            return str(v).lower() if isinstance(v, bool) else str(v)
-        case ir.ParamRef(name=name) | ir.Local(name=name) | ir.GlobalVar(name=name):
-            return name
-        case ir.UnaryOp(op="not", operand=o):
-            return f"not {_when_text(o)}"
-        case ir.UnaryOp(op=op, operand=o):
-            return f"{op}{_when_text(o)}"
-        case ir.BinaryOp(op=op, left=a, right=b):
-            return f"{_when_text(a)} {op} {_when_text(b)}"
-    return "?"

@@ -13,9 +13,7 @@ import dataclasses
 from gilcheck.analysis.waitfor import location_text, statement_text
 from gilcheck.explore.bfs import explore
 from gilcheck.semantics import ir
-from gilcheck.semantics.values import SymbolicLimit, Undecided
 from gilcheck.source import SourceMap
-from gilcheck.symbolic.paths import SolverUnknown
 from gilcheck.system.engine import Engine
 from gilcheck.system.state import F_CODE, F_PC, RUNNING, S_THREADS, T_FRAMES, T_PHASE, T_STATUS
 from gilcheck.trace.model import Lint
@@ -57,6 +55,13 @@ _STATEMENTS = (
     ir.ForkBegin,
 )
 _GUARDS = (ir.Branch, ir.Await, ir.Assert)
+# (the outcome wherever the guard is reached, whether it is an `await`) -> what it means
+_GUARD_TEXT = {
+    (True, False): "is always true where it is reached",
+    (True, True): "is always true where it is reached: it never waits",
+    (False, False): "is never true where it is reached",
+    (False, True): "is never true where it is reached: the thread waits for ever",
+}
 
 
 def lints(engine: Engine, sources: SourceMap) -> tuple[Lint, ...]:
@@ -83,8 +88,8 @@ def lints(engine: Engine, sources: SourceMap) -> tuple[Lint, ...]:
             try:
                 value = full._eval(p.value, state, frame, th)
                 truths = {truth for truth, _ in full.cases(state, value)}
-            except (SymbolicLimit, SolverUnknown, Undecided, Exception):
-                truths = {True, False}  # not decided: say nothing about it
+            except Exception:
+                truths = {True, False}
             outcomes.setdefault(where, set()).update(truths)
     return tuple(_guard_lints(full, sources, outcomes) + _unreached(full, sources, reached))
 
@@ -102,20 +107,12 @@ def _guard_lints(
                     _lint("assert-never-fails", f"`{text}` can never fail", instr, sources)
                 )
             continue
-        if truths == {True}:
-            what = (
-                "is always true where it is reached: it never waits"
-                if isinstance(instr, ir.Await)
-                else "is always true where it is reached"
-            )
-            found.append(_lint("guard-always-true", f"`{text}` {what}", instr, sources))
-        elif truths == {False}:
-            what = (
-                "is never true where it is reached: the thread waits for ever"
-                if isinstance(instr, ir.Await)
-                else "is never true where it is reached"
-            )
-            found.append(_lint("guard-never-true", f"`{text}` {what}", instr, sources))
+        outcome = next(iter(truths)) if len(truths) == 1 else None
+        if outcome is None:
+            continue
+        lint = "guard-always-true" if outcome else "guard-never-true"
+        what = _GUARD_TEXT[(outcome, isinstance(instr, ir.Await))]
+        found.append(_lint(lint, f"`{text}` {what}", instr, sources))
     return found
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gilcheck.syntax.unparse import PRECEDENCE
+
 Value = object
 
 
@@ -235,30 +237,11 @@ def builtin(name: str, args: tuple[Value, ...]) -> Value:
     raise EvalError(f"unknown builtin {name}")
 
 
-_PRECEDENCE = {
-    "or": 1,
-    "and": 2,
-    "not": 3,
-    "==": 4,
-    "!=": 4,
-    "<": 4,
-    "<=": 4,
-    ">": 4,
-    ">=": 4,
-    "+": 5,
-    "-": 5,
-    "*": 6,
-    "/": 6,
-    "%": 6,
-    "neg": 7,
-}
-
-
 def _render_term(term: Term, outer: int = 0) -> str:
     op, args = term.op, term.args
     if op in ("param", "any"):
         return str(args[1])
-    level = _PRECEDENCE.get(op, 8)
+    level = PRECEDENCE.get(op, 8)
 
     def part(value: object, at: int) -> str:
         return _render_term(value, at) if isinstance(value, Term) else render(value)

@@ -115,7 +115,7 @@ class Solver:
         solver = z3.Optimize()
         solver.set("timeout", self.timeout_ms)
         solver.add(*[self.to_z3(c) for c in path])
-        names = sorted(self._symbols_in(path))
+        names = sorted(self.symbols_in(path))
         for name in names:
             solver.minimize(z3.Abs(self.symbols[name]))
         if solver.check() != z3.sat:
@@ -130,7 +130,8 @@ class Solver:
             name: model.eval(self.symbols[name], model_completion=True).as_long() for name in names
         }
 
-    def _symbols_in(self, path: PathCondition) -> set[str]:
+    def symbols_in(self, path: PathCondition) -> set[str]:
+        """The names of the unknowns a path condition mentions (`n`, `x#0`)."""
         found: set[str] = set()
 
         def walk(value: object) -> None:
@@ -179,7 +180,7 @@ class Solver:
         by `or`; a path over eliminated unknowns goes through z3's quantifier elimination."""
         texts: list[str] = []
         for path in paths:
-            if self._symbols_in(path) - keep:
+            if self.symbols_in(path) - keep:
                 formula = self.condition(domain, [path], keep)
                 text = show(formula)
             else:
@@ -221,7 +222,7 @@ class Solver:
     def _symbols_of_paths(self, paths: list[PathCondition]) -> set[str]:
         found: set[str] = set()
         for path in paths:
-            found |= self._symbols_in(path)
+            found |= self.symbols_in(path)
         return found
 
     def simplify(self, domain: PathCondition, formula: Any) -> Any:
@@ -269,9 +270,6 @@ def _has_quantifier(formula: Any) -> bool:
 def show(formula: Any) -> str:
     """A z3 formula in the spec language's syntax: `n >= 3 and n % 2 == 0`."""
     return _show(formula, 0)
-
-
-_LEVEL = {"or": 1, "and": 2, "not": 3, "cmp": 4, "+": 5, "*": 6, "neg": 7}
 
 
 def _show(e: Any, outer: int) -> str:

@@ -7,7 +7,7 @@ import re
 from gilcheck.source import Span
 from gilcheck.syntax import ast
 
-_PRECEDENCE = {
+PRECEDENCE = {
     "or": 1,
     "and": 2,
     "not": 3,
@@ -82,13 +82,13 @@ class Printer:
             case ast.BuiltinCall(func=f, args=args):
                 return f"{f.name}({self._args(args)})"
             case ast.Unary(op="not", operand=o):
-                text = f"not {self.expr(o, _PRECEDENCE['not'])}"
-                return _paren(text, _PRECEDENCE["not"], parent)
+                text = f"not {self.expr(o, PRECEDENCE['not'])}"
+                return _paren(text, PRECEDENCE["not"], parent)
             case ast.Unary(op=_, operand=o):
-                text = f"-{self.expr(o, _PRECEDENCE['neg'])}"
-                return _paren(text, _PRECEDENCE["neg"], parent)
+                text = f"-{self.expr(o, PRECEDENCE['neg'])}"
+                return _paren(text, PRECEDENCE["neg"], parent)
             case ast.Binary(op=op, left=left, right=right):
-                prec = _PRECEDENCE[op]
+                prec = PRECEDENCE[op]
                 if op == "**":  # right-associative; its left side binds tighter than unary minus
                     text = f"{self.expr(left, prec + 1)} ** {self.expr(right, prec - 1)}"
                 elif prec == 4:  # comparisons do not chain

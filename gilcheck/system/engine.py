@@ -203,13 +203,7 @@ class Engine:
             self.domain = conjoin(self.domain, Term("<", (term, info.high)))
         # States carry the fork path, the started interrupts and the path condition only
         # where they can change.
-        self.extended = (
-            bool(self.interrupts)
-            or self.symbolic
-            or any(
-                isinstance(instr, ir.ForkBegin) for code in program.codes for instr in code.instrs
-            )
-        )
+        self.extended = bool(self.interrupts) or self.symbolic or self.has_fork
         self.handlers: dict[type, Callable[..., bool]] = {
             ir.Assign: self._assign,
             ir.Recv: self._recv,

@@ -282,10 +282,20 @@ def check(
     no_merge: Annotated[
         bool,
         typer.Option(
+            "--no-por",
             "--no-merge",
-            help="Keep every intermediate state: do not merge local steps and releases into "
-            "the step before (slower; the same violations are reachable, though of two with "
-            "traces of equal length another may be reported).",
+            help="Turn partial-order reduction off: keep every intermediate state (no local "
+            "steps or releases merged into the step before, no ample sets). Slower; the same "
+            "violations are found, though of two with traces of equal length another may be "
+            "reported.",
+        ),
+    ] = False,
+    no_symmetry: Annotated[
+        bool,
+        typer.Option(
+            "--no-symmetry",
+            help="Turn symmetry reduction off: explore every permutation of identical "
+            "threads of a `thread name[N]` array (slower; the same verdicts).",
         ),
     ] = False,
     record_file: Annotated[
@@ -319,6 +329,7 @@ def check(
         timeout=timeout,
         channel_bound=channel_bound,
         merge_local_steps=not no_merge,
+        symmetry=not no_symmetry,
         spurious_wakeups=spurious_wakeups,
         max_memory_mb=max_memory if max_memory is not None else default_memory_limit_mb(),
     )
@@ -654,7 +665,12 @@ def trace(
     spurious_wakeups: Annotated[
         bool, typer.Option("--spurious-wakeups", help="As for `gilcheck check`.")
     ] = False,
-    no_merge: Annotated[bool, typer.Option("--no-merge", help="As for `gilcheck check`.")] = False,
+    no_merge: Annotated[
+        bool, typer.Option("--no-por", "--no-merge", help="As for `gilcheck check`.")
+    ] = False,
+    no_symmetry: Annotated[
+        bool, typer.Option("--no-symmetry", help="As for `gilcheck check`.")
+    ] = False,
 ) -> None:
     """Draw the shortest counterexample of a spec: text, Mermaid, DOT, Markdown or HTML.
 
@@ -670,6 +686,7 @@ def trace(
         timeout=timeout,
         channel_bound=channel_bound,
         merge_local_steps=not no_merge,
+        symmetry=not no_symmetry,
         spurious_wakeups=spurious_wakeups,
         max_memory_mb=default_memory_limit_mb(),
     )
@@ -844,7 +861,9 @@ def replay_trace(
     channel_bound: Annotated[
         int, typer.Option("--channel-bound", min=1, help="As the check ran.")
     ] = 8,
-    no_merge: Annotated[bool, typer.Option("--no-merge", help="As the check ran.")] = False,
+    no_merge: Annotated[
+        bool, typer.Option("--no-por", "--no-merge", help="As the check ran.")
+    ] = False,
     spurious_wakeups: Annotated[
         bool, typer.Option("--spurious-wakeups", help="As the check ran.")
     ] = False,

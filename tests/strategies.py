@@ -546,3 +546,135 @@ def differential_specs(draw: st.DrawFn, *, v11: bool = False, arrays: bool = Fal
         v11=v11,
         arrays=arrays,
     ).spec()
+
+
+# ------------------------------------------------------------------ symmetric specs
+
+
+class SymmetricSpecGenerator:
+    """Random specs with a thread array `w[N]` (N = 2 or 3) whose `self` is used the ways
+    symmetry reduction accepts: indexing arrays of N (mutexes, rlocks, events, vars and a
+    channel array), sent on `ids` and received into locals, compared with `==` between
+    such values. `main` and `u` use the shared vars, a shared mutex, the GIL and the
+    channels. With `breaking`, a statement may also break the symmetry (`self` in
+    arithmetic or a condition, `m[0]`, `print self`), which the analysis must notice.
+    Values stay in 0..2 and sends are bounded, so every state space is finite.
+    """
+
+    def __init__(self, pick, number, *, breaking: bool = False) -> None:  # type: ignore[no-untyped-def]
+        self.pick = pick
+        self.number = number
+        self.breaking = breaking
+        self.fresh = 0
+        self.sends = {"ids": 0, "c": 0}
+        self.received: list[str] = []  # locals of the current thread holding an index
+
+    def spec(self) -> str:
+        n = self.number(2, 3)
+        self.n = n
+        kind = self.pick(["unbounded", "bounded(1)", "bounded(2)", "rendezvous"])
+        header = [
+            f"host {self.pick(['rust', 'python'])}",
+            f"const N = {n}",
+            "var x = 0",
+            "var a[N] = 0",
+            "mutex g",
+            "mutex m[N]",
+            "rlock r[N]",
+            "event e[N]",
+            f"semaphore s = {self.number(1, 2)}",
+            f"channel ids: {kind}",
+            f"channel c[N]: {self.pick(['unbounded', 'bounded(1)'])}",
+        ]
+        bodies = []
+        for name in ("w[N]", "main", "u"):
+            if name == "u" and self.number(0, 1) == 0:
+                continue
+            self.received = []
+            worker = name == "w[N]"
+            lines = [self.stmt(0, worker) for _ in range(self.number(1, 3))]
+            bodies.append(f"thread {name} {{\n" + "\n".join(lines) + "\n}")
+        return "\n".join(header + bodies) + "\n"
+
+    def stmt(self, depth: int, worker: bool) -> str:
+        shared = ["x", "g", "gil", "python", "allow", "sem", "recv_ids", "skip", "if_x"]
+        own = ["m", "r", "a", "set_e", "wait_e", "send_ids", "send_c", "recv_c", "cmp"]
+        options = shared + (own if worker else ["send_c_plain"])
+        if self.breaking and worker and self.number(0, 5) == 0:
+            options = ["break"]
+        kind = self.pick(options)
+        k = self.number(0, 2)
+        nested = depth < 2
+
+        def body() -> str:
+            return "\n".join(self.stmt(depth + 1, worker) for _ in range(self.number(1, 2)))
+
+        if kind == "x":
+            return f"x = (x + {k}) % 3"
+        if kind == "skip":
+            return "skip"
+        if kind == "if_x" and nested:
+            return f"if x == {k} {{\n{body()}\n}}"
+        if kind == "g" and nested:
+            return f"lock g {{\n{body()}\n}}"
+        if kind == "gil" and nested:
+            return f"with_gil {{\n{body()}\n}}"
+        if kind == "python" and nested:
+            return f"python {{\n{body()}\n}}"
+        if kind == "allow" and nested:
+            return f"with_gil {{\nallow_threads {{\n{body()}\n}}\n}}"
+        if kind == "sem" and nested:
+            return f"acquire s\n{body()}\nrelease s"
+        if kind == "m" and nested:
+            return f"lock m[self] {{\n{body()}\n}}"
+        if kind == "r" and nested:
+            return f"lock r[self] {{\n{body()}\n}}"
+        if kind == "a":
+            return f"a[self] = (a[self] + {k}) % 3"
+        if kind == "set_e":
+            return "set e[self]"
+        if kind == "wait_e":
+            return "wait e[self]"
+        if kind == "send_ids" and self.sends["ids"] < 3:
+            self.sends["ids"] += 1
+            return "send ids, self"
+        if kind == "recv_ids":
+            self.fresh += 1
+            if depth == 0:  # still in scope for the statements after it
+                self.received.append(f"v{self.fresh}")
+            return f"let v{self.fresh} = recv ids"
+        if kind == "cmp" and self.received and nested:
+            other = self.pick([*self.received, "self"])
+            return f"if {self.received[-1]} == {other} {{\n{body()}\n}}"
+        if kind in ("send_c", "send_c_plain") and self.sends["c"] < 3:
+            self.sends["c"] += 1
+            return f"send c[self], {k}" if kind == "send_c" else f"send ids, {k}"
+        if kind == "recv_c":
+            self.fresh += 1
+            return f"let v{self.fresh} = recv c[self]"
+        if kind == "break":
+            return self.pick(
+                [
+                    "a[0] = 1",
+                    "print self",
+                    f"if self == {k % self.n} {{\nx = 1\n}}",
+                    "x = (self + 1) % 3",
+                    "lock m[(self + 1) % N] {\nskip\n}",
+                ]
+            )
+        return "skip"
+
+
+def random_symmetric_spec(rng, *, breaking: bool = False) -> str:  # type: ignore[no-untyped-def]
+    """A spec with a symmetric thread array from a seeded `random.Random`."""
+    return SymmetricSpecGenerator(rng.choice, rng.randint, breaking=breaking).spec()
+
+
+@st.composite
+def symmetric_specs(draw: st.DrawFn, *, breaking: bool = False) -> str:
+    """A spec with a symmetric thread array, drawn by hypothesis."""
+    return SymmetricSpecGenerator(
+        lambda options: draw(st.sampled_from(options)),
+        lambda lo, hi: draw(st.integers(min_value=lo, max_value=hi)),
+        breaking=breaking,
+    ).spec()

@@ -52,7 +52,9 @@ def test_very_deep_nesting_never_gives_a_traceback(tmp_path, cli) -> None:  # ty
 
 
 def test_memory_limit_ends_inconclusive_with_what_was_explored(cli) -> None:  # type: ignore[no-untyped-def]
-    result = cli("check", "--max-memory", "16", "bench/models/gil_workers_fixed_5.gil")
+    result = cli(
+        "check", "--max-memory", "16", "--no-symmetry", "bench/models/gil_workers_fixed_5.gil"
+    )
     assert result.code == 3
     assert "verdict: inconclusive" in result.stdout
     assert "stopped by the memory limit of 16 MB after" in result.stdout
@@ -65,7 +67,7 @@ def test_sigterm_ends_a_long_check_inconclusive_with_a_summary() -> None:
     import time
 
     process = subprocess.Popen(
-        [sys.executable, "-m", "gilcheck.cli", "check", "--format", "json",
+        [sys.executable, "-m", "gilcheck.cli", "check", "--format", "json", "--no-symmetry",
          "bench/models/gil_workers_fixed_5.gil"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip

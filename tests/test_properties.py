@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
+import random
+
 from hypothesis import HealthCheck, given, settings
-from strategies import differential_specs, modules, scenario_specs
+from hypothesis import strategies as st
+from strategies import differential_specs, modules, scenario_specs, symmetric_specs
 
 from gilcheck.explore.bfs import explore
 from gilcheck.explore.replay import replay
+from gilcheck.explore.symmetric import SymmetricSystem, canonicalizer_for, concrete_path
 from gilcheck.options import CheckOptions
-from gilcheck.pipeline import analyze_spec, check_spec, parse_text
+from gilcheck.pipeline import CheckResult, analyze_spec, check_spec, parse_text
 from gilcheck.source import SourceFile
 from gilcheck.syntax import ast
 from gilcheck.syntax.parse import parse_source
@@ -99,3 +104,69 @@ def test_merging_keeps_verdicts_with_rwlocks_forks_and_interrupts(spec: str) -> 
     # changes the lengths of traces (a deadlock and an assertion may both be reachable).
     assert (merged.verdict == "ok") == (full.verdict == "ok"), spec
     assert merged.verdict == full.verdict or {merged.verdict, full.verdict} <= VIOLATIONS, spec
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(symmetric_specs(), st.randoms(use_true_random=False))
+def test_permuting_a_symmetric_array_permutes_the_steps(spec: str, rng: random.Random) -> None:
+    """The engine is symmetric where the analysis says: succ(pi(s)) = pi(succ(s))."""
+    program = analyze_spec(parse_text("gen.gil", spec))
+    engine = Engine(program, CheckOptions(max_states=3_000))
+    canonical = canonicalizer_for(engine)
+    if canonical is None:
+        return
+    engine.ample = False  # the ample set picks a thread by number, so it is not symmetric
+    found = explore(engine, engine.options)
+    for state in rng.sample(found.store.states, min(40, len(found.store.states))):
+        permutation = tuple(tuple(rng.sample(range(len(p)), len(p))) for p in canonical.identity())
+        moved = canonical.apply(state, permutation)
+        expected = sorted(
+            repr(canonical.apply(t, permutation) if type(t) is tuple else t.verdict)
+            for _, t in engine.transitions(state)
+        )
+        got = sorted(
+            repr(t if type(t) is tuple else t.verdict) for _, t in engine.transitions(moved)
+        )
+        assert got == expected, spec
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(symmetric_specs(breaking=True), st.booleans())
+def test_symmetry_reduction_never_changes_a_verdict(spec: str, por: bool) -> None:
+    options = CheckOptions(max_states=30_000, merge_local_steps=por)
+    reduced = check_spec(parse_text("gen.gil", spec), options)
+    full = check_spec(parse_text("gen.gil", spec), dataclasses.replace(options, symmetry=False))
+    if "inconclusive" in (reduced.verdict, full.verdict):
+        return
+    assert reduced.verdict == full.verdict, spec
+    assert reduced.stats.states <= full.stats.states, spec
+    if reduced.trace is not None and full.trace is not None:
+        # both shortest: the same number of steps between states
+        assert _depth(reduced) == _depth(full), spec
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(symmetric_specs())
+def test_a_symmetric_trace_is_a_real_run(spec: str) -> None:
+    """The trace of a reduced search replays step by step on the unreduced engine."""
+    program = analyze_spec(parse_text("gen.gil", spec))
+    options = CheckOptions(max_states=30_000)
+    engine = Engine(program, options)
+    canonical = canonicalizer_for(engine)
+    if canonical is None:
+        return
+    found = explore(SymmetricSystem(engine, canonical), options)
+    end = found.deadlock if found.deadlock >= 0 else found.violation_from
+    if end < 0:
+        end = len(found.store) - 1
+    actions, states, to_real = concrete_path(engine, canonical, found.store, end)
+    engine.ample = False
+    assert replay(engine, actions) == states
+    assert canonical(states[-1]) == found.store.states[end]
+    assert canonical.apply(found.store.states[end], to_real) == states[-1]
+
+
+def _depth(result: CheckResult) -> int:
+    """How many steps between states a result's trace takes (narrated sub-steps aside)."""
+    assert result.trace is not None
+    return len({step.index for step in result.trace.steps})

@@ -42,6 +42,9 @@ class Runner:
 
     def __init__(self, program: ir.Program, sources: SourceMap, options: CheckOptions) -> None:
         self.engine = Engine(program, options)
+        # Every thread's next step is offered, not only the ample set's: a saved trace
+        # may take any of them (traces of symmetry-reduced searches do).
+        self.engine.ample = False
         self.layout = StateLayout(self.engine)
         self.narrator = Narrator(self.engine, self.layout, sources)
         self.explainer = WaitExplainer(self.engine, self.layout, sources)

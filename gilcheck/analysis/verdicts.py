@@ -13,13 +13,20 @@ from gilcheck.analysis.snapshots import Snapshotter
 from gilcheck.analysis.waitfor import WaitExplainer, find_cycle
 from gilcheck.explore.bfs import Exploration, Progress, explore
 from gilcheck.explore.replay import replay
+from gilcheck.explore.symmetric import (
+    SymmetricSystem,
+    SymmetryError,
+    canonicalizer_for,
+    concrete_path,
+)
 from gilcheck.options import CheckOptions
 from gilcheck.semantics import ir
 from gilcheck.semantics.ir import Verdict
 from gilcheck.source import SourceMap
 from gilcheck.system.engine import Engine
-from gilcheck.system.model import Action, Target
-from gilcheck.system.state import ENDED, GONE, S_THREADS, T_STATUS
+from gilcheck.system.model import Action, LimitHit, Target, Violation
+from gilcheck.system.state import ENDED, GONE, S_THREADS, T_STATUS, State
+from gilcheck.system.symmetry import Canonicalizer, Permutation
 from gilcheck.trace.model import CheckResult, Snapshot, Stats, Step, Trace
 
 
@@ -31,19 +38,48 @@ def check_program(
 ) -> CheckResult:
     """Explore a program and judge it."""
     engine = Engine(program, options)
-    found = explore(engine, options, progress)
-    judge = _Judge(program, engine, sources, found)
+    canonical = canonicalizer_for(engine) if options.symmetry else None
+    if canonical is not None:
+        found = explore(SymmetricSystem(engine, canonical), options, progress)
+        if _has_cycles_to_judge(found):
+            canonical = None
+            found = explore(engine, options, progress)
+    else:
+        found = explore(engine, options, progress)
+    judge = _Judge(program, engine, sources, found, canonical)
     result = judge.result()
     if engine.symbolic:
         result = dataclasses.replace(result, lints=lints(engine, sources))
     return result
 
 
+def _has_cycles_to_judge(found: Exploration) -> bool:
+    """Whether the graph of representatives has a terminal cycle the analyses would judge.
+
+    `stuck` names the threads blocked in every state of a cycle, and threads are numbered
+    differently in different representatives, so such cycles are judged on the full graph.
+    """
+    edges = found.edges
+    if edges is None or found.stopped is not None:
+        return False
+    if found.violation is not None or found.deadlock >= 0:
+        return False
+    components = terminal_components(len(found.store), edges.src, edges.dst, edges.progress)
+    return any(c.has_step and not found.limited.intersection(c.states) for c in components)
+
+
 class _Judge:
     def __init__(
-        self, program: ir.Program, engine: Engine, sources: SourceMap, found: Exploration
+        self,
+        program: ir.Program,
+        engine: Engine,
+        sources: SourceMap,
+        found: Exploration,
+        canonical: Canonicalizer | None = None,
     ) -> None:
         self.program = program
+        self.canonical = canonical  # set when the search stored one state per symmetry orbit
+        self._to_real: Permutation = ()  # maps the last `_path`'s end onto its real state
         self.engine = engine
         self.found = found
         self.layout = StateLayout(engine)
@@ -103,8 +139,45 @@ class _Judge:
         """Narrate the trace with the values of the unknowns that make it happen."""
         self.narrator.witness = dict(witness_of(self.engine, path))
 
-    def _steps(self, actions: list[Action], last: tuple[Action, Target] | None) -> list[Step]:
-        states = replay(self.engine, actions)
+    def _path(self, sid: int) -> tuple[list[Action], list[State]]:
+        """A shortest real run to state `sid` (or, reduced by symmetry, to one of its orbit)."""
+        store = self.found.store
+        if self.canonical is not None:
+            actions, states, self._to_real = concrete_path(self.engine, self.canonical, store, sid)
+            return actions, states
+        actions = store.path_to(sid)
+        return actions, replay(self.engine, actions)
+
+    def _last(self, state: State, action: Action, target: Target) -> tuple[Action, Target]:
+        """The violating or limit-hitting step from a real state, matching the one found."""
+        if self.canonical is None:
+            return action, target
+        # The same kind of step by the thread the representative's step is taken by.
+        tid = self.canonical.thread_map(self._to_real)(action[0])
+        verdict = getattr(target, "verdict", None)
+        ample = self.engine.ample
+        self.engine.ample = False
+        try:
+            candidates = [
+                (a, t)
+                for a, t in self.engine.transitions(state)
+                if type(t) is type(target) and getattr(t, "verdict", None) == verdict
+            ]
+        finally:
+            self.engine.ample = ample
+        same_thread = [(a, t) for a, t in candidates if a[0] == tid]
+        if not (same_thread or candidates):
+            raise SymmetryError("the violating step has no real counterpart")
+        return (same_thread or candidates)[0]
+
+    def _steps(
+        self,
+        actions: list[Action],
+        last: tuple[Action, Target] | None,
+        states: list[State] | None = None,
+    ) -> list[Step]:
+        if states is None:
+            states = replay(self.engine, actions)
         self.layout.naming_state = states[-1]
         self.snapshots = Snapshotter(self.engine, self.layout, self.narrator.sources, states)
         self.narrator.snapshots = self.snapshots
@@ -216,10 +289,13 @@ class _Judge:
         store = found.store
         if found.violation is not None and found.violation_action is not None:
             v = found.violation
-            actions = store.path_to(found.violation_from)
+            actions, states = self._path(found.violation_from)
+            before = states[-1]
+            action, target = self._last(before, found.violation_action, v)
+            assert isinstance(target, Violation)
+            v = target
             self._use_witness(v.path)
-            steps = self._steps(actions, (found.violation_action, v))
-            before = store.states[found.violation_from]
+            steps = self._steps(actions, (action, v), states)
             thread = self.layout.thread_name(before, v.tid)
             child = self.explainer.fork_note(before)
             message = f"{v.message} (in {thread}{', ' + child if child else ''})"
@@ -230,10 +306,10 @@ class _Judge:
                 path=v.path,
             )
         if found.deadlock >= 0:
-            actions = store.path_to(found.deadlock)
-            final = store.states[found.deadlock]
+            actions, states = self._path(found.deadlock)
+            final = states[-1]
             self._use_witness(self.engine.path_of(final))
-            steps = self._steps(actions, None)
+            steps = self._steps(actions, None, states)
             waits = self.explainer.explain(final)
             cycle = find_cycle(waits)
             message = "no thread can move and the program has not ended"
@@ -253,9 +329,13 @@ class _Judge:
             if cyclic is not None:
                 return cyclic
         if found.limits:
-            sid, action, hit = found.limits[0]
-            steps = self._steps(store.path_to(sid), (action, hit))
-            thread = self.layout.thread_name(store.states[sid], hit.tid)
+            sid, action, limit_hit = found.limits[0]
+            actions, states = self._path(sid)
+            action, target = self._last(states[-1], action, limit_hit)
+            assert isinstance(target, LimitHit)
+            hit = target
+            steps = self._steps(actions, (action, hit), states)
+            thread = self.layout.thread_name(states[-1], hit.tid)
             message = f"{hit.message} (in {thread}); no violation found in what was explored"
             return self._base(
                 hit.verdict,

@@ -52,6 +52,7 @@ def settings(options: CheckOptions) -> dict[str, Any]:
         "max_call_depth": options.max_call_depth,
         "max_states": options.max_states,
         "statement_merging": options.merge_local_steps,
+        "symmetry": options.symmetry,
         "spurious_wakeups": options.spurious_wakeups,
     }
 

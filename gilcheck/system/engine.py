@@ -155,6 +155,9 @@ class Engine:
         self.program = program
         self.options = options
         self.merge_local_steps = options.merge_local_steps
+        # The ample set of one thread's local steps (a partial-order reduction); traces of
+        # a symmetry-reduced search are rebuilt without it (explore/symmetric.py).
+        self.ample = True
         # With `gil off` the GIL slot of a state holds the thread whose stop-the-world pause
         # is pending (or -1); attaching waits while another thread's pause is pending.
         self.gil_off = program.gil == "off"
@@ -391,7 +394,7 @@ class Engine:
             return []
         if self.symbolic:  # what splitting operations read (values.CURRENT_PATH)
             values.CURRENT_PATH = state[S_PATH][1]
-        if self.merge_local_steps:
+        if self.merge_local_steps and self.ample:
             ample = self._local_ample(state)
             if ample is not None:
                 return [ample]

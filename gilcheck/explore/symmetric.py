@@ -1,0 +1,123 @@
+"""Exploring one state per symmetry orbit, and turning its paths back into real traces.
+
+`SymmetricSystem` wraps the engine so every state the search stores is a representative
+(system/symmetry.py). A path of representatives is a path of the program only up to a
+permutation at each step, so `concrete_path` rebuilds a real run of the same length: from
+the real initial state it takes, at each step, a real successor whose representative is
+the next one on the path (one exists because the permutations map steps to steps).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+from gilcheck.explore.store import StateStore
+from gilcheck.semantics.symmetry import find_symmetries
+from gilcheck.system.engine import Engine
+from gilcheck.system.model import Action, Target, Transition
+from gilcheck.system.state import State
+from gilcheck.system.symmetry import (
+    Canonicalizer,
+    Permutation,
+    compose,
+    inverse,
+    lock_kinds_of,
+)
+
+
+class SymmetryError(Exception):
+    """A representative path has no real counterpart: a bug in gilcheck."""
+
+
+def canonicalizer_for(engine: Engine) -> Canonicalizer | None:
+    """The canonicalizer of the engine's program, or None when nothing can be reduced."""
+    if engine.extended:  # fork paths, interrupts and path conditions are not permuted
+        return None
+    facts = find_symmetries(engine.program)
+    if not facts.arrays:
+        return None
+    engine.initial_state()  # lays out the thread ids
+    return Canonicalizer(
+        facts.arrays, engine.thread_ids, engine.lock_offset, lock_kinds_of(engine.program)
+    )
+
+
+class SymmetricSystem:
+    """The engine's transition system with every state replaced by its representative."""
+
+    def __init__(self, engine: Engine, canonical: Canonicalizer) -> None:
+        self.engine = engine
+        self.canonical = canonical
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.engine, name)
+
+    def initial_state(self) -> State:
+        return self.canonical(self.engine.initial_state())
+
+    def transitions(self, state: State) -> list[Transition]:
+        canonical = self.canonical
+        return [
+            (action, canonical(target)) if type(target) is tuple else (action, target)
+            for action, target in self.engine.transitions(state)
+        ]
+
+    def has_ended(self, state: State) -> bool:
+        return self.engine.has_ended(state)
+
+
+def concrete_path(
+    engine: Engine, canonical: Canonicalizer, store: StateStore, sid: int
+) -> tuple[list[Action], list[State], Permutation]:
+    """A real run from the initial state to a state in state `sid`'s orbit.
+
+    Also returns the permutation that maps state `sid` to the run's last state.
+    """
+    chain: list[int] = []
+    while sid >= 0:
+        chain.append(sid)
+        sid = store.parent[sid]
+    chain.reverse()
+    state = engine.initial_state()
+    _, to_rep = canonical.with_permutation(state)
+    to_real = inverse(to_rep)  # maps the current representative onto the real state
+    states = [state]
+    actions: list[Action] = []
+    for prev, nxt in itertools.pairwise(chain):
+        via, want = store.via[nxt], store.states[nxt]
+        for action, target in engine.transitions(store.states[prev]):
+            if action == via and type(target) is tuple:
+                rep, to_rep = canonical.with_permutation(target)
+                if rep == want:
+                    break
+        else:
+            raise SymmetryError(f"no step {via} between representatives")
+        real = canonical.apply(target, to_real)
+        action, _ = concrete_step(engine, state, real.__eq__)
+        actions.append(action)
+        states.append(real)
+        state = real
+        to_real = compose(inverse(to_rep), to_real)
+    return actions, states, to_real
+
+
+def concrete_step(
+    engine: Engine, state: State, wanted: Callable[[Target], bool]
+) -> tuple[Action, Target]:
+    """The first step from a real state whose target is wanted.
+
+    Steps are taken without the ample set first: it picks the first thread by number,
+    which in a permuted state may be another one than on the representative's path.
+    """
+    ample = engine.ample
+    try:
+        for use_ample in (False, True):
+            engine.ample = use_ample and ample
+            for action, target in engine.transitions(state):
+                if wanted(target):
+                    return action, target
+    finally:
+        engine.ample = ample
+    raise SymmetryError("a step on the path of representatives has no real counterpart")

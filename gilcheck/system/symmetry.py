@@ -1,0 +1,303 @@
+"""Symmetry reduction: one representative state per orbit of permuted identical threads.
+
+For each thread array proven symmetric (semantics/symmetry.py), the representative sorts
+the array's threads by a key made of everything a thread owns: its frames and flags, and
+its elements of the arrays indexed by `self`. Keys are interned to small ints in the
+order they are first seen, so the sort is cheap, total and the same on every run.
+
+Permuting threads moves, together: the threads (each gets its new `self`), their elements
+of `self`-indexed lock, var and channel arrays, every thread id stored in the state (the
+GIL and stdout holders, lock owners, condvar and rwlock queues, rendezvous senders), and
+every copy of an index (in locals and channel buffers the analysis found to hold one).
+
+A representative need not be the least element of its orbit: ties keep their order, which
+only costs reduction, never soundness, since it is always a permutation of the state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from gilcheck.semantics import ir
+from gilcheck.semantics.symmetry import SymmetricArray
+from gilcheck.system.state import (
+    C_PENDING,
+    F_CODE,
+    F_LOCALS,
+    F_PC,
+    S_CHANS,
+    S_GIL,
+    S_LOCKS,
+    S_STDOUT,
+    S_THREADS,
+    S_VARS,
+    SYNC_KINDS,
+    T_FRAMES,
+    T_PHASE,
+    T_SELF,
+    State,
+)
+
+TidMap = Callable[[int], int]
+# Per symmetric array, where each thread index goes: permutation[a][old] = new.
+Permutation = tuple[tuple[int, ...], ...]
+
+
+def compose(first: Permutation, then: Permutation) -> Permutation:
+    """The permutation applying `first`, then `then`."""
+    return tuple(tuple(b[a[i]] for i in range(len(a))) for a, b in zip(first, then, strict=True))
+
+
+def inverse(permutation: Permutation) -> Permutation:
+    """The permutation undoing `permutation`."""
+    out: list[tuple[int, ...]] = []
+    for position in permutation:
+        back = [0] * len(position)
+        for old, new in enumerate(position):
+            back[new] = old
+        out.append(tuple(back))
+    return tuple(out)
+
+
+def remap_sync(kind: str, value: Any, f: TidMap) -> Any:
+    """A lock's state with every thread id in it mapped by `f`."""
+    if kind == "mutex":
+        return f(value) if value >= 0 else value
+    if kind == "rlock":
+        owner, count = value
+        return (f(owner) if owner >= 0 else owner, count)
+    if kind == "condvar":
+        waiting, woken = value
+        return (tuple(sorted(map(f, waiting))), tuple(sorted(map(f, woken))))
+    if kind == "once":
+        status, runner = value
+        return (status, f(runner) if runner >= 0 else runner)
+    if kind == "rwlock":
+        writer, readers, waiting = value
+        return (
+            f(writer) if writer >= 0 else writer,
+            tuple(sorted(map(f, readers))),
+            tuple(sorted(map(f, waiting))),
+        )
+    return value  # semaphore, event, barrier: counts and flags only
+
+
+class _Array:
+    """One symmetric thread array, placed in the engine's state layout."""
+
+    def __init__(self, info: SymmetricArray, base_tid: int, lock_offset: dict[str, int]) -> None:
+        self.size = info.size
+        self.base = base_tid
+        self.locks = tuple(lock_offset[kind] + base for kind, base in info.lock_arrays)
+        self.vars = info.var_arrays
+        self.chans = info.chan_arrays
+        self.index_chans = info.index_chans
+        slots: dict[int, list[int]] = {}
+        for code, slot in sorted(info.index_locals):
+            slots.setdefault(code, []).append(slot)
+        self.index_slots = {code: tuple(s) for code, s in slots.items()}
+        self.index_sends = info.index_sends
+
+
+class Canonicalizer:
+    """Maps states to their representatives under the symmetric thread arrays' permutations."""
+
+    def __init__(
+        self,
+        arrays: tuple[SymmetricArray, ...],
+        thread_ids: dict[tuple[int, int], int],
+        lock_offset: dict[str, int],
+        lock_kinds: tuple[str, ...],
+    ) -> None:
+        self.arrays = tuple(
+            _Array(info, thread_ids[(info.thread, 0)], lock_offset) for info in arrays
+        )
+        self.lock_kinds = lock_kinds
+        self._keys: dict[object, int] = {}
+
+    def __call__(self, state: State) -> State:
+        """The representative of `state`'s orbit."""
+        for array in self.arrays:
+            position = self._sorting(state, array)
+            if position is not None:
+                state = permute(state, array, position, self.lock_kinds)
+        return state
+
+    def with_permutation(self, state: State) -> tuple[State, Permutation]:
+        """The representative, and the permutation that makes it from `state`."""
+        positions: list[tuple[int, ...]] = []
+        for array in self.arrays:
+            position = self._sorting(state, array)
+            if position is not None:
+                state = permute(state, array, position, self.lock_kinds)
+            positions.append(tuple(position or range(array.size)))
+        return state, tuple(positions)
+
+    def identity(self) -> Permutation:
+        """The permutation that moves nothing."""
+        return tuple(tuple(range(array.size)) for array in self.arrays)
+
+    def apply(self, state: State, permutation: Permutation) -> State:
+        """`state` with every array's thread at index i moved to index permutation[a][i]."""
+        for array, position in zip(self.arrays, permutation, strict=True):
+            if any(new != old for old, new in enumerate(position)):
+                state = permute(state, array, list(position), self.lock_kinds)
+        return state
+
+    def thread_map(self, permutation: Permutation) -> Callable[[int], int]:
+        """Where a thread id goes under a permutation."""
+        spans = [
+            (array.base, array.size, position)
+            for array, position in zip(self.arrays, permutation, strict=True)
+        ]
+
+        def f(tid: int) -> int:
+            for base, size, position in spans:
+                if base <= tid < base + size:
+                    return base + position[tid - base]
+            return tid
+
+        return f
+
+    def _sorting(self, state: State, array: _Array) -> list[int] | None:
+        """The positions that sort the array's threads by key (None: already sorted)."""
+        threads = state[S_THREADS]
+        base, size = array.base, array.size
+        gil, stdout = state[S_GIL], state[S_STDOUT]
+        locks, vars_, chans = state[S_LOCKS], state[S_VARS], state[S_CHANS]
+        keys = self._keys
+        lock_kinds = self.lock_kinds
+        ranks: list[int] = []
+        for k in range(size):
+            tid = base + k
+            th = threads[tid]
+
+            def mine(t: int, tid: int = tid) -> int:
+                return -2 if t == tid else t
+
+            key = (
+                th[:T_SELF],
+                th[T_SELF + 1 :],
+                gil == tid,
+                stdout == tid,
+                tuple(remap_sync(lock_kinds[lid + k], locks[lid + k], mine) for lid in array.locks),
+                tuple(vars_[v + k] for v in array.vars),
+                tuple(_chan_key(chans[c + k], tid) for c in array.chans),
+            )
+            rank = keys.get(key)
+            if rank is None:
+                rank = keys[key] = len(keys)
+            ranks.append(rank)
+        order = sorted(range(size), key=ranks.__getitem__)
+        if all(order[j] == j for j in range(size)):
+            return None
+        position = [0] * size  # position[old index] = new index
+        for new, old in enumerate(order):
+            position[old] = new
+        return position
+
+
+def _offer(
+    th: tuple[Any, ...], sends: frozenset[tuple[int, int]], index: Callable[[Any], Any]
+) -> tuple[Any, ...]:
+    """A thread whose rendezvous offer is an index, with the offered index mapped."""
+    phase = th[T_PHASE]
+    if type(phase) is not tuple or not th[T_FRAMES]:
+        return th
+    top = th[T_FRAMES][-1]
+    if (top[F_CODE], top[F_PC]) not in sends:
+        return th
+    return (*th[:T_PHASE], (phase[0], index(phase[1])), *th[T_PHASE + 1 :])
+
+
+def _chan_key(chan: tuple[Any, ...], tid: int) -> tuple[Any, ...]:
+    pending = chan[C_PENDING]
+    if pending == tid:
+        return (*chan[:C_PENDING], -2, *chan[C_PENDING + 1 :])
+    return chan
+
+
+def permute(state: State, array: _Array, position: list[int], lock_kinds: tuple[str, ...]) -> State:
+    """`state` with the array's thread at index i moved to index position[i]."""
+    base, size = array.base, array.size
+
+    def f(t: int) -> int:
+        return base + position[t - base] if base <= t < base + size else t
+
+    def index(value: Any) -> Any:
+        return position[value] if type(value) is int and 0 <= value < size else value
+
+    index_slots = array.index_slots
+
+    def frames_of(frames: tuple[Any, ...]) -> tuple[Any, ...]:
+        if not index_slots:
+            return frames
+        out = []
+        for frame in frames:
+            slots = index_slots.get(frame[F_CODE])
+            if slots:
+                local_values = list(frame[F_LOCALS])
+                for slot in slots:
+                    local_values[slot] = index(local_values[slot])
+                frame = (*frame[:F_LOCALS], tuple(local_values), *frame[F_LOCALS + 1 :])
+            out.append(frame)
+        return tuple(out)
+
+    old_threads = state[S_THREADS]
+    if index_slots:
+        old_threads = tuple((frames_of(th[T_FRAMES]), *th[T_FRAMES + 1 :]) for th in old_threads)
+    if array.index_sends:
+        old_threads = tuple(_offer(th, array.index_sends, index) for th in old_threads)
+    threads = list(old_threads)
+    for old in range(size):
+        th = old_threads[base + old]
+        new = position[old]
+        threads[base + new] = (*th[:T_SELF], new, *th[T_SELF + 1 :])
+
+    pairs = zip(lock_kinds, state[S_LOCKS], strict=True)
+    locks = [remap_sync(kind, value, f) for kind, value in pairs]
+    old_locks = list(locks)
+    for lid in array.locks:
+        for old in range(size):
+            locks[lid + position[old]] = old_locks[lid + old]
+
+    vars_ = list(state[S_VARS])
+    old_vars = state[S_VARS]
+    for vid in array.vars:
+        for old in range(size):
+            vars_[vid + position[old]] = old_vars[vid + old]
+
+    chans = []
+    for cid, chan in enumerate(state[S_CHANS]):
+        pending = chan[C_PENDING]
+        if pending >= 0 and f(pending) != pending:
+            chan = (*chan[:C_PENDING], f(pending), *chan[C_PENDING + 1 :])
+        if cid in array.index_chans and chan[0]:
+            chan = (tuple(index(v) for v in chan[0]), *chan[1:])
+        chans.append(chan)
+    old_chans = list(chans)
+    for c in array.chans:
+        for old in range(size):
+            chans[c + position[old]] = old_chans[c + old]
+
+    gil, stdout = state[S_GIL], state[S_STDOUT]
+    return (
+        tuple(threads),
+        f(gil) if gil >= 0 else gil,
+        tuple(vars_),
+        tuple(locks),
+        tuple(chans),
+        f(stdout) if stdout >= 0 else stdout,
+        *state[S_STDOUT + 1 :],
+    )
+
+
+def lock_kinds_of(program: ir.Program) -> tuple[str, ...]:
+    """The kind of every lock slot of a state, in the engine's layout (kind by kind)."""
+    kinds: list[str] = []
+    for kind in SYNC_KINDS:
+        for res in program.resources:
+            if res.kind == kind:
+                kinds.extend([kind] * (res.size or 1))
+    return tuple(kinds)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gilcheck.analysis.cycles import terminal_components
+from gilcheck.analysis.cycles import _networkx_terminal, terminal_components
 from gilcheck.options import CheckOptions
 from gilcheck.pipeline import check_spec, parse_text
 
@@ -27,6 +27,27 @@ def test_networkx_and_compact_tarjan_agree(
     with_networkx = terminal_components(n, src, dst, marks)
     compact = terminal_components(n, src, dst, marks, edge_limit=-1)
     assert with_networkx == compact
+
+
+@settings(max_examples=200, deadline=None)
+@given(graphs(), st.booleans())
+def test_the_sink_shortcut_agrees_with_networkx(
+    graph: tuple[int, list[int], list[int], list[int]], forward: bool
+) -> None:
+    n, src, dst, marks = graph
+    if forward:  # mostly acyclic graphs, where the shortcut applies
+        pairs = [(min(a, b), max(a, b)) for a, b in zip(src, dst, strict=True) if a != b]
+        src, dst = [a for a, _ in pairs], [b for _, b in pairs]
+        marks = marks[: len(pairs)]
+    found = terminal_components(n, src, dst, marks)
+    expected = sorted(sorted(g) for g in _networkx_terminal(n, src, dst))
+    assert sorted(list(c.states) for c in found) == expected
+    closed = {frozenset(g) for g in expected}
+    for component in found:
+        inside = any(
+            a in component.states and b in component.states for a, b in zip(src, dst, strict=True)
+        )
+        assert component.has_step == inside and frozenset(component.states) in closed
 
 
 def verdict(text: str) -> str:

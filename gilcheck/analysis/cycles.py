@@ -11,8 +11,6 @@ from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import networkx as nx
-
 NETWORKX_EDGE_LIMIT = 1_000_000
 
 
@@ -34,6 +32,9 @@ def terminal_components(
     edge_limit: int = NETWORKX_EDGE_LIMIT,
 ) -> list[Component]:
     """Every terminal SCC, ordered by its first state."""
+    sinks = _sinks_if_all_reach_one(n_states, src, dst)
+    if sinks is not None:  # no cycle nothing leaves: the terminal SCCs are the sinks
+        return [Component((s,), False, False) for s in sinks]
     if len(src) <= edge_limit:
         groups = _networkx_terminal(n_states, src, dst)
     else:
@@ -56,7 +57,44 @@ def terminal_components(
     return sorted(components, key=lambda c: c.states[0])
 
 
+def _sinks_if_all_reach_one(n: int, src: Sequence[int], dst: Sequence[int]) -> list[int] | None:
+    """The states with no step, if every state can reach one of them; else None.
+
+    A state that reaches no such state stays for ever among states with a step, so it
+    reaches a terminal component with a cycle: only then are the components computed.
+    """
+    outgoing = array("i", [0]) * (n + 1)
+    for b in dst:
+        outgoing[b + 1] += 1  # first: incoming edge counts, for the reverse adjacency
+    for i in range(n):
+        outgoing[i + 1] += outgoing[i]
+    sources = array("i", [0]) * len(src)
+    fill = array("i", outgoing[:n])
+    has_step = bytearray(n)
+    for a, b in zip(src, dst, strict=True):
+        sources[fill[b]] = a
+        fill[b] += 1
+        has_step[a] = 1
+    sinks = [s for s in range(n) if not has_step[s]]
+    reached = bytearray(n)
+    todo = list(sinks)
+    for s in todo:
+        reached[s] = 1
+    count = len(todo)
+    while todo:
+        b = todo.pop()
+        for i in range(outgoing[b], outgoing[b + 1]):
+            a = sources[i]
+            if not reached[a]:
+                reached[a] = 1
+                count += 1
+                todo.append(a)
+    return sinks if count == n else None
+
+
 def _networkx_terminal(n: int, src: Sequence[int], dst: Sequence[int]) -> list[list[int]]:
+    import networkx as nx  # imported when needed: it takes a tenth of a second
+
     graph = nx.DiGraph()
     graph.add_nodes_from(range(n))
     graph.add_edges_from(zip(src, dst, strict=True))

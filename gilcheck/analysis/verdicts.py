@@ -29,6 +29,9 @@ from gilcheck.system.state import ENDED, GONE, S_THREADS, T_STATUS, State
 from gilcheck.system.symmetry import Canonicalizer, Permutation
 from gilcheck.trace.model import CheckResult, Snapshot, Stats, Step, Trace
 
+# Below this many states, memory growth is mostly allocator noise, not states.
+MEASURABLE_STATES = 10_000
+
 
 def check_program(
     program: ir.Program,
@@ -93,6 +96,12 @@ class _Judge:
             transitions=found.transitions,
             seconds=found.seconds,
             exhaustive=found.exhaustive,
+            symmetry=canonical.names if canonical is not None else (),
+            bytes_per_state=(
+                found.memory_growth // len(found.store)
+                if len(found.store) >= MEASURABLE_STATES
+                else None
+            ),
         )
 
     def _base(

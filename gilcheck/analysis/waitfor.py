@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import networkx as nx
-
 from gilcheck.analysis.layout import StateLayout
 from gilcheck.semantics import ir
 from gilcheck.semantics.values import is_python_value
@@ -466,6 +464,8 @@ def name_of(explainer: WaitExplainer, state: State, tid: int) -> str:
 
 def find_cycle(waits: list[Wait]) -> tuple[str, ...]:
     """A cycle in the wait-for graph (thread -> holder), as thread names, if there is one."""
+    import networkx as nx  # imported when needed: it takes a tenth of a second
+
     graph = nx.DiGraph()
     for wait in waits:
         graph.add_node(wait.thread)

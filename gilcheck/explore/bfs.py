@@ -23,14 +23,14 @@ class EdgeLog:
         self.src = array("i")
         self.dst = array("i")
         self.progress = bytearray()
-        self._is_progress = getattr(system, "is_progress", None)
+        self.is_progress = getattr(system, "is_progress", None)
         if not getattr(system, "has_progress", True):
-            self._is_progress = None  # no `progress` statement: no step can run one
+            self.is_progress = None  # no `progress` statement: no step can run one
 
     def add(self, src: int, dst: int, action: Action, state: State) -> None:
         self.src.append(src)
         self.dst.append(dst)
-        marks = self._is_progress is not None and self._is_progress(state, action)
+        marks = self.is_progress is not None and self.is_progress(state, action)
         self.progress.append(1 if marks else 0)
 
     def __len__(self) -> int:
@@ -59,6 +59,7 @@ class Exploration:
     # With unknown values the search goes on past violations, to say for which values each
     # kind happens: (verdict, the path condition under which it happens).
     collected: list[tuple[str, tuple[object, ...]]] | None = None
+    memory_growth: int = 0  # peak resident bytes during the search minus those before it
 
     @property
     def exhaustive(self) -> bool:
@@ -93,6 +94,7 @@ def explore(
 ) -> Exploration:
     """Breadth-first search from the initial state until a violation or the end of the space."""
     started = time.monotonic()
+    resident_before = resident_bytes()
     store = StateStore()
     result = Exploration(store)
     root, _ = store.add(system.initial_state(), -1, None)
@@ -102,6 +104,13 @@ def explore(
     ids, states, parents, vias = store.ids, store.states, store.parent, store.via
     edges = EdgeLog(system) if options.graph_analysis else None
     result.edges = edges
+    if edges is not None:  # EdgeLog.add inlined: it runs for every transition
+        edge_src, edge_dst, edge_progress = (
+            edges.src.append,
+            edges.dst.append,
+            edges.progress.append,
+        )
+        is_progress = edges.is_progress
     transitions_of = system.transitions
     max_states = options.max_states
     max_memory = options.max_memory_mb * 1024 * 1024 if options.max_memory_mb else None
@@ -157,7 +166,9 @@ def explore(
                         parents.append(sid)
                         vias.append(action)
                     if edges is not None and not (spurious and action[1] == SPURIOUS_WAKEUP):
-                        edges.add(sid, known, action, state)
+                        edge_src(sid)
+                        edge_dst(known)
+                        edge_progress(is_progress is not None and is_progress(state, action))
                     continue
                 if isinstance(target, Violation):
                     if collect:
@@ -198,6 +209,7 @@ def explore(
     if found is not None and result.deadlock < 0:
         result.violation_from, result.violation_action, result.violation = found
     result.seconds = time.monotonic() - started
+    result.memory_growth = max(0, peak_resident_bytes() - resident_before)
     return result
 
 
@@ -209,6 +221,12 @@ def resident_bytes() -> int:
     except (OSError, ValueError, IndexError):
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         return peak if sys.platform == "darwin" else peak * 1024  # KiB on Linux and BSDs
+
+
+def peak_resident_bytes() -> int:
+    """The process's peak resident memory so far."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024  # KiB on Linux and BSDs
 
 
 _PAGE_SIZE = resource.getpagesize()

@@ -30,6 +30,8 @@ def result_object(result: CheckResult) -> dict[str, Any]:
         "transitions": result.stats.transitions,
         "seconds": round(result.stats.seconds, 4),
         "exhaustive": result.stats.exhaustive,
+        "symmetry": list(result.stats.symmetry),
+        "bytes_per_state": result.stats.bytes_per_state,
         "condition": result.condition,
         "condition_complete": result.condition_complete,
         "witness": {name: value for name, value in result.witness},

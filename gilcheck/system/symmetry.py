@@ -90,6 +90,9 @@ class _Array:
         self.size = info.size
         self.base = base_tid
         self.locks = tuple(lock_offset[kind] + base for kind, base in info.lock_arrays)
+        self.owned_locks = tuple(
+            (lock_offset[kind] + base, kind) for kind, base in info.lock_arrays
+        )
         self.vars = info.var_arrays
         self.chans = info.chan_arrays
         self.index_chans = info.index_chans
@@ -114,6 +117,7 @@ class Canonicalizer:
             _Array(info, thread_ids[(info.thread, 0)], lock_offset) for info in arrays
         )
         self.lock_kinds = lock_kinds
+        self.names = tuple(f"{info.name}[{info.size}]" for info in arrays)
         self._keys: dict[object, int] = {}
 
     def __call__(self, state: State) -> State:
@@ -167,31 +171,35 @@ class Canonicalizer:
         gil, stdout = state[S_GIL], state[S_STDOUT]
         locks, vars_, chans = state[S_LOCKS], state[S_VARS], state[S_CHANS]
         keys = self._keys
-        lock_kinds = self.lock_kinds
+        owned_locks, owned_vars, owned_chans = array.owned_locks, array.vars, array.chans
         ranks: list[int] = []
         for k in range(size):
             tid = base + k
-            th = threads[tid]
-
-            def mine(t: int, tid: int = tid) -> int:
-                return -2 if t == tid else t
-
-            key = (
-                th[:T_SELF],
-                th[T_SELF + 1 :],
-                gil == tid,
-                stdout == tid,
-                tuple(remap_sync(lock_kinds[lid + k], locks[lid + k], mine) for lid in array.locks),
-                tuple(vars_[v + k] for v in array.vars),
-                tuple(_chan_key(chans[c + k], tid) for c in array.chans),
-            )
-            rank = keys.get(key)
+            # The thread without its `self` (and its array, the same for all of them).
+            key: list[object] = [threads[tid][:T_SELF], gil == tid, stdout == tid]
+            for lid, kind in owned_locks:
+                value = locks[lid + k]
+                if kind == "mutex":
+                    key.append(-2 if value == tid else value)
+                else:
+                    key.append(remap_sync(kind, value, _relative_to(tid)))
+            for vid in owned_vars:
+                key.append(vars_[vid + k])
+            for cid in owned_chans:
+                key.append(_chan_key(chans[cid + k], tid))
+            frozen = tuple(key)
+            rank = keys.get(frozen)
             if rank is None:
-                rank = keys[key] = len(keys)
+                rank = keys[frozen] = len(keys)
             ranks.append(rank)
+        previous = -1
+        for rank in ranks:
+            if rank < previous:
+                break
+            previous = rank
+        else:
+            return None  # already in order: the state is its own representative
         order = sorted(range(size), key=ranks.__getitem__)
-        if all(order[j] == j for j in range(size)):
-            return None
         position = [0] * size  # position[old index] = new index
         for new, old in enumerate(order):
             position[old] = new
@@ -209,6 +217,11 @@ def _offer(
     if (top[F_CODE], top[F_PC]) not in sends:
         return th
     return (*th[:T_PHASE], (phase[0], index(phase[1])), *th[T_PHASE + 1 :])
+
+
+def _relative_to(tid: int) -> TidMap:
+    """Thread ids with `tid` itself marked, for keys that must not depend on numbering."""
+    return lambda t: -2 if t == tid else t
 
 
 def _chan_key(chan: tuple[Any, ...], tid: int) -> tuple[Any, ...]:

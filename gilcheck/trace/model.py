@@ -92,6 +92,11 @@ class Stats:
     transitions: int
     seconds: float
     exhaustive: bool
+    # Thread arrays explored one state per permutation orbit, e.g. ("worker[5]",).
+    symmetry: tuple[str, ...] = ()
+    # Peak resident memory growth during the search per state stored (None: too few
+    # states to measure).
+    bytes_per_state: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,138 @@
+"""Symmetry and partial-order reduction as a user meets them: `--no-symmetry`, `--no-por`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+WORKERS_FIXED = "bench/models/gil_workers_fixed_4.gil"
+WORKERS = "bench/models/gil_workers_5.gil"
+PHILOSOPHERS = "bench/models/philosophers_5.gil"
+
+# The seed's lock-order inversion with three identical workers: each takes its own lock,
+# then `shared`, then the GIL, while main holds the GIL and waits for `shared`. Which
+# worker main meets does not matter, so symmetry keeps one state for all three.
+SYMMETRIC_DEADLOCK = """\
+const N = 3
+mutex own[N]
+mutex shared
+channel done: unbounded
+
+thread worker[N] {
+    lock own[self] {
+        lock shared {
+            with_gil {
+                skip
+            }
+        }
+    }
+    send done, self
+}
+
+thread main {
+    with_gil {
+        lock shared {
+            skip
+        }
+    }
+    let a = recv done
+    let b = recv done
+    let c = recv done
+}
+"""
+
+SYMMETRIC_FIXED = SYMMETRIC_DEADLOCK.replace(
+    "    with_gil {\n        lock shared {\n            skip\n        }\n    }",
+    "    lock shared {\n        with_gil {\n            skip\n        }\n    }",
+)
+
+# Workers that loop for ever while main waits for ever: `stuck`, judged on the full graph.
+SYMMETRIC_LIVELOCK = """\
+const N = 2
+mutex m[N]
+thread worker[N] {
+    while true {
+        lock m[self] {
+            skip
+        }
+    }
+}
+channel never: unbounded
+thread main {
+    let x = recv never
+}
+"""
+
+
+def _states(text: str) -> int:
+    line = next(line for line in text.splitlines() if " states, " in line)
+    return int(line.split(" states")[0].replace(",", ""))
+
+
+def test_symmetry_is_on_by_default_and_off_with_no_symmetry(cli) -> None:  # type: ignore[no-untyped-def]
+    reduced = cli("check", WORKERS_FIXED)
+    full = cli("check", "--no-symmetry", WORKERS_FIXED)
+    assert reduced.code == full.code == 0
+    assert "one state per permutation of worker[4]" in reduced.stdout
+    assert "permutation" not in full.stdout
+    assert _states(full.stdout) == 52_747
+    assert _states(reduced.stdout) * 10 < _states(full.stdout)
+
+
+def test_no_por_keeps_every_intermediate_state(cli) -> None:  # type: ignore[no-untyped-def]
+    default = cli("check", "--no-symmetry", WORKERS_FIXED)
+    no_por = cli("check", "--no-symmetry", "--no-por", WORKERS_FIXED)
+    old_name = cli("check", "--no-symmetry", "--no-merge", WORKERS_FIXED)
+    assert default.code == no_por.code == 0
+    assert _states(no_por.stdout) > _states(default.stdout)
+    assert _states(old_name.stdout) == _states(no_por.stdout)
+
+
+def test_a_reduced_deadlock_has_a_real_shortest_trace(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    spec = tmp_path / "symmetric.gil"
+    spec.write_text(SYMMETRIC_DEADLOCK)
+    reduced = cli("check", "--format", "json", str(spec))
+    full = cli("check", "--format", "json", "--no-symmetry", str(spec))
+    assert reduced.code == full.code == 1
+    mine, theirs = json.loads(reduced.stdout), json.loads(full.stdout)
+    assert mine["verdict"] == theirs["verdict"] == "deadlock"
+    assert mine["symmetry"] == ["worker[3]"] and theirs["symmetry"] == []
+    assert mine["states"] < theirs["states"]
+    depth = {s["index"] for s in mine["steps"]}
+    assert len(depth) == len({s["index"] for s in theirs["steps"]})
+    # The trace is a run of the real program: replay re-runs it step by step.
+    saved = tmp_path / "trace.json"
+    saved.write_text(reduced.stdout)
+    again = cli("replay", str(saved))
+    assert again.code == 0, again.stdout + again.stderr
+    assert "ends in deadlock again" in again.stdout
+
+
+def test_the_fixed_form_is_proven_with_and_without_symmetry(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    spec = tmp_path / "fixed.gil"
+    spec.write_text(SYMMETRIC_FIXED)
+    for extra in ((), ("--no-symmetry",), ("--no-por",), ("--no-por", "--no-symmetry")):
+        run = cli("check", *extra, str(spec))
+        assert run.code == 0, (extra, run.stdout)
+        assert "no violation in the whole state space" in run.stdout
+
+
+def test_self_in_arithmetic_is_not_reduced(cli) -> None:  # type: ignore[no-untyped-def]
+    run = cli("check", "--format", "json", PHILOSOPHERS)
+    assert json.loads(run.stdout)["symmetry"] == []  # forks[(self + 1) % N] breaks it
+
+
+def test_cycles_are_judged_on_the_full_graph(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    spec = tmp_path / "loop.gil"
+    spec.write_text(SYMMETRIC_LIVELOCK)
+    run = cli("check", "--format", "json", str(spec))
+    data = json.loads(run.stdout)
+    full = json.loads(cli("check", "--format", "json", "--no-symmetry", str(spec)).stdout)
+    assert data["verdict"] == full["verdict"] == "stuck" and data["symmetry"] == []
+
+
+def test_json_reports_bytes_per_state_on_large_runs(cli) -> None:  # type: ignore[no-untyped-def]
+    small = json.loads(cli("check", "--format", "json", WORKERS).stdout)
+    assert small["bytes_per_state"] is None  # too few states to measure
+    large = json.loads(cli("check", "--format", "json", "--no-symmetry", WORKERS_FIXED).stdout)
+    assert isinstance(large["bytes_per_state"], int) and large["bytes_per_state"] > 0

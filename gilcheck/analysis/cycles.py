@@ -32,9 +32,6 @@ def terminal_components(
     edge_limit: int = NETWORKX_EDGE_LIMIT,
 ) -> list[Component]:
     """Every terminal SCC, ordered by its first state."""
-    sinks = _sinks_if_all_reach_one(n_states, src, dst)
-    if sinks is not None:  # no cycle nothing leaves: the terminal SCCs are the sinks
-        return [Component((s,), False, False) for s in sinks]
     if len(src) <= edge_limit:
         groups = _networkx_terminal(n_states, src, dst)
     else:
@@ -57,39 +54,42 @@ def terminal_components(
     return sorted(components, key=lambda c: c.states[0])
 
 
-def _sinks_if_all_reach_one(n: int, src: Sequence[int], dst: Sequence[int]) -> list[int] | None:
-    """The states with no step, if every state can reach one of them; else None.
+def sinks_if_all_reach_one(
+    n: int, starts: Sequence[int], dst: Sequence[int], passes: int = 4
+) -> list[int] | None:
+    """The states with no step, if every state surely reaches one of them; else None.
 
-    A state that reaches no such state stays for ever among states with a step, so it
-    reaches a terminal component with a cycle: only then are the components computed.
+    `starts[s]` is where state s's targets begin in `dst` (states from len(starts) on
+    have no step). A state that reaches no step-less state stays for ever among states
+    with a step, in a terminal component with a cycle; when every state reaches one,
+    there is no such component and the terminal components are the step-less states.
+    A few sweeps in reverse id order settle breadth-first graphs, whose edges mostly go
+    to later states; None also when they do not (then the components are computed).
     """
-    outgoing = array("i", [0]) * (n + 1)
-    for b in dst:
-        outgoing[b + 1] += 1  # first: incoming edge counts, for the reverse adjacency
-    for i in range(n):
-        outgoing[i + 1] += outgoing[i]
-    sources = array("i", [0]) * len(src)
-    fill = array("i", outgoing[:n])
-    has_step = bytearray(n)
-    for a, b in zip(src, dst, strict=True):
-        sources[fill[b]] = a
-        fill[b] += 1
-        has_step[a] = 1
-    sinks = [s for s in range(n) if not has_step[s]]
-    reached = bytearray(n)
-    todo = list(sinks)
-    for s in todo:
-        reached[s] = 1
-    count = len(todo)
-    while todo:
-        b = todo.pop()
-        for i in range(outgoing[b], outgoing[b + 1]):
-            a = sources[i]
-            if not reached[a]:
-                reached[a] = 1
-                count += 1
-                todo.append(a)
-    return sinks if count == n else None
+    expanded = len(starts)
+    reach = bytearray(n)
+    sinks: list[int] = []
+    for s in range(n):
+        if s >= expanded or (starts[s + 1] if s + 1 < expanded else len(dst)) == starts[s]:
+            reach[s] = 1
+            sinks.append(s)
+    left = n - len(sinks)
+    for _ in range(passes):
+        if not left:
+            return sinks
+        before = left
+        for s in range(expanded - 1, -1, -1):
+            if reach[s]:
+                continue
+            end = starts[s + 1] if s + 1 < expanded else len(dst)
+            for i in range(starts[s], end):
+                if reach[dst[i]]:
+                    reach[s] = 1
+                    left -= 1
+                    break
+        if left == before:
+            return None
+    return sinks if not left else None
 
 
 def _networkx_terminal(n: int, src: Sequence[int], dst: Sequence[int]) -> list[list[int]]:

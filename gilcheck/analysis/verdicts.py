@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from gilcheck.analysis.conditions import conditions, witness_of
-from gilcheck.analysis.cycles import Component, terminal_components
+from gilcheck.analysis.cycles import Component, sinks_if_all_reach_one, terminal_components
 from gilcheck.analysis.layout import StateLayout
 from gilcheck.analysis.lints import lints
 from gilcheck.analysis.narrate import Narrator
@@ -67,8 +67,19 @@ def _has_cycles_to_judge(found: Exploration) -> bool:
         return False
     if found.violation is not None or found.deadlock >= 0:
         return False
-    components = terminal_components(len(found.store), edges.src, edges.dst, edges.progress)
+    components = _terminal_components(found)
     return any(c.has_step and not found.limited.intersection(c.states) for c in components)
+
+
+def _terminal_components(found: Exploration) -> list[Component]:
+    """The terminal SCCs of the explored graph (just its end states, most of the time)."""
+    edges = found.edges
+    assert edges is not None
+    n = len(found.store)
+    sinks = sinks_if_all_reach_one(n, edges.starts, edges.dst)
+    if sinks is not None:
+        return [Component((s,), False, False) for s in sinks]
+    return terminal_components(n, edges.src, edges.dst, edges.progress)
 
 
 class _Judge:
@@ -205,7 +216,7 @@ class _Judge:
         edges = found.edges
         assert edges is not None
         store = found.store
-        components = terminal_components(len(store), edges.src, edges.dst, edges.progress)
+        components = _terminal_components(found)
         for component in components:
             if not component.has_step or found.limited.intersection(component.states):
                 continue

@@ -6,35 +6,63 @@ import resource
 import sys
 import time
 from array import array
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from gilcheck.explore.store import StateStore
+from gilcheck.explore.store import StateStore, StoreFull
 from gilcheck.options import CheckOptions
 from gilcheck.system.model import SPURIOUS_WAKEUP, Action, LimitHit, TransitionSystem, Violation
 from gilcheck.system.state import State
 
 
 class EdgeLog:
-    """Every state-to-state transition as compact arrays, marking those that run `progress`."""
+    """Every state-to-state transition as compact arrays, marking those that run `progress`.
+
+    States are expanded in id order, so the edges are kept by source (compressed sparse
+    rows): `starts[s]` is where state s's targets begin in `dst`; 4 bytes per edge and per
+    expanded state. `progress` (a byte per edge) is kept only in programs with a
+    `progress` statement.
+    """
 
     def __init__(self, system: TransitionSystem) -> None:
-        self.src = array("i")
+        self.starts = array("I")
         self.dst = array("i")
-        self.progress = bytearray()
         self.is_progress = getattr(system, "is_progress", None)
         if not getattr(system, "has_progress", True):
             self.is_progress = None  # no `progress` statement: no step can run one
+        self.marks: bytearray | None = bytearray() if self.is_progress is not None else None
+
+    def begin(self, src: int) -> None:
+        """State `src` (the next one by id) is being expanded."""
+        assert src == len(self.starts)
+        self.starts.append(len(self.dst))
 
     def add(self, src: int, dst: int, action: Action, state: State) -> None:
-        self.src.append(src)
+        """An edge of the state being expanded."""
         self.dst.append(dst)
-        marks = self.is_progress is not None and self.is_progress(state, action)
-        self.progress.append(1 if marks else 0)
+        if self.marks is not None:
+            assert self.is_progress is not None
+            self.marks.append(1 if self.is_progress(state, action) else 0)
+
+    def end(self, src: int) -> int:
+        """Where state `src`'s targets end in `dst`."""
+        return self.starts[src + 1] if src + 1 < len(self.starts) else len(self.dst)
+
+    @property
+    def src(self) -> array[int]:
+        """The source of every edge (built on demand: the graph analyses' input)."""
+        out = array("i")
+        for s in range(len(self.starts)):
+            out.extend([s] * (self.end(s) - self.starts[s]))
+        return out
+
+    @property
+    def progress(self) -> bytes | bytearray:
+        """A byte per edge, 1 where the step runs `progress`."""
+        return self.marks if self.marks is not None else bytes(len(self.dst))
 
     def __len__(self) -> int:
-        return len(self.src)
+        return len(self.dst)
 
 
 class StopSearch(Exception):
@@ -97,20 +125,18 @@ def explore(
     resident_before = resident_bytes()
     store = StateStore()
     result = Exploration(store)
-    root, _ = store.add(system.initial_state(), -1, None)
-    queue: deque[int] = deque([root])
+    store.add(system.initial_state(), -1, None)
+    # States get ids in the order they are found, so the queue is the ids from `sid` on.
+    sid = -1
     deadline = started + options.timeout if options.timeout else None
     expanded = 0
-    ids, states, parents, vias = store.ids, store.states, store.parent, store.via
+    add, state_of = store.add, store.decode
     edges = EdgeLog(system) if options.graph_analysis else None
     result.edges = edges
     if edges is not None:  # EdgeLog.add inlined: it runs for every transition
-        edge_src, edge_dst, edge_progress = (
-            edges.src.append,
-            edges.dst.append,
-            edges.progress.append,
-        )
+        edge_begin, edge_dst = edges.starts.append, edges.dst.append
         is_progress = edges.is_progress
+        edge_progress = edges.marks.append if edges.marks is not None else None
     transitions_of = system.transitions
     max_states = options.max_states
     max_memory = options.max_memory_mb * 1024 * 1024 if options.max_memory_mb else None
@@ -127,16 +153,18 @@ def explore(
         result.collected = []
     reported = False  # collecting: the shortest violation is settled
     try:
-        while queue:
-            sid = queue.popleft()
+        while sid + 1 < len(store):
+            sid += 1
             if sid >= level_end:
                 if found is not None:
                     if not collect:
                         break
                     reported = True
-                level_end = len(states)
-            state = states[sid]
+                level_end = len(store)
+            state = state_of(sid)
             steps = transitions_of(state)
+            if edges is not None:
+                edge_begin(len(edges.dst))
             expanded += 1
             if (
                 not steps or (spurious and all(a[1] == SPURIOUS_WAKEUP for a, _ in steps))
@@ -158,17 +186,11 @@ def explore(
             result.transitions += len(steps)
             for action, target in steps:
                 if type(target) is tuple:
-                    known = ids.get(target)
-                    if known is None:
-                        known = ids[target] = len(states)
-                        queue.append(known)
-                        states.append(target)
-                        parents.append(sid)
-                        vias.append(action)
+                    known, _ = add(target, sid, action)
                     if edges is not None and not (spurious and action[1] == SPURIOUS_WAKEUP):
-                        edge_src(sid)
                         edge_dst(known)
-                        edge_progress(is_progress is not None and is_progress(state, action))
+                        if edge_progress is not None and is_progress is not None:
+                            edge_progress(is_progress(state, action))
                     continue
                 if isinstance(target, Violation):
                     if collect:
@@ -191,7 +213,9 @@ def explore(
                 now = time.monotonic()
                 if progress is not None:
                     progress(
-                        SearchProgress(len(store), result.transitions, len(queue), now - started)
+                        SearchProgress(
+                            len(store), result.transitions, len(store) - sid - 1, now - started
+                        )
                     )
                 if deadline is not None and now > deadline:
                     result.stopped = f"the time limit of {options.timeout:g} s"
@@ -199,13 +223,15 @@ def explore(
                 if max_memory is not None and resident_bytes() > max_memory:
                     result.stopped = f"the memory limit of {options.max_memory_mb:,} MB"
                     break
-            if len(states) >= max_states and queue:
+            if len(store) >= max_states and sid + 1 < len(store):
                 result.stopped = f"the state limit of {options.max_states:,} states"
                 break
     except (StopSearch, KeyboardInterrupt):
         result.stopped = "an interruption (Ctrl-C or SIGTERM)"
     except MemoryError:
         result.stopped = "the memory limit"
+    except StoreFull as full:
+        result.stopped = f"the state store's capacity: {full}"
     if found is not None and result.deadlock < 0:
         result.violation_from, result.violation_action, result.violation = found
     result.seconds = time.monotonic() - started

@@ -1,34 +1,176 @@
-"""Interning states to dense ids, with the parent and the action that first reached each."""
+"""Interning states to dense ids, compactly, with the parent and the action that first reached each.
+
+A state is stored as a short record of small ints (SPIN's "collapse" compression): each
+thread, and the vars, locks and channels parts, are interned once in a pool and named by
+their number there, so a record is a few bytes per thread. Records live end to end in one
+`bytearray`; an open-addressing table of ids in an `array` finds them by hash. No Python
+object is kept per state: about 40 to 100 bytes per state in all, against several hundred
+for the states themselves.
+
+The search hands states in and gets ids back; `states[i]` rebuilds state `i` from its
+record (equal to the state stored, its parts shared with the pools).
+"""
 
 from __future__ import annotations
 
+import struct
+from array import array
+from collections.abc import Iterator, Sequence
+from typing import Any, overload
+
 from gilcheck.system.model import Action
 from gilcheck.system.state import State
+
+_INITIAL_TABLE = 1 << 12
+
+
+class StoreFull(Exception):
+    """A pool or the record area outgrew its fixed-width numbers."""
+
+
+class _Pool:
+    """Values by number and numbers by value; the stored objects are the shared ones."""
+
+    __slots__ = ("by_identity", "by_value", "values")
+
+    def __init__(self) -> None:
+        self.values: list[Any] = []
+        self.by_value: dict[Any, int] = {}
+        # The pool keeps its objects alive, so id() of a pooled object names it for ever:
+        # parts a successor shares with its parent are found without hashing them.
+        self.by_identity: dict[int, int] = {}
+
+    def number(self, value: Any) -> int:
+        known = self.by_identity.get(id(value))
+        if known is not None:
+            return known
+        known = self.by_value.get(value)
+        if known is None:
+            known = len(self.values)
+            self.values.append(value)
+            self.by_value[value] = known
+            self.by_identity[id(value)] = known
+        return known
 
 
 class StateStore:
     """States by id; `parent[i]` and `via[i]` rebuild a shortest path to state `i`."""
 
     def __init__(self) -> None:
-        self.ids: dict[State, int] = {}
-        self.states: list[State] = []
-        self.parent: list[int] = []
-        self.via: list[Action | None] = []
+        self._threads = _Pool()
+        self._parts = _Pool()  # vars, locks and channels tuples, and the extended fields
+        self._actions = _Pool()
+        self._blob = bytearray()
+        self._offsets = array("I", [0])
+        self._table = array("i", [-1]) * _INITIAL_TABLE
+        self._mask = _INITIAL_TABLE - 1
+        self._formats: dict[int, struct.Struct] = {}
+        self.parent = array("i")
+        self._via = array("i")
+        self.states = _States(self)
+        self.via = _Vias(self)
 
     def __len__(self) -> int:
-        return len(self.states)
+        return len(self.parent)
+
+    @property
+    def pooled(self) -> int:
+        """How many distinct threads and parts the records name."""
+        return len(self._threads.values) + len(self._parts.values)
+
+    def _format(self, n_threads: int, extended: bool) -> struct.Struct:
+        key = n_threads * 2 + extended
+        fmt = self._formats.get(key)
+        if fmt is None:
+            # threads count, each thread, gil + 1, vars, locks, chans, stdout + 1, ended,
+            # and the fork path, interrupts and path condition as one part
+            fmt = struct.Struct(f"<H{n_threads}IHIIIHB" + ("I" if extended else ""))
+            self._formats[key] = fmt
+        return fmt
+
+    def encode(self, state: State) -> bytes:
+        """The record of a state."""
+        threads = state[0]
+        number = self._threads.number
+        part = self._parts.number
+        extended = len(state) > 7
+        try:
+            fields = [len(threads), *[number(th) for th in threads]]
+            fields += [
+                state[1] + 1,
+                part(state[2]),
+                part(state[3]),
+                part(state[4]),
+                state[5] + 1,
+                state[6],
+            ]
+            if extended:
+                fields.append(part(state[7:]))
+            return self._format(len(threads), extended).pack(*fields)
+        except struct.error as error:
+            raise StoreFull(f"a state does not fit a record ({error})") from None
+
+    def decode(self, sid: int) -> State:
+        """The state stored as number `sid`."""
+        blob = self._blob
+        start = self._offsets[sid]
+        n_threads = blob[start] | blob[start + 1] << 8
+        extended = self._offsets[sid + 1] - start == 4 * n_threads + 23
+        fields = self._format(n_threads, extended).unpack_from(blob, start)
+        pool = self._threads.values
+        parts = self._parts.values
+        k = n_threads + 1
+        state = (
+            tuple([pool[i] for i in fields[1:k]]),
+            fields[k] - 1,
+            parts[fields[k + 1]],
+            parts[fields[k + 2]],
+            parts[fields[k + 3]],
+            fields[k + 4] - 1,
+            fields[k + 5],
+        )
+        if extended:
+            extra: tuple[Any, ...] = parts[fields[k + 6]]
+            return state + extra
+        return state
 
     def add(self, state: State, parent: int, via: Action | None) -> tuple[int, bool]:
         """The id of `state`, and whether it is new."""
-        known = self.ids.get(state)
-        if known is not None:
-            return known, False
-        sid = len(self.states)
-        self.ids[state] = sid
-        self.states.append(state)
+        record = self.encode(state)
+        blob, offsets, table, mask = self._blob, self._offsets, self._table, self._mask
+        slot = hash(record) & mask
+        while True:
+            sid = table[slot]
+            if sid < 0:
+                break
+            if blob[offsets[sid] : offsets[sid + 1]] == record:
+                return sid, False
+            slot = (slot + 1) & mask
+        sid = len(self.parent)
+        table[slot] = sid
+        blob += record
+        try:
+            offsets.append(len(blob))
+        except OverflowError:
+            raise StoreFull("the records outgrew 4 GiB") from None
         self.parent.append(parent)
-        self.via.append(via)
+        self._via.append(-1 if via is None else self._actions.number(via))
+        if (sid + 1) * 2 > mask:
+            self._grow()
         return sid, True
+
+    def _grow(self) -> None:
+        """Double the table (kept at most half full, so probes stay short)."""
+        size = (self._mask + 1) * 2
+        table = array("i", [-1]) * size
+        mask = size - 1
+        blob, offsets = self._blob, self._offsets
+        for sid in range(len(self.parent)):
+            slot = hash(bytes(blob[offsets[sid] : offsets[sid + 1]])) & mask
+            while table[slot] >= 0:
+                slot = (slot + 1) & mask
+            table[slot] = sid
+        self._table, self._mask = table, mask
 
     def path_to(self, sid: int) -> list[Action]:
         """The actions from the initial state to state `sid`."""
@@ -40,3 +182,59 @@ class StateStore:
             sid = self.parent[sid]
         actions.reverse()
         return actions
+
+    def action(self, sid: int) -> Action | None:
+        """The action that first reached state `sid` (None for the initial state)."""
+        number = self._via[sid]
+        return None if number < 0 else self._actions.values[number]
+
+
+class _States(Sequence[State]):
+    """The stored states by id, rebuilt from their records on access."""
+
+    def __init__(self, store: StateStore) -> None:
+        self._store = store
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+    @overload
+    def __getitem__(self, sid: int) -> State: ...
+
+    @overload
+    def __getitem__(self, sid: slice) -> list[State]: ...
+
+    def __getitem__(self, sid: int | slice) -> State | list[State]:
+        if isinstance(sid, slice):
+            return [self[i] for i in range(*sid.indices(len(self)))]
+        if sid < 0:
+            sid += len(self)
+        if not 0 <= sid < len(self):
+            raise IndexError(sid)
+        return self._store.decode(sid)
+
+    def __iter__(self) -> Iterator[State]:
+        decode = self._store.decode
+        for sid in range(len(self)):
+            yield decode(sid)
+
+
+class _Vias(Sequence[Action | None]):
+    """The action that first reached each state, by id."""
+
+    def __init__(self, store: StateStore) -> None:
+        self._store = store
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+    @overload
+    def __getitem__(self, sid: int) -> Action | None: ...
+
+    @overload
+    def __getitem__(self, sid: slice) -> list[Action | None]: ...
+
+    def __getitem__(self, sid: int | slice) -> Action | list[Action | None] | None:
+        if isinstance(sid, slice):
+            return [self[i] for i in range(*sid.indices(len(self)))]
+        return self._store.action(sid)

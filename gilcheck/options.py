@@ -15,6 +15,7 @@ class CheckOptions:
     max_call_depth: int = 64
     merge_local_steps: bool = True  # partial-order reduction: merged local steps, ample sets
     symmetry: bool = True  # one state per orbit of permuted symmetric thread arrays
+    workers: int = 1  # processes of a hash-partitioned search (1: search in this process)
     spurious_wakeups: bool = False
     graph_analysis: bool = True  # keep every edge for the stuck and livelock analyses
     max_memory_mb: int | None = None  # peak resident memory of the process, checked as it runs

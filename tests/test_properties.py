@@ -169,3 +169,20 @@ def _depth(result: CheckResult) -> int:
     """How many steps between states a result's trace takes (narrated sub-steps aside)."""
     assert result.trace is not None
     return len({step.index for step in result.trace.steps})
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(differential_specs(), symmetric_specs(breaking=True)), st.booleans())
+def test_a_parallel_search_agrees_with_the_sequential_one(spec: str, symmetry: bool) -> None:
+    options = CheckOptions(max_states=30_000, symmetry=symmetry)
+    sequential = check_spec(parse_text("gen.gil", spec), options)
+    parallel = check_spec(parse_text("gen.gil", spec), dataclasses.replace(options, workers=2))
+    if "inconclusive" in (sequential.verdict, parallel.verdict):
+        return
+    assert parallel.verdict == sequential.verdict, spec
+    if sequential.verdict in ("ok", "stuck", "livelock") and not symmetry:
+        # both searched everything (with symmetry, each process picks representatives
+        # by the keys it met first, so the counts may differ)
+        assert parallel.stats.states == sequential.stats.states, spec
+    if sequential.trace is not None and sequential.verdict not in ("stuck", "livelock"):
+        assert _depth(parallel) == _depth(sequential), spec

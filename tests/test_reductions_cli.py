@@ -136,3 +136,25 @@ def test_json_reports_bytes_per_state_on_large_runs(cli) -> None:  # type: ignor
     assert small["bytes_per_state"] is None  # too few states to measure
     large = json.loads(cli("check", "--format", "json", "--no-symmetry", WORKERS_FIXED).stdout)
     assert isinstance(large["bytes_per_state"], int) and large["bytes_per_state"] > 0
+
+
+def test_workers_give_the_same_verdict_and_a_real_shortest_trace(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    spec = tmp_path / "symmetric.gil"
+    spec.write_text(SYMMETRIC_DEADLOCK)
+    alone = json.loads(cli("check", "--format", "json", "--no-symmetry", str(spec)).stdout)
+    run = cli("check", "--format", "json", "--workers", "2", "--no-symmetry", str(spec))
+    shared = json.loads(run.stdout)
+    assert run.code == 1 and shared["verdict"] == alone["verdict"] == "deadlock"
+    assert len({s["index"] for s in shared["steps"]}) == len({s["index"] for s in alone["steps"]})
+    saved = tmp_path / "trace.json"
+    saved.write_text(run.stdout)
+    assert cli("replay", str(saved)).code == 0
+    proven = cli("check", "--workers", "0", "--no-symmetry", WORKERS_FIXED)
+    assert proven.code == 0 and _states(proven.stdout) == 52_747
+
+
+def test_workers_judge_cycles_on_the_whole_graph(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    spec = tmp_path / "loop.gil"
+    spec.write_text(SYMMETRIC_LIVELOCK)
+    run = cli("check", "--format", "json", "--workers", "2", str(spec))
+    assert json.loads(run.stdout)["verdict"] == "stuck"

@@ -12,6 +12,7 @@ from gilcheck.analysis.narrate import Narrator
 from gilcheck.analysis.snapshots import Snapshotter
 from gilcheck.analysis.waitfor import WaitExplainer, find_cycle
 from gilcheck.explore.bfs import Exploration, Progress, explore
+from gilcheck.explore.parallel import explore_parallel
 from gilcheck.explore.replay import replay
 from gilcheck.explore.symmetric import (
     SymmetricSystem,
@@ -42,13 +43,21 @@ def check_program(
     """Explore a program and judge it."""
     engine = Engine(program, options)
     canonical = canonicalizer_for(engine) if options.symmetry else None
-    if canonical is not None:
-        found = explore(SymmetricSystem(engine, canonical), options, progress)
-        if _has_cycles_to_judge(found):
+    system = SymmetricSystem(engine, canonical) if canonical is not None else engine
+    found: Exploration | None = None
+    if options.workers > 1 and not engine.symbolic:
+        parallel = explore_parallel(system, options, options.workers, progress)
+        graph = parallel.graph
+        if graph is None or sinks_if_all_reach_one(*graph, passes=16) is not None:
+            found = parallel.found
+        else:  # some state reaches no end: its cycles are judged on the full graph
             canonical = None
             found = explore(engine, options, progress)
-    else:
-        found = explore(engine, options, progress)
+    if found is None:
+        found = explore(system, options, progress)
+        if canonical is not None and _has_cycles_to_judge(found):
+            canonical = None
+            found = explore(engine, options, progress)
     judge = _Judge(program, engine, sources, found, canonical)
     result = judge.result()
     if engine.symbolic:
@@ -103,14 +112,14 @@ class _Judge:
         self.snapshots: Snapshotter | None = None
         self.start: Snapshot | None = None  # the initial state of the last trace made
         self.stats = Stats(
-            states=len(found.store),
+            states=found.states,
             transitions=found.transitions,
             seconds=found.seconds,
             exhaustive=found.exhaustive,
             symmetry=canonical.names if canonical is not None else (),
             bytes_per_state=(
-                found.memory_growth // len(found.store)
-                if len(found.store) >= MEASURABLE_STATES
+                found.memory_growth // found.states
+                if found.states >= MEASURABLE_STATES and found.total_states is None
                 else None
             ),
         )
@@ -306,7 +315,6 @@ class _Judge:
 
     def result(self) -> CheckResult:
         found = self.found
-        store = found.store
         if found.violation is not None and found.violation_action is not None:
             v = found.violation
             actions, states = self._path(found.violation_from)
@@ -369,14 +377,14 @@ class _Judge:
                 return cyclic
         if found.stopped is not None:
             message = (
-                f"stopped by {found.stopped} after {len(store):,} states; "
+                f"stopped by {found.stopped} after {found.states:,} states; "
                 "no violation found so far, but the state space was not fully explored"
             )
             return self._base(Verdict.INCONCLUSIVE, message, None, limit=found.stopped)
-        message = f"no violation in the whole state space ({len(store):,} states)"
+        message = f"no violation in the whole state space ({found.states:,} states)"
         if self.program.params:
             ranges = ", ".join(f"{p.name} in {p.low}..{p.high}" for p in self.program.params)
-            message = f"no violation for any {ranges} ({len(store):,} states)"
+            message = f"no violation for any {ranges} ({found.states:,} states)"
         elif self.engine.symbolic:
-            message = f"no violation for any value of the unknowns ({len(store):,} states)"
+            message = f"no violation for any value of the unknowns ({found.states:,} states)"
         return self._base(Verdict.OK, message, None)

@@ -88,6 +88,13 @@ class Exploration:
     # kind happens: (verdict, the path condition under which it happens).
     collected: list[tuple[str, tuple[object, ...]]] | None = None
     memory_growth: int = 0  # peak resident bytes during the search minus those before it
+    # States found in all (set when `store` holds only the trace's path: a parallel search)
+    total_states: int | None = None
+
+    @property
+    def states(self) -> int:
+        """How many states the search found."""
+        return self.total_states if self.total_states is not None else len(self.store)
 
     @property
     def exhaustive(self) -> bool:

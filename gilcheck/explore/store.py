@@ -90,22 +90,25 @@ class StateStore:
 
     def encode(self, state: State) -> bytes:
         """The record of a state."""
+        # The hot path of the search: the pools' identity lookups are inlined.
         threads = state[0]
-        number = self._threads.number
-        part = self._parts.number
+        known_thread = self._threads.by_identity.get
+        known_part = self._parts.by_identity.get
+        fields = [len(threads)]
+        for th in threads:
+            k = known_thread(id(th))
+            fields.append(self._threads.number(th) if k is None else k)
+        fields.append(state[1] + 1)
+        for index in (2, 3, 4):
+            part = state[index]
+            k = known_part(id(part))
+            fields.append(self._parts.number(part) if k is None else k)
+        fields.append(state[5] + 1)
+        fields.append(state[6])
         extended = len(state) > 7
+        if extended:
+            fields.append(self._parts.number(state[7:]))
         try:
-            fields = [len(threads), *[number(th) for th in threads]]
-            fields += [
-                state[1] + 1,
-                part(state[2]),
-                part(state[3]),
-                part(state[4]),
-                state[5] + 1,
-                state[6],
-            ]
-            if extended:
-                fields.append(part(state[7:]))
             return self._format(len(threads), extended).pack(*fields)
         except struct.error as error:
             raise StoreFull(f"a state does not fit a record ({error})") from None

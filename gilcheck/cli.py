@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import glob
+import importlib.util
 import json
 import os
 import random
@@ -28,7 +29,9 @@ from gilcheck import __version__
 from gilcheck.analysis.retrace import retrace
 from gilcheck.analysis.simulate import simulate
 from gilcheck.diagnostics import CODES, Diagnostic, SpecError
+from gilcheck.explore.distributed import RayUnavailable
 from gilcheck.explore.graph import GraphTooLarge
+from gilcheck.explore.parallel import ParallelUnavailable
 from gilcheck.export.promela import export_promela
 from gilcheck.options import CheckOptions
 from gilcheck.pipeline import (
@@ -75,6 +78,13 @@ out = Console(highlight=False, soft_wrap=True, emoji=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 EXIT_OK, EXIT_VIOLATION, EXIT_USAGE, EXIT_INCONCLUSIVE, EXIT_INTERNAL = 0, 1, 2, 3, 4
+
+
+class Backend(StrEnum):
+    """Where the workers of a parallel search run."""
+
+    PROCESSES = "processes"
+    RAY = "ray"
 
 
 class Outcome(StrEnum):
@@ -307,6 +317,18 @@ def check(
             "core). The same verdict and a trace as short; worth it on large models only.",
         ),
     ] = 1,
+    backend: Annotated[
+        Backend,
+        typer.Option(
+            "--backend",
+            help="Where the --workers run: forked processes on this machine, or Ray actors "
+            "(pip install 'gilcheck[ray]'; a local Ray instance unless --address).",
+        ),
+    ] = Backend.PROCESSES,
+    address: Annotated[
+        str | None,
+        typer.Option("--address", help="With --backend ray: an existing Ray cluster to join."),
+    ] = None,
     record_file: Annotated[
         Path | None,
         typer.Option(
@@ -340,9 +362,19 @@ def check(
         merge_local_steps=not no_merge,
         symmetry=not no_symmetry,
         workers=workers or os.cpu_count() or 1,
+        backend=backend.value,
+        address=address,
         spurious_wakeups=spurious_wakeups,
         max_memory_mb=max_memory if max_memory is not None else default_memory_limit_mb(),
     )
+    if address is not None and backend is not Backend.RAY:
+        err.print("error: `--address` is the address of a Ray cluster", markup=False)
+        err.print("help: add `--backend ray`", markup=False)
+        _finish(Outcome.BAD_INPUT)
+    if backend is Backend.RAY and importlib.util.find_spec("ray") is None:
+        err.print("error: `--backend ray` needs Ray, which is not installed", markup=False)
+        err.print("help: pip install 'gilcheck[ray]'", markup=False)
+        _finish(Outcome.BAD_INPUT)
     if output is not None:
         _report_to(output)
     _proofs.cache, _proofs.record, _proofs.records = cache_dir, record_file, []
@@ -578,11 +610,16 @@ def _run_check(
             )
             _proofs.records.append(hit.proof or {})
             return hit
-    if quiet or not err.is_terminal:
-        result = check_spec(loaded, options)
-    else:
-        with ProgressDisplay(err).spec(printable(str(spec)), index, total) as progress:
-            result = check_spec(loaded, options, progress)
+    try:
+        if quiet or not err.is_terminal:
+            result = check_spec(loaded, options)
+        else:
+            with ProgressDisplay(err).spec(printable(str(spec)), index, total) as progress:
+                result = check_spec(loaded, options, progress)
+    except (RayUnavailable, ParallelUnavailable) as error:
+        err.print(f"error: {error}", markup=False)
+        err.print("help: run without `--workers` and `--backend`", markup=False)
+        _finish(Outcome.BAD_INPUT)
     result = dataclasses.replace(result, proof=record(who, options, result))
     if _proofs.cache is not None:
         try:

@@ -16,6 +16,8 @@ class CheckOptions:
     merge_local_steps: bool = True  # partial-order reduction: merged local steps, ample sets
     symmetry: bool = True  # one state per orbit of permuted symmetric thread arrays
     workers: int = 1  # processes of a hash-partitioned search (1: search in this process)
+    backend: str = "processes"  # where the workers run: "processes" (forked) or "ray"
+    address: str | None = None  # the Ray cluster to join (None: start a local one)
     spurious_wakeups: bool = False
     graph_analysis: bool = True  # keep every edge for the stuck and livelock analyses
     max_memory_mb: int | None = None  # peak resident memory of the process, checked as it runs

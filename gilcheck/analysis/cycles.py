@@ -55,7 +55,7 @@ def terminal_components(
 
 
 def sinks_if_all_reach_one(
-    n: int, starts: Sequence[int], dst: Sequence[int], passes: int = 4
+    n: int, starts: Sequence[int], dst: Sequence[int], passes: int = 64
 ) -> list[int] | None:
     """The states with no step, if every state surely reaches one of them; else None.
 
@@ -63,8 +63,10 @@ def sinks_if_all_reach_one(
     have no step). A state that reaches no step-less state stays for ever among states
     with a step, in a terminal component with a cycle; when every state reaches one,
     there is no such component and the terminal components are the step-less states.
-    A few sweeps in reverse id order settle breadth-first graphs, whose edges mostly go
-    to later states; None also when they do not (then the components are computed).
+    Sweeps in reverse id order settle breadth-first graphs, whose edges mostly go to later
+    states, in a few passes; a pass that reaches no new state ends them (the rest reach
+    no such state). None also when `passes` do not settle it: the components are then
+    computed.
     """
     expanded = len(starts)
     reach = bytearray(n)

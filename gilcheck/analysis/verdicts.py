@@ -12,6 +12,7 @@ from gilcheck.analysis.narrate import Narrator
 from gilcheck.analysis.snapshots import Snapshotter
 from gilcheck.analysis.waitfor import WaitExplainer, find_cycle
 from gilcheck.explore.bfs import Exploration, Progress, explore
+from gilcheck.explore.distributed import explore_ray
 from gilcheck.explore.parallel import explore_parallel
 from gilcheck.explore.replay import replay
 from gilcheck.explore.symmetric import (
@@ -45,10 +46,13 @@ def check_program(
     canonical = canonicalizer_for(engine) if options.symmetry else None
     system = SymmetricSystem(engine, canonical) if canonical is not None else engine
     found: Exploration | None = None
-    if options.workers > 1 and not engine.symbolic:
-        parallel = explore_parallel(system, options, options.workers, progress)
+    if (options.workers > 1 or options.backend == "ray") and not engine.symbolic:
+        if options.backend == "ray":
+            parallel = explore_ray(program, options, options.workers, options.address, progress)
+        else:
+            parallel = explore_parallel(system, options, options.workers, progress)
         graph = parallel.graph
-        if graph is None or sinks_if_all_reach_one(*graph, passes=16) is not None:
+        if graph is None or sinks_if_all_reach_one(*graph) is not None:
             found = parallel.found
         else:  # some state reaches no end: its cycles are judged on the full graph
             canonical = None

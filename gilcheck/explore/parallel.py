@@ -6,9 +6,9 @@ their owners (one batch per pair of workers and depth), then adds what it receiv
 depths are the sequential search's, so the first depth with a deadlock or a violating
 step is the same and its trace (walked back from owner to owner) is a shortest one.
 
-Workers are forked from the checking process, so they share its compiled program; hashes
-of states (and of the strings in them) agree between them because a forked process keeps
-its parent's hash secret. Stuck threads and livelocks need the whole graph: the workers
+Workers are forked from the checking process, so they share its compiled program. A state's
+owner is a hash of small ints only (where each thread is, the GIL), the same in every
+process. Stuck threads and livelocks need the whole graph: the workers
 send their edges at the end, and when some state can reach no end, the caller judges the
 cycles with a sequential search.
 """
@@ -22,15 +22,26 @@ import traceback
 from array import array
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, Protocol
 
 from gilcheck.explore.bfs import EdgeLog, Exploration, Progress, SearchProgress, peak_resident_bytes
 from gilcheck.explore.store import StateStore
 from gilcheck.options import CheckOptions
 from gilcheck.system.model import SPURIOUS_WAKEUP, Action, LimitHit, TransitionSystem, Violation
-from gilcheck.system.state import State
+from gilcheck.system.state import (
+    F_CODE,
+    F_PC,
+    S_ENDED,
+    S_GIL,
+    S_STDOUT,
+    S_THREADS,
+    T_FRAMES,
+    T_STATUS,
+    State,
+)
 
 Gid = tuple[int, int]  # (worker, id in that worker's store)
+Graph = tuple[int, "array[int]", "array[int]"]  # states, where each one's targets start, targets
 
 
 class ParallelUnavailable(Exception):
@@ -46,7 +57,26 @@ class _Level:
     deadlock: int = -1
     violation: tuple[int, Action, Violation] | None = None
     limits: list[tuple[int, Action, LimitHit]] = field(default_factory=list)
+    sent: int = 0  # states sent to other workers at this depth
     error: str | None = None
+
+
+Batch = list[tuple[State, int, Action, int]]  # (state, parent id at the sender, action, mark)
+
+
+def owner_of(state: State, count: int) -> int:
+    """The worker that owns a state: by where each thread is, its status, and the GIL.
+
+    Equal states have one owner. Only ints are hashed, whose hashes are the same in every
+    process (hash(None), in the locals, depends on where None sits in memory before 3.12).
+    """
+    where = tuple(
+        (th[T_STATUS], frames[-1][F_CODE], frames[-1][F_PC], len(frames))
+        if (frames := th[T_FRAMES])
+        else (th[T_STATUS],)
+        for th in state[S_THREADS]
+    )
+    return hash((where, state[S_GIL], state[S_STDOUT], state[S_ENDED])) % count
 
 
 class _Worker:
@@ -58,13 +88,11 @@ class _Worker:
         count: int,
         system: TransitionSystem,
         options: CheckOptions,
-        inboxes: list[Any],
     ) -> None:
         self.index = index
         self.count = count
         self.system = system
         self.options = options
-        self.inboxes = inboxes
         self.store = StateStore()
         self.parent_worker = bytearray()
         self.level_start = 0
@@ -78,11 +106,8 @@ class _Worker:
         self.is_progress = log.is_progress
         self.spurious = options.spurious_wakeups
 
-    def owner(self, state: State) -> int:
-        return hash(state) % self.count
-
     def seed(self, state: State) -> None:
-        if self.owner(state) == self.index:
+        if owner_of(state, self.count) == self.index:
             self._add(state, -1, -1, None, 0)
 
     def _add(self, state: State, worker: int, parent: int, via: Action | None, mark: int) -> None:
@@ -95,16 +120,16 @@ class _Worker:
             self.edge_dst.append(sid)
             self.edge_marks.append(mark)
 
-    def level(self) -> _Level:
-        """Expand the states new at the last depth; exchange successors with the others."""
+    def expand(self) -> tuple[_Level, list[Batch]]:
+        """Expand the states new at the last depth: a report, and a batch for each worker."""
         report = _Level()
         store = self.store
         start, end = self.level_start, len(store)
         self.level_start = end
-        outgoing: list[list[tuple[State, int, Action, int]]] = [[] for _ in range(self.count)]
-        mine: list[tuple[State, int, Action, int]] = []
+        outgoing: list[Batch] = [[] for _ in range(self.count)]
         system = self.system
         spurious = self.spurious
+        count = self.count
         for sid in range(start, end):
             state = store.decode(sid)
             steps = system.transitions(state)
@@ -123,25 +148,21 @@ class _Worker:
                         mark = 1 if self.is_progress(state, action) else 0
                     else:
                         mark = 0
-                    dest = hash(target) % self.count
-                    item = (target, sid, action, mark)
-                    (mine if dest == self.index else outgoing[dest]).append(item)
+                    outgoing[owner_of(target, count)].append((target, sid, action, mark))
                 elif isinstance(target, Violation):
                     if report.violation is None:
                         report.violation = (sid, action, target)
                 elif isinstance(target, LimitHit) and len(report.limits) < 16:
                     report.limits.append((sid, action, target))
-        for dest, batch in enumerate(outgoing):
-            if dest != self.index:
-                self.inboxes[dest].put((self.index, batch))
-        before = len(store)
-        batches = {self.index: mine}
-        for _ in range(self.count - 1):
-            sender, batch = self.inboxes[self.index].get()
-            batches[sender] = batch
-        for sender in sorted(batches):  # in worker order, whenever they arrived: the same ids
-            self._receive(sender, batches[sender])
-        report.new = len(store) - before
+        report.sent = sum(len(b) for d, b in enumerate(outgoing) if d != self.index)
+        return report, outgoing
+
+    def absorb(self, report: _Level, batches: list[Batch]) -> _Level:
+        """Add the successors every worker sent (in worker order: the same ids every run)."""
+        before = len(self.store)
+        for sender, batch in enumerate(batches):
+            self._receive(sender, batch)
+        report.new = len(self.store) - before
         return report
 
     def _receive(self, sender: int, batch: list[tuple[State, int, Action, int]]) -> None:
@@ -172,20 +193,51 @@ class _Worker:
         )
 
 
-def _serve(worker: _Worker, control: Connection) -> None:
+class Cluster(Protocol):
+    """Workers the coordinator drives depth by depth: processes here, Ray actors elsewhere."""
+
+    count: int
+
+    def level(self) -> list[_Level]:
+        """Every worker expands its last depth's new states and exchanges successors."""
+        ...
+
+    def back(self, worker: int, sid: int) -> tuple[int, int, Action | None, State]:
+        """A state's parent (worker, id), the action from it, and the state."""
+        ...
+
+    def edges(self, worker: int) -> tuple[bytes, bytes, bytes, bytes]:
+        """The edges into a worker's states (see _Worker.edges)."""
+        ...
+
+    def sizes(self) -> list[tuple[int, int]]:
+        """Per worker: states stored and peak resident bytes."""
+        ...
+
+
+def _serve(worker: _Worker, control: Connection, inboxes: list[Any]) -> None:
     """A worker process: answer the coordinator's requests until told to stop."""
     while True:
         request = control.recv()
         try:
             kind = request[0]
             if kind == "level":
-                control.send(worker.level())
+                report, outgoing = worker.expand()
+                for dest, batch in enumerate(outgoing):
+                    if dest != worker.index:
+                        inboxes[dest].put((worker.index, batch))
+                batches: list[Batch] = [[] for _ in range(worker.count)]
+                batches[worker.index] = outgoing[worker.index]
+                for _ in range(worker.count - 1):
+                    sender, batch = inboxes[worker.index].get()
+                    batches[sender] = batch
+                control.send(worker.absorb(report, batches))
             elif kind == "back":
                 control.send(worker.step_back(request[1]))
             elif kind == "edges":
                 control.send(worker.edges())
             elif kind == "size":
-                control.send(len(worker.store))
+                control.send((len(worker.store), peak_resident_bytes()))
             else:
                 control.send(None)
                 return
@@ -194,7 +246,63 @@ def _serve(worker: _Worker, control: Connection) -> None:
             return
 
 
-Graph = tuple[int, "array[int]", "array[int]"]  # states, where each one's targets start, targets
+class _Processes:
+    """Workers as forked processes; successors travel between them on queues."""
+
+    def __init__(self, system: TransitionSystem, options: CheckOptions, count: int) -> None:
+        try:
+            context = multiprocessing.get_context("fork")
+        except ValueError as error:
+            raise ParallelUnavailable("this platform cannot fork worker processes") from error
+        self.count = count
+        inboxes = [context.Queue() for _ in range(count)]
+        initial = system.initial_state()
+        self.controls: list[Connection] = []
+        self.processes: list[Any] = []
+        for index in range(count):
+            worker = _Worker(index, count, system, options)
+            worker.seed(initial)
+            here, there = context.Pipe()
+            process = context.Process(target=_serve, args=(worker, there, inboxes), daemon=True)
+            process.start()
+            self.controls.append(here)
+            self.processes.append(process)
+
+    def _ask(self, worker: int, *request: Any) -> Any:
+        self.controls[worker].send(request)
+        answer = self.controls[worker].recv()
+        if isinstance(answer, _Level) and answer.error is not None:
+            raise RuntimeError(f"a worker failed:\n{answer.error}")
+        return answer
+
+    def level(self) -> list[_Level]:
+        for control in self.controls:
+            control.send(("level",))
+        reports: list[_Level] = [control.recv() for control in self.controls]
+        for report in reports:
+            if report.error is not None:
+                raise RuntimeError(f"a worker failed:\n{report.error}")
+        return reports
+
+    def back(self, worker: int, sid: int) -> tuple[int, int, Action | None, State]:
+        answer: tuple[int, int, Action | None, State] = self._ask(worker, "back", sid)
+        return answer
+
+    def edges(self, worker: int) -> tuple[bytes, bytes, bytes, bytes]:
+        answer: tuple[bytes, bytes, bytes, bytes] = self._ask(worker, "edges")
+        return answer
+
+    def sizes(self) -> list[tuple[int, int]]:
+        return [self._ask(w, "size") for w in range(self.count)]
+
+    def close(self) -> None:
+        for control in self.controls:
+            with contextlib.suppress(OSError):
+                control.send(("stop",))
+        for process in self.processes:
+            process.join(timeout=5)
+            if process.is_alive():
+                process.terminate()
 
 
 @dataclass
@@ -206,6 +314,10 @@ class ParallelExploration:
     # The whole graph (breadth-first ids, edges by source), when the search ended with
     # no violation and the cycle analyses need it.
     graph: Graph | None
+    # Per depth: (new states, states sent between workers), and per worker at the end:
+    # (states stored, peak resident bytes): how the search scaled.
+    rounds: list[tuple[int, int]] = field(default_factory=list)
+    workers: list[tuple[int, int]] = field(default_factory=list)
 
 
 def explore_parallel(
@@ -215,72 +327,44 @@ def explore_parallel(
     progress: Progress | None = None,
 ) -> ParallelExploration:
     """Hash-partitioned breadth-first search on `workers` forked processes."""
-    try:
-        context = multiprocessing.get_context("fork")
-    except ValueError as error:
-        raise ParallelUnavailable("this platform cannot fork worker processes") from error
     started = time.monotonic()
-    inboxes = [context.Queue() for _ in range(workers)]
-    initial = system.initial_state()
-    controls: list[Connection] = []
-    processes = []
-    for index in range(workers):
-        worker = _Worker(index, workers, system, options, inboxes)
-        worker.seed(initial)
-        here, there = context.Pipe()
-        process = context.Process(target=_serve, args=(worker, there), daemon=True)
-        process.start()
-        controls.append(here)
-        processes.append(process)
+    cluster = _Processes(system, options, workers)
     try:
-        return _coordinate(controls, system, options, initial, workers, started, progress)
+        return coordinate(cluster, options, started, progress)
     finally:
-        for control in controls:
-            with contextlib.suppress(OSError):
-                control.send(("stop",))
-        for process in processes:
-            process.join(timeout=5)
-            if process.is_alive():
-                process.terminate()
+        cluster.close()
 
 
-def _coordinate(
-    controls: list[Connection],
-    system: TransitionSystem,
-    options: CheckOptions,
-    initial: State,
-    workers: int,
-    started: float,
-    progress: Progress | None,
+def coordinate(
+    cluster: Cluster, options: CheckOptions, started: float, progress: Progress | None
 ) -> ParallelExploration:
-    total = 1
+    """Drive the workers depth by depth until a violation, the end of the space or a limit."""
+    level_sizes: list[list[int]] = [[size for size, _ in cluster.sizes()]]
+    total = sum(level_sizes[0])
     transitions = 0
-    level_sizes: list[list[int]] = [[0] * workers]  # per depth, new states per worker
-    level_sizes[0][hash(initial) % workers] = 1
+    rounds: list[tuple[int, int]] = []
     deadline = started + options.timeout if options.timeout else None
     stopped: str | None = None
     chosen: tuple[str, Gid, Action | None, Any] | None = None
     limits: list[tuple[Gid, Action, LimitHit]] = []
     while True:
-        for control in controls:
-            control.send(("level",))
-        reports: list[_Level] = [control.recv() for control in controls]
-        for report in reports:
-            if report.error is not None:
-                raise RuntimeError(f"a worker failed:\n{report.error}")
+        reports = cluster.level()
         transitions += sum(r.transitions for r in reports)
         sizes = [r.new for r in reports]
         level_sizes.append(sizes)
         total += sum(sizes)
+        rounds.append((sum(sizes), sum(r.sent for r in reports)))
         for w, report in enumerate(reports):
             limits.extend(((w, sid), action, hit) for sid, action, hit in report.limits)
         deadlocks = [(w, r.deadlock) for w, r in enumerate(reports) if r.deadlock >= 0]
         violations = [(w, r.violation) for w, r in enumerate(reports) if r.violation]
-        if deadlocks:
+        if deadlocks:  # a deadlock state of this depth beats a violating step from it
             chosen = ("deadlock", deadlocks[0], None, None)
             break
         if violations:
-            w, (sid, action, violation) = violations[0]
+            w, first = violations[0]
+            assert first is not None
+            sid, action, violation = first
             chosen = ("violation", (w, sid), action, violation)
             break
         now = time.monotonic()
@@ -296,11 +380,10 @@ def _coordinate(
             break
     found = Exploration(StateStore(), transitions=transitions, total_states=total)
     found.stopped = stopped
-    found.memory_growth = peak_resident_bytes()
     graph: Graph | None = None
     if chosen is not None:
         kind, gid, via, violation = chosen
-        _path_into(found, controls, gid)
+        _path_into(found, cluster, gid)
         end = len(found.store) - 1
         if kind == "deadlock":
             found.deadlock = end
@@ -308,23 +391,23 @@ def _coordinate(
             found.violation_from, found.violation_action, found.violation = end, via, violation
     elif limits:
         gid, action, hit = limits[0]
-        _path_into(found, controls, gid)
+        _path_into(found, cluster, gid)
         end = len(found.store) - 1
         found.limits = [(end, action, hit)]
         found.limited = {end}
     if chosen is None and stopped is None and options.graph_analysis:
-        graph = _whole_graph(controls, level_sizes, workers)
+        graph = _whole_graph(cluster, level_sizes)
+    memory = cluster.sizes()
     found.seconds = time.monotonic() - started
-    return ParallelExploration(found, total, graph)
+    return ParallelExploration(found, total, graph, rounds, memory)
 
 
-def _path_into(found: Exploration, controls: list[Connection], gid: Gid) -> None:
+def _path_into(found: Exploration, cluster: Cluster, gid: Gid) -> None:
     """Walk a state's parents back from worker to worker; store the path in order."""
     steps: list[tuple[Action | None, State]] = []
     worker, sid = gid
     while worker >= 0:
-        controls[worker].send(("back", sid))
-        parent_worker, parent, action, state = controls[worker].recv()
+        parent_worker, parent, action, state = cluster.back(worker, sid)
         steps.append((action, state))
         worker, sid = parent_worker, parent
     steps.reverse()
@@ -332,9 +415,9 @@ def _path_into(found: Exploration, controls: list[Connection], gid: Gid) -> None
         found.store.add(state, depth - 1, action)
 
 
-def _whole_graph(controls: list[Connection], level_sizes: list[list[int]], workers: int) -> Graph:
+def _whole_graph(cluster: Cluster, level_sizes: list[list[int]]) -> Graph:
     """Every worker's edges, with ids numbered across workers in breadth-first order."""
-    # Global ids in breadth-first order: depth by depth, worker by worker.
+    workers = cluster.count
     dense = [array("i") for _ in range(workers)]
     next_id = 0
     for sizes in level_sizes:
@@ -344,9 +427,8 @@ def _whole_graph(controls: list[Connection], level_sizes: list[list[int]], worke
     n = next_id
     out_count = array("i", [0]) * (n + 1)
     edges: list[tuple[array[int], array[int]]] = []
-    for w, control in enumerate(controls):
-        control.send(("edges",))
-        src_worker, src_raw, dst_raw, _ = control.recv()
+    for w in range(workers):
+        src_worker, src_raw, dst_raw, _ = cluster.edges(w)
         src, dst = array("i"), array("i")
         src.frombytes(src_raw)
         dst.frombytes(dst_raw)

@@ -1,0 +1,140 @@
+"""The hash-partitioned search of parallel.py on a Ray cluster (`--backend ray`).
+
+Each worker is a Ray actor that compiles the program itself (the IR travels, not the
+engine) and owns the states whose hash falls to it (parallel.owner_of: a hash of ints,
+the same in every process; the actors also run with one PYTHONHASHSEED, so that the
+pools and the symmetry keys behave alike everywhere). Per depth the driver asks
+every actor to expand its new states, which returns one batch per actor as a separate
+object; each actor then absorbs the batches addressed to it straight from the object
+store, so successors go from actor to actor without passing through the driver.
+
+Ray is an optional extra: `pip install gilcheck[ray]`. With `--address` the search joins
+an existing cluster (gilcheck must be installed on its nodes); without it, a local Ray
+instance is started for the check and stopped after it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from typing import Any
+
+from gilcheck.explore.bfs import Progress, peak_resident_bytes
+from gilcheck.explore.parallel import (
+    Batch,
+    ParallelExploration,
+    _Level,
+    _Worker,
+    coordinate,
+)
+from gilcheck.explore.symmetric import SymmetricSystem, canonicalizer_for
+from gilcheck.options import CheckOptions
+from gilcheck.semantics import ir
+from gilcheck.system.engine import Engine
+from gilcheck.system.model import Action, TransitionSystem
+from gilcheck.system.state import State
+
+HASH_SEED = "0"
+
+
+class RayUnavailable(Exception):
+    """Ray is not installed, or the cluster cannot be reached."""
+
+
+def system_for(program: ir.Program, options: CheckOptions) -> TransitionSystem:
+    """The transition system a check explores: the engine, reduced by symmetry if on."""
+    engine = Engine(program, options)
+    canonical = canonicalizer_for(engine) if options.symmetry else None
+    return SymmetricSystem(engine, canonical) if canonical is not None else engine
+
+
+class RayWorker:
+    """The body of a Ray actor: one _Worker, built from the program where it runs."""
+
+    def __init__(self, index: int, count: int, program: ir.Program, options: CheckOptions):
+        system = system_for(program, options)
+        self.worker = _Worker(index, count, system, options)
+        self.worker.seed(system.initial_state())
+
+    def expand(self) -> list[Any]:
+        report, outgoing = self.worker.expand()
+        return [report, *outgoing]
+
+    def absorb(self, report: _Level, *batches: Batch) -> _Level:
+        return self.worker.absorb(report, list(batches))
+
+    def back(self, sid: int) -> tuple[int, int, Action | None, State]:
+        return self.worker.step_back(sid)
+
+    def edges(self) -> tuple[bytes, bytes, bytes, bytes]:
+        return self.worker.edges()
+
+    def size(self) -> tuple[int, int]:
+        return len(self.worker.store), peak_resident_bytes()
+
+
+class _RayCluster:
+    """Actors on a Ray cluster, driven like parallel.py's processes."""
+
+    def __init__(self, ray: Any, program: ir.Program, options: CheckOptions, count: int) -> None:
+        self.ray = ray
+        self.count = count
+        actor = ray.remote(num_cpus=0)(RayWorker)
+        self.actors = [actor.remote(i, count, program, options) for i in range(count)]
+
+    def level(self) -> list[_Level]:
+        ray, count = self.ray, self.count
+        outs = [a.expand.options(num_returns=count + 1).remote() for a in self.actors]
+        finals = [
+            self.actors[d].absorb.remote(outs[d][0], *[outs[s][1 + d] for s in range(count)])
+            for d in range(count)
+        ]
+        reports: list[_Level] = ray.get(finals)
+        return reports
+
+    def back(self, worker: int, sid: int) -> tuple[int, int, Action | None, State]:
+        answer: tuple[int, int, Action | None, State] = self.ray.get(
+            self.actors[worker].back.remote(sid)
+        )
+        return answer
+
+    def edges(self, worker: int) -> tuple[bytes, bytes, bytes, bytes]:
+        answer: tuple[bytes, bytes, bytes, bytes] = self.ray.get(self.actors[worker].edges.remote())
+        return answer
+
+    def sizes(self) -> list[tuple[int, int]]:
+        answer: list[tuple[int, int]] = self.ray.get([a.size.remote() for a in self.actors])
+        return answer
+
+
+def explore_ray(
+    program: ir.Program,
+    options: CheckOptions,
+    workers: int,
+    address: str | None,
+    progress: Progress | None = None,
+) -> ParallelExploration:
+    """Hash-partitioned breadth-first search on `workers` Ray actors."""
+    try:
+        ray: Any = importlib.import_module("ray")
+    except ImportError as error:
+        raise RayUnavailable("the Ray backend needs Ray: pip install 'gilcheck[ray]'") from error
+    started = time.monotonic()
+    own = not ray.is_initialized()
+    if own:
+        try:
+            ray.init(
+                address=address,
+                include_dashboard=False,
+                log_to_driver=False,
+                logging_level="ERROR",
+                runtime_env={"env_vars": {"PYTHONHASHSEED": HASH_SEED}},
+                **({} if address else {"num_cpus": workers}),
+            )
+        except Exception as error:  # Ray raises many kinds: connection, timeout, ...
+            raise RayUnavailable(f"Ray could not start or connect: {error}") from error
+    try:
+        return coordinate(_RayCluster(ray, program, options, workers), options, started, progress)
+    finally:
+        if own:
+            ray.shutdown()

@@ -34,3 +34,24 @@ def test_every_spec_folder_has_buggy_and_fixed_forms() -> None:
     for name in names:
         if name.endswith("_buggy"):
             assert name.replace("_buggy", "_fixed") in names, name
+
+
+SYMMETRIC = [p for p in ALL if re.search(r"^thread \w+\[", p.read_text(), re.M)]
+
+
+@pytest.mark.parametrize("path", SYMMETRIC, ids=[relative(p) for p in SYMMETRIC])
+def test_specs_with_thread_arrays_agree_without_symmetry(path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    reduced = json.loads(cli("check", "--format", "json", relative(path)).stdout)
+    full = json.loads(cli("check", "--format", "json", "--no-symmetry", relative(path)).stdout)
+    assert reduced["verdict"] == full["verdict"] == expected_verdict(path)
+    assert reduced["states"] <= full["states"]
+    if reduced["steps"]:
+        assert len({s["index"] for s in reduced["steps"]}) == len(
+            {s["index"] for s in full["steps"]}
+        )
+
+
+def test_the_symmetric_specs_are_reduced(cli) -> None:  # type: ignore[no-untyped-def]
+    for path in sorted((SPECS / "symmetric").glob("*.gil")):
+        report = json.loads(cli("check", "--format", "json", relative(path)).stdout)
+        assert report["symmetry"] == ["worker[4]"], path

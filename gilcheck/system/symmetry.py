@@ -128,6 +128,29 @@ class Canonicalizer:
                 state = permute(state, array, position, self.lock_kinds)
         return state
 
+    @staticmethod
+    def _copies(state: State, array: _Array) -> list[list[object]]:
+        """Per index: the places outside the array's threads that hold a copy of it."""
+        size, base = array.size, array.base
+        copies: list[list[object]] = [[] for _ in range(size)]
+        chans = state[S_CHANS]
+        for cid in array.index_chans:
+            for position, value in enumerate(chans[cid][0]):
+                if type(value) is int and 0 <= value < size:
+                    copies[value].append((cid, position))
+        if array.index_slots:
+            for tid, th in enumerate(state[S_THREADS]):
+                if base <= tid < base + size:
+                    continue
+                for depth, frame in enumerate(th[T_FRAMES]):
+                    slots = array.index_slots.get(frame[F_CODE])
+                    if slots:
+                        for slot in slots:
+                            value = frame[F_LOCALS][slot]
+                            if type(value) is int and 0 <= value < size:
+                                copies[value].append((tid, depth, slot))
+        return copies
+
     def with_permutation(self, state: State) -> tuple[State, Permutation]:
         """The representative, and the permutation that makes it from `state`."""
         positions: list[tuple[int, ...]] = []
@@ -172,6 +195,12 @@ class Canonicalizer:
         locks, vars_, chans = state[S_LOCKS], state[S_VARS], state[S_CHANS]
         keys = self._keys
         owned_locks, owned_vars, owned_chans = array.owned_locks, array.vars, array.chans
+        # Where copies of each index sit outside the array's threads (channel buffers,
+        # other threads' locals): part of the key, so that states differing only in
+        # which worker a message names get the same representative.
+        copies: list[list[object]] | None = None
+        if array.index_chans or array.index_slots:
+            copies = self._copies(state, array)
         ranks: list[int] = []
         for k in range(size):
             tid = base + k
@@ -187,6 +216,8 @@ class Canonicalizer:
                 key.append(vars_[vid + k])
             for cid in owned_chans:
                 key.append(_chan_key(chans[cid + k], tid))
+            if copies is not None:
+                key.append(tuple(copies[k]))
             frozen = tuple(key)
             rank = keys.get(frozen)
             if rank is None:

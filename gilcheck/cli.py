@@ -314,7 +314,8 @@ def check(
             "--workers",
             min=0,
             help="Search with N processes, each owning a share of the states (0: one per "
-            "core). The same verdict and a trace as short; worth it on large models only.",
+            "core). The same verdict and a trace as short; for machines with many cores (on "
+            "two it is no faster).",
         ),
     ] = 1,
     backend: Annotated[
@@ -322,7 +323,7 @@ def check(
         typer.Option(
             "--backend",
             help="Where the --workers run: forked processes on this machine, or Ray actors "
-            "(pip install 'gilcheck[ray]'; a local Ray instance unless --address).",
+            "(pip install 'gilcheck\\[ray]'; a local Ray instance unless --address).",
         ),
     ] = Backend.PROCESSES,
     address: Annotated[

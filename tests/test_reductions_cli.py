@@ -158,3 +158,16 @@ def test_workers_judge_cycles_on_the_whole_graph(cli, tmp_path: Path) -> None:  
     spec.write_text(SYMMETRIC_LIVELOCK)
     run = cli("check", "--format", "json", "--workers", "2", str(spec))
     assert json.loads(run.stdout)["verdict"] == "stuck"
+
+
+def test_workers_with_symmetry_rebuild_a_real_trace(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # Representatives are the same in every worker process, so the path of
+    # representatives walked back across workers is one the driver can make real.
+    run = cli(
+        "check", "--format", "json", "--workers", "2", "specs/symmetric/own_lock_twice_buggy.gil"
+    )
+    data = json.loads(run.stdout)
+    assert run.code == 1 and data["verdict"] == "deadlock" and data["symmetry"] == ["worker[3]"]
+    saved = tmp_path / "trace.json"
+    saved.write_text(run.stdout)
+    assert cli("replay", str(saved)).code == 0

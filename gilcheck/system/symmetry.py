@@ -2,8 +2,9 @@
 
 For each thread array proven symmetric (semantics/symmetry.py), the representative sorts
 the array's threads by a key made of everything a thread owns: its frames and flags, and
-its elements of the arrays indexed by `self`. Keys are interned to small ints in the
-order they are first seen, so the sort is cheap, total and the same on every run.
+its elements of the arrays indexed by `self`, and where copies of its index sit. Keys are
+ordered by their text (computed once per distinct key), so the order is total and the
+same on every run and in every process.
 
 Permuting threads moves, together: the threads (each gets its new `self`), their elements
 of `self`-indexed lock, var and channel arrays, every thread id stored in the state (the
@@ -118,7 +119,9 @@ class Canonicalizer:
         )
         self.lock_kinds = lock_kinds
         self.names = tuple(f"{info.name}[{info.size}]" for info in arrays)
-        self._keys: dict[object, int] = {}
+        # Each key's sort token: its text, so that every process (the workers of a
+        # parallel search) orders threads alike. Computed once per distinct key.
+        self._keys: dict[object, str] = {}
 
     def __call__(self, state: State) -> State:
         """The representative of `state`'s orbit."""
@@ -201,7 +204,7 @@ class Canonicalizer:
         copies: list[list[object]] | None = None
         if array.index_chans or array.index_slots:
             copies = self._copies(state, array)
-        ranks: list[int] = []
+        ranks: list[str] = []
         for k in range(size):
             tid = base + k
             # The thread without its `self` (and its array, the same for all of them).
@@ -221,9 +224,9 @@ class Canonicalizer:
             frozen = tuple(key)
             rank = keys.get(frozen)
             if rank is None:
-                rank = keys[frozen] = len(keys)
+                rank = keys[frozen] = repr(frozen)
             ranks.append(rank)
-        previous = -1
+        previous = ""
         for rank in ranks:
             if rank < previous:
                 break

@@ -80,9 +80,10 @@ def test_symmetry_is_on_by_default_and_off_with_no_symmetry(cli) -> None:  # typ
 
 
 def test_no_por_keeps_every_intermediate_state(cli) -> None:  # type: ignore[no-untyped-def]
-    default = cli("check", "--no-symmetry", WORKERS_FIXED)
-    no_por = cli("check", "--no-symmetry", "--no-por", WORKERS_FIXED)
-    old_name = cli("check", "--no-symmetry", "--no-merge", WORKERS_FIXED)
+    spec = "specs/symmetric/own_lock_twice_fixed.gil"
+    default = cli("check", "--no-symmetry", spec)
+    no_por = cli("check", "--no-symmetry", "--no-por", spec)
+    old_name = cli("check", "--no-symmetry", "--no-merge", spec)
     assert default.code == no_por.code == 0
     assert _states(no_por.stdout) > _states(default.stdout)
     assert _states(old_name.stdout) == _states(no_por.stdout)

@@ -24,7 +24,14 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
-from gilcheck.explore.bfs import EdgeLog, Exploration, Progress, SearchProgress, peak_resident_bytes
+from gilcheck.explore.bfs import (
+    EdgeLog,
+    Exploration,
+    Progress,
+    SearchProgress,
+    StopSearch,
+    peak_resident_bytes,
+)
 from gilcheck.explore.store import StateStore
 from gilcheck.options import CheckOptions
 from gilcheck.system.model import SPURIOUS_WAKEUP, Action, LimitHit, TransitionSystem, Violation
@@ -347,37 +354,47 @@ def coordinate(
     stopped: str | None = None
     chosen: tuple[str, Gid, Action | None, Any] | None = None
     limits: list[tuple[Gid, Action, LimitHit]] = []
-    while True:
-        reports = cluster.level()
-        transitions += sum(r.transitions for r in reports)
-        sizes = [r.new for r in reports]
-        level_sizes.append(sizes)
-        total += sum(sizes)
-        rounds.append((sum(sizes), sum(r.sent for r in reports)))
-        for w, report in enumerate(reports):
-            limits.extend(((w, sid), action, hit) for sid, action, hit in report.limits)
-        deadlocks = [(w, r.deadlock) for w, r in enumerate(reports) if r.deadlock >= 0]
-        violations = [(w, r.violation) for w, r in enumerate(reports) if r.violation]
-        if deadlocks:  # a deadlock state of this depth beats a violating step from it
-            chosen = ("deadlock", deadlocks[0], None, None)
-            break
-        if violations:
-            w, first = violations[0]
-            assert first is not None
-            sid, action, violation = first
-            chosen = ("violation", (w, sid), action, violation)
-            break
-        now = time.monotonic()
-        if progress is not None:
-            progress(SearchProgress(total, transitions, sum(sizes), now - started))
-        if not any(sizes):
-            break
-        if deadline is not None and now > deadline:
-            stopped = f"the time limit of {options.timeout:g} s"
-            break
-        if total >= options.max_states:
-            stopped = f"the state limit of {options.max_states:,} states"
-            break
+    max_memory = options.max_memory_mb * 1024 * 1024 if options.max_memory_mb else None
+    interrupted = False
+    try:
+        while True:
+            reports = cluster.level()
+            transitions += sum(r.transitions for r in reports)
+            sizes = [r.new for r in reports]
+            level_sizes.append(sizes)
+            total += sum(sizes)
+            rounds.append((sum(sizes), sum(r.sent for r in reports)))
+            for w, report in enumerate(reports):
+                limits.extend(((w, sid), action, hit) for sid, action, hit in report.limits)
+            deadlocks = [(w, r.deadlock) for w, r in enumerate(reports) if r.deadlock >= 0]
+            violations = [(w, r.violation) for w, r in enumerate(reports) if r.violation]
+            if deadlocks:  # a deadlock state of this depth beats a violating step from it
+                chosen = ("deadlock", deadlocks[0], None, None)
+                break
+            if violations:
+                w, first = violations[0]
+                assert first is not None
+                sid, action, violation = first
+                chosen = ("violation", (w, sid), action, violation)
+                break
+            now = time.monotonic()
+            if progress is not None:
+                progress(SearchProgress(total, transitions, sum(sizes), now - started))
+            if not any(sizes):
+                break
+            if deadline is not None and now > deadline:
+                stopped = f"the time limit of {options.timeout:g} s"
+                break
+            if total >= options.max_states:
+                stopped = f"the state limit of {options.max_states:,} states"
+                break
+            if max_memory is not None and sum(peak for _, peak in cluster.sizes()) > max_memory:
+                stopped = f"the memory limit of {options.max_memory_mb:,} MB (all workers)"
+                break
+    except (StopSearch, KeyboardInterrupt):
+        stopped = "an interruption (Ctrl-C or SIGTERM)"
+        interrupted = True
+        chosen, limits = None, []
     found = Exploration(StateStore(), transitions=transitions, total_states=total)
     found.stopped = stopped
     graph: Graph | None = None
@@ -397,7 +414,7 @@ def coordinate(
         found.limited = {end}
     if chosen is None and stopped is None and options.graph_analysis:
         graph = _whole_graph(cluster, level_sizes)
-    memory = cluster.sizes()
+    memory = [] if interrupted else cluster.sizes()
     found.seconds = time.monotonic() - started
     return ParallelExploration(found, total, graph, rounds, memory)
 

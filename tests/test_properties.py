@@ -184,3 +184,19 @@ def test_a_parallel_search_agrees_with_the_sequential_one(spec: str, symmetry: b
         assert parallel.stats.states == sequential.stats.states, spec
     if sequential.trace is not None and sequential.verdict not in ("stuck", "livelock"):
         assert _depth(parallel) == _depth(sequential), spec
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(symmetric_specs(breaking=True))
+def test_merging_private_locks_never_changes_a_verdict(spec: str) -> None:
+    """`m[self]` locks of a thread array are private: taking one is merged; verdicts stay."""
+    options = CheckOptions(max_states=30_000, symmetry=False)
+    merged = check_spec(parse_text("gen.gil", spec), options)
+    full = check_spec(
+        parse_text("gen.gil", spec), dataclasses.replace(options, merge_local_steps=False)
+    )
+    if "inconclusive" in (merged.verdict, full.verdict):
+        return
+    assert merged.verdict == full.verdict, spec
+    if merged.verdict == "ok":
+        assert merged.stats.states <= full.stats.states, spec

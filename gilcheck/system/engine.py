@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from gilcheck.options import CheckOptions
 from gilcheck.semantics import ir, values
 from gilcheck.semantics.ir import Verdict
+from gilcheck.semantics.ownership import private_locks
 from gilcheck.semantics.values import (
     EvalError,
     SplitNeeded,
@@ -172,6 +173,9 @@ class Engine:
             isinstance(instr, ir.ForkBegin) for code in program.codes for instr in code.instrs
         )
         self.codes = program.codes
+        # Locks only one thread can touch: taking one that is free is merged like a local
+        # step (semantics/ownership.py).
+        self.private_locks = private_locks(program) if options.merge_local_steps else frozenset()
         self.lock_offset = self._lock_offsets(program)
         self.thread_ids: dict[tuple[int, int], int] = {}
         self.main_tid = -1
@@ -314,7 +318,9 @@ class Engine:
         next_pc = self.resolve_pc(ci, pc + 1) if pc + 1 < len(self.codes[ci].instrs) else pc
         pure = context != PYTHON and _is_local(instr) and not isinstance(instr, ir.EndScope)
         local = context != PYTHON and (
-            pure if self.has_fork else (_is_local(instr) or _is_left_mover(instr))
+            pure
+            if self.has_fork
+            else (_is_local(instr) or _is_left_mover(instr) or self._takes_private_lock(instr))
         )
         ref = getattr(instr, "resource", None) or getattr(instr, "channel", None)
         ref_index = getattr(ref, "index", None)
@@ -332,6 +338,12 @@ class Engine:
             pure=pure,
             index=compile_expr(ref_index, self.params) if ref_index is not None else None,
             handler=self.handlers[type(instr)],
+        )
+
+    def _takes_private_lock(self, instr: ir.Instr) -> bool:
+        return (
+            isinstance(instr, ir.Acquire)
+            and (instr.resource.kind, instr.resource.base) in self.private_locks
         )
 
     def initial_state(self) -> State:

@@ -1,0 +1,78 @@
+"""Locks private to one thread: static dependency facts for partial-order reduction.
+
+A mutex is private when only one thread can ever touch it: a plain lock named
+only in the code of one (non-array) thread, or an element of a lock array of N named only
+as `m[self]` in the code of one `thread name[N]` array, so that thread i alone touches
+m[i]. Taking such a lock when it is free commutes with every step of every other thread
+(none reads or writes it), so the engine merges it into the thread's step before, as it
+merges local steps. Locks named in functions, hooks or `wait`, or in programs that fork,
+are never private.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import fields, is_dataclass
+
+from gilcheck.semantics import ir
+
+LockKey = tuple[str, int]  # (kind, base within the kind)
+
+
+def private_locks(program: ir.Program) -> frozenset[LockKey]:
+    """The mutexes (by kind and base) that only one thread can touch."""
+    if any(isinstance(i, ir.ForkBegin) for code in program.codes for i in code.instrs):
+        return frozenset()
+    owners: dict[int, ir.ThreadInfo] = {}
+    shared_code: set[int] = set()
+    for thread in program.threads:
+        if thread.code in owners:
+            shared_code.add(thread.code)
+        owners[thread.code] = thread
+    users: dict[LockKey, set[int]] = {}
+    refused: set[LockKey] = set()
+    for ci, code in enumerate(program.codes):
+        info = owners.get(ci)
+        for instr in code.instrs:
+            waited = _waited_mutex(instr)
+            for ref in _resource_refs(instr):
+                key = (ref.kind, ref.base)
+                users.setdefault(key, set()).add(ci)
+                ok = (
+                    ref.kind == "mutex"
+                    and info is not None
+                    and ci not in shared_code
+                    and ref is not waited
+                    and (
+                        (ref.index is None and ref.size is None and info.size is None)
+                        or (
+                            isinstance(ref.index, ir.SelfIndex)
+                            and ref.size is not None
+                            and ref.size == info.size
+                        )
+                    )
+                )
+                if not ok:
+                    refused.add(key)
+    return frozenset(key for key, codes in users.items() if len(codes) == 1 and key not in refused)
+
+
+def _waited_mutex(instr: ir.Instr) -> ir.ResourceRef | None:
+    return instr.mutex if isinstance(instr, ir.Wait) else None
+
+
+def _resource_refs(node: object) -> Iterator[ir.ResourceRef]:
+    """Every lock reference inside an instruction (including inside its expressions)."""
+    if isinstance(node, ir.ResourceRef):
+        yield node
+        if node.index is not None:
+            yield from _resource_refs(node.index)
+        return
+    if isinstance(node, tuple):
+        for item in node:
+            yield from _resource_refs(item)
+        return
+    if is_dataclass(node) and not isinstance(node, type):
+        for f in fields(node):
+            if f.name != "span":
+                yield from _resource_refs(getattr(node, f.name))

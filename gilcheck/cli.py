@@ -315,7 +315,7 @@ def check(
             min=0,
             help="Search with N processes, each owning a share of the states (0: one per "
             "core). The same verdict and a trace as short; for machines with many cores (on "
-            "two it is no faster).",
+            "two it gains little).",
         ),
     ] = 1,
     backend: Annotated[

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from gilcheck.explore.store import StateStore, StoreFull
 from gilcheck.options import CheckOptions
 from gilcheck.system.model import SPURIOUS_WAKEUP, Action, LimitHit, TransitionSystem, Violation
-from gilcheck.system.state import State
 
 
 class EdgeLog:
@@ -21,7 +20,7 @@ class EdgeLog:
     States are expanded in id order, so the edges are kept by source (compressed sparse
     rows): `starts[s]` is where state s's targets begin in `dst`; 4 bytes per edge and per
     expanded state. `progress` (a byte per edge) is kept only in programs with a
-    `progress` statement.
+    `progress` statement. The search appends to these arrays itself (its inner loop).
     """
 
     def __init__(self, system: TransitionSystem) -> None:
@@ -31,18 +30,6 @@ class EdgeLog:
         if not getattr(system, "has_progress", True):
             self.is_progress = None  # no `progress` statement: no step can run one
         self.marks: bytearray | None = bytearray() if self.is_progress is not None else None
-
-    def begin(self, src: int) -> None:
-        """State `src` (the next one by id) is being expanded."""
-        assert src == len(self.starts)
-        self.starts.append(len(self.dst))
-
-    def add(self, src: int, dst: int, action: Action, state: State) -> None:
-        """An edge of the state being expanded."""
-        self.dst.append(dst)
-        if self.marks is not None:
-            assert self.is_progress is not None
-            self.marks.append(1 if self.is_progress(state, action) else 0)
 
     def end(self, src: int) -> int:
         """Where state `src`'s targets end in `dst`."""

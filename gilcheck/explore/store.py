@@ -73,11 +73,6 @@ class StateStore:
     def __len__(self) -> int:
         return len(self.parent)
 
-    @property
-    def pooled(self) -> int:
-        """How many distinct threads and parts the records name."""
-        return len(self._threads.values) + len(self._parts.values)
-
     def _format(self, n_threads: int, extended: bool) -> struct.Struct:
         key = n_threads * 2 + extended
         fmt = self._formats.get(key)

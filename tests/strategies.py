@@ -660,6 +660,8 @@ class SymmetricSpecGenerator:
                     f"if self == {k % self.n} {{\nx = 1\n}}",
                     "x = (self + 1) % 3",
                     "lock m[(self + 1) % N] {\nskip\n}",
+                    "let r = send ids, self",  # err(self) once `ids` is closed
+                    "close ids",
                 ]
             )
         return "skip"

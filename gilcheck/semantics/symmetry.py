@@ -240,6 +240,9 @@ class _Walker:
                 self.element(("lock", kind, base), size, index)
                 return False
             case ir.ThreadRef(thread=thread, size=size, index=index):
+                if thread != self.ti and index is not None and self.is_index(index):
+                    # the permutation moves this array's threads, not another array's
+                    raise _Broken("`self` names a thread of another array", self.span)
                 self.element(("thread", thread), size, index)
                 return False
         return False
@@ -292,6 +295,10 @@ class _Walker:
                 if self.is_index(value):
                     if key is None:
                         raise _Broken("`self` is sent on a channel made at run time", self.span)
+                    if target is not None:
+                        # a send on a closed channel gives back `err(value)`: a copy of the
+                        # index in a value no permutation reaches
+                        raise _Broken("the result of sending `self` is kept", self.span)
                     facts.chans.add(key)
                     facts.sends.add((self.ci, self.pc))
                 elif key is not None:

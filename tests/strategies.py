@@ -653,6 +653,7 @@ class SymmetricSpecGenerator:
             self.fresh += 1
             return f"let v{self.fresh} = recv c[self]"
         if kind == "break":
+            self.fresh += 1
             return self.pick(
                 [
                     "a[0] = 1",
@@ -660,7 +661,7 @@ class SymmetricSpecGenerator:
                     f"if self == {k % self.n} {{\nx = 1\n}}",
                     "x = (self + 1) % 3",
                     "lock m[(self + 1) % N] {\nskip\n}",
-                    "let r = send ids, self",  # err(self) once `ids` is closed
+                    f"let r{self.fresh} = send ids, self",  # err(self) once `ids` is closed
                     "close ids",
                 ]
             )

@@ -26,4 +26,4 @@ def test_ray_gives_the_sequential_verdicts_and_shortest_traces(cli, tmp_path: Pa
     saved.write_text(run.stdout)
     assert cli("replay", str(saved)).code == 0  # a real run of the program
     proven = cli("check", "--backend", "ray", "--workers", "2", "--no-symmetry", FIXED)
-    assert proven.code == 0 and "15,967 states" in proven.stdout
+    assert proven.code == 0 and "16,270 states" in proven.stdout

@@ -77,7 +77,7 @@ def test_symmetry_is_on_by_default_and_off_with_no_symmetry(cli) -> None:  # typ
     assert reduced.code == full.code == 0
     assert "one state per permutation of worker[4]" in reduced.stdout
     assert "permutation" not in full.stdout
-    assert _states(full.stdout) == 15_967
+    assert _states(full.stdout) == 16_270
     assert _states(reduced.stdout) * 10 < _states(full.stdout)
 
 
@@ -153,7 +153,7 @@ def test_workers_give_the_same_verdict_and_a_real_shortest_trace(cli, tmp_path: 
     saved.write_text(run.stdout)
     assert cli("replay", str(saved)).code == 0
     proven = cli("check", "--workers", "0", "--no-symmetry", WORKERS_FIXED)
-    assert proven.code == 0 and _states(proven.stdout) == 15_967
+    assert proven.code == 0 and _states(proven.stdout) == 16_270
 
 
 def test_workers_judge_cycles_on_the_whole_graph(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -157,7 +157,8 @@ class Engine:
         self.options = options
         self.merge_local_steps = options.merge_local_steps
         # The ample set of one thread's local steps (a partial-order reduction); traces of
-        # a symmetry-reduced search are rebuilt without it (explore/symmetric.py).
+        # a symmetry-reduced search are rebuilt without it (explore/symmetric.py). Set
+        # below: off in programs with private locks.
         self.ample = True
         # With `gil off` the GIL slot of a state holds the thread whose stop-the-world pause
         # is pending (or -1); attaching waits while another thread's pause is pending.
@@ -176,6 +177,10 @@ class Engine:
         # Locks only one thread can touch: taking one that is free is merged like a local
         # step (semantics/ownership.py).
         self.private_locks = private_locks(program) if options.merge_local_steps else frozenset()
+        # A loop of local steps and private locks is merged step by step for ever; an
+        # ample set of that one thread would then keep every other thread from moving
+        # (the ignoring problem), so such programs are explored without ample sets.
+        self.ample = not self.private_locks
         self.lock_offset = self._lock_offsets(program)
         self.thread_ids: dict[tuple[int, int], int] = {}
         self.main_tid = -1

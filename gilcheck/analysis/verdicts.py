@@ -16,10 +16,10 @@ from gilcheck.explore.distributed import explore_ray
 from gilcheck.explore.parallel import explore_parallel
 from gilcheck.explore.replay import replay
 from gilcheck.explore.symmetric import (
-    SymmetricSystem,
     SymmetryError,
-    canonicalizer_for,
     concrete_path,
+    concrete_step,
+    reduced_system,
 )
 from gilcheck.options import CheckOptions
 from gilcheck.semantics import ir
@@ -42,9 +42,7 @@ def check_program(
     progress: Progress | None = None,
 ) -> CheckResult:
     """Explore a program and judge it."""
-    engine = Engine(program, options)
-    canonical = canonicalizer_for(engine) if options.symmetry else None
-    system = SymmetricSystem(engine, canonical) if canonical is not None else engine
+    engine, canonical, system = reduced_system(program, options)
     found: Exploration | None = None
     if (options.workers > 1 or options.backend == "ray") and not engine.symbolic:
         if options.backend == "ray":
@@ -188,20 +186,14 @@ class _Judge:
         # The same kind of step by the thread the representative's step is taken by.
         tid = self.canonical.thread_map(self._to_real)(action[0])
         verdict = getattr(target, "verdict", None)
-        ample = self.engine.ample
-        self.engine.ample = False
+
+        def same_kind(a: Action, t: Target) -> bool:
+            return type(t) is type(target) and getattr(t, "verdict", None) == verdict
+
         try:
-            candidates = [
-                (a, t)
-                for a, t in self.engine.transitions(state)
-                if type(t) is type(target) and getattr(t, "verdict", None) == verdict
-            ]
-        finally:
-            self.engine.ample = ample
-        same_thread = [(a, t) for a, t in candidates if a[0] == tid]
-        if not (same_thread or candidates):
-            raise SymmetryError("the violating step has no real counterpart")
-        return (same_thread or candidates)[0]
+            return concrete_step(self.engine, state, lambda a, t: a[0] == tid and same_kind(a, t))
+        except SymmetryError:
+            return concrete_step(self.engine, state, same_kind)
 
     def _steps(
         self,

@@ -11,7 +11,15 @@ from dataclasses import dataclass, field
 
 from gilcheck.explore.store import StateStore, StoreFull
 from gilcheck.options import CheckOptions
-from gilcheck.system.model import SPURIOUS_WAKEUP, Action, LimitHit, TransitionSystem, Violation
+from gilcheck.system.model import (
+    SPURIOUS_WAKEUP,
+    Action,
+    LimitHit,
+    Transition,
+    TransitionSystem,
+    Violation,
+)
+from gilcheck.system.state import State
 
 
 class EdgeLog:
@@ -26,9 +34,7 @@ class EdgeLog:
     def __init__(self, system: TransitionSystem) -> None:
         self.starts = array("I")
         self.dst = array("i")
-        self.is_progress = getattr(system, "is_progress", None)
-        if not getattr(system, "has_progress", True):
-            self.is_progress = None  # no `progress` statement: no step can run one
+        self.is_progress = progress_marker(system)
         self.marks: bytearray | None = bytearray() if self.is_progress is not None else None
 
     def end(self, src: int) -> int:
@@ -50,6 +56,24 @@ class EdgeLog:
 
     def __len__(self) -> int:
         return len(self.dst)
+
+
+def progress_marker(system: TransitionSystem) -> Callable[[State, Action], bool] | None:
+    """The system's test for steps that run `progress`; None when none can."""
+    if not getattr(system, "has_progress", True):
+        return None  # no `progress` statement: no step can run one
+    marker: Callable[[State, Action], bool] | None = getattr(system, "is_progress", None)
+    return marker
+
+
+def stuck_here(
+    system: TransitionSystem, state: State, steps: list[Transition], spurious: bool
+) -> bool:
+    """Whether a state is a deadlock: no step (or, with `--spurious-wakeups`, only wakeups
+    no notify caused, which may never come) and the program has not ended."""
+    return (
+        not steps or (spurious and all(a[1] == SPURIOUS_WAKEUP for a, _ in steps))
+    ) and not system.has_ended(state)
 
 
 class StopSearch(Exception):
@@ -160,9 +184,7 @@ def explore(
             if edges is not None:
                 edge_begin(len(edges.dst))
             expanded += 1
-            if (
-                not steps or (spurious and all(a[1] == SPURIOUS_WAKEUP for a, _ in steps))
-            ) and not system.has_ended(state):
+            if (not steps or spurious) and stuck_here(system, state, steps, spurious):
                 # Spurious wakeups may happen but need not: a state that only they could
                 # leave is a deadlock.
                 if not collect:

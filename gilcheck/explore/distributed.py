@@ -27,11 +27,10 @@ from gilcheck.explore.parallel import (
     _Worker,
     coordinate,
 )
-from gilcheck.explore.symmetric import SymmetricSystem, canonicalizer_for
+from gilcheck.explore.symmetric import reduced_system
 from gilcheck.options import CheckOptions
 from gilcheck.semantics import ir
-from gilcheck.system.engine import Engine
-from gilcheck.system.model import Action, TransitionSystem
+from gilcheck.system.model import Action
 from gilcheck.system.state import State
 
 HASH_SEED = "0"
@@ -41,18 +40,11 @@ class RayUnavailable(Exception):
     """Ray is not installed, or the cluster cannot be reached."""
 
 
-def system_for(program: ir.Program, options: CheckOptions) -> TransitionSystem:
-    """The transition system a check explores: the engine, reduced by symmetry if on."""
-    engine = Engine(program, options)
-    canonical = canonicalizer_for(engine) if options.symmetry else None
-    return SymmetricSystem(engine, canonical) if canonical is not None else engine
-
-
 class RayWorker:
     """The body of a Ray actor: one _Worker, built from the program where it runs."""
 
     def __init__(self, index: int, count: int, program: ir.Program, options: CheckOptions):
-        system = system_for(program, options)
+        _, _, system = reduced_system(program, options)
         self.worker = _Worker(index, count, system, options)
         self.worker.seed(system.initial_state())
 

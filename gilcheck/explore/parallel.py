@@ -25,12 +25,13 @@ from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
 from gilcheck.explore.bfs import (
-    EdgeLog,
     Exploration,
     Progress,
     SearchProgress,
     StopSearch,
     peak_resident_bytes,
+    progress_marker,
+    stuck_here,
 )
 from gilcheck.explore.store import StateStore
 from gilcheck.options import CheckOptions
@@ -109,8 +110,7 @@ class _Worker:
         self.edge_dst = array("i")
         self.edge_marks = bytearray()
         self.graph = options.graph_analysis
-        log = EdgeLog(system)
-        self.is_progress = log.is_progress
+        self.is_progress = progress_marker(system)
         self.spurious = options.spurious_wakeups
 
     def seed(self, state: State) -> None:
@@ -140,9 +140,7 @@ class _Worker:
         for sid in range(start, end):
             state = store.decode(sid)
             steps = system.transitions(state)
-            if (
-                not steps or (spurious and all(a[1] == SPURIOUS_WAKEUP for a, _ in steps))
-            ) and not system.has_ended(state):
+            if stuck_here(system, state, steps, spurious):
                 if report.deadlock < 0:
                     report.deadlock = sid
                 continue

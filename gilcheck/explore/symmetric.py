@@ -14,9 +14,11 @@ from collections.abc import Callable
 from typing import Any
 
 from gilcheck.explore.store import StateStore
+from gilcheck.options import CheckOptions
+from gilcheck.semantics import ir
 from gilcheck.semantics.symmetry import find_symmetries
 from gilcheck.system.engine import Engine
-from gilcheck.system.model import Action, Target, Transition
+from gilcheck.system.model import Action, Target, Transition, TransitionSystem
 from gilcheck.system.state import State
 from gilcheck.system.symmetry import (
     Canonicalizer,
@@ -42,6 +44,17 @@ def canonicalizer_for(engine: Engine) -> Canonicalizer | None:
     return Canonicalizer(
         facts.arrays, engine.thread_ids, engine.lock_offset, lock_kinds_of(engine.program)
     )
+
+
+def reduced_system(
+    program: ir.Program, options: CheckOptions
+) -> tuple[Engine, Canonicalizer | None, TransitionSystem]:
+    """The engine of a program, its canonicalizer (None without symmetry), and the system a
+    check explores: the engine, or the engine reduced by symmetry."""
+    engine = Engine(program, options)
+    canonical = canonicalizer_for(engine) if options.symmetry else None
+    system = SymmetricSystem(engine, canonical) if canonical is not None else engine
+    return engine, canonical, system
 
 
 class SymmetricSystem:
@@ -95,7 +108,7 @@ def concrete_path(
         else:
             raise SymmetryError(f"no step {via} between representatives")
         real = canonical.apply(target, to_real)
-        action, _ = concrete_step(engine, state, real.__eq__)
+        action, _ = concrete_step(engine, state, _leads_to(real))
         actions.append(action)
         states.append(real)
         state = real
@@ -103,10 +116,14 @@ def concrete_path(
     return actions, states, to_real
 
 
+def _leads_to(real: State) -> Callable[[Action, Target], bool]:
+    return lambda _, target: target == real
+
+
 def concrete_step(
-    engine: Engine, state: State, wanted: Callable[[Target], bool]
+    engine: Engine, state: State, wanted: Callable[[Action, Target], bool]
 ) -> tuple[Action, Target]:
-    """The first step from a real state whose target is wanted.
+    """The first step from a real state that is wanted.
 
     Steps are taken without the ample set first: it picks the first thread by number,
     which in a permuted state may be another one than on the representative's path.
@@ -116,7 +133,7 @@ def concrete_step(
         for use_ample in (False, True):
             engine.ample = use_ample and ample
             for action, target in engine.transitions(state):
-                if wanted(target):
+                if wanted(action, target):
                     return action, target
     finally:
         engine.ample = ample

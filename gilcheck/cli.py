@@ -308,6 +308,14 @@ def check(
             "threads of a `thread name[N]` array (slower; the same verdicts).",
         ),
     ] = False,
+    no_step_table: Annotated[
+        bool,
+        typer.Option(
+            "--no-step-table",
+            help="Interpret every step instead of patching states from the table of each "
+            "thread's steps (slower; the same states, in the same order).",
+        ),
+    ] = False,
     workers: Annotated[
         int,
         typer.Option(
@@ -362,6 +370,7 @@ def check(
         channel_bound=channel_bound,
         merge_local_steps=not no_merge,
         symmetry=not no_symmetry,
+        step_table=not no_step_table,
         workers=workers or os.cpu_count() or 1,
         backend=backend.value,
         address=address,

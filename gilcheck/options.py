@@ -19,5 +19,6 @@ class CheckOptions:
     backend: str = "processes"  # where the workers run: "processes" (forked) or "ray"
     address: str | None = None  # the Ray cluster to join (None: start a local one)
     spurious_wakeups: bool = False
+    step_table: bool = True  # successors patched from a table of each thread's steps
     graph_analysis: bool = True  # keep every edge for the stuck and livelock analyses
     max_memory_mb: int | None = None  # peak resident memory of the process, checked as it runs

@@ -9,6 +9,7 @@ from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from gilcheck.explore.steptable import StepTable
 from gilcheck.explore.store import StateStore, StoreFull
 from gilcheck.options import CheckOptions
 from gilcheck.system.model import (
@@ -148,7 +149,9 @@ def explore(
     sid = -1
     deadline = started + options.timeout if options.timeout else None
     expanded = 0
-    add, state_of = store.add, store.decode
+    add, intern, state_of = store.add, store.intern, store.decode
+    # Successors as patched records where the program allows (explore/steptable.py).
+    table = StepTable(system, store) if options.step_table and StepTable.supports(system) else None
     edges = EdgeLog(system) if options.graph_analysis else None
     result.edges = edges
     if edges is not None:  # EdgeLog.add inlined: it runs for every transition
@@ -179,12 +182,18 @@ def explore(
                         break
                     reported = True
                 level_end = len(store)
-            state = state_of(sid)
-            steps = transitions_of(state)
+            if table is not None:
+                state = None
+                steps = table.successors(sid)
+            else:
+                state = state_of(sid)
+                steps = transitions_of(state)
             if edges is not None:
                 edge_begin(len(edges.dst))
             expanded += 1
-            if (not steps or spurious) and stuck_here(system, state, steps, spurious):
+            if (not steps or spurious) and stuck_here(
+                system, state_of(sid) if state is None else state, steps, spurious
+            ):
                 # Spurious wakeups may happen but need not: a state that only they could
                 # leave is a deadlock.
                 if not collect:
@@ -192,7 +201,7 @@ def explore(
                     found = None  # its trace is one step shorter than a violating step's
                     break
                 assert result.collected is not None and path_of is not None
-                result.collected.append(("deadlock", path_of(state)))
+                result.collected.append(("deadlock", path_of(state_of(sid))))
                 if not reported and result.deadlock < 0:
                     result.deadlock = sid
                     found = None
@@ -201,11 +210,17 @@ def explore(
                 continue  # only a deadlock at this depth can still be shorter
             result.transitions += len(steps)
             for action, target in steps:
-                if type(target) is tuple:
-                    known, _ = add(target, sid, action)
+                kind = type(target)
+                if kind is bytes or kind is tuple:
+                    if kind is bytes:
+                        known = intern(target, sid, action)
+                    else:
+                        known, _ = add(target, sid, action)
                     if edges is not None and not (spurious and action[1] == SPURIOUS_WAKEUP):
                         edge_dst(known)
                         if edge_progress is not None and is_progress is not None:
+                            if state is None:
+                                state = state_of(sid)
                             edge_progress(is_progress(state, action))
                     continue
                 if isinstance(target, Violation):

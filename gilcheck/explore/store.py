@@ -132,18 +132,39 @@ class StateStore:
             return state + extra
         return state
 
+    def record(self, sid: int) -> bytes:
+        """The record of state `sid`."""
+        return bytes(self._blob[self._offsets[sid] : self._offsets[sid + 1]])
+
+    def thread_number(self, thread: Any) -> int:
+        """A thread's number in the record (interned on first use)."""
+        return self._threads.number(thread)
+
+    def part_number(self, part: Any) -> int:
+        """The number of a vars, locks or channels part in the record (interned)."""
+        return self._parts.number(part)
+
     def add(self, state: State, parent: int, via: Action | None) -> tuple[int, bool]:
         """The id of `state`, and whether it is new."""
-        record = self.encode(state)
+        return self.add_record(self.encode(state), parent, via)
+
+    def add_record(self, record: bytes, parent: int, via: Action | None) -> tuple[int, bool]:
+        """The id of the state with this record (`encode`), and whether it is new."""
+        count = len(self.parent)
+        sid = self.intern(record, parent, via)
+        return sid, sid >= count
+
+    def intern(self, record: bytes, parent: int, via: Action | None) -> int:
+        """The id of the state with this record, stored first if it is new (the search's
+        inner loop: it runs for every transition)."""
         blob, offsets, table, mask = self._blob, self._offsets, self._table, self._mask
         slot = hash(record) & mask
-        while True:
-            sid = table[slot]
-            if sid < 0:
-                break
+        sid = table[slot]
+        while sid >= 0:
             if blob[offsets[sid] : offsets[sid + 1]] == record:
-                return sid, False
+                return sid
             slot = (slot + 1) & mask
+            sid = table[slot]
         sid = len(self.parent)
         table[slot] = sid
         blob += record
@@ -155,7 +176,7 @@ class StateStore:
         self._via.append(-1 if via is None else self._actions.number(via))
         if (sid + 1) * 2 > mask:
             self._grow()
-        return sid, True
+        return sid
 
     def _grow(self) -> None:
         """Double the table (kept at most half full, so probes stay short)."""

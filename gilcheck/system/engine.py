@@ -419,34 +419,44 @@ class Engine:
             return self._merge(self._free_threaded_transitions(state))
         out: list[Transition] = []
         gil_wanted = False
-        gil = state[S_GIL]
-        interrupts = self.interrupts
         for tid, th in enumerate(state[S_THREADS]):
-            status = th[T_STATUS]
-            if status in _OVER:
-                continue
-            if status != RUNNING:
-                gil_wanted |= self._ending(state, tid, th, out)
-                continue
-            if th[T_GILMODE] == GIL_LOST:
-                if gil == NO_THREAD:
-                    w = Work(state)
-                    w.gil = tid
-                    w.set_thread(tid, _with(th, T_GILMODE, GIL_NORMAL))
-                    out.append(((tid, GIL_BACK, 0), w.freeze()))
-                else:
-                    gil_wanted = True
-                continue
-            if not interrupts:
-                gil_wanted |= self.thread_steps(state, tid, th, out)
-                continue
-            before = len(out)
-            gil_wanted |= self.thread_steps(state, tid, th, out)
-            if gil == tid and len(out) > before:
-                self._interrupts(state, tid, th, out)
+            gil_wanted |= self.thread_transitions(state, tid, th, out)
+        gil = state[S_GIL]
         if gil_wanted and gil != NO_THREAD:
-            self._handover(state, gil, out)
+            handover = self.handover_step(state, gil)
+            if handover is not None:
+                at = next((i for i, t in enumerate(out) if t[0][0] > gil), len(out))
+                out.insert(at, handover)
         return self._merge(out)
+
+    def thread_transitions(self, state: State, tid: int, th: Thread, out: list[Transition]) -> bool:
+        """Append one thread's steps, not yet merged; True when it waits for the GIL.
+
+        Every step appended is the thread's own (its id first in the action), and only the
+        thread, the GIL, vars, locks, channels and stdout change; what it reads of other
+        threads is limited to `join`, `atomic` bodies and the exit join (explore/steptable.py
+        relies on this).
+        """
+        status = th[T_STATUS]
+        if status in _OVER:
+            return False
+        if status != RUNNING:
+            return self._ending(state, tid, th, out)
+        if th[T_GILMODE] == GIL_LOST:
+            if state[S_GIL] == NO_THREAD:
+                w = Work(state)
+                w.gil = tid
+                w.set_thread(tid, _with(th, T_GILMODE, GIL_NORMAL))
+                out.append(((tid, GIL_BACK, 0), w.freeze()))
+                return False
+            return True
+        if not self.interrupts:
+            return self.thread_steps(state, tid, th, out)
+        before = len(out)
+        gil_wanted = self.thread_steps(state, tid, th, out)
+        if state[S_GIL] == tid and len(out) > before:
+            self._interrupts(state, tid, th, out)
+        return gil_wanted
 
     def _merge(self, out: list[Transition]) -> list[Transition]:
         if self.merge_local_steps:
@@ -470,20 +480,26 @@ class Engine:
         state keeps every deadlock and violation; a local loop that would come back to
         the same state falls back to the full expansion (the cycle proviso).
         """
-        prepared = self.prepared
         for tid, th in enumerate(state[0]):
-            frames = th[0]
-            if not frames or th[T_STATUS] != RUNNING:
-                continue
-            frame = frames[-1]
-            p = prepared[frame[0]][frame[1]]
-            if not p.pure or (p.context is None and frame[3] == PYTHON):
-                continue
-            if th[T_GILMODE] != GIL_NORMAL or th[T_PHASE] != 0:
-                continue
-            settled = self._settle(state, tid)
-            if settled != state:
-                return ((tid, STEP, 0), settled)
+            ample = self.ample_step(state, tid, th)
+            if ample is not None:
+                return ample
+        return None
+
+    def ample_step(self, state: State, tid: int, th: Thread) -> Transition | None:
+        """The thread's run of local steps when it has one (see `_local_ample`)."""
+        frames = th[0]
+        if not frames or th[T_STATUS] != RUNNING:
+            return None
+        frame = frames[-1]
+        p = self.prepared[frame[0]][frame[1]]
+        if not p.pure or (p.context is None and frame[3] == PYTHON):
+            return None
+        if th[T_GILMODE] != GIL_NORMAL or th[T_PHASE] != 0:
+            return None
+        settled = self._settle(state, tid)
+        if settled != state:
+            return ((tid, STEP, 0), settled)
         return None
 
     def enabled_threads(self, state: State) -> set[int]:
@@ -685,21 +701,20 @@ class Engine:
             return bool(lock[0] == tid)
         return True
 
-    def _handover(self, state: State, owner: int, out: list[Transition]) -> None:
-        """The eval loop hands the GIL to a waiting thread at a Python statement boundary."""
+    def handover_step(self, state: State, owner: int) -> Transition | None:
+        """The eval loop hands the GIL to a waiting thread at a Python statement boundary:
+        the owner's step giving the GIL up, if it is at one."""
         th = state[S_THREADS][owner]
         if th[T_STATUS] != RUNNING or th[T_GILMODE] != GIL_NORMAL or th[T_GILCOUNT] == 0:
-            return
+            return None
         frame = th[T_FRAMES][-1]
         p = self.prepared[frame[F_CODE]][frame[F_PC]]
         if self.context(p, frame) != PYTHON or th[T_PHASE] != 0:
-            return
+            return None
         w = Work(state)
         w.gil = NO_THREAD
         w.set_thread(owner, _with(th, T_GILMODE, GIL_LOST))
-        transition: Transition = ((owner, GIL_YIELD, 0), w.freeze())
-        at = next((i for i, t in enumerate(out) if t[0][0] > owner), len(out))
-        out.insert(at, transition)
+        return ((owner, GIL_YIELD, 0), w.freeze())
 
     def at_python_boundary(self, th: Thread) -> bool:
         """Whether a running thread is about to run a statement of Python code."""

@@ -1,0 +1,278 @@
+"""Successors by table: each thread's steps computed once per context, then patched into records.
+
+A thread's steps depend only on the thread itself and on the shared parts of the state (the
+GIL, vars, locks, channels and stdout), and change only those
+(`Engine.thread_transitions`); the exceptions are `join` and `atomic` blocks, which read
+other threads, the exit join, and steps that spawn threads. So the first time the search
+meets a thread in a given shared context, the engine interprets its steps once; the table
+keeps them as patches of the state record (the thread's new number in the store, the new
+shared part), and every later state with that thread in that context gets its successors
+by copying its own record with the patch applied: no state is rebuilt as tuples, nothing
+is interpreted or encoded again. The patched records are byte for byte what
+`StateStore.encode` makes of the interpreter's successors, in the same order, so a search
+with the table finds the same states with the same ids as one without it.
+
+Threads the table cannot patch (a `join` or `atomic` next, the exit join, a step that
+changes another thread) are interpreted each time on the decoded state. Programs with
+unknown values, forks, interrupts or `gil off` are interpreted throughout.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Any, TypeGuard
+
+from gilcheck.explore.store import StateStore, StoreFull
+from gilcheck.semantics import ir
+from gilcheck.system.engine import Engine
+from gilcheck.system.model import Action, TransitionSystem
+from gilcheck.system.state import ENDED, GONE, RUNNING, State
+
+_TAIL = struct.Struct("<HIIIHB")  # gil + 1, vars, locks, channels, stdout + 1, ended
+_NUMBER = struct.Struct("<I")
+# Next instructions whose steps read other threads than their own.
+_READS_OTHER_THREADS = (ir.Join, ir.AtomicBegin)
+# Entries kept before the table starts afresh (a bound on its memory, about 300 bytes each).
+DEFAULT_LIMIT = 1 << 17
+
+# A patch: (action, the thread's new number packed, the new shared part packed); for a step
+# that ends in a violation or a limit, (action, the Violation or LimitHit, None).
+Patch = tuple[Action, Any, bytes | None]
+# A thread's entry: (its ample step or None, its steps, whether it waits for the GIL,
+# the GIL handover it makes when it holds the GIL and another thread wants it, or None).
+Entry = tuple[Patch | None, tuple[Patch, ...], bool, Patch | None]
+# What the search gets: (action, the successor's record, or a Violation or LimitHit).
+Step = tuple[Action, Any]
+
+
+# The entry of a thread that is interpreted in every state: unequal to every real entry
+# (which `in` compares by value), as no real step has the thread id -1.
+_INTERPRET: Entry = (None, (), True, ((-1, -1, None), None, None))
+
+
+class _Live(Exception):
+    """The thread's steps here read or change more than the table can patch."""
+
+
+class _WholeState(Exception):
+    """The state's steps must come from the engine as a whole."""
+
+
+class StepTable:
+    """The successors of stored states, as records, for the programs the table supports."""
+
+    def __init__(self, engine: Engine, store: StateStore, limit: int | None = None) -> None:
+        self.engine = engine
+        self.store = store
+        self.limit = DEFAULT_LIMIT if limit is None else limit
+        self.ample = engine.merge_local_steps and engine.ample
+        # Entries by the state's shared part, then by thread id, then by thread number.
+        self._contexts: dict[bytes, list[dict[int, Entry]]] = {}
+        self._formats: dict[int, struct.Struct] = {}
+        self.entries = 0
+        self.hits = 0
+        self.misses = 0
+
+    @staticmethod
+    def supports(system: TransitionSystem) -> TypeGuard[Engine]:
+        """Whether a system is an engine whose states the table can patch."""
+        return (
+            type(system) is Engine
+            and not system.symbolic
+            and not system.extended
+            and not system.gil_off
+        )
+
+    def successors(self, sid: int) -> list[Step]:
+        """The steps of stored state `sid`, in the engine's order, with their targets' records."""
+        record = self.store.record(sid)
+        n = record[0] | record[1] << 8
+        cut = 2 + 4 * n
+        tail = record[cut:]
+        if tail[-1]:
+            return []  # the program has ended
+        # Entries by shared part, then by thread id, then by the thread's number.
+        context = self._contexts.get(tail)
+        if context is None or len(context) < n:
+            context = self._contexts[tail] = (context or []) + [{} for _ in range(n)]
+        numbers = self._numbers(n).unpack_from(record, 2)
+        found = list(map(dict.get, context, numbers))
+        if None in found or _INTERPRET in found:
+            return self._successors_slowly(sid, record, context, numbers)
+        entries: list[Entry] = found  # type: ignore[assignment]  # no None left
+        if self.ample:
+            for tid, entry in enumerate(entries):
+                ample = entry[0]
+                if ample is not None:
+                    return [_apply(ample, record, tid, cut)]
+        owner = -1
+        for entry in entries:
+            if entry[2]:
+                owner = (tail[0] | tail[1] << 8) - 1
+                break
+        out: list[Step] = []
+        for tid, entry in enumerate(entries):
+            steps = entry[1]
+            if steps:
+                head, middle = record[: 2 + 4 * tid], record[6 + 4 * tid : cut]
+                for action, number, new_tail in steps:
+                    if new_tail is None:
+                        out.append((action, number))
+                    else:
+                        out.append((action, head + number + middle + new_tail))
+            if tid == owner:
+                handover = entry[3]
+                if handover is not None:
+                    out.append(_apply(handover, record, tid, cut))
+        return out
+
+    def _numbers(self, n: int) -> struct.Struct:
+        known = self._formats.get(n)
+        if known is None:
+            known = self._formats[n] = struct.Struct(f"<{n}I")
+        return known
+
+    def _successors_slowly(
+        self,
+        sid: int,
+        record: bytes,
+        context: list[dict[int, Entry]],
+        numbers: tuple[int, ...],
+    ) -> list[Step]:
+        """`successors` where some thread has no entry yet, or must be interpreted."""
+        n = len(numbers)
+        cut = 2 + 4 * n
+        state = self.store.decode(sid)
+        chosen: list[Entry | list[Step]] = []
+        wanted = False
+        try:
+            for tid in range(n):
+                entry = context[tid].get(numbers[tid])
+                if entry is None:
+                    entry = self._entry(state, tid)
+                    context[tid][numbers[tid]] = entry
+                    self.misses += 1
+                else:
+                    self.hits += 1
+                if entry is _INTERPRET:
+                    live = self._live(state, tid)
+                    if live[0] is not None:
+                        return [live[0]]
+                    chosen.append(live[1])
+                    wanted |= live[2]
+                    continue
+                if entry[0] is not None:
+                    return [_apply(entry[0], record, tid, cut)]
+                chosen.append(entry)
+                wanted |= entry[2]
+            owner = state[1] if wanted else -1
+            out: list[Step] = []
+            for tid, item in enumerate(chosen):
+                if type(item) is list:
+                    out.extend(item)
+                    if tid == owner:
+                        handover = self.engine.handover_step(state, owner)
+                        if handover is not None:
+                            out.extend(self._encoded(self.engine._merge([handover])))
+                    continue
+                assert type(item) is tuple
+                for patch in item[1]:
+                    out.append(_apply(patch, record, tid, cut))
+                if tid == owner and item[3] is not None:
+                    out.append(_apply(item[3], record, tid, cut))
+            return out
+        except _WholeState:
+            return self._encoded(self.engine.transitions(state))
+
+    def _entry(self, state: State, tid: int) -> Entry:
+        """Interpret thread `tid`'s steps in `state` once, as patches (or _INTERPRET)."""
+        self.entries += 1
+        if self.entries > self.limit:
+            self._contexts.clear()
+            self.entries = 0
+        engine = self.engine
+        th = state[0][tid]
+        entry: Entry | None
+        try:
+            if th[1] not in (RUNNING, ENDED, GONE):
+                raise _Live  # the exit join reads every thread
+            frames = th[0]
+            if frames and isinstance(
+                engine.prepared[frames[-1][0]][frames[-1][1]].instr, _READS_OTHER_THREADS
+            ):
+                raise _Live
+            ample = engine.ample_step(state, tid, th) if self.ample else None
+            out: list[Any] = []
+            wanted = engine.thread_transitions(state, tid, th, out)
+            engine._merge(out)
+            handover = None
+            if state[1] == tid:
+                step = engine.handover_step(state, tid)
+                if step is not None:
+                    handover = self._patch(state, tid, engine._merge([step])[0])
+            entry = (
+                self._patch(state, tid, ample) if ample is not None else None,
+                tuple(self._patch(state, tid, step) for step in out),
+                wanted,
+                handover,
+            )
+        except _Live:
+            entry = _INTERPRET
+        return entry
+
+    def _patch(self, state: State, tid: int, step: tuple[Action, Any]) -> Patch:
+        """A step of thread `tid` as a patch of the state's record (or _Live if it is not one)."""
+        action, target = step
+        if action[0] != tid:
+            raise _WholeState  # another thread's step: the engine's order is not the table's
+        if type(target) is not tuple:
+            return (action, target, None)  # a violation or a limit
+        before, after = state[0], target[0]
+        if len(target) != 7 or len(after) != len(before):
+            raise _Live
+        for i, th in enumerate(after):
+            if th is not before[i] and i != tid:
+                raise _Live
+        store = self.store
+        try:
+            number = _NUMBER.pack(store.thread_number(after[tid]))
+            tail = _TAIL.pack(
+                target[1] + 1,
+                store.part_number(target[2]),
+                store.part_number(target[3]),
+                store.part_number(target[4]),
+                target[5] + 1,
+                target[6],
+            )
+        except struct.error as error:
+            raise StoreFull(f"a state does not fit a record ({error})") from None
+        return (action, number, tail)
+
+    def _live(self, state: State, tid: int) -> tuple[Step | None, list[Step], bool]:
+        """Thread `tid`'s ample step, steps and GIL wish, interpreted in this state."""
+        engine = self.engine
+        th = state[0][tid]
+        if self.ample:
+            ample = engine.ample_step(state, tid, th)
+            if ample is not None:
+                return self._encoded([ample])[0], [], False
+        out: list[Any] = []
+        wanted = engine.thread_transitions(state, tid, th, out)
+        if any(action[0] != tid for action, _ in out):
+            raise _WholeState
+        return None, self._encoded(engine._merge(out)), wanted
+
+    def _encoded(self, steps: list[Any]) -> list[Step]:
+        encode = self.store.encode
+        return [
+            (action, encode(target) if type(target) is tuple else target)
+            for action, target in steps
+        ]
+
+
+def _apply(patch: Patch, record: bytes, tid: int, cut: int) -> Step:
+    """The step a patch makes from a state's record."""
+    action, number, tail = patch
+    if tail is None:
+        return (action, number)
+    return (action, record[: 2 + 4 * tid] + number + record[6 + 4 * tid : cut] + tail)

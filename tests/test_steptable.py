@@ -1,0 +1,125 @@
+"""The step table (explore/steptable.py) finds exactly what interpreting every step finds:
+the same states with the same ids, parents, first actions and edges, and the same verdict."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import CASES, SPECS, relative
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from strategies import differential_specs, scenario_specs, symmetric_specs
+
+from gilcheck.explore import steptable
+from gilcheck.explore.bfs import Exploration, explore
+from gilcheck.explore.steptable import StepTable
+from gilcheck.options import CheckOptions
+from gilcheck.pipeline import analyze_spec, parse_spec, parse_text
+from gilcheck.semantics import ir
+from gilcheck.system.engine import Engine
+
+BUNDLED = sorted(SPECS.rglob("*.gil")) + sorted(
+    p for p in CASES.rglob("*.gil") if "errors" not in p.parts
+)
+
+
+def _search(program: ir.Program, options: CheckOptions) -> Exploration:
+    return explore(Engine(program, options), options)
+
+
+def _summary(found: Exploration) -> dict[str, Any]:
+    """Everything a search found, state by state."""
+    store = found.store
+    edges = found.edges
+    return {
+        "states": list(store.states),
+        "parents": list(store.parent),
+        "vias": list(store.via),
+        "transitions": found.transitions,
+        "starts": list(edges.starts) if edges is not None else None,
+        "dst": list(edges.dst) if edges is not None else None,
+        "progress": bytes(edges.progress) if edges is not None else None,
+        "violation": (found.violation, found.violation_from, found.violation_action),
+        "deadlock": found.deadlock,
+        "limits": found.limits,
+        "stopped": found.stopped,
+    }
+
+
+def _agree(program: ir.Program, options: CheckOptions) -> None:
+    tabled = _search(program, options)
+    interpreted = _search(program, dataclasses.replace(options, step_table=False))
+    assert _summary(tabled) == _summary(interpreted)
+
+
+def _program(path: Path) -> ir.Program | None:
+    try:
+        return analyze_spec(parse_spec(str(path)))
+    except Exception:  # specs that are meant to be refused
+        return None
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=[relative(p) for p in BUNDLED])
+def test_every_bundled_spec_is_explored_alike_with_and_without_the_table(path: Path) -> None:
+    program = _program(path)
+    if program is None:
+        pytest.skip("refused spec")
+    for merge in (True, False):
+        _agree(program, CheckOptions(max_states=4_000, merge_local_steps=merge, symmetry=False))
+
+
+SPECS_OF_EVERY_KIND = st.one_of(
+    scenario_specs(),
+    differential_specs(),
+    differential_specs(arrays=True),
+    symmetric_specs(breaking=True),
+)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(SPECS_OF_EVERY_KIND, st.booleans(), st.booleans())
+def test_the_table_changes_nothing_a_search_finds(spec: str, merge: bool, spurious: bool) -> None:
+    program = analyze_spec(parse_text("gen.gil", spec))
+    options = CheckOptions(
+        max_states=5_000, merge_local_steps=merge, symmetry=False, spurious_wakeups=spurious
+    )
+    _agree(program, options)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(SPECS_OF_EVERY_KIND)
+def test_a_table_that_starts_afresh_changes_nothing(spec: str) -> None:
+    program = analyze_spec(parse_text("gen.gil", spec))
+    options = CheckOptions(max_states=5_000, symmetry=False)
+    limit = steptable.DEFAULT_LIMIT
+    steptable.DEFAULT_LIMIT = 3  # entries are thrown away every few misses
+    try:
+        _agree(program, options)
+    finally:
+        steptable.DEFAULT_LIMIT = limit
+
+
+def test_the_table_is_used_where_it_applies_and_only_there() -> None:
+    def supported(text: str) -> bool:
+        program = analyze_spec(parse_text("t.gil", text))
+        return StepTable.supports(Engine(program, CheckOptions()))
+
+    plain = "channel c: bounded(1)\nthread main {\n    send c, 1\n    let v = recv c\n}\n"
+    assert supported(plain)
+    assert not supported("param p: int in 0..3\nthread main {\n    assert p < 9\n}\n")
+    assert not supported("gil off\nthread main {\n    skip\n}\n")
+    assert not supported("thread main {\n    fork {\n        skip\n    }\n}\n")
+
+
+def test_the_cli_gives_the_same_answer_without_the_table(cli) -> None:  # type: ignore[no-untyped-def]
+    for path in (SPECS / "seed").glob("*.gil"):
+        with_table = json.loads(cli("check", "--format", "json", relative(path)).stdout)
+        without = json.loads(
+            cli("check", "--format", "json", "--no-step-table", relative(path)).stdout
+        )
+        for key in ("verdict", "states", "transitions", "steps", "message"):
+            assert with_table[key] == without[key], (path, key)

@@ -20,5 +20,6 @@ class CheckOptions:
     address: str | None = None  # the Ray cluster to join (None: start a local one)
     spurious_wakeups: bool = False
     step_table: bool = True  # successors patched from a table of each thread's steps
+    native: bool = True  # the store and the inner loop in C, where it can be built
     graph_analysis: bool = True  # keep every edge for the stuck and livelock analyses
     max_memory_mb: int | None = None  # peak resident memory of the process, checked as it runs

@@ -67,7 +67,7 @@ def test_sigterm_ends_a_long_check_inconclusive_with_a_summary() -> None:
     import time
 
     process = subprocess.Popen(
-        [sys.executable, "-m", "gilcheck.cli", "check", "--format", "json", "--no-symmetry",
+        [sys.executable, "-m", "gilcheck.cli", "check", "--format", "json", "--no-symmetry", "--no-por",
          "bench/models/gil_workers_fixed_5.gil"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip

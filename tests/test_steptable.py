@@ -9,13 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CASES, SPECS, relative
+from conftest import CASES, ROOT, SPECS, relative
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import differential_specs, scenario_specs, symmetric_specs
 
 from gilcheck.explore import steptable
 from gilcheck.explore.bfs import Exploration, explore
+from gilcheck.explore.native import native_module
 from gilcheck.explore.steptable import StepTable
 from gilcheck.options import CheckOptions
 from gilcheck.pipeline import analyze_spec, parse_spec, parse_text
@@ -51,9 +52,14 @@ def _summary(found: Exploration) -> dict[str, Any]:
 
 
 def _agree(program: ir.Program, options: CheckOptions) -> None:
-    tabled = _search(program, options)
-    interpreted = _search(program, dataclasses.replace(options, step_table=False))
-    assert _summary(tabled) == _summary(interpreted)
+    """The table with the C loop, the table in Python, and the interpreter alone agree."""
+    interpreted = _summary(
+        _search(program, dataclasses.replace(options, step_table=False, native=False))
+    )
+    tabled = _summary(_search(program, dataclasses.replace(options, native=False)))
+    assert tabled == interpreted
+    if native_module() is not None:
+        assert _summary(_search(program, options)) == interpreted
 
 
 def _program(path: Path) -> ir.Program | None:
@@ -123,3 +129,34 @@ def test_the_cli_gives_the_same_answer_without_the_table(cli) -> None:  # type: 
         )
         for key in ("verdict", "states", "transitions", "steps", "message"):
             assert with_table[key] == without[key], (path, key)
+
+
+@pytest.mark.skipif(native_module() is None, reason="no C compiler here")
+def test_the_c_loop_expands_most_states_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = {"python": 0}
+    successors = StepTable.successors
+
+    def counted(self: StepTable, sid: int) -> Any:
+        calls["python"] += 1
+        return successors(self, sid)
+
+    monkeypatch.setattr(StepTable, "successors", counted)
+    program = analyze_spec(parse_spec(str(ROOT / "bench" / "models" / "gil_workers_fixed_4.gil")))
+    options = CheckOptions(merge_local_steps=False, symmetry=False)
+    found = _search(program, options)
+    assert found.exhaustive and found.states > 100_000
+    assert calls["python"] < found.states // 10
+    interpreted = _search(program, dataclasses.replace(options, native=False, step_table=False))
+    assert (found.states, found.transitions) == (interpreted.states, interpreted.transitions)
+
+
+def test_without_a_compiler_the_search_runs_in_python(monkeypatch: pytest.MonkeyPatch) -> None:
+    from gilcheck.explore import native
+
+    monkeypatch.setenv("GILCHECK_NATIVE", "0")
+    assert native.native_module() is None
+    assert native.why_not == "GILCHECK_NATIVE=0"
+    program = analyze_spec(parse_spec(str(SPECS / "seed" / "buggy.gil")))
+    found = _search(program, CheckOptions())
+    assert type(found.store).__name__ == "StateStore"
+    assert found.deadlock >= 0

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from gilcheck.explore.steptable import StepTable
-from gilcheck.explore.store import StateStore, StoreFull
+from gilcheck.explore.store import NativeStateStore, StateStore, StoreFull, new_store
 from gilcheck.options import CheckOptions
 from gilcheck.system.model import (
     SPURIOUS_WAKEUP,
@@ -142,7 +142,7 @@ def explore(
     """Breadth-first search from the initial state until a violation or the end of the space."""
     started = time.monotonic()
     resident_before = resident_bytes()
-    store = StateStore()
+    store = new_store(options.native)
     result = Exploration(store)
     store.add(system.initial_state(), -1, None)
     # States get ids in the order they are found, so the queue is the ids from `sid` on.
@@ -159,6 +159,20 @@ def explore(
         is_progress = edges.is_progress
         edge_progress = edges.marks.append if edges.marks is not None else None
     transitions_of = system.transitions
+    # The inner loop in C: it expands the states whose successors are all table patches,
+    # and leaves the others (misses, violations, no step) to the loop below.
+    native: Callable[..., tuple[int, int, int]] | None = None
+    if (
+        table is not None
+        and isinstance(store, NativeStateStore)
+        and not options.spurious_wakeups
+        and (edges is None or edges.marks is None)
+        and not getattr(system, "symbolic", False)
+    ):
+        native = store.records.expand
+        starts = edges.starts if edges is not None else None
+        dst = edges.dst if edges is not None else None
+    next_check = 1024  # progress, time and memory are looked at every 1024 states
     max_states = options.max_states
     max_memory = options.max_memory_mb * 1024 * 1024 if options.max_memory_mb else None
     spurious = options.spurious_wakeups
@@ -173,6 +187,20 @@ def explore(
     if collect:
         result.collected = []
     reported = False  # collecting: the shortest violation is settled
+
+    def _checkpoint() -> str | None:
+        """Show progress; why the search must stop now (time, memory), if it must."""
+        now = time.monotonic()
+        if progress is not None:
+            progress(
+                SearchProgress(len(store), result.transitions, len(store) - sid - 1, now - started)
+            )
+        if deadline is not None and now > deadline:
+            return f"the time limit of {options.timeout:g} s"
+        if max_memory is not None and resident_bytes() > max_memory:
+            return f"the memory limit of {options.max_memory_mb:,} MB"
+        return None
+
     try:
         while sid + 1 < len(store):
             sid += 1
@@ -182,6 +210,26 @@ def explore(
                         break
                     reported = True
                 level_end = len(store)
+            if native is not None and found is None:
+                assert table is not None
+                stop = min(level_end, sid + next_check - expanded)
+                args = (max_states, table.contexts, table.ample, starts, dst)
+                after, done, made = native(sid, stop, *args, len(dst) if dst else 0)
+                if not done and table.fill(sid):  # its threads' entries were missing
+                    after, done, made = native(sid, stop, *args, len(dst) if dst else 0)
+                if done:
+                    expanded += done
+                    result.transitions += made
+                    sid = after - 1
+                    if expanded >= next_check:
+                        next_check = expanded + 1024
+                        result.stopped = _checkpoint()
+                        if result.stopped is not None:
+                            break
+                    if len(store) >= max_states and sid + 1 < len(store):
+                        result.stopped = f"the state limit of {options.max_states:,} states"
+                        break
+                    continue
             if table is not None:
                 state = None
                 steps = table.successors(sid)
@@ -240,19 +288,10 @@ def explore(
                     if len(result.limits) < 16:
                         result.limits.append((sid, action, target))
                     continue
-            if expanded & 1023 == 0:
-                now = time.monotonic()
-                if progress is not None:
-                    progress(
-                        SearchProgress(
-                            len(store), result.transitions, len(store) - sid - 1, now - started
-                        )
-                    )
-                if deadline is not None and now > deadline:
-                    result.stopped = f"the time limit of {options.timeout:g} s"
-                    break
-                if max_memory is not None and resident_bytes() > max_memory:
-                    result.stopped = f"the memory limit of {options.max_memory_mb:,} MB"
+            if expanded >= next_check:
+                next_check = expanded + 1024
+                result.stopped = _checkpoint()
+                if result.stopped is not None:
                     break
             if len(store) >= max_states and sid + 1 < len(store):
                 result.stopped = f"the state limit of {options.max_states:,} states"

@@ -32,12 +32,13 @@ _TAIL = struct.Struct("<HIIIHB")  # gil + 1, vars, locks, channels, stdout + 1, 
 _NUMBER = struct.Struct("<I")
 # Next instructions whose steps read other threads than their own.
 _READS_OTHER_THREADS = (ir.Join, ir.AtomicBegin)
-# Entries kept before the table starts afresh (a bound on its memory, about 300 bytes each).
-DEFAULT_LIMIT = 1 << 17
+# Entries kept before the table starts afresh (a bound on its memory: about 100 bytes each).
+DEFAULT_LIMIT = 1 << 20
 
-# A patch: (action, the thread's new number packed, the new shared part packed); for a step
-# that ends in a violation or a limit, (action, the Violation or LimitHit, None).
-Patch = tuple[Action, Any, bytes | None]
+# A patch: (action, the thread's new number packed, the new shared part packed, the
+# action's number in the store); for a step that ends in a violation or a limit,
+# (action, the Violation or LimitHit, None, -1).
+Patch = tuple[Action, Any, bytes | None, int]
 # A thread's entry: (its ample step or None, its steps, whether it waits for the GIL,
 # the GIL handover it makes when it holds the GIL and another thread wants it, or None).
 Entry = tuple[Patch | None, tuple[Patch, ...], bool, Patch | None]
@@ -47,7 +48,7 @@ Step = tuple[Action, Any]
 
 # The entry of a thread that is interpreted in every state: unequal to every real entry
 # (which `in` compares by value), as no real step has the thread id -1.
-_INTERPRET: Entry = (None, (), True, ((-1, -1, None), None, None))
+_INTERPRET: Entry = (None, (), True, ((-1, -1, None), None, None, -1))
 
 
 class _Live(Exception):
@@ -67,7 +68,7 @@ class StepTable:
         self.limit = DEFAULT_LIMIT if limit is None else limit
         self.ample = engine.merge_local_steps and engine.ample
         # Entries by the state's shared part, then by thread id, then by thread number.
-        self._contexts: dict[bytes, list[dict[int, Entry]]] = {}
+        self.contexts: dict[bytes, list[dict[int, Entry]]] = {}
         self._formats: dict[int, struct.Struct] = {}
         self.entries = 0
         self.hits = 0
@@ -91,10 +92,7 @@ class StepTable:
         tail = record[cut:]
         if tail[-1]:
             return []  # the program has ended
-        # Entries by shared part, then by thread id, then by the thread's number.
-        context = self._contexts.get(tail)
-        if context is None or len(context) < n:
-            context = self._contexts[tail] = (context or []) + [{} for _ in range(n)]
+        context = self._context(tail, n)
         numbers = self._numbers(n).unpack_from(record, 2)
         found = list(map(dict.get, context, numbers))
         if None in found or _INTERPRET in found:
@@ -115,7 +113,7 @@ class StepTable:
             steps = entry[1]
             if steps:
                 head, middle = record[: 2 + 4 * tid], record[6 + 4 * tid : cut]
-                for action, number, new_tail in steps:
+                for action, number, new_tail, _ in steps:
                     if new_tail is None:
                         out.append((action, number))
                     else:
@@ -125,6 +123,41 @@ class StepTable:
                 if handover is not None:
                     out.append(_apply(handover, record, tid, cut))
         return out
+
+    def fill(self, sid: int) -> bool:
+        """Make the entries state `sid`'s threads do not have yet; whether there were any.
+
+        The C loop (explore/native.py) stops at a state with a thread it has no entry for;
+        once they are made, it can expand the state itself.
+        """
+        record = self.store.record(sid)
+        n = record[0] | record[1] << 8
+        tail = record[2 + 4 * n :]
+        if tail[-1]:
+            return False
+        context = self._context(tail, n)
+        numbers = self._numbers(n).unpack_from(record, 2)
+        state: State | None = None
+        added = False
+        for tid, number in enumerate(numbers):
+            if number not in context[tid]:
+                if state is None:
+                    state = self.store.decode(sid)
+                try:
+                    entry = self._entry(state, tid)
+                except _WholeState:
+                    return added
+                context[tid][number] = entry
+                self.misses += 1
+                added = True
+        return added
+
+    def _context(self, tail: bytes, n: int) -> list[dict[int, Entry]]:
+        """The entries of a shared part, by thread id, then by the thread's number."""
+        context = self.contexts.get(tail)
+        if context is None or len(context) < n:
+            context = self.contexts[tail] = (context or []) + [{} for _ in range(n)]
+        return context
 
     def _numbers(self, n: int) -> struct.Struct:
         known = self._formats.get(n)
@@ -188,7 +221,7 @@ class StepTable:
         """Interpret thread `tid`'s steps in `state` once, as patches (or _INTERPRET)."""
         self.entries += 1
         if self.entries > self.limit:
-            self._contexts.clear()
+            self.contexts.clear()
             self.entries = 0
         engine = self.engine
         th = state[0][tid]
@@ -226,7 +259,7 @@ class StepTable:
         if action[0] != tid:
             raise _WholeState  # another thread's step: the engine's order is not the table's
         if type(target) is not tuple:
-            return (action, target, None)  # a violation or a limit
+            return (action, target, None, -1)  # a violation or a limit
         before, after = state[0], target[0]
         if len(target) != 7 or len(after) != len(before):
             raise _Live
@@ -246,7 +279,7 @@ class StepTable:
             )
         except struct.error as error:
             raise StoreFull(f"a state does not fit a record ({error})") from None
-        return (action, number, tail)
+        return (action, number, tail, store.action_number(action))
 
     def _live(self, state: State, tid: int) -> tuple[Step | None, list[Step], bool]:
         """Thread `tid`'s ample step, steps and GIL wish, interpreted in this state."""
@@ -272,7 +305,7 @@ class StepTable:
 
 def _apply(patch: Patch, record: bytes, tid: int, cut: int) -> Step:
     """The step a patch makes from a state's record."""
-    action, number, tail = patch
+    action, number, tail, _ = patch
     if tail is None:
         return (action, number)
     return (action, record[: 2 + 4 * tid] + number + record[6 + 4 * tid : cut] + tail)

@@ -110,10 +110,12 @@ class StateStore:
 
     def decode(self, sid: int) -> State:
         """The state stored as number `sid`."""
-        blob = self._blob
-        start = self._offsets[sid]
+        return self._decode(self._blob, self._offsets[sid], self._offsets[sid + 1])
+
+    def _decode(self, blob: bytes | bytearray, start: int, end: int) -> State:
+        """The state whose record is `blob[start:end]`."""
         n_threads = blob[start] | blob[start + 1] << 8
-        extended = self._offsets[sid + 1] - start == 4 * n_threads + 23
+        extended = end - start == 4 * n_threads + 23
         fields = self._format(n_threads, extended).unpack_from(blob, start)
         pool = self._threads.values
         parts = self._parts.values
@@ -143,6 +145,10 @@ class StateStore:
     def part_number(self, part: Any) -> int:
         """The number of a vars, locks or channels part in the record (interned)."""
         return self._parts.number(part)
+
+    def action_number(self, action: Action) -> int:
+        """An action's number (interned): what `intern` stores as a state's first action."""
+        return self._actions.number(action)
 
     def add(self, state: State, parent: int, via: Action | None) -> tuple[int, bool]:
         """The id of `state`, and whether it is new."""
@@ -206,6 +212,78 @@ class StateStore:
         """The action that first reached state `sid` (None for the initial state)."""
         number = self._via[sid]
         return None if number < 0 else self._actions.values[number]
+
+
+class NativeStateStore(StateStore):
+    """The same store with its records, their index, parents and first actions kept by the
+    C module (explore/_records.c, loaded by explore/native.py): the same ids for the same
+    states. Its `records.expand` runs the search's inner loop over the step table."""
+
+    def __init__(self, records: Any) -> None:
+        super().__init__()
+        self.records = records
+        self.parent = _Parents(records)  # type: ignore[assignment]
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def record(self, sid: int) -> bytes:
+        record: bytes = self.records.record(sid)
+        return record
+
+    def decode(self, sid: int) -> State:
+        record = self.records.record(sid)
+        return self._decode(record, 0, len(record))
+
+    def add_record(self, record: bytes, parent: int, via: Action | None) -> tuple[int, bool]:
+        count = len(self.records)
+        sid = self.intern(record, parent, via)
+        return sid, sid >= count
+
+    def intern(self, record: bytes, parent: int, via: Action | None) -> int:
+        number = -1 if via is None else self._actions.number(via)
+        sid: int = self.records.intern(record, parent, number)
+        return sid
+
+    def action(self, sid: int) -> Action | None:
+        number = self.records.via(sid)
+        return None if number < 0 else self._actions.values[number]
+
+
+class _Parents(Sequence[int]):
+    """The parent of each state, by id, read from the C records."""
+
+    def __init__(self, records: Any) -> None:
+        self._records = records
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    @overload
+    def __getitem__(self, sid: int) -> int: ...
+
+    @overload
+    def __getitem__(self, sid: slice) -> list[int]: ...
+
+    def __getitem__(self, sid: int | slice) -> int | list[int]:
+        if isinstance(sid, slice):
+            return [self[i] for i in range(*sid.indices(len(self)))]
+        if sid < 0:
+            sid += len(self)
+        parent: int = self._records.parent(sid)
+        return parent
+
+
+def new_store(native: bool = True) -> StateStore:
+    """A state store: kept in C where the C module can be built (explore/native.py), else in
+    Python; both give the same ids to the same states."""
+    if native:
+        from gilcheck.explore.native import native_module
+
+        module = native_module()
+        if module is not None:
+            return NativeStateStore(module.Records())
+    return StateStore()
 
 
 class _States(Sequence[State]):

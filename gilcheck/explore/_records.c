@@ -1,0 +1,529 @@
+/* The state store's records and their index in C, and the search's inner loop over the
+ * step table (gilcheck/explore/native.py builds and loads this; store.py and steptable.py
+ * are the pure-Python forms of the same thing, and the reference for it).
+ *
+ * Records: every stored state's record end to end in one byte area, where each begins,
+ * an open-addressing table of state ids by a hash of the record, and each state's parent
+ * id and first action's number. `expand` runs the breadth-first search's loop for states
+ * whose threads all have a step-table entry made of record patches: it builds each
+ * successor's record by patching a copy of the state's own, interns it, and appends the
+ * edges; it stops before any state that needs Python (a thread without an entry or
+ * interpreted each time, a step that violates or hits a limit, no step at all, an ended
+ * program), which the search then handles itself.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+static PyObject *StoreFull = NULL;    /* gilcheck.explore.store.StoreFull */
+static PyObject *Interpret = NULL;    /* steptable._INTERPRET */
+
+typedef struct {
+    PyObject_HEAD
+    uint8_t *blob;
+    size_t blob_len, blob_cap;
+    uint32_t *offsets;  /* count + 1 entries */
+    int32_t *parent, *via;
+    size_t count, cap;  /* states, and room in offsets (cap + 1), parent, via */
+    int32_t *table;
+    size_t mask;
+    uint8_t *scratch;   /* a copy of the record being expanded, and a successor's */
+    size_t scratch_cap;
+} Records;
+
+static uint64_t hash_record(const uint8_t *p, size_t n) {
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ (uint64_t)n;
+    while (n >= 8) {
+        uint64_t k;
+        memcpy(&k, p, 8);
+        k *= 0xBF58476D1CE4E5B9ull;
+        k ^= k >> 31;
+        h = (h ^ k) * 0x94D049BB133111EBull;
+        p += 8;
+        n -= 8;
+    }
+    if (n) {
+        uint64_t k = 0;
+        memcpy(&k, p, n);
+        k *= 0xBF58476D1CE4E5B9ull;
+        k ^= k >> 31;
+        h = (h ^ k) * 0x94D049BB133111EBull;
+    }
+    h ^= h >> 29;
+    return h;
+}
+
+static int grow_table(Records *r) {
+    size_t size = (r->mask + 1) * 2;
+    int32_t *table = PyMem_Malloc(size * sizeof(int32_t));
+    if (!table) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    memset(table, 0xFF, size * sizeof(int32_t));
+    size_t mask = size - 1;
+    for (size_t sid = 0; sid < r->count; sid++) {
+        uint32_t a = r->offsets[sid], b = r->offsets[sid + 1];
+        size_t slot = hash_record(r->blob + a, b - a) & mask;
+        while (table[slot] >= 0) slot = (slot + 1) & mask;
+        table[slot] = (int32_t)sid;
+    }
+    PyMem_Free(r->table);
+    r->table = table;
+    r->mask = mask;
+    return 0;
+}
+
+static int reserve_states(Records *r) {
+    if (r->count < r->cap) return 0;
+    size_t cap = r->cap ? r->cap * 2 : 4096;
+    if (cap > (size_t)INT32_MAX) cap = (size_t)INT32_MAX;
+    if (r->count >= cap) {
+        PyErr_SetString(StoreFull, "more states than fit a 32-bit id");
+        return -1;
+    }
+    uint32_t *offsets = PyMem_Realloc(r->offsets, (cap + 1) * sizeof(uint32_t));
+    if (!offsets) goto fail;
+    r->offsets = offsets;
+    int32_t *parent = PyMem_Realloc(r->parent, cap * sizeof(int32_t));
+    if (!parent) goto fail;
+    r->parent = parent;
+    int32_t *via = PyMem_Realloc(r->via, cap * sizeof(int32_t));
+    if (!via) goto fail;
+    r->via = via;
+    r->cap = cap;
+    return 0;
+fail:
+    PyErr_NoMemory();
+    return -1;
+}
+
+static int reserve_blob(Records *r, size_t more) {
+    if (r->blob_len + more <= r->blob_cap) return 0;
+    if (r->blob_len + more > (size_t)UINT32_MAX) {
+        PyErr_SetString(StoreFull, "the records outgrew 4 GiB");
+        return -1;
+    }
+    size_t cap = r->blob_cap ? r->blob_cap * 2 : 1 << 16;
+    while (cap < r->blob_len + more) cap *= 2;
+    if (cap > (size_t)UINT32_MAX) cap = (size_t)UINT32_MAX;
+    uint8_t *blob = PyMem_Realloc(r->blob, cap);
+    if (!blob) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    r->blob = blob;
+    r->blob_cap = cap;
+    return 0;
+}
+
+/* The id of the state with this record, stored first if new; -1 with an exception set. */
+static Py_ssize_t intern_record(Records *r, const uint8_t *rec, size_t len, int32_t parent,
+                                int32_t via) {
+    size_t slot = hash_record(rec, len) & r->mask;
+    for (;;) {
+        int32_t sid = r->table[slot];
+        if (sid < 0) break;
+        uint32_t a = r->offsets[sid], b = r->offsets[sid + 1];
+        if (b - a == len && memcmp(r->blob + a, rec, len) == 0) return sid;
+        slot = (slot + 1) & r->mask;
+    }
+    if (reserve_states(r) < 0 || reserve_blob(r, len) < 0) return -1;
+    Py_ssize_t sid = (Py_ssize_t)r->count;
+    memcpy(r->blob + r->blob_len, rec, len);
+    r->blob_len += len;
+    r->offsets[sid + 1] = (uint32_t)r->blob_len;
+    r->parent[sid] = parent;
+    r->via[sid] = via;
+    r->table[slot] = (int32_t)sid;
+    r->count++;
+    if (r->count * 2 > r->mask && grow_table(r) < 0) return -1;
+    return sid;
+}
+
+static int reserve_scratch(Records *r, size_t size) {
+    if (size <= r->scratch_cap) return 0;
+    uint8_t *scratch = PyMem_Realloc(r->scratch, size * 2);
+    if (!scratch) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    r->scratch = scratch;
+    r->scratch_cap = size * 2;
+    return 0;
+}
+
+static PyObject *Records_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
+    Records *r = (Records *)type->tp_alloc(type, 0);
+    if (!r) return NULL;
+    r->mask = 4095;
+    r->table = PyMem_Malloc((r->mask + 1) * sizeof(int32_t));
+    r->offsets = PyMem_Malloc(sizeof(uint32_t));
+    if (!r->table || !r->offsets) {
+        Py_DECREF(r);
+        return PyErr_NoMemory();
+    }
+    memset(r->table, 0xFF, (r->mask + 1) * sizeof(int32_t));
+    r->offsets[0] = 0;
+    return (PyObject *)r;
+}
+
+static void Records_dealloc(Records *r) {
+    PyMem_Free(r->blob);
+    PyMem_Free(r->offsets);
+    PyMem_Free(r->parent);
+    PyMem_Free(r->via);
+    PyMem_Free(r->table);
+    PyMem_Free(r->scratch);
+    Py_TYPE(r)->tp_free((PyObject *)r);
+}
+
+static Py_ssize_t Records_len(Records *r) { return (Py_ssize_t)r->count; }
+
+static int check_sid(Records *r, Py_ssize_t sid) {
+    if (sid < 0 || (size_t)sid >= r->count) {
+        PyErr_SetString(PyExc_IndexError, "no such state");
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *Records_intern(Records *r, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 3 || !PyBytes_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "intern(record: bytes, parent: int, via: int)");
+        return NULL;
+    }
+    long parent = PyLong_AsLong(args[1]);
+    long via = PyLong_AsLong(args[2]);
+    if ((parent == -1 || via == -1) && PyErr_Occurred()) return NULL;
+    Py_ssize_t sid = intern_record(r, (const uint8_t *)PyBytes_AS_STRING(args[0]),
+                                   (size_t)PyBytes_GET_SIZE(args[0]), (int32_t)parent,
+                                   (int32_t)via);
+    if (sid < 0) return NULL;
+    return PyLong_FromSsize_t(sid);
+}
+
+static PyObject *Records_record(Records *r, PyObject *arg) {
+    Py_ssize_t sid = PyLong_AsSsize_t(arg);
+    if (sid == -1 && PyErr_Occurred()) return NULL;
+    if (check_sid(r, sid) < 0) return NULL;
+    uint32_t a = r->offsets[sid], b = r->offsets[sid + 1];
+    return PyBytes_FromStringAndSize((const char *)r->blob + a, b - a);
+}
+
+static PyObject *Records_parent(Records *r, PyObject *arg) {
+    Py_ssize_t sid = PyLong_AsSsize_t(arg);
+    if (sid == -1 && PyErr_Occurred()) return NULL;
+    if (check_sid(r, sid) < 0) return NULL;
+    return PyLong_FromLong(r->parent[sid]);
+}
+
+static PyObject *Records_via(Records *r, PyObject *arg) {
+    Py_ssize_t sid = PyLong_AsSsize_t(arg);
+    if (sid == -1 && PyErr_Occurred()) return NULL;
+    if (check_sid(r, sid) < 0) return NULL;
+    return PyLong_FromLong(r->via[sid]);
+}
+
+/* A growable buffer of int32 edges, handed to an array's frombytes at the end. */
+typedef struct {
+    int32_t *items;
+    size_t len, cap;
+} Ints;
+
+static int ints_push(Ints *v, int32_t x) {
+    if (v->len == v->cap) {
+        size_t cap = v->cap ? v->cap * 2 : 1024;
+        int32_t *items = PyMem_Realloc(v->items, cap * sizeof(int32_t));
+        if (!items) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        v->items = items;
+        v->cap = cap;
+    }
+    v->items[v->len++] = x;
+    return 0;
+}
+
+static int ints_flush(Ints *v, PyObject *array) {
+    if (array == Py_None || v->len == 0) return 0;
+    PyObject *done = PyObject_CallMethod(array, "frombytes", "y#", (const char *)v->items,
+                                         (Py_ssize_t)(v->len * sizeof(int32_t)));
+    if (!done) return -1;
+    Py_DECREF(done);
+    return 0;
+}
+
+/* A patch (action, number: 4 bytes, tail: bytes, via: int); 0 if it is not one. */
+static int read_patch(PyObject *patch, const char **number, const char **tail,
+                      Py_ssize_t *tail_len, long *via) {
+    if (!PyTuple_Check(patch) || PyTuple_GET_SIZE(patch) != 4) return 0;
+    PyObject *num = PyTuple_GET_ITEM(patch, 1), *t = PyTuple_GET_ITEM(patch, 2);
+    PyObject *v = PyTuple_GET_ITEM(patch, 3);
+    if (!PyBytes_Check(num) || PyBytes_GET_SIZE(num) != 4 || !PyBytes_Check(t)) return 0;
+    if (!PyLong_Check(v)) return 0;
+    *number = PyBytes_AS_STRING(num);
+    *tail = PyBytes_AS_STRING(t);
+    *tail_len = PyBytes_GET_SIZE(t);
+    *via = PyLong_AsLong(v);
+    if (*via == -1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        return 0;
+    }
+    return 1;
+}
+
+#define MAX_THREADS 4096
+
+/* expand(sid, stop, max_states, contexts, ample, starts, dst, dst_len)
+ *   -> (next sid, states expanded, transitions) */
+static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 8) {
+        PyErr_SetString(PyExc_TypeError, "expand takes 8 arguments");
+        return NULL;
+    }
+    Py_ssize_t sid = PyLong_AsSsize_t(args[0]);
+    Py_ssize_t stop = PyLong_AsSsize_t(args[1]);
+    Py_ssize_t max_states = PyLong_AsSsize_t(args[2]);
+    PyObject *contexts = args[3];
+    int ample = PyObject_IsTrue(args[4]);
+    PyObject *starts_array = args[5], *dst_array = args[6];
+    Py_ssize_t dst_len = PyLong_AsSsize_t(args[7]);
+    if (PyErr_Occurred() || ample < 0) return NULL;
+    if (!PyDict_Check(contexts)) {
+        PyErr_SetString(PyExc_TypeError, "contexts must be a dict");
+        return NULL;
+    }
+    int edges = dst_array != Py_None;
+    Ints starts = {0}, dst = {0};
+    PyObject *entries[MAX_THREADS];
+    Py_ssize_t expanded = 0, transitions = 0;
+    int failed = 0;
+    for (; sid < stop && (size_t)sid < r->count; sid++) {
+        if ((Py_ssize_t)r->count >= max_states) break;
+        uint32_t a = r->offsets[sid], b = r->offsets[sid + 1];
+        size_t len = b - a;
+        if (len < 2) break;
+        const uint8_t *stored = r->blob + a;
+        size_t n = (size_t)stored[0] | (size_t)stored[1] << 8;
+        size_t cut = 2 + 4 * n;
+        if (n > MAX_THREADS || cut >= len) break;
+        if (stored[len - 1]) break; /* ended */
+        PyObject *tail = PyBytes_FromStringAndSize((const char *)stored + cut, len - cut);
+        if (!tail) {
+            failed = 1;
+            break;
+        }
+        PyObject *context = PyDict_GetItemWithError(contexts, tail);
+        Py_DECREF(tail);
+        if (!context) {
+            if (PyErr_Occurred()) failed = 1;
+            break;
+        }
+        if (!PyList_Check(context) || (size_t)PyList_GET_SIZE(context) < n) break;
+        size_t tid;
+        for (tid = 0; tid < n; tid++) {
+            uint32_t number;
+            memcpy(&number, stored + 2 + 4 * tid, 4);
+            PyObject *by_number = PyList_GET_ITEM(context, tid);
+            if (!PyDict_Check(by_number)) break;
+            PyObject *key = PyLong_FromUnsignedLong(number);
+            if (!key) {
+                failed = 1;
+                break;
+            }
+            PyObject *entry = PyDict_GetItemWithError(by_number, key);
+            Py_DECREF(key);
+            if (!entry) {
+                if (PyErr_Occurred()) failed = 1;
+                break;
+            }
+            if (entry == Interpret || !PyTuple_Check(entry) || PyTuple_GET_SIZE(entry) != 4)
+                break;
+            if (!PyTuple_Check(PyTuple_GET_ITEM(entry, 1))) break;
+            entries[tid] = entry;
+        }
+        if (failed || tid < n) break;
+        /* What the state's steps are: the first thread's ample step, or every thread's
+         * steps with the GIL owner's handover after its own when another thread wants it. */
+        PyObject *single = NULL;
+        size_t single_tid = 0;
+        if (ample) {
+            for (tid = 0; tid < n; tid++) {
+                PyObject *first = PyTuple_GET_ITEM(entries[tid], 0);
+                if (first != Py_None) {
+                    single = first;
+                    single_tid = tid;
+                    break;
+                }
+            }
+        }
+        long owner = -1;
+        if (!single) {
+            for (tid = 0; tid < n; tid++) {
+                int wanted = PyObject_IsTrue(PyTuple_GET_ITEM(entries[tid], 2));
+                if (wanted < 0) {
+                    failed = 1;
+                    break;
+                }
+                if (wanted) {
+                    owner = (long)(stored[cut] | stored[cut + 1] << 8) - 1;
+                    break;
+                }
+            }
+            if (failed) break;
+        }
+        /* Check every patch before storing anything: a violation or limit is Python's. */
+        size_t count = 0, longest = 0;
+        int python = 0;
+        const char *number, *new_tail;
+        Py_ssize_t tail_len;
+        long via;
+        if (single) {
+            if (!read_patch(single, &number, &new_tail, &tail_len, &via)) python = 1;
+            count = 1;
+            longest = (size_t)tail_len;
+        } else {
+            for (tid = 0; tid < n && !python; tid++) {
+                PyObject *steps = PyTuple_GET_ITEM(entries[tid], 1);
+                for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(steps); i++) {
+                    if (!read_patch(PyTuple_GET_ITEM(steps, i), &number, &new_tail, &tail_len,
+                                    &via)) {
+                        python = 1;
+                        break;
+                    }
+                    count++;
+                    if ((size_t)tail_len > longest) longest = (size_t)tail_len;
+                }
+                PyObject *handover = PyTuple_GET_ITEM(entries[tid], 3);
+                if ((long)tid == owner && handover != Py_None) {
+                    if (!read_patch(handover, &number, &new_tail, &tail_len, &via)) {
+                        python = 1;
+                        break;
+                    }
+                    count++;
+                    if ((size_t)tail_len > longest) longest = (size_t)tail_len;
+                }
+            }
+        }
+        if (python || count == 0) break; /* no step: the search checks for a deadlock */
+        /* The state's record is copied: interning may move the byte area. */
+        if (reserve_scratch(r, 2 * (cut + longest) + len) < 0) {
+            failed = 1;
+            break;
+        }
+        uint8_t *own = r->scratch, *next = r->scratch + len;
+        memcpy(own, stored, len);
+        memcpy(next, own, cut);
+        if (edges && ints_push(&starts, (int32_t)(dst_len + (Py_ssize_t)dst.len)) < 0) {
+            failed = 1;
+            break;
+        }
+        for (tid = 0; tid < n && !failed; tid++) {
+            PyObject *steps;
+            Py_ssize_t k;
+            if (single) {
+                if (tid != single_tid) continue;
+                steps = NULL;
+                k = 1;
+            } else {
+                steps = PyTuple_GET_ITEM(entries[tid], 1);
+                k = PyTuple_GET_SIZE(steps);
+                PyObject *handover = PyTuple_GET_ITEM(entries[tid], 3);
+                if ((long)tid == owner && handover != Py_None) k++;
+            }
+            for (Py_ssize_t i = 0; i < k; i++) {
+                PyObject *patch;
+                if (single)
+                    patch = single;
+                else if (i < PyTuple_GET_SIZE(steps))
+                    patch = PyTuple_GET_ITEM(steps, i);
+                else
+                    patch = PyTuple_GET_ITEM(entries[tid], 3);
+                read_patch(patch, &number, &new_tail, &tail_len, &via);
+                memcpy(next + 2 + 4 * tid, number, 4);
+                memcpy(next + cut, new_tail, (size_t)tail_len);
+                Py_ssize_t target =
+                    intern_record(r, next, cut + (size_t)tail_len, (int32_t)sid, (int32_t)via);
+                if (target < 0 || (edges && ints_push(&dst, (int32_t)target) < 0)) {
+                    failed = 1;
+                    break;
+                }
+                /* restore this thread's number for the next patch */
+                memcpy(next + 2 + 4 * tid, own + 2 + 4 * tid, 4);
+            }
+        }
+        if (failed) break;
+        expanded++;
+        transitions += (Py_ssize_t)count;
+    }
+    PyObject *result = NULL;
+    if (!failed && ints_flush(&starts, starts_array) == 0 && ints_flush(&dst, dst_array) == 0)
+        result = Py_BuildValue("nnn", sid, expanded, transitions);
+    PyMem_Free(starts.items);
+    PyMem_Free(dst.items);
+    return result;
+}
+
+static PyObject *configure(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "configure(StoreFull, INTERPRET)");
+        return NULL;
+    }
+    Py_XSETREF(StoreFull, Py_NewRef(args[0]));
+    Py_XSETREF(Interpret, Py_NewRef(args[1]));
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef Records_methods[] = {
+    {"intern", (PyCFunction)(void (*)(void))Records_intern, METH_FASTCALL,
+     "intern(record, parent, via) -> id: the state's id, stored first if new"},
+    {"record", (PyCFunction)Records_record, METH_O, "record(id) -> bytes"},
+    {"parent", (PyCFunction)Records_parent, METH_O, "parent(id) -> the id it was found from"},
+    {"via", (PyCFunction)Records_via, METH_O, "via(id) -> the number of its first action"},
+    {"expand", (PyCFunction)(void (*)(void))Records_expand, METH_FASTCALL,
+     "expand(sid, stop, max_states, contexts, ample, starts, dst, dst_len) -> "
+     "(next sid, expanded, transitions)"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PySequenceMethods Records_as_sequence = {
+    .sq_length = (lenfunc)Records_len,
+};
+
+static PyTypeObject RecordsType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "_gilcheck_records.Records",
+    .tp_basicsize = sizeof(Records),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Stored states' records, their index, parents and first actions.",
+    .tp_new = Records_new,
+    .tp_dealloc = (destructor)Records_dealloc,
+    .tp_methods = Records_methods,
+    .tp_as_sequence = &Records_as_sequence,
+};
+
+static PyMethodDef module_methods[] = {
+    {"configure", (PyCFunction)(void (*)(void))configure, METH_FASTCALL,
+     "configure(StoreFull, INTERPRET)"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module_def = {
+    PyModuleDef_HEAD_INIT, "_gilcheck_records", "gilcheck's state records in C.", -1,
+    module_methods,
+};
+
+PyMODINIT_FUNC PyInit__gilcheck_records(void) {
+    if (PyType_Ready(&RecordsType) < 0) return NULL;
+    PyObject *module = PyModule_Create(&module_def);
+    if (!module) return NULL;
+    Py_INCREF(&RecordsType);
+    if (PyModule_AddObject(module, "Records", (PyObject *)&RecordsType) < 0) {
+        Py_DECREF(&RecordsType);
+        Py_DECREF(module);
+        return NULL;
+    }
+    return module;
+}

@@ -77,7 +77,9 @@ static int grow_table(Records *r) {
 
 static int reserve_states(Records *r) {
     if (r->count < r->cap) return 0;
-    size_t cap = r->cap ? r->cap * 2 : 4096;
+    /* grown by a quarter: realloc moves large areas by remapping pages, and doubling
+     * would leave up to half of them unused */
+    size_t cap = r->cap ? r->cap + r->cap / 4 : 4096;
     if (cap > (size_t)INT32_MAX) cap = (size_t)INT32_MAX;
     if (r->count >= cap) {
         PyErr_SetString(StoreFull, "more states than fit a 32-bit id");
@@ -105,8 +107,8 @@ static int reserve_blob(Records *r, size_t more) {
         PyErr_SetString(StoreFull, "the records outgrew 4 GiB");
         return -1;
     }
-    size_t cap = r->blob_cap ? r->blob_cap * 2 : 1 << 16;
-    while (cap < r->blob_len + more) cap *= 2;
+    size_t cap = r->blob_cap ? r->blob_cap + r->blob_cap / 4 : 1 << 16;
+    while (cap < r->blob_len + more) cap += cap / 4;
     if (cap > (size_t)UINT32_MAX) cap = (size_t)UINT32_MAX;
     uint8_t *blob = PyMem_Realloc(r->blob, cap);
     if (!blob) {
@@ -118,10 +120,11 @@ static int reserve_blob(Records *r, size_t more) {
     return 0;
 }
 
-/* The id of the state with this record, stored first if new; -1 with an exception set. */
-static Py_ssize_t intern_record(Records *r, const uint8_t *rec, size_t len, int32_t parent,
-                                int32_t via) {
-    size_t slot = hash_record(rec, len) & r->mask;
+/* The id of the state with this record (whose hash_record is `hash`), stored first if new;
+ * -1 with an exception set. */
+static Py_ssize_t intern_hashed(Records *r, const uint8_t *rec, size_t len, uint64_t hash,
+                                int32_t parent, int32_t via) {
+    size_t slot = hash & r->mask;
     for (;;) {
         int32_t sid = r->table[slot];
         if (sid < 0) break;
@@ -197,9 +200,10 @@ static PyObject *Records_intern(Records *r, PyObject *const *args, Py_ssize_t na
     long parent = PyLong_AsLong(args[1]);
     long via = PyLong_AsLong(args[2]);
     if ((parent == -1 || via == -1) && PyErr_Occurred()) return NULL;
-    Py_ssize_t sid = intern_record(r, (const uint8_t *)PyBytes_AS_STRING(args[0]),
-                                   (size_t)PyBytes_GET_SIZE(args[0]), (int32_t)parent,
-                                   (int32_t)via);
+    const uint8_t *rec = (const uint8_t *)PyBytes_AS_STRING(args[0]);
+    size_t len = (size_t)PyBytes_GET_SIZE(args[0]);
+    Py_ssize_t sid =
+        intern_hashed(r, rec, len, hash_record(rec, len), (int32_t)parent, (int32_t)via);
     if (sid < 0) return NULL;
     return PyLong_FromSsize_t(sid);
 }
@@ -256,19 +260,28 @@ static int ints_flush(Ints *v, PyObject *array) {
     return 0;
 }
 
+/* A successor: the patch that makes it from the state's record. */
+typedef struct {
+    const char *number; /* the thread's new number, 4 bytes */
+    const char *tail;   /* the new shared part */
+    Py_ssize_t tail_len;
+    long via;
+    size_t tid;
+    uint64_t hash;
+} Patch;
+
 /* A patch (action, number: 4 bytes, tail: bytes, via: int); 0 if it is not one. */
-static int read_patch(PyObject *patch, const char **number, const char **tail,
-                      Py_ssize_t *tail_len, long *via) {
+static int read_patch(PyObject *patch, Patch *out) {
     if (!PyTuple_Check(patch) || PyTuple_GET_SIZE(patch) != 4) return 0;
     PyObject *num = PyTuple_GET_ITEM(patch, 1), *t = PyTuple_GET_ITEM(patch, 2);
     PyObject *v = PyTuple_GET_ITEM(patch, 3);
     if (!PyBytes_Check(num) || PyBytes_GET_SIZE(num) != 4 || !PyBytes_Check(t)) return 0;
     if (!PyLong_Check(v)) return 0;
-    *number = PyBytes_AS_STRING(num);
-    *tail = PyBytes_AS_STRING(t);
-    *tail_len = PyBytes_GET_SIZE(t);
-    *via = PyLong_AsLong(v);
-    if (*via == -1 && PyErr_Occurred()) {
+    out->number = PyBytes_AS_STRING(num);
+    out->tail = PyBytes_AS_STRING(t);
+    out->tail_len = PyBytes_GET_SIZE(t);
+    out->via = PyLong_AsLong(v);
+    if (out->via == -1 && PyErr_Occurred()) {
         PyErr_Clear();
         return 0;
     }
@@ -276,6 +289,7 @@ static int read_patch(PyObject *patch, const char **number, const char **tail,
 }
 
 #define MAX_THREADS 4096
+#define MAX_STEPS 512
 
 /* expand(sid, stop, max_states, contexts, ample, starts, dst, dst_len)
  *   -> (next sid, states expanded, transitions) */
@@ -299,6 +313,7 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
     int edges = dst_array != Py_None;
     Ints starts = {0}, dst = {0};
     PyObject *entries[MAX_THREADS];
+    Patch steps[MAX_STEPS];
     Py_ssize_t expanded = 0, transitions = 0;
     int failed = 0;
     for (; sid < stop && (size_t)sid < r->count; sid++) {
@@ -363,96 +378,73 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
         long owner = -1;
         if (!single) {
             for (tid = 0; tid < n; tid++) {
-                int wanted = PyObject_IsTrue(PyTuple_GET_ITEM(entries[tid], 2));
-                if (wanted < 0) {
-                    failed = 1;
-                    break;
-                }
-                if (wanted) {
+                if (PyTuple_GET_ITEM(entries[tid], 2) == Py_True) {
                     owner = (long)(stored[cut] | stored[cut + 1] << 8) - 1;
                     break;
                 }
             }
-            if (failed) break;
         }
-        /* Check every patch before storing anything: a violation or limit is Python's. */
+        /* Read every patch before storing anything: a violation or limit is Python's. */
         size_t count = 0, longest = 0;
         int python = 0;
-        const char *number, *new_tail;
-        Py_ssize_t tail_len;
-        long via;
         if (single) {
-            if (!read_patch(single, &number, &new_tail, &tail_len, &via)) python = 1;
+            if (!read_patch(single, &steps[0])) python = 1;
+            steps[0].tid = single_tid;
             count = 1;
-            longest = (size_t)tail_len;
         } else {
             for (tid = 0; tid < n && !python; tid++) {
-                PyObject *steps = PyTuple_GET_ITEM(entries[tid], 1);
-                for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(steps); i++) {
-                    if (!read_patch(PyTuple_GET_ITEM(steps, i), &number, &new_tail, &tail_len,
-                                    &via)) {
-                        python = 1;
-                        break;
-                    }
-                    count++;
-                    if ((size_t)tail_len > longest) longest = (size_t)tail_len;
-                }
+                PyObject *own_steps = PyTuple_GET_ITEM(entries[tid], 1);
+                Py_ssize_t k = PyTuple_GET_SIZE(own_steps);
                 PyObject *handover = PyTuple_GET_ITEM(entries[tid], 3);
-                if ((long)tid == owner && handover != Py_None) {
-                    if (!read_patch(handover, &number, &new_tail, &tail_len, &via)) {
+                int hands = (long)tid == owner && handover != Py_None;
+                if (count + (size_t)k + (size_t)hands > MAX_STEPS) {
+                    python = 1;
+                    break;
+                }
+                for (Py_ssize_t i = 0; i <= k; i++) {
+                    PyObject *patch = i < k ? PyTuple_GET_ITEM(own_steps, i)
+                                      : hands ? handover
+                                              : NULL;
+                    if (!patch) break;
+                    if (!read_patch(patch, &steps[count])) {
                         python = 1;
                         break;
                     }
-                    count++;
-                    if ((size_t)tail_len > longest) longest = (size_t)tail_len;
+                    steps[count++].tid = tid;
                 }
             }
         }
         if (python || count == 0) break; /* no step: the search checks for a deadlock */
-        /* The state's record is copied: interning may move the byte area. */
-        if (reserve_scratch(r, 2 * (cut + longest) + len) < 0) {
+        for (size_t i = 0; i < count; i++)
+            if ((size_t)steps[i].tail_len > longest) longest = (size_t)steps[i].tail_len;
+        /* The state's record is copied (interning may move the byte area), and every
+         * successor's record is made first, so that their index slots load together. */
+        size_t width = cut + longest;
+        if (reserve_scratch(r, len + count * width) < 0) {
             failed = 1;
             break;
         }
-        uint8_t *own = r->scratch, *next = r->scratch + len;
+        uint8_t *own = r->scratch;
         memcpy(own, stored, len);
-        memcpy(next, own, cut);
+        for (size_t i = 0; i < count; i++) {
+            uint8_t *next = own + len + i * width;
+            memcpy(next, own, cut);
+            memcpy(next + 2 + 4 * steps[i].tid, steps[i].number, 4);
+            memcpy(next + cut, steps[i].tail, (size_t)steps[i].tail_len);
+            steps[i].hash = hash_record(next, cut + (size_t)steps[i].tail_len);
+            __builtin_prefetch(&r->table[steps[i].hash & r->mask]);
+        }
         if (edges && ints_push(&starts, (int32_t)(dst_len + (Py_ssize_t)dst.len)) < 0) {
             failed = 1;
             break;
         }
-        for (tid = 0; tid < n && !failed; tid++) {
-            PyObject *steps;
-            Py_ssize_t k;
-            if (single) {
-                if (tid != single_tid) continue;
-                steps = NULL;
-                k = 1;
-            } else {
-                steps = PyTuple_GET_ITEM(entries[tid], 1);
-                k = PyTuple_GET_SIZE(steps);
-                PyObject *handover = PyTuple_GET_ITEM(entries[tid], 3);
-                if ((long)tid == owner && handover != Py_None) k++;
-            }
-            for (Py_ssize_t i = 0; i < k; i++) {
-                PyObject *patch;
-                if (single)
-                    patch = single;
-                else if (i < PyTuple_GET_SIZE(steps))
-                    patch = PyTuple_GET_ITEM(steps, i);
-                else
-                    patch = PyTuple_GET_ITEM(entries[tid], 3);
-                read_patch(patch, &number, &new_tail, &tail_len, &via);
-                memcpy(next + 2 + 4 * tid, number, 4);
-                memcpy(next + cut, new_tail, (size_t)tail_len);
-                Py_ssize_t target =
-                    intern_record(r, next, cut + (size_t)tail_len, (int32_t)sid, (int32_t)via);
-                if (target < 0 || (edges && ints_push(&dst, (int32_t)target) < 0)) {
-                    failed = 1;
-                    break;
-                }
-                /* restore this thread's number for the next patch */
-                memcpy(next + 2 + 4 * tid, own + 2 + 4 * tid, 4);
+        for (size_t i = 0; i < count; i++) {
+            Py_ssize_t target = intern_hashed(r, own + len + i * width,
+                                              cut + (size_t)steps[i].tail_len, steps[i].hash,
+                                              (int32_t)sid, (int32_t)steps[i].via);
+            if (target < 0 || (edges && ints_push(&dst, (int32_t)target) < 0)) {
+                failed = 1;
+                break;
             }
         }
         if (failed) break;

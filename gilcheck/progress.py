@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
+from gilcheck.explore import native
 from gilcheck.explore.bfs import Progress, SearchProgress
 
 REDRAW_INTERVAL = 0.1  # seconds between two redraws at most
@@ -24,9 +25,11 @@ def progress_line(spec: str, index: int, total: int, progress: SearchProgress) -
     first: a narrow terminal cuts the end of the line)."""
     rate = progress.states / progress.seconds if progress.seconds > 0 else 0.0
     count = f"[{index}/{total}] " if total > 1 else ""
+    # Without the C loop (no compiler, or GILCHECK_NATIVE=0) a long search says why.
+    slow = f"  (pure Python: {native.why_not})" if native.native_module() is None else ""
     return (
         f"{count}{progress.states:,} states ({rate:,.0f}/s), frontier {progress.frontier:,}, "
-        f"{progress.seconds:.1f} s  {spec}"
+        f"{progress.seconds:.1f} s  {spec}{slow}"
     )
 
 

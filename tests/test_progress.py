@@ -12,6 +12,7 @@ import sys
 import pytest
 from rich.console import Console
 
+from gilcheck.explore import native
 from gilcheck.explore.bfs import SearchProgress
 from gilcheck.options import CheckOptions
 from gilcheck.pipeline import check_spec, parse_spec
@@ -87,7 +88,10 @@ def test_the_search_reports_sane_numbers() -> None:
     assert [p.states for p in seen] == sorted({p.states for p in seen})
 
 
-def test_the_display_redraws_at_most_ten_times_a_second_and_erases_its_line() -> None:
+def test_the_display_redraws_at_most_ten_times_a_second_and_erases_its_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(native, "native_module", lambda: object())  # the C loop is there
     screen = io.StringIO()
     display = ProgressDisplay(Console(file=screen, force_terminal=True, width=200))
     with display.spec("specs/x.gil", 2, 5) as update:
@@ -100,8 +104,17 @@ def test_the_display_redraws_at_most_ten_times_a_second_and_erases_its_line() ->
     assert shown.endswith("\x1b[1A\x1b[2K")  # the line is erased when the spec is done
 
 
-def test_the_progress_line() -> None:
+def test_the_progress_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(native, "native_module", lambda: object())  # the C loop is there
     line = progress_line("specs/x.gil", 3, 12, SearchProgress(120_000, 300_000, 4_500, 4.0))
     assert line == "[3/12] 120,000 states (30,000/s), frontier 4,500, 4.0 s  specs/x.gil"
     alone = progress_line("x.gil", 1, 1, SearchProgress(10, 9, 0, 0.0))
     assert alone == "10 states (0/s), frontier 0, 0.0 s  x.gil"
+
+
+def test_the_progress_line_says_when_the_search_runs_in_pure_python(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GILCHECK_NATIVE", "0")
+    line = progress_line("x.gil", 1, 1, SearchProgress(10, 9, 0, 1.0))
+    assert line == "10 states (10/s), frontier 0, 1.0 s  x.gil  (pure Python: GILCHECK_NATIVE=0)"

@@ -320,10 +320,15 @@ class SpecGenerator:
         "queue(0)",
     )
 
-    def __init__(self, pick, number, *, v11: bool = False, arrays: bool = False) -> None:  # type: ignore[no-untyped-def]
+    def __init__(  # type: ignore[no-untyped-def]
+        self, pick, number, *, v11: bool = False, arrays: bool = False, spawns: bool = False
+    ) -> None:
         self.pick = pick
         self.number = number
         self.arrays = arrays
+        # Several spawned threads (of one or two functions, some in a loop), whose handles
+        # are kept, joined, compared or sent on `hc` to be joined by another thread.
+        self.spawns = spawns
         # The v1.1 additions too (rwlock, fork, atexit, finalizer, signal): not exportable
         # to Promela, so only for gilcheck's own agreement tests.
         self.v11 = v11
@@ -365,6 +370,8 @@ class SpecGenerator:
                 f"channel ca[2]: {kinds['ca']}",
             ]
         threads = ["main"] + [f"t{i}" for i in range(1, self.number(1, 2) + 1)]
+        if self.spawns:
+            return self._spawning(header, threads)
         helper = self.number(0, 1) == 1
         bodies = []
         for name in threads:
@@ -385,6 +392,53 @@ class SpecGenerator:
                 if self.number(0, 2) == 0:
                     body = self.stmt(1, python=hook != "atexit")
                     bodies.append(f"{hook} {{\n{body}\n}}")
+        return "\n".join(header + bodies) + "\n"
+
+    def _spawning(self, header: list[str], threads: list[str]) -> str:
+        """The spec's threads, `main` spawning two or three helpers (see `spawns`)."""
+        header = [*header, "channel hc: unbounded"]
+        functions = ["helper"] if self.number(0, 1) == 0 else ["helper", "other"]
+        main: list[str] = []
+        kept: list[str] = []
+        for i in range(self.number(2, 3)):
+            fn = self.pick(functions)
+            how = self.pick(["keep", "drop", "loop"] if i == 0 else ["keep", "drop"])
+            if how == "loop":
+                main += [
+                    f"let i{i} = 0",
+                    f"while i{i} < 2 {{",
+                    f"spawn {fn}()",
+                    f"i{i} = i{i} + 1",
+                    "}",
+                ]
+            elif how == "keep":
+                main.append(f"let h{i} = spawn {fn}()")
+                kept.append(f"h{i}")
+            else:
+                main.append(f"spawn {fn}()")
+        main += [self.stmt(0, python=False) for _ in range(self.number(1, 2))]
+        joiner: list[str] = []
+        if len(kept) >= 2 and self.number(0, 2) == 0:
+            main.append(f"if {kept[0]} == {kept[1]} {{\nassert false\n}}")
+        if kept and len(threads) > 1 and self.number(0, 1) == 0:
+            sent = kept.pop()
+            main.append(f"send hc, {sent}")
+            joiner = ["let got = recv hc", "join got"]
+        for name in self.pick([kept, list(reversed(kept))]):
+            main.append(f"join {name}")
+        bodies = []
+        for name in threads:
+            lines = (
+                main
+                if name == "main"
+                else [self.stmt(0, python=False) for _ in range(self.number(1, 2))]
+            )
+            if name == threads[-1] and name != "main":
+                lines = [*lines, *joiner]
+            bodies.append(f"thread {name} {{\n" + "\n".join(lines) + "\n}")
+        for fn in functions:
+            lines = [self.stmt(0, python=False) for _ in range(self.number(1, 2))]
+            bodies.append(f"fn {fn}() {{\n" + "\n".join(lines) + "\n}")
         return "\n".join(header + bodies) + "\n"
 
     def stmt(self, depth: int, *, python: bool) -> str:
@@ -538,14 +592,22 @@ def random_spec(rng, *, v11: bool = False, arrays: bool = False) -> str:  # type
 
 
 @st.composite
-def differential_specs(draw: st.DrawFn, *, v11: bool = False, arrays: bool = False) -> str:
+def differential_specs(
+    draw: st.DrawFn, *, v11: bool = False, arrays: bool = False, spawns: bool = False
+) -> str:
     """A differential spec drawn by hypothesis (shrinks towards short, simple specs)."""
     return SpecGenerator(
         lambda options: draw(st.sampled_from(options)),
         lambda lo, hi: draw(st.integers(min_value=lo, max_value=hi)),
         v11=v11,
         arrays=arrays,
+        spawns=spawns,
     ).spec()
+
+
+def random_spawning_spec(rng) -> str:  # type: ignore[no-untyped-def]
+    """A differential spec whose `main` spawns several helpers, from a seeded Random."""
+    return SpecGenerator(rng.choice, rng.randint, spawns=True).spec()
 
 
 # ------------------------------------------------------------------ symmetric specs

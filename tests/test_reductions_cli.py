@@ -195,3 +195,16 @@ def test_uses_of_self_the_permutation_cannot_follow_are_not_reduced(cli, spec: P
     reduced = json.loads(cli("check", "--format", "json", str(spec)).stdout)
     full = json.loads(cli("check", "--format", "json", "--no-symmetry", str(spec)).stdout)
     assert reduced["symmetry"] == [] and reduced["verdict"] == full["verdict"] != "ok"
+
+
+def test_identical_spawned_threads_are_reduced_and_agree(cli) -> None:  # type: ignore[no-untyped-def]
+    for name, verdict in (("spawned_pool_buggy", "deadlock"), ("spawned_pool_fixed", "ok")):
+        path = f"specs/symmetric/{name}.gil"
+        reduced = json.loads(cli("check", "--format", "json", path).stdout)
+        full = json.loads(cli("check", "--format", "json", "--no-symmetry", path).stdout)
+        assert reduced["verdict"] == full["verdict"] == verdict
+        assert reduced["symmetry"] == ["spawned threads"] and full["symmetry"] == []
+        assert reduced["states"] * 3 < full["states"]
+        assert len(reduced["steps"] or []) == len(full["steps"] or [])
+    text = cli("check", "specs/symmetric/spawned_pool_fixed.gil").stdout
+    assert "one state per permutation of spawned threads" in text

@@ -28,8 +28,15 @@ typedef struct {
     size_t count, cap;  /* states, and room in offsets (cap + 1), parent, via */
     int32_t *table;
     size_t mask;
-    uint8_t *scratch;   /* a copy of the record being expanded, and a successor's */
+    uint8_t *scratch;   /* the successors' records of the state being expanded */
     size_t scratch_cap;
+    uint8_t *record;    /* a copy of the record of the state being expanded */
+    size_t record_cap;
+    PyObject **entries; /* its threads' step-table entries */
+    size_t entries_cap;
+    struct Patch *steps; /* its steps */
+    size_t steps_cap;
+    int busy;           /* in `expand`: no other call may change the records */
 } Records;
 
 static uint64_t hash_record(const uint8_t *p, size_t n) {
@@ -124,6 +131,8 @@ static int reserve_blob(Records *r, size_t more) {
  * -1 with an exception set. */
 static Py_ssize_t intern_hashed(Records *r, const uint8_t *rec, size_t len, uint64_t hash,
                                 int32_t parent, int32_t via) {
+    /* grown first, so that a failure leaves the store as it was */
+    if ((r->count + 1) * 2 > r->mask && grow_table(r) < 0) return -1;
     size_t slot = hash & r->mask;
     for (;;) {
         int32_t sid = r->table[slot];
@@ -134,14 +143,13 @@ static Py_ssize_t intern_hashed(Records *r, const uint8_t *rec, size_t len, uint
     }
     if (reserve_states(r) < 0 || reserve_blob(r, len) < 0) return -1;
     Py_ssize_t sid = (Py_ssize_t)r->count;
-    memcpy(r->blob + r->blob_len, rec, len);
+    if (len) memcpy(r->blob + r->blob_len, rec, len);
     r->blob_len += len;
     r->offsets[sid + 1] = (uint32_t)r->blob_len;
     r->parent[sid] = parent;
     r->via[sid] = via;
     r->table[slot] = (int32_t)sid;
     r->count++;
-    if (r->count * 2 > r->mask && grow_table(r) < 0) return -1;
     return sid;
 }
 
@@ -179,6 +187,9 @@ static void Records_dealloc(Records *r) {
     PyMem_Free(r->via);
     PyMem_Free(r->table);
     PyMem_Free(r->scratch);
+    PyMem_Free(r->record);
+    PyMem_Free(r->entries);
+    PyMem_Free(r->steps);
     Py_TYPE(r)->tp_free((PyObject *)r);
 }
 
@@ -198,8 +209,17 @@ static PyObject *Records_intern(Records *r, PyObject *const *args, Py_ssize_t na
         return NULL;
     }
     long parent = PyLong_AsLong(args[1]);
+    if (parent == -1 && PyErr_Occurred()) return NULL;
     long via = PyLong_AsLong(args[2]);
-    if ((parent == -1 || via == -1) && PyErr_Occurred()) return NULL;
+    if (via == -1 && PyErr_Occurred()) return NULL;
+    if (parent < -1 || parent > INT32_MAX || via < -1 || via > INT32_MAX) {
+        PyErr_SetString(PyExc_OverflowError, "a parent or action number out of range");
+        return NULL;
+    }
+    if (r->busy) {
+        PyErr_SetString(PyExc_RuntimeError, "the records are in use");
+        return NULL;
+    }
     const uint8_t *rec = (const uint8_t *)PyBytes_AS_STRING(args[0]);
     size_t len = (size_t)PyBytes_GET_SIZE(args[0]);
     Py_ssize_t sid =
@@ -261,7 +281,7 @@ static int ints_flush(Ints *v, PyObject *array) {
 }
 
 /* A successor: the patch that makes it from the state's record. */
-typedef struct {
+typedef struct Patch {
     const char *number; /* the thread's new number, 4 bytes */
     const char *tail;   /* the new shared part */
     Py_ssize_t tail_len;
@@ -285,11 +305,29 @@ static int read_patch(PyObject *patch, Patch *out) {
         PyErr_Clear();
         return 0;
     }
-    return 1;
+    return out->via >= -1 && out->via <= INT32_MAX;
 }
 
-#define MAX_THREADS 4096
-#define MAX_STEPS 512
+#define TAIL_SIZE 17 /* gil + 1, vars, locks, channels, stdout + 1, ended: "<HIIIHB" */
+
+/* Room for `count` items of `size` bytes in a buffer kept by the Records object. */
+static int reserve_items(void **items, size_t *cap, size_t count, size_t size) {
+    if (count <= *cap) return 0;
+    size_t want = count * 2;
+    void *grown = PyMem_Realloc(*items, want * size);
+    if (!grown) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    *items = grown;
+    *cap = want;
+    return 0;
+}
+
+static void release_entries(PyObject *context, PyObject **entries, size_t held) {
+    for (size_t i = 0; i < held; i++) Py_DECREF(entries[i]);
+    Py_XDECREF(context);
+}
 
 /* expand(sid, stop, max_states, contexts, ample, starts, dst, dst_len)
  *   -> (next sid, states expanded, transitions) */
@@ -298,35 +336,62 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
         PyErr_SetString(PyExc_TypeError, "expand takes 8 arguments");
         return NULL;
     }
+    if (!Interpret) {
+        PyErr_SetString(PyExc_RuntimeError, "configure() the module first");
+        return NULL;
+    }
     Py_ssize_t sid = PyLong_AsSsize_t(args[0]);
+    if (sid == -1 && PyErr_Occurred()) return NULL;
     Py_ssize_t stop = PyLong_AsSsize_t(args[1]);
+    if (stop == -1 && PyErr_Occurred()) return NULL;
     Py_ssize_t max_states = PyLong_AsSsize_t(args[2]);
+    if (max_states == -1 && PyErr_Occurred()) return NULL;
     PyObject *contexts = args[3];
-    int ample = PyObject_IsTrue(args[4]);
-    PyObject *starts_array = args[5], *dst_array = args[6];
-    Py_ssize_t dst_len = PyLong_AsSsize_t(args[7]);
-    if (PyErr_Occurred() || ample < 0) return NULL;
-    if (!PyDict_Check(contexts)) {
+    if (!PyDict_CheckExact(contexts)) {
         PyErr_SetString(PyExc_TypeError, "contexts must be a dict");
         return NULL;
     }
+    int ample = PyObject_IsTrue(args[4]);
+    if (ample < 0) return NULL;
+    PyObject *starts_array = args[5], *dst_array = args[6];
+    Py_ssize_t dst_len = PyLong_AsSsize_t(args[7]);
+    if (dst_len == -1 && PyErr_Occurred()) return NULL;
+    if (sid < 0) {
+        PyErr_SetString(PyExc_IndexError, "no such state");
+        return NULL;
+    }
+    if (r->busy) {
+        PyErr_SetString(PyExc_RuntimeError, "the records are in use");
+        return NULL;
+    }
+    r->busy = 1;
     int edges = dst_array != Py_None;
     Ints starts = {0}, dst = {0};
-    PyObject *entries[MAX_THREADS];
-    Patch steps[MAX_STEPS];
     Py_ssize_t expanded = 0, transitions = 0;
     int failed = 0;
     for (; sid < stop && (size_t)sid < r->count; sid++) {
         if ((Py_ssize_t)r->count >= max_states) break;
         uint32_t a = r->offsets[sid], b = r->offsets[sid + 1];
         size_t len = b - a;
-        if (len < 2) break;
-        const uint8_t *stored = r->blob + a;
+        if (len < 2 + TAIL_SIZE) break;
+        /* Work on a copy: the Python calls below may run code, and interning may move
+         * the byte area. */
+        if (reserve_items((void **)&r->record, &r->record_cap, len, 1) < 0) {
+            failed = 1;
+            break;
+        }
+        memcpy(r->record, r->blob + a, len);
+        const uint8_t *stored = r->record;
         size_t n = (size_t)stored[0] | (size_t)stored[1] << 8;
         size_t cut = 2 + 4 * n;
-        if (n > MAX_THREADS || cut >= len) break;
-        if (stored[len - 1]) break; /* ended */
-        PyObject *tail = PyBytes_FromStringAndSize((const char *)stored + cut, len - cut);
+        if (cut + TAIL_SIZE != len) break; /* not a record the table makes */
+        if (stored[len - 1]) break;         /* ended */
+        if (reserve_items((void **)&r->entries, &r->entries_cap, n ? n : 1,
+                          sizeof(PyObject *)) < 0) {
+            failed = 1;
+            break;
+        }
+        PyObject *tail = PyBytes_FromStringAndSize((const char *)stored + cut, TAIL_SIZE);
         if (!tail) {
             failed = 1;
             break;
@@ -337,30 +402,38 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
             if (PyErr_Occurred()) failed = 1;
             break;
         }
-        if (!PyList_Check(context) || (size_t)PyList_GET_SIZE(context) < n) break;
-        size_t tid;
+        Py_INCREF(context);
+        size_t held = 0, tid;
         for (tid = 0; tid < n; tid++) {
+            if (!PyList_Check(context) || (size_t)PyList_GET_SIZE(context) <= tid) break;
+            PyObject *by_number = PyList_GET_ITEM(context, tid);
+            if (!PyDict_CheckExact(by_number)) break;
             uint32_t number;
             memcpy(&number, stored + 2 + 4 * tid, 4);
-            PyObject *by_number = PyList_GET_ITEM(context, tid);
-            if (!PyDict_Check(by_number)) break;
             PyObject *key = PyLong_FromUnsignedLong(number);
             if (!key) {
                 failed = 1;
                 break;
             }
+            Py_INCREF(by_number);
             PyObject *entry = PyDict_GetItemWithError(by_number, key);
+            Py_XINCREF(entry);
+            Py_DECREF(by_number);
             Py_DECREF(key);
             if (!entry) {
                 if (PyErr_Occurred()) failed = 1;
                 break;
             }
-            if (entry == Interpret || !PyTuple_Check(entry) || PyTuple_GET_SIZE(entry) != 4)
+            r->entries[held++] = entry;
+            if (entry == Interpret || !PyTuple_Check(entry) || PyTuple_GET_SIZE(entry) != 4 ||
+                !PyTuple_Check(PyTuple_GET_ITEM(entry, 1)))
                 break;
-            if (!PyTuple_Check(PyTuple_GET_ITEM(entry, 1))) break;
-            entries[tid] = entry;
         }
-        if (failed || tid < n) break;
+        PyObject **entries = r->entries;
+        if (failed || tid < n) {
+            release_entries(context, entries, held);
+            break;
+        }
         /* What the state's steps are: the first thread's ample step, or every thread's
          * steps with the GIL owner's handover after its own when another thread wants it. */
         PyObject *single = NULL;
@@ -378,6 +451,7 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
         long owner = -1;
         if (!single) {
             for (tid = 0; tid < n; tid++) {
+                /* the engine's GIL wish is a bool */
                 if (PyTuple_GET_ITEM(entries[tid], 2) == Py_True) {
                     owner = (long)(stored[cut] | stored[cut + 1] << 8) - 1;
                     break;
@@ -388,17 +462,22 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
         size_t count = 0, longest = 0;
         int python = 0;
         if (single) {
-            if (!read_patch(single, &steps[0])) python = 1;
-            steps[0].tid = single_tid;
-            count = 1;
+            if (reserve_items((void **)&r->steps, &r->steps_cap, 1, sizeof(Patch)) < 0) {
+                failed = 1;
+            } else {
+                if (!read_patch(single, &r->steps[0])) python = 1;
+                r->steps[0].tid = single_tid;
+                count = 1;
+            }
         } else {
-            for (tid = 0; tid < n && !python; tid++) {
+            for (tid = 0; tid < n && !python && !failed; tid++) {
                 PyObject *own_steps = PyTuple_GET_ITEM(entries[tid], 1);
                 Py_ssize_t k = PyTuple_GET_SIZE(own_steps);
                 PyObject *handover = PyTuple_GET_ITEM(entries[tid], 3);
                 int hands = (long)tid == owner && handover != Py_None;
-                if (count + (size_t)k + (size_t)hands > MAX_STEPS) {
-                    python = 1;
+                if (reserve_items((void **)&r->steps, &r->steps_cap, count + (size_t)k + 1,
+                                  sizeof(Patch)) < 0) {
+                    failed = 1;
                     break;
                 }
                 for (Py_ssize_t i = 0; i <= k; i++) {
@@ -406,40 +485,44 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
                                       : hands ? handover
                                               : NULL;
                     if (!patch) break;
-                    if (!read_patch(patch, &steps[count])) {
+                    if (!read_patch(patch, &r->steps[count])) {
                         python = 1;
                         break;
                     }
-                    steps[count++].tid = tid;
+                    r->steps[count++].tid = tid;
                 }
             }
         }
-        if (python || count == 0) break; /* no step: the search checks for a deadlock */
+        Patch *steps = r->steps;
+        if (failed || python || count == 0) { /* no step: the search checks for a deadlock */
+            release_entries(context, entries, held);
+            break;
+        }
         for (size_t i = 0; i < count; i++)
             if ((size_t)steps[i].tail_len > longest) longest = (size_t)steps[i].tail_len;
-        /* The state's record is copied (interning may move the byte area), and every
-         * successor's record is made first, so that their index slots load together. */
+        /* Every successor's record is made first, so that their index slots load together. */
         size_t width = cut + longest;
-        if (reserve_scratch(r, len + count * width) < 0) {
+        if (reserve_scratch(r, count * width) < 0) {
+            release_entries(context, entries, held);
             failed = 1;
             break;
         }
-        uint8_t *own = r->scratch;
-        memcpy(own, stored, len);
+        uint8_t *made = r->scratch;
         for (size_t i = 0; i < count; i++) {
-            uint8_t *next = own + len + i * width;
-            memcpy(next, own, cut);
+            uint8_t *next = made + i * width;
+            memcpy(next, stored, cut);
             memcpy(next + 2 + 4 * steps[i].tid, steps[i].number, 4);
             memcpy(next + cut, steps[i].tail, (size_t)steps[i].tail_len);
             steps[i].hash = hash_record(next, cut + (size_t)steps[i].tail_len);
             __builtin_prefetch(&r->table[steps[i].hash & r->mask]);
         }
+        release_entries(context, entries, held); /* the patches' bytes are copied */
         if (edges && ints_push(&starts, (int32_t)(dst_len + (Py_ssize_t)dst.len)) < 0) {
             failed = 1;
             break;
         }
         for (size_t i = 0; i < count; i++) {
-            Py_ssize_t target = intern_hashed(r, own + len + i * width,
+            Py_ssize_t target = intern_hashed(r, made + i * width,
                                               cut + (size_t)steps[i].tail_len, steps[i].hash,
                                               (int32_t)sid, (int32_t)steps[i].via);
             if (target < 0 || (edges && ints_push(&dst, (int32_t)target) < 0)) {
@@ -451,9 +534,18 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
         expanded++;
         transitions += (Py_ssize_t)count;
     }
+    r->busy = 0;
     PyObject *result = NULL;
-    if (!failed && ints_flush(&starts, starts_array) == 0 && ints_flush(&dst, dst_array) == 0)
+    if (failed) {
+        /* Hand over the edges of the states expanded before the error, keeping it. */
+        PyObject *type, *value, *traceback;
+        PyErr_Fetch(&type, &value, &traceback);
+        if (ints_flush(&starts, starts_array) < 0 || ints_flush(&dst, dst_array) < 0)
+            PyErr_Clear();
+        PyErr_Restore(type, value, traceback);
+    } else if (ints_flush(&starts, starts_array) == 0 && ints_flush(&dst, dst_array) == 0) {
         result = Py_BuildValue("nnn", sid, expanded, transitions);
+    }
     PyMem_Free(starts.items);
     PyMem_Free(dst.items);
     return result;
@@ -511,6 +603,7 @@ PyMODINIT_FUNC PyInit__gilcheck_records(void) {
     if (PyType_Ready(&RecordsType) < 0) return NULL;
     PyObject *module = PyModule_Create(&module_def);
     if (!module) return NULL;
+    if (!StoreFull) StoreFull = Py_NewRef(PyExc_OverflowError);
     Py_INCREF(&RecordsType);
     if (PyModule_AddObject(module, "Records", (PyObject *)&RecordsType) < 0) {
         Py_DECREF(&RecordsType);

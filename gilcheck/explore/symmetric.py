@@ -38,12 +38,52 @@ def canonicalizer_for(engine: Engine) -> Canonicalizer | None:
     if engine.extended:  # fork paths, interrupts and path conditions are not permuted
         return None
     facts = find_symmetries(engine.program)
-    if not facts.arrays:
+    declared = len(engine.initial_state()[0])  # also lays out the thread ids
+    spawned = declared if spawns_several(engine) else None
+    if not facts.arrays and spawned is None:
         return None
-    engine.initial_state()  # lays out the thread ids
     return Canonicalizer(
-        facts.arrays, engine.thread_ids, engine.lock_offset, lock_kinds_of(engine.program)
+        facts.arrays,
+        engine.thread_ids,
+        engine.lock_offset,
+        lock_kinds_of(engine.program),
+        spawned_from=spawned,
     )
+
+
+def spawns_several(engine: Engine) -> bool:
+    """Whether the program can spawn two threads or more, so that permuting spawned
+    threads can merge states.
+
+    A spawned thread's id is only ever seen through its handle, which can be joined,
+    moved, stored, sent and compared for equality but never turned into a number: every
+    renumbering of spawned threads maps runs to runs. Not under `gil off`, whose pauses
+    are left alone.
+    """
+    if engine.gil_off:
+        return False
+    sites = [
+        (ci, pc)
+        for ci, code in enumerate(engine.codes)
+        for pc, instr in enumerate(code.instrs)
+        if isinstance(instr, ir.SpawnFn)
+    ]
+    if len(sites) >= 2:
+        return True
+    # One spawn statement: several threads if it is in a loop (a jump back over it) or
+    # in a function that can run more than once (called, spawned, or in a thread array).
+    for ci, pc in sites:
+        instrs = engine.codes[ci].instrs
+        if any(
+            isinstance(instr, ir.Jump) and instr.target <= pc < at
+            for at, instr in enumerate(instrs)
+        ):
+            return True
+        if not any(t.code == ci for t in engine.program.threads):
+            return True  # a function's code: it may be called or spawned several times
+        if any(t.code == ci and (t.size or 1) > 1 for t in engine.program.threads):
+            return True
+    return False
 
 
 def reduced_system(

@@ -17,6 +17,7 @@ only costs reduction, never soundness, since it is always a permutation of the s
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -46,8 +47,22 @@ Permutation = tuple[tuple[int, ...], ...]
 
 
 def compose(first: Permutation, then: Permutation) -> Permutation:
-    """The permutation applying `first`, then `then`."""
-    return tuple(tuple(b[a[i]] for i in range(len(a))) for a, b in zip(first, then, strict=True))
+    """The permutation applying `first`, then `then`.
+
+    The spawned threads' part grows as threads are spawned: a shorter part moves the
+    threads it does not name to themselves.
+    """
+    out: list[tuple[int, ...]] = []
+    for a, b in zip(first, then, strict=True):
+        size = max(len(a), len(b))
+        a, b = _extended(a, size), _extended(b, size)
+        out.append(tuple(b[a[i]] for i in range(size)))
+    return tuple(out)
+
+
+def _extended(position: tuple[int, ...], size: int) -> tuple[int, ...]:
+    """A permutation of `size` elements that is `position` on its first ones."""
+    return position + tuple(range(len(position), size))
 
 
 def inverse(permutation: Permutation) -> Permutation:
@@ -113,15 +128,25 @@ class Canonicalizer:
         thread_ids: dict[tuple[int, int], int],
         lock_offset: dict[str, int],
         lock_kinds: tuple[str, ...],
+        spawned_from: int | None = None,
     ) -> None:
         self.arrays = tuple(
             _Array(info, thread_ids[(info.thread, 0)], lock_offset) for info in arrays
         )
         self.lock_kinds = lock_kinds
-        self.names = tuple(f"{info.name}[{info.size}]" for info in arrays)
+        # Spawned threads (ids from `spawned_from` on) are permuted too, when not None.
+        self.spawned_from = spawned_from
+        self.renumbered = False  # whether some state's spawned threads were renumbered
+        self._array_names = tuple(f"{info.name}[{info.size}]" for info in arrays)
         # Each key's sort token: its text, so that every process (the workers of a
         # parallel search) orders threads alike. Computed once per distinct key.
         self._keys: dict[object, str] = {}
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """What was permuted, for reports: the arrays, and spawned threads once some were
+        renumbered (threads kept apart by their handles never are)."""
+        return self._array_names + (("spawned threads",) if self.renumbered else ())
 
     def __call__(self, state: State) -> State:
         """The representative of `state`'s orbit."""
@@ -129,6 +154,11 @@ class Canonicalizer:
             position = self._sorting(state, array)
             if position is not None:
                 state = permute(state, array, position, self.lock_kinds)
+        if self.spawned_from is not None:
+            order = spawned_sorting(state, self.spawned_from, self.lock_kinds, self._keys)
+            if order is not None:
+                state = permute_spawned(state, self.spawned_from, order, self.lock_kinds)
+                self.renumbered = True
         return state
 
     @staticmethod
@@ -162,25 +192,40 @@ class Canonicalizer:
             if position is not None:
                 state = permute(state, array, position, self.lock_kinds)
             positions.append(tuple(position or range(array.size)))
+        if self.spawned_from is not None:
+            first = self.spawned_from
+            order = spawned_sorting(state, first, self.lock_kinds, self._keys)
+            if order is not None:
+                state = permute_spawned(state, first, order, self.lock_kinds)
+            positions.append(tuple(order or range(len(state[S_THREADS]) - first)))
         return state, tuple(positions)
 
     def identity(self) -> Permutation:
         """The permutation that moves nothing."""
-        return tuple(tuple(range(array.size)) for array in self.arrays)
+        spawned: tuple[tuple[int, ...], ...] = ((),) if self.spawned_from is not None else ()
+        return tuple(tuple(range(array.size)) for array in self.arrays) + spawned
 
     def apply(self, state: State, permutation: Permutation) -> State:
-        """`state` with every array's thread at index i moved to index permutation[a][i]."""
-        for array, position in zip(self.arrays, permutation, strict=True):
+        """`state` with every array's thread at index i moved to index permutation[a][i]
+        (and spawned thread number i, from the first spawned one, to permutation[-1][i])."""
+        for array, position in zip(self.arrays, permutation, strict=False):
             if any(new != old for old, new in enumerate(position)):
                 state = permute(state, array, list(position), self.lock_kinds)
+        if self.spawned_from is not None:
+            first = self.spawned_from
+            order = _extended(permutation[-1], len(state[S_THREADS]) - first)
+            if any(new != old for old, new in enumerate(order)):
+                state = permute_spawned(state, first, list(order), self.lock_kinds)
         return state
 
     def thread_map(self, permutation: Permutation) -> Callable[[int], int]:
         """Where a thread id goes under a permutation."""
         spans = [
             (array.base, array.size, position)
-            for array, position in zip(self.arrays, permutation, strict=True)
+            for array, position in zip(self.arrays, permutation, strict=False)
         ]
+        if self.spawned_from is not None:
+            spans.append((self.spawned_from, len(permutation[-1]), permutation[-1]))
 
         def f(tid: int) -> int:
             for base, size, position in spans:
@@ -338,6 +383,151 @@ def permute(state: State, array: _Array, position: list[int], lock_kinds: tuple[
         f(stdout) if stdout >= 0 else stdout,
         *state[S_STDOUT + 1 :],
     )
+
+
+def remap_value(value: Any, f: TidMap) -> Any:
+    """A value with every thread handle in it, `("thread", tid)`, naming thread f(tid)."""
+    if type(value) is tuple and len(value) == 2:
+        tag, inner = value
+        if tag == "thread":
+            new = f(inner)
+            return value if new == inner else ("thread", new)
+        if tag in _WRAPPING:
+            moved = remap_value(inner, f)
+            return value if moved is inner else (tag, moved)
+    return value
+
+
+_WRAPPING = ("ok", "err", "pyobj", "pyerr")
+
+
+def _remap_thread(th: tuple[Any, ...], f: TidMap) -> tuple[Any, ...]:
+    """A thread whose locals and rendezvous offer name threads through `f`."""
+    frames = tuple(
+        (
+            *frame[:F_LOCALS],
+            tuple(remap_value(v, f) for v in frame[F_LOCALS]),
+            *frame[F_LOCALS + 1 :],
+        )
+        for frame in th[T_FRAMES]
+    )
+    phase = th[T_PHASE]
+    if type(phase) is tuple and len(phase) == 2 and phase[0] == "offer":
+        phase = ("offer", remap_value(phase[1], f))
+    return (frames, *th[T_FRAMES + 1 : T_PHASE], phase, *th[T_PHASE + 1 :])
+
+
+def permute_spawned(
+    state: State, first: int, position: list[int], lock_kinds: tuple[str, ...]
+) -> State:
+    """`state` with spawned thread `first + i` renumbered `first + position[i]` everywhere:
+    its place among the threads, and every id and handle of it in the state."""
+    size = len(position)
+
+    def f(t: int) -> int:
+        return first + position[t - first] if first <= t < first + size else t
+
+    old = state[S_THREADS]
+    threads = list(old)
+    for tid, th in enumerate(old):
+        threads[f(tid)] = _remap_thread(th, f)
+    locks = tuple(
+        remap_sync(kind, value, f) for kind, value in zip(lock_kinds, state[S_LOCKS], strict=True)
+    )
+    chans = []
+    for chan in state[S_CHANS]:
+        pending = chan[C_PENDING]
+        buffer = tuple(remap_value(v, f) for v in chan[0])
+        chans.append(
+            (
+                buffer,
+                *chan[1:C_PENDING],
+                f(pending) if pending >= 0 else pending,
+                *chan[C_PENDING + 1 :],
+            )
+        )
+    gil, stdout = state[S_GIL], state[S_STDOUT]
+    return (
+        tuple(threads),
+        f(gil) if gil >= 0 else gil,
+        tuple(remap_value(v, f) for v in state[S_VARS]),
+        locks,
+        tuple(chans),
+        f(stdout) if stdout >= 0 else stdout,
+        *state[S_STDOUT + 1 :],
+    )
+
+
+def spawned_sorting(
+    state: State, first: int, lock_kinds: tuple[str, ...], ranks_of: dict[object, str]
+) -> list[int] | None:
+    """The positions that sort the spawned threads by a key of what each holds and where
+    its handles are (None: already sorted). Every other thread id in a key is blurred, so
+    that the key does not depend on how the others are numbered."""
+    threads = state[S_THREADS]
+    size = len(threads) - first
+    if size < 2:
+        return None
+    # Where each spawned thread's handles are: (holder, frame depth, slot) with a spawned
+    # holder blurred, a var slot, or a channel place.
+    places: list[list[object]] = [[] for _ in range(size)]
+
+    def note(value: Any, where: object) -> None:
+        if type(value) is tuple and len(value) == 2:
+            if value[0] == "thread" and first <= value[1] < first + size:
+                places[value[1] - first].append(where)
+            elif value[0] in _WRAPPING:
+                note(value[1], where)
+
+    for tid, th in enumerate(threads):
+        holder = tid if tid < first else "spawned"
+        for depth, frame in enumerate(th[T_FRAMES]):
+            for slot, value in enumerate(frame[F_LOCALS]):
+                note(value, (holder, depth, slot))
+    for slot, value in enumerate(state[S_VARS]):
+        note(value, ("var", slot))
+    for cid, chan in enumerate(state[S_CHANS]):
+        for at, value in enumerate(chan[0]):
+            note(value, ("chan", cid, at))
+    gil, stdout, locks, chans = state[S_GIL], state[S_STDOUT], state[S_LOCKS], state[S_CHANS]
+    ranks: list[str] = []
+    for k in range(size):
+        tid = first + k
+
+        def blur(t: int, tid: int = tid) -> int:
+            return -2 if t == tid else -3 if t >= first else t
+
+        roles = []
+        for lid, (kind, value) in enumerate(zip(lock_kinds, locks, strict=True)):
+            marked = remap_sync(kind, value, blur)
+            if marked != remap_sync(kind, value, _blur_all(first)):
+                roles.append((lid, marked))
+        pending = tuple(cid for cid, chan in enumerate(chans) if chan[C_PENDING] == tid)
+        # Where its handles are comes first: threads kept apart by their handles (`a`,
+        # `b`) then keep their order and are not renumbered for nothing.
+        key = (
+            tuple(places[k]),
+            _remap_thread(threads[tid], blur),
+            gil == tid,
+            stdout == tid,
+            tuple(roles),
+            pending,
+        )
+        rank = ranks_of.get(key)
+        if rank is None:
+            rank = ranks_of[key] = repr(key)
+        ranks.append(rank)
+    if all(a <= b for a, b in itertools.pairwise(ranks)):
+        return None
+    order = sorted(range(size), key=ranks.__getitem__)
+    position = [0] * size
+    for new, old in enumerate(order):
+        position[old] = new
+    return position
+
+
+def _blur_all(first: int) -> TidMap:
+    return lambda t: -3 if t >= first else t
 
 
 def lock_kinds_of(program: ir.Program) -> tuple[str, ...]:

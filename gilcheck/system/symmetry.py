@@ -136,7 +136,6 @@ class Canonicalizer:
         self.lock_kinds = lock_kinds
         # Spawned threads (ids from `spawned_from` on) are permuted too, when not None.
         self.spawned_from = spawned_from
-        self.renumbered = False  # whether some state's spawned threads were renumbered
         self._array_names = tuple(f"{info.name}[{info.size}]" for info in arrays)
         # Each key's sort token: its text, so that every process (the workers of a
         # parallel search) orders threads alike. Computed once per distinct key.
@@ -144,9 +143,8 @@ class Canonicalizer:
 
     @property
     def names(self) -> tuple[str, ...]:
-        """What was permuted, for reports: the arrays, and spawned threads once some were
-        renumbered (threads kept apart by their handles never are)."""
-        return self._array_names + (("spawned threads",) if self.renumbered else ())
+        """What is permuted, for reports: the arrays, and spawned threads."""
+        return self._array_names + (("spawned threads",) if self.spawned_from is not None else ())
 
     def __call__(self, state: State) -> State:
         """The representative of `state`'s orbit."""
@@ -158,7 +156,6 @@ class Canonicalizer:
             order = spawned_sorting(state, self.spawned_from, self.lock_kinds, self._keys)
             if order is not None:
                 state = permute_spawned(state, self.spawned_from, order, self.lock_kinds)
-                self.renumbered = True
         return state
 
     @staticmethod

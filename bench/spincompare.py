@@ -252,6 +252,27 @@ COLUMNS = (
 )
 
 
+def raw_speed(model: str) -> str:
+    """gilcheck's search with every reduction off: states, seconds of search, states/s."""
+    with tempfile.TemporaryDirectory() as folder:
+        work = Path(folder)
+        spec = work / "model.gil"
+        spec.write_text(generate(parse_model(model)))
+        command = [*gilcheck_command(), "check", "--format", "json", "--no-por", "--no-symmetry"]
+        done = run([*command, str(spec)], work)
+    try:
+        report = json.loads(done.stdout)
+    except json.JSONDecodeError:
+        return f"raw speed, {model}: gilcheck failed: {done.stderr.strip()[-300:]}"
+    states, seconds = int(report["states"]), float(report["seconds"])
+    rate = states / seconds if seconds > 0 else 0.0
+    per_state = report.get("bytes_per_state")
+    return (
+        f"raw speed, {model} (every reduction off): {states:,} states in {seconds:.2f} s "
+        f"of search, {rate:,.0f} states/s, {per_state} bytes/state, verdict {report['verdict']}"
+    )
+
+
 def _number(value: float | int | None, spec: str) -> str:
     return "-" if value is None else format(value, spec)
 
@@ -281,8 +302,16 @@ def main(argv: list[str] | None = None) -> int:
         help="family:N or family_fixed:N (families: " + ", ".join(sorted(FAMILIES)) + ")",
     )
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the rows as JSON")
+    parser.add_argument(
+        "--raw",
+        action="append",
+        default=[],
+        metavar="MODEL",
+        help="after the table, gilcheck's raw speed on MODEL: every reduction off, one core "
+        "(e.g. --raw gil_workers_fixed:5)",
+    )
     args = parser.parse_args(argv)
-    for model in args.models:
+    for model in [*args.models, *args.raw]:
         try:
             generate(parse_model(model))
         except ValueError as error:
@@ -300,6 +329,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"    {row.note}", flush=True)
     print("seconds: wall clock (SPIN: spin -a + gcc -O2 -DSAFETY + ./pan -c0)")
     print("ratio: gilcheck seconds / SPIN seconds; MB: peak RSS (SPIN: the largest step)")
+    for model in args.raw:
+        print(raw_speed(model), flush=True)
     if args.json:
         args.json.write_text(json.dumps([asdict(r) for r in rows], indent=2) + "\n")
     failed = any(r.agree is False or r.note for r in rows)

@@ -146,7 +146,15 @@ def test_a_channel_index_reading_a_channel_length_is_refused() -> None:
 def test_bench_compare_prints_both_tools_figures_and_their_agreement(tmp_path: Path) -> None:
     out = tmp_path / "compare.json"
     done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "compare"), "pipeline:1", "--json", str(out)],
+        [
+            sys.executable,
+            str(ROOT / "bench" / "compare"),
+            "pipeline:1",
+            "--json",
+            str(out),
+            "--raw",
+            "pipeline_fixed:2",
+        ],
         capture_output=True,
         text=True,
         timeout=300,
@@ -162,6 +170,9 @@ def test_bench_compare_prints_both_tools_figures_and_their_agreement(tmp_path: P
     assert result["gilcheck_states"] > 0 and result["spin_states"] > 0
     assert result["spin_rss_mb"] > 0 and result["gilcheck_rss_mb"] > 0
     assert set(result["spin_steps"]) == {"spin -a", "gcc", "pan"}
+    raw = done.stdout.splitlines()[-1]
+    assert raw.startswith("raw speed, pipeline_fixed:2 (every reduction off): ")
+    assert "states/s" in raw and raw.endswith("verdict ok")
 
 
 @pytest.mark.skipif(not HAVE_SPIN, reason="spin and gcc are not installed")

@@ -82,7 +82,7 @@ def _symbolic_binary(op: str, left: Value, right: Value) -> Value:
                 return op == "!="
             raise EvalError(f"`{op}` needs integers, not {render(side)}")
     if op == "**":
-        if isinstance(right, int) and not isinstance(right, bool) and 0 <= right <= 8:
+        if isinstance(right, int) and 0 <= right <= 8:  # a boolean is 0 or 1
             result: Value = 1
             for _ in range(right):
                 result = binary("*", result, left)

@@ -1040,7 +1040,7 @@ class Engine:
         """`any` over a wide (or unknown) range: a fresh unknown, never enumerated."""
         instr: ir.AnyInt = p.instr  # type: ignore[assignment]
         for bound in (low, high):
-            if not isinstance(bound, Term | int) or isinstance(bound, bool):
+            if not isinstance(bound, Term | int):  # a boolean is 0 or 1, as in Python
                 raise SpecMisuse("`any` needs an integer range")
         count, path = state[S_PATH]
         name = getattr(instr.target, "name", None) or "any"

@@ -40,13 +40,15 @@ def element(base: int, size: int | None, index_value: Value, name: str) -> int:
     """The slot of `name[index]`, checking the range."""
     if size is None:
         return base
-    if isinstance(index_value, bool) or not isinstance(index_value, int):
+    # A boolean is the integer 0 or 1, as in Python (`a[True]`): states that differ only in
+    # holding `true` or `1` are one state, so nothing may tell them apart.
+    if not isinstance(index_value, int):
         if isinstance(index_value, Term):
             return base + _unknown_index(index_value, size, name)
         raise EvalError(f"index of `{name}` must be an integer")
     if not 0 <= index_value < size:
-        raise IndexOutOfRange(f"index {index_value} out of range for `{name}` of size {size}")
-    return base + index_value
+        raise IndexOutOfRange(f"index {int(index_value)} out of range for `{name}` of size {size}")
+    return base + int(index_value)
 
 
 def _unknown_index(index: Term, size: int, name: str) -> int:

@@ -208,3 +208,12 @@ def test_identical_spawned_threads_are_reduced_and_agree(cli) -> None:  # type: 
         assert len(reduced["steps"] or []) == len(full["steps"] or [])
     text = cli("check", "specs/symmetric/spawned_pool_fixed.gil").stdout
     assert "one state per permutation of spawned threads" in text
+
+
+def test_spawned_threads_told_apart_by_their_holders_are_not_stored_twice(cli) -> None:  # type: ignore[no-untyped-def]
+    path = "tests/cases/scenarios/spawned_holders.gil"
+    for extra in ([], ["--no-por"]):
+        reduced = json.loads(cli("check", "--format", "json", *extra, path).stdout)
+        full = json.loads(cli("check", "--format", "json", "--no-symmetry", *extra, path).stdout)
+        assert reduced["verdict"] == full["verdict"] == "ok"
+        assert reduced["states"] <= full["states"]

@@ -476,8 +476,11 @@ def spawned_sorting(
             elif value[0] in _WRAPPING:
                 note(value[1], where)
 
+    blurred = _blur_all(first)
     for tid, th in enumerate(threads):
-        holder = tid if tid < first else "spawned"
+        # A spawned holder is named by its own state (its handles blurred), so that threads
+        # whose handles are held by different spawned threads do not tie.
+        holder = tid if tid < first else repr(_remap_thread(th, blurred))
         for depth, frame in enumerate(th[T_FRAMES]):
             for slot, value in enumerate(frame[F_LOCALS]):
                 note(value, (holder, depth, slot))

@@ -121,7 +121,7 @@ def _random_permutation(
 SYMMETRIC = st.one_of(symmetric_specs(), differential_specs(spawns=True))
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(SYMMETRIC, st.randoms(use_true_random=False))
 def test_permuting_symmetric_threads_permutes_the_steps(spec: str, rng: random.Random) -> None:
     """The engine is symmetric where the analysis says: succ(pi(s)) = pi(succ(s)), for
@@ -146,7 +146,7 @@ def test_permuting_symmetric_threads_permutes_the_steps(spec: str, rng: random.R
         assert got == expected, spec
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(symmetric_specs(breaking=True), differential_specs(spawns=True)), st.booleans())
 def test_symmetry_reduction_never_changes_a_verdict(spec: str, por: bool) -> None:
     options = CheckOptions(max_states=30_000, merge_local_steps=por)
@@ -163,7 +163,7 @@ def test_symmetry_reduction_never_changes_a_verdict(spec: str, por: bool) -> Non
         assert _depth(reduced) == _depth(full), spec
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(SYMMETRIC)
 def test_a_symmetric_trace_is_a_real_run(spec: str) -> None:
     """The trace of a reduced search replays step by step on the unreduced engine."""

@@ -86,7 +86,7 @@ SPECS_OF_EVERY_KIND = st.one_of(
 )
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(SPECS_OF_EVERY_KIND, st.booleans(), st.booleans())
 def test_the_table_changes_nothing_a_search_finds(spec: str, merge: bool, spurious: bool) -> None:
     program = analyze_spec(parse_text("gen.gil", spec))
@@ -96,7 +96,7 @@ def test_the_table_changes_nothing_a_search_finds(spec: str, merge: bool, spurio
     _agree(program, options)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(SPECS_OF_EVERY_KIND)
 def test_a_table_that_starts_afresh_changes_nothing(spec: str) -> None:
     program = analyze_spec(parse_text("gen.gil", spec))

@@ -202,6 +202,19 @@ def explore(
             return f"the memory limit of {options.max_memory_mb:,} MB"
         return None
 
+    def _must_stop() -> str | None:
+        """Why the search must stop after the states expanded so far, if it must: every
+        1024 states progress, time and memory; after each, the state limit."""
+        nonlocal next_check
+        if expanded >= next_check:
+            next_check = expanded + 1024
+            reason = _checkpoint()
+            if reason is not None:
+                return reason
+        if len(store) >= max_states and sid + 1 < len(store):
+            return f"the state limit of {options.max_states:,} states"
+        return None
+
     # The search makes no reference cycles, but millions of long-lived objects (the store's
     # pools, the step table) that the collector would walk again and again.
     collecting = gc.isenabled()
@@ -226,13 +239,8 @@ def explore(
                     expanded += done
                     result.transitions += made
                     sid = after - 1
-                    if expanded >= next_check:
-                        next_check = expanded + 1024
-                        result.stopped = _checkpoint()
-                        if result.stopped is not None:
-                            break
-                    if len(store) >= max_states and sid + 1 < len(store):
-                        result.stopped = f"the state limit of {options.max_states:,} states"
+                    result.stopped = _must_stop()
+                    if result.stopped is not None:
                         break
                     continue
             if table is not None:
@@ -293,13 +301,8 @@ def explore(
                     if len(result.limits) < 16:
                         result.limits.append((sid, action, target))
                     continue
-            if expanded >= next_check:
-                next_check = expanded + 1024
-                result.stopped = _checkpoint()
-                if result.stopped is not None:
-                    break
-            if len(store) >= max_states and sid + 1 < len(store):
-                result.stopped = f"the state limit of {options.max_states:,} states"
+            result.stopped = _must_stop()
+            if result.stopped is not None:
                 break
     except (StopSearch, KeyboardInterrupt):
         result.stopped = "an interruption (Ctrl-C or SIGTERM)"

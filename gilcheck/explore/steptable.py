@@ -71,8 +71,6 @@ class StepTable:
         self.contexts: dict[bytes, list[dict[int, Entry]]] = {}
         self._formats: dict[int, struct.Struct] = {}
         self.entries = 0
-        self.hits = 0
-        self.misses = 0
 
     @staticmethod
     def supports(system: TransitionSystem) -> TypeGuard[Engine]:
@@ -148,7 +146,6 @@ class StepTable:
                 except _WholeState:
                     return added
                 context[tid][number] = entry
-                self.misses += 1
                 added = True
         return added
 
@@ -184,9 +181,6 @@ class StepTable:
                 if entry is None:
                     entry = self._entry(state, tid)
                     context[tid][numbers[tid]] = entry
-                    self.misses += 1
-                else:
-                    self.hits += 1
                 if entry is _INTERPRET:
                     live = self._live(state, tid)
                     if live[0] is not None:

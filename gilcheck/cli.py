@@ -1041,7 +1041,9 @@ def print_schema() -> None:
 
 def _version(value: bool) -> None:
     if value:
-        out.print(f"gilcheck {__version__}", markup=False)
+        from gilcheck.explore.native import engine_description
+
+        out.print(f"gilcheck {__version__} ({engine_description()})", markup=False)
         raise typer.Exit(0)
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from pathlib import Path
 
 import pytest
@@ -531,14 +530,6 @@ def test_use_resolves_from_the_bundled_models(cli, tmp_path: Path) -> None:  # t
     assert report["verdict"] == "deadlock", report["message"]
     assert report["matches"] is True
     assert result.code == 1
-
-
-def test_models_are_shipped_in_the_wheel() -> None:
-    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    force = pyproject["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]
-    assert force["models"] == "gilcheck/bundled_models"
-    for model in MODEL_NAMES:
-        assert (MODELS / f"{model}.gil").is_file()
 
 
 def test_docs_examples_give_their_verdicts(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

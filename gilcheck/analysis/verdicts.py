@@ -13,6 +13,7 @@ from gilcheck.analysis.snapshots import Snapshotter
 from gilcheck.analysis.waitfor import WaitExplainer, find_cycle
 from gilcheck.explore.bfs import Exploration, Progress, explore
 from gilcheck.explore.distributed import explore_ray
+from gilcheck.explore.native import engine_description
 from gilcheck.explore.parallel import explore_parallel
 from gilcheck.explore.replay import replay
 from gilcheck.explore.symmetric import (
@@ -124,6 +125,7 @@ class _Judge:
                 if found.states >= MEASURABLE_STATES and found.total_states is None
                 else None
             ),
+            engine=engine_description(),
         )
 
     def _base(

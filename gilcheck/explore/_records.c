@@ -578,7 +578,7 @@ static PySequenceMethods Records_as_sequence = {
 };
 
 static PyTypeObject RecordsType = {
-    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "_gilcheck_records.Records",
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "gilcheck.explore._records.Records",
     .tp_basicsize = sizeof(Records),
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = "Stored states' records, their index, parents and first actions.",
@@ -595,11 +595,11 @@ static PyMethodDef module_methods[] = {
 };
 
 static struct PyModuleDef module_def = {
-    PyModuleDef_HEAD_INIT, "_gilcheck_records", "gilcheck's state records in C.", -1,
+    PyModuleDef_HEAD_INIT, "gilcheck.explore._records", "gilcheck's state records in C.", -1,
     module_methods,
 };
 
-PyMODINIT_FUNC PyInit__gilcheck_records(void) {
+PyMODINIT_FUNC PyInit__records(void) {
     if (PyType_Ready(&RecordsType) < 0) return NULL;
     PyObject *module = PyModule_Create(&module_def);
     if (!module) return NULL;

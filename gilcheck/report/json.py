@@ -32,6 +32,7 @@ def result_object(result: CheckResult) -> dict[str, Any]:
         "exhaustive": result.stats.exhaustive,
         "symmetry": list(result.stats.symmetry),
         "bytes_per_state": result.stats.bytes_per_state,
+        "engine": result.stats.engine,
         "condition": result.condition,
         "condition_complete": result.condition_complete,
         "witness": {name: value for name, value in result.witness},

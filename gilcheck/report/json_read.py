@@ -150,6 +150,7 @@ def result_from_object(data: dict[str, Any], spec: str) -> CheckResult:
             seconds=float(data.get("seconds", 0.0)),
             exhaustive=bool(data.get("exhaustive")),
             symmetry=tuple(str(name) for name in data.get("symmetry") or ()),
+            engine=str(data.get("engine") or ""),
         ),
         trace=trace,
         limit=data.get("limit"),

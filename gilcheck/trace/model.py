@@ -97,6 +97,8 @@ class Stats:
     # Peak resident memory growth during the search per state stored (None: too few
     # states to measure).
     bytes_per_state: int | None = None
+    # Which form of the search this installation runs: "C extension" or "pure Python (why)".
+    engine: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "gilcheck"
 
 # Each layer and the layers it may import (shared modules are open to all).
-SHARED = {"source", "diagnostics", "options", "__init__"}
+SHARED = {"source", "diagnostics", "options", "memory", "__init__"}
 ALLOWED = {
     "syntax": set(),
     "semantics": {"syntax"},
@@ -21,6 +21,7 @@ ALLOWED = {
     "export": {"semantics"},
     "pipeline": {"syntax", "semantics", "system", "explore", "analysis", "trace"},
     "pytest_plugin": {"pipeline", "report", "trace"},
+    "__main__": {"cli"},
     "progress": {"explore"},
     "cli": {
         "progress",

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import gc
-import resource
-import sys
 import time
 from array import array
 from collections.abc import Callable
@@ -12,6 +10,7 @@ from dataclasses import dataclass, field
 
 from gilcheck.explore.steptable import StepTable
 from gilcheck.explore.store import NativeStateStore, StateStore, StoreFull, new_store
+from gilcheck.memory import peak_resident_bytes, resident_bytes
 from gilcheck.options import CheckOptions
 from gilcheck.system.model import (
     SPURIOUS_WAKEUP,
@@ -320,28 +319,9 @@ def explore(
     return result
 
 
-def resident_bytes() -> int:
-    """The process's resident memory now (Linux), or its peak so far elsewhere."""
-    try:
-        with open("/proc/self/statm", "rb") as statm:
-            return int(statm.read().split()[1]) * _PAGE_SIZE
-    except (OSError, ValueError, IndexError):
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        return peak if sys.platform == "darwin" else peak * 1024  # KiB on Linux and BSDs
-
-
 def memory_growth(resident_before: int, peak_before: int) -> int:
     """How much the resident memory grew since `resident_before`: to the process's peak when
     this run raised it, else (an earlier run in this process peaked higher) to now."""
     peak = peak_resident_bytes()
     grown = peak if peak > peak_before else resident_bytes()
     return max(0, grown - resident_before)
-
-
-def peak_resident_bytes() -> int:
-    """The process's peak resident memory so far."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak if sys.platform == "darwin" else peak * 1024  # KiB on Linux and BSDs
-
-
-_PAGE_SIZE = resource.getpagesize()

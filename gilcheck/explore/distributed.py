@@ -19,7 +19,7 @@ import importlib
 import time
 from typing import Any
 
-from gilcheck.explore.bfs import Progress, peak_resident_bytes
+from gilcheck.explore.bfs import Progress
 from gilcheck.explore.parallel import (
     Batch,
     ParallelExploration,
@@ -28,6 +28,7 @@ from gilcheck.explore.parallel import (
     coordinate,
 )
 from gilcheck.explore.symmetric import reduced_system
+from gilcheck.memory import peak_resident_bytes
 from gilcheck.options import CheckOptions
 from gilcheck.semantics import ir
 from gilcheck.system.model import Action

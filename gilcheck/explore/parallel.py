@@ -29,11 +29,11 @@ from gilcheck.explore.bfs import (
     Progress,
     SearchProgress,
     StopSearch,
-    peak_resident_bytes,
     progress_marker,
     stuck_here,
 )
 from gilcheck.explore.store import StateStore
+from gilcheck.memory import peak_resident_bytes
 from gilcheck.options import CheckOptions
 from gilcheck.system.model import SPURIOUS_WAKEUP, Action, LimitHit, TransitionSystem, Violation
 from gilcheck.system.state import (

@@ -1,0 +1,166 @@
+"""The package as users get it: an sdist and a wheel built from this checkout, installed in
+a fresh virtual environment without the dev extras, run from an unrelated folder; the
+sdist installed where no C compiler can be found runs the pure-Python search and says so.
+
+These tests build with `python -m build` and install from the package index (the
+dependencies), so they take a little while; they run once per session, on one worker.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+# One worker builds and installs once for the whole module (see `--dist loadgroup`).
+pytestmark = pytest.mark.xdist_group("packaging")
+
+SPEC = """\
+use "pyo3"
+expect deadlock
+
+thread main {
+    let (tx, rx) = oneshot()
+    spawn daemon finish(tx)
+    with_gil {
+        let v = call pyo3_attach_recv(rx)    # blocks on rx with the GIL held
+    }
+}
+
+fn finish(tx) {
+    with_gil { skip }
+    send tx, 1
+}
+"""
+
+
+def _run(command: list[str], cwd: Path, env: dict[str, str] | None = None, code: int = 0) -> str:
+    done = subprocess.run(
+        command, cwd=cwd, env=env, capture_output=True, text=True, timeout=900, check=False
+    )
+    assert done.returncode == code, f"{command} failed:\n{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def dists(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An sdist built from this checkout and a wheel built from that sdist."""
+    out = tmp_path_factory.mktemp("dist")
+    _run([sys.executable, "-m", "build", "--outdir", str(out), str(ROOT)], cwd=out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def fresh_env(dists: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A virtual environment with the wheel and its runtime dependencies only."""
+    where = tmp_path_factory.mktemp("venv")
+    venv.create(where, with_pip=True)
+    wheel = next(dists.glob("gilcheck-*.whl"))
+    _run([str(_bin(where, "pip")), "install", "-q", str(wheel)], cwd=where)
+    return where
+
+
+def _bin(env: Path, name: str) -> Path:
+    return env / ("Scripts" if os.name == "nt" else "bin") / name
+
+
+def _user_env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
+    env["HOME"] = str(home)
+    env["XDG_CACHE_HOME"] = str(home / ".cache")
+    env.pop("GILCHECK_NATIVE", None)
+    return env
+
+
+def test_the_sdist_holds_what_the_wheel_is_built_from(dists: Path) -> None:
+    import tarfile
+
+    sdist = next(dists.glob("gilcheck-*.tar.gz"))
+    with tarfile.open(sdist) as archive:
+        names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
+    for needed in (
+        "setup.py",
+        "pyproject.toml",
+        "LICENSE",
+        "CHANGELOG.md",
+        "README.md",
+        "gilcheck/explore/_records.c",
+        "gilcheck/syntax/grammar.lark",
+        "models/pyo3.gil",
+        "specs/seed/buggy.gil",
+    ):
+        assert needed in names, needed
+    assert not any(name.endswith((".so", ".pyc")) for name in names)
+
+
+def test_the_installed_wheel_runs_from_an_unrelated_folder(fresh_env: Path, tmp_path: Path) -> None:
+    gilcheck = str(_bin(fresh_env, "gilcheck"))
+    python = str(_bin(fresh_env, "python"))
+    env = _user_env(tmp_path)
+    pip_list = _run([python, "-m", "pip", "list", "--format", "json"], tmp_path, env)
+    installed = {entry["name"].lower() for entry in json.loads(pip_list)}
+    assert "gilcheck" in installed
+    assert not installed & {"pytest", "hypothesis", "mypy", "ruff"}, "dev extras installed"
+
+    version = _run([gilcheck, "--version"], tmp_path, env)
+    assert version.startswith("gilcheck ") and "(C extension)" in version
+    assert _run([python, "-m", "gilcheck", "--version"], tmp_path, env) == version
+
+    spec = tmp_path / "hang.gil"
+    spec.write_text(SPEC)
+    done = subprocess.run(
+        [gilcheck, "check", "--format", "json", str(spec)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr
+    report = json.loads(done.stdout)
+    assert report["verdict"] == "deadlock" and report["matches"] is True
+    assert report["engine"] == "C extension"
+
+    page = tmp_path / "trace.html"
+    _run([gilcheck, "trace", "-f", "html", str(spec), "-o", str(page)], tmp_path, env, code=1)
+    assert page.read_text().lstrip().lower().startswith("<!doctype html")
+
+    schema = json.loads(_run([gilcheck, "schema"], tmp_path, env))
+    assert "engine" in schema["$defs"]["result"]["properties"]
+
+    # Nothing was compiled or cached at run time.
+    assert not (tmp_path / ".cache" / "gilcheck").exists()
+
+
+def test_the_sdist_without_a_compiler_installs_the_pure_python_search(
+    dists: Path, fresh_env: Path, tmp_path: Path
+) -> None:
+    sdist = next(dists.glob("gilcheck-*.tar.gz"))
+    env = _user_env(tmp_path)
+    missing = str(tmp_path / "no-such-compiler")
+    env.update(CC=missing, CXX=missing, LDSHARED=missing, LDCXXSHARED=missing)
+    pip = str(_bin(fresh_env, "pip"))
+    _run([pip, "install", "-q", "--no-deps", "--force-reinstall", str(sdist)], tmp_path, env)
+    gilcheck = str(_bin(fresh_env, "gilcheck"))
+    version = _run([gilcheck, "--version"], tmp_path, env)
+    assert "pure Python (the C extension was not built" in version, version
+    spec = tmp_path / "hang.gil"
+    spec.write_text(SPEC)
+    done = subprocess.run(
+        [gilcheck, "check", "--format", "json", str(spec)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr
+    report = json.loads(done.stdout)
+    assert report["verdict"] == "deadlock"
+    assert report["engine"].startswith("pure Python")

@@ -33,6 +33,8 @@ from gilcheck.explore.distributed import RayUnavailable
 from gilcheck.explore.graph import GraphTooLarge
 from gilcheck.explore.parallel import ParallelUnavailable
 from gilcheck.export.promela import export_promela
+from gilcheck.files import MAX_DATA_BYTES, read_regular_file
+from gilcheck.memory import memory_limit_reason, watch_memory
 from gilcheck.options import CheckOptions
 from gilcheck.pipeline import (
     Loaded,
@@ -42,6 +44,7 @@ from gilcheck.pipeline import (
     parse_spec,
     state_graph_of_spec,
 )
+from gilcheck.private import NotPrivate, proof_key
 from gilcheck.progress import ProgressDisplay
 from gilcheck.report.diagnostic_text import render_diagnostics
 from gilcheck.report.dot import render_state_graph_dot, render_waitfor_dot
@@ -377,6 +380,7 @@ def check(
         spurious_wakeups=spurious_wakeups,
         max_memory_mb=max_memory if max_memory is not None else default_memory_limit_mb(),
     )
+    watch_memory(options.max_memory_mb)
     if address is not None and backend is not Backend.RAY:
         err.print("error: `--address` is the address of a Ray cluster", markup=False)
         err.print("help: add `--backend ray`", markup=False)
@@ -388,6 +392,17 @@ def check(
     if output is not None:
         _report_to(output)
     _proofs.cache, _proofs.record, _proofs.records = cache_dir, record_file, []
+    if cache_dir is not None:
+        try:
+            _proofs.key = proof_key()
+        except NotPrivate as error:
+            err.print(f"warning: the proof cache is off: {error}", markup=False)
+            err.print(
+                "help: gilcheck keeps the key that signs cached proofs in a private folder "
+                "(GILCHECK_HOME); or share one with GILCHECK_PROOF_KEY",
+                markup=False,
+            )
+            _proofs.cache = None
     specs = expand_spec_paths(paths)
     if not specs:
         where = ", ".join(f"`{p}`" for p in paths)
@@ -399,6 +414,7 @@ def check(
         _check_many(specs, options, output_format, expect_mode, quiet)
     spec = specs[0]
     sources = SourceMap()
+    _working_on[:] = [str(spec)]
     with _reporting_spec_errors(spec, sources, json_errors=output_format is OutputFormat.JSON):
         loaded = parse_spec(str(spec), sources)
         result = _run_check(loaded, options, quiet, spec)
@@ -461,6 +477,7 @@ def _check_many(
     json_mode = output_format is not OutputFormat.TEXT
     for number, spec in enumerate(specs, start=1):
         sources = SourceMap()
+        _working_on[:] = [str(spec)]
         try:
             loaded = parse_spec(str(spec), sources)
             result = _run_check(loaded, options, quiet, spec, number, len(specs))
@@ -595,6 +612,7 @@ class _Proofs:
     """`--cache DIR` and `--record FILE` of one `gilcheck check`."""
 
     cache: Path | None = None
+    key: bytes = b""  # signs and checks the cache's records
     record: Path | None = None
     records: list[dict[str, object]] = field(default_factory=list)
 
@@ -610,7 +628,7 @@ def _run_check(
     texts = {m.path: s.text for m in loaded.modules if (s := loaded.sources.get(m.path))}
     who = identity(loaded.modules[0].path if loaded.modules else str(spec), texts)
     if _proofs.cache is not None:
-        hit = load_cached(_proofs.cache, who, options)
+        hit = load_cached(_proofs.cache, who, options, _proofs.key)
         if hit is not None:
             note = (
                 "proof still valid: the same spec, models, semantics and bounds were checked before"
@@ -633,7 +651,7 @@ def _run_check(
     result = dataclasses.replace(result, proof=record(who, options, result))
     if _proofs.cache is not None:
         try:
-            store(_proofs.cache, who, options, result)
+            store(_proofs.cache, who, options, result, _proofs.key)
         except OSError as error:
             err.print(f"warning: cannot write the proof cache: {error}", markup=False)
     _proofs.records.append(result.proof or {})
@@ -931,7 +949,7 @@ def replay_trace(
     step that fails is named), 2 the file is not a saved trace or the spec is wrong.
     """
     try:
-        saved = read_result(trace_file.read_text(encoding="utf-8"))
+        saved = read_result(read_regular_file(trace_file, MAX_DATA_BYTES).decode("utf-8"))
         if saved.verdict is None or not saved.steps:
             what = "a spec's errors" if saved.verdict is None else f"a `{saved.verdict}` result"
             raise BadTrace(f"it holds {what}, with no trace to replay")
@@ -1076,6 +1094,32 @@ def _terminate(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+_working_on: list[str] = []  # the spec being read or checked, for messages
+
+
+def _out_of_memory(what: str) -> None:
+    """Work stopped for lack of memory before a verdict: say so honestly (exit 3)."""
+    where = f" while working on `{_working_on[-1]}`" if _working_on else ""
+    err.print(
+        f"inconclusive: {what}{where}; nothing was proved\n"
+        "help: give gilcheck more memory (`--max-memory MB`), or make the spec smaller",
+        markup=False,
+    )
+
+
+INTERRUPTED_BY_CLICK = 130
+
+
+def _interrupted() -> NoReturn:
+    """Ctrl-C, SIGTERM or the memory watch stopped the command before it finished."""
+    reason = memory_limit_reason()
+    if reason is None:
+        err.print("interrupted", markup=False)
+    else:
+        _out_of_memory(f"{reason} was reached")
+    sys.exit(EXIT_INCONCLUSIVE)
+
+
 def main() -> None:
     """Console-script entry point: never lets a traceback reach the user."""
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 6000))
@@ -1083,23 +1127,30 @@ def main() -> None:
     out = Console(highlight=False, soft_wrap=True, emoji=False)  # `--output` may redirect it
     with contextlib.suppress(ValueError):  # only the main thread may set handlers
         signal.signal(signal.SIGTERM, _terminate)
+    # Every command reads specs: a memory limit covers reading, lowering and checking them
+    # (`check --max-memory` sets its own).
+    watch_memory(default_memory_limit_mb())
     try:
         code = app(standalone_mode=False)
+        if code == INTERRUPTED_BY_CLICK:  # some click versions turn Ctrl-C into this code
+            _interrupted()
         sys.exit(code if isinstance(code, int) else 0)
     except typer.Exit as done:
         sys.exit(done.exit_code)
     except SystemExit:
         raise
     except KeyboardInterrupt:
-        err.print("interrupted", markup=False)
+        _interrupted()
+    except MemoryError:
+        _out_of_memory("the memory ran out")
         sys.exit(EXIT_INCONCLUSIVE)
     except Exception as error:
         kind = type(error).__name__
         if hasattr(error, "show") and hasattr(error, "exit_code"):  # a usage error
             error.show()
             sys.exit(EXIT_USAGE)
-        if kind == "Abort":
-            sys.exit(EXIT_INCONCLUSIVE)
+        if kind == "Abort":  # other click versions turn Ctrl-C into Abort
+            _interrupted()
         if os.environ.get("GILCHECK_TRACEBACK"):
             raise  # for a bug report: the full traceback
         err.print(
@@ -1108,6 +1159,9 @@ def main() -> None:
             markup=False,
         )
         sys.exit(EXIT_INTERNAL)
+    finally:
+        watch_memory(None)
+        _working_on.clear()
 
 
 if __name__ == "__main__":

@@ -370,9 +370,20 @@ CODES: dict[str, CodeInfo] = {
         _info(
             "unreadable-file",
             "the spec file cannot be read",
-            "The path given to gilcheck does not exist, is a directory, or cannot be read.",
+            "The path given to gilcheck does not exist, is a directory, cannot be read, or is "
+            "not a regular file (a named pipe, a device such as /dev/zero, a socket): gilcheck "
+            "reads only regular files, so that a path can never make it wait or read forever.",
             "There is nothing to check.",
             "gilcheck check specs/typo.gil",
+        ),
+        _info(
+            "spec-too-large",
+            "a spec or model file is larger than gilcheck reads",
+            "gilcheck reads at most 1 MiB of a spec or model file (GILCHECK_MAX_SPEC_BYTES sets "
+            "another limit, in bytes). The error points at where the limit was passed.",
+            "Real scenarios are a few kilobytes; a file this large is usually generated text "
+            "gone wrong, and reading, lowering and checking it could exhaust the memory.",
+            "GILCHECK_MAX_SPEC_BYTES=4000000 gilcheck check generated.gil",
         ),
         _info(
             "bad-trace-file",

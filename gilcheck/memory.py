@@ -6,8 +6,10 @@ exists (Windows). Nothing here is imported at start-up unless a limit is checked
 
 from __future__ import annotations
 
+import _thread
 import os
 import sys
+import threading
 from typing import Any
 
 
@@ -61,3 +63,58 @@ def _page_size() -> int:
     if not _PAGE:
         _PAGE.append(os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096)
     return _PAGE[0]
+
+
+class MemoryWatch:
+    """Watches the process's resident memory from a thread of its own and, the first time it
+    passes `limit` bytes, interrupts the main thread (a KeyboardInterrupt there) and
+    remembers why: so a limit also ends work that never reaches a periodic check (reading a
+    huge spec, expanding one enormous state). It fires once; `reason()` says why it did."""
+
+    def __init__(self, limit: int, describe: str, interval: float = 0.05) -> None:
+        self.limit = limit
+        self.describe = describe  # e.g. "the memory limit of 1,024 MB"
+        self.interval = interval
+        self.fired = False
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> MemoryWatch:
+        """Start watching (once)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="gilcheck-memory", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop watching."""
+        self._stop.set()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            if resident_bytes() > self.limit:
+                self.fired = True
+                self._stop.set()
+                _thread.interrupt_main()
+                return
+
+
+_current: list[MemoryWatch] = []
+
+
+def watch_memory(limit_mb: int | None) -> MemoryWatch | None:
+    """Watch this process against `limit_mb` megabytes (None: stop watching); replaces the
+    watch in force."""
+    for old in _current:
+        old.stop()
+    _current.clear()
+    if not limit_mb:
+        return None
+    watch = MemoryWatch(limit_mb * 1024 * 1024, f"the memory limit of {limit_mb:,} MB").start()
+    _current.append(watch)
+    return watch
+
+
+def memory_limit_reason() -> str | None:
+    """Why the main thread was interrupted by the memory watch, if it was."""
+    return next((w.describe for w in _current if w.fired), None)

@@ -16,6 +16,15 @@ GOLDEN = ROOT / "tests" / "golden"
 SPECS = ROOT / "specs"
 
 
+@pytest.fixture(autouse=True)
+def _private_gilcheck_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tests never read or write the user's own gilcheck folder (the proof cache's key)."""
+    monkeypatch.setenv("GILCHECK_HOME", str(tmp_path_factory.getbasetemp() / "gilcheck-home"))
+    monkeypatch.delenv("GILCHECK_PROOF_KEY", raising=False)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--update-golden", action="store_true", help="rewrite golden files from current output"

@@ -439,3 +439,100 @@ def test_use_of_a_symlink_loop(name: str, use_dir: Path, cli) -> None:  # type: 
     spec = use_dir / "spec.gil"
     spec.write_text(f'use "{name}"\nthread main {{ skip }}\n')
     assert_located(cli("check", *LIMITS, str(spec)), spec, 1)
+
+
+# ------------------------------------------------------- sizes, pipes, devices, memory
+
+
+def test_a_spec_over_the_size_limit_is_a_located_error(spec_file, cli) -> None:  # type: ignore[no-untyped-def]
+    spec = spec_file("thread main {\n" + "    skip\n" * 120_000 + "}\n")  # 1.2 MB
+    result = cli("check", str(spec))
+    assert_located(result, spec, code="spec-too-large")
+    assert "larger than the limit of 1 MiB" in result.stderr
+    assert "GILCHECK_MAX_SPEC_BYTES" in result.stderr
+    as_json = json.loads(cli("check", "--format", "json", str(spec)).stdout)
+    assert as_json["errors"][0]["code"] == "spec-too-large"
+
+
+def test_the_size_limit_can_be_raised(spec_file, cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    spec = spec_file("expect ok\nthread main {\n" + "    skip\n" * 1_000 + "}\n")
+    monkeypatch.setenv("GILCHECK_MAX_SPEC_BYTES", "4096")
+    assert_located(cli("parse", str(spec)), spec, code="spec-too-large")
+    monkeypatch.setenv("GILCHECK_MAX_SPEC_BYTES", "100000")
+    assert cli("check", str(spec)).code == 0
+
+
+def test_a_model_over_the_size_limit_is_located_in_the_model(
+    tmp_path: Path, cli, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "big.gil").write_text("fn f() {\n" + "    skip\n" * 600 + "}\n")
+    spec = tmp_path / "spec.gil"
+    spec.write_text('use "big"\nthread main { call f() }\n')
+    monkeypatch.setenv("GILCHECK_MAX_SPEC_BYTES", "2000")
+    result = cli("check", str(spec))
+    assert result.code == 2 and "error[spec-too-large]" in result.stderr
+    assert re.search(r"--> .*big\.gil:\d+:\d+", result.stderr), result.stderr
+
+
+@pytest.mark.parametrize("command", ["check", "parse", "fmt", "export", "trace", "replay"])
+def test_a_device_is_refused_at_once(command: str, cli) -> None:  # type: ignore[no-untyped-def]
+    if not Path("/dev/zero").exists():
+        pytest.skip("no /dev/zero here")
+    started = time.monotonic()
+    result = cli(command, "/dev/zero")
+    assert_answer(result)
+    assert result.code == 2 and "a device, not a regular file" in result.stderr
+    assert time.monotonic() - started < 10
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_named_pipe_is_refused_without_waiting(tmp_path: Path) -> None:
+    fifo = tmp_path / "x.gil"
+    os.mkfifo(fifo)
+    for args, said in (
+        (["check", str(fifo)], "named pipe (FIFO), not a regular file"),
+        (["fmt", str(fifo)], "named pipe (FIFO), not a regular file"),
+        (["check", str(tmp_path)], "no spec (*.gil) in"),  # folders yield regular files only
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "gilcheck", *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 2, done.stderr
+        assert said in done.stderr
+        assert "Traceback" not in done.stderr
+
+
+def test_the_memory_limit_covers_reading_and_lowering(tmp_path: Path) -> None:
+    spec = tmp_path / "wide.gil"
+    lines = [f"    let x{i} = {i}" for i in range(40_000)]
+    spec.write_text("thread main {\n" + "\n".join(lines) + "\n}\n")  # 0.9 MB: fits the size limit
+    done = subprocess.run(
+        [sys.executable, "-m", "gilcheck", "check", "--max-memory", "120", str(spec)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "inconclusive" in done.stdout + done.stderr
+    assert "the memory limit of 120 MB" in done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_running_out_of_memory_in_the_front_end_is_inconclusive(
+    spec_file, cli, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    import gilcheck.pipeline
+
+    def exhausted(*args: object, **kwargs: object) -> None:
+        raise MemoryError
+
+    monkeypatch.setattr(gilcheck.pipeline, "_load", exhausted)
+    result = cli("check", str(spec_file("thread main { skip }\n")))
+    assert result.code == 3, result.stderr
+    assert "inconclusive: the memory ran out" in result.stderr
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr

@@ -8,7 +8,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "gilcheck"
 
 # Each layer and the layers it may import (shared modules are open to all).
-SHARED = {"source", "diagnostics", "options", "memory", "__init__"}
+SHARED = {"source", "diagnostics", "options", "memory", "files", "private", "__init__"}
 ALLOWED = {
     "syntax": set(),
     "semantics": {"syntax"},

@@ -78,3 +78,126 @@ def test_a_corrupt_cache_entry_is_checked_again(tmp_path: Path, cli) -> None:  #
         entry.write_text("{not json")
     result = cli("check", "--cache", str(cache), str(spec))
     assert result.code == 1 and "proof still valid" not in result.stdout
+
+
+def _only_entry(cache: Path) -> Path:
+    (entry,) = cache.glob("*.json")
+    return entry
+
+
+def test_an_edited_record_is_checked_again(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    spec = tmp_path / "a.gil"
+    spec.write_text(SPEC)
+    cache = tmp_path / "cache"
+    assert cli("check", "--cache", str(cache), str(spec)).code == 1
+    entry = _only_entry(cache)
+    data = json.loads(entry.read_text())
+    # Someone without the key turns the deadlock into a proof of safety.
+    data["record"]["verdict"] = data["result"]["verdict"] = "ok"
+    data["record"]["exhaustive"] = data["result"]["exhaustive"] = True
+    data["result"]["steps"], data["result"]["waits"] = [], []
+    entry.write_text(json.dumps(data))
+    result = cli("check", "--cache", str(cache), str(spec))
+    assert result.code == 1 and "verdict: deadlock" in result.stdout
+    assert "proof still valid" not in result.stdout
+
+
+def test_a_signed_record_that_contradicts_itself_is_checked_again(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    from gilcheck.private import proof_key
+    from gilcheck.report.proof import signature
+
+    spec = tmp_path / "a.gil"
+    spec.write_text(SPEC)
+    cache = tmp_path / "cache"
+    assert cli("check", "--cache", str(cache), str(spec)).code == 1
+    entry = _only_entry(cache)
+    data = json.loads(entry.read_text())
+    # Signed with the right key, but an `ok` that was not exhaustive and has a trace.
+    data["record"]["verdict"] = data["result"]["verdict"] = "ok"
+    payload = {"record": data["record"], "result": data["result"]}
+    entry.write_text(json.dumps({**payload, "hmac": signature(proof_key(), payload)}))
+    result = cli("check", "--cache", str(cache), str(spec))
+    assert result.code == 1 and "proof still valid" not in result.stdout
+
+
+def test_a_bound_result_is_never_cached(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    spec = tmp_path / "a.gil"
+    spec.write_text("channel c: unbounded\nthread main {\n    loop { send c, 1 }\n}\n")
+    cache = tmp_path / "cache"
+    assert cli("check", "--cache", str(cache), str(spec)).code == 3
+    assert not list(cache.glob("*.json"))
+
+
+def test_records_are_trusted_only_with_the_key_that_signed_them(
+    tmp_path: Path,
+    cli,
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    spec = tmp_path / "a.gil"
+    spec.write_text(SPEC)
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("GILCHECK_PROOF_KEY", "the CI secret of one team")
+    assert cli("check", "--cache", str(cache), str(spec)).code == 1
+    monkeypatch.setenv("GILCHECK_HOME", str(tmp_path / "another-user"))
+    assert "proof still valid" in cli("check", "--cache", str(cache), str(spec)).stdout
+    monkeypatch.delenv("GILCHECK_PROOF_KEY")  # another user's own key: not trusted
+    assert "proof still valid" not in cli("check", "--cache", str(cache), str(spec)).stdout
+
+
+def test_concurrent_writers_use_their_own_temporary_files(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gilcheck.options import CheckOptions
+    from gilcheck.pipeline import check_spec, parse_spec
+    from gilcheck.report.proof import identity, load_cached, store
+    from gilcheck.source import SourceMap
+
+    spec = tmp_path / "a.gil"
+    spec.write_text(SPEC)
+    loaded = parse_spec(str(spec), SourceMap())
+    options = CheckOptions()
+    result = check_spec(loaded, options)
+    who = identity(str(spec), {str(spec): SPEC})
+    cache, key = tmp_path / "cache", b"k" * 32
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda _: store(cache, who, options, result, key), range(32)))
+    assert [p.name for p in cache.iterdir()] == [_only_entry(cache).name]  # no leftovers
+    cached = load_cached(cache, who, options, key)
+    assert cached is not None and cached.verdict == "deadlock"
+    assert load_cached(cache, who, options, b"x" * 32) is None
+
+
+def test_the_key_lives_in_a_private_folder(tmp_path: Path, cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import stat
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("GILCHECK_HOME", str(home))
+    spec = tmp_path / "a.gil"
+    spec.write_text(SPEC)
+    cache = tmp_path / "cache"
+    assert cli("check", "--cache", str(cache), str(spec)).code == 1
+    assert stat.S_IMODE(home.stat().st_mode) == 0o700
+    assert stat.S_IMODE((home / "proof-key").stat().st_mode) == 0o600
+    # An opened folder is closed again; a key readable by others is refused.
+    home.chmod(0o777)
+    assert "proof still valid" in cli("check", "--cache", str(cache), str(spec)).stdout
+    assert stat.S_IMODE(home.stat().st_mode) == 0o700
+    (home / "proof-key").chmod(0o644)
+    refused = cli("check", "--cache", str(cache), str(spec))
+    assert refused.code == 1 and "the proof cache is off" in refused.stderr
+    assert "not the user's own private file" in refused.stderr
+    (home / "proof-key").chmod(0o600)
+    # A folder that is a symbolic link, or another user's, is never used.
+    link = tmp_path / "link-home"
+    link.symlink_to(home)
+    monkeypatch.setenv("GILCHECK_HOME", str(link))
+    refused = cli("check", "--cache", str(cache), str(spec))
+    assert "symbolic link" in refused.stderr and "proof still valid" not in refused.stdout
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        other = tmp_path / "other-home"
+        other.mkdir(mode=0o700)
+        os.chown(other, 12345, 12345)
+        monkeypatch.setenv("GILCHECK_HOME", str(other))
+        refused = cli("check", "--cache", str(cache), str(spec))
+        assert "belongs to another user" in refused.stderr

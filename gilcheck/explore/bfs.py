@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from gilcheck.explore.steptable import StepTable
 from gilcheck.explore.store import NativeStateStore, StateStore, StoreFull, new_store
-from gilcheck.memory import peak_resident_bytes, resident_bytes
+from gilcheck.memory import memory_limit_reason, peak_resident_bytes, resident_bytes
 from gilcheck.options import CheckOptions
 from gilcheck.system.model import (
     SPURIOUS_WAKEUP,
@@ -304,7 +304,7 @@ def explore(
             if result.stopped is not None:
                 break
     except (StopSearch, KeyboardInterrupt):
-        result.stopped = "an interruption (Ctrl-C or SIGTERM)"
+        result.stopped = memory_limit_reason() or "an interruption (Ctrl-C or SIGTERM)"
     except MemoryError:
         result.stopped = "the memory limit"
     except StoreFull as full:

@@ -33,7 +33,7 @@ from gilcheck.explore.bfs import (
     stuck_here,
 )
 from gilcheck.explore.store import StateStore
-from gilcheck.memory import peak_resident_bytes
+from gilcheck.memory import memory_limit_reason, peak_resident_bytes
 from gilcheck.options import CheckOptions
 from gilcheck.system.model import SPURIOUS_WAKEUP, Action, LimitHit, TransitionSystem, Violation
 from gilcheck.system.state import (
@@ -390,7 +390,7 @@ def coordinate(
                 stopped = f"the memory limit of {options.max_memory_mb:,} MB (all workers)"
                 break
     except (StopSearch, KeyboardInterrupt):
-        stopped = "an interruption (Ctrl-C or SIGTERM)"
+        stopped = memory_limit_reason() or "an interruption (Ctrl-C or SIGTERM)"
         interrupted = True
         chosen, limits = None, []
     found = Exploration(StateStore(), transitions=transitions, total_states=total)

@@ -4,18 +4,25 @@ decides a verdict, so that CI re-proves only the specs that changed.
 A record names the spec's content hash and those of the models it uses, gilcheck's
 version and semantics version, the bounds and reductions in force, how much was explored,
 whether that was everything, and the verdict. A cached record is used again only when all
-of its key is the same and its verdict is conclusive (not `inconclusive`).
+of its key is the same, its verdict is conclusive (not `inconclusive` or `bound`), it is
+consistent in itself, and it carries a valid HMAC made with the user's private key (see
+gilcheck/private.py): a record edited by anyone without that key is checked again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import hmac
 import json
+import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from gilcheck import __version__
+from gilcheck.files import MAX_DATA_BYTES, read_regular_file
 from gilcheck.options import CheckOptions
 from gilcheck.report.json import result_object
 from gilcheck.report.json_read import BadTrace, result_from_object
@@ -93,25 +100,91 @@ def record(
     }
 
 
-def load_cached(directory: Path, who: SpecIdentity, options: CheckOptions) -> CheckResult | None:
-    """The cached result of this exact spec, models, semantics and settings, if any."""
+# Verdicts that prove something; `bound` and `inconclusive` are never cached.
+CACHEABLE = frozenset({"ok", "deadlock", "stuck", "livelock", "assertion", "panic", "misuse"})
+
+
+def signature(key: bytes, payload: dict[str, Any]) -> str:
+    """The HMAC-SHA256 of a cached record and result, over their canonical JSON."""
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def load_cached(
+    directory: Path, who: SpecIdentity, options: CheckOptions, key: bytes
+) -> CheckResult | None:
+    """The cached result of this exact spec, models, semantics and settings, if there is one
+    that can be trusted: signed with `key`, written by this gilcheck and semantics version,
+    and consistent in itself (see `consistent`). Anything else is checked again."""
     path = directory / f"{cache_key(who, options)}.json"
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("record", {}).get("spec_sha256") != who.spec_sha256:
+        data = json.loads(read_regular_file(path, MAX_DATA_BYTES).decode("utf-8"))
+        payload = {"record": data["record"], "result": data["result"]}
+        if not hmac.compare_digest(str(data.get("hmac", "")), signature(key, payload)):
+            return None
+        if not consistent(data["record"], data["result"], who, options):
             return None
         return result_from_object(data["result"], spec=who.spec)
     except (OSError, ValueError, KeyError, TypeError, AttributeError, BadTrace):
         return None  # absent, unreadable or not ours: check again
 
 
-def store(directory: Path, who: SpecIdentity, options: CheckOptions, result: CheckResult) -> None:
-    """Cache a conclusive result (a limit hit proves nothing, so it is not kept)."""
-    if result.verdict == "inconclusive":
+def consistent(
+    proof: dict[str, Any], result: dict[str, Any], who: SpecIdentity, options: CheckOptions
+) -> bool:
+    """Whether a cached record and result agree with each other and with what is asked:
+    the same spec, models, gilcheck and semantics version and settings; a conclusive
+    verdict; counts, `exhaustive` and the trace as that verdict has them."""
+    expected_record = {
+        "schema": RECORD_SCHEMA,
+        "spec_sha256": who.spec_sha256,
+        "models": {path: digest for path, digest in who.models},
+        "gilcheck": __version__,
+        "semantics": SEMANTICS_VERSION,
+        "settings": settings(options),
+    }
+    if any(proof.get(field) != value for field, value in expected_record.items()):
+        return False
+    verdict = result.get("verdict")
+    if verdict not in CACHEABLE or proof.get("verdict") != verdict or result.get("limit"):
+        return False
+    for field in ("states", "transitions", "exhaustive"):
+        if proof.get(field) != result.get(field):
+            return False
+    states, transitions = result.get("states"), result.get("transitions")
+    if not isinstance(states, int) or not isinstance(transitions, int) or states < 1:
+        return False
+    steps = result.get("steps") or []
+    waits = result.get("waits") or []
+    real_steps = sum(1 for step in steps if not step.get("merged"))
+    if real_steps > transitions:
+        return False
+    if verdict == "ok":
+        return result.get("exhaustive") is True and not steps and not waits
+    if verdict == "deadlock":
+        return bool(waits)
+    if verdict in ("stuck", "livelock"):
+        return result.get("loop_from") is not None
+    return bool(steps)  # assertion, panic, misuse: the failing step is the last
+
+
+def store(
+    directory: Path, who: SpecIdentity, options: CheckOptions, result: CheckResult, key: bytes
+) -> None:
+    """Cache a conclusive result, signed with `key` (a limit hit or a channel bound proves
+    nothing, so neither is kept). Written under a unique temporary name, then renamed."""
+    if result.verdict not in CACHEABLE or result.limit:
         return
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{cache_key(who, options)}.json"
+    name = cache_key(who, options)
     payload = {"record": record(who, options, result), "result": result_object(result)}
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
-    temporary.replace(path)
+    payload = json.loads(json.dumps(payload))  # what a reader will see, tuples as lists
+    text = json.dumps({**payload, "hmac": signature(key, payload)}, indent=1) + "\n"
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{name}-", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.replace(temporary, directory / f"{name}.json")
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)

@@ -20,6 +20,7 @@ from typing import NoReturn
 from gilcheck.diagnostics import DiagnosticSink, SpecError
 from gilcheck.source import SourceFile, SourceMap, Span
 from gilcheck.syntax import ast
+from gilcheck.syntax.load import read_spec_bytes
 from gilcheck.syntax.parse import parse_source
 from gilcheck.syntax.unparse import INDENT, Piece, Printer
 
@@ -214,7 +215,7 @@ class FormattedFile:
 def format_file(path: Path, sources: SourceMap) -> FormattedFile:
     """Read a spec and lay it out (raises OSError, and SpecError for a file that does not
     parse or is not UTF-8 text: rewriting it would change bytes the spec does not show)."""
-    raw = path.read_bytes()
+    raw = read_spec_bytes(str(path), sources)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:

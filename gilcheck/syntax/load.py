@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from gilcheck.diagnostics import Diagnostic, DiagnosticSink, SpecError, did_you_mean
-from gilcheck.source import SourceFile, SourceMap
+from gilcheck.files import FileTooLarge, max_spec_bytes, read_regular_file, size_text
+from gilcheck.source import SourceFile, SourceMap, Span
 from gilcheck.syntax import ast
 from gilcheck.syntax.parse import parse_source
 
@@ -54,11 +55,34 @@ def known_models(spec_path: Path) -> list[str]:
 
 
 def read_source(path: str, sources: SourceMap) -> SourceFile:
-    """Read a file as UTF-8 (undecodable bytes replaced) and register it."""
-    raw = Path(path).read_bytes()
+    """Read a regular file of at most `max_spec_bytes()` as UTF-8 (undecodable bytes
+    replaced) and register it. A larger file is a located `spec-too-large` error; a pipe,
+    a device or a folder an OSError (NotARegularFile)."""
+    return sources.add(SourceFile(path, _decode(read_spec_bytes(path, sources))))
+
+
+def read_spec_bytes(path: str, sources: SourceMap) -> bytes:
+    """The bytes of a spec or model file (see `read_source`); a file over the limit is a
+    SpecError located where the limit is passed, its head registered in `sources`."""
+    try:
+        return read_regular_file(path, max_spec_bytes())
+    except FileTooLarge as large:
+        source = sources.add(SourceFile(path, _decode(large.head)))
+        end = len(source.text)
+        sink = DiagnosticSink()
+        sink.error(
+            "spec-too-large",
+            f"`{path}` is larger than the limit of {size_text(large.limit)}: it goes on past here",
+            Span(path, max(0, end - 1), end),
+            help="real scenarios are a few kilobytes: make the spec smaller, or set "
+            "GILCHECK_MAX_SPEC_BYTES to a larger limit in bytes",
+        )
+        raise SpecError(sink.items) from None
+
+
+def _decode(raw: bytes) -> str:
     text = raw.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
-    text = text.removeprefix("\ufeff")  # a byte-order mark is not part of the spec
-    return sources.add(SourceFile(path, text))
+    return text.removeprefix("\ufeff")  # a byte-order mark is not part of the spec
 
 
 def load_spec(source: SourceFile, sources: SourceMap) -> list[ast.Module]:

@@ -22,6 +22,7 @@ GOLDEN_CASES = [
     "atomic_loops",
     "missing_main",
     "unknown_use_file",
+    "construct_names",
 ]
 
 # `gilcheck export` refusals whose full rendering is pinned (tests/cases/not_exportable).

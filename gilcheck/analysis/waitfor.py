@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from gilcheck.analysis.layout import StateLayout
-from gilcheck.semantics import ir
+from gilcheck.semantics import describe, ir
 from gilcheck.semantics.values import is_python_value
 from gilcheck.source import SourceMap
 from gilcheck.system.engine import Engine
@@ -267,12 +267,12 @@ class WaitExplainer:
                 target = self.engine.join_target(state, th, frame, p)
                 return f"waits for {name(state, target)} to end (join)", [target]
             case ir.Await():
-                return f"waits until `{_statement(self.sources, instr)[6:]}` holds", []
+                return f"waits until `{_condition(self.sources, instr)}` holds", []
             case ir.AtomicBegin():
                 first = self.engine.prepared[frame[F_CODE]][frame[F_PC] + 1].instr
                 if isinstance(first, ir.Await):
-                    cond = _statement(self.sources, first)
-                    return f"waits until its atomic block can run (`{cond}`)", []
+                    cond = _condition(self.sources, first)
+                    return f"waits until its atomic block can run (`await {cond}`)", []
                 return self._gil_text(
                     state, tid, "waits for the GIL: its atomic block touches a Python object"
                 ), self.gil_holder(state)
@@ -488,10 +488,20 @@ def _short_location(sources: SourceMap, instr: ir.Instr) -> str:
     return _location(sources, instr).rsplit("/", 1)[-1]
 
 
+def _condition(sources: SourceMap, instr: ir.Await) -> str:
+    """The condition of an `await` as written (`x == N`), or as the IR has it (`x == 3`)."""
+    source = sources.get(instr.span.path)
+    if source is not None:
+        text = source.text[instr.span.start : instr.span.end].strip()
+        if text.startswith("await") and len(text) > len("await") and text[5].isspace():
+            return " ".join(text[5:].split())
+    return describe.expression(instr.cond)
+
+
 def _statement(sources: SourceMap, instr: ir.Instr) -> str:
     source = sources.get(instr.span.path)
     if source is None:
-        return type(instr).__name__
+        return describe.statement(instr)
     line = source.line_col(instr.span.start).line
     text = source.line_text(line).strip()
     for marker in (" #", " //"):

@@ -2,7 +2,8 @@
 `channel c: bounded(1)`), never by the IR class they were lowered to (`AnyInt`, `SpawnFn`).
 
 Run-time messages of tests/cases/messages (each says what it must print in a `# says:`
-line), and `gilcheck.semantics.describe` on its own.
+line), `gilcheck.semantics.describe` on its own, and a scan of many specs through
+`check` and `export` for any IR class name in what they print.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ import typing
 from pathlib import Path
 
 import pytest
-from conftest import CASES, relative
+from conftest import CASES, SPECS, relative
 
-from gilcheck.pipeline import analyze_spec, parse_text
+from gilcheck.diagnostics import SpecError
+from gilcheck.export.promela import export_promela
+from gilcheck.pipeline import analyze_spec, checkable_program, parse_spec, parse_text
 from gilcheck.semantics import describe, ir
 
 MESSAGES = sorted((CASES / "messages").glob("*.gil"))
@@ -184,3 +187,56 @@ def test_the_scan_sees_the_names_it_looks_for() -> None:
     assert _leaks("cannot compile Const(value=1)")
     assert not _leaks("Wait-for chain: main waits for the GIL, held by worker.")
     assert not _leaks("`any(0..100)`, whose range is not constant, cannot be exported")
+
+
+def _spec_files(*folders: Path) -> list[str]:
+    return [relative(p) for folder in folders for p in sorted(folder.rglob("*.gil"))]
+
+
+# Groups of specs checked in one run each (in parallel under xdist); one model case in
+# three, to keep the suite short (they are many, and each loads a large model file).
+CHECKED = {
+    "errors": _spec_files(CASES / "errors"),
+    "cases": _spec_files(
+        CASES / "messages",
+        CASES / "not_exportable",
+        CASES / "valid",
+        CASES / "scenarios",
+        CASES / "symmetry",
+    ),
+    "models": _spec_files(CASES / "models")[::3],
+    "specs": _spec_files(SPECS),
+}
+
+
+@pytest.mark.parametrize("group", sorted(CHECKED))
+def test_no_check_output_names_an_ir_class(group: str, cli) -> None:  # type: ignore[no-untyped-def]
+    # One run over the group, as JSON: each spec's errors, verdict message, trace effects
+    # and wait-for sentences. A small state limit: the messages are in the violations,
+    # which breadth-first search finds early.
+    files = CHECKED[group]
+    result = cli("check", "-q", "--format", "json", "--max-states", "2000", *files)
+    assert result.stdout.count('"schema": "gilcheck.result"') == len(files)
+    assert not _leaks(result.stdout + result.stderr)
+
+
+def test_no_text_report_names_an_ir_class(cli) -> None:  # type: ignore[no-untyped-def]
+    for path in _spec_files(CASES / "messages"):
+        result = cli("check", path)
+        assert not _leaks(result.stdout + result.stderr), path
+
+
+def test_no_export_refusal_names_an_ir_class() -> None:
+    # The specs and cases through the export, as `gilcheck export` runs it: what it refuses
+    # (the `not-exportable` errors).
+    refused = 0
+    for path in _spec_files(
+        SPECS, CASES / "not_exportable", CASES / "messages", CASES / "valid", CASES / "scenarios"
+    ):
+        try:
+            export_promela(checkable_program(parse_spec(path)))
+        except SpecError as error:
+            refused += 1
+            for d in error.diagnostics:
+                assert not _leaks(f"{d.message}\n{d.help or ''}"), (path, d.message)
+    assert refused > 50

@@ -503,7 +503,10 @@ def _statement(sources: SourceMap, instr: ir.Instr) -> str:
     if source is None:
         return describe.statement(instr)
     line = source.line_col(instr.span.start).line
-    text = source.line_text(line).strip()
+    return _uncommented(source.line_text(line).strip())
+
+
+def _uncommented(text: str) -> str:
     for marker in (" #", " //"):
         cut = text.find(marker)
         if cut > 0 and text.count('"', 0, cut) % 2 == 0:
@@ -511,5 +514,26 @@ def _statement(sources: SourceMap, instr: ir.Instr) -> str:
     return text
 
 
+def _written(sources: SourceMap, instr: ir.Instr) -> str:
+    """An instruction's own statement as written, where its line holds more (`assert n < 5`
+    in `thread t { assert n < 5 }`): the first line of its text without a block's `{`, a
+    value with what it is assigned to (`let x = 1`), a condition with its `if` or `while`;
+    spec text when the source is not known."""
+    source = sources.get(instr.span.path)
+    span = instr.span
+    if source is None or span.end <= span.start:
+        return describe.statement(instr)
+    text = _uncommented(source.text[span.start : span.end].split("\n", 1)[0].strip())
+    text = text.removesuffix("{").rstrip()
+    before = source.text[: span.start].rsplit("\n", 1)[-1]
+    head = before[max(before.rfind("{"), before.rfind(";")) + 1 :].strip()
+    if isinstance(instr, ir.Branch) and head.split()[-1:] in (["if"], ["while"]):
+        text = f"{head.split()[-1]} {text}"  # `} else if c`: the `if`
+    elif head.endswith("=") and not head.endswith("=="):  # `let x =`, `a[i] =`
+        text = f"{head} {text}"
+    return " ".join(text.split()) or describe.statement(instr)
+
+
 statement_text = _statement
+written_text = _written
 location_text = _location

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-# Error cases whose full rendering is pinned; none uses a construct `check` refuses
-# as not supported yet (condvar, once, event, semaphore, barrier, rwlock, param, ...).
+# Error cases whose full rendering is pinned.
 GOLDEN_CASES = [
     "syntax_misspelt_statement_keywords",
     "syntax_stray_characters_several",
@@ -23,6 +22,16 @@ GOLDEN_CASES = [
     "atomic_loops",
     "missing_main",
     "unknown_use_file",
+    "construct_names",
+]
+
+# `gilcheck export` refusals whose full rendering is pinned (tests/cases/not_exportable).
+EXPORT_GOLDEN_CASES = [
+    "any_range",
+    "if_in_atomic",
+    "try_recv_in_atomic",
+    "rwlock_declared",
+    "var_string",
 ]
 
 
@@ -43,3 +52,13 @@ def test_every_error_is_located_and_helped(name: str, cli) -> None:  # type: ign
         assert f"--> tests/cases/errors/{name}.gil:" in block, block
         assert "^" in block, block
         assert "\nhelp: " in block, block
+
+
+@pytest.mark.parametrize("name", EXPORT_GOLDEN_CASES)
+def test_export_refusal_matches_golden(name: str, cli, golden) -> None:  # type: ignore[no-untyped-def]
+    result = cli("export", f"tests/cases/not_exportable/{name}.gil")
+    assert result.code == 2, result.stderr
+    assert result.stdout == ""
+    assert f"--> tests/cases/not_exportable/{name}.gil:" in result.stderr
+    assert "\nhelp: " in result.stderr
+    golden(f"errors/not_exportable_{name}.txt", result.stderr)

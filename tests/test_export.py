@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import CASES, ROOT, relative
 from hypothesis import HealthCheck, given, settings
 from strategies import differential_specs, random_spec
 
@@ -42,6 +43,23 @@ def test_export_refuses_what_it_cannot_translate_with_a_located_error(cli) -> No
     assert "specs/seed/buggy.gil:10:" in result.stderr
     assert "^" in result.stderr
     assert cli("explain", "not-exportable").code == 0
+
+
+NOT_EXPORTABLE = sorted((CASES / "not_exportable").glob("*.gil"))
+
+
+@pytest.mark.parametrize("path", NOT_EXPORTABLE, ids=[p.stem for p in NOT_EXPORTABLE])
+def test_export_refusals_name_the_construct_as_the_spec_writes_it(path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    # Each case says in a `# refused:` line what the message names (`any(0..100)`, not the
+    # IR's `AnyInt`; `if` inside `atomic`, not `Branch`; `rwlock table`, not `rwlock`).
+    wanted = re.search(r"^# refused: (.*)$", path.read_text(), re.M)
+    assert wanted, f"{path.name} has no `# refused:` line"
+    result = cli("export", relative(path))
+    assert result.code == 2
+    assert result.stdout == ""
+    (message,) = [m for m in result.stderr.splitlines() if m.startswith("error[not-exportable]")]
+    assert wanted.group(1) in message
+    assert message.endswith(" cannot be exported to Promela")
 
 
 def test_export_of_a_bad_spec_is_exit_2(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -12,7 +12,7 @@ from gilcheck.explore.bfs import explore
 from gilcheck.options import CheckOptions
 from gilcheck.pipeline import analyze_spec, check_spec, parse_text
 from gilcheck.semantics.values import Term, binary, render, unary
-from gilcheck.symbolic.solver import Solver, conjoin, negate
+from gilcheck.symbolic.solver import Solver, conjoin, negate, show
 from gilcheck.system.engine import Engine
 from gilcheck.system.model import DECIDE
 
@@ -279,3 +279,11 @@ def test_a_question_z3_cannot_answer_is_inconclusive_never_ok(monkeypatch) -> No
     result = result_of(spec)
     assert result.verdict == "inconclusive"
     assert "z3 could not decide" in result.message
+
+
+def test_conditions_are_shown_in_the_spec_words_not_z3s() -> None:
+    import z3
+
+    n = z3.Int("n")
+    assert show(z3.Implies(n > 3, n < 9)) == "n <= 3 or n < 9"
+    assert show(z3.And(z3.Implies(n > 3, n < 9), n > 0)) == "(n <= 3 or n < 9) and n > 0"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from gilcheck.semantics import ir
 from gilcheck.semantics.values import Value, render
 from gilcheck.system.engine import Engine
 from gilcheck.system.expr import MOVED
@@ -110,8 +109,3 @@ def _holds(value: Value, tag: str, cid: int) -> bool:
     if value[0] == tag and value[1] == cid:
         return True
     return value[0] in ("ok", "err") and _holds(value[1], tag, cid)
-
-
-def resource_kind(instr: ir.Instr) -> str:
-    """A word for what an instruction waits on, for messages."""
-    return type(instr).__name__.lower()

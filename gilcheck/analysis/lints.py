@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from gilcheck.analysis.waitfor import location_text, statement_text
+from gilcheck.analysis.waitfor import location_text, written_text
 from gilcheck.explore.bfs import explore
 from gilcheck.semantics import ir
 from gilcheck.source import SourceMap
@@ -100,7 +100,7 @@ def _guard_lints(
     found: list[Lint] = []
     for (code, pc), truths in sorted(outcomes.items()):
         instr = engine.codes[code].instrs[pc]
-        text = statement_text(sources, instr).rstrip("{").strip()
+        text = written_text(sources, instr)
         if isinstance(instr, ir.Assert):
             if truths == {True}:
                 found.append(
@@ -127,7 +127,7 @@ def _unreached(engine: Engine, sources: SourceMap, reached: set[tuple[int, int]]
                 continue
             missed = (code, pc) not in reached
             if missed and not previous_unreached:
-                text = statement_text(sources, instr).rstrip("{").strip()
+                text = written_text(sources, instr)
                 found.append(_lint("unreachable-code", f"no path reaches `{text}`", instr, sources))
             previous_unreached = missed
     return found

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from gilcheck.analysis.layout import StateLayout
-from gilcheck.semantics import ir
+from gilcheck.semantics import describe, ir
 from gilcheck.semantics.values import is_python_value
 from gilcheck.source import SourceMap
 from gilcheck.system.engine import Engine
@@ -267,12 +267,12 @@ class WaitExplainer:
                 target = self.engine.join_target(state, th, frame, p)
                 return f"waits for {name(state, target)} to end (join)", [target]
             case ir.Await():
-                return f"waits until `{_statement(self.sources, instr)[6:]}` holds", []
+                return f"waits until `{_condition(self.sources, instr)}` holds", []
             case ir.AtomicBegin():
                 first = self.engine.prepared[frame[F_CODE]][frame[F_PC] + 1].instr
                 if isinstance(first, ir.Await):
-                    cond = _statement(self.sources, first)
-                    return f"waits until its atomic block can run (`{cond}`)", []
+                    cond = _condition(self.sources, first)
+                    return f"waits until its atomic block can run (`await {cond}`)", []
                 return self._gil_text(
                     state, tid, "waits for the GIL: its atomic block touches a Python object"
                 ), self.gil_holder(state)
@@ -488,12 +488,25 @@ def _short_location(sources: SourceMap, instr: ir.Instr) -> str:
     return _location(sources, instr).rsplit("/", 1)[-1]
 
 
+def _condition(sources: SourceMap, instr: ir.Await) -> str:
+    """The condition of an `await` as written (`x == N`), or as the IR has it (`x == 3`)."""
+    source = sources.get(instr.span.path)
+    if source is not None:
+        text = source.text[instr.span.start : instr.span.end].strip()
+        if text.startswith("await") and len(text) > len("await") and text[5].isspace():
+            return " ".join(text[5:].split())
+    return describe.expression(instr.cond)
+
+
 def _statement(sources: SourceMap, instr: ir.Instr) -> str:
     source = sources.get(instr.span.path)
     if source is None:
-        return type(instr).__name__
+        return describe.statement(instr)
     line = source.line_col(instr.span.start).line
-    text = source.line_text(line).strip()
+    return _uncommented(source.line_text(line).strip())
+
+
+def _uncommented(text: str) -> str:
     for marker in (" #", " //"):
         cut = text.find(marker)
         if cut > 0 and text.count('"', 0, cut) % 2 == 0:
@@ -501,5 +514,26 @@ def _statement(sources: SourceMap, instr: ir.Instr) -> str:
     return text
 
 
+def _written(sources: SourceMap, instr: ir.Instr) -> str:
+    """An instruction's own statement as written, where its line holds more (`assert n < 5`
+    in `thread t { assert n < 5 }`): the first line of its text without a block's `{`, a
+    value with what it is assigned to (`let x = 1`), a condition with its `if` or `while`;
+    spec text when the source is not known."""
+    source = sources.get(instr.span.path)
+    span = instr.span
+    if source is None or span.end <= span.start:
+        return describe.statement(instr)
+    text = _uncommented(source.text[span.start : span.end].split("\n", 1)[0].strip())
+    text = text.removesuffix("{").rstrip()
+    before = source.text[: span.start].rsplit("\n", 1)[-1]
+    head = before[max(before.rfind("{"), before.rfind(";")) + 1 :].strip()
+    if isinstance(instr, ir.Branch) and head.split()[-1:] in (["if"], ["while"]):
+        text = f"{head.split()[-1]} {text}"  # `} else if c`: the `if`
+    elif head.endswith("=") and not head.endswith("=="):  # `let x =`, `a[i] =`
+        text = f"{head} {text}"
+    return " ".join(text.split()) or describe.statement(instr)
+
+
 statement_text = _statement
+written_text = _written
 location_text = _location

@@ -31,7 +31,8 @@ from dataclasses import dataclass, field
 
 from gilcheck.diagnostics import DiagnosticSink, SpecError
 from gilcheck.options import CheckOptions
-from gilcheck.semantics import ir
+from gilcheck.semantics import describe, ir
+from gilcheck.semantics.values import render
 from gilcheck.source import Span
 
 NONE_VALUE = -2147483647  # `none` as an integer no generated spec computes
@@ -164,9 +165,9 @@ class _Exporter:
         if program.gil != "on":
             raise _Refused("`gil off`", program.gil_span)
         for param in program.params:
-            raise _Refused("`param`", param.span)
+            raise _Refused(f"`{describe.declaration(param)}`", param.span)
         for kind, index in program.hooks:
-            raise _Refused(f"`{kind}`", program.codes[index].span)
+            raise _Refused(f"`{kind} {{ }}`", program.codes[index].span)
         for res in program.resources:
             if res.kind not in (
                 "mutex",
@@ -177,10 +178,12 @@ class _Exporter:
                 "once",
                 "barrier",
             ):
-                raise _Refused(f"`{res.kind}`", res.span)
+                raise _Refused(f"`{describe.declaration(res)}`", res.span)
         for var in program.vars:
             if not _is_int(var.init):
-                raise _Refused(f"the initial value of `{var.name}`", var.span)
+                raise _Refused(
+                    f"`{describe.declaration(var)}`, whose value is not an integer,", var.span
+                )
         self._find_spawned()
         self._header()
         for info in program.threads:
@@ -196,7 +199,7 @@ class _Exporter:
         for code in self.program.codes:
             for instr in code.instrs:
                 if isinstance(instr, ir.CallFn):
-                    raise _Refused("`call`", instr.span)
+                    raise _Refused(_describe(instr), instr.span)
                 if isinstance(instr, ir.SpawnFn):
                     self.spawned[instr.function] = f"F_{self.program.codes[instr.function].name}"
 
@@ -329,7 +332,11 @@ class _Exporter:
                 continue
             if pc in counts:
                 if counts[pc] != g:
-                    raise _Refused("a jump between different GIL nestings", code.instrs[pc].span)
+                    raise _Refused(
+                        "a statement reached both inside and outside the same `with_gil { }`, "
+                        "`allow_threads { }` or `python { }`",
+                        code.instrs[pc].span,
+                    )
                 continue
             counts[pc] = g
             instr = code.instrs[pc]
@@ -562,7 +569,7 @@ class _Exporter:
                 guard = self._expr(instr.cond)
                 continue
             if not isinstance(instr, ir.Assign | ir.Assert | ir.Skip | ir.Progress | ir.EndScope):
-                raise _Refused(f"{_describe(instr)} inside `atomic`", instr.span)
+                raise _Refused(f"{_describe_in_atomic(instr)} inside `atomic`", instr.span)
             effect = self._step(code, unit, pc + 1 + i, instr, False)[1]
             # The statements run in order: each checks its own indices when it runs.
             effects.append(self._checked_effect(self._ok_to_step(instr), effect))
@@ -590,7 +597,7 @@ class _Exporter:
             return f"({r} == NO_ONE || {r} == me)"
         if ref.kind == "semaphore":
             return f"{r} > 0"
-        raise _Refused(f"`acquire` on a {ref.kind}", self.here)
+        raise _Refused(f"`acquire` on {describe.a_kind(ref.kind)}", self.here)
 
     def _acquire_effect(self, ref: ir.ResourceRef) -> str:
         r = self._resource(ref)
@@ -909,7 +916,7 @@ class _Exporter:
                 if isinstance(v, str):
                     return "0"  # strings only name things (print, assert messages)
                 if not _is_int(v):
-                    raise _Refused(f"the value {v!r}", self.here)
+                    raise _Refused(f"the value `{render(v)}`", self.here)
                 return _literal(v)
             case ir.Local(slot=s):
                 return f"l{s}"
@@ -987,22 +994,32 @@ def _literal(value: object) -> str:
 
 
 def _describe(instr: ir.Instr) -> str:
-    names = {
-        "CallFn": "`call`",
-        "CloneHandle": "`clone`",
-        "DropValue": "`drop`",
-        "MakeChannel": "a channel made at run time (`let (tx, rx) = ...`)",
-        "Unwrap": "`unwrap`",
-        "Wait": "`wait` on a condvar or barrier",
-        "Notify": "`notify`",
-        "OnceBegin": "`call_once`",
-        "Return": "`return`",
-        "ForkBegin": "`fork`",
-    }
-    kind = type(instr).__name__
-    if kind in ("Send", "Recv", "TryRecv", "Close"):
-        return f"`{kind.lower()}` on a channel handle, or a `send` whose result is kept"
-    return names.get(kind, f"`{kind}`")
+    """What the export refuses, in the spec's words (the `not-exportable` message's subject)."""
+    match instr:
+        case ir.MakeChannel():
+            return f"a channel made at run time (`{describe.statement(instr)}`)"
+        case ir.Send(channel=ir.GlobalChannel(), target=t) if t is not None:
+            return "a `send` whose result is kept"
+        case ir.Send() | ir.Recv() | ir.TryRecv() | ir.Close():
+            return f"{describe.construct(instr)} on a channel handle"
+        case ir.Wait(resource=res):
+            return f"`wait` on {describe.a_kind(res.kind)}"
+        case ir.AnyInt(low=lo, high=hi):
+            return (
+                f"`any({describe.expression(lo)}..{describe.expression(hi)})`, whose range is "
+                "not constant or has more than 16 values,"
+            )
+        case ir.Acquire(resource=res):
+            return f"{describe.construct(instr)} on {describe.a_kind(res.kind)}"
+    return describe.construct(instr)
+
+
+def _describe_in_atomic(instr: ir.Instr) -> str:
+    """A statement the export cannot run inside `atomic { }` (the lowering lets in no loop,
+    so a condition or jump there is an `if`)."""
+    if isinstance(instr, ir.Branch | ir.Jump):
+        return "`if`"
+    return describe.construct(instr)
 
 
 def _describe_expr(expr: ir.Expr) -> str:
@@ -1010,4 +1027,6 @@ def _describe_expr(expr: ir.Expr) -> str:
         return f"`{expr.name}(..)`"
     if isinstance(expr, ir.BinaryOp):
         return f"the operator `{expr.op}`"
-    return "this expression"
+    if isinstance(expr, ir.ParamRef):
+        return f"the param `{expr.name}`"
+    return f"`{describe.expression(expr)}`"

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from gilcheck.diagnostics import DiagnosticSink, Label, did_you_mean
 from gilcheck.semantics import ir
+from gilcheck.semantics.describe import a_kind
 from gilcheck.semantics.resolve import (
     BUILTINS,
     ChannelSym,
@@ -24,7 +25,7 @@ from gilcheck.semantics.resolve import (
 )
 from gilcheck.semantics.values import EvalError, binary, unary
 from gilcheck.source import Span
-from gilcheck.syntax import ast
+from gilcheck.syntax import ast, unparse
 
 # Static kinds of locals, as far as the text shows them.
 SENDER, RECEIVER, THREAD, VALUE, UNKNOWN = "sender", "receiver", "thread", "value", "unknown"
@@ -408,7 +409,7 @@ class BodyLowerer:
                 self.wrong_kind(
                     ident.span,
                     f"`{op}` needs {_one_of(tuple(sorted(allow)))}, "
-                    f"and `{ident.name}` is {_article(local.kind)}",
+                    f"and `{ident.name}` is {a_kind(local.kind)}",
                     _handle_help(op, local.kind),
                 )
                 return None
@@ -557,7 +558,7 @@ class BodyLowerer:
                 self.wrong_kind(
                     ref.name.span,
                     f"`clone` needs a sender or a value, and `{ref.name.name}` is "
-                    f"{_article(local.kind)}",
+                    f"{a_kind(local.kind)}",
                     "only senders can be cloned: a channel has one receiver",
                 )
                 return UNKNOWN
@@ -764,7 +765,7 @@ class BodyLowerer:
             self.emit(ir.Close(channel=chan, span=s.span))
 
     def stmt_withgil(self, s: ast.WithGil) -> None:
-        self.check_blocking(s.span, "with_gil")
+        self.check_blocking(s.span, "with_gil { }")
         self.emit(ir.GilEnter(span=_head_span(s.span, "with_gil")))
         self.contexts.append(ir.Context.NATIVE)
         self.frames.append(_Exit(lambda: ir.GilExit(context=ir.Context.NATIVE)))
@@ -774,7 +775,7 @@ class BodyLowerer:
         self.contexts.pop()
 
     def stmt_allowthreads(self, s: ast.AllowThreads) -> None:
-        self.check_blocking(s.span, "allow_threads")
+        self.check_blocking(s.span, "allow_threads { }")
         self.emit(ir.AllowEnter(span=_head_span(s.span, "allow_threads")))
         self.contexts.append(ir.Context.NATIVE)
         self.frames.append(_Exit(lambda: ir.AllowExit(context=ir.Context.NATIVE)))
@@ -784,7 +785,7 @@ class BodyLowerer:
         self.contexts.pop()
 
     def stmt_python(self, s: ast.Python) -> None:
-        self.check_blocking(s.span, "python")
+        self.check_blocking(s.span, "python { }")
         self.emit(ir.PythonEnter(span=_head_span(s.span, "python")))
         self.contexts.append(ir.Context.PYTHON)
         self.frames.append(_Exit(lambda: ir.PythonExit(context=ir.Context.PYTHON)))
@@ -794,9 +795,9 @@ class BodyLowerer:
         self.contexts.pop()
 
     def stmt_acquire(self, s: ast.Acquire) -> None:
-        self.check_blocking(s.span, "acquire")
         kinds = ("rwlock",) if s.mode else ("mutex", "rlock", "semaphore")
         op = {"": "acquire", "read": "acquire_read", "write": "acquire_write"}[s.mode]
+        self.check_blocking(s.span, op)
         res = self.resource(s.target, kinds, op)
         if res is not None:
             self.emit(ir.Acquire(resource=res, mode=s.mode, span=s.span))
@@ -807,9 +808,9 @@ class BodyLowerer:
             self.emit(ir.Release(resource=res, span=s.span))
 
     def stmt_lock(self, s: ast.Lock) -> None:
-        self.check_blocking(s.span, "lock")
         kinds = ("rwlock",) if s.mode else ("mutex", "rlock", "semaphore")
         op = {"": "lock", "read": "read", "write": "write"}[s.mode]
+        self.check_blocking(s.span, f"{op} {unparse.ref(s.target)} {{ }}")
         res = self.resource(s.target, kinds, op)
         head = _head_span(s.span, op)
         if res is not None:
@@ -845,7 +846,7 @@ class BodyLowerer:
         elif s.mutex is not None:
             self.sink.error(
                 "wrong-arity",
-                f"`wait` on {_article(res.kind)} takes no mutex",
+                f"`wait` on {a_kind(res.kind)} takes no mutex",
                 s.mutex.span,
                 help=f"write `wait {s.target.name.name}`",
             )
@@ -858,7 +859,7 @@ class BodyLowerer:
             self.emit(ir.Notify(resource=res, all=s.all, span=s.span))
 
     def stmt_callonce(self, s: ast.CallOnce) -> None:
-        self.check_blocking(s.span, "call_once")
+        self.check_blocking(s.span, f"call_once {unparse.ref(s.target)} {{ }}")
         res = self.resource(s.target, ("once",), "call_once")
         begin = self.emit(
             ir.OnceBegin(resource=res or _NO_RESOURCE, done=-1, span=s.span.cover(s.target.span))
@@ -888,7 +889,7 @@ class BodyLowerer:
             if local.kind not in (THREAD, UNKNOWN):
                 self.wrong_kind(
                     ident.span,
-                    f"`join` needs a thread handle, and `{ident.name}` is {_article(local.kind)}",
+                    f"`join` needs a thread handle, and `{ident.name}` is {a_kind(local.kind)}",
                     "bind the handle with `let h = spawn f()`",
                 )
                 return
@@ -1116,7 +1117,7 @@ class BodyLowerer:
         self.emit(ir.Skip(span=s.span))
 
     def stmt_fork(self, s: ast.Fork) -> None:
-        self.check_blocking(s.span, "fork")
+        self.check_blocking(s.span, "fork { }")
         begin = self.emit(ir.ForkBegin(end=-1, span=_head_span(s.span, "fork")))
         saved = self.frames
         self.frames = [f for f in saved if isinstance(f, _Scope)]  # no break out of a child
@@ -1169,13 +1170,8 @@ class _NoFrame:
 _NO_RESOURCE = ir.ResourceRef(kind="once", base=0, size=None, name="?")
 
 
-def _article(kind: str) -> str:
-    vowel_sound = (kind[0] in "aeiou" and kind != "once") or kind in ("rlock", "rwlock")
-    return ("an " if vowel_sound else "a ") + (f"`{kind}`" if kind == "once" else kind)
-
-
 def _one_of(kinds: tuple[str, ...]) -> str:
-    words = [_article(k) for k in kinds]
+    words = [a_kind(k) for k in kinds]
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from gilcheck.diagnostics import DiagnosticSink, Label, did_you_mean
 from gilcheck.semantics import ir
+from gilcheck.semantics.describe import a_kind
 from gilcheck.semantics.values import EvalError, Value, binary, builtin, unary
 from gilcheck.source import Span
 from gilcheck.syntax import ast
@@ -87,7 +88,7 @@ def symbol_kind(sym: Symbol) -> str:
         case VarSym():
             return "a shared variable"
         case ResourceSym(info=info):
-            return f"a {info.kind}"
+            return a_kind(info.kind)
         case ChannelSym():
             return "a channel"
         case ThreadSym():
@@ -449,7 +450,7 @@ def _resource_count(
     if not needs_count:
         sink.error(
             "bad-constant",
-            f"a {item.kind} takes no initial value",
+            f"{a_kind(item.kind)} takes no initial value",
             item.count.span,
             help=f"write `{item.kind} {item.name.name}`",
         )

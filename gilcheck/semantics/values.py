@@ -80,7 +80,7 @@ def _symbolic_binary(op: str, left: Value, right: Value) -> Value:
         if not isinstance(side, Term | int):  # a string, none, a handle: never equal
             if op in ("==", "!="):
                 return op == "!="
-            raise EvalError(f"`{op}` needs integers, not {render(side)}")
+            raise EvalError(f"`{op}` needs integers, not {describe_value(side)}")
     if op == "**":
         if isinstance(right, int) and 0 <= right <= 8:  # a boolean is 0 or 1
             result: Value = 1
@@ -134,7 +134,7 @@ def truthy(value: Value) -> bool:
         return bool(value)
     if isinstance(value, Term):
         raise Undecided(as_condition(value))  # type: ignore[arg-type]
-    raise EvalError(f"a condition must be a boolean, not {render(value)}")
+    raise EvalError(f"a condition must be a boolean, not {describe_value(value)}")
 
 
 # Integers are exact, as in Python, up to this many bits (about 1,200 digits); beyond it an
@@ -157,7 +157,7 @@ def _int(value: Value, op: str) -> int:
         return int(value)
     if isinstance(value, Term):
         raise _UnknownOperand
-    raise EvalError(f"`{op}` needs integers, not {render(value)}")
+    raise EvalError(f"`{op}` needs integers, not {describe_value(value)}")
 
 
 def binary(op: str, left: Value, right: Value) -> Value:
@@ -279,3 +279,18 @@ def render(value: Value) -> str:
             return f"thread #{inner}"
         return f"{tag}({render(inner)})"
     return repr(value)
+
+
+def describe_value(value: Value) -> str:
+    """A value for a message: as `render` writes it, except that a handle is named by what
+    it is (`a thread handle`, `the sender of a channel`): the numbers `render` gives
+    handles are the checker's own, never written in a spec."""
+    if isinstance(value, tuple) and len(value) == 2:
+        tag, inner = value
+        if tag == "thread":
+            return "a thread handle"
+        if tag in ("tx", "rx"):
+            return f"the {'sender' if tag == 'tx' else 'receiver'} of a channel"
+        if tag in WRAP_TAGS:
+            return f"{tag}({describe_value(inner)})"
+    return render(value)

@@ -291,6 +291,8 @@ def _show(e: Any, outer: int) -> str:
         return wrap(" and ".join(_show(k, 2) for k in kids), 2)
     if kind == z3.Z3_OP_OR:
         return wrap(" or ".join(_show(k, 1) for k in kids), 1)
+    if kind == z3.Z3_OP_IMPLIES:  # z3's `Implies(a, b)` in the spec's words
+        return _show(z3.Or(z3.Not(kids[0]), kids[1]), outer)
     if kind == z3.Z3_OP_NOT:
         inner = kids[0]
         if z3.is_eq(inner):

@@ -25,6 +25,7 @@ from gilcheck.semantics.values import (
     Undecided,
     Value,
     as_condition,
+    describe_value,
     is_handle,
     is_python_value,
     render,
@@ -946,7 +947,7 @@ class Engine:
         if handle is MOVED or handle == MOVED:
             raise UseAfterMove(ref.name)
         if not (isinstance(handle, tuple) and len(handle) == 2 and handle[0] in ("tx", "rx")):
-            raise SpecMisuse(f"`{ref.name}` is {render(handle)}, not a channel handle")
+            raise SpecMisuse(f"`{ref.name}` is {describe_value(handle)}, not a channel handle")
         if want and handle[0] != want:
             end = "sender" if handle[0] == "tx" else "receiver"
             raise SpecMisuse(f"`{ref.name}` is a {end}; this needs the other end")
@@ -999,20 +1000,24 @@ class Engine:
         instr: ir.AnyInt = p.instr  # type: ignore[assignment]
         low = self._eval(p.values[0], state, frame, th)
         high = self._eval(p.values[1], state, frame, th)
+        for bound in (low, high):
+            if not isinstance(bound, Term | int):  # a boolean is 0 or 1, as in Python
+                raise SpecMisuse(f"`any(..)` needs integer bounds, not {describe_value(bound)}")
         symbolic = isinstance(low, Term) or isinstance(high, Term)
         if self.symbolic and (symbolic or high - low > MAX_ENUMERATED_ANY):  # type: ignore[operator]
             return self._unknown(state, tid, th, frame, p, out, low, high)
         if not (isinstance(low, int) and isinstance(high, int)):
-            raise SpecMisuse("`any` needs an integer range")
+            raise SpecMisuse("`any(..)` needs integer bounds")
         if high <= low:
-            raise SpecMisuse(f"`any({low}..{high})` is an empty range")
+            raise SpecMisuse(f"`any({render(low)}..{render(high)})` is an empty range")
         if high - low > MAX_ENUMERATED_ANY:
             out.append(
                 (
                     (tid, STEP, 0),
                     LimitHit(
                         Verdict.INCONCLUSIVE,
-                        f"`any({low}..{high})` has more than {MAX_ENUMERATED_ANY} values",
+                        f"`any({render(low)}..{render(high)})` has more than "
+                        f"{MAX_ENUMERATED_ANY} values",
                         tid,
                         instr.span,
                     ),
@@ -1039,9 +1044,6 @@ class Engine:
     ) -> bool:
         """`any` over a wide (or unknown) range: a fresh unknown, never enumerated."""
         instr: ir.AnyInt = p.instr  # type: ignore[assignment]
-        for bound in (low, high):
-            if not isinstance(bound, Term | int):  # a boolean is 0 or 1, as in Python
-                raise SpecMisuse("`any` needs an integer range")
         count, path = state[S_PATH]
         name = getattr(instr.target, "name", None) or "any"
         term = Term("any", (count, name))
@@ -1063,7 +1065,7 @@ class Engine:
         if value is None:
             raise SpecPanic("called `unwrap` on `none`")
         if isinstance(value, tuple) and len(value) == 2 and value[0] == "err":
-            raise SpecPanic(f"called `unwrap` on {render(value)}")
+            raise SpecPanic(f"called `unwrap` on {describe_value(value)}")
         if isinstance(value, tuple) and len(value) == 2 and value[0] == "ok":
             value = value[1]
         w = Work(state)
@@ -1202,7 +1204,8 @@ class Engine:
             message = "assertion failed"
             if p.values:
                 text = self._eval(p.values[0], state, frame, th)
-                message = f"assertion failed: {text if isinstance(text, str) else render(text)}"
+                shown = text if isinstance(text, str) else describe_value(text)
+                message = f"assertion failed: {shown}"
             violation = Violation(
                 Verdict.ASSERTION, message, tid, p.instr.span, self.path_of(narrowed)
             )
@@ -1249,7 +1252,7 @@ class Engine:
         message = "panic"
         if p.value is not None:
             text = self._eval(p.value, state, frame, th)
-            message = f"panic: {text if isinstance(text, str) else render(text)}"
+            message = f"panic: {text if isinstance(text, str) else describe_value(text)}"
         violation = Violation(Verdict.PANIC, message, tid, p.instr.span, self.path_of(state))
         out.append(((tid, STEP, 0), violation))
         return False
@@ -1478,7 +1481,7 @@ class Engine:
             return self.thread_ids[(ref.thread, index)]
         handle = self._eval(p.value, state, frame, th)
         if not (isinstance(handle, tuple) and len(handle) == 2 and handle[0] == "thread"):
-            raise SpecMisuse(f"`join` needs a thread handle, not {render(handle)}")
+            raise SpecMisuse(f"`join` needs a thread handle, not {describe_value(handle)}")
         return int(handle[1])
 
     # ------------------------------------------------------------ handlers: the GIL
@@ -1550,7 +1553,9 @@ class Engine:
     ) -> bool:
         count = th[T_GILCOUNT]
         if count == 0 and th[T_ALLOW]:
-            raise SpecMisuse("Python code runs inside `allow_threads` (without the GIL)")
+            raise SpecMisuse(
+                "Python code (`python { }`) runs inside `allow_threads { }`, without the GIL"
+            )
         return self._gil_enter(state, tid, th, frame, p, out)
 
     def _print(
@@ -2121,7 +2126,7 @@ def _small_constant_range(instr: ir.AnyInt) -> bool:
 def _truth(value: Value) -> bool:
     if isinstance(value, bool | int):
         return bool(value)
-    raise SpecMisuse(f"a condition must be a boolean, not {render(value)}")
+    raise SpecMisuse(f"a condition must be a boolean, not {describe_value(value)}")
 
 
 def _has_handle(value: Value) -> bool:

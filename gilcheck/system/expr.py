@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from gilcheck.semantics import ir
+from gilcheck.semantics import describe, ir
 from gilcheck.semantics.values import (
     EvalError,
     SplitNeeded,
@@ -146,7 +146,7 @@ def compile_expr(expr: ir.Expr, params: tuple[Value, ...] = ()) -> Evaluator:
                 if not isinstance(a, ir.GlobalChannel | ir.HandleRef)
             ]
             return lambda loc, gv, me, ch: builtin(name, tuple(p(loc, gv, me, ch) for p in parts))
-    raise EvalError(f"cannot compile {expr!r}")
+    raise EvalError(f"cannot evaluate `{describe.expression(expr)}`")
 
 
 def _is_channel(value: object) -> bool:

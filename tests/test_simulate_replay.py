@@ -139,3 +139,35 @@ def test_files_that_are_not_saved_traces_are_refused(cli, tmp_path: Path) -> Non
         assert "Traceback" not in run.stderr
     missing = cli("replay", str(tmp_path / "missing.json"))
     assert missing.code == 2 and "No such file or directory" in missing.stderr
+
+
+SPAWNED_TWICE = """channel c: bounded(1)
+fn w() { send c, 1 }
+thread main {
+    let a = spawn w()
+    let b = spawn w()
+    join a
+}
+"""
+
+
+def test_a_spawned_thread_is_replayed_by_its_number(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    spec = tmp_path / "twice.gil"
+    spec.write_text(SPAWNED_TWICE)
+    trace = _save(cli, spec, tmp_path / "trace.json")
+    report = json.loads(trace.read_text())
+    # Only the second thread spawned from w sends: main waits for the first one for ever.
+    assert [s["thread"] for s in report["steps"]] == ["main", "main", "w#2", "w#2"]
+    run = cli("replay", str(trace))
+    assert run.code == 0, run.stdout
+    assert "the trace applies and ends in deadlock again" in run.stdout
+    assert "    3  w#2   twice.gil:2  fn w() { send c, 1 }" in run.stdout
+    # The same steps by w#1 are another run: the one main joins ends, so no deadlock.
+    for step in report["steps"][2:]:
+        step["thread"] = "w#1"
+    trace.write_text(json.dumps(report))
+    run = cli("replay", str(trace))
+    assert run.code == 1
+    assert "    3  w#1   twice.gil:2" in run.stdout
+    assert "main can go on with `join a` (line 6)" in run.stdout
+

@@ -2,10 +2,11 @@
 
 A saved step names its thread, statement, line and effects, not the engine's action, so
 each step is found again among the steps the current state can take: the same thread
-(spawned threads compared without their `#n`) running the same statement, then the one
-on the same line, then the one with the same effects. A step that none matches is where
-the spec changed so that the trace no longer applies. At the end the run must show the
-saved verdict again: a deadlock, the same violation, or the cycle closing.
+(a spawned thread by its number too: `f#2` is the second thread spawned from `f`)
+running the same statement, then the one on the same line, then the one with the same
+effects. A step that none matches is where the spec changed so that the trace no longer
+applies. At the end the run must show the saved verdict again: a deadlock, the same
+violation, or the cycle closing.
 """
 
 from __future__ import annotations
@@ -33,14 +34,26 @@ class Retraced:
     trace: Trace
 
 
-def _thread(name: str) -> str:
-    return re.sub(r"#\d+$", "", name)
+def numbered_functions(program: ir.Program, steps: tuple[Step, ...]) -> frozenset[str]:
+    """The functions whose spawned threads a saved trace names with their number (`f#2`).
+
+    A trace names a spawned thread `f` when it is the only one spawned from `f` by the end
+    of the trace, else `f#k` (the k-th spawned): the names its steps and effects use say
+    which, before the replay reaches that end.
+    """
+    functions = {code.name for code in program.codes}
+    texts = [text for step in steps for text in (step.thread, *step.effects)]
+    return frozenset(
+        name
+        for text in texts
+        for name in re.findall(r"([A-Za-z_][A-Za-z0-9_]*)#\d+", text)
+        if name in functions
+    )
 
 
 def _same(saved: list[Step], now: list[Step]) -> bool:
     return len(saved) == len(now) and all(
-        _thread(a.thread) == _thread(b.thread) and a.statement == b.statement
-        for a, b in zip(saved, now, strict=True)
+        a.thread == b.thread and a.statement == b.statement for a, b in zip(saved, now, strict=True)
     )
 
 
@@ -71,6 +84,7 @@ def retrace(
 ) -> Retraced:
     """Replay saved steps from the initial state and check that they end in `verdict`."""
     runner = Runner(program, sources, options)
+    runner.layout.numbered = numbered_functions(program, steps)
     state = runner.engine.initial_state()
     visited: list[State] = [state]
     actions: list[Action] = []

@@ -171,3 +171,61 @@ def test_a_spawned_thread_is_replayed_by_its_number(cli, tmp_path: Path) -> None
     assert "    3  w#1   twice.gil:2" in run.stdout
     assert "main can go on with `join a` (line 6)" in run.stdout
 
+
+ATOMIC_CHOICE = """var x = 0
+thread main {
+    atomic {
+        choose {
+            x = 1
+        } or {
+            x = 2
+        }
+    }
+    assert x == 2, "the first branch was taken"
+}
+"""
+
+
+def test_an_atomic_block_is_told_statement_by_statement_and_replayed(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    spec = tmp_path / "atomic.gil"
+    spec.write_text(ATOMIC_CHOICE)
+    checked = cli("check", str(spec))
+    assert checked.code == 1
+    block = (
+        "    1  main  atomic.gil:3   atomic {\n"
+        "                            -> runs the atomic block as one step\n"
+        "    +  main  atomic.gil:4   choose {\n"
+        "                            -> chooses branch 1\n"
+        "    +  main  atomic.gil:5   x = 1\n"
+        "                            -> x = 1\n"
+        "    2  main  atomic.gil:10  assert"
+    )
+    assert block in checked.stdout, checked.stdout
+    trace = _save(cli, spec, tmp_path / "trace.json")
+    run = cli("replay", str(trace))
+    assert run.code == 0, run.stdout
+    assert block in run.stdout
+    # Replay follows the branch the trace took: told the second one, the assertion holds.
+    report = json.loads(trace.read_text())
+    report["steps"][1]["effects"] = ["chooses branch 2"]
+    report["steps"][2].update(line=7, location="atomic.gil:7", statement="x = 2", effects=["x = 2"])
+    trace.write_text(json.dumps(report))
+    run = cli("replay", str(trace))
+    assert run.code == 1, run.stdout
+    assert "after step 2 the program does not show assertion" in run.stdout
+    assert "    +  main  atomic.gil:7   x = 2" in run.stdout
+
+
+def test_a_violation_inside_an_atomic_block_is_told_at_its_statement(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    spec = tmp_path / "inside.gil"
+    spec.write_text(ATOMIC_CHOICE.replace("x = 2\n", 'assert x == 1, "second branch"\n'))
+    checked = cli("check", str(spec))
+    assert checked.code == 1
+    assert (
+        "    +  main  inside.gil:4  choose {\n"
+        "                           -> chooses branch 2\n"
+        '    +  main  inside.gil:7  assert x == 1, "second branch"\n'
+        "                           -> assertion failed: second branch\n"
+    ) in checked.stdout, checked.stdout
+    trace = _save(cli, spec, tmp_path / "trace.json")
+    assert cli("replay", str(trace)).code == 0

@@ -68,11 +68,14 @@ class Narrator:
         self.witness: dict[str, int] = {}  # set per trace: values of the unknowns it shows
 
     def steps(self, index: int, before: State, action: Action, after: Target) -> list[Step]:
-        """The step, then each statement the engine merged into it (local steps, releases)."""
+        """The step, then each statement the engine merged into it (the statements of an
+        `atomic` block, then local steps and releases)."""
         raw = self._unmerged(before, action)
-        if raw is None or type(raw) is not tuple or raw == after:
+        if raw is None or type(raw) is not tuple:
             return [self.step(index, before, action, after)]
-        out = [self.step(index, before, action, raw)]
+        out = self.unfolded(index, before, action, raw)
+        if raw == after:
+            return out
         tid = action[0]
         current: State = raw
         for _ in range(300):
@@ -83,6 +86,17 @@ class Narrator:
                 break
             out.append(self.step(index, current, (tid, STEP, 0), mine[0], merged=True))
             current = mine[0]
+        return out
+
+    def unfolded(self, index: int, before: State, action: Action, after: Target) -> list[Step]:
+        """The step as `step` narrates it; a step that runs an `atomic` block is followed by
+        the statements it ran to reach `after` (the branches taken, each value picked), and
+        a violation in the block is told at the statement that hits it."""
+        path = self.engine.atomic_path(before, action[0], after) if action[1] == STEP else []
+        if not path:
+            return [self.step(index, before, action, after)]
+        out = [self.step(index, before, action, path[0][0])]
+        out.extend(self.step(index, *inside, merged=True) for inside in path)
         return out
 
     def _raw_transitions(self, state: State) -> list[tuple[Action, Target]]:
@@ -313,7 +327,7 @@ class Narrator:
             case ir.Assign(target=target):
                 return [self._assigned(before, after, tid, target)]
             case ir.AtomicBegin():
-                return ["runs the atomic block"]
+                return ["runs the atomic block as one step"]
             case ir.MakeChannel(kind=kind, sender=tx, receiver=rx):
                 names = ", ".join(t.name for t in (tx, rx) if t is not None)
                 article = "an" if kind[0] in "aeiu" else "a"

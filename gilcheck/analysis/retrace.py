@@ -149,7 +149,7 @@ def _narrated(
     runner: Runner, state: State, action: Action, target: Target, index: int
 ) -> list[Step]:
     if isinstance(target, Violation | LimitHit):
-        return [runner.narrator.step(index, state, action, target)]
+        return runner.narrator.unfolded(index, state, action, target)
     return runner.narrator.steps(index, state, action, target)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib
 import time
+from array import array
 from typing import Any
 
 from gilcheck.explore.bfs import Progress, peak_resident_bytes
@@ -55,6 +56,9 @@ class RayWorker:
     def absorb(self, report: _Level, *batches: Batch) -> _Level:
         return self.worker.absorb(report, list(batches))
 
+    def number(self, numbers: array[int]) -> None:
+        self.worker.numbered(numbers)
+
     def back(self, sid: int) -> tuple[int, int, Action | None, State]:
         return self.worker.step_back(sid)
 
@@ -83,6 +87,9 @@ class _RayCluster:
         ]
         reports: list[_Level] = ray.get(finals)
         return reports
+
+    def number(self, numbers: list[array[int]]) -> None:
+        self.ray.get([a.number.remote(n) for a, n in zip(self.actors, numbers, strict=True)])
 
     def back(self, worker: int, sid: int) -> tuple[int, int, Action | None, State]:
         answer: tuple[int, int, Action | None, State] = self.ray.get(

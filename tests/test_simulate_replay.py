@@ -229,3 +229,52 @@ def test_a_violation_inside_an_atomic_block_is_told_at_its_statement(cli, tmp_pa
     ) in checked.stdout, checked.stdout
     trace = _save(cli, spec, tmp_path / "trace.json")
     assert cli("replay", str(trace)).code == 0
+
+
+TWO_FINALIZERS = """host python
+var x = 0
+thread main {
+    python {
+        skip
+        assert x != 2, "the second finalizer ran"
+    }
+}
+finalizer {
+    x = 1
+}
+finalizer {
+    x = 2
+}
+"""
+
+
+def test_a_step_the_text_tells_apart_too_little_is_found_by_trying_each(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    spec = tmp_path / "hooks.gil"
+    spec.write_text(TWO_FINALIZERS)
+    trace = _save(cli, spec, tmp_path / "trace.json")
+    report = json.loads(trace.read_text())
+    started = [s for s in report["steps"] if "starts here" in s["effects"][0]]
+    # Of several blocks of one kind, the trace names the one that starts by its line.
+    assert started and started[0]["effects"][0].startswith("the finalizer at line 12 (")
+    assert cli("replay", str(trace)).code == 0
+    # Without the line, both finalizers fit step 3: after the first one, step 4 (`x = 2`)
+    # does not apply, so replay goes back and tries the second.
+    for step in report["steps"]:
+        step["effects"] = [e.replace(" at line 12", "") for e in step["effects"]]
+    trace.write_text(json.dumps(report))
+    run = cli("replay", str(trace))
+    assert run.code == 0, run.stdout
+    assert "    4  main  hooks.gil:13  x = 2" in run.stdout
+
+
+def test_a_trace_saved_before_atomic_blocks_were_told_still_replays(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    spec = tmp_path / "atomic.gil"
+    spec.write_text(ATOMIC_CHOICE)
+    trace = _save(cli, spec, tmp_path / "trace.json")
+    report = json.loads(trace.read_text())
+    report["steps"] = [s for s in report["steps"] if not s["merged"]]
+    report["steps"][0]["effects"] = ["runs the atomic block"]
+    trace.write_text(json.dumps(report))
+    run = cli("replay", str(trace))
+    assert run.code == 0, run.stdout
+    assert "    +  main  atomic.gil:5   x = 1" in run.stdout  # now told in full

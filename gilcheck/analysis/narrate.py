@@ -66,6 +66,8 @@ class Narrator:
         self.sources = sources
         self.snapshots: Snapshotter | None = None  # set per trace: describes each step's state
         self.witness: dict[str, int] = {}  # set per trace: values of the unknowns it shows
+        # Whether an `atomic` block's statements are told (off: as traces before they were)
+        self.unfold_atomic = True
 
     def steps(self, index: int, before: State, action: Action, after: Target) -> list[Step]:
         """The step, then each statement the engine merged into it (the statements of an
@@ -92,7 +94,8 @@ class Narrator:
         """The step as `step` narrates it; a step that runs an `atomic` block is followed by
         the statements it ran to reach `after` (the branches taken, each value picked), and
         a violation in the block is told at the statement that hits it."""
-        path = self.engine.atomic_path(before, action[0], after) if action[1] == STEP else []
+        unfold = self.unfold_atomic and action[1] == STEP
+        path = self.engine.atomic_path(before, action[0], after) if unfold else []
         if not path:
             return [self.step(index, before, action, after)]
         out = [self.step(index, before, action, path[0][0])]
@@ -170,11 +173,16 @@ class Narrator:
                 text += f" ({', '.join(gone)} {'does' if len(gone) == 1 else 'do'} not exist in it)"
             return [text]
         if kind == INTERRUPT:
-            hook = self.engine.program.hooks[int(action[2])][0]  # type: ignore[call-overload]
+            hooks = self.engine.program.hooks
+            hook, code = hooks[int(action[2])]  # type: ignore[call-overload]
+            # Of several blocks of one kind, the one that starts is named by its line.
+            several = sum(other == hook for other, _ in hooks) > 1
+            line = self.sources.line_of(self.engine.codes[code].span)
+            at = f" at line {line}" if several else ""
             what = (
-                "the finalizer (`__del__` or a weakref callback run by the garbage collector)"
+                f"the finalizer{at} (`__del__` or a weakref callback run by the garbage collector)"
                 if hook == "finalizer"
-                else "the signal handler"
+                else f"the signal handler{at}"
             )
             return [f"{what} starts here, before this statement, and runs to its end first"]
         if kind == FINALIZE:

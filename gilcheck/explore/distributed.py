@@ -89,7 +89,9 @@ class _RayCluster:
         return reports
 
     def number(self, numbers: list[array[int]]) -> None:
-        self.ray.get([a.number.remote(n) for a, n in zip(self.actors, numbers, strict=True)])
+        # An actor runs one caller's calls in order: its next expand comes after this.
+        for actor, mine in zip(self.actors, numbers, strict=True):
+            actor.number.remote(mine)
 
     def back(self, worker: int, sid: int) -> tuple[int, int, Action | None, State]:
         answer: tuple[int, int, Action | None, State] = self.ray.get(

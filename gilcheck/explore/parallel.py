@@ -250,7 +250,8 @@ class Cluster(Protocol):
         ...
 
     def number(self, numbers: list[array[int]]) -> None:
-        """Give each worker the numbers of its states new at the last depth."""
+        """Give each worker the numbers of its states new at the last depth (before it
+        expands them: no answer is awaited)."""
         ...
 
     def back(self, worker: int, sid: int) -> tuple[int, int, Action | None, State]:
@@ -283,9 +284,8 @@ def _serve(worker: _Worker, control: Connection, inboxes: list[Any]) -> None:
                     sender, batch = inboxes[worker.index].get()
                     batches[sender] = batch
                 control.send(worker.absorb(report, batches))
-            elif kind == "number":
+            elif kind == "number":  # no answer: the next request waits for one
                 worker.numbered(request[1])
-                control.send(None)
             elif kind == "back":
                 control.send(worker.step_back(request[1]))
             elif kind == "edges":
@@ -341,10 +341,6 @@ class _Processes:
     def number(self, numbers: list[array[int]]) -> None:
         for control, mine in zip(self.controls, numbers, strict=True):
             control.send(("number", mine))
-        for worker, control in enumerate(self.controls):
-            answer = control.recv()
-            if isinstance(answer, _Level) and answer.error is not None:
-                raise RuntimeError(f"worker {worker} failed:\n{answer.error}")
 
     def back(self, worker: int, sid: int) -> tuple[int, int, Action | None, State]:
         answer: tuple[int, int, Action | None, State] = self._ask(worker, "back", sid)

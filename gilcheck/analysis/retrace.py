@@ -218,6 +218,8 @@ def _find(runner: Runner, state: State, group: list[Step]) -> list[tuple[Action,
     matching: list[tuple[tuple[bool, bool], int, Action, Target]] = []
     runner.layout.naming_state = None
     for position, (action, target) in enumerate(runner.engine.transitions(state)):
+        if runner.layout.thread_name(state, action[0]) != group[0].thread:
+            continue  # (told apart without narrating the step)
         now = _narrated(runner, state, action, target, group[0].index)
         if len(now) > len(group) and not _same(group, now):
             now = _folded(runner, state, action, target, group[0].index)
@@ -247,11 +249,11 @@ def _folded(runner: Runner, state: State, action: Action, target: Target, index:
 
 def _no_match(runner: Runner, state: State, group: list[Step], number: int) -> str:
     saved = group[0]
-    options = [
+    options = dict.fromkeys(  # each once (a thread may have several steps there)
         f"{step.thread}: {step.statement} (line {step.line})"
         for action, target in runner.engine.transitions(state)
         for step in _narrated(runner, state, action, target, saved.index)[:1]
-    ]
+    )
     could = "; ".join(options) if options else "nothing: no thread can move"
     return (
         f"step {number} no longer applies: {saved.thread} cannot run `{saved.statement}` "

@@ -248,7 +248,9 @@ finalizer {
 """
 
 
-def test_a_step_the_text_tells_apart_too_little_is_found_by_trying_each(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_step_the_text_tells_apart_too_little_is_found_by_trying_each(
+    cli, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     spec = tmp_path / "hooks.gil"
     spec.write_text(TWO_FINALIZERS)
     trace = _save(cli, spec, tmp_path / "trace.json")

@@ -1,14 +1,19 @@
-"""The partitioned search's protocol, driven in this process: the sequential search's trace."""
+"""The partitioned search's protocol, driven in this process (workers called in turn, and
+the Ray backend on a stand-in for Ray): the sequential search's trace."""
 
 from __future__ import annotations
 
+import sys
 import time
+import types
 from array import array
+from typing import Any
 
 import pytest
 from conftest import ROOT
 
 from gilcheck.explore.bfs import explore
+from gilcheck.explore.distributed import explore_ray
 from gilcheck.explore.parallel import Batch, _Level, _Worker, coordinate
 from gilcheck.explore.symmetric import reduced_system
 from gilcheck.options import CheckOptions
@@ -92,3 +97,67 @@ def test_batches_carry_the_key_of_each_successor() -> None:
     ]
     worker.absorb(report, outgoing)
     assert list(report.key_parent) == [0] * report.new
+
+
+class _Ref:
+    """A finished task's result, as Ray's object references name them."""
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+
+class _Method:
+    def __init__(self, bound: Any, returns: int = 1) -> None:
+        self.bound = bound
+        self.returns = returns
+
+    def options(self, num_returns: int) -> _Method:
+        return _Method(self.bound, num_returns)
+
+    def remote(self, *args: object) -> Any:
+        # Tasks run at once, in the order they are called (Ray runs one caller's calls on
+        # an actor in order).
+        value = self.bound(*(a.value if isinstance(a, _Ref) else a for a in args))
+        return _Ref(value) if self.returns == 1 else [_Ref(v) for v in value]
+
+
+class _Actor:
+    def __init__(self, body: object) -> None:
+        self.body = body
+
+    def __getattr__(self, name: str) -> _Method:
+        return _Method(getattr(self.body, name))
+
+
+class _FakeRay(types.ModuleType):
+    """Just what distributed.py calls of Ray, run in this process."""
+
+    def __init__(self) -> None:
+        super().__init__("ray")
+
+    def is_initialized(self) -> bool:
+        return True
+
+    def remote(self, num_cpus: int) -> Any:
+        def wrap(cls: Any) -> Any:
+            return types.SimpleNamespace(remote=lambda *args: _Actor(cls(*args)))
+
+        return wrap
+
+    def get(self, refs: Any) -> Any:
+        return [r.value for r in refs] if isinstance(refs, list) else refs.value
+
+
+@pytest.mark.parametrize("spec", SPECS[:4])
+def test_the_ray_backend_finds_the_sequential_path(
+    spec: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "ray", _FakeRay())
+    options = CheckOptions()
+    program = analyze_spec(parse_spec(str(ROOT / spec)))
+    alone = explore(reduced_system(program, options)[2], options)
+    end = alone.deadlock if alone.deadlock >= 0 else alone.violation_from
+    found = explore_ray(program, options, 3, None).found
+    last = len(found.store) - 1
+    assert found.store.path_to(last) == alone.store.path_to(end)
+    assert found.violation == alone.violation

@@ -421,8 +421,10 @@ def coordinate(
                 if report.limit is not None and (limit is None or report.limit[0] < limit[0]):
                     number, sid, action, hit = report.limit
                     limit = (number, (w, sid), action, hit)
-            deadlocks = [(r.deadlock, w) for w, r in enumerate(reports) if r.deadlock]
-            violations = [(r.violation, w) for w, r in enumerate(reports) if r.violation]
+            deadlocks = [(r.deadlock, w) for w, r in enumerate(reports) if r.deadlock is not None]
+            violations = [
+                (r.violation, w) for w, r in enumerate(reports) if r.violation is not None
+            ]
             if deadlocks:  # a deadlock state of this depth beats a violating step from it
                 (_, sid), w = min(deadlocks)
                 chosen = ("deadlock", (w, sid), None, None)

@@ -280,3 +280,24 @@ def test_a_trace_saved_before_atomic_blocks_were_told_still_replays(cli, tmp_pat
     run = cli("replay", str(trace))
     assert run.code == 0, run.stdout
     assert "    +  main  atomic.gil:5   x = 1" in run.stdout  # now told in full
+
+
+def test_the_numbered_functions_are_read_from_thread_names_and_spawns() -> None:
+    from gilcheck.analysis.retrace import numbered_functions
+    from gilcheck.pipeline import analyze_spec, parse_text
+    from gilcheck.trace.model import Step
+
+    text = 'fn w() { skip }\nfn v() { skip }\nthread main {\n    spawn w()\n    print "w#1"\n}\n'
+    program = analyze_spec(parse_text("names.gil", text))
+
+    def step(thread: str, effect: str) -> Step:
+        return Step(1, thread, "names.gil:4", 4, "spawn w()", (effect,), False)
+
+    steps = (
+        step("main", "spawns w"),
+        step("main", "spawns v#1"),
+        step("main", 'prints "w#1"'),  # a string, not a thread
+        step("v#2", "does nothing (skip)"),
+        step("worker#3", "does nothing (skip)"),  # not a function of the spec
+    )
+    assert numbered_functions(program, steps) == frozenset({"v"})

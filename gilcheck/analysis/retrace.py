@@ -38,16 +38,17 @@ def numbered_functions(program: ir.Program, steps: tuple[Step, ...]) -> frozense
     """The functions whose spawned threads a saved trace names with their number (`f#2`).
 
     A trace names a spawned thread `f` when it is the only one spawned from `f` by the end
-    of the trace, else `f#k` (the k-th spawned): the names its steps and effects use say
-    which, before the replay reaches that end.
+    of the trace, else `f#k` (the k-th spawned): the names of the threads that take its
+    steps and of those its steps spawn say which, before the replay reaches that end.
     """
     functions = {code.name for code in program.codes}
-    texts = [text for step in steps for text in (step.thread, *step.effects)]
+    texts = [step.thread for step in steps]
+    texts += [effect.removeprefix("spawns ") for step in steps for effect in step.effects]
     return frozenset(
-        name
+        match.group(1)
         for text in texts
-        for name in re.findall(r"([A-Za-z_][A-Za-z0-9_]*)#\d+", text)
-        if name in functions
+        if (match := re.fullmatch(r"([A-Za-z_][A-Za-z0-9_]*)#\d+", text))
+        and match.group(1) in functions
     )
 
 

@@ -200,8 +200,8 @@ def test_a_parallel_search_agrees_with_the_sequential_one(spec: str, symmetry: b
     assert parallel.verdict == sequential.verdict, spec
     if sequential.verdict in ("ok", "stuck", "livelock"):  # both searched everything
         assert parallel.stats.states == sequential.stats.states, spec
-    if sequential.trace is not None and sequential.verdict not in ("stuck", "livelock"):
-        assert _depth(parallel) == _depth(sequential), spec
+    # One trace per spec: the sequential search's, whatever the number of workers.
+    assert parallel.trace == sequential.trace, spec
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])

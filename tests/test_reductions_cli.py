@@ -185,6 +185,26 @@ def test_workers_with_symmetry_rebuild_a_real_trace(cli, tmp_path: Path) -> None
     assert cli("replay", str(saved)).code == 0
 
 
+# Specs whose traces once depended on how the states were shared among the workers.
+ONE_TRACE = [
+    "specs/semantics/choose_lock_order_buggy.gil",
+    "specs/symmetric/spawned_pool_buggy.gil",
+    "specs/realworld/rw_polars_to_pandas_rwlock_buggy.gil",
+    "tests/cases/scenarios/21_philosophers_buggy.gil",
+]
+
+
+@pytest.mark.parametrize("spec", ONE_TRACE)
+def test_workers_give_the_trace_one_process_gives(cli, spec: str) -> None:  # type: ignore[no-untyped-def]
+    alone = cli("check", spec)
+    shared = cli("check", "--workers", "2", spec)
+    assert alone.code == shared.code == 1
+    # Everything but the last line (states counted, seconds) is the same, trace included.
+    assert alone.stdout.splitlines()[:-1] == shared.stdout.splitlines()[:-1], shared.stdout
+    three = json.loads(cli("check", "--format", "json", "--workers", "3", spec).stdout)
+    assert three["steps"] == json.loads(cli("check", "--format", "json", spec).stdout)["steps"]
+
+
 # Specs that once fooled the symmetry analysis: `self` naming a thread of another array,
 # and the result of `send c, self` (`err(self)` once `c` is closed) kept in a local.
 LEAKS = sorted(Path("tests/cases/symmetry").glob("*.gil"))

@@ -139,3 +139,165 @@ def test_files_that_are_not_saved_traces_are_refused(cli, tmp_path: Path) -> Non
         assert "Traceback" not in run.stderr
     missing = cli("replay", str(tmp_path / "missing.json"))
     assert missing.code == 2 and "No such file or directory" in missing.stderr
+
+
+SPAWNED_TWICE = """channel c: bounded(1)
+fn w() { send c, 1 }
+thread main {
+    let a = spawn w()
+    let b = spawn w()
+    join a
+}
+"""
+
+
+def test_a_spawned_thread_is_replayed_by_its_number(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    spec = tmp_path / "twice.gil"
+    spec.write_text(SPAWNED_TWICE)
+    trace = _save(cli, spec, tmp_path / "trace.json")
+    report = json.loads(trace.read_text())
+    # Only the second thread spawned from w sends: main waits for the first one for ever.
+    assert [s["thread"] for s in report["steps"]] == ["main", "main", "w#2", "w#2"]
+    run = cli("replay", str(trace))
+    assert run.code == 0, run.stdout
+    assert "the trace applies and ends in deadlock again" in run.stdout
+    assert "    3  w#2   twice.gil:2  fn w() { send c, 1 }" in run.stdout
+    # The same steps by w#1 are another run: the one main joins ends, so no deadlock.
+    for step in report["steps"][2:]:
+        step["thread"] = "w#1"
+    trace.write_text(json.dumps(report))
+    run = cli("replay", str(trace))
+    assert run.code == 1
+    assert "    3  w#1   twice.gil:2" in run.stdout
+    assert "main can go on with `join a` (line 6)" in run.stdout
+
+
+ATOMIC_CHOICE = """var x = 0
+thread main {
+    atomic {
+        choose {
+            x = 1
+        } or {
+            x = 2
+        }
+    }
+    assert x == 2, "the first branch was taken"
+}
+"""
+
+
+def test_an_atomic_block_is_told_statement_by_statement_and_replayed(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    spec = tmp_path / "atomic.gil"
+    spec.write_text(ATOMIC_CHOICE)
+    checked = cli("check", str(spec))
+    assert checked.code == 1
+    block = (
+        "    1  main  atomic.gil:3   atomic {\n"
+        "                            -> runs the atomic block as one step\n"
+        "    +  main  atomic.gil:4   choose {\n"
+        "                            -> chooses branch 1\n"
+        "    +  main  atomic.gil:5   x = 1\n"
+        "                            -> x = 1\n"
+        "    2  main  atomic.gil:10  assert"
+    )
+    assert block in checked.stdout, checked.stdout
+    trace = _save(cli, spec, tmp_path / "trace.json")
+    run = cli("replay", str(trace))
+    assert run.code == 0, run.stdout
+    assert block in run.stdout
+    # Replay follows the branch the trace took: told the second one, the assertion holds.
+    report = json.loads(trace.read_text())
+    report["steps"][1]["effects"] = ["chooses branch 2"]
+    report["steps"][2].update(line=7, location="atomic.gil:7", statement="x = 2", effects=["x = 2"])
+    trace.write_text(json.dumps(report))
+    run = cli("replay", str(trace))
+    assert run.code == 1, run.stdout
+    assert "after step 2 the program does not show assertion" in run.stdout
+    assert "    +  main  atomic.gil:7   x = 2" in run.stdout
+
+
+def test_a_violation_inside_an_atomic_block_is_told_at_its_statement(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    spec = tmp_path / "inside.gil"
+    spec.write_text(ATOMIC_CHOICE.replace("x = 2\n", 'assert x == 1, "second branch"\n'))
+    checked = cli("check", str(spec))
+    assert checked.code == 1
+    assert (
+        "    +  main  inside.gil:4  choose {\n"
+        "                           -> chooses branch 2\n"
+        '    +  main  inside.gil:7  assert x == 1, "second branch"\n'
+        "                           -> assertion failed: second branch\n"
+    ) in checked.stdout, checked.stdout
+    trace = _save(cli, spec, tmp_path / "trace.json")
+    assert cli("replay", str(trace)).code == 0
+
+
+TWO_FINALIZERS = """host python
+var x = 0
+thread main {
+    python {
+        skip
+        assert x != 2, "the second finalizer ran"
+    }
+}
+finalizer {
+    x = 1
+}
+finalizer {
+    x = 2
+}
+"""
+
+
+def test_a_step_the_text_tells_apart_too_little_is_found_by_trying_each(
+    cli, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    spec = tmp_path / "hooks.gil"
+    spec.write_text(TWO_FINALIZERS)
+    trace = _save(cli, spec, tmp_path / "trace.json")
+    report = json.loads(trace.read_text())
+    started = [s for s in report["steps"] if "starts here" in s["effects"][0]]
+    # Of several blocks of one kind, the trace names the one that starts by its line.
+    assert started and started[0]["effects"][0].startswith("the finalizer at line 12 (")
+    assert cli("replay", str(trace)).code == 0
+    # Without the line, both finalizers fit step 3: after the first one, step 4 (`x = 2`)
+    # does not apply, so replay goes back and tries the second.
+    for step in report["steps"]:
+        step["effects"] = [e.replace(" at line 12", "") for e in step["effects"]]
+    trace.write_text(json.dumps(report))
+    run = cli("replay", str(trace))
+    assert run.code == 0, run.stdout
+    assert "    4  main  hooks.gil:13  x = 2" in run.stdout
+
+
+def test_a_trace_saved_before_atomic_blocks_were_told_still_replays(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    spec = tmp_path / "atomic.gil"
+    spec.write_text(ATOMIC_CHOICE)
+    trace = _save(cli, spec, tmp_path / "trace.json")
+    report = json.loads(trace.read_text())
+    report["steps"] = [s for s in report["steps"] if not s["merged"]]
+    report["steps"][0]["effects"] = ["runs the atomic block"]
+    trace.write_text(json.dumps(report))
+    run = cli("replay", str(trace))
+    assert run.code == 0, run.stdout
+    assert "    +  main  atomic.gil:5   x = 1" in run.stdout  # now told in full
+
+
+def test_the_numbered_functions_are_read_from_thread_names_and_spawns() -> None:
+    from gilcheck.analysis.retrace import numbered_functions
+    from gilcheck.pipeline import analyze_spec, parse_text
+    from gilcheck.trace.model import Step
+
+    text = 'fn w() { skip }\nfn v() { skip }\nthread main {\n    spawn w()\n    print "w#1"\n}\n'
+    program = analyze_spec(parse_text("names.gil", text))
+
+    def step(thread: str, effect: str) -> Step:
+        return Step(1, thread, "names.gil:4", 4, "spawn w()", (effect,), False)
+
+    steps = (
+        step("main", "spawns w"),
+        step("main", "spawns v#1"),
+        step("main", 'prints "w#1"'),  # a string, not a thread
+        step("v#2", "does nothing (skip)"),
+        step("worker#3", "does nothing (skip)"),  # not a function of the spec
+    )
+    assert numbered_functions(program, steps) == frozenset({"v"})

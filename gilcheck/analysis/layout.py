@@ -26,6 +26,9 @@ class StateLayout:
         self.engine = engine
         self.program = engine.program
         self.naming_state: State | None = None
+        # While a saved trace is replayed, its last state is not known yet: the functions
+        # whose spawned threads it numbers (`f#1`, `f#2`) are named so in every state.
+        self.numbered: frozenset[str] | None = None
         self.lock_names: list[str] = []
         self.lock_kinds: list[str] = []
         for kind in SYNC_KINDS:
@@ -58,6 +61,11 @@ class StateLayout:
             info = self.program.threads[origin]
             return info.name if info.size is None else f"{info.name}[{th[T_SELF]}]"
         fn = self.program.codes[-origin - 1].name
+        if self.naming_state is None and self.numbered is not None:
+            # Threads are only ever appended, so a thread's rank among those spawned from
+            # its function is the same in every later state: `f#k` is the k-th spawned.
+            rank = [t[T_ORIGIN] for t in state[S_THREADS][: tid + 1]].count(origin)
+            return fn if rank == 1 and fn not in self.numbered else f"{fn}#{rank}"
         # Name spawned threads from the last state of the report, so names stay stable.
         naming = self.naming_state if self.naming_state is not None else state
         threads = naming[S_THREADS] if len(naming[S_THREADS]) > tid else state[S_THREADS]

@@ -66,13 +66,18 @@ class Narrator:
         self.sources = sources
         self.snapshots: Snapshotter | None = None  # set per trace: describes each step's state
         self.witness: dict[str, int] = {}  # set per trace: values of the unknowns it shows
+        # Whether an `atomic` block's statements are told (off: as traces before they were)
+        self.unfold_atomic = True
 
     def steps(self, index: int, before: State, action: Action, after: Target) -> list[Step]:
-        """The step, then each statement the engine merged into it (local steps, releases)."""
+        """The step, then each statement the engine merged into it (the statements of an
+        `atomic` block, then local steps and releases)."""
         raw = self._unmerged(before, action)
-        if raw is None or type(raw) is not tuple or raw == after:
+        if raw is None or type(raw) is not tuple:
             return [self.step(index, before, action, after)]
-        out = [self.step(index, before, action, raw)]
+        out = self.unfolded(index, before, action, raw)
+        if raw == after:
+            return out
         tid = action[0]
         current: State = raw
         for _ in range(300):
@@ -83,6 +88,18 @@ class Narrator:
                 break
             out.append(self.step(index, current, (tid, STEP, 0), mine[0], merged=True))
             current = mine[0]
+        return out
+
+    def unfolded(self, index: int, before: State, action: Action, after: Target) -> list[Step]:
+        """The step as `step` narrates it; a step that runs an `atomic` block is followed by
+        the statements it ran to reach `after` (the branches taken, each value picked), and
+        a violation in the block is told at the statement that hits it."""
+        unfold = self.unfold_atomic and action[1] == STEP
+        path = self.engine.atomic_path(before, action[0], after) if unfold else []
+        if not path:
+            return [self.step(index, before, action, after)]
+        out = [self.step(index, before, action, path[0][0])]
+        out.extend(self.step(index, *inside, merged=True) for inside in path)
         return out
 
     def _raw_transitions(self, state: State) -> list[tuple[Action, Target]]:
@@ -156,11 +173,16 @@ class Narrator:
                 text += f" ({', '.join(gone)} {'does' if len(gone) == 1 else 'do'} not exist in it)"
             return [text]
         if kind == INTERRUPT:
-            hook = self.engine.program.hooks[int(action[2])][0]  # type: ignore[call-overload]
+            hooks = self.engine.program.hooks
+            hook, code = hooks[int(action[2])]  # type: ignore[call-overload]
+            # Of several blocks of one kind, the one that starts is named by its line.
+            several = sum(other == hook for other, _ in hooks) > 1
+            line = self.sources.line_of(self.engine.codes[code].span)
+            at = f" at line {line}" if several else ""
             what = (
-                "the finalizer (`__del__` or a weakref callback run by the garbage collector)"
+                f"the finalizer{at} (`__del__` or a weakref callback run by the garbage collector)"
                 if hook == "finalizer"
-                else "the signal handler"
+                else f"the signal handler{at}"
             )
             return [f"{what} starts here, before this statement, and runs to its end first"]
         if kind == FINALIZE:
@@ -313,7 +335,7 @@ class Narrator:
             case ir.Assign(target=target):
                 return [self._assigned(before, after, tid, target)]
             case ir.AtomicBegin():
-                return ["runs the atomic block"]
+                return ["runs the atomic block as one step"]
             case ir.MakeChannel(kind=kind, sender=tx, receiver=rx):
                 names = ", ".join(t.name for t in (tx, rx) if t is not None)
                 article = "an" if kind[0] in "aeiu" else "a"

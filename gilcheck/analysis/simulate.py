@@ -67,7 +67,7 @@ class Runner:
         for i, action in enumerate(actions):
             steps.extend(self.narrator.steps(i + 1, states[i], action, states[i + 1]))
         if last is not None:
-            steps.append(self.narrator.step(len(actions) + 1, states[-1], *last))
+            steps.extend(self.narrator.unfolded(len(actions) + 1, states[-1], *last))
         if not deadlock:
             return Trace(tuple(steps))
         waits = self.explainer.explain(states[-1])

@@ -214,7 +214,7 @@ class _Judge:
             steps.extend(self.narrator.steps(i + 1, states[i], action, states[i + 1]))
         if last is not None:
             action, target = last
-            steps.append(self.narrator.step(len(actions) + 1, states[-1], action, target))
+            steps.extend(self.narrator.unfolded(len(actions) + 1, states[-1], action, target))
         return steps
 
     def _cycles(self) -> CheckResult | None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib
 import time
+from array import array
 from typing import Any
 
 from gilcheck.explore.bfs import Progress
@@ -56,6 +57,9 @@ class RayWorker:
     def absorb(self, report: _Level, *batches: Batch) -> _Level:
         return self.worker.absorb(report, list(batches))
 
+    def number(self, numbers: array[int]) -> None:
+        self.worker.numbered(numbers)
+
     def back(self, sid: int) -> tuple[int, int, Action | None, State]:
         return self.worker.step_back(sid)
 
@@ -84,6 +88,11 @@ class _RayCluster:
         ]
         reports: list[_Level] = ray.get(finals)
         return reports
+
+    def number(self, numbers: list[array[int]]) -> None:
+        # An actor runs one caller's calls in order: its next expand comes after this.
+        for actor, mine in zip(self.actors, numbers, strict=True):
+            actor.number.remote(mine)
 
     def back(self, worker: int, sid: int) -> tuple[int, int, Action | None, State]:
         answer: tuple[int, int, Action | None, State] = self.ray.get(

@@ -6,6 +6,16 @@ their owners (one batch per pair of workers and depth), then adds what it receiv
 depths are the sequential search's, so the first depth with a deadlock or a violating
 step is the same and its trace (walked back from owner to owner) is a shortest one.
 
+It is also the sequential search's trace, whatever the number of workers. That search
+numbers states in the order it finds them: a new state comes after the states found
+before it, by its first finder's number and then by where it stands among that state's
+steps, and its first finder is its parent. So each successor travels with that key (its
+parent's number, its place among the parent's steps); the owner keeps, of the parents
+that reach a new state at one depth, the one with the least key; and the coordinator
+numbers each depth's new states by their keys across the workers. The deadlock, the
+violating step and the limit reported are those with the least number, as the sequential
+search finds them first.
+
 Workers are forked from the checking process, so they share its compiled program. A state's
 owner is a hash of small ints only (where each thread is, the GIL), the same in every
 process. Stuck threads and livelocks need the whole graph: the workers
@@ -58,18 +68,24 @@ class ParallelUnavailable(Exception):
 
 @dataclass
 class _Level:
-    """What one worker reports after a depth."""
+    """What one worker reports after a depth. The states it names are of the depth it
+    expanded, each as (its number in the sequential order, its id at this worker)."""
 
     new: int = 0
     transitions: int = 0
-    deadlock: int = -1
-    violation: tuple[int, Action, Violation] | None = None
-    limits: list[tuple[int, Action, LimitHit]] = field(default_factory=list)
+    deadlock: tuple[int, int] | None = None  # the first deadlock state
+    violation: tuple[int, int, Action, Violation] | None = None  # the first violating step
+    limit: tuple[int, int, Action, LimitHit] | None = None  # the first step past a limit
     sent: int = 0  # states sent to other workers at this depth
+    # The keys of the states new at the next depth, in the order of their ids here: the
+    # number of the parent that found each first, and the place of the step among its.
+    key_parent: array[int] = field(default_factory=lambda: array("q"))
+    key_place: array[int] = field(default_factory=lambda: array("q"))
     error: str | None = None
 
 
-Batch = list[tuple[State, int, Action, int]]  # (state, parent id at the sender, action, mark)
+# (state, parent id at the sender, the parent's number, the step's place, action, mark)
+Batch = list[tuple[State, int, int, int, Action, int]]
 
 
 def owner_of(state: State, count: int) -> int:
@@ -103,6 +119,7 @@ class _Worker:
         self.options = options
         self.store = StateStore()
         self.parent_worker = bytearray()
+        self.number = array("q")  # each state's number in the sequential search's order
         self.level_start = 0
         # Edges into this worker's states: source (worker, id), target id, progress mark.
         self.edge_worker = bytearray()
@@ -116,8 +133,11 @@ class _Worker:
     def seed(self, state: State) -> None:
         if owner_of(state, self.count) == self.index:
             self._add(state, -1, -1, None, 0)
+            self.number.append(0)
 
-    def _add(self, state: State, worker: int, parent: int, via: Action | None, mark: int) -> None:
+    def _add(
+        self, state: State, worker: int, parent: int, via: Action | None, mark: int
+    ) -> tuple[int, bool]:
         sid, new = self.store.add(state, parent, via)
         if new:
             self.parent_worker.append(worker if worker >= 0 else 255)
@@ -126,6 +146,7 @@ class _Worker:
             self.edge_src.append(parent)
             self.edge_dst.append(sid)
             self.edge_marks.append(mark)
+        return sid, new
 
     def expand(self) -> tuple[_Level, list[Batch]]:
         """Expand the states new at the last depth: a report, and a batch for each worker."""
@@ -139,13 +160,14 @@ class _Worker:
         count = self.count
         for sid in range(start, end):
             state = store.decode(sid)
+            number = self.number[sid]
             steps = system.transitions(state)
             if stuck_here(system, state, steps, spurious):
-                if report.deadlock < 0:
-                    report.deadlock = sid
+                if report.deadlock is None or number < report.deadlock[0]:
+                    report.deadlock = (number, sid)
                 continue
             report.transitions += len(steps)
-            for action, target in steps:
+            for place, (action, target) in enumerate(steps):
                 if type(target) is tuple:
                     if spurious and action[1] == SPURIOUS_WAKEUP:
                         mark = -1  # not an edge of the graph the analyses judge
@@ -153,31 +175,51 @@ class _Worker:
                         mark = 1 if self.is_progress(state, action) else 0
                     else:
                         mark = 0
-                    outgoing[owner_of(target, count)].append((target, sid, action, mark))
+                    outgoing[owner_of(target, count)].append(
+                        (target, sid, number, place, action, mark)
+                    )
                 elif isinstance(target, Violation):
-                    if report.violation is None:
-                        report.violation = (sid, action, target)
-                elif isinstance(target, LimitHit) and len(report.limits) < 16:
-                    report.limits.append((sid, action, target))
+                    if report.violation is None or number < report.violation[0]:
+                        report.violation = (number, sid, action, target)
+                elif isinstance(target, LimitHit) and (
+                    report.limit is None or number < report.limit[0]
+                ):
+                    report.limit = (number, sid, action, target)
         report.sent = sum(len(b) for d, b in enumerate(outgoing) if d != self.index)
         return report, outgoing
 
     def absorb(self, report: _Level, batches: list[Batch]) -> _Level:
-        """Add the successors every worker sent (in worker order: the same ids every run)."""
+        """Add the successors every worker sent (in worker order: the same ids every run),
+        each new state with the parent whose key is least (see the module's docstring)."""
         before = len(self.store)
         for sender, batch in enumerate(batches):
-            self._receive(sender, batch)
+            self._receive(sender, batch, before, report)
         report.new = len(self.store) - before
         return report
 
-    def _receive(self, sender: int, batch: list[tuple[State, int, Action, int]]) -> None:
-        for target, parent, action, mark in batch:
+    def _receive(self, sender: int, batch: Batch, before: int, report: _Level) -> None:
+        store = self.store
+        key_parent, key_place = report.key_parent, report.key_place
+        for target, parent, number, place, action, mark in batch:
             if mark < 0:  # a spurious wakeup: stored, but not an edge
-                _, new = self.store.add(target, parent, action)
+                sid, new = store.add(target, parent, action)
                 if new:
                     self.parent_worker.append(sender)
-                continue
-            self._add(target, sender, parent, action, mark)
+            else:
+                sid, new = self._add(target, sender, parent, action, mark)
+            if new:
+                key_parent.append(number)
+                key_place.append(place)
+            elif sid >= before:  # found again at this depth: the least key is the parent
+                at = sid - before
+                if (number, place) < (key_parent[at], key_place[at]):
+                    key_parent[at], key_place[at] = number, place
+                    self.parent_worker[sid] = sender
+                    store.reparent(sid, parent, action)
+
+    def numbered(self, numbers: array[int]) -> None:
+        """The numbers of the states new at the last depth, in the order of their ids."""
+        self.number.extend(numbers)
 
     def step_back(self, sid: int) -> tuple[int, int, Action | None, State]:
         """Where state `sid` came from: (worker, id) of its parent, the action, the state."""
@@ -205,6 +247,11 @@ class Cluster(Protocol):
 
     def level(self) -> list[_Level]:
         """Every worker expands its last depth's new states and exchanges successors."""
+        ...
+
+    def number(self, numbers: list[array[int]]) -> None:
+        """Give each worker the numbers of its states new at the last depth (before it
+        expands them: no answer is awaited)."""
         ...
 
     def back(self, worker: int, sid: int) -> tuple[int, int, Action | None, State]:
@@ -237,6 +284,8 @@ def _serve(worker: _Worker, control: Connection, inboxes: list[Any]) -> None:
                     sender, batch = inboxes[worker.index].get()
                     batches[sender] = batch
                 control.send(worker.absorb(report, batches))
+            elif kind == "number":  # no answer: the next request waits for one
+                worker.numbered(request[1])
             elif kind == "back":
                 control.send(worker.step_back(request[1]))
             elif kind == "edges":
@@ -288,6 +337,10 @@ class _Processes:
             if report.error is not None:
                 raise RuntimeError(f"a worker failed:\n{report.error}")
         return reports
+
+    def number(self, numbers: list[array[int]]) -> None:
+        for control, mine in zip(self.controls, numbers, strict=True):
+            control.send(("number", mine))
 
     def back(self, worker: int, sid: int) -> tuple[int, int, Action | None, State]:
         answer: tuple[int, int, Action | None, State] = self._ask(worker, "back", sid)
@@ -351,11 +404,13 @@ def coordinate(
     deadline = started + options.timeout if options.timeout else None
     stopped: str | None = None
     chosen: tuple[str, Gid, Action | None, Any] | None = None
-    limits: list[tuple[Gid, Action, LimitHit]] = []
+    # The first step past a limit: (its state's number, the state, the step, the limit).
+    limit: tuple[int, Gid, Action, LimitHit] | None = None
     max_memory = options.max_memory_mb * 1024 * 1024 if options.max_memory_mb else None
     interrupted = False
     try:
         while True:
+            numbered = total  # the states found so far are numbered
             reports = cluster.level()
             transitions += sum(r.transitions for r in reports)
             sizes = [r.new for r in reports]
@@ -363,16 +418,19 @@ def coordinate(
             total += sum(sizes)
             rounds.append((sum(sizes), sum(r.sent for r in reports)))
             for w, report in enumerate(reports):
-                limits.extend(((w, sid), action, hit) for sid, action, hit in report.limits)
-            deadlocks = [(w, r.deadlock) for w, r in enumerate(reports) if r.deadlock >= 0]
-            violations = [(w, r.violation) for w, r in enumerate(reports) if r.violation]
+                if report.limit is not None and (limit is None or report.limit[0] < limit[0]):
+                    number, sid, action, hit = report.limit
+                    limit = (number, (w, sid), action, hit)
+            deadlocks = [(r.deadlock, w) for w, r in enumerate(reports) if r.deadlock is not None]
+            violations = [
+                (r.violation, w) for w, r in enumerate(reports) if r.violation is not None
+            ]
             if deadlocks:  # a deadlock state of this depth beats a violating step from it
-                chosen = ("deadlock", deadlocks[0], None, None)
+                (_, sid), w = min(deadlocks)
+                chosen = ("deadlock", (w, sid), None, None)
                 break
             if violations:
-                w, first = violations[0]
-                assert first is not None
-                sid, action, violation = first
+                (_, sid, action, violation), w = min(violations, key=lambda v: v[0][0])
                 chosen = ("violation", (w, sid), action, violation)
                 break
             now = time.monotonic()
@@ -389,10 +447,11 @@ def coordinate(
             if max_memory is not None and sum(peak for _, peak in cluster.sizes()) > max_memory:
                 stopped = f"the memory limit of {options.max_memory_mb:,} MB (all workers)"
                 break
+            cluster.number(_numbers(reports, numbered))
     except (StopSearch, KeyboardInterrupt):
         stopped = memory_limit_reason() or "an interruption (Ctrl-C or SIGTERM)"
         interrupted = True
-        chosen, limits = None, []
+        chosen, limit = None, None
     found = Exploration(StateStore(), transitions=transitions, total_states=total)
     found.stopped = stopped
     graph: Graph | None = None
@@ -404,8 +463,8 @@ def coordinate(
             found.deadlock = end
         else:
             found.violation_from, found.violation_action, found.violation = end, via, violation
-    elif limits:
-        gid, action, hit = limits[0]
+    elif limit is not None:
+        _, gid, action, hit = limit
         _path_into(found, cluster, gid)
         end = len(found.store) - 1
         found.limits = [(end, action, hit)]
@@ -415,6 +474,20 @@ def coordinate(
     memory = [] if interrupted else cluster.sizes()
     found.seconds = time.monotonic() - started
     return ParallelExploration(found, total, graph, rounds, memory)
+
+
+def _numbers(reports: list[_Level], first: int) -> list[array[int]]:
+    """The numbers of each worker's states new at a depth, from `first` on, in the order
+    of their keys across the workers (the order the sequential search finds them in)."""
+    keyed = sorted(
+        (parent, place, w, i)
+        for w, report in enumerate(reports)
+        for i, (parent, place) in enumerate(zip(report.key_parent, report.key_place, strict=True))
+    )
+    numbers = [array("q", [0]) * report.new for report in reports]
+    for rank, (_, _, w, i) in enumerate(keyed):
+        numbers[w][i] = first + rank
+    return numbers
 
 
 def _path_into(found: Exploration, cluster: Cluster, gid: Gid) -> None:

@@ -197,6 +197,12 @@ class StateStore:
             table[slot] = sid
         self._table, self._mask = table, mask
 
+    def reparent(self, sid: int, parent: int, via: Action) -> None:
+        """Record another first way to state `sid`: a parallel search hears of a state's
+        finders in another order than the sequential search finds them (see parallel.py)."""
+        self.parent[sid] = parent
+        self._via[sid] = self._actions.number(via)
+
     def path_to(self, sid: int) -> list[Action]:
         """The actions from the initial state to state `sid`."""
         actions: list[Action] = []
@@ -248,6 +254,10 @@ class NativeStateStore(StateStore):
     def action(self, sid: int) -> Action | None:
         number = self.records.via(sid)
         return None if number < 0 else self._actions.values[number]
+
+    def reparent(self, sid: int, parent: int, via: Action) -> None:
+        """Not kept in C: the parallel search, which needs it, uses the Python store."""
+        raise NotImplementedError("the parallel search stores its states in Python")
 
 
 class _Parents(Sequence[int]):

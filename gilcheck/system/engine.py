@@ -58,6 +58,7 @@ from gilcheck.system.model import (
     PAUSE_START,
     SPURIOUS_WAKEUP,
     STEP,
+    Action,
     LimitHit,
     Target,
     Transition,
@@ -1258,9 +1259,20 @@ class Engine:
         return False
 
     def _atomic(
-        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
+        self,
+        state: State,
+        tid: int,
+        th: Thread,
+        frame: Frame,
+        p: Prepared,
+        out: list[Transition],
+        parents: dict[Target, tuple[State, Action | None]] | None = None,
     ) -> bool:
-        """Run the block to its end as one step (each nondeterministic outcome one step)."""
+        """Run the block to its end as one step (each nondeterministic outcome one step).
+
+        With `parents`, each state reached inside the block (and each outcome) is mapped
+        to the state and the step it was first reached by (None: leaving the block).
+        """
         instr: ir.AtomicBegin = p.instr  # type: ignore[assignment]
         w = Work(state)
         self._advance(w, tid, th, frame, p.next_pc)
@@ -1275,7 +1287,10 @@ class Engine:
                 done = Work(current)
                 end_p = self.prepared[p.code][instr.end]
                 self._advance(done, tid, cur_th, cur_frame, end_p.next_pc)
-                finals[done.freeze()] = None
+                final = done.freeze()
+                finals[final] = None
+                if parents is not None:
+                    parents.setdefault(final, (current, None))
                 continue
             steps: list[Transition] = []
             gil_blocked |= self.thread_steps(current, tid, cur_th, steps)
@@ -1286,6 +1301,8 @@ class Engine:
                     out.append((action, _with_path(state, narrowed[S_PATH])))  # type: ignore[arg-type]
                 return False
             for step in steps:
+                if parents is not None:
+                    parents.setdefault(step[1], (current, step[0]))
                 if not isinstance(step[1], tuple) or isinstance(step[1], Violation | LimitHit):
                     out.append(((tid, STEP, 0), step[1]))
                     return False
@@ -1293,6 +1310,38 @@ class Engine:
         for i, final in enumerate(finals):
             out.append(((tid, STEP, i), final))
         return gil_blocked and not finals
+
+    def atomic_path(
+        self, state: State, tid: int, outcome: Target
+    ) -> list[tuple[State, Action, Target]]:
+        """The statements thread `tid`'s `atomic` step from `state` runs to reach `outcome`
+        (a state past the block, or the violation or limit a statement in it hits).
+
+        Each is (the state inside the block, the statement's step, where it leads); the
+        first starts just inside the block, the last leads to `outcome` or to the block's
+        end. Of several ways to one outcome, the first the block's run finds. Empty when
+        the thread is not at an `atomic` block or `outcome` is not one of its step's.
+        """
+        th = state[S_THREADS][tid]
+        if not th[T_FRAMES]:
+            return []
+        frame = th[T_FRAMES][-1]
+        p = self.prepared[frame[F_CODE]][frame[F_PC]]
+        if not isinstance(p.instr, ir.AtomicBegin):
+            return []
+        parents: dict[Target, tuple[State, Action | None]] = {}
+        self._atomic(state, tid, th, frame, p, [], parents)
+        path: list[tuple[State, Action, Target]] = []
+        node: Target = outcome
+        seen: set[Target] = set()
+        while node in parents and node not in seen:  # (a block has no loops: no repeats)
+            seen.add(node)
+            before, action = parents[node]
+            if action is not None:
+                path.append((before, action, node))
+            node = before
+        path.reverse()
+        return path
 
     # ------------------------------------------------------------ handlers: functions, threads
 

@@ -34,7 +34,7 @@ from gilcheck.explore.graph import GraphTooLarge
 from gilcheck.explore.parallel import ParallelUnavailable
 from gilcheck.export.promela import export_promela
 from gilcheck.files import MAX_DATA_BYTES, read_regular_file
-from gilcheck.memory import memory_limit_reason, watch_memory
+from gilcheck.memory import memory_limit_reason, pause_memory_watch, watch_memory
 from gilcheck.options import CheckOptions
 from gilcheck.pipeline import (
     Loaded,
@@ -68,7 +68,7 @@ from gilcheck.report.sarif import render_sarif
 from gilcheck.report.text import expected_phrase, render_text, verdict_phrase
 from gilcheck.source import SourceMap
 from gilcheck.syntax.formatter import format_file
-from gilcheck.trace.model import CheckResult
+from gilcheck.trace.model import CheckResult, Stats
 
 app = typer.Typer(
     name="gilcheck",
@@ -478,9 +478,15 @@ def _check_many(
     for number, spec in enumerate(specs, start=1):
         sources = SourceMap()
         _working_on[:] = [str(spec)]
+        watch_memory(options.max_memory_mb)  # each spec gets the whole limit
         try:
             loaded = parse_spec(str(spec), sources)
             result = _run_check(loaded, options, quiet, spec, number, len(specs))
+        except KeyboardInterrupt:
+            reason = memory_limit_reason()
+            if reason is None:
+                raise
+            result = _stopped_before_a_verdict(spec, reason)
         except SpecError as error:
             report = errors_object(str(spec), error.diagnostics, sources)
             done.append(_SpecOutcome(spec, report=report, error=error.diagnostics[0]))
@@ -620,11 +626,35 @@ class _Proofs:
 _proofs = _Proofs()
 
 
+def _stopped_before_a_verdict(spec: Path, reason: str) -> CheckResult:
+    """The `inconclusive` result of a spec whose reading or checking a limit stopped."""
+    return CheckResult(
+        spec=str(spec),
+        title=None,
+        verdict="inconclusive",
+        expected=None,
+        message=f"stopped by {reason} before a verdict; nothing was proved",
+        stats=Stats(states=0, transitions=0, seconds=0.0, exhaustive=False),
+        trace=None,
+        limit=reason,
+    )
+
+
 def _run_check(
     loaded: Loaded, options: CheckOptions, quiet: bool, spec: Path, index: int = 1, total: int = 1
 ) -> CheckResult:
     """Check (or find a still valid cached proof), with a progress line on stderr for long
-    runs (only on a terminal); the result carries its proof record."""
+    runs (only on a terminal); the result carries its proof record. The memory watch ends
+    with the check: what remains is reporting."""
+    try:
+        return _check_or_recall(loaded, options, quiet, spec, index, total)
+    finally:
+        pause_memory_watch()
+
+
+def _check_or_recall(
+    loaded: Loaded, options: CheckOptions, quiet: bool, spec: Path, index: int, total: int
+) -> CheckResult:
     texts = {m.path: s.text for m in loaded.modules if (s := loaded.sources.get(m.path))}
     who = identity(loaded.modules[0].path if loaded.modules else str(spec), texts)
     if _proofs.cache is not None:
@@ -953,7 +983,9 @@ def replay_trace(
         if saved.verdict is None or not saved.steps:
             what = "a spec's errors" if saved.verdict is None else f"a `{saved.verdict}` result"
             raise BadTrace(f"it holds {what}, with no trace to replay")
-    except (OSError, UnicodeDecodeError, BadTrace) as error:
+    except (OSError, UnicodeDecodeError, BadTrace, RecursionError) as error:
+        if isinstance(error, RecursionError):
+            error = BadTrace("its JSON nests too deeply")
         reason = getattr(error, "strerror", None) or str(error)
         err.print(printable(f"error[bad-trace-file]: `{trace_file}`: {reason}"), markup=False)
         _finish(Outcome.BAD_INPUT)
@@ -1112,6 +1144,7 @@ INTERRUPTED_BY_CLICK = 130
 
 def _interrupted() -> NoReturn:
     """Ctrl-C, SIGTERM or the memory watch stopped the command before it finished."""
+    pause_memory_watch()
     reason = memory_limit_reason()
     if reason is None:
         err.print("interrupted", markup=False)

@@ -27,7 +27,9 @@ class FileTooLarge(OSError):
 def max_spec_bytes() -> int:
     """The size limit of a spec or model file: `GILCHECK_MAX_SPEC_BYTES`, else 1 MiB."""
     text = os.environ.get("GILCHECK_MAX_SPEC_BYTES", "").strip().replace("_", "")
-    return int(text) if text.isdigit() and int(text) > 0 else DEFAULT_MAX_SPEC_BYTES
+    if text.isascii() and text.isdigit() and 0 < int(text) < 1 << 40:
+        return int(text)
+    return DEFAULT_MAX_SPEC_BYTES
 
 
 def read_regular_file(path: str | os.PathLike[str], limit: int) -> bytes:
@@ -38,6 +40,8 @@ def read_regular_file(path: str | os.PathLike[str], limit: int) -> bytes:
     name = os.fspath(path)
     try:
         before = os.stat(name)  # a FIFO is refused before an open could wait for a writer
+    except ValueError as error:  # a NUL in the name, a name the file system cannot encode
+        raise OSError(errno.EINVAL, f"not a usable file name ({error})", name) from None
     except OSError:
         before = None
     if before is not None and not stat.S_ISREG(before.st_mode):

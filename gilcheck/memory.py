@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import _thread
 import os
+import signal
 import sys
 import threading
+import time
 from typing import Any
 
 
@@ -66,15 +68,19 @@ def _page_size() -> int:
 
 
 class MemoryWatch:
-    """Watches the process's resident memory from a thread of its own and, the first time it
-    passes `limit` bytes, interrupts the main thread (a KeyboardInterrupt there) and
-    remembers why: so a limit also ends work that never reaches a periodic check (reading a
-    huge spec, expanding one enormous state). It fires once; `reason()` says why it did."""
+    """Watches the process's resident memory from a thread of its own and, while it is above
+    `limit` bytes, interrupts the main thread (a KeyboardInterrupt there) and remembers why:
+    so a limit also ends work that never reaches a periodic check (reading a huge spec,
+    expanding one enormous state). An interrupt can be lost (raised where Python ignores
+    it, in a finalizer), so it is repeated every `repeat` seconds until `stop()`."""
 
-    def __init__(self, limit: int, describe: str, interval: float = 0.05) -> None:
+    def __init__(
+        self, limit: int, describe: str, interval: float = 0.05, repeat: float = 1.0
+    ) -> None:
         self.limit = limit
         self.describe = describe  # e.g. "the memory limit of 1,024 MB"
         self.interval = interval
+        self.repeat = repeat
         self.fired = False
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -87,24 +93,36 @@ class MemoryWatch:
         return self
 
     def stop(self) -> None:
-        """Stop watching."""
+        """Stop watching (what it found is kept)."""
         self._stop.set()
 
     def _run(self) -> None:
+        last = -self.repeat
         while not self._stop.wait(self.interval):
-            if resident_bytes() > self.limit:
+            now = time.monotonic()
+            if now - last >= self.repeat and resident_bytes() > self.limit:
                 self.fired = True
-                self._stop.set()
-                _thread.interrupt_main()
-                return
+                last = now
+                if not self._stop.is_set():
+                    _interrupt_main()
+
+
+def _interrupt_main() -> None:
+    """A KeyboardInterrupt in the main thread, through a signal Python handles: SIGTERM when
+    gilcheck's handler is installed (SIGINT is ignored in background jobs), else SIGINT."""
+    terminate = getattr(signal, "SIGTERM", None)
+    if terminate is not None and callable(signal.getsignal(terminate)):
+        _thread.interrupt_main(terminate)
+    else:
+        _thread.interrupt_main()
 
 
 _current: list[MemoryWatch] = []
 
 
 def watch_memory(limit_mb: int | None) -> MemoryWatch | None:
-    """Watch this process against `limit_mb` megabytes (None: stop watching); replaces the
-    watch in force."""
+    """Watch this process against `limit_mb` megabytes from now on (None: no watch); the
+    watch in force before, and what it found, are dropped."""
     for old in _current:
         old.stop()
     _current.clear()
@@ -115,6 +133,12 @@ def watch_memory(limit_mb: int | None) -> MemoryWatch | None:
     return watch
 
 
+def pause_memory_watch() -> None:
+    """Stop interrupting (the work the limit covers is over), keeping what was found."""
+    for watch in _current:
+        watch.stop()
+
+
 def memory_limit_reason() -> str | None:
-    """Why the main thread was interrupted by the memory watch, if it was."""
+    """Why the main thread was interrupted by the memory watch in force, if it was."""
     return next((w.describe for w in _current if w.fired), None)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 KEY_FILE = "proof-key"
 KEY_BYTES = 32
+MIN_SHARED_KEY = 16
 
 
 class NotPrivate(Exception):
@@ -57,9 +58,10 @@ def _verify_folder(folder: Path) -> None:
     if info.st_uid != os.geteuid():
         raise NotPrivate(f"{folder} belongs to another user (uid {info.st_uid})")
     if info.st_mode & 0o077:
-        os.chmod(folder, 0o700)  # the user's own folder: close it
-        if os.lstat(folder).st_mode & 0o077:
-            raise NotPrivate(f"{folder} is open to other users and cannot be closed")
+        raise NotPrivate(
+            f"{folder} is open to other users (mode {stat.S_IMODE(info.st_mode):o}); gilcheck "
+            "uses only a folder closed to them (chmod 700, or another GILCHECK_HOME)"
+        )
 
 
 def read_private_file(name: str) -> bytes | None:
@@ -87,7 +89,10 @@ def write_private_file(name: str, data: bytes) -> bool:
     """Create a file of the private folder (mode 0600) with all of `data` at once, unless it
     exists; True if this call made it. Concurrent writers: one wins, the others read it."""
     folder = private_folder()
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{name}-")  # mode 0600
+    try:
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{name}-")  # mode 0600
+    except OSError as error:
+        raise NotPrivate(f"cannot write in {folder}: {error.strerror or error}") from None
     try:
         with os.fdopen(handle, "wb") as file:
             file.write(data)
@@ -109,6 +114,10 @@ def proof_key() -> bytes:
     (raises NotPrivate)."""
     shared = os.environ.get("GILCHECK_PROOF_KEY")
     if shared:
+        if len(shared) < MIN_SHARED_KEY:
+            raise NotPrivate(
+                f"GILCHECK_PROOF_KEY is shorter than {MIN_SHARED_KEY} characters: too easy to guess"
+            )
         return shared.encode("utf-8")
     key = read_private_file(KEY_FILE)
     if key is None:

@@ -539,3 +539,100 @@ def test_running_out_of_memory_in_the_front_end_is_inconclusive(
     assert result.code == 3, result.stderr
     assert "inconclusive: the memory ran out" in result.stderr
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+
+
+def _wide_spec(path: Path) -> Path:
+    path.write_text(
+        "thread main {\n" + "\n".join(f"    let x{i} = {i}" for i in range(40_000)) + "\n}\n"
+    )
+    return path
+
+
+def test_the_memory_limit_holds_when_sigint_is_ignored(tmp_path: Path) -> None:
+    import signal
+
+    spec = _wide_spec(tmp_path / "wide.gil")
+    done = subprocess.run(  # as in `cmd &` of a non-interactive shell script
+        [sys.executable, "-m", "gilcheck", "check", "-q", "--max-memory", "150", str(spec)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "the memory limit of 150 MB" in done.stdout + done.stderr
+
+
+def test_a_memory_stop_ends_one_spec_of_several(tmp_path: Path) -> None:
+    spec = _wide_spec(tmp_path / "wide.gil")
+    deadlock = tmp_path / "dl.gil"
+    deadlock.write_text("mutex m\nthread main {\n    acquire m\n    acquire m\n}\n")
+    ok = tmp_path / "ok.gil"
+    ok.write_text("thread main { skip }\n")
+    junit = tmp_path / "out.xml"
+    done = subprocess.run(
+        [sys.executable, "-m", "gilcheck", "check", "-q", "--max-memory", "150"]
+        + ["-f", "junit", "-o", str(junit), str(deadlock), str(spec), str(ok)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr  # the deadlock wins over the stop
+    report = junit.read_text()
+    assert report.count("<testcase") == 3 and "the memory limit of 150 MB" in report
+
+
+def test_fmt_never_leaves_half_a_spec(spec_file, cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    original = "thread main {\nskip\n}\n"
+    spec = spec_file(original)
+
+    def full_disk(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", full_disk)
+    result = cli("fmt", str(spec))
+    assert_answer(result)
+    assert spec.read_text() == original
+    assert [p.name for p in spec.parent.iterdir()] == [spec.name]
+
+
+@pytest.mark.parametrize("value", ["²", "0", "abc", "1e3", "-5"])
+def test_a_bad_size_limit_setting_keeps_the_default(
+    value: str, spec_file, cli, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("GILCHECK_MAX_SPEC_BYTES", value)
+    result = cli("check", str(spec_file("expect ok\nthread main { skip }\n")))
+    assert result.code == 0, result.stderr
+
+
+def test_replay_of_hostile_json(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    nul = tmp_path / "nul.json"
+    nul.write_text(
+        json.dumps(
+            {
+                "schema": "gilcheck.result",
+                "version": 1,
+                "spec": "a\u0000b.gil",
+                "verdict": "deadlock",
+                "steps": [
+                    {
+                        "index": 1,
+                        "thread": "main",
+                        "location": "a:1",
+                        "line": 1,
+                        "statement": "skip",
+                        "effects": [],
+                        "merged": False,
+                    }
+                ],
+            }
+        )
+    )
+    for path in (deep, nul):
+        result = cli("replay", str(path))
+        assert_answer(result)
+        assert result.code == 2, result.stderr

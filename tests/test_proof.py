@@ -179,10 +179,14 @@ def test_the_key_lives_in_a_private_folder(tmp_path: Path, cli, monkeypatch) -> 
     assert cli("check", "--cache", str(cache), str(spec)).code == 1
     assert stat.S_IMODE(home.stat().st_mode) == 0o700
     assert stat.S_IMODE((home / "proof-key").stat().st_mode) == 0o600
-    # An opened folder is closed again; a key readable by others is refused.
-    home.chmod(0o777)
     assert "proof still valid" in cli("check", "--cache", str(cache), str(spec)).stdout
-    assert stat.S_IMODE(home.stat().st_mode) == 0o700
+    # A folder open to others is refused, and left as it is; so is a key others can read.
+    home.chmod(0o1777)
+    refused = cli("check", "--cache", str(cache), str(spec))
+    assert "open to other users (mode 1777)" in refused.stderr
+    assert "proof still valid" not in refused.stdout
+    assert stat.S_IMODE(home.stat().st_mode) == 0o1777
+    home.chmod(0o700)
     (home / "proof-key").chmod(0o644)
     refused = cli("check", "--cache", str(cache), str(spec))
     assert refused.code == 1 and "the proof cache is off" in refused.stderr
@@ -201,3 +205,38 @@ def test_the_key_lives_in_a_private_folder(tmp_path: Path, cli, monkeypatch) -> 
         monkeypatch.setenv("GILCHECK_HOME", str(other))
         refused = cli("check", "--cache", str(cache), str(spec))
         assert "belongs to another user" in refused.stderr
+
+
+def test_a_stopped_search_with_unknowns_proves_no_condition(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    # The deadlock for n == 8 lies beyond the state limit: what was found is a lower bound.
+    spec = tmp_path / "u.gil"
+    spec.write_text(
+        "expect deadlock when n == 7\nparam n: int in 0..100\nmutex m\nvar a = 0\n"
+        "var go = 0\nthread main {\n    if n == 7 {\n        acquire m\n        acquire m\n"
+        "    }\n    go = 1\n    await a == 60\n    if n == 8 {\n        acquire m\n"
+        "        acquire m\n    }\n}\nthread ta {\n    await go == 1\n"
+        "    while a < 60 { a = a + 1 }\n}\nthread tb {\n    await go == 1\n"
+        "    skip\n}\n"
+    )
+    cache = tmp_path / "cache"
+    full = cli("check", "--expect", str(spec))
+    assert full.code == 1 and "n == 7 or n == 8" in full.stdout + full.stderr
+    stopped = cli("check", "--expect", "--max-states", "60", "--cache", str(cache), str(spec))
+    assert stopped.code == 1, stopped.stdout  # not proved: a MISMATCH, never exit 0
+    assert "(at least)" in stopped.stdout and "MISMATCH" in stopped.stdout
+    assert not list(cache.glob("*.json"))  # nothing proved, nothing cached
+    report = json.loads(cli("check", "-f", "json", "--max-states", "60", str(spec)).stdout)
+    assert report["limit"] and report["condition_complete"] is False
+    assert report["matches"] is False
+
+
+def test_a_record_of_another_spec_path_is_not_used(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    first = tmp_path / "a.gil"
+    first.write_text(SPEC)
+    (tmp_path / "sub").mkdir()
+    second = tmp_path / "sub" / "b.gil"
+    second.write_text(SPEC)
+    cache = tmp_path / "cache"
+    cli("check", "--cache", str(cache), str(first))
+    result = cli("check", "--cache", str(cache), str(second))
+    assert "proof still valid" not in result.stdout and "b.gil:4" in result.stdout

@@ -148,7 +148,8 @@ class _Judge:
             message=message,
             stats=self.stats,
             trace=trace,
-            limit=limit,
+            # A search stopped by a limit is said to be, whatever it found on the way.
+            limit=limit or self.found.stopped,
             condition=facts.condition,
             witness=facts.witness,
             expected_when=facts.expected_when,

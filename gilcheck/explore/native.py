@@ -39,8 +39,8 @@ def _load() -> ModuleType | None:
     except ModuleNotFoundError:
         why_not = "the C extension was not built when gilcheck was installed"
         return None
-    except ImportError as error:
-        why_not = f"the C extension does not load: {error}"
+    except Exception as error:  # a broken build: ImportError, SystemError, ...
+        why_not = f"the C extension does not load: {type(error).__name__}: {error}"
         return None
     configure = getattr(module, "configure", None)
     if configure is None or not hasattr(module, "Records"):
@@ -49,7 +49,11 @@ def _load() -> ModuleType | None:
     from gilcheck.explore.steptable import _INTERPRET
     from gilcheck.explore.store import StoreFull
 
-    configure(StoreFull, _INTERPRET)
+    try:
+        configure(StoreFull, _INTERPRET)
+    except Exception as error:
+        why_not = f"the C extension does not start: {type(error).__name__}: {error}"
+        return None
     return module
 
 

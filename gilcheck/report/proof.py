@@ -12,6 +12,7 @@ gilcheck/private.py): a record edited by anyone without that key is checked agai
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import hmac
 import json
@@ -64,9 +65,26 @@ def settings(options: CheckOptions) -> dict[str, Any]:
     }
 
 
+@functools.cache
+def implementation_digest() -> str:
+    """The SHA-256 of gilcheck's own code and data (its Python and C sources, grammar,
+    schema and bundled models): a record made by other code is never trusted, even when
+    the version numbers are the same."""
+    package = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    suffixes = {".py", ".c", ".lark", ".json", ".gil"}
+    files = sorted(p for p in package.rglob("*") if p.suffix in suffixes and p.is_file())
+    for path in files:
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 def cache_key(who: SpecIdentity, options: CheckOptions) -> str:
     """The name under which a spec's record is cached."""
     material = {
+        "spec": who.spec,
+        "implementation": implementation_digest(),
         "spec_sha256": who.spec_sha256,
         "models": who.models,
         "semantics": SEMANTICS_VERSION,
@@ -88,6 +106,7 @@ def record(
         "models": {path: digest for path, digest in who.models},
         "gilcheck": __version__,
         "semantics": SEMANTICS_VERSION,
+        "implementation": implementation_digest(),
         "settings": settings(options),
         "states": result.stats.states,
         "transitions": result.stats.transitions,
@@ -125,8 +144,8 @@ def load_cached(
         if not consistent(data["record"], data["result"], who, options):
             return None
         return result_from_object(data["result"], spec=who.spec)
-    except (OSError, ValueError, KeyError, TypeError, AttributeError, BadTrace):
-        return None  # absent, unreadable or not ours: check again
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, BadTrace, RecursionError):
+        return None  # absent, unreadable, nested too deeply or not ours: check again
 
 
 def consistent(
@@ -137,6 +156,8 @@ def consistent(
     verdict; counts, `exhaustive` and the trace as that verdict has them."""
     expected_record = {
         "schema": RECORD_SCHEMA,
+        "spec": who.spec,
+        "implementation": implementation_digest(),
         "spec_sha256": who.spec_sha256,
         "models": {path: digest for path, digest in who.models},
         "gilcheck": __version__,
@@ -147,6 +168,8 @@ def consistent(
         return False
     verdict = result.get("verdict")
     if verdict not in CACHEABLE or proof.get("verdict") != verdict or result.get("limit"):
+        return False
+    if result.get("condition_complete") is not True:
         return False
     for field in ("states", "transitions", "exhaustive"):
         if proof.get(field) != result.get(field):
@@ -173,7 +196,7 @@ def store(
 ) -> None:
     """Cache a conclusive result, signed with `key` (a limit hit or a channel bound proves
     nothing, so neither is kept). Written under a unique temporary name, then renamed."""
-    if result.verdict not in CACHEABLE or result.limit:
+    if result.verdict not in CACHEABLE or result.limit or not result.condition_complete:
         return
     directory.mkdir(parents=True, exist_ok=True)
     name = cache_key(who, options)

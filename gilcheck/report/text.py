@@ -122,6 +122,8 @@ def render_text(result: CheckResult) -> str:
         scope = "stopped at the first violation"
         if result.condition is not None and stats.exhaustive:
             scope = "exhaustive: every value's violations"
+        if result.limit:
+            scope = f"stopped by {result.limit}; NOT exhaustive"
     if stats.symmetry:
         scope += f"; one state per permutation of {', '.join(stats.symmetry)}"
     out.append(

@@ -11,7 +11,11 @@ the text had one or more, and the result is checked to parse to the same tree.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import os
+import stat
+import tempfile
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -209,7 +213,17 @@ class FormattedFile:
 
     def write(self) -> None:
         """Rewrite the file in the canonical layout."""
-        self.path.write_text(self.formatted, encoding="utf-8", newline="\n")
+        # A new file renamed over the old one: a full disk never leaves half a spec.
+        handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}-")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as file:
+                file.write(self.formatted)
+            with contextlib.suppress(OSError):
+                os.chmod(temporary, stat.S_IMODE(os.stat(self.path).st_mode))
+            os.replace(temporary, self.path)
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
 
 
 def format_file(path: Path, sources: SourceMap) -> FormattedFile:

@@ -140,6 +140,8 @@ class CheckResult:
         spec expects (None without `expect`)."""
         if self.expected is None:
             return None
+        if self.expected_when is not None and not self.condition_complete:
+            return False  # a lower bound of the condition proves no `when`
         return self.expected == self.verdict and self.when_matches is not False
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import random
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from strategies import differential_specs, modules, scenario_specs, symmetric_specs
 
@@ -204,10 +204,17 @@ def test_a_parallel_search_agrees_with_the_sequential_one(spec: str, symmetry: b
     assert parallel.trace == sequential.trace, spec
 
 
+@example(  # two violations: which is the shortest depends on the merging
+    "host rust\nconst N = 2\nvar x = 0\nvar a[N] = 0\nmutex g\nmutex m[N]\nrlock r[N]\n"
+    "event e[N]\nsemaphore s = 1\nchannel ids: unbounded\nchannel c[N]: unbounded\n"
+    "thread w[N] {\nlet v1 = recv ids\n}\nthread main {\nlet v2 = recv ids\nwith_gil {\n"
+    "allow_threads {\npython {\nx = (x + 0) % 3\n}\n}\n}\n}\nthread u {\nlock g {\n"
+    "send ids, 0\n}\n}\n"
+)
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(symmetric_specs(breaking=True))
 def test_merging_private_locks_never_changes_a_verdict(spec: str) -> None:
-    """`m[self]` locks of a thread array are private: taking one is merged; verdicts stay."""
+    """`m[self]` locks of a thread array are private: taking one is merged; violations stay."""
     options = CheckOptions(max_states=30_000, symmetry=False)
     merged = check_spec(parse_text("gen.gil", spec), options)
     full = check_spec(
@@ -215,6 +222,9 @@ def test_merging_private_locks_never_changes_a_verdict(spec: str) -> None:
     )
     if "inconclusive" in (merged.verdict, full.verdict):
         return
-    assert merged.verdict == full.verdict, spec
+    # A violation is found in both or in neither. Of several violations the shortest is
+    # reported, and merging shortens some traces, so their kinds may differ (a deadlock
+    # three merged steps away against a misuse four unmerged steps away).
+    assert (merged.verdict == "ok") == (full.verdict == "ok"), spec
     if merged.verdict == "ok":
         assert merged.stats.states <= full.stats.states, spec

@@ -2,8 +2,9 @@
 a fresh virtual environment without the dev extras, run from an unrelated folder; the
 sdist installed where no C compiler can be found runs the pure-Python search and says so.
 
-These tests build with `python -m build` and install from the package index (the
-dependencies), so they take a little while; they run once per session, on one worker.
+It builds with `python -m build` and installs from the package index (the dependencies),
+so it takes a little while. It is one test: the sdist is built in the source tree, and two
+workers building there at once would race.
 """
 
 from __future__ import annotations
@@ -17,9 +18,6 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT
-
-# One worker builds and installs once for the whole module (see `--dist loadgroup`).
-pytestmark = pytest.mark.xdist_group("packaging")
 
 SPEC = """\
 use "pyo3"
@@ -48,22 +46,20 @@ def _run(command: list[str], cwd: Path, env: dict[str, str] | None = None, code:
     return done.stdout
 
 
-@pytest.fixture(scope="module")
-def dists(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An sdist built from this checkout and a wheel built from that sdist."""
-    out = tmp_path_factory.mktemp("dist")
-    _run([sys.executable, "-m", "build", "--outdir", str(out), str(ROOT)], cwd=out)
-    return out
-
-
-@pytest.fixture(scope="module")
-def fresh_env(dists: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A virtual environment with the wheel and its runtime dependencies only."""
-    where = tmp_path_factory.mktemp("venv")
-    venv.create(where, with_pip=True)
+def test_the_package_as_users_get_it(tmp_path_factory: pytest.TempPathFactory) -> None:
+    dists = tmp_path_factory.mktemp("dist")
+    _run([sys.executable, "-m", "build", "--outdir", str(dists), str(ROOT)], cwd=dists)
+    check_the_sdist_holds_what_the_wheel_is_built_from(dists)
+    fresh_env = tmp_path_factory.mktemp("venv")
+    venv.create(fresh_env, with_pip=True)
     wheel = next(dists.glob("gilcheck-*.whl"))
-    _run([str(_bin(where, "pip")), "install", "-q", str(wheel)], cwd=where)
-    return where
+    _run([str(_bin(fresh_env, "pip")), "install", "-q", str(wheel)], cwd=fresh_env)
+    check_the_installed_wheel_runs_from_an_unrelated_folder(
+        fresh_env, tmp_path_factory.mktemp("user")
+    )
+    check_the_sdist_without_a_compiler_installs_the_pure_python_search(
+        dists, fresh_env, tmp_path_factory.mktemp("nocc")
+    )
 
 
 def _bin(env: Path, name: str) -> Path:
@@ -78,7 +74,7 @@ def _user_env(home: Path) -> dict[str, str]:
     return env
 
 
-def test_the_sdist_holds_what_the_wheel_is_built_from(dists: Path) -> None:
+def check_the_sdist_holds_what_the_wheel_is_built_from(dists: Path) -> None:
     import tarfile
 
     sdist = next(dists.glob("gilcheck-*.tar.gz"))
@@ -99,7 +95,9 @@ def test_the_sdist_holds_what_the_wheel_is_built_from(dists: Path) -> None:
     assert not any(name.endswith((".so", ".pyc")) for name in names)
 
 
-def test_the_installed_wheel_runs_from_an_unrelated_folder(fresh_env: Path, tmp_path: Path) -> None:
+def check_the_installed_wheel_runs_from_an_unrelated_folder(
+    fresh_env: Path, tmp_path: Path
+) -> None:
     gilcheck = str(_bin(fresh_env, "gilcheck"))
     python = str(_bin(fresh_env, "python"))
     env = _user_env(tmp_path)
@@ -138,7 +136,7 @@ def test_the_installed_wheel_runs_from_an_unrelated_folder(fresh_env: Path, tmp_
     assert not (tmp_path / ".cache" / "gilcheck").exists()
 
 
-def test_the_sdist_without_a_compiler_installs_the_pure_python_search(
+def check_the_sdist_without_a_compiler_installs_the_pure_python_search(
     dists: Path, fresh_env: Path, tmp_path: Path
 ) -> None:
     sdist = next(dists.glob("gilcheck-*.tar.gz"))

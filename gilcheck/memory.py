@@ -118,6 +118,7 @@ def _interrupt_main() -> None:
 
 
 _current: list[MemoryWatch] = []
+WATCH_HEADROOM = 64 * 1024 * 1024
 
 
 def watch_memory(limit_mb: int | None) -> MemoryWatch | None:
@@ -128,7 +129,11 @@ def watch_memory(limit_mb: int | None) -> MemoryWatch | None:
     _current.clear()
     if not limit_mb:
         return None
-    watch = MemoryWatch(limit_mb * 1024 * 1024, f"the memory limit of {limit_mb:,} MB").start()
+    # A limit below what the process already holds (gilcheck itself takes 40-60 MB) is
+    # left to the search's own periodic check, which reports what it explored: the watch
+    # allows some growth past the current footprint first.
+    limit = max(limit_mb * 1024 * 1024, resident_bytes() + WATCH_HEADROOM)
+    watch = MemoryWatch(limit, f"the memory limit of {limit_mb:,} MB").start()
     _current.append(watch)
     return watch
 

@@ -100,3 +100,12 @@ def test_line_100_and_user_strings_are_printed_verbatim(tmp_path, cli) -> None: 
     bad = tmp_path / "bad.gil"
     bad.write_text("\n" * 99 + "thread main { acquire nosuch }\n")
     assert "bad.gil:100:23" in cli("check", str(bad)).stderr
+
+
+def test_a_command_without_its_arguments_is_a_usage_error(cli) -> None:  # type: ignore[no-untyped-def]
+    # Some typer and click versions turned a missing argument into None (exit 4).
+    for command in ("explain", "trace", "replay", "parse", "export", "simulate", "fmt", "check"):
+        result = cli(command)
+        assert result.code == 2, (command, result.stderr)
+        assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+        assert "None" not in result.stderr, (command, result.stderr)

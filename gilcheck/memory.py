@@ -7,6 +7,7 @@ exists (Windows). Nothing here is imported at start-up unless a limit is checked
 from __future__ import annotations
 
 import _thread
+import functools
 import os
 import signal
 import sys
@@ -58,13 +59,9 @@ def peak_resident_bytes() -> int:
     return 0
 
 
-_PAGE: list[int] = []
-
-
+@functools.cache
 def _page_size() -> int:
-    if not _PAGE:
-        _PAGE.append(os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096)
-    return _PAGE[0]
+    return os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
 class MemoryWatch:

@@ -64,9 +64,9 @@ def _verify_folder(folder: Path) -> None:
         )
 
 
-def read_private_file(name: str) -> bytes | None:
-    """A file of the private folder, if present and the user's own (raises NotPrivate)."""
-    path = private_folder() / name
+def read_private_file(folder: Path, name: str) -> bytes | None:
+    """A file of the private `folder`, if present and the user's own (raises NotPrivate)."""
+    path = folder / name
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
         descriptor = os.open(path, flags | getattr(os, "O_BINARY", 0))
@@ -85,10 +85,9 @@ def read_private_file(name: str) -> bytes | None:
         os.close(descriptor)
 
 
-def write_private_file(name: str, data: bytes) -> bool:
-    """Create a file of the private folder (mode 0600) with all of `data` at once, unless it
-    exists; True if this call made it. Concurrent writers: one wins, the others read it."""
-    folder = private_folder()
+def write_private_file(folder: Path, name: str, data: bytes) -> bool:
+    """Create a file of the private `folder` (mode 0600) with all of `data` at once, unless
+    it exists; True if this call made it. Concurrent writers: one wins, the others read it."""
     try:
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{name}-")  # mode 0600
     except OSError as error:
@@ -119,10 +118,11 @@ def proof_key() -> bytes:
                 f"GILCHECK_PROOF_KEY is shorter than {MIN_SHARED_KEY} characters: too easy to guess"
             )
         return shared.encode("utf-8")
-    key = read_private_file(KEY_FILE)
+    folder = private_folder()
+    key = read_private_file(folder, KEY_FILE)
     if key is None:
-        write_private_file(KEY_FILE, secrets.token_hex(KEY_BYTES).encode("ascii"))
-        key = read_private_file(KEY_FILE)
+        write_private_file(folder, KEY_FILE, secrets.token_hex(KEY_BYTES).encode("ascii"))
+        key = read_private_file(folder, KEY_FILE)
     if not key or len(key) < KEY_BYTES:
-        raise NotPrivate(f"the proof key in {private_folder() / KEY_FILE} is too short")
+        raise NotPrivate(f"the proof key in {folder / KEY_FILE} is too short")
     return key

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import venv
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import ROOT
@@ -66,6 +67,14 @@ def _bin(env: Path, name: str) -> Path:
     return env / ("Scripts" if os.name == "nt" else "bin") / name
 
 
+def _check_the_hang(gilcheck: str, folder: Path, env: dict[str, str]) -> tuple[Path, Any]:
+    """`gilcheck check --format json` of SPEC written in `folder`: exit 1, the report."""
+    spec = folder / "hang.gil"
+    spec.write_text(SPEC)
+    report = _run([gilcheck, "check", "--format", "json", str(spec)], folder, env, code=1)
+    return spec, json.loads(report)
+
+
 def _user_env(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
     env["HOME"] = str(home)
@@ -110,18 +119,7 @@ def check_the_installed_wheel_runs_from_an_unrelated_folder(
     assert version.startswith("gilcheck ") and "(C extension)" in version
     assert _run([python, "-m", "gilcheck", "--version"], tmp_path, env) == version
 
-    spec = tmp_path / "hang.gil"
-    spec.write_text(SPEC)
-    done = subprocess.run(
-        [gilcheck, "check", "--format", "json", str(spec)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 1, done.stderr
-    report = json.loads(done.stdout)
+    spec, report = _check_the_hang(gilcheck, tmp_path, env)
     assert report["verdict"] == "deadlock" and report["matches"] is True
     assert report["engine"] == "C extension"
 
@@ -148,17 +146,6 @@ def check_the_sdist_without_a_compiler_installs_the_pure_python_search(
     gilcheck = str(_bin(fresh_env, "gilcheck"))
     version = _run([gilcheck, "--version"], tmp_path, env)
     assert "pure Python (the C extension was not built" in version, version
-    spec = tmp_path / "hang.gil"
-    spec.write_text(SPEC)
-    done = subprocess.run(
-        [gilcheck, "check", "--format", "json", str(spec)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 1, done.stderr
-    report = json.loads(done.stdout)
+    _, report = _check_the_hang(gilcheck, tmp_path, env)
     assert report["verdict"] == "deadlock"
     assert report["engine"].startswith("pure Python")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 SPEC = """expect deadlock
 mutex m
@@ -85,13 +86,18 @@ def _only_entry(cache: Path) -> Path:
     return entry
 
 
-def test_an_edited_record_is_checked_again(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def _cached_once(tmp_path: Path, cli) -> tuple[Path, Path, Path, Any]:  # type: ignore[no-untyped-def]
+    """SPEC checked once with `--cache`: the spec, the cache, its one record and its data."""
     spec = tmp_path / "a.gil"
     spec.write_text(SPEC)
     cache = tmp_path / "cache"
     assert cli("check", "--cache", str(cache), str(spec)).code == 1
     entry = _only_entry(cache)
-    data = json.loads(entry.read_text())
+    return spec, cache, entry, json.loads(entry.read_text())
+
+
+def test_an_edited_record_is_checked_again(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    spec, cache, entry, data = _cached_once(tmp_path, cli)
     # Someone without the key turns the deadlock into a proof of safety.
     data["record"]["verdict"] = data["result"]["verdict"] = "ok"
     data["record"]["exhaustive"] = data["result"]["exhaustive"] = True
@@ -106,12 +112,7 @@ def test_a_signed_record_that_contradicts_itself_is_checked_again(tmp_path: Path
     from gilcheck.private import proof_key
     from gilcheck.report.proof import signature
 
-    spec = tmp_path / "a.gil"
-    spec.write_text(SPEC)
-    cache = tmp_path / "cache"
-    assert cli("check", "--cache", str(cache), str(spec)).code == 1
-    entry = _only_entry(cache)
-    data = json.loads(entry.read_text())
+    spec, cache, entry, data = _cached_once(tmp_path, cli)
     # Signed with the right key, but an `ok` that was not exhaustive and has a trace.
     data["record"]["verdict"] = data["result"]["verdict"] = "ok"
     payload = {"record": data["record"], "result": data["result"]}

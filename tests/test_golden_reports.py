@@ -18,9 +18,7 @@ import pytest
 from conftest import ROOT, relative
 
 FILES = sorted(
-    path
-    for folder in ("specs", "tests/cases")
-    for path in (ROOT / folder).rglob("*.gil")
+    path for folder in ("specs", "tests/cases") for path in (ROOT / folder).rglob("*.gil")
 )
 
 

@@ -25,10 +25,10 @@ refused with a located `not-exportable` error, and so is any kind of object, cha
 instruction the export does not know (one added to the language later): "`latch` objects
 cannot be exported to Promela yet".
 
-Modules: `exporter` (declarations, proctypes, instruction steps), `values` (expressions,
-targets, indices and their range checks, channel names), `resources` (lock, event, condvar,
-once and barrier statements), `channels` (send and receive), `common` (constants, the
-refusal, helpers).
+Modules: `exporter` (declarations, a proctype per code unit, instruction steps), `values`
+(expressions, targets, indices and their range checks, channel names), `resources` (lock,
+event, condvar, once and barrier statements), `channels` (send and receive), `common`
+(constants, the refusal, helpers).
 """
 
 from gilcheck.export.promela.exporter import export_promela

@@ -24,7 +24,7 @@ from typing import Any
 
 from gilcheck import __version__
 from gilcheck.files import MAX_DATA_BYTES, read_regular_file
-from gilcheck.options import CheckOptions
+from gilcheck.options import CheckOptions, effective_strategy
 from gilcheck.report.json import result_object
 from gilcheck.report.json_read import BadTrace, result_from_object
 from gilcheck.trace.model import CheckResult
@@ -62,6 +62,8 @@ def settings(options: CheckOptions) -> dict[str, Any]:
         "statement_merging": options.merge_local_steps,
         "symmetry": options.symmetry,
         "spurious_wakeups": options.spurious_wakeups,
+        # A record made by one strategy is not used again for another.
+        "strategy": effective_strategy(options),
     }
 
 

@@ -36,6 +36,13 @@ from gilcheck.trace.model import CheckResult, Snapshot, Stats, Step, Trace
 # Below this many states, memory growth is mostly allocator noise, not states.
 MEASURABLE_STATES = 10_000
 
+# The strategies whose traces are real runs but need not be shortest, and what a report
+# says of them (the breadth-first searches' traces are shortest).
+NOT_SHORTEST = {
+    "dfs": "found by depth-first search: the trace is a real run, not necessarily a shortest one",
+    "random": "found by a random walk: the trace is a real run, not necessarily a shortest one",
+}
+
 
 def check_program(
     program: ir.Program,
@@ -55,6 +62,8 @@ def check_program(
         found = strategy.sequential().explore(full, Budget(options, progress))
     judge = _Judge(program, engine, sources, found, canonical)
     result = judge.result()
+    if result.trace is not None and strategy.name in NOT_SHORTEST:
+        result = dataclasses.replace(result, notes=(*result.notes, NOT_SHORTEST[strategy.name]))
     if engine.symbolic:
         result = dataclasses.replace(result, lints=lints(engine, sources))
     return result

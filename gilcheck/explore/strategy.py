@@ -8,6 +8,15 @@ traces), depth-first (bounded by `max_depth`; traces need not be shortest), rand
 search on several processes or on Ray actors. Each returns an `Exploration`, judged the
 same way whichever strategy made it (analysis/verdicts.py), and all of them run within
 one `Budget` (explore/budget.py) and judge states with one `Visitor` (explore/visitor.py).
+
+To add a strategy: (1) write a class with `name`, `explore` and `sequential` in its own
+module under explore/, storing each state with the parent and action that reached it
+(`StateStore.add`) so that traces replay, asking the budget at its own cadence, judging
+states with the visitor and noting limits with `Exploration.hit_limit`; (2) add its name
+to `options.StrategyName` and its class to `explore/strategies.STRATEGIES` (checked when
+that module loads); (3) if its traces need not be shortest, add it to
+`analysis/verdicts.NOT_SHORTEST`; (4) add it to the parametrized tests of
+tests/test_strategies.py and to the CLI's `--strategy` choices.
 """
 
 from __future__ import annotations

@@ -71,7 +71,8 @@ def breadth_first(system: TransitionSystem, options: CheckOptions, budget: Budge
     is_progress = visitor.is_progress
     source = SuccessorSource(system, store, options)
     table = source.table
-    successors_of = source.of
+    # `source.of` inlined below: it runs for every state the C loop leaves.
+    transitions_of = system.transitions
     edges = EdgeLog(is_progress is not None) if options.graph_analysis else None
     result.edges = edges
     if edges is not None:  # EdgeLog.add inlined: it runs for every transition
@@ -135,7 +136,12 @@ def breadth_first(system: TransitionSystem, options: CheckOptions, budget: Budge
                     if result.stopped is not None:
                         break
                     continue
-            state, steps = successors_of(sid)
+            if table is not None:
+                state = None
+                steps = table.successors(sid)
+            else:
+                state = state_of(sid)
+                steps = transitions_of(state)
             if edges is not None:
                 edge_begin(len(edges.dst))
             expanded += 1

@@ -2,10 +2,11 @@
 decides a verdict, so that CI re-proves only the specs that changed.
 
 A record names the spec's content hash and those of the models it uses, gilcheck's
-version and semantics version, the bounds, reductions and search strategy in force, how much was explored,
-whether that was everything, and the verdict. A cached record is used again only when all
-of its key is the same, its verdict is conclusive (not `inconclusive` or `bound`), it is
-consistent in itself, and it carries a valid HMAC made with the user's private key (see
+version and semantics version, the bounds, reductions and search strategy in force, how
+much was explored, whether that was everything, and the verdict. A cached record is used
+again only when all of its key is the same, its verdict is conclusive (not
+`inconclusive` or `bound`), it is consistent in itself, and it carries a valid HMAC made
+with the user's private key (see
 gilcheck/private.py): a record edited by anyone without that key is checked again.
 """
 

@@ -6,8 +6,8 @@ version and semantics version, the bounds, reductions and search strategy in for
 much was explored, whether that was everything, and the verdict. A cached record is used
 again only when all of its key is the same, its verdict is conclusive (not
 `inconclusive` or `bound`), it is consistent in itself, and it carries a valid HMAC made
-with the user's private key (see
-gilcheck/private.py): a record edited by anyone without that key is checked again.
+with the user's private key (see gilcheck/private.py): a record edited by anyone without
+that key is checked again.
 """
 
 from __future__ import annotations

@@ -86,7 +86,7 @@ def lints(engine: Engine, sources: SourceMap) -> tuple[Lint, ...]:
             if th[T_STATUS] != RUNNING or th[T_PHASE] != 0 or not isinstance(p.instr, _GUARDS):
                 continue
             try:
-                value = full._eval(p.value, state, frame, th)
+                value = full.evaluate(p.value, state, frame, th)
                 truths = {truth for truth, _ in full.cases(state, value)}
             except Exception:
                 truths = {True, False}

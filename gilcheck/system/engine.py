@@ -2079,6 +2079,24 @@ class Engine:
         out.append(((tid, STEP, 0), w.freeze()))
         return False
 
+    # ------------------------------------------------------------ public names
+    # The names the search and the analyses use (model.TransitionSystem,
+    # model.ThreadwiseSystem), kept here in one block over the engine's own.
+
+    def threadwise(self) -> Engine | None:
+        """The engine itself when the step table can patch its steps (model.TransitionSystem)."""
+        return None if self.symbolic or self.extended or self.gil_off else self
+
+    def merge(self, out: list[Transition]) -> list[Transition]:
+        """Steps with the local steps after each merged into it (when merging is on)."""
+        return self._merge(out)
+
+    def evaluate(
+        self, fn: Evaluator | None, state: State | Work, frame: Frame, th: Thread
+    ) -> Value:
+        """An expression's value in a thread's frame of a state."""
+        return self._eval(fn, state, frame, th)
+
 
 def _moved_to(th: Thread, frame: Frame, pc: int) -> tuple[Frame, ...]:
     """The thread's frames with the top frame moved to `pc`."""

@@ -17,6 +17,7 @@ from rich.text import Text
 
 from gilcheck.report.formats import RenderContext
 from gilcheck.report.printable import printable
+from gilcheck.trace.model import StateGraph
 
 __all__ = ["err", "printable", "streams"]
 
@@ -82,7 +83,11 @@ def report_to(path: Path) -> bool:
 
 
 def render_context(
-    *, many: bool = False, expect_mode: bool = False, sources: Mapping[str, str] | None = None
+    *,
+    many: bool = False,
+    expect_mode: bool = False,
+    sources: Mapping[str, str] | None = None,
+    state_graph: StateGraph | None = None,
 ) -> RenderContext:
     """A render context for the report console: its colours (on a terminal) and width."""
     out = streams.out
@@ -92,6 +97,7 @@ def render_context(
         sources=sources or {},
         color_system=out.color_system if out.is_terminal else None,
         width=out.width,
+        state_graph=state_graph,
     )
 
 

@@ -27,10 +27,10 @@ from gilcheck.cli.running import default_memory_limit_mb, run_check
 from gilcheck.explore.graph import GraphTooLarge
 from gilcheck.options import CheckOptions
 from gilcheck.pipeline import parse_spec, state_graph_of_spec
-from gilcheck.report.dot import render_state_graph_dot
 from gilcheck.report.formats import TraceFormat, report_for
 from gilcheck.report.html import source_texts
 from gilcheck.source import SourceMap
+from gilcheck.trace.model import StateGraph
 
 
 class GraphKind(StrEnum):
@@ -89,6 +89,7 @@ def trace(
         max_memory_mb=default_memory_limit_mb(),
     )
     sources = SourceMap()
+    states: StateGraph | None = None
     with reporting_spec_errors(spec, sources):
         loaded = parse_spec(str(spec), sources)
         if graph is GraphKind.STATES:  # before the check: a graph too large is refused at once
@@ -108,11 +109,11 @@ def trace(
         context = render_context()
         emit_document(report_for(trace_format).render([result], context), context)
         finish(outcome_of(result.verdict))
-    if graph is GraphKind.STATES:
-        text = render_state_graph_dot(states)
-    else:
-        context = render_context(sources=source_texts(result, sources))
-        text = report_for(trace_format).render([result], context)
+    context = render_context(
+        sources=source_texts(result, sources),
+        state_graph=states,
+    )
+    text = report_for(trace_format).render([result], context)
     write(text, output)
     if result.trace is None or not result.trace.steps:
         say(printable(f"{spec}: verdict {result.verdict}, no counterexample"))

@@ -4,6 +4,10 @@ A renderer takes what a command checked (results, or specs that could not be che
 and a `RenderContext` (layout, source texts, colour), and returns the document as text.
 `REPORTS` is checked at import: a format without a renderer, or a command offering a
 format the table does not hold, fails at once instead of printing some other format.
+
+To add a format: a member of `ReportFormat`; a renderer of the `Renderer` protocol (here,
+or in its own module of report/); its row in `REPORTS`; and, to offer it on a command,
+a member of `CheckFormat` or `TraceFormat` (and a word in that command's `--format` help).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from gilcheck.report.dot import render_waitfor_dot
+from gilcheck.report.dot import render_state_graph_dot, render_waitfor_dot
 from gilcheck.report.html import render_html
 from gilcheck.report.json import render_json
 from gilcheck.report.junit import JUnitCase, render_junit
@@ -28,7 +32,7 @@ from gilcheck.report.mermaid import render_mermaid
 from gilcheck.report.printable import printable
 from gilcheck.report.sarif import render_sarif
 from gilcheck.report.text import expected_phrase, render_text, verdict_phrase
-from gilcheck.trace.model import CheckResult
+from gilcheck.trace.model import CheckResult, StateGraph
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +56,7 @@ class RenderContext:
     sources: Mapping[str, str] = field(default_factory=dict)  # path -> text (html)
     color_system: str | None = None  # the terminal's colours (rich's name); None: plain text
     width: int = 80  # the terminal's width, for tables
+    state_graph: StateGraph | None = None  # `trace --graph states`: dot draws it instead
 
 
 class Renderer(Protocol):
@@ -214,7 +219,10 @@ def render_mermaid_report(checked: Sequence[Checked], context: RenderContext) ->
 
 
 def render_dot_report(checked: Sequence[Checked], context: RenderContext) -> str:
-    """The Graphviz wait-for graph of one spec's final state."""
+    """The Graphviz wait-for graph of one spec's final state (or the whole state graph,
+    when the context holds one)."""
+    if context.state_graph is not None:
+        return render_state_graph_dot(context.state_graph)
     result = _one(checked, "dot")
     return "" if result is None else render_waitfor_dot(result)
 

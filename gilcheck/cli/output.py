@@ -104,6 +104,6 @@ def render_context(
 def print_document(text: str, context: RenderContext) -> None:
     """Print a rendered document; on a terminal its colours are kept."""
     if context.color_system is not None and "\x1b" in text:
-        streams.out.print(Text.from_ansi(text))
+        streams.out.print(Text.from_ansi(text), end="")
     else:
         streams.out.print(text, markup=False, end="")

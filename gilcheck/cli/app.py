@@ -13,7 +13,8 @@ import typer
 
 from gilcheck import __version__
 from gilcheck.cli.check import check
-from gilcheck.cli.explain import explain, list_codes, print_schema
+from gilcheck.cli.codes import list_codes
+from gilcheck.cli.explain import explain
 from gilcheck.cli.export import export
 from gilcheck.cli.fmt import fmt_specs
 from gilcheck.cli.outcome import EXIT_INCONCLUSIVE, EXIT_INTERNAL, EXIT_USAGE
@@ -21,6 +22,7 @@ from gilcheck.cli.output import say, streams
 from gilcheck.cli.parse import parse
 from gilcheck.cli.replay import replay_trace
 from gilcheck.cli.running import default_memory_limit_mb, working_on
+from gilcheck.cli.schema import print_schema
 from gilcheck.cli.simulate import simulate_spec
 from gilcheck.cli.trace import trace
 from gilcheck.memory import memory_limit_reason, pause_memory_watch, watch_memory

@@ -1,4 +1,4 @@
-"""`gilcheck explain CODE`, `gilcheck codes` and `gilcheck schema`: the reference commands."""
+"""`gilcheck explain CODE`: what a diagnostic code means, why it matters, an example."""
 
 from __future__ import annotations
 
@@ -6,10 +6,9 @@ from typing import Annotated
 
 import typer
 
-from gilcheck.cli.outcome import Outcome, emit_text, finish
+from gilcheck.cli.outcome import Outcome, finish
 from gilcheck.cli.output import say, streams
 from gilcheck.diagnostics import CODES, did_you_mean
-from gilcheck.report.json_schema import schema_text
 
 
 def explain(
@@ -30,18 +29,4 @@ def explain(
     out.print(f"Why\n  {info.why}\n", markup=False)
     example = "\n".join("    " + line for line in info.example.splitlines())
     out.print(f"Example\n{example}", markup=False)
-    finish(Outcome.OK)
-
-
-def list_codes() -> None:
-    """List every diagnostic code with a one-line summary."""
-    width = max(len(c) for c in CODES)
-    for info in CODES.values():
-        streams.out.print(f"{info.code.ljust(width)}  {info.summary}", markup=False)
-    finish(Outcome.OK)
-
-
-def print_schema() -> None:
-    """Print the JSON Schema (draft 2020-12) of `gilcheck check --format json`."""
-    emit_text(schema_text())
     finish(Outcome.OK)

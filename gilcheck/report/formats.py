@@ -25,7 +25,7 @@ from rich.text import Text
 
 from gilcheck.report.dot import render_state_graph_dot, render_waitfor_dot
 from gilcheck.report.html import render_html
-from gilcheck.report.json import render_json
+from gilcheck.report.json import render_json, result_object
 from gilcheck.report.junit import JUnitCase, render_junit
 from gilcheck.report.markdown import MarkdownSpec, render_markdown, render_markdown_many
 from gilcheck.report.mermaid import render_mermaid
@@ -164,8 +164,6 @@ def render_json_report(checked: Sequence[Checked], context: RenderContext) -> st
         if isinstance(only, SpecFailure):
             return json.dumps(only.report, indent=2) + "\n"
         return render_json(only)
-    from gilcheck.report.json import result_object
-
     summary = {
         "schema": "gilcheck.results",
         "version": 1,
@@ -173,13 +171,9 @@ def render_json_report(checked: Sequence[Checked], context: RenderContext) -> st
         "results": [
             result_object(c) if isinstance(c, CheckResult) else dict(c.report) for c in checked
         ],
-        "mismatches": [_spec_of(c) for c in not_as_expected(checked, context.expect_mode)],
+        "mismatches": [c.spec for c in not_as_expected(checked, context.expect_mode)],
     }
     return json.dumps(summary, indent=2) + "\n"
-
-
-def _spec_of(checked: Checked) -> str:
-    return checked.spec
 
 
 def render_junit_report(checked: Sequence[Checked], context: RenderContext) -> str:

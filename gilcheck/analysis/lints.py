@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from gilcheck.analysis.waitfor import location_text, written_text
+from gilcheck.analysis.locations import location_of
+from gilcheck.analysis.waitfor import written_text
 from gilcheck.explore.bfs import explore
 from gilcheck.semantics import ir
 from gilcheck.source import SourceMap
@@ -134,4 +135,4 @@ def _unreached(engine: Engine, sources: SourceMap, reached: set[tuple[int, int]]
 
 
 def _lint(code: str, message: str, instr: ir.Instr, sources: SourceMap) -> Lint:
-    return Lint(code, message, location_text(sources, instr), sources.line_of(instr.span))
+    return Lint(code, message, location_of(sources, instr), sources.line_of(instr.span))

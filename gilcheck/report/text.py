@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gilcheck.trace.model import CheckResult, Trace
+from gilcheck.trace.model import CheckResult, Location, Trace
 
 EXIT_WORD = {
     "ok": "no violation",
@@ -11,8 +11,8 @@ EXIT_WORD = {
 }
 
 
-def _short(location: str) -> str:
-    return location.rsplit("/", 1)[-1]
+def _short(location: Location) -> str:
+    return location.short
 
 
 def verdict_phrase(result: CheckResult) -> str:

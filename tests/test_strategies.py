@@ -176,3 +176,53 @@ def test_proof_records_name_the_strategy_and_are_not_shared_between_strategies()
 def test_an_unknown_strategy_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown search strategy"):
         dataclasses.replace(CheckOptions(), strategy="sideways")  # type: ignore[arg-type]
+
+
+# Through the CLI, as a user runs it.
+
+
+def test_cli_dfs_finds_the_seed_deadlock_with_a_trace_that_replays(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    text = cli("check", "--strategy", "dfs", "specs/seed/buggy.gil")
+    assert text.code == 1
+    assert "found by depth-first search" in text.stdout
+    assert "Shortest trace" not in text.stdout and "\nTrace (" in text.stdout
+    report = cli("check", "--strategy", "dfs", "--format", "json", "specs/seed/buggy.gil")
+    assert json.loads(report.stdout)["proof"]["settings"]["strategy"] == "dfs"
+    saved = tmp_path / "trace.json"
+    saved.write_text(report.stdout)
+    assert cli("replay", str(saved)).code == 0
+
+
+def test_cli_dfs_at_its_depth_bound_is_inconclusive(cli) -> None:  # type: ignore[no-untyped-def]
+    result = cli("check", "--strategy", "dfs", "--max-depth", "3", "specs/seed/buggy.gil")
+    assert result.code == 3
+    assert "depth bound of 3 steps" in result.stdout and "NOT exhaustive" in result.stdout
+    fixed = cli("check", "--strategy", "dfs", "--max-depth", "3", "specs/seed/fixed.gil")
+    assert fixed.code == 3  # never a pass from a partial search
+
+
+def test_cli_dfs_without_a_bound_proves_a_fixed_spec(cli) -> None:  # type: ignore[no-untyped-def]
+    result = cli("check", "--strategy", "dfs", "specs/seed/fixed.gil")
+    assert result.code == 0 and "(exhaustive)" in result.stdout
+
+
+def test_cli_random_walks_never_pass_and_repeat_by_seed(cli) -> None:  # type: ignore[no-untyped-def]
+    fixed = cli("check", "--strategy", "random", "--walks", "5", "specs/seed/fixed.gil")
+    assert fixed.code == 3 and "5 random walks" in fixed.stdout
+    runs = [
+        cli("check", "--strategy", "random", "--seed", "7", "specs/seed/buggy.gil")
+        for _ in range(2)
+    ]
+    assert runs[0].code == 1 and "found by a random walk" in runs[0].stdout
+
+    def steps(text: str) -> str:
+        return text.split("Trace (")[1].split("\n\n")[0]
+
+    assert steps(runs[0].stdout) == steps(runs[1].stdout)
+
+
+def test_cli_refuses_an_unknown_strategy(cli) -> None:  # type: ignore[no-untyped-def]
+    result = cli("check", "--strategy", "sideways", "specs/seed/fixed.gil")
+    assert result.code == 2 and "sideways" in result.stderr

@@ -63,7 +63,9 @@ def check_program(
     judge = _Judge(program, engine, sources, found, canonical)
     result = judge.result()
     if result.trace is not None and strategy.name in NOT_SHORTEST:
-        result = dataclasses.replace(result, notes=(*result.notes, NOT_SHORTEST[strategy.name]))
+        result = dataclasses.replace(
+            result, notes=(*result.notes, NOT_SHORTEST[strategy.name]), shortest=False
+        )
     if engine.symbolic:
         result = dataclasses.replace(result, lints=lints(engine, sources))
     return result

@@ -41,7 +41,7 @@ from gilcheck.cli.running import (
 )
 from gilcheck.diagnostics import SpecError
 from gilcheck.memory import memory_limit_reason, watch_memory
-from gilcheck.options import CheckOptions
+from gilcheck.options import STRATEGY_NAMES, CheckOptions
 from gilcheck.pipeline import parse_spec
 from gilcheck.private import NotPrivate, proof_key
 from gilcheck.report.formats import (
@@ -54,6 +54,20 @@ from gilcheck.report.formats import (
 )
 from gilcheck.report.json import errors_object, file_error_object
 from gilcheck.source import SourceMap
+
+
+class Strategy(StrEnum):
+    """The search strategies `--strategy` names (options.STRATEGY_NAMES, checked below)."""
+
+    BFS = "bfs"
+    DFS = "dfs"
+    RANDOM = "random"
+    PARALLEL = "parallel"
+    RAY = "ray"
+
+
+if {s.value for s in Strategy} != set(STRATEGY_NAMES):
+    raise TypeError("--strategy's choices are out of step with options.STRATEGY_NAMES")
 
 
 class Backend(StrEnum):
@@ -140,6 +154,36 @@ def check(
         str | None,
         typer.Option("--address", help="With --backend ray: an existing Ray cluster to join."),
     ] = None,
+    strategy: Annotated[
+        Strategy,
+        typer.Option(
+            "--strategy",
+            help="The search: bfs (breadth-first, shortest traces; with --workers N on N "
+            "processes, with --backend ray on Ray), dfs (depth-first up to --max-depth; its "
+            "traces need not be shortest; inconclusive if it reaches the bound), random "
+            "(--walks seeded random walks of up to --max-depth steps: finds violations, never "
+            "proves their absence), parallel or ray.",
+        ),
+    ] = Strategy.BFS,
+    max_depth: Annotated[
+        int | None,
+        typer.Option(
+            "--max-depth",
+            min=1,
+            help="dfs: the depth bound [default: none]; random: the steps of each walk "
+            "[default: 1000].",
+            show_default=False,
+        ),
+    ] = None,
+    seed: Annotated[
+        int,
+        typer.Option(
+            "--seed", help="random: the seed of the walks (the same seed, the same walks)."
+        ),
+    ] = 0,
+    walks: Annotated[
+        int, typer.Option("--walks", min=1, help="random: how many walks to take.")
+    ] = 100,
     record_file: Annotated[
         Path | None,
         typer.Option(
@@ -178,6 +222,10 @@ def check(
         address=address,
         spurious_wakeups=spurious_wakeups,
         max_memory_mb=max_memory if max_memory is not None else default_memory_limit_mb(),
+        strategy=strategy.value,
+        max_depth=max_depth,
+        seed=seed,
+        walks=walks,
     )
     watch_memory(options.max_memory_mb)
     if address is not None and backend is not Backend.RAY:

@@ -105,7 +105,11 @@ def render_text(result: CheckResult) -> str:
     trace = result.trace
     if trace is not None and trace.steps:
         out.append("")
-        label = "Shortest trace" if result.verdict not in ("bound", "inconclusive") else "Trace"
+        label = (
+            "Shortest trace"
+            if result.shortest and result.verdict not in ("bound", "inconclusive")
+            else "Trace"
+        )
         out.extend(step_lines(trace, label))
     if trace is not None and trace.waits:
         out.append("")

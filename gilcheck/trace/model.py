@@ -150,6 +150,7 @@ class CheckResult:
     trace: Trace | None = None
     limit: str | None = None
     notes: tuple[str, ...] = field(default=())
+    shortest: bool = True  # the trace is a shortest one (breadth-first searches)
     # With unknown values (`param`, wide `any`): for which values the verdict holds, values
     # under which the trace happens, and the spec's own `expect ... when` condition.
     condition: str | None = None

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from gilcheck.semantics import ir
 from gilcheck.semantics.values import render
+from gilcheck.sync import registry
 from gilcheck.syntax.unparse import PRECEDENCE
 
 # Instructions whose construct is one keyword, as the spec writes it.
@@ -250,7 +251,7 @@ def declaration(
         case ir.VarInfo(name=n, size=s, init=init):
             return f"var {n}{size(s)} = {render(init)}"
         case ir.ResourceInfo(kind=kind, name=n, size=s, count=count):
-            counted = kind in ("semaphore", "barrier") and count is not None
+            counted = registry.primitive(kind).count_minimum is not None and count is not None
             return f"{kind} {n}{size(s)}" + (f" = {count}" if counted else "")
         case ir.ChannelInfo(name=n, size=s, kind=kind, capacity=capacity):
             return f"channel {n}{size(s)}: {channel_maker(kind, capacity)}"

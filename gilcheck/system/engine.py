@@ -32,6 +32,8 @@ from gilcheck.semantics.values import (
 )
 from gilcheck.source import Span
 from gilcheck.symbolic.paths import PathCondition, SolverUnknown, conjoin, negate
+from gilcheck.sync import registry
+from gilcheck.sync.base import NEXT, SAME, STAY, Misuse, Site
 
 if TYPE_CHECKING:
     from gilcheck.symbolic.solver import Solver
@@ -94,7 +96,6 @@ from gilcheck.system.state import (
     S_INTERRUPTS,
     S_PATH,
     S_THREADS,
-    SYNC_KINDS,
     T_ALLOW,
     T_DAEMON,
     T_FRAMES,
@@ -149,6 +150,12 @@ class Prepared:
     pure: bool  # depends on and changes only its own thread (skip, jump, local assign/branch)
     index: Evaluator | None  # the element index of the resource or channel it uses, if any
     handler: Callable[..., bool]  # the engine's handler for this instruction type
+    # A statement on a sync object: its primitive's statement, the partner object
+    # (`wait cv, m`: the mutex) and its index, and where a skipped block ends.
+    site: Site | None = None
+    partner: ir.ResourceRef | None = None
+    partner_index: Evaluator | None = None
+    skip_pc: int = -1
 
 
 class Engine:
@@ -237,14 +244,14 @@ class Engine:
             ir.AllowExit: self._allow_exit,
             ir.PythonEnter: self._python_enter,
             ir.PythonExit: self._python_exit,
-            ir.Acquire: self._acquire,
-            ir.SetEvent: self._set_event,
-            ir.ClearEvent: self._clear_event,
-            ir.Wait: self._wait,
-            ir.Notify: self._notify,
-            ir.OnceBegin: self._once_begin,
-            ir.OnceEnd: self._once_end,
-            ir.Release: self._release,
+            ir.Acquire: self._sync,
+            ir.SetEvent: self._sync,
+            ir.ClearEvent: self._sync,
+            ir.Wait: self._sync,
+            ir.Notify: self._sync,
+            ir.OnceBegin: self._sync,
+            ir.OnceEnd: self._sync,
+            ir.Release: self._sync,
             ir.Join: self._join,
             ir.Return: self._return,
             ir.Branch: self._branch,
@@ -274,7 +281,7 @@ class Engine:
     def _lock_offsets(program: ir.Program) -> dict[str, int]:
         offsets: dict[str, int] = {}
         total = 0
-        for kind in SYNC_KINDS:
+        for kind in registry.KINDS:
             offsets[kind] = total
             total += sum(r.size or 1 for r in program.resources if r.kind == kind)
         return offsets
@@ -331,6 +338,8 @@ class Engine:
         )
         ref = getattr(instr, "resource", None) or getattr(instr, "channel", None)
         ref_index = getattr(ref, "index", None)
+        site, partner, skip_pc = self._site(ci, instr)
+        partner_index = getattr(partner, "index", None)
         return Prepared(
             instr=instr,
             code=ci,
@@ -345,7 +354,39 @@ class Engine:
             pure=pure,
             index=compile_expr(ref_index, self.params) if ref_index is not None else None,
             handler=self.handlers[type(instr)],
+            site=site,
+            partner=partner,
+            partner_index=(
+                compile_expr(partner_index, self.params) if partner_index is not None else None
+            ),
+            skip_pc=skip_pc,
         )
+
+    def _site(self, ci: int, instr: ir.Instr) -> tuple[Site | None, ir.ResourceRef | None, int]:
+        """A sync statement's primitive statement, partner and end of a skipped block."""
+        verb = sync_verb(instr)
+        if verb is None:
+            return None, None, -1
+        res: ir.ResourceRef = instr.resource  # type: ignore[union-attr]
+        partner = instr.mutex if isinstance(instr, ir.Wait) else None
+        lockable = registry.primitive(partner.kind) if partner is not None else None
+        site = Site(
+            verb=registry.verb(res.kind, verb),
+            name=res.name,
+            count=self.count_of(res),
+            partner=lockable,  # type: ignore[arg-type]
+            partner_name=partner.name if partner is not None else "",
+            spurious_wakeups=self.options.spurious_wakeups,
+        )
+        skip_pc = self.resolve_pc(ci, instr.done) if isinstance(instr, ir.OnceBegin) else -1
+        return site, partner, skip_pc
+
+    def count_of(self, res: ir.ResourceRef) -> int:
+        """The declared count of a resource (a barrier's parties), at least 1."""
+        for info in self.program.resources:
+            if info.kind == res.kind and info.name == res.name:
+                return info.count or 1
+        return 1
 
     def _takes_private_lock(self, instr: ir.Instr) -> bool:
         return (
@@ -373,10 +414,11 @@ class Engine:
         for var in self.program.vars:
             variables.extend([var.init] * (var.size or 1))
         locks: list[object] = []
-        for kind in SYNC_KINDS:
+        for kind in registry.KINDS:
+            initial = registry.primitive(kind).initial
             for res in self.program.resources:
                 if res.kind == kind:
-                    locks.extend([_initial_sync(kind, res.count)] * (res.size or 1))
+                    locks.extend([initial(res.count)] * (res.size or 1))
         chans: list[Channel] = []
         for chan in self.program.channels:
             for _ in range(chan.size or 1):
@@ -690,17 +732,13 @@ class Engine:
             if tid == self.main_tid and len(th[T_FRAMES]) == 1:
                 return False
             return not any(_has_receiver(v) for v in frame[F_LOCALS])
-        if isinstance(instr, ir.Release):
+        if p.site is not None:  # a release: merged unless it is a misuse
             try:
-                lid = self.lock_id(instr.resource, frame, th, state, p.index)
+                lid = self.lock_id(p.instr.resource, frame, th, state, p.index)  # type: ignore[union-attr]
             except (IndexOutOfRange, EvalError, SpecMisuse, UseAfterMove):
                 return False  # not merged: the step itself reports the panic or misuse
-            lock = state[3][lid]
-            if instr.resource.kind == "mutex":
-                return bool(lock != NO_THREAD)
-            if instr.resource.kind == "rwlock":
-                return bool(lock[0] == tid or tid in lock[1])
-            return bool(lock[0] == tid)
+            result = p.site.verb.run(p.site, state[3][lid], tid, th[T_PHASE], None)
+            return result.__class__ is not Misuse
         return True
 
     def handover_step(self, state: State, owner: int) -> Transition | None:
@@ -1635,289 +1673,39 @@ class Engine:
         out.append(((tid, STEP, 0), w.freeze()))
         return False
 
-    # ------------------------------------------------------------ handlers: locks
+    # ------------------------------------------------------------ handlers: sync objects
 
-    def _acquire(
+    def _sync(
         self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
     ) -> bool:
-        instr: ir.Acquire = p.instr  # type: ignore[assignment]
-        kind = instr.resource.kind
-        lid = self.lock_id(instr.resource, frame, th, state, p.index)
-        lock = state[3][lid]
-        if kind == "rwlock":
-            return self._acquire_rw(state, tid, th, frame, p, out, lid, lock, instr.mode)
-        if kind == "mutex":
-            if lock != NO_THREAD:
-                return False
-            new: object = tid
-        elif kind == "rlock":
-            owner, count = lock
-            if owner not in (NO_THREAD, tid):
-                return False
-            new = (tid, count + 1)
-        else:  # semaphore
-            if lock <= 0:
-                return False
-            new = lock - 1
-        w = Work(state)
-        w.set_lock(lid, new)
-        self._advance(w, tid, th, frame, p.next_pc)
-        out.append(((tid, STEP, 0), w.freeze()))
-        return False
-
-    def _acquire_rw(
-        self,
-        state: State,
-        tid: int,
-        th: Thread,
-        frame: Frame,
-        p: Prepared,
-        out: list[Transition],
-        lid: int,
-        lock: tuple[int, tuple[int, ...], tuple[int, ...]],
-        mode: str,
-    ) -> bool:
-        """Writer-preferring: a blocked writer registers as waiting (a step of its own), and
-        while one waits new readers block; a freed lock goes to a waiting writer first."""
-        writer, readers, waiting = lock
-        w = Work(state)
-        if mode == "read":
-            if writer != NO_THREAD or waiting:
-                return False
-            w.set_lock(lid, (writer, tuple(sorted((*readers, tid))), waiting))
-            self._advance(w, tid, th, frame, p.next_pc)
-            out.append(((tid, STEP, 0), w.freeze()))
-            return False
-        free = writer == NO_THREAD and not readers
-        if th[T_PHASE] == 0:
-            if free and not waiting:
-                w.set_lock(lid, (tid, readers, waiting))
-                self._advance(w, tid, th, frame, p.next_pc)
-            else:  # blocked: from now on it is a waiting writer
-                w.set_lock(lid, (writer, readers, tuple(sorted((*waiting, tid)))))
-                self._advance(w, tid, th, frame, frame[F_PC], phase=("rw",))
-            out.append(((tid, STEP, 0), w.freeze()))
-            return False
-        if not free:
-            return False
-        w.set_lock(lid, (tid, readers, tuple(t for t in waiting if t != tid)))
-        self._advance(w, tid, th, frame, p.next_pc, phase=0)
-        out.append(((tid, STEP, 1), w.freeze()))
-        return False
-
-    def _release(
-        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
-    ) -> bool:
-        instr: ir.Release = p.instr  # type: ignore[assignment]
-        res = instr.resource
+        """A statement on a sync object: its primitive decides (gilcheck/sync/)."""
+        site = p.site
+        assert site is not None
+        res: ir.ResourceRef = p.instr.resource  # type: ignore[union-attr]
         lid = self.lock_id(res, frame, th, state, p.index)
-        lock = state[3][lid]
-        w = Work(state)
-        if res.kind == "mutex":
-            if lock == NO_THREAD:
-                raise SpecMisuse(f"releases mutex `{_res_name(res, lid, self)}`, which is not held")
-            w.set_lock(lid, NO_THREAD)
-        elif res.kind == "rlock":
-            owner, count = lock
-            if owner != tid:
-                raise SpecMisuse(
-                    f"releases rlock `{_res_name(res, lid, self)}`, which it does not hold"
-                )
-            w.set_lock(lid, (NO_THREAD, 0) if count == 1 else (tid, count - 1))
-        elif res.kind == "semaphore":
-            w.set_lock(lid, lock + 1)  # above the initial value is allowed (threading)
-        elif res.kind == "rwlock":
-            writer, readers, waiting = lock
-            if writer == tid:
-                w.set_lock(lid, (NO_THREAD, readers, waiting))
-            elif tid in readers:
-                at = readers.index(tid)  # one of its read locks
-                w.set_lock(lid, (writer, readers[:at] + readers[at + 1 :], waiting))
+        locks = state[3]
+        partner_lid = -1
+        partner = None
+        if p.partner is not None:
+            partner_lid = self.lock_id(p.partner, frame, th, state, p.partner_index)
+            partner = locks[partner_lid]
+        phase = th[T_PHASE]
+        result = site.verb.run(site, locks[lid], tid, phase, partner)
+        if isinstance(result, Misuse):
+            raise SpecMisuse(result.message.replace("{label}", _res_name(res, lid, self)))
+        for moved in result:
+            w = Work(state)
+            w.set_lock(lid, moved.obj)
+            if moved.partner is not SAME:
+                w.set_lock(partner_lid, moved.partner)
+            advance = moved.advance
+            pc = p.next_pc if advance == NEXT else frame[F_PC] if advance == STAY else p.skip_pc
+            if moved.phase == phase:
+                self._advance(w, tid, th, frame, pc)
             else:
-                raise SpecMisuse(
-                    f"releases rwlock `{_res_name(res, lid, self)}`, which it does not hold"
-                )
-        else:
-            raise SpecMisuse(f"`release` on {res.kind} `{res.name}`")
-        self._advance(w, tid, th, frame, p.next_pc)
-        out.append(((tid, STEP, 0), w.freeze()))
-        return False
-
-    # ------------------------------------------------------------ handlers: events, barriers,
-    # condition variables, once
-
-    def _set_event(
-        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
-    ) -> bool:
-        return self._set_flag(state, tid, th, frame, p, out, True)
-
-    def _clear_event(
-        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
-    ) -> bool:
-        return self._set_flag(state, tid, th, frame, p, out, False)
-
-    def _set_flag(
-        self,
-        state: State,
-        tid: int,
-        th: Thread,
-        frame: Frame,
-        p: Prepared,
-        out: list[Transition],
-        value: bool,
-    ) -> bool:
-        lid = self.lock_id(p.instr.resource, frame, th, state, p.index)  # type: ignore[union-attr]
-        w = Work(state)
-        w.set_lock(lid, value)
-        self._advance(w, tid, th, frame, p.next_pc)
-        out.append(((tid, STEP, 0), w.freeze()))
-        return False
-
-    def _wait(
-        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
-    ) -> bool:
-        instr: ir.Wait = p.instr  # type: ignore[assignment]
-        res = instr.resource
-        lid = self.lock_id(res, frame, th, state, p.index)
-        obj = state[3][lid]
-        if res.kind == "event":
-            if not obj:
-                return False
-            return self._skip(state, tid, th, frame, p, out)
-        if res.kind == "barrier":
-            return self._barrier_wait(state, tid, th, frame, p, out, lid, obj, res)
-        return self._condvar_wait(state, tid, th, frame, p, out, lid, obj, instr)
-
-    def _barrier_wait(
-        self,
-        state: State,
-        tid: int,
-        th: Thread,
-        frame: Frame,
-        p: Prepared,
-        out: list[Transition],
-        lid: int,
-        obj: tuple[int, int],
-        res: ir.ResourceRef,
-    ) -> bool:
-        arrived, generation = obj
-        phase = th[T_PHASE]
-        w = Work(state)
-        if phase != 0:  # arrived earlier: waits until the generation turns
-            if generation == phase[1]:
-                return False
-            self._advance(w, tid, th, frame, p.next_pc, phase=0)
-            out.append(((tid, STEP, 1), w.freeze()))
-            return False
-        parties = self._parties(res)
-        if arrived + 1 >= parties:  # the last party: everyone goes on
-            w.set_lock(lid, (0, 1 - generation))
-            self._advance(w, tid, th, frame, p.next_pc)
-        else:
-            w.set_lock(lid, (arrived + 1, generation))
-            self._advance(w, tid, th, frame, frame[F_PC], phase=("barrier", generation))
-        out.append(((tid, STEP, 0), w.freeze()))
-        return False
-
-    def _parties(self, res: ir.ResourceRef) -> int:
-        for info in self.program.resources:
-            if info.kind == res.kind and info.name == res.name:
-                return info.count or 1
-        return 1
-
-    def _condvar_wait(
-        self,
-        state: State,
-        tid: int,
-        th: Thread,
-        frame: Frame,
-        p: Prepared,
-        out: list[Transition],
-        lid: int,
-        obj: tuple[tuple[int, ...], tuple[int, ...]],
-        instr: ir.Wait,
-    ) -> bool:
-        waiting, woken = obj
-        assert instr.mutex is not None
-        mid = self.lock_id(instr.mutex, frame, th, state)
-        mutex = state[3][mid]
-        owner = mutex if instr.mutex.kind == "mutex" else mutex[0]
-        phase = th[T_PHASE]
-        w = Work(state)
-        if phase == 0:  # release the mutex and sleep
-            if owner != tid:
-                raise SpecMisuse(
-                    f"`wait {instr.resource.name}, {instr.mutex.name}` without "
-                    f"holding `{instr.mutex.name}`"
-                )
-            saved = 1 if instr.mutex.kind == "mutex" else mutex[1]
-            w.set_lock(mid, NO_THREAD if instr.mutex.kind == "mutex" else (NO_THREAD, 0))
-            w.set_lock(lid, (tuple(sorted((*waiting, tid))), woken))
-            self._advance(w, tid, th, frame, frame[F_PC], phase=("cv", saved))
-            out.append(((tid, STEP, 0), w.freeze()))
-            return False
-        if tid in waiting:
-            if self.options.spurious_wakeups:
-                w.set_lock(lid, (tuple(t for t in waiting if t != tid), woken))
-                self._advance(w, tid, th, frame, frame[F_PC], phase=("cv-woken", phase[1]))
-                out.append(((tid, SPURIOUS_WAKEUP, 0), w.freeze()))
-            return False
-        # Notified (or woken): retake the mutex, blocking.
-        if owner != NO_THREAD:
-            return False
-        saved = phase[1]
-        w.set_lock(mid, tid if instr.mutex.kind == "mutex" else (tid, saved))
-        w.set_lock(lid, (waiting, tuple(t for t in woken if t != tid)))
-        self._advance(w, tid, th, frame, p.next_pc, phase=0)
-        out.append(((tid, STEP, 1), w.freeze()))
-        return False
-
-    def _notify(
-        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
-    ) -> bool:
-        instr: ir.Notify = p.instr  # type: ignore[assignment]
-        lid = self.lock_id(instr.resource, frame, th, state, p.index)
-        waiting, woken = state[3][lid]
-        if instr.all or len(waiting) <= 1:
-            w = Work(state)
-            w.set_lock(lid, ((), tuple(sorted((*woken, *waiting)))))
-            self._advance(w, tid, th, frame, p.next_pc)
-            out.append(((tid, STEP, 0), w.freeze()))
-            return False
-        for i, chosen in enumerate(waiting):  # which waiter wakes is up to the scheduler
-            w = Work(state)
-            rest = tuple(t for t in waiting if t != chosen)
-            w.set_lock(lid, (rest, tuple(sorted((*woken, chosen)))))
-            self._advance(w, tid, th, frame, p.next_pc)
-            out.append(((tid, STEP, i), w.freeze()))
-        return False
-
-    def _once_begin(
-        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
-    ) -> bool:
-        instr: ir.OnceBegin = p.instr  # type: ignore[assignment]
-        lid = self.lock_id(instr.resource, frame, th, state, p.index)
-        status = state[3][lid][0]
-        w = Work(state)
-        if status == 0:
-            w.set_lock(lid, (1, tid))
-            self._advance(w, tid, th, frame, p.next_pc)
-        elif status == 2:
-            self._advance(w, tid, th, frame, self.resolve_pc(p.code, instr.done))
-        else:
-            return False  # running (in another thread, or re-entered: blocks for ever)
-        out.append(((tid, STEP, 0), w.freeze()))
-        return False
-
-    def _once_end(
-        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
-    ) -> bool:
-        instr: ir.OnceEnd = p.instr  # type: ignore[assignment]
-        lid = self.lock_id(instr.resource, frame, th, state, p.index)
-        w = Work(state)
-        w.set_lock(lid, (2, NO_THREAD))
-        self._advance(w, tid, th, frame, p.next_pc)
-        out.append(((tid, STEP, 0), w.freeze()))
+                self._advance(w, tid, th, frame, pc, phase=moved.phase)
+            kind = SPURIOUS_WAKEUP if moved.spurious else STEP
+            out.append(((tid, kind, moved.choice), w.freeze()))
         return False
 
     # ------------------------------------------------------------ handlers: channels
@@ -2087,19 +1875,6 @@ def _moved_to(th: Thread, frame: Frame, pc: int) -> tuple[Frame, ...]:
     return (top,) if len(frames) == 1 else frames[:-1] + (top,)
 
 
-def _initial_sync(kind: str, count: int | None) -> object:
-    return {
-        "mutex": NO_THREAD,
-        "rlock": (NO_THREAD, 0),
-        "semaphore": count or 0,
-        "event": False,
-        "barrier": (0, 0),
-        "condvar": ((), ()),
-        "once": (0, NO_THREAD),
-        "rwlock": (NO_THREAD, (), ()),
-    }[kind]
-
-
 _FIELD = {"gil_count": T_GILCOUNT, "allow_stack": T_ALLOW, "phase": T_PHASE, "status": T_STATUS}
 
 
@@ -2143,7 +1918,8 @@ def _is_left_mover(instr: ir.Instr) -> bool:
         case ir.GilExit() | ir.AllowEnter() | ir.End():
             return True
         case ir.Release(resource=res):
-            return res.kind in ("mutex", "rlock", "rwlock") and _reads_only_locals(res.index)
+            left = registry.verb(res.kind, "release").left_mover
+            return left and _reads_only_locals(res.index)
     return False
 
 
@@ -2187,6 +1963,28 @@ def _has_handle(value: Value) -> bool:
         and value[0] in ("ok", "err")
         and _has_handle(value[1])
     )
+
+
+def sync_verb(instr: ir.Instr) -> str | None:
+    """The primitive statement an instruction runs (None: not a statement on a sync object)."""
+    match instr:
+        case ir.Acquire(mode=mode):
+            return "acquire_" + mode if mode else "acquire"
+        case ir.Release():
+            return "release"
+        case ir.Wait():
+            return "wait"
+        case ir.Notify(all=every):
+            return "notify_all" if every else "notify"
+        case ir.OnceBegin():
+            return "call_once"
+        case ir.OnceEnd():
+            return "call_once_end"
+        case ir.SetEvent():
+            return "set"
+        case ir.ClearEvent():
+            return "clear"
+    return None
 
 
 def _res_name(res: ir.ResourceRef, lid: int, engine: Engine) -> str:

@@ -162,6 +162,8 @@ def construct(instr: ir.Instr) -> str:
             return "`wait cv, m`" if mutex is not None or res.kind == "condvar" else "`wait`"
         case ir.Notify(all=every):
             return "`notify_all`" if every else "`notify`"
+        case ir.SyncOp(verb=verb):
+            return f"`{verb}`"
     return _KEYWORDS.get(type(instr), "this statement")
 
 
@@ -211,6 +213,8 @@ def statement(instr: ir.Instr, codes: Sequence[ir.CodeUnit] | None = None) -> st
             return f"release {expression(r)}"
         case ir.Wait(resource=r, mutex=m):
             return f"wait {expression(r)}" + (f", {expression(m)}" if m is not None else "")
+        case ir.SyncOp(verb=verb, resource=r, partner=m):
+            return f"{verb} {expression(r)}" + (f", {expression(m)}" if m is not None else "")
         case ir.Notify(resource=r, all=every):
             return f"{'notify_all' if every else 'notify'} {expression(r)}"
         case ir.OnceBegin(resource=r):

@@ -346,7 +346,7 @@ class _Walker:
                 | ir.ClearEvent(resource=res)
             ):
                 self.is_index(res)
-            case ir.Wait(resource=res, mutex=mutex):
+            case ir.Wait(resource=res, mutex=mutex) | ir.SyncOp(resource=res, partner=mutex):
                 self.is_index(res)
                 self.is_index(mutex)
             case ir.Join(handle=handle):

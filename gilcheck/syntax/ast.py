@@ -319,6 +319,16 @@ class Wait:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SyncOp:
+    """``verb r`` / ``verb r, p``: a statement of a sync object's primitive (``countdown l``)."""
+
+    verb: str
+    target: Ref
+    partner: Ref | None = None
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Notify:
     """``notify cv`` / ``notify_all cv``."""
 
@@ -503,6 +513,7 @@ Stmt = (
     | Release
     | Lock
     | Wait
+    | SyncOp
     | Notify
     | CallOnce
     | SetEvent

@@ -47,6 +47,7 @@ BLOCKING_INSTRS = (
     ir.Join,
     ir.Await,
     ir.Wait,
+    ir.SyncOp,
     ir.OnceBegin,
     ir.Print,
 )
@@ -223,4 +224,6 @@ def sync_verb(instr: ir.Instr) -> str | None:
             return "set"
         case ir.ClearEvent():
             return "clear"
+        case ir.SyncOp(verb=verb):
+            return verb
     return None

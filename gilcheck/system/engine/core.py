@@ -148,6 +148,7 @@ class Engine(
             ir.SetEvent: self._sync,
             ir.ClearEvent: self._sync,
             ir.Wait: self._sync,
+            ir.SyncOp: self._sync,
             ir.Notify: self._sync,
             ir.OnceBegin: self._sync,
             ir.OnceEnd: self._sync,

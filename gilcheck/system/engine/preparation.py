@@ -123,7 +123,13 @@ class Preparation(Base):
         if verb is None:
             return None, None, -1
         res: ir.ResourceRef = instr.resource  # type: ignore[union-attr]
-        partner = instr.mutex if isinstance(instr, ir.Wait) else None
+        partner = (
+            instr.mutex
+            if isinstance(instr, ir.Wait)
+            else instr.partner
+            if isinstance(instr, ir.SyncOp)
+            else None
+        )
         lockable = registry.primitive(partner.kind) if partner is not None else None
         site = Site(
             verb=registry.verb(res.kind, verb),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 from gilcheck.syntax import ast
-from gilcheck.syntax.parse import KEYWORDS
+from gilcheck.syntax.keywords import KEYWORDS
 
 _NAMES = st.from_regex(r"[a-z][a-z0-9_]{0,6}", fullmatch=True).filter(
     lambda n: n not in KEYWORDS and n not in ("true", "false", "none", "self", "or", "and", "not")

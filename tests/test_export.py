@@ -3,6 +3,7 @@ test against SPIN (the full run is `bench/differential --count 1000`)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import re
@@ -20,6 +21,8 @@ from gilcheck.diagnostics import SpecError
 from gilcheck.export.promela import export_promela
 from gilcheck.options import CheckOptions
 from gilcheck.pipeline import check_spec, checkable_program, parse_text
+from gilcheck.semantics import ir
+from gilcheck.source import Span
 
 sys.path.insert(0, str(ROOT / "bench"))
 
@@ -205,3 +208,51 @@ def test_spin_finds_the_deadlock_gilcheck_finds_in_a_bundled_spec(tmp_path: Path
 
 def test_generator_is_deterministic_per_seed() -> None:
     assert random_spec(random.Random(5)) == random_spec(random.Random(5))
+
+
+def _with_unknown(text: str, **kinds: str):  # type: ignore[no-untyped-def]
+    """A checked program whose first resource and channel take the kinds given, as a kind
+    added to the language after the export would appear to it."""
+    program = checkable_program(parse_text("new.gil", text))
+    changes = {}
+    if "resource" in kinds:
+        first, *rest = program.resources
+        changes["resources"] = (dataclasses.replace(first, kind=kinds["resource"]), *rest)
+    if "channel" in kinds:
+        first_chan, *others = program.channels
+        changes["channels"] = (dataclasses.replace(first_chan, kind=kinds["channel"]), *others)
+    return dataclasses.replace(program, **changes)
+
+
+def test_an_unknown_kind_of_object_is_refused_generically() -> None:
+    program = _with_unknown("mutex m\nthread main { lock m { skip } }\n", resource="latch")
+    with pytest.raises(SpecError) as refused:
+        export_promela(program)
+    (diagnostic,) = refused.value.diagnostics
+    assert diagnostic.code == "not-exportable"
+    assert diagnostic.message == "`latch` objects cannot be exported to Promela yet"
+    assert diagnostic.span == program.resources[0].span
+
+
+def test_an_unknown_kind_of_channel_is_refused_generically() -> None:
+    program = _with_unknown("channel c: bounded(1)\nthread main { send c, 1 }\n", channel="ring")
+    with pytest.raises(SpecError) as refused:
+        export_promela(program)
+    (diagnostic,) = refused.value.diagnostics
+    assert diagnostic.message == "`ring` channels cannot be exported to Promela yet"
+
+
+def test_an_unknown_instruction_is_refused_generically() -> None:
+    @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+    class Countdown:
+        context: ir.Context = ir.Context.INHERIT
+        span: Span = Span("new.gil", 0, 1)
+
+    program = checkable_program(parse_text("new.gil", "thread main { skip }\n"))
+    main = program.codes[0]
+    code = dataclasses.replace(main, instrs=(Countdown(), *main.instrs))
+    program = dataclasses.replace(program, codes=(code, *program.codes[1:]))
+    with pytest.raises(SpecError) as refused:
+        export_promela(program)
+    (diagnostic,) = refused.value.diagnostics
+    assert diagnostic.message == "this statement cannot be exported to Promela yet"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from gilcheck.source import NO_SPAN, Span
+from gilcheck.syntax.keywords import RESOURCE_KINDS as RESOURCE_KINDS
 
 
 def _span() -> Span:
@@ -687,6 +688,3 @@ class Module:
     path: str
     items: tuple[Item, ...]
     span: Span = _span()
-
-
-RESOURCE_KINDS = ("mutex", "rlock", "condvar", "once", "event", "semaphore", "barrier", "rwlock")

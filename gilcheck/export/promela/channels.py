@@ -1,0 +1,84 @@
+"""Channel operations in Promela: send (rendezvous offers, bounded and unbounded buffers,
+queues, oneshots) and receive, over the names `ValueTranslator` gives a channel."""
+
+from __future__ import annotations
+
+from typing import assert_never
+
+from gilcheck.export.promela.common import ChanText, channel_kind
+from gilcheck.export.promela.values import ValueTranslator
+from gilcheck.semantics import ir
+
+
+class ChannelTranslator(ValueTranslator):
+    """Sends and receives on global channels."""
+
+    def _take(self, chan: ChanText, target: ir.Target | None) -> str:
+        """Receive the oldest message into `target`, shifting the buffer down. When the
+        channel's index or the target's is computed at run time, the target is stored after
+        the message is taken (gilcheck evaluates its index then, and the channel's index may
+        read it), and panics when out of range."""
+        shift = " ".join(
+            f"{chan.slot(str(i))} = {chan.slot(str(i + 1))};" for i in range(chan.capacity - 1)
+        )
+        drop = f"{shift} {chan.n} = {chan.n} - 1;"
+        if self._ok(target) is None and (chan.at is None or chan.at.isdigit()):
+            return f"{self._target(target)} = {chan.slot('0')}; {drop}"
+        return f"hv = {chan.slot('0')}; {drop} {self._store(target, 'hv')}"
+
+    def _send(self, ref: ir.GlobalChannel, value: ir.Expr, pc: int) -> tuple[str, str, str]:
+        chan = self.channels[ref.base]
+        g = e = self._channel(ref, written=True)
+        v = self._expr(value)
+        nxt = f"L{pc + 1}"
+        kind = channel_kind(chan)
+        match kind:
+            case "rendezvous":
+                # Offer (the value waits in the slot), then go on once a receiver took it.
+                return (
+                    f"(phase == 1 && {g.n} == 0) || (phase == 0 && ({g.closed} || "
+                    f"({g.n} == 0 && {g.pending} == NO_ONE)))",
+                    f"if :: phase == 1 -> {e.pending} = NO_ONE; phase = 0; goto {nxt} "
+                    f":: phase == 0 && {e.closed} -> goto {nxt} "
+                    f":: else -> {e.slot('0')} = {v}; {e.n} = 1; {e.pending} = me; phase = 1; "
+                    f"goto L{pc} fi;",
+                    nxt,
+                )
+            case "queue":
+                cap = self._capacity(chan)
+                full = f"{e.n} >= {cap}"
+                push = f"{e.slot(e.n)} = {v}; {e.n} = {e.n} + 1;"
+                if not chan.capacity:  # unbounded
+                    return "true", f"assert(!({full})); /* bound */ {push}", nxt
+                return f"!({g.n} >= {cap})", push, nxt
+            case "bounded" | "unbounded" | "oneshot":
+                cap = self._capacity(chan)
+                full = f"{e.n} >= {cap}"
+                closing = f" {e.closed} = 1;" if kind == "oneshot" else ""
+                push = f"{e.slot(e.n)} = {v}; {e.n} = {e.n} + 1;{closing}"
+                if kind == "unbounded":
+                    return (
+                        "true",
+                        f"if :: {e.closed} -> skip "
+                        f":: else -> assert(!({full})); /* bound */ {push} fi;",
+                        nxt,
+                    )
+                return (
+                    f"({g.closed} || !({g.n} >= {cap}))",
+                    f"if :: {e.closed} -> skip :: else -> {push} fi;",
+                    nxt,
+                )
+            case _:
+                assert_never(kind)
+
+    def _recv(
+        self, ref: ir.GlobalChannel, target: ir.Target | None, exit_target: int | None, nxt: str
+    ) -> tuple[str, str, str]:
+        g = e = self._channel(ref, written=True)
+        take = self._take(e, target)
+        if exit_target is not None:
+            at_end = f"goto L{exit_target}"
+        else:
+            at_end = self._store(target, "NONE_V")
+        guard = f"({g.n} > 0 || {g.closed})"
+        return guard, f"if :: {e.n} > 0 -> {take} :: else -> {at_end} fi;", nxt

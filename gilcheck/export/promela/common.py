@@ -1,0 +1,289 @@
+"""What every part of the Promela export shares: its constants, the refusal it raises for
+what it cannot say, the names of a channel, and small helpers over IR expressions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Final, Literal, assert_never
+
+from gilcheck.semantics import describe, ir
+from gilcheck.source import Span
+
+NONE_VALUE = -2147483647  # `none` as an integer no generated spec computes
+NO_ONE = 255
+MAX_THREADS = 31  # thread sets are bits of a Promela int
+NORMAL, LOST, BLOCKING = 0, 1, 2
+# An index out of range panics: the run stops there (no thread goes on, none is reported
+# blocked), as gilcheck stops at a violation.
+OUT_OF_RANGE = "assert(false); /* panic: index out of range */ ended = 1; goto end_exit"
+
+BLOCKING_INSTRUCTIONS = (
+    ir.Recv,
+    ir.Send,
+    ir.Acquire,
+    ir.Join,
+    ir.Await,
+    ir.Wait,
+    ir.OnceBegin,
+    ir.Print,
+)
+BINARY = {
+    "+": "+",
+    "-": "-",
+    "*": "*",
+    "==": "==",
+    "!=": "!=",
+    "<": "<",
+    "<=": "<=",
+    ">": ">",
+    ">=": ">=",
+    "and": "&&",
+    "or": "||",
+    "/": "/",
+    "%": "%",
+}
+
+
+class Refused(Exception):
+    """What the export cannot say, and where: becomes a `not-exportable` error. `yet` marks
+    what the export does not know at all (a kind of object or instruction added to the
+    language after it), rather than a construct it knows and declines."""
+
+    def __init__(self, what: str, span: Span, *, yet: bool = False) -> None:
+        super().__init__(what)
+        self.what = what
+        self.span = span
+        self.yet = yet
+
+
+# Every IR instruction the export knows: it translates some and refuses the others with a
+# message naming them. An instruction not listed (one added to the IR since) is refused
+# as soon as it is met, generically, before anything relies on what it does.
+KNOWN_INSTRUCTIONS: Final[tuple[type, ...]] = (
+    ir.Assign,
+    ir.Recv,
+    ir.TryRecv,
+    ir.Send,
+    ir.CloneHandle,
+    ir.Unwrap,
+    ir.CallFn,
+    ir.SpawnFn,
+    ir.AnyInt,
+    ir.MakeChannel,
+    ir.DropValue,
+    ir.Close,
+    ir.GilEnter,
+    ir.GilExit,
+    ir.AllowEnter,
+    ir.AllowExit,
+    ir.PythonEnter,
+    ir.PythonExit,
+    ir.Acquire,
+    ir.Release,
+    ir.Wait,
+    ir.Notify,
+    ir.OnceBegin,
+    ir.OnceEnd,
+    ir.SetEvent,
+    ir.ClearEvent,
+    ir.Join,
+    ir.Return,
+    ir.Jump,
+    ir.Branch,
+    ir.Choose,
+    ir.Await,
+    ir.Assert,
+    ir.Panic,
+    ir.Print,
+    ir.AtomicBegin,
+    ir.AtomicEnd,
+    ir.Progress,
+    ir.Skip,
+    ir.ForkBegin,
+    ir.ForkEnd,
+    ir.EndScope,
+    ir.End,
+)
+
+
+def check_known(instr: ir.Instr) -> None:
+    """Refuse an instruction the export does not know (see `KNOWN_INSTRUCTIONS`)."""
+    if not isinstance(instr, KNOWN_INSTRUCTIONS):
+        raise Refused(describe.construct(instr), instr.span, yet=True)
+
+
+ChannelKind = Literal["unbounded", "bounded", "rendezvous", "oneshot", "queue"]
+
+_CHANNEL_KINDS: Final[Mapping[str, ChannelKind]] = {
+    "unbounded": "unbounded",
+    "bounded": "bounded",
+    "rendezvous": "rendezvous",
+    "oneshot": "oneshot",
+    "queue": "queue",
+}
+
+
+def channel_kind(chan: ir.ChannelInfo) -> ChannelKind:
+    """A declared channel's kind, as one the export knows (any other is refused)."""
+    found = _CHANNEL_KINDS.get(chan.kind)
+    if found is None:
+        raise Refused(f"`{chan.kind}` channels", chan.span, yet=True)
+    return found
+
+
+@dataclass(frozen=True)
+class ChanText:
+    """The Promela names of one global channel, or of one element of a channel array.
+
+    A scalar channel `c` is `ch_c[cap]` (its buffer), `ch_c_n`, `ch_c_closed` and
+    `ch_c_pending`; an array `c[size]` flattens the buffers into `ch_c[size * cap]` and makes
+    the other three arrays, indexed by `at` (the element, as Promela text).
+    """
+
+    name: str
+    capacity: int
+    at: str | None = None
+
+    def slot(self, i: str) -> str:
+        """Buffer slot `i` (0 is the oldest message)."""
+        if self.at is None:
+            return f"{self.name}[{i}]"
+        return f"{self.name}[({self.at}) * {self.capacity} + {i}]"
+
+    def _field(self, suffix: str) -> str:
+        if self.at is None:
+            return f"{self.name}_{suffix}"
+        return f"{self.name}_{suffix}[{self.at}]"
+
+    @property
+    def n(self) -> str:
+        """The number of messages buffered."""
+        return self._field("n")
+
+    @property
+    def closed(self) -> str:
+        """Whether the channel is closed."""
+        return self._field("closed")
+
+    @property
+    def pending(self) -> str:
+        """The rendezvous sender whose offer waits (NO_ONE: none)."""
+        return self._field("pending")
+
+
+@dataclass
+class Gil:
+    """The GIL count at an instruction, and the counts saved by enclosing allow_threads."""
+
+    count: int
+    saved: tuple[int, ...] = ()
+
+
+@dataclass
+class Unit:
+    """What the export needs to know about one code unit."""
+
+    index: int
+    name: str
+    gil: dict[int, Gil] = field(default_factory=dict)
+
+
+def all_of(*conditions: str | None) -> str | None:
+    """The conjunction of the conditions given (None: true), evaluated left to right."""
+    present = [c for c in conditions if c is not None]
+    if not present:
+        return None
+    return present[0] if len(present) == 1 else "(" + " && ".join(present) + ")"
+
+
+def parts(expr: ir.Expr) -> Iterator[ir.Expr]:
+    """`expr` and every expression within it (channel indices included)."""
+    yield expr
+    match expr:
+        case ir.GlobalVar(index=i) if i is not None:
+            yield from parts(i)
+        case ir.UnaryOp(operand=o):
+            yield from parts(o)
+        case ir.BinaryOp(left=a, right=b):
+            yield from parts(a)
+            yield from parts(b)
+        case ir.Builtin(args=args):
+            for arg in args:
+                if isinstance(arg, ir.GlobalChannel):
+                    if arg.index is not None:
+                        yield from parts(arg.index)
+                elif not isinstance(arg, ir.HandleRef):
+                    yield from parts(arg)
+        case ir.GlobalVar() | ir.Const() | ir.Local() | ir.SelfIndex() | ir.ParamRef():
+            pass
+        case _:
+            assert_never(expr)
+
+
+def reads_var(expr: ir.Expr, name: str) -> bool:
+    """Whether `expr` reads the shared var (or array) `name`."""
+    return any(isinstance(e, ir.GlobalVar) and e.name == name for e in parts(expr))
+
+
+def reads_channel(expr: ir.Expr) -> bool:
+    """Whether `expr` reads a channel (`len(..)`)."""
+    return any(
+        isinstance(e, ir.Builtin)
+        and any(isinstance(a, ir.GlobalChannel | ir.HandleRef) for a in e.args)
+        for e in parts(expr)
+    )
+
+
+def is_int(value: object) -> bool:
+    """Whether a value is an integer to Promela (a bool is one)."""
+    return isinstance(value, bool | int)
+
+
+def literal(value: object) -> str:
+    """A constant as Promela text."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if value is None:
+        return "NONE_V"
+    return str(value)
+
+
+def describe_instr(instr: ir.Instr) -> str:
+    """What the export refuses, in the spec's words (the `not-exportable` message's subject)."""
+    match instr:
+        case ir.MakeChannel():
+            return f"a channel made at run time (`{describe.statement(instr)}`)"
+        case ir.Send(channel=ir.GlobalChannel(), target=t) if t is not None:
+            return "a `send` whose result is kept"
+        case ir.Send() | ir.Recv() | ir.TryRecv() | ir.Close():
+            return f"{describe.construct(instr)} on a channel handle"
+        case ir.Wait(resource=res):
+            return f"`wait` on {describe.a_kind(res.kind)}"
+        case ir.AnyInt(low=lo, high=hi):
+            return (
+                f"`any({describe.expression(lo)}..{describe.expression(hi)})`, whose range is "
+                "not constant or has more than 16 values,"
+            )
+        case ir.Acquire(resource=res):
+            return f"{describe.construct(instr)} on {describe.a_kind(res.kind)}"
+    return describe.construct(instr)
+
+
+def describe_in_atomic(instr: ir.Instr) -> str:
+    """A statement the export cannot run inside `atomic { }` (the lowering lets in no loop,
+    so a condition or jump there is an `if`)."""
+    if isinstance(instr, ir.Branch | ir.Jump):
+        return "`if`"
+    return describe.construct(instr)
+
+
+def describe_expr(expr: ir.Expr) -> str:
+    """An expression the export refuses, in the spec's words."""
+    if isinstance(expr, ir.Builtin):
+        return f"`{expr.name}(..)`"
+    if isinstance(expr, ir.BinaryOp):
+        return f"the operator `{expr.op}`"
+    if isinstance(expr, ir.ParamRef):
+        return f"the param `{expr.name}`"
+    return f"`{describe.expression(expr)}`"

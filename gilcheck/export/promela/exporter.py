@@ -1,0 +1,439 @@
+"""The export's driver: the declarations, one proctype per thread body and spawned
+function, `init`, and each instruction as a guarded atomic step (see the package's
+docstring for the translation)."""
+
+from __future__ import annotations
+
+from gilcheck.diagnostics import DiagnosticSink, SpecError
+from gilcheck.export.promela.channels import ChannelTranslator
+from gilcheck.export.promela.common import (
+    BLOCKING,
+    BLOCKING_INSTRUCTIONS,
+    LOST,
+    MAX_THREADS,
+    NO_ONE,
+    NONE_VALUE,
+    NORMAL,
+    OUT_OF_RANGE,
+    Gil,
+    Refused,
+    Unit,
+    channel_kind,
+    check_known,
+    describe_in_atomic,
+    describe_instr,
+    is_int,
+    literal,
+)
+from gilcheck.export.promela.resources import (
+    ResourceTranslator,
+    check_declared,
+    declaration,
+    initial_values,
+)
+from gilcheck.options import CheckOptions
+from gilcheck.semantics import describe, ir
+
+
+def export_promela(program: ir.Program, options: CheckOptions | None = None) -> str:
+    """The Promela text of a checked spec; SpecError (`not-exportable`) for what it cannot say."""
+    try:
+        return Exporter(program, options or CheckOptions()).run()
+    except Refused as refused:
+        sink = DiagnosticSink()
+        sink.error(
+            "not-exportable",
+            f"{refused.what} cannot be exported to Promela" + (" yet" if refused.yet else ""),
+            refused.span,
+            help="the Promela export covers threads, the GIL, locks, semaphores, events and "
+            "global channels with integer values; see docs/promela.md",
+        )
+        raise SpecError(sink.items) from None
+
+
+class Exporter(ResourceTranslator, ChannelTranslator):
+    """Translates one checked program."""
+
+    # ------------------------------------------------------------ top level
+
+    def run(self) -> str:
+        program = self.program
+        if program.gil != "on":
+            raise Refused("`gil off`", program.gil_span)
+        for param in program.params:
+            raise Refused(f"`{describe.declaration(param)}`", param.span)
+        for kind, index in program.hooks:
+            raise Refused(f"`{kind} {{ }}`", program.codes[index].span)
+        for res in program.resources:
+            check_declared(res)
+        for var in program.vars:
+            if not is_int(var.init):
+                raise Refused(
+                    f"`{describe.declaration(var)}`, whose value is not an integer,", var.span
+                )
+        for chan in program.channels:
+            channel_kind(chan)  # refuses a kind the export does not know
+        self._find_spawned()
+        self._header()
+        for info in program.threads:
+            self.self_limit = info.size or 1
+            self._proctype(program.codes[info.code], info.code, f"T_{info.name}", spawned=False)
+        self.self_limit = 1
+        for index, name in self.spawned.items():
+            self._proctype(program.codes[index], index, name, spawned=True)
+        self._init()
+        return "\n".join(self.lines) + "\n"
+
+    def _find_spawned(self) -> None:
+        for code in self.program.codes:
+            for instr in code.instrs:
+                if isinstance(instr, ir.CallFn):
+                    raise Refused(describe_instr(instr), instr.span)
+                if isinstance(instr, ir.SpawnFn):
+                    self.spawned[instr.function] = f"F_{self.program.codes[instr.function].name}"
+
+    def _header(self) -> None:
+        p = self.program
+        emit = self.lines.append
+        emit(f"/* {p.path}: exported by gilcheck for SPIN (spin -a; gcc -DSAFETY; ./pan) */")
+        emit(f"#define NONE_V ({NONE_VALUE})")
+        emit(f"#define NO_ONE {NO_ONE}")
+        emit(f"#define MAXT {MAX_THREADS}")
+        emit("byte gil = NO_ONE;      /* the thread holding the GIL */")
+        emit("bool ended = 0;         /* the program has ended */")
+        emit("bool t_done[MAXT];      /* threads that have ended (for join) */")
+        emit(f"byte nthreads = {self._declared_count()};")
+        emit("byte live = 0;          /* running non-daemon threads other than main */")
+        emit("hidden int hv;          /* a received value, before it is stored */")
+        for var in p.vars:
+            size = var.size or 1
+            init = literal(var.init)
+            if var.size is None:
+                emit(f"int v_{var.name} = {init};")
+            else:
+                emit(f"int v_{var.name}[{size}];")
+        for res in p.resources:
+            emit(declaration(res))
+        for chan in p.channels:
+            cap = self._capacity(chan)
+            if chan.size is None:
+                emit(
+                    f"int ch_{chan.name}[{cap}]; byte ch_{chan.name}_n = 0; "
+                    f"bool ch_{chan.name}_closed = 0; byte ch_{chan.name}_pending = NO_ONE;"
+                )
+            else:
+                size = chan.size
+                emit(
+                    f"int ch_{chan.name}[{size * cap}]; byte ch_{chan.name}_n[{size}]; "
+                    f"bool ch_{chan.name}_closed[{size}]; "
+                    f"byte ch_{chan.name}_pending[{size}] = NO_ONE;"
+                )
+        emit("")
+
+    def _declared_count(self) -> int:
+        return sum(info.size or 1 for info in self.program.threads)
+
+    def _init(self) -> None:
+        p = self.program
+        emit = self.lines.append
+        emit("init {")
+        emit("  atomic {")
+        for var in p.vars:
+            if var.size is not None:
+                for i in range(var.size):
+                    emit(f"    v_{var.name}[{i}] = {literal(var.init)};")
+        for res in p.resources:
+            for line in initial_values(res):
+                emit(line)
+        tid = 0
+        for info in p.threads:
+            for index in range(info.size or 1):
+                if info.name != "main" and p.host == "python":
+                    emit("    live++;")
+                emit(f"    run T_{info.name}({tid}, {index});")
+                tid += 1
+        emit("  }")
+        emit("}")
+
+    # ------------------------------------------------------------ code units
+
+    def _proctype(self, code: ir.CodeUnit, index: int, name: str, *, spawned: bool) -> None:
+        gil = self._gil_counts(code, index)
+        params = "".join(f"; int a{i}" for i in range(len(code.params))) if spawned else ""
+        self_param = "" if spawned else "; byte self_"
+        emit = self.lines.append
+        emit(f"proctype {name}(byte me{self_param}{params}) {{")
+        emit("  byte mode = 0;  /* 0: normal, 1: lost the GIL, 2: released it to block */")
+        emit("  byte phase = 0;  /* a rendezvous sender whose offer waits */")
+        emit("  int junk;")
+        emit("  byte waiting = 0;  /* condvar: 1 asleep; barrier: 1 + the generation waited on */")
+        emit("  byte saved = 0;  /* an rlock's count, released by a condvar wait */")
+        if spawned:
+            emit("  byte self_ = 0;")
+        if any(var.size is not None for var in self.program.vars):
+            emit("  int tix = 0;  /* an element whose index reads its own array */")
+        for slot, local in enumerate(code.local_names):
+            emit(f"  int l{slot};  /* {local} */")
+        for i in range(len(code.params) if spawned else 0):
+            emit(f"  l{i} = a{i};")
+        unit = Unit(index, name, gil)
+        for pc, instr in enumerate(code.instrs):
+            if pc not in gil:
+                continue  # unreachable
+            self._instr(code, unit, pc, instr, spawned)
+        emit("end_exit: skip")
+        emit("}")
+        emit("")
+
+    def _gil_counts(self, code: ir.CodeUnit, index: int) -> dict[int, Gil]:
+        """The GIL count at each reachable instruction (fixed by the blocks around it)."""
+        counts: dict[int, Gil] = {}
+        work = [(0, Gil(0))]
+        while work:
+            pc, g = work.pop()
+            if pc >= len(code.instrs):
+                continue
+            if pc in counts:
+                if counts[pc] != g:
+                    raise Refused(
+                        "a statement reached both inside and outside the same `with_gil { }`, "
+                        "`allow_threads { }` or `python { }`",
+                        code.instrs[pc].span,
+                    )
+                continue
+            counts[pc] = g
+            instr = code.instrs[pc]
+            after = g
+            match instr:
+                case ir.GilEnter() | ir.PythonEnter():
+                    after = Gil(g.count + 1, g.saved)
+                case ir.GilExit() | ir.PythonExit():
+                    after = Gil(max(0, g.count - 1), g.saved)
+                case ir.AllowEnter():
+                    after = Gil(0, (*g.saved, g.count))
+                case ir.AllowExit():
+                    after = Gil(g.saved[-1] if g.saved else 0, g.saved[:-1])
+                case _:
+                    pass  # no other instruction changes the GIL count
+            for target in self._successors(instr, pc):
+                work.append((target, after))
+        return counts
+
+    @staticmethod
+    def _successors(instr: ir.Instr, pc: int) -> list[int]:
+        match instr:
+            case ir.Jump(target=t):
+                return [t]
+            case ir.Branch(if_false=f):
+                return [pc + 1, f]
+            case ir.Choose(targets=ts):
+                return list(ts)
+            case ir.Recv(exit_target=t) if t is not None:
+                return [pc + 1, t]
+            case ir.End() | ir.Return() | ir.Panic():
+                return []
+            case ir.AtomicBegin(end=e):
+                return [pc + 1, e + 1]
+            case _:
+                check_known(instr)
+                return [pc + 1]
+
+    # ------------------------------------------------------------ instructions
+
+    def _instr(
+        self, code: ir.CodeUnit, unit: Unit, pc: int, instr: ir.Instr, spawned: bool
+    ) -> None:
+        emit = self.lines.append
+        self.here = instr.span
+        label = f"L{pc}"
+        g = unit.gil[pc]
+        python = instr.context == ir.Context.PYTHON
+        if isinstance(instr, ir.Jump):
+            emit(f"{label}: goto L{instr.target};")
+            return
+        if isinstance(instr, ir.AtomicEnd):
+            emit(f"{label}: skip;")
+            return
+        self.at = (code, pc)
+        self.indexed.clear()
+        self.checked.clear()
+        guard, effect, nxt = self._step(code, unit, pc, instr, spawned)
+        ok = self._ok_to_step(instr)
+        if not self.indexed <= self.checked:
+            raise Refused("an index computed at run time here", instr.span)
+        # `ready`: the step goes on; an index out of range (`ok` false) panics instead.
+        ready = guard if ok is None else f"({ok}) && ({guard})"
+        options: list[str] = []
+        if g.count > 0:
+            # A thread whose GIL was handed over takes it back before its next statement.
+            options.append(
+                f"mode == {LOST} && gil == NO_ONE -> gil = me; mode = {NORMAL}; goto {label}"
+            )
+        if python and g.count > 0:
+            # The eval loop may hand the GIL over at a statement boundary.
+            options.append(
+                f"mode == {NORMAL} && phase == 0 && waiting == 0 && gil == me -> gil = NO_ONE; "
+                f"mode = {LOST}; "
+                f"goto {label}"
+            )
+        if ok is not None:
+            options.append(f"mode == {NORMAL} && !({ok}) -> {OUT_OF_RANGE}")
+        options.append(f"mode == {NORMAL} && ({ready}) -> {effect} goto {nxt}")
+        if python and g.count > 0 and isinstance(instr, BLOCKING_INSTRUCTIONS):
+            # A blocking statement in Python code releases the GIL while it waits, does its
+            # operation without it, and takes it back before the next statement.
+            waits = f"!({guard})" if ok is None else f"({ok}) && !({guard})"
+            options.append(
+                f"mode == {NORMAL} && gil == me && {waits} -> gil = NO_ONE; "
+                f"mode = {BLOCKING}; goto {label}"
+            )
+            if ok is not None:
+                options.append(f"mode == {BLOCKING} && !({ok}) -> {OUT_OF_RANGE}")
+            options.append(f"mode == {BLOCKING} && ({ready}) -> mode = {LOST}; {effect} goto {nxt}")
+        emit(f"{label}:  /* {type(instr).__name__} */")
+        emit("  if")
+        emit("  :: ended -> goto end_exit")
+        for option in options:
+            emit(f"  :: atomic {{ !ended && {option} }}")
+        emit("  fi;")
+
+    def _step(
+        self, code: ir.CodeUnit, unit: Unit, pc: int, instr: ir.Instr, spawned: bool
+    ) -> tuple[str, str, str]:
+        """(guard, effect, next label) of one instruction."""
+        nxt = f"L{pc + 1}"
+        g = unit.gil[pc]
+        match instr:
+            case ir.Skip() | ir.Progress() | ir.EndScope():
+                return "true", "", nxt
+            case ir.Print(value=v):
+                self._expr(v)  # refuses Python values
+                return "true", "", nxt
+            case ir.Assign(target=t, value=v):
+                return "true", self._assign(t, self._expr(v)), nxt
+            case ir.AnyInt(low=ir.Const(value=lo), high=ir.Const(value=hi), target=t) if (
+                isinstance(lo, int) and isinstance(hi, int) and 0 < hi - lo <= 16
+            ):
+                picks = " ".join(f":: {self._assign(t, str(v))}" for v in range(lo, hi))
+                return "true", f"if {picks} fi;", nxt
+            case ir.Branch(cond=c, if_false=f):
+                cond = self._expr(c)
+                return "true", f"if :: ({cond}) -> goto {nxt} :: else -> goto L{f} fi;", nxt
+            case ir.Choose(targets=ts):
+                picks = " ".join(f":: goto L{t}" for t in ts)
+                return "true", f"if {picks} fi;", nxt
+            case ir.Await(cond=c):
+                return self._expr(c), "", nxt
+            case ir.Assert(cond=c):
+                return "true", f"assert({self._expr(c)});", nxt
+            case ir.Panic():
+                return "true", "assert(false);", nxt
+            case ir.GilEnter() | ir.PythonEnter():
+                if g.count == 0:
+                    if isinstance(instr, ir.PythonEnter) and g.saved:
+                        return (
+                            "true",
+                            "assert(false); /* misuse: Python code in allow_threads */",
+                            nxt,
+                        )
+                    return "gil == NO_ONE", "gil = me;", nxt
+                return "true", "", nxt
+            case ir.GilExit() | ir.PythonExit():
+                return "true", ("gil = NO_ONE;" if g.count == 1 else ""), nxt
+            case ir.AllowEnter():
+                return "true", ("gil = NO_ONE;" if g.count > 0 else ""), nxt
+            case ir.AllowExit():
+                saved = g.saved[-1] if g.saved else 0
+                if saved > 0:
+                    return "gil == NO_ONE", "gil = me;", nxt
+                return "true", "", nxt
+            case ir.Acquire(resource=r):
+                return self._acquire(r), self._acquire_effect(r), nxt
+            case ir.Release(resource=r):
+                return "true", self._release(r), nxt
+            case ir.SetEvent(resource=r) | ir.ClearEvent(resource=r):
+                value = 1 if isinstance(instr, ir.SetEvent) else 0
+                return "true", f"{self._resource(r)} = {value};", nxt
+            case ir.Wait():
+                return self._wait(instr, pc)
+            case ir.Notify(resource=r, all=every):
+                return "true", self._notify(r, every), nxt
+            case ir.OnceBegin(resource=r, done=d):
+                o = self._resource(r)
+                return (
+                    f"{o} != 1",
+                    f"if :: {o} == 0 -> {o} = 1; goto {nxt} :: else -> goto L{d} fi;",
+                    nxt,
+                )
+            case ir.OnceEnd(resource=r):
+                return "true", f"{self._resource(r)} = 2;", nxt
+            case ir.Send(channel=ir.GlobalChannel() as c, value=v, target=None):
+                return self._send(c, v, pc)
+            case ir.Recv(channel=ir.GlobalChannel() as c, target=t, exit_target=ex):
+                return self._recv(c, t, ex, nxt)
+            case ir.TryRecv(channel=ir.GlobalChannel() as c, target=t):
+                e = self._channel(c, written=True)
+                take = self._take(e, t)
+                empty = self._store(t, "NONE_V")
+                return (
+                    "true",
+                    f"if :: {e.n} > 0 -> {take} :: else -> {empty} fi;",
+                    nxt,
+                )
+            case ir.Close(channel=ir.GlobalChannel() as c):
+                chan = self.channels[c.base]
+                if chan.kind == "queue":
+                    return "true", "assert(false); /* misuse: close on a queue */", nxt
+                return "true", f"{self._channel(c, written=True).closed} = 1;", nxt
+            case ir.SpawnFn(function=f, args=args, daemon=daemon, target=t):
+                values = "".join(f", {self._expr(a)}" for a in args)
+                count = "live++; " if self.program.host == "python" and not daemon else ""
+                store = f"{self._assign(t, 'nthreads')} " if t is not None else ""
+                spawn = f"run {self.spawned[f]}(nthreads{values}); "
+                return "nthreads < MAXT", f"{count}{spawn}{store}nthreads++;", nxt
+            case ir.Join(handle=h):
+                return f"t_done[{self._thread(h)}]", "", nxt
+            case ir.AtomicBegin(end=e):
+                return self._atomic(code, unit, pc, e)
+            case ir.End():
+                return "true", self._end(spawned, unit), "end_exit"
+        raise Refused(describe_instr(instr), instr.span)
+
+    def _end(self, spawned: bool, unit: Unit) -> str:
+        is_main = not spawned and unit.name == "T_main"
+        if not is_main:
+            live = "live--; " if self.program.host == "python" and not self._daemon(unit) else ""
+            return f"t_done[me] = 1; {live}"
+        if self.program.host == "rust":
+            return "t_done[me] = 1; ended = 1;"
+        # host python: the exit join, then finalization taking the GIL (two more steps).
+        return "t_done[me] = 1; live == 0; gil == NO_ONE; gil = me; ended = 1;"
+
+    def _daemon(self, unit: Unit) -> bool:
+        # A function spawned both as daemon and not is refused (its end differs).
+        kinds = {
+            instr.daemon
+            for code in self.program.codes
+            for instr in code.instrs
+            if isinstance(instr, ir.SpawnFn) and instr.function == unit.index
+        }
+        if len(kinds) > 1:
+            raise Refused(
+                "a function spawned both as daemon and not", self.program.codes[unit.index].span
+            )
+        return kinds == {True}
+
+    def _atomic(self, code: ir.CodeUnit, unit: Unit, pc: int, end: int) -> tuple[str, str, str]:
+        body = code.instrs[pc + 1 : end]
+        guard = "true"
+        effects: list[str] = []
+        for i, instr in enumerate(body):
+            if isinstance(instr, ir.Await) and i == 0:
+                guard = self._expr(instr.cond)
+                continue
+            if not isinstance(instr, ir.Assign | ir.Assert | ir.Skip | ir.Progress | ir.EndScope):
+                raise Refused(f"{describe_in_atomic(instr)} inside `atomic`", instr.span)
+            effect = self._step(code, unit, pc + 1 + i, instr, False)[1]
+            # The statements run in order: each checks its own indices when it runs.
+            effects.append(self._checked_effect(self._ok_to_step(instr), effect))
+        return guard, " ".join(effects), f"L{end + 1}"

@@ -1,0 +1,230 @@
+"""Resources in Promela: which kinds the export translates, their variables, and the
+guards and effects of the statements over them (acquire, release, wait, notify).
+
+A kind the export does not know (one added to the language after it) is refused where it
+is declared, so a new kind needs no edit here to be refused cleanly; `ExportedKind` is the
+closed set every dispatch below covers (mypy checks it with `assert_never`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final, Literal, assert_never
+
+from gilcheck.export.promela.common import MAX_THREADS, Refused, describe_instr
+from gilcheck.export.promela.values import ValueTranslator
+from gilcheck.semantics import describe, ir
+from gilcheck.source import Span
+
+ExportedKind = Literal["mutex", "rlock", "semaphore", "event", "condvar", "once", "barrier"]
+
+_EXPORTED: Final[Mapping[str, ExportedKind]] = {
+    "mutex": "mutex",
+    "rlock": "rlock",
+    "semaphore": "semaphore",
+    "event": "event",
+    "condvar": "condvar",
+    "once": "once",
+    "barrier": "barrier",
+}
+# Kinds the export knows and does not translate: refused with their declaration.
+_DECLINED: Final = frozenset({"rwlock"})
+
+
+def check_declared(res: ir.ResourceInfo) -> None:
+    """Refuse a declared resource of a kind the export does not translate."""
+    if res.kind in _EXPORTED:
+        return
+    if res.kind in _DECLINED:
+        raise Refused(f"`{describe.declaration(res)}`", res.span)
+    raise Refused(f"`{res.kind}` objects", res.span, yet=True)
+
+
+def exported_kind(kind: str, span: Span) -> ExportedKind:
+    """The kind as one the export translates (any other is refused)."""
+    found = _EXPORTED.get(kind)
+    if found is None:
+        raise Refused(f"`{kind}` objects", span, yet=True)
+    return found
+
+
+def declaration(res: ir.ResourceInfo) -> str:
+    """The Promela variables of a declared resource (an array of its elements)."""
+    size = res.size or 1
+    name = f"{res.kind[:3]}_{res.name}"
+    kind = exported_kind(res.kind, res.span)
+    match kind:
+        case "mutex":
+            return f"byte {name}[{size}];"
+        case "rlock":
+            return f"byte {name}[{size}]; byte {name}_n[{size}];"
+        case "semaphore":
+            return f"int {name}[{size}];"
+        case "condvar":
+            return f"int {name}[{size}]; int {name}_woken[{size}];  /* thread bit sets */"
+        case "once":
+            return f"byte {name}[{size}];  /* 0 new, 1 running, 2 done */"
+        case "barrier":
+            return f"byte {name}[{size}]; bit {name}_gen[{size}];  /* arrived, generation */"
+        case "event":
+            return f"bool {name}[{size}];"
+        case _:
+            assert_never(kind)
+
+
+def initial_values(res: ir.ResourceInfo) -> list[str]:
+    """The `init` statements that set a resource's elements to their first value (none
+    when Promela's zero is that value)."""
+    name = f"{res.kind[:3]}_{res.name}"
+    kind = exported_kind(res.kind, res.span)
+    match kind:
+        case "mutex" | "rlock":
+            return [f"    {name}[{i}] = NO_ONE;" for i in range(res.size or 1)]
+        case "semaphore":
+            return [f"    {name}[{i}] = {res.count or 0};" for i in range(res.size or 1)]
+        case "event" | "condvar" | "once" | "barrier":
+            return []
+        case _:
+            assert_never(kind)
+
+
+class ResourceTranslator(ValueTranslator):
+    """Guards and effects of the statements over resources."""
+
+    def _resource(self, ref: ir.ResourceRef) -> str:
+        name = f"{ref.kind[:3]}_{ref.name}"
+        if ref.index is None:
+            return f"{name}[{ref.base - self._base_of(ref)}]"
+        return f"{name}[{self._index(ref.index, ref.size, ref.base - self._base_of(ref))}]"
+
+    def _base_of(self, ref: ir.ResourceRef) -> int:
+        for res in self.program.resources:
+            if res.kind == ref.kind and res.name == ref.name:
+                return res.base
+        raise Refused(f"`{ref.name}`", self.here)
+
+    def _acquire(self, ref: ir.ResourceRef) -> str:
+        r = self._resource(ref)
+        kind = exported_kind(ref.kind, self.here)
+        match kind:
+            case "mutex":
+                return f"{r} == NO_ONE"
+            case "rlock":
+                return f"({r} == NO_ONE || {r} == me)"
+            case "semaphore":
+                return f"{r} > 0"
+            case "event" | "condvar" | "once" | "barrier":
+                raise Refused(f"`acquire` on {describe.a_kind(ref.kind)}", self.here)
+            case _:
+                assert_never(kind)
+
+    def _acquire_effect(self, ref: ir.ResourceRef) -> str:
+        r = self._resource(ref)
+        kind = exported_kind(ref.kind, self.here)
+        match kind:
+            case "mutex":
+                return f"{r} = me;"
+            case "rlock":
+                count = r.replace("[", "_n[", 1)
+                return f"{r} = me; {count} = {count} + 1;"
+            case "semaphore":
+                return f"{r} = {r} - 1;"
+            case "event" | "condvar" | "once" | "barrier":
+                raise Refused(f"`acquire` on {describe.a_kind(ref.kind)}", self.here)
+            case _:
+                assert_never(kind)
+
+    def _release(self, ref: ir.ResourceRef) -> str:
+        r = self._resource(ref)
+        kind = exported_kind(ref.kind, self.here)
+        match kind:
+            case "mutex":
+                return f"assert({r} != NO_ONE); /* misuse: releasing a free mutex */ {r} = NO_ONE;"
+            case "rlock":
+                count = r.replace("[", "_n[", 1)
+                return (
+                    f"assert({r} == me); /* misuse: releasing an rlock not held */ "
+                    f"{count} = {count} - 1; if :: {count} == 0 -> {r} = NO_ONE :: else -> skip fi;"
+                )
+            case "semaphore":
+                return f"{r} = {r} + 1;"
+            case "event" | "condvar" | "once" | "barrier":
+                raise Refused(f"`release` on {describe.a_kind(ref.kind)}", self.here)
+            case _:
+                assert_never(kind)
+
+    def _wait(self, instr: ir.Wait, pc: int) -> tuple[str, str, str]:
+        r, m = instr.resource, instr.mutex
+        kind = exported_kind(r.kind, instr.span)
+        match kind:
+            case "event" if m is None:
+                return f"{self._resource(r)}", "", f"L{pc + 1}"
+            case "barrier" if m is None:
+                return self._barrier_wait(r, pc)
+            case "condvar" if m is not None:
+                return self._condvar_wait(r, m, pc)
+            case _:
+                raise Refused(describe_instr(instr), instr.span)
+
+    def _barrier_wait(self, ref: ir.ResourceRef, pc: int) -> tuple[str, str, str]:
+        b = self._resource(ref)
+        gen = b.replace("[", "_gen[", 1)
+        parties = next(
+            (
+                r.count or 1
+                for r in self.program.resources
+                if r.kind == "barrier" and r.name == ref.name
+            ),
+            1,
+        )
+        nxt = f"L{pc + 1}"
+        # Arrive (the last party turns the generation), then wait for the generation to turn.
+        return (
+            f"waiting == 0 || {gen} != waiting - 1",
+            f"if :: waiting != 0 -> waiting = 0; goto {nxt} "
+            f":: waiting == 0 && {b} + 1 >= {parties} -> {b} = 0; {gen} = 1 - {gen}; goto {nxt} "
+            f":: else -> {b} = {b} + 1; waiting = 1 + {gen}; goto L{pc} fi;",
+            nxt,
+        )
+
+    def _condvar_wait(
+        self, ref: ir.ResourceRef, mutex: ir.ResourceRef, pc: int
+    ) -> tuple[str, str, str]:
+        cv = self._resource(ref)
+        woken = cv.replace("[", "_woken[", 1)
+        m = self._resource(mutex)
+        count = m.replace("[", "_n[", 1)
+        nxt = f"L{pc + 1}"
+        me = "(1 << me)"
+        kind = exported_kind(mutex.kind, self.here)
+        match kind:
+            case "rlock":
+                release = f"saved = {count}; {count} = 0; {m} = NO_ONE;"
+                retake = f"{m} = me; {count} = saved;"
+            case "mutex":
+                release = f"{m} = NO_ONE;"
+                retake = f"{m} = me;"
+            case "semaphore" | "event" | "condvar" | "once" | "barrier":
+                raise Refused(f"`wait cv, m` with {describe.a_kind(mutex.kind)}", self.here)
+            case _:
+                assert_never(kind)
+        # Release the mutex and sleep; once notified (out of the waiting set), retake it.
+        return (
+            f"waiting == 0 || (({cv} & {me}) == 0 && {m} == NO_ONE)",
+            f"if :: waiting == 0 -> assert({m} == me); /* misuse: wait without the mutex */ "
+            f"{release} {cv} = {cv} | {me}; waiting = 1; goto L{pc} "
+            f":: else -> {retake} {woken} = {woken} & ~{me}; waiting = 0; goto {nxt} fi;",
+            nxt,
+        )
+
+    def _notify(self, ref: ir.ResourceRef, every: bool) -> str:
+        cv = self._resource(ref)
+        woken = cv.replace("[", "_woken[", 1)
+        wake_all = f"{woken} = {woken} | {cv}; {cv} = 0"
+        if every:
+            return f"{wake_all};"
+        # One waiter wakes, any of them: the scheduler's choice.
+        picks = " ".join(
+            f":: ({cv} & {1 << t}) != 0 -> {cv} = {cv} & ~{1 << t}; {woken} = {woken} | {1 << t}"
+            for t in range(MAX_THREADS)
+        )
+        return f"if :: ({cv} & ({cv} - 1)) == 0 -> {wake_all} :: else -> if {picks} fi fi;"

@@ -1,0 +1,284 @@
+"""Values as Promela text: expressions, assignment targets, thread handles, channel names
+and the range checks of indices computed at run time."""
+
+from __future__ import annotations
+
+from typing import assert_never
+
+from gilcheck.export.promela.common import (
+    BINARY,
+    OUT_OF_RANGE,
+    ChanText,
+    Refused,
+    all_of,
+    channel_kind,
+    describe_expr,
+    describe_instr,
+    is_int,
+    literal,
+    reads_channel,
+    reads_var,
+)
+from gilcheck.options import CheckOptions
+from gilcheck.semantics import ir
+from gilcheck.semantics.values import render
+from gilcheck.source import Span
+
+
+class ValueTranslator:
+    """The state of one export, and the translation of values."""
+
+    def __init__(self, program: ir.Program, options: CheckOptions) -> None:
+        self.program = program
+        self.options = options
+        self.lines: list[str] = []
+        self.spawned: dict[int, str] = {}  # code index -> proctype name of spawned functions
+        self.here: Span = program.gil_span  # the span of the instruction being translated
+        self.channels: dict[int, ir.ChannelInfo] = {}
+        for chan in program.channels:
+            self.channels[chan.base] = chan
+        self.self_limit = 1  # `self` of the code unit being translated is below this
+        self.at: tuple[ir.CodeUnit, int] = (program.codes[0], 0)  # the instruction translated
+        # Indices computed at run time, as (Promela text, array size): those the translation
+        # of the current instruction used, and those it checks (every one must be checked).
+        self.indexed: set[tuple[str, int]] = set()
+        self.checked: set[tuple[str, int]] = set()
+
+    # ------------------------------------------------------------ values
+
+    def _thread(self, handle: ir.Expr | ir.ThreadRef) -> str:
+        if isinstance(handle, ir.ThreadRef):
+            first = 0
+            for ti, info in enumerate(self.program.threads):
+                if ti == handle.thread:
+                    break
+                first += info.size or 1
+            if handle.index is None:
+                return str(first)
+            return f"{first} + {self._index(handle.index, handle.size, 0)}"
+        return self._expr(handle)
+
+    def _target(self, target: ir.Target | None) -> str:
+        if target is None:
+            return "junk"
+        if isinstance(target, ir.LocalTarget):
+            return f"l{target.slot}"
+        if target.index is None:
+            return f"v_{target.name}"
+        return f"v_{target.name}[{self._index(target.index, target.size, 0)}]"
+
+    def _assign(self, target: ir.Target | None, value: str) -> str:
+        """`target = value`. An element whose index reads its own array goes through `tix`
+        (reset after): pan, undoing the assignment, would evaluate the index again."""
+        if (
+            isinstance(target, ir.GlobalTarget)
+            and target.index is not None
+            and reads_var(target.index, target.name)
+        ):
+            index = self._index(target.index, target.size, 0)
+            return f"tix = {index}; v_{target.name}[tix] = {value}; tix = 0;"
+        return f"{self._target(target)} = {value};"
+
+    def _store(self, target: ir.Target | None, value: str) -> str:
+        """Store `value` into `target`, panicking when its index is out of range."""
+        return self._checked_effect(self._ok(target), self._assign(target, value))
+
+    def _index(self, expr: ir.Expr, size: int | None, offset: int) -> str:
+        """An array index as Promela text; one computed at run time is recorded, and the
+        instruction must check its range (`_ok`)."""
+        if isinstance(expr, ir.Const) and isinstance(expr.value, int):
+            if size is not None and not 0 <= expr.value < size:
+                raise Refused("an index out of range", self.here)
+            return str(expr.value + offset)
+        if size is None:
+            raise Refused("an index computed at run time", self.here)
+        text = self._expr(expr)
+        if not self._in_range(expr, size):
+            self.indexed.add((text, size))
+        return text if offset == 0 else f"({text} + {offset})"
+
+    def _in_range(self, expr: ir.Expr, size: int) -> bool:
+        """Whether an index is in range wherever the current code unit runs (`self` of a
+        thread array no larger than the array)."""
+        return isinstance(expr, ir.SelfIndex) and self.self_limit <= size
+
+    def _bound(self, expr: ir.Expr, size: int | None) -> str | None:
+        """The range check of one index (None: none is needed)."""
+        if size is None or isinstance(expr, ir.Const) or self._in_range(expr, size):
+            return None
+        text = self._expr(expr)
+        self.checked.add((text, size))
+        return f"(0 <= {text} && {text} < {size})"
+
+    def _ok(
+        self,
+        node: ir.Expr | ir.Target | ir.ResourceRef | ir.GlobalChannel | ir.ThreadRef | None,
+    ) -> str | None:
+        """The condition under which evaluating `node` indexes every array within range, in
+        gilcheck's order of evaluation (`and`/`or` evaluate their right side only when it
+        decides); None when no index is computed at run time."""
+        match node:
+            case (
+                ir.GlobalVar(index=i, size=size)
+                | ir.GlobalTarget(index=i, size=size)
+                | ir.ResourceRef(index=i, size=size)
+                | ir.GlobalChannel(index=i, size=size)
+                | ir.ThreadRef(index=i, size=size)
+            ) if i is not None:
+                return all_of(self._ok(i), self._bound(i, size))
+            case ir.UnaryOp(operand=o):
+                return self._ok(o)
+            case ir.BinaryOp(op="and" | "or" as op, left=a, right=b):
+                right = self._ok(b)
+                if right is None:
+                    return self._ok(a)
+                decided = f"!{self._expr(a)}" if op == "and" else self._expr(a)
+                return all_of(self._ok(a), f"({decided} || {right})")
+            case ir.BinaryOp(left=a, right=b):
+                return all_of(self._ok(a), self._ok(b))
+            case ir.Builtin(args=args):
+                return all_of(*(self._ok(a) for a in args if not isinstance(a, ir.HandleRef)))
+            case (
+                ir.GlobalVar()
+                | ir.GlobalTarget()
+                | ir.ResourceRef()
+                | ir.GlobalChannel()
+                | ir.ThreadRef()
+                | ir.Const()
+                | ir.Local()
+                | ir.LocalTarget()
+                | ir.SelfIndex()
+                | ir.ParamRef()
+                | None
+            ):
+                return None
+            case _:
+                assert_never(node)
+
+    def _ok_to_step(self, instr: ir.Instr) -> str | None:
+        """The range checks an instruction makes each time it tries to go on (before it
+        blocks); a received value's target is checked when it is stored (`_take`)."""
+        match instr:
+            case ir.Assign(target=t, value=v):
+                return all_of(self._ok(v), self._ok(t))
+            case ir.Print(value=v):
+                return self._ok(v)
+            case ir.AnyInt(target=t):
+                return self._ok(t)
+            case ir.Branch(cond=c) | ir.Await(cond=c) | ir.Assert(cond=c):
+                return self._ok(c)
+            case (
+                ir.Acquire(resource=r)
+                | ir.Release(resource=r)
+                | ir.SetEvent(resource=r)
+                | ir.ClearEvent(resource=r)
+                | ir.Notify(resource=r)
+                | ir.OnceBegin(resource=r)
+                | ir.OnceEnd(resource=r)
+            ):
+                return self._ok(r)
+            case ir.Wait(resource=r, mutex=m):
+                return all_of(self._ok(r), self._ok(m))
+            case ir.Send(channel=ir.GlobalChannel() as c, value=v):
+                value = self._ok(v)
+                if value is not None and self.channels[c.base].kind == "rendezvous":
+                    value = f"(phase != 0 || {value})"  # a waiting offer has its value
+                return all_of(self._ok(c), value)
+            case (
+                ir.Recv(channel=ir.GlobalChannel() as c)
+                | ir.TryRecv(channel=ir.GlobalChannel() as c)
+            ):
+                return self._ok(c)
+            case ir.Close(channel=ir.GlobalChannel() as c):
+                return self._ok(c)
+            case ir.SpawnFn(args=args, target=t):
+                return all_of(*(self._ok(a) for a in args), self._ok(t))
+            case ir.Join(handle=h):
+                return self._ok(h)
+            case ir.AtomicBegin():
+                code, pc = self.at
+                first = code.instrs[pc + 1]
+                return self._ok(first.cond) if isinstance(first, ir.Await) else None
+            case (
+                ir.Skip()
+                | ir.Progress()
+                | ir.EndScope()
+                | ir.Choose()
+                | ir.Panic()
+                | ir.GilEnter()
+                | ir.GilExit()
+                | ir.PythonEnter()
+                | ir.PythonExit()
+                | ir.AllowEnter()
+                | ir.AllowExit()
+                | ir.End()
+            ):
+                return None
+            case _:
+                # `_step` translated the instruction, so it is one of the above.
+                raise Refused(describe_instr(instr), instr.span)
+
+    def _checked_effect(self, ok: str | None, effect: str) -> str:
+        """`effect`, after the range checks `ok` (a panic when one fails)."""
+        if ok is None:
+            return effect
+        return f"if :: !({ok}) -> {OUT_OF_RANGE} :: else -> skip fi; {effect}"
+
+    def _expr(self, expr: ir.Expr) -> str:
+        match expr:
+            case ir.Const(value=v):
+                if v is None:
+                    return "NONE_V"
+                if isinstance(v, str):
+                    return "0"  # strings only name things (print, assert messages)
+                if not is_int(v):
+                    raise Refused(f"the value `{render(v)}`", self.here)
+                return literal(v)
+            case ir.Local(slot=s):
+                return f"l{s}"
+            case ir.GlobalVar(name=n, index=None):
+                return f"v_{n}"
+            case ir.GlobalVar(name=n, index=i, size=size) if i is not None:
+                return f"v_{n}[{self._index(i, size, 0)}]"
+            case ir.SelfIndex():
+                return "self_"
+            case ir.UnaryOp(op="-", operand=o):
+                return f"(-{self._expr(o)})"
+            case ir.UnaryOp(op="not", operand=o):
+                return f"(!{self._expr(o)})"
+            case ir.BinaryOp(op=op, left=a, right=b) if op in BINARY:
+                return f"({self._expr(a)} {BINARY[op]} {self._expr(b)})"
+            case ir.Builtin(name="is_none", args=(a,)):
+                return f"({self._expr(a)} == NONE_V)"  # type: ignore[arg-type]
+            case ir.Builtin(name="len", args=(ir.GlobalChannel() as c,)):
+                return self._channel(c).n
+        raise Refused(describe_expr(expr), self.here)
+
+    # ------------------------------------------------------------ channel names
+
+    def _capacity(self, chan: ir.ChannelInfo) -> int:
+        kind = channel_kind(chan)
+        match kind:
+            case "oneshot" | "rendezvous":
+                return 1
+            case "bounded" | "unbounded" | "queue":
+                if chan.capacity:
+                    return chan.capacity
+                return self.options.channel_bound
+            case _:
+                assert_never(kind)
+
+    def _channel(self, ref: ir.GlobalChannel, *, written: bool = False) -> ChanText:
+        """The names of a channel (or array element).
+
+        pan undoes a statement when it backtracks by evaluating its target again, so the
+        index of an element an effect writes must read nothing the effect changes: a
+        received value is stored last (`_take`), and an index that reads a channel's
+        length is refused."""
+        chan = self.channels[ref.base]
+        name, capacity = f"ch_{chan.name}", self._capacity(chan)
+        if ref.index is None:
+            return ChanText(name, capacity)
+        if written and reads_channel(ref.index):
+            raise Refused("a channel index that reads `len(..)`", self.here)
+        return ChanText(name, capacity, self._index(ref.index, ref.size, 0))

@@ -1,0 +1,201 @@
+"""Bindings and simple statements: `let`, assignment, value-yielding operations used as
+statements, `drop`, `assert`, `panic`, `progress` and `skip`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import assert_never
+
+from gilcheck.semantics import ir
+from gilcheck.semantics.lower.channels import ChannelLowerer, maker_text
+from gilcheck.semantics.lower.core import RECEIVER, SENDER, THREAD, UNKNOWN, VALUE
+from gilcheck.semantics.resolve import symbol_kind
+from gilcheck.source import Span
+from gilcheck.syntax import ast
+
+
+class BindingLowerer(ChannelLowerer):
+    """Statements that bind, assign or compute values."""
+
+    def stmt_let(self, s: ast.Let) -> None:
+        if isinstance(s.value, ast.MakeChannel):
+            self.let_channel(s, s.value)
+            return
+        if len(s.names) != 1:
+            self.sink.error(
+                "invalid-statement",
+                "only `channel(..)`, `oneshot()` and `queue(..)` give a pair",
+                s.span,
+                help=f"write `let {s.names[0].name} = ...`",
+            )
+            return
+        kind, emit_value = self.rhs_kind(s.value)
+        info_slot = len(self.local_names)
+        target = ir.LocalTarget(slot=info_slot, name=s.names[0].name)
+        kind = emit_value(target)
+        info = self.declare(s.names[0], kind)
+        assert info.slot == info_slot
+
+    def rhs_kind(self, value: ast.Rhs) -> tuple[str, Callable[[ir.Target | None], str]]:
+        if isinstance(
+            value,
+            ast.Recv
+            | ast.TryRecv
+            | ast.Send
+            | ast.Clone
+            | ast.Unwrap
+            | ast.Call
+            | ast.Spawn
+            | ast.AnyValue
+            | ast.MakeChannel,
+        ):
+            op = value
+            return UNKNOWN, lambda target: self.operation(op, target, op.span)
+
+        expr = value
+
+        def emit_expr(target: ir.Target | None) -> str:
+            lowered = self.expr(expr)
+            assert target is not None
+            self.emit(ir.Assign(target=target, value=lowered, span=expr.span))
+            return self.static_kind(expr)
+
+        return VALUE, emit_expr
+
+    def static_kind(self, e: ast.Expr) -> str:
+        if isinstance(e, ast.Name):
+            local = self.lookup_local(e.ident.name)
+            return local.kind if local is not None else VALUE
+        return VALUE
+
+    def stmt_assign(self, s: ast.Assign) -> None:
+        if isinstance(s.value, ast.MakeChannel):
+            self.sink.error(
+                "invalid-statement",
+                "a new channel must be bound with `let (tx, rx) = ...`",
+                s.span,
+                help=f"write `let (tx, rx) = {maker_text(s.value)}`",
+            )
+            return
+        _, emit_value = self.rhs_kind(s.value)
+        target = self.target(s.target)
+        # With no valid target an error is already recorded and this IR is never used.
+        kind = emit_value(target if target is not None else ir.LocalTarget(slot=-1, name="?"))
+        if isinstance(target, ir.LocalTarget):
+            local = self.lookup_local(target.name)
+            if local is not None and local.kind != kind:
+                local.kind = UNKNOWN
+
+    def stmt_opstmt(self, s: ast.OpStmt) -> None:
+        self.operation(s.op, None, s.span)
+
+    def stmt_drop(self, s: ast.Drop) -> None:
+        local = self.lookup_local(s.target.name.name)
+        if local is None or s.target.index is not None:
+            sym = self.decls.symbols.get(s.target.name.name)
+            if sym is None and local is None:
+                self.undefined(s.target.name)
+                return
+            self.wrong_kind(
+                s.target.span,
+                f"`drop` needs a local, and `{s.target.name.name}` is "
+                + ("an element" if local is not None else symbol_kind(sym)),  # type: ignore[arg-type]
+                "only values and handles held in locals can be dropped; use `close c` for a "
+                "global channel",
+            )
+            return
+        self.emit(ir.DropValue(slot=local.slot, name=s.target.name.name, span=s.span))
+
+    def operation(self, op: ast.Operation, target: ir.Target | None, span: Span) -> str:
+        """Lower a value-yielding operation; return the static kind of its value."""
+        match op:
+            case ast.Recv(channel=ref):
+                self.check_blocking(span, "recv")
+                chan = self.channel(ref, "recv", {RECEIVER})
+                if chan is not None:
+                    self.emit(ir.Recv(channel=chan, target=target, span=span))
+                return UNKNOWN
+            case ast.TryRecv(channel=ref):
+                chan = self.channel(ref, "try_recv", {RECEIVER})
+                if chan is not None:
+                    self.emit(ir.TryRecv(channel=chan, target=target, span=span))
+                return UNKNOWN
+            case ast.Send(channel=ref, value=value):
+                self.check_blocking(span, "send")
+                chan = self.channel(ref, "send", {SENDER})
+                val = self.expr(value)
+                if chan is not None:
+                    self.emit(ir.Send(channel=chan, value=val, target=target, span=span))
+                return VALUE
+            case ast.Clone(source=ref):
+                return self.clone(ref, target, span)
+            case ast.Unwrap(value=value):
+                self.emit(ir.Unwrap(value=self.expr(value), target=target, span=span))
+                return UNKNOWN
+            case ast.Call(func=func, args=args):
+                values = tuple(self.expr(a) for a in args)
+                index = self.function(func, args, span)
+                if index is not None:
+                    at = self.emit(ir.CallFn(function=index, args=values, target=target, span=span))
+                    if self.atomic_depth:
+                        self.atomic_calls.append((index, span))
+                    del at
+                return UNKNOWN
+            case ast.Spawn(func=func, args=args, daemon=daemon):
+                values = tuple(self.expr(a) for a in args)
+                index = self.function(func, args, span)
+                if index is not None:
+                    self.emit(
+                        ir.SpawnFn(
+                            function=index, args=values, daemon=daemon, target=target, span=span
+                        )
+                    )
+                return THREAD
+            case ast.AnyValue(low=low, high=high):
+                self.check_any_range(low, high)
+                self.emit(
+                    ir.AnyInt(low=self.expr(low), high=self.expr(high), target=target, span=span)
+                )
+                return VALUE
+            case ast.MakeChannel():
+                self.sink.error(
+                    "invalid-statement",
+                    "a channel has two ends: bind both",
+                    span,
+                    help="write `let (tx, rx) = " + maker_text(op) + "`",
+                )
+                return UNKNOWN
+            case _:
+                assert_never(op)
+
+    def check_any_range(self, low: ast.Expr, high: ast.Expr) -> None:
+        lo, hi = self.expr(low), self.expr(high)
+        if (
+            isinstance(lo, ir.Const)
+            and isinstance(hi, ir.Const)
+            and isinstance(lo.value, int)
+            and isinstance(hi.value, int)
+            and lo.value >= hi.value
+        ):
+            self.sink.error(
+                "bad-constant",
+                f"the range {lo.value}..{hi.value} is empty",
+                low.span.cover(high.span),
+                help="ranges are half-open: `any(0..3)` is 0, 1 or 2",
+            )
+
+    # ------------------------------------------------------------ atomic checks
+
+    def stmt_assert(self, s: ast.Assert) -> None:
+        message = self.expr(s.message) if s.message is not None else None
+        self.emit(ir.Assert(cond=self.expr(s.cond), message=message, span=s.span))
+
+    def stmt_panic(self, s: ast.Panic) -> None:
+        message = self.expr(s.message) if s.message is not None else None
+        self.emit(ir.Panic(message=message, span=s.span))
+
+    def stmt_progress(self, s: ast.Progress) -> None:
+        self.emit(ir.Progress(span=s.span))
+
+    def stmt_skip(self, s: ast.Skip) -> None:
+        self.emit(ir.Skip(span=s.span))

@@ -1,0 +1,191 @@
+"""Statements over declared resources (mutex, rlock, semaphore, rwlock, condvar, event,
+barrier, once): acquire/release, lock blocks, read/write blocks, wait, notify, call_once,
+set and clear, with the check that a statement's resource is of a kind it accepts.
+
+`ACCEPTS` is the one table of which kinds each resource statement takes, and of the help
+shown when it is given another kind."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final, NamedTuple
+
+from gilcheck.semantics import ir
+from gilcheck.semantics.describe import a_kind
+from gilcheck.semantics.lower.core import Exit, end_span, one_of
+from gilcheck.semantics.lower.expressions import ExprLowerer
+from gilcheck.semantics.resolve import ChannelSym, ResourceSym, symbol_kind
+from gilcheck.syntax import ast, unparse
+
+
+class Accepts(NamedTuple):
+    """The resource kinds a statement takes (in the order its message names them), and the
+    help shown when it is given something else."""
+
+    kinds: tuple[str, ...]
+    help: str
+
+
+_LOCKS = ("mutex", "rlock", "semaphore")
+_RWLOCK = ("rwlock",)
+_RWLOCK_HELP = "`acquire_read` and `acquire_write` take an rwlock"
+_BLOCK_RWLOCK_HELP = "`read l { }` and `write l { }` take an rwlock"
+_EVENT_HELP = "`set` and `clear` act on an event"
+
+# Keyed by the statement as its messages name it.
+ACCEPTS: Final[Mapping[str, Accepts]] = {
+    "acquire": Accepts(_LOCKS, "`acquire` takes a mutex, rlock or semaphore"),
+    "acquire_read": Accepts(_RWLOCK, _RWLOCK_HELP),
+    "acquire_write": Accepts(_RWLOCK, _RWLOCK_HELP),
+    "lock": Accepts(_LOCKS, "`lock m { }` takes a mutex, rlock or semaphore for the block"),
+    "read": Accepts(_RWLOCK, _BLOCK_RWLOCK_HELP),
+    "write": Accepts(_RWLOCK, _BLOCK_RWLOCK_HELP),
+    "release": Accepts(
+        ("mutex", "rlock", "semaphore", "rwlock"),
+        "`release` frees a mutex, rlock, semaphore or rwlock",
+    ),
+    "wait": Accepts(
+        ("condvar", "event", "barrier"),
+        "`wait cv, m` waits on a condvar, `wait e` on an event, `wait b` at a barrier",
+    ),
+    "wait cv, m": Accepts(
+        ("mutex", "rlock"), "`wait cv, m` needs the mutex that guards the condvar"
+    ),
+    "notify": Accepts(("condvar",), "`notify` wakes a waiter of a condvar"),
+    "notify_all": Accepts(("condvar",), "`notify_all` wakes every waiter of a condvar"),
+    "call_once": Accepts(("once",), "`call_once` needs a `once`"),
+    "set": Accepts(("event",), _EVENT_HELP),
+    "clear": Accepts(("event",), _EVENT_HELP),
+}
+
+_ACQUIRE_OPS: Final = {"": "acquire", "read": "acquire_read", "write": "acquire_write"}
+_BLOCK_OPS: Final = {"": "lock", "read": "read", "write": "write"}
+
+
+class SyncLowerer(ExprLowerer):
+    """Statements over declared resources."""
+
+    def resource(self, ref: ast.Ref, op: str) -> ir.ResourceRef | None:
+        """A declared resource of a kind `op` accepts (`ACCEPTS`), or None after reporting."""
+        kinds = ACCEPTS[op].kinds
+        ident = ref.name
+        local = self.lookup_local(ident.name)
+        sym = self.decls.symbols.get(ident.name)
+        wanted = one_of(kinds)
+        if local is not None:
+            self.wrong_kind(
+                ident.span,
+                f"`{op}` needs {wanted}, and `{ident.name}` is a local",
+                "resources are declared at top level, such as `mutex m`",
+            )
+            return None
+        if sym is None:
+            self.undefined(ident)
+            return None
+        if not isinstance(sym, ResourceSym) or sym.info.kind not in kinds:
+            self.wrong_kind(
+                ident.span,
+                f"`{op}` needs {wanted}, and `{ident.name}` is {symbol_kind(sym)}",
+                _kind_help(op, sym),
+            )
+            return None
+        index = self.element(ident, ref.index, sym.info.size)
+        return ir.ResourceRef(
+            kind=sym.info.kind,
+            base=sym.info.base,
+            size=sym.info.size,
+            name=ident.name,
+            index=index,
+        )
+
+    def stmt_acquire(self, s: ast.Acquire) -> None:
+        op = _ACQUIRE_OPS[s.mode]
+        self.check_blocking(s.span, op)
+        res = self.resource(s.target, op)
+        if res is not None:
+            self.emit(ir.Acquire(resource=res, mode=s.mode, span=s.span))
+
+    def stmt_release(self, s: ast.Release) -> None:
+        res = self.resource(s.target, "release")
+        if res is not None:
+            self.emit(ir.Release(resource=res, span=s.span))
+
+    def stmt_lock(self, s: ast.Lock) -> None:
+        op = _BLOCK_OPS[s.mode]
+        self.check_blocking(s.span, f"{op} {unparse.ref(s.target)} {{ }}")
+        res = self.resource(s.target, op)
+        if res is not None:
+            self.emit(ir.Acquire(resource=res, mode=s.mode, span=s.span.cover(s.target.span)))
+            resource = res
+            self.frames.append(Exit(lambda: ir.Release(resource=resource)))
+        else:
+            self.frames.append(Exit(lambda: ir.Skip()))
+        self.block(s.body)
+        self.frames.pop()
+        if res is not None:
+            self.emit(ir.Release(resource=res, span=end_span(s.body.span)))
+
+    def stmt_wait(self, s: ast.Wait) -> None:
+        self.check_blocking(s.span, "wait")
+        res = self.resource(s.target, "wait")
+        if res is None:
+            return
+        mutex: ir.ResourceRef | None = None
+        if res.kind == "condvar":
+            if s.mutex is None:
+                self.sink.error(
+                    "wrong-arity",
+                    "`wait` on a condvar needs its mutex",
+                    s.span,
+                    help=f"write `wait {s.target.name.name}, m`",
+                )
+                return
+            mutex = self.resource(s.mutex, "wait cv, m")
+            if mutex is None:
+                return
+        elif s.mutex is not None:
+            self.sink.error(
+                "wrong-arity",
+                f"`wait` on {a_kind(res.kind)} takes no mutex",
+                s.mutex.span,
+                help=f"write `wait {s.target.name.name}`",
+            )
+            return
+        self.emit(ir.Wait(resource=res, mutex=mutex, span=s.span))
+
+    def stmt_notify(self, s: ast.Notify) -> None:
+        res = self.resource(s.target, "notify_all" if s.all else "notify")
+        if res is not None:
+            self.emit(ir.Notify(resource=res, all=s.all, span=s.span))
+
+    def stmt_callonce(self, s: ast.CallOnce) -> None:
+        self.check_blocking(s.span, f"call_once {unparse.ref(s.target)} {{ }}")
+        res = self.resource(s.target, "call_once")
+        begin = self.emit(
+            ir.OnceBegin(resource=res or _NO_RESOURCE, done=-1, span=s.span.cover(s.target.span))
+        )
+        resource = res or _NO_RESOURCE
+        self.frames.append(Exit(lambda: ir.OnceEnd(resource=resource)))
+        self.block(s.body)
+        self.frames.pop()
+        self.emit(ir.OnceEnd(resource=resource, span=end_span(s.body.span)))
+        self.patch(begin, done=self.here())
+
+    def stmt_setevent(self, s: ast.SetEvent) -> None:
+        res = self.resource(s.target, "set")
+        if res is not None:
+            self.emit(ir.SetEvent(resource=res, span=s.span))
+
+    def stmt_clearevent(self, s: ast.ClearEvent) -> None:
+        res = self.resource(s.target, "clear")
+        if res is not None:
+            self.emit(ir.ClearEvent(resource=res, span=s.span))
+
+
+_NO_RESOURCE = ir.ResourceRef(kind="once", base=0, size=None, name="?")
+
+
+def _kind_help(op: str, sym: object) -> str:
+    if isinstance(sym, ChannelSym):
+        return "channels are used with `send`, `recv`, `try_recv`, `for` and `close`"
+    return ACCEPTS[op].help

@@ -1,0 +1,102 @@
+"""Threads and the GIL: `with_gil`, `allow_threads` and `python` blocks, `join`, `fork`
+and `print` (which takes the GIL like any Python call)."""
+
+from __future__ import annotations
+
+from gilcheck.semantics import ir
+from gilcheck.semantics.describe import a_kind
+from gilcheck.semantics.lower.core import THREAD, UNKNOWN, Exit, Scope, end_span, head_span
+from gilcheck.semantics.lower.expressions import ExprLowerer
+from gilcheck.semantics.resolve import ThreadSym, symbol_kind
+from gilcheck.syntax import ast
+
+
+class ThreadLowerer(ExprLowerer):
+    """Statements about threads, the GIL and the Python/native context."""
+
+    def stmt_withgil(self, s: ast.WithGil) -> None:
+        self.check_blocking(s.span, "with_gil { }")
+        self.emit(ir.GilEnter(span=head_span(s.span, "with_gil")))
+        self.contexts.append(ir.Context.NATIVE)
+        self.frames.append(Exit(lambda: ir.GilExit(context=ir.Context.NATIVE)))
+        self.block(s.body)
+        self.frames.pop()
+        self.emit(ir.GilExit(span=end_span(s.body.span)))
+        self.contexts.pop()
+
+    def stmt_allowthreads(self, s: ast.AllowThreads) -> None:
+        self.check_blocking(s.span, "allow_threads { }")
+        self.emit(ir.AllowEnter(span=head_span(s.span, "allow_threads")))
+        self.contexts.append(ir.Context.NATIVE)
+        self.frames.append(Exit(lambda: ir.AllowExit(context=ir.Context.NATIVE)))
+        self.block(s.body)
+        self.frames.pop()
+        self.emit(ir.AllowExit(span=end_span(s.body.span)))
+        self.contexts.pop()
+
+    def stmt_python(self, s: ast.Python) -> None:
+        self.check_blocking(s.span, "python { }")
+        self.emit(ir.PythonEnter(span=head_span(s.span, "python")))
+        self.contexts.append(ir.Context.PYTHON)
+        self.frames.append(Exit(lambda: ir.PythonExit(context=ir.Context.PYTHON)))
+        self.block(s.body)
+        self.frames.pop()
+        self.emit(ir.PythonExit(span=end_span(s.body.span)))
+        self.contexts.pop()
+
+    def stmt_join(self, s: ast.Join) -> None:
+        self.check_blocking(s.span, "join")
+        ident = s.handle.name
+        local = self.lookup_local(ident.name)
+        if local is not None:
+            if local.kind not in (THREAD, UNKNOWN):
+                self.wrong_kind(
+                    ident.span,
+                    f"`join` needs a thread handle, and `{ident.name}` is {a_kind(local.kind)}",
+                    "bind the handle with `let h = spawn f()`",
+                )
+                return
+            if s.handle.index is not None:
+                self.sink.error(
+                    "not-an-array",
+                    f"`{ident.name}` is a local, not an array",
+                    s.handle.index.span,
+                    help=f"write `join {ident.name}`",
+                )
+                return
+            self.emit(ir.Join(handle=ir.Local(slot=local.slot, name=ident.name), span=s.span))
+            return
+        sym = self.decls.symbols.get(ident.name)
+        if isinstance(sym, ThreadSym):
+            index = self.element(ident, s.handle.index, sym.size)
+            self.emit(
+                ir.Join(
+                    handle=ir.ThreadRef(
+                        thread=sym.index, size=sym.size, name=ident.name, index=index
+                    ),
+                    span=s.span,
+                )
+            )
+            return
+        if sym is None:
+            self.undefined(ident)
+            return
+        self.wrong_kind(
+            ident.span,
+            f"`join` needs a thread handle, and `{ident.name}` is {symbol_kind(sym)}",
+            "bind the handle with `let h = spawn f()`",
+        )
+
+    def stmt_print(self, s: ast.Print) -> None:
+        self.check_blocking(s.span, "print")
+        self.emit(ir.Print(value=self.expr(s.value), span=s.span))
+
+    def stmt_fork(self, s: ast.Fork) -> None:
+        self.check_blocking(s.span, "fork { }")
+        begin = self.emit(ir.ForkBegin(end=-1, span=head_span(s.span, "fork")))
+        saved = self.frames
+        self.frames = [f for f in saved if isinstance(f, Scope)]  # no break out of a child
+        self.block(s.body)
+        self.frames = saved
+        end = self.emit(ir.ForkEnd(span=end_span(s.body.span)))
+        self.patch(begin, end=end + 1)

@@ -34,15 +34,21 @@ def _grammar() -> str:
 
 
 def _grammar_kinds(grammar: str) -> tuple[str, ...]:
+    """The kinds the grammar declares: the reserved ones, then the contextual ones."""
     rule = re.search(r"^!resource_kind:(.*)$", grammar, re.MULTILINE)
     if rule is None:
         raise RegistryError("the grammar has no `resource_kind` rule")
-    return tuple(re.findall(r'"(\w+)"', rule.group(1)))
+    return tuple(re.findall(r'"(\w+)"', rule.group(1))) + _terminal_words(grammar, "DECL_KIND")
 
 
 def _grammar_verbs(grammar: str) -> tuple[str, ...]:
     """The statements the grammar parses generically (`verb ref [, ref]`)."""
-    rule = re.search(r"^SYNC_VERB[.\d]*:\s*/\(\?:([\w|]+)\)", grammar, re.MULTILINE)
+    return _terminal_words(grammar, "SYNC_VERB")
+
+
+def _terminal_words(grammar: str, terminal: str) -> tuple[str, ...]:
+    """The words of a terminal written `NAME.2: /(?:word|word)(?=...)/` (none if declared)."""
+    rule = re.search(rf"^{terminal}[.\d]*:\s*/\(\?:([\w|]+)\)", grammar, re.MULTILINE)
     return tuple(rule.group(1).split("|")) if rule is not None else ()
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from importlib import resources
 
-from gilcheck.sync import barrier, condvar, event, mutex, once, rlock, rwlock, semaphore
+from gilcheck.sync import barrier, condvar, event, latch, mutex, once, rlock, rwlock, semaphore
 from gilcheck.sync.base import Primitive, Verb
 
 PRIMITIVES: tuple[Primitive, ...] = (
@@ -22,6 +22,7 @@ PRIMITIVES: tuple[Primitive, ...] = (
     condvar.PRIMITIVE,
     once.PRIMITIVE,
     rwlock.PRIMITIVE,
+    latch.PRIMITIVE,
 )
 
 

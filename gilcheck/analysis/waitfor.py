@@ -6,9 +6,17 @@ from collections.abc import Callable
 
 from gilcheck.analysis.layout import StateLayout
 from gilcheck.semantics import describe, ir
-from gilcheck.semantics.values import is_python_value
+from gilcheck.semantics.values import (
+    EvalError,
+    SplitNeeded,
+    SymbolicLimit,
+    Undecided,
+    is_python_value,
+)
 from gilcheck.source import SourceMap
-from gilcheck.system.engine import Engine, Prepared, sync_verb
+from gilcheck.symbolic.paths import SolverUnknown
+from gilcheck.system.engine import Engine, Prepared, SpecMisuse, SpecPanic, sync_verb
+from gilcheck.system.expr import IndexOutOfRange, UseAfterMove
 from gilcheck.system.state import (
     C_BUF,
     C_CAP,
@@ -40,6 +48,19 @@ from gilcheck.system.state import (
     fork_path,
 )
 from gilcheck.trace.model import Wait
+
+# What evaluating a blocked statement's operands may raise: the step itself reports it.
+_STATEMENT_ERRORS = (
+    SpecMisuse,
+    SpecPanic,
+    EvalError,
+    UseAfterMove,
+    IndexOutOfRange,
+    SplitNeeded,
+    SymbolicLimit,
+    Undecided,
+    SolverUnknown,
+)
 
 
 class WaitExplainer:
@@ -198,7 +219,7 @@ class WaitExplainer:
         instr = p.instr
         try:
             return self._instr_reason(state, tid, th, frame, p, instr)
-        except Exception:
+        except _STATEMENT_ERRORS:  # the statement itself fails here (reported as its step)
             return "cannot go on", []
 
     def _instr_reason(self, state, tid, th, frame, p, instr) -> tuple[str, list[int]]:  # type: ignore[no-untyped-def]
@@ -282,7 +303,7 @@ class WaitExplainer:
             return False
         try:
             return self.engine.lock_id(p.instr.resource, frame, th, state) == lid
-        except Exception:
+        except _STATEMENT_ERRORS:
             return False
 
     def _owners(self, state: State, tag: str, cid: int) -> tuple[str, list[int]]:

@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal, get_args
+
+# The search strategies (explore/strategies.py builds each): breadth-first, bounded
+# depth-first, seeded random walks, and the breadth-first search on several processes or
+# on Ray actors.
+StrategyName = Literal["bfs", "dfs", "random", "parallel", "ray"]
+STRATEGY_NAMES: tuple[StrategyName, ...] = get_args(StrategyName)
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,3 +30,24 @@ class CheckOptions:
     native: bool = True  # the store and the inner loop in C, where it can be built
     graph_analysis: bool = True  # keep every edge for the stuck and livelock analyses
     max_memory_mb: int | None = None  # peak resident memory of the process, checked as it runs
+    # The search strategy; `bfs` with `workers` > 1 or the Ray backend is the parallel or
+    # Ray search, as before strategies were named (see `effective_strategy`).
+    strategy: StrategyName = "bfs"
+    max_depth: int | None = None  # `dfs`: the depth bound; `random`: the steps of a walk
+    seed: int = 0  # `random`: the seed of the walks (the same seed, the same walks)
+    walks: int = 100  # `random`: how many walks to take
+
+    def __post_init__(self) -> None:
+        if self.strategy not in STRATEGY_NAMES:
+            raise ValueError(f"unknown search strategy {self.strategy!r}")
+
+
+def effective_strategy(options: CheckOptions) -> StrategyName:
+    """The strategy a check runs: the one named, where `bfs` with the Ray backend is `ray`
+    and with several workers `parallel` (the `--workers`/`--backend` options)."""
+    if options.strategy == "bfs":
+        if options.backend == "ray":
+            return "ray"
+        if options.workers > 1:
+            return "parallel"
+    return options.strategy

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from gilcheck.analysis.stategraph import state_graph
 from gilcheck.analysis.verdicts import check_program
 from gilcheck.diagnostics import Diagnostic, DiagnosticSink, SpecError
-from gilcheck.explore.bfs import Progress
+from gilcheck.explore.budget import Progress
+from gilcheck.explore.strategies import strategy_for
 from gilcheck.options import CheckOptions
 from gilcheck.semantics import ir
 from gilcheck.semantics.analyze import analyze
@@ -170,10 +171,11 @@ def check_spec(
     options: CheckOptions,
     progress: Progress | None = None,
 ) -> CheckResult:
-    """Check a parsed spec: analyze, explore, judge."""
+    """Check a parsed spec: analyze, explore with the strategy the options name, judge."""
     program = checkable_program(loaded)
+    strategy = strategy_for(options)
     with _nesting_guard(loaded.sources.get(loaded.modules[0].path) if loaded.modules else None):
-        return check_program(program, loaded.sources, options, progress)
+        return check_program(program, loaded.sources, options, strategy, progress)
 
 
 def state_graph_of_spec(loaded: Loaded, options: CheckOptions, limit: int) -> StateGraph:

@@ -15,7 +15,7 @@ from rich.live import Live
 from rich.text import Text
 
 from gilcheck.explore import native
-from gilcheck.explore.bfs import Progress, SearchProgress
+from gilcheck.explore.budget import Progress, SearchProgress
 
 REDRAW_INTERVAL = 0.1  # seconds between two redraws at most
 

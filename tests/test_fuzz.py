@@ -241,14 +241,14 @@ def test_check_and_cli_agree_and_never_crash(
 
 
 def test_fuzzer_reports_a_crash_of_the_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import gilcheck.cli
+    import gilcheck.cli.running
 
     def boom(*args: object, **kwargs: object) -> object:
         raise RuntimeError("boom")
 
     spec = tmp_path / "s.gil"
     spec.write_text("thread main { skip }\n")
-    monkeypatch.setattr(gilcheck.cli, "check_spec", boom)
+    monkeypatch.setattr(gilcheck.cli.running, "check_spec", boom)
     code, _, stderr, findings = fuzz.run_cli(str(spec), "text")
     assert code == 4 and "internal error" in stderr
     assert any(f.kind == "crash" for f in findings)

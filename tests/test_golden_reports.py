@@ -1,7 +1,8 @@
 """Every bundled spec and test case, checked through the CLI, against its golden report.
 
 The text report and the JSON report of each file are kept under tests/golden/reports, with
-what changes from run to run blanked (timings, the engine, the digest of gilcheck's code).
+what changes from run to run blanked (timings, the engine, the digest of gilcheck's code,
+the checkout's folder).
 They pin every verdict, trace, state count and message, so a change of shape in gilcheck is
 proven to change no output; `pytest --update-golden` rewrites them on purpose.
 A `# OPTS:` line in a case file gives the check options it runs with.
@@ -31,6 +32,7 @@ def check_options(text: str) -> list[str]:
 
 
 def _stable_text(text: str) -> str:
+    text = text.replace(str(ROOT), "<ROOT>")  # model files are named by absolute path
     text = re.sub(r"\d+(\.\d+)? s\b", "X s", text)
     text = re.sub(r"[\d,.]+ (states|transitions)/s", r"N \1/s", text)
     text = re.sub(r"\(C extension\)|\(pure Python[^)]*\)", "(engine)", text)
@@ -38,6 +40,7 @@ def _stable_text(text: str) -> str:
 
 
 def _stable_json(text: str) -> str:
+    text = text.replace(str(ROOT), "<ROOT>")
     try:
         report = json.loads(text)
     except json.JSONDecodeError:

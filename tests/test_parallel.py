@@ -4,7 +4,6 @@ the Ray backend on a stand-in for Ray): the sequential search's trace."""
 from __future__ import annotations
 
 import sys
-import time
 import types
 from array import array
 from typing import Any
@@ -13,6 +12,7 @@ import pytest
 from conftest import ROOT
 
 from gilcheck.explore.bfs import explore
+from gilcheck.explore.budget import Budget
 from gilcheck.explore.distributed import explore_ray
 from gilcheck.explore.parallel import Batch, _Level, _Worker, coordinate
 from gilcheck.explore.symmetric import reduced_system
@@ -73,7 +73,7 @@ def test_any_number_of_workers_finds_the_sequential_path(spec: str, symmetry: bo
     end = alone.deadlock if alone.deadlock >= 0 else alone.violation_from
     assert end >= 0
     for count in (1, 2, 3, 5):
-        shared = coordinate(InProcess(system, options, count), options, time.monotonic(), None)
+        shared = coordinate(InProcess(system, options, count), options, Budget(options))
         found = shared.found
         assert (found.deadlock >= 0) == (alone.deadlock >= 0)
         last = len(found.store) - 1

@@ -22,7 +22,9 @@ from conftest import CASES, ROOT, SPECS
 from gilcheck.analysis.retrace import retrace
 from gilcheck.analysis.verdicts import check_program
 from gilcheck.diagnostics import SpecError
+from gilcheck.explore.bfs import BreadthFirst
 from gilcheck.explore.steptable import StepTable
+from gilcheck.explore.strategies import strategy_for
 from gilcheck.explore.symmetric import reduced_system
 from gilcheck.options import CheckOptions
 from gilcheck.pipeline import analyze_spec, parse_text
@@ -105,11 +107,11 @@ def test_every_trace_replays(mode: str) -> None:
             continue
         program, sources = compiled
         options = dataclasses.replace(_base_options(text), **MODES[mode])
-        result = check_program(program, sources, options)
+        result = check_program(program, sources, options, strategy_for(options))
         if result.trace is None or not result.trace.steps:
             continue
         if mode == "workers-2":  # one trace per spec, whatever the number of workers
-            alone = check_program(program, sources, _base_options(text))
+            alone = check_program(program, sources, _base_options(text), BreadthFirst())
             assert result.trace == alone.trace, name
         saved = read_result(render_json(result))
         assert saved.verdict == result.verdict

@@ -285,13 +285,13 @@ def test_a_trace_saved_before_atomic_blocks_were_told_still_replays(cli, tmp_pat
 def test_the_numbered_functions_are_read_from_thread_names_and_spawns() -> None:
     from gilcheck.analysis.retrace import numbered_functions
     from gilcheck.pipeline import analyze_spec, parse_text
-    from gilcheck.trace.model import Step
+    from gilcheck.trace.model import Location, Step
 
     text = 'fn w() { skip }\nfn v() { skip }\nthread main {\n    spawn w()\n    print "w#1"\n}\n'
     program = analyze_spec(parse_text("names.gil", text))
 
     def step(thread: str, effect: str) -> Step:
-        return Step(1, thread, "names.gil:4", 4, "spawn w()", (effect,), False)
+        return Step(1, thread, Location("names.gil", 4), 4, "spawn w()", (effect,), False)
 
     steps = (
         step("main", "spawns w"),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gilcheck.explore.bfs import Exploration
+from gilcheck.explore.exploration import Exploration
 from gilcheck.semantics import ir
 from gilcheck.semantics.values import as_condition, render
 from gilcheck.symbolic.paths import PathCondition, SolverUnknown

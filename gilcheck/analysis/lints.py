@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from gilcheck.analysis.waitfor import location_text, written_text
+from gilcheck.analysis.locations import location_of
+from gilcheck.analysis.waitfor import written_text
 from gilcheck.explore.bfs import explore
 from gilcheck.semantics import ir
 from gilcheck.source import SourceMap
@@ -87,7 +88,7 @@ def lints(engine: Engine, sources: SourceMap) -> tuple[Lint, ...]:
             if th[T_STATUS] != RUNNING or th[T_PHASE] != 0 or not isinstance(p.instr, _GUARDS):
                 continue
             try:
-                value = full._eval(p.value, state, frame, th)
+                value = full.evaluate(p.value, state, frame, th)
                 truths = {truth for truth, _ in full.cases(state, value)}
             except Exception:
                 truths = {True, False}
@@ -135,4 +136,4 @@ def _unreached(engine: Engine, sources: SourceMap, reached: set[tuple[int, int]]
 
 
 def _lint(code: str, message: str, instr: ir.Instr, sources: SourceMap) -> Lint:
-    return Lint(code, message, location_text(sources, instr), sources.line_of(instr.span))
+    return Lint(code, message, location_of(sources, instr), sources.line_of(instr.span))

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from gilcheck.analysis.layout import StateLayout
+from gilcheck.analysis.locations import NOWHERE, location_of
 from gilcheck.analysis.snapshots import Snapshotter
-from gilcheck.analysis.waitfor import location_text, statement_text
+from gilcheck.analysis.waitfor import statement_text
 from gilcheck.semantics import ir
 from gilcheck.semantics.values import is_python_value, render
 from gilcheck.source import SourceMap
@@ -126,7 +127,7 @@ class Narrator:
         if th[T_FRAMES]:
             frame = th[T_FRAMES][-1]
             instr = self.engine.codes[frame[F_CODE]].instrs[frame[F_PC]]
-        location = location_text(self.sources, instr) if instr is not None else ""
+        location = location_of(self.sources, instr) if instr is not None else NOWHERE
         statement = statement_text(self.sources, instr) if instr is not None else "(program end)"
         line = self.sources.line_of(instr.span) if instr is not None else 0
         reached = isinstance(after, tuple) and not hasattr(after, "_fields")

@@ -1,22 +1,25 @@
-"""One random run of a spec (`gilcheck simulate`): at each state a step chosen by a seeded
-random generator, so that a seed always gives the same run."""
+"""One random run of a spec (`gilcheck simulate`), told as a trace: the walk itself is
+explore/walk.py's (a seed always gives the same run); this module narrates it."""
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from typing import assert_never
 
 from gilcheck.analysis.layout import StateLayout
 from gilcheck.analysis.narrate import Narrator
+from gilcheck.analysis.replayed import narrate_path
 from gilcheck.analysis.waitfor import WaitExplainer, find_cycle
-from gilcheck.explore.replay import replay
+from gilcheck.explore.visitor import Visitor
+from gilcheck.explore.walk import WalkEnd, walk
 from gilcheck.options import CheckOptions
 from gilcheck.semantics import ir
 from gilcheck.source import SourceMap
 from gilcheck.system.engine import Engine
 from gilcheck.system.model import SPURIOUS_WAKEUP, Action, LimitHit, Target, Violation
 from gilcheck.system.state import State
-from gilcheck.trace.model import Step, Trace
+from gilcheck.trace.model import Trace
 
 DEADLOCK_MESSAGE = "no thread can move and the program has not ended"
 
@@ -61,13 +64,7 @@ class Runner:
         self, actions: list[Action], last: tuple[Action, Target] | None, deadlock: bool
     ) -> Trace:
         """The trace of a path (and of a final step that leaves the state space)."""
-        states = replay(self.engine, actions)
-        self.layout.naming_state = states[-1]
-        steps: list[Step] = []
-        for i, action in enumerate(actions):
-            steps.extend(self.narrator.steps(i + 1, states[i], action, states[i + 1]))
-        if last is not None:
-            steps.extend(self.narrator.unfolded(len(actions) + 1, states[-1], *last))
+        steps, states = narrate_path(self.engine, self.layout, self.narrator, actions, last)
         if not deadlock:
             return Trace(tuple(steps))
         waits = self.explainer.explain(states[-1])
@@ -83,28 +80,27 @@ class Runner:
 def simulate(
     program: ir.Program, sources: SourceMap, options: CheckOptions, seed: int, max_steps: int
 ) -> Run:
-    """Take up to `max_steps` random steps from the initial state."""
+    """Take up to `max_steps` random steps from the initial state (explore/walk.py)."""
     runner = Runner(program, sources, options)
     engine = runner.engine
-    chooser = random.Random(seed)
-    state = engine.initial_state()
-    actions: list[Action] = []
-    while True:
-        if engine.has_ended(state):
-            trace = runner.narrate(actions, None, deadlock=False)
-            return Run("ended", "the program ended", trace, len(actions))
-        moves = runner.moves(state)
-        if not moves:
-            return Run(
-                "deadlock", DEADLOCK_MESSAGE, runner.narrate(actions, None, True), len(actions)
-            )
-        if len(actions) >= max_steps:
+    run = walk(engine, Visitor(engine, options), random.Random(seed), max_steps)
+    taken = len(run.actions)
+    match run.end:
+        case WalkEnd.ENDED:
+            trace = runner.narrate(run.actions, None, deadlock=False)
+            return Run("ended", "the program ended", trace, taken)
+        case WalkEnd.DEADLOCK:
+            trace = runner.narrate(run.actions, None, deadlock=True)
+            return Run("deadlock", DEADLOCK_MESSAGE, trace, taken)
+        case WalkEnd.STOPPED:
             message = f"stopped after {max_steps:,} steps; the program can go on"
-            return Run("stopped", message, runner.narrate(actions, None, False), len(actions))
-        action, target = chooser.choice(moves)
-        if isinstance(target, Violation | LimitHit):
-            trace = runner.narrate(actions, (action, target), deadlock=False)
-            message = runner.leaves(state, action, target)
-            return Run(target.verdict.value, message, trace, len(actions) + 1)
-        actions.append(action)
-        state = target
+            return Run("stopped", message, runner.narrate(run.actions, None, False), taken)
+        case WalkEnd.LEFT:
+            assert run.last is not None
+            action, target = run.last
+            assert isinstance(target, Violation | LimitHit)
+            trace = runner.narrate(run.actions, (action, target), deadlock=False)
+            message = runner.leaves(run.states[-1], action, target)
+            return Run(target.verdict.value, message, trace, taken + 1)
+        case _:
+            assert_never(run.end)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from gilcheck.analysis.layout import StateLayout
-from gilcheck.analysis.waitfor import location_text
+from gilcheck.analysis.locations import NOWHERE, location_of
 from gilcheck.semantics import ir
 from gilcheck.source import SourceMap
 from gilcheck.system.engine import Engine
@@ -109,11 +109,11 @@ class Snapshotter:
         movers = self.engine.enabled_threads(state) if not state[S_ENDED] else set()
         out: list[ThreadAt] = []
         for tid, th in enumerate(state[S_THREADS]):
-            location, line = "", 0
+            location, line = NOWHERE, 0
             if th[T_FRAMES] and th[T_STATUS] != ENDED:
                 frame = th[T_FRAMES][-1]
                 instr = self.engine.codes[frame[F_CODE]].instrs[frame[F_PC]]
-                location = location_text(self.sources, instr)
+                location = location_of(self.sources, instr)
                 line = self.sources.line_of(instr.span)
             if th[T_STATUS] == ENDED:
                 status = "ended"

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from gilcheck.analysis.layout import StateLayout
+from gilcheck.analysis.locations import NOWHERE, Location, location_of
 from gilcheck.analysis.snapshots import Snapshotter
-from gilcheck.analysis.waitfor import location_text, statement_text
+from gilcheck.analysis.waitfor import statement_text
 from gilcheck.explore.graph import FullGraph, full_graph
 from gilcheck.options import CheckOptions
 from gilcheck.semantics import ir
@@ -61,13 +62,15 @@ def state_graph(
     return StateGraph(program.path, program.title, tuple(nodes), tuple(edges))
 
 
-def _statement(engine: Engine, sources: SourceMap, state: State, action: Action) -> tuple[str, str]:
+def _statement(
+    engine: Engine, sources: SourceMap, state: State, action: Action
+) -> tuple[Location, str]:
     th = state[S_THREADS][action[0]]
     if not th[T_FRAMES]:
-        return "", "(program end)"
+        return NOWHERE, "(program end)"
     frame = th[T_FRAMES][-1]
     instr = engine.codes[frame[F_CODE]].instrs[frame[F_PC]]
-    return location_text(sources, instr), statement_text(sources, instr)
+    return location_of(sources, instr), statement_text(sources, instr)
 
 
 def _shortest_violation_path(graph: FullGraph, nodes: list[GraphNode]) -> set[int]:

@@ -9,13 +9,14 @@ from gilcheck.analysis.cycles import Component, sinks_if_all_reach_one, terminal
 from gilcheck.analysis.layout import StateLayout
 from gilcheck.analysis.lints import lints
 from gilcheck.analysis.narrate import Narrator
+from gilcheck.analysis.replayed import narrate_path
 from gilcheck.analysis.snapshots import Snapshotter
 from gilcheck.analysis.waitfor import WaitExplainer, find_cycle
-from gilcheck.explore.bfs import Exploration, Progress, explore
-from gilcheck.explore.distributed import explore_ray
+from gilcheck.explore.budget import Budget, Progress
+from gilcheck.explore.exploration import Exploration
 from gilcheck.explore.native import engine_description
-from gilcheck.explore.parallel import explore_parallel
 from gilcheck.explore.replay import replay
+from gilcheck.explore.strategy import Problem, Strategy
 from gilcheck.explore.symmetric import (
     SymmetryError,
     concrete_path,
@@ -35,37 +36,48 @@ from gilcheck.trace.model import CheckResult, Snapshot, Stats, Step, Trace
 # Below this many states, memory growth is mostly allocator noise, not states.
 MEASURABLE_STATES = 10_000
 
+# The strategies whose traces are real runs but need not be shortest, and what a report
+# says of them (the breadth-first searches' traces are shortest).
+NOT_SHORTEST = {
+    "dfs": "found by depth-first search: the trace is a real run, not necessarily a shortest one",
+    "random": "found by a random walk: the trace is a real run, not necessarily a shortest one",
+}
+
 
 def check_program(
     program: ir.Program,
     sources: SourceMap,
     options: CheckOptions,
+    strategy: Strategy,
     progress: Progress | None = None,
 ) -> CheckResult:
-    """Explore a program and judge it."""
+    """Explore a program with `strategy` (the pipeline picks it) and judge what it found."""
     engine, canonical, system = reduced_system(program, options)
-    found: Exploration | None = None
-    if (options.workers > 1 or options.backend == "ray") and not engine.symbolic:
-        if options.backend == "ray":
-            parallel = explore_ray(program, options, options.workers, options.address, progress)
-        else:
-            parallel = explore_parallel(system, options, options.workers, progress)
-        graph = parallel.graph
-        if graph is None or sinks_if_all_reach_one(*graph) is not None:
-            found = parallel.found
-        else:  # some state reaches no end: its cycles are judged on the full graph
-            canonical = None
-            found = explore(engine, options, progress)
-    if found is None:
-        found = explore(system, options, progress)
-        if canonical is not None and _has_cycles_to_judge(found):
-            canonical = None
-            found = explore(engine, options, progress)
+    found = strategy.explore(Problem(program, system, options), Budget(options, progress))
+    if _cycles_need_full_graph(found, canonical is not None):
+        # Threads are numbered differently in different representatives (and a parallel
+        # search keeps no edges here): the cycles are judged on the full graph.
+        canonical = None
+        full = Problem(program, engine, options)
+        found = strategy.sequential().explore(full, Budget(options, progress))
     judge = _Judge(program, engine, sources, found, canonical)
     result = judge.result()
+    if result.trace is not None and strategy.name in NOT_SHORTEST:
+        result = dataclasses.replace(
+            result, notes=(*result.notes, NOT_SHORTEST[strategy.name]), shortest=False
+        )
     if engine.symbolic:
         result = dataclasses.replace(result, lints=lints(engine, sources))
     return result
+
+
+def _cycles_need_full_graph(found: Exploration, reduced: bool) -> bool:
+    """Whether the cycles of a search's graph must be judged on another search: some state
+    of a parallel search's whole graph reaches no end, or the graph of representatives has
+    a terminal cycle the analyses would judge."""
+    if found.whole_graph is not None:
+        return sinks_if_all_reach_one(*found.whole_graph) is None
+    return reduced and _has_cycles_to_judge(found)
 
 
 def _has_cycles_to_judge(found: Exploration) -> bool:
@@ -174,7 +186,8 @@ class _Judge:
         self.narrator.witness = dict(witness_of(self.engine, path))
 
     def _path(self, sid: int) -> tuple[list[Action], list[State]]:
-        """A shortest real run to state `sid` (or, reduced by symmetry, to one of its orbit)."""
+        """A real run to state `sid` (or, reduced by symmetry, to one of its orbit): the path
+        the search stored, a shortest one when the search was breadth-first."""
         store = self.found.store
         if self.canonical is not None:
             actions, states, self._to_real = concrete_path(self.engine, self.canonical, store, sid)
@@ -210,12 +223,7 @@ class _Judge:
         self.snapshots = Snapshotter(self.engine, self.layout, self.narrator.sources, states)
         self.narrator.snapshots = self.snapshots
         self.start = self.snapshots.snapshot(states[0])
-        steps: list[Step] = []
-        for i, action in enumerate(actions):
-            steps.extend(self.narrator.steps(i + 1, states[i], action, states[i + 1]))
-        if last is not None:
-            action, target = last
-            steps.extend(self.narrator.unfolded(len(actions) + 1, states[-1], action, target))
+        steps, _ = narrate_path(self.engine, self.layout, self.narrator, actions, last, states)
         return steps
 
     def _cycles(self) -> CheckResult | None:

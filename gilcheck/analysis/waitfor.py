@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from gilcheck.analysis.layout import StateLayout
+from gilcheck.analysis.locations import NOWHERE, Location, location_of
 from gilcheck.semantics import describe, ir
 from gilcheck.semantics.values import (
     EvalError,
@@ -151,15 +152,15 @@ class WaitExplainer:
         instr = self.engine.codes[code].instrs[pc]
         return f"in the child process forked at {_short_location(self.sources, instr)}"
 
-    def where(self, state: State, tid: int) -> tuple[str, str]:
+    def where(self, state: State, tid: int) -> tuple[Location, str]:
         th = state[S_THREADS][tid]
         if th[T_STATUS] == GONE:
-            return "", "(not in the child process)"
+            return NOWHERE, "(not in the child process)"
         if not th[T_FRAMES]:
-            return "", "(program end)"
+            return NOWHERE, "(program end)"
         frame = th[T_FRAMES][-1]
         instr = self.engine.codes[frame[F_CODE]].instrs[frame[F_PC]]
-        return _location(self.sources, instr), _statement(self.sources, instr)
+        return location_of(self.sources, instr), _statement(self.sources, instr)
 
     def gil_holder(self, state: State) -> list[int]:
         gil = state[S_GIL]

@@ -1,1 +1,2 @@
-"""Search strategies over a transition system: breadth-first search, replay."""
+"""Search strategies over a transition system (explore/strategy.py, strategies.py): breadth-
+first, depth-first, random walks, the parallel and Ray searches; and replay."""

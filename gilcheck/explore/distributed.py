@@ -16,11 +16,12 @@ instance is started for the check and stopped after it.
 from __future__ import annotations
 
 import importlib
-import time
 from array import array
 from typing import Any
 
-from gilcheck.explore.bfs import Progress
+from gilcheck.explore.bfs import BreadthFirst, breadth_first
+from gilcheck.explore.budget import Budget, Progress
+from gilcheck.explore.exploration import Exploration
 from gilcheck.explore.parallel import (
     Batch,
     ParallelExploration,
@@ -28,6 +29,7 @@ from gilcheck.explore.parallel import (
     _Worker,
     coordinate,
 )
+from gilcheck.explore.strategy import Problem
 from gilcheck.explore.symmetric import reduced_system
 from gilcheck.memory import peak_resident_bytes
 from gilcheck.options import CheckOptions
@@ -109,19 +111,44 @@ class _RayCluster:
         return answer
 
 
+class RaySearch:
+    """The breadth-first search on `CheckOptions.workers` Ray actors (at `address`).
+
+    As the parallel search (explore/parallel.py): programs with unknown values are searched
+    in this process, and cycles are judged on a sequential search.
+    """
+
+    name = "ray"
+
+    def explore(self, problem: Problem, budget: Budget) -> Exploration:
+        if problem.system.symbolic:
+            return breadth_first(problem.system, problem.options, budget)
+        options = problem.options
+        parallel = explore_ray(
+            problem.program, options, options.workers, options.address, budget=budget
+        )
+        return parallel.whole()
+
+    def sequential(self) -> BreadthFirst:
+        return BreadthFirst()
+
+
 def explore_ray(
     program: ir.Program,
     options: CheckOptions,
     workers: int,
     address: str | None,
     progress: Progress | None = None,
+    budget: Budget | None = None,
 ) -> ParallelExploration:
-    """Hash-partitioned breadth-first search on `workers` Ray actors."""
+    """Hash-partitioned breadth-first search on `workers` Ray actors (within `budget`, or
+    one made of the options and `progress`)."""
+    if budget is None:
+        budget = Budget(options, progress)
     try:
         ray: Any = importlib.import_module("ray")
     except ImportError as error:
         raise RayUnavailable("the Ray backend needs Ray: pip install 'gilcheck[ray]'") from error
-    started = time.monotonic()
     own = not ray.is_initialized()
     if own:
         try:
@@ -136,7 +163,7 @@ def explore_ray(
         except Exception as error:  # Ray raises many kinds: connection, timeout, ...
             raise RayUnavailable(f"Ray could not start or connect: {error}") from error
     try:
-        return coordinate(_RayCluster(ray, program, options, workers), options, started, progress)
+        return coordinate(_RayCluster(ray, program, options, workers), options, budget)
     finally:
         if own:
             ray.shutdown()

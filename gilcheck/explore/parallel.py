@@ -27,25 +27,21 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
-import time
 import traceback
 from array import array
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
-from gilcheck.explore.bfs import (
-    Exploration,
-    Progress,
-    SearchProgress,
-    StopSearch,
-    progress_marker,
-    stuck_here,
-)
+from gilcheck.explore.bfs import BreadthFirst, breadth_first
+from gilcheck.explore.budget import Budget, StopSearch
+from gilcheck.explore.exploration import Exploration, Graph
 from gilcheck.explore.store import StateStore
-from gilcheck.memory import memory_limit_reason, peak_resident_bytes
+from gilcheck.explore.strategy import Problem
+from gilcheck.explore.visitor import Visitor
+from gilcheck.memory import peak_resident_bytes
 from gilcheck.options import CheckOptions
-from gilcheck.system.model import SPURIOUS_WAKEUP, Action, LimitHit, TransitionSystem, Violation
+from gilcheck.system.model import Action, LimitHit, TransitionSystem, Violation
 from gilcheck.system.state import (
     F_CODE,
     F_PC,
@@ -59,7 +55,6 @@ from gilcheck.system.state import (
 )
 
 Gid = tuple[int, int]  # (worker, id in that worker's store)
-Graph = tuple[int, "array[int]", "array[int]"]  # states, where each one's targets start, targets
 
 
 class ParallelUnavailable(Exception):
@@ -127,8 +122,7 @@ class _Worker:
         self.edge_dst = array("i")
         self.edge_marks = bytearray()
         self.graph = options.graph_analysis
-        self.is_progress = progress_marker(system)
-        self.spurious = options.spurious_wakeups
+        self.visitor = Visitor(system, options)
 
     def seed(self, state: State) -> None:
         if owner_of(state, self.count) == self.index:
@@ -156,25 +150,20 @@ class _Worker:
         self.level_start = end
         outgoing: list[Batch] = [[] for _ in range(self.count)]
         system = self.system
-        spurious = self.spurious
+        visitor = self.visitor
         count = self.count
         for sid in range(start, end):
             state = store.decode(sid)
             number = self.number[sid]
             steps = system.transitions(state)
-            if stuck_here(system, state, steps, spurious):
+            if visitor.is_deadlock(state, steps):
                 if report.deadlock is None or number < report.deadlock[0]:
                     report.deadlock = (number, sid)
                 continue
             report.transitions += len(steps)
             for place, (action, target) in enumerate(steps):
                 if type(target) is tuple:
-                    if spurious and action[1] == SPURIOUS_WAKEUP:
-                        mark = -1  # not an edge of the graph the analyses judge
-                    elif self.is_progress is not None:
-                        mark = 1 if self.is_progress(state, action) else 0
-                    else:
-                        mark = 0
+                    mark = visitor.mark(state, action)  # -1: not an edge the analyses see
                     outgoing[owner_of(target, count)].append(
                         (target, sid, number, place, action, mark)
                     )
@@ -377,36 +366,54 @@ class ParallelExploration:
     rounds: list[tuple[int, int]] = field(default_factory=list)
     workers: list[tuple[int, int]] = field(default_factory=list)
 
+    def whole(self) -> Exploration:
+        """The trace's exploration, carrying the whole graph for the cycle analyses."""
+        self.found.whole_graph = self.graph
+        return self.found
+
+
+class ParallelSearch:
+    """The breadth-first search on `CheckOptions.workers` forked processes.
+
+    Programs with unknown values are searched in this process (their path conditions are
+    collected in breadth-first order); cycles, when some state reaches no end, are judged
+    on a sequential search (`sequential`), which keeps every edge.
+    """
+
+    name = "parallel"
+
+    def explore(self, problem: Problem, budget: Budget) -> Exploration:
+        if problem.system.symbolic:
+            return breadth_first(problem.system, problem.options, budget)
+        options = problem.options
+        parallel = explore_parallel(problem.system, options, options.workers, budget)
+        return parallel.whole()
+
+    def sequential(self) -> BreadthFirst:
+        return BreadthFirst()
+
 
 def explore_parallel(
-    system: TransitionSystem,
-    options: CheckOptions,
-    workers: int,
-    progress: Progress | None = None,
+    system: TransitionSystem, options: CheckOptions, workers: int, budget: Budget
 ) -> ParallelExploration:
     """Hash-partitioned breadth-first search on `workers` forked processes."""
-    started = time.monotonic()
     cluster = _Processes(system, options, workers)
     try:
-        return coordinate(cluster, options, started, progress)
+        return coordinate(cluster, options, budget)
     finally:
         cluster.close()
 
 
-def coordinate(
-    cluster: Cluster, options: CheckOptions, started: float, progress: Progress | None
-) -> ParallelExploration:
+def coordinate(cluster: Cluster, options: CheckOptions, budget: Budget) -> ParallelExploration:
     """Drive the workers depth by depth until a violation, the end of the space or a limit."""
     level_sizes: list[list[int]] = [[size for size, _ in cluster.sizes()]]
     total = sum(level_sizes[0])
     transitions = 0
     rounds: list[tuple[int, int]] = []
-    deadline = started + options.timeout if options.timeout else None
     stopped: str | None = None
     chosen: tuple[str, Gid, Action | None, Any] | None = None
     # The first step past a limit: (its state's number, the state, the step, the limit).
     limit: tuple[int, Gid, Action, LimitHit] | None = None
-    max_memory = options.max_memory_mb * 1024 * 1024 if options.max_memory_mb else None
     interrupted = False
     try:
         while True:
@@ -433,23 +440,20 @@ def coordinate(
                 (_, sid, action, violation), w = min(violations, key=lambda v: v[0][0])
                 chosen = ("violation", (w, sid), action, violation)
                 break
-            now = time.monotonic()
-            if progress is not None:
-                progress(SearchProgress(total, transitions, sum(sizes), now - started))
+            now = budget.report(total, transitions, sum(sizes))
             if not any(sizes):
                 break
-            if deadline is not None and now > deadline:
-                stopped = f"the time limit of {options.timeout:g} s"
+            stopped = budget.out_of_time(now) or budget.out_of_states(total)
+            if stopped is not None:
                 break
-            if total >= options.max_states:
-                stopped = f"the state limit of {options.max_states:,} states"
-                break
-            if max_memory is not None and sum(peak for _, peak in cluster.sizes()) > max_memory:
-                stopped = f"the memory limit of {options.max_memory_mb:,} MB (all workers)"
-                break
+            if budget.max_memory is not None:
+                peaks = sum(peak for _, peak in cluster.sizes())
+                stopped = budget.out_of_memory(peaks, " (all workers)")
+                if stopped is not None:
+                    break
             cluster.number(_numbers(reports, numbered))
     except (StopSearch, KeyboardInterrupt):
-        stopped = memory_limit_reason() or "an interruption (Ctrl-C or SIGTERM)"
+        stopped = budget.interrupted()
         interrupted = True
         chosen, limit = None, None
     found = Exploration(StateStore(), transitions=transitions, total_states=total)
@@ -472,7 +476,7 @@ def coordinate(
     if chosen is None and stopped is None and options.graph_analysis:
         graph = _whole_graph(cluster, level_sizes)
     memory = [] if interrupted else cluster.sizes()
-    found.seconds = time.monotonic() - started
+    found.seconds = budget.seconds()
     return ParallelExploration(found, total, graph, rounds, memory)
 
 

@@ -20,12 +20,11 @@ unknown values, forks, interrupts or `gil off` are interpreted throughout.
 from __future__ import annotations
 
 import struct
-from typing import Any, TypeGuard
+from typing import Any
 
 from gilcheck.explore.store import StateStore, StoreFull
 from gilcheck.semantics import ir
-from gilcheck.system.engine import Engine
-from gilcheck.system.model import Action, TransitionSystem
+from gilcheck.system.model import Action, ThreadwiseSystem, TransitionSystem
 from gilcheck.system.state import ENDED, GONE, RUNNING, State
 
 _TAIL = struct.Struct("<HIIIHB")  # gil + 1, vars, locks, channels, stdout + 1, ended
@@ -62,7 +61,9 @@ class _WholeState(Exception):
 class StepTable:
     """The successors of stored states, as records, for the programs the table supports."""
 
-    def __init__(self, engine: Engine, store: StateStore, limit: int | None = None) -> None:
+    def __init__(
+        self, engine: ThreadwiseSystem, store: StateStore, limit: int | None = None
+    ) -> None:
         self.engine = engine
         self.store = store
         self.limit = DEFAULT_LIMIT if limit is None else limit
@@ -73,14 +74,9 @@ class StepTable:
         self.entries = 0
 
     @staticmethod
-    def supports(system: TransitionSystem) -> TypeGuard[Engine]:
-        """Whether a system is an engine whose states the table can patch."""
-        return (
-            type(system) is Engine
-            and not system.symbolic
-            and not system.extended
-            and not system.gil_off
-        )
+    def supports(system: TransitionSystem) -> bool:
+        """Whether a system's steps can be patched from a table (`threadwise`)."""
+        return system.threadwise() is not None
 
     def successors(self, sid: int) -> list[Step]:
         """The steps of stored state `sid`, in the engine's order, with their targets' records."""
@@ -200,7 +196,7 @@ class StepTable:
                     if tid == owner:
                         handover = self.engine.handover_step(state, owner)
                         if handover is not None:
-                            out.extend(self._encoded(self.engine._merge([handover])))
+                            out.extend(self._encoded(self.engine.merge([handover])))
                     continue
                 assert type(item) is tuple
                 for patch in item[1]:
@@ -231,12 +227,12 @@ class StepTable:
             ample = engine.ample_step(state, tid, th) if self.ample else None
             out: list[Any] = []
             wanted = engine.thread_transitions(state, tid, th, out)
-            engine._merge(out)
+            engine.merge(out)
             handover = None
             if state[1] == tid:
                 step = engine.handover_step(state, tid)
                 if step is not None:
-                    handover = self._patch(state, tid, engine._merge([step])[0])
+                    handover = self._patch(state, tid, engine.merge([step])[0])
             entry = (
                 self._patch(state, tid, ample) if ample is not None else None,
                 tuple(self._patch(state, tid, step) for step in out),
@@ -287,7 +283,7 @@ class StepTable:
         wanted = engine.thread_transitions(state, tid, th, out)
         if any(action[0] != tid for action, _ in out):
             raise _WholeState
-        return None, self._encoded(engine._merge(out)), wanted
+        return None, self._encoded(engine.merge(out)), wanted
 
     def _encoded(self, steps: list[Any]) -> list[Step]:
         encode = self.store.encode

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from typing import Any
 
 from gilcheck.explore.store import StateStore
 from gilcheck.options import CheckOptions
 from gilcheck.semantics import ir
 from gilcheck.semantics.symmetry import find_symmetries
 from gilcheck.system.engine import Engine
-from gilcheck.system.model import Action, Target, Transition, TransitionSystem
+from gilcheck.system.model import Action, PathCondition, Target, Transition, TransitionSystem
 from gilcheck.system.state import State
 from gilcheck.system.symmetry import (
     Canonicalizer,
@@ -98,14 +97,20 @@ def reduced_system(
 
 
 class SymmetricSystem:
-    """The engine's transition system with every state replaced by its representative."""
+    """The engine's transition system with every state replaced by its representative
+    (model.TransitionSystem: each of its members, stated, none forwarded implicitly)."""
 
     def __init__(self, engine: Engine, canonical: Canonicalizer) -> None:
         self.engine = engine
         self.canonical = canonical
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.engine, name)
+    @property
+    def symbolic(self) -> bool:
+        return self.engine.symbolic
+
+    @property
+    def has_progress(self) -> bool:
+        return self.engine.has_progress
 
     def initial_state(self) -> State:
         return self.canonical(self.engine.initial_state())
@@ -119,6 +124,16 @@ class SymmetricSystem:
 
     def has_ended(self, state: State) -> bool:
         return self.engine.has_ended(state)
+
+    def is_progress(self, state: State, action: Action) -> bool:
+        # A representative's step runs `progress` as the real step it stands for does.
+        return self.engine.is_progress(state, action)
+
+    def path_of(self, state: State) -> PathCondition:
+        return self.engine.path_of(state)
+
+    def threadwise(self) -> None:
+        return None  # the table patches a thread's own steps, not the representatives'
 
 
 def concrete_path(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import textwrap
 
-from gilcheck.trace.model import CheckResult, GraphNode, Snapshot, StateGraph
+from gilcheck.trace.model import CheckResult, GraphNode, Location, Snapshot, StateGraph
 
 _FONT = 'fontname="Helvetica"'
 
@@ -20,8 +20,8 @@ def _wrap(text: str, width: int = 48) -> str:
     return "\n".join(textwrap.wrap(text, width)) or text
 
 
-def _short(location: str) -> str:
-    return location.rsplit("/", 1)[-1]
+def _short(location: str | Location) -> str:
+    return str(location).rsplit("/", 1)[-1]
 
 
 def _header(name: str, label: str) -> list[str]:

@@ -13,20 +13,20 @@ from typing import Any
 
 from gilcheck.report.svg import render_waitfor_svg
 from gilcheck.source import SourceMap
-from gilcheck.trace.model import CheckResult, Snapshot, Step
+from gilcheck.trace.model import CheckResult, Location, Snapshot, Step
 
 _POLICY = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
 
 
 def source_texts(result: CheckResult, sources: SourceMap) -> dict[str, str]:
     """The text of the spec and of every file the trace runs in (model files), spec first."""
-    locations: list[str] = []
+    locations: list[Location] = []
     if result.trace is not None:
         for step in result.trace.steps:
             locations.append(step.location)
             locations += [t.location for t in step.after.threads] if step.after else []
         locations += [w.location for w in result.trace.waits]
-    paths = [result.spec, *(where.rsplit(":", 1)[0] for where in locations if where)]
+    paths = [result.spec, *(where.file for where in locations if where)]
     texts: dict[str, str] = {}
     for path in dict.fromkeys(paths):
         source = sources.get(path)
@@ -45,10 +45,7 @@ def _snapshot(snapshot: Snapshot | None) -> dict[str, Any] | None:
     return {
         "holdings": [[h.name, h.state, list(h.holders)] for h in snapshot.holdings],
         "buffers": [[b.name, b.kind, list(b.messages), b.closed] for b in snapshot.buffers],
-        "threads": [
-            [t.name, t.status, t.location.rsplit(":", 1)[0] if t.location else "", t.line]
-            for t in snapshot.threads
-        ],
+        "threads": [[t.name, t.status, t.location.file, t.line] for t in snapshot.threads],
     }
 
 
@@ -56,9 +53,9 @@ def _step(step: Step) -> dict[str, Any]:
     return {
         "label": "+" if step.merged else str(step.index),
         "thread": step.thread,
-        "file": step.location.rsplit(":", 1)[0] if step.location else "",
+        "file": step.location.file,
         "line": step.line,
-        "location": step.location,
+        "location": str(step.location),
         "statement": step.statement,
         "effects": list(step.effects),
         "after": _snapshot(step.after),
@@ -101,7 +98,7 @@ def _final_state(result: CheckResult) -> str:
     rows = "".join(
         f"<tr><td>{escape(w.thread)}</td><td>{escape(w.waits_for)}</td>"
         f"<td>{escape(', '.join(w.holds))}</td>"
-        f"<td>{escape(w.location.rsplit('/', 1)[-1])} <code>{escape(w.statement)}</code></td></tr>"
+        f"<td>{escape(w.location.short)} <code>{escape(w.statement)}</code></td></tr>"
         for w in trace.waits
     )
     cycle = f'<p class="cycle">Cycle: {escape(" → ".join(trace.cycle))}</p>' if trace.cycle else ""

@@ -7,10 +7,24 @@ from typing import Any
 
 from gilcheck.diagnostics import Diagnostic
 from gilcheck.source import SourceMap
-from gilcheck.trace.model import CheckResult
+from gilcheck.trace.model import CheckResult, Location
 
 SCHEMA = "gilcheck.result"
 VERSION = 1
+
+
+def where_object(location: Location) -> dict[str, Any] | None:
+    """A location as its parts: file, 1-based line and column of the start and of just past
+    the end (0 when not known); None for nowhere (a thread that ended)."""
+    if not location:
+        return None
+    return {
+        "file": location.file,
+        "line": location.line,
+        "column": location.column,
+        "end_line": location.end_line,
+        "end_column": location.end_column,
+    }
 
 
 def result_object(result: CheckResult) -> dict[str, Any]:
@@ -38,14 +52,21 @@ def result_object(result: CheckResult) -> dict[str, Any]:
         "witness": {name: value for name, value in result.witness},
         "expected_when": result.expected_when,
         "warnings": [
-            {"code": w.code, "message": w.message, "location": w.location, "line": w.line}
+            {
+                "code": w.code,
+                "message": w.message,
+                "location": str(w.location),
+                "where": where_object(w.location),
+                "line": w.line,
+            }
             for w in result.lints
         ],
         "steps": [
             {
                 "index": s.index,
                 "thread": s.thread,
-                "location": s.location,
+                "location": str(s.location),
+                "where": where_object(s.location),
                 "line": s.line,
                 "statement": s.statement,
                 "effects": list(s.effects),
@@ -59,7 +80,8 @@ def result_object(result: CheckResult) -> dict[str, Any]:
                 "waits_for": w.waits_for,
                 "holders": list(w.holders),
                 "holds": list(w.holds),
-                "location": w.location,
+                "location": str(w.location),
+                "where": where_object(w.location),
                 "statement": w.statement,
             }
             for w in (trace.waits if trace else ())

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from gilcheck.trace.model import CheckResult, Lint, Stats, Step, Trace, Wait
+from gilcheck.trace.model import CheckResult, Lint, Location, Stats, Step, Trace, Wait
 
 
 class BadTrace(ValueError):
@@ -82,6 +82,25 @@ _KIND_WORDS: dict[type | tuple[type, ...], str] = {
 }
 
 
+def location_from(text: str, where: object) -> Location:
+    """A location back from its `location` text and its `where` parts. The text decides
+    (a report edited by hand may change only it): `where` is used when it names the same
+    place, else the text gives the file and line (columns unknown)."""
+    if not text:
+        return Location()
+    if isinstance(where, dict):
+        parts = [where.get(k) for k in ("line", "column", "end_line", "end_column")]
+        numbers = [p for p in parts if type(p) is int]
+        if isinstance(where.get("file"), str) and len(numbers) == len(parts):
+            found = Location(where["file"], *numbers)
+            if str(found) == text:
+                return found
+    file, _, line = text.rpartition(":")
+    if file and line.isdigit():
+        return Location(file, int(line))
+    return Location(text)
+
+
 def _step(raw: object, where: str) -> Step:
     if not isinstance(raw, dict):
         raise BadTrace(f"`{where}` is not an object")
@@ -92,7 +111,7 @@ def _step(raw: object, where: str) -> Step:
     return Step(
         values["index"],
         values["thread"],
-        values["location"],
+        location_from(values["location"], raw.get("where")),
         values["line"],
         values["statement"],
         tuple(effects),
@@ -117,7 +136,7 @@ def result_from_object(data: dict[str, Any], spec: str) -> CheckResult:
             thread=str(w["thread"]),
             waits_for=str(w["waits_for"]),
             holders=tuple(str(h) for h in w["holders"]),
-            location=str(w["location"]),
+            location=location_from(str(w["location"]), w.get("where")),
             statement=str(w["statement"]),
             holds=tuple(str(h) for h in w["holds"]),
         )
@@ -134,7 +153,12 @@ def result_from_object(data: dict[str, Any], spec: str) -> CheckResult:
             data.get("loop_from"),
         )
     lints = tuple(
-        Lint(str(w["code"]), str(w["message"]), str(w["location"]), int(w["line"]))
+        Lint(
+            str(w["code"]),
+            str(w["message"]),
+            location_from(str(w["location"]), w.get("where")),
+            int(w["line"]),
+        )
         for w in data.get("warnings", [])
     )
     witness = data.get("witness") or {}

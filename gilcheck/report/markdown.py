@@ -44,7 +44,11 @@ def render_markdown(result: CheckResult, level: int = 3) -> str:
     trace = result.trace
     if trace is not None and trace.steps:
         count = sum(1 for s in trace.steps if not s.merged)
-        label = "Shortest trace" if result.verdict not in ("bound", "inconclusive") else "Trace"
+        label = (
+            "Shortest trace"
+            if result.shortest and result.verdict not in ("bound", "inconclusive")
+            else "Trace"
+        )
         out += [
             f"{h}# {label} ({count} step{'s' if count != 1 else ''})",
             "",

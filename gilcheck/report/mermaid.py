@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gilcheck.trace.model import CheckResult, Snapshot, Step, Trace
+from gilcheck.trace.model import CheckResult, Location, Snapshot, Step, Trace
 
 # Mermaid ends a statement at `;`, a message at `#`, and may read `<...>` as markup. Its
 # entity codes (`#59;`) are not drawn as the character by every Mermaid version (11.x
@@ -24,9 +24,9 @@ def mermaid_text(text: str) -> str:
     return text.translate(_SUBSTITUTES)
 
 
-def short_location(location: str) -> str:
+def short_location(location: str | Location) -> str:
     """`buggy.gil:13` for `specs/seed/buggy.gil:13`."""
-    return location.rsplit("/", 1)[-1]
+    return str(location).rsplit("/", 1)[-1]
 
 
 @dataclass

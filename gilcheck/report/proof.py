@@ -2,11 +2,12 @@
 decides a verdict, so that CI re-proves only the specs that changed.
 
 A record names the spec's content hash and those of the models it uses, gilcheck's
-version and semantics version, the bounds and reductions in force, how much was explored,
-whether that was everything, and the verdict. A cached record is used again only when all
-of its key is the same, its verdict is conclusive (not `inconclusive` or `bound`), it is
-consistent in itself, and it carries a valid HMAC made with the user's private key (see
-gilcheck/private.py): a record edited by anyone without that key is checked again.
+version and semantics version, the bounds, reductions and search strategy in force, how
+much was explored, whether that was everything, and the verdict. A cached record is used
+again only when all of its key is the same, its verdict is conclusive (not
+`inconclusive` or `bound`), it is consistent in itself, and it carries a valid HMAC made
+with the user's private key (see gilcheck/private.py): a record edited by anyone without
+that key is checked again.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any
 
 from gilcheck import __version__
 from gilcheck.files import MAX_DATA_BYTES, read_regular_file
-from gilcheck.options import CheckOptions
+from gilcheck.options import CheckOptions, effective_strategy
 from gilcheck.report.json import result_object
 from gilcheck.report.json_read import BadTrace, result_from_object
 from gilcheck.trace.model import CheckResult
@@ -62,6 +63,8 @@ def settings(options: CheckOptions) -> dict[str, Any]:
         "statement_merging": options.merge_local_steps,
         "symmetry": options.symmetry,
         "spurious_wakeups": options.spurious_wakeups,
+        # A record made by one strategy is not used again for another.
+        "strategy": effective_strategy(options),
     }
 
 

@@ -4,12 +4,11 @@ with the counterexample as a code flow."""
 from __future__ import annotations
 
 import json
-import re
 from pathlib import PurePath
 
 from gilcheck import __version__
 from gilcheck.report.text import expected_phrase, verdict_phrase
-from gilcheck.trace.model import CheckResult
+from gilcheck.trace.model import NOWHERE, CheckResult, Location
 
 SCHEMA = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -81,7 +80,7 @@ def _result(result: CheckResult, rule_ids: list[str]) -> dict[str, object]:
         last = steps[-1]
         blocking = [_location(result.spec, last.location, f"{last.thread}: {last.statement}")]
     if not blocking:
-        blocking = [_location(result.spec, "", result.message)]
+        blocking = [_location(result.spec, NOWHERE, result.message)]
     expected = f" (expected {expected_phrase(result)})" if result.expected else ""
     entry: dict[str, object] = {
         "ruleId": result.verdict,
@@ -115,16 +114,28 @@ def _result(result: CheckResult, rule_ids: list[str]) -> dict[str, object]:
     return entry
 
 
-def _location(spec: str, where: str, text: str) -> dict[str, object]:
-    """A SARIF location from `file:line` (a file named as the spec is the spec's path)."""
-    match = re.match(r"^(.*):(\d+)$", where)
-    uri, line = (match.group(1), int(match.group(2))) if match else (spec, 1)
+def _location(spec: str, where: Location, text: str) -> dict[str, object]:
+    """A SARIF location: the statement's file (a file named as the spec is the spec's path)
+    and region; nowhere (a thread that ended) is the spec's first line."""
+    uri = where.file or spec
     if PurePath(uri).name == PurePath(spec).name:
         uri = spec
     return {
         "physicalLocation": {
             "artifactLocation": {"uri": PurePath(uri).as_posix()},
-            "region": {"startLine": max(1, line)},
+            "region": region(where),
         },
         "message": {"text": text},
     }
+
+
+def region(where: Location) -> dict[str, int]:
+    """A SARIF region: start line and column, and its end (the column just past the last
+    character) when the statement's span is known and not empty."""
+    found = {"startLine": max(1, where.line)}
+    if where.line and where.column:
+        found["startColumn"] = where.column
+        if (where.end_line, where.end_column) > (where.line, where.column):
+            found["endLine"] = where.end_line
+            found["endColumn"] = where.end_column
+    return found

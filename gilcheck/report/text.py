@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gilcheck.trace.model import CheckResult, Trace
+from gilcheck.trace.model import CheckResult, Location, Trace
 
 EXIT_WORD = {
     "ok": "no violation",
@@ -11,8 +11,8 @@ EXIT_WORD = {
 }
 
 
-def _short(location: str) -> str:
-    return location.rsplit("/", 1)[-1]
+def _short(location: Location) -> str:
+    return location.short
 
 
 def verdict_phrase(result: CheckResult) -> str:
@@ -105,7 +105,11 @@ def render_text(result: CheckResult) -> str:
     trace = result.trace
     if trace is not None and trace.steps:
         out.append("")
-        label = "Shortest trace" if result.verdict not in ("bound", "inconclusive") else "Trace"
+        label = (
+            "Shortest trace"
+            if result.shortest and result.verdict not in ("bound", "inconclusive")
+            else "Trace"
+        )
         out.extend(step_lines(trace, label))
     if trace is not None and trace.waits:
         out.append("")

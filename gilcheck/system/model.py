@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple, Protocol
 
+from gilcheck.semantics import ir
 from gilcheck.semantics.ir import Verdict
 from gilcheck.source import Span
-from gilcheck.system.state import State
+from gilcheck.symbolic.paths import PathCondition as PathCondition
+from gilcheck.system.state import State, Thread
 
 # What a thread does in a step: (thread id, kind, argument).
 Action = tuple[int, int, object]
@@ -54,7 +57,26 @@ Transition = tuple[Action, Target]
 
 
 class TransitionSystem(Protocol):
-    """What every strategy (BFS, replay, later reductions) explores."""
+    """What every search strategy (BFS, DFS, random walks, the parallel searches) explores.
+
+    This is everything a strategy may ask of a system; no strategy probes for more.
+    `transitions` must list a state's steps in the same order every time it is asked:
+    traces are stored as the actions from each state to the next and rebuilt by replaying
+    them (explore/replay.py), and the parallel searches number states by where a step
+    stands among its state's steps.
+    """
+
+    @property
+    def symbolic(self) -> bool:
+        """Whether states carry a path condition over unknown values (`param`, wide `any`):
+        the search then goes on past violations, to say for which values each happens."""
+        ...
+
+    @property
+    def has_progress(self) -> bool:
+        """Whether any step can run a `progress` statement (else `is_progress` is never
+        asked, and the livelock analysis sees no progress anywhere)."""
+        ...
 
     def initial_state(self) -> State:
         """The state the program starts in."""
@@ -66,4 +88,64 @@ class TransitionSystem(Protocol):
 
     def has_ended(self, state: State) -> bool:
         """Whether the program has ended in this state (not a deadlock)."""
+        ...
+
+    def is_progress(self, state: State, action: Action) -> bool:
+        """Whether the step `action` from `state` runs a `progress` statement."""
+        ...
+
+    def path_of(self, state: State) -> PathCondition:
+        """The path condition under which a state is reached (empty unless `symbolic`)."""
+        ...
+
+    def threadwise(self) -> ThreadwiseSystem | None:
+        """The system as each thread's own steps, which explore/steptable.py computes once
+        per context and patches into stored records; None when its steps cannot be
+        patched so (states reduced by symmetry, unknown values, forks, interrupts, `gil
+        off`)."""
+        ...
+
+
+class ThreadwiseSystem(TransitionSystem, Protocol):
+    """A system whose steps are each thread's own, for the step table (explore/steptable.py)."""
+
+    @property
+    def ample(self) -> bool:
+        """Whether a thread's local steps form an ample set (a partial-order reduction)."""
+        ...
+
+    @property
+    def merge_local_steps(self) -> bool:
+        """Whether steps no other thread can see are merged into the step before."""
+        ...
+
+    @property
+    def prepared(self) -> Sequence[Sequence[PreparedInstr]]:
+        """Each code's instructions as prepared for the engine: `[code][pc].instr`."""
+        ...
+
+    def thread_transitions(self, state: State, tid: int, th: Thread, out: list[Transition]) -> bool:
+        """Append thread `tid`'s steps from `state` to `out` (unmerged); whether it waits
+        for the GIL."""
+        ...
+
+    def ample_step(self, state: State, tid: int, th: Thread) -> Transition | None:
+        """Thread `tid`'s step when it alone forms an ample set, else None."""
+        ...
+
+    def handover_step(self, state: State, owner: int) -> Transition | None:
+        """The step by which the GIL's owner hands it to a thread that waits for it."""
+        ...
+
+    def merge(self, out: list[Transition]) -> list[Transition]:
+        """Steps with the local steps after each merged into it (when merging is on)."""
+        ...
+
+
+class PreparedInstr(Protocol):
+    """An instruction as the engine prepared it (only the instruction itself is read)."""
+
+    @property
+    def instr(self) -> ir.Instr:
+        """The IR instruction."""
         ...

@@ -6,6 +6,32 @@ from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, slots=True)
+class Location:
+    """Where a statement is in a source file: 1-based line and column of its start, and of
+    just past its end (0 when not known). Its text is `path:line`; no file: nowhere ("")."""
+
+    file: str = ""
+    line: int = 0
+    column: int = 0
+    end_line: int = 0
+    end_column: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}" if self.file else ""
+
+    def __bool__(self) -> bool:
+        return bool(self.file)
+
+    @property
+    def short(self) -> str:
+        """`app.gil:12`: the file's name (without its folders) and line."""
+        return str(self).rsplit("/", 1)[-1]
+
+
+NOWHERE = Location()  # a thread that ended, or is gone in a forked child
+
+
+@dataclass(frozen=True, slots=True)
 class Holding:
     """A lock-like object at one point of a trace: who holds it, and its state in words."""
 
@@ -31,7 +57,7 @@ class ThreadAt:
 
     name: str
     status: str  # `runs`, `blocked` or `ended`
-    location: str  # path:line of its next statement, "" once ended
+    location: Location  # its next statement, NOWHERE once ended
     line: int
 
 
@@ -50,7 +76,7 @@ class Step:
 
     index: int
     thread: str
-    location: str  # path:line
+    location: Location
     line: int
     statement: str
     effects: tuple[str, ...]
@@ -66,7 +92,7 @@ class Wait:
     thread: str
     waits_for: str
     holders: tuple[str, ...]
-    location: str
+    location: Location
     statement: str
     holds: tuple[str, ...] = ()
 
@@ -107,7 +133,7 @@ class Lint:
 
     code: str  # guard-always-true, guard-never-true, unreachable-code, assert-never-fails
     message: str
-    location: str
+    location: Location
     line: int
 
 
@@ -124,6 +150,7 @@ class CheckResult:
     trace: Trace | None = None
     limit: str | None = None
     notes: tuple[str, ...] = field(default=())
+    shortest: bool = True  # the trace is a shortest one (breadth-first searches)
     # With unknown values (`param`, wide `any`): for which values the verdict holds, values
     # under which the trace happens, and the spec's own `expect ... when` condition.
     condition: str | None = None
@@ -162,7 +189,7 @@ class GraphEdge:
     source: int
     target: int
     thread: str
-    location: str
+    location: Location
     statement: str
     on_trace: bool  # on the drawn shortest path to a violation
 

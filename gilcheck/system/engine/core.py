@@ -13,6 +13,9 @@ from gilcheck.semantics.values import (
     Value,
 )
 from gilcheck.symbolic.paths import PathCondition, conjoin
+from gilcheck.system.expr import Evaluator
+from gilcheck.system.model import Transition
+from gilcheck.system.state import Frame, State, Thread, Work
 
 if TYPE_CHECKING:
     from gilcheck.symbolic.solver import Solver
@@ -43,9 +46,6 @@ from gilcheck.system.engine.preparation import (
 )
 from gilcheck.system.engine.scheduling import (
     Scheduling,
-)
-from gilcheck.system.state import (
-    Thread,
 )
 
 
@@ -175,3 +175,21 @@ class Engine(
             [self._prepare(ci, pc) for pc in range(len(code.instrs))]
             for ci, code in enumerate(self.codes)
         ]
+
+    # ------------------------------------------------------------ public names
+    # The names the search and the analyses use (model.TransitionSystem,
+    # model.ThreadwiseSystem), kept here in one block over the engine's own.
+
+    def threadwise(self) -> Engine | None:
+        """The engine itself when the step table can patch its steps (model.TransitionSystem)."""
+        return None if self.symbolic or self.extended or self.gil_off else self
+
+    def merge(self, out: list[Transition]) -> list[Transition]:
+        """Steps with the local steps after each merged into it (when merging is on)."""
+        return self._merge(out)
+
+    def evaluate(
+        self, fn: Evaluator | None, state: State | Work, frame: Frame, th: Thread
+    ) -> Value:
+        """An expression's value in a thread's frame of a state."""
+        return self._eval(fn, state, frame, th)

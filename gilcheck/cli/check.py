@@ -1,0 +1,338 @@
+"""`gilcheck check`: explore every interleaving of specs and report their verdicts."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from gilcheck.cli.errors import no_specs, print_diagnostics, reporting_spec_errors
+from gilcheck.cli.options import (
+    CHANNEL_BOUND,
+    MAX_STATES,
+    ChannelBound,
+    MaxStates,
+    NoMerge,
+    NoSymmetry,
+    SpuriousWakeups,
+    Timeout,
+    output,
+)
+from gilcheck.cli.outcome import (
+    Outcome,
+    emit,
+    emit_document,
+    finish,
+    outcome_of,
+    report_to,
+)
+from gilcheck.cli.output import render_context, say, streams
+from gilcheck.cli.proofs import proofs
+from gilcheck.cli.running import (
+    default_memory_limit_mb,
+    expand_spec_paths,
+    run_check,
+    stopped_before_a_verdict,
+    working_on,
+)
+from gilcheck.diagnostics import SpecError
+from gilcheck.memory import memory_limit_reason, watch_memory
+from gilcheck.options import STRATEGY_NAMES, CheckOptions
+from gilcheck.pipeline import parse_spec
+from gilcheck.private import NotPrivate, proof_key
+from gilcheck.report.formats import (
+    Checked,
+    CheckFormat,
+    SpecFailure,
+    not_as_expected,
+    report_for,
+    spec_line,
+)
+from gilcheck.report.json import errors_object, file_error_object
+from gilcheck.source import SourceMap
+
+
+class Strategy(StrEnum):
+    """The search strategies `--strategy` names (options.STRATEGY_NAMES, checked below)."""
+
+    BFS = "bfs"
+    DFS = "dfs"
+    RANDOM = "random"
+    PARALLEL = "parallel"
+    RAY = "ray"
+
+
+if {s.value for s in Strategy} != set(STRATEGY_NAMES):
+    raise TypeError("--strategy's choices are out of step with options.STRATEGY_NAMES")
+
+
+class Backend(StrEnum):
+    """Where the workers of a parallel search run."""
+
+    PROCESSES = "processes"
+    RAY = "ray"
+
+
+def check(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Spec files (*.gil), folders (every *.gil inside) or globs such as "
+            "'specs/**/*_fixed.gil'.",
+            show_default=False,
+        ),
+    ],
+    output_format: Annotated[
+        CheckFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="text, json, junit (JUnit XML), sarif (SARIF 2.1.0) or markdown (for a "
+            "pull request).",
+        ),
+    ] = CheckFormat.TEXT,
+    output_file: Annotated[
+        Path | None, output("Write the report to FILE instead of stdout.")
+    ] = None,
+    max_states: MaxStates = MAX_STATES,
+    timeout: Timeout = None,
+    channel_bound: ChannelBound = CHANNEL_BOUND,
+    max_memory: Annotated[
+        int | None,
+        typer.Option(
+            "--max-memory",
+            min=16,
+            metavar="MB",
+            help="Stop (inconclusive) when gilcheck's memory passes MB megabytes "
+            "[default: 70% of the machine's memory].",
+            show_default=False,
+        ),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
+    spurious_wakeups: SpuriousWakeups = False,
+    expect_mode: Annotated[
+        bool,
+        typer.Option(
+            "--expect",
+            help="Prove the specs' `expect` lines: exit 0 when every verdict matches its "
+            "spec's `expect` (a buggy spec that deadlocks passes), 1 when one does not.",
+        ),
+    ] = False,
+    no_merge: NoMerge = False,
+    no_symmetry: NoSymmetry = False,
+    no_step_table: Annotated[
+        bool,
+        typer.Option(
+            "--no-step-table",
+            help="Interpret every step instead of patching states from the table of each "
+            "thread's steps (slower; the same states, in the same order).",
+        ),
+    ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=0,
+            help="Search with N processes, each owning a share of the states (0: one per "
+            "core). The same verdict and a trace as short; for machines with many cores (on "
+            "two it gains little).",
+        ),
+    ] = 1,
+    backend: Annotated[
+        Backend,
+        typer.Option(
+            "--backend",
+            help="Where the --workers run: forked processes on this machine, or Ray actors "
+            "(pip install 'gilcheck\\[ray]'; a local Ray instance unless --address).",
+        ),
+    ] = Backend.PROCESSES,
+    address: Annotated[
+        str | None,
+        typer.Option("--address", help="With --backend ray: an existing Ray cluster to join."),
+    ] = None,
+    strategy: Annotated[
+        Strategy,
+        typer.Option(
+            "--strategy",
+            help="The search: bfs (breadth-first, shortest traces; with --workers N on N "
+            "processes, with --backend ray on Ray), dfs (depth-first up to --max-depth; its "
+            "traces need not be shortest; inconclusive if it reaches the bound), random "
+            "(--walks seeded random walks of up to --max-depth steps: finds violations, never "
+            "proves their absence), parallel or ray.",
+        ),
+    ] = Strategy.BFS,
+    max_depth: Annotated[
+        int | None,
+        typer.Option(
+            "--max-depth",
+            min=1,
+            help="dfs: the depth bound [default: none]; random: the steps of each walk "
+            "[default: 1000].",
+            show_default=False,
+        ),
+    ] = None,
+    seed: Annotated[
+        int,
+        typer.Option(
+            "--seed", help="random: the seed of the walks (the same seed, the same walks)."
+        ),
+    ] = 0,
+    walks: Annotated[
+        int, typer.Option("--walks", min=1, help="random: how many walks to take.")
+    ] = 100,
+    record_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--record",
+            metavar="FILE",
+            help="Write a proof record per spec (content hashes of the spec and its models, "
+            "semantics version, bounds, states, exhaustive, verdict) to FILE as JSON.",
+        ),
+    ] = None,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--cache",
+            metavar="DIR",
+            help="Keep proof records in DIR and skip a spec whose record is still valid "
+            "(same spec, models, semantics and bounds; conclusive verdict).",
+        ),
+    ] = None,
+) -> None:
+    """Explore every interleaving of a spec and report its verdict.
+
+    Exit codes: 0 no violation, 1 violation found, 2 the spec or the command is wrong,
+    3 inconclusive (a limit or a channel bound was hit). With several specs: 2 if one is
+    wrong, else 1 if one has a violation, else 3 if one is inconclusive, else 0. With
+    `--expect`: 0 when every verdict matches its `expect`, 1 when one does not.
+    """
+    options = CheckOptions(
+        max_states=max_states,
+        timeout=timeout,
+        channel_bound=channel_bound,
+        merge_local_steps=not no_merge,
+        symmetry=not no_symmetry,
+        step_table=not no_step_table,
+        workers=workers or os.cpu_count() or 1,
+        backend=backend.value,
+        address=address,
+        spurious_wakeups=spurious_wakeups,
+        max_memory_mb=max_memory if max_memory is not None else default_memory_limit_mb(),
+        strategy=strategy.value,
+        max_depth=max_depth,
+        seed=seed,
+        walks=walks,
+    )
+    watch_memory(options.max_memory_mb)
+    if address is not None and backend is not Backend.RAY:
+        say("error: `--address` is the address of a Ray cluster")
+        say("help: add `--backend ray`")
+        finish(Outcome.BAD_INPUT)
+    if backend is Backend.RAY and importlib.util.find_spec("ray") is None:
+        say("error: `--backend ray` needs Ray, which is not installed")
+        say("help: pip install 'gilcheck[ray]'")
+        finish(Outcome.BAD_INPUT)
+    if output_file is not None:
+        report_to(output_file)
+    proofs.cache, proofs.record, proofs.records = cache_dir, record_file, []
+    if cache_dir is not None:
+        try:
+            proofs.key = proof_key()
+        except NotPrivate as error:
+            say(f"warning: the proof cache is off: {error}")
+            say(
+                "help: gilcheck keeps the key that signs cached proofs in a private folder "
+                "(GILCHECK_HOME); or share one with GILCHECK_PROOF_KEY"
+            )
+            proofs.cache = None
+    specs = expand_spec_paths(paths)
+    if not specs:
+        no_specs(paths, "help: give spec files, folders that hold some, or globs")
+    report = report_for(output_format)
+    many = len(specs) != 1 or len(paths) != 1 or expect_mode or paths[0].is_dir()
+    if many or report.collection:
+        check_many(specs, options, output_format, expect_mode, quiet)
+    spec = specs[0]
+    sources = SourceMap()
+    working_on[:] = [str(spec)]
+
+    def report_errors(error: SpecError) -> None:
+        failure = SpecFailure(str(spec), errors_object(str(spec), error.diagnostics, sources))
+        context = render_context()
+        emit_document(report.render([failure], context), context)
+
+    with reporting_spec_errors(spec, sources, report=report_errors):
+        loaded = parse_spec(str(spec), sources)
+        result = run_check(loaded, options, quiet, spec)
+    context = render_context()
+    emit_document(report.render([result], context), context)
+    finish(outcome_of(result.verdict))
+
+
+def _outcome(checked: Checked) -> Outcome:
+    return Outcome.BAD_INPUT if isinstance(checked, SpecFailure) else outcome_of(checked.verdict)
+
+
+def check_many(
+    specs: list[Path],
+    options: CheckOptions,
+    output_format: CheckFormat,
+    expect_mode: bool,
+    quiet: bool,
+) -> NoReturn:
+    """Check several specs: a line per spec, then a summary (or one document)."""
+    report = report_for(output_format)
+    done: list[Checked] = []
+    for number, spec in enumerate(specs, start=1):
+        sources = SourceMap()
+        working_on[:] = [str(spec)]
+        watch_memory(options.max_memory_mb)  # each spec gets the whole limit
+        try:
+            loaded = parse_spec(str(spec), sources)
+            result = run_check(loaded, options, quiet, spec, number, len(specs))
+        except KeyboardInterrupt:
+            reason = memory_limit_reason()
+            if reason is None:
+                raise
+            result = stopped_before_a_verdict(spec, reason)
+        except SpecError as error:
+            errors = errors_object(str(spec), error.diagnostics, sources)
+            done.append(SpecFailure(str(spec), errors, error.diagnostics[0].message))
+            print_diagnostics(error, sources)
+            continue
+        except RecursionError:
+            message = f"`{spec}` nests too deeply"
+            done.append(
+                SpecFailure(
+                    str(spec), file_error_object(str(spec), "nesting-too-deep", message, None)
+                )
+            )
+            say(f"error[nesting-too-deep]: {message}")
+            continue
+        except OSError as error:
+            message = f"cannot read `{spec}`: {error.strerror or error}"
+            done.append(
+                SpecFailure(
+                    str(spec), file_error_object(str(spec), "unreadable-file", message, None)
+                )
+            )
+            say(f"error[unreadable-file]: {message}")
+            continue
+        done.append(result)
+        if report.spec_lines:
+            line = spec_line(result)
+            emit(lambda text=line: streams.out.print(text, markup=False))  # type: ignore[misc]
+    context = render_context(many=True, expect_mode=expect_mode)
+    emit_document(report.render(done, context), context)
+    if any(_outcome(d) is Outcome.BAD_INPUT for d in done) or not done:
+        finish(Outcome.BAD_INPUT)
+    if expect_mode:
+        finish(Outcome.VIOLATION if not_as_expected(done, expect_mode) else Outcome.OK)
+    for outcome in (Outcome.VIOLATION, Outcome.INCONCLUSIVE):
+        if any(_outcome(d) is outcome for d in done):
+            finish(outcome)
+    finish(Outcome.OK)

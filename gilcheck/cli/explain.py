@@ -1,0 +1,32 @@
+"""`gilcheck explain CODE`: what a diagnostic code means, why it matters, an example."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from gilcheck.cli.outcome import Outcome, finish
+from gilcheck.cli.output import say, streams
+from gilcheck.diagnostics import CODES, did_you_mean
+
+
+def explain(
+    code: Annotated[str, typer.Argument(help="A diagnostic code, such as `undefined-name`.")],
+) -> None:
+    """Explain a diagnostic code: what it means, why it matters, an example."""
+    info = CODES.get(code.strip().removeprefix("error[").removesuffix("]"))
+    if info is None:
+        guess = did_you_mean(code, list(CODES))
+        say(f"error: unknown diagnostic code `{code}`")
+        say(
+            f"help: did you mean `{guess}`?" if guess else "help: `gilcheck codes` lists every code"
+        )
+        finish(Outcome.BAD_INPUT)
+    out = streams.out
+    out.print(f"{info.code}: {info.summary}\n", markup=False)
+    out.print(f"What\n  {info.what}\n", markup=False)
+    out.print(f"Why\n  {info.why}\n", markup=False)
+    example = "\n".join("    " + line for line in info.example.splitlines())
+    out.print(f"Example\n{example}", markup=False)
+    finish(Outcome.OK)

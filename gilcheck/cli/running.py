@@ -1,0 +1,113 @@
+"""Running a check for the CLI: memory limit, progress display, proof cache and records."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import glob
+import os
+from pathlib import Path
+
+from gilcheck.cli.outcome import Outcome, finish
+from gilcheck.cli.output import err, printable, say
+from gilcheck.cli.proofs import proofs
+from gilcheck.explore.distributed import RayUnavailable
+from gilcheck.explore.parallel import ParallelUnavailable
+from gilcheck.memory import pause_memory_watch
+from gilcheck.options import CheckOptions
+from gilcheck.pipeline import Loaded, check_spec
+from gilcheck.progress import ProgressDisplay
+from gilcheck.report.proof import identity, load_cached, record, store
+from gilcheck.trace.model import CheckResult, Stats
+
+working_on: list[str] = []  # the spec being read or checked, for messages
+
+
+def default_memory_limit_mb() -> int | None:
+    """70% of the memory this process may use: the machine's, or its cgroup's if lower."""
+    limits = []
+    with contextlib.suppress(ValueError, OSError, AttributeError):
+        limits.append(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            text = Path(path).read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit() and int(text) < 1 << 60:
+            limits.append(int(text))
+    return int(min(limits) * 0.7) // (1024 * 1024) if limits else None
+
+
+def expand_spec_paths(paths: list[Path]) -> list[Path]:
+    """Files as given, folders as every *.gil inside (sorted), globs expanded."""
+    specs: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            specs.extend(sorted(p for p in path.rglob("*.gil") if p.is_file()))
+        elif not path.exists() and any(c in str(path) for c in "*?["):
+            specs.extend(sorted(Path(p) for p in glob.glob(str(path), recursive=True)))
+        else:
+            specs.append(path)
+    return specs
+
+
+def stopped_before_a_verdict(spec: Path, reason: str) -> CheckResult:
+    """The `inconclusive` result of a spec whose reading or checking a limit stopped."""
+    return CheckResult(
+        spec=str(spec),
+        title=None,
+        verdict="inconclusive",
+        expected=None,
+        message=f"stopped by {reason} before a verdict; nothing was proved",
+        stats=Stats(states=0, transitions=0, seconds=0.0, exhaustive=False),
+        trace=None,
+        limit=reason,
+    )
+
+
+def run_check(
+    loaded: Loaded, options: CheckOptions, quiet: bool, spec: Path, index: int = 1, total: int = 1
+) -> CheckResult:
+    """Check (or find a still valid cached proof), with a progress line on stderr for long
+    runs (only on a terminal); the result carries its proof record. The memory watch ends
+    with the check: what remains is reporting."""
+    try:
+        return _check_or_recall(loaded, options, quiet, spec, index, total)
+    finally:
+        pause_memory_watch()
+
+
+def _check_or_recall(
+    loaded: Loaded, options: CheckOptions, quiet: bool, spec: Path, index: int, total: int
+) -> CheckResult:
+    texts = {m.path: s.text for m in loaded.modules if (s := loaded.sources.get(m.path))}
+    who = identity(loaded.modules[0].path if loaded.modules else str(spec), texts)
+    if proofs.cache is not None:
+        hit = load_cached(proofs.cache, who, options, proofs.key)
+        if hit is not None:
+            note = (
+                "proof still valid: the same spec, models, semantics and bounds were checked before"
+            )
+            hit = dataclasses.replace(
+                hit, notes=(note,), proof=record(who, options, hit, cached=True)
+            )
+            proofs.records.append(hit.proof or {})
+            return hit
+    try:
+        if quiet or not err.is_terminal:
+            result = check_spec(loaded, options)
+        else:
+            with ProgressDisplay(err).spec(printable(str(spec)), index, total) as progress:
+                result = check_spec(loaded, options, progress)
+    except (RayUnavailable, ParallelUnavailable) as error:
+        say(f"error: {error}")
+        say("help: run without `--workers` and `--backend`")
+        finish(Outcome.BAD_INPUT)
+    result = dataclasses.replace(result, proof=record(who, options, result))
+    if proofs.cache is not None:
+        try:
+            store(proofs.cache, who, options, result, proofs.key)
+        except OSError as error:
+            say(f"warning: cannot write the proof cache: {error}")
+    proofs.records.append(result.proof or {})
+    return result

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
+from gilcheck.sync import registry
+
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 BLOCK = re.compile(r"```gil\n(.*?)```", re.S)
 EXIT_FOR = {"ok": 0, "bound": 3, "inconclusive": 3}
@@ -30,7 +32,7 @@ def test_the_examples_page_covers_every_primitive_and_verdict() -> None:
     text = "\n".join(body for _, body in EXAMPLES)
     for verdict in ("ok", "deadlock", "stuck", "livelock", "assertion", "panic", "misuse", "bound"):
         assert re.search(rf"^expect {verdict}\b", text, re.M), verdict
-    for primitive in ("mutex", "rlock", "condvar", "once", "event", "semaphore", "barrier"):
+    for primitive in registry.LISTED:
         assert re.search(rf"^{primitive}\s", text, re.M), primitive
     for construct in ("gil off", "host python", "queue(", "bounded(", "python {", "allow_threads"):
         assert construct in text, construct

@@ -45,7 +45,7 @@ def test_a_bad_spec_among_several_is_exit_2_and_the_rest_still_run(cli, tmp_path
 def test_globs_and_folders_expand_to_specs(cli) -> None:  # type: ignore[no-untyped-def]
     result = cli("check", "--expect", "specs/primitives/*_fixed.gil")
     assert result.code == 0
-    assert result.stdout.count(": ok (expected ok: matches)") == 7
+    assert result.stdout.count(": ok (expected ok: matches)") == 9
 
 
 def test_json_for_several_specs(cli) -> None:  # type: ignore[no-untyped-def]

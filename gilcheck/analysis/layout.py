@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from gilcheck.semantics.values import Value, render
+from gilcheck.sync import registry
+from gilcheck.sync.base import Primitive
 from gilcheck.system.engine import Engine
 from gilcheck.system.expr import MOVED
 from gilcheck.system.state import (
@@ -11,7 +13,6 @@ from gilcheck.system.state import (
     F_LOCALS,
     S_CHANS,
     S_THREADS,
-    SYNC_KINDS,
     T_FRAMES,
     T_ORIGIN,
     T_SELF,
@@ -31,7 +32,7 @@ class StateLayout:
         self.numbered: frozenset[str] | None = None
         self.lock_names: list[str] = []
         self.lock_kinds: list[str] = []
-        for kind in SYNC_KINDS:
+        for kind in registry.KINDS:
             for res in self.program.resources:
                 if res.kind == kind:
                     count = res.size or 1
@@ -40,6 +41,8 @@ class StateLayout:
                     else:
                         self.lock_names.extend(f"{res.name}[{i}]" for i in range(res.size))
                     self.lock_kinds.extend([kind] * count)
+        # The primitive of every object slot: it names, shows and explains the object.
+        self.lock_prims: list[Primitive] = [registry.primitive(k) for k in self.lock_kinds]
         self.global_channels: list[str] = []
         for chan in self.program.channels:
             if chan.size is None:

@@ -40,6 +40,7 @@ _STATEMENTS = (
     ir.SetEvent,
     ir.ClearEvent,
     ir.Wait,
+    ir.SyncOp,
     ir.Notify,
     ir.OnceBegin,
     ir.Join,

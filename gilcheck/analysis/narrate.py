@@ -11,7 +11,8 @@ from gilcheck.analysis.waitfor import statement_text
 from gilcheck.semantics import ir
 from gilcheck.semantics.values import is_python_value, render
 from gilcheck.source import SourceMap
-from gilcheck.system.engine import Engine
+from gilcheck.sync import registry
+from gilcheck.system.engine import Engine, sync_verb
 from gilcheck.system.model import (
     DECIDE,
     EXIT_JOIN_DONE,
@@ -39,7 +40,6 @@ from gilcheck.system.state import (
     F_PC,
     FINALIZING,
     GONE,
-    NO_THREAD,
     S_CHANS,
     S_ENDED,
     S_GIL,
@@ -199,16 +199,11 @@ class Narrator:
             ]
         effects = self._primary(before, action, after, instr)
         effects.extend(self._side_effects(before, after, tid, effects))
-        if not effects and isinstance(instr, ir.Wait):
-            what = instr.resource.kind
-            name = instr.resource.name
-            effects = [
-                f"event {name} is set: goes on"
-                if what == "event"
-                else f"barrier {name} has opened: goes on"
-                if what == "barrier"
-                else f"goes on past condvar {name}"
-            ]
+        verb = sync_verb(instr) if instr is not None and not effects else None
+        if verb is not None:  # a statement on a sync object that left it as it was
+            res: ir.ResourceRef = instr.resource  # type: ignore[union-attr]
+            quiet = registry.primitive(res.kind).quiet_effect(verb, res.name)
+            effects = [quiet] if quiet is not None else []
         return effects or ["(no visible effect)"]
 
     def _primary(
@@ -422,48 +417,6 @@ class Narrator:
             return [f"{cname} is closed and empty: the for loop ends"]
         return [f"{cname} is closed and empty: recv gives none"]
 
-    def _sync_effect(
-        self, before: State, tid: int, kind: str, lname: str, old: Any, new: Any
-    ) -> str:
-        if kind == "semaphore":
-            return f"semaphore {lname}: {old} -> {new}"
-        if kind == "event":
-            return f"{'sets' if new else 'clears'} event {lname}"
-        if kind == "barrier":
-            if new[0] == 0:
-                return f"barrier {lname} opens"
-            return f"arrives at barrier {lname} ({new[0]} waiting)"
-        if kind == "once":
-            return f"runs the once block {lname}" if new[0] == 1 else f"once {lname} is done"
-        if kind == "rwlock":
-            return self._rwlock_effect(tid, lname, old, new)
-        waiting_before, woken_before = old
-        waiting, woken = new
-        if tid in waiting and tid not in waiting_before:
-            return f"waits on condvar {lname}"
-        newly = [t for t in woken if t not in woken_before]
-        if newly:
-            names = ", ".join(self.layout.thread_name(before, t) for t in newly)
-            return f"notifies {lname}: wakes {names}"
-        if tid in woken_before and tid not in woken:
-            return f"wakes up from {lname}"
-        return f"condvar {lname} changes"
-
-    @staticmethod
-    def _rwlock_effect(tid: int, lname: str, old: Any, new: Any) -> str:
-        (writer_before, readers_before, waiting_before), (writer, readers, waiting) = old, new
-        if writer == tid and writer_before != tid:
-            return f"takes the write lock on {lname}"
-        if writer_before == tid and writer != tid:
-            return f"releases the write lock on {lname}"
-        if readers.count(tid) > readers_before.count(tid):
-            return f"takes a read lock on {lname}"
-        if readers.count(tid) < readers_before.count(tid):
-            return f"releases a read lock on {lname}"
-        if tid in waiting and tid not in waiting_before:
-            return f"cannot take the write lock on {lname}: waits as a writer (new readers block)"
-        return f"rwlock {lname} changes"
-
     def _side_effects(self, before: State, after: State, tid: int, primary: list[str]) -> list[str]:
         lay = self.layout
         out: list[str] = []
@@ -473,29 +426,14 @@ class Narrator:
                 out.append("takes the GIL")
             elif before[S_GIL] == tid:
                 out.append("releases the GIL")
+        prims, names = lay.lock_prims, lay.lock_names
+
+        def name(t: int) -> str:
+            return lay.thread_name(before, t)
+
         for lid, (old, new) in enumerate(zip(before[S_LOCKS], after[S_LOCKS], strict=True)):
-            if old != new and lay.lock_kinds[lid] not in ("mutex", "rlock"):
-                out.append(
-                    self._sync_effect(
-                        before, tid, lay.lock_kinds[lid], lay.lock_names[lid], old, new
-                    )
-                )
-                continue
-            if old != new:
-                lname = lay.lock_names[lid]
-                old_owner = old[0] if isinstance(old, tuple) else old
-                new_owner = new[0] if isinstance(new, tuple) else new
-                if new_owner == tid and old_owner != tid:
-                    out.append(f"acquires {lname}")
-                elif new_owner == NO_THREAD:
-                    holder = (
-                        ""
-                        if old_owner == tid
-                        else f" (held by {lay.thread_name(before, old_owner)})"
-                    )
-                    out.append(f"releases {lname}{holder}")
-                else:
-                    out.append(f"{lname}: count {new[1]}")
+            if old != new:  # the object's primitive tells what the step did to it
+                out.append(prims[lid].effect(old, new, tid, names[lid], name))
         if before[S_STDOUT] != after[S_STDOUT] and "stdout" not in text:
             out.append(
                 "takes stdout's lock" if after[S_STDOUT] == tid else "releases stdout's lock"

@@ -80,9 +80,7 @@ class Snapshotter:
         if self.prints:
             out.append(self._owned("stdout's lock", "stdout", state, state[S_STDOUT]))
         for lid, lock in enumerate(state[S_LOCKS]):
-            out.append(
-                self._sync(state, self.layout.lock_names[lid], self.layout.lock_kinds[lid], lock)
-            )
+            out.append(self._sync(state, lid, lock))
         return out
 
     def _owned(self, name: str, kind: str, state: State, owner: int) -> Holding:
@@ -91,47 +89,10 @@ class Snapshotter:
         holder = self._name(state, owner)
         return Holding(name, kind, (holder,), f"held by {holder}")
 
-    def _sync(self, state: State, name: str, kind: str, lock: Any) -> Holding:
-        match kind, lock:
-            case "mutex", int(owner):
-                return self._owned(name, kind, state, owner)
-            case "rlock", (int(owner), int(count)):
-                held = self._owned(name, kind, state, owner)
-                if owner == NO_THREAD or count <= 1:
-                    return held
-                return Holding(name, kind, held.holders, f"{held.state} ({count} times)")
-            case "semaphore", int(permits):
-                return Holding(name, kind, (), f"{permits} permit{'s' if permits != 1 else ''}")
-            case "event", flag:
-                return Holding(name, kind, (), "set" if flag else "not set")
-            case "barrier", (int(arrived), _):
-                return Holding(name, kind, (), f"{arrived} arrived")
-            case "condvar", (waiting, notified):
-                parts = []
-                if waiting:
-                    parts.append("waiting: " + ", ".join(self._name(state, t) for t in waiting))
-                if notified:
-                    parts.append("notified: " + ", ".join(self._name(state, t) for t in notified))
-                return Holding(name, kind, (), "; ".join(parts) or "no waiter")
-            case "rwlock", (int(writer), readers, waiting):
-                if writer != NO_THREAD:
-                    who = self._name(state, writer)
-                    holders: tuple[str, ...] = (who,)
-                    text = f"write-locked by {who}"
-                elif readers:
-                    holders = tuple(self._name(state, t) for t in readers)
-                    text = "read by " + ", ".join(holders)
-                else:
-                    holders, text = (), "free"
-                if waiting:
-                    text += "; writers waiting: " + ", ".join(self._name(state, t) for t in waiting)
-                return Holding(name, kind, holders, text)
-            case "once", (int(phase), int(runner)):
-                if phase == 1:
-                    who = self._name(state, runner)
-                    return Holding(name, kind, (who,), f"running in {who}")
-                return Holding(name, kind, (), "done" if phase == 2 else "not run")
-        return Holding(name, kind, (), str(lock))
+    def _sync(self, state: State, lid: int, lock: Any) -> Holding:
+        """A sync object as its primitive shows it."""
+        holders, text = self.layout.lock_prims[lid].show(lock, lambda t: self._name(state, t))
+        return Holding(self.layout.lock_names[lid], self.layout.lock_kinds[lid], holders, text)
 
     def _buffers(self, state: State) -> list[Buffer]:
         out: list[Buffer] = []

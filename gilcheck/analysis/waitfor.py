@@ -7,9 +7,17 @@ from collections.abc import Callable
 from gilcheck.analysis.layout import StateLayout
 from gilcheck.analysis.locations import NOWHERE, Location, location_of
 from gilcheck.semantics import describe, ir
-from gilcheck.semantics.values import is_python_value
+from gilcheck.semantics.values import (
+    EvalError,
+    SplitNeeded,
+    SymbolicLimit,
+    Undecided,
+    is_python_value,
+)
 from gilcheck.source import SourceMap
-from gilcheck.system.engine import Engine
+from gilcheck.symbolic.paths import SolverUnknown
+from gilcheck.system.engine import Engine, Prepared, SpecMisuse, SpecPanic, sync_verb
+from gilcheck.system.expr import IndexOutOfRange, UseAfterMove
 from gilcheck.system.state import (
     C_BUF,
     C_CAP,
@@ -35,10 +43,25 @@ from gilcheck.system.state import (
     T_GILMODE,
     T_PHASE,
     T_STATUS,
+    Frame,
     State,
+    Thread,
     fork_path,
 )
 from gilcheck.trace.model import Wait
+
+# What evaluating a blocked statement's operands may raise: the step itself reports it.
+_STATEMENT_ERRORS = (
+    SpecMisuse,
+    SpecPanic,
+    EvalError,
+    UseAfterMove,
+    IndexOutOfRange,
+    SplitNeeded,
+    SymbolicLimit,
+    Undecided,
+    SolverUnknown,
+)
 
 
 class WaitExplainer:
@@ -52,9 +75,7 @@ class WaitExplainer:
         self.receives_from = _channel_uses(engine.program, (ir.Recv, ir.TryRecv))
         # Who may set an event, notify a condvar or arrive at a barrier: only those threads
         # are waited for (an event no thread can set is waited on for ever, from no one).
-        self.sets = _resource_uses(engine.program, (ir.SetEvent,))
-        self.notifies = _resource_uses(engine.program, (ir.Notify,))
-        self.arrives = _resource_uses(engine.program, (ir.Wait,))
+        self.sync_uses = _sync_uses(engine.program)
 
     def _may_use(self, state: State, tid: int, uses: dict[int, set[str]], name: str) -> bool:
         th = state[S_THREADS][tid]
@@ -73,18 +94,11 @@ class WaitExplainer:
             held.append("the GIL")
         if state[S_STDOUT] == tid:
             held.append("stdout's lock")
+        prims, names = self.layout.lock_prims, self.layout.lock_names
         for lid, lock in enumerate(state[S_LOCKS]):
-            kind = self.layout.lock_kinds[lid]
-            if (kind == "mutex" and lock == tid) or (kind == "rlock" and lock[0] == tid):
-                held.append(self.layout.lock_names[lid])
-            elif kind == "once" and lock == (1, tid):
-                held.append(f"the running once {self.layout.lock_names[lid]}")
-            elif kind == "rwlock" and lock[0] == tid:
-                held.append(f"the write lock on {self.layout.lock_names[lid]}")
-            elif kind == "rwlock" and tid in lock[1]:
-                count = lock[1].count(tid)
-                reads = "a read lock" if count == 1 else f"{count} read locks"
-                held.append(f"{reads} on {self.layout.lock_names[lid]}")
+            text = prims[lid].holds(lock, tid, names[lid])
+            if text is not None:
+                held.append(text)
         return tuple(held)
 
     def explain(self, state: State) -> list[Wait]:
@@ -206,7 +220,7 @@ class WaitExplainer:
         instr = p.instr
         try:
             return self._instr_reason(state, tid, th, frame, p, instr)
-        except Exception:
+        except _STATEMENT_ERRORS:  # the statement itself fails here (reported as its step)
             return "cannot go on", []
 
     def _instr_reason(self, state, tid, th, frame, p, instr) -> tuple[str, list[int]]:  # type: ignore[no-untyped-def]
@@ -231,31 +245,8 @@ class WaitExplainer:
                 if is_python_value(value):
                     return self._gil_text(state, tid), self.gil_holder(state)
                 return "cannot print", []
-            case ir.Acquire(resource=res) if res.kind == "semaphore":
-                lid = self.engine.lock_id(res, frame, th, state)
-                return f"waits for semaphore {self.layout.lock_names[lid]} (count 0)", []
-            case ir.Wait(resource=res):
-                return self._wait_reason(state, tid, th, frame, instr, res)
-            case ir.OnceBegin(resource=res):
-                lid = self.engine.lock_id(res, frame, th, state)
-                runner = state[S_LOCKS][lid][1]
-                lname = self.layout.lock_names[lid]
-                if runner == tid:
-                    return f"re-enters once {lname}, which it is running (blocks for ever)", [tid]
-                return f"waits for once {lname}, run by {name(state, runner)}", [runner]
-            case ir.Acquire(resource=res) if res.kind == "rwlock":
-                return self._rwlock_reason(state, tid, frame, th, instr)
-            case ir.Acquire(resource=res):
-                lid = self.engine.lock_id(res, frame, th, state)
-                lock = state[S_LOCKS][lid]
-                owner = lock[0] if isinstance(lock, tuple) else lock
-                lname = self.layout.lock_names[lid]
-                if owner == tid:
-                    return (
-                        f"waits for {lname}, which it already holds (a mutex is not reentrant)",
-                        [tid],
-                    )
-                return f"waits for {lname}, held by {name(state, owner)}", [owner]
+            case _ if p.site is not None and p.site.verb.blocks:
+                return self._sync_reason(state, tid, th, frame, p)
             case ir.Recv(channel=ref):
                 cid = self.engine.channel_id(ref, frame, th, state, "rx")
                 return self._empty_channel(state, tid, cid)
@@ -285,77 +276,35 @@ class WaitExplainer:
             return "waits (it released the GIL to block)", []
         return "cannot go on", []
 
-    def _wait_reason(self, state, tid, th, frame, instr, res) -> tuple[str, list[int]]:  # type: ignore[no-untyped-def]
+    def _sync_reason(
+        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared
+    ) -> tuple[str, list[int]]:
+        """What a statement on a sync object waits for: its primitive says."""
+        assert p.site is not None
+        res: ir.ResourceRef = p.instr.resource  # type: ignore[union-attr]
         lid = self.engine.lock_id(res, frame, th, state)
-        lname = self.layout.lock_names[lid]
-        obj = state[S_LOCKS][lid]
-
-        def able(uses: dict[int, set[str]]) -> list[int]:
-            return [
-                i
-                for i in range(len(state[S_THREADS]))
-                if i != tid and self._may_use(state, i, uses, res.name)
-            ]
-
-        if res.kind == "event":
-            setters = able(self.sets)
-            if not setters:
-                return f"waits for event {lname}, which no running thread can set", []
-            return f"waits for event {lname} to be set", setters
-        if res.kind == "barrier":
-            parties = self.engine._parties(res)
-            # Parties still to come: threads that may wait on it and are not waiting there.
-            coming = [i for i in able(self.arrives) if not self._at_barrier(state, i, lid)]
-            return f"waits at barrier {lname} ({obj[0]} of {parties} arrived)", coming
-        waiting, _ = obj
-        if tid in waiting:
-            notifiers = able(self.notifies)
-            if not notifiers:
-                return f"waits on condvar {lname}, which no running thread can notify", []
-            return f"waits on condvar {lname} for a notify", notifiers
-        mutex = self.engine.lock_id(instr.mutex, frame, th, state)
-        owner = state[S_LOCKS][mutex]
-        owner = owner[0] if isinstance(owner, tuple) else owner
-        mname = self.layout.lock_names[mutex]
-        return (
-            f"was notified on {lname} and waits for {mname}, held by {name_of(self, state, owner)}",
-            [owner],
+        partner: object = None
+        partner_label = ""
+        if p.partner is not None:
+            mid = self.engine.lock_id(p.partner, frame, th, state)
+            partner, partner_label = state[S_LOCKS][mid], self.layout.lock_names[mid]
+        view = _View(self, state, tid, lid, res.name, partner_label, p.site.count or 1)
+        return self.layout.lock_prims[lid].wait_reason(
+            p.site.verb.name, state[S_LOCKS][lid], tid, th[T_PHASE], partner, view
         )
 
-    def _rwlock_reason(self, state, tid, frame, th, instr) -> tuple[str, list[int]]:  # type: ignore[no-untyped-def]
-        lid = self.engine.lock_id(instr.resource, frame, th, state)
-        lname = self.layout.lock_names[lid]
-        writer, readers, waiting = state[S_LOCKS][lid]
-
-        def names(tids: list[int]) -> str:
-            return ", ".join("itself" if t == tid else name_of(self, state, t) for t in tids)
-
-        if instr.mode == "read":
-            if writer != NO_THREAD:
-                return f"waits for a read lock on {lname}, write-locked by {names([writer])}", [
-                    writer
-                ]
-            writers = list(waiting)
-            return (
-                f"waits for a read lock on {lname}: new readers wait while a writer waits "
-                f"(writer-preferring), here {names(writers)}"
-            ), writers
-        if writer != NO_THREAD:
-            return f"waits for the write lock on {lname}, held by {names([writer])}", [writer]
-        holders = sorted(set(readers))
-        return f"waits for the write lock on {lname}, read-locked by {names(holders)}", holders
-
-    def _at_barrier(self, state: State, tid: int, lid: int) -> bool:
+    def at_statement(self, state: State, tid: int, lid: int, verb: str) -> bool:
+        """Whether a thread is at statement `verb` on object `lid`."""
         th = state[S_THREADS][tid]
         if th[T_STATUS] == ENDED or not th[T_FRAMES]:
             return False
         frame = th[T_FRAMES][-1]
-        instr = self.engine.prepared[frame[F_CODE]][frame[F_PC]].instr
-        if not isinstance(instr, ir.Wait) or instr.resource.kind != "barrier":
+        p = self.engine.prepared[frame[F_CODE]][frame[F_PC]]
+        if p.site is None or p.site.verb.name != verb:
             return False
         try:
-            return self.engine.lock_id(instr.resource, frame, th, state) == lid
-        except Exception:
+            return self.engine.lock_id(p.instr.resource, frame, th, state) == lid
+        except _STATEMENT_ERRORS:
             return False
 
     def _owners(self, state: State, tag: str, cid: int) -> tuple[str, list[int]]:
@@ -422,16 +371,56 @@ def _channel_uses(program: ir.Program, kinds: tuple[type, ...]) -> dict[int, set
     )
 
 
-def _resource_uses(program: ir.Program, kinds: tuple[type, ...]) -> dict[int, set[str]]:
-    """Per code unit, the resources it (or a function it calls) uses with `kinds`."""
-    return _uses(
-        program,
-        lambda instr: (
-            getattr(instr, "resource").name  # noqa: B009 - only resource statements
-            if isinstance(instr, kinds)
-            else None
-        ),
-    )
+def _sync_uses(program: ir.Program) -> dict[int, set[str]]:
+    """Per code unit, the statements on sync objects it (or a function it calls) runs, each
+    as `verb name` (`set e`, `notify cv`)."""
+
+    def used(instr: ir.Instr) -> str | None:
+        verb = sync_verb(instr)
+        return None if verb is None else f"{verb} {instr.resource.name}"  # type: ignore[union-attr]
+
+    return _uses(program, used)
+
+
+class _View:
+    """What a primitive may ask to explain a wait (sync/base.py WaitView)."""
+
+    def __init__(
+        self,
+        explainer: WaitExplainer,
+        state: State,
+        tid: int,
+        lid: int,
+        name: str,
+        partner_label: str,
+        count: int,
+    ) -> None:
+        self.explainer, self.state, self.tid, self.lid = explainer, state, tid, lid
+        self.resource = name
+        self.label = explainer.layout.lock_names[lid]
+        self.partner_label = partner_label
+        self.count = count
+
+    def name(self, tid: int) -> str:
+        return self.explainer.layout.thread_name(self.state, tid)
+
+    def name_or_nobody(self, tid: int) -> str:
+        return name_of(self.explainer, self.state, tid)
+
+    def may_use(self, verbs: tuple[str, ...]) -> list[int]:
+        explainer, state = self.explainer, self.state
+        return [
+            i
+            for i in range(len(state[S_THREADS]))
+            if i != self.tid
+            and any(
+                explainer._may_use(state, i, explainer.sync_uses, f"{verb} {self.resource}")
+                for verb in verbs
+            )
+        ]
+
+    def not_at(self, tids: list[int], verb: str) -> list[int]:
+        return [i for i in tids if not self.explainer.at_statement(self.state, i, self.lid, verb)]
 
 
 def _uses(program: ir.Program, used: Callable[[ir.Instr], str | None]) -> dict[int, set[str]]:

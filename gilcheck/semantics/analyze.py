@@ -7,6 +7,7 @@ from gilcheck.semantics import ir
 from gilcheck.semantics.lower import BodyLowerer
 from gilcheck.semantics.resolve import Declarations, collect
 from gilcheck.source import Span
+from gilcheck.sync import registry
 from gilcheck.syntax import ast
 
 BLOCKING = (
@@ -128,7 +129,14 @@ def _check_atomic_calls(
         code = codes[index]
         result = False
         for pos, instr in enumerate(code.instrs):
-            if isinstance(instr, BLOCKING) or (isinstance(instr, ir.Jump) and instr.target <= pos):
+            if (
+                isinstance(instr, BLOCKING)
+                or (isinstance(instr, ir.Jump) and instr.target <= pos)
+                or (
+                    isinstance(instr, ir.SyncOp)
+                    and registry.verb(instr.resource.kind, instr.verb).blocks
+                )
+            ):
                 result = True
             elif isinstance(instr, ir.CallFn):
                 result = can_block(instr.function, seen | {index})

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from gilcheck.semantics import ir
 from gilcheck.semantics.values import render
+from gilcheck.sync import registry
 from gilcheck.syntax.unparse import PRECEDENCE
 
 # Instructions whose construct is one keyword, as the spec writes it.
@@ -161,6 +162,8 @@ def construct(instr: ir.Instr) -> str:
             return "`wait cv, m`" if mutex is not None or res.kind == "condvar" else "`wait`"
         case ir.Notify(all=every):
             return "`notify_all`" if every else "`notify`"
+        case ir.SyncOp(verb=verb):
+            return f"`{verb}`"
     return _KEYWORDS.get(type(instr), "this statement")
 
 
@@ -210,6 +213,8 @@ def statement(instr: ir.Instr, codes: Sequence[ir.CodeUnit] | None = None) -> st
             return f"release {expression(r)}"
         case ir.Wait(resource=r, mutex=m):
             return f"wait {expression(r)}" + (f", {expression(m)}" if m is not None else "")
+        case ir.SyncOp(verb=verb, resource=r, partner=m):
+            return f"{verb} {expression(r)}" + (f", {expression(m)}" if m is not None else "")
         case ir.Notify(resource=r, all=every):
             return f"{'notify_all' if every else 'notify'} {expression(r)}"
         case ir.OnceBegin(resource=r):
@@ -250,7 +255,7 @@ def declaration(
         case ir.VarInfo(name=n, size=s, init=init):
             return f"var {n}{size(s)} = {render(init)}"
         case ir.ResourceInfo(kind=kind, name=n, size=s, count=count):
-            counted = kind in ("semaphore", "barrier") and count is not None
+            counted = registry.primitive(kind).count_minimum is not None and count is not None
             return f"{kind} {n}{size(s)}" + (f" = {count}" if counted else "")
         case ir.ChannelInfo(name=n, size=s, kind=kind, capacity=capacity):
             return f"channel {n}{size(s)}: {channel_maker(kind, capacity)}"

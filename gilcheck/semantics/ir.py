@@ -384,6 +384,17 @@ class Wait:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SyncOp:
+    """``verb r`` / ``verb r, p``: a statement of a sync object's primitive, by name."""
+
+    verb: str
+    resource: ResourceRef
+    partner: ResourceRef | None = None
+    span: Span = _span()
+    context: Context = Context.INHERIT
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Notify:
     """``notify`` / ``notify_all``."""
 
@@ -602,6 +613,7 @@ Instr = (
     | Acquire
     | Release
     | Wait
+    | SyncOp
     | Notify
     | OnceBegin
     | OnceEnd

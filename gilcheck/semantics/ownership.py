@@ -58,6 +58,8 @@ def private_locks(program: ir.Program) -> frozenset[LockKey]:
 
 
 def _waited_mutex(instr: ir.Instr) -> ir.ResourceRef | None:
+    if isinstance(instr, ir.SyncOp):
+        return instr.partner
     return instr.mutex if isinstance(instr, ir.Wait) else None
 
 

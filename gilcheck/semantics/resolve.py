@@ -10,6 +10,7 @@ from gilcheck.semantics import ir
 from gilcheck.semantics.describe import a_kind
 from gilcheck.semantics.values import EvalError, Value, binary, builtin, unary
 from gilcheck.source import Span
+from gilcheck.sync import registry
 from gilcheck.syntax import ast
 
 VERDICT_NAMES = ("ok", "deadlock", "stuck", "livelock", "assertion", "panic", "misuse", "bound")
@@ -437,7 +438,8 @@ def _declare(
 def _resource_count(
     item: ast.ResourceDecl, folder: ConstFolder, sink: DiagnosticSink
 ) -> int | None:
-    needs_count = item.kind in ("semaphore", "barrier")
+    minimum = registry.primitive(item.kind).count_minimum
+    needs_count = minimum is not None
     if item.count is None:
         if needs_count:
             sink.error(
@@ -455,8 +457,7 @@ def _resource_count(
             help=f"write `{item.kind} {item.name.name}`",
         )
         return None
-    minimum = 1 if item.kind == "barrier" else 0
-    return folder.fold_int(item.count, f"a {item.kind} count", minimum=minimum)
+    return folder.fold_int(item.count, f"a {item.kind} count", minimum=minimum or 0)
 
 
 def channel_kind(

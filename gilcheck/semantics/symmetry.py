@@ -17,6 +17,7 @@ is conservative: an array it cannot prove symmetric is never reduced.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import assert_never
 
 from gilcheck.semantics import ir
 from gilcheck.source import Span
@@ -345,7 +346,7 @@ class _Walker:
                 | ir.ClearEvent(resource=res)
             ):
                 self.is_index(res)
-            case ir.Wait(resource=res, mutex=mutex):
+            case ir.Wait(resource=res, mutex=mutex) | ir.SyncOp(resource=res, partner=mutex):
                 self.is_index(res)
                 self.is_index(mutex)
             case ir.Join(handle=handle):
@@ -361,5 +362,25 @@ class _Walker:
                 self.plain(message, "printed")
             case ir.Print(value=value):
                 self.plain(value, "printed")
+            case (
+                ir.DropValue()
+                | ir.GilEnter()
+                | ir.GilExit()
+                | ir.AllowEnter()
+                | ir.AllowExit()
+                | ir.PythonEnter()
+                | ir.PythonExit()
+                | ir.Jump()
+                | ir.Choose()
+                | ir.AtomicBegin()
+                | ir.AtomicEnd()
+                | ir.Progress()
+                | ir.Skip()
+                | ir.ForkBegin()
+                | ir.ForkEnd()
+                | ir.EndScope()
+                | ir.End()
+            ):
+                pass  # no value that could hold `self`, no resource
             case _:
-                pass
+                assert_never(instr)

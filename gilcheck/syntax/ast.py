@@ -320,6 +320,16 @@ class Wait:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SyncOp:
+    """``verb r`` / ``verb r, p``: a statement of a sync object's primitive (``countdown l``)."""
+
+    verb: str
+    target: Ref
+    partner: Ref | None = None
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Notify:
     """``notify cv`` / ``notify_all cv``."""
 
@@ -504,6 +514,7 @@ Stmt = (
     | Release
     | Lock
     | Wait
+    | SyncOp
     | Notify
     | CallOnce
     | SetEvent

@@ -300,6 +300,11 @@ class _ToAst(Transformer[Token, ast.Module]):
         return ast.Wait(target=c[0], mutex=mutex, span=self._span(meta))
 
     @v_args(meta=True)
+    def sync_op(self, meta: Any, c: list[Any]) -> ast.SyncOp:
+        partner = c[2] if len(c) > 2 else None
+        return ast.SyncOp(verb=str(c[0]), target=c[1], partner=partner, span=self._span(meta))
+
+    @v_args(meta=True)
     def notify(self, meta: Any, c: list[Any]) -> ast.Notify:
         return ast.Notify(target=c[1], all=c[0] == "notify_all", span=self._span(meta))
 

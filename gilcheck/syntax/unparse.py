@@ -171,6 +171,8 @@ class Printer:
                 return [f"{m or 'lock'} {self.ref(t)} ", b]
             case ast.Wait(target=t, mutex=m):
                 return [f"wait {self.ref(t)}" + (f", {self.ref(m)}" if m is not None else "")]
+            case ast.SyncOp(verb=v, target=t, partner=m):
+                return [f"{v} {self.ref(t)}" + (f", {self.ref(m)}" if m is not None else "")]
             case ast.Notify(target=t, all=a):
                 return [f"{'notify_all' if a else 'notify'} {self.ref(t)}"]
             case ast.CallOnce(target=t, body=b):

@@ -13,10 +13,8 @@ each (forking thread, code, pc of the fork statement), outermost first.
 interrupts: a bit per `finalizer`/`signal` block (in `Program.hooks` order) that has started.
 path: (the number of wide `any` values made so far, the path condition: a sorted tuple of
 boolean terms over the unknowns that hold on this path).
-Sync objects (the `locks` part), by kind: a mutex is its owner (-1 when free); an rlock is
-(owner, count); a semaphore its count; an event a bool; a barrier (arrived, generation % 2);
-a condvar (waiting threads, notified threads); a once (0 new | 1 running | 2 done, runner);
-an rwlock (writer or -1, reader threads sorted with repeats, writers waiting sorted).
+Sync objects (the `locks` part): kind by kind in the order of gilcheck/sync/registry.py,
+each object's state the plain value its primitive (gilcheck/sync/<kind>.py) defines.
 """
 
 from __future__ import annotations
@@ -29,8 +27,6 @@ S_THREADS, S_GIL, S_VARS, S_LOCKS, S_CHANS, S_STDOUT, S_ENDED, S_FORK, S_INTERRU
 T_FRAMES, T_STATUS, T_GILCOUNT, T_GILMODE, T_ALLOW, T_PHASE, T_DAEMON, T_SELF, T_ORIGIN = range(9)
 F_CODE, F_PC, F_LOCALS, F_CTX = range(4)
 C_BUF, C_SENDERS, C_RECEIVER, C_CLOSED, C_KIND, C_CAP, C_GLOBAL, C_PENDING = range(8)
-
-SYNC_KINDS = ("mutex", "rlock", "semaphore", "event", "barrier", "condvar", "once", "rwlock")
 
 # Thread status.
 # GONE: a thread of the parent that does not exist in a forked child; what it held stays

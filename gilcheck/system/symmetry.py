@@ -23,6 +23,8 @@ from typing import Any
 
 from gilcheck.semantics import ir
 from gilcheck.semantics.symmetry import SymmetricArray
+from gilcheck.sync import registry
+from gilcheck.sync.base import Primitive
 from gilcheck.system.state import (
     C_PENDING,
     F_CODE,
@@ -34,7 +36,6 @@ from gilcheck.system.state import (
     S_STDOUT,
     S_THREADS,
     S_VARS,
-    SYNC_KINDS,
     T_FRAMES,
     T_PHASE,
     T_SELF,
@@ -76,27 +77,9 @@ def inverse(permutation: Permutation) -> Permutation:
     return tuple(out)
 
 
-def remap_sync(kind: str, value: Any, f: TidMap) -> Any:
-    """A lock's state with every thread id in it mapped by `f`."""
-    if kind == "mutex":
-        return f(value) if value >= 0 else value
-    if kind == "rlock":
-        owner, count = value
-        return (f(owner) if owner >= 0 else owner, count)
-    if kind == "condvar":
-        waiting, woken = value
-        return (tuple(sorted(map(f, waiting))), tuple(sorted(map(f, woken))))
-    if kind == "once":
-        status, runner = value
-        return (status, f(runner) if runner >= 0 else runner)
-    if kind == "rwlock":
-        writer, readers, waiting = value
-        return (
-            f(writer) if writer >= 0 else writer,
-            tuple(sorted(map(f, readers))),
-            tuple(sorted(map(f, waiting))),
-        )
-    return value  # semaphore, event, barrier: counts and flags only
+def remap_sync(prim: Primitive, value: Any, f: TidMap) -> Any:
+    """A sync object's state with every thread id in it mapped by `f` (its primitive's map)."""
+    return prim.remap(value, f)
 
 
 class _Array:
@@ -107,7 +90,7 @@ class _Array:
         self.base = base_tid
         self.locks = tuple(lock_offset[kind] + base for kind, base in info.lock_arrays)
         self.owned_locks = tuple(
-            (lock_offset[kind] + base, kind) for kind, base in info.lock_arrays
+            (lock_offset[kind] + base, registry.primitive(kind)) for kind, base in info.lock_arrays
         )
         self.vars = info.var_arrays
         self.chans = info.chan_arrays
@@ -127,7 +110,7 @@ class Canonicalizer:
         arrays: tuple[SymmetricArray, ...],
         thread_ids: dict[tuple[int, int], int],
         lock_offset: dict[str, int],
-        lock_kinds: tuple[str, ...],
+        lock_kinds: tuple[Primitive, ...],
         spawned_from: int | None = None,
     ) -> None:
         self.arrays = tuple(
@@ -251,12 +234,8 @@ class Canonicalizer:
             tid = base + k
             # The thread without its `self` (and its array, the same for all of them).
             key: list[object] = [threads[tid][:T_SELF], gil == tid, stdout == tid]
-            for lid, kind in owned_locks:
-                value = locks[lid + k]
-                if kind == "mutex":
-                    key.append(-2 if value == tid else value)
-                else:
-                    key.append(remap_sync(kind, value, _relative_to(tid)))
+            for lid, prim in owned_locks:
+                key.append(prim.remap(locks[lid + k], _relative_to(tid)))
             for vid in owned_vars:
                 key.append(vars_[vid + k])
             for cid in owned_chans:
@@ -307,7 +286,9 @@ def _chan_key(chan: tuple[Any, ...], tid: int) -> tuple[Any, ...]:
     return chan
 
 
-def permute(state: State, array: _Array, position: list[int], lock_kinds: tuple[str, ...]) -> State:
+def permute(
+    state: State, array: _Array, position: list[int], lock_kinds: tuple[Primitive, ...]
+) -> State:
     """`state` with the array's thread at index i moved to index position[i]."""
     base, size = array.base, array.size
 
@@ -345,7 +326,7 @@ def permute(state: State, array: _Array, position: list[int], lock_kinds: tuple[
         threads[base + new] = (*th[:T_SELF], new, *th[T_SELF + 1 :])
 
     pairs = zip(lock_kinds, state[S_LOCKS], strict=True)
-    locks = [remap_sync(kind, value, f) for kind, value in pairs]
+    locks = [prim.remap(value, f) for prim, value in pairs]
     old_locks = list(locks)
     for lid in array.locks:
         for old in range(size):
@@ -415,7 +396,7 @@ def _remap_thread(th: tuple[Any, ...], f: TidMap) -> tuple[Any, ...]:
 
 
 def permute_spawned(
-    state: State, first: int, position: list[int], lock_kinds: tuple[str, ...]
+    state: State, first: int, position: list[int], lock_kinds: tuple[Primitive, ...]
 ) -> State:
     """`state` with spawned thread `first + i` renumbered `first + position[i]` everywhere:
     its place among the threads, and every id and handle of it in the state."""
@@ -429,7 +410,7 @@ def permute_spawned(
     for tid, th in enumerate(old):
         threads[f(tid)] = _remap_thread(th, f)
     locks = tuple(
-        remap_sync(kind, value, f) for kind, value in zip(lock_kinds, state[S_LOCKS], strict=True)
+        remap_sync(prim, value, f) for prim, value in zip(lock_kinds, state[S_LOCKS], strict=True)
     )
     chans = []
     for chan in state[S_CHANS]:
@@ -456,7 +437,7 @@ def permute_spawned(
 
 
 def spawned_sorting(
-    state: State, first: int, lock_kinds: tuple[str, ...], ranks_of: dict[object, str]
+    state: State, first: int, lock_kinds: tuple[Primitive, ...], ranks_of: dict[object, str]
 ) -> list[int] | None:
     """The positions that sort the spawned threads by a key of what each holds and where
     its handles are (None: already sorted). Every other thread id in a key is blurred, so
@@ -498,9 +479,9 @@ def spawned_sorting(
             return -2 if t == tid else -3 if t >= first else t
 
         roles = []
-        for lid, (kind, value) in enumerate(zip(lock_kinds, locks, strict=True)):
-            marked = remap_sync(kind, value, blur)
-            if marked != remap_sync(kind, value, _blur_all(first)):
+        for lid, (prim, value) in enumerate(zip(lock_kinds, locks, strict=True)):
+            marked = prim.remap(value, blur)
+            if marked != prim.remap(value, _blur_all(first)):
                 roles.append((lid, marked))
         pending = tuple(cid for cid, chan in enumerate(chans) if chan[C_PENDING] == tid)
         # Where its handles are comes first: threads kept apart by their handles (`a`,
@@ -530,11 +511,7 @@ def _blur_all(first: int) -> TidMap:
     return lambda t: -3 if t >= first else t
 
 
-def lock_kinds_of(program: ir.Program) -> tuple[str, ...]:
-    """The kind of every lock slot of a state, in the engine's layout (kind by kind)."""
-    kinds: list[str] = []
-    for kind in SYNC_KINDS:
-        for res in program.resources:
-            if res.kind == kind:
-                kinds.extend([kind] * (res.size or 1))
-    return tuple(kinds)
+def lock_kinds_of(program: ir.Program) -> tuple[Primitive, ...]:
+    """The primitive of every sync object slot of a state, in the engine's layout."""
+    declared = [(res.kind, res.size or 1) for res in program.resources]
+    return tuple(registry.primitive(kind) for kind in registry.layout(declared))

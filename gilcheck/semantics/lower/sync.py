@@ -15,6 +15,7 @@ from gilcheck.semantics.describe import a_kind
 from gilcheck.semantics.lower.core import Exit, end_span, one_of
 from gilcheck.semantics.lower.expressions import ExprLowerer
 from gilcheck.semantics.resolve import ChannelSym, ResourceSym, symbol_kind
+from gilcheck.sync import registry
 from gilcheck.syntax import ast, unparse
 
 
@@ -45,11 +46,12 @@ ACCEPTS: Final[Mapping[str, Accepts]] = {
         "`release` frees a mutex, rlock, semaphore or rwlock",
     ),
     "wait": Accepts(
-        ("condvar", "event", "barrier"),
-        "`wait cv, m` waits on a condvar, `wait e` on an event, `wait b` at a barrier",
+        registry.kinds_accepting("wait"),
+        ", ".join(registry.verb(k, "wait").usage for k in registry.kinds_accepting("wait")),
     ),
     "wait cv, m": Accepts(
-        ("mutex", "rlock"), "`wait cv, m` needs the mutex that guards the condvar"
+        registry.verb("condvar", "wait").partner,
+        "`wait cv, m` needs the mutex that guards the condvar",
     ),
     "notify": Accepts(("condvar",), "`notify` wakes a waiter of a condvar"),
     "notify_all": Accepts(("condvar",), "`notify_all` wakes every waiter of a condvar"),
@@ -66,8 +68,8 @@ class SyncLowerer(ExprLowerer):
     """Statements over declared resources."""
 
     def resource(self, ref: ast.Ref, op: str) -> ir.ResourceRef | None:
-        """A declared resource of a kind `op` accepts (`ACCEPTS`), or None after reporting."""
-        kinds = ACCEPTS[op].kinds
+        """A declared resource of a kind `op` accepts (`accepts`), or None after reporting."""
+        kinds = accepts(op).kinds
         ident = ref.name
         local = self.lookup_local(ident.name)
         sym = self.decls.symbols.get(ident.name)
@@ -131,11 +133,11 @@ class SyncLowerer(ExprLowerer):
         if res is None:
             return
         mutex: ir.ResourceRef | None = None
-        if res.kind == "condvar":
+        if registry.verb(res.kind, "wait").partner:
             if s.mutex is None:
                 self.sink.error(
                     "wrong-arity",
-                    "`wait` on a condvar needs its mutex",
+                    f"`wait` on {a_kind(res.kind)} needs its mutex",
                     s.span,
                     help=f"write `wait {s.target.name.name}, m`",
                 )
@@ -152,6 +154,39 @@ class SyncLowerer(ExprLowerer):
             )
             return
         self.emit(ir.Wait(resource=res, mutex=mutex, span=s.span))
+
+    def stmt_syncop(self, s: ast.SyncOp) -> None:
+        """`verb r [, p]`: a statement of the primitives that accept `verb` (gilcheck/sync/)."""
+        kinds = accepts(s.verb).kinds
+        if any(registry.verb(k, s.verb).blocks for k in kinds):
+            self.check_blocking(s.span, s.verb)
+        res = self.resource(s.target, s.verb)
+        if res is None:
+            return
+        wanted = registry.verb(res.kind, s.verb).partner
+        partner: ir.ResourceRef | None = None
+        name = s.target.name.name
+        if wanted and s.partner is None:
+            self.sink.error(
+                "wrong-arity",
+                f"`{s.verb}` on {a_kind(res.kind)} needs {one_of(wanted)}",
+                s.span,
+                help=f"write `{s.verb} {name}, {wanted[0][0]}`",
+            )
+            return
+        if wanted and s.partner is not None:
+            partner = self.resource(s.partner, f"{s.verb} {name}, _")
+            if partner is None:
+                return
+        elif s.partner is not None:
+            self.sink.error(
+                "wrong-arity",
+                f"`{s.verb}` on {a_kind(res.kind)} takes one operand",
+                s.partner.span,
+                help=f"write `{s.verb} {name}`",
+            )
+            return
+        self.emit(ir.SyncOp(verb=s.verb, resource=res, partner=partner, span=s.span))
 
     def stmt_notify(self, s: ast.Notify) -> None:
         res = self.resource(s.target, "notify_all" if s.all else "notify")
@@ -185,7 +220,20 @@ class SyncLowerer(ExprLowerer):
 _NO_RESOURCE = ir.ResourceRef(kind="once", base=0, size=None, name="?")
 
 
+def accepts(op: str) -> Accepts:
+    """What a statement accepts: from `ACCEPTS`, or for a primitive's own statement
+    (`countdown l`, and `verb r, _` for its second operand) from the registry."""
+    if op in ACCEPTS:
+        return ACCEPTS[op]
+    verb, _, partner = op.partition(" ")
+    kinds = registry.kinds_accepting(verb)
+    if partner:
+        wanted = tuple(dict.fromkeys(k for own in kinds for k in registry.verb(own, verb).partner))
+        return Accepts(wanted, f"`{op}` needs {one_of(wanted)}")
+    return Accepts(kinds, ", ".join(registry.verb(k, verb).usage for k in kinds))
+
+
 def _kind_help(op: str, sym: object) -> str:
     if isinstance(sym, ChannelSym):
         return "channels are used with `send`, `recv`, `try_recv`, `for` and `close`"
-    return ACCEPTS[op].help
+    return accepts(op).help

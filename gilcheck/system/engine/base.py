@@ -1,0 +1,273 @@
+"""The engine's parts share this: its fields, and the helpers that step a thread, evaluate,
+store and drop values, and find the object a reference denotes."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from gilcheck.options import CheckOptions
+from gilcheck.semantics import ir
+from gilcheck.semantics.values import (
+    Value,
+    describe_value,
+    is_python_value,
+)
+from gilcheck.symbolic.paths import PathCondition
+
+if TYPE_CHECKING:
+    from gilcheck.symbolic.solver import Solver
+from gilcheck.system.engine.common import (
+    _FIELD,
+    Handler,
+    Prepared,
+    SpecMisuse,
+    _has_handle,
+    _moved_to,
+    _with,
+)
+from gilcheck.system.expr import (
+    MOVED,
+    Evaluator,
+    UseAfterMove,
+    compile_expr,
+    element,
+)
+from gilcheck.system.model import (
+    STEP,
+    Transition,
+)
+from gilcheck.system.state import (
+    C_BUF,
+    C_KIND,
+    C_PENDING,
+    C_RECEIVER,
+    C_SENDERS,
+    F_CTX,
+    F_LOCALS,
+    NO_THREAD,
+    RUNNING,
+    S_GIL,
+    S_PATH,
+    S_THREADS,
+    T_FRAMES,
+    T_GILCOUNT,
+    T_STATUS,
+    Frame,
+    State,
+    Thread,
+    Work,
+)
+
+
+class Base:
+    """The fields and helpers every part of the engine uses."""
+
+    program: ir.Program
+    options: CheckOptions
+    merge_local_steps: bool
+    ample: bool
+    gil_off: bool
+    has_progress: bool
+    has_fork: bool
+    codes: tuple[ir.CodeUnit, ...]
+    private_locks: frozenset[tuple[str, int]]
+    lock_offset: dict[str, int]
+    thread_ids: dict[tuple[int, int], int]
+    main_tid: int
+    atexit_codes: tuple[int, ...]
+    interrupts: tuple[tuple[int, str, int], ...]
+    params: tuple[Value, ...]
+    symbolic: bool
+    solver: Solver
+    domain: PathCondition
+    extended: bool
+    handlers: dict[type, Handler]
+    prepared: list[list[Prepared]]
+    _pure_memo: dict[Thread, Thread]
+
+    def thread_steps(self, state: State, tid: int, th: Thread, out: list[Transition]) -> bool:
+        """Append a running thread's steps (scheduling.py)."""
+        raise NotImplementedError
+
+    def resolve_pc(self, code: int, pc: int) -> int:
+        """Follow jumps from `pc` (a jump cycle stops at its first jump, run as a skip)."""
+        instrs = self.codes[code].instrs
+        seen: set[int] = set()
+        while pc < len(instrs) and pc not in seen:
+            instr = instrs[pc]
+            if not isinstance(instr, ir.Jump):
+                break
+            seen.add(pc)
+            pc = instr.target
+        return pc
+
+    def context(self, p: Prepared, frame: Frame) -> int:
+        """NATIVE or PYTHON: the innermost python/with_gil block decides, else the caller."""
+        return p.context if p.context is not None else frame[F_CTX]
+
+    def _advance(
+        self,
+        w: Work,
+        tid: int,
+        th: Thread,
+        frame: Frame,
+        pc: int,
+        locals_: tuple[Value, ...] | None = None,
+        **fields: Any,
+    ) -> None:
+        new_frame = (frame[0], pc, frame[2] if locals_ is None else locals_, frame[3])
+        frames = th[0]
+        new_frames = (new_frame,) if len(frames) == 1 else frames[:-1] + (new_frame,)
+        if not fields:
+            w.set_thread(tid, (new_frames, *th[1:]))
+            return
+        new = list(th)
+        new[T_FRAMES] = new_frames
+        for key, value in fields.items():
+            new[_FIELD[key]] = value
+        w.set_thread(tid, tuple(new))
+
+    def _skip(
+        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
+    ) -> bool:
+        new_th = (_moved_to(th, frame, p.next_pc), *th[1:])
+        threads = state[0]
+        out.append(((tid, STEP, 0), (threads[:tid] + (new_th,) + threads[tid + 1 :], *state[1:])))
+        return False
+
+    def _running_hook(self, th: Thread, code: int, context: int) -> Thread:
+        """The thread running a hook's block: on top of what it was running (an interrupt), or
+        as its only frame (`atexit`, when the thread's own code has ended)."""
+        frame = (
+            code,
+            self.resolve_pc(code, 0),
+            (None,) * len(self.codes[code].local_names),
+            context,
+        )
+        return _with(_with(th, T_FRAMES, th[T_FRAMES] + (frame,)), T_STATUS, RUNNING)
+
+    def _eval(self, fn: Evaluator | None, state: State | Work, frame: Frame, th: Thread) -> Value:
+        assert fn is not None
+        if isinstance(state, Work):
+            return fn(frame[F_LOCALS], state.vars, th[7], state.chans)
+        return fn(frame[F_LOCALS], state[2], th[7], state[4])
+
+    def _gil_free_for(self, state: State, tid: int) -> bool:
+        return state[S_GIL] in (NO_THREAD, tid)
+
+    def _moved(self, locals_: tuple[Value, ...], p: Prepared) -> tuple[Value, ...]:
+        """Locals with handles that the instruction moves out marked as moved."""
+        if not p.moves:
+            return locals_
+        new = list(locals_)
+        for slot in p.moves:
+            if _has_handle(new[slot]):
+                new[slot] = MOVED
+        return tuple(new)
+
+    def _store(
+        self,
+        w: Work,
+        locals_: tuple[Value, ...],
+        target: ir.Target | None,
+        value: Value,
+        frame: Frame,
+        th: Thread,
+    ) -> tuple[Value, ...]:
+        """Store into a local or shared var (dropping what it held); return the locals."""
+        if target is None:
+            self.drop_value(w, value)
+            return locals_
+        if isinstance(target, ir.LocalTarget):
+            old = locals_[target.slot]
+            if _has_handle(old):
+                self.drop_value(w, old)
+            return locals_[: target.slot] + (value,) + locals_[target.slot + 1 :]
+        index = None
+        if target.index is not None:
+            index = compile_expr(target.index, self.params)(locals_, w.vars, th[7], w.chans)
+        slot = element(target.base, target.size, index, target.name)
+        old = w.vars[slot]
+        if _has_handle(old):
+            self.drop_value(w, old)
+        w.set_var(slot, value)
+        return locals_
+
+    def drop_value(self, w: Work, value: Value) -> None:
+        """Drop a value: a sender handle may close its channel; a receiver drops its buffer."""
+        if not isinstance(value, tuple) or len(value) != 2:
+            return
+        tag, inner = value
+        if tag in ("ok", "err"):
+            self.drop_value(w, inner)
+        elif tag == "tx":
+            chan = w.chans[inner]
+            w.set_chan(inner, _with(chan, C_SENDERS, max(0, chan[C_SENDERS] - 1)))
+        elif tag == "rx":
+            chan = w.chans[inner]
+            if chan[C_KIND] == "queue":
+                return  # a queue.Queue never closes: its items stay, puts go on (and block)
+            if chan[C_PENDING] != NO_THREAD:  # the waiting rendezvous sender gets it back
+                w.set_chan(inner, _with(chan, C_RECEIVER, False))
+                return
+            buffered = chan[C_BUF]
+            w.set_chan(inner, _with(_with(chan, C_RECEIVER, False), C_BUF, ()))
+            for message in buffered:
+                self.drop_value(w, message)
+
+    def channel_id(
+        self,
+        ref: ir.ChannelRef,
+        frame: Frame,
+        th: Thread,
+        state: State | Work,
+        want: str,
+        index_fn: Evaluator | None = None,
+    ) -> int:
+        """The channel a reference denotes; a handle of the wrong end is a misuse."""
+        if isinstance(ref, ir.GlobalChannel):
+            if ref.index is None:
+                return ref.base
+            vars_ = state.vars if isinstance(state, Work) else state[2]
+            chans = state.chans if isinstance(state, Work) else state[4]
+            index_fn = index_fn or compile_expr(ref.index, self.params)
+            index = index_fn(frame[F_LOCALS], vars_, th[7], chans)
+            return element(ref.base, ref.size, index, ref.name)
+        handle = frame[F_LOCALS][ref.slot]
+        if handle is MOVED or handle == MOVED:
+            raise UseAfterMove(ref.name)
+        if not (isinstance(handle, tuple) and len(handle) == 2 and handle[0] in ("tx", "rx")):
+            raise SpecMisuse(f"`{ref.name}` is {describe_value(handle)}, not a channel handle")
+        if want and handle[0] != want:
+            end = "sender" if handle[0] == "tx" else "receiver"
+            raise SpecMisuse(f"`{ref.name}` is a {end}; this needs the other end")
+        return int(handle[1])
+
+    def lock_id(
+        self,
+        res: ir.ResourceRef,
+        frame: Frame,
+        th: Thread,
+        state: State,
+        index_fn: Evaluator | None = None,
+    ) -> int:
+        """Index of a mutex or rlock in the state's lock tuple."""
+        if res.index is None:
+            return self.lock_offset[res.kind] + res.base
+        if index_fn is None:
+            index_fn = compile_expr(res.index, self.params)
+        index = index_fn(frame[F_LOCALS], state[2], th[7], state[4])
+        return self.lock_offset[res.kind] + element(res.base, res.size, index, res.name)
+
+    def _need_gil(
+        self, state: State, tid: int, p: Prepared, value: Value = None, clone: bool = False
+    ) -> bool:
+        """Whether the step must take the GIL implicitly and cannot (another thread holds it)."""
+        needs = p.makes_pyobj or (clone and is_python_value(value))
+        if needs and self.gil_off and state[S_THREADS][tid][T_GILCOUNT] > 0:
+            return False  # attached already: keeps running even during a pause
+        return needs and not self._gil_free_for(state, tid)
+
+    def path_of(self, state: State) -> PathCondition:
+        """The path condition of a state (empty without unknown values)."""
+        return state[S_PATH][1] if self.symbolic else ()

@@ -1,0 +1,195 @@
+"""The engine: one class made of its parts (see __init__.py), and the handler table."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from gilcheck.options import CheckOptions
+from gilcheck.semantics import ir
+from gilcheck.semantics.ownership import private_locks
+from gilcheck.semantics.values import (
+    Term,
+    Value,
+)
+from gilcheck.symbolic.paths import PathCondition, conjoin
+from gilcheck.system.expr import Evaluator
+from gilcheck.system.model import Transition
+from gilcheck.system.state import Frame, State, Thread, Work
+
+if TYPE_CHECKING:
+    from gilcheck.symbolic.solver import Solver
+from gilcheck.system.engine.common import (
+    Prepared,
+    _small_constant_range,
+)
+from gilcheck.system.engine.handlers_channels import (
+    ChannelHandlers,
+)
+from gilcheck.system.engine.handlers_control import (
+    ControlHandlers,
+)
+from gilcheck.system.engine.handlers_data import (
+    DataHandlers,
+)
+from gilcheck.system.engine.handlers_gil import (
+    GilHandlers,
+)
+from gilcheck.system.engine.handlers_sync import (
+    SyncHandlers,
+)
+from gilcheck.system.engine.handlers_threads import (
+    ThreadHandlers,
+)
+from gilcheck.system.engine.preparation import (
+    Preparation,
+)
+from gilcheck.system.engine.scheduling import (
+    Scheduling,
+)
+
+
+class Engine(
+    Scheduling,
+    Preparation,
+    DataHandlers,
+    ControlHandlers,
+    ThreadHandlers,
+    GilHandlers,
+    ChannelHandlers,
+    SyncHandlers,
+):
+    """The transition system of one program (implements model.TransitionSystem)."""
+
+    def __init__(self, program: ir.Program, options: CheckOptions) -> None:
+        self.program = program
+        self.options = options
+        self.merge_local_steps = options.merge_local_steps
+        # The ample set of one thread's local steps (a partial-order reduction); traces of
+        # a symmetry-reduced search are rebuilt without it (explore/symmetric.py). Set
+        # below: off in programs with private locks.
+        self.ample = True
+        # With `gil off` the GIL slot of a state holds the thread whose stop-the-world pause
+        # is pending (or -1); attaching waits while another thread's pause is pending.
+        self.gil_off = program.gil == "off"
+        self.has_progress = any(
+            isinstance(instr, ir.Progress) for code in program.codes for instr in code.instrs
+        )
+        self._pure_memo: dict[Thread, Thread] = {}
+        # A fork copies the whole state, so it sees whether a release (of a lock, the GIL,
+        # a handle at a scope's end) has happened yet: releases do not commute with it and
+        # are not merged into the step before in a program that forks.
+        self.has_fork = any(
+            isinstance(instr, ir.ForkBegin) for code in program.codes for instr in code.instrs
+        )
+        self.codes = program.codes
+        # Locks only one thread can touch: taking one that is free is merged like a local
+        # step (semantics/ownership.py).
+        self.private_locks = private_locks(program) if options.merge_local_steps else frozenset()
+        # A loop of local steps and private locks is merged step by step for ever; an
+        # ample set of that one thread would then keep every other thread from moving
+        # (the ignoring problem), so such programs are explored without ample sets.
+        self.ample = not self.private_locks
+        self.lock_offset = self._lock_offsets(program)
+        self.thread_ids: dict[tuple[int, int], int] = {}
+        self.main_tid = -1
+        # `atexit` blocks run last declared first, as Python's and C's atexit handlers run
+        # last registered first (and static destructors in reverse order of construction).
+        self.atexit_codes = tuple(
+            reversed([code for kind, code in program.hooks if kind == "atexit"])
+        )
+        # `finalizer` and `signal` blocks: (bit in the state's interrupts, kind, code).
+        self.interrupts = tuple(
+            (1 << i, kind, code)
+            for i, (kind, code) in enumerate(program.hooks)
+            if kind in ("finalizer", "signal")
+        )
+        # Unknown values: each `param` is a term; `any` over a wide range makes a fresh one.
+        self.params: tuple[Value, ...] = tuple(
+            Term("param", (i, info.name)) for i, info in enumerate(program.params)
+        )
+        self.symbolic = bool(self.params) or any(
+            isinstance(instr, ir.AnyInt) and not _small_constant_range(instr)
+            for code in program.codes
+            for instr in code.instrs
+        )
+        self.solver: Solver
+        if self.symbolic:  # z3 is imported only by specs that need it
+            from gilcheck.symbolic.solver import Solver
+
+            self.solver = Solver()
+        self.domain: PathCondition = ()
+        for term, info in zip(self.params, program.params, strict=True):
+            self.domain = conjoin(self.domain, Term("<=", (info.low, term)))
+            self.domain = conjoin(self.domain, Term("<", (term, info.high)))
+        # States carry the fork path, the started interrupts and the path condition only
+        # where they can change.
+        self.extended = bool(self.interrupts) or self.symbolic or self.has_fork
+        self.handlers: dict[type, Callable[..., bool]] = {
+            ir.Assign: self._assign,
+            ir.Recv: self._recv,
+            ir.TryRecv: self._try_recv,
+            ir.Send: self._send,
+            ir.CloneHandle: self._clone,
+            ir.Unwrap: self._unwrap,
+            ir.CallFn: self._call,
+            ir.SpawnFn: self._spawn,
+            ir.AnyInt: self._any,
+            ir.MakeChannel: self._make_channel,
+            ir.DropValue: self._drop,
+            ir.Close: self._close,
+            ir.GilEnter: self._gil_enter,
+            ir.GilExit: self._gil_exit,
+            ir.AllowEnter: self._allow_enter,
+            ir.AllowExit: self._allow_exit,
+            ir.PythonEnter: self._python_enter,
+            ir.PythonExit: self._python_exit,
+            ir.Acquire: self._sync,
+            ir.SetEvent: self._sync,
+            ir.ClearEvent: self._sync,
+            ir.Wait: self._sync,
+            ir.SyncOp: self._sync,
+            ir.Notify: self._sync,
+            ir.OnceBegin: self._sync,
+            ir.OnceEnd: self._sync,
+            ir.Release: self._sync,
+            ir.Join: self._join,
+            ir.Return: self._return,
+            ir.Branch: self._branch,
+            ir.Choose: self._choose,
+            ir.Await: self._await,
+            ir.Assert: self._assert,
+            ir.Panic: self._panic,
+            ir.Print: self._print,
+            ir.AtomicBegin: self._atomic,
+            ir.AtomicEnd: self._skip,
+            ir.Progress: self._skip,
+            ir.Skip: self._skip,
+            ir.Jump: self._skip,
+            ir.EndScope: self._end_scope,
+            ir.ForkBegin: self._fork,
+            ir.ForkEnd: self._fork_end,
+            ir.End: self._end,
+        }
+        self.prepared: list[list[Prepared]] = [
+            [self._prepare(ci, pc) for pc in range(len(code.instrs))]
+            for ci, code in enumerate(self.codes)
+        ]
+
+    # ------------------------------------------------------------ public names
+    # The names the search and the analyses use (model.TransitionSystem,
+    # model.ThreadwiseSystem), kept here in one block over the engine's own.
+
+    def threadwise(self) -> Engine | None:
+        """The engine itself when the step table can patch its steps (model.TransitionSystem)."""
+        return None if self.symbolic or self.extended or self.gil_off else self
+
+    def merge(self, out: list[Transition]) -> list[Transition]:
+        """Steps with the local steps after each merged into it (when merging is on)."""
+        return self._merge(out)
+
+    def evaluate(
+        self, fn: Evaluator | None, state: State | Work, frame: Frame, th: Thread
+    ) -> Value:
+        """An expression's value in a thread's frame of a state."""
+        return self._eval(fn, state, frame, th)

@@ -1,0 +1,196 @@
+"""Preparation: each instruction compiled once into a Prepared (its handler, evaluators,
+static facts and, for a statement on a sync object, its primitive's statement), and the
+initial state."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from gilcheck.semantics import ir
+from gilcheck.semantics.values import (
+    Value,
+)
+from gilcheck.sync import registry
+from gilcheck.sync.base import Site
+
+if TYPE_CHECKING:
+    pass
+from gilcheck.system.engine.base import (
+    Base,
+)
+from gilcheck.system.engine.common import (
+    Prepared,
+    _is_left_mover,
+    _is_local,
+    sync_verb,
+)
+from gilcheck.system.expr import (
+    compile_expr,
+    makes_python_object,
+    moved_locals,
+)
+from gilcheck.system.state import (
+    GIL_NORMAL,
+    NATIVE,
+    NO_THREAD,
+    PYTHON,
+    RUNNING,
+    Channel,
+    State,
+    Thread,
+)
+
+
+class Preparation(Base):
+    """Preparing instructions and building the initial state."""
+
+    @staticmethod
+    def _lock_offsets(program: ir.Program) -> dict[str, int]:
+        offsets: dict[str, int] = {}
+        total = 0
+        for kind in registry.KINDS:
+            offsets[kind] = total
+            total += sum(r.size or 1 for r in program.resources if r.kind == kind)
+        return offsets
+
+    def _prepare(self, ci: int, pc: int) -> Prepared:
+        instr = self.codes[ci].instrs[pc]
+        value_expr: ir.Expr | None = None
+        extra: list[ir.Expr] = []
+        match instr:
+            case ir.Assign(value=v) | ir.Send(value=v) | ir.Unwrap(value=v) | ir.Print(value=v):
+                value_expr = v
+            case ir.Branch(cond=c) | ir.Await(cond=c):
+                value_expr = c
+            case ir.Assert(cond=c, message=m):
+                value_expr = c
+                extra = [m] if m is not None else []
+            case ir.Panic(message=m) | ir.Return(value=m):
+                value_expr = m
+            case ir.CallFn(args=args) | ir.SpawnFn(args=args):
+                extra = list(args)
+            case ir.AnyInt(low=lo, high=hi):
+                extra = [lo, hi]
+            case ir.CloneHandle(source=src) if not isinstance(src, ir.HandleRef | ir.GlobalChannel):
+                value_expr = src
+            case ir.Join(handle=h) if not isinstance(h, ir.ThreadRef):
+                value_expr = h
+            case _:
+                pass
+        moves: tuple[int, ...] = ()
+        if isinstance(instr, ir.Assign | ir.Send | ir.Return):
+            moves = moved_locals(value_expr)
+        elif isinstance(instr, ir.CallFn | ir.SpawnFn):
+            moves = tuple(s for a in instr.args for s in moved_locals(a))
+        makes = makes_python_object(value_expr) or any(makes_python_object(e) for e in extra)
+        context = {ir.Context.NATIVE: NATIVE, ir.Context.PYTHON: PYTHON}.get(instr.context)
+        next_pc = self.resolve_pc(ci, pc + 1) if pc + 1 < len(self.codes[ci].instrs) else pc
+        pure = context != PYTHON and _is_local(instr) and not isinstance(instr, ir.EndScope)
+        local = context != PYTHON and (
+            pure
+            if self.has_fork
+            else (_is_local(instr) or _is_left_mover(instr) or self._takes_private_lock(instr))
+        )
+        ref = getattr(instr, "resource", None) or getattr(instr, "channel", None)
+        ref_index = getattr(ref, "index", None)
+        site, partner, skip_pc = self._site(ci, instr)
+        partner_index = getattr(partner, "index", None)
+        return Prepared(
+            instr=instr,
+            code=ci,
+            pc=pc,
+            next_pc=next_pc,
+            value=compile_expr(value_expr, self.params) if value_expr is not None else None,
+            values=tuple(compile_expr(e, self.params) for e in extra),
+            makes_pyobj=makes,
+            moves=moves,
+            context=context,
+            local=local,
+            pure=pure,
+            index=compile_expr(ref_index, self.params) if ref_index is not None else None,
+            handler=self.handlers[type(instr)],
+            site=site,
+            partner=partner,
+            partner_index=(
+                compile_expr(partner_index, self.params) if partner_index is not None else None
+            ),
+            skip_pc=skip_pc,
+        )
+
+    def _site(self, ci: int, instr: ir.Instr) -> tuple[Site | None, ir.ResourceRef | None, int]:
+        """A sync statement's primitive statement, partner and end of a skipped block."""
+        verb = sync_verb(instr)
+        if verb is None:
+            return None, None, -1
+        res: ir.ResourceRef = instr.resource  # type: ignore[union-attr]
+        partner = (
+            instr.mutex
+            if isinstance(instr, ir.Wait)
+            else instr.partner
+            if isinstance(instr, ir.SyncOp)
+            else None
+        )
+        lockable = registry.primitive(partner.kind) if partner is not None else None
+        site = Site(
+            verb=registry.verb(res.kind, verb),
+            name=res.name,
+            count=self.count_of(res),
+            partner=lockable,  # type: ignore[arg-type]
+            partner_name=partner.name if partner is not None else "",
+            spurious_wakeups=self.options.spurious_wakeups,
+        )
+        skip_pc = self.resolve_pc(ci, instr.done) if isinstance(instr, ir.OnceBegin) else -1
+        return site, partner, skip_pc
+
+    def count_of(self, res: ir.ResourceRef) -> int:
+        """The declared count of a resource (a barrier's parties), at least 1."""
+        for info in self.program.resources:
+            if info.kind == res.kind and info.name == res.name:
+                return info.count or 1
+        return 1
+
+    def _takes_private_lock(self, instr: ir.Instr) -> bool:
+        return (
+            isinstance(instr, ir.Acquire)
+            and (instr.resource.kind, instr.resource.base) in self.private_locks
+        )
+
+    def initial_state(self) -> State:
+        """Declared threads (arrays expanded) at their first instruction; globals initial."""
+        threads: list[Thread] = []
+        for ti, info in enumerate(self.program.threads):
+            for index in range(info.size or 1):
+                self.thread_ids[(ti, index)] = len(threads)
+                if info.name == "main":
+                    self.main_tid = len(threads)
+                code = self.codes[info.code]
+                frame = (
+                    info.code,
+                    self.resolve_pc(info.code, 0),
+                    (None,) * len(code.local_names),
+                    NATIVE,
+                )
+                threads.append(((frame,), RUNNING, 0, GIL_NORMAL, (), 0, False, index, ti))
+        variables: list[Value] = []
+        for var in self.program.vars:
+            variables.extend([var.init] * (var.size or 1))
+        locks: list[object] = []
+        for kind in registry.KINDS:
+            initial = registry.primitive(kind).initial
+            for res in self.program.resources:
+                if res.kind == kind:
+                    locks.extend([initial(res.count)] * (res.size or 1))
+        chans: list[Channel] = []
+        for chan in self.program.channels:
+            for _ in range(chan.size or 1):
+                chans.append(((), 0, True, False, chan.kind, chan.capacity, True, NO_THREAD))
+        return (
+            tuple(threads),
+            NO_THREAD,
+            tuple(variables),
+            tuple(locks),
+            tuple(chans),
+            NO_THREAD,
+            0,
+            *(((), 0, (0, self.domain)) if self.extended else ()),
+        )

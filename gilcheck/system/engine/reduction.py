@@ -1,0 +1,198 @@
+"""Partial-order reduction: local steps and releases merged into the step before (Lipton's
+reduction), and the ample set of one thread's local steps, with the cycle proviso (a local
+loop stops the merging where it would repeat) in `_settle` and `_pure_chain`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from gilcheck.semantics import ir, values
+from gilcheck.semantics.values import (
+    EvalError,
+)
+from gilcheck.sync.base import Misuse
+
+if TYPE_CHECKING:
+    pass
+from gilcheck.system.engine.common import (
+    Prepared,
+    SpecMisuse,
+    _has_handle,
+    _has_receiver,
+)
+from gilcheck.system.engine.splitting import (
+    Splitting,
+)
+from gilcheck.system.expr import (
+    IndexOutOfRange,
+    UseAfterMove,
+)
+from gilcheck.system.model import (
+    STEP,
+    Transition,
+)
+from gilcheck.system.state import (
+    F_LOCALS,
+    GIL_NORMAL,
+    PYTHON,
+    RUNNING,
+    S_PATH,
+    T_FRAMES,
+    T_GILMODE,
+    T_PHASE,
+    T_STATUS,
+    Frame,
+    State,
+    Thread,
+)
+
+
+class Reduction(Splitting):
+    """Merging local steps and ample sets of one thread."""
+
+    def _merge(self, out: list[Transition]) -> list[Transition]:
+        if self.merge_local_steps:
+            prepared = self.prepared
+            for i, (action, target) in enumerate(out):
+                if type(target) is tuple:
+                    frames = target[0][action[0]][0]
+                    if frames:
+                        top = frames[-1]
+                        if not prepared[top[0]][top[1]].local:
+                            continue
+                    settled = self._settle(target, action[0])
+                    if settled is not target:
+                        out[i] = (action, settled)
+        return out
+
+    def _local_ample(self, state: State) -> Transition | None:
+        """A thread whose next steps are local, taken alone (an ample set of one thread).
+
+        Its local steps commute with every other step, so exploring only them from this
+        state keeps every deadlock and violation; a local loop that would come back to
+        the same state falls back to the full expansion (the cycle proviso).
+        """
+        for tid, th in enumerate(state[0]):
+            ample = self.ample_step(state, tid, th)
+            if ample is not None:
+                return ample
+        return None
+
+    def ample_step(self, state: State, tid: int, th: Thread) -> Transition | None:
+        """The thread's run of local steps when it has one (see `_local_ample`)."""
+        frames = th[0]
+        if not frames or th[T_STATUS] != RUNNING:
+            return None
+        frame = frames[-1]
+        p = self.prepared[frame[0]][frame[1]]
+        if not p.pure or (p.context is None and frame[3] == PYTHON):
+            return None
+        if th[T_GILMODE] != GIL_NORMAL or th[T_PHASE] != 0:
+            return None
+        settled = self._settle(state, tid)
+        if settled != state:
+            return ((tid, STEP, 0), settled)
+        return None
+
+    def _settle(self, state: State, tid: int) -> State:
+        """Run the thread's following local steps (invisible to other threads) in the same step.
+
+        Local steps (skip, jumps, assignments and branches over locals, all in native code)
+        commute with every step of every other thread, and releases (of the GIL by leaving
+        `with_gil` or entering `allow_threads`, of a held lock, of senders at a scope end) commute
+        to the left past them (Lipton's reduction): taking them at once keeps every deadlock and
+        every violation reachable, as SPIN's statement merging does. A local loop stops the
+        merging where it would repeat.
+        """
+        seen: set[Frame] | None = None
+        if self.symbolic:
+            values.CURRENT_PATH = state[S_PATH][1]
+        for _ in range(256):
+            th = state[0][tid]
+            frames = th[0]
+            if not frames:
+                return state
+            frame = frames[-1]
+            p = self.prepared[frame[0]][frame[1]]
+            if not p.local or (p.context is None and frame[3] == PYTHON):
+                return state
+            if th[T_STATUS] != RUNNING or th[T_GILMODE] != GIL_NORMAL or th[T_PHASE] != 0:
+                return state
+            if p.pure:
+                # With unknown values a branch's outcome depends on the path condition too.
+                key = (th, state[S_PATH]) if self.symbolic else th
+                after = self._pure_memo.get(key)
+                if after is None:
+                    after = self._pure_chain(state, tid)
+                    self._pure_memo[key] = after
+                if after == th:
+                    return state
+                threads = state[0]
+                state = (threads[:tid] + (after,) + threads[tid + 1 :], *state[1:])
+                continue
+            if not self._may_merge(state, tid, th, frame, p):
+                return state
+            if seen is None:
+                seen = set()
+            if frame in seen:
+                return state
+            seen.add(frame)
+            steps: list[Transition] = []
+            try:
+                self.handlers[type(p.instr)](state, tid, th, frame, p, steps)
+            except Exception:
+                return state
+            if len(steps) != 1 or type(steps[0][1]) is not tuple:
+                return state
+            state = steps[0][1]
+        return state
+
+    def _pure_chain(self, state: State, tid: int) -> Thread:
+        """The thread after its run of pure local steps (which depend on the thread alone)."""
+        seen: set[Frame] = set()
+        th: Thread = state[0][tid]
+        while True:
+            frame = th[0][-1]
+            p = self.prepared[frame[0]][frame[1]]
+            if not p.pure or (p.context is None and frame[3] == PYTHON) or frame in seen:
+                return th
+            instr = p.instr
+            if (
+                isinstance(instr, ir.Assign)
+                and isinstance(instr.target, ir.LocalTarget)
+                and (_has_handle(frame[2][instr.target.slot]))
+            ):
+                return th  # overwriting a handle drops it: not local
+            seen.add(frame)
+            steps: list[Transition] = []
+            try:
+                self.handlers[type(instr)](state, tid, th, frame, p, steps)
+            except Exception:
+                return th
+            if len(steps) != 1 or type(steps[0][1]) is not tuple:
+                return th
+            state = steps[0][1]
+            th = state[0][tid]
+            if not th[0]:
+                return th
+
+    def _may_merge(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared) -> bool:
+        """Dynamic side of `Prepared.local`: a release that would be a misuse, or a scope end
+        that drops a receiver (which makes pending sends fail), is not merged."""
+        instr = p.instr
+        if isinstance(instr, ir.EndScope):
+            return not any(_has_receiver(frame[F_LOCALS][slot]) for slot in instr.slots)
+        if isinstance(instr, ir.End):
+            # A thread's end only enables others (joins, the exit join), as long as it drops
+            # no receiver; `main`'s end may end the whole program, so it is never merged.
+            if tid == self.main_tid and len(th[T_FRAMES]) == 1:
+                return False
+            return not any(_has_receiver(v) for v in frame[F_LOCALS])
+        if p.site is not None:  # a release: merged unless it is a misuse
+            try:
+                lid = self.lock_id(p.instr.resource, frame, th, state, p.index)  # type: ignore[union-attr]
+            except (IndexOutOfRange, EvalError, SpecMisuse, UseAfterMove):
+                return False  # not merged: the step itself reports the panic or misuse
+            result = p.site.verb.run(p.site, state[3][lid], tid, th[T_PHASE], None)
+            return result.__class__ is not Misuse
+        return True

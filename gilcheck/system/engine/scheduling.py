@@ -1,0 +1,353 @@
+"""Scheduling: every enabled step of a state, with the GIL (handover at Python statement
+boundaries, release while blocked inside Python code), `gil off` stop-the-world pauses,
+interrupts (`finalizer`, `signal`) and the program's end (exit join, finalization)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from gilcheck.semantics import ir, values
+from gilcheck.semantics.ir import Verdict
+from gilcheck.semantics.values import (
+    EvalError,
+    SplitNeeded,
+    SymbolicLimit,
+    Undecided,
+)
+from gilcheck.symbolic.paths import SolverUnknown
+
+if TYPE_CHECKING:
+    pass
+from gilcheck.system.engine.common import (
+    _OVER,
+    BLOCKING_INSTRS,
+    SpecMisuse,
+    SpecPanic,
+    _with,
+)
+from gilcheck.system.engine.reduction import (
+    Reduction,
+)
+from gilcheck.system.expr import (
+    IndexOutOfRange,
+    UseAfterMove,
+)
+from gilcheck.system.model import (
+    EXIT_JOIN_DONE,
+    FINALIZE,
+    GIL_BACK,
+    GIL_RELEASE_TO_BLOCK,
+    GIL_YIELD,
+    INTERRUPT,
+    PAUSE_END,
+    PAUSE_START,
+    SPURIOUS_WAKEUP,
+    STEP,
+    LimitHit,
+    Transition,
+    Violation,
+)
+from gilcheck.system.state import (
+    EXIT_JOIN,
+    F_CODE,
+    F_PC,
+    FINALIZING,
+    GIL_BLOCKING,
+    GIL_LOST,
+    GIL_NORMAL,
+    NATIVE,
+    NO_THREAD,
+    PYTHON,
+    RUNNING,
+    S_ENDED,
+    S_GIL,
+    S_INTERRUPTS,
+    S_PATH,
+    S_THREADS,
+    T_DAEMON,
+    T_FRAMES,
+    T_GILCOUNT,
+    T_GILMODE,
+    T_PHASE,
+    T_STATUS,
+    State,
+    Thread,
+    Work,
+)
+
+
+class Scheduling(Reduction):
+    """Which threads move, and the GIL's, pauses' and interrupts' own steps."""
+
+    def transitions(self, state: State) -> list[Transition]:
+        """Every enabled step, ordered by thread id."""
+        if state[S_ENDED]:
+            return []
+        if self.symbolic:  # what splitting operations read (values.CURRENT_PATH)
+            values.CURRENT_PATH = state[S_PATH][1]
+        if self.merge_local_steps and self.ample:
+            ample = self._local_ample(state)
+            if ample is not None:
+                return [ample]
+        if self.gil_off:
+            return self._merge(self._free_threaded_transitions(state))
+        out: list[Transition] = []
+        gil_wanted = False
+        for tid, th in enumerate(state[S_THREADS]):
+            gil_wanted |= self.thread_transitions(state, tid, th, out)
+        gil = state[S_GIL]
+        if gil_wanted and gil != NO_THREAD:
+            handover = self.handover_step(state, gil)
+            if handover is not None:
+                at = next((i for i, t in enumerate(out) if t[0][0] > gil), len(out))
+                out.insert(at, handover)
+        return self._merge(out)
+
+    def thread_transitions(self, state: State, tid: int, th: Thread, out: list[Transition]) -> bool:
+        """Append one thread's steps, not yet merged; True when it waits for the GIL.
+
+        Every step appended is the thread's own (its id first in the action), and only the
+        thread, the GIL, vars, locks, channels and stdout change; what it reads of other
+        threads is limited to `join`, `atomic` bodies and the exit join (explore/steptable.py
+        relies on this).
+        """
+        status = th[T_STATUS]
+        if status in _OVER:
+            return False
+        if status != RUNNING:
+            return self._ending(state, tid, th, out)
+        if th[T_GILMODE] == GIL_LOST:
+            if state[S_GIL] == NO_THREAD:
+                w = Work(state)
+                w.gil = tid
+                w.set_thread(tid, _with(th, T_GILMODE, GIL_NORMAL))
+                out.append(((tid, GIL_BACK, 0), w.freeze()))
+                return False
+            return True
+        if not self.interrupts:
+            return self.thread_steps(state, tid, th, out)
+        before = len(out)
+        gil_wanted = self.thread_steps(state, tid, th, out)
+        if state[S_GIL] == tid and len(out) > before:
+            self._interrupts(state, tid, th, out)
+        return gil_wanted
+
+    def enabled_threads(self, state: State) -> set[int]:
+        """Threads that can move in a state, without any reduction (for `stuck`)."""
+        merging = self.merge_local_steps
+        self.merge_local_steps = False
+        try:
+            return {
+                action[0]
+                for action, _ in self.transitions(state)
+                if action[1] != SPURIOUS_WAKEUP  # may never happen: the thread counts as blocked
+            }
+        finally:
+            self.merge_local_steps = merging
+
+    def thread_steps(self, state: State, tid: int, th: Thread, out: list[Transition]) -> bool:
+        """Append a running thread's steps; True when it is blocked on the GIL."""
+        frame = th[T_FRAMES][-1]
+        p = self.prepared[frame[F_CODE]][frame[F_PC]]
+        before = len(out)
+        try:
+            gil_blocked: bool = p.handler(state, tid, th, frame, p, out)
+        except (SpecMisuse, UseAfterMove, EvalError) as err:
+            del out[before:]
+            message = (
+                f"`{err.name}` is used after it was moved or dropped"
+                if isinstance(err, UseAfterMove)
+                else str(err)
+            )
+            # Arithmetic that has no value panics, as in Rust (debug builds for overflow).
+            arithmetic = "division by zero" in message or "integer overflow" in message
+            verdict = Verdict.PANIC if arithmetic else Verdict.MISUSE
+            violation = Violation(verdict, message, tid, p.instr.span, self.path_of(state))
+            out.append(((tid, STEP, 0), violation))
+            return False
+        except (SpecPanic, IndexOutOfRange) as err:
+            del out[before:]
+            violation = Violation(Verdict.PANIC, str(err), tid, p.instr.span, self.path_of(state))
+            out.append(((tid, STEP, 0), violation))
+            return False
+        except SplitNeeded as split:
+            del out[before:]
+            try:
+                self._split(state, tid, split.alternatives, out)
+            except SolverUnknown as err:
+                message = f"z3 could not decide a condition ({err})"
+                out.append(
+                    ((tid, STEP, 0), LimitHit(Verdict.INCONCLUSIVE, message, tid, p.instr.span))
+                )
+            return False
+        except (SymbolicLimit, SolverUnknown, Undecided) as err:
+            del out[before:]
+            message = (
+                f"z3 could not decide a condition ({err})"
+                if isinstance(err, SolverUnknown)
+                else f"{err}: not decided symbolically"
+                if isinstance(err, SymbolicLimit)
+                else f"a condition over unknown values is not decided here: {err}"
+            )
+            out.append(((tid, STEP, 0), LimitHit(Verdict.INCONCLUSIVE, message, tid, p.instr.span)))
+            return False
+        if th[T_GILMODE] == GIL_BLOCKING and len(out) > before:
+            # The blocking operation is done without the GIL; the thread must take the GIL
+            # back before its next statement.
+            for i in range(before, len(out)):
+                action, target = out[i]
+                if type(target) is tuple:
+                    after = target[0][tid]
+                    if after[T_STATUS] == RUNNING and after[T_GILMODE] == GIL_BLOCKING:
+                        threads = target[0]
+                        lost = _with(after, T_GILMODE, GIL_LOST)
+                        new_threads = threads[:tid] + (lost,) + threads[tid + 1 :]
+                        out[i] = (action, (new_threads, *target[1:]))
+            return gil_blocked
+        if (
+            state[S_GIL] == tid
+            and not gil_blocked
+            and th[T_GILMODE] == GIL_NORMAL
+            and not self.gil_off
+            and self.context(p, frame) == PYTHON
+            and isinstance(p.instr, BLOCKING_INSTRS)
+            and (
+                len(out) == before
+                # a spurious wakeup may never come: the wait blocks, releasing the GIL
+                or all(action[1] == SPURIOUS_WAKEUP for action, _ in out[before:])
+            )
+        ):
+            # CPython's blocking calls release the GIL while they wait.
+            w = Work(state)
+            w.gil = NO_THREAD
+            w.set_thread(tid, _with(th, T_GILMODE, GIL_BLOCKING))
+            out.append(((tid, GIL_RELEASE_TO_BLOCK, 0), w.freeze()))
+        return gil_blocked
+
+    def handover_step(self, state: State, owner: int) -> Transition | None:
+        """The eval loop hands the GIL to a waiting thread at a Python statement boundary:
+        the owner's step giving the GIL up, if it is at one."""
+        th = state[S_THREADS][owner]
+        if th[T_STATUS] != RUNNING or th[T_GILMODE] != GIL_NORMAL or th[T_GILCOUNT] == 0:
+            return None
+        frame = th[T_FRAMES][-1]
+        p = self.prepared[frame[F_CODE]][frame[F_PC]]
+        if self.context(p, frame) != PYTHON or th[T_PHASE] != 0:
+            return None
+        w = Work(state)
+        w.gil = NO_THREAD
+        w.set_thread(owner, _with(th, T_GILMODE, GIL_LOST))
+        return ((owner, GIL_YIELD, 0), w.freeze())
+
+    def at_python_boundary(self, th: Thread) -> bool:
+        """Whether a running thread is about to run a statement of Python code."""
+        return th[T_PHASE] == 0 and self.in_python_code(th)
+
+    def in_python_code(self, th: Thread) -> bool:
+        """Whether a running thread is at (or blocked in) a statement of Python code."""
+        if th[T_STATUS] != RUNNING or not th[T_FRAMES]:
+            return False
+        frame = th[T_FRAMES][-1]
+        return self.context(self.prepared[frame[0]][frame[1]], frame) == PYTHON
+
+    def pause_waits_for(self, state: State, requester: int) -> list[int]:
+        """Threads a stop-the-world pause still waits for: attached, and neither parked at a
+        Python statement boundary nor blocked in Python code (which detaches, even in the
+        middle of a two-step statement such as a condvar wait or a rendezvous send)."""
+        return [
+            i
+            for i, t in enumerate(state[S_THREADS])
+            if i != requester
+            and t[T_STATUS] == RUNNING
+            and t[T_GILCOUNT] > 0
+            and not self.in_python_code(t)
+        ]
+
+    def _free_threaded_transitions(self, state: State) -> list[Transition]:
+        """`gil off`: no mutual exclusion; stop-the-world pauses at Python statement boundaries."""
+        out: list[Transition] = []
+        pause = state[S_GIL]
+        for tid, th in enumerate(state[S_THREADS]):
+            status = th[T_STATUS]
+            if status in _OVER:
+                continue
+            if status != RUNNING:
+                self._ending(state, tid, th, out)
+                continue
+            in_python = self.in_python_code(th)
+            if pause != NO_THREAD:
+                if tid == pause:
+                    if not self.pause_waits_for(state, tid):
+                        w = Work(state)
+                        w.gil = NO_THREAD
+                        out.append(((tid, PAUSE_END, 0), w.freeze()))
+                    continue
+                if in_python:
+                    continue  # parked (or, woken in Python code, re-attaching) until it ends
+            before = len(out)
+            self.thread_steps(state, tid, th, out)
+            if self.interrupts and th[T_GILCOUNT] > 0 and len(out) > before:
+                self._interrupts(state, tid, th, out)
+            # A pause starts between statements of a thread that can go on: one blocked
+            # inside its statement is not between statements (and could otherwise start
+            # pauses for ever instead of being seen blocked).
+            can_go_on = len(out) > before
+            if (
+                pause == NO_THREAD
+                and in_python
+                and th[T_PHASE] == 0
+                and th[T_GILCOUNT] > 0
+                and can_go_on
+            ):
+                w = Work(state)
+                w.gil = tid
+                out.append(((tid, PAUSE_START, 0), w.freeze()))
+        return out
+
+    def _ending(self, state: State, tid: int, th: Thread, out: list[Transition]) -> bool:
+        """`host python` program end: the exit join, then finalization taking the GIL."""
+        if th[T_STATUS] == EXIT_JOIN:
+            threads = state[S_THREADS]
+            if all(t[T_STATUS] in _OVER or t[T_DAEMON] or i == tid for i, t in enumerate(threads)):
+                w = Work(state)
+                if not self.atexit_codes:
+                    w.set_thread(tid, _with(th, T_STATUS, FINALIZING))
+                else:  # Python's atexit handlers run now, before finalization
+                    w.set_thread(tid, self._running_hook(th, self.atexit_codes[0], NATIVE))
+                out.append(((tid, EXIT_JOIN_DONE, 0), w.freeze()))
+            return False
+        if state[S_GIL] == NO_THREAD:
+            w = Work(state)
+            w.gil = NO_THREAD if self.gil_off else tid
+            w.ended = 1
+            out.append(((tid, FINALIZE, 0), w.freeze()))
+            return False
+        return True
+
+    def _interrupts(self, state: State, tid: int, th: Thread, out: list[Transition]) -> None:
+        """A `finalizer` (any thread) or `signal` (`main` only) not yet started may start at a
+        Python statement boundary where the thread holds the GIL (is attached, `gil off`) and
+        can go on: a thread blocked inside a statement is not at a boundary."""
+        if th[T_GILMODE] != GIL_NORMAL or not self.at_python_boundary(th):
+            return
+        started = state[S_INTERRUPTS]
+        for bit, kind, code in self.interrupts:
+            if started & bit or (kind == "signal" and tid != self.main_tid):
+                continue
+            w = Work(state)
+            w.interrupts = started | bit
+            w.set_thread(tid, self._running_hook(th, code, PYTHON))
+            out.append(((tid, INTERRUPT, bit.bit_length() - 1), w.freeze()))
+
+    def is_progress(self, state: State, action: tuple[int, int, object]) -> bool:
+        """Whether a step runs a `progress` statement."""
+        tid = action[0]
+        frames = state[S_THREADS][tid][T_FRAMES]
+        if action[1] != STEP or not frames:
+            return False
+        frame = frames[-1]
+        return isinstance(self.codes[frame[0]].instrs[frame[1]], ir.Progress)
+
+    def has_ended(self, state: State) -> bool:
+        """Whether the program has ended (host rust: main returned; host python: finalized)."""
+        return bool(state[S_ENDED])

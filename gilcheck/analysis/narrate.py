@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, assert_never
 
 from gilcheck.analysis.layout import StateLayout
 from gilcheck.analysis.locations import NOWHERE, location_of
@@ -350,7 +350,25 @@ class Narrator:
                 return ["marks progress"]
             case ir.Skip():
                 return ["does nothing (skip)"]
-        return []
+            case (
+                ir.Unwrap()
+                | ir.Close()
+                | ir.Wait()
+                | ir.SyncOp()
+                | ir.Notify()
+                | ir.OnceBegin()
+                | ir.OnceEnd()
+                | ir.SetEvent()
+                | ir.ClearEvent()
+                | ir.Jump()
+                | ir.Assert()
+                | ir.Panic()
+                | ir.AtomicEnd()
+                | None
+            ):
+                return []  # told by the state's differences and the sync objects' primitives
+            case _:
+                assert_never(instr)
 
     def _runs_atexit(self, th_before: Any, th_after: Any) -> bool:
         handlers = self.engine.atexit_codes

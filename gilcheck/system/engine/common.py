@@ -4,7 +4,7 @@ run-time errors, and small functions over states and instructions."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, assert_never
 
 from gilcheck.semantics import ir
 from gilcheck.semantics.values import (
@@ -226,4 +226,43 @@ def sync_verb(instr: ir.Instr) -> str | None:
             return "clear"
         case ir.SyncOp(verb=verb):
             return verb
-    return None
+        case (
+            ir.Assign()
+            | ir.Recv()
+            | ir.TryRecv()
+            | ir.Send()
+            | ir.CloneHandle()
+            | ir.Unwrap()
+            | ir.CallFn()
+            | ir.SpawnFn()
+            | ir.AnyInt()
+            | ir.MakeChannel()
+            | ir.DropValue()
+            | ir.Close()
+            | ir.GilEnter()
+            | ir.GilExit()
+            | ir.AllowEnter()
+            | ir.AllowExit()
+            | ir.PythonEnter()
+            | ir.PythonExit()
+            | ir.Join()
+            | ir.Return()
+            | ir.Jump()
+            | ir.Branch()
+            | ir.Choose()
+            | ir.Await()
+            | ir.Assert()
+            | ir.Panic()
+            | ir.Print()
+            | ir.AtomicBegin()
+            | ir.AtomicEnd()
+            | ir.Progress()
+            | ir.Skip()
+            | ir.ForkBegin()
+            | ir.ForkEnd()
+            | ir.EndScope()
+            | ir.End()
+        ):
+            return None
+        case _:
+            assert_never(instr)

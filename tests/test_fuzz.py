@@ -275,9 +275,9 @@ def test_blank_crlf_lines_do_not_hang_the_lexer(tmp_path: Path) -> None:
     spec.write_bytes(b"var x = 0\r\n" + b"\r\n" * 40 + b"thread main { skip }\r\n")
     command = [sys.executable, "-m", "gilcheck.cli", "check", "--timeout", "2", str(spec)]
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=4, cwd=ROOT)
+        done = subprocess.run(command, capture_output=True, text=True, timeout=30, cwd=ROOT)
     except subprocess.TimeoutExpired:
-        pytest.fail("`gilcheck check` on 40 blank CRLF lines gave no answer within 4 s")
+        pytest.fail("`gilcheck check` on 40 blank CRLF lines gave no answer within 30 s")
     assert done.returncode == 0, done.stdout + done.stderr
 
 

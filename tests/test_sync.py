@@ -58,9 +58,17 @@ def test_once_skips_its_block_when_done_and_says_so() -> None:
 
 def test_barrier_opens_for_the_last_party() -> None:
     wait = site("barrier", "wait", count=2)
-    assert wait.step((0, 0), 0, 0, None) == (Moved((1, 0), ("barrier", 0), STAY),)
-    assert wait.step((1, 0), 1, 0, None) == (Moved((0, 1)),)
-    assert wait.step((0, 1), 0, ("barrier", 0), None) == (Moved((0, 1), choice=1),)
+    assert wait.step((0, 0, 0), 0, 0, None) == (Moved((1, 0, 0), ("barrier", 0), STAY),)
+    assert wait.step((1, 0, 0), 1, 0, None) == (Moved((0, 1, 1)),)  # one waiter to leave
+    assert wait.step((0, 1, 1), 0, ("barrier", 0), None) == (Moved((0, 1, 0), choice=1),)
+
+
+def test_barrier_drains_before_it_fills_again() -> None:
+    """A thread arriving before the last opening's waiters have left waits (CPython's
+    Barrier), so a waiter never misses its opening (the generation is kept modulo 2)."""
+    wait = site("barrier", "wait", count=2)
+    assert wait.step((0, 1, 1), 2, 0, None) == ()  # arrives while w0 has not left
+    assert wait.step((0, 1, 1), 0, ("barrier", 1), None) == ()  # its generation: waits
 
 
 def test_remaps_move_every_thread_id_and_keep_canonical_order() -> None:

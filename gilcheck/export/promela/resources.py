@@ -64,7 +64,10 @@ def declaration(res: ir.ResourceInfo) -> str:
         case "once":
             return f"byte {name}[{size}];  /* 0 new, 1 running, 2 done */"
         case "barrier":
-            return f"byte {name}[{size}]; bit {name}_gen[{size}];  /* arrived, generation */"
+            return (
+                f"byte {name}[{size}]; bit {name}_gen[{size}]; byte {name}_left[{size}];"
+                "  /* arrived, generation, still to leave */"
+            )
         case "event":
             return f"bool {name}[{size}];"
         case _:
@@ -176,12 +179,15 @@ class ResourceTranslator(ValueTranslator):
             ),
             1,
         )
+        left = b.replace("[", "_left[", 1)
         nxt = f"L{pc + 1}"
-        # Arrive (the last party turns the generation), then wait for the generation to turn.
+        # Arrive once the last opening's threads have left (the last party turns the
+        # generation), then wait for the generation to turn and leave.
         return (
-            f"waiting == 0 || {gen} != waiting - 1",
-            f"if :: waiting != 0 -> waiting = 0; goto {nxt} "
-            f":: waiting == 0 && {b} + 1 >= {parties} -> {b} = 0; {gen} = 1 - {gen}; goto {nxt} "
+            f"(waiting == 0 && {left} == 0) || (waiting != 0 && {gen} != waiting - 1)",
+            f"if :: waiting != 0 -> waiting = 0; {left} = {left} - 1; goto {nxt} "
+            f":: waiting == 0 && {b} + 1 >= {parties} -> {left} = {b}; {b} = 0; "
+            f"{gen} = 1 - {gen}; goto {nxt} "
             f":: else -> {b} = {b} + 1; waiting = 1 + {gen}; goto L{pc} fi;",
             nxt,
         )

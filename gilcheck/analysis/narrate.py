@@ -9,10 +9,11 @@ from gilcheck.analysis.locations import NOWHERE, location_of
 from gilcheck.analysis.snapshots import Snapshotter
 from gilcheck.analysis.waitfor import statement_text
 from gilcheck.semantics import ir
-from gilcheck.semantics.values import is_python_value, render
+from gilcheck.semantics.values import EvalError, is_python_value, render
 from gilcheck.source import SourceMap
 from gilcheck.sync import registry
 from gilcheck.system.engine import Engine, sync_verb
+from gilcheck.system.expr import IndexOutOfRange, UseAfterMove
 from gilcheck.system.model import (
     DECIDE,
     EXIT_JOIN_DONE,
@@ -202,9 +203,19 @@ class Narrator:
         verb = sync_verb(instr) if instr is not None and not effects else None
         if verb is not None:  # a statement on a sync object that left it as it was
             res: ir.ResourceRef = instr.resource  # type: ignore[union-attr]
-            quiet = registry.primitive(res.kind).quiet_effect(verb, res.name)
+            quiet = registry.primitive(res.kind).quiet_effect(verb, self._label(before, tid, res))
             effects = [quiet] if quiet is not None else []
         return effects or ["(no visible effect)"]
+
+    def _label(self, state: State, tid: int, res: ir.ResourceRef) -> str:
+        """The object's name with its index (`l[1]`), as the thread's statement reaches it."""
+        th = state[S_THREADS][tid]
+        frame = th[T_FRAMES][-1]
+        try:
+            lid = self.engine.lock_id(res, frame, th, state)
+        except (EvalError, IndexOutOfRange, UseAfterMove):
+            return res.name
+        return self.layout.lock_names[lid]
 
     def _primary(
         self, before: State, action: Action, after: State, instr: ir.Instr | None

@@ -107,3 +107,11 @@ def test_fmt_keeps_latch_statements(cli, tmp_path: Path) -> None:  # type: ignor
     spec = _write(tmp_path, "latch l=1\nthread main {\ncountdown   l\n  wait l\n}\n")
     cli("fmt", spec)
     assert Path(spec).read_text() == "latch l = 1\nthread main {\n    countdown l\n    wait l\n}\n"
+
+
+def test_syntax_errors_name_contextual_words_as_written(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    spec = tmp_path / "s.gil"
+    spec.write_text("thread main {\n skip\n = 2\n}\n")
+    result = cli("check", str(spec))
+    assert result.code == 2
+    assert "`countdown`" in result.stderr and "sync_verb" not in result.stderr.lower()

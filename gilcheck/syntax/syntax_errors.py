@@ -33,6 +33,10 @@ def _describe_terminal(name: str) -> str:
         if term.name == name:
             if term.pattern.type == "str":
                 return f"`{term.pattern.value}`"
+            # A contextual keyword (`SYNC_VERB`, `DECL_KIND`): the words it matches.
+            words = re.match(r"\(\?:([\w|]+)\)", term.pattern.value)
+            if words is not None:
+                return " or ".join(f"`{word}`" for word in words.group(1).split("|"))
             return name.lower()
     return name.lower()
 

@@ -27,6 +27,7 @@ from gilcheck.semantics.resolve import (
 )
 from gilcheck.semantics.values import EvalError, binary, unary
 from gilcheck.source import Span
+from gilcheck.sync.registry import PRIMITIVES
 from gilcheck.syntax import ast
 
 
@@ -124,6 +125,11 @@ class ExprLowerer(LowererCore):
                 help = f"functions run as statements: `let v = call {name}(..)`"
             elif name in ("channel", "oneshot", "queue", "any", "recv", "send"):
                 help = f"`{name}` is a statement: bind it first with `let`"
+            elif name in {p.kind for p in PRIMITIVES}:  # v1.2's `let m = mutex()`
+                help = (
+                    f"making a `{name}` at run time (language v1.2) is not supported yet: "
+                    f"declare it at top level (`{name} x` or an array `{name} x[N]`)"
+                )
             else:
                 guess = did_you_mean(name, list(BUILTINS))
                 help = (

@@ -226,3 +226,25 @@ def test_cli_random_walks_never_pass_and_repeat_by_seed(cli) -> None:  # type: i
 def test_cli_refuses_an_unknown_strategy(cli) -> None:  # type: ignore[no-untyped-def]
     result = cli("check", "--strategy", "sideways", "specs/seed/fixed.gil")
     assert result.code == 2 and "sideways" in result.stderr
+
+
+def test_cli_dfs_results_are_fresh_and_never_cached(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    cache = tmp_path / "cache"
+    specs = ("specs/seed/buggy.gil", "specs/seed/fixed.gil")
+    for _ in range(2):
+        result = cli("check", "-q", "--strategy", "dfs", "--cache", str(cache), *specs)
+        assert result.code == 1
+        assert "cached proof" not in result.stdout + result.stderr
+    assert not list(cache.glob("*.json"))
+
+
+def test_cli_dfs_on_unknown_values_says_it_searched_breadth_first(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    spec = tmp_path / "p.gil"
+    spec.write_text(
+        "expect ok\nparam n: int in 0..1000000\nvar x = 0\n"
+        "thread main {\n    if n == 7 {\n        x = 1\n    }\n}\n"
+    )
+    result = cli("check", "--strategy", "dfs", "--max-depth", "1", str(spec))
+    assert result.code == 0
+    assert "searched breadth-first" in result.stdout
+    assert "found by depth-first search" not in result.stdout

@@ -43,6 +43,11 @@ NOT_SHORTEST = {
     "random": "found by a random walk: the trace is a real run, not necessarily a shortest one",
 }
 
+SYMBOLIC_BREADTH_FIRST = (
+    "searched breadth-first, not depth-first: a spec with unknown values is always searched "
+    "breadth-first (so `--max-depth` does not apply)"
+)
+
 
 def check_program(
     program: ir.Program,
@@ -62,7 +67,9 @@ def check_program(
         found = strategy.sequential().explore(full, Budget(options, progress))
     judge = _Judge(program, engine, sources, found, canonical)
     result = judge.result()
-    if result.trace is not None and strategy.name in NOT_SHORTEST:
+    if strategy.name == "dfs" and engine.symbolic:
+        result = dataclasses.replace(result, notes=(*result.notes, SYMBOLIC_BREADTH_FIRST))
+    elif result.trace is not None and strategy.name in NOT_SHORTEST:
         result = dataclasses.replace(
             result, notes=(*result.notes, NOT_SHORTEST[strategy.name]), shortest=False
         )

@@ -101,7 +101,7 @@ def _check_or_recall(
                 result = check_spec(loaded, options, progress)
     except (RayUnavailable, ParallelUnavailable) as error:
         say(f"error: {error}")
-        say("help: run without `--workers` and `--backend`")
+        say("help: run with the default `--strategy bfs`, without `--workers` and `--backend`")
         finish(Outcome.BAD_INPUT)
     result = dataclasses.replace(result, proof=record(who, options, result))
     if proofs.cache is not None:

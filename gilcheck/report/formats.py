@@ -110,7 +110,11 @@ def spec_line(result: CheckResult) -> str:
         f"{result.spec}: {verdict_phrase(result)} "
         f"(expected {expected_phrase(result) or '-'}: {match}), "
         f"{result.stats.states:,} states, {result.stats.seconds:.2f} s"
-        + (" (cached proof, not checked again)" if result.notes else "")
+        + (
+            " (cached proof, not checked again)"
+            if result.proof is not None and result.proof.get("from_cache")
+            else ""
+        )
     )
 
 

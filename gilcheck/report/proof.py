@@ -124,6 +124,9 @@ def record(
 
 # Verdicts that prove something; `bound` and `inconclusive` are never cached.
 CACHEABLE = frozenset({"ok", "deadlock", "stuck", "livelock", "assertion", "panic", "misuse"})
+# Their results depend on settings a record does not hold (the depth bound, the seed, the
+# walks) and their traces need not be shortest: never cached.
+UNCACHED_STRATEGIES = frozenset({"dfs", "random"})
 
 
 def signature(key: bytes, payload: dict[str, Any]) -> str:
@@ -200,6 +203,8 @@ def store(
     """Cache a conclusive result, signed with `key` (a limit hit or a channel bound proves
     nothing, so neither is kept). Written under a unique temporary name, then renamed."""
     if result.verdict not in CACHEABLE or result.limit or not result.condition_complete:
+        return
+    if not result.shortest or options.strategy in UNCACHED_STRATEGIES:
         return
     directory.mkdir(parents=True, exist_ok=True)
     name = cache_key(who, options)

@@ -40,6 +40,8 @@ def render_sarif(results: list[CheckResult]) -> str:
         "version": "2.1.0",
         "runs": [
             {
+                # Columns count characters (code points), as spans do, not UTF-16 units.
+                "columnKind": "unicodeCodePoints",
                 "tool": {
                     "driver": {
                         "name": "gilcheck",

@@ -135,7 +135,7 @@ def test_barrier_waiting_phase_is_recorded() -> None:
     state = engine.initial_state()
     first = next(t for a, t in engine.transitions(state) if a == (0, STEP, 0))
     assert first[S_THREADS][0][T_PHASE] == ("barrier", 0)
-    assert first[S_LOCKS][0] == (1, 0)
+    assert first[S_LOCKS][0] == (1, 0, 0)  # arrived, generation, still to leave
 
 
 def test_spurious_wakeups_flag_through_the_cli(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]

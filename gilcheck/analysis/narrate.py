@@ -248,7 +248,7 @@ class Narrator:
                 return self._recv(before, after, tid, instr)
             case ir.Print():
                 frame = th_before[T_FRAMES][-1]
-                value = self.engine._eval(
+                value = self.engine.evaluate(
                     self.engine.prepared[frame[F_CODE]][frame[F_PC]].value, before, frame, th_before
                 )
                 if th_after[T_PHASE] == 1:

@@ -241,7 +241,7 @@ class WaitExplainer:
                 owner = state[S_STDOUT]
                 if owner not in (NO_THREAD, tid):
                     return f"waits for stdout's lock, held by {name(state, owner)}", [owner]
-                value = self.engine._eval(p.value, state, frame, th)
+                value = self.engine.evaluate(p.value, state, frame, th)
                 if is_python_value(value):
                     return self._gil_text(state, tid), self.gil_holder(state)
                 return "cannot print", []

@@ -257,3 +257,12 @@ def test_cli_dfs_on_unknown_values_says_it_searched_breadth_first(cli, tmp_path)
     assert result.code == 0
     assert "searched breadth-first" in result.stdout
     assert "found by depth-first search" not in result.stdout
+
+
+def test_cli_warns_of_strategy_options_the_strategy_ignores(cli) -> None:  # type: ignore[no-untyped-def]
+    result = cli("check", "--max-depth", "3", "--seed", "2", "specs/seed/fixed.gil")
+    assert result.code == 0
+    assert "`--max-depth` applies to `--strategy dfs` and `--strategy random` only" in result.stderr
+    assert "`--seed` applies to `--strategy random` only" in result.stderr
+    quiet = cli("check", "--strategy", "random", "--seed", "2", "specs/seed/buggy.gil")
+    assert "warning" not in quiet.stderr

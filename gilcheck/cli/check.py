@@ -228,6 +228,14 @@ def check(
         walks=walks,
     )
     watch_memory(options.max_memory_mb)
+    for option, given, users in (
+        ("--max-depth", max_depth is not None, ("dfs", "random")),
+        ("--seed", seed != 0, ("random",)),
+        ("--walks", walks != 100, ("random",)),
+    ):
+        if given and strategy.value not in users:
+            takers = " and ".join(f"`--strategy {name}`" for name in users)
+            say(f"warning: `{option}` applies to {takers} only: it is ignored here")
     if address is not None and backend is not Backend.RAY:
         say("error: `--address` is the address of a Ray cluster")
         say("help: add `--backend ray`")

@@ -8,12 +8,10 @@ and with unknown values the symbolic collector (explore/collect.py) keeps every 
 
 from __future__ import annotations
 
-import gc
-
 from gilcheck.explore.budget import Budget, Progress, SearchProgress, StopSearch
 from gilcheck.explore.collect import SymbolicCollector
 from gilcheck.explore.exploration import EdgeLog, Exploration
-from gilcheck.explore.store import StoreFull, new_store
+from gilcheck.explore.store import new_store
 from gilcheck.explore.strategy import Problem
 from gilcheck.explore.successors import SuccessorSource
 from gilcheck.explore.visitor import Visitor
@@ -108,11 +106,7 @@ def breadth_first(system: TransitionSystem, options: CheckOptions, budget: Budge
             return budget.out_of_states(len(store))
         return None
 
-    # The search makes no reference cycles, but millions of long-lived objects (the store's
-    # pools, the step table) that the collector would walk again and again.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with budget.guarded(result):
         while sid + 1 < len(store):
             sid += 1
             if sid >= level_end:
@@ -188,15 +182,6 @@ def breadth_first(system: TransitionSystem, options: CheckOptions, budget: Budge
             result.stopped = _must_stop()
             if result.stopped is not None:
                 break
-    except (StopSearch, KeyboardInterrupt):
-        result.stopped = budget.interrupted()
-    except MemoryError:
-        result.stopped = "the memory limit"
-    except StoreFull as full:
-        result.stopped = f"the state store's capacity: {full}"
-    finally:
-        if collecting:
-            gc.enable()
     if collector is not None:
         collector.finish()
     elif found is not None and result.deadlock < 0:

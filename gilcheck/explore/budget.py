@@ -10,12 +10,19 @@ search every 1024 states, the parallel search every depth); a progress callback 
 
 from __future__ import annotations
 
+import gc
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from gilcheck.explore.store import StoreFull
 from gilcheck.memory import memory_limit_reason, peak_resident_bytes, resident_bytes
 from gilcheck.options import CheckOptions
+
+if TYPE_CHECKING:
+    from gilcheck.explore.exploration import Exploration
 
 
 class StopSearch(Exception):
@@ -79,6 +86,27 @@ class Budget:
         """Show progress; why the search must stop now (time, memory), if it must."""
         now = self.report(states, transitions, frontier)
         return self.out_of_time(now) or self.out_of_memory()
+
+    @contextmanager
+    def guarded(self, found: Exploration, pause_collector: bool = True) -> Iterator[None]:
+        """Run a search loop: an interruption, the memory limit or a full store ends it, with
+        `found.stopped` saying which. With `pause_collector`, the garbage collector is off
+        meanwhile: the search makes no reference cycles, but millions of long-lived objects
+        (the store's pools, the step table) that the collector would walk again and again."""
+        collecting = pause_collector and gc.isenabled()
+        if collecting:
+            gc.disable()
+        try:
+            yield
+        except (StopSearch, KeyboardInterrupt):
+            found.stopped = self.interrupted()
+        except MemoryError:
+            found.stopped = "the memory limit"
+        except StoreFull as full:
+            found.stopped = f"the state store's capacity: {full}"
+        finally:
+            if collecting:
+                gc.enable()
 
     @staticmethod
     def interrupted() -> str:

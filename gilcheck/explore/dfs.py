@@ -15,14 +15,13 @@ values each violation happens, which needs every violation collected in that ord
 
 from __future__ import annotations
 
-import gc
 from array import array
 from typing import assert_never
 
 from gilcheck.explore.bfs import breadth_first
-from gilcheck.explore.budget import Budget, StopSearch
+from gilcheck.explore.budget import Budget
 from gilcheck.explore.exploration import EdgeLog, Exploration
-from gilcheck.explore.store import StoreFull, new_store
+from gilcheck.explore.store import new_store
 from gilcheck.explore.strategy import Problem
 from gilcheck.explore.successors import SuccessorSource
 from gilcheck.explore.visitor import Outcome, Visitor
@@ -61,9 +60,7 @@ def depth_first(problem: Problem, budget: Budget) -> Exploration:
     stack = [0]  # states found and not expanded yet, the last found on top
     expanded = 0
     cut = False  # some state at the bound could still move
-    collecting = gc.isenabled()
-    gc.disable()  # see bfs.py: long-lived objects, no cycles
-    try:
+    with budget.guarded(found):
         while stack:
             sid = stack.pop()
             expanded += 1
@@ -123,15 +120,6 @@ def depth_first(problem: Problem, budget: Budget) -> Exploration:
                 found.stopped = budget.out_of_states(len(store))
                 if found.stopped is not None:
                     break
-    except (StopSearch, KeyboardInterrupt):
-        found.stopped = budget.interrupted()
-    except MemoryError:
-        found.stopped = "the memory limit"
-    except StoreFull as full:
-        found.stopped = f"the state store's capacity: {full}"
-    finally:
-        if collecting:
-            gc.enable()
     if cut and found.stopped is None and found.violation is None and found.deadlock < 0:
         found.stopped = f"the depth bound of {bound:,} steps"
     if keep_edges and found.stopped is None:

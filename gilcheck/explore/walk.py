@@ -13,9 +13,9 @@ import random
 from dataclasses import dataclass
 from typing import assert_never
 
-from gilcheck.explore.budget import Budget, StopSearch
+from gilcheck.explore.budget import Budget
 from gilcheck.explore.exploration import Exploration
-from gilcheck.explore.store import StoreFull, new_store
+from gilcheck.explore.store import new_store
 from gilcheck.explore.strategy import Problem
 from gilcheck.explore.visitor import Outcome, Visitor
 from gilcheck.system.model import Action, LimitHit, Transition, TransitionSystem, Violation
@@ -89,7 +89,7 @@ def random_walks(problem: Problem, budget: Budget) -> Exploration:
     store = new_store(options.native)
     found = Exploration(store)
     store.add(system.initial_state(), -1, None)
-    try:
+    with budget.guarded(found, pause_collector=False):
         for _ in range(options.walks):
             run = walk(system, visitor, chooser, length)
             sid = 0
@@ -119,12 +119,6 @@ def random_walks(problem: Problem, budget: Budget) -> Exploration:
                 f"the end of {options.walks:,} random walks of up to {length:,} steps "
                 f"(seed {options.seed})"
             )
-    except (StopSearch, KeyboardInterrupt):
-        found.stopped = budget.interrupted()
-    except MemoryError:
-        found.stopped = "the memory limit"
-    except StoreFull as full:
-        found.stopped = f"the state store's capacity: {full}"
     found.seconds = budget.seconds()
     found.memory_growth = budget.memory_growth()
     return found

@@ -44,8 +44,8 @@ NOT_SHORTEST = {
 }
 
 SYMBOLIC_BREADTH_FIRST = (
-    "searched breadth-first, not depth-first: a spec with unknown values is always searched "
-    "breadth-first (so `--max-depth` does not apply)"
+    "searched breadth-first: a spec with unknown values is always searched breadth-first "
+    "(so `--max-depth` does not apply)"
 )
 
 
@@ -67,9 +67,9 @@ def check_program(
         found = strategy.sequential().explore(full, Budget(options, progress))
     judge = _Judge(program, engine, sources, found, canonical)
     result = judge.result()
-    if strategy.name == "dfs" and engine.symbolic:
+    if found.shortest_paths and strategy.name in NOT_SHORTEST:  # it ran breadth-first
         result = dataclasses.replace(result, notes=(*result.notes, SYMBOLIC_BREADTH_FIRST))
-    elif result.trace is not None and strategy.name in NOT_SHORTEST:
+    elif result.trace is not None and not found.shortest_paths:
         result = dataclasses.replace(
             result, notes=(*result.notes, NOT_SHORTEST[strategy.name]), shortest=False
         )

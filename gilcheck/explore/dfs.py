@@ -49,7 +49,7 @@ def depth_first(problem: Problem, budget: Budget) -> Exploration:
     system, options = problem.system, problem.options
     bound = options.max_depth
     store = new_store(options.native)
-    found = Exploration(store)
+    found = Exploration(store, shortest_paths=False)
     store.add(system.initial_state(), -1, None)
     visitor = Visitor(system, options)
     source = SuccessorSource(system, store, options)

@@ -89,6 +89,9 @@ class Exploration:
     limits: list[tuple[int, Action, LimitHit]] = field(default_factory=list)
     limited: set[int] = field(default_factory=set)  # every state with a step past a limit
     stopped: str | None = None  # why the search ended before the whole space was explored
+    # Each state's path from the initial state is a shortest one (breadth-first searches);
+    # false for depth-first search and random walks.
+    shortest_paths: bool = True
     edges: EdgeLog | None = None  # every transition between states, for the graph analyses
     # With unknown values the search goes on past violations, to say for which values each
     # kind happens: (verdict, the path condition under which it happens).

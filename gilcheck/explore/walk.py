@@ -87,7 +87,7 @@ def random_walks(problem: Problem, budget: Budget) -> Exploration:
     chooser = random.Random(options.seed)
     length = options.max_depth if options.max_depth is not None else DEFAULT_WALK_STEPS
     store = new_store(options.native)
-    found = Exploration(store)
+    found = Exploration(store, shortest_paths=False)
     store.add(system.initial_state(), -1, None)
     with budget.guarded(found, pause_collector=False):
         for _ in range(options.walks):

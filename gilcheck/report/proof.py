@@ -204,7 +204,7 @@ def store(
     nothing, so neither is kept). Written under a unique temporary name, then renamed."""
     if result.verdict not in CACHEABLE or result.limit or not result.condition_complete:
         return
-    if not result.shortest or options.strategy in UNCACHED_STRATEGIES:
+    if options.strategy in UNCACHED_STRATEGIES:
         return
     directory.mkdir(parents=True, exist_ok=True)
     name = cache_key(who, options)

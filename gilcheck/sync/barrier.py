@@ -51,10 +51,6 @@ class Barrier(Counted):
             return f"barrier {label} has opened: goes on"
         return f"arrives at barrier {label} ({new[0]} waiting)"
 
-    def quiet_effect(self, verb: str, name: str) -> str | None:
-        """A waiter goes on once it has opened."""
-        return f"barrier {name} has opened: goes on" if verb == "wait" else None
-
     def wait_reason(
         self, verb: str, obj: Obj, tid: int, phase: Phase, partner: Obj, view: WaitView
     ) -> tuple[str, list[int]]:

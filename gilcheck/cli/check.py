@@ -55,6 +55,8 @@ from gilcheck.report.formats import (
 from gilcheck.report.json import errors_object, file_error_object
 from gilcheck.source import SourceMap
 
+DEFAULTS = CheckOptions()  # the defaults of the options `check` passes on as they are
+
 
 class Strategy(StrEnum):
     """The search strategies `--strategy` names (options.STRATEGY_NAMES, checked below)."""
@@ -180,10 +182,10 @@ def check(
         typer.Option(
             "--seed", help="random: the seed of the walks (the same seed, the same walks)."
         ),
-    ] = 0,
+    ] = DEFAULTS.seed,
     walks: Annotated[
         int, typer.Option("--walks", min=1, help="random: how many walks to take.")
-    ] = 100,
+    ] = DEFAULTS.walks,
     record_file: Annotated[
         Path | None,
         typer.Option(
@@ -230,8 +232,8 @@ def check(
     watch_memory(options.max_memory_mb)
     for option, given, users in (
         ("--max-depth", max_depth is not None, ("dfs", "random")),
-        ("--seed", seed != 0, ("random",)),
-        ("--walks", walks != 100, ("random",)),
+        ("--seed", seed != DEFAULTS.seed, ("random",)),
+        ("--walks", walks != DEFAULTS.walks, ("random",)),
     ):
         if given and strategy.value not in users:
             takers = " and ".join(f"`--strategy {name}`" for name in users)

@@ -19,6 +19,8 @@ class CheckOptions:
     max_states: int = 5_000_000
     timeout: float | None = None
     channel_bound: int = 8
+    # Objects made at run time alive at once, beyond which a path ends with `bound`.
+    object_bound: int = 32
     max_call_depth: int = 64
     merge_local_steps: bool = True  # partial-order reduction: merged local steps, ample sets
     symmetry: bool = True  # one state per orbit of permuted symmetric thread arrays

@@ -117,9 +117,11 @@ def test_syntax_errors_name_contextual_words_as_written(cli, tmp_path) -> None: 
     assert "`countdown`" in result.stderr and "sync_verb" not in result.stderr.lower()
 
 
-def test_a_resource_made_at_run_time_is_refused_as_not_supported_yet(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_latch_made_at_run_time_counts_down_like_a_declared_one(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
     spec = tmp_path / "s.gil"
-    spec.write_text("thread main {\n    let l = latch(3)\n}\n")
+    spec.write_text(
+        "expect deadlock\nthread main {\n    let l = latch(2)\n    countdown l\n    wait l\n}\n"
+    )
     result = cli("check", str(spec))
-    assert result.code == 2
-    assert "s.gil:2:13" in result.stderr and "not supported yet" in result.stderr
+    assert result.code == 1, result.stdout + result.stderr
+    assert "latch #1 (made at s.gil:3)" in result.stdout

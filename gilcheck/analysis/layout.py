@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+import os
+from typing import Any
+
 from gilcheck.semantics.values import Value, render
+from gilcheck.source import SourceMap
 from gilcheck.sync import registry
 from gilcheck.sync.base import Primitive
 from gilcheck.system.engine import Engine
+from gilcheck.system.engine.common import DECLARED, HEAP
 from gilcheck.system.expr import MOVED
+from gilcheck.system.objects import Canonical
 from gilcheck.system.state import (
     C_GLOBAL,
     F_CODE,
     F_LOCALS,
+    H_KIND,
+    H_ORIGIN,
     S_CHANS,
     S_THREADS,
     T_FRAMES,
     T_ORIGIN,
     T_SELF,
     State,
+    heap_of,
 )
 
 
@@ -49,12 +58,73 @@ class StateLayout:
                 self.global_channels.append(chan.name)
             else:
                 self.global_channels.extend(f"{chan.name}[{i}]" for i in range(chan.size))
+        # Objects made at run time are named by where they were made and numbered in order
+        # of first appearance in the trace told: per state told (by identity, the state kept
+        # alive with it), each object's number.
+        self.sources: SourceMap | None = None
+        self._numbers: dict[int, tuple[State, dict[int, int]]] = {}
+        self._next_number = 1
         self.var_names: list[str] = []
         for var in self.program.vars:
             if var.size is None:
                 self.var_names.append(var.name)
             else:
                 self.var_names.extend(f"{var.name}[{i}]" for i in range(var.size))
+
+    def forget_objects(self) -> None:
+        """Start numbering objects made at run time afresh (a new trace)."""
+        self._numbers.clear()
+        self._next_number = 1
+
+    def note_step(self, before: State, raw: State, found: Canonical, after: State) -> None:
+        """Carry the objects' numbers over a step: `raw` is its target as the step made it
+        (objects numbered as in `before`, new ones last), `found` its canonical form
+        `after`."""
+        known = self._numbers.get(id(before), (before, {}))[1]
+        old = len(heap_of(before))
+        raw_numbers: dict[int, int] = {}
+        for oid in range(len(heap_of(raw))):
+            number = known.get(oid) if oid < old else None
+            if number is None:
+                number = self._next_number
+                self._next_number += 1
+            raw_numbers[oid] = number
+        self._numbers[id(raw)] = (raw, raw_numbers)
+        after_numbers = {new: raw_numbers[was] for new, was in enumerate(found.objects)}
+        self._numbers[id(after)] = (after, after_numbers)
+
+    def same_objects(self, state: State, twin: State) -> None:
+        """`twin` (equal to `state`) numbers its objects as `state` does."""
+        if id(state) in self._numbers and twin is not state:
+            self._numbers[id(twin)] = (twin, self._numbers[id(state)][1])
+
+    def object_label(self, state: State, key: tuple[int, int]) -> str:
+        """A declared object's name (`m`, `l[1]`), or an object made at run time named by
+        where it was made: `mutex #1 (made at app.gil:12)`."""
+        where, at = key
+        if where == DECLARED:
+            return self.lock_names[at]
+        entry = heap_of(state)[at]
+        number = self._numbers.get(id(state), (state, {}))[1].get(at, at + 1)
+        code, pc = entry[H_ORIGIN]
+        return f"{entry[H_KIND]} #{number} (made at {self.origin_text(code, pc)})"
+
+    def origin_text(self, code: int, pc: int) -> str:
+        """`file:line` of an instruction."""
+        span = self.program.codes[code].instrs[pc].span
+        line = self.sources.line_of(span) if self.sources is not None else 0
+        return f"{os.path.basename(span.path)}:{line}"
+
+    def object_prim(self, state: State, key: tuple[int, int]) -> Primitive:
+        """The primitive of a declared object or of one made at run time."""
+        where, at = key
+        if where == DECLARED:
+            return self.lock_prims[at]
+        return registry.primitive(heap_of(state)[at][H_KIND])
+
+    def declared_name(self, kind: str, n: int) -> str:
+        """The name of the `n`th declared object of a kind (a value `("res", kind, n)`)."""
+        return self.lock_names[self.engine.lock_offset[kind] + n]
 
     def thread_name(self, state: State, tid: int) -> str:
         """`main`, `worker[2]`, or a spawned function's name (`f#2` when spawned again)."""
@@ -102,6 +172,9 @@ class StateLayout:
         """A value as a spec writes it; handles as the channel or thread they denote."""
         if value is MOVED or value == MOVED:
             return "(moved)"
+        if type(value) is tuple and len(value) == 3 and value[0] == "res":
+            res: Any = value
+            return self.declared_name(res[1], res[2])
         if state is not None and isinstance(value, tuple) and len(value) == 2:
             tag, inner = value
             if tag in ("tx", "rx"):
@@ -109,6 +182,8 @@ class StateLayout:
                 return f"the {end} of {self.channel_name(state, int(inner))}"
             if tag == "thread":
                 return f"the handle of {self.thread_name(state, int(inner))}"
+            if tag == "obj":
+                return self.object_label(state, (HEAP, int(inner)))
             if tag in ("ok", "err"):
                 return f"{tag}({self.value(inner, state)})"
         return render(value)

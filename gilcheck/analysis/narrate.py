@@ -9,11 +9,11 @@ from gilcheck.analysis.locations import NOWHERE, location_of
 from gilcheck.analysis.snapshots import Snapshotter
 from gilcheck.analysis.waitfor import statement_text
 from gilcheck.semantics import ir
-from gilcheck.semantics.values import EvalError, is_python_value, render
+from gilcheck.semantics.values import is_python_value, render
 from gilcheck.source import SourceMap
 from gilcheck.sync import registry
 from gilcheck.system.engine import Engine, sync_verb
-from gilcheck.system.expr import IndexOutOfRange, UseAfterMove
+from gilcheck.system.engine.common import HEAP
 from gilcheck.system.model import (
     DECIDE,
     EXIT_JOIN_DONE,
@@ -30,6 +30,7 @@ from gilcheck.system.model import (
     Action,
     Target,
 )
+from gilcheck.system.objects import canonical
 from gilcheck.system.state import (
     C_BUF,
     C_RECEIVER,
@@ -41,6 +42,8 @@ from gilcheck.system.state import (
     F_PC,
     FINALIZING,
     GONE,
+    H_KIND,
+    H_STATE,
     S_CHANS,
     S_ENDED,
     S_GIL,
@@ -55,6 +58,7 @@ from gilcheck.system.state import (
     T_STATUS,
     State,
     fork_path,
+    heap_of,
 )
 from gilcheck.trace.model import Step
 
@@ -66,6 +70,7 @@ class Narrator:
         self.engine = engine
         self.layout = layout
         self.sources = sources
+        layout.sources = sources
         self.snapshots: Snapshotter | None = None  # set per trace: describes each step's state
         self.witness: dict[str, int] = {}  # set per trace: values of the unknowns it shows
         # Whether an `atomic` block's statements are told (off: as traces before they were)
@@ -79,6 +84,8 @@ class Narrator:
             return [self.step(index, before, action, after)]
         out = self.unfolded(index, before, action, raw)
         if raw == after:
+            if type(after) is tuple:
+                self.layout.same_objects(raw, after)
             return out
         tid = action[0]
         current: State = raw
@@ -90,6 +97,8 @@ class Narrator:
                 break
             out.append(self.step(index, current, (tid, STEP, 0), mine[0], merged=True))
             current = mine[0]
+        if type(after) is tuple:
+            self.layout.same_objects(current, after)
         return out
 
     def unfolded(self, index: int, before: State, action: Action, after: Target) -> list[Step]:
@@ -118,6 +127,22 @@ class Narrator:
                 return target
         return None
 
+    def _as_made(self, before: State, action: Action, after: State) -> State:
+        """A step's target as the step made it (before its objects were renumbered)."""
+        merging = self.engine.merge_local_steps
+        self.engine.merge_local_steps = False
+        try:
+            steps = self.engine.raw_transitions(before)
+        finally:
+            self.engine.merge_local_steps = merging
+        for candidate, target in steps:
+            if candidate == action and type(target) is tuple:
+                found = canonical(target, self.engine.declared_channels)
+                if found.state == after:
+                    self.layout.note_step(before, target, found, after)
+                    return target
+        return after
+
     def step(
         self, index: int, before: State, action: Action, after: Target, merged: bool = False
     ) -> Step:
@@ -135,7 +160,10 @@ class Narrator:
         if not reached:
             effects: tuple[str, ...] = (getattr(after, "message", "violation"),)
         else:
-            effects = tuple(self._effects(before, action, after, instr))
+            # Objects made at run time are renumbered after each step: the step is told
+            # from its target as it made it, where they keep their numbers.
+            told = self._as_made(before, action, after) if self.engine.objects else after
+            effects = tuple(self._effects(before, action, told, instr))
         snapshot = None
         if self.snapshots is not None:
             snapshot = self.snapshots.snapshot(after if reached else before)
@@ -202,20 +230,12 @@ class Narrator:
         effects.extend(self._side_effects(before, after, tid, effects))
         verb = sync_verb(instr) if instr is not None and not effects else None
         if verb is not None:  # a statement on a sync object that left it as it was
-            res: ir.ResourceRef = instr.resource  # type: ignore[union-attr]
-            quiet = registry.primitive(res.kind).quiet_effect(verb, self._label(before, tid, res))
-            effects = [quiet] if quiet is not None else []
+            reached = self.engine.reached(before, tid)
+            if reached is not None:
+                label = self.layout.object_label(before, reached.obj)
+                quiet = registry.primitive(reached.kind).quiet_effect(verb, label)
+                effects = [quiet] if quiet is not None else []
         return effects or ["(no visible effect)"]
-
-    def _label(self, state: State, tid: int, res: ir.ResourceRef) -> str:
-        """The object's name with its index (`l[1]`), as the thread's statement reaches it."""
-        th = state[S_THREADS][tid]
-        frame = th[T_FRAMES][-1]
-        try:
-            lid = self.engine.lock_id(res, frame, th, state)
-        except (EvalError, IndexOutOfRange, UseAfterMove):
-            return res.name
-        return self.layout.lock_names[lid]
 
     def _primary(
         self, before: State, action: Action, after: State, instr: ir.Instr | None
@@ -343,6 +363,10 @@ class Narrator:
                 return [self._assigned(before, after, tid, target)]
             case ir.AtomicBegin():
                 return ["runs the atomic block as one step"]
+            case ir.MakeObject(target=target):
+                made = len(heap_of(after)) - 1
+                label = self.layout.object_label(after, (HEAP, made))
+                return [f"makes {label}" + (f" as {target.name}" if target is not None else "")]
             case ir.MakeChannel(kind=kind, sender=tx, receiver=rx):
                 names = ", ".join(t.name for t in (tx, rx) if t is not None)
                 article = "an" if kind[0] in "aeiu" else "a"
@@ -463,6 +487,11 @@ class Narrator:
         for lid, (old, new) in enumerate(zip(before[S_LOCKS], after[S_LOCKS], strict=True)):
             if old != new:  # the object's primitive tells what the step did to it
                 out.append(prims[lid].effect(old, new, tid, names[lid], name))
+        for oid, (old, new) in enumerate(zip(heap_of(before), heap_of(after), strict=False)):
+            if old[H_STATE] != new[H_STATE]:
+                label = lay.object_label(after, (HEAP, oid))
+                prim = registry.primitive(new[H_KIND])
+                out.append(prim.effect(old[H_STATE], new[H_STATE], tid, label, name))
         if before[S_STDOUT] != after[S_STDOUT] and "stdout" not in text:
             out.append(
                 "takes stdout's lock" if after[S_STDOUT] == tid else "releases stdout's lock"

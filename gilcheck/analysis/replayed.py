@@ -29,6 +29,7 @@ def narrate_path(
     if states is None:
         states = replay(engine, actions)
     layout.naming_state = states[-1]
+    layout.forget_objects()
     steps: list[Step] = []
     for i, action in enumerate(actions):
         steps.extend(narrator.steps(i + 1, states[i], action, states[i + 1]))

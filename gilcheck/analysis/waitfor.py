@@ -16,7 +16,9 @@ from gilcheck.semantics.values import (
 )
 from gilcheck.source import SourceMap
 from gilcheck.symbolic.paths import SolverUnknown
+from gilcheck.sync import registry
 from gilcheck.system.engine import Engine, Prepared, SpecMisuse, SpecPanic, sync_verb
+from gilcheck.system.engine.common import HEAP
 from gilcheck.system.expr import IndexOutOfRange, UseAfterMove
 from gilcheck.system.state import (
     C_BUF,
@@ -31,6 +33,8 @@ from gilcheck.system.state import (
     GIL_BLOCKING,
     GIL_LOST,
     GONE,
+    H_KIND,
+    H_STATE,
     NO_THREAD,
     S_CHANS,
     S_GIL,
@@ -47,6 +51,7 @@ from gilcheck.system.state import (
     State,
     Thread,
     fork_path,
+    heap_of,
 )
 from gilcheck.trace.model import Wait
 
@@ -97,6 +102,11 @@ class WaitExplainer:
         prims, names = self.layout.lock_prims, self.layout.lock_names
         for lid, lock in enumerate(state[S_LOCKS]):
             text = prims[lid].holds(lock, tid, names[lid])
+            if text is not None:
+                held.append(text)
+        for oid, entry in enumerate(heap_of(state)):
+            label = self.layout.object_label(state, (HEAP, oid))
+            text = registry.primitive(entry[H_KIND]).holds(entry[H_STATE], tid, label)
             if text is not None:
                 held.append(text)
         return tuple(held)
@@ -245,7 +255,7 @@ class WaitExplainer:
                 if is_python_value(value):
                     return self._gil_text(state, tid), self.gil_holder(state)
                 return "cannot print", []
-            case _ if p.site is not None and p.site.verb.blocks:
+            case _ if p.verb and self._blocks(state, tid):
                 return self._sync_reason(state, tid, th, frame, p)
             case ir.Recv(channel=ref):
                 cid = self.engine.channel_id(ref, frame, th, state, "rx")
@@ -276,36 +286,48 @@ class WaitExplainer:
             return "waits (it released the GIL to block)", []
         return "cannot go on", []
 
+    def _blocks(self, state: State, tid: int) -> bool:
+        """Whether the thread's statement on an object is one that can block."""
+        reached = self.engine.reached(state, tid)
+        if reached is None:
+            return False
+        frame = state[S_THREADS][tid][T_FRAMES][-1]
+        verb = self.engine.prepared[frame[F_CODE]][frame[F_PC]].verb
+        found = registry.primitive(reached.kind).verbs.get(verb)
+        return found is not None and found.blocks
+
     def _sync_reason(
         self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared
     ) -> tuple[str, list[int]]:
         """What a statement on a sync object waits for: its primitive says."""
-        assert p.site is not None
-        res: ir.ResourceRef = p.instr.resource  # type: ignore[union-attr]
-        lid = self.engine.lock_id(res, frame, th, state)
+        reached = self.engine.reached(state, tid)
+        assert reached is not None
         partner: object = None
         partner_label = ""
-        if p.partner is not None:
-            mid = self.engine.lock_id(p.partner, frame, th, state)
-            partner, partner_label = state[S_LOCKS][mid], self.layout.lock_names[mid]
-        view = _View(self, state, tid, lid, res.name, partner_label, p.site.count or 1)
-        return self.layout.lock_prims[lid].wait_reason(
-            p.site.verb.name, state[S_LOCKS][lid], tid, th[T_PHASE], partner, view
+        if reached.partner_at >= 0:
+            partner_key = (reached.partner_where, reached.partner_at)
+            partner = self.engine.object_state(state, partner_key)
+            partner_label = self.layout.object_label(state, partner_key)
+        view = _View(self, state, tid, reached.obj, partner_label, reached.object_count or 1)
+        return registry.primitive(reached.kind).wait_reason(
+            p.verb,
+            self.engine.object_state(state, reached.obj),
+            tid,
+            reached.phase,
+            partner,
+            view,
         )
 
-    def at_statement(self, state: State, tid: int, lid: int, verb: str) -> bool:
-        """Whether a thread is at statement `verb` on object `lid`."""
+    def at_statement(self, state: State, tid: int, key: tuple[int, int], verb: str) -> bool:
+        """Whether a thread is at statement `verb` on object `key`."""
         th = state[S_THREADS][tid]
         if th[T_STATUS] == ENDED or not th[T_FRAMES]:
             return False
         frame = th[T_FRAMES][-1]
-        p = self.engine.prepared[frame[F_CODE]][frame[F_PC]]
-        if p.site is None or p.site.verb.name != verb:
+        if self.engine.prepared[frame[F_CODE]][frame[F_PC]].verb != verb:
             return False
-        try:
-            return self.engine.lock_id(p.instr.resource, frame, th, state) == lid
-        except _STATEMENT_ERRORS:
-            return False
+        reached = self.engine.reached(state, tid)
+        return reached is not None and reached.obj == key
 
     def _owners(self, state: State, tag: str, cid: int) -> tuple[str, list[int]]:
         handles = self.layout.handle_names(state, tag, cid)
@@ -377,7 +399,11 @@ def _sync_uses(program: ir.Program) -> dict[int, set[str]]:
 
     def used(instr: ir.Instr) -> str | None:
         verb = sync_verb(instr)
-        return None if verb is None else f"{verb} {instr.resource.name}"  # type: ignore[union-attr]
+        if verb is None:
+            return None
+        res: ir.ResourceRef = instr.resource  # type: ignore[union-attr]
+        # An object reached through a value may be any object: `verb *`.
+        return f"{verb} {'*' if res.value is not None else res.name}"
 
     return _uses(program, used)
 
@@ -390,14 +416,16 @@ class _View:
         explainer: WaitExplainer,
         state: State,
         tid: int,
-        lid: int,
-        name: str,
+        key: tuple[int, int],
         partner_label: str,
         count: int,
     ) -> None:
-        self.explainer, self.state, self.tid, self.lid = explainer, state, tid, lid
-        self.resource = name
-        self.label = explainer.layout.lock_names[lid]
+        self.explainer, self.state, self.tid, self.key = explainer, state, tid, key
+        layout = explainer.layout
+        # How code may name it: a declared object by its name (or through a value), one
+        # made at run time only through a value.
+        self.names = ("*",) if key[0] == HEAP else (layout.lock_names[key[1]].split("[")[0], "*")
+        self.label = layout.object_label(state, key)
         self.partner_label = partner_label
         self.count = count
 
@@ -414,13 +442,14 @@ class _View:
             for i in range(len(state[S_THREADS]))
             if i != self.tid
             and any(
-                explainer._may_use(state, i, explainer.sync_uses, f"{verb} {self.resource}")
+                explainer._may_use(state, i, explainer.sync_uses, f"{verb} {name}")
                 for verb in verbs
+                for name in self.names
             )
         ]
 
     def not_at(self, tids: list[int], verb: str) -> list[int]:
-        return [i for i in tids if not self.explainer.at_statement(self.state, i, self.lid, verb)]
+        return [i for i in tids if not self.explainer.at_statement(self.state, i, self.key, verb)]
 
 
 def _uses(program: ir.Program, used: Callable[[ir.Instr], str | None]) -> dict[int, set[str]]:

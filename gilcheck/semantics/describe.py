@@ -127,6 +127,11 @@ def expression(
             else:
                 text = f"{expression(left, level)} {op} {expression(right, level + 1)}"
             return _paren(text, level, parent)
+        case ir.Builtin(name="resource", args=(_, _, size, index, ir.Const(value=name))):
+            # A declared resource used as a value: its name as written.
+            if isinstance(size, ir.Const) and size.value is None:
+                return str(name)
+            return f"{name}[{expression(index)}]"
         case ir.Builtin(name=name, args=args):
             return f"{name}({', '.join(expression(a) for a in args)})"
     return "this expression"
@@ -164,6 +169,8 @@ def construct(instr: ir.Instr) -> str:
             return "`notify_all`" if every else "`notify`"
         case ir.SyncOp(verb=verb):
             return f"`{verb}`"
+        case ir.MakeObject(kind=kind):
+            return f"`{kind}()`"
     return _KEYWORDS.get(type(instr), "this statement")
 
 
@@ -213,8 +220,14 @@ def statement(instr: ir.Instr, codes: Sequence[ir.CodeUnit] | None = None) -> st
             return f"release {expression(r)}"
         case ir.Wait(resource=r, mutex=m):
             return f"wait {expression(r)}" + (f", {expression(m)}" if m is not None else "")
-        case ir.SyncOp(verb=verb, resource=r, partner=m):
-            return f"{verb} {expression(r)}" + (f", {expression(m)}" if m is not None else "")
+        case ir.SyncOp(verb=verb, resource=r, partner=m, operand=e, target=t):
+            second = m if m is not None else e
+            text = f"{verb} {expression(r)}" + (
+                f", {expression(second)}" if second is not None else ""
+            )
+            return bind(t, text)
+        case ir.MakeObject(kind=kind, count=count, target=t):
+            return bind(t, f"{kind}({'' if count is None else count})")
         case ir.Notify(resource=r, all=every):
             return f"{'notify_all' if every else 'notify'} {expression(r)}"
         case ir.OnceBegin(resource=r):

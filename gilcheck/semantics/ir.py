@@ -114,13 +114,17 @@ Expr = Const | Local | GlobalVar | SelfIndex | ParamRef | UnaryOp | BinaryOp | B
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ResourceRef:
-    """A declared resource (mutex, rlock, condvar, ...), possibly an array element."""
+    """A declared resource (mutex, rlock, condvar, ...), possibly an array element; or, with
+    `value` set, the object an expression's value refers to (made at run time, or a declared
+    one passed as a value): then `kind` is the kind the text shows, or "" when only the run
+    time knows it, and `base` and `size` mean nothing."""
 
     kind: str
     base: int
     size: int | None
     name: str
     index: Expr | None = None
+    value: Expr | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -288,6 +292,18 @@ class MakeChannel:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class MakeObject:
+    """``let m = mutex()``, ``latch(3)``, ``future()``: a new object made at run time, its
+    reference stored in ``target``."""
+
+    kind: str
+    count: int | None
+    target: Target | None
+    span: Span = _span()
+    context: Context = Context.INHERIT
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DropValue:
     """``drop x``."""
 
@@ -385,11 +401,15 @@ class Wait:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SyncOp:
-    """``verb r`` / ``verb r, p``: a statement of a sync object's primitive, by name."""
+    """``verb r`` / ``verb r, p`` / ``verb r, e``: a statement of an object's primitive, by
+    name; ``operand`` is a value operand (``complete f, e``), ``target`` where the value it
+    yields goes (``let v = result f``)."""
 
     verb: str
     resource: ResourceRef
     partner: ResourceRef | None = None
+    operand: Expr | None = None
+    target: Target | None = None
     span: Span = _span()
     context: Context = Context.INHERIT
 
@@ -602,6 +622,7 @@ Instr = (
     | SpawnFn
     | AnyInt
     | MakeChannel
+    | MakeObject
     | DropValue
     | Close
     | GilEnter

@@ -5,8 +5,8 @@ only in the code of one (non-array) thread, or an element of a lock array of N n
 as `m[self]` in the code of one `thread name[N]` array, so that thread i alone touches
 m[i]. Taking such a lock when it is free commutes with every step of every other thread
 (none reads or writes it), so the engine merges it into the thread's step before, as it
-merges local steps. Locks named in functions, hooks or `wait`, or in programs that fork,
-are never private.
+merges local steps. Locks named in functions, hooks or `wait`, passed as values (`call
+f(m)`), or in programs that fork, are never private.
 """
 
 from __future__ import annotations
@@ -35,7 +35,11 @@ def private_locks(program: ir.Program) -> frozenset[LockKey]:
         info = owners.get(ci)
         for instr in code.instrs:
             waited = _waited_mutex(instr)
+            for kind, base in _passed_resources(instr):
+                refused.add((kind, base))  # reachable through a value: any thread may use it
             for ref in _resource_refs(instr):
+                if ref.value is not None:
+                    continue  # an object reached through a value is never private
                 key = (ref.kind, ref.base)
                 users.setdefault(key, set()).add(ci)
                 ok = (
@@ -55,6 +59,24 @@ def private_locks(program: ir.Program) -> frozenset[LockKey]:
                 if not ok:
                     refused.add(key)
     return frozenset(key for key, codes in users.items() if len(codes) == 1 and key not in refused)
+
+
+def _passed_resources(node: object) -> Iterator[tuple[str, int]]:
+    """Every declared resource an instruction uses as a value (`call f(m)`), by kind and
+    base."""
+    if isinstance(node, ir.Builtin) and node.name == "resource":
+        kind, base = node.args[0], node.args[1]
+        assert isinstance(kind, ir.Const) and isinstance(base, ir.Const)
+        yield kind.value, base.value  # type: ignore[misc]
+        return
+    if isinstance(node, tuple):
+        for item in node:
+            yield from _passed_resources(item)
+        return
+    if is_dataclass(node) and not isinstance(node, type):
+        for f in fields(node):
+            if f.name != "span":
+                yield from _passed_resources(getattr(node, f.name))
 
 
 def _waited_mutex(instr: ir.Instr) -> ir.ResourceRef | None:

@@ -16,7 +16,13 @@ from gilcheck.syntax import ast
 VERDICT_NAMES = ("ok", "deadlock", "stuck", "livelock", "assertion", "panic", "misuse", "bound")
 CHANNEL_KINDS = ("unbounded", "bounded", "rendezvous", "oneshot", "queue")
 VALUE_BUILTINS = {"ok": (0, 1), "err": (1, 1), "pyobj": (1, 1), "pyerr": (1, 1)}
-TEST_BUILTINS = {"is_ok": (1, 1), "is_err": (1, 1), "is_none": (1, 1), "len": (1, 1)}
+TEST_BUILTINS = {
+    "is_ok": (1, 1),
+    "is_err": (1, 1),
+    "is_none": (1, 1),
+    "len": (1, 1),
+    "is_done": (1, 1),
+}
 BUILTINS = {**VALUE_BUILTINS, **TEST_BUILTINS}
 MAX_ARRAY = 4096
 

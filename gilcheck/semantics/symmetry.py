@@ -230,12 +230,20 @@ class _Walker:
                 if left_index or right_index:
                     raise _Broken(f"`self` is used with `{op}`", self.span)
                 return False
+            case ir.Builtin(name="resource", args=(_, _, ir.Const(value=size), *_)) if (
+                size is not None
+            ):
+                # A reference to an element would not move with a permutation of the array.
+                raise _Broken("an element of a resource array is used as a value", self.span)
             case ir.Builtin(args=args):
                 for arg in args:
                     self.plain(arg, "passed to a builtin")
                 return False
             case ir.GlobalChannel(base=base, size=size, index=index):
                 self.element(("chan", base), size, index)
+                return False
+            case ir.ResourceRef(value=value) if value is not None:
+                self.plain(value, "the object of a statement")
                 return False
             case ir.ResourceRef(kind=kind, base=base, size=size, index=index):
                 self.element(("lock", kind, base), size, index)
@@ -346,9 +354,16 @@ class _Walker:
                 | ir.ClearEvent(resource=res)
             ):
                 self.is_index(res)
-            case ir.Wait(resource=res, mutex=mutex) | ir.SyncOp(resource=res, partner=mutex):
+            case ir.Wait(resource=res, mutex=mutex):
                 self.is_index(res)
                 self.is_index(mutex)
+            case ir.SyncOp(resource=res, partner=mutex, operand=operand, target=target):
+                self.is_index(res)
+                self.is_index(mutex)
+                self.plain(operand, "an operand")
+                self.assign(target, False)
+            case ir.MakeObject(target=target):
+                self.assign(target, False)
             case ir.Join(handle=handle):
                 self.plain(handle, "joined")
             case ir.Return(value=value):

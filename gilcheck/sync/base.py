@@ -37,6 +37,7 @@ class Moved(NamedTuple):
     choice: int = 0  # the action's index: which of several outcomes, or which step
     partner: Obj = SAME  # the partner's new state (`wait cv, m`: the mutex)
     spurious: bool = False  # a spurious wakeup (may never happen: the thread counts as blocked)
+    value: Any = None  # what the statement yields (`let v = result f`)
 
 
 class Misuse(NamedTuple):
@@ -93,6 +94,8 @@ class Verb:
     name: str
     run: StepFn = field(compare=False)
     partner: tuple[str, ...] = ()  # the kinds its second operand may be (none: no operand)
+    operand: bool = False  # its second operand is a value (`complete f, e`), passed as partner
+    yields: bool = False  # it yields a value (`let v = result f`)
     blocks: bool = False  # whether it can block (not inside `atomic`, GIL released in Python)
     left_mover: bool = False  # a release: commutes to the left past other threads' steps
     usage: str = ""  # how it is written, for a spec error's help

@@ -10,7 +10,18 @@ from __future__ import annotations
 import re
 from importlib import resources
 
-from gilcheck.sync import barrier, condvar, event, latch, mutex, once, rlock, rwlock, semaphore
+from gilcheck.sync import (
+    barrier,
+    condvar,
+    event,
+    future,
+    latch,
+    mutex,
+    once,
+    rlock,
+    rwlock,
+    semaphore,
+)
 from gilcheck.sync.base import Primitive, Verb
 
 PRIMITIVES: tuple[Primitive, ...] = (
@@ -24,6 +35,9 @@ PRIMITIVES: tuple[Primitive, ...] = (
     rwlock.PRIMITIVE,
     latch.PRIMITIVE,
 )
+
+# Kinds made only at run time (`future()`): no declaration, no slot in the state's layout.
+RUNTIME_ONLY: tuple[Primitive, ...] = (future.PRIMITIVE,)
 
 
 class RegistryError(Exception):
@@ -68,7 +82,7 @@ def _check(
     if unparsed:
         raise RegistryError(f"primitives the grammar cannot declare: {', '.join(unparsed)}")
     verbs = _grammar_verbs(grammar)
-    known = {verb for p in primitives for verb in p.verbs}
+    known = {verb for p in (*primitives, *RUNTIME_ONLY) for verb in p.verbs}
     unknown = [v for v in verbs if v not in known]
     if unknown:
         raise RegistryError(f"statements in the grammar no primitive accepts: {unknown}")
@@ -77,7 +91,10 @@ def _check(
 
 LISTED, GENERIC_VERBS = _check(PRIMITIVES, _grammar())
 KINDS: tuple[str, ...] = tuple(p.kind for p in PRIMITIVES)
-BY_KIND: dict[str, Primitive] = {p.kind: p for p in PRIMITIVES}
+BY_KIND: dict[str, Primitive] = {p.kind: p for p in (*PRIMITIVES, *RUNTIME_ONLY)}
+# The kinds a constructor makes at run time (`let m = mutex()`), in the order messages list
+# them.
+CONSTRUCTIBLE: tuple[str, ...] = (*LISTED, *(p.kind for p in RUNTIME_ONLY))
 
 
 def primitive(kind: str) -> Primitive:
@@ -87,7 +104,7 @@ def primitive(kind: str) -> Primitive:
 
 def kinds_accepting(verb: str) -> tuple[str, ...]:
     """The kinds that accept a statement, in the order messages list them."""
-    return tuple(k for k in LISTED if verb in BY_KIND[k].verbs)
+    return tuple(k for k in CONSTRUCTIBLE if verb in BY_KIND[k].verbs)
 
 
 def verb(kind: str, name: str) -> Verb:

@@ -202,7 +202,18 @@ class MakeChannel:
     span: Span = _span()
 
 
-Operation = Recv | TryRecv | Send | Clone | Unwrap | Call | Spawn | AnyValue | MakeChannel
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SyncOp:
+    """``verb r`` / ``verb r, e``: a statement of an object's primitive (``countdown l``,
+    ``complete f, v``, ``result f``); it may yield a value (``let v = result f``)."""
+
+    verb: str
+    target: Ref
+    operand: Expr | None = None
+    span: Span = _span()
+
+
+Operation = Recv | TryRecv | Send | Clone | Unwrap | Call | Spawn | AnyValue | MakeChannel | SyncOp
 Rhs = Expr | Operation
 
 
@@ -316,16 +327,6 @@ class Wait:
 
     target: Ref
     mutex: Ref | None = None
-    span: Span = _span()
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SyncOp:
-    """``verb r`` / ``verb r, p``: a statement of a sync object's primitive (``countdown l``)."""
-
-    verb: str
-    target: Ref
-    partner: Ref | None = None
     span: Span = _span()
 
 
@@ -514,7 +515,6 @@ Stmt = (
     | Release
     | Lock
     | Wait
-    | SyncOp
     | Notify
     | CallOnce
     | SetEvent

@@ -301,8 +301,8 @@ class _ToAst(Transformer[Token, ast.Module]):
 
     @v_args(meta=True)
     def sync_op(self, meta: Any, c: list[Any]) -> ast.SyncOp:
-        partner = c[2] if len(c) > 2 else None
-        return ast.SyncOp(verb=str(c[0]), target=c[1], partner=partner, span=self._span(meta))
+        operand = c[2] if len(c) > 2 else None
+        return ast.SyncOp(verb=str(c[0]), target=c[1], operand=operand, span=self._span(meta))
 
     @v_args(meta=True)
     def notify(self, meta: Any, c: list[Any]) -> ast.Notify:

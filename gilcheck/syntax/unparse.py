@@ -125,21 +125,12 @@ class Printer:
                 return f"any({self.expr(lo)}..{self.expr(hi)})"
             case ast.MakeChannel(maker=m, arg=a):
                 return f"{m}({'' if a is None else self.expr(a)})"
+            case ast.SyncOp(verb=v, target=t, operand=e):
+                return f"{v} {self.ref(t)}" + (f", {self.expr(e)}" if e is not None else "")
 
     def rhs(self, value: ast.Rhs) -> str:
         """The right side of `let` or `=`."""
-        if isinstance(
-            value,
-            ast.Recv
-            | ast.TryRecv
-            | ast.Send
-            | ast.Clone
-            | ast.Unwrap
-            | ast.Call
-            | ast.Spawn
-            | ast.AnyValue
-            | ast.MakeChannel,
-        ):
+        if isinstance(value, ast.Operation):
             return self.operation(value)
         return self.expr(value)
 
@@ -171,8 +162,6 @@ class Printer:
                 return [f"{m or 'lock'} {self.ref(t)} ", b]
             case ast.Wait(target=t, mutex=m):
                 return [f"wait {self.ref(t)}" + (f", {self.ref(m)}" if m is not None else "")]
-            case ast.SyncOp(verb=v, target=t, partner=m):
-                return [f"{v} {self.ref(t)}" + (f", {self.ref(m)}" if m is not None else "")]
             case ast.Notify(target=t, all=a):
                 return [f"{'notify_all' if a else 'notify'} {self.ref(t)}"]
             case ast.CallOnce(target=t, body=b):

@@ -13,6 +13,7 @@ from gilcheck.semantics.values import (
     as_condition,
     binary,
     builtin,
+    describe_value,
     path_has,
     render,
     truthy,
@@ -22,6 +23,10 @@ from gilcheck.semantics.values import (
 Evaluator = Callable[[tuple[Value, ...], tuple[Value, ...], int, tuple[Value, ...]], Value]
 
 MOVED = ("moved",)
+
+# The run-time objects of the state being evaluated (set by the engine before it evaluates
+# in a program that makes objects): `is_done(f)` reads a future's state here.
+CURRENT_HEAP: list[tuple[object, ...]] = [()]
 
 
 class IndexOutOfRange(Exception):
@@ -139,6 +144,34 @@ def compile_expr(expr: ir.Expr, params: tuple[Value, ...] = ()) -> Evaluator:
                 return len(ch[handle[1]][0])  # type: ignore[index]
 
             return handle_len
+        case ir.Builtin(name="resource", args=(kind, rbase, rsize, rindex, rname)):
+            # A declared resource used as a value: ("res", kind, its number in its kind).
+            assert isinstance(kind, ir.Const) and isinstance(rbase, ir.Const)
+            assert isinstance(rsize, ir.Const) and isinstance(rname, ir.Const)
+            tag, rb, rs, rn = kind.value, rbase.value, rsize.value, rname.value
+            ridx = compile_expr(rindex, params)  # type: ignore[arg-type]
+
+            def resource(
+                loc: tuple[Value, ...], gv: tuple[Value, ...], me: int, ch: tuple[Value, ...]
+            ) -> Value:
+                return ("res", tag, element(rb, rs, ridx(loc, gv, me, ch), rn))  # type: ignore[arg-type]
+
+            return resource
+        case ir.Builtin(name="is_done", args=(fut,)):
+            future = compile_expr(fut, params)  # type: ignore[arg-type]
+
+            def is_done(
+                loc: tuple[Value, ...], gv: tuple[Value, ...], me: int, ch: tuple[Value, ...]
+            ) -> Value:
+                ref = future(loc, gv, me, ch)
+                if not (type(ref) is tuple and len(ref) == 2 and ref[0] == "obj"):
+                    raise EvalError(f"`is_done` needs a future, not {describe_value(ref)}")
+                entry = CURRENT_HEAP[0][ref[1]]
+                if entry[0] != "future":  # type: ignore[index]
+                    raise EvalError(f"`is_done` needs a future, not a {entry[0]}")  # type: ignore[index]
+                return entry[2][0]  # type: ignore[index]
+
+            return is_done
         case ir.Builtin(name=name, args=args):
             parts = [
                 compile_expr(a, params)

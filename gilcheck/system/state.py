@@ -1,9 +1,9 @@
 """The state of a running spec: plain nested tuples, hashable, holding indices, never names.
 
 State   = (threads, gil_owner, vars, locks, channels, stdout_owner, ended[, fork, interrupts,
-           path])
-(the last three only in programs that fork, have a `finalizer` or `signal` block, or
-compute on unknown values: smaller states for the others)
+           path, heap])
+(the last four only in programs that fork, have a `finalizer` or `signal` block, compute
+on unknown values or make objects at run time: smaller states for the others)
 Thread  = (frames, status, gil_count, gil_mode, allow_stack, phase, daemon, self_index, origin)
 Frame   = (code, pc, locals, context)
 Channel = (buffer, senders, receiver_alive, closed, kind, capacity, is_global, pending)
@@ -13,6 +13,10 @@ each (forking thread, code, pc of the fork statement), outermost first.
 interrupts: a bit per `finalizer`/`signal` block (in `Program.hooks` order) that has started.
 path: (the number of wide `any` values made so far, the path condition: a sorted tuple of
 boolean terms over the unknowns that hold on this path).
+heap: the objects made at run time (`let m = mutex()`, `future()`), each
+(kind, count, state, origin): its kind, its count (a barrier's parties), its state as its
+primitive defines it, and where it was made as (code, pc). A value `("obj", i)` refers to
+`heap[i]`; objects are numbered canonically (system/objects.py), not by creation.
 Sync objects (the `locks` part): kind by kind in the order of gilcheck/sync/registry.py,
 each object's state the plain value its primitive (gilcheck/sync/<kind>.py) defines.
 """
@@ -21,9 +25,21 @@ from __future__ import annotations
 
 from typing import Any
 
-S_THREADS, S_GIL, S_VARS, S_LOCKS, S_CHANS, S_STDOUT, S_ENDED, S_FORK, S_INTERRUPTS, S_PATH = range(
-    10
-)
+(
+    S_THREADS,
+    S_GIL,
+    S_VARS,
+    S_LOCKS,
+    S_CHANS,
+    S_STDOUT,
+    S_ENDED,
+    S_FORK,
+    S_INTERRUPTS,
+    S_PATH,
+    S_HEAP,
+) = range(11)
+# A run-time object in the heap: its kind, count, state and where it was made.
+H_KIND, H_COUNT, H_STATE, H_ORIGIN = range(4)
 T_FRAMES, T_STATUS, T_GILCOUNT, T_GILMODE, T_ALLOW, T_PHASE, T_DAEMON, T_SELF, T_ORIGIN = range(9)
 F_CODE, F_PC, F_LOCALS, F_CTX = range(4)
 C_BUF, C_SENDERS, C_RECEIVER, C_CLOSED, C_KIND, C_CAP, C_GLOBAL, C_PENDING = range(8)
@@ -115,6 +131,22 @@ class Work:
         assert self.extra is not None
         self.extra[2] = value
 
+    @property
+    def heap(self) -> tuple[Any, ...]:
+        return self.extra[3] if self.extra is not None else ()
+
+    def set_object(self, oid: int, entry: tuple[Any, ...]) -> None:
+        """Replace run-time object `oid` (the heap is small: copied whole)."""
+        assert self.extra is not None
+        heap = self.extra[3]
+        self.extra[3] = (*heap[:oid], entry, *heap[oid + 1 :])
+
+    def add_object(self, entry: tuple[Any, ...]) -> int:
+        """Add a run-time object; its number (until the state is put in canonical form)."""
+        assert self.extra is not None
+        self.extra[3] = (*self.extra[3], entry)
+        return len(self.extra[3]) - 1
+
     def set_thread(self, tid: int, thread: Thread) -> None:
         if not self._t:
             self.threads = list(self.threads)
@@ -161,6 +193,11 @@ class Work:
         if self.extra is None:
             return (threads, self.gil, vars_, locks, chans, self.stdout, self.ended)
         return (threads, self.gil, vars_, locks, chans, self.stdout, self.ended, *self.extra)
+
+
+def heap_of(state: State) -> tuple[Any, ...]:
+    """The run-time objects of a state (none in programs that make none)."""
+    return state[S_HEAP] if len(state) > S_HEAP else ()
 
 
 def fork_path(state: State) -> tuple[tuple[int, int, int], ...]:

@@ -8,13 +8,22 @@ from typing import assert_never
 
 from gilcheck.semantics import ir
 from gilcheck.semantics.lower.channels import ChannelLowerer, maker_text
-from gilcheck.semantics.lower.core import RECEIVER, SENDER, THREAD, UNKNOWN, VALUE
+from gilcheck.semantics.lower.core import (
+    RECEIVER,
+    SENDER,
+    THREAD,
+    UNKNOWN,
+    VALUE,
+    constructor_kind,
+)
+from gilcheck.semantics.lower.sync import SyncLowerer
 from gilcheck.semantics.resolve import symbol_kind
 from gilcheck.source import Span
+from gilcheck.sync import registry
 from gilcheck.syntax import ast
 
 
-class BindingLowerer(ChannelLowerer):
+class BindingLowerer(ChannelLowerer, SyncLowerer):
     """Statements that bind, assign or compute values."""
 
     def stmt_let(self, s: ast.Let) -> None:
@@ -37,18 +46,11 @@ class BindingLowerer(ChannelLowerer):
         assert info.slot == info_slot
 
     def rhs_kind(self, value: ast.Rhs) -> tuple[str, Callable[[ir.Target | None], str]]:
-        if isinstance(
-            value,
-            ast.Recv
-            | ast.TryRecv
-            | ast.Send
-            | ast.Clone
-            | ast.Unwrap
-            | ast.Call
-            | ast.Spawn
-            | ast.AnyValue
-            | ast.MakeChannel,
-        ):
+        made = constructor_kind(value)
+        if made is not None:
+            call: ast.BuiltinCall = value  # type: ignore[assignment]
+            return UNKNOWN, lambda target: self.make_object(made, call, target)
+        if isinstance(value, ast.Operation):
             op = value
             return UNKNOWN, lambda target: self.operation(op, target, op.span)
 
@@ -157,6 +159,8 @@ class BindingLowerer(ChannelLowerer):
                     ir.AnyInt(low=self.expr(low), high=self.expr(high), target=target, span=span)
                 )
                 return VALUE
+            case ast.SyncOp():
+                return self.sync_operation(op, target, span)
             case ast.MakeChannel():
                 self.sink.error(
                     "invalid-statement",
@@ -167,6 +171,29 @@ class BindingLowerer(ChannelLowerer):
                 return UNKNOWN
             case _:
                 assert_never(op)
+
+    def make_object(self, kind: str, call: ast.BuiltinCall, target: ir.Target | None) -> str:
+        """`mutex()`, `semaphore(2)`, `future()`: a new object made at run time; its count a
+        constant expression, as in a declaration."""
+        prim = registry.primitive(kind)
+        takes_count = prim.count_minimum is not None
+        if len(call.args) != (1 if takes_count else 0):
+            self.sink.error(
+                "wrong-arity",
+                f"`{kind}(..)` takes {'a count' if takes_count else 'no argument'}",
+                call.span,
+                help=f"write `{kind}({'N' if takes_count else ''})`",
+            )
+            return UNKNOWN
+        count: int | None = None
+        if takes_count:
+            count = self.folder.fold_int(
+                call.args[0], f"a {kind} count", minimum=prim.count_minimum or 0
+            )
+            if count is None:
+                return UNKNOWN
+        self.emit(ir.MakeObject(kind=kind, count=count, target=target, span=call.span))
+        return UNKNOWN
 
     def check_any_range(self, low: ast.Expr, high: ast.Expr) -> None:
         lo, hi = self.expr(low), self.expr(high)

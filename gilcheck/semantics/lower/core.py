@@ -12,6 +12,7 @@ from gilcheck.semantics import ir
 from gilcheck.semantics.describe import a_kind
 from gilcheck.semantics.resolve import ConstFolder, ConstSym, Declarations, ParamSym, VarSym
 from gilcheck.source import Span
+from gilcheck.sync import registry
 from gilcheck.syntax import ast
 
 # Static kinds of locals, as far as the text shows them.
@@ -79,6 +80,9 @@ class LowererCore:
         self.atomic_frame_index = 0
         self.atomic_calls: list[tuple[int, Span]] = []
         self.atomic_leading_await = False  # the statement now lowered opens an `atomic`
+        # Locals whose every binding in this body is a constructor of one kind (`let m =
+        # mutex()`): the kind the text shows them to have (LANGUAGE.md, v1.2 rulings).
+        self.object_kinds: dict[str, str] = {}
 
     # ------------------------------------------------------------ emission
 
@@ -101,6 +105,7 @@ class LowererCore:
     # ------------------------------------------------------------ entry
 
     def lower_unit(self, body: ast.Block, span: Span) -> ir.CodeUnit:
+        self.object_kinds = shown_object_kinds(body, {p.name for p in self.params})
         params = Scope()
         self.frames.append(params)
         for p in self.params:
@@ -228,6 +233,38 @@ class LowererCore:
                 span,
                 help="an `atomic` block runs as one finite step",
             )
+
+
+def constructor_kind(value: ast.Rhs) -> str | None:
+    """The kind a right-hand side makes at run time (`mutex()`, `latch(3)`), or None."""
+    if isinstance(value, ast.BuiltinCall) and value.func.name in registry.CONSTRUCTIBLE:
+        return value.func.name
+    return None
+
+
+def shown_object_kinds(body: ast.Block, params: set[str]) -> dict[str, str]:
+    """The locals of a body whose every binding is a constructor of one kind, and that kind
+    (not parameters, whose binding is an argument)."""
+    kinds: dict[str, set[str | None]] = {}
+
+    def visit(node: object) -> None:
+        if isinstance(node, ast.Let) and len(node.names) == 1:
+            kinds.setdefault(node.names[0].name, set()).add(constructor_kind(node.value))
+        elif isinstance(node, ast.Assign) and node.target.index is None:
+            kinds.setdefault(node.target.name.name, set()).add(constructor_kind(node.value))
+        if isinstance(node, tuple):
+            for item in node:
+                visit(item)
+        elif dataclasses.is_dataclass(node) and isinstance(node, ast.Stmt | ast.Block):
+            for f in dataclasses.fields(node):
+                visit(getattr(node, f.name))
+
+    visit(body)
+    return {
+        name: next(iter(made))  # type: ignore[misc]
+        for name, made in kinds.items()
+        if len(made) == 1 and None not in made and name not in params
+    }
 
 
 def one_of(kinds: tuple[str, ...]) -> str:

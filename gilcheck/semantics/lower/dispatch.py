@@ -74,7 +74,6 @@ HANDLERS: Final[Mapping[type, Handler]] = dict(
         _on(ast.Release, BodyLowerer.stmt_release),
         _on(ast.Lock, BodyLowerer.stmt_lock),
         _on(ast.Wait, BodyLowerer.stmt_wait),
-        _on(ast.SyncOp, BodyLowerer.stmt_syncop),
         _on(ast.Notify, BodyLowerer.stmt_notify),
         _on(ast.CallOnce, BodyLowerer.stmt_callonce),
         _on(ast.SetEvent, BodyLowerer.stmt_setevent),

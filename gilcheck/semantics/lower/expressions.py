@@ -22,12 +22,13 @@ from gilcheck.semantics.resolve import (
     ConstSym,
     FnSym,
     ParamSym,
+    ResourceSym,
     VarSym,
     symbol_kind,
 )
 from gilcheck.semantics.values import EvalError, binary, unary
 from gilcheck.source import Span
-from gilcheck.sync.registry import PRIMITIVES
+from gilcheck.sync.registry import CONSTRUCTIBLE
 from gilcheck.syntax import ast
 
 
@@ -78,6 +79,15 @@ class ExprLowerer(LowererCore):
                         help=f"use one element, such as `{ident.name}[0]`",
                     )
                 return ir.GlobalVar(base=info.base, size=info.size, name=ident.name)
+            case ResourceSym(info=info):
+                if info.size is not None:
+                    self.sink.error(
+                        "missing-index",
+                        f"`{ident.name}` is an array of {info.size}",
+                        ident.span,
+                        help=f"pass one element, such as `{ident.name}[0]`",
+                    )
+                return resource_value(info, None)
             case _:
                 self.wrong_kind(
                     ident.span,
@@ -109,6 +119,8 @@ class ExprLowerer(LowererCore):
                     base.span,
                     help=f"declare it as an array: `var {base.name}[N] = 0`",
                 )
+            case ResourceSym(info=info) if info.size is not None:
+                return resource_value(info, idx)
             case _:
                 self.wrong_kind(
                     base.span,
@@ -125,10 +137,11 @@ class ExprLowerer(LowererCore):
                 help = f"functions run as statements: `let v = call {name}(..)`"
             elif name in ("channel", "oneshot", "queue", "any", "recv", "send"):
                 help = f"`{name}` is a statement: bind it first with `let`"
-            elif name in {p.kind for p in PRIMITIVES}:  # v1.2's `let m = mutex()`
+            elif name in CONSTRUCTIBLE:
                 help = (
-                    f"making a `{name}` at run time (language v1.2) is not supported yet: "
-                    f"declare it at top level (`{name} x` or an array `{name} x[N]`)"
+                    f"`{name}(..)` makes a {name} at run time: it is the whole right-hand side "
+                    f"of a `let` or an assignment (`let x = {name}(..)`), not part of an "
+                    "expression or a `var` initialiser"
                 )
             else:
                 guess = did_you_mean(name, list(BUILTINS))
@@ -156,7 +169,7 @@ class ExprLowerer(LowererCore):
             return ir.Const(value=None)
         if name == "len":
             arg = call.args[0]
-            ref = _expr_as_ref(arg)
+            ref = expr_as_ref(arg)
             if ref is None:
                 self.wrong_kind(arg.span, "`len` needs a channel", "write `len(c)` or `len(rx)`")
                 return ir.Const(value=0)
@@ -287,6 +300,21 @@ class ExprLowerer(LowererCore):
     # ------------------------------------------------------------ operations
 
 
+def resource_value(info: ir.ResourceInfo, index: ir.Expr | None) -> ir.Expr:
+    """A declared resource used as a value (`call f(m)`): a reference to it, the value
+    `("res", kind, n)` with `n` its number among the objects of its kind."""
+    return ir.Builtin(
+        name="resource",
+        args=(
+            ir.Const(value=info.kind),
+            ir.Const(value=info.base),
+            ir.Const(value=info.size),
+            index if index is not None else ir.Const(value=0),
+            ir.Const(value=info.name),
+        ),
+    )
+
+
 def _handle_help(op: str, kind: str) -> str:
     if op == "send" and kind == RECEIVER:
         return "send on the sender end (`tx` of `let (tx, rx) = ...`)"
@@ -297,7 +325,7 @@ def _handle_help(op: str, kind: str) -> str:
     return "channel operations need a channel handle or a global channel"
 
 
-def _expr_as_ref(e: ast.Expr) -> ast.Ref | None:
+def expr_as_ref(e: ast.Expr) -> ast.Ref | None:
     if isinstance(e, ast.Name):
         return ast.Ref(name=e.ident, span=e.span)
     if isinstance(e, ast.Index):

@@ -12,10 +12,20 @@ from typing import Final, NamedTuple
 
 from gilcheck.semantics import ir
 from gilcheck.semantics.describe import a_kind
-from gilcheck.semantics.lower.core import Exit, end_span, one_of
-from gilcheck.semantics.lower.expressions import ExprLowerer
-from gilcheck.semantics.resolve import ChannelSym, ResourceSym, symbol_kind
+from gilcheck.semantics.lower.core import (
+    RECEIVER,
+    SENDER,
+    THREAD,
+    UNKNOWN,
+    Exit,
+    end_span,
+    one_of,
+)
+from gilcheck.semantics.lower.expressions import ExprLowerer, expr_as_ref
+from gilcheck.semantics.resolve import ChannelSym, ResourceSym, VarSym, symbol_kind
+from gilcheck.source import Span
 from gilcheck.sync import registry
+from gilcheck.sync.base import Verb
 from gilcheck.syntax import ast, unparse
 
 
@@ -68,22 +78,55 @@ class SyncLowerer(ExprLowerer):
     """Statements over declared resources."""
 
     def resource(self, ref: ast.Ref, op: str) -> ir.ResourceRef | None:
-        """A declared resource of a kind `op` accepts (`accepts`), or None after reporting."""
+        """The object a statement acts on, of a kind `op` accepts (`accepts`), or None after
+        reporting: a declared resource, or the object a local or a shared `var` refers to
+        (language v1.2), whose kind is checked here when the text shows it (a local whose
+        every binding in its body is a constructor of one kind), else at run time."""
         kinds = accepts(op).kinds
         ident = ref.name
         local = self.lookup_local(ident.name)
         sym = self.decls.symbols.get(ident.name)
         wanted = one_of(kinds)
         if local is not None:
-            self.wrong_kind(
-                ident.span,
-                f"`{op}` needs {wanted}, and `{ident.name}` is a local",
-                "resources are declared at top level, such as `mutex m`",
+            if ref.index is not None:
+                self.sink.error(
+                    "not-an-array",
+                    f"`{ident.name}` is a local, not an array",
+                    ref.index.span,
+                    help=f"remove the index: `{ident.name}`",
+                )
+                return None
+            shown = self.object_kinds.get(ident.name, "")
+            if local.kind in (SENDER, RECEIVER, THREAD):
+                shown = local.kind
+            if shown and shown not in kinds:
+                self.wrong_kind(
+                    ident.span,
+                    f"`{op}` needs {wanted}, and `{ident.name}` is {a_kind(shown)}",
+                    accepts(op).help,
+                )
+                return None
+            return ir.ResourceRef(
+                kind=shown,
+                base=-1,
+                size=None,
+                name=ident.name,
+                value=ir.Local(slot=local.slot, name=ident.name),
             )
-            return None
         if sym is None:
             self.undefined(ident)
             return None
+        if isinstance(sym, VarSym):
+            index = self.element(ident, ref.index, sym.info.size)
+            return ir.ResourceRef(
+                kind="",
+                base=-1,
+                size=None,
+                name=unparse.ref(ref),
+                value=ir.GlobalVar(
+                    base=sym.info.base, size=sym.info.size, name=ident.name, index=index
+                ),
+            )
         if not isinstance(sym, ResourceSym) or sym.info.kind not in kinds:
             self.wrong_kind(
                 ident.span,
@@ -155,38 +198,71 @@ class SyncLowerer(ExprLowerer):
             return
         self.emit(ir.Wait(resource=res, mutex=mutex, span=s.span))
 
-    def stmt_syncop(self, s: ast.SyncOp) -> None:
-        """`verb r [, p]`: a statement of the primitives that accept `verb` (gilcheck/sync/)."""
+    def sync_operation(self, s: ast.SyncOp, target: ir.Target | None, span: Span) -> str:
+        """`verb r [, e]`: a statement of the primitives that accept `verb` (gilcheck/sync/),
+        its value bound to `target` when it yields one; the static kind of that value."""
         kinds = accepts(s.verb).kinds
         if any(registry.verb(k, s.verb).blocks for k in kinds):
-            self.check_blocking(s.span, s.verb)
+            self.check_blocking(span, s.verb)
         res = self.resource(s.target, s.verb)
         if res is None:
-            return
-        wanted = registry.verb(res.kind, s.verb).partner
-        partner: ir.ResourceRef | None = None
+            return UNKNOWN
+        verb = _verb_of(res.kind, s.verb)
         name = s.target.name.name
-        if wanted and s.partner is None:
+        if target is not None and not verb.yields:
             self.sink.error(
-                "wrong-arity",
-                f"`{s.verb}` on {a_kind(res.kind)} needs {one_of(wanted)}",
-                s.span,
-                help=f"write `{s.verb} {name}, {wanted[0][0]}`",
+                "invalid-statement",
+                f"`{s.verb}` yields no value",
+                span,
+                help=f"write it as a statement: `{s.verb} {name}`",
             )
-            return
-        if wanted and s.partner is not None:
-            partner = self.resource(s.partner, f"{s.verb} {name}, _")
-            if partner is None:
-                return
-        elif s.partner is not None:
+            return UNKNOWN
+        partner: ir.ResourceRef | None = None
+        operand: ir.Expr | None = None
+        wanted = verb.partner
+        takes_second = bool(wanted) or verb.operand
+        if takes_second and s.operand is None:
+            second = f"{one_of(wanted)}" if wanted else "a value"
             self.sink.error(
                 "wrong-arity",
-                f"`{s.verb}` on {a_kind(res.kind)} takes one operand",
-                s.partner.span,
+                f"`{s.verb}` on {a_kind(res.kind or kinds[0])} needs {second}",
+                span,
+                help=f"write `{s.verb} {name}, {wanted[0][0] if wanted else 'value'}`",
+            )
+            return UNKNOWN
+        if not takes_second and s.operand is not None:
+            self.sink.error(
+                "wrong-arity",
+                f"`{s.verb}` on {a_kind(res.kind or kinds[0])} takes one operand",
+                s.operand.span,
                 help=f"write `{s.verb} {name}`",
             )
-            return
-        self.emit(ir.SyncOp(verb=s.verb, resource=res, partner=partner, span=s.span))
+            return UNKNOWN
+        if wanted and s.operand is not None:
+            ref = expr_as_ref(s.operand)
+            if ref is None:
+                self.wrong_kind(
+                    s.operand.span,
+                    f"`{s.verb} {name}, _` needs {one_of(wanted)}",
+                    accepts(f"{s.verb} {name}").help,
+                )
+                return UNKNOWN
+            partner = self.resource(ref, f"{s.verb} {name}, _")
+            if partner is None:
+                return UNKNOWN
+        elif s.operand is not None:
+            operand = self.expr(s.operand)
+        self.emit(
+            ir.SyncOp(
+                verb=s.verb,
+                resource=res,
+                partner=partner,
+                operand=operand,
+                target=target,
+                span=span,
+            )
+        )
+        return UNKNOWN
 
     def stmt_notify(self, s: ast.Notify) -> None:
         res = self.resource(s.target, "notify_all" if s.all else "notify")
@@ -218,6 +294,12 @@ class SyncLowerer(ExprLowerer):
 
 
 _NO_RESOURCE = ir.ResourceRef(kind="once", base=0, size=None, name="?")
+
+
+def _verb_of(kind: str, verb: str) -> Verb:
+    """A kind's statement; for an object whose kind only the run time knows, the first
+    kind's that accepts it (they agree on its operands)."""
+    return registry.verb(kind or registry.kinds_accepting(verb)[0], verb)
 
 
 def accepts(op: str) -> Accepts:

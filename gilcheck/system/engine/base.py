@@ -26,6 +26,7 @@ from gilcheck.system.engine.common import (
     _with,
 )
 from gilcheck.system.expr import (
+    CURRENT_HEAP,
     MOVED,
     Evaluator,
     UseAfterMove,
@@ -47,6 +48,7 @@ from gilcheck.system.state import (
     NO_THREAD,
     RUNNING,
     S_GIL,
+    S_HEAP,
     S_PATH,
     S_THREADS,
     T_FRAMES,
@@ -81,6 +83,8 @@ class Base:
     solver: Solver
     domain: PathCondition
     extended: bool
+    objects: bool
+    declared_channels: int
     handlers: dict[type, Handler]
     prepared: list[list[Prepared]]
     _pure_memo: dict[Thread, Thread]
@@ -148,6 +152,8 @@ class Base:
 
     def _eval(self, fn: Evaluator | None, state: State | Work, frame: Frame, th: Thread) -> Value:
         assert fn is not None
+        if self.objects:  # what `is_done(f)` reads
+            CURRENT_HEAP[0] = state.heap if isinstance(state, Work) else state[S_HEAP]
         if isinstance(state, Work):
             return fn(frame[F_LOCALS], state.vars, th[7], state.chans)
         return fn(frame[F_LOCALS], state[2], th[7], state[4])

@@ -51,6 +51,9 @@ BLOCKING_INSTRS = (
     ir.OnceBegin,
     ir.Print,
 )
+# Where an object's state lives: a slot of the state's declared objects, or its heap of
+# objects made at run time.
+DECLARED, HEAP = 0, 1
 # Thread statuses of threads that never move again.
 _OVER = (ENDED, GONE)
 
@@ -106,6 +109,13 @@ class Prepared:
     partner: ir.ResourceRef | None = None
     partner_index: Evaluator | None = None
     skip_pc: int = -1
+    # A statement on an object reached through a value (language v1.2: `acquire m` with
+    # `let m = mutex()`): the primitive statement's name, and the values naming the object
+    # and its partner (their sites are made per kind at run time).
+    verb: str = ""
+    ref_value: Evaluator | None = None
+    partner_value: Evaluator | None = None
+    operand: Evaluator | None = None
 
 
 _FIELD = {"gil_count": T_GILCOUNT, "allow_stack": T_ALLOW, "phase": T_PHASE, "status": T_STATUS}
@@ -157,7 +167,7 @@ def _is_left_mover(instr: ir.Instr) -> bool:
     match instr:
         case ir.GilExit() | ir.AllowEnter() | ir.End():
             return True
-        case ir.Release(resource=res):
+        case ir.Release(resource=res) if res.value is None:
             left = registry.verb(res.kind, "release").left_mover
             return left and _reads_only_locals(res.index)
     return False
@@ -237,6 +247,7 @@ def sync_verb(instr: ir.Instr) -> str | None:
             | ir.SpawnFn()
             | ir.AnyInt()
             | ir.MakeChannel()
+            | ir.MakeObject()
             | ir.DropValue()
             | ir.Close()
             | ir.GilEnter()

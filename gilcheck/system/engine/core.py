@@ -124,7 +124,13 @@ class Engine(
             self.domain = conjoin(self.domain, Term("<", (term, info.high)))
         # States carry the fork path, the started interrupts and the path condition only
         # where they can change.
-        self.extended = bool(self.interrupts) or self.symbolic or self.has_fork
+        # Objects made at run time (`let m = mutex()`, `future()`): kept in the state's heap,
+        # named canonically after every step (system/objects.py).
+        self.objects = any(
+            isinstance(instr, ir.MakeObject) for code in program.codes for instr in code.instrs
+        )
+        self.declared_channels = sum(chan.size or 1 for chan in program.channels)
+        self.extended = bool(self.interrupts) or self.symbolic or self.has_fork or self.objects
         self.handlers: dict[type, Callable[..., bool]] = {
             ir.Assign: self._assign,
             ir.Recv: self._recv,
@@ -136,6 +142,7 @@ class Engine(
             ir.SpawnFn: self._spawn,
             ir.AnyInt: self._any,
             ir.MakeChannel: self._make_channel,
+            ir.MakeObject: self._make_object,
             ir.DropValue: self._drop,
             ir.Close: self._close,
             ir.GilEnter: self._gil_enter,

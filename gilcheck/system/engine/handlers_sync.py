@@ -1,29 +1,39 @@
-"""The handler of every statement on a sync object: the object's primitive (gilcheck/sync/)
-decides; the engine applies what it returns."""
+"""The handler of every statement on a sync object or future: the object's primitive
+(gilcheck/sync/) decides; the engine applies what it returns. Also the constructors of
+objects made at run time (`let m = mutex()`, language v1.2).
+
+An object is a declared one, named by the statement (`acquire m`, `acquire m[i]`), or the
+one a value refers to: `("res", kind, n)` for a declared object passed as a value, `("obj",
+i)` for an object made at run time (its state in the heap part of the state). A statement
+of several steps on an object reached through a value keeps the references it started with
+in its phase, `("@", ref, partner ref, the primitive's phase)`, so that a shared `var`
+changing under a waiting thread does not change what it waits on.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any, NamedTuple
 
 from gilcheck.semantics import ir
-from gilcheck.sync.base import NEXT, SAME, STAY, Misuse
-
-if TYPE_CHECKING:
-    pass
-from gilcheck.system.engine.base import (
-    Base,
-)
-from gilcheck.system.engine.common import (
-    Prepared,
-    SpecMisuse,
-)
-from gilcheck.system.model import (
-    SPURIOUS_WAKEUP,
-    STEP,
-    Transition,
-)
+from gilcheck.semantics.describe import a_kind
+from gilcheck.semantics.values import EvalError, describe_value
+from gilcheck.sync import registry
+from gilcheck.sync.base import NEXT, SAME, STAY, Lockable, Misuse, Site
+from gilcheck.system.engine.base import Base
+from gilcheck.system.engine.common import DECLARED, HEAP, Prepared, SpecMisuse
+from gilcheck.system.expr import IndexOutOfRange, UseAfterMove
+from gilcheck.system.model import SPURIOUS_WAKEUP, STEP, Transition
 from gilcheck.system.state import (
+    F_CODE,
+    F_LOCALS,
     F_PC,
+    H_COUNT,
+    H_KIND,
+    H_STATE,
+    S_HEAP,
+    S_LOCKS,
+    S_THREADS,
+    T_FRAMES,
     T_PHASE,
     Frame,
     State,
@@ -31,28 +41,68 @@ from gilcheck.system.state import (
     Work,
 )
 
+PINNED = "@"
+
+
+class Reached(NamedTuple):
+    """The object (and partner) a thread's statement acts on, and the primitive's phase."""
+
+    where: int  # DECLARED (a slot of the state's declared objects) or HEAP
+    at: int
+    kind: str
+    object_count: int | None  # its count (a barrier's parties)
+    phase: Any
+    partner_where: int = DECLARED
+    partner_at: int = -1
+    partner_kind: str = ""
+
+    @property
+    def obj(self) -> tuple[int, int]:
+        """The object's key: (where, at)."""
+        return (self.where, self.at)
+
 
 class SyncHandlers(Base):
-    """The handler of statements on sync objects."""
+    """The handler of statements on sync objects and futures, and of constructors."""
+
+    _dynamic_sites: dict[tuple[Any, ...], Site]
+    _declared_counts: dict[tuple[str, int], int]
+
+    def _make_object(
+        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
+    ) -> bool:
+        """`let m = mutex()`: a new object in the heap, its reference stored."""
+        instr: ir.MakeObject = p.instr  # type: ignore[assignment]
+        w = Work(state)
+        initial = registry.primitive(instr.kind).initial(instr.count)
+        oid = w.add_object((instr.kind, instr.count, initial, (p.code, p.pc)))
+        locals_ = self._store(w, frame[F_LOCALS], instr.target, ("obj", oid), frame, th)
+        self._advance(w, tid, th, frame, p.next_pc, locals_)
+        out.append(((tid, STEP, 0), w.freeze()))
+        return False
 
     def _sync(
         self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
     ) -> bool:
         """A statement on a sync object: its primitive decides (gilcheck/sync/)."""
+        if p.site is None:
+            return self._sync_reached(state, tid, th, frame, p, out)
         site = p.site
-        assert site is not None
         res: ir.ResourceRef = p.instr.resource  # type: ignore[union-attr]
         lid = self.lock_id(res, frame, th, state, p.index)
-        locks = state[3]
+        locks = state[S_LOCKS]
         partner_lid = -1
         partner = None
         if p.partner is not None:
             partner_lid = self.lock_id(p.partner, frame, th, state, p.partner_index)
             partner = locks[partner_lid]
+        elif p.operand is not None:
+            partner = self._eval(p.operand, state, frame, th)
         phase = th[T_PHASE]
         result = site.verb.run(site, locks[lid], tid, phase, partner)
         if isinstance(result, Misuse):
             raise SpecMisuse(result.message.replace("{label}", _res_name(res, lid, self)))
+        target = getattr(p.instr, "target", None)
         for moved in result:
             w = Work(state)
             w.set_lock(lid, moved.obj)
@@ -60,13 +110,197 @@ class SyncHandlers(Base):
                 w.set_lock(partner_lid, moved.partner)
             advance = moved.advance
             pc = p.next_pc if advance == NEXT else frame[F_PC] if advance == STAY else p.skip_pc
+            locals_ = None
+            if target is not None and advance != STAY:
+                locals_ = self._store(w, frame[F_LOCALS], target, moved.value, frame, th)
             if moved.phase == phase:
-                self._advance(w, tid, th, frame, pc)
+                self._advance(w, tid, th, frame, pc, locals_)
             else:
-                self._advance(w, tid, th, frame, pc, phase=moved.phase)
+                self._advance(w, tid, th, frame, pc, locals_, phase=moved.phase)
             kind = SPURIOUS_WAKEUP if moved.spurious else STEP
             out.append(((tid, kind, moved.choice), w.freeze()))
         return False
+
+    def _sync_reached(
+        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
+    ) -> bool:
+        """A statement on an object reached through a value: its kind is known only now."""
+        res: ir.ResourceRef = p.instr.resource  # type: ignore[union-attr]
+        phase = th[T_PHASE]
+        if type(phase) is tuple and phase[0] == PINNED:
+            _, ref, partner_ref, phase = phase
+        else:
+            ref = self._reference(p.ref_value, res, p, frame, th, state)
+            partner_ref = None
+            if p.partner is not None:
+                partner_ref = self._reference(p.partner_value, p.partner, p, frame, th, state)
+        where, at, kind, count = self._locate(ref, state, p.verb, res.name)
+        prim = registry.primitive(kind)
+        verb = prim.verbs.get(p.verb)
+        if verb is None:
+            wanted = registry.kinds_accepting(p.verb)
+            raise SpecMisuse(
+                f"`{p.verb}` needs {_one_of(wanted)}, and `{res.name}` is {a_kind(kind)}"
+            )
+        partner: Any = None
+        partner_where, partner_at, partner_kind = DECLARED, -1, ""
+        if p.partner is not None:
+            partner_where, partner_at, partner_kind, _ = self._locate(
+                partner_ref, state, f"{p.verb} {res.name}, _", p.partner.name
+            )
+            if partner_kind not in verb.partner:
+                raise SpecMisuse(
+                    f"`{p.verb} {res.name}, {p.partner.name}` needs {_one_of(verb.partner)}, "
+                    f"and `{p.partner.name}` is {a_kind(partner_kind)}"
+                )
+            partner = _object_state(state, partner_where, partner_at)
+        elif p.operand is not None:
+            partner = self._eval(p.operand, state, frame, th)
+        site = self._site_for(p, kind, count, partner_kind, res, p.partner)
+        obj = _object_state(state, where, at)
+        result = site.verb.run(site, obj, tid, phase, partner)
+        if isinstance(result, Misuse):
+            raise SpecMisuse(result.message.replace("{label}", res.name))
+        target = getattr(p.instr, "target", None)
+        for moved in result:
+            w = Work(state)
+            _set_object_state(w, where, at, moved.obj)
+            if moved.partner is not SAME:
+                _set_object_state(w, partner_where, partner_at, moved.partner)
+            advance = moved.advance
+            pc = p.next_pc if advance == NEXT else frame[F_PC] if advance == STAY else p.skip_pc
+            locals_ = None
+            if target is not None and advance != STAY:
+                locals_ = self._store(w, frame[F_LOCALS], target, moved.value, frame, th)
+            new_phase = moved.phase
+            if new_phase != 0:
+                new_phase = (PINNED, ref, partner_ref, new_phase)
+            self._advance(w, tid, th, frame, pc, locals_, phase=new_phase)
+            step_kind = SPURIOUS_WAKEUP if moved.spurious else STEP
+            out.append(((tid, step_kind, moved.choice), w.freeze()))
+        return False
+
+    def reached(self, state: State, tid: int) -> Reached | None:
+        """The object a thread's statement acts on (None: not a statement on an object, or
+        its operand has no object as value)."""
+        th = state[S_THREADS][tid]
+        if not th[T_FRAMES]:
+            return None
+        frame = th[T_FRAMES][-1]
+        p = self.prepared[frame[F_CODE]][frame[F_PC]]
+        if not p.verb:
+            return None
+        res: ir.ResourceRef = p.instr.resource
+        phase = th[T_PHASE]
+        try:
+            if type(phase) is tuple and phase[0] == PINNED:
+                _, ref, partner_ref, phase = phase
+            else:
+                ref = self._reference(p.ref_value, res, p, frame, th, state)
+                partner_ref = None
+                if p.partner is not None:
+                    partner_ref = self._reference(p.partner_value, p.partner, p, frame, th, state)
+            where, at, kind, count = self._locate(ref, state, p.verb, res.name)
+            if p.partner is None:
+                return Reached(where, at, kind, count, phase)
+            pw, pa, pk, _ = self._locate(partner_ref, state, p.verb, p.partner.name)
+        except (SpecMisuse, EvalError, IndexOutOfRange, UseAfterMove):
+            return None
+        return Reached(where, at, kind, count, phase, pw, pa, pk)
+
+    def object_state(self, state: State, key: tuple[int, int]) -> Any:
+        """The state of a declared object or of one made at run time."""
+        return _object_state(state, *key)
+
+    def _reference(
+        self,
+        fn: Any,
+        res: ir.ResourceRef,
+        p: Prepared,
+        frame: Frame,
+        th: Thread,
+        state: State,
+    ) -> Any:
+        """The reference a statement's operand names: its value, or a declared object."""
+        if res.value is None:
+            lid = self.lock_id(res, frame, th, state, p.index)
+            return ("res", res.kind, lid - self.lock_offset[res.kind])
+        return self._eval(fn, state, frame, th)
+
+    def _locate(
+        self, ref: Any, state: State, verb: str, name: str
+    ) -> tuple[int, int, str, int | None]:
+        """Where the object a reference names lives, its kind and count (a misuse when the
+        value is not a reference)."""
+        if type(ref) is tuple:
+            if len(ref) == 3 and ref[0] == "res":
+                kind, n = ref[1], ref[2]
+                return DECLARED, self.lock_offset[kind] + n, kind, self.declared_count(kind, n)
+            if len(ref) == 2 and ref[0] == "obj":
+                entry = state[S_HEAP][ref[1]]
+                return HEAP, ref[1], entry[H_KIND], entry[H_COUNT]
+        wanted = registry.kinds_accepting(verb.partition(" ")[0])
+        raise SpecMisuse(f"`{verb}` needs {_one_of(wanted)}, and `{name}` is {describe_value(ref)}")
+
+    def declared_count(self, kind: str, n: int) -> int | None:
+        """The declared count of the `n`th declared object of a kind."""
+        counts = getattr(self, "_declared_counts", None)
+        if counts is None:
+            counts = self._declared_counts = {}
+            for info in self.program.resources:
+                for i in range(info.size or 1):
+                    counts[(info.kind, info.base + i)] = info.count or 0
+        return counts.get((kind, n))
+
+    def _site_for(
+        self,
+        p: Prepared,
+        kind: str,
+        count: int | None,
+        partner_kind: str,
+        res: ir.ResourceRef,
+        partner: ir.ResourceRef | None,
+    ) -> Site:
+        """The primitive statement on an object of `kind` (made once per kind and count)."""
+        sites = getattr(self, "_dynamic_sites", None)
+        if sites is None:
+            sites = self._dynamic_sites = {}
+        key = (p.verb, kind, count, partner_kind, res.name, partner.name if partner else "")
+        site = sites.get(key)
+        if site is None:
+            lockable: Lockable | None = (
+                registry.primitive(partner_kind) if partner_kind else None  # type: ignore[assignment]
+            )
+            site = sites[key] = Site(
+                verb=registry.verb(kind, p.verb),
+                name=res.name,
+                count=count or 1,
+                partner=lockable,
+                partner_name=partner.name if partner is not None else "",
+                spurious_wakeups=self.options.spurious_wakeups,
+            )
+        return site
+
+
+def _object_state(state: State, where: int, at: int) -> Any:
+    if where == DECLARED:
+        return state[S_LOCKS][at]
+    return state[S_HEAP][at][H_STATE]
+
+
+def _set_object_state(w: Work, where: int, at: int, obj: Any) -> None:
+    if where == DECLARED:
+        w.set_lock(at, obj)
+    else:
+        entry = w.heap[at]
+        w.set_object(at, (*entry[:H_STATE], obj, *entry[H_STATE + 1 :]))
+
+
+def _one_of(kinds: tuple[str, ...]) -> str:
+    names = [a_kind(k) for k in kinds]
+    if len(names) <= 1:
+        return "".join(names) or "an object"
+    return ", ".join(names[:-1]) + " or " + names[-1]
 
 
 def _res_name(res: ir.ResourceRef, lid: int, engine: Base) -> str:

@@ -95,6 +95,10 @@ class Preparation(Base):
         ref_index = getattr(ref, "index", None)
         site, partner, skip_pc = self._site(ci, instr)
         partner_index = getattr(partner, "index", None)
+        verb = sync_verb(instr) or ""
+        ref_value = getattr(ref, "value", None) if verb else None
+        partner_value = getattr(partner, "value", None)
+        operand = instr.operand if isinstance(instr, ir.SyncOp) else None
         return Prepared(
             instr=instr,
             code=ci,
@@ -115,6 +119,12 @@ class Preparation(Base):
                 compile_expr(partner_index, self.params) if partner_index is not None else None
             ),
             skip_pc=skip_pc,
+            verb=verb,
+            ref_value=compile_expr(ref_value, self.params) if ref_value is not None else None,
+            partner_value=(
+                compile_expr(partner_value, self.params) if partner_value is not None else None
+            ),
+            operand=compile_expr(operand, self.params) if operand is not None else None,
         )
 
     def _site(self, ci: int, instr: ir.Instr) -> tuple[Site | None, ir.ResourceRef | None, int]:
@@ -130,6 +140,9 @@ class Preparation(Base):
             if isinstance(instr, ir.SyncOp)
             else None
         )
+        skip_pc = self.resolve_pc(ci, instr.done) if isinstance(instr, ir.OnceBegin) else -1
+        if res.value is not None or (partner is not None and partner.value is not None):
+            return None, partner, skip_pc  # the object's kind is known at run time
         lockable = registry.primitive(partner.kind) if partner is not None else None
         site = Site(
             verb=registry.verb(res.kind, verb),
@@ -139,7 +152,6 @@ class Preparation(Base):
             partner_name=partner.name if partner is not None else "",
             spurious_wakeups=self.options.spurious_wakeups,
         )
-        skip_pc = self.resolve_pc(ci, instr.done) if isinstance(instr, ir.OnceBegin) else -1
         return site, partner, skip_pc
 
     def count_of(self, res: ir.ResourceRef) -> int:
@@ -192,5 +204,5 @@ class Preparation(Base):
             tuple(chans),
             NO_THREAD,
             0,
-            *(((), 0, (0, self.domain)) if self.extended else ()),
+            *(((), 0, (0, self.domain), ()) if self.extended else ()),
         )

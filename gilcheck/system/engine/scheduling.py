@@ -43,10 +43,13 @@ from gilcheck.system.model import (
     PAUSE_START,
     SPURIOUS_WAKEUP,
     STEP,
+    Action,
     LimitHit,
+    Target,
     Transition,
     Violation,
 )
+from gilcheck.system.objects import canonical
 from gilcheck.system.state import (
     EXIT_JOIN,
     F_CODE,
@@ -80,7 +83,31 @@ class Scheduling(Reduction):
     """Which threads move, and the GIL's, pauses' and interrupts' own steps."""
 
     def transitions(self, state: State) -> list[Transition]:
-        """Every enabled step, ordered by thread id."""
+        """Every enabled step, ordered by thread id; in a program that makes objects at run
+        time, each target in canonical form (system/objects.py)."""
+        out = self.raw_transitions(state)
+        if not self.objects:
+            return out
+        return [self._canonical_step(state, action, target) for action, target in out]
+
+    def _canonical_step(self, state: State, action: Action, target: Target) -> Transition:
+        """A step whose target is named canonically; past `--object-bound`, a limit."""
+        if type(target) is not tuple:
+            return action, target
+        found = canonical(target, self.declared_channels)
+        if found.live > self.options.object_bound:
+            tid = action[0]
+            frame = state[S_THREADS][tid][T_FRAMES][-1]
+            span = self.prepared[frame[F_CODE]][frame[F_PC]].instr.span
+            message = (
+                f"more than {self.options.object_bound} objects made at run time are alive "
+                "(--object-bound)"
+            )
+            return action, LimitHit(Verdict.BOUND, message, tid, span)
+        return action, found.state
+
+    def raw_transitions(self, state: State) -> list[Transition]:
+        """Every enabled step, ordered by thread id, objects numbered as the steps made them."""
         if state[S_ENDED]:
             return []
         if self.symbolic:  # what splitting operations read (values.CURRENT_PATH)

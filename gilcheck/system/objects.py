@@ -1,0 +1,175 @@
+"""Objects made at run time, identified up to naming: the canonical form of a state.
+
+Objects made at run time (`let m = mutex()`, `future()`, `let (tx, rx) = channel(..)`) are
+numbered in a state by the order in which a fixed walk of the state first reaches them, not
+by when they were made, and an object nothing reaches is gone. Two states that differ only
+in how their objects are numbered, or in objects nothing can use any more, are then one
+state (LANGUAGE.md, "v1.2: run-time objects").
+
+The walk: every thread in id order (its frames' locals, then its phase), the shared vars,
+the declared channels' buffers; then, breadth first, what the objects reached hold (a
+future's value, a channel's buffer). Objects held by a thread that still exists (a locked
+mutex) stay even when nothing refers to them; they come last, ordered by their contents.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gilcheck.sync import registry
+from gilcheck.system.state import (
+    C_BUF,
+    ENDED,
+    F_LOCALS,
+    GONE,
+    H_KIND,
+    H_STATE,
+    S_CHANS,
+    S_HEAP,
+    S_THREADS,
+    S_VARS,
+    T_FRAMES,
+    T_PHASE,
+    T_STATUS,
+    State,
+)
+
+
+class Canonical:
+    """A state in canonical form, and how its objects were renumbered: `objects[new]` and
+    `channels[new - first run-time channel]` are the old numbers."""
+
+    __slots__ = ("channels", "objects", "state")
+
+    def __init__(self, state: State, objects: list[int], channels: list[int]) -> None:
+        self.state = state
+        self.objects = objects
+        self.channels = channels
+
+    @property
+    def live(self) -> int:
+        """The run-time objects alive in it (channels included)."""
+        return len(self.objects) + len(self.channels)
+
+
+def canonical(state: State, declared_channels: int) -> Canonical:
+    """The state with its run-time objects numbered canonically and the unreachable ones
+    gone (the same state object when nothing changes)."""
+    heap = state[S_HEAP]
+    chans = state[S_CHANS]
+    objects: list[int] = []
+    channels: list[int] = []
+    seen_objects: dict[int, int] = {}
+    seen_channels: dict[int, int] = {}
+    pending: list[tuple[int, int]] = []  # (0, object) or (1, channel) whose contents to walk
+
+    def visit(value: Any) -> None:
+        if type(value) is not tuple or not value:
+            return
+        if len(value) == 2:
+            tag, inner = value
+            if tag == "obj":
+                if inner not in seen_objects:
+                    seen_objects[inner] = len(objects)
+                    objects.append(inner)
+                    pending.append((0, inner))
+                return
+            if (tag == "tx" or tag == "rx") and type(inner) is int:
+                if inner >= declared_channels and inner not in seen_channels:
+                    seen_channels[inner] = len(channels)
+                    channels.append(inner)
+                    pending.append((1, inner))
+                return
+        for item in value:
+            visit(item)
+
+    def drain() -> None:
+        while pending:
+            what, at = pending.pop(0)
+            if what == 0:
+                visit(heap[at][H_STATE])
+            else:
+                visit(chans[at][C_BUF])
+
+    threads = state[S_THREADS]
+    for th in threads:
+        for frame in th[T_FRAMES]:
+            visit(frame[F_LOCALS])
+        visit(th[T_PHASE])
+    visit(state[S_VARS])
+    for cid in range(declared_channels):
+        visit(chans[cid][C_BUF])
+    drain()
+    if len(objects) < len(heap):
+        existing = {tid for tid, th in enumerate(threads) if th[T_STATUS] not in (ENDED, GONE)}
+        held = [
+            oid
+            for oid, entry in enumerate(heap)
+            if oid not in seen_objects
+            and any(
+                t in existing for t in registry.primitive(entry[H_KIND]).holders(entry[H_STATE])
+            )
+        ]
+        for oid in sorted(held, key=lambda o: repr(heap[o])):
+            seen_objects[oid] = len(objects)
+            objects.append(oid)
+            pending.append((0, oid))
+        drain()
+    unchanged = (
+        len(objects) == len(heap)
+        and len(channels) == len(chans) - declared_channels
+        and all(old == new for new, old in enumerate(objects))
+        and all(old == new + declared_channels for new, old in enumerate(channels))
+    )
+    if unchanged:
+        return Canonical(state, objects, channels)
+    return Canonical(_renamed(state, objects, channels, declared_channels), objects, channels)
+
+
+def _renamed(state: State, objects: list[int], channels: list[int], declared: int) -> State:
+    """The state with object `objects[i]` renumbered i and channel `channels[i]` renumbered
+    `declared + i` everywhere; the others gone."""
+    object_map = {old: new for new, old in enumerate(objects)}
+    channel_map = {old: new + declared for new, old in enumerate(channels)}
+
+    def rename(value: Any) -> Any:
+        if type(value) is not tuple or not value:
+            return value
+        if len(value) == 2:
+            tag, inner = value
+            if tag == "obj":
+                return ("obj", object_map[inner])
+            if (tag == "tx" or tag == "rx") and type(inner) is int:
+                if inner < declared:
+                    return value
+                return (tag, channel_map[inner])
+        return tuple(rename(item) for item in value)
+
+    threads = tuple(
+        (
+            tuple((f[0], f[1], rename(f[F_LOCALS]), *f[3:]) for f in th[T_FRAMES]),
+            *th[T_FRAMES + 1 : T_PHASE],
+            rename(th[T_PHASE]),
+            *th[T_PHASE + 1 :],
+        )
+        for th in state[S_THREADS]
+    )
+    chans = state[S_CHANS]
+    new_chans = tuple(
+        (rename(chan[C_BUF]), *chan[C_BUF + 1 :])
+        for chan in (*chans[:declared], *(chans[c] for c in channels))
+    )
+    heap = state[S_HEAP]
+    new_heap = tuple(
+        (*heap[o][:H_STATE], rename(heap[o][H_STATE]), *heap[o][H_STATE + 1 :]) for o in objects
+    )
+    return (
+        threads,
+        state[1],
+        rename(state[S_VARS]),
+        state[3],
+        new_chans,
+        *state[5:S_HEAP],
+        new_heap,
+        *state[S_HEAP + 1 :],
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 from gilcheck.semantics.values import Value, render
@@ -109,6 +110,11 @@ class StateLayout:
         code, pc = entry[H_ORIGIN]
         return f"{entry[H_KIND]} #{number} (made at {self.origin_text(code, pc)})"
 
+    def tidy(self, text: str) -> str:
+        """A primitive's words about an object made at run time, whose label already says
+        its kind: `waits for future future #1` becomes `waits for future #1`."""
+        return _DOUBLED_KIND.sub(r"\1 #", text) if self.engine.objects else text
+
     def origin_text(self, code: int, pc: int) -> str:
         """`file:line` of an instruction."""
         span = self.program.codes[code].instrs[pc].span
@@ -187,6 +193,9 @@ class StateLayout:
             if tag in ("ok", "err"):
                 return f"{tag}({self.value(inner, state)})"
         return render(value)
+
+
+_DOUBLED_KIND = re.compile(r"\b(" + "|".join(registry.CONSTRUCTIBLE) + r") \1 #")
 
 
 def _holds(value: Value, tag: str, cid: int) -> bool:

@@ -9,6 +9,7 @@ from gilcheck.analysis.locations import NOWHERE, location_of
 from gilcheck.analysis.snapshots import Snapshotter
 from gilcheck.analysis.waitfor import statement_text
 from gilcheck.semantics import ir
+from gilcheck.semantics.describe import expression
 from gilcheck.semantics.values import is_python_value, render
 from gilcheck.source import SourceMap
 from gilcheck.sync import registry
@@ -235,7 +236,7 @@ class Narrator:
                 label = self.layout.object_label(before, reached.obj)
                 quiet = registry.primitive(reached.kind).quiet_effect(verb, label)
                 effects = [quiet] if quiet is not None else []
-        return effects or ["(no visible effect)"]
+        return [self.layout.tidy(e) for e in effects] or ["(no visible effect)"]
 
     def _primary(
         self, before: State, action: Action, after: State, instr: ir.Instr | None
@@ -366,7 +367,9 @@ class Narrator:
             case ir.MakeObject(target=target):
                 made = len(heap_of(after)) - 1
                 label = self.layout.object_label(after, (HEAP, made))
-                return [f"makes {label}" + (f" as {target.name}" if target is not None else "")]
+                return [
+                    f"makes {label}" + (f" as {expression(target)}" if target is not None else "")
+                ]
             case ir.MakeChannel(kind=kind, sender=tx, receiver=rx):
                 names = ", ".join(t.name for t in (tx, rx) if t is not None)
                 article = "an" if kind[0] in "aeiu" else "a"

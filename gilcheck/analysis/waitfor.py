@@ -108,7 +108,7 @@ class WaitExplainer:
             label = self.layout.object_label(state, (HEAP, oid))
             text = registry.primitive(entry[H_KIND]).holds(entry[H_STATE], tid, label)
             if text is not None:
-                held.append(text)
+                held.append(self.layout.tidy(text))
         return tuple(held)
 
     def explain(self, state: State) -> list[Wait]:
@@ -309,7 +309,7 @@ class WaitExplainer:
             partner = self.engine.object_state(state, partner_key)
             partner_label = self.layout.object_label(state, partner_key)
         view = _View(self, state, tid, reached.obj, partner_label, reached.object_count or 1)
-        return registry.primitive(reached.kind).wait_reason(
+        text, waits_for = registry.primitive(reached.kind).wait_reason(
             p.verb,
             self.engine.object_state(state, reached.obj),
             tid,
@@ -317,6 +317,7 @@ class WaitExplainer:
             partner,
             view,
         )
+        return self.layout.tidy(text), waits_for
 
     def at_statement(self, state: State, tid: int, key: tuple[int, int], verb: str) -> bool:
         """Whether a thread is at statement `verb` on object `key`."""

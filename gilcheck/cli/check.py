@@ -14,10 +14,12 @@ from gilcheck.cli.errors import no_specs, print_diagnostics, reporting_spec_erro
 from gilcheck.cli.options import (
     CHANNEL_BOUND,
     MAX_STATES,
+    OBJECT_BOUND,
     ChannelBound,
     MaxStates,
     NoMerge,
     NoSymmetry,
+    ObjectBound,
     SpuriousWakeups,
     Timeout,
     output,
@@ -103,6 +105,7 @@ def check(
     max_states: MaxStates = MAX_STATES,
     timeout: Timeout = None,
     channel_bound: ChannelBound = CHANNEL_BOUND,
+    object_bound: ObjectBound = OBJECT_BOUND,
     max_memory: Annotated[
         int | None,
         typer.Option(
@@ -216,6 +219,7 @@ def check(
         max_states=max_states,
         timeout=timeout,
         channel_bound=channel_bound,
+        object_bound=object_bound,
         merge_local_steps=not no_merge,
         symmetry=not no_symmetry,
         step_table=not no_step_table,

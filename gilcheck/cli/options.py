@@ -18,7 +18,18 @@ AS_FOR_CHECK = "As for `gilcheck check`."
 AS_THE_CHECK_RAN = "As the check ran."
 
 CHANNEL_BOUND = 8
+OBJECT_BOUND = 32
 MAX_STATES = 5_000_000
+
+ObjectBound = Annotated[
+    int,
+    typer.Option(
+        "--object-bound",
+        min=1,
+        help="Objects made at run time (locks, events, futures, channels, ...) that may be "
+        "alive at once before the verdict is `bound`.",
+    ),
+]
 
 Spec = Annotated[Path, typer.Argument(help="The spec file (*.gil).")]
 

@@ -12,7 +12,9 @@ from gilcheck.cli.errors import reporting_spec_errors
 from gilcheck.cli.options import (
     AS_THE_CHECK_RAN,
     CHANNEL_BOUND,
+    OBJECT_BOUND,
     ChannelBound,
+    ObjectBound,
     no_merge,
     spurious_wakeups,
 )
@@ -34,6 +36,7 @@ def replay_trace(
         Path | None, typer.Option("--spec", help="The spec [default: the one the result names].")
     ] = None,
     channel_bound: ChannelBound = CHANNEL_BOUND,
+    object_bound: ObjectBound = OBJECT_BOUND,
     merge_off: Annotated[bool, no_merge(AS_THE_CHECK_RAN)] = False,
     spurious: Annotated[bool, spurious_wakeups(AS_THE_CHECK_RAN)] = False,
 ) -> None:
@@ -56,6 +59,7 @@ def replay_trace(
     path = spec if spec is not None else Path(saved.spec)
     options = CheckOptions(
         channel_bound=channel_bound,
+        object_bound=object_bound,
         merge_local_steps=not merge_off,
         spurious_wakeups=spurious,
     )

@@ -34,8 +34,8 @@ class SymmetryError(Exception):
 
 def canonicalizer_for(engine: Engine) -> Canonicalizer | None:
     """The canonicalizer of the engine's program, or None when nothing can be reduced."""
-    if engine.extended:  # fork paths, interrupts and path conditions are not permuted
-        return None
+    if engine.has_fork or engine.interrupts or engine.symbolic:
+        return None  # fork paths, interrupts and path conditions are not permuted
     facts = find_symmetries(engine.program)
     declared = len(engine.initial_state()[0])  # also lays out the thread ids
     spawned = declared if spawns_several(engine) else None
@@ -47,6 +47,7 @@ def canonicalizer_for(engine: Engine) -> Canonicalizer | None:
         engine.lock_offset,
         lock_kinds_of(engine.program),
         spawned_from=spawned,
+        declared_channels=engine.declared_channels if engine.objects else None,
     )
 
 

@@ -31,7 +31,7 @@ from gilcheck.report.json_read import BadTrace, result_from_object
 from gilcheck.trace.model import CheckResult
 
 # Bumped whenever a verdict of some spec may change: older records are then never reused.
-SEMANTICS_VERSION = 3
+SEMANTICS_VERSION = 4  # 4: language v1.2 (run-time objects, the event and timeout rulings)
 RECORD_SCHEMA = "gilcheck.proof"
 
 
@@ -58,6 +58,7 @@ def settings(options: CheckOptions) -> dict[str, Any]:
     """The bounds and reductions in force (what changes a verdict; not time or memory)."""
     return {
         "channel_bound": options.channel_bound,
+        "object_bound": options.object_bound,
         "max_call_depth": options.max_call_depth,
         "max_states": options.max_states,
         "statement_merging": options.merge_local_steps,

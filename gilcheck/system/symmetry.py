@@ -25,13 +25,19 @@ from gilcheck.semantics import ir
 from gilcheck.semantics.symmetry import SymmetricArray
 from gilcheck.sync import registry
 from gilcheck.sync.base import Primitive
+from gilcheck.system.objects import canonical
 from gilcheck.system.state import (
     C_PENDING,
     F_CODE,
     F_LOCALS,
     F_PC,
+    H_COUNT,
+    H_KIND,
+    H_ORIGIN,
+    H_STATE,
     S_CHANS,
     S_GIL,
+    S_HEAP,
     S_LOCKS,
     S_STDOUT,
     S_THREADS,
@@ -40,6 +46,7 @@ from gilcheck.system.state import (
     T_PHASE,
     T_SELF,
     State,
+    heap_of,
 )
 
 TidMap = Callable[[int], int]
@@ -112,7 +119,11 @@ class Canonicalizer:
         lock_offset: dict[str, int],
         lock_kinds: tuple[Primitive, ...],
         spawned_from: int | None = None,
+        declared_channels: int | None = None,
     ) -> None:
+        # Programs that make objects at run time: their objects are named anew after a
+        # permutation (the walk that names them visits threads in id order).
+        self.declared_channels = declared_channels
         self.arrays = tuple(
             _Array(info, thread_ids[(info.thread, 0)], lock_offset) for info in arrays
         )
@@ -131,15 +142,24 @@ class Canonicalizer:
 
     def __call__(self, state: State) -> State:
         """The representative of `state`'s orbit."""
+        moved = False
         for array in self.arrays:
             position = self._sorting(state, array)
             if position is not None:
                 state = permute(state, array, position, self.lock_kinds)
+                moved = True
         if self.spawned_from is not None:
             order = spawned_sorting(state, self.spawned_from, self.lock_kinds, self._keys)
             if order is not None:
                 state = permute_spawned(state, self.spawned_from, order, self.lock_kinds)
-        return state
+                moved = True
+        return self._renamed(state) if moved else state
+
+    def _renamed(self, state: State) -> State:
+        """A permuted state with its run-time objects named canonically again."""
+        if self.declared_channels is None or not heap_of(state):
+            return state
+        return canonical(state, self.declared_channels).state
 
     @staticmethod
     def _copies(state: State, array: _Array) -> list[list[object]]:
@@ -178,7 +198,7 @@ class Canonicalizer:
             if order is not None:
                 state = permute_spawned(state, first, order, self.lock_kinds)
             positions.append(tuple(order or range(len(state[S_THREADS]) - first)))
-        return state, tuple(positions)
+        return self._renamed(state), tuple(positions)
 
     def identity(self) -> Permutation:
         """The permutation that moves nothing."""
@@ -196,7 +216,7 @@ class Canonicalizer:
             order = _extended(permutation[-1], len(state[S_THREADS]) - first)
             if any(new != old for old, new in enumerate(order)):
                 state = permute_spawned(state, first, list(order), self.lock_kinds)
-        return state
+        return self._renamed(state)
 
     def thread_map(self, permutation: Permutation) -> Callable[[int], int]:
         """Where a thread id goes under a permutation."""
@@ -229,11 +249,15 @@ class Canonicalizer:
         copies: list[list[object]] | None = None
         if array.index_chans or array.index_slots:
             copies = self._copies(state, array)
+        heap = heap_of(state)
         ranks: list[str] = []
         for k in range(size):
             tid = base + k
             # The thread without its `self` (and its array, the same for all of them).
-            key: list[object] = [threads[tid][:T_SELF], gil == tid, stdout == tid]
+            own = threads[tid][:T_SELF]
+            if heap:  # its objects by what they are, not by their numbers
+                own = blur_objects(own, heap, _relative_to(tid))
+            key: list[object] = [own, gil == tid, stdout == tid]
             for lid, prim in owned_locks:
                 key.append(prim.remap(locks[lid + k], _relative_to(tid)))
             for vid in owned_vars:
@@ -359,8 +383,42 @@ def permute(
         tuple(locks),
         tuple(chans),
         f(stdout) if stdout >= 0 else stdout,
-        *state[S_STDOUT + 1 :],
+        *_tail(state, f),
     )
+
+
+def _tail(state: State, f: TidMap) -> tuple[Any, ...]:
+    """The parts after stdout's holder, with the thread ids in run-time objects mapped."""
+    if len(state) <= S_HEAP or not state[S_HEAP]:
+        return state[S_STDOUT + 1 :]
+    heap = tuple(
+        (
+            *entry[:H_STATE],
+            registry.primitive(entry[H_KIND]).remap(entry[H_STATE], f),
+            *entry[H_STATE + 1 :],
+        )
+        for entry in state[S_HEAP]
+    )
+    return (*state[S_STDOUT + 1 : S_HEAP], heap, *state[S_HEAP + 1 :])
+
+
+def blur_objects(value: Any, heap: tuple[Any, ...], f: TidMap) -> Any:
+    """A value with each reference to a run-time object replaced by what the object is (its
+    kind, count, state with thread ids mapped by `f`, and origin): a sort key that does not
+    depend on how objects are numbered."""
+    if type(value) is not tuple or not value:
+        return value
+    if len(value) == 2 and value[0] == "obj":
+        entry = heap[value[1]]
+        prim = registry.primitive(entry[H_KIND])
+        return (
+            "obj",
+            entry[H_KIND],
+            entry[H_COUNT],
+            prim.remap(entry[H_STATE], f),
+            entry[H_ORIGIN],
+        )
+    return tuple(blur_objects(item, heap, f) for item in value)
 
 
 def remap_value(value: Any, f: TidMap) -> Any:
@@ -432,7 +490,7 @@ def permute_spawned(
         locks,
         tuple(chans),
         f(stdout) if stdout >= 0 else stdout,
-        *state[S_STDOUT + 1 :],
+        *_tail(state, f),
     )
 
 
@@ -486,9 +544,13 @@ def spawned_sorting(
         pending = tuple(cid for cid, chan in enumerate(chans) if chan[C_PENDING] == tid)
         # Where its handles are comes first: threads kept apart by their handles (`a`,
         # `b`) then keep their order and are not renumbered for nothing.
+        own = _remap_thread(threads[tid], blur)
+        heap = heap_of(state)
+        if heap:  # its objects by what they are, not by their numbers
+            own = blur_objects(own, heap, blur)
         key = (
             tuple(places[k]),
-            _remap_thread(threads[tid], blur),
+            own,
             gil == tid,
             stdout == tid,
             tuple(roles),

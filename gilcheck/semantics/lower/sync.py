@@ -176,7 +176,12 @@ class SyncLowerer(ExprLowerer):
         if res is None:
             return
         mutex: ir.ResourceRef | None = None
-        if registry.verb(res.kind, "wait").partner:
+        if not res.kind:  # an object only the run time knows: the mutex operand decides
+            if s.mutex is not None:
+                mutex = self.resource(s.mutex, "wait cv, m")
+                if mutex is None:
+                    return
+        elif registry.verb(res.kind, "wait").partner:
             if s.mutex is None:
                 self.sink.error(
                     "wrong-arity",

@@ -142,6 +142,12 @@ class SyncHandlers(Base):
             raise SpecMisuse(
                 f"`{p.verb}` needs {_one_of(wanted)}, and `{res.name}` is {a_kind(kind)}"
             )
+        if bool(verb.partner) != (p.partner is not None):
+            raise SpecMisuse(
+                f"`{p.verb}` on {a_kind(kind)} needs its mutex (`{p.verb} {res.name}, m`)"
+                if verb.partner
+                else f"`{p.verb}` on {a_kind(kind)} takes no mutex (`{p.verb} {res.name}`)"
+            )
         partner: Any = None
         partner_where, partner_at, partner_kind = DECLARED, -1, ""
         if p.partner is not None:

@@ -31,6 +31,7 @@ _STATEMENTS = (
     ir.SpawnFn,
     ir.AnyInt,
     ir.MakeChannel,
+    ir.MakeObject,
     ir.DropValue,
     ir.Close,
     ir.GilEnter,

@@ -8,7 +8,9 @@ from gilcheck.analysis.layout import StateLayout
 from gilcheck.analysis.locations import NOWHERE, location_of
 from gilcheck.semantics import ir
 from gilcheck.source import SourceMap
+from gilcheck.sync import registry
 from gilcheck.system.engine import Engine
+from gilcheck.system.engine.common import HEAP
 from gilcheck.system.state import (
     C_BUF,
     C_CAP,
@@ -17,6 +19,8 @@ from gilcheck.system.state import (
     F_CODE,
     F_PC,
     GONE,
+    H_KIND,
+    H_STATE,
     NO_THREAD,
     S_CHANS,
     S_ENDED,
@@ -28,6 +32,7 @@ from gilcheck.system.state import (
     T_GILCOUNT,
     T_STATUS,
     State,
+    heap_of,
 )
 from gilcheck.trace.model import Buffer, Holding, Snapshot, ThreadAt
 
@@ -42,7 +47,9 @@ class Snapshotter:
         self.layout = layout
         self.sources = sources
         self.prints = any(isinstance(i, ir.Print) for code in engine.codes for i in code.instrs)
-        self.channel_names = _stable_channel_names(layout, states)
+        # Channels made at run time are renumbered after each step in programs that make
+        # objects at run time: there, each state names its channels itself.
+        self.channel_names = _stable_channel_names(layout, states) if not engine.objects else {}
 
     def snapshot(self, state: State) -> Snapshot:
         """The holders, buffers and threads of one state."""
@@ -81,6 +88,11 @@ class Snapshotter:
             out.append(self._owned("stdout's lock", "stdout", state, state[S_STDOUT]))
         for lid, lock in enumerate(state[S_LOCKS]):
             out.append(self._sync(state, lid, lock))
+        for oid, entry in enumerate(heap_of(state)):
+            prim = registry.primitive(entry[H_KIND])
+            holders, text = prim.show(entry[H_STATE], lambda t: self._name(state, t))
+            label = self.layout.object_label(state, (HEAP, oid))
+            out.append(Holding(label, entry[H_KIND], holders, text))
         return out
 
     def _owned(self, name: str, kind: str, state: State, owner: int) -> Holding:

@@ -349,7 +349,18 @@ def _declare(
     match item:
         case ast.VarDecl(name=name, size=size_expr, init=init):
             ok, size = _size(size_expr, folder)
-            value = folder.fold(init, "a shared variable's initial value")
+            if isinstance(init, ast.BuiltinCall) and init.func.name in registry.CONSTRUCTIBLE:
+                what = init.func.name
+                sink.error(
+                    "not-constant",
+                    f"a shared variable's initial value cannot make a {what}",
+                    init.span,
+                    help=f"declare `var {name.name} = none` and assign it in a thread: "
+                    f"`{name.name} = {what}(..)`",
+                )
+                value: Value = None
+            else:
+                value = folder.fold(init, "a shared variable's initial value")
             if not ok:
                 decls.poisoned.add(name.name)
             if claim_fn(name) and ok:

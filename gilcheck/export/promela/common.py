@@ -280,6 +280,8 @@ def describe_in_atomic(instr: ir.Instr) -> str:
 
 def describe_expr(expr: ir.Expr) -> str:
     """An expression the export refuses, in the spec's words."""
+    if isinstance(expr, ir.Builtin) and expr.name == "resource":
+        return f"a resource used as a value (`{describe.expression(expr)}`)"
     if isinstance(expr, ir.Builtin):
         return f"`{expr.name}(..)`"
     if isinstance(expr, ir.BinaryOp):

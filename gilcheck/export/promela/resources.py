@@ -94,6 +94,8 @@ class ResourceTranslator(ValueTranslator):
     """Guards and effects of the statements over resources."""
 
     def _resource(self, ref: ir.ResourceRef) -> str:
+        if ref.value is not None:
+            raise Refused(f"an object reached through a value (`{ref.name}`)", self.here, yet=True)
         name = f"{ref.kind[:3]}_{ref.name}"
         if ref.index is None:
             return f"{name}[{ref.base - self._base_of(ref)}]"

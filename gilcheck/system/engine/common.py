@@ -140,7 +140,7 @@ def _reads_only_locals(expr: ir.Expr | None) -> bool:
             return _reads_only_locals(o)
         case ir.BinaryOp(left=a, right=b):
             return _reads_only_locals(a) and _reads_only_locals(b)
-        case ir.Builtin(name=name, args=args) if name not in ("len", "pyobj"):
+        case ir.Builtin(name=name, args=args) if name not in ("len", "pyobj", "is_done"):
             return all(
                 not isinstance(a, ir.GlobalChannel | ir.HandleRef) and _reads_only_locals(a)
                 for a in args

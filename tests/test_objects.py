@@ -1,0 +1,368 @@
+"""Objects made at run time (language v1.2): constructors, references as values, futures,
+the statically visible kind, canonical naming, collection, `--object-bound`, symmetry and
+how reports name them; through the CLI as a user runs it, and the canonical form directly."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gilcheck.system.objects import canonical
+
+
+def _spec(tmp_path: Path, text: str, name: str = "s.gil") -> str:
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+def _json(cli, *args: str) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    result = cli("check", "--format", "json", *args)
+    return json.loads(result.stdout)  # type: ignore[no-any-return]
+
+
+def test_every_constructor_makes_an_object_its_statements_accept(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    spec = _spec(
+        tmp_path,
+        """expect ok
+thread main {
+    let m = mutex()
+    lock m { skip }
+    let r = rlock()
+    acquire r
+    acquire r
+    release r
+    release r
+    let s = semaphore(2)
+    acquire s
+    release s
+    let e = event()
+    set e
+    wait e
+    let b = barrier(1)
+    wait b
+    let l = latch(1)
+    countdown l
+    wait l
+    let o = once()
+    call_once o { skip }
+    let w = rwlock()
+    read w { skip }
+    write w { skip }
+    let cv = condvar()
+    lock m { notify cv }
+    let f = future()
+    complete f, 3
+    let v = result f
+    assert v == 3
+}
+""",
+    )
+    result = cli("check", spec)
+    assert result.code == 0, result.stdout + result.stderr
+
+
+def test_a_wrong_kind_the_text_shows_is_a_spec_error(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    spec = _spec(tmp_path, "thread main {\n    let m = mutex()\n    wait m\n}\n")
+    result = cli("check", spec)
+    assert result.code == 2
+    assert "s.gil:3:10" in result.stderr
+    assert "`m` is a mutex" in result.stderr
+
+
+def test_a_wrong_kind_reached_through_a_parameter_is_a_misuse(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    spec = _spec(
+        tmp_path,
+        "fn f(x) {\n    wait x\n}\nthread main {\n    let m = mutex()\n    call f(m)\n}\n",
+    )
+    report = _json(cli, spec)
+    assert report["verdict"] == "misuse"
+    assert "`x` is a mutex" in report["message"]
+
+
+def test_a_local_bound_to_two_kinds_is_checked_at_run_time(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    spec = _spec(
+        tmp_path,
+        """thread main {
+    let x = mutex()
+    choose { x = event() } or { skip }
+    wait x
+}
+""",
+    )
+    report = _json(cli, spec)
+    assert report["verdict"] == "misuse"  # the mutex branch; the event one would block
+
+
+def test_references_compare_by_identity(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    spec = _spec(
+        tmp_path,
+        """expect ok
+mutex g
+var slot = none
+thread main {
+    let m = mutex()
+    let n = mutex()
+    let k = m
+    assert m != n and k == m and m != none
+    slot = g
+    let s = slot
+    assert s == g
+    acquire s
+    release g
+}
+""",
+    )
+    assert cli("check", spec).code == 0
+
+
+def test_objects_travel_in_vars_channels_and_arguments(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    spec = _spec(
+        tmp_path,
+        """expect deadlock
+var locks[2] = none
+fn worker(i, rx) {
+    let other = recv rx
+    acquire locks[i]
+    acquire other
+}
+thread main {
+    locks[0] = mutex()
+    locks[1] = mutex()
+    let (t0, r0) = channel(unbounded)
+    let (t1, r1) = channel(unbounded)
+    let a = spawn worker(0, r0)
+    let b = spawn worker(1, r1)
+    send t0, locks[1]
+    send t1, locks[0]
+    join a
+    join b
+}
+""",
+    )
+    report = _json(cli, spec)
+    assert report["verdict"] == "deadlock"
+    waits = " ".join(w["waits_for"] for w in report["waits"])
+    assert "mutex #1 (made at s.gil:9)" in waits and "mutex #2 (made at s.gil:10)" in waits
+
+
+def test_reports_number_objects_in_order_of_appearance(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    spec = _spec(
+        tmp_path,
+        """expect deadlock
+thread main {
+    let a = event()
+    let b = event()
+    wait b
+}
+""",
+    )
+    result = cli("check", spec)
+    assert "makes event #1 (made at s.gil:3) as a" in result.stdout
+    assert "makes event #2 (made at s.gil:4) as b" in result.stdout
+    assert "waits for event #2 (made at s.gil:4)" in result.stdout
+
+
+def test_unreachable_objects_are_collected(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    spec = _spec(
+        tmp_path,
+        """expect ok
+thread main {
+    loop {
+        let m = mutex()
+        lock m { progress }
+    }
+}
+""",
+    )
+    report = _json(cli, spec)
+    assert report["verdict"] == "ok" and report["states"] < 10
+
+
+def test_more_live_objects_than_the_bound_end_the_path_with_bound(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    spec = _spec(
+        tmp_path,
+        """expect bound
+var keep[3] = none
+thread main {
+    let i = 0
+    while i < 3 {
+        keep[i] = mutex()
+        i = i + 1
+    }
+}
+""",
+    )
+    bounded = cli("check", "--object-bound", "2", spec)
+    assert bounded.code == 3
+    assert "--object-bound" in bounded.stdout
+    assert cli("check", "--object-bound", "3", spec).code == 0
+
+
+def test_states_differing_only_in_naming_are_one(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # Two threads each make an object: whichever makes it first, the end state is one.
+    spec_text = """expect ok
+host python
+var a = none
+var b = none
+thread t1 { a = mutex() }
+thread t2 { b = mutex() }
+thread main { skip }
+"""
+    spec = _spec(tmp_path, spec_text)
+    plain = _spec(tmp_path, spec_text.replace("mutex()", "1"), "plain.gil")
+    # The same state space as with plain values: making the two in either order ends in
+    # one state.
+    assert _json(cli, spec, "--no-por")["states"] == _json(cli, plain, "--no-por")["states"]
+
+
+def test_thread_arrays_that_make_their_own_objects_stay_symmetric(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    spec = _spec(
+        tmp_path,
+        """expect ok
+thread worker[3] {
+    let m = mutex()
+    acquire m
+    let e = event()
+    set e
+    wait e
+    release m
+}
+thread main { skip }
+""",
+    )
+    reduced = _json(cli, spec)
+    full = _json(cli, spec, "--no-symmetry")
+    assert reduced["verdict"] == full["verdict"] == "ok"
+    assert reduced["states"] < full["states"] / 3
+
+
+def test_futures_block_until_complete_and_keep_their_value(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    spec = _spec(
+        tmp_path,
+        """expect ok
+fn work(f, x) {
+    complete f, x + 1
+}
+thread main {
+    let f = future()
+    let h = spawn work(f, 41)
+    await is_done(f)
+    let v = result f
+    let w = result f
+    assert v == 42 and w == 42
+    join h
+}
+""",
+    )
+    assert cli("check", spec).code == 0
+
+
+def test_completing_a_future_twice_or_with_a_handle_is_a_misuse(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    twice = _spec(
+        tmp_path, "thread main {\n    let f = future()\n    complete f, 1\n    complete f, 2\n}\n"
+    )
+    report = _json(cli, twice)
+    assert report["verdict"] == "misuse" and "second time" in report["message"]
+    handle = _spec(
+        tmp_path,
+        "thread main {\n    let f = future()\n    let (tx, rx) = channel(unbounded)\n"
+        "    complete f, tx\n}\n",
+        "h.gil",
+    )
+    report = _json(cli, handle)
+    assert report["verdict"] == "misuse" and "handle" in report["message"]
+
+
+def test_contextual_words_stay_names(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    spec = _spec(
+        tmp_path,
+        """expect ok
+var result[2] = 0
+var complete = 1
+thread main {
+    result[0] = complete + 1
+    complete = result[0]
+    let future = 3
+    assert complete == 2 and future == 3
+}
+""",
+    )
+    assert cli("check", spec).code == 0
+
+
+def test_a_constructor_inside_an_expression_is_a_located_error(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    spec = _spec(tmp_path, "var locks = mutex()\nthread main {\n    let x = event() == none\n}\n")
+    result = cli("check", spec)
+    assert result.code == 2
+    assert "s.gil:1:13" in result.stderr and "var locks = none" in result.stderr
+    assert "s.gil:3:13" in result.stderr and "right-hand side" in result.stderr
+
+
+def test_a_waiting_thread_keeps_the_object_it_started_waiting_on(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # The condvar in the shared var changes while `waiter` waits on the first one: the
+    # notify on the second one must not wake it.
+    spec = _spec(
+        tmp_path,
+        """expect deadlock
+var cv = none
+var waiting = 0
+mutex m
+thread waiter {
+    await cv != none
+    lock m {
+        waiting = 1
+        wait cv, m
+    }
+}
+thread main {
+    cv = condvar()
+    await waiting == 1
+    lock m { cv = condvar() }
+    lock m { notify cv }
+    join waiter
+}
+""",
+    )
+    report = _json(cli, spec)
+    assert report["verdict"] == "deadlock"
+
+
+# ---------------------------------------------------------------- the canonical form
+
+
+def _state(threads: tuple, heap: tuple, chans: tuple = (), vars_: tuple = ()) -> tuple:  # type: ignore[type-arg]
+    return (threads, -1, vars_, (), chans, -1, 0, (), 0, (0, ()), heap)
+
+
+def _thread(*locals_: object) -> tuple:  # type: ignore[type-arg]
+    return (((0, 0, tuple(locals_), 0),), 0, 0, 0, (), 0, False, 0, 0)
+
+
+MUTEX_FREE = ("mutex", None, -1, (0, 1))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(min_value=1, max_value=6), st.randoms(use_true_random=False))
+def test_renaming_objects_gives_the_same_canonical_state(count: int, rnd: random.Random) -> None:
+    entries = [("event", None, bool(i % 2), (0, i)) for i in range(count)]
+    order = list(range(count))
+    rnd.shuffle(order)
+    # Thread 0 refers to the objects in a fixed order; the heap lists them shuffled.
+    heap = tuple(entries[i] for i in order)
+    where = {obj: at for at, obj in enumerate(order)}
+    shuffled = _state((_thread(*(("obj", where[i]) for i in range(count))),), heap)
+    plain = _state((_thread(*(("obj", i) for i in range(count))),), tuple(entries))
+    assert canonical(shuffled, 0).state == canonical(plain, 0).state == plain
+
+
+def test_objects_nothing_refers_to_are_gone_unless_held() -> None:
+    held = ("mutex", None, 0, (0, 2))  # held by thread 0
+    state = _state((_thread(("obj", 1)),), (MUTEX_FREE, MUTEX_FREE, held))
+    found = canonical(state, 0)
+    assert found.state[-1] == (MUTEX_FREE, held)
+    assert found.objects == [1, 2]

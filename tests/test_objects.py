@@ -366,3 +366,26 @@ def test_objects_nothing_refers_to_are_gone_unless_held() -> None:
     found = canonical(state, 0)
     assert found.state[-1] == (MUTEX_FREE, held)
     assert found.objects == [1, 2]
+
+
+def test_completing_with_a_python_object_needs_the_gil(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    spec = _spec(
+        tmp_path,
+        """expect deadlock
+fn holder(f) {
+    with_gil {
+        let v = result f
+    }
+}
+thread main {
+    let f = future()
+    let h = spawn holder(f)
+    complete f, pyobj("x")
+    join h
+}
+""",
+    )
+    report = _json(cli, spec)
+    assert report["verdict"] == "deadlock"
+    main = next(w for w in report["waits"] if w["thread"] == "main")
+    assert main["waits_for"] == "waits for the GIL to make a Python object, held by holder"

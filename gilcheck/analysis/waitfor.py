@@ -255,6 +255,10 @@ class WaitExplainer:
                 if is_python_value(value):
                     return self._gil_text(state, tid), self.gil_holder(state)
                 return "cannot print", []
+            case ir.SyncOp() if p.makes_pyobj and state[S_GIL] not in (NO_THREAD, tid):
+                return self._gil_text(state, tid, "waits for the GIL to make a Python object"), (
+                    self.gil_holder(state)
+                )
             case _ if p.verb and self._blocks(state, tid):
                 return self._sync_reason(state, tid, th, frame, p)
             case ir.Recv(channel=ref):

@@ -85,6 +85,8 @@ class SyncHandlers(Base):
         self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
     ) -> bool:
         """A statement on a sync object: its primitive decides (gilcheck/sync/)."""
+        if p.makes_pyobj and self._need_gil(state, tid, p):
+            return True  # its operand makes a Python object: it needs the GIL
         if p.site is None:
             return self._sync_reached(state, tid, th, frame, p, out)
         site = p.site

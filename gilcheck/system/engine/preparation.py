@@ -75,6 +75,8 @@ class Preparation(Base):
                 value_expr = src
             case ir.Join(handle=h) if not isinstance(h, ir.ThreadRef):
                 value_expr = h
+            case ir.SyncOp(operand=o) if o is not None:
+                value_expr = o  # `complete f, pyobj(..)` makes a Python object
             case _:
                 pass
         moves: tuple[int, ...] = ()

@@ -46,7 +46,7 @@ def exprs() -> st.SearchStrategy[ast.Expr]:
             ),
             st.builds(
                 lambda f, args: ast.BuiltinCall(func=ast.Ident(name=f), args=tuple(args)),
-                st.sampled_from(["ok", "err", "pyobj", "is_none"]),
+                st.sampled_from(["ok", "err", "pyobj", "is_none", "is_done"]),
                 st.lists(inner, min_size=1, max_size=1),
             ),
             st.builds(lambda b, i: ast.Index(base=b, index=i), idents(), inner),
@@ -80,9 +80,24 @@ def _simple_stmts() -> st.SearchStrategy[ast.Stmt]:
             st.booleans(),
         ),
         st.builds(lambda a, b: ast.AnyValue(low=a, high=b), exprs(), exprs()),
+        # statements of an object's primitive (language v1.2), contextual words
+        st.builds(
+            lambda v, r, e: ast.SyncOp(verb=v, target=r, operand=e),
+            st.sampled_from(["countdown", "complete", "result"]),
+            refs(),
+            st.none() | exprs(),
+        ),
     )
     return st.one_of(
         st.builds(lambda n, v: ast.Let(names=(n,), value=v), idents(), exprs() | operations),
+        st.builds(  # a constructor (language v1.2)
+            lambda n, k, a: ast.Let(
+                names=(n,), value=ast.BuiltinCall(func=ast.Ident(name=k), args=tuple(a))
+            ),
+            idents(),
+            st.sampled_from(["mutex", "latch", "future", "semaphore"]),
+            st.lists(exprs(), max_size=1),
+        ),
         st.builds(
             lambda a, b: ast.Let(
                 names=(a, b),

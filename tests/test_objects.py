@@ -389,3 +389,21 @@ thread main {
     assert report["verdict"] == "deadlock"
     main = next(w for w in report["waits"] if w["thread"] == "main")
     assert main["waits_for"] == "waits for the GIL to make a Python object, held by holder"
+
+
+def test_channels_made_in_a_loop_are_collected(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    spec = _spec(
+        tmp_path,
+        """expect ok
+thread main {
+    loop {
+        let (tx, rx) = oneshot()
+        send tx, 1
+        let v = recv rx
+        progress
+    }
+}
+""",
+    )
+    report = _json(cli, spec, "--max-states", "1000")
+    assert report["verdict"] == "ok" and report["exhaustive"] and report["states"] < 10

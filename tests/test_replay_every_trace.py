@@ -94,7 +94,8 @@ MODES: dict[str, dict[str, Any]] = {
     "workers-2": {"workers": 2},
 }
 # How many traces each mode replays at least (so that the test cannot pass vacuously).
-AT_LEAST = {"no-symmetry": 20, "no-step-table": 150}
+# Programs that make channels or objects at run time have no step table.
+AT_LEAST = {"no-symmetry": 20, "no-step-table": 100}
 
 
 @pytest.mark.parametrize("mode", MODES)

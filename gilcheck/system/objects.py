@@ -32,6 +32,7 @@ from gilcheck.system.state import (
     T_PHASE,
     T_STATUS,
     State,
+    heap_of,
 )
 
 
@@ -55,7 +56,7 @@ class Canonical:
 def canonical(state: State, declared_channels: int) -> Canonical:
     """The state with its run-time objects numbered canonically and the unreachable ones
     gone (the same state object when nothing changes)."""
-    heap = state[S_HEAP]
+    heap = heap_of(state)
     chans = state[S_CHANS]
     objects: list[int] = []
     channels: list[int] = []
@@ -159,6 +160,8 @@ def _renamed(state: State, objects: list[int], channels: list[int], declared: in
         (rename(chan[C_BUF]), *chan[C_BUF + 1 :])
         for chan in (*chans[:declared], *(chans[c] for c in channels))
     )
+    if len(state) <= S_HEAP:  # a program that makes channels only
+        return (threads, state[1], rename(state[S_VARS]), state[3], new_chans, *state[5:])
     heap = state[S_HEAP]
     new_heap = tuple(
         (*heap[o][:H_STATE], rename(heap[o][H_STATE]), *heap[o][H_STATE + 1 :]) for o in objects

@@ -157,7 +157,7 @@ class Canonicalizer:
 
     def _renamed(self, state: State) -> State:
         """A permuted state with its run-time objects named canonically again."""
-        if self.declared_channels is None or not heap_of(state):
+        if self.declared_channels is None:
             return state
         return canonical(state, self.declared_channels).state
 

@@ -83,7 +83,8 @@ class Base:
     solver: Solver
     domain: PathCondition
     extended: bool
-    objects: bool
+    objects: bool  # makes objects or channels at run time: states named canonically
+    heap: bool  # makes objects at run time: states have a heap part
     declared_channels: int
     handlers: dict[type, Handler]
     prepared: list[list[Prepared]]
@@ -152,7 +153,7 @@ class Base:
 
     def _eval(self, fn: Evaluator | None, state: State | Work, frame: Frame, th: Thread) -> Value:
         assert fn is not None
-        if self.objects:  # what `is_done(f)` reads
+        if self.heap:  # what `is_done(f)` reads
             CURRENT_HEAP[0] = state.heap if isinstance(state, Work) else state[S_HEAP]
         if isinstance(state, Work):
             return fn(frame[F_LOCALS], state.vars, th[7], state.chans)

@@ -124,13 +124,17 @@ class Engine(
             self.domain = conjoin(self.domain, Term("<", (term, info.high)))
         # States carry the fork path, the started interrupts and the path condition only
         # where they can change.
-        # Objects made at run time (`let m = mutex()`, `future()`): kept in the state's heap,
-        # named canonically after every step (system/objects.py).
-        self.objects = any(
+        # Objects made at run time (`let m = mutex()`, `future()`) are kept in the state's
+        # heap; they and channels made at run time are named canonically after every step
+        # (system/objects.py).
+        self.heap = any(
             isinstance(instr, ir.MakeObject) for code in program.codes for instr in code.instrs
         )
+        self.objects = self.heap or any(
+            isinstance(instr, ir.MakeChannel) for code in program.codes for instr in code.instrs
+        )
         self.declared_channels = sum(chan.size or 1 for chan in program.channels)
-        self.extended = bool(self.interrupts) or self.symbolic or self.has_fork or self.objects
+        self.extended = bool(self.interrupts) or self.symbolic or self.has_fork or self.heap
         self.handlers: dict[type, Callable[..., bool]] = {
             ir.Assign: self._assign,
             ir.Recv: self._recv,
@@ -189,7 +193,8 @@ class Engine(
 
     def threadwise(self) -> Engine | None:
         """The engine itself when the step table can patch its steps (model.TransitionSystem)."""
-        return None if self.symbolic or self.extended or self.gil_off else self
+        # Not where states are named canonically: the table patches a thread's own steps.
+        return None if self.symbolic or self.extended or self.gil_off or self.objects else self
 
     def merge(self, out: list[Transition]) -> list[Transition]:
         """Steps with the local steps after each merged into it (when merging is on)."""

@@ -36,6 +36,8 @@ _STATEMENTS = (
     ir.GilEnter,
     ir.AllowEnter,
     ir.PythonEnter,
+    ir.AcquireGil,
+    ir.ReleaseGil,
     ir.Acquire,
     ir.SetEvent,
     ir.ClearEvent,

@@ -178,7 +178,14 @@ class WaitExplainer:
             )
         if gil == NO_THREAD:
             return what
-        return f"{what}, held by {self.layout.thread_name(state, gil)}"
+        holder = self.layout.thread_name(state, gil)
+        if state[S_THREADS][gil][T_STATUS] == ENDED:
+            # Only `acquire_gil` lets a thread end holding the GIL: it stays held for ever.
+            return (
+                f"{what}, held for ever by {holder}, which ended holding it "
+                "(taken by `acquire_gil`, never released)"
+            )
+        return f"{what}, held by {holder}"
 
     def reason(self, state: State, tid: int) -> tuple[str, list[int]]:
         """A sentence and the threads that hold what `tid` waits for."""
@@ -226,7 +233,7 @@ class WaitExplainer:
     def _instr_reason(self, state, tid, th, frame, p, instr) -> tuple[str, list[int]]:  # type: ignore[no-untyped-def]
         name = self.layout.thread_name
         match instr:
-            case ir.GilEnter() | ir.PythonEnter() | ir.AllowExit():
+            case ir.GilEnter() | ir.PythonEnter() | ir.AllowExit() | ir.AcquireGil():
                 return self._gil_text(state, tid), self.gil_holder(state)
             case ir.Print():
                 if th[T_PHASE] == 1:

@@ -82,11 +82,16 @@ class Base:
     domain: PathCondition
     extended: bool
     handlers: dict[type, Handler]
+    gil_api: bool
     prepared: list[list[Prepared]]
     _pure_memo: dict[Thread, Thread]
 
     def thread_steps(self, state: State, tid: int, th: Thread, out: list[Transition]) -> bool:
         """Append a running thread's steps (scheduling.py)."""
+        raise NotImplementedError
+
+    def _guarded_handler(self, instr: ir.Instr) -> Handler:
+        """The handler an instruction runs with (handlers_gil.py)."""
         raise NotImplementedError
 
     def resolve_pc(self, code: int, pc: int) -> int:

@@ -167,7 +167,7 @@ def syntax_diagnostic(source: SourceFile, err: UnexpectedInput) -> Diagnostic:
     col = source.line_col(span.start).col - 1
     if (
         word in OPERANDLESS_STATEMENTS
-        and col > indent + len(word)
+        and col >= indent + len(word)
         and not line[indent + len(word) : col].strip()
     ):
         # `acquire_gil x`: the token right after the word is an operand

@@ -119,6 +119,13 @@ def _verdict(cli, path: str) -> tuple[str, str]:  # type: ignore[no-untyped-def]
         ("python {\n release_gil\n acquire_gil\n }", "ok", ""),
         ("acquire_gil\n acquire_gil", "misuse", "CPython <= 3.12 hangs, 3.13+ aborts"),
         ("with_gil {\n atomic {\n release_gil\n }\n acquire_gil\n }", "ok", ""),
+        # a thread state saved inside allow_threads and never restored is dropped at its end
+        ("with_gil {\n allow_threads {\n acquire_gil\n release_gil\n }\n }", "ok", ""),
+        (
+            "with_gil {\n allow_threads {\n acquire_gil\n }\n }",
+            "misuse",
+            "`allow_threads { }` ends (Py_END_ALLOW_THREADS",
+        ),
     ],
 )
 def test_the_rulings(cli, tmp_path: Path, body: str, verdict: str, says: str) -> None:  # type: ignore[no-untyped-def]

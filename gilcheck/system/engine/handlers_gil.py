@@ -104,12 +104,16 @@ class GilHandlers(Base):
         self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
     ) -> bool:
         stack = th[T_ALLOW]
+        while stack and stack[-1] < 0:
+            # A `release_gil` inside the block after an `acquire_gil` there: C drops the
+            # thread state PyEval_SaveThread returned, and Py_END_ALLOW_THREADS restores its own.
+            stack = stack[:-1]
         saved = stack[-1] if stack else 0
         if th[T_GILCOUNT] > 0:
             raise SpecMisuse(
                 "`allow_threads { }` ends (Py_END_ALLOW_THREADS, which is PyEval_RestoreThread) "
-                f"while the thread {self._holds_gil_words()} taken by `acquire_gil`: "
-                f"{_NOT_REENTRANT}"
+                f"while the thread {'is attached' if self.gil_off else 'holds the GIL'} by "
+                f"an `acquire_gil` inside the block: {_NOT_REENTRANT}"
             )
         w = Work(state)
         if saved > 0:

@@ -197,3 +197,12 @@ def test_the_export_refuses_them_located(cli) -> None:  # type: ignore[no-untype
     assert result.code == 2
     assert "`release_gil` cannot be exported to Promela" in result.stderr
     assert "gil_api.gil:4:" in result.stderr
+
+
+def test_finalization_goes_on_with_the_gil_main_holds(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    spec = "host python\nthread main {\n    acquire_gil\n}\n"
+    assert _verdict(cli, _write(tmp_path, spec))[0] == "ok"
+    waiting = spec.replace("    acquire_gil\n", "    spawn w()\n    acquire_gil\n") + (
+        "fn w() {\n    with_gil { skip }\n}\n"
+    )
+    assert _verdict(cli, _write(tmp_path, waiting))[0] == "deadlock"

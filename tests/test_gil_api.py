@@ -64,7 +64,7 @@ def test_symmetry_reduces_workers_that_give_the_gil_up(cli) -> None:  # type: ig
 def test_the_trace_speaks_the_c_apis_words(cli) -> None:  # type: ignore[no-untyped-def]
     out = cli("check", f"{SPECS}/restore_under_lock_buggy.gil").stdout
     assert "releases the GIL (PyEval_SaveThread): saves a count of 2" in out
-    assert "reader  waits for the GIL, held by main" in out
+    assert "reader  waits for the GIL in `acquire_gil` (PyEval_RestoreThread), held by main" in out
     assert "Cycle: main -> reader -> main" in out
 
 

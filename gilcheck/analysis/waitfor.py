@@ -37,6 +37,7 @@ from gilcheck.system.state import (
     S_LOCKS,
     S_STDOUT,
     S_THREADS,
+    T_ALLOW,
     T_DAEMON,
     T_FRAMES,
     T_GILCOUNT,
@@ -233,8 +234,13 @@ class WaitExplainer:
     def _instr_reason(self, state, tid, th, frame, p, instr) -> tuple[str, list[int]]:  # type: ignore[no-untyped-def]
         name = self.layout.thread_name
         match instr:
-            case ir.GilEnter() | ir.PythonEnter() | ir.AllowExit() | ir.AcquireGil():
+            case ir.GilEnter() | ir.PythonEnter() | ir.AllowExit():
                 return self._gil_text(state, tid), self.gil_holder(state)
+            case ir.AcquireGil():
+                restore = th[T_ALLOW] and th[T_ALLOW][-1] < 0
+                call = "PyEval_RestoreThread" if restore else "PyEval_AcquireThread"
+                what = f"waits for the GIL in `acquire_gil` ({call})"
+                return self._gil_text(state, tid, what), self.gil_holder(state)
             case ir.Print():
                 if th[T_PHASE] == 1:
                     return (

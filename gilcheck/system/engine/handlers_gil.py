@@ -230,7 +230,8 @@ class GilHandlers(Base):
             if th[T_GILCOUNT] == 0 and gave_up_gil(th) and self.context(p, frame) == PYTHON:
                 raise SpecMisuse(
                     "a statement of Python code runs after `release_gil` (PyEval_SaveThread) "
-                    "and before `acquire_gil`, without the GIL"
+                    "and before `acquire_gil`, without the GIL (C code called from Python is "
+                    "written as `with_gil { }` inside `python { }`)"
                 )
             return handler(state, tid, th, frame, p, out)
 

@@ -336,11 +336,20 @@ class SpecGenerator:
     )
 
     def __init__(  # type: ignore[no-untyped-def]
-        self, pick, number, *, v11: bool = False, arrays: bool = False, spawns: bool = False
+        self,
+        pick,
+        number,
+        *,
+        v11: bool = False,
+        arrays: bool = False,
+        spawns: bool = False,
+        gil_api: bool = False,
     ) -> None:
         self.pick = pick
         self.number = number
         self.arrays = arrays
+        # `release_gil`/`acquire_gil` (v1.2) around blocks and as a bare pair.
+        self.gil_api = gil_api
         # Several spawned threads (of one or two functions, some in a loop), whose handles
         # are kept, joined, compared or sent on `hc` to be joined by another thread.
         self.spawns = spawns
@@ -463,6 +472,9 @@ class SpecGenerator:
         if self.v11:
             simple = [*simple, "rw_pair"]
             nested = [*nested, "read", "write", "fork"]
+        if self.gil_api:
+            simple = [*simple, "gil_pair"]
+            nested = [*nested, "released"]
         if self.arrays:
             simple = [*simple, "a_assign", "a_send", "a_recv", "a_try_recv", "a_event"]
             nested = [*nested, "a_lock", "a_rlock", "a_sem", "a_once", "a_if"]
@@ -514,6 +526,8 @@ class SpecGenerator:
         if kind == "rw_pair":
             mode = self.pick(["read", "write"])
             return f"acquire_{mode} l\n{self.stmt(2, python=python)}\nrelease l"
+        if kind == "gil_pair":
+            return f"acquire_gil\n{self.stmt(2, python=python)}\nrelease_gil"
         if kind == "fork" and self.forks >= 1:
             kind = "if"
         inner = python or kind == "python"
@@ -540,6 +554,8 @@ class SpecGenerator:
             return f"with_gil {{\n{body}\n}}"
         if kind == "allow":
             return f"with_gil {{\nallow_threads {{\n{body}\n}}\n}}"
+        if kind == "released":
+            return f"with_gil {{\nrelease_gil\n{body}\nacquire_gil\n}}"
         return f"python {{\n{body}\n}}"
 
     def index(self) -> str:
@@ -608,7 +624,12 @@ def random_spec(rng, *, v11: bool = False, arrays: bool = False) -> str:  # type
 
 @st.composite
 def differential_specs(
-    draw: st.DrawFn, *, v11: bool = False, arrays: bool = False, spawns: bool = False
+    draw: st.DrawFn,
+    *,
+    v11: bool = False,
+    arrays: bool = False,
+    spawns: bool = False,
+    gil_api: bool = False,
 ) -> str:
     """A differential spec drawn by hypothesis (shrinks towards short, simple specs)."""
     return SpecGenerator(
@@ -617,6 +638,7 @@ def differential_specs(
         v11=v11,
         arrays=arrays,
         spawns=spawns,
+        gil_api=gil_api,
     ).spec()
 
 
@@ -638,10 +660,13 @@ class SymmetricSpecGenerator:
     Values stay in 0..2 and sends are bounded, so every state space is finite.
     """
 
-    def __init__(self, pick, number, *, breaking: bool = False) -> None:  # type: ignore[no-untyped-def]
+    def __init__(  # type: ignore[no-untyped-def]
+        self, pick, number, *, breaking: bool = False, gil_api: bool = False
+    ) -> None:
         self.pick = pick
         self.number = number
         self.breaking = breaking
+        self.gil_api = gil_api  # `release_gil`/`acquire_gil` (v1.2) around blocks
         self.fresh = 0
         self.sends = {"ids": 0, "c": 0}
         self.received: list[str] = []  # locals of the current thread holding an index
@@ -677,6 +702,8 @@ class SymmetricSpecGenerator:
         shared = ["x", "g", "gil", "python", "allow", "sem", "recv_ids", "skip", "if_x"]
         own = ["m", "r", "a", "set_e", "wait_e", "send_ids", "send_c", "recv_c", "cmp"]
         options = shared + (own if worker else ["send_c_plain"])
+        if self.gil_api:
+            options = [*options, "released", "gil_pair"]
         if self.breaking and worker and self.number(0, 5) == 0:
             options = ["break"]
         kind = self.pick(options)
@@ -700,6 +727,10 @@ class SymmetricSpecGenerator:
             return f"python {{\n{body()}\n}}"
         if kind == "allow" and nested:
             return f"with_gil {{\nallow_threads {{\n{body()}\n}}\n}}"
+        if kind == "released" and nested:
+            return f"with_gil {{\nrelease_gil\n{body()}\nacquire_gil\n}}"
+        if kind == "gil_pair" and nested:
+            return f"acquire_gil\n{body()}\nrelease_gil"
         if kind == "sem" and nested:
             return f"acquire s\n{body()}\nrelease s"
         if kind == "m" and nested:
@@ -751,10 +782,11 @@ def random_symmetric_spec(rng, *, breaking: bool = False) -> str:  # type: ignor
 
 
 @st.composite
-def symmetric_specs(draw: st.DrawFn, *, breaking: bool = False) -> str:
+def symmetric_specs(draw: st.DrawFn, *, breaking: bool = False, gil_api: bool = False) -> str:
     """A spec with a symmetric thread array, drawn by hypothesis."""
     return SymmetricSpecGenerator(
         lambda options: draw(st.sampled_from(options)),
         lambda lo, hi: draw(st.integers(min_value=lo, max_value=hi)),
         breaking=breaking,
+        gil_api=gil_api,
     ).spec()

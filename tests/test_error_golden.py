@@ -23,6 +23,8 @@ GOLDEN_CASES = [
     "missing_main",
     "unknown_use_file",
     "construct_names",
+    "gil_api_in_atomic",
+    "syntax_gil_api_operand",
 ]
 
 # `gilcheck export` refusals whose full rendering is pinned (tests/cases/not_exportable).

@@ -30,3 +30,10 @@ def test_resource_kinds_are_the_grammar_resource_kinds() -> None:
 def test_statement_and_item_keywords_are_keywords() -> None:
     assert set(keywords.STATEMENT_KEYWORDS) | set(keywords.ITEM_KEYWORDS) <= set(keywords.KEYWORDS)
     assert not set(keywords.STATEMENT_KEYWORDS) & set(keywords.ITEM_KEYWORDS)
+
+
+def test_operandless_statements_are_the_grammar_gil_calls() -> None:
+    rule = re.search(r"GIL_CALL\.2: /\(\?:([\w|]+)\)", _grammar())
+    assert rule is not None
+    assert tuple(rule.group(1).split("|")) == keywords.OPERANDLESS_STATEMENTS
+    assert not set(keywords.OPERANDLESS_STATEMENTS) & set(keywords.KEYWORDS)

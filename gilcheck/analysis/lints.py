@@ -37,6 +37,8 @@ _STATEMENTS = (
     ir.GilEnter,
     ir.AllowEnter,
     ir.PythonEnter,
+    ir.AcquireGil,
+    ir.ReleaseGil,
     ir.Acquire,
     ir.SetEvent,
     ir.ClearEvent,

@@ -53,6 +53,7 @@ from gilcheck.system.state import (
     S_STDOUT,
     S_THREADS,
     S_VARS,
+    T_ALLOW,
     T_FRAMES,
     T_GILCOUNT,
     T_PHASE,
@@ -325,6 +326,8 @@ class Narrator:
                     if after[S_GIL] == tid
                     else ["leaves allow_threads"]
                 )
+            case ir.AcquireGil() | ir.ReleaseGil():
+                return [self._gil_api(instr, th_before, th_after)]
             case ir.Acquire() | ir.Release():
                 return []  # lock diffs describe it
             case ir.SpawnFn():
@@ -358,6 +361,10 @@ class Narrator:
                         return ["returns: the program ends (main returned)"]
                     if th_after[T_STATUS] == EXIT_JOIN:
                         return ["returns; the interpreter's exit join begins"]
+                    if after[S_GIL] == tid and not self.engine.gil_off:
+                        return [
+                            "ends holding the GIL (taken by acquire_gil): it stays held for ever"
+                        ]
                     return ["ends"]
                 return ["returns"]
             case ir.Assign(target=target):
@@ -407,6 +414,18 @@ class Narrator:
                 return []  # told by the state's differences and the sync objects' primitives
             case _:
                 assert_never(instr)
+
+    def _gil_api(self, instr: ir.AcquireGil | ir.ReleaseGil, th_before: Any, th_after: Any) -> str:
+        """`acquire_gil`/`release_gil` in the C API's words, with the count saved or restored."""
+        off = self.engine.gil_off
+        if isinstance(instr, ir.ReleaseGil):
+            what = "detaches from the interpreter" if off else "releases the GIL"
+            return f"{what} (PyEval_SaveThread): saves a count of {th_before[T_GILCOUNT]}"
+        what = "attaches to the interpreter" if off else "takes the GIL"
+        stack = th_before[T_ALLOW]
+        if stack and stack[-1] < 0:
+            return f"{what} (PyEval_RestoreThread): restores a count of {th_after[T_GILCOUNT]}"
+        return f"{what} (PyEval_AcquireThread): nothing was saved, count 1"
 
     def _runs_atexit(self, th_before: Any, th_after: Any) -> bool:
         handlers = self.engine.atexit_codes

@@ -41,6 +41,7 @@ from gilcheck.system.state import (
     S_LOCKS,
     S_STDOUT,
     S_THREADS,
+    T_ALLOW,
     T_DAEMON,
     T_FRAMES,
     T_GILCOUNT,
@@ -188,7 +189,14 @@ class WaitExplainer:
             )
         if gil == NO_THREAD:
             return what
-        return f"{what}, held by {self.layout.thread_name(state, gil)}"
+        holder = self.layout.thread_name(state, gil)
+        if state[S_THREADS][gil][T_STATUS] == ENDED:
+            # Only `acquire_gil` lets a thread end holding the GIL: it stays held for ever.
+            return (
+                f"{what}, held for ever by {holder}, which ended holding it "
+                "(taken by `acquire_gil`, never released)"
+            )
+        return f"{what}, held by {holder}"
 
     def reason(self, state: State, tid: int) -> tuple[str, list[int]]:
         """A sentence and the threads that hold what `tid` waits for."""
@@ -238,6 +246,11 @@ class WaitExplainer:
         match instr:
             case ir.GilEnter() | ir.PythonEnter() | ir.AllowExit():
                 return self._gil_text(state, tid), self.gil_holder(state)
+            case ir.AcquireGil():
+                restore = th[T_ALLOW] and th[T_ALLOW][-1] < 0
+                call = "PyEval_RestoreThread" if restore else "PyEval_AcquireThread"
+                what = f"waits for the GIL in `acquire_gil` ({call})"
+                return self._gil_text(state, tid, what), self.gil_holder(state)
             case ir.Print():
                 if th[T_PHASE] == 1:
                     return (

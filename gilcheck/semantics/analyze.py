@@ -20,6 +20,7 @@ BLOCKING = (
     ir.GilEnter,
     ir.PythonEnter,
     ir.AllowExit,
+    ir.AcquireGil,
     ir.OnceBegin,
     ir.Await,
     ir.ForkBegin,

@@ -32,6 +32,8 @@ _KEYWORDS: dict[type, str] = {
     ir.AllowExit: "`allow_threads { }`",
     ir.PythonEnter: "`python { }`",
     ir.PythonExit: "`python { }`",
+    ir.AcquireGil: "`acquire_gil`",
+    ir.ReleaseGil: "`release_gil`",
     ir.Release: "`release`",
     ir.OnceBegin: "`call_once`",
     ir.OnceEnd: "`call_once`",
@@ -252,6 +254,10 @@ def statement(instr: ir.Instr, codes: Sequence[ir.CodeUnit] | None = None) -> st
             return "progress"
         case ir.Skip():
             return "skip"
+        case ir.AcquireGil():
+            return "acquire_gil"
+        case ir.ReleaseGil():
+            return "release_gil"
     return construct(instr)
 
 

@@ -355,6 +355,22 @@ class AllowExit:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class AcquireGil:
+    """``acquire_gil``: takes the GIL, restoring what ``release_gil`` saved (not reentrant)."""
+
+    span: Span = _span()
+    context: Context = Context.INHERIT
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReleaseGil:
+    """``release_gil``: gives up all of the GIL the thread holds, saving its count."""
+
+    span: Span = _span()
+    context: Context = Context.INHERIT
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PythonEnter:
     """Entering ``python { }``: takes the GIL if not held."""
 
@@ -631,6 +647,8 @@ Instr = (
     | AllowExit
     | PythonEnter
     | PythonExit
+    | AcquireGil
+    | ReleaseGil
     | Acquire
     | Release
     | Wait

@@ -385,6 +385,8 @@ class _Walker:
                 | ir.AllowExit()
                 | ir.PythonEnter()
                 | ir.PythonExit()
+                | ir.AcquireGil()
+                | ir.ReleaseGil()
                 | ir.Jump()
                 | ir.Choose()
                 | ir.AtomicBegin()

@@ -502,6 +502,20 @@ class Fork:
     span: Span = _span()
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AcquireGil:
+    """``acquire_gil`` (C ``PyEval_RestoreThread``/``PyEval_AcquireThread``; v1.2)."""
+
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReleaseGil:
+    """``release_gil`` (C ``PyEval_SaveThread``; v1.2)."""
+
+    span: Span = _span()
+
+
 Stmt = (
     Let
     | Assign
@@ -536,6 +550,8 @@ Stmt = (
     | Progress
     | Skip
     | Fork
+    | AcquireGil
+    | ReleaseGil
 )
 
 

@@ -102,6 +102,11 @@ OTHER_KEYWORDS: Final = (
     "when",
 )
 
+# Statements without operand that are keywords only where they make the whole statement
+# (`GIL_CALL` in grammar.lark), so `var acquire_gil = 1` stays a name: the C API's explicit
+# thread-state calls (v1.2).
+OPERANDLESS_STATEMENTS: Final = ("acquire_gil", "release_gil")
+
 KEYWORDS: Final = ITEM_KEYWORDS + STATEMENT_KEYWORDS + OTHER_KEYWORDS
 
 # Keywords that are also values of settings and channel kinds (`host python`, `channel c: queue`).

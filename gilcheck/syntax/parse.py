@@ -305,6 +305,11 @@ class _ToAst(Transformer[Token, ast.Module]):
         return ast.SyncOp(verb=str(c[0]), target=c[1], operand=operand, span=self._span(meta))
 
     @v_args(meta=True)
+    def gil_call(self, meta: Any, c: list[Any]) -> ast.AcquireGil | ast.ReleaseGil:
+        cls = ast.AcquireGil if str(c[0]) == "acquire_gil" else ast.ReleaseGil
+        return cls(span=self._span(meta))
+
+    @v_args(meta=True)
     def notify(self, meta: Any, c: list[Any]) -> ast.Notify:
         return ast.Notify(target=c[1], all=c[0] == "notify_all", span=self._span(meta))
 

@@ -11,7 +11,12 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from gilcheck.diagnostics import Diagnostic, DiagnosticSink, Label, did_you_mean
 from gilcheck.source import SourceFile, Span
 from gilcheck.syntax.grammar import parser
-from gilcheck.syntax.keywords import ITEM_KEYWORDS, KEYWORDS, STATEMENT_KEYWORDS
+from gilcheck.syntax.keywords import (
+    ITEM_KEYWORDS,
+    KEYWORDS,
+    OPERANDLESS_STATEMENTS,
+    STATEMENT_KEYWORDS,
+)
 
 _TOKEN_WORDS = {
     "NAME": "a name",
@@ -159,9 +164,24 @@ def syntax_diagnostic(source: SourceFile, err: UnexpectedInput) -> Diagnostic:
         code = re.split(r"#|//", line)[0].rstrip()
         at = source.offset_of(line_no, len(code) + 1)
         span = source.span(at, at + 1)
+    col = source.line_col(span.start).col - 1
+    if (
+        word in OPERANDLESS_STATEMENTS
+        and col >= indent + len(word)
+        and not line[indent + len(word) : col].strip()
+    ):
+        # `acquire_gil x`: the token right after the word is an operand
+        sink.error(
+            "syntax-error",
+            f"`{word}` takes no operand",
+            span,
+            help=f"write `{word}` as a statement of its own, ended by a newline, `;` or `}}`",
+        )
+        return sink.items[0]
     if (
         word
         and word not in KEYWORDS
+        and word not in OPERANDLESS_STATEMENTS
         and source.line_col(span.start).col - 1 > indent
         and did_you_mean(word, STATEMENT_KEYWORDS + ITEM_KEYWORDS)
     ):

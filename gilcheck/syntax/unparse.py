@@ -207,6 +207,10 @@ class Printer:
                 return ["skip"]
             case ast.Fork(body=b):
                 return ["fork ", b]
+            case ast.AcquireGil():
+                return ["acquire_gil"]
+            case ast.ReleaseGil():
+                return ["release_gil"]
 
     def _if_pieces(self, s: ast.If) -> list[Piece]:
         pieces: list[Piece] = [f"if {self.expr(s.cond)} ", s.then]

@@ -44,6 +44,13 @@ class ThreadLowerer(ExprLowerer):
         self.emit(ir.PythonExit(span=end_span(s.body.span)))
         self.contexts.pop()
 
+    def stmt_acquiregil(self, s: ast.AcquireGil) -> None:
+        self.check_blocking(s.span, "acquire_gil")
+        self.emit(ir.AcquireGil(span=s.span))
+
+    def stmt_releasegil(self, s: ast.ReleaseGil) -> None:
+        self.emit(ir.ReleaseGil(span=s.span))
+
     def stmt_join(self, s: ast.Join) -> None:
         self.check_blocking(s.span, "join")
         ident = s.handle.name

@@ -87,11 +87,16 @@ class Base:
     heap: bool  # makes objects at run time: states have a heap part
     declared_channels: int
     handlers: dict[type, Handler]
+    gil_api: bool
     prepared: list[list[Prepared]]
     _pure_memo: dict[Thread, Thread]
 
     def thread_steps(self, state: State, tid: int, th: Thread, out: list[Transition]) -> bool:
         """Append a running thread's steps (scheduling.py)."""
+        raise NotImplementedError
+
+    def _guarded_handler(self, instr: ir.Instr) -> Handler:
+        """The handler an instruction runs with (handlers_gil.py)."""
         raise NotImplementedError
 
     def resolve_pc(self, code: int, pc: int) -> int:

@@ -256,6 +256,8 @@ def sync_verb(instr: ir.Instr) -> str | None:
             | ir.AllowExit()
             | ir.PythonEnter()
             | ir.PythonExit()
+            | ir.AcquireGil()
+            | ir.ReleaseGil()
             | ir.Join()
             | ir.Return()
             | ir.Jump()

@@ -155,6 +155,8 @@ class Engine(
             ir.AllowExit: self._allow_exit,
             ir.PythonEnter: self._python_enter,
             ir.PythonExit: self._python_exit,
+            ir.AcquireGil: self._acquire_gil,
+            ir.ReleaseGil: self._release_gil,
             ir.Acquire: self._sync,
             ir.SetEvent: self._sync,
             ir.ClearEvent: self._sync,
@@ -182,6 +184,11 @@ class Engine(
             ir.ForkEnd: self._fork_end,
             ir.End: self._end,
         }
+        # `release_gil` (v1.2): statements of Python code check that the GIL was not given up
+        # (handlers_gil.py), only in programs that can give it up.
+        self.gil_api = any(
+            isinstance(instr, ir.ReleaseGil) for code in program.codes for instr in code.instrs
+        )
         self.prepared: list[list[Prepared]] = [
             [self._prepare(ci, pc) for pc in range(len(code.instrs))]
             for ci, code in enumerate(self.codes)

@@ -1,5 +1,9 @@
-"""Handlers for the GIL: `with_gil`, `allow_threads`, `python { }` and `print` (LANGUAGE.md's
-GIL rules, with the scheduling in scheduling.py)."""
+"""Handlers for the GIL: `with_gil`, `allow_threads`, `python { }`, `print` and the C API's
+`acquire_gil`/`release_gil` (LANGUAGE.md's GIL rules, with the scheduling in scheduling.py).
+
+`release_gil` saves the thread's GIL count on its allow stack as a negative entry (`-count`;
+`allow_threads` pushes counts >= 0); the thread has given the GIL up while its count is 0
+and that entry is on top, until `acquire_gil` pops it and restores the count."""
 
 from __future__ import annotations
 
@@ -11,10 +15,12 @@ from gilcheck.semantics.values import (
 
 if TYPE_CHECKING:
     pass
+from gilcheck.semantics import ir
 from gilcheck.system.engine.base import (
     Base,
 )
 from gilcheck.system.engine.common import (
+    Handler,
     Prepared,
     SpecMisuse,
     _moved_to,
@@ -61,6 +67,12 @@ class GilHandlers(Base):
     def _gil_exit(
         self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
     ) -> bool:
+        if th[T_GILCOUNT] == 0 and gave_up_gil(th):
+            block = "python { }" if isinstance(p.instr, ir.PythonExit) else "with_gil { }"
+            raise SpecMisuse(
+                f"`{block}` ends after `release_gil` (PyEval_SaveThread) and before "
+                "`acquire_gil`, without the GIL: call `acquire_gil` before the block ends"
+            )
         count = th[T_GILCOUNT] - 1
         gil = state[1]
         if count <= 0:
@@ -92,7 +104,17 @@ class GilHandlers(Base):
         self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
     ) -> bool:
         stack = th[T_ALLOW]
+        while stack and stack[-1] < 0:
+            # A `release_gil` inside the block after an `acquire_gil` there: C drops the
+            # thread state PyEval_SaveThread returned, and Py_END_ALLOW_THREADS restores its own.
+            stack = stack[:-1]
         saved = stack[-1] if stack else 0
+        if th[T_GILCOUNT] > 0:
+            raise SpecMisuse(
+                "`allow_threads { }` ends (Py_END_ALLOW_THREADS, which is PyEval_RestoreThread) "
+                f"while the thread {'is attached' if self.gil_off else 'holds the GIL'} by "
+                f"an `acquire_gil` inside the block: {_NOT_REENTRANT}"
+            )
         w = Work(state)
         if saved > 0:
             if state[S_GIL] not in (NO_THREAD, tid):
@@ -107,6 +129,11 @@ class GilHandlers(Base):
         self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
     ) -> bool:
         count = th[T_GILCOUNT]
+        if count == 0 and gave_up_gil(th):
+            raise SpecMisuse(
+                "Python code (`python { }`) runs after `release_gil` (PyEval_SaveThread) and "
+                "before `acquire_gil`, without the GIL"
+            )
         if count == 0 and th[T_ALLOW]:
             raise SpecMisuse(
                 "Python code (`python { }`) runs inside `allow_threads { }`, without the GIL"
@@ -140,3 +167,92 @@ class GilHandlers(Base):
         self._advance(w, tid, th, frame, p.next_pc)
         out.append(((tid, STEP, 0), w.freeze()))
         return False
+
+    # ------------------------------------------------- the C API's thread-state calls (v1.2)
+
+    def _holds_gil_words(self) -> str:
+        return "is attached (holds a thread state)" if self.gil_off else "holds the GIL"
+
+    def _acquire_gil(
+        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
+    ) -> bool:
+        """`acquire_gil` (PyEval_RestoreThread): takes the GIL (with `gil off`: attaches),
+        restoring the count `release_gil` saved, or 1; not reentrant."""
+        if th[T_GILCOUNT] > 0:
+            raise SpecMisuse(
+                f"`acquire_gil` (PyEval_RestoreThread) while the thread already "
+                f"{self._holds_gil_words()}: {_NOT_REENTRANT}"
+            )
+        gil = state[S_GIL]
+        if gil not in (NO_THREAD, tid):
+            return True  # another thread holds the GIL (`gil off`: its pause is pending)
+        stack = th[T_ALLOW]
+        if stack and stack[-1] < 0:
+            count, stack = -stack[-1], stack[:-1]
+        else:
+            count = 1
+        w = Work(state)
+        if not self.gil_off:
+            w.gil = tid
+        self._advance(w, tid, th, frame, p.next_pc, gil_count=count, allow_stack=stack)
+        out.append(((tid, STEP, 0), w.freeze()))
+        return False
+
+    def _release_gil(
+        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
+    ) -> bool:
+        """`release_gil` (PyEval_SaveThread): gives up all of the GIL the thread holds (with
+        `gil off`: detaches), saving its count for `acquire_gil`."""
+        count = th[T_GILCOUNT]
+        if count == 0:
+            inside = " (inside `allow_threads { }`, which released it)" if th[T_ALLOW] else ""
+            held = "attached" if self.gil_off else "holding the GIL"
+            raise SpecMisuse(f"`release_gil` (PyEval_SaveThread) without {held}{inside}")
+        w = Work(state)
+        if state[S_GIL] == tid and not self.gil_off:
+            w.gil = NO_THREAD
+        self._advance(
+            w, tid, th, frame, p.next_pc, gil_count=0, allow_stack=th[T_ALLOW] + (-count,)
+        )
+        out.append(((tid, STEP, 0), w.freeze()))
+        return False
+
+    def _guarded_handler(self, instr: ir.Instr) -> Handler:
+        """The instruction's handler; in a program with `release_gil`, a statement that may
+        run as Python code first checks that its thread has not given the GIL up."""
+        handler: Handler = self.handlers[type(instr)]
+        if not self.gil_api or instr.context == ir.Context.NATIVE or isinstance(instr, _NOT_CODE):
+            return handler
+
+        def guarded(
+            state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
+        ) -> bool:
+            if th[T_GILCOUNT] == 0 and gave_up_gil(th) and self.context(p, frame) == PYTHON:
+                raise SpecMisuse(
+                    "a statement of Python code runs after `release_gil` (PyEval_SaveThread) "
+                    "and before `acquire_gil`, without the GIL (C code called from Python is "
+                    "written as `with_gil { }` inside `python { }`)"
+                )
+            return handler(state, tid, th, frame, p, out)
+
+        return guarded
+
+
+_NOT_REENTRANT = "PyEval_RestoreThread is not reentrant (CPython <= 3.12 hangs, 3.13+ aborts)"
+# Instructions that are no statement of Python code, or that check a given-up GIL themselves.
+_NOT_CODE = (
+    ir.AcquireGil,
+    ir.GilExit,
+    ir.PythonExit,
+    ir.PythonEnter,
+    ir.Jump,
+    ir.EndScope,
+    ir.End,
+)
+
+
+def gave_up_gil(th: Thread) -> bool:
+    """Whether the top of the thread's allow stack is a count `release_gil` saved (the thread
+    has given the GIL up when its count is also 0)."""
+    stack = th[T_ALLOW]
+    return bool(stack) and stack[-1] < 0

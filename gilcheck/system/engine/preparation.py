@@ -114,7 +114,7 @@ class Preparation(Base):
             local=local,
             pure=pure,
             index=compile_expr(ref_index, self.params) if ref_index is not None else None,
-            handler=self.handlers[type(instr)],
+            handler=self._guarded_handler(instr),
             site=site,
             partner=partner,
             partner_index=(

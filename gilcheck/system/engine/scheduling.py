@@ -343,7 +343,7 @@ class Scheduling(Reduction):
                     w.set_thread(tid, self._running_hook(th, self.atexit_codes[0], NATIVE))
                 out.append(((tid, EXIT_JOIN_DONE, 0), w.freeze()))
             return False
-        if state[S_GIL] == NO_THREAD:
+        if state[S_GIL] in (NO_THREAD, tid):  # `main` may still hold a GIL from `acquire_gil`
             w = Work(state)
             w.gil = NO_THREAD if self.gil_off else tid
             w.ended = 1

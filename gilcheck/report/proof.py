@@ -31,7 +31,7 @@ from gilcheck.report.json_read import BadTrace, result_from_object
 from gilcheck.trace.model import CheckResult
 
 # Bumped whenever a verdict of some spec may change: older records are then never reused.
-SEMANTICS_VERSION = 3
+SEMANTICS_VERSION = 4
 RECORD_SCHEMA = "gilcheck.proof"
 
 

@@ -37,6 +37,9 @@ class Moved(NamedTuple):
     choice: int = 0  # the action's index: which of several outcomes, or which step
     partner: Obj = SAME  # the partner's new state (`wait cv, m`: the mutex)
     spurious: bool = False  # a spurious wakeup (may never happen: the thread counts as blocked)
+    # What the statement yields when this step completes it (`try_acquire`, a timed wait's
+    # `true`/`false`); None: nothing of its own (a timed wait that completes yields true).
+    value: Any = None
 
 
 class Misuse(NamedTuple):
@@ -84,6 +87,9 @@ class Site:
 
 
 StepFn = Callable[[Site, Obj, int, Phase, Obj], Step]
+# A timed wait's timeout step while its operation cannot complete (None: it cannot time out
+# now); the last argument says whether the thread runs Python code.
+TimeoutFn = Callable[[Site, Obj, int, Phase, Obj, bool], Moved | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +102,8 @@ class Verb:
     blocks: bool = False  # whether it can block (not inside `atomic`, GIL released in Python)
     left_mover: bool = False  # a release: commutes to the left past other threads' steps
     usage: str = ""  # how it is written, for a spec error's help
+    timeout: TimeoutFn | None = field(default=None, compare=False)  # None: no timed form
+    yields: bool = False  # whether the statement yields a value (`let r = try_acquire m`)
 
 
 class WaitView(Protocol):
@@ -186,3 +194,9 @@ def remap_id(tid: int, f: TidMap) -> int:
 def remap_ids(tids: tuple[int, ...], f: TidMap) -> tuple[int, ...]:
     """Thread ids mapped by `f`, sorted."""
     return tuple(sorted(map(f, tids)))
+
+
+def timed_out(site: Site, obj: Obj, tid: int, phase: Phase, partner: Obj, python: bool) -> Moved:
+    """The timeout step of a wait that changed nothing while it waited: the object stays as
+    it is and the statement yields false."""
+    return Moved(obj, value=False)

@@ -351,9 +351,10 @@ class Exporter(ResourceTranslator, ChannelTranslator):
                 return self._acquire(r), self._acquire_effect(r), nxt
             case ir.Release(resource=r):
                 return "true", self._release(r), nxt
-            case ir.SetEvent(resource=r) | ir.ClearEvent(resource=r):
-                value = 1 if isinstance(instr, ir.SetEvent) else 0
-                return "true", f"{self._resource(r)} = {value};", nxt
+            case ir.SetEvent(resource=r):
+                return "true", self._event_set(r), nxt
+            case ir.ClearEvent(resource=r):
+                return "true", f"{self._resource(r)} = 0;", nxt
             case ir.Wait():
                 return self._wait(instr, pc)
             case ir.Notify(resource=r, all=every):

@@ -336,9 +336,11 @@ class _Walker:
                 self.assign(receiver, False)
             case ir.Close(channel=channel):
                 self.channel(channel)
+            case ir.Acquire(resource=res, target=target):
+                self.is_index(res)
+                self.assign(target, False)
             case (
-                ir.Acquire(resource=res)
-                | ir.Release(resource=res)
+                ir.Release(resource=res)
                 | ir.Notify(resource=res)
                 | ir.OnceBegin(resource=res)
                 | ir.OnceEnd(resource=res)
@@ -346,11 +348,16 @@ class _Walker:
                 | ir.ClearEvent(resource=res)
             ):
                 self.is_index(res)
-            case ir.Wait(resource=res, mutex=mutex) | ir.SyncOp(resource=res, partner=mutex):
+            case (
+                ir.Wait(resource=res, mutex=mutex, target=target)
+                | ir.SyncOp(resource=res, partner=mutex, target=target)
+            ):
                 self.is_index(res)
                 self.is_index(mutex)
-            case ir.Join(handle=handle):
+                self.assign(target, False)
+            case ir.Join(handle=handle, target=target):
                 self.plain(handle, "joined")
+                self.assign(target, False)
             case ir.Return(value=value):
                 self.plain(value, "returned")
             case ir.Branch(cond=cond) | ir.Await(cond=cond):

@@ -204,6 +204,27 @@ class _ToAst(Transformer[Token, ast.Module]):
         return ast.Recv(channel=c[0], span=self._span(meta))
 
     @v_args(meta=True)
+    def timed_acquire(self, meta: Any, c: list[Any]) -> ast.Timed:
+        span = self._span(meta)
+        return ast.Timed(form=self.acquire(meta, c[:2]), span=span)
+
+    @v_args(meta=True)
+    def timed_wait(self, meta: Any, c: list[Any]) -> ast.Timed:
+        return ast.Timed(form=self.wait(meta, c[:-1]), span=self._span(meta))
+
+    @v_args(meta=True)
+    def timed_join(self, meta: Any, c: list[Any]) -> ast.Timed:
+        return ast.Timed(form=self.join(meta, c[:1]), span=self._span(meta))
+
+    @v_args(meta=True)
+    def timed_recv(self, meta: Any, c: list[Any]) -> ast.Timed:
+        return ast.Timed(form=self.recv(meta, c[:1]), span=self._span(meta))
+
+    @v_args(meta=True)
+    def try_acquire(self, meta: Any, c: list[Any]) -> ast.TryAcquire:
+        return ast.TryAcquire(target=c[1], span=self._span(meta))
+
+    @v_args(meta=True)
     def try_recv(self, meta: Any, c: list[Any]) -> ast.TryRecv:
         return ast.TryRecv(channel=c[0], span=self._span(meta))
 

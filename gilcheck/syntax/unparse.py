@@ -125,6 +125,12 @@ class Printer:
                 return f"any({self.expr(lo)}..{self.expr(hi)})"
             case ast.MakeChannel(maker=m, arg=a):
                 return f"{m}({'' if a is None else self.expr(a)})"
+            case ast.Timed(form=form):
+                if isinstance(form, ast.Recv):
+                    return f"{self.operation(form)} timeout"
+                return f"{self.stmt_pieces(form)[0]} timeout"
+            case ast.TryAcquire(target=t):
+                return f"try_acquire {self.ref(t)}"
 
     def rhs(self, value: ast.Rhs) -> str:
         """The right side of `let` or `=`."""
@@ -138,7 +144,9 @@ class Printer:
             | ast.Call
             | ast.Spawn
             | ast.AnyValue
-            | ast.MakeChannel,
+            | ast.MakeChannel
+            | ast.Timed
+            | ast.TryAcquire,
         ):
             return self.operation(value)
         return self.expr(value)
@@ -309,6 +317,11 @@ def stmt(s: ast.Stmt, depth: int) -> str:
 def item(it: ast.Item) -> str:
     """One top-level item."""
     return _CANONICAL.item(it)
+
+
+def operation(op: ast.Operation) -> str:
+    """A value-yielding operation."""
+    return _CANONICAL.operation(op)
 
 
 def unparse(module: ast.Module) -> str:

@@ -91,6 +91,8 @@ class Exporter(ResourceTranslator, ChannelTranslator):
                     raise Refused(describe_instr(instr), instr.span)
                 if isinstance(instr, ir.SpawnFn):
                     self.spawned[instr.function] = f"F_{self.program.codes[instr.function].name}"
+                if isinstance(instr, ir.Acquire | ir.Wait | ir.Join | ir.Recv) and instr.timed:
+                    raise Refused(f"a timed wait (`{describe.statement(instr)}`)", instr.span)
 
     def _header(self) -> None:
         p = self.program

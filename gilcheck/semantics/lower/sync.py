@@ -56,6 +56,9 @@ ACCEPTS: Final[Mapping[str, Accepts]] = {
     "notify": Accepts(("condvar",), "`notify` wakes a waiter of a condvar"),
     "notify_all": Accepts(("condvar",), "`notify_all` wakes every waiter of a condvar"),
     "call_once": Accepts(("once",), "`call_once` needs a `once`"),
+    "try_acquire": Accepts(
+        _LOCKS, "`try_acquire` takes a mutex, rlock or semaphore (an rwlock has none)"
+    ),
     "set": Accepts(("event",), _EVENT_HELP),
     "clear": Accepts(("event",), _EVENT_HELP),
 }

@@ -44,13 +44,16 @@ from gilcheck.system.state import (
     C_SENDERS,
     F_CTX,
     F_LOCALS,
+    GIL_NORMAL,
     NO_THREAD,
+    PYTHON,
     RUNNING,
     S_GIL,
     S_PATH,
     S_THREADS,
     T_FRAMES,
     T_GILCOUNT,
+    T_GILMODE,
     T_STATUS,
     Frame,
     State,
@@ -82,6 +85,9 @@ class Base:
     domain: PathCondition
     extended: bool
     handlers: dict[type, Handler]
+    # Handlers of statements that yield a value where the plain form yields none (timed
+    # waits, `try_acquire`), by instruction type.
+    valued_handlers: dict[type, Handler]
     prepared: list[list[Prepared]]
     _pure_memo: dict[Thread, Thread]
 
@@ -104,6 +110,17 @@ class Base:
     def context(self, p: Prepared, frame: Frame) -> int:
         """NATIVE or PYTHON: the innermost python/with_gil block decides, else the caller."""
         return p.context if p.context is not None else frame[F_CTX]
+
+    def may_time_out(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared) -> bool:
+        """Whether a timed wait that cannot complete may time out now: not while it holds the
+        GIL in Python code, where it first releases the GIL (a step of its own), then completes
+        or times out, then takes the GIL back (LANGUAGE.md's three steps)."""
+        return not (
+            state[S_GIL] == tid
+            and th[T_GILMODE] == GIL_NORMAL
+            and not self.gil_off
+            and self.context(p, frame) == PYTHON
+        )
 
     def _advance(
         self,

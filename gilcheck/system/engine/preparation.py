@@ -19,6 +19,7 @@ from gilcheck.system.engine.base import (
     Base,
 )
 from gilcheck.system.engine.common import (
+    Handler,
     Prepared,
     _is_left_mover,
     _is_local,
@@ -108,7 +109,7 @@ class Preparation(Base):
             local=local,
             pure=pure,
             index=compile_expr(ref_index, self.params) if ref_index is not None else None,
-            handler=self.handlers[type(instr)],
+            handler=self._handler(instr),
             site=site,
             partner=partner,
             partner_index=(
@@ -116,6 +117,18 @@ class Preparation(Base):
             ),
             skip_pc=skip_pc,
         )
+
+    def _handler(self, instr: ir.Instr) -> Handler:
+        """The instruction's handler: statements on sync objects that yield a value (timed
+        waits, `try_acquire`) have their own, so the others pay nothing for it."""
+        match instr:
+            case ir.Acquire(timed=True) | ir.Wait(timed=True) | ir.Recv(timed=True):
+                return self.valued_handlers[type(instr)]
+            case ir.Join(timed=True):
+                return self.valued_handlers[type(instr)]
+            case ir.SyncOp(verb=verb, resource=res) if registry.verb(res.kind, verb).yields:
+                return self.valued_handlers[type(instr)]
+        return self.handlers[type(instr)]
 
     def _site(self, ci: int, instr: ir.Instr) -> tuple[Site | None, ir.ResourceRef | None, int]:
         """A sync statement's primitive statement, partner and end of a skipped block."""
@@ -152,6 +165,7 @@ class Preparation(Base):
     def _takes_private_lock(self, instr: ir.Instr) -> bool:
         return (
             isinstance(instr, ir.Acquire)
+            and not instr.timed
             and (instr.resource.kind, instr.resource.base) in self.private_locks
         )
 

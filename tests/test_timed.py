@@ -176,3 +176,12 @@ def test_the_export_refuses_timed_waits_and_try_acquire(cli, tmp_path: Path) -> 
         assert result.code == 2
         assert f"{what} cannot be exported to Promela" in result.stderr
         assert "t.gil:3:" in result.stderr
+
+
+def test_an_untimed_wait_as_a_value_is_a_syntax_error_with_help(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    spec = tmp_path / "t.gil"
+    spec.write_text("mutex m\nthread main {\n    let x = acquire m\n}\n")
+    result = cli("check", str(spec))
+    assert result.code == 2
+    assert "expected `timeout`" in result.stderr
+    assert "only a timed wait yields a value" in result.stderr

@@ -185,3 +185,21 @@ def test_an_untimed_wait_as_a_value_is_a_syntax_error_with_help(cli, tmp_path: P
     assert result.code == 2
     assert "expected `timeout`" in result.stderr
     assert "only a timed wait yields a value" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "spec",
+    sorted(str(p) for p in Path(SPECS).glob("*.gil"))
+    + [f"{CASES}/timed_condvar_python_stale_waiter.gil", f"{CASES}/try_acquire_results.gil"],
+)
+def test_the_step_table_and_the_interpreter_agree_on_timed_steps(spec: str) -> None:
+    from gilcheck.explore.bfs import explore
+    from gilcheck.pipeline import parse_spec
+
+    program = analyze_spec(parse_spec(spec))
+    found = []
+    for table in (True, False):
+        options = CheckOptions(step_table=table)
+        result = explore(Engine(program, options), options)
+        found.append((len(result.store), result.transitions, result.deadlock >= 0))
+    assert found[0] == found[1]

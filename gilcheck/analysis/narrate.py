@@ -28,6 +28,7 @@ from gilcheck.system.model import (
     PAUSE_START,
     SPURIOUS_WAKEUP,
     STEP,
+    TIMEOUT,
     Action,
     Target,
 )
@@ -223,6 +224,8 @@ class Narrator:
             return ["a stop-the-world pause (garbage collection) starts here"]
         if kind == SPURIOUS_WAKEUP:
             return ["wakes up spuriously (no notify): will retake the mutex"]
+        if kind == TIMEOUT:
+            return self._timed_out(before, after, tid, instr)
         if kind == PAUSE_END:
             return [
                 "the pause ends: every other attached thread is detached or at a Python "
@@ -230,6 +233,11 @@ class Narrator:
             ]
         effects = self._primary(before, action, after, instr)
         effects.extend(self._side_effects(before, after, tid, effects))
+        phase = before[S_THREADS][tid][T_PHASE]
+        if (
+            isinstance(phase, tuple) and phase[0] == "cv-late"
+        ):  # a timed condvar wait after its timeout
+            effects.append("the wait yields false: it had timed out")
         verb = sync_verb(instr) if instr is not None and not effects else None
         if verb is not None:  # a statement on a sync object that left it as it was
             reached = self.engine.reached(before, tid)
@@ -238,6 +246,22 @@ class Narrator:
                 quiet = registry.primitive(reached.kind).quiet_effect(verb, label)
                 effects = [quiet] if quiet is not None else []
         return [self.layout.tidy(e) for e in effects] or ["(no visible effect)"]
+
+    def _timed_out(
+        self, before: State, after: State, tid: int, instr: ir.Instr | None
+    ) -> list[str]:
+        """A timed wait's timeout step: what it yields, and what it left waiting on."""
+        if after[S_THREADS][tid][T_PHASE] != 0:  # `wait cv, m timeout`: m first
+            text = "times out before any notify: takes the mutex back, then the wait yields false"
+        elif isinstance(instr, ir.Recv):
+            text = 'times out: nothing to receive, `recv` yields err("timeout")'
+        elif isinstance(instr, ir.Join):
+            text = "times out: the thread has not ended, `join` yields false"
+        elif isinstance(instr, ir.SyncOp) and instr.verb == "result":
+            text = 'times out: the future is not complete, `result` yields err("timeout")'
+        else:
+            text = "times out: gives up waiting, the wait yields false"
+        return [text, *self._side_effects(before, after, tid, [text])]
 
     def _primary(
         self, before: State, action: Action, after: State, instr: ir.Instr | None

@@ -20,6 +20,7 @@ from gilcheck.sync import registry
 from gilcheck.system.engine import Engine, Prepared, SpecMisuse, SpecPanic, sync_verb
 from gilcheck.system.engine.common import HEAP
 from gilcheck.system.expr import IndexOutOfRange, UseAfterMove
+from gilcheck.system.model import TIMEOUT, Transition
 from gilcheck.system.state import (
     C_BUF,
     C_CAP,
@@ -237,9 +238,18 @@ class WaitExplainer:
         p = self.engine.prepared[frame[F_CODE]][frame[F_PC]]
         instr = p.instr
         try:
-            return self._instr_reason(state, tid, th, frame, p, instr)
+            text, holders = self._instr_reason(state, tid, th, frame, p, instr)
         except _STATEMENT_ERRORS:  # the statement itself fails here (reported as its step)
             return "cannot go on", []
+        if getattr(instr, "timed", False) and self._may_time_out(state, tid):
+            text += "; a timed wait: it may still time out and go on"
+        return text, holders
+
+    def _may_time_out(self, state: State, tid: int) -> bool:
+        """Whether a thread at a timed wait has a timeout step here."""
+        steps: list[Transition] = []
+        self.engine.thread_transitions(state, tid, state[S_THREADS][tid], steps)
+        return any(action[1] == TIMEOUT for action, _ in steps)
 
     def _instr_reason(self, state, tid, th, frame, p, instr) -> tuple[str, list[int]]:  # type: ignore[no-untyped-def]
         name = self.layout.thread_name

@@ -176,6 +176,10 @@ def construct(instr: ir.Instr) -> str:
     return _KEYWORDS.get(type(instr), "this statement")
 
 
+def _timed(instr: ir.Acquire | ir.Wait | ir.Join | ir.Recv | ir.SyncOp) -> str:
+    return " timeout" if instr.timed else ""
+
+
 def statement(instr: ir.Instr, codes: Sequence[ir.CodeUnit] | None = None) -> str:
     """An instruction as spec text, unquoted: `let x = any(0..3)` reads back as
     `x = any(0..3)`, `send c[self], 1`, `wait cv, m`. Function names need the program's
@@ -191,7 +195,7 @@ def statement(instr: ir.Instr, codes: Sequence[ir.CodeUnit] | None = None) -> st
         case ir.Recv(channel=c, target=t, exit_target=e):
             if e is not None:
                 return f"for {expression(t) if t is not None else '_'} in {expression(c)}"
-            return bind(t, f"recv {expression(c)}")
+            return bind(t, f"recv {expression(c)}{_timed(instr)}")
         case ir.TryRecv(channel=c, target=t):
             return bind(t, f"try_recv {expression(c)}")
         case ir.Send(channel=c, value=v, target=t):
@@ -216,18 +220,20 @@ def statement(instr: ir.Instr, codes: Sequence[ir.CodeUnit] | None = None) -> st
             return f"drop {n}"
         case ir.Close(channel=c):
             return f"close {expression(c)}"
-        case ir.Acquire(resource=r, mode=mode):
-            return f"{'acquire_' + mode if mode else 'acquire'} {expression(r)}"
+        case ir.Acquire(resource=r, mode=mode, target=t):
+            verb = "acquire_" + mode if mode else "acquire"
+            return bind(t, f"{verb} {expression(r)}{_timed(instr)}")
         case ir.Release(resource=r):
             return f"release {expression(r)}"
-        case ir.Wait(resource=r, mutex=m):
-            return f"wait {expression(r)}" + (f", {expression(m)}" if m is not None else "")
+        case ir.Wait(resource=r, mutex=m, target=t):
+            mutex = f", {expression(m)}" if m is not None else ""
+            return bind(t, f"wait {expression(r)}{mutex}{_timed(instr)}")
         case ir.SyncOp(verb=verb, resource=r, partner=m, operand=e, target=t):
             second = m if m is not None else e
             text = f"{verb} {expression(r)}" + (
                 f", {expression(second)}" if second is not None else ""
             )
-            return bind(t, text)
+            return bind(t, text + _timed(instr))
         case ir.MakeObject(kind=kind, count=count, target=t):
             return bind(t, f"{kind}({'' if count is None else count})")
         case ir.Notify(resource=r, all=every):
@@ -238,8 +244,8 @@ def statement(instr: ir.Instr, codes: Sequence[ir.CodeUnit] | None = None) -> st
             return f"set {expression(r)}"
         case ir.ClearEvent(resource=r):
             return f"clear {expression(r)}"
-        case ir.Join(handle=h):
-            return f"join {expression(h)}"
+        case ir.Join(handle=h, target=t):
+            return bind(t, f"join {expression(h)}{_timed(instr)}")
         case ir.Return(value=v):
             return "return" if v is None else f"return {expression(v)}"
         case ir.Await(cond=c):

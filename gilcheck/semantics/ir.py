@@ -195,11 +195,13 @@ class Assign:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Recv:
-    """``recv``; ``exit_target`` set for a ``for`` loop (jump there when it yields none)."""
+    """``recv``; ``exit_target`` set for a ``for`` loop (jump there when it yields none).
+    ``recv rx timeout`` (``timed``) yields ok(v) or err("timeout")."""
 
     channel: ChannelRef
     target: Target | None
     exit_target: int | None = None
+    timed: bool = False
     span: Span = _span()
     context: Context = Context.INHERIT
 
@@ -388,10 +390,13 @@ class PythonExit:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Acquire:
-    """``acquire`` (mode ``""``), ``acquire_read``, ``acquire_write``; semaphores too."""
+    """``acquire`` (mode ``""``), ``acquire_read``, ``acquire_write``; semaphores too.
+    ``timed`` (``acquire m timeout``): yields true or false into ``target``, if bound."""
 
     resource: ResourceRef
     mode: str = ""
+    timed: bool = False
+    target: Target | None = None
     span: Span = _span()
     context: Context = Context.INHERIT
 
@@ -407,10 +412,13 @@ class Release:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Wait:
-    """``wait cv, m`` / ``wait e`` / ``wait b``."""
+    """``wait cv, m`` / ``wait e`` / ``wait b``; ``timed`` (``wait e timeout``): yields true
+    or false into ``target``, if bound."""
 
     resource: ResourceRef
     mutex: ResourceRef | None = None
+    timed: bool = False
+    target: Target | None = None
     span: Span = _span()
     context: Context = Context.INHERIT
 
@@ -426,6 +434,7 @@ class SyncOp:
     partner: ResourceRef | None = None
     operand: Expr | None = None
     target: Target | None = None
+    timed: bool = False  # `result f timeout`
     span: Span = _span()
     context: Context = Context.INHERIT
 
@@ -479,9 +488,12 @@ class ClearEvent:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Join:
-    """``join h``."""
+    """``join h``; ``timed`` (``join h timeout``): yields whether the thread has ended into
+    ``target``, if bound."""
 
     handle: Expr | ThreadRef
+    timed: bool = False
+    target: Target | None = None
     span: Span = _span()
     context: Context = Context.INHERIT
 

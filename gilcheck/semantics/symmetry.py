@@ -344,9 +344,11 @@ class _Walker:
                 self.assign(receiver, False)
             case ir.Close(channel=channel):
                 self.channel(channel)
+            case ir.Acquire(resource=res, target=target):
+                self.is_index(res)
+                self.assign(target, False)
             case (
-                ir.Acquire(resource=res)
-                | ir.Release(resource=res)
+                ir.Release(resource=res)
                 | ir.Notify(resource=res)
                 | ir.OnceBegin(resource=res)
                 | ir.OnceEnd(resource=res)
@@ -354,9 +356,10 @@ class _Walker:
                 | ir.ClearEvent(resource=res)
             ):
                 self.is_index(res)
-            case ir.Wait(resource=res, mutex=mutex):
+            case ir.Wait(resource=res, mutex=mutex, target=target):
                 self.is_index(res)
                 self.is_index(mutex)
+                self.assign(target, False)
             case ir.SyncOp(resource=res, partner=mutex, operand=operand, target=target):
                 self.is_index(res)
                 self.is_index(mutex)
@@ -364,8 +367,9 @@ class _Walker:
                 self.assign(target, False)
             case ir.MakeObject(target=target):
                 self.assign(target, False)
-            case ir.Join(handle=handle):
+            case ir.Join(handle=handle, target=target):
                 self.plain(handle, "joined")
+                self.assign(target, False)
             case ir.Return(value=value):
                 self.plain(value, "returned")
             case ir.Branch(cond=cond) | ir.Await(cond=cond):

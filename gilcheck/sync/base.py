@@ -37,7 +37,9 @@ class Moved(NamedTuple):
     choice: int = 0  # the action's index: which of several outcomes, or which step
     partner: Obj = SAME  # the partner's new state (`wait cv, m`: the mutex)
     spurious: bool = False  # a spurious wakeup (may never happen: the thread counts as blocked)
-    value: Any = None  # what the statement yields (`let v = result f`)
+    # What the statement yields when this step completes it (`try_acquire`, a timed wait's
+    # `true`/`false`); None: nothing of its own (a timed wait that completes yields true).
+    value: Any = None
 
 
 class Misuse(NamedTuple):
@@ -85,6 +87,9 @@ class Site:
 
 
 StepFn = Callable[[Site, Obj, int, Phase, Obj], Step]
+# A timed wait's timeout step while its operation cannot complete (None: it cannot time out
+# now); the last argument says whether the thread runs Python code.
+TimeoutFn = Callable[[Site, Obj, int, Phase, Obj, bool], Moved | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,10 +100,12 @@ class Verb:
     run: StepFn = field(compare=False)
     partner: tuple[str, ...] = ()  # the kinds its second operand may be (none: no operand)
     operand: bool = False  # its second operand is a value (`complete f, e`), passed as partner
-    yields: bool = False  # it yields a value (`let v = result f`)
     blocks: bool = False  # whether it can block (not inside `atomic`, GIL released in Python)
     left_mover: bool = False  # a release: commutes to the left past other threads' steps
     usage: str = ""  # how it is written, for a spec error's help
+    timeout: TimeoutFn | None = field(default=None, compare=False)  # None: no timed form
+    # whether the statement yields a value (`let r = try_acquire m`, `let v = result f`)
+    yields: bool = False
 
 
 class WaitView(Protocol):
@@ -189,3 +196,9 @@ def remap_id(tid: int, f: TidMap) -> int:
 def remap_ids(tids: tuple[int, ...], f: TidMap) -> tuple[int, ...]:
     """Thread ids mapped by `f`, sorted."""
     return tuple(sorted(map(f, tids)))
+
+
+def timed_out(site: Site, obj: Obj, tid: int, phase: Phase, partner: Obj, python: bool) -> Moved:
+    """The timeout step of a wait that changed nothing while it waited: the object stays as
+    it is and the statement yields false."""
+    return Moved(obj, value=False)

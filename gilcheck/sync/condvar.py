@@ -41,6 +41,11 @@ def _wait(site: Site, obj: Obj, tid: int, phase: Phase, partner: Obj) -> Step:
             )
         freed, saved = lock.release_all(partner)
         return (Moved((added(waiting, tid), woken), ("cv", saved), STAY, 0, freed),)
+    if phase[0] == "cv-late":  # timed out: takes the mutex back, blocking; yields false
+        if owner != NO_THREAD:
+            return BLOCKED
+        left = (remove(waiting, tid), remove(woken, tid))
+        return (Moved(left, 0, choice=1, partner=lock.retake(tid, phase[1]), value=False),)
     if tid in waiting:
         if site.spurious_wakeups:
             woke = (remove(waiting, tid), woken)
@@ -49,6 +54,19 @@ def _wait(site: Site, obj: Obj, tid: int, phase: Phase, partner: Obj) -> Step:
     if owner != NO_THREAD:  # notified (or woken): takes the mutex back, blocking
         return BLOCKED
     return (Moved((waiting, remove(woken, tid)), 0, choice=1, partner=lock.retake(tid, phase[1])),)
+
+
+def _timeout(
+    site: Site, obj: Obj, tid: int, phase: Phase, partner: Obj, python: bool
+) -> Moved | None:
+    """A timed wait not yet notified times out. In Python code it stays a target of `notify`
+    until it has taken the mutex back (CPython's `Condition` removes its waiter only then);
+    in native code it stops being one now."""
+    waiting, woken = obj
+    if phase == 0 or phase[0] != "cv" or tid not in waiting:
+        return None
+    left = obj if python else (remove(waiting, tid), woken)
+    return Moved(left, ("cv-late", phase[1]), STAY)
 
 
 def _notify(site: Site, obj: Obj, tid: int, phase: Phase, partner: Obj) -> Step:
@@ -78,6 +96,7 @@ class Condvar(Counted):
             partner=("mutex", "rlock"),
             blocks=True,
             usage="`wait cv, m` waits on a condvar",
+            timeout=_timeout,
         ),
         "notify": Verb("notify", _notify),
         "notify_all": Verb("notify_all", _notify_all),
@@ -111,6 +130,8 @@ class Condvar(Counted):
             return f"notifies {label}: wakes {', '.join(name(t) for t in newly)}"
         if tid in woken_before and tid not in woken:
             return f"wakes up from {label}"
+        if tid in waiting_before and tid not in waiting:
+            return f"is no longer a waiter of condvar {label}"
         return f"condvar {label} changes"
 
     def quiet_effect(self, verb: str, name: str) -> str | None:
@@ -123,12 +144,18 @@ class Condvar(Counted):
         self, verb: str, obj: Obj, tid: int, phase: Phase, partner: Obj, view: WaitView
     ) -> tuple[str, list[int]]:
         """Waits for a notify (from threads that may notify), or for the mutex back."""
+        owner = partner[0] if isinstance(partner, tuple) else partner
+        if phase != 0 and phase[0] == "cv-late":
+            return (
+                f"timed out on {view.label} and waits for {view.partner_label}, "
+                f"held by {view.name_or_nobody(owner)}",
+                [owner],
+            )
         if tid in obj[0]:
             notifiers = view.may_use(("notify", "notify_all"))
             if not notifiers:
                 return f"waits on condvar {view.label}, which no running thread can notify", []
             return f"waits on condvar {view.label} for a notify", notifiers
-        owner = partner[0] if isinstance(partner, tuple) else partner
         return (
             f"was notified on {view.label} and waits for {view.partner_label}, "
             f"held by {view.name_or_nobody(owner)}",

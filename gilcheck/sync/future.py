@@ -45,6 +45,13 @@ def _result(site: Site, obj: Obj, tid: int, phase: Phase, partner: Obj) -> Step:
     return (Moved(obj, value=value),) if done else BLOCKED
 
 
+def _timed_out(
+    site: Site, obj: Obj, tid: int, phase: Phase, partner: Obj, python: bool
+) -> Moved | None:
+    """`result f timeout` gives up: the future stays as it is."""
+    return Moved(obj)
+
+
 class Future(Counted):
     """The future primitive."""
 
@@ -60,6 +67,7 @@ class Future(Counted):
             blocks=True,
             yields=True,
             usage="`let v = result f` waits for a future's value",
+            timeout=_timed_out,
         ),
     }
 

@@ -7,7 +7,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import ClassVar
 
-from gilcheck.sync.base import BLOCKED, Misuse, Moved, Namer, Obj, Phase, Site, Step, Verb, WaitView
+from gilcheck.sync.base import (
+    BLOCKED,
+    Misuse,
+    Moved,
+    Namer,
+    Obj,
+    Phase,
+    Site,
+    Step,
+    Verb,
+    WaitView,
+    timed_out,
+)
 from gilcheck.sync.common import Counted
 
 
@@ -28,7 +40,13 @@ class Latch(Counted):
     count_minimum: int | None = 0
     verbs: ClassVar[Mapping[str, Verb]] = {
         "countdown": Verb("countdown", _countdown, usage="`countdown l` lowers a latch's count"),
-        "wait": Verb("wait", _wait, blocks=True, usage="`wait l` until a latch's count is 0"),
+        "wait": Verb(
+            "wait",
+            _wait,
+            blocks=True,
+            usage="`wait l` until a latch's count is 0",
+            timeout=timed_out,
+        ),
     }
 
     def initial(self, count: int | None) -> Obj:

@@ -20,12 +20,19 @@ from gilcheck.sync.base import (
     Verb,
     WaitView,
     remap_id,
+    timed_out,
 )
 from gilcheck.sync.common import lock_effect, lock_wait_reason, owned_show
 
 
 def _acquire(site: Site, obj: Obj, tid: int, phase: Phase, partner: Obj) -> Step:
     return BLOCKED if obj != NO_THREAD else (Moved(tid),)
+
+
+def _try_acquire(site: Site, obj: Obj, tid: int, phase: Phase, partner: Obj) -> Step:
+    if obj != NO_THREAD:  # held, by this thread too: `acquire(blocking=False)` fails
+        return (Moved(obj, value=False),)
+    return (Moved(tid, value=True),)
 
 
 def _release(site: Site, obj: Obj, tid: int, phase: Phase, partner: Obj) -> Step:
@@ -40,7 +47,10 @@ class Mutex:
     kind = "mutex"
     count_minimum: int | None = None
     verbs: ClassVar[Mapping[str, Verb]] = {
-        "acquire": Verb("acquire", _acquire, blocks=True),
+        "acquire": Verb("acquire", _acquire, blocks=True, timeout=timed_out),
+        "try_acquire": Verb(
+            "try_acquire", _try_acquire, yields=True, usage="`try_acquire m` on a mutex"
+        ),
         "release": Verb("release", _release, left_mover=True),
     }
 
@@ -69,8 +79,8 @@ class Mutex:
         return lock_effect(old, new, tid, label, name) or f"{label} changes"
 
     def quiet_effect(self, verb: str, name: str) -> str | None:
-        """Every step changes it."""
-        return None
+        """A `try_acquire` of a held mutex fails; every other step changes it."""
+        return f"{name} is held: try_acquire yields false" if verb == "try_acquire" else None
 
     def wait_reason(
         self, verb: str, obj: Obj, tid: int, phase: Phase, partner: Obj, view: WaitView

@@ -19,6 +19,7 @@ from gilcheck.sync.base import (
     Verb,
     WaitView,
     remap_id,
+    timed_out,
 )
 from gilcheck.sync.common import lock_effect, lock_wait_reason, owned_show
 
@@ -28,6 +29,13 @@ def _acquire(site: Site, obj: Obj, tid: int, phase: Phase, partner: Obj) -> Step
     if owner != NO_THREAD and owner != tid:
         return BLOCKED
     return (Moved((tid, count + 1)),)
+
+
+def _try_acquire(site: Site, obj: Obj, tid: int, phase: Phase, partner: Obj) -> Step:
+    owner, count = obj
+    if owner != NO_THREAD and owner != tid:
+        return (Moved(obj, value=False),)
+    return (Moved((tid, count + 1), value=True),)
 
 
 def _release(site: Site, obj: Obj, tid: int, phase: Phase, partner: Obj) -> Step:
@@ -43,7 +51,10 @@ class RLock:
     kind = "rlock"
     count_minimum: int | None = None
     verbs: ClassVar[Mapping[str, Verb]] = {
-        "acquire": Verb("acquire", _acquire, blocks=True),
+        "acquire": Verb("acquire", _acquire, blocks=True, timeout=timed_out),
+        "try_acquire": Verb(
+            "try_acquire", _try_acquire, yields=True, usage="`try_acquire r` on an rlock"
+        ),
         "release": Verb("release", _release, left_mover=True),
     }
 
@@ -76,7 +87,9 @@ class RLock:
         return lock_effect(old[0], new[0], tid, label, name) or f"{label}: count {new[1]}"
 
     def quiet_effect(self, verb: str, name: str) -> str | None:
-        """Every step changes it."""
+        """A `try_acquire` of an rlock another thread holds fails; every other step changes it."""
+        if verb == "try_acquire":
+            return f"{name} is held by another thread: try_acquire yields false"
         return None
 
     def wait_reason(

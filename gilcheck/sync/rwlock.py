@@ -26,6 +26,7 @@ from gilcheck.sync.base import (
     remap_id,
     remap_ids,
     remove,
+    timed_out,
 )
 
 
@@ -49,6 +50,16 @@ def _write(site: Site, obj: Obj, tid: int, phase: Phase, partner: Obj) -> Step:
     return (Moved((tid, readers, remove(waiting, tid)), choice=1),)
 
 
+def _write_timeout(
+    site: Site, obj: Obj, tid: int, phase: Phase, partner: Obj, python: bool
+) -> Moved | None:
+    """A timed-out writer stops waiting: readers blocked only by it go on."""
+    writer, readers, waiting = obj
+    if tid not in waiting:
+        return None
+    return Moved((writer, readers, remove(waiting, tid)), value=False)
+
+
 def _release(site: Site, obj: Obj, tid: int, phase: Phase, partner: Obj) -> Step:
     writer, readers, waiting = obj
     if writer == tid:
@@ -65,8 +76,8 @@ class RwLock:
     kind = "rwlock"
     count_minimum: int | None = None
     verbs: ClassVar[Mapping[str, Verb]] = {
-        "acquire_read": Verb("acquire_read", _read, blocks=True),
-        "acquire_write": Verb("acquire_write", _write, blocks=True),
+        "acquire_read": Verb("acquire_read", _read, blocks=True, timeout=timed_out),
+        "acquire_write": Verb("acquire_write", _write, blocks=True, timeout=_write_timeout),
         "release": Verb("release", _release, left_mover=True),
     }
 
@@ -122,6 +133,8 @@ class RwLock:
             return f"releases a read lock on {label}"
         if tid in waiting and tid not in waiting_before:
             return f"cannot take the write lock on {label}: waits as a writer (new readers block)"
+        if tid in waiting_before and tid not in waiting:
+            return f"stops waiting for the write lock on {label}: readers blocked only by it go on"
         return f"rwlock {label} changes"
 
     def quiet_effect(self, verb: str, name: str) -> str | None:

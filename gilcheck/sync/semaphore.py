@@ -6,12 +6,27 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import ClassVar
 
-from gilcheck.sync.base import BLOCKED, Moved, Namer, Obj, Phase, Site, Step, Verb, WaitView
+from gilcheck.sync.base import (
+    BLOCKED,
+    Moved,
+    Namer,
+    Obj,
+    Phase,
+    Site,
+    Step,
+    Verb,
+    WaitView,
+    timed_out,
+)
 from gilcheck.sync.common import Counted
 
 
 def _acquire(site: Site, obj: Obj, tid: int, phase: Phase, partner: Obj) -> Step:
     return BLOCKED if obj <= 0 else (Moved(obj - 1),)
+
+
+def _try_acquire(site: Site, obj: Obj, tid: int, phase: Phase, partner: Obj) -> Step:
+    return (Moved(obj, value=False),) if obj <= 0 else (Moved(obj - 1, value=True),)
 
 
 def _release(site: Site, obj: Obj, tid: int, phase: Phase, partner: Obj) -> Step:
@@ -24,7 +39,10 @@ class Semaphore(Counted):
     kind = "semaphore"
     count_minimum: int | None = 0
     verbs: ClassVar[Mapping[str, Verb]] = {
-        "acquire": Verb("acquire", _acquire, blocks=True),
+        "acquire": Verb("acquire", _acquire, blocks=True, timeout=timed_out),
+        "try_acquire": Verb(
+            "try_acquire", _try_acquire, yields=True, usage="`try_acquire s` on a semaphore"
+        ),
         "release": Verb("release", _release),
     }
 
@@ -39,6 +57,12 @@ class Semaphore(Counted):
     def effect(self, old: Obj, new: Obj, tid: int, label: str, name: Namer) -> str:
         """The count before and after."""
         return f"semaphore {label}: {old} -> {new}"
+
+    def quiet_effect(self, verb: str, name: str) -> str | None:
+        """A `try_acquire` with no permit left fails."""
+        if verb == "try_acquire":
+            return f"semaphore {name} has no permit: try_acquire yields false"
+        return None
 
     def wait_reason(
         self, verb: str, obj: Obj, tid: int, phase: Phase, partner: Obj, view: WaitView

@@ -210,10 +210,42 @@ class SyncOp:
     verb: str
     target: Ref
     operand: Expr | None = None
+    timed: bool = False  # `result f timeout`
     span: Span = _span()
 
 
-Operation = Recv | TryRecv | Send | Clone | Unwrap | Call | Spawn | AnyValue | MakeChannel | SyncOp
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Timed:
+    """``acquire m timeout``, ``wait e timeout``, ``wait cv, m timeout``, ``join h timeout``,
+    ``recv rx timeout``: the form, waiting at most until a timeout; yields true/false
+    (``recv``: ok(v) or err("timeout"))."""
+
+    form: Acquire | Wait | Join | Recv
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TryAcquire:
+    """``try_acquire m``: never blocks; yields whether it took the lock."""
+
+    target: Ref
+    span: Span = _span()
+
+
+Operation = (
+    Recv
+    | TryRecv
+    | Send
+    | Clone
+    | Unwrap
+    | Call
+    | Spawn
+    | AnyValue
+    | MakeChannel
+    | Timed
+    | TryAcquire
+    | SyncOp
+)
 Rhs = Expr | Operation
 
 

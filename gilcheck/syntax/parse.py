@@ -204,6 +204,27 @@ class _ToAst(Transformer[Token, ast.Module]):
         return ast.Recv(channel=c[0], span=self._span(meta))
 
     @v_args(meta=True)
+    def timed_acquire(self, meta: Any, c: list[Any]) -> ast.Timed:
+        span = self._span(meta)
+        return ast.Timed(form=self.acquire(meta, c[:2]), span=span)
+
+    @v_args(meta=True)
+    def timed_wait(self, meta: Any, c: list[Any]) -> ast.Timed:
+        return ast.Timed(form=self.wait(meta, c[:-1]), span=self._span(meta))
+
+    @v_args(meta=True)
+    def timed_join(self, meta: Any, c: list[Any]) -> ast.Timed:
+        return ast.Timed(form=self.join(meta, c[:1]), span=self._span(meta))
+
+    @v_args(meta=True)
+    def timed_recv(self, meta: Any, c: list[Any]) -> ast.Timed:
+        return ast.Timed(form=self.recv(meta, c[:1]), span=self._span(meta))
+
+    @v_args(meta=True)
+    def try_acquire(self, meta: Any, c: list[Any]) -> ast.TryAcquire:
+        return ast.TryAcquire(target=c[1], span=self._span(meta))
+
+    @v_args(meta=True)
     def try_recv(self, meta: Any, c: list[Any]) -> ast.TryRecv:
         return ast.TryRecv(channel=c[0], span=self._span(meta))
 
@@ -301,8 +322,12 @@ class _ToAst(Transformer[Token, ast.Module]):
 
     @v_args(meta=True)
     def sync_op(self, meta: Any, c: list[Any]) -> ast.SyncOp:
-        operand = c[2] if len(c) > 2 else None
-        return ast.SyncOp(verb=str(c[0]), target=c[1], operand=operand, span=self._span(meta))
+        timed = isinstance(c[-1], Token) and c[-1].type == "TIMEOUT"
+        operands = c[2:-1] if timed else c[2:]
+        operand = operands[0] if operands else None
+        return ast.SyncOp(
+            verb=str(c[0]), target=c[1], operand=operand, timed=timed, span=self._span(meta)
+        )
 
     @v_args(meta=True)
     def gil_call(self, meta: Any, c: list[Any]) -> ast.AcquireGil | ast.ReleaseGil:

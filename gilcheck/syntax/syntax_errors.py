@@ -219,6 +219,11 @@ def _syntax_hint(tok: Token, expected: set[str], line: str, source: SourceFile, 
         return f"`{tok}` is a keyword and cannot be used as a name here: rename it"
     if tok.type == "_NL" and "LBRACE" in expected:
         return "the block's `{` must be on the same line as its statement"
+    if tok.type == "_NL" and "TIMEOUT" in expected:
+        return (
+            "only a timed wait yields a value (`let ok = acquire m timeout`); without "
+            "`timeout`, write the wait as a statement of its own"
+        )
     if tok.type == "_NL":
         return "the statement is incomplete: finish it on this line"
     if "_NL" in expected or "RBRACE" in expected:

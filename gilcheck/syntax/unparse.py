@@ -125,8 +125,15 @@ class Printer:
                 return f"any({self.expr(lo)}..{self.expr(hi)})"
             case ast.MakeChannel(maker=m, arg=a):
                 return f"{m}({'' if a is None else self.expr(a)})"
-            case ast.SyncOp(verb=v, target=t, operand=e):
-                return f"{v} {self.ref(t)}" + (f", {self.expr(e)}" if e is not None else "")
+            case ast.SyncOp(verb=v, target=t, operand=e, timed=timed):
+                text = f"{v} {self.ref(t)}" + (f", {self.expr(e)}" if e is not None else "")
+                return text + (" timeout" if timed else "")
+            case ast.Timed(form=form):
+                if isinstance(form, ast.Recv):
+                    return f"{self.operation(form)} timeout"
+                return f"{self.stmt_pieces(form)[0]} timeout"
+            case ast.TryAcquire(target=t):
+                return f"try_acquire {self.ref(t)}"
 
     def rhs(self, value: ast.Rhs) -> str:
         """The right side of `let` or `=`."""
@@ -302,6 +309,11 @@ def stmt(s: ast.Stmt, depth: int) -> str:
 def item(it: ast.Item) -> str:
     """One top-level item."""
     return _CANONICAL.item(it)
+
+
+def operation(op: ast.Operation) -> str:
+    """A value-yielding operation."""
+    return _CANONICAL.operation(op)
 
 
 def unparse(module: ast.Module) -> str:

@@ -27,6 +27,9 @@ INTERRUPT = 10
 # Symbolic data: the explorer splits a state on a condition over unknown values that decides
 # whether a thread can go on (an `await`): two steps that only narrow the path condition.
 DECIDE = 11
+# A timed wait times out (`acquire m timeout`, `recv rx timeout`): a real step, taken only
+# while its operation cannot complete; the statement then yields false (or err("timeout")).
+TIMEOUT = 12
 
 
 class Violation(NamedTuple):

@@ -91,6 +91,8 @@ class Exporter(ResourceTranslator, ChannelTranslator):
                     raise Refused(describe_instr(instr), instr.span)
                 if isinstance(instr, ir.SpawnFn):
                     self.spawned[instr.function] = f"F_{self.program.codes[instr.function].name}"
+                if isinstance(instr, ir.Acquire | ir.Wait | ir.Join | ir.Recv) and instr.timed:
+                    raise Refused(f"a timed wait (`{describe.statement(instr)}`)", instr.span)
 
     def _header(self) -> None:
         p = self.program
@@ -351,9 +353,10 @@ class Exporter(ResourceTranslator, ChannelTranslator):
                 return self._acquire(r), self._acquire_effect(r), nxt
             case ir.Release(resource=r):
                 return "true", self._release(r), nxt
-            case ir.SetEvent(resource=r) | ir.ClearEvent(resource=r):
-                value = 1 if isinstance(instr, ir.SetEvent) else 0
-                return "true", f"{self._resource(r)} = {value};", nxt
+            case ir.SetEvent(resource=r):
+                return "true", self._event_set(r), nxt
+            case ir.ClearEvent(resource=r):
+                return "true", f"{self._resource(r)} = 0;", nxt
             case ir.Wait():
                 return self._wait(instr, pc)
             case ir.Notify(resource=r, all=every):

@@ -69,7 +69,10 @@ def declaration(res: ir.ResourceInfo) -> str:
                 "  /* arrived, generation, still to leave */"
             )
         case "event":
-            return f"bool {name}[{size}];"
+            return (
+                f"bool {name}[{size}]; int {name}_waiting[{size}]; int {name}_woken[{size}];"
+                "  /* flag; thread bit sets */"
+            )
         case _:
             assert_never(kind)
 
@@ -162,7 +165,7 @@ class ResourceTranslator(ValueTranslator):
         kind = exported_kind(r.kind, instr.span)
         match kind:
             case "event" if m is None:
-                return f"{self._resource(r)}", "", f"L{pc + 1}"
+                return self._event_wait(r, pc)
             case "barrier" if m is None:
                 return self._barrier_wait(r, pc)
             case "condvar" if m is not None:
@@ -193,6 +196,28 @@ class ResourceTranslator(ValueTranslator):
             f":: else -> {b} = {b} + 1; waiting = 1 + {gen}; goto L{pc} fi;",
             nxt,
         )
+
+    def _event_wait(self, ref: ir.ResourceRef, pc: int) -> tuple[str, str, str]:
+        e = self._resource(ref)
+        waiters = e.replace("[", "_waiting[", 1)
+        woken = e.replace("[", "_woken[", 1)
+        nxt = f"L{pc + 1}"
+        me = "(1 << me)"
+        # A set event lets the thread go on; a clear one: it starts waiting (a step), and
+        # goes on once a `set` has woken it, whatever the flag is by then.
+        return (
+            f"waiting == 0 || ({woken} & {me}) != 0",
+            f"if :: waiting == 0 && {e} -> goto {nxt} "
+            f":: waiting == 0 && !{e} -> {waiters} = {waiters} | {me}; waiting = 1; goto L{pc} "
+            f":: else -> {woken} = {woken} & ~{me}; waiting = 0; goto {nxt} fi;",
+            nxt,
+        )
+
+    def _event_set(self, ref: ir.ResourceRef) -> str:
+        e = self._resource(ref)
+        waiters = e.replace("[", "_waiting[", 1)
+        woken = e.replace("[", "_woken[", 1)
+        return f"{e} = 1; {woken} = {woken} | {waiters}; {waiters} = 0;"
 
     def _condvar_wait(
         self, ref: ir.ResourceRef, mutex: ir.ResourceRef, pc: int

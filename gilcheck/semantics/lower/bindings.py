@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import assert_never
 
 from gilcheck.semantics import ir
+from gilcheck.semantics.describe import a_kind
 from gilcheck.semantics.lower.channels import ChannelLowerer, maker_text
 from gilcheck.semantics.lower.core import (
     RECEIVER,
@@ -20,7 +21,7 @@ from gilcheck.semantics.lower.sync import SyncLowerer
 from gilcheck.semantics.resolve import symbol_kind
 from gilcheck.source import Span
 from gilcheck.sync import registry
-from gilcheck.syntax import ast
+from gilcheck.syntax import ast, unparse
 
 
 class BindingLowerer(ChannelLowerer, SyncLowerer):
@@ -161,6 +162,13 @@ class BindingLowerer(ChannelLowerer, SyncLowerer):
                 return VALUE
             case ast.SyncOp():
                 return self.sync_operation(op, target, span)
+            case ast.Timed(form=form):
+                return self.timed(form, target, span)
+            case ast.TryAcquire(target=ref):
+                res = self.resource(ref, "try_acquire")
+                if res is not None:
+                    self.emit(ir.SyncOp(verb="try_acquire", resource=res, target=target, span=span))
+                return VALUE
             case ast.MakeChannel():
                 self.sink.error(
                     "invalid-statement",
@@ -194,6 +202,50 @@ class BindingLowerer(ChannelLowerer, SyncLowerer):
                 return UNKNOWN
         self.emit(ir.MakeObject(kind=kind, count=count, target=target, span=call.span))
         return UNKNOWN
+
+    def timed(
+        self,
+        form: ast.Acquire | ast.Wait | ast.Join | ast.Recv,
+        target: ir.Target | None,
+        span: Span,
+    ) -> str:
+        """A timed wait (`acquire m timeout`): the form's own instruction, marked timed and
+        given the target of its true/false (`recv`: ok(v) or err("timeout"))."""
+        what = unparse.operation(ast.Timed(form=form, span=span))
+        if self.atomic_depth:
+            self.sink.error(
+                "blocking-in-atomic",
+                f"`{what}` waits (a timed wait), so it cannot be inside `atomic`",
+                span,
+                help="an `atomic` block runs as one step; `try_acquire` never waits",
+            )
+        if isinstance(form, ast.Recv):
+            chan = self.channel(form.channel, "recv", {RECEIVER})
+            if chan is not None:
+                self.emit(ir.Recv(channel=chan, target=target, timed=True, span=span))
+            return UNKNOWN
+        depth, self.atomic_depth = self.atomic_depth, 0  # reported once, above
+        start = self.here()
+        self.stmt(form)
+        self.atomic_depth = depth
+        if self.here() != start + 1:
+            return VALUE  # an error was reported
+        instr = self.code[start]
+        if isinstance(instr, ir.Acquire | ir.Wait):
+            mode = instr.mode if isinstance(instr, ir.Acquire) else ""
+            verb = (
+                "wait" if isinstance(instr, ir.Wait) else "acquire_" + mode if mode else "acquire"
+            )
+            if instr.resource.kind and registry.verb(instr.resource.kind, verb).timeout is None:
+                self.sink.error(
+                    "wrong-kind",
+                    f"`{verb}` on {a_kind(instr.resource.kind)} cannot time out",
+                    span,
+                    help=f"{a_kind(instr.resource.kind)} has no timed wait: remove `timeout`",
+                )
+                return VALUE
+        self.patch(start, timed=True, target=target, span=span)
+        return VALUE
 
     def check_any_range(self, low: ast.Expr, high: ast.Expr) -> None:
         lo, hi = self.expr(low), self.expr(high)

@@ -66,6 +66,9 @@ ACCEPTS: Final[Mapping[str, Accepts]] = {
     "notify": Accepts(("condvar",), "`notify` wakes a waiter of a condvar"),
     "notify_all": Accepts(("condvar",), "`notify_all` wakes every waiter of a condvar"),
     "call_once": Accepts(("once",), "`call_once` needs a `once`"),
+    "try_acquire": Accepts(
+        _LOCKS, "`try_acquire` takes a mutex, rlock or semaphore (an rwlock has none)"
+    ),
     "set": Accepts(("event",), _EVENT_HELP),
     "clear": Accepts(("event",), _EVENT_HELP),
 }
@@ -257,6 +260,14 @@ class SyncLowerer(ExprLowerer):
                 return UNKNOWN
         elif s.operand is not None:
             operand = self.expr(s.operand)
+        if s.timed and verb.timeout is None:
+            self.sink.error(
+                "wrong-kind",
+                f"`{s.verb}` cannot time out",
+                span,
+                help="`timeout` follows `acquire`, `wait`, `join`, `recv` and `result`: remove it",
+            )
+            return UNKNOWN
         self.emit(
             ir.SyncOp(
                 verb=s.verb,
@@ -264,6 +275,7 @@ class SyncLowerer(ExprLowerer):
                 partner=partner,
                 operand=operand,
                 target=target,
+                timed=s.timed,
                 span=span,
             )
         )

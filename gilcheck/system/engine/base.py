@@ -45,7 +45,9 @@ from gilcheck.system.state import (
     C_SENDERS,
     F_CTX,
     F_LOCALS,
+    GIL_NORMAL,
     NO_THREAD,
+    PYTHON,
     RUNNING,
     S_GIL,
     S_HEAP,
@@ -53,6 +55,7 @@ from gilcheck.system.state import (
     S_THREADS,
     T_FRAMES,
     T_GILCOUNT,
+    T_GILMODE,
     T_STATUS,
     Frame,
     State,
@@ -88,6 +91,9 @@ class Base:
     declared_channels: int
     handlers: dict[type, Handler]
     gil_api: bool
+    # Handlers of statements that yield a value where the plain form yields none (timed
+    # waits, `try_acquire`), by instruction type.
+    valued_handlers: dict[type, Handler]
     prepared: list[list[Prepared]]
     _pure_memo: dict[Thread, Thread]
 
@@ -97,6 +103,10 @@ class Base:
 
     def _guarded_handler(self, instr: ir.Instr) -> Handler:
         """The handler an instruction runs with (handlers_gil.py)."""
+        raise NotImplementedError
+
+    def _handler(self, instr: ir.Instr) -> Handler:
+        """The instruction's own handler (preparation.py)."""
         raise NotImplementedError
 
     def resolve_pc(self, code: int, pc: int) -> int:
@@ -114,6 +124,17 @@ class Base:
     def context(self, p: Prepared, frame: Frame) -> int:
         """NATIVE or PYTHON: the innermost python/with_gil block decides, else the caller."""
         return p.context if p.context is not None else frame[F_CTX]
+
+    def may_time_out(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared) -> bool:
+        """Whether a timed wait that cannot complete may time out now: not while it holds the
+        GIL in Python code, where it first releases the GIL (a step of its own), then completes
+        or times out, then takes the GIL back (LANGUAGE.md's three steps)."""
+        return not (
+            state[S_GIL] == tid
+            and th[T_GILMODE] == GIL_NORMAL
+            and not self.gil_off
+            and self.context(p, frame) == PYTHON
+        )
 
     def _advance(
         self,

@@ -189,6 +189,13 @@ class Engine(
         self.gil_api = any(
             isinstance(instr, ir.ReleaseGil) for code in program.codes for instr in code.instrs
         )
+        self.valued_handlers = {
+            ir.Acquire: self._sync_valued,
+            ir.Wait: self._sync_valued,
+            ir.SyncOp: self._sync_valued,
+            ir.Recv: self._recv_timed,
+            ir.Join: self._join_timed,
+        }
         self.prepared: list[list[Prepared]] = [
             [self._prepare(ci, pc) for pc in range(len(code.instrs))]
             for ci, code in enumerate(self.codes)

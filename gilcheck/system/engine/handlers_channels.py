@@ -28,6 +28,7 @@ from gilcheck.system.expr import (
 )
 from gilcheck.system.model import (
     STEP,
+    TIMEOUT,
     LimitHit,
     Transition,
 )
@@ -114,6 +115,31 @@ class ChannelHandlers(Base):
             locals_ = self._store(w, frame[F_LOCALS], instr.target, value, frame, th)
             self._advance(w, tid, th, frame, p.next_pc, locals_)
         out.append(((tid, STEP, 0), w.freeze()))
+        return False
+
+    def _recv_timed(
+        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
+    ) -> bool:
+        """`recv rx timeout`: ok(v) with what `recv` yields, or, while nothing can be
+        received, a timeout step yielding err("timeout")."""
+        instr: ir.Recv = p.instr  # type: ignore[assignment]
+        cid = self.channel_id(instr.channel, frame, th, state, "rx", p.index)
+        chan = state[4][cid]
+        buf = chan[C_BUF]
+        kind = STEP
+        w = Work(state)
+        if buf:
+            value: Value = ("ok", buf[0])
+            w.set_chan(cid, _with(chan, C_BUF, buf[1:]))
+        elif self.receivable_end(chan):
+            value = ("ok", None)
+        elif self.may_time_out(state, tid, th, frame, p):
+            value, kind = ("err", "timeout"), TIMEOUT
+        else:
+            return False
+        locals_ = self._store(w, frame[F_LOCALS], instr.target, value, frame, th)
+        self._advance(w, tid, th, frame, p.next_pc, locals_)
+        out.append(((tid, kind, 0), w.freeze()))
         return False
 
     def _try_recv(

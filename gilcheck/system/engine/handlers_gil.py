@@ -220,7 +220,7 @@ class GilHandlers(Base):
     def _guarded_handler(self, instr: ir.Instr) -> Handler:
         """The instruction's handler; in a program with `release_gil`, a statement that may
         run as Python code first checks that its thread has not given the GIL up."""
-        handler: Handler = self.handlers[type(instr)]
+        handler: Handler = self._handler(instr)
         if not self.gil_api or instr.context == ir.Context.NATIVE or isinstance(instr, _NOT_CODE):
             return handler
 

@@ -18,11 +18,11 @@ from gilcheck.semantics import ir
 from gilcheck.semantics.describe import a_kind
 from gilcheck.semantics.values import EvalError, describe_value
 from gilcheck.sync import registry
-from gilcheck.sync.base import NEXT, SAME, STAY, Lockable, Misuse, Site
+from gilcheck.sync.base import NEXT, SAME, STAY, Lockable, Misuse, Moved, Site
 from gilcheck.system.engine.base import Base
 from gilcheck.system.engine.common import DECLARED, HEAP, Prepared, SpecMisuse
 from gilcheck.system.expr import IndexOutOfRange, UseAfterMove
-from gilcheck.system.model import SPURIOUS_WAKEUP, STEP, Transition
+from gilcheck.system.model import SPURIOUS_WAKEUP, STEP, TIMEOUT, Transition
 from gilcheck.system.state import (
     F_CODE,
     F_LOCALS,
@@ -30,6 +30,7 @@ from gilcheck.system.state import (
     H_COUNT,
     H_KIND,
     H_STATE,
+    PYTHON,
     S_HEAP,
     S_LOCKS,
     S_THREADS,
@@ -127,50 +128,98 @@ class SyncHandlers(Base):
         self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
     ) -> bool:
         """A statement on an object reached through a value: its kind is known only now."""
+        return self._sync_general(state, tid, th, frame, p, out)
+
+    def _sync_valued(
+        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
+    ) -> bool:
+        """A statement on a sync object that yields a value: a timed wait (`acquire m
+        timeout`: true when it completes, false when it times out), `try_acquire m`, or
+        `result f`. A timed wait that cannot complete may take a timeout step (see
+        `may_time_out`)."""
+        if p.makes_pyobj and self._need_gil(state, tid, p):
+            return True
+        return self._sync_general(state, tid, th, frame, p, out)
+
+    def _sync_general(
+        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
+    ) -> bool:
+        """A statement on an object, declared or reached through a value, that may yield a
+        value and may time out."""
         res: ir.ResourceRef = p.instr.resource  # type: ignore[union-attr]
         phase = th[T_PHASE]
+        pinned = p.site is None  # an object reached through a value: kept while it waits
+        ref: Any = None
+        partner_ref: Any = None
         if type(phase) is tuple and phase[0] == PINNED:
             _, ref, partner_ref, phase = phase
-        else:
+        elif pinned:
             ref = self._reference(p.ref_value, res, p, frame, th, state)
-            partner_ref = None
             if p.partner is not None:
                 partner_ref = self._reference(p.partner_value, p.partner, p, frame, th, state)
-        where, at, kind, count = self._locate(ref, state, p.verb, res.name)
-        prim = registry.primitive(kind)
-        verb = prim.verbs.get(p.verb)
-        if verb is None:
-            wanted = registry.kinds_accepting(p.verb)
-            raise SpecMisuse(
-                f"`{p.verb}` needs {_one_of(wanted)}, and `{res.name}` is {a_kind(kind)}"
-            )
-        if bool(verb.partner) != (p.partner is not None):
-            raise SpecMisuse(
-                f"`{p.verb}` on {a_kind(kind)} needs its mutex (`{p.verb} {res.name}, m`)"
-                if verb.partner
-                else f"`{p.verb}` on {a_kind(kind)} takes no mutex (`{p.verb} {res.name}`)"
-            )
         partner: Any = None
-        partner_where, partner_at, partner_kind = DECLARED, -1, ""
-        if p.partner is not None:
-            partner_where, partner_at, partner_kind, _ = self._locate(
-                partner_ref, state, f"{p.verb} {res.name}, _", p.partner.name
-            )
-            if partner_kind not in verb.partner:
+        partner_where, partner_at = DECLARED, -1
+        if not pinned:
+            site = p.site
+            assert site is not None
+            where, at = DECLARED, self.lock_id(res, frame, th, state, p.index)
+            label, obj_kind = _res_name(res, at, self), res.kind
+            if p.partner is not None:
+                partner_at = self.lock_id(p.partner, frame, th, state, p.partner_index)
+                partner = state[S_LOCKS][partner_at]
+        else:
+            label = res.name
+            where, at, kind, count = self._locate(ref, state, p.verb, res.name)
+            obj_kind = kind
+            verb = registry.primitive(kind).verbs.get(p.verb)
+            if verb is None:
+                wanted = registry.kinds_accepting(p.verb)
                 raise SpecMisuse(
-                    f"`{p.verb} {res.name}, {p.partner.name}` needs {_one_of(verb.partner)}, "
-                    f"and `{p.partner.name}` is {a_kind(partner_kind)}"
+                    f"`{p.verb}` needs {_one_of(wanted)}, and `{res.name}` is {a_kind(kind)}"
                 )
-            partner = _object_state(state, partner_where, partner_at)
-        elif p.operand is not None:
+            if bool(verb.partner) != (p.partner is not None):
+                raise SpecMisuse(
+                    f"`{p.verb}` on {a_kind(kind)} needs its mutex (`{p.verb} {res.name}, m`)"
+                    if verb.partner
+                    else f"`{p.verb}` on {a_kind(kind)} takes no mutex (`{p.verb} {res.name}`)"
+                )
+            partner_kind = ""
+            if p.partner is not None:
+                partner_where, partner_at, partner_kind, _ = self._locate(
+                    partner_ref, state, f"{p.verb} {res.name}, _", p.partner.name
+                )
+                if partner_kind not in verb.partner:
+                    raise SpecMisuse(
+                        f"`{p.verb} {res.name}, {p.partner.name}` needs "
+                        f"{_one_of(verb.partner)}, and `{p.partner.name}` is "
+                        f"{a_kind(partner_kind)}"
+                    )
+                partner = _object_state(state, partner_where, partner_at)
+            site = self._site_for(p, kind, count, partner_kind, res, p.partner)
+        if p.operand is not None:
             partner = self._eval(p.operand, state, frame, th)
-        site = self._site_for(p, kind, count, partner_kind, res, p.partner)
         obj = _object_state(state, where, at)
         result = site.verb.run(site, obj, tid, phase, partner)
         if isinstance(result, Misuse):
-            raise SpecMisuse(result.message.replace("{label}", res.name))
+            raise SpecMisuse(result.message.replace("{label}", label))
+        timed = bool(getattr(p.instr, "timed", False))
+        if timed and site.verb.timeout is None:
+            raise SpecMisuse(f"`{p.verb}` on {a_kind(obj_kind)} cannot time out")
+        steps = [(STEP, moved) for moved in result]
+        if (
+            timed
+            and all(moved.spurious for moved in result)
+            and site.verb.timeout is not None
+            and self.may_time_out(state, tid, th, frame, p)
+        ):
+            timeout = site.verb.timeout(
+                site, obj, tid, phase, partner, self.context(p, frame) == PYTHON
+            )
+            if timeout is not None:
+                steps.append((TIMEOUT, timeout))
         target = getattr(p.instr, "target", None)
-        for moved in result:
+        yields = site.verb.yields or timed
+        for step_kind, moved in steps:
             w = Work(state)
             _set_object_state(w, where, at, moved.obj)
             if moved.partner is not SAME:
@@ -178,13 +227,16 @@ class SyncHandlers(Base):
             advance = moved.advance
             pc = p.next_pc if advance == NEXT else frame[F_PC] if advance == STAY else p.skip_pc
             locals_ = None
-            if target is not None and advance != STAY:
-                locals_ = self._store(w, frame[F_LOCALS], target, moved.value, frame, th)
+            if yields and advance == NEXT:
+                locals_ = self._store(
+                    w, frame[F_LOCALS], target, _yielded(site, timed, step_kind, moved), frame, th
+                )
             new_phase = moved.phase
-            if new_phase != 0:
+            if pinned and new_phase != 0:
                 new_phase = (PINNED, ref, partner_ref, new_phase)
             self._advance(w, tid, th, frame, pc, locals_, phase=new_phase)
-            step_kind = SPURIOUS_WAKEUP if moved.spurious else STEP
+            if moved.spurious:
+                step_kind = SPURIOUS_WAKEUP
             out.append(((tid, step_kind, moved.choice), w.freeze()))
         return False
 
@@ -288,6 +340,17 @@ class SyncHandlers(Base):
                 spurious_wakeups=self.options.spurious_wakeups,
             )
         return site
+
+
+def _yielded(site: Site, timed: bool, step_kind: int, moved: Moved) -> Any:
+    """What a statement yields: a timed wait `true` when it completes and `false` when it
+    times out; a timed statement that yields a value of its own (`result f timeout`)
+    `ok(value)` or `err("timeout")`; an untimed one its value (`none` too)."""
+    if not timed:
+        return moved.value
+    if site.verb.yields:
+        return ("err", "timeout") if step_kind == TIMEOUT else ("ok", moved.value)
+    return True if moved.value is None else moved.value
 
 
 def _object_state(state: State, where: int, at: int) -> Any:

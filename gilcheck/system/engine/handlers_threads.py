@@ -29,6 +29,7 @@ from gilcheck.system.expr import (
 from gilcheck.system.model import (
     FORK_CHILD,
     STEP,
+    TIMEOUT,
     LimitHit,
     Transition,
 )
@@ -229,6 +230,23 @@ class ThreadHandlers(Base):
         if status != ENDED and not (status == GONE and self.program.host == "python"):
             return False
         return self._skip(state, tid, th, frame, p, out)
+
+    def _join_timed(
+        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
+    ) -> bool:
+        """`join h timeout`: true once the thread has ended; until then a timeout step may
+        yield false."""
+        instr: ir.Join = p.instr  # type: ignore[assignment]
+        target = self.join_target(state, th, frame, p)
+        status = state[S_THREADS][target][T_STATUS]
+        ended = status == ENDED or (status == GONE and self.program.host == "python")
+        if not ended and not self.may_time_out(state, tid, th, frame, p):
+            return False
+        w = Work(state)
+        locals_ = self._store(w, frame[F_LOCALS], instr.target, ended, frame, th)
+        self._advance(w, tid, th, frame, p.next_pc, locals_)
+        out.append(((tid, STEP if ended else TIMEOUT, 0), w.freeze()))
+        return False
 
     def join_target(self, state: State, th: Thread, frame: Frame, p: Prepared) -> int:
         """The thread id a `join` waits for."""

@@ -19,6 +19,7 @@ from gilcheck.system.engine.base import (
     Base,
 )
 from gilcheck.system.engine.common import (
+    Handler,
     Prepared,
     _is_left_mover,
     _is_local,
@@ -129,6 +130,20 @@ class Preparation(Base):
             operand=compile_expr(operand, self.params) if operand is not None else None,
         )
 
+    def _handler(self, instr: ir.Instr) -> Handler:
+        """The instruction's handler: statements on sync objects that yield a value (timed
+        waits, `try_acquire`) have their own, so the others pay nothing for it."""
+        match instr:
+            case ir.Acquire(timed=True) | ir.Wait(timed=True) | ir.Recv(timed=True):
+                return self.valued_handlers[type(instr)]
+            case ir.Join(timed=True):
+                return self.valued_handlers[type(instr)]
+            case ir.SyncOp(verb=verb, resource=res) if registry.verb(
+                res.kind or registry.kinds_accepting(verb)[0], verb
+            ).yields:
+                return self.valued_handlers[type(instr)]
+        return self.handlers[type(instr)]
+
     def _site(self, ci: int, instr: ir.Instr) -> tuple[Site | None, ir.ResourceRef | None, int]:
         """A sync statement's primitive statement, partner and end of a skipped block."""
         verb = sync_verb(instr)
@@ -166,6 +181,7 @@ class Preparation(Base):
     def _takes_private_lock(self, instr: ir.Instr) -> bool:
         return (
             isinstance(instr, ir.Acquire)
+            and not instr.timed
             and (instr.resource.kind, instr.resource.base) in self.private_locks
         )
 

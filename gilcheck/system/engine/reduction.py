@@ -139,7 +139,7 @@ class Reduction(Splitting):
             seen.add(frame)
             steps: list[Transition] = []
             try:
-                self.handlers[type(p.instr)](state, tid, th, frame, p, steps)
+                p.handler(state, tid, th, frame, p, steps)
             except Exception:
                 return state
             if len(steps) != 1 or type(steps[0][1]) is not tuple:
@@ -166,7 +166,7 @@ class Reduction(Splitting):
             seen.add(frame)
             steps: list[Transition] = []
             try:
-                self.handlers[type(instr)](state, tid, th, frame, p, steps)
+                p.handler(state, tid, th, frame, p, steps)
             except Exception:
                 return th
             if len(steps) != 1 or type(steps[0][1]) is not tuple:

@@ -407,3 +407,68 @@ thread main {
     )
     report = _json(cli, spec, "--max-states", "1000")
     assert report["verdict"] == "ok" and report["exhaustive"] and report["states"] < 10
+
+
+def test_result_with_a_timeout_yields_ok_or_err(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    spec = _spec(
+        tmp_path,
+        """expect assertion
+fn slow(f) {
+    complete f, 7
+}
+thread main {
+    let f = future()
+    let h = spawn slow(f)
+    let r = result f timeout
+    assert r == ok(7), "timed out"
+    join h
+}
+""",
+    )
+    result = cli("check", spec)
+    assert result.code == 1
+    assert 'times out: the future is not complete, `result` yields err("timeout")' in result.stdout
+    done = _spec(
+        tmp_path,
+        "expect ok\nthread main {\n    let f = future()\n    complete f, none\n"
+        "    let r = result f timeout\n    assert r == ok(none)\n}\n",
+        "d.gil",
+    )
+    assert cli("check", done).code == 0
+
+
+def test_timed_waits_and_try_acquire_work_on_objects_reached_through_values(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    spec = _spec(
+        tmp_path,
+        """expect ok
+fn worker(m, e) {
+    let got = acquire m timeout
+    if got { release m }
+    let set_ = wait e timeout
+    let r = try_acquire m
+    if r { release m }
+}
+thread main {
+    let m = mutex()
+    let e = event()
+    let h = spawn worker(m, e)
+    lock m { skip }
+    set e
+    join h
+}
+""",
+    )
+    assert cli("check", spec).code == 0
+    barrier = _spec(
+        tmp_path,
+        "fn w(b) {\n    let ok = wait b timeout\n}\n"
+        "thread main {\n    let b = barrier(2)\n    call w(b)\n}\n",
+        "b.gil",
+    )
+    report = _json(cli, barrier)
+    assert report["verdict"] == "misuse" and "cannot time out" in report["message"]
+    shown = _spec(
+        tmp_path, "thread main {\n    let l = latch(1)\n    countdown l timeout\n}\n", "c.gil"
+    )
+    result = cli("check", shown)
+    assert result.code == 2 and "`countdown` cannot time out" in result.stderr

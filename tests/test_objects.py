@@ -472,3 +472,90 @@ thread main {
     )
     result = cli("check", shown)
     assert result.code == 2 and "`countdown` cannot time out" in result.stderr
+
+
+def test_a_blocked_statement_keeps_the_object_a_shared_var_named(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    spec = _spec(
+        tmp_path,
+        """expect deadlock
+var g = none
+var started = 0
+fn w() {
+    started = 1
+    acquire g
+}
+thread main {
+    let m1 = mutex()
+    let m2 = mutex()
+    acquire m1
+    g = m1
+    let h = spawn w()
+    await started == 1
+    skip
+    g = m2
+    join h
+}
+""",
+    )
+    result = cli("check", spec)
+    assert result.code == 1
+    assert "cannot go on yet: starts waiting on mutex #1 (made at s.gil:9)" in result.stdout
+
+
+def test_a_lock_block_releases_the_object_it_took(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    spec = _spec(
+        tmp_path,
+        """expect deadlock
+fn w(b) {
+    acquire b
+    release b
+}
+thread main {
+    let a = mutex()
+    let b = mutex()
+    acquire b
+    let m = a
+    lock m { m = b }
+    let h = spawn w(b)
+    join h
+}
+""",
+    )
+    assert _json(cli, spec)["verdict"] == "deadlock"
+
+
+def test_a_name_bound_by_for_is_checked_at_run_time(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    spec = _spec(
+        tmp_path,
+        """expect ok
+thread main {
+    let e = mutex()
+    let (tx, rx) = channel(unbounded)
+    let ev = event()
+    set ev
+    send tx, ev
+    drop tx
+    for e in rx { wait e }
+    acquire e
+}
+""",
+    )
+    assert cli("check", spec).code == 0
+
+
+def test_a_var_holding_an_object_is_told_by_the_objects_name(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    spec = _spec(
+        tmp_path,
+        """expect deadlock
+var g[2] = none
+thread main {
+    let a = mutex()
+    let b = mutex()
+    g[0] = b
+    acquire a
+    acquire a
+}
+""",
+    )
+    result = cli("check", spec)
+    assert "g[0] = mutex #2 (made at s.gil:5)" in result.stdout

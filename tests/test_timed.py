@@ -203,3 +203,25 @@ def test_the_step_table_and_the_interpreter_agree_on_timed_steps(spec: str) -> N
         result = explore(Engine(program, options), options)
         found.append((len(result.store), result.transitions, result.deadlock >= 0))
     assert found[0] == found[1]
+
+
+def test_merging_keeps_the_moment_a_timed_wait_or_try_acquire_can_see(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # A release, a thread's end and a dropped sender are visible to timed waits and to
+    # `try_acquire`: they are not merged into the step before.
+    cases = {
+        "mutex m\nevent never\nthread main {\n    let h = spawn b()\n    acquire m\n"
+        "    release m\n    join h\n}\nfn b() {\n    let r = acquire m timeout\n"
+        "    if r { release m } else { wait never }\n}\n": "deadlock",
+        "fn t() { skip }\nthread main {\n    let h = spawn t()\n    let r = join h timeout\n"
+        '    assert r, "j"\n}\n': "assertion",
+        "fn t(tx) { skip }\nthread main {\n    let (tx, rx) = channel(1)\n"
+        '    let h = spawn t(tx)\n    let v = recv rx timeout\n    assert is_ok(v), "t"\n}\n': "assertion",
+        "mutex m\nvar x = 0\nthread main {\n    let h = spawn b()\n    acquire m\n    x = 1\n"
+        "    release m\n    join h\n}\nfn b() {\n    await x == 1\n    let r = try_acquire m\n"
+        '    assert r, "busy"\n}\n': "assertion",
+    }
+    for index, (text, verdict) in enumerate(cases.items()):
+        spec = tmp_path / f"w{index}.gil"
+        spec.write_text(text)
+        result = cli("check", "--format", "json", str(spec))
+        assert json.loads(result.stdout)["verdict"] == verdict, text

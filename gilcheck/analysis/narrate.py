@@ -15,6 +15,7 @@ from gilcheck.source import SourceMap
 from gilcheck.sync import registry
 from gilcheck.system.engine import Engine, sync_verb
 from gilcheck.system.engine.common import HEAP
+from gilcheck.system.engine.handlers_sync import PINNED
 from gilcheck.system.model import (
     DECIDE,
     EXIT_JOIN_DONE,
@@ -241,7 +242,10 @@ class Narrator:
         verb = sync_verb(instr) if instr is not None and not effects else None
         if verb is not None:  # a statement on a sync object that left it as it was
             reached = self.engine.reached(before, tid)
-            if reached is not None:
+            if reached is not None and _starts_waiting(before, after, tid):
+                label = self.layout.object_label(before, reached.obj)
+                effects = [f"cannot go on yet: starts waiting on {label}"]
+            elif reached is not None:
                 label = self.layout.object_label(before, reached.obj)
                 quiet = registry.primitive(reached.kind).quiet_effect(verb, label)
                 effects = [quiet] if quiet is not None else []
@@ -466,16 +470,21 @@ class Narrator:
         return len(frames) == 1 and frames[0][F_CODE] in self.engine.atexit_codes
 
     def _assigned(self, before: State, after: State, tid: int, target: ir.Target) -> str:
+        if isinstance(target, ir.LocalTarget) and not target.name.isidentifier():
+            # what a `lock` block's operand names, kept for the block's end
+            frame = after[S_THREADS][tid][T_FRAMES][-1]
+            value = self.layout.value(frame[F_LOCALS][target.slot], after)
+            return f"the block keeps {target.name.strip('()')} = {value} for its end"
         if isinstance(target, ir.LocalTarget):
             frame = after[S_THREADS][tid][T_FRAMES][-1]
             return f"{target.name} = {self.layout.value(frame[F_LOCALS][target.slot], after)}"
         for slot, (old, new) in enumerate(zip(before[S_VARS], after[S_VARS], strict=True)):
             if old != new:
-                return f"{self.layout.var_names[slot]} = {self.layout.value(new)}"
+                return f"{self.layout.var_names[slot]} = {self.layout.value(new, after)}"
         if target.index is None:
             for slot, name in enumerate(self.layout.var_names):
                 if name == target.name:
-                    return f"{name} = {self.layout.value(after[S_VARS][slot])} (unchanged)"
+                    return f"{name} = {self.layout.value(after[S_VARS][slot], after)} (unchanged)"
         return f"{target.name} unchanged"
 
     def _send(
@@ -550,3 +559,15 @@ class Narrator:
             if old[C_RECEIVER] and not new[C_RECEIVER]:
                 out.append(f"the receiver of {lay.channel_name(before, cid)} is dropped")
         return out
+
+
+def _starts_waiting(before: State, after: State, tid: int) -> bool:
+    """Whether the step only made the thread start waiting on the objects it read (a
+    statement that names its object through shared state)."""
+    phase = after[S_THREADS][tid][T_PHASE]
+    old = before[S_THREADS][tid][T_PHASE]
+    return (
+        type(phase) is tuple
+        and phase[0] == PINNED
+        and not (type(old) is tuple and old and old[0] == PINNED)
+    )

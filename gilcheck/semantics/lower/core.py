@@ -250,8 +250,13 @@ def shown_object_kinds(body: ast.Block, params: set[str]) -> dict[str, str]:
     def visit(node: object) -> None:
         if isinstance(node, ast.Let) and len(node.names) == 1:
             kinds.setdefault(node.names[0].name, set()).add(constructor_kind(node.value))
+        elif isinstance(node, ast.Let):  # `let (tx, rx) = channel(..)`: not constructors
+            for name in node.names:
+                kinds.setdefault(name.name, set()).add(None)
         elif isinstance(node, ast.Assign) and node.target.index is None:
             kinds.setdefault(node.target.name.name, set()).add(constructor_kind(node.value))
+        elif isinstance(node, ast.For):  # bound from a message
+            kinds.setdefault(node.var.name, set()).add(None)
         if isinstance(node, tuple):
             for item in node:
                 visit(item)

@@ -7,10 +7,11 @@ shown when it is given another kind."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Final, NamedTuple
 
-from gilcheck.semantics import ir
+from gilcheck.semantics import describe, ir
 from gilcheck.semantics.describe import a_kind
 from gilcheck.semantics.lower.core import (
     RECEIVER,
@@ -162,6 +163,8 @@ class SyncLowerer(ExprLowerer):
         op = _BLOCK_OPS[s.mode]
         self.check_blocking(s.span, f"{op} {unparse.ref(s.target)} {{ }}")
         res = self.resource(s.target, op)
+        if res is not None and _may_change(res, s.body):
+            res = self.kept(res, f"{op} {unparse.ref(s.target)}", s.span.cover(s.target.span))
         if res is not None:
             self.emit(ir.Acquire(resource=res, mode=s.mode, span=s.span.cover(s.target.span)))
             resource = res
@@ -172,6 +175,28 @@ class SyncLowerer(ExprLowerer):
         self.frames.pop()
         if res is not None:
             self.emit(ir.Release(resource=res, span=end_span(s.body.span)))
+
+    def kept(self, res: ir.ResourceRef, what: str, span: Span) -> ir.ResourceRef:
+        """The object a block's operand names now, kept in a hidden local so that the
+        block's end releases the lock it took, as a guard or `with` does, even when the
+        operand names another object by then: for an array element its index (the local
+        is named by the index's text, `m[i]` stays `m[i]` in messages), else the
+        reference. A hidden local's name is not an identifier."""
+        slot = len(self.local_names)
+        if res.value is None:
+            assert res.index is not None
+            name = describe.expression(res.index)
+            if name.isidentifier():
+                name = f"({name})"
+            self.local_names.append(name)
+            target = ir.LocalTarget(slot=slot, name=name)
+            self.emit(ir.Assign(target=target, value=res.index, span=span))
+            return dataclasses.replace(res, index=ir.Local(slot=slot, name=name))
+        name = f"({what})"
+        self.local_names.append(name)
+        target = ir.LocalTarget(slot=slot, name=name)
+        self.emit(ir.Assign(target=target, value=res.value, span=span))
+        return dataclasses.replace(res, value=ir.Local(slot=slot, name=name))
 
     def stmt_wait(self, s: ast.Wait) -> None:
         self.check_blocking(s.span, "wait")
@@ -336,3 +361,50 @@ def _kind_help(op: str, sym: object) -> str:
     if isinstance(sym, ChannelSym):
         return "channels are used with `send`, `recv`, `try_recv`, `for` and `close`"
     return accepts(op).help
+
+
+def _may_change(res: ir.ResourceRef, body: ast.Block) -> bool:
+    """Whether what a block's operand names may change before the block ends: it reads
+    shared state, or a local the block assigns."""
+    expr = res.value if res.value is not None else res.index
+    if expr is None:
+        return False
+    names: set[str] = set()
+    if not _reads_locals(expr, names):
+        return True
+    return bool(names & _assigned_names(body))
+
+
+def _reads_locals(expr: object, names: set[str]) -> bool:
+    """Whether an expression reads only locals, constants and `self` (their names added)."""
+    match expr:
+        case ir.Const() | ir.SelfIndex() | ir.ParamRef():
+            return True
+        case ir.Local(name=name):
+            names.add(name)
+            return True
+        case ir.UnaryOp(operand=o):
+            return _reads_locals(o, names)
+        case ir.BinaryOp(left=a, right=b):
+            return _reads_locals(a, names) and _reads_locals(b, names)
+        case ir.Builtin(name=name, args=args) if name not in ("len", "is_done"):
+            return all(_reads_locals(a, names) for a in args)
+    return False
+
+
+def _assigned_names(node: object) -> set[str]:
+    """The names a block assigns (`x = ...`), at any depth."""
+    found: set[str] = set()
+
+    def visit(item: object) -> None:
+        if isinstance(item, ast.Assign) and item.target.index is None:
+            found.add(item.target.name.name)
+        if isinstance(item, tuple):
+            for part in item:
+                visit(part)
+        elif dataclasses.is_dataclass(item) and isinstance(item, ast.Stmt | ast.Block):
+            for f in dataclasses.fields(item):
+                visit(getattr(item, f.name))
+
+    visit(node)
+    return found

@@ -74,6 +74,7 @@ class Base:
     gil_off: bool
     has_progress: bool
     has_fork: bool
+    watches_windows: bool  # has timed waits or `try_acquire` (see core.py)
     codes: tuple[ir.CodeUnit, ...]
     private_locks: frozenset[tuple[str, int]]
     lock_offset: dict[str, int]

@@ -113,6 +113,9 @@ class Prepared:
     # `let m = mutex()`): the primitive statement's name, and the values naming the object
     # and its partner (their sites are made per kind at run time).
     verb: str = ""
+    # Its object (or partner) is named through shared state (`acquire g` with `var g`,
+    # `acquire m[i]` with `var i`): it reads it when it starts waiting and keeps it.
+    shared_operand: bool = False
     ref_value: Evaluator | None = None
     partner_value: Evaluator | None = None
     operand: Evaluator | None = None

@@ -82,6 +82,15 @@ class Engine(
         self.has_fork = any(
             isinstance(instr, ir.ForkBegin) for code in program.codes for instr in code.instrs
         )
+        # Timed waits and `try_acquire` see a lock held for a moment, a thread not yet ended
+        # or a channel not yet closed: a release, a thread's end or a dropped handle is no
+        # longer invisible to others, so in such programs only pure steps are merged.
+        self.watches_windows = any(
+            getattr(instr, "timed", False)
+            or (isinstance(instr, ir.SyncOp) and instr.verb == "try_acquire")
+            for code in program.codes
+            for instr in code.instrs
+        )
         self.codes = program.codes
         # Locks only one thread can touch: taking one that is free is merged like a local
         # step (semantics/ownership.py).

@@ -151,8 +151,10 @@ class SyncHandlers(Base):
         pinned = p.site is None  # an object reached through a value: kept while it waits
         ref: Any = None
         partner_ref: Any = None
+        started = False  # it has started waiting on the objects it read
         if type(phase) is tuple and phase[0] == PINNED:
             _, ref, partner_ref, phase = phase
+            started = True
         elif pinned:
             ref = self._reference(p.ref_value, res, p, frame, th, state)
             if p.partner is not None:
@@ -217,6 +219,12 @@ class SyncHandlers(Base):
             )
             if timeout is not None:
                 steps.append((TIMEOUT, timeout))
+        if p.shared_operand and not started and all(moved.spurious for moved in result):
+            # It cannot go on: it starts waiting on the objects it read (a step), so that
+            # a shared var changing under it does not change what it waits on.
+            w = Work(state)
+            self._advance(w, tid, th, frame, frame[F_PC], phase=(PINNED, ref, partner_ref, phase))
+            out.append(((tid, STEP, 0), w.freeze()))
         target = getattr(p.instr, "target", None)
         yields = site.verb.yields or timed
         for step_kind, moved in steps:

@@ -23,6 +23,7 @@ from gilcheck.system.engine.common import (
     Prepared,
     _is_left_mover,
     _is_local,
+    _reads_only_locals,
     sync_verb,
 )
 from gilcheck.system.expr import (
@@ -91,12 +92,13 @@ class Preparation(Base):
         pure = context != PYTHON and _is_local(instr) and not isinstance(instr, ir.EndScope)
         local = context != PYTHON and (
             pure
-            if self.has_fork
+            if self.has_fork or self.watches_windows
             else (_is_local(instr) or _is_left_mover(instr) or self._takes_private_lock(instr))
         )
         ref = getattr(instr, "resource", None) or getattr(instr, "channel", None)
         ref_index = getattr(ref, "index", None)
-        site, partner, skip_pc = self._site(ci, instr)
+        shared = _shared_operand(instr)
+        site, partner, skip_pc = self._site(ci, instr, shared)
         partner_index = getattr(partner, "index", None)
         verb = sync_verb(instr) or ""
         ref_value = getattr(ref, "value", None) if verb else None
@@ -123,6 +125,7 @@ class Preparation(Base):
             ),
             skip_pc=skip_pc,
             verb=verb,
+            shared_operand=shared,
             ref_value=compile_expr(ref_value, self.params) if ref_value is not None else None,
             partner_value=(
                 compile_expr(partner_value, self.params) if partner_value is not None else None
@@ -144,7 +147,9 @@ class Preparation(Base):
                 return self.valued_handlers[type(instr)]
         return self.handlers[type(instr)]
 
-    def _site(self, ci: int, instr: ir.Instr) -> tuple[Site | None, ir.ResourceRef | None, int]:
+    def _site(
+        self, ci: int, instr: ir.Instr, shared: bool = False
+    ) -> tuple[Site | None, ir.ResourceRef | None, int]:
         """A sync statement's primitive statement, partner and end of a skipped block."""
         verb = sync_verb(instr)
         if verb is None:
@@ -158,8 +163,9 @@ class Preparation(Base):
             else None
         )
         skip_pc = self.resolve_pc(ci, instr.done) if isinstance(instr, ir.OnceBegin) else -1
-        if res.value is not None or (partner is not None and partner.value is not None):
-            return None, partner, skip_pc  # the object's kind is known at run time
+        if shared or res.value is not None or (partner is not None and partner.value is not None):
+            # the object is known at run time (and kept while the statement waits)
+            return None, partner, skip_pc
         lockable = registry.primitive(partner.kind) if partner is not None else None
         site = Site(
             verb=registry.verb(res.kind, verb),
@@ -224,3 +230,17 @@ class Preparation(Base):
             0,
             *(((), 0, (0, self.domain), ()) if self.extended else ()),
         )
+
+
+def _shared_operand(instr: ir.Instr) -> bool:
+    """Whether a statement on an object names it (or its partner) through shared state."""
+    if sync_verb(instr) is None:
+        return False
+    refs = [getattr(instr, "resource", None), getattr(instr, "mutex", None)]
+    refs.append(getattr(instr, "partner", None))
+    for ref in refs:
+        if isinstance(ref, ir.ResourceRef):
+            expr = ref.value if ref.value is not None else ref.index
+            if expr is not None and not _reads_only_locals(expr):
+                return True
+    return False

@@ -301,3 +301,12 @@ def test_the_numbered_functions_are_read_from_thread_names_and_spawns() -> None:
         step("worker#3", "does nothing (skip)"),  # not a function of the spec
     )
     assert numbered_functions(program, steps) == frozenset({"v"})
+
+
+def test_a_trace_saved_with_no_por_says_how_to_replay_it(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    saved = tmp_path / "t.json"
+    saved.write_text(cli("check", "--no-por", "--format", "json", "specs/seed/buggy.gil").stdout)
+    result = cli("replay", str(saved))
+    assert result.code == 1
+    assert "ran with --no-por: replay with it too" in result.stdout
+    assert cli("replay", "--no-por", str(saved)).code == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -46,7 +47,8 @@ def replay_trace(
     step that fails is named), 2 the file is not a saved trace or the spec is wrong.
     """
     try:
-        saved = read_result(read_regular_file(trace_file, MAX_DATA_BYTES).decode("utf-8"))
+        text = read_regular_file(trace_file, MAX_DATA_BYTES).decode("utf-8")
+        saved = read_result(text)
         if saved.verdict is None or not saved.steps:
             what = "a spec's errors" if saved.verdict is None else f"a `{saved.verdict}` result"
             raise BadTrace(f"it holds {what}, with no trace to replay")
@@ -71,5 +73,25 @@ def replay_trace(
         head = f"replay of {trace_file}: the trace applies and ends in {saved.verdict} again"
     else:
         head = f"replay of {trace_file}: the trace no longer applies at step {done.failed_at}"
+        hint = _settings_hint(text, options)
+        if hint:
+            head += f" ({hint})"
     emit_text(printable(render_run(str(path), program.title, head, done.message, done.trace)))
     finish(Outcome.OK if done.applies else Outcome.VIOLATION)
+
+
+def _settings_hint(text: str, options: CheckOptions) -> str:
+    """How the check that saved the trace ran differently from this replay, as the flags to
+    pass (a trace made with `--no-por` has steps the default merges)."""
+    try:
+        settings = json.loads(text).get("proof", {}).get("settings", {})
+    except (ValueError, AttributeError):
+        return ""
+    flags = []
+    if settings.get("statement_merging") is False and options.merge_local_steps:
+        flags.append("--no-por")
+    if settings.get("spurious_wakeups") is True and not options.spurious_wakeups:
+        flags.append("--spurious-wakeups")
+    if not flags:
+        return ""
+    return f"the check that saved it ran with {' '.join(flags)}: replay with it too"

@@ -474,7 +474,10 @@ class Narrator:
             # what a `lock` block's operand names, kept for the block's end
             frame = after[S_THREADS][tid][T_FRAMES][-1]
             value = self.layout.value(frame[F_LOCALS][target.slot], after)
-            return f"the block keeps {target.name.strip('()')} = {value} for its end"
+            name = target.name
+            if name.startswith("(") and name.endswith(")") and name[1:-1].isidentifier():
+                name = name[1:-1]
+            return f"the block keeps {name} = {value} for its end"
         if isinstance(target, ir.LocalTarget):
             frame = after[S_THREADS][tid][T_FRAMES][-1]
             return f"{target.name} = {self.layout.value(frame[F_LOCALS][target.slot], after)}"

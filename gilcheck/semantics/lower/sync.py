@@ -164,7 +164,7 @@ class SyncLowerer(ExprLowerer):
         self.check_blocking(s.span, f"{op} {unparse.ref(s.target)} {{ }}")
         res = self.resource(s.target, op)
         if res is not None and _may_change(res, s.body):
-            res = self.kept(res, f"{op} {unparse.ref(s.target)}", s.span.cover(s.target.span))
+            res = self.kept(res, s.span.cover(s.target.span))
         if res is not None:
             self.emit(ir.Acquire(resource=res, mode=s.mode, span=s.span.cover(s.target.span)))
             resource = res
@@ -176,7 +176,7 @@ class SyncLowerer(ExprLowerer):
         if res is not None:
             self.emit(ir.Release(resource=res, span=end_span(s.body.span)))
 
-    def kept(self, res: ir.ResourceRef, what: str, span: Span) -> ir.ResourceRef:
+    def kept(self, res: ir.ResourceRef, span: Span) -> ir.ResourceRef:
         """The object a block's operand names now, kept in a hidden local so that the
         block's end releases the lock it took, as a guard or `with` does, even when the
         operand names another object by then: for an array element its index (the local
@@ -192,7 +192,7 @@ class SyncLowerer(ExprLowerer):
             target = ir.LocalTarget(slot=slot, name=name)
             self.emit(ir.Assign(target=target, value=res.index, span=span))
             return dataclasses.replace(res, index=ir.Local(slot=slot, name=name))
-        name = f"({what})"
+        name = f"({describe.expression(res.value)})"
         self.local_names.append(name)
         target = ir.LocalTarget(slot=slot, name=name)
         self.emit(ir.Assign(target=target, value=res.value, span=span))
@@ -314,6 +314,8 @@ class SyncLowerer(ExprLowerer):
     def stmt_callonce(self, s: ast.CallOnce) -> None:
         self.check_blocking(s.span, f"call_once {unparse.ref(s.target)} {{ }}")
         res = self.resource(s.target, "call_once")
+        if res is not None and _may_change(res, s.body):
+            res = self.kept(res, s.span.cover(s.target.span))
         begin = self.emit(
             ir.OnceBegin(resource=res or _NO_RESOURCE, done=-1, span=s.span.cover(s.target.span))
         )

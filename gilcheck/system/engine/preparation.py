@@ -23,7 +23,6 @@ from gilcheck.system.engine.common import (
     Prepared,
     _is_left_mover,
     _is_local,
-    _reads_only_locals,
     sync_verb,
 )
 from gilcheck.system.expr import (
@@ -241,6 +240,21 @@ def _shared_operand(instr: ir.Instr) -> bool:
     for ref in refs:
         if isinstance(ref, ir.ResourceRef):
             expr = ref.value if ref.value is not None else ref.index
-            if expr is not None and not _reads_only_locals(expr):
+            if expr is not None and _reads_shared(expr):
                 return True
     return False
+
+
+def _reads_shared(expr: object) -> bool:
+    """Whether an expression reads state other threads can change (params, constants,
+    `self` and locals are fixed while its thread waits)."""
+    match expr:
+        case ir.Const() | ir.Local() | ir.SelfIndex() | ir.ParamRef():
+            return False
+        case ir.UnaryOp(operand=o):
+            return _reads_shared(o)
+        case ir.BinaryOp(left=a, right=b):
+            return _reads_shared(a) or _reads_shared(b)
+        case ir.Builtin(name=name, args=args) if name not in ("len", "is_done"):
+            return any(_reads_shared(a) for a in args)
+    return True

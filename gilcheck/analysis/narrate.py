@@ -14,7 +14,7 @@ from gilcheck.semantics.values import is_python_value, render
 from gilcheck.source import SourceMap
 from gilcheck.sync import registry
 from gilcheck.system.engine import Engine, sync_verb
-from gilcheck.system.engine.common import HEAP
+from gilcheck.system.engine.common import CHANNEL_PIN, HEAP
 from gilcheck.system.engine.handlers_sync import PINNED
 from gilcheck.system.model import (
     DECIDE,
@@ -232,6 +232,16 @@ class Narrator:
                 "the pause ends: every other attached thread is detached or at a Python "
                 "statement boundary"
             ]
+        new_phase = after[S_THREADS][tid][T_PHASE]
+        if (
+            type(new_phase) is tuple
+            and new_phase[0] == CHANNEL_PIN
+            and before[S_THREADS][tid][T_PHASE] != new_phase
+            and isinstance(instr, ir.Recv | ir.Send)
+            and new_phase[2] == before[S_THREADS][tid][T_PHASE]
+        ):
+            name = self.layout.channel_name(before, int(new_phase[1]))
+            return [f"cannot go on yet: starts waiting on {name}"]
         effects = self._primary(before, action, after, instr)
         effects.extend(self._side_effects(before, after, tid, effects))
         phase = before[S_THREADS][tid][T_PHASE]

@@ -17,6 +17,7 @@ from gilcheck.options import CheckOptions
 from gilcheck.semantics import ir
 from gilcheck.semantics.symmetry import find_symmetries
 from gilcheck.system.engine import Engine
+from gilcheck.system.engine.handlers_channels import shared_channel
 from gilcheck.system.model import Action, PathCondition, Target, Transition, TransitionSystem
 from gilcheck.system.state import State
 from gilcheck.system.symmetry import (
@@ -36,6 +37,8 @@ def canonicalizer_for(engine: Engine) -> Canonicalizer | None:
     """The canonicalizer of the engine's program, or None when nothing can be reduced."""
     if engine.has_fork or engine.interrupts or engine.symbolic:
         return None  # fork paths, interrupts and path conditions are not permuted
+    if any(shared_channel(instr) for code in engine.codes for instr in code.instrs):
+        return None  # a channel a waiting thread keeps is not permuted
     facts = find_symmetries(engine.program)
     declared = len(engine.initial_state()[0])  # also lays out the thread ids
     spawned = declared if spawns_several(engine) else None

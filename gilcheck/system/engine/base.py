@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from gilcheck.symbolic.solver import Solver
 from gilcheck.system.engine.common import (
     _FIELD,
+    CHANNEL_PIN,
     Handler,
     Prepared,
     SpecMisuse,
@@ -56,6 +57,7 @@ from gilcheck.system.state import (
     T_FRAMES,
     T_GILCOUNT,
     T_GILMODE,
+    T_PHASE,
     T_STATUS,
     Frame,
     State,
@@ -262,6 +264,9 @@ class Base:
         if isinstance(ref, ir.GlobalChannel):
             if ref.index is None:
                 return ref.base
+            phase = th[T_PHASE]
+            if type(phase) is tuple and phase[0] == CHANNEL_PIN:
+                return int(phase[1])  # the element it started waiting on
             vars_ = state.vars if isinstance(state, Work) else state[2]
             chans = state.chans if isinstance(state, Work) else state[4]
             index_fn = index_fn or compile_expr(ref.index, self.params)

@@ -18,9 +18,11 @@ from gilcheck.system.engine.base import (
     Base,
 )
 from gilcheck.system.engine.common import (
+    CHANNEL_PIN,
     Prepared,
     SpecMisuse,
     _with,
+    reads_shared,
 )
 from gilcheck.system.expr import (
     MOVED,
@@ -167,6 +169,8 @@ class ChannelHandlers(Base):
         cid = self.channel_id(instr.channel, frame, th, state, "tx", p.index)
         chan = state[4][cid]
         phase = th[T_PHASE]
+        if type(phase) is tuple and phase[0] == CHANNEL_PIN:
+            phase = phase[2]
         if phase != 0:  # a rendezvous sender waiting for its offer to be taken
             offered = phase[1]
             if chan[C_BUF] and chan[C_RECEIVER]:
@@ -237,3 +241,11 @@ class ChannelHandlers(Base):
         self._advance(w, tid, th, frame, p.next_pc, locals_)
         out.append(((tid, STEP, 0), w.freeze()))
         return False
+
+
+def shared_channel(instr: ir.Instr) -> bool:
+    """Whether a `recv` or `send` names its channel through shared state (`c[i]`, `var i`)."""
+    if not isinstance(instr, ir.Recv | ir.Send):
+        return False
+    ref = instr.channel
+    return isinstance(ref, ir.GlobalChannel) and ref.index is not None and reads_shared(ref.index)

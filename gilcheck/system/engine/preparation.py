@@ -19,26 +19,37 @@ from gilcheck.system.engine.base import (
     Base,
 )
 from gilcheck.system.engine.common import (
+    CHANNEL_PIN,
     Handler,
     Prepared,
     _is_left_mover,
     _is_local,
+    reads_shared,
     sync_verb,
 )
+from gilcheck.system.engine.handlers_channels import shared_channel
 from gilcheck.system.expr import (
     compile_expr,
     makes_python_object,
     moved_locals,
 )
+from gilcheck.system.model import STEP, Transition
 from gilcheck.system.state import (
+    F_CODE,
+    F_PC,
     GIL_NORMAL,
     NATIVE,
     NO_THREAD,
     PYTHON,
     RUNNING,
+    S_THREADS,
+    T_FRAMES,
+    T_PHASE,
     Channel,
+    Frame,
     State,
     Thread,
+    Work,
 )
 
 
@@ -144,7 +155,54 @@ class Preparation(Base):
                 res.kind or registry.kinds_accepting(verb)[0], verb
             ).yields:
                 return self.valued_handlers[type(instr)]
-        return self.handlers[type(instr)]
+        handler = self.handlers[type(instr)]
+        if shared_channel(instr):
+            return self._pinning(handler)
+        return handler
+
+    def _pinning(self, handler: Handler) -> Handler:
+        """A `recv c[i]` / `send c[i], v` with `var i`: when it cannot go on, it starts
+        waiting on the channel it read (a step) and keeps it until the statement is done."""
+
+        def pinning(
+            state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
+        ) -> bool:
+            before = len(out)
+            gil_wanted = handler(state, tid, th, frame, p, out)
+            phase = th[T_PHASE]
+            pinned = type(phase) is tuple and phase[0] == CHANNEL_PIN
+            instr: ir.Recv | ir.Send = p.instr  # type: ignore[assignment]
+            end = "rx" if isinstance(instr, ir.Recv) else "tx"
+            cid = self.channel_id(instr.channel, frame, th, state, end, p.index)
+            for i in range(before, len(out)):
+                action, target = out[i]
+                if type(target) is not tuple:
+                    continue
+                after = target[S_THREADS][tid]
+                new = after[T_PHASE]
+                top = after[T_FRAMES][-1] if after[T_FRAMES] else None
+                stays = (
+                    top is not None
+                    and len(after[T_FRAMES]) == len(th[T_FRAMES])
+                    and top[F_PC] == frame[F_PC]
+                    and top[F_CODE] == frame[F_CODE]
+                )
+                if stays and new != 0 and not (type(new) is tuple and new[0] == CHANNEL_PIN):
+                    new = (CHANNEL_PIN, cid, new)  # a rendezvous offer: on this channel
+                elif not stays and type(new) is tuple and new[0] == CHANNEL_PIN:
+                    new = 0  # done
+                else:
+                    continue
+                threads = target[S_THREADS]
+                moved = (*after[:T_PHASE], new, *after[T_PHASE + 1 :])
+                out[i] = (action, (threads[:tid] + (moved,) + threads[tid + 1 :], *target[1:]))
+            if len(out) == before and not gil_wanted and not pinned:
+                w = Work(state)
+                self._advance(w, tid, th, frame, frame[F_PC], phase=(CHANNEL_PIN, cid, phase))
+                out.append(((tid, STEP, 0), w.freeze()))
+            return gil_wanted
+
+        return pinning
 
     def _site(
         self, ci: int, instr: ir.Instr, shared: bool = False
@@ -240,21 +298,6 @@ def _shared_operand(instr: ir.Instr) -> bool:
     for ref in refs:
         if isinstance(ref, ir.ResourceRef):
             expr = ref.value if ref.value is not None else ref.index
-            if expr is not None and _reads_shared(expr):
+            if expr is not None and reads_shared(expr):
                 return True
     return False
-
-
-def _reads_shared(expr: object) -> bool:
-    """Whether an expression reads state other threads can change (params, constants,
-    `self` and locals are fixed while its thread waits)."""
-    match expr:
-        case ir.Const() | ir.Local() | ir.SelfIndex() | ir.ParamRef():
-            return False
-        case ir.UnaryOp(operand=o):
-            return _reads_shared(o)
-        case ir.BinaryOp(left=a, right=b):
-            return _reads_shared(a) or _reads_shared(b)
-        case ir.Builtin(name=name, args=args) if name not in ("len", "is_done"):
-            return any(_reads_shared(a) for a in args)
-    return True

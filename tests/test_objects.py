@@ -559,3 +559,27 @@ thread main {
     )
     result = cli("check", spec)
     assert "g[0] = mutex #2 (made at s.gil:5)" in result.stdout
+
+
+def test_starting_to_wait_in_python_code_releases_the_gil(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    spec = _spec(
+        tmp_path,
+        """expect ok
+channel c[2]: unbounded
+var i = 0
+var x = 0
+thread w {
+    python {
+        let r = recv c[i]
+        x = 1
+    }
+}
+thread main {
+    send c[0], 5
+    join w
+}
+""",
+    )
+    result = cli("simulate", spec, "--seed", "1")
+    assert "starts waiting on c[0], releasing the GIL while it waits" in result.stdout
+    assert "takes the GIL back" in result.stdout

@@ -241,7 +241,8 @@ class Narrator:
             and new_phase[2] == before[S_THREADS][tid][T_PHASE]
         ):
             name = self.layout.channel_name(before, int(new_phase[1]))
-            return [f"cannot go on yet: starts waiting on {name}"]
+            released = ", releasing the GIL while it waits" if after[S_GIL] != before[S_GIL] else ""
+            return [f"cannot go on yet: starts waiting on {name}{released}"]
         effects = self._primary(before, action, after, instr)
         effects.extend(self._side_effects(before, after, tid, effects))
         phase = before[S_THREADS][tid][T_PHASE]
@@ -254,7 +255,10 @@ class Narrator:
             reached = self.engine.reached(before, tid)
             if reached is not None and _starts_waiting(before, after, tid):
                 label = self.layout.object_label(before, reached.obj)
-                effects = [f"cannot go on yet: starts waiting on {label}"]
+                released = (
+                    ", releasing the GIL while it waits" if after[S_GIL] != before[S_GIL] else ""
+                )
+                effects = [f"cannot go on yet: starts waiting on {label}{released}"]
             elif reached is not None:
                 label = self.layout.object_label(before, reached.obj)
                 quiet = registry.primitive(reached.kind).quiet_effect(verb, label)

@@ -33,7 +33,7 @@ from gilcheck.system.expr import (
     makes_python_object,
     moved_locals,
 )
-from gilcheck.system.model import STEP, Transition
+from gilcheck.system.model import STEP, TIMEOUT, Transition
 from gilcheck.system.state import (
     F_CODE,
     F_PC,
@@ -145,7 +145,14 @@ class Preparation(Base):
 
     def _handler(self, instr: ir.Instr) -> Handler:
         """The instruction's handler: statements on sync objects that yield a value (timed
-        waits, `try_acquire`) have their own, so the others pay nothing for it."""
+        waits, `try_acquire`) have their own, so the others pay nothing for it; a channel
+        statement that names its channel through shared state keeps the one it read."""
+        handler = self._own_handler(instr)
+        if shared_channel(instr):
+            return self._pinning(handler)
+        return handler
+
+    def _own_handler(self, instr: ir.Instr) -> Handler:
         match instr:
             case ir.Acquire(timed=True) | ir.Wait(timed=True) | ir.Recv(timed=True):
                 return self.valued_handlers[type(instr)]
@@ -155,10 +162,7 @@ class Preparation(Base):
                 res.kind or registry.kinds_accepting(verb)[0], verb
             ).yields:
                 return self.valued_handlers[type(instr)]
-        handler = self.handlers[type(instr)]
-        if shared_channel(instr):
-            return self._pinning(handler)
-        return handler
+        return self.handlers[type(instr)]
 
     def _pinning(self, handler: Handler) -> Handler:
         """A `recv c[i]` / `send c[i], v` with `var i`: when it cannot go on, it starts
@@ -196,7 +200,8 @@ class Preparation(Base):
                 threads = target[S_THREADS]
                 moved = (*after[:T_PHASE], new, *after[T_PHASE + 1 :])
                 out[i] = (action, (threads[:tid] + (moved,) + threads[tid + 1 :], *target[1:]))
-            if len(out) == before and not gil_wanted and not pinned:
+            blocked = all(a[1] == TIMEOUT for a, _ in out[before:])  # none, or time-outs
+            if blocked and not gil_wanted and not pinned:
                 w = Work(state)
                 self._advance(w, tid, th, frame, frame[F_PC], phase=(CHANNEL_PIN, cid, phase))
                 out.append(((tid, STEP, 0), w.freeze()))

@@ -21,10 +21,12 @@ if TYPE_CHECKING:
 from gilcheck.system.engine.common import (
     _OVER,
     BLOCKING_INSTRS,
+    CHANNEL_PIN,
     SpecMisuse,
     SpecPanic,
     _with,
 )
+from gilcheck.system.engine.handlers_sync import PINNED
 from gilcheck.system.engine.reduction import (
     Reduction,
 )
@@ -249,6 +251,23 @@ class Scheduling(Reduction):
             w.gil = NO_THREAD
             w.set_thread(tid, _with(th, T_GILMODE, GIL_BLOCKING))
             out.append(((tid, GIL_RELEASE_TO_BLOCK, 0), w.freeze()))
+        elif (
+            state[S_GIL] == tid
+            and not gil_blocked
+            and th[T_GILMODE] == GIL_NORMAL
+            and not self.gil_off
+            and self.context(p, frame) == PYTHON
+            and not _pinned(th[T_PHASE])
+        ):
+            # Python code that starts waiting on the object it read (a statement naming it
+            # through shared state) releases the GIL in that same step, as it blocks.
+            for i in range(before, len(out)):
+                action, target = out[i]
+                if type(target) is tuple and _pinned(target[S_THREADS][tid][T_PHASE]):
+                    threads = target[S_THREADS]
+                    waiting = _with(threads[tid], T_GILMODE, GIL_BLOCKING)
+                    new_threads = threads[:tid] + (waiting,) + threads[tid + 1 :]
+                    out[i] = (action, (new_threads, NO_THREAD, *target[S_GIL + 1 :]))
         return gil_blocked
 
     def handover_step(self, state: State, owner: int) -> Transition | None:
@@ -378,3 +397,8 @@ class Scheduling(Reduction):
     def has_ended(self, state: State) -> bool:
         """Whether the program has ended (host rust: main returned; host python: finalized)."""
         return bool(state[S_ENDED])
+
+
+def _pinned(phase: object) -> bool:
+    """Whether a thread's phase keeps the object or channel it started waiting on."""
+    return type(phase) is tuple and bool(phase) and phase[0] in (PINNED, CHANNEL_PIN)

@@ -61,42 +61,34 @@ def private_locks(program: ir.Program) -> frozenset[LockKey]:
     return frozenset(key for key, codes in users.items() if len(codes) == 1 and key not in refused)
 
 
-def _passed_resources(node: object) -> Iterator[tuple[str, int]]:
-    """Every declared resource an instruction uses as a value (`call f(m)`), by kind and
-    base."""
-    if isinstance(node, ir.Builtin) and node.name == "resource":
-        kind, base = node.args[0], node.args[1]
-        assert isinstance(kind, ir.Const) and isinstance(base, ir.Const)
-        yield kind.value, base.value  # type: ignore[misc]
-        return
-    if isinstance(node, tuple):
-        for item in node:
-            yield from _passed_resources(item)
-        return
-    if is_dataclass(node) and not isinstance(node, type):
-        for f in fields(node):
-            if f.name != "span":
-                yield from _passed_resources(getattr(node, f.name))
-
-
 def _waited_mutex(instr: ir.Instr) -> ir.ResourceRef | None:
     if isinstance(instr, ir.SyncOp):
         return instr.partner
     return instr.mutex if isinstance(instr, ir.Wait) else None
 
 
-def _resource_refs(node: object) -> Iterator[ir.ResourceRef]:
-    """Every lock reference inside an instruction (including inside its expressions)."""
-    if isinstance(node, ir.ResourceRef):
-        yield node
-        if node.index is not None:
-            yield from _resource_refs(node.index)
-        return
+def _nodes(node: object) -> Iterator[object]:
+    """Every IR node inside an instruction (itself included), depth first."""
     if isinstance(node, tuple):
         for item in node:
-            yield from _resource_refs(item)
-        return
-    if is_dataclass(node) and not isinstance(node, type):
+            yield from _nodes(item)
+    elif is_dataclass(node) and not isinstance(node, type):
+        yield node
         for f in fields(node):
             if f.name != "span":
-                yield from _resource_refs(getattr(node, f.name))
+                yield from _nodes(getattr(node, f.name))
+
+
+def _resource_refs(instr: ir.Instr) -> Iterator[ir.ResourceRef]:
+    """Every lock reference inside an instruction (including inside its expressions)."""
+    return (node for node in _nodes(instr) if isinstance(node, ir.ResourceRef))
+
+
+def _passed_resources(instr: ir.Instr) -> Iterator[tuple[str, int]]:
+    """Every declared resource an instruction uses as a value (`call f(m)`), by kind and
+    base."""
+    for node in _nodes(instr):
+        if isinstance(node, ir.Builtin) and node.name == "resource":
+            kind, base = node.args[0], node.args[1]
+            assert isinstance(kind, ir.Const) and isinstance(base, ir.Const)
+            yield kind.value, base.value  # type: ignore[misc]

@@ -4,7 +4,7 @@ atomic-block checks shared by every statement family."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from gilcheck.diagnostics import DiagnosticSink, Label, did_you_mean
@@ -242,29 +242,32 @@ def constructor_kind(value: ast.Rhs) -> str | None:
     return None
 
 
+def statements(node: object) -> Iterator[ast.Stmt]:
+    """Every statement inside a block or statement, at any depth (the node itself too)."""
+    if isinstance(node, tuple):
+        for item in node:
+            yield from statements(item)
+    elif dataclasses.is_dataclass(node) and isinstance(node, ast.Stmt | ast.Block):
+        if not isinstance(node, ast.Block):
+            yield node
+        for f in dataclasses.fields(node):
+            yield from statements(getattr(node, f.name))
+
+
 def shown_object_kinds(body: ast.Block, params: set[str]) -> dict[str, str]:
     """The locals of a body whose every binding is a constructor of one kind, and that kind
     (not parameters, whose binding is an argument)."""
     kinds: dict[str, set[str | None]] = {}
-
-    def visit(node: object) -> None:
-        if isinstance(node, ast.Let) and len(node.names) == 1:
-            kinds.setdefault(node.names[0].name, set()).add(constructor_kind(node.value))
-        elif isinstance(node, ast.Let):  # `let (tx, rx) = channel(..)`: not constructors
-            for name in node.names:
+    for stmt in statements(body):
+        if isinstance(stmt, ast.Let) and len(stmt.names) == 1:
+            kinds.setdefault(stmt.names[0].name, set()).add(constructor_kind(stmt.value))
+        elif isinstance(stmt, ast.Let):  # `let (tx, rx) = channel(..)`: not constructors
+            for name in stmt.names:
                 kinds.setdefault(name.name, set()).add(None)
-        elif isinstance(node, ast.Assign) and node.target.index is None:
-            kinds.setdefault(node.target.name.name, set()).add(constructor_kind(node.value))
-        elif isinstance(node, ast.For):  # bound from a message
-            kinds.setdefault(node.var.name, set()).add(None)
-        if isinstance(node, tuple):
-            for item in node:
-                visit(item)
-        elif dataclasses.is_dataclass(node) and isinstance(node, ast.Stmt | ast.Block):
-            for f in dataclasses.fields(node):
-                visit(getattr(node, f.name))
-
-    visit(body)
+        elif isinstance(stmt, ast.Assign) and stmt.target.index is None:
+            kinds.setdefault(stmt.target.name.name, set()).add(constructor_kind(stmt.value))
+        elif isinstance(stmt, ast.For):  # bound from a message
+            kinds.setdefault(stmt.var.name, set()).add(None)
     return {
         name: next(iter(made))  # type: ignore[misc]
         for name, made in kinds.items()

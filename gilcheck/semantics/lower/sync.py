@@ -21,8 +21,10 @@ from gilcheck.semantics.lower.core import (
     Exit,
     end_span,
     one_of,
+    statements,
 )
 from gilcheck.semantics.lower.expressions import ExprLowerer, expr_as_ref
+from gilcheck.semantics.reads import locals_read, reads_shared
 from gilcheck.semantics.resolve import ChannelSym, ResourceSym, VarSym, symbol_kind
 from gilcheck.source import Span
 from gilcheck.sync import registry
@@ -371,42 +373,13 @@ def _may_change(res: ir.ResourceRef, body: ast.Block) -> bool:
     expr = res.value if res.value is not None else res.index
     if expr is None:
         return False
-    names: set[str] = set()
-    if not _reads_locals(expr, names):
-        return True
-    return bool(names & _assigned_names(body))
+    return reads_shared(expr) or bool(locals_read(expr) & _assigned_names(body))
 
 
-def _reads_locals(expr: object, names: set[str]) -> bool:
-    """Whether an expression reads only locals, constants and `self` (their names added)."""
-    match expr:
-        case ir.Const() | ir.SelfIndex() | ir.ParamRef():
-            return True
-        case ir.Local(name=name):
-            names.add(name)
-            return True
-        case ir.UnaryOp(operand=o):
-            return _reads_locals(o, names)
-        case ir.BinaryOp(left=a, right=b):
-            return _reads_locals(a, names) and _reads_locals(b, names)
-        case ir.Builtin(name=name, args=args) if name not in ("len", "is_done"):
-            return all(_reads_locals(a, names) for a in args)
-    return False
-
-
-def _assigned_names(node: object) -> set[str]:
+def _assigned_names(block: ast.Block) -> set[str]:
     """The names a block assigns (`x = ...`), at any depth."""
-    found: set[str] = set()
-
-    def visit(item: object) -> None:
-        if isinstance(item, ast.Assign) and item.target.index is None:
-            found.add(item.target.name.name)
-        if isinstance(item, tuple):
-            for part in item:
-                visit(part)
-        elif dataclasses.is_dataclass(item) and isinstance(item, ast.Stmt | ast.Block):
-            for f in dataclasses.fields(item):
-                visit(getattr(item, f.name))
-
-    visit(node)
-    return found
+    return {
+        stmt.target.name.name
+        for stmt in statements(block)
+        if isinstance(stmt, ast.Assign) and stmt.target.index is None
+    }

@@ -285,18 +285,3 @@ def sync_verb(instr: ir.Instr) -> str | None:
             return None
         case _:
             assert_never(instr)
-
-
-def reads_shared(expr: object) -> bool:
-    """Whether an expression reads state other threads can change (params, constants,
-    `self` and locals are fixed while its thread waits)."""
-    match expr:
-        case ir.Const() | ir.Local() | ir.SelfIndex() | ir.ParamRef():
-            return False
-        case ir.UnaryOp(operand=o):
-            return reads_shared(o)
-        case ir.BinaryOp(left=a, right=b):
-            return reads_shared(a) or reads_shared(b)
-        case ir.Builtin(name=name, args=args) if name not in ("len", "is_done"):
-            return any(reads_shared(a) for a in args)
-    return True

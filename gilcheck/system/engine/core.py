@@ -143,6 +143,14 @@ class Engine(
             isinstance(instr, ir.MakeChannel) for code in program.codes for instr in code.instrs
         )
         self.declared_channels = sum(chan.size or 1 for chan in program.channels)
+        # Statements on objects whose kind is known only at run time, by kind (their sites
+        # are made once), and every declared object's count.
+        self._dynamic_sites = {}
+        self._declared_counts = {
+            (info.kind, info.base + i): info.count or 0
+            for info in program.resources
+            for i in range(info.size or 1)
+        }
         self.extended = bool(self.interrupts) or self.symbolic or self.has_fork or self.heap
         self.handlers: dict[type, Callable[..., bool]] = {
             ir.Assign: self._assign,

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from gilcheck.semantics import ir
 from gilcheck.semantics.ir import Verdict
+from gilcheck.semantics.reads import reads_shared
 from gilcheck.semantics.values import (
     SymbolicLimit,
     Term,
@@ -22,7 +23,6 @@ from gilcheck.system.engine.common import (
     Prepared,
     SpecMisuse,
     _with,
-    reads_shared,
 )
 from gilcheck.system.expr import (
     MOVED,

@@ -88,8 +88,8 @@ class SyncHandlers(Base):
         """A statement on a sync object: its primitive decides (gilcheck/sync/)."""
         if p.makes_pyobj and self._need_gil(state, tid, p):
             return True  # its operand makes a Python object: it needs the GIL
-        if p.site is None:
-            return self._sync_reached(state, tid, th, frame, p, out)
+        if p.site is None:  # an object reached through a value: its kind is known only now
+            return self._sync_general(state, tid, th, frame, p, out)
         site = p.site
         res: ir.ResourceRef = p.instr.resource  # type: ignore[union-attr]
         lid = self.lock_id(res, frame, th, state, p.index)
@@ -105,7 +105,7 @@ class SyncHandlers(Base):
         result = site.verb.run(site, locks[lid], tid, phase, partner)
         if isinstance(result, Misuse):
             raise SpecMisuse(result.message.replace("{label}", _res_name(res, lid, self)))
-        target = getattr(p.instr, "target", None)
+        # (a statement that yields a value has its own handler, `_sync_valued`)
         for moved in result:
             w = Work(state)
             w.set_lock(lid, moved.obj)
@@ -113,22 +113,13 @@ class SyncHandlers(Base):
                 w.set_lock(partner_lid, moved.partner)
             advance = moved.advance
             pc = p.next_pc if advance == NEXT else frame[F_PC] if advance == STAY else p.skip_pc
-            locals_ = None
-            if target is not None and advance != STAY:
-                locals_ = self._store(w, frame[F_LOCALS], target, moved.value, frame, th)
             if moved.phase == phase:
-                self._advance(w, tid, th, frame, pc, locals_)
+                self._advance(w, tid, th, frame, pc)
             else:
-                self._advance(w, tid, th, frame, pc, locals_, phase=moved.phase)
+                self._advance(w, tid, th, frame, pc, phase=moved.phase)
             kind = SPURIOUS_WAKEUP if moved.spurious else STEP
             out.append(((tid, kind, moved.choice), w.freeze()))
         return False
-
-    def _sync_reached(
-        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
-    ) -> bool:
-        """A statement on an object reached through a value: its kind is known only now."""
-        return self._sync_general(state, tid, th, frame, p, out)
 
     def _sync_valued(
         self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
@@ -152,13 +143,8 @@ class SyncHandlers(Base):
         ref: Any = None
         partner_ref: Any = None
         started = False  # it has started waiting on the objects it read
-        if type(phase) is tuple and phase[0] == PINNED:
-            _, ref, partner_ref, phase = phase
-            started = True
-        elif pinned:
-            ref = self._reference(p.ref_value, res, p, frame, th, state)
-            if p.partner is not None:
-                partner_ref = self._reference(p.partner_value, p.partner, p, frame, th, state)
+        if pinned:
+            ref, partner_ref, phase, started = self._operands(p, res, frame, th, state)
         partner: Any = None
         partner_where, partner_at = DECLARED, -1
         if not pinned:
@@ -259,15 +245,8 @@ class SyncHandlers(Base):
         if not p.verb:
             return None
         res: ir.ResourceRef = p.instr.resource
-        phase = th[T_PHASE]
         try:
-            if type(phase) is tuple and phase[0] == PINNED:
-                _, ref, partner_ref, phase = phase
-            else:
-                ref = self._reference(p.ref_value, res, p, frame, th, state)
-                partner_ref = None
-                if p.partner is not None:
-                    partner_ref = self._reference(p.partner_value, p.partner, p, frame, th, state)
+            ref, partner_ref, phase, _ = self._operands(p, res, frame, th, state)
             where, at, kind, count = self._locate(ref, state, p.verb, res.name)
             if p.partner is None:
                 return Reached(where, at, kind, count, phase)
@@ -279,6 +258,20 @@ class SyncHandlers(Base):
     def object_state(self, state: State, key: tuple[int, int]) -> Any:
         """The state of a declared object or of one made at run time."""
         return _object_state(state, *key)
+
+    def _operands(
+        self, p: Prepared, res: ir.ResourceRef, frame: Frame, th: Thread, state: State
+    ) -> tuple[Any, Any, Any, bool]:
+        """The references a statement's object and partner operands name (the ones it keeps
+        once it has started waiting), the primitive's phase, and whether it had started."""
+        phase = th[T_PHASE]
+        if type(phase) is tuple and phase[0] == PINNED:
+            return phase[1], phase[2], phase[3], True
+        ref = self._reference(p.ref_value, res, p, frame, th, state)
+        partner_ref = None
+        if p.partner is not None:
+            partner_ref = self._reference(p.partner_value, p.partner, p, frame, th, state)
+        return ref, partner_ref, phase, False
 
     def _reference(
         self,
@@ -312,13 +305,7 @@ class SyncHandlers(Base):
 
     def declared_count(self, kind: str, n: int) -> int | None:
         """The declared count of the `n`th declared object of a kind."""
-        counts = getattr(self, "_declared_counts", None)
-        if counts is None:
-            counts = self._declared_counts = {}
-            for info in self.program.resources:
-                for i in range(info.size or 1):
-                    counts[(info.kind, info.base + i)] = info.count or 0
-        return counts.get((kind, n))
+        return self._declared_counts.get((kind, n))
 
     def _site_for(
         self,
@@ -330,9 +317,7 @@ class SyncHandlers(Base):
         partner: ir.ResourceRef | None,
     ) -> Site:
         """The primitive statement on an object of `kind` (made once per kind and count)."""
-        sites = getattr(self, "_dynamic_sites", None)
-        if sites is None:
-            sites = self._dynamic_sites = {}
+        sites = self._dynamic_sites
         key = (p.verb, kind, count, partner_kind, res.name, partner.name if partner else "")
         site = sites.get(key)
         if site is None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from gilcheck.semantics import ir
+from gilcheck.semantics.reads import reads_shared
 from gilcheck.semantics.values import (
     Value,
 )
@@ -24,7 +25,6 @@ from gilcheck.system.engine.common import (
     Prepared,
     _is_left_mover,
     _is_local,
-    reads_shared,
     sync_verb,
 )
 from gilcheck.system.engine.handlers_channels import shared_channel

@@ -239,35 +239,30 @@ class Scheduling(Reduction):
             and th[T_GILMODE] == GIL_NORMAL
             and not self.gil_off
             and self.context(p, frame) == PYTHON
-            and isinstance(p.instr, BLOCKING_INSTRS)
-            and (
-                len(out) == before
-                # a spurious wakeup may never come: the wait blocks, releasing the GIL
-                or all(action[1] == SPURIOUS_WAKEUP for action, _ in out[before:])
-            )
         ):
-            # CPython's blocking calls release the GIL while they wait.
-            w = Work(state)
-            w.gil = NO_THREAD
-            w.set_thread(tid, _with(th, T_GILMODE, GIL_BLOCKING))
-            out.append(((tid, GIL_RELEASE_TO_BLOCK, 0), w.freeze()))
-        elif (
-            state[S_GIL] == tid
-            and not gil_blocked
-            and th[T_GILMODE] == GIL_NORMAL
-            and not self.gil_off
-            and self.context(p, frame) == PYTHON
-            and not _pinned(th[T_PHASE])
-        ):
-            # Python code that starts waiting on the object it read (a statement naming it
-            # through shared state) releases the GIL in that same step, as it blocks.
-            for i in range(before, len(out)):
-                action, target = out[i]
-                if type(target) is tuple and _pinned(target[S_THREADS][tid][T_PHASE]):
-                    threads = target[S_THREADS]
-                    waiting = _with(threads[tid], T_GILMODE, GIL_BLOCKING)
-                    new_threads = threads[:tid] + (waiting,) + threads[tid + 1 :]
-                    out[i] = (action, (new_threads, NO_THREAD, *target[S_GIL + 1 :]))
+            # Python code holding the GIL: CPython's blocking calls release it while they wait.
+            if (
+                isinstance(p.instr, BLOCKING_INSTRS)
+                and (
+                    len(out) == before
+                    # a spurious wakeup may never come: the wait blocks, releasing the GIL
+                    or all(action[1] == SPURIOUS_WAKEUP for action, _ in out[before:])
+                )
+            ):
+                w = Work(state)
+                w.gil = NO_THREAD
+                w.set_thread(tid, _with(th, T_GILMODE, GIL_BLOCKING))
+                out.append(((tid, GIL_RELEASE_TO_BLOCK, 0), w.freeze()))
+            elif not _pinned(th[T_PHASE]):
+                # A statement naming its object through shared state that starts waiting
+                # on the object it read releases the GIL in that same step.
+                for i in range(before, len(out)):
+                    action, target = out[i]
+                    if type(target) is tuple and _pinned(target[S_THREADS][tid][T_PHASE]):
+                        threads = target[S_THREADS]
+                        waiting = _with(threads[tid], T_GILMODE, GIL_BLOCKING)
+                        new_threads = threads[:tid] + (waiting,) + threads[tid + 1 :]
+                        out[i] = (action, (new_threads, NO_THREAD, *target[S_GIL + 1 :]))
         return gil_blocked
 
     def handover_step(self, state: State, owner: int) -> Transition | None:

@@ -95,9 +95,14 @@ VIOLATIONS = {"deadlock", "assertion", "panic", "misuse", "stuck", "livelock"}
 def test_merging_keeps_verdicts_with_rwlocks_forks_and_interrupts(spec: str) -> None:
     """A fork sees whether a release has happened yet, and an interrupt starts only at
     Python statement boundaries: the reductions must keep every verdict with them too."""
-    merged = check_spec(parse_text("gen.gil", spec), CheckOptions(max_states=50_000))
+    assert_merging_keeps_verdicts(spec, 50_000)
+
+
+def assert_merging_keeps_verdicts(spec: str, max_states: int) -> None:
+    """With and without merging, both find a violation or neither."""
+    merged = check_spec(parse_text("gen.gil", spec), CheckOptions(max_states=max_states))
     full = check_spec(
-        parse_text("gen.gil", spec), CheckOptions(max_states=50_000, merge_local_steps=False)
+        parse_text("gen.gil", spec), CheckOptions(max_states=max_states, merge_local_steps=False)
     )
     if "inconclusive" in (merged.verdict, full.verdict):
         return
@@ -126,6 +131,11 @@ SYMMETRIC = st.one_of(symmetric_specs(), differential_specs(spawns=True))
 def test_permuting_symmetric_threads_permutes_the_steps(spec: str, rng: random.Random) -> None:
     """The engine is symmetric where the analysis says: succ(pi(s)) = pi(succ(s)), for
     thread arrays and for spawned threads (seen only through their handles)."""
+    assert_permutation_permutes_steps(spec, rng)
+
+
+def assert_permutation_permutes_steps(spec: str, rng: random.Random) -> None:
+    """The steps of a permuted state are the permuted steps of the state."""
     program = analyze_spec(parse_text("gen.gil", spec))
     engine = Engine(program, CheckOptions(max_states=3_000))
     canonical = canonicalizer_for(engine)

@@ -121,6 +121,16 @@ CODES: dict[str, CodeInfo] = {
             "thread main {\n    whiel true { skip }   # error: `whiel` is not a keyword\n}",
         ),
         _info(
+            "not-supported-yet",
+            "a construct of the language that gilcheck does not check yet",
+            "The spec uses a construct of the language (LANGUAGE.md) that this version of "
+            "gilcheck parses but cannot check yet: event loops (`eventloop`, `suspend { }`) and "
+            "processes (`spawn process`).",
+            "gilcheck refuses the spec rather than check a different program; the help names a "
+            "way to model the behaviour with what is supported.",
+            "eventloop lp   # error: event loops are not supported yet",
+        ),
+        _info(
             "unexpected-character",
             "a character that no token starts with",
             "The lexer met a character that cannot start any token (for example `$` or `@`).",

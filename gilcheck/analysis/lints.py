@@ -29,6 +29,7 @@ _STATEMENTS = (
     ir.Unwrap,
     ir.CallFn,
     ir.SpawnFn,
+    ir.Submit,
     ir.AnyInt,
     ir.MakeChannel,
     ir.MakeObject,

@@ -141,7 +141,7 @@ class Narrator:
             self.engine.merge_local_steps = merging
         for candidate, target in steps:
             if candidate == action and type(target) is tuple:
-                found = canonical(target, self.engine.declared_channels)
+                found = canonical(target, self.engine.declared_channels, self.engine.pool_slots)
                 if found.state == after:
                     self.layout.note_step(before, target, found, after)
                     return target
@@ -375,6 +375,13 @@ class Narrator:
             case ir.SpawnFn():
                 new = len(after[S_THREADS]) - 1
                 return [f"spawns {lay.thread_name(after, new)}"]
+            case ir.Submit(function=f):
+                return [f"submits {self.engine.codes[f].name}"]
+            case ir.TakeTask():
+                task = th_after[T_FRAMES][-1][F_CODE]
+                return [f"runs the task {self.engine.codes[task].name}"]
+            case ir.FinishTask():
+                return []  # told by the pool's and the future's primitives
             case ir.Join():
                 return ["joins: the thread has ended"]
             case ir.CallFn(function=f):
@@ -553,8 +560,8 @@ class Narrator:
                 out.append("releases the GIL")
         prims, names = lay.lock_prims, lay.lock_names
 
-        def name(t: int) -> str:
-            return lay.thread_name(before, t)
+        def name(t: int) -> str:  # a thread the step started (a pool's worker) is in `after`
+            return lay.thread_name(before if t < len(before[S_THREADS]) else after, t)
 
         for lid, (old, new) in enumerate(zip(before[S_LOCKS], after[S_LOCKS], strict=True)):
             if old != new:  # the object's primitive tells what the step did to it

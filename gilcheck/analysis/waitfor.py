@@ -17,6 +17,7 @@ from gilcheck.semantics.values import (
 from gilcheck.source import SourceMap
 from gilcheck.symbolic.paths import SolverUnknown
 from gilcheck.sync import registry
+from gilcheck.sync.pool import P_BUSY
 from gilcheck.system.engine import Engine, Prepared, SpecMisuse, SpecPanic, sync_verb
 from gilcheck.system.engine.common import HEAP
 from gilcheck.system.expr import IndexOutOfRange, UseAfterMove
@@ -234,6 +235,9 @@ class WaitExplainer:
                     f"is parked at a Python statement boundary by the stop-the-world "
                     f"pause of {name(state, pause)}"
                 ), [pause]
+        if self.engine.idle_worker(state, tid):
+            label = self.layout.object_label(state, self.engine.worker_pool(state, tid))
+            return self.layout.tidy(f"is idle: no task is queued on pool {label}"), []
         frame = th[T_FRAMES][-1]
         p = self.engine.prepared[frame[F_CODE]][frame[F_PC]]
         instr = p.instr
@@ -336,6 +340,10 @@ class WaitExplainer:
             partner = self.engine.object_state(state, partner_key)
             partner_label = self.layout.object_label(state, partner_key)
         view = _View(self, state, tid, reached.obj, partner_label, reached.object_count or 1)
+        if reached.kind == "future" and reached.where == HEAP:
+            submitted = self._submitted(state, tid, reached.at)
+            if submitted is not None:
+                return self.layout.tidy(submitted[0]), submitted[1]
         text, waits_for = registry.primitive(reached.kind).wait_reason(
             p.verb,
             self.engine.object_state(state, reached.obj),
@@ -345,6 +353,36 @@ class WaitExplainer:
             view,
         )
         return self.layout.tidy(text), waits_for
+
+    def _submitted(self, state: State, tid: int, fid: int) -> tuple[str, list[int]] | None:
+        """Why `result f` waits on a future made by `submit`: its task runs on a worker, or is
+        queued behind busy workers (None: not such a future, or already complete)."""
+        done, _, by_submit = heap_of(state)[fid][H_STATE]
+        if done or not by_submit:
+            return None
+        label = self.layout.object_label(state, (HEAP, fid))
+        task = self.engine.task_of(state, ("obj", fid))
+        if task is None:
+            return f"waits for future {label}, whose task was dropped: it never completes", []
+        name = self.engine.codes[task.function].name
+        if task.worker >= 0:
+            worker = self.layout.thread_name(state, task.worker)
+            return f"waits for future {label}: its task {name} runs on {worker}", [task.worker]
+        pool = self.layout.object_label(state, task.pool)
+        busy = list(self.engine.object_state(state, task.pool)[P_BUSY])
+        if not busy:
+            return (
+                f"waits for future {label}: its task {name} is queued on pool {pool}, "
+                "which has no worker to run it",
+                [],
+            )
+        names = ", ".join(self.layout.thread_name(state, t) for t in busy)
+        itself = " (this one included)" if tid in busy else ""
+        return (
+            f"waits for future {label}: its task {name} is queued on pool {pool}, whose "
+            f"workers are all busy{itself}: {names}",
+            busy,
+        )
 
     def at_statement(self, state: State, tid: int, key: tuple[int, int], verb: str) -> bool:
         """Whether a thread is at statement `verb` on object `key`."""

@@ -51,6 +51,7 @@ def canonicalizer_for(engine: Engine) -> Canonicalizer | None:
         lock_kinds_of(engine.program),
         spawned_from=spawned,
         declared_channels=engine.declared_channels if engine.objects else None,
+        pool_slots=engine.pool_slots,
     )
 
 
@@ -65,6 +66,8 @@ def spawns_several(engine: Engine) -> bool:
     """
     if engine.gil_off:
         return False
+    if engine.has_pools:
+        return True  # a pool's workers are spawned threads
     sites = [
         (ci, pc)
         for ci, code in enumerate(engine.codes)

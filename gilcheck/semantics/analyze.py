@@ -56,6 +56,7 @@ def analyze(modules: list[ast.Module]) -> ir.Program:
         for t in decls.threads
     ]
     hooks = [(h.kind, lower(h.kind, h.kind, h.body, h.span)) for h in decls.hooks]
+    codes.extend(_pool_workers(decls, codes))
     when = _expect_condition(decls, folder, sink)
     _check_main(modules, decls, sink)
     _check_atomic_calls(codes, lowerers, sink)
@@ -84,6 +85,34 @@ def analyze(modules: list[ast.Module]) -> ir.Program:
         gil_span=decls.gil_span or Span(modules[0].path, 0, 0),
         host_span=decls.host_span or Span(modules[0].path, 0, 0),
     )
+
+
+def _pool_workers(decls: Declarations, codes: list[ir.CodeUnit]) -> list[ir.CodeUnit]:
+    """The worker loop of each declared pool (`p.worker`, shared by an array's pools), and
+    `pool.worker` for pools made at run time: take a task, run it, complete its future."""
+    names = [(r.name, r.span) for r in decls.resources if r.kind == "pool"]
+    made = [
+        instr.span
+        for code in codes
+        for instr in code.instrs
+        if isinstance(instr, ir.MakeObject) and instr.kind == "pool"
+    ]
+    if made:  # shown at the first `pool(N)`
+        names.append(("pool", made[0]))
+    return [
+        ir.CodeUnit(
+            name=f"{name}.worker",
+            kind="worker",
+            params=("pool",),
+            local_names=("pool", "future", "value"),
+            instrs=(
+                ir.TakeTask(target=ir.LocalTarget(slot=2, name="value"), span=span),
+                ir.FinishTask(span=span),
+            ),
+            span=span,
+        )
+        for name, span in names
+    ]
 
 
 def _expect_condition(decls: Declarations, folder: object, sink: DiagnosticSink) -> ir.Expr | None:

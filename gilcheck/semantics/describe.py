@@ -23,6 +23,9 @@ _KEYWORDS: dict[type, str] = {
     ir.CloneHandle: "`clone`",
     ir.Unwrap: "`unwrap`",
     ir.CallFn: "`call`",
+    ir.Submit: "`submit`",
+    ir.TakeTask: "a pool worker taking a task",
+    ir.FinishTask: "a pool worker completing its task's future",
     ir.AnyInt: "`any(..)`",
     ir.DropValue: "`drop`",
     ir.Close: "`close`",
@@ -211,6 +214,9 @@ def statement(instr: ir.Instr, codes: Sequence[ir.CodeUnit] | None = None) -> st
             spawn = "spawn daemon" if daemon else "spawn"
             text = f"{spawn} {_function(f, codes)}({', '.join(expression(a) for a in args)})"
             return bind(t, text)
+        case ir.Submit(executor=r, function=f, args=args, target=t):
+            text = f"submit {expression(r)}, {_function(f, codes)}("
+            return bind(t, text + ", ".join(expression(a) for a in args) + ")")
         case ir.AnyInt(low=lo, high=hi, target=t):
             return bind(t, f"any({expression(lo)}..{expression(hi)})")
         case ir.MakeChannel(kind=kind, capacity=capacity, sender=tx, receiver=rx):

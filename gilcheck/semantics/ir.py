@@ -271,6 +271,39 @@ class SpawnFn:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Submit:
+    """``submit p, g(a)``: queue a call of ``function`` on the pool ``executor`` names; the
+    future it completes goes to ``target``."""
+
+    executor: ResourceRef
+    function: int
+    args: tuple[Expr, ...]
+    target: Target | None
+    span: Span = _span()
+    context: Context = Context.INHERIT
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TakeTask:
+    """A pool worker's wait for a task (its code unit's first instruction): it takes the
+    oldest queued task and runs it as a call whose value goes to ``target``; idle while the
+    queue is empty."""
+
+    target: Target
+    span: Span = _span()
+    context: Context = Context.NATIVE
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FinishTask:
+    """A pool worker's task has returned: its future completes with the value, and the worker
+    is idle again."""
+
+    span: Span = _span()
+    context: Context = Context.NATIVE
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AnyInt:
     """``any(lo..hi)``: a nondeterministic integer in [lo, hi)."""
 
@@ -648,6 +681,9 @@ Instr = (
     | Unwrap
     | CallFn
     | SpawnFn
+    | Submit
+    | TakeTask
+    | FinishTask
     | AnyInt
     | MakeChannel
     | MakeObject
@@ -698,7 +734,7 @@ class CodeUnit:
     """One thread body, function or hook, lowered to instructions."""
 
     name: str
-    kind: str  # thread, fn, atexit, finalizer, signal
+    kind: str  # thread, fn, atexit, finalizer, signal, worker (a pool's worker loop)
     params: tuple[str, ...]
     local_names: tuple[str, ...]
     instrs: tuple[Instr, ...]

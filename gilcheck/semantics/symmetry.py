@@ -334,6 +334,11 @@ class _Walker:
                 for arg in args:
                     self.plain(arg, "passed to a function")
                 self.assign(target, False)
+            case ir.Submit(executor=res, args=args, target=target):
+                self.is_index(res)
+                for arg in args:
+                    self.plain(arg, "passed to a task")
+                self.assign(target, False)
             case ir.AnyInt(low=low, high=high, target=target):
                 self.plain(low, "a bound of `any`")
                 self.plain(high, "a bound of `any`")
@@ -401,6 +406,8 @@ class _Walker:
                 | ir.ForkEnd()
                 | ir.EndScope()
                 | ir.End()
+                | ir.TakeTask()
+                | ir.FinishTask()
             ):
                 pass  # no value that could hold `self`, no resource
             case _:

@@ -18,6 +18,7 @@ from gilcheck.sync import (
     latch,
     mutex,
     once,
+    pool,
     rlock,
     rwlock,
     semaphore,
@@ -34,6 +35,7 @@ PRIMITIVES: tuple[Primitive, ...] = (
     once.PRIMITIVE,
     rwlock.PRIMITIVE,
     latch.PRIMITIVE,
+    pool.PRIMITIVE,
 )
 
 # Kinds made only at run time (`future()`): no declaration, no slot in the state's layout.

@@ -182,6 +182,16 @@ class Spawn:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Submit:
+    """``submit p, g(a)``: queue a call of ``g`` on a pool; its value is a future."""
+
+    executor: Ref
+    func: Ident
+    args: tuple[Expr, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AnyValue:
     """``any(lo..hi)``: a nondeterministic integer in the half-open range."""
 
@@ -240,6 +250,7 @@ Operation = (
     | Unwrap
     | Call
     | Spawn
+    | Submit
     | AnyValue
     | MakeChannel
     | Timed

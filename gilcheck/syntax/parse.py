@@ -250,11 +250,31 @@ class _ToAst(Transformer[Token, ast.Module]):
     def daemon(self, c: list[Any]) -> bool:
         return True
 
+    def process(self, c: list[Any]) -> Token:
+        return c[0]  # type: ignore[no-any-return]
+
     @v_args(meta=True)
     def spawn(self, meta: Any, c: list[Any]) -> ast.Spawn:
         daemon = c[0] is True
         rest = c[1:] if daemon or c[0] is None else c
+        if isinstance(rest[0], Token) or rest[0] is None:
+            if rest[0] is not None:
+                self._not_yet(
+                    "`spawn process`",
+                    self._tok(rest[0]),
+                    "processes with their own GIL are not modelled yet: model the child's "
+                    "work as a thread (`spawn g(a)`) where sharing its GIL does not matter",
+                )
+            rest = rest[1:]
         return ast.Spawn(func=rest[0], args=rest[1], daemon=daemon, span=self._span(meta))
+
+    def _not_yet(self, what: str, span: Span, hint: str) -> None:
+        """A construct of the language this version of gilcheck does not check yet."""
+        self.errors.error("not-supported-yet", f"{what} is not supported yet", span, help=hint)
+
+    @v_args(meta=True)
+    def submit(self, meta: Any, c: list[Any]) -> ast.Submit:
+        return ast.Submit(executor=c[1], func=c[2], args=c[3], span=self._span(meta))
 
     @v_args(meta=True)
     def any_value(self, meta: Any, c: list[Any]) -> ast.AnyValue:
@@ -328,6 +348,15 @@ class _ToAst(Transformer[Token, ast.Module]):
         return ast.SyncOp(
             verb=str(c[0]), target=c[1], operand=operand, timed=timed, span=self._span(meta)
         )
+
+    @v_args(meta=True)
+    def suspend(self, meta: Any, c: list[Any]) -> ast.Skip:
+        self._not_yet(
+            "`suspend { }`",
+            self._tok(c[0]),
+            "event loops and their tasks are not modelled yet: model a task as a thread",
+        )
+        return ast.Skip(span=self._span(meta))
 
     @v_args(meta=True)
     def gil_call(self, meta: Any, c: list[Any]) -> ast.AcquireGil | ast.ReleaseGil:
@@ -437,6 +466,15 @@ class _ToAst(Transformer[Token, ast.Module]):
         return ast.ChannelDecl(name=self._name(c[0]), size=size, kind=kind, span=self._span(meta))
 
     @v_args(meta=True)
+    def eventloop_decl(self, meta: Any, c: list[Any]) -> None:
+        self._not_yet(
+            "`eventloop`",
+            self._tok(c[0]),
+            "event loops are not modelled yet: model the loop's thread as a `thread` that "
+            "receives its tasks from a channel",
+        )
+
+    @v_args(meta=True)
     def thread_decl(self, meta: Any, c: list[Any]) -> ast.ThreadDecl:
         size, body = _split_size(c[1:])
         return ast.ThreadDecl(name=self._name(c[0]), size=size, body=body, span=self._span(meta))
@@ -452,7 +490,8 @@ class _ToAst(Transformer[Token, ast.Module]):
 
     @v_args(meta=True)
     def module(self, meta: Any, c: list[Any]) -> ast.Module:
-        return ast.Module(path=self.path, items=tuple(c), span=self._span(meta))
+        items = tuple(item for item in c if item is not None)
+        return ast.Module(path=self.path, items=items, span=self._span(meta))
 
 
 # Rule names that are Python keywords get a trailing underscore on the transformer side.

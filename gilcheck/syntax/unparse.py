@@ -121,6 +121,8 @@ class Printer:
                 return f"call {f.name}({self._args(args)})"
             case ast.Spawn(func=f, args=args, daemon=d):
                 return f"spawn {'daemon ' if d else ''}{f.name}({self._args(args)})"
+            case ast.Submit(executor=e, func=f, args=args):
+                return f"submit {self.ref(e)}, {f.name}({self._args(args)})"
             case ast.AnyValue(low=lo, high=hi):
                 return f"any({self.expr(lo)}..{self.expr(hi)})"
             case ast.MakeChannel(maker=m, arg=a):

@@ -7,7 +7,7 @@ in how their objects are numbered, or in objects nothing can use any more, are t
 state (LANGUAGE.md, "v1.2: run-time objects").
 
 The walk: every thread in id order (its frames' locals, then its phase), the shared vars,
-the declared channels' buffers; then, breadth first, what the objects reached hold (a
+the declared channels' buffers, the declared pools' task queues; then, breadth first, what the objects reached hold (a
 future's value, a channel's buffer). Objects held by a thread that still exists (a locked
 mutex) stay even when nothing refers to them; they come last, ordered by their contents.
 """
@@ -26,6 +26,7 @@ from gilcheck.system.state import (
     H_STATE,
     S_CHANS,
     S_HEAP,
+    S_LOCKS,
     S_THREADS,
     S_VARS,
     T_FRAMES,
@@ -53,9 +54,10 @@ class Canonical:
         return len(self.objects) + len(self.channels)
 
 
-def canonical(state: State, declared_channels: int) -> Canonical:
+def canonical(state: State, declared_channels: int, pool_slots: tuple[int, ...] = ()) -> Canonical:
     """The state with its run-time objects numbered canonically and the unreachable ones
-    gone (the same state object when nothing changes)."""
+    gone (the same state object when nothing changes); `pool_slots` are the declared
+    objects whose state holds values (the task queues of declared pools)."""
     heap = heap_of(state)
     chans = state[S_CHANS]
     objects: list[int] = []
@@ -100,6 +102,8 @@ def canonical(state: State, declared_channels: int) -> Canonical:
     visit(state[S_VARS])
     for cid in range(declared_channels):
         visit(chans[cid][C_BUF])
+    for slot in pool_slots:
+        visit(state[S_LOCKS][slot])
     drain()
     if len(objects) < len(heap):
         existing = {tid for tid, th in enumerate(threads) if th[T_STATUS] not in (ENDED, GONE)}
@@ -124,10 +128,17 @@ def canonical(state: State, declared_channels: int) -> Canonical:
     )
     if unchanged:
         return Canonical(state, objects, channels)
-    return Canonical(_renamed(state, objects, channels, declared_channels), objects, channels)
+    renamed = _renamed(state, objects, channels, declared_channels, pool_slots)
+    return Canonical(renamed, objects, channels)
 
 
-def _renamed(state: State, objects: list[int], channels: list[int], declared: int) -> State:
+def _renamed(
+    state: State,
+    objects: list[int],
+    channels: list[int],
+    declared: int,
+    pool_slots: tuple[int, ...],
+) -> State:
     """The state with object `objects[i]` renumbered i and channel `channels[i]` renumbered
     `declared + i` everywhere; the others gone."""
     object_map = {old: new for new, old in enumerate(objects)}
@@ -160,8 +171,11 @@ def _renamed(state: State, objects: list[int], channels: list[int], declared: in
         (rename(chan[C_BUF]), *chan[C_BUF + 1 :])
         for chan in (*chans[:declared], *(chans[c] for c in channels))
     )
+    locks = state[S_LOCKS]
+    if pool_slots:
+        locks = tuple(rename(lock) if i in pool_slots else lock for i, lock in enumerate(locks))
     if len(state) <= S_HEAP:  # a program that makes channels only
-        return (threads, state[1], rename(state[S_VARS]), state[3], new_chans, *state[5:])
+        return (threads, state[1], rename(state[S_VARS]), locks, new_chans, *state[5:])
     heap = state[S_HEAP]
     new_heap = tuple(
         (*heap[o][:H_STATE], rename(heap[o][H_STATE]), *heap[o][H_STATE + 1 :]) for o in objects
@@ -170,7 +184,7 @@ def _renamed(state: State, objects: list[int], channels: list[int], declared: in
         threads,
         state[1],
         rename(state[S_VARS]),
-        state[3],
+        locks,
         new_chans,
         *state[5:S_HEAP],
         new_heap,

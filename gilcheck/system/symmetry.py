@@ -120,10 +120,12 @@ class Canonicalizer:
         lock_kinds: tuple[Primitive, ...],
         spawned_from: int | None = None,
         declared_channels: int | None = None,
+        pool_slots: tuple[int, ...] = (),
     ) -> None:
         # Programs that make objects at run time: their objects are named anew after a
         # permutation (the walk that names them visits threads in id order).
         self.declared_channels = declared_channels
+        self.pool_slots = pool_slots
         self.arrays = tuple(
             _Array(info, thread_ids[(info.thread, 0)], lock_offset) for info in arrays
         )
@@ -159,7 +161,7 @@ class Canonicalizer:
         """A permuted state with its run-time objects named canonically again."""
         if self.declared_channels is None:
             return state
-        return canonical(state, self.declared_channels).state
+        return canonical(state, self.declared_channels, self.pool_slots).state
 
     @staticmethod
     def _copies(state: State, array: _Array) -> list[list[object]]:

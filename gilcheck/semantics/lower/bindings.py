@@ -154,6 +154,21 @@ class BindingLowerer(ChannelLowerer, SyncLowerer):
                         )
                     )
                 return THREAD
+            case ast.Submit(executor=ref, func=func, args=args):
+                executor = self.resource(ref, "submit")
+                values = tuple(self.expr(a) for a in args)
+                index = self.function(func, args, span)
+                if executor is not None and index is not None:
+                    self.emit(
+                        ir.Submit(
+                            executor=executor,
+                            function=index,
+                            args=values,
+                            target=target,
+                            span=span,
+                        )
+                    )
+                return UNKNOWN
             case ast.AnyValue(low=low, high=high):
                 self.check_any_range(low, high)
                 self.emit(

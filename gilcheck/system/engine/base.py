@@ -94,6 +94,8 @@ class Base:
     declared_channels: int
     handlers: dict[type, Handler]
     gil_api: bool
+    has_pools: bool  # declares or makes thread pools (handlers_pools.py)
+    pool_slots: tuple[int, ...]  # the declared pools' slots among the declared objects
     # Handlers of statements that yield a value where the plain form yields none (timed
     # waits, `try_acquire`), by instruction type.
     valued_handlers: dict[type, Handler]
@@ -102,6 +104,14 @@ class Base:
 
     def thread_steps(self, state: State, tid: int, th: Thread, out: list[Transition]) -> bool:
         """Append a running thread's steps (scheduling.py)."""
+        raise NotImplementedError
+
+    def idle_worker(self, state: State, tid: int) -> bool:
+        """Whether a thread is an idle pool worker (handlers_pools.py)."""
+        raise NotImplementedError
+
+    def _pools_exit(self, w: Work) -> None:
+        """The executors' exit hook (handlers_pools.py)."""
         raise NotImplementedError
 
     def _guarded_handler(self, instr: ir.Instr) -> Handler:

@@ -35,9 +35,7 @@ from gilcheck.system.engine.handlers_data import (
 from gilcheck.system.engine.handlers_gil import (
     GilHandlers,
 )
-from gilcheck.system.engine.handlers_sync import (
-    SyncHandlers,
-)
+from gilcheck.system.engine.handlers_pools import PoolHandlers, worker_codes
 from gilcheck.system.engine.handlers_threads import (
     ThreadHandlers,
 )
@@ -57,7 +55,7 @@ class Engine(
     ThreadHandlers,
     GilHandlers,
     ChannelHandlers,
-    SyncHandlers,
+    PoolHandlers,
 ):
     """The transition system of one program (implements model.TransitionSystem)."""
 
@@ -100,6 +98,11 @@ class Engine(
         # (the ignoring problem), so such programs are explored without ample sets.
         self.ample = not self.private_locks
         self.lock_offset = self._lock_offsets(program)
+        # Thread pools: each pool's worker loop, and the sites of its primitive's steps.
+        self._worker_codes, self._made_pools_worker = worker_codes(program, self.lock_offset)
+        self._pool_sites = {}
+        self.has_pools = bool(self._worker_codes) or self._made_pools_worker >= 0
+        self.pool_slots = tuple(self._worker_codes)  # declared pools: their queues hold values
         self.thread_ids: dict[tuple[int, int], int] = {}
         self.main_tid = -1
         # `atexit` blocks run last declared first, as Python's and C's atexit handlers run
@@ -137,7 +140,9 @@ class Engine(
         # heap; they and channels made at run time are named canonically after every step
         # (system/objects.py).
         self.heap = any(
-            isinstance(instr, ir.MakeObject) for code in program.codes for instr in code.instrs
+            isinstance(instr, ir.MakeObject | ir.Submit)
+            for code in program.codes
+            for instr in code.instrs
         )
         self.objects = self.heap or any(
             isinstance(instr, ir.MakeChannel) for code in program.codes for instr in code.instrs
@@ -161,6 +166,9 @@ class Engine(
             ir.Unwrap: self._unwrap,
             ir.CallFn: self._call,
             ir.SpawnFn: self._spawn,
+            ir.Submit: self._submit,
+            ir.TakeTask: self._take_task,
+            ir.FinishTask: self._finish_task,
             ir.AnyInt: self._any,
             ir.MakeChannel: self._make_channel,
             ir.MakeObject: self._make_object,

@@ -157,6 +157,8 @@ class ThreadHandlers(Base):
                 w.ended = 0 if python else 1
         elif python:
             w.set_thread(tid, _with(done, T_STATUS, EXIT_JOIN))
+            if self.has_pools:
+                self._pools_exit(w)
         elif handlers:  # C `atexit` handlers and static destructors
             w.set_thread(tid, self._running_hook(done, handlers[0], NATIVE))
         else:

@@ -79,7 +79,7 @@ class Preparation(Base):
                 extra = [m] if m is not None else []
             case ir.Panic(message=m) | ir.Return(value=m):
                 value_expr = m
-            case ir.CallFn(args=args) | ir.SpawnFn(args=args):
+            case ir.CallFn(args=args) | ir.SpawnFn(args=args) | ir.Submit(args=args):
                 extra = list(args)
             case ir.AnyInt(low=lo, high=hi):
                 extra = [lo, hi]
@@ -94,7 +94,7 @@ class Preparation(Base):
         moves: tuple[int, ...] = ()
         if isinstance(instr, ir.Assign | ir.Send | ir.Return):
             moves = moved_locals(value_expr)
-        elif isinstance(instr, ir.CallFn | ir.SpawnFn):
+        elif isinstance(instr, ir.CallFn | ir.SpawnFn | ir.Submit):
             moves = tuple(s for a in instr.args for s in moved_locals(a))
         makes = makes_python_object(value_expr) or any(makes_python_object(e) for e in extra)
         context = {ir.Context.NATIVE: NATIVE, ir.Context.PYTHON: PYTHON}.get(instr.context)
@@ -105,13 +105,17 @@ class Preparation(Base):
             if self.has_fork or self.watches_windows
             else (_is_local(instr) or _is_left_mover(instr) or self._takes_private_lock(instr))
         )
-        ref = getattr(instr, "resource", None) or getattr(instr, "channel", None)
+        ref = (
+            getattr(instr, "resource", None)
+            or getattr(instr, "channel", None)
+            or getattr(instr, "executor", None)
+        )
         ref_index = getattr(ref, "index", None)
         shared = _shared_operand(instr)
         site, partner, skip_pc = self._site(ci, instr, shared)
         partner_index = getattr(partner, "index", None)
         verb = sync_verb(instr) or ""
-        ref_value = getattr(ref, "value", None) if verb else None
+        ref_value = getattr(ref, "value", None) if verb or isinstance(instr, ir.Submit) else None
         partner_value = getattr(partner, "value", None)
         operand = instr.operand if isinstance(instr, ir.SyncOp) else None
         return Prepared(

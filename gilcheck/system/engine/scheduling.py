@@ -96,7 +96,7 @@ class Scheduling(Reduction):
         """A step whose target is named canonically; past `--object-bound`, a limit."""
         if type(target) is not tuple:
             return action, target
-        found = canonical(target, self.declared_channels)
+        found = canonical(target, self.declared_channels, self.pool_slots)
         if found.live > self.options.object_bound:
             tid = action[0]
             frame = state[S_THREADS][tid][T_FRAMES][-1]
@@ -349,7 +349,13 @@ class Scheduling(Reduction):
         """`host python` program end: the exit join, then finalization taking the GIL."""
         if th[T_STATUS] == EXIT_JOIN:
             threads = state[S_THREADS]
-            if all(t[T_STATUS] in _OVER or t[T_DAEMON] or i == tid for i, t in enumerate(threads)):
+            if all(
+                t[T_STATUS] in _OVER
+                or t[T_DAEMON]
+                or i == tid
+                or (self.has_pools and self.idle_worker(state, i))
+                for i, t in enumerate(threads)
+            ):
                 w = Work(state)
                 if not self.atexit_codes:
                     w.set_thread(tid, _with(th, T_STATUS, FINALIZING))

@@ -177,7 +177,7 @@ class Pool(Counted):
         self, verb: str, obj: Obj, tid: int, phase: Phase, partner: Obj, view: WaitView
     ) -> tuple[str, list[int]]:
         """`shutdown` waits for the workers running the pool's tasks."""
-        shut, queue, idle, busy = obj
+        queue, busy = obj[P_QUEUE], obj[P_BUSY]
         if verb == "take":
             return f"is idle: waits for a task on pool {view.label}", []
         queued = f"{len(queue)} task{'s' if len(queue) != 1 else ''} queued"

@@ -8,8 +8,9 @@ state (LANGUAGE.md, "v1.2: run-time objects").
 
 The walk: every thread in id order (its frames' locals, then its phase), the shared vars,
 the declared channels' buffers, the declared pools' task queues; then, breadth first, what
-the objects reached hold (a future's value, a channel's buffer, a pool's queue). Objects held by a thread that still exists (a locked
-mutex) stay even when nothing refers to them; they come last, ordered by their contents.
+the objects reached hold (a future's value, a channel's buffer, a pool's queue). Objects
+held by a thread that still exists (a locked mutex) stay even when nothing refers to them;
+they come last, ordered by their contents.
 """
 
 from __future__ import annotations

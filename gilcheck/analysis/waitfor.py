@@ -17,7 +17,7 @@ from gilcheck.semantics.values import (
 from gilcheck.source import SourceMap
 from gilcheck.symbolic.paths import SolverUnknown
 from gilcheck.sync import registry
-from gilcheck.sync.pool import P_BUSY
+from gilcheck.sync.pool import P_BUSY, P_IDLE
 from gilcheck.system.engine import Engine, Prepared, SpecMisuse, SpecPanic, sync_verb
 from gilcheck.system.engine.common import HEAP
 from gilcheck.system.expr import IndexOutOfRange, UseAfterMove
@@ -371,9 +371,15 @@ class WaitExplainer:
         pool = self.layout.object_label(state, task.pool)
         busy = list(self.engine.object_state(state, task.pool)[P_BUSY])
         if not busy:
+            workers = self.engine.object_state(state, task.pool)[P_IDLE]
+            gone = any(_gone(state, t) for t in workers)
             return (
                 f"waits for future {label}: its task {name} is queued on pool {pool}, "
-                "which has no worker to run it",
+                + (
+                    "whose workers do not exist in this child process"
+                    if gone
+                    else "which has no worker to run it"
+                ),
                 [],
             )
         names = ", ".join(self.layout.thread_name(state, t) for t in busy)

@@ -45,8 +45,8 @@ WAITING = 1
 
 
 def _submit(site: Site, obj: Obj, tid: int, phase: Phase, partner: Obj) -> Step:
-    """Queue `partner` = (task, id of a new worker): the value says whether the worker
-    starts."""
+    """Queue `partner` = (task, id of a new worker, or -1 when none may start): the value
+    says whether the worker starts."""
     shut, queue, idle, busy = obj
     if shut == EXITED:
         return Misuse(
@@ -56,7 +56,9 @@ def _submit(site: Site, obj: Obj, tid: int, phase: Phase, partner: Obj) -> Step:
     if shut:
         return Misuse("`submit` to pool {label} after it was shut down")
     task, new_worker = partner
-    starts = len(idle) <= len(queue) and len(idle) + len(busy) < (site.count or 1)
+    starts = (
+        new_worker >= 0 and len(idle) <= len(queue) and len(idle) + len(busy) < (site.count or 1)
+    )
     if starts:
         idle = added(idle, new_worker)
     return (Moved((shut, (*queue, task), idle, busy), value=starts),)

@@ -13,7 +13,7 @@ from gilcheck.semantics.ir import Verdict
 from gilcheck.sync import registry
 from gilcheck.sync.base import Misuse, Site
 from gilcheck.sync.future import carries_handle
-from gilcheck.sync.pool import EXITED, P_QUEUE, P_SHUT, has_idle
+from gilcheck.sync.pool import EXITED, P_BUSY, P_IDLE, P_QUEUE, P_SHUT, has_idle
 from gilcheck.system.engine.common import DECLARED, HEAP, Prepared, SpecMisuse, _with
 from gilcheck.system.engine.handlers_sync import (
     SyncHandlers,
@@ -28,6 +28,7 @@ from gilcheck.system.state import (
     F_LOCALS,
     F_PC,
     GIL_NORMAL,
+    GONE,
     H_KIND,
     H_STATE,
     NATIVE,
@@ -35,6 +36,7 @@ from gilcheck.system.state import (
     S_HEAP,
     S_THREADS,
     T_FRAMES,
+    T_STATUS,
     Frame,
     State,
     Thread,
@@ -95,6 +97,9 @@ class PoolHandlers(SyncHandlers):
         w = Work(state)
         future = ("obj", w.add_object(("future", None, _FUTURE_SUBMITTED, (p.code, p.pc))))
         worker = len(state[S_THREADS])
+        threads = state[S_THREADS]
+        if self.has_fork and any(threads[t][T_STATUS] == GONE for t in obj[P_IDLE] + obj[P_BUSY]):
+            worker = -1  # a fork child of a pool that had started workers: none runs a task
         result = self._pool_site("submit", count or 1).step(
             obj, tid, 0, ((instr.function, args, future), worker)
         )

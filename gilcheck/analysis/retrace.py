@@ -37,18 +37,19 @@ class Retraced:
 def numbered_functions(program: ir.Program, steps: tuple[Step, ...]) -> frozenset[str]:
     """The functions whose spawned threads a saved trace names with their number (`f#2`).
 
-    A trace names a spawned thread `f` when it is the only one spawned from `f` by the end
-    of the trace, else `f#k` (the k-th spawned): the names of the threads that take its
-    steps and of those its steps spawn say which, before the replay reaches that end.
+    A trace names a spawned thread `f` (or a pool's worker `p.worker`) when it is the only
+    one spawned from `f` by the end of the trace, else `f#k` (the k-th spawned): the names
+    of the threads that take its steps and of those its steps spawn or start say which,
+    before the replay reaches that end.
     """
     functions = {code.name for code in program.codes}
     texts = [step.thread for step in steps]
-    texts += [effect.removeprefix("spawns ") for step in steps for effect in step.effects]
+    texts += [effect for step in steps for effect in step.effects]
     return frozenset(
-        match.group(1)
+        name
         for text in texts
-        if (match := re.fullmatch(r"([A-Za-z_][A-Za-z0-9_]*)#\d+", text))
-        and match.group(1) in functions
+        for name in re.findall(r"(?<![\w.#])([A-Za-z_][A-Za-z0-9_.]*)#\d+", text)
+        if name in functions
     )
 
 

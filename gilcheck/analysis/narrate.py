@@ -23,6 +23,7 @@ from gilcheck.system.model import (
     FORK_CHILD,
     GIL_BACK,
     GIL_RELEASE_TO_BLOCK,
+    LOOP_GIVE_BACK,
     GIL_YIELD,
     INTERRUPT,
     PAUSE_END,
@@ -181,6 +182,8 @@ class Narrator:
             return ["takes the GIL back"]
         if kind == GIL_YIELD:
             return ["the interpreter hands the GIL over at a statement boundary (switch interval)"]
+        if kind == LOOP_GIVE_BACK:
+            return self._side_effects(before, after, tid, [])
         if kind == GIL_RELEASE_TO_BLOCK:
             return ["cannot go on at once: releases the GIL while it waits"]
         if kind == EXIT_JOIN_DONE:
@@ -380,8 +383,17 @@ class Narrator:
             case ir.TakeTask():
                 task = th_after[T_FRAMES][-1][F_CODE]
                 return [f"runs the task {self.engine.codes[task].name}"]
-            case ir.FinishTask():
-                return []  # told by the pool's and the future's primitives
+            case ir.FinishTask() | ir.LoopFinish():
+                return []  # told by the pool's or loop's and the future's primitives
+            case ir.LoopStart():
+                task = th_after[T_FRAMES][-1][F_CODE]
+                return [f"runs the task {self.engine.codes[task].name}"]
+            case ir.SuspendBegin():
+                return ["awaits (suspend): keeps the event loop while each statement can go on"]
+            case ir.SuspendEnd():
+                return []  # told by the loop's primitive
+            case ir.LoopIdle():
+                return []
             case ir.Join():
                 return ["joins: the thread has ended"]
             case ir.CallFn(function=f):
@@ -560,17 +572,23 @@ class Narrator:
                 out.append("releases the GIL")
         prims, names = lay.lock_prims, lay.lock_names
 
+        # A loop task's locks are its loop thread's (the loop itself is the task's own).
+        me = tid
+        if self.engine.has_loops and self.engine.is_task(before[S_THREADS][tid]):
+            me = self.engine.owner_of(tid, before[S_THREADS][tid])
+
         def name(t: int) -> str:  # a thread the step started (a pool's worker) is in `after`
             return lay.thread_name(before if t < len(before[S_THREADS]) else after, t)
 
         for lid, (old, new) in enumerate(zip(before[S_LOCKS], after[S_LOCKS], strict=True)):
             if old != new:  # the object's primitive tells what the step did to it
-                out.append(prims[lid].effect(old, new, tid, names[lid], name))
+                who = tid if prims[lid].kind == "eventloop" else me
+                out.append(prims[lid].effect(old, new, who, names[lid], name))
         for oid, (old, new) in enumerate(zip(heap_of(before), heap_of(after), strict=False)):
             if old[H_STATE] != new[H_STATE]:
                 label = lay.object_label(after, (HEAP, oid))
                 prim = registry.primitive(new[H_KIND])
-                out.append(prim.effect(old[H_STATE], new[H_STATE], tid, label, name))
+                out.append(prim.effect(old[H_STATE], new[H_STATE], me, label, name))
         if before[S_STDOUT] != after[S_STDOUT] and "stdout" not in text:
             out.append(
                 "takes stdout's lock" if after[S_STDOUT] == tid else "releases stdout's lock"

@@ -17,9 +17,10 @@ from gilcheck.semantics.values import (
 from gilcheck.source import SourceMap
 from gilcheck.symbolic.paths import SolverUnknown
 from gilcheck.sync import registry
+from gilcheck.sync.eventloop import L_HOLDER
 from gilcheck.sync.pool import P_BUSY, P_IDLE
 from gilcheck.system.engine import Engine, Prepared, SpecMisuse, SpecPanic, sync_verb
-from gilcheck.system.engine.common import HEAP
+from gilcheck.system.engine.common import DECLARED, HEAP
 from gilcheck.system.expr import IndexOutOfRange, UseAfterMove
 from gilcheck.system.model import TIMEOUT, Transition
 from gilcheck.system.state import (
@@ -236,6 +237,8 @@ class WaitExplainer:
                     f"pause of {name(state, pause)}"
                 ), [pause]
         if self.engine.idle_worker(state, tid):
+            if self.engine.codes[th[T_FRAMES][0][F_CODE]].kind == "loop":
+                return self._loop_thread(state, tid)
             label = self.layout.object_label(state, self.engine.worker_pool(state, tid))
             return self.layout.tidy(f"is idle: no task is queued on pool {label}"), []
         frame = th[T_FRAMES][-1]
@@ -296,6 +299,8 @@ class WaitExplainer:
                 if p.makes_pyobj and state[S_GIL] not in (NO_THREAD, tid):
                     return self._gil_text(state, tid), self.gil_holder(state)
                 return self._full_channel(state, tid, cid)
+            case ir.LoopStart() | ir.SuspendEnd() if self.engine.is_task(th):
+                return self._loop_turn(state, tid, th)
             case ir.Join():
                 target = self.engine.join_target(state, th, frame, p)
                 return f"waits for {name(state, target)} to end (join)", [target]
@@ -361,6 +366,9 @@ class WaitExplainer:
         if done or not by_submit:
             return None
         label = self.layout.object_label(state, (HEAP, fid))
+        on_loop = self.engine.loop_of_future(state, ("obj", fid))
+        if on_loop is not None:
+            return self._loop_future(state, tid, label, *on_loop)
         task = self.engine.task_of(state, ("obj", fid))
         if task is None:
             return f"waits for future {label}, whose task was dropped: it never completes", []
@@ -389,6 +397,74 @@ class WaitExplainer:
             f"workers are all busy{itself}: {names}",
             busy,
         )
+
+    def _loop_thread(self, state: State, tid: int) -> tuple[str, list[int]]:
+        """What an event loop's own thread is doing: running its tasks as coroutines (what
+        they hold is held by it: the task holding the loop is the one it waits for)."""
+        for slot, loop_tid in self.engine._loop_threads.items():
+            if loop_tid == tid:
+                label = self.layout.object_label(state, (DECLARED, slot))
+                holder = state[S_LOCKS][slot][L_HOLDER]
+                if holder == NO_THREAD:
+                    return f"is event loop {label}'s thread: no task holds it", []
+                name = self.layout.thread_name(state, holder)
+                return f"is event loop {label}'s thread, running its task {name}", [holder]
+        return "is idle", []
+
+    def _loop_turn(self, state: State, tid: int, th: Thread) -> tuple[str, list[int]]:
+        """Why a ready task of an event loop (to start, or back from `suspend`) waits."""
+        slot = self.engine.task_loop(th)
+        loop = self.layout.object_label(state, (DECLARED, slot))
+        if th[T_PHASE] and th[T_PHASE][0] == 2:
+            return self._gil_text(
+                state, tid, "has event loop " + loop + " back and waits for the GIL"
+            ), self.gil_holder(state)
+        if self.engine._loop_gone(state, slot):
+            return f"waits for event loop {loop}, whose thread does not exist in this child", []
+        obj = state[S_LOCKS][slot]
+        holder = obj[L_HOLDER]
+        if holder != NO_THREAD:
+            name = self.layout.thread_name(state, holder)
+            return f"waits for event loop {loop}, held by {name}", [holder]
+        ahead = [t for t in obj[1] if t != tid][: list(obj[1]).index(tid)] if tid in obj[1] else []
+        if ahead:
+            names = ", ".join(self.layout.thread_name(state, t) for t in ahead)
+            return f"waits for its turn on event loop {loop}, after {names}", ahead
+        return f"waits for event loop {loop}", []
+
+    def _loop_future(
+        self, state: State, tid: int, label: str, slot: int, task: int, function: int
+    ) -> tuple[str, list[int]]:
+        """Why `result f` waits for a future of an event loop's task."""
+        loop = self.layout.object_label(state, (DECLARED, slot))
+        name = self.engine.codes[function].name if function >= 0 else "its task"
+        holder = state[S_LOCKS][slot][L_HOLDER]
+        if task >= 0:
+            task_name = self.layout.thread_name(state, task)
+            return (
+                f"waits for future {label}: its task {name} runs on event loop {loop} "
+                f"({task_name})",
+                [task],
+            )
+        if holder == tid:
+            return (
+                f"holds event loop {loop} while blocked in `result` of future {label}: the "
+                f"task that would complete it ({name}) is queued on the same loop",
+                [tid],
+            )
+        if holder != NO_THREAD:
+            return (
+                f"waits for future {label}: its task {name} is queued on event loop {loop}, "
+                f"held by {self.layout.thread_name(state, holder)}",
+                [holder],
+            )
+        if self.engine._loop_gone(state, slot):
+            return (
+                f"waits for future {label}: its task {name} is queued on event loop {loop}, "
+                "whose thread does not exist in this child process",
+                [],
+            )
+        return f"waits for future {label}: its task {name} is queued on event loop {loop}", []
 
     def at_statement(self, state: State, tid: int, key: tuple[int, int], verb: str) -> bool:
         """Whether a thread is at statement `verb` on object `key`."""

@@ -66,8 +66,8 @@ def spawns_several(engine: Engine) -> bool:
     """
     if engine.gil_off:
         return False
-    if engine.has_pools:
-        return True  # a pool's workers are spawned threads
+    if engine.has_pools or engine.has_loops:
+        return True  # a pool's workers and a loop's tasks are spawned threads
     sites = [
         (ci, pc)
         for ci, code in enumerate(engine.codes)

@@ -57,6 +57,7 @@ def analyze(modules: list[ast.Module]) -> ir.Program:
     ]
     hooks = [(h.kind, lower(h.kind, h.kind, h.body, h.span)) for h in decls.hooks]
     codes.extend(_pool_workers(decls, codes))
+    codes.extend(_event_loops(decls))
     when = _expect_condition(decls, folder, sink)
     _check_main(modules, decls, sink)
     _check_atomic_calls(codes, lowerers, sink)
@@ -113,6 +114,40 @@ def _pool_workers(decls: Declarations, codes: list[ir.CodeUnit]) -> list[ir.Code
         )
         for name, span in names
     ]
+
+
+def _event_loops(decls: Declarations) -> list[ir.CodeUnit]:
+    """For each declared event loop `lp`: its thread's code (`lp`, which never runs a
+    statement: tasks run as its coroutines) and its tasks' code (`lp.task`: wait for the
+    loop, run the function, complete the future, give the loop back)."""
+    units: list[ir.CodeUnit] = []
+    for info in decls.resources:
+        if info.kind != "eventloop":
+            continue
+        units.append(
+            ir.CodeUnit(
+                name=info.name,
+                kind="loop",
+                params=(),
+                local_names=(),
+                instrs=(ir.LoopIdle(span=info.span),),
+                span=info.span,
+            )
+        )
+        units.append(
+            ir.CodeUnit(
+                name=f"{info.name}.task",
+                kind="task",
+                params=("loop",),
+                local_names=("loop", "future", "value", "function", "arguments"),
+                instrs=(
+                    ir.LoopStart(target=ir.LocalTarget(slot=2, name="value"), span=info.span),
+                    ir.LoopFinish(span=info.span),
+                ),
+                span=info.span,
+            )
+        )
+    return units
 
 
 def _expect_condition(decls: Declarations, folder: object, sink: DiagnosticSink) -> ir.Expr | None:

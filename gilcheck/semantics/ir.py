@@ -304,6 +304,52 @@ class FinishTask:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class LoopStart:
+    """An event loop's task waits for the loop (its code unit's first instruction), then
+    takes it and runs its function as a call whose value goes to ``target``."""
+
+    target: Target
+    span: Span = _span()
+    context: Context = Context.NATIVE
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoopFinish:
+    """An event loop's task has returned: its future completes with the value, it gives the
+    loop back and ends."""
+
+    span: Span = _span()
+    context: Context = Context.NATIVE
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoopIdle:
+    """An event loop's own thread: its tasks run as its coroutines (each in a thread entry
+    of its own); the thread itself never runs a statement."""
+
+    span: Span = _span()
+    context: Context = Context.NATIVE
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SuspendBegin:
+    """``suspend {``: the task awaits; with ``force`` (``suspend { skip }``) it gives the
+    loop back at once."""
+
+    force: bool = False
+    span: Span = _span()
+    context: Context = Context.INHERIT
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SuspendEnd:
+    """``}`` of ``suspend``: a task that gave the loop back becomes ready and takes it back."""
+
+    span: Span = _span()
+    context: Context = Context.INHERIT
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AnyInt:
     """``any(lo..hi)``: a nondeterministic integer in [lo, hi)."""
 
@@ -684,6 +730,11 @@ Instr = (
     | Submit
     | TakeTask
     | FinishTask
+    | LoopStart
+    | LoopFinish
+    | LoopIdle
+    | SuspendBegin
+    | SuspendEnd
     | AnyInt
     | MakeChannel
     | MakeObject
@@ -734,7 +785,9 @@ class CodeUnit:
     """One thread body, function or hook, lowered to instructions."""
 
     name: str
-    kind: str  # thread, fn, atexit, finalizer, signal, worker (a pool's worker loop)
+    # thread, fn, atexit, finalizer, signal, worker (a pool's worker loop), loop (an event
+    # loop's thread), task (a task of an event loop)
+    kind: str
     params: tuple[str, ...]
     local_names: tuple[str, ...]
     instrs: tuple[Instr, ...]

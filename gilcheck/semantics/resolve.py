@@ -11,6 +11,7 @@ from gilcheck.semantics.describe import a_kind
 from gilcheck.semantics.values import EvalError, Value, binary, builtin, unary
 from gilcheck.source import Span
 from gilcheck.sync import registry
+from gilcheck.sync.eventloop import ANY_ORDER, READY_ORDER
 from gilcheck.syntax import ast
 
 VERDICT_NAMES = ("ok", "deadlock", "stuck", "livelock", "assertion", "panic", "misuse", "bound")
@@ -455,6 +456,8 @@ def _declare(
 def _resource_count(
     item: ast.ResourceDecl, folder: ConstFolder, sink: DiagnosticSink
 ) -> int | None:
+    if item.kind == "eventloop":  # no count: its count says in which order tasks run
+        return ANY_ORDER if item.any_order else READY_ORDER
     minimum = registry.primitive(item.kind).count_minimum
     needs_count = minimum is not None
     if item.count is None:

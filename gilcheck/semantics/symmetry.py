@@ -408,6 +408,11 @@ class _Walker:
                 | ir.End()
                 | ir.TakeTask()
                 | ir.FinishTask()
+                | ir.LoopStart()
+                | ir.LoopFinish()
+                | ir.LoopIdle()
+                | ir.SuspendBegin()
+                | ir.SuspendEnd()
             ):
                 pass  # no value that could hold `self`, no resource
             case _:

@@ -14,6 +14,7 @@ from gilcheck.sync import (
     barrier,
     condvar,
     event,
+    eventloop,
     future,
     latch,
     mutex,
@@ -36,6 +37,7 @@ PRIMITIVES: tuple[Primitive, ...] = (
     rwlock.PRIMITIVE,
     latch.PRIMITIVE,
     pool.PRIMITIVE,
+    eventloop.PRIMITIVE,
 )
 
 # Kinds made only at run time (`future()`): no declaration, no slot in the state's layout.
@@ -55,7 +57,11 @@ def _grammar_kinds(grammar: str) -> tuple[str, ...]:
     rule = re.search(r"^!resource_kind:(.*)$", grammar, re.MULTILINE)
     if rule is None:
         raise RegistryError("the grammar has no `resource_kind` rule")
-    return tuple(re.findall(r'"(\w+)"', rule.group(1))) + _terminal_words(grammar, "DECL_KIND")
+    return (
+        tuple(re.findall(r'"(\w+)"', rule.group(1)))
+        + _terminal_words(grammar, "DECL_KIND")
+        + _terminal_words(grammar, "EVENTLOOP")
+    )
 
 
 def _grammar_verbs(grammar: str) -> tuple[str, ...]:
@@ -96,7 +102,11 @@ KINDS: tuple[str, ...] = tuple(p.kind for p in PRIMITIVES)
 BY_KIND: dict[str, Primitive] = {p.kind: p for p in (*PRIMITIVES, *RUNTIME_ONLY)}
 # The kinds a constructor makes at run time (`let m = mutex()`), in the order messages list
 # them.
-CONSTRUCTIBLE: tuple[str, ...] = (*LISTED, *(p.kind for p in RUNTIME_ONLY))
+CONSTRUCTIBLE: tuple[str, ...] = tuple(
+    k for k in (*LISTED, *(p.kind for p in RUNTIME_ONLY)) if k not in ("eventloop",)
+)
+# Every kind, in the order messages list them (event loops are declared only).
+ALL_KINDS: tuple[str, ...] = (*LISTED, *(p.kind for p in RUNTIME_ONLY))
 
 
 def primitive(kind: str) -> Primitive:
@@ -106,7 +116,7 @@ def primitive(kind: str) -> Primitive:
 
 def kinds_accepting(verb: str) -> tuple[str, ...]:
     """The kinds that accept a statement, in the order messages list them."""
-    return tuple(k for k in CONSTRUCTIBLE if verb in BY_KIND[k].verbs)
+    return tuple(k for k in ALL_KINDS if verb in BY_KIND[k].verbs)
 
 
 def verb(kind: str, name: str) -> Verb:

@@ -546,6 +546,14 @@ class Fork:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Suspend:
+    """``suspend { }``: an ``await`` inside an event loop's task."""
+
+    body: Block
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AcquireGil:
     """``acquire_gil`` (C ``PyEval_RestoreThread``/``PyEval_AcquireThread``; v1.2)."""
 
@@ -593,6 +601,7 @@ Stmt = (
     | Progress
     | Skip
     | Fork
+    | Suspend
     | AcquireGil
     | ReleaseGil
 )
@@ -667,12 +676,14 @@ class VarDecl:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ResourceDecl:
-    """``mutex m``, ``rlock l[N]``, ``semaphore s = 2``, ``barrier b = 3``, ``rwlock l``, ..."""
+    """``mutex m``, ``rlock l[N]``, ``semaphore s = 2``, ``barrier b = 3``, ``rwlock l``,
+    ``eventloop lp: any_order``, ..."""
 
     kind: str
     name: Ident
     size: Expr | None = None
     count: Expr | None = None
+    any_order: bool = False  # `eventloop lp: any_order`
     span: Span = _span()
 
 

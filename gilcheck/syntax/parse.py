@@ -350,13 +350,8 @@ class _ToAst(Transformer[Token, ast.Module]):
         )
 
     @v_args(meta=True)
-    def suspend(self, meta: Any, c: list[Any]) -> ast.Skip:
-        self._not_yet(
-            "`suspend { }`",
-            self._tok(c[0]),
-            "event loops and their tasks are not modelled yet: model a task as a thread",
-        )
-        return ast.Skip(span=self._span(meta))
+    def suspend(self, meta: Any, c: list[Any]) -> ast.Suspend:
+        return ast.Suspend(body=c[1], span=self._span(meta))
 
     @v_args(meta=True)
     def gil_call(self, meta: Any, c: list[Any]) -> ast.AcquireGil | ast.ReleaseGil:
@@ -466,12 +461,24 @@ class _ToAst(Transformer[Token, ast.Module]):
         return ast.ChannelDecl(name=self._name(c[0]), size=size, kind=kind, span=self._span(meta))
 
     @v_args(meta=True)
-    def eventloop_decl(self, meta: Any, c: list[Any]) -> None:
-        self._not_yet(
-            "`eventloop`",
-            self._tok(c[0]),
-            "event loops are not modelled yet: model the loop's thread as a `thread` that "
-            "receives its tasks from a channel",
+    def eventloop_decl(self, meta: Any, c: list[Any]) -> ast.ResourceDecl:
+        name, rest = c[1], c[2:]
+        size = rest[0].expr if rest and isinstance(rest[0], _Size) else None
+        order = rest[-1] if rest and isinstance(rest[-1], ast.Ident) else None
+        if order is not None and order.name != "any_order":
+            self.errors.error(
+                "syntax-error",
+                f"`{order.name}` is not an event loop's order",
+                order.span,
+                help="write `eventloop lp` (tasks in the order they became ready) or "
+                "`eventloop lp: any_order`",
+            )
+        return ast.ResourceDecl(
+            kind="eventloop",
+            name=self._name(name),
+            size=size,
+            any_order=order is not None,
+            span=self._span(meta),
         )
 
     @v_args(meta=True)
@@ -490,8 +497,7 @@ class _ToAst(Transformer[Token, ast.Module]):
 
     @v_args(meta=True)
     def module(self, meta: Any, c: list[Any]) -> ast.Module:
-        items = tuple(item for item in c if item is not None)
-        return ast.Module(path=self.path, items=items, span=self._span(meta))
+        return ast.Module(path=self.path, items=tuple(c), span=self._span(meta))
 
 
 # Rule names that are Python keywords get a trailing underscore on the transformer side.

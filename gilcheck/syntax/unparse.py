@@ -216,6 +216,8 @@ class Printer:
                 return ["skip"]
             case ast.Fork(body=b):
                 return ["fork ", b]
+            case ast.Suspend(body=b):
+                return ["suspend ", b]
             case ast.AcquireGil():
                 return ["acquire_gil"]
             case ast.ReleaseGil():
@@ -250,9 +252,10 @@ class Printer:
                 return [f"param {n.name}: {t.name} in {self.expr(lo)}..{self.expr(hi)}"]
             case ast.VarDecl(name=n, size=sz, init=v):
                 return [f"var {n.name}{self._size(sz)} = {self.expr(v)}"]
-            case ast.ResourceDecl(kind=k, name=n, size=sz, count=c):
+            case ast.ResourceDecl(kind=k, name=n, size=sz, count=c, any_order=any_order):
                 count = f" = {self.expr(c)}" if c is not None else ""
-                return [f"{k} {n.name}{self._size(sz)}{count}"]
+                order = ": any_order" if any_order else ""
+                return [f"{k} {n.name}{self._size(sz)}{count}{order}"]
             case ast.ChannelDecl(name=n, size=sz, kind=kind):
                 arg = "" if kind.arg is None else f"({self.expr(kind.arg)})"
                 return [f"channel {n.name}{self._size(sz)}: {kind.name.name}{arg}"]

@@ -30,6 +30,8 @@ DECIDE = 11
 # A timed wait times out (`acquire m timeout`, `recv rx timeout`): a real step, taken only
 # while its operation cannot complete; the statement then yields false (or err("timeout")).
 TIMEOUT = 12
+# An event loop's task cannot go on inside `suspend { }`: it gives the loop back (a step).
+LOOP_GIVE_BACK = 13
 
 
 class Violation(NamedTuple):

@@ -83,6 +83,10 @@ class LowererCore:
         # Locals whose every binding in this body is a constructor of one kind (`let m =
         # mutex()`): the kind the text shows them to have (LANGUAGE.md, v1.2 rulings).
         self.object_kinds: dict[str, str] = {}
+        # `suspend { }` blocks and GIL blocks (`with_gil`, `allow_threads`) around the
+        # statement now lowered: what may not nest in what (LANGUAGE.md, v1.2 rulings).
+        self.suspend_depth = 0
+        self.gil_guards: list[str] = []
 
     # ------------------------------------------------------------ emission
 

@@ -69,6 +69,7 @@ HANDLERS: Final[Mapping[type, Handler]] = dict(
         _on(ast.Join, BodyLowerer.stmt_join),
         _on(ast.Print, BodyLowerer.stmt_print),
         _on(ast.Fork, BodyLowerer.stmt_fork),
+        _on(ast.Suspend, BodyLowerer.stmt_suspend),
         _on(ast.AcquireGil, BodyLowerer.stmt_acquiregil),
         _on(ast.ReleaseGil, BodyLowerer.stmt_releasegil),
         # resources

@@ -8,6 +8,7 @@ from gilcheck.semantics.describe import a_kind
 from gilcheck.semantics.lower.core import THREAD, UNKNOWN, Exit, Scope, end_span, head_span
 from gilcheck.semantics.lower.expressions import ExprLowerer
 from gilcheck.semantics.resolve import ThreadSym, symbol_kind
+from gilcheck.source import Span
 from gilcheck.syntax import ast
 
 
@@ -16,10 +17,13 @@ class ThreadLowerer(ExprLowerer):
 
     def stmt_withgil(self, s: ast.WithGil) -> None:
         self.check_blocking(s.span, "with_gil { }")
+        self.check_not_awaited(s.span, "with_gil { }")
         self.emit(ir.GilEnter(span=head_span(s.span, "with_gil")))
         self.contexts.append(ir.Context.NATIVE)
         self.frames.append(Exit(lambda: ir.GilExit(context=ir.Context.NATIVE)))
+        self.gil_guards.append("with_gil")
         self.block(s.body)
+        self.gil_guards.pop()
         self.frames.pop()
         self.emit(ir.GilExit(span=end_span(s.body.span)))
         self.contexts.pop()
@@ -29,13 +33,16 @@ class ThreadLowerer(ExprLowerer):
         self.emit(ir.AllowEnter(span=head_span(s.span, "allow_threads")))
         self.contexts.append(ir.Context.NATIVE)
         self.frames.append(Exit(lambda: ir.AllowExit(context=ir.Context.NATIVE)))
+        self.gil_guards.append("allow_threads")
         self.block(s.body)
+        self.gil_guards.pop()
         self.frames.pop()
         self.emit(ir.AllowExit(span=end_span(s.body.span)))
         self.contexts.pop()
 
     def stmt_python(self, s: ast.Python) -> None:
         self.check_blocking(s.span, "python { }")
+        self.check_not_awaited(s.span, "python { }")
         self.emit(ir.PythonEnter(span=head_span(s.span, "python")))
         self.contexts.append(ir.Context.PYTHON)
         self.frames.append(Exit(lambda: ir.PythonExit(context=ir.Context.PYTHON)))
@@ -46,6 +53,7 @@ class ThreadLowerer(ExprLowerer):
 
     def stmt_acquiregil(self, s: ast.AcquireGil) -> None:
         self.check_blocking(s.span, "acquire_gil")
+        self.check_not_awaited(s.span, "acquire_gil")
         self.emit(ir.AcquireGil(span=s.span))
 
     def stmt_releasegil(self, s: ast.ReleaseGil) -> None:
@@ -97,6 +105,45 @@ class ThreadLowerer(ExprLowerer):
     def stmt_print(self, s: ast.Print) -> None:
         self.check_blocking(s.span, "print")
         self.emit(ir.Print(value=self.expr(s.value), span=s.span))
+
+    def check_not_awaited(self, span: Span, what: str) -> None:
+        """A statement that needs the GIL cannot be inside `suspend { }`."""
+        if self.suspend_depth:
+            self.sink.error(
+                "invalid-statement",
+                f"`{what}` cannot be inside `suspend {{ }}`: an awaited operation runs no "
+                "code on the loop's thread",
+                span,
+                help="move it before or after the `suspend` block",
+            )
+
+    def stmt_suspend(self, s: ast.Suspend) -> None:
+        """`suspend { }`: an `await` in an event loop's task (no scope of its own)."""
+        self.check_blocking(s.span, "suspend { }")
+        if self.gil_guards:
+            self.sink.error(
+                "invalid-statement",
+                f"`suspend` cannot be inside `{self.gil_guards[-1]} {{ }}`: PyO3 cannot hold "
+                "a GIL guard across `.await`",
+                head_span(s.span, "suspend"),
+                help=f"end the `{self.gil_guards[-1]}` block before the `suspend`",
+            )
+        if self.suspend_depth:
+            self.sink.error(
+                "invalid-statement",
+                "`suspend` cannot be inside another `suspend` block",
+                head_span(s.span, "suspend"),
+                help="write the statements in the outer block",
+            )
+        body = s.body.body
+        force = len(body) == 1 and isinstance(body[0], ast.Skip)
+        self.emit(ir.SuspendBegin(force=force, span=head_span(s.span, "suspend")))
+        self.frames.append(Exit(lambda: ir.SuspendEnd()))
+        self.suspend_depth += 1
+        self.block_body(s.body)
+        self.suspend_depth -= 1
+        self.frames.pop()
+        self.emit(ir.SuspendEnd(span=end_span(s.body.span)))
 
     def stmt_fork(self, s: ast.Fork) -> None:
         self.check_blocking(s.span, "fork { }")

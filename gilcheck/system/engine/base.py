@@ -96,6 +96,10 @@ class Base:
     gil_api: bool
     has_pools: bool  # declares or makes thread pools (handlers_pools.py)
     pool_slots: tuple[int, ...]  # the declared pools' slots among the declared objects
+    has_loops: bool  # declares event loops (handlers_loops.py)
+    _loop_thread_codes: dict[int, int]
+    _loop_task_codes: dict[int, int]
+    _loop_threads: dict[int, int]
     # Handlers of statements that yield a value where the plain form yields none (timed
     # waits, `try_acquire`), by instruction type.
     valued_handlers: dict[type, Handler]
@@ -108,6 +112,18 @@ class Base:
 
     def idle_worker(self, state: State, tid: int) -> bool:
         """Whether a thread is an idle pool worker (handlers_pools.py)."""
+        raise NotImplementedError
+
+    def task_steps(self, state: State, tid: int, th: Thread, out: list[Transition]) -> bool:
+        """An event loop task's steps, gated by the loop (handlers_loops.py)."""
+        raise NotImplementedError
+
+    def is_task(self, th: Thread) -> bool:
+        """Whether a thread entry is an event loop's task (handlers_loops.py)."""
+        raise NotImplementedError
+
+    def owner_of(self, tid: int, th: Thread) -> int:
+        """Whose locks a thread's statements take (handlers_loops.py)."""
         raise NotImplementedError
 
     def _pools_exit(self, w: Work) -> None:

@@ -35,7 +35,8 @@ from gilcheck.system.engine.handlers_data import (
 from gilcheck.system.engine.handlers_gil import (
     GilHandlers,
 )
-from gilcheck.system.engine.handlers_pools import PoolHandlers, worker_codes
+from gilcheck.system.engine.handlers_loops import LoopHandlers, loop_units
+from gilcheck.system.engine.handlers_pools import worker_codes
 from gilcheck.system.engine.handlers_threads import (
     ThreadHandlers,
 )
@@ -55,7 +56,7 @@ class Engine(
     ThreadHandlers,
     GilHandlers,
     ChannelHandlers,
-    PoolHandlers,
+    LoopHandlers,
 ):
     """The transition system of one program (implements model.TransitionSystem)."""
 
@@ -103,6 +104,14 @@ class Engine(
         self._pool_sites = {}
         self.has_pools = bool(self._worker_codes) or self._made_pools_worker >= 0
         self.pool_slots = tuple(self._worker_codes)  # declared pools: their queues hold values
+        # Event loops: each loop's thread (its id set with the initial state) and tasks.
+        self._loop_thread_codes, self._loop_task_codes = loop_units(program, self.lock_offset)
+        first = sum(info.size or 1 for info in program.threads)
+        self._loop_threads = {
+            slot: first + i for i, slot in enumerate(sorted(self._loop_thread_codes))
+        }
+        self._loop_sites = {}
+        self.has_loops = bool(self._loop_thread_codes)
         self.thread_ids: dict[tuple[int, int], int] = {}
         self.main_tid = -1
         # `atexit` blocks run last declared first, as Python's and C's atexit handlers run
@@ -169,6 +178,11 @@ class Engine(
             ir.Submit: self._submit,
             ir.TakeTask: self._take_task,
             ir.FinishTask: self._finish_task,
+            ir.LoopStart: self._loop_start,
+            ir.LoopFinish: self._loop_finish,
+            ir.LoopIdle: self._loop_idle,
+            ir.SuspendBegin: self._suspend_begin,
+            ir.SuspendEnd: self._suspend_end,
             ir.AnyInt: self._any,
             ir.MakeChannel: self._make_channel,
             ir.MakeObject: self._make_object,

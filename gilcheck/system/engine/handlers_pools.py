@@ -170,13 +170,19 @@ class PoolHandlers(SyncHandlers):
         return self._made_pools_worker
 
     def idle_worker(self, state: State, tid: int) -> bool:
-        """Whether a thread is a pool worker waiting for a task with none queued: idle, it is
-        never stuck and neither makes nor prevents a deadlock."""
-        if not self._worker_codes and self._made_pools_worker < 0:
+        """Whether a thread is idle: a pool worker waiting for a task with none queued, or an
+        event loop's own thread (its tasks have thread entries of their own). Idle threads
+        are never stuck and neither make nor prevent a deadlock."""
+        if not self._worker_codes and self._made_pools_worker < 0 and not self.has_loops:
             return False
         th = state[S_THREADS][tid]
         frames = th[T_FRAMES]
-        if th[1] != RUNNING or len(frames) != 1 or self.codes[frames[0][F_CODE]].kind != "worker":
+        if th[1] != RUNNING or len(frames) != 1:
+            return False
+        kind = self.codes[frames[0][F_CODE]].kind
+        if kind == "loop":  # an event loop's own thread: its tasks run as its coroutines
+            return True
+        if kind != "worker":
             return False
         frame = frames[0]
         if not isinstance(self.codes[frame[F_CODE]].instrs[frame[F_PC]], ir.TakeTask):

@@ -102,7 +102,8 @@ class SyncHandlers(Base):
         elif p.operand is not None:
             partner = self._eval(p.operand, state, frame, th)
         phase = th[T_PHASE]
-        result = site.verb.run(site, locks[lid], tid, phase, partner)
+        me = self.owner_of(tid, th) if self.has_loops else tid  # a loop task: its loop's
+        result = site.verb.run(site, locks[lid], me, phase, partner)
         if isinstance(result, Misuse):
             raise SpecMisuse(result.message.replace("{label}", _res_name(res, lid, self)))
         # (a statement that yields a value has its own handler, `_sync_valued`)
@@ -187,7 +188,8 @@ class SyncHandlers(Base):
         if p.operand is not None:
             partner = self._eval(p.operand, state, frame, th)
         obj = _object_state(state, where, at)
-        result = site.verb.run(site, obj, tid, phase, partner)
+        me = self.owner_of(tid, th) if self.has_loops else tid  # a loop task: its loop's
+        result = site.verb.run(site, obj, me, phase, partner)
         if isinstance(result, Misuse):
             raise SpecMisuse(result.message.replace("{label}", label))
         timed = bool(getattr(p.instr, "timed", False))
@@ -201,7 +203,7 @@ class SyncHandlers(Base):
             and self.may_time_out(state, tid, th, frame, p)
         ):
             timeout = site.verb.timeout(
-                site, obj, tid, phase, partner, self.context(p, frame) == PYTHON
+                site, obj, me, phase, partner, self.context(p, frame) == PYTHON
             )
             if timeout is not None:
                 steps.append((TIMEOUT, timeout))

@@ -153,6 +153,8 @@ class Scheduling(Reduction):
                 out.append(((tid, GIL_BACK, 0), w.freeze()))
                 return False
             return True
+        if self.has_loops and self.is_task(th):
+            return self.task_steps(state, tid, th, out)
         if not self.interrupts:
             return self.thread_steps(state, tid, th, out)
         before = len(out)
@@ -326,7 +328,10 @@ class Scheduling(Reduction):
                 if in_python:
                     continue  # parked (or, woken in Python code, re-attaching) until it ends
             before = len(out)
-            self.thread_steps(state, tid, th, out)
+            if self.has_loops and self.is_task(th):
+                self.task_steps(state, tid, th, out)
+            else:
+                self.thread_steps(state, tid, th, out)
             if self.interrupts and th[T_GILCOUNT] > 0 and len(out) > before:
                 self._interrupts(state, tid, th, out)
             # A pause starts between statements of a thread that can go on: one blocked

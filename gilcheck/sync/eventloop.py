@@ -169,7 +169,7 @@ class EventLoop(Counted):
         self, verb: str, obj: Obj, tid: int, phase: Phase, partner: Obj, view: WaitView
     ) -> tuple[str, list[int]]:
         """A ready task waits for the task holding the loop (or the ones before it)."""
-        holder, ready, _ = obj
+        holder = obj[L_HOLDER]
         if holder != NO_THREAD:
             return f"waits for event loop {view.label}, held by {view.name(holder)}", [holder]
         return f"waits for its turn on event loop {view.label}", []

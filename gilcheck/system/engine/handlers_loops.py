@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from gilcheck.semantics import ir
+from gilcheck.semantics.ir import Verdict
 from gilcheck.sync import registry
 from gilcheck.sync.base import Misuse, Moved, Site
 from gilcheck.sync.eventloop import L_HOLDER, awaiting_entry
@@ -19,14 +20,13 @@ from gilcheck.sync.future import carries_handle
 from gilcheck.system.engine.common import HEAP, Prepared, SpecMisuse, _with
 from gilcheck.system.engine.handlers_pools import PoolHandlers
 from gilcheck.system.engine.handlers_sync import _set_object_state
-from gilcheck.semantics.ir import Verdict
 from gilcheck.system.model import (
     GIL_RELEASE_TO_BLOCK,
-    LimitHit,
     LOOP_GIVE_BACK,
     SPURIOUS_WAKEUP,
     STEP,
     TIMEOUT,
+    LimitHit,
     Transition,
 )
 from gilcheck.system.state import (
@@ -234,13 +234,13 @@ class LoopHandlers(PoolHandlers):
         the thread as it is now."""
         saved = 0
         python = self.context(p, frame) == PYTHON
-        if python and th[T_GILCOUNT] > 0 and th[T_GILMODE] == GIL_NORMAL:
-            if self.gil_off or w.gil == tid:
-                saved = th[T_GILCOUNT]
-                if not self.gil_off:
-                    w.gil = NO_THREAD
-                th = _with(th, T_GILCOUNT, 0)
-                w.set_thread(tid, th)
+        holds = th[T_GILCOUNT] > 0 and th[T_GILMODE] == GIL_NORMAL
+        if python and holds and (self.gil_off or w.gil == tid):
+            saved = th[T_GILCOUNT]
+            if not self.gil_off:
+                w.gil = NO_THREAD
+            th = _with(th, T_GILCOUNT, 0)
+            w.set_thread(tid, th)
         result = self._loop_site("give_back", self._loop_order(at)).step(w.locks[at], tid, 0, saved)
         assert not isinstance(result, Misuse)
         w.set_lock(at, result[0].obj)

@@ -124,11 +124,11 @@ CODES: dict[str, CodeInfo] = {
             "not-supported-yet",
             "a construct of the language that gilcheck does not check yet",
             "The spec uses a construct of the language (LANGUAGE.md) that this version of "
-            "gilcheck parses but cannot check yet: event loops (`eventloop`, `suspend { }`) and "
-            "processes (`spawn process`).",
+            "gilcheck parses but cannot check yet: processes (`spawn process`, `spawn daemon "
+            "process`).",
             "gilcheck refuses the spec rather than check a different program; the help names a "
             "way to model the behaviour with what is supported.",
-            "eventloop lp   # error: event loops are not supported yet",
+            "let h = spawn process g(1)   # error: `spawn process` is not supported yet",
         ),
         _info(
             "unexpected-character",

@@ -352,9 +352,6 @@ def test_fmt_keeps_pool_statements(cli, tmp_path) -> None:  # type: ignore[no-un
 @pytest.mark.parametrize(
     ("text", "what"),
     [
-        ("eventloop lp\nthread main { skip }", "`eventloop`"),
-        ("eventloop lp: any_order\nthread main { skip }", "`eventloop`"),
-        ("fn g() {\n    suspend { skip }\n}\nthread main { call g() }", "`suspend { }`"),
         ("fn g() { skip }\nthread main {\n    let h = spawn process g()\n}", "`spawn process`"),
         ("fn g() { skip }\nthread main {\n    spawn daemon process g()\n}", "`spawn process`"),
     ],

@@ -44,12 +44,15 @@ def numbered_functions(program: ir.Program, steps: tuple[Step, ...]) -> frozense
     """
     functions = {code.name for code in program.codes}
     texts = [step.thread for step in steps]
-    texts += [effect for step in steps for effect in step.effects]
+    for step in steps:
+        for effect in step.effects:
+            texts.append(effect.removeprefix("spawns "))
+            texts += re.findall(r"(?:starts worker|queues task) (\S+) (?:for it|on event)", effect)
     return frozenset(
-        name
+        match.group(1)
         for text in texts
-        for name in re.findall(r"(?<![\w.#])([A-Za-z_][A-Za-z0-9_.]*)#\d+", text)
-        if name in functions
+        if (match := re.fullmatch(r"([A-Za-z_][A-Za-z0-9_.]*)#\d+", text))
+        and match.group(1) in functions
     )
 
 

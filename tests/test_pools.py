@@ -387,3 +387,83 @@ def test_promela_export_refuses_pools(cli, tmp_path) -> None:  # type: ignore[no
     result = cli("export", spec)
     assert result.code == 2
     assert "`pool` objects cannot be exported to Promela yet" in result.stderr
+
+
+def test_pool_arrays_used_per_thread_agree_with_and_without_symmetry(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    spec = _spec(
+        tmp_path,
+        """expect ok
+host python
+pool p[2] = 1
+mutex m
+var n = 0
+latch l = 2
+fn t() { lock m { n = n + 1 } }
+thread w[2] {
+    let a = submit p[self], t()
+    let f = submit p[self], t()
+    countdown l
+    let v = result f
+}
+thread main {
+    wait l
+}
+atexit { assert n == 4, "all ran" }
+""",
+    )
+    for options in ((), ("--no-symmetry",), ("--no-por",)):
+        result = cli("check", "--format", "json", spec, *options)
+        assert result.code == 0, (options, result.stdout[-500:], result.stderr[-500:])
+        assert json.loads(result.stdout)["verdict"] == "ok"
+
+
+def test_a_refused_submit_is_a_misuse_even_with_a_full_queue(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    spec = _spec(
+        tmp_path,
+        """expect misuse
+pool p = 1
+event started
+event go
+fn blocker() {
+    set started
+    wait go
+}
+fn work() { return 1 }
+fn shut() { shutdown p }
+thread main {
+    let a = submit p, blocker()
+    wait started
+    let b = submit p, work()
+    let c = submit p, work()
+    spawn shut()
+    let d = submit p, work()
+    set go
+}
+""",
+    )
+    report = _json(cli, spec, "--channel-bound", "2")
+    assert (report["verdict"], report["matches"]) == ("misuse", True)
+
+
+def test_a_task_that_forks_leaves_its_pool_without_workers_in_the_child(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    spec = _spec(
+        tmp_path,
+        """expect deadlock
+pool p = 2
+fn work() { return 1 }
+fn forker() {
+    fork {
+        let g = submit p, work()
+        let v = result g
+    }
+    return 0
+}
+thread main {
+    let f = submit p, forker()
+    let a = result f
+}
+""",
+    )
+    result = cli("check", spec)
+    assert "verdict: deadlock   (expected deadlock: matches)" in result.stdout
+    assert "in the child process" in result.stdout

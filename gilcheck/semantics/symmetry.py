@@ -335,6 +335,12 @@ class _Walker:
                     self.plain(arg, "passed to a function")
                 self.assign(target, False)
             case ir.Submit(executor=res, args=args, target=target):
+                if res.size is not None:
+                    # Its workers or tasks keep a reference to their pool or loop element,
+                    # which permuting the elements would not follow.
+                    raise _Broken(
+                        "a task is submitted to an element of a pool or loop array", self.span
+                    )
                 self.is_index(res)
                 for arg in args:
                     self.plain(arg, "passed to a task")

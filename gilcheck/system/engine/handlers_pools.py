@@ -41,6 +41,7 @@ from gilcheck.system.state import (
     State,
     Thread,
     Work,
+    fork_path,
 )
 
 _POOL = registry.primitive("pool")
@@ -86,25 +87,24 @@ class PoolHandlers(SyncHandlers):
             raise SpecMisuse(f"`submit` needs a pool, and `{res.name}` is {a_kind(kind)}")
         label = _res_name(res, at, self) if res.value is None else res.name
         obj = _object_state(state, where, at)
-        if len(obj[P_QUEUE]) >= self.options.channel_bound:
-            message = (
-                f"the task queue of pool {label} grew past {self.options.channel_bound} "
-                "tasks (--channel-bound)"
-            )
-            out.append(((tid, STEP, 0), LimitHit(Verdict.BOUND, message, tid, instr.span)))
-            return False
         args = tuple(self._eval(fn, state, frame, th) for fn in p.values)
         w = Work(state)
         future = ("obj", w.add_object(("future", None, _FUTURE_SUBMITTED, (p.code, p.pc))))
         worker = len(state[S_THREADS])
-        threads = state[S_THREADS]
-        if self.has_fork and any(threads[t][T_STATUS] == GONE for t in obj[P_IDLE] + obj[P_BUSY]):
+        if self.has_fork and self._forked_workers(state, obj):
             worker = -1  # a fork child of a pool that had started workers: none runs a task
         result = self._pool_site("submit", count or 1).step(
             obj, tid, 0, ((instr.function, args, future), worker)
         )
         if isinstance(result, Misuse):
             raise SpecMisuse(result.message.replace("{label}", label))
+        if len(obj[P_QUEUE]) >= self.options.channel_bound:  # a refused submit queues nothing
+            message = (
+                f"the task queue of pool {label} grew past {self.options.channel_bound} "
+                "tasks (--channel-bound)"
+            )
+            out.append(((tid, STEP, 0), LimitHit(Verdict.BOUND, message, tid, instr.span)))
+            return False
         moved = result[0]
         _set_object_state(w, where, at, moved.obj)
         if moved.value:  # a new worker, waiting for the task
@@ -162,6 +162,16 @@ class PoolHandlers(SyncHandlers):
         w.set_thread(tid, _with(th, T_FRAMES, (start,)))
         out.append(((tid, STEP, 0), w.freeze()))
         return False
+
+    def _forked_workers(self, state: State, obj: Any) -> bool:
+        """In a `fork` child: whether the pool had started a worker before a fork (one that
+        does not exist in the child, or the forking thread itself)."""
+        forks = fork_path(state)
+        if not forks:
+            return False
+        forkers = {entry[0] for entry in forks}
+        threads = state[S_THREADS]
+        return any(threads[t][T_STATUS] == GONE or t in forkers for t in obj[P_IDLE] + obj[P_BUSY])
 
     def _worker_code(self, where: int, at: int) -> int:
         """The worker loop of a pool: its declaration's, or the one of pools made at run time."""

@@ -300,7 +300,7 @@ thread main {
     result = cli("check", spec)
     assert result.code == 1
     assert "in the child process" in result.stdout
-    assert "whose workers do not exist in this child process" in result.stdout
+    assert "which runs no task in this child process" in result.stdout
 
 
 @pytest.mark.parametrize(

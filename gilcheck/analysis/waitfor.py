@@ -18,7 +18,7 @@ from gilcheck.source import SourceMap
 from gilcheck.symbolic.paths import SolverUnknown
 from gilcheck.sync import registry
 from gilcheck.sync.eventloop import L_HOLDER
-from gilcheck.sync.pool import P_BUSY, P_IDLE
+from gilcheck.sync.pool import P_BUSY
 from gilcheck.system.engine import Engine, Prepared, SpecMisuse, SpecPanic, sync_verb
 from gilcheck.system.engine.common import DECLARED, HEAP
 from gilcheck.system.expr import IndexOutOfRange, UseAfterMove
@@ -377,17 +377,18 @@ class WaitExplainer:
             worker = self.layout.thread_name(state, task.worker)
             return f"waits for future {label}: its task {name} runs on {worker}", [task.worker]
         pool = self.layout.object_label(state, task.pool)
-        busy = list(self.engine.object_state(state, task.pool)[P_BUSY])
+        pool_state = self.engine.object_state(state, task.pool)
+        if self.engine.has_fork and self.engine._forked_workers(state, pool_state):
+            return (
+                f"waits for future {label}: its task {name} is queued on pool {pool}, which "
+                "runs no task in this child process (it had started workers before the fork)",
+                [],
+            )
+        busy = list(pool_state[P_BUSY])
         if not busy:
-            workers = self.engine.object_state(state, task.pool)[P_IDLE]
-            gone = any(_gone(state, t) for t in workers)
             return (
                 f"waits for future {label}: its task {name} is queued on pool {pool}, "
-                + (
-                    "whose workers do not exist in this child process"
-                    if gone
-                    else "which has no worker to run it"
-                ),
+                "which has no worker to run it",
                 [],
             )
         names = ", ".join(self.layout.thread_name(state, t) for t in busy)

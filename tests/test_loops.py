@@ -255,7 +255,6 @@ def test_suspend_outside_a_task_is_a_misuse(cli, tmp_path) -> None:  # type: ign
         ("suspend {\n        python { skip }\n    }", "`python { }` cannot be inside `suspend"),
         ("suspend {\n        with_gil { skip }\n    }", "`with_gil { }` cannot be inside"),
         ("suspend {\n        acquire_gil\n    }", "`acquire_gil` cannot be inside `suspend"),
-        ("suspend {\n        suspend { skip }\n    }", "inside another `suspend` block"),
         ("atomic {\n        suspend { skip }\n    }", "cannot be inside `atomic`"),
     ],
 )
@@ -337,3 +336,67 @@ def test_promela_export_refuses_event_loops(cli, tmp_path) -> None:  # type: ign
     result = cli("export", spec)
     assert result.code == 2
     assert "`eventloop` objects cannot be exported to Promela yet" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("task", "message"),
+    [
+        (
+            'let o = pyobj("a")\n    suspend {\n        print o\n    }',
+            "`print` of a Python value inside `suspend { }`",
+        ),
+        (
+            "with_gil {\n        call yielder()\n    }",
+            "`suspend` reached inside `with_gil { }` (through a call)",
+        ),
+    ],
+)
+def test_what_needs_the_gil_inside_suspend_is_a_misuse_at_run_time(cli, tmp_path, task, message) -> None:  # type: ignore[no-untyped-def]
+    spec = _spec(
+        tmp_path,
+        f"""expect misuse
+eventloop lp
+fn yielder() {{ suspend {{ skip }} }}
+fn task() {{
+    {task}
+}}
+thread main {{
+    let f = submit lp, task()
+    let v = result f
+}}
+""",
+    )
+    result = cli("check", spec)
+    assert result.code == 1
+    assert message in result.stdout
+
+
+def test_a_suspend_reached_through_a_call_inside_another_is_a_nested_await(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    spec = _spec(
+        tmp_path,
+        """expect ok
+eventloop lp
+fn helper(f) {
+    suspend { let v = result f }
+    return v
+}
+fn task(f) {
+    suspend {
+        let v = call helper(f)
+        suspend { skip }
+    }
+    return v
+}
+fn other(f) { complete f, 7 }
+thread main {
+    let f = future()
+    let t = submit lp, task(f)
+    let o = submit lp, other(f)
+    let v = result t
+    assert v == 7
+}
+""",
+    )
+    for options in ((), ("--no-por",), ("--no-symmetry",)):
+        report = _json(cli, spec, *options)
+        assert (report["verdict"], report["matches"]) == ("ok", True), options

@@ -7,7 +7,8 @@ engine gives it a thread entry of its own (system/engine/handlers_loops.py), and
 primitive says which task holds the loop. Its state is (holder, ready, awaiting): the task
 holding the loop (-1: none), the tasks ready to take it in the order they became ready,
 and the tasks inside a `suspend { }` block, each (task, whether it gave the loop back,
-the GIL count it gave back with the loop). Its count says in which order ready tasks run:
+the GIL count it gave back with the loop, how many `suspend` blocks it entered inside that
+one: a nested await, through a call). Its count says in which order ready tasks run:
 READY_ORDER (the oldest first, asyncio's) or ANY_ORDER (any of them: tokio promises none).
 """
 
@@ -65,31 +66,41 @@ def _finish(site: Site, obj: Obj, tid: int, phase: Phase, partner: Obj) -> Step:
 
 
 def _suspend(site: Site, obj: Obj, tid: int, phase: Phase, partner: Obj) -> Step:
-    """The task enters a `suspend` block, still holding the loop."""
+    """The task enters a `suspend` block, still holding the loop (or one inside another:
+    a nested await, which the outer block's rule governs)."""
     holder, ready, awaiting = obj
-    return (Moved((holder, ready, tuple(sorted((*awaiting, (tid, False, 0)))))),)
+    entry = awaiting_entry(obj, tid)
+    rest = tuple(e for e in awaiting if e[0] != tid)
+    new = (tid, False, 0, 0) if entry is None else (*entry[:3], entry[3] + 1)
+    return (Moved((holder, ready, tuple(sorted((*rest, new))))),)
 
 
 def _give_back(site: Site, obj: Obj, tid: int, phase: Phase, partner: Obj) -> Step:
     """The task's statement cannot complete: it gives the loop back (with `partner`, the
     GIL count it gives back too)."""
     _, ready, awaiting = obj
-    rest = tuple(entry for entry in awaiting if entry[0] != tid)
-    return (Moved((NO_THREAD, ready, tuple(sorted((*rest, (tid, True, partner)))))),)
+    entry = awaiting_entry(obj, tid)
+    depth = entry[3] if entry is not None else 0
+    rest = tuple(e for e in awaiting if e[0] != tid)
+    return (Moved((NO_THREAD, ready, tuple(sorted((*rest, (tid, True, partner, depth)))))),)
 
 
 def _resume(site: Site, obj: Obj, tid: int, phase: Phase, partner: Obj) -> Step:
     """The `suspend` block ends: a task that kept the loop goes on; one that gave it back
-    becomes ready (the value: the GIL count to take back, or None when it kept the loop)."""
+    becomes ready (the value: the GIL count to take back, or None when it kept the loop);
+    a nested block's end only leaves it."""
     holder, ready, awaiting = obj
     entry = next(e for e in awaiting if e[0] == tid)
     rest = tuple(e for e in awaiting if e[0] != tid)
+    if entry[3]:
+        inner = (*entry[:3], entry[3] - 1)
+        return (Moved((holder, ready, tuple(sorted((*rest, inner)))), value=None),)
     if not entry[1]:
         return (Moved((holder, ready, rest), value=None),)
     return (Moved((holder, (*ready, tid), rest), value=entry[2]),)
 
 
-def awaiting_entry(obj: Obj, tid: int) -> tuple[int, bool, int] | None:
+def awaiting_entry(obj: Obj, tid: int) -> tuple[int, bool, int, int] | None:
     """A task's entry among those inside a `suspend` block (None: not inside one)."""
     for entry in obj[L_AWAITING]:
         if entry[0] == tid:
@@ -128,7 +139,7 @@ class EventLoop(Counted):
         return (
             remap_id(holder, f),
             tuple(f(t) for t in ready),
-            tuple(sorted((f(t), gave, gil) for t, gave, gil in awaiting)),
+            tuple(sorted((f(t), gave, gil, depth) for t, gave, gil, depth in awaiting)),
         )
 
     def holders(self, obj: Obj) -> tuple[int, ...]:
@@ -145,7 +156,7 @@ class EventLoop(Counted):
         parts = [f"held by {name(holder)}" if holder != NO_THREAD else "free"]
         if ready:
             parts.append("ready: " + ", ".join(name(t) for t in ready))
-        gave = [name(t) for t, gave_back, _ in awaiting if gave_back]
+        gave = [name(t) for t, gave_back, _, _ in awaiting if gave_back]
         if gave:
             parts.append("awaiting: " + ", ".join(gave))
         return ((name(holder),) if holder != NO_THREAD else ()), "; ".join(parts)

@@ -128,13 +128,6 @@ class ThreadLowerer(ExprLowerer):
                 head_span(s.span, "suspend"),
                 help=f"end the `{self.gil_guards[-1]}` block before the `suspend`",
             )
-        if self.suspend_depth:
-            self.sink.error(
-                "invalid-statement",
-                "`suspend` cannot be inside another `suspend` block",
-                head_span(s.span, "suspend"),
-                help="write the statements in the outer block",
-            )
         body = s.body.body
         force = len(body) == 1 and isinstance(body[0], ast.Skip)
         self.emit(ir.SuspendBegin(force=force, span=head_span(s.span, "suspend")))

@@ -122,6 +122,10 @@ class Base:
         """Whether a thread entry is an event loop's task (handlers_loops.py)."""
         raise NotImplementedError
 
+    def awaiting(self, state: State, tid: int, th: Thread) -> bool:
+        """Whether a thread is a loop task inside a `suspend` block (handlers_loops.py)."""
+        raise NotImplementedError
+
     def owner_of(self, tid: int, th: Thread) -> int:
         """Whose locks a thread's statements take (handlers_loops.py)."""
         raise NotImplementedError

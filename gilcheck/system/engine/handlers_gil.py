@@ -144,6 +144,11 @@ class GilHandlers(Base):
         self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
     ) -> bool:
         value = self._eval(p.value, state, frame, th)
+        if self.has_loops and is_python_value(value) and self.awaiting(state, tid, th):
+            raise SpecMisuse(
+                "`print` of a Python value inside `suspend { }`: it needs the GIL, and an "
+                "awaited operation runs no code on the loop's thread"
+            )
         if self.context(p, frame) == PYTHON:
             return self._skip(state, tid, th, frame, p, out)  # Python's print: under the GIL
         stdout = state[5]

@@ -42,6 +42,7 @@ from gilcheck.system.state import (
     RUNNING,
     S_GIL,
     S_THREADS,
+    T_ALLOW,
     T_FRAMES,
     T_GILCOUNT,
     T_GILMODE,
@@ -211,21 +212,33 @@ class LoopHandlers(PoolHandlers):
         it back at once."""
         if not (self.has_loops and self.is_task(th)):
             raise SpecMisuse("`suspend` outside a task of an event loop: nothing awaits it")
+        if (th[T_GILCOUNT] > 0 and self.context(p, frame) != PYTHON) or th[T_ALLOW]:
+            block = "allow_threads" if th[T_ALLOW] else "with_gil"
+            raise SpecMisuse(
+                f"`suspend` reached inside `{block} {{ }}` (through a call): PyO3 cannot hold "
+                "a GIL guard across `.await`"
+            )
         at = self.task_loop(th)
         obj = state[3][at]
-        if awaiting_entry(obj, tid) is not None:
-            raise SpecMisuse("`suspend` inside another `suspend` block (through a call)")
         instr: ir.SuspendBegin = p.instr  # type: ignore[assignment]
         order = self._loop_order(at)
         result = self._loop_site("suspend", order).step(obj, tid, 0, None)
         assert not isinstance(result, Misuse)
         w = Work(state)
         w.set_lock(at, result[0].obj)
-        if instr.force:  # `suspend { skip }`: `asyncio.sleep(0)`, `yield_now`
+        # `suspend { skip }` (`asyncio.sleep(0)`, `yield_now`) gives the loop back, if held
+        gives_back = instr.force and obj[L_HOLDER] == tid
+        if gives_back:
             th = self._give_back(w, tid, th, frame, p, at)
         self._advance(w, tid, th, frame, p.next_pc)
-        out.append(((tid, LOOP_GIVE_BACK if instr.force else STEP, 0), w.freeze()))
+        out.append(((tid, LOOP_GIVE_BACK if gives_back else STEP, 0), w.freeze()))
         return False
+
+    def awaiting(self, state: State, tid: int, th: Thread) -> bool:
+        """Whether a thread is a loop task inside a `suspend` block."""
+        if not self.is_task(th):
+            return False
+        return awaiting_entry(state[3][self.task_loop(th)], tid) is not None
 
     def _give_back(
         self, w: Work, tid: int, th: Thread, frame: Frame, p: Prepared, at: int

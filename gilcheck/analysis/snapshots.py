@@ -133,8 +133,10 @@ class Snapshotter:
                 status = "not in the child process"
             elif state[S_ENDED]:
                 status = "stopped (the program has ended)"
-            else:
-                status = "runs" if tid in movers else "blocked"
+            elif tid in movers:
+                status = "runs"
+            else:  # an idle pool worker or event loop thread waits for nothing in particular
+                status = "idle" if self.engine.idle_worker(state, tid) else "blocked"
             out.append(ThreadAt(self._name(state, tid), status, location, line))
         return out
 

@@ -57,8 +57,8 @@ def test_the_report_says_the_task_holds_the_loop_it_waits_on(cli, tmp_path) -> N
     spec = _spec(tmp_path, SELF_WAIT.format(wait="let v = result f", verdict="deadlock"))
     out = cli("check", spec).stdout
     assert (
-        "lp.task#1  holds event loop lp while blocked in `result` of future #2 (made at "
-        "s.gil:9): the task that would complete it (inner) is queued on the same loop" in out
+        "lp.task#1  holds event loop lp while blocked in `result f`: the task that would "
+        "complete `f` (inner) is queued on the same loop; `f` is future #2 (made at s.gil:9)" in out
     )
     assert "lp.task#2  waits for event loop lp, held by lp.task#1" in out
     assert "queues task lp.task#1 on event loop lp" in out
@@ -351,7 +351,9 @@ def test_promela_export_refuses_event_loops(cli, tmp_path) -> None:  # type: ign
         ),
     ],
 )
-def test_what_needs_the_gil_inside_suspend_is_a_misuse_at_run_time(cli, tmp_path, task, message) -> None:  # type: ignore[no-untyped-def]
+def test_what_needs_the_gil_inside_suspend_is_a_misuse_at_run_time(
+    cli, tmp_path, task, message
+) -> None:  # type: ignore[no-untyped-def]
     spec = _spec(
         tmp_path,
         f"""expect misuse

@@ -346,7 +346,8 @@ class WaitExplainer:
             partner_label = self.layout.object_label(state, partner_key)
         view = _View(self, state, tid, reached.obj, partner_label, reached.object_count or 1)
         if reached.kind == "future" and reached.where == HEAP:
-            submitted = self._submitted(state, tid, reached.at)
+            operand = getattr(getattr(p.instr, "resource", None), "name", "")
+            submitted = self._submitted(state, tid, reached.at, operand)
             if submitted is not None:
                 return self.layout.tidy(submitted[0]), submitted[1]
         text, waits_for = registry.primitive(reached.kind).wait_reason(
@@ -359,7 +360,9 @@ class WaitExplainer:
         )
         return self.layout.tidy(text), waits_for
 
-    def _submitted(self, state: State, tid: int, fid: int) -> tuple[str, list[int]] | None:
+    def _submitted(
+        self, state: State, tid: int, fid: int, operand: str = ""
+    ) -> tuple[str, list[int]] | None:
         """Why `result f` waits on a future made by `submit`: its task runs on a worker, or is
         queued behind busy workers (None: not such a future, or already complete)."""
         done, _, by_submit = heap_of(state)[fid][H_STATE]
@@ -368,7 +371,7 @@ class WaitExplainer:
         label = self.layout.object_label(state, (HEAP, fid))
         on_loop = self.engine.loop_of_future(state, ("obj", fid))
         if on_loop is not None:
-            return self._loop_future(state, tid, label, *on_loop)
+            return self._loop_future(state, tid, label, operand, *on_loop)
         task = self.engine.task_of(state, ("obj", fid))
         if task is None:
             return f"waits for future {label}, whose task was dropped: it never completes", []
@@ -434,7 +437,7 @@ class WaitExplainer:
         return f"waits for event loop {loop}", []
 
     def _loop_future(
-        self, state: State, tid: int, label: str, slot: int, task: int, function: int
+        self, state: State, tid: int, label: str, operand: str, slot: int, task: int, function: int
     ) -> tuple[str, list[int]]:
         """Why `result f` waits for a future of an event loop's task."""
         loop = self.layout.object_label(state, (DECLARED, slot))
@@ -449,8 +452,9 @@ class WaitExplainer:
             )
         if holder == tid:
             return (
-                f"holds event loop {loop} while blocked in `result` of future {label}: the "
-                f"task that would complete it ({name}) is queued on the same loop",
+                f"holds event loop {loop} while blocked in `result {operand}`: the task that "
+                f"would complete `{operand}` ({name}) is queued on the same loop; `{operand}` "
+                f"is future {label}",
                 [tid],
             )
         if holder != NO_THREAD:

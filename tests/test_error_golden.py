@@ -25,6 +25,8 @@ GOLDEN_CASES = [
     "construct_names",
     "gil_api_in_atomic",
     "syntax_gil_api_operand",
+    "executor_errors",
+    "executor_syntax",
 ]
 
 # `gilcheck export` refusals whose full rendering is pinned (tests/cases/not_exportable).

@@ -74,6 +74,8 @@ def a_kind(kind: str) -> str:
     `an event`, a `once` (quoted: "a once" reads as an adverb)."""
     if kind == "once":
         return "a `once`"
+    if kind == "eventloop":
+        return "an event loop"
     vowel_sound = kind[0] in "aeiou" or kind in ("rlock", "rwlock")
     return ("an " if vowel_sound else "a ") + kind
 

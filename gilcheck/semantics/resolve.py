@@ -194,7 +194,10 @@ class ConstFolder:
             return None
         if value < minimum:
             self.sink.error(
-                "bad-constant", f"{purpose} must be at least {minimum}, not {value}", expr.span
+                "bad-constant",
+                f"{purpose} must be at least {minimum}, not {value}",
+                expr.span,
+                help=f"write a value of {minimum} or more",
             )
             return None
         return value

@@ -97,6 +97,21 @@ def expected_errors(text: str) -> set[tuple[int, str]]:
     return found
 
 
+def write_spec(tmp_path: Path, text: str, name: str = "s.gil") -> str:
+    """Write a spec into a test's folder; its path."""
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+def check_json(cli, *args: str) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    """`gilcheck check --format json ARGS`, as a dict."""
+    import json
+
+    result = cli("check", "--format", "json", *args)
+    return json.loads(result.stdout)  # type: ignore[no-any-return]
+
+
 def relative(path: Path) -> str:
     """A path relative to the repository root, for stable messages."""
     return str(path.relative_to(ROOT))

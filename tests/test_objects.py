@@ -4,25 +4,16 @@ how reports name them; through the CLI as a user runs it, and the canonical form
 
 from __future__ import annotations
 
-import json
 import random
-from pathlib import Path
 
+from conftest import check_json, write_spec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gilcheck.system.objects import canonical
 
-
-def _spec(tmp_path: Path, text: str, name: str = "s.gil") -> str:
-    path = tmp_path / name
-    path.write_text(text)
-    return str(path)
-
-
-def _json(cli, *args: str) -> dict:  # type: ignore[no-untyped-def,type-arg]
-    result = cli("check", "--format", "json", *args)
-    return json.loads(result.stdout)  # type: ignore[no-any-return]
+_spec = write_spec
+_json = check_json
 
 
 def test_every_constructor_makes_an_object_its_statements_accept(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -8,17 +8,10 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import check_json, write_spec
 
-
-def _spec(tmp_path: Path, text: str, name: str = "s.gil") -> str:
-    path = tmp_path / name
-    path.write_text(text)
-    return str(path)
-
-
-def _json(cli, *args: str) -> dict:  # type: ignore[no-untyped-def,type-arg]
-    result = cli("check", "--format", "json", *args)
-    return json.loads(result.stdout)  # type: ignore[no-any-return]
+_spec = write_spec
+_json = check_json
 
 
 EXHAUSTION = """scenario "a task waits for a subtask queued on its own pool"

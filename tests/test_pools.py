@@ -460,3 +460,18 @@ thread main {
     result = cli("check", spec)
     assert "verdict: deadlock   (expected deadlock: matches)" in result.stdout
     assert "in the child process" in result.stdout
+
+
+def test_fmt_keeps_spawn_process_which_check_refuses(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    text = (
+        "fn g(x) {\n    skip\n}\nthread main {\n    let h = spawn process g(1)\n"
+        "    spawn daemon process g(2)\n    join h\n}\n"
+    )
+    spec = _spec(tmp_path, text)
+    assert cli("fmt", "--check", spec).code == 0
+    messy = _spec(tmp_path, text.replace("daemon process g(2)", "daemon   process  g(2)"), "m.gil")
+    assert cli("fmt", messy).code == 0
+    assert Path(messy).read_text() == text
+    result = cli("check", spec)
+    assert result.code == 2
+    assert result.stderr.count("`spawn process` is not supported yet") == 2

@@ -173,11 +173,14 @@ class Call:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Spawn:
-    """``spawn f(a)`` or ``spawn daemon f(a)``; its value is a join handle."""
+    """``spawn f(a)``, ``spawn daemon f(a)`` or ``spawn [daemon] process f(a)``; its value is
+    a join handle."""
 
     func: Ident
     args: tuple[Expr, ...]
     daemon: bool = False
+    process: bool = False  # a child process
+    process_span: Span = _span()  # where `process` is written
     span: Span = _span()
 
 

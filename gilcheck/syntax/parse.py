@@ -257,20 +257,19 @@ class _ToAst(Transformer[Token, ast.Module]):
     def spawn(self, meta: Any, c: list[Any]) -> ast.Spawn:
         daemon = c[0] is True
         rest = c[1:] if daemon or c[0] is None else c
+        process = Span(self.path, 0, 0)
         if isinstance(rest[0], Token) or rest[0] is None:
             if rest[0] is not None:
-                self._not_yet(
-                    "`spawn process`",
-                    self._tok(rest[0]),
-                    "processes with their own GIL are not modelled yet: model the child's "
-                    "work as a thread (`spawn g(a)`) where sharing its GIL does not matter",
-                )
+                process = self._tok(rest[0])
             rest = rest[1:]
-        return ast.Spawn(func=rest[0], args=rest[1], daemon=daemon, span=self._span(meta))
-
-    def _not_yet(self, what: str, span: Span, hint: str) -> None:
-        """A construct of the language this version of gilcheck does not check yet."""
-        self.errors.error("not-supported-yet", f"{what} is not supported yet", span, help=hint)
+        return ast.Spawn(
+            func=rest[0],
+            args=rest[1],
+            daemon=daemon,
+            process=process.end > process.start,
+            process_span=process,
+            span=self._span(meta),
+        )
 
     @v_args(meta=True)
     def submit(self, meta: Any, c: list[Any]) -> ast.Submit:

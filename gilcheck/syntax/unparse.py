@@ -119,8 +119,9 @@ class Printer:
                 return f"unwrap {self.expr(v)}"
             case ast.Call(func=f, args=args):
                 return f"call {f.name}({self._args(args)})"
-            case ast.Spawn(func=f, args=args, daemon=d):
-                return f"spawn {'daemon ' if d else ''}{f.name}({self._args(args)})"
+            case ast.Spawn(func=f, args=args, daemon=d, process=process):
+                words = ("daemon " if d else "") + ("process " if process else "")
+                return f"spawn {words}{f.name}({self._args(args)})"
             case ast.Submit(executor=e, func=f, args=args):
                 return f"submit {self.ref(e)}, {f.name}({self._args(args)})"
             case ast.AnyValue(low=lo, high=hi):

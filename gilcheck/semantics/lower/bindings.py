@@ -144,9 +144,19 @@ class BindingLowerer(ChannelLowerer, SyncLowerer):
                         self.atomic_calls.append((index, span))
                     del at
                 return UNKNOWN
-            case ast.Spawn(func=func, args=args, daemon=daemon):
+            case ast.Spawn(func=func, args=args, daemon=daemon, process=process, process_span=at):
                 values = tuple(self.expr(a) for a in args)
                 index = self.function(func, args, span)
+                if process:
+                    self.sink.error(
+                        "not-supported-yet",
+                        "`spawn process` is not supported yet",
+                        at,
+                        help="processes with their own GIL are not modelled yet: model the "
+                        "child's work as a thread (`spawn g(a)`) where sharing its GIL does not "
+                        "matter",
+                    )
+                    return THREAD
                 if index is not None:
                     self.emit(
                         ir.SpawnFn(

@@ -90,19 +90,17 @@ def analyze(modules: list[ast.Module]) -> ir.Program:
 
 def _pool_workers(decls: Declarations, codes: list[ir.CodeUnit]) -> list[ir.CodeUnit]:
     """The worker loop of each declared pool (`p.worker`, shared by an array's pools), and
-    `pool.worker` for pools made at run time: take a task, run it, complete its future."""
-    names = [(r.name, r.span) for r in decls.resources if r.kind == "pool"]
-    made = [
-        instr.span
-        for code in codes
-        for instr in code.instrs
-        if isinstance(instr, ir.MakeObject) and instr.kind == "pool"
-    ]
-    if made:  # shown at the first `pool(N)`
-        names.append(("pool", made[0]))
+    of pools made at run time, named by what they are bound to (`let ex = pool(2)`:
+    `ex.worker`): take a task, run it, complete its future."""
+    declared = {r.name for r in decls.resources if r.kind == "pool"}
+    names = {f"{r.name}.worker": r.span for r in decls.resources if r.kind == "pool"}
+    for code in codes:
+        for instr in code.instrs:
+            if isinstance(instr, ir.MakeObject) and instr.kind == "pool":
+                names.setdefault(ir.made_pool_workers(instr, declared), instr.span)
     return [
         ir.CodeUnit(
-            name=f"{name}.worker",
+            name=name,
             kind="worker",
             params=("pool",),
             local_names=("pool", "future", "value"),
@@ -112,7 +110,7 @@ def _pool_workers(decls: Declarations, codes: list[ir.CodeUnit]) -> list[ir.Code
             ),
             span=span,
         )
-        for name, span in names
+        for name, span in names.items()
     ]
 
 

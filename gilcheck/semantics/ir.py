@@ -384,6 +384,13 @@ class MakeObject:
     context: Context = Context.INHERIT
 
 
+def made_pool_workers(instr: MakeObject, declared: set[str]) -> str:
+    """The name of the worker loop of pools made by `instr` (`let ex = pool(2)`: `ex.worker`,
+    `pool.worker` when the pool is bound to nothing or to a declared pool's name)."""
+    name = instr.target.name if instr.target is not None else "pool"
+    return f"{'pool' if name in declared else name}.worker"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DropValue:
     """``drop x``."""

@@ -100,9 +100,9 @@ class Engine(
         self.ample = not self.private_locks
         self.lock_offset = self._lock_offsets(program)
         # Thread pools: each pool's worker loop, and the sites of its primitive's steps.
-        self._worker_codes, self._made_pools_worker = worker_codes(program, self.lock_offset)
+        self._worker_codes, self._made_worker_codes = worker_codes(program, self.lock_offset)
         self._pool_sites = {}
-        self.has_pools = bool(self._worker_codes) or self._made_pools_worker >= 0
+        self.has_pools = bool(self._worker_codes) or bool(self._made_worker_codes)
         self.pool_slots = tuple(self._worker_codes)  # declared pools: their queues hold values
         # Event loops: each loop's thread (its id set with the initial state) and tasks.
         self._loop_thread_codes, self._loop_task_codes = loop_units(program, self.lock_offset)

@@ -30,6 +30,7 @@ from gilcheck.system.state import (
     GIL_NORMAL,
     GONE,
     H_KIND,
+    H_ORIGIN,
     H_STATE,
     NATIVE,
     RUNNING,
@@ -64,7 +65,7 @@ class PoolHandlers(SyncHandlers):
     # The worker loop's code unit of each declared pool (by its first slot), and of pools
     # made at run time (-1 when the program makes none).
     _worker_codes: dict[int, int]
-    _made_pools_worker: int
+    _made_worker_codes: dict[tuple[int, int], int]
 
     def _pool_site(self, verb: str, count: int) -> Site:
         key = (verb, count)
@@ -108,7 +109,7 @@ class PoolHandlers(SyncHandlers):
         moved = result[0]
         _set_object_state(w, where, at, moved.obj)
         if moved.value:  # a new worker, waiting for the task
-            code = self._worker_code(where, at)
+            code = self._worker_code(state, where, at)
             start = (code, self.resolve_pc(code, 0), (ref, None, None), NATIVE)
             w.add_thread(((start,), RUNNING, 0, GIL_NORMAL, (), 0, False, 0, -(code + 1)))
         locals_ = self._moved(frame[F_LOCALS], p)
@@ -173,17 +174,17 @@ class PoolHandlers(SyncHandlers):
         threads = state[S_THREADS]
         return any(threads[t][T_STATUS] == GONE or t in forkers for t in obj[P_IDLE] + obj[P_BUSY])
 
-    def _worker_code(self, where: int, at: int) -> int:
-        """The worker loop of a pool: its declaration's, or the one of pools made at run time."""
+    def _worker_code(self, state: State, where: int, at: int) -> int:
+        """The worker loop of a pool: its declaration's, or its constructor's."""
         if where == DECLARED:
             return self._worker_codes[at]
-        return self._made_pools_worker
+        return self._made_worker_codes[state[S_HEAP][at][H_ORIGIN]]
 
     def idle_worker(self, state: State, tid: int) -> bool:
         """Whether a thread is idle: a pool worker waiting for a task with none queued, or an
         event loop's own thread (its tasks have thread entries of their own). Idle threads
         are never stuck and neither make nor prevent a deadlock."""
-        if not self._worker_codes and self._made_pools_worker < 0 and not self.has_loops:
+        if not self.has_pools and not self.has_loops:
             return False
         th = state[S_THREADS][tid]
         frames = th[T_FRAMES]
@@ -210,7 +211,7 @@ class PoolHandlers(SyncHandlers):
         """Every pool of a state, as (where, at) keys: declared ones, then ones made at run
         time."""
         found = [(DECLARED, at) for at in self._worker_codes]
-        if self._made_pools_worker >= 0:
+        if self._made_worker_codes:
             heap = state[S_HEAP]
             found += [(HEAP, oid) for oid, entry in enumerate(heap) if entry[H_KIND] == "pool"]
         return found
@@ -242,20 +243,29 @@ class PoolHandlers(SyncHandlers):
             obj = w.locks[at]
             if not obj[P_SHUT]:
                 w.set_lock(at, (EXITED, *obj[P_SHUT + 1 :]))
-        if self._made_pools_worker >= 0:
+        if self._made_worker_codes:
             for oid, entry in enumerate(w.heap):
                 if entry[H_KIND] == "pool" and not entry[H_STATE][P_SHUT]:
                     obj = entry[H_STATE]
                     _set_object_state(w, HEAP, oid, (EXITED, *obj[P_SHUT + 1 :]))
 
 
-def worker_codes(program: ir.Program, lock_offset: dict[str, int]) -> tuple[dict[int, int], int]:
+def worker_codes(
+    program: ir.Program, lock_offset: dict[str, int]
+) -> tuple[dict[int, int], dict[tuple[int, int], int]]:
     """The worker loop's code unit of every declared pool, by its slot in the state's
-    declared objects, and the one of pools made at run time (-1: none)."""
+    declared objects, and of the pools each `pool(N)` makes, by where it is ((code, pc))."""
     by_name = {code.name: i for i, code in enumerate(program.codes) if code.kind == "worker"}
     declared: dict[int, int] = {}
+    names = {info.name for info in program.resources if info.kind == "pool"}
     for info in program.resources:
         if info.kind == "pool":
             for k in range(info.size or 1):
                 declared[lock_offset["pool"] + info.base + k] = by_name[f"{info.name}.worker"]
-    return declared, by_name.get("pool.worker", -1)
+    made = {
+        (ci, pc): by_name[ir.made_pool_workers(instr, names)]
+        for ci, code in enumerate(program.codes)
+        for pc, instr in enumerate(code.instrs)
+        if isinstance(instr, ir.MakeObject) and instr.kind == "pool"
+    }
+    return declared, made

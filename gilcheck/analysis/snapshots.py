@@ -136,7 +136,7 @@ class Snapshotter:
             elif tid in movers:
                 status = "runs"
             else:  # an idle pool worker or event loop thread waits for nothing in particular
-                status = "idle" if self.engine.idle_worker(state, tid) else "blocked"
+                status = "idle" if self.engine.idle_thread(state, tid) else "blocked"
             out.append(ThreadAt(self._name(state, tid), status, location, line))
         return out
 

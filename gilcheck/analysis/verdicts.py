@@ -293,7 +293,7 @@ class _Judge:
                 for tid, th in enumerate(state[S_THREADS])
                 if th[T_STATUS] not in (ENDED, GONE)
                 and tid not in movers
-                and not self.engine.idle_worker(state, tid)  # idle workers are never stuck
+                and not self.engine.idle_thread(state, tid)  # idle workers are never stuck
             }
             stuck = blocked if stuck is None else stuck & blocked
             if not stuck:

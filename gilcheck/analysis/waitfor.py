@@ -236,7 +236,7 @@ class WaitExplainer:
                     f"is parked at a Python statement boundary by the stop-the-world "
                     f"pause of {name(state, pause)}"
                 ), [pause]
-        if self.engine.idle_worker(state, tid):
+        if self.engine.idle_thread(state, tid):
             if self.engine.codes[th[T_FRAMES][0][F_CODE]].kind == "loop":
                 return self._loop_thread(state, tid)
             label = self.layout.object_label(state, self.engine.worker_pool(state, tid))
@@ -381,7 +381,7 @@ class WaitExplainer:
             return f"waits for future {label}: its task {name} runs on {worker}", [task.worker]
         pool = self.layout.object_label(state, task.pool)
         pool_state = self.engine.object_state(state, task.pool)
-        if self.engine.has_fork and self.engine._forked_workers(state, pool_state):
+        if self.engine.has_fork and self.engine.forked_workers(state, pool_state):
             return (
                 f"waits for future {label}: its task {name} is queued on pool {pool}, which "
                 "runs no task in this child process (it had started workers before the fork)",
@@ -405,7 +405,7 @@ class WaitExplainer:
     def _loop_thread(self, state: State, tid: int) -> tuple[str, list[int]]:
         """What an event loop's own thread is doing: running its tasks as coroutines (what
         they hold is held by it: the task holding the loop is the one it waits for)."""
-        for slot, loop_tid in self.engine._loop_threads.items():
+        for slot, loop_tid in self.engine.loop_threads.items():
             if loop_tid == tid:
                 label = self.layout.object_label(state, (DECLARED, slot))
                 holder = state[S_LOCKS][slot][L_HOLDER]
@@ -423,7 +423,7 @@ class WaitExplainer:
             return self._gil_text(
                 state, tid, "has event loop " + loop + " back and waits for the GIL"
             ), self.gil_holder(state)
-        if self.engine._loop_gone(state, slot):
+        if self.engine.loop_gone(state, slot):
             return f"waits for event loop {loop}, whose thread does not exist in this child", []
         obj = state[S_LOCKS][slot]
         holder = obj[L_HOLDER]
@@ -463,7 +463,7 @@ class WaitExplainer:
                 f"held by {self.layout.thread_name(state, holder)}",
                 [holder],
             )
-        if self.engine._loop_gone(state, slot):
+        if self.engine.loop_gone(state, slot):
             return (
                 f"waits for future {label}: its task {name} is queued on event loop {loop}, "
                 "whose thread does not exist in this child process",

@@ -47,6 +47,7 @@ from gilcheck.system.state import (
     F_CTX,
     F_LOCALS,
     GIL_NORMAL,
+    NATIVE,
     NO_THREAD,
     PYTHON,
     RUNNING,
@@ -99,7 +100,7 @@ class Base:
     has_loops: bool  # declares event loops (handlers_loops.py)
     _loop_thread_codes: dict[int, int]
     _loop_task_codes: dict[int, int]
-    _loop_threads: dict[int, int]
+    loop_threads: dict[int, int]
     # Handlers of statements that yield a value where the plain form yields none (timed
     # waits, `try_acquire`), by instruction type.
     valued_handlers: dict[type, Handler]
@@ -110,8 +111,8 @@ class Base:
         """Append a running thread's steps (scheduling.py)."""
         raise NotImplementedError
 
-    def idle_worker(self, state: State, tid: int) -> bool:
-        """Whether a thread is an idle pool worker (handlers_pools.py)."""
+    def idle_thread(self, state: State, tid: int) -> bool:
+        """Whether a thread is an idle pool worker or loop thread (handlers_pools.py)."""
         raise NotImplementedError
 
     def task_steps(self, state: State, tid: int, th: Thread, out: list[Transition]) -> bool:
@@ -198,6 +199,12 @@ class Base:
         threads = state[0]
         out.append(((tid, STEP, 0), (threads[:tid] + (new_th,) + threads[tid + 1 :], *state[1:])))
         return False
+
+    def _entry_frame(self, function: int, args: tuple[Value, ...], context: int = NATIVE) -> Frame:
+        """A function's first frame: its arguments in its first locals (`call`, `spawn`, a
+        pool's or event loop's task)."""
+        locals_ = args + (None,) * (len(self.codes[function].local_names) - len(args))
+        return (function, self.resolve_pc(function, 0), locals_, context)
 
     def _running_hook(self, th: Thread, code: int, context: int) -> Thread:
         """The thread running a hook's block: on top of what it was running (an interrupt), or

@@ -101,16 +101,15 @@ class Engine(
         self.lock_offset = self._lock_offsets(program)
         # Thread pools: each pool's worker loop, and the sites of its primitive's steps.
         self._worker_codes, self._made_worker_codes = worker_codes(program, self.lock_offset)
-        self._pool_sites = {}
+        self._executor_sites = {}
         self.has_pools = bool(self._worker_codes) or bool(self._made_worker_codes)
         self.pool_slots = tuple(self._worker_codes)  # declared pools: their queues hold values
         # Event loops: each loop's thread (its id set with the initial state) and tasks.
         self._loop_thread_codes, self._loop_task_codes = loop_units(program, self.lock_offset)
         first = sum(info.size or 1 for info in program.threads)
-        self._loop_threads = {
+        self.loop_threads = {
             slot: first + i for i, slot in enumerate(sorted(self._loop_thread_codes))
         }
-        self._loop_sites = {}
         self.has_loops = bool(self._loop_thread_codes)
         self.thread_ids: dict[tuple[int, int], int] = {}
         self.main_tid = -1

@@ -12,14 +12,13 @@ from __future__ import annotations
 from typing import Any
 
 from gilcheck.semantics import ir
+from gilcheck.semantics.describe import a_kind
 from gilcheck.semantics.ir import Verdict
-from gilcheck.sync import registry
 from gilcheck.sync.base import Misuse, Moved, Site
-from gilcheck.sync.eventloop import L_HOLDER, awaiting_entry
-from gilcheck.sync.future import carries_handle
-from gilcheck.system.engine.common import HEAP, Prepared, SpecMisuse, _with
+from gilcheck.sync.eventloop import L_HOLDER, L_READY, awaiting_entry
+from gilcheck.system.engine.common import Prepared, SpecMisuse, _with
 from gilcheck.system.engine.handlers_pools import PoolHandlers
-from gilcheck.system.engine.handlers_sync import _set_object_state
+from gilcheck.system.engine.handlers_sync import _res_name
 from gilcheck.system.model import (
     GIL_RELEASE_TO_BLOCK,
     LOOP_GIVE_BACK,
@@ -34,6 +33,7 @@ from gilcheck.system.state import (
     F_CODE,
     F_CTX,
     F_LOCALS,
+    F_PC,
     GIL_NORMAL,
     GONE,
     NATIVE,
@@ -41,6 +41,7 @@ from gilcheck.system.state import (
     PYTHON,
     RUNNING,
     S_GIL,
+    S_LOCKS,
     S_THREADS,
     T_ALLOW,
     T_FRAMES,
@@ -54,8 +55,6 @@ from gilcheck.system.state import (
     Work,
 )
 
-_LOOP = registry.primitive("eventloop")
-_FUTURE_SUBMITTED = (False, None, True)
 # The phases of a `suspend` block's end in a task that gave the loop back: ready, waiting
 # to take the loop back; then (with a GIL count to take back) waiting for the GIL.
 _RETAKE_LOOP, _RETAKE_GIL = 1, 2
@@ -66,18 +65,10 @@ class LoopHandlers(PoolHandlers):
     """Event loops: their tasks' steps and the gate on them."""
 
     has_loops: bool
-    # Each declared loop by its slot among the declared objects: its thread's id (set when
-    # the initial state is built), and its tasks' code unit.
-    _loop_threads: dict[int, int]
+    # Each declared loop by its slot among the declared objects: its thread's id, and its
+    # tasks' code unit.
+    loop_threads: dict[int, int]
     _loop_task_codes: dict[int, int]
-    _loop_sites: dict[tuple[str, int], Site]
-
-    def _loop_site(self, verb: str, order: int) -> Site:
-        key = (verb, order)
-        site = self._loop_sites.get(key)
-        if site is None:
-            site = self._loop_sites[key] = Site(verb=_LOOP.verbs[verb], name="loop", count=order)
-        return site
 
     def is_task(self, th: Thread) -> bool:
         """Whether a thread entry is a task of an event loop."""
@@ -92,23 +83,26 @@ class LoopHandlers(PoolHandlers):
     def owner_of(self, tid: int, th: Thread) -> int:
         """Whose locks a thread's statements take: a loop task's are its loop thread's."""
         if self.has_loops and self.is_task(th):
-            return self._loop_threads[self.task_loop(th)]
+            return self.loop_threads[self.task_loop(th)]
         return tid
 
     def _submit(
         self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
     ) -> bool:
-        """`submit` to an event loop here; to a pool, the pools' handler."""
-        if self.has_loops:
-            if self._need_gil(state, tid, p):
-                return True
-            res = p.instr.executor  # type: ignore[union-attr]
-            ref = self._reference(p.ref_value, res, p, frame, th, state)
-            _, at, kind, _ = self._locate(ref, state, "submit", res.name)
-            if kind == "eventloop":
-                self._submit_to_loop(state, tid, th, frame, p, at, ref, out)
-                return False
-        return super()._submit(state, tid, th, frame, p, out)
+        """`submit x, g(a)`: to a pool (handlers_pools.py) or an event loop, by what `x` is."""
+        if self._need_gil(state, tid, p):
+            return True
+        res: ir.ResourceRef = p.instr.executor  # type: ignore[union-attr]
+        ref = self._reference(p.ref_value, res, p, frame, th, state)
+        where, at, kind, count = self._locate(ref, state, "submit", res.name)
+        label = _res_name(res, at, self) if res.value is None else res.name
+        if kind == "eventloop":
+            self._submit_to_loop(state, tid, th, frame, p, at, ref, label, out)
+        elif kind == "pool":
+            self._submit_to_pool(state, tid, th, frame, p, ref, (where, at, count or 1), label, out)
+        else:
+            raise SpecMisuse(f"`submit` needs a pool, and `{res.name}` is {a_kind(kind)}")
+        return False
 
     def _submit_to_loop(
         self,
@@ -119,6 +113,7 @@ class LoopHandlers(PoolHandlers):
         p: Prepared,
         at: int,
         ref: Any,
+        label: str,
         out: list[Transition],
     ) -> None:
         """`submit lp, g(a)`: a new task, ready at once, and its future."""
@@ -126,24 +121,24 @@ class LoopHandlers(PoolHandlers):
         threads = state[S_THREADS]
         waiting = sum(
             1
-            for t in state[3][at][1]
+            for t in state[S_LOCKS][at][L_READY]
             if len(threads[t][T_FRAMES]) == 1  # not started yet
         )
         if waiting >= self.options.channel_bound:
             message = (
-                f"the queue of tasks not yet started on event loop {res_label(self, at)} grew "
+                f"the queue of tasks not yet started on event loop {label} grew "
                 f"past {self.options.channel_bound} tasks (--channel-bound)"
             )
             out.append(((tid, STEP, 0), LimitHit(Verdict.BOUND, message, tid, instr.span)))
             return
         args = tuple(self._eval(fn, state, frame, th) for fn in p.values)
         w = Work(state)
-        future = ("obj", w.add_object(("future", None, _FUTURE_SUBMITTED, (p.code, p.pc))))
+        future = self._submitted_future(w, p)
         task = len(state[S_THREADS])
         code = self._loop_task_codes[at]
         start = (code, self.resolve_pc(code, 0), (ref, future, None, instr.function, args), NATIVE)
         w.add_thread(((start,), RUNNING, 0, GIL_NORMAL, (), 0, True, 0, -(code + 1)))
-        result = self._loop_site("submit", self._loop_order(at)).step(w.locks[at], tid, 0, task)
+        result = self._loop_site("submit", at).step(w.locks[at], tid, 0, task)
         assert not isinstance(result, Misuse)
         w.set_lock(at, result[0].obj)
         locals_ = self._moved(frame[F_LOCALS], p)
@@ -151,31 +146,30 @@ class LoopHandlers(PoolHandlers):
         self._advance(w, tid, th, frame, p.next_pc, locals_)
         out.append(((tid, STEP, 0), w.freeze()))
 
-    def _loop_order(self, at: int) -> int:
-        return self._declared_counts.get(("eventloop", at - self.lock_offset["eventloop"]), 0)
+    def _loop_site(self, verb: str, at: int) -> Site:
+        """A step of the loop in slot `at` (its count: the order ready tasks run in)."""
+        order = self._declared_counts.get(("eventloop", at - self.lock_offset["eventloop"]), 0)
+        return self._executor_site("eventloop", verb, order)
 
-    def _loop_gone(self, state: State, at: int) -> bool:
+    def loop_gone(self, state: State, at: int) -> bool:
         """Whether the loop's thread does not exist (a `fork` child): it runs no task."""
-        return bool(state[S_THREADS][self._loop_threads[at]][T_STATUS] == GONE)
+        return bool(state[S_THREADS][self.loop_threads[at]][T_STATUS] == GONE)
 
     def _loop_start(
         self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
     ) -> bool:
         """A task takes the loop when it is free and its turn has come, and runs."""
         at = self.task_loop(th)
-        if self._loop_gone(state, at):
+        if self.loop_gone(state, at):
             return False
-        result = self._loop_site("take", self._loop_order(at)).step(state[3][at], tid, 0, None)
+        result = self._loop_site("take", at).step(state[S_LOCKS][at], tid, 0, None)
         if isinstance(result, Misuse) or not result:
             return False
         ref, future, _, function, args = frame[F_LOCALS]
         w = Work(state)
         w.set_lock(at, result[0].obj)
-        code = self.codes[function]
-        callee_locals = args + (None,) * (len(code.local_names) - len(args))
-        task = (frame[F_CODE], frame[1], (ref, future, None, None, None), frame[F_CTX])
-        callee = (function, self.resolve_pc(function, 0), callee_locals, NATIVE)
-        w.set_thread(tid, _with(th, T_FRAMES, (task, callee)))
+        task = (frame[F_CODE], frame[F_PC], (ref, future, None, None, None), frame[F_CTX])
+        w.set_thread(tid, _with(th, T_FRAMES, (task, self._entry_frame(function, args))))
         out.append(((tid, STEP, 0), w.freeze()))
         return False
 
@@ -184,17 +178,12 @@ class LoopHandlers(PoolHandlers):
     ) -> bool:
         """The task has returned: its future completes, it gives the loop back and ends."""
         _, future, value, _, _ = frame[F_LOCALS]
-        if carries_handle(value):
-            raise SpecMisuse(
-                "a task returns a channel or thread handle: its future's value is copied to "
-                "every waiter, and a handle cannot be"
-            )
         at = self.task_loop(th)
         w = Work(state)
-        result = self._loop_site("finish", self._loop_order(at)).step(state[3][at], tid, 0, None)
+        self._complete_submitted(w, future, value)
+        result = self._loop_site("finish", at).step(state[S_LOCKS][at], tid, 0, None)
         assert not isinstance(result, Misuse)
         w.set_lock(at, result[0].obj)
-        _set_object_state(w, HEAP, future[1], (True, value, True))
         w.set_thread(tid, _with(_with(th, T_FRAMES, ()), T_STATUS, ENDED))
         out.append(((tid, STEP, 0), w.freeze()))
         return False
@@ -219,10 +208,9 @@ class LoopHandlers(PoolHandlers):
                 "a GIL guard across `.await`"
             )
         at = self.task_loop(th)
-        obj = state[3][at]
+        obj = state[S_LOCKS][at]
         instr: ir.SuspendBegin = p.instr  # type: ignore[assignment]
-        order = self._loop_order(at)
-        result = self._loop_site("suspend", order).step(obj, tid, 0, None)
+        result = self._loop_site("suspend", at).step(obj, tid, 0, None)
         assert not isinstance(result, Misuse)
         w = Work(state)
         w.set_lock(at, result[0].obj)
@@ -238,7 +226,7 @@ class LoopHandlers(PoolHandlers):
         """Whether a thread is a loop task inside a `suspend` block."""
         if not self.is_task(th):
             return False
-        return awaiting_entry(state[3][self.task_loop(th)], tid) is not None
+        return awaiting_entry(state[S_LOCKS][self.task_loop(th)], tid) is not None
 
     def _give_back(
         self, w: Work, tid: int, th: Thread, frame: Frame, p: Prepared, at: int
@@ -254,7 +242,7 @@ class LoopHandlers(PoolHandlers):
                 w.gil = NO_THREAD
             th = _with(th, T_GILCOUNT, 0)
             w.set_thread(tid, th)
-        result = self._loop_site("give_back", self._loop_order(at)).step(w.locks[at], tid, 0, saved)
+        result = self._loop_site("give_back", at).step(w.locks[at], tid, 0, saved)
         assert not isinstance(result, Misuse)
         w.set_lock(at, result[0].obj)
         return th
@@ -265,31 +253,30 @@ class LoopHandlers(PoolHandlers):
         """`}` of `suspend`: a task that kept the loop goes on; one that gave it back becomes
         ready, takes the loop back, then (in Python code) the GIL."""
         at = self.task_loop(th)
-        obj = state[3][at]
+        obj = state[S_LOCKS][at]
         phase = th[T_PHASE]
-        order = self._loop_order(at)
         w = Work(state)
         if phase == 0:
-            result = self._loop_site("resume", order).step(obj, tid, 0, None)
+            result = self._loop_site("resume", at).step(obj, tid, 0, None)
             assert not isinstance(result, Misuse)
             moved: Moved = result[0]
             w.set_lock(at, moved.obj)
             if moved.value is None:  # it never had to wait: it kept the loop
                 self._advance(w, tid, th, frame, p.next_pc)
             else:
-                self._advance(w, tid, th, frame, frame[1], phase=(_RETAKE_LOOP, moved.value))
+                self._advance(w, tid, th, frame, frame[F_PC], phase=(_RETAKE_LOOP, moved.value))
             out.append(((tid, STEP, 0), w.freeze()))
             return False
         step, saved = phase
         if step == _RETAKE_LOOP:
-            if self._loop_gone(state, at):
+            if self.loop_gone(state, at):
                 return False
-            result = self._loop_site("take", order).step(obj, tid, 0, None)
+            result = self._loop_site("take", at).step(obj, tid, 0, None)
             if isinstance(result, Misuse) or not result:
                 return False
             w.set_lock(at, result[0].obj)
             if saved:
-                self._advance(w, tid, th, frame, frame[1], phase=(_RETAKE_GIL, saved))
+                self._advance(w, tid, th, frame, frame[F_PC], phase=(_RETAKE_GIL, saved))
             else:
                 self._advance(w, tid, th, frame, p.next_pc, phase=0)
             out.append(((tid, STEP, 0), w.freeze()))
@@ -308,11 +295,11 @@ class LoopHandlers(PoolHandlers):
         once it gave the loop back; holding the loop inside one, a statement that cannot
         complete gives the loop back instead (a step)."""
         frame = th[T_FRAMES][-1]
-        p = self.prepared[frame[F_CODE]][frame[1]]
+        p = self.prepared[frame[F_CODE]][frame[F_PC]]
         if isinstance(p.instr, ir.LoopStart | ir.SuspendEnd):
             return self.thread_steps(state, tid, th, out)
         at = self.task_loop(th)
-        obj = state[3][at]
+        obj = state[S_LOCKS][at]
         entry = awaiting_entry(obj, tid)
         if obj[L_HOLDER] == tid:
             before = len(out)
@@ -343,15 +330,6 @@ class LoopHandlers(PoolHandlers):
                 return at, -1, int(bottom[F_LOCALS][3])
             return at, tid, th[T_FRAMES][1][F_CODE] if len(th[T_FRAMES]) > 1 else -1
         return None
-
-
-def res_label(engine: LoopHandlers, at: int) -> str:
-    """The name of a declared loop by its slot (with its index in an array)."""
-    for info in engine.program.resources:
-        base = engine.lock_offset[info.kind] + info.base
-        if info.kind == "eventloop" and base <= at < base + (info.size or 1):
-            return info.name if info.size is None else f"{info.name}[{at - base}]"
-    return "?"
 
 
 def loop_units(

@@ -1,14 +1,14 @@
 """Handlers of thread pools (language v1.2): `submit p, g(a)`, and the worker loop every
 pool's workers run (take the oldest task, run it as a call, complete its future). The pool's
 own rules (when a worker starts, what `shutdown` waits for) are its primitive's
-(gilcheck/sync/pool.py); these handlers make the threads and futures it needs."""
+(gilcheck/sync/pool.py); these handlers make the threads and futures it needs. `submit`
+itself is dispatched by kind (pool or event loop) in handlers_loops.py."""
 
 from __future__ import annotations
 
 from typing import Any, NamedTuple
 
 from gilcheck.semantics import ir
-from gilcheck.semantics.describe import a_kind
 from gilcheck.semantics.ir import Verdict
 from gilcheck.sync import registry
 from gilcheck.sync.base import Misuse, Site
@@ -18,7 +18,6 @@ from gilcheck.system.engine.common import DECLARED, HEAP, Prepared, SpecMisuse, 
 from gilcheck.system.engine.handlers_sync import (
     SyncHandlers,
     _object_state,
-    _res_name,
     _set_object_state,
 )
 from gilcheck.system.model import STEP, LimitHit, Transition
@@ -43,9 +42,9 @@ from gilcheck.system.state import (
     Thread,
     Work,
     fork_path,
+    heap_of,
 )
 
-_POOL = registry.primitive("pool")
 _FUTURE_SUBMITTED = (False, None, True)  # a future made by `submit`: not complete
 
 
@@ -61,40 +60,58 @@ class TaskAt(NamedTuple):
 class PoolHandlers(SyncHandlers):
     """`submit`, and the steps of pool workers."""
 
-    _pool_sites: dict[tuple[str, int], Site]
-    # The worker loop's code unit of each declared pool (by its first slot), and of pools
-    # made at run time (-1 when the program makes none).
+    _executor_sites: dict[tuple[str, str, int], Site]
+    # The worker loop's code unit of each declared pool (by its slot), and of the pools each
+    # `pool(N)` makes (by where it is, (code, pc)).
     _worker_codes: dict[int, int]
     _made_worker_codes: dict[tuple[int, int], int]
 
-    def _pool_site(self, verb: str, count: int) -> Site:
-        key = (verb, count)
-        site = self._pool_sites.get(key)
+    def _executor_site(self, kind: str, verb: str, count: int) -> Site:
+        """A pool's or event loop's own step (`take`, `finish`, ...) for a count (made once)."""
+        key = (kind, verb, count)
+        site = self._executor_sites.get(key)
         if site is None:
-            site = self._pool_sites[key] = Site(verb=_POOL.verbs[verb], name="pool", count=count)
+            prim = registry.primitive(kind)
+            site = self._executor_sites[key] = Site(verb=prim.verbs[verb], name=kind, count=count)
         return site
 
-    def _submit(
-        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
-    ) -> bool:
-        """Queue the task and make its future; start a worker when the pool says so."""
-        if self._need_gil(state, tid, p):
-            return True
+    def _submitted_future(self, w: Work, p: Prepared) -> tuple[str, int]:
+        """A new future, not complete, for the task `submit` queues (its value)."""
+        return ("obj", w.add_object(("future", None, _FUTURE_SUBMITTED, (p.code, p.pc))))
+
+    def _complete_submitted(self, w: Work, future: tuple[str, int], value: Any) -> None:
+        """A task has returned `value`: its future completes (a handle is a misuse)."""
+        if carries_handle(value):
+            raise SpecMisuse(
+                "a task returns a channel or thread handle: its future's value is copied to "
+                "every waiter, and a handle cannot be"
+            )
+        _set_object_state(w, HEAP, future[1], (True, value, True))
+
+    def _submit_to_pool(
+        self,
+        state: State,
+        tid: int,
+        th: Thread,
+        frame: Frame,
+        p: Prepared,
+        ref: Any,
+        key: tuple[int, int, int],
+        label: str,
+        out: list[Transition],
+    ) -> None:
+        """`submit p, g(a)`: queue the task and make its future; start a worker when the pool
+        says so. `key` is the pool's (where, at, count)."""
         instr: ir.Submit = p.instr  # type: ignore[assignment]
-        res = instr.executor
-        ref = self._reference(p.ref_value, res, p, frame, th, state)
-        where, at, kind, count = self._locate(ref, state, "submit", res.name)
-        if kind != "pool":
-            raise SpecMisuse(f"`submit` needs a pool, and `{res.name}` is {a_kind(kind)}")
-        label = _res_name(res, at, self) if res.value is None else res.name
+        where, at, count = key
         obj = _object_state(state, where, at)
         args = tuple(self._eval(fn, state, frame, th) for fn in p.values)
         w = Work(state)
-        future = ("obj", w.add_object(("future", None, _FUTURE_SUBMITTED, (p.code, p.pc))))
+        future = self._submitted_future(w, p)
         worker = len(state[S_THREADS])
-        if self.has_fork and self._forked_workers(state, obj):
+        if self.has_fork and self.forked_workers(state, obj):
             worker = -1  # a fork child of a pool that had started workers: none runs a task
-        result = self._pool_site("submit", count or 1).step(
+        result = self._executor_site("pool", "submit", count).step(
             obj, tid, 0, ((instr.function, args, future), worker)
         )
         if isinstance(result, Misuse):
@@ -105,7 +122,7 @@ class PoolHandlers(SyncHandlers):
                 "tasks (--channel-bound)"
             )
             out.append(((tid, STEP, 0), LimitHit(Verdict.BOUND, message, tid, instr.span)))
-            return False
+            return
         moved = result[0]
         _set_object_state(w, where, at, moved.obj)
         if moved.value:  # a new worker, waiting for the task
@@ -116,7 +133,6 @@ class PoolHandlers(SyncHandlers):
         locals_ = self._store(w, locals_, instr.target, future, frame, th)
         self._advance(w, tid, th, frame, p.next_pc, locals_)
         out.append(((tid, STEP, 0), w.freeze()))
-        return False
 
     def _take_task(
         self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
@@ -124,7 +140,7 @@ class PoolHandlers(SyncHandlers):
         """A worker takes the oldest queued task and calls it (idle while none is queued)."""
         ref = frame[F_LOCALS][0]
         where, at, _, count = self._locate(ref, state, "take", "pool")
-        result = self._pool_site("take", count or 1).step(
+        result = self._executor_site("pool", "take", count or 1).step(
             _object_state(state, where, at), tid, 0, None
         )
         if isinstance(result, Misuse) or not result:
@@ -133,11 +149,8 @@ class PoolHandlers(SyncHandlers):
         function, args, future = moved.value
         w = Work(state)
         _set_object_state(w, where, at, moved.obj)
-        code = self.codes[function]
-        callee_locals = args + (None,) * (len(code.local_names) - len(args))
         worker = (frame[F_CODE], frame[F_PC], (ref, future, None), frame[F_CTX])
-        callee = (function, self.resolve_pc(function, 0), callee_locals, NATIVE)
-        w.set_thread(tid, _with(th, T_FRAMES, (worker, callee)))
+        w.set_thread(tid, _with(th, T_FRAMES, (worker, self._entry_frame(function, args))))
         out.append(((tid, STEP, 0), w.freeze()))
         return False
 
@@ -147,24 +160,19 @@ class PoolHandlers(SyncHandlers):
         """The task has returned: its future completes with the value; the worker waits."""
         ref, future, value = frame[F_LOCALS]
         where, at, _, count = self._locate(ref, state, "finish", "pool")
-        if carries_handle(value):
-            raise SpecMisuse(
-                "a task returns a channel or thread handle: its future's value is copied to "
-                "every waiter, and a handle cannot be"
-            )
-        result = self._pool_site("finish", count or 1).step(
+        w = Work(state)
+        self._complete_submitted(w, future, value)
+        result = self._executor_site("pool", "finish", count or 1).step(
             _object_state(state, where, at), tid, 0, None
         )
         assert not isinstance(result, Misuse)
-        w = Work(state)
         _set_object_state(w, where, at, result[0].obj)
-        _set_object_state(w, HEAP, future[1], (True, value, True))
         start = (frame[F_CODE], self.resolve_pc(frame[F_CODE], 0), (ref, None, None), frame[F_CTX])
         w.set_thread(tid, _with(th, T_FRAMES, (start,)))
         out.append(((tid, STEP, 0), w.freeze()))
         return False
 
-    def _forked_workers(self, state: State, obj: Any) -> bool:
+    def forked_workers(self, state: State, obj: Any) -> bool:
         """In a `fork` child: whether the pool had started a worker before a fork (one that
         does not exist in the child, or the forking thread itself)."""
         forks = fork_path(state)
@@ -180,7 +188,7 @@ class PoolHandlers(SyncHandlers):
             return self._worker_codes[at]
         return self._made_worker_codes[state[S_HEAP][at][H_ORIGIN]]
 
-    def idle_worker(self, state: State, tid: int) -> bool:
+    def idle_thread(self, state: State, tid: int) -> bool:
         """Whether a thread is idle: a pool worker waiting for a task with none queued, or an
         event loop's own thread (its tasks have thread entries of their own). Idle threads
         are never stuck and neither make nor prevent a deadlock."""
@@ -188,18 +196,14 @@ class PoolHandlers(SyncHandlers):
             return False
         th = state[S_THREADS][tid]
         frames = th[T_FRAMES]
-        if th[1] != RUNNING or len(frames) != 1:
+        if th[T_STATUS] != RUNNING or len(frames) != 1:
             return False
         kind = self.codes[frames[0][F_CODE]].kind
         if kind == "loop":  # an event loop's own thread: its tasks run as its coroutines
             return True
-        if kind != "worker":
+        if kind != "worker" or frames[0][F_PC] != 0:  # pc 0: waiting for a task (TakeTask)
             return False
-        frame = frames[0]
-        if not isinstance(self.codes[frame[F_CODE]].instrs[frame[F_PC]], ir.TakeTask):
-            return False
-        where, at, _, _ = self._locate(frame[F_LOCALS][0], state, "take", "pool")
-        return has_idle(_object_state(state, where, at), tid)
+        return has_idle(_object_state(state, *self.worker_pool(state, tid)), tid)
 
     def worker_pool(self, state: State, tid: int) -> tuple[int, int]:
         """The pool a worker thread belongs to, as a (where, at) key."""
@@ -210,9 +214,11 @@ class PoolHandlers(SyncHandlers):
     def pools(self, state: State) -> list[tuple[int, int]]:
         """Every pool of a state, as (where, at) keys: declared ones, then ones made at run
         time."""
+        return self._pool_keys(heap_of(state))
+
+    def _pool_keys(self, heap: tuple[Any, ...]) -> list[tuple[int, int]]:
         found = [(DECLARED, at) for at in self._worker_codes]
         if self._made_worker_codes:
-            heap = state[S_HEAP]
             found += [(HEAP, oid) for oid, entry in enumerate(heap) if entry[H_KIND] == "pool"]
         return found
 
@@ -226,9 +232,7 @@ class PoolHandlers(SyncHandlers):
                 and self.codes[frames[0][F_CODE]].kind == "worker"
                 and frames[0][F_LOCALS][1] == future
             ):
-                ref = frames[0][F_LOCALS][0]
-                where, at, _, _ = self._locate(ref, state, "take", "pool")
-                return TaskAt(frames[1][F_CODE], (where, at), tid)
+                return TaskAt(frames[1][F_CODE], self.worker_pool(state, tid), tid)
         for key in self.pools(state):
             for function, _, queued in _object_state(state, *key)[P_QUEUE]:
                 if queued == future:
@@ -239,15 +243,10 @@ class PoolHandlers(SyncHandlers):
         """The executors' exit hook, when `main` returns with `host python`: every pool is
         marked shut down (a later `submit` is a misuse); the exit join then waits for their
         tasks."""
-        for at in self._worker_codes:
-            obj = w.locks[at]
+        for where, at in self._pool_keys(w.heap):
+            obj = w.locks[at] if where == DECLARED else w.heap[at][H_STATE]
             if not obj[P_SHUT]:
-                w.set_lock(at, (EXITED, *obj[P_SHUT + 1 :]))
-        if self._made_worker_codes:
-            for oid, entry in enumerate(w.heap):
-                if entry[H_KIND] == "pool" and not entry[H_STATE][P_SHUT]:
-                    obj = entry[H_STATE]
-                    _set_object_state(w, HEAP, oid, (EXITED, *obj[P_SHUT + 1 :]))
+                _set_object_state(w, where, at, (EXITED, *obj[P_SHUT + 1 :]))
 
 
 def worker_codes(

@@ -82,14 +82,7 @@ class ThreadHandlers(Base):
             return False
         w = Work(state)
         caller = (frame[F_CODE], frame[F_PC], self._moved(frame[F_LOCALS], p), frame[F_CTX])
-        code = self.codes[instr.function]
-        callee_locals = args + (None,) * (len(code.local_names) - len(args))
-        callee = (
-            instr.function,
-            self.resolve_pc(instr.function, 0),
-            callee_locals,
-            self.context(p, frame),
-        )
+        callee = self._entry_frame(instr.function, args, self.context(p, frame))
         w.set_thread(tid, _with(th, T_FRAMES, th[T_FRAMES][:-1] + (caller, callee)))
         out.append(((tid, STEP, 0), w.freeze()))
         return False
@@ -209,9 +202,7 @@ class ThreadHandlers(Base):
         instr: ir.SpawnFn = p.instr  # type: ignore[assignment]
         args = tuple(self._eval(fn, state, frame, th) for fn in p.values)
         w = Work(state)
-        code = self.codes[instr.function]
-        locals_ = args + (None,) * (len(code.local_names) - len(args))
-        new_frame = (instr.function, self.resolve_pc(instr.function, 0), locals_, NATIVE)
+        new_frame = self._entry_frame(instr.function, args)
         daemon = instr.daemon and self.program.host == "python"
         child = w.add_thread(
             ((new_frame,), RUNNING, 0, GIL_NORMAL, (), 0, daemon, 0, -(instr.function + 1))

@@ -276,7 +276,7 @@ class Preparation(Base):
         # Event loops' threads, in declaration order: daemons that never run a statement of
         # their own (their tasks run as their coroutines).
         for slot in sorted(self._loop_thread_codes):
-            assert self._loop_threads[slot] == len(threads)
+            assert self.loop_threads[slot] == len(threads)
             loop_code = self._loop_thread_codes[slot]
             start = (loop_code, 0, (), NATIVE)
             threads.append(((start,), RUNNING, 0, GIL_NORMAL, (), 0, True, 0, -(loop_code + 1)))

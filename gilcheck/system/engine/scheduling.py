@@ -358,7 +358,7 @@ class Scheduling(Reduction):
                 t[T_STATUS] in _OVER
                 or t[T_DAEMON]
                 or i == tid
-                or (self.has_pools and self.idle_worker(state, i))
+                or (self.has_pools and self.idle_thread(state, i))
                 for i, t in enumerate(threads)
             ):
                 w = Work(state)

@@ -300,8 +300,8 @@ thread main {
     ("text", "message"),
     [
         ("mutex m\nthread main {\n    submit m, g()\n}", "`submit` needs a pool"),
-        ("pool p = 0\nthread main { skip }", "pool"),
-        ("thread main {\n    let p = pool(0)\n}", "pool"),
+        ("pool p = 0\nthread main { skip }", "a pool count must be at least 1"),
+        ("thread main {\n    let p = pool(0)\n}", "a pool count must be at least 1"),
         ("thread main {\n    let f = future()\n    shutdown f\n}", "`shutdown` needs a pool"),
         ("pool p = 1\nthread main {\n    submit p, nothing()\n}", "no function named"),
         ("pool p = 1\nthread main {\n    submit p, g(1)\n}", "takes 0 arguments"),

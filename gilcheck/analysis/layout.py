@@ -20,7 +20,10 @@ from gilcheck.system.state import (
     F_LOCALS,
     H_KIND,
     H_ORIGIN,
+    PR_CHANS,
+    PR_MAIN,
     S_CHANS,
+    S_PROCS,
     S_THREADS,
     T_FRAMES,
     T_ORIGIN,
@@ -104,11 +107,31 @@ class StateLayout:
         where it was made: `mutex #1 (made at app.gil:12)`."""
         where, at = key
         if where == DECLARED:
-            return self.lock_names[at]
+            return self._declared_label(state, at)
         entry = heap_of(state)[at]
         number = self._numbers.get(id(state), (state, {}))[1].get(at, at + 1)
         code, pc = entry[H_ORIGIN]
         return f"{entry[H_KIND]} #{number} (made at {self.origin_text(code, pc)})"
+
+    def _declared_label(self, state: State, at: int) -> str:
+        """A declared object's name; a child process's copy says whose it is."""
+        block = self.engine.lock_block
+        if not self.engine.has_processes or at < block:
+            return self.lock_names[at]
+        pid, n = divmod(at, block)
+        return f"{self.lock_names[n]} of process {self.process_name(state, pid)}"
+
+    def process_name(self, state: State, pid: int) -> str:
+        """A process by the thread that runs its `g` (`child`, `child#2`); the first
+        process is `main`'s."""
+        if pid == 0:
+            return "main"
+        return self.thread_name(state, state[S_PROCS][2][pid][PR_MAIN])
+
+    def process_note(self, state: State, tid: int) -> str:
+        """` (in process child)` for a thread of a child process, else ``."""
+        pid = self.engine.process_of(state, tid)
+        return f" (in process {self.process_name(state, pid)})" if pid else ""
 
     def tidy(self, text: str) -> str:
         """A primitive's words about an object made at run time, whose label already says
@@ -125,12 +148,18 @@ class StateLayout:
         """The primitive of a declared object or of one made at run time."""
         where, at = key
         if where == DECLARED:
-            return self.lock_prims[at]
+            return self.lock_prims[at % self.engine.lock_block if self.engine.has_processes else at]
         return registry.primitive(heap_of(state)[at][H_KIND])
 
     def declared_name(self, kind: str, n: int) -> str:
         """The name of the `n`th declared object of a kind (a value `("res", kind, n)`)."""
-        return self.lock_names[self.engine.lock_offset[kind] + n]
+        at = self.engine.lock_offset[kind] + n
+        if self.engine.has_processes and at >= self.engine.lock_block:
+            state = self.naming_state
+            if state is not None:
+                return self._declared_label(state, at)
+            return f"{self.lock_names[at % self.engine.lock_block]} of a child process"
+        return self.lock_names[at]
 
     def thread_name(self, state: State, tid: int) -> str:
         """`main`, `worker[2]`, or a spawned function's name (`f#2` when spawned again)."""
@@ -167,7 +196,14 @@ class StateLayout:
     def channel_name(self, state: State, cid: int) -> str:
         """A global channel's name, or the receiver's (else a sender's) local name."""
         if state[S_CHANS][cid][C_GLOBAL]:
-            return self.global_channels[cid]
+            if cid < len(self.global_channels):
+                return self.global_channels[cid]
+            for pid, record in enumerate(state[S_PROCS][2]):
+                for n, (_, copy) in enumerate(record[PR_CHANS]):
+                    if copy == cid:
+                        owner = self.process_name(state, pid)
+                        return f"{self.global_channels[n]} of process {owner}"
+            return f"channel #{cid}"
         for tag in ("rx", "tx"):
             names = self.handle_names(state, tag, cid)
             if names:

@@ -10,12 +10,14 @@ from gilcheck.analysis.snapshots import Snapshotter
 from gilcheck.analysis.waitfor import statement_text
 from gilcheck.semantics import ir
 from gilcheck.semantics.describe import expression
-from gilcheck.semantics.values import is_python_value, render
+from gilcheck.semantics.values import EvalError, is_python_value, render
 from gilcheck.source import SourceMap
 from gilcheck.sync import registry
-from gilcheck.system.engine import Engine, sync_verb
-from gilcheck.system.engine.common import CHANNEL_PIN, HEAP
+from gilcheck.system.engine import Engine, SpecMisuse, sync_verb
+from gilcheck.system.engine.common import CHANNEL_PIN, DECLARED, HEAP
+from gilcheck.system.engine.handlers_processes import CHILDREN_JOINED, TERMINATES_DAEMONS
 from gilcheck.system.engine.handlers_sync import PINNED
+from gilcheck.system.expr import IndexOutOfRange, UseAfterMove
 from gilcheck.system.model import (
     DECIDE,
     EXIT_JOIN_DONE,
@@ -168,7 +170,14 @@ class Narrator:
             # Objects made at run time are renumbered after each step: the step is told
             # from its target as it made it, where they keep their numbers.
             told = self._as_made(before, action, after) if self.engine.objects else after
-            effects = tuple(self._effects(before, action, told, instr))
+            pid = self.engine.process_of(before, tid)
+            if pid:  # a child process's step is told in its own view (its GIL, its vars)
+                seen, told_seen = self.engine.view(before, pid), self.engine.view(told, pid)
+                self.layout.same_objects(before, seen)
+                self.layout.same_objects(told, told_seen)
+                effects = tuple(self._effects(seen, action, told_seen, instr))
+            else:
+                effects = tuple(self._effects(before, action, told, instr))
         snapshot = None
         if self.snapshots is not None:
             snapshot = self.snapshots.snapshot(after if reached else before)
@@ -186,6 +195,16 @@ class Narrator:
             return self._side_effects(before, after, tid, [])
         if kind == GIL_RELEASE_TO_BLOCK:
             return ["cannot go on at once: releases the GIL while it waits"]
+        if kind == EXIT_JOIN_DONE and action[2] == TERMINATES_DAEMONS:
+            ended = [
+                self.layout.thread_name(after, t)
+                for t in self.engine.process_mains(after)
+                if before[S_THREADS][t][T_STATUS] != ENDED
+                and after[S_THREADS][t][T_STATUS] == ENDED
+            ]
+            return [f"terminates its daemon child process {', '.join(ended)}"]
+        if kind == EXIT_JOIN_DONE and action[2] == CHILDREN_JOINED:
+            return ["every child process has ended: joining them completes"]
         if kind == EXIT_JOIN_DONE:
             done = "every non-daemon thread has ended: the exit join completes"
             if after[S_THREADS][tid][T_FRAMES]:
@@ -223,6 +242,8 @@ class Narrator:
             )
             return [f"{what} starts here, before this statement, and runs to its end first"]
         if kind == FINALIZE:
+            if self.engine.has_processes and self.engine.current_process(before):
+                return ["finalization takes the process's GIL: the process ends"]
             return ["finalization takes the GIL: the program ends"]
         if kind == PAUSE_START:
             return ["a stop-the-world pause (garbage collection) starts here"]
@@ -267,6 +288,19 @@ class Narrator:
                 quiet = registry.primitive(reached.kind).quiet_effect(verb, label)
                 effects = [quiet] if quiet is not None else []
         return [self.layout.tidy(e) for e in effects] or ["(no visible effect)"]
+
+    def _joins_process(self, state: State, tid: int) -> bool:
+        """Whether a thread's `join` waits for a process (its main thread)."""
+        if not self.engine.has_processes:
+            return False
+        th = state[S_THREADS][tid]
+        frame = th[T_FRAMES][-1]
+        p = self.engine.prepared[frame[F_CODE]][frame[F_PC]]
+        try:
+            target = self.engine.join_target(state, th, frame, p)
+        except (SpecMisuse, EvalError, IndexOutOfRange, UseAfterMove):
+            return False  # the step itself reports the bad handle
+        return target in self.engine.process_mains(state)
 
     def _timed_out(
         self, before: State, after: State, tid: int, instr: ir.Instr | None
@@ -375,6 +409,12 @@ class Narrator:
                 return [self._gil_api(instr, th_before, th_after)]
             case ir.Acquire() | ir.Release():
                 return []  # lock diffs describe it
+            case ir.SpawnFn(process=True):
+                new = len(after[S_THREADS]) - 1
+                return [
+                    f"starts process {lay.thread_name(after, new)} (its own GIL, stdout lock "
+                    "and globals)"
+                ]
             case ir.SpawnFn():
                 new = len(after[S_THREADS]) - 1
                 return [f"spawns {lay.thread_name(after, new)}"]
@@ -394,6 +434,8 @@ class Narrator:
                 return []  # told by the loop's primitive
             case ir.LoopIdle():
                 return []
+            case ir.Join() if self._joins_process(before, tid):
+                return ["joins: the process has ended"]
             case ir.Join():
                 return ["joins: the thread has ended"]
             case ir.CallFn(function=f):
@@ -545,7 +587,7 @@ class Narrator:
                 cid = self.engine.channel_id(ref, th[T_FRAMES][-1], th, state, "")
             except Exception:
                 return ref.name
-            return self.layout.global_channels[cid]
+            return self.layout.channel_name(state, cid)
         return ref.name
 
     def _recv(
@@ -570,7 +612,6 @@ class Narrator:
                 out.append("takes the GIL")
             elif before[S_GIL] == tid:
                 out.append("releases the GIL")
-        prims, names = lay.lock_prims, lay.lock_names
 
         # A loop task's locks are its loop thread's (the loop itself is the task's own).
         me = tid
@@ -580,10 +621,14 @@ class Narrator:
         def name(t: int) -> str:  # a thread the step started (a pool's worker) is in `after`
             return lay.thread_name(before if t < len(before[S_THREADS]) else after, t)
 
-        for lid, (old, new) in enumerate(zip(before[S_LOCKS], after[S_LOCKS], strict=True)):
+        # (a process's start adds its block of declared objects: fresh, told by the spawn)
+        for lid, (old, new) in enumerate(zip(before[S_LOCKS], after[S_LOCKS], strict=False)):
             if old != new:  # the object's primitive tells what the step did to it
-                who = tid if prims[lid].kind == "eventloop" else me
-                out.append(prims[lid].effect(old, new, who, names[lid], name))
+                prim = lay.object_prim(before, (DECLARED, lid))
+                who = tid if prim.kind == "eventloop" else me
+                out.append(
+                    prim.effect(old, new, who, lay.object_label(before, (DECLARED, lid)), name)
+                )
         for oid, (old, new) in enumerate(zip(heap_of(before), heap_of(after), strict=False)):
             if old[H_STATE] != new[H_STATE]:
                 label = lay.object_label(after, (HEAP, oid))

@@ -10,7 +10,7 @@ from gilcheck.semantics import ir
 from gilcheck.source import SourceMap
 from gilcheck.sync import registry
 from gilcheck.system.engine import Engine
-from gilcheck.system.engine.common import HEAP
+from gilcheck.system.engine.common import DECLARED, HEAP
 from gilcheck.system.state import (
     C_BUF,
     C_CAP,
@@ -103,8 +103,9 @@ class Snapshotter:
 
     def _sync(self, state: State, lid: int, lock: Any) -> Holding:
         """A sync object as its primitive shows it."""
-        holders, text = self.layout.lock_prims[lid].show(lock, lambda t: self._name(state, t))
-        return Holding(self.layout.lock_names[lid], self.layout.lock_kinds[lid], holders, text)
+        prim = self.layout.object_prim(state, (DECLARED, lid))
+        holders, text = prim.show(lock, lambda t: self._name(state, t))
+        return Holding(self.layout.object_label(state, (DECLARED, lid)), prim.kind, holders, text)
 
     def _buffers(self, state: State) -> list[Buffer]:
         out: list[Buffer] = []

@@ -357,6 +357,23 @@ class _Judge:
             waits = self.explainer.explain(final)
             cycle = find_cycle(waits)
             message = "no thread can move and the program has not ended"
+            stuck = self.engine.deadlocked_processes(final) if self.engine.has_processes else []
+            running = self.engine.process_count(final) > 1 and any(
+                pid not in stuck and not self.engine.process_ended(final, pid)
+                for pid in range(self.engine.process_count(final))
+            )
+            if stuck and (running or 0 not in stuck):
+                names = ", ".join(self.layout.process_name(final, pid) for pid in stuck)
+                several = len(stuck) > 1
+                noun, verb, their = (
+                    ("processes", "are", "their") if several else ("process", "is", "its")
+                )
+                message = (
+                    f"{noun} {names} {verb} deadlocked: none of {their} threads can move and "
+                    "no other process can wake them"
+                )
+                if running:
+                    message += " (other processes still run)"
             child = self.explainer.fork_note(final)
             if child:
                 message = f"{child}: no thread can move and the child has not ended"

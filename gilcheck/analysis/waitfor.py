@@ -28,6 +28,7 @@ from gilcheck.system.state import (
     C_CAP,
     C_KIND,
     C_PENDING,
+    CHILD_JOIN,
     ENDED,
     EXIT_JOIN,
     F_CODE,
@@ -39,9 +40,12 @@ from gilcheck.system.state import (
     H_KIND,
     H_STATE,
     NO_THREAD,
+    PR_MAIN,
+    PR_PARENT,
     S_CHANS,
     S_GIL,
     S_LOCKS,
+    S_PROCS,
     S_STDOUT,
     S_THREADS,
     T_ALLOW,
@@ -103,9 +107,10 @@ class WaitExplainer:
             held.append("the GIL")
         if state[S_STDOUT] == tid:
             held.append("stdout's lock")
-        prims, names = self.layout.lock_prims, self.layout.lock_names
         for lid, lock in enumerate(state[S_LOCKS]):
-            text = prims[lid].holds(lock, tid, names[lid])
+            key = (DECLARED, lid)
+            label = self.layout.object_label(state, key)
+            text = self.layout.object_prim(state, key).holds(lock, tid, label)
             if text is not None:
                 held.append(text)
         for oid, entry in enumerate(heap_of(state)):
@@ -116,12 +121,24 @@ class WaitExplainer:
         return tuple(held)
 
     def explain(self, state: State) -> list[Wait]:
-        """One Wait per thread that has not ended."""
+        """One Wait per thread that has not ended; with processes, per thread of the
+        deadlocked processes, each explained in its own process's view."""
         waits: list[Wait] = []
-        for tid, th in enumerate(state[S_THREADS]):
+        engine = self.engine
+        deadlocked = set(engine.deadlocked_processes(state)) if engine.has_processes else set()
+        whole = state
+        for tid, th in enumerate(whole[S_THREADS]):
             if th[T_STATUS] == ENDED:
                 continue
+            pid = engine.process_of(whole, tid)
+            if deadlocked and pid not in deadlocked:
+                continue  # a process that still runs
+            state = engine.view(whole, pid) if pid else whole
+            if state is not whole:
+                self.layout.same_objects(whole, state)
             text, holders = self.reason(state, tid)
+            if pid:
+                text = f"in process {self.layout.process_name(whole, pid)}: {text}"
             gone = [self.layout.thread_name(state, h) for h in holders if _gone(state, h)]
             if gone and th[T_STATUS] != GONE:
                 verb = "does" if len(gone) == 1 else "do"
@@ -209,13 +226,27 @@ class WaitExplainer:
         if status == GONE:
             return "does not exist in the child (what it held stays held)", []
         if status == EXIT_JOIN:
+            pid = self.engine.process_of(state, tid)
             others = [
                 i
                 for i, t in enumerate(state[S_THREADS])
-                if i != tid and t[T_STATUS] != ENDED and not t[T_DAEMON]
+                if i != tid
+                and t[T_STATUS] != ENDED
+                and not t[T_DAEMON]
+                and self.engine.process_of(state, i) == pid
             ]
             names = ", ".join(name(state, i) for i in others)
             return f"has returned; the exit join waits for non-daemon thread {names}", others
+        if status == CHILD_JOIN:
+            pid = self.engine.current_process(state)
+            records = state[S_PROCS][2]
+            children = [
+                rec[PR_MAIN]
+                for k, rec in enumerate(records)
+                if k and rec[PR_PARENT] == pid and not self.engine.process_ended(state, k)
+            ]
+            names = ", ".join(name(state, t) for t in children)
+            return f"has returned; it joins its child process {names}", children
         if status == FINALIZING:
             return self._gil_text(state, tid, "has returned; finalization waits for the GIL"), (
                 self.gil_holder(state)
@@ -303,6 +334,8 @@ class WaitExplainer:
                 return self._loop_turn(state, tid, th)
             case ir.Join():
                 target = self.engine.join_target(state, th, frame, p)
+                if target in self.engine.process_mains(state):
+                    return f"waits for process {name(state, target)} to end (join)", [target]
                 return f"waits for {name(state, target)} to end (join)", [target]
             case ir.Await():
                 return f"waits until `{_condition(self.sources, instr)}` holds", []
@@ -577,7 +610,11 @@ class _View:
         layout = explainer.layout
         # How code may name it: a declared object by its name (or through a value), one
         # made at run time only through a value.
-        self.names = ("*",) if key[0] == HEAP else (layout.lock_names[key[1]].split("[")[0], "*")
+        self.names = (
+            ("*",)
+            if key[0] == HEAP
+            else (layout.lock_names[key[1] % max(1, layout.engine.lock_block)].split("[")[0], "*")
+        )
         self.label = layout.object_label(state, key)
         self.partner_label = partner_label
         self.count = count

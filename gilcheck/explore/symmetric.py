@@ -35,8 +35,9 @@ class SymmetryError(Exception):
 
 def canonicalizer_for(engine: Engine) -> Canonicalizer | None:
     """The canonicalizer of the engine's program, or None when nothing can be reduced."""
-    if engine.has_fork or engine.interrupts or engine.symbolic:
-        return None  # fork paths, interrupts and path conditions are not permuted
+    if engine.has_fork or engine.interrupts or engine.symbolic or engine.has_processes:
+        # fork paths, interrupts, path conditions and processes' records are not permuted
+        return None
     if any(shared_channel(instr) for code in engine.codes for instr in code.instrs):
         return None  # a channel a waiting thread keeps is not permuted
     facts = find_symmetries(engine.program)

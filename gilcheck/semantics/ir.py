@@ -260,7 +260,8 @@ class CallFn:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SpawnFn:
-    """``spawn f(a)``; the join handle goes to ``target``."""
+    """``spawn f(a)``, or with ``process`` ``spawn process f(a)`` (a new OS process whose
+    main thread runs ``f``); the join handle goes to ``target``."""
 
     function: int
     args: tuple[Expr, ...]
@@ -268,6 +269,7 @@ class SpawnFn:
     target: Target | None
     span: Span = _span()
     context: Context = Context.INHERIT
+    process: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

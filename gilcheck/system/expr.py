@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from gilcheck.semantics import describe, ir
 from gilcheck.semantics.values import (
@@ -27,6 +28,10 @@ MOVED = ("moved",)
 # The run-time objects of the state being evaluated (set by the engine before it evaluates
 # in a program that makes objects): `is_done(f)` reads a future's state here.
 CURRENT_HEAP: list[tuple[object, ...]] = [()]
+# In a program with processes, what expressions read of the process whose thread is
+# evaluating: where its block of declared sync objects starts (`m` as a value is
+# ("res", kind, start + n)) and its copies of the declared channels (() in the first).
+PROCESS: list[Any] = [0, ()]
 
 
 class IndexOutOfRange(Exception):
@@ -130,6 +135,9 @@ def compile_expr(expr: ir.Expr, params: tuple[Value, ...] = ()) -> Evaluator:
                 loc: tuple[Value, ...], gv: tuple[Value, ...], me: int, ch: tuple[Value, ...]
             ) -> Value:
                 at = cbase if cidx is None else element(cbase, csize, cidx(loc, gv, me, ch), cname)
+                copies = PROCESS[1]
+                if copies:
+                    at = copies[at]
                 return len(ch[at][0])  # type: ignore[index]
 
             return global_len
@@ -154,7 +162,8 @@ def compile_expr(expr: ir.Expr, params: tuple[Value, ...] = ()) -> Evaluator:
             def resource(
                 loc: tuple[Value, ...], gv: tuple[Value, ...], me: int, ch: tuple[Value, ...]
             ) -> Value:
-                return ("res", tag, element(rb, rs, ridx(loc, gv, me, ch), rn))  # type: ignore[arg-type]
+                n = element(rb, rs, ridx(loc, gv, me, ch), rn)  # type: ignore[arg-type]
+                return ("res", tag, PROCESS[0] + n)
 
             return resource
         case ir.Builtin(name="is_done", args=(fut,)):

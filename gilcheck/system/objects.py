@@ -7,7 +7,8 @@ in how their objects are numbered, or in objects nothing can use any more, are t
 state (LANGUAGE.md, "v1.2: run-time objects").
 
 The walk: every thread in id order (its frames' locals, then its phase), the shared vars,
-the declared channels' buffers, the declared pools' task queues; then, breadth first, what
+other processes' parts (their vars and copies of the declared channels), the declared
+channels' buffers, the declared pools' task queues; then, breadth first, what
 the objects reached hold (a future's value, a channel's buffer, a pool's queue). Objects
 held by a thread that still exists (a locked mutex) stay even when nothing refers to them;
 they come last, ordered by their contents.
@@ -28,6 +29,7 @@ from gilcheck.system.state import (
     S_CHANS,
     S_HEAP,
     S_LOCKS,
+    S_PROCS,
     S_THREADS,
     S_VARS,
     T_FRAMES,
@@ -78,7 +80,7 @@ def canonical(state: State, declared_channels: int, pool_slots: tuple[int, ...] 
                     objects.append(inner)
                     pending.append((0, inner))
                 return
-            if (tag == "tx" or tag == "rx") and type(inner) is int:
+            if (tag == "tx" or tag == "rx" or tag == "chan") and type(inner) is int:
                 if inner >= declared_channels and inner not in seen_channels:
                     seen_channels[inner] = len(channels)
                     channels.append(inner)
@@ -101,6 +103,8 @@ def canonical(state: State, declared_channels: int, pool_slots: tuple[int, ...] 
             visit(frame[F_LOCALS])
         visit(th[T_PHASE])
     visit(state[S_VARS])
+    if len(state) > S_PROCS:  # other processes' globals and copies of the declared channels
+        visit(state[S_PROCS])
     for cid in range(declared_channels):
         visit(chans[cid][C_BUF])
     for slot in pool_slots:
@@ -152,7 +156,7 @@ def _renamed(
             tag, inner = value
             if tag == "obj":
                 return ("obj", object_map[inner])
-            if (tag == "tx" or tag == "rx") and type(inner) is int:
+            if (tag == "tx" or tag == "rx" or tag == "chan") and type(inner) is int:
                 if inner < declared:
                     return value
                 return (tag, channel_map[inner])
@@ -189,5 +193,5 @@ def _renamed(
         new_chans,
         *state[5:S_HEAP],
         new_heap,
-        *state[S_HEAP + 1 :],
+        *(rename(part) for part in state[S_HEAP + 1 :]),
     )

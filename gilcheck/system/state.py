@@ -1,9 +1,10 @@
 """The state of a running spec: plain nested tuples, hashable, holding indices, never names.
 
 State   = (threads, gil_owner, vars, locks, channels, stdout_owner, ended[, fork, interrupts,
-           path, heap])
+           path, heap[, processes]])
 (the last four only in programs that fork, have a `finalizer` or `signal` block, compute
-on unknown values or make objects at run time: smaller states for the others)
+on unknown values or make objects at run time: smaller states for the others; the
+processes part only in programs that `spawn process`)
 Thread  = (frames, status, gil_count, gil_mode, allow_stack, phase, daemon, self_index, origin)
 Frame   = (code, pc, locals, context)
 Channel = (buffer, senders, receiver_alive, closed, kind, capacity, is_global, pending)
@@ -17,6 +18,15 @@ heap: the objects made at run time (`let m = mutex()`, `future()`), each
 (kind, count, state, origin): its kind, its count (a barrier's parties), its state as its
 primitive defines it, and where it was made as (code, pc). A value `("obj", i)` refers to
 `heap[i]`; objects are numbered canonically (system/objects.py), not by creation.
+processes: (current, owners, records). `owners[tid]` is the process thread `tid` belongs to;
+`records[pid]` = (parent, main thread, daemon, channels, parts): the process that started it
+(-1 for the first), the thread that runs its `g`, whether it is a daemon process, its copies
+of the declared channels (("chan", cid) each; () in the first process, which has the
+declared ones), and its own parts (gil, vars, stdout, ended, interrupts). The parts of the
+`current` process (the first, in stored states) are the state's own gil, vars, stdout, ended
+and interrupts, and its record holds None; a child's thread steps in a view of the state
+with its process current (engine/handlers_processes.py). Each process has its own block of
+the declared sync objects: process `pid`'s are at `pid * (number of declared objects)` on.
 Sync objects (the `locks` part): kind by kind in the order of gilcheck/sync/registry.py,
 each object's state the plain value its primitive (gilcheck/sync/<kind>.py) defines.
 """
@@ -37,7 +47,8 @@ from typing import Any
     S_INTERRUPTS,
     S_PATH,
     S_HEAP,
-) = range(11)
+    S_PROCS,
+) = range(12)
 # A run-time object in the heap: its kind, count, state and where it was made.
 H_KIND, H_COUNT, H_STATE, H_ORIGIN = range(4)
 T_FRAMES, T_STATUS, T_GILCOUNT, T_GILMODE, T_ALLOW, T_PHASE, T_DAEMON, T_SELF, T_ORIGIN = range(9)
@@ -47,7 +58,11 @@ C_BUF, C_SENDERS, C_RECEIVER, C_CLOSED, C_KIND, C_CAP, C_GLOBAL, C_PENDING = ran
 # Thread status.
 # GONE: a thread of the parent that does not exist in a forked child; what it held stays
 # held and what it owned stays alive.
-RUNNING, ENDED, EXIT_JOIN, FINALIZING, GONE = range(5)
+# CHILD_JOIN: a process's main thread at its end, joining its child processes (daemon ones
+# are terminated first), as multiprocessing's exit function does.
+RUNNING, ENDED, EXIT_JOIN, FINALIZING, GONE, CHILD_JOIN = range(6)
+# A process's parts, in its record.
+PR_PARENT, PR_MAIN, PR_DAEMON, PR_CHANS, PR_PARTS = range(5)
 # How a thread with a positive GIL count relates to the GIL.
 GIL_NORMAL, GIL_LOST, GIL_BLOCKING = range(3)
 # Execution context of a frame.
@@ -130,6 +145,23 @@ class Work:
     def path(self, value: tuple[Any, ...]) -> None:
         assert self.extra is not None
         self.extra[2] = value
+
+    @property
+    def procs(self) -> tuple[Any, ...]:
+        assert self.extra is not None
+        return self.extra[4]  # type: ignore[no-any-return]
+
+    @procs.setter
+    def procs(self, value: tuple[Any, ...]) -> None:
+        assert self.extra is not None
+        self.extra[4] = value
+
+    def add_locks(self, block: tuple[Any, ...]) -> None:
+        """Append a block of sync objects (a new process's declared ones)."""
+        if not self._l:
+            self.locks = list(self.locks)
+            self._l = True
+        self.locks.extend(block)
 
     @property
     def heap(self) -> tuple[Any, ...]:

@@ -147,20 +147,23 @@ class BindingLowerer(ChannelLowerer, SyncLowerer):
             case ast.Spawn(func=func, args=args, daemon=daemon, process=process, process_span=at):
                 values = tuple(self.expr(a) for a in args)
                 index = self.function(func, args, span)
-                if process:
+                if process and self.atomic_depth:
                     self.sink.error(
-                        "not-supported-yet",
-                        "`spawn process` is not supported yet",
+                        "invalid-statement",
+                        "`spawn process` cannot be inside `atomic`",
                         at,
-                        help="processes with their own GIL are not modelled yet: model the "
-                        "child's work as a thread (`spawn g(a)`) where sharing its GIL does not "
-                        "matter",
+                        help="starting a process pickles its arguments and may wait for the "
+                        "GIL; an `atomic` block runs as one step",
                     )
-                    return THREAD
                 if index is not None:
                     self.emit(
                         ir.SpawnFn(
-                            function=index, args=values, daemon=daemon, target=target, span=span
+                            function=index,
+                            args=values,
+                            daemon=daemon,
+                            target=target,
+                            span=span,
+                            process=process,
                         )
                     )
                 return THREAD

@@ -29,6 +29,7 @@ from gilcheck.system.engine.common import (
 from gilcheck.system.expr import (
     CURRENT_HEAP,
     MOVED,
+    PROCESS,
     Evaluator,
     UseAfterMove,
     compile_expr,
@@ -49,11 +50,13 @@ from gilcheck.system.state import (
     GIL_NORMAL,
     NATIVE,
     NO_THREAD,
+    PR_CHANS,
     PYTHON,
     RUNNING,
     S_GIL,
     S_HEAP,
     S_PATH,
+    S_PROCS,
     S_THREADS,
     T_FRAMES,
     T_GILCOUNT,
@@ -106,6 +109,53 @@ class Base:
     valued_handlers: dict[type, Handler]
     prepared: list[list[Prepared]]
     _pure_memo: dict[Thread, Thread]
+    # Processes (handlers_processes.py): whether the program spawns any, the size of one
+    # process's block of declared sync objects, and what a new process starts with.
+    has_processes: bool
+    lock_block: int
+    _initial_block: tuple[Any, ...]
+    _initial_vars: tuple[Value, ...]
+    _initial_chans: tuple[Any, ...]
+
+    def _spawn_process(
+        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
+    ) -> bool:
+        """`spawn process g(a)` (handlers_processes.py)."""
+        raise NotImplementedError
+
+    def process_main(self, state: State | Work) -> int:
+        """The current process's main thread (handlers_processes.py)."""
+        raise NotImplementedError
+
+    def current_process(self, state: State | Work) -> int:
+        """The process whose parts a state holds in place (handlers_processes.py)."""
+        raise NotImplementedError
+
+    def process_channel(self, state: State | Work, cid: int) -> int:
+        """A declared channel as the current process has it (handlers_processes.py)."""
+        raise NotImplementedError
+
+    def child_join_steps(self, state: State, tid: int, th: Thread, out: list[Transition]) -> None:
+        """A process main joining its child processes (handlers_processes.py)."""
+        raise NotImplementedError
+
+    def child_finalized(self, w: Work, tid: int) -> None:
+        """A child process's end at its finalization (handlers_processes.py)."""
+        raise NotImplementedError
+
+    def process_steps(self, state: State) -> tuple[list[Transition], set[int]]:
+        """Every process's steps (handlers_processes.py)."""
+        raise NotImplementedError
+
+    def deadlocked_processes(self, state: State, moving: set[int] | None = None) -> list[int]:
+        """The processes deadlocked in a state (handlers_processes.py)."""
+        raise NotImplementedError
+
+    def steps_of(
+        self, view: State, tids: list[int], threads: tuple[Thread, ...]
+    ) -> list[Transition]:
+        """The steps of some threads of a view's current process (scheduling.py)."""
+        raise NotImplementedError
 
     def thread_steps(self, state: State, tid: int, th: Thread, out: list[Transition]) -> bool:
         """Append a running thread's steps (scheduling.py)."""
@@ -221,6 +271,8 @@ class Base:
         assert fn is not None
         if self.heap:  # what `is_done(f)` reads
             CURRENT_HEAP[0] = state.heap if isinstance(state, Work) else state[S_HEAP]
+        if self.has_processes:
+            self._process_globals(state)
         if isinstance(state, Work):
             return fn(frame[F_LOCALS], state.vars, th[7], state.chans)
         return fn(frame[F_LOCALS], state[2], th[7], state[4])
@@ -300,6 +352,8 @@ class Base:
         """The channel a reference denotes; a handle of the wrong end is a misuse."""
         if isinstance(ref, ir.GlobalChannel):
             if ref.index is None:
+                if self.has_processes:
+                    return self.process_channel(state, ref.base)
                 return ref.base
             phase = th[T_PHASE]
             if type(phase) is tuple and phase[0] == CHANNEL_PIN:
@@ -308,7 +362,8 @@ class Base:
             chans = state.chans if isinstance(state, Work) else state[4]
             index_fn = index_fn or compile_expr(ref.index, self.params)
             index = index_fn(frame[F_LOCALS], vars_, th[7], chans)
-            return element(ref.base, ref.size, index, ref.name)
+            at = element(ref.base, ref.size, index, ref.name)
+            return self.process_channel(state, at) if self.has_processes else at
         handle = frame[F_LOCALS][ref.slot]
         if handle is MOVED or handle == MOVED:
             raise UseAfterMove(ref.name)
@@ -327,13 +382,25 @@ class Base:
         state: State,
         index_fn: Evaluator | None = None,
     ) -> int:
-        """Index of a mutex or rlock in the state's lock tuple."""
+        """Index of a declared sync object in the state's lock tuple (in the current
+        process's block)."""
+        base = self.lock_block * state[S_PROCS][0] if self.has_processes else 0
         if res.index is None:
-            return self.lock_offset[res.kind] + res.base
+            return base + self.lock_offset[res.kind] + res.base
         if index_fn is None:
             index_fn = compile_expr(res.index, self.params)
+        if self.has_processes:
+            self._process_globals(state)
         index = index_fn(frame[F_LOCALS], state[2], th[7], state[4])
-        return self.lock_offset[res.kind] + element(res.base, res.size, index, res.name)
+        return base + self.lock_offset[res.kind] + element(res.base, res.size, index, res.name)
+
+    def _process_globals(self, state: State | Work) -> None:
+        """What expressions read of the current process: where its declared objects start
+        and its copies of the declared channels (expr.PROCESS)."""
+        procs = state.procs if isinstance(state, Work) else state[S_PROCS]
+        current = procs[0]
+        PROCESS[0] = self.lock_block * current
+        PROCESS[1] = tuple(c for _, c in procs[2][current][PR_CHANS]) if current else ()
 
     def _need_gil(
         self, state: State, tid: int, p: Prepared, value: Value = None, clone: bool = False

@@ -35,11 +35,9 @@ from gilcheck.system.engine.handlers_data import (
 from gilcheck.system.engine.handlers_gil import (
     GilHandlers,
 )
-from gilcheck.system.engine.handlers_loops import LoopHandlers, loop_units
+from gilcheck.system.engine.handlers_loops import loop_units
 from gilcheck.system.engine.handlers_pools import worker_codes
-from gilcheck.system.engine.handlers_threads import (
-    ThreadHandlers,
-)
+from gilcheck.system.engine.handlers_processes import ProcessHandlers
 from gilcheck.system.engine.preparation import (
     Preparation,
 )
@@ -53,10 +51,9 @@ class Engine(
     Preparation,
     DataHandlers,
     ControlHandlers,
-    ThreadHandlers,
     GilHandlers,
     ChannelHandlers,
-    LoopHandlers,
+    ProcessHandlers,
 ):
     """The transition system of one program (implements model.TransitionSystem)."""
 
@@ -164,7 +161,24 @@ class Engine(
             for info in program.resources
             for i in range(info.size or 1)
         }
-        self.extended = bool(self.interrupts) or self.symbolic or self.has_fork or self.heap
+        # Processes (`spawn process`): states carry every process's parts; each steps in a
+        # view of its own (handlers_processes.py). A process deadlocked while others run is
+        # judged in states that still have steps, so no ample set of one thread is taken.
+        self.has_processes = any(
+            isinstance(instr, ir.SpawnFn) and instr.process
+            for code in program.codes
+            for instr in code.instrs
+        )
+        if self.has_processes:
+            self.ample = False
+        self.lock_block = sum(info.size or 1 for info in program.resources)
+        self.extended = (
+            bool(self.interrupts)
+            or self.symbolic
+            or self.has_fork
+            or self.heap
+            or self.has_processes
+        )
         self.handlers: dict[type, Callable[..., bool]] = {
             ir.Assign: self._assign,
             ir.Recv: self._recv,

@@ -306,7 +306,10 @@ class SyncHandlers(Base):
         raise SpecMisuse(f"`{verb}` needs {_one_of(wanted)}, and `{name}` is {describe_value(ref)}")
 
     def declared_count(self, kind: str, n: int) -> int | None:
-        """The declared count of the `n`th declared object of a kind."""
+        """The declared count of the `n`th declared object of a kind (in any process's
+        block: the blocks repeat the first)."""
+        if self.has_processes and n >= self.lock_block:
+            n -= self.lock_block * ((self.lock_offset[kind] + n) // self.lock_block)
         return self._declared_counts.get((kind, n))
 
     def _site_for(
@@ -372,4 +375,6 @@ def _one_of(kinds: tuple[str, ...]) -> str:
 def _res_name(res: ir.ResourceRef, lid: int, engine: Base) -> str:
     if res.size is None:
         return res.name
+    if engine.has_processes and engine.lock_block:
+        lid %= engine.lock_block
     return f"{res.name}[{lid - engine.lock_offset[res.kind] - res.base}]"

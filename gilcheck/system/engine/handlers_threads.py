@@ -34,6 +34,7 @@ from gilcheck.system.model import (
     Transition,
 )
 from gilcheck.system.state import (
+    CHILD_JOIN,
     ENDED,
     EXIT_JOIN,
     F_CODE,
@@ -137,6 +138,11 @@ class ThreadHandlers(Base):
         the program's end."""
         done = _with(th, T_FRAMES, ())
         if tid != self.main_tid:
+            if self.has_processes and tid == self.process_main(w):
+                # A child process's `g` returned: it joins its child processes, its
+                # threads, then finalizes (multiprocessing's bootstrap).
+                w.set_thread(tid, _with(done, T_STATUS, CHILD_JOIN))
+                return
             w.set_thread(tid, _with(done, T_STATUS, ENDED))
             return
         python = self.program.host == "python"
@@ -146,7 +152,9 @@ class ThreadHandlers(Base):
             if after < len(handlers):  # the next handler
                 w.set_thread(tid, self._running_hook(done, handlers[after], NATIVE))
             else:
-                w.set_thread(tid, _with(done, T_STATUS, FINALIZING if python else ENDED))
+                # the first process joins its child processes, then finalizes
+                last = (CHILD_JOIN if self.has_processes else FINALIZING) if python else ENDED
+                w.set_thread(tid, _with(done, T_STATUS, last))
                 w.ended = 0 if python else 1
         elif python:
             w.set_thread(tid, _with(done, T_STATUS, EXIT_JOIN))
@@ -200,6 +208,8 @@ class ThreadHandlers(Base):
         if self._need_gil(state, tid, p):
             return True
         instr: ir.SpawnFn = p.instr  # type: ignore[assignment]
+        if instr.process:
+            return self._spawn_process(state, tid, th, frame, p, out)
         args = tuple(self._eval(fn, state, frame, th) for fn in p.values)
         w = Work(state)
         new_frame = self._entry_frame(instr.function, args)

@@ -4,7 +4,7 @@ initial state."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gilcheck.semantics import ir
 from gilcheck.semantics.reads import reads_shared
@@ -293,6 +293,15 @@ class Preparation(Base):
         for chan in self.program.channels:
             for _ in range(chan.size or 1):
                 chans.append(((), 0, True, False, chan.kind, chan.capacity, True, NO_THREAD))
+        # What a process made by `spawn process` starts with: fresh copies of every global.
+        self.lock_block = len(locks)
+        self._initial_block = tuple(locks)
+        self._initial_vars = tuple(variables)
+        self._initial_chans = tuple(chans)
+        processes: tuple[Any, ...] = ()
+        if self.has_processes:
+            first = (-1, self.main_tid, False, (), None)
+            processes = ((0, (0,) * len(threads), (first,)),)
         return (
             tuple(threads),
             NO_THREAD,
@@ -302,6 +311,7 @@ class Preparation(Base):
             NO_THREAD,
             0,
             *(((), 0, (0, self.domain), ()) if self.extended else ()),
+            *processes,
         )
 
 

@@ -53,6 +53,7 @@ from gilcheck.system.model import (
 )
 from gilcheck.system.objects import canonical
 from gilcheck.system.state import (
+    CHILD_JOIN,
     EXIT_JOIN,
     F_CODE,
     F_PC,
@@ -68,6 +69,7 @@ from gilcheck.system.state import (
     S_GIL,
     S_INTERRUPTS,
     S_PATH,
+    S_PROCS,
     S_THREADS,
     T_DAEMON,
     T_FRAMES,
@@ -114,6 +116,11 @@ class Scheduling(Reduction):
             return []
         if self.symbolic:  # what splitting operations read (values.CURRENT_PATH)
             values.CURRENT_PATH = state[S_PATH][1]
+        if self.has_processes:
+            # A process deadlocked while others still run is a deadlock: the state is
+            # reported as one, with no steps (LANGUAGE.md, "v1.2: processes").
+            steps, moving = self.process_steps(state)
+            return [] if self.deadlocked_processes(state, moving) else steps
         if self.merge_local_steps and self.ample:
             ample = self._local_ample(state)
             if ample is not None:
@@ -127,6 +134,25 @@ class Scheduling(Reduction):
         gil = state[S_GIL]
         if gil_wanted and gil != NO_THREAD:
             handover = self.handover_step(state, gil)
+            if handover is not None:
+                at = next((i for i, t in enumerate(out) if t[0][0] > gil), len(out))
+                out.insert(at, handover)
+        return self._merge(out)
+
+    def steps_of(
+        self, view: State, tids: list[int], threads: tuple[Thread, ...]
+    ) -> list[Transition]:
+        """The steps of some threads of the current process of a view, with its GIL's
+        handover, merged (a process's steps, handlers_processes.py)."""
+        if self.gil_off:
+            return self._merge(self._free_threaded_transitions(view, tids))
+        out: list[Transition] = []
+        gil_wanted = False
+        for tid in tids:
+            gil_wanted |= self.thread_transitions(view, tid, threads[tid], out)
+        gil = view[S_GIL]
+        if gil_wanted and gil != NO_THREAD:
+            handover = self.handover_step(view, gil)
             if handover is not None:
                 at = next((i for i, t in enumerate(out) if t[0][0] > gil), len(out))
                 out.insert(at, handover)
@@ -297,20 +323,27 @@ class Scheduling(Reduction):
         """Threads a stop-the-world pause still waits for: attached, and neither parked at a
         Python statement boundary nor blocked in Python code (which detaches, even in the
         middle of a two-step statement such as a condvar wait or a rendezvous send)."""
+        owners = state[S_PROCS][1] if self.has_processes else None
         return [
             i
             for i, t in enumerate(state[S_THREADS])
             if i != requester
+            and (owners is None or owners[i] == owners[requester])
             and t[T_STATUS] == RUNNING
             and t[T_GILCOUNT] > 0
             and not self.in_python_code(t)
         ]
 
-    def _free_threaded_transitions(self, state: State) -> list[Transition]:
-        """`gil off`: no mutual exclusion; stop-the-world pauses at Python statement boundaries."""
+    def _free_threaded_transitions(
+        self, state: State, tids: list[int] | None = None
+    ) -> list[Transition]:
+        """`gil off`: no mutual exclusion; stop-the-world pauses at Python statement
+        boundaries (of the given threads, all by default)."""
         out: list[Transition] = []
         pause = state[S_GIL]
-        for tid, th in enumerate(state[S_THREADS]):
+        threads = state[S_THREADS]
+        for tid in range(len(threads)) if tids is None else tids:
+            th = threads[tid]
             status = th[T_STATUS]
             if status in _OVER:
                 continue
@@ -352,18 +385,28 @@ class Scheduling(Reduction):
 
     def _ending(self, state: State, tid: int, th: Thread, out: list[Transition]) -> bool:
         """`host python` program end: the exit join, then finalization taking the GIL."""
+        if th[T_STATUS] == CHILD_JOIN:
+            self.child_join_steps(state, tid, th, out)
+            return False
         if th[T_STATUS] == EXIT_JOIN:
             threads = state[S_THREADS]
+            owners = state[S_PROCS][1] if self.has_processes else None
             if all(
                 t[T_STATUS] in _OVER
                 or t[T_DAEMON]
                 or i == tid
+                or (owners is not None and owners[i] != owners[tid])
                 or (self.has_pools and self.idle_thread(state, i))
                 for i, t in enumerate(threads)
             ):
                 w = Work(state)
-                if not self.atexit_codes:
+                child = self.has_processes and self.current_process(state) != 0
+                if child:  # a child process runs no `atexit` block: it finalizes
                     w.set_thread(tid, _with(th, T_STATUS, FINALIZING))
+                elif not self.atexit_codes:
+                    # the first process joins its child processes, then finalizes
+                    status = CHILD_JOIN if self.has_processes else FINALIZING
+                    w.set_thread(tid, _with(th, T_STATUS, status))
                 else:  # Python's atexit handlers run now, before finalization
                     w.set_thread(tid, self._running_hook(th, self.atexit_codes[0], NATIVE))
                 out.append(((tid, EXIT_JOIN_DONE, 0), w.freeze()))
@@ -372,6 +415,8 @@ class Scheduling(Reduction):
             w = Work(state)
             w.gil = NO_THREAD if self.gil_off else tid
             w.ended = 1
+            if self.has_processes and self.current_process(state) != 0:
+                self.child_finalized(w, tid)
             out.append(((tid, FINALIZE, 0), w.freeze()))
             return False
         return True
@@ -384,7 +429,7 @@ class Scheduling(Reduction):
             return
         started = state[S_INTERRUPTS]
         for bit, kind, code in self.interrupts:
-            if started & bit or (kind == "signal" and tid != self.main_tid):
+            if started & bit or (kind == "signal" and tid != self.process_main(state)):
                 continue
             w = Work(state)
             w.interrupts = started | bit

@@ -1,0 +1,472 @@
+"""Processes made by `spawn process`: each with its own GIL, stdout lock, globals and
+interrupts, sharing only what was passed to it, judged for deadlock one by one.
+
+The state keeps the first process's parts in their usual places and every other process's
+in its record (system/state.py, "processes"). A child's thread steps in a *view* of the
+state in which its process is current: the view swaps the child's parts into place, so
+every handler reads and writes that process's GIL, vars, stdout lock, end and interrupts
+unchanged; the step's target is swapped back. Declared sync objects are one block per
+process in the `locks` part (`lock_id` adds the block's start); declared channels are the
+first process's, and a child's copies are channels made at its start, found through its
+record.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gilcheck.semantics import describe, ir
+from gilcheck.semantics.values import EvalError, Value, is_python_value
+from gilcheck.system.engine.common import (
+    _OVER,
+    DECLARED,
+    Prepared,
+    SpecMisuse,
+    _with,
+)
+from gilcheck.system.engine.handlers_loops import LoopHandlers
+from gilcheck.system.engine.handlers_threads import ThreadHandlers
+from gilcheck.system.expr import MOVED, IndexOutOfRange, UseAfterMove
+from gilcheck.system.model import EXIT_JOIN_DONE, SPURIOUS_WAKEUP, STEP, Transition
+from gilcheck.system.state import (
+    C_BUF,
+    CHILD_JOIN,
+    ENDED,
+    EXIT_JOIN,
+    F_LOCALS,
+    FINALIZING,
+    GIL_NORMAL,
+    H_KIND,
+    H_STATE,
+    NO_THREAD,
+    PR_CHANS,
+    PR_DAEMON,
+    PR_MAIN,
+    PR_PARENT,
+    PR_PARTS,
+    RUNNING,
+    S_CHANS,
+    S_ENDED,
+    S_GIL,
+    S_HEAP,
+    S_INTERRUPTS,
+    S_PROCS,
+    S_STDOUT,
+    S_THREADS,
+    S_VARS,
+    T_FRAMES,
+    T_PHASE,
+    T_STATUS,
+    Frame,
+    State,
+    Thread,
+    Work,
+)
+
+# Kinds a process may be passed (multiprocessing's Lock, RLock, Semaphore, Event,
+# Condition, Barrier; a latch is a shared counter with a condition): the same object in
+# both processes. The others cannot be pickled.
+SHAREABLE = frozenset({"mutex", "rlock", "semaphore", "event", "condvar", "barrier", "latch"})
+
+# EXIT_JOIN_DONE arguments of a process main's own end steps.
+TERMINATES_DAEMONS, CHILDREN_JOINED = 1, 2
+
+
+class ProcessHandlers(ThreadHandlers, LoopHandlers):
+    """`spawn process`, views of a state by process, process ends and per-process deadlock."""
+
+    # ------------------------------------------------------------ views
+
+    def view(self, state: State, pid: int) -> State:
+        """The state with process `pid` current: its parts in the state's own places."""
+        procs = state[S_PROCS]
+        current = procs[0]
+        if pid == current:
+            return state
+        records = list(procs[2])
+        gil, vars_, stdout, ended, interrupts = records[pid][PR_PARTS]
+        records[current] = (
+            *records[current][:PR_PARTS],
+            (state[S_GIL], state[S_VARS], state[S_STDOUT], state[S_ENDED], state[S_INTERRUPTS]),
+        )
+        records[pid] = (*records[pid][:PR_PARTS], None)
+        return (
+            state[S_THREADS],
+            gil,
+            vars_,
+            state[3],
+            state[S_CHANS],
+            stdout,
+            ended,
+            state[7],
+            interrupts,
+            *state[S_INTERRUPTS + 1 : S_PROCS],
+            (pid, procs[1], tuple(records)),
+        )
+
+    def current_process(self, state: State | Work) -> int:
+        """The process whose parts a state (or view) holds in their own places."""
+        procs = state.procs if isinstance(state, Work) else state[S_PROCS]
+        return int(procs[0])
+
+    def process_of(self, state: State, tid: int) -> int:
+        """The process a thread belongs to (0 in programs without processes)."""
+        if not self.has_processes:
+            return 0
+        return int(state[S_PROCS][1][tid])
+
+    def process_main(self, state: State | Work) -> int:
+        """The thread that runs the current process's `g` (`main` in the first)."""
+        if not self.has_processes:
+            return self.main_tid
+        procs = state.procs if isinstance(state, Work) else state[S_PROCS]
+        return int(procs[2][procs[0]][PR_MAIN])
+
+    def process_mains(self, state: State) -> dict[int, int]:
+        """Each child process's main thread -> its process (the first process left out)."""
+        if not self.has_processes:
+            return {}
+        return {rec[PR_MAIN]: pid for pid, rec in enumerate(state[S_PROCS][2]) if pid}
+
+    def process_ended(self, state: State, pid: int) -> bool:
+        """Whether a process has ended (finalized, or terminated)."""
+        procs = state[S_PROCS]
+        if pid == procs[0]:
+            return bool(state[S_ENDED])
+        return bool(procs[2][pid][PR_PARTS][3])
+
+    def lock_base(self, state: State | Work) -> int:
+        """Where the current process's block of declared sync objects starts."""
+        if not self.has_processes:
+            return 0
+        return self.lock_block * self.current_process(state)
+
+    def process_channel(self, state: State | Work, cid: int) -> int:
+        """A declared channel as the current process has it (a child has its own copy)."""
+        procs = state.procs if isinstance(state, Work) else state[S_PROCS]
+        current = procs[0]
+        if current == 0:
+            return cid
+        return int(procs[2][current][PR_CHANS][cid][1])
+
+    def process_count(self, state: State) -> int:
+        """How many processes a state has (ended ones included)."""
+        return len(state[S_PROCS][2]) if self.has_processes else 1
+
+    # ------------------------------------------------------------ `spawn process`
+
+    def _spawn_process(
+        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
+    ) -> bool:
+        """A new process: fresh globals, its own GIL and stdout lock, its main thread at `g`
+        with the arguments (resources shared, channel handles moved, Python values pickled,
+        which takes the GIL in the parent for the step)."""
+        instr: ir.SpawnFn = p.instr  # type: ignore[assignment]
+        procs = state[S_PROCS]
+        current, owners, records = procs
+        if records[current][PR_DAEMON]:
+            raise SpecMisuse(
+                "a daemon process cannot start processes (multiprocessing: daemonic "
+                "processes are not allowed to have children)"
+            )
+        args = tuple(self._eval(fn, state, frame, th) for fn in p.values)
+        pickles = False
+        for value, expr in zip(args, instr.args, strict=True):
+            pickles |= self._check_picklable(state, value, expr)
+        if pickles:
+            attached = self.gil_off and th[2] > 0
+            if not attached and not self._gil_free_for(state, tid):
+                return True  # pickling takes the GIL
+        w = Work(state)
+        pid = len(records)
+        channels = tuple(("chan", w.add_chan(chan)) for chan in self._initial_chans)
+        w.add_locks(self._initial_block)
+        entry = self._entry_frame(instr.function, args)
+        child = w.add_thread(
+            ((entry,), RUNNING, 0, GIL_NORMAL, (), 0, False, 0, -(instr.function + 1))
+        )
+        parts = (NO_THREAD, self._initial_vars, NO_THREAD, 0, 0)
+        record = (current, child, instr.daemon, channels, parts)
+        w.procs = (current, (*owners, pid), (*records, record))
+        locals_ = self._moved(frame[F_LOCALS], p)
+        locals_ = self._store(w, locals_, instr.target, ("thread", child), frame, th)
+        self._advance(w, tid, th, frame, p.next_pc, locals_)
+        out.append(((tid, STEP, 0), w.freeze()))
+        return False
+
+    def _check_picklable(self, state: State, value: Value, expr: ir.Expr) -> bool:
+        """A misuse when a value cannot be passed to a process; whether it is pickled
+        (holds a Python value)."""
+        name = describe.expression(expr)
+        found = False
+        stack: list[Any] = [value]
+        while stack:
+            item = stack.pop()
+            if item is MOVED or item == MOVED:
+                continue
+            if is_python_value(item):
+                found = True
+                continue
+            if type(item) is not tuple or not item:
+                continue
+            tag = item[0]
+            if len(item) == 3 and tag == "res":
+                kind = item[1]
+            elif len(item) == 2 and tag == "obj":
+                kind = state[S_HEAP][item[1]][H_KIND]
+            elif len(item) == 2 and tag == "thread":
+                raise SpecMisuse(
+                    f"`{name}` holds a thread or process handle, which cannot be passed to "
+                    "a process (it cannot be pickled)"
+                )
+            elif len(item) == 2 and tag in ("tx", "rx", "chan"):
+                continue
+            else:
+                stack.extend(item)
+                continue
+            if kind not in SHAREABLE:
+                what = "a future" if kind == "future" else f"a {kind}"
+                raise SpecMisuse(
+                    f"`{name}` is {what}, which cannot be passed to a process (it cannot be "
+                    "pickled); only mutex, rlock, semaphore, event, condvar, barrier and "
+                    "latch objects are shared with a process"
+                )
+        return found
+
+    # ------------------------------------------------------------ ends
+
+    def child_join_steps(self, state: State, tid: int, th: Thread, out: list[Transition]) -> None:
+        """A process's main at its end joins its child processes, after terminating the
+        daemon ones (multiprocessing's exit function); then the first process finalizes
+        and a child joins its own threads."""
+        procs = state[S_PROCS]
+        current, _, records = procs
+        children = [
+            k
+            for k, rec in enumerate(records)
+            if k and rec[PR_PARENT] == current and not self.process_ended(state, k)
+        ]
+        daemons = [k for k in children if records[k][PR_DAEMON]]
+        if daemons:
+            w = Work(state)
+            for k in daemons:
+                self._terminate(w, k)
+            out.append(((tid, EXIT_JOIN_DONE, TERMINATES_DAEMONS), w.freeze()))
+            return
+        if children:
+            return
+        w = Work(state)
+        w.set_thread(tid, _with(th, T_STATUS, FINALIZING if current == 0 else EXIT_JOIN))
+        out.append(((tid, EXIT_JOIN_DONE, CHILDREN_JOINED), w.freeze()))
+
+    def _terminate(self, w: Work, pid: int) -> None:
+        """A process is killed: its threads stop where they are (what they hold stays held)."""
+        current, owners, records = w.procs
+        rec = records[pid]
+        gil, vars_, stdout, _, interrupts = rec[PR_PARTS]
+        new_records = list(records)
+        new_records[pid] = (*rec[:PR_PARTS], (gil, vars_, stdout, 1, interrupts))
+        w.procs = (current, owners, tuple(new_records))
+        for t, owner in enumerate(owners):
+            if owner == pid:
+                th = w.threads[t]
+                if th[T_STATUS] not in _OVER:
+                    w.set_thread(t, _with(_with(th, T_FRAMES, ()), T_STATUS, ENDED))
+
+    def child_finalized(self, w: Work, tid: int) -> None:
+        """A child process's finalization holds its GIL: the process is over; its threads
+        (daemons still running) stop with it."""
+        _, owners, _ = w.procs
+        for t, owner in enumerate(owners):
+            if owner == w.procs[0] and t != tid:
+                th = w.threads[t]
+                if th[T_STATUS] not in _OVER:
+                    w.set_thread(t, _with(_with(th, T_FRAMES, ()), T_STATUS, ENDED))
+        w.set_thread(tid, _with(_with(w.threads[tid], T_FRAMES, ()), T_STATUS, ENDED))
+
+    # ------------------------------------------------------------ scheduling
+
+    def process_steps(self, state: State) -> tuple[list[Transition], set[int]]:
+        """Every process's steps (each computed in its view, targets swapped back), ordered
+        by thread; and the processes with a step that may really happen."""
+        procs = state[S_PROCS]
+        current, owners, records = procs
+        threads = state[S_THREADS]
+        found: list[Transition] = []
+        moving: set[int] = set()
+        for pid in range(len(records)):
+            view = self.view(state, pid)
+            if view[S_ENDED]:
+                continue
+            mine = [tid for tid, owner in enumerate(owners) if owner == pid]
+            out = self.steps_of(view, mine, threads)
+            for action, target in out:
+                if type(target) is tuple:
+                    if len(target[S_THREADS]) > len(target[S_PROCS][1]):
+                        target = self._owned_by(target, pid)
+                    target = self.view(target, current)
+                if action[1] != SPURIOUS_WAKEUP:
+                    moving.add(pid)
+                found.append((action, target))
+        found.sort(key=lambda step: step[0][0])
+        return found, moving
+
+    @staticmethod
+    def _owned_by(target: State, pid: int) -> State:
+        """Threads a step added belong to the process that took it."""
+        procs = target[S_PROCS]
+        added = len(target[S_THREADS]) - len(procs[1])
+        return (*target[:S_PROCS], (procs[0], (*procs[1], *(pid,) * added), procs[2]))
+
+    # ------------------------------------------------------------ deadlock per process
+
+    def deadlocked_processes(self, state: State, moving: set[int] | None = None) -> list[int]:
+        """The processes deadlocked in a state (LANGUAGE.md, "v1.2: processes"): from those
+        not ended whose threads are all blocked or idle, drop any that a process outside the
+        set could still wake, until none can be dropped."""
+        if not self.has_processes or state[S_ENDED]:
+            return []
+        if moving is None:
+            moving = self.process_steps(state)[1]
+        owners = state[S_PROCS][1]
+        threads = state[S_THREADS]
+        alive = [
+            pid for pid in range(self.process_count(state)) if not self.process_ended(state, pid)
+        ]
+        candidates = {
+            pid
+            for pid in alive
+            if pid not in moving
+            and any(
+                owner == pid and threads[t][T_STATUS] not in _OVER and not self._idle(state, t)
+                for t, owner in enumerate(owners)
+            )
+        }
+        while candidates:
+            outside = [pid for pid in alive if pid not in candidates]
+            reach = self._reachable(state, outside)
+            wakeable = {pid for pid in candidates if self._wakeable(state, pid, outside, reach)}
+            if not wakeable:
+                break
+            candidates -= wakeable
+        return sorted(candidates)
+
+    def _idle(self, state: State, tid: int) -> bool:
+        return (self.has_pools or self.has_loops) and self.idle_thread(state, tid)
+
+    def _wakeable(
+        self,
+        state: State,
+        pid: int,
+        outside: list[int],
+        reach: tuple[set[int], set[int], set[int]],
+    ) -> bool:
+        """Whether a thread of a blocked process waits on something a process outside the set
+        can reach: a process (its main thread) outside it, or a shared object or channel."""
+        owners = state[S_PROCS][1]
+        view = self.view(state, pid)
+        locks, heap, chans = reach
+        outside_set = set(outside)
+        for tid, owner in enumerate(owners):
+            if owner != pid:
+                continue
+            th = state[S_THREADS][tid]
+            if th[T_STATUS] in _OVER:
+                continue
+            if th[T_STATUS] == CHILD_JOIN:
+                records = state[S_PROCS][2]
+                if any(rec[PR_PARENT] == pid and k in outside_set for k, rec in enumerate(records)):
+                    return True
+                continue
+            if th[T_STATUS] != RUNNING or not th[T_FRAMES]:
+                continue
+            for kind, key in self.waits_on(view, tid):
+                if kind == "thread" and owners[key] in outside_set:
+                    return True
+                if kind == "lock" and key in locks:
+                    return True
+                if kind == "heap" and key in heap:
+                    return True
+                if kind == "chan" and key in chans:
+                    return True
+        return False
+
+    def waits_on(self, state: State, tid: int) -> list[tuple[str, int]]:
+        """What a thread's statement waits on: ("thread", tid), ("lock", index),
+        ("heap", object) or ("chan", channel); empty when it names none."""
+        th = state[S_THREADS][tid]
+        frame = th[T_FRAMES][-1]
+        p = self.prepared[frame[0]][frame[1]]
+        instr = p.instr
+        found: list[tuple[str, int]] = []
+        try:
+            if isinstance(instr, ir.Join):
+                found.append(("thread", self.join_target(state, th, frame, p)))
+            elif isinstance(instr, ir.Recv | ir.Send):
+                want = "rx" if isinstance(instr, ir.Recv) else "tx"
+                found.append(("chan", self.channel_id(instr.channel, frame, th, state, want)))
+            elif p.verb:
+                reached = self.reached(state, tid)
+                if reached is not None:
+                    pairs = (
+                        (reached.where, reached.at),
+                        (reached.partner_where, reached.partner_at),
+                    )
+                    for where, at in pairs:
+                        if at < 0:
+                            continue
+                        found.append(("lock" if where == DECLARED else "heap", at))
+        except (SpecMisuse, EvalError, IndexOutOfRange, UseAfterMove):
+            return found  # the step itself reports the bad operand
+        return found
+
+    def _reachable(self, state: State, pids: list[int]) -> tuple[set[int], set[int], set[int]]:
+        """The declared objects, objects made at run time and channels the processes can
+        reach: their own, and what their threads and globals refer to, transitively."""
+        procs = state[S_PROCS]
+        current, owners, records = procs
+        heap = state[S_HEAP]
+        chans = state[S_CHANS]
+        locks: set[int] = set()
+        objects: set[int] = set()
+        channels: set[int] = set()
+        stack: list[Any] = []
+        for pid in pids:
+            base = self.lock_block * pid
+            locks.update(range(base, base + self.lock_block))
+            mine = (
+                range(self.declared_channels)
+                if pid == 0
+                else [c for _, c in records[pid][PR_CHANS]]
+            )
+            for cid in mine:
+                if cid not in channels:
+                    channels.add(cid)
+                    stack.append(chans[cid][C_BUF])
+            stack.append(state[S_VARS] if pid == current else records[pid][PR_PARTS][1])
+            for tid, owner in enumerate(owners):
+                if owner == pid:
+                    th = state[S_THREADS][tid]
+                    stack.extend(frame[F_LOCALS] for frame in th[T_FRAMES])
+                    stack.append(th[T_PHASE])
+        while stack:
+            item = stack.pop()
+            if type(item) is not tuple or not item:
+                continue
+            tag = item[0]
+            if len(item) == 3 and tag == "res" and type(item[2]) is int:
+                locks.add(self.lock_offset[item[1]] + item[2])
+                continue
+            if len(item) == 2 and type(item[1]) is int:
+                if tag == "obj":
+                    if item[1] not in objects:
+                        objects.add(item[1])
+                        stack.append(heap[item[1]][H_STATE])
+                    continue
+                if tag in ("tx", "rx", "chan"):
+                    if item[1] not in channels:
+                        channels.add(item[1])
+                        stack.append(chans[item[1]][C_BUF])
+                    continue
+            stack.extend(item)
+        return locks, objects, channels

@@ -204,7 +204,7 @@ class Narrator:
             ]
             return [f"terminates its daemon child process {', '.join(ended)}"]
         if kind == EXIT_JOIN_DONE and action[2] == CHILDREN_JOINED:
-            return ["every child process has ended: joining them completes"]
+            return ["no child process of its own is still running: joining them is done"]
         if kind == EXIT_JOIN_DONE:
             done = "every non-daemon thread has ended: the exit join completes"
             if after[S_THREADS][tid][T_FRAMES]:

@@ -1,0 +1,355 @@
+"""Processes (language v1.2): `spawn process` and `spawn daemon process`, each with its own
+GIL, stdout lock and globals; what is shared by passing it; the ends of a child and of the
+program; deadlock judged per process; misuses and reports; through the CLI as a user runs
+it."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import check_json, write_spec
+
+_spec = write_spec
+_json = check_json
+
+# The options a verdict must not depend on.
+OPTION_SETS = [(), ("--no-por",), ("--strategy", "dfs"), ("--no-symmetry",)]
+
+
+SHARED_LOCK = """expect {verdict}
+mutex m
+
+fn child(lk) {{
+    lock lk {{
+        skip
+    }}
+}}
+
+thread main {{
+    acquire m
+    let h = spawn process child({arg})
+    {order}
+}}
+"""
+
+
+@pytest.mark.parametrize("options", OPTION_SETS)
+@pytest.mark.parametrize(
+    ("arg", "order", "verdict"),
+    [
+        ("m", "join h\n    release m", "deadlock"),  # the same lock in both processes
+        ("m", "release m\n    join h", "ok"),
+        ("", "join h\n    release m", "ok"),  # the child's own copy of m: not shared
+    ],
+)
+def test_a_passed_lock_is_shared_and_a_global_one_is_a_copy(
+    cli, tmp_path, arg: str, order: str, verdict: str, options: tuple[str, ...]
+) -> None:  # type: ignore[no-untyped-def]
+    text = SHARED_LOCK.format(arg=arg, order=order, verdict=verdict)
+    if not arg:
+        text = text.replace("fn child(lk)", "fn child()").replace("lock lk", "lock m")
+    result = cli("check", *options, _spec(tmp_path, text))
+    assert f"verdict: {verdict}   (expected {verdict}: matches)" in result.stdout, result.stdout
+
+
+def test_each_process_has_its_own_gil(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    text = """expect {verdict}
+host python
+fn work() {{
+    with_gil {{
+        skip
+    }}
+}}
+thread main {{
+    with_gil {{
+        let h = {spawn}
+        join h
+    }}
+}}
+"""
+    thread = cli("check", _spec(tmp_path, text.format(verdict="deadlock", spawn="spawn work()")))
+    assert "(expected deadlock: matches)" in thread.stdout
+    process = cli(
+        "check", _spec(tmp_path, text.format(verdict="ok", spawn="spawn process work()"), "p.gil")
+    )
+    assert "(expected ok: matches)" in process.stdout, process.stdout
+
+
+def test_each_process_has_its_own_stdout_lock(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # The seed's second deadlock (print of a Python value under stdout's lock) needs one
+    # stdout lock: a child printing while the parent holds its own is no deadlock.
+    text = """expect ok
+host python
+fn child() {
+    print "child"
+}
+thread main {
+    print "parent"
+    let h = spawn process child()
+    join h
+}
+"""
+    assert "(expected ok: matches)" in cli("check", _spec(tmp_path, text)).stdout
+
+
+def test_a_global_queue_is_a_copy_in_the_child(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    text = """channel results: queue(0)
+fn worker() {
+    send results, 42
+}
+thread main {
+    let h = spawn process worker()
+    let v = recv results
+    join h
+}
+"""
+    data = _json(cli, _spec(tmp_path, text))
+    assert data["verdict"] == "deadlock"
+    assert data["message"].startswith("process main is deadlocked")
+    assert "other processes still run" in data["message"]
+    assert [w["thread"] for w in data["waits"]] == ["main"]
+
+
+def test_a_child_deadlocked_while_main_runs_is_reported_in_the_child(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    text = """host rust
+mutex m
+fn child() {
+    acquire m
+    acquire m
+}
+fn more() {
+    skip
+}
+thread main {
+    spawn process child()
+    call more()
+}
+"""
+    result = cli("check", _spec(tmp_path, text))
+    assert result.code == 1
+    assert "process child is deadlocked" in result.stdout
+    assert "in process child: waits for m of process child, which it already holds" in (
+        result.stdout
+    )
+    assert "starts process child (its own GIL, stdout lock and globals)" in result.stdout
+
+
+def test_a_child_that_another_process_can_wake_is_not_deadlocked(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # The child waits on an event main can still set: dropped by the fixpoint rule.
+    text = """expect ok
+host python
+event e
+fn child(ev) {
+    wait ev
+}
+fn slow() {
+    skip
+}
+thread main {
+    let h = spawn process child(e)
+    call slow()
+    call slow()
+    set e
+    join h
+}
+"""
+    for options in OPTION_SETS:
+        result = cli("check", *options, _spec(tmp_path, text))
+        assert "(expected ok: matches)" in result.stdout, (options, result.stdout)
+
+
+@pytest.mark.parametrize(
+    ("make", "arg", "words"),
+    [
+        ("let x = future()", "x", "is a future, which cannot be passed to a process"),
+        ("let x = once()", "x", "is a once, which cannot be passed"),
+        ("let x = rwlock()", "x", "is a rwlock, which cannot be passed"),
+        ("let x = spawn helper()", "x", "holds a thread or process handle"),
+    ],
+)
+def test_unpicklable_arguments_are_a_misuse(cli, tmp_path, make: str, arg: str, words: str) -> None:  # type: ignore[no-untyped-def]
+    text = f"""fn helper() {{
+    skip
+}}
+fn child(v) {{
+    skip
+}}
+thread main {{
+    {make}
+    spawn process child({arg})
+}}
+"""
+    result = cli("check", _spec(tmp_path, text))
+    assert "verdict: misuse" in result.stdout, result.stdout
+    assert words in result.stdout
+
+
+def test_a_daemon_process_cannot_start_processes(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    text = """fn inner() {
+    skip
+}
+fn child() {
+    spawn process inner()
+}
+thread main {
+    spawn daemon process child()
+}
+"""
+    result = cli("check", _spec(tmp_path, text))
+    assert "verdict: misuse" in result.stdout
+    assert "a daemon process cannot start processes" in result.stdout
+
+
+def test_exit_terminates_daemon_children_and_joins_the_others(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    text = """expect {verdict}
+host python
+event go
+fn child(ev) {{
+    wait ev
+}}
+thread main {{
+    spawn {daemon}process child(go)
+}}
+"""
+    daemon = cli("check", _spec(tmp_path, text.format(verdict="ok", daemon="daemon ")))
+    assert "(expected ok: matches)" in daemon.stdout, daemon.stdout
+    joined = cli("check", _spec(tmp_path, text.format(verdict="deadlock", daemon=""), "j.gil"))
+    assert "(expected deadlock: matches)" in joined.stdout, joined.stdout
+    assert "has returned; it joins its child process child" in joined.stdout
+
+
+def test_a_terminated_daemon_child_leaves_what_it_held_held(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # atexit runs before children are terminated; finalization after. The killed child's
+    # lock stays held, as a multiprocessing.Lock of a killed process does.
+    text = """expect deadlock
+host python
+mutex m
+event never
+fn child(lk, ev) {
+    acquire lk
+    wait ev
+}
+thread main {
+    let h = spawn daemon process child(m, never)
+    let held = false
+    while not held {
+        let r = try_acquire m
+        if r {
+            release m
+        } else {
+            held = true
+        }
+    }
+}
+atexit {
+    acquire m
+}
+"""
+    result = cli("check", _spec(tmp_path, text))
+    assert "(expected deadlock: matches)" in result.stdout, result.stdout
+
+
+def test_join_timeout_on_a_process(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    text = """expect ok
+host python
+event go
+fn child(ev) {
+    wait ev
+}
+thread main {
+    let h = spawn process child(go)
+    let done = join h timeout
+    set go
+    join h
+}
+"""
+    result = cli("check", _spec(tmp_path, text))
+    assert "(expected ok: matches)" in result.stdout, result.stdout
+
+
+def test_python_values_are_pickled_under_the_parents_gil(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # `holder` keeps the GIL (native code) while it waits for main: main cannot pickle a
+    # Python value for the child until then; a plain value needs no GIL.
+    text = """expect {verdict}
+host python
+event ready
+fn holder() {{
+    with_gil {{
+        wait ready
+    }}
+}}
+fn child(o) {{
+    skip
+}}
+thread main {{
+    let o = {value}
+    let t = spawn holder()
+    let h = spawn process child(o)
+    set ready
+    join t
+}}
+"""
+    pickled = cli("check", _spec(tmp_path, text.format(verdict="deadlock", value='pyobj("x")')))
+    assert "(expected deadlock: matches)" in pickled.stdout, pickled.stdout
+    plain = cli("check", _spec(tmp_path, text.format(verdict="ok", value="1"), "n.gil"))
+    assert "(expected ok: matches)" in plain.stdout, plain.stdout
+
+
+def test_the_finalizer_may_run_once_in_each_process(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # The assertion fails only when the finalizer ran in main and then again in the child:
+    # once per process, not once per run.
+    text = """expect assertion
+host python
+var runs = 0
+finalizer {
+    runs = runs + 1
+}
+fn child(rx) {
+    let theirs = recv rx
+    python {
+        skip
+        skip
+    }
+    assert not (theirs == 1 and runs == 1)
+}
+thread main {
+    let (tx, rx) = channel(unbounded)
+    let h = spawn process child(rx)
+    python {
+        skip
+        skip
+    }
+    send tx, runs
+    join h
+}
+"""
+    result = cli("check", _spec(tmp_path, text))
+    assert "(expected assertion: matches)" in result.stdout, result.stdout
+
+
+def test_gil_off_pauses_stay_in_their_process(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    text = """expect ok
+gil off
+fn child() {
+    python {
+        skip
+    }
+}
+thread main {
+    with_gil {
+        let h = spawn process child()
+        join h
+    }
+}
+"""
+    result = cli("check", _spec(tmp_path, text))
+    assert "(expected ok: matches)" in result.stdout, result.stdout
+
+
+def test_spawn_process_inside_atomic_is_a_spec_error(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    text = (
+        "fn g() {\n    skip\n}\nthread main {\n    atomic {\n        spawn process g()\n    }\n}\n"
+    )
+    result = cli("check", _spec(tmp_path, text))
+    assert result.code == 2
+    assert "`spawn process` cannot be inside `atomic`" in result.stderr
+    assert "^" in result.stderr and "help:" in result.stderr

@@ -353,3 +353,10 @@ def test_spawn_process_inside_atomic_is_a_spec_error(cli, tmp_path) -> None:  # 
     assert result.code == 2
     assert "`spawn process` cannot be inside `atomic`" in result.stderr
     assert "^" in result.stderr and "help:" in result.stderr
+
+
+def test_the_promela_export_refuses_processes(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    text = "fn g() {\n    skip\n}\nthread main {\n    let h = spawn process g()\n    join h\n}\n"
+    result = cli("export", _spec(tmp_path, text))
+    assert result.code == 2
+    assert "`spawn process` cannot be exported to Promela yet" in result.stderr

@@ -89,6 +89,8 @@ class Exporter(ResourceTranslator, ChannelTranslator):
             for instr in code.instrs:
                 if isinstance(instr, ir.CallFn):
                     raise Refused(describe_instr(instr), instr.span)
+                if isinstance(instr, ir.SpawnFn) and instr.process:
+                    raise Refused("`spawn process`", instr.span, yet=True)
                 if isinstance(instr, ir.SpawnFn):
                     self.spawned[instr.function] = f"F_{self.program.codes[instr.function].name}"
                 if isinstance(instr, ir.Acquire | ir.Wait | ir.Join | ir.Recv) and instr.timed:

@@ -360,3 +360,43 @@ def test_the_promela_export_refuses_processes(cli, tmp_path) -> None:  # type: i
     result = cli("export", _spec(tmp_path, text))
     assert result.code == 2
     assert "`spawn process` cannot be exported to Promela yet" in result.stderr
+
+
+def test_a_global_channel_passed_by_name_is_shared(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    text = """expect {verdict}
+channel results: bounded(1)
+channel cs[2]: queue(0)
+fn worker(q, r) {{
+    send q, 1
+    send q, 2
+    let v = recv r
+}}
+thread main {{
+    let h = spawn process worker(results, cs[1])
+    send cs[1], 5
+    {order}
+}}
+"""
+    hang = cli(
+        "check",
+        _spec(
+            tmp_path,
+            text.format(
+                verdict="deadlock",
+                order="join h\n    let a = recv results\n    let b = recv results",
+            ),
+        ),
+    )
+    assert "(expected deadlock: matches)" in hang.stdout, hang.stdout
+    assert "waits on results, full (1 of 1)" in hang.stdout
+    fine = cli(
+        "check",
+        _spec(
+            tmp_path,
+            text.format(
+                verdict="ok", order="let a = recv results\n    let b = recv results\n    join h"
+            ),
+            "f.gil",
+        ),
+    )
+    assert "(expected ok: matches)" in fine.stdout, fine.stdout

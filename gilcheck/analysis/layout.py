@@ -224,6 +224,8 @@ class StateLayout:
                 return f"the {end} of {self.channel_name(state, int(inner))}"
             if tag == "thread":
                 return f"the handle of {self.thread_name(state, int(inner))}"
+            if tag == "chan":
+                return self.channel_name(state, int(inner))
             if tag == "obj":
                 return self.object_label(state, (HEAP, int(inner)))
             if tag in ("ok", "err"):

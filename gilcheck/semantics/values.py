@@ -275,6 +275,8 @@ def render(value: Value) -> str:
         tag, inner = value
         if tag in ("tx", "rx"):
             return f"{'sender' if tag == 'tx' else 'receiver'} of channel #{inner}"
+        if tag == "chan":
+            return f"channel #{inner}"
         if tag == "thread":
             return f"thread #{inner}"
         return f"{tag}({render(inner)})"
@@ -291,6 +293,8 @@ def describe_value(value: Value) -> str:
             return "a thread handle"
         if tag in ("tx", "rx"):
             return f"the {'sender' if tag == 'tx' else 'receiver'} of a channel"
+        if tag == "chan":
+            return "a global channel"
         if tag in WRAP_TAGS:
             return f"{tag}({describe_value(inner)})"
     return render(value)

@@ -141,13 +141,26 @@ def compile_expr(expr: ir.Expr, params: tuple[Value, ...] = ()) -> Evaluator:
                 return len(ch[at][0])  # type: ignore[index]
 
             return global_len
+        case ir.Builtin(name="channel_value", args=(ir.GlobalChannel() as shared,)):
+            # A global channel passed to `spawn process`: shared with the child.
+            sbase, ssize, sname = shared.base, shared.size, shared.name
+            sidx = compile_expr(shared.index, params) if shared.index is not None else None
+
+            def channel_value(
+                loc: tuple[Value, ...], gv: tuple[Value, ...], me: int, ch: tuple[Value, ...]
+            ) -> Value:
+                at = sbase if sidx is None else element(sbase, ssize, sidx(loc, gv, me, ch), sname)
+                copies = PROCESS[1]
+                return ("chan", copies[at] if copies else at)
+
+            return channel_value
         case ir.Builtin(name="len", args=(ir.HandleRef(slot=slot, name=hname),)):
 
             def handle_len(
                 loc: tuple[Value, ...], gv: tuple[Value, ...], me: int, ch: tuple[Value, ...]
             ) -> Value:
                 handle = loc[slot]
-                if not (isinstance(handle, tuple) and handle[:1] in (("tx",), ("rx",))):
+                if not (isinstance(handle, tuple) and handle[:1] in (("tx",), ("rx",), ("chan",))):
                     raise EvalError(f"`len` needs a channel handle, and `{hname}` is not one")
                 return len(ch[handle[1]][0])  # type: ignore[index]
 

@@ -18,7 +18,7 @@ from gilcheck.semantics.lower.core import (
     constructor_kind,
 )
 from gilcheck.semantics.lower.sync import SyncLowerer
-from gilcheck.semantics.resolve import symbol_kind
+from gilcheck.semantics.resolve import ChannelSym, symbol_kind
 from gilcheck.source import Span
 from gilcheck.sync import registry
 from gilcheck.syntax import ast, unparse
@@ -145,7 +145,7 @@ class BindingLowerer(ChannelLowerer, SyncLowerer):
                     del at
                 return UNKNOWN
             case ast.Spawn(func=func, args=args, daemon=daemon, process=process, process_span=at):
-                values = tuple(self.expr(a) for a in args)
+                values = tuple(self.process_argument(a) if process else self.expr(a) for a in args)
                 index = self.function(func, args, span)
                 if process and self.atomic_depth:
                     self.sink.error(
@@ -230,6 +230,21 @@ class BindingLowerer(ChannelLowerer, SyncLowerer):
                 return UNKNOWN
         self.emit(ir.MakeObject(kind=kind, count=count, target=target, span=call.span))
         return UNKNOWN
+
+    def process_argument(self, arg: ast.Expr) -> ir.Expr:
+        """An argument of `spawn process`: a global channel passed by name is shared with
+        the child (`("chan", c)`); anything else is an expression."""
+        match arg:
+            case ast.Name(ident=ident) | ast.Index(base=ident):
+                sym = self.decls.symbols.get(ident.name)
+                if self.lookup_local(ident.name) is None and isinstance(sym, ChannelSym):
+                    index = arg.index if isinstance(arg, ast.Index) else None
+                    element = self.element(ident, index, sym.info.size)
+                    chan = ir.GlobalChannel(
+                        base=sym.info.base, size=sym.info.size, name=ident.name, index=element
+                    )
+                    return ir.Builtin(name="channel_value", args=(chan,))
+        return self.expr(arg)
 
     def timed(
         self,

@@ -367,6 +367,8 @@ class Base:
         handle = frame[F_LOCALS][ref.slot]
         if handle is MOVED or handle == MOVED:
             raise UseAfterMove(ref.name)
+        if type(handle) is tuple and len(handle) == 2 and handle[0] == "chan":
+            return int(handle[1])  # a global channel passed to a process: either end
         if not (isinstance(handle, tuple) and len(handle) == 2 and handle[0] in ("tx", "rx")):
             raise SpecMisuse(f"`{ref.name}` is {describe_value(handle)}, not a channel handle")
         if want and handle[0] != want:

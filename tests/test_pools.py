@@ -342,32 +342,6 @@ def test_fmt_keeps_pool_statements(cli, tmp_path) -> None:  # type: ignore[no-un
     assert result.code == 0, result.stdout + result.stderr
 
 
-@pytest.mark.parametrize(
-    ("text", "what"),
-    [
-        (
-            "pool p = 1\nfn g() { skip }\nthread main {\n    let h = spawn process g()\n"
-            "    let f = submit p, g()\n}",
-            "thread pools or event loops",
-        ),
-        (
-            "eventloop lp\nfn g() { skip }\nthread main {\n    spawn daemon process g()\n}",
-            "thread pools or event loops",
-        ),
-        (
-            "fn g() { skip }\nthread main {\n    spawn process g()\n    fork { skip }\n}",
-            "`fork`",
-        ),
-    ],
-)
-def test_processes_with_executors_or_fork_are_refused(cli, tmp_path, text: str, what: str) -> None:  # type: ignore[no-untyped-def]
-    spec = _spec(tmp_path, text)
-    result = cli("check", spec)
-    assert result.code == 2
-    assert f"`spawn process` in a spec with {what} is not supported yet" in result.stderr
-    assert "^" in result.stderr and "help:" in result.stderr
-
-
 def test_spawn_of_a_function_named_process_keeps_its_v1_meaning(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
     spec = _spec(
         tmp_path,

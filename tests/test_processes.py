@@ -400,3 +400,127 @@ thread main {{
         ),
     )
     assert "(expected ok: matches)" in fine.stdout, fine.stdout
+
+
+POOL_IN_CHILD = """expect {verdict}
+host python
+pool p = {workers}
+fn inner() {{
+    return 1
+}}
+fn outer() {{
+    let f = submit p, inner()
+    let v = result f
+    return v
+}}
+fn child() {{
+    let f = submit p, outer()
+    let v = result f
+}}
+thread main {{
+    let h = spawn process child()
+    join h
+}}
+"""
+
+
+@pytest.mark.parametrize(("workers", "verdict"), [(1, "deadlock"), (2, "ok")])
+def test_a_child_process_has_its_own_copy_of_a_declared_pool(
+    cli, tmp_path, workers: int, verdict: str
+) -> None:  # type: ignore[no-untyped-def]
+    text = POOL_IN_CHILD.format(workers=workers, verdict=verdict)
+    result = cli("check", _spec(tmp_path, text))
+    assert f"(expected {verdict}: matches)" in result.stdout, result.stdout
+    if verdict == "deadlock":
+        assert "queued on pool p of process child, whose workers are all busy" in result.stdout
+
+
+def test_a_child_process_shuts_its_pools_down_at_its_end(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # The child's pool is shut down when its `g` returns: a thread of the child that
+    # submits afterwards is refused (misuse), as CPython's exit hook does.
+    text = """expect misuse
+host python
+event go
+fn work() {
+    return 1
+}
+fn late(ex, ev) {
+    wait ev
+    let f = submit ex, work()
+}
+fn child(ev) {
+    let ex = pool(1)
+    spawn late(ex, ev)
+}
+thread main {
+    let h = spawn process child(go)
+    set go
+    join h
+}
+"""
+    result = cli("check", _spec(tmp_path, text))
+    assert "(expected misuse: matches)" in result.stdout, result.stdout
+
+
+def test_a_child_process_copy_of_a_loop_runs_no_task(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    text = """expect {verdict}
+host python
+eventloop lp
+fn task() {{
+    return 1
+}}
+fn child() {{
+    {body}
+}}
+thread main {{
+    let h = spawn process child()
+    let f = submit lp, task()
+    let v = result f
+    join h
+}}
+"""
+    hang = cli(
+        "check",
+        _spec(
+            tmp_path,
+            text.format(verdict="deadlock", body="let f = submit lp, task()\n    let v = result f"),
+        ),
+    )
+    assert "(expected deadlock: matches)" in hang.stdout, hang.stdout
+    assert "which has no thread in a child process (its tasks never run)" in hang.stdout
+    fine = cli("check", _spec(tmp_path, text.format(verdict="ok", body="skip"), "f.gil"))
+    assert "(expected ok: matches)" in fine.stdout, fine.stdout
+
+
+def test_fork_in_a_child_process_forks_that_child(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    text = """expect {verdict}
+host python
+mutex log
+fn helper() {{
+    python {{
+        lock log {{
+            skip
+        }}
+    }}
+}}
+fn child() {{
+    python {{
+        {before}
+        fork {{
+            lock log {{
+                skip
+            }}
+        }}
+    }}
+}}
+thread main {{
+    let h = spawn process child()
+    join h
+}}
+"""
+    hang = cli("check", _spec(tmp_path, text.format(verdict="deadlock", before="spawn helper()")))
+    assert "(expected deadlock: matches)" in hang.stdout, hang.stdout
+    assert "in the child process forked at" in hang.stdout
+    assert "helper does not exist in it" in hang.stdout or "helper do not exist" in hang.stdout
+    fine = cli("check", _spec(tmp_path, text.format(verdict="ok", before="skip"), "f.gil"))
+    assert "(expected ok: matches)" in fine.stdout, fine.stdout

@@ -144,7 +144,9 @@ class Narrator:
             self.engine.merge_local_steps = merging
         for candidate, target in steps:
             if candidate == action and type(target) is tuple:
-                found = canonical(target, self.engine.declared_channels, self.engine.pool_slots)
+                found = canonical(
+                    target, self.engine.declared_channels, self.engine.pool_slots_of(target)
+                )
                 if found.state == after:
                     self.layout.note_step(before, target, found, after)
                     return target

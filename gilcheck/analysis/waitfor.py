@@ -448,6 +448,13 @@ class WaitExplainer:
                 return f"is event loop {label}'s thread, running its task {name}", [holder]
         return "is idle", []
 
+    def _no_loop_thread(self, slot: int) -> str:
+        """Why a loop runs no task: a fork child lost its thread, or it is a child
+        process's copy of a declared loop, which has none."""
+        if self.engine.has_processes and slot >= self.engine.lock_block:
+            return "which has no thread in a child process (its tasks never run)"
+        return "whose thread does not exist in this child process"
+
     def _loop_turn(self, state: State, tid: int, th: Thread) -> tuple[str, list[int]]:
         """Why a ready task of an event loop (to start, or back from `suspend`) waits."""
         slot = self.engine.task_loop(th)
@@ -457,7 +464,7 @@ class WaitExplainer:
                 state, tid, "has event loop " + loop + " back and waits for the GIL"
             ), self.gil_holder(state)
         if self.engine.loop_gone(state, slot):
-            return f"waits for event loop {loop}, whose thread does not exist in this child", []
+            return f"waits for event loop {loop}, {self._no_loop_thread(slot)}", []
         obj = state[S_LOCKS][slot]
         holder = obj[L_HOLDER]
         if holder != NO_THREAD:
@@ -499,7 +506,7 @@ class WaitExplainer:
         if self.engine.loop_gone(state, slot):
             return (
                 f"waits for future {label}: its task {name} is queued on event loop {loop}, "
-                "whose thread does not exist in this child process",
+                f"{self._no_loop_thread(slot)}",
                 [],
             )
         return f"waits for future {label}: its task {name} is queued on event loop {loop}", []

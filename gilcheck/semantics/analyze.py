@@ -61,7 +61,6 @@ def analyze(modules: list[ast.Module]) -> ir.Program:
     when = _expect_condition(decls, folder, sink)
     _check_main(modules, decls, sink)
     _check_atomic_calls(codes, lowerers, sink)
-    _check_processes(codes, decls, sink)
     sink.raise_if_errors()
     expect = None
     if decls.expect is not None:
@@ -222,31 +221,3 @@ def _check_atomic_calls(
                     labels=(Label(codes[code_index].span, "defined here"),),
                     help="an `atomic` block runs as one step",
                 )
-
-
-def _check_processes(codes: list[ir.CodeUnit], decls: Declarations, sink: DiagnosticSink) -> None:
-    """`spawn process` is modelled for specs without thread pools, event loops and `fork`;
-    with them it is refused (at its first use) rather than checked unsoundly."""
-    spawns = [
-        instr
-        for code in codes
-        for instr in code.instrs
-        if isinstance(instr, ir.SpawnFn) and instr.process
-    ]
-    if not spawns:
-        return
-    executors = any(info.kind in ("pool", "eventloop") for info in decls.resources) or any(
-        isinstance(instr, ir.Submit) or (isinstance(instr, ir.MakeObject) and instr.kind == "pool")
-        for code in codes
-        for instr in code.instrs
-    )
-    forks = any(isinstance(instr, ir.ForkBegin) for code in codes for instr in code.instrs)
-    if executors or forks:
-        what = "thread pools or event loops" if executors else "`fork`"
-        sink.error(
-            "not-supported-yet",
-            f"`spawn process` in a spec with {what} is not supported yet",
-            spawns[0].span,
-            help="check the processes and the executors in separate specs, or model the "
-            "child's work as a thread (`spawn g(a)`)",
-        )

@@ -51,7 +51,8 @@ def _submit(site: Site, obj: Obj, tid: int, phase: Phase, partner: Obj) -> Step:
     if shut == EXITED:
         return Misuse(
             "`submit` to pool {label} after the interpreter's exit hook shut it down "
-            "(`main` has returned): cannot schedule new futures after interpreter shutdown"
+            "(its process's main thread has returned): cannot schedule new futures after "
+            "interpreter shutdown"
         )
     if shut:
         return Misuse("`submit` to pool {label} after it was shut down")

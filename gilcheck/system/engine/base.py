@@ -139,6 +139,14 @@ class Base:
         """A process main joining its child processes (handlers_processes.py)."""
         raise NotImplementedError
 
+    def pool_slots_of(self, state: State) -> tuple[int, ...]:
+        """The declared pools' slots in a state (scheduling.py)."""
+        raise NotImplementedError
+
+    def reachable_objects(self, state: State, pid: int) -> set[tuple[int, int]]:
+        """The objects a process can reach (handlers_processes.py)."""
+        raise NotImplementedError
+
     def child_finalized(self, w: Work, tid: int) -> None:
         """A child process's end at its finalization (handlers_processes.py)."""
         raise NotImplementedError

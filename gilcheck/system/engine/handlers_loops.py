@@ -83,7 +83,8 @@ class LoopHandlers(PoolHandlers):
     def owner_of(self, tid: int, th: Thread) -> int:
         """Whose locks a thread's statements take: a loop task's are its loop thread's."""
         if self.has_loops and self.is_task(th):
-            return self.loop_threads[self.task_loop(th)]
+            # (a child process's copy of a loop has no thread: its tasks never run)
+            return self.loop_threads.get(self.task_loop(th), tid)
         return tid
 
     def _submit(
@@ -135,7 +136,7 @@ class LoopHandlers(PoolHandlers):
         w = Work(state)
         future = self._submitted_future(w, p)
         task = len(state[S_THREADS])
-        code = self._loop_task_codes[at]
+        code = self._loop_task_codes[at % self.lock_block if self.has_processes else at]
         start = (code, self.resolve_pc(code, 0), (ref, future, None, instr.function, args), NATIVE)
         w.add_thread(((start,), RUNNING, 0, GIL_NORMAL, (), 0, True, 0, -(code + 1)))
         result = self._loop_site("submit", at).step(w.locks[at], tid, 0, task)
@@ -148,12 +149,15 @@ class LoopHandlers(PoolHandlers):
 
     def _loop_site(self, verb: str, at: int) -> Site:
         """A step of the loop in slot `at` (its count: the order ready tasks run in)."""
-        order = self._declared_counts.get(("eventloop", at - self.lock_offset["eventloop"]), 0)
+        slot = at % self.lock_block if self.has_processes else at
+        order = self._declared_counts.get(("eventloop", slot - self.lock_offset["eventloop"]), 0)
         return self._executor_site("eventloop", verb, order)
 
     def loop_gone(self, state: State, at: int) -> bool:
-        """Whether the loop's thread does not exist (a `fork` child): it runs no task."""
-        return bool(state[S_THREADS][self.loop_threads[at]][T_STATUS] == GONE)
+        """Whether the loop's thread does not exist (a `fork` child; a child process's copy
+        of a declared loop): it runs no task."""
+        thread = self.loop_threads.get(at)
+        return thread is None or bool(state[S_THREADS][thread][T_STATUS] == GONE)
 
     def _loop_start(
         self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]

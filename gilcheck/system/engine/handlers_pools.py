@@ -34,6 +34,7 @@ from gilcheck.system.state import (
     NATIVE,
     RUNNING,
     S_HEAP,
+    S_LOCKS,
     S_THREADS,
     T_FRAMES,
     T_STATUS,
@@ -185,7 +186,7 @@ class PoolHandlers(SyncHandlers):
     def _worker_code(self, state: State, where: int, at: int) -> int:
         """The worker loop of a pool: its declaration's, or its constructor's."""
         if where == DECLARED:
-            return self._worker_codes[at]
+            return self._worker_codes[at % self.lock_block if self.has_processes else at]
         return self._made_worker_codes[state[S_HEAP][at][H_ORIGIN]]
 
     def idle_thread(self, state: State, tid: int) -> bool:
@@ -214,10 +215,18 @@ class PoolHandlers(SyncHandlers):
     def pools(self, state: State) -> list[tuple[int, int]]:
         """Every pool of a state, as (where, at) keys: declared ones, then ones made at run
         time."""
-        return self._pool_keys(heap_of(state))
+        return self._pool_keys(heap_of(state), len(state[S_LOCKS]))
 
-    def _pool_keys(self, heap: tuple[Any, ...]) -> list[tuple[int, int]]:
+    def _pool_keys(self, heap: tuple[Any, ...], declared: int) -> list[tuple[int, int]]:
+        """Every pool: declared ones (in each process's block), then ones made at run time."""
         found = [(DECLARED, at) for at in self._worker_codes]
+        if self.has_processes and self.lock_block:
+            blocks = declared // self.lock_block
+            found = [
+                (DECLARED, at + k * self.lock_block)
+                for k in range(blocks)
+                for at in self._worker_codes
+            ]
         if self._made_worker_codes:
             found += [(HEAP, oid) for oid, entry in enumerate(heap) if entry[H_KIND] == "pool"]
         return found
@@ -243,7 +252,11 @@ class PoolHandlers(SyncHandlers):
         """The executors' exit hook, when `main` returns with `host python`: every pool is
         marked shut down (a later `submit` is a misuse); the exit join then waits for their
         tasks."""
-        for where, at in self._pool_keys(w.heap):
+        keys = self._pool_keys(w.heap, len(w.locks))
+        if self.has_processes:  # only the current process's pools (none is ever passed)
+            mine = self.reachable_objects(w.freeze(), self.current_process(w))
+            keys = [(where, at) for where, at in keys if (where, at) in mine]
+        for where, at in keys:
             obj = w.locks[at] if where == DECLARED else w.heap[at][H_STATE]
             if not obj[P_SHUT]:
                 _set_object_state(w, where, at, (EXITED, *obj[P_SHUT + 1 :]))

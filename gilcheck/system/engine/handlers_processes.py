@@ -20,6 +20,7 @@ from gilcheck.semantics.values import EvalError, Value, is_python_value
 from gilcheck.system.engine.common import (
     _OVER,
     DECLARED,
+    HEAP,
     Prepared,
     SpecMisuse,
     _with,
@@ -27,7 +28,7 @@ from gilcheck.system.engine.common import (
 from gilcheck.system.engine.handlers_loops import LoopHandlers
 from gilcheck.system.engine.handlers_threads import ThreadHandlers
 from gilcheck.system.expr import MOVED, IndexOutOfRange, UseAfterMove
-from gilcheck.system.model import EXIT_JOIN_DONE, SPURIOUS_WAKEUP, STEP, Transition
+from gilcheck.system.model import EXIT_JOIN_DONE, FORK_CHILD, SPURIOUS_WAKEUP, STEP, Transition
 from gilcheck.system.state import (
     C_BUF,
     CHILD_JOIN,
@@ -257,6 +258,8 @@ class ProcessHandlers(ThreadHandlers, LoopHandlers):
             return
         w = Work(state)
         w.set_thread(tid, _with(th, T_STATUS, FINALIZING if current == 0 else EXIT_JOIN))
+        if current and self.has_pools:  # a child then shuts its pools down
+            self._pools_exit(w)
         out.append(((tid, EXIT_JOIN_DONE, CHILDREN_JOINED), w.freeze()))
 
     def _terminate(self, w: Work, pid: int) -> None:
@@ -304,7 +307,10 @@ class ProcessHandlers(ThreadHandlers, LoopHandlers):
                 if type(target) is tuple:
                     if len(target[S_THREADS]) > len(target[S_PROCS][1]):
                         target = self._owned_by(target, pid)
-                    target = self.view(target, current)
+                    if action[1] != FORK_CHILD:
+                        # (a `fork` child's world keeps the forking process current: its
+                        # end is that world's end)
+                        target = self.view(target, current)
                 if action[1] != SPURIOUS_WAKEUP:
                     moving.add(pid)
                 found.append((action, target))
@@ -420,6 +426,12 @@ class ProcessHandlers(ThreadHandlers, LoopHandlers):
             return found  # the step itself reports the bad operand
         return found
 
+    def reachable_objects(self, state: State, pid: int) -> set[tuple[int, int]]:
+        """The declared objects and objects made at run time a process can reach, as
+        (where, at) keys."""
+        locks, heap, _ = self._reachable(state, [pid])
+        return {(DECLARED, at) for at in locks} | {(HEAP, at) for at in heap}
+
     def _reachable(self, state: State, pids: list[int]) -> tuple[set[int], set[int], set[int]]:
         """The declared objects, objects made at run time and channels the processes can
         reach: their own, and what their threads and globals refer to, transitively."""
@@ -434,6 +446,7 @@ class ProcessHandlers(ThreadHandlers, LoopHandlers):
         for pid in pids:
             base = self.lock_block * pid
             locks.update(range(base, base + self.lock_block))
+            stack.extend(state[3][base : base + self.lock_block])  # pools' queues hold values
             mine = (
                 range(self.declared_channels)
                 if pid == 0

@@ -181,6 +181,8 @@ class ThreadHandlers(Base):
         self._advance(w, tid, th, frame, self.resolve_pc(p.code, instr.end))
         out.append(((tid, STEP, 0), w.freeze()))
         child = Work(state)
+        # (in a spec with processes, the threads of every other process are gone too: the
+        # child is explored alone, as LANGUAGE.md's fork is)
         for other, t in enumerate(state[S_THREADS]):
             if other != tid and t[T_STATUS] != ENDED:
                 # Gone: nothing of it matters to the child but its name (what it held and

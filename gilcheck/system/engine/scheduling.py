@@ -68,6 +68,7 @@ from gilcheck.system.state import (
     S_ENDED,
     S_GIL,
     S_INTERRUPTS,
+    S_LOCKS,
     S_PATH,
     S_PROCS,
     S_THREADS,
@@ -98,7 +99,7 @@ class Scheduling(Reduction):
         """A step whose target is named canonically; past `--object-bound`, a limit."""
         if type(target) is not tuple:
             return action, target
-        found = canonical(target, self.declared_channels, self.pool_slots)
+        found = canonical(target, self.declared_channels, self.pool_slots_of(target))
         if found.live > self.options.object_bound:
             tid = action[0]
             frame = state[S_THREADS][tid][T_FRAMES][-1]
@@ -109,6 +110,13 @@ class Scheduling(Reduction):
             )
             return action, LimitHit(Verdict.BOUND, message, tid, span)
         return action, found.state
+
+    def pool_slots_of(self, state: State) -> tuple[int, ...]:
+        """The declared pools' slots in a state (in every process's block)."""
+        if not self.has_processes or not self.pool_slots:
+            return self.pool_slots
+        blocks = len(state[S_LOCKS]) // self.lock_block
+        return tuple(s + k * self.lock_block for k in range(blocks) for s in self.pool_slots)
 
     def raw_transitions(self, state: State) -> list[Transition]:
         """Every enabled step, ordered by thread id, objects numbered as the steps made them."""

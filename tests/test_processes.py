@@ -524,3 +524,36 @@ thread main {{
     assert "helper does not exist in it" in hang.stdout or "helper do not exist" in hang.stdout
     fine = cli("check", _spec(tmp_path, text.format(verdict="ok", before="skip"), "f.gil"))
     assert "(expected ok: matches)" in fine.stdout, fine.stdout
+
+
+@pytest.mark.parametrize(
+    ("body", "verdict"),
+    [
+        ("python {\n        skip\n        skip\n    }", "assertion"),  # the child's main: may run
+        ("let t = spawn worker()\n    join t", "ok"),  # another thread of the child: never
+    ],
+)
+def test_signal_runs_on_each_process_main_thread(cli, tmp_path, body: str, verdict: str) -> None:  # type: ignore[no-untyped-def]
+    text = f"""expect {verdict}
+host python
+var got = 0
+signal {{
+    got = 1
+}}
+fn worker() {{
+    python {{
+        skip
+        skip
+    }}
+}}
+fn child() {{
+    {body}
+    assert got == 0
+}}
+thread main {{
+    let h = spawn process child()
+    join h
+}}
+"""
+    result = cli("check", _spec(tmp_path, text))
+    assert f"(expected {verdict}: matches)" in result.stdout, result.stdout

@@ -336,8 +336,15 @@ class ProcessHandlers(ThreadHandlers, LoopHandlers):
             moving = self.process_steps(state)[1]
         owners = state[S_PROCS][1]
         threads = state[S_THREADS]
+        # Processes that have not ended and still have a thread (in a `fork` child's
+        # world every other process's threads are gone: they can wake nobody).
         alive = [
-            pid for pid in range(self.process_count(state)) if not self.process_ended(state, pid)
+            pid
+            for pid in range(self.process_count(state))
+            if not self.process_ended(state, pid)
+            and any(
+                owner == pid and threads[t][T_STATUS] not in _OVER for t, owner in enumerate(owners)
+            )
         ]
         candidates = {
             pid

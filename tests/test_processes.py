@@ -5,6 +5,8 @@ it."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from conftest import check_json, write_spec
 
@@ -557,3 +559,51 @@ thread main {{
 """
     result = cli("check", _spec(tmp_path, text))
     assert f"(expected {verdict}: matches)" in result.stdout, result.stdout
+
+
+CASES = sorted((Path(__file__).parent / "cases" / "processes").glob("*.gil"))
+
+
+@pytest.mark.parametrize("options", [(), ("--no-por",), ("--strategy", "dfs")])
+@pytest.mark.parametrize("case", CASES, ids=lambda path: path.stem)
+def test_process_cases_give_their_expected_verdict(
+    cli, case: Path, options: tuple[str, ...]
+) -> None:  # type: ignore[no-untyped-def]
+    # Regression cases: a condvar waiter is not woken by whoever shares its mutex; a thread
+    # waiting for its own process's GIL; `host rust` children outliving main; an `await`
+    # on a channel another process fills; the exit order with atexit and children.
+    result = cli("check", *options, str(case))
+    assert "matches)" in result.stdout, result.stdout
+
+
+def test_the_trace_says_children_are_joined_after_atexit(cli) -> None:  # type: ignore[no-untyped-def]
+    result = cli(
+        "check", str(Path(__file__).parent / "cases" / "processes" / "atexit_then_children.gil")
+    )
+    assert "the atexit handlers are done: child processes are joined" in result.stdout
+    assert "the program ends" not in result.stdout
+
+
+def test_a_lock_left_by_a_terminated_process_says_so(cli) -> None:  # type: ignore[no-untyped-def]
+    case = Path(__file__).parent / "cases" / "processes" / "killed_grandchild_holds_lock.gil"
+    result = cli("check", str(case))
+    assert "its process has ended; what it held stays held" in result.stdout, result.stdout
+
+
+def test_a_time_limit_holds_with_slow_states(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # Each process spawns the next: states grow slower; the clock is still read.
+    text = (
+        "fn g() {\n    let h = spawn process g()\n    join h\n}\nthread main {\n    call g()\n}\n"
+    )
+    result = cli("check", "--object-bound", "1000", "--timeout", "2", _spec(tmp_path, text))
+    assert result.code == 3
+    assert "stopped by the time limit" in result.stdout, result.stdout
+
+
+def test_processes_count_toward_the_object_bound(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    text = (
+        "fn g() {\n    let h = spawn process g()\n    join h\n}\nthread main {\n    call g()\n}\n"
+    )
+    result = cli("check", _spec(tmp_path, text))
+    assert result.code == 3
+    assert "more than 32 processes are running (--object-bound)" in result.stdout

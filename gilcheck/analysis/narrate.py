@@ -41,6 +41,7 @@ from gilcheck.system.state import (
     C_BUF,
     C_RECEIVER,
     C_SENDERS,
+    CHILD_JOIN,
     ENDED,
     EXIT_JOIN,
     F_CODE,
@@ -459,9 +460,18 @@ class Narrator:
                     return ["this atexit handler is done: the next one (declared before it) runs"]
                 if th_after[T_STATUS] == FINALIZING:
                     return ["the atexit handlers are done: finalization begins"]
+                if th_after[T_STATUS] == CHILD_JOIN:
+                    return [
+                        "the atexit handlers are done: child processes are joined (daemon ones "
+                        "terminated), then finalization"
+                    ]
+                if self.engine.has_processes and not self.engine.has_ended(after):
+                    return ["the atexit handlers are done: the main process ends"]
                 return ["the atexit handlers are done: the program ends"]
             case ir.Return() | ir.End():
                 if th_after[T_STATUS] == ENDED or th_after[T_STATUS] == EXIT_JOIN:
+                    if after[S_ENDED] and not self.engine.has_ended(after):
+                        return ["returns: the main process ends (child processes go on)"]
                     if after[S_ENDED]:
                         return ["returns: the program ends (main returned)"]
                     if th_after[T_STATUS] == EXIT_JOIN:

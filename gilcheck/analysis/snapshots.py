@@ -119,7 +119,8 @@ class Snapshotter:
         return out
 
     def _threads(self, state: State) -> list[ThreadAt]:
-        movers = self.engine.enabled_threads(state) if not state[S_ENDED] else set()
+        ended = self.engine.has_ended(state)
+        movers = self.engine.enabled_threads(state) if not ended else set()
         out: list[ThreadAt] = []
         for tid, th in enumerate(state[S_THREADS]):
             location, line = NOWHERE, 0
@@ -132,7 +133,7 @@ class Snapshotter:
                 status = "ended"
             elif th[T_STATUS] == GONE:
                 status = "not in the child process"
-            elif state[S_ENDED]:
+            elif ended or (state[S_ENDED] and self.engine.process_of(state, tid) == 0):
                 status = "stopped (the program has ended)"
             elif tid in movers:
                 status = "runs"

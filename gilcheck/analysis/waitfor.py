@@ -137,6 +137,16 @@ class WaitExplainer:
             if state is not whole:
                 self.layout.same_objects(whole, state)
             text, holders = self.reason(state, tid)
+            if engine.has_processes:
+                ended = [
+                    self.layout.thread_name(whole, h)
+                    for h in holders
+                    if engine.process_of(whole, h) != pid
+                    and engine.process_ended(whole, engine.process_of(whole, h))
+                ]
+                if ended:
+                    whose = "its process has" if len(ended) == 1 else "their processes have"
+                    text += f" ({', '.join(ended)}: {whose} ended; what it held stays held)"
             if pid:
                 text = f"in process {self.layout.process_name(whole, pid)}: {text}"
             gone = [self.layout.thread_name(state, h) for h in holders if _gone(state, h)]

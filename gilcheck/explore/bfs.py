@@ -8,6 +8,8 @@ and with unknown values the symbolic collector (explore/collect.py) keeps every 
 
 from __future__ import annotations
 
+import time
+
 from gilcheck.explore.budget import Budget, Progress, SearchProgress, StopSearch
 from gilcheck.explore.collect import SymbolicCollector
 from gilcheck.explore.exploration import EdgeLog, Exploration
@@ -82,7 +84,12 @@ def breadth_first(system: TransitionSystem, options: CheckOptions, budget: Budge
     if native is not None:
         starts = edges.starts if edges is not None else None
         dst = edges.dst if edges is not None else None
-    next_check = 1024  # progress, time and memory are looked at every 1024 states
+    # Progress, time and memory are looked at every 1024 states, and also once half a
+    # second has gone by (the clock is read every 16 states): slow states (many processes,
+    # large heaps) still keep to a time limit.
+    next_check = 1024
+    clock_check = 16
+    last_check = time.monotonic()
     max_states = options.max_states
     spurious = visitor.spurious
     # States get ids in breadth-first order, so the states of one depth have consecutive
@@ -96,9 +103,15 @@ def breadth_first(system: TransitionSystem, options: CheckOptions, budget: Budge
     def _must_stop() -> str | None:
         """Why the search must stop after the states expanded so far, if it must: every
         1024 states progress, time and memory; after each, the state limit."""
-        nonlocal next_check
+        nonlocal next_check, clock_check, last_check
+        if expanded >= clock_check:
+            clock_check = expanded + 16
+            if time.monotonic() - last_check > 0.5:
+                next_check = expanded
         if expanded >= next_check:
             next_check = expanded + 1024
+            clock_check = expanded + 16
+            last_check = time.monotonic()
             reason = budget.checkpoint(len(store), result.transitions, len(store) - sid - 1)
             if reason is not None:
                 return reason

@@ -15,6 +15,7 @@ values each violation happens, which needs every violation collected in that ord
 
 from __future__ import annotations
 
+import time
 from array import array
 from typing import assert_never
 
@@ -59,12 +60,17 @@ def depth_first(problem: Problem, budget: Budget) -> Exploration:
     depth = array("i", [0])  # each state's depth on the path that found it
     stack = [0]  # states found and not expanded yet, the last found on top
     expanded = 0
+    next_check, last_check = CHECK_EVERY, time.monotonic()
     cut = False  # some state at the bound could still move
     with budget.guarded(found):
         while stack:
             sid = stack.pop()
             expanded += 1
-            if expanded % CHECK_EVERY == 0:
+            if expanded % 16 == 0 and time.monotonic() - last_check > 0.5:
+                next_check = expanded  # slow states: the clock decides (see bfs.py)
+            if expanded >= next_check:
+                next_check = expanded + CHECK_EVERY
+                last_check = time.monotonic()
                 found.stopped = budget.checkpoint(len(store), found.transitions, len(stack))
                 if found.stopped is not None:
                     break

@@ -139,6 +139,18 @@ class Base:
         """A process main joining its child processes (handlers_processes.py)."""
         raise NotImplementedError
 
+    def children_running(self, state: State) -> bool:
+        """Whether a child process still runs (handlers_processes.py)."""
+        raise NotImplementedError
+
+    def has_ended(self, state: State) -> bool:
+        """Whether the run is over (scheduling.py)."""
+        raise NotImplementedError
+
+    def in_python_code(self, th: Thread) -> bool:
+        """Whether a running thread is at a statement of Python code (scheduling.py)."""
+        raise NotImplementedError
+
     def pool_slots_of(self, state: State) -> tuple[int, ...]:
         """The declared pools' slots in a state (scheduling.py)."""
         raise NotImplementedError
@@ -281,6 +293,8 @@ class Base:
             CURRENT_HEAP[0] = state.heap if isinstance(state, Work) else state[S_HEAP]
         if self.has_processes:
             self._process_globals(state)
+        elif PROCESS[0] or PROCESS[1]:  # left by another program's engine
+            PROCESS[0], PROCESS[1] = 0, ()
         if isinstance(state, Work):
             return fn(frame[F_LOCALS], state.vars, th[7], state.chans)
         return fn(frame[F_LOCALS], state[2], th[7], state[4])

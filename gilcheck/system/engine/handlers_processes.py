@@ -16,7 +16,9 @@ from __future__ import annotations
 from typing import Any
 
 from gilcheck.semantics import describe, ir
+from gilcheck.semantics.ir import Verdict
 from gilcheck.semantics.values import EvalError, Value, is_python_value
+from gilcheck.sync.eventloop import L_HOLDER, awaiting_entry
 from gilcheck.system.engine.common import (
     _OVER,
     DECLARED,
@@ -27,8 +29,15 @@ from gilcheck.system.engine.common import (
 )
 from gilcheck.system.engine.handlers_loops import LoopHandlers
 from gilcheck.system.engine.handlers_threads import ThreadHandlers
-from gilcheck.system.expr import MOVED, IndexOutOfRange, UseAfterMove
-from gilcheck.system.model import EXIT_JOIN_DONE, FORK_CHILD, SPURIOUS_WAKEUP, STEP, Transition
+from gilcheck.system.expr import MOVED, IndexOutOfRange, UseAfterMove, compile_expr
+from gilcheck.system.model import (
+    EXIT_JOIN_DONE,
+    FORK_CHILD,
+    SPURIOUS_WAKEUP,
+    STEP,
+    LimitHit,
+    Transition,
+)
 from gilcheck.system.state import (
     C_BUF,
     CHILD_JOIN,
@@ -36,6 +45,7 @@ from gilcheck.system.state import (
     EXIT_JOIN,
     F_LOCALS,
     FINALIZING,
+    GIL_LOST,
     GIL_NORMAL,
     H_KIND,
     H_STATE,
@@ -56,6 +66,7 @@ from gilcheck.system.state import (
     S_THREADS,
     S_VARS,
     T_FRAMES,
+    T_GILMODE,
     T_PHASE,
     T_STATUS,
     Frame,
@@ -150,6 +161,17 @@ class ProcessHandlers(ThreadHandlers, LoopHandlers):
             return cid
         return int(procs[2][current][PR_CHANS][cid][1])
 
+    def children_running(self, state: State) -> bool:
+        """Whether a process other than the current one has not ended and has a thread."""
+        current, owners, _ = state[S_PROCS]
+        threads = state[S_THREADS]
+        return any(
+            owner != current
+            and threads[t][T_STATUS] not in _OVER
+            and not self.process_ended(state, owner)
+            for t, owner in enumerate(owners)
+        )
+
     def process_count(self, state: State) -> int:
         """How many processes a state has (ended ones included)."""
         return len(state[S_PROCS][2]) if self.has_processes else 1
@@ -170,6 +192,13 @@ class ProcessHandlers(ThreadHandlers, LoopHandlers):
                 "a daemon process cannot start processes (multiprocessing: daemonic "
                 "processes are not allowed to have children)"
             )
+        alive = sum(not self.process_ended(state, k) for k in range(len(records)))
+        if alive > self.options.object_bound:
+            message = (
+                f"more than {self.options.object_bound} processes are running (--object-bound)"
+            )
+            out.append(((tid, STEP, 0), LimitHit(Verdict.BOUND, message, tid, instr.span)))
+            return False
         args = tuple(self._eval(fn, state, frame, th) for fn in p.values)
         pickles = False
         for value, expr in zip(args, instr.args, strict=True):
@@ -293,15 +322,19 @@ class ProcessHandlers(ThreadHandlers, LoopHandlers):
         """Every process's steps (each computed in its view, targets swapped back), ordered
         by thread; and the processes with a step that may really happen."""
         procs = state[S_PROCS]
-        current, owners, records = procs
+        current, owners, _ = procs
         threads = state[S_THREADS]
         found: list[Transition] = []
         moving: set[int] = set()
-        for pid in range(len(records)):
-            view = self.view(state, pid)
-            if view[S_ENDED]:
+        by_process: dict[int, list[int]] = {}
+        for tid, owner in enumerate(owners):
+            if threads[tid][T_STATUS] not in _OVER:
+                by_process.setdefault(owner, []).append(tid)
+        for pid in sorted(by_process):
+            if self.process_ended(state, pid):
                 continue
-            mine = [tid for tid, owner in enumerate(owners) if owner == pid]
+            view = self.view(state, pid)
+            mine = by_process[pid]
             out = self.steps_of(view, mine, threads)
             for action, target in out:
                 if type(target) is tuple:
@@ -330,7 +363,7 @@ class ProcessHandlers(ThreadHandlers, LoopHandlers):
         """The processes deadlocked in a state (LANGUAGE.md, "v1.2: processes"): from those
         not ended whose threads are all blocked or idle, drop any that a process outside the
         set could still wake, until none can be dropped."""
-        if not self.has_processes or state[S_ENDED]:
+        if not self.has_processes:
             return []
         if moving is None:
             moving = self.process_steps(state)[1]
@@ -355,62 +388,81 @@ class ProcessHandlers(ThreadHandlers, LoopHandlers):
                 for t, owner in enumerate(owners)
             )
         }
-        while candidates:
-            outside = [pid for pid in alive if pid not in candidates]
-            reach = self._reachable(state, outside)
-            wakeable = {pid for pid in candidates if self._wakeable(state, pid, outside, reach)}
-            if not wakeable:
-                break
-            candidates -= wakeable
+        if not candidates:
+            return []
+        # What each candidate's threads wait on, once; then the processes outside the set
+        # grow (a dropped candidate is outside too) until no candidate can be woken.
+        waits = {pid: self._process_waits(state, pid) for pid in candidates}
+        outside = [pid for pid in alive if pid not in candidates]
+        locks, heap, chans = self._reachable(state, outside)
+        outside_set = set(outside)
+        changed = True
+        while changed and candidates:
+            changed = False
+            for pid in sorted(candidates):
+                if any(
+                    (kind == "process" and key in outside_set)
+                    or (kind == "lock" and key in locks)
+                    or (kind == "heap" and key in heap)
+                    or (kind == "chan" and key in chans)
+                    for kind, key in waits[pid]
+                ):
+                    candidates.discard(pid)
+                    outside_set.add(pid)
+                    more = self._reachable(state, [pid])
+                    locks |= more[0]
+                    heap |= more[1]
+                    chans |= more[2]
+                    changed = True
         return sorted(candidates)
 
     def _idle(self, state: State, tid: int) -> bool:
         return (self.has_pools or self.has_loops) and self.idle_thread(state, tid)
 
-    def _wakeable(
-        self,
-        state: State,
-        pid: int,
-        outside: list[int],
-        reach: tuple[set[int], set[int], set[int]],
-    ) -> bool:
-        """Whether a thread of a blocked process waits on something a process outside the set
-        can reach: a process (its main thread) outside it, or a shared object or channel."""
+    def _process_waits(self, state: State, pid: int) -> list[tuple[str, int]]:
+        """What the threads of a blocked process wait on that another process could
+        change: ("process", pid) for a process joined, ("lock", slot), ("heap", object) or
+        ("chan", channel). The GIL, stdout's lock and its vars are its own."""
         owners = state[S_PROCS][1]
+        records = state[S_PROCS][2]
         view = self.view(state, pid)
-        locks, heap, chans = reach
-        outside_set = set(outside)
+        found: list[tuple[str, int]] = []
         for tid, owner in enumerate(owners):
             if owner != pid:
                 continue
             th = state[S_THREADS][tid]
-            if th[T_STATUS] in _OVER:
-                continue
-            if th[T_STATUS] == CHILD_JOIN:
-                records = state[S_PROCS][2]
-                if any(rec[PR_PARENT] == pid and k in outside_set for k, rec in enumerate(records)):
-                    return True
-                continue
-            if th[T_STATUS] != RUNNING or not th[T_FRAMES]:
-                continue
-            for kind, key in self.waits_on(view, tid):
-                if kind == "thread" and owners[key] in outside_set:
-                    return True
-                if kind == "lock" and key in locks:
-                    return True
-                if kind == "heap" and key in heap:
-                    return True
-                if kind == "chan" and key in chans:
-                    return True
-        return False
+            status = th[T_STATUS]
+            if status == CHILD_JOIN:
+                found.extend(
+                    ("process", k) for k, rec in enumerate(records) if k and rec[PR_PARENT] == pid
+                )
+            elif status == RUNNING and th[T_FRAMES]:
+                for kind, key in self.waits_on(view, tid):
+                    found.append(("process", owners[key]) if kind == "thread" else (kind, key))
+        return found
 
     def waits_on(self, state: State, tid: int) -> list[tuple[str, int]]:
-        """What a thread's statement waits on: ("thread", tid), ("lock", index),
-        ("heap", object) or ("chan", channel); empty when it names none."""
+        """What a blocked thread's statement waits on: ("thread", tid), ("lock", index),
+        ("heap", object) or ("chan", channel); empty when it waits for its process's own
+        GIL, a stop-the-world pause or its event loop, or names nothing another process
+        could change."""
         th = state[S_THREADS][tid]
         frame = th[T_FRAMES][-1]
         p = self.prepared[frame[0]][frame[1]]
         instr = p.instr
+        if th[T_GILMODE] == GIL_LOST:
+            return []  # it waits to take its process's GIL back
+        gil = state[S_GIL]
+        if self.gil_off:
+            if gil not in (NO_THREAD, tid) and self.in_python_code(th):
+                return []  # parked by its process's stop-the-world pause
+        elif p.makes_pyobj and gil not in (NO_THREAD, tid):
+            return []  # it needs the GIL for its step
+        if self.has_loops and self.is_task(th) and not isinstance(instr, ir.LoopStart):
+            obj = state[3][self.task_loop(th)]
+            entry = awaiting_entry(obj, tid)
+            if obj[L_HOLDER] != tid and not (entry is not None and entry[1]):
+                return []  # it waits for its event loop
         found: list[tuple[str, int]] = []
         try:
             if isinstance(instr, ir.Join):
@@ -418,19 +470,69 @@ class ProcessHandlers(ThreadHandlers, LoopHandlers):
             elif isinstance(instr, ir.Recv | ir.Send):
                 want = "rx" if isinstance(instr, ir.Recv) else "tx"
                 found.append(("chan", self.channel_id(instr.channel, frame, th, state, want)))
+            elif isinstance(instr, ir.Await | ir.AtomicBegin):
+                cond = instr.cond if isinstance(instr, ir.Await) else self._leading_await(frame)
+                if cond is not None:
+                    found.extend(self._condition_reads(state, th, frame, cond))
             elif p.verb:
                 reached = self.reached(state, tid)
                 if reached is not None:
-                    pairs = (
-                        (reached.where, reached.at),
-                        (reached.partner_where, reached.partner_at),
-                    )
-                    for where, at in pairs:
-                        if at < 0:
-                            continue
-                        found.append(("lock" if where == DECLARED else "heap", at))
+                    found.extend(self._object_waits(state, tid, instr, reached))
         except (SpecMisuse, EvalError, IndexOutOfRange, UseAfterMove):
             return found  # the step itself reports the bad operand
+        return found
+
+    def _object_waits(
+        self, state: State, tid: int, instr: ir.Instr, reached: Any
+    ) -> list[tuple[str, int]]:
+        """The object a blocked statement waits on; a condvar wait waits for a notify
+        while it is a waiter, and for its mutex once notified (or timed out)."""
+        main = ("lock" if reached.where == DECLARED else "heap", reached.at)
+        if reached.partner_at < 0:
+            return [main]
+        partner = ("lock" if reached.partner_where == DECLARED else "heap", reached.partner_at)
+        phase = reached.phase
+        if reached.kind == "condvar" and type(phase) is tuple and phase and phase[0] == "cv":
+            waiting = self.object_state(state, reached.obj)[0]
+            return [main] if tid in waiting else [partner]
+        if type(phase) is tuple and phase and phase[0] in ("cv-late", "cv-woken"):
+            return [partner]
+        return [main, partner]
+
+    def _leading_await(self, frame: Frame) -> ir.Expr | None:
+        """The condition of the `await` an `atomic` block starts with, if it has one."""
+        following = self.prepared[frame[0]][frame[1] + 1].instr
+        return following.cond if isinstance(following, ir.Await) else None
+
+    def _condition_reads(
+        self, state: State, th: Thread, frame: Frame, cond: ir.Expr
+    ) -> list[tuple[str, int]]:
+        """The channels (`len`) and futures (`is_done`) an `await` condition reads: what
+        another process could change under it (vars are the process's own)."""
+        found: list[tuple[str, int]] = []
+        stack: list[Any] = [cond]
+        while stack:
+            expr = stack.pop()
+            if isinstance(expr, ir.Builtin):
+                if expr.name == "len" and expr.args:
+                    ref = expr.args[0]
+                    if isinstance(ref, ir.GlobalChannel):
+                        found.append(("chan", self.channel_id(ref, frame, th, state, "")))
+                        continue
+                    if isinstance(ref, ir.HandleRef):
+                        found.append(("chan", self.channel_id(ref, frame, th, state, "")))
+                        continue
+                if expr.name == "is_done" and expr.args:
+                    operand: Any = expr.args[0]
+                    value = self._eval(compile_expr(operand, self.params), state, frame, th)
+                    if type(value) is tuple and len(value) == 2 and value[0] == "obj":
+                        found.append(("heap", int(value[1])))
+                    continue
+                stack.extend(a for a in expr.args if not isinstance(a, ir.GlobalChannel))
+            elif isinstance(expr, ir.UnaryOp):
+                stack.append(expr.operand)
+            elif isinstance(expr, ir.BinaryOp):
+                stack.extend((expr.left, expr.right))
         return found
 
     def reachable_objects(self, state: State, pid: int) -> set[tuple[int, int]]:

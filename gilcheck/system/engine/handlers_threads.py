@@ -215,7 +215,11 @@ class ThreadHandlers(Base):
         args = tuple(self._eval(fn, state, frame, th) for fn in p.values)
         w = Work(state)
         new_frame = self._entry_frame(instr.function, args)
-        daemon = instr.daemon and self.program.host == "python"
+        # (every child process is a Python one: its daemon threads are daemons)
+        daemon = instr.daemon and (
+            self.program.host == "python"
+            or (self.has_processes and self.current_process(state) != 0)
+        )
         child = w.add_thread(
             ((new_frame,), RUNNING, 0, GIL_NORMAL, (), 0, daemon, 0, -(instr.function + 1))
         )

@@ -120,15 +120,18 @@ class Scheduling(Reduction):
 
     def raw_transitions(self, state: State) -> list[Transition]:
         """Every enabled step, ordered by thread id, objects numbered as the steps made them."""
+        if self.has_processes:
+            # Each process steps in its own view; one deadlocked while others still run
+            # is a deadlock: the state is reported as one, with no steps (LANGUAGE.md,
+            # "v1.2: processes"). Child processes go on after the first one has ended.
+            if self.symbolic:
+                values.CURRENT_PATH = state[S_PATH][1]
+            steps, moving = self.process_steps(state)
+            return [] if self.deadlocked_processes(state, moving) else steps
         if state[S_ENDED]:
             return []
         if self.symbolic:  # what splitting operations read (values.CURRENT_PATH)
             values.CURRENT_PATH = state[S_PATH][1]
-        if self.has_processes:
-            # A process deadlocked while others still run is a deadlock: the state is
-            # reported as one, with no steps (LANGUAGE.md, "v1.2: processes").
-            steps, moving = self.process_steps(state)
-            return [] if self.deadlocked_processes(state, moving) else steps
         if self.merge_local_steps and self.ample:
             ample = self._local_ample(state)
             if ample is not None:
@@ -455,7 +458,11 @@ class Scheduling(Reduction):
 
     def has_ended(self, state: State) -> bool:
         """Whether the program has ended (host rust: main returned; host python: finalized)."""
-        return bool(state[S_ENDED])
+        if not state[S_ENDED]:
+            return False
+        # With `host rust` child processes are not waited for: they go on, and the run
+        # is over once each has ended too (or, in a fork child's world, is gone).
+        return not self.has_processes or not self.children_running(state)
 
 
 def _pinned(phase: object) -> bool:

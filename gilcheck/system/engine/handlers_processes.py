@@ -66,6 +66,7 @@ from gilcheck.system.state import (
     S_THREADS,
     S_VARS,
     T_FRAMES,
+    T_GILCOUNT,
     T_GILMODE,
     T_PHASE,
     T_STATUS,
@@ -454,8 +455,12 @@ class ProcessHandlers(ThreadHandlers, LoopHandlers):
             return []  # it waits to take its process's GIL back
         gil = state[S_GIL]
         if self.gil_off:
-            if gil not in (NO_THREAD, tid) and self.in_python_code(th):
-                return []  # parked by its process's stop-the-world pause
+            if gil == tid:
+                return []  # it started a pause and waits for the others to detach
+            if gil != NO_THREAD and (
+                self.in_python_code(th) or (p.makes_pyobj and th[T_GILCOUNT] == 0)
+            ):
+                return []  # parked by its process's pause, or waiting to attach
         elif p.makes_pyobj and gil not in (NO_THREAD, tid):
             return []  # it needs the GIL for its step
         if self.has_loops and self.is_task(th) and not isinstance(instr, ir.LoopStart):

@@ -76,21 +76,30 @@ thread main {{
     assert "(expected ok: matches)" in process.stdout, process.stdout
 
 
-def test_each_process_has_its_own_stdout_lock(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    # The seed's second deadlock (print of a Python value under stdout's lock) needs one
-    # stdout lock: a child printing while the parent holds its own is no deadlock.
-    text = """expect ok
+@pytest.mark.parametrize(("spawn", "verdict"), [("spawn", "deadlock"), ("spawn process", "ok")])
+def test_each_process_has_its_own_stdout_lock(cli, tmp_path, spawn: str, verdict: str) -> None:  # type: ignore[no-untyped-def]
+    # The seed's second deadlock: `printer` holds stdout's lock while it waits for the GIL
+    # main keeps while joining `child`, which prints. A thread shares that lock; a process
+    # has its own.
+    text = f"""expect {verdict}
 host python
-fn child() {
+fn printer(o) {{
+    print o
+}}
+fn child() {{
     print "child"
-}
-thread main {
-    print "parent"
-    let h = spawn process child()
-    join h
-}
+}}
+thread main {{
+    let o = pyobj("x")
+    with_gil {{
+        let t = spawn printer(o)
+        let h = {spawn} child()
+        join h
+    }}
+}}
 """
-    assert "(expected ok: matches)" in cli("check", _spec(tmp_path, text)).stdout
+    result = cli("check", _spec(tmp_path, text))
+    assert f"(expected {verdict}: matches)" in result.stdout, result.stdout
 
 
 def test_a_global_queue_is_a_copy_in_the_child(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]

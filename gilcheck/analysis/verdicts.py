@@ -358,9 +358,8 @@ class _Judge:
             cycle = find_cycle(waits)
             message = "no thread can move and the program has not ended"
             stuck = self.engine.deadlocked_processes(final) if self.engine.has_processes else []
-            running = self.engine.process_count(final) > 1 and any(
-                pid not in stuck and not self.engine.process_ended(final, pid)
-                for pid in range(self.engine.process_count(final))
+            running = bool(stuck) and any(
+                pid not in stuck for pid in self.engine.live_threads(final)
             )
             if stuck and (running or 0 not in stuck):
                 names = ", ".join(self.layout.process_name(final, pid) for pid in stuck)

@@ -41,7 +41,6 @@ from gilcheck.system.state import (
     H_STATE,
     NO_THREAD,
     PR_MAIN,
-    PR_PARENT,
     S_CHANS,
     S_GIL,
     S_LOCKS,
@@ -127,15 +126,17 @@ class WaitExplainer:
         engine = self.engine
         deadlocked = set(engine.deadlocked_processes(state)) if engine.has_processes else set()
         whole = state
+        views: dict[int, State] = {}
         for tid, th in enumerate(whole[S_THREADS]):
             if th[T_STATUS] == ENDED:
                 continue
             pid = engine.process_of(whole, tid)
             if deadlocked and pid not in deadlocked:
                 continue  # a process that still runs
-            state = engine.view(whole, pid) if pid else whole
-            if state is not whole:
-                self.layout.same_objects(whole, state)
+            if pid not in views:
+                views[pid] = engine.view(whole, pid) if engine.has_processes else whole
+                self.layout.same_objects(whole, views[pid])
+            state = views[pid]
             text, holders = self.reason(state, tid)
             if engine.has_processes:
                 ended = [
@@ -248,13 +249,9 @@ class WaitExplainer:
             names = ", ".join(name(state, i) for i in others)
             return f"has returned; the exit join waits for non-daemon thread {names}", others
         if status == CHILD_JOIN:
-            pid = self.engine.current_process(state)
             records = state[S_PROCS][2]
-            children = [
-                rec[PR_MAIN]
-                for k, rec in enumerate(records)
-                if k and rec[PR_PARENT] == pid and not self.engine.process_ended(state, k)
-            ]
+            pid = self.engine.current_process(state)
+            children = [records[k][PR_MAIN] for k in self.engine.running_children(state, pid)]
             names = ", ".join(name(state, t) for t in children)
             return f"has returned; it joins its child process {names}", children
         if status == FINALIZING:

@@ -135,10 +135,7 @@ def compile_expr(expr: ir.Expr, params: tuple[Value, ...] = ()) -> Evaluator:
                 loc: tuple[Value, ...], gv: tuple[Value, ...], me: int, ch: tuple[Value, ...]
             ) -> Value:
                 at = cbase if cidx is None else element(cbase, csize, cidx(loc, gv, me, ch), cname)
-                copies = PROCESS[1]
-                if copies:
-                    at = copies[at]
-                return len(ch[at][0])  # type: ignore[index]
+                return len(ch[_in_process(at)][0])  # type: ignore[index]
 
             return global_len
         case ir.Builtin(name="channel_value", args=(ir.GlobalChannel() as shared,)):
@@ -150,8 +147,7 @@ def compile_expr(expr: ir.Expr, params: tuple[Value, ...] = ()) -> Evaluator:
                 loc: tuple[Value, ...], gv: tuple[Value, ...], me: int, ch: tuple[Value, ...]
             ) -> Value:
                 at = sbase if sidx is None else element(sbase, ssize, sidx(loc, gv, me, ch), sname)
-                copies = PROCESS[1]
-                return ("chan", copies[at] if copies else at)
+                return ("chan", _in_process(at))
 
             return channel_value
         case ir.Builtin(name="len", args=(ir.HandleRef(slot=slot, name=hname),)):
@@ -202,6 +198,13 @@ def compile_expr(expr: ir.Expr, params: tuple[Value, ...] = ()) -> Evaluator:
             ]
             return lambda loc, gv, me, ch: builtin(name, tuple(p(loc, gv, me, ch) for p in parts))
     raise EvalError(f"cannot evaluate `{describe.expression(expr)}`")
+
+
+def _in_process(cid: int) -> int:
+    """A declared channel as the evaluating thread's process has it (its own copy in a
+    child process)."""
+    copies = PROCESS[1]
+    return int(copies[cid]) if copies else cid
 
 
 def _is_channel(value: object) -> bool:

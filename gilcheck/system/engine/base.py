@@ -3,6 +3,7 @@ store and drop values, and find the object a reference denotes."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from gilcheck.options import CheckOptions
@@ -171,9 +172,7 @@ class Base:
         """The processes deadlocked in a state (handlers_processes.py)."""
         raise NotImplementedError
 
-    def steps_of(
-        self, view: State, tids: list[int], threads: tuple[Thread, ...]
-    ) -> list[Transition]:
+    def steps_of(self, view: State, tids: Sequence[int]) -> list[Transition]:
         """The steps of some threads of a view's current process (scheduling.py)."""
         raise NotImplementedError
 
@@ -431,9 +430,15 @@ class Base:
     ) -> bool:
         """Whether the step must take the GIL implicitly and cannot (another thread holds it)."""
         needs = p.makes_pyobj or (clone and is_python_value(value))
-        if needs and self.gil_off and state[S_THREADS][tid][T_GILCOUNT] > 0:
+        return needs and self._waits_for_gil(state, tid)
+
+    def _waits_for_gil(self, state: State, tid: int) -> bool:
+        """Whether a step that takes the GIL implicitly (making or pickling a Python object)
+        cannot take it now: another thread holds it (`gil off`: a pause is pending and the
+        thread is not attached)."""
+        if self.gil_off and state[S_THREADS][tid][T_GILCOUNT] > 0:
             return False  # attached already: keeps running even during a pause
-        return needs and not self._gil_free_for(state, tid)
+        return not self._gil_free_for(state, tid)
 
     def path_of(self, state: State) -> PathCondition:
         """The path condition of a state (empty without unknown values)."""

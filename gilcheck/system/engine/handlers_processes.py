@@ -58,9 +58,11 @@ from gilcheck.system.state import (
     RUNNING,
     S_CHANS,
     S_ENDED,
+    S_FORK,
     S_GIL,
     S_HEAP,
     S_INTERRUPTS,
+    S_LOCKS,
     S_PROCS,
     S_STDOUT,
     S_THREADS,
@@ -107,11 +109,11 @@ class ProcessHandlers(ThreadHandlers, LoopHandlers):
             state[S_THREADS],
             gil,
             vars_,
-            state[3],
+            state[S_LOCKS],
             state[S_CHANS],
             stdout,
             ended,
-            state[7],
+            state[S_FORK],
             interrupts,
             *state[S_INTERRUPTS + 1 : S_PROCS],
             (pid, procs[1], tuple(records)),
@@ -148,12 +150,6 @@ class ProcessHandlers(ThreadHandlers, LoopHandlers):
             return bool(state[S_ENDED])
         return bool(procs[2][pid][PR_PARTS][3])
 
-    def lock_base(self, state: State | Work) -> int:
-        """Where the current process's block of declared sync objects starts."""
-        if not self.has_processes:
-            return 0
-        return self.lock_block * self.current_process(state)
-
     def process_channel(self, state: State | Work, cid: int) -> int:
         """A declared channel as the current process has it (a child has its own copy)."""
         procs = state.procs if isinstance(state, Work) else state[S_PROCS]
@@ -162,20 +158,27 @@ class ProcessHandlers(ThreadHandlers, LoopHandlers):
             return cid
         return int(procs[2][current][PR_CHANS][cid][1])
 
+    def live_threads(self, state: State) -> dict[int, list[int]]:
+        """Each process that has not ended and still has a thread -> those threads (in a
+        `fork` child's world every other process's threads are gone)."""
+        threads = state[S_THREADS]
+        found: dict[int, list[int]] = {}
+        for tid, owner in enumerate(state[S_PROCS][1]):
+            if threads[tid][T_STATUS] not in _OVER:
+                found.setdefault(owner, []).append(tid)
+        return {pid: tids for pid, tids in found.items() if not self.process_ended(state, pid)}
+
     def children_running(self, state: State) -> bool:
         """Whether a process other than the current one has not ended and has a thread."""
-        current, owners, _ = state[S_PROCS]
-        threads = state[S_THREADS]
-        return any(
-            owner != current
-            and threads[t][T_STATUS] not in _OVER
-            and not self.process_ended(state, owner)
-            for t, owner in enumerate(owners)
-        )
+        return any(pid != state[S_PROCS][0] for pid in self.live_threads(state))
 
-    def process_count(self, state: State) -> int:
-        """How many processes a state has (ended ones included)."""
-        return len(state[S_PROCS][2]) if self.has_processes else 1
+    def running_children(self, state: State, pid: int) -> list[int]:
+        """The child processes of a process that have not ended."""
+        return [
+            k
+            for k, rec in enumerate(state[S_PROCS][2])
+            if k and rec[PR_PARENT] == pid and not self.process_ended(state, k)
+        ]
 
     # ------------------------------------------------------------ `spawn process`
 
@@ -204,10 +207,8 @@ class ProcessHandlers(ThreadHandlers, LoopHandlers):
         pickles = False
         for value, expr in zip(args, instr.args, strict=True):
             pickles |= self._check_picklable(state, value, expr)
-        if pickles:
-            attached = self.gil_off and th[2] > 0
-            if not attached and not self._gil_free_for(state, tid):
-                return True  # pickling takes the GIL
+        if pickles and self._waits_for_gil(state, tid):
+            return True  # pickling takes the GIL
         w = Work(state)
         pid = len(records)
         channels = tuple(("chan", w.add_chan(chan)) for chan in self._initial_chans)
@@ -228,7 +229,6 @@ class ProcessHandlers(ThreadHandlers, LoopHandlers):
     def _check_picklable(self, state: State, value: Value, expr: ir.Expr) -> bool:
         """A misuse when a value cannot be passed to a process; whether it is pickled
         (holds a Python value)."""
-        name = describe.expression(expr)
         found = False
         stack: list[Any] = [value]
         while stack:
@@ -247,8 +247,8 @@ class ProcessHandlers(ThreadHandlers, LoopHandlers):
                 kind = state[S_HEAP][item[1]][H_KIND]
             elif len(item) == 2 and tag == "thread":
                 raise SpecMisuse(
-                    f"`{name}` holds a thread or process handle, which cannot be passed to "
-                    "a process (it cannot be pickled)"
+                    f"`{describe.expression(expr)}` holds a thread or process handle, which "
+                    "cannot be passed to a process (it cannot be pickled)"
                 )
             elif len(item) == 2 and tag in ("tx", "rx", "chan"):
                 continue
@@ -258,9 +258,9 @@ class ProcessHandlers(ThreadHandlers, LoopHandlers):
             if kind not in SHAREABLE:
                 what = "a future" if kind == "future" else f"a {kind}"
                 raise SpecMisuse(
-                    f"`{name}` is {what}, which cannot be passed to a process (it cannot be "
-                    "pickled); only mutex, rlock, semaphore, event, condvar, barrier and "
-                    "latch objects are shared with a process"
+                    f"`{describe.expression(expr)}` is {what}, which cannot be passed to a "
+                    "process (it cannot be pickled); only mutex, rlock, semaphore, event, "
+                    "condvar, barrier and latch objects are shared with a process"
                 )
         return found
 
@@ -270,13 +270,8 @@ class ProcessHandlers(ThreadHandlers, LoopHandlers):
         """A process's main at its end joins its child processes, after terminating the
         daemon ones (multiprocessing's exit function); then the first process finalizes
         and a child joins its own threads."""
-        procs = state[S_PROCS]
-        current, _, records = procs
-        children = [
-            k
-            for k, rec in enumerate(records)
-            if k and rec[PR_PARENT] == current and not self.process_ended(state, k)
-        ]
+        current, _, records = state[S_PROCS]
+        children = self.running_children(state, current)
         daemons = [k for k in children if records[k][PR_DAEMON]]
         if daemons:
             w = Work(state)
@@ -300,44 +295,23 @@ class ProcessHandlers(ThreadHandlers, LoopHandlers):
         new_records = list(records)
         new_records[pid] = (*rec[:PR_PARTS], (gil, vars_, stdout, 1, interrupts))
         w.procs = (current, owners, tuple(new_records))
-        for t, owner in enumerate(owners):
-            if owner == pid:
-                th = w.threads[t]
-                if th[T_STATUS] not in _OVER:
-                    w.set_thread(t, _with(_with(th, T_FRAMES, ()), T_STATUS, ENDED))
+        _stop_threads(w, pid)
 
     def child_finalized(self, w: Work, tid: int) -> None:
         """A child process's finalization holds its GIL: the process is over; its threads
-        (daemons still running) stop with it."""
-        _, owners, _ = w.procs
-        for t, owner in enumerate(owners):
-            if owner == w.procs[0] and t != tid:
-                th = w.threads[t]
-                if th[T_STATUS] not in _OVER:
-                    w.set_thread(t, _with(_with(th, T_FRAMES, ()), T_STATUS, ENDED))
-        w.set_thread(tid, _with(_with(w.threads[tid], T_FRAMES, ()), T_STATUS, ENDED))
+        (daemons still running, and its main) stop with it."""
+        _stop_threads(w, w.procs[0])
 
     # ------------------------------------------------------------ scheduling
 
     def process_steps(self, state: State) -> tuple[list[Transition], set[int]]:
         """Every process's steps (each computed in its view, targets swapped back), ordered
         by thread; and the processes with a step that may really happen."""
-        procs = state[S_PROCS]
-        current, owners, _ = procs
-        threads = state[S_THREADS]
+        current = state[S_PROCS][0]
         found: list[Transition] = []
         moving: set[int] = set()
-        by_process: dict[int, list[int]] = {}
-        for tid, owner in enumerate(owners):
-            if threads[tid][T_STATUS] not in _OVER:
-                by_process.setdefault(owner, []).append(tid)
-        for pid in sorted(by_process):
-            if self.process_ended(state, pid):
-                continue
-            view = self.view(state, pid)
-            mine = by_process[pid]
-            out = self.steps_of(view, mine, threads)
-            for action, target in out:
+        for pid, mine in sorted(self.live_threads(state).items()):
+            for action, target in self.steps_of(self.view(state, pid), mine):
                 if type(target) is tuple:
                     if len(target[S_THREADS]) > len(target[S_PROCS][1]):
                         target = self._owned_by(target, pid)
@@ -366,35 +340,20 @@ class ProcessHandlers(ThreadHandlers, LoopHandlers):
         set could still wake, until none can be dropped."""
         if not self.has_processes:
             return []
+        live = self.live_threads(state)
         if moving is None:
             moving = self.process_steps(state)[1]
-        owners = state[S_PROCS][1]
-        threads = state[S_THREADS]
-        # Processes that have not ended and still have a thread (in a `fork` child's
-        # world every other process's threads are gone: they can wake nobody).
-        alive = [
-            pid
-            for pid in range(self.process_count(state))
-            if not self.process_ended(state, pid)
-            and any(
-                owner == pid and threads[t][T_STATUS] not in _OVER for t, owner in enumerate(owners)
-            )
-        ]
         candidates = {
             pid
-            for pid in alive
-            if pid not in moving
-            and any(
-                owner == pid and threads[t][T_STATUS] not in _OVER and not self._idle(state, t)
-                for t, owner in enumerate(owners)
-            )
+            for pid, tids in live.items()
+            if pid not in moving and not all(self._idle(state, t) for t in tids)
         }
         if not candidates:
             return []
         # What each candidate's threads wait on, once; then the processes outside the set
         # grow (a dropped candidate is outside too) until no candidate can be woken.
         waits = {pid: self._process_waits(state, pid) for pid in candidates}
-        outside = [pid for pid in alive if pid not in candidates]
+        outside = [pid for pid in live if pid not in candidates]
         locks, heap, chans = self._reachable(state, outside)
         outside_set = set(outside)
         changed = True
@@ -425,7 +384,6 @@ class ProcessHandlers(ThreadHandlers, LoopHandlers):
         change: ("process", pid) for a process joined, ("lock", slot), ("heap", object) or
         ("chan", channel). The GIL, stdout's lock and its vars are its own."""
         owners = state[S_PROCS][1]
-        records = state[S_PROCS][2]
         view = self.view(state, pid)
         found: list[tuple[str, int]] = []
         for tid, owner in enumerate(owners):
@@ -434,9 +392,7 @@ class ProcessHandlers(ThreadHandlers, LoopHandlers):
             th = state[S_THREADS][tid]
             status = th[T_STATUS]
             if status == CHILD_JOIN:
-                found.extend(
-                    ("process", k) for k, rec in enumerate(records) if k and rec[PR_PARENT] == pid
-                )
+                found.extend(("process", k) for k in self.running_children(state, pid))
             elif status == RUNNING and th[T_FRAMES]:
                 for kind, key in self.waits_on(view, tid):
                     found.append(("process", owners[key]) if kind == "thread" else (kind, key))
@@ -464,7 +420,7 @@ class ProcessHandlers(ThreadHandlers, LoopHandlers):
         elif p.makes_pyobj and gil not in (NO_THREAD, tid):
             return []  # it needs the GIL for its step
         if self.has_loops and self.is_task(th) and not isinstance(instr, ir.LoopStart):
-            obj = state[3][self.task_loop(th)]
+            obj = state[S_LOCKS][self.task_loop(th)]
             entry = awaiting_entry(obj, tid)
             if obj[L_HOLDER] != tid and not (entry is not None and entry[1]):
                 return []  # it waits for its event loop
@@ -482,14 +438,12 @@ class ProcessHandlers(ThreadHandlers, LoopHandlers):
             elif p.verb:
                 reached = self.reached(state, tid)
                 if reached is not None:
-                    found.extend(self._object_waits(state, tid, instr, reached))
+                    found.extend(self._object_waits(state, tid, reached))
         except (SpecMisuse, EvalError, IndexOutOfRange, UseAfterMove):
             return found  # the step itself reports the bad operand
         return found
 
-    def _object_waits(
-        self, state: State, tid: int, instr: ir.Instr, reached: Any
-    ) -> list[tuple[str, int]]:
+    def _object_waits(self, state: State, tid: int, reached: Any) -> list[tuple[str, int]]:
         """The object a blocked statement waits on; a condvar wait waits for a notify
         while it is a waiter, and for its mutex once notified (or timed out)."""
         main = ("lock" if reached.where == DECLARED else "heap", reached.at)
@@ -521,10 +475,7 @@ class ProcessHandlers(ThreadHandlers, LoopHandlers):
             if isinstance(expr, ir.Builtin):
                 if expr.name == "len" and expr.args:
                     ref = expr.args[0]
-                    if isinstance(ref, ir.GlobalChannel):
-                        found.append(("chan", self.channel_id(ref, frame, th, state, "")))
-                        continue
-                    if isinstance(ref, ir.HandleRef):
+                    if isinstance(ref, ir.GlobalChannel | ir.HandleRef):
                         found.append(("chan", self.channel_id(ref, frame, th, state, "")))
                         continue
                 if expr.name == "is_done" and expr.args:
@@ -560,7 +511,7 @@ class ProcessHandlers(ThreadHandlers, LoopHandlers):
         for pid in pids:
             base = self.lock_block * pid
             locks.update(range(base, base + self.lock_block))
-            stack.extend(state[3][base : base + self.lock_block])  # pools' queues hold values
+            stack.extend(state[S_LOCKS][base : base + self.lock_block])  # pools' queues
             mine = (
                 range(self.declared_channels)
                 if pid == 0
@@ -597,3 +548,12 @@ class ProcessHandlers(ThreadHandlers, LoopHandlers):
                     continue
             stack.extend(item)
         return locks, objects, channels
+
+
+def _stop_threads(w: Work, pid: int) -> None:
+    """Every thread of a process that is still there stops where it is, as ended (what it
+    holds stays held)."""
+    for t, owner in enumerate(w.procs[1]):
+        th = w.threads[t]
+        if owner == pid and th[T_STATUS] not in _OVER:
+            w.set_thread(t, _with(_with(th, T_FRAMES, ()), T_STATUS, ENDED))

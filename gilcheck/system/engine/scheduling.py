@@ -4,6 +4,7 @@ interrupts (`finalizer`, `signal`) and the program's end (exit join, finalizatio
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from gilcheck.semantics import ir, values
@@ -136,34 +137,21 @@ class Scheduling(Reduction):
             ample = self._local_ample(state)
             if ample is not None:
                 return [ample]
+        return self.steps_of(state, range(len(state[S_THREADS])))
+
+    def steps_of(self, state: State, tids: Sequence[int]) -> list[Transition]:
+        """The steps of the given threads (all of them, or a process's in its view), with
+        the GIL's handover, merged."""
         if self.gil_off:
-            return self._merge(self._free_threaded_transitions(state))
+            return self._merge(self._free_threaded_transitions(state, tids))
         out: list[Transition] = []
         gil_wanted = False
-        for tid, th in enumerate(state[S_THREADS]):
-            gil_wanted |= self.thread_transitions(state, tid, th, out)
+        threads = state[S_THREADS]
+        for tid in tids:
+            gil_wanted |= self.thread_transitions(state, tid, threads[tid], out)
         gil = state[S_GIL]
         if gil_wanted and gil != NO_THREAD:
             handover = self.handover_step(state, gil)
-            if handover is not None:
-                at = next((i for i, t in enumerate(out) if t[0][0] > gil), len(out))
-                out.insert(at, handover)
-        return self._merge(out)
-
-    def steps_of(
-        self, view: State, tids: list[int], threads: tuple[Thread, ...]
-    ) -> list[Transition]:
-        """The steps of some threads of the current process of a view, with its GIL's
-        handover, merged (a process's steps, handlers_processes.py)."""
-        if self.gil_off:
-            return self._merge(self._free_threaded_transitions(view, tids))
-        out: list[Transition] = []
-        gil_wanted = False
-        for tid in tids:
-            gil_wanted |= self.thread_transitions(view, tid, threads[tid], out)
-        gil = view[S_GIL]
-        if gil_wanted and gil != NO_THREAD:
-            handover = self.handover_step(view, gil)
             if handover is not None:
                 at = next((i for i, t in enumerate(out) if t[0][0] > gil), len(out))
                 out.insert(at, handover)
@@ -345,15 +333,13 @@ class Scheduling(Reduction):
             and not self.in_python_code(t)
         ]
 
-    def _free_threaded_transitions(
-        self, state: State, tids: list[int] | None = None
-    ) -> list[Transition]:
+    def _free_threaded_transitions(self, state: State, tids: Sequence[int]) -> list[Transition]:
         """`gil off`: no mutual exclusion; stop-the-world pauses at Python statement
-        boundaries (of the given threads, all by default)."""
+        boundaries (of the given threads)."""
         out: list[Transition] = []
         pause = state[S_GIL]
         threads = state[S_THREADS]
-        for tid in range(len(threads)) if tids is None else tids:
+        for tid in tids:
             th = threads[tid]
             status = th[T_STATUS]
             if status in _OVER:

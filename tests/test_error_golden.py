@@ -27,6 +27,7 @@ GOLDEN_CASES = [
     "syntax_gil_api_operand",
     "executor_errors",
     "executor_syntax",
+    "syntax_habits",
 ]
 
 # `gilcheck export` refusals whose full rendering is pinned (tests/cases/not_exportable).

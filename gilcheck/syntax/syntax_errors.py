@@ -4,12 +4,14 @@ a broken line so that parsing can go on and report the next error."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from gilcheck.diagnostics import Diagnostic, DiagnosticSink, Label, did_you_mean
 from gilcheck.source import SourceFile, Span
+from gilcheck.syntax import habits
 from gilcheck.syntax.grammar import parser
 from gilcheck.syntax.keywords import (
     ITEM_KEYWORDS,
@@ -129,6 +131,8 @@ def syntax_diagnostic(source: SourceFile, err: UnexpectedInput) -> Diagnostic:
                 source.span(pos, pos + 1),
                 help='strings end on the line they start: close it with `"`',
             )
+        elif ch == "." and (found := _habit_at(source, pos, habits.method_call)) is not None:
+            return found
         else:
             sink.error(
                 "unexpected-character",
@@ -178,6 +182,25 @@ def syntax_diagnostic(source: SourceFile, err: UnexpectedInput) -> Diagnostic:
             help=f"write `{word}` as a statement of its own, ended by a newline, `;` or `}}`",
         )
         return sink.items[0]
+    if word == "with" and (habit := habits.with_block(line)) is not None:
+        return _habit_diagnostic(source, line_no, habit)
+    tried = re.match(r"\s*(?:(?:let\s+)?\w+\s*=\s*)?try_acquire\s+(\S+)", line)
+    if tried is not None and str(tok) == "timeout":
+        sink.error(
+            "syntax-error",
+            "`try_acquire` never waits, so it takes no `timeout`",
+            span,
+            help=f"a wait with a deadline is `let ok = acquire {tried.group(1)} timeout`; "
+            f"`let ok = try_acquire {tried.group(1)}` tries once",
+        )
+        return sink.items[0]
+    if (
+        word
+        and word not in KEYWORDS
+        and col > indent
+        and (habit := habits.unknown_statement(line)) is not None
+    ):
+        return _habit_diagnostic(source, line_no, habit)
     if (
         word
         and word not in KEYWORDS
@@ -201,6 +224,27 @@ def syntax_diagnostic(source: SourceFile, err: UnexpectedInput) -> Diagnostic:
     help_text = _syntax_hint(tok, expected, line, source, span)
     sink.error("syntax-error", message, span, help=help_text)
     return sink.items[0]
+
+
+def _habit_diagnostic(source: SourceFile, line_no: int, habit: habits.Habit) -> Diagnostic:
+    sink = DiagnosticSink()
+    start = source.offset_of(line_no, habit.start + 1)
+    sink.error(
+        "syntax-error",
+        habit.message,
+        source.span(start, start + max(1, habit.end - habit.start)),
+        help=habit.help,
+    )
+    return sink.items[0]
+
+
+def _habit_at(
+    source: SourceFile, pos: int, recognise: Callable[[str, int], habits.Habit | None]
+) -> Diagnostic | None:
+    """The habit `recognise` finds at offset `pos`, as a diagnostic."""
+    at = source.line_col(pos)
+    habit = recognise(source.line_text(at.line), at.col - 1)
+    return None if habit is None else _habit_diagnostic(source, at.line, habit)
 
 
 def _syntax_hint(tok: Token, expected: set[str], line: str, source: SourceFile, span: Span) -> str:

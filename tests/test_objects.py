@@ -574,3 +574,59 @@ thread main {
     result = cli("simulate", spec, "--seed", "1")
     assert "starts waiting on c[0], releasing the GIL while it waits" in result.stdout
     assert "takes the GIL back" in result.stdout
+
+
+_SHARED_QUEUE = """expect {expect}
+host python
+channel jobs: queue(0)
+pool p = 1
+fn put(q, v) {{
+    python {{
+        send q, v
+    }}
+}}
+fn consume(q) {{
+    python {{
+        let v = recv q
+    }}
+}}
+thread main {{
+    spawn consume(jobs)
+    let f = submit p, consume(jobs)
+    call put(jobs, 1)
+    {last}
+}}
+"""
+
+
+def test_a_global_channel_passed_as_an_argument_is_shared_by_every_holder(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # Two consumers (a thread and a pool task) and a producer use one `queue.Queue`
+    # passed by name, as Python passes a Queue object: either end, never moved.
+    ok = _spec(tmp_path, _SHARED_QUEUE.format(expect="ok", last="call put(jobs, 2)"))
+    assert _json(cli, ok)["verdict"] == "ok"
+    hang = _spec(tmp_path, _SHARED_QUEUE.format(expect="deadlock", last="skip"), "h.gil")
+    report = _json(cli, hang)
+    assert report["verdict"] == "deadlock"
+    assert report["matches"] is True
+
+
+def test_an_element_of_a_channel_array_passed_as_a_value_is_not_reduced(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    spec = _spec(
+        tmp_path,
+        """expect ok
+channel c[2]: queue(0)
+fn put(q) {
+    send q, 1
+}
+thread w[2] {
+    call put(c[self])
+    let v = recv c[self]
+}
+thread main {
+    skip
+}
+""",
+    )
+    report = _json(cli, spec)
+    assert report["verdict"] == "ok"
+    assert not report["symmetry"]

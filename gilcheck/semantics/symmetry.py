@@ -235,6 +235,10 @@ class _Walker:
             ):
                 # A reference to an element would not move with a permutation of the array.
                 raise _Broken("an element of a resource array is used as a value", self.span)
+            case ir.Builtin(name="channel_value", args=(ir.GlobalChannel(size=size),)) if (
+                size is not None
+            ):
+                raise _Broken("an element of a channel array is used as a value", self.span)
             case ir.Builtin(args=args):
                 for arg in args:
                     self.plain(arg, "passed to a builtin")

@@ -139,7 +139,8 @@ def compile_expr(expr: ir.Expr, params: tuple[Value, ...] = ()) -> Evaluator:
 
             return global_len
         case ir.Builtin(name="channel_value", args=(ir.GlobalChannel() as shared,)):
-            # A global channel passed to `spawn process`: shared with the child.
+            # A global channel passed as an argument: a shared reference (in a child process
+            # too).
             sbase, ssize, sname = shared.base, shared.size, shared.name
             sidx = compile_expr(shared.index, params) if shared.index is not None else None
 

@@ -136,7 +136,7 @@ class BindingLowerer(ChannelLowerer, SyncLowerer):
                 self.emit(ir.Unwrap(value=self.expr(value), target=target, span=span))
                 return UNKNOWN
             case ast.Call(func=func, args=args):
-                values = tuple(self.expr(a) for a in args)
+                values = tuple(self.argument(a) for a in args)
                 index = self.function(func, args, span)
                 if index is not None:
                     at = self.emit(ir.CallFn(function=index, args=values, target=target, span=span))
@@ -145,7 +145,7 @@ class BindingLowerer(ChannelLowerer, SyncLowerer):
                     del at
                 return UNKNOWN
             case ast.Spawn(func=func, args=args, daemon=daemon, process=process, process_span=at):
-                values = tuple(self.process_argument(a) if process else self.expr(a) for a in args)
+                values = tuple(self.argument(a) for a in args)
                 index = self.function(func, args, span)
                 if process and self.atomic_depth:
                     self.sink.error(
@@ -169,7 +169,7 @@ class BindingLowerer(ChannelLowerer, SyncLowerer):
                 return THREAD
             case ast.Submit(executor=ref, func=func, args=args):
                 executor = self.resource(ref, "submit")
-                values = tuple(self.expr(a) for a in args)
+                values = tuple(self.argument(a) for a in args)
                 index = self.function(func, args, span)
                 if executor is not None and index is not None:
                     self.emit(
@@ -231,9 +231,11 @@ class BindingLowerer(ChannelLowerer, SyncLowerer):
         self.emit(ir.MakeObject(kind=kind, count=count, target=target, span=call.span))
         return UNKNOWN
 
-    def process_argument(self, arg: ast.Expr) -> ir.Expr:
-        """An argument of `spawn process`: a global channel passed by name is shared with
-        the child (`("chan", c)`); anything else is an expression."""
+    def argument(self, arg: ast.Expr) -> ir.Expr:
+        """An argument of `call`, `spawn`, `spawn process` or `submit`: a global channel
+        passed by name is passed as a shared reference (`("chan", c)`: either end, as a
+        Python `Queue` is passed), as a global resource is; anything else is an
+        expression."""
         match arg:
             case ast.Name(ident=ident) | ast.Index(base=ident):
                 sym = self.decls.symbols.get(ident.name)

@@ -7,6 +7,11 @@ from typing import assert_never
 
 from gilcheck.diagnostics import Label, did_you_mean
 from gilcheck.semantics import ir
+from gilcheck.semantics.argument_kinds import (
+    RETIRED_HELPERS,
+    integer_argument,
+    parameter_uses,
+)
 from gilcheck.semantics.describe import a_kind
 from gilcheck.semantics.lower.core import (
     RECEIVER,
@@ -29,7 +34,8 @@ from gilcheck.semantics.resolve import (
 from gilcheck.semantics.values import EvalError, binary, unary
 from gilcheck.source import Span
 from gilcheck.sync.registry import CONSTRUCTIBLE
-from gilcheck.syntax import ast
+from gilcheck.syntax import ast, unparse
+from gilcheck.syntax.load import is_model_file
 
 
 class ExprLowerer(LowererCore):
@@ -269,7 +275,14 @@ class ExprLowerer(LowererCore):
     def function(self, ident: ast.Ident, args: tuple[ast.Expr, ...], span: Span) -> int | None:
         sym = self.decls.symbols.get(ident.name)
         if not isinstance(sym, FnSym):
-            if sym is None:
+            if sym is None and ident.name in RETIRED_HELPERS:
+                self.sink.error(
+                    "undefined-function",
+                    f"`{ident.name}` is no longer in the models: they take objects as values",
+                    ident.span,
+                    help=RETIRED_HELPERS[ident.name],
+                )
+            elif sym is None:
                 guess = did_you_mean(ident.name, [f.decl.name.name for f in self.decls.functions])
                 self.sink.error(
                     "undefined-function",
@@ -295,7 +308,34 @@ class ExprLowerer(LowererCore):
                 help=f"`fn {ident.name}({', '.join(p.name for p in sym.decl.params)})`",
             )
             return None
+        self.check_object_arguments(sym.decl, args)
         return sym.index
+
+    def check_object_arguments(self, decl: ast.FnDecl, args: tuple[ast.Expr, ...]) -> None:
+        """A number passed where the function uses its parameter as an object (`acquire
+        lock`): the slot numbers of older models, or a plain slip."""
+        uses = parameter_uses(decl)
+        for position, (param, arg) in enumerate(zip(decl.params, args, strict=False)):
+            use = uses.get(param.name)
+            if use is None or not integer_argument(arg):
+                continue
+            name = decl.name.name
+            shown = ", ".join(
+                param.name if i == position else unparse.expr(a) for i, a in enumerate(args)
+            )
+            self.sink.error(
+                "wrong-kind",
+                f"`{name}` takes {use.what} as `{param.name}`, and this is a number",
+                arg.span,
+                help=f"pass the object itself: make it (`let {param.name} = {use.constructor}`, "
+                f"or declare it at the top) and write `call {name}({shown})`"
+                + (
+                    "; the models take objects as values, not slot numbers"
+                    if is_model_file(decl.span.path)
+                    else ""
+                ),
+                labels=(Label(use.span, f"used as {use.what} here"),),
+            )
 
     # ------------------------------------------------------------ operations
 

@@ -76,6 +76,9 @@ class LowererCore:
             ir.Context.PYTHON if kind in ("finalizer", "signal") else ir.Context.INHERIT
         ]
         self.local_names: list[str] = []
+        # Every `let` of this unit by name (the first), for an undefined name that was
+        # declared in a block that has ended.
+        self.declared: dict[str, Span] = {}
         self.atomic_depth = 0
         self.atomic_frame_index = 0
         self.atomic_calls: list[tuple[int, Span]] = []
@@ -154,6 +157,7 @@ class LowererCore:
         slot = len(self.local_names)
         self.local_names.append(ident.name)
         info = LocalInfo(slot, kind, ident.span)
+        self.declared.setdefault(ident.name, ident.span)
         scope.names[ident.name] = info
         scope.slots.append(slot)
         return info
@@ -201,6 +205,18 @@ class LowererCore:
     def undefined(self, ident: ast.Ident, values_only: bool = False) -> None:
         if ident.name in self.decls.poisoned or ident.name in self.folder.failed:
             return  # its declaration already has an error
+        elsewhere = self.declared.get(ident.name)
+        if elsewhere is not None:
+            self.sink.error(
+                "undefined-name",
+                f"`{ident.name}` was declared in a block that has ended",
+                ident.span,
+                labels=(Label(elsewhere, "declared here"),),
+                help="a `let` lives until the end of its block (`lock m { }`, `with_gil { }`, "
+                "`if`, ... are blocks, unlike Python's `with`): declare it before the "
+                f"block (`let {ident.name} = none`) and assign it inside",
+            )
+            return
         guess = did_you_mean(ident.name, self.visible_names(values_only))
         self.sink.error(
             "undefined-name",

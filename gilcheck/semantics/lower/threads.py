@@ -5,9 +5,16 @@ from __future__ import annotations
 
 from gilcheck.semantics import ir
 from gilcheck.semantics.describe import a_kind
-from gilcheck.semantics.lower.core import THREAD, UNKNOWN, Exit, Scope, end_span, head_span
+from gilcheck.semantics.lower.core import (
+    RECEIVER,
+    SENDER,
+    Exit,
+    Scope,
+    end_span,
+    head_span,
+)
 from gilcheck.semantics.lower.expressions import ExprLowerer
-from gilcheck.semantics.resolve import ThreadSym, symbol_kind
+from gilcheck.semantics.resolve import ThreadSym, VarSym, symbol_kind
 from gilcheck.source import Span
 from gilcheck.syntax import ast
 
@@ -64,7 +71,9 @@ class ThreadLowerer(ExprLowerer):
         ident = s.handle.name
         local = self.lookup_local(ident.name)
         if local is not None:
-            if local.kind not in (THREAD, UNKNOWN):
+            # Only a channel constructor shows a kind in the text; a local bound to any
+            # other value (a var, an array element, a message) is checked at run time.
+            if local.kind in (SENDER, RECEIVER):
                 self.wrong_kind(
                     ident.span,
                     f"`join` needs a thread handle, and `{ident.name}` is {a_kind(local.kind)}",
@@ -95,6 +104,16 @@ class ThreadLowerer(ExprLowerer):
             return
         if sym is None:
             self.undefined(ident)
+            return
+        if isinstance(sym, VarSym):
+            # A handle kept in a shared var (`worker = t`, then `join worker` in `atexit`):
+            # its kind is known only at run time.
+            ref: ast.Expr = (
+                ast.Name(ident=ident, span=s.handle.span)
+                if s.handle.index is None
+                else ast.Index(base=ident, index=s.handle.index, span=s.handle.span)
+            )
+            self.emit(ir.Join(handle=self.expr(ref), span=s.span))
             return
         self.wrong_kind(
             ident.span,

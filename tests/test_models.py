@@ -17,7 +17,7 @@ from conftest import CASES as CASE_ROOT
 from conftest import ROOT, relative
 
 MODELS = ROOT / "models"
-MODEL_NAMES = ("pyo3", "tokio", "std", "cpython")
+MODEL_NAMES = ("pyo3", "tokio", "std", "cpython", "rayon")
 MODEL_CASES = CASE_ROOT / "models"
 EXIT_FOR = {"ok": 0, "bound": 3, "inconclusive": 3}
 # The first PyO3 helpers predate the prefix rule; they keep their names.
@@ -59,6 +59,12 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("pyo3/reference_pool_update_ok.gil", "ok", ["pyo3_reference_pool_update", "pyo3_drop_py"]),
     ("pyo3/import_deadlock.gil", "deadlock", ["pyo3_import", "cpython_import_begin"]),
     ("pyo3/import_ok.gil", "ok", ["pyo3_import"]),
+    (
+        "pyo3/future_into_py_ok.gil",
+        "ok",
+        ["pyo3_future_into_py_resolve", "pyo3_future_into_py_await"],
+    ),
+    ("pyo3/future_into_py_deadlock.gil", "deadlock", ["pyo3_future_into_py_resolve"]),
     # tokio
     (
         "tokio/channels_ok.gil",
@@ -108,6 +114,23 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("tokio/rwlock_read_ok.gil", "ok", ["tokio_rwlock_read", "tokio_rwlock_write"]),
     ("tokio/rwlock_write_deadlock.gil", "deadlock", ["tokio_rwlock_write", "tokio_rwlock_read"]),
     ("tokio/rwlock_write_ok.gil", "ok", ["tokio_rwlock_write", "tokio_rwlock_unlock"]),
+    ("tokio/block_on_task_deadlock.gil", "deadlock", ["tokio_block_on_task"]),
+    ("tokio/block_on_task_ok.gil", "ok", ["tokio_block_on_task"]),
+    (
+        "tokio/join_handle_await_ok.gil",
+        "ok",
+        ["tokio_join_handle_await", "tokio_block_on_task"],
+    ),
+    (
+        "tokio/join_handle_await_deadlock.gil",
+        "deadlock",
+        ["tokio_join_handle_await", "tokio_block_on_task"],
+    ),
+    # rayon
+    ("rayon/install_deadlock.gil", "deadlock", ["rayon_install"]),
+    ("rayon/install_ok.gil", "ok", ["rayon_install"]),
+    ("rayon/join_deadlock.gil", "deadlock", ["rayon_join"]),
+    ("rayon/join_ok.gil", "ok", ["rayon_join"]),
     # std
     ("std/mutex_deadlock.gil", "deadlock", ["std_mutex_lock", "std_mutex_unlock"]),
     ("std/mutex_ok.gil", "ok", ["std_mutex_lock", "std_mutex_unlock"]),
@@ -149,8 +172,8 @@ CASES: list[tuple[str, str, list[str]]] = [
         "cpython/condition_ok.gil",
         "ok",
         [
-            "cpython_condition_acquire",
-            "cpython_condition_release",
+            "cpython_lock_acquire",
+            "cpython_lock_release",
             "cpython_condition_wait",
             "cpython_condition_notify",
         ],
@@ -158,7 +181,7 @@ CASES: list[tuple[str, str, list[str]]] = [
     (
         "cpython/condition_deadlock.gil",
         "deadlock",
-        ["cpython_condition_acquire", "cpython_condition_wait", "cpython_condition_notify"],
+        ["cpython_lock_acquire", "cpython_condition_wait", "cpython_condition_notify"],
     ),
     (
         "cpython/condition_notify_all_ok.gil",
@@ -178,30 +201,86 @@ CASES: list[tuple[str, str, list[str]]] = [
     (
         "cpython/semaphore_deadlock.gil",
         "deadlock",
-        ["cpython_semaphore_init", "cpython_semaphore_acquire"],
+        ["cpython_semaphore_acquire"],
     ),
     (
         "cpython/semaphore_ok.gil",
         "ok",
-        ["cpython_semaphore_init", "cpython_semaphore_acquire", "cpython_semaphore_release"],
+        ["cpython_semaphore_acquire", "cpython_semaphore_release"],
     ),
-    ("cpython/barrier_ok.gil", "ok", ["cpython_barrier_init", "cpython_barrier_wait"]),
-    ("cpython/barrier_deadlock.gil", "deadlock", ["cpython_barrier_init", "cpython_barrier_wait"]),
+    ("cpython/barrier_ok.gil", "ok", ["cpython_barrier_wait"]),
+    ("cpython/barrier_deadlock.gil", "deadlock", ["cpython_barrier_wait"]),
     ("cpython/queue_deadlock.gil", "deadlock", ["cpython_queue_put", "cpython_queue_get"]),
     ("cpython/queue_ok.gil", "ok", ["cpython_queue_put", "cpython_queue_get"]),
     ("cpython/queue_get_nowait_ok.gil", "ok", ["cpython_queue_get_nowait"]),
     (
         "cpython/shared_queue_ok.gil",
         "ok",
-        ["cpython_shared_queue_put", "cpython_shared_queue_get"],
+        ["cpython_queue_put", "cpython_queue_get"],
     ),
     (
         "cpython/shared_queue_deadlock.gil",
         "deadlock",
-        ["cpython_shared_queue_put", "cpython_shared_queue_get"],
+        ["cpython_queue_put", "cpython_queue_get"],
     ),
     ("cpython/thread_join_deadlock.gil", "deadlock", ["cpython_thread_join"]),
     ("cpython/thread_join_ok.gil", "ok", ["cpython_thread_join"]),
+    (
+        "cpython/queue_task_join_ok.gil",
+        "ok",
+        ["cpython_queue_put_task", "cpython_queue_task_done", "cpython_queue_join"],
+    ),
+    (
+        "cpython/queue_task_join_deadlock.gil",
+        "deadlock",
+        ["cpython_queue_put_task", "cpython_queue_task_done", "cpython_queue_join"],
+    ),
+    ("cpython/queue_task_done_panic.gil", "panic", ["cpython_queue_task_done"]),
+    (
+        "cpython/timeouts_ok.gil",
+        "ok",
+        [
+            "cpython_lock_acquire_timeout",
+            "cpython_lock_try_acquire",
+            "cpython_condition_wait_timeout",
+            "cpython_event_wait_timeout",
+            "cpython_queue_get_timeout",
+            "cpython_thread_join_timeout",
+            "cpython_future_result_timeout",
+        ],
+    ),
+    ("cpython/future_result_deadlock.gil", "deadlock", ["cpython_future_result"]),
+    (
+        "cpython/future_result_ok.gil",
+        "ok",
+        ["cpython_future_result", "cpython_future_set_result", "cpython_executor_shutdown"],
+    ),
+    ("cpython/executor_shutdown_deadlock.gil", "deadlock", ["cpython_executor_shutdown"]),
+    ("cpython/executor_shutdown_ok.gil", "ok", ["cpython_executor_shutdown"]),
+    ("cpython/asyncio_wrap_future_ok.gil", "ok", ["cpython_asyncio_wrap_future"]),
+    ("cpython/asyncio_wrap_future_deadlock.gil", "deadlock", ["cpython_asyncio_wrap_future"]),
+    ("cpython/asyncio_sleep_ok.gil", "ok", ["cpython_asyncio_sleep"]),
+    ("cpython/asyncio_sleep_deadlock.gil", "deadlock", ["cpython_asyncio_sleep"]),
+    (
+        "cpython/asyncio_queue_ok.gil",
+        "ok",
+        ["cpython_asyncio_queue_put", "cpython_asyncio_queue_get"],
+    ),
+    (
+        "cpython/asyncio_queue_deadlock.gil",
+        "deadlock",
+        ["cpython_asyncio_queue_put", "cpython_asyncio_queue_get"],
+    ),
+    (
+        "cpython/mp_queue_join_deadlock.gil",
+        "deadlock",
+        ["cpython_mp_queue_put", "cpython_mp_queue_get", "cpython_mp_process_join"],
+    ),
+    (
+        "cpython/mp_queue_join_ok.gil",
+        "ok",
+        ["cpython_mp_queue_put", "cpython_mp_queue_get", "cpython_mp_process_join"],
+    ),
     (
         "cpython/import_deadlock.gil",
         "deadlock",
@@ -307,12 +386,17 @@ BLOCKING = {
     "pyo3_gil_once_cell_get",
     "pyo3_drop_py_attached",
     "pyo3_import",
+    "pyo3_future_into_py_resolve",
     "tokio_mpsc_send",
     "tokio_mpsc_blocking_send",
     "tokio_mpsc_recv",
     "tokio_mpsc_blocking_recv",
     "tokio_oneshot_recv",
     "tokio_block_on",
+    "rayon_install",
+    "rayon_join",
+    "tokio_block_on_task",
+    "tokio_join_handle_await",
     "tokio_spawn_blocking_enter",
     "tokio_join",
     "tokio_rwlock_read",
@@ -328,14 +412,22 @@ BLOCKING = {
     "std_rwlock_write",
     "cpython_lock_acquire",
     "cpython_rlock_acquire",
-    "cpython_condition_acquire",
     "cpython_condition_wait",
     "cpython_event_wait",
     "cpython_semaphore_acquire",
     "cpython_barrier_wait",
     "cpython_queue_put",
     "cpython_queue_get",
-    "cpython_shared_queue_get",
+    "cpython_queue_put_task",
+    "cpython_queue_join",
+    "cpython_future_result",
+    "cpython_executor_shutdown",
+    "cpython_asyncio_wrap_future",
+    "cpython_asyncio_queue_put",
+    "cpython_asyncio_queue_get",
+    "cpython_mp_queue_put",
+    "cpython_mp_queue_get",
+    "cpython_mp_process_join",
     "cpython_thread_join",
     "cpython_import",
     "cpython_import_begin",
@@ -350,7 +442,7 @@ BLOCKING = {
 
 FN_DECL = re.compile(r"^fn\s+([A-Za-z_]\w*)\s*\(", re.M)
 GLOBAL_DECL = re.compile(
-    r"^(?:const|var|mutex|rlock|condvar|once|event|semaphore|barrier|rwlock|channel)"
+    r"^(?:const|var|mutex|rlock|condvar|once|event|semaphore|barrier|rwlock|channel|pool|latch)"
     r"\s+([A-Za-z_]\w*)",
     re.M,
 )
@@ -469,6 +561,7 @@ def test_all_four_models_together(cli, tmp_path: Path) -> None:  # type: ignore[
                 'use "tokio"',
                 'use "std"',
                 'use "cpython"',
+                'use "rayon"',
                 "expect ok",
                 "host python",
                 "thread main {",
@@ -482,15 +575,17 @@ def test_all_four_models_together(cli, tmp_path: Path) -> None:  # type: ignore[
                 "    }",
                 "    assert out == 1",
                 "    call std_thread_join(h)",
-                "    call std_mutex_lock(0)",
-                "    call std_mutex_unlock(0)",
+                "    let sm = mutex()",
+                "    call std_mutex_lock(sm)",
+                "    call std_mutex_unlock(sm)",
                 "    call cpython_import()",
                 "    call pyo3_import()",
                 "}",
                 "fn task(tx) {",
                 "    call pyo3_attach()",
-                "    call cpython_lock_acquire(0)",
-                "    call cpython_lock_release(0)",
+                "    let m = mutex()",
+                "    call cpython_lock_acquire(m)",
+                "    call cpython_lock_release(m)",
                 "    send tx, 1",
                 "}",
                 "",

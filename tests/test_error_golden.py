@@ -28,6 +28,7 @@ GOLDEN_CASES = [
     "executor_errors",
     "executor_syntax",
     "syntax_habits",
+    "let_in_ended_block",
 ]
 
 # `gilcheck export` refusals whose full rendering is pinned (tests/cases/not_exportable).

@@ -630,3 +630,38 @@ thread main {
     report = _json(cli, spec)
     assert report["verdict"] == "ok"
     assert not report["symmetry"]
+
+
+def test_a_thread_handle_kept_in_a_var_or_array_is_joined_at_run_time(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # The text shows no kind for what a var or an array element holds: checked at run
+    # time (LANGUAGE.md, v1.2 run-time objects), so `atexit` can join main's thread.
+    spec = _spec(
+        tmp_path,
+        """expect ok
+host python
+var worker = none
+var handles[1] = none
+fn work() {
+    python { skip }
+}
+thread main {
+    python {
+        let t = spawn daemon work()
+        worker = t
+        let u = spawn daemon work()
+        handles[0] = u
+        let h = handles[0]
+        join h
+    }
+}
+atexit {
+    join worker
+    join handles[0]
+}
+""",
+    )
+    assert _json(cli, spec)["verdict"] == "ok"
+    wrong = _spec(tmp_path, "var x = 3\nthread main {\n    join x\n}\n", "w.gil")
+    report = _json(cli, wrong)
+    assert report["verdict"] == "misuse"
+    assert "`join` needs a thread handle, not 3" in report["message"]

@@ -75,8 +75,11 @@ class Engine(
         # A fork copies the whole state, so it sees whether a release (of a lock, the GIL,
         # a handle at a scope's end) has happened yet: releases do not commute with it and
         # are not merged into the step before in a program that forks.
+        # Only code that can run counts: a model's helpers that the spec never calls do not
+        # change how the spec's own steps are merged.
+        running = [program.codes[ci] for ci in sorted(reachable_codes(program))]
         self.has_fork = any(
-            isinstance(instr, ir.ForkBegin) for code in program.codes for instr in code.instrs
+            isinstance(instr, ir.ForkBegin) for code in running for instr in code.instrs
         )
         # Timed waits and `try_acquire` see a lock held for a moment, a thread not yet ended
         # or a channel not yet closed: a release, a thread's end or a dropped handle is no
@@ -84,7 +87,7 @@ class Engine(
         self.watches_windows = any(
             getattr(instr, "timed", False)
             or (isinstance(instr, ir.SyncOp) and instr.verb == "try_acquire")
-            for code in program.codes
+            for code in running
             for instr in code.instrs
         )
         self.codes = program.codes
@@ -271,3 +274,18 @@ class Engine(
     ) -> Value:
         """An expression's value in a thread's frame of a state."""
         return self._eval(fn, state, frame, th)
+
+
+def reachable_codes(program: ir.Program) -> set[int]:
+    """The code units that can run: every thread, hook, worker, loop and task body, and the
+    functions they call, spawn or submit, transitively."""
+    found = {ci for ci, code in enumerate(program.codes) if code.kind != "fn"}
+    pending = list(found)
+    while pending:
+        for instr in program.codes[pending.pop()].instrs:
+            if not isinstance(instr, ir.CallFn | ir.SpawnFn | ir.Submit):
+                continue
+            if instr.function not in found:
+                found.add(instr.function)
+                pending.append(instr.function)
+    return found

@@ -29,6 +29,7 @@ GOLDEN_CASES = [
     "executor_syntax",
     "syntax_habits",
     "let_in_ended_block",
+    "unreadable_state",
 ]
 
 # `gilcheck export` refusals whose full rendering is pinned (tests/cases/not_exportable).

@@ -149,6 +149,8 @@ class ExprLowerer(LowererCore):
                     f"of a `let` or an assignment (`let x = {name}(..)`), not part of an "
                     "expression or a `var` initialiser"
                 )
+            elif name in _UNREADABLE_STATE:
+                help = _UNREADABLE_STATE[name]
             else:
                 guess = did_you_mean(name, list(BUILTINS))
                 help = (
@@ -338,6 +340,32 @@ class ExprLowerer(LowererCore):
             )
 
     # ------------------------------------------------------------ operations
+
+
+# Queries real code makes of an object whose state no expression can read -> the way to
+# model them.
+_UNREADABLE_STATE = (
+    {
+        name: "an event's flag cannot be read in an expression: keep a shared var set with it "
+        "(`atomic { ready = true; set e }`, then test `ready`), or wait with a timeout "
+        "(`let was_set = wait e timeout`)"
+        for name in ("is_set", "isSet")
+    }
+    | {
+        name: "whether a thread has ended is what `join h timeout` yields (`true`: ended); it "
+        "may wait, so keep a shared var the thread sets last for a test that never waits"
+        for name in ("is_alive", "is_finished")
+    }
+    | {
+        name: "a lock's state cannot be read in an expression: `let took = try_acquire m` "
+        "tries to take it without waiting"
+        for name in ("locked", "is_locked")
+    }
+    | {
+        name: "a queue's size is `len(q)`; it is empty when `len(q) == 0`"
+        for name in ("qsize", "empty", "full")
+    }
+)
 
 
 def resource_value(info: ir.ResourceInfo, index: ir.Expr | None) -> ir.Expr:

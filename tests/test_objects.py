@@ -665,3 +665,56 @@ atexit {
     report = _json(cli, wrong)
     assert report["verdict"] == "misuse"
     assert "`join` needs a thread handle, not 3" in report["message"]
+
+
+_SENDER_IN_A_VAR = """expect deadlock
+var slot = none
+fn reader(rx) {{
+    let a = recv rx
+    let b = recv rx
+}}
+fn put(t) {{
+    send t, 1
+}}
+thread main {{
+    let (tx, rx) = channel(2)
+    let h = spawn reader(rx)
+    slot = tx
+    {use}
+    join h
+}}
+"""
+
+
+def test_a_sender_read_from_a_var_is_a_copy_that_keeps_the_channel_open(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # The var still holds the sender after a call or a local used a copy of it, so the
+    # reader's second recv waits for ever: dropping the copy must not close the channel.
+    for number, use in enumerate(("call put(slot)", "let t = slot\n    send t, 1")):
+        spec = _spec(tmp_path, _SENDER_IN_A_VAR.format(use=use), f"s{number}.gil")
+        report = _json(cli, spec)
+        assert report["verdict"] == "deadlock", (use, report["message"])
+
+
+def test_a_receiver_or_oneshot_sender_cannot_be_copied_out_of_a_var(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    receiver = _spec(
+        tmp_path,
+        "var slot = none\nthread main {\n    let (tx, rx) = channel(1)\n    slot = rx\n"
+        "    let r = slot\n}\n",
+    )
+    report = _json(cli, receiver)
+    assert report["verdict"] == "misuse"
+    assert "a channel has one receiver" in report["message"]
+    oneshot = _spec(
+        tmp_path,
+        "var slot = none\nthread main {\n    let (tx, rx) = oneshot()\n    slot = tx\n"
+        "    let t = slot\n}\n",
+        "o.gil",
+    )
+    assert "cannot be cloned" in _json(cli, oneshot)["message"]
+    queue = _spec(
+        tmp_path,
+        "expect ok\nvar slot = none\nthread main {\n    let (q, qr) = queue(0)\n    slot = qr\n"
+        "    let r = slot\n    send q, 1\n    let v = recv r\n}\n",
+        "q.gil",
+    )
+    assert _json(cli, queue)["verdict"] == "ok"

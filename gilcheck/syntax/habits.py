@@ -25,6 +25,9 @@ CONTEXTUAL_STATEMENTS = (
     "release_gil",
 )
 
+# Words that are keywords only in context: never reported as unknown statements.
+CONTEXTUAL_WORDS = (*CONTEXTUAL_STATEMENTS, "pool", "eventloop", "latch", "timeout", "process")
+
 # A method of Python's or Rust's threading APIs -> the spec statement that means it.
 _METHODS: dict[str, str] = {
     "join": "`join {obj}`",
@@ -124,26 +127,54 @@ class Habit:
     help: str
 
 
-_METHOD_CALL = re.compile(r"([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\.([A-Za-z_]\w*)")
+_NAME = r"[A-Za-z_][A-Za-z0-9_]*(?:\[[^\]\n]*\])?"
+_METHOD_CALL = re.compile(rf"({_NAME}(?:\s*\.\s*{_NAME})*)\s*\.\s*([A-Za-z_]\w*)")
+_FRACTION = re.compile(r"\b\d+\.\d*")
 _WITH = re.compile(r"(\s*)with\s+([A-Za-z_][\w.]*)")
 _WORD_THEN_VALUE = re.compile(r"(\s*)([A-Za-z_]\w*)(\s+[\w\"(\-]|\s*$)")
 
 
 def _code(line: str) -> str:
-    """The line without its comment."""
-    return re.split(r"#|//", line, maxsplit=1)[0]
+    """The line without its comment (a `#` or `//` inside a string is not one)."""
+    quoted = False
+    i = 0
+    while i < len(line):
+        ch = line[i]
+        if ch == "\\" and quoted:
+            i += 2
+            continue
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and (ch == "#" or line.startswith("//", i)):
+            return line[:i]
+        i += 1
+    return line
+
+
+def _shorten(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def method_call(line: str, col: int) -> Habit | None:
     """`h.join()`, `m.lock()`, `self.lock.acquire()`, `tx.send(v)`: the dot at column
     `col` (0-based) of `line` starts a method call or an attribute."""
-    for m in _METHOD_CALL.finditer(_code(line)):
-        dot = m.start(2) - 1
-        if dot != col and not (m.start(1) <= col < m.start(2)):
+    code = _code(line)
+    fraction = _FRACTION.search(code)
+    if fraction is not None and fraction.start() <= col < fraction.end():
+        return Habit(
+            fraction.start(),
+            fraction.end(),
+            f"`{fraction.group()}`: values are integers",
+            "there are no fractions: scale the quantity to an integer (milliseconds, cents)",
+        )
+    for m in _METHOD_CALL.finditer(code):
+        if not m.start(1) <= col < m.start(2):
             continue
-        receiver, method = m.group(1), m.group(2)
-        obj = receiver.rsplit(".", 1)[-1]
-        call = line[m.start(1) : m.end(2)]
+        receiver, method = re.sub(r"\s+", "", m.group(1)), m.group(2)
+        obj = re.sub(r"\[.*\]$", "", receiver.rsplit(".", 1)[-1]) or receiver
+        if "[" in receiver.rsplit(".", 1)[-1]:
+            obj = receiver.rsplit(".", 1)[-1]
+        call = _shorten(re.sub(r"\s+", "", line[m.start(1) : m.end(2)]))
         rest = line[m.end(2) :]
         is_call = rest.lstrip().startswith("(")
         shown = call
@@ -178,7 +209,17 @@ def with_block(line: str) -> Habit | None:
     """`with gil:` / `with lock {` / `with py.allow_threads()`: Python's `with`."""
     m = _WITH.match(_code(line))
     if m is None:
-        return None
+        bare = re.match(r"(\s*)with\b", _code(line))
+        if bare is None:
+            return None
+        start = len(bare.group(1))
+        return Habit(
+            start,
+            start + 4,
+            "unknown statement `with` (Python's `with`)",
+            "write `lock m { ... }` (a lock), `with_gil { ... }` (the GIL) or "
+            "`allow_threads { ... }` (without it)",
+        )
     target = m.group(2)
     last = target.rsplit(".", 1)[-1]
     block = _WITH_BLOCKS.get(last.lower())
@@ -201,7 +242,7 @@ def unknown_statement(line: str) -> Habit | None:
     if m is None:
         return None
     word = m.group(2)
-    if word in KEYWORDS or word in CONTEXTUAL_STATEMENTS or word == "with":
+    if word in KEYWORDS or word in CONTEXTUAL_WORDS or word == "with":
         return None
     start = len(m.group(1))
     foreign = _FOREIGN_STATEMENTS.get(word)

@@ -17,15 +17,6 @@ def bundled_model_dirs() -> list[Path]:
     return [d for d in (package / "bundled_models", package.parent / "models") if d.is_dir()]
 
 
-def is_model_file(path: str) -> bool:
-    """Whether a file is one of the models shipped with gilcheck."""
-    try:
-        resolved = Path(path).resolve()
-    except (OSError, ValueError):
-        return False
-    return any(resolved.parent == d.resolve() for d in bundled_model_dirs())
-
-
 def model_search_path(spec_path: Path) -> list[Path]:
     """Folders searched for `use "name"`: the spec's folder, `models/` up the tree, bundled."""
     folders = [spec_path.parent]

@@ -205,6 +205,7 @@ def syntax_diagnostic(source: SourceFile, err: UnexpectedInput) -> Diagnostic:
         word
         and word not in KEYWORDS
         and word not in OPERANDLESS_STATEMENTS
+        and word not in habits.CONTEXTUAL_WORDS
         and source.line_col(span.start).col - 1 > indent
         and did_you_mean(word, STATEMENT_KEYWORDS + ITEM_KEYWORDS)
     ):
@@ -251,7 +252,7 @@ def _syntax_hint(tok: Token, expected: set[str], line: str, source: SourceFile, 
     word = _first_word(line)
     line_start_col = len(line) - len(line.lstrip())
     at_line_start = source.line_col(span.start).col - 1 <= line_start_col
-    if word and word not in KEYWORDS and not at_line_start:
+    if word and word not in KEYWORDS and word not in habits.CONTEXTUAL_WORDS and not at_line_start:
         guess = did_you_mean(word, STATEMENT_KEYWORDS + ITEM_KEYWORDS)
         if guess:
             return f"did you mean `{guess}`? (`{word}` is not a keyword)"

@@ -7,17 +7,13 @@ from typing import assert_never
 
 from gilcheck.diagnostics import Label, did_you_mean
 from gilcheck.semantics import ir
-from gilcheck.semantics.argument_kinds import (
-    RETIRED_HELPERS,
-    integer_argument,
-    parameter_uses,
-)
 from gilcheck.semantics.describe import a_kind
 from gilcheck.semantics.lower.core import (
     RECEIVER,
     SENDER,
     THREAD,
     UNKNOWN,
+    VALUE,
     LowererCore,
     one_of,
 )
@@ -31,11 +27,11 @@ from gilcheck.semantics.resolve import (
     VarSym,
     symbol_kind,
 )
+from gilcheck.semantics.retired import RETIRED_HELPERS
 from gilcheck.semantics.values import EvalError, binary, unary
 from gilcheck.source import Span
 from gilcheck.sync.registry import CONSTRUCTIBLE
-from gilcheck.syntax import ast, unparse
-from gilcheck.syntax.load import is_model_file
+from gilcheck.syntax import ast
 
 
 class ExprLowerer(LowererCore):
@@ -221,7 +217,9 @@ class ExprLowerer(LowererCore):
                     ref.index.span,
                     help=f"remove the index: `{ident.name}`",
                 )
-            if local.kind != UNKNOWN and local.kind not in allow:
+            # A local bound to a value read from a var, an element, a message or a
+            # parameter shows no kind in the text: checked at run time.
+            if local.kind not in (UNKNOWN, VALUE) and local.kind not in allow:
                 self.wrong_kind(
                     ident.span,
                     f"`{op}` needs {one_of(tuple(sorted(allow)))}, "
@@ -229,10 +227,19 @@ class ExprLowerer(LowererCore):
                     _handle_help(op, local.kind),
                 )
                 return None
-            return ir.HandleRef(slot=local.slot, name=ident.name, kind=local.kind)
+            kind = UNKNOWN if local.kind == VALUE else local.kind
+            return ir.HandleRef(slot=local.slot, name=ident.name, kind=kind)
         sym = self.decls.symbols.get(ident.name)
         if sym is None:
             self.undefined(ident)
+            return None
+        if isinstance(sym, VarSym):
+            self.wrong_kind(
+                ident.span,
+                f"`{op}` needs a channel, and `{ident.name}` is a shared variable",
+                f"read it into a local first (`let c = {ident.name}`), whose value is "
+                "checked when the statement runs",
+            )
             return None
         if not isinstance(sym, ChannelSym):
             self.wrong_kind(
@@ -310,34 +317,7 @@ class ExprLowerer(LowererCore):
                 help=f"`fn {ident.name}({', '.join(p.name for p in sym.decl.params)})`",
             )
             return None
-        self.check_object_arguments(sym.decl, args)
         return sym.index
-
-    def check_object_arguments(self, decl: ast.FnDecl, args: tuple[ast.Expr, ...]) -> None:
-        """A number passed where the function uses its parameter as an object (`acquire
-        lock`): the slot numbers of older models, or a plain slip."""
-        uses = parameter_uses(decl)
-        for position, (param, arg) in enumerate(zip(decl.params, args, strict=False)):
-            use = uses.get(param.name)
-            if use is None or not integer_argument(arg):
-                continue
-            name = decl.name.name
-            shown = ", ".join(
-                param.name if i == position else unparse.expr(a) for i, a in enumerate(args)
-            )
-            self.sink.error(
-                "wrong-kind",
-                f"`{name}` takes {use.what} as `{param.name}`, and this is a number",
-                arg.span,
-                help=f"pass the object itself: make it (`let {param.name} = {use.constructor}`, "
-                f"or declare it at the top) and write `call {name}({shown})`"
-                + (
-                    "; the models take objects as values, not slot numbers"
-                    if is_model_file(decl.span.path)
-                    else ""
-                ),
-                labels=(Label(use.span, f"used as {use.what} here"),),
-            )
 
     # ------------------------------------------------------------ operations
 

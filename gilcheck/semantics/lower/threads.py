@@ -71,13 +71,18 @@ class ThreadLowerer(ExprLowerer):
         ident = s.handle.name
         local = self.lookup_local(ident.name)
         if local is not None:
-            # Only a channel constructor shows a kind in the text; a local bound to any
-            # other value (a var, an array element, a message) is checked at run time.
-            if local.kind in (SENDER, RECEIVER):
+            # A kind the text shows (a channel's ends, a constructor bound to every
+            # `let` of it) is checked here; a local bound to any other value (a var, an
+            # array element, a message) is checked at run time.
+            shown = self.object_kinds.get(ident.name, "")
+            if local.kind in (SENDER, RECEIVER) or shown:
+                what = f"a {shown}" if shown else a_kind(local.kind)
                 self.wrong_kind(
                     ident.span,
-                    f"`join` needs a thread handle, and `{ident.name}` is {a_kind(local.kind)}",
-                    "bind the handle with `let h = spawn f()`",
+                    f"`join` needs a thread handle, and `{ident.name}` is {what}",
+                    f"wait for a future with `let v = result {ident.name}`"
+                    if shown == "future"
+                    else "bind the handle with `let h = spawn f()`",
                 )
                 return
             if s.handle.index is not None:

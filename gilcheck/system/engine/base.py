@@ -301,6 +301,35 @@ class Base:
     def _gil_free_for(self, state: State, tid: int) -> bool:
         return state[S_GIL] in (NO_THREAD, tid)
 
+    def _copied(self, w: Work, p: Prepared, values: tuple[Value, ...]) -> None:
+        """Handles an instruction copies out of a shared var: the copy owns a handle of
+        its own, as the var still holds one (a sender is cloned); a receiver can be
+        copied only from a queue, which never closes."""
+        if not p.copies:
+            return
+        for value in values:
+            self._copy_out(w, value)
+
+    def _copy_out(self, w: Work, value: Value) -> None:
+        if not isinstance(value, tuple) or len(value) != 2:
+            return
+        tag, inner = value
+        if tag in ("ok", "err"):
+            self._copy_out(w, inner)
+        elif tag == "tx":
+            chan = w.chans[inner]
+            if chan[C_KIND] == "oneshot":
+                raise SpecMisuse(
+                    "a oneshot sender read from a shared var is a copy of it: a oneshot "
+                    "sender cannot be cloned (send it on a channel to hand it over)"
+                )
+            w.set_chan(inner, _with(chan, C_SENDERS, chan[C_SENDERS] + 1))
+        elif tag == "rx" and w.chans[inner][C_KIND] != "queue":
+            raise SpecMisuse(
+                "a receiver read from a shared var is a copy of it: a channel has one "
+                "receiver (send it on a channel to hand it over)"
+            )
+
     def _moved(self, locals_: tuple[Value, ...], p: Prepared) -> tuple[Value, ...]:
         """Locals with handles that the instruction moves out marked as moved."""
         if not p.moves:

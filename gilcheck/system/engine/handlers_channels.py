@@ -188,6 +188,7 @@ class ChannelHandlers(Base):
             return False
         value = self._eval(p.value, state, frame, th)
         w = Work(state)
+        self._copied(w, p, (value,))
         locals_ = self._moved(frame[F_LOCALS], p)
         if chan[C_KIND] != "queue" and (not chan[C_RECEIVER] or chan[C_CLOSED]):
             if chan[C_KIND] == "oneshot" and isinstance(instr.channel, ir.HandleRef):

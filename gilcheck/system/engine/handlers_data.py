@@ -55,6 +55,7 @@ class DataHandlers(Splitting):
         instr: ir.Assign = p.instr  # type: ignore[assignment]
         value = self._eval(p.value, state, frame, th)
         w = Work(state)
+        self._copied(w, p, (value,))
         locals_ = self._moved(frame[F_LOCALS], p)
         locals_ = self._store(w, locals_, instr.target, value, frame, th)
         self._advance(w, tid, th, frame, p.next_pc, locals_)

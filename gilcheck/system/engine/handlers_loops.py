@@ -142,6 +142,7 @@ class LoopHandlers(PoolHandlers):
         result = self._loop_site("submit", at).step(w.locks[at], tid, 0, task)
         assert not isinstance(result, Misuse)
         w.set_lock(at, result[0].obj)
+        self._copied(w, p, args)
         locals_ = self._moved(frame[F_LOCALS], p)
         locals_ = self._store(w, locals_, instr.target, future, frame, th)
         self._advance(w, tid, th, frame, p.next_pc, locals_)

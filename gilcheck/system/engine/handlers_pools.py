@@ -130,6 +130,7 @@ class PoolHandlers(SyncHandlers):
             code = self._worker_code(state, where, at)
             start = (code, self.resolve_pc(code, 0), (ref, None, None), NATIVE)
             w.add_thread(((start,), RUNNING, 0, GIL_NORMAL, (), 0, False, 0, -(code + 1)))
+        self._copied(w, p, args)
         locals_ = self._moved(frame[F_LOCALS], p)
         locals_ = self._store(w, locals_, instr.target, future, frame, th)
         self._advance(w, tid, th, frame, p.next_pc, locals_)

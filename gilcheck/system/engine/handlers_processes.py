@@ -220,6 +220,7 @@ class ProcessHandlers(ThreadHandlers, LoopHandlers):
         parts = (NO_THREAD, self._initial_vars, NO_THREAD, 0, 0)
         record = (current, child, instr.daemon, channels, parts)
         w.procs = (current, (*owners, pid), (*records, record))
+        self._copied(w, p, args)
         locals_ = self._moved(frame[F_LOCALS], p)
         locals_ = self._store(w, locals_, instr.target, ("thread", child), frame, th)
         self._advance(w, tid, th, frame, p.next_pc, locals_)

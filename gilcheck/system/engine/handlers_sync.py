@@ -303,7 +303,16 @@ class SyncHandlers(Base):
                 entry = state[S_HEAP][ref[1]]
                 return HEAP, ref[1], entry[H_KIND], entry[H_COUNT]
         wanted = registry.kinds_accepting(verb.partition(" ")[0])
-        raise SpecMisuse(f"`{verb}` needs {_one_of(wanted)}, and `{name}` is {describe_value(ref)}")
+        message = f"`{verb}` needs {_one_of(wanted)}, and `{name}` is {describe_value(ref)}"
+        if type(ref) is int and type(ref) is not bool:
+            # The slot numbers of older models, or a slip: say how an object is passed.
+            kind = wanted[0]
+            count = "1" if kind in ("semaphore", "barrier", "latch") else ""
+            message += (
+                f" (a number, not an object: make one, e.g. `let {name} = {kind}({count})`, "
+                "and pass it)"
+            )
+        raise SpecMisuse(message)
 
     def declared_count(self, kind: str, n: int) -> int | None:
         """The declared count of the `n`th declared object of a kind (in any process's

@@ -44,6 +44,7 @@ from gilcheck.system.state import (
     FINALIZING,
     GIL_NORMAL,
     GONE,
+    H_KIND,
     NATIVE,
     RUNNING,
     S_FORK,
@@ -55,6 +56,7 @@ from gilcheck.system.state import (
     State,
     Thread,
     Work,
+    heap_of,
 )
 
 
@@ -82,6 +84,7 @@ class ThreadHandlers(Base):
             )
             return False
         w = Work(state)
+        self._copied(w, p, args)
         caller = (frame[F_CODE], frame[F_PC], self._moved(frame[F_LOCALS], p), frame[F_CTX])
         callee = self._entry_frame(instr.function, args, self.context(p, frame))
         w.set_thread(tid, _with(th, T_FRAMES, th[T_FRAMES][:-1] + (caller, callee)))
@@ -93,6 +96,7 @@ class ThreadHandlers(Base):
     ) -> bool:
         value = self._eval(p.value, state, frame, th) if p.value is not None else None
         w = Work(state)
+        self._copied(w, p, (value,))
         self._finish_frame(w, tid, th, self._moved(frame[F_LOCALS], p), value)
         out.append(((tid, STEP, 0), w.freeze()))
         return False
@@ -223,6 +227,7 @@ class ThreadHandlers(Base):
         child = w.add_thread(
             ((new_frame,), RUNNING, 0, GIL_NORMAL, (), 0, daemon, 0, -(instr.function + 1))
         )
+        self._copied(w, p, args)
         locals_ = self._moved(frame[F_LOCALS], p)
         locals_ = self._store(w, locals_, instr.target, ("thread", child), frame, th)
         self._advance(w, tid, th, frame, p.next_pc, locals_)
@@ -271,5 +276,8 @@ class ThreadHandlers(Base):
             return self.thread_ids[(ref.thread, index)]
         handle = self._eval(p.value, state, frame, th)
         if not (isinstance(handle, tuple) and len(handle) == 2 and handle[0] == "thread"):
-            raise SpecMisuse(f"`join` needs a thread handle, not {describe_value(handle)}")
+            what = describe_value(handle)
+            if type(handle) is tuple and len(handle) == 2 and handle[0] == "obj":
+                what = f"a {heap_of(state)[handle[1]][H_KIND]}"  # an object made at run time
+            raise SpecMisuse(f"`join` needs a thread handle, not {what}")
         return int(handle[1])

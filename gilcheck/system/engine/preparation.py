@@ -4,6 +4,7 @@ initial state."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from gilcheck.semantics import ir
@@ -92,10 +93,13 @@ class Preparation(Base):
             case _:
                 pass
         moves: tuple[int, ...] = ()
+        copies = False
         if isinstance(instr, ir.Assign | ir.Send | ir.Return):
             moves = moved_locals(value_expr)
+            copies = reads_shared_var(value_expr)
         elif isinstance(instr, ir.CallFn | ir.SpawnFn | ir.Submit):
             moves = tuple(s for a in instr.args for s in moved_locals(a))
+            copies = any(reads_shared_var(a) for a in instr.args)
         makes = makes_python_object(value_expr) or any(makes_python_object(e) for e in extra)
         context = {ir.Context.NATIVE: NATIVE, ir.Context.PYTHON: PYTHON}.get(instr.context)
         next_pc = self.resolve_pc(ci, pc + 1) if pc + 1 < len(self.codes[ci].instrs) else pc
@@ -127,6 +131,7 @@ class Preparation(Base):
             values=tuple(compile_expr(e, self.params) for e in extra),
             makes_pyobj=makes,
             moves=moves,
+            copies=copies,
             context=context,
             local=local,
             pure=pure,
@@ -325,5 +330,18 @@ def _shared_operand(instr: ir.Instr) -> bool:
         if isinstance(ref, ir.ResourceRef):
             expr = ref.value if ref.value is not None else ref.index
             if expr is not None and reads_shared(expr):
+                return True
+    return False
+
+
+def reads_shared_var(expr: object) -> bool:
+    """Whether an expression reads a shared var (or an element of one)."""
+    if isinstance(expr, ir.GlobalVar):
+        return True
+    if dataclasses.is_dataclass(expr) and not isinstance(expr, type):
+        for field in dataclasses.fields(expr):
+            value = getattr(expr, field.name)
+            items = value if isinstance(value, tuple) else (value,)
+            if any(reads_shared_var(item) for item in items):
                 return True
     return False

@@ -654,7 +654,7 @@ def test_a_slot_number_given_to_a_helper_is_a_misuse_that_says_how_to_pass_the_o
     # number is a misuse (LANGUAGE.md, v1.2 run-time objects) whose message says what to do.
     spec = tmp_path / "slot.gil"
     spec.write_text('use "cpython"\nthread main {\n    call cpython_lock_acquire(0)\n}\n')
-    result, report = check_json(cli, str(spec))
+    _result, report = check_json(cli, str(spec))
     assert report["verdict"] == "misuse"
     assert (
         "`m` is 0 (a number, not an object: make one, e.g. `let m = mutex()`" in report["message"]

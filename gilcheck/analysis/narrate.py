@@ -7,7 +7,7 @@ from typing import Any, assert_never
 from gilcheck.analysis.layout import StateLayout
 from gilcheck.analysis.locations import NOWHERE, location_of
 from gilcheck.analysis.snapshots import Snapshotter
-from gilcheck.analysis.waitfor import statement_text
+from gilcheck.analysis.statements import statement_text
 from gilcheck.semantics import ir
 from gilcheck.semantics.describe import expression
 from gilcheck.semantics.values import EvalError, is_python_value, render

@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 from gilcheck.analysis.layout import StateLayout
 from gilcheck.analysis.locations import NOWHERE, Location, location_of
-from gilcheck.semantics import describe, ir
+from gilcheck.analysis.statements import condition_text, short_location, statement_text
+from gilcheck.semantics import ir
 from gilcheck.semantics.values import (
     EvalError,
     SplitNeeded,
@@ -181,7 +182,7 @@ class WaitExplainer:
                 name = self.layout.thread_name(state, tid)
                 return (
                     f"; it runs {what}, which started inside `python {{ }}` at "
-                    f"{_short_location(self.sources, instr)} on {name}"
+                    f"{short_location(self.sources, instr)} on {name}"
                 )
         return ""
 
@@ -192,7 +193,7 @@ class WaitExplainer:
             return ""
         _tid, code, pc = forks[-1]
         instr = self.engine.codes[code].instrs[pc]
-        return f"in the child process forked at {_short_location(self.sources, instr)}"
+        return f"in the child process forked at {short_location(self.sources, instr)}"
 
     def where(self, state: State, tid: int) -> tuple[Location, str]:
         th = state[S_THREADS][tid]
@@ -202,7 +203,7 @@ class WaitExplainer:
             return NOWHERE, "(program end)"
         frame = th[T_FRAMES][-1]
         instr = self.engine.codes[frame[F_CODE]].instrs[frame[F_PC]]
-        return location_of(self.sources, instr), _statement(self.sources, instr)
+        return location_of(self.sources, instr), statement_text(self.sources, instr)
 
     def gil_holder(self, state: State) -> list[int]:
         gil = state[S_GIL]
@@ -345,11 +346,11 @@ class WaitExplainer:
                     return f"waits for process {name(state, target)} to end (join)", [target]
                 return f"waits for {name(state, target)} to end (join)", [target]
             case ir.Await():
-                return f"waits until `{_condition(self.sources, instr)}` holds", []
+                return f"waits until `{condition_text(self.sources, instr)}` holds", []
             case ir.AtomicBegin():
                 first = self.engine.prepared[frame[F_CODE]][frame[F_PC] + 1].instr
                 if isinstance(first, ir.Await):
-                    cond = _condition(self.sources, first)
+                    cond = condition_text(self.sources, first)
                     return f"waits until its atomic block can run (`await {cond}`)", []
                 return self._gil_text(
                     state, tid, "waits for the GIL: its atomic block touches a Python object"
@@ -699,64 +700,3 @@ def find_cycle(waits: list[Wait]) -> tuple[str, ...]:
     except nx.NetworkXNoCycle:
         return ()
     return tuple(u for u, _ in edges) + (edges[0][0],)
-
-
-def _location(sources: SourceMap, instr: ir.Instr) -> str:
-    line = sources.line_of(instr.span)
-    return f"{instr.span.path}:{line}"
-
-
-def _short_location(sources: SourceMap, instr: ir.Instr) -> str:
-    """`app.gil:12`: the file's name and line, for sentences."""
-    return _location(sources, instr).rsplit("/", 1)[-1]
-
-
-def _condition(sources: SourceMap, instr: ir.Await) -> str:
-    """The condition of an `await` as written (`x == N`), or as the IR has it (`x == 3`)."""
-    source = sources.get(instr.span.path)
-    if source is not None:
-        text = source.text[instr.span.start : instr.span.end].strip()
-        if text.startswith("await") and len(text) > len("await") and text[5].isspace():
-            return " ".join(text[5:].split())
-    return describe.expression(instr.cond)
-
-
-def _statement(sources: SourceMap, instr: ir.Instr) -> str:
-    source = sources.get(instr.span.path)
-    if source is None:
-        return describe.statement(instr)
-    line = source.line_col(instr.span.start).line
-    return _uncommented(source.line_text(line).strip())
-
-
-def _uncommented(text: str) -> str:
-    for marker in (" #", " //"):
-        cut = text.find(marker)
-        if cut > 0 and text.count('"', 0, cut) % 2 == 0:
-            text = text[:cut].rstrip()
-    return text
-
-
-def _written(sources: SourceMap, instr: ir.Instr) -> str:
-    """An instruction's own statement as written, where its line holds more (`assert n < 5`
-    in `thread t { assert n < 5 }`): the first line of its text without a block's `{`, a
-    value with what it is assigned to (`let x = 1`), a condition with its `if` or `while`;
-    spec text when the source is not known."""
-    source = sources.get(instr.span.path)
-    span = instr.span
-    if source is None or span.end <= span.start:
-        return describe.statement(instr)
-    text = _uncommented(source.text[span.start : span.end].split("\n", 1)[0].strip())
-    text = text.removesuffix("{").rstrip()
-    before = source.text[: span.start].rsplit("\n", 1)[-1]
-    head = before[max(before.rfind("{"), before.rfind(";")) + 1 :].strip()
-    if isinstance(instr, ir.Branch) and head.split()[-1:] in (["if"], ["while"]):
-        text = f"{head.split()[-1]} {text}"  # `} else if c`: the `if`
-    elif head.endswith("=") and not head.endswith("=="):  # `let x =`, `a[i] =`
-        text = f"{head} {text}"
-    return " ".join(text.split()) or describe.statement(instr)
-
-
-statement_text = _statement
-written_text = _written
-location_text = _location

@@ -68,7 +68,15 @@ class Runner:
         if not deadlock:
             return Trace(tuple(steps))
         waits = self.explainer.explain(states[-1])
-        return Trace(tuple(steps), tuple(waits), find_cycle(waits), DEADLOCK_MESSAGE)
+        watched, pending = self.explainer.around(states[-1], waits)
+        return Trace(
+            tuple(steps),
+            tuple(waits),
+            find_cycle(waits),
+            DEADLOCK_MESSAGE,
+            watched=watched,
+            pending=pending,
+        )
 
     def leaves(self, state: State, action: Action, target: Target) -> str:
         """`message (in thread)` for a step that violates or hits a limit."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from gilcheck.analysis.finalstate import FinalState
 from gilcheck.analysis.layout import StateLayout
 from gilcheck.analysis.locations import NOWHERE, Location, location_of
 from gilcheck.analysis.statements import condition_text, short_location, statement_text
@@ -61,7 +62,7 @@ from gilcheck.system.state import (
     fork_path,
     heap_of,
 )
-from gilcheck.trace.model import Wait
+from gilcheck.trace.model import Pending, Wait, Watched
 
 # What evaluating a blocked statement's operands may raise: the step itself reports it.
 _STATEMENT_ERRORS = (
@@ -169,6 +170,18 @@ class WaitExplainer:
                 )
             )
         return waits
+
+    def around(
+        self, state: State, waits: list[Wait]
+    ) -> tuple[tuple[Watched, ...], tuple[Pending, ...]]:
+        """What explains `waits` (of this state) besides themselves: the shared vars their
+        conditions read, and every channel, queue and queue of tasks that is not empty."""
+        names = {w.thread for w in waits}
+        tids = [
+            t for t in range(len(state[S_THREADS])) if self.layout.thread_name(state, t) in names
+        ]
+        final = FinalState(self.engine, self.layout)
+        return final.watched(state, tids), final.pending(state)
 
     def _interrupted(self, state: State, tid: int) -> str:
         """`; it runs the finalizer, which started ...` for a thread inside an interrupt."""

@@ -102,11 +102,18 @@ def _final_state(result: CheckResult) -> str:
         for w in trace.waits
     )
     cycle = f'<p class="cycle">Cycle: {escape(" → ".join(trace.cycle))}</p>' if trace.cycle else ""
+    around = [f"{w.name} = {w.value}" for w in trace.watched]
+    around = (["vars read by the waits: " + ", ".join(around)] if around else []) + [
+        p.text for p in trace.pending
+    ]
+    listed = "".join(f"<li>{escape(line)}</li>" for line in around)
     return (
         f'<section id="final"><h2>{label}: {escape(trace.final_note)}</h2>'
         f'<div class="graph">{render_waitfor_svg(trace.waits, trace.cycle)}</div>{cycle}'
         '<table id="waits"><thead><tr><th>thread</th><th>waits</th><th>holds</th><th>at</th>'
-        f"</tr></thead><tbody>{rows}</tbody></table></section>"
+        f"</tr></thead><tbody>{rows}</tbody></table>"
+        + (f'<ul id="around">{listed}</ul>' if listed else "")
+        + "</section>"
     )
 
 

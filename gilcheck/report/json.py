@@ -86,6 +86,14 @@ def result_object(result: CheckResult) -> dict[str, Any]:
             }
             for w in (trace.waits if trace else ())
         ],
+        "watched": [
+            {"name": v.name, "value": v.value, "readers": list(v.readers)}
+            for v in (trace.watched if trace else ())
+        ],
+        "pending": [
+            {"name": p.name, "kind": p.kind, "items": list(p.items), "text": p.text}
+            for p in (trace.pending if trace else ())
+        ],
         "cycle": list(trace.cycle) if trace else [],
         "loop_from": trace.loop_from if trace else None,
         "proof": result.proof,

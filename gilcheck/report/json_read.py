@@ -6,7 +6,17 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from gilcheck.trace.model import CheckResult, Lint, Location, Stats, Step, Trace, Wait
+from gilcheck.trace.model import (
+    CheckResult,
+    Lint,
+    Location,
+    Pending,
+    Stats,
+    Step,
+    Trace,
+    Wait,
+    Watched,
+)
 
 
 class BadTrace(ValueError):
@@ -142,6 +152,14 @@ def result_from_object(data: dict[str, Any], spec: str) -> CheckResult:
         )
         for w in _field(data, "waits", list, "")
     )
+    watched = tuple(
+        Watched(str(v["name"]), str(v["value"]), tuple(str(r) for r in v["readers"]))
+        for v in data.get("watched") or ()
+    )
+    pending = tuple(
+        Pending(str(p["name"]), str(p["kind"]), tuple(str(i) for i in p["items"]), str(p["text"]))
+        for p in data.get("pending") or ()
+    )
     message = _field(data, "message", str, "")
     trace = None
     if steps or waits:
@@ -151,6 +169,8 @@ def result_from_object(data: dict[str, Any], spec: str) -> CheckResult:
             tuple(str(t) for t in _field(data, "cycle", list, "")),
             message,
             data.get("loop_from"),
+            watched=watched,
+            pending=pending,
         )
     lints = tuple(
         Lint(

@@ -83,6 +83,11 @@ def render_markdown(result: CheckResult, level: int = 3) -> str:
             holds = cell(", ".join(wait.holds))
             out.append(f"| {cell(wait.thread)} | {cell(wait.waits_for)} | {holds} | {at} |")
         out.append("")
+        if trace.watched:
+            values = ", ".join(f"{w.name} = {w.value}" for w in trace.watched)
+            out += [f"Vars read by the waits: {cell(values)}", ""]
+        if trace.pending:
+            out += [f"- {cell(pending.text)}" for pending in trace.pending] + [""]
         if trace.cycle:
             out += [f"Cycle: {cell(' → '.join(trace.cycle))}", ""]
     if trace is not None and trace.steps:

@@ -73,7 +73,9 @@ def step_lines(trace: Trace, label: str) -> list[str]:
 
 
 def wait_lines(trace: Trace, verdict: str) -> list[str]:
-    """What each thread waits for in the final state, the wait-for chain and its cycle."""
+    """What each thread waits for in the final state, what explains it (the vars its
+    condition reads, the channels and queues that hold something), the wait-for chain and
+    its cycle."""
     label = "Stuck threads" if verdict == "stuck" else "Final state"
     out = [f"{label}: " + trace.final_note]
     width = max(len(w.thread) for w in trace.waits)
@@ -82,6 +84,10 @@ def wait_lines(trace: Trace, verdict: str) -> list[str]:
         where = f"at {_short(wait.location)}: {wait.statement}" if wait.location else wait.statement
         holds = f"   (holds {', '.join(wait.holds)})" if wait.holds else ""
         out.append(f"  {' ' * width}  {where}{holds}")
+    if trace.watched:
+        values = ", ".join(f"{w.name} = {w.value}" for w in trace.watched)
+        out.append(f"  vars read by the waits: {values}")
+    out.extend(f"  {pending.text}" for pending in trace.pending)
     chain = "; ".join(f"{w.thread} {w.waits_for}" for w in trace.waits)
     out.append("")
     out.append(f"Wait-for chain: {chain}.")

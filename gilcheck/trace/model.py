@@ -98,6 +98,26 @@ class Wait:
 
 
 @dataclass(frozen=True, slots=True)
+class Watched:
+    """A shared variable a blocked thread's condition reads (`await ready == 1`), and its
+    value in the final state."""
+
+    name: str  # `ready`, `x[2]`
+    value: str
+    readers: tuple[str, ...]  # the threads whose conditions read it
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """A channel, queue or task queue that is not empty in the final state."""
+
+    name: str  # `channel jobs`, `pool p`, `event loop lp`
+    kind: str  # the channel's kind (`queue`, `bounded(2)`), `pool` or `eventloop`
+    items: tuple[str, ...]  # its messages, or its tasks (`inner() (future #3)`), oldest first
+    text: str  # the line a report prints: `channel jobs (queue): [1, 2]`
+
+
+@dataclass(frozen=True, slots=True)
 class Trace:
     """A counterexample: its steps, and for a deadlock the wait-for explanation."""
 
@@ -108,6 +128,10 @@ class Trace:
     loop_from: int | None = None  # for stuck and livelock: the index in steps where one turn
     # of the cycle the program can repeat for ever begins
     start: Snapshot | None = None  # the initial state, before the first step
+    # What explains the waits of the final state: the shared vars their conditions read,
+    # and every channel, queue and task queue that is not empty.
+    watched: tuple[Watched, ...] = ()
+    pending: tuple[Pending, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

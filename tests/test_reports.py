@@ -1,0 +1,114 @@
+"""The final state of a deadlock tells the whole story of each wait, through the CLI: the
+vars its condition reads and the channels and queues that hold something
+(tests/cases/reports; their golden reports pin the rest)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+from conftest import check_json, write_spec
+
+from gilcheck.report.json_schema import result_schema
+
+CASES = "tests/cases/reports"
+
+
+def _final(text: str) -> str:
+    """The report from its final state on (its last line, with the timing, left out)."""
+    start = text.index("Final state:") if "Final state:" in text else text.index("Stuck threads")
+    return text[start:].rsplit("\n\n", 1)[0]
+
+
+def _valid(report: dict) -> None:  # type: ignore[type-arg]
+    jsonschema.Draft202012Validator(result_schema()).validate(report)
+
+
+def test_the_value_a_waiting_condition_reads_is_shown(cli) -> None:  # type: ignore[no-untyped-def]
+    final = _final(cli("check", f"{CASES}/await_reads_var.gil").stdout)
+    assert "  vars read by the waits: ready = 2" in final
+    report = check_json(cli, f"{CASES}/await_reads_var.gil")
+    assert report["watched"] == [{"name": "ready", "value": "2", "readers": ["main"]}]
+    assert report["pending"] == []
+    _valid(report)
+
+
+def test_an_atomic_blocks_await_reads_the_element_it_names(cli) -> None:  # type: ignore[no-untyped-def]
+    final = _final(cli("check", f"{CASES}/atomic_await_array.gil").stdout)
+    assert "  vars read by the waits: flags[1] = 2" in final
+
+
+def test_a_queue_holding_items(cli) -> None:  # type: ignore[no-untyped-def]
+    final = _final(cli("check", f"{CASES}/event_only_waiter_sets.gil").stdout)
+    assert "  channel jobs (queue): [1, 2]" in final
+    report = check_json(cli, f"{CASES}/event_only_waiter_sets.gil")
+    assert report["pending"] == [
+        {
+            "name": "channel jobs",
+            "kind": "queue",
+            "items": ["1", "2"],
+            "text": "channel jobs (queue): [1, 2]",
+        }
+    ]
+    _valid(report)
+
+
+def test_the_tasks_queued_on_a_pool(cli) -> None:  # type: ignore[no-untyped-def]
+    final = _final(cli("check", f"{CASES}/pool_tasks_behind_tasks.gil").stdout)
+    assert "  pool p: 2 tasks queued: inner() (future #3), inner() (future #4)" in final
+    report = check_json(cli, f"{CASES}/pool_tasks_behind_tasks.gil")
+    assert report["pending"] == [
+        {
+            "name": "pool p",
+            "kind": "pool",
+            "items": ["inner() (future #3)", "inner() (future #4)"],
+            "text": "pool p: 2 tasks queued: inner() (future #3), inner() (future #4)",
+        }
+    ]
+
+
+def test_the_tasks_ready_to_run_on_an_event_loop(cli) -> None:  # type: ignore[no-untyped-def]
+    final = _final(cli("check", f"{CASES}/loop_result_on_own_loop.gil").stdout)
+    assert "  event loop lp: 1 task ready to run: inner(1) (future #2)" in final
+    blocked = _final(cli("check", "specs/v12/loops/blocking_call_buggy.gil").stdout)
+    assert "event loop lp: 1 task ready to run: lp.task#1 (holder, back from `suspend`)" in blocked
+
+
+def test_a_rendezvous_offer_is_shown_as_offered(cli) -> None:  # type: ignore[no-untyped-def]
+    final = _final(cli("check", "tests/cases/scenarios/31_ring_rendezvous_buggy.gil").stdout)
+    assert "  channel c[1] (rendezvous, offered): [0]" in final
+
+
+def test_stuck_threads_show_what_their_conditions_read(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    spec = write_spec(
+        tmp_path,
+        "expect stuck\nvar x = 0\n"
+        "thread main {\n    loop {\n        progress\n    }\n}\n"
+        "thread w {\n    await x == 1\n}\n",
+    )
+    result = cli("check", spec)
+    assert result.code == 1
+    final = _final(result.stdout)
+    assert final.startswith("Stuck threads:") and "  vars read by the waits: x = 0" in final
+
+
+def test_a_cached_result_shows_the_same_final_state(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The proof cache renders a result from its JSON: the vars and queues come back."""
+    spec = tmp_path / "s.gil"
+    spec.write_text(
+        "expect deadlock\nchannel q: unbounded\nvar ready = 0\n"
+        "thread main {\n    send q, 1\n    await ready == 1\n}\n"
+    )
+    cache = tmp_path / "cache"
+    first = cli("check", "--cache", str(cache), str(spec))
+    again = cli("check", "--cache", str(cache), str(spec))
+    assert "proof still valid" in again.stdout
+    assert "  vars read by the waits: ready = 0\n  channel q (unbounded): [1]" in first.stdout
+    assert _final(again.stdout) == _final(first.stdout)
+
+
+def test_every_new_part_of_a_report_validates(cli) -> None:  # type: ignore[no-untyped-def]
+    for name in ("atomic_await_array", "loop_result_on_own_loop", "pool_tasks_behind_tasks"):
+        report = json.loads(cli("check", "-f", "json", f"{CASES}/{name}.gil").stdout)
+        _valid(report)

@@ -1,6 +1,7 @@
 """The final state of a deadlock tells the whole story of each wait, through the CLI: the
-vars its condition reads and the channels and queues that hold something
-(tests/cases/reports; their golden reports pin the rest)."""
+vars its condition reads, the channels and queues that hold something, and a wait inside a
+model's helper from the spec's own call site (tests/cases/reports; their golden reports pin
+the rest)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ import json
 from pathlib import Path
 
 import jsonschema
-from conftest import check_json, write_spec
+from conftest import ROOT, check_json, write_spec
 
 from gilcheck.report.json_schema import result_schema
 
 CASES = "tests/cases/reports"
+MINI = ROOT / "tests" / "data" / "reports" / "mini.gil"
 
 
 def _final(text: str) -> str:
@@ -108,7 +110,58 @@ def test_a_cached_result_shows_the_same_final_state(cli, tmp_path: Path) -> None
     assert _final(again.stdout) == _final(first.stdout)
 
 
+def test_a_wait_inside_a_models_helper_is_shown_from_the_specs_call(cli) -> None:  # type: ignore[no-untyped-def]
+    spec = f"{CASES}/model_helper_event_wait.gil"
+    result = cli("check", spec)
+    final = _final(result.stdout)
+    assert "        at model_helper_event_wait.gil:10: call mini_event_wait(done)\n" in final
+    assert f"          in mini_event_wait at {MINI}:6: wait e" in final
+    trace = result.stdout[: result.stdout.index("Final state:")]
+    # The call site is told at the thread's first step inside the helper.
+    assert "python {   (in mini_event_wait, called at model_helper_event_wait.gil:10)" in trace
+    assert trace.count("(in mini_event_wait, called at") == 1
+    report = check_json(cli, spec)
+    stack = report["waits"][0]["stack"]
+    assert [s["function"] for s in stack] == ["main", "mini_event_wait"]
+    assert stack[0]["location"] == f"{spec}:10" and stack[1]["location"] == f"{MINI}:6"
+    assert stack[1]["where"]["file"] == str(MINI)
+    calls = {s["via"]["function"]: s["via"]["location"] for s in report["steps"] if s["via"]}
+    assert calls == {"mini_event_set_later": f"{spec}:9", "mini_event_wait": f"{spec}:10"}
+    assert all(s["via"] is None for s in report["steps"] if s["location"].startswith(spec))
+    _valid(report)
+
+
+def test_a_lock_taken_twice_through_a_helper(cli) -> None:  # type: ignore[no-untyped-def]
+    final = _final(cli("check", f"{CASES}/model_helper_lock_twice.gil").stdout)
+    assert "at model_helper_lock_twice.gil:9: call mini_lock_acquire(m)   (holds m)" in final
+    assert f"in mini_lock_acquire at {MINI}:17: acquire m" in final
+
+
+def test_a_bundled_models_file_is_named_by_the_path_used(cli) -> None:  # type: ignore[no-untyped-def]
+    final = _final(cli("check", "tests/cases/models/cpython/event_deadlock.gil").stdout)
+    model = ROOT / "models" / "cpython.gil"
+    assert "at event_deadlock.gil:10: call cpython_event_wait(0)" in final
+    assert f"in cpython_event_wait at {model}:" in final
+
+
+def test_a_cached_result_shows_the_same_call_stacks(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The proof cache renders a result from its JSON: stacks and call sites come back."""
+    (tmp_path / "mini.gil").write_text(MINI.read_text())
+    spec = tmp_path / "s.gil"
+    spec.write_text(
+        (ROOT / CASES / "model_helper_event_wait.gil")
+        .read_text()
+        .replace("../../data/reports/mini.gil", "mini.gil")
+    )
+    cache = tmp_path / "cache"
+    first = cli("check", "--cache", str(cache), str(spec))
+    again = cli("check", "--cache", str(cache), str(spec))
+    assert "proof still valid" in again.stdout and "in mini_event_wait at" in first.stdout
+    assert _final(again.stdout) == _final(first.stdout)
+    assert first.stdout.split("Shortest trace", 1)[1].split("Final state")[0] in again.stdout
+
+
 def test_every_new_part_of_a_report_validates(cli) -> None:  # type: ignore[no-untyped-def]
-    for name in ("atomic_await_array", "loop_result_on_own_loop", "pool_tasks_behind_tasks"):
+    for name in ("atomic_await_array", "loop_result_on_own_loop", "model_helper_lock_twice"):
         report = json.loads(cli("check", "-f", "json", f"{CASES}/{name}.gil").stdout)
         _valid(report)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from gilcheck.analysis.callstack import CallStacks
 from gilcheck.analysis.finalstate import FinalState
 from gilcheck.analysis.layout import StateLayout
 from gilcheck.analysis.locations import NOWHERE, Location, location_of
@@ -90,6 +91,7 @@ class WaitExplainer:
         # Who may set an event, notify a condvar or arrive at a barrier: only those threads
         # are waited for (an event no thread can set is waited on for ever, from no one).
         self.sync_uses = _sync_uses(engine.program)
+        self.stacks = CallStacks(engine.program, sources)
 
     def _may_use(self, state: State, tid: int, uses: dict[int, set[str]], name: str) -> bool:
         th = state[S_THREADS][tid]
@@ -167,6 +169,7 @@ class WaitExplainer:
                     location=location,
                     statement=statement,
                     holds=self.holds(state, tid),
+                    stack=self.stacks.stack(th) if th[T_STATUS] != GONE else (),
                 )
             )
         return waits

@@ -7,7 +7,7 @@ from typing import Any
 
 from gilcheck.diagnostics import Diagnostic
 from gilcheck.source import SourceMap
-from gilcheck.trace.model import CheckResult, Location
+from gilcheck.trace.model import CallSite, CheckResult, Location
 
 SCHEMA = "gilcheck.result"
 VERSION = 1
@@ -24,6 +24,16 @@ def where_object(location: Location) -> dict[str, Any] | None:
         "column": location.column,
         "end_line": location.end_line,
         "end_column": location.end_column,
+    }
+
+
+def call_site_object(site: CallSite) -> dict[str, Any]:
+    """A frame of a call stack: the function it runs, where it is and its statement."""
+    return {
+        "function": site.function,
+        "location": str(site.location),
+        "where": where_object(site.location),
+        "statement": site.statement,
     }
 
 
@@ -71,6 +81,7 @@ def result_object(result: CheckResult) -> dict[str, Any]:
                 "statement": s.statement,
                 "effects": list(s.effects),
                 "merged": s.merged,
+                "via": call_site_object(s.via) if s.via is not None else None,
             }
             for s in (trace.steps if trace else ())
         ],
@@ -83,6 +94,7 @@ def result_object(result: CheckResult) -> dict[str, Any]:
                 "location": str(w.location),
                 "where": where_object(w.location),
                 "statement": w.statement,
+                "stack": [call_site_object(site) for site in w.stack],
             }
             for w in (trace.waits if trace else ())
         ],

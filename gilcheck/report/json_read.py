@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gilcheck.trace.model import (
+    CallSite,
     CheckResult,
     Lint,
     Location,
@@ -118,6 +119,7 @@ def _step(raw: object, where: str) -> Step:
     effects = values["effects"]
     if not all(isinstance(e, str) for e in effects):
         raise BadTrace(f"`{where}.effects` holds something that is not a string")
+    via = raw.get("via")
     return Step(
         values["index"],
         values["thread"],
@@ -126,6 +128,16 @@ def _step(raw: object, where: str) -> Step:
         values["statement"],
         tuple(effects),
         values["merged"],
+        via=_call_site(via) if isinstance(via, dict) else None,
+    )
+
+
+def _call_site(raw: dict[str, Any]) -> CallSite:
+    """A frame of a call stack back from its object (fields a report lacks are empty)."""
+    return CallSite(
+        str(raw.get("function", "")),
+        location_from(str(raw.get("location", "")), raw.get("where")),
+        str(raw.get("statement", "")),
     )
 
 
@@ -149,6 +161,7 @@ def result_from_object(data: dict[str, Any], spec: str) -> CheckResult:
             location=location_from(str(w["location"]), w.get("where")),
             statement=str(w["statement"]),
             holds=tuple(str(h) for h in w["holds"]),
+            stack=tuple(_call_site(s) for s in w.get("stack") or () if isinstance(s, dict)),
         )
         for w in _field(data, "waits", list, "")
     )

@@ -78,8 +78,14 @@ def render_markdown(result: CheckResult, level: int = 3) -> str:
             "|---|---|---|---|",
         ]
         for wait in trace.waits:
-            where = cell(short_location(wait.location)) if wait.location else ""
-            at = f"{where} {code(wait.statement)}".strip()
+            place = wait.stack[0] if wait.stack else None
+            location = place.location if place is not None else wait.location
+            statement = place.statement if place is not None else wait.statement
+            where = cell(short_location(location)) if location else ""
+            at = f"{where} {code(statement)}".strip()
+            for site in wait.stack[1:]:
+                at += f"<br>in {cell(site.function)} at {cell(str(site.location))} "
+                at += code(site.statement)
             holds = cell(", ".join(wait.holds))
             out.append(f"| {cell(wait.thread)} | {cell(wait.waits_for)} | {holds} | {at} |")
         out.append("")

@@ -71,6 +71,16 @@ class Snapshot:
 
 
 @dataclass(frozen=True, slots=True)
+class CallSite:
+    """One frame of a thread's call stack: the function it runs ("" for a thread's own
+    body) and the statement it is at (in a caller: the `call`)."""
+
+    function: str
+    location: Location
+    statement: str
+
+
+@dataclass(frozen=True, slots=True)
 class Step:
     """One step of a trace."""
 
@@ -83,6 +93,9 @@ class Step:
     merged: bool = False  # a local step or release taken together with the step before
     after: Snapshot | None = None  # the state the step leads to (for a violating step: the
     # state it starts from, as the violation leaves no state)
+    # A step inside a function of another file (a model's helper): the spec's own statement
+    # that called it, with the helper it called (None: a step of the spec's own code).
+    via: CallSite | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +108,9 @@ class Wait:
     location: Location
     statement: str
     holds: tuple[str, ...] = ()
+    # Blocked inside a function of another file (a model's helper): the frames from the
+    # spec's own call site down to `location`, outermost first (empty otherwise).
+    stack: tuple[CallSite, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,10 +1,13 @@
-"""Pools' and event loops' queues of tasks as a report tells them."""
+"""Pools' and event loops' queues of tasks as a report tells them: each task, and why the
+tasks of a pool do not start."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from gilcheck.analysis.layout import StateLayout
+from gilcheck.sync.pool import P_BUSY, P_IDLE, P_QUEUE
 from gilcheck.system.engine import Engine
 from gilcheck.system.engine.common import HEAP
 from gilcheck.system.state import State
@@ -31,3 +34,32 @@ def task_text(
 def plural(count: int, noun: str) -> str:
     """`1 task`, `2 tasks`."""
     return f"{count} {noun}{'s' if count != 1 else ''}"
+
+
+def pool_backlog(
+    engine: Engine,
+    layout: StateLayout,
+    state: State,
+    key: tuple[int, int],
+    blocked: Callable[[int], bool],
+) -> tuple[str, list[int]]:
+    """Why the tasks queued on a pool do not start, and its busy workers: `2 tasks queued on
+    pool p, every worker blocked (p.worker#1, p.worker#2)`; its workers are all busy ("blocked"
+    when none of them can move), it has none, or (in a `fork` child) it runs no task."""
+    obj = engine.object_state(state, key)
+    label = layout.object_label(state, key)
+    head = layout.tidy(f"{plural(len(obj[P_QUEUE]), 'task')} queued on pool {label}")
+    if engine.has_fork and engine.forked_workers(state, obj):
+        return (
+            f"{head}, which runs no task in this child process (it had started workers "
+            "before the fork)",
+            [],
+        )
+    busy = list(obj[P_BUSY])
+    if not busy:
+        return f"{head}, which has no worker to run them", []
+    if obj[P_IDLE]:
+        return head, busy
+    names = ", ".join(layout.thread_name(state, t) for t in busy)
+    how = "blocked" if all(blocked(t) for t in busy) else "busy"
+    return f"{head}, every worker {how} ({names})", busy

@@ -10,7 +10,8 @@ from typing import assert_never
 from gilcheck.analysis.layout import StateLayout
 from gilcheck.analysis.narrate import Narrator
 from gilcheck.analysis.replayed import narrate_path
-from gilcheck.analysis.waitfor import WaitExplainer, find_cycle
+from gilcheck.analysis.waitfor import WaitExplainer
+from gilcheck.analysis.waitgraph import find_cycle
 from gilcheck.explore.visitor import Visitor
 from gilcheck.explore.walk import WalkEnd, walk
 from gilcheck.options import CheckOptions

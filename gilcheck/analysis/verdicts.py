@@ -11,7 +11,8 @@ from gilcheck.analysis.lints import lints
 from gilcheck.analysis.narrate import Narrator
 from gilcheck.analysis.replayed import narrate_path
 from gilcheck.analysis.snapshots import Snapshotter
-from gilcheck.analysis.waitfor import WaitExplainer, find_cycle
+from gilcheck.analysis.waitfor import WaitExplainer
+from gilcheck.analysis.waitgraph import find_cycle
 from gilcheck.explore.budget import Budget, Progress
 from gilcheck.explore.exploration import Exploration
 from gilcheck.explore.native import engine_description

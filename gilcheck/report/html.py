@@ -12,6 +12,7 @@ from importlib.resources import files
 from typing import Any
 
 from gilcheck.report.svg import render_waitfor_svg
+from gilcheck.report.text import cycle_text
 from gilcheck.source import SourceMap
 from gilcheck.trace.model import CheckResult, Location, Snapshot, Step, Wait
 
@@ -100,7 +101,10 @@ def _final_state(result: CheckResult) -> str:
         f"<td>{escape(', '.join(w.holds))}</td><td>{_wait_place(w)}</td></tr>"
         for w in trace.waits
     )
-    cycle = f'<p class="cycle">Cycle: {escape(" → ".join(trace.cycle))}</p>' if trace.cycle else ""
+    cycle = f'<p class="cycle">Cycle: {escape(cycle_text(trace, " → "))}</p>' if trace.cycle else ""
+    cycle += "".join(
+        f'<p class="cycle">Pool exhausted: {escape(line)}</p>' for line in trace.exhausted
+    )
     around = [f"{w.name} = {w.value}" for w in trace.watched]
     around = (["vars read by the waits: " + ", ".join(around)] if around else []) + [
         p.text for p in trace.pending

@@ -95,6 +95,9 @@ def result_object(result: CheckResult) -> dict[str, Any]:
                 "where": where_object(w.location),
                 "statement": w.statement,
                 "stack": [call_site_object(site) for site in w.stack],
+                "itself": w.itself,
+                "any_of": w.any_of,
+                "exhausted": w.exhausted,
             }
             for w in (trace.waits if trace else ())
         ],

@@ -162,6 +162,9 @@ def result_from_object(data: dict[str, Any], spec: str) -> CheckResult:
             statement=str(w["statement"]),
             holds=tuple(str(h) for h in w["holds"]),
             stack=tuple(_call_site(s) for s in w.get("stack") or () if isinstance(s, dict)),
+            itself=str(w.get("itself") or ""),
+            any_of=bool(w.get("any_of")),
+            exhausted=str(w.get("exhausted") or ""),
         )
         for w in _field(data, "waits", list, "")
     )

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from gilcheck.report.mermaid import render_mermaid, short_location
-from gilcheck.report.text import expected_phrase
+from gilcheck.report.text import cycle_text, expected_phrase
 from gilcheck.trace.model import CheckResult
 
 
@@ -95,7 +95,9 @@ def render_markdown(result: CheckResult, level: int = 3) -> str:
         if trace.pending:
             out += [f"- {cell(pending.text)}" for pending in trace.pending] + [""]
         if trace.cycle:
-            out += [f"Cycle: {cell(' → '.join(trace.cycle))}", ""]
+            out += [f"Cycle: {cell(cycle_text(trace, ' → '))}", ""]
+        for line in trace.exhausted:
+            out += [f"Pool exhausted: {cell(line)}", ""]
     if trace is not None and trace.steps:
         out += [
             f"{h}# Sequence diagram",

@@ -98,10 +98,16 @@ def stack_lines(wait: Wait) -> list[str]:
     return out
 
 
+def cycle_text(trace: Trace, arrow: str = " -> ") -> str:
+    """The cycle of the wait-for graph: `main -> worker -> main`, or in words for a thread
+    that waits for itself (`main waits for itself: it holds lock m`)."""
+    return trace.self_wait or arrow.join(trace.cycle)
+
+
 def wait_lines(trace: Trace, verdict: str) -> list[str]:
     """What each thread waits for in the final state, what explains it (the vars its
-    condition reads, the channels and queues that hold something), the wait-for chain and
-    its cycle."""
+    condition reads, the channels and queues that hold something), the wait-for chain,
+    and its cycle or a pool's exhaustion."""
     label = "Stuck threads" if verdict == "stuck" else "Final state"
     out = [f"{label}: " + trace.final_note]
     width = max(len(w.thread) for w in trace.waits)
@@ -120,7 +126,8 @@ def wait_lines(trace: Trace, verdict: str) -> list[str]:
     out.append("")
     out.append(f"Wait-for chain: {chain}.")
     if trace.cycle:
-        out.append(f"Cycle: {' -> '.join(trace.cycle)}")
+        out.append(f"Cycle: {cycle_text(trace)}")
+    out.extend(f"Pool exhausted: {line}" for line in trace.exhausted)
     return out
 
 

@@ -111,6 +111,14 @@ class Wait:
     # Blocked inside a function of another file (a model's helper): the frames from the
     # spec's own call site down to `location`, outermost first (empty otherwise).
     stack: tuple[CallSite, ...] = ()
+    # It waits for itself, in words (`it holds lock m`); "" when it does not.
+    itself: str = ""
+    # Any one of `holders` could end the wait (the threads that may set an event); false
+    # when it waits for each of them (a lock's owner, the threads a join waits for).
+    any_of: bool = False
+    # A future's task queued on a pool whose workers are all busy: the pool's exhaustion in
+    # words (`2 tasks queued on pool p, every worker blocked (p.worker#1, p.worker#2)`).
+    exhausted: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +156,20 @@ class Trace:
     # and every channel, queue and task queue that is not empty.
     watched: tuple[Watched, ...] = ()
     pending: tuple[Pending, ...] = ()
+
+    @property
+    def self_wait(self) -> str:
+        """For a cycle of one thread, in words: `main waits for itself: it holds lock m`
+        ("" for a cycle of several threads, or none)."""
+        if len(self.cycle) != 2 or self.cycle[0] != self.cycle[1]:
+            return ""
+        why = next((w.itself for w in self.waits if w.thread == self.cycle[0] and w.itself), "")
+        return f"{self.cycle[0]} waits for itself" + (f": {why}" if why else "")
+
+    @property
+    def exhausted(self) -> tuple[str, ...]:
+        """Each exhausted pool's sentence once, in the order of the waits."""
+        return tuple(dict.fromkeys(w.exhausted for w in self.waits if w.exhausted))
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,12 +49,16 @@ def test_the_report_says_the_task_holds_the_loop_it_waits_on(cli, tmp_path) -> N
     spec = _spec(tmp_path, SELF_WAIT.format(wait="let v = result f", verdict="deadlock"))
     out = cli("check", spec).stdout
     assert (
-        "lp.task#1  holds event loop lp while blocked in `result f`: the task that would "
-        "complete `f` (inner) is queued on the same loop; `f` is future #2 (made at s.gil:9)" in out
+        "lp.task#1  holds event loop lp while blocked in `result f`: the loop's thread waits "
+        "for a task only it can run (inner, which would complete `f`, is queued on the same "
+        "loop); `f` is future #2 (made at s.gil:9)" in out
     )
     assert "lp.task#2  waits for event loop lp, held by lp.task#1" in out
     assert "queues task lp.task#1 on event loop lp" in out
-    assert "Cycle: lp.task#1 -> lp.task#1" in out
+    assert (
+        "Cycle: lp.task#1 waits for itself: it holds event loop lp, the only loop that can run "
+        "inner, the task that would complete `f`" in out
+    )
 
 
 def test_suspend_gives_the_loop_back_only_at_the_first_statement_that_cannot_complete(

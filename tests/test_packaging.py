@@ -130,6 +130,13 @@ def check_the_installed_wheel_runs_from_an_unrelated_folder(
     schema = json.loads(_run([gilcheck, "schema"], tmp_path, env))
     assert "engine" in schema["$defs"]["result"]["properties"]
 
+    # The bundled models are listed and found inside the installed package.
+    assert "pyo3" in _run([gilcheck, "models"], tmp_path, env).split()
+    folder = Path(_run([gilcheck, "models", "--path"], tmp_path, env).strip())
+    assert folder.name == "bundled_models" and (folder / "pyo3.gil").is_file()
+    pyo3 = _run([gilcheck, "models", "--path", "pyo3"], tmp_path, env).strip()
+    assert Path(pyo3) == folder / "pyo3.gil"
+
     # Nothing was compiled or cached at run time.
     assert not (tmp_path / ".cache" / "gilcheck").exists()
 

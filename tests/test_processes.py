@@ -443,7 +443,7 @@ def test_a_child_process_has_its_own_copy_of_a_declared_pool(
     result = cli("check", _spec(tmp_path, text))
     assert f"(expected {verdict}: matches)" in result.stdout, result.stdout
     if verdict == "deadlock":
-        assert "queued on pool p of process child, whose workers are all busy" in result.stdout
+        assert "queued on pool p of process child, every worker blocked" in result.stdout
 
 
 def test_a_child_process_shuts_its_pools_down_at_its_end(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -113,6 +113,16 @@ class StateLayout:
         code, pc = entry[H_ORIGIN]
         return f"{entry[H_KIND]} #{number} (made at {self.origin_text(code, pc)})"
 
+    def object_short(self, state: State, key: tuple[int, int]) -> str:
+        """An object's label without where it was made (`future #3`), for lists that name
+        many objects; a declared object's name."""
+        where, at = key
+        if where == DECLARED:
+            return self._declared_label(state, at)
+        entry = heap_of(state)[at]
+        number = self._numbers.get(id(state), (state, {}))[1].get(at, at + 1)
+        return f"{entry[H_KIND]} #{number}"
+
     def _declared_label(self, state: State, at: int) -> str:
         """A declared object's name; a child process's copy says whose it is."""
         block = self.engine.lock_block

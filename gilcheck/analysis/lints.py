@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 
 from gilcheck.analysis.locations import location_of
-from gilcheck.analysis.waitfor import written_text
+from gilcheck.analysis.statements import written_text
 from gilcheck.explore.bfs import explore
 from gilcheck.semantics import ir
 from gilcheck.source import SourceMap

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any, assert_never
 
+from gilcheck.analysis.callstack import CallStacks
 from gilcheck.analysis.layout import StateLayout
 from gilcheck.analysis.locations import NOWHERE, location_of
 from gilcheck.analysis.snapshots import Snapshotter
-from gilcheck.analysis.waitfor import statement_text
+from gilcheck.analysis.statements import statement_text
 from gilcheck.semantics import ir
 from gilcheck.semantics.describe import expression
 from gilcheck.semantics.values import EvalError, is_python_value, render
@@ -78,6 +79,7 @@ class Narrator:
         self.engine = engine
         self.layout = layout
         self.sources = sources
+        self.stacks = CallStacks(engine.program, sources)
         layout.sources = sources
         self.snapshots: Snapshotter | None = None  # set per trace: describes each step's state
         self.witness: dict[str, int] = {}  # set per trace: values of the unknowns it shows
@@ -184,7 +186,8 @@ class Narrator:
         snapshot = None
         if self.snapshots is not None:
             snapshot = self.snapshots.snapshot(after if reached else before)
-        return Step(index, name, location, line, statement, effects, merged, snapshot)
+        via = self.stacks.via(th) if instr is not None else None
+        return Step(index, name, location, line, statement, effects, merged, snapshot, via)
 
     def _effects(
         self, before: State, action: Action, after: State, instr: ir.Instr | None

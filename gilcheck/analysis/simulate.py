@@ -10,7 +10,8 @@ from typing import assert_never
 from gilcheck.analysis.layout import StateLayout
 from gilcheck.analysis.narrate import Narrator
 from gilcheck.analysis.replayed import narrate_path
-from gilcheck.analysis.waitfor import WaitExplainer, find_cycle
+from gilcheck.analysis.waitfor import WaitExplainer
+from gilcheck.analysis.waitgraph import find_cycle
 from gilcheck.explore.visitor import Visitor
 from gilcheck.explore.walk import WalkEnd, walk
 from gilcheck.options import CheckOptions
@@ -68,7 +69,15 @@ class Runner:
         if not deadlock:
             return Trace(tuple(steps))
         waits = self.explainer.explain(states[-1])
-        return Trace(tuple(steps), tuple(waits), find_cycle(waits), DEADLOCK_MESSAGE)
+        watched, pending = self.explainer.around(states[-1], waits)
+        return Trace(
+            tuple(steps),
+            tuple(waits),
+            find_cycle(waits),
+            DEADLOCK_MESSAGE,
+            watched=watched,
+            pending=pending,
+        )
 
     def leaves(self, state: State, action: Action, target: Target) -> str:
         """`message (in thread)` for a step that violates or hits a limit."""

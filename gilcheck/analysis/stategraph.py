@@ -5,7 +5,7 @@ from __future__ import annotations
 from gilcheck.analysis.layout import StateLayout
 from gilcheck.analysis.locations import NOWHERE, Location, location_of
 from gilcheck.analysis.snapshots import Snapshotter
-from gilcheck.analysis.waitfor import statement_text
+from gilcheck.analysis.statements import statement_text
 from gilcheck.explore.graph import FullGraph, full_graph
 from gilcheck.options import CheckOptions
 from gilcheck.semantics import ir

@@ -11,7 +11,8 @@ from gilcheck.analysis.lints import lints
 from gilcheck.analysis.narrate import Narrator
 from gilcheck.analysis.replayed import narrate_path
 from gilcheck.analysis.snapshots import Snapshotter
-from gilcheck.analysis.waitfor import WaitExplainer, find_cycle
+from gilcheck.analysis.waitfor import WaitExplainer
+from gilcheck.analysis.waitgraph import find_cycle
 from gilcheck.explore.budget import Budget, Progress
 from gilcheck.explore.exploration import Exploration
 from gilcheck.explore.native import engine_description
@@ -260,16 +261,15 @@ class _Judge:
             if stuck:
                 names = [self.layout.thread_name(entry_state, t) for t in stuck]
                 waits = [w for w in self.explainer.explain(entry_state) if w.thread in names]
+                watched, pending = self.explainer.around(entry_state, waits)
                 message = (
                     f"{', '.join(names)} can never move again, while the rest of the program "
                     "runs on for ever"
                 )
-                return self._base(
-                    Verdict.STUCK,
-                    message,
-                    Trace(tuple(steps), tuple(waits), (), message, loop_from, self.start),
-                    path=entry_path,
+                trace = Trace(
+                    tuple(steps), tuple(waits), (), message, loop_from, self.start, watched, pending
                 )
+                return self._base(Verdict.STUCK, message, trace, path=entry_path)
             message = (
                 f"the program can run for ever in a cycle of {len(component.states)} "
                 "state(s) that never runs `progress`"
@@ -356,6 +356,7 @@ class _Judge:
             steps = self._steps(actions, None, states)
             waits = self.explainer.explain(final)
             cycle = find_cycle(waits)
+            watched, pending = self.explainer.around(final, waits)
             message = "no thread can move and the program has not ended"
             stuck = self.engine.deadlocked_processes(final) if self.engine.has_processes else []
             running = bool(stuck) and any(
@@ -379,7 +380,15 @@ class _Judge:
             return self._base(
                 Verdict.DEADLOCK,
                 message,
-                Trace(tuple(steps), tuple(waits), cycle, message, start=self.start),
+                Trace(
+                    tuple(steps),
+                    tuple(waits),
+                    cycle,
+                    message,
+                    start=self.start,
+                    watched=watched,
+                    pending=pending,
+                ),
                 path=self.engine.path_of(final),
             )
         if found.limits and found.stopped is None and found.edges is not None:

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
+from gilcheck.analysis.callstack import CallStacks
+from gilcheck.analysis.capable import CHANNEL, Able, WhoCould
+from gilcheck.analysis.executors import pool_backlog
+from gilcheck.analysis.finalstate import FinalState
 from gilcheck.analysis.layout import StateLayout
 from gilcheck.analysis.locations import NOWHERE, Location, location_of
-from gilcheck.semantics import describe, ir
+from gilcheck.analysis.statements import condition_text, short_location, statement_text
+from gilcheck.analysis.waitgraph import held_words
+from gilcheck.semantics import ir
 from gilcheck.semantics.values import (
     EvalError,
     SplitNeeded,
@@ -17,8 +24,8 @@ from gilcheck.semantics.values import (
 from gilcheck.source import SourceMap
 from gilcheck.symbolic.paths import SolverUnknown
 from gilcheck.sync import registry
+from gilcheck.sync.base import Could
 from gilcheck.sync.eventloop import L_HOLDER
-from gilcheck.sync.pool import P_BUSY
 from gilcheck.system.engine import Engine, Prepared, SpecMisuse, SpecPanic, sync_verb
 from gilcheck.system.engine.common import DECLARED, HEAP
 from gilcheck.system.expr import IndexOutOfRange, UseAfterMove
@@ -60,7 +67,7 @@ from gilcheck.system.state import (
     fork_path,
     heap_of,
 )
-from gilcheck.trace.model import Wait
+from gilcheck.trace.model import Pending, Wait, Watched
 
 # What evaluating a blocked statement's operands may raise: the step itself reports it.
 _STATEMENT_ERRORS = (
@@ -76,6 +83,25 @@ _STATEMENT_ERRORS = (
 )
 
 
+class Why(NamedTuple):
+    """Why a thread cannot move: a sentence, the threads holding what it waits for, and
+    how they relate to it (for the wait-for graph: analysis/waitgraph.py)."""
+
+    text: str
+    holders: list[int]
+    any_of: bool = False  # any one of the holders could end the wait
+    itself: str = ""  # it waits for itself, in words (`it holds lock m`)
+    exhausted: str = ""  # a pool's exhaustion that keeps its future's task from starting
+
+
+# What the explanations of single statements give: a sentence and its holders, or more.
+Reason = tuple[str, list[int]] | Why
+
+
+def _why(reason: Reason) -> Why:
+    return reason if isinstance(reason, Why) else Why(reason[0], reason[1])
+
+
 class WaitExplainer:
     """Explains why each thread of a state cannot move."""
 
@@ -88,6 +114,9 @@ class WaitExplainer:
         # Who may set an event, notify a condvar or arrive at a barrier: only those threads
         # are waited for (an event no thread can set is waited on for ever, from no one).
         self.sync_uses = _sync_uses(engine.program)
+        self.who = WhoCould(engine, layout, sources)
+        self.stacks = CallStacks(engine.program, sources)
+        self.moving: set[int] = set()  # the threads that can move in the state explained
 
     def _may_use(self, state: State, tid: int, uses: dict[int, set[str]], name: str) -> bool:
         th = state[S_THREADS][tid]
@@ -126,6 +155,7 @@ class WaitExplainer:
         engine = self.engine
         deadlocked = set(engine.deadlocked_processes(state)) if engine.has_processes else set()
         whole = state
+        self.moving = engine.enabled_threads(whole)
         views: dict[int, State] = {}
         for tid, th in enumerate(whole[S_THREADS]):
             if th[T_STATUS] == ENDED:
@@ -137,7 +167,8 @@ class WaitExplainer:
                 views[pid] = engine.view(whole, pid) if engine.has_processes else whole
                 self.layout.same_objects(whole, views[pid])
             state = views[pid]
-            text, holders = self.reason(state, tid)
+            why = self.why(state, tid)
+            text, holders = why.text, why.holders
             if engine.has_processes:
                 ended = [
                     self.layout.thread_name(whole, h)
@@ -165,9 +196,25 @@ class WaitExplainer:
                     location=location,
                     statement=statement,
                     holds=self.holds(state, tid),
+                    stack=self.stacks.stack(th) if th[T_STATUS] != GONE else (),
+                    itself=why.itself if tid in holders else "",
+                    any_of=why.any_of and len(holders) > 1,
+                    exhausted=why.exhausted,
                 )
             )
         return waits
+
+    def around(
+        self, state: State, waits: list[Wait]
+    ) -> tuple[tuple[Watched, ...], tuple[Pending, ...]]:
+        """What explains `waits` (of this state) besides themselves: the shared vars their
+        conditions read, and every channel, queue and queue of tasks that is not empty."""
+        names = {w.thread for w in waits}
+        tids = [
+            t for t in range(len(state[S_THREADS])) if self.layout.thread_name(state, t) in names
+        ]
+        final = FinalState(self.engine, self.layout)
+        return final.watched(state, tids), final.pending(state)
 
     def _interrupted(self, state: State, tid: int) -> str:
         """`; it runs the finalizer, which started ...` for a thread inside an interrupt."""
@@ -181,7 +228,7 @@ class WaitExplainer:
                 name = self.layout.thread_name(state, tid)
                 return (
                     f"; it runs {what}, which started inside `python {{ }}` at "
-                    f"{_short_location(self.sources, instr)} on {name}"
+                    f"{short_location(self.sources, instr)} on {name}"
                 )
         return ""
 
@@ -192,7 +239,7 @@ class WaitExplainer:
             return ""
         _tid, code, pc = forks[-1]
         instr = self.engine.codes[code].instrs[pc]
-        return f"in the child process forked at {_short_location(self.sources, instr)}"
+        return f"in the child process forked at {short_location(self.sources, instr)}"
 
     def where(self, state: State, tid: int) -> tuple[Location, str]:
         th = state[S_THREADS][tid]
@@ -202,7 +249,7 @@ class WaitExplainer:
             return NOWHERE, "(program end)"
         frame = th[T_FRAMES][-1]
         instr = self.engine.codes[frame[F_CODE]].instrs[frame[F_PC]]
-        return location_of(self.sources, instr), _statement(self.sources, instr)
+        return location_of(self.sources, instr), statement_text(self.sources, instr)
 
     def gil_holder(self, state: State) -> list[int]:
         gil = state[S_GIL]
@@ -231,6 +278,15 @@ class WaitExplainer:
 
     def reason(self, state: State, tid: int) -> tuple[str, list[int]]:
         """A sentence and the threads that hold what `tid` waits for."""
+        why = self.why(state, tid)
+        return why.text, why.holders
+
+    def why(self, state: State, tid: int) -> Why:
+        """Why `tid` cannot move: a sentence, the threads that hold what it waits for, and
+        how they relate to it."""
+        return _why(self._reason(state, tid))
+
+    def _reason(self, state: State, tid: int) -> Reason:
         th = state[S_THREADS][tid]
         status = th[T_STATUS]
         name = self.layout.thread_name
@@ -283,12 +339,12 @@ class WaitExplainer:
         p = self.engine.prepared[frame[F_CODE]][frame[F_PC]]
         instr = p.instr
         try:
-            text, holders = self._instr_reason(state, tid, th, frame, p, instr)
+            why = _why(self._instr_reason(state, tid, th, frame, p, instr))
         except _STATEMENT_ERRORS:  # the statement itself fails here (reported as its step)
             return "cannot go on", []
         if getattr(instr, "timed", False) and self._may_time_out(state, tid):
-            text += "; a timed wait: it may still time out and go on"
-        return text, holders
+            why = why._replace(text=why.text + "; a timed wait: it may still time out and go on")
+        return why
 
     def _may_time_out(self, state: State, tid: int) -> bool:
         """Whether a thread at a timed wait has a timeout step here."""
@@ -296,7 +352,7 @@ class WaitExplainer:
         self.engine.thread_transitions(state, tid, state[S_THREADS][tid], steps)
         return any(action[1] == TIMEOUT for action, _ in steps)
 
-    def _instr_reason(self, state, tid, th, frame, p, instr) -> tuple[str, list[int]]:  # type: ignore[no-untyped-def]
+    def _instr_reason(self, state, tid, th, frame, p, instr) -> Reason:  # type: ignore[no-untyped-def]
         name = self.layout.thread_name
         match instr:
             case ir.GilEnter() | ir.PythonEnter() | ir.AllowExit():
@@ -343,13 +399,14 @@ class WaitExplainer:
                 target = self.engine.join_target(state, th, frame, p)
                 if target in self.engine.process_mains(state):
                     return f"waits for process {name(state, target)} to end (join)", [target]
-                return f"waits for {name(state, target)} to end (join)", [target]
+                text = f"waits for {name(state, target)} to end (join)"
+                return Why(text, [target], itself="it joins itself" if target == tid else "")
             case ir.Await():
-                return f"waits until `{_condition(self.sources, instr)}` holds", []
+                return f"waits until `{condition_text(self.sources, instr)}` holds", []
             case ir.AtomicBegin():
                 first = self.engine.prepared[frame[F_CODE]][frame[F_PC] + 1].instr
                 if isinstance(first, ir.Await):
-                    cond = _condition(self.sources, first)
+                    cond = condition_text(self.sources, first)
                     return f"waits until its atomic block can run (`await {cond}`)", []
                 return self._gil_text(
                     state, tid, "waits for the GIL: its atomic block touches a Python object"
@@ -372,9 +429,7 @@ class WaitExplainer:
         found = registry.primitive(reached.kind).verbs.get(verb)
         return found is not None and found.blocks
 
-    def _sync_reason(
-        self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared
-    ) -> tuple[str, list[int]]:
+    def _sync_reason(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared) -> Reason:
         """What a statement on a sync object waits for: its primitive says."""
         reached = self.engine.reached(state, tid)
         assert reached is not None
@@ -389,20 +444,17 @@ class WaitExplainer:
             operand = getattr(getattr(p.instr, "resource", None), "name", "")
             submitted = self._submitted(state, tid, reached.at, operand)
             if submitted is not None:
-                return self.layout.tidy(submitted[0]), submitted[1]
+                return submitted._replace(text=self.layout.tidy(submitted.text))
+        obj = self.engine.object_state(state, reached.obj)
         text, waits_for = registry.primitive(reached.kind).wait_reason(
-            p.verb,
-            self.engine.object_state(state, reached.obj),
-            tid,
-            reached.phase,
-            partner,
-            view,
+            p.verb, obj, tid, reached.phase, partner, view
         )
-        return self.layout.tidy(text), waits_for
+        itself = ""
+        if tid in waits_for:
+            itself = self.layout.tidy(held_words(reached.kind, obj, tid, view.label))
+        return Why(self.layout.tidy(text), waits_for, any_of=view.alternatives, itself=itself)
 
-    def _submitted(
-        self, state: State, tid: int, fid: int, operand: str = ""
-    ) -> tuple[str, list[int]] | None:
+    def _submitted(self, state: State, tid: int, fid: int, operand: str = "") -> Why | None:
         """Why `result f` waits on a future made by `submit`: its task runs on a worker, or is
         queued behind busy workers (None: not such a future, or already complete)."""
         done, _, by_submit = heap_of(state)[fid][H_STATE]
@@ -411,35 +463,23 @@ class WaitExplainer:
         label = self.layout.object_label(state, (HEAP, fid))
         on_loop = self.engine.loop_of_future(state, ("obj", fid))
         if on_loop is not None:
-            return self._loop_future(state, tid, label, operand, *on_loop)
+            return _why(self._loop_future(state, tid, label, operand, *on_loop))
         task = self.engine.task_of(state, ("obj", fid))
         if task is None:
-            return f"waits for future {label}, whose task was dropped: it never completes", []
+            return Why(f"waits for future {label}, whose task was dropped: it never completes", [])
         name = self.engine.codes[task.function].name
         if task.worker >= 0:
             worker = self.layout.thread_name(state, task.worker)
-            return f"waits for future {label}: its task {name} runs on {worker}", [task.worker]
-        pool = self.layout.object_label(state, task.pool)
-        pool_state = self.engine.object_state(state, task.pool)
-        if self.engine.has_fork and self.engine.forked_workers(state, pool_state):
-            return (
-                f"waits for future {label}: its task {name} is queued on pool {pool}, which "
-                "runs no task in this child process (it had started workers before the fork)",
-                [],
-            )
-        busy = list(pool_state[P_BUSY])
-        if not busy:
-            return (
-                f"waits for future {label}: its task {name} is queued on pool {pool}, "
-                "which has no worker to run it",
-                [],
-            )
-        names = ", ".join(self.layout.thread_name(state, t) for t in busy)
-        itself = " (this one included)" if tid in busy else ""
-        return (
-            f"waits for future {label}: its task {name} is queued on pool {pool}, whose "
-            f"workers are all busy{itself}: {names}",
+            return Why(f"waits for future {label}: its task {name} runs on {worker}", [task.worker])
+        backlog, busy = pool_backlog(
+            self.engine, self.layout, state, task.pool, lambda t: t not in self.moving
+        )
+        among = ", this one included" if tid in busy else ""
+        return Why(
+            f"waits for future {label}: its task {name} cannot start: {backlog}{among}",
             busy,
+            any_of=True,
+            exhausted=backlog if busy else "",
         )
 
     def _loop_thread(self, state: State, tid: int) -> tuple[str, list[int]]:
@@ -485,7 +525,7 @@ class WaitExplainer:
 
     def _loop_future(
         self, state: State, tid: int, label: str, operand: str, slot: int, task: int, function: int
-    ) -> tuple[str, list[int]]:
+    ) -> Reason:
         """Why `result f` waits for a future of an event loop's task."""
         loop = self.layout.object_label(state, (DECLARED, slot))
         name = self.engine.codes[function].name if function >= 0 else "its task"
@@ -498,11 +538,15 @@ class WaitExplainer:
                 [task],
             )
         if holder == tid:
-            return (
-                f"holds event loop {loop} while blocked in `result {operand}`: the task that "
-                f"would complete `{operand}` ({name}) is queued on the same loop; `{operand}` "
-                f"is future {label}",
+            return Why(
+                f"holds event loop {loop} while blocked in `result {operand}`: the loop's "
+                f"thread waits for a task only it can run ({name}, which would complete "
+                f"`{operand}`, is queued on the same loop); `{operand}` is future {label}",
                 [tid],
+                itself=(
+                    f"it holds event loop {loop}, the only loop that can run {name}, the task "
+                    f"that would complete `{operand}`"
+                ),
             )
         if holder != NO_THREAD:
             return (
@@ -529,35 +573,78 @@ class WaitExplainer:
         reached = self.engine.reached(state, tid)
         return reached is not None and reached.obj == key
 
-    def _owners(self, state: State, tag: str, cid: int) -> tuple[str, list[int]]:
+    def _owners(self, state: State, tid: int, tag: str, cid: int) -> tuple[str, list[int]]:
+        """`tx is owned by worker, blocked at app.gil:15`: the live handles of one end of a
+        channel, each with what keeps its owner from using it; and the owners."""
         handles = self.layout.handle_names(state, tag, cid)
         if not handles:
             return "", []
-        parts = [f"{local} is owned by {self.layout.thread_name(state, t)}" for local, t in handles]
+        parts = []
+        for local, t in handles:
+            owner = self.layout.thread_name(state, t)
+            if t == tid:
+                parts.append(f"{local} is owned by {owner}, the waiter itself")
+            elif t in self.moving:
+                parts.append(f"{local} is owned by {owner}, which still runs")
+            else:
+                where = self.stacks.where(state[S_THREADS][t])
+                parts.append(f"{local} is owned by {owner}, blocked at {where}")
         return ", ".join(parts), sorted({t for _, t in handles})
 
-    def _empty_channel(self, state: State, tid: int, cid: int) -> tuple[str, list[int]]:
+    def _owned_by(
+        self, state: State, tid: int, tag: str, cid: int, what: str, end: str
+    ) -> Why | None:
+        """A wait on a channel made at run time: for the owners of its other `end`'s handles
+        (None: nobody holds one). Holding the only one itself, it waits for itself."""
+        text, owners = self._owners(state, tid, tag, cid)
+        if not text:
+            return None
+        itself = ""
+        if owners == [tid]:
+            locals_ = [local for local, _ in self.layout.handle_names(state, tag, cid)]
+            if end == "receiver":
+                itself = f"it holds {locals_[0]}, the receiver of the channel it sends on"
+            elif len(locals_) == 1:
+                cname = self.layout.channel_name(state, cid)
+                itself = f"it holds {locals_[0]}, the only sender of {cname}"
+            else:
+                cname = self.layout.channel_name(state, cid)
+                itself = f"it holds every sender of {cname} ({', '.join(locals_)})"
+        return Why(f"{what}, whose {end} {text}", owners, any_of=True, itself=itself)
+
+    def _global_users(
+        self, state: State, tid: int, cid: int, word: str, uses: dict[int, set[str]]
+    ) -> tuple[list[int], str]:
+        """The other threads that may use a global channel with `word` (`send`, `recv`), and
+        who could, as a clause."""
+        base = self.layout.channel_name(state, cid).split("[")[0]
+        act = "send on it" if word == "send" else "receive from it"
+        keys = frozenset({f"{word} {base}"})
+        moving = self.moving.__contains__
+        ables = self.who.able(state, tid, keys, moving, (CHANNEL, cid))
+        able = {a.tid for a in ables if not a.started}
+        users = [
+            i
+            for i in range(len(state[S_THREADS]))
+            if i != tid and i in able and self._may_use(state, i, uses, base)
+        ]
+        return users, self.who.clause(ables, act).clause
+
+    def _empty_channel(self, state: State, tid: int, cid: int) -> Reason:
         cname = self.layout.channel_name(state, cid)
         chan = state[S_CHANS][cid]
         if cid < len(self.layout.global_channels):
-            base = cname.split("[")[0]
-            senders = [
-                i
-                for i in range(len(state[S_THREADS]))
-                if i != tid and self._may_use(state, i, self.sends_to, base)
-            ]
+            senders, could = self._global_users(state, tid, cid, "send", self.sends_to)
             kind = (
                 "a queue, which never closes"
                 if chan[C_KIND] == "queue"
                 else ("a global channel, closed only by `close`")
             )
-            return f"waits on {cname}, empty ({kind})", senders
-        owners_text, owners = self._owners(state, "tx", cid)
-        if owners_text:
-            return f"waits on {cname}, empty, whose sender {owners_text}", owners
-        return f"waits on {cname}, empty", []
+            return Why(f"waits on {cname}, empty ({kind}){could}", senders, any_of=True)
+        owned = self._owned_by(state, tid, "tx", cid, f"waits on {cname}, empty", "sender")
+        return owned if owned is not None else (f"waits on {cname}, empty", [])
 
-    def _full_channel(self, state: State, tid: int, cid: int) -> tuple[str, list[int]]:
+    def _full_channel(self, state: State, tid: int, cid: int) -> Reason:
         cname = self.layout.channel_name(state, cid)
         chan = state[S_CHANS][cid]
         if chan[C_KIND] == "rendezvous":
@@ -567,17 +654,12 @@ class WaitExplainer:
         else:
             cap = chan[C_CAP] if chan[C_CAP] is not None else len(chan[C_BUF])
             what = f"waits on {cname}, full ({len(chan[C_BUF])} of {cap})"
-        owners_text, owners = self._owners(state, "rx", cid)
-        if owners_text:
-            return f"{what}, whose receiver {owners_text}", owners
+        owned = self._owned_by(state, tid, "rx", cid, what, "receiver")
+        if owned is not None:
+            return owned
         if cid < len(self.layout.global_channels):
-            base = cname.split("[")[0]
-            receivers = [
-                i
-                for i in range(len(state[S_THREADS]))
-                if i != tid and self._may_use(state, i, self.receives_from, base)
-            ]
-            return what, receivers
+            receivers, could = self._global_users(state, tid, cid, "recv", self.receives_from)
+            return Why(f"{what}{could}", receivers, any_of=True)
         return what, []
 
 
@@ -632,6 +714,9 @@ class _View:
         self.label = layout.object_label(state, key)
         self.partner_label = partner_label
         self.count = count
+        # Set once `may_use` was asked: the threads it gives are alternatives, any one of
+        # which could end the wait.
+        self.alternatives = False
 
     def name(self, tid: int) -> str:
         return self.explainer.layout.thread_name(self.state, tid)
@@ -641,10 +726,15 @@ class _View:
 
     def may_use(self, verbs: tuple[str, ...]) -> list[int]:
         explainer, state = self.explainer, self.state
+        self.alternatives = True
+        # Not those whose statements certainly name another object (`set r`, `r` another
+        # event; `notify cv[self]` of another element).
+        able = {a.tid for a in self._ables(verbs) if not a.started}
         return [
             i
             for i in range(len(state[S_THREADS]))
             if i != self.tid
+            and i in able
             and any(
                 explainer._may_use(state, i, explainer.sync_uses, f"{verb} {name}")
                 for verb in verbs
@@ -652,8 +742,17 @@ class _View:
             )
         ]
 
+    def _ables(self, verbs: tuple[str, ...]) -> list[Able]:
+        explainer = self.explainer
+        keys = frozenset(f"{verb} {name}" for verb in verbs for name in self.names)
+        moving = explainer.moving.__contains__
+        return explainer.who.able(self.state, self.tid, keys, moving, self.key)
+
     def not_at(self, tids: list[int], verb: str) -> list[int]:
         return [i for i in tids if not self.explainer.at_statement(self.state, i, self.key, verb)]
+
+    def could(self, verbs: tuple[str, ...], act: str) -> Could:
+        return self.explainer.who.clause(self._ables(verbs), act)
 
 
 def _uses(program: ir.Program, used: Callable[[ir.Instr], str | None]) -> dict[int, set[str]]:
@@ -683,80 +782,3 @@ def _gone(state: State, tid: int) -> bool:
 
 def name_of(explainer: WaitExplainer, state: State, tid: int) -> str:
     return explainer.layout.thread_name(state, tid) if tid >= 0 else "nobody"
-
-
-def find_cycle(waits: list[Wait]) -> tuple[str, ...]:
-    """A cycle in the wait-for graph (thread -> holder), as thread names, if there is one."""
-    import networkx as nx  # imported when needed: it takes a tenth of a second
-
-    graph = nx.DiGraph()
-    for wait in waits:
-        graph.add_node(wait.thread)
-        for holder in wait.holders:
-            graph.add_edge(wait.thread, holder)
-    try:
-        edges = nx.find_cycle(graph)
-    except nx.NetworkXNoCycle:
-        return ()
-    return tuple(u for u, _ in edges) + (edges[0][0],)
-
-
-def _location(sources: SourceMap, instr: ir.Instr) -> str:
-    line = sources.line_of(instr.span)
-    return f"{instr.span.path}:{line}"
-
-
-def _short_location(sources: SourceMap, instr: ir.Instr) -> str:
-    """`app.gil:12`: the file's name and line, for sentences."""
-    return _location(sources, instr).rsplit("/", 1)[-1]
-
-
-def _condition(sources: SourceMap, instr: ir.Await) -> str:
-    """The condition of an `await` as written (`x == N`), or as the IR has it (`x == 3`)."""
-    source = sources.get(instr.span.path)
-    if source is not None:
-        text = source.text[instr.span.start : instr.span.end].strip()
-        if text.startswith("await") and len(text) > len("await") and text[5].isspace():
-            return " ".join(text[5:].split())
-    return describe.expression(instr.cond)
-
-
-def _statement(sources: SourceMap, instr: ir.Instr) -> str:
-    source = sources.get(instr.span.path)
-    if source is None:
-        return describe.statement(instr)
-    line = source.line_col(instr.span.start).line
-    return _uncommented(source.line_text(line).strip())
-
-
-def _uncommented(text: str) -> str:
-    for marker in (" #", " //"):
-        cut = text.find(marker)
-        if cut > 0 and text.count('"', 0, cut) % 2 == 0:
-            text = text[:cut].rstrip()
-    return text
-
-
-def _written(sources: SourceMap, instr: ir.Instr) -> str:
-    """An instruction's own statement as written, where its line holds more (`assert n < 5`
-    in `thread t { assert n < 5 }`): the first line of its text without a block's `{`, a
-    value with what it is assigned to (`let x = 1`), a condition with its `if` or `while`;
-    spec text when the source is not known."""
-    source = sources.get(instr.span.path)
-    span = instr.span
-    if source is None or span.end <= span.start:
-        return describe.statement(instr)
-    text = _uncommented(source.text[span.start : span.end].split("\n", 1)[0].strip())
-    text = text.removesuffix("{").rstrip()
-    before = source.text[: span.start].rsplit("\n", 1)[-1]
-    head = before[max(before.rfind("{"), before.rfind(";")) + 1 :].strip()
-    if isinstance(instr, ir.Branch) and head.split()[-1:] in (["if"], ["while"]):
-        text = f"{head.split()[-1]} {text}"  # `} else if c`: the `if`
-    elif head.endswith("=") and not head.endswith("=="):  # `let x =`, `a[i] =`
-        text = f"{head} {text}"
-    return " ".join(text.split()) or describe.statement(instr)
-
-
-statement_text = _statement
-written_text = _written
-location_text = _location

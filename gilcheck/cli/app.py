@@ -17,6 +17,7 @@ from gilcheck.cli.codes import list_codes
 from gilcheck.cli.explain import explain
 from gilcheck.cli.export import export
 from gilcheck.cli.fmt import fmt_specs
+from gilcheck.cli.models import models
 from gilcheck.cli.outcome import EXIT_INCONCLUSIVE, EXIT_INTERNAL, EXIT_USAGE
 from gilcheck.cli.output import say, streams
 from gilcheck.cli.parse import parse
@@ -44,6 +45,7 @@ app.command()(export)
 app.command()(explain)
 app.command("codes")(list_codes)
 app.command("schema")(print_schema)
+app.command("models")(models)
 
 
 def _version(value: bool) -> None:

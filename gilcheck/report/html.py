@@ -12,8 +12,9 @@ from importlib.resources import files
 from typing import Any
 
 from gilcheck.report.svg import render_waitfor_svg
+from gilcheck.report.text import cycle_text
 from gilcheck.source import SourceMap
-from gilcheck.trace.model import CheckResult, Location, Snapshot, Step
+from gilcheck.trace.model import CheckResult, Location, Snapshot, Step, Wait
 
 _POLICY = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
 
@@ -97,17 +98,40 @@ def _final_state(result: CheckResult) -> str:
     label = "Stuck threads" if result.verdict == "stuck" else "Final state"
     rows = "".join(
         f"<tr><td>{escape(w.thread)}</td><td>{escape(w.waits_for)}</td>"
-        f"<td>{escape(', '.join(w.holds))}</td>"
-        f"<td>{escape(w.location.short)} <code>{escape(w.statement)}</code></td></tr>"
+        f"<td>{escape(', '.join(w.holds))}</td><td>{_wait_place(w)}</td></tr>"
         for w in trace.waits
     )
-    cycle = f'<p class="cycle">Cycle: {escape(" → ".join(trace.cycle))}</p>' if trace.cycle else ""
+    cycle = f'<p class="cycle">Cycle: {escape(cycle_text(trace, " → "))}</p>' if trace.cycle else ""
+    cycle += "".join(
+        f'<p class="cycle">Pool exhausted: {escape(line)}</p>' for line in trace.exhausted
+    )
+    around = [f"{w.name} = {w.value}" for w in trace.watched]
+    around = (["vars read by the waits: " + ", ".join(around)] if around else []) + [
+        p.text for p in trace.pending
+    ]
+    listed = "".join(f"<li>{escape(line)}</li>" for line in around)
     return (
         f'<section id="final"><h2>{label}: {escape(trace.final_note)}</h2>'
         f'<div class="graph">{render_waitfor_svg(trace.waits, trace.cycle)}</div>{cycle}'
         '<table id="waits"><thead><tr><th>thread</th><th>waits</th><th>holds</th><th>at</th>'
-        f"</tr></thead><tbody>{rows}</tbody></table></section>"
+        f"</tr></thead><tbody>{rows}</tbody></table>"
+        + (f'<ul id="around">{listed}</ul>' if listed else "")
+        + "</section>"
     )
+
+
+def _wait_place(wait: Wait) -> str:
+    """Where a thread waits; inside a model's helper, from the spec's call site down."""
+    if not wait.stack:
+        return f"{escape(wait.location.short)} <code>{escape(wait.statement)}</code>"
+    first, *inner = wait.stack
+    text = f"{escape(first.location.short)} <code>{escape(first.statement)}</code>"
+    for site in inner:
+        text += (
+            f"<br>in {escape(site.function)} at {escape(str(site.location))} "
+            f"<code>{escape(site.statement)}</code>"
+        )
+    return text
 
 
 _PLAYER = """

@@ -7,7 +7,7 @@ from typing import Any
 
 from gilcheck.diagnostics import Diagnostic
 from gilcheck.source import SourceMap
-from gilcheck.trace.model import CheckResult, Location
+from gilcheck.trace.model import CallSite, CheckResult, Location
 
 SCHEMA = "gilcheck.result"
 VERSION = 1
@@ -24,6 +24,16 @@ def where_object(location: Location) -> dict[str, Any] | None:
         "column": location.column,
         "end_line": location.end_line,
         "end_column": location.end_column,
+    }
+
+
+def call_site_object(site: CallSite) -> dict[str, Any]:
+    """A frame of a call stack: the function it runs, where it is and its statement."""
+    return {
+        "function": site.function,
+        "location": str(site.location),
+        "where": where_object(site.location),
+        "statement": site.statement,
     }
 
 
@@ -71,6 +81,7 @@ def result_object(result: CheckResult) -> dict[str, Any]:
                 "statement": s.statement,
                 "effects": list(s.effects),
                 "merged": s.merged,
+                "via": call_site_object(s.via) if s.via is not None else None,
             }
             for s in (trace.steps if trace else ())
         ],
@@ -83,8 +94,20 @@ def result_object(result: CheckResult) -> dict[str, Any]:
                 "location": str(w.location),
                 "where": where_object(w.location),
                 "statement": w.statement,
+                "stack": [call_site_object(site) for site in w.stack],
+                "itself": w.itself,
+                "any_of": w.any_of,
+                "exhausted": w.exhausted,
             }
             for w in (trace.waits if trace else ())
+        ],
+        "watched": [
+            {"name": v.name, "value": v.value, "readers": list(v.readers)}
+            for v in (trace.watched if trace else ())
+        ],
+        "pending": [
+            {"name": p.name, "kind": p.kind, "items": list(p.items), "text": p.text}
+            for p in (trace.pending if trace else ())
         ],
         "cycle": list(trace.cycle) if trace else [],
         "loop_from": trace.loop_from if trace else None,

@@ -6,7 +6,18 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from gilcheck.trace.model import CheckResult, Lint, Location, Stats, Step, Trace, Wait
+from gilcheck.trace.model import (
+    CallSite,
+    CheckResult,
+    Lint,
+    Location,
+    Pending,
+    Stats,
+    Step,
+    Trace,
+    Wait,
+    Watched,
+)
 
 
 class BadTrace(ValueError):
@@ -108,6 +119,7 @@ def _step(raw: object, where: str) -> Step:
     effects = values["effects"]
     if not all(isinstance(e, str) for e in effects):
         raise BadTrace(f"`{where}.effects` holds something that is not a string")
+    via = raw.get("via")
     return Step(
         values["index"],
         values["thread"],
@@ -116,6 +128,16 @@ def _step(raw: object, where: str) -> Step:
         values["statement"],
         tuple(effects),
         values["merged"],
+        via=_call_site(via) if isinstance(via, dict) else None,
+    )
+
+
+def _call_site(raw: dict[str, Any]) -> CallSite:
+    """A frame of a call stack back from its object (fields a report lacks are empty)."""
+    return CallSite(
+        str(raw.get("function", "")),
+        location_from(str(raw.get("location", "")), raw.get("where")),
+        str(raw.get("statement", "")),
     )
 
 
@@ -139,8 +161,20 @@ def result_from_object(data: dict[str, Any], spec: str) -> CheckResult:
             location=location_from(str(w["location"]), w.get("where")),
             statement=str(w["statement"]),
             holds=tuple(str(h) for h in w["holds"]),
+            stack=tuple(_call_site(s) for s in w.get("stack") or () if isinstance(s, dict)),
+            itself=str(w.get("itself") or ""),
+            any_of=bool(w.get("any_of")),
+            exhausted=str(w.get("exhausted") or ""),
         )
         for w in _field(data, "waits", list, "")
+    )
+    watched = tuple(
+        Watched(str(v["name"]), str(v["value"]), tuple(str(r) for r in v["readers"]))
+        for v in data.get("watched") or ()
+    )
+    pending = tuple(
+        Pending(str(p["name"]), str(p["kind"]), tuple(str(i) for i in p["items"]), str(p["text"]))
+        for p in data.get("pending") or ()
     )
     message = _field(data, "message", str, "")
     trace = None
@@ -151,6 +185,8 @@ def result_from_object(data: dict[str, Any], spec: str) -> CheckResult:
             tuple(str(t) for t in _field(data, "cycle", list, "")),
             message,
             data.get("loop_from"),
+            watched=watched,
+            pending=pending,
         )
     lints = tuple(
         Lint(

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from gilcheck.report.mermaid import render_mermaid, short_location
-from gilcheck.report.text import expected_phrase
+from gilcheck.report.text import cycle_text, expected_phrase
 from gilcheck.trace.model import CheckResult
 
 
@@ -78,13 +78,26 @@ def render_markdown(result: CheckResult, level: int = 3) -> str:
             "|---|---|---|---|",
         ]
         for wait in trace.waits:
-            where = cell(short_location(wait.location)) if wait.location else ""
-            at = f"{where} {code(wait.statement)}".strip()
+            place = wait.stack[0] if wait.stack else None
+            location = place.location if place is not None else wait.location
+            statement = place.statement if place is not None else wait.statement
+            where = cell(short_location(location)) if location else ""
+            at = f"{where} {code(statement)}".strip()
+            for site in wait.stack[1:]:
+                at += f"<br>in {cell(site.function)} at {cell(str(site.location))} "
+                at += code(site.statement)
             holds = cell(", ".join(wait.holds))
             out.append(f"| {cell(wait.thread)} | {cell(wait.waits_for)} | {holds} | {at} |")
         out.append("")
+        if trace.watched:
+            values = ", ".join(f"{w.name} = {w.value}" for w in trace.watched)
+            out += [f"Vars read by the waits: {cell(values)}", ""]
+        if trace.pending:
+            out += [f"- {cell(pending.text)}" for pending in trace.pending] + [""]
         if trace.cycle:
-            out += [f"Cycle: {cell(' → '.join(trace.cycle))}", ""]
+            out += [f"Cycle: {cell(cycle_text(trace, ' → '))}", ""]
+        for line in trace.exhausted:
+            out += [f"Pool exhausted: {cell(line)}", ""]
     if trace is not None and trace.steps:
         out += [
             f"{h}# Sequence diagram",

@@ -161,5 +161,9 @@ def _ending(result: CheckResult, trace: Trace, people: _Participants) -> list[st
         out.append(f"Note over {me}: {text}")
         out.extend(f"{me}-x{h}: waits for" for h in holders if h is not None)
     if trace.cycle:
-        out.append(f"Note over {span}: {mermaid_text('cycle: ' + ' → '.join(trace.cycle))}")
+        words = trace.self_wait or " → ".join(trace.cycle)
+        out.append(f"Note over {span}: {mermaid_text('cycle: ' + words)}")
+    out.extend(
+        f"Note over {span}: {mermaid_text('pool exhausted: ' + line)}" for line in trace.exhausted
+    )
     return out

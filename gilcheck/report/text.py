@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gilcheck.trace.model import CheckResult, Location, Trace
+from gilcheck.trace.model import CallSite, CheckResult, Location, Trace, Wait
 
 EXIT_WORD = {
     "ok": "no violation",
@@ -58,13 +58,18 @@ def step_lines(trace: Trace, label: str) -> list[str]:
     ]
     width = max(len(s.thread) for s in trace.steps)
     loc_width = max(len(_short(s.location)) for s in trace.steps)
+    told: dict[str, CallSite | None] = {}  # each thread's call site told last
     for position, step in enumerate(trace.steps):
         if trace.loop_from is not None and position == trace.loop_from:
             out.append("       -- from here the program can repeat this cycle for ever --")
         number = "  +" if step.merged else f"{step.index:3d}"
+        # Inside a model's helper, the spec's call site is told at the thread's first step
+        # under it (and again after the thread was elsewhere).
+        via = via_text(step.via) if told.get(step.thread) != step.via else ""
+        told[step.thread] = step.via
         out.append(
             f"  {number}  {step.thread.ljust(width)}  "
-            f"{_short(step.location).ljust(loc_width)}  {step.statement}"
+            f"{_short(step.location).ljust(loc_width)}  {step.statement}{via}"
         )
         pad = " " * (7 + width + 2 + loc_width + 2)
         for effect in step.effects:
@@ -72,21 +77,57 @@ def step_lines(trace: Trace, label: str) -> list[str]:
     return out
 
 
+def via_text(via: CallSite | None) -> str:
+    """`   (in cpython_event_wait, called at app.gil:12)` for a step inside a model's
+    helper; "" for a step of the spec's own code."""
+    if via is None:
+        return ""
+    return f"   (in {via.function}, called at {_short(via.location)})"
+
+
+def stack_lines(wait: Wait) -> list[str]:
+    """Where a thread waits: `at app.gil:12: call f(x)`, and inside a model's helper a line
+    per frame below it (`  in f at /path/to/model.gil:30: wait e`, the file by the path of
+    the one used)."""
+    if not wait.stack:
+        where = f"at {_short(wait.location)}: {wait.statement}" if wait.location else wait.statement
+        return [where]
+    first, *inner = wait.stack
+    out = [f"at {_short(first.location)}: {first.statement}"]
+    out.extend(f"  in {site.function} at {site.location}: {site.statement}" for site in inner)
+    return out
+
+
+def cycle_text(trace: Trace, arrow: str = " -> ") -> str:
+    """The cycle of the wait-for graph: `main -> worker -> main`, or in words for a thread
+    that waits for itself (`main waits for itself: it holds lock m`)."""
+    return trace.self_wait or arrow.join(trace.cycle)
+
+
 def wait_lines(trace: Trace, verdict: str) -> list[str]:
-    """What each thread waits for in the final state, the wait-for chain and its cycle."""
+    """What each thread waits for in the final state, what explains it (the vars its
+    condition reads, the channels and queues that hold something), the wait-for chain,
+    and its cycle or a pool's exhaustion."""
     label = "Stuck threads" if verdict == "stuck" else "Final state"
     out = [f"{label}: " + trace.final_note]
     width = max(len(w.thread) for w in trace.waits)
+    pad = " " * (2 + width + 2)
     for wait in trace.waits:
         out.append(f"  {wait.thread.ljust(width)}  {wait.waits_for}")
-        where = f"at {_short(wait.location)}: {wait.statement}" if wait.location else wait.statement
         holds = f"   (holds {', '.join(wait.holds)})" if wait.holds else ""
-        out.append(f"  {' ' * width}  {where}{holds}")
+        first, *inner = stack_lines(wait)
+        out.append(f"{pad}{first}{holds}")
+        out.extend(f"{pad}{line}" for line in inner)
+    if trace.watched:
+        values = ", ".join(f"{w.name} = {w.value}" for w in trace.watched)
+        out.append(f"  vars read by the waits: {values}")
+    out.extend(f"  {pending.text}" for pending in trace.pending)
     chain = "; ".join(f"{w.thread} {w.waits_for}" for w in trace.waits)
     out.append("")
     out.append(f"Wait-for chain: {chain}.")
     if trace.cycle:
-        out.append(f"Cycle: {' -> '.join(trace.cycle)}")
+        out.append(f"Cycle: {cycle_text(trace)}")
+    out.extend(f"Pool exhausted: {line}" for line in trace.exhausted)
     return out
 
 

@@ -108,6 +108,15 @@ class Verb:
     yields: bool = False
 
 
+class Could(NamedTuple):
+    """Who could do what would end a wait (`set e`), and why none of them does, as a clause
+    a wait's sentence ends with: `: only worker could set it (at app.gil:20: set e), and it
+    is blocked at app.gil:15`; "" when no thread or task runs such a statement."""
+
+    clause: str
+    itself_only: bool = False  # the waiter is the only thread whose code runs it
+
+
 class WaitView(Protocol):
     """What a primitive may ask about the rest of the program to explain a wait."""
 
@@ -129,6 +138,11 @@ class WaitView(Protocol):
 
     def not_at(self, tids: list[int], verb: str) -> list[int]:
         """Of `tids`, those not blocked at `verb` on this object."""
+        ...
+
+    def could(self, verbs: tuple[str, ...], act: str) -> Could:
+        """Who could run one of `verbs` on this object (`act` says it in words: `set it`),
+        this thread included, and why they do not."""
         ...
 
 

@@ -153,9 +153,16 @@ class Condvar(Counted):
             )
         if tid in obj[0]:
             notifiers = view.may_use(("notify", "notify_all"))
-            if not notifiers:
+            could = view.could(("notify", "notify_all"), "notify it")
+            if not notifiers and not could.clause:
                 return f"waits on condvar {view.label}, which no running thread can notify", []
-            return f"waits on condvar {view.label} for a notify", notifiers
+            if could.itself_only:
+                return (
+                    f"waits on condvar {view.label}, which no other thread can notify"
+                    f"{could.clause}",
+                    [],
+                )
+            return f"waits on condvar {view.label} for a notify{could.clause}", notifiers
         return (
             f"was notified on {view.label} and waits for {view.partner_label}, "
             f"held by {view.name_or_nobody(owner)}",

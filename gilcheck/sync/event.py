@@ -114,11 +114,14 @@ class Event(Counted):
     def wait_reason(
         self, verb: str, obj: Obj, tid: int, phase: Phase, partner: Obj, view: WaitView
     ) -> tuple[str, list[int]]:
-        """Waits for a thread that may set it."""
+        """Waits for a thread that may set it; says who could, and why they do not."""
         setters = view.may_use(("set",))
-        if not setters:
+        could = view.could(("set",), "set it")
+        if not setters and not could.clause:
             return f"waits for event {view.label}, which no running thread can set", []
-        return f"waits for event {view.label} to be set", setters
+        if could.itself_only:
+            return f"waits for event {view.label}, which no other thread can set{could.clause}", []
+        return f"waits for event {view.label} to be set{could.clause}", setters
 
 
 PRIMITIVE = Event()

@@ -90,11 +90,17 @@ class Future(Counted):
     def wait_reason(
         self, verb: str, obj: Obj, tid: int, phase: Phase, partner: Obj, view: WaitView
     ) -> tuple[str, list[int]]:
-        """Waits for a thread that may complete it."""
+        """Waits for a thread that may complete it; says who could, and why they do not."""
         completers = view.may_use(("complete",))
-        if not completers:
+        could = view.could(("complete",), "complete it")
+        if not completers and not could.clause:
             return f"waits for future {view.label}, which no running thread can complete", []
-        return f"waits for future {view.label} to be completed", completers
+        if could.itself_only:
+            return (
+                f"waits for future {view.label}, which no other thread can complete{could.clause}",
+                [],
+            )
+        return f"waits for future {view.label} to be completed{could.clause}", completers
 
 
 PRIMITIVE = Future()

@@ -70,15 +70,26 @@ class Latch(Counted):
     def wait_reason(
         self, verb: str, obj: Obj, tid: int, phase: Phase, partner: Obj, view: WaitView
     ) -> tuple[str, list[int]]:
-        """Waits for the threads that may still count it down."""
+        """Waits for the threads that may still count it down; says who could, and why
+        they do not."""
         counters = view.may_use(("countdown",))
-        if not counters:
+        could = view.could(("countdown",), "count it down")
+        if not counters and not could.clause:
             return (
                 f"waits for latch {view.label} (count {obj}), which no running thread "
                 "can count down",
                 [],
             )
-        return f"waits for latch {view.label} to count down to 0 (count {obj})", counters
+        if could.itself_only:
+            return (
+                f"waits for latch {view.label} (count {obj}), which no other thread "
+                f"can count down{could.clause}",
+                [],
+            )
+        return (
+            f"waits for latch {view.label} to count down to 0 (count {obj}){could.clause}",
+            counters,
+        )
 
 
 PRIMITIVE = Latch()

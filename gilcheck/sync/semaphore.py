@@ -67,8 +67,11 @@ class Semaphore(Counted):
     def wait_reason(
         self, verb: str, obj: Obj, tid: int, phase: Phase, partner: Obj, view: WaitView
     ) -> tuple[str, list[int]]:
-        """No permit left."""
-        return f"waits for semaphore {view.label} (count 0)", []
+        """No permit left: waits for a thread that may release one; says who could, and why
+        they do not."""
+        releasers = view.may_use(("release",))
+        could = view.could(("release",), "release it")
+        return f"waits for semaphore {view.label} (count 0){could.clause}", releasers
 
 
 PRIMITIVE = Semaphore()

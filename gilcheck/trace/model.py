@@ -71,6 +71,16 @@ class Snapshot:
 
 
 @dataclass(frozen=True, slots=True)
+class CallSite:
+    """One frame of a thread's call stack: the function it runs ("" for a thread's own
+    body) and the statement it is at (in a caller: the `call`)."""
+
+    function: str
+    location: Location
+    statement: str
+
+
+@dataclass(frozen=True, slots=True)
 class Step:
     """One step of a trace."""
 
@@ -83,6 +93,9 @@ class Step:
     merged: bool = False  # a local step or release taken together with the step before
     after: Snapshot | None = None  # the state the step leads to (for a violating step: the
     # state it starts from, as the violation leaves no state)
+    # A step inside a function of another file (a model's helper): the spec's own statement
+    # that called it, with the helper it called (None: a step of the spec's own code).
+    via: CallSite | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +108,37 @@ class Wait:
     location: Location
     statement: str
     holds: tuple[str, ...] = ()
+    # Blocked inside a function of another file (a model's helper): the frames from the
+    # spec's own call site down to `location`, outermost first (empty otherwise).
+    stack: tuple[CallSite, ...] = ()
+    # It waits for itself, in words (`it holds lock m`); "" when it does not.
+    itself: str = ""
+    # Any one of `holders` could end the wait (the threads that may set an event); false
+    # when it waits for each of them (a lock's owner, the threads a join waits for).
+    any_of: bool = False
+    # A future's task queued on a pool whose workers are all busy: the pool's exhaustion in
+    # words (`2 tasks queued on pool p, every worker blocked (p.worker#1, p.worker#2)`).
+    exhausted: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Watched:
+    """A shared variable a blocked thread's condition reads (`await ready == 1`), and its
+    value in the final state."""
+
+    name: str  # `ready`, `x[2]`
+    value: str
+    readers: tuple[str, ...]  # the threads whose conditions read it
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """A channel, queue or task queue that is not empty in the final state."""
+
+    name: str  # `channel jobs`, `pool p`, `event loop lp`
+    kind: str  # the channel's kind (`queue`, `bounded(2)`), `pool` or `eventloop`
+    items: tuple[str, ...]  # its messages, or its tasks (`inner() (future #3)`), oldest first
+    text: str  # the line a report prints: `channel jobs (queue): [1, 2]`
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +152,24 @@ class Trace:
     loop_from: int | None = None  # for stuck and livelock: the index in steps where one turn
     # of the cycle the program can repeat for ever begins
     start: Snapshot | None = None  # the initial state, before the first step
+    # What explains the waits of the final state: the shared vars their conditions read,
+    # and every channel, queue and task queue that is not empty.
+    watched: tuple[Watched, ...] = ()
+    pending: tuple[Pending, ...] = ()
+
+    @property
+    def self_wait(self) -> str:
+        """For a cycle of one thread, in words: `main waits for itself: it holds lock m`
+        ("" for a cycle of several threads, or none)."""
+        if len(self.cycle) != 2 or self.cycle[0] != self.cycle[1]:
+            return ""
+        why = next((w.itself for w in self.waits if w.thread == self.cycle[0] and w.itself), "")
+        return f"{self.cycle[0]} waits for itself" + (f": {why}" if why else "")
+
+    @property
+    def exhausted(self) -> tuple[str, ...]:
+        """Each exhausted pool's sentence once, in the order of the waits."""
+        return tuple(dict.fromkeys(w.exhausted for w in self.waits if w.exhausted))
 
 
 @dataclass(frozen=True, slots=True)

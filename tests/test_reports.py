@@ -141,7 +141,7 @@ def test_a_lock_taken_twice_through_a_helper(cli) -> None:  # type: ignore[no-un
 def test_a_bundled_models_file_is_named_by_the_path_used(cli) -> None:  # type: ignore[no-untyped-def]
     final = _final(cli("check", "tests/cases/models/cpython/event_deadlock.gil").stdout)
     model = ROOT / "models" / "cpython.gil"
-    assert "at event_deadlock.gil:10: call cpython_event_wait(0)" in final
+    assert "at event_deadlock.gil:11: call cpython_event_wait(event0)" in final
     assert f"in cpython_event_wait at {model}:" in final
 
 

@@ -32,6 +32,7 @@ from gilcheck.system.state import (
     ENDED,
     F_CODE,
     F_LOCALS,
+    F_PC,
     GONE,
     NO_THREAD,
     PR_CHANS,
@@ -101,12 +102,33 @@ def _assigned_slots(instr: ir.Instr) -> set[int]:
 Skip = Callable[[int, ir.Instr], bool]
 
 
+def _successors(instr: ir.Instr, pc: int) -> list[int]:
+    """The positions that can run after `instr` at `pc` in its code unit."""
+    match instr:
+        case ir.Jump(target=target):
+            return [target]
+        case ir.Return() | ir.End():
+            return []
+        case ir.Branch(if_false=target):
+            return [pc + 1, target]
+        case ir.Choose(targets=targets):
+            return [pc + 1, *targets]
+        case ir.Recv(exit_target=target) if target is not None:
+            return [pc + 1, target]
+        case ir.OnceBegin(done=target):
+            return [pc + 1, target]
+        case ir.ForkBegin(end=target):
+            return [pc + 1, target]
+    return [pc + 1]
+
+
 class Sites:
     """Each code unit's statements by key, the code units it calls or starts, and its
     fixed locals: parameters it never assigns, and locals only constructors assign (so the
     object one refers to in a frame is the only existing object it can ever refer to)."""
 
     def __init__(self, program: ir.Program) -> None:
+        self.codes = program.codes
         self.own: list[list[tuple[str, ir.Instr]]] = []
         self.calls: list[list[int]] = []
         self.starts: list[list[int]] = []
@@ -144,6 +166,45 @@ class Sites:
             if starting:
                 todo.extend(self.starts[code])
         return order
+
+    def ahead(self, code: int, start: int) -> list[int]:
+        """The positions of code unit `code` that can run from position `start` on (the
+        statement there included), following jumps, branches and choices."""
+        instrs = self.codes[code].instrs
+        seen: set[int] = set()
+        todo = [start]
+        while todo:
+            pc = todo.pop()
+            if pc in seen or not 0 <= pc < len(instrs):
+                continue
+            seen.add(pc)
+            todo.extend(_successors(instrs[pc], pc))
+        return sorted(seen)
+
+    def first_ahead(
+        self, positions: list[tuple[int, int]], keys: frozenset[str], skip: Skip | None = None
+    ) -> tuple[ir.Instr, bool] | None:
+        """As `first`, for a thread that is at `positions` ((code, position) of each frame,
+        innermost first): only statements still ahead of it count, those of the functions
+        it can still call and of the threads and tasks it can still start."""
+        calls: list[int] = []
+        starts: list[int] = []
+        for code, start in positions:
+            instrs = self.codes[code].instrs
+            for pc in self.ahead(code, start):
+                instr = instrs[pc]
+                key = statement_key(instr)
+                if key in keys and not (skip is not None and skip(code, instr)):
+                    return instr, False
+                if isinstance(instr, ir.CallFn):
+                    calls.append(instr.function)
+                elif isinstance(instr, ir.SpawnFn | ir.Submit):
+                    starts.append(instr.function)
+        hit = self.first(calls, keys, skip) if calls else None
+        if hit is not None:
+            return hit
+        started = self.first(starts, keys, skip) if starts else None
+        return None if started is None else (started[0], True)
 
     def first(
         self, roots: list[int], keys: frozenset[str], skip: Skip | None = None
@@ -219,7 +280,11 @@ class WhoCould:
                     found.append(Able(who, tid, *hit, self._loop_wait(state, slot, loop)))
                 continue
             skip = self._elsewhere(state, tid, target) if target is not None else None
-            hit = self.sites.first([f[F_CODE] for f in reversed(frames)], keys, skip)
+            # The innermost frame is at its statement; the others at the call they made.
+            positions = [(frames[-1][F_CODE], frames[-1][F_PC])] + [
+                (f[F_CODE], f[F_PC] + 1) for f in reversed(frames[:-1])
+            ]
+            hit = self.sites.first_ahead(positions, keys, skip)
             if hit is None:
                 continue
             if tid == waiter:

@@ -279,11 +279,6 @@ CASES: list[tuple[str, str, list[str]]] = [
         ["cpython_mp_queue_put", "cpython_mp_queue_get", "cpython_mp_process_join"],
     ),
     (
-        "cpython/mp_queue_put_never_blocks_ok.gil",
-        "ok",
-        ["cpython_mp_queue_put", "cpython_mp_queue_get", "cpython_event_set"],
-    ),
-    (
         "cpython/mp_queue_join_ok.gil",
         "ok",
         ["cpython_mp_queue_put", "cpython_mp_queue_get", "cpython_mp_process_join"],

@@ -5,7 +5,9 @@ how reports name them; through the CLI as a user runs it, and the canonical form
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
+import pytest
 from conftest import check_json, write_spec
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -718,3 +720,14 @@ def test_a_receiver_or_oneshot_sender_cannot_be_copied_out_of_a_var(cli, tmp_pat
         "q.gil",
     )
     assert _json(cli, queue)["verdict"] == "ok"
+
+
+OWNERSHIP_CASES = sorted((Path(__file__).parent / "cases" / "ownership").glob("*.gil"))
+
+
+@pytest.mark.parametrize("path", OWNERSHIP_CASES, ids=[p.stem for p in OWNERSHIP_CASES])
+def test_a_handle_copied_out_of_a_var_owns_its_own_count(path, cli) -> None:  # type: ignore[no-untyped-def]
+    # Only arguments that read a var are copies (a local moved next to one is not); a
+    # clone, an unwrap or a send of a var's sender counts one more sender.
+    report = _json(cli, str(path))
+    assert report["matches"] is True, (path.name, report["verdict"], report["message"])

@@ -280,9 +280,17 @@ class WhoCould:
                     found.append(Able(who, tid, *hit, self._loop_wait(state, slot, loop)))
                 continue
             skip = self._elsewhere(state, tid, target) if target is not None else None
-            # The innermost frame is at its statement; the others at the call they made.
+            # The innermost frame is at its statement; the others at the call they made,
+            # or at the statement a finalizer or signal handler interrupted (not run yet).
+            codes = self.sites.codes
             positions = [(frames[-1][F_CODE], frames[-1][F_PC])] + [
-                (f[F_CODE], f[F_PC] + 1) for f in reversed(frames[:-1])
+                (
+                    f[F_CODE],
+                    f[F_PC]
+                    if codes[frames[i + 1][F_CODE]].kind in ("finalizer", "signal")
+                    else f[F_PC] + 1,
+                )
+                for i, f in reversed(list(enumerate(frames[:-1])))
             ]
             hit = self.sites.first_ahead(positions, keys, skip)
             if hit is None:

@@ -49,6 +49,7 @@ from gilcheck.system.state import (
     F_CTX,
     F_LOCALS,
     GIL_NORMAL,
+    H_KIND,
     NATIVE,
     NO_THREAD,
     PR_CHANS,
@@ -68,6 +69,7 @@ from gilcheck.system.state import (
     State,
     Thread,
     Work,
+    heap_of,
 )
 
 
@@ -301,14 +303,24 @@ class Base:
     def _gil_free_for(self, state: State, tid: int) -> bool:
         return state[S_GIL] in (NO_THREAD, tid)
 
+    def describe(self, state: State | Work, value: Value) -> str:
+        """A value for a message, objects named by their kind (`a mutex`)."""
+        if type(value) is tuple and len(value) == 3 and value[0] == "res":
+            return f"a {value[1]}"
+        if type(value) is tuple and len(value) == 2 and value[0] == "obj":
+            heap = state.heap if isinstance(state, Work) else heap_of(state)
+            return f"a {heap[value[1]][H_KIND]}"
+        return describe_value(value)
+
     def _copied(self, w: Work, p: Prepared, values: tuple[Value, ...]) -> None:
         """Handles an instruction copies out of a shared var: the copy owns a handle of
         its own, as the var still holds one (a sender is cloned); a receiver can be
         copied only from a queue, which never closes."""
         if not p.copies:
             return
-        for value in values:
-            self._copy_out(w, value)
+        for copied, value in zip(p.copies, values, strict=False):
+            if copied:
+                self._copy_out(w, value)
 
     def _copy_out(self, w: Work, value: Value) -> None:
         if not isinstance(value, tuple) or len(value) != 2:
@@ -420,7 +432,8 @@ class Base:
         if type(handle) is tuple and len(handle) == 2 and handle[0] == "chan":
             return int(handle[1])  # a global channel passed to a process: either end
         if not (isinstance(handle, tuple) and len(handle) == 2 and handle[0] in ("tx", "rx")):
-            raise SpecMisuse(f"`{ref.name}` is {describe_value(handle)}, not a channel handle")
+            what = self.describe(state, handle)
+            raise SpecMisuse(f"`{ref.name}` is {what}, not a channel handle")
         if want and handle[0] != want:
             end = "sender" if handle[0] == "tx" else "receiver"
             raise SpecMisuse(f"`{ref.name}` is a {end}; this needs the other end")

@@ -101,9 +101,10 @@ class Prepared:
     values: tuple[Evaluator, ...]
     makes_pyobj: bool
     moves: tuple[int, ...]
-    # Its value or arguments read a shared var: a handle read so is a copy of the var's
-    # (a sender is cloned; a receiver of a channel that can close cannot be copied).
-    copies: bool
+    # For its value (or each argument): whether it reads a shared var, so that a handle in
+    # it is a copy of the var's (a sender is cloned; a receiver of a channel that can
+    # close cannot be copied).
+    copies: tuple[bool, ...]
     context: int | None  # NATIVE, PYTHON or None (inherit from the frame)
     local: bool  # merged into the step before: a local step or a release (see _settle)
     pure: bool  # depends on and changes only its own thread (skip, jump, local assign/branch)

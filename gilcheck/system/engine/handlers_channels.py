@@ -189,6 +189,7 @@ class ChannelHandlers(Base):
         value = self._eval(p.value, state, frame, th)
         w = Work(state)
         self._copied(w, p, (value,))
+        chan = w.chans[cid]  # a sender of this very channel copied out of a var counts
         locals_ = self._moved(frame[F_LOCALS], p)
         if chan[C_KIND] != "queue" and (not chan[C_RECEIVER] or chan[C_CLOSED]):
             if chan[C_KIND] == "oneshot" and isinstance(instr.channel, ir.HandleRef):

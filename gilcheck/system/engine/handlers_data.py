@@ -111,6 +111,7 @@ class DataHandlers(Splitting):
         if isinstance(value, tuple) and len(value) == 2 and value[0] == "ok":
             value = value[1]
         w = Work(state)
+        self._copied(w, p, (value,))
         locals_ = self._store(w, frame[F_LOCALS], instr.target, value, frame, th)
         self._advance(w, tid, th, frame, p.next_pc, locals_)
         out.append(((tid, STEP, 0), w.freeze()))
@@ -136,6 +137,7 @@ class DataHandlers(Splitting):
                 w.set_chan(value[1], _with(chan, C_SENDERS, chan[C_SENDERS] + 1))
         else:
             value = self._eval(p.value, state, frame, th)
+            self._copied(w, p, (value,))  # `clone slot` of a sender kept in a var
         if self._need_gil(state, tid, p, value, clone=True):
             return True
         locals_ = self._store(w, frame[F_LOCALS], instr.target, value, frame, th)

@@ -93,13 +93,16 @@ class Preparation(Base):
             case _:
                 pass
         moves: tuple[int, ...] = ()
-        copies = False
-        if isinstance(instr, ir.Assign | ir.Send | ir.Return):
-            moves = moved_locals(value_expr)
-            copies = reads_shared_var(value_expr)
+        copies: tuple[bool, ...] = ()
+        if isinstance(instr, ir.Assign | ir.Send | ir.Return | ir.Unwrap | ir.CloneHandle):
+            if isinstance(instr, ir.Assign | ir.Send | ir.Return):
+                moves = moved_locals(value_expr)
+            if reads_shared_var(value_expr):
+                copies = (True,)
         elif isinstance(instr, ir.CallFn | ir.SpawnFn | ir.Submit):
             moves = tuple(s for a in instr.args for s in moved_locals(a))
-            copies = any(reads_shared_var(a) for a in instr.args)
+            if any(reads_shared_var(a) for a in instr.args):
+                copies = tuple(reads_shared_var(a) for a in instr.args)
         makes = makes_python_object(value_expr) or any(makes_python_object(e) for e in extra)
         context = {ir.Context.NATIVE: NATIVE, ir.Context.PYTHON: PYTHON}.get(instr.context)
         next_pc = self.resolve_pc(ci, pc + 1) if pc + 1 < len(self.codes[ci].instrs) else pc

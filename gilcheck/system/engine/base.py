@@ -348,6 +348,9 @@ class Base:
             return locals_
         new = list(locals_)
         for slot in p.moves:
+            if new[slot] is MOVED and _has_handle(locals_[slot]):
+                # `call f(tx, tx)`: one handle cannot be moved into two places
+                raise UseAfterMove(self.codes[p.code].local_names[slot])
             if _has_handle(new[slot]):
                 new[slot] = MOVED
         return tuple(new)

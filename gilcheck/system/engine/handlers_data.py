@@ -112,7 +112,8 @@ class DataHandlers(Splitting):
             value = value[1]
         w = Work(state)
         self._copied(w, p, (value,))
-        locals_ = self._store(w, frame[F_LOCALS], instr.target, value, frame, th)
+        locals_ = self._moved(frame[F_LOCALS], p)  # `unwrap v` moves a handle out of `v`
+        locals_ = self._store(w, locals_, instr.target, value, frame, th)
         self._advance(w, tid, th, frame, p.next_pc, locals_)
         out.append(((tid, STEP, 0), w.freeze()))
         return False

@@ -95,7 +95,7 @@ class Preparation(Base):
         moves: tuple[int, ...] = ()
         copies: tuple[bool, ...] = ()
         if isinstance(instr, ir.Assign | ir.Send | ir.Return | ir.Unwrap | ir.CloneHandle):
-            if isinstance(instr, ir.Assign | ir.Send | ir.Return):
+            if isinstance(instr, ir.Assign | ir.Send | ir.Return | ir.Unwrap):
                 moves = moved_locals(value_expr)
             if reads_shared_var(value_expr):
                 copies = (True,)

@@ -312,35 +312,38 @@ class Base:
             return f"a {heap[value[1]][H_KIND]}"
         return describe_value(value)
 
-    def _copied(self, w: Work, p: Prepared, values: tuple[Value, ...]) -> None:
-        """Handles an instruction copies out of a shared var: the copy owns a handle of
-        its own, as the var still holds one (a sender is cloned); a receiver can be
-        copied only from a queue, which never closes."""
-        if not p.copies:
-            return
-        for copied, value in zip(p.copies, values, strict=False):
-            if copied:
-                self._copy_out(w, value)
+    def _hand_over(
+        self, w: Work, locals_: tuple[Value, ...], p: Prepared, values: tuple[Value, ...]
+    ) -> tuple[Value, ...]:
+        """What an instruction passing `values` on (to a local, a var, a message, a call, a
+        thread or a task) does to ownership: handles it reads out of a shared var are
+        copied (`_copied`), handles it takes from locals are moved (`_moved`); the locals
+        after it."""
+        self._copied(w, p, values)
+        return self._moved(locals_, p)
 
-    def _copy_out(self, w: Work, value: Value) -> None:
-        if not isinstance(value, tuple) or len(value) != 2:
-            return
-        tag, inner = value
-        if tag in ("ok", "err"):
-            self._copy_out(w, inner)
-        elif tag == "tx":
-            chan = w.chans[inner]
-            if chan[C_KIND] == "oneshot":
+    def _copied(self, w: Work, p: Prepared, values: tuple[Value, ...]) -> None:
+        """Handles read out of a shared var: the copy owns a handle of its own, as the var
+        still holds one (a sender is cloned); a receiver can be copied only from a queue,
+        which never closes."""
+        for copied, value in zip(p.copies, values, strict=False):
+            end = _channel_end(value) if copied else None
+            if end is None:
+                continue
+            tag, cid = end
+            chan = w.chans[cid]
+            if tag == "tx" and chan[C_KIND] == "oneshot":
                 raise SpecMisuse(
                     "a oneshot sender read from a shared var is a copy of it: a oneshot "
                     "sender cannot be cloned (send it on a channel to hand it over)"
                 )
-            w.set_chan(inner, _with(chan, C_SENDERS, chan[C_SENDERS] + 1))
-        elif tag == "rx" and w.chans[inner][C_KIND] != "queue":
-            raise SpecMisuse(
-                "a receiver read from a shared var is a copy of it: a channel has one "
-                "receiver (send it on a channel to hand it over)"
-            )
+            if tag == "tx":
+                w.set_chan(cid, _with(chan, C_SENDERS, chan[C_SENDERS] + 1))
+            elif chan[C_KIND] != "queue":
+                raise SpecMisuse(
+                    "a receiver read from a shared var is a copy of it: a channel has one "
+                    "receiver (send it on a channel to hand it over)"
+                )
 
     def _moved(self, locals_: tuple[Value, ...], p: Prepared) -> tuple[Value, ...]:
         """Locals with handles that the instruction moves out marked as moved."""
@@ -385,12 +388,11 @@ class Base:
 
     def drop_value(self, w: Work, value: Value) -> None:
         """Drop a value: a sender handle may close its channel; a receiver drops its buffer."""
-        if not isinstance(value, tuple) or len(value) != 2:
+        end = _channel_end(value)
+        if end is None:
             return
-        tag, inner = value
-        if tag in ("ok", "err"):
-            self.drop_value(w, inner)
-        elif tag == "tx":
+        tag, inner = end
+        if tag == "tx":
             chan = w.chans[inner]
             w.set_chan(inner, _with(chan, C_SENDERS, max(0, chan[C_SENDERS] - 1)))
         elif tag == "rx":
@@ -488,3 +490,15 @@ class Base:
     def path_of(self, state: State) -> PathCondition:
         """The path condition of a state (empty without unknown values)."""
         return state[S_PATH][1] if self.symbolic else ()
+
+
+def _channel_end(value: Value) -> tuple[str, int] | None:
+    """The channel end a value is or wraps (in `ok(..)`/`err(..)`): ("tx" or "rx", channel)."""
+    while type(value) is tuple and len(value) == 2:
+        tag, inner = value
+        if tag == "tx" or tag == "rx":
+            return tag, inner
+        if tag != "ok" and tag != "err":
+            return None
+        value = inner
+    return None

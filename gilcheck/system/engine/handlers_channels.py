@@ -188,9 +188,8 @@ class ChannelHandlers(Base):
             return False
         value = self._eval(p.value, state, frame, th)
         w = Work(state)
-        self._copied(w, p, (value,))
+        locals_ = self._hand_over(w, frame[F_LOCALS], p, (value,))
         chan = w.chans[cid]  # a sender of this very channel copied out of a var counts
-        locals_ = self._moved(frame[F_LOCALS], p)
         if chan[C_KIND] != "queue" and (not chan[C_RECEIVER] or chan[C_CLOSED]):
             if chan[C_KIND] == "oneshot" and isinstance(instr.channel, ir.HandleRef):
                 # Sending consumes a oneshot sender, even when the send fails.

@@ -55,8 +55,7 @@ class DataHandlers(Splitting):
         instr: ir.Assign = p.instr  # type: ignore[assignment]
         value = self._eval(p.value, state, frame, th)
         w = Work(state)
-        self._copied(w, p, (value,))
-        locals_ = self._moved(frame[F_LOCALS], p)
+        locals_ = self._hand_over(w, frame[F_LOCALS], p, (value,))
         locals_ = self._store(w, locals_, instr.target, value, frame, th)
         self._advance(w, tid, th, frame, p.next_pc, locals_)
         out.append(((tid, STEP, 0), w.freeze()))
@@ -111,8 +110,7 @@ class DataHandlers(Splitting):
         if isinstance(value, tuple) and len(value) == 2 and value[0] == "ok":
             value = value[1]
         w = Work(state)
-        self._copied(w, p, (value,))
-        locals_ = self._moved(frame[F_LOCALS], p)  # `unwrap v` moves a handle out of `v`
+        locals_ = self._hand_over(w, frame[F_LOCALS], p, (value,))  # moves out of `v`
         locals_ = self._store(w, locals_, instr.target, value, frame, th)
         self._advance(w, tid, th, frame, p.next_pc, locals_)
         out.append(((tid, STEP, 0), w.freeze()))

@@ -84,8 +84,8 @@ class ThreadHandlers(Base):
             )
             return False
         w = Work(state)
-        self._copied(w, p, args)
-        caller = (frame[F_CODE], frame[F_PC], self._moved(frame[F_LOCALS], p), frame[F_CTX])
+        caller_locals = self._hand_over(w, frame[F_LOCALS], p, args)
+        caller = (frame[F_CODE], frame[F_PC], caller_locals, frame[F_CTX])
         callee = self._entry_frame(instr.function, args, self.context(p, frame))
         w.set_thread(tid, _with(th, T_FRAMES, th[T_FRAMES][:-1] + (caller, callee)))
         out.append(((tid, STEP, 0), w.freeze()))
@@ -96,8 +96,7 @@ class ThreadHandlers(Base):
     ) -> bool:
         value = self._eval(p.value, state, frame, th) if p.value is not None else None
         w = Work(state)
-        self._copied(w, p, (value,))
-        self._finish_frame(w, tid, th, self._moved(frame[F_LOCALS], p), value)
+        self._finish_frame(w, tid, th, self._hand_over(w, frame[F_LOCALS], p, (value,)), value)
         out.append(((tid, STEP, 0), w.freeze()))
         return False
 
@@ -227,8 +226,7 @@ class ThreadHandlers(Base):
         child = w.add_thread(
             ((new_frame,), RUNNING, 0, GIL_NORMAL, (), 0, daemon, 0, -(instr.function + 1))
         )
-        self._copied(w, p, args)
-        locals_ = self._moved(frame[F_LOCALS], p)
+        locals_ = self._hand_over(w, frame[F_LOCALS], p, args)
         locals_ = self._store(w, locals_, instr.target, ("thread", child), frame, th)
         self._advance(w, tid, th, frame, p.next_pc, locals_)
         out.append(((tid, STEP, 0), w.freeze()))

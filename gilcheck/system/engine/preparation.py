@@ -4,7 +4,6 @@ initial state."""
 
 from __future__ import annotations
 
-import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from gilcheck.semantics import ir
@@ -31,6 +30,7 @@ from gilcheck.system.engine.common import (
 from gilcheck.system.engine.handlers_channels import shared_channel
 from gilcheck.system.expr import (
     compile_expr,
+    copied_vars,
     makes_python_object,
     moved_locals,
 )
@@ -97,12 +97,12 @@ class Preparation(Base):
         if isinstance(instr, ir.Assign | ir.Send | ir.Return | ir.Unwrap | ir.CloneHandle):
             if isinstance(instr, ir.Assign | ir.Send | ir.Return | ir.Unwrap):
                 moves = moved_locals(value_expr)
-            if reads_shared_var(value_expr):
+            if copied_vars(value_expr):
                 copies = (True,)
         elif isinstance(instr, ir.CallFn | ir.SpawnFn | ir.Submit):
             moves = tuple(s for a in instr.args for s in moved_locals(a))
-            if any(reads_shared_var(a) for a in instr.args):
-                copies = tuple(reads_shared_var(a) for a in instr.args)
+            if any(copied_vars(a) for a in instr.args):
+                copies = tuple(copied_vars(a) for a in instr.args)
         makes = makes_python_object(value_expr) or any(makes_python_object(e) for e in extra)
         context = {ir.Context.NATIVE: NATIVE, ir.Context.PYTHON: PYTHON}.get(instr.context)
         next_pc = self.resolve_pc(ci, pc + 1) if pc + 1 < len(self.codes[ci].instrs) else pc
@@ -333,18 +333,5 @@ def _shared_operand(instr: ir.Instr) -> bool:
         if isinstance(ref, ir.ResourceRef):
             expr = ref.value if ref.value is not None else ref.index
             if expr is not None and reads_shared(expr):
-                return True
-    return False
-
-
-def reads_shared_var(expr: object) -> bool:
-    """Whether an expression reads a shared var (or an element of one)."""
-    if isinstance(expr, ir.GlobalVar):
-        return True
-    if dataclasses.is_dataclass(expr) and not isinstance(expr, type):
-        for field in dataclasses.fields(expr):
-            value = getattr(expr, field.name)
-            items = value if isinstance(value, tuple) else (value,)
-            if any(reads_shared_var(item) for item in items):
                 return True
     return False

@@ -291,3 +291,8 @@ def test_every_new_part_of_a_report_validates(cli) -> None:  # type: ignore[no-u
     for name in ("atomic_await_array", "loop_result_on_own_loop", "model_helper_lock_twice"):
         report = json.loads(cli("check", "-f", "json", f"{CASES}/{name}.gil").stdout)
         _valid(report)
+
+
+def test_a_barrier_waits_for_every_party_so_its_cycle_is_drawn(cli) -> None:  # type: ignore[no-untyped-def]
+    final = _final(cli("check", f"{CASES}/barrier_all_parties.gil").stdout)
+    assert final.endswith("Cycle: a -> main -> a")

@@ -714,8 +714,9 @@ class _View:
         self.label = layout.object_label(state, key)
         self.partner_label = partner_label
         self.count = count
-        # Set once `may_use` was asked: the threads it gives are alternatives, any one of
-        # which could end the wait.
+        # Set once `could` was asked (events, condvars, futures, semaphores, latches): the
+        # threads `may_use` gives are alternatives, any one of which could end the wait. A
+        # barrier asks only `may_use`: it waits for every party.
         self.alternatives = False
 
     def name(self, tid: int) -> str:
@@ -726,7 +727,6 @@ class _View:
 
     def may_use(self, verbs: tuple[str, ...]) -> list[int]:
         explainer, state = self.explainer, self.state
-        self.alternatives = True
         # Not those whose statements certainly name another object (`set r`, `r` another
         # event; `notify cv[self]` of another element).
         able = {a.tid for a in self._ables(verbs) if not a.started}
@@ -752,6 +752,7 @@ class _View:
         return [i for i in tids if not self.explainer.at_statement(self.state, i, self.key, verb)]
 
     def could(self, verbs: tuple[str, ...], act: str) -> Could:
+        self.alternatives = True
         return self.explainer.who.clause(self._ables(verbs), act)
 
 

@@ -18,7 +18,8 @@ from functools import cached_property
 from gilcheck.analysis.callstack import CallStacks
 from gilcheck.analysis.executors import pool_backlog, task_text
 from gilcheck.analysis.layout import StateLayout
-from gilcheck.analysis.statements import short_location, statement_text
+from gilcheck.analysis.locations import location_of
+from gilcheck.analysis.statements import statement_text
 from gilcheck.semantics import ir
 from gilcheck.semantics.values import EvalError, SplitNeeded, Undecided
 from gilcheck.source import SourceMap
@@ -440,6 +441,5 @@ class WhoCould:
         return Could(f": those that could {act}: {'; '.join(parts)}{more}")
 
     def _site(self, able: Able) -> str:
-        return (
-            f"{short_location(self.sources, able.site)}: {statement_text(self.sources, able.site)}"
-        )
+        where = location_of(self.sources, able.site).short
+        return f"{where}: {statement_text(self.sources, able.site)}"

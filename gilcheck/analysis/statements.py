@@ -6,17 +6,6 @@ from gilcheck.semantics import describe, ir
 from gilcheck.source import SourceMap
 
 
-def location_text(sources: SourceMap, instr: ir.Instr) -> str:
-    """`path:line` of an instruction, with the path as the spec or `use` named it."""
-    line = sources.line_of(instr.span)
-    return f"{instr.span.path}:{line}"
-
-
-def short_location(sources: SourceMap, instr: ir.Instr) -> str:
-    """`app.gil:12`: the file's name and line, for sentences."""
-    return location_text(sources, instr).rsplit("/", 1)[-1]
-
-
 def condition_text(sources: SourceMap, instr: ir.Await) -> str:
     """The condition of an `await` as written (`x == N`), or as the IR has it (`x == 3`)."""
     source = sources.get(instr.span.path)

@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple
 
-from gilcheck.analysis.callstack import CallStacks
 from gilcheck.analysis.capable import CHANNEL, Able, WhoCould
 from gilcheck.analysis.executors import pool_backlog
 from gilcheck.analysis.finalstate import FinalState
 from gilcheck.analysis.layout import StateLayout
 from gilcheck.analysis.locations import NOWHERE, Location, location_of
-from gilcheck.analysis.statements import condition_text, short_location, statement_text
+from gilcheck.analysis.statements import condition_text, statement_text
 from gilcheck.analysis.waitgraph import held_words
 from gilcheck.semantics import ir
 from gilcheck.semantics.values import (
@@ -115,7 +114,7 @@ class WaitExplainer:
         # are waited for (an event no thread can set is waited on for ever, from no one).
         self.sync_uses = _sync_uses(engine.program)
         self.who = WhoCould(engine, layout, sources)
-        self.stacks = CallStacks(engine.program, sources)
+        self.stacks = self.who.stacks
         self.moving: set[int] = set()  # the threads that can move in the state explained
 
     def _may_use(self, state: State, tid: int, uses: dict[int, set[str]], name: str) -> bool:
@@ -228,7 +227,7 @@ class WaitExplainer:
                 name = self.layout.thread_name(state, tid)
                 return (
                     f"; it runs {what}, which started inside `python {{ }}` at "
-                    f"{short_location(self.sources, instr)} on {name}"
+                    f"{location_of(self.sources, instr).short} on {name}"
                 )
         return ""
 
@@ -239,7 +238,7 @@ class WaitExplainer:
             return ""
         _tid, code, pc = forks[-1]
         instr = self.engine.codes[code].instrs[pc]
-        return f"in the child process forked at {short_location(self.sources, instr)}"
+        return f"in the child process forked at {location_of(self.sources, instr).short}"
 
     def where(self, state: State, tid: int) -> tuple[Location, str]:
         th = state[S_THREADS][tid]
@@ -275,11 +274,6 @@ class WaitExplainer:
                 "(taken by `acquire_gil`, never released)"
             )
         return f"{what}, held by {holder}"
-
-    def reason(self, state: State, tid: int) -> tuple[str, list[int]]:
-        """A sentence and the threads that hold what `tid` waits for."""
-        why = self.why(state, tid)
-        return why.text, why.holders
 
     def why(self, state: State, tid: int) -> Why:
         """Why `tid` cannot move: a sentence, the threads that hold what it waits for, and

@@ -171,9 +171,7 @@ def method_call(line: str, col: int) -> Habit | None:
         if not m.start(1) <= col < m.start(2):
             continue
         receiver, method = re.sub(r"\s+", "", m.group(1)), m.group(2)
-        obj = re.sub(r"\[.*\]$", "", receiver.rsplit(".", 1)[-1]) or receiver
-        if "[" in receiver.rsplit(".", 1)[-1]:
-            obj = receiver.rsplit(".", 1)[-1]
+        obj = receiver.rsplit(".", 1)[-1]  # the last part, with its index if any
         call = _shorten(re.sub(r"\s+", "", line[m.start(1) : m.end(2)]))
         rest = line[m.end(2) :]
         is_call = rest.lstrip().startswith("(")

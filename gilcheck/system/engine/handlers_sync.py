@@ -304,7 +304,7 @@ class SyncHandlers(Base):
                 return HEAP, ref[1], entry[H_KIND], entry[H_COUNT]
         wanted = registry.kinds_accepting(verb.partition(" ")[0])
         message = f"`{verb}` needs {_one_of(wanted)}, and `{name}` is {describe_value(ref)}"
-        if type(ref) is int and type(ref) is not bool:
+        if type(ref) is int:  # (a bool is not an int by type)
             # The slot numbers of older models, or a slip: say how an object is passed.
             kind = wanted[0]
             count = "1" if kind in ("semaphore", "barrier", "latch") else ""

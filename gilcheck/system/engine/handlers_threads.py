@@ -8,7 +8,6 @@ from gilcheck.semantics import ir
 from gilcheck.semantics.ir import Verdict
 from gilcheck.semantics.values import (
     Value,
-    describe_value,
 )
 
 if TYPE_CHECKING:
@@ -44,7 +43,6 @@ from gilcheck.system.state import (
     FINALIZING,
     GIL_NORMAL,
     GONE,
-    H_KIND,
     NATIVE,
     RUNNING,
     S_FORK,
@@ -56,7 +54,6 @@ from gilcheck.system.state import (
     State,
     Thread,
     Work,
-    heap_of,
 )
 
 
@@ -274,8 +271,5 @@ class ThreadHandlers(Base):
             return self.thread_ids[(ref.thread, index)]
         handle = self._eval(p.value, state, frame, th)
         if not (isinstance(handle, tuple) and len(handle) == 2 and handle[0] == "thread"):
-            what = describe_value(handle)
-            if type(handle) is tuple and len(handle) == 2 and handle[0] == "obj":
-                what = f"a {heap_of(state)[handle[1]][H_KIND]}"  # an object made at run time
-            raise SpecMisuse(f"`join` needs a thread handle, not {what}")
+            raise SpecMisuse(f"`join` needs a thread handle, not {self.describe(state, handle)}")
         return int(handle[1])

@@ -247,6 +247,50 @@ CODES: dict[str, CodeInfo] = {
             'use "pyo4"   # error: did you mean `pyo3`?',
         ),
         _info(
+            "bad-annotation",
+            "a `#@` comment that is not an origin or assumption annotation",
+            "`#@ app.py:41` after a statement names the line of the user's source it was "
+            'drafted from; `#@ assume app.py:41 "what"` on a line of its own states an '
+            "assumption a verdict of `ok` rests on. Anything else after `#@` is an error.",
+            "Annotations tie a drafted spec to its source: a malformed one would silently "
+            "drop an origin or an assumption.",
+            "acquire m   #@ app.py  # error: no line number",
+        ),
+        _info(
+            "source-syntax",
+            "the source to draft from does not parse",
+            "`gilcheck draft` and `gilcheck check --source` read Python with the standard "
+            "library's `ast` and Rust with tree-sitter-rust; a file either cannot read is "
+            "reported where it first goes wrong.",
+            "A draft of code that does not compile would model something else.",
+            "def worker(:   # error: invalid syntax",
+        ),
+        _info(
+            "unsupported-construct",
+            "the draft meets a construct it will not guess at",
+            "Some constructs decide whether a program can hang but have no faithful model in "
+            "a draft (a timer thread, a raw OS wait): the draft refuses them, with no "
+            "verdict (exit 3), instead of leaving them out.",
+            "A construct left out silently could hide a deadlock.",
+            "threading.Timer(1.0, f).start()   # refused",
+        ),
+        _info(
+            "draft-language",
+            "the paths to draft hold no Python or Rust source, or both",
+            "A draft reads Python modules (.py) or a Rust/PyO3 crate (.rs), one language at a "
+            "time.",
+            "Each language has its own drafter and entry points.",
+            "gilcheck draft notes.txt   # error",
+        ),
+        _info(
+            "draft-error",
+            "the source cannot be drafted",
+            "The draft found no scenario to check (no entry point, or an entry that does not "
+            "exist) or could not read the source.",
+            "A draft with nothing to run would prove nothing.",
+            "gilcheck draft app.py --entry nosuchfunction   # error",
+        ),
+        _info(
             "unknown-channel-kind",
             "a channel kind that does not exist",
             "Channel kinds are `unbounded`, `bounded(N)`, `rendezvous`, `oneshot` and `queue(N)` "

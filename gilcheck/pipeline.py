@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from gilcheck.analysis.stategraph import state_graph
 from gilcheck.analysis.verdicts import check_program
 from gilcheck.diagnostics import Diagnostic, DiagnosticSink, SpecError
+from gilcheck.draft.drift import drift_of
 from gilcheck.explore.budget import Progress
 from gilcheck.explore.strategies import strategy_for
 from gilcheck.options import CheckOptions
@@ -18,7 +20,7 @@ from gilcheck.semantics.analyze import analyze
 from gilcheck.source import SourceFile, SourceMap, Span
 from gilcheck.syntax import ast
 from gilcheck.syntax.load import load_spec, read_source
-from gilcheck.trace.model import CheckResult, StateGraph
+from gilcheck.trace.model import Assumed, CheckResult, StateGraph
 
 
 @dataclass
@@ -176,6 +178,23 @@ def check_spec(
     strategy = strategy_for(options)
     with _nesting_guard(loaded.sources.get(loaded.modules[0].path) if loaded.modules else None):
         return check_program(program, loaded.sources, options, strategy, progress)
+
+
+def with_draft_facts(result: CheckResult, loaded: Loaded, accept: bool = False) -> CheckResult:
+    """A result with what its spec's annotations say: the assumptions an `ok` rests on
+    (accepted or not), and the origins whose source changed since the draft."""
+    if not loaded.modules or not loaded.modules[0].annotations:
+        return result
+    spec = loaded.modules[0]
+    assumed = tuple(
+        Assumed(a.text, a.where.path, a.where.line) for a in spec.annotations.assumptions
+    )
+    return dataclasses.replace(
+        result,
+        assumptions=assumed,
+        assumptions_accepted=accept,
+        drift=drift_of(spec.path, spec.annotations),
+    )
 
 
 def state_graph_of_spec(loaded: Loaded, options: CheckOptions, limit: int) -> StateGraph:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 
@@ -20,6 +21,20 @@ class Span:
 
 
 NO_SPAN = Span("<builtin>", 0, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceLine:
+    """A place in the user's source: the file as the spec names it, a 1-based line and
+    column (0: not given), and the hash of the line's text when the draft was made."""
+
+    path: str
+    line: int
+    column: int = 0
+    hash: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +91,20 @@ class SourceMap:
 
     def __init__(self) -> None:
         self._files: dict[str, SourceFile] = {}
+        # spec path -> spec line -> where in the user's source it was drafted from
+        self._origins: dict[str, Mapping[int, SourceLine]] = {}
+
+    def set_origins(self, path: str, origins: Mapping[int, SourceLine]) -> None:
+        """Record the origin annotations of a spec file (line -> its source line)."""
+        if origins:
+            self._origins[path] = origins
+
+    def origin_of(self, span: Span) -> SourceLine | None:
+        """The origin annotation on the line where a span starts, if any."""
+        origins = self._origins.get(span.path)
+        if not origins:
+            return None
+        return origins.get(self.line_of(span))
 
     def add(self, source: SourceFile) -> SourceFile:
         """Register a file (idempotent) and return it."""

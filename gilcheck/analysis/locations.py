@@ -17,4 +17,16 @@ def location_of(sources: SourceMap, instr: ir.Instr) -> Location:
     if source is None:
         return Location(span.path)
     start, end = source.line_col(span.start), source.line_col(span.end)
-    return Location(span.path, start.line, start.col, end.line, end.col)
+    origin = sources.origin_of(span)
+    if origin is None:
+        return Location(span.path, start.line, start.col, end.line, end.col)
+    return Location(
+        span.path,
+        start.line,
+        start.col,
+        end.line,
+        end.col,
+        origin.path,
+        origin.line,
+        origin.column,
+    )

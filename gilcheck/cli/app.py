@@ -14,6 +14,7 @@ import typer
 from gilcheck import __version__
 from gilcheck.cli.check import check
 from gilcheck.cli.codes import list_codes
+from gilcheck.cli.draft import draft
 from gilcheck.cli.explain import explain
 from gilcheck.cli.export import export
 from gilcheck.cli.fmt import fmt_specs
@@ -37,6 +38,7 @@ app = typer.Typer(
 )
 app.command()(parse)
 app.command()(check)
+app.command()(draft)
 app.command()(trace)
 app.command("fmt")(fmt_specs)
 app.command("simulate")(simulate_spec)

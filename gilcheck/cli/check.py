@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import os
 from enum import StrEnum
@@ -10,6 +11,13 @@ from typing import Annotated, NoReturn
 
 import typer
 
+from gilcheck.cli.drafting import (
+    DEFAULT_UNROLL,
+    Entries,
+    Unroll,
+    draft_options,
+    draft_or_exit,
+)
 from gilcheck.cli.errors import no_specs, print_diagnostics, reporting_spec_errors
 from gilcheck.cli.options import (
     CHANNEL_BOUND,
@@ -29,10 +37,10 @@ from gilcheck.cli.outcome import (
     emit,
     emit_document,
     finish,
-    outcome_of,
+    outcome_of_result,
     report_to,
 )
-from gilcheck.cli.output import render_context, say, streams
+from gilcheck.cli.output import printable, render_context, say, streams
 from gilcheck.cli.proofs import proofs
 from gilcheck.cli.running import (
     default_memory_limit_mb,
@@ -42,9 +50,10 @@ from gilcheck.cli.running import (
     working_on,
 )
 from gilcheck.diagnostics import SpecError
+from gilcheck.draft.model import DraftOptions
 from gilcheck.memory import memory_limit_reason, watch_memory
 from gilcheck.options import STRATEGY_NAMES, CheckOptions
-from gilcheck.pipeline import parse_spec
+from gilcheck.pipeline import parse_spec, parse_text, with_draft_facts
 from gilcheck.private import NotPrivate, proof_key
 from gilcheck.report.formats import (
     Checked,
@@ -56,6 +65,7 @@ from gilcheck.report.formats import (
 )
 from gilcheck.report.json import errors_object, file_error_object
 from gilcheck.source import SourceMap
+from gilcheck.trace.model import CheckResult
 
 DEFAULTS = CheckOptions()  # the defaults of the options `check` passes on as they are
 
@@ -83,22 +93,42 @@ class Backend(StrEnum):
 
 def check(
     paths: Annotated[
-        list[Path],
+        list[Path] | None,
         typer.Argument(
             help="Spec files (*.gil), folders (every *.gil inside) or globs such as "
             "'specs/**/*_fixed.gil'.",
             show_default=False,
         ),
-    ],
+    ] = None,
     output_format: Annotated[
         CheckFormat,
         typer.Option(
             "--format",
             "-f",
-            help="text, json, junit (JUnit XML), sarif (SARIF 2.1.0) or markdown (for a "
-            "pull request).",
+            help="text, json, junit (JUnit XML), sarif (SARIF 2.1.0), markdown (for a "
+            "pull request) or github (GitHub Actions annotations).",
         ),
     ] = CheckFormat.TEXT,
+    source: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--source",
+            metavar="FILE",
+            help="Draft a spec from Python or Rust/PyO3 source (as `gilcheck draft` does) and "
+            "check it in one step; repeat for the files of one program.",
+            show_default=False,
+        ),
+    ] = None,
+    entries: Entries = None,
+    unroll: Unroll = DEFAULT_UNROLL,
+    accept_assumptions: Annotated[
+        bool,
+        typer.Option(
+            "--accept-assumptions",
+            help="A drafted spec's `ok` that rests on assumptions exits 0 (without: 3, as "
+            "nothing is proved until someone checks them).",
+        ),
+    ] = False,
     output_file: Annotated[
         Path | None, output("Write the report to FILE instead of stdout.")
     ] = None,
@@ -263,6 +293,19 @@ def check(
                 "(GILCHECK_HOME); or share one with GILCHECK_PROOF_KEY"
             )
             proofs.cache = None
+    accepting[0] = accept_assumptions
+    if source:
+        if paths:
+            say("error: give spec files or `--source` files, not both")
+            say("help: draft and check the source alone: gilcheck check --source app.py")
+            finish(Outcome.BAD_INPUT)
+        check_source(source, draft_options(entries, unroll), options, output_format, quiet)
+        # check_source ends the command
+    if not paths:
+        say("error: nothing to check")
+        say("help: give spec files (gilcheck check app.gil), or source: --source app.py")
+        finish(Outcome.BAD_INPUT)
+    drafted_only_options(entries, unroll)
     specs = expand_spec_paths(paths)
     if not specs:
         no_specs(paths, "help: give spec files, folders that hold some, or globs")
@@ -281,14 +324,15 @@ def check(
 
     with reporting_spec_errors(spec, sources, report=report_errors):
         loaded = parse_spec(str(spec), sources)
-        result = run_check(loaded, options, quiet, spec)
+        result = with_draft_facts(run_check(loaded, options, quiet, spec), loaded, accepting[0])
+    warn_drift(result)
     context = render_context()
     emit_document(report.render([result], context), context)
-    finish(outcome_of(result.verdict))
+    finish(outcome_of_result(result))
 
 
 def _outcome(checked: Checked) -> Outcome:
-    return Outcome.BAD_INPUT if isinstance(checked, SpecFailure) else outcome_of(checked.verdict)
+    return Outcome.BAD_INPUT if isinstance(checked, SpecFailure) else outcome_of_result(checked)
 
 
 def check_many(
@@ -308,6 +352,8 @@ def check_many(
         try:
             loaded = parse_spec(str(spec), sources)
             result = run_check(loaded, options, quiet, spec, number, len(specs))
+            result = with_draft_facts(result, loaded, accepting[0])
+            warn_drift(result)
         except KeyboardInterrupt:
             reason = memory_limit_reason()
             if reason is None:
@@ -350,3 +396,59 @@ def check_many(
         if any(_outcome(d) is outcome for d in done):
             finish(outcome)
     finish(Outcome.OK)
+
+
+# `--accept-assumptions` of the running command (the many-spec path reads it too).
+accepting = [False]
+
+
+def drafted_only_options(entries: list[str] | None, unroll: int) -> None:
+    """`--entry` and `--unroll` shape a draft: without `--source` they are a mistake."""
+    if entries or unroll != DEFAULT_UNROLL:
+        say("error: `--entry` and `--unroll` shape a draft: they go with `--source`")
+        say("help: gilcheck check --source app.py --entry worker, or redraft the spec")
+        finish(Outcome.BAD_INPUT)
+
+
+def warn_drift(result: CheckResult) -> None:
+    """On stderr: each origin of a drafted spec whose source changed since the draft."""
+    for d in result.drift:
+        say(printable(f"warning: {result.spec}: {d.message}"))
+    if result.drift:
+        say(printable(f"help: redraft with `gilcheck draft --update {result.spec}`"))
+
+
+def check_source(
+    files: list[Path],
+    draft: DraftOptions,
+    options: CheckOptions,
+    output_format: CheckFormat,
+    quiet: bool,
+) -> NoReturn:
+    """Draft a spec from source in memory and check it: the report names the spec
+    `<first file>.draft.gil` and shows the user's lines beside the spec's."""
+    base = files[0].resolve().parent
+    drafted = draft_or_exit(files, draft, base)
+    spec = base / (files[0].stem + ".draft.gil")
+    shown = Path(os.path.relpath(spec)) if not files[0].is_absolute() else spec
+    sources = SourceMap()
+    report = report_for(output_format)
+    working_on[:] = [str(shown)]
+
+    def report_errors(error: SpecError) -> None:
+        failure = SpecFailure(str(shown), errors_object(str(shown), error.diagnostics, sources))
+        context = render_context()
+        emit_document(report.render([failure], context), context)
+
+    with reporting_spec_errors(shown, sources, report=report_errors):
+        loaded = parse_text(str(shown), drafted.text, sources)
+        result = run_check(loaded, options, quiet, shown)
+        result = with_draft_facts(result, loaded, accepting[0])
+    note = (
+        f"drafted in memory from {', '.join(s.path for s in drafted.sources)}; "
+        f"write it out with `gilcheck draft {' '.join(map(str, files))} -o {shown}`"
+    )
+    result = dataclasses.replace(result, notes=(*result.notes, note))
+    context = render_context(many=report.collection)
+    emit_document(report.render([result], context), context)
+    finish(outcome_of_result(result))

@@ -12,6 +12,7 @@ import typer
 from gilcheck.cli import output
 from gilcheck.cli.proofs import write_records
 from gilcheck.report.formats import RenderContext
+from gilcheck.trace.model import CheckResult
 
 EXIT_OK, EXIT_VIOLATION, EXIT_USAGE, EXIT_INCONCLUSIVE, EXIT_INTERNAL = 0, 1, 2, 3, 4
 
@@ -59,6 +60,14 @@ VERDICT_OUTCOME = {
 def outcome_of(verdict: str) -> Outcome:
     """A verdict's outcome: ok, inconclusive (bound, limits) or a violation."""
     return VERDICT_OUTCOME.get(verdict, Outcome.VIOLATION)
+
+
+def outcome_of_result(result: CheckResult) -> Outcome:
+    """A result's outcome: its verdict's, except that an `ok` resting on assumptions the
+    user has not accepted (`--accept-assumptions`) is inconclusive."""
+    if result.rests_on_assumptions:
+        return Outcome.INCONCLUSIVE
+    return outcome_of(result.verdict)
 
 
 def _bad_output() -> NoReturn:

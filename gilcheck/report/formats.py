@@ -24,6 +24,7 @@ from rich.table import Table
 from rich.text import Text
 
 from gilcheck.report.dot import render_state_graph_dot, render_waitfor_dot
+from gilcheck.report.github import render_github
 from gilcheck.report.html import render_html
 from gilcheck.report.json import render_json, result_object
 from gilcheck.report.junit import JUnitCase, render_junit
@@ -76,7 +77,9 @@ def not_as_expected(checked: Sequence[Checked], expect_mode: bool) -> list[Check
     return [
         c
         for c in checked
-        if isinstance(c, SpecFailure) or c.matches is False or (expect_mode and c.matches is None)
+        if isinstance(c, SpecFailure)
+        or c.matches is False
+        or (expect_mode and (c.matches is None or bool(c.drift)))
     ]
 
 
@@ -153,6 +156,8 @@ def render_text_report(checked: Sequence[Checked], context: RenderContext) -> st
             else:
                 want = expected_phrase(c) or "nothing: no expect line"
                 line = f"  {c.spec}: {verdict_phrase(c)} (expected {want})"
+                if c.drift and context.expect_mode:
+                    line += "; its source changed since the draft"
             console.print(printable(line), markup=False)
     elif context.expect_mode:
         console.print("every verdict matches its spec's expect", markup=False)
@@ -194,6 +199,11 @@ def render_junit_report(checked: Sequence[Checked], context: RenderContext) -> s
 def render_sarif_report(checked: Sequence[Checked], context: RenderContext) -> str:
     """SARIF 2.1.0: a result per finding among the specs checked."""
     return render_sarif(results_of(checked))
+
+
+def render_github_report(checked: Sequence[Checked], context: RenderContext) -> str:
+    """GitHub Actions annotations: a command per finding, assumption and drifted line."""
+    return render_github(results_of(checked))
 
 
 def render_markdown_report(checked: Sequence[Checked], context: RenderContext) -> str:
@@ -242,6 +252,7 @@ class ReportFormat(StrEnum):
     MERMAID = "mermaid"
     DOT = "dot"
     HTML = "html"
+    GITHUB = "github"
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,6 +273,7 @@ REPORTS: Final[Mapping[ReportFormat, Report]] = {
     ReportFormat.MERMAID: Report(render_mermaid_report),
     ReportFormat.DOT: Report(render_dot_report),
     ReportFormat.HTML: Report(render_html_report),
+    ReportFormat.GITHUB: Report(render_github_report, collection=True),
 }
 
 
@@ -273,6 +285,7 @@ class CheckFormat(StrEnum):
     JUNIT = ReportFormat.JUNIT.value
     SARIF = ReportFormat.SARIF.value
     MARKDOWN = ReportFormat.MARKDOWN.value
+    GITHUB = ReportFormat.GITHUB.value
 
 
 class TraceFormat(StrEnum):

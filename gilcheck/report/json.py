@@ -18,13 +18,20 @@ def where_object(location: Location) -> dict[str, Any] | None:
     the end (0 when not known); None for nowhere (a thread that ended)."""
     if not location:
         return None
-    return {
+    found: dict[str, Any] = {
         "file": location.file,
         "line": location.line,
         "column": location.column,
         "end_line": location.end_line,
         "end_column": location.end_column,
     }
+    if location.origin_file:
+        found["origin"] = {
+            "file": location.origin_file,
+            "line": location.origin_line,
+            "column": location.origin_column,
+        }
+    return found
 
 
 def call_site_object(site: CallSite) -> dict[str, Any]:
@@ -61,6 +68,24 @@ def result_object(result: CheckResult) -> dict[str, Any]:
         "condition_complete": result.condition_complete,
         "witness": {name: value for name, value in result.witness},
         "expected_when": result.expected_when,
+        **(
+            {
+                "assumptions": [
+                    {"text": a.text, "file": a.file, "line": a.line} for a in result.assumptions
+                ]
+            }
+            if result.assumptions
+            else {}
+        ),
+        **(
+            {
+                "drift": [
+                    {"file": d.file, "line": d.line, "message": d.message} for d in result.drift
+                ]
+            }
+            if result.drift
+            else {}
+        ),
         "warnings": [
             {
                 "code": w.code,

@@ -93,6 +93,10 @@ _KIND_WORDS: dict[type | tuple[type, ...], str] = {
 }
 
 
+def _count(value: object) -> int:
+    return value if type(value) is int and value >= 0 else 0
+
+
 def location_from(text: str, where: object) -> Location:
     """A location back from its `location` text and its `where` parts. The text decides
     (a report edited by hand may change only it): `where` is used when it names the same
@@ -103,12 +107,24 @@ def location_from(text: str, where: object) -> Location:
         parts = [where.get(k) for k in ("line", "column", "end_line", "end_column")]
         numbers = [p for p in parts if type(p) is int]
         if isinstance(where.get("file"), str) and len(numbers) == len(parts):
-            found = Location(where["file"], *numbers)
+            raw = where.get("origin")
+            origin: dict[str, Any] = raw if isinstance(raw, dict) else {}
+            origin_file = origin.get("file")
+            found = Location(
+                where["file"],
+                line=numbers[0],
+                column=numbers[1],
+                end_line=numbers[2],
+                end_column=numbers[3],
+                origin_file=origin_file if isinstance(origin_file, str) else "",
+                origin_line=_count(origin.get("line")),
+                origin_column=_count(origin.get("column")),
+            )
             if str(found) == text:
                 return found
-    file, _, line = text.rpartition(":")
-    if file and line.isdigit():
-        return Location(file, int(line))
+    file, _, number = text.rpartition(":")
+    if file and number.isdigit():
+        return Location(file, int(number))
     return Location(text)
 
 

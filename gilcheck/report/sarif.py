@@ -73,11 +73,10 @@ def _result(result: CheckResult, rule_ids: list[str]) -> dict[str, object]:
     trace = result.trace
     waits = trace.waits if trace is not None else ()
     steps = trace.steps if trace is not None else ()
-    blocking = [
-        _location(result.spec, w.location, f"{w.thread} {w.waits_for}")
-        for w in waits
-        if w.location  # a thread gone in a forked child is nowhere in the code
-    ]
+    # A thread gone in a forked child is nowhere in the code; in a drafted spec, the waits
+    # at a line of the user's source come first.
+    located = sorted((w for w in waits if w.location), key=lambda w: not w.location.origin_file)
+    blocking = [_location(result.spec, w.location, f"{w.thread} {w.waits_for}") for w in located]
     if not blocking and steps:
         last = steps[-1]
         blocking = [_location(result.spec, last.location, f"{last.thread}: {last.statement}")]
@@ -119,6 +118,18 @@ def _result(result: CheckResult, rule_ids: list[str]) -> dict[str, object]:
 def _location(spec: str, where: Location, text: str) -> dict[str, object]:
     """A SARIF location: the statement's file (a file named as the spec is the spec's path)
     and region; nowhere (a thread that ended) is the spec's first line."""
+    if where.origin_file:
+        # A drafted statement: the user's own source line, the spec's beside it in words.
+        found = {"startLine": max(1, where.origin_line)}
+        if where.origin_column:
+            found["startColumn"] = where.origin_column
+        return {
+            "physicalLocation": {
+                "artifactLocation": {"uri": PurePath(where.origin_file).as_posix()},
+                "region": found,
+            },
+            "message": {"text": f"{text} (spec {where})"},
+        }
     uri = where.file or spec
     if PurePath(uri).name == PurePath(spec).name:
         uri = spec

@@ -18,6 +18,11 @@ def _short(location: Location) -> str:
 def verdict_phrase(result: CheckResult) -> str:
     """`deadlock`, or with unknown values `deadlock when n == 7`."""
     phrase = result.verdict
+    if result.verdict == "ok" and result.assumptions:
+        count = len(result.assumptions)
+        phrase += f" under {count} assumption{'s' if count != 1 else ''}"
+        if result.assumptions_accepted:
+            phrase += " (accepted)"
     if result.condition is not None and result.verdict not in ("ok", "bound", "inconclusive"):
         phrase += f" when {result.condition}" if result.condition != "true" else " for every value"
         if not result.condition_complete:
@@ -131,6 +136,31 @@ def wait_lines(trace: Trace, verdict: str) -> list[str]:
     return out
 
 
+def draft_lines(result: CheckResult) -> list[str]:
+    """A drafted spec's assumptions (what an `ok` rests on) and its origins whose source
+    changed since the draft."""
+    out: list[str] = []
+    if result.assumptions:
+        out.append("")
+        if result.verdict != "ok":
+            out.append("Assumed by the draft:")
+        elif result.assumptions_accepted:
+            out.append("Assumed by the draft (accepted with --accept-assumptions):")
+        else:
+            out.append(
+                "Assumed by the draft (this `ok` holds only under these; "
+                "check them, then pass --accept-assumptions):"
+            )
+        out.extend(f"  {n}. {a}" for n, a in enumerate(result.assumptions, 1))
+    if result.drift:
+        out.append("")
+        out.append(
+            "The source changed since the draft (redraft with `gilcheck draft --update SPEC`):"
+        )
+        out.extend(f"  {d.message}" for d in result.drift)
+    return out
+
+
 def render_text(result: CheckResult) -> str:
     """The whole report as plain text."""
     out: list[str] = []
@@ -140,6 +170,7 @@ def render_text(result: CheckResult) -> str:
     out.append(f"  {result.message}")
     for note in result.notes:
         out.append(f"  {note}")
+    out.extend(draft_lines(result))
     witness = witness_line(result)
     if witness is not None and result.trace is not None:
         out.append(f"  {witness} (the trace below uses these values)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from gilcheck.source import NO_SPAN, Span
+from gilcheck.syntax.annotations import NO_ANNOTATIONS, Annotations
 from gilcheck.syntax.keywords import RESOURCE_KINDS as RESOURCE_KINDS
 
 
@@ -761,3 +762,5 @@ class Module:
     path: str
     items: tuple[Item, ...]
     span: Span = _span()
+    # The file's `#@` annotations: origins of drafted statements, assumptions.
+    annotations: Annotations = field(default=NO_ANNOTATIONS, compare=False, repr=False)

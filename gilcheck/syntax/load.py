@@ -108,6 +108,7 @@ def load_spec(source: SourceFile, sources: SourceMap) -> list[ast.Module]:
                 continue
             module = err.partial[0]
         modules.append(module)
+        sources.set_origins(current.path, module.annotations.origins)
         for item in module.items:
             if isinstance(item, ast.Use):
                 found = _use_file(current, item, errors)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
@@ -11,6 +12,7 @@ from lark.exceptions import UnexpectedInput, VisitError
 from gilcheck.diagnostics import Diagnostic, DiagnosticSink, SpecError
 from gilcheck.source import SourceFile, Span
 from gilcheck.syntax import ast
+from gilcheck.syntax.annotations import scan_annotations
 from gilcheck.syntax.grammar import parser
 from gilcheck.syntax.keywords import KEYWORDS, SOFT_KEYWORDS
 from gilcheck.syntax.syntax_errors import recover, syntax_diagnostic
@@ -534,9 +536,13 @@ def parse_source(source: SourceFile) -> ast.Module:
             module: ast.Module = builder.transform(tree)
         except VisitError as err:  # pragma: no cover - a bug in the transformer
             raise err.orig_exc from err
+        annotations, malformed = scan_annotations(source)
+        module = dataclasses.replace(module, annotations=annotations)
+        errors.extend(malformed)
         if errors:
             # The text parsed once the broken lines were neutralized: keep what it says,
             # so that the later checks can still report their errors.
+            errors.sort(key=lambda d: d.span.start)
             raise SpecError(errors, partial=[module])
         builder.errors.raise_if_errors()
         return module

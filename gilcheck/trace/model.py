@@ -15,6 +15,10 @@ class Location:
     column: int = 0
     end_line: int = 0
     end_column: int = 0
+    # A drafted statement's origin in the user's source (`#@ app.py:41`): "" when none.
+    origin_file: str = ""
+    origin_line: int = 0
+    origin_column: int = 0
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}" if self.file else ""
@@ -23,9 +27,16 @@ class Location:
         return bool(self.file)
 
     @property
+    def origin(self) -> str:
+        """`app.py:41`: where in the user's source the statement was drafted from ("")."""
+        return f"{self.origin_file}:{self.origin_line}" if self.origin_file else ""
+
+    @property
     def short(self) -> str:
-        """`app.gil:12`: the file's name (without its folders) and line."""
-        return str(self).rsplit("/", 1)[-1]
+        """`app.gil:12`: the file's name (without its folders) and line; for a drafted
+        statement, its origin beside it: `app.gil:12 (app.py:41)`."""
+        spec = str(self).rsplit("/", 1)[-1]
+        return f"{spec} ({self.origin})" if self.origin_file else spec
 
 
 NOWHERE = Location()  # a thread that ended, or is gone in a forked child
@@ -200,6 +211,28 @@ class Lint:
 
 
 @dataclass(frozen=True, slots=True)
+class Assumed:
+    """An assumption of a drafted spec (`#@ assume`): what was assumed, and where in the
+    user's source."""
+
+    text: str
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.text} at {self.file}:{self.line}"
+
+
+@dataclass(frozen=True, slots=True)
+class Drift:
+    """An origin of a drafted spec whose source changed since the draft."""
+
+    file: str
+    line: int
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
 class CheckResult:
     """The outcome of checking one spec."""
 
@@ -222,6 +255,16 @@ class CheckResult:
     condition_complete: bool = True
     lints: tuple[Lint, ...] = ()
     proof: dict[str, object] | None = None  # the proof record (report/proof.py), once made
+    # A drafted spec: what it assumes (an `ok` holds only under these), whether the user
+    # accepted them (`--accept-assumptions`), and origins whose source changed since.
+    assumptions: tuple[Assumed, ...] = ()
+    assumptions_accepted: bool = False
+    drift: tuple[Drift, ...] = ()
+
+    @property
+    def rests_on_assumptions(self) -> bool:
+        """An `ok` that holds only under assumptions the user has not accepted."""
+        return self.verdict == "ok" and bool(self.assumptions) and not self.assumptions_accepted
 
     @property
     def matches(self) -> bool | None:
@@ -231,6 +274,8 @@ class CheckResult:
             return None
         if self.expected_when is not None and not self.condition_complete:
             return False  # a lower bound of the condition proves no `when`
+        if self.rests_on_assumptions:
+            return False  # an `ok` under assumptions not accepted proves nothing
         return self.expected == self.verdict and self.when_matches is not False
 
 

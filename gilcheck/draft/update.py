@@ -1,0 +1,79 @@
+"""Redrafting a spec while keeping its hand edits: lines marked `# keep`.
+
+A kept line that carries an origin annotation replaces the newly drafted line drafted from
+the same source text (same hash), wherever that line moved; a kept line without one goes
+back after the line it followed in the old spec (matched by its text without its
+annotation), or at the end of the header when that line is gone. Kept lines are never
+dropped: one whose place cannot be found is reported and put where it best fits."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+KEEP = re.compile(r"#\s*keep\b")
+_HASH = re.compile(r"#@\s+\S+:\d+(?::\d+)?\s+~([0-9a-f]+)")
+
+
+@dataclass(frozen=True, slots=True)
+class Merged:
+    """A redrafted spec with the old spec's kept lines in it."""
+
+    text: str
+    kept: int
+    unplaced: tuple[str, ...]  # kept lines whose place was not found (put at the end)
+
+
+def _body(line: str) -> str:
+    """A line without its annotation, comment-free and trimmed: what identifies it."""
+    at = line.find("#@")
+    return (line[:at] if at >= 0 else line).strip()
+
+
+def _hash(line: str) -> str | None:
+    found = _HASH.search(line)
+    return found.group(1) if found else None
+
+
+def merge_kept(old: str, new: str) -> Merged:
+    """The new draft with the old spec's `# keep` lines merged back in."""
+    old_lines = old.splitlines()
+    out = new.splitlines()
+    kept = 0
+    unplaced: list[str] = []
+    anchor: str | None = None
+    for line in old_lines:
+        if not KEEP.search(line):
+            if _body(line):
+                anchor = _body(line)
+            continue
+        kept += 1
+        digest = _hash(line)
+        if digest is not None:
+            same = [i for i, o in enumerate(out) if _hash(o) == digest and not KEEP.search(o)]
+            if same:
+                out[same[0]] = line
+                continue
+        place = None
+        if anchor is not None:
+            after = [i for i, o in enumerate(out) if _body(o) == anchor]
+            if after:
+                place = after[0] + 1
+        if place is None:
+            if anchor is None:
+                place = _end_of_header(out)
+            else:
+                unplaced.append(line.strip())
+                out.append(line)
+                continue
+        out.insert(place, line)
+        anchor = _body(line)
+    return Merged("\n".join(out) + "\n", kept, tuple(unplaced))
+
+
+def _end_of_header(lines: list[str]) -> int:
+    """Where the header ends: the first line that is neither a comment nor blank."""
+    for i, line in enumerate(lines):
+        if line.strip() and not line.lstrip().startswith(("#", "//")):
+            return i
+    return len(lines)

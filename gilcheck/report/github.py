@@ -1,0 +1,99 @@
+"""GitHub Actions workflow commands (`::error file=..,line=..::message`): each finding as an
+annotation on the line that blocks (for a drafted spec, the user's own source line), the
+other waiting threads as notices, and a drafted spec's assumptions and drift as warnings."""
+
+from __future__ import annotations
+
+from gilcheck.report.sarif import reported
+from gilcheck.report.text import expected_phrase, verdict_phrase
+from gilcheck.trace.model import CheckResult, Location
+
+
+def render_github(results: list[CheckResult]) -> str:
+    """The workflow commands of every result (nothing for a result as expected without
+    assumptions or drift)."""
+    out: list[str] = []
+    for result in results:
+        out.extend(_commands(result))
+    return "".join(line + "\n" for line in out)
+
+
+def _commands(result: CheckResult) -> list[str]:
+    out: list[str] = []
+    if reported(result) or result.rests_on_assumptions:
+        trace = result.trace
+        waits = sorted(
+            (w for w in (trace.waits if trace else ()) if w.location),
+            key=lambda w: not w.location.origin_file,
+        )
+        expected = f" (expected {expected_phrase(result)})" if result.expected else ""
+        title = f"gilcheck: {verdict_phrase(result)}{expected}"
+        level = "warning" if result.verdict in ("ok", "bound", "inconclusive") else "error"
+        first = waits[0].location if waits else _last_step(result)
+        out.append(_command(level, result.spec, first, title, result.message))
+        for w in waits[1:]:
+            out.append(
+                _command(
+                    "notice",
+                    result.spec,
+                    w.location,
+                    f"gilcheck: {w.thread} waits",
+                    f"{w.thread} {w.waits_for}",
+                )
+            )
+    for a in result.assumptions:
+        if result.verdict == "ok" and not result.assumptions_accepted:
+            out.append(
+                _command(
+                    "warning",
+                    result.spec,
+                    Location(a.file, a.line),
+                    "gilcheck: assumed by the draft",
+                    f"{a.text}: the verdict `ok` of {result.spec} holds only if this is true",
+                )
+            )
+    for d in result.drift:
+        out.append(
+            _command(
+                "warning",
+                result.spec,
+                Location(d.file, d.line),
+                "gilcheck: source changed since the draft",
+                f"{d.message}; redraft with `gilcheck draft --update {result.spec}`",
+            )
+        )
+    return out
+
+
+def _last_step(result: CheckResult) -> Location:
+    steps = result.trace.steps if result.trace else ()
+    return steps[-1].location if steps else Location()
+
+
+def _command(level: str, spec: str, where: Location, title: str, message: str) -> str:
+    """One workflow command, at the statement's origin in the user's source when it has one,
+    else at the spec line (the spec's first line when nowhere)."""
+    if where.origin_file:
+        props = {"file": where.origin_file, "line": str(where.origin_line)}
+        if where.origin_column:
+            props["col"] = str(where.origin_column)
+    elif where:
+        props = {"file": where.file, "line": str(max(1, where.line))}
+        if where.column:
+            props["col"] = str(where.column)
+        if (where.end_line, where.end_column) > (where.line, where.column):
+            props["endLine"] = str(where.end_line)
+            props["endColumn"] = str(where.end_column)
+    else:
+        props = {"file": spec, "line": "1"}
+    props["title"] = title
+    joined = ",".join(f"{k}={_escape_property(v)}" for k, v in props.items())
+    return f"::{level} {joined}::{_escape_data(message)}"
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")

@@ -1,0 +1,149 @@
+"""Origin annotations: `#@` comments that tie a spec's statements to the user's source.
+
+A drafted spec (`gilcheck draft`) writes one at the end of each statement it drafted, and
+lists what it assumed in its header:
+
+    acquire lock_a                              #@ app.py:12:9 ~3fa2c1d0
+    #@ assume app.py:41:5 ~9b1e22aa "assumed not to block: `client.fetch()`"
+
+`#@ PATH:LINE[:COLUMN] [~HASH]` after a statement is its origin: reports show the source
+line beside the spec's, and the hash (of the source line's text) tells when the source
+changed since the draft. `#@ assume PATH:LINE[:COLUMN] [~HASH] "TEXT"` on a line of its own
+is an assumption: a verdict of `ok` holds only under it. `#@ draft ARGS` records the
+paths and options the spec was drafted with (for `gilcheck draft --update`). A PATH with spaces or `:` is
+written in double quotes. Anything else after `#@` is an error; a plain `#` comment (one
+not followed by `@`) is never an annotation.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass, field
+
+from gilcheck.diagnostics import Diagnostic, DiagnosticSink
+from gilcheck.source import SourceFile, SourceLine, Span
+
+
+@dataclass(frozen=True, slots=True)
+class Assumed:
+    """An assumption a drafted spec states: where in the source, and what was assumed."""
+
+    where: SourceLine
+    text: str
+    span: Span  # the annotation in the spec
+
+    def __str__(self) -> str:
+        return f"{self.text} at {self.where}"
+
+
+@dataclass(frozen=True, slots=True)
+class Annotations:
+    """The annotations of one spec file: the origin of each annotated spec line, and the
+    assumptions in the order written."""
+
+    origins: dict[int, SourceLine] = field(default_factory=dict)
+    assumptions: tuple[Assumed, ...] = ()
+    spans: dict[int, Span] = field(default_factory=dict)  # spec line -> the annotation
+    command: tuple[str, ...] = ()  # `#@ draft ...`: the draft's paths and options
+
+    def __bool__(self) -> bool:
+        return bool(self.origins or self.assumptions or self.command)
+
+
+NO_ANNOTATIONS = Annotations()
+
+_WHERE = r'(?P<path>"(?:[^"\\]|\\.)+"|[^\s":]+):(?P<line>\d+)(?::(?P<col>\d+))?'
+_HASH = r"(?:\s+~(?P<hash>[0-9a-f]{4,64}))?"
+_ORIGIN = re.compile(rf"{_WHERE}{_HASH}\s*")
+_ASSUME = re.compile(rf'assume\s+{_WHERE}{_HASH}\s+(?P<text>"(?:[^"\\]|\\.)*")\s*')
+
+
+def scan_annotations(source: SourceFile) -> tuple[Annotations, list[Diagnostic]]:
+    """Every `#@` annotation of a spec file, and an error for each malformed one."""
+    sink = DiagnosticSink()
+    origins: dict[int, SourceLine] = {}
+    spans: dict[int, Span] = {}
+    assumptions: list[Assumed] = []
+    command: tuple[str, ...] = ()
+    offset = 0
+    for number, line in enumerate(source.text.split("\n"), start=1):
+        at = _annotation_start(line)
+        if at >= 0:
+            body = line[at + 2 :].rstrip("\r")
+            start = offset + at
+            span = Span(source.path, start, offset + len(line.rstrip("\r")))
+            stripped = body.strip()
+            assume = _ASSUME.fullmatch(stripped)
+            origin = _ORIGIN.fullmatch(stripped)
+            if stripped.startswith("draft ") and not line[:at].strip():
+                try:
+                    command = tuple(shlex.split(stripped)[1:])
+                except ValueError:
+                    _bad(sink, span, "an unfinished quotation in a `#@ draft` annotation")
+            elif assume is not None:
+                if line[:at].strip():
+                    _bad(sink, span, "an `#@ assume` annotation stands on a line of its own")
+                else:
+                    assumptions.append(
+                        Assumed(_where(assume), _unquote(assume.group("text")), span)
+                    )
+            elif origin is not None:
+                if not line[:at].strip():
+                    _bad(sink, span, "an origin annotation follows the statement it belongs to")
+                else:
+                    origins[number] = _where(origin)
+                    spans[number] = span
+            else:
+                _bad(sink, span, f"`#@{body}` is not an annotation")
+        offset += len(line) + 1
+    return Annotations(origins, tuple(assumptions), spans, command), sink.items
+
+
+def _bad(sink: DiagnosticSink, span: Span, message: str) -> None:
+    sink.error(
+        "bad-annotation",
+        message,
+        span,
+        help='write `#@ app.py:41` after a statement, or `#@ assume app.py:41 "what"` on a '
+        "line of its own; for a plain comment, put a space between `#` and `@`",
+    )
+
+
+def _where(match: re.Match[str]) -> SourceLine:
+    col = match.group("col")
+    return SourceLine(
+        _unquote(match.group("path")),
+        int(match.group("line")),
+        int(col) if col else 0,
+        match.group("hash") or "",
+    )
+
+
+def _unquote(text: str) -> str:
+    if len(text) >= 2 and text[0] == text[-1] == '"':
+        return re.sub(r"\\(.)", r"\1", text[1:-1])
+    return text
+
+
+def _annotation_start(line: str) -> int:
+    """Where a `#@` comment starts on a line (-1: none): outside strings, not after `//`
+    or a plain `#` comment."""
+    quoted = False
+    i = 0
+    while i < len(line):
+        ch = line[i]
+        if quoted:
+            if ch == "\\":
+                i += 2
+                continue
+            if ch == '"':
+                quoted = False
+        elif ch == '"':
+            quoted = True
+        elif ch == "#":
+            return i if line.startswith("#@", i) else -1
+        elif line.startswith("//", i):
+            return -1
+        i += 1
+    return -1

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 KEEP = re.compile(r"#\s*keep\b")
-_HASH = re.compile(r"#@\s+\S+:\d+(?::\d+)?\s+~([0-9a-f]+)")
+_ORIGIN = re.compile(r"#@\s+\S+:\d+(?::\d+)?\s+~([0-9a-f]+)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +31,7 @@ def _body(line: str) -> str:
 
 
 def _hash(line: str) -> str | None:
-    found = _HASH.search(line)
+    found = _ORIGIN.search(line)
     return found.group(1) if found else None
 
 
@@ -52,7 +52,12 @@ def merge_kept(old: str, new: str) -> Merged:
         if digest is not None:
             same = [i for i, o in enumerate(out) if _hash(o) == digest and not KEEP.search(o)]
             if same:
+                # The hand edit, with the origin where the source line is now.
+                now = _ORIGIN.search(out[same[0]])
+                if now is not None:
+                    line = line.replace(_ORIGIN.search(line).group(0), now.group(0), 1)  # type: ignore[union-attr]
                 out[same[0]] = line
+                anchor = _body(line)
                 continue
         place = None
         if anchor is not None:

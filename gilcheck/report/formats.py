@@ -203,7 +203,12 @@ def render_sarif_report(checked: Sequence[Checked], context: RenderContext) -> s
 
 def render_github_report(checked: Sequence[Checked], context: RenderContext) -> str:
     """GitHub Actions annotations: a command per finding, assumption and drifted line."""
-    return render_github(results_of(checked))
+    failures = [
+        (c.spec, c.message or "the spec could not be read")
+        for c in checked
+        if isinstance(c, SpecFailure)
+    ]
+    return render_github(results_of(checked), failures)
 
 
 def render_markdown_report(checked: Sequence[Checked], context: RenderContext) -> str:

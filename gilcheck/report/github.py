@@ -4,17 +4,32 @@ other waiting threads as notices, and a drafted spec's assumptions and drift as 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from gilcheck.report.sarif import reported
 from gilcheck.report.text import expected_phrase, verdict_phrase
 from gilcheck.trace.model import CheckResult, Location
 
 
-def render_github(results: list[CheckResult]) -> str:
-    """The workflow commands of every result (nothing for a result as expected without
-    assumptions or drift)."""
+def render_github(results: Sequence[CheckResult], failures: Sequence[tuple[str, str]] = ()) -> str:
+    """The workflow commands of every result: annotations for findings, assumptions and
+    drift, and a notice for a result as expected; an error for each spec that could not be
+    checked (`failures`: spec and message)."""
     out: list[str] = []
     for result in results:
-        out.extend(_commands(result))
+        found = _commands(result)
+        if not found:
+            expected = f" (expected {expected_phrase(result)})" if result.expected else ""
+            found = [
+                f"::notice title={_escape_property('gilcheck: ' + result.spec)}::"
+                + _escape_data(
+                    f"{verdict_phrase(result)}{expected}, {result.stats.states:,} states"
+                )
+            ]
+        out.extend(found)
+    for spec, message in failures:
+        title = _escape_property("gilcheck: spec error")
+        out.append(f"::error file={_escape_property(spec)},title={title}::{_escape_data(message)}")
     return "".join(line + "\n" for line in out)
 
 

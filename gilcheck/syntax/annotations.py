@@ -10,9 +10,9 @@ lists what it assumed in its header:
 line beside the spec's, and the hash (of the source line's text) tells when the source
 changed since the draft. `#@ assume PATH:LINE[:COLUMN] [~HASH] "TEXT"` on a line of its own
 is an assumption: a verdict of `ok` holds only under it. `#@ draft ARGS` records the
-paths and options the spec was drafted with (for `gilcheck draft --update`). A PATH with spaces or `:` is
-written in double quotes. Anything else after `#@` is an error; a plain `#` comment (one
-not followed by `@`) is never an annotation.
+paths and options the spec was drafted with (for `gilcheck draft --update`). A PATH with
+spaces or `:` is written in double quotes. Anything else after `#@` is an error; a plain
+`#` comment (one not followed by `@`) is never an annotation.
 """
 
 from __future__ import annotations

@@ -112,13 +112,17 @@ class SpecItem(pytest.Item):
     def runtest(self) -> None:
         """Explore the spec; fail unless its verdict is the one it expects."""
         from gilcheck.options import CheckOptions
-        from gilcheck.pipeline import check_spec
+        from gilcheck.pipeline import check_spec, with_draft_facts
 
         assert self._loaded is not None
         limit = _max_states(self.config)
         options = CheckOptions() if limit is None else CheckOptions(max_states=limit)
-        result = check_spec(self._loaded, options)
-        if result.verdict != (result.expected or "ok") or result.when_matches is False:
+        result = with_draft_facts(check_spec(self._loaded, options), self._loaded)
+        if (
+            result.verdict != (result.expected or "ok")
+            or result.when_matches is False
+            or result.rests_on_assumptions  # a drafted spec's `ok` proves nothing alone
+        ):
             raise VerdictMismatch(result)
 
     def repr_failure(
@@ -133,6 +137,11 @@ class SpecItem(pytest.Item):
             result = excinfo.value.result
             want = expected_phrase(result) or "ok"
             head = f"verdict {verdict_phrase(result)}, but the spec expects {want}"
+            if result.rests_on_assumptions:
+                head = (
+                    f"verdict {verdict_phrase(result)}: a drafted spec's `ok` holds only under "
+                    "its assumptions; check them and run `gilcheck check --accept-assumptions`"
+                )
             return f"{head}\n\n{render_text(result)}"
         return super().repr_failure(excinfo, style=style)
 

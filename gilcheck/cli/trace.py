@@ -23,12 +23,19 @@ from gilcheck.cli.options import (
     no_symmetry,
     spurious_wakeups,
 )
-from gilcheck.cli.outcome import Outcome, emit_document, finish, outcome_of, report_to, write
+from gilcheck.cli.outcome import (
+    Outcome,
+    emit_document,
+    finish,
+    outcome_of_result,
+    report_to,
+    write,
+)
 from gilcheck.cli.output import printable, render_context, say
 from gilcheck.cli.running import default_memory_limit_mb, run_check
 from gilcheck.explore.graph import GraphTooLarge
 from gilcheck.options import CheckOptions
-from gilcheck.pipeline import parse_spec, state_graph_of_spec
+from gilcheck.pipeline import parse_spec, state_graph_of_spec, with_draft_facts
 from gilcheck.report.formats import TraceFormat, report_for
 from gilcheck.report.html import source_texts
 from gilcheck.source import SourceMap
@@ -72,6 +79,13 @@ def trace(
     spurious: Annotated[bool, spurious_wakeups(AS_FOR_CHECK)] = False,
     merge_off: Annotated[bool, no_merge(AS_FOR_CHECK)] = False,
     symmetry_off: Annotated[bool, no_symmetry(AS_FOR_CHECK)] = False,
+    accept: Annotated[
+        bool,
+        typer.Option(
+            "--accept-assumptions",
+            help="As for `check`: a drafted spec's `ok` under assumptions exits 0, not 3.",
+        ),
+    ] = False,
 ) -> None:
     """Draw the shortest counterexample of a spec: text, Mermaid, DOT, Markdown or HTML.
 
@@ -106,13 +120,13 @@ def trace(
                     "trace (`--format mermaid` or `html`), or a smaller spec (fewer threads)"
                 )
                 finish(Outcome.BAD_INPUT)
-        result = run_check(loaded, options, False, spec)
+        result = with_draft_facts(run_check(loaded, options, False, spec), loaded, accept)
     if trace_format is TraceFormat.TEXT:  # printed as `check` prints it
         if output is not None:
             report_to(output)
         context = render_context()
         emit_document(report_for(trace_format).render([result], context), context)
-        finish(outcome_of(result.verdict))
+        finish(outcome_of_result(result))
     context = render_context(
         sources=source_texts(result, sources),
         state_graph=states,
@@ -121,4 +135,4 @@ def trace(
     write(text, output)
     if result.trace is None or not result.trace.steps:
         say(printable(f"{spec}: verdict {result.verdict}, no counterexample"))
-    finish(outcome_of(result.verdict))
+    finish(outcome_of_result(result))

@@ -17,7 +17,7 @@ from gilcheck.explore.strategies import strategy_for
 from gilcheck.options import CheckOptions
 from gilcheck.semantics import ir
 from gilcheck.semantics.analyze import analyze
-from gilcheck.source import SourceFile, SourceMap, Span
+from gilcheck.source import SourceFile, SourceMap, Span, origin_file
 from gilcheck.syntax import ast
 from gilcheck.syntax.load import load_spec, read_source
 from gilcheck.trace.model import Assumed, CheckResult, StateGraph
@@ -187,7 +187,8 @@ def with_draft_facts(result: CheckResult, loaded: Loaded, accept: bool = False) 
         return result
     spec = loaded.modules[0]
     assumed = tuple(
-        Assumed(a.text, a.where.path, a.where.line) for a in spec.annotations.assumptions
+        Assumed(a.text, origin_file(spec.path, a.where.path), a.where.line)
+        for a in spec.annotations.assumptions
     )
     return dataclasses.replace(
         result,

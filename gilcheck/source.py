@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import bisect
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +23,22 @@ class Span:
 
 
 NO_SPAN = Span("<builtin>", 0, 0)
+
+
+def origin_file(spec_path: str, named: str) -> str:
+    """The user's source file an origin annotation names, as reports show it: a path
+    relative to the spec's folder (as drafts write them) when that file exists, then
+    relative to the working folder; shown relative to the working folder."""
+    path = Path(named)
+    if path.is_absolute():
+        return named
+    beside = Path(spec_path).parent / path
+    if not beside.exists() and path.exists():
+        return path.as_posix()
+    try:
+        return Path(os.path.relpath(beside)).as_posix()
+    except ValueError:  # another drive
+        return beside.as_posix()
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,11 +21,12 @@ ANNOTATED = CASES / "draft" / "annotated"
 
 
 @pytest.fixture
-def drafted(tmp_path: Path) -> Path:
-    """A copy of the annotated specs and the source they name."""
+def drafted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the annotated specs and the source they name, in the working folder."""
     for f in ANNOTATED.iterdir():
         shutil.copy(f, tmp_path / f.name)
-    return tmp_path
+    monkeypatch.chdir(tmp_path)
+    return Path()
 
 
 def test_scan_reads_origins_assumptions_and_the_draft_line() -> None:

@@ -22,6 +22,8 @@ RULES = {
     "misuse": "A lock released that is not held, a moved handle used, and the like.",
     "bound": "An unbounded channel grew past the exploration bound: not a pass.",
     "inconclusive": "A limit was hit before the whole state space was explored: not a pass.",
+    "assumption": "A drafted spec's `ok` rests on this assumption of the draft: check it.",
+    "drift": "The source changed since the spec was drafted from it: redraft.",
 }
 
 
@@ -35,6 +37,8 @@ def render_sarif(results: list[CheckResult]) -> str:
     """One SARIF log with one run: a result per finding."""
     rule_ids = list(RULES)
     findings = [_result(r, rule_ids) for r in results if reported(r)]
+    for r in results:
+        findings.extend(_drafted(r, rule_ids))
     log = {
         "$schema": SCHEMA,
         "version": "2.1.0",
@@ -54,7 +58,7 @@ def render_sarif(results: list[CheckResult]) -> str:
                                 "shortDescription": {"text": text},
                                 "defaultConfiguration": {
                                     "level": "warning"
-                                    if rule in ("bound", "inconclusive")
+                                    if rule in ("bound", "inconclusive", "assumption", "drift")
                                     else "error"
                                 },
                             }
@@ -113,6 +117,35 @@ def _result(result: CheckResult, rule_ids: list[str]) -> dict[str, object]:
             }
         ]
     return entry
+
+
+def _drafted(result: CheckResult, rule_ids: list[str]) -> list[dict[str, object]]:
+    """A drafted spec's unaccepted assumptions under an `ok`, and its drifted lines, as
+    warnings on the user's source lines."""
+    found: list[tuple[str, str, str, int]] = []
+    if result.rests_on_assumptions:
+        found.extend(
+            ("assumption", f"{result.spec}: `ok` only if: {a.text}", a.file, a.line)
+            for a in result.assumptions
+        )
+    found.extend(("drift", f"{result.spec}: {d.message}", d.file, d.line) for d in result.drift)
+    return [
+        {
+            "ruleId": rule,
+            "ruleIndex": rule_ids.index(rule),
+            "level": "warning",
+            "message": {"text": text},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": PurePath(file).as_posix()},
+                        "region": {"startLine": max(1, line)},
+                    }
+                }
+            ],
+        }
+        for rule, text, file, line in found
+    ]
 
 
 def _location(spec: str, where: Location, text: str) -> dict[str, object]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from gilcheck.diagnostics import Diagnostic, DiagnosticSink, SpecError, did_you_mean
 from gilcheck.files import FileTooLarge, max_spec_bytes, read_regular_file, size_text
-from gilcheck.source import SourceFile, SourceMap, Span
+from gilcheck.source import SourceFile, SourceMap, Span, origin_file
 from gilcheck.syntax import ast
 from gilcheck.syntax.parse import parse_source
 
@@ -108,7 +109,13 @@ def load_spec(source: SourceFile, sources: SourceMap) -> list[ast.Module]:
                 continue
             module = err.partial[0]
         modules.append(module)
-        sources.set_origins(current.path, module.annotations.origins)
+        sources.set_origins(
+            current.path,
+            {
+                line: dataclasses.replace(where, path=origin_file(current.path, where.path))
+                for line, where in module.annotations.origins.items()
+            },
+        )
         for item in module.items:
             if isinstance(item, ast.Use):
                 found = _use_file(current, item, errors)

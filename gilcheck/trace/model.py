@@ -36,7 +36,7 @@ class Location:
         """`app.gil:12`: the file's name (without its folders) and line; for a drafted
         statement, its origin beside it: `app.gil:12 (app.py:41)`."""
         spec = str(self).rsplit("/", 1)[-1]
-        return f"{spec} ({self.origin})" if self.origin_file else spec
+        return f"{spec} ({self.origin.rsplit('/', 1)[-1]})" if self.origin_file else spec
 
 
 NOWHERE = Location()  # a thread that ended, or is gone in a forked child

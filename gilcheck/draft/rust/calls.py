@@ -337,7 +337,7 @@ class Calls:
             d.spec.use("rayon")
             return Val(f"submit rayon_global_pool, {call}", Kind.UNKNOWN, stmt=True)
         if last == "block_on" and args:
-            return self.value(ctx, args[-1])
+            return self.block_on(ctx, node, args[-1])
         fn = d.crate.fns.get(path) or (d.crate.fns.get(last) if "::" in path and
                                        path.rsplit("::", 1)[0][:1].isupper() else None)
         if fn is not None and (not fn.owner or "::" in path):
@@ -353,6 +353,14 @@ class Calls:
             if v.stmt:
                 d.stmt(ctx, a, v.text)
         return Val.none(Kind.UNKNOWN)
+
+    def block_on(self, ctx: Ctx, node: Node, fut: Node) -> Val:
+        """`rt.block_on(fut)`: the future runs on the calling thread (an async block or an
+        async fn: drafted inline); a JoinHandle is waited for (`join`)."""
+        v = self.value(ctx, fut)
+        if v.kind == Kind.HANDLE and not v.stmt:
+            return Val(f"join {v.text}", Kind.PLAIN, stmt=True)
+        return v
 
     def python(self, ctx: Ctx, node: Node, what: str) -> None:
         """A call that runs Python code (an import, a Python callable)."""
@@ -455,7 +463,7 @@ class Calls:
             return Val(f"call rayon_install({fut.text})", Kind.UNKNOWN, stmt=True)
         if k == Kind.RUNTIME or name in ("block_on",) and k == Kind.UNKNOWN:
             if name == "block_on" and args:
-                return self.value(ctx, args[-1])
+                return self.block_on(ctx, node, args[-1])
             if name in ("spawn", "spawn_blocking"):
                 return self.spawn(ctx, node, args, "task")
         if k == Kind.PY and name in ("allow_threads", "detach"):
@@ -572,7 +580,7 @@ class Calls:
             return Val.none(Kind.UNKNOWN)
         if st.kind == "lazy" and "Runtime" in st.type_text:
             if method == "block_on" and args:
-                return self.value(ctx, args[-1])
+                return self.block_on(ctx, node, args[-1])
             if method in ("spawn", "spawn_blocking"):
                 return self.spawn(ctx, node, args, "task")
         if st.kind == "lazy":

@@ -35,6 +35,11 @@ class Val:
     names: tuple[str, ...] = ()
     guard: Binding | None = None
 
+    @property
+    def bare(self) -> bool:
+        """A statement that yields no value (`join h`, `notify cv`, `drop x`)."""
+        return self.stmt and self.text.split(" ", 1)[0] in ("join", "notify", "notify_all", "drop")
+
     @staticmethod
     def none(kind: Kind = Kind.PLAIN) -> Val:
         """A value the spec leaves out."""

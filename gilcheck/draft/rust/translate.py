@@ -86,8 +86,19 @@ class Drafter:
         """A statement drafted from `node`."""
         ctx.body.stmt(line, ctx.where(node))
 
+    def rhs(self, ctx: Ctx, node: Node, val: Val) -> str:
+        """The text of `val` on the right of `=`: a statement that yields no value is
+        written first, and the value is `none`."""
+        if val.bare:
+            self.stmt(ctx, node, val.text)
+            return "none"
+        return val.text
+
     def hoist(self, ctx: Ctx, node: Node, val: Val, stem: str = "tmp") -> Val:
         """A pure expression for `val`: a statement form is bound to a fresh temporary."""
+        if val.bare:
+            self.stmt(ctx, node, val.text)
+            return Val.none()
         if not val.stmt:
             return val
         name = self.spec.names.fresh(stem)
@@ -279,7 +290,9 @@ class Drafter:
             val = Val.none()
         self.flush_temps(ctx)
         if target is not None:
-            self.stmt(ctx, node, f"{target} = {val.text}")
+            self.stmt(ctx, node, f"{target} = {self.rhs(ctx, node, val)}")
+        elif ret and val.bare:
+            self.stmt(ctx, node, val.text)
         elif ret and self._worth_returning(node, val):
             self.release_all(ctx, [g for s in ctx.scopes for g in s.guards], node)
             self.stmt(ctx, node, f"return {val.text}")
@@ -392,7 +405,7 @@ class Drafter:
             ctx.bind(names[0], Binding(kind, val.names, extra=[]))
             return
         spec = self.local(ctx, names[0])
-        self.stmt(ctx, node, f"let {spec} = {val.text}")
+        self.stmt(ctx, node, f"let {spec} = {self.rhs(ctx, node, val)}")
         ctx.bind(names[0], Binding(kind, (spec,)))
         for extra in names[1:]:
             ctx.bind(extra, Binding(kind, (spec,)))
@@ -471,7 +484,9 @@ class Drafter:
         else:
             val = self.value(ctx, node)
             if target is not None:
-                self.stmt(ctx, node, f"{target} = {val.text}")
+                self.stmt(ctx, node, f"{target} = {self.rhs(ctx, node, val)}")
+            elif ret and val.bare:
+                self.stmt(ctx, node, val.text)
             elif ret and val.text != "none":
                 self.release_all(ctx, [g for s in ctx.scopes for g in s.guards], node)
                 self.stmt(ctx, node, f"return {val.text}")

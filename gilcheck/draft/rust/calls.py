@@ -12,6 +12,7 @@ from tree_sitter import Node
 from gilcheck.draft.rust.closures import closure_params
 from gilcheck.draft.rust.context import Ctx, Scope, Val
 from gilcheck.draft.rust.crate import FnDef
+from gilcheck.draft.rust.emit import Op
 from gilcheck.draft.rust.kinds import RESOURCES, Binding, Kind, kind_of_type
 from gilcheck.draft.rust.macros import ERR_PRINT_MACROS, PRINT_MACROS, format_args, macro_name
 from gilcheck.draft.rust.parse import named, text, unwrap_parens
@@ -342,6 +343,8 @@ class Calls:
                                        path.rsplit("::", 1)[0][:1].isupper() else None)
         if fn is not None and (not fn.owner or "::" in path):
             return self.call_crate(ctx, node, fn, args)
+        if path in ("Vec::new", "Vec::with_capacity"):
+            return Val.none(Kind.HANDLES)
         if path in HARMLESS_FUNCTIONS or path.endswith("Duration::from_secs"):
             return Val.none()
         if re.search(r"(^|::)(Py\w+)::(new|new_bound|import|import_bound|empty)", path):
@@ -436,9 +439,11 @@ class Calls:
         if k == Kind.HANDLES and name == "push" and args:
             v = self.value(ctx, args[0])
             b = ctx.lookup(text(recv))
-            if v.stmt and v.text.startswith("spawn ") and b is not None:
+            if v.stmt and v.text.startswith("spawn ") and b is not None and b.extra:
                 h = d.spec.names.fresh("handle")
-                d.stmt(ctx, node, f"let {h} = {v.text}")
+                at = int(b.extra[0]) + len(b.names)
+                ctx.body.ops.insert(at, Op("stmt", f"let {h} = none", ctx.where(node)))
+                d.stmt(ctx, node, f"{h} = {v.text}")
                 b.names = (*b.names, h)
                 return Val.none()
             if v.stmt:

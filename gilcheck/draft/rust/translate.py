@@ -294,6 +294,7 @@ class Drafter:
         elif ret and val.bare:
             self.stmt(ctx, node, val.text)
         elif ret and self._worth_returning(node, val):
+            val = self.hoist(ctx, node, val)
             self.release_all(ctx, [g for s in ctx.scopes for g in s.guards], node)
             self.stmt(ctx, node, f"return {val.text}")
         elif val.stmt:
@@ -397,7 +398,10 @@ class Drafter:
         declared = kind_of_type(type_text) if type_text else Kind.UNKNOWN
         if declared not in (Kind.UNKNOWN,) and kind in (Kind.UNKNOWN, Kind.PLAIN):
             kind = declared
-        if kind in (Kind.PAIR, Kind.HANDLES, Kind.SCOPE, Kind.PY, Kind.RUNTIME) or (
+        if kind == Kind.HANDLES:  # a Vec of join handles: each pushed one is declared here
+            ctx.bind(names[0], Binding(kind, (), extra=[str(ctx.body.mark())]))
+            return
+        if kind in (Kind.PAIR, Kind.SCOPE, Kind.PY, Kind.RUNTIME) or (
             not val.stmt and val.names and val.text == val.names[0] and kind in (
                 Kind.MUTEX, Kind.RWLOCK, Kind.CONDVAR, Kind.ONCE, Kind.POOL)
         ):
@@ -488,6 +492,7 @@ class Drafter:
             elif ret and val.bare:
                 self.stmt(ctx, node, val.text)
             elif ret and val.text != "none":
+                val = self.hoist(ctx, node, val)
                 self.release_all(ctx, [g for s in ctx.scopes for g in s.guards], node)
                 self.stmt(ctx, node, f"return {val.text}")
             elif val.stmt:
@@ -706,13 +711,12 @@ class Drafter:
                     hi += 1
                 if hi - lo <= 8:
                     for k in range(lo, hi):
-                        scope = Scope()
+                        scope = Scope(loop=True)
+                        ctx.body.open("loop", ctx.where(node))
                         for n in names:
                             spec = self.local(ctx, n)
                             self.stmt(ctx, node, f"let {spec} = {k}")
                             scope.vars[n] = Binding(Kind.PLAIN, (spec,))
-                        ctx.body.open("loop", None)
-                        scope.loop = True
                         self.block(ctx, body, scope=scope)
                         ctx.body.stmt("break")
                         ctx.body.close()

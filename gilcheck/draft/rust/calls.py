@@ -21,45 +21,185 @@ if TYPE_CHECKING:
     from gilcheck.draft.rust.translate import Drafter
 
 # Methods that pass their receiver's value through (for the draft's purposes).
-PASSTHROUGH = frozenset({
-    "unwrap", "expect", "unwrap_or_default", "unwrap_or", "unwrap_or_else", "ok", "into",
-    "as_ref", "as_mut", "borrow", "borrow_mut", "to_owned", "clone_ref", "into_inner",
-    "map_err", "context", "unbind", "bind", "into_py", "into_pyobject", "into_any",
-})
+PASSTHROUGH = frozenset(
+    {
+        "unwrap",
+        "expect",
+        "unwrap_or_default",
+        "unwrap_or",
+        "unwrap_or_else",
+        "ok",
+        "into",
+        "as_ref",
+        "as_mut",
+        "borrow",
+        "borrow_mut",
+        "to_owned",
+        "clone_ref",
+        "into_inner",
+        "map_err",
+        "context",
+        "unbind",
+        "bind",
+        "into_py",
+        "into_pyobject",
+        "into_any",
+    }
+)
 # Methods on plain data that never block and are not Python values.
-HARMLESS = frozenset({
-    "push", "pop", "len", "is_empty", "iter", "iter_mut", "into_iter", "map", "filter",
-    "collect", "insert", "remove", "get", "get_mut", "contains", "contains_key", "extend",
-    "as_str", "as_bytes", "trim", "split", "join", "to_vec", "sum", "count", "sort",
-    "sort_unstable", "keys", "values", "entry", "or_insert", "or_default", "chars", "bytes",
-    "parse", "is_some", "is_none", "is_ok", "is_err", "starts_with", "ends_with", "first",
-    "last", "min", "max", "abs", "wrapping_add", "checked_add", "saturating_sub", "fetch_add",
-    "fetch_sub", "load", "store", "swap", "enumerate", "zip", "rev", "take", "skip", "cloned",
-    "copied", "fold", "any", "all", "find", "position", "elapsed", "as_secs", "as_millis",
-    "to_lowercase", "to_uppercase", "replace", "format", "lines", "truncate", "clear",
-    "reserve", "with_capacity", "push_str", "unwrap_err", "is_finished", "name", "id",
-})
-HARMLESS_FUNCTIONS = frozenset({
-    "thread::sleep", "std::thread::sleep", "sleep", "Duration::from_secs",
-    "Duration::from_millis", "Duration::from_micros", "Instant::now", "Vec::new",
-    "Vec::with_capacity", "HashMap::new", "BTreeMap::new", "HashSet::new", "String::new",
-    "pyo3::prepare_freethreaded_python", "prepare_freethreaded_python", "Python::initialize",
-    "thread::current", "std::thread::current", "thread::yield_now", "std::process::exit",
-    "AtomicUsize::new", "AtomicBool::new", "AtomicU64::new", "AtomicI64::new", "Some",
-    "std::hint::black_box", "std::mem::take", "mem::take", "tokio::time::sleep",
-    "time::sleep", "tokio::task::yield_now", "Runtime::new", "tokio::runtime::Runtime::new",
-    "Handle::current", "tokio::runtime::Handle::current", "RefCell::new", "Cell::new",
-    "Box::new", "Rc::new",
-})
+HARMLESS = frozenset(
+    {
+        "push",
+        "pop",
+        "len",
+        "is_empty",
+        "iter",
+        "iter_mut",
+        "into_iter",
+        "map",
+        "filter",
+        "collect",
+        "insert",
+        "remove",
+        "get",
+        "get_mut",
+        "contains",
+        "contains_key",
+        "extend",
+        "as_str",
+        "as_bytes",
+        "trim",
+        "split",
+        "join",
+        "to_vec",
+        "sum",
+        "count",
+        "sort",
+        "sort_unstable",
+        "keys",
+        "values",
+        "entry",
+        "or_insert",
+        "or_default",
+        "chars",
+        "bytes",
+        "parse",
+        "is_some",
+        "is_none",
+        "is_ok",
+        "is_err",
+        "starts_with",
+        "ends_with",
+        "first",
+        "last",
+        "min",
+        "max",
+        "abs",
+        "wrapping_add",
+        "checked_add",
+        "saturating_sub",
+        "fetch_add",
+        "fetch_sub",
+        "load",
+        "store",
+        "swap",
+        "enumerate",
+        "zip",
+        "rev",
+        "take",
+        "skip",
+        "cloned",
+        "copied",
+        "fold",
+        "any",
+        "all",
+        "find",
+        "position",
+        "elapsed",
+        "as_secs",
+        "as_millis",
+        "to_lowercase",
+        "to_uppercase",
+        "replace",
+        "format",
+        "lines",
+        "truncate",
+        "clear",
+        "reserve",
+        "with_capacity",
+        "push_str",
+        "unwrap_err",
+        "is_finished",
+        "name",
+        "id",
+    }
+)
+HARMLESS_FUNCTIONS = frozenset(
+    {
+        "thread::sleep",
+        "std::thread::sleep",
+        "sleep",
+        "Duration::from_secs",
+        "Duration::from_millis",
+        "Duration::from_micros",
+        "Instant::now",
+        "Vec::new",
+        "Vec::with_capacity",
+        "HashMap::new",
+        "BTreeMap::new",
+        "HashSet::new",
+        "String::new",
+        "pyo3::prepare_freethreaded_python",
+        "prepare_freethreaded_python",
+        "Python::initialize",
+        "thread::current",
+        "std::thread::current",
+        "thread::yield_now",
+        "std::process::exit",
+        "AtomicUsize::new",
+        "AtomicBool::new",
+        "AtomicU64::new",
+        "AtomicI64::new",
+        "Some",
+        "std::hint::black_box",
+        "std::mem::take",
+        "mem::take",
+        "tokio::time::sleep",
+        "time::sleep",
+        "tokio::task::yield_now",
+        "Runtime::new",
+        "tokio::runtime::Runtime::new",
+        "Handle::current",
+        "tokio::runtime::Handle::current",
+        "RefCell::new",
+        "Cell::new",
+        "Box::new",
+        "Rc::new",
+    }
+)
 # Methods on a Python value or `py` that run Python code (the GIL may pass on).
-RUNS_PYTHON = frozenset({
-    "call", "call0", "call1", "call_method", "call_method0", "call_method1", "import",
-    "import_bound", "run", "run_bound", "eval", "eval_bound", "extract", "str", "repr",
-    "getattr", "setattr", "get_item", "set_item", "iter", "downcast", "is_truthy",
-})
+RUNS_PYTHON = frozenset(
+    {
+        "call",
+        "call0",
+        "call1",
+        "call_method",
+        "call_method0",
+        "call_method1",
+        "import",
+        "import_bound",
+        "run",
+        "run_bound",
+        "eval",
+        "eval_bound",
+    }
+)
 CHANNEL_CTORS = {
-    "channel": "unbounded", "unbounded_channel": "unbounded", "unbounded": "unbounded",
-    "sync_channel": "bounded", "bounded": "bounded",
+    "channel": "unbounded",
+    "unbounded_channel": "unbounded",
+    "unbounded": "unbounded",
+    "sync_channel": "bounded",
+    "bounded": "bounded",
 }
 
 
@@ -80,9 +220,11 @@ class Calls:
         if fn is None:
             return "", None, args
         if fn.type == "field_expression":
-            return "." + text(fn.child_by_field_name("field")), fn.child_by_field_name(
-                "value"
-            ), args
+            return (
+                "." + text(fn.child_by_field_name("field")),
+                fn.child_by_field_name("value"),
+                args,
+            )
         if fn.type == "generic_function":
             inner = fn.child_by_field_name("function")
             return re.sub(r"\s", "", text(inner)), None, args
@@ -99,9 +241,7 @@ class Calls:
         """A call that drafts to a block (`with_gil { }`, `allow_threads { }`, a block_on
         of an async block, a `thread::scope`)."""
         node = unwrap_parens(node)
-        while node.type == "call_expression" and self._callee(node)[0] in (
-            ".unwrap", ".expect"
-        ):
+        while node.type == "call_expression" and self._callee(node)[0] in (".unwrap", ".expect"):
             recv = self._callee(node)[1]
             if recv is None:
                 break
@@ -113,11 +253,13 @@ class Calls:
             return True
         if name in (".allow_threads", ".detach") and self._closure_arg(args) is not None:
             return True
-        if name.endswith("thread::scope") or name == "scope" and self._closure_arg(args):
+        if name.endswith("thread::scope") or (name == "scope" and self._closure_arg(args)):
             return True
-        if name.endswith("block_on") and args and unwrap_parens(args[-1]).type == "async_block":
-            return True
-        return False
+        return (
+            bool(args)
+            and name.endswith("block_on")
+            and (unwrap_parens(args[-1]).type == "async_block")
+        )
 
     def blocklike(self, ctx: Ctx, node: Node, target: str | None, ret: bool) -> None:
         """Draft a block-like call (see `is_blocklike`)."""
@@ -168,7 +310,13 @@ class Calls:
         if node.type == "call_expression":
             name, recv, _ = self._callee(node)
             if recv is not None and name in (
-                ".iter", ".into_iter", ".recv", ".blocking_recv", ".unwrap", ".ok", ".recv_async"
+                ".iter",
+                ".into_iter",
+                ".recv",
+                ".blocking_recv",
+                ".unwrap",
+                ".ok",
+                ".recv_async",
             ):
                 return self.receiver_of(ctx, recv)
         return None
@@ -187,8 +335,10 @@ class Calls:
             val = self.value(ctx, inner[-1]) if inner else Val.none()
             if text(node).startswith("*"):
                 return val if val.kind in (Kind.PAIR, Kind.MUTEX) else Val.none()
-            return Val.none() if val.stmt or val.kind != Kind.PLAIN else Val(
-                ("not " if text(node).startswith("!") else "-") + val.text, Kind.PLAIN
+            return (
+                Val.none()
+                if val.stmt or val.kind != Kind.PLAIN
+                else Val(("not " if text(node).startswith("!") else "-") + val.text, Kind.PLAIN)
             )
         if t == "identifier":
             name = text(node)
@@ -252,8 +402,14 @@ class Calls:
         if t == "closure_expression":
             d.assume(ctx, node, "a closure kept for later is assumed not to block: {code}")
             return Val.none()
-        if t in ("block", "async_block", "unsafe_block", "if_expression", "match_expression",
-                 "loop_expression"):
+        if t in (
+            "block",
+            "async_block",
+            "unsafe_block",
+            "if_expression",
+            "match_expression",
+            "loop_expression",
+        ):
             tmp = d.spec.names.fresh("tmp")
             d.stmt(ctx, node, f"let {tmp} = none")
             d.effect(ctx, node, target=tmp)
@@ -266,8 +422,16 @@ class Calls:
                     i = int(text(node.child_by_field_name("field")))
                     return Val(v.names[i], (Kind.MUTEX, Kind.CONDVAR)[i], names=(v.names[i],))
             return Val.none(Kind.UNKNOWN)
-        if t in ("struct_expression", "array_expression", "index_expression", "range_expression",
-                 "type_cast_expression", "scoped_identifier", "self", "generic_function"):
+        if t in (
+            "struct_expression",
+            "array_expression",
+            "index_expression",
+            "range_expression",
+            "type_cast_expression",
+            "scoped_identifier",
+            "self",
+            "generic_function",
+        ):
             return Val.none(Kind.UNKNOWN if t in ("index_expression", "self") else Kind.PLAIN)
         return Val.none(Kind.UNKNOWN)
 
@@ -331,7 +495,7 @@ class Calls:
             "thread" in path or "task" in path or "tokio" in path or path == "spawn"
         ):
             return self.spawn(ctx, node, args, "thread" if "thread" in path else "task")
-        if path.endswith("rayon::join") or path == "join" and len(args) == 2:
+        if path.endswith("rayon::join") or (path == "join" and len(args) == 2):
             return self.rayon_join(ctx, node, args)
         if path.endswith("rayon::spawn"):
             call = self.closure_call(ctx, args, "rayon_job")
@@ -339,8 +503,11 @@ class Calls:
             return Val(f"submit rayon_global_pool, {call}", Kind.UNKNOWN, stmt=True)
         if last == "block_on" and args:
             return self.block_on(ctx, node, args[-1])
-        fn = d.crate.fns.get(path) or (d.crate.fns.get(last) if "::" in path and
-                                       path.rsplit("::", 1)[0][:1].isupper() else None)
+        fn = d.crate.fns.get(path) or (
+            d.crate.fns.get(last)
+            if "::" in path and path.rsplit("::", 1)[0][:1].isupper()
+            else None
+        )
         if fn is not None and (not fn.owner or "::" in path):
             return self.call_crate(ctx, node, fn, args)
         if path in ("Vec::new", "Vec::with_capacity"):
@@ -461,23 +628,24 @@ class Calls:
         if k == Kind.POOL and name in ("install", "spawn", "scope"):
             call = self.closure_call(ctx, args, "rayon_job")
             d.spec.use("rayon")
-            fut = d.hoist(ctx, node, Val(f"submit {rv.text}, {call}", Kind.UNKNOWN, stmt=True),
-                          "job")
+            fut = d.hoist(
+                ctx, node, Val(f"submit {rv.text}, {call}", Kind.UNKNOWN, stmt=True), "job"
+            )
             if name == "spawn":
                 return Val.none()
             return Val(f"call rayon_install({fut.text})", Kind.UNKNOWN, stmt=True)
-        if k == Kind.RUNTIME or name in ("block_on",) and k == Kind.UNKNOWN:
+        if k == Kind.RUNTIME or (name in ("block_on",) and k == Kind.UNKNOWN):
             if name == "block_on" and args:
                 return self.block_on(ctx, node, args[-1])
             if name in ("spawn", "spawn_blocking"):
                 return self.spawn(ctx, node, args, "task")
         if k == Kind.PY and name in ("allow_threads", "detach"):
-            call = self._closure_arg(args)
+            body = self._closure_arg(args)
             tmp = d.spec.names.fresh("tmp")
             d.stmt(ctx, node, f"let {tmp} = none")
             ctx.body.open("allow_threads", ctx.where(node))
-            if call is not None:
-                d.block(ctx, call.child_by_field_name("body") or call, tmp)
+            if body is not None:
+                d.block(ctx, body.child_by_field_name("body") or body, tmp)
             ctx.body.close()
             return Val(tmp, Kind.UNKNOWN, names=(tmp,))
         if k in (Kind.PY, Kind.PYVAL):
@@ -497,8 +665,10 @@ class Calls:
             d.assume(ctx, node, "assumed one lock shared by every caller: {code}")
             word = {"lock": "acquire", "read": "acquire_read", "write": "acquire_write"}[name]
             return self.lock(ctx, node, lockname, word, name != "read")
-        if name in HARMLESS or k in (Kind.PLAIN,) and name not in (
-            "recv", "send", "lock", "join", "wait", "call_once", "get_or_init", "block_on"
+        if name in HARMLESS or (
+            k in (Kind.PLAIN,)
+            and name
+            not in ("recv", "send", "lock", "join", "wait", "call_once", "get_or_init", "block_on")
         ):
             for a in args:
                 v = self.value(ctx, a)
@@ -522,8 +692,13 @@ class Calls:
         cur: Node | None = node
         while cur is not None and cur.type == "call_expression":
             name, recv, _ = self._callee(cur)
-            if name in (".par_iter", ".into_par_iter", ".par_iter_mut", ".par_bridge",
-                        ".par_chunks"):
+            if name in (
+                ".par_iter",
+                ".into_par_iter",
+                ".par_iter_mut",
+                ".par_bridge",
+                ".par_chunks",
+            ):
                 return cur
             cur = unwrap_parens(recv) if recv is not None else None
         return None
@@ -538,8 +713,7 @@ class Calls:
 
     # ------------------------------------------------------------------ statics
 
-    def static_method(self, ctx: Ctx, node: Node, name: str, method: str,
-                      args: list[Node]) -> Val:
+    def static_method(self, ctx: Ctx, node: Node, name: str, method: str, args: list[Node]) -> Val:
         """A method of a static: a lock, a once-cell, a lazily initialised value."""
         d = self.d
         st = d.crate.statics[name]
@@ -554,7 +728,9 @@ class Calls:
             self.call_once(ctx, node, b.name, self._closure_arg(args))
             return Val.none()
         if st.kind in ("oncelock", "py_once_lock") and method in (
-            "get_or_init", "get_or_try_init", "get_or_init_py_attached"
+            "get_or_init",
+            "get_or_try_init",
+            "get_or_init_py_attached",
         ):
             closure = self._closure_arg(args)
             if st.kind == "py_once_lock":
@@ -568,8 +744,12 @@ class Calls:
             else:
                 self.call_once(ctx, node, b.name, closure)
             return Val.none(Kind.UNKNOWN)
-        if st.kind == "gil_once_cell" and method in ("get_or_init", "get_or_try_init",
-                                                     "import", "get_or_try_init_type_ref"):
+        if st.kind == "gil_once_cell" and method in (
+            "get_or_init",
+            "get_or_try_init",
+            "import",
+            "get_or_try_init_type_ref",
+        ):
             closure = self._closure_arg(args)
             ctx.body.open("with_gil", ctx.where(node))
             ctx.body.open(f"if not {b.name}", ctx.where(node))
@@ -695,7 +875,8 @@ class Calls:
                 return Val.none()
             if name == "wait_while" or name == "wait_timeout_while":
                 d.assume(
-                    ctx, node,
+                    ctx,
+                    node,
                     "the condition of {code} is assumed true when the wait starts "
                     "(it waits at least once)",
                 )
@@ -725,8 +906,9 @@ class Calls:
                 fn = d.crate.fns.get(fname)
                 if fn is not None:
                     spec = self.crate_fn(ctx, fn, arg)
-                    argv = self.arguments(ctx, arg, fn, named(
-                        arg.child_by_field_name("arguments") or arg))
+                    argv = self.arguments(
+                        ctx, arg, fn, named(arg.child_by_field_name("arguments") or arg)
+                    )
                     if spec is not None:
                         return f"{spec}({', '.join(argv)})"
             if arg.type == "identifier" and text(arg) in d.crate.fns:
@@ -736,7 +918,8 @@ class Calls:
                     return f"{spec}()"
         if closure is None:
             raise d.refuse(
-                ctx, args[0],
+                ctx,
+                args[0],
                 "the code a thread or task runs is not a closure or a function of the crate",
                 "pass a closure (`move || ..`) or a function of the crate",
             )
@@ -771,11 +954,10 @@ class Calls:
         d.spec.use("rayon")
         if not closures:
             return Val.none()
-        d.spec.writer.assume(
-            ctx.where(node), "the parallel iterator is assumed split into 2 jobs"
+        d.spec.writer.assume(ctx.where(node), "the parallel iterator is assumed split into 2 jobs")
+        call = d.closure_fn(
+            ctx, closures[-1] if len(closures) == 1 else closures[0], "par_job", pass_params=True
         )
-        call = d.closure_fn(ctx, closures[-1] if len(closures) == 1 else closures[0],
-                            "par_job", pass_params=True)
         futs = []
         for _ in range(2):
             f = d.spec.names.fresh("job")
@@ -813,7 +995,7 @@ class Calls:
         """The spec arguments of a call of a crate function (its `py` left out)."""
         params = [(n, t) for n, t in fn.params() if n != "self"]
         out: list[str] = []
-        for i, (pname, ptype) in enumerate(params):
+        for i, (_, ptype) in enumerate(params):
             if i >= len(args):
                 break
             kind = kind_of_type(ptype)
@@ -862,9 +1044,27 @@ class Calls:
             return Val.none()
         if name == "vec":
             return Val.none(Kind.HANDLES)
-        if name in ("assert", "assert_eq", "assert_ne", "debug_assert", "dbg", "info", "debug",
-                    "trace", "warn", "error", "matches", "concat", "stringify", "include_str",
-                    "env", "line", "file", "column", "cfg"):
+        if name in (
+            "assert",
+            "assert_eq",
+            "assert_ne",
+            "debug_assert",
+            "dbg",
+            "info",
+            "debug",
+            "trace",
+            "warn",
+            "error",
+            "matches",
+            "concat",
+            "stringify",
+            "include_str",
+            "env",
+            "line",
+            "file",
+            "column",
+            "cfg",
+        ):
             if name in ("info", "debug", "trace", "warn", "error"):
                 d.assume(ctx, node, "the logger is assumed not to take the GIL: {code}")
             return Val.none()
@@ -937,8 +1137,11 @@ def _message(node: Node) -> str:
         if inner:
             return text(inner[0])[1:-1]
         fn = node.child_by_field_name("function")
-        base = fn.child_by_field_name("value") if fn is not None and fn.type == (
-            "field_expression") else None
+        base = (
+            fn.child_by_field_name("value")
+            if fn is not None and fn.type == ("field_expression")
+            else None
+        )
         if base is not None and base.type == "string_literal":
             return text(base)[1:-1]
     if node.type == "macro_invocation":

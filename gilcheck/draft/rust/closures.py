@@ -20,9 +20,12 @@ def mentioned(node: Node) -> list[str]:
     for n in walk(node):
         if n.type == "identifier":
             parent = n.parent
-            if parent is not None and parent.type in _NOT_VARIABLES:
-                if parent.type != "field_expression" or parent.child_by_field_name("value") != n:
-                    continue
+            if (
+                parent is not None
+                and parent.type in _NOT_VARIABLES
+                and (parent.type != "field_expression" or parent.child_by_field_name("value") != n)
+            ):
+                continue
             out.append(text(n))
         elif n.type == "macro_invocation":
             fmt = format_args(n)

@@ -42,7 +42,9 @@ class FnDef:
                 out.append(("self", "Self"))
             elif p.type == "parameter":
                 pat = p.child_by_field_name("pattern")
-                out.append((text(pat).replace("mut ", "").strip(), text(p.child_by_field_name("type"))))
+                out.append(
+                    (text(pat).replace("mut ", "").strip(), text(p.child_by_field_name("type")))
+                )
         return out
 
 

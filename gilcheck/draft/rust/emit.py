@@ -55,8 +55,11 @@ class Body:
         """Put `skip` in every block that holds no statement (the language wants one)."""
         out: list[Op] = []
         for op in self.ops:
-            if op.kind == "close" and out and (out[-1].kind == "open" or
-                                               (out[-1].kind == "close" and out[-1].text)):
+            if (
+                op.kind == "close"
+                and out
+                and (out[-1].kind == "open" or (out[-1].kind == "close" and out[-1].text))
+            ):
                 out.append(Op("stmt", "skip"))
             out.append(op)
         self.ops = out

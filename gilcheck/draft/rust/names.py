@@ -8,28 +8,32 @@ from dataclasses import dataclass, field
 
 from gilcheck.syntax.keywords import KEYWORDS, OPERANDLESS_STATEMENTS
 
-_RESERVED = frozenset(KEYWORDS) | frozenset(OPERANDLESS_STATEMENTS) | {
-    "main",
-    "pyerr",
-    "pyobj",
-    "len",
-    "is_ok",
-    "is_err",
-    "is_none",
-    "is_done",
-    "future",
-    "pool",
-    "latch",
-    "result",
-    "submit",
-    "shutdown",
-    "complete",
-    "countdown",
-    "suspend",
-    "try_acquire",
-    "process",
-    "timeout",
-}
+_RESERVED = (
+    frozenset(KEYWORDS)
+    | frozenset(OPERANDLESS_STATEMENTS)
+    | {
+        "main",
+        "pyerr",
+        "pyobj",
+        "len",
+        "is_ok",
+        "is_err",
+        "is_none",
+        "is_done",
+        "future",
+        "pool",
+        "latch",
+        "result",
+        "submit",
+        "shutdown",
+        "complete",
+        "countdown",
+        "suspend",
+        "try_acquire",
+        "process",
+        "timeout",
+    }
+)
 
 
 def legal(name: str) -> str:

@@ -114,8 +114,9 @@ def _touches_sync(crate: Crate, fn: FnDef, seen: set[str] | None = None) -> bool
         return False
     seen.add(fn.name)
     body = text(fn.node.child_by_field_name("body"))
-    if _SYNC_WORDS.search(body) or any(re.search(rf"\b{re.escape(s)}\b", body)
-                                       for s in crate.statics):
+    if _SYNC_WORDS.search(body) or any(
+        re.search(rf"\b{re.escape(s)}\b", body) for s in crate.statics
+    ):
         return True
     for n in walk(fn.node):
         if n.type == "call_expression":
@@ -137,7 +138,8 @@ def entry_points(crate: Crate, options: DraftOptions, src: SourceText) -> list[F
             fn = crate.fns.get(name)
             if fn is None:
                 raise DraftError(
-                    f"no function `{name}` in the crate", src.path,
+                    f"no function `{name}` in the crate",
+                    src.path,
                     hint="name a #[pyfunction] or a method of a #[pymethods] block",
                     code="unknown-entry",
                 )

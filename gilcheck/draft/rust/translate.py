@@ -78,7 +78,12 @@ class Drafter:
         """A construct that matters for concurrency and cannot be drafted."""
         o = ctx.where(node)
         return DraftError(
-            message, o.path, o.line, o.column, hint=hint, refused=True,
+            message,
+            o.path,
+            o.line,
+            o.column,
+            hint=hint,
+            refused=True,
             code="unsupported-construct",
         )
 
@@ -117,10 +122,9 @@ class Drafter:
             if pname == "self" or kind == Kind.PY:
                 scope.vars[pname] = Binding(kind)
                 continue
+            names: tuple[str, ...] = (legal(pname),)
             if kind == Kind.PAIR:
                 names = (legal(pname) + "_m", legal(pname) + "_cv")
-            else:
-                names = (legal(pname),)
             params.extend(names)
             scope.vars[pname] = Binding(kind, names, element=element_kind(ptype))
         node = fn.node
@@ -141,11 +145,10 @@ class Drafter:
         """Draft a closure (or async block) run elsewhere as a spec `fn` whose parameters
         are the variables it captures; returns the call text `f(a, b)`."""
         if closure.type == "identifier":
-            b = ctx.lookup(text(closure))
             raise self.refuse(
-                ctx, closure,
-                f"a closure passed by name (`{text(closure)}`) cannot be drafted"
-                + ("" if b is None else ""),
+                ctx,
+                closure,
+                f"a closure passed by name (`{text(closure)}`) cannot be drafted",
                 "write the closure inline where it is run",
             )
         body_node = closure.child_by_field_name("body")
@@ -202,8 +205,10 @@ class Drafter:
             return None
         fn = self.crate.fns.get(text(node.child_by_field_name("function")))
         args = named(node.child_by_field_name("arguments") or node)
-        if fn is None or fn.owner or not all(
-            a.type == "identifier" and text(a) in caps for a in args
+        if (
+            fn is None
+            or fn.owner
+            or not all(a.type == "identifier" and text(a) in caps for a in args)
         ):
             return None
         params = [(n, t) for n, t in fn.params() if kind_of_type(t) != Kind.PY]
@@ -222,8 +227,15 @@ class Drafter:
 
     # ------------------------------------------------------------------ blocks
 
-    def block(self, ctx: Ctx, node: Node, target: str | None = None, ret: bool = False,
-              loop: bool = False, scope: Scope | None = None) -> None:
+    def block(
+        self,
+        ctx: Ctx,
+        node: Node,
+        target: str | None = None,
+        ret: bool = False,
+        loop: bool = False,
+        scope: Scope | None = None,
+    ) -> None:
         """Draft a block in a scope of its own; its tail expression is assigned to `target`
         (or returned, with `ret`); guards taken in it are released at its end."""
         if node.type in ("async_block", "unsafe_block"):
@@ -237,11 +249,10 @@ class Drafter:
         items = named(node)
         for i, item in enumerate(items):
             last = i == len(items) - 1
-            if last and item.type not in (
-                "let_declaration", "expression_statement", "empty_statement"
-            ) and not item.type.endswith("_item") and item.type != "macro_invocation":
-                self.tail(ctx, item, target, ret)
-            elif last and item.type == "macro_invocation" and not text(item).rstrip().endswith(";"):
+            statement = item.type in ("let_declaration", "expression_statement", "empty_statement")
+            if item.type == "macro_invocation":
+                statement = text(item).rstrip().endswith(";")
+            if last and not statement and not item.type.endswith("_item"):
                 self.tail(ctx, item, target, ret)
             else:
                 self.statement(ctx, item)
@@ -264,8 +275,11 @@ class Drafter:
     def release(self, ctx: Ctx, g: Binding) -> None:
         """Release one guard's lock (an `acquire` just before becomes `lock m { skip }`)."""
         ops = ctx.body.ops
-        if ops and ops[-1].kind == "stmt" and ops[-1].text in (
-            f"acquire {g.target}", f"acquire_write {g.target}", f"acquire_read {g.target}"
+        if (
+            ops
+            and ops[-1].kind == "stmt"
+            and ops[-1].text
+            in (f"acquire {g.target}", f"acquire_write {g.target}", f"acquire_read {g.target}")
         ):
             last = ops.pop()
             word = {"acquire": "lock", "acquire_write": "write", "acquire_read": "read"}[
@@ -315,9 +329,7 @@ class Drafter:
                 self.effect(ctx, inner[0])
         elif node.type == "macro_invocation":
             self.effect(ctx, node)
-        elif node.type in ("empty_statement", "line_comment", "block_comment"):
-            return
-        elif node.type.endswith("_item") or node.type == "attribute_item":
+        elif node.type in ("empty_statement", "attribute_item") or node.type.endswith("_item"):
             return
         else:
             self.effect(ctx, node)
@@ -373,12 +385,14 @@ class Drafter:
                 for p, name, kind in zip(parts, val.names, (Kind.MUTEX, Kind.CONDVAR), strict=True):
                     ctx.bind(text(p).replace("mut ", ""), Binding(kind, (name,)))
                 return
-            if len(val.names) == len(parts) and val.stmt and val.text.startswith(
-                ("channel(", "oneshot(")
+            if (
+                len(val.names) == len(parts)
+                and val.stmt
+                and val.text.startswith(("channel(", "oneshot("))
             ):
-                spec = [self.local(ctx, text(p).replace("mut ", "")) for p in parts]
-                self.stmt(ctx, node, f"let ({', '.join(spec)}) = {val.text}")
-                for p, s, k in zip(parts, spec, (Kind.SENDER, Kind.RECEIVER), strict=True):
+                ends = [self.local(ctx, text(p).replace("mut ", "")) for p in parts]
+                self.stmt(ctx, node, f"let ({', '.join(ends)}) = {val.text}")
+                for p, s, k in zip(parts, ends, (Kind.SENDER, Kind.RECEIVER), strict=True):
                     ctx.bind(text(p).replace("mut ", ""), Binding(k, (s,)))
                 return
             if val.stmt:
@@ -402,8 +416,10 @@ class Drafter:
             ctx.bind(names[0], Binding(kind, (), extra=[str(ctx.body.mark())]))
             return
         if kind in (Kind.PAIR, Kind.SCOPE, Kind.PY, Kind.RUNTIME) or (
-            not val.stmt and val.names and val.text == val.names[0] and kind in (
-                Kind.MUTEX, Kind.RWLOCK, Kind.CONDVAR, Kind.ONCE, Kind.POOL)
+            not val.stmt
+            and val.names
+            and val.text == val.names[0]
+            and kind in (Kind.MUTEX, Kind.RWLOCK, Kind.CONDVAR, Kind.ONCE, Kind.POOL)
         ):
             # an alias: another name for the same objects (Arc::clone, `let (l, c) = &*p`)
             ctx.bind(names[0], Binding(kind, val.names, extra=[]))
@@ -421,8 +437,10 @@ class Drafter:
             return [n for c in named(pat) for n in self._pattern_vars(c)]
         out: list[str] = []
         for c in named(pat):
-            if c.type == "identifier" and c.prev_sibling is not None and text(c) in (
-                "Some", "Ok", "Err", "None"
+            if (
+                c.type == "identifier"
+                and c.prev_sibling is not None
+                and text(c) in ("Some", "Ok", "Err", "None")
             ):
                 continue
             if c.type == "identifier" and (text(c)[:1].isupper()):
@@ -479,7 +497,11 @@ class Drafter:
                 lv = self.value(ctx, left)
                 if left.type == "identifier" and lv.names and not lv.stmt and rv.kind != Kind.GUARD:
                     b = ctx.lookup(text(left))
-                    if b is not None and b.kind not in (Kind.GUARD,) and t == "assignment_expression":
+                    if (
+                        b is not None
+                        and b.kind not in (Kind.GUARD,)
+                        and t == "assignment_expression"
+                    ):
                         rv = self.hoist(ctx, node, rv) if rv.stmt else rv
                         self.stmt(ctx, node, f"{lv.names[0]} = {rv.text}")
                         return
@@ -514,8 +536,9 @@ class Drafter:
             if not g.released:
                 ctx.body.stmt(f"release {g.target}")
 
-    def choose(self, ctx: Ctx, node: Node, branches: list[Node | None],
-               target: str | None, ret: bool) -> None:
+    def choose(
+        self, ctx: Ctx, node: Node, branches: list[Node | None], target: str | None, ret: bool
+    ) -> None:
         """`choose { a } or { b }` over branches the draft cannot decide between."""
         ctx.body.open("choose", ctx.where(node))
         for i, branch in enumerate(branches):
@@ -689,9 +712,13 @@ class Drafter:
             ctx.body.close()
             return
         src = unwrap_parens(value) if value is not None else None
-        while src is not None and src.type == "call_expression" and text(
-            src.child_by_field_name("function")
-        ).endswith((".into_iter", ".iter", ".drain", ".iter_mut")):
+        while (
+            src is not None
+            and src.type == "call_expression"
+            and text(src.child_by_field_name("function")).endswith(
+                (".into_iter", ".iter", ".drain", ".iter_mut")
+            )
+        ):
             fn = src.child_by_field_name("function")
             src = fn.child_by_field_name("value") if fn is not None else None
         if src is not None and src.type == "identifier":

@@ -536,7 +536,7 @@ class Calls:
         """A call that runs Python code (an import, a Python callable)."""
         if what.rsplit(".", 1)[-1].rsplit("::", 1)[-1] in RUNS_PYTHON or "import" in what:
             ctx.body.open("python", ctx.where(node))
-            ctx.body.stmt("skip")
+            ctx.body.stmt("skip", ctx.where(node))
             ctx.body.close()
 
     def method(self, ctx: Ctx, node: Node, name: str, recv: Node, args: list[Node]) -> Val:
@@ -757,7 +757,7 @@ class Calls:
                 self._closure_body(ctx, closure)
             else:
                 self.python(ctx, node, "import")
-            ctx.body.stmt(f"{b.name} = true")
+            ctx.body.stmt(f"{b.name} = true", ctx.where(node))
             ctx.body.close()
             ctx.body.close()
             return Val.none(Kind.PYVAL)
@@ -777,7 +777,7 @@ class Calls:
 
     def method_on(self, ctx: Ctx, node: Node, rv: Val, method: str, args: list[Node]) -> Val:
         """A method on the value of a lazy static (its initializer has run)."""
-        if method in PASSTHROUGH or method in HARMLESS:
+        if method in PASSTHROUGH or method in HARMLESS or method in ("clone", "to_string"):
             return Val.none()
         self.d.assume(ctx, node, "assumed not to block: {code}")
         return Val.none(Kind.UNKNOWN)
@@ -1028,11 +1028,11 @@ class Calls:
             d.spec.item("rlock rust_stderr")
             ctx.body.open("lock rust_stderr", ctx.where(node))
             if self._formats_python(ctx, node):
-                ctx.body.open("with_gil")
-                ctx.body.stmt("skip")
+                ctx.body.open("with_gil", ctx.where(node))
+                ctx.body.stmt("skip", ctx.where(node))
                 ctx.body.close()
             else:
-                ctx.body.stmt("skip")
+                ctx.body.stmt("skip", ctx.where(node))
             ctx.body.close()
             return Val.none()
         if name in ("format", "write", "writeln", "format_args"):
@@ -1112,7 +1112,7 @@ class Calls:
         """Formatting a Python value (`format!("{e}")`, `e.to_string()`) takes the GIL for
         that step; the result is a plain string."""
         ctx.body.open("with_gil", ctx.where(node))
-        ctx.body.stmt("skip")
+        ctx.body.stmt("skip", ctx.where(node))
         ctx.body.close()
         return Val('"' + _escape(_short(node)) + '"', Kind.PLAIN)
 

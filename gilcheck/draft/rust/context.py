@@ -14,6 +14,19 @@ from gilcheck.draft.rust.kinds import Binding, Kind
 from gilcheck.draft.rust.parse import origin
 
 
+_STATEMENTS = ("let_declaration", "expression_statement", "macro_invocation")
+_CONTAINERS = ("block", "source_file", "closure_expression", "match_arm", "declaration_list")
+
+
+def statement_of(node: Node) -> Node:
+    """The source statement `node` is part of (a `let`, an expression statement, a block's
+    tail expression, a closure's expression body): where its drafted statements come from."""
+    n = node
+    while n.type not in _STATEMENTS and n.parent is not None and n.parent.type not in _CONTAINERS:
+        n = n.parent
+    return n
+
+
 @dataclass
 class Scope:
     """One Rust block: its variables and the guards it holds (in the order taken)."""
@@ -60,7 +73,9 @@ class Ctx:
 
     def where(self, node: Node) -> Origin:
         """The origin of a statement drafted from `node`."""
-        return self.origin_at if self.origin_at is not None else origin(self.src, node)
+        if self.origin_at is not None:
+            return self.origin_at
+        return origin(self.src, statement_of(node))
 
     def lookup(self, name: str) -> Binding | None:
         """The innermost variable called `name`."""

@@ -262,17 +262,24 @@ class Drafter:
         """Leave a scope: a `thread::scope` joins its threads; guards are released."""
         scope = ctx.scopes.pop()
         for h in scope.handles:
-            ctx.body.stmt(f"join {h}")
-        self.release_all(ctx, scope.guards, node)
+            ctx.body.stmt(f"join {h}", self.end_of(ctx, node))
+        self.release_all(ctx, scope.guards, self.end_of(ctx, node))
 
-    def release_all(self, ctx: Ctx, guards: list[Binding], node: Node | None) -> None:
+    def end_of(self, ctx: Ctx, node: Node) -> Origin:
+        """The origin of what happens where a block ends (its `}`)."""
+        if ctx.origin_at is not None:
+            return ctx.origin_at
+        row, column = node.end_point.row, node.end_point.column
+        return ctx.src.origin(row + 1, max(column, 1))
+
+    def release_all(self, ctx: Ctx, guards: list[Binding], where: Origin | None) -> None:
         """Release guards still held, the last taken first."""
         for g in reversed(guards):
             if not g.released:
-                self.release(ctx, g)
+                self.release(ctx, g, where)
                 g.released = True
 
-    def release(self, ctx: Ctx, g: Binding) -> None:
+    def release(self, ctx: Ctx, g: Binding, where: Origin | None) -> None:
         """Release one guard's lock (an `acquire` just before becomes `lock m { skip }`)."""
         ops = ctx.body.ops
         if (
@@ -286,10 +293,10 @@ class Drafter:
                 last.text.split()[0]
             ]
             ctx.body.open(f"{word} {g.target}", last.origin)
-            ctx.body.stmt("skip")
+            ctx.body.stmt("skip", last.origin)
             ctx.body.close()
             return
-        ctx.body.stmt(f"release {g.target}")
+        ctx.body.stmt(f"release {g.target}", where)
 
     def tail(self, ctx: Ctx, node: Node, target: str | None = None, ret: bool = False) -> None:
         """A block's tail expression: its value goes to `target` or is returned."""
@@ -302,14 +309,14 @@ class Drafter:
         val = self.value(ctx, node)
         if val.stmt and val.text.split()[0] in ("acquire", "acquire_read", "acquire_write"):
             val = Val.none()
-        self.flush_temps(ctx)
+        self.flush_temps(ctx, node)
         if target is not None:
             self.stmt(ctx, node, f"{target} = {self.rhs(ctx, node, val)}")
         elif ret and val.bare:
             self.stmt(ctx, node, val.text)
         elif ret and self._worth_returning(node, val):
             val = self.hoist(ctx, node, val)
-            self.release_all(ctx, [g for s in ctx.scopes for g in s.guards], node)
+            self.release_all(ctx, [g for s in ctx.scopes for g in s.guards], ctx.where(node))
             self.stmt(ctx, node, f"return {val.text}")
         elif val.stmt:
             self.stmt(ctx, node, val.text)
@@ -333,14 +340,14 @@ class Drafter:
             return
         else:
             self.effect(ctx, node)
-        self.flush_temps(ctx)
+        self.flush_temps(ctx, node)
 
-    def flush_temps(self, ctx: Ctx) -> None:
-        """Release the temporary guards of the statement just drafted."""
+    def flush_temps(self, ctx: Ctx, node: Node | None = None) -> None:
+        """Release the temporary guards of the statement just drafted (`node`)."""
         temps, ctx.temps = ctx.temps, []
         for g in reversed(temps):
             if not g.released:
-                self.release(ctx, g)
+                self.release(ctx, g, ctx.where(node) if node is not None else None)
                 g.released = True
 
     def let(self, ctx: Ctx, node: Node) -> None:
@@ -485,8 +492,8 @@ class Drafter:
             inner = named(node)
             val = self.value(ctx, inner[0]) if inner else Val.none()
             val = self.hoist(ctx, node, val) if val.guard is None else Val.none()
-            self.flush_temps(ctx)
-            self.release_all(ctx, [g for s in ctx.scopes for g in s.guards], node)
+            self.flush_temps(ctx, node)
+            self.release_all(ctx, [g for s in ctx.scopes for g in s.guards], ctx.where(node))
             self.stmt(ctx, node, f"return {val.text}" if val.text != "none" else "return")
         elif self.calls.is_blocklike(ctx, node):
             self.calls.blocklike(ctx, node, target, ret)
@@ -515,7 +522,7 @@ class Drafter:
                 self.stmt(ctx, node, val.text)
             elif ret and val.text != "none":
                 val = self.hoist(ctx, node, val)
-                self.release_all(ctx, [g for s in ctx.scopes for g in s.guards], node)
+                self.release_all(ctx, [g for s in ctx.scopes for g in s.guards], ctx.where(node))
                 self.stmt(ctx, node, f"return {val.text}")
             elif val.stmt:
                 self.stmt(ctx, node, val.text)
@@ -534,7 +541,7 @@ class Drafter:
                 break
         for g in reversed(guards):
             if not g.released:
-                ctx.body.stmt(f"release {g.target}")
+                ctx.body.stmt(f"release {g.target}", ctx.where(node))
 
     def choose(
         self, ctx: Ctx, node: Node, branches: list[Node | None], target: str | None, ret: bool
@@ -545,7 +552,7 @@ class Drafter:
             if i:
                 ctx.body.close("or")
             if branch is None:
-                ctx.body.stmt("skip")
+                ctx.body.stmt("skip", ctx.where(node))
             else:
                 self.block(ctx, branch, target, ret)
         ctx.body.close()
@@ -574,7 +581,7 @@ class Drafter:
                 ctx.body.close()
                 return
             tmp = self.hoist(ctx, cond, val)
-            self.flush_temps(ctx)
+            self.flush_temps(ctx, node)
             scope = Scope()
             for n in self._pattern_vars(pat) if pat is not None else []:
                 scope.vars[n] = Binding(tmp.kind, (tmp.text,) if tmp.text != "none" else ())
@@ -585,7 +592,7 @@ class Drafter:
             if alt_block is not None:
                 self.block(ctx, alt_block, target, ret)
             else:
-                ctx.body.stmt("skip")
+                ctx.body.stmt("skip", ctx.where(node))
             ctx.body.close()
             return
         if cond is not None:
@@ -597,7 +604,7 @@ class Drafter:
             val = self.value(ctx, cond)
             if val.stmt:
                 self.stmt(ctx, cond, val.text)
-            self.flush_temps(ctx)
+            self.flush_temps(ctx, node)
         self.choose(ctx, node, [cons, alt_block], target, ret)
 
     def match(self, ctx: Ctx, node: Node, target: str | None, ret: bool) -> None:
@@ -605,7 +612,7 @@ class Drafter:
         scrut = node.child_by_field_name("value")
         val = self.value(ctx, scrut) if scrut is not None else Val.none()
         tmp = self.hoist(ctx, node, val, "msg") if val.guard is None else Val.none()
-        self.flush_temps(ctx)
+        self.flush_temps(ctx, node)
         body = node.child_by_field_name("body")
         arms = [a for a in named(body)] if body is not None else []
         arms = [a for a in arms if a.type == "match_arm"]
@@ -679,16 +686,16 @@ class Drafter:
         count = self.spec.names.fresh("iter")
         self.stmt(ctx, node, f"let {count} = 0")
         ctx.body.open(f"while {count} < {n}", ctx.where(node))
-        ctx.body.stmt(f"{count} = {count} + 1")
-        ctx.body.open("choose")
-        ctx.body.stmt("skip")
+        ctx.body.stmt(f"{count} = {count} + 1", ctx.where(node))
+        ctx.body.open("choose", ctx.where(node))
+        ctx.body.stmt("skip", ctx.where(node))
         ctx.body.close("or")
-        ctx.body.stmt("break")
+        ctx.body.stmt("break", ctx.where(node))
         ctx.body.close()
         scope = Scope(loop=True)
         for name in names:
             spec = self.local(ctx, name)
-            ctx.body.stmt(f"let {spec} = none")
+            ctx.body.stmt(f"let {spec} = none", ctx.where(node))
             scope.vars[name] = Binding(Kind.UNKNOWN, (spec,))
         self.block(ctx, body, scope=scope)
         ctx.body.close()
@@ -745,7 +752,7 @@ class Drafter:
                             self.stmt(ctx, node, f"let {spec} = {k}")
                             scope.vars[n] = Binding(Kind.PLAIN, (spec,))
                         self.block(ctx, body, scope=scope)
-                        ctx.body.stmt("break")
+                        ctx.body.stmt("break", ctx.where(node))
                         ctx.body.close()
                     return
         self.bounded(ctx, node, body, names, "{code} runs at most {n} times")

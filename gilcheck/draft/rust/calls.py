@@ -334,6 +334,9 @@ class Calls:
             inner = named(node)
             val = self.value(ctx, inner[-1]) if inner else Val.none()
             if text(node).startswith("*"):
+                if val.guard is not None:
+                    var = d.spec.data_var(val.guard.target)
+                    return Val(var, Kind.PLAIN) if var is not None else Val.none()
                 return val if val.kind in (Kind.PAIR, Kind.MUTEX) else Val.none()
             return (
                 Val.none()
@@ -393,6 +396,9 @@ class Calls:
                 cv = d.spec.names.fresh("pair_cv")
                 d.stmt(ctx, node, f"let {m} = mutex()")
                 d.stmt(ctx, node, f"let {cv} = condvar()")
+                inner = named(parts[0].child_by_field_name("arguments") or parts[0])
+                if _literal(inner):
+                    d.spec.data_init[m] = _literal(inner)
                 return Val(m, Kind.PAIR, names=(m, cv))
             for p in parts:
                 v = self.value(ctx, p)
@@ -482,7 +488,7 @@ class Calls:
             kind = {"Mutex": Kind.MUTEX, "RwLock": Kind.RWLOCK, "Condvar": Kind.CONDVAR}[
                 path.rsplit("::", 2)[-2]
             ]
-            return Val(f"{kind.value}()", kind, stmt=True)
+            return Val(f"{kind.value}()", kind, stmt=True, init=_literal(args))
         if last == "new" and re.search(r"(^|::)(Once|OnceLock)::new$", path):
             return Val("once()", Kind.ONCE, stmt=True)
         if last in CHANNEL_CTORS and (
@@ -873,7 +879,14 @@ class Calls:
             if g is None:
                 d.assume(ctx, node, "assumed not to block: {code}")
                 return Val.none()
-            if name == "wait_while" or name == "wait_timeout_while":
+            if name in ("wait_while", "wait_timeout_while") and len(args) > 1:
+                cond = self.predicate(ctx, g, args[-1])
+                if cond is not None:
+                    timed = " timeout" if "timeout" in name else ""
+                    ctx.body.open(f"while {cond}", ctx.where(node))
+                    ctx.body.stmt(f"wait {cv}, {g.target}{timed}", ctx.where(node))
+                    ctx.body.close()
+                    return Val("none", Kind.GUARD, guard=g)
                 d.assume(
                     ctx,
                     node,
@@ -885,6 +898,23 @@ class Calls:
             return Val("none", Kind.GUARD, guard=g)
         d.assume(ctx, node, "assumed not to block: {code}")
         return Val.none()
+
+    def predicate(self, ctx: Ctx, g: Binding, closure: Node) -> str | None:
+        """The condition of `wait_while(guard, |v| cond)` over the mutex's modelled data."""
+        closure = unwrap_parens(closure)
+        if closure.type != "closure_expression":
+            return None
+        scope = Scope()
+        for p in closure_params(closure):
+            scope.vars[p] = Binding(Kind.GUARD, (), target=g.target)
+        ctx.scopes.append(scope)
+        try:
+            body = closure.child_by_field_name("body") or closure
+            if body.type == "block" and len(named(body)) == 1:
+                body = named(body)[0]
+            return self.d.pure_condition(ctx, body)
+        finally:
+            ctx.scopes.pop()
 
     def spawn(self, ctx: Ctx, node: Node, args: list[Node], stem: str) -> Val:
         """`thread::spawn(move || ..)`, `tokio::spawn(async move { .. })`,
@@ -1115,6 +1145,17 @@ class Calls:
         ctx.body.stmt("skip", ctx.where(node))
         ctx.body.close()
         return Val('"' + _escape(_short(node)) + '"', Kind.PLAIN)
+
+
+def _literal(args: list[Node]) -> str:
+    """The literal a `Mutex::new(..)` holds, when it is a `bool` or an integer."""
+    if len(args) != 1:
+        return ""
+    t = text(args[0]).replace("_", "")
+    if t in ("true", "false"):
+        return t
+    m = re.fullmatch(r"(-?\d+)(u8|u16|u32|u64|usize|i8|i16|i32|i64|isize)?", t)
+    return m.group(1) if m else ""
 
 
 def _escape(s: str) -> str:

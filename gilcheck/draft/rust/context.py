@@ -46,6 +46,7 @@ class Val:
     stmt: bool = False
     names: tuple[str, ...] = ()
     guard: Binding | None = None
+    init: str = ""  # a Mutex made with a literal (`Mutex::new(false)`): that literal
 
     @property
     def bare(self) -> bool:

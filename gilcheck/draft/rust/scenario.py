@@ -89,6 +89,11 @@ def _declare_statics(crate: Crate, spec: Spec) -> None:
             spec_name = spec.names.claim(name)
             spec.item(f"{word} {spec_name}", where)
             spec.statics[name] = Binding(kind, (spec_name,))
+            init = re.fullmatch(
+                r"\w+::new\(\s*(true|false|-?\d+)\s*\)", text(st.node.child_by_field_name("value"))
+            )
+            if kind == Kind.MUTEX and init:
+                spec.data_init[spec_name] = init.group(1)
         elif "Runtime" in st.type_text:
             spec.statics[name] = Binding(Kind.RUNTIME, ())
 

@@ -42,6 +42,20 @@ class Spec:
     uses: list[str] = field(default_factory=list)
     drafted: dict[str, str] = field(default_factory=dict)  # crate fn key -> spec fn name
     statics: dict[str, Binding] = field(default_factory=dict)
+    data_init: dict[str, str] = field(default_factory=dict)  # mutex -> its literal data
+    data: dict[str, str] = field(default_factory=dict)  # mutex -> the var of its data
+
+    def data_var(self, lock: str) -> str | None:
+        """The shared var that holds a mutex's data (a literal `bool` or integer), declared
+        on first use; None when the data is not modelled."""
+        if lock in self.data:
+            return self.data[lock]
+        if lock not in self.data_init:
+            return None
+        var = self.names.claim(f"{lock}_data")
+        self.item(f"var {var} = {self.data_init[lock]}")
+        self.data[lock] = var
+        return var
 
     def use(self, model: str) -> None:
         """Use a model library (`use "rayon"`)."""
@@ -434,6 +448,8 @@ class Drafter:
         spec = self.local(ctx, names[0])
         self.stmt(ctx, node, f"let {spec} = {self.rhs(ctx, node, val)}")
         ctx.bind(names[0], Binding(kind, (spec,)))
+        if val.init and kind == Kind.MUTEX:
+            self.spec.data_init[spec] = val.init
         for extra in names[1:]:
             ctx.bind(extra, Binding(kind, (spec,)))
 
@@ -500,6 +516,8 @@ class Drafter:
         elif t in ("assignment_expression", "compound_assignment_expr"):
             left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
             rv = self.value(ctx, right) if right is not None else Val.none()
+            if left is not None and self.write_through_guard(ctx, node, left, rv):
+                return
             if left is not None:
                 lv = self.value(ctx, left)
                 if left.type == "identifier" and lv.names and not lv.stmt and rv.kind != Kind.GUARD:
@@ -526,6 +544,48 @@ class Drafter:
                 self.stmt(ctx, node, f"return {val.text}")
             elif val.stmt:
                 self.stmt(ctx, node, val.text)
+
+    def write_through_guard(self, ctx: Ctx, node: Node, left: Node, rv: Val) -> bool:
+        """`*guard = v` / `*guard += v` on a mutex whose data is modelled: the data var is
+        written (one step, under the lock)."""
+        if left.type != "unary_expression" or not text(left).startswith("*"):
+            return False
+        inner = named(left)
+        gv = self.value(ctx, inner[-1]) if inner else Val.none()
+        if gv.guard is None:
+            return False
+        var = self.spec.data_var(gv.guard.target)
+        if var is None:
+            return False
+        if rv.stmt or rv.kind != Kind.PLAIN or rv.text == "none":
+            self.assume(ctx, node, "the value written by {code} is not modelled")
+            return True
+        op = (
+            text(node.child_by_field_name("operator"))
+            if node.type != "assignment_expression"
+            else "="
+        )
+        if op == "=":
+            self.stmt(ctx, node, f"{var} = {rv.text}")
+        elif op in ("+=", "-=", "*=", "/=", "%="):
+            self.stmt(ctx, node, f"{var} = {var} {op[0]} ({rv.text})")
+        else:
+            self.assume(ctx, node, "the value written by {code} is not modelled")
+        return True
+
+    def pure_condition(self, ctx: Ctx, cond: Node) -> str | None:
+        """A condition the spec can evaluate (over literals and modelled mutex data), or
+        None (nothing is written for it then)."""
+        mark, temps = ctx.body.mark(), list(ctx.temps)
+        assumed = len(self.spec.writer.assumptions)
+        val = self.value(ctx, cond)
+        ok = not val.stmt and val.kind == Kind.PLAIN and val.text not in ("none", "")
+        if ok and ctx.body.empty_since(mark) and len(ctx.temps) == len(temps):
+            return val.text
+        del ctx.body.ops[mark:]
+        ctx.temps = temps
+        del self.spec.writer.assumptions[assumed:]
+        return None
 
     def _body_of(self, node: Node) -> Node:
         body = node.child_by_field_name("body")
@@ -593,6 +653,16 @@ class Drafter:
                 self.block(ctx, alt_block, target, ret)
             else:
                 ctx.body.stmt("skip", ctx.where(node))
+            ctx.body.close()
+            return
+        pure = self.pure_condition(ctx, cond) if cond is not None else None
+        if pure is not None and text(cond) not in ("true", "false"):
+            ctx.body.open(f"if {pure}", ctx.where(node))
+            if cons is not None:
+                self.block(ctx, cons, target, ret)
+            if alt_block is not None:
+                ctx.body.close("else")
+                self.block(ctx, alt_block, target, ret)
             ctx.body.close()
             return
         if cond is not None:
@@ -670,6 +740,12 @@ class Drafter:
                 return
         if cond is not None and text(cond) == "true":
             ctx.body.open("loop", ctx.where(node))
+            self.block(ctx, body, loop=True)
+            ctx.body.close()
+            return
+        pure = self.pure_condition(ctx, cond) if cond is not None else None
+        if pure is not None:
+            ctx.body.open(f"while {pure}", ctx.where(node))
             self.block(ctx, body, loop=True)
             ctx.body.close()
             return

@@ -13,7 +13,7 @@ from gilcheck.draft.model import DraftError, DraftOptions, Origin
 from gilcheck.draft.rust.closures import captured, closure_params
 from gilcheck.draft.rust.context import Ctx, Scope, Val
 from gilcheck.draft.rust.crate import Crate, FnDef
-from gilcheck.draft.rust.emit import Body
+from gilcheck.draft.rust.emit import Body, Op
 from gilcheck.draft.rust.kinds import Binding, Kind, element_kind, kind_of_type
 from gilcheck.draft.rust.names import NameTable, legal
 from gilcheck.draft.rust.parse import named, text, unwrap_parens
@@ -294,20 +294,20 @@ class Drafter:
                 g.released = True
 
     def release(self, ctx: Ctx, g: Binding, where: Origin | None) -> None:
-        """Release one guard's lock (an `acquire` just before becomes `lock m { skip }`)."""
+        """Release one guard's lock. When only plain statements were written since its
+        `acquire` (a temporary guard, a short block), they become `lock m { .. }`."""
         ops = ctx.body.ops
-        if (
-            ops
-            and ops[-1].kind == "stmt"
-            and ops[-1].text
-            in (f"acquire {g.target}", f"acquire_write {g.target}", f"acquire_read {g.target}")
-        ):
-            last = ops.pop()
-            word = {"acquire": "lock", "acquire_write": "write", "acquire_read": "read"}[
-                last.text.split()[0]
-            ]
-            ctx.body.open(f"{word} {g.target}", last.origin)
-            ctx.body.stmt("skip", last.origin)
+        words = {"acquire": "lock", "acquire_write": "write", "acquire_read": "read"}
+        takes = {f"{w} {g.target}" for w in words}
+        i = len(ops) - 1
+        while i >= 0 and ops[i].kind == "stmt" and ops[i].text not in takes:
+            i -= 1
+        if i >= 0 and ops[i].kind == "stmt" and len(ops) - i <= 4:
+            taken = ops[i]
+            inner = ops[i + 1 :] or [Op("stmt", "skip", taken.origin)]
+            del ops[i:]
+            ctx.body.open(f"{words[taken.text.split()[0]]} {g.target}", taken.origin)
+            ops.extend(inner)
             ctx.body.close()
             return
         ctx.body.stmt(f"release {g.target}", where)
@@ -579,7 +579,10 @@ class Drafter:
         mark, temps = ctx.body.mark(), list(ctx.temps)
         assumed = len(self.spec.writer.assumptions)
         val = self.value(ctx, cond)
+        known = set(self.spec.data.values()) | {"not", "and", "or", "true", "false"}
+        names = re.findall(r"[A-Za-z_]\w*", re.sub(r'"[^"]*"', "", val.text))
         ok = not val.stmt and val.kind == Kind.PLAIN and val.text not in ("none", "")
+        ok = ok and all(n in known for n in names)  # literals and modelled data only
         if ok and ctx.body.empty_since(mark) and len(ctx.temps) == len(temps):
             return val.text
         del ctx.body.ops[mark:]

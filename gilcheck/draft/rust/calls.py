@@ -15,7 +15,7 @@ from gilcheck.draft.rust.crate import FnDef
 from gilcheck.draft.rust.emit import Op
 from gilcheck.draft.rust.kinds import RESOURCES, Binding, Kind, kind_of_type
 from gilcheck.draft.rust.macros import ERR_PRINT_MACROS, PRINT_MACROS, format_args, macro_name
-from gilcheck.draft.rust.parse import named, text, unwrap_parens
+from gilcheck.draft.rust.parse import named, text, unwrap_parens, walk
 
 if TYPE_CHECKING:
     from gilcheck.draft.rust.translate import Drafter
@@ -398,7 +398,7 @@ class Calls:
                 d.stmt(ctx, node, f"let {cv} = condvar()")
                 inner = named(parts[0].child_by_field_name("arguments") or parts[0])
                 if _literal(inner):
-                    d.spec.data_init[m] = _literal(inner)
+                    d.spec.data_init[m] = (_literal(inner), ctx.where(node))
                 return Val(m, Kind.PAIR, names=(m, cv))
             for p in parts:
                 v = self.value(ctx, p)
@@ -556,6 +556,8 @@ class Calls:
         static = self._static(ctx, recv)
         if static is not None:
             return self.static_method(ctx, node, static, name, args)
+        if name == "spawn" and "Builder" in text(recv) and "ThreadPool" not in text(recv):
+            return self.spawn(ctx, node, args, "thread")  # thread::Builder::new().spawn(..)
         if name == "build" and "ThreadPoolBuilder" in text(recv):
             m = re.search(r"num_threads\((\d+)\)", text(recv))
             return Val(f"pool({m.group(1) if m else 2})", Kind.POOL, stmt=True)
@@ -581,11 +583,10 @@ class Calls:
             return rv if rv.kind == Kind.PLAIN and rv.text.startswith('"') else Val.none()
         if k == Kind.SENDER:
             if name in ("send", "blocking_send", "send_async", "unbounded_send"):
-                v = self.value(ctx, args[0]) if args else Val.none()
-                v = d.hoist(ctx, node, v)
+                v = self.message(ctx, node, args)
                 return Val(f"send {rv.text}, {v.text}", Kind.UNKNOWN, stmt=True)
             if name == "try_send":
-                v = d.hoist(ctx, node, self.value(ctx, args[0]) if args else Val.none())
+                v = self.message(ctx, node, args)
                 d.assume(ctx, node, "assumed to find room in the channel: {code}")
                 return Val(f"send {rv.text}, {v.text}", Kind.UNKNOWN, stmt=True)
         if k == Kind.RECEIVER:
@@ -607,6 +608,9 @@ class Calls:
             return self.lock(ctx, node, rv.text, word, "write" in name)
         if k == Kind.CONDVAR:
             return self.condvar(ctx, node, rv.text, name, args)
+        if k == Kind.ONCE and name in ("call_once", "call_once_force", "get_or_init"):
+            self.call_once(ctx, node, rv.text, self._closure_arg(args))
+            return Val.none(Kind.UNKNOWN)
         if k == Kind.HANDLE and name == "join":
             return Val(f"join {rv.text}", Kind.PLAIN, stmt=True)
         if k == Kind.HANDLES and name == "push" and args:
@@ -677,6 +681,10 @@ class Calls:
             not in ("recv", "send", "lock", "join", "wait", "call_once", "get_or_init", "block_on")
         ):
             for a in args:
+                a = unwrap_parens(a)
+                if a.type == "closure_expression":
+                    self.iterator_closure(ctx, node, a)
+                    continue
                 v = self.value(ctx, a)
                 if v.stmt:
                     d.stmt(ctx, a, v.text)
@@ -686,6 +694,26 @@ class Calls:
             return self.call_crate(ctx, node, fn, args)
         d.assume(ctx, node, "assumed not to block: {code}")
         return Val.none(Kind.UNKNOWN)
+
+    def message(self, ctx: Ctx, node: Node, args: list[Node]) -> Val:
+        """The value a send sends: a value the draft leaves out is sent as its source text
+        (a `none` message would end the receiver's `for` loop, which a Rust value does
+        not)."""
+        v = self.d.hoist(ctx, node, self.value(ctx, args[0]) if args else Val.none())
+        if v.text == "none" and args and text(args[0]) != "None":
+            return Val('"' + _escape(_short(args[0])) + '"', Kind.PLAIN)
+        return v
+
+    def iterator_closure(self, ctx: Ctx, node: Node, closure: Node) -> None:
+        """A closure given to an iterator adaptor or a container method (`map`,
+        `for_each`, `retain`): run in place, at most `unroll` times, when it calls
+        anything; a closure of pure arithmetic is left out."""
+        body = closure.child_by_field_name("body") or closure
+        if not any(n.type in ("call_expression", "macro_invocation") for n in walk(body)):
+            return
+        self.d.bounded(
+            ctx, node, body, closure_params(closure), "the closure of {code} runs at most {n} times"
+        )
 
     def _method_fn(self, name: str) -> FnDef | None:
         for fn in self.d.crate.fns.values():

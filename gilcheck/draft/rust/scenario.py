@@ -93,7 +93,7 @@ def _declare_statics(crate: Crate, spec: Spec) -> None:
                 r"\w+::new\(\s*(true|false|-?\d+)\s*\)", text(st.node.child_by_field_name("value"))
             )
             if kind == Kind.MUTEX and init:
-                spec.data_init[spec_name] = init.group(1)
+                spec.data_init[spec_name] = (init.group(1), where)
         elif "Runtime" in st.type_text:
             spec.statics[name] = Binding(Kind.RUNTIME, ())
 

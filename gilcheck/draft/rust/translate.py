@@ -42,7 +42,8 @@ class Spec:
     uses: list[str] = field(default_factory=list)
     drafted: dict[str, str] = field(default_factory=dict)  # crate fn key -> spec fn name
     statics: dict[str, Binding] = field(default_factory=dict)
-    data_init: dict[str, str] = field(default_factory=dict)  # mutex -> its literal data
+    # mutex -> the literal it was made with, and where
+    data_init: dict[str, tuple[str, Origin | None]] = field(default_factory=dict)
     data: dict[str, str] = field(default_factory=dict)  # mutex -> the var of its data
 
     def data_var(self, lock: str) -> str | None:
@@ -53,7 +54,8 @@ class Spec:
         if lock not in self.data_init:
             return None
         var = self.names.claim(f"{lock}_data")
-        self.item(f"var {var} = {self.data_init[lock]}")
+        init, where = self.data_init[lock]
+        self.item(f"var {var} = {init}", where)
         self.data[lock] = var
         return var
 
@@ -449,7 +451,7 @@ class Drafter:
         self.stmt(ctx, node, f"let {spec} = {self.rhs(ctx, node, val)}")
         ctx.bind(names[0], Binding(kind, (spec,)))
         if val.init and kind == Kind.MUTEX:
-            self.spec.data_init[spec] = val.init
+            self.spec.data_init[spec] = (val.init, ctx.where(node))
         for extra in names[1:]:
             ctx.bind(extra, Binding(kind, (spec,)))
 

@@ -291,7 +291,7 @@ class Calls:
         for p in params:
             scope.vars[p] = Binding(Kind.PY)
         ctx.body.open(word, ctx.where(node))
-        d.block(ctx, body, target, ret, scope=scope)
+        d.inline_closure(ctx, node, body, target, ret, scope)
         ctx.body.close()
 
     def receiver_of(self, ctx: Ctx, node: Node | None) -> tuple[str, Kind] | None:
@@ -655,7 +655,9 @@ class Calls:
             d.stmt(ctx, node, f"let {tmp} = none")
             ctx.body.open("allow_threads", ctx.where(node))
             if body is not None:
-                d.block(ctx, body.child_by_field_name("body") or body, tmp)
+                d.inline_closure(
+                    ctx, node, body.child_by_field_name("body") or body, tmp, False, Scope()
+                )
             ctx.body.close()
             return Val(tmp, Kind.UNKNOWN, names=(tmp,))
         if k in (Kind.PY, Kind.PYVAL):
@@ -841,7 +843,8 @@ class Calls:
         scope = Scope()
         for p in closure_params(closure):
             scope.vars[p] = Binding(Kind.UNKNOWN)
-        self.d.block(ctx, closure.child_by_field_name("body") or closure, scope=scope)
+        body = closure.child_by_field_name("body") or closure
+        self.d.inline_closure(ctx, closure, body, None, False, scope)
 
     # ------------------------------------------------------------------ kinds of calls
 

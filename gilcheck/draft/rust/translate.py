@@ -304,7 +304,8 @@ class Drafter:
         i = len(ops) - 1
         while i >= 0 and ops[i].kind == "stmt" and ops[i].text not in takes:
             i -= 1
-        if i >= 0 and ops[i].kind == "stmt" and len(ops) - i <= 4:
+        flat = all(not op.text.startswith("let ") for op in ops[i + 1 :])  # no scope change
+        if i >= 0 and ops[i].kind == "stmt" and len(ops) - i <= 4 and flat:
             taken = ops[i]
             inner = ops[i + 1 :] or [Op("stmt", "skip", taken.origin)]
             del ops[i:]
@@ -391,7 +392,21 @@ class Drafter:
             return
         val = self.value(ctx, value)
         if alternative is not None:  # let-else: the pattern may not match
-            val = self.hoist(ctx, node, val)
+            received = val.stmt and val.text.startswith(("recv ", "try_recv "))
+            val = self.hoist(ctx, node, val, "msg")
+            self.flush_temps(ctx, node)
+            if received:
+                ctx.body.open(f"if is_none({val.text})", ctx.where(node))
+            else:
+                ctx.body.open("choose", ctx.where(node))
+            self.block(ctx, alternative)
+            if not received:
+                ctx.body.close("or")
+                ctx.body.stmt("skip", ctx.where(node))
+            ctx.body.close()
+            for n in self._pattern_vars(pat):
+                ctx.bind(n, Binding(val.kind, (val.text,) if val.text != "none" else ()))
+            return
         self._bind_pattern(ctx, node, pat, val, type_text)
 
     def _bind_pattern(self, ctx: Ctx, node: Node, pat: Node, val: Val, type_text: str) -> None:
@@ -506,12 +521,14 @@ class Drafter:
         elif t == "continue_expression":
             self.leave_loop(ctx, node)
             self.stmt(ctx, node, "continue")
+        elif t == "return_expression" and self.closure_return(ctx, node):
+            return
         elif t == "return_expression":
             inner = named(node)
             val = self.value(ctx, inner[0]) if inner else Val.none()
             val = self.hoist(ctx, node, val) if val.guard is None else Val.none()
             self.flush_temps(ctx, node)
-            self.release_all(ctx, [g for s in ctx.scopes for g in s.guards], ctx.where(node))
+            self.release_on_exit(ctx, [g for s in ctx.scopes for g in s.guards], node)
             self.stmt(ctx, node, f"return {val.text}" if val.text != "none" else "return")
         elif self.calls.is_blocklike(ctx, node):
             self.calls.blocklike(ctx, node, target, ret)
@@ -546,6 +563,47 @@ class Drafter:
                 self.stmt(ctx, node, f"return {val.text}")
             elif val.stmt:
                 self.stmt(ctx, node, val.text)
+
+    def inline_closure(
+        self, ctx: Ctx, node: Node, body: Node, target: str | None, ret: bool, scope: Scope
+    ) -> None:
+        """A closure's body drafted in place (`with_gil`, `allow_threads`, `call_once`).
+        A `return` in it leaves the closure, not the function: such a body is wrapped in
+        `loop { .. break }` and its `return`s assign the value and `break`."""
+        if ret or not _returns(body):
+            self.block(ctx, body, target, ret, scope=scope)
+            return
+        scope.closure, scope.target = True, target
+        ctx.body.open("loop", ctx.where(node))
+        self.block(ctx, body, target, False, scope=scope)
+        ctx.body.stmt("break", ctx.where(node))
+        ctx.body.close()
+
+    def closure_return(self, ctx: Ctx, node: Node) -> bool:
+        """`return v` inside an inlined closure: assign its value and leave the wrapper."""
+        inside: list[Scope] = []
+        for scope in reversed(ctx.scopes):
+            inside.append(scope)
+            if scope.loop and not scope.closure:
+                break
+            if scope.closure:
+                inner = named(node)
+                val = self.value(ctx, inner[0]) if inner else Val.none()
+                val = self.hoist(ctx, node, val) if val.guard is None else Val.none()
+                self.flush_temps(ctx, node)
+                self.release_on_exit(ctx, [g for s in inside for g in s.guards], node)
+                if scope.target is not None:
+                    self.stmt(ctx, node, f"{scope.target} = {val.text}")
+                self.stmt(ctx, node, "break")
+                return True
+        if any(s.closure for s in ctx.scopes):
+            raise self.refuse(
+                ctx,
+                node,
+                "a `return` from a closure inside a loop of that closure cannot be drafted",
+                "move the loop into a function of its own",
+            )
+        return False
 
     def write_through_guard(self, ctx: Ctx, node: Node, left: Node, rv: Val) -> bool:
         """`*guard = v` / `*guard += v` on a mutex whose data is modelled: the data var is
@@ -596,6 +654,13 @@ class Drafter:
         body = node.child_by_field_name("body")
         assert body is not None
         return body
+
+    def release_on_exit(self, ctx: Ctx, guards: list[Binding], node: Node) -> None:
+        """Before an early exit (`return`, `break`): release the guards still held, without
+        marking them released (the path that does not exit still holds them)."""
+        for g in reversed(guards):
+            if not g.released:
+                ctx.body.stmt(f"release {g.target}", ctx.where(node))
 
     def leave_loop(self, ctx: Ctx, node: Node) -> None:
         """Before `break`/`continue`: release the guards of the scopes inside the loop."""
@@ -843,3 +908,12 @@ class Drafter:
     def value(self, ctx: Ctx, node: Node) -> Val:
         """Draft an expression for its value (statements it needs first are written)."""
         return self.calls.value(ctx, node)
+
+
+def _returns(node: Node) -> bool:
+    """`node` holds a `return` of its own (not one of a nested closure or async block)."""
+    if node.type == "return_expression":
+        return True
+    return any(
+        _returns(c) for c in node.children if c.type not in ("closure_expression", "async_block")
+    )

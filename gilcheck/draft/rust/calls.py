@@ -49,6 +49,15 @@ PASSTHROUGH = frozenset(
 # Methods on plain data that never block and are not Python values.
 HARMLESS = frozenset(
     {
+        "for_each",
+        "try_for_each",
+        "filter_map",
+        "flat_map",
+        "inspect",
+        "retain",
+        "and_then",
+        "map_or",
+        "map_or_else",
         "push",
         "pop",
         "len",
@@ -516,6 +525,8 @@ class Calls:
         )
         if fn is not None and (not fn.owner or "::" in path):
             return self.call_crate(ctx, node, fn, args)
+        if re.search(r"(^|::)(Runtime::new|Handle::current)$", path):
+            return Val.none(Kind.RUNTIME)
         if path in ("Vec::new", "Vec::with_capacity"):
             return Val.none(Kind.HANDLES)
         if path in HARMLESS_FUNCTIONS or path.endswith("Duration::from_secs"):
@@ -561,17 +572,21 @@ class Calls:
         if name == "build" and "ThreadPoolBuilder" in text(recv):
             m = re.search(r"num_threads\((\d+)\)", text(recv))
             return Val(f"pool({m.group(1) if m else 2})", Kind.POOL, stmt=True)
-        if name in ("build", "enable_all", "worker_threads") and "runtime" in text(recv).lower():
+        if name in ("build", "enable_all", "worker_threads") and re.search(
+            r"runtime|new_multi_thread|new_current_thread", text(recv), re.IGNORECASE
+        ):
             return Val.none(Kind.RUNTIME)
         rv = self.value(ctx, recv)
         k = rv.kind
         if k == Kind.UNKNOWN and rv.names and not rv.stmt:
             # a value received or passed in: its methods tell what it is
-            if name in ("send", "blocking_send", "try_send"):
+            if name in ("send", "blocking_send", "try_send") and len(args) == 1:
                 k = Kind.SENDER
-            elif name in ("recv", "blocking_recv", "try_recv", "recv_timeout"):
+            elif (name in ("recv", "blocking_recv", "try_recv") and not args) or (
+                name == "recv_timeout" and len(args) == 1
+            ):
                 k = Kind.RECEIVER
-            elif name == "join":
+            elif name == "join" and not args:
                 k = Kind.HANDLE
         if name in PASSTHROUGH:
             return rv
@@ -677,11 +692,7 @@ class Calls:
             d.assume(ctx, node, "assumed one lock shared by every caller: {code}")
             word = {"lock": "acquire", "read": "acquire_read", "write": "acquire_write"}[name]
             return self.lock(ctx, node, lockname, word, name != "read")
-        if name in HARMLESS or (
-            k in (Kind.PLAIN,)
-            and name
-            not in ("recv", "send", "lock", "join", "wait", "call_once", "get_or_init", "block_on")
-        ):
+        if name in HARMLESS:
             for a in args:
                 a = unwrap_parens(a)
                 if a.type == "closure_expression":

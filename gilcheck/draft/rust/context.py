@@ -34,6 +34,7 @@ class Scope:
     guards: list[Binding] = field(default_factory=list)
     loop: bool = False  # a loop's body: `break`/`continue` leave it
     handles: list[str] = field(default_factory=list)  # `thread::scope` joins these at its end
+    unrolled: bool = False  # one copy of an unrolled loop's body: `continue` is `break`
     closure: bool = False  # an inlined closure's body, wrapped in `loop { .. break }`
     target: str | None = None  # where that closure's value goes
 

@@ -520,7 +520,8 @@ class Drafter:
             self.stmt(ctx, node, "break")
         elif t == "continue_expression":
             self.leave_loop(ctx, node)
-            self.stmt(ctx, node, "continue")
+            loop = next((s for s in reversed(ctx.scopes) if s.loop), None)
+            self.stmt(ctx, node, "break" if loop is not None and loop.unrolled else "continue")
         elif t == "return_expression" and self.closure_return(ctx, node):
             return
         elif t == "return_expression":
@@ -891,7 +892,7 @@ class Drafter:
                     hi += 1
                 if hi - lo <= 8:
                     for k in range(lo, hi):
-                        scope = Scope(loop=True)
+                        scope = Scope(loop=True, unrolled=True)
                         ctx.body.open("loop", ctx.where(node))
                         for n in names:
                             spec = self.local(ctx, n)

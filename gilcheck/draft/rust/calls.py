@@ -13,7 +13,7 @@ from gilcheck.draft.rust.closures import closure_params
 from gilcheck.draft.rust.context import Ctx, Scope, Val
 from gilcheck.draft.rust.crate import FnDef
 from gilcheck.draft.rust.emit import Op
-from gilcheck.draft.rust.kinds import RESOURCES, Binding, Kind, kind_of_type
+from gilcheck.draft.rust.kinds import GIL, RESOURCES, Binding, Kind, kind_of_type
 from gilcheck.draft.rust.macros import ERR_PRINT_MACROS, PRINT_MACROS, format_args, macro_name
 from gilcheck.draft.rust.parse import named, text, unwrap_parens, walk
 
@@ -489,6 +489,15 @@ class Calls:
             return Val(f'pyerr("{_escape(msg)}")', Kind.PYVAL)
         if path in ("String::from", "str::to_string") and args:
             return self.value(ctx, args[0])
+        if path.endswith("Python::acquire_gil") or path.endswith("GILGuard::acquire"):
+            # the GIL is held until the guard is dropped: `with_gil {` up to there
+            ctx.body.open("with_gil", ctx.where(node))
+            at = [str(ctx.body.depth - 1), str(len(ctx.body.ops) - 1)]
+            g = Binding(Kind.GUARD, (), target=GIL, extra=at)
+            ctx.temps.append(g)
+            return Val("none", Kind.GUARD, guard=g)
+        if path.endswith(("Python::assume_gil_acquired", "Python::assume_attached")):
+            return Val.none(Kind.PY)
         if path.endswith(("Arc::new", "Rc::new", "Box::new")) and args:
             return self.value(ctx, args[0])
         if path.endswith(("Arc::clone", "Rc::clone")) and args:
@@ -596,6 +605,8 @@ class Calls:
             if k == Kind.PYVAL:
                 return self.format_python(ctx, node)
             return rv if rv.kind == Kind.PLAIN and rv.text.startswith('"') else Val.none()
+        if rv.guard is not None and rv.guard.target == GIL and name == "python":
+            return Val.none(Kind.PY)
         if k == Kind.SENDER:
             if name in ("send", "blocking_send", "send_async", "unbounded_send"):
                 v = self.message(ctx, node, args)
@@ -891,6 +902,19 @@ class Calls:
         arg = unwrap_parens(args[0])
         if arg.type == "identifier":
             b = ctx.lookup(text(arg))
+            if b is not None and b.kind == Kind.GUARD and b.target == GIL:
+                if not b.released and ctx.body.depth == int(b.extra[0]) + 1:
+                    self._hoist_lets(ctx, int(b.extra[1]))
+                    ctx.body.close()
+                    b.released = True
+                elif not b.released:
+                    raise self.d.refuse(
+                        ctx,
+                        node,
+                        "a GILGuard dropped inside a block opened after it cannot be drafted",
+                        "drop the GILGuard in the block where it was taken, or use with_gil",
+                    )
+                return Val.none()
             if b is not None and b.kind == Kind.GUARD:
                 if not b.released:
                     self.d.stmt(ctx, node, f"release {b.target}")
@@ -899,6 +923,25 @@ class Calls:
             if b is not None and b.kind in (Kind.SENDER, Kind.RECEIVER, Kind.HANDLE):
                 return Val(f"drop {b.name}", Kind.PLAIN, stmt=True)
         return Val.none()
+
+    def _hoist_lets(self, ctx: Ctx, opened: int) -> None:
+        """Before a `with_gil {` opened for a GILGuard closes early (`drop(gil)`): its own
+        `let x = ..` become `x = ..` after a `let x = none` before the block, so that the
+        Rust variables stay visible after it."""
+        ops = ctx.body.ops
+        depth = 0
+        hoisted: list[Op] = []
+        for i in range(opened + 1, len(ops)):
+            op = ops[i]
+            if op.kind == "open":
+                depth += 1
+            elif op.kind == "close" and not op.text:
+                depth -= 1
+            elif op.kind == "stmt" and depth == 0 and re.match(r"let \w+ = ", op.text):
+                name, rest = op.text[4:].split(" = ", 1)
+                ops[i] = Op("stmt", f"{name} = {rest}", op.origin)
+                hoisted.append(Op("stmt", f"let {name} = none", op.origin))
+        ops[opened:opened] = hoisted
 
     def lock(self, ctx: Ctx, node: Node, lockname: str, word: str, write: bool) -> Val:
         """`m.lock()`: take the lock now; the guard is held to the end of the statement

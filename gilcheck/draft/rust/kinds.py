@@ -30,6 +30,8 @@ class Kind(Enum):
     RUNTIME = "runtime"  # a tokio Runtime or Handle
 
 
+GIL = "<the GIL>"  # the target of a GILGuard (`Python::acquire_gil()`)
+
 RESOURCES = (Kind.MUTEX, Kind.RWLOCK, Kind.CONDVAR, Kind.ONCE, Kind.POOL)
 HANDLE_KINDS = (Kind.SENDER, Kind.RECEIVER, Kind.HANDLE)
 

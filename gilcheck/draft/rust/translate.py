@@ -14,7 +14,7 @@ from gilcheck.draft.rust.closures import captured, closure_params
 from gilcheck.draft.rust.context import Ctx, Scope, Val
 from gilcheck.draft.rust.crate import Crate, FnDef
 from gilcheck.draft.rust.emit import Body, Op
-from gilcheck.draft.rust.kinds import Binding, Kind, element_kind, kind_of_type
+from gilcheck.draft.rust.kinds import GIL, Binding, Kind, element_kind, kind_of_type
 from gilcheck.draft.rust.names import NameTable, legal
 from gilcheck.draft.rust.parse import named, text, unwrap_parens
 from gilcheck.draft.writer import SpecWriter
@@ -298,6 +298,9 @@ class Drafter:
     def release(self, ctx: Ctx, g: Binding, where: Origin | None) -> None:
         """Release one guard's lock. When only plain statements were written since its
         `acquire` (a temporary guard, a short block), they become `lock m { .. }`."""
+        if g.target == GIL:  # a GILGuard: the `with_gil {` opened where it was taken ends
+            ctx.body.close()
+            return
         ops = ctx.body.ops
         words = {"acquire": "lock", "acquire_write": "write", "acquire_read": "read"}
         takes = {f"{w} {g.target}" for w in words}
@@ -660,7 +663,7 @@ class Drafter:
         """Before an early exit (`return`, `break`): release the guards still held, without
         marking them released (the path that does not exit still holds them)."""
         for g in reversed(guards):
-            if not g.released:
+            if not g.released and g.target != GIL:  # leaving the block leaves `with_gil`
                 ctx.body.stmt(f"release {g.target}", ctx.where(node))
 
     def leave_loop(self, ctx: Ctx, node: Node) -> None:
@@ -671,7 +674,7 @@ class Drafter:
             if scope.loop:
                 break
         for g in reversed(guards):
-            if not g.released:
+            if not g.released and g.target != GIL:
                 ctx.body.stmt(f"release {g.target}", ctx.where(node))
 
     def choose(

@@ -228,3 +228,38 @@ def test_an_extension_without_entries_is_refused() -> None:
     with pytest.raises(DraftError) as info:
         draft_text("fn helper() -> i32 { 1 }\n")
     assert info.value.refused and info.value.code == "no-entry"
+
+
+def test_rust_shadowing_in_one_block_gets_a_fresh_spec_name() -> None:
+    draft = draft_text(
+        "use std::sync::{mpsc, Arc, Mutex};\n"
+        "fn main() {\n"
+        "    let (tx, rx) = mpsc::channel::<i32>();\n"
+        "    let rx = Arc::new(Mutex::new(rx));\n"
+        "    let n = 1;\n"
+        "    let n = n + 1;\n"
+        "}\n"
+    )
+    assert "let rx_1 = mutex()" in draft.text
+    assert "let n_1 = n + 1" in draft.text
+    assert check(draft).verdict == "ok"
+
+
+def test_a_failed_send_is_tested_and_a_spawn_is_taken_to_succeed() -> None:
+    draft = draft_text(
+        "use std::sync::mpsc;\n"
+        "fn main() {\n"
+        "    let (tx, rx) = mpsc::channel::<i32>();\n"
+        "    drop(rx);\n"
+        "    if let Err(e) = tx.send(1) {\n"
+        '        panic!("receiver gone");\n'
+        "    }\n"
+        "    if let Err(e) = std::thread::Builder::new().spawn(|| {}) {\n"
+        '        panic!("no thread");\n'
+        "    }\n"
+        "}\n"
+    )
+    assert re.search(r"if is_err\(tmp_\d+\)", draft.text)
+    assert "no thread" not in draft.text
+    result = check(draft)
+    assert result.verdict == "panic" and "receiver gone" in result.message

@@ -527,12 +527,11 @@ class Calls:
             return Val(f"submit rayon_global_pool, {call}", Kind.UNKNOWN, stmt=True)
         if last == "block_on" and args:
             return self.block_on(ctx, node, args[-1])
-        fn = d.crate.fns.get(path) or (
-            d.crate.fns.get(last)
-            if "::" in path and path.rsplit("::", 1)[0][:1].isupper()
-            else None
-        )
-        if fn is not None and (not fn.owner or "::" in path):
+        fn = d.crate.fns.get(path)
+        owner = path.rsplit("::", 1)[0] if "::" in path else ""
+        if fn is None and owner == "Self":
+            fn = self._method_fn(last)
+        if fn is not None and (not fn.owner or owner in (fn.owner, "Self")):
             return self.call_crate(ctx, node, fn, args)
         if re.search(r"(^|::)(Runtime::new|Handle::current)$", path):
             return Val.none(Kind.RUNTIME)
@@ -697,9 +696,13 @@ class Calls:
                 return self.call_crate(ctx, node, fn, args)
         if k == Kind.UNKNOWN and name in ("lock", "read", "write") and not args:
             # a lock reached through data the draft does not follow: one global lock
-            lockname = d.spec.names.claim(re.sub(r"\W+", "_", text(recv)).strip("_") or "lock")
             kind = "mutex" if name == "lock" else "rwlock"
-            d.spec.item(f"{kind} {lockname}", ctx.where(node))
+            key = f"{kind} {text(recv)}"
+            lockname = d.spec.unknown_locks.get(key, "")
+            if not lockname:
+                stem = re.sub(r"\W+", "_", text(recv)).strip("_") or "lock"
+                lockname = d.spec.unknown_locks[key] = d.spec.names.claim(stem)
+                d.spec.item(f"{kind} {lockname}", ctx.where(node))
             d.assume(ctx, node, "assumed one lock shared by every caller: {code}")
             word = {"lock": "acquire", "read": "acquire_read", "write": "acquire_write"}[name]
             return self.lock(ctx, node, lockname, word, name != "read")

@@ -45,6 +45,7 @@ class Spec:
     # mutex -> the literal it was made with, and where
     data_init: dict[str, tuple[str, Origin | None]] = field(default_factory=dict)
     data: dict[str, str] = field(default_factory=dict)  # mutex -> the var of its data
+    unknown_locks: dict[str, str] = field(default_factory=dict)  # source text -> global lock
 
     def data_var(self, lock: str) -> str | None:
         """The shared var that holds a mutex's data (a literal `bool` or integer), declared
@@ -259,6 +260,7 @@ class Drafter:
         if node.type != "block":
             ctx.scopes.append(scope or Scope(loop=loop))
             self.tail(ctx, node, target, ret)
+            self.flush_temps(ctx, node)  # a closure's expression body is its own statement
             self.end_scope(ctx, node)
             return
         ctx.scopes.append(scope or Scope(loop=loop))
@@ -494,7 +496,8 @@ class Drafter:
     def local(self, ctx: Ctx, name: str) -> str:
         """The spec name of a new local: the Rust name where legal."""
         spec = legal(name)
-        if spec in self.spec.names.used:
+        visible = {n for scope in ctx.scopes for b in scope.vars.values() for n in b.names}
+        if spec in self.spec.names.used or spec in visible:  # Rust may shadow in one block
             spec = self.spec.names.fresh(spec)
         return spec
 
@@ -714,8 +717,27 @@ class Drafter:
                     self.block(ctx, alt_block, target, ret)
                 ctx.body.close()
                 return
+            word = val.text.split(" ", 1)[0] if val.stmt else ""
             tmp = self.hoist(ctx, cond, val)
             self.flush_temps(ctx, node)
+            shape = text(pat).split("(", 1)[0].strip() if pat is not None else ""
+            if word in ("spawn", "join", "call_once") or val.guard is not None:
+                # what the model cannot see fail (a thread not starting, a poisoned lock)
+                # takes the success path
+                chosen = cons if shape in ("Ok", "Some") else alt_block
+                if chosen is not None:
+                    self.block(ctx, chosen, target, ret)
+                return
+            if word == "send" and shape in ("Ok", "Err"):
+                test = "is_ok" if shape == "Ok" else "is_err"
+                ctx.body.open(f"if {test}({tmp.text})", ctx.where(node))
+                if cons is not None:
+                    self.block(ctx, cons, target, ret)
+                if alt_block is not None:
+                    ctx.body.close("else")
+                    self.block(ctx, alt_block, target, ret)
+                ctx.body.close()
+                return
             scope = Scope()
             for n in self._pattern_vars(pat) if pat is not None else []:
                 scope.vars[n] = Binding(tmp.kind, (tmp.text,) if tmp.text != "none" else ())

@@ -54,7 +54,7 @@ def test_fixture_drafts_to_its_golden_spec_and_real_verdict(path: Path, golden) 
 
 
 def test_the_seed_deadlocks_through_stdouts_lock_traced_to_main_rs() -> None:
-    draft = draft_file(SEED)
+    draft = draft_text(SEED.read_text())  # the seed's crate: src/main.rs
     result = check(draft, "seed.gil")
     assert result.verdict == "deadlock"
     assert result.trace is not None
@@ -68,7 +68,7 @@ def test_the_seed_deadlocks_through_stdouts_lock_traced_to_main_rs() -> None:
     where = [s.location for s in result.trace.steps] + [w.location for w in result.trace.waits]
     for location in where:
         spec_line = lines[location.line - 1]
-        found = re.search(r"#@ seed_buggy\.rs:(\d+):\d+ ~[0-9a-f]{8}$", spec_line)
+        found = re.search(r"#@ main\.rs:(\d+):\d+ ~[0-9a-f]{8}$", spec_line)
         assert found, spec_line
         mapped.append(int(found.group(1)))
     assert all(1 <= n <= len(source) for n in mapped)

@@ -263,3 +263,33 @@ def test_a_failed_send_is_tested_and_a_spawn_is_taken_to_succeed() -> None:
     assert "no thread" not in draft.text
     result = check(draft)
     assert result.verdict == "panic" and "receiver gone" in result.message
+
+
+def test_debug_of_an_unbound_py_prints_a_pointer_but_display_and_pyerr_take_the_gil() -> None:
+    draft = draft_text(
+        "use pyo3::prelude::*;\n"
+        "fn show(obj: Py<PyAny>, err: PyErr) {\n"
+        '    println!("{obj:?}");\n'
+        '    println!("{}", obj);\n'
+        '    println!("{:?}", err);\n'
+        "}\n"
+        "fn main() { show(make(), fail()); }\n"
+    )
+    body = [line.split("#@")[0].strip() for line in draft.text.splitlines()]
+    assert body[body.index("fn show(obj, err) {") + 1 :][:3] == [
+        'print "{obj:?}"',
+        "print obj",
+        "print err",
+    ]
+
+
+def test_a_crate_of_several_files_drafts_one_spec_with_each_files_origins() -> None:
+    main = "mod worker;\nfn main() {\n    let h = std::thread::spawn(|| worker::run());\n    h.join().unwrap();\n}\n"
+    worker = 'use pyo3::prelude::*;\npub fn run() {\n    Python::with_gil(|py| {\n        println!("hi");\n    });\n}\n'
+    draft = draft_rust(
+        [SourceText("src/main.rs", main), SourceText("src/worker.rs", worker)], DraftOptions()
+    )
+    assert draft.text.startswith("# Drafted from main.rs, worker.rs by gilcheck draft\n")
+    assert "#@ src/main.rs:3:5" in draft.text
+    assert "#@ src/worker.rs:3:5" in draft.text
+    assert check(draft).verdict == "ok"

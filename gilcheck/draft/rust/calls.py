@@ -531,6 +531,9 @@ class Calls:
         owner = path.rsplit("::", 1)[0] if "::" in path else ""
         if fn is None and owner == "Self":
             fn = self._method_fn(last)
+        if fn is None and owner and owner.rsplit("::", 1)[-1] in d.crate.modules:
+            fn = d.crate.fns.get(last)  # crate::worker::run(), super::run()
+            owner = fn.owner if fn is not None else owner
         if fn is not None and (not fn.owner or owner in (fn.owner, "Self")):
             return self.call_crate(ctx, node, fn, args)
         if re.search(r"(^|::)(Runtime::new|Handle::current)$", path):
@@ -1197,14 +1200,20 @@ class Calls:
         try:
             for n in fmt.names:
                 b = ctx.lookup(n) or self.d.spec.statics.get(n)
-                if b is not None and b.kind != Kind.GUARD:
+                if b is not None and n in fmt.debug_names and _unbound_py(b.type_text):
+                    out.append(Val.none())  # Debug of an unbound Py<T>: a pointer, no GIL
+                elif b is not None and b.kind != Kind.GUARD:
                     out.append(Val(b.name, b.kind, names=b.names))
                 else:
                     out.append(Val.none())
-            for a in fmt.args:
+            for i, a in enumerate(fmt.args):
                 v = self.value(ctx, a)
                 if v.stmt:
                     v = self.d.hoist(ctx, node, v)
+                debug = i < len(fmt.debug_args) and fmt.debug_args[i]
+                b = ctx.lookup(text(a)) if a.type == "identifier" else None
+                if debug and b is not None and _unbound_py(b.type_text):
+                    v = Val.none()
                 out.append(v)
         finally:
             ctx.origin_at = saved
@@ -1233,6 +1242,11 @@ class Calls:
         ctx.body.stmt("skip", ctx.where(node))
         ctx.body.close()
         return Val('"' + _escape(_short(node)) + '"', Kind.PLAIN)
+
+
+def _unbound_py(type_text: str) -> bool:
+    """`Py<T>`/`PyObject`: PyO3's Debug of it prints a pointer and takes no GIL."""
+    return re.match(r"^(&\s*)?(Py\s*<|PyObject\b)", type_text.strip()) is not None
 
 
 def _literal(args: list[Node]) -> str:

@@ -67,6 +67,7 @@ class Crate:
     fns: dict[str, FnDef] = field(default_factory=dict)
     statics: dict[str, StaticDef] = field(default_factory=dict)
     order: list[str] = field(default_factory=list)
+    modules: set[str] = field(default_factory=lambda: {"crate", "self", "super"})
 
     def add_fn(self, fn: FnDef) -> None:
         """Record a function (by its plain name, and `Type::name` for methods)."""
@@ -117,6 +118,7 @@ def collect(sources: list[tuple[SourceText, Node]]) -> Crate:
     """The functions and statics of every parsed source file."""
     crate = Crate()
     for src, root in sources:
+        crate.modules.add(src.path.replace("\\", "/").rsplit("/", 1)[-1].removesuffix(".rs"))
         _collect_items(crate, src, root, owner="", owner_attrs=())
     return crate
 
@@ -143,6 +145,7 @@ def _collect_items(
                 type_name = re.sub(r"<.*", "", text(item.child_by_field_name("type")))
                 _collect_items(crate, src, body, type_name, _attributes(item))
         elif item.type == "mod_item":
+            crate.modules.add(text(item.child_by_field_name("name")))
             body = item.child_by_field_name("body")
             if body is not None:
                 _collect_items(crate, src, body, owner, owner_attrs)

@@ -47,6 +47,7 @@ class Binding:
     write: bool = True  # a guard of an RwLock: write (True) or read
     released: bool = False  # a guard dropped early
     element: Kind = Kind.UNKNOWN  # a channel end: the kind of its messages
+    type_text: str = ""  # the type written for it, if any
     extra: list[str] = field(default_factory=list)
 
     @property

@@ -4,7 +4,7 @@ string, the names it captures inline (`{ret:?}`) and the positional arguments.""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tree_sitter import Node
 
@@ -22,6 +22,8 @@ class MacroArgs:
     template: str  # the format string's content ("" when there is none)
     names: list[str]  # names captured inline: `{ret:?}` -> ret
     args: list[Node]  # the other arguments, as expressions (of a parsed fragment)
+    debug_names: set[str] = field(default_factory=set)  # inline names formatted with `:?`
+    debug_args: list[bool] = field(default_factory=list)  # each positional: `{:?}`?
 
 
 def macro_name(node: Node) -> str:
@@ -62,5 +64,15 @@ def format_args(node: Node) -> MacroArgs:
     if args and args[0].type in ("string_literal", "raw_string_literal"):
         template = text(args[0])[1:-1]
         args = args[1:]
-    names = [m.group(1) for m in re.finditer(r"(?<!\{)\{([A-Za-z_][A-Za-z0-9_]*)[:}]", template)]
-    return MacroArgs(template, names, args)
+    names: list[str] = []
+    debug_names: set[str] = set()
+    debug_args: list[bool] = []
+    for m in re.finditer(r"(?<!\{)\{([A-Za-z_][A-Za-z0-9_]*|\d*)(:[^}]*)?\}", template):
+        debug = "?" in (m.group(2) or "")
+        if m.group(1) and not m.group(1).isdigit():
+            names.append(m.group(1))
+            if debug:
+                debug_names.add(m.group(1))
+        else:
+            debug_args.append(debug)
+    return MacroArgs(template, list(dict.fromkeys(names)), args, debug_names, debug_args)

@@ -143,7 +143,7 @@ class Drafter:
             if kind == Kind.PAIR:
                 names = (legal(pname) + "_m", legal(pname) + "_cv")
             params.extend(names)
-            scope.vars[pname] = Binding(kind, names, element=element_kind(ptype))
+            scope.vars[pname] = Binding(kind, names, element=element_kind(ptype), type_text=ptype)
         node = fn.node
         body = Body(f"fn {spec_name}({', '.join(params)})", None)
         ctx = Ctx(body, fn.src, spec_name, depth, [scope])
@@ -187,7 +187,9 @@ class Drafter:
                 continue
             params.extend(b.names)
             args.extend(b.names)
-            scope.vars[cap] = Binding(b.kind, b.names, b.target, b.write, element=b.element)
+            scope.vars[cap] = Binding(
+                b.kind, b.names, b.target, b.write, element=b.element, type_text=b.type_text
+            )
         for p in own:
             if pass_params:
                 name = legal(p)
@@ -469,7 +471,7 @@ class Drafter:
             return
         spec = self.local(ctx, names[0])
         self.stmt(ctx, node, f"let {spec} = {self.rhs(ctx, node, val)}")
-        ctx.bind(names[0], Binding(kind, (spec,)))
+        ctx.bind(names[0], Binding(kind, (spec,), type_text=type_text))
         if val.init and kind == Kind.MUTEX:
             self.spec.data_init[spec] = (val.init, ctx.where(node))
         for extra in names[1:]:

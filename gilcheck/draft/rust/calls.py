@@ -507,6 +507,14 @@ class Calls:
                 path.rsplit("::", 2)[-2]
             ]
             return Val(f"{kind.value}()", kind, stmt=True, init=_literal(args))
+        if last == "new" and re.search(r"(^|::)ReentrantMutex::new$", path):
+            return Val("rlock()", Kind.MUTEX, stmt=True)
+        if last == "new" and re.search(r"(^|::)Barrier::new$", path):
+            n = text(args[0]).replace("_", "") if args else ""
+            if not n.isdigit() or n == "0":
+                self.d.assume(ctx, node, "assumed a barrier of 2 parties: {code}")
+                n = "2"
+            return Val(f"barrier({n})", Kind.BARRIER, stmt=True)
         if last == "new" and re.search(r"(^|::)(Once|OnceLock)::new$", path):
             return Val("once()", Kind.ONCE, stmt=True)
         if last in CHANNEL_CTORS and (
@@ -636,6 +644,9 @@ class Calls:
             return self.lock(ctx, node, rv.text, word, "write" in name)
         if k == Kind.CONDVAR:
             return self.condvar(ctx, node, rv.text, name, args)
+        if k == Kind.BARRIER and name == "wait":
+            d.stmt(ctx, node, f"wait {rv.text}")
+            return Val.none()
         if k == Kind.ONCE and name in ("call_once", "call_once_force", "get_or_init"):
             self.call_once(ctx, node, rv.text, self._closure_arg(args))
             return Val.none(Kind.UNKNOWN)

@@ -23,6 +23,7 @@ class Kind(Enum):
     ONCE = "once"
     GUARD = "guard"  # a MutexGuard / RwLock guard: `target` is the lock's spec name
     PAIR = "pair"  # Arc<(Mutex<T>, Condvar)>: names are (mutex, condvar)
+    BARRIER = "barrier"  # std::sync::Barrier
     HANDLE = "handle"  # a thread's or task's JoinHandle
     HANDLES = "handles"  # a Vec of JoinHandles: names are the handles pushed so far
     SCOPE = "scope"  # `thread::scope`'s `s`
@@ -32,7 +33,7 @@ class Kind(Enum):
 
 GIL = "<the GIL>"  # the target of a GILGuard (`Python::acquire_gil()`)
 
-RESOURCES = (Kind.MUTEX, Kind.RWLOCK, Kind.CONDVAR, Kind.ONCE, Kind.POOL)
+RESOURCES = (Kind.MUTEX, Kind.RWLOCK, Kind.CONDVAR, Kind.ONCE, Kind.POOL, Kind.BARRIER)
 HANDLE_KINDS = (Kind.SENDER, Kind.RECEIVER, Kind.HANDLE)
 
 
@@ -91,6 +92,10 @@ def kind_of_type(type_text: str) -> Kind:
         return Kind.ONCE
     if re.match(r"(\w+::)*(JoinHandle|ScopedJoinHandle)<", outer):
         return Kind.HANDLE
+    if re.match(r"(\w+::)*Barrier\b", outer):
+        return Kind.BARRIER
+    if re.match(r"(\w+::)*ReentrantMutex<", outer):
+        return Kind.MUTEX
     if re.match(r"(\w+::)*ThreadPool\b", outer):
         return Kind.POOL
     if re.match(r"(\w+::)*(Runtime|Handle)\b", outer):

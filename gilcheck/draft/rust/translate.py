@@ -14,7 +14,7 @@ from gilcheck.draft.rust.closures import captured, closure_params
 from gilcheck.draft.rust.context import Ctx, Scope, Val
 from gilcheck.draft.rust.crate import Crate, FnDef
 from gilcheck.draft.rust.emit import Body, Op
-from gilcheck.draft.rust.kinds import GIL, Binding, Kind, element_kind, kind_of_type
+from gilcheck.draft.rust.kinds import GIL, RESOURCES, Binding, Kind, element_kind, kind_of_type
 from gilcheck.draft.rust.names import NameTable, legal
 from gilcheck.draft.rust.parse import named, text, unwrap_parens
 from gilcheck.draft.writer import SpecWriter
@@ -461,10 +461,7 @@ class Drafter:
             ctx.bind(names[0], Binding(kind, (), extra=[str(ctx.body.mark())]))
             return
         if kind in (Kind.PAIR, Kind.SCOPE, Kind.PY, Kind.RUNTIME) or (
-            not val.stmt
-            and val.names
-            and val.text == val.names[0]
-            and kind in (Kind.MUTEX, Kind.RWLOCK, Kind.CONDVAR, Kind.ONCE, Kind.POOL)
+            not val.stmt and val.names and val.text == val.names[0] and kind in RESOURCES
         ):
             # an alias: another name for the same objects (Arc::clone, `let (l, c) = &*p`)
             ctx.bind(names[0], Binding(kind, val.names, extra=[]))

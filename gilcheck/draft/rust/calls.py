@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from tree_sitter import Node
 
-from gilcheck.draft.rust import locks, printing, statics, threads
+from gilcheck.draft.rust import control, locks, printing, statics, threads
 from gilcheck.draft.rust.closures import closure_params
 from gilcheck.draft.rust.context import Ctx, Scope, Val
 from gilcheck.draft.rust.crate import FnDef
@@ -554,8 +554,13 @@ class Calls:
         body = closure.child_by_field_name("body") or closure
         if not any(n.type in ("call_expression", "macro_invocation") for n in walk(body)):
             return
-        self.d.bounded(
-            ctx, node, body, closure_params(closure), "the closure of {code} runs at most {n} times"
+        control.bounded(
+            self.d,
+            ctx,
+            node,
+            body,
+            closure_params(closure),
+            "the closure of {code} runs at most {n} times",
         )
 
     def method_fn(self, name: str) -> FnDef | None:

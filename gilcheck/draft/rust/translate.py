@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 from tree_sitter import Node
 
 from gilcheck.draft.model import DraftError, DraftOptions, Origin
+from gilcheck.draft.rust import control, guards
 from gilcheck.draft.rust.closures import captured, closure_params
 from gilcheck.draft.rust.context import Ctx, Scope, Val
 from gilcheck.draft.rust.crate import Crate, FnDef
-from gilcheck.draft.rust.emit import Body, Op
-from gilcheck.draft.rust.kinds import GIL, RESOURCES, Binding, Kind, element_kind, kind_of_type
+from gilcheck.draft.rust.emit import Body
+from gilcheck.draft.rust.kinds import RESOURCES, Binding, Kind, element_kind, kind_of_type
 from gilcheck.draft.rust.names import NameTable, legal
 from gilcheck.draft.rust.parse import named, text, unwrap_parens
 from gilcheck.draft.writer import SpecWriter
@@ -262,8 +263,8 @@ class Drafter:
         if node.type != "block":
             ctx.scopes.append(scope or Scope(loop=loop))
             self.tail(ctx, node, target, ret)
-            self.flush_temps(ctx, node)  # a closure's expression body is its own statement
-            self.end_scope(ctx, node)
+            guards.flush_temps(self, ctx, node)  # a closure's expression body is its own statement
+            guards.end_scope(self, ctx, node)
             return
         ctx.scopes.append(scope or Scope(loop=loop))
         items = named(node)
@@ -276,51 +277,7 @@ class Drafter:
                 self.tail(ctx, item, target, ret)
             else:
                 self.statement(ctx, item)
-        self.end_scope(ctx, node)
-
-    def end_scope(self, ctx: Ctx, node: Node) -> None:
-        """Leave a scope: a `thread::scope` joins its threads; guards are released."""
-        scope = ctx.scopes.pop()
-        for h in scope.handles:
-            ctx.body.stmt(f"join {h}", self.end_of(ctx, node))
-        self.release_all(ctx, scope.guards, self.end_of(ctx, node))
-
-    def end_of(self, ctx: Ctx, node: Node) -> Origin:
-        """The origin of what happens where a block ends (its `}`)."""
-        if ctx.origin_at is not None:
-            return ctx.origin_at
-        row, column = node.end_point.row, node.end_point.column
-        return ctx.src.origin(row + 1, max(column, 1))
-
-    def release_all(self, ctx: Ctx, guards: list[Binding], where: Origin | None) -> None:
-        """Release guards still held, the last taken first."""
-        for g in reversed(guards):
-            if not g.released:
-                self.release(ctx, g, where)
-                g.released = True
-
-    def release(self, ctx: Ctx, g: Binding, where: Origin | None) -> None:
-        """Release one guard's lock. When only plain statements were written since its
-        `acquire` (a temporary guard, a short block), they become `lock m { .. }`."""
-        if g.target == GIL:  # a GILGuard: the `with_gil {` opened where it was taken ends
-            ctx.body.close()
-            return
-        ops = ctx.body.ops
-        words = {"acquire": "lock", "acquire_write": "write", "acquire_read": "read"}
-        takes = {f"{w} {g.target}" for w in words}
-        i = len(ops) - 1
-        while i >= 0 and ops[i].kind == "stmt" and ops[i].text not in takes:
-            i -= 1
-        flat = all(not op.text.startswith("let ") for op in ops[i + 1 :])  # no scope change
-        if i >= 0 and ops[i].kind == "stmt" and len(ops) - i <= 4 and flat:
-            taken = ops[i]
-            inner = ops[i + 1 :] or [Op("stmt", "skip", taken.origin)]
-            del ops[i:]
-            ctx.body.open(f"{words[taken.text.split()[0]]} {g.target}", taken.origin)
-            ops.extend(inner)
-            ctx.body.close()
-            return
-        ctx.body.stmt(f"release {g.target}", where)
+        guards.end_scope(self, ctx, node)
 
     def tail(self, ctx: Ctx, node: Node, target: str | None = None, ret: bool = False) -> None:
         """A block's tail expression: its value goes to `target` or is returned."""
@@ -333,14 +290,14 @@ class Drafter:
         val = self.value(ctx, node)
         if val.stmt and val.text.split()[0] in ("acquire", "acquire_read", "acquire_write"):
             val = Val.none()
-        self.flush_temps(ctx, node)
+        guards.flush_temps(self, ctx, node)
         if target is not None:
             self.stmt(ctx, node, f"{target} = {self.rhs(ctx, node, val)}")
         elif ret and val.bare:
             self.stmt(ctx, node, val.text)
         elif ret and self._worth_returning(node, val):
             val = self.hoist(ctx, node, val)
-            self.release_all(ctx, [g for s in ctx.scopes for g in s.guards], ctx.where(node))
+            guards.release_all(self, ctx, guards.held(ctx), ctx.where(node))
             self.stmt(ctx, node, f"return {val.text}")
         elif val.stmt:
             self.stmt(ctx, node, val.text)
@@ -364,15 +321,7 @@ class Drafter:
             return
         else:
             self.effect(ctx, node)
-        self.flush_temps(ctx, node)
-
-    def flush_temps(self, ctx: Ctx, node: Node | None = None) -> None:
-        """Release the temporary guards of the statement just drafted (`node`)."""
-        temps, ctx.temps = ctx.temps, []
-        for g in reversed(temps):
-            if not g.released:
-                self.release(ctx, g, ctx.where(node) if node is not None else None)
-                g.released = True
+        guards.flush_temps(self, ctx, node)
 
     def let(self, ctx: Ctx, node: Node) -> None:
         """`let pat = value;`"""
@@ -401,7 +350,7 @@ class Drafter:
         if alternative is not None:  # let-else: the pattern may not match
             received = val.stmt and val.text.startswith(("recv ", "try_recv "))
             val = self.hoist(ctx, node, val, "msg")
-            self.flush_temps(ctx, node)
+            guards.flush_temps(self, ctx, node)
             if received:
                 ctx.body.open(f"if is_none({val.text})", ctx.where(node))
             else:
@@ -509,22 +458,22 @@ class Drafter:
         if t in ("block", "unsafe_block", "async_block"):
             self.block(ctx, node, target, ret)
         elif t == "if_expression":
-            self.if_(ctx, node, target, ret)
+            control.if_(self, ctx, node, target, ret)
         elif t == "match_expression":
-            self.match(ctx, node, target, ret)
+            control.match(self, ctx, node, target, ret)
         elif t == "loop_expression":
             ctx.body.open("loop", ctx.where(node))
             self.block(ctx, self._body_of(node), loop=True)
             ctx.body.close()
         elif t == "while_expression":
-            self.while_(ctx, node)
+            control.while_(self, ctx, node)
         elif t == "for_expression":
-            self.for_(ctx, node)
+            control.for_(self, ctx, node)
         elif t == "break_expression":
-            self.leave_loop(ctx, node)
+            guards.leave_loop(self, ctx, node)
             self.stmt(ctx, node, "break")
         elif t == "continue_expression":
-            self.leave_loop(ctx, node)
+            guards.leave_loop(self, ctx, node)
             loop = next((s for s in reversed(ctx.scopes) if s.loop), None)
             self.stmt(ctx, node, "break" if loop is not None and loop.unrolled else "continue")
         elif t == "return_expression" and self.closure_return(ctx, node):
@@ -533,15 +482,15 @@ class Drafter:
             inner = named(node)
             val = self.value(ctx, inner[0]) if inner else Val.none()
             val = self.hoist(ctx, node, val) if val.guard is None else Val.none()
-            self.flush_temps(ctx, node)
-            self.release_on_exit(ctx, [g for s in ctx.scopes for g in s.guards], node)
+            guards.flush_temps(self, ctx, node)
+            guards.release_on_exit(self, ctx, guards.held(ctx), node)
             self.stmt(ctx, node, f"return {val.text}" if val.text != "none" else "return")
         elif self.calls.is_blocklike(ctx, node):
             self.calls.blocklike(ctx, node, target, ret)
         elif t in ("assignment_expression", "compound_assignment_expr"):
             left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
             rv = self.value(ctx, right) if right is not None else Val.none()
-            if left is not None and self.write_through_guard(ctx, node, left, rv):
+            if left is not None and guards.write_through_guard(self, ctx, node, left, rv):
                 return
             if left is not None:
                 lv = self.value(ctx, left)
@@ -565,7 +514,7 @@ class Drafter:
                 self.stmt(ctx, node, val.text)
             elif ret and val.text != "none":
                 val = self.hoist(ctx, node, val)
-                self.release_all(ctx, [g for s in ctx.scopes for g in s.guards], ctx.where(node))
+                guards.release_all(self, ctx, guards.held(ctx), ctx.where(node))
                 self.stmt(ctx, node, f"return {val.text}")
             elif val.stmt:
                 self.stmt(ctx, node, val.text)
@@ -596,8 +545,8 @@ class Drafter:
                 inner = named(node)
                 val = self.value(ctx, inner[0]) if inner else Val.none()
                 val = self.hoist(ctx, node, val) if val.guard is None else Val.none()
-                self.flush_temps(ctx, node)
-                self.release_on_exit(ctx, [g for s in inside for g in s.guards], node)
+                guards.flush_temps(self, ctx, node)
+                guards.release_on_exit(self, ctx, [g for s in inside for g in s.guards], node)
                 if scope.target is not None:
                     self.stmt(ctx, node, f"{scope.target} = {val.text}")
                 self.stmt(ctx, node, "break")
@@ -610,34 +559,6 @@ class Drafter:
                 "move the loop into a function of its own",
             )
         return False
-
-    def write_through_guard(self, ctx: Ctx, node: Node, left: Node, rv: Val) -> bool:
-        """`*guard = v` / `*guard += v` on a mutex whose data is modelled: the data var is
-        written (one step, under the lock)."""
-        if left.type != "unary_expression" or not text(left).startswith("*"):
-            return False
-        inner = named(left)
-        gv = self.value(ctx, inner[-1]) if inner else Val.none()
-        if gv.guard is None:
-            return False
-        var = self.spec.data_var(gv.guard.target)
-        if var is None:
-            return False
-        if rv.stmt or rv.kind != Kind.PLAIN or rv.text == "none":
-            self.assume(ctx, node, "the value written by {code} is not modelled")
-            return True
-        op = (
-            text(node.child_by_field_name("operator"))
-            if node.type != "assignment_expression"
-            else "="
-        )
-        if op == "=":
-            self.stmt(ctx, node, f"{var} = {rv.text}")
-        elif op in ("+=", "-=", "*=", "/=", "%="):
-            self.stmt(ctx, node, f"{var} = {var} {op[0]} ({rv.text})")
-        else:
-            self.assume(ctx, node, "the value written by {code} is not modelled")
-        return True
 
     def pure_condition(self, ctx: Ctx, cond: Node) -> str | None:
         """A condition the spec can evaluate (over literals and modelled mutex data), or
@@ -660,275 +581,6 @@ class Drafter:
         body = node.child_by_field_name("body")
         assert body is not None
         return body
-
-    def release_on_exit(self, ctx: Ctx, guards: list[Binding], node: Node) -> None:
-        """Before an early exit (`return`, `break`): release the guards still held, without
-        marking them released (the path that does not exit still holds them)."""
-        for g in reversed(guards):
-            if not g.released and g.target != GIL:  # leaving the block leaves `with_gil`
-                ctx.body.stmt(f"release {g.target}", ctx.where(node))
-
-    def leave_loop(self, ctx: Ctx, node: Node) -> None:
-        """Before `break`/`continue`: release the guards of the scopes inside the loop."""
-        guards: list[Binding] = []
-        for scope in reversed(ctx.scopes):
-            guards = scope.guards + guards
-            if scope.loop:
-                break
-        for g in reversed(guards):
-            if not g.released and g.target != GIL:
-                ctx.body.stmt(f"release {g.target}", ctx.where(node))
-
-    def choose(
-        self, ctx: Ctx, node: Node, branches: list[Node | None], target: str | None, ret: bool
-    ) -> None:
-        """`choose { a } or { b }` over branches the draft cannot decide between."""
-        ctx.body.open("choose", ctx.where(node))
-        for i, branch in enumerate(branches):
-            if i:
-                ctx.body.close("or")
-            if branch is None:
-                ctx.body.stmt("skip", ctx.where(node))
-            else:
-                self.block(ctx, branch, target, ret)
-        ctx.body.close()
-
-    def if_(self, ctx: Ctx, node: Node, target: str | None, ret: bool) -> None:
-        """`if` on data the draft cannot evaluate is a choice; `if let Some(v) = rx.recv()`
-        tests the message."""
-        cond = node.child_by_field_name("condition")
-        cons = node.child_by_field_name("consequence")
-        alt = node.child_by_field_name("alternative")
-        alt_block = named(alt)[0] if alt is not None and named(alt) else None
-        if cond is not None and cond.type == "let_condition":
-            pat = cond.child_by_field_name("pattern")
-            val = self.value(ctx, cond.child_by_field_name("value") or cond)
-            if val.stmt and val.text.startswith(("recv ", "try_recv ")):
-                tmp = self.hoist(ctx, cond, val, "msg")
-                ctx.body.open(f"if not is_none({tmp.text})", ctx.where(node))
-                scope = Scope()
-                for n in self._pattern_vars(pat) if pat is not None else []:
-                    scope.vars[n] = Binding(Kind.UNKNOWN, (tmp.text,))
-                if cons is not None:
-                    self.block(ctx, cons, target, ret, scope=scope)
-                if alt_block is not None:
-                    ctx.body.close("else")
-                    self.block(ctx, alt_block, target, ret)
-                ctx.body.close()
-                return
-            word = val.text.split(" ", 1)[0] if val.stmt else ""
-            tmp = self.hoist(ctx, cond, val)
-            self.flush_temps(ctx, node)
-            shape = text(pat).split("(", 1)[0].strip() if pat is not None else ""
-            if word in ("spawn", "join", "call_once") or val.guard is not None:
-                # what the model cannot see fail (a thread not starting, a poisoned lock)
-                # takes the success path
-                chosen = cons if shape in ("Ok", "Some") else alt_block
-                if chosen is not None:
-                    self.block(ctx, chosen, target, ret)
-                return
-            if word == "send" and shape in ("Ok", "Err"):
-                test = "is_ok" if shape == "Ok" else "is_err"
-                ctx.body.open(f"if {test}({tmp.text})", ctx.where(node))
-                if cons is not None:
-                    self.block(ctx, cons, target, ret)
-                if alt_block is not None:
-                    ctx.body.close("else")
-                    self.block(ctx, alt_block, target, ret)
-                ctx.body.close()
-                return
-            scope = Scope()
-            for n in self._pattern_vars(pat) if pat is not None else []:
-                scope.vars[n] = Binding(tmp.kind, (tmp.text,) if tmp.text != "none" else ())
-            ctx.body.open("choose", ctx.where(node))
-            if cons is not None:
-                self.block(ctx, cons, target, ret, scope=scope)
-            ctx.body.close("or")
-            if alt_block is not None:
-                self.block(ctx, alt_block, target, ret)
-            else:
-                ctx.body.stmt("skip", ctx.where(node))
-            ctx.body.close()
-            return
-        pure = self.pure_condition(ctx, cond) if cond is not None else None
-        if pure is not None and text(cond) not in ("true", "false"):
-            ctx.body.open(f"if {pure}", ctx.where(node))
-            if cons is not None:
-                self.block(ctx, cons, target, ret)
-            if alt_block is not None:
-                ctx.body.close("else")
-                self.block(ctx, alt_block, target, ret)
-            ctx.body.close()
-            return
-        if cond is not None:
-            if text(cond) in ("true", "false"):
-                chosen = cons if text(cond) == "true" else alt_block
-                if chosen is not None:
-                    self.block(ctx, chosen, target, ret)
-                return
-            val = self.value(ctx, cond)
-            if val.stmt:
-                self.stmt(ctx, cond, val.text)
-            self.flush_temps(ctx, node)
-        self.choose(ctx, node, [cons, alt_block], target, ret)
-
-    def match(self, ctx: Ctx, node: Node, target: str | None, ret: bool) -> None:
-        """`match` on data: a choice among its arms (a message received: tested)."""
-        scrut = node.child_by_field_name("value")
-        val = self.value(ctx, scrut) if scrut is not None else Val.none()
-        tmp = self.hoist(ctx, node, val, "msg") if val.guard is None else Val.none()
-        self.flush_temps(ctx, node)
-        body = node.child_by_field_name("body")
-        arms = [a for a in named(body)] if body is not None else []
-        arms = [a for a in arms if a.type == "match_arm"]
-        if not arms:
-            return
-        received = val.stmt and val.text.startswith(("recv ", "try_recv "))
-        if received and len(arms) == 2:
-            firsts = [text(a.child_by_field_name("pattern")) for a in arms]
-            some = next((i for i, p in enumerate(firsts) if p.startswith(("Some", "Ok"))), None)
-            if some is not None:
-                other = 1 - some
-                ctx.body.open(f"if not is_none({tmp.text})", ctx.where(node))
-                self._arm(ctx, arms[some], tmp, target, ret)
-                ctx.body.close("else")
-                self._arm(ctx, arms[other], tmp, target, ret)
-                ctx.body.close()
-                return
-        if len(arms) == 1:
-            self._arm(ctx, arms[0], tmp, target, ret)
-            return
-        ctx.body.open("choose", ctx.where(node))
-        for i, arm in enumerate(arms):
-            if i:
-                ctx.body.close("or")
-            self._arm(ctx, arm, tmp, target, ret)
-        ctx.body.close()
-
-    def _arm(self, ctx: Ctx, arm: Node, tmp: Val, target: str | None, ret: bool) -> None:
-        pat = arm.child_by_field_name("pattern")
-        scope = Scope()
-        for n in self._pattern_vars(pat) if pat is not None else []:
-            scope.vars[n] = Binding(tmp.kind, (tmp.text,) if tmp.text != "none" else ())
-        value = arm.child_by_field_name("value")
-        if value is not None:
-            self.block(ctx, value, target, ret, scope=scope)
-
-    def while_(self, ctx: Ctx, node: Node) -> None:
-        """`while let Some(x) = rx.recv()` is `for x in rx`; other loops over data run at
-        most `unroll` times."""
-        cond = node.child_by_field_name("condition")
-        body = self._body_of(node)
-        if cond is not None and cond.type == "let_condition":
-            pat = cond.child_by_field_name("pattern")
-            found = self.calls.receiver_of(ctx, cond.child_by_field_name("value"))
-            if found is not None and pat is not None and text(pat).startswith(("Some", "Ok")):
-                rx, element = found
-                names = self._pattern_vars(pat)
-                var = self.local(ctx, names[0]) if names else self.spec.names.fresh("msg")
-                scope = Scope(loop=True)
-                for n in names:
-                    scope.vars[n] = Binding(element, (var,))
-                ctx.body.open(f"for {var} in {rx}", ctx.where(node))
-                self.block(ctx, body, scope=scope)
-                ctx.body.close()
-                return
-        if cond is not None and text(cond) == "true":
-            ctx.body.open("loop", ctx.where(node))
-            self.block(ctx, body, loop=True)
-            ctx.body.close()
-            return
-        pure = self.pure_condition(ctx, cond) if cond is not None else None
-        if pure is not None:
-            ctx.body.open(f"while {pure}", ctx.where(node))
-            self.block(ctx, body, loop=True)
-            ctx.body.close()
-            return
-        self.bounded(ctx, node, body, [], "{code} runs at most {n} times")
-
-    def bounded(self, ctx: Ctx, node: Node, body: Node, names: list[str], what: str) -> None:
-        """A loop over data the draft cannot evaluate: 0 to `unroll` iterations (an
-        assumption)."""
-        n = self.options.unroll
-        head = text(node).split("{", 1)[0].strip()
-        self.spec.writer.assume(
-            ctx.where(node), what.format(code=f"`{' '.join(head.split())}`", n=n)
-        )
-        count = self.spec.names.fresh("iter")
-        self.stmt(ctx, node, f"let {count} = 0")
-        ctx.body.open(f"while {count} < {n}", ctx.where(node))
-        ctx.body.stmt(f"{count} = {count} + 1", ctx.where(node))
-        ctx.body.open("choose", ctx.where(node))
-        ctx.body.stmt("skip", ctx.where(node))
-        ctx.body.close("or")
-        ctx.body.stmt("break", ctx.where(node))
-        ctx.body.close()
-        scope = Scope(loop=True)
-        for name in names:
-            spec = self.local(ctx, name)
-            ctx.body.stmt(f"let {spec} = none", ctx.where(node))
-            scope.vars[name] = Binding(Kind.UNKNOWN, (spec,))
-        self.block(ctx, body, scope=scope)
-        ctx.body.close()
-
-    def for_(self, ctx: Ctx, node: Node) -> None:
-        """`for x in rx` / `rx.iter()` / `&rx`: receive until closed; over join handles:
-        each; over a small literal range: unrolled; over other data: bounded."""
-        pat = node.child_by_field_name("pattern")
-        value = node.child_by_field_name("value")
-        body = self._body_of(node)
-        names = self._pattern_vars(pat) if pat is not None else []
-        found = self.calls.receiver_of(ctx, value) if value is not None else None
-        if found is not None:
-            rx, element = found
-            var = self.local(ctx, names[0]) if names else self.spec.names.fresh("msg")
-            scope = Scope(loop=True)
-            for n in names:
-                scope.vars[n] = Binding(element, (var,))
-            ctx.body.open(f"for {var} in {rx}", ctx.where(node))
-            self.block(ctx, body, scope=scope)
-            ctx.body.close()
-            return
-        src = unwrap_parens(value) if value is not None else None
-        while (
-            src is not None
-            and src.type == "call_expression"
-            and text(src.child_by_field_name("function")).endswith(
-                (".into_iter", ".iter", ".drain", ".iter_mut")
-            )
-        ):
-            fn = src.child_by_field_name("function")
-            src = fn.child_by_field_name("value") if fn is not None else None
-        if src is not None and src.type == "identifier":
-            b = ctx.lookup(text(src))
-            if b is not None and b.kind == Kind.HANDLES:
-                for h in b.names:
-                    scope = Scope()
-                    for n in names:
-                        scope.vars[n] = Binding(Kind.HANDLE, (h,))
-                    self.block(ctx, body, scope=scope)
-                return
-        if src is not None and src.type == "range_expression":
-            parts = [text(c) for c in named(src)]
-            if len(parts) == 2 and all(re.fullmatch(r"\d+", p) for p in parts):
-                lo, hi = int(parts[0]), int(parts[1])
-                if "..=" in text(src):
-                    hi += 1
-                if hi - lo <= 8:
-                    for k in range(lo, hi):
-                        scope = Scope(loop=True, unrolled=True)
-                        ctx.body.open("loop", ctx.where(node))
-                        for n in names:
-                            spec = self.local(ctx, n)
-                            self.stmt(ctx, node, f"let {spec} = {k}")
-                            scope.vars[n] = Binding(Kind.PLAIN, (spec,))
-                        self.block(ctx, body, scope=scope)
-                        ctx.body.stmt("break", ctx.where(node))
-                        ctx.body.close()
-                    return
-        self.bounded(ctx, node, body, names, "{code} runs at most {n} times")
-
-    # ------------------------------------------------------------------ values
 
     def value(self, ctx: Ctx, node: Node) -> Val:
         """Draft an expression for its value (statements it needs first are written)."""

@@ -15,7 +15,8 @@ from gilcheck.draft.rust.emit import Body
 from gilcheck.draft.rust.kinds import Binding, Kind, kind_of_type
 from gilcheck.draft.rust.names import NameTable
 from gilcheck.draft.rust.parse import origin, parse_rust, text, walk
-from gilcheck.draft.rust.translate import Drafter, Spec
+from gilcheck.draft.rust.spec import Spec
+from gilcheck.draft.rust.translate import Drafter
 from gilcheck.draft.writer import SpecWriter
 
 _STATIC_ITEMS = {

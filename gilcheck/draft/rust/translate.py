@@ -5,20 +5,19 @@ calls the draft recognises (delegated to `calls`)."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from tree_sitter import Node
 
-from gilcheck.draft.model import DraftError, DraftOptions, Origin
+from gilcheck.draft.model import DraftError, DraftOptions
 from gilcheck.draft.rust import control, guards
 from gilcheck.draft.rust.closures import captured, closure_params
 from gilcheck.draft.rust.context import Ctx, Scope, Val
 from gilcheck.draft.rust.crate import Crate, FnDef
 from gilcheck.draft.rust.emit import Body
 from gilcheck.draft.rust.kinds import RESOURCES, Binding, Kind, element_kind, kind_of_type
-from gilcheck.draft.rust.names import NameTable, legal
+from gilcheck.draft.rust.names import legal
 from gilcheck.draft.rust.parse import named, text, unwrap_parens
-from gilcheck.draft.writer import SpecWriter
+from gilcheck.draft.rust.spec import Spec
 
 BLOCKLIKE = (
     "block",
@@ -30,46 +29,6 @@ BLOCKLIKE = (
     "while_expression",
     "for_expression",
 )
-
-
-@dataclass
-class Spec:
-    """What the draft has made so far: top-level items, functions, `use`d models."""
-
-    writer: SpecWriter
-    names: NameTable
-    items: list[tuple[str, Origin | None]] = field(default_factory=list)
-    fns: list[Body] = field(default_factory=list)
-    uses: list[str] = field(default_factory=list)
-    drafted: dict[str, str] = field(default_factory=dict)  # crate fn key -> spec fn name
-    statics: dict[str, Binding] = field(default_factory=dict)
-    # mutex -> the literal it was made with, and where
-    data_init: dict[str, tuple[str, Origin | None]] = field(default_factory=dict)
-    data: dict[str, str] = field(default_factory=dict)  # mutex -> the var of its data
-    unknown_locks: dict[str, str] = field(default_factory=dict)  # source text -> global lock
-
-    def data_var(self, lock: str) -> str | None:
-        """The shared var that holds a mutex's data (a literal `bool` or integer), declared
-        on first use; None when the data is not modelled."""
-        if lock in self.data:
-            return self.data[lock]
-        if lock not in self.data_init:
-            return None
-        var = self.names.claim(f"{lock}_data")
-        init, where = self.data_init[lock]
-        self.item(f"var {var} = {init}", where)
-        self.data[lock] = var
-        return var
-
-    def use(self, model: str) -> None:
-        """Use a model library (`use "rayon"`)."""
-        if model not in self.uses:
-            self.uses.append(model)
-
-    def item(self, text: str, origin: Origin | None = None) -> None:
-        """A top-level declaration, once."""
-        if all(text != t for t, _ in self.items):
-            self.items.append((text, origin))
 
 
 class Drafter:

@@ -466,7 +466,7 @@ class Calls:
         if k == Kind.HANDLES and name == "push" and args:
             v = self.value(ctx, args[0])
             b = ctx.lookup(text(recv))
-            if v.stmt and v.text.startswith("spawn ") and b is not None and b.extra:
+            if v.stmt and v.text.startswith(d.spec.spawn + " ") and b is not None and b.extra:
                 h = d.spec.names.fresh("handle")
                 at = int(b.extra[0]) + len(b.names)
                 ctx.body.ops.insert(at, Op("stmt", f"let {h} = none", ctx.where(node)))
@@ -479,7 +479,7 @@ class Calls:
         if k == Kind.SCOPE and name == "spawn":
             call = threads.closure_call(self, ctx, args, "scoped")
             h = d.spec.names.fresh("handle")
-            d.stmt(ctx, node, f"let {h} = spawn {call}")
+            d.stmt(ctx, node, f"let {h} = {d.spec.spawn} {call}")
             for scope in reversed(ctx.scopes):
                 if any(b.kind == Kind.SCOPE for b in scope.vars.values()):
                     scope.handles.append(h)

@@ -52,6 +52,7 @@ def draft_rust(sources: Sequence[SourceText], options: DraftOptions) -> Draft:
     drafter = Drafter(crate, options, spec)
     _declare_statics(crate, spec)
     main = crate.fns.get("main")
+    spec.host = "rust" if main is not None and main.is_main else "python"
     if main is not None and main.is_main:
         host, title, thread = _binary(drafter, main)
     else:

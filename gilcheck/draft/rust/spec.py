@@ -19,6 +19,7 @@ class Spec:
 
     writer: SpecWriter
     names: NameTable
+    host: str = "rust"  # `python`: threads the crate spawns are daemons (never joined at exit)
     items: list[tuple[str, Origin | None]] = field(default_factory=list)
     fns: list[Body] = field(default_factory=list)
     uses: list[str] = field(default_factory=list)
@@ -41,6 +42,12 @@ class Spec:
         self.item(f"var {var} = {init}", where)
         self.data[lock] = var
         return var
+
+    @property
+    def spawn(self) -> str:
+        """The word that starts a thread of the crate's: with `host python` a Rust thread
+        is not joined when the interpreter exits, so it is a daemon."""
+        return "spawn daemon" if self.host == "python" else "spawn"
 
     def use(self, model: str) -> None:
         """Use a model library (`use "rayon"`)."""

@@ -46,7 +46,7 @@ def spawn(c: Calls, ctx: Ctx, node: Node, args: list[Node], stem: str) -> Val:
     """`thread::spawn(move || ..)`, `tokio::spawn(async move { .. })`,
     `spawn_blocking(..)`: a new thread running the closure's spec `fn`."""
     call = closure_call(c, ctx, args, stem)
-    return Val(f"spawn {call}", Kind.HANDLE, stmt=True)
+    return Val(f"{c.d.spec.spawn} {call}", Kind.HANDLE, stmt=True)
 
 
 def closure_call(c: Calls, ctx: Ctx, args: list[Node], stem: str, params: bool = False) -> str:

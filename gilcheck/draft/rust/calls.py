@@ -447,6 +447,15 @@ class Calls:
                 return Val.none()
         if k == Kind.MUTEX and name in ("lock", "blocking_lock"):
             return locks.lock(self, ctx, node, rv.text, "acquire", True)
+        if k == Kind.MUTEX and name == "lock_py_attached":
+            return locks.lock_detached(self, ctx, node, rv.text)
+        if k == Kind.ONCE and name in (
+            "call_once_py_attached",
+            "call_once_force_py_attached",
+            "get_or_init_py_attached",
+        ):
+            statics.once_detached(self, ctx, node, rv.text, self.closure_arg(args))
+            return Val.none(Kind.UNKNOWN)
         if k == Kind.MUTEX and name == "try_lock":
             d.assume(ctx, node, "assumed to take the lock or go on: {code}")
             return Val.none()

@@ -117,6 +117,17 @@ def lock(c: Calls, ctx: Ctx, node: Node, lockname: str, word: str, write: bool) 
     return Val("none", Kind.GUARD, guard=g)
 
 
+def lock_detached(c: Calls, ctx: Ctx, node: Node, lockname: str) -> Val:
+    """PyO3's `MutexExt::lock_py_attached(py)`: wait for the mutex detached from Python
+    (the GIL released while waiting), then hold it as `lock()` does."""
+    ctx.body.open("allow_threads", ctx.where(node))
+    c.d.stmt(ctx, node, f"acquire {lockname}")
+    ctx.body.close()
+    g = Binding(Kind.GUARD, (), target=lockname, write=True)
+    ctx.temps.append(g)
+    return Val("none", Kind.GUARD, guard=g)
+
+
 def condvar(c: Calls, ctx: Ctx, node: Node, cv: str, name: str, args: list[Node]) -> Val:
     """`cv.wait(guard)`, `wait_while`, `wait_timeout`, `notify_one`, `notify_all`."""
     d = c.d

@@ -25,6 +25,8 @@ def static_method(c: Calls, ctx: Ctx, node: Node, name: str, method: str, args: 
     b = d.spec.statics[name]
     if st.kind == "mutex" and method in ("lock", "blocking_lock"):
         return locks.lock(c, ctx, node, b.name, "acquire", True)
+    if st.kind == "mutex" and method == "lock_py_attached":
+        return locks.lock_detached(c, ctx, node, b.name)
     if st.kind == "rwlock" and method in ("read", "write"):
         return locks.lock(c, ctx, node, b.name, "acquire_" + method, method == "write")
     if st.kind == "condvar":
@@ -32,6 +34,13 @@ def static_method(c: Calls, ctx: Ctx, node: Node, name: str, method: str, args: 
     if st.kind == "once" and method in ("call_once", "call_once_force"):
         call_once(c, ctx, node, b.name, c.closure_arg(args))
         return Val.none()
+    if st.kind in ("once", "oncelock") and method in (
+        "call_once_py_attached",
+        "call_once_force_py_attached",
+        "get_or_init_py_attached",
+    ):
+        once_detached(c, ctx, node, b.name, c.closure_arg(args))
+        return Val.none(Kind.UNKNOWN)
     if st.kind in ("oncelock", "py_once_lock") and method in (
         "get_or_init",
         "get_or_try_init",
@@ -39,13 +48,7 @@ def static_method(c: Calls, ctx: Ctx, node: Node, name: str, method: str, args: 
     ):
         closure = c.closure_arg(args)
         if st.kind == "py_once_lock":
-            ctx.body.open("allow_threads", ctx.where(node))
-            ctx.body.open("call_once " + b.name, ctx.where(node))
-            ctx.body.open("with_gil", ctx.where(node))
-            closure_body(c, ctx, closure)
-            ctx.body.close()
-            ctx.body.close()
-            ctx.body.close()
+            once_detached(c, ctx, node, b.name, closure)
         else:
             call_once(c, ctx, node, b.name, closure)
         return Val.none(Kind.UNKNOWN)
@@ -100,6 +103,19 @@ def lazy_init(c: Calls, ctx: Ctx, node: Node, name: str) -> None:
         ctx.origin_at = ctx.where(node)  # the initializer is drafted at its first use
         c.d.block(ctx, st.init)
         ctx.origin_at = saved
+    ctx.body.close()
+
+
+def once_detached(c: Calls, ctx: Ctx, node: Node, once: str, closure: Node | None) -> None:
+    """PyO3's `PyOnceLock`, `OnceExt::call_once_py_attached`,
+    `OnceLockExt::get_or_init_py_attached`: wait for the once detached from Python (the
+    GIL released), run the initializer attached."""
+    ctx.body.open("allow_threads", ctx.where(node))
+    ctx.body.open("call_once " + once, ctx.where(node))
+    ctx.body.open("with_gil", ctx.where(node))
+    closure_body(c, ctx, closure)
+    ctx.body.close()
+    ctx.body.close()
     ctx.body.close()
 
 

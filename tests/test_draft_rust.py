@@ -293,3 +293,22 @@ def test_a_crate_of_several_files_drafts_one_spec_with_each_files_origins() -> N
     assert "#@ src/main.rs:3:5" in draft.text
     assert "#@ src/worker.rs:3:5" in draft.text
     assert check(draft).verdict == "ok"
+
+
+def test_a_drop_impl_that_takes_a_lock_is_an_assumption() -> None:
+    draft = draft_text(
+        "use std::sync::Mutex;\n"
+        "static M: Mutex<i32> = Mutex::new(0);\n"
+        "struct Guarded;\n"
+        "impl Drop for Guarded {\n"
+        "    fn drop(&mut self) {\n"
+        "        *M.lock().unwrap() += 1;\n"
+        "    }\n"
+        "}\n"
+        "fn main() {\n"
+        "    let g = Guarded;\n"
+        "}\n"
+    )
+    assert [(a.origin.line, a.text) for a in draft.assumptions] == [
+        (5, "the Drop of `Guarded` is not drafted: assumed not to block")
+    ]

@@ -22,6 +22,7 @@ class FnDef:
     attributes: tuple[str, ...]
     owner: str = ""  # the `impl` type of a method
     is_async: bool = False
+    trait: str = ""  # the trait of the `impl` block (`Drop`), if any
 
     @property
     def is_main(self) -> bool:
@@ -124,7 +125,12 @@ def collect(sources: list[tuple[SourceText, Node]]) -> Crate:
 
 
 def _collect_items(
-    crate: Crate, src: SourceText, node: Node, owner: str, owner_attrs: tuple[str, ...]
+    crate: Crate,
+    src: SourceText,
+    node: Node,
+    owner: str,
+    owner_attrs: tuple[str, ...],
+    trait: str = "",
 ) -> None:
     for item in named(node):
         if item.type == "function_item":
@@ -137,13 +143,17 @@ def _collect_items(
                     _attributes(item) + owner_attrs,
                     owner,
                     any("async" in text(m) for m in mods),
+                    trait,
                 )
             )
         elif item.type == "impl_item":
             body = item.child_by_field_name("body")
             if body is not None:
                 type_name = re.sub(r"<.*", "", text(item.child_by_field_name("type")))
-                _collect_items(crate, src, body, type_name, _attributes(item))
+                trait_name = re.sub(r"<.*", "", text(item.child_by_field_name("trait")))
+                _collect_items(
+                    crate, src, body, type_name, _attributes(item), trait_name.rsplit("::")[-1]
+                )
         elif item.type == "mod_item":
             crate.modules.add(text(item.child_by_field_name("name")))
             body = item.child_by_field_name("body")

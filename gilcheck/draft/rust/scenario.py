@@ -58,6 +58,12 @@ def draft_rust(sources: Sequence[SourceText], options: DraftOptions) -> Draft:
     else:
         host, title, thread = _extension(drafter, crate, options, sources[0])
     writer = spec.writer
+    for dropper in {id(f): f for f in crate.fns.values()}.values():
+        if dropper.trait == "Drop" and _touches_sync(crate, dropper):
+            writer.assume(
+                origin(dropper.src, dropper.node),
+                f"the Drop of `{dropper.owner}` is not drafted: assumed not to block",
+            )
     names = ", ".join(s.path.rsplit("/", 1)[-1] for s in sources)
     writer.header(f"# Drafted from {names} by gilcheck draft")
     writer.header(f'scenario "{title}"')

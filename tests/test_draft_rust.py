@@ -312,3 +312,30 @@ def test_a_drop_impl_that_takes_a_lock_is_an_assumption() -> None:
     assert [(a.origin.line, a.text) for a in draft.assumptions] == [
         (5, "the Drop of `Guarded` is not drafted: assumed not to block")
     ]
+
+
+def test_a_thread_running_a_closure_kept_in_a_variable_is_refused() -> None:
+    with pytest.raises(DraftError) as info:
+        draft_text(
+            "fn main() {\n"
+            '    let work = || println!("hi");\n'
+            "    let h = std::thread::spawn(work);\n"
+            "    h.join().unwrap();\n"
+            "}\n"
+        )
+    err = info.value
+    assert (err.refused, err.code, err.line) == (True, "unsupported-construct", 3)
+    assert err.hint
+
+
+def test_crossbeam_scope_joins_its_threads_at_its_end() -> None:
+    draft = draft_text(
+        "fn main() {\n"
+        "    crossbeam::scope(|s| {\n"
+        '        s.spawn(|_| println!("a"));\n'
+        "    }).unwrap();\n"
+        '    println!("after");\n'
+        "}\n"
+    )
+    body = [line.split("#@")[0].strip() for line in draft.text.splitlines()]
+    assert body.index("join handle_1") < body.index('print "after"')

@@ -79,7 +79,8 @@ class Calls:
             return True
         if name in (".allow_threads", ".detach") and self.closure_arg(args) is not None:
             return True
-        if name.endswith("thread::scope") or (name == "scope" and self.closure_arg(args)):
+        if (name == "scope" or name.endswith("::scope")) and self.closure_arg(args):
+            # thread::scope, crossbeam::scope, rayon::scope: what it spawns is joined at its end
             return True
         return (
             bool(args)

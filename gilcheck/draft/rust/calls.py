@@ -366,9 +366,13 @@ class Calls:
             return Val.none(Kind.RUNTIME)
         if path in ("Vec::new", "Vec::with_capacity"):
             return Val.none(Kind.HANDLES)
-        if path in HARMLESS_FUNCTIONS or path.endswith("Duration::from_secs"):
+        if (
+            path in HARMLESS_FUNCTIONS
+            or any(path.endswith("::" + known) for known in HARMLESS_FUNCTIONS)
+            or path.endswith("::default")
+        ):
             return Val.none()
-        if re.search(r"(^|::)(Py\w+)::(new|new_bound|import|import_bound|empty)", path):
+        if re.search(r"(^|::)(Py\w*)::(new|new_bound|import|import_bound|empty)", path):
             self.python(ctx, node, path)
             return Val(f'pyobj("{escape(short(node))}")', Kind.PYVAL)
         d.assume(ctx, node, "assumed not to block: {code}")
@@ -520,6 +524,13 @@ class Calls:
                 )
             ctx.body.close()
             return Val(tmp, Kind.UNKNOWN, names=(tmp,))
+        if k == Kind.UNKNOWN and any(
+            unwrap_parens(a).type == "identifier"
+            and (b := ctx.lookup(text(unwrap_parens(a)))) is not None
+            and b.kind == Kind.PY
+            for a in args
+        ):
+            k = Kind.PYVAL  # `obj.call(py, ..)`, `obj.getattr(py, ..)`: a Python object
         if k in (Kind.PY, Kind.PYVAL):
             if name in ("is_instance_of", "is_none", "get_type", "value", "traceback"):
                 return Val.none(Kind.PYVAL)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from tree_sitter import Node
 
 from gilcheck.draft.model import SourceText
-from gilcheck.draft.rust.parse import named, parse_fragment, text
+from gilcheck.draft.rust.parse import named, parse_fragment, text, walk
 
 
 @dataclass
@@ -121,6 +121,9 @@ def collect(sources: list[tuple[SourceText, Node]]) -> Crate:
     for src, root in sources:
         crate.modules.add(src.path.replace("\\", "/").rsplit("/", 1)[-1].removesuffix(".rs"))
         _collect_items(crate, src, root, owner="", owner_attrs=())
+        for n in walk(root):  # statics declared inside function bodies are statics too
+            if n.type == "static_item" and text(n.child_by_field_name("name")) not in crate.statics:
+                _add_static(crate, src, n, n)
     return crate
 
 

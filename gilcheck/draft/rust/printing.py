@@ -45,6 +45,13 @@ def macro(c: Calls, ctx: Ctx, node: Node) -> Val:
         return Val.none()
     if name == "vec":
         return Val.none(Kind.HANDLES)
+    if name == "py_run":  # pyo3::py_run!(py, ..): Python code runs here
+        ctx.body.open("python", ctx.where(node))
+        ctx.body.stmt("skip", ctx.where(node))
+        ctx.body.close()
+        return Val.none()
+    if name in ("intern", "wrap_pyfunction", "wrap_pymodule", "c_str", "pyo3::intern"):
+        return Val.none(Kind.PYVAL)
     if name in (
         "assert",
         "assert_eq",

@@ -16,7 +16,7 @@ from gilcheck.draft.rust.kinds import Binding, Kind, kind_of_type
 from gilcheck.draft.rust.names import NameTable
 from gilcheck.draft.rust.parse import origin, parse_rust, text, walk
 from gilcheck.draft.rust.spec import Spec
-from gilcheck.draft.rust.translate import Drafter
+from gilcheck.draft.rust.translate import Drafter, has_return
 from gilcheck.draft.writer import SpecWriter
 
 _STATIC_ITEMS = {
@@ -111,10 +111,16 @@ def _binary(drafter: Drafter, main: FnDef) -> tuple[str, str, Body]:
     spec = drafter.spec
     spec.names.used.add("main")
     body = Body("thread main", None)
-    ctx = Ctx(body, main.src, "main", 0, [Scope()])
     block = main.node.child_by_field_name("body")
-    if block is not None:
-        drafter.block(ctx, block)
+    if block is not None and has_return(block):
+        # `return` ends `fn main`; a spec thread has no `return`: its body is a fn
+        name = spec.names.claim("rust_main")
+        inner = Body(f"fn {name}()", origin(main.src, main.node))
+        drafter.block(Ctx(inner, main.src, name, 0, [Scope()]), block)
+        spec.fns.insert(0, inner)
+        body.stmt(f"call {name}()", origin(main.src, main.node))
+    elif block is not None:
+        drafter.block(Ctx(body, main.src, "main", 0, [Scope()]), block)
     path = main.src.path.rsplit("/", 1)[-1]
     return "rust", f"{path}: fn main", body
 

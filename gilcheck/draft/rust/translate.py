@@ -484,7 +484,7 @@ class Drafter:
         """A closure's body drafted in place (`with_gil`, `allow_threads`, `call_once`).
         A `return` in it leaves the closure, not the function: such a body is wrapped in
         `loop { .. break }` and its `return`s assign the value and `break`."""
-        if ret or not _returns(body):
+        if ret or not has_return(body):
             self.block(ctx, body, target, ret, scope=scope)
             return
         scope.closure, scope.target = True, target
@@ -546,10 +546,10 @@ class Drafter:
         return self.calls.value(ctx, node)
 
 
-def _returns(node: Node) -> bool:
+def has_return(node: Node) -> bool:
     """`node` holds a `return` of its own (not one of a nested closure or async block)."""
     if node.type == "return_expression":
         return True
     return any(
-        _returns(c) for c in node.children if c.type not in ("closure_expression", "async_block")
+        has_return(c) for c in node.children if c.type not in ("closure_expression", "async_block")
     )

@@ -27,6 +27,10 @@ PASSTHROUGH = frozenset(
         "into_py",
         "into_pyobject",
         "into_any",
+        "as_deref",
+        "as_deref_mut",
+        "ok_or",
+        "ok_or_else",
     }
 )
 # Methods on plain data that never block and are not Python values.
@@ -167,6 +171,12 @@ HARMLESS_FUNCTIONS = frozenset(
         "Cell::new",
         "Box::new",
         "Rc::new",
+        "env::var",
+        "std::env::var",
+        "ptr::null_mut",
+        "ptr::null",
+        "String::with_capacity",
+        "Arc::strong_count",
     }
 )
 # Methods on a Python value or `py` that run Python code (the GIL may pass on).

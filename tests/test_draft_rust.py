@@ -339,3 +339,17 @@ def test_crossbeam_scope_joins_its_threads_at_its_end() -> None:
     )
     body = [line.split("#@")[0].strip() for line in draft.text.splitlines()]
     assert body.index("join handle_1") < body.index('print "after"')
+
+
+def test_a_main_that_returns_early_runs_as_a_spec_fn() -> None:
+    draft = draft_text(
+        "fn main() {\n"
+        "    if std::env::args().count() > 1 {\n"
+        "        return;\n"
+        "    }\n"
+        '    println!("done");\n'
+        "}\n"
+    )
+    assert "thread main {\n    call rust_main()" in draft.text
+    assert "fn rust_main() {" in draft.text
+    assert check(draft).verdict == "ok"

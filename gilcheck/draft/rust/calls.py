@@ -353,6 +353,12 @@ class Calls:
             return Val(f"submit rayon_global_pool, {call}", Kind.UNKNOWN, stmt=True)
         if last == "block_on" and args:
             return threads.block_on(self, ctx, node, args[-1])
+        if re.fullmatch(r"[A-Z]\w*", path):  # a tuple struct or enum variant: plain data
+            for a in args:
+                v = self.value(ctx, a)
+                if v.stmt:
+                    d.stmt(ctx, a, v.text)
+            return Val.none(Kind.UNKNOWN)
         fn = d.crate.fns.get(path)
         owner = path.rsplit("::", 1)[0] if "::" in path else ""
         if fn is None and owner == "Self":
@@ -562,8 +568,13 @@ class Calls:
                 if v.stmt:
                     d.stmt(ctx, a, v.text)
             return Val.none()
-        fn = self.method_fn(name) if recv.type != "identifier" or k == Kind.UNKNOWN else None
-        if fn is not None and fn.owner:
+        fn = self.method_fn(name)
+        typed = ctx.lookup(text(recv)) if recv.type == "identifier" else None
+        if (
+            fn is not None
+            and typed is not None
+            and re.search(rf"\b{re.escape(fn.owner)}\b", typed.type_text)
+        ):  # `store.refresh()` with `store: &Store`
             return self.call_crate(ctx, node, fn, args)
         d.assume(ctx, node, "assumed not to block: {code}")
         return Val.none(Kind.UNKNOWN)

@@ -436,6 +436,8 @@ class Calls:
         if name == "to_string" or name == "to_owned":
             if k == Kind.PYVAL:
                 return printing.format_python(self, ctx, node)
+            if name == "to_string" and printing.format_values(self, ctx, node, [rv]):
+                return Val('"' + escape(short(node)) + '"', Kind.PLAIN)
             return rv if rv.kind == Kind.PLAIN and rv.text.startswith('"') else Val.none()
         if rv.guard is not None and rv.guard.target == GIL and name == "python":
             return Val.none(Kind.PY)

@@ -13,7 +13,7 @@ from gilcheck.draft.rust.emit import Body
 from gilcheck.draft.rust.kinds import Binding, Kind
 from gilcheck.draft.rust.parse import origin
 
-_STATEMENTS = ("let_declaration", "expression_statement", "macro_invocation")
+_STATEMENTS = ("let_declaration", "expression_statement")
 _CONTAINERS = ("block", "source_file", "closure_expression", "match_arm", "declaration_list")
 
 

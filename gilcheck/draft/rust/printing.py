@@ -26,19 +26,15 @@ def macro(c: Calls, ctx: Ctx, node: Node) -> Val:
         d.stmt(ctx, node, "print " + printed(c, ctx, node))
         return Val.none()
     if name in ERR_PRINT_MACROS:
+        vals = formatted(c, ctx, node)
         d.spec.item("rlock rust_stderr")
         ctx.body.open("lock rust_stderr", ctx.where(node))
-        if formats_python(c, ctx, node):
-            ctx.body.open("with_gil", ctx.where(node))
-            ctx.body.stmt("skip", ctx.where(node))
-            ctx.body.close()
-        else:
+        if not format_values(c, ctx, node, vals):
             ctx.body.stmt("skip", ctx.where(node))
         ctx.body.close()
         return Val.none()
     if name in ("format", "write", "writeln", "format_args"):
-        if formats_python(c, ctx, node):
-            return format_python(c, ctx, node)
+        format_values(c, ctx, node, formatted(c, ctx, node))
         return Val('"' + escape(format_args(node).template) + '"', Kind.PLAIN)
     if name in ("panic", "unreachable", "todo", "unimplemented"):
         d.stmt(ctx, node, f'panic "{escape(format_args(node).template or name)}"')
@@ -109,11 +105,6 @@ def formatted(c: Calls, ctx: Ctx, node: Node) -> list[Val]:
     return out
 
 
-def formats_python(c: Calls, ctx: Ctx, node: Node) -> bool:
-    """A formatting macro formats a Python value."""
-    return any(v.kind == Kind.PYVAL for v in formatted(c, ctx, node))
-
-
 def printed(c: Calls, ctx: Ctx, node: Node) -> str:
     """What `print` prints for a `println!`: a Python value if it formats one (the
     GIL is then taken inside stdout's lock), a value whose kind shows at run time, or
@@ -126,6 +117,25 @@ def printed(c: Calls, ctx: Ctx, node: Node) -> str:
         if v.kind == Kind.UNKNOWN and v.text != "none":
             return v.text
     return '"' + escape(format_args(node).template) + '"'
+
+
+def format_values(c: Calls, ctx: Ctx, node: Node, vals: list[Val]) -> bool:
+    """Formatting values (`format!`, `to_string`, `eprintln!`): a Python value takes the
+    GIL for that step (`with_gil { skip }`); a value whose kind shows only at run time (a
+    message received, a call's result) is formatted as `clone v`, one step that takes the
+    GIL exactly when `v` holds a Python value. False when nothing needed writing."""
+    if any(v.kind == Kind.PYVAL for v in vals):
+        ctx.body.open("with_gil", ctx.where(node))
+        ctx.body.stmt("skip", ctx.where(node))
+        ctx.body.close()
+        return True
+    wrote = False
+    for v in vals:
+        if v.kind == Kind.UNKNOWN and not v.stmt and v.names and v.text == v.names[0]:
+            tmp = c.d.spec.names.fresh("formatted")
+            c.d.stmt(ctx, node, f"let {tmp} = clone {v.text}")
+            wrote = True
+    return wrote
 
 
 def format_python(c: Calls, ctx: Ctx, node: Node) -> Val:

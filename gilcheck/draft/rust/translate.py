@@ -16,7 +16,7 @@ from gilcheck.draft.rust.crate import Crate, FnDef
 from gilcheck.draft.rust.emit import Body
 from gilcheck.draft.rust.kinds import RESOURCES, Binding, Kind, element_kind, kind_of_type
 from gilcheck.draft.rust.names import legal
-from gilcheck.draft.rust.parse import named, text, unwrap_parens
+from gilcheck.draft.rust.parse import named, origin, text, unwrap_parens
 from gilcheck.draft.rust.spec import Spec
 
 BLOCKLIKE = (
@@ -105,7 +105,7 @@ class Drafter:
             params.extend(names)
             scope.vars[pname] = Binding(kind, names, element=element_kind(ptype), type_text=ptype)
         node = fn.node
-        body = Body(f"fn {spec_name}({', '.join(params)})", None)
+        body = Body(f"fn {spec_name}({', '.join(params)})", origin(fn.src, node))
         ctx = Ctx(body, fn.src, spec_name, depth, [scope])
         block = node.child_by_field_name("body")
         if block is None:

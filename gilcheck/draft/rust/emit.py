@@ -60,13 +60,15 @@ class Body:
                 and out
                 and (out[-1].kind == "open" or (out[-1].kind == "close" and out[-1].text))
             ):
-                out.append(Op("stmt", "skip"))
+                out.append(Op("stmt", "skip", out[-1].origin))  # the code the block stands for
             out.append(op)
         self.ops = out
 
     def write(self, writer: SpecWriter) -> None:
         """Lay the body out through the writer."""
         self.fill_empty_blocks()
+        if not self.ops:
+            self.ops.append(Op("stmt", "skip", self.origin))
         writer.open(self.header, self.origin)
         for op in self.ops:
             if op.kind == "stmt":

@@ -19,6 +19,7 @@ from gilcheck.draft.rust.literals import escape, message_text, mutex_literal, sh
 from gilcheck.draft.rust.parse import named, text, unwrap_parens, walk
 from gilcheck.draft.rust.vocabulary import (
     CHANNEL_CTORS,
+    CURRENT_THREAD,
     HARMLESS,
     HARMLESS_FUNCTIONS,
     PASSTHROUGH,
@@ -413,6 +414,8 @@ class Calls:
         if name == "build" and "ThreadPoolBuilder" in text(recv):
             m = re.search(r"num_threads\((\d+)\)", text(recv))
             return Val(f"pool({m.group(1) if m else 2})", Kind.POOL, stmt=True)
+        if name == "build" and "new_current_thread" in text(recv):
+            d.spec.writer.assume(ctx.where(node), CURRENT_THREAD)
         if name in ("build", "enable_all", "worker_threads") and re.search(
             r"runtime|new_multi_thread|new_current_thread", text(recv), re.IGNORECASE
         ):

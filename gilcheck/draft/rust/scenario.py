@@ -17,6 +17,7 @@ from gilcheck.draft.rust.names import NameTable
 from gilcheck.draft.rust.parse import origin, parse_rust, text, walk
 from gilcheck.draft.rust.spec import Spec
 from gilcheck.draft.rust.translate import Drafter, has_return
+from gilcheck.draft.rust.vocabulary import CURRENT_THREAD
 from gilcheck.draft.writer import SpecWriter
 
 _STATIC_ITEMS = {
@@ -111,6 +112,11 @@ def _binary(drafter: Drafter, main: FnDef) -> tuple[str, str, Body]:
     spec = drafter.spec
     spec.names.used.add("main")
     body = Body("thread main", None)
+    prev = main.node.prev_named_sibling
+    while prev is not None and prev.type in ("attribute_item", "line_comment", "block_comment"):
+        if "current_thread" in text(prev):
+            spec.writer.assume(origin(main.src, prev), CURRENT_THREAD)
+        prev = prev.prev_named_sibling
     block = main.node.child_by_field_name("body")
     if block is not None and has_return(block):
         # `return` ends `fn main`; a spec thread has no `return`: its body is a fn

@@ -203,3 +203,9 @@ CHANNEL_CTORS = {
     "sync_channel": "bounded",
     "bounded": "bounded",
 }
+
+# What a draft assumes of a tokio current-thread runtime.
+CURRENT_THREAD = (
+    "tokio's current-thread runtime: its tasks are drafted as threads of their own (a task "
+    "that runs only while its caller awaits is not drafted)"
+)

@@ -353,3 +353,13 @@ def test_a_main_that_returns_early_runs_as_a_spec_fn() -> None:
     assert "thread main {\n    call rust_main()" in draft.text
     assert "fn rust_main() {" in draft.text
     assert check(draft).verdict == "ok"
+
+
+def test_a_labelled_break_out_of_an_outer_loop_is_refused() -> None:
+    inner = "fn main() {\n    'a: loop {\n        break 'a;\n    }\n}\n"
+    assert "break" in draft_text(inner).text
+    with pytest.raises(DraftError) as info:
+        draft_text(
+            "fn main() {\n    'a: loop {\n        loop {\n            break 'a;\n        }\n    }\n}\n"
+        )
+    assert (info.value.refused, info.value.line) == (True, 4)

@@ -429,9 +429,11 @@ class Drafter:
         elif t == "for_expression":
             control.for_(self, ctx, node)
         elif t == "break_expression":
+            self.check_label(ctx, node)
             guards.leave_loop(self, ctx, node)
             self.stmt(ctx, node, "break")
         elif t == "continue_expression":
+            self.check_label(ctx, node)
             guards.leave_loop(self, ctx, node)
             loop = next((s for s in reversed(ctx.scopes) if s.loop), None)
             self.stmt(ctx, node, "break" if loop is not None and loop.unrolled else "continue")
@@ -477,6 +479,29 @@ class Drafter:
                 self.stmt(ctx, node, f"return {val.text}")
             elif val.stmt:
                 self.stmt(ctx, node, val.text)
+
+    def check_label(self, ctx: Ctx, node: Node) -> None:
+        """`break 'outer` / `continue 'outer` must target the innermost loop: the spec's
+        `break` leaves only that one, so a jump further out is refused."""
+        label = next((c for c in node.children if c.type == "label"), None)
+        if label is None:
+            return
+        loop = node.parent
+        while loop is not None and loop.type not in (
+            "loop_expression",
+            "while_expression",
+            "for_expression",
+            "closure_expression",
+        ):
+            loop = loop.parent
+        own = next((c for c in loop.children if c.type == "label"), None) if loop else None
+        if own is None or text(own) != text(label):
+            raise self.refuse(
+                ctx,
+                node,
+                f"`{text(node)}` leaves more than the innermost loop",
+                "restructure the loops (a flag, or a function that returns)",
+            )
 
     def inline_closure(
         self, ctx: Ctx, node: Node, body: Node, target: str | None, ret: bool, scope: Scope

@@ -1,0 +1,5 @@
+"""Drafting a gilcheck spec from Rust/PyO3 source (tree-sitter-rust): `draft_rust`."""
+
+from gilcheck.draft.rust.scenario import draft_rust, entry_points
+
+__all__ = ["draft_rust", "entry_points"]

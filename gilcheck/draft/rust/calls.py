@@ -1,0 +1,667 @@
+"""The calls and values the draft recognises: PyO3 (`with_gil`, `allow_threads`, errors,
+Python objects), threads, channels, locks, once-cells, tokio, rayon and formatting
+macros, the crate's own functions; anything else is an assumption."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from tree_sitter import Node
+
+from gilcheck.draft.rust import control, locks, printing, statics, threads
+from gilcheck.draft.rust.closures import closure_params
+from gilcheck.draft.rust.context import Ctx, Scope, Val
+from gilcheck.draft.rust.crate import FnDef
+from gilcheck.draft.rust.emit import Op
+from gilcheck.draft.rust.kinds import GIL, Binding, Kind, kind_of_type
+from gilcheck.draft.rust.literals import escape, message_text, mutex_literal, short
+from gilcheck.draft.rust.parse import named, text, unwrap_parens, walk
+from gilcheck.draft.rust.vocabulary import (
+    CHANNEL_CTORS,
+    CURRENT_THREAD,
+    HARMLESS,
+    HARMLESS_FUNCTIONS,
+    PASSTHROUGH,
+    RUNS_PYTHON,
+)
+
+if TYPE_CHECKING:
+    from gilcheck.draft.rust.translate import Drafter
+
+
+class Calls:
+    """Recognises calls, methods and macros, and drafts each."""
+
+    def __init__(self, drafter: Drafter) -> None:
+        self.d = drafter
+
+    # ------------------------------------------------------------------ shapes
+
+    def callee(self, node: Node) -> tuple[str, Node | None, list[Node]]:
+        """(path or method name, receiver node for methods, argument nodes)."""
+        fn = node.child_by_field_name("function")
+        args_node = node.child_by_field_name("arguments")
+        args = named(args_node) if args_node is not None else []
+        if fn is None:
+            return "", None, args
+        if fn.type == "field_expression":
+            return (
+                "." + text(fn.child_by_field_name("field")),
+                fn.child_by_field_name("value"),
+                args,
+            )
+        if fn.type == "generic_function":
+            inner = fn.child_by_field_name("function")
+            return re.sub(r"\s", "", text(inner)), None, args
+        return re.sub(r"\s", "", text(fn)), None, args
+
+    def closure_arg(self, args: list[Node]) -> Node | None:
+        """The first closure or async block among a call\'s arguments."""
+        for a in args:
+            a = unwrap_parens(a)
+            if a.type in ("closure_expression", "async_block"):
+                return a
+        return None
+
+    def is_blocklike(self, ctx: Ctx, node: Node) -> bool:
+        """A call that drafts to a block (`with_gil { }`, `allow_threads { }`, a block_on
+        of an async block, a `thread::scope`)."""
+        node = unwrap_parens(node)
+        while node.type == "call_expression" and self.callee(node)[0] in (".unwrap", ".expect"):
+            recv = self.callee(node)[1]
+            if recv is None:
+                break
+            node = unwrap_parens(recv)
+        if node.type != "call_expression":
+            return False
+        name, recv, args = self.callee(node)
+        if name.endswith(("with_gil", "attach")) and "Python" in name:
+            return True
+        if name in (".allow_threads", ".detach") and self.closure_arg(args) is not None:
+            return True
+        if (name == "scope" or name.endswith("::scope")) and self.closure_arg(args):
+            # thread::scope, crossbeam::scope, rayon::scope: what it spawns is joined at its end
+            return True
+        return (
+            bool(args)
+            and name.endswith("block_on")
+            and (unwrap_parens(args[-1]).type == "async_block")
+        )
+
+    def blocklike(self, ctx: Ctx, node: Node, target: str | None, ret: bool) -> None:
+        """Draft a block-like call (see `is_blocklike`)."""
+        node = unwrap_parens(node)
+        while node.type == "call_expression" and self.callee(node)[0] in (".unwrap", ".expect"):
+            recv = self.callee(node)[1]
+            if recv is None:
+                break
+            node = unwrap_parens(recv)
+        name, recv, args = self.callee(node)
+        closure = self.closure_arg(args)
+        d = self.d
+        if name.endswith("block_on"):
+            body = unwrap_parens(args[-1])
+            d.block(ctx, body, target, ret)
+            return
+        if closure is None:
+            d.effect(ctx, args[0] if args else node, target, ret)
+            return
+        scope = Scope()
+        params = closure_params(closure)
+        body = closure.child_by_field_name("body") or closure
+        if "scope" in name:
+            for p in params:
+                scope.vars[p] = Binding(Kind.SCOPE)
+            d.block(ctx, body, target, ret, scope=scope)
+            return
+        word = "with_gil" if "Python" in name else "allow_threads"
+        for p in params:
+            scope.vars[p] = Binding(Kind.PY)
+        ctx.body.open(word, ctx.where(node))
+        d.inline_closure(ctx, node, body, target, ret, scope)
+        ctx.body.close()
+
+    def receiver_of(self, ctx: Ctx, node: Node | None) -> tuple[str, Kind] | None:
+        """The spec name of the receiver a loop receives from: `rx`, `&rx`, `rx.iter()`,
+        `rx.recv()`, `rx.blocking_recv()`, `rx.recv().await`, `rx.into_iter()`."""
+        if node is None:
+            return None
+        node = unwrap_parens(node)
+        if node.type == "await_expression":
+            node = unwrap_parens(named(node)[0])
+        if node.type == "identifier":
+            b = ctx.lookup(text(node))
+            if b is not None and b.kind == Kind.RECEIVER:
+                return b.name, b.element
+            return None
+        if node.type == "call_expression":
+            name, recv, _ = self.callee(node)
+            if recv is not None and name in (
+                ".iter",
+                ".into_iter",
+                ".recv",
+                ".blocking_recv",
+                ".unwrap",
+                ".ok",
+                ".recv_async",
+            ):
+                return self.receiver_of(ctx, recv)
+        return None
+
+    # ------------------------------------------------------------------ values
+
+    def value(self, ctx: Ctx, node: Node) -> Val:
+        """Draft an expression for its value."""
+        d = self.d
+        t = node.type
+        if t in ("parenthesized_expression", "reference_expression", "try_expression"):
+            inner = named(node)
+            return self.value(ctx, inner[-1]) if inner else Val.none()
+        if t == "unary_expression":
+            inner = named(node)
+            val = self.value(ctx, inner[-1]) if inner else Val.none()
+            if text(node).startswith("*"):
+                if val.guard is not None:
+                    var = d.spec.data_var(val.guard.target)
+                    return Val(var, Kind.PLAIN) if var is not None else Val.none()
+                return val if val.kind in (Kind.PAIR, Kind.MUTEX) else Val.none()
+            return (
+                Val.none()
+                if val.stmt or val.kind != Kind.PLAIN
+                else Val(("not " if text(node).startswith("!") else "-") + val.text, Kind.PLAIN)
+            )
+        if t == "identifier":
+            name = text(node)
+            b = ctx.lookup(name)
+            if b is None and name in d.crate.statics and d.crate.statics[name].kind == "lazy":
+                statics.lazy_init(self, ctx, node, name)
+            if b is None:
+                b = d.spec.statics.get(name)
+            if b is None:
+                if name == "None":
+                    return Val.none()
+                return Val.none(Kind.UNKNOWN)
+            if b.kind == Kind.GUARD:
+                return Val("none", Kind.GUARD, guard=b)
+            return Val(b.name, b.kind, names=b.names)
+        if t == "integer_literal":
+            digits = re.sub(r"[a-z].*$", "", text(node).replace("_", ""))
+            return Val(digits if digits.isdigit() else "0", Kind.PLAIN)
+        if t == "float_literal":
+            return Val("0", Kind.PLAIN)
+        if t == "string_literal":
+            return Val('"' + escape(text(node)[1:-1]) + '"', Kind.PLAIN)
+        if t == "raw_string_literal":
+            return Val('"raw string"', Kind.PLAIN)
+        if t == "char_literal":
+            return Val('"' + escape(text(node)[1:-1]) + '"', Kind.PLAIN)
+        if t == "boolean_literal":
+            return Val(text(node), Kind.PLAIN)
+        if t == "unit_expression":
+            return Val.none()
+        if t == "binary_expression":
+            left = self.value(ctx, node.child_by_field_name("left") or node)
+            right = self.value(ctx, node.child_by_field_name("right") or node)
+            op = text(node.child_by_field_name("operator"))
+            op = {"&&": "and", "||": "or"}.get(op, op)
+            if left.stmt or right.stmt or left.kind != Kind.PLAIN or right.kind != Kind.PLAIN:
+                return Val.none()
+            if op not in ("+", "-", "*", "/", "%", "==", "!=", "<", "<=", ">", ">=", "and", "or"):
+                return Val.none()
+            return Val(f"{left.text} {op} {right.text}", Kind.PLAIN)
+        if t == "await_expression":
+            return self.awaited(ctx, node)
+        if t == "call_expression":
+            return self.call(ctx, node)
+        if t == "macro_invocation":
+            return printing.macro(self, ctx, node)
+        if t == "tuple_expression":
+            parts = named(node)
+            texts = [text(p) for p in parts]
+            if len(parts) == 2 and "Mutex::new" in texts[0] and "Condvar::new" in texts[1]:
+                m = d.spec.names.fresh("pair_m")
+                cv = d.spec.names.fresh("pair_cv")
+                d.stmt(ctx, node, f"let {m} = mutex()")
+                d.stmt(ctx, node, f"let {cv} = condvar()")
+                inner = named(parts[0].child_by_field_name("arguments") or parts[0])
+                if mutex_literal(inner):
+                    d.spec.data_init[m] = (mutex_literal(inner), ctx.where(node))
+                return Val(m, Kind.PAIR, names=(m, cv))
+            for p in parts:
+                v = self.value(ctx, p)
+                if v.stmt:
+                    d.stmt(ctx, p, v.text)
+            return Val.none()
+        if t == "closure_expression":
+            d.assume(ctx, node, "a closure kept for later is assumed not to block: {code}")
+            return Val.none()
+        if t in (
+            "block",
+            "async_block",
+            "unsafe_block",
+            "if_expression",
+            "match_expression",
+            "loop_expression",
+        ):
+            tmp = d.spec.names.fresh("tmp")
+            d.stmt(ctx, node, f"let {tmp} = none")
+            d.effect(ctx, node, target=tmp)
+            return Val(tmp, Kind.UNKNOWN, names=(tmp,))
+        if t == "field_expression":
+            base = node.child_by_field_name("value")
+            if base is not None and text(base) not in ("self",):
+                v = self.value(ctx, base)
+                if v.kind == Kind.PAIR and text(node.child_by_field_name("field")) in ("0", "1"):
+                    i = int(text(node.child_by_field_name("field")))
+                    return Val(v.names[i], (Kind.MUTEX, Kind.CONDVAR)[i], names=(v.names[i],))
+            return Val.none(Kind.UNKNOWN)
+        if t in (
+            "struct_expression",
+            "array_expression",
+            "index_expression",
+            "range_expression",
+            "type_cast_expression",
+            "scoped_identifier",
+            "self",
+            "generic_function",
+        ):
+            return Val.none(Kind.UNKNOWN if t in ("index_expression", "self") else Kind.PLAIN)
+        return Val.none(Kind.UNKNOWN)
+
+    def awaited(self, ctx: Ctx, node: Node) -> Val:
+        """`x.await`: a oneshot receiver or a JoinHandle blocks the awaiting thread; an
+        awaited call is drafted as the call."""
+        inner = unwrap_parens(named(node)[0])
+        if inner.type == "identifier":
+            b = ctx.lookup(text(inner))
+            if b is not None and b.kind == Kind.RECEIVER:
+                return Val(f"recv {b.name}", Kind.UNKNOWN, stmt=True)
+            if b is not None and b.kind == Kind.HANDLE:
+                return Val(f"join {b.name}", Kind.PLAIN, stmt=True)
+        if inner.type == "call_expression":
+            return self.call(ctx, inner)
+        return self.value(ctx, inner)
+
+    # ------------------------------------------------------------------ calls
+
+    def call(self, ctx: Ctx, node: Node) -> Val:
+        """A function or method call."""
+        name, recv, args = self.callee(node)
+        if recv is not None:
+            return self.method(ctx, node, name[1:], recv, args)
+        return self.function(ctx, node, name, args)
+
+    def function(self, ctx: Ctx, node: Node, path: str, args: list[Node]) -> Val:
+        """A call of a path: `thread::spawn(..)`, `mpsc::channel()`, `Ok(x)`, `f(a)`."""
+        d = self.d
+        last = path.rsplit("::", 1)[-1]
+        if path in ("Ok", "Err", "Some"):
+            inner = self.value(ctx, args[0]) if args else Val.none()
+            inner = d.hoist(ctx, node, inner)
+            if path == "Some":
+                return inner
+            kind = Kind.PYVAL if inner.kind == Kind.PYVAL else Kind.PLAIN
+            return Val(f"{path.lower()}({inner.text})", kind)
+        if last in ("new_err",) or path.startswith("PyErr::new") or last == "new_err_arguments":
+            msg = message_text(args[0]) if args else "error"
+            return Val(f'pyerr("{escape(msg)}")', Kind.PYVAL)
+        if path in ("String::from", "str::to_string") and args:
+            return self.value(ctx, args[0])
+        if path.endswith("Python::acquire_gil") or path.endswith("GILGuard::acquire"):
+            # the GIL is held until the guard is dropped: `with_gil {` up to there
+            ctx.body.open("with_gil", ctx.where(node))
+            at = [str(ctx.body.depth - 1), str(len(ctx.body.ops) - 1)]
+            g = Binding(Kind.GUARD, (), target=GIL, extra=at)
+            ctx.temps.append(g)
+            return Val("none", Kind.GUARD, guard=g)
+        if path.endswith(("Python::assume_gil_acquired", "Python::assume_attached")):
+            return Val.none(Kind.PY)
+        if path.endswith(("Arc::new", "Rc::new", "Box::new")) and args:
+            return self.value(ctx, args[0])
+        if path.endswith(("Arc::clone", "Rc::clone")) and args:
+            return locks.cloned(self, ctx, node, self.value(ctx, args[0]))
+        if last == "new" and re.search(r"(^|::)(Mutex|RwLock|Condvar)::new$", path):
+            kind = {"Mutex": Kind.MUTEX, "RwLock": Kind.RWLOCK, "Condvar": Kind.CONDVAR}[
+                path.rsplit("::", 2)[-2]
+            ]
+            return Val(f"{kind.value}()", kind, stmt=True, init=mutex_literal(args))
+        if last == "new" and re.search(r"(^|::)ReentrantMutex::new$", path):
+            return Val("rlock()", Kind.MUTEX, stmt=True)
+        if last == "new" and re.search(r"(^|::)Barrier::new$", path):
+            n = text(args[0]).replace("_", "") if args else ""
+            if not n.isdigit() or n == "0":
+                self.d.assume(ctx, node, "assumed a barrier of 2 parties: {code}")
+                n = "2"
+            return Val(f"barrier({n})", Kind.BARRIER, stmt=True)
+        if last == "new" and re.search(r"(^|::)(Once|OnceLock)::new$", path):
+            return Val("once()", Kind.ONCE, stmt=True)
+        if last in CHANNEL_CTORS and (
+            "::" not in path or re.search(r"(mpsc|crossbeam\w*|channel|oneshot|flume)::", path)
+        ):
+            return locks.channel(self, ctx, node, path, args)
+        if path == "drop" or path.endswith("mem::drop"):
+            return locks.drop(self, ctx, node, args)
+        if last in ("spawn", "spawn_blocking") and (
+            "thread" in path or "task" in path or "tokio" in path or path == "spawn"
+        ):
+            return threads.spawn(self, ctx, node, args, "thread" if "thread" in path else "task")
+        if path.endswith("rayon::join") or (path == "join" and len(args) == 2):
+            return threads.rayon_join(self, ctx, node, args)
+        if path.endswith("rayon::spawn"):
+            call = threads.closure_call(self, ctx, args, "rayon_job")
+            d.spec.use("rayon")
+            return Val(f"submit rayon_global_pool, {call}", Kind.UNKNOWN, stmt=True)
+        if last == "block_on" and args:
+            return threads.block_on(self, ctx, node, args[-1])
+        if re.fullmatch(r"[A-Z]\w*", path):  # a tuple struct or enum variant: plain data
+            for a in args:
+                v = self.value(ctx, a)
+                if v.stmt:
+                    d.stmt(ctx, a, v.text)
+            return Val.none(Kind.UNKNOWN)
+        fn = d.crate.fns.get(path)
+        owner = path.rsplit("::", 1)[0] if "::" in path else ""
+        if fn is None and owner == "Self":
+            fn = self.method_fn(last)
+        if fn is None and owner and owner.rsplit("::", 1)[-1] in d.crate.modules:
+            fn = d.crate.fns.get(last)  # crate::worker::run(), super::run()
+            owner = fn.owner if fn is not None else owner
+        if fn is not None and (not fn.owner or owner in (fn.owner, "Self")):
+            return self.call_crate(ctx, node, fn, args)
+        if re.search(r"(^|::)(Runtime::new|Handle::current)$", path):
+            return Val.none(Kind.RUNTIME)
+        if path in ("Vec::new", "Vec::with_capacity"):
+            return Val.none(Kind.HANDLES)
+        if (
+            path in HARMLESS_FUNCTIONS
+            or any(path.endswith("::" + known) for known in HARMLESS_FUNCTIONS)
+            or path.endswith("::default")
+        ):
+            return Val.none()
+        if re.search(r"(^|::)(Py\w*)::(new|new_bound|import|import_bound|empty)", path):
+            self.python(ctx, node, path)
+            return Val(f'pyobj("{escape(short(node))}")', Kind.PYVAL)
+        d.assume(ctx, node, "assumed not to block: {code}")
+        for a in args:  # arguments are still evaluated
+            v = self.value(ctx, a)
+            if v.stmt:
+                d.stmt(ctx, a, v.text)
+        return Val.none(Kind.UNKNOWN)
+
+    def python(self, ctx: Ctx, node: Node, what: str) -> None:
+        """A call that runs Python code (an import, a Python callable)."""
+        if what.rsplit(".", 1)[-1].rsplit("::", 1)[-1] in RUNS_PYTHON or "import" in what:
+            ctx.body.open("python", ctx.where(node))
+            ctx.body.stmt("skip", ctx.where(node))
+            ctx.body.close()
+
+    def method(self, ctx: Ctx, node: Node, name: str, recv: Node, args: list[Node]) -> Val:
+        """A method call `recv.name(args)`."""
+        d = self.d
+        if name in ("par_iter", "into_par_iter", "par_iter_mut", "par_bridge", "par_chunks"):
+            return threads.par_iter(self, ctx, node, node, [])
+        chain = threads.chain_rayon(self, node)
+        if chain is not None:
+            return threads.par_iter(self, ctx, node, chain, args)
+        static = self.static_of(ctx, recv)
+        if static is not None:
+            return statics.static_method(self, ctx, node, static, name, args)
+        if name == "spawn" and "Builder" in text(recv) and "ThreadPool" not in text(recv):
+            return threads.spawn(
+                self, ctx, node, args, "thread"
+            )  # thread::Builder::new().spawn(..)
+        if name == "build" and "ThreadPoolBuilder" in text(recv):
+            m = re.search(r"num_threads\((\d+)\)", text(recv))
+            return Val(f"pool({m.group(1) if m else 2})", Kind.POOL, stmt=True)
+        if name == "build" and "new_current_thread" in text(recv):
+            d.spec.writer.assume(ctx.where(node), CURRENT_THREAD)
+        if name in ("build", "enable_all", "worker_threads") and re.search(
+            r"runtime|new_multi_thread|new_current_thread", text(recv), re.IGNORECASE
+        ):
+            return Val.none(Kind.RUNTIME)
+        rv = self.value(ctx, recv)
+        k = rv.kind
+        if k == Kind.UNKNOWN and rv.names and not rv.stmt:
+            # a value received or passed in: its methods tell what it is
+            if name in ("send", "blocking_send", "try_send") and len(args) == 1:
+                k = Kind.SENDER
+            elif (name in ("recv", "blocking_recv", "try_recv") and not args) or (
+                name == "recv_timeout" and len(args) == 1
+            ):
+                k = Kind.RECEIVER
+            elif name == "join" and not args:
+                k = Kind.HANDLE
+        if name in PASSTHROUGH:
+            return rv
+        if name == "clone":
+            return locks.cloned(self, ctx, node, rv)
+        if name == "to_string" or name == "to_owned":
+            if k == Kind.PYVAL:
+                return printing.format_python(self, ctx, node)
+            if name == "to_string" and printing.format_values(self, ctx, node, [rv]):
+                return Val('"' + escape(short(node)) + '"', Kind.PLAIN)
+            return rv if rv.kind == Kind.PLAIN and rv.text.startswith('"') else Val.none()
+        if rv.guard is not None and rv.guard.target == GIL and name == "python":
+            return Val.none(Kind.PY)
+        if k == Kind.SENDER:
+            if name in ("send", "blocking_send", "send_async", "unbounded_send"):
+                v = locks.message(self, ctx, node, args)
+                return Val(f"send {rv.text}, {v.text}", Kind.UNKNOWN, stmt=True)
+            if name == "try_send":
+                v = locks.message(self, ctx, node, args)
+                d.assume(ctx, node, "assumed to find room in the channel: {code}")
+                return Val(f"send {rv.text}, {v.text}", Kind.UNKNOWN, stmt=True)
+        if k == Kind.RECEIVER:
+            if name in ("recv", "blocking_recv", "recv_async"):
+                return Val(f"recv {rv.text}", Kind.UNKNOWN, stmt=True)
+            if name == "try_recv":
+                return Val(f"try_recv {rv.text}", Kind.UNKNOWN, stmt=True)
+            if name in ("recv_timeout", "recv_deadline"):
+                return Val(f"recv {rv.text} timeout", Kind.UNKNOWN, stmt=True)
+            if name == "close":
+                return Val.none()
+        if k == Kind.MUTEX and name in ("lock", "blocking_lock"):
+            return locks.lock(self, ctx, node, rv.text, "acquire", True)
+        if k == Kind.MUTEX and name == "lock_py_attached":
+            return locks.lock_detached(self, ctx, node, rv.text)
+        if k == Kind.ONCE and name in (
+            "call_once_py_attached",
+            "call_once_force_py_attached",
+            "get_or_init_py_attached",
+        ):
+            statics.once_detached(self, ctx, node, rv.text, self.closure_arg(args))
+            return Val.none(Kind.UNKNOWN)
+        if k == Kind.MUTEX and name == "try_lock":
+            d.assume(ctx, node, "assumed to take the lock or go on: {code}")
+            return Val.none()
+        if k == Kind.RWLOCK and name in ("read", "write", "blocking_read", "blocking_write"):
+            word = "acquire_read" if "read" in name else "acquire_write"
+            return locks.lock(self, ctx, node, rv.text, word, "write" in name)
+        if k == Kind.CONDVAR:
+            return locks.condvar(self, ctx, node, rv.text, name, args)
+        if k == Kind.BARRIER and name == "wait":
+            d.stmt(ctx, node, f"wait {rv.text}")
+            return Val.none()
+        if k == Kind.ONCE and name in ("call_once", "call_once_force", "get_or_init"):
+            statics.call_once(self, ctx, node, rv.text, self.closure_arg(args))
+            return Val.none(Kind.UNKNOWN)
+        if k == Kind.HANDLE and name == "join":
+            return Val(f"join {rv.text}", Kind.PLAIN, stmt=True)
+        if k == Kind.HANDLES and name == "push" and args:
+            v = self.value(ctx, args[0])
+            b = ctx.lookup(text(recv))
+            if v.stmt and v.text.startswith(d.spec.spawn + " ") and b is not None and b.extra:
+                h = d.spec.names.fresh("handle")
+                at = int(b.extra[0]) + len(b.names)
+                ctx.body.ops.insert(at, Op("stmt", f"let {h} = none", ctx.where(node)))
+                d.stmt(ctx, node, f"{h} = {v.text}")
+                b.names = (*b.names, h)
+                return Val.none()
+            if v.stmt:
+                d.stmt(ctx, node, v.text)
+            return Val.none()
+        if k == Kind.SCOPE and name == "spawn":
+            call = threads.closure_call(self, ctx, args, "scoped")
+            h = d.spec.names.fresh("handle")
+            d.stmt(ctx, node, f"let {h} = {d.spec.spawn} {call}")
+            for scope in reversed(ctx.scopes):
+                if any(b.kind == Kind.SCOPE for b in scope.vars.values()):
+                    scope.handles.append(h)
+                    break
+            return Val(h, Kind.HANDLE, names=(h,))
+        if k == Kind.POOL and name in ("install", "spawn", "scope"):
+            call = threads.closure_call(self, ctx, args, "rayon_job")
+            d.spec.use("rayon")
+            fut = d.hoist(
+                ctx, node, Val(f"submit {rv.text}, {call}", Kind.UNKNOWN, stmt=True), "job"
+            )
+            if name == "spawn":
+                return Val.none()
+            return Val(f"call rayon_install({fut.text})", Kind.UNKNOWN, stmt=True)
+        if k == Kind.RUNTIME or (name in ("block_on",) and k == Kind.UNKNOWN):
+            if name == "block_on" and args:
+                return threads.block_on(self, ctx, node, args[-1])
+            if name in ("spawn", "spawn_blocking"):
+                return threads.spawn(self, ctx, node, args, "task")
+        if k == Kind.PY and name in ("allow_threads", "detach"):
+            body = self.closure_arg(args)
+            tmp = d.spec.names.fresh("tmp")
+            d.stmt(ctx, node, f"let {tmp} = none")
+            ctx.body.open("allow_threads", ctx.where(node))
+            if body is not None:
+                d.inline_closure(
+                    ctx, node, body.child_by_field_name("body") or body, tmp, False, Scope()
+                )
+            ctx.body.close()
+            return Val(tmp, Kind.UNKNOWN, names=(tmp,))
+        if k == Kind.UNKNOWN and any(
+            unwrap_parens(a).type == "identifier"
+            and (b := ctx.lookup(text(unwrap_parens(a)))) is not None
+            and b.kind == Kind.PY
+            for a in args
+        ):
+            k = Kind.PYVAL  # `obj.call(py, ..)`, `obj.getattr(py, ..)`: a Python object
+        if k in (Kind.PY, Kind.PYVAL):
+            if name in ("is_instance_of", "is_none", "get_type", "value", "traceback"):
+                return Val.none(Kind.PYVAL)
+            self.python(ctx, node, name)
+            return Val(f'pyobj("{escape(short(node))}")', Kind.PYVAL)
+        if recv.type == "self" or text(recv) == "self":
+            fn = self.method_fn(name)
+            if fn is not None:
+                return self.call_crate(ctx, node, fn, args)
+        if k == Kind.UNKNOWN and name in ("lock", "read", "write") and not args:
+            # a lock reached through data the draft does not follow: one global lock
+            kind = "mutex" if name == "lock" else "rwlock"
+            key = f"{kind} {text(recv)}"
+            lockname = d.spec.unknown_locks.get(key, "")
+            if not lockname:
+                stem = re.sub(r"\W+", "_", text(recv)).strip("_") or "lock"
+                lockname = d.spec.unknown_locks[key] = d.spec.names.claim(stem)
+                d.spec.item(f"{kind} {lockname}", ctx.where(node))
+            d.assume(ctx, node, "assumed one lock shared by every caller: {code}")
+            word = {"lock": "acquire", "read": "acquire_read", "write": "acquire_write"}[name]
+            return locks.lock(self, ctx, node, lockname, word, name != "read")
+        if name in HARMLESS and not (name == "join" and not args):  # `parts.join(",")`
+            for a in args:
+                a = unwrap_parens(a)
+                if a.type == "closure_expression":
+                    self.iterator_closure(ctx, node, a)
+                    continue
+                v = self.value(ctx, a)
+                if v.stmt:
+                    d.stmt(ctx, a, v.text)
+            return Val.none()
+        fn = self.method_fn(name)
+        typed = ctx.lookup(text(recv)) if recv.type == "identifier" else None
+        if (
+            fn is not None
+            and typed is not None
+            and re.search(rf"\b{re.escape(fn.owner)}\b", typed.type_text)
+        ):  # `store.refresh()` with `store: &Store`
+            return self.call_crate(ctx, node, fn, args)
+        d.assume(ctx, node, "assumed not to block: {code}")
+        return Val.none(Kind.UNKNOWN)
+
+    def iterator_closure(self, ctx: Ctx, node: Node, closure: Node) -> None:
+        """A closure given to an iterator adaptor or a container method (`map`,
+        `for_each`, `retain`): run in place, at most `unroll` times, when it calls
+        anything; a closure of pure arithmetic is left out."""
+        body = closure.child_by_field_name("body") or closure
+        if not any(n.type in ("call_expression", "macro_invocation") for n in walk(body)):
+            return
+        control.bounded(
+            self.d,
+            ctx,
+            node,
+            body,
+            closure_params(closure),
+            "the closure of {code} runs at most {n} times",
+        )
+
+    def method_fn(self, name: str) -> FnDef | None:
+        """A method of the crate\'s `impl` blocks called `name`, if any."""
+        for fn in self.d.crate.fns.values():
+            if fn.owner and fn.name == name:
+                return fn
+        return None
+
+    def static_of(self, ctx: Ctx, recv: Node) -> str | None:
+        """The crate static a method is called on (`M.lock()`), if it is one."""
+        node = unwrap_parens(recv)
+        if node.type == "identifier" and ctx.lookup(text(node)) is None:
+            name = text(node)
+            if name in self.d.crate.statics:
+                return name
+        return None
+
+    # ------------------------------------------------------------------ the crate's own fns
+
+    def crate_fn(self, ctx: Ctx, fn: FnDef, node: Node) -> str | None:
+        """The spec name of a crate function, drafted on first use (None beyond the
+        inlining depth: an assumption)."""
+        d = self.d
+        key = f"{fn.owner}::{fn.name}" if fn.owner else fn.name
+        if key in d.spec.drafted:
+            return d.spec.drafted[key]
+        if ctx.depth + 1 > d.options.inline_depth:
+            d.assume(ctx, node, "beyond the inlining depth, assumed not to block: {code}")
+            return None
+        name = d.spec.names.claim(fn.name if not fn.owner else f"{fn.owner}_{fn.name}")
+        d.spec.drafted[key] = name
+        body = d.function_body(fn, name, ctx.depth + 1)
+        d.spec.fns.append(body)
+        return name
+
+    def call_crate(self, ctx: Ctx, node: Node, fn: FnDef, args: list[Node]) -> Val:
+        """`f(a, b)` of the crate's own function: `call f(a, b)`."""
+        name = self.crate_fn(ctx, fn, node)
+        if name is None:
+            return Val.none(Kind.UNKNOWN)
+        argv = self.arguments(ctx, node, fn, args)
+        return Val(f"call {name}({', '.join(argv)})", Kind.UNKNOWN, stmt=True)
+
+    def arguments(self, ctx: Ctx, node: Node, fn: FnDef, args: list[Node]) -> list[str]:
+        """The spec arguments of a call of a crate function (its `py` left out)."""
+        params = [(n, t) for n, t in fn.params() if n != "self"]
+        out: list[str] = []
+        for i, (_, ptype) in enumerate(params):
+            if i >= len(args):
+                break
+            kind = kind_of_type(ptype)
+            if kind == Kind.PY:
+                continue
+            arg = args[i]
+            v = self.value(ctx, arg)
+            if kind == Kind.PAIR and v.kind == Kind.PAIR:
+                out.extend(v.names)
+                continue
+            if kind == Kind.PAIR:
+                out.extend(["none", "none"])
+                continue
+            if v.kind == Kind.SENDER and arg.type == "reference_expression":
+                v = Val(f"clone {v.text}", Kind.SENDER, stmt=True)
+            v = self.d.hoist(ctx, arg, v, "arg")
+            out.append(v.text)
+        return out

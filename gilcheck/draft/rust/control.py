@@ -1,0 +1,272 @@
+"""Control flow over data the draft cannot see: `if`/`match` become choices (or exact
+tests of a received message, a failed send, modelled mutex data), loops over channels
+become `for v in rx`, other loops run at most `unroll` times, literal ranges unroll."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from tree_sitter import Node
+
+from gilcheck.draft.rust import guards
+from gilcheck.draft.rust.context import Ctx, Scope, Val
+from gilcheck.draft.rust.kinds import Binding, Kind
+from gilcheck.draft.rust.parse import named, text, unwrap_parens
+
+if TYPE_CHECKING:
+    from gilcheck.draft.rust.translate import Drafter
+
+
+def choose(
+    d: Drafter, ctx: Ctx, node: Node, branches: list[Node | None], target: str | None, ret: bool
+) -> None:
+    """`choose { a } or { b }` over branches the draft cannot decide between."""
+    ctx.body.open("choose", ctx.where(node))
+    for i, branch in enumerate(branches):
+        if i:
+            ctx.body.close("or")
+        if branch is None:
+            ctx.body.stmt("skip", ctx.where(node))
+        else:
+            d.block(ctx, branch, target, ret)
+    ctx.body.close()
+
+
+def if_(d: Drafter, ctx: Ctx, node: Node, target: str | None, ret: bool) -> None:
+    """`if` on data the draft cannot evaluate is a choice; `if let Some(v) = rx.recv()`
+    tests the message."""
+    cond = node.child_by_field_name("condition")
+    cons = node.child_by_field_name("consequence")
+    alt = node.child_by_field_name("alternative")
+    alt_block = named(alt)[0] if alt is not None and named(alt) else None
+    if cond is not None and cond.type == "let_condition":
+        pat = cond.child_by_field_name("pattern")
+        val = d.value(ctx, cond.child_by_field_name("value") or cond)
+        if val.stmt and val.text.startswith(("recv ", "try_recv ")):
+            tmp = d.hoist(ctx, cond, val, "msg")
+            ctx.body.open(f"if not is_none({tmp.text})", ctx.where(node))
+            scope = Scope()
+            for n in d._pattern_vars(pat) if pat is not None else []:
+                scope.vars[n] = Binding(Kind.UNKNOWN, (tmp.text,))
+            if cons is not None:
+                d.block(ctx, cons, target, ret, scope=scope)
+            if alt_block is not None:
+                ctx.body.close("else")
+                d.block(ctx, alt_block, target, ret)
+            ctx.body.close()
+            return
+        word = val.text.split(" ", 1)[0] if val.stmt else ""
+        tmp = d.hoist(ctx, cond, val)
+        guards.flush_temps(d, ctx, node)
+        shape = text(pat).split("(", 1)[0].strip() if pat is not None else ""
+        if word in ("spawn", "join", "call_once") or val.guard is not None:
+            # what the model cannot see fail (a thread not starting, a poisoned lock)
+            # takes the success path
+            chosen = cons if shape in ("Ok", "Some") else alt_block
+            if chosen is not None:
+                d.block(ctx, chosen, target, ret)
+            return
+        if word == "send" and shape in ("Ok", "Err"):
+            test = "is_ok" if shape == "Ok" else "is_err"
+            ctx.body.open(f"if {test}({tmp.text})", ctx.where(node))
+            if cons is not None:
+                d.block(ctx, cons, target, ret)
+            if alt_block is not None:
+                ctx.body.close("else")
+                d.block(ctx, alt_block, target, ret)
+            ctx.body.close()
+            return
+        scope = Scope()
+        for n in d._pattern_vars(pat) if pat is not None else []:
+            scope.vars[n] = Binding(tmp.kind, (tmp.text,) if tmp.text != "none" else ())
+        ctx.body.open("choose", ctx.where(node))
+        if cons is not None:
+            d.block(ctx, cons, target, ret, scope=scope)
+        ctx.body.close("or")
+        if alt_block is not None:
+            d.block(ctx, alt_block, target, ret)
+        else:
+            ctx.body.stmt("skip", ctx.where(node))
+        ctx.body.close()
+        return
+    pure = d.pure_condition(ctx, cond) if cond is not None else None
+    if pure is not None and text(cond) not in ("true", "false"):
+        ctx.body.open(f"if {pure}", ctx.where(node))
+        if cons is not None:
+            d.block(ctx, cons, target, ret)
+        if alt_block is not None:
+            ctx.body.close("else")
+            d.block(ctx, alt_block, target, ret)
+        ctx.body.close()
+        return
+    if cond is not None:
+        if text(cond) in ("true", "false"):
+            chosen = cons if text(cond) == "true" else alt_block
+            if chosen is not None:
+                d.block(ctx, chosen, target, ret)
+            return
+        val = d.value(ctx, cond)
+        if val.stmt:
+            d.stmt(ctx, cond, val.text)
+        guards.flush_temps(d, ctx, node)
+    choose(d, ctx, node, [cons, alt_block], target, ret)
+
+
+def match(d: Drafter, ctx: Ctx, node: Node, target: str | None, ret: bool) -> None:
+    """`match` on data: a choice among its arms (a message received: tested)."""
+    scrut = node.child_by_field_name("value")
+    val = d.value(ctx, scrut) if scrut is not None else Val.none()
+    tmp = d.hoist(ctx, node, val, "msg") if val.guard is None else Val.none()
+    guards.flush_temps(d, ctx, node)
+    body = node.child_by_field_name("body")
+    arms = [a for a in named(body)] if body is not None else []
+    arms = [a for a in arms if a.type == "match_arm"]
+    if not arms:
+        return
+    received = val.stmt and val.text.startswith(("recv ", "try_recv "))
+    if received and len(arms) == 2:
+        firsts = [text(a.child_by_field_name("pattern")) for a in arms]
+        some = next((i for i, p in enumerate(firsts) if p.startswith(("Some", "Ok"))), None)
+        if some is not None:
+            other = 1 - some
+            ctx.body.open(f"if not is_none({tmp.text})", ctx.where(node))
+            match_arm(d, ctx, arms[some], tmp, target, ret)
+            ctx.body.close("else")
+            match_arm(d, ctx, arms[other], tmp, target, ret)
+            ctx.body.close()
+            return
+    if len(arms) == 1:
+        match_arm(d, ctx, arms[0], tmp, target, ret)
+        return
+    ctx.body.open("choose", ctx.where(node))
+    for i, arm in enumerate(arms):
+        if i:
+            ctx.body.close("or")
+        match_arm(d, ctx, arm, tmp, target, ret)
+    ctx.body.close()
+
+
+def match_arm(d: Drafter, ctx: Ctx, arm: Node, tmp: Val, target: str | None, ret: bool) -> None:
+    pat = arm.child_by_field_name("pattern")
+    scope = Scope()
+    for n in d._pattern_vars(pat) if pat is not None else []:
+        scope.vars[n] = Binding(tmp.kind, (tmp.text,) if tmp.text != "none" else ())
+    value = arm.child_by_field_name("value")
+    if value is not None:
+        d.block(ctx, value, target, ret, scope=scope)
+
+
+def while_(d: Drafter, ctx: Ctx, node: Node) -> None:
+    """`while let Some(x) = rx.recv()` is `for x in rx`; other loops over data run at
+    most `unroll` times."""
+    cond = node.child_by_field_name("condition")
+    body = d._body_of(node)
+    if cond is not None and cond.type == "let_condition":
+        pat = cond.child_by_field_name("pattern")
+        found = d.calls.receiver_of(ctx, cond.child_by_field_name("value"))
+        if found is not None and pat is not None and text(pat).startswith(("Some", "Ok")):
+            rx, element = found
+            names = d._pattern_vars(pat)
+            var = d.local(ctx, names[0]) if names else d.spec.names.fresh("msg")
+            scope = Scope(loop=True)
+            for n in names:
+                scope.vars[n] = Binding(element, (var,))
+            ctx.body.open(f"for {var} in {rx}", ctx.where(node))
+            d.block(ctx, body, scope=scope)
+            ctx.body.close()
+            return
+    if cond is not None and text(cond) == "true":
+        ctx.body.open("loop", ctx.where(node))
+        d.block(ctx, body, loop=True)
+        ctx.body.close()
+        return
+    pure = d.pure_condition(ctx, cond) if cond is not None else None
+    if pure is not None:
+        ctx.body.open(f"while {pure}", ctx.where(node))
+        d.block(ctx, body, loop=True)
+        ctx.body.close()
+        return
+    bounded(d, ctx, node, body, [], "{code} runs at most {n} times")
+
+
+def bounded(d: Drafter, ctx: Ctx, node: Node, body: Node, names: list[str], what: str) -> None:
+    """A loop over data the draft cannot evaluate: 0 to `unroll` iterations (an
+    assumption)."""
+    n = d.options.unroll
+    head = text(node).split("{", 1)[0].strip()
+    d.spec.writer.assume(ctx.where(node), what.format(code=f"`{' '.join(head.split())}`", n=n))
+    count = d.spec.names.fresh("iter")
+    d.stmt(ctx, node, f"let {count} = 0")
+    ctx.body.open(f"while {count} < {n}", ctx.where(node))
+    ctx.body.stmt(f"{count} = {count} + 1", ctx.where(node))
+    ctx.body.open("choose", ctx.where(node))
+    ctx.body.stmt("skip", ctx.where(node))
+    ctx.body.close("or")
+    ctx.body.stmt("break", ctx.where(node))
+    ctx.body.close()
+    scope = Scope(loop=True)
+    for name in names:
+        spec = d.local(ctx, name)
+        ctx.body.stmt(f"let {spec} = none", ctx.where(node))
+        scope.vars[name] = Binding(Kind.UNKNOWN, (spec,))
+    d.block(ctx, body, scope=scope)
+    ctx.body.close()
+
+
+def for_(d: Drafter, ctx: Ctx, node: Node) -> None:
+    """`for x in rx` / `rx.iter()` / `&rx`: receive until closed; over join handles:
+    each; over a small literal range: unrolled; over other data: bounded."""
+    pat = node.child_by_field_name("pattern")
+    value = node.child_by_field_name("value")
+    body = d._body_of(node)
+    names = d._pattern_vars(pat) if pat is not None else []
+    found = d.calls.receiver_of(ctx, value) if value is not None else None
+    if found is not None:
+        rx, element = found
+        var = d.local(ctx, names[0]) if names else d.spec.names.fresh("msg")
+        scope = Scope(loop=True)
+        for n in names:
+            scope.vars[n] = Binding(element, (var,))
+        ctx.body.open(f"for {var} in {rx}", ctx.where(node))
+        d.block(ctx, body, scope=scope)
+        ctx.body.close()
+        return
+    src = unwrap_parens(value) if value is not None else None
+    while (
+        src is not None
+        and src.type == "call_expression"
+        and text(src.child_by_field_name("function")).endswith(
+            (".into_iter", ".iter", ".drain", ".iter_mut")
+        )
+    ):
+        fn = src.child_by_field_name("function")
+        src = fn.child_by_field_name("value") if fn is not None else None
+    if src is not None and src.type == "identifier":
+        b = ctx.lookup(text(src))
+        if b is not None and b.kind == Kind.HANDLES:
+            for h in b.names:
+                scope = Scope()
+                for n in names:
+                    scope.vars[n] = Binding(Kind.HANDLE, (h,))
+                d.block(ctx, body, scope=scope)
+            return
+    if src is not None and src.type == "range_expression":
+        parts = [text(c) for c in named(src)]
+        if len(parts) == 2 and all(re.fullmatch(r"\d+", p) for p in parts):
+            lo, hi = int(parts[0]), int(parts[1])
+            if "..=" in text(src):
+                hi += 1
+            if hi - lo <= 8:
+                for k in range(lo, hi):
+                    scope = Scope(loop=True, unrolled=True)
+                    ctx.body.open("loop", ctx.where(node))
+                    for n in names:
+                        spec = d.local(ctx, n)
+                        d.stmt(ctx, node, f"let {spec} = {k}")
+                        scope.vars[n] = Binding(Kind.PLAIN, (spec,))
+                    d.block(ctx, body, scope=scope)
+                    ctx.body.stmt("break", ctx.where(node))
+                    ctx.body.close()
+                return
+    bounded(d, ctx, node, body, names, "{code} runs at most {n} times")

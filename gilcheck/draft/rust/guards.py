@@ -1,0 +1,125 @@
+"""Guards and scopes: a lock taken by a guard is released at the end of its block, at
+`drop`, before an early exit; a temporary guard at the end of its statement; writes
+through a guard of a mutex whose data is modelled."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tree_sitter import Node
+
+from gilcheck.draft.model import Origin
+from gilcheck.draft.rust.context import Ctx, Val
+from gilcheck.draft.rust.emit import Op
+from gilcheck.draft.rust.kinds import GIL, Binding, Kind
+from gilcheck.draft.rust.parse import named, text
+
+if TYPE_CHECKING:
+    from gilcheck.draft.rust.translate import Drafter
+
+
+def held(ctx: Ctx) -> list[Binding]:
+    """Every guard of the scopes open now, outermost first."""
+    return [g for s in ctx.scopes for g in s.guards]
+
+
+def end_scope(d: Drafter, ctx: Ctx, node: Node) -> None:
+    """Leave a scope: a `thread::scope` joins its threads; guards are released."""
+    scope = ctx.scopes.pop()
+    for h in scope.handles:
+        ctx.body.stmt(f"join {h}", end_of(d, ctx, node))
+    release_all(d, ctx, scope.guards, end_of(d, ctx, node))
+
+
+def end_of(d: Drafter, ctx: Ctx, node: Node) -> Origin:
+    """The origin of what happens where a block ends (its `}`)."""
+    if ctx.origin_at is not None:
+        return ctx.origin_at
+    row, column = node.end_point.row, node.end_point.column
+    return ctx.src.origin(row + 1, max(column, 1))
+
+
+def release_all(d: Drafter, ctx: Ctx, guards: list[Binding], where: Origin | None) -> None:
+    """Release guards still held, the last taken first."""
+    for g in reversed(guards):
+        if not g.released:
+            release(d, ctx, g, where)
+            g.released = True
+
+
+def release(d: Drafter, ctx: Ctx, g: Binding, where: Origin | None) -> None:
+    """Release one guard's lock. When only plain statements were written since its
+    `acquire` (a temporary guard, a short block), they become `lock m { .. }`."""
+    if g.target == GIL:  # a GILGuard: the `with_gil {` opened where it was taken ends
+        ctx.body.close()
+        return
+    ops = ctx.body.ops
+    words = {"acquire": "lock", "acquire_write": "write", "acquire_read": "read"}
+    takes = {f"{w} {g.target}" for w in words}
+    i = len(ops) - 1
+    while i >= 0 and ops[i].kind == "stmt" and ops[i].text not in takes:
+        i -= 1
+    flat = all(not op.text.startswith("let ") for op in ops[i + 1 :])  # no scope change
+    if i >= 0 and ops[i].kind == "stmt" and len(ops) - i <= 4 and flat:
+        taken = ops[i]
+        inner = ops[i + 1 :] or [Op("stmt", "skip", taken.origin)]
+        del ops[i:]
+        ctx.body.open(f"{words[taken.text.split()[0]]} {g.target}", taken.origin)
+        ops.extend(inner)
+        ctx.body.close()
+        return
+    ctx.body.stmt(f"release {g.target}", where)
+
+
+def flush_temps(d: Drafter, ctx: Ctx, node: Node | None = None) -> None:
+    """Release the temporary guards of the statement just drafted (`node`)."""
+    temps, ctx.temps = ctx.temps, []
+    for g in reversed(temps):
+        if not g.released:
+            release(d, ctx, g, ctx.where(node) if node is not None else None)
+            g.released = True
+
+
+def write_through_guard(d: Drafter, ctx: Ctx, node: Node, left: Node, rv: Val) -> bool:
+    """`*guard = v` / `*guard += v` on a mutex whose data is modelled: the data var is
+    written (one step, under the lock)."""
+    if left.type != "unary_expression" or not text(left).startswith("*"):
+        return False
+    inner = named(left)
+    gv = d.value(ctx, inner[-1]) if inner else Val.none()
+    if gv.guard is None:
+        return False
+    var = d.spec.data_var(gv.guard.target)
+    if var is None:
+        return False
+    if rv.stmt or rv.kind != Kind.PLAIN or rv.text == "none":
+        d.assume(ctx, node, "the value written by {code} is not modelled")
+        return True
+    op = text(node.child_by_field_name("operator")) if node.type != "assignment_expression" else "="
+    if op == "=":
+        d.stmt(ctx, node, f"{var} = {rv.text}")
+    elif op in ("+=", "-=", "*=", "/=", "%="):
+        d.stmt(ctx, node, f"{var} = {var} {op[0]} ({rv.text})")
+    else:
+        d.assume(ctx, node, "the value written by {code} is not modelled")
+    return True
+
+
+def release_on_exit(d: Drafter, ctx: Ctx, guards: list[Binding], node: Node) -> None:
+    """Before an early exit (`return`, `break`): release the guards still held, without
+    marking them released (the path that does not exit still holds them)."""
+    for g in reversed(guards):
+        if not g.released and g.target != GIL:  # leaving the block leaves `with_gil`
+            ctx.body.stmt(f"release {g.target}", ctx.where(node))
+
+
+def leave_loop(d: Drafter, ctx: Ctx, node: Node) -> None:
+    """Before `break`/`continue`: release the guards of the scopes inside the loop."""
+    guards: list[Binding] = []
+    for scope in reversed(ctx.scopes):
+        guards = scope.guards + guards
+        if scope.loop:
+            break
+    for g in reversed(guards):
+        if not g.released and g.target != GIL:
+            ctx.body.stmt(f"release {g.target}", ctx.where(node))

@@ -1,0 +1,23 @@
+// verdict: deadlock
+// Lock-order inversion between a Mutex and the GIL: the worker holds the Mutex and takes
+// the GIL; main holds the GIL and takes the Mutex.
+use pyo3::prelude::*;
+use std::sync::{Arc, Mutex};
+use std::thread;
+
+fn main() {
+    let state = Arc::new(Mutex::new(0));
+    let shared = Arc::clone(&state);
+    let worker = thread::spawn(move || {
+        let mut guard = shared.lock().unwrap();
+        *guard += 1;
+        Python::with_gil(|py| {
+            let _ = py.None();
+        });
+    });
+    Python::with_gil(|py| {
+        let mut guard = state.lock().unwrap();
+        *guard += 1;
+    });
+    worker.join().unwrap();
+}

@@ -26,7 +26,7 @@ from gilcheck.diagnostics import SpecError
 from gilcheck.draft.drafting import spec_name
 from gilcheck.draft.model import DraftOptions
 from gilcheck.draft.update import merge_kept
-from gilcheck.pipeline import parse_text
+from gilcheck.pipeline import analyze_spec, parse_text
 from gilcheck.source import SourceFile, SourceMap
 from gilcheck.syntax.annotations import scan_annotations
 
@@ -105,7 +105,7 @@ def _update(spec: Path, paths: list[Path] | None, entries: list[str] | None, unr
     names = [spec_name(p, base) for p in use_paths]
     text = with_command_line(drafted.text, command_line(names, options))
     merged = merge_kept(old, text)
-    _must_parse(str(spec), merged.text)
+    _must_parse(str(spec), merged.text, kept=True)
     _write(spec, merged.text)
     for line in merged.unplaced:
         say(printable(f"warning: kept `{line}` at the end: the line it followed is gone"))
@@ -132,15 +132,20 @@ def _recorded(command: tuple[str, ...]) -> tuple[list[str], DraftOptions] | None
     return paths, DraftOptions(entries=tuple(entries), unroll=unroll)
 
 
-def _must_parse(target: str, text: str) -> None:
-    """A drafted spec always parses; if one does not, that is a bug in gilcheck, shown."""
+def _must_parse(target: str, text: str, kept: bool = False) -> None:
+    """A drafted spec always parses and means something; if one does not, that is a bug in
+    gilcheck's draft (or, after `--update`, a kept line that no longer fits), shown."""
     sources = SourceMap()
     try:
-        parse_text(target, text, sources)
+        analyze_spec(parse_text(target, text, sources))
     except SpecError as error:
         print_diagnostics(error, sources)
-        say("error: the drafted spec does not parse: this is a bug in gilcheck's draft")
-        say(f"help: report it with the source; meanwhile: {shlex.quote(target)} needs editing")
+        if kept:
+            say(f"error: with the lines marked `# keep`, {target} would not check: not updated")
+            say("help: fix or unmark the kept lines the errors name, then update again")
+        else:
+            say("error: the drafted spec does not check: this is a bug in gilcheck's draft")
+            say(f"help: report it with the source; {shlex.quote(target)} was not written")
         finish(Outcome.BAD_INPUT)
 
 

@@ -1,6 +1,7 @@
 """Redrafting a spec while keeping its hand edits: lines marked `# keep`.
 
-A kept line that carries an origin annotation replaces the newly drafted line drafted from
+A kept top-level setting (`scenario`, `expect`, `host`, `gil`) replaces the drafted one. A
+kept line that carries an origin annotation replaces the newly drafted line drafted from
 the same source text (same hash), wherever that line moved; a kept line without one goes
 back after the line it followed in the old spec (matched by its text without its
 annotation), or at the end of the header when that line is gone. Kept lines are never
@@ -11,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+_SETTINGS = frozenset({"scenario", "expect", "host", "gil"})
 KEEP = re.compile(r"#\s*keep\b")
 _ORIGIN = re.compile(r"#@\s+\S+:\d+(?::\d+)?\s+~([0-9a-f]+)")
 
@@ -28,6 +30,15 @@ def _body(line: str) -> str:
     """A line without its annotation, comment-free and trimmed: what identifies it."""
     at = line.find("#@")
     return (line[:at] if at >= 0 else line).strip()
+
+
+def _setting(line: str) -> str | None:
+    """The keyword of a top-level setting a spec gives once (`scenario`, `expect`, `host`,
+    `gil`): a kept one replaces the drafted one."""
+    if line[:1].isspace():
+        return None
+    word = line.split(maxsplit=1)[0] if line.strip() else ""
+    return word if word in _SETTINGS else None
 
 
 def _hash(line: str) -> str | None:
@@ -48,6 +59,13 @@ def merge_kept(old: str, new: str) -> Merged:
                 anchor = _body(line)
             continue
         kept += 1
+        setting = _setting(line)
+        if setting is not None:
+            same = [i for i, o in enumerate(out) if _setting(o) == setting and not KEEP.search(o)]
+            if same:
+                out[same[0]] = line
+                anchor = _body(line)
+                continue
         digest = _hash(line)
         if digest is not None:
             same = [i for i, o in enumerate(out) if _hash(o) == digest and not KEEP.search(o)]

@@ -1,11 +1,14 @@
 import threading
+
 a = threading.Lock()
 b = threading.Lock()
+
 
 def one():
     with a:
         with b:
             client.fetch()
+
 
 def two():
     with b:

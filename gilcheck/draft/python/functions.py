@@ -1,0 +1,224 @@
+"""The program's own functions as spec `fn`s: one per function and per way it is called
+(what its arguments are known to be: a global lock is used by name, a lock made at run
+time is passed as a parameter), with recursion and call depth bounded by the options."""
+
+from __future__ import annotations
+
+import ast
+
+from gilcheck.draft.python import stmts
+from gilcheck.draft.python.ir import Block, Line, Node
+from gilcheck.draft.python.program import FunctionInfo
+from gilcheck.draft.python.state import Frame, SpecFn, State
+from gilcheck.draft.python.values import (
+    UNKNOWN,
+    Const,
+    Coro,
+    Data,
+    ForkPid,
+    Func,
+    Instance,
+    ListVal,
+    Logger,
+    Method,
+    Res,
+    ThreadObj,
+    Value,
+)
+
+
+def pass_value(value: Value, pname: str) -> tuple[list[str], list[str], Value, object]:
+    """How a value is handed to a drafted function's parameter `pname`: the argument
+    expressions, the parameter names, what the parameter holds inside, and the part of
+    the function's key it makes."""
+    if isinstance(value, Res):
+        if value.is_global:
+            return [], [], value, ("g", value.kind, value.spec)
+        args, params = [value.spec], [pname]
+        lock = unf = None
+        if value.lock:
+            args.append(value.lock)
+            lock = f"{pname}_lock"
+            params.append(lock)
+        if value.unfinished:
+            args.append(value.unfinished)
+            unf = f"{pname}_unfinished"
+            params.append(unf)
+        return args, params, Res(value.kind, pname, lock, unf), ("r", value.kind, bool(lock))
+    if isinstance(value, Const) and value.value is not None and not isinstance(value.value, str):
+        return [_lit(value)], [pname], Data(pname), "d"
+    if isinstance(value, Const):
+        return [], [], value, ("c", value.value)
+    if isinstance(value, Data):
+        return [value.spec], [pname], Data(pname, value.plain), ("d", value.plain)
+    if isinstance(value, ThreadObj) and value.handle:
+        inner = ThreadObj(value.target, value.args, value.daemon, value.process, value.origin)
+        inner.handle = pname
+        return [value.handle], [pname], inner, "t"
+    if isinstance(value, Instance):
+        args, params, fields, key = [], [], {}, []
+        for name, field_value in value.fields.items():
+            a, p, inner_value, k = pass_value(field_value, f"{pname}_{name}")
+            args += a
+            params += p
+            fields[name] = inner_value
+            key.append((name, k))
+        inner_inst = Instance(value.cls, fields, pname, value.is_global)
+        return args, params, inner_inst, ("i", value.cls, tuple(key), id(value))
+    if isinstance(value, ListVal) and value.exact:
+        args, params, items, key = [], [], [], []
+        for i, item in enumerate(value.items):
+            a, p, inner_value, k = pass_value(item, f"{pname}_{i}")
+            args += a
+            params += p
+            items.append(inner_value)
+            key.append(k)
+        return args, params, ListVal(items), ("l", tuple(key))
+    if isinstance(value, Func | Method | Coro | ForkPid | Logger):
+        return [], [], value, ("s", repr(value))
+    return [], [], UNKNOWN, "u"
+
+
+def _lit(value: Const) -> str:
+    from gilcheck.draft.python.exprs import literal
+
+    return literal(value.value) or "none"
+
+
+def instantiate(
+    st: State,
+    info: FunctionInfo,
+    args: list[Value],
+    kwargs: dict[str, Value],
+    node: ast.AST,
+    *,
+    instance: Value = None,
+    loop: str | None = None,
+) -> tuple[str, list[str]] | None:
+    """The spec `fn` for a call of `info` with these arguments (drafted on first use),
+    and the argument expressions to write; None when the call is past the depth bound
+    (an assumption is recorded)."""
+    bound = bind(info, args, kwargs, instance)
+    passed: list[str] = []
+    params: list[str] = []
+    env: dict[str, Value] = {}
+    key_parts: list[object] = [info.name, loop]
+    for pname, value in bound:
+        a, p, inner, k = pass_value(value, _param_name(pname))
+        passed += a
+        params += p
+        env[pname] = inner
+        key_parts.append(k)
+    key = tuple(key_parts)
+    same = [k for k in st.stack if k[:2] == key[:2]]
+    if len(st.stack) >= st.options.inline_depth + 8 or len(same) >= st.options.inline_depth:
+        st.assume(
+            node,
+            f"calls past depth {st.options.inline_depth} not followed, assumed not to "
+            f"block: `{st.source(node)}`",
+        )
+        return None
+    if same:
+        key = (*key, len(same))
+    name = st.fn_keys.get(key)
+    if name is not None:
+        return name, passed
+    name = st.global_name(info.name.replace(".", "_"))
+    st.fn_keys[key] = name
+    spec_fn = SpecFn(name, params, [], st.origin(info.node) if st.frame else None)
+    st.fns.append(spec_fn)
+    frame = Frame(
+        module=info.module,
+        namer=st.gnames.child(),
+        env=env,
+        func=info,
+        coroutine=info.is_async,
+        loop=loop,
+    )
+    frame.namer.taken.update(params)
+    frame.declared.update(params)
+    st.stack.append(key)
+    saved = st.frame
+    st.frame = frame
+    try:
+        spec_fn.body = body_of(st, frame, info.node.body)
+    finally:
+        st.frame = saved
+        st.stack.pop()
+    return name, passed
+
+
+def body_of(st: State, frame: Frame, body: list[ast.stmt]) -> list[Node]:
+    """A function's statements as `python { ... }`, with locals first bound in nested
+    blocks declared at its top."""
+    frame.blocks = [[]]
+    stmts.block(st, body)
+    nodes = frame.blocks[0]
+    lets: list[Node] = [Line(f"let {name} = none") for name in frame.hoisted]
+    return [Block("python", None, lets + nodes)]
+
+
+def _param_name(name: str) -> str:
+    from gilcheck.draft.python.names import legal
+
+    return legal(name)
+
+
+def bind(
+    info: FunctionInfo, args: list[Value], kwargs: dict[str, Value], instance: Value
+) -> list[tuple[str, Value]]:
+    names = info.params
+    values: list[Value] = []
+    if info.cls is not None and names and not _is_static(info):
+        values.append(instance if instance is not None else UNKNOWN)
+    values += args
+    defaults = info.node.args.defaults
+    first_default = len(names) - len(defaults)
+    out = []
+    for i, pname in enumerate(names):
+        if i < len(values):
+            out.append((pname, values[i]))
+        elif pname in kwargs:
+            out.append((pname, kwargs[pname]))
+        elif i >= first_default:
+            d = defaults[i - first_default]
+            const = d.value if isinstance(d, ast.Constant) else None
+            out.append((pname, Const(const) if isinstance(d, ast.Constant) else UNKNOWN))
+        else:
+            out.append((pname, UNKNOWN))
+    for kw in info.node.args.kwonlyargs:
+        out.append((kw.arg, kwargs.get(kw.arg, UNKNOWN)))
+    return out
+
+
+def _is_static(info: FunctionInfo) -> bool:
+    return any(
+        isinstance(d, ast.Name) and d.id == "staticmethod" for d in info.node.decorator_list
+    )
+
+
+def call_function(
+    st: State,
+    info: FunctionInfo,
+    args: list[Value],
+    kwargs: dict[str, Value],
+    node: ast.AST,
+    *,
+    used: bool,
+    instance: Value = None,
+    awaited: bool = False,
+) -> Value:
+    """`call f(args)` in the current block (`let v = call f(args)` when the result is
+    used); an `async def` called without `await` makes a coroutine object."""
+    if info.is_async and not awaited:
+        return Coro(Func(info.name, instance), tuple(args), node)
+    made = instantiate(st, info, args, kwargs, node, instance=instance, loop=st.f.loop)
+    if made is None:
+        st.out("skip", node)
+        return UNKNOWN
+    name, passed = made
+    call = f"call {name}({', '.join(passed)})"
+    if used:
+        return Data(st.temp("r", call, node), plain=False)
+    st.out(call, node)
+    return UNKNOWN

@@ -201,7 +201,7 @@ def new_instance(
     if is_thread_class(st, cls):
         target = Func(f"{cls}.run", inst) if "run" in _methods(st, cls) else UNKNOWN
         inst.fields["__thread__"] = ThreadObj(target, [], False, False, _origin(st, node))
-    init = _find_method(st, cls, "__init__")
+    init = find_method(st, cls, "__init__")
     if init is not None:
         inline_init(st, init, inst, args, kwargs)
     if "__del__" in info.methods:
@@ -232,7 +232,7 @@ def inline_init(
         f.inline_init, f.is_module, f.dead = saved_init, saved_is_module, False
 
 
-def _find_method(st: State, cls: str, name: str) -> functions.FunctionInfo | None:
+def find_method(st: State, cls: str, name: str) -> functions.FunctionInfo | None:
     seen: set[str] = set()
     while cls in st.program.classes and cls not in seen:
         seen.add(cls)

@@ -46,6 +46,12 @@ def _prepare(st: State, program: Program) -> None:
     functions change (`var`)."""
     for name in program.functions:
         st.genv[name] = Func(name)
+    for m in program.modules:
+        for node in ast.walk(m.tree):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                st.read_in_functions.update(
+                    n.id for n in ast.walk(node) if isinstance(n, ast.Name)
+                )
     main = program.main
     st.uses_logging_module = program.uses_fork and any(
         canonical(m, a).split(".")[0] == "logging" for m in program.modules for a in m.aliases

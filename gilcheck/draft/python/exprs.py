@@ -15,6 +15,7 @@ from gilcheck.draft.python.values import (
     Data,
     Func,
     Instance,
+    Method,
     ListVal,
     Res,
     Unknown,
@@ -60,9 +61,12 @@ def evaluate(st: State, node: ast.expr) -> Value:
     if isinstance(node, ast.Attribute):
         base = evaluate(st, node.value)
         if isinstance(base, Instance):
-            return base.fields.get(node.attr, UNKNOWN)
-        if isinstance(base, Res) and base.kind == "condvar" and node.attr == "_lock":
-            return UNKNOWN
+            if node.attr in base.fields:
+                return base.fields[node.attr]
+            method = calls.find_method(st, base.cls, node.attr)
+            return Func(method.name, base) if method is not None else UNKNOWN
+        if isinstance(base, Res):
+            return Method(base, node.attr)
         return UNKNOWN
     if isinstance(node, ast.Call):
         return calls.call(st, node)

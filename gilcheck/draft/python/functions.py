@@ -27,12 +27,15 @@ from gilcheck.draft.python.values import (
 )
 
 
-def pass_value(value: Value, pname: str) -> tuple[list[str], list[str], Value, object]:
+def pass_value(
+    value: Value, pname: str, process: bool = False
+) -> tuple[list[str], list[str], Value, object]:
     """How a value is handed to a drafted function's parameter `pname`: the argument
     expressions, the parameter names, what the parameter holds inside, and the part of
-    the function's key it makes."""
+    the function's key it makes. A new process (`process`) gets fresh copies of every
+    global, so what it shares with its parent is passed, globals included."""
     if isinstance(value, Res):
-        if value.is_global:
+        if value.is_global and not process:
             return [], [], value, ("g", value.kind, value.spec)
         args, params = [value.spec], [pname]
         lock = unf = None
@@ -94,6 +97,7 @@ def instantiate(
     *,
     instance: Value = None,
     loop: str | None = None,
+    process: bool = False,
 ) -> tuple[str, list[str]] | None:
     """The spec `fn` for a call of `info` with these arguments (drafted on first use),
     and the argument expressions to write; None when the call is past the depth bound
@@ -102,9 +106,9 @@ def instantiate(
     passed: list[str] = []
     params: list[str] = []
     env: dict[str, Value] = {}
-    key_parts: list[object] = [info.name, loop]
+    key_parts: list[object] = [info.name, loop or process]
     for pname, value in bound:
-        a, p, inner, k = pass_value(value, _param_name(pname))
+        a, p, inner, k = pass_value(value, _param_name(pname), process)
         passed += a
         params += p
         env[pname] = inner

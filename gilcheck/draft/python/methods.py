@@ -76,7 +76,7 @@ def _instance(
     *,
     used: bool,
 ) -> Value:
-    info = calls._find_method(st, inst.cls, name)
+    info = calls.find_method(st, inst.cls, name)
     if info is not None:
         return calls.call_func(
             st, Func(info.name, inst), args, kwargs, node, used=used
@@ -313,7 +313,7 @@ def _function_info(st: State, fn: Value) -> functions.FunctionInfo | None:
         return None
     if "." in fn.name:
         cls, _, meth = fn.name.partition(".")
-        return calls._find_method(st, cls, meth)
+        return calls.find_method(st, cls, meth)
     return st.program.functions.get(fn.name)
 
 
@@ -430,12 +430,21 @@ def start(st: State, t: ThreadObj, node: ast.AST, name: str | None) -> None:
                   "does not know: assumed not to block")
         return
     instance = target.instance if isinstance(target, Func) else None
-    made = functions.instantiate(st, info, list(t.args), {}, node, instance=instance)
+    made = functions.instantiate(
+        st, info, list(t.args), {}, node, instance=instance, process=t.process
+    )
     if made is None:
         return
     fname, passed = made
     words = "spawn " + ("daemon " if t.daemon else "") + ("process " if t.process else "")
-    t.handle = st.temp(name or "t", f"{words}{fname}({', '.join(passed)})", node)
+    text = f"{words}{fname}({', '.join(passed)})"
+    if st.f.is_module and name is not None and name in st.read_in_functions:
+        handle = st.global_name(name)
+        st.declare(f"var {handle} = none", node, handle)
+        st.out(f"{handle} = {text}", node)
+        t.handle = handle
+        return
+    t.handle = st.temp(name or "t", text, node)
 
 
 def _runs_loop(st: State, target: Value, args: list[Value]) -> str | None:

@@ -115,7 +115,7 @@ def _index(program: Program, m: Module) -> None:
         elif isinstance(node, ast.Global):
             program.global_writes.update(node.names)
         elif isinstance(node, ast.Attribute):
-            if node.attr == "task_done":
+            if node.attr in ("task_done", "join"):
                 program.uses_task_done = True
             if node.attr == "fork" and isinstance(node.value, ast.Name):
                 program.uses_fork = True

@@ -63,7 +63,7 @@ def _declaration(st: State, kind: str, name: str, count: int, node: ast.Call) ->
     if kind == "queue":
         return f"channel {name}: queue({count})"
     if kind == "mpqueue":
-        return f"channel {name}: bounded(1)"
+        return f"channel {name}: rendezvous"
     if kind == "pool":
         return f"pool {name} = {count}"
     if kind == "loop":

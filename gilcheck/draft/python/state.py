@@ -48,6 +48,7 @@ class Frame:
     dead: bool = False
     inline_init: bool = False
     stmt: ast.stmt | None = None
+    target: str | None = None
     loop_futures: set[str] = field(default_factory=set)
 
     @property
@@ -181,8 +182,9 @@ class State:
             self.out(f"{spec} = {rhs}", node)
 
     def temp(self, base: str, rhs: str, node: ast.AST | None) -> str:
-        """A fresh spec local holding `rhs`."""
-        spec = self.f.namer.fresh(base)
+        """A fresh spec local holding `rhs` (the local of the Python name being assigned,
+        when `base` is that name)."""
+        spec = self.local(base) if base == self.f.target else self.f.namer.fresh(base)
         self.assign_spec(spec, rhs, node)
         return spec
 

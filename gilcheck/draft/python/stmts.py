@@ -122,10 +122,15 @@ def _assign(st: State, targets: list[ast.expr], value_node: ast.expr, s: ast.stm
             global_ok = base.is_global and f.loop_depth == 0
     if id(s) in st.skip_nodes:
         return
-    if isinstance(value_node, ast.Call):
-        value = calls.call(st, value_node, hint=hint, global_ok=global_ok)
-    else:
-        value = exprs.evaluate(st, value_node)
+    saved_target = f.target
+    f.target = first.id if isinstance(first, ast.Name) and len(targets) == 1 else None
+    try:
+        if isinstance(value_node, ast.Call):
+            value = calls.call(st, value_node, hint=hint, global_ok=global_ok)
+        else:
+            value = exprs.evaluate(st, value_node)
+    finally:
+        f.target = saved_target
     for target in targets:
         _store(st, target, value, s)
 
@@ -446,7 +451,12 @@ def _for(st: State, s: ast.For | ast.AsyncFor) -> None:
     jump = _has_jump(s.body)
     if items is not None and len(items) <= _UNROLL_LIMIT and not jump:
         for item in items:
-            _store(st, s.target, item, s)
+            if isinstance(s.target, ast.Name) and not st.f.is_module:
+                st.bind(s.target.id, item)
+            elif isinstance(s.target, ast.Name) and s.target.id not in st.shared:
+                st.bind(s.target.id, item)
+            else:
+                _store(st, s.target, item, s)
             block(st, s.body)
         return
     if values is not None and isinstance(s.target, ast.Name):
@@ -508,8 +518,8 @@ def _with(st: State, s: ast.With | ast.AsyncWith, items: list[ast.withitem]) -> 
         st.out(f"shutdown {value.spec}", s)
         return
     if isinstance(value, Instance):
-        enter = calls._find_method(st, value.cls, "__enter__")
-        leave = calls._find_method(st, value.cls, "__exit__")
+        enter = calls.find_method(st, value.cls, "__enter__")
+        leave = calls.find_method(st, value.cls, "__exit__")
         if enter is not None:
             calls.call_func(st, Func(enter.name, value), [], {}, s, used=False)
         _with(st, s, rest)

@@ -80,11 +80,16 @@ def call(
     return library(st, cn, node, hint=hint, global_ok=global_ok, used=used, awaited=awaited)
 
 
-def arguments(st: State, node: ast.Call) -> tuple[list[Value], dict[str, Value]]:
-    """The values of a call's arguments, drafted left to right."""
+def arguments(
+    st: State, node: ast.Call, hint: str | None = None, global_ok: bool = False
+) -> tuple[list[Value], dict[str, Value]]:
+    """The values of a call's arguments, drafted left to right (an object made in an
+    argument, `Condition(Lock())`, is declared with the object made, `cond_lock`)."""
     args: list[Value] = []
     for a in node.args:
-        if isinstance(a, ast.Starred):
+        if isinstance(a, ast.Call) and hint is not None:
+            args.append(call(st, a, hint=f"{hint}_lock", global_ok=global_ok))
+        elif isinstance(a, ast.Starred):
             inner = exprs.evaluate(st, a.value)
             if isinstance(inner, ListVal) and inner.exact:
                 args.extend(inner.items)
@@ -111,7 +116,8 @@ def library(
         raise refuse(st, node, f"`{st.source(node)}`", REFUSED[cn])
     if cn.startswith("asyncio."):
         return asyncs.asyncio_call(st, cn, node, used=used, awaited=awaited)
-    args, kwargs = arguments(st, node)
+    nested = hint if cn in CONSTRUCTORS else None
+    args, kwargs = arguments(st, node, nested, global_ok)
     if cn in CONSTRUCTORS:
         return resources.make(st, CONSTRUCTORS[cn], cn, node, args, kwargs, hint, global_ok)
     if cn in THREADS or cn in PROCESSES:

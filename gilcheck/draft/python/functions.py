@@ -28,7 +28,7 @@ from gilcheck.draft.python.values import (
 
 
 def pass_value(
-    value: Value, pname: str, process: bool = False
+    value: Value, pname: str, process: bool = False, shared: frozenset[str] = frozenset()
 ) -> tuple[list[str], list[str], Value, object]:
     """How a value is handed to a drafted function's parameter `pname`: the argument
     expressions, the parameter names, what the parameter holds inside, and the part of
@@ -52,6 +52,8 @@ def pass_value(
         return [_lit(value)], [pname], Data(pname), "d"
     if isinstance(value, Const):
         return [], [], value, ("c", value.value)
+    if isinstance(value, Data) and value.spec in shared:
+        return [], [], value, ("v", value.spec)
     if isinstance(value, Data):
         return [value.spec], [pname], Data(pname, value.plain), ("d", value.plain)
     if isinstance(value, ThreadObj) and value.handle:
@@ -61,17 +63,18 @@ def pass_value(
     if isinstance(value, Instance):
         args, params, fields, key = [], [], {}, []
         for name, field_value in value.fields.items():
-            a, p, inner_value, k = pass_value(field_value, f"{pname}_{name}")
+            a, p, inner_value, k = pass_value(field_value, f"{pname}_{name}", process, shared)
             args += a
             params += p
             fields[name] = inner_value
             key.append((name, k))
         inner_inst = Instance(value.cls, fields, pname, value.is_global)
-        return args, params, inner_inst, ("i", value.cls, tuple(key), id(value))
+        static = any(isinstance(v, Func | Method | Coro) for v in value.fields.values())
+        return args, params, inner_inst, ("i", value.cls, tuple(key), id(value) if static else 0)
     if isinstance(value, ListVal) and value.exact:
         args, params, items, key = [], [], [], []
         for i, item in enumerate(value.items):
-            a, p, inner_value, k = pass_value(item, f"{pname}_{i}")
+            a, p, inner_value, k = pass_value(item, f"{pname}_{i}", process, shared)
             args += a
             params += p
             items.append(inner_value)
@@ -108,7 +111,9 @@ def instantiate(
     env: dict[str, Value] = {}
     key_parts: list[object] = [info.name, loop or process]
     for pname, value in bound:
-        a, p, inner, k = pass_value(value, _param_name(pname), process)
+        a, p, inner, k = pass_value(
+            value, _param_name(pname), process, frozenset(st.global_specs)
+        )
         passed += a
         params += p
         env[pname] = inner

@@ -159,7 +159,8 @@ HARMLESS_METHODS: Final = frozenset(
     add discard sort reverse index count split rsplit strip lstrip rstrip lower upper
     startswith endswith replace format encode decode find rfind popleft appendleft
     splitlines title capitalize zfill partition isdigit isalpha hexdigest digest
-    to_bytes from_bytes bit_length is_integer""".split()
+    to_bytes from_bytes bit_length is_integer read readline readlines write writelines
+    close flush seek tell""".split()
 )
 
 # Calls whose result is data from outside the program: a branch on it is a `choose`.

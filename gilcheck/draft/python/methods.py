@@ -138,7 +138,7 @@ def _resource(
             st.out(f"wait {r.spec}", node)
             return Const(True)
         if name == "is_set":
-            return UNKNOWN
+            return Data(st.temp(hint or "is_set", f"wait {r.spec} timeout", node))
     if k == "barrier" and name == "wait":
         if _timeout(args, kwargs, 0) is not None:
             st.assume(node, f"`{st.source(node)}`: the barrier wait assumed not to time out")
@@ -394,6 +394,9 @@ def _thread(
             return Data(st.temp(hint or "ended", f"join {t.handle} timeout", node))
         st.out(f"join {t.handle}", node)
         return UNKNOWN
+    if name in ("is_alive", "isAlive") and t.handle is not None:
+        ended = st.temp("ended", f"join {t.handle} timeout", node)
+        return Data(f"not {ended}")
     if name in ("is_alive", "isAlive", "getName", "setName", "name", "ident"):
         return UNKNOWN
     if name == "setDaemon" and args and isinstance(args[0], Const):

@@ -115,10 +115,27 @@ def _index(program: Program, m: Module) -> None:
         elif isinstance(node, ast.Global):
             program.global_writes.update(node.names)
         elif isinstance(node, ast.Attribute):
-            if node.attr in ("task_done", "join"):
+            if node.attr == "task_done":
                 program.uses_task_done = True
             if node.attr == "fork" and isinstance(node.value, ast.Name):
                 program.uses_fork = True
+    queues = {
+        _last(t)
+        for node in ast.walk(m.tree)
+        if isinstance(node, ast.Assign)
+        and isinstance(node.value, ast.Call)
+        and (dotted(node.value.func) or "").endswith("Queue")
+        for t in node.targets
+    }
+    for node in ast.walk(m.tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "join"
+            and not node.args
+            and _last(node.func.value) in queues
+        ):
+            program.uses_task_done = True
     for stmt in m.tree.body:
         if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
             program.functions[stmt.name] = FunctionInfo(stmt.name, stmt, m)
@@ -128,6 +145,12 @@ def _index(program: Program, m: Module) -> None:
                 if isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef):
                     info.methods[s.name] = FunctionInfo(f"{stmt.name}.{s.name}", s, m, stmt.name)
             program.classes[stmt.name] = info
+
+
+def _last(node: ast.AST) -> str:
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return node.id if isinstance(node, ast.Name) else ""
 
 
 def dotted(node: ast.AST) -> str | None:

@@ -432,13 +432,20 @@ def _while(st: State, s: ast.While) -> None:
         _loop_body(st, f"while {cond}", s, [], s.body)
     elif cond is not None:
         def test() -> None:
-            c = exprs.condition(st, s.test)
-            with st.block(f"if not ({c})", s):
+            st.f.blocks[-1].extend(pre)
+            with st.block(f"if {negate(cond)}", s):
                 st.out("break", s)
 
         _loop_body(st, "loop", s, [], s.body, test)
     else:
         _bounded(st, s, s.test, s.body)
+
+
+def negate(cond: str) -> str:
+    """`not c`, without a double negation."""
+    if cond.startswith("not ") and " " not in cond[4:]:
+        return cond[4:]
+    return f"not {cond}" if " " not in cond else f"not ({cond})"
 
 
 def _for(st: State, s: ast.For | ast.AsyncFor) -> None:

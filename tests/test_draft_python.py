@@ -1,0 +1,260 @@
+"""The Python drafter: every fixture under tests/cases/draft/python drafts to its golden
+spec, which parses, checks, and gives the verdict the real program has; and the pieces
+(assumptions, choices, loop bounds, errors) one by one."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hs
+
+from gilcheck.draft.model import DraftError, DraftOptions, SourceText
+from gilcheck.draft.python import draft_python
+from gilcheck.options import CheckOptions
+from gilcheck.pipeline import check_spec, checkable_program, parse_text
+
+CASES = Path(__file__).resolve().parent / "cases" / "draft" / "python"
+FIXTURES = sorted(CASES.glob("*.py"))
+VERDICT = re.compile(r"#\s*verdict:\s*([a-z]+)")
+
+
+def draft(text: str, path: str = "app.py", **options: object) -> str:
+    return draft_python([SourceText(path, text)], DraftOptions(**options)).text  # type: ignore[arg-type]
+
+
+def verdict_of(spec: str, name: str = "drafted.gil") -> str:
+    return check_spec(parse_text(name, spec), CheckOptions(max_states=500_000)).verdict
+
+
+@pytest.mark.parametrize("fixture", FIXTURES, ids=[f.stem for f in FIXTURES])
+def test_fixture_drafts_to_its_golden_and_verdict(
+    fixture: Path, request: pytest.FixtureRequest
+) -> None:
+    text = fixture.read_text()
+    match = VERDICT.search(text.splitlines()[0])
+    assert match, f"{fixture.name}: the first line must be `# verdict: ...`"
+    drafted = draft_python([SourceText(fixture.name, text)], DraftOptions())
+    golden = fixture.with_suffix(".gil")
+    if request.config.getoption("--update-golden") or not golden.exists():
+        golden.write_text(drafted.text)
+    expected = golden.read_text()
+    if drafted.text != expected:
+        diff = "".join(
+            difflib.unified_diff(
+                expected.splitlines(True), drafted.text.splitlines(True), str(golden), "drafted"
+            )
+        )
+        pytest.fail(f"draft differs from {golden.name}:\n{diff}\n(run pytest --update-golden)")
+    assert "expect " not in drafted.text
+    assert verdict_of(drafted.text, golden.name) == match.group(1)
+
+
+def test_there_are_enough_fixtures() -> None:
+    assert len(FIXTURES) >= 30
+
+
+# ---------------------------------------------------------------- pieces
+
+
+def test_unknown_call_is_skip_and_an_assumption() -> None:
+    src = "import client\nresult = client.fetch()\n"
+    made = draft_python([SourceText("app.py", src)], DraftOptions())
+    assert [a.text for a in made.assumptions] == ["assumed not to block: `client.fetch()`"]
+    assert made.assumptions[0].origin.line == 2
+    assert re.search(r"^\s+skip\s+#@ app\.py:2:1 ~[0-9a-f]{8}$", made.text, re.M)
+    assert '#@ assume app.py:2:1' in made.text
+    assert verdict_of(made.text) == "ok"
+
+
+def test_harmless_calls_make_no_assumption() -> None:
+    src = "import json, math, time\nx = json.dumps({'a': math.sqrt(4)})\ntime.sleep(1)\nprint(x)\n"
+    made = draft_python([SourceText("app.py", src)], DraftOptions())
+    assert made.assumptions == ()
+    assert "skip" in made.text  # time.sleep is a statement boundary
+
+
+def test_a_branch_on_argv_is_a_choice_without_assumption() -> None:
+    src = (
+        "import sys, threading\nm = threading.Lock()\n"
+        "if sys.argv[1] == 'x':\n    m.acquire()\n    m.acquire()\n"
+    )
+    made = draft_python([SourceText("app.py", src)], DraftOptions())
+    assert "choose {" in made.text and "} or {" in made.text
+    assert made.assumptions == ()
+    assert verdict_of(made.text) == "deadlock"
+
+
+def test_a_branch_on_known_data_is_an_if() -> None:
+    src = (
+        "import threading\nm = threading.Lock()\nflag = False\n"
+        "def f():\n    global flag\n    flag = True\n"
+        "f()\nif flag:\n    m.acquire()\n"
+    )
+    text = draft(src)
+    assert "var flag = false" in text
+    assert "if flag {" in text
+    assert "choose" not in text
+
+
+def test_a_loop_over_unknown_data_is_bounded_by_the_option() -> None:
+    src = "import queue\nq = queue.Queue()\nfor line in open('f'):\n    q.put(line)\n"
+    made = draft_python([SourceText("app.py", src)], DraftOptions(unroll=3))
+    assert "while rounds < 3 {" in made.text
+    texts = [a.text for a in made.assumptions]
+    assert any("bounded to 3 iterations" in t for t in texts)
+    assert verdict_of(made.text) == "ok"
+
+
+def test_a_constant_range_is_unrolled() -> None:
+    src = "import queue\nq = queue.Queue()\nfor i in range(3):\n    q.put(i)\n"
+    text = draft(src)
+    assert [line.split("#@")[0].strip() for line in text.splitlines() if "send q" in line] == [
+        "send q, 0",
+        "send q, 1",
+        "send q, 2",
+    ]
+
+
+def test_a_long_constant_range_is_a_counted_loop() -> None:
+    src = "import queue\nq = queue.Queue()\nfor i in range(0, 200, 10):\n    q.put(i)\n"
+    text = draft(src)
+    assert "while i + 10 < 200 {" in text and "let i = (-10)" in text
+
+
+def test_syntax_error_is_a_located_draft_error() -> None:
+    with pytest.raises(DraftError) as caught:
+        draft("x = 1\ndef f(:\n    pass\n")
+    e = caught.value
+    assert (e.path, e.line, e.code, e.refused) == ("app.py", 2, "source-syntax", False)
+    assert e.column > 0
+
+
+def test_timer_is_refused() -> None:
+    src = "import threading\nt = threading.Timer(1.0, print)\nt.start()\n"
+    with pytest.raises(DraftError) as caught:
+        draft(src)
+    assert caught.value.refused and caught.value.code == "unsupported-construct"
+    assert caught.value.line == 2 and caught.value.hint
+
+
+def test_an_event_loop_nobody_runs_is_refused() -> None:
+    src = (
+        "import asyncio\nloop = asyncio.new_event_loop()\n"
+        "async def g():\n    return 1\n"
+        "asyncio.run_coroutine_threadsafe(g(), loop).result()\n"
+    )
+    with pytest.raises(DraftError) as caught:
+        draft(src)
+    assert caught.value.refused
+
+
+def test_entries_run_concurrently_and_are_joined() -> None:
+    src = (
+        "import threading\na = threading.Lock()\nb = threading.Lock()\n"
+        "def one():\n    with a:\n        with b:\n            pass\n"
+        "def two():\n    with b:\n        with a:\n            pass\n"
+    )
+    made = draft_python([SourceText("app.py", src)], DraftOptions(entries=("one", "two")))
+    assert "let one_thread = spawn one()" in made.text
+    assert "join two_thread" in made.text
+    assert verdict_of(made.text) == "deadlock"
+
+
+def test_an_unknown_entry_is_an_error() -> None:
+    with pytest.raises(DraftError) as caught:
+        draft("def f():\n    pass\n", entries=("g",))
+    assert caught.value.code == "unknown-entry"
+
+
+def test_keywords_and_clashes_get_a_suffix() -> None:
+    src = (
+        "import threading\nlock = threading.Lock()\n"
+        "def wait():\n    with lock:\n        pass\n"
+        "def main():\n    wait()\n"
+        "main()\n"
+    )
+    text = draft(src)
+    assert "mutex lock_" in text and "fn wait_()" in text and "fn main_()" in text
+    assert verdict_of(text) == "ok"
+
+
+def test_recursion_is_bounded_by_inline_depth() -> None:
+    src = "def f(n):\n    if n:\n        f(n - 1)\nf(5)\n"
+    made = draft_python([SourceText("app.py", src)], DraftOptions(inline_depth=2))
+    assert made.text.count("fn f") == 2
+    assert any("past depth 2" in a.text for a in made.assumptions)
+
+
+def test_every_drafted_statement_from_the_source_has_an_origin() -> None:
+    text = (CASES / "lock_order_buggy.gil").read_text()
+    body = [line for line in text.splitlines() if line.startswith("        ")]
+    marked = [line for line in body if "#@ lock_order_buggy.py:" in line]
+    assert marked and all(
+        "#@" in line for line in body if line.strip().startswith(("let", "join", "lock"))
+    )
+
+
+def test_a_function_of_another_file_is_called() -> None:
+    helper = SourceText("helpers.py", "import threading\ndef work(m):\n    with m:\n        pass\n")
+    app = SourceText(
+        "app.py",
+        "import threading\nimport helpers\nm = threading.Lock()\n"
+        "if __name__ == '__main__':\n    with m:\n        helpers.work(m)\n",
+    )
+    made = draft_python([helper, app], DraftOptions())
+    assert "call work()" in made.text
+    assert verdict_of(made.text) == "deadlock"
+
+
+# ---------------------------------------------------------------- property
+
+_STATEMENTS = [
+    "with lk:\n    pass",
+    "lk.acquire()\nlk.release()",
+    "q.put(1)",
+    "item = q.get()",
+    "ev.set()",
+    "ok = ev.wait(0.1)",
+    "if sys.argv[1]:\n    ev.set()\nelse:\n    pass",
+    "for i in range(2):\n    q.put(i)",
+    "while True:\n    break",
+    "time.sleep(0.1)",
+    "client.call()",
+    "counter = counter + 1",
+    "with cv:\n    cv.notify_all()",
+    "f = ex.submit(task)\nf.result()",
+    "for x in data:\n    print(x)",
+    "try:\n    q.get(timeout=1)\nexcept queue.Empty:\n    pass",
+]
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    hs.lists(hs.sampled_from(_STATEMENTS), min_size=1, max_size=5),
+    hs.lists(hs.sampled_from(_STATEMENTS), min_size=0, max_size=4),
+    hs.booleans(),
+)
+def test_random_programs_draft_to_specs_that_load(
+    worker: list[str], main: list[str], daemon: bool
+) -> None:
+    def indent(lines: list[str]) -> str:
+        return "\n".join("    " + part for s in lines for part in s.splitlines())
+
+    src = (
+        "import sys, time, queue, threading, client\n"
+        "from concurrent.futures import ThreadPoolExecutor\n"
+        "lk = threading.Lock()\nq = queue.Queue()\nev = threading.Event()\n"
+        "cv = threading.Condition()\nex = ThreadPoolExecutor(2)\ndata = []\ncounter = 0\n"
+        "def task():\n    return 1\n"
+        f"def worker():\n    global counter\n{indent(worker)}\n"
+        f"def main():\n    global counter\n"
+        f"    t = threading.Thread(target=worker, daemon={daemon})\n    t.start()\n"
+        f"{indent(main) if main else '    pass'}\n    t.join()\n"
+        "main()\n"
+    )
+    text = draft(src)
+    checkable_program(parse_text("random.gil", text))

@@ -73,7 +73,7 @@ def call(
         args, kwargs = arguments(st, node)
         info = st.program.functions[cn]
         return functions.call_function(st, info, args, kwargs, node, used=used, awaited=awaited)
-    sibling = _sibling_function(st, name)
+    sibling = _sibling_function(st, cn)
     if sibling is not None:
         args, kwargs = arguments(st, node)
         return functions.call_function(st, sibling, args, kwargs, node, used=used)

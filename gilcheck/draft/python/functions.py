@@ -154,7 +154,35 @@ def instantiate(
     finally:
         st.frame = saved
         st.stack.pop()
+    spec_fn.returns = _summary(frame.returns)
     return name, passed
+
+
+def _summary(returns: list[Value]) -> Value:
+    """What a function returns, as far as every caller can use it: a global object (or
+    a tuple of them) the same on every `return`."""
+
+    def shared(v: Value) -> Value:
+        if isinstance(v, Res) and v.is_global:
+            return v
+        if isinstance(v, ListVal) and v.exact:
+            return ListVal([shared(i) for i in v.items])
+        return UNKNOWN
+
+    if not returns:
+        return UNKNOWN
+    first = shared(returns[0])
+    if all(_same(shared(r), first) for r in returns[1:]):
+        return first
+    return UNKNOWN
+
+
+def _same(a: Value, b: Value) -> bool:
+    if isinstance(a, ListVal) and isinstance(b, ListVal):
+        return len(a.items) == len(b.items) and all(
+            _same(x, y) for x, y in zip(a.items, b.items, strict=True)
+        )
+    return a == b
 
 
 def body_of(st: State, frame: Frame, body: list[ast.stmt]) -> list[Node]:
@@ -227,6 +255,10 @@ def call_function(
         return UNKNOWN
     name, passed = made
     call = f"call {name}({', '.join(passed)})"
+    summary = next((fn.returns for fn in st.fns if fn.name == name), None)
+    if used and summary is not None and not isinstance(summary, type(UNKNOWN)):
+        st.out(call, node)
+        return summary
     if used:
         return Data(st.temp("r", call, node), plain=False)
     st.out(call, node)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 
 from gilcheck.draft.python import calls, exprs, functions
+from gilcheck.draft.python.ir import Line
 from gilcheck.draft.python.knowledge import HARMLESS_METHODS, LOG_LEVELS
 from gilcheck.draft.python.state import State
 from gilcheck.draft.python.values import (
@@ -428,6 +429,11 @@ def start(st: State, t: ThreadObj, node: ast.AST, name: str | None) -> None:
         t.loop_runner = loop
         return
     info = _function_info(st, target)
+    if info is None and isinstance(target, Method) and isinstance(target.receiver, Res):
+        fname, passed = _method_fn(st, target, t.args, node, t.process)
+        words = "spawn " + ("daemon " if t.daemon else "") + ("process " if t.process else "")
+        t.handle = st.temp(name or "t", f"{words}{fname}({', '.join(passed)})", node)
+        return
     if info is None:
         st.assume(node, f"the thread started at `{st.source(node)}` runs code the draft "
                   "does not know: assumed not to block")
@@ -448,6 +454,40 @@ def start(st: State, t: ThreadObj, node: ast.AST, name: str | None) -> None:
         t.handle = handle
         return
     t.handle = st.temp(name or "t", text, node)
+
+
+def _method_fn(
+    st: State, target: Method, args: list[Value], node: ast.AST, process: bool
+) -> tuple[str, list[str]]:
+    """A `fn` for a thread whose target is a method of a known object
+    (`Thread(target=event.wait)`)."""
+    from gilcheck.draft.python.ir import Block
+    from gilcheck.draft.python.state import Frame, SpecFn
+
+    receiver = target.receiver
+    assert isinstance(receiver, Res)
+    passed, params, inner, _ = functions.pass_value(
+        receiver, "obj", process, frozenset(st.global_specs)
+    )
+    name = st.global_name(f"{receiver.spec}_{target.name}")
+    spec_fn = SpecFn(name, params, [], None)
+    st.fns.append(spec_fn)
+    frame = Frame(module=st.f.module, namer=st.gnames.child(), env={}, func=None)
+    frame.namer.taken.update(params)
+    frame.declared.update(params)
+    frame.blocks = [[]]
+    frame.stmt = st.f.stmt
+    saved = st.frame
+    st.frame = frame
+    try:
+        call = ast.Call(func=ast.Name(id="_"), args=[], keywords=[])
+        ast.copy_location(call, node)
+        method(st, inner, target.name, call, list(args), {}, used=False, hint=None)
+    finally:
+        st.frame = saved
+    lets = [Line(f"let {n} = none") for n in frame.hoisted]
+    spec_fn.body = [Block("python", None, lets + frame.blocks[0])]
+    return name, passed
 
 
 def _runs_loop(st: State, target: Value, args: list[Value]) -> str | None:

@@ -38,6 +38,8 @@ def make(
     if kind == "condvar":
         return _condition(st, node, args, kwargs, base, global_ok)
     count = _count(st, kind, canonical, node, args, kwargs)
+    if count < 0:
+        return _pool_of_unknown_size(st, node, base, global_ok)
     if global_ok:
         name = st.global_name(base)
         st.declare(_declaration(st, kind, name, count, node), node, name)
@@ -48,6 +50,8 @@ def make(
             res = Res(kind, name, unfinished=unf, is_global=True)
         if kind == "loop":
             st.loops_declared.append((name, node))
+        if kind == "future":
+            st.out(f"{name} = future()", node)
         return res
     spec = st.f.namer.fresh(base)
     ctor = {"semaphore": f"semaphore({count})", "barrier": f"barrier({count})"}.get(kind)
@@ -110,11 +114,31 @@ def _count(
         return int(value.value)
     if kind in ("barrier", "semaphore"):
         raise _refuse(st, node, f"the count of `{st.source(node)}` is not a constant")
-    fallback = 1 if kind in ("queue", "mpqueue") and canonical != "queue.SimpleQueue" else 2
     if kind == "pool":
-        fallback = 2
+        return -1
+    fallback = 1 if kind in ("queue", "mpqueue") and canonical != "queue.SimpleQueue" else 2
     st.assume(node, f"`{st.source(node)}`: its size is not a constant, assumed {fallback}")
     return fallback
+
+
+def _pool_of_unknown_size(st: State, node: ast.Call, base: str, global_ok: bool) -> Value:
+    """`ThreadPoolExecutor(max_workers=n)` with `n` unknown: one worker (where a task
+    waiting for another starves) or four."""
+    st.assume(
+        node,
+        f"`{st.source(node)}`: its size is not a constant, drafted as 1 or 4 workers",
+    )
+    if global_ok:
+        name = st.global_name(base)
+        st.declare(f"var {name} = none", node, name)
+    else:
+        name = st.f.namer.fresh(base)
+        st.assign_spec(name, "none", node)
+    with st.block("choose", node) as b:
+        st.out(f"{name} = pool(1)", node)
+    with st.tail(b, "or"):
+        st.out(f"{name} = pool(4)", node)
+    return Res("pool", name, is_global=global_ok)
 
 
 def _condition(

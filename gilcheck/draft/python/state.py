@@ -25,6 +25,7 @@ class SpecFn:
     params: list[str]
     body: list[Node]
     origin: Origin | None
+    returns: Value = None
 
 
 @dataclass
@@ -49,6 +50,8 @@ class Frame:
     inline_init: bool = False
     stmt: ast.stmt | None = None
     target: str | None = None
+    returns: list[Value] = field(default_factory=list)
+    splits: int = 0
     loop_futures: set[str] = field(default_factory=set)
 
     @property

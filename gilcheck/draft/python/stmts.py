@@ -30,12 +30,73 @@ def block(st: State, body: list[ast.stmt], *, inline: bool = False) -> None:
     """Draft a list of statements into the current block (stopping after one that
     leaves it)."""
     f = st.f
-    for s in body:
+    for i, s in enumerate(body):
         if f.dead:
+            break
+        if _split(st, s, body[i + 1 :]):
             break
         statement(st, s)
     if not inline:
         f.dead = False
+
+
+_MAX_SPLITS = 2
+
+
+def _split(st: State, s: ast.stmt, rest: list[ast.stmt]) -> bool:
+    """A branch that picks one of two objects (`target = a if mode else b`, or an `if`
+    whose arms bind a name to different objects used later): the rest of the block is
+    drafted in each arm, so that each arm knows its object. At most two levels deep."""
+    f = st.f
+    if f.splits >= _MAX_SPLITS or not rest:
+        return False
+    if (
+        isinstance(s, ast.Assign)
+        and len(s.targets) == 1
+        and isinstance(s.targets[0], ast.Name)
+        and isinstance(s.value, ast.IfExp)
+        and _object_like(s.value.body)
+        and _object_like(s.value.orelse)
+    ):
+        test, arms = s.value.test, (s.value.body, s.value.orelse)
+        target = s.targets[0]
+        parts = [
+            [ast.copy_location(ast.Assign(targets=[target], value=arm), s)] for arm in arms
+        ]
+    elif isinstance(s, ast.If) and not (f.is_module and is_main_guard(s)):
+        if _is_fork_test(st, s.test):
+            return False
+        bound = _bound_objects(s.body) | _bound_objects(s.orelse)
+        used = {n.id for r in rest for n in ast.walk(r) if isinstance(n, ast.Name)}
+        if not bound & used:
+            return False
+        test, parts = s.test, [list(s.body), list(s.orelse)]
+    else:
+        return False
+    with st.capture() as pre:
+        cond = exprs.condition(st, test)
+    if pre or cond in ("true", "false"):
+        return False
+    f.stmt = s
+    f.splits += 1
+    try:
+        head, word = ("choose", "or") if cond is None else (f"if {cond}", "else")
+        branches(st, head, s, [("", parts[0] + rest), (word, parts[1] + rest)])
+    finally:
+        f.splits -= 1
+    return True
+
+
+def _object_like(node: ast.expr) -> bool:
+    return isinstance(node, ast.Name | ast.Call | ast.Attribute)
+
+
+def _bound_objects(body: list[ast.stmt]) -> set[str]:
+    out: set[str] = set()
+    for s in body:
+        if isinstance(s, ast.Assign) and _object_like(s.value):
+            out.update(t.id for t in s.targets if isinstance(t, ast.Name))
+    return out
 
 
 def statement(st: State, s: ast.stmt) -> None:
@@ -563,6 +624,7 @@ def _try(st: State, s: ast.Try | ast.TryStar) -> None:
 def _return(st: State, s: ast.Return) -> None:
     f = st.f
     value = exprs.evaluate(st, s.value) if s.value is not None else Const(None)
+    f.returns.append(value)
     if f.func is not None and not f.inline_init:
         text = exprs.text(value) if not isinstance(value, Data) else value.spec
         st.out(f"return {text}" if text and text != "none" else "return", s)

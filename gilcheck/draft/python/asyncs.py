@@ -28,6 +28,12 @@ def asyncio_call(st: State, cn: str, node: ast.Call, *, used: bool, awaited: boo
     args, kwargs = calls.arguments(st, node)
     if what in ("get_event_loop", "get_running_loop"):
         return Res("loop", st.f.loop, is_global=True) if st.f.loop else UNKNOWN
+    if what == "run" and args and st.f.in_fork:
+        coro = args[0]
+        if isinstance(coro, Coro):
+            return calls.call_func(st, coro.func, list(coro.args), {}, node, used=True,
+                                   awaited=True)
+        return UNKNOWN
     if what == "run" and args:
         name = st.global_name("asyncio_loop")
         st.declare(f"eventloop {name}", node, name)
@@ -139,6 +145,8 @@ def _from_loop(st: State, f: Res) -> bool:
 
 
 def _await_future(st: State, f: Res, node: ast.AST) -> Value:
+    if not st.f.coroutine:
+        return Data(st.temp("value", f"result {f.spec}", node), plain=False)
     spec = st.temp("value", "none", node)
     with st.block("suspend", node):
         st.out(f"{spec} = result {f.spec}", node)
@@ -148,6 +156,8 @@ def _await_future(st: State, f: Res, node: ast.AST) -> Value:
 def _wrap(st: State, f: Value, node: ast.AST) -> Value:
     if not isinstance(f, Res) or f.kind != "future":
         return UNKNOWN
+    if not st.f.coroutine:
+        return Data(st.temp("value", f"result {f.spec}", node), plain=False)
     st.uses_cpython = True
     return Data(st.temp("value", f"call cpython_asyncio_wrap_future({f.spec})", node), False)
 

@@ -101,6 +101,7 @@ def instantiate(
     instance: Value = None,
     loop: str | None = None,
     process: bool = False,
+    sync: bool = False,
 ) -> tuple[str, list[str]] | None:
     """The spec `fn` for a call of `info` with these arguments (drafted on first use),
     and the argument expressions to write; None when the call is past the depth bound
@@ -109,7 +110,7 @@ def instantiate(
     passed: list[str] = []
     params: list[str] = []
     env: dict[str, Value] = {}
-    key_parts: list[object] = [info.name, loop or process]
+    key_parts: list[object] = [info.name, loop or process or ("sync" if sync else None)]
     for pname, value in bound:
         a, p, inner, k = pass_value(
             value, _param_name(pname), process, frozenset(st.global_specs)
@@ -141,7 +142,7 @@ def instantiate(
         namer=st.gnames.child(),
         env=env,
         func=info,
-        coroutine=info.is_async,
+        coroutine=info.is_async and not sync,
         loop=loop,
     )
     frame.namer.taken.update(params)
@@ -244,12 +245,16 @@ def call_function(
     used: bool,
     instance: Value = None,
     awaited: bool = False,
+    sync: bool = False,
 ) -> Value:
     """`call f(args)` in the current block (`let v = call f(args)` when the result is
     used); an `async def` called without `await` makes a coroutine object."""
     if info.is_async and not awaited:
         return Coro(Func(info.name, instance), tuple(args), node)
-    made = instantiate(st, info, args, kwargs, node, instance=instance, loop=st.f.loop)
+    sync = sync or (info.is_async and not st.f.coroutine)
+    made = instantiate(
+        st, info, args, kwargs, node, instance=instance, loop=st.f.loop, sync=sync
+    )
     if made is None:
         st.out("skip", node)
         return UNKNOWN

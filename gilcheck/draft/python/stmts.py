@@ -171,6 +171,18 @@ def _load(target: ast.expr) -> ast.expr:
 
 def _assign(st: State, targets: list[ast.expr], value_node: ast.expr, s: ast.stmt) -> None:
     f = st.f
+    pair = targets[0] if len(targets) == 1 else None
+    if (
+        isinstance(pair, ast.Tuple | ast.List)
+        and isinstance(value_node, ast.Tuple | ast.List)
+        and len(pair.elts) == len(value_node.elts)
+        and all(isinstance(t, ast.Name) for t in pair.elts)
+        and not {t.id for t in pair.elts if isinstance(t, ast.Name)}
+        & {n.id for n in ast.walk(value_node) if isinstance(n, ast.Name)}
+    ):
+        for t, v in zip(pair.elts, value_node.elts, strict=True):
+            _assign(st, [t], v, s)
+        return
     first = targets[0]
     hint, global_ok = None, False
     if isinstance(first, ast.Name):

@@ -66,7 +66,7 @@ def test_unknown_call_is_skip_and_an_assumption() -> None:
     assert [a.text for a in made.assumptions] == ["assumed not to block: `client.fetch()`"]
     assert made.assumptions[0].origin.line == 2
     assert re.search(r"^\s+skip\s+#@ app\.py:2:1 ~[0-9a-f]{8}$", made.text, re.M)
-    assert '#@ assume app.py:2:1' in made.text
+    assert "#@ assume app.py:2:1" in made.text
     assert verdict_of(made.text) == "ok"
 
 

@@ -31,8 +31,9 @@ def asyncio_call(st: State, cn: str, node: ast.Call, *, used: bool, awaited: boo
     if what == "run" and args and st.f.in_fork:
         coro = args[0]
         if isinstance(coro, Coro):
-            return calls.call_func(st, coro.func, list(coro.args), {}, node, used=True,
-                                   awaited=True)
+            return calls.call_func(
+                st, coro.func, list(coro.args), {}, node, used=True, awaited=True
+            )
         return UNKNOWN
     if what == "run" and args:
         name = st.global_name("asyncio_loop")
@@ -85,8 +86,7 @@ def loop_method(
     """A method of an event loop."""
     if name in ("call_soon_threadsafe", "call_soon") and args:
         if isinstance(args[0], Func):
-            methods.submit(st, r.spec, args[0], args[1:], {}, node, hint, loop=r.spec,
-                           used=False)
+            methods.submit(st, r.spec, args[0], args[1:], {}, node, hint, loop=r.spec, used=False)
         else:
             st.assume(node, f"the callback of `{st.source(node)}` is not drafted")
         return UNKNOWN
@@ -101,8 +101,9 @@ def loop_method(
     if name == "run_in_executor" and len(args) >= 2:
         pool = args[0]
         spec = pool.spec if isinstance(pool, Res) and pool.kind == "pool" else None
-        fut = methods.submit(st, spec or _default_executor(st, node), args[1], args[2:], {},
-                             node, "fut")
+        fut = methods.submit(
+            st, spec or _default_executor(st, node), args[1], args[2:], {}, node, "fut"
+        )
         return fut
     if name in ("stop", "close", "is_running", "is_closed", "time", "set_debug"):
         return UNKNOWN
@@ -131,8 +132,7 @@ def await_value(st: State, value: Value, node: ast.AST) -> Value:
     """Await a value already drafted: a coroutine runs in place, a future is waited for
     without holding the loop."""
     if isinstance(value, Coro):
-        return calls.call_func(st, value.func, list(value.args), {}, node, used=True,
-                               awaited=True)
+        return calls.call_func(st, value.func, list(value.args), {}, node, used=True, awaited=True)
     if isinstance(value, Res) and value.kind == "future":
         if _from_loop(st, value):
             return _await_future(st, value, node)

@@ -20,7 +20,7 @@ from gilcheck.draft.python.knowledge import (
     REFUSED,
     THREADS,
 )
-from gilcheck.draft.python.program import canonical, dotted
+from gilcheck.draft.python.program import FunctionInfo, canonical, dotted
 from gilcheck.draft.python.state import State
 from gilcheck.draft.python.values import (
     UNKNOWN,
@@ -217,7 +217,7 @@ def new_instance(
 
 def inline_init(
     st: State,
-    init: functions.FunctionInfo,
+    init: FunctionInfo,
     inst: Instance,
     args: list[Value],
     kwargs: dict[str, Value],
@@ -238,7 +238,7 @@ def inline_init(
         f.inline_init, f.is_module, f.dead = saved_init, saved_is_module, False
 
 
-def find_method(st: State, cls: str, name: str) -> functions.FunctionInfo | None:
+def find_method(st: State, cls: str, name: str) -> FunctionInfo | None:
     seen: set[str] = set()
     while cls in st.program.classes and cls not in seen:
         seen.add(cls)
@@ -304,7 +304,7 @@ def _sibling(st: State, head: str) -> bool:
     return any(m.name == head for m in st.program.modules)
 
 
-def _sibling_function(st: State, name: str) -> functions.FunctionInfo | None:
+def _sibling_function(st: State, name: str) -> FunctionInfo | None:
     mod, _, fn = name.partition(".")
     if fn and "." not in fn and _sibling(st, mod) and fn in st.program.functions:
         return st.program.functions[fn]
@@ -340,8 +340,11 @@ def _exit(st: State, cn: str, node: ast.Call) -> Value:
     if st.f.in_fork or cn != "os._exit":
         st.f.dead = True
         return UNKNOWN
-    st.assume(node, f"`{st.source(node)}` ends the process without joining its threads: "
-              "drafted as the end of this code only")
+    st.assume(
+        node,
+        f"`{st.source(node)}` ends the process without joining its threads: "
+        "drafted as the end of this code only",
+    )
     st.f.dead = True
     return UNKNOWN
 

@@ -14,7 +14,7 @@ from gilcheck.draft.python.ir import Block, Line, Node, emit
 from gilcheck.draft.python.names import Namer, legal
 from gilcheck.draft.python.program import Program, canonical, parse_sources
 from gilcheck.draft.python.state import Frame, State
-from gilcheck.draft.python.values import UNKNOWN, Const, Func
+from gilcheck.draft.python.values import UNKNOWN, Const, Func, Value
 from gilcheck.draft.writer import SpecWriter
 
 
@@ -36,9 +36,11 @@ def draft_python(sources: Sequence[SourceText], options: DraftOptions) -> Draft:
     if options.entries:
         _entries(st, main_module.tree, options.entries)
     _check_loops(st)
-    main_nodes: list[Node] = [Line(f"let {n} = none") for n in frame.hoisted] + frame.blocks[0]
-    return Draft(_render(st, main_module.src, main_nodes), tuple(st.writer.assumptions),
-                 tuple(sources))
+    lets: list[Node] = [Line(f"let {n} = none") for n in frame.hoisted]
+    main_nodes = lets + frame.blocks[0]
+    return Draft(
+        _render(st, main_module.src, main_nodes), tuple(st.writer.assumptions), tuple(sources)
+    )
 
 
 def _prepare(st: State, program: Program) -> None:
@@ -49,9 +51,7 @@ def _prepare(st: State, program: Program) -> None:
     for m in program.modules:
         for node in ast.walk(m.tree):
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                st.read_in_functions.update(
-                    n.id for n in ast.walk(node) if isinstance(n, ast.Name)
-                )
+                st.read_in_functions.update(n.id for n in ast.walk(node) if isinstance(n, ast.Name))
     main = program.main
     st.uses_logging_module = program.uses_fork and any(
         canonical(m, a).split(".")[0] == "logging" for m in program.modules for a in m.aliases
@@ -64,13 +64,14 @@ def _prepare(st: State, program: Program) -> None:
     for name, where in assigned.items():
         first = where[0]
         value = first.value if isinstance(first, ast.Assign | ast.AnnAssign) else None
-        literal = exprs.literal(value.value) if isinstance(value, ast.Constant) else None
-        if literal is None or isinstance(value, ast.Constant) and isinstance(value.value, str):
-            if not (literal is not None and name not in program.global_writes):
-                continue
+        if not isinstance(value, ast.Constant):
+            continue
+        literal = exprs.literal(value.value)
+        if literal is None:
+            continue
         if name not in program.global_writes and len(where) == 1:
             st.constants.add(name)
-            st.genv[name] = Const(value.value)  # type: ignore[union-attr]
+            st.genv[name] = Const(value.value)  # type: ignore[arg-type]
             st.skip_nodes.add(id(first))
             continue
         if not all(_simple(v) for v in writes_elsewhere.get(name, [])):
@@ -113,9 +114,20 @@ def _function_writes(program: Program) -> dict[str, list[ast.expr]]:
 
 def _simple(e: ast.expr) -> bool:
     return all(
-        isinstance(n, ast.Constant | ast.Name | ast.BinOp | ast.UnaryOp | ast.BoolOp
-                   | ast.Compare | ast.operator | ast.unaryop | ast.boolop | ast.cmpop
-                   | ast.expr_context)
+        isinstance(
+            n,
+            ast.Constant
+            | ast.Name
+            | ast.BinOp
+            | ast.UnaryOp
+            | ast.BoolOp
+            | ast.Compare
+            | ast.operator
+            | ast.unaryop
+            | ast.boolop
+            | ast.cmpop
+            | ast.expr_context,
+        )
         for n in ast.walk(e)
     )
 
@@ -126,7 +138,7 @@ def _module_setup(st: State, module: object) -> None:
 
     assert isinstance(module, Module)
     st.f.module = module
-    body = [s for s in module.tree.body if isinstance(s, ast.Assign)]
+    body: list[ast.stmt] = [s for s in module.tree.body if isinstance(s, ast.Assign)]
     stmts.block(st, body)
 
 
@@ -142,13 +154,14 @@ def _entries(st: State, tree: ast.Module, entries: tuple[str, ...]) -> None:
                 hint="name a function defined at the top level of the module",
                 code="unknown-entry",
             )
-        args = [UNKNOWN] * len(info.params)
+        args: list[Value] = [UNKNOWN] * len(info.params)
         made = functions.instantiate(st, info, args, {}, info.node)
         if made is None:
             continue
         fname, passed = made
-        handles.append(st.temp(f"{legal(name)}_thread", f"spawn {fname}({', '.join(passed)})",
-                               info.node))
+        handles.append(
+            st.temp(f"{legal(name)}_thread", f"spawn {fname}({', '.join(passed)})", info.node)
+        )
     for h in handles:
         st.out(f"join {h}")
 

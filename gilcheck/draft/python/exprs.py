@@ -15,8 +15,8 @@ from gilcheck.draft.python.values import (
     Data,
     Func,
     Instance,
-    Method,
     ListVal,
+    Method,
     Res,
     Unknown,
     Value,
@@ -55,7 +55,7 @@ def text(value: Value) -> str | None:
 def evaluate(st: State, node: ast.expr) -> Value:
     """What the draft knows of an expression's value; calls in it are drafted first."""
     if isinstance(node, ast.Constant):
-        return Const(node.value) if literal(node.value) is not None else UNKNOWN
+        return Const(node.value) if literal(node.value) is not None else UNKNOWN  # type: ignore[arg-type]
     if isinstance(node, ast.Name):
         return st.lookup(node.id)
     if isinstance(node, ast.Attribute):
@@ -165,8 +165,10 @@ def _number(value: Value) -> str | None:
 
 
 def _fold(a: object, op: str, b: object) -> Const | None:
-    if not (isinstance(a, int) and isinstance(b, int)) or isinstance(a, bool) or isinstance(
-        b, bool
+    if (
+        not (isinstance(a, int) and isinstance(b, int))
+        or isinstance(a, bool)
+        or isinstance(b, bool)
     ):
         return None
     if op in ("/", "%") and b == 0:

@@ -34,6 +34,8 @@ def pass_value(
     expressions, the parameter names, what the parameter holds inside, and the part of
     the function's key it makes. A new process (`process`) gets fresh copies of every
     global, so what it shares with its parent is passed, globals included."""
+    args: list[str]
+    params: list[str]
     if isinstance(value, Res):
         if value.is_global and not process:
             return [], [], value, ("g", value.kind, value.spec)
@@ -61,7 +63,9 @@ def pass_value(
         inner.handle = pname
         return [value.handle], [pname], inner, "t"
     if isinstance(value, Instance):
-        args, params, fields, key = [], [], {}, []
+        args, params = [], []
+        fields: dict[str, Value] = {}
+        key: list[object] = []
         for name, field_value in value.fields.items():
             a, p, inner_value, k = pass_value(field_value, f"{pname}_{name}", process, shared)
             args += a
@@ -72,7 +76,8 @@ def pass_value(
         static = any(isinstance(v, Func | Method | Coro) for v in value.fields.values())
         return args, params, inner_inst, ("i", value.cls, tuple(key), id(value) if static else 0)
     if isinstance(value, ListVal) and value.exact:
-        args, params, items, key = [], [], [], []
+        args, params, items = [], [], []
+        key = []
         for i, item in enumerate(value.items):
             a, p, inner_value, k = pass_value(item, f"{pname}_{i}", process, shared)
             args += a
@@ -112,9 +117,7 @@ def instantiate(
     env: dict[str, Value] = {}
     key_parts: list[object] = [info.name, loop or process or ("sync" if sync else None)]
     for pname, value in bound:
-        a, p, inner, k = pass_value(
-            value, _param_name(pname), process, frozenset(st.global_specs)
-        )
+        a, p, inner, k = pass_value(value, _param_name(pname), process, frozenset(st.global_specs))
         passed += a
         params += p
         env[pname] = inner
@@ -221,7 +224,7 @@ def bind(
         elif i >= first_default:
             d = defaults[i - first_default]
             const = d.value if isinstance(d, ast.Constant) else None
-            out.append((pname, Const(const) if isinstance(d, ast.Constant) else UNKNOWN))
+            out.append((pname, Const(const) if isinstance(d, ast.Constant) else UNKNOWN))  # type: ignore[arg-type]
         else:
             out.append((pname, UNKNOWN))
     for kw in info.node.args.kwonlyargs:
@@ -230,9 +233,7 @@ def bind(
 
 
 def _is_static(info: FunctionInfo) -> bool:
-    return any(
-        isinstance(d, ast.Name) and d.id == "staticmethod" for d in info.node.decorator_list
-    )
+    return any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in info.node.decorator_list)
 
 
 def call_function(
@@ -252,9 +253,7 @@ def call_function(
     if info.is_async and not awaited:
         return Coro(Func(info.name, instance), tuple(args), node)
     sync = sync or (info.is_async and not st.f.coroutine)
-    made = instantiate(
-        st, info, args, kwargs, node, instance=instance, loop=st.f.loop, sync=sync
-    )
+    made = instantiate(st, info, args, kwargs, node, instance=instance, loop=st.f.loop, sync=sync)
     if made is None:
         st.out("skip", node)
         return UNKNOWN

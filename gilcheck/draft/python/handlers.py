@@ -25,7 +25,7 @@ def register(
         st.atexit[:0] = lines  # handlers run last registered, first
     elif cn == "signal.signal":
         target = args[1] if len(args) > 1 else kwargs.get("handler", UNKNOWN)
-        if isinstance(target, Func) or len(args) > 1 and not _is_default(node):
+        if isinstance(target, Func) or (len(args) > 1 and not _is_default(node)):
             st.signals.append(_call_lines(st, target, [], {}, node, "signal"))
     elif cn == "weakref.finalize":
         target, rest = (args[1], args[2:]) if len(args) > 1 else (UNKNOWN, [])
@@ -60,8 +60,9 @@ def _call_lines(
 ) -> list[Node]:
     info = _info(st, target)
     if info is None:
-        st.assume(node, f"the {what} handler of `{st.source(node)}` is not drafted: "
-                  "assumed not to block")
+        st.assume(
+            node, f"the {what} handler of `{st.source(node)}` is not drafted: assumed not to block"
+        )
         return [Line("skip", st.origin(node))]
     instance = target.instance if isinstance(target, Func) else None
     params = info.params[1:] if info.cls is not None else info.params

@@ -56,10 +56,63 @@ REFUSED: Final = {
 
 # Builtins that never block and take no lock another thread could hold.
 HARMLESS_BUILTINS: Final = frozenset(
-    """abs all any ascii bin bool bytearray bytes callable chr dict dir divmod enumerate
-    filter float format frozenset getattr hasattr hash hex id int isinstance issubclass
-    iter len list map max min next object oct ord pow print range repr reversed round set
-    setattr slice sorted str sum super tuple type vars zip input open""".split()
+    [
+        "abs",
+        "all",
+        "any",
+        "ascii",
+        "bin",
+        "bool",
+        "bytearray",
+        "bytes",
+        "callable",
+        "chr",
+        "dict",
+        "dir",
+        "divmod",
+        "enumerate",
+        "filter",
+        "float",
+        "format",
+        "frozenset",
+        "getattr",
+        "hasattr",
+        "hash",
+        "hex",
+        "id",
+        "int",
+        "isinstance",
+        "issubclass",
+        "iter",
+        "len",
+        "list",
+        "map",
+        "max",
+        "min",
+        "next",
+        "object",
+        "oct",
+        "ord",
+        "pow",
+        "print",
+        "range",
+        "repr",
+        "reversed",
+        "round",
+        "set",
+        "setattr",
+        "slice",
+        "sorted",
+        "str",
+        "sum",
+        "super",
+        "tuple",
+        "type",
+        "vars",
+        "zip",
+        "input",
+        "open",
+    ]
 )
 
 # Modules (or dotted prefixes) whose functions are harmless.
@@ -155,12 +208,66 @@ LOG_LEVELS: Final = frozenset(
 # Methods that are harmless on a value the draft knows nothing about: container, string
 # and number operations.
 HARMLESS_METHODS: Final = frozenset(
-    """append extend insert pop remove clear copy update get items keys values setdefault
-    add discard sort reverse index count split rsplit strip lstrip rstrip lower upper
-    startswith endswith replace format encode decode find rfind popleft appendleft
-    splitlines title capitalize zfill partition isdigit isalpha hexdigest digest
-    to_bytes from_bytes bit_length is_integer read readline readlines write writelines
-    close flush seek tell""".split()
+    [
+        "append",
+        "extend",
+        "insert",
+        "pop",
+        "remove",
+        "clear",
+        "copy",
+        "update",
+        "get",
+        "items",
+        "keys",
+        "values",
+        "setdefault",
+        "add",
+        "discard",
+        "sort",
+        "reverse",
+        "index",
+        "count",
+        "split",
+        "rsplit",
+        "strip",
+        "lstrip",
+        "rstrip",
+        "lower",
+        "upper",
+        "startswith",
+        "endswith",
+        "replace",
+        "format",
+        "encode",
+        "decode",
+        "find",
+        "rfind",
+        "popleft",
+        "appendleft",
+        "splitlines",
+        "title",
+        "capitalize",
+        "zfill",
+        "partition",
+        "isdigit",
+        "isalpha",
+        "hexdigest",
+        "digest",
+        "to_bytes",
+        "from_bytes",
+        "bit_length",
+        "is_integer",
+        "read",
+        "readline",
+        "readlines",
+        "write",
+        "writelines",
+        "close",
+        "flush",
+        "seek",
+        "tell",
+    ]
 )
 
 # Calls whose result is data from outside the program: a branch on it is a `choose`.

@@ -7,8 +7,9 @@ from __future__ import annotations
 import ast
 
 from gilcheck.draft.python import calls, exprs, functions
-from gilcheck.draft.python.ir import Line
+from gilcheck.draft.python.ir import Line, Node
 from gilcheck.draft.python.knowledge import HARMLESS_METHODS, LOG_LEVELS
+from gilcheck.draft.python.program import FunctionInfo
 from gilcheck.draft.python.state import State
 from gilcheck.draft.python.values import (
     UNKNOWN,
@@ -79,9 +80,7 @@ def _instance(
 ) -> Value:
     info = calls.find_method(st, inst.cls, name)
     if info is not None:
-        return calls.call_func(
-            st, Func(info.name, inst), args, kwargs, node, used=used
-        )
+        return calls.call_func(st, Func(info.name, inst), args, kwargs, node, used=used)
     thread = inst.fields.get("__thread__")
     if isinstance(thread, ThreadObj):
         return _thread(st, thread, name, node, args, kwargs, inst.prefix)
@@ -207,13 +206,14 @@ def _queue(
 ) -> Value:
     if name in ("put", "put_nowait"):
         value = exprs.text(args[0]) if args else "none"
-        if value is None or not isinstance(args[0], Const | Data) or (
-            isinstance(args[0], Data) and not args[0].plain
+        if (
+            value is None
+            or not isinstance(args[0], Const | Data)
+            or (isinstance(args[0], Data) and not args[0].plain)
         ):
             value = '"item"'
-        nowait = name == "put_nowait" or (
-            isinstance(kwargs.get("block"), Const) and not kwargs["block"].value  # type: ignore[union-attr]
-        )
+        block = kwargs.get("block")
+        nowait = name == "put_nowait" or (isinstance(block, Const) and not block.value)
         if r.unfinished:
             st.uses_cpython = True
             st.out(f"call cpython_queue_put_task({r.spec}, {r.unfinished}, {value})", node)
@@ -289,14 +289,14 @@ def submit(
     """`let f = submit p, g(args)` for a function of the program; a future."""
     info = _function_info(st, fn)
     if info is None:
-        st.assume(node, f"the task of `{st.source(node)}` is not drafted: assumed to end "
-                  "without blocking")
+        st.assume(
+            node, f"the task of `{st.source(node)}` is not drafted: assumed to end without blocking"
+        )
         spec = st.temp(hint or "fut", "future()", node)
         st.out(f"complete {spec}, none", node)
         return Res("future", spec)
     bound_instance = fn.instance if isinstance(fn, Func) else None
-    made = functions.instantiate(st, info, args, kwargs, node, instance=bound_instance,
-                                 loop=loop)
+    made = functions.instantiate(st, info, args, kwargs, node, instance=bound_instance, loop=loop)
     if made is None:
         spec = st.temp(hint or "fut", "future()", node)
         st.out(f"complete {spec}, none", node)
@@ -309,7 +309,7 @@ def submit(
     return Res("future", st.temp(hint or "fut", text, node))
 
 
-def _function_info(st: State, fn: Value) -> functions.FunctionInfo | None:
+def _function_info(st: State, fn: Value) -> FunctionInfo | None:
     if not isinstance(fn, Func):
         return None
     if "." in fn.name:
@@ -366,8 +366,9 @@ def _future(
         st.out(f'complete {r.spec}, err("exception")', node)
         return UNKNOWN
     if name == "add_done_callback":
-        st.assume(node, f"the done callback of `{st.source(node)}` is not drafted: assumed "
-                  "not to block")
+        st.assume(
+            node, f"the done callback of `{st.source(node)}` is not drafted: assumed not to block"
+        )
         return UNKNOWN
     if name in ("cancel", "cancelled", "running"):
         return UNKNOWN
@@ -435,8 +436,11 @@ def start(st: State, t: ThreadObj, node: ast.AST, name: str | None) -> None:
         t.handle = st.temp(name or "t", f"{words}{fname}({', '.join(passed)})", node)
         return
     if info is None:
-        st.assume(node, f"the thread started at `{st.source(node)}` runs code the draft "
-                  "does not know: assumed not to block")
+        st.assume(
+            node,
+            f"the thread started at `{st.source(node)}` runs code the draft "
+            "does not know: assumed not to block",
+        )
         return
     instance = target.instance if isinstance(target, Func) else None
     made = functions.instantiate(
@@ -485,7 +489,7 @@ def _method_fn(
         method(st, inner, target.name, call, list(args), {}, used=False, hint=None)
     finally:
         st.frame = saved
-    lets = [Line(f"let {n} = none") for n in frame.hoisted]
+    lets: list[Node] = [Line(f"let {n} = none") for n in frame.hoisted]
     spec_fn.body = [Block("python", None, lets + frame.blocks[0])]
     return name, passed
 

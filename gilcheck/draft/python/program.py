@@ -106,9 +106,9 @@ def _index(program: Program, m: Module) -> None:
     for node in ast.walk(m.tree):
         if isinstance(node, ast.Import):
             for a in node.names:
-                m.aliases[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(
-                    "."
-                )[0]
+                m.aliases[a.asname or a.name.split(".")[0]] = (
+                    a.name if a.asname else a.name.split(".")[0]
+                )
         elif isinstance(node, ast.ImportFrom) and node.module:
             for a in node.names:
                 m.aliases[a.asname or a.name] = f"{node.module}.{a.name}"

@@ -182,5 +182,3 @@ def _refuse(st: State, node: ast.AST, what: str) -> DraftError:
         refused=True,
         code="unsupported-construct",
     )
-
-

@@ -102,7 +102,7 @@ class State:
             return None
         if isinstance(node, ast.expr) and self.f.stmt is not None:
             node = self.f.stmt
-        return self.f.module.src.origin(node.lineno, node.col_offset + 1)
+        return self.f.module.src.origin(node.lineno, getattr(node, "col_offset", 0) + 1)
 
     def source(self, node: ast.AST) -> str:
         """The source text of a node, on one line."""

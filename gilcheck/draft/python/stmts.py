@@ -60,7 +60,7 @@ def _split(st: State, s: ast.stmt, rest: list[ast.stmt]) -> bool:
     ):
         test, arms = s.value.test, (s.value.body, s.value.orelse)
         target = s.targets[0]
-        parts = [
+        parts: list[list[ast.stmt]] = [
             [ast.copy_location(ast.Assign(targets=[target], value=arm), s)] for arm in arms
         ]
     elif isinstance(s, ast.If) and not (f.is_module and is_main_guard(s)):
@@ -70,7 +70,7 @@ def _split(st: State, s: ast.stmt, rest: list[ast.stmt]) -> bool:
         used = {n.id for r in rest for n in ast.walk(r) if isinstance(n, ast.Name)}
         if not bound & used:
             return False
-        test, parts = s.test, [list(s.body), list(s.orelse)]
+        test, parts = s.test, [list[ast.stmt](s.body), list[ast.stmt](s.orelse)]
     else:
         return False
     with st.capture() as pre:
@@ -415,8 +415,7 @@ def _fork(st: State, s: ast.If) -> None:
     if helpers:
         st.out("call cpython_fork_parent()", s)
     if not _ends_process(child):
-        st.assume(s, "the fork child is assumed to end at the end of its branch "
-                  "(as with os._exit)")
+        st.assume(s, "the fork child is assumed to end at the end of its branch (as with os._exit)")
     block(st, parent, inline=True)
 
 
@@ -454,8 +453,14 @@ def _has_jump(body: list[ast.stmt]) -> bool:
     return walk(body)
 
 
-def _loop_body(st: State, head: str, node: ast.AST, prelude: list[str], body: list[ast.stmt],
-               after_prelude: object = None) -> None:
+def _loop_body(
+    st: State,
+    head: str,
+    node: ast.AST,
+    prelude: list[str],
+    body: list[ast.stmt],
+    after_prelude: object = None,
+) -> None:
     f = st.f
     start = _copy_env(st)
     f.loop_depth += 1
@@ -475,11 +480,15 @@ def _loop_body(st: State, head: str, node: ast.AST, prelude: list[str], body: li
     st.genv.update(g)
 
 
-def _bounded(st: State, node: ast.AST, source: ast.AST, body: list[ast.stmt],
-             bind_target: ast.expr | None = None) -> None:
+def _bounded(
+    st: State,
+    node: ast.AST,
+    source: ast.AST,
+    body: list[ast.stmt],
+    bind_target: ast.expr | None = None,
+) -> None:
     k = st.options.unroll
-    st.assume(node, f"loop over unknown data bounded to {k} iterations: "
-              f"`{st.source(source)}`")
+    st.assume(node, f"loop over unknown data bounded to {k} iterations: `{st.source(source)}`")
     counter = st.temp("rounds", "0", node)
 
     def start_iteration() -> None:
@@ -490,8 +499,9 @@ def _bounded(st: State, node: ast.AST, source: ast.AST, body: list[ast.stmt],
         if bind_target is not None:
             _store(st, bind_target, UNKNOWN, node)  # type: ignore[arg-type]
 
-    _loop_body(st, f"while {counter} < {k}", node, [f"{counter} = {counter} + 1"], body,
-               start_iteration)
+    _loop_body(
+        st, f"while {counter} < {k}", node, [f"{counter} = {counter} + 1"], body, start_iteration
+    )
 
 
 def _while(st: State, s: ast.While) -> None:
@@ -504,6 +514,7 @@ def _while(st: State, s: ast.While) -> None:
     elif cond is not None and not pre:
         _loop_body(st, f"while {cond}", s, [], s.body)
     elif cond is not None:
+
         def test() -> None:
             st.f.blocks[-1].extend(pre)
             with st.block(f"if {negate(cond)}", s):
@@ -531,9 +542,9 @@ def _for(st: State, s: ast.For | ast.AsyncFor) -> None:
     jump = _has_jump(s.body)
     if items is not None and len(items) <= _UNROLL_LIMIT and not jump:
         for item in items:
-            if isinstance(s.target, ast.Name) and not st.f.is_module:
-                st.bind(s.target.id, item)
-            elif isinstance(s.target, ast.Name) and s.target.id not in st.shared:
+            if isinstance(s.target, ast.Name) and (
+                not st.f.is_module or s.target.id not in st.shared
+            ):
                 st.bind(s.target.id, item)
             else:
                 _store(st, s.target, item, s)
@@ -552,8 +563,13 @@ def _for(st: State, s: ast.For | ast.AsyncFor) -> None:
         bound = last + step
         bound_text = str(bound) if bound >= 0 else f"(-{-bound})"
         step_text = f"+ {step}" if step > 0 else f"- {-step}"
-        _loop_body(st, f"while {spec} {step_text} {cmp} {bound_text}", s,
-                   [f"{spec} = {spec} {step_text}"], s.body)
+        _loop_body(
+            st,
+            f"while {spec} {step_text} {cmp} {bound_text}",
+            s,
+            [f"{spec} = {spec} {step_text}"],
+            s.body,
+        )
         return
     _bounded(st, s, s.iter, s.body, s.target)
 
@@ -564,7 +580,7 @@ def _range_step(node: ast.expr) -> int:
         if isinstance(step, ast.Constant) and isinstance(step.value, int):
             return step.value
         if isinstance(step, ast.UnaryOp) and isinstance(step.operand, ast.Constant):
-            return -int(step.operand.value)
+            return -int(step.operand.value)  # type: ignore[arg-type]
     return 1
 
 

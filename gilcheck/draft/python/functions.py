@@ -28,7 +28,11 @@ from gilcheck.draft.python.values import (
 
 
 def pass_value(
-    value: Value, pname: str, process: bool = False, shared: frozenset[str] = frozenset()
+    value: Value,
+    pname: str,
+    process: bool = False,
+    shared: frozenset[str] = frozenset(),
+    seen: frozenset[int] = frozenset(),
 ) -> tuple[list[str], list[str], Value, object]:
     """How a value is handed to a drafted function's parameter `pname`: the argument
     expressions, the parameter names, what the parameter holds inside, and the part of
@@ -62,12 +66,15 @@ def pass_value(
         inner = ThreadObj(value.target, value.args, value.daemon, value.process, value.origin)
         inner.handle = pname
         return [value.handle], [pname], inner, "t"
+    if isinstance(value, Instance | ListVal) and id(value) in seen:
+        return [], [], UNKNOWN, "cycle"
+    seen = seen | {id(value)}
     if isinstance(value, Instance):
         args, params = [], []
         fields: dict[str, Value] = {}
         key: list[object] = []
         for name, field_value in value.fields.items():
-            a, p, inner_value, k = pass_value(field_value, f"{pname}_{name}", process, shared)
+            a, p, inner_value, k = pass_value(field_value, f"{pname}_{name}", process, shared, seen)
             args += a
             params += p
             fields[name] = inner_value
@@ -79,7 +86,7 @@ def pass_value(
         args, params, items = [], [], []
         key = []
         for i, item in enumerate(value.items):
-            a, p, inner_value, k = pass_value(item, f"{pname}_{i}", process, shared)
+            a, p, inner_value, k = pass_value(item, f"{pname}_{i}", process, shared, seen)
             args += a
             params += p
             items.append(inner_value)

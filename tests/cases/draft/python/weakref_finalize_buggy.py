@@ -17,10 +17,11 @@ def give_back(n):
 
 def take():
     b = Buffer()
+    b.me = b  # a reference cycle: only the garbage collector frees it
     weakref.finalize(b, give_back, 1)
+    del b
     with pool_lock:
-        free.pop()
-    return b
+        free.append(0)  # an allocation: a collection may start here
 
 
 if __name__ == "__main__":

@@ -167,7 +167,36 @@ def unknown_call(st: State, node: ast.Call) -> Value:
     """A call the draft does not know: `skip`, assumed not to block."""
     st.assume(node, f"assumed not to block: `{st.source(node)}`")
     st.out("skip", node)
+    may_raise(st, node)
     return UNKNOWN
+
+
+def may_raise(st: State, node: ast.AST) -> None:
+    """An unknown call while the function holds a lock it took with `acquire()` may
+    raise: then the `finally` blocks around it run and the function is left, the lock
+    still held unless one of them releases it (`choose`: an over-approximation)."""
+    from gilcheck.draft.python import stmts
+
+    f = st.f
+    if f.func is None or f.held <= 0 or f.handlers > 0 or f.inline_init:
+        return
+    saved_held, saved_env, saved_genv = f.held, dict(f.env), dict(st.genv)
+    with st.block("choose", node) as b:
+        st.out("skip", node)
+    with st.tail(b, "or"):
+        pending = list(f.finally_stack)
+        f.finally_stack = []
+        try:
+            for body in reversed(pending):
+                stmts.block(st, body)
+        finally:
+            f.finally_stack = pending
+        st.out("return", node)
+    f.held = saved_held
+    f.env.clear()
+    f.env.update(saved_env)
+    st.genv.clear()
+    st.genv.update(saved_genv)
 
 
 def call_func(

@@ -54,7 +54,9 @@ def pass_value(
             unf = f"{pname}_unfinished"
             params.append(unf)
         return args, params, Res(value.kind, pname, lock, unf), ("r", value.kind, bool(lock))
-    if isinstance(value, Const) and value.value is not None and not isinstance(value.value, str):
+    if isinstance(value, Const) and isinstance(value.value, str):
+        return [_lit(value)], [pname], Data(pname, plain=False), ("d", False)
+    if isinstance(value, Const) and value.value is not None:
         return [_lit(value)], [pname], Data(pname), "d"
     if isinstance(value, Const):
         return [], [], value, ("c", value.value)

@@ -117,9 +117,11 @@ def _resource(
         if _timeout(args, kwargs, 1) is not None:
             return Data(st.temp(hint or "took", f"acquire {lock} timeout", node))
         st.out(f"acquire {lock}", node)
+        st.f.held += 1
         return Const(True)
     if k in (*_LOCKS, "condvar") and name in ("release", "__exit__"):
         st.out(f"release {lock}", node)
+        st.f.held = max(0, st.f.held - 1)
         return UNKNOWN
     if k == "condvar" and name in ("wait", "wait_for"):
         return _condition_wait(st, r, name, node, args, kwargs, hint)

@@ -52,6 +52,9 @@ class Frame:
     target: str | None = None
     returns: list[Value] = field(default_factory=list)
     splits: int = 0
+    held: int = 0
+    finally_stack: list[list[ast.stmt]] = field(default_factory=list)
+    handlers: int = 0
     loop_futures: set[str] = field(default_factory=set)
 
     @property

@@ -628,7 +628,14 @@ def _with(st: State, s: ast.With | ast.AsyncWith, items: list[ast.withitem]) -> 
 
 
 def _try(st: State, s: ast.Try | ast.TryStar) -> None:
-    block(st, s.body, inline=True)
+    f = st.f
+    f.finally_stack.append(s.finalbody)
+    f.handlers += 1 if s.handlers else 0
+    try:
+        block(st, s.body, inline=True)
+    finally:
+        f.finally_stack.pop()
+        f.handlers -= 1 if s.handlers else 0
     dead = st.f.dead
     st.f.dead = False
     handlers: list[list[ast.stmt]] = [h.body for h in s.handlers]

@@ -272,6 +272,12 @@ def assign_name(st: State, name: str, value: Value, s: ast.AST) -> None:
             st.out(f"{var} = none", s)
             st.genv[name] = UNKNOWN
         return
+    if f.is_module and name in st.read_in_functions and name not in f.globals_declared:
+        value = _visible_to_functions(st, name, value, s)
+    if isinstance(value, Const | Data) and f.is_module and name in st.read_in_functions:
+        if not (isinstance(value, Const) and name in st.constants):
+            st.bind(name, UNKNOWN)
+            return
     if isinstance(value, Const | Data):
         text = exprs.text(value) if not isinstance(value, Data) else value.spec
         if text is None:
@@ -289,6 +295,17 @@ def assign_name(st: State, name: str, value: Value, s: ast.AST) -> None:
         st.bind(name, Data(spec, plain))
         return
     st.bind(name, value)
+
+
+def _visible_to_functions(st: State, name: str, value: Value, s: ast.AST) -> Value:
+    """A module-level name that functions read must hold something they can see: an
+    object made at run time is stored in a shared `var`."""
+    if isinstance(value, Res) and not value.is_global and not value.lock and not value.unfinished:
+        var = st.global_name(f"{name}_shared")
+        st.declare(f"var {var} = none", s, var)
+        st.out(f"{var} = {value.spec}", s)
+        return Res(value.kind, var, is_global=True)
+    return value
 
 
 # ---------------------------------------------------------------- branches

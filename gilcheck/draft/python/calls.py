@@ -23,6 +23,7 @@ from gilcheck.draft.python.knowledge import (
 from gilcheck.draft.python.program import FunctionInfo, canonical, dotted
 from gilcheck.draft.python.state import State
 from gilcheck.draft.python.values import (
+    OPAQUE,
     UNKNOWN,
     Const,
     ForkPid,
@@ -151,8 +152,61 @@ def library(
     if cn in ("list", "tuple") and args and isinstance(args[0], ListVal):
         return args[0]
     if _harmless(cn):
-        return UNKNOWN
+        return OPAQUE if _plain_result(cn) else UNKNOWN
     return unknown_call(st, node)
+
+
+_DATA_MAKERS = frozenset(
+    [
+        "dict",
+        "list",
+        "set",
+        "frozenset",
+        "tuple",
+        "str",
+        "bytes",
+        "bytearray",
+        "sorted",
+        "repr",
+        "format",
+        "reversed",
+        "enumerate",
+        "zip",
+        "range",
+        "open",
+        "input",
+        "len",
+        "int",
+        "float",
+        "abs",
+        "bool",
+        "round",
+        "hash",
+        "id",
+        "ord",
+        "chr",
+        "hex",
+        "bin",
+        "oct",
+        "divmod",
+        "pow",
+        "ascii",
+        "isinstance",
+        "issubclass",
+        "callable",
+        "hasattr",
+    ]
+)
+_OBJECT_MODULES = ("weakref.", "functools.", "copy.", "operator.", "typing.", "enum.")
+
+
+def _plain_result(cn: str) -> bool:
+    """Whether a harmless call surely returns plain data (never a lock or a thread)."""
+    if cn in _DATA_MAKERS:
+        return True
+    if cn in HARMLESS_CALLS:
+        return cn.startswith(("time.", "os.", "sys.", "multiprocessing.cpu"))
+    return not cn.startswith(_OBJECT_MODULES) and "." in cn
 
 
 def _harmless(cn: str) -> bool:

@@ -10,6 +10,7 @@ import ast
 from gilcheck.draft.python import calls
 from gilcheck.draft.python.state import State
 from gilcheck.draft.python.values import (
+    OPAQUE,
     UNKNOWN,
     Const,
     Data,
@@ -74,6 +75,9 @@ def evaluate(st: State, node: ast.expr) -> Value:
         return calls.await_(st, node)
     if isinstance(node, ast.List | ast.Tuple):
         return ListVal([evaluate(st, e) for e in node.elts])
+    if isinstance(node, ast.Dict | ast.Set | ast.JoinedStr | ast.DictComp | ast.SetComp):
+        _inner_calls(st, node)
+        return OPAQUE
     if isinstance(node, ast.ListComp):
         return _comprehension(st, node)
     if isinstance(node, ast.Subscript):
@@ -184,24 +188,49 @@ def _fold(a: object, op: str, b: object) -> Const | None:
 
 
 def _comprehension(st: State, node: ast.ListComp) -> Value:
-    """`[Thread(target=f, args=(i,)) for i in range(3)]`: a list of known length when
-    the comprehension is over a small constant range."""
+    """`[Thread(target=f, args=(i,)) for i in range(3)]`: a list of known length, its
+    items drafted one by one; over unknown data, `unroll` items (an assumption)."""
     if len(node.generators) != 1 or node.generators[0].ifs:
+        _inner_calls(st, node)
         return UNKNOWN
     gen = node.generators[0]
     count = calls.constant_range(st, gen.iter)
-    if count is None or not isinstance(gen.target, ast.Name) or len(count) > 16:
+    values: list[Value]
+    if count is not None and len(count) <= 16:
+        values = [Const(i) for i in count]
+    else:
+        source = evaluate(st, gen.iter)
+        if isinstance(source, ListVal) and source.exact and len(source.items) <= 16:
+            values = list(source.items)
+        else:
+            k = st.options.unroll
+            st.assume(
+                node, f"loop over unknown data bounded to {k} iterations: `{st.source(gen.iter)}`"
+            )
+            values = [UNKNOWN] * k
+    if not isinstance(gen.target, ast.Name):
+        _inner_calls(st, node)
         return UNKNOWN
     items: list[Value] = []
     saved = st.f.env.get(gen.target.id)
-    for i in count:
-        st.f.env[gen.target.id] = Const(i)
+    for v in values:
+        st.f.env[gen.target.id] = v
         items.append(evaluate(st, node.elt))
     if saved is None:
         st.f.env.pop(gen.target.id, None)
     else:
         st.f.env[gen.target.id] = saved
     return ListVal(items)
+
+
+def _inner_calls(st: State, node: ast.AST) -> None:
+    """Draft the calls inside an expression the draft does not follow (a dict, a set,
+    an f-string, a comprehension): once each, their values unknown."""
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, ast.comprehension):
+            _inner_calls(st, child)
+        elif isinstance(child, ast.expr) and not isinstance(child, ast.Name | ast.Constant):
+            evaluate(st, child)
 
 
 def condition(st: State, node: ast.expr) -> str | None:

@@ -270,6 +270,13 @@ HARMLESS_METHODS: Final = frozenset(
     ]
 )
 
+# Of those, the ones that may also be methods of an object that blocks or waits on
+# something (`Queue.get`, a pipe's `read`): harmless only on a value known to be plain data.
+RISKY_METHODS: Final = frozenset(
+    ["get", "pop", "read", "readline", "readlines", "write", "writelines", "flush", "close"]
+    + ["clear", "put"]
+)
+
 # Calls whose result is data from outside the program: a branch on it is a `choose`.
 # (Every value the draft cannot compute is treated so; these are only documentation.)
 OUTSIDE_DATA: Final = ("sys.argv", "input", "os.environ", "random.", "open")

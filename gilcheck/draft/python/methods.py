@@ -8,10 +8,11 @@ import ast
 
 from gilcheck.draft.python import calls, exprs, functions
 from gilcheck.draft.python.ir import Line, Node
-from gilcheck.draft.python.knowledge import HARMLESS_METHODS, LOG_LEVELS
+from gilcheck.draft.python.knowledge import HARMLESS_METHODS, LOG_LEVELS, RISKY_METHODS
 from gilcheck.draft.python.program import FunctionInfo
 from gilcheck.draft.python.state import State
 from gilcheck.draft.python.values import (
+    OPAQUE,
     UNKNOWN,
     Const,
     Data,
@@ -20,6 +21,7 @@ from gilcheck.draft.python.values import (
     ListVal,
     Logger,
     Method,
+    Opaque,
     Res,
     ThreadObj,
     Unknown,
@@ -61,7 +63,9 @@ def method(
         elif name in ("addHandler", "removeHandler", "setLevel"):
             calls.log_configure(st, node)
         return UNKNOWN
-    if isinstance(receiver, Const | Unknown | Data) and name in HARMLESS_METHODS:
+    if isinstance(receiver, Opaque | Const):
+        return OPAQUE
+    if isinstance(receiver, Unknown | Data) and name in HARMLESS_METHODS - RISKY_METHODS:
         return UNKNOWN
     if isinstance(receiver, Const) and isinstance(receiver.value, str):
         return UNKNOWN

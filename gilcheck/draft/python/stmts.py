@@ -274,10 +274,14 @@ def assign_name(st: State, name: str, value: Value, s: ast.AST) -> None:
         return
     if f.is_module and name in st.read_in_functions and name not in f.globals_declared:
         value = _visible_to_functions(st, name, value, s)
-    if isinstance(value, Const | Data) and f.is_module and name in st.read_in_functions:
-        if not (isinstance(value, Const) and name in st.constants):
-            st.bind(name, UNKNOWN)
-            return
+    if (
+        isinstance(value, Const | Data)
+        and f.is_module
+        and name in st.read_in_functions
+        and not (isinstance(value, Const) and name in st.constants)
+    ):
+        st.bind(name, UNKNOWN)
+        return
     if isinstance(value, Const | Data):
         text = exprs.text(value) if not isinstance(value, Data) else value.spec
         if text is None:

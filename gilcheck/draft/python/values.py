@@ -19,6 +19,15 @@ UNKNOWN = Unknown()
 
 
 @dataclass(frozen=True)
+class Opaque:
+    """Plain Python data the draft does not follow (a dict, a set, a string built at
+    run time): never a synchronisation object, so its methods cannot block."""
+
+
+OPAQUE = Opaque()
+
+
+@dataclass(frozen=True)
 class Const:
     """A value known when drafting: an int, a bool, None or a string."""
 

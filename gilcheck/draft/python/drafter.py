@@ -60,6 +60,7 @@ def _prepare(st: State, program: Program) -> None:
     for s in main.tree.body:
         for n in _assignments(s):
             assigned.setdefault(n, []).append(s)
+    walrus = {n.target.id for n in ast.walk(main.tree) if isinstance(n, ast.NamedExpr)}
     writes_elsewhere = _function_writes(program)
     for name, where in assigned.items():
         first = where[0]
@@ -69,7 +70,7 @@ def _prepare(st: State, program: Program) -> None:
         literal = exprs.literal(value.value)
         if literal is None:
             continue
-        if name not in program.global_writes and len(where) == 1:
+        if name not in program.global_writes and len(where) == 1 and name not in walrus:
             st.constants.add(name)
             st.genv[name] = Const(value.value)  # type: ignore[arg-type]
             st.skip_nodes.add(id(first))
@@ -90,13 +91,30 @@ def _data(var: str) -> object:
 
 
 def _assignments(s: ast.stmt) -> list[str]:
+    """The names a module-level statement binds, nested blocks included (not the
+    bodies of functions and classes)."""
+    if isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return []
+    found: list[str] = []
     if isinstance(s, ast.Assign):
-        return [t.id for t in s.targets if isinstance(t, ast.Name)]
-    if isinstance(s, ast.AnnAssign | ast.AugAssign) and isinstance(s.target, ast.Name):
-        return [s.target.id]
-    if isinstance(s, ast.If):
-        return [n for b in s.body + s.orelse for n in _assignments(b)]
-    return []
+        for t in s.targets:
+            found += [n.id for n in ast.walk(t) if isinstance(n, ast.Name)]
+    elif isinstance(s, ast.AnnAssign | ast.AugAssign) and isinstance(s.target, ast.Name):
+        found.append(s.target.id)
+    elif isinstance(s, ast.For | ast.AsyncFor):
+        found += [n.id for n in ast.walk(s.target) if isinstance(n, ast.Name)]
+    elif isinstance(s, ast.With | ast.AsyncWith):
+        for item in s.items:
+            if item.optional_vars is not None:
+                found += [n.id for n in ast.walk(item.optional_vars) if isinstance(n, ast.Name)]
+    for field in ("body", "orelse", "finalbody"):
+        for inner in getattr(s, field, []) or []:
+            if isinstance(inner, ast.stmt):
+                found += _assignments(inner)
+    for handler in getattr(s, "handlers", []) or []:
+        for inner in handler.body:
+            found += _assignments(inner)
+    return found
 
 
 def _function_writes(program: Program) -> dict[str, list[ast.expr]]:

@@ -90,7 +90,9 @@ def evaluate(st: State, node: ast.expr) -> Value:
             and isinstance(index.value, int)
             and -len(base.items) <= index.value < len(base.items)
         ):
-            return base.items[index.value]
+            item = base.items[index.value]
+            # a list's data may be changed by any thread: only its objects are followed
+            return UNKNOWN if isinstance(item, Const | Data) else item
         return UNKNOWN
     return _operation(st, node)
 

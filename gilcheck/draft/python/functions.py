@@ -180,6 +180,8 @@ def _summary(returns: list[Value]) -> Value:
             return v
         if isinstance(v, ListVal) and v.exact:
             return ListVal([shared(i) for i in v.items])
+        if isinstance(v, ThreadObj) and v.loop_runner is not None:
+            return v
         return UNKNOWN
 
     if not returns:

@@ -84,7 +84,7 @@ def parse_sources(sources: Sequence[SourceText]) -> Program:
     modules = []
     for src in sources:
         try:
-            tree = ast.parse(src.text, filename=src.path)
+            tree = ast.parse(src.text.removeprefix("\ufeff"), filename=src.path)
         except SyntaxError as e:
             raise DraftError(
                 f"Python syntax error: {e.msg}",

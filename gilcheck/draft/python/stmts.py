@@ -231,7 +231,7 @@ def _store(st: State, target: ast.expr, value: Value, s: ast.stmt) -> None:
             and isinstance(index.value, int)
             and 0 <= index.value < len(base.items)
         ):
-            base.items[index.value] = value
+            base.items[index.value] = UNKNOWN if isinstance(value, Const | Data) else value
 
 
 def _store_field(st: State, inst: Instance, attr: str, value: Value, s: ast.stmt) -> None:
@@ -691,7 +691,8 @@ def _nested_def(st: State, s: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
     from gilcheck.draft.python.program import FunctionInfo
 
     f = st.f
-    if f.is_module:
+    top = st.program.functions.get(s.name)
+    if f.is_module and top is not None and top.node is s:
         for d in s.decorator_list:
             if dotted(d) in ("atexit.register", "register"):
                 from gilcheck.draft.python import handlers
@@ -699,6 +700,8 @@ def _nested_def(st: State, s: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
                 handlers.register(st, "atexit.register", _fake_call(s), [Func(s.name)], {})
         return
     name = f"{s.name}__in_{f.func.name if f.func else 'main'}".replace(".", "_")
+    if f.is_module and top is None:
+        name = s.name
     st.program.functions[name] = FunctionInfo(name, s, f.module)
     st.bind(s.name, Func(name))
 

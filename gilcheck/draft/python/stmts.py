@@ -272,6 +272,9 @@ def assign_name(st: State, name: str, value: Value, s: ast.AST) -> None:
             st.out(f"{var} = none", s)
             st.genv[name] = UNKNOWN
         return
+    if name in f.globals_declared and isinstance(value, Data) and not f.is_module:
+        st.bind(name, UNKNOWN)  # a global the spec does not share: unknown to all
+        return
     if f.is_module and name in st.read_in_functions and name not in f.globals_declared:
         value = _visible_to_functions(st, name, value, s)
     if (
@@ -474,6 +477,44 @@ def _has_jump(body: list[ast.stmt]) -> bool:
     return walk(body)
 
 
+def _simple_value(node: ast.expr) -> bool:
+    return all(
+        isinstance(
+            n,
+            ast.Constant
+            | ast.Name
+            | ast.BinOp
+            | ast.UnaryOp
+            | ast.BoolOp
+            | ast.Compare
+            | ast.operator
+            | ast.unaryop
+            | ast.boolop
+            | ast.cmpop
+            | ast.expr_context,
+        )
+        for n in ast.walk(node)
+    )
+
+
+def _forget_changed(st: State, body: list[ast.stmt]) -> None:
+    """Before a loop: a name the body binds to something the draft cannot compute is
+    unknown from the start of every iteration (its value from the last one is)."""
+    names: set[str] = set()
+    for s in body:
+        for n in ast.walk(s):
+            if isinstance(n, ast.Assign) and not _simple_value(n.value):
+                names.update(t.id for t in n.targets if isinstance(t, ast.Name))
+            elif isinstance(n, ast.AugAssign | ast.AnnAssign) and isinstance(n.target, ast.Name):
+                if n.value is not None and not _simple_value(n.value):
+                    names.add(n.target.id)
+            elif isinstance(n, ast.For | ast.AsyncFor) and isinstance(n.target, ast.Name):
+                names.add(n.target.id)
+    for name in names:
+        if isinstance(st.lookup(name), Data) and name not in st.shared:
+            st.bind(name, UNKNOWN)
+
+
 def _loop_body(
     st: State,
     head: str,
@@ -483,6 +524,7 @@ def _loop_body(
     after_prelude: object = None,
 ) -> None:
     f = st.f
+    _forget_changed(st, body)
     start = _copy_env(st)
     f.loop_depth += 1
     with st.block(head, node):
@@ -526,6 +568,7 @@ def _bounded(
 
 
 def _while(st: State, s: ast.While) -> None:
+    _forget_changed(st, s.body)
     with st.capture() as pre:
         cond = exprs.condition(st, s.test)
     if cond == "true" and not pre:

@@ -229,10 +229,20 @@ _STATEMENTS = [
     "f = ex.submit(task)\nf.result()",
     "for x in data:\n    print(x)",
     "try:\n    q.get(timeout=1)\nexcept queue.Empty:\n    pass",
+    "box.put_item(1)",
+    "with box.guard:\n    box.count += 1",
+    "while not ev.is_set():\n    time.sleep(0.01)",
+    "asyncio.run_coroutine_threadsafe(co(), loop).result()",
+    "loop.call_soon_threadsafe(task)",
+    "sem.acquire()\ntry:\n    client.call()\nfinally:\n    sem.release()",
+    "futs = [ex.submit(task) for _ in range(2)]\nfor f in futs:\n    f.result()",
+    "x = lk if sys.argv else rl\nwith x:\n    pass",
+    "ok = rl.acquire(timeout=1)\nif ok:\n    rl.release()",
+    "bar.wait()",
 ]
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(
     hs.lists(hs.sampled_from(_STATEMENTS), min_size=1, max_size=5),
     hs.lists(hs.sampled_from(_STATEMENTS), min_size=0, max_size=4),
@@ -249,6 +259,14 @@ def test_random_programs_draft_to_specs_that_load(
         "from concurrent.futures import ThreadPoolExecutor\n"
         "lk = threading.Lock()\nq = queue.Queue()\nev = threading.Event()\n"
         "cv = threading.Condition()\nex = ThreadPoolExecutor(2)\ndata = []\ncounter = 0\n"
+        "rl = threading.RLock()\nsem = threading.Semaphore(2)\nbar = threading.Barrier(1)\n"
+        "import asyncio\nloop = asyncio.new_event_loop()\n"
+        "threading.Thread(target=loop.run_forever, daemon=True).start()\n"
+        "async def co():\n    await asyncio.sleep(0)\n    return 2\n"
+        "class Box:\n    def __init__(self):\n        self.guard = threading.Lock()\n"
+        "        self.count = 0\n        self.items = queue.Queue()\n"
+        "    def put_item(self, v):\n        with self.guard:\n            self.items.put(v)\n"
+        "box = Box()\n"
         "def task():\n    return 1\n"
         f"def worker():\n    global counter\n{indent(worker)}\n"
         f"def main():\n    global counter\n"

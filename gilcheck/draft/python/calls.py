@@ -81,6 +81,25 @@ def call(
     return library(st, cn, node, hint=hint, global_ok=global_ok, used=used, awaited=awaited)
 
 
+def lambda_function(st: State, node: ast.Lambda) -> Value:
+    """A `lambda` as one of the program's functions (`def` returning its body)."""
+    name = f"lambda_{node.lineno}_{node.col_offset}"
+    if name not in st.program.functions:
+        body = ast.copy_location(ast.Return(value=node.body), node.body)
+        fn = ast.FunctionDef(
+            name=name,
+            args=node.args,
+            body=[body],
+            decorator_list=[],
+            returns=None,
+            type_comment=None,
+        )
+        ast.copy_location(fn, node)
+        ast.fix_missing_locations(fn)
+        st.program.functions[name] = FunctionInfo(name, fn, st.f.module)
+    return Func(name)
+
+
 def arguments(
     st: State, node: ast.Call, hint: str | None = None, global_ok: bool = False
 ) -> tuple[list[Value], dict[str, Value]]:
@@ -152,6 +171,9 @@ def library(
     if cn in ("list", "tuple") and args and isinstance(args[0], ListVal):
         return args[0]
     if _harmless(cn):
+        for value in [*args, *kwargs.values()]:
+            if isinstance(value, Func):
+                _called_back(st, value, node)
         return OPAQUE if _plain_result(cn) else UNKNOWN
     return unknown_call(st, node)
 
@@ -209,6 +231,25 @@ def _plain_result(cn: str) -> bool:
     return not cn.startswith(_OBJECT_MODULES) and "." in cn
 
 
+def _called_back(st: State, fn: Func, node: ast.Call) -> None:
+    """A function of the program handed to a call that calls it back (`map(f, xs)`):
+    called a bounded number of times, its arguments unknown."""
+    k = st.options.unroll
+    st.assume(node, f"loop over unknown data bounded to {k} iterations: `{st.source(node)}`")
+    counter = st.temp("rounds", "0", node)
+    with st.block(f"while {counter} < {k}", node):
+        st.out(f"{counter} = {counter} + 1", node)
+        with st.block("choose", node) as b:
+            st.out("break", node)
+        with st.tail(b, "or"):
+            st.out("skip", node)
+        st.f.loop_depth += 1
+        try:
+            call_func(st, fn, [UNKNOWN] * 3, {}, node, used=False)
+        finally:
+            st.f.loop_depth -= 1
+
+
 def _harmless(cn: str) -> bool:
     if cn in HARMLESS_BUILTINS or cn in HARMLESS_CALLS:
         return True
@@ -238,19 +279,21 @@ def may_raise(st: State, node: ast.AST) -> None:
     with st.block("choose", node) as b:
         st.out("skip", node)
     with st.tail(b, "or"):
-        pending = list(f.finally_stack)
-        f.finally_stack = []
-        try:
-            for body in reversed(pending):
-                stmts.block(st, body)
-        finally:
-            f.finally_stack = pending
+        stmts.run_finally_blocks(st)
         st.out("return", node)
     f.held = saved_held
     f.env.clear()
     f.env.update(saved_env)
     st.genv.clear()
     st.genv.update(saved_genv)
+
+
+def function_info(st: State, target: Func) -> FunctionInfo | None:
+    """The function a `Func` value names."""
+    if "." in target.name:
+        cls, _, meth = target.name.partition(".")
+        return find_method(st, cls, meth)
+    return st.program.functions.get(target.name)
 
 
 def call_func(

@@ -78,6 +78,8 @@ def evaluate(st: State, node: ast.expr) -> Value:
     if isinstance(node, ast.Dict | ast.Set | ast.JoinedStr | ast.DictComp | ast.SetComp):
         _inner_calls(st, node)
         return OPAQUE
+    if isinstance(node, ast.Lambda):
+        return calls.lambda_function(st, node)
     if isinstance(node, ast.ListComp):
         return _comprehension(st, node)
     if isinstance(node, ast.Subscript):
@@ -95,6 +97,20 @@ def evaluate(st: State, node: ast.expr) -> Value:
             return UNKNOWN if isinstance(item, Const | Data) else item
         return UNKNOWN
     return _operation(st, node)
+
+
+def peek(st: State, node: ast.expr) -> Value:
+    """What a name or attribute holds, without drafting anything."""
+    if isinstance(node, ast.Name):
+        return st.lookup(node.id)
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name | ast.Attribute):
+        base = peek(st, node.value)
+        if isinstance(base, Instance):
+            if node.attr in base.fields:
+                return base.fields[node.attr]
+            method = calls.find_method(st, base.cls, node.attr)
+            return Func(method.name, base) if method is not None else UNKNOWN
+    return UNKNOWN
 
 
 def _operation(st: State, node: ast.expr) -> Value:

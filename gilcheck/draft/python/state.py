@@ -5,7 +5,7 @@ locals, what the draft knows of each Python name, and the block being filled."""
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -55,6 +55,7 @@ class Frame:
     held: int = 0
     finally_stack: list[list[ast.stmt]] = field(default_factory=list)
     handlers: int = 0
+    yield_hooks: list[Callable[[], None]] = field(default_factory=list)
     loop_futures: set[str] = field(default_factory=set)
 
     @property

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import ast
 
-from gilcheck.draft.python import calls, exprs
+from gilcheck.draft.python import calls, exprs, functions
 from gilcheck.draft.python.ir import Block
-from gilcheck.draft.python.program import dotted, is_main_guard
+from gilcheck.draft.python.program import FunctionInfo, dotted, is_main_guard
 from gilcheck.draft.python.state import State
 from gilcheck.draft.python.values import (
     UNKNOWN,
@@ -112,7 +112,12 @@ def statement(st: State, s: ast.stmt) -> None:
 
 def _statement(st: State, s: ast.stmt) -> None:
     f = st.f
-    if isinstance(s, ast.Expr):
+    if isinstance(s, ast.Expr) and isinstance(s.value, ast.Yield | ast.YieldFrom):
+        if f.yield_hooks:
+            f.yield_hooks[-1]()
+        elif s.value.value is not None:
+            exprs.evaluate(st, s.value.value)
+    elif isinstance(s, ast.Expr):
         if isinstance(s.value, ast.Call):
             calls.call(st, s.value, used=False)
         else:
@@ -597,12 +602,21 @@ def negate(cond: str) -> str:
 
 
 def _for(st: State, s: ast.For | ast.AsyncFor) -> None:
+    it = s.iter
+    if (
+        isinstance(it, ast.Call)
+        and isinstance(it.func, ast.Name)
+        and it.func.id == "iter"
+        and len(it.args) == 2
+    ):
+        _for_sentinel(st, s, it.args[0], it.args[1])
+        return
     values = calls.constant_range(st, s.iter)
     items: list[Value] | None = [Const(v) for v in values] if values is not None else None
     if items is None:
-        it = exprs.evaluate(st, s.iter)
-        if isinstance(it, ListVal) and it.exact:
-            items = list(it.items)
+        source = exprs.evaluate(st, s.iter)
+        if isinstance(source, ListVal) and source.exact:
+            items = list(source.items)
     jump = _has_jump(s.body)
     if items is not None and len(items) <= _UNROLL_LIMIT and not jump:
         for item in items:
@@ -638,6 +652,24 @@ def _for(st: State, s: ast.For | ast.AsyncFor) -> None:
     _bounded(st, s, s.iter, s.body, s.target)
 
 
+def _for_sentinel(st: State, s: ast.For | ast.AsyncFor, fn: ast.expr, stop: ast.expr) -> None:
+    """`for item in iter(q.get, None):` is `while True: item = q.get()`, leaving the
+    loop when the item is the sentinel."""
+    call = ast.copy_location(ast.Call(func=fn, args=[], keywords=[]), s.iter)
+    test = ast.copy_location(ast.Compare(left=s.target, ops=[ast.Eq()], comparators=[stop]), s.iter)
+    if isinstance(stop, ast.Constant) and stop.value is None:
+        test = ast.copy_location(
+            ast.Compare(left=s.target, ops=[ast.Is()], comparators=[stop]), s.iter
+        )
+    get = ast.copy_location(ast.Assign(targets=[s.target], value=call), s)
+    leave = ast.copy_location(ast.If(test=test, body=[ast.Break()], orelse=[]), s)
+    loop = ast.copy_location(
+        ast.While(test=ast.Constant(value=True), body=[get, leave, *s.body], orelse=[]), s
+    )
+    ast.fix_missing_locations(loop)
+    _while(st, loop)
+
+
 def _range_step(node: ast.expr) -> int:
     if isinstance(node, ast.Call) and len(node.args) == 3:
         step = node.args[2]
@@ -658,6 +690,10 @@ def _with(st: State, s: ast.With | ast.AsyncWith, items: list[ast.withitem]) -> 
     item, rest = items[0], items[1:]
     hint = item.optional_vars.id if isinstance(item.optional_vars, ast.Name) else None
     ctx = item.context_expr
+    generator = _context_generator(st, ctx)
+    if generator is not None and isinstance(ctx, ast.Call):
+        _with_generator(st, s, item, rest, generator, ctx)
+        return
     if isinstance(ctx, ast.Call):
         value = calls.call(st, ctx, hint=hint, global_ok=st.f.is_module and st.f.loop_depth == 0)
     else:
@@ -689,6 +725,67 @@ def _with(st: State, s: ast.With | ast.AsyncWith, items: list[ast.withitem]) -> 
     if isinstance(s, ast.AsyncWith) or not isinstance(ctx, ast.Call):
         st.assume(s, f"the context manager `{st.source(ctx)}` is assumed not to block")
     _with(st, s, rest)
+
+
+def _context_generator(st: State, ctx: ast.expr) -> FunctionInfo | None:
+    """The program's `@contextmanager` generator a `with` calls, if any."""
+    if not isinstance(ctx, ast.Call):
+        return None
+    target = exprs.peek(st, ctx.func)
+    if not isinstance(target, Func):
+        return None
+    info = calls.function_info(st, target)
+    if info is None or not any(
+        (dotted(d) or "").endswith("contextmanager") for d in info.node.decorator_list
+    ):
+        return None
+    return info
+
+
+def _with_generator(
+    st: State,
+    s: ast.With | ast.AsyncWith,
+    item: ast.withitem,
+    rest: list[ast.withitem],
+    info: FunctionInfo,
+    ctx: ast.Call,
+) -> None:
+    """`with cm():` on a `@contextmanager` generator: its code in place, the `with`
+    body where it yields (so what it holds around the `yield` is held by the body)."""
+    f = st.f
+    args, kwargs = calls.arguments(st, ctx)
+    target = exprs.peek(st, ctx.func)
+    instance = target.instance if isinstance(target, Func) else None
+    caller = (f.env, f.globals_declared, f.module, f.inline_init)
+    gen_env: dict[str, Value] = dict(functions.bind(info, args, kwargs, instance))
+    used = [False]
+
+    def at_yield() -> None:
+        if used[0]:
+            return
+        used[0] = True
+        inside = (f.env, f.globals_declared, f.module, f.inline_init)
+        f.env, f.globals_declared, f.module, f.inline_init = caller
+        try:
+            if item.optional_vars is not None:
+                _store(st, item.optional_vars, UNKNOWN, s)
+            _with(st, s, rest)
+        finally:
+            f.env, f.globals_declared, f.module, f.inline_init = inside
+
+    f.yield_hooks.append(at_yield)
+    f.env, f.globals_declared, f.module, f.inline_init = gen_env, set(), info.module, True
+    try:
+        block(st, info.node.body, inline=True)
+    finally:
+        f.yield_hooks.pop()
+        f.env, f.globals_declared, f.module, f.inline_init = caller
+    if not used[0]:
+        st.assume(
+            s,
+            f"`{st.source(ctx)}` does not yield where the draft sees it: its "
+            "`with` body is not drafted",
+        )
 
 
 def _try(st: State, s: ast.Try | ast.TryStar) -> None:
@@ -725,9 +822,28 @@ def _return(st: State, s: ast.Return) -> None:
     value = exprs.evaluate(st, s.value) if s.value is not None else Const(None)
     f.returns.append(value)
     if f.func is not None and not f.inline_init:
+        run_finally_blocks(st)
         text = exprs.text(value) if not isinstance(value, Data) else value.spec
         st.out(f"return {text}" if text and text != "none" else "return", s)
     f.dead = True
+
+
+def run_finally_blocks(st: State) -> None:
+    """Leaving the function from inside `try:` blocks: their `finally` blocks run first,
+    innermost first."""
+    f = st.f
+    pending = list(f.finally_stack)
+    if not any(pending):
+        return
+    f.finally_stack = []
+    dead = f.dead
+    try:
+        for body in reversed(pending):
+            f.dead = False
+            block(st, body, inline=True)
+    finally:
+        f.finally_stack = pending
+        f.dead = dead
 
 
 def _nested_def(st: State, s: ast.FunctionDef | ast.AsyncFunctionDef) -> None:

@@ -16,6 +16,7 @@ from gilcheck.draft.python.values import (
     Func,
     ListVal,
     Res,
+    Unknown,
     Value,
 )
 
@@ -137,6 +138,14 @@ def await_value(st: State, value: Value, node: ast.AST) -> Value:
         if _from_loop(st, value):
             return _await_future(st, value, node)
         return _wrap(st, value, node)
+    if isinstance(value, Unknown) and st.f.coroutine and isinstance(node, ast.Await):
+        if not isinstance(node.value, ast.Call):
+            st.assume(
+                node,
+                f"`{st.source(node)}` awaits something the draft does not know: "
+                "assumed to complete",
+            )
+        _suspend(st, node)
     return value
 
 

@@ -31,6 +31,7 @@ from gilcheck.draft.python.values import (
     Instance,
     ListVal,
     Logger,
+    Method,
     ThreadObj,
     Value,
 )
@@ -49,6 +50,18 @@ def call(
     func = node.func
     name = dotted(func)
     module = st.f.module
+    if (
+        isinstance(func, ast.Attribute)
+        and isinstance(func.value, ast.Name)
+        and func.value.id in st.program.classes
+        and func.value.id not in st.f.env
+        and func.value.id not in module.aliases
+    ):
+        target = exprs.class_attribute(st, func.value.id, func.attr, None)
+        args, kwargs = arguments(st, node)
+        if isinstance(target, Func):
+            return call_func(st, target, args, kwargs, node, used=used, awaited=awaited)
+        return methods.method(st, target, "__call__", node, args, kwargs, used=used, hint=hint)
     if isinstance(func, ast.Attribute) and not _is_module_path(st, name):
         if _is_super_init(func):
             _super_init(st, node)
@@ -174,6 +187,8 @@ def library(
         for value in [*args, *kwargs.values()]:
             if isinstance(value, Func):
                 _called_back(st, value, node)
+            elif isinstance(value, Method):
+                st.assume(node, f"the method handed to `{st.source(node)}` is assumed not to block")
         return OPAQUE if _plain_result(cn) else UNKNOWN
     return unknown_call(st, node)
 

@@ -60,12 +60,13 @@ def evaluate(st: State, node: ast.expr) -> Value:
     if isinstance(node, ast.Name):
         return st.lookup(node.id)
     if isinstance(node, ast.Attribute):
+        if isinstance(node.value, ast.Name) and _is_class(st, node.value.id):
+            return class_attribute(st, node.value.id, node.attr, None)
         base = evaluate(st, node.value)
         if isinstance(base, Instance):
             if node.attr in base.fields:
                 return base.fields[node.attr]
-            method = calls.find_method(st, base.cls, node.attr)
-            return Func(method.name, base) if method is not None else UNKNOWN
+            return class_attribute(st, base.cls, node.attr, base)
         if isinstance(base, Res):
             return Method(base, node.attr)
         return UNKNOWN
@@ -80,7 +81,7 @@ def evaluate(st: State, node: ast.expr) -> Value:
         return OPAQUE
     if isinstance(node, ast.Lambda):
         return calls.lambda_function(st, node)
-    if isinstance(node, ast.ListComp):
+    if isinstance(node, ast.ListComp | ast.GeneratorExp):
         return _comprehension(st, node)
     if isinstance(node, ast.Subscript):
         base = evaluate(st, node.value)
@@ -99,17 +100,38 @@ def evaluate(st: State, node: ast.expr) -> Value:
     return _operation(st, node)
 
 
+def _is_class(st: State, name: str) -> bool:
+    return name in st.program.classes and name not in st.f.env
+
+
+def class_attribute(st: State, cls: str, attr: str, instance: Instance | None) -> Value:
+    """An attribute found on a class (or its bases): a class attribute, or a method
+    (bound to the instance when there is one)."""
+    seen: set[str] = set()
+    while cls in st.program.classes and cls not in seen:
+        seen.add(cls)
+        if attr in st.class_attrs.get(cls, {}):
+            return st.class_attrs[cls][attr]
+        info = st.program.classes[cls]
+        if attr in info.methods:
+            return Func(info.methods[attr].name, instance)
+        bases = [b.rpartition(".")[2] for b in info.bases]
+        cls = next((b for b in bases if b in st.program.classes), "")
+    return UNKNOWN
+
+
 def peek(st: State, node: ast.expr) -> Value:
     """What a name or attribute holds, without drafting anything."""
     if isinstance(node, ast.Name):
         return st.lookup(node.id)
     if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name | ast.Attribute):
+        if isinstance(node.value, ast.Name) and _is_class(st, node.value.id):
+            return class_attribute(st, node.value.id, node.attr, None)
         base = peek(st, node.value)
         if isinstance(base, Instance):
             if node.attr in base.fields:
                 return base.fields[node.attr]
-            method = calls.find_method(st, base.cls, node.attr)
-            return Func(method.name, base) if method is not None else UNKNOWN
+            return class_attribute(st, base.cls, node.attr, base)
     return UNKNOWN
 
 
@@ -205,7 +227,7 @@ def _fold(a: object, op: str, b: object) -> Const | None:
     return Const(ops[op]())
 
 
-def _comprehension(st: State, node: ast.ListComp) -> Value:
+def _comprehension(st: State, node: ast.ListComp | ast.GeneratorExp) -> Value:
     """`[Thread(target=f, args=(i,)) for i in range(3)]`: a list of known length, its
     items drafted one by one; over unknown data, `unroll` items (an assumption)."""
     if len(node.generators) != 1 or node.generators[0].ifs:

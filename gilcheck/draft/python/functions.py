@@ -221,8 +221,10 @@ def bind(
 ) -> list[tuple[str, Value]]:
     names = info.params
     values: list[Value] = []
+    args = list(args)
     if info.cls is not None and names and not _is_static(info):
-        values.append(instance if instance is not None else UNKNOWN)
+        # called on the class (`Cls.method(obj, x)`): the first argument is `self`
+        values.append(instance if instance is not None else (args.pop(0) if args else UNKNOWN))
     values += args
     defaults = info.node.args.defaults
     first_default = len(names) - len(defaults)

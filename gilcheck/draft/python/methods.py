@@ -64,7 +64,8 @@ def method(
             calls.log_configure(st, node)
         return UNKNOWN
     if isinstance(receiver, Opaque | Const):
-        return OPAQUE
+        # a container's method never blocks, but what it returns may be anything
+        return OPAQUE if isinstance(receiver, Const) else UNKNOWN
     if isinstance(receiver, Unknown | Data) and name in HARMLESS_METHODS - RISKY_METHODS:
         return UNKNOWN
     if isinstance(receiver, Const) and isinstance(receiver.value, str):

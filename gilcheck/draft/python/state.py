@@ -91,6 +91,7 @@ class State:
     constants: set[str] = field(default_factory=set)
     skip_nodes: set[int] = field(default_factory=set)
     uses_logging_module: bool = False
+    class_attrs: dict[str, dict[str, Value]] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ places
 

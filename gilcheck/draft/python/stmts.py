@@ -163,6 +163,8 @@ def _statement(st: State, s: ast.stmt) -> None:
         _nested_def(st, s)
     elif isinstance(s, ast.Match):
         _match(st, s)
+    elif isinstance(s, ast.ClassDef):
+        _class_attributes(st, s)
     # pass, import, del, class definitions, nonlocal: nothing to draft
 
 
@@ -844,6 +846,30 @@ def run_finally_blocks(st: State) -> None:
     finally:
         f.finally_stack = pending
         f.dead = dead
+
+
+def _class_attributes(st: State, s: ast.ClassDef) -> None:
+    """A class's own attributes (`_lock = threading.Lock()` in its body): objects made
+    once, when the class is defined."""
+    f = st.f
+    attrs = st.class_attrs.setdefault(s.name, {})
+    saved_target = f.target
+    for item in s.body:
+        if (
+            isinstance(item, ast.Assign)
+            and len(item.targets) == 1
+            and isinstance(item.targets[0], ast.Name)
+        ):
+            name = item.targets[0].id
+            f.stmt, f.target = item, None
+            if isinstance(item.value, ast.Call):
+                value = calls.call(
+                    st, item.value, hint=f"{s.name}_{name}", global_ok=f.loop_depth == 0
+                )
+            else:
+                value = exprs.evaluate(st, item.value)
+            attrs[name] = UNKNOWN if isinstance(value, Const | Data) else value
+    f.target = saved_target
 
 
 def _nested_def(st: State, s: ast.FunctionDef | ast.AsyncFunctionDef) -> None:

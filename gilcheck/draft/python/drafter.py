@@ -24,10 +24,10 @@ def draft_python(sources: Sequence[SourceText], options: DraftOptions) -> Draft:
     st = State(program, options, SpecWriter(), Namer())
     st.gnames.taken.add("main")
     main_module = program.main
-    _prepare(st, program)
     frame = Frame(module=main_module, namer=st.gnames.child(), env=st.genv, is_module=True)
     frame.blocks = [[]]
     st.frame = frame
+    _prepare(st, program)
     for module in program.modules:
         if module is not main_module:
             _module_setup(st, module)
@@ -78,7 +78,7 @@ def _prepare(st: State, program: Program) -> None:
         if not all(_simple(v) for v in writes_elsewhere.get(name, [])):
             continue
         var = st.global_name(name)
-        st.declare(f"var {var} = {literal}", None, var)
+        st.declare(f"var {var} = {literal}", first, var)
         st.shared[name] = var
         st.genv[name] = _data(var)
         st.skip_nodes.add(id(first))

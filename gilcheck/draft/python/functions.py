@@ -157,7 +157,7 @@ def instantiate(
         coroutine=info.is_async and not sync,
         loop=loop,
     )
-    frame.namer.taken.update(params)
+    frame.namer.reserve(params)
     frame.declared.update(params)
     st.stack.append(key)
     saved = st.frame

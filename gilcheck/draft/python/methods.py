@@ -484,7 +484,7 @@ def _method_fn(
     spec_fn = SpecFn(name, params, [], None)
     st.fns.append(spec_fn)
     frame = Frame(module=st.f.module, namer=st.gnames.child(), env={}, func=None)
-    frame.namer.taken.update(params)
+    frame.namer.reserve(params)
     frame.declared.update(params)
     frame.blocks = [[]]
     frame.stmt = st.f.stmt

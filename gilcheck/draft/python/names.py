@@ -54,21 +54,38 @@ def legal(name: str) -> str:
 
 class Namer:
     """Hands out names unique within a scope: the legal form of the source name, then
-    `name_2`, `name_3`, ... when it is taken."""
+    `name_2`, `name_3`, ... when it is taken. A scope nested in another (a function's
+    locals in the spec's globals) also avoids every name its parent has now or takes
+    later, and the parent avoids every name any of its nested scopes took."""
 
-    def __init__(self, taken: set[str] | None = None) -> None:
+    def __init__(self, taken: set[str] | None = None, parent: Namer | None = None) -> None:
         self.taken: set[str] = set(taken or ())
+        self.parent = parent
+        self.nested: set[str] = set()
+
+    def _used(self, name: str) -> bool:
+        if name in self.taken or name in self.nested:
+            return True
+        return self.parent is not None and name in self.parent.taken
 
     def fresh(self, name: str) -> str:
         """A new name based on `name`, marked taken."""
         base = legal(name)
         out, n = base, 1
-        while out in self.taken:
+        while self._used(out):
             n += 1
             out = f"{base}_{n}"
         self.taken.add(out)
+        if self.parent is not None:
+            self.parent.nested.add(out)
         return out
 
+    def reserve(self, names: list[str]) -> None:
+        """Mark names taken (a function's parameters)."""
+        self.taken.update(names)
+        if self.parent is not None:
+            self.parent.nested.update(names)
+
     def child(self) -> Namer:
-        """A scope nested in this one: it avoids this scope's names."""
-        return Namer(self.taken)
+        """A scope nested in this one."""
+        return Namer(parent=self)

@@ -69,7 +69,7 @@ def pass_value(
         inner.handle = pname
         return [value.handle], [pname], inner, "t"
     if isinstance(value, Instance | ListVal) and id(value) in seen:
-        return [], [], UNKNOWN, "cycle"
+        return [], [], UNKNOWN, "u"
     seen = seen | {id(value)}
     if isinstance(value, Instance):
         args, params = [], []

@@ -57,7 +57,7 @@ def with_statement(st: State, s: ast.With | ast.AsyncWith, items: list[ast.withi
             calls.call_func(st, Func(leave.name, value), [UNKNOWN] * 3, {}, s, used=False)
         return
     if isinstance(s, ast.AsyncWith) or not isinstance(ctx, ast.Call):
-        st.assume(s, f"the context manager `{st.source(ctx)}` is assumed not to stmts.block")
+        st.assume(s, f"the context manager `{st.source(ctx)}` is assumed not to block")
     with_statement(st, s, rest)
 
 

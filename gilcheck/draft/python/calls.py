@@ -380,6 +380,7 @@ def inline_init(
 
 
 def find_method(st: State, cls: str, name: str) -> FunctionInfo | None:
+    """A method of a class of the program, looked up through its bases."""
     seen: set[str] = set()
     while cls in st.program.classes and cls not in seen:
         seen.add(cls)

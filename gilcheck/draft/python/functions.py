@@ -219,6 +219,8 @@ def _param_name(name: str) -> str:
 def bind(
     info: FunctionInfo, args: list[Value], kwargs: dict[str, Value], instance: Value
 ) -> list[tuple[str, Value]]:
+    """The arguments of a call matched to the function's parameters (`self` first for a
+    method; defaults that are constants; `UNKNOWN` for the rest)."""
     names = info.params
     values: list[Value] = []
     args = list(args)

@@ -109,7 +109,8 @@ def lambda_function(st: State, node: ast.Lambda) -> Value:
         )
         ast.copy_location(fn, node)
         ast.fix_missing_locations(fn)
-        st.program.functions[name] = FunctionInfo(name, fn, st.f.module)
+        closure = None if st.f.is_module else st.f.env
+        st.program.functions[name] = FunctionInfo(name, fn, st.f.module, closure=closure)
     return Func(name)
 
 

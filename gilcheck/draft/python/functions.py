@@ -121,6 +121,8 @@ def instantiate(
     and the argument expressions to write; None when the call is past the depth bound
     (an assumption is recorded)."""
     bound = bind(info, args, kwargs, instance)
+    if info.closure is not None:  # a nested function: what it reads of its definer's locals
+        bound += [(n, info.closure[n]) for n in info.free_names if n in info.closure]
     passed: list[str] = []
     params: list[str] = []
     env: dict[str, Value] = {}

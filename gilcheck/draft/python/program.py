@@ -32,6 +32,22 @@ class FunctionInfo:
     node: FunctionNode
     module: Module
     cls: str | None = None
+    closure: dict[str, object] | None = None
+
+    @property
+    def free_names(self) -> list[str]:
+        """Names a nested function reads from the function that defines it (read, not
+        bound in its own body), in order of first use."""
+        bound = set(self.params) | {a.arg for a in self.node.args.kwonlyargs}
+        for n in ast.walk(self.node):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+                bound.add(n.id)
+        seen: list[str] = []
+        for n in ast.walk(self.node):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
+                if n.id not in bound and n.id not in seen:
+                    seen.append(n.id)
+        return seen
 
     @property
     def is_async(self) -> bool:

@@ -323,7 +323,8 @@ def _nested_def(st: State, s: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
     name = f"{s.name}__in_{f.func.name if f.func else 'main'}".replace(".", "_")
     if f.is_module and top is None:
         name = s.name
-    st.program.functions[name] = FunctionInfo(name, s, f.module)
+    closure = None if f.is_module else f.env
+    st.program.functions[name] = FunctionInfo(name, s, f.module, closure=closure)
     st.bind(s.name, Func(name))
 
 

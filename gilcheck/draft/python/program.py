@@ -44,9 +44,13 @@ class FunctionInfo:
                 bound.add(n.id)
         seen: list[str] = []
         for n in ast.walk(self.node):
-            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
-                if n.id not in bound and n.id not in seen:
-                    seen.append(n.id)
+            if (
+                isinstance(n, ast.Name)
+                and isinstance(n.ctx, ast.Load)
+                and n.id not in bound
+                and n.id not in seen
+            ):
+                seen.append(n.id)
         return seen
 
     @property

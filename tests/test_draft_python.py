@@ -125,6 +125,15 @@ def test_a_long_constant_range_is_a_counted_loop() -> None:
     assert "while i + 10 < 200 {" in text and "let i = (-10)" in text
 
 
+def test_a_very_long_constant_range_is_bounded_with_an_assumption() -> None:
+    src = "import queue\nq = queue.Queue()\nfor i in range(1000):\n    q.put(i)\n"
+    made = draft_python([SourceText("app.py", src)], DraftOptions())
+    assert "while rounds < 2 {" in made.text
+    assert [a.text for a in made.assumptions] == [
+        "loop of 1000 iterations bounded to 2 iterations: `range(1000)`"
+    ]
+
+
 def test_syntax_error_is_a_located_draft_error() -> None:
     with pytest.raises(DraftError) as caught:
         draft("x = 1\ndef f(:\n    pass\n")

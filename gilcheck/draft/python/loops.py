@@ -19,6 +19,11 @@ from gilcheck.draft.python.values import (
 _UNROLL_LIMIT = 16
 
 
+# A constant `range` longer than this is not followed iteration by iteration: the states
+# of a long counted loop times the interleavings of the threads are too many to check.
+_COUNT_LIMIT = 64
+
+
 def _has_jump(body: list[ast.stmt]) -> bool:
     def walk(nodes: list[ast.stmt]) -> bool:
         for s in nodes:
@@ -112,9 +117,10 @@ def _bounded(
     source: ast.AST,
     body: list[ast.stmt],
     bind_target: ast.expr | None = None,
+    what: str = "loop over unknown data",
 ) -> None:
     k = st.options.unroll
-    st.assume(node, f"loop over unknown data bounded to {k} iterations: `{st.source(source)}`")
+    st.assume(node, f"{what} bounded to {k} iterations: `{st.source(source)}`")
     counter = st.temp("rounds", "0", node)
 
     def start_iteration() -> None:
@@ -185,6 +191,9 @@ def for_statement(st: State, s: ast.For | ast.AsyncFor) -> None:
             else:
                 stmts.store(st, s.target, item, s)
             stmts.block(st, s.body)
+        return
+    if values is not None and len(values) > _COUNT_LIMIT:
+        _bounded(st, s, s.iter, s.body, s.target, what=f"loop of {len(values)} iterations")
         return
     if values is not None and isinstance(s.target, ast.Name):
         step = _range_step(s.iter)

@@ -134,6 +134,20 @@ def test_a_very_long_constant_range_is_bounded_with_an_assumption() -> None:
     ]
 
 
+def test_an_unknown_decorator_is_an_assumption() -> None:
+    src = (
+        "import functools\nfrom mylib import synchronized\n"
+        "@synchronized\ndef f():\n    pass\n"
+        "@functools.lru_cache\ndef g():\n    pass\n"
+        "f()\ng()\n"
+    )
+    made = draft_python([SourceText("app.py", src)], DraftOptions())
+    assert [a.text for a in made.assumptions] == [
+        "the decorator `@synchronized` is assumed to call the function as it is"
+    ]
+    assert made.assumptions[0].origin.line == 3
+
+
 def test_syntax_error_is_a_located_draft_error() -> None:
     with pytest.raises(DraftError) as caught:
         draft("x = 1\ndef f(:\n    pass\n")

@@ -8,7 +8,8 @@ import ast
 
 from gilcheck.draft.python import stmts
 from gilcheck.draft.python.ir import Block, Line, Node
-from gilcheck.draft.python.program import FunctionInfo
+from gilcheck.draft.python.knowledge import HARMLESS_DECORATORS
+from gilcheck.draft.python.program import FunctionInfo, canonical, dotted
 from gilcheck.draft.python.state import Frame, SpecFn, State
 from gilcheck.draft.python.values import (
     UNKNOWN,
@@ -165,6 +166,7 @@ def instantiate(
     saved = st.frame
     st.frame = frame
     try:
+        _decorators(st, info)
         spec_fn.body = body_of(st, frame, info.node.body)
     finally:
         st.frame = saved
@@ -200,6 +202,19 @@ def _same(a: Value, b: Value) -> bool:
             _same(x, y) for x, y in zip(a.items, b.items, strict=True)
         )
     return a == b
+
+
+def _decorators(st: State, info: FunctionInfo) -> None:
+    """A decorator the draft does not know may wrap the function in anything (a lock, a
+    retry loop): the function is drafted as written, and that is an assumption."""
+    for d in info.node.decorator_list:
+        name = dotted(d.func if isinstance(d, ast.Call) else d) or ""
+        full = canonical(info.module, name)
+        if full in HARMLESS_DECORATORS or name.endswith((".setter", ".getter", ".deleter")):
+            continue
+        if full.startswith(("pytest.", "unittest.", "typing.", "abc.")):
+            continue
+        st.assume(d, f"the decorator `@{st.source(d)}` is assumed to call the function as it is")
 
 
 def body_of(st: State, frame: Frame, body: list[ast.stmt]) -> list[Node]:

@@ -54,6 +54,28 @@ REFUSED: Final = {
     "spec already allows a hand-over between any two statements",
 }
 
+# Decorators that leave a function's behaviour as written (for concurrency).
+HARMLESS_DECORATORS: Final = frozenset(
+    {
+        "staticmethod",
+        "classmethod",
+        "property",
+        "functools.wraps",
+        "functools.lru_cache",
+        "functools.cache",
+        "functools.cached_property",
+        "functools.total_ordering",
+        "functools.singledispatch",
+        "contextlib.contextmanager",
+        "contextlib.asynccontextmanager",
+        "atexit.register",
+        "dataclasses.dataclass",
+        "abc.abstractmethod",
+        "typing.overload",
+        "typing.final",
+    }
+)
+
 # Builtins that never block and take no lock another thread could hold.
 HARMLESS_BUILTINS: Final = frozenset(
     [

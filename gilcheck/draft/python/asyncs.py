@@ -119,6 +119,61 @@ def loop_method(
     return calls.unknown_call(st, node)
 
 
+def primitive_method(
+    st: State, r: Res, name: str, node: ast.Call, args: list[Value], hint: str | None
+) -> Value:
+    """Methods of asyncio's own queue, event, lock and semaphore, used by the loop's
+    tasks: the awaited ones wait without holding the loop (`suspend { }`)."""
+    k, spec = r.kind, r.spec
+    if k == "aqueue" and name == "put" and args:
+        st.uses_cpython = True
+        st.out(f"call cpython_asyncio_queue_put({spec}, {_item(args[0])})", node)
+        return Const(None)
+    if k == "aqueue" and name == "put_nowait" and args:
+        st.out(f"send {spec}, {_item(args[0])}", node)
+        return UNKNOWN
+    if k == "aqueue" and name == "get":
+        st.uses_cpython = True
+        return Data(st.temp(hint or "item", f"call cpython_asyncio_queue_get({spec})", node), False)
+    if k == "aqueue" and name == "get_nowait":
+        st.temp(hint or "item", f"try_recv {spec}", node)
+        return UNKNOWN
+    if k == "aqueue" and name in ("qsize", "empty"):
+        return Data(f"len({spec})" if name == "qsize" else f"len({spec}) == 0")
+    if k == "aevent" and name in ("set", "clear"):
+        st.out(f"{name} {spec}", node)
+        return UNKNOWN
+    if k == "aevent" and name == "wait":
+        _waiting(st, f"wait {spec}", node)
+        return Const(True)
+    if k == "aevent" and name == "is_set":
+        return Data(st.temp(hint or "is_set", f"wait {spec} timeout", node))
+    if k in ("alock", "asemaphore") and name == "acquire":
+        _waiting(st, f"acquire {spec}", node)
+        return Const(True)
+    if k in ("alock", "asemaphore") and name == "release":
+        st.out(f"release {spec}", node)
+        return Const(None)
+    if name in ("locked", "full", "maxsize"):
+        return UNKNOWN
+    return calls.unknown_call(st, node)
+
+
+def _item(value: Value) -> str:
+    text = exprs.text(value)
+    plain = isinstance(value, Const) or (isinstance(value, Data) and value.plain)
+    return text if text is not None and plain else '"item"'
+
+
+def _waiting(st: State, statement: str, node: ast.AST) -> None:
+    """A statement a task waits in without holding the loop (outside a coroutine: as is)."""
+    if not st.f.coroutine:
+        st.out(statement, node)
+        return
+    with st.block("suspend", node):
+        st.out(statement, node)
+
+
 def await_(st: State, node: ast.Await) -> Value:
     """`await x`."""
     inner = node.value

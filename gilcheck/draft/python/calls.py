@@ -148,12 +148,12 @@ def library(
     """A call of something imported (or a builtin)."""
     if cn in REFUSED:
         raise refuse(st, node, f"`{st.source(node)}`", REFUSED[cn])
+    if cn in CONSTRUCTORS:
+        args, kwargs = arguments(st, node, hint, global_ok)
+        return resources.make(st, CONSTRUCTORS[cn], cn, node, args, kwargs, hint, global_ok)
     if cn.startswith("asyncio."):
         return asyncs.asyncio_call(st, cn, node, used=used, awaited=awaited)
-    nested = hint if cn in CONSTRUCTORS else None
-    args, kwargs = arguments(st, node, nested, global_ok)
-    if cn in CONSTRUCTORS:
-        return resources.make(st, CONSTRUCTORS[cn], cn, node, args, kwargs, hint, global_ok)
+    args, kwargs = arguments(st, node)
     if cn in THREADS or cn in PROCESSES:
         return _thread_object(st, node, args, kwargs, process=cn in PROCESSES)
     if cn == "_thread.start_new_thread" and args:

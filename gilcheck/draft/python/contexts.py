@@ -43,6 +43,9 @@ def with_statement(st: State, s: ast.With | ast.AsyncWith, items: list[ast.withi
         with st.block(f"lock {lock}", s):
             with_statement(st, s, rest)
         return
+    if isinstance(value, Res) and value.kind in ("alock", "asemaphore"):
+        _async_lock(st, s, rest, value, ctx)
+        return
     if isinstance(value, Res) and value.kind == "pool":
         with_statement(st, s, rest)
         st.out(f"shutdown {value.spec}", s)
@@ -59,6 +62,34 @@ def with_statement(st: State, s: ast.With | ast.AsyncWith, items: list[ast.withi
     if isinstance(s, ast.AsyncWith) or not isinstance(ctx, ast.Call):
         st.assume(s, f"the context manager `{st.source(ctx)}` is assumed not to block")
     with_statement(st, s, rest)
+
+
+def _async_lock(
+    st: State, s: ast.With | ast.AsyncWith, rest: list[ast.withitem], lock: Res, ctx: ast.expr
+) -> None:
+    """`async with lock:` on an `asyncio.Lock`: the task waits for it without holding
+    the loop, and releases it when the block ends (also through a `return`)."""
+    from gilcheck.draft.python import asyncs
+
+    f = st.f
+    asyncs.primitive_method(st, lock, "acquire", _call_on(ctx, "acquire", s), [], None)
+    release = ast.copy_location(ast.Expr(value=_call_on(ctx, "release", s)), s)
+    f.finally_stack.append([release])
+    try:
+        with_statement(st, s, rest)
+    finally:
+        f.finally_stack.pop()
+    if not f.dead:
+        st.out(f"release {lock.spec}", s)
+
+
+def _call_on(receiver: ast.expr, method: str, where: ast.AST) -> ast.Call:
+    call = ast.Call(
+        func=ast.Attribute(value=receiver, attr=method, ctx=ast.Load()), args=[], keywords=[]
+    )
+    ast.copy_location(call, where)
+    ast.fix_missing_locations(call)
+    return call
 
 
 def _context_generator(st: State, ctx: ast.expr) -> FunctionInfo | None:

@@ -33,6 +33,13 @@ CONSTRUCTORS: Final = {
     "concurrent.futures.ThreadPoolExecutor": "pool",
     "concurrent.futures.Future": "future",
     "asyncio.new_event_loop": "loop",
+    "asyncio.Queue": "aqueue",
+    "asyncio.LifoQueue": "aqueue",
+    "asyncio.PriorityQueue": "aqueue",
+    "asyncio.Event": "aevent",
+    "asyncio.Lock": "alock",
+    "asyncio.Semaphore": "asemaphore",
+    "asyncio.BoundedSemaphore": "asemaphore",
 }
 
 THREADS: Final = ("threading.Thread",)

@@ -161,6 +161,10 @@ def _resource(
         from gilcheck.draft.python import asyncs
 
         return asyncs.loop_method(st, r, name, node, args, kwargs, hint)
+    if k in ("aqueue", "aevent", "alock", "asemaphore"):
+        from gilcheck.draft.python import asyncs
+
+        return asyncs.primitive_method(st, r, name, node, args, hint)
     if name in ("locked", "qsize", "empty", "full", "done", "is_set", "n_waiting", "broken"):
         return UNKNOWN
     return calls.unknown_call(st, node)

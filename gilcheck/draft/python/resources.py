@@ -12,6 +12,8 @@ from gilcheck.draft.python.state import State
 from gilcheck.draft.python.values import Const, Res, Value
 
 _SPEC_KIND = {
+    "alock": "mutex",
+    "aevent": "event",
     "mutex": "mutex",
     "rlock": "rlock",
     "event": "event",
@@ -32,8 +34,8 @@ def make(
     global_ok: bool,
 ) -> Value:
     """The resource a constructor call makes (declared or made at run time)."""
-    base = hint or kind
-    if kind in ("queue", "mpqueue", "loop"):
+    base = hint or kind.removeprefix("a") if kind.startswith("a") else hint or kind
+    if kind in ("queue", "mpqueue", "loop", "aqueue"):
         global_ok = True
     if kind == "condvar":
         return _condition(st, node, args, kwargs, base, global_ok)
@@ -54,7 +56,13 @@ def make(
             st.out(f"{name} = future()", node)
         return res
     spec = st.f.namer.fresh(base)
-    ctor = {"semaphore": f"semaphore({count})", "barrier": f"barrier({count})"}.get(kind)
+    ctor = {
+        "semaphore": f"semaphore({count})",
+        "asemaphore": f"semaphore({count})",
+        "barrier": f"barrier({count})",
+        "alock": "mutex()",
+        "aevent": "event()",
+    }.get(kind)
     if kind == "pool":
         ctor = f"pool({count})"
     if kind == "future":
@@ -64,8 +72,10 @@ def make(
 
 
 def _declaration(st: State, kind: str, name: str, count: int, node: ast.Call) -> str:
-    if kind == "queue":
+    if kind in ("queue", "aqueue"):
         return f"channel {name}: queue({count})"
+    if kind == "asemaphore":
+        return f"semaphore {name} = {count}"
     if kind == "mpqueue":
         return f"channel {name}: rendezvous"
     if kind == "pool":
@@ -88,6 +98,8 @@ def _count(
     kwargs: dict[str, Value],
 ) -> int:
     keyword = {
+        "asemaphore": "value",
+        "aqueue": "maxsize",
         "semaphore": "value",
         "barrier": "parties",
         "queue": "maxsize",
@@ -97,7 +109,14 @@ def _count(
     if keyword is None:
         return 0
     value = args[0] if args else kwargs.get(keyword)
-    default = {"semaphore": 1, "queue": 0, "mpqueue": 0, "pool": 5}.get(kind)
+    default = {
+        "semaphore": 1,
+        "asemaphore": 1,
+        "queue": 0,
+        "aqueue": 0,
+        "mpqueue": 0,
+        "pool": 5,
+    }.get(kind)
     if value is None or (isinstance(value, Const) and value.value is None):
         if kind == "barrier":
             raise _refuse(st, node, "a Barrier without a number of parties")
@@ -112,7 +131,7 @@ def _count(
         if kind in ("barrier", "pool") and value.value < 1:
             raise _refuse(st, node, f"`{st.source(node)}` with fewer than one party or worker")
         return int(value.value)
-    if kind in ("barrier", "semaphore"):
+    if kind in ("barrier", "semaphore", "asemaphore"):
         raise _refuse(st, node, f"the count of `{st.source(node)}` is not a constant")
     if kind == "pool":
         return -1

@@ -233,6 +233,55 @@ def test_a_function_of_another_file_is_called() -> None:
     assert verdict_of(made.text) == "deadlock"
 
 
+# ---------------------------------------------------------------- real programs
+
+BENCH = Path(__file__).resolve().parent.parent / "bench" / "cpython" / "cases"
+# The real outcomes of bench/cpython's programs (over the arguments bench/cpython/run
+# gives them), from the `expect` line of the spec each run stands for.
+BENCH_OUTCOMES = {
+    "exhaustion.py": {"deadlock", "ok"},
+    "nested3.py": {"deadlock", "ok"},
+    "exit_hook.py": {"deadlock", "ok"},
+    "submit_after_shutdown.py": {"misuse"},
+    "shutdown_variants.py": {"misuse", "ok"},
+    "rlock_leak.py": {"deadlock"},
+    "self_wait_buggy.py": {"deadlock"},
+    "self_wait_fixed.py": {"ok"},
+    "blocking_call_buggy.py": {"deadlock"},
+    "blocking_call_fixed.py": {"ok"},
+    "gil_await_buggy.py": {"deadlock"},
+    "gil_await_fixed.py": {"ok"},
+    "fork_child_buggy.py": {"deadlock"},
+    "fork_child_fixed.py": {"ok"},
+    "pending_at_exit_fixed.py": {"ok"},
+    "rlock_reenter_fixed.py": {"ok"},
+    "suspend_outside_fixed.py": {"ok"},
+    "mp_join_before_drain.py": {"deadlock", "ok"},
+    "mp_global_queue.py": {"deadlock", "ok"},
+    "mp_lock_while_joining.py": {"deadlock", "ok"},
+    "mp_ended_holding_lock.py": {"deadlock", "ok"},
+    "mp_thread_keeps_child.py": {"deadlock", "ok"},
+    "mp_exit_joins_children.py": {"deadlock", "ok"},
+    "mp_daemon_at_exit.py": {"ok"},
+    "mp_unpicklable.py": {"misuse", "ok"},
+}
+
+
+@pytest.mark.skipif(not BENCH.is_dir(), reason="bench/cpython is not in this checkout")
+@pytest.mark.parametrize("program", sorted(BENCH_OUTCOMES))
+def test_real_programs_that_hang_never_draft_to_ok(program: str) -> None:
+    helpers = [SourceText(n, (BENCH / n).read_text()) for n in ("bgloop.py", "forkwatch.py")]
+    made = draft_python(
+        [SourceText(program, (BENCH / program).read_text()), *helpers], DraftOptions()
+    )
+    verdict = verdict_of(made.text, program + ".gil")
+    real = BENCH_OUTCOMES[program]
+    if real == {"ok"}:
+        assert verdict == "ok", made.text
+    else:
+        assert verdict in real - {"ok"}, made.text
+
+
 # ---------------------------------------------------------------- property
 
 _STATEMENTS = [

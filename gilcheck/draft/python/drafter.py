@@ -199,7 +199,8 @@ def _check_loops(st: State) -> None:
 
 def _render(st: State, src: SourceText, main_nodes: list[Node]) -> str:
     w = st.writer
-    w.header(f"# Drafted from {src.path} by gilcheck draft")
+    others = [m.src.path for m in st.program.modules if m.src.path != src.path]
+    w.header(f"# Drafted from {', '.join([src.path, *others])} by gilcheck draft")
     w.header(f'scenario "{st.program.main.name}"')
     w.header("host python")
     if st.uses_cpython:

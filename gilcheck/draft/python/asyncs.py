@@ -28,7 +28,14 @@ def asyncio_call(st: State, cn: str, node: ast.Call, *, used: bool, awaited: boo
         return resources.make(st, "loop", cn, node, [], {}, None, True)
     args, kwargs = calls.arguments(st, node)
     if what in ("get_event_loop", "get_running_loop"):
-        return Res("loop", st.f.loop, is_global=True) if st.f.loop else UNKNOWN
+        if st.f.loop:
+            return Res("loop", st.f.loop, is_global=True)
+        if what == "get_event_loop":  # outside a coroutine: the thread's loop, made once
+            if st.default_loop is None:
+                made = resources.make(st, "loop", cn, node, [], {}, "loop", True)
+                st.default_loop = made if isinstance(made, Res) else None
+            return st.default_loop or UNKNOWN
+        return UNKNOWN
     if what == "run" and args and st.f.in_fork:
         coro = args[0]
         if isinstance(coro, Coro):

@@ -13,7 +13,7 @@ from gilcheck.draft.model import DraftOptions, Origin
 from gilcheck.draft.python.ir import Block, Line, Node
 from gilcheck.draft.python.names import Namer
 from gilcheck.draft.python.program import FunctionInfo, Module, Program
-from gilcheck.draft.python.values import UNKNOWN, Value
+from gilcheck.draft.python.values import UNKNOWN, Res, Value
 from gilcheck.draft.writer import SpecWriter
 
 
@@ -92,6 +92,7 @@ class State:
     skip_nodes: set[int] = field(default_factory=set)
     uses_logging_module: bool = False
     class_attrs: dict[str, dict[str, Value]] = field(default_factory=dict)
+    default_loop: Res | None = None
 
     # ------------------------------------------------------------------ places
 

@@ -179,6 +179,9 @@ def library(
             log_emit(st, node)
         elif what in ("config.dictConfig", "dictConfig", "fileConfig", "basicConfig"):
             log_configure(st, node)
+            given = kwargs.get("handlers")
+            for h in given.items if isinstance(given, ListVal) else []:
+                add_handler(st, h)
         return UNKNOWN
     if cn in ("concurrent.futures.wait", "concurrent.futures.as_completed"):
         return methods.wait_all(st, args[0] if args else UNKNOWN, node, cn)
@@ -493,12 +496,23 @@ def _exit(st: State, cn: str, node: ast.Call) -> Value:
 
 
 def log_emit(st: State, node: ast.AST) -> None:
-    """A log call: through `cpython_logging_emit` when the program forks (logging's
-    locks then matter), else nothing."""
+    """A log call: the `emit` of each handler the program wrote itself and attached (it
+    runs on the logging thread), and `cpython_logging_emit` when the program forks
+    (logging's locks then matter); else nothing."""
     if st.program.uses_fork:
         st.uses_cpython = True
         st.uses_logging = True
         st.out("call cpython_logging_emit(0)", node)
+    for handler in list(st.log_handlers):
+        emit = find_method(st, handler.cls, "emit")
+        if emit is not None:
+            call_func(st, Func(emit.name, handler), [UNKNOWN], {}, node, used=False)
+
+
+def add_handler(st: State, handler: Value) -> None:
+    """`logger.addHandler(h)` with `h` an instance of one of the program's classes."""
+    if isinstance(handler, Instance) and handler not in st.log_handlers:
+        st.log_handlers.append(handler)
 
 
 def log_configure(st: State, node: ast.AST) -> None:

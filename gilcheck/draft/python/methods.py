@@ -9,7 +9,7 @@ import ast
 from gilcheck.draft.python import calls, exprs, functions
 from gilcheck.draft.python.ir import Line, Node
 from gilcheck.draft.python.knowledge import HARMLESS_METHODS, LOG_LEVELS, RISKY_METHODS
-from gilcheck.draft.python.program import FunctionInfo
+from gilcheck.draft.python.program import FunctionInfo, canonical
 from gilcheck.draft.python.state import State
 from gilcheck.draft.python.values import (
     OPAQUE,
@@ -62,6 +62,8 @@ def method(
             calls.log_emit(st, node)
         elif name in ("addHandler", "removeHandler", "setLevel"):
             calls.log_configure(st, node)
+            if name == "addHandler" and args:
+                calls.add_handler(st, args[0])
         return UNKNOWN
     if isinstance(receiver, Opaque | Const):
         # a container's method never blocks, but what it returns may be anything
@@ -92,7 +94,26 @@ def _instance(
     field = inst.fields.get(name)
     if isinstance(field, Func):
         return calls.call_func(st, field, args, kwargs, node, used=used)
+    if name in _HANDLER_METHODS and _derives_from(st, inst.cls, "logging."):
+        return UNKNOWN
     return calls.unknown_call(st, node)
+
+
+# Methods a `logging.Handler` subclass inherits that only format or configure.
+_HANDLER_METHODS = frozenset({"format", "setFormatter", "setLevel", "addFilter", "filter"})
+
+
+def _derives_from(st: State, cls: str, prefix: str) -> bool:
+    """Whether a class of the program has a base from a library module (`logging.`)."""
+    seen: set[str] = set()
+    while cls in st.program.classes and cls not in seen:
+        seen.add(cls)
+        info = st.program.classes[cls]
+        if any(canonical(info.module, b).startswith(prefix) for b in info.bases):
+            return True
+        bases = [b.rpartition(".")[2] for b in info.bases]
+        cls = next((b for b in bases if b in st.program.classes), "")
+    return False
 
 
 def _timeout(args: list[Value], kwargs: dict[str, Value], position: int) -> Value | None:

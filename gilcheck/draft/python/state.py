@@ -13,7 +13,7 @@ from gilcheck.draft.model import DraftOptions, Origin
 from gilcheck.draft.python.ir import Block, Line, Node
 from gilcheck.draft.python.names import Namer
 from gilcheck.draft.python.program import FunctionInfo, Module, Program
-from gilcheck.draft.python.values import UNKNOWN, Res, Value
+from gilcheck.draft.python.values import UNKNOWN, Instance, Res, Value
 from gilcheck.draft.writer import SpecWriter
 
 
@@ -93,6 +93,7 @@ class State:
     uses_logging_module: bool = False
     class_attrs: dict[str, dict[str, Value]] = field(default_factory=dict)
     default_loop: Res | None = None
+    log_handlers: list[Instance] = field(default_factory=list)
 
     # ------------------------------------------------------------------ places
 

@@ -79,6 +79,16 @@ def evaluate(st: State, node: ast.expr) -> Value:
     if isinstance(node, ast.Dict | ast.Set | ast.JoinedStr | ast.DictComp | ast.SetComp):
         _inner_calls(st, node)
         return OPAQUE
+    if isinstance(node, ast.NamedExpr):
+        saved, st.f.target = st.f.target, node.target.id
+        try:
+            value = evaluate(st, node.value)
+        finally:
+            st.f.target = saved
+        from gilcheck.draft.python import stmts
+
+        stmts.assign_name(st, node.target.id, value, node)
+        return st.lookup(node.target.id)
     if isinstance(node, ast.Lambda):
         return calls.lambda_function(st, node)
     if isinstance(node, ast.ListComp | ast.GeneratorExp):

@@ -154,6 +154,18 @@ def while_statement(st: State, s: ast.While) -> None:
                 st.out("break", s)
 
         _loop_body(st, "loop", s, [], s.body, test)
+    elif pre:
+        # the condition runs statements (`while (item := q.get()) is not None`) and then
+        # tests data the draft cannot compute: each round may be the last
+
+        def unknown_test() -> None:
+            st.f.blocks[-1].extend(pre)
+            with st.block("choose", s) as b:
+                st.out("break", s)
+            with st.tail(b, "or"):
+                st.out("skip", s)
+
+        _loop_body(st, "loop", s, [], s.body, unknown_test)
     else:
         _bounded(st, s, s.test, s.body)
 

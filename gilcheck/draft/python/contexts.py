@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 
 from gilcheck.draft.python import branches, calls, exprs, functions, stmts
+from gilcheck.draft.python.ir import Block, Line
 from gilcheck.draft.python.program import FunctionInfo, dotted
 from gilcheck.draft.python.state import State
 from gilcheck.draft.python.values import (
@@ -164,15 +165,25 @@ def try_statement(st: State, s: ast.Try | ast.TryStar) -> None:
         f.handlers -= 1 if s.handlers else 0
     dead = st.f.dead
     st.f.dead = False
-    handlers: list[list[ast.stmt]] = [h.body for h in s.handlers]
-    for body in handlers:
+    for handler in s.handlers:
+        # an exception may or may not have happened: the handler is a choice (written only
+        # when it drafts to something)
+        start = branches.copy_env(st)
         with st.capture() as drafted:
-            saved = branches.copy_env(st)
-            stmts.block(st, body)
-            st.f.env.clear()
-            st.f.env.update(saved[0])
+            stmts.block(st, handler.body)
         if drafted:
-            branches.arms(st, "choose", s.handlers[handlers.index(body)], [("", []), ("or", body)])
+            choice = Block("choose", st.origin(handler), [Line("skip")])
+            choice.tails.append(("or", drafted))
+            st.f.blocks[-1].append(choice)
+            end = branches.copy_env(st)
+            env, genv = branches.merge(start[0], end[0]), branches.merge(start[1], end[1])
+        else:
+            env, genv = start
+        if st.f.env is not st.genv:
+            st.f.env.clear()
+            st.f.env.update(env)
+        st.genv.clear()
+        st.genv.update(genv)
     st.f.dead = dead
     if not dead:
         stmts.block(st, s.orelse, inline=True)

@@ -12,7 +12,7 @@ from gilcheck.draft.model import Draft, DraftError, DraftOptions, SourceText
 from gilcheck.draft.python import calls, exprs, functions, stmts
 from gilcheck.draft.python.ir import Block, Line, Node, emit
 from gilcheck.draft.python.names import Namer, legal
-from gilcheck.draft.python.program import Program, canonical, parse_sources
+from gilcheck.draft.python.program import Module, Program, canonical, parse_sources
 from gilcheck.draft.python.state import Frame, State
 from gilcheck.draft.python.values import UNKNOWN, Const, Func, Value
 from gilcheck.draft.writer import SpecWriter
@@ -150,13 +150,13 @@ def _simple(e: ast.expr) -> bool:
     )
 
 
-def _module_setup(st: State, module: object) -> None:
-    """Another file of the program: its top-level objects (what importing it makes)."""
-    from gilcheck.draft.python.program import Module
-
-    assert isinstance(module, Module)
+def _module_setup(st: State, module: Module) -> None:
+    """Another file of the program: its top-level objects and classes (what importing it
+    makes)."""
     st.f.module = module
-    body: list[ast.stmt] = [s for s in module.tree.body if isinstance(s, ast.Assign)]
+    body: list[ast.stmt] = [
+        s for s in module.tree.body if isinstance(s, ast.Assign | ast.AnnAssign | ast.ClassDef)
+    ]
     stmts.block(st, body)
 
 

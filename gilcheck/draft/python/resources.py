@@ -34,7 +34,7 @@ def make(
     global_ok: bool,
 ) -> Value:
     """The resource a constructor call makes (declared or made at run time)."""
-    base = hint or kind.removeprefix("a") if kind.startswith("a") else hint or kind
+    base = hint or (kind[1:] if kind.startswith("a") else kind)  # `alock` -> `lock`
     if kind in ("queue", "mpqueue", "loop", "aqueue"):
         global_ok = True
     if kind == "condvar":

@@ -207,7 +207,6 @@ def _condition_wait(
             return Data(st.temp(hint or "notified", f"wait {r.spec}, {r.lock}{suffix}", node))
         st.out(f"wait {r.spec}, {r.lock}", node)
         return Const(True)
-    pred = args[0] if args else kwargs.get("predicate")
     pred_node = node.args[0] if node.args else None
     cond = None
     if isinstance(pred_node, ast.Lambda):
@@ -216,10 +215,8 @@ def _condition_wait(
         with st.block(f"while not ({cond})", node):
             st.out(f"wait {r.spec}, {r.lock}", node)
         return Const(True)
-    _ = pred
+    # a predicate the draft cannot compute may hold at any check
     with st.block("loop", node):
-        b = st.f.blocks[-1]
-        del b
         with st.block("choose", node) as choice:
             st.out("break", node)
         with st.tail(choice, "or"):

@@ -32,6 +32,7 @@ from gilcheck.draft.python.values import (
     ListVal,
     Logger,
     Method,
+    ModuleRef,
     ThreadObj,
     Value,
 )
@@ -62,6 +63,11 @@ def call(
         if isinstance(target, Func):
             return call_func(st, target, args, kwargs, node, used=used, awaited=awaited)
         return methods.method(st, target, "__call__", node, args, kwargs, used=used, hint=hint)
+    if isinstance(func, ast.Attribute) and isinstance(exprs.peek(st, func.value), ModuleRef):
+        ref = exprs.peek(st, func.value)
+        assert isinstance(ref, ModuleRef)
+        cn = f"{ref.name}.{func.attr}"
+        return library(st, cn, node, hint=hint, global_ok=global_ok, used=used, awaited=awaited)
     if isinstance(func, ast.Attribute) and not _is_module_path(st, name):
         if _is_super_init(func):
             _super_init(st, node)
@@ -161,6 +167,8 @@ def library(
         obj = ThreadObj(args[0], list(more), True, False, _origin(st, node))
         methods.start(st, obj, node, None)
         return UNKNOWN
+    if cn == "multiprocessing.get_context":
+        return ModuleRef("multiprocessing")
     if cn == "time.sleep":
         st.out("skip", node)
         return Const(None)

@@ -126,6 +126,14 @@ class Logger:
 
 
 @dataclass(frozen=True)
+class ModuleRef:
+    """An object that stands for a library module (`multiprocessing.get_context("spawn")`
+    for `multiprocessing`): its methods are that module's functions."""
+
+    name: str
+
+
+@dataclass(frozen=True)
 class ForkPid:
     """The result of `os.fork()`: 0 in the child."""
 

@@ -5,10 +5,12 @@ lock = asyncio.Lock()
 q = asyncio.Queue()
 ev = asyncio.Event()
 
+
 async def producer():
     async with lock:
         await q.put(1)
     ev.set()
+
 
 async def consumer():
     await ev.wait()
@@ -16,10 +18,12 @@ async def consumer():
         item = await q.get()
         return item
 
+
 async def main():
     a = asyncio.create_task(producer())
     b = asyncio.create_task(consumer())
     await a
     return await b
+
 
 asyncio.run(main())

@@ -6,9 +6,8 @@ b = threading.Lock()
 
 
 def grab(first, second):
-    with first:
-        with second:
-            pass
+    with first, second:
+        pass
 
 
 if __name__ == "__main__":

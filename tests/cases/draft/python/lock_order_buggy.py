@@ -6,15 +6,13 @@ b = threading.Lock()
 
 
 def one():
-    with a:
-        with b:
-            pass
+    with a, b:
+        pass
 
 
 def two():
-    with b:
-        with a:
-            pass
+    with b, a:
+        pass
 
 
 if __name__ == "__main__":

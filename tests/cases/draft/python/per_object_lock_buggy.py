@@ -9,10 +9,9 @@ class Account:
 
 
 def transfer(src, dst, amount):
-    with src.lock:
-        with dst.lock:
-            src.balance -= amount
-            dst.balance += amount
+    with src.lock, dst.lock:
+        src.balance -= amount
+        dst.balance += amount
 
 
 def main():

@@ -11,11 +11,9 @@ class Account:
 
 
 def transfer(src, dst, amount):
-    with transfer_lock:
-        with src.lock:
-            with dst.lock:
-                src.balance -= amount
-                dst.balance += amount
+    with transfer_lock, src.lock, dst.lock:
+        src.balance -= amount
+        dst.balance += amount
 
 
 def main():

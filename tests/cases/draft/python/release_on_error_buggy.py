@@ -17,7 +17,7 @@ def main():
         try:
             save(record)
         except OSError:
-            pass
+            print("could not save", record)
 
 
 main()

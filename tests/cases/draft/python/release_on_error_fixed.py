@@ -19,7 +19,7 @@ def main():
         try:
             save(record)
         except OSError:
-            pass
+            print("could not save", record)
 
 
 main()

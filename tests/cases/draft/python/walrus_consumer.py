@@ -1,9 +1,15 @@
 # verdict: ok
-import queue, threading
+import queue
+import threading
+
 q = queue.Queue()
+
+
 def consumer():
     while (item := q.get()) is not None:
         print(item)
+
+
 t = threading.Thread(target=consumer)
 t.start()
 q.put(1)

@@ -20,7 +20,8 @@ def drain():
 
 
 if __name__ == "__main__":
-    lines = open("log.txt").read().splitlines()
+    with open("log.txt") as f:
+        lines = f.read().splitlines()
     t = threading.Thread(target=drain)
     t.start()
     pump(lines)

@@ -156,12 +156,22 @@ def test_syntax_error_is_a_located_draft_error() -> None:
     assert e.column > 0
 
 
-def test_timer_is_refused() -> None:
-    src = "import threading\nt = threading.Timer(1.0, print)\nt.start()\n"
+def test_a_process_pool_is_refused() -> None:
+    src = "import multiprocessing\np = multiprocessing.Pool(2)\np.map(abs, [1, 2])\n"
     with pytest.raises(DraftError) as caught:
         draft(src)
     assert caught.value.refused and caught.value.code == "unsupported-construct"
     assert caught.value.line == 2 and caught.value.hint
+
+
+def test_a_timer_runs_its_function_unless_cancelled() -> None:
+    src = (
+        "import threading\ndef f():\n    pass\nt = threading.Timer(1.0, f)\nt.start()\nt.cancel()\n"
+    )
+    text = draft(src)
+    assert "let cancelled = wait t_finished timeout" in text
+    assert "set t_finished" in text
+    assert verdict_of(text) == "ok"
 
 
 def test_an_event_loop_nobody_runs_is_refused() -> None:

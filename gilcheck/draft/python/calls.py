@@ -19,6 +19,7 @@ from gilcheck.draft.python.knowledge import (
     PROCESSES,
     REFUSED,
     THREADS,
+    TIMERS,
 )
 from gilcheck.draft.python.program import FunctionInfo, canonical, dotted
 from gilcheck.draft.python.state import State
@@ -33,6 +34,7 @@ from gilcheck.draft.python.values import (
     Logger,
     Method,
     ModuleRef,
+    Res,
     ThreadObj,
     Value,
 )
@@ -160,6 +162,8 @@ def library(
     if cn.startswith("asyncio."):
         return asyncs.asyncio_call(st, cn, node, used=used, awaited=awaited)
     args, kwargs = arguments(st, node)
+    if cn in TIMERS:
+        return _timer(st, node, args, kwargs, hint, global_ok)
     if cn in THREADS or cn in PROCESSES:
         return _thread_object(st, node, args, kwargs, process=cn in PROCESSES)
     if cn == "_thread.start_new_thread" and args:
@@ -437,6 +441,29 @@ def _thread_object(
         process,
         _origin(st, node),
     )
+
+
+def _timer(
+    st: State,
+    node: ast.Call,
+    args: list[Value],
+    kwargs: dict[str, Value],
+    hint: str | None,
+    global_ok: bool,
+) -> Value:
+    """`threading.Timer(interval, f, args)`: a thread that waits on its `finished` event
+    for the interval (any time, as timeouts have no clock) and then runs `f` unless
+    `cancel()` set the event meanwhile, as `Timer.run` does."""
+    function = kwargs.get("function", args[1] if len(args) > 1 else UNKNOWN)
+    given = kwargs.get("args", args[2] if len(args) > 2 else ListVal())
+    if not isinstance(given, ListVal) or not given.exact:
+        given = ListVal([UNKNOWN])
+    finished = resources.make(
+        st, "event", "threading.Event", node, [], {}, f"{hint or 'timer'}_finished", global_ok
+    )
+    timer = ThreadObj(function, list(given.items), False, False, _origin(st, node))
+    timer.finished = finished if isinstance(finished, Res) else None
+    return timer
 
 
 def _origin(st: State, node: ast.AST) -> Origin:

@@ -43,13 +43,11 @@ CONSTRUCTORS: Final = {
 }
 
 THREADS: Final = ("threading.Thread",)
+TIMERS: Final = ("threading.Timer",)
 PROCESSES: Final = ("multiprocessing.Process",)
 
 # Constructs that matter for concurrency but that the draft does not model: refused.
 REFUSED: Final = {
-    "threading.Timer": "a `threading.Timer` runs its function on a thread of its own after "
-    "a delay and can be cancelled; write the spec by hand (a `spawn` whose body "
-    "`choose`s between running and being cancelled)",
     "multiprocessing.Pool": "a `multiprocessing.Pool` is n processes sharing task and result "
     "queues; write it by hand (see specs/cookbook/23_mp_pool_map_then_fill_*.gil)",
     "concurrent.futures.ProcessPoolExecutor": "a process pool is not drafted; write its "

@@ -413,8 +413,14 @@ def _thread(
     kwargs: dict[str, Value],
     hint: str | None,
 ) -> Value:
+    if name == "start" and t.finished is not None:
+        _start_timer(st, t, node, _receiver_name(node) or hint)
+        return UNKNOWN
     if name == "start":
         start(st, t, node, _receiver_name(node) or hint)
+        return UNKNOWN
+    if name == "cancel" and t.finished is not None:
+        st.out(f"set {t.finished.spec}", node)
         return UNKNOWN
     if name == "join":
         if t.handle is None:
@@ -487,6 +493,55 @@ def start(st: State, t: ThreadObj, node: ast.AST, name: str | None) -> None:
         t.handle = handle
         return
     t.handle = st.temp(name or "t", text, node)
+
+
+def _start_timer(st: State, t: ThreadObj, node: ast.AST, name: str | None) -> None:
+    """A `threading.Timer` started: a `fn` doing what `Timer.run` does, spawned with the
+    timer's `finished` event and the function's arguments."""
+    from gilcheck.draft.python.ir import Block
+    from gilcheck.draft.python.state import SpecFn
+
+    assert t.finished is not None
+    info = _function_info(st, t.target)
+    if info is None:
+        st.assume(
+            node,
+            f"the function of the timer started at `{st.source(node)}` is not "
+            "drafted: assumed not to block",
+        )
+        return
+    instance = t.target.instance if isinstance(t.target, Func) else None
+    made = functions.instantiate(st, info, list(t.args), {}, node, instance=instance)
+    if made is None:
+        return
+    fname, passed = made
+    ev_args, ev_params, _, _ = functions.pass_value(
+        t.finished, "finished", False, frozenset(st.global_specs)
+    )
+    ev = ev_params[0] if ev_params else t.finished.spec
+    params = [f"a{i}" for i in range(len(passed))]
+    wrapper = st.global_name(f"timer_{fname}")
+    body: list[Node] = [
+        Line(f"let cancelled = wait {ev} timeout"),
+        Block(
+            "if not cancelled",
+            None,
+            [
+                Line(f"let now_set = wait {ev} timeout"),
+                Block("if not now_set", None, [Line(f"call {fname}({', '.join(params)})")]),
+            ],
+        ),
+        Line(f"set {ev}"),
+    ]
+    st.fns.append(SpecFn(wrapper, ev_params + params, [Block("python", None, body)], None))
+    text = f"spawn {'daemon ' if t.daemon else ''}{wrapper}({', '.join(ev_args + passed)})"
+    if st.f.is_module and name is not None and name in st.read_in_functions:
+        handle = st.global_name(name)
+        st.declare(f"var {handle} = none", node, handle)
+        st.out(f"{handle} = {text}", node)
+        t.handle = handle
+        return
+    t.handle = st.temp(name or "timer", text, node)
 
 
 def _method_fn(

@@ -71,6 +71,7 @@ class ThreadObj:
     origin: Origin
     handle: str | None = None
     loop_runner: str | None = None
+    finished: Res | None = None  # a `threading.Timer`'s `finished` event
 
 
 @dataclass(eq=False)

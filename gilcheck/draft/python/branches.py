@@ -183,10 +183,11 @@ def _fork(st: State, s: ast.If) -> None:
     with st.block("fork", s):
         if helpers:
             st.out("call cpython_fork_child()", s)
-        saved = f.in_fork
-        f.in_fork = True
+        saved = (f.in_fork, f.fork_depth, f.raise_epoch)
+        f.in_fork, f.fork_depth = True, f.depth
         stmts.block(st, child)
-        f.in_fork = saved
+        # what the child raised ends the child only
+        f.in_fork, f.fork_depth, f.raise_epoch = saved
     f.env.clear()
     f.env.update(start[0])
     st.genv.clear()

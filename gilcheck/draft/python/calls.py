@@ -262,6 +262,11 @@ def _plain_result(cn: str) -> bool:
     return not cn.startswith(_OBJECT_MODULES) and "." in cn
 
 
+_EXCEPTIONS = frozenset(
+    {"SystemExit", "KeyboardInterrupt", "StopIteration", "GeneratorExit", "Empty", "Full"}
+)
+
+
 def _called_back(st: State, fn: Func, node: ast.Call) -> None:
     """A function of the program handed to a call that calls it back (`map(f, xs)`):
     called a bounded number of times, its arguments unknown."""
@@ -284,6 +289,9 @@ def _called_back(st: State, fn: Func, node: ast.Call) -> None:
 def _harmless(cn: str) -> bool:
     if cn in HARMLESS_BUILTINS or cn in HARMLESS_CALLS:
         return True
+    last = cn.rpartition(".")[2]
+    if last.endswith(("Error", "Exception", "Warning")) or last in _EXCEPTIONS:
+        return True  # making an exception object
     if any(cn.startswith(p) for p in BLOCKING_OUTSIDE):
         return False
     return any(cn.startswith(p) or cn == p.rstrip(".") for p in HARMLESS_MODULES)
@@ -301,7 +309,7 @@ def may_raise(st: State, node: ast.AST) -> None:
     """An unknown call while the function holds a lock it took with `acquire()` may
     raise: then the `finally` blocks around it run and the function is left, the lock
     still held unless one of them releases it (`choose`: an over-approximation)."""
-    from gilcheck.draft.python import stmts
+    from gilcheck.draft.python import raising
 
     f = st.f
     if f.func is None or f.held <= 0 or f.handlers > 0 or f.inline_init:
@@ -310,8 +318,8 @@ def may_raise(st: State, node: ast.AST) -> None:
     with st.block("choose", node) as b:
         st.out("skip", node)
     with st.tail(b, "or"):
-        stmts.run_finally_blocks(st)
-        st.out("return", node)
+        raising.raise_here(st, node)
+    f.dead = False
     f.held = saved_held
     f.env.clear()
     f.env.update(saved_env)
@@ -518,15 +526,17 @@ def _super_init(st: State, node: ast.Call) -> None:
 
 
 def _exit(st: State, cn: str, node: ast.Call) -> Value:
-    if st.f.in_fork or cn != "os._exit":
-        st.f.dead = True
-        return UNKNOWN
-    st.assume(
-        node,
-        f"`{st.source(node)}` ends the process without joining its threads: "
-        "drafted as the end of this code only",
-    )
-    st.f.dead = True
+    """`sys.exit()` raises SystemExit; `os._exit()` ends the process at once (in a fork
+    child, the end of the child)."""
+    from gilcheck.draft.python import raising
+
+    if cn == "os._exit" and not st.f.in_fork:
+        st.assume(
+            node,
+            f"`{st.source(node)}` ends the process without joining its threads: "
+            "drafted as the end of this code only",
+        )
+    raising.raise_here(st, node)
     return UNKNOWN
 
 

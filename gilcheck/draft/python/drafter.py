@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from gilcheck.draft.model import Draft, DraftError, DraftOptions, SourceText
 from gilcheck.draft.python import calls, exprs, functions, stmts
-from gilcheck.draft.python.ir import Block, Line, Node, emit
+from gilcheck.draft.python.ir import Block, Node, emit
 from gilcheck.draft.python.names import Namer, legal
 from gilcheck.draft.python.program import Module, Program, canonical, parse_sources
 from gilcheck.draft.python.state import Frame, State
@@ -36,7 +36,7 @@ def draft_python(sources: Sequence[SourceText], options: DraftOptions) -> Draft:
     if options.entries:
         _entries(st, main_module.tree, options.entries)
     _check_loops(st)
-    lets: list[Node] = [Line(f"let {n} = none") for n in frame.hoisted]
+    lets = st.hoisted_lets(frame)
     main_nodes = lets + frame.blocks[0]
     return Draft(
         _render(st, main_module.src, main_nodes), tuple(st.writer.assumptions), tuple(sources)

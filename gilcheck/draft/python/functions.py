@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import ast
 
-from gilcheck.draft.python import stmts
-from gilcheck.draft.python.ir import Block, Line, Node
+from gilcheck.draft.python import raising, stmts
+from gilcheck.draft.python.ir import Block, Node
 from gilcheck.draft.python.knowledge import HARMLESS_DECORATORS
 from gilcheck.draft.python.program import FunctionInfo, canonical, dotted
 from gilcheck.draft.python.state import Frame, SpecFn, State
@@ -172,6 +172,7 @@ def instantiate(
         st.frame = saved
         st.stack.pop()
     spec_fn.returns = _summary(frame.returns)
+    spec_fn.raises = frame.raises
     return name, passed
 
 
@@ -223,7 +224,7 @@ def body_of(st: State, frame: Frame, body: list[ast.stmt]) -> list[Node]:
     frame.blocks = [[]]
     stmts.block(st, body)
     nodes = frame.blocks[0]
-    lets: list[Node] = [Line(f"let {name} = none") for name in frame.hoisted]
+    lets = st.hoisted_lets(frame)
     return [Block("python", None, lets + nodes)]
 
 
@@ -291,7 +292,14 @@ def call_function(
         return UNKNOWN
     name, passed = made
     call = f"call {name}({', '.join(passed)})"
-    summary = next((fn.returns for fn in st.fns if fn.name == name), None)
+    spec_fn = next((fn for fn in st.fns if fn.name == name), None)
+    summary = spec_fn.returns if spec_fn is not None else None
+    if spec_fn is not None and spec_fn.raises and st.f.handlers == 0:
+        result = st.temp("r", call, node)
+        raising.after_call(st, result, node)
+        if used and summary is not None and not isinstance(summary, type(UNKNOWN)):
+            return summary
+        return Data(result, plain=False) if used else UNKNOWN
     if used and summary is not None and not isinstance(summary, type(UNKNOWN)):
         st.out(call, node)
         return summary

@@ -573,7 +573,7 @@ def _method_fn(
         method(st, inner, target.name, call, list(args), {}, used=False, hint=None)
     finally:
         st.frame = saved
-    lets: list[Node] = [Line(f"let {n} = none") for n in frame.hoisted]
+    lets = st.hoisted_lets(frame)
     spec_fn.body = [Block("python", None, lets + frame.blocks[0])]
     return name, passed
 

@@ -26,6 +26,7 @@ class SpecFn:
     body: list[Node]
     origin: Origin | None
     returns: Value = None
+    raises: bool = False
 
 
 @dataclass
@@ -53,6 +54,11 @@ class Frame:
     returns: list[Value] = field(default_factory=list)
     splits: int = 0
     held: int = 0
+    raises: bool = False
+    raised_var: str | None = None
+    raise_epoch: int = 0
+    fork_depth: int = -1
+    hoisted_values: dict[str, str] = field(default_factory=dict)
     finally_stack: list[list[ast.stmt]] = field(default_factory=list)
     handlers: int = 0
     yield_hooks: list[Callable[[], None]] = field(default_factory=list)
@@ -177,6 +183,12 @@ class State:
         spec = self.local(pyname)
         self.assign_spec(spec, rhs, node)
         return spec
+
+    def hoisted_lets(self, frame: Frame) -> list[Node]:
+        """`let x = none` (or its first value) for each local a body declares at its top."""
+        return [
+            Line(f"let {name} = {frame.hoisted_values.get(name, 'none')}") for name in frame.hoisted
+        ]
 
     def assign_spec(self, spec: str, rhs: str, node: ast.AST | None) -> None:
         """Assign a spec local, declaring it first if needed."""

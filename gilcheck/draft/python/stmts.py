@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import ast
 
-from gilcheck.draft.python import branches, calls, contexts, exprs, loops
+from gilcheck.draft.python import branches, calls, contexts, exprs, loops, raising
 from gilcheck.draft.python.program import FunctionInfo, dotted
 from gilcheck.draft.python.state import State
 from gilcheck.draft.python.values import (
@@ -32,7 +32,14 @@ def block(st: State, body: list[ast.stmt], *, inline: bool = False) -> None:
             break
         if branches.split(st, s, body[i + 1 :]):
             break
+        before = f.raise_epoch
         statement(st, s)
+        rest = body[i + 1 :]
+        if f.raise_epoch != before and not f.dead and rest and f.func is None:
+            # top-level code that may have raised: the rest runs only if it did not
+            with st.block(f"if {raising.guard_rest(st)}", None):
+                block(st, rest, inline=True)
+            break
     if not inline:
         f.dead = False
 
@@ -84,9 +91,7 @@ def _statement(st: State, s: ast.stmt) -> None:
     elif isinstance(s, ast.Raise):
         if s.exc is not None:
             exprs.evaluate(st, s.exc)
-        if f.func is not None and not f.inline_init:
-            st.out("return", s)
-        f.dead = True
+        raising.raise_here(st, s)
     elif isinstance(s, ast.Break | ast.Continue):
         st.out("break" if isinstance(s, ast.Break) else "continue", s)
         f.dead = True

@@ -335,7 +335,10 @@ def submit(
     if not used:
         st.out(text, node)
         return UNKNOWN
-    return Res("future", st.temp(hint or "fut", text, node))
+    future = st.temp(hint or "fut", text, node)
+    if any(fn.name == fname and fn.raises for fn in st.fns):
+        st.raising_futures.add(future)  # its result() re-raises what the task raised
+    return Res("future", future)
 
 
 def _function_info(st: State, fn: Value) -> FunctionInfo | None:
@@ -381,15 +384,20 @@ def _future(
         if _timeout(args, kwargs, 0) is not None:
             st.temp(hint or "value", f"result {r.spec} timeout", node)
             return UNKNOWN
-        return Data(st.temp(hint or "value", f"result {r.spec}", node), plain=False)
+        value = st.temp(hint or "value", f"result {r.spec}", node)
+        if r.spec in st.raising_futures:
+            from gilcheck.draft.python import raising
+
+            raising.after_call(st, value, node)
+        return Data(value, plain=False)
     if name == "exception":
         st.temp(hint or "value", f"result {r.spec}", node)
         return UNKNOWN
     if name == "done":
         return Data(f"is_done({r.spec})")
     if name == "set_result":
-        value = exprs.text(args[0]) if args else None
-        st.out(f"complete {r.spec}, {value or 'none'}", node)
+        given = exprs.text(args[0]) if args else None
+        st.out(f"complete {r.spec}, {given or 'none'}", node)
         return UNKNOWN
     if name == "set_exception":
         st.out(f'complete {r.spec}, err("exception")', node)

@@ -100,6 +100,7 @@ class State:
     class_attrs: dict[str, dict[str, Value]] = field(default_factory=dict)
     default_loop: Res | None = None
     log_handlers: list[Instance] = field(default_factory=list)
+    raising_futures: set[str] = field(default_factory=set)
 
     # ------------------------------------------------------------------ places
 

@@ -95,12 +95,14 @@ def _loop_body(
     _forget_changed(st, body)
     start = branches.copy_env(st)
     f.loop_depth += 1
+    f.loop_marks.append(len(f.finally_stack))
     with st.block(head, node):
         for line in prelude:
             st.out(line, node)
         if callable(after_prelude):
             after_prelude()
         stmts.block(st, body)
+    f.loop_marks.pop()
     f.loop_depth -= 1
     if f.env is not st.genv:
         merged = branches.merge(start[0], f.env)

@@ -58,6 +58,7 @@ class Frame:
     raised_var: str | None = None
     raise_epoch: int = 0
     fork_depth: int = -1
+    loop_marks: list[int] = field(default_factory=list)
     hoisted_values: dict[str, str] = field(default_factory=dict)
     finally_stack: list[list[ast.stmt]] = field(default_factory=list)
     handlers: int = 0

@@ -93,6 +93,8 @@ def _statement(st: State, s: ast.stmt) -> None:
             exprs.evaluate(st, s.exc)
         raising.raise_here(st, s)
     elif isinstance(s, ast.Break | ast.Continue):
+        if f.loop_marks:
+            run_finally_blocks(st, f.loop_marks[-1])
         st.out("break" if isinstance(s, ast.Break) else "continue", s)
         f.dead = True
     elif isinstance(s, ast.Global):
@@ -272,17 +274,17 @@ def _return(st: State, s: ast.Return) -> None:
     f.dead = True
 
 
-def run_finally_blocks(st: State) -> None:
-    """Leaving the function from inside `try:` blocks: their `finally` blocks run first,
-    innermost first."""
+def run_finally_blocks(st: State, since: int = 0) -> None:
+    """Leaving the function (or, from `since` on, a loop) from inside `try:` blocks: their
+    `finally` blocks run first, innermost first."""
     f = st.f
     pending = list(f.finally_stack)
-    if not any(pending):
+    if not any(pending[since:]):
         return
     f.finally_stack = []
     dead = f.dead
     try:
-        for body in reversed(pending):
+        for body in reversed(pending[since:]):
             f.dead = False
             block(st, body, inline=True)
     finally:

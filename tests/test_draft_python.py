@@ -1,10 +1,10 @@
 """The Python drafter: every fixture under tests/cases/draft/python drafts to its golden
-spec, which parses, checks, and gives the verdict the real program has; and the pieces
-(assumptions, choices, loop bounds, errors) one by one."""
+spec (tests/golden/draft/python), which parses, checks, and gives the verdict the real
+program has; the real programs of bench/cpython; and the pieces (assumptions, choices,
+loop bounds, errors) one by one."""
 
 from __future__ import annotations
 
-import difflib
 import re
 from pathlib import Path
 
@@ -18,6 +18,7 @@ from gilcheck.options import CheckOptions
 from gilcheck.pipeline import check_spec, checkable_program, parse_text
 
 CASES = Path(__file__).resolve().parent / "cases" / "draft" / "python"
+GOLDENS = Path(__file__).resolve().parent / "golden" / "draft" / "python"
 FIXTURES = sorted(CASES.glob("*.py"))
 VERDICT = re.compile(r"#\s*verdict:\s*([a-z]+)")
 
@@ -31,26 +32,15 @@ def verdict_of(spec: str, name: str = "drafted.gil") -> str:
 
 
 @pytest.mark.parametrize("fixture", FIXTURES, ids=[f.stem for f in FIXTURES])
-def test_fixture_drafts_to_its_golden_and_verdict(
-    fixture: Path, request: pytest.FixtureRequest
-) -> None:
+def test_fixture_drafts_to_its_golden_and_verdict(fixture: Path, golden) -> None:  # type: ignore[no-untyped-def]
+    """The golden is tests/golden/draft/python/NAME.gil (`pytest --update-golden` rewrites it)."""
     text = fixture.read_text()
     match = VERDICT.search(text.splitlines()[0])
     assert match, f"{fixture.name}: the first line must be `# verdict: ...`"
     drafted = draft_python([SourceText(fixture.name, text)], DraftOptions())
-    golden = fixture.with_suffix(".gil")
-    if request.config.getoption("--update-golden") or not golden.exists():
-        golden.write_text(drafted.text)
-    expected = golden.read_text()
-    if drafted.text != expected:
-        diff = "".join(
-            difflib.unified_diff(
-                expected.splitlines(True), drafted.text.splitlines(True), str(golden), "drafted"
-            )
-        )
-        pytest.fail(f"draft differs from {golden.name}:\n{diff}\n(run pytest --update-golden)")
+    golden(f"draft/python/{fixture.stem}.gil", drafted.text)
     assert "expect " not in drafted.text
-    assert verdict_of(drafted.text, golden.name) == match.group(1)
+    assert verdict_of(drafted.text, fixture.stem + ".gil") == match.group(1)
 
 
 def test_there_are_enough_fixtures() -> None:
@@ -223,7 +213,7 @@ def test_recursion_is_bounded_by_inline_depth() -> None:
 
 
 def test_every_drafted_statement_from_the_source_has_an_origin() -> None:
-    text = (CASES / "lock_order_buggy.gil").read_text()
+    text = (GOLDENS / "lock_order_buggy.gil").read_text()
     body = [line for line in text.splitlines() if line.startswith("        ")]
     marked = [line for line in body if "#@ lock_order_buggy.py:" in line]
     assert marked and all(

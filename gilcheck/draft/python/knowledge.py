@@ -314,7 +314,6 @@ BLOCKING_OUTSIDE: Final = (
     "select.",
     "selectors.",
     "socket.",
-    "ctypes.",
     "urllib.",
     "http.",
     "requests.",

@@ -1,0 +1,209 @@
+"""Branches: `if` (an `if` on data the spec computes, a `choose` on anything else),
+`match`, branches that pick between objects (the rest of the block drafted in each arm),
+and `os.fork()` (`fork { child }` then the parent)."""
+
+from __future__ import annotations
+
+import ast
+
+from gilcheck.draft.python import exprs, stmts
+from gilcheck.draft.python.ir import Block
+from gilcheck.draft.python.program import dotted, is_main_guard
+from gilcheck.draft.python.state import State
+from gilcheck.draft.python.values import (
+    UNKNOWN,
+    Data,
+    ForkPid,
+    Value,
+)
+
+_MAX_SPLITS = 2
+
+
+def split(st: State, s: ast.stmt, rest: list[ast.stmt]) -> bool:
+    """A branch that picks one of two objects (`target = a if mode else b`, or an `if`
+    whose arms bind a name to different objects used later): the rest of the block is
+    drafted in each arm, so that each arm knows its object. At most two levels deep."""
+    f = st.f
+    if f.splits >= _MAX_SPLITS or not rest:
+        return False
+    if (
+        isinstance(s, ast.Assign)
+        and len(s.targets) == 1
+        and isinstance(s.targets[0], ast.Name)
+        and isinstance(s.value, ast.IfExp)
+        and _object_like(s.value.body)
+        and _object_like(s.value.orelse)
+    ):
+        test, picks = s.value.test, (s.value.body, s.value.orelse)
+        target = s.targets[0]
+        parts: list[list[ast.stmt]] = [
+            [ast.copy_location(ast.Assign(targets=[target], value=arm), s)] for arm in picks
+        ]
+    elif isinstance(s, ast.If) and not (f.is_module and is_main_guard(s)):
+        if _is_fork_test(st, s.test):
+            return False
+        bound = _bound_objects(s.body) | _bound_objects(s.orelse)
+        used = {n.id for r in rest for n in ast.walk(r) if isinstance(n, ast.Name)}
+        if not bound & used:
+            return False
+        test, parts = s.test, [list[ast.stmt](s.body), list[ast.stmt](s.orelse)]
+    else:
+        return False
+    with st.capture() as pre:
+        cond = exprs.condition(st, test)
+    if pre or cond in ("true", "false"):
+        return False
+    f.stmt = s
+    f.splits += 1
+    try:
+        head, word = ("choose", "or") if cond is None else (f"if {cond}", "else")
+        arms(st, head, s, [("", parts[0] + rest), (word, parts[1] + rest)])
+    finally:
+        f.splits -= 1
+    return True
+
+
+def _object_like(node: ast.expr) -> bool:
+    return isinstance(node, ast.Name | ast.Call | ast.Attribute)
+
+
+def _bound_objects(body: list[ast.stmt]) -> set[str]:
+    out: set[str] = set()
+    for s in body:
+        if isinstance(s, ast.Assign) and _object_like(s.value):
+            out.update(t.id for t in s.targets if isinstance(t, ast.Name))
+    return out
+
+
+def copy_env(st: State) -> tuple[dict[str, Value], dict[str, Value]]:
+    return dict(st.f.env), dict(st.genv)
+
+
+def merge(a: dict[str, Value], b: dict[str, Value]) -> dict[str, Value]:
+    out: dict[str, Value] = {}
+    for k in a.keys() | b.keys():
+        x, y = a.get(k, UNKNOWN), b.get(k, UNKNOWN)
+        if x is y or x == y:
+            out[k] = x
+        elif isinstance(x, Data) and isinstance(y, Data) and x.spec == y.spec:
+            out[k] = Data(x.spec, x.plain and y.plain)
+        else:
+            out[k] = UNKNOWN
+    return out
+
+
+def arms(st: State, head: str, node: ast.AST, parts: list[tuple[str, list[ast.stmt]]]) -> None:
+    """`head { part } word { part } ...` with the draft's knowledge merged after."""
+    f = st.f
+    start = copy_env(st)
+    ends: list[tuple[dict[str, Value], dict[str, Value]]] = []
+    b: Block | None = None
+    for i, (word, body) in enumerate(parts):
+        f.env.clear()
+        f.env.update(start[0])
+        st.genv.clear()
+        st.genv.update(start[1])
+        if i == 0:
+            with st.block(head, node) as b:
+                stmts.block(st, body)
+        else:
+            assert b is not None
+            with st.tail(b, word):
+                stmts.block(st, body)
+        ends.append((dict(f.env), dict(st.genv)))
+    env, genv = ends[0]
+    for e, g in ends[1:]:
+        env, genv = merge(env, e), merge(genv, g)
+    if f.env is not st.genv:
+        f.env.clear()
+        f.env.update(env)
+    st.genv.clear()
+    st.genv.update(genv)
+
+
+def if_statement(st: State, s: ast.If) -> None:
+    f = st.f
+    if f.is_module and is_main_guard(s):
+        if not st.options.entries:
+            stmts.block(st, s.body, inline=True)
+        return
+    if _is_fork_test(st, s.test):
+        _fork(st, s)
+        return
+    cond = exprs.condition(st, s.test)
+    if cond == "true":
+        stmts.block(st, s.body, inline=True)
+    elif cond == "false":
+        stmts.block(st, s.orelse, inline=True)
+    elif cond is None:
+        arms(st, "choose", s, [("", s.body), ("or", s.orelse)])
+    else:
+        parts = [("", s.body)] + ([("else", s.orelse)] if s.orelse else [])
+        arms(st, f"if {cond}", s, parts)
+
+
+def match_statement(st: State, s: ast.Match) -> None:
+    exprs.evaluate(st, s.subject)
+    parts = [("" if i == 0 else "or", c.body) for i, c in enumerate(s.cases)]
+    if not any(isinstance(c.pattern, ast.MatchAs) and c.pattern.pattern is None for c in s.cases):
+        parts.append(("or", []))
+    if len(parts) == 1:
+        parts.append(("or", []))
+    arms(st, "choose", s, parts)
+
+
+def _is_fork_test(st: State, test: ast.expr) -> bool:
+    for n in ast.walk(test):
+        if isinstance(n, ast.Name) and isinstance(st.lookup(n.id), ForkPid):
+            return True
+        if isinstance(n, ast.Call) and dotted(n.func) in ("os.fork", "fork"):
+            return True
+    return False
+
+
+def _child_is_body(test: ast.expr) -> bool:
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return True
+    if isinstance(test, ast.Compare) and len(test.ops) == 1:
+        op, right = test.ops[0], test.comparators[0]
+        zero = isinstance(right, ast.Constant) and right.value == 0
+        return zero and isinstance(op, ast.Eq | ast.LtE | ast.Is)
+    return False
+
+
+def _fork(st: State, s: ast.If) -> None:
+    f = st.f
+    child, parent = (s.body, s.orelse) if _child_is_body(s.test) else (s.orelse, s.body)
+    helpers = st.uses_logging_module
+    if helpers:
+        st.uses_cpython = True
+        st.out("call cpython_fork_prepare()", s)
+    start = copy_env(st)
+    with st.block("fork", s):
+        if helpers:
+            st.out("call cpython_fork_child()", s)
+        saved = (f.in_fork, f.fork_depth, f.raise_epoch)
+        f.in_fork, f.fork_depth = True, f.depth
+        stmts.block(st, child)
+        # what the child raised ends the child only
+        f.in_fork, f.fork_depth, f.raise_epoch = saved
+    f.env.clear()
+    f.env.update(start[0])
+    st.genv.clear()
+    st.genv.update(start[1])
+    if helpers:
+        st.out("call cpython_fork_parent()", s)
+    if not _ends_process(child):
+        st.assume(s, "the fork child is assumed to end at the end of its branch (as with os._exit)")
+    stmts.block(st, parent, inline=True)
+
+
+def _ends_process(body: list[ast.stmt]) -> bool:
+    for s in body:
+        for n in ast.walk(s):
+            if isinstance(n, ast.Call) and (dotted(n.func) or "").endswith(
+                ("_exit", "sys.exit", "execv", "execvp", "execve")
+            ):
+                return True
+    return False

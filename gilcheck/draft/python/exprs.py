@@ -1,0 +1,308 @@
+"""Python expressions as far as the draft can compute them: constants, locals, shared
+variables, arithmetic and comparisons become spec expressions; anything else is
+`UNKNOWN` (a branch on it becomes a `choose`). Calls inside an expression are drafted
+first, as statements of their own."""
+
+from __future__ import annotations
+
+import ast
+
+from gilcheck.draft.python import calls
+from gilcheck.draft.python.state import State
+from gilcheck.draft.python.values import (
+    OPAQUE,
+    UNKNOWN,
+    Const,
+    Data,
+    Func,
+    Instance,
+    ListVal,
+    Method,
+    Res,
+    Unknown,
+    Value,
+)
+
+_BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.FloorDiv: "/", ast.Mod: "%"}
+_CMPOPS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
+
+
+def literal(value: object) -> str | None:
+    """A constant as a spec literal (None when the spec has no such value)."""
+    if value is None:
+        return "none"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return str(value) if value >= 0 else f"(-{-value})"
+    if isinstance(value, str) and "\n" not in value:
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return None
+
+
+def text(value: Value) -> str | None:
+    """The spec expression for a value (None when the spec cannot hold it)."""
+    if isinstance(value, Const):
+        return literal(value.value)
+    if isinstance(value, Data):
+        return value.spec
+    if isinstance(value, Res):
+        return value.spec
+    return None
+
+
+def evaluate(st: State, node: ast.expr) -> Value:
+    """What the draft knows of an expression's value; calls in it are drafted first."""
+    if isinstance(node, ast.Constant):
+        return Const(node.value) if literal(node.value) is not None else UNKNOWN  # type: ignore[arg-type]
+    if isinstance(node, ast.Name):
+        return st.lookup(node.id)
+    if isinstance(node, ast.Attribute):
+        if isinstance(node.value, ast.Name) and _is_class(st, node.value.id):
+            return class_attribute(st, node.value.id, node.attr, None)
+        base = evaluate(st, node.value)
+        if isinstance(base, Instance):
+            if node.attr in base.fields:
+                return base.fields[node.attr]
+            return class_attribute(st, base.cls, node.attr, base)
+        if isinstance(base, Res):
+            return Method(base, node.attr)
+        return UNKNOWN
+    if isinstance(node, ast.Call):
+        return calls.call(st, node)
+    if isinstance(node, ast.Await):
+        return calls.await_(st, node)
+    if isinstance(node, ast.List | ast.Tuple):
+        return ListVal([evaluate(st, e) for e in node.elts])
+    if isinstance(node, ast.Dict | ast.Set | ast.JoinedStr | ast.DictComp | ast.SetComp):
+        _inner_calls(st, node)
+        return OPAQUE
+    if isinstance(node, ast.NamedExpr):
+        saved, st.f.target = st.f.target, node.target.id
+        try:
+            value = evaluate(st, node.value)
+        finally:
+            st.f.target = saved
+        from gilcheck.draft.python import stmts
+
+        stmts.assign_name(st, node.target.id, value, node)
+        return st.lookup(node.target.id)
+    if isinstance(node, ast.Lambda):
+        return calls.lambda_function(st, node)
+    if isinstance(node, ast.ListComp | ast.GeneratorExp):
+        return _comprehension(st, node)
+    if isinstance(node, ast.Subscript):
+        base = evaluate(st, node.value)
+        index = evaluate(st, node.slice)
+        if (
+            isinstance(base, ListVal)
+            and base.exact
+            and isinstance(index, Const)
+            and isinstance(index.value, int)
+            and -len(base.items) <= index.value < len(base.items)
+        ):
+            item = base.items[index.value]
+            # a list's data may be changed by any thread: only its objects are followed
+            return UNKNOWN if isinstance(item, Const | Data) else item
+        return UNKNOWN
+    return _operation(st, node)
+
+
+def _is_class(st: State, name: str) -> bool:
+    return name in st.program.classes and name not in st.f.env
+
+
+def class_attribute(st: State, cls: str, attr: str, instance: Instance | None) -> Value:
+    """An attribute found on a class (or its bases): a class attribute, or a method
+    (bound to the instance when there is one)."""
+    seen: set[str] = set()
+    while cls in st.program.classes and cls not in seen:
+        seen.add(cls)
+        if attr in st.class_attrs.get(cls, {}):
+            return st.class_attrs[cls][attr]
+        info = st.program.classes[cls]
+        if attr in info.methods:
+            return Func(info.methods[attr].name, instance)
+        bases = [b.rpartition(".")[2] for b in info.bases]
+        cls = next((b for b in bases if b in st.program.classes), "")
+    return UNKNOWN
+
+
+def peek(st: State, node: ast.expr) -> Value:
+    """What a name or attribute holds, without drafting anything."""
+    if isinstance(node, ast.Name):
+        return st.lookup(node.id)
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name | ast.Attribute):
+        if isinstance(node.value, ast.Name) and _is_class(st, node.value.id):
+            return class_attribute(st, node.value.id, node.attr, None)
+        base = peek(st, node.value)
+        if isinstance(base, Instance):
+            if node.attr in base.fields:
+                return base.fields[node.attr]
+            return class_attribute(st, base.cls, node.attr, base)
+    return UNKNOWN
+
+
+def _operation(st: State, node: ast.expr) -> Value:
+    if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
+        left, right = evaluate(st, node.left), evaluate(st, node.right)
+        op = _BINOPS[type(node.op)]
+        if isinstance(left, Const) and isinstance(right, Const):
+            folded = _fold(left.value, op, right.value)
+            if folded is not None:
+                return folded
+        lt, rt = _number(left), _number(right)
+        return Data(f"({lt} {op} {rt})") if lt and rt else UNKNOWN
+    if isinstance(node, ast.UnaryOp):
+        inner = evaluate(st, node.operand)
+        t = text(inner)
+        if isinstance(node.op, ast.Not):
+            if isinstance(inner, Const):
+                return Const(not inner.value)
+            return Data(f"not {t}") if t and isinstance(inner, Data) and inner.plain else UNKNOWN
+        if isinstance(node.op, ast.USub) and isinstance(inner, Const | Data) and t:
+            return Data(f"(-{t})")
+        return UNKNOWN
+    if isinstance(node, ast.BoolOp):
+        parts = [evaluate(st, v) for v in node.values]
+        texts = [text(p) for p in parts]
+        if any(t is None or not _plain(p) for p, t in zip(parts, texts, strict=True)):
+            return UNKNOWN
+        word = " and " if isinstance(node.op, ast.And) else " or "
+        return Data("(" + word.join(t for t in texts if t) + ")")
+    if isinstance(node, ast.Compare) and len(node.ops) == 1:
+        return _compare(st, node)
+    if isinstance(node, ast.IfExp):
+        evaluate(st, node.test)
+        a, b = evaluate(st, node.body), evaluate(st, node.orelse)
+        return a if a == b else UNKNOWN
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, ast.expr):
+            evaluate(st, child)
+    return UNKNOWN
+
+
+def _compare(st: State, node: ast.Compare) -> Value:
+    op = node.ops[0]
+    left, right = evaluate(st, node.left), evaluate(st, node.comparators[0])
+    if isinstance(op, ast.Is | ast.IsNot):
+        if isinstance(right, Const) and right.value is None:
+            t = text(left)
+            if isinstance(left, Const):
+                return Const((left.value is None) == isinstance(op, ast.Is))
+            if isinstance(left, Data) and t:
+                return Data(f"is_none({t})" if isinstance(op, ast.Is) else f"not is_none({t})")
+        return UNKNOWN
+    if type(op) not in _CMPOPS:
+        return UNKNOWN
+    sym = _CMPOPS[type(op)]
+    if isinstance(left, Const) and isinstance(right, Const):
+        try:
+            return Const(bool(eval(f"a {sym} b", {"a": left.value, "b": right.value})))
+        except TypeError:
+            return UNKNOWN
+    lt, rt = text(left), text(right)
+    if not (lt and rt and isinstance(left, Const | Data) and isinstance(right, Const | Data)):
+        return UNKNOWN
+    if sym not in ("==", "!=") and not (_number(left) and _number(right)):
+        return UNKNOWN
+    return Data(f"{lt} {sym} {rt}")
+
+
+def _number(value: Value) -> str | None:
+    if isinstance(value, Const):
+        ok = isinstance(value.value, int) and not isinstance(value.value, bool)
+        return text(value) if ok else None
+    return text(value) if isinstance(value, Data) and value.plain else None
+
+
+def _fold(a: object, op: str, b: object) -> Const | None:
+    if (
+        not (isinstance(a, int) and isinstance(b, int))
+        or isinstance(a, bool)
+        or isinstance(b, bool)
+    ):
+        return None
+    if op in ("/", "%") and b == 0:
+        return None
+    ops = {
+        "+": lambda: a + b,
+        "-": lambda: a - b,
+        "*": lambda: a * b,
+        "/": lambda: a // b,
+        "%": lambda: a % b,
+    }
+    return Const(ops[op]())
+
+
+def _comprehension(st: State, node: ast.ListComp | ast.GeneratorExp) -> Value:
+    """`[Thread(target=f, args=(i,)) for i in range(3)]`: a list of known length, its
+    items drafted one by one; over unknown data, `unroll` items (an assumption)."""
+    if len(node.generators) != 1 or node.generators[0].ifs:
+        _inner_calls(st, node)
+        return UNKNOWN
+    gen = node.generators[0]
+    count = calls.constant_range(st, gen.iter)
+    values: list[Value]
+    if count is not None and len(count) <= 16:
+        values = [Const(i) for i in count]
+    else:
+        source = evaluate(st, gen.iter)
+        if isinstance(source, ListVal) and source.exact and len(source.items) <= 16:
+            values = list(source.items)
+        else:
+            k = st.options.unroll
+            st.assume(
+                node, f"loop over unknown data bounded to {k} iterations: `{st.source(gen.iter)}`"
+            )
+            values = [UNKNOWN] * k
+    if not isinstance(gen.target, ast.Name):
+        _inner_calls(st, node)
+        return UNKNOWN
+    items: list[Value] = []
+    saved = st.f.env.get(gen.target.id)
+    for v in values:
+        st.f.env[gen.target.id] = v
+        items.append(evaluate(st, node.elt))
+    if saved is None:
+        st.f.env.pop(gen.target.id, None)
+    else:
+        st.f.env[gen.target.id] = saved
+    return ListVal(items)
+
+
+def _inner_calls(st: State, node: ast.AST) -> None:
+    """Draft the calls inside an expression the draft does not follow (a dict, a set,
+    an f-string, a comprehension): once each, their values unknown."""
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, ast.comprehension):
+            _inner_calls(st, child)
+        elif isinstance(child, ast.expr) and not isinstance(child, ast.Name | ast.Constant):
+            evaluate(st, child)
+
+
+def condition(st: State, node: ast.expr) -> str | None:
+    """A condition as a spec expression, or None when it depends on what the draft
+    cannot compute (a `choose` then)."""
+    value = evaluate(st, node)
+    if isinstance(value, Const):
+        return "true" if value.value else "false"
+    if isinstance(value, Data) and value.plain:
+        return value.spec
+    return None
+
+
+def _plain(value: Value) -> bool:
+    return isinstance(value, Const) or (isinstance(value, Data) and value.plain)
+
+
+def known(value: Value) -> bool:
+    """Whether the value is more than `UNKNOWN`."""
+    return not isinstance(value, Unknown)
+
+
+def function_of(value: Value) -> Func | None:
+    """The module function a value refers to, if any."""
+    return value if isinstance(value, Func) else None

@@ -1,0 +1,23 @@
+# verdict: ok
+import atexit
+import threading
+
+stop = threading.Event()
+
+
+def flusher():
+    stop.wait()
+    print("flushed")
+
+
+t = threading.Thread(target=flusher, daemon=True)
+t.start()
+
+
+def shutdown():
+    stop.set()
+    t.join()
+
+
+atexit.register(shutdown)
+print("main done")

@@ -1,0 +1,17 @@
+# verdict: ok
+import threading
+
+
+def main():
+    done = threading.Event()
+
+    def worker():
+        print("working")
+
+    t = threading.Thread(target=worker)
+    t.start()
+    t.join()
+    done.set()
+
+
+main()

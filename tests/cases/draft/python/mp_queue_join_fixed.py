@@ -1,0 +1,14 @@
+# verdict: ok
+import multiprocessing
+
+
+def work(q):
+    q.put(b"x" * 10_000_000)
+
+
+if __name__ == "__main__":
+    q = multiprocessing.Queue()
+    p = multiprocessing.Process(target=work, args=(q,))
+    p.start()
+    data = q.get()
+    p.join()

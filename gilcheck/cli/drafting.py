@@ -15,7 +15,7 @@ from gilcheck.cli.outcome import Outcome, finish
 from gilcheck.cli.output import err, printable, say
 from gilcheck.diagnostics import CODES, Diagnostic
 from gilcheck.draft.drafting import draft_paths
-from gilcheck.draft.model import Draft, DraftError, DraftOptions
+from gilcheck.draft.model import Draft, DraftError, DraftOptions, code_digest
 from gilcheck.report.diagnostic_text import render_diagnostic
 from gilcheck.source import SourceFile, SourceMap, Span
 
@@ -26,7 +26,7 @@ Entries = Annotated[
         metavar="FUNCTION",
         help="A function to run on its own Python thread, concurrently with the other "
         "entries (repeat it) [default: found: thread targets, `__main__`, `fn main`, "
-        "#[pyfunction]s that touch the GIL and a lock or channel].",
+        "#\\[pyfunction]s that touch the GIL and a lock or channel].",
         show_default=False,
     ),
 ]
@@ -124,11 +124,17 @@ def command_line(paths: Sequence[str], options: DraftOptions) -> str:
     return "#@ draft " + shlex.join(words)
 
 
-def with_command_line(text: str, line: str) -> str:
-    """A drafted spec with its `#@ draft` line after its first comment lines."""
-    lines = text.splitlines()
+def with_command_line(draft: Draft, line: str) -> str:
+    """A drafted spec with its `#@ draft` line, and a `#@ source` line with the code hash of
+    each file it was drafted from, after its first comment lines."""
+    lines = draft.text.splitlines()
     at = 0
     while at < len(lines) and lines[at].startswith("#") and not lines[at].startswith("#@"):
         at += 1
-    lines.insert(at, line)
+    wholes = [f"#@ source {_quoted(s.path)} ~{code_digest(s.text)}" for s in draft.sources]
+    lines[at:at] = [line, *wholes]
     return "\n".join(lines) + "\n"
+
+
+def _quoted(path: str) -> str:
+    return path if path and not any(c.isspace() or c in '"#' for c in path) else shlex.quote(path)

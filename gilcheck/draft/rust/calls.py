@@ -161,6 +161,8 @@ class Calls:
         if t == "unary_expression":
             inner = named(node)
             val = self.value(ctx, inner[-1]) if inner else Val.none()
+            if val.stmt and val.guard is None:
+                val = d.hoist(ctx, node, val)  # `!f()`, `*f()`: the call still runs
             if text(node).startswith("*"):
                 if val.guard is not None:
                     var = d.spec.data_var(val.guard.target)
@@ -168,7 +170,7 @@ class Calls:
                 return val if val.kind in (Kind.PAIR, Kind.MUTEX) else Val.none()
             return (
                 Val.none()
-                if val.stmt or val.kind != Kind.PLAIN
+                if val.stmt or val.kind != Kind.PLAIN or val.text == "none"
                 else Val(("not " if text(node).startswith("!") else "-") + val.text, Kind.PLAIN)
             )
         if t == "identifier":
@@ -201,11 +203,17 @@ class Calls:
         if t == "unit_expression":
             return Val.none()
         if t == "binary_expression":
-            left = self.value(ctx, node.child_by_field_name("left") or node)
-            right = self.value(ctx, node.child_by_field_name("right") or node)
+            # operands left to right, each call bound to a temporary before the next
+            left = d.hoist(ctx, node, self.value(ctx, node.child_by_field_name("left") or node))
+            right = d.hoist(
+                ctx, node, self.value(ctx, node.child_by_field_name("right") or node)
+            )
             op = text(node.child_by_field_name("operator"))
             op = {"&&": "and", "||": "or"}.get(op, op)
-            if left.stmt or right.stmt or left.kind != Kind.PLAIN or right.kind != Kind.PLAIN:
+            if left.kind != Kind.PLAIN or right.kind != Kind.PLAIN or "none" in (
+                left.text,
+                right.text,
+            ):
                 return Val.none()
             if op not in ("+", "-", "*", "/", "%", "==", "!=", "<", "<=", ">", ">=", "and", "or"):
                 return Val.none()
@@ -252,6 +260,9 @@ class Calls:
             base = node.child_by_field_name("value")
             if base is not None and text(base) not in ("self",):
                 v = self.value(ctx, base)
+                if v.stmt and v.guard is None:
+                    d.hoist(ctx, base, v)  # `f().field`: the call still runs
+                    return Val.none(Kind.UNKNOWN)
                 if v.kind == Kind.PAIR and text(node.child_by_field_name("field")) in ("0", "1"):
                     i = int(text(node.child_by_field_name("field")))
                     return Val(v.names[i], (Kind.MUTEX, Kind.CONDVAR)[i], names=(v.names[i],))
@@ -262,12 +273,55 @@ class Calls:
             "index_expression",
             "range_expression",
             "type_cast_expression",
-            "scoped_identifier",
-            "self",
-            "generic_function",
         ):
-            return Val.none(Kind.UNKNOWN if t in ("index_expression", "self") else Kind.PLAIN)
+            self.effects(ctx, self.subexpressions(node))  # calls inside still run
+            return Val.none(Kind.UNKNOWN if t == "index_expression" else Kind.PLAIN)
+        if t in ("scoped_identifier", "self", "generic_function", "negative_literal"):
+            return Val.none(Kind.UNKNOWN if t == "self" else Kind.PLAIN)
+        if t in ("return_expression", "break_expression", "continue_expression"):
+            d.effect(ctx, node)  # control leaves here: the value is never used
+            return Val.none(Kind.UNKNOWN)
+        d.assume(ctx, node, "not drafted, assumed not to block: {code}")
+        self.effects(ctx, self.subexpressions(node))
         return Val.none(Kind.UNKNOWN)
+
+    def subexpressions(self, node: Node) -> list[Node]:
+        """The expressions directly inside a struct literal, array, index, range or cast
+        (types and field names left out)."""
+        out: list[Node] = []
+        for c in named(node):
+            if c.type in ("field_initializer_list",):
+                out.extend(self.subexpressions(c))
+            elif c.type == "field_initializer":
+                v = c.child_by_field_name("value")
+                if v is not None:
+                    out.append(v)
+            elif c.type == "base_field_initializer":
+                out.extend(named(c))
+            elif c.type.endswith("type") or c.type in (
+                "type_identifier",
+                "scoped_type_identifier",
+                "field_identifier",
+                "shorthand_field_initializer",
+                "identifier",
+                "line_comment",
+                "block_comment",
+            ):
+                continue
+            else:
+                out.append(c)
+        return out
+
+    def effects(self, ctx: Ctx, nodes: list[Node]) -> None:
+        """Evaluate expressions whose values are not used, for what they do: a call in
+        them is still drafted (a statement form is written as a statement)."""
+        for a in nodes:
+            a = unwrap_parens(a)
+            if a.type == "closure_expression":
+                continue  # a closure passed on is drafted where it is run
+            v = self.value(ctx, a)
+            if v.stmt:
+                self.d.stmt(ctx, a, v.text)
 
     def awaited(self, ctx: Ctx, node: Node) -> Val:
         """`x.await`: a oneshot receiver or a JoinHandle blocks the awaiting thread; an
@@ -304,6 +358,7 @@ class Calls:
             kind = Kind.PYVAL if inner.kind == Kind.PYVAL else Kind.PLAIN
             return Val(f"{path.lower()}({inner.text})", kind)
         if last in ("new_err",) or path.startswith("PyErr::new") or last == "new_err_arguments":
+            self.effects(ctx, args)  # `new_err(format!(.., f()))`: f still runs
             msg = message_text(args[0]) if args else "error"
             return Val(f'pyerr("{escape(msg)}")', Kind.PYVAL)
         if path in ("String::from", "str::to_string") and args:
@@ -378,8 +433,10 @@ class Calls:
             or any(path.endswith("::" + known) for known in HARMLESS_FUNCTIONS)
             or path.endswith("::default")
         ):
+            self.effects(ctx, args)
             return Val.none()
         if re.search(r"(^|::)(Py\w*)::(new|new_bound|import|import_bound|empty)", path):
+            self.effects(ctx, args)
             self.python(ctx, node, path)
             return Val(f'pyobj("{escape(short(node))}")', Kind.PYVAL)
         d.assume(ctx, node, "assumed not to block: {code}")
@@ -433,7 +490,20 @@ class Calls:
             elif name == "join" and not args:
                 k = Kind.HANDLE
         if name in PASSTHROUGH:
+            runs = [a for a in args if unwrap_parens(a).type == "closure_expression"]
+            if runs:  # `unwrap_or_else(|| ..)`, `map_err(|e| ..)`: may run, at most once
+                rv = d.hoist(ctx, recv, rv) if rv.guard is None else rv
+                for a in runs:
+                    self.iterator_closure(ctx, node, unwrap_parens(a))
+            self.effects(ctx, [a for a in args if a not in runs])
             return rv
+        if rv.stmt and rv.guard is None:
+            # `f().len()`, `spawn(..).join()`: the receiver's call runs first
+            rv = d.hoist(ctx, recv, rv)
+            if rv.text == "none":
+                rv = Val.none(Kind.UNKNOWN)
+            elif k == Kind.UNKNOWN:
+                k = rv.kind
         if name == "clone":
             return locks.cloned(self, ctx, node, rv)
         if name == "to_string" or name == "to_owned":
@@ -543,6 +613,7 @@ class Calls:
         ):
             k = Kind.PYVAL  # `obj.call(py, ..)`, `obj.getattr(py, ..)`: a Python object
         if k in (Kind.PY, Kind.PYVAL):
+            self.effects(ctx, args)
             if name in ("is_instance_of", "is_none", "get_type", "value", "traceback"):
                 return Val.none(Kind.PYVAL)
             self.python(ctx, node, name)
@@ -582,6 +653,7 @@ class Calls:
         ):  # `store.refresh()` with `store: &Store`
             return self.call_crate(ctx, node, fn, args)
         d.assume(ctx, node, "assumed not to block: {code}")
+        self.effects(ctx, args)  # the arguments are still evaluated
         return Val.none(Kind.UNKNOWN)
 
     def iterator_closure(self, ctx: Ctx, node: Node, closure: Node) -> None:
@@ -638,6 +710,7 @@ class Calls:
         """`f(a, b)` of the crate's own function: `call f(a, b)`."""
         name = self.crate_fn(ctx, fn, node)
         if name is None:
+            self.effects(ctx, args)
             return Val.none(Kind.UNKNOWN)
         argv = self.arguments(ctx, node, fn, args)
         return Val(f"call {name}({', '.join(argv)})", Kind.UNKNOWN, stmt=True)

@@ -11,7 +11,13 @@ from tree_sitter import Node
 from gilcheck.draft.rust.context import Ctx, Val
 from gilcheck.draft.rust.kinds import Kind
 from gilcheck.draft.rust.literals import escape, short, unbound_py
-from gilcheck.draft.rust.macros import ERR_PRINT_MACROS, PRINT_MACROS, format_args, macro_name
+from gilcheck.draft.rust.macros import (
+    ERR_PRINT_MACROS,
+    PRINT_MACROS,
+    format_args,
+    macro_arguments,
+    macro_name,
+)
 from gilcheck.draft.rust.parse import text
 
 if TYPE_CHECKING:
@@ -40,6 +46,7 @@ def macro(c: Calls, ctx: Ctx, node: Node) -> Val:
         d.stmt(ctx, node, f'panic "{escape(format_args(node).template or name)}"')
         return Val.none()
     if name == "vec":
+        c.effects(ctx, macro_arguments(node))  # `vec![f(); 2]`: the elements are made
         return Val.none(Kind.HANDLES)
     if name == "py_run":  # pyo3::py_run!(py, ..): Python code runs here
         ctx.body.open("python", ctx.where(node))
@@ -71,6 +78,14 @@ def macro(c: Calls, ctx: Ctx, node: Node) -> Val:
     ):
         if name in ("info", "debug", "trace", "warn", "error"):
             d.assume(ctx, node, "the logger is assumed not to take the GIL: {code}")
+            formatted(c, ctx, node)  # calls among its arguments still run
+        elif name in ("assert", "assert_eq", "assert_ne", "debug_assert", "dbg", "matches"):
+            saved = ctx.origin_at
+            ctx.origin_at = ctx.where(node)
+            try:
+                c.effects(ctx, macro_arguments(node))
+            finally:
+                ctx.origin_at = saved
         return Val.none()
     d.assume(ctx, node, "assumed not to block: {code}")
     return Val.none(Kind.UNKNOWN)

@@ -81,14 +81,17 @@ def static_method(c: Calls, ctx: Ctx, node: Node, name: str, method: str, args: 
         rv = Val(b.name, b.kind, names=b.names)
         return method_on(c, ctx, node, rv, method, args)
     d.assume(ctx, node, "assumed not to block: {code}")
+    c.effects(ctx, args)
     return Val.none(Kind.UNKNOWN)
 
 
 def method_on(c: Calls, ctx: Ctx, node: Node, rv: Val, method: str, args: list[Node]) -> Val:
     """A method on the value of a lazy static (its initializer has run)."""
     if method in PASSTHROUGH or method in HARMLESS or method in ("clone", "to_string"):
+        c.effects(ctx, args)
         return Val.none()
     c.d.assume(ctx, node, "assumed not to block: {code}")
+    c.effects(ctx, args)
     return Val.none(Kind.UNKNOWN)
 
 

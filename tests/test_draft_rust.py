@@ -363,3 +363,41 @@ def test_a_labelled_break_out_of_an_outer_loop_is_refused() -> None:
             "fn main() {\n    'a: loop {\n        loop {\n            break 'a;\n        }\n    }\n}\n"
         )
     assert (info.value.refused, info.value.line) == (True, 4)
+
+
+def test_a_crate_fn_passed_by_name_is_called_where_it_runs() -> None:
+    draft = draft_text(
+        "use pyo3::prelude::*;\n"
+        "use std::thread;\n"
+        "fn work(x: i64) -> i64 { Python::with_gil(|py| 1) }\n"
+        "fn body(py: Python<'_>) -> i64 { 2 }\n"
+        "fn free() -> i64 { 3 }\n"
+        "fn main() {\n"
+        "    let h = thread::spawn(free);\n"
+        "    Python::with_gil(body);\n"
+        "    Python::with_gil(|py| {\n"
+        "        let v: Vec<i64> = vec![1, 2].into_iter().map(work).collect();\n"
+        "        py.allow_threads(free);\n"
+        "    });\n"
+        "    h.join().unwrap();\n"
+        "}\n"
+    )
+    assert "let h = spawn free()" in draft.text
+    assert re.search(r"with_gil \{ +#@ main\.rs:8:5.*\n +call body\(\)", draft.text)
+    assert "call work(none)" in draft.text
+    assert re.search(r"allow_threads \{ .*\n +tmp_\d+ = call free\(\)", draft.text)
+
+
+def test_a_call_nested_in_an_expression_is_drafted_first() -> None:
+    draft = draft_text(
+        "fn f() -> i64 { 1 }\n"
+        "fn g(x: i64) -> i64 { x }\n"
+        "fn main() {\n"
+        "    let a = f().abs() + g(f()) * 2;\n"
+        '    let s = format!("{}", f());\n'
+        "    let v = vec![f()];\n"
+        "    let b = !f().is_positive();\n"
+        "}\n"
+    )
+    calls = re.findall(r"call (f|g)\(", draft.text)
+    assert calls == ["f", "f", "g", "f", "f", "f"]

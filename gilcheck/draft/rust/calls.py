@@ -64,6 +64,65 @@ class Calls:
                 return a
         return None
 
+    def callable_arg(self, ctx: Ctx, args: list[Node]) -> Node | None:
+        """The code a call runs: its first closure or async block, else the first argument
+        naming something that can be called (a crate fn passed by name, a variable holding
+        a closure); the `py` token is not one."""
+        closure = self.closure_arg(args)
+        if closure is not None:
+            return closure
+        for a in args:
+            a = unwrap_parens(a)
+            if a.type in ("identifier", "scoped_identifier", "field_expression"):
+                b = ctx.lookup(text(a)) if a.type == "identifier" else None
+                if b is not None and b.kind in (Kind.PY, Kind.PLAIN):
+                    continue
+                if self.fn_ref(ctx, a) is not None or b is not None:
+                    return a
+                if a.type == "identifier" and text(a)[:1].islower():
+                    return a
+        return None
+
+    def fn_ref(self, ctx: Ctx, node: Node) -> FnDef | None:
+        """The crate function a path names, when it is passed as a value (`build_label`,
+        `Self::refresh`, `worker::run`)."""
+        node = unwrap_parens(node)
+        if node.type not in ("identifier", "scoped_identifier"):
+            return None
+        if node.type == "identifier" and ctx.lookup(text(node)) is not None:
+            return None
+        path = re.sub(r"\s", "", text(node))
+        fn = self.d.crate.fns.get(path)
+        owner, _, last = path.rpartition("::")
+        if fn is None and owner == "Self":
+            fn = self.method_fn(last)
+        if fn is None and owner and owner.rsplit("::", 1)[-1] in self.d.crate.modules:
+            fn = self.d.crate.fns.get(last)
+        return fn
+
+    def call_ref(self, ctx: Ctx, node: Node, fn: FnDef) -> Val:
+        """Calling a crate function passed by name, as the code it is given to does: its
+        arguments are values the draft does not follow (`none`)."""
+        name = self.crate_fn(ctx, fn, node)
+        if name is None:
+            return Val.none(Kind.UNKNOWN)
+        params = [t for n, t in fn.params() if n != "self" and kind_of_type(t) != Kind.PY]
+        argv = ["none"] * len(params)
+        return Val(f"call {name}({', '.join(argv)})", Kind.UNKNOWN, stmt=True)
+
+    def run_callable(self, ctx: Ctx, node: Node, callable_: Node | None) -> Val:
+        """Run code given by name where it is run (a crate fn: called; anything else: an
+        assumption). Closures are inlined by the caller."""
+        if callable_ is None:
+            return Val.none()
+        fn = self.fn_ref(ctx, callable_)
+        if fn is not None:
+            return self.call_ref(ctx, callable_, fn)
+        self.d.assume(
+            ctx, callable_, "code passed by name, not drafted: assumed not to block: {code}"
+        )
+        return Val.none(Kind.UNKNOWN)
+
     def is_blocklike(self, ctx: Ctx, node: Node) -> bool:
         """A call that drafts to a block (`with_gil { }`, `allow_threads { }`, a block_on
         of an async block, a `thread::scope`)."""
@@ -105,7 +164,21 @@ class Calls:
             d.block(ctx, body, target, ret)
             return
         if closure is None:
-            d.effect(ctx, args[0] if args else node, target, ret)
+            code = self.callable_arg(ctx, args)
+            if code is None or "scope" in name:
+                d.effect(ctx, args[0] if args else node, target, ret)
+                return
+            # `Python::with_gil(f)` of a function passed by name
+            ctx.body.open("with_gil", ctx.where(node))
+            v = self.run_callable(ctx, node, code)
+            if target is not None:
+                d.stmt(ctx, node, f"{target} = {d.rhs(ctx, node, v)}")
+            elif ret and v.stmt:
+                v = d.hoist(ctx, node, v)
+                d.stmt(ctx, node, f"return {v.text}")
+            elif v.stmt:
+                d.stmt(ctx, node, v.text)
+            ctx.body.close()
             return
         scope = Scope()
         params = closure_params(closure)
@@ -490,8 +563,13 @@ class Calls:
             elif name == "join" and not args:
                 k = Kind.HANDLE
         if name in PASSTHROUGH:
-            runs = [a for a in args if unwrap_parens(a).type == "closure_expression"]
-            if runs:  # `unwrap_or_else(|| ..)`, `map_err(|e| ..)`: may run, at most once
+            runs = [
+                a
+                for a in args
+                if unwrap_parens(a).type == "closure_expression"
+                or self.fn_ref(ctx, a) is not None
+            ]
+            if runs:  # `unwrap_or_else(|| ..)`, `map_err(to_py)`: may run, at most once
                 rv = d.hoist(ctx, recv, rv) if rv.guard is None else rv
                 for a in runs:
                     self.iterator_closure(ctx, node, unwrap_parens(a))
@@ -540,7 +618,7 @@ class Calls:
             "call_once_force_py_attached",
             "get_or_init_py_attached",
         ):
-            statics.once_detached(self, ctx, node, rv.text, self.closure_arg(args))
+            statics.once_detached(self, ctx, node, rv.text, self.callable_arg(ctx, args))
             return Val.none(Kind.UNKNOWN)
         if k == Kind.MUTEX and name == "try_lock":
             d.assume(ctx, node, "assumed to take the lock or go on: {code}")
@@ -554,7 +632,7 @@ class Calls:
             d.stmt(ctx, node, f"wait {rv.text}")
             return Val.none()
         if k == Kind.ONCE and name in ("call_once", "call_once_force", "get_or_init"):
-            statics.call_once(self, ctx, node, rv.text, self.closure_arg(args))
+            statics.call_once(self, ctx, node, rv.text, self.callable_arg(ctx, args))
             return Val.none(Kind.UNKNOWN)
         if k == Kind.HANDLE and name == "join":
             return Val(f"join {rv.text}", Kind.PLAIN, stmt=True)
@@ -595,14 +673,16 @@ class Calls:
             if name in ("spawn", "spawn_blocking"):
                 return threads.spawn(self, ctx, node, args, "task")
         if k == Kind.PY and name in ("allow_threads", "detach"):
-            body = self.closure_arg(args)
+            body = self.callable_arg(ctx, args)
             tmp = d.spec.names.fresh("tmp")
             d.stmt(ctx, node, f"let {tmp} = none")
             ctx.body.open("allow_threads", ctx.where(node))
-            if body is not None:
+            if body is not None and body.type in ("closure_expression", "async_block"):
                 d.inline_closure(
                     ctx, node, body.child_by_field_name("body") or body, tmp, False, Scope()
                 )
+            elif body is not None:  # `py.allow_threads(f)` of a function passed by name
+                d.stmt(ctx, node, f"{tmp} = {d.rhs(ctx, node, self.run_callable(ctx, node, body))}")
             ctx.body.close()
             return Val(tmp, Kind.UNKNOWN, names=(tmp,))
         if k == Kind.UNKNOWN and any(
@@ -637,7 +717,7 @@ class Calls:
         if name in HARMLESS and not (name == "join" and not args):  # `parts.join(",")`
             for a in args:
                 a = unwrap_parens(a)
-                if a.type == "closure_expression":
+                if a.type == "closure_expression" or self.fn_ref(ctx, a) is not None:
                     self.iterator_closure(ctx, node, a)
                     continue
                 v = self.value(ctx, a)
@@ -660,6 +740,20 @@ class Calls:
         """A closure given to an iterator adaptor or a container method (`map`,
         `for_each`, `retain`): run in place, at most `unroll` times, when it calls
         anything; a closure of pure arithmetic is left out."""
+        fn = self.fn_ref(ctx, closure)
+        if fn is not None:  # `xs.iter().map(parse_one)`: the function, run in place
+            control.bounded(
+                self.d,
+                ctx,
+                node,
+                None,
+                [],
+                "the function given to {code} runs at most {n} times",
+                run=lambda: self.d.stmt(ctx, node, self.call_ref(ctx, closure, fn).text)
+                if self.crate_fn(ctx, fn, closure) is not None
+                else None,
+            )
+            return
         body = closure.child_by_field_name("body") or closure
         if not any(n.type in ("call_expression", "macro_invocation") for n in walk(body)):
             return

@@ -5,6 +5,7 @@ become `for v in rx`, other loops run at most `unroll` times, literal ranges unr
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from tree_sitter import Node
@@ -190,7 +191,15 @@ def while_(d: Drafter, ctx: Ctx, node: Node) -> None:
     bounded(d, ctx, node, body, [], "{code} runs at most {n} times")
 
 
-def bounded(d: Drafter, ctx: Ctx, node: Node, body: Node, names: list[str], what: str) -> None:
+def bounded(
+    d: Drafter,
+    ctx: Ctx,
+    node: Node,
+    body: Node | None,
+    names: list[str],
+    what: str,
+    run: Callable[[], None] | None = None,
+) -> None:
     """A loop over data the draft cannot evaluate: 0 to `unroll` iterations (an
     assumption)."""
     n = d.options.unroll
@@ -210,7 +219,12 @@ def bounded(d: Drafter, ctx: Ctx, node: Node, body: Node, names: list[str], what
         spec = d.local(ctx, name)
         ctx.body.stmt(f"let {spec} = none", ctx.where(node))
         scope.vars[name] = Binding(Kind.UNKNOWN, (spec,))
-    d.block(ctx, body, scope=scope)
+    if body is not None:
+        d.block(ctx, body, scope=scope)
+    elif run is not None:
+        ctx.scopes.append(scope)
+        run()
+        ctx.scopes.pop()
     ctx.body.close()
 
 

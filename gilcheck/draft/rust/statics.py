@@ -32,21 +32,21 @@ def static_method(c: Calls, ctx: Ctx, node: Node, name: str, method: str, args: 
     if st.kind == "condvar":
         return locks.condvar(c, ctx, node, b.name, method, args)
     if st.kind == "once" and method in ("call_once", "call_once_force"):
-        call_once(c, ctx, node, b.name, c.closure_arg(args))
+        call_once(c, ctx, node, b.name, c.callable_arg(ctx, args))
         return Val.none()
     if st.kind in ("once", "oncelock") and method in (
         "call_once_py_attached",
         "call_once_force_py_attached",
         "get_or_init_py_attached",
     ):
-        once_detached(c, ctx, node, b.name, c.closure_arg(args))
+        once_detached(c, ctx, node, b.name, c.callable_arg(ctx, args))
         return Val.none(Kind.UNKNOWN)
     if st.kind in ("oncelock", "py_once_lock") and method in (
         "get_or_init",
         "get_or_try_init",
         "get_or_init_py_attached",
     ):
-        closure = c.closure_arg(args)
+        closure = c.callable_arg(ctx, args)
         if st.kind == "py_once_lock":
             once_detached(c, ctx, node, b.name, closure)
         else:
@@ -58,13 +58,13 @@ def static_method(c: Calls, ctx: Ctx, node: Node, name: str, method: str, args: 
         "import",
         "get_or_try_init_type_ref",
     ):
-        closure = c.closure_arg(args)
+        closure = c.callable_arg(ctx, args)
         ctx.body.open("with_gil", ctx.where(node))
         ctx.body.open(f"if not {b.name}", ctx.where(node))
-        if closure is not None:
-            closure_body(c, ctx, closure)
-        else:
+        if method == "import" or closure is None:
             c.python(ctx, node, "import")
+        else:
+            closure_body(c, ctx, closure)
         ctx.body.stmt(f"{b.name} = true", ctx.where(node))
         ctx.body.close()
         ctx.body.close()
@@ -132,6 +132,11 @@ def call_once(c: Calls, ctx: Ctx, node: Node, once: str, closure: Node | None) -
 def closure_body(c: Calls, ctx: Ctx, closure: Node | None) -> None:
     """A closure\'s body drafted in place (an initializer)."""
     if closure is None:
+        return
+    if closure.type not in ("closure_expression", "async_block"):  # passed by name
+        v = c.run_callable(ctx, closure, closure)
+        if v.stmt:
+            c.d.stmt(ctx, closure, v.text)
         return
     scope = Scope()
     for p in closure_params(closure):

@@ -66,11 +66,13 @@ def closure_call(c: Calls, ctx: Ctx, args: list[Node], stem: str, params: bool =
                 argv = c.arguments(ctx, arg, fn, named(arg.child_by_field_name("arguments") or arg))
                 if spec is not None:
                     return f"{spec}({', '.join(argv)})"
-        if arg.type == "identifier" and text(arg) in d.crate.fns:
-            fn = d.crate.fns[text(arg)]
-            spec = c.crate_fn(ctx, fn, arg)
-            if spec is not None:
-                return f"{spec}()"
+        fn = c.fn_ref(ctx, arg)
+        if fn is not None:  # thread::spawn(worker): the function, called with no data
+            v = c.call_ref(ctx, arg, fn)
+            if v.stmt:
+                return v.text.removeprefix("call ")
+            d.assume(ctx, arg, "beyond the inlining depth, the thread runs nothing: {code}")
+            return _empty(c, ctx)
     if closure is None:
         raise d.refuse(
             ctx,
@@ -102,7 +104,7 @@ def par_iter(c: Calls, ctx: Ctx, node: Node, start: Node, args: list[Node]) -> V
     cur: Node | None = node
     while cur is not None and cur.type == "call_expression":
         _, recv, cargs = c.callee(cur)
-        found = c.closure_arg(cargs)
+        found = c.callable_arg(ctx, cargs) if cur != start else None
         if found is not None:
             closures.insert(0, found)
         if cur == start:
@@ -110,7 +112,7 @@ def par_iter(c: Calls, ctx: Ctx, node: Node, start: Node, args: list[Node]) -> V
         cur = unwrap_parens(recv) if recv is not None else None
     d.spec.use("rayon")
     if not closures:
-        return Val.none()
+        return Val.none()  # `xs.par_iter().sum()`: no code of the crate runs on the pool
     d.spec.writer.assume(ctx.where(node), "the parallel iterator is assumed split into 2 jobs")
     call = d.closure_fn(
         ctx, closures[-1] if len(closures) == 1 else closures[0], "par_job", pass_params=True
@@ -121,3 +123,13 @@ def par_iter(c: Calls, ctx: Ctx, node: Node, start: Node, args: list[Node]) -> V
         d.stmt(ctx, node, f"let {f} = submit rayon_global_pool, {call}")
         futs.append(f)
     return Val(f"call rayon_join({', '.join(futs)})", Kind.PLAIN, stmt=True)
+
+
+def _empty(c: Calls, ctx: Ctx) -> str:
+    """A spec fn that does nothing (for code the draft does not follow, an assumption)."""
+    from gilcheck.draft.rust.emit import Body
+
+    name = c.d.spec.names.claim(f"{ctx.fn_name}_unfollowed")
+    body = Body(f"fn {name}()", None)
+    c.d.spec.fns.append(body)
+    return f"{name}()"

@@ -121,7 +121,12 @@ class Drafter:
     def closure_fn(self, ctx: Ctx, closure: Node, stem: str, pass_params: bool = False) -> str:
         """Draft a closure (or async block) run elsewhere as a spec `fn` whose parameters
         are the variables it captures; returns the call text `f(a, b)`."""
-        if closure.type == "identifier":
+        fn = self.calls.fn_ref(ctx, closure)
+        if fn is not None:  # a crate function passed by name: called with no data
+            v = self.calls.call_ref(ctx, closure, fn)
+            if v.stmt:
+                return v.text.removeprefix("call ")
+        if closure.type in ("identifier", "scoped_identifier", "field_expression"):
             raise self.refuse(
                 ctx,
                 closure,

@@ -401,3 +401,24 @@ def test_a_call_nested_in_an_expression_is_drafted_first() -> None:
     )
     calls = re.findall(r"call (f|g)\(", draft.text)
     assert calls == ["f", "f", "g", "f", "f", "f"]
+
+
+def test_block_on_waits_for_its_future_or_assumes_it() -> None:
+    draft = draft_text(
+        "use tokio::sync::oneshot;\n"
+        "async fn fetch() -> i64 { 1 }\n"
+        "fn main() {\n"
+        "    let rt = tokio::runtime::Runtime::new().unwrap();\n"
+        "    let (tx, rx) = oneshot::channel::<i64>();\n"
+        "    let a = rt.block_on(rx).unwrap();\n"
+        "    let b = rt.block_on(rt.spawn(async { 2 })).unwrap();\n"
+        "    let c = rt.block_on(fetch());\n"
+        "    let fut = make_future();\n"
+        "    let d = rt.block_on(fut);\n"
+        "}\n"
+    )
+    assert "let a = recv rx" in draft.text
+    assert re.search(r"let (handle_\d+) = spawn main_task_\d+\(\) .*\n +join \1 ", draft.text)
+    assert "let c = call fetch()" in draft.text
+    texts = [a.text for a in draft.assumptions]
+    assert any("the future given to `rt.block_on(fut)` is not followed" in t for t in texts)

@@ -408,7 +408,16 @@ class Calls:
                 return Val(f"join {b.name}", Kind.PLAIN, stmt=True)
         if inner.type == "call_expression":
             return self.call(ctx, inner)
-        return self.value(ctx, inner)
+        v = self.value(ctx, inner)
+        if v.kind == Kind.RECEIVER and not v.stmt:
+            return Val(f"recv {v.text}", Kind.UNKNOWN, stmt=True)
+        if v.kind == Kind.HANDLE and not v.stmt:
+            return Val(f"join {v.text}", Kind.PLAIN, stmt=True)
+        if not v.stmt and inner.type in ("identifier", "field_expression", "index_expression"):
+            self.d.assume(
+                ctx, node, "the future awaited by {code} is not followed: assumed to complete"
+            )
+        return v
 
     # ------------------------------------------------------------------ calls
 

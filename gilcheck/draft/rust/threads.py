@@ -19,10 +19,26 @@ if TYPE_CHECKING:
 def block_on(c: Calls, ctx: Ctx, node: Node, fut: Node) -> Val:
     """`rt.block_on(fut)`: the future runs on the calling thread (an async block or an
     async fn: drafted inline); a JoinHandle is waited for (`join`)."""
-    v = c.value(ctx, fut)
-    if v.kind == Kind.HANDLE and not v.stmt:
+    f = unwrap_parens(fut)
+    while f.type == "reference_expression" and named(f):  # `block_on(&mut rx)`
+        f = unwrap_parens(named(f)[-1])
+    v = c.value(ctx, f)
+    if v.stmt and v.kind == Kind.HANDLE:  # `block_on(rt.spawn(..))`: wait for the task
+        v = c.d.hoist(ctx, node, v, "handle")
+    if v.stmt or f.type == "async_block":
+        return v  # a receive, a crate async fn or an async block: run on this thread
+    if v.kind == Kind.HANDLE:
         return Val(f"join {v.text}", Kind.PLAIN, stmt=True)
-    return v
+    if v.kind == Kind.RECEIVER:  # a oneshot receiver is a future of its message
+        return Val(f"recv {v.text}", Kind.UNKNOWN, stmt=True)
+    if f.type in ("call_expression", "macro_invocation"):
+        return v  # drafted (or assumed) as the call
+    c.d.assume(
+        ctx,
+        node,
+        "the future given to {code} is not followed: assumed to complete without blocking",
+    )
+    return Val.none(Kind.UNKNOWN)
 
 
 def chain_rayon(c: Calls, node: Node) -> Node | None:

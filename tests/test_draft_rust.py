@@ -422,3 +422,22 @@ def test_block_on_waits_for_its_future_or_assumes_it() -> None:
     assert "let c = call fetch()" in draft.text
     texts = [a.text for a in draft.assumptions]
     assert any("the future given to `rt.block_on(fut)` is not followed" in t for t in texts)
+
+
+def test_a_result_is_returned_and_matched_by_its_arm() -> None:
+    draft = draft_text(
+        "use pyo3::exceptions::PyValueError;\n"
+        "use pyo3::prelude::*;\n"
+        "fn check(n: i64) -> PyResult<i64> {\n"
+        "    if n > 3 { Ok(n) } else { Err(PyValueError::new_err(\"small\")) }\n"
+        "}\n"
+        "fn main() {\n"
+        "    if let Err(e) = check(5) {\n"
+        '        println!("{e}");\n'
+        "    }\n"
+        "}\n"
+    )
+    assert "return ok(n)" in draft.text
+    assert 'return err(pyerr("small"))' in draft.text
+    assert re.search(r"if is_err\((msg|tmp)_\d+\)", draft.text)
+    assert re.search(r"if arm_\d+ == 1 \{ .*\n +print (msg|tmp)_\d+", draft.text)

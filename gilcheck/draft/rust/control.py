@@ -81,6 +81,16 @@ def if_(d: Drafter, ctx: Ctx, node: Node, target: str | None, ret: bool) -> None
         scope = Scope()
         for n in d._pattern_vars(pat) if pat is not None else []:
             scope.vars[n] = Binding(tmp.kind, (tmp.text,) if tmp.text != "none" else ())
+        if shape in ("Ok", "Err") and tmp.names:  # `if let Err(e) = f()`: as the value is
+            arm = result_arm(d, ctx, node, tmp.text)
+            ctx.body.open(f"if {arm} == {1 if shape == 'Err' else 0}", ctx.where(node))
+            if cons is not None:
+                d.block(ctx, cons, target, ret, scope=scope)
+            if alt_block is not None:
+                ctx.body.close("else")
+                d.block(ctx, alt_block, target, ret)
+            ctx.body.close()
+            return
         ctx.body.open("choose", ctx.where(node))
         if cons is not None:
             d.block(ctx, cons, target, ret, scope=scope)
@@ -137,6 +147,18 @@ def match(d: Drafter, ctx: Ctx, node: Node, target: str | None, ret: bool) -> No
             match_arm(d, ctx, arms[other], tmp, target, ret)
             ctx.body.close()
             return
+    shapes = [_shape(a.child_by_field_name("pattern")) for a in arms]
+    if not received and tmp.names and len(arms) == 2 and "Err" in shapes:
+        # `match f() { Ok(v) => .., Err(e) => .. }`: the arm the value takes
+        err = shapes.index("Err")
+        if shapes[1 - err] in ("Ok", "_"):
+            arm = result_arm(d, ctx, node, tmp.text)
+            ctx.body.open(f"if {arm} == 1", ctx.where(node))
+            match_arm(d, ctx, arms[err], tmp, target, ret)
+            ctx.body.close("else")
+            match_arm(d, ctx, arms[1 - err], tmp, target, ret)
+            ctx.body.close()
+            return
     if len(arms) == 1:
         match_arm(d, ctx, arms[0], tmp, target, ret)
         return
@@ -146,6 +168,31 @@ def match(d: Drafter, ctx: Ctx, node: Node, target: str | None, ret: bool) -> No
             ctx.body.close("or")
         match_arm(d, ctx, arm, tmp, target, ret)
     ctx.body.close()
+
+
+def _shape(pat: Node | None) -> str:
+    """`Ok`, `Err`, `Some`, `None`, `_` or `` for a match pattern."""
+    if pat is None:
+        return ""
+    head = text(pat).split("(", 1)[0].strip()
+    head = head.rsplit("::", 1)[-1]
+    return head if head in ("Ok", "Err", "Some", "None", "_") else ""
+
+
+def result_arm(d: Drafter, ctx: Ctx, node: Node, value: str) -> str:
+    """A local that is 1 when `value` is an `err(..)`, 0 when it is an `ok(..)`, and
+    either when the draft does not know which (a value it leaves out)."""
+    arm = d.spec.names.fresh("arm")
+    where = ctx.where(node)
+    ctx.body.stmt(f"let {arm} = 0", where)
+    ctx.body.open(f"if is_err({value})", where)
+    ctx.body.stmt(f"{arm} = 1", where)
+    ctx.body.close("else")
+    ctx.body.open(f"if not is_ok({value})", where)
+    ctx.body.stmt(f"{arm} = any(0..2)", where)
+    ctx.body.close()
+    ctx.body.close()
+    return arm
 
 
 def match_arm(d: Drafter, ctx: Ctx, arm: Node, tmp: Val, target: str | None, ret: bool) -> None:

@@ -237,7 +237,14 @@ class Drafter:
             statement = item.type in ("let_declaration", "expression_statement", "empty_statement")
             if item.type == "macro_invocation":
                 statement = text(item).rstrip().endswith(";")
-            if last and not statement and not item.type.endswith("_item"):
+            if (
+                last
+                and item.type == "expression_statement"
+                and not text(item).rstrip().endswith(";")
+                and named(item)
+            ):  # `if ..{ Ok(x) } else { Err(e) }` ending a block: its value is the block's
+                self.tail(ctx, named(item)[0], target, ret)
+            elif last and not statement and not item.type.endswith("_item"):
                 self.tail(ctx, item, target, ret)
             else:
                 self.statement(ctx, item)

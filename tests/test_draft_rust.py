@@ -429,7 +429,7 @@ def test_a_result_is_returned_and_matched_by_its_arm() -> None:
         "use pyo3::exceptions::PyValueError;\n"
         "use pyo3::prelude::*;\n"
         "fn check(n: i64) -> PyResult<i64> {\n"
-        "    if n > 3 { Ok(n) } else { Err(PyValueError::new_err(\"small\")) }\n"
+        '    if n > 3 { Ok(n) } else { Err(PyValueError::new_err("small")) }\n'
         "}\n"
         "fn main() {\n"
         "    if let Err(e) = check(5) {\n"
@@ -441,3 +441,42 @@ def test_a_result_is_returned_and_matched_by_its_arm() -> None:
     assert 'return err(pyerr("small"))' in draft.text
     assert re.search(r"if is_err\((msg|tmp)_\d+\)", draft.text)
     assert re.search(r"if arm_\d+ == 1 \{ .*\n +print (msg|tmp)_\d+", draft.text)
+
+
+def test_loop_conditions_iterables_guards_and_break_values_are_drafted() -> None:
+    draft = draft_text(
+        "use std::sync::Mutex;\n"
+        "static Q: Mutex<Vec<i64>> = Mutex::new(Vec::new());\n"
+        "fn more() -> bool { true }\n"
+        "fn work(x: i64) {}\n"
+        "fn main() {\n"
+        "    while let Some(job) = Q.lock().unwrap().pop() {\n"
+        "        work(job);\n"
+        "    }\n"
+        "    while more() {}\n"
+        "    for x in Q.lock().unwrap().iter() {\n"
+        "        work(*x);\n"
+        "    }\n"
+        "    let y = loop { break more(); };\n"
+        "    match Some(1) { Some(x) if more() => {}, _ => {} }\n"
+        "}\n"
+    )
+    body = draft.text.split("thread main {", 1)[1].split("\nfn ", 1)[0]
+    lines = [line.split("#@")[0].strip() for line in body.splitlines()]
+    # the while-let's guard is held through the body, released on each way out
+    first = lines.index("acquire Q")
+    assert lines[first : first + 8] == [
+        "acquire Q",
+        "choose {",
+        "skip",
+        "} or {",
+        "release Q",
+        "break",
+        "}",
+        "let job = none",
+    ]
+    assert lines[first + 8 : first + 10] == ["call work(job)", "release Q"]
+    assert len(re.findall(r"call more\(\)", body)) == 3
+    # the for loop's iterable keeps its guard to the loop's end
+    second = lines.index("acquire Q", first + 1)
+    assert lines.index("release Q", second) > lines.index("call work(none)", second) + 1

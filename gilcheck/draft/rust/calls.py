@@ -278,14 +278,17 @@ class Calls:
         if t == "binary_expression":
             # operands left to right, each call bound to a temporary before the next
             left = d.hoist(ctx, node, self.value(ctx, node.child_by_field_name("left") or node))
-            right = d.hoist(
-                ctx, node, self.value(ctx, node.child_by_field_name("right") or node)
-            )
+            right = d.hoist(ctx, node, self.value(ctx, node.child_by_field_name("right") or node))
             op = text(node.child_by_field_name("operator"))
             op = {"&&": "and", "||": "or"}.get(op, op)
-            if left.kind != Kind.PLAIN or right.kind != Kind.PLAIN or "none" in (
-                left.text,
-                right.text,
+            if (
+                left.kind != Kind.PLAIN
+                or right.kind != Kind.PLAIN
+                or "none"
+                in (
+                    left.text,
+                    right.text,
+                )
             ):
                 return Val.none()
             if op not in ("+", "-", "*", "/", "%", "==", "!=", "<", "<=", ">", ">=", "and", "or"):
@@ -575,8 +578,7 @@ class Calls:
             runs = [
                 a
                 for a in args
-                if unwrap_parens(a).type == "closure_expression"
-                or self.fn_ref(ctx, a) is not None
+                if unwrap_parens(a).type == "closure_expression" or self.fn_ref(ctx, a) is not None
             ]
             if runs:  # `unwrap_or_else(|| ..)`, `map_err(to_py)`: may run, at most once
                 rv = d.hoist(ctx, recv, rv) if rv.guard is None else rv
@@ -758,9 +760,11 @@ class Calls:
                 None,
                 [],
                 "the function given to {code} runs at most {n} times",
-                run=lambda: self.d.stmt(ctx, node, self.call_ref(ctx, closure, fn).text)
-                if self.crate_fn(ctx, fn, closure) is not None
-                else None,
+                run=lambda: (
+                    self.d.stmt(ctx, node, self.call_ref(ctx, closure, fn).text)
+                    if self.crate_fn(ctx, fn, closure) is not None
+                    else None
+                ),
             )
             return
         body = closure.child_by_field_name("body") or closure

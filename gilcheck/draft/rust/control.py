@@ -12,7 +12,7 @@ from tree_sitter import Node
 
 from gilcheck.draft.rust import guards
 from gilcheck.draft.rust.context import Ctx, Scope, Val
-from gilcheck.draft.rust.kinds import Binding, Kind
+from gilcheck.draft.rust.kinds import GIL, Binding, Kind
 from gilcheck.draft.rust.parse import named, text, unwrap_parens
 
 if TYPE_CHECKING:
@@ -148,12 +148,13 @@ def match(d: Drafter, ctx: Ctx, node: Node, target: str | None, ret: bool) -> No
             ctx.body.close()
             return
     shapes = [_shape(a.child_by_field_name("pattern")) for a in arms]
-    if not received and tmp.names and len(arms) == 2 and "Err" in shapes:
+    guarded = any(_guard(a) is not None for a in arms)
+    if not received and not guarded and tmp.names and len(arms) == 2 and "Err" in shapes:
         # `match f() { Ok(v) => .., Err(e) => .. }`: the arm the value takes
         err = shapes.index("Err")
         if shapes[1 - err] in ("Ok", "_"):
-            arm = result_arm(d, ctx, node, tmp.text)
-            ctx.body.open(f"if {arm} == 1", ctx.where(node))
+            pick = result_arm(d, ctx, node, tmp.text)
+            ctx.body.open(f"if {pick} == 1", ctx.where(node))
             match_arm(d, ctx, arms[err], tmp, target, ret)
             ctx.body.close("else")
             match_arm(d, ctx, arms[1 - err], tmp, target, ret)
@@ -200,9 +201,23 @@ def match_arm(d: Drafter, ctx: Ctx, arm: Node, tmp: Val, target: str | None, ret
     scope = Scope()
     for n in d._pattern_vars(pat) if pat is not None else []:
         scope.vars[n] = Binding(tmp.kind, (tmp.text,) if tmp.text != "none" else ())
+    guard = _guard(arm)
+    if guard is not None:  # `Ok(v) if check(v) =>`: the guard is evaluated first
+        ctx.scopes.append(scope)
+        v = d.value(ctx, guard)
+        if v.stmt:
+            d.stmt(ctx, guard, v.text)
+        guards.flush_temps(d, ctx, guard)
+        ctx.scopes.pop()
     value = arm.child_by_field_name("value")
     if value is not None:
         d.block(ctx, value, target, ret, scope=scope)
+
+
+def _guard(arm: Node) -> Node | None:
+    """The `if` guard of a match arm, if any."""
+    pat = arm.child_by_field_name("pattern")
+    return pat.child_by_field_name("condition") if pat is not None else None
 
 
 def while_(d: Drafter, ctx: Ctx, node: Node) -> None:
@@ -235,7 +250,13 @@ def while_(d: Drafter, ctx: Ctx, node: Node) -> None:
         d.block(ctx, body, loop=True)
         ctx.body.close()
         return
-    bounded(d, ctx, node, body, [], "{code} runs at most {n} times")
+    test = cond
+    bound: list[str] = []
+    if cond is not None and cond.type == "let_condition":
+        test = cond.child_by_field_name("value")
+        pat = cond.child_by_field_name("pattern")
+        bound = d._pattern_vars(pat) if pat is not None else []
+    bounded(d, ctx, node, body, bound, "{code} runs at most {n} times", test=test)
 
 
 def bounded(
@@ -246,6 +267,7 @@ def bounded(
     names: list[str],
     what: str,
     run: Callable[[], None] | None = None,
+    test: Node | None = None,
 ) -> None:
     """A loop over data the draft cannot evaluate: 0 to `unroll` iterations (an
     assumption)."""
@@ -256,13 +278,28 @@ def bounded(
     d.stmt(ctx, node, f"let {count} = 0")
     ctx.body.open(f"while {count} < {n}", ctx.where(node))
     ctx.body.stmt(f"{count} = {count} + 1", ctx.where(node))
+    tested = None
+    kept: list[Binding] = []
+    if test is not None:  # `while f()`, `while let Some(x) = q.lock().unwrap().pop()`
+        outer, ctx.temps = ctx.temps, []
+        tested = d.hoist(ctx, test, d.value(ctx, test))
+        if names:  # a `while let` keeps the temporaries of its value through the body
+            kept = [g for g in ctx.temps if g.target != GIL and not g.released]
+            ctx.temps = [g for g in ctx.temps if g not in kept]
+        guards.flush_temps(d, ctx, test)
+        ctx.temps = outer
     ctx.body.open("choose", ctx.where(node))
     ctx.body.stmt("skip", ctx.where(node))
     ctx.body.close("or")
+    for g in reversed(kept):
+        ctx.body.stmt(f"release {g.target}", ctx.where(node))
     ctx.body.stmt("break", ctx.where(node))
     ctx.body.close()
-    scope = Scope(loop=True)
+    scope = Scope(loop=True, guards=list(kept))  # released at the body's end, or a jump
     for name in names:
+        if tested is not None and tested.names:
+            scope.vars[name] = Binding(tested.kind, tested.names)
+            continue
         spec = d.local(ctx, name)
         ctx.body.stmt(f"let {spec} = none", ctx.where(node))
         scope.vars[name] = Binding(Kind.UNKNOWN, (spec,))
@@ -330,4 +367,15 @@ def for_(d: Drafter, ctx: Ctx, node: Node) -> None:
                     ctx.body.stmt("break", ctx.where(node))
                     ctx.body.close()
                 return
+    kept: list[Binding] = []
+    if value is not None:  # `for x in m.lock().unwrap().iter()`: the guard lives to the end
+        outer, ctx.temps = ctx.temps, []
+        v = d.value(ctx, value)
+        if v.stmt:
+            d.stmt(ctx, value, v.text)
+        kept, ctx.temps = ctx.temps, outer
+        ctx.scopes[-1].guards.extend(kept)
     bounded(d, ctx, node, body, names, "{code} runs at most {n} times")
+    for g in kept:
+        ctx.scopes[-1].guards.remove(g)
+    guards.release_all(d, ctx, kept, guards.end_of(d, ctx, node))

@@ -442,6 +442,12 @@ class Drafter:
             control.for_(self, ctx, node)
         elif t == "break_expression":
             self.check_label(ctx, node)
+            value = [c for c in named(node) if c.type != "label"]
+            if value:  # `break f()`: the value is made before the loop is left
+                val = self.value(ctx, value[0])
+                if val.stmt:
+                    self.stmt(ctx, node, val.text)
+                guards.flush_temps(self, ctx, node)
             guards.leave_loop(self, ctx, node)
             self.stmt(ctx, node, "break")
         elif t == "continue_expression":

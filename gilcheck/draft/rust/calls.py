@@ -465,6 +465,8 @@ class Calls:
             kind = {"Mutex": Kind.MUTEX, "RwLock": Kind.RWLOCK, "Condvar": Kind.CONDVAR}[
                 path.rsplit("::", 2)[-2]
             ]
+            if not mutex_literal(args):
+                self.effects(ctx, args)  # `Mutex::new(load())`: the value is made first
             return Val(f"{kind.value}()", kind, stmt=True, init=mutex_literal(args))
         if last == "new" and re.search(r"(^|::)ReentrantMutex::new$", path):
             return Val("rlock()", Kind.MUTEX, stmt=True)
@@ -481,6 +483,9 @@ class Calls:
         ):
             return locks.channel(self, ctx, node, path, args)
         if path == "drop" or path.endswith("mem::drop"):
+            if args and unwrap_parens(args[0]).type != "identifier":
+                self.effects(ctx, args)  # `drop(f())`: made, then dropped
+                return Val.none()
             return locks.drop(self, ctx, node, args)
         if last in ("spawn", "spawn_blocking") and (
             "thread" in path or "task" in path or "tokio" in path or path == "spawn"
@@ -534,6 +539,9 @@ class Calls:
     def python(self, ctx: Ctx, node: Node, what: str) -> None:
         """A call that runs Python code (an import, a Python callable)."""
         if what.rsplit(".", 1)[-1].rsplit("::", 1)[-1] in RUNS_PYTHON or "import" in what:
+            self.d.assume(
+                ctx, node, "the Python code run by {code} is assumed not to block or wait"
+            )
             ctx.body.open("python", ctx.where(node))
             ctx.body.stmt("skip", ctx.where(node))
             ctx.body.close()
@@ -838,6 +846,7 @@ class Calls:
                 out.extend(v.names)
                 continue
             if kind == Kind.PAIR:
+                self.d.hoist(ctx, arg, v)
                 out.extend(["none", "none"])
                 continue
             if v.kind == Kind.SENDER and arg.type == "reference_expression":

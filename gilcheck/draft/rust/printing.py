@@ -17,6 +17,7 @@ from gilcheck.draft.rust.macros import (
     format_args,
     macro_arguments,
     macro_name,
+    macro_parsed,
 )
 from gilcheck.draft.rust.parse import text
 
@@ -43,6 +44,7 @@ def macro(c: Calls, ctx: Ctx, node: Node) -> Val:
         format_values(c, ctx, node, formatted(c, ctx, node))
         return Val('"' + escape(format_args(node).template) + '"', Kind.PLAIN)
     if name in ("panic", "unreachable", "todo", "unimplemented"):
+        format_values(c, ctx, node, formatted(c, ctx, node))  # the message is made first
         d.stmt(ctx, node, f'panic "{escape(format_args(node).template or name)}"')
         return Val.none()
     if name == "vec":
@@ -94,6 +96,8 @@ def macro(c: Calls, ctx: Ctx, node: Node) -> Val:
 def formatted(c: Calls, ctx: Ctx, node: Node) -> list[Val]:
     """The values a formatting macro formats, in order (drafted first where needed)."""
     fmt = format_args(node)
+    if not fmt.args and not fmt.template and not macro_parsed(node):
+        c.d.assume(ctx, node, "the arguments of {code} are not drafted (assumed not to block)")
     saved = ctx.origin_at
     ctx.origin_at = ctx.where(node)
     out: list[Val] = []

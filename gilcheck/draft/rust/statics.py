@@ -70,6 +70,7 @@ def static_method(c: Calls, ctx: Ctx, node: Node, name: str, method: str, args: 
         ctx.body.close()
         return Val.none(Kind.PYVAL)
     if method in ("get", "set", "is_completed"):
+        c.effects(ctx, args)  # `CELL.set(make())`: the value is made first
         return Val.none(Kind.UNKNOWN)
     if st.kind == "lazy" and "Runtime" in st.type_text:
         if method == "block_on" and args:

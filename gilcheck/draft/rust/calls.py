@@ -296,6 +296,12 @@ class Calls:
             return Val(f"{left.text} {op} {right.text}", Kind.PLAIN)
         if t == "await_expression":
             return self.awaited(ctx, node)
+        if t == "call_expression" and self.is_blocklike(ctx, node):
+            # `Python::with_gil(|py| ..) + 1`: the block drafted in place, its value kept
+            tmp = d.spec.names.fresh("tmp")
+            d.stmt(ctx, node, f"let {tmp} = none")
+            self.blocklike(ctx, node, tmp, False)
+            return Val(tmp, Kind.UNKNOWN, names=(tmp,))
         if t == "call_expression":
             return self.call(ctx, node)
         if t == "macro_invocation":
@@ -590,8 +596,8 @@ class Calls:
             ]
             if runs:  # `unwrap_or_else(|| ..)`, `map_err(to_py)`: may run, at most once
                 rv = d.hoist(ctx, recv, rv) if rv.guard is None else rv
-                for a in runs:
-                    self.iterator_closure(ctx, node, unwrap_parens(a))
+                for a in runs:  # its parameter: (a part of) the value, `e` of `map_err(|e| ..)`
+                    self.iterator_closure(ctx, node, unwrap_parens(a), rv if rv.names else None)
             self.effects(ctx, [a for a in args if a not in runs])
             return rv
         if rv.stmt and rv.guard is None:
@@ -755,7 +761,9 @@ class Calls:
         self.effects(ctx, args)  # the arguments are still evaluated
         return Val.none(Kind.UNKNOWN)
 
-    def iterator_closure(self, ctx: Ctx, node: Node, closure: Node) -> None:
+    def iterator_closure(
+        self, ctx: Ctx, node: Node, closure: Node, given: Val | None = None
+    ) -> None:
         """A closure given to an iterator adaptor or a container method (`map`,
         `for_each`, `retain`): run in place, at most `unroll` times, when it calls
         anything; a closure of pure arithmetic is left out."""
@@ -785,6 +793,7 @@ class Calls:
             body,
             closure_params(closure),
             "the closure of {code} runs at most {n} times",
+            given=given,
         )
 
     def method_fn(self, name: str) -> FnDef | None:

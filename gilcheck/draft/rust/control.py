@@ -268,6 +268,7 @@ def bounded(
     what: str,
     run: Callable[[], None] | None = None,
     test: Node | None = None,
+    given: Val | None = None,
 ) -> None:
     """A loop over data the draft cannot evaluate: 0 to `unroll` iterations (an
     assumption)."""
@@ -278,7 +279,7 @@ def bounded(
     d.stmt(ctx, node, f"let {count} = 0")
     ctx.body.open(f"while {count} < {n}", ctx.where(node))
     ctx.body.stmt(f"{count} = {count} + 1", ctx.where(node))
-    tested = None
+    tested = given  # what the closure's parameters stand for, when the draft knows
     kept: list[Binding] = []
     if test is not None:  # `while f()`, `while let Some(x) = q.lock().unwrap().pop()`
         outer, ctx.temps = ctx.temps, []

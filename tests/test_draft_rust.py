@@ -480,3 +480,21 @@ def test_loop_conditions_iterables_guards_and_break_values_are_drafted() -> None
     # the for loop's iterable keeps its guard to the loop's end
     second = lines.index("acquire Q", first + 1)
     assert lines.index("release Q", second) > lines.index("call work(none)", second) + 1
+
+
+def test_a_lazy_initializer_by_name_and_an_awaited_task_are_drafted() -> None:
+    draft = draft_text(
+        "use once_cell::sync::Lazy;\n"
+        'fn build() -> String { String::from("x") }\n'
+        "static NAME: Lazy<String> = Lazy::new(build);\n"
+        "async fn fetch() -> i64 {\n"
+        "    tokio::task::spawn_blocking(|| 5).await.unwrap()\n"
+        "}\n"
+        "fn main() {\n"
+        '    println!("{}", NAME.len());\n'
+        "    let rt = tokio::runtime::Runtime::new().unwrap();\n"
+        "    rt.block_on(fetch());\n"
+        "}\n"
+    )
+    assert re.search(r"call_once NAME \{ .*\n +call build\(\)", draft.text)
+    assert re.search(r"let (handle_\d+) = spawn fetch_task_\d+\(\) .*\n +join \1 ", draft.text)

@@ -416,7 +416,11 @@ class Calls:
             if b is not None and b.kind == Kind.HANDLE:
                 return Val(f"join {b.name}", Kind.PLAIN, stmt=True)
         if inner.type == "call_expression":
-            return self.call(ctx, inner)
+            v = self.value(ctx, inner)
+            if v.stmt and v.kind == Kind.HANDLE:  # `spawn_blocking(..).await`: waits for it
+                v = self.d.hoist(ctx, node, v, "handle")
+                return Val(f"join {v.text}", Kind.PLAIN, stmt=True)
+            return v
         v = self.value(ctx, inner)
         if v.kind == Kind.RECEIVER and not v.stmt:
             return Val(f"recv {v.text}", Kind.UNKNOWN, stmt=True)

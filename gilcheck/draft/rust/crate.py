@@ -184,6 +184,8 @@ def _add_static(crate: Crate, src: SourceText, item: Node, where: Node) -> None:
             first = named(args)[0] if args is not None and named(args) else None
             if first is not None and first.type == "closure_expression":
                 init = first.child_by_field_name("body")
+            elif first is not None and first.type in ("identifier", "scoped_identifier"):
+                init = first  # LazyLock::new(build): the function, called at first use
     crate.statics[name] = StaticDef(name, kind, type_text, where, src, init)
 
 

@@ -105,7 +105,12 @@ def lazy_init(c: Calls, ctx: Ctx, node: Node, name: str) -> None:
     if st.init is not None:
         saved = ctx.origin_at
         ctx.origin_at = ctx.where(node)  # the initializer is drafted at its first use
-        c.d.block(ctx, st.init)
+        if st.init.type in ("identifier", "scoped_identifier"):
+            v = c.run_callable(ctx, st.init, st.init)
+            if v.stmt:
+                c.d.stmt(ctx, st.init, v.text)
+        else:
+            c.d.block(ctx, st.init)
         ctx.origin_at = saved
     ctx.body.close()
 

@@ -314,17 +314,33 @@ def test_a_drop_impl_that_takes_a_lock_is_an_assumption() -> None:
     ]
 
 
-def test_a_thread_running_a_closure_kept_in_a_variable_is_refused() -> None:
+def test_a_closure_kept_in_a_variable_is_drafted_where_it_runs() -> None:
+    draft = draft_text(
+        "fn main() {\n"
+        '    let work = || println!("hi");\n'
+        "    let h = std::thread::spawn(work);\n"
+        "    h.join().unwrap();\n"
+        "    work();\n"
+        "}\n"
+    )
+    assert "let h = spawn main_thread_1()" in draft.text
+    assert len(re.findall(r'print "hi"', draft.text)) == 2
+    assert not draft.assumptions
+
+
+def test_a_thread_running_a_closure_passed_in_is_refused() -> None:
     with pytest.raises(DraftError) as info:
         draft_text(
-            "fn main() {\n"
-            '    let work = || println!("hi");\n'
+            "fn run(work: impl Fn() + Send + 'static) {\n"
             "    let h = std::thread::spawn(work);\n"
             "    h.join().unwrap();\n"
             "}\n"
+            "fn main() {\n"
+            '    run(|| println!("hi"));\n'
+            "}\n"
         )
     err = info.value
-    assert (err.refused, err.code, err.line) == (True, "unsupported-construct", 3)
+    assert (err.refused, err.code, err.line) == (True, "unsupported-construct", 2)
     assert err.hint
 
 

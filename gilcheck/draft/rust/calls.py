@@ -56,19 +56,24 @@ class Calls:
             return re.sub(r"\s", "", text(inner)), None, args
         return re.sub(r"\s", "", text(fn)), None, args
 
-    def closure_arg(self, args: list[Node]) -> Node | None:
-        """The first closure or async block among a call\'s arguments."""
+    def closure_arg(self, args: list[Node], ctx: Ctx | None = None) -> Node | None:
+        """The first closure or async block among a call\'s arguments (with `ctx`, a
+        variable bound to a closure counts: its closure)."""
         for a in args:
             a = unwrap_parens(a)
             if a.type in ("closure_expression", "async_block"):
                 return a
+            if ctx is not None and a.type == "identifier":
+                b = ctx.lookup(text(a))
+                if b is not None and b.kind == Kind.CLOSURE and b.code is not None:
+                    return b.code
         return None
 
     def callable_arg(self, ctx: Ctx, args: list[Node]) -> Node | None:
         """The code a call runs: its first closure or async block, else the first argument
         naming something that can be called (a crate fn passed by name, a variable holding
         a closure); the `py` token is not one."""
-        closure = self.closure_arg(args)
+        closure = self.closure_arg(args, ctx)
         if closure is not None:
             return closure
         for a in args:
@@ -137,9 +142,9 @@ class Calls:
         name, recv, args = self.callee(node)
         if name.endswith(("with_gil", "attach")) and "Python" in name:
             return True
-        if name in (".allow_threads", ".detach") and self.closure_arg(args) is not None:
+        if name in (".allow_threads", ".detach") and self.closure_arg(args, ctx) is not None:
             return True
-        if (name == "scope" or name.endswith("::scope")) and self.closure_arg(args):
+        if (name == "scope" or name.endswith("::scope")) and self.closure_arg(args, ctx):
             # thread::scope, crossbeam::scope, rayon::scope: what it spawns is joined at its end
             return True
         return (
@@ -157,7 +162,7 @@ class Calls:
                 break
             node = unwrap_parens(recv)
         name, recv, args = self.callee(node)
-        closure = self.closure_arg(args)
+        closure = self.closure_arg(args, ctx)
         d = self.d
         if name.endswith("block_on"):
             body = unwrap_parens(args[-1])
@@ -515,6 +520,9 @@ class Calls:
                 if v.stmt:
                     d.stmt(ctx, a, v.text)
             return Val.none(Kind.UNKNOWN)
+        local = ctx.lookup(path) if "::" not in path else None
+        if local is not None and local.kind == Kind.CLOSURE and local.code is not None:
+            return self.call_closure(ctx, node, local.code, args)
         fn = d.crate.fns.get(path)
         owner = path.rsplit("::", 1)[0] if "::" in path else ""
         if fn is None and owner == "Self":
@@ -545,6 +553,22 @@ class Calls:
             if v.stmt:
                 d.stmt(ctx, a, v.text)
         return Val.none(Kind.UNKNOWN)
+
+    def call_closure(self, ctx: Ctx, node: Node, closure: Node, args: list[Node]) -> Val:
+        """`job(x)` of a closure bound to a variable: its body drafted in place, its
+        parameters bound to the arguments."""
+        d = self.d
+        scope = Scope()
+        for p, a in zip(closure_params(closure), args, strict=False):
+            v = d.hoist(ctx, a, self.value(ctx, a), "arg")
+            scope.vars[p] = Binding(v.kind, v.names or ((v.text,) if v.text != "none" else ()))
+        for p in closure_params(closure)[len(args) :]:
+            scope.vars[p] = Binding(Kind.UNKNOWN)
+        tmp = d.spec.names.fresh("tmp")
+        d.stmt(ctx, node, f"let {tmp} = none")
+        body = closure.child_by_field_name("body") or closure
+        d.inline_closure(ctx, node, body, tmp, False, scope)
+        return Val(tmp, Kind.UNKNOWN, names=(tmp,))
 
     def python(self, ctx: Ctx, node: Node, what: str) -> None:
         """A call that runs Python code (an import, a Python callable)."""

@@ -69,7 +69,7 @@ def closure_call(c: Calls, ctx: Ctx, args: list[Node], stem: str, params: bool =
     """The spec call `f(captured..)` of a closure argument (a crate fn passed by name:
     that fn)."""
     d = c.d
-    closure = c.closure_arg(args)
+    closure = c.closure_arg(args, ctx)
     if not args:
         return "none()"
     if closure is None:

@@ -148,6 +148,9 @@ class Drafter:
         scope = Scope()
         for cap in caps:
             b = ctx.lookup(cap)
+            if b is not None and b.kind == Kind.CLOSURE:
+                scope.vars[cap] = b  # a closure it calls: drafted where it is called
+                continue
             if b is None or not b.names:
                 continue
             params.extend(b.names)
@@ -310,6 +313,10 @@ class Drafter:
                 self.stmt(ctx, node, f"let {spec} = none")
             return
         inner = unwrap_parens(value)
+        if inner.type == "closure_expression" and pat.type == "identifier" and alternative is None:
+            # `let job = move || ..`: drafted where it is run (called, spawned, passed on)
+            ctx.bind(names[0], Binding(Kind.CLOSURE, (), code=inner))
+            return
         if inner.type in BLOCKLIKE or self.calls.is_blocklike(ctx, inner):
             spec = self.local(ctx, names[0]) if len(names) == 1 else self.spec.names.fresh("tmp")
             self.stmt(ctx, node, f"let {spec} = none")

@@ -455,7 +455,7 @@ def test_a_result_is_returned_and_matched_by_its_arm() -> None:
     )
     assert "return ok(n)" in draft.text
     assert 'return err(pyerr("small"))' in draft.text
-    assert re.search(r"if is_err\((msg|tmp)_\d+\)", draft.text)
+    assert re.search(r"if not is_err\((msg|tmp)_\d+\)", draft.text)
     assert re.search(r"if arm_\d+ == 1 \{ .*\n +print (msg|tmp)_\d+", draft.text)
 
 

@@ -181,17 +181,14 @@ def _shape(pat: Node | None) -> str:
 
 
 def result_arm(d: Drafter, ctx: Ctx, node: Node, value: str) -> str:
-    """A local that is 1 when `value` is an `err(..)`, 0 when it is an `ok(..)`, and
-    either when the draft does not know which (a value it leaves out)."""
+    """A local that is 1 (the `Err` arm) when `value` is an `err(..)` the draft made, and
+    either 0 or 1 otherwise: `?` is drafted on its success path only, so a value drafted
+    as `ok(..)` may still be an error in the program."""
     arm = d.spec.names.fresh("arm")
     where = ctx.where(node)
-    ctx.body.stmt(f"let {arm} = 0", where)
-    ctx.body.open(f"if is_err({value})", where)
-    ctx.body.stmt(f"{arm} = 1", where)
-    ctx.body.close("else")
-    ctx.body.open(f"if not is_ok({value})", where)
+    ctx.body.stmt(f"let {arm} = 1", where)
+    ctx.body.open(f"if not is_err({value})", where)
     ctx.body.stmt(f"{arm} = any(0..2)", where)
-    ctx.body.close()
     ctx.body.close()
     return arm
 

@@ -514,3 +514,27 @@ def test_a_lazy_initializer_by_name_and_an_awaited_task_are_drafted() -> None:
     )
     assert re.search(r"call_once NAME \{ .*\n +call build\(\)", draft.text)
     assert re.search(r"let (handle_\d+) = spawn fetch_task_\d+\(\) .*\n +join \1 ", draft.text)
+
+
+def test_dbg_and_log_format_their_values_and_an_untyped_method_call_is_followed() -> None:
+    draft = draft_text(
+        "struct Worker { id: i64 }\n"
+        "impl Worker {\n"
+        "    fn run(&self) -> i64 { self.id }\n"
+        "}\n"
+        "fn make() -> i64 { 1 }\n"
+        "fn main() {\n"
+        "    let w = get_worker();\n"
+        "    let v = dbg!(make());\n"
+        '    log::error!("failed: {}", v);\n'
+        "    w.run();\n"
+        "}\n"
+    )
+    assert re.search(
+        r"let (tmp_\d+) = call make\(\).*\n +lock rust_stderr \{.*\n +let formatted_\d+ = clone \1",
+        draft.text,
+    )
+    assert re.search(r"let formatted_\d+ = clone v ", draft.text)
+    assert "call Worker_run()" in draft.text
+    texts = [a.text for a in draft.assumptions]
+    assert "`w.run()` is assumed to call `Worker::run`" in texts

@@ -785,6 +785,12 @@ class Calls:
             and re.search(rf"\b{re.escape(fn.owner)}\b", typed.type_text)
         ):  # `store.refresh()` with `store: &Store`
             return self.call_crate(ctx, node, fn, args)
+        owners = {f.owner for f in d.crate.fns.values() if f.owner and f.name == name}
+        if fn is not None and len(owners) == 1 and k in (Kind.UNKNOWN, Kind.PLAIN):
+            # `w.run()` of a value whose type the draft does not know: the crate's only
+            # method of that name
+            d.assume(ctx, node, f"{{code}} is assumed to call `{fn.owner}::{fn.name}`")
+            return self.call_crate(ctx, node, fn, args)
         d.assume(ctx, node, "assumed not to block: {code}")
         self.effects(ctx, args)  # the arguments are still evaluated
         return Val.none(Kind.UNKNOWN)

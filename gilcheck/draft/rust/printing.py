@@ -80,8 +80,23 @@ def macro(c: Calls, ctx: Ctx, node: Node) -> Val:
     ):
         if name in ("info", "debug", "trace", "warn", "error"):
             d.assume(ctx, node, "the logger is assumed not to take the GIL: {code}")
-            formatted(c, ctx, node)  # calls among its arguments still run
-        elif name in ("assert", "assert_eq", "assert_ne", "debug_assert", "dbg", "matches"):
+            # its arguments are formatted (a Python value takes the GIL for it)
+            format_values(c, ctx, node, formatted(c, ctx, node))
+        elif name == "dbg":  # Debug-formats its value to stderr, and yields it
+            args = macro_arguments(node)
+            saved = ctx.origin_at
+            ctx.origin_at = ctx.where(node)
+            try:
+                v = d.hoist(ctx, node, c.value(ctx, args[0])) if args else Val.none()
+            finally:
+                ctx.origin_at = saved
+            d.spec.item("rlock rust_stderr")
+            ctx.body.open("lock rust_stderr", ctx.where(node))
+            if not format_values(c, ctx, node, [v]):
+                ctx.body.stmt("skip", ctx.where(node))
+            ctx.body.close()
+            return v
+        elif name in ("assert", "assert_eq", "assert_ne", "debug_assert", "matches"):
             saved = ctx.origin_at
             ctx.origin_at = ctx.where(node)
             try:

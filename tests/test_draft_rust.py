@@ -538,3 +538,22 @@ def test_dbg_and_log_format_their_values_and_an_untyped_method_call_is_followed(
     assert "call Worker_run()" in draft.text
     texts = [a.text for a in draft.assumptions]
     assert "`w.run()` is assumed to call `Worker::run`" in texts
+
+
+def test_a_return_in_an_adaptors_closure_goes_on_with_the_next_element() -> None:
+    draft = draft_text(
+        "fn f() {}\n"
+        "fn main() {\n"
+        "    let xs = vec![1, 2];\n"
+        "    xs.iter().for_each(|x| {\n"
+        "        if *x > 1 { return; }\n"
+        "        f();\n"
+        "    });\n"
+        '    println!("after");\n'
+        "}\n"
+    )
+    body = draft.text.split("thread main {", 1)[1].split("\nfn ", 1)[0]
+    lines = [line.split("#@")[0].strip() for line in body.splitlines()]
+    assert "continue" in lines
+    assert "return" not in lines
+    assert lines.index('print "after"') > lines.index("call f()")

@@ -828,6 +828,7 @@ class Calls:
             closure_params(closure),
             "the closure of {code} runs at most {n} times",
             given=given,
+            closure=True,
         )
 
     def method_fn(self, name: str) -> FnDef | None:

@@ -266,6 +266,7 @@ def bounded(
     run: Callable[[], None] | None = None,
     test: Node | None = None,
     given: Val | None = None,
+    closure: bool = False,
 ) -> None:
     """A loop over data the draft cannot evaluate: 0 to `unroll` iterations (an
     assumption)."""
@@ -293,7 +294,9 @@ def bounded(
         ctx.body.stmt(f"release {g.target}", ctx.where(node))
     ctx.body.stmt("break", ctx.where(node))
     ctx.body.close()
-    scope = Scope(loop=True, guards=list(kept))  # released at the body's end, or a jump
+    # guards kept are released at the body's end, or a jump; in a closure's body a
+    # `return` goes on with the next element
+    scope = Scope(loop=True, guards=list(kept), closure=closure)
     for name in names:
         if tested is not None and tested.names:
             scope.vars[name] = Binding(tested.kind, tested.names)

@@ -558,7 +558,8 @@ class Drafter:
                 guards.release_on_exit(self, ctx, [g for s in inside for g in s.guards], node)
                 if scope.target is not None:
                     self.stmt(ctx, node, f"{scope.target} = {val.text}")
-                self.stmt(ctx, node, "break")
+                # an adaptor's closure run in a loop: on to the next element
+                self.stmt(ctx, node, "continue" if scope.loop else "break")
                 return True
         if any(s.closure for s in ctx.scopes):
             raise self.refuse(

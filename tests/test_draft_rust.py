@@ -557,3 +557,15 @@ def test_a_return_in_an_adaptors_closure_goes_on_with_the_next_element() -> None
     assert "continue" in lines
     assert "return" not in lines
     assert lines.index('print "after"') > lines.index("call f()")
+
+
+def test_a_function_declared_inside_a_function_is_a_crate_function() -> None:
+    draft = draft_text(
+        "fn main() {\n"
+        "    fn helper() -> i64 { 1 }\n"
+        "    let h = std::thread::spawn(helper);\n"
+        "    h.join().unwrap();\n"
+        "}\n"
+    )
+    assert "let h = spawn helper()" in draft.text
+    assert "fn helper() {" in draft.text

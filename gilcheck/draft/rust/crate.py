@@ -124,6 +124,13 @@ def collect(sources: list[tuple[SourceText, Node]]) -> Crate:
         for n in walk(root):  # statics declared inside function bodies are statics too
             if n.type == "static_item" and text(n.child_by_field_name("name")) not in crate.statics:
                 _add_static(crate, src, n, n)
+            if (  # and so are functions (`fn helper()` inside `fn main`)
+                n.type == "function_item"
+                and n.parent is not None
+                and n.parent.type == "block"
+                and text(n.child_by_field_name("name")) not in crate.fns
+            ):
+                _collect_items(crate, src, n.parent, owner="", owner_attrs=(), only=n)
     return crate
 
 
@@ -134,8 +141,11 @@ def _collect_items(
     owner: str,
     owner_attrs: tuple[str, ...],
     trait: str = "",
+    only: Node | None = None,
 ) -> None:
     for item in named(node):
+        if only is not None and item != only:
+            continue
         if item.type == "function_item":
             mods = [c for c in item.children if c.type == "function_modifiers"]
             crate.add_fn(

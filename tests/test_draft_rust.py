@@ -569,3 +569,20 @@ def test_a_function_declared_inside_a_function_is_a_crate_function() -> None:
     )
     assert "let h = spawn helper()" in draft.text
     assert "fn helper() {" in draft.text
+
+
+def test_the_error_of_a_result_keeps_its_value_through_adaptors() -> None:
+    draft = draft_text(
+        "use pyo3::exceptions::PyValueError;\n"
+        "use pyo3::prelude::*;\n"
+        "fn check(n: i64) -> PyResult<i64> {\n"
+        '    if n > 3 { Ok(n) } else { Err(PyValueError::new_err("small")) }\n'
+        "}\n"
+        "fn main() {\n"
+        "    let e = check(1).map(|v| v + 1).unwrap_err();\n"
+        "    let h = std::thread::spawn(move || e.to_string());\n"
+        "    h.join().unwrap();\n"
+        "}\n"
+    )
+    assert re.search(r"let (tmp_\d+) = call check\(1\).*\n +let e = \1 ", draft.text)
+    assert re.search(r"fn main_thread_\d+\(e\) \{.*\n +let formatted_\d+ = clone e ", draft.text)

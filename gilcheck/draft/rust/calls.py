@@ -23,6 +23,7 @@ from gilcheck.draft.rust.vocabulary import (
     HARMLESS,
     HARMLESS_FUNCTIONS,
     PASSTHROUGH,
+    RESULT_ADAPTORS,
     RUNS_PYTHON,
 )
 
@@ -616,7 +617,9 @@ class Calls:
                 k = Kind.RECEIVER
             elif name == "join" and not args:
                 k = Kind.HANDLE
-        if name in PASSTHROUGH:
+        result_like = (rv.stmt or bool(rv.names)) and rv.kind in (Kind.UNKNOWN, Kind.PYVAL)
+        if name in PASSTHROUGH or (name in RESULT_ADAPTORS and result_like):
+            # (`r.unwrap_err()`, `r.map(..)` of a result: the value stands for its parts)
             runs = [
                 a
                 for a in args

@@ -586,3 +586,21 @@ def test_the_error_of_a_result_keeps_its_value_through_adaptors() -> None:
     )
     assert re.search(r"let (tmp_\d+) = call check\(1\).*\n +let e = \1 ", draft.text)
     assert re.search(r"fn main_thread_\d+\(e\) \{.*\n +let formatted_\d+ = clone e ", draft.text)
+
+
+def test_a_struct_field_holding_a_pyerr_takes_the_gil_to_format() -> None:
+    draft = draft_text(
+        "use pyo3::prelude::*;\n"
+        "struct Failure { err: PyErr, obj: Py<PyAny>, code: i64 }\n"
+        "impl Failure {\n"
+        '    fn show(&self) { println!("{}", self.obj); }\n'
+        '    fn describe(&self) -> String { format!("{}: {}", self.code, self.err) }\n'
+        "}\n"
+        "fn main() {\n"
+        "    let f = get();\n"
+        "    f.describe();\n"
+        "    f.show();\n"
+        "}\n"
+    )
+    assert re.search(r"fn Failure_describe\(\) \{.*\n +with_gil \{", draft.text)
+    assert re.search(r'fn Failure_show\(\) \{.*\n +print pyerr\("', draft.text)

@@ -354,6 +354,12 @@ class Calls:
                 if v.kind == Kind.PAIR and text(node.child_by_field_name("field")) in ("0", "1"):
                     i = int(text(node.child_by_field_name("field")))
                     return Val(v.names[i], (Kind.MUTEX, Kind.CONDVAR)[i], names=(v.names[i],))
+            types = d.crate.fields.get(text(node.child_by_field_name("field")), [])
+            if any(re.search(r"\b(PyErr|PyResult)\b", t) for t in types):
+                # a struct's PyErr: formatting it takes the GIL
+                return Val(f'pyerr("{escape(short(node))}")', Kind.PYVAL)
+            if any(kind_of_type(t) == Kind.PYVAL for t in types):
+                return Val.none(Kind.PYVAL)  # a struct's Python object
             return Val.none(Kind.UNKNOWN)
         if t in (
             "struct_expression",

@@ -69,6 +69,7 @@ class Crate:
     statics: dict[str, StaticDef] = field(default_factory=dict)
     order: list[str] = field(default_factory=list)
     modules: set[str] = field(default_factory=lambda: {"crate", "self", "super"})
+    fields: dict[str, list[str]] = field(default_factory=dict)  # struct field: its types
 
     def add_fn(self, fn: FnDef) -> None:
         """Record a function (by its plain name, and `Type::name` for methods)."""
@@ -167,6 +168,12 @@ def _collect_items(
                 _collect_items(
                     crate, src, body, type_name, _attributes(item), trait_name.rsplit("::")[-1]
                 )
+        elif item.type == "struct_item":
+            body = item.child_by_field_name("body")
+            for f in named(body) if body is not None else []:
+                if f.type == "field_declaration":
+                    name = text(f.child_by_field_name("name"))
+                    crate.fields.setdefault(name, []).append(text(f.child_by_field_name("type")))
         elif item.type == "mod_item":
             crate.modules.add(text(item.child_by_field_name("name")))
             body = item.child_by_field_name("body")

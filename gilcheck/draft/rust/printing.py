@@ -145,6 +145,8 @@ def printed(c: Calls, ctx: Ctx, node: Node) -> str:
     the format string."""
     vals = formatted(c, ctx, node)
     for v in vals:
+        if v.kind == Kind.PYVAL and v.text == "none":  # a Python value the draft leaves out
+            return f'pyerr("{escape(short(node))}")'  # (formatting it takes the GIL)
         if v.kind == Kind.PYVAL:
             return v.text
     for v in vals:

@@ -303,7 +303,7 @@ def bounded(
             continue
         spec = d.local(ctx, name)
         ctx.body.stmt(f"let {spec} = none", ctx.where(node))
-        scope.vars[name] = Binding(Kind.UNKNOWN, (spec,))
+        scope.vars[name] = Binding(Kind.UNKNOWN, (spec,), extra=["element"])
     if body is not None:
         d.block(ctx, body, scope=scope)
     elif run is not None:

@@ -604,3 +604,16 @@ def test_a_struct_field_holding_a_pyerr_takes_the_gil_to_format() -> None:
     )
     assert re.search(r"fn Failure_describe\(\) \{.*\n +with_gil \{", draft.text)
     assert re.search(r'fn Failure_show\(\) \{.*\n +print pyerr\("', draft.text)
+
+
+def test_a_handle_from_a_collection_the_draft_does_not_follow_is_an_assumption() -> None:
+    draft = draft_text(
+        "fn step() -> i64 { 1 }\n"
+        "fn main() {\n"
+        "    let hs: Vec<_> = (0..2).map(|_| std::thread::spawn(|| step())).collect();\n"
+        "    for h in hs { h.join().unwrap(); }\n"
+        "}\n"
+    )
+    assert "join h" not in draft.text
+    texts = [a.text for a in draft.assumptions]
+    assert "the channel or thread of `h.join()` is not followed" in texts

@@ -622,12 +622,13 @@ class Calls:
             ):
                 k = Kind.RECEIVER
             elif name == "join" and not args:
-                b = ctx.lookup(text(recv)) if recv.type == "identifier" else None
-                if b is not None and "element" in b.extra:
-                    # a handle taken from a collection the draft does not follow
-                    d.assume(ctx, node, "the thread joined by {code} is not followed")
-                    return Val.none(Kind.UNKNOWN)
                 k = Kind.HANDLE
+            b = ctx.lookup(text(recv)) if recv.type == "identifier" else None
+            if k != Kind.UNKNOWN and b is not None and "element" in b.extra:
+                # a channel end or handle taken from a collection the draft does not follow
+                d.assume(ctx, node, "the channel or thread of {code} is not followed")
+                self.effects(ctx, args)
+                return Val.none(Kind.UNKNOWN)
         result_like = (rv.stmt or bool(rv.names)) and rv.kind in (Kind.UNKNOWN, Kind.PYVAL)
         if name in PASSTHROUGH or (name in RESULT_ADAPTORS and result_like):
             # (`r.unwrap_err()`, `r.map(..)` of a result: the value stands for its parts)

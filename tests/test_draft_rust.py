@@ -610,10 +610,27 @@ def test_a_handle_from_a_collection_the_draft_does_not_follow_is_an_assumption()
     draft = draft_text(
         "fn step() -> i64 { 1 }\n"
         "fn main() {\n"
-        "    let hs: Vec<_> = (0..2).map(|_| std::thread::spawn(|| step())).collect();\n"
+        "    let items = load();\n"
+        "    let hs: Vec<_> = items.iter().map(|_| std::thread::spawn(|| step())).collect();\n"
         "    for h in hs { h.join().unwrap(); }\n"
         "}\n"
     )
     assert "join h" not in draft.text
     texts = [a.text for a in draft.assumptions]
     assert "the channel or thread of `h.join()` is not followed" in texts
+
+
+def test_threads_spawned_over_a_literal_range_are_collected_and_joined() -> None:
+    draft = draft_text(
+        "fn step(i: i64) -> i64 { i }\n"
+        "fn main() {\n"
+        "    let hs: Vec<_> = (0..2).map(|i| std::thread::spawn(move || step(i))).collect();\n"
+        "    for h in hs { h.join().unwrap(); }\n"
+        "}\n"
+    )
+    body = draft.text.split("thread main {", 1)[1].split("\nfn ", 1)[0]
+    lines = [line.split("#@")[0].strip() for line in body.splitlines() if line.strip()]
+    assert lines[:3] == ["let handle_1 = none", "let i_1 = 0", "handle_1 = spawn step(i_1)"]
+    assert lines[4:6] == ["let i_2 = 1", "handle_2 = spawn step(i_2)"]
+    assert lines[-3:-1] == ["join handle_1", "join handle_2"]
+    assert check(draft).verdict == "ok"

@@ -16,6 +16,7 @@ from gilcheck.draft.rust.crate import FnDef
 from gilcheck.draft.rust.emit import Op
 from gilcheck.draft.rust.kinds import GIL, Binding, Kind, kind_of_type
 from gilcheck.draft.rust.literals import escape, message_text, mutex_literal, short
+from gilcheck.draft.rust.names import legal
 from gilcheck.draft.rust.parse import named, text, unwrap_parens, walk
 from gilcheck.draft.rust.vocabulary import (
     CHANNEL_CTORS,
@@ -782,6 +783,12 @@ class Calls:
             d.assume(ctx, node, "assumed one lock shared by every caller: {code}")
             word = {"lock": "acquire", "read": "acquire_read", "write": "acquire_write"}[name]
             return locks.lock(self, ctx, node, lockname, word, name != "read")
+        if name == "collect" and rv.kind == Kind.HANDLES:
+            return rv
+        if name == "map" and rv.kind != Kind.HANDLES:
+            spawned = self.spawning_map(ctx, node, recv, args)
+            if spawned is not None:
+                return spawned
         if name in HARMLESS and not (name == "join" and not args):  # `parts.join(",")`
             for a in args:
                 a = unwrap_parens(a)
@@ -809,6 +816,46 @@ class Calls:
         d.assume(ctx, node, "assumed not to block: {code}")
         self.effects(ctx, args)  # the arguments are still evaluated
         return Val.none(Kind.UNKNOWN)
+
+    def spawning_map(self, ctx: Ctx, node: Node, recv: Node, args: list[Node]) -> Val | None:
+        """`(0..3).map(|i| thread::spawn(..))` over a small literal range: one thread per
+        element, their handles collected (joined by a later `for h in handles`)."""
+        d = self.d
+        closure = self.closure_arg(args, ctx)
+        if closure is None or closure.type != "closure_expression":
+            return None
+        body = closure.child_by_field_name("body") or closure
+        tail = body
+        if tail.type == "block":
+            inner = named(tail)
+            tail = inner[-1] if inner else tail
+        if not re.search(r"\bspawn\s*\(", text(tail)):
+            return None
+        src = unwrap_parens(recv)
+        while src.type == "call_expression" and self.callee(src)[0] == ".into_iter":
+            inner_recv = self.callee(src)[1]
+            if inner_recv is None:
+                return None
+            src = unwrap_parens(inner_recv)
+        parts = [text(c) for c in named(src)] if src.type == "range_expression" else []
+        if len(parts) != 2 or not all(p.isdigit() for p in parts):
+            return None
+        lo, hi = int(parts[0]), int(parts[1]) + (1 if "..=" in text(src) else 0)
+        if not 0 <= hi - lo <= 8:
+            return None
+        handles: list[str] = []
+        params = closure_params(closure)
+        for k in range(lo, hi):
+            h = d.spec.names.fresh("handle")
+            d.stmt(ctx, node, f"let {h} = none")
+            scope = Scope()
+            for p in params[:1]:  # each copy binds the element under a name of its own
+                spec = d.spec.names.fresh(legal(p))
+                d.stmt(ctx, node, f"let {spec} = {k}")
+                scope.vars[p] = Binding(Kind.PLAIN, (spec,))
+            d.block(ctx, body, target=h, scope=scope)
+            handles.append(h)
+        return Val("none", Kind.HANDLES, names=tuple(handles))
 
     def iterator_closure(
         self, ctx: Ctx, node: Node, closure: Node, given: Val | None = None

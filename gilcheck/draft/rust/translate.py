@@ -384,6 +384,9 @@ class Drafter:
         declared = kind_of_type(type_text) if type_text else Kind.UNKNOWN
         if declared not in (Kind.UNKNOWN,) and kind in (Kind.UNKNOWN, Kind.PLAIN):
             kind = declared
+        if kind == Kind.HANDLES and val.names:  # handles collected from spawning threads
+            ctx.bind(names[0], Binding(kind, val.names))
+            return
         if kind == Kind.HANDLES:  # a Vec of join handles: each pushed one is declared here
             ctx.bind(names[0], Binding(kind, (), extra=[str(ctx.body.mark())]))
             return

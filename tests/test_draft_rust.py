@@ -634,3 +634,19 @@ def test_threads_spawned_over_a_literal_range_are_collected_and_joined() -> None
     assert lines[4:6] == ["let i_2 = 1", "handle_2 = spawn step(i_2)"]
     assert lines[-3:-1] == ["join handle_1", "join handle_2"]
     assert check(draft).verdict == "ok"
+
+
+def test_turbofish_paths_and_methods_taking_py_are_recognised() -> None:
+    draft = draft_text(
+        "use pyo3::prelude::*;\n"
+        "fn main() {\n"
+        "    let v = Vec::<i64>::new();\n"
+        "    Python::with_gil(|py| {\n"
+        "        let obj = py.None();\n"
+        "        let n = obj.extract::<i64>(py);\n"
+        '        let s = "x".into_py(py).extract::<String>(py);\n'
+        "    });\n"
+        "}\n"
+    )
+    assert not draft.assumptions
+    assert re.search(r'let n = pyobj\("obj\.extract', draft.text)

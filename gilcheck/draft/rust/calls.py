@@ -32,6 +32,17 @@ if TYPE_CHECKING:
     from gilcheck.draft.rust.translate import Drafter
 
 
+def _path(code: str) -> str:
+    """A called path without spaces and turbofish arguments: `Vec::new` for
+    `Vec::<i64>::new`."""
+    path = re.sub(r"\s", "", code)
+    while True:
+        stripped = re.sub(r"::<[^<>]*>", "", path)
+        if stripped == path:
+            return path
+        path = stripped
+
+
 class Calls:
     """Recognises calls, methods and macros, and drafts each."""
 
@@ -55,8 +66,14 @@ class Calls:
             )
         if fn.type == "generic_function":
             inner = fn.child_by_field_name("function")
-            return re.sub(r"\s", "", text(inner)), None, args
-        return re.sub(r"\s", "", text(fn)), None, args
+            if inner is not None and inner.type == "field_expression":  # `obj.extract::<T>(..)`
+                return (
+                    "." + text(inner.child_by_field_name("field")),
+                    inner.child_by_field_name("value"),
+                    args,
+                )
+            return _path(text(inner)), None, args
+        return _path(text(fn)), None, args
 
     def closure_arg(self, args: list[Node], ctx: Ctx | None = None) -> Node | None:
         """The first closure or async block among a call\'s arguments (with `ctx`, a
@@ -754,7 +771,7 @@ class Calls:
                 d.stmt(ctx, node, f"{tmp} = {d.rhs(ctx, node, self.run_callable(ctx, node, body))}")
             ctx.body.close()
             return Val(tmp, Kind.UNKNOWN, names=(tmp,))
-        if k == Kind.UNKNOWN and any(
+        if k in (Kind.UNKNOWN, Kind.PLAIN) and any(
             unwrap_parens(a).type == "identifier"
             and (b := ctx.lookup(text(unwrap_parens(a)))) is not None
             and b.kind == Kind.PY

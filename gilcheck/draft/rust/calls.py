@@ -1,6 +1,12 @@
 """The calls and values the draft recognises: PyO3 (`with_gil`, `allow_threads`, errors,
 Python objects), threads, channels, locks, once-cells, tokio, rayon and formatting
-macros, the crate's own functions; anything else is an assumption."""
+macros, the crate's own functions (called by name or passed by name where a closure is
+expected); anything else is an assumption.
+
+Every call inside an expression is drafted, in Rust's evaluation order, each bound to a
+temporary before the next. `?` and `unwrap`/`expect` are drafted on their success path
+only: the error path of `?` returns early and that of `unwrap` panics, neither hangs, so
+a match on a result takes its `Err` arm whenever the value may be an error."""
 
 from __future__ import annotations
 

@@ -650,3 +650,23 @@ def test_turbofish_paths_and_methods_taking_py_are_recognised() -> None:
     )
     assert not draft.assumptions
     assert re.search(r'let n = pyobj\("obj\.extract', draft.text)
+
+
+def test_a_guard_matched_by_ok_is_held_through_its_arm() -> None:
+    draft = draft_text(
+        "use std::sync::Mutex;\n"
+        "static M: Mutex<i64> = Mutex::new(0);\n"
+        "fn f() {}\n"
+        "fn main() {\n"
+        "    match M.lock() {\n"
+        "        Ok(guard) => { f(); }\n"
+        "        Err(_) => {}\n"
+        "    }\n"
+        "    if let Ok(g) = M.lock() {\n"
+        "        f();\n"
+        "    }\n"
+        "}\n"
+    )
+    body = draft.text.split("thread main {", 1)[1].split("\nfn ", 1)[0]
+    lines = [line.split("#@")[0].strip() for line in body.splitlines() if line.strip()]
+    assert lines[:4] == ["lock M {", "call f()", "}", "lock M {"]

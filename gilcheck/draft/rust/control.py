@@ -59,8 +59,22 @@ def if_(d: Drafter, ctx: Ctx, node: Node, target: str | None, ret: bool) -> None
             return
         word = val.text.split(" ", 1)[0] if val.stmt else ""
         tmp = d.hoist(ctx, cond, val)
-        guards.flush_temps(d, ctx, node)
         shape = text(pat).split("(", 1)[0].strip() if pat is not None else ""
+        g = val.guard
+        if g is not None and g.target != GIL and g in ctx.temps and shape in ("Ok", "Some"):
+            # `if let Ok(guard) = m.lock()`: held to the end of the `if` (a poisoned lock
+            # is not modelled)
+            ctx.temps.remove(g)
+            guards.flush_temps(d, ctx, node)
+            scope = Scope(guards=[g])
+            for n in d._pattern_vars(pat) if pat is not None else []:
+                scope.vars[n] = g
+            if cons is not None:
+                d.block(ctx, cons, target, ret, scope=scope)
+            else:
+                guards.release_all(d, ctx, [g], ctx.where(node))
+            return
+        guards.flush_temps(d, ctx, node)
         if word in ("spawn", "join", "call_once") or val.guard is not None:
             # what the model cannot see fail (a thread not starting, a poisoned lock)
             # takes the success path
@@ -129,10 +143,27 @@ def match(d: Drafter, ctx: Ctx, node: Node, target: str | None, ret: bool) -> No
     scrut = node.child_by_field_name("value")
     val = d.value(ctx, scrut) if scrut is not None else Val.none()
     tmp = d.hoist(ctx, node, val, "msg") if val.guard is None else Val.none()
-    guards.flush_temps(d, ctx, node)
     body = node.child_by_field_name("body")
     arms = [a for a in named(body)] if body is not None else []
     arms = [a for a in arms if a.type == "match_arm"]
+    g = val.guard
+    if g is not None and g.target != GIL and g in ctx.temps and arms:
+        # `match m.lock() { Ok(guard) => .., Err(_) => .. }`: a poisoned lock is not
+        # modelled, so the `Ok` arm runs, holding the guard to its end
+        ctx.temps.remove(g)
+        guards.flush_temps(d, ctx, node)
+        ok = next((a for a in arms if _shape(a.child_by_field_name("pattern")) == "Ok"), arms[0])
+        pat = ok.child_by_field_name("pattern")
+        scope = Scope(guards=[g])
+        for n in d._pattern_vars(pat) if pat is not None else []:
+            scope.vars[n] = g
+        value = ok.child_by_field_name("value")
+        if value is not None:
+            d.block(ctx, value, target, ret, scope=scope)
+        else:
+            guards.release_all(d, ctx, [g], ctx.where(node))
+        return
+    guards.flush_temps(d, ctx, node)
     if not arms:
         return
     received = val.stmt and val.text.startswith(("recv ", "try_recv "))

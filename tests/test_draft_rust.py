@@ -670,3 +670,16 @@ def test_a_guard_matched_by_ok_is_held_through_its_arm() -> None:
     body = draft.text.split("thread main {", 1)[1].split("\nfn ", 1)[0]
     lines = [line.split("#@")[0].strip() for line in body.splitlines() if line.strip()]
     assert lines[:4] == ["lock M {", "call f()", "}", "lock M {"]
+
+
+def test_writeln_to_stdout_prints_and_to_stderr_takes_its_lock() -> None:
+    draft = draft_text(
+        "use std::io::Write;\n"
+        "fn main() {\n"
+        '    let e = pyo3::exceptions::PyValueError::new_err("x");\n'
+        '    writeln!(std::io::stdout(), "{:?}", e).unwrap();\n'
+        '    writeln!(std::io::stderr(), "{}", e).unwrap();\n'
+        "}\n"
+    )
+    assert re.search(r"print e +#@ main\.rs:4:", draft.text)
+    assert re.search(r"lock rust_stderr \{ .*\n +with_gil \{", draft.text)

@@ -4,6 +4,8 @@ value takes the GIL for its step; `panic!`, `vec!` and the harmless macros."""
 
 from __future__ import annotations
 
+import re
+
 from typing import TYPE_CHECKING
 
 from tree_sitter import Node
@@ -40,6 +42,19 @@ def macro(c: Calls, ctx: Ctx, node: Node) -> Val:
             ctx.body.stmt("skip", ctx.where(node))
         ctx.body.close()
         return Val.none()
+    if name in ("write", "writeln"):
+        dest = macro_arguments(node)[:1]
+        if dest and re.search(r"\bstdout\b", text(dest[0])):  # `writeln!(io::stdout(), ..)`
+            d.stmt(ctx, node, "print " + printed(c, ctx, node))
+            return Val("ok(none)", Kind.PLAIN)
+        if dest and re.search(r"\bstderr\b", text(dest[0])):
+            vals = formatted(c, ctx, node)
+            d.spec.item("rlock rust_stderr")
+            ctx.body.open("lock rust_stderr", ctx.where(node))
+            if not format_values(c, ctx, node, vals):
+                ctx.body.stmt("skip", ctx.where(node))
+            ctx.body.close()
+            return Val("ok(none)", Kind.PLAIN)
     if name in ("format", "write", "writeln", "format_args"):
         format_values(c, ctx, node, formatted(c, ctx, node))
         return Val('"' + escape(format_args(node).template) + '"', Kind.PLAIN)

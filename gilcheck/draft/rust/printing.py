@@ -5,7 +5,6 @@ value takes the GIL for its step; `panic!`, `vec!` and the harmless macros."""
 from __future__ import annotations
 
 import re
-
 from typing import TYPE_CHECKING
 
 from tree_sitter import Node

@@ -683,3 +683,16 @@ def test_writeln_to_stdout_prints_and_to_stderr_takes_its_lock() -> None:
     )
     assert re.search(r"print e +#@ main\.rs:4:", draft.text)
     assert re.search(r"lock rust_stderr \{ .*\n +with_gil \{", draft.text)
+
+
+def test_an_adaptor_over_collected_handles_runs_for_each_handle() -> None:
+    draft = draft_text(
+        "fn main() {\n"
+        "    let parts: Vec<i64> = (0..2)\n"
+        "        .map(|i| std::thread::spawn(move || i))\n"
+        "        .map(|h| h.join().unwrap())\n"
+        "        .collect();\n"
+        "}\n"
+    )
+    assert "join handle_1" in draft.text and "join handle_2" in draft.text
+    assert not draft.assumptions

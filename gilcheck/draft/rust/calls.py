@@ -806,8 +806,20 @@ class Calls:
             d.assume(ctx, node, "assumed one lock shared by every caller: {code}")
             word = {"lock": "acquire", "read": "acquire_read", "write": "acquire_write"}[name]
             return locks.lock(self, ctx, node, lockname, word, name != "read")
-        if name == "collect" and rv.kind == Kind.HANDLES:
-            return rv
+        if rv.kind == Kind.HANDLES and rv.names:
+            if name in ("collect", "iter", "into_iter", "drain", "iter_mut"):
+                return rv
+            closure = self.closure_arg(args, ctx)
+            if name in ("map", "for_each", "try_for_each") and closure is not None:
+                # `handles.into_iter().map(|h| h.join())`: the closure runs for each handle
+                params = closure_params(closure)
+                body = closure.child_by_field_name("body") or closure
+                for h in rv.names:
+                    scope = Scope()
+                    for p in params[:1]:
+                        scope.vars[p] = Binding(Kind.HANDLE, (h,))
+                    d.block(ctx, body, scope=scope)
+                return Val.none()
         if name == "map" and rv.kind != Kind.HANDLES:
             spawned = self.spawning_map(ctx, node, recv, args)
             if spawned is not None:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from tree_sitter import Node
 
 from gilcheck.draft.rust.context import Ctx, Val
+from gilcheck.draft.rust.emit import Body
 from gilcheck.draft.rust.kinds import Kind
 from gilcheck.draft.rust.parse import named, text, unwrap_parens
 
@@ -87,8 +88,7 @@ def closure_call(c: Calls, ctx: Ctx, args: list[Node], stem: str, params: bool =
             v = c.call_ref(ctx, arg, fn)
             if v.stmt:
                 return v.text.removeprefix("call ")
-            d.assume(ctx, arg, "beyond the inlining depth, the thread runs nothing: {code}")
-            return _empty(c, ctx)
+            return _empty(c, ctx)  # beyond the inlining depth (an assumption)
     if closure is None:
         raise d.refuse(
             ctx,
@@ -143,8 +143,6 @@ def par_iter(c: Calls, ctx: Ctx, node: Node, start: Node, args: list[Node]) -> V
 
 def _empty(c: Calls, ctx: Ctx) -> str:
     """A spec fn that does nothing (for code the draft does not follow, an assumption)."""
-    from gilcheck.draft.rust.emit import Body
-
     name = c.d.spec.names.claim(f"{ctx.fn_name}_unfollowed")
     body = Body(f"fn {name}()", None)
     c.d.spec.fns.append(body)

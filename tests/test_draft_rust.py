@@ -696,3 +696,22 @@ def test_an_adaptor_over_collected_handles_runs_for_each_handle() -> None:
     )
     assert "join handle_1" in draft.text and "join handle_2" in draft.text
     assert not draft.assumptions
+
+
+def test_a_guard_taken_out_of_a_match_by_a_let_is_held_by_it() -> None:
+    draft = draft_text(
+        "use std::sync::Mutex;\n"
+        "static M: Mutex<i64> = Mutex::new(0);\n"
+        "fn f() {}\n"
+        "fn main() {\n"
+        "    let guard = match M.lock() {\n"
+        "        Ok(g) => g,\n"
+        "        Err(p) => p.into_inner(),\n"
+        "    };\n"
+        "    f();\n"
+        "    drop(guard);\n"
+        "}\n"
+    )
+    body = draft.text.split("thread main {", 1)[1].split("\nfn ", 1)[0]
+    lines = [line.split("#@")[0].strip() for line in body.splitlines() if line.strip()]
+    assert lines[:3] == ["acquire M", "call f()", "release M"]

@@ -14,7 +14,7 @@ from gilcheck.draft.rust.closures import captured, closure_params
 from gilcheck.draft.rust.context import Ctx, Scope, Val
 from gilcheck.draft.rust.crate import Crate, FnDef
 from gilcheck.draft.rust.emit import Body
-from gilcheck.draft.rust.kinds import RESOURCES, Binding, Kind, element_kind, kind_of_type
+from gilcheck.draft.rust.kinds import GIL, RESOURCES, Binding, Kind, element_kind, kind_of_type
 from gilcheck.draft.rust.names import legal
 from gilcheck.draft.rust.parse import named, origin, text, unwrap_parens
 from gilcheck.draft.rust.spec import Spec
@@ -317,6 +317,8 @@ class Drafter:
             # `let job = move || ..`: drafted where it is run (called, spawned, passed on)
             ctx.bind(names[0], Binding(Kind.CLOSURE, (), code=inner))
             return
+        if inner.type == "match_expression" and self._guard_match(ctx, node, inner, pat):
+            return
         if inner.type in BLOCKLIKE or self.calls.is_blocklike(ctx, inner):
             spec = self.local(ctx, names[0]) if len(names) == 1 else self.spec.names.fresh("tmp")
             self.stmt(ctx, node, f"let {spec} = none")
@@ -342,6 +344,35 @@ class Drafter:
                 ctx.bind(n, Binding(val.kind, (val.text,) if val.text != "none" else ()))
             return
         self._bind_pattern(ctx, node, pat, val, type_text)
+
+    def _guard_match(self, ctx: Ctx, node: Node, match: Node, pat: Node) -> bool:
+        """`let g = match m.lock() { Ok(g) => g, Err(p) => p.into_inner() };`: the guard
+        is kept by the `let` (held to the end of its block; a poisoned lock is not
+        modelled)."""
+        scrut = match.child_by_field_name("value")
+        body = match.child_by_field_name("body")
+        if scrut is None or body is None:
+            return False
+        arms = [a for a in named(body) if a.type == "match_arm"]
+        ok = next(
+            (a for a in arms if text(a.child_by_field_name("pattern")).startswith("Ok(")), None
+        )
+        if ok is None:
+            return False
+        arm_pat = ok.child_by_field_name("pattern")
+        arm_vars = self._pattern_vars(arm_pat) if arm_pat is not None else []
+        value = ok.child_by_field_name("value")
+        if value is None or value.type != "identifier" or text(value) not in arm_vars:
+            return False
+        mark, temps = ctx.body.mark(), list(ctx.temps)
+        val = self.value(ctx, scrut)
+        if val.guard is None or val.guard.target == GIL or val.guard not in ctx.temps:
+            del ctx.body.ops[mark:]  # not a lock: drafted as any other match
+            ctx.temps = temps
+            return False
+        self._bind_pattern(ctx, node, pat, val, "")
+        guards.flush_temps(self, ctx, node)
+        return True
 
     def _bind_pattern(self, ctx: Ctx, node: Node, pat: Node, val: Val, type_text: str) -> None:
         if val.guard is not None:

@@ -363,6 +363,8 @@ class Calls:
             "if_expression",
             "match_expression",
             "loop_expression",
+            "while_expression",
+            "for_expression",
         ):
             tmp = d.spec.names.fresh("tmp")
             d.stmt(ctx, node, f"let {tmp} = none")

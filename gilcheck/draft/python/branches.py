@@ -5,6 +5,7 @@ and `os.fork()` (`fork { child }` then the parent)."""
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 
 from gilcheck.draft.python import exprs, stmts
 from gilcheck.draft.python.ir import Block
@@ -25,22 +26,13 @@ def split(st: State, s: ast.stmt, rest: list[ast.stmt]) -> bool:
     whose arms bind a name to different objects used later): the rest of the block is
     drafted in each arm, so that each arm knows its object. At most two levels deep."""
     f = st.f
-    if f.splits >= _MAX_SPLITS or not rest:
+    if f.splits >= _MAX_SPLITS:
         return False
-    if (
-        isinstance(s, ast.Assign)
-        and len(s.targets) == 1
-        and isinstance(s.targets[0], ast.Name)
-        and isinstance(s.value, ast.IfExp)
-        and _object_like(s.value.body)
-        and _object_like(s.value.orelse)
-    ):
-        test, picks = s.value.test, (s.value.body, s.value.orelse)
-        target = s.targets[0]
-        parts: list[list[ast.stmt]] = [
-            [ast.copy_location(ast.Assign(targets=[target], value=arm), s)] for arm in picks
-        ]
-    elif isinstance(s, ast.If) and not (f.is_module and is_main_guard(s)):
+    pick = _picked(s)
+    if pick is not None and (rest or isinstance(s, ast.With | ast.AsyncWith)):
+        test, picks, rebuild = pick
+        parts: list[list[ast.stmt]] = [[rebuild(arm)] for arm in picks]
+    elif isinstance(s, ast.If) and rest and not (f.is_module and is_main_guard(s)):
         if _is_fork_test(st, s.test):
             return False
         bound = _bound_objects(s.body) | _bound_objects(s.orelse)
@@ -65,14 +57,48 @@ def split(st: State, s: ast.stmt, rest: list[ast.stmt]) -> bool:
 
 
 def _object_like(node: ast.expr) -> bool:
-    return isinstance(node, ast.Name | ast.Call | ast.Attribute)
+    """An expression that may stand for an object: a name, an attribute, a call, an
+    item, or a tuple or list of such (`(lock_a, lock_b)`)."""
+    if isinstance(node, ast.Tuple | ast.List):
+        return bool(node.elts) and all(
+            _object_like(e) or isinstance(e, ast.Constant) for e in node.elts
+        )
+    return isinstance(node, ast.Name | ast.Call | ast.Attribute | ast.Subscript)
+
+
+def _picked(
+    s: ast.stmt,
+) -> tuple[ast.expr, tuple[ast.expr, ast.expr], Callable[[ast.expr], ast.stmt]] | None:
+    """A statement whose value picks one of two objects with a conditional expression
+    (`a, b = (l1, l2) if c else (l2, l1)`, `with l1 if c else l2:`): the test, the two
+    arms, and how to write the statement with one arm in place of the choice."""
+    if isinstance(s, ast.Assign) and isinstance(s.value, ast.IfExp):
+        pick = s.value
+        if _object_like(pick.body) and _object_like(pick.orelse):
+
+            def assign(arm: ast.expr) -> ast.stmt:
+                return ast.copy_location(ast.Assign(targets=s.targets, value=arm), s)
+
+            return pick.test, (pick.body, pick.orelse), assign
+    if isinstance(s, ast.With | ast.AsyncWith) and s.items:
+        first = s.items[0]
+        ctx = first.context_expr
+        if isinstance(ctx, ast.IfExp) and _object_like(ctx.body) and _object_like(ctx.orelse):
+
+            def enter(arm: ast.expr) -> ast.stmt:
+                item = ast.withitem(context_expr=arm, optional_vars=first.optional_vars)
+                return ast.copy_location(type(s)(items=[item, *s.items[1:]], body=s.body), s)
+
+            return ctx.test, (ctx.body, ctx.orelse), enter
+    return None
 
 
 def _bound_objects(body: list[ast.stmt]) -> set[str]:
     out: set[str] = set()
     for s in body:
         if isinstance(s, ast.Assign) and _object_like(s.value):
-            out.update(t.id for t in s.targets if isinstance(t, ast.Name))
+            for t in s.targets:
+                out.update(n.id for n in ast.walk(t) if isinstance(n, ast.Name))
     return out
 
 

@@ -113,7 +113,7 @@ def merge(a: dict[str, Value], b: dict[str, Value]) -> dict[str, Value]:
         if x is y or x == y:
             out[k] = x
         elif isinstance(x, Data) and isinstance(y, Data) and x.spec == y.spec:
-            out[k] = Data(x.spec, x.plain and y.plain)
+            out[k] = Data(x.spec, x.plain and y.plain, x.vague or y.vague)
         else:
             out[k] = UNKNOWN
     return out

@@ -24,6 +24,7 @@ from gilcheck.draft.python.knowledge import (
 from gilcheck.draft.python.program import FunctionInfo, canonical, dotted
 from gilcheck.draft.python.state import State
 from gilcheck.draft.python.values import (
+    DATA,
     OPAQUE,
     UNKNOWN,
     Const,
@@ -32,6 +33,7 @@ from gilcheck.draft.python.values import (
     Instance,
     ListVal,
     Logger,
+    Marker,
     Method,
     ModuleRef,
     Res,
@@ -199,12 +201,19 @@ def library(
         return methods.wait_all(st, args[0] if args else UNKNOWN, node, cn)
     if cn in ("list", "tuple") and args and isinstance(args[0], ListVal):
         return args[0]
+    if cn == "object" and not args and not kwargs:
+        # a marker made once (`STOP = object()`) is a value of its own; one made again
+        # and again is only surely not any marker
+        once = global_ok and st.f.func is None and st.f.loop_depth == 0 and hint
+        return Marker(st.unique_text(hint)) if once and hint else DATA
     if _harmless(cn):
         for value in [*args, *kwargs.values()]:
             if isinstance(value, Func):
                 _called_back(st, value, node)
             elif isinstance(value, Method):
                 st.assume(node, f"the method handed to `{st.source(node)}` is assumed not to block")
+        if cn in _DATA_MAKERS:
+            return DATA
         return OPAQUE if _plain_result(cn) else UNKNOWN
     return unknown_call(st, node)
 

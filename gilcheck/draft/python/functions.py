@@ -21,7 +21,9 @@ from gilcheck.draft.python.values import (
     Instance,
     ListVal,
     Logger,
+    Marker,
     Method,
+    Opaque,
     Res,
     ThreadObj,
     Value,
@@ -64,7 +66,12 @@ def pass_value(
     if isinstance(value, Data) and value.spec in shared:
         return [], [], value, ("v", value.spec)
     if isinstance(value, Data):
-        return [value.spec], [pname], Data(pname, value.plain), ("d", value.plain)
+        kept = Data(pname, value.plain, value.vague)
+        return [value.spec], [pname], kept, ("d", value.plain, value.vague)
+    if isinstance(value, Marker):
+        return [], [], value, ("m", value.text)
+    if isinstance(value, Opaque):
+        return [], [], value, ("o", value.not_none)
     if isinstance(value, ThreadObj) and value.handle:
         inner = ThreadObj(value.target, value.args, value.daemon, value.process, value.origin)
         inner.handle = pname
@@ -299,11 +306,11 @@ def call_function(
         raising.after_call(st, result, node)
         if used and summary is not None and not isinstance(summary, type(UNKNOWN)):
             return summary
-        return Data(result, plain=False) if used else UNKNOWN
+        return Data(result, plain=False, vague=True) if used else UNKNOWN
     if used and summary is not None and not isinstance(summary, type(UNKNOWN)):
         st.out(call, node)
         return summary
     if used:
-        return Data(st.temp("r", call, node), plain=False)
+        return Data(st.temp("r", call, node), plain=False, vague=True)
     st.out(call, node)
     return UNKNOWN

@@ -7,8 +7,10 @@ from __future__ import annotations
 import ast
 
 from gilcheck.draft.python import branches, calls, exprs, stmts
+from gilcheck.draft.python.program import dotted
 from gilcheck.draft.python.state import State
 from gilcheck.draft.python.values import (
+    DATA,
     UNKNOWN,
     Const,
     Data,
@@ -121,6 +123,9 @@ def _bounded(
     bind_target: ast.expr | None = None,
     what: str = "loop over unknown data",
 ) -> None:
+    # the items of a `range` are numbers, whatever they are
+    is_range = isinstance(source, ast.Call) and dotted(source.func) == "range"
+    item = DATA if is_range else UNKNOWN
     k = st.options.unroll
     st.assume(node, f"{what} bounded to {k} iterations: `{st.source(source)}`")
     counter = st.temp("rounds", "0", node)
@@ -131,7 +136,7 @@ def _bounded(
         with st.tail(b, "or"):
             st.out("skip", node)
         if bind_target is not None:
-            stmts.store(st, bind_target, UNKNOWN, node)  # type: ignore[arg-type]
+            stmts.store(st, bind_target, item, node)  # type: ignore[arg-type]
 
     _loop_body(
         st, f"while {counter} < {k}", node, [f"{counter} = {counter} + 1"], body, start_iteration

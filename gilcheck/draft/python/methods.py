@@ -234,13 +234,7 @@ def _queue(
     hint: str | None,
 ) -> Value:
     if name in ("put", "put_nowait"):
-        value = exprs.text(args[0]) if args else "none"
-        if (
-            value is None
-            or not isinstance(args[0], Const | Data)
-            or (isinstance(args[0], Data) and not args[0].plain)
-        ):
-            value = '"item"'
+        value = exprs.message(st, args[0]) if args else "none"
         block = kwargs.get("block")
         nowait = name == "put_nowait" or (isinstance(block, Const) and not block.value)
         if r.unfinished:
@@ -260,7 +254,7 @@ def _queue(
         if _timeout(args, kwargs, 1) is not None:
             st.temp(hint or "item", f"recv {r.spec} timeout", node)
             return UNKNOWN
-        return Data(st.temp(hint or "item", f"recv {r.spec}", node), plain=False)
+        return Data(st.temp(hint or "item", f"recv {r.spec}", node), plain=False, vague=True)
     if name == "task_done" and r.unfinished:
         st.uses_cpython = True
         st.out(f"call cpython_queue_task_done({r.unfinished})", node)
@@ -322,13 +316,13 @@ def submit(
             node, f"the task of `{st.source(node)}` is not drafted: assumed to end without blocking"
         )
         spec = st.temp(hint or "fut", "future()", node)
-        st.out(f"complete {spec}, none", node)
+        st.out(f"complete {spec}, {st.placeholder('unknown')}", node)
         return Res("future", spec)
     bound_instance = fn.instance if isinstance(fn, Func) else None
     made = functions.instantiate(st, info, args, kwargs, node, instance=bound_instance, loop=loop)
     if made is None:
         spec = st.temp(hint or "fut", "future()", node)
-        st.out(f"complete {spec}, none", node)
+        st.out(f"complete {spec}, {st.placeholder('unknown')}", node)
         return Res("future", spec)
     fname, passed = made
     text = f"submit {target_spec}, {fname}({', '.join(passed)})"
@@ -389,15 +383,15 @@ def _future(
             from gilcheck.draft.python import raising
 
             raising.after_call(st, value, node)
-        return Data(value, plain=False)
+        return Data(value, plain=False, vague=True)
     if name == "exception":
         st.temp(hint or "value", f"result {r.spec}", node)
         return UNKNOWN
     if name == "done":
         return Data(f"is_done({r.spec})")
     if name == "set_result":
-        given = exprs.text(args[0]) if args else None
-        st.out(f"complete {r.spec}, {given or 'none'}", node)
+        given = exprs.message(st, args[0]) if args else "none"
+        st.out(f"complete {r.spec}, {given}", node)
         return UNKNOWN
     if name == "set_exception":
         st.out(f'complete {r.spec}, err("exception")', node)

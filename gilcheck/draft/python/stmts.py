@@ -6,6 +6,7 @@ their own."""
 from __future__ import annotations
 
 import ast
+import re
 
 from gilcheck.draft.python import branches, calls, contexts, exprs, loops, raising
 from gilcheck.draft.python.program import FunctionInfo, dotted
@@ -153,7 +154,26 @@ def _assign(st: State, targets: list[ast.expr], value_node: ast.expr, s: ast.stm
     finally:
         f.target = saved_target
     for target in targets:
+        if isinstance(target, ast.Tuple | ast.List) and isinstance(value, ListVal):
+            value = _snapshot(st, target, value, s)
         store(st, target, value, s)
+
+
+def _snapshot(st: State, target: ast.Tuple | ast.List, value: ListVal, s: ast.stmt) -> ListVal:
+    """`a, b = b, a`: data read on the right that a target on the left rebinds is copied
+    to a local of its own first, so that every item is the value before the assignment."""
+    bound = {st.f.spec_of.get(n.id) for n in ast.walk(target) if isinstance(n, ast.Name)}
+    bound |= {st.shared.get(n.id) for n in ast.walk(target) if isinstance(n, ast.Name)}
+    bound.discard(None)
+    if not bound:
+        return value
+    items: list[Value] = []
+    for item in value.items:
+        if isinstance(item, Data) and set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", item.spec)) & bound:
+            copy = st.temp("was", item.spec, s)
+            item = Data(copy, item.plain, item.vague)
+        items.append(item)
+    return ListVal(items, value.exact)
 
 
 def store(st: State, target: ast.expr, value: Value, s: ast.stmt) -> None:
@@ -247,7 +267,7 @@ def assign_name(st: State, name: str, value: Value, s: ast.AST) -> None:
             return
         st.assign_spec(spec, text, s)
         plain = isinstance(value, Const) or (isinstance(value, Data) and value.plain)
-        st.bind(name, Data(spec, plain))
+        st.bind(name, Data(spec, plain, isinstance(value, Data) and value.vague))
         return
     st.bind(name, value)
 
@@ -269,8 +289,10 @@ def _return(st: State, s: ast.Return) -> None:
     f.returns.append(value)
     if f.func is not None and not f.inline_init:
         run_finally_blocks(st)
-        text = exprs.text(value) if not isinstance(value, Data) else value.spec
-        st.out(f"return {text}" if text and text != "none" else "return", s)
+        text = "none" if value == Const(None) else exprs.message(st, value)
+        if isinstance(value, Res):
+            text = value.spec
+        st.out(f"return {text}" if text != "none" else "return", s)
     f.dead = True
 
 

@@ -21,10 +21,24 @@ UNKNOWN = Unknown()
 @dataclass(frozen=True)
 class Opaque:
     """Plain Python data the draft does not follow (a dict, a set, a string built at
-    run time): never a synchronisation object, so its methods cannot block."""
+    run time): never a synchronisation object, so its methods cannot block.
+    `not_none` when it surely is not `None` (a literal, an f-string, a number computed
+    from others, a new `object()`), so neither any `Marker`."""
+
+    not_none: bool = False
 
 
 OPAQUE = Opaque()
+DATA = Opaque(not_none=True)
+
+
+@dataclass(frozen=True)
+class Marker:
+    """An object made once whose identity the program tests (`STOP = object()` at
+    module level): in the spec a string literal no other value has, so `is`, `is not`,
+    `==` and `!=` against it are exact."""
+
+    text: str
 
 
 @dataclass(frozen=True)
@@ -38,10 +52,13 @@ class Const:
 class Data:
     """A data value held in a spec local, parameter or shared `var`, or an expression
     over them. `plain` is false for a value whose type the draft does not know (an item
-    taken from a queue, a function's result): only `==`, `!=` and `is None` apply."""
+    taken from a queue, a function's result): only `==`, `!=` and `is None` apply.
+    `vague` is true for a value that may be a stand-in for data the draft did not follow
+    (see `exprs.message`): a comparison with it is then exact only for other values."""
 
     spec: str
     plain: bool = True
+    vague: bool = False
 
 
 @dataclass(frozen=True)

@@ -106,7 +106,15 @@ def call(
 
 def lambda_function(st: State, node: ast.Lambda) -> Value:
     """A `lambda` as one of the program's functions (`def` returning its body)."""
+    from gilcheck.draft.python.program import FunctionInfo as Info
+
     name = f"lambda_{node.lineno}_{node.col_offset}"
+    defaults = functions.defaults_of(st, node)
+    if defaults:
+        # each set of objects its defaults name is a function of its own
+        key = tuple((k, v if getattr(v, "__hash__", None) else id(v)) for k, v in defaults.items())
+        known = st.lambda_names.setdefault(name, {})
+        name = known.setdefault(key, f"{name}_{len(known) + 1}" if known else name)
     if name not in st.program.functions:
         body = ast.copy_location(ast.Return(value=node.body), node.body)
         fn = ast.FunctionDef(
@@ -120,7 +128,9 @@ def lambda_function(st: State, node: ast.Lambda) -> Value:
         ast.copy_location(fn, node)
         ast.fix_missing_locations(fn)
         closure = None if st.f.is_module else st.f.env
-        st.program.functions[name] = FunctionInfo(name, fn, st.f.module, closure=closure)
+        st.program.functions[name] = Info(
+            name, fn, st.f.module, closure=closure, defaults=defaults or None
+        )
     return Func(name)
 
 

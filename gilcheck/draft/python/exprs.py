@@ -115,20 +115,24 @@ def evaluate(st: State, node: ast.expr) -> Value:
     if isinstance(node, ast.ListComp | ast.GeneratorExp):
         return _comprehension(st, node)
     if isinstance(node, ast.Subscript):
-        base = evaluate(st, node.value)
-        index = evaluate(st, node.slice)
-        if (
-            isinstance(base, ListVal)
-            and base.exact
-            and isinstance(index, Const)
-            and isinstance(index.value, int)
-            and -len(base.items) <= index.value < len(base.items)
-        ):
-            item = base.items[index.value]
-            # a list's data may be changed by any thread: only its objects are followed
-            return UNKNOWN if isinstance(item, Const | Data) else item
-        return UNKNOWN
+        return _item(evaluate(st, node.value), evaluate(st, node.slice))
     return _operation(st, node)
+
+
+def _item(base: Value, index: Value) -> Value:
+    """`base[index]` for a list of known length and a constant index."""
+    if (
+        isinstance(base, ListVal)
+        and base.exact
+        and isinstance(index, Const)
+        and isinstance(index.value, int)
+        and not isinstance(index.value, bool)
+        and -len(base.items) <= index.value < len(base.items)
+    ):
+        item = base.items[index.value]
+        # a list's data may be changed by any thread: only its objects are followed
+        return UNKNOWN if isinstance(item, Const | Data) else item
+    return UNKNOWN
 
 
 def _is_class(st: State, name: str) -> bool:
@@ -152,9 +156,11 @@ def class_attribute(st: State, cls: str, attr: str, instance: Instance | None) -
 
 
 def peek(st: State, node: ast.expr) -> Value:
-    """What a name or attribute holds, without drafting anything."""
+    """What a name, attribute or item holds, without drafting anything."""
     if isinstance(node, ast.Name):
         return st.lookup(node.id)
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
+        return _item(peek(st, node.value), Const(node.slice.value))  # type: ignore[arg-type]
     if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name | ast.Attribute):
         if isinstance(node.value, ast.Name) and _is_class(st, node.value.id):
             return class_attribute(st, node.value.id, node.attr, None)

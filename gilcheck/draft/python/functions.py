@@ -26,6 +26,7 @@ from gilcheck.draft.python.values import (
     Opaque,
     Res,
     ThreadObj,
+    Unknown,
     Value,
 )
 
@@ -262,13 +263,46 @@ def bind(
         elif pname in kwargs:
             out.append((pname, kwargs[pname]))
         elif i >= first_default:
-            d = defaults[i - first_default]
-            const = d.value if isinstance(d, ast.Constant) else None
-            out.append((pname, Const(const) if isinstance(d, ast.Constant) else UNKNOWN))  # type: ignore[arg-type]
+            out.append((pname, _default(info, pname, defaults[i - first_default])))
         else:
             out.append((pname, UNKNOWN))
-    for kw in info.node.args.kwonlyargs:
-        out.append((kw.arg, kwargs.get(kw.arg, UNKNOWN)))
+    a = info.node.args
+    for kw, d in zip(a.kwonlyargs, a.kw_defaults, strict=True):
+        if kw.arg in kwargs:
+            out.append((kw.arg, kwargs[kw.arg]))
+        else:
+            out.append((kw.arg, UNKNOWN if d is None else _default(info, kw.arg, d)))
+    return out
+
+
+def _default(info: FunctionInfo, pname: str, d: ast.expr) -> Value:
+    """A parameter's default: a constant, or the object it named when the function was
+    defined (`def work(lock=LOCK)`, `lambda l=lock: ...`); else unknown."""
+    if isinstance(d, ast.Constant):
+        return Const(d.value)  # type: ignore[arg-type]
+    if info.defaults is not None and pname in info.defaults:
+        return info.defaults[pname]
+    return UNKNOWN
+
+
+def defaults_of(
+    st: State, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
+) -> dict[str, Value]:
+    """The objects a definition's parameter defaults name, evaluated where it is defined
+    (data is left out: its value may change)."""
+    from gilcheck.draft.python import exprs
+
+    a = node.args
+    positional = [*a.posonlyargs, *a.args]
+    pairs = list(zip(positional[len(positional) - len(a.defaults) :], a.defaults, strict=True))
+    pairs += [(k, d) for k, d in zip(a.kwonlyargs, a.kw_defaults, strict=True) if d is not None]
+    out: dict[str, Value] = {}
+    for param, d in pairs:
+        if isinstance(d, ast.Constant):
+            continue
+        value = exprs.peek(st, d)
+        if not isinstance(value, Const | Data | Unknown):
+            out[param.arg] = value
     return out
 
 

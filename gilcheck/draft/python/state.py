@@ -103,6 +103,7 @@ class State:
     log_handlers: list[Instance] = field(default_factory=list)
     raising_futures: set[str] = field(default_factory=set)
     marker_texts: set[str] = field(default_factory=set)
+    lambda_names: dict[str, dict[tuple[object, ...], str]] = field(default_factory=dict)
     placeholders_used: set[str] = field(default_factory=set)
     guard: frozenset[str] = frozenset()
     vague_compared: bool = False

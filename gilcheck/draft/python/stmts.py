@@ -8,7 +8,7 @@ from __future__ import annotations
 import ast
 import re
 
-from gilcheck.draft.python import branches, calls, contexts, exprs, loops, raising
+from gilcheck.draft.python import branches, calls, contexts, exprs, functions, loops, raising
 from gilcheck.draft.python.program import FunctionInfo, dotted
 from gilcheck.draft.python.state import State
 from gilcheck.draft.python.values import (
@@ -275,6 +275,11 @@ def assign_name(st: State, name: str, value: Value, s: ast.AST) -> None:
 def _visible_to_functions(st: State, name: str, value: Value, s: ast.AST) -> Value:
     """A module-level name that functions read must hold something they can see: an
     object made at run time is stored in a shared `var`."""
+    if isinstance(value, ListVal) and value.exact:
+        value.items = [
+            _visible_to_functions(st, f"{name}_{i}", item, s) for i, item in enumerate(value.items)
+        ]
+        return value
     if isinstance(value, Res) and not value.is_global and not value.lock and not value.unfinished:
         var = st.global_name(f"{name}_shared")
         st.declare(f"var {var} = none", s, var)
@@ -335,6 +340,11 @@ def _class_attributes(st: State, s: ast.ClassDef) -> None:
             else:
                 value = exprs.evaluate(st, item.value)
             attrs[name] = UNKNOWN if isinstance(value, Const | Data) else value
+        elif isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
+            info = st.program.classes.get(s.name)
+            method = info.methods.get(item.name) if info is not None else None
+            if method is not None and method.node is item:
+                method.defaults = functions.defaults_of(st, item)
     f.target = saved_target
 
 
@@ -343,6 +353,7 @@ def _nested_def(st: State, s: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
     f = st.f
     top = st.program.functions.get(s.name)
     if f.is_module and top is not None and top.node is s:
+        top.defaults = functions.defaults_of(st, s)
         for d in s.decorator_list:
             if dotted(d) in ("atexit.register", "register"):
                 from gilcheck.draft.python import handlers
@@ -353,7 +364,9 @@ def _nested_def(st: State, s: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
     if f.is_module and top is None:
         name = s.name
     closure = None if f.is_module else f.env
-    st.program.functions[name] = FunctionInfo(name, s, f.module, closure=closure)
+    st.program.functions[name] = FunctionInfo(
+        name, s, f.module, closure=closure, defaults=functions.defaults_of(st, s)
+    )
     st.bind(s.name, Func(name))
 
 

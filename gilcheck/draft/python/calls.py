@@ -6,6 +6,7 @@ calls, methods of the objects the draft knows, and everything else (an unknown c
 from __future__ import annotations
 
 import ast
+import copy
 
 from gilcheck.draft.model import DraftError, Origin
 from gilcheck.draft.python import asyncs, exprs, functions, handlers, methods, resources
@@ -134,6 +135,71 @@ def lambda_function(st: State, node: ast.Lambda) -> Value:
     return Func(name)
 
 
+def partial_function(
+    st: State, node: ast.Call, fn: Value, bound: list[Value], keywords: dict[str, Value]
+) -> Value:
+    """`functools.partial(f, *bound, **keywords)` for a function of the program: a
+    function of its own that calls `f` with what was bound and what it is given."""
+    from gilcheck.draft.python.program import FunctionInfo as Info
+
+    if not isinstance(fn, Func):
+        return UNKNOWN
+    info = function_info(st, fn)
+    if info is None:
+        return UNKNOWN
+    params = info.params[1:] if info.cls is not None and fn.instance is not None else info.params
+    a = info.node.args
+    first_default = len(info.params) - len(a.defaults)
+    open_params: list[tuple[str, ast.expr | None]] = []
+    for p in params[len(bound) :]:
+        if p in keywords:
+            continue
+        i = info.params.index(p)
+        open_params.append((p, a.defaults[i - first_default] if i >= first_default else None))
+    defaults: list[ast.expr] = []
+    for _, d in reversed(open_params):
+        if d is None:
+            break
+        defaults.insert(0, copy.deepcopy(d))
+    closure: dict[str, object] = {"partial_f": fn}
+    closure.update({f"partial_a{i}": v for i, v in enumerate(bound)})
+    closure.update({f"partial_k_{k}": v for k, v in keywords.items()})
+    key = tuple((k, v if getattr(v, "__hash__", None) else id(v)) for k, v in closure.items())
+    base = f"partial_{node.lineno}_{node.col_offset}"
+    known = st.lambda_names.setdefault(base, {})
+    name = known.setdefault(key, f"{base}_{len(known) + 1}" if known else base)
+    if name not in st.program.functions:
+        call_node = ast.Call(
+            func=ast.Name(id="partial_f", ctx=ast.Load()),
+            args=[ast.Name(id=f"partial_a{i}", ctx=ast.Load()) for i in range(len(bound))],
+            keywords=[
+                ast.keyword(arg=k, value=ast.Name(id=f"partial_k_{k}", ctx=ast.Load()))
+                for k in keywords
+            ]
+            + [ast.keyword(arg=p, value=ast.Name(id=p, ctx=ast.Load())) for p, _ in open_params],
+        )
+        body = ast.Return(value=call_node)
+        signature = ast.arguments(
+            posonlyargs=[],
+            args=[ast.arg(arg=p) for p, _ in open_params],
+            vararg=None,
+            kwonlyargs=[],
+            kw_defaults=[],
+            kwarg=None,
+            defaults=defaults,
+        )
+        made = ast.FunctionDef(
+            name=name, args=signature, body=[body], decorator_list=[], returns=None
+        )
+        for n in ast.walk(made):
+            ast.copy_location(n, node)
+        ast.fix_missing_locations(made)
+        st.program.functions[name] = Info(
+            name, made, info.module, closure=closure, defaults=info.defaults
+        )
+    return Func(name)
+
+
 def arguments(
     st: State, node: ast.Call, hint: str | None = None, global_ok: bool = False
 ) -> tuple[list[Value], dict[str, Value]]:
@@ -211,6 +277,8 @@ def library(
         return methods.wait_all(st, args[0] if args else UNKNOWN, node, cn)
     if cn in ("list", "tuple") and args and isinstance(args[0], ListVal):
         return args[0]
+    if cn == "functools.partial" and args:
+        return partial_function(st, node, args[0], args[1:], kwargs)
     if cn == "object" and not args and not kwargs:
         # a marker made once (`STOP = object()`) is a value of its own; one made again
         # and again is only surely not any marker

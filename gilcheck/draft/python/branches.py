@@ -5,6 +5,7 @@ and `os.fork()` (`fork { child }` then the parent)."""
 from __future__ import annotations
 
 import ast
+import copy
 from collections.abc import Callable
 
 from gilcheck.draft.python import exprs, stmts
@@ -13,8 +14,11 @@ from gilcheck.draft.python.program import dotted, is_main_guard
 from gilcheck.draft.python.state import State
 from gilcheck.draft.python.values import (
     UNKNOWN,
+    Const,
     Data,
+    DictVal,
     ForkPid,
+    ListVal,
     Value,
 )
 
@@ -28,6 +32,15 @@ def split(st: State, s: ast.stmt, rest: list[ast.stmt]) -> bool:
     f = st.f
     if f.splits >= _MAX_SPLITS:
         return False
+    keyed = _keyed(st, s)
+    if keyed is not None:
+        f.splits += 1
+        try:
+            stmts.block(st, [keyed(rest)], inline=True)
+        finally:
+            f.splits -= 1
+        f.dead = True  # the rest was drafted in each arm
+        return True
     pick = _picked(s)
     if pick is not None and (rest or isinstance(s, ast.With | ast.AsyncWith)):
         test, picks, rebuild = pick
@@ -54,6 +67,128 @@ def split(st: State, s: ast.stmt, rest: list[ast.stmt]) -> bool:
     finally:
         f.splits -= 1
     return True
+
+
+def _keyed(st: State, s: ast.stmt) -> Callable[[list[ast.stmt]], ast.stmt] | None:
+    """A statement that takes an object from a list or dict the draft knows by an index
+    held in spec data (`with locks[name]:`): it becomes an `if` on the index with one arm
+    per key (and, for no key, the `KeyError` or `IndexError`), each drafting the
+    statement with that key and the rest of the block."""
+    if isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return None
+    for sub in _subscripts(s):
+        if isinstance(sub, ast.Call):  # `d.get(key)`
+            assert isinstance(sub.func, ast.Attribute)
+            container, key_node = sub.func.value, sub.args[0]
+        else:
+            container, key_node = sub.value, sub.slice
+        base = exprs.peek(st, container)
+        index = exprs.peek(st, key_node)
+        if not (isinstance(index, Data) and isinstance(key_node, ast.Name | ast.Attribute)):
+            continue
+        if isinstance(sub, ast.Call) and not isinstance(base, DictVal):
+            continue
+        if isinstance(base, DictVal) and base.exact:
+            keys: list[object] = list(base.items)
+            values = list(base.items.values())
+            error = "KeyError"
+        elif isinstance(base, ListVal) and base.exact:
+            keys, values, error = list(range(len(base.items))), list(base.items), "IndexError"
+        else:
+            continue
+        if len(keys) < 2 or len(keys) > 8 or any(isinstance(v, Const | Data) for v in values):
+            continue
+        if not all(isinstance(k, str | int) and not isinstance(k, bool) for k in keys):
+            continue
+        return _key_chain(s, sub, [k for k in keys if isinstance(k, str | int)], error)
+    return None
+
+
+def _subscripts(s: ast.stmt) -> list[ast.Subscript | ast.Call]:
+    """The subscripts a statement evaluates itself (not those of nested blocks, nor of
+    functions and lambdas it defines)."""
+    out: list[ast.Subscript | ast.Call] = []
+    heads: list[ast.AST] = []
+    if isinstance(s, ast.With | ast.AsyncWith):
+        heads = [i.context_expr for i in s.items]
+    elif isinstance(s, ast.If | ast.While):
+        heads = [s.test]
+    elif isinstance(s, ast.For | ast.AsyncFor):
+        heads = [s.iter]
+    elif not isinstance(s, ast.Try | ast.TryStar | ast.Match):
+        heads = [s]
+    for head in heads:
+        todo = [head]
+        while todo:
+            n = todo.pop()
+            if isinstance(n, ast.Lambda):
+                continue
+            if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Load):
+                out.append(n)
+            if (
+                isinstance(n, ast.Call)
+                and isinstance(n.func, ast.Attribute)
+                and n.func.attr == "get"
+                and len(n.args) == 1
+                and not n.keywords
+            ):
+                out.append(n)
+            todo.extend(ast.iter_child_nodes(n))
+    return out
+
+
+def _key_chain(
+    s: ast.stmt, sub: ast.Subscript | ast.Call, keys: list[str | int], error: str
+) -> Callable[[list[ast.stmt]], ast.stmt]:
+    key_node = sub.args[0] if isinstance(sub, ast.Call) else sub.slice
+
+    def chain(rest: list[ast.stmt]) -> ast.stmt:
+        orelse: list[ast.stmt]
+        if isinstance(sub, ast.Call):  # `d.get(key)` of a key not there is None
+            orelse = [_with_key(s, sub, None), *rest]
+        else:
+            fail = ast.Raise(exc=ast.Name(id=error, ctx=ast.Load()), cause=None)
+            orelse = [ast.copy_location(fail, s)]
+        for key in reversed(keys):
+            arm = _with_key(s, sub, key)
+            test = ast.Compare(
+                left=copy.deepcopy(key_node), ops=[ast.Eq()], comparators=[ast.Constant(key)]
+            )
+            node = ast.If(test=test, body=[arm, *rest], orelse=orelse)
+            ast.copy_location(node, s)
+            ast.fix_missing_locations(node)
+            orelse = [node]
+        return orelse[0]
+
+    return chain
+
+
+def _with_key(s: ast.stmt, sub: ast.Subscript | ast.Call, key: str | int | None) -> ast.stmt:
+    """The statement with `key` in place of the index (for `d.get(key)`, the item
+    itself, or None when there is no key)."""
+    where = (sub.lineno, sub.col_offset, sub.end_lineno, sub.end_col_offset)
+
+    def here(node: ast.expr) -> bool:
+        return (node.lineno, node.col_offset, node.end_lineno, node.end_col_offset) == where
+
+    class Put(ast.NodeTransformer):
+        def visit_Subscript(self, node: ast.Subscript) -> ast.AST:
+            if here(node):
+                node.slice = ast.copy_location(ast.Constant(key), node.slice)
+                return node
+            return self.generic_visit(node)
+
+        def visit_Call(self, node: ast.Call) -> ast.AST:
+            if here(node) and isinstance(node.func, ast.Attribute):
+                if key is None:
+                    return ast.copy_location(ast.Constant(None), node)
+                item = ast.Subscript(value=node.func.value, slice=ast.Constant(key), ctx=ast.Load())
+                return ast.copy_location(item, node)
+            return self.generic_visit(node)
+
+    out = Put().visit(copy.deepcopy(s))
+    assert isinstance(out, ast.stmt)
+    return out
 
 
 def _object_like(node: ast.expr) -> bool:

@@ -14,6 +14,7 @@ from gilcheck.draft.python.values import (
     UNKNOWN,
     Const,
     Data,
+    DictVal,
     Func,
     Instance,
     ListVal,
@@ -97,6 +98,14 @@ def evaluate(st: State, node: ast.expr) -> Value:
         return calls.await_(st, node)
     if isinstance(node, ast.List | ast.Tuple):
         return ListVal([evaluate(st, e) for e in node.elts])
+    if (
+        isinstance(node, ast.Dict)
+        and all(isinstance(k, ast.Constant) for k in node.keys)
+        and len({k.value for k in node.keys if isinstance(k, ast.Constant)}) == len(node.keys)
+    ):
+        values = [evaluate(st, v) for v in node.values]
+        keys = [k.value for k in node.keys if isinstance(k, ast.Constant)]
+        return DictVal(dict(zip(keys, values, strict=True)))
     if isinstance(node, ast.Dict | ast.Set | ast.JoinedStr | ast.DictComp | ast.SetComp):
         _inner_calls(st, node)
         return DATA
@@ -120,7 +129,11 @@ def evaluate(st: State, node: ast.expr) -> Value:
 
 
 def _item(base: Value, index: Value) -> Value:
-    """`base[index]` for a list of known length and a constant index."""
+    """`base[index]` for a list of known length or a dict of known keys, and a constant
+    index."""
+    if isinstance(base, DictVal) and base.exact and isinstance(index, Const):
+        item = base.items.get(index.value, UNKNOWN)
+        return UNKNOWN if isinstance(item, Const | Data) else item
     if (
         isinstance(base, ListVal)
         and base.exact
@@ -133,6 +146,18 @@ def _item(base: Value, index: Value) -> Value:
         # a list's data may be changed by any thread: only its objects are followed
         return UNKNOWN if isinstance(item, Const | Data) else item
     return UNKNOWN
+
+
+def legal_key(key: object) -> str:
+    """A dict key as part of a spec name."""
+    from gilcheck.draft.python.names import legal
+
+    return legal(str(key))
+
+
+def item_of(base: Value, index: Value) -> Value:
+    """`base[index]` (see `_item`)."""
+    return _item(base, index)
 
 
 def _is_class(st: State, name: str) -> bool:
@@ -228,7 +253,7 @@ def _identity(value: Value) -> bool:
 def _never_none(value: Value) -> bool:
     """Whether a value surely is neither `None` nor any marker (an object the draft
     follows, or data known not to be)."""
-    return isinstance(value, Res | Instance | ThreadObj | ListVal | Func | Method) or (
+    return isinstance(value, Res | Instance | ThreadObj | ListVal | DictVal | Func | Method) or (
         isinstance(value, Opaque) and value.not_none
     )
 

@@ -16,6 +16,7 @@ from gilcheck.draft.python.values import (
     Const,
     Coro,
     Data,
+    DictVal,
     ForkPid,
     Func,
     Instance,
@@ -77,7 +78,7 @@ def pass_value(
         inner = ThreadObj(value.target, value.args, value.daemon, value.process, value.origin)
         inner.handle = pname
         return [value.handle], [pname], inner, "t"
-    if isinstance(value, Instance | ListVal) and id(value) in seen:
+    if isinstance(value, Instance | ListVal | DictVal) and id(value) in seen:
         return [], [], UNKNOWN, "u"
     seen = seen | {id(value)}
     if isinstance(value, Instance):
@@ -103,6 +104,17 @@ def pass_value(
             items.append(inner_value)
             key.append(k)
         return args, params, ListVal(items), ("l", tuple(key))
+    if isinstance(value, DictVal) and value.exact:
+        args, params = [], []
+        entries: dict[object, Value] = {}
+        key = []
+        for i, (k, item) in enumerate(value.items.items()):
+            a, p, inner_value, part = pass_value(item, f"{pname}_{i}", process, shared, seen)
+            args += a
+            params += p
+            entries[k] = inner_value
+            key.append((repr(k), part))
+        return args, params, DictVal(entries), ("dict", tuple(key))
     if isinstance(value, Func | Method | Coro | ForkPid | Logger):
         return [], [], value, ("s", repr(value))
     return [], [], UNKNOWN, "u"

@@ -14,6 +14,7 @@ from gilcheck.draft.python.values import (
     UNKNOWN,
     Const,
     Data,
+    DictVal,
     ListVal,
     Value,
 )
@@ -200,6 +201,8 @@ def for_statement(st: State, s: ast.For | ast.AsyncFor) -> None:
         source = exprs.evaluate(st, s.iter)
         if isinstance(source, ListVal) and source.exact:
             items = list(source.items)
+        elif isinstance(source, DictVal) and source.exact:
+            items = [Const(k) for k in source.items]  # type: ignore[arg-type]
     jump = _has_jump(s.body)
     if items is not None and len(items) <= _UNROLL_LIMIT and not jump:
         for item in items:

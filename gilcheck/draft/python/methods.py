@@ -16,6 +16,7 @@ from gilcheck.draft.python.values import (
     UNKNOWN,
     Const,
     Data,
+    DictVal,
     Func,
     Instance,
     ListVal,
@@ -55,8 +56,14 @@ def method(
                 receiver.exact = False
             receiver.items.append(args[0])
         elif name == "extend" and args and isinstance(args[0], ListVal):
+            if st.f.loop_depth > 0 or not args[0].exact:
+                receiver.exact = False
             receiver.items.extend(args[0].items)
+        elif name in ("pop", "remove", "insert", "clear", "sort", "reverse", "__setitem__"):
+            receiver.exact = False  # the draft no longer knows which item is where
         return UNKNOWN
+    if isinstance(receiver, DictVal):
+        return _dict(st, receiver, name, args)
     if isinstance(receiver, Logger):
         if name in LOG_LEVELS:
             calls.log_emit(st, node)
@@ -73,6 +80,33 @@ def method(
     if isinstance(receiver, Const) and isinstance(receiver.value, str):
         return UNKNOWN
     return calls.unknown_call(st, node)
+
+
+def _dict(st: State, d: DictVal, name: str, args: list[Value]) -> Value:
+    """A method of a dict of known keys: lookups give what the draft knows; a change it
+    cannot follow makes the dict unknown. Never blocks."""
+    key = args[0] if args else None
+    if not d.exact:
+        return UNKNOWN
+    if name == "get" and isinstance(key, Const):
+        return exprs.item_of(d, key)  # a key not there may be added elsewhere: unknown
+    if name == "values":
+        return ListVal([exprs.item_of(d, Const(k)) for k in d.items])  # type: ignore[arg-type]
+    if name == "keys":
+        return ListVal([Const(k) for k in d.items])  # type: ignore[arg-type]
+    if name == "items":
+        return ListVal(
+            [ListVal([Const(k), exprs.item_of(d, Const(k))]) for k in d.items]  # type: ignore[arg-type]
+        )
+    if name == "setdefault" and isinstance(key, Const) and st.f.loop_depth == 0:
+        if key.value not in d.items:
+            d.items[key.value] = args[1] if len(args) > 1 else Const(None)
+        return exprs.item_of(d, key)
+    if name in ("copy",):
+        return DictVal(dict(d.items))
+    if name in ("pop", "popitem", "update", "clear", "setdefault", "__setitem__", "__delitem__"):
+        d.exact = False
+    return UNKNOWN
 
 
 def _instance(

@@ -15,6 +15,7 @@ from gilcheck.draft.python.values import (
     UNKNOWN,
     Const,
     Data,
+    DictVal,
     Func,
     Instance,
     ListVal,
@@ -98,6 +99,12 @@ def _statement(st: State, s: ast.stmt) -> None:
             run_finally_blocks(st, f.loop_marks[-1])
         st.out("break" if isinstance(s, ast.Break) else "continue", s)
         f.dead = True
+    elif isinstance(s, ast.Delete):
+        for t in s.targets:
+            if isinstance(t, ast.Subscript):
+                base = exprs.evaluate(st, t.value)
+                if isinstance(base, ListVal | DictVal):
+                    base.exact = False
     elif isinstance(s, ast.Global):
         f.globals_declared.update(s.names)
     elif isinstance(s, ast.Assert):
@@ -193,13 +200,19 @@ def store(st: State, target: ast.expr, value: Value, s: ast.stmt) -> None:
     elif isinstance(target, ast.Subscript):
         base = exprs.evaluate(st, target.value)
         index = exprs.evaluate(st, target.slice)
+        kept = UNKNOWN if isinstance(value, Const | Data) else value
         if (
             isinstance(base, ListVal)
             and isinstance(index, Const)
             and isinstance(index.value, int)
             and 0 <= index.value < len(base.items)
         ):
-            base.items[index.value] = UNKNOWN if isinstance(value, Const | Data) else value
+            base.items[index.value] = kept
+            return
+        if isinstance(base, DictVal) and isinstance(index, Const) and st.f.loop_depth == 0:
+            base.items[index.value] = kept
+        elif isinstance(base, ListVal | DictVal):
+            base.exact = False  # an item the draft cannot place
 
 
 def _store_field(st: State, inst: Instance, attr: str, value: Value, s: ast.stmt) -> None:
@@ -279,6 +292,12 @@ def _visible_to_functions(st: State, name: str, value: Value, s: ast.AST) -> Val
         value.items = [
             _visible_to_functions(st, f"{name}_{i}", item, s) for i, item in enumerate(value.items)
         ]
+        return value
+    if isinstance(value, DictVal) and value.exact:
+        value.items = {
+            k: _visible_to_functions(st, f"{name}_{exprs.legal_key(k)}", item, s)
+            for k, item in value.items.items()
+        }
         return value
     if isinstance(value, Res) and not value.is_global and not value.lock and not value.unfinished:
         var = st.global_name(f"{name}_shared")

@@ -101,6 +101,16 @@ class ListVal:
 
 
 @dataclass(eq=False)
+class DictVal:
+    """A Python dict whose keys are constants the draft knows (`{"a": lock_a}`) and
+    what each holds; `exact` is false once it was changed in a way the draft does not
+    follow."""
+
+    items: dict[object, object] = field(default_factory=dict)
+    exact: bool = True
+
+
+@dataclass(eq=False)
 class Instance:
     """An instance of one of the module's classes: what the draft knows of its attributes.
     `prefix` names its attributes in the spec (`obj_lock`); `is_global` when it is made

@@ -283,7 +283,12 @@ def library(
         # a marker made once (`STOP = object()`) is a value of its own; one made again
         # and again is only surely not any marker
         once = global_ok and st.f.func is None and st.f.loop_depth == 0 and hint
-        return Marker(st.unique_text(hint)) if once and hint else DATA
+        if once and hint:
+            return Marker(st.unique_text(hint))
+        if st.f.is_module and st.f.loop_depth == 0 and not hint:
+            return DATA
+        # a new object each time: a run-time object of the spec stands for its identity
+        return Marker(st.temp(hint or "marker", "event()", node), local=True)
     if _harmless(cn):
         for value in [*args, *kwargs.values()]:
             if isinstance(value, Func):

@@ -307,7 +307,9 @@ def _equal(st: State, left: Value, right: Value) -> Value:
     holds both values, else `UNKNOWN`."""
     for a, b in ((left, right), (right, left)):
         if isinstance(a, Marker) and isinstance(b, Marker):
-            return Const(a == b)
+            if a == b or not (a.local or b.local):
+                return Const(a == b)
+            return Data(f"{a.text} == {b.text}")
         if isinstance(a, Marker | Const) and _identity(a) and _never_none(b):
             return Const(False)
         if isinstance(a, Marker) and isinstance(b, Const):

@@ -70,6 +70,8 @@ def pass_value(
     if isinstance(value, Data):
         kept = Data(pname, value.plain, value.vague)
         return [value.spec], [pname], kept, ("d", value.plain, value.vague)
+    if isinstance(value, Marker) and value.local:
+        return [value.text], [pname], Marker(pname, local=True), ("m",)
     if isinstance(value, Marker):
         return [], [], value, ("m", value.text)
     if isinstance(value, Opaque):

@@ -36,9 +36,12 @@ DATA = Opaque(not_none=True)
 class Marker:
     """An object made once whose identity the program tests (`STOP = object()` at
     module level): in the spec a string literal no other value has, so `is`, `is not`,
-    `==` and `!=` against it are exact."""
+    `==` and `!=` against it are exact. One made again and again (`stop = object()` in
+    a function) is `local`: a run-time object the spec makes for each (`event()`, used
+    only for its identity), held in spec name `text`."""
 
     text: str
+    local: bool = False
 
 
 @dataclass(frozen=True)

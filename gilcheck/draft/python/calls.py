@@ -29,6 +29,7 @@ from gilcheck.draft.python.values import (
     OPAQUE,
     UNKNOWN,
     Const,
+    DictVal,
     ForkPid,
     Func,
     Instance,
@@ -276,7 +277,10 @@ def library(
     if cn in ("concurrent.futures.wait", "concurrent.futures.as_completed"):
         return methods.wait_all(st, args[0] if args else UNKNOWN, node, cn)
     if cn in ("list", "tuple") and args and isinstance(args[0], ListVal):
-        return args[0]
+        return ListVal(list(args[0].items), args[0].exact)
+    known = [a for a in args if isinstance(a, ListVal) and a.exact]
+    if cn in ("enumerate", "zip", "reversed") and args and len(known) == len(args):
+        return _rearranged(cn, known, kwargs)
     if cn == "functools.partial" and args:
         return partial_function(st, node, args[0], args[1:], kwargs)
     if cn == "object" and not args and not kwargs:
@@ -299,6 +303,23 @@ def library(
             return DATA
         return OPAQUE if _plain_result(cn) else UNKNOWN
     return unknown_call(st, node)
+
+
+def _rearranged(cn: str, lists: list[ListVal], kwargs: dict[str, Value]) -> Value:
+    """`enumerate`, `zip` or `reversed` of lists the draft knows: the list of what they
+    yield."""
+    if cn == "reversed" and len(lists) == 1:
+        return ListVal(list(reversed(lists[0].items)))
+    if cn == "enumerate" and len(lists) == 1:
+        start = kwargs.get("start", Const(0))
+        if not (isinstance(start, Const) and isinstance(start.value, int)):
+            return DATA
+        return ListVal([ListVal([Const(start.value + i), v]) for i, v in enumerate(lists[0].items)])
+    if cn == "zip":
+        return ListVal(
+            [ListVal(list(row)) for row in zip(*(lst.items for lst in lists), strict=False)]
+        )
+    return DATA
 
 
 _DATA_MAKERS = frozenset(
@@ -534,13 +555,17 @@ def _thread_object(
     daemon = kwargs.get("daemon")
     if not isinstance(given, ListVal) or not given.exact:
         given = ListVal([UNKNOWN])
-    return ThreadObj(
+    named = kwargs.get("kwargs", args[4] if len(args) > 4 else None)
+    thread = ThreadObj(
         target,
         list(given.items),
         isinstance(daemon, Const) and bool(daemon.value),
         process,
         _origin(st, node),
     )
+    if isinstance(named, DictVal) and named.exact:
+        thread.kwargs = {k: v for k, v in named.items.items() if isinstance(k, str)}
+    return thread
 
 
 def _timer(

@@ -515,7 +515,7 @@ def start(st: State, t: ThreadObj, node: ast.AST, name: str | None) -> None:
         return
     instance = target.instance if isinstance(target, Func) else None
     made = functions.instantiate(
-        st, info, list(t.args), {}, node, instance=instance, process=t.process
+        st, info, list(t.args), dict(t.kwargs), node, instance=instance, process=t.process
     )
     if made is None:
         return

@@ -449,3 +449,14 @@ def test_a_dict_lookup_by_data_is_an_if_per_key() -> None:
     assert made.assumptions == ()
     assert 'if k == "a" {' in made.text
     assert verdict_of(made.text) == "ok"
+
+
+def test_code_after_a_try_with_a_dict_lookup_is_drafted() -> None:
+    src = (
+        "import threading\nlocks = {'a': threading.Lock(), 'b': threading.Lock()}\n"
+        "m = threading.Lock()\n"
+        "def w(k):\n    try:\n        with locks[k]:\n            pass\n    finally:\n"
+        "        pass\n    m.acquire()\n    m.acquire()\n"
+        "t = threading.Thread(target=w, args=('a',))\nt.start()\nt.join()\n"
+    )
+    assert verdict_of(draft(src)) == "deadlock"

@@ -39,7 +39,6 @@ def split(st: State, s: ast.stmt, rest: list[ast.stmt]) -> bool:
             stmts.block(st, [keyed(rest)], inline=True)
         finally:
             f.splits -= 1
-        f.dead = True  # the rest was drafted in each arm
         return True
     pick = _picked(s)
     if pick is not None and (rest or isinstance(s, ast.With | ast.AsyncWith)):

@@ -110,11 +110,11 @@ def _subscripts(s: ast.stmt) -> list[ast.Subscript | ast.Call]:
     heads: list[ast.AST] = []
     if isinstance(s, ast.With | ast.AsyncWith):
         heads = [i.context_expr for i in s.items]
-    elif isinstance(s, ast.If | ast.While):
+    elif isinstance(s, ast.If):
         heads = [s.test]
     elif isinstance(s, ast.For | ast.AsyncFor):
         heads = [s.iter]
-    elif not isinstance(s, ast.Try | ast.TryStar | ast.Match):
+    elif not isinstance(s, ast.Try | ast.TryStar | ast.Match | ast.While):
         heads = [s]
     for head in heads:
         todo = [head]

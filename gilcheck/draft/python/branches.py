@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import functools
 from collections.abc import Callable
 
 from gilcheck.draft.python import exprs, stmts
@@ -41,7 +42,7 @@ def split(st: State, s: ast.stmt, rest: list[ast.stmt]) -> bool:
             f.splits -= 1
         return True
     pick = _picked(s)
-    if pick is not None and (rest or isinstance(s, ast.With | ast.AsyncWith)):
+    if pick is not None and (rest or not isinstance(s, ast.Assign | ast.AnnAssign)):
         test, picks, rebuild = pick
         parts: list[list[ast.stmt]] = [[rebuild(arm)] for arm in picks]
     elif isinstance(s, ast.If) and rest and not (f.is_module and is_main_guard(s)):
@@ -103,10 +104,9 @@ def _keyed(st: State, s: ast.stmt) -> Callable[[list[ast.stmt]], ast.stmt] | Non
     return None
 
 
-def _subscripts(s: ast.stmt) -> list[ast.Subscript | ast.Call]:
-    """The subscripts a statement evaluates itself (not those of nested blocks, nor of
-    functions and lambdas it defines)."""
-    out: list[ast.Subscript | ast.Call] = []
+def _own_nodes(s: ast.stmt) -> list[ast.AST]:
+    """The expressions a statement evaluates itself, outermost first (not those of nested
+    blocks, of a `while` test, nor of functions and lambdas it defines)."""
     heads: list[ast.AST] = []
     if isinstance(s, ast.With | ast.AsyncWith):
         heads = [i.context_expr for i in s.items]
@@ -116,23 +116,31 @@ def _subscripts(s: ast.stmt) -> list[ast.Subscript | ast.Call]:
         heads = [s.iter]
     elif not isinstance(s, ast.Try | ast.TryStar | ast.Match | ast.While):
         heads = [s]
-    for head in heads:
-        todo = [head]
-        while todo:
-            n = todo.pop()
-            if isinstance(n, ast.Lambda):
-                continue
-            if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Load):
-                out.append(n)
-            if (
-                isinstance(n, ast.Call)
-                and isinstance(n.func, ast.Attribute)
-                and n.func.attr == "get"
-                and len(n.args) == 1
-                and not n.keywords
-            ):
-                out.append(n)
-            todo.extend(ast.iter_child_nodes(n))
+    out: list[ast.AST] = []
+    todo = list(heads)
+    while todo:
+        n = todo.pop(0)
+        if isinstance(n, ast.Lambda | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            continue
+        out.append(n)
+        todo.extend(ast.iter_child_nodes(n))
+    return out
+
+
+def _subscripts(s: ast.stmt) -> list[ast.Subscript | ast.Call]:
+    """The subscripts (and `d.get(key)` calls) a statement evaluates itself."""
+    out: list[ast.Subscript | ast.Call] = []
+    for n in _own_nodes(s):
+        if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Load):
+            out.append(n)
+        if (
+            isinstance(n, ast.Call)
+            and isinstance(n.func, ast.Attribute)
+            and n.func.attr == "get"
+            and len(n.args) == 1
+            and not n.keywords
+        ):
+            out.append(n)
     return out
 
 
@@ -203,28 +211,33 @@ def _object_like(node: ast.expr) -> bool:
 def _picked(
     s: ast.stmt,
 ) -> tuple[ast.expr, tuple[ast.expr, ast.expr], Callable[[ast.expr], ast.stmt]] | None:
-    """A statement whose value picks one of two objects with a conditional expression
-    (`a, b = (l1, l2) if c else (l2, l1)`, `with l1 if c else l2:`): the test, the two
-    arms, and how to write the statement with one arm in place of the choice."""
-    if isinstance(s, ast.Assign) and isinstance(s.value, ast.IfExp):
-        pick = s.value
-        if _object_like(pick.body) and _object_like(pick.orelse):
-
-            def assign(arm: ast.expr) -> ast.stmt:
-                return ast.copy_location(ast.Assign(targets=s.targets, value=arm), s)
-
-            return pick.test, (pick.body, pick.orelse), assign
-    if isinstance(s, ast.With | ast.AsyncWith) and s.items:
-        first = s.items[0]
-        ctx = first.context_expr
-        if isinstance(ctx, ast.IfExp) and _object_like(ctx.body) and _object_like(ctx.orelse):
-
-            def enter(arm: ast.expr) -> ast.stmt:
-                item = ast.withitem(context_expr=arm, optional_vars=first.optional_vars)
-                return ast.copy_location(type(s)(items=[item, *s.items[1:]], body=s.body), s)
-
-            return ctx.test, (ctx.body, ctx.orelse), enter
+    """A statement that picks one of two objects with a conditional expression
+    (`a, b = (l1, l2) if c else (l2, l1)`, `with l1 if c else l2:`,
+    `Thread(target=work, args=(l1 if c else l2,))`): the test, the two arms, and how to
+    write the statement with one arm in place of the choice."""
+    for n in _own_nodes(s):
+        if isinstance(n, ast.IfExp) and _object_like(n.body) and _object_like(n.orelse):
+            return n.test, (n.body, n.orelse), functools.partial(_replaced, s, n)
     return None
+
+
+def _replaced(s: ast.stmt, old: ast.expr, new: ast.expr) -> ast.stmt:
+    """A copy of the statement with `new` in place of the expression `old`."""
+    where = (old.lineno, old.col_offset, old.end_lineno, old.end_col_offset)
+    kind = type(old)
+
+    class Put(ast.NodeTransformer):
+        def visit(self, node: ast.AST) -> ast.AST:
+            if isinstance(node, kind) and isinstance(node, ast.expr):
+                here = (node.lineno, node.col_offset, node.end_lineno, node.end_col_offset)
+                if here == where:
+                    return ast.copy_location(copy.deepcopy(new), node)
+            result: ast.AST = super().visit(node)
+            return result
+
+    out = Put().visit(copy.deepcopy(s))
+    assert isinstance(out, ast.stmt)
+    return out
 
 
 def _bound_objects(body: list[ast.stmt]) -> set[str]:

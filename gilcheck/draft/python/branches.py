@@ -20,6 +20,8 @@ from gilcheck.draft.python.values import (
     DictVal,
     ForkPid,
     ListVal,
+    Opaque,
+    Unknown,
     Value,
 )
 
@@ -41,7 +43,7 @@ def split(st: State, s: ast.stmt, rest: list[ast.stmt]) -> bool:
         finally:
             f.splits -= 1
         return True
-    pick = _picked(s)
+    pick = _picked(st, s)
     if pick is not None and (rest or not isinstance(s, ast.Assign | ast.AnnAssign)):
         test, picks, rebuild = pick
         parts: list[list[ast.stmt]] = [[rebuild(arm)] for arm in picks]
@@ -209,16 +211,29 @@ def _object_like(node: ast.expr) -> bool:
 
 
 def _picked(
+    st: State,
     s: ast.stmt,
 ) -> tuple[ast.expr, tuple[ast.expr, ast.expr], Callable[[ast.expr], ast.stmt]] | None:
     """A statement that picks one of two objects with a conditional expression
     (`a, b = (l1, l2) if c else (l2, l1)`, `with l1 if c else l2:`,
     `Thread(target=work, args=(l1 if c else l2,))`): the test, the two arms, and how to
     write the statement with one arm in place of the choice."""
+    whole = s.value if isinstance(s, ast.Assign) else None
     for n in _own_nodes(s):
-        if isinstance(n, ast.IfExp) and _object_like(n.body) and _object_like(n.orelse):
+        if not (isinstance(n, ast.IfExp) and _object_like(n.body) and _object_like(n.orelse)):
+            continue
+        # elsewhere than as the whole value assigned, only a choice between objects
+        # the draft knows is worth drafting the rest twice
+        if n is whole or _holds_object(st, n.body) or _holds_object(st, n.orelse):
             return n.test, (n.body, n.orelse), functools.partial(_replaced, s, n)
     return None
+
+
+def _holds_object(st: State, node: ast.expr) -> bool:
+    if isinstance(node, ast.Tuple | ast.List):
+        return any(_holds_object(st, e) for e in node.elts)
+    value = exprs.peek(st, node)
+    return not isinstance(value, Const | Data | Unknown | Opaque)
 
 
 def _replaced(s: ast.stmt, old: ast.expr, new: ast.expr) -> ast.stmt:

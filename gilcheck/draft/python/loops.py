@@ -182,6 +182,10 @@ def negate(cond: str) -> str:
     """`not c`, without a double negation."""
     if cond.startswith("not ") and " " not in cond[4:]:
         return cond[4:]
+    for op, other in ((" != ", " == "), (" == ", " != ")):
+        left, found, right = cond.partition(op)
+        if found and " " not in left and " " not in right and "(" not in cond:
+            return f"{left}{other}{right}"
     return f"not {cond}" if " " not in cond else f"not ({cond})"
 
 

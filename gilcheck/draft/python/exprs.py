@@ -22,7 +22,6 @@ from gilcheck.draft.python.values import (
     Method,
     Opaque,
     Res,
-    ThreadObj,
     Unknown,
     Value,
 )
@@ -251,11 +250,10 @@ def _identity(value: Value) -> bool:
 
 
 def _never_none(value: Value) -> bool:
-    """Whether a value surely is neither `None` nor any marker (an object the draft
-    follows, or data known not to be)."""
-    return isinstance(value, Res | Instance | ThreadObj | ListVal | DictVal | Func | Method) or (
-        isinstance(value, Opaque) and value.not_none
-    )
+    """Whether a value surely is neither `None` nor any marker: data known not to be.
+    (An object the draft follows is not folded: an attribute it was read from may have
+    held `None` on a path the draft's order of drafting does not see.)"""
+    return isinstance(value, Opaque) and value.not_none
 
 
 def _compare(st: State, node: ast.Compare) -> Value:

@@ -348,3 +348,115 @@ def test_random_programs_draft_to_specs_that_load(
     )
     text = draft(src)
     checkable_program(parse_text("random.gil", text))
+
+
+# ---------------------------------------------------------------- values and identity
+
+
+def test_a_tuple_picked_by_a_conditional_expression_drafts_each_arm() -> None:
+    src = (
+        "import sys, threading\na = threading.Lock()\nb = threading.Lock()\n"
+        "def w():\n    with a:\n        with b:\n            pass\n"
+        "t = threading.Thread(target=w)\nt.start()\n"
+        "x, y = (b, a) if sys.argv[1:] else (a, b)\n"
+        "with x:\n    with y:\n        pass\nt.join()\n"
+    )
+    made = draft_python([SourceText("app.py", src)], DraftOptions())
+    assert made.assumptions == ()
+    assert "choose {" in made.text
+    assert verdict_of(made.text) == "deadlock"
+
+
+def test_a_data_swap_reads_both_items_first() -> None:
+    src = "def f():\n    a, b = 1, 2\n    a, b = b, a\n    assert a == 2 and b == 1\nf()\n"
+    spec = draft(src)
+    assert "let was = b" in spec and "let was_2 = a" in spec
+    assert verdict_of(spec) == "ok"
+
+
+def test_a_module_marker_is_a_literal_of_its_own() -> None:
+    src = (
+        "import queue, threading\nSTOP = object()\nq = queue.Queue()\n"
+        "def c():\n    while True:\n        if q.get() is STOP:\n            break\n"
+        "t = threading.Thread(target=c)\nt.start()\nq.put(f'x{1}')\nq.put(STOP)\nt.join()\n"
+    )
+    spec = draft(src)
+    assert 'send q, "STOP"' in spec and 'send q, "data"' in spec
+    assert '== "STOP"' in spec and "choose" not in spec
+    assert verdict_of(spec) == "ok"
+
+
+def test_a_marker_name_avoids_the_program_strings() -> None:
+    src = "import queue\nSTOP = object()\nq = queue.Queue()\nq.put('STOP')\nq.put(STOP)\n"
+    spec = draft(src)
+    assert 'send q, "STOP"' in spec and 'send q, "STOP_2"' in spec
+
+
+def test_an_unknown_value_compared_with_none_is_a_choice() -> None:
+    src = (
+        "import os, queue, threading\nm = threading.Lock()\nq = queue.Queue()\n"
+        "def c():\n    if q.get() is None:\n        m.acquire()\n        m.acquire()\n"
+        "t = threading.Thread(target=c)\nt.start()\nq.put(os.environ.get('X'))\nt.join()\n"
+    )
+    spec = draft(src)
+    assert 'send q, "unknown"' in spec
+    assert 'if item == "unknown" {' in spec
+    assert verdict_of(spec) == "deadlock"
+
+
+def test_data_known_not_none_decides_a_none_test() -> None:
+    src = (
+        "import queue, threading\nm = threading.Lock()\nq = queue.Queue()\n"
+        "def c():\n    if q.get() is None:\n        m.acquire()\n        m.acquire()\n"
+        "t = threading.Thread(target=c)\nt.start()\nq.put([1, 2])\nt.join()\n"
+    )
+    spec = draft(src)
+    assert "choose" not in spec
+    assert verdict_of(spec) == "ok"
+
+
+def test_a_local_marker_is_a_run_time_object() -> None:
+    src = (
+        "import queue, threading\n"
+        "def run():\n    stop = object()\n    q = queue.Queue()\n"
+        "    def c():\n        while q.get() is not stop:\n            pass\n"
+        "    t = threading.Thread(target=c)\n    t.start()\n    q.put(None)\n"
+        "    q.put(stop)\n    t.join()\nrun()\n"
+    )
+    spec = draft(src)
+    assert "let stop = event()" in spec and "send q, stop" in spec
+    assert verdict_of(spec) == "ok"
+
+
+def test_partial_and_default_arguments_name_their_objects() -> None:
+    src = (
+        "import functools, threading\nA = threading.Lock()\nB = threading.Lock()\n"
+        "def w(x=A, y=B):\n    with x:\n        with y:\n            pass\n"
+        "t = threading.Thread(target=functools.partial(w, B, y=A))\nt.start()\nw()\nt.join()\n"
+    )
+    made = draft_python([SourceText("app.py", src)], DraftOptions())
+    assert made.assumptions == ()
+    assert verdict_of(made.text) == "deadlock"
+
+
+def test_a_dict_lookup_by_data_is_an_if_per_key() -> None:
+    src = (
+        "import threading\nlocks = {'a': threading.Lock(), 'b': threading.Lock()}\n"
+        "def w(k):\n    with locks[k]:\n        pass\n"
+        "t = threading.Thread(target=w, args=('a',))\nt.start()\nw('b')\nt.join()\n"
+    )
+    made = draft_python([SourceText("app.py", src)], DraftOptions())
+    assert made.assumptions == ()
+    assert 'if k == "a" {' in made.text
+    assert verdict_of(made.text) == "ok"
+
+
+def test_code_after_a_try_with_a_dict_lookup_is_drafted() -> None:
+    src = (
+        "import threading\nlocks = {'a': threading.Lock(), 'b': threading.Lock()}\n"
+        "m = threading.Lock()\n"
+        "def w(k):\n    try:\n        with locks[k]:\n            pass\n    finally:\n"
+        "        pass\n    m.acquire()\n    m.acquire()\n"
+        "t = threading.Thread(target=w, args=('a',))\nt.start()\nt.join()\n"
+    )
+    assert verdict_of(draft(src)) == "deadlock"

@@ -49,7 +49,7 @@ def asyncio_call(st: State, cn: str, node: ast.Call, *, used: bool, awaited: boo
         st.loops_started.add(name)
         fut = _schedule(st, args[0], name, node)
         if isinstance(fut, Res):
-            return Data(st.temp("value", f"result {fut.spec}", node), plain=False)
+            return Data(st.temp("value", f"result {fut.spec}", node), plain=False, vague=True)
         return UNKNOWN
     if what == "run_coroutine_threadsafe" and len(args) >= 2:
         loop = args[1]
@@ -104,7 +104,9 @@ def loop_method(
         st.loops_started.add(r.spec)
         fut = _schedule(st, args[0], r.spec, node)
         if isinstance(fut, Res):
-            return Data(st.temp(hint or "value", f"result {fut.spec}", node), plain=False)
+            return Data(
+                st.temp(hint or "value", f"result {fut.spec}", node), plain=False, vague=True
+            )
         return UNKNOWN
     if name == "run_in_executor" and len(args) >= 2:
         pool = args[0]
@@ -134,10 +136,10 @@ def primitive_method(
     k, spec = r.kind, r.spec
     if k == "aqueue" and name == "put" and args:
         st.uses_cpython = True
-        st.out(f"call cpython_asyncio_queue_put({spec}, {_item(args[0])})", node)
+        st.out(f"call cpython_asyncio_queue_put({spec}, {_item(st, args[0])})", node)
         return Const(None)
     if k == "aqueue" and name == "put_nowait" and args:
-        st.out(f"send {spec}, {_item(args[0])}", node)
+        st.out(f"send {spec}, {_item(st, args[0])}", node)
         return UNKNOWN
     if k == "aqueue" and name == "get":
         st.uses_cpython = True
@@ -166,10 +168,8 @@ def primitive_method(
     return calls.unknown_call(st, node)
 
 
-def _item(value: Value) -> str:
-    text = exprs.text(value)
-    plain = isinstance(value, Const) or (isinstance(value, Data) and value.plain)
-    return text if text is not None and plain else '"item"'
+def _item(st: State, value: Value) -> str:
+    return exprs.message(st, value)
 
 
 def _waiting(st: State, statement: str, node: ast.AST) -> None:
@@ -217,18 +217,18 @@ def _from_loop(st: State, f: Res) -> bool:
 
 def _await_future(st: State, f: Res, node: ast.AST) -> Value:
     if not st.f.coroutine:
-        return Data(st.temp("value", f"result {f.spec}", node), plain=False)
+        return Data(st.temp("value", f"result {f.spec}", node), plain=False, vague=True)
     spec = st.temp("value", "none", node)
     with st.block("suspend", node):
         st.out(f"{spec} = result {f.spec}", node)
-    return Data(spec, plain=False)
+    return Data(spec, plain=False, vague=True)
 
 
 def _wrap(st: State, f: Value, node: ast.AST) -> Value:
     if not isinstance(f, Res) or f.kind != "future":
         return UNKNOWN
     if not st.f.coroutine:
-        return Data(st.temp("value", f"result {f.spec}", node), plain=False)
+        return Data(st.temp("value", f"result {f.spec}", node), plain=False, vague=True)
     st.uses_cpython = True
     return Data(st.temp("value", f"call cpython_asyncio_wrap_future({f.spec})", node), False)
 

@@ -6,6 +6,7 @@ calls, methods of the objects the draft knows, and everything else (an unknown c
 from __future__ import annotations
 
 import ast
+import copy
 
 from gilcheck.draft.model import DraftError, Origin
 from gilcheck.draft.python import asyncs, exprs, functions, handlers, methods, resources
@@ -24,14 +25,17 @@ from gilcheck.draft.python.knowledge import (
 from gilcheck.draft.python.program import FunctionInfo, canonical, dotted
 from gilcheck.draft.python.state import State
 from gilcheck.draft.python.values import (
+    DATA,
     OPAQUE,
     UNKNOWN,
     Const,
+    DictVal,
     ForkPid,
     Func,
     Instance,
     ListVal,
     Logger,
+    Marker,
     Method,
     ModuleRef,
     Res,
@@ -104,7 +108,15 @@ def call(
 
 def lambda_function(st: State, node: ast.Lambda) -> Value:
     """A `lambda` as one of the program's functions (`def` returning its body)."""
+    from gilcheck.draft.python.program import FunctionInfo as Info
+
     name = f"lambda_{node.lineno}_{node.col_offset}"
+    defaults = functions.defaults_of(st, node)
+    if defaults:
+        # each set of objects its defaults name is a function of its own
+        key = tuple((k, v if getattr(v, "__hash__", None) else id(v)) for k, v in defaults.items())
+        known = st.lambda_names.setdefault(name, {})
+        name = known.setdefault(key, f"{name}_{len(known) + 1}" if known else name)
     if name not in st.program.functions:
         body = ast.copy_location(ast.Return(value=node.body), node.body)
         fn = ast.FunctionDef(
@@ -118,7 +130,74 @@ def lambda_function(st: State, node: ast.Lambda) -> Value:
         ast.copy_location(fn, node)
         ast.fix_missing_locations(fn)
         closure = None if st.f.is_module else st.f.env
-        st.program.functions[name] = FunctionInfo(name, fn, st.f.module, closure=closure)
+        st.program.functions[name] = Info(
+            name, fn, st.f.module, closure=closure, defaults=defaults or None
+        )
+    return Func(name)
+
+
+def partial_function(
+    st: State, node: ast.Call, fn: Value, bound: list[Value], keywords: dict[str, Value]
+) -> Value:
+    """`functools.partial(f, *bound, **keywords)` for a function of the program: a
+    function of its own that calls `f` with what was bound and what it is given."""
+    from gilcheck.draft.python.program import FunctionInfo as Info
+
+    if not isinstance(fn, Func):
+        return UNKNOWN
+    info = function_info(st, fn)
+    if info is None:
+        return UNKNOWN
+    params = info.params[1:] if info.cls is not None and fn.instance is not None else info.params
+    a = info.node.args
+    first_default = len(info.params) - len(a.defaults)
+    open_params: list[tuple[str, ast.expr | None]] = []
+    for p in params[len(bound) :]:
+        if p in keywords:
+            continue
+        i = info.params.index(p)
+        open_params.append((p, a.defaults[i - first_default] if i >= first_default else None))
+    defaults: list[ast.expr] = []
+    for _, d in reversed(open_params):
+        if d is None:
+            break
+        defaults.insert(0, copy.deepcopy(d))
+    closure: dict[str, object] = {"partial_f": fn}
+    closure.update({f"partial_a{i}": v for i, v in enumerate(bound)})
+    closure.update({f"partial_k_{k}": v for k, v in keywords.items()})
+    key = tuple((k, v if getattr(v, "__hash__", None) else id(v)) for k, v in closure.items())
+    base = f"partial_{node.lineno}_{node.col_offset}"
+    known = st.lambda_names.setdefault(base, {})
+    name = known.setdefault(key, f"{base}_{len(known) + 1}" if known else base)
+    if name not in st.program.functions:
+        call_node = ast.Call(
+            func=ast.Name(id="partial_f", ctx=ast.Load()),
+            args=[ast.Name(id=f"partial_a{i}", ctx=ast.Load()) for i in range(len(bound))],
+            keywords=[
+                ast.keyword(arg=k, value=ast.Name(id=f"partial_k_{k}", ctx=ast.Load()))
+                for k in keywords
+            ]
+            + [ast.keyword(arg=p, value=ast.Name(id=p, ctx=ast.Load())) for p, _ in open_params],
+        )
+        body = ast.Return(value=call_node)
+        signature = ast.arguments(
+            posonlyargs=[],
+            args=[ast.arg(arg=p) for p, _ in open_params],
+            vararg=None,
+            kwonlyargs=[],
+            kw_defaults=[],
+            kwarg=None,
+            defaults=defaults,
+        )
+        made = ast.FunctionDef(
+            name=name, args=signature, body=[body], decorator_list=[], returns=None
+        )
+        for n in ast.walk(made):
+            ast.copy_location(n, node)
+        ast.fix_missing_locations(made)
+        st.program.functions[name] = Info(
+            name, made, info.module, closure=closure, defaults=info.defaults
+        )
     return Func(name)
 
 
@@ -198,15 +277,49 @@ def library(
     if cn in ("concurrent.futures.wait", "concurrent.futures.as_completed"):
         return methods.wait_all(st, args[0] if args else UNKNOWN, node, cn)
     if cn in ("list", "tuple") and args and isinstance(args[0], ListVal):
-        return args[0]
+        return ListVal(list(args[0].items), args[0].exact)
+    known = [a for a in args if isinstance(a, ListVal) and a.exact]
+    if cn in ("enumerate", "zip", "reversed") and args and len(known) == len(args):
+        return _rearranged(cn, known, kwargs)
+    if cn == "functools.partial" and args:
+        return partial_function(st, node, args[0], args[1:], kwargs)
+    if cn == "object" and not args and not kwargs:
+        # a marker made once (`STOP = object()`) is a value of its own; one made again
+        # and again is only surely not any marker
+        once = global_ok and st.f.func is None and st.f.loop_depth == 0 and hint
+        if once and hint:
+            return Marker(st.unique_text(hint))
+        if st.f.is_module and st.f.loop_depth == 0 and not hint:
+            return DATA
+        # a new object each time: a run-time object of the spec stands for its identity
+        return Marker(st.temp(hint or "marker", "event()", node), local=True)
     if _harmless(cn):
         for value in [*args, *kwargs.values()]:
             if isinstance(value, Func):
                 _called_back(st, value, node)
             elif isinstance(value, Method):
                 st.assume(node, f"the method handed to `{st.source(node)}` is assumed not to block")
+        if cn in _DATA_MAKERS:
+            return DATA
         return OPAQUE if _plain_result(cn) else UNKNOWN
     return unknown_call(st, node)
+
+
+def _rearranged(cn: str, lists: list[ListVal], kwargs: dict[str, Value]) -> Value:
+    """`enumerate`, `zip` or `reversed` of lists the draft knows: the list of what they
+    yield."""
+    if cn == "reversed" and len(lists) == 1:
+        return ListVal(list(reversed(lists[0].items)))
+    if cn == "enumerate" and len(lists) == 1:
+        start = kwargs.get("start", Const(0))
+        if not (isinstance(start, Const) and isinstance(start.value, int)):
+            return DATA
+        return ListVal([ListVal([Const(start.value + i), v]) for i, v in enumerate(lists[0].items)])
+    if cn == "zip":
+        return ListVal(
+            [ListVal(list(row)) for row in zip(*(lst.items for lst in lists), strict=False)]
+        )
+    return DATA
 
 
 _DATA_MAKERS = frozenset(
@@ -442,13 +555,17 @@ def _thread_object(
     daemon = kwargs.get("daemon")
     if not isinstance(given, ListVal) or not given.exact:
         given = ListVal([UNKNOWN])
-    return ThreadObj(
+    named = kwargs.get("kwargs", args[4] if len(args) > 4 else None)
+    thread = ThreadObj(
         target,
         list(given.items),
         isinstance(daemon, Const) and bool(daemon.value),
         process,
         _origin(st, node),
     )
+    if isinstance(named, DictVal) and named.exact:
+        thread.kwargs = {k: v for k, v in named.items.items() if isinstance(k, str)}
+    return thread
 
 
 def _timer(

@@ -11,6 +11,7 @@ from gilcheck.draft.python.program import FunctionInfo, dotted
 from gilcheck.draft.python.state import State
 from gilcheck.draft.python.values import (
     UNKNOWN,
+    Const,
     Func,
     Instance,
     Res,
@@ -33,6 +34,11 @@ def with_statement(st: State, s: ast.With | ast.AsyncWith, items: list[ast.withi
         value = calls.call(st, ctx, hint=hint, global_ok=st.f.is_module and st.f.loop_depth == 0)
     else:
         value = exprs.evaluate(st, ctx)
+    if value == Const(None):
+        from gilcheck.draft.python import raising
+
+        raising.raise_here(st, s)  # `with None:` raises (no `__enter__`)
+        return
     if item.optional_vars is not None and not (
         isinstance(value, Res) and value.kind in ("mutex", "rlock", "semaphore", "condvar")
     ):

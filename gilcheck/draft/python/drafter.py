@@ -19,9 +19,28 @@ from gilcheck.draft.writer import SpecWriter
 
 
 def draft_python(sources: Sequence[SourceText], options: DraftOptions) -> Draft:
-    """Draft one spec (`host python`) for the program made of these Python files."""
+    """Draft one spec (`host python`) for the program made of these Python files.
+
+    Data the draft does not follow is written as a stand-in literal where it enters a
+    channel, a return or a future (`exprs.message`); a comparison of a value that may
+    be such a stand-in is a choice where the stand-in cannot decide it. Which stand-ins
+    the spec uses is known only at the end, so a draft that compared such values is made
+    again knowing them."""
+    guard: frozenset[str] = frozenset()
+    while True:
+        st, draft = _draft_once(sources, options, guard)
+        used = frozenset(st.placeholders_used)
+        if not st.vague_compared or used <= guard:
+            return draft
+        guard = guard | used
+
+
+def _draft_once(
+    sources: Sequence[SourceText], options: DraftOptions, guard: frozenset[str]
+) -> tuple[State, Draft]:
     program = parse_sources(sources)
     st = State(program, options, SpecWriter(), Namer())
+    st.guard = guard
     st.gnames.taken.add("main")
     main_module = program.main
     frame = Frame(module=main_module, namer=st.gnames.child(), env=st.genv, is_module=True)
@@ -38,7 +57,7 @@ def draft_python(sources: Sequence[SourceText], options: DraftOptions) -> Draft:
     _check_loops(st)
     lets = st.hoisted_lets(frame)
     main_nodes = lets + frame.blocks[0]
-    return Draft(
+    return st, Draft(
         _render(st, main_module.src, main_nodes), tuple(st.writer.assumptions), tuple(sources)
     )
 

@@ -10,14 +10,17 @@ import ast
 from gilcheck.draft.python import calls
 from gilcheck.draft.python.state import State
 from gilcheck.draft.python.values import (
-    OPAQUE,
+    DATA,
     UNKNOWN,
     Const,
     Data,
+    DictVal,
     Func,
     Instance,
     ListVal,
+    Marker,
     Method,
+    Opaque,
     Res,
     Unknown,
     Value,
@@ -44,6 +47,8 @@ def literal(value: object) -> str | None:
 
 def text(value: Value) -> str | None:
     """The spec expression for a value (None when the spec cannot hold it)."""
+    if isinstance(value, Marker):
+        return value.text
     if isinstance(value, Const):
         return literal(value.value)
     if isinstance(value, Data):
@@ -51,6 +56,22 @@ def text(value: Value) -> str | None:
     if isinstance(value, Res):
         return value.spec
     return None
+
+
+def message(st: State, value: Value) -> str:
+    """The spec value for a Python value put in a channel, returned or completed: the
+    value itself where the spec holds it, else a stand-in literal: `"data"` for data
+    that surely is neither `None` nor a marker (a number, a string, a tuple, an object
+    of the program), `"unknown"` for anything else. A comparison with a value that may
+    be a stand-in is exact only where the stand-in cannot decide it (see `_compare`)."""
+    t = text(value)
+    if isinstance(value, Const | Marker | Data) and t is not None:
+        return t
+    if isinstance(value, Const):
+        return st.placeholder("data")  # a constant the spec cannot write
+    if isinstance(value, Unknown) or (isinstance(value, Opaque) and not value.not_none):
+        return st.placeholder("unknown")
+    return st.placeholder("data")
 
 
 def evaluate(st: State, node: ast.expr) -> Value:
@@ -76,9 +97,17 @@ def evaluate(st: State, node: ast.expr) -> Value:
         return calls.await_(st, node)
     if isinstance(node, ast.List | ast.Tuple):
         return ListVal([evaluate(st, e) for e in node.elts])
+    if (
+        isinstance(node, ast.Dict)
+        and all(isinstance(k, ast.Constant) for k in node.keys)
+        and len({k.value for k in node.keys if isinstance(k, ast.Constant)}) == len(node.keys)
+    ):
+        values = [evaluate(st, v) for v in node.values]
+        keys = [k.value for k in node.keys if isinstance(k, ast.Constant)]
+        return DictVal(dict(zip(keys, values, strict=True)))
     if isinstance(node, ast.Dict | ast.Set | ast.JoinedStr | ast.DictComp | ast.SetComp):
         _inner_calls(st, node)
-        return OPAQUE
+        return DATA
     if isinstance(node, ast.NamedExpr):
         saved, st.f.target = st.f.target, node.target.id
         try:
@@ -94,20 +123,40 @@ def evaluate(st: State, node: ast.expr) -> Value:
     if isinstance(node, ast.ListComp | ast.GeneratorExp):
         return _comprehension(st, node)
     if isinstance(node, ast.Subscript):
-        base = evaluate(st, node.value)
-        index = evaluate(st, node.slice)
-        if (
-            isinstance(base, ListVal)
-            and base.exact
-            and isinstance(index, Const)
-            and isinstance(index.value, int)
-            and -len(base.items) <= index.value < len(base.items)
-        ):
-            item = base.items[index.value]
-            # a list's data may be changed by any thread: only its objects are followed
-            return UNKNOWN if isinstance(item, Const | Data) else item
-        return UNKNOWN
+        return _item(evaluate(st, node.value), evaluate(st, node.slice))
     return _operation(st, node)
+
+
+def _item(base: Value, index: Value) -> Value:
+    """`base[index]` for a list of known length or a dict of known keys, and a constant
+    index."""
+    if isinstance(base, DictVal) and base.exact and isinstance(index, Const):
+        item = base.items.get(index.value, UNKNOWN)
+        return UNKNOWN if isinstance(item, Const | Data) else item
+    if (
+        isinstance(base, ListVal)
+        and base.exact
+        and isinstance(index, Const)
+        and isinstance(index.value, int)
+        and not isinstance(index.value, bool)
+        and -len(base.items) <= index.value < len(base.items)
+    ):
+        item = base.items[index.value]
+        # a list's data may be changed by any thread: only its objects are followed
+        return UNKNOWN if isinstance(item, Const | Data) else item
+    return UNKNOWN
+
+
+def legal_key(key: object) -> str:
+    """A dict key as part of a spec name."""
+    from gilcheck.draft.python.names import legal
+
+    return legal(str(key))
+
+
+def item_of(base: Value, index: Value) -> Value:
+    """`base[index]` (see `_item`)."""
+    return _item(base, index)
 
 
 def _is_class(st: State, name: str) -> bool:
@@ -131,9 +180,11 @@ def class_attribute(st: State, cls: str, attr: str, instance: Instance | None) -
 
 
 def peek(st: State, node: ast.expr) -> Value:
-    """What a name or attribute holds, without drafting anything."""
+    """What a name, attribute or item holds, without drafting anything."""
     if isinstance(node, ast.Name):
         return st.lookup(node.id)
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
+        return _item(peek(st, node.value), Const(node.slice.value))  # type: ignore[arg-type]
     if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name | ast.Attribute):
         if isinstance(node.value, ast.Name) and _is_class(st, node.value.id):
             return class_attribute(st, node.value.id, node.attr, None)
@@ -154,7 +205,9 @@ def _operation(st: State, node: ast.expr) -> Value:
             if folded is not None:
                 return folded
         lt, rt = _number(left), _number(right)
-        return Data(f"({lt} {op} {rt})") if lt and rt else UNKNOWN
+        if lt and rt:
+            return Data(f"({lt} {op} {rt})")
+        return DATA if _datalike(left) and _datalike(right) else UNKNOWN
     if isinstance(node, ast.UnaryOp):
         inner = evaluate(st, node.operand)
         t = text(inner)
@@ -184,16 +237,43 @@ def _operation(st: State, node: ast.expr) -> Value:
     return UNKNOWN
 
 
+def _datalike(value: Value) -> bool:
+    """Whether a value is plain data (never an object the draft follows)."""
+    return isinstance(value, Const | Data | Opaque | Unknown)
+
+
+def _identity(value: Value) -> bool:
+    """Whether a value is `None`, a bool or a marker: `is` against it is `==`."""
+    return isinstance(value, Marker) or (
+        isinstance(value, Const) and (value.value is None or isinstance(value.value, bool))
+    )
+
+
+def _never_none(value: Value) -> bool:
+    """Whether a value surely is neither `None` nor any marker: data known not to be.
+    (An object the draft follows is not folded: an attribute it was read from may have
+    held `None` on a path the draft's order of drafting does not see.)"""
+    return isinstance(value, Opaque) and value.not_none
+
+
 def _compare(st: State, node: ast.Compare) -> Value:
     op = node.ops[0]
     left, right = evaluate(st, node.left), evaluate(st, node.comparators[0])
-    if isinstance(op, ast.Is | ast.IsNot):
-        if isinstance(right, Const) and right.value is None:
-            t = text(left)
-            if isinstance(left, Const):
-                return Const((left.value is None) == isinstance(op, ast.Is))
-            if isinstance(left, Data) and t:
-                return Data(f"is_none({t})" if isinstance(op, ast.Is) else f"not is_none({t})")
+    if isinstance(op, ast.Is | ast.IsNot | ast.Eq | ast.NotEq):
+        negated = isinstance(op, ast.IsNot | ast.NotEq)
+        if isinstance(op, ast.Is | ast.IsNot) and not (_identity(left) or _identity(right)):
+            return UNKNOWN
+        if (
+            isinstance(op, ast.Is | ast.IsNot)
+            and isinstance(left, Const)
+            and isinstance(right, Const)
+        ):
+            return Const((left.value is right.value) != negated)
+        same = _equal(st, left, right)
+        if isinstance(same, Const):
+            return Const(bool(same.value) != negated)
+        if isinstance(same, Data):
+            return Data(_not(same.spec)) if negated else same
         return UNKNOWN
     if type(op) not in _CMPOPS:
         return UNKNOWN
@@ -206,9 +286,70 @@ def _compare(st: State, node: ast.Compare) -> Value:
     lt, rt = text(left), text(right)
     if not (lt and rt and isinstance(left, Const | Data) and isinstance(right, Const | Data)):
         return UNKNOWN
-    if sym not in ("==", "!=") and not (_number(left) and _number(right)):
+    if not (_number(left) and _number(right)):
         return UNKNOWN
     return Data(f"{lt} {sym} {rt}")
+
+
+def _not(cond: str) -> str:
+    if cond.startswith("is_none(") and cond.endswith(")") and cond.count("(") == 1:
+        return f"not {cond}"
+    if " == " in cond and cond.count(" == ") == 1 and " " not in cond.replace(" == ", ""):
+        return cond.replace(" == ", " != ")
+    return f"not ({cond})" if " " in cond else f"not {cond}"
+
+
+def _equal(st: State, left: Value, right: Value) -> Value:
+    """Whether two values are the same (`==`, and `is` where one of them is `None`, a
+    bool or a marker): a constant when the draft knows, a spec condition when the spec
+    holds both values, else `UNKNOWN`."""
+    for a, b in ((left, right), (right, left)):
+        if isinstance(a, Marker) and isinstance(b, Marker):
+            if a == b or not (a.local or b.local):
+                return Const(a == b)
+            return Data(f"{a.text} == {b.text}")
+        if isinstance(a, Marker | Const) and _identity(a) and _never_none(b):
+            return Const(False)
+        if isinstance(a, Marker) and isinstance(b, Const):
+            return Const(False)
+    if isinstance(left, Const) and isinstance(right, Const):
+        try:
+            return Const(bool(left.value == right.value))
+        except TypeError:
+            return UNKNOWN
+    lt, rt = text(left), text(right)
+    kinds = Const | Data | Marker
+    if not (lt and rt and isinstance(left, kinds) and isinstance(right, kinds)):
+        return UNKNOWN
+    if isinstance(right, Const) and right.value is None:
+        cond = f"is_none({lt})"
+    elif isinstance(left, Const) and left.value is None:
+        cond = f"is_none({rt})"
+    else:
+        cond = f"{lt} == {rt}"
+    return _guarded(st, cond, left, right)
+
+
+def _guarded(st: State, cond: str, left: Value, right: Value) -> Value:
+    """`cond` compares values of which some may be stand-ins (`message`): where one is a
+    stand-in that could be either, the result is a choice."""
+    vague = [v.spec for v in (left, right) if isinstance(v, Data) and v.vague]
+    if not vague:
+        return Data(cond)
+    st.vague_compared = True
+    kinds = {"unknown"} if _identity(left) or _identity(right) else {"data", "unknown"}
+    kinds &= st.guard
+    if not kinds:
+        return Data(cond)
+    stand_ins = [st.placeholder(k) for k in sorted(kinds)]
+    test = " or ".join(f"{v} == {p}" for v in vague for p in stand_ins)
+    same = st.temp("same", cond, st.f.stmt)
+    with st.block(f"if {test}", st.f.stmt):
+        with st.block("choose", st.f.stmt) as b:
+            st.out(f"{same} = true", st.f.stmt)
+        with st.tail(b, "or"):
+            st.out(f"{same} = false", st.f.stmt)
+    return Data(same)
 
 
 def _number(value: Value) -> str | None:

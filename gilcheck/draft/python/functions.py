@@ -16,14 +16,18 @@ from gilcheck.draft.python.values import (
     Const,
     Coro,
     Data,
+    DictVal,
     ForkPid,
     Func,
     Instance,
     ListVal,
     Logger,
+    Marker,
     Method,
+    Opaque,
     Res,
     ThreadObj,
+    Unknown,
     Value,
 )
 
@@ -64,12 +68,19 @@ def pass_value(
     if isinstance(value, Data) and value.spec in shared:
         return [], [], value, ("v", value.spec)
     if isinstance(value, Data):
-        return [value.spec], [pname], Data(pname, value.plain), ("d", value.plain)
+        kept = Data(pname, value.plain, value.vague)
+        return [value.spec], [pname], kept, ("d", value.plain, value.vague)
+    if isinstance(value, Marker) and value.local:
+        return [value.text], [pname], Marker(pname, local=True), ("m",)
+    if isinstance(value, Marker):
+        return [], [], value, ("m", value.text)
+    if isinstance(value, Opaque):
+        return [], [], value, ("o", value.not_none)
     if isinstance(value, ThreadObj) and value.handle:
         inner = ThreadObj(value.target, value.args, value.daemon, value.process, value.origin)
         inner.handle = pname
         return [value.handle], [pname], inner, "t"
-    if isinstance(value, Instance | ListVal) and id(value) in seen:
+    if isinstance(value, Instance | ListVal | DictVal) and id(value) in seen:
         return [], [], UNKNOWN, "u"
     seen = seen | {id(value)}
     if isinstance(value, Instance):
@@ -95,6 +106,17 @@ def pass_value(
             items.append(inner_value)
             key.append(k)
         return args, params, ListVal(items), ("l", tuple(key))
+    if isinstance(value, DictVal) and value.exact:
+        args, params = [], []
+        entries: dict[object, Value] = {}
+        key = []
+        for i, (k, item) in enumerate(value.items.items()):
+            a, p, inner_value, part = pass_value(item, f"{pname}_{i}", process, shared, seen)
+            args += a
+            params += p
+            entries[k] = inner_value
+            key.append((repr(k), part))
+        return args, params, DictVal(entries), ("dict", tuple(key))
     if isinstance(value, Func | Method | Coro | ForkPid | Logger):
         return [], [], value, ("s", repr(value))
     return [], [], UNKNOWN, "u"
@@ -255,13 +277,46 @@ def bind(
         elif pname in kwargs:
             out.append((pname, kwargs[pname]))
         elif i >= first_default:
-            d = defaults[i - first_default]
-            const = d.value if isinstance(d, ast.Constant) else None
-            out.append((pname, Const(const) if isinstance(d, ast.Constant) else UNKNOWN))  # type: ignore[arg-type]
+            out.append((pname, _default(info, pname, defaults[i - first_default])))
         else:
             out.append((pname, UNKNOWN))
-    for kw in info.node.args.kwonlyargs:
-        out.append((kw.arg, kwargs.get(kw.arg, UNKNOWN)))
+    a = info.node.args
+    for kw, d in zip(a.kwonlyargs, a.kw_defaults, strict=True):
+        if kw.arg in kwargs:
+            out.append((kw.arg, kwargs[kw.arg]))
+        else:
+            out.append((kw.arg, UNKNOWN if d is None else _default(info, kw.arg, d)))
+    return out
+
+
+def _default(info: FunctionInfo, pname: str, d: ast.expr) -> Value:
+    """A parameter's default: a constant, or the object it named when the function was
+    defined (`def work(lock=LOCK)`, `lambda l=lock: ...`); else unknown."""
+    if isinstance(d, ast.Constant):
+        return Const(d.value)  # type: ignore[arg-type]
+    if info.defaults is not None and pname in info.defaults:
+        return info.defaults[pname]
+    return UNKNOWN
+
+
+def defaults_of(
+    st: State, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
+) -> dict[str, Value]:
+    """The objects a definition's parameter defaults name, evaluated where it is defined
+    (data is left out: its value may change)."""
+    from gilcheck.draft.python import exprs
+
+    a = node.args
+    positional = [*a.posonlyargs, *a.args]
+    pairs = list(zip(positional[len(positional) - len(a.defaults) :], a.defaults, strict=True))
+    pairs += [(k, d) for k, d in zip(a.kwonlyargs, a.kw_defaults, strict=True) if d is not None]
+    out: dict[str, Value] = {}
+    for param, d in pairs:
+        if isinstance(d, ast.Constant):
+            continue
+        value = exprs.peek(st, d)
+        if not isinstance(value, Const | Data | Unknown):
+            out[param.arg] = value
     return out
 
 
@@ -299,11 +354,11 @@ def call_function(
         raising.after_call(st, result, node)
         if used and summary is not None and not isinstance(summary, type(UNKNOWN)):
             return summary
-        return Data(result, plain=False) if used else UNKNOWN
+        return Data(result, plain=False, vague=True) if used else UNKNOWN
     if used and summary is not None and not isinstance(summary, type(UNKNOWN)):
         st.out(call, node)
         return summary
     if used:
-        return Data(st.temp("r", call, node), plain=False)
+        return Data(st.temp("r", call, node), plain=False, vague=True)
     st.out(call, node)
     return UNKNOWN

@@ -7,11 +7,14 @@ from __future__ import annotations
 import ast
 
 from gilcheck.draft.python import branches, calls, exprs, stmts
+from gilcheck.draft.python.program import dotted
 from gilcheck.draft.python.state import State
 from gilcheck.draft.python.values import (
+    DATA,
     UNKNOWN,
     Const,
     Data,
+    DictVal,
     ListVal,
     Value,
 )
@@ -121,6 +124,9 @@ def _bounded(
     bind_target: ast.expr | None = None,
     what: str = "loop over unknown data",
 ) -> None:
+    # the items of a `range` are numbers, whatever they are
+    is_range = isinstance(source, ast.Call) and dotted(source.func) == "range"
+    item = DATA if is_range else UNKNOWN
     k = st.options.unroll
     st.assume(node, f"{what} bounded to {k} iterations: `{st.source(source)}`")
     counter = st.temp("rounds", "0", node)
@@ -131,7 +137,7 @@ def _bounded(
         with st.tail(b, "or"):
             st.out("skip", node)
         if bind_target is not None:
-            stmts.store(st, bind_target, UNKNOWN, node)  # type: ignore[arg-type]
+            stmts.store(st, bind_target, item, node)  # type: ignore[arg-type]
 
     _loop_body(
         st, f"while {counter} < {k}", node, [f"{counter} = {counter} + 1"], body, start_iteration
@@ -176,6 +182,10 @@ def negate(cond: str) -> str:
     """`not c`, without a double negation."""
     if cond.startswith("not ") and " " not in cond[4:]:
         return cond[4:]
+    for op, other in ((" != ", " == "), (" == ", " != ")):
+        left, found, right = cond.partition(op)
+        if found and " " not in left and " " not in right and "(" not in cond:
+            return f"{left}{other}{right}"
     return f"not {cond}" if " " not in cond else f"not ({cond})"
 
 
@@ -195,6 +205,8 @@ def for_statement(st: State, s: ast.For | ast.AsyncFor) -> None:
         source = exprs.evaluate(st, s.iter)
         if isinstance(source, ListVal) and source.exact:
             items = list(source.items)
+        elif isinstance(source, DictVal) and source.exact:
+            items = [Const(k) for k in source.items]  # type: ignore[arg-type]
     jump = _has_jump(s.body)
     if items is not None and len(items) <= _UNROLL_LIMIT and not jump:
         for item in items:

@@ -16,6 +16,7 @@ from gilcheck.draft.python.values import (
     UNKNOWN,
     Const,
     Data,
+    DictVal,
     Func,
     Instance,
     ListVal,
@@ -55,8 +56,14 @@ def method(
                 receiver.exact = False
             receiver.items.append(args[0])
         elif name == "extend" and args and isinstance(args[0], ListVal):
+            if st.f.loop_depth > 0 or not args[0].exact:
+                receiver.exact = False
             receiver.items.extend(args[0].items)
+        elif name in ("pop", "remove", "insert", "clear", "sort", "reverse", "__setitem__"):
+            receiver.exact = False  # the draft no longer knows which item is where
         return UNKNOWN
+    if isinstance(receiver, DictVal):
+        return _dict(st, receiver, name, args)
     if isinstance(receiver, Logger):
         if name in LOG_LEVELS:
             calls.log_emit(st, node)
@@ -73,6 +80,33 @@ def method(
     if isinstance(receiver, Const) and isinstance(receiver.value, str):
         return UNKNOWN
     return calls.unknown_call(st, node)
+
+
+def _dict(st: State, d: DictVal, name: str, args: list[Value]) -> Value:
+    """A method of a dict of known keys: lookups give what the draft knows; a change it
+    cannot follow makes the dict unknown. Never blocks."""
+    key = args[0] if args else None
+    if not d.exact:
+        return UNKNOWN
+    if name == "get" and isinstance(key, Const):
+        return exprs.item_of(d, key)  # a key not there may be added elsewhere: unknown
+    if name == "values":
+        return ListVal([exprs.item_of(d, Const(k)) for k in d.items])  # type: ignore[arg-type]
+    if name == "keys":
+        return ListVal([Const(k) for k in d.items])  # type: ignore[arg-type]
+    if name == "items":
+        return ListVal(
+            [ListVal([Const(k), exprs.item_of(d, Const(k))]) for k in d.items]  # type: ignore[arg-type]
+        )
+    if name == "setdefault" and isinstance(key, Const) and st.f.loop_depth == 0:
+        if key.value not in d.items:
+            d.items[key.value] = args[1] if len(args) > 1 else Const(None)
+        return exprs.item_of(d, key)
+    if name in ("copy",):
+        return DictVal(dict(d.items))
+    if name in ("pop", "popitem", "update", "clear", "setdefault", "__setitem__", "__delitem__"):
+        d.exact = False
+    return UNKNOWN
 
 
 def _instance(
@@ -234,13 +268,7 @@ def _queue(
     hint: str | None,
 ) -> Value:
     if name in ("put", "put_nowait"):
-        value = exprs.text(args[0]) if args else "none"
-        if (
-            value is None
-            or not isinstance(args[0], Const | Data)
-            or (isinstance(args[0], Data) and not args[0].plain)
-        ):
-            value = '"item"'
+        value = exprs.message(st, args[0]) if args else "none"
         block = kwargs.get("block")
         nowait = name == "put_nowait" or (isinstance(block, Const) and not block.value)
         if r.unfinished:
@@ -260,7 +288,7 @@ def _queue(
         if _timeout(args, kwargs, 1) is not None:
             st.temp(hint or "item", f"recv {r.spec} timeout", node)
             return UNKNOWN
-        return Data(st.temp(hint or "item", f"recv {r.spec}", node), plain=False)
+        return Data(st.temp(hint or "item", f"recv {r.spec}", node), plain=False, vague=True)
     if name == "task_done" and r.unfinished:
         st.uses_cpython = True
         st.out(f"call cpython_queue_task_done({r.unfinished})", node)
@@ -322,13 +350,13 @@ def submit(
             node, f"the task of `{st.source(node)}` is not drafted: assumed to end without blocking"
         )
         spec = st.temp(hint or "fut", "future()", node)
-        st.out(f"complete {spec}, none", node)
+        st.out(f"complete {spec}, {st.placeholder('unknown')}", node)
         return Res("future", spec)
     bound_instance = fn.instance if isinstance(fn, Func) else None
     made = functions.instantiate(st, info, args, kwargs, node, instance=bound_instance, loop=loop)
     if made is None:
         spec = st.temp(hint or "fut", "future()", node)
-        st.out(f"complete {spec}, none", node)
+        st.out(f"complete {spec}, {st.placeholder('unknown')}", node)
         return Res("future", spec)
     fname, passed = made
     text = f"submit {target_spec}, {fname}({', '.join(passed)})"
@@ -389,15 +417,15 @@ def _future(
             from gilcheck.draft.python import raising
 
             raising.after_call(st, value, node)
-        return Data(value, plain=False)
+        return Data(value, plain=False, vague=True)
     if name == "exception":
         st.temp(hint or "value", f"result {r.spec}", node)
         return UNKNOWN
     if name == "done":
         return Data(f"is_done({r.spec})")
     if name == "set_result":
-        given = exprs.text(args[0]) if args else None
-        st.out(f"complete {r.spec}, {given or 'none'}", node)
+        given = exprs.message(st, args[0]) if args else "none"
+        st.out(f"complete {r.spec}, {given}", node)
         return UNKNOWN
     if name == "set_exception":
         st.out(f'complete {r.spec}, err("exception")', node)
@@ -487,7 +515,7 @@ def start(st: State, t: ThreadObj, node: ast.AST, name: str | None) -> None:
         return
     instance = target.instance if isinstance(target, Func) else None
     made = functions.instantiate(
-        st, info, list(t.args), {}, node, instance=instance, process=t.process
+        st, info, list(t.args), dict(t.kwargs), node, instance=instance, process=t.process
     )
     if made is None:
         return

@@ -33,6 +33,7 @@ class FunctionInfo:
     module: Module
     cls: str | None = None
     closure: dict[str, object] | None = None
+    defaults: dict[str, object] | None = None  # parameter defaults that are objects
 
     @property
     def free_names(self) -> list[str]:

@@ -102,6 +102,49 @@ class State:
     default_loop: Res | None = None
     log_handlers: list[Instance] = field(default_factory=list)
     raising_futures: set[str] = field(default_factory=set)
+    marker_texts: set[str] = field(default_factory=set)
+    lambda_names: dict[str, dict[tuple[object, ...], str]] = field(default_factory=dict)
+    placeholders_used: set[str] = field(default_factory=set)
+    guard: frozenset[str] = frozenset()
+    vague_compared: bool = False
+    _strings: set[str] | None = None
+
+    # ------------------------------------------------------------------ values
+
+    def strings(self) -> set[str]:
+        """Every string constant of the program (what a stand-in literal must avoid)."""
+        if self._strings is None:
+            self._strings = {
+                n.value
+                for m in self.program.modules
+                for n in ast.walk(m.tree)
+                if isinstance(n, ast.Constant) and isinstance(n.value, str)
+            }
+        return self._strings
+
+    def unique_text(self, base: str) -> str:
+        """A string literal no constant of the program and no other marker has."""
+        taken = self.strings() | self.marker_texts
+        if base.startswith(("data", "unknown")):
+            base = "marker_" + base
+        out, n = base, 1
+        while out in taken:
+            n += 1
+            out = f"{base}_{n}"
+        self.marker_texts.add(out)
+        return '"' + out + '"'
+
+    def placeholder(self, kind: str) -> str:
+        """The literal that stands for a value the draft does not follow when it is put
+        in a channel, returned or completed: `data` (surely not `None` nor a marker)
+        or `unknown` (anything)."""
+        self.placeholders_used.add(kind)
+        taken = self.strings()
+        out, n = kind, 1
+        while out in taken:
+            n += 1
+            out = f"{kind}_{n}"
+        return '"' + out + '"'
 
     # ------------------------------------------------------------------ places
 

@@ -6,14 +6,16 @@ their own."""
 from __future__ import annotations
 
 import ast
+import re
 
-from gilcheck.draft.python import branches, calls, contexts, exprs, loops, raising
+from gilcheck.draft.python import branches, calls, contexts, exprs, functions, loops, raising
 from gilcheck.draft.python.program import FunctionInfo, dotted
 from gilcheck.draft.python.state import State
 from gilcheck.draft.python.values import (
     UNKNOWN,
     Const,
     Data,
+    DictVal,
     Func,
     Instance,
     ListVal,
@@ -97,6 +99,12 @@ def _statement(st: State, s: ast.stmt) -> None:
             run_finally_blocks(st, f.loop_marks[-1])
         st.out("break" if isinstance(s, ast.Break) else "continue", s)
         f.dead = True
+    elif isinstance(s, ast.Delete):
+        for t in s.targets:
+            if isinstance(t, ast.Subscript):
+                base = exprs.evaluate(st, t.value)
+                if isinstance(base, ListVal | DictVal):
+                    base.exact = False
     elif isinstance(s, ast.Global):
         f.globals_declared.update(s.names)
     elif isinstance(s, ast.Assert):
@@ -153,7 +161,26 @@ def _assign(st: State, targets: list[ast.expr], value_node: ast.expr, s: ast.stm
     finally:
         f.target = saved_target
     for target in targets:
+        if isinstance(target, ast.Tuple | ast.List) and isinstance(value, ListVal):
+            value = _snapshot(st, target, value, s)
         store(st, target, value, s)
+
+
+def _snapshot(st: State, target: ast.Tuple | ast.List, value: ListVal, s: ast.stmt) -> ListVal:
+    """`a, b = b, a`: data read on the right that a target on the left rebinds is copied
+    to a local of its own first, so that every item is the value before the assignment."""
+    bound = {st.f.spec_of.get(n.id) for n in ast.walk(target) if isinstance(n, ast.Name)}
+    bound |= {st.shared.get(n.id) for n in ast.walk(target) if isinstance(n, ast.Name)}
+    bound.discard(None)
+    if not bound:
+        return value
+    items: list[Value] = []
+    for item in value.items:
+        if isinstance(item, Data) and set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", item.spec)) & bound:
+            copy = st.temp("was", item.spec, s)
+            item = Data(copy, item.plain, item.vague)
+        items.append(item)
+    return ListVal(items, value.exact)
 
 
 def store(st: State, target: ast.expr, value: Value, s: ast.stmt) -> None:
@@ -173,13 +200,19 @@ def store(st: State, target: ast.expr, value: Value, s: ast.stmt) -> None:
     elif isinstance(target, ast.Subscript):
         base = exprs.evaluate(st, target.value)
         index = exprs.evaluate(st, target.slice)
+        kept = UNKNOWN if isinstance(value, Const | Data) else value
         if (
             isinstance(base, ListVal)
             and isinstance(index, Const)
             and isinstance(index.value, int)
             and 0 <= index.value < len(base.items)
         ):
-            base.items[index.value] = UNKNOWN if isinstance(value, Const | Data) else value
+            base.items[index.value] = kept
+            return
+        if isinstance(base, DictVal) and isinstance(index, Const) and st.f.loop_depth == 0:
+            base.items[index.value] = kept
+        elif isinstance(base, ListVal | DictVal):
+            base.exact = False  # an item the draft cannot place
 
 
 def _store_field(st: State, inst: Instance, attr: str, value: Value, s: ast.stmt) -> None:
@@ -247,7 +280,7 @@ def assign_name(st: State, name: str, value: Value, s: ast.AST) -> None:
             return
         st.assign_spec(spec, text, s)
         plain = isinstance(value, Const) or (isinstance(value, Data) and value.plain)
-        st.bind(name, Data(spec, plain))
+        st.bind(name, Data(spec, plain, isinstance(value, Data) and value.vague))
         return
     st.bind(name, value)
 
@@ -255,6 +288,17 @@ def assign_name(st: State, name: str, value: Value, s: ast.AST) -> None:
 def _visible_to_functions(st: State, name: str, value: Value, s: ast.AST) -> Value:
     """A module-level name that functions read must hold something they can see: an
     object made at run time is stored in a shared `var`."""
+    if isinstance(value, ListVal) and value.exact:
+        value.items = [
+            _visible_to_functions(st, f"{name}_{i}", item, s) for i, item in enumerate(value.items)
+        ]
+        return value
+    if isinstance(value, DictVal) and value.exact:
+        value.items = {
+            k: _visible_to_functions(st, f"{name}_{exprs.legal_key(k)}", item, s)
+            for k, item in value.items.items()
+        }
+        return value
     if isinstance(value, Res) and not value.is_global and not value.lock and not value.unfinished:
         var = st.global_name(f"{name}_shared")
         st.declare(f"var {var} = none", s, var)
@@ -269,8 +313,10 @@ def _return(st: State, s: ast.Return) -> None:
     f.returns.append(value)
     if f.func is not None and not f.inline_init:
         run_finally_blocks(st)
-        text = exprs.text(value) if not isinstance(value, Data) else value.spec
-        st.out(f"return {text}" if text and text != "none" else "return", s)
+        text = "none" if value == Const(None) else exprs.message(st, value)
+        if isinstance(value, Res):
+            text = value.spec
+        st.out(f"return {text}" if text != "none" else "return", s)
     f.dead = True
 
 
@@ -313,6 +359,11 @@ def _class_attributes(st: State, s: ast.ClassDef) -> None:
             else:
                 value = exprs.evaluate(st, item.value)
             attrs[name] = UNKNOWN if isinstance(value, Const | Data) else value
+        elif isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
+            info = st.program.classes.get(s.name)
+            method = info.methods.get(item.name) if info is not None else None
+            if method is not None and method.node is item:
+                method.defaults = functions.defaults_of(st, item)
     f.target = saved_target
 
 
@@ -321,6 +372,7 @@ def _nested_def(st: State, s: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
     f = st.f
     top = st.program.functions.get(s.name)
     if f.is_module and top is not None and top.node is s:
+        top.defaults = functions.defaults_of(st, s)
         for d in s.decorator_list:
             if dotted(d) in ("atexit.register", "register"):
                 from gilcheck.draft.python import handlers
@@ -331,7 +383,9 @@ def _nested_def(st: State, s: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
     if f.is_module and top is None:
         name = s.name
     closure = None if f.is_module else f.env
-    st.program.functions[name] = FunctionInfo(name, s, f.module, closure=closure)
+    st.program.functions[name] = FunctionInfo(
+        name, s, f.module, closure=closure, defaults=functions.defaults_of(st, s)
+    )
     st.bind(s.name, Func(name))
 
 

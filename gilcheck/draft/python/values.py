@@ -21,10 +21,27 @@ UNKNOWN = Unknown()
 @dataclass(frozen=True)
 class Opaque:
     """Plain Python data the draft does not follow (a dict, a set, a string built at
-    run time): never a synchronisation object, so its methods cannot block."""
+    run time): never a synchronisation object, so its methods cannot block.
+    `not_none` when it surely is not `None` (a literal, an f-string, a number computed
+    from others, a new `object()`), so neither any `Marker`."""
+
+    not_none: bool = False
 
 
 OPAQUE = Opaque()
+DATA = Opaque(not_none=True)
+
+
+@dataclass(frozen=True)
+class Marker:
+    """An object made once whose identity the program tests (`STOP = object()` at
+    module level): in the spec a string literal no other value has, so `is`, `is not`,
+    `==` and `!=` against it are exact. One made again and again (`stop = object()` in
+    a function) is `local`: a run-time object the spec makes for each (`event()`, used
+    only for its identity), held in spec name `text`."""
+
+    text: str
+    local: bool = False
 
 
 @dataclass(frozen=True)
@@ -38,10 +55,13 @@ class Const:
 class Data:
     """A data value held in a spec local, parameter or shared `var`, or an expression
     over them. `plain` is false for a value whose type the draft does not know (an item
-    taken from a queue, a function's result): only `==`, `!=` and `is None` apply."""
+    taken from a queue, a function's result): only `==`, `!=` and `is None` apply.
+    `vague` is true for a value that may be a stand-in for data the draft did not follow
+    (see `exprs.message`): a comparison with it is then exact only for other values."""
 
     spec: str
     plain: bool = True
+    vague: bool = False
 
 
 @dataclass(frozen=True)
@@ -72,6 +92,7 @@ class ThreadObj:
     handle: str | None = None
     loop_runner: str | None = None
     finished: Res | None = None  # a `threading.Timer`'s `finished` event
+    kwargs: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass(eq=False)
@@ -80,6 +101,16 @@ class ListVal:
     were added in a loop the draft did not unroll."""
 
     items: list[object] = field(default_factory=list)
+    exact: bool = True
+
+
+@dataclass(eq=False)
+class DictVal:
+    """A Python dict whose keys are constants the draft knows (`{"a": lock_a}`) and
+    what each holds; `exact` is false once it was changed in a way the draft does not
+    follow."""
+
+    items: dict[object, object] = field(default_factory=dict)
     exact: bool = True
 
 

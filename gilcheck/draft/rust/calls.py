@@ -971,6 +971,18 @@ class Calls:
             self.effects(ctx, args)
             return Val.none(Kind.UNKNOWN)
         argv = self.arguments(ctx, node, fn, args)
+        lock = self.d.spec.returned.get(name)
+        if lock is not None:  # a guard handed back: held here, as if taken here
+            if lock.startswith("#"):
+                i = int(lock[1:])
+                lock = argv[i] if i < len(argv) else "none"
+            if lock != "none":
+                self.d.stmt(ctx, node, f"call {name}({', '.join(argv)})")
+                g = Binding(Kind.GUARD, (), target=lock)
+                ctx.temps.append(g)
+                return Val("none", Kind.GUARD, guard=g)
+        if fn.returns_guard and name not in self.d.spec.returned:
+            self.d.assume(ctx, node, "the guard returned by {code} is assumed released at once")
         return Val(f"call {name}({', '.join(argv)})", Kind.UNKNOWN, stmt=True)
 
     def arguments(self, ctx: Ctx, node: Node, fn: FnDef, args: list[Node]) -> list[str]:

@@ -73,6 +73,8 @@ class Ctx:
     scopes: list[Scope] = field(default_factory=list)
     temps: list[Binding] = field(default_factory=list)
     origin_at: Origin | None = None  # statements of a macro's arguments: the macro's origin
+    params: list[str] = field(default_factory=list)  # the spec fn's parameters
+    returns_guard: bool = False  # a crate fn returning a MutexGuard: its caller holds it
 
     def where(self, node: Node) -> Origin:
         """The origin of a statement drafted from `node`."""

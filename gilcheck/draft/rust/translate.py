@@ -106,7 +106,8 @@ class Drafter:
             scope.vars[pname] = Binding(kind, names, element=element_kind(ptype), type_text=ptype)
         node = fn.node
         body = Body(f"fn {spec_name}({', '.join(params)})", origin(fn.src, node))
-        ctx = Ctx(body, fn.src, spec_name, depth, [scope])
+        ctx = Ctx(body, fn.src, spec_name, depth, [scope], params=params)
+        ctx.returns_guard = fn.returns_guard
         block = node.child_by_field_name("body")
         if block is None:
             return body
@@ -264,6 +265,8 @@ class Drafter:
         val = self.value(ctx, node)
         if val.stmt and val.text.split()[0] in ("acquire", "acquire_read", "acquire_write"):
             val = Val.none()
+        if ret and val.guard is not None:
+            guards.hand_back(self, ctx, node, val.guard)
         guards.flush_temps(self, ctx, node)
         if target is not None:
             self.stmt(ctx, node, f"{target} = {self.rhs(ctx, node, val)}")
@@ -501,9 +504,16 @@ class Drafter:
         elif t == "return_expression":
             inner = named(node)
             val = self.value(ctx, inner[0]) if inner else Val.none()
+            kept = val.guard
+            if kept is not None and not guards.hand_back(self, ctx, node, kept):
+                kept = None
             val = self.hoist(ctx, node, val) if val.guard is None else Val.none()
             guards.flush_temps(self, ctx, node)
-            guards.release_on_exit(self, ctx, guards.held(ctx), node)
+            if kept is not None and kept.released:  # held by the caller, on this path only
+                kept.released = False
+                guards.release_on_exit(self, ctx, guards.held(ctx), node, keep=kept)
+            else:
+                guards.release_on_exit(self, ctx, guards.held(ctx), node)
             self.stmt(ctx, node, f"return {val.text}" if val.text != "none" else "return")
         elif self.calls.is_blocklike(ctx, node):
             self.calls.blocklike(ctx, node, target, ret)

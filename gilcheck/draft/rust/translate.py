@@ -378,7 +378,8 @@ class Drafter:
         return True
 
     def _bind_pattern(self, ctx: Ctx, node: Node, pat: Node, val: Val, type_text: str) -> None:
-        if val.guard is not None:
+        if val.guard is not None and pat.type != "_" and text(pat) != "_":
+            # (`let _ = m.lock()` binds nothing: the guard is dropped at the `;`)
             g = val.guard
             ctx.temps = [t for t in ctx.temps if t is not g]
             for n in self._pattern_vars(pat):

@@ -715,3 +715,36 @@ def test_a_guard_taken_out_of_a_match_by_a_let_is_held_by_it() -> None:
     body = draft.text.split("thread main {", 1)[1].split("\nfn ", 1)[0]
     lines = [line.split("#@")[0].strip() for line in body.splitlines() if line.strip()]
     assert lines[:3] == ["acquire M", "call f()", "release M"]
+
+
+IF_LET_ELSE = (
+    "use std::sync::Mutex;\n"
+    "static M: Mutex<Vec<i32>> = Mutex::new(Vec::new());\n"
+    "fn main() {\n"
+    "    if let Some(x) = M.lock().unwrap().pop() {\n"
+    '        println!("{x}");\n'
+    "    } else {\n"
+    "        M.lock().unwrap().push(1);\n"
+    "    }\n"
+    "}\n"
+)
+
+
+def test_an_if_let_value_guard_lives_to_the_end_of_else_before_edition_2024() -> None:
+    src = [SourceText("main.rs", IF_LET_ELSE)]
+    assert check(draft_rust(src, DraftOptions())).verdict == "deadlock"
+    assert check(draft_rust(src, DraftOptions(), "2021")).verdict == "deadlock"
+    later = draft_rust(src, DraftOptions(), "2024")
+    assert check(later).verdict == "ok"
+    assert not later.assumptions
+
+
+def test_the_edition_comes_from_the_nearest_cargo_toml(tmp_path: Path) -> None:
+    from gilcheck.draft.rust import cargo_edition
+
+    (tmp_path / "src").mkdir()
+    main = tmp_path / "src" / "main.rs"
+    main.write_text("fn main() {}\n")
+    assert cargo_edition([main]) == "2021"
+    (tmp_path / "Cargo.toml").write_text('[package]\nname = "x"\nedition = "2024"\n')
+    assert cargo_edition([main]) == "2024"

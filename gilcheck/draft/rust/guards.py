@@ -150,3 +150,25 @@ def hand_back(d: Drafter, ctx: Ctx, node: Node, g: Binding) -> bool:
         d.assume(ctx, node, "the guard returned by {code} is assumed to be of one lock")
     g.released = True  # not released here (an early `return` puts this back)
     return True
+
+
+class Branches:
+    """The guards released along alternative branches (`choose`, the arms of a `match`):
+    each branch starts from the state before them; after them a guard counts as
+    released only when every branch released it (one that returned, released it)."""
+
+    def __init__(self, ctx: Ctx) -> None:
+        self.start = [(g, g.released) for g in held(ctx) + ctx.temps]
+        self.ends: list[list[bool]] = []
+
+    def next(self) -> None:
+        """Between two branches."""
+        self.ends.append([g.released for g, _ in self.start])
+        for g, released in self.start:
+            g.released = released
+
+    def done(self) -> None:
+        """After the last branch."""
+        self.next()
+        for i, (g, _) in enumerate(self.start):
+            g.released = all(end[i] for end in self.ends)

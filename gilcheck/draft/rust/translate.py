@@ -34,7 +34,10 @@ BLOCKLIKE = (
 class Drafter:
     """Drafts the bodies of a crate's functions, closures and threads."""
 
-    def __init__(self, crate: Crate, options: DraftOptions, spec: Spec) -> None:
+    def __init__(
+        self, crate: Crate, options: DraftOptions, spec: Spec, edition: str = "2021"
+    ) -> None:
+        self.edition = edition  # the Rust edition: how long temporaries live
         self.crate = crate
         self.options = options
         self.spec = spec

@@ -748,3 +748,35 @@ def test_the_edition_comes_from_the_nearest_cargo_toml(tmp_path: Path) -> None:
     assert cargo_edition([main]) == "2021"
     (tmp_path / "Cargo.toml").write_text('[package]\nname = "x"\nedition = "2024"\n')
     assert cargo_edition([main]) == "2024"
+
+
+def test_guards_kept_in_a_vec_across_loop_iterations_are_refused() -> None:
+    code = (
+        "use std::sync::Mutex;\n"
+        "static M: Mutex<i32> = Mutex::new(0);\n"
+        "fn main() {\n"
+        "    let mut held = Vec::new();\n"
+        "    let mut n = 0;\n"
+        "    while n < std::env::args().count() {\n"
+        "        held.push(M.lock().unwrap());\n"
+        "        n += 1;\n"
+        "    }\n"
+        "}\n"
+    )
+    with pytest.raises(DraftError) as info:
+        draft_text(code)
+    assert info.value.refused and "held" in str(info.value)
+
+
+def test_a_guard_pushed_in_an_unrolled_loop_is_held_by_the_vec() -> None:
+    code = (
+        "use std::sync::Mutex;\n"
+        "static M: Mutex<i32> = Mutex::new(0);\n"
+        "fn main() {\n"
+        "    let mut held = Vec::new();\n"
+        "    for _ in 0..2 {\n"
+        "        held.push(M.lock().unwrap());\n"
+        "    }\n"
+        "}\n"
+    )
+    assert check(draft_text(code)).verdict == "deadlock"

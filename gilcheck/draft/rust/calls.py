@@ -38,6 +38,18 @@ if TYPE_CHECKING:
     from gilcheck.draft.rust.translate import Drafter
 
 
+def moving(ctx: Ctx, arg: Node, v: Val) -> bool:
+    """`arg` moves a guard just made (`v.push(m.lock().unwrap())`), not a borrow of it."""
+    g = v.guard
+    return (
+        g is not None
+        and g.target != GIL
+        and not g.released
+        and any(t is g for t in ctx.temps)
+        and arg.type != "reference_expression"
+    )
+
+
 def _path(code: str) -> str:
     """A called path without spaces and turbofish arguments: `Vec::new` for
     `Vec::<i64>::new`."""
@@ -348,11 +360,7 @@ class Calls:
                 if mutex_literal(inner):
                     d.spec.data_init[m] = (mutex_literal(inner), ctx.where(node))
                 return Val(m, Kind.PAIR, names=(m, cv))
-            for p in parts:
-                v = self.value(ctx, p)
-                if v.stmt:
-                    d.stmt(ctx, p, v.text)
-            return Val.none()
+            return self.holding(ctx, self.effects(ctx, parts), Val.none())
         if t == "closure_expression":
             d.assume(ctx, node, "a closure kept for later is assumed not to block: {code}")
             return Val.none()
@@ -394,8 +402,9 @@ class Calls:
             "range_expression",
             "type_cast_expression",
         ):
-            self.effects(ctx, self.subexpressions(node))  # calls inside still run
-            return Val.none(Kind.UNKNOWN if t == "index_expression" else Kind.PLAIN)
+            moved = self.effects(ctx, self.subexpressions(node))  # calls inside still run
+            plain = Val.none(Kind.UNKNOWN if t == "index_expression" else Kind.PLAIN)
+            return self.holding(ctx, moved if t != "index_expression" else [], plain)
         if t in ("scoped_identifier", "self", "generic_function", "negative_literal"):
             return Val.none(Kind.UNKNOWN if t == "self" else Kind.PLAIN)
         if t in ("return_expression", "break_expression", "continue_expression"):
@@ -404,6 +413,16 @@ class Calls:
         d.assume(ctx, node, "not drafted, assumed not to block: {code}")
         self.effects(ctx, self.subexpressions(node))
         return Val.none(Kind.UNKNOWN)
+
+    def holding(self, ctx: Ctx, moved: list[Binding], val: Val) -> Val:
+        """A struct, tuple or array made with guards moved into it: it stands for the
+        first (a `let` holds it as a guard, released at `drop` or the end of its block);
+        any others are held to the end of the block."""
+        if not moved:
+            return val
+        ctx.temps = [g for g in ctx.temps if not any(g is m for m in moved[1:])]
+        ctx.scopes[-1].guards.extend(moved[1:])
+        return Val("none", Kind.GUARD, guard=moved[0])
 
     def subexpressions(self, node: Node) -> list[Node]:
         """The expressions directly inside a struct literal, array, index, range or cast
@@ -432,16 +451,58 @@ class Calls:
                 out.append(c)
         return out
 
-    def effects(self, ctx: Ctx, nodes: list[Node]) -> None:
+    def effects(self, ctx: Ctx, nodes: list[Node]) -> list[Binding]:
         """Evaluate expressions whose values are not used, for what they do: a call in
-        them is still drafted (a statement form is written as a statement)."""
+        them is still drafted (a statement form is written as a statement). Returns the
+        guards made there and moved (not borrowed) into what they are passed to."""
+        moved: list[Binding] = []
         for a in nodes:
             a = unwrap_parens(a)
             if a.type == "closure_expression":
                 continue  # a closure passed on is drafted where it is run
             v = self.value(ctx, a)
-            if v.stmt:
+            if v.stmt and v.guard is None:
                 self.d.stmt(ctx, a, v.text)
+            if v.guard is not None and moving(ctx, a, v):
+                moved.append(v.guard)
+        return moved
+
+    def keep(self, ctx: Ctx, node: Node, recv: Node, moved: list[Binding]) -> None:
+        """Guards moved into a collection or value (`v.push(m.lock().unwrap())`) are held
+        as long as it lives: to the end of the block that declares it, or its `drop`."""
+        if not moved:
+            return
+        ctx.temps = [g for g in ctx.temps if not any(g is m for m in moved)]
+        name = text(unwrap_parens(recv))
+        depth = next(
+            (i for i in range(len(ctx.scopes) - 1, -1, -1) if name in ctx.scopes[i].vars), None
+        )
+        between = ctx.scopes[depth + 1 :] if depth is not None else []
+        if depth is not None and between and all(s.unrolled for s in between):
+            # a literal range, unrolled: each copy of the body runs once, in order
+            b = ctx.scopes[depth].vars[name]
+            ctx.scopes[depth].guards.extend(moved)
+            b.holds.extend(moved)
+            return
+        if any(s.loop for s in between):
+            raise self.d.refuse(
+                ctx,
+                node,
+                f"a guard kept in `{name}` across the iterations of a loop cannot be drafted",
+                "drop each guard in the iteration that takes it, or take the lock once "
+                "before the loop",
+            )
+        ctx.scopes[-1].guards.extend(moved)
+        if depth is not None and depth == len(ctx.scopes) - 1:
+            b = ctx.scopes[depth].vars[name]
+            b.holds.extend(moved)
+            return
+        self.d.assume(
+            ctx,
+            node,
+            "the guard moved in by {code} is assumed released at the end of its block "
+            "(it lives as long as what holds it)",
+        )
 
     def awaited(self, ctx: Ctx, node: Node) -> Val:
         """`x.await`: a oneshot receiver or a JoinHandle blocks the awaiting thread; an
@@ -740,8 +801,10 @@ class Calls:
                 d.stmt(ctx, node, f"{h} = {v.text}")
                 b.names = (*b.names, h)
                 return Val.none()
-            if v.stmt:
+            if v.stmt and v.guard is None:
                 d.stmt(ctx, node, v.text)
+            if v.guard is not None and moving(ctx, unwrap_parens(args[0]), v):
+                self.keep(ctx, node, recv, [v.guard])
             return Val.none()
         if k == Kind.SCOPE and name == "spawn":
             call = threads.closure_call(self, ctx, args, "scoped")
@@ -827,14 +890,14 @@ class Calls:
             if spawned is not None:
                 return spawned
         if name in HARMLESS and not (name == "join" and not args):  # `parts.join(",")`
+            moved: list[Binding] = []
             for a in args:
                 a = unwrap_parens(a)
                 if a.type == "closure_expression" or self.fn_ref(ctx, a) is not None:
                     self.iterator_closure(ctx, node, a)
                     continue
-                v = self.value(ctx, a)
-                if v.stmt:
-                    d.stmt(ctx, a, v.text)
+                moved.extend(self.effects(ctx, [a]))
+            self.keep(ctx, node, recv, moved)
             return Val.none()
         fn = self.method_fn(name)
         typed = ctx.lookup(text(recv)) if recv.type == "identifier" else None
@@ -851,7 +914,7 @@ class Calls:
             d.assume(ctx, node, f"{{code}} is assumed to call `{fn.owner}::{fn.name}`")
             return self.call_crate(ctx, node, fn, args)
         d.assume(ctx, node, "assumed not to block: {code}")
-        self.effects(ctx, args)  # the arguments are still evaluated
+        self.keep(ctx, node, recv, self.effects(ctx, args))  # the arguments still run
         return Val.none(Kind.UNKNOWN)
 
     def spawning_map(self, ctx: Ctx, node: Node, recv: Node, args: list[Node]) -> Val | None:

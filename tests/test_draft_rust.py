@@ -228,6 +228,24 @@ def test_an_extension_without_entries_is_refused() -> None:
     with pytest.raises(DraftError) as info:
         draft_text("fn helper() -> i32 { 1 }\n")
     assert info.value.refused and info.value.code == "no-entry"
+    assert "--entry FUNCTION" in (info.value.hint or "")
+    assert "options." not in (info.value.hint or "")
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "fn main() {}\n",
+        "use pyo3::prelude::*;\n#[pyfunction]\nfn f(py: Python<'_>) {}\n",
+    ],
+    ids=["binary", "extension"],
+)
+def test_an_entry_point_that_does_not_exist_is_an_error(code: str) -> None:
+    with pytest.raises(DraftError) as info:
+        draft_text(code, DraftOptions(entries=("nosuch",)))
+    assert not info.value.refused
+    assert info.value.code == "draft-error"
+    assert "no function `nosuch` to start as an entry point" in str(info.value)
 
 
 def test_rust_shadowing_in_one_block_gets_a_fresh_spec_name() -> None:

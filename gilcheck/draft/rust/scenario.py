@@ -58,6 +58,7 @@ def draft_rust(
     crate = collect(parsed)
     spec = Spec(SpecWriter(), NameTable())
     drafter = Drafter(crate, options, spec, edition)
+    check_entries(crate, options, sources[0])
     _declare_statics(crate, spec)
     main = crate.fns.get("main")
     spec.host = "rust" if main is not None and main.is_main else "python"
@@ -176,24 +177,27 @@ def cargo_edition(files: Sequence[Path]) -> str:
     return "2021"
 
 
+def check_entries(crate: Crate, options: DraftOptions, src: SourceText) -> None:
+    """Every entry point named in the options is a function of the crate."""
+    for name in options.entries:
+        if name not in crate.fns:
+            raise DraftError(
+                f"no function `{name}` to start as an entry point",
+                src.path,
+                hint="name a #[pyfunction], a method of a #[pymethods] block or another "
+                "function of the crate",
+                code="draft-error",
+            )
+
+
 def entry_points(crate: Crate, options: DraftOptions, src: SourceText) -> list[FnDef]:
     """The entries to run on Python threads: those named in the options, or else every
     `#[pyfunction]`/`#[pymethods]` entry that touches a lock, a channel, a once-cell, a
     thread or the GIL explicitly (all of them in one scenario, one thread each; a single
     such entry runs on two threads, as two Python threads calling it)."""
     if options.entries:
-        out: list[FnDef] = []
-        for name in options.entries:
-            fn = crate.fns.get(name)
-            if fn is None:
-                raise DraftError(
-                    f"no function `{name}` in the crate",
-                    src.path,
-                    hint="name a #[pyfunction] or a method of a #[pymethods] block",
-                    code="unknown-entry",
-                )
-            out.append(fn)
-        return out
+        check_entries(crate, options, src)
+        return [crate.fns[name] for name in options.entries]
     pyentries = [crate.fns[k] for k in dict.fromkeys(crate.order) if crate.fns[k].is_pyentry]
     chosen = [fn for fn in pyentries if _touches_sync(crate, fn)]
     if len(chosen) == 1:
@@ -212,7 +216,7 @@ def _extension(
             "no entry point: no `fn main` and no #[pyfunction] that touches a lock, a "
             "channel, a once-cell, a thread or the GIL",
             src.path,
-            hint="name the entry points to run concurrently (options.entries)",
+            hint="name the functions to run concurrently with `--entry FUNCTION`",
             refused=True,
             code="no-entry",
         )

@@ -798,3 +798,16 @@ def test_a_guard_pushed_in_an_unrolled_loop_is_held_by_the_vec() -> None:
         "}\n"
     )
     assert check(draft_text(code)).verdict == "deadlock"
+
+
+def test_a_mutex_made_inside_a_struct_literal_writes_no_bare_constructor() -> None:
+    draft = draft_text(
+        "use std::sync::{Arc, Mutex};\n"
+        "struct Store { m: Mutex<i32>, n: i32 }\n"
+        "fn main() {\n"
+        "    let s = Arc::new(Store { m: Mutex::new(0), n: 1 });\n"
+        "    let _g = s.m.lock().unwrap();\n"
+        "}\n"
+    )
+    assert "    mutex()" not in draft.text
+    assert check(draft).verdict == "ok"

@@ -461,7 +461,7 @@ class Calls:
             if a.type == "closure_expression":
                 continue  # a closure passed on is drafted where it is run
             v = self.value(ctx, a)
-            if v.stmt and v.guard is None:
+            if v.stmt and v.guard is None and not v.made:
                 self.d.stmt(ctx, a, v.text)
             if v.guard is not None and moving(ctx, a, v):
                 moved.append(v.guard)

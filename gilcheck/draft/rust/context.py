@@ -4,6 +4,7 @@ temporaries of the statement being drafted."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from tree_sitter import Node
@@ -13,6 +14,7 @@ from gilcheck.draft.rust.emit import Body
 from gilcheck.draft.rust.kinds import Binding, Kind
 from gilcheck.draft.rust.parse import origin
 
+_CTORS = r"(mutex|rwlock|rlock|condvar|once|barrier|pool|channel|oneshot)\("
 _STATEMENTS = ("let_declaration", "expression_statement")
 _CONTAINERS = ("block", "source_file", "closure_expression", "match_arm", "declaration_list")
 
@@ -55,6 +57,12 @@ class Val:
     def bare(self) -> bool:
         """A statement that yields no value (`join h`, `notify cv`, `drop x`)."""
         return self.stmt and self.text.split(" ", 1)[0] in ("join", "notify", "notify_all", "drop")
+
+    @property
+    def made(self) -> bool:
+        """A new object (`mutex()`, `channel(1)`): no statement by itself, and nothing to
+        do when its value is not kept."""
+        return self.stmt and re.match(_CTORS, self.text) is not None
 
     @staticmethod
     def none(kind: Kind = Kind.PLAIN) -> Val:

@@ -550,7 +550,7 @@ class Drafter:
                 val = self.hoist(ctx, node, val)
                 guards.release_all(self, ctx, guards.held(ctx), ctx.where(node))
                 self.stmt(ctx, node, f"return {val.text}")
-            elif val.stmt:
+            elif val.stmt and not val.made:
                 self.stmt(ctx, node, val.text)
 
     def check_label(self, ctx: Ctx, node: Node) -> None:

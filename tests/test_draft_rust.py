@@ -811,3 +811,30 @@ def test_a_mutex_made_inside_a_struct_literal_writes_no_bare_constructor() -> No
     )
     assert "    mutex()" not in draft.text
     assert check(draft).verdict == "ok"
+
+
+def test_guards_wrapped_in_ok_a_tuple_struct_or_returned_by_a_method_are_held() -> None:
+    draft = draft_text(
+        "use std::sync::{Mutex, MutexGuard};\n"
+        "static M: Mutex<i32> = Mutex::new(0);\n"
+        "struct W<'a>(MutexGuard<'a, i32>);\n"
+        "struct Store { state: Mutex<i32> }\n"
+        "impl Store {\n"
+        "    fn state(&self) -> MutexGuard<'_, i32> { self.state.lock().unwrap() }\n"
+        "}\n"
+        "fn get() -> Result<MutexGuard<'static, i32>, ()> { Ok(M.lock().unwrap()) }\n"
+        "fn main() {\n"
+        "    let w = W(M.lock().unwrap());\n"
+        "    drop(w);\n"
+        "    let st = Store { state: Mutex::new(0) };\n"
+        "    let s = st.state();\n"
+        "    drop(s);\n"
+        "    let a = get().unwrap();\n"
+        "    let b = get().unwrap();\n"
+        "}\n"
+    )
+    body = draft.text.split("thread main {", 1)[1].split("\n}", 1)[0]
+    lines = [line.split("#@")[0].strip() for line in body.splitlines() if line.strip()]
+    assert lines[:2] == ["acquire M", "release M"]
+    assert lines[-4:] == ["call get()", "call get()", "release M", "release M"]
+    assert check(draft).verdict == "deadlock"

@@ -547,8 +547,8 @@ class Calls:
         if path in ("Ok", "Err", "Some"):
             inner = self.value(ctx, args[0]) if args else Val.none()
             inner = d.hoist(ctx, node, inner)
-            if path == "Some":
-                return inner
+            if path == "Some" or (path == "Ok" and inner.guard is not None):
+                return inner  # (`Ok(m.lock().unwrap())`: the guard, held by what keeps it)
             kind = Kind.PYVAL if inner.kind == Kind.PYVAL else Kind.PLAIN
             return Val(f"{path.lower()}({inner.text})", kind)
         if last in ("new_err",) or path.startswith("PyErr::new") or last == "new_err_arguments":
@@ -609,11 +609,7 @@ class Calls:
         if last == "block_on" and args:
             return threads.block_on(self, ctx, node, args[-1])
         if re.fullmatch(r"[A-Z]\w*", path):  # a tuple struct or enum variant: plain data
-            for a in args:
-                v = self.value(ctx, a)
-                if v.stmt:
-                    d.stmt(ctx, a, v.text)
-            return Val.none(Kind.UNKNOWN)
+            return self.holding(ctx, self.effects(ctx, args), Val.none(Kind.UNKNOWN))
         local = ctx.lookup(path) if "::" not in path else None
         if local is not None and local.kind == Kind.CLOSURE and local.code is not None:
             return self.call_closure(ctx, node, local.code, args)
@@ -635,7 +631,8 @@ class Calls:
             or any(path.endswith("::" + known) for known in HARMLESS_FUNCTIONS)
             or path.endswith("::default")
         ):
-            self.effects(ctx, args)
+            if self.effects(ctx, args):
+                d.assume(ctx, node, "the guard passed to {code} is assumed released at once")
             return Val.none()
         if re.search(r"(^|::)(Py\w*)::(new|new_bound|import|import_bound|empty)", path):
             self.effects(ctx, args)

@@ -59,7 +59,11 @@ def release(d: Drafter, ctx: Ctx, g: Binding, where: Origin | None) -> None:
     i = len(ops) - 1
     while i >= 0 and ops[i].kind == "stmt" and ops[i].text not in takes:
         i -= 1
-    flat = all(not op.text.startswith("let ") for op in ops[i + 1 :])  # no scope change
+    handed = tuple(f"call {f}(" for f in d.spec.returned)  # calls that take a lock
+    flat = all(  # no scope change, and the `acquire` found is this guard's
+        not op.text.startswith(("let ", "release ")) and not any(h in op.text for h in handed)
+        for op in ops[i + 1 :]
+    )
     if i >= 0 and ops[i].kind == "stmt" and len(ops) - i <= 4 and flat:
         taken = ops[i]
         inner = ops[i + 1 :] or [Op("stmt", "skip", taken.origin)]

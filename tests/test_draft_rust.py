@@ -838,3 +838,27 @@ def test_guards_wrapped_in_ok_a_tuple_struct_or_returned_by_a_method_are_held() 
     assert lines[:2] == ["acquire M", "release M"]
     assert lines[-4:] == ["call get()", "call get()", "release M", "release M"]
     assert check(draft).verdict == "deadlock"
+
+
+def test_a_bound_guard_pushed_into_an_outer_vec_is_held_or_assumed() -> None:
+    head = "use std::sync::Mutex;\nstatic M: Mutex<i32> = Mutex::new(0);\nfn main() {\n"
+    unrolled = draft_text(
+        head + "    let mut v = Vec::new();\n"
+        "    for _ in 0..1 {\n"
+        "        let g = M.lock().unwrap();\n"
+        "        v.push(g);\n"
+        "    }\n"
+        "    let _h = M.lock().unwrap();\n"
+        "}\n"
+    )
+    assert check(unrolled).verdict == "deadlock"
+    block = draft_text(
+        head + "    let mut v = Vec::new();\n"
+        "    {\n"
+        "        let g = M.lock().unwrap();\n"
+        "        v.push(g);\n"
+        "    }\n"
+        "    let _h = M.lock().unwrap();\n"
+        "}\n"
+    )
+    assert any("moved in by `v.push(g)`" in a.text for a in block.assumptions)

@@ -504,6 +504,44 @@ class Calls:
             "(it lives as long as what holds it)",
         )
 
+    def keep_bound(self, ctx: Ctx, node: Node, recv: Node, args: list[Node]) -> None:
+        """A guard bound to a variable and moved into a collection declared further out
+        (`v.push(g)`): held as long as the collection, not to the end of `g`'s block."""
+        name = text(unwrap_parens(recv))
+        outer = next(
+            (i for i in range(len(ctx.scopes) - 1, -1, -1) if name in ctx.scopes[i].vars), None
+        )
+        for a in args:
+            a = unwrap_parens(a)
+            b = ctx.lookup(text(a)) if a.type == "identifier" else None
+            if b is None or b.kind != Kind.GUARD or b.target == GIL or b.released:
+                continue
+            own = next(
+                (i for i, sc in enumerate(ctx.scopes) if any(g is b for g in sc.guards)), None
+            )
+            if own is None or (outer is not None and outer >= own):
+                continue  # its block ends no earlier than the collection's
+            between = ctx.scopes[outer + 1 : own + 1] if outer is not None else []
+            if outer is not None and all(sc.unrolled for sc in between):
+                ctx.scopes[own].guards = [g for g in ctx.scopes[own].guards if g is not b]
+                ctx.scopes[outer].guards.append(b)
+                ctx.scopes[outer].vars[name].holds.append(b)
+            elif any(sc.loop for sc in between):
+                raise self.d.refuse(
+                    ctx,
+                    node,
+                    f"a guard kept in `{name}` across the iterations of a loop cannot be drafted",
+                    "drop each guard in the iteration that takes it, or take the lock once "
+                    "before the loop",
+                )
+            else:
+                self.d.assume(
+                    ctx,
+                    node,
+                    "the guard moved in by {code} is assumed released at the end of its "
+                    "block (it lives as long as what holds it)",
+                )
+
     def awaited(self, ctx: Ctx, node: Node) -> Val:
         """`x.await`: a oneshot receiver or a JoinHandle blocks the awaiting thread; an
         awaited call is drafted as the call."""
@@ -802,6 +840,7 @@ class Calls:
                 d.stmt(ctx, node, v.text)
             if v.guard is not None and moving(ctx, unwrap_parens(args[0]), v):
                 self.keep(ctx, node, recv, [v.guard])
+            self.keep_bound(ctx, node, recv, args)
             return Val.none()
         if k == Kind.SCOPE and name == "spawn":
             call = threads.closure_call(self, ctx, args, "scoped")
@@ -895,6 +934,7 @@ class Calls:
                     continue
                 moved.extend(self.effects(ctx, [a]))
             self.keep(ctx, node, recv, moved)
+            self.keep_bound(ctx, node, recv, args)
             return Val.none()
         fn = self.method_fn(name)
         typed = ctx.lookup(text(recv)) if recv.type == "identifier" else None
@@ -912,6 +952,7 @@ class Calls:
             return self.call_crate(ctx, node, fn, args)
         d.assume(ctx, node, "assumed not to block: {code}")
         self.keep(ctx, node, recv, self.effects(ctx, args))  # the arguments still run
+        self.keep_bound(ctx, node, recv, args)
         return Val.none(Kind.UNKNOWN)
 
     def spawning_map(self, ctx: Ctx, node: Node, recv: Node, args: list[Node]) -> Val | None:

@@ -353,13 +353,42 @@ def test_a_thread_running_a_closure_passed_in_is_refused() -> None:
             "    let h = std::thread::spawn(work);\n"
             "    h.join().unwrap();\n"
             "}\n"
+            'fn job() -> impl Fn() + Send + \'static { || println!("hi") }\n'
             "fn main() {\n"
-            '    run(|| println!("hi"));\n'
+            "    run(job());\n"
             "}\n"
         )
     err = info.value
     assert (err.refused, err.code, err.line) == (True, "unsupported-construct", 2)
     assert err.hint
+
+
+@pytest.mark.parametrize("how", ["literal", "bound"])
+def test_a_crate_fn_given_a_closure_is_drafted_in_place(how: str) -> None:
+    call = (
+        "in_gil(|| { let _g = m.lock().unwrap(); });"
+        if how == "literal"
+        else ("let job = || { let _g = m.lock().unwrap(); };\n    in_gil(job);")
+    )
+    draft = draft_text(
+        "use pyo3::prelude::*;\n"
+        "use std::sync::{Arc, Mutex};\n"
+        "fn in_gil<F: FnOnce()>(f: F) {\n"
+        "    Python::with_gil(|_py| f());\n"
+        "}\n"
+        "fn main() {\n"
+        "    let m = Arc::new(Mutex::new(0));\n"
+        "    let m2 = m.clone();\n"
+        "    let h = std::thread::spawn(move || {\n"
+        "        let _g = m2.lock().unwrap();\n"
+        "        Python::with_gil(|_py| {});\n"
+        "    });\n"
+        f"    {call}\n"
+        "    h.join().unwrap();\n"
+        "}\n"
+    )
+    assert check(draft).verdict == "deadlock"
+    assert not draft.assumptions
 
 
 def test_crossbeam_scope_joins_its_threads_at_its_end() -> None:

@@ -1067,6 +1067,16 @@ class Calls:
 
     def call_crate(self, ctx: Ctx, node: Node, fn: FnDef, args: list[Node]) -> Val:
         """`f(a, b)` of the crate's own function: `call f(a, b)`."""
+        if (
+            any(self.closure_of(ctx, a) is not None for a in args)
+            and fn.src is ctx.src
+            and not fn.is_pyentry
+            and not fn.is_async
+            and not fn.returns_guard
+            and ctx.depth + 1 <= self.d.options.inline_depth
+            and fn.node.child_by_field_name("body") is not None
+        ):
+            return self.inline_crate(ctx, node, fn, args)
         name = self.crate_fn(ctx, fn, node)
         if name is None:
             self.effects(ctx, args)
@@ -1085,6 +1095,43 @@ class Calls:
         if fn.returns_guard and name not in self.d.spec.returned:
             self.d.assume(ctx, node, "the guard returned by {code} is assumed released at once")
         return Val(f"call {name}({', '.join(argv)})", Kind.UNKNOWN, stmt=True)
+
+    def closure_of(self, ctx: Ctx, arg: Node) -> Node | None:
+        """The closure an argument passes: written there, or bound to a variable."""
+        a = unwrap_parens(arg)
+        if a.type == "closure_expression":
+            return a
+        b = ctx.lookup(text(a)) if a.type == "identifier" else None
+        return b.code if b is not None and b.kind == Kind.CLOSURE else None
+
+    def inline_crate(self, ctx: Ctx, node: Node, fn: FnDef, args: list[Node]) -> Val:
+        """`in_gil(|| ..)`: a crate function given a closure is drafted in place, so that
+        the closure runs where the function calls it (`f()`)."""
+        d = self.d
+        scope = Scope()
+        params = [(n, t) for n, t in fn.params() if n != "self"]
+        for (pname, ptype), arg in zip(params, args, strict=False):
+            closure = self.closure_of(ctx, arg)
+            if closure is not None:
+                scope.vars[pname] = Binding(Kind.CLOSURE, (), code=closure)
+                continue
+            kind = kind_of_type(ptype)
+            if kind == Kind.PY:
+                scope.vars[pname] = Binding(Kind.PY)
+                continue
+            v = d.hoist(ctx, arg, self.value(ctx, arg), "arg")
+            names = v.names or ((v.text,) if v.text != "none" else ())
+            scope.vars[pname] = Binding(v.kind if v.kind != Kind.UNKNOWN else kind, names)
+        tmp = d.spec.names.fresh("tmp")
+        d.stmt(ctx, node, f"let {tmp} = none")
+        body = fn.node.child_by_field_name("body")
+        assert body is not None
+        ctx.depth += 1
+        try:
+            d.inline_closure(ctx, node, body, tmp, False, scope)
+        finally:
+            ctx.depth -= 1
+        return Val(tmp, Kind.UNKNOWN, names=(tmp,))
 
     def arguments(self, ctx: Ctx, node: Node, fn: FnDef, args: list[Node]) -> list[str]:
         """The spec arguments of a call of a crate function (its `py` left out)."""

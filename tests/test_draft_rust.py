@@ -228,6 +228,24 @@ def test_an_extension_without_entries_is_refused() -> None:
     with pytest.raises(DraftError) as info:
         draft_text("fn helper() -> i32 { 1 }\n")
     assert info.value.refused and info.value.code == "no-entry"
+    assert "--entry FUNCTION" in (info.value.hint or "")
+    assert "options." not in (info.value.hint or "")
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "fn main() {}\n",
+        "use pyo3::prelude::*;\n#[pyfunction]\nfn f(py: Python<'_>) {}\n",
+    ],
+    ids=["binary", "extension"],
+)
+def test_an_entry_point_that_does_not_exist_is_an_error(code: str) -> None:
+    with pytest.raises(DraftError) as info:
+        draft_text(code, DraftOptions(entries=("nosuch",)))
+    assert not info.value.refused
+    assert info.value.code == "draft-error"
+    assert "no function `nosuch` to start as an entry point" in str(info.value)
 
 
 def test_rust_shadowing_in_one_block_gets_a_fresh_spec_name() -> None:
@@ -335,13 +353,42 @@ def test_a_thread_running_a_closure_passed_in_is_refused() -> None:
             "    let h = std::thread::spawn(work);\n"
             "    h.join().unwrap();\n"
             "}\n"
+            'fn job() -> impl Fn() + Send + \'static { || println!("hi") }\n'
             "fn main() {\n"
-            '    run(|| println!("hi"));\n'
+            "    run(job());\n"
             "}\n"
         )
     err = info.value
     assert (err.refused, err.code, err.line) == (True, "unsupported-construct", 2)
     assert err.hint
+
+
+@pytest.mark.parametrize("how", ["literal", "bound"])
+def test_a_crate_fn_given_a_closure_is_drafted_in_place(how: str) -> None:
+    call = (
+        "in_gil(|| { let _g = m.lock().unwrap(); });"
+        if how == "literal"
+        else ("let job = || { let _g = m.lock().unwrap(); };\n    in_gil(job);")
+    )
+    draft = draft_text(
+        "use pyo3::prelude::*;\n"
+        "use std::sync::{Arc, Mutex};\n"
+        "fn in_gil<F: FnOnce()>(f: F) {\n"
+        "    Python::with_gil(|_py| f());\n"
+        "}\n"
+        "fn main() {\n"
+        "    let m = Arc::new(Mutex::new(0));\n"
+        "    let m2 = m.clone();\n"
+        "    let h = std::thread::spawn(move || {\n"
+        "        let _g = m2.lock().unwrap();\n"
+        "        Python::with_gil(|_py| {});\n"
+        "    });\n"
+        f"    {call}\n"
+        "    h.join().unwrap();\n"
+        "}\n"
+    )
+    assert check(draft).verdict == "deadlock"
+    assert not draft.assumptions
 
 
 def test_crossbeam_scope_joins_its_threads_at_its_end() -> None:
@@ -715,3 +762,132 @@ def test_a_guard_taken_out_of_a_match_by_a_let_is_held_by_it() -> None:
     body = draft.text.split("thread main {", 1)[1].split("\nfn ", 1)[0]
     lines = [line.split("#@")[0].strip() for line in body.splitlines() if line.strip()]
     assert lines[:3] == ["acquire M", "call f()", "release M"]
+
+
+IF_LET_ELSE = (
+    "use std::sync::Mutex;\n"
+    "static M: Mutex<Vec<i32>> = Mutex::new(Vec::new());\n"
+    "fn main() {\n"
+    "    if let Some(x) = M.lock().unwrap().pop() {\n"
+    '        println!("{x}");\n'
+    "    } else {\n"
+    "        M.lock().unwrap().push(1);\n"
+    "    }\n"
+    "}\n"
+)
+
+
+def test_an_if_let_value_guard_lives_to_the_end_of_else_before_edition_2024() -> None:
+    src = [SourceText("main.rs", IF_LET_ELSE)]
+    assert check(draft_rust(src, DraftOptions())).verdict == "deadlock"
+    assert check(draft_rust(src, DraftOptions(), "2021")).verdict == "deadlock"
+    later = draft_rust(src, DraftOptions(), "2024")
+    assert check(later).verdict == "ok"
+    assert not later.assumptions
+
+
+def test_the_edition_comes_from_the_nearest_cargo_toml(tmp_path: Path) -> None:
+    from gilcheck.draft.rust import cargo_edition
+
+    (tmp_path / "src").mkdir()
+    main = tmp_path / "src" / "main.rs"
+    main.write_text("fn main() {}\n")
+    assert cargo_edition([main]) == "2021"
+    (tmp_path / "Cargo.toml").write_text('[package]\nname = "x"\nedition = "2024"\n')
+    assert cargo_edition([main]) == "2024"
+
+
+def test_guards_kept_in_a_vec_across_loop_iterations_are_refused() -> None:
+    code = (
+        "use std::sync::Mutex;\n"
+        "static M: Mutex<i32> = Mutex::new(0);\n"
+        "fn main() {\n"
+        "    let mut held = Vec::new();\n"
+        "    let mut n = 0;\n"
+        "    while n < std::env::args().count() {\n"
+        "        held.push(M.lock().unwrap());\n"
+        "        n += 1;\n"
+        "    }\n"
+        "}\n"
+    )
+    with pytest.raises(DraftError) as info:
+        draft_text(code)
+    assert info.value.refused and "held" in str(info.value)
+
+
+def test_a_guard_pushed_in_an_unrolled_loop_is_held_by_the_vec() -> None:
+    code = (
+        "use std::sync::Mutex;\n"
+        "static M: Mutex<i32> = Mutex::new(0);\n"
+        "fn main() {\n"
+        "    let mut held = Vec::new();\n"
+        "    for _ in 0..2 {\n"
+        "        held.push(M.lock().unwrap());\n"
+        "    }\n"
+        "}\n"
+    )
+    assert check(draft_text(code)).verdict == "deadlock"
+
+
+def test_a_mutex_made_inside_a_struct_literal_writes_no_bare_constructor() -> None:
+    draft = draft_text(
+        "use std::sync::{Arc, Mutex};\n"
+        "struct Store { m: Mutex<i32>, n: i32 }\n"
+        "fn main() {\n"
+        "    let s = Arc::new(Store { m: Mutex::new(0), n: 1 });\n"
+        "    let _g = s.m.lock().unwrap();\n"
+        "}\n"
+    )
+    assert "    mutex()" not in draft.text
+    assert check(draft).verdict == "ok"
+
+
+def test_guards_wrapped_in_ok_a_tuple_struct_or_returned_by_a_method_are_held() -> None:
+    draft = draft_text(
+        "use std::sync::{Mutex, MutexGuard};\n"
+        "static M: Mutex<i32> = Mutex::new(0);\n"
+        "struct W<'a>(MutexGuard<'a, i32>);\n"
+        "struct Store { state: Mutex<i32> }\n"
+        "impl Store {\n"
+        "    fn state(&self) -> MutexGuard<'_, i32> { self.state.lock().unwrap() }\n"
+        "}\n"
+        "fn get() -> Result<MutexGuard<'static, i32>, ()> { Ok(M.lock().unwrap()) }\n"
+        "fn main() {\n"
+        "    let w = W(M.lock().unwrap());\n"
+        "    drop(w);\n"
+        "    let st = Store { state: Mutex::new(0) };\n"
+        "    let s = st.state();\n"
+        "    drop(s);\n"
+        "    let a = get().unwrap();\n"
+        "    let b = get().unwrap();\n"
+        "}\n"
+    )
+    body = draft.text.split("thread main {", 1)[1].split("\n}", 1)[0]
+    lines = [line.split("#@")[0].strip() for line in body.splitlines() if line.strip()]
+    assert lines[:2] == ["acquire M", "release M"]
+    assert lines[-4:] == ["call get()", "call get()", "release M", "release M"]
+    assert check(draft).verdict == "deadlock"
+
+
+def test_a_bound_guard_pushed_into_an_outer_vec_is_held_or_assumed() -> None:
+    head = "use std::sync::Mutex;\nstatic M: Mutex<i32> = Mutex::new(0);\nfn main() {\n"
+    unrolled = draft_text(
+        head + "    let mut v = Vec::new();\n"
+        "    for _ in 0..1 {\n"
+        "        let g = M.lock().unwrap();\n"
+        "        v.push(g);\n"
+        "    }\n"
+        "    let _h = M.lock().unwrap();\n"
+        "}\n"
+    )
+    assert check(unrolled).verdict == "deadlock"
+    block = draft_text(
+        head + "    let mut v = Vec::new();\n"
+        "    {\n"
+        "        let g = M.lock().unwrap();\n"
+        "        v.push(g);\n"
+        "    }\n"
+        "    let _h = M.lock().unwrap();\n"
+        "}\n"
+    )
+    assert any("moved in by `v.push(g)`" in a.text for a in block.assumptions)

@@ -100,9 +100,9 @@ def draft_paths(paths: Sequence[Path], options: DraftOptions, base: Path) -> Dra
         from gilcheck.draft.python import draft_python
 
         return draft_python(sources, options)
-    from gilcheck.draft.rust import draft_rust
+    from gilcheck.draft.rust import cargo_edition, draft_rust
 
-    return draft_rust(sources, options)
+    return draft_rust(sources, options, cargo_edition(files))
 
 
 def _source_text(raw: bytes, name: str) -> str:

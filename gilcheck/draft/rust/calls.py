@@ -38,6 +38,18 @@ if TYPE_CHECKING:
     from gilcheck.draft.rust.translate import Drafter
 
 
+def moving(ctx: Ctx, arg: Node, v: Val) -> bool:
+    """`arg` moves a guard just made (`v.push(m.lock().unwrap())`), not a borrow of it."""
+    g = v.guard
+    return (
+        g is not None
+        and g.target != GIL
+        and not g.released
+        and any(t is g for t in ctx.temps)
+        and arg.type != "reference_expression"
+    )
+
+
 def _path(code: str) -> str:
     """A called path without spaces and turbofish arguments: `Vec::new` for
     `Vec::<i64>::new`."""
@@ -348,11 +360,7 @@ class Calls:
                 if mutex_literal(inner):
                     d.spec.data_init[m] = (mutex_literal(inner), ctx.where(node))
                 return Val(m, Kind.PAIR, names=(m, cv))
-            for p in parts:
-                v = self.value(ctx, p)
-                if v.stmt:
-                    d.stmt(ctx, p, v.text)
-            return Val.none()
+            return self.holding(ctx, self.effects(ctx, parts), Val.none())
         if t == "closure_expression":
             d.assume(ctx, node, "a closure kept for later is assumed not to block: {code}")
             return Val.none()
@@ -394,8 +402,9 @@ class Calls:
             "range_expression",
             "type_cast_expression",
         ):
-            self.effects(ctx, self.subexpressions(node))  # calls inside still run
-            return Val.none(Kind.UNKNOWN if t == "index_expression" else Kind.PLAIN)
+            moved = self.effects(ctx, self.subexpressions(node))  # calls inside still run
+            plain = Val.none(Kind.UNKNOWN if t == "index_expression" else Kind.PLAIN)
+            return self.holding(ctx, moved if t != "index_expression" else [], plain)
         if t in ("scoped_identifier", "self", "generic_function", "negative_literal"):
             return Val.none(Kind.UNKNOWN if t == "self" else Kind.PLAIN)
         if t in ("return_expression", "break_expression", "continue_expression"):
@@ -404,6 +413,16 @@ class Calls:
         d.assume(ctx, node, "not drafted, assumed not to block: {code}")
         self.effects(ctx, self.subexpressions(node))
         return Val.none(Kind.UNKNOWN)
+
+    def holding(self, ctx: Ctx, moved: list[Binding], val: Val) -> Val:
+        """A struct, tuple or array made with guards moved into it: it stands for the
+        first (a `let` holds it as a guard, released at `drop` or the end of its block);
+        any others are held to the end of the block."""
+        if not moved:
+            return val
+        ctx.temps = [g for g in ctx.temps if not any(g is m for m in moved[1:])]
+        ctx.scopes[-1].guards.extend(moved[1:])
+        return Val("none", Kind.GUARD, guard=moved[0])
 
     def subexpressions(self, node: Node) -> list[Node]:
         """The expressions directly inside a struct literal, array, index, range or cast
@@ -432,16 +451,96 @@ class Calls:
                 out.append(c)
         return out
 
-    def effects(self, ctx: Ctx, nodes: list[Node]) -> None:
+    def effects(self, ctx: Ctx, nodes: list[Node]) -> list[Binding]:
         """Evaluate expressions whose values are not used, for what they do: a call in
-        them is still drafted (a statement form is written as a statement)."""
+        them is still drafted (a statement form is written as a statement). Returns the
+        guards made there and moved (not borrowed) into what they are passed to."""
+        moved: list[Binding] = []
         for a in nodes:
             a = unwrap_parens(a)
             if a.type == "closure_expression":
                 continue  # a closure passed on is drafted where it is run
             v = self.value(ctx, a)
-            if v.stmt:
+            if v.stmt and v.guard is None and not v.made:
                 self.d.stmt(ctx, a, v.text)
+            if v.guard is not None and moving(ctx, a, v):
+                moved.append(v.guard)
+        return moved
+
+    def keep(self, ctx: Ctx, node: Node, recv: Node, moved: list[Binding]) -> None:
+        """Guards moved into a collection or value (`v.push(m.lock().unwrap())`) are held
+        as long as it lives: to the end of the block that declares it, or its `drop`."""
+        if not moved:
+            return
+        ctx.temps = [g for g in ctx.temps if not any(g is m for m in moved)]
+        name = text(unwrap_parens(recv))
+        depth = next(
+            (i for i in range(len(ctx.scopes) - 1, -1, -1) if name in ctx.scopes[i].vars), None
+        )
+        between = ctx.scopes[depth + 1 :] if depth is not None else []
+        if depth is not None and between and all(s.unrolled for s in between):
+            # a literal range, unrolled: each copy of the body runs once, in order
+            b = ctx.scopes[depth].vars[name]
+            ctx.scopes[depth].guards.extend(moved)
+            b.holds.extend(moved)
+            return
+        if any(s.loop for s in between):
+            raise self.d.refuse(
+                ctx,
+                node,
+                f"a guard kept in `{name}` across the iterations of a loop cannot be drafted",
+                "drop each guard in the iteration that takes it, or take the lock once "
+                "before the loop",
+            )
+        ctx.scopes[-1].guards.extend(moved)
+        if depth is not None and depth == len(ctx.scopes) - 1:
+            b = ctx.scopes[depth].vars[name]
+            b.holds.extend(moved)
+            return
+        self.d.assume(
+            ctx,
+            node,
+            "the guard moved in by {code} is assumed released at the end of its block "
+            "(it lives as long as what holds it)",
+        )
+
+    def keep_bound(self, ctx: Ctx, node: Node, recv: Node, args: list[Node]) -> None:
+        """A guard bound to a variable and moved into a collection declared further out
+        (`v.push(g)`): held as long as the collection, not to the end of `g`'s block."""
+        name = text(unwrap_parens(recv))
+        outer = next(
+            (i for i in range(len(ctx.scopes) - 1, -1, -1) if name in ctx.scopes[i].vars), None
+        )
+        for a in args:
+            a = unwrap_parens(a)
+            b = ctx.lookup(text(a)) if a.type == "identifier" else None
+            if b is None or b.kind != Kind.GUARD or b.target == GIL or b.released:
+                continue
+            own = next(
+                (i for i, sc in enumerate(ctx.scopes) if any(g is b for g in sc.guards)), None
+            )
+            if own is None or (outer is not None and outer >= own):
+                continue  # its block ends no earlier than the collection's
+            between = ctx.scopes[outer + 1 : own + 1] if outer is not None else []
+            if outer is not None and all(sc.unrolled for sc in between):
+                ctx.scopes[own].guards = [g for g in ctx.scopes[own].guards if g is not b]
+                ctx.scopes[outer].guards.append(b)
+                ctx.scopes[outer].vars[name].holds.append(b)
+            elif any(sc.loop for sc in between):
+                raise self.d.refuse(
+                    ctx,
+                    node,
+                    f"a guard kept in `{name}` across the iterations of a loop cannot be drafted",
+                    "drop each guard in the iteration that takes it, or take the lock once "
+                    "before the loop",
+                )
+            else:
+                self.d.assume(
+                    ctx,
+                    node,
+                    "the guard moved in by {code} is assumed released at the end of its "
+                    "block (it lives as long as what holds it)",
+                )
 
     def awaited(self, ctx: Ctx, node: Node) -> Val:
         """`x.await`: a oneshot receiver or a JoinHandle blocks the awaiting thread; an
@@ -486,8 +585,8 @@ class Calls:
         if path in ("Ok", "Err", "Some"):
             inner = self.value(ctx, args[0]) if args else Val.none()
             inner = d.hoist(ctx, node, inner)
-            if path == "Some":
-                return inner
+            if path == "Some" or (path == "Ok" and inner.guard is not None):
+                return inner  # (`Ok(m.lock().unwrap())`: the guard, held by what keeps it)
             kind = Kind.PYVAL if inner.kind == Kind.PYVAL else Kind.PLAIN
             return Val(f"{path.lower()}({inner.text})", kind)
         if last in ("new_err",) or path.startswith("PyErr::new") or last == "new_err_arguments":
@@ -548,11 +647,7 @@ class Calls:
         if last == "block_on" and args:
             return threads.block_on(self, ctx, node, args[-1])
         if re.fullmatch(r"[A-Z]\w*", path):  # a tuple struct or enum variant: plain data
-            for a in args:
-                v = self.value(ctx, a)
-                if v.stmt:
-                    d.stmt(ctx, a, v.text)
-            return Val.none(Kind.UNKNOWN)
+            return self.holding(ctx, self.effects(ctx, args), Val.none(Kind.UNKNOWN))
         local = ctx.lookup(path) if "::" not in path else None
         if local is not None and local.kind == Kind.CLOSURE and local.code is not None:
             return self.call_closure(ctx, node, local.code, args)
@@ -574,7 +669,8 @@ class Calls:
             or any(path.endswith("::" + known) for known in HARMLESS_FUNCTIONS)
             or path.endswith("::default")
         ):
-            self.effects(ctx, args)
+            if self.effects(ctx, args):
+                d.assume(ctx, node, "the guard passed to {code} is assumed released at once")
             return Val.none()
         if re.search(r"(^|::)(Py\w*)::(new|new_bound|import|import_bound|empty)", path):
             self.effects(ctx, args)
@@ -740,8 +836,11 @@ class Calls:
                 d.stmt(ctx, node, f"{h} = {v.text}")
                 b.names = (*b.names, h)
                 return Val.none()
-            if v.stmt:
+            if v.stmt and v.guard is None:
                 d.stmt(ctx, node, v.text)
+            if v.guard is not None and moving(ctx, unwrap_parens(args[0]), v):
+                self.keep(ctx, node, recv, [v.guard])
+            self.keep_bound(ctx, node, recv, args)
             return Val.none()
         if k == Kind.SCOPE and name == "spawn":
             call = threads.closure_call(self, ctx, args, "scoped")
@@ -827,14 +926,15 @@ class Calls:
             if spawned is not None:
                 return spawned
         if name in HARMLESS and not (name == "join" and not args):  # `parts.join(",")`
+            moved: list[Binding] = []
             for a in args:
                 a = unwrap_parens(a)
                 if a.type == "closure_expression" or self.fn_ref(ctx, a) is not None:
                     self.iterator_closure(ctx, node, a)
                     continue
-                v = self.value(ctx, a)
-                if v.stmt:
-                    d.stmt(ctx, a, v.text)
+                moved.extend(self.effects(ctx, [a]))
+            self.keep(ctx, node, recv, moved)
+            self.keep_bound(ctx, node, recv, args)
             return Val.none()
         fn = self.method_fn(name)
         typed = ctx.lookup(text(recv)) if recv.type == "identifier" else None
@@ -851,7 +951,8 @@ class Calls:
             d.assume(ctx, node, f"{{code}} is assumed to call `{fn.owner}::{fn.name}`")
             return self.call_crate(ctx, node, fn, args)
         d.assume(ctx, node, "assumed not to block: {code}")
-        self.effects(ctx, args)  # the arguments are still evaluated
+        self.keep(ctx, node, recv, self.effects(ctx, args))  # the arguments still run
+        self.keep_bound(ctx, node, recv, args)
         return Val.none(Kind.UNKNOWN)
 
     def spawning_map(self, ctx: Ctx, node: Node, recv: Node, args: list[Node]) -> Val | None:
@@ -966,12 +1067,71 @@ class Calls:
 
     def call_crate(self, ctx: Ctx, node: Node, fn: FnDef, args: list[Node]) -> Val:
         """`f(a, b)` of the crate's own function: `call f(a, b)`."""
+        if (
+            any(self.closure_of(ctx, a) is not None for a in args)
+            and fn.src is ctx.src
+            and not fn.is_pyentry
+            and not fn.is_async
+            and not fn.returns_guard
+            and ctx.depth + 1 <= self.d.options.inline_depth
+            and fn.node.child_by_field_name("body") is not None
+        ):
+            return self.inline_crate(ctx, node, fn, args)
         name = self.crate_fn(ctx, fn, node)
         if name is None:
             self.effects(ctx, args)
             return Val.none(Kind.UNKNOWN)
         argv = self.arguments(ctx, node, fn, args)
+        lock = self.d.spec.returned.get(name)
+        if lock is not None:  # a guard handed back: held here, as if taken here
+            if lock.startswith("#"):
+                i = int(lock[1:])
+                lock = argv[i] if i < len(argv) else "none"
+            if lock != "none":
+                self.d.stmt(ctx, node, f"call {name}({', '.join(argv)})")
+                g = Binding(Kind.GUARD, (), target=lock)
+                ctx.temps.append(g)
+                return Val("none", Kind.GUARD, guard=g)
+        if fn.returns_guard and name not in self.d.spec.returned:
+            self.d.assume(ctx, node, "the guard returned by {code} is assumed released at once")
         return Val(f"call {name}({', '.join(argv)})", Kind.UNKNOWN, stmt=True)
+
+    def closure_of(self, ctx: Ctx, arg: Node) -> Node | None:
+        """The closure an argument passes: written there, or bound to a variable."""
+        a = unwrap_parens(arg)
+        if a.type == "closure_expression":
+            return a
+        b = ctx.lookup(text(a)) if a.type == "identifier" else None
+        return b.code if b is not None and b.kind == Kind.CLOSURE else None
+
+    def inline_crate(self, ctx: Ctx, node: Node, fn: FnDef, args: list[Node]) -> Val:
+        """`in_gil(|| ..)`: a crate function given a closure is drafted in place, so that
+        the closure runs where the function calls it (`f()`)."""
+        d = self.d
+        scope = Scope()
+        params = [(n, t) for n, t in fn.params() if n != "self"]
+        for (pname, ptype), arg in zip(params, args, strict=False):
+            closure = self.closure_of(ctx, arg)
+            if closure is not None:
+                scope.vars[pname] = Binding(Kind.CLOSURE, (), code=closure)
+                continue
+            kind = kind_of_type(ptype)
+            if kind == Kind.PY:
+                scope.vars[pname] = Binding(Kind.PY)
+                continue
+            v = d.hoist(ctx, arg, self.value(ctx, arg), "arg")
+            names = v.names or ((v.text,) if v.text != "none" else ())
+            scope.vars[pname] = Binding(v.kind if v.kind != Kind.UNKNOWN else kind, names)
+        tmp = d.spec.names.fresh("tmp")
+        d.stmt(ctx, node, f"let {tmp} = none")
+        body = fn.node.child_by_field_name("body")
+        assert body is not None
+        ctx.depth += 1
+        try:
+            d.inline_closure(ctx, node, body, tmp, False, scope)
+        finally:
+            ctx.depth -= 1
+        return Val(tmp, Kind.UNKNOWN, names=(tmp,))
 
     def arguments(self, ctx: Ctx, node: Node, fn: FnDef, args: list[Node]) -> list[str]:
         """The spec arguments of a call of a crate function (its `py` left out)."""

@@ -4,6 +4,7 @@ temporaries of the statement being drafted."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from tree_sitter import Node
@@ -13,6 +14,7 @@ from gilcheck.draft.rust.emit import Body
 from gilcheck.draft.rust.kinds import Binding, Kind
 from gilcheck.draft.rust.parse import origin
 
+_CTORS = r"(mutex|rwlock|rlock|condvar|once|barrier|pool|channel|oneshot)\("
 _STATEMENTS = ("let_declaration", "expression_statement")
 _CONTAINERS = ("block", "source_file", "closure_expression", "match_arm", "declaration_list")
 
@@ -56,6 +58,12 @@ class Val:
         """A statement that yields no value (`join h`, `notify cv`, `drop x`)."""
         return self.stmt and self.text.split(" ", 1)[0] in ("join", "notify", "notify_all", "drop")
 
+    @property
+    def made(self) -> bool:
+        """A new object (`mutex()`, `channel(1)`): no statement by itself, and nothing to
+        do when its value is not kept."""
+        return self.stmt and re.match(_CTORS, self.text) is not None
+
     @staticmethod
     def none(kind: Kind = Kind.PLAIN) -> Val:
         """A value the spec leaves out."""
@@ -73,6 +81,8 @@ class Ctx:
     scopes: list[Scope] = field(default_factory=list)
     temps: list[Binding] = field(default_factory=list)
     origin_at: Origin | None = None  # statements of a macro's arguments: the macro's origin
+    params: list[str] = field(default_factory=list)  # the spec fn's parameters
+    returns_guard: bool = False  # a crate fn returning a MutexGuard: its caller holds it
 
     def where(self, node: Node) -> Origin:
         """The origin of a statement drafted from `node`."""

@@ -24,13 +24,16 @@ def choose(
 ) -> None:
     """`choose { a } or { b }` over branches the draft cannot decide between."""
     ctx.body.open("choose", ctx.where(node))
+    state = guards.Branches(ctx)
     for i, branch in enumerate(branches):
         if i:
+            state.next()
             ctx.body.close("or")
         if branch is None:
             ctx.body.stmt("skip", ctx.where(node))
         else:
             d.block(ctx, branch, target, ret)
+    state.done()
     ctx.body.close()
 
 
@@ -74,46 +77,20 @@ def if_(d: Drafter, ctx: Ctx, node: Node, target: str | None, ret: bool) -> None
             else:
                 guards.release_all(d, ctx, [g], ctx.where(node))
             return
+        # the temporaries of the value (`if let Some(x) = m.lock().unwrap().pop()`) live
+        # to the end of the whole `if`/`else` (edition 2021), or of its `then` block
+        # (edition 2024): a guard among them is held there
+        kept = [g for g in ctx.temps if g.target != GIL and not g.released]
+        ctx.temps = [g for g in ctx.temps if g not in kept]
         guards.flush_temps(d, ctx, node)
-        if word in ("spawn", "join", "call_once") or val.guard is not None:
-            # what the model cannot see fail (a thread not starting, a poisoned lock)
-            # takes the success path
-            chosen = cons if shape in ("Ok", "Some") else alt_block
-            if chosen is not None:
-                d.block(ctx, chosen, target, ret)
-            return
-        if word == "send" and shape in ("Ok", "Err"):
-            test = "is_ok" if shape == "Ok" else "is_err"
-            ctx.body.open(f"if {test}({tmp.text})", ctx.where(node))
-            if cons is not None:
-                d.block(ctx, cons, target, ret)
-            if alt_block is not None:
-                ctx.body.close("else")
-                d.block(ctx, alt_block, target, ret)
-            ctx.body.close()
-            return
-        scope = Scope()
-        for n in d._pattern_vars(pat) if pat is not None else []:
-            scope.vars[n] = Binding(tmp.kind, (tmp.text,) if tmp.text != "none" else ())
-        if shape in ("Ok", "Err") and tmp.names:  # `if let Err(e) = f()`: as the value is
-            arm = result_arm(d, ctx, node, tmp.text)
-            ctx.body.open(f"if {arm} == {1 if shape == 'Err' else 0}", ctx.where(node))
-            if cons is not None:
-                d.block(ctx, cons, target, ret, scope=scope)
-            if alt_block is not None:
-                ctx.body.close("else")
-                d.block(ctx, alt_block, target, ret)
-            ctx.body.close()
-            return
-        ctx.body.open("choose", ctx.where(node))
-        if cons is not None:
-            d.block(ctx, cons, target, ret, scope=scope)
-        ctx.body.close("or")
-        if alt_block is not None:
-            d.block(ctx, alt_block, target, ret)
-        else:
-            ctx.body.stmt("skip", ctx.where(node))
-        ctx.body.close()
+        late = d.edition != "2024"
+        if late and kept:
+            ctx.scopes.append(Scope(guards=kept))
+        two = _Branches2(d, ctx, node, target, ret, [] if late else kept)
+        _if_let(d, ctx, node, val, tmp, word, shape, pat, cons, alt_block, two)
+        if late and kept:
+            ctx.scopes.pop()
+            guards.release_all(d, ctx, kept, guards.end_of(d, ctx, node))
         return
     pure = d.pure_condition(ctx, cond) if cond is not None else None
     if pure is not None and text(cond) not in ("true", "false"):
@@ -136,6 +113,93 @@ def if_(d: Drafter, ctx: Ctx, node: Node, target: str | None, ret: bool) -> None
             d.stmt(ctx, cond, val.text)
         guards.flush_temps(d, ctx, node)
     choose(d, ctx, node, [cons, alt_block], target, ret)
+
+
+class _Branches2:
+    """The `then` and `else` of an `if let`: with edition 2024 the guards of its value
+    are held to the end of `then` and released before `else`."""
+
+    def __init__(
+        self, d: Drafter, ctx: Ctx, node: Node, target: str | None, ret: bool, early: list[Binding]
+    ) -> None:
+        self.d, self.ctx, self.node, self.target, self.ret = d, ctx, node, target, ret
+        self.early = early
+        self.state = guards.Branches(ctx)
+
+    def then(self, block: Node | None, scope: Scope | None = None) -> None:
+        scope = scope or Scope()
+        scope.guards = [*self.early, *scope.guards]
+        if block is not None:
+            self.d.block(self.ctx, block, self.target, self.ret, scope=scope)
+        else:
+            guards.release_all(self.d, self.ctx, self.early, self.ctx.where(self.node))
+        self.state.next()
+
+    def else_(self, block: Node | None, opener: str | None) -> None:
+        """The `else` branch (`opener` closes the `then` as `else` or `or`; None: the
+        `if` has no else, and needs one only to release guards)."""
+        if block is None and not self.early and opener != "or":
+            self.state.done()
+            return
+        self.ctx.body.close(opener or "else")
+        for g in self.early:
+            g.released = False
+        guards.release_all(self.d, self.ctx, self.early, self.ctx.where(self.node))
+        if block is not None:
+            self.d.block(self.ctx, block, self.target, self.ret)
+        elif not self.early:
+            self.ctx.body.stmt("skip", self.ctx.where(self.node))
+        self.state.done()
+
+
+def _if_let(
+    d: Drafter,
+    ctx: Ctx,
+    node: Node,
+    val: Val,
+    tmp: Val,
+    word: str,
+    shape: str,
+    pat: Node | None,
+    cons: Node | None,
+    alt_block: Node | None,
+    two: _Branches2,
+) -> None:
+    """`if let` on a value that is not a message received: the success path of what the
+    model cannot see fail, a send's result, a result the draft made, or a choice."""
+    if word in ("spawn", "join", "call_once") or val.guard is not None:
+        # what the model cannot see fail (a thread not starting, a poisoned lock)
+        # takes the success path
+        if shape in ("Ok", "Some"):
+            two.then(cons)
+        else:
+            for g in two.early:
+                g.released = False
+            guards.release_all(d, ctx, two.early, ctx.where(node))
+            if alt_block is not None:
+                d.block(ctx, alt_block, two.target, two.ret)
+        return
+    if word == "send" and shape in ("Ok", "Err"):
+        test = "is_ok" if shape == "Ok" else "is_err"
+        ctx.body.open(f"if {test}({tmp.text})", ctx.where(node))
+        two.then(cons)
+        two.else_(alt_block, None)
+        ctx.body.close()
+        return
+    scope = Scope()
+    for n in d._pattern_vars(pat) if pat is not None else []:
+        scope.vars[n] = Binding(tmp.kind, (tmp.text,) if tmp.text != "none" else ())
+    if shape in ("Ok", "Err") and tmp.names:  # `if let Err(e) = f()`: as the value is
+        arm = result_arm(d, ctx, node, tmp.text)
+        ctx.body.open(f"if {arm} == {1 if shape == 'Err' else 0}", ctx.where(node))
+        two.then(cons, scope)
+        two.else_(alt_block, None)
+        ctx.body.close()
+        return
+    ctx.body.open("choose", ctx.where(node))
+    two.then(cons, scope)
+    two.else_(alt_block, "or")
+    ctx.body.close()
 
 
 def match(d: Drafter, ctx: Ctx, node: Node, target: str | None, ret: bool) -> None:
@@ -163,9 +227,32 @@ def match(d: Drafter, ctx: Ctx, node: Node, target: str | None, ret: bool) -> No
         else:
             guards.release_all(d, ctx, [g], ctx.where(node))
         return
+    # the scrutinee's temporaries (`match m.lock().unwrap().pop()`) live to the end of the
+    # `match`: a guard among them is held through the arms
+    kept = [g for g in ctx.temps if g.target != GIL and not g.released]
+    ctx.temps = [g for g in ctx.temps if g not in kept]
     guards.flush_temps(d, ctx, node)
     if not arms:
+        guards.release_all(d, ctx, kept, ctx.where(node))
         return
+    ctx.scopes.append(Scope(guards=kept))
+    _arms(d, ctx, node, val, tmp, arms, target, ret)
+    ctx.scopes.pop()
+    guards.release_all(d, ctx, kept, guards.end_of(d, ctx, node))
+
+
+def _arms(
+    d: Drafter,
+    ctx: Ctx,
+    node: Node,
+    val: Val,
+    tmp: Val,
+    arms: list[Node],
+    target: str | None,
+    ret: bool,
+) -> None:
+    """The arms of a `match` on data: tested when the draft knows the value, else a
+    choice."""
     received = val.stmt and val.text.startswith(("recv ", "try_recv "))
     if received and len(arms) == 2:
         firsts = [text(a.child_by_field_name("pattern")) for a in arms]
@@ -173,9 +260,12 @@ def match(d: Drafter, ctx: Ctx, node: Node, target: str | None, ret: bool) -> No
         if some is not None:
             other = 1 - some
             ctx.body.open(f"if not is_none({tmp.text})", ctx.where(node))
+            state = guards.Branches(ctx)
             match_arm(d, ctx, arms[some], tmp, target, ret)
+            state.next()
             ctx.body.close("else")
             match_arm(d, ctx, arms[other], tmp, target, ret)
+            state.done()
             ctx.body.close()
             return
     shapes = [_shape(a.child_by_field_name("pattern")) for a in arms]
@@ -186,19 +276,25 @@ def match(d: Drafter, ctx: Ctx, node: Node, target: str | None, ret: bool) -> No
         if shapes[1 - err] in ("Ok", "_"):
             pick = result_arm(d, ctx, node, tmp.text)
             ctx.body.open(f"if {pick} == 1", ctx.where(node))
+            state = guards.Branches(ctx)
             match_arm(d, ctx, arms[err], tmp, target, ret)
+            state.next()
             ctx.body.close("else")
             match_arm(d, ctx, arms[1 - err], tmp, target, ret)
+            state.done()
             ctx.body.close()
             return
     if len(arms) == 1:
         match_arm(d, ctx, arms[0], tmp, target, ret)
         return
     ctx.body.open("choose", ctx.where(node))
+    state = guards.Branches(ctx)
     for i, arm in enumerate(arms):
         if i:
+            state.next()
             ctx.body.close("or")
         match_arm(d, ctx, arm, tmp, target, ret)
+    state.done()
     ctx.body.close()
 
 

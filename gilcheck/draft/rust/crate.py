@@ -34,6 +34,14 @@ class FnDef:
         """A `#[pyfunction]`, or a method of a `#[pymethods]` block: callable from Python."""
         return any(a in ("pyfunction", "pymethods") for a in self.attributes)
 
+    @property
+    def returns_guard(self) -> bool:
+        """Its return type holds a lock guard (`MutexGuard<'_, T>`, an RwLock guard)."""
+        ret = self.node.child_by_field_name("return_type")
+        return ret is not None and bool(
+            re.search(r"\b(MutexGuard|RwLockReadGuard|RwLockWriteGuard)\b", text(ret))
+        )
+
     def params(self) -> list[tuple[str, str]]:
         """The parameters as (name, written type); `self` has the type `Self`."""
         out: list[tuple[str, str]] = []

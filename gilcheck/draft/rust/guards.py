@@ -59,7 +59,11 @@ def release(d: Drafter, ctx: Ctx, g: Binding, where: Origin | None) -> None:
     i = len(ops) - 1
     while i >= 0 and ops[i].kind == "stmt" and ops[i].text not in takes:
         i -= 1
-    flat = all(not op.text.startswith("let ") for op in ops[i + 1 :])  # no scope change
+    handed = tuple(f"call {f}(" for f in d.spec.returned)  # calls that take a lock
+    flat = all(  # no scope change, and the `acquire` found is this guard's
+        not op.text.startswith(("let ", "release ")) and not any(h in op.text for h in handed)
+        for op in ops[i + 1 :]
+    )
     if i >= 0 and ops[i].kind == "stmt" and len(ops) - i <= 4 and flat:
         taken = ops[i]
         inner = ops[i + 1 :] or [Op("stmt", "skip", taken.origin)]
@@ -105,11 +109,16 @@ def write_through_guard(d: Drafter, ctx: Ctx, node: Node, left: Node, rv: Val) -
     return True
 
 
-def release_on_exit(d: Drafter, ctx: Ctx, guards: list[Binding], node: Node) -> None:
+def release_on_exit(
+    d: Drafter, ctx: Ctx, guards: list[Binding], node: Node, keep: Binding | None = None
+) -> None:
     """Before an early exit (`return`, `break`): release the guards still held, without
-    marking them released (the path that does not exit still holds them)."""
+    marking them released (the path that does not exit still holds them); `keep` is a
+    guard returned to the caller."""
     for g in reversed(guards):
-        if not g.released and g.target != GIL:  # leaving the block leaves `with_gil`
+        if (
+            not g.released and g.target != GIL and g is not keep
+        ):  # leaving the block leaves `with_gil`
             ctx.body.stmt(f"release {g.target}", ctx.where(node))
 
 
@@ -123,3 +132,47 @@ def leave_loop(d: Drafter, ctx: Ctx, node: Node) -> None:
     for g in reversed(guards):
         if not g.released and g.target != GIL:
             ctx.body.stmt(f"release {g.target}", ctx.where(node))
+
+
+def hand_back(d: Drafter, ctx: Ctx, node: Node, g: Binding) -> bool:
+    """A guard returned by a crate fn (`fn take() -> MutexGuard<..> { M.lock().unwrap() }`)
+    is held by its caller: the fn returns without releasing it (marked released here),
+    and the lock is noted for the caller, which holds it as its own guard. A lock the
+    caller cannot name (a local one) is released at the return, an assumption."""
+    if not ctx.returns_guard or g.target == GIL or g.released:
+        return False
+    global_locks = {b.name for b in d.spec.statics.values()} | set(d.spec.unknown_locks.values())
+    if g.target in global_locks:
+        where = g.target
+    elif g.target in ctx.params:
+        where = f"#{ctx.params.index(g.target)}"
+    else:
+        d.assume(ctx, node, "the guard returned by {code} is assumed released when it returns")
+        return False
+    known = d.spec.returned.setdefault(ctx.fn_name, where)
+    if known != where:
+        d.assume(ctx, node, "the guard returned by {code} is assumed to be of one lock")
+    g.released = True  # not released here (an early `return` puts this back)
+    return True
+
+
+class Branches:
+    """The guards released along alternative branches (`choose`, the arms of a `match`):
+    each branch starts from the state before them; after them a guard counts as
+    released only when every branch released it (one that returned, released it)."""
+
+    def __init__(self, ctx: Ctx) -> None:
+        self.start = [(g, g.released) for g in held(ctx) + ctx.temps]
+        self.ends: list[list[bool]] = []
+
+    def next(self) -> None:
+        """Between two branches."""
+        self.ends.append([g.released for g, _ in self.start])
+        for g, released in self.start:
+            g.released = released
+
+    def done(self) -> None:
+        """After the last branch."""
+        self.next()
+        for i, (g, _) in enumerate(self.start):
+            g.released = all(end[i] for end in self.ends)

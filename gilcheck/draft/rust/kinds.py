@@ -54,6 +54,7 @@ class Binding:
     type_text: str = ""  # the type written for it, if any
     extra: list[str] = field(default_factory=list)
     code: Node | None = None  # a closure's node (Kind.CLOSURE)
+    holds: list[Binding] = field(default_factory=list)  # guards moved into this value
 
     @property
     def name(self) -> str:

@@ -83,6 +83,11 @@ def drop(c: Calls, ctx: Ctx, node: Node, args: list[Node]) -> Val:
                 c.d.stmt(ctx, node, f"release {b.target}")
                 b.released = True
             return Val.none()
+        if b is not None and b.holds:  # a collection or value holding guards
+            for g in reversed(b.holds):
+                if not g.released:
+                    c.d.stmt(ctx, node, f"release {g.target}")
+                    g.released = True
         if b is not None and b.kind in (Kind.SENDER, Kind.RECEIVER, Kind.HANDLE):
             return Val(f"drop {b.name}", Kind.PLAIN, stmt=True)
     return Val.none()

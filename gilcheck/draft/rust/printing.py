@@ -62,8 +62,8 @@ def macro(c: Calls, ctx: Ctx, node: Node) -> Val:
         d.stmt(ctx, node, f'panic "{escape(format_args(node).template or name)}"')
         return Val.none()
     if name == "vec":
-        c.effects(ctx, macro_arguments(node))  # `vec![f(); 2]`: the elements are made
-        return Val.none(Kind.HANDLES)
+        moved = c.effects(ctx, macro_arguments(node))  # `vec![f(); 2]`: the elements are made
+        return c.holding(ctx, moved, Val.none(Kind.HANDLES))
     if name == "py_run":  # pyo3::py_run!(py, ..): Python code runs here
         ctx.body.open("python", ctx.where(node))
         ctx.body.stmt("skip", ctx.where(node))

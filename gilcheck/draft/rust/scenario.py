@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from pathlib import Path
 
 from tree_sitter import Node
 
@@ -40,17 +41,24 @@ _SYNC_WORDS = re.compile(
 )
 
 
-def draft_rust(sources: Sequence[SourceText], options: DraftOptions) -> Draft:
+def draft_rust(
+    sources: Sequence[SourceText], options: DraftOptions, edition: str = "2021"
+) -> Draft:
     """Draft one spec from Rust/PyO3 sources: `fn main` becomes `thread main` (host
     rust); without one, the crate's `#[pyfunction]`/`#[pymethods]` entry points run on
     Python threads (host python). Raises `DraftError` on a syntax error or a construct
-    the draft refuses."""
+    the draft refuses.
+
+    Temporaries live as in Rust edition 2021 (those of an `if let`'s value to the end of
+    its `else`), unless `edition` is "2024" (to the end of its `then` block): see
+    `cargo_edition`."""
     if not sources:
         raise DraftError("no source to draft", "", hint="give at least one .rs file")
     parsed: list[tuple[SourceText, Node]] = [(s, parse_rust(s).root_node) for s in sources]
     crate = collect(parsed)
     spec = Spec(SpecWriter(), NameTable())
-    drafter = Drafter(crate, options, spec)
+    drafter = Drafter(crate, options, spec, edition)
+    check_entries(crate, options, sources[0])
     _declare_statics(crate, spec)
     main = crate.fns.get("main")
     spec.host = "rust" if main is not None and main.is_main else "python"
@@ -152,24 +160,44 @@ def _touches_sync(crate: Crate, fn: FnDef, seen: set[str] | None = None) -> bool
     return False
 
 
+def cargo_edition(files: Sequence[Path]) -> str:
+    """The Rust edition of the crate a source file belongs to: `edition = "..."` of the
+    nearest Cargo.toml in its folder or a folder above it; 2021 when none says."""
+    for f in files[:1]:
+        for folder in list(f.resolve().parents)[:4]:
+            manifest = folder / "Cargo.toml"
+            if manifest.is_file():
+                try:
+                    found = re.search(
+                        r'^\s*edition\s*=\s*"(\d{4})"', manifest.read_text(), re.MULTILINE
+                    )
+                except (OSError, UnicodeDecodeError):
+                    return "2021"
+                return found.group(1) if found else "2021"
+    return "2021"
+
+
+def check_entries(crate: Crate, options: DraftOptions, src: SourceText) -> None:
+    """Every entry point named in the options is a function of the crate."""
+    for name in options.entries:
+        if name not in crate.fns:
+            raise DraftError(
+                f"no function `{name}` to start as an entry point",
+                src.path,
+                hint="name a #[pyfunction], a method of a #[pymethods] block or another "
+                "function of the crate",
+                code="draft-error",
+            )
+
+
 def entry_points(crate: Crate, options: DraftOptions, src: SourceText) -> list[FnDef]:
     """The entries to run on Python threads: those named in the options, or else every
     `#[pyfunction]`/`#[pymethods]` entry that touches a lock, a channel, a once-cell, a
     thread or the GIL explicitly (all of them in one scenario, one thread each; a single
     such entry runs on two threads, as two Python threads calling it)."""
     if options.entries:
-        out: list[FnDef] = []
-        for name in options.entries:
-            fn = crate.fns.get(name)
-            if fn is None:
-                raise DraftError(
-                    f"no function `{name}` in the crate",
-                    src.path,
-                    hint="name a #[pyfunction] or a method of a #[pymethods] block",
-                    code="unknown-entry",
-                )
-            out.append(fn)
-        return out
+        check_entries(crate, options, src)
+        return [crate.fns[name] for name in options.entries]
     pyentries = [crate.fns[k] for k in dict.fromkeys(crate.order) if crate.fns[k].is_pyentry]
     chosen = [fn for fn in pyentries if _touches_sync(crate, fn)]
     if len(chosen) == 1:
@@ -188,7 +216,7 @@ def _extension(
             "no entry point: no `fn main` and no #[pyfunction] that touches a lock, a "
             "channel, a once-cell, a thread or the GIL",
             src.path,
-            hint="name the entry points to run concurrently (options.entries)",
+            hint="name the functions to run concurrently with `--entry FUNCTION`",
             refused=True,
             code="no-entry",
         )

@@ -29,6 +29,9 @@ class Spec:
     data_init: dict[str, tuple[str, Origin | None]] = field(default_factory=dict)
     data: dict[str, str] = field(default_factory=dict)  # mutex -> the var of its data
     unknown_locks: dict[str, str] = field(default_factory=dict)  # source text -> global lock
+    # spec fn -> the lock of the guard it returns, held by its caller: a global lock's
+    # name, or `#i` for the lock passed as its i-th parameter
+    returned: dict[str, str] = field(default_factory=dict)
 
     def data_var(self, lock: str) -> str | None:
         """The shared var that holds a mutex's data (a literal `bool` or integer), declared

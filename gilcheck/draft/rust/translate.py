@@ -34,7 +34,10 @@ BLOCKLIKE = (
 class Drafter:
     """Drafts the bodies of a crate's functions, closures and threads."""
 
-    def __init__(self, crate: Crate, options: DraftOptions, spec: Spec) -> None:
+    def __init__(
+        self, crate: Crate, options: DraftOptions, spec: Spec, edition: str = "2021"
+    ) -> None:
+        self.edition = edition  # the Rust edition: how long temporaries live
         self.crate = crate
         self.options = options
         self.spec = spec
@@ -106,7 +109,8 @@ class Drafter:
             scope.vars[pname] = Binding(kind, names, element=element_kind(ptype), type_text=ptype)
         node = fn.node
         body = Body(f"fn {spec_name}({', '.join(params)})", origin(fn.src, node))
-        ctx = Ctx(body, fn.src, spec_name, depth, [scope])
+        ctx = Ctx(body, fn.src, spec_name, depth, [scope], params=params)
+        ctx.returns_guard = fn.returns_guard
         block = node.child_by_field_name("body")
         if block is None:
             return body
@@ -264,6 +268,8 @@ class Drafter:
         val = self.value(ctx, node)
         if val.stmt and val.text.split()[0] in ("acquire", "acquire_read", "acquire_write"):
             val = Val.none()
+        if ret and val.guard is not None:
+            guards.hand_back(self, ctx, node, val.guard)
         guards.flush_temps(self, ctx, node)
         if target is not None:
             self.stmt(ctx, node, f"{target} = {self.rhs(ctx, node, val)}")
@@ -375,7 +381,8 @@ class Drafter:
         return True
 
     def _bind_pattern(self, ctx: Ctx, node: Node, pat: Node, val: Val, type_text: str) -> None:
-        if val.guard is not None:
+        if val.guard is not None and pat.type != "_" and text(pat) != "_":
+            # (`let _ = m.lock()` binds nothing: the guard is dropped at the `;`)
             g = val.guard
             ctx.temps = [t for t in ctx.temps if t is not g]
             for n in self._pattern_vars(pat):
@@ -501,9 +508,16 @@ class Drafter:
         elif t == "return_expression":
             inner = named(node)
             val = self.value(ctx, inner[0]) if inner else Val.none()
+            kept = val.guard
+            if kept is not None and not guards.hand_back(self, ctx, node, kept):
+                kept = None
             val = self.hoist(ctx, node, val) if val.guard is None else Val.none()
             guards.flush_temps(self, ctx, node)
-            guards.release_on_exit(self, ctx, guards.held(ctx), node)
+            if kept is not None and kept.released:  # held by the caller, on this path only
+                kept.released = False
+                guards.release_on_exit(self, ctx, guards.held(ctx), node, keep=kept)
+            else:
+                guards.release_on_exit(self, ctx, guards.held(ctx), node)
             self.stmt(ctx, node, f"return {val.text}" if val.text != "none" else "return")
         elif self.calls.is_blocklike(ctx, node):
             self.calls.blocklike(ctx, node, target, ret)
@@ -536,7 +550,7 @@ class Drafter:
                 val = self.hoist(ctx, node, val)
                 guards.release_all(self, ctx, guards.held(ctx), ctx.where(node))
                 self.stmt(ctx, node, f"return {val.text}")
-            elif val.stmt:
+            elif val.stmt and not val.made:
                 self.stmt(ctx, node, val.text)
 
     def check_label(self, ctx: Ctx, node: Node) -> None:

@@ -1,0 +1,16 @@
+// verdict: ok
+// Guards pushed into `held` stay locked as long as the Vec lives; it is dropped before
+// the report takes the first lock again.
+use std::sync::{Mutex, MutexGuard};
+
+static LEFT: Mutex<u32> = Mutex::new(0);
+static RIGHT: Mutex<u32> = Mutex::new(0);
+
+fn main() {
+    let mut held: Vec<MutexGuard<'static, u32>> = Vec::new();
+    held.push(LEFT.lock().unwrap());
+    held.push(RIGHT.lock().unwrap());
+    drop(held);
+    let report = *LEFT.lock().unwrap();
+    println!("{report}");
+}

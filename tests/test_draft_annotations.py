@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 from conftest import CASES
 
-from gilcheck.draft.model import digest
+from gilcheck.draft.model import code_digest, digest
 from gilcheck.draft.update import merge_kept
 from gilcheck.report.json_schema import result_schema
 from gilcheck.source import SourceFile
@@ -53,6 +53,10 @@ def test_scan_reads_origins_assumptions_and_the_draft_line() -> None:
         ("    skip   #@ app.py", "is not an annotation"),
         ("#@ app.py:3", "follows the statement"),
         ('    skip  #@ assume app.py:3 "x"', "on a line of its own"),
+        ("    skip   #@ app.py:0", "count from 1"),
+        ("    skip   #@ app.py:3:0", "count from 1"),
+        ("    skip   #@ app.py:3 ~12ab", "is not an annotation"),
+        ("#@ source app.py", "names a file and its hash"),
     ],
 )
 def test_a_malformed_annotation_is_a_located_error(
@@ -129,7 +133,10 @@ def test_a_changed_source_is_drift_and_fails_expect(cli, drafted: Path) -> None:
     app.write_text("\n\n" + app.read_text())
     moved = cli("check", str(spec), "--accept-assumptions", "-f", "json")
     messages = [d["message"] for d in json.loads(moved.stdout)["drift"]]
-    assert "app.py:6 moved (the code drafted from it is now at line 8)" in messages
+    assert messages == [
+        "app.py: the code drafted from lines 2-12 moved 2 lines down",
+        "app.py:10 changed since the draft: now `client.fetch(timeout=1)`",
+    ]
 
 
 def test_draft_options_go_with_source_only(cli, drafted: Path) -> None:
@@ -138,6 +145,42 @@ def test_draft_options_go_with_source_only(cli, drafted: Path) -> None:
     both = cli("check", str(drafted / "deadlock.gil"), "--source", str(drafted / "app.py"))
     assert both.code == 2 and "not both" in both.stderr
     assert cli("check").code == 2
+
+
+def test_an_origin_may_carry_a_keep_comment() -> None:
+    found, errors = scan_annotations(
+        SourceFile("s.gil", "thread main {\n    skip   #@ app.py:4 ~0123abcd   # keep\n}\n")
+    )
+    assert errors == [] and str(found.origins[2]) == "app.py:4"
+
+
+def test_a_swap_of_two_lines_is_a_change_not_a_move(cli, drafted: Path) -> None:
+    app = drafted / "app.py"
+    lines = app.read_text().splitlines()
+    lines[10], lines[11] = "    with a:", "        with b:"  # two() now takes a then b
+    app.write_text("\n".join(lines) + "\n")
+    done = cli("check", "deadlock.gil", "-f", "json")
+    messages = [d["message"] for d in json.loads(done.stdout)["drift"]]
+    assert "app.py:11 changed since the draft: now `with a:`" in messages
+    assert not any("moved" in m for m in messages)
+
+
+def test_a_change_in_code_no_statement_names_is_drift(cli, drafted: Path) -> None:
+    spec = drafted / "ok_assumed.gil"
+    spec.write_text(
+        spec.read_text().replace(
+            "#@ draft app.py\n",
+            "#@ draft app.py\n#@ source app.py ~"
+            + code_digest((drafted / "app.py").read_text())
+            + "\n",
+        )
+    )
+    app = drafted / "app.py"
+    app.write_text(app.read_text() + "\n# a comment, and a blank line above\n")
+    assert "changed" not in cli("check", str(spec)).stderr
+    app.write_text(app.read_text() + "t = threading.Thread(target=one)\n")
+    done = cli("check", str(spec))
+    assert "app.py changed since the draft, in code no drafted statement names" in done.stderr
 
 
 def test_digest_ignores_indentation() -> None:
@@ -174,3 +217,29 @@ def test_merge_keeps_hand_edits() -> None:
         "    wait e timeout   #@ app.py:6 ~bbbb2222   # keep\n"
         "}\n"
     )
+
+
+def test_merge_keeps_each_edit_in_its_own_function() -> None:
+    old = (
+        "event reply   # keep\n"
+        "thread main {\n"
+        "    python {\n"
+        "        skip   #@ svc.py:2 ~aaaa1111\n"
+        "    }\n"
+        "}\n"
+        "fn fetch() {\n"
+        "    python {\n"
+        "        wait reply   # keep\n"
+        "        skip   #@ svc.py:4 ~bbbb2222   # keep\n"
+        "    }\n"
+        "}\n"
+        "fn other() {\n"
+        "    python {\n"
+        "        skip   #@ svc.py:4 ~bbbb2222\n"
+        "    }\n"
+        "}\n"
+    )
+    new = old.replace("        wait reply   # keep\n", "").replace("   # keep", "")
+    new = new.replace("event reply\n", "")
+    merged = merge_kept(old, new)
+    assert merged.text == old and merged.unplaced == ()

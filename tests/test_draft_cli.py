@@ -60,7 +60,7 @@ def test_draft_writes_a_spec_that_checks_and_update_keeps_hand_edits(cli, seed: 
     seed.write_text("// a comment\n// another\n" + seed.read_text())
     drifted = cli("check", "--expect", str(spec))
     assert drifted.code == 1
-    assert "main.rs:16 moved (the code drafted from it is now at line 18)" in drifted.stderr
+    assert "main.rs: the code drafted from lines 11-24 moved 2 lines down" in drifted.stderr
     updated = cli("draft", "--update", str(spec))
     assert updated.code == 0, updated.stderr
     assert "2 lines kept" in updated.stderr

@@ -314,17 +314,33 @@ def test_a_drop_impl_that_takes_a_lock_is_an_assumption() -> None:
     ]
 
 
-def test_a_thread_running_a_closure_kept_in_a_variable_is_refused() -> None:
+def test_a_closure_kept_in_a_variable_is_drafted_where_it_runs() -> None:
+    draft = draft_text(
+        "fn main() {\n"
+        '    let work = || println!("hi");\n'
+        "    let h = std::thread::spawn(work);\n"
+        "    h.join().unwrap();\n"
+        "    work();\n"
+        "}\n"
+    )
+    assert "let h = spawn main_thread_1()" in draft.text
+    assert len(re.findall(r'print "hi"', draft.text)) == 2
+    assert not draft.assumptions
+
+
+def test_a_thread_running_a_closure_passed_in_is_refused() -> None:
     with pytest.raises(DraftError) as info:
         draft_text(
-            "fn main() {\n"
-            '    let work = || println!("hi");\n'
+            "fn run(work: impl Fn() + Send + 'static) {\n"
             "    let h = std::thread::spawn(work);\n"
             "    h.join().unwrap();\n"
             "}\n"
+            "fn main() {\n"
+            '    run(|| println!("hi"));\n'
+            "}\n"
         )
     err = info.value
-    assert (err.refused, err.code, err.line) == (True, "unsupported-construct", 3)
+    assert (err.refused, err.code, err.line) == (True, "unsupported-construct", 2)
     assert err.hint
 
 
@@ -363,3 +379,339 @@ def test_a_labelled_break_out_of_an_outer_loop_is_refused() -> None:
             "fn main() {\n    'a: loop {\n        loop {\n            break 'a;\n        }\n    }\n}\n"
         )
     assert (info.value.refused, info.value.line) == (True, 4)
+
+
+def test_a_crate_fn_passed_by_name_is_called_where_it_runs() -> None:
+    draft = draft_text(
+        "use pyo3::prelude::*;\n"
+        "use std::thread;\n"
+        "fn work(x: i64) -> i64 { Python::with_gil(|py| 1) }\n"
+        "fn body(py: Python<'_>) -> i64 { 2 }\n"
+        "fn free() -> i64 { 3 }\n"
+        "fn main() {\n"
+        "    let h = thread::spawn(free);\n"
+        "    Python::with_gil(body);\n"
+        "    Python::with_gil(|py| {\n"
+        "        let v: Vec<i64> = vec![1, 2].into_iter().map(work).collect();\n"
+        "        py.allow_threads(free);\n"
+        "    });\n"
+        "    h.join().unwrap();\n"
+        "}\n"
+    )
+    assert "let h = spawn free()" in draft.text
+    assert re.search(r"with_gil \{ +#@ main\.rs:8:5.*\n +call body\(\)", draft.text)
+    assert "call work(none)" in draft.text
+    assert re.search(r"allow_threads \{ .*\n +tmp_\d+ = call free\(\)", draft.text)
+
+
+def test_a_call_nested_in_an_expression_is_drafted_first() -> None:
+    draft = draft_text(
+        "fn f() -> i64 { 1 }\n"
+        "fn g(x: i64) -> i64 { x }\n"
+        "fn main() {\n"
+        "    let a = f().abs() + g(f()) * 2;\n"
+        '    let s = format!("{}", f());\n'
+        "    let v = vec![f()];\n"
+        "    let b = !f().is_positive();\n"
+        "}\n"
+    )
+    calls = re.findall(r"call (f|g)\(", draft.text)
+    assert calls == ["f", "f", "g", "f", "f", "f"]
+
+
+def test_block_on_waits_for_its_future_or_assumes_it() -> None:
+    draft = draft_text(
+        "use tokio::sync::oneshot;\n"
+        "async fn fetch() -> i64 { 1 }\n"
+        "fn main() {\n"
+        "    let rt = tokio::runtime::Runtime::new().unwrap();\n"
+        "    let (tx, rx) = oneshot::channel::<i64>();\n"
+        "    let a = rt.block_on(rx).unwrap();\n"
+        "    let b = rt.block_on(rt.spawn(async { 2 })).unwrap();\n"
+        "    let c = rt.block_on(fetch());\n"
+        "    let fut = make_future();\n"
+        "    let d = rt.block_on(fut);\n"
+        "}\n"
+    )
+    assert "let a = recv rx" in draft.text
+    assert re.search(r"let (handle_\d+) = spawn main_task_\d+\(\) .*\n +join \1 ", draft.text)
+    assert "let c = call fetch()" in draft.text
+    texts = [a.text for a in draft.assumptions]
+    assert any("the future given to `rt.block_on(fut)` is not followed" in t for t in texts)
+
+
+def test_a_result_is_returned_and_matched_by_its_arm() -> None:
+    draft = draft_text(
+        "use pyo3::exceptions::PyValueError;\n"
+        "use pyo3::prelude::*;\n"
+        "fn check(n: i64) -> PyResult<i64> {\n"
+        '    if n > 3 { Ok(n) } else { Err(PyValueError::new_err("small")) }\n'
+        "}\n"
+        "fn main() {\n"
+        "    if let Err(e) = check(5) {\n"
+        '        println!("{e}");\n'
+        "    }\n"
+        "}\n"
+    )
+    assert "return ok(n)" in draft.text
+    assert 'return err(pyerr("small"))' in draft.text
+    assert re.search(r"if not is_err\((msg|tmp)_\d+\)", draft.text)
+    assert re.search(r"if arm_\d+ == 1 \{ .*\n +print (msg|tmp)_\d+", draft.text)
+
+
+def test_loop_conditions_iterables_guards_and_break_values_are_drafted() -> None:
+    draft = draft_text(
+        "use std::sync::Mutex;\n"
+        "static Q: Mutex<Vec<i64>> = Mutex::new(Vec::new());\n"
+        "fn more() -> bool { true }\n"
+        "fn work(x: i64) {}\n"
+        "fn main() {\n"
+        "    while let Some(job) = Q.lock().unwrap().pop() {\n"
+        "        work(job);\n"
+        "    }\n"
+        "    while more() {}\n"
+        "    for x in Q.lock().unwrap().iter() {\n"
+        "        work(*x);\n"
+        "    }\n"
+        "    let y = loop { break more(); };\n"
+        "    match Some(1) { Some(x) if more() => {}, _ => {} }\n"
+        "}\n"
+    )
+    body = draft.text.split("thread main {", 1)[1].split("\nfn ", 1)[0]
+    lines = [line.split("#@")[0].strip() for line in body.splitlines()]
+    # the while-let's guard is held through the body, released on each way out
+    first = lines.index("acquire Q")
+    assert lines[first : first + 8] == [
+        "acquire Q",
+        "choose {",
+        "skip",
+        "} or {",
+        "release Q",
+        "break",
+        "}",
+        "let job = none",
+    ]
+    assert lines[first + 8 : first + 10] == ["call work(job)", "release Q"]
+    assert len(re.findall(r"call more\(\)", body)) == 3
+    # the for loop's iterable keeps its guard to the loop's end
+    second = lines.index("acquire Q", first + 1)
+    assert lines.index("release Q", second) > lines.index("call work(none)", second) + 1
+
+
+def test_a_lazy_initializer_by_name_and_an_awaited_task_are_drafted() -> None:
+    draft = draft_text(
+        "use once_cell::sync::Lazy;\n"
+        'fn build() -> String { String::from("x") }\n'
+        "static NAME: Lazy<String> = Lazy::new(build);\n"
+        "async fn fetch() -> i64 {\n"
+        "    tokio::task::spawn_blocking(|| 5).await.unwrap()\n"
+        "}\n"
+        "fn main() {\n"
+        '    println!("{}", NAME.len());\n'
+        "    let rt = tokio::runtime::Runtime::new().unwrap();\n"
+        "    rt.block_on(fetch());\n"
+        "}\n"
+    )
+    assert re.search(r"call_once NAME \{ .*\n +call build\(\)", draft.text)
+    assert re.search(r"let (handle_\d+) = spawn fetch_task_\d+\(\) .*\n +join \1 ", draft.text)
+
+
+def test_dbg_and_log_format_their_values_and_an_untyped_method_call_is_followed() -> None:
+    draft = draft_text(
+        "struct Worker { id: i64 }\n"
+        "impl Worker {\n"
+        "    fn run(&self) -> i64 { self.id }\n"
+        "}\n"
+        "fn make() -> i64 { 1 }\n"
+        "fn main() {\n"
+        "    let w = get_worker();\n"
+        "    let v = dbg!(make());\n"
+        '    log::error!("failed: {}", v);\n'
+        "    w.run();\n"
+        "}\n"
+    )
+    assert re.search(
+        r"let (tmp_\d+) = call make\(\).*\n +lock rust_stderr \{.*\n +let formatted_\d+ = clone \1",
+        draft.text,
+    )
+    assert re.search(r"let formatted_\d+ = clone v ", draft.text)
+    assert "call Worker_run()" in draft.text
+    texts = [a.text for a in draft.assumptions]
+    assert "`w.run()` is assumed to call `Worker::run`" in texts
+
+
+def test_a_return_in_an_adaptors_closure_goes_on_with_the_next_element() -> None:
+    draft = draft_text(
+        "fn f() {}\n"
+        "fn main() {\n"
+        "    let xs = vec![1, 2];\n"
+        "    xs.iter().for_each(|x| {\n"
+        "        if *x > 1 { return; }\n"
+        "        f();\n"
+        "    });\n"
+        '    println!("after");\n'
+        "}\n"
+    )
+    body = draft.text.split("thread main {", 1)[1].split("\nfn ", 1)[0]
+    lines = [line.split("#@")[0].strip() for line in body.splitlines()]
+    assert "continue" in lines
+    assert "return" not in lines
+    assert lines.index('print "after"') > lines.index("call f()")
+
+
+def test_a_function_declared_inside_a_function_is_a_crate_function() -> None:
+    draft = draft_text(
+        "fn main() {\n"
+        "    fn helper() -> i64 { 1 }\n"
+        "    let h = std::thread::spawn(helper);\n"
+        "    h.join().unwrap();\n"
+        "}\n"
+    )
+    assert "let h = spawn helper()" in draft.text
+    assert "fn helper() {" in draft.text
+
+
+def test_the_error_of_a_result_keeps_its_value_through_adaptors() -> None:
+    draft = draft_text(
+        "use pyo3::exceptions::PyValueError;\n"
+        "use pyo3::prelude::*;\n"
+        "fn check(n: i64) -> PyResult<i64> {\n"
+        '    if n > 3 { Ok(n) } else { Err(PyValueError::new_err("small")) }\n'
+        "}\n"
+        "fn main() {\n"
+        "    let e = check(1).map(|v| v + 1).unwrap_err();\n"
+        "    let h = std::thread::spawn(move || e.to_string());\n"
+        "    h.join().unwrap();\n"
+        "}\n"
+    )
+    assert re.search(r"let (tmp_\d+) = call check\(1\).*\n +let e = \1 ", draft.text)
+    assert re.search(r"fn main_thread_\d+\(e\) \{.*\n +let formatted_\d+ = clone e ", draft.text)
+
+
+def test_a_struct_field_holding_a_pyerr_takes_the_gil_to_format() -> None:
+    draft = draft_text(
+        "use pyo3::prelude::*;\n"
+        "struct Failure { err: PyErr, obj: Py<PyAny>, code: i64 }\n"
+        "impl Failure {\n"
+        '    fn show(&self) { println!("{}", self.obj); }\n'
+        '    fn describe(&self) -> String { format!("{}: {}", self.code, self.err) }\n'
+        "}\n"
+        "fn main() {\n"
+        "    let f = get();\n"
+        "    f.describe();\n"
+        "    f.show();\n"
+        "}\n"
+    )
+    assert re.search(r"fn Failure_describe\(\) \{.*\n +with_gil \{", draft.text)
+    assert re.search(r'fn Failure_show\(\) \{.*\n +print pyerr\("', draft.text)
+
+
+def test_a_handle_from_a_collection_the_draft_does_not_follow_is_an_assumption() -> None:
+    draft = draft_text(
+        "fn step() -> i64 { 1 }\n"
+        "fn main() {\n"
+        "    let items = load();\n"
+        "    let hs: Vec<_> = items.iter().map(|_| std::thread::spawn(|| step())).collect();\n"
+        "    for h in hs { h.join().unwrap(); }\n"
+        "}\n"
+    )
+    assert "join h" not in draft.text
+    texts = [a.text for a in draft.assumptions]
+    assert "the channel or thread of `h.join()` is not followed" in texts
+
+
+def test_threads_spawned_over_a_literal_range_are_collected_and_joined() -> None:
+    draft = draft_text(
+        "fn step(i: i64) -> i64 { i }\n"
+        "fn main() {\n"
+        "    let hs: Vec<_> = (0..2).map(|i| std::thread::spawn(move || step(i))).collect();\n"
+        "    for h in hs { h.join().unwrap(); }\n"
+        "}\n"
+    )
+    body = draft.text.split("thread main {", 1)[1].split("\nfn ", 1)[0]
+    lines = [line.split("#@")[0].strip() for line in body.splitlines() if line.strip()]
+    assert lines[:3] == ["let handle_1 = none", "let i_1 = 0", "handle_1 = spawn step(i_1)"]
+    assert lines[4:6] == ["let i_2 = 1", "handle_2 = spawn step(i_2)"]
+    assert lines[-3:-1] == ["join handle_1", "join handle_2"]
+    assert check(draft).verdict == "ok"
+
+
+def test_turbofish_paths_and_methods_taking_py_are_recognised() -> None:
+    draft = draft_text(
+        "use pyo3::prelude::*;\n"
+        "fn main() {\n"
+        "    let v = Vec::<i64>::new();\n"
+        "    Python::with_gil(|py| {\n"
+        "        let obj = py.None();\n"
+        "        let n = obj.extract::<i64>(py);\n"
+        '        let s = "x".into_py(py).extract::<String>(py);\n'
+        "    });\n"
+        "}\n"
+    )
+    assert not draft.assumptions
+    assert re.search(r'let n = pyobj\("obj\.extract', draft.text)
+
+
+def test_a_guard_matched_by_ok_is_held_through_its_arm() -> None:
+    draft = draft_text(
+        "use std::sync::Mutex;\n"
+        "static M: Mutex<i64> = Mutex::new(0);\n"
+        "fn f() {}\n"
+        "fn main() {\n"
+        "    match M.lock() {\n"
+        "        Ok(guard) => { f(); }\n"
+        "        Err(_) => {}\n"
+        "    }\n"
+        "    if let Ok(g) = M.lock() {\n"
+        "        f();\n"
+        "    }\n"
+        "}\n"
+    )
+    body = draft.text.split("thread main {", 1)[1].split("\nfn ", 1)[0]
+    lines = [line.split("#@")[0].strip() for line in body.splitlines() if line.strip()]
+    assert lines[:4] == ["lock M {", "call f()", "}", "lock M {"]
+
+
+def test_writeln_to_stdout_prints_and_to_stderr_takes_its_lock() -> None:
+    draft = draft_text(
+        "use std::io::Write;\n"
+        "fn main() {\n"
+        '    let e = pyo3::exceptions::PyValueError::new_err("x");\n'
+        '    writeln!(std::io::stdout(), "{:?}", e).unwrap();\n'
+        '    writeln!(std::io::stderr(), "{}", e).unwrap();\n'
+        "}\n"
+    )
+    assert re.search(r"print e +#@ main\.rs:4:", draft.text)
+    assert re.search(r"lock rust_stderr \{ .*\n +with_gil \{", draft.text)
+
+
+def test_an_adaptor_over_collected_handles_runs_for_each_handle() -> None:
+    draft = draft_text(
+        "fn main() {\n"
+        "    let parts: Vec<i64> = (0..2)\n"
+        "        .map(|i| std::thread::spawn(move || i))\n"
+        "        .map(|h| h.join().unwrap())\n"
+        "        .collect();\n"
+        "}\n"
+    )
+    assert "join handle_1" in draft.text and "join handle_2" in draft.text
+    assert not draft.assumptions
+
+
+def test_a_guard_taken_out_of_a_match_by_a_let_is_held_by_it() -> None:
+    draft = draft_text(
+        "use std::sync::Mutex;\n"
+        "static M: Mutex<i64> = Mutex::new(0);\n"
+        "fn f() {}\n"
+        "fn main() {\n"
+        "    let guard = match M.lock() {\n"
+        "        Ok(g) => g,\n"
+        "        Err(p) => p.into_inner(),\n"
+        "    };\n"
+        "    f();\n"
+        "    drop(guard);\n"
+        "}\n"
+    )
+    body = draft.text.split("thread main {", 1)[1].split("\nfn ", 1)[0]
+    lines = [line.split("#@")[0].strip() for line in body.splitlines() if line.strip()]
+    assert lines[:3] == ["acquire M", "call f()", "release M"]

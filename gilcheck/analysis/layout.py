@@ -152,7 +152,11 @@ class StateLayout:
         """`file:line` of an instruction."""
         span = self.program.codes[code].instrs[pc].span
         line = self.sources.line_of(span) if self.sources is not None else 0
-        return f"{os.path.basename(span.path)}:{line}"
+        where = f"{os.path.basename(span.path)}:{line}"
+        origin = self.sources.origin_of(span) if self.sources is not None else None
+        if origin is not None:  # a drafted statement: the user's line beside the spec's
+            where += f", {os.path.basename(origin.path)}:{origin.line}"
+        return where
 
     def object_prim(self, state: State, key: tuple[int, int]) -> Primitive:
         """The primitive of a declared object or of one made at run time."""

@@ -60,8 +60,9 @@ def draft(
     """Draft a spec from real source: threads, locks, queues, pools, event loops, processes,
     the GIL; unknown calls and data become stated assumptions.
 
-    Exit codes: 0 drafted, 2 the source does not parse or holds nothing to draft, 3 the
-    source uses a construct the draft will not guess at (named, with where it is).
+    Exit codes: 0 drafted, 2 the source does not parse or is not Python or Rust (or an
+    --entry does not exist), 3 the source uses a construct the draft will not guess at
+    (named, with where it is) or has no entry point.
     """
     if update is not None:
         _update(update, paths, entries, unroll)
@@ -72,9 +73,9 @@ def draft(
     options = draft_options(entries, unroll)
     drafted = draft_or_exit(paths, options, base)
     names = [spec_name(p, base) for p in paths]
-    text = with_command_line(drafted.text, command_line(names, options))
-    target = str(output_file) if output_file is not None else "<draft>"
-    _must_parse(target, text)
+    text = with_command_line(drafted, command_line(names, options))
+    target = str(output_file) if output_file is not None else "the spec (on stdout)"
+    _must_parse(str(output_file) if output_file is not None else "draft.gil", text)
     if output_file is None:
         emit(lambda: streams.out.print(printable(text), markup=False, end=""))
     else:
@@ -103,7 +104,7 @@ def _update(spec: Path, paths: list[Path] | None, entries: list[str] | None, unr
     )
     drafted = draft_or_exit(use_paths, options, base)
     names = [spec_name(p, base) for p in use_paths]
-    text = with_command_line(drafted.text, command_line(names, options))
+    text = with_command_line(drafted, command_line(names, options))
     merged = merge_kept(old, text)
     _must_parse(str(spec), merged.text, kept=True)
     _write(spec, merged.text)

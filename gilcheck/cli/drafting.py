@@ -11,11 +11,12 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from gilcheck.cli.errors import print_diagnostics
 from gilcheck.cli.outcome import Outcome, finish
-from gilcheck.diagnostics import Diagnostic, SpecError
+from gilcheck.cli.output import err, printable, say
+from gilcheck.diagnostics import CODES, Diagnostic
 from gilcheck.draft.drafting import draft_paths
-from gilcheck.draft.model import Draft, DraftError, DraftOptions
+from gilcheck.draft.model import Draft, DraftError, DraftOptions, code_digest
+from gilcheck.report.diagnostic_text import render_diagnostic
 from gilcheck.source import SourceFile, SourceMap, Span
 
 Entries = Annotated[
@@ -25,7 +26,7 @@ Entries = Annotated[
         metavar="FUNCTION",
         help="A function to run on its own Python thread, concurrently with the other "
         "entries (repeat it) [default: found: thread targets, `__main__`, `fn main`, "
-        "#[pyfunction]s that touch the GIL and a lock or channel].",
+        "#\\[pyfunction]s that touch the GIL and a lock or channel].",
         show_default=False,
     ),
 ]
@@ -65,12 +66,21 @@ def draft_or_exit(paths: Sequence[Path], options: DraftOptions, base: Path) -> D
 
 def fail_plain(message: str, hint: str) -> NoReturn:
     """An error with no place in a file (exit 2)."""
-    print_diagnostics(SpecError([_diagnostic("draft-error", message, None, hint)]), SourceMap())
+    say(printable(f"error[draft-error]: {message}"))
+    say(printable(f"help: {hint}"))
     finish(Outcome.BAD_INPUT)
 
 
 def show_draft_error(error: DraftError, base: Path) -> None:
-    """A draft error rendered as spec errors are: file:line:col, the line, a caret, help."""
+    """A draft error rendered as spec errors are: file:line:col, the line, a caret, help;
+    one about a whole file (or the command line) as a message and its help."""
+    message = error.message if not error.refused else f"cannot draft: {error.message}"
+    if not (error.path and error.line):
+        where = f" ({error.path})" if error.path else ""
+        say(printable(f"error[{_code(error.code)}]: {message}{where}"))
+        if error.hint:
+            say(printable(f"help: {error.hint}"))
+        return
     sources = SourceMap()
     span: Span | None = None
     if error.path and error.line:
@@ -85,18 +95,18 @@ def show_draft_error(error: DraftError, base: Path) -> None:
         line_end = text.find("\n", start)
         end = min(start + 1, len(text)) if line_end != start else start
         span = Span(error.path, start, max(end, start))
-    message = error.message if not error.refused else f"cannot draft: {error.message}"
-    print_diagnostics(
-        SpecError([_diagnostic(error.code, message, span or Span(error.path, 0, 0), error.hint)]),
-        sources,
-    )
+    diagnostic = _diagnostic(error.code, message, span or Span(error.path, 0, 0), error.hint)
+    err.print(printable(render_diagnostic(diagnostic, sources)), markup=False)
+    say("error: the source was not drafted")
+
+
+def _code(code: str) -> str:
+    return code if code in CODES else "draft-error"
 
 
 def _diagnostic(code: str, message: str, span: Span | None, hint: str | None) -> Diagnostic:
-    from gilcheck.diagnostics import CODES
-
     return Diagnostic(
-        code if code in CODES else "draft-error",
+        _code(code),
         message,
         span or Span("<command line>", 0, 0),
         help=hint,
@@ -114,11 +124,17 @@ def command_line(paths: Sequence[str], options: DraftOptions) -> str:
     return "#@ draft " + shlex.join(words)
 
 
-def with_command_line(text: str, line: str) -> str:
-    """A drafted spec with its `#@ draft` line after its first comment lines."""
-    lines = text.splitlines()
+def with_command_line(draft: Draft, line: str) -> str:
+    """A drafted spec with its `#@ draft` line, and a `#@ source` line with the code hash of
+    each file it was drafted from, after its first comment lines."""
+    lines = draft.text.splitlines()
     at = 0
     while at < len(lines) and lines[at].startswith("#") and not lines[at].startswith("#@"):
         at += 1
-    lines.insert(at, line)
+    wholes = [f"#@ source {_quoted(s.path)} ~{code_digest(s.text)}" for s in draft.sources]
+    lines[at:at] = [line, *wholes]
     return "\n".join(lines) + "\n"
+
+
+def _quoted(path: str) -> str:
+    return path if path and not any(c.isspace() or c in '"#' for c in path) else shlex.quote(path)

@@ -76,16 +76,17 @@ def read_sources(files: Sequence[Path], base: Path) -> list[SourceText]:
     """Read each source file (UTF-8; undecodable bytes replaced) under its spec name."""
     sources: list[SourceText] = []
     for f in files:
+        name = spec_name(f, base)
         try:
-            text = f.read_bytes().decode("utf-8", errors="replace").removeprefix("\ufeff")
+            raw = f.read_bytes()
         except OSError as error:
             raise DraftError(
                 f"cannot read `{f}`: {error.strerror or error}",
-                str(f),
+                name,
                 hint="check the path",
                 code="unreadable-file",
             ) from None
-        sources.append(SourceText(spec_name(f, base), text))
+        sources.append(SourceText(name, _source_text(raw, name)))
     return sources
 
 
@@ -102,3 +103,31 @@ def draft_paths(paths: Sequence[Path], options: DraftOptions, base: Path) -> Dra
     from gilcheck.draft.rust import draft_rust
 
     return draft_rust(sources, options)
+
+
+def _source_text(raw: bytes, name: str) -> str:
+    """A source file's text: UTF-8 (as rustc and Python 3 without a coding line read it);
+    other bytes, or a NUL byte, are an error at the first one, with its line and column."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as bad:
+        before = raw[: bad.start].decode("utf-8", errors="replace")
+        raise DraftError(
+            f"`{name}` is not UTF-8: byte {raw[bad.start]:#04x} cannot be read",
+            name,
+            before.count("\n") + 1,
+            len(before) - before.rfind("\n"),
+            hint="save the file as UTF-8 (a Python `# coding:` line is not followed)",
+            code="source-syntax",
+        ) from None
+    if "\x00" in text:
+        before = text[: text.index("\x00")]
+        raise DraftError(
+            f"`{name}` holds a NUL byte: it is not source text",
+            name,
+            before.count("\n") + 1,
+            len(before) - before.rfind("\n"),
+            hint="give the program's source files, not compiled or binary files",
+            code="source-syntax",
+        )
+    return text.removeprefix("\ufeff")

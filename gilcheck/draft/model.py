@@ -15,6 +15,18 @@ def digest(text: str) -> str:
     return hashlib.sha256(normal.encode()).hexdigest()[:8]
 
 
+def code_digest(text: str) -> str:
+    """The short hash of a whole source file's code: its lines stripped, blank lines and
+    lines that are only a comment (`#`, `//`) left out, so that a comment or a re-indent
+    is not a change but any edit to the code is."""
+    kept = [
+        line.strip()
+        for line in text.splitlines()
+        if line.strip() and not line.strip().startswith(("#", "//"))
+    ]
+    return hashlib.sha256("\n".join(kept).encode()).hexdigest()[:8]
+
+
 @dataclass(frozen=True, slots=True)
 class Origin:
     """Where in the user's source a drafted statement came from: the file (as the spec

@@ -46,51 +46,77 @@ def _hash(line: str) -> str | None:
     return found.group(1) if found else None
 
 
+def _blocks(lines: list[str]) -> list[str | None]:
+    """For each line, the top-level block it is in (`fn worker() {`, `thread main {`),
+    by its text without annotations; None at the top level."""
+    found: list[str | None] = []
+    current: str | None = None
+    for line in lines:
+        if line and not line[0].isspace():
+            current = _body(line) if _body(line).endswith("{") else None
+            found.append(None)
+        else:
+            found.append(current)
+    return found
+
+
+def _pick(candidates: list[int], blocks: list[str | None], block: str | None) -> int | None:
+    """The first candidate in the same top-level block, else the first of all."""
+    same = [i for i in candidates if blocks[i] == block]
+    pool = same or candidates
+    return pool[0] if pool else None
+
+
 def merge_kept(old: str, new: str) -> Merged:
     """The new draft with the old spec's `# keep` lines merged back in."""
     old_lines = old.splitlines()
+    old_blocks = _blocks(old_lines)
     out = new.splitlines()
     kept = 0
     unplaced: list[str] = []
-    anchor: str | None = None
-    for line in old_lines:
+    anchor: str | None = None  # the line (annotations included) a kept line follows
+    for n, line in enumerate(old_lines):
         if not KEEP.search(line):
-            if _body(line):
-                anchor = _body(line)
+            if line.strip():
+                anchor = line.strip()
             continue
         kept += 1
+        blocks = _blocks(out)
+        block = old_blocks[n]
         setting = _setting(line)
         if setting is not None:
             same = [i for i, o in enumerate(out) if _setting(o) == setting and not KEEP.search(o)]
             if same:
                 out[same[0]] = line
-                anchor = _body(line)
+                anchor = line.strip()
                 continue
         digest = _hash(line)
         if digest is not None:
             same = [i for i, o in enumerate(out) if _hash(o) == digest and not KEEP.search(o)]
-            if same:
+            at = _pick(same, blocks, block)
+            if at is not None:
                 # The hand edit, with the origin where the source line is now.
-                now = _ORIGIN.search(out[same[0]])
+                now = _ORIGIN.search(out[at])
                 if now is not None:
                     line = line.replace(_ORIGIN.search(line).group(0), now.group(0), 1)  # type: ignore[union-attr]
-                out[same[0]] = line
-                anchor = _body(line)
+                out[at] = line
+                anchor = line.strip()
                 continue
-        place = None
-        if anchor is not None:
-            after = [i for i, o in enumerate(out) if _body(o) == anchor]
-            if after:
-                place = after[0] + 1
+        place: int | None = None
+        if anchor is None:
+            place = _end_of_header(out)
+        else:
+            exact = [i for i, o in enumerate(out) if o.strip() == anchor]
+            loose = [i for i, o in enumerate(out) if _body(o) and _body(o) == _body(anchor)]
+            after = _pick(exact, blocks, block) if exact else _pick(loose, blocks, block)
+            if after is not None:
+                place = after + 1
         if place is None:
-            if anchor is None:
-                place = _end_of_header(out)
-            else:
-                unplaced.append(line.strip())
-                out.append(line)
-                continue
-        out.insert(place, line)
-        anchor = _body(line)
+            unplaced.append(line.strip())
+            out.append(line)
+        else:
+            out.insert(place, line)
+        anchor = line.strip()
     return Merged("\n".join(out) + "\n", kept, tuple(unplaced))
 
 

@@ -10,8 +10,9 @@ lists what it assumed in its header:
 line beside the spec's, and the hash (of the source line's text) tells when the source
 changed since the draft. `#@ assume PATH:LINE[:COLUMN] [~HASH] "TEXT"` on a line of its own
 is an assumption: a verdict of `ok` holds only under it. `#@ draft ARGS` records the
-paths and options the spec was drafted with (for `gilcheck draft --update`). A PATH with
-spaces or `:` is written in double quotes. Anything else after `#@` is an error; a plain
+paths and options the spec was drafted with (for `gilcheck draft --update`), and
+`#@ source PATH ~HASH` the hash of a whole file's code. A PATH with spaces or `:` is
+written in double quotes. Anything else after `#@` is an error; a plain
 `#` comment (one not followed by `@`) is never an annotation.
 """
 
@@ -46,16 +47,21 @@ class Annotations:
     assumptions: tuple[Assumed, ...] = ()
     spans: dict[int, Span] = field(default_factory=dict)  # spec line -> the annotation
     command: tuple[str, ...] = ()  # `#@ draft ...`: the draft's paths and options
+    # `#@ source app.py ~hash`: each whole file drafted from (its code, comments and blank
+    # lines left out), so that a change to a line no statement came from is seen too.
+    files: tuple[SourceLine, ...] = ()
 
     def __bool__(self) -> bool:
-        return bool(self.origins or self.assumptions or self.command)
+        return bool(self.origins or self.assumptions or self.command or self.files)
 
 
 NO_ANNOTATIONS = Annotations()
 
 _WHERE = r'(?P<path>"(?:[^"\\]|\\.)+"|[^\s":]+):(?P<line>\d+)(?::(?P<col>\d+))?'
-_HASH = r"(?:\s+~(?P<hash>[0-9a-f]{4,64}))?"
-_ORIGIN = re.compile(rf"{_WHERE}{_HASH}\s*")
+_HASH = r"(?:\s+~(?P<hash>[0-9a-f]{8}))?"
+# An origin may be followed by a comment of its own (`# keep` marks a hand edit).
+_ORIGIN = re.compile(rf"{_WHERE}{_HASH}\s*(?:#.*)?")
+_SOURCE = re.compile(r'source\s+(?P<path>"(?:[^"\\]|\\.)+"|\S+)\s+~(?P<hash>[0-9a-f]{8})\s*')
 _ASSUME = re.compile(rf'assume\s+{_WHERE}{_HASH}\s+(?P<text>"(?:[^"\\]|\\.)*")\s*')
 
 
@@ -65,39 +71,61 @@ def scan_annotations(source: SourceFile) -> tuple[Annotations, list[Diagnostic]]
     origins: dict[int, SourceLine] = {}
     spans: dict[int, Span] = {}
     assumptions: list[Assumed] = []
+    files: list[SourceLine] = []
     command: tuple[str, ...] = ()
     offset = 0
     for number, line in enumerate(source.text.split("\n"), start=1):
         at = _annotation_start(line)
         if at >= 0:
             body = line[at + 2 :].rstrip("\r")
-            start = offset + at
-            span = Span(source.path, start, offset + len(line.rstrip("\r")))
+            span = Span(source.path, offset + at, offset + len(line.rstrip("\r")))
+            alone = not line[:at].strip()
             stripped = body.strip()
-            assume = _ASSUME.fullmatch(stripped)
-            origin = _ORIGIN.fullmatch(stripped)
-            if stripped.startswith("draft ") and not line[:at].strip():
+            word = stripped.split(maxsplit=1)[0] if stripped else ""
+            if word == "draft" and alone:
                 try:
                     command = tuple(shlex.split(stripped)[1:])
                 except ValueError:
                     _bad(sink, span, "an unfinished quotation in a `#@ draft` annotation")
-            elif assume is not None:
-                if line[:at].strip():
-                    _bad(sink, span, "an `#@ assume` annotation stands on a line of its own")
-                else:
-                    assumptions.append(
-                        Assumed(_where(assume), _unquote(assume.group("text")), span)
+            elif word == "source" and alone:
+                found = _SOURCE.fullmatch(stripped)
+                if found is None:
+                    _bad(
+                        sink,
+                        span,
+                        '`#@ source` names a file and its hash: `#@ source "app.py" ~3fa2c1d0`',
                     )
-            elif origin is not None:
-                if not line[:at].strip():
-                    _bad(sink, span, "an origin annotation follows the statement it belongs to")
                 else:
-                    origins[number] = _where(origin)
-                    spans[number] = span
+                    files.append(
+                        SourceLine(_unquote(found.group("path")), 0, 0, found.group("hash"))
+                    )
+            elif word == "assume":
+                found = _ASSUME.fullmatch(stripped)
+                if found is None:
+                    _bad(sink, span, f"`#@{body}` is not an assumption annotation")
+                elif not alone:
+                    _bad(sink, span, "an `#@ assume` annotation stands on a line of its own")
+                elif _counts_from_one(sink, span, found):
+                    assumptions.append(Assumed(_where(found), _unquote(found.group("text")), span))
             else:
-                _bad(sink, span, f"`#@{body}` is not an annotation")
+                found = _ORIGIN.fullmatch(stripped)
+                if found is None:
+                    _bad(sink, span, f"`#@{body}` is not an annotation")
+                elif alone:
+                    _bad(sink, span, "an origin annotation follows the statement it belongs to")
+                elif _counts_from_one(sink, span, found):
+                    origins[number] = _where(found)
+                    spans[number] = span
         offset += len(line) + 1
-    return Annotations(origins, tuple(assumptions), spans, command), sink.items
+    return Annotations(origins, tuple(assumptions), spans, command, tuple(files)), sink.items
+
+
+def _counts_from_one(sink: DiagnosticSink, span: Span, found: re.Match[str]) -> bool:
+    col = found.group("col")
+    if int(found.group("line")) < 1 or (col is not None and int(col) < 1):
+        _bad(sink, span, "lines and columns count from 1")
+        return False
+    return True
 
 
 def _bad(sink: DiagnosticSink, span: Span, message: str) -> None:

@@ -1,6 +1,12 @@
 """The calls and values the draft recognises: PyO3 (`with_gil`, `allow_threads`, errors,
 Python objects), threads, channels, locks, once-cells, tokio, rayon and formatting
-macros, the crate's own functions; anything else is an assumption."""
+macros, the crate's own functions (called by name or passed by name where a closure is
+expected); anything else is an assumption.
+
+Every call inside an expression is drafted, in Rust's evaluation order, each bound to a
+temporary before the next. `?` and `unwrap`/`expect` are drafted on their success path
+only: the error path of `?` returns early and that of `unwrap` panics, neither hangs, so
+a match on a result takes its `Err` arm whenever the value may be an error."""
 
 from __future__ import annotations
 
@@ -16,6 +22,7 @@ from gilcheck.draft.rust.crate import FnDef
 from gilcheck.draft.rust.emit import Op
 from gilcheck.draft.rust.kinds import GIL, Binding, Kind, kind_of_type
 from gilcheck.draft.rust.literals import escape, message_text, mutex_literal, short
+from gilcheck.draft.rust.names import legal
 from gilcheck.draft.rust.parse import named, text, unwrap_parens, walk
 from gilcheck.draft.rust.vocabulary import (
     CHANNEL_CTORS,
@@ -23,11 +30,23 @@ from gilcheck.draft.rust.vocabulary import (
     HARMLESS,
     HARMLESS_FUNCTIONS,
     PASSTHROUGH,
+    RESULT_ADAPTORS,
     RUNS_PYTHON,
 )
 
 if TYPE_CHECKING:
     from gilcheck.draft.rust.translate import Drafter
+
+
+def _path(code: str) -> str:
+    """A called path without spaces and turbofish arguments: `Vec::new` for
+    `Vec::<i64>::new`."""
+    path = re.sub(r"\s", "", code)
+    while True:
+        stripped = re.sub(r"::<[^<>]*>", "", path)
+        if stripped == path:
+            return path
+        path = stripped
 
 
 class Calls:
@@ -53,16 +72,86 @@ class Calls:
             )
         if fn.type == "generic_function":
             inner = fn.child_by_field_name("function")
-            return re.sub(r"\s", "", text(inner)), None, args
-        return re.sub(r"\s", "", text(fn)), None, args
+            if inner is not None and inner.type == "field_expression":  # `obj.extract::<T>(..)`
+                return (
+                    "." + text(inner.child_by_field_name("field")),
+                    inner.child_by_field_name("value"),
+                    args,
+                )
+            return _path(text(inner)), None, args
+        return _path(text(fn)), None, args
 
-    def closure_arg(self, args: list[Node]) -> Node | None:
-        """The first closure or async block among a call\'s arguments."""
+    def closure_arg(self, args: list[Node], ctx: Ctx | None = None) -> Node | None:
+        """The first closure or async block among a call\'s arguments (with `ctx`, a
+        variable bound to a closure counts: its closure)."""
         for a in args:
             a = unwrap_parens(a)
             if a.type in ("closure_expression", "async_block"):
                 return a
+            if ctx is not None and a.type == "identifier":
+                b = ctx.lookup(text(a))
+                if b is not None and b.kind == Kind.CLOSURE and b.code is not None:
+                    return b.code
         return None
+
+    def callable_arg(self, ctx: Ctx, args: list[Node]) -> Node | None:
+        """The code a call runs: its first closure or async block, else the first argument
+        naming something that can be called (a crate fn passed by name, a variable holding
+        a closure); the `py` token is not one."""
+        closure = self.closure_arg(args, ctx)
+        if closure is not None:
+            return closure
+        for a in args:
+            a = unwrap_parens(a)
+            if a.type in ("identifier", "scoped_identifier", "field_expression"):
+                b = ctx.lookup(text(a)) if a.type == "identifier" else None
+                if b is not None and b.kind in (Kind.PY, Kind.PLAIN):
+                    continue
+                if self.fn_ref(ctx, a) is not None or b is not None:
+                    return a
+                if a.type == "identifier" and text(a)[:1].islower():
+                    return a
+        return None
+
+    def fn_ref(self, ctx: Ctx, node: Node) -> FnDef | None:
+        """The crate function a path names, when it is passed as a value (`build_label`,
+        `Self::refresh`, `worker::run`)."""
+        node = unwrap_parens(node)
+        if node.type not in ("identifier", "scoped_identifier"):
+            return None
+        if node.type == "identifier" and ctx.lookup(text(node)) is not None:
+            return None
+        path = re.sub(r"\s", "", text(node))
+        fn = self.d.crate.fns.get(path)
+        owner, _, last = path.rpartition("::")
+        if fn is None and owner == "Self":
+            fn = self.method_fn(last)
+        if fn is None and owner and owner.rsplit("::", 1)[-1] in self.d.crate.modules:
+            fn = self.d.crate.fns.get(last)
+        return fn
+
+    def call_ref(self, ctx: Ctx, node: Node, fn: FnDef) -> Val:
+        """Calling a crate function passed by name, as the code it is given to does: its
+        arguments are values the draft does not follow (`none`)."""
+        name = self.crate_fn(ctx, fn, node)
+        if name is None:
+            return Val.none(Kind.UNKNOWN)
+        params = [t for n, t in fn.params() if n != "self" and kind_of_type(t) != Kind.PY]
+        argv = ["none"] * len(params)
+        return Val(f"call {name}({', '.join(argv)})", Kind.UNKNOWN, stmt=True)
+
+    def run_callable(self, ctx: Ctx, node: Node, callable_: Node | None) -> Val:
+        """Run code given by name where it is run (a crate fn: called; anything else: an
+        assumption). Closures are inlined by the caller."""
+        if callable_ is None:
+            return Val.none()
+        fn = self.fn_ref(ctx, callable_)
+        if fn is not None:
+            return self.call_ref(ctx, callable_, fn)
+        self.d.assume(
+            ctx, callable_, "code passed by name, not drafted: assumed not to block: {code}"
+        )
+        return Val.none(Kind.UNKNOWN)
 
     def is_blocklike(self, ctx: Ctx, node: Node) -> bool:
         """A call that drafts to a block (`with_gil { }`, `allow_threads { }`, a block_on
@@ -78,9 +167,9 @@ class Calls:
         name, recv, args = self.callee(node)
         if name.endswith(("with_gil", "attach")) and "Python" in name:
             return True
-        if name in (".allow_threads", ".detach") and self.closure_arg(args) is not None:
+        if name in (".allow_threads", ".detach") and self.closure_arg(args, ctx) is not None:
             return True
-        if (name == "scope" or name.endswith("::scope")) and self.closure_arg(args):
+        if (name == "scope" or name.endswith("::scope")) and self.closure_arg(args, ctx):
             # thread::scope, crossbeam::scope, rayon::scope: what it spawns is joined at its end
             return True
         return (
@@ -98,14 +187,28 @@ class Calls:
                 break
             node = unwrap_parens(recv)
         name, recv, args = self.callee(node)
-        closure = self.closure_arg(args)
+        closure = self.closure_arg(args, ctx)
         d = self.d
         if name.endswith("block_on"):
             body = unwrap_parens(args[-1])
             d.block(ctx, body, target, ret)
             return
         if closure is None:
-            d.effect(ctx, args[0] if args else node, target, ret)
+            code = self.callable_arg(ctx, args)
+            if code is None or "scope" in name:
+                d.effect(ctx, args[0] if args else node, target, ret)
+                return
+            # `Python::with_gil(f)` of a function passed by name
+            ctx.body.open("with_gil", ctx.where(node))
+            v = self.run_callable(ctx, node, code)
+            if target is not None:
+                d.stmt(ctx, node, f"{target} = {d.rhs(ctx, node, v)}")
+            elif ret and v.stmt:
+                v = d.hoist(ctx, node, v)
+                d.stmt(ctx, node, f"return {v.text}")
+            elif v.stmt:
+                d.stmt(ctx, node, v.text)
+            ctx.body.close()
             return
         scope = Scope()
         params = closure_params(closure)
@@ -161,6 +264,8 @@ class Calls:
         if t == "unary_expression":
             inner = named(node)
             val = self.value(ctx, inner[-1]) if inner else Val.none()
+            if val.stmt and val.guard is None:
+                val = d.hoist(ctx, node, val)  # `!f()`, `*f()`: the call still runs
             if text(node).startswith("*"):
                 if val.guard is not None:
                     var = d.spec.data_var(val.guard.target)
@@ -168,7 +273,7 @@ class Calls:
                 return val if val.kind in (Kind.PAIR, Kind.MUTEX) else Val.none()
             return (
                 Val.none()
-                if val.stmt or val.kind != Kind.PLAIN
+                if val.stmt or val.kind != Kind.PLAIN or val.text == "none"
                 else Val(("not " if text(node).startswith("!") else "-") + val.text, Kind.PLAIN)
             )
         if t == "identifier":
@@ -201,17 +306,32 @@ class Calls:
         if t == "unit_expression":
             return Val.none()
         if t == "binary_expression":
-            left = self.value(ctx, node.child_by_field_name("left") or node)
-            right = self.value(ctx, node.child_by_field_name("right") or node)
+            # operands left to right, each call bound to a temporary before the next
+            left = d.hoist(ctx, node, self.value(ctx, node.child_by_field_name("left") or node))
+            right = d.hoist(ctx, node, self.value(ctx, node.child_by_field_name("right") or node))
             op = text(node.child_by_field_name("operator"))
             op = {"&&": "and", "||": "or"}.get(op, op)
-            if left.stmt or right.stmt or left.kind != Kind.PLAIN or right.kind != Kind.PLAIN:
+            if (
+                left.kind != Kind.PLAIN
+                or right.kind != Kind.PLAIN
+                or "none"
+                in (
+                    left.text,
+                    right.text,
+                )
+            ):
                 return Val.none()
             if op not in ("+", "-", "*", "/", "%", "==", "!=", "<", "<=", ">", ">=", "and", "or"):
                 return Val.none()
             return Val(f"{left.text} {op} {right.text}", Kind.PLAIN)
         if t == "await_expression":
             return self.awaited(ctx, node)
+        if t == "call_expression" and self.is_blocklike(ctx, node):
+            # `Python::with_gil(|py| ..) + 1`: the block drafted in place, its value kept
+            tmp = d.spec.names.fresh("tmp")
+            d.stmt(ctx, node, f"let {tmp} = none")
+            self.blocklike(ctx, node, tmp, False)
+            return Val(tmp, Kind.UNKNOWN, names=(tmp,))
         if t == "call_expression":
             return self.call(ctx, node)
         if t == "macro_invocation":
@@ -243,6 +363,8 @@ class Calls:
             "if_expression",
             "match_expression",
             "loop_expression",
+            "while_expression",
+            "for_expression",
         ):
             tmp = d.spec.names.fresh("tmp")
             d.stmt(ctx, node, f"let {tmp} = none")
@@ -252,9 +374,18 @@ class Calls:
             base = node.child_by_field_name("value")
             if base is not None and text(base) not in ("self",):
                 v = self.value(ctx, base)
+                if v.stmt and v.guard is None:
+                    d.hoist(ctx, base, v)  # `f().field`: the call still runs
+                    return Val.none(Kind.UNKNOWN)
                 if v.kind == Kind.PAIR and text(node.child_by_field_name("field")) in ("0", "1"):
                     i = int(text(node.child_by_field_name("field")))
                     return Val(v.names[i], (Kind.MUTEX, Kind.CONDVAR)[i], names=(v.names[i],))
+            types = d.crate.fields.get(text(node.child_by_field_name("field")), [])
+            if any(re.search(r"\b(PyErr|PyResult)\b", t) for t in types):
+                # a struct's PyErr: formatting it takes the GIL
+                return Val(f'pyerr("{escape(short(node))}")', Kind.PYVAL)
+            if any(kind_of_type(t) == Kind.PYVAL for t in types):
+                return Val.none(Kind.PYVAL)  # a struct's Python object
             return Val.none(Kind.UNKNOWN)
         if t in (
             "struct_expression",
@@ -262,12 +393,55 @@ class Calls:
             "index_expression",
             "range_expression",
             "type_cast_expression",
-            "scoped_identifier",
-            "self",
-            "generic_function",
         ):
-            return Val.none(Kind.UNKNOWN if t in ("index_expression", "self") else Kind.PLAIN)
+            self.effects(ctx, self.subexpressions(node))  # calls inside still run
+            return Val.none(Kind.UNKNOWN if t == "index_expression" else Kind.PLAIN)
+        if t in ("scoped_identifier", "self", "generic_function", "negative_literal"):
+            return Val.none(Kind.UNKNOWN if t == "self" else Kind.PLAIN)
+        if t in ("return_expression", "break_expression", "continue_expression"):
+            d.effect(ctx, node)  # control leaves here: the value is never used
+            return Val.none(Kind.UNKNOWN)
+        d.assume(ctx, node, "not drafted, assumed not to block: {code}")
+        self.effects(ctx, self.subexpressions(node))
         return Val.none(Kind.UNKNOWN)
+
+    def subexpressions(self, node: Node) -> list[Node]:
+        """The expressions directly inside a struct literal, array, index, range or cast
+        (types and field names left out)."""
+        out: list[Node] = []
+        for c in named(node):
+            if c.type in ("field_initializer_list",):
+                out.extend(self.subexpressions(c))
+            elif c.type == "field_initializer":
+                v = c.child_by_field_name("value")
+                if v is not None:
+                    out.append(v)
+            elif c.type == "base_field_initializer":
+                out.extend(named(c))
+            elif c.type.endswith("type") or c.type in (
+                "type_identifier",
+                "scoped_type_identifier",
+                "field_identifier",
+                "shorthand_field_initializer",
+                "identifier",
+                "line_comment",
+                "block_comment",
+            ):
+                continue
+            else:
+                out.append(c)
+        return out
+
+    def effects(self, ctx: Ctx, nodes: list[Node]) -> None:
+        """Evaluate expressions whose values are not used, for what they do: a call in
+        them is still drafted (a statement form is written as a statement)."""
+        for a in nodes:
+            a = unwrap_parens(a)
+            if a.type == "closure_expression":
+                continue  # a closure passed on is drafted where it is run
+            v = self.value(ctx, a)
+            if v.stmt:
+                self.d.stmt(ctx, a, v.text)
 
     def awaited(self, ctx: Ctx, node: Node) -> Val:
         """`x.await`: a oneshot receiver or a JoinHandle blocks the awaiting thread; an
@@ -280,8 +454,21 @@ class Calls:
             if b is not None and b.kind == Kind.HANDLE:
                 return Val(f"join {b.name}", Kind.PLAIN, stmt=True)
         if inner.type == "call_expression":
-            return self.call(ctx, inner)
-        return self.value(ctx, inner)
+            v = self.value(ctx, inner)
+            if v.stmt and v.kind == Kind.HANDLE:  # `spawn_blocking(..).await`: waits for it
+                v = self.d.hoist(ctx, node, v, "handle")
+                return Val(f"join {v.text}", Kind.PLAIN, stmt=True)
+            return v
+        v = self.value(ctx, inner)
+        if v.kind == Kind.RECEIVER and not v.stmt:
+            return Val(f"recv {v.text}", Kind.UNKNOWN, stmt=True)
+        if v.kind == Kind.HANDLE and not v.stmt:
+            return Val(f"join {v.text}", Kind.PLAIN, stmt=True)
+        if not v.stmt and inner.type in ("identifier", "field_expression", "index_expression"):
+            self.d.assume(
+                ctx, node, "the future awaited by {code} is not followed: assumed to complete"
+            )
+        return v
 
     # ------------------------------------------------------------------ calls
 
@@ -304,6 +491,7 @@ class Calls:
             kind = Kind.PYVAL if inner.kind == Kind.PYVAL else Kind.PLAIN
             return Val(f"{path.lower()}({inner.text})", kind)
         if last in ("new_err",) or path.startswith("PyErr::new") or last == "new_err_arguments":
+            self.effects(ctx, args)  # `new_err(format!(.., f()))`: f still runs
             msg = message_text(args[0]) if args else "error"
             return Val(f'pyerr("{escape(msg)}")', Kind.PYVAL)
         if path in ("String::from", "str::to_string") and args:
@@ -325,6 +513,8 @@ class Calls:
             kind = {"Mutex": Kind.MUTEX, "RwLock": Kind.RWLOCK, "Condvar": Kind.CONDVAR}[
                 path.rsplit("::", 2)[-2]
             ]
+            if not mutex_literal(args):
+                self.effects(ctx, args)  # `Mutex::new(load())`: the value is made first
             return Val(f"{kind.value}()", kind, stmt=True, init=mutex_literal(args))
         if last == "new" and re.search(r"(^|::)ReentrantMutex::new$", path):
             return Val("rlock()", Kind.MUTEX, stmt=True)
@@ -341,6 +531,9 @@ class Calls:
         ):
             return locks.channel(self, ctx, node, path, args)
         if path == "drop" or path.endswith("mem::drop"):
+            if args and unwrap_parens(args[0]).type != "identifier":
+                self.effects(ctx, args)  # `drop(f())`: made, then dropped
+                return Val.none()
             return locks.drop(self, ctx, node, args)
         if last in ("spawn", "spawn_blocking") and (
             "thread" in path or "task" in path or "tokio" in path or path == "spawn"
@@ -360,6 +553,9 @@ class Calls:
                 if v.stmt:
                     d.stmt(ctx, a, v.text)
             return Val.none(Kind.UNKNOWN)
+        local = ctx.lookup(path) if "::" not in path else None
+        if local is not None and local.kind == Kind.CLOSURE and local.code is not None:
+            return self.call_closure(ctx, node, local.code, args)
         fn = d.crate.fns.get(path)
         owner = path.rsplit("::", 1)[0] if "::" in path else ""
         if fn is None and owner == "Self":
@@ -378,8 +574,10 @@ class Calls:
             or any(path.endswith("::" + known) for known in HARMLESS_FUNCTIONS)
             or path.endswith("::default")
         ):
+            self.effects(ctx, args)
             return Val.none()
         if re.search(r"(^|::)(Py\w*)::(new|new_bound|import|import_bound|empty)", path):
+            self.effects(ctx, args)
             self.python(ctx, node, path)
             return Val(f'pyobj("{escape(short(node))}")', Kind.PYVAL)
         d.assume(ctx, node, "assumed not to block: {code}")
@@ -389,9 +587,28 @@ class Calls:
                 d.stmt(ctx, a, v.text)
         return Val.none(Kind.UNKNOWN)
 
+    def call_closure(self, ctx: Ctx, node: Node, closure: Node, args: list[Node]) -> Val:
+        """`job(x)` of a closure bound to a variable: its body drafted in place, its
+        parameters bound to the arguments."""
+        d = self.d
+        scope = Scope()
+        for p, a in zip(closure_params(closure), args, strict=False):
+            v = d.hoist(ctx, a, self.value(ctx, a), "arg")
+            scope.vars[p] = Binding(v.kind, v.names or ((v.text,) if v.text != "none" else ()))
+        for p in closure_params(closure)[len(args) :]:
+            scope.vars[p] = Binding(Kind.UNKNOWN)
+        tmp = d.spec.names.fresh("tmp")
+        d.stmt(ctx, node, f"let {tmp} = none")
+        body = closure.child_by_field_name("body") or closure
+        d.inline_closure(ctx, node, body, tmp, False, scope)
+        return Val(tmp, Kind.UNKNOWN, names=(tmp,))
+
     def python(self, ctx: Ctx, node: Node, what: str) -> None:
         """A call that runs Python code (an import, a Python callable)."""
         if what.rsplit(".", 1)[-1].rsplit("::", 1)[-1] in RUNS_PYTHON or "import" in what:
+            self.d.assume(
+                ctx, node, "the Python code run by {code} is assumed not to block or wait"
+            )
             ctx.body.open("python", ctx.where(node))
             ctx.body.stmt("skip", ctx.where(node))
             ctx.body.close()
@@ -432,8 +649,33 @@ class Calls:
                 k = Kind.RECEIVER
             elif name == "join" and not args:
                 k = Kind.HANDLE
-        if name in PASSTHROUGH:
+            b = ctx.lookup(text(recv)) if recv.type == "identifier" else None
+            if k != Kind.UNKNOWN and b is not None and "element" in b.extra:
+                # a channel end or handle taken from a collection the draft does not follow
+                d.assume(ctx, node, "the channel or thread of {code} is not followed")
+                self.effects(ctx, args)
+                return Val.none(Kind.UNKNOWN)
+        result_like = (rv.stmt or bool(rv.names)) and rv.kind in (Kind.UNKNOWN, Kind.PYVAL)
+        if name in PASSTHROUGH or (name in RESULT_ADAPTORS and result_like):
+            # (`r.unwrap_err()`, `r.map(..)` of a result: the value stands for its parts)
+            runs = [
+                a
+                for a in args
+                if unwrap_parens(a).type == "closure_expression" or self.fn_ref(ctx, a) is not None
+            ]
+            if runs:  # `unwrap_or_else(|| ..)`, `map_err(to_py)`: may run, at most once
+                rv = d.hoist(ctx, recv, rv) if rv.guard is None else rv
+                for a in runs:  # its parameter: (a part of) the value, `e` of `map_err(|e| ..)`
+                    self.iterator_closure(ctx, node, unwrap_parens(a), rv if rv.names else None)
+            self.effects(ctx, [a for a in args if a not in runs])
             return rv
+        if rv.stmt and rv.guard is None:
+            # `f().len()`, `spawn(..).join()`: the receiver's call runs first
+            rv = d.hoist(ctx, recv, rv)
+            if rv.text == "none":
+                rv = Val.none(Kind.UNKNOWN)
+            elif k == Kind.UNKNOWN:
+                k = rv.kind
         if name == "clone":
             return locks.cloned(self, ctx, node, rv)
         if name == "to_string" or name == "to_owned":
@@ -470,7 +712,7 @@ class Calls:
             "call_once_force_py_attached",
             "get_or_init_py_attached",
         ):
-            statics.once_detached(self, ctx, node, rv.text, self.closure_arg(args))
+            statics.once_detached(self, ctx, node, rv.text, self.callable_arg(ctx, args))
             return Val.none(Kind.UNKNOWN)
         if k == Kind.MUTEX and name == "try_lock":
             d.assume(ctx, node, "assumed to take the lock or go on: {code}")
@@ -484,7 +726,7 @@ class Calls:
             d.stmt(ctx, node, f"wait {rv.text}")
             return Val.none()
         if k == Kind.ONCE and name in ("call_once", "call_once_force", "get_or_init"):
-            statics.call_once(self, ctx, node, rv.text, self.closure_arg(args))
+            statics.call_once(self, ctx, node, rv.text, self.callable_arg(ctx, args))
             return Val.none(Kind.UNKNOWN)
         if k == Kind.HANDLE and name == "join":
             return Val(f"join {rv.text}", Kind.PLAIN, stmt=True)
@@ -525,17 +767,19 @@ class Calls:
             if name in ("spawn", "spawn_blocking"):
                 return threads.spawn(self, ctx, node, args, "task")
         if k == Kind.PY and name in ("allow_threads", "detach"):
-            body = self.closure_arg(args)
+            body = self.callable_arg(ctx, args)
             tmp = d.spec.names.fresh("tmp")
             d.stmt(ctx, node, f"let {tmp} = none")
             ctx.body.open("allow_threads", ctx.where(node))
-            if body is not None:
+            if body is not None and body.type in ("closure_expression", "async_block"):
                 d.inline_closure(
                     ctx, node, body.child_by_field_name("body") or body, tmp, False, Scope()
                 )
+            elif body is not None:  # `py.allow_threads(f)` of a function passed by name
+                d.stmt(ctx, node, f"{tmp} = {d.rhs(ctx, node, self.run_callable(ctx, node, body))}")
             ctx.body.close()
             return Val(tmp, Kind.UNKNOWN, names=(tmp,))
-        if k == Kind.UNKNOWN and any(
+        if k in (Kind.UNKNOWN, Kind.PLAIN) and any(
             unwrap_parens(a).type == "identifier"
             and (b := ctx.lookup(text(unwrap_parens(a)))) is not None
             and b.kind == Kind.PY
@@ -543,6 +787,7 @@ class Calls:
         ):
             k = Kind.PYVAL  # `obj.call(py, ..)`, `obj.getattr(py, ..)`: a Python object
         if k in (Kind.PY, Kind.PYVAL):
+            self.effects(ctx, args)
             if name in ("is_instance_of", "is_none", "get_type", "value", "traceback"):
                 return Val.none(Kind.PYVAL)
             self.python(ctx, node, name)
@@ -563,10 +808,28 @@ class Calls:
             d.assume(ctx, node, "assumed one lock shared by every caller: {code}")
             word = {"lock": "acquire", "read": "acquire_read", "write": "acquire_write"}[name]
             return locks.lock(self, ctx, node, lockname, word, name != "read")
+        if rv.kind == Kind.HANDLES and rv.names:
+            if name in ("collect", "iter", "into_iter", "drain", "iter_mut"):
+                return rv
+            closure = self.closure_arg(args, ctx)
+            if name in ("map", "for_each", "try_for_each") and closure is not None:
+                # `handles.into_iter().map(|h| h.join())`: the closure runs for each handle
+                params = closure_params(closure)
+                body = closure.child_by_field_name("body") or closure
+                for h in rv.names:
+                    scope = Scope()
+                    for p in params[:1]:
+                        scope.vars[p] = Binding(Kind.HANDLE, (h,))
+                    d.block(ctx, body, scope=scope)
+                return Val.none()
+        if name == "map" and rv.kind != Kind.HANDLES:
+            spawned = self.spawning_map(ctx, node, recv, args)
+            if spawned is not None:
+                return spawned
         if name in HARMLESS and not (name == "join" and not args):  # `parts.join(",")`
             for a in args:
                 a = unwrap_parens(a)
-                if a.type == "closure_expression":
+                if a.type == "closure_expression" or self.fn_ref(ctx, a) is not None:
                     self.iterator_closure(ctx, node, a)
                     continue
                 v = self.value(ctx, a)
@@ -581,13 +844,78 @@ class Calls:
             and re.search(rf"\b{re.escape(fn.owner)}\b", typed.type_text)
         ):  # `store.refresh()` with `store: &Store`
             return self.call_crate(ctx, node, fn, args)
+        owners = {f.owner for f in d.crate.fns.values() if f.owner and f.name == name}
+        if fn is not None and len(owners) == 1 and k in (Kind.UNKNOWN, Kind.PLAIN):
+            # `w.run()` of a value whose type the draft does not know: the crate's only
+            # method of that name
+            d.assume(ctx, node, f"{{code}} is assumed to call `{fn.owner}::{fn.name}`")
+            return self.call_crate(ctx, node, fn, args)
         d.assume(ctx, node, "assumed not to block: {code}")
+        self.effects(ctx, args)  # the arguments are still evaluated
         return Val.none(Kind.UNKNOWN)
 
-    def iterator_closure(self, ctx: Ctx, node: Node, closure: Node) -> None:
+    def spawning_map(self, ctx: Ctx, node: Node, recv: Node, args: list[Node]) -> Val | None:
+        """`(0..3).map(|i| thread::spawn(..))` over a small literal range: one thread per
+        element, their handles collected (joined by a later `for h in handles`)."""
+        d = self.d
+        closure = self.closure_arg(args, ctx)
+        if closure is None or closure.type != "closure_expression":
+            return None
+        body = closure.child_by_field_name("body") or closure
+        tail = body
+        if tail.type == "block":
+            inner = named(tail)
+            tail = inner[-1] if inner else tail
+        if not re.search(r"\bspawn\s*\(", text(tail)):
+            return None
+        src = unwrap_parens(recv)
+        while src.type == "call_expression" and self.callee(src)[0] == ".into_iter":
+            inner_recv = self.callee(src)[1]
+            if inner_recv is None:
+                return None
+            src = unwrap_parens(inner_recv)
+        parts = [text(c) for c in named(src)] if src.type == "range_expression" else []
+        if len(parts) != 2 or not all(p.isdigit() for p in parts):
+            return None
+        lo, hi = int(parts[0]), int(parts[1]) + (1 if "..=" in text(src) else 0)
+        if not 0 <= hi - lo <= 8:
+            return None
+        handles: list[str] = []
+        params = closure_params(closure)
+        for k in range(lo, hi):
+            h = d.spec.names.fresh("handle")
+            d.stmt(ctx, node, f"let {h} = none")
+            scope = Scope()
+            for p in params[:1]:  # each copy binds the element under a name of its own
+                spec = d.spec.names.fresh(legal(p))
+                d.stmt(ctx, node, f"let {spec} = {k}")
+                scope.vars[p] = Binding(Kind.PLAIN, (spec,))
+            d.block(ctx, body, target=h, scope=scope)
+            handles.append(h)
+        return Val("none", Kind.HANDLES, names=tuple(handles))
+
+    def iterator_closure(
+        self, ctx: Ctx, node: Node, closure: Node, given: Val | None = None
+    ) -> None:
         """A closure given to an iterator adaptor or a container method (`map`,
         `for_each`, `retain`): run in place, at most `unroll` times, when it calls
         anything; a closure of pure arithmetic is left out."""
+        fn = self.fn_ref(ctx, closure)
+        if fn is not None:  # `xs.iter().map(parse_one)`: the function, run in place
+            control.bounded(
+                self.d,
+                ctx,
+                node,
+                None,
+                [],
+                "the function given to {code} runs at most {n} times",
+                run=lambda: (
+                    self.d.stmt(ctx, node, self.call_ref(ctx, closure, fn).text)
+                    if self.crate_fn(ctx, fn, closure) is not None
+                    else None
+                ),
+            )
+            return
         body = closure.child_by_field_name("body") or closure
         if not any(n.type in ("call_expression", "macro_invocation") for n in walk(body)):
             return
@@ -598,6 +926,8 @@ class Calls:
             body,
             closure_params(closure),
             "the closure of {code} runs at most {n} times",
+            given=given,
+            closure=True,
         )
 
     def method_fn(self, name: str) -> FnDef | None:
@@ -638,6 +968,7 @@ class Calls:
         """`f(a, b)` of the crate's own function: `call f(a, b)`."""
         name = self.crate_fn(ctx, fn, node)
         if name is None:
+            self.effects(ctx, args)
             return Val.none(Kind.UNKNOWN)
         argv = self.arguments(ctx, node, fn, args)
         return Val(f"call {name}({', '.join(argv)})", Kind.UNKNOWN, stmt=True)
@@ -658,6 +989,7 @@ class Calls:
                 out.extend(v.names)
                 continue
             if kind == Kind.PAIR:
+                self.d.hoist(ctx, arg, v)
                 out.extend(["none", "none"])
                 continue
             if v.kind == Kind.SENDER and arg.type == "reference_expression":

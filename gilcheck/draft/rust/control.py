@@ -5,13 +5,14 @@ become `for v in rx`, other loops run at most `unroll` times, literal ranges unr
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from tree_sitter import Node
 
 from gilcheck.draft.rust import guards
 from gilcheck.draft.rust.context import Ctx, Scope, Val
-from gilcheck.draft.rust.kinds import Binding, Kind
+from gilcheck.draft.rust.kinds import GIL, Binding, Kind
 from gilcheck.draft.rust.parse import named, text, unwrap_parens
 
 if TYPE_CHECKING:
@@ -58,8 +59,22 @@ def if_(d: Drafter, ctx: Ctx, node: Node, target: str | None, ret: bool) -> None
             return
         word = val.text.split(" ", 1)[0] if val.stmt else ""
         tmp = d.hoist(ctx, cond, val)
-        guards.flush_temps(d, ctx, node)
         shape = text(pat).split("(", 1)[0].strip() if pat is not None else ""
+        g = val.guard
+        if g is not None and g.target != GIL and g in ctx.temps and shape in ("Ok", "Some"):
+            # `if let Ok(guard) = m.lock()`: held to the end of the `if` (a poisoned lock
+            # is not modelled)
+            ctx.temps.remove(g)
+            guards.flush_temps(d, ctx, node)
+            scope = Scope(guards=[g])
+            for n in d._pattern_vars(pat) if pat is not None else []:
+                scope.vars[n] = g
+            if cons is not None:
+                d.block(ctx, cons, target, ret, scope=scope)
+            else:
+                guards.release_all(d, ctx, [g], ctx.where(node))
+            return
+        guards.flush_temps(d, ctx, node)
         if word in ("spawn", "join", "call_once") or val.guard is not None:
             # what the model cannot see fail (a thread not starting, a poisoned lock)
             # takes the success path
@@ -80,6 +95,16 @@ def if_(d: Drafter, ctx: Ctx, node: Node, target: str | None, ret: bool) -> None
         scope = Scope()
         for n in d._pattern_vars(pat) if pat is not None else []:
             scope.vars[n] = Binding(tmp.kind, (tmp.text,) if tmp.text != "none" else ())
+        if shape in ("Ok", "Err") and tmp.names:  # `if let Err(e) = f()`: as the value is
+            arm = result_arm(d, ctx, node, tmp.text)
+            ctx.body.open(f"if {arm} == {1 if shape == 'Err' else 0}", ctx.where(node))
+            if cons is not None:
+                d.block(ctx, cons, target, ret, scope=scope)
+            if alt_block is not None:
+                ctx.body.close("else")
+                d.block(ctx, alt_block, target, ret)
+            ctx.body.close()
+            return
         ctx.body.open("choose", ctx.where(node))
         if cons is not None:
             d.block(ctx, cons, target, ret, scope=scope)
@@ -118,10 +143,27 @@ def match(d: Drafter, ctx: Ctx, node: Node, target: str | None, ret: bool) -> No
     scrut = node.child_by_field_name("value")
     val = d.value(ctx, scrut) if scrut is not None else Val.none()
     tmp = d.hoist(ctx, node, val, "msg") if val.guard is None else Val.none()
-    guards.flush_temps(d, ctx, node)
     body = node.child_by_field_name("body")
     arms = [a for a in named(body)] if body is not None else []
     arms = [a for a in arms if a.type == "match_arm"]
+    g = val.guard
+    if g is not None and g.target != GIL and g in ctx.temps and arms:
+        # `match m.lock() { Ok(guard) => .., Err(_) => .. }`: a poisoned lock is not
+        # modelled, so the `Ok` arm runs, holding the guard to its end
+        ctx.temps.remove(g)
+        guards.flush_temps(d, ctx, node)
+        ok = next((a for a in arms if _shape(a.child_by_field_name("pattern")) == "Ok"), arms[0])
+        pat = ok.child_by_field_name("pattern")
+        scope = Scope(guards=[g])
+        for n in d._pattern_vars(pat) if pat is not None else []:
+            scope.vars[n] = g
+        value = ok.child_by_field_name("value")
+        if value is not None:
+            d.block(ctx, value, target, ret, scope=scope)
+        else:
+            guards.release_all(d, ctx, [g], ctx.where(node))
+        return
+    guards.flush_temps(d, ctx, node)
     if not arms:
         return
     received = val.stmt and val.text.startswith(("recv ", "try_recv "))
@@ -136,6 +178,19 @@ def match(d: Drafter, ctx: Ctx, node: Node, target: str | None, ret: bool) -> No
             match_arm(d, ctx, arms[other], tmp, target, ret)
             ctx.body.close()
             return
+    shapes = [_shape(a.child_by_field_name("pattern")) for a in arms]
+    guarded = any(_guard(a) is not None for a in arms)
+    if not received and not guarded and tmp.names and len(arms) == 2 and "Err" in shapes:
+        # `match f() { Ok(v) => .., Err(e) => .. }`: the arm the value takes
+        err = shapes.index("Err")
+        if shapes[1 - err] in ("Ok", "_"):
+            pick = result_arm(d, ctx, node, tmp.text)
+            ctx.body.open(f"if {pick} == 1", ctx.where(node))
+            match_arm(d, ctx, arms[err], tmp, target, ret)
+            ctx.body.close("else")
+            match_arm(d, ctx, arms[1 - err], tmp, target, ret)
+            ctx.body.close()
+            return
     if len(arms) == 1:
         match_arm(d, ctx, arms[0], tmp, target, ret)
         return
@@ -147,14 +202,50 @@ def match(d: Drafter, ctx: Ctx, node: Node, target: str | None, ret: bool) -> No
     ctx.body.close()
 
 
+def _shape(pat: Node | None) -> str:
+    """`Ok`, `Err`, `Some`, `None`, `_` or `` for a match pattern."""
+    if pat is None:
+        return ""
+    head = text(pat).split("(", 1)[0].strip()
+    head = head.rsplit("::", 1)[-1]
+    return head if head in ("Ok", "Err", "Some", "None", "_") else ""
+
+
+def result_arm(d: Drafter, ctx: Ctx, node: Node, value: str) -> str:
+    """A local that is 1 (the `Err` arm) when `value` is an `err(..)` the draft made, and
+    either 0 or 1 otherwise: `?` is drafted on its success path only, so a value drafted
+    as `ok(..)` may still be an error in the program."""
+    arm = d.spec.names.fresh("arm")
+    where = ctx.where(node)
+    ctx.body.stmt(f"let {arm} = 1", where)
+    ctx.body.open(f"if not is_err({value})", where)
+    ctx.body.stmt(f"{arm} = any(0..2)", where)
+    ctx.body.close()
+    return arm
+
+
 def match_arm(d: Drafter, ctx: Ctx, arm: Node, tmp: Val, target: str | None, ret: bool) -> None:
     pat = arm.child_by_field_name("pattern")
     scope = Scope()
     for n in d._pattern_vars(pat) if pat is not None else []:
         scope.vars[n] = Binding(tmp.kind, (tmp.text,) if tmp.text != "none" else ())
+    guard = _guard(arm)
+    if guard is not None:  # `Ok(v) if check(v) =>`: the guard is evaluated first
+        ctx.scopes.append(scope)
+        v = d.value(ctx, guard)
+        if v.stmt:
+            d.stmt(ctx, guard, v.text)
+        guards.flush_temps(d, ctx, guard)
+        ctx.scopes.pop()
     value = arm.child_by_field_name("value")
     if value is not None:
         d.block(ctx, value, target, ret, scope=scope)
+
+
+def _guard(arm: Node) -> Node | None:
+    """The `if` guard of a match arm, if any."""
+    pat = arm.child_by_field_name("pattern")
+    return pat.child_by_field_name("condition") if pat is not None else None
 
 
 def while_(d: Drafter, ctx: Ctx, node: Node) -> None:
@@ -187,10 +278,27 @@ def while_(d: Drafter, ctx: Ctx, node: Node) -> None:
         d.block(ctx, body, loop=True)
         ctx.body.close()
         return
-    bounded(d, ctx, node, body, [], "{code} runs at most {n} times")
+    test = cond
+    bound: list[str] = []
+    if cond is not None and cond.type == "let_condition":
+        test = cond.child_by_field_name("value")
+        pat = cond.child_by_field_name("pattern")
+        bound = d._pattern_vars(pat) if pat is not None else []
+    bounded(d, ctx, node, body, bound, "{code} runs at most {n} times", test=test)
 
 
-def bounded(d: Drafter, ctx: Ctx, node: Node, body: Node, names: list[str], what: str) -> None:
+def bounded(
+    d: Drafter,
+    ctx: Ctx,
+    node: Node,
+    body: Node | None,
+    names: list[str],
+    what: str,
+    run: Callable[[], None] | None = None,
+    test: Node | None = None,
+    given: Val | None = None,
+    closure: bool = False,
+) -> None:
     """A loop over data the draft cannot evaluate: 0 to `unroll` iterations (an
     assumption)."""
     n = d.options.unroll
@@ -200,17 +308,39 @@ def bounded(d: Drafter, ctx: Ctx, node: Node, body: Node, names: list[str], what
     d.stmt(ctx, node, f"let {count} = 0")
     ctx.body.open(f"while {count} < {n}", ctx.where(node))
     ctx.body.stmt(f"{count} = {count} + 1", ctx.where(node))
+    tested = given  # what the closure's parameters stand for, when the draft knows
+    kept: list[Binding] = []
+    if test is not None:  # `while f()`, `while let Some(x) = q.lock().unwrap().pop()`
+        outer, ctx.temps = ctx.temps, []
+        tested = d.hoist(ctx, test, d.value(ctx, test))
+        if names:  # a `while let` keeps the temporaries of its value through the body
+            kept = [g for g in ctx.temps if g.target != GIL and not g.released]
+            ctx.temps = [g for g in ctx.temps if g not in kept]
+        guards.flush_temps(d, ctx, test)
+        ctx.temps = outer
     ctx.body.open("choose", ctx.where(node))
     ctx.body.stmt("skip", ctx.where(node))
     ctx.body.close("or")
+    for g in reversed(kept):
+        ctx.body.stmt(f"release {g.target}", ctx.where(node))
     ctx.body.stmt("break", ctx.where(node))
     ctx.body.close()
-    scope = Scope(loop=True)
+    # guards kept are released at the body's end, or a jump; in a closure's body a
+    # `return` goes on with the next element
+    scope = Scope(loop=True, guards=list(kept), closure=closure)
     for name in names:
+        if tested is not None and tested.names:
+            scope.vars[name] = Binding(tested.kind, tested.names)
+            continue
         spec = d.local(ctx, name)
         ctx.body.stmt(f"let {spec} = none", ctx.where(node))
-        scope.vars[name] = Binding(Kind.UNKNOWN, (spec,))
-    d.block(ctx, body, scope=scope)
+        scope.vars[name] = Binding(Kind.UNKNOWN, (spec,), extra=["element"])
+    if body is not None:
+        d.block(ctx, body, scope=scope)
+    elif run is not None:
+        ctx.scopes.append(scope)
+        run()
+        ctx.scopes.pop()
     ctx.body.close()
 
 
@@ -269,4 +399,15 @@ def for_(d: Drafter, ctx: Ctx, node: Node) -> None:
                     ctx.body.stmt("break", ctx.where(node))
                     ctx.body.close()
                 return
+    kept: list[Binding] = []
+    if value is not None:  # `for x in m.lock().unwrap().iter()`: the guard lives to the end
+        outer, ctx.temps = ctx.temps, []
+        v = d.value(ctx, value)
+        if v.stmt:
+            d.stmt(ctx, value, v.text)
+        kept, ctx.temps = ctx.temps, outer
+        ctx.scopes[-1].guards.extend(kept)
     bounded(d, ctx, node, body, names, "{code} runs at most {n} times")
+    for g in kept:
+        ctx.scopes[-1].guards.remove(g)
+    guards.release_all(d, ctx, kept, guards.end_of(d, ctx, node))

@@ -69,6 +69,7 @@ class Crate:
     statics: dict[str, StaticDef] = field(default_factory=dict)
     order: list[str] = field(default_factory=list)
     modules: set[str] = field(default_factory=lambda: {"crate", "self", "super"})
+    fields: dict[str, list[str]] = field(default_factory=dict)  # struct field: its types
 
     def add_fn(self, fn: FnDef) -> None:
         """Record a function (by its plain name, and `Type::name` for methods)."""
@@ -124,6 +125,13 @@ def collect(sources: list[tuple[SourceText, Node]]) -> Crate:
         for n in walk(root):  # statics declared inside function bodies are statics too
             if n.type == "static_item" and text(n.child_by_field_name("name")) not in crate.statics:
                 _add_static(crate, src, n, n)
+            if (  # and so are functions (`fn helper()` inside `fn main`)
+                n.type == "function_item"
+                and n.parent is not None
+                and n.parent.type == "block"
+                and text(n.child_by_field_name("name")) not in crate.fns
+            ):
+                _collect_items(crate, src, n.parent, owner="", owner_attrs=(), only=n)
     return crate
 
 
@@ -134,8 +142,11 @@ def _collect_items(
     owner: str,
     owner_attrs: tuple[str, ...],
     trait: str = "",
+    only: Node | None = None,
 ) -> None:
     for item in named(node):
+        if only is not None and item != only:
+            continue
         if item.type == "function_item":
             mods = [c for c in item.children if c.type == "function_modifiers"]
             crate.add_fn(
@@ -157,6 +168,12 @@ def _collect_items(
                 _collect_items(
                     crate, src, body, type_name, _attributes(item), trait_name.rsplit("::")[-1]
                 )
+        elif item.type == "struct_item":
+            body = item.child_by_field_name("body")
+            for f in named(body) if body is not None else []:
+                if f.type == "field_declaration":
+                    name = text(f.child_by_field_name("name"))
+                    crate.fields.setdefault(name, []).append(text(f.child_by_field_name("type")))
         elif item.type == "mod_item":
             crate.modules.add(text(item.child_by_field_name("name")))
             body = item.child_by_field_name("body")
@@ -184,6 +201,8 @@ def _add_static(crate: Crate, src: SourceText, item: Node, where: Node) -> None:
             first = named(args)[0] if args is not None and named(args) else None
             if first is not None and first.type == "closure_expression":
                 init = first.child_by_field_name("body")
+            elif first is not None and first.type in ("identifier", "scoped_identifier"):
+                init = first  # LazyLock::new(build): the function, called at first use
     crate.statics[name] = StaticDef(name, kind, type_text, where, src, init)
 
 

@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass, field
 from enum import Enum
 
+from tree_sitter import Node
+
 
 class Kind(Enum):
     """The kinds of values the draft tracks."""
@@ -29,6 +31,7 @@ class Kind(Enum):
     SCOPE = "scope"  # `thread::scope`'s `s`
     POOL = "pool"  # a rayon ThreadPool
     RUNTIME = "runtime"  # a tokio Runtime or Handle
+    CLOSURE = "closure"  # a closure bound to a variable: `code` is its node
 
 
 GIL = "<the GIL>"  # the target of a GILGuard (`Python::acquire_gil()`)
@@ -50,6 +53,7 @@ class Binding:
     element: Kind = Kind.UNKNOWN  # a channel end: the kind of its messages
     type_text: str = ""  # the type written for it, if any
     extra: list[str] = field(default_factory=list)
+    code: Node | None = None  # a closure's node (Kind.CLOSURE)
 
     @property
     def name(self) -> str:

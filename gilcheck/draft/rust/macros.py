@@ -47,6 +47,14 @@ def macro_arguments(node: Node) -> list[Node]:
     return []
 
 
+def macro_parsed(node: Node) -> bool:
+    """The macro's arguments parse as expressions (or it has none)."""
+    tree = next((c for c in node.children if c.type == "token_tree"), None)
+    if tree is None or not text(tree)[1:-1].strip():
+        return True
+    return bool(macro_arguments(node))
+
+
 def _calls(node: Node) -> list[Node]:
     out = [node] if node.type == "call_expression" else []
     for c in node.children:

@@ -4,6 +4,7 @@ value takes the GIL for its step; `panic!`, `vec!` and the harmless macros."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from tree_sitter import Node
@@ -11,7 +12,14 @@ from tree_sitter import Node
 from gilcheck.draft.rust.context import Ctx, Val
 from gilcheck.draft.rust.kinds import Kind
 from gilcheck.draft.rust.literals import escape, short, unbound_py
-from gilcheck.draft.rust.macros import ERR_PRINT_MACROS, PRINT_MACROS, format_args, macro_name
+from gilcheck.draft.rust.macros import (
+    ERR_PRINT_MACROS,
+    PRINT_MACROS,
+    format_args,
+    macro_arguments,
+    macro_name,
+    macro_parsed,
+)
 from gilcheck.draft.rust.parse import text
 
 if TYPE_CHECKING:
@@ -33,13 +41,28 @@ def macro(c: Calls, ctx: Ctx, node: Node) -> Val:
             ctx.body.stmt("skip", ctx.where(node))
         ctx.body.close()
         return Val.none()
+    if name in ("write", "writeln"):
+        dest = macro_arguments(node)[:1]
+        if dest and re.search(r"\bstdout\b", text(dest[0])):  # `writeln!(io::stdout(), ..)`
+            d.stmt(ctx, node, "print " + printed(c, ctx, node))
+            return Val("ok(none)", Kind.PLAIN)
+        if dest and re.search(r"\bstderr\b", text(dest[0])):
+            vals = formatted(c, ctx, node)
+            d.spec.item("rlock rust_stderr")
+            ctx.body.open("lock rust_stderr", ctx.where(node))
+            if not format_values(c, ctx, node, vals):
+                ctx.body.stmt("skip", ctx.where(node))
+            ctx.body.close()
+            return Val("ok(none)", Kind.PLAIN)
     if name in ("format", "write", "writeln", "format_args"):
         format_values(c, ctx, node, formatted(c, ctx, node))
         return Val('"' + escape(format_args(node).template) + '"', Kind.PLAIN)
     if name in ("panic", "unreachable", "todo", "unimplemented"):
+        format_values(c, ctx, node, formatted(c, ctx, node))  # the message is made first
         d.stmt(ctx, node, f'panic "{escape(format_args(node).template or name)}"')
         return Val.none()
     if name == "vec":
+        c.effects(ctx, macro_arguments(node))  # `vec![f(); 2]`: the elements are made
         return Val.none(Kind.HANDLES)
     if name == "py_run":  # pyo3::py_run!(py, ..): Python code runs here
         ctx.body.open("python", ctx.where(node))
@@ -71,6 +94,29 @@ def macro(c: Calls, ctx: Ctx, node: Node) -> Val:
     ):
         if name in ("info", "debug", "trace", "warn", "error"):
             d.assume(ctx, node, "the logger is assumed not to take the GIL: {code}")
+            # its arguments are formatted (a Python value takes the GIL for it)
+            format_values(c, ctx, node, formatted(c, ctx, node))
+        elif name == "dbg":  # Debug-formats its value to stderr, and yields it
+            args = macro_arguments(node)
+            saved = ctx.origin_at
+            ctx.origin_at = ctx.where(node)
+            try:
+                v = d.hoist(ctx, node, c.value(ctx, args[0])) if args else Val.none()
+            finally:
+                ctx.origin_at = saved
+            d.spec.item("rlock rust_stderr")
+            ctx.body.open("lock rust_stderr", ctx.where(node))
+            if not format_values(c, ctx, node, [v]):
+                ctx.body.stmt("skip", ctx.where(node))
+            ctx.body.close()
+            return v
+        elif name in ("assert", "assert_eq", "assert_ne", "debug_assert", "matches"):
+            saved = ctx.origin_at
+            ctx.origin_at = ctx.where(node)
+            try:
+                c.effects(ctx, macro_arguments(node))
+            finally:
+                ctx.origin_at = saved
         return Val.none()
     d.assume(ctx, node, "assumed not to block: {code}")
     return Val.none(Kind.UNKNOWN)
@@ -79,6 +125,8 @@ def macro(c: Calls, ctx: Ctx, node: Node) -> Val:
 def formatted(c: Calls, ctx: Ctx, node: Node) -> list[Val]:
     """The values a formatting macro formats, in order (drafted first where needed)."""
     fmt = format_args(node)
+    if not fmt.args and not fmt.template and not macro_parsed(node):
+        c.d.assume(ctx, node, "the arguments of {code} are not drafted (assumed not to block)")
     saved = ctx.origin_at
     ctx.origin_at = ctx.where(node)
     out: list[Val] = []
@@ -111,6 +159,8 @@ def printed(c: Calls, ctx: Ctx, node: Node) -> str:
     the format string."""
     vals = formatted(c, ctx, node)
     for v in vals:
+        if v.kind == Kind.PYVAL and v.text == "none":  # a Python value the draft leaves out
+            return f'pyerr("{escape(short(node))}")'  # (formatting it takes the GIL)
         if v.kind == Kind.PYVAL:
             return v.text
     for v in vals:

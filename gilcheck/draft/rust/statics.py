@@ -32,21 +32,21 @@ def static_method(c: Calls, ctx: Ctx, node: Node, name: str, method: str, args: 
     if st.kind == "condvar":
         return locks.condvar(c, ctx, node, b.name, method, args)
     if st.kind == "once" and method in ("call_once", "call_once_force"):
-        call_once(c, ctx, node, b.name, c.closure_arg(args))
+        call_once(c, ctx, node, b.name, c.callable_arg(ctx, args))
         return Val.none()
     if st.kind in ("once", "oncelock") and method in (
         "call_once_py_attached",
         "call_once_force_py_attached",
         "get_or_init_py_attached",
     ):
-        once_detached(c, ctx, node, b.name, c.closure_arg(args))
+        once_detached(c, ctx, node, b.name, c.callable_arg(ctx, args))
         return Val.none(Kind.UNKNOWN)
     if st.kind in ("oncelock", "py_once_lock") and method in (
         "get_or_init",
         "get_or_try_init",
         "get_or_init_py_attached",
     ):
-        closure = c.closure_arg(args)
+        closure = c.callable_arg(ctx, args)
         if st.kind == "py_once_lock":
             once_detached(c, ctx, node, b.name, closure)
         else:
@@ -58,18 +58,19 @@ def static_method(c: Calls, ctx: Ctx, node: Node, name: str, method: str, args: 
         "import",
         "get_or_try_init_type_ref",
     ):
-        closure = c.closure_arg(args)
+        closure = c.callable_arg(ctx, args)
         ctx.body.open("with_gil", ctx.where(node))
         ctx.body.open(f"if not {b.name}", ctx.where(node))
-        if closure is not None:
-            closure_body(c, ctx, closure)
-        else:
+        if method == "import" or closure is None:
             c.python(ctx, node, "import")
+        else:
+            closure_body(c, ctx, closure)
         ctx.body.stmt(f"{b.name} = true", ctx.where(node))
         ctx.body.close()
         ctx.body.close()
         return Val.none(Kind.PYVAL)
     if method in ("get", "set", "is_completed"):
+        c.effects(ctx, args)  # `CELL.set(make())`: the value is made first
         return Val.none(Kind.UNKNOWN)
     if st.kind == "lazy" and "Runtime" in st.type_text:
         if method == "block_on" and args:
@@ -81,14 +82,17 @@ def static_method(c: Calls, ctx: Ctx, node: Node, name: str, method: str, args: 
         rv = Val(b.name, b.kind, names=b.names)
         return method_on(c, ctx, node, rv, method, args)
     d.assume(ctx, node, "assumed not to block: {code}")
+    c.effects(ctx, args)
     return Val.none(Kind.UNKNOWN)
 
 
 def method_on(c: Calls, ctx: Ctx, node: Node, rv: Val, method: str, args: list[Node]) -> Val:
     """A method on the value of a lazy static (its initializer has run)."""
     if method in PASSTHROUGH or method in HARMLESS or method in ("clone", "to_string"):
+        c.effects(ctx, args)
         return Val.none()
     c.d.assume(ctx, node, "assumed not to block: {code}")
+    c.effects(ctx, args)
     return Val.none(Kind.UNKNOWN)
 
 
@@ -101,7 +105,12 @@ def lazy_init(c: Calls, ctx: Ctx, node: Node, name: str) -> None:
     if st.init is not None:
         saved = ctx.origin_at
         ctx.origin_at = ctx.where(node)  # the initializer is drafted at its first use
-        c.d.block(ctx, st.init)
+        if st.init.type in ("identifier", "scoped_identifier"):
+            v = c.run_callable(ctx, st.init, st.init)
+            if v.stmt:
+                c.d.stmt(ctx, st.init, v.text)
+        else:
+            c.d.block(ctx, st.init)
         ctx.origin_at = saved
     ctx.body.close()
 
@@ -129,6 +138,11 @@ def call_once(c: Calls, ctx: Ctx, node: Node, once: str, closure: Node | None) -
 def closure_body(c: Calls, ctx: Ctx, closure: Node | None) -> None:
     """A closure\'s body drafted in place (an initializer)."""
     if closure is None:
+        return
+    if closure.type not in ("closure_expression", "async_block"):  # passed by name
+        v = c.run_callable(ctx, closure, closure)
+        if v.stmt:
+            c.d.stmt(ctx, closure, v.text)
         return
     scope = Scope()
     for p in closure_params(closure):

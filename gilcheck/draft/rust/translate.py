@@ -14,7 +14,7 @@ from gilcheck.draft.rust.closures import captured, closure_params
 from gilcheck.draft.rust.context import Ctx, Scope, Val
 from gilcheck.draft.rust.crate import Crate, FnDef
 from gilcheck.draft.rust.emit import Body
-from gilcheck.draft.rust.kinds import RESOURCES, Binding, Kind, element_kind, kind_of_type
+from gilcheck.draft.rust.kinds import GIL, RESOURCES, Binding, Kind, element_kind, kind_of_type
 from gilcheck.draft.rust.names import legal
 from gilcheck.draft.rust.parse import named, origin, text, unwrap_parens
 from gilcheck.draft.rust.spec import Spec
@@ -121,7 +121,12 @@ class Drafter:
     def closure_fn(self, ctx: Ctx, closure: Node, stem: str, pass_params: bool = False) -> str:
         """Draft a closure (or async block) run elsewhere as a spec `fn` whose parameters
         are the variables it captures; returns the call text `f(a, b)`."""
-        if closure.type == "identifier":
+        fn = self.calls.fn_ref(ctx, closure)
+        if fn is not None:  # a crate function passed by name: called with no data
+            v = self.calls.call_ref(ctx, closure, fn)
+            if v.stmt:
+                return v.text.removeprefix("call ")
+        if closure.type in ("identifier", "scoped_identifier", "field_expression"):
             raise self.refuse(
                 ctx,
                 closure,
@@ -143,6 +148,9 @@ class Drafter:
         scope = Scope()
         for cap in caps:
             b = ctx.lookup(cap)
+            if b is not None and b.kind == Kind.CLOSURE:
+                scope.vars[cap] = b  # a closure it calls: drafted where it is called
+                continue
             if b is None or not b.names:
                 continue
             params.extend(b.names)
@@ -232,7 +240,14 @@ class Drafter:
             statement = item.type in ("let_declaration", "expression_statement", "empty_statement")
             if item.type == "macro_invocation":
                 statement = text(item).rstrip().endswith(";")
-            if last and not statement and not item.type.endswith("_item"):
+            if (
+                last
+                and item.type == "expression_statement"
+                and not text(item).rstrip().endswith(";")
+                and named(item)
+            ):  # `if ..{ Ok(x) } else { Err(e) }` ending a block: its value is the block's
+                self.tail(ctx, named(item)[0], target, ret)
+            elif last and not statement and not item.type.endswith("_item"):
                 self.tail(ctx, item, target, ret)
             else:
                 self.statement(ctx, item)
@@ -298,6 +313,12 @@ class Drafter:
                 self.stmt(ctx, node, f"let {spec} = none")
             return
         inner = unwrap_parens(value)
+        if inner.type == "closure_expression" and pat.type == "identifier" and alternative is None:
+            # `let job = move || ..`: drafted where it is run (called, spawned, passed on)
+            ctx.bind(names[0], Binding(Kind.CLOSURE, (), code=inner))
+            return
+        if inner.type == "match_expression" and self._guard_match(ctx, node, inner, pat):
+            return
         if inner.type in BLOCKLIKE or self.calls.is_blocklike(ctx, inner):
             spec = self.local(ctx, names[0]) if len(names) == 1 else self.spec.names.fresh("tmp")
             self.stmt(ctx, node, f"let {spec} = none")
@@ -323,6 +344,35 @@ class Drafter:
                 ctx.bind(n, Binding(val.kind, (val.text,) if val.text != "none" else ()))
             return
         self._bind_pattern(ctx, node, pat, val, type_text)
+
+    def _guard_match(self, ctx: Ctx, node: Node, match: Node, pat: Node) -> bool:
+        """`let g = match m.lock() { Ok(g) => g, Err(p) => p.into_inner() };`: the guard
+        is kept by the `let` (held to the end of its block; a poisoned lock is not
+        modelled)."""
+        scrut = match.child_by_field_name("value")
+        body = match.child_by_field_name("body")
+        if scrut is None or body is None:
+            return False
+        arms = [a for a in named(body) if a.type == "match_arm"]
+        ok = next(
+            (a for a in arms if text(a.child_by_field_name("pattern")).startswith("Ok(")), None
+        )
+        if ok is None:
+            return False
+        arm_pat = ok.child_by_field_name("pattern")
+        arm_vars = self._pattern_vars(arm_pat) if arm_pat is not None else []
+        value = ok.child_by_field_name("value")
+        if value is None or value.type != "identifier" or text(value) not in arm_vars:
+            return False
+        mark, temps = ctx.body.mark(), list(ctx.temps)
+        val = self.value(ctx, scrut)
+        if val.guard is None or val.guard.target == GIL or val.guard not in ctx.temps:
+            del ctx.body.ops[mark:]  # not a lock: drafted as any other match
+            ctx.temps = temps
+            return False
+        self._bind_pattern(ctx, node, pat, val, "")
+        guards.flush_temps(self, ctx, node)
+        return True
 
     def _bind_pattern(self, ctx: Ctx, node: Node, pat: Node, val: Val, type_text: str) -> None:
         if val.guard is not None:
@@ -365,6 +415,9 @@ class Drafter:
         declared = kind_of_type(type_text) if type_text else Kind.UNKNOWN
         if declared not in (Kind.UNKNOWN,) and kind in (Kind.UNKNOWN, Kind.PLAIN):
             kind = declared
+        if kind == Kind.HANDLES and val.names:  # handles collected from spawning threads
+            ctx.bind(names[0], Binding(kind, val.names))
+            return
         if kind == Kind.HANDLES:  # a Vec of join handles: each pushed one is declared here
             ctx.bind(names[0], Binding(kind, (), extra=[str(ctx.body.mark())]))
             return
@@ -430,6 +483,12 @@ class Drafter:
             control.for_(self, ctx, node)
         elif t == "break_expression":
             self.check_label(ctx, node)
+            value = [c for c in named(node) if c.type != "label"]
+            if value:  # `break f()`: the value is made before the loop is left
+                val = self.value(ctx, value[0])
+                if val.stmt:
+                    self.stmt(ctx, node, val.text)
+                guards.flush_temps(self, ctx, node)
             guards.leave_loop(self, ctx, node)
             self.stmt(ctx, node, "break")
         elif t == "continue_expression":
@@ -533,7 +592,8 @@ class Drafter:
                 guards.release_on_exit(self, ctx, [g for s in inside for g in s.guards], node)
                 if scope.target is not None:
                     self.stmt(ctx, node, f"{scope.target} = {val.text}")
-                self.stmt(ctx, node, "break")
+                # an adaptor's closure run in a loop: on to the next element
+                self.stmt(ctx, node, "continue" if scope.loop else "break")
                 return True
         if any(s.closure for s in ctx.scopes):
             raise self.refuse(

@@ -33,6 +33,11 @@ PASSTHROUGH = frozenset(
         "ok_or_else",
     }
 )
+# Methods of a Result or Option whose value is (a part of) the receiver's: for a value the
+# draft follows, they pass it through (the error of `unwrap_err` may be a PyErr).
+RESULT_ADAPTORS = frozenset(
+    {"map", "and_then", "or_else", "inspect", "inspect_err", "unwrap_err", "expect_err", "err"}
+)
 # Methods on plain data that never block and are not Python values.
 HARMLESS = frozenset(
     {

@@ -299,6 +299,8 @@ def library(
                 _called_back(st, value, node)
             elif isinstance(value, Method):
                 st.assume(node, f"the method handed to `{st.source(node)}` is assumed not to block")
+        if cn in _RAISING_BUILTINS or (cn == "getattr" and len(args) + len(kwargs) < 3):
+            may_raise(st, node)
         if cn in _DATA_MAKERS:
             return DATA
         return OPAQUE if _plain_result(cn) else UNKNOWN
@@ -321,6 +323,11 @@ def _rearranged(cn: str, lists: list[ListVal], kwargs: dict[str, Value]) -> Valu
         )
     return DATA
 
+
+# builtins that raise on bad data (`int("x")`: ValueError)
+_RAISING_BUILTINS = frozenset(
+    ["int", "float", "complex", "chr", "ord", "divmod", "pow", "next", "bytes", "round"]
+)
 
 _DATA_MAKERS = frozenset(
     [
@@ -419,9 +426,10 @@ def unknown_call(st: State, node: ast.Call) -> Value:
 
 
 def may_raise(st: State, node: ast.AST) -> None:
-    """An unknown call while the function holds a lock it took with `acquire()` may
-    raise: then the `finally` blocks around it run and the function is left, the lock
-    still held unless one of them releases it (`choose`: an over-approximation)."""
+    """Code that may raise (an unknown call, a failing lookup or conversion: see
+    `raising`) while the function holds a lock it took with `acquire()`: then the
+    `finally` blocks around it run and the function is left, the lock still held unless
+    one of them releases it (`choose`: an over-approximation)."""
     from gilcheck.draft.python import raising
 
     f = st.f

@@ -87,9 +87,14 @@ def evaluate(st: State, node: ast.expr) -> Value:
         if isinstance(base, Instance):
             if node.attr in base.fields:
                 return base.fields[node.attr]
-            return class_attribute(st, base.cls, node.attr, base)
+            found = class_attribute(st, base.cls, node.attr, base)
+            if isinstance(found, Unknown):
+                calls.may_raise(st, node)  # AttributeError
+            return found
         if isinstance(base, Res):
             return Method(base, node.attr)
+        if isinstance(base, Unknown):
+            calls.may_raise(st, node)  # an attribute of an object the draft does not know
         return UNKNOWN
     if isinstance(node, ast.Call):
         return calls.call(st, node)
@@ -123,8 +128,28 @@ def evaluate(st: State, node: ast.expr) -> Value:
     if isinstance(node, ast.ListComp | ast.GeneratorExp):
         return _comprehension(st, node)
     if isinstance(node, ast.Subscript):
-        return _item(evaluate(st, node.value), evaluate(st, node.slice))
+        base, index = evaluate(st, node.value), evaluate(st, node.slice)
+        if isinstance(node.ctx, ast.Load) and not _surely_there(base, index):
+            calls.may_raise(st, node)  # KeyError, IndexError, TypeError
+        return _item(base, index)
     return _operation(st, node)
+
+
+def _surely_there(base: Value, index: Value) -> bool:
+    """Whether `base[index]` surely finds an item (a dict of known keys, a list of
+    known length, a constant key or index)."""
+    if not isinstance(index, Const):
+        return False
+    if isinstance(base, DictVal):
+        return base.exact and index.value in base.items
+    if isinstance(base, ListVal) and base.exact:
+        i = index.value
+        return (
+            isinstance(i, int)
+            and not isinstance(i, bool)
+            and -len(base.items) <= i < len(base.items)
+        )
+    return False
 
 
 def _item(base: Value, index: Value) -> Value:
@@ -197,8 +222,22 @@ def peek(st: State, node: ast.expr) -> Value:
 
 
 def _operation(st: State, node: ast.expr) -> Value:
+    if isinstance(node, ast.BinOp) and isinstance(node.op, _DIVISIONS):
+        left, right = evaluate(st, node.left), evaluate(st, node.right)
+        if not (isinstance(right, Const) and isinstance(right.value, int | float) and right.value):
+            calls.may_raise(st, node)  # ZeroDivisionError
+        return _arithmetic(st, node, left, right)
     if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
         left, right = evaluate(st, node.left), evaluate(st, node.right)
+        return _arithmetic(st, node, left, right)
+    return _other_operation(st, node)
+
+
+_DIVISIONS = (ast.Div, ast.FloorDiv, ast.Mod)
+
+
+def _arithmetic(st: State, node: ast.BinOp, left: Value, right: Value) -> Value:
+    if type(node.op) in _BINOPS:
         op = _BINOPS[type(node.op)]
         if isinstance(left, Const) and isinstance(right, Const):
             folded = _fold(left.value, op, right.value)
@@ -208,6 +247,10 @@ def _operation(st: State, node: ast.expr) -> Value:
         if lt and rt:
             return Data(f"({lt} {op} {rt})")
         return DATA if _datalike(left) and _datalike(right) else UNKNOWN
+    return UNKNOWN
+
+
+def _other_operation(st: State, node: ast.expr) -> Value:
     if isinstance(node, ast.UnaryOp):
         inner = evaluate(st, node.operand)
         t = text(inner)

@@ -334,6 +334,11 @@ def _compare(st: State, node: ast.Compare) -> Value:
     return Data(f"{lt} {sym} {rt}")
 
 
+def negation(cond: str) -> str:
+    """The spec condition that holds when `cond` does not."""
+    return _not(cond)
+
+
 def _not(cond: str) -> str:
     if cond.startswith("is_none(") and cond.endswith(")") and cond.count("(") == 1:
         return f"not {cond}"

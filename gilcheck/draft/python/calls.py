@@ -293,6 +293,7 @@ def library(
             return DATA
         # a new object each time: a run-time object of the spec stands for its identity
         return Marker(st.temp(hint or "marker", "event()", node), local=True)
+    _builtin_dunders(st, cn, node, args)
     if _harmless(cn):
         for value in [*args, *kwargs.values()]:
             if isinstance(value, Func):
@@ -415,6 +416,60 @@ def _harmless(cn: str) -> bool:
     if any(cn.startswith(p) for p in BLOCKING_OUTSIDE):
         return False
     return any(cn.startswith(p) or cn == p.rstrip(".") for p in HARMLESS_MODULES)
+
+
+def dunder(
+    st: State, value: Value, names: tuple[str, ...], node: ast.AST, args: tuple[Value, ...] = ()
+) -> bool:
+    """An implicit call of a special method (`str(k)` calls `__str__`, `a == b` calls
+    `__eq__`) on an instance of one of the program's classes: the first of `names` its
+    class defines is called as other methods are. Whether one was called."""
+    if not isinstance(value, Instance):
+        return False
+    for name in names:
+        info = find_method(st, value.cls, name)
+        if info is not None:
+            call_func(st, Func(info.name, value), list(args), {}, node, used=False)
+            return True
+    return False
+
+
+# the special methods a builtin calls on its argument
+_BUILTIN_DUNDERS: dict[str, tuple[str, ...]] = {
+    "str": ("__str__", "__repr__"),
+    "print": ("__str__", "__repr__"),
+    "format": ("__format__", "__str__", "__repr__"),
+    "repr": ("__repr__",),
+    "ascii": ("__repr__",),
+    "len": ("__len__",),
+    "hash": ("__hash__",),
+    "bool": ("__bool__", "__len__"),
+    "iter": ("__iter__",),
+    "next": ("__next__",),
+    "abs": ("__abs__",),
+    "int": ("__int__", "__index__"),
+    "float": ("__float__",),
+    "list": ("__iter__",),
+    "tuple": ("__iter__",),
+    "set": ("__iter__",),
+}
+
+
+def _builtin_dunders(st: State, cn: str, node: ast.Call, args: list[Value]) -> None:
+    """The special methods a builtin calls on instances of the program's classes
+    (`sorted`, `min` and `max` compare the items of a list they are given)."""
+    names = _BUILTIN_DUNDERS.get(cn)
+    if names is not None:
+        for value in args if cn == "print" else args[:1]:
+            dunder(st, value, names, node)
+        return
+    if cn in ("sorted", "min", "max") and args:
+        items = args[0].items if isinstance(args[0], ListVal) else args
+        if isinstance(args[0], Instance) and cn == "sorted":
+            dunder(st, args[0], ("__iter__",), node)
+        instances = [v for v in items if isinstance(v, Instance)]
+        if len(instances) >= 2:
+            dunder(st, instances[1], ("__lt__", "__gt__"), node, (instances[0],))
 
 
 def unknown_call(st: State, node: ast.Call) -> Value:

@@ -110,7 +110,12 @@ def evaluate(st: State, node: ast.expr) -> Value:
         values = [evaluate(st, v) for v in node.values]
         keys = [k.value for k in node.keys if isinstance(k, ast.Constant)]
         return DictVal(dict(zip(keys, values, strict=True)))
-    if isinstance(node, ast.Dict | ast.Set | ast.JoinedStr | ast.DictComp | ast.SetComp):
+    if isinstance(node, ast.JoinedStr):
+        for part in node.values:
+            if isinstance(part, ast.FormattedValue):
+                _formatted(st, part)
+        return DATA
+    if isinstance(node, ast.Dict | ast.Set | ast.DictComp | ast.SetComp):
         _inner_calls(st, node)
         return DATA
     if isinstance(node, ast.NamedExpr):
@@ -129,10 +134,28 @@ def evaluate(st: State, node: ast.expr) -> Value:
         return _comprehension(st, node)
     if isinstance(node, ast.Subscript):
         base, index = evaluate(st, node.value), evaluate(st, node.slice)
+        if isinstance(node.ctx, ast.Load) and calls.dunder(
+            st, base, ("__getitem__",), node, (index,)
+        ):
+            return UNKNOWN
         if isinstance(node.ctx, ast.Load) and not _surely_there(base, index):
             calls.may_raise(st, node)  # KeyError, IndexError, TypeError
         return _item(base, index)
     return _operation(st, node)
+
+
+def _formatted(st: State, part: ast.FormattedValue) -> None:
+    """`{k!r:>4}` in an f-string: the value, then the special method formatting it."""
+    value = evaluate(st, part.value)
+    if part.format_spec is not None:
+        evaluate(st, part.format_spec)
+    if part.conversion == ord("r") or part.conversion == ord("a"):
+        names: tuple[str, ...] = ("__repr__",)
+    elif part.conversion == ord("s"):
+        names = ("__str__", "__repr__")
+    else:
+        names = ("__format__", "__str__", "__repr__")
+    calls.dunder(st, value, names, part)
 
 
 def _surely_there(base: Value, index: Value) -> bool:
@@ -227,7 +250,7 @@ def _operation(st: State, node: ast.expr) -> Value:
         if not (isinstance(right, Const) and isinstance(right.value, int | float) and right.value):
             calls.may_raise(st, node)  # ZeroDivisionError
         return _arithmetic(st, node, left, right)
-    if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
+    if isinstance(node, ast.BinOp):
         left, right = evaluate(st, node.left), evaluate(st, node.right)
         return _arithmetic(st, node, left, right)
     return _other_operation(st, node)
@@ -236,7 +259,30 @@ def _operation(st: State, node: ast.expr) -> Value:
 _DIVISIONS = (ast.Div, ast.FloorDiv, ast.Mod)
 
 
+_OPERATOR_DUNDERS = {
+    ast.Add: "add",
+    ast.Sub: "sub",
+    ast.Mult: "mul",
+    ast.Div: "truediv",
+    ast.FloorDiv: "floordiv",
+    ast.Mod: "mod",
+    ast.Pow: "pow",
+    ast.MatMult: "matmul",
+    ast.BitAnd: "and",
+    ast.BitOr: "or",
+    ast.BitXor: "xor",
+    ast.LShift: "lshift",
+    ast.RShift: "rshift",
+}
+
+
 def _arithmetic(st: State, node: ast.BinOp, left: Value, right: Value) -> Value:
+    word = _OPERATOR_DUNDERS.get(type(node.op))
+    if word and (
+        calls.dunder(st, left, (f"__{word}__",), node, (right,))
+        or calls.dunder(st, right, (f"__r{word}__",), node, (left,))
+    ):
+        return UNKNOWN
     if type(node.op) in _BINOPS:
         op = _BINOPS[type(node.op)]
         if isinstance(left, Const) and isinstance(right, Const):
@@ -299,9 +345,35 @@ def _never_none(value: Value) -> bool:
     return isinstance(value, Opaque) and value.not_none
 
 
+_COMPARE_DUNDERS: dict[type, tuple[str, str]] = {
+    ast.Eq: ("__eq__", "__eq__"),
+    ast.NotEq: ("__ne__", "__eq__"),
+    ast.Lt: ("__lt__", "__gt__"),
+    ast.LtE: ("__le__", "__ge__"),
+    ast.Gt: ("__gt__", "__lt__"),
+    ast.GtE: ("__ge__", "__le__"),
+}
+
+
+def _compare_dunders(st: State, op: ast.cmpop, left: Value, right: Value, node: ast.AST) -> bool:
+    """A comparison that calls a special method of an instance of the program's
+    classes (`a == b`: `__eq__`; `x in k`: `__contains__`)."""
+    if isinstance(op, ast.In | ast.NotIn):
+        return calls.dunder(st, right, ("__contains__", "__iter__"), node, (left,))
+    if type(op) not in _COMPARE_DUNDERS:
+        return False
+    mine, reflected = _COMPARE_DUNDERS[type(op)]
+    names = (mine, "__eq__") if mine == "__ne__" else (mine,)
+    return calls.dunder(st, left, names, node, (right,)) or calls.dunder(
+        st, right, (reflected,), node, (left,)
+    )
+
+
 def _compare(st: State, node: ast.Compare) -> Value:
     op = node.ops[0]
     left, right = evaluate(st, node.left), evaluate(st, node.comparators[0])
+    if _compare_dunders(st, op, left, right, node):
+        return UNKNOWN
     if isinstance(op, ast.Is | ast.IsNot | ast.Eq | ast.NotEq):
         negated = isinstance(op, ast.IsNot | ast.NotEq)
         if isinstance(op, ast.Is | ast.IsNot) and not (_identity(left) or _identity(right)):
@@ -476,6 +548,8 @@ def condition(st: State, node: ast.expr) -> str | None:
     """A condition as a spec expression, or None when it depends on what the draft
     cannot compute (a `choose` then)."""
     value = evaluate(st, node)
+    if calls.dunder(st, value, ("__bool__", "__len__"), node):
+        return None
     if isinstance(value, Const):
         return "true" if value.value else "false"
     if isinstance(value, Data) and value.plain:

@@ -203,6 +203,9 @@ def for_statement(st: State, s: ast.For | ast.AsyncFor) -> None:
     items: list[Value] | None = [Const(v) for v in values] if values is not None else None
     if items is None:
         source = exprs.evaluate(st, s.iter)
+        calls.dunder(
+            st, source, ("__aiter__",) if isinstance(s, ast.AsyncFor) else ("__iter__",), s
+        )
         if isinstance(source, ListVal) and source.exact:
             items = list(source.items)
         elif isinstance(source, DictVal) and source.exact:

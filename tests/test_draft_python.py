@@ -460,3 +460,26 @@ def test_code_after_a_try_with_a_dict_lookup_is_drafted() -> None:
         "t = threading.Thread(target=w, args=('a',))\nt.start()\nt.join()\n"
     )
     assert verdict_of(draft(src)) == "deadlock"
+
+
+def test_a_context_manager_the_draft_cannot_follow_is_an_assumption() -> None:
+    src = (
+        "import threading\nlk = threading.Lock()\n"
+        "def f(xs):\n    with next(iter(xs)):\n        pass\nf([lk])\n"
+    )
+    made = draft_python([SourceText("app.py", src)], DraftOptions())
+    assert [a.text for a in made.assumptions] == [
+        "the context manager `next(iter(xs))` is assumed not to block"
+    ]
+
+
+def test_a_lookup_that_may_fail_under_acquire_may_leave_the_function() -> None:
+    src = (
+        "import threading\nlk = threading.Lock()\ncfg = {}\n"
+        "def f():\n    lk.acquire()\n    v = cfg['k']\n    lk.release()\n"
+        "def g():\n    lk.acquire()\n    v = 1 + 2\n    lk.release()\n"
+        "try:\n    f()\nexcept KeyError:\n    pass\ng()\n"
+    )
+    text = draft(src)
+    assert text.count('return err("raised")') == 1
+    assert verdict_of(text) == "deadlock"

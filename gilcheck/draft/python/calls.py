@@ -294,6 +294,10 @@ def library(
         # a new object each time: a run-time object of the spec stands for its identity
         return Marker(st.temp(hint or "marker", "event()", node), local=True)
     _builtin_dunders(st, cn, node, args)
+    if cn == "getattr" and len(args) >= 2 and isinstance(args[1], Const):
+        found = _getattr(st, args[0], args[1].value)
+        if found is not None:
+            return found
     if _harmless(cn):
         for value in [*args, *kwargs.values()]:
             if isinstance(value, Func):
@@ -306,6 +310,20 @@ def library(
             return DATA
         return OPAQUE if _plain_result(cn) else UNKNOWN
     return unknown_call(st, node)
+
+
+def _getattr(st: State, obj: Value, name: object) -> Value | None:
+    """`getattr(obj, "name")` with a constant name: the attribute, as `obj.name`."""
+    if not isinstance(name, str):
+        return None
+    if isinstance(obj, Instance):
+        if name in obj.fields:
+            return obj.fields[name]
+        found = exprs.class_attribute(st, obj.cls, name, obj)
+        return None if found == UNKNOWN else found
+    if isinstance(obj, Res):
+        return Method(obj, name)
+    return None
 
 
 def _rearranged(cn: str, lists: list[ListVal], kwargs: dict[str, Value]) -> Value:

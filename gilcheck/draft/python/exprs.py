@@ -115,7 +115,10 @@ def evaluate(st: State, node: ast.expr) -> Value:
             if isinstance(part, ast.FormattedValue):
                 _formatted(st, part)
         return DATA
-    if isinstance(node, ast.Dict | ast.Set | ast.DictComp | ast.SetComp):
+    if isinstance(node, ast.DictComp | ast.SetComp):
+        _comprehension(st, node)
+        return DATA
+    if isinstance(node, ast.Dict | ast.Set):
         _inner_calls(st, node)
         return DATA
     if isinstance(node, ast.NamedExpr):
@@ -498,9 +501,12 @@ def _fold(a: object, op: str, b: object) -> Const | None:
     return Const(ops[op]())
 
 
-def _comprehension(st: State, node: ast.ListComp | ast.GeneratorExp) -> Value:
+def _comprehension(
+    st: State, node: ast.ListComp | ast.GeneratorExp | ast.SetComp | ast.DictComp
+) -> Value:
     """`[Thread(target=f, args=(i,)) for i in range(3)]`: a list of known length, its
-    items drafted one by one; over unknown data, `unroll` items (an assumption)."""
+    items drafted one by one; over unknown data, `unroll` items (an assumption). A set
+    or dict comprehension runs its calls the same way."""
     if len(node.generators) != 1 or node.generators[0].ifs:
         _inner_calls(st, node)
         return UNKNOWN
@@ -526,7 +532,11 @@ def _comprehension(st: State, node: ast.ListComp | ast.GeneratorExp) -> Value:
     saved = st.f.env.get(gen.target.id)
     for v in values:
         st.f.env[gen.target.id] = v
-        items.append(evaluate(st, node.elt))
+        if isinstance(node, ast.DictComp):
+            evaluate(st, node.key)
+            items.append(evaluate(st, node.value))
+        else:
+            items.append(evaluate(st, node.elt))
     if saved is None:
         st.f.env.pop(gen.target.id, None)
     else:

@@ -82,8 +82,10 @@ def call(
         args, kwargs = arguments(st, node)
         return methods.method(st, receiver, func.attr, node, args, kwargs, used=used, hint=hint)
     if name is None:
-        exprs.evaluate(st, func)
-        arguments(st, node)
+        target = exprs.evaluate(st, func)
+        args, kwargs = arguments(st, node)
+        if isinstance(target, Func):  # `handlers[0]()`: a function the draft knows
+            return call_func(st, target, args, kwargs, node, used=used, awaited=awaited)
         return unknown_call(st, node)
     cn = canonical(module, name)
     if isinstance(func, ast.Name) and func.id in st.f.env and func.id not in module.aliases:

@@ -21,6 +21,7 @@ from gilcheck.draft.python.values import (
     Instance,
     ListVal,
     Logger,
+    Marker,
     Method,
     Opaque,
     Res,
@@ -51,16 +52,7 @@ def method(
     if isinstance(receiver, Res):
         return _resource(st, receiver, name, node, args, kwargs, hint)
     if isinstance(receiver, ListVal):
-        if name == "append" and args:
-            if st.f.loop_depth > 0:
-                receiver.exact = False
-            receiver.items.append(args[0])
-        elif name == "extend" and args and isinstance(args[0], ListVal):
-            if st.f.loop_depth > 0 or not args[0].exact:
-                receiver.exact = False
-            receiver.items.extend(args[0].items)
-        elif name in ("pop", "remove", "insert", "clear", "sort", "reverse", "__setitem__"):
-            receiver.exact = False  # the draft no longer knows which item is where
+        _list_method(st, receiver, name, args)
         return UNKNOWN
     if isinstance(receiver, DictVal):
         return _dict(st, receiver, name, args)
@@ -107,6 +99,46 @@ def _dict(st: State, d: DictVal, name: str, args: list[Value]) -> Value:
     if name in ("pop", "popitem", "update", "clear", "setdefault", "__setitem__", "__delitem__"):
         d.exact = False
     return UNKNOWN
+
+
+def _list_method(st: State, receiver: ListVal, name: str, args: list[Value]) -> None:
+    """A method that changes a list the draft knows. A drafted function's copy of a
+    caller's list (`self.subs.append(cb)` in a method) changes the caller's list too:
+    with the same item when it means the same there (a function, a global object, a
+    constant), else the caller's list is no longer known."""
+    if name == "append" and args:
+        if st.f.loop_depth > 0:
+            receiver.exact = False
+        receiver.items.append(args[0])
+    elif name == "extend" and args and isinstance(args[0], ListVal):
+        if st.f.loop_depth > 0 or not args[0].exact:
+            receiver.exact = False
+        receiver.items.extend(args[0].items)
+    elif name in ("pop", "remove", "insert", "clear", "sort", "reverse", "__setitem__"):
+        receiver.exact = False  # the draft no longer knows which item is where
+    else:
+        return
+    origin = receiver.origin
+    if origin is None or origin is receiver:
+        return
+    if name == "append" and args and _same_everywhere(args[0]):
+        _list_method(st, origin, name, args)
+    else:
+        origin.exact = False
+        while origin.origin is not None and origin.origin is not origin:
+            origin = origin.origin
+            origin.exact = False
+
+
+def _same_everywhere(value: Value) -> bool:
+    """Whether a value means the same in every drafted function."""
+    if isinstance(value, Res):
+        return value.is_global
+    if isinstance(value, Marker):
+        return not value.local
+    return isinstance(value, Func | Const) and (
+        not isinstance(value, Func) or value.instance is None
+    )
 
 
 def _instance(

@@ -102,6 +102,9 @@ class ListVal:
 
     items: list[object] = field(default_factory=list)
     exact: bool = True
+    # the caller's list this one is a copy of, in a drafted function's body (a list
+    # handed to it, or a field of an object handed to it)
+    origin: ListVal | None = None
 
 
 @dataclass(eq=False)

@@ -646,6 +646,7 @@ def _thread_object(
         process,
         _origin(st, node),
     )
+    thread.daemon_known = daemon is None or isinstance(daemon, Const)
     if isinstance(named, DictVal) and named.exact:
         thread.kwargs = {k: v for k, v in named.items.items() if isinstance(k, str)}
     return thread

@@ -494,6 +494,9 @@ def _thread(
         if t.handle is None:
             if t.loop_runner is None:
                 st.assume(node, f"`{st.source(node)}` joins a thread the draft did not start")
+            elif t.loop_runner in st.loop_stop_events and _timeout(args, kwargs, 0) is None:
+                # the loop's thread ends once the loop is stopped
+                st.out(f"wait {st.loop_stop_events[t.loop_runner]}", node)
             return UNKNOWN
         if _timeout(args, kwargs, 0) is not None:
             return Data(st.temp(hint or "ended", f"join {t.handle} timeout", node))
@@ -511,6 +514,32 @@ def _thread(
         st.assume(node, f"`{st.source(node)}` is not drafted (the process runs on)")
         return UNKNOWN
     return calls.unknown_call(st, node)
+
+
+def _keep_alive_until_stopped(st: State, loop: str, node: ast.AST) -> None:
+    """A non-daemon thread running `loop.run_forever()` keeps the program from ending
+    until the loop is stopped. The spec's loop thread is a daemon, so a non-daemon thread
+    is spawned that waits for an event `loop.stop()` sets."""
+    from gilcheck.draft.python.ir import Block, Line
+    from gilcheck.draft.python.state import SpecFn
+
+    if loop in st.loops_stopped or loop in st.loop_stop_events:
+        return
+    ev = st.global_name(f"{loop}_stopped")
+    st.declare(f"event {ev}", node, ev)
+    st.loop_stop_events[loop] = ev
+    name = st.global_name(f"{loop}_run_forever")
+    st.fns.append(SpecFn(name, [], [Block("python", None, [Line(f"wait {ev}")])], None))
+    st.out(f"spawn {name}()", node)
+
+
+def loop_stopped(st: State, loop: str, node: ast.AST) -> None:
+    """`loop.stop()`: a non-daemon thread running the loop may end."""
+    ev = st.loop_stop_events.get(loop)
+    if ev is None:
+        st.loops_stopped.add(loop)
+    else:
+        st.out(f"set {ev}", node)
 
 
 def _receiver_name(node: ast.Call) -> str | None:
@@ -531,6 +560,10 @@ def start(st: State, t: ThreadObj, node: ast.AST, name: str | None) -> None:
     if loop is not None:
         st.loops_started.add(loop)
         t.loop_runner = loop
+        if not t.daemon and not t.process and t.daemon_known:
+            _keep_alive_until_stopped(st, loop, node)
+        elif not t.daemon_known and loop not in st.loops_stopped:
+            st.assume(node, f"the thread running the loop (`{st.source(node)}`) is a daemon")
         return
     info = _function_info(st, target)
     if info is None and isinstance(target, Method) and isinstance(target.receiver, Res):

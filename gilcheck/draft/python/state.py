@@ -92,6 +92,10 @@ class State:
     stack: list[tuple[object, ...]] = field(default_factory=list)
     frame: Frame | None = None
     loops_started: set[str] = field(default_factory=set)
+    # a loop run by a non-daemon thread keeps the program alive until `loop.stop()`:
+    # the event that stop sets, by loop; and the loops stopped before any such thread
+    loop_stop_events: dict[str, str] = field(default_factory=dict)
+    loops_stopped: set[str] = field(default_factory=set)
     loops_declared: list[tuple[str, ast.AST]] = field(default_factory=list)
     global_specs: set[str] = field(default_factory=set)
     shared: dict[str, str] = field(default_factory=dict)

@@ -209,6 +209,7 @@ def store(st: State, target: ast.expr, value: Value, s: ast.stmt) -> None:
             _store_field(st, base, target.attr, value, s)
         elif isinstance(base, ThreadObj) and target.attr == "daemon":
             base.daemon = isinstance(value, Const) and bool(value.value)
+            base.daemon_known = isinstance(value, Const)
     elif isinstance(target, ast.Tuple | ast.List):
         items = value.items if isinstance(value, ListVal) and value.exact else None
         for i, t in enumerate(target.elts):
@@ -236,6 +237,7 @@ def _store_field(st: State, inst: Instance, attr: str, value: Value, s: ast.stmt
     thread = inst.fields.get("__thread__")
     if attr == "daemon" and isinstance(thread, ThreadObj):
         thread.daemon = isinstance(value, Const) and bool(value.value)
+        thread.daemon_known = isinstance(value, Const)
         return
     if isinstance(value, Const | Data):
         old = inst.fields.get(attr)

@@ -92,6 +92,7 @@ class ThreadObj:
     handle: str | None = None
     loop_runner: str | None = None
     finished: Res | None = None  # a `threading.Timer`'s `finished` event
+    daemon_known: bool = True  # false when `daemon=` was data the draft does not know
     kwargs: dict[str, object] = field(default_factory=dict)
 
 

@@ -502,13 +502,13 @@ def unknown_call(st: State, node: ast.Call) -> Value:
 
 def may_raise(st: State, node: ast.AST) -> None:
     """Code that may raise (an unknown call, a failing lookup or conversion: see
-    `raising`) while the function holds a lock it took with `acquire()`: then the
-    `finally` blocks around it run and the function is left, the lock still held unless
-    one of them releases it (`choose`: an over-approximation)."""
+    `raising`) while the code holds a lock it took with `acquire()`: then the `finally`
+    blocks around it run and the function (or the main module's code) is left, the lock
+    still held unless one of them releases it (`choose`: an over-approximation)."""
     from gilcheck.draft.python import raising
 
     f = st.f
-    if f.func is None or f.held <= 0 or f.handlers > 0 or f.inline_init:
+    if f.held <= 0 or f.handlers > 0 or f.inline_init:
         return
     saved_held, saved_env, saved_genv = f.held, dict(f.env), dict(st.genv)
     with st.block("choose", node) as b:

@@ -4,13 +4,15 @@ to leave in turn; the module's top-level code sets `raised` and runs the rest of
 enclosing block only while it is false. Inside a `try:` with handlers the exception is
 caught: the handlers are drafted as choices after the body.
 
-Implicit exceptions: while a function holds a lock it took with `acquire()` (not a
-`with`, whose exit always runs), whatever can raise may leave the function there
-(`calls.may_raise`, a `choose` between going on and raising): an unknown call, a builtin
-that rejects bad data (`int("x")`), an item not surely there (`cfg["k"]`, `items[5]`),
-an attribute of an object the draft does not know or one its class lacks, a division
-by a divisor not known to be non-zero. Elsewhere these are drafted as going on, so
-drafts of programs that hold no such lock do not change."""
+Implicit exceptions: while code (a function, or the main module's code) holds a lock it
+took with `acquire()` (not a `with`, whose exit always runs), whatever can raise may
+leave it there (`calls.may_raise`, a `choose` between going on and raising): an
+unknown call, a builtin that rejects bad data (`int("x")`), an item not surely there
+(`cfg["k"]`, `items[5]`), an attribute of an object the draft does not know or one its
+class lacks, a division by a divisor not known to be non-zero, an `assert` whose
+condition the draft cannot compute. Elsewhere these are drafted as going on, so drafts of programs that hold no
+such lock do not change (a raise that skips a `set()`, `notify()` or `task_done()`
+outside such a lock is not drafted)."""
 
 from __future__ import annotations
 

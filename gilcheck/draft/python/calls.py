@@ -510,11 +510,14 @@ def may_raise(st: State, node: ast.AST) -> None:
     f = st.f
     if f.held <= 0 or f.handlers > 0 or f.inline_init:
         return
+    if f.last_raise_choice == (id(f.stmt), id(f.blocks[-1]), len(f.blocks[-1])):
+        return  # right after this statement's choice: one is enough
     saved_held, saved_env, saved_genv = f.held, dict(f.env), dict(st.genv)
     with st.block("choose", node) as b:
         st.out("skip", node)
     with st.tail(b, "or"):
         raising.raise_here(st, node)
+    f.last_raise_choice = (id(f.stmt), id(f.blocks[-1]), len(f.blocks[-1]))
     f.dead = False
     f.held = saved_held
     f.env.clear()

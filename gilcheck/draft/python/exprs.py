@@ -303,6 +303,8 @@ def _other_operation(st: State, node: ast.expr) -> Value:
     if isinstance(node, ast.UnaryOp):
         inner = evaluate(st, node.operand)
         t = text(inner)
+        if isinstance(node.op, ast.Not) and calls.dunder(st, inner, ("__bool__", "__len__"), node):
+            return UNKNOWN
         if isinstance(node.op, ast.Not):
             if isinstance(inner, Const):
                 return Const(not inner.value)

@@ -49,6 +49,9 @@ class Frame:
     in_fork: bool = False
     dead: bool = False
     inline_init: bool = False
+    # where the last `may raise` choice was written (statement, block, its length), so a
+    # statement with two operations that may raise gets one choice
+    last_raise_choice: tuple[int, int, int] | None = None
     stmt: ast.stmt | None = None
     target: str | None = None
     returns: list[Value] = field(default_factory=list)

@@ -307,7 +307,7 @@ def library(
             elif isinstance(value, Method):
                 st.assume(node, f"the method handed to `{st.source(node)}` is assumed not to block")
         if cn in _RAISING_BUILTINS or (cn == "getattr" and len(args) + len(kwargs) < 3):
-            may_raise(st, node)
+            may_raise(st, node, implicit=True)
         if cn in _DATA_MAKERS:
             return DATA
         return OPAQUE if _plain_result(cn) else UNKNOWN
@@ -500,7 +500,7 @@ def unknown_call(st: State, node: ast.Call) -> Value:
     return UNKNOWN
 
 
-def may_raise(st: State, node: ast.AST) -> None:
+def may_raise(st: State, node: ast.AST, *, implicit: bool = False) -> None:
     """Code that may raise (an unknown call, a failing lookup or conversion: see
     `raising`) while the code holds a lock it took with `acquire()`: then the `finally`
     blocks around it run and the function (or the main module's code) is left, the lock
@@ -508,7 +508,9 @@ def may_raise(st: State, node: ast.AST) -> None:
     from gilcheck.draft.python import raising
 
     f = st.f
-    if f.held <= 0 or f.handlers > 0 or f.inline_init:
+    if f.handlers > 0 or f.inline_init:
+        return
+    if f.held <= 0 and not (implicit and _signal_follows(st)):
         return
     if f.last_raise_choice == (id(f.stmt), id(f.blocks[-1]), len(f.blocks[-1])):
         return  # right after this statement's choice: one is enough
@@ -524,6 +526,34 @@ def may_raise(st: State, node: ast.AST) -> None:
     f.env.update(saved_env)
     st.genv.clear()
     st.genv.update(saved_genv)
+
+
+_SIGNALS = frozenset({"set", "release", "notify", "notify_all", "task_done"})
+
+
+def _signal_follows(st: State) -> bool:
+    """Whether the function being drafted goes on, after the current statement, to a
+    `set()`, `release()`, `notify()` or `task_done()` outside a `finally` (one a raise
+    here would skip)."""
+    f = st.f
+    if f.func is None or f.stmt is None:
+        return False
+    here = (f.stmt.end_lineno or f.stmt.lineno, f.stmt.end_col_offset or 0)
+    guarded: set[int] = set()
+    for n in ast.walk(f.func.node):
+        if isinstance(n, ast.Try | ast.TryStar):
+            guarded.update(id(m) for b in n.finalbody for m in ast.walk(b))
+    for n in ast.walk(f.func.node):
+        if (
+            isinstance(n, ast.Call)
+            and isinstance(n.func, ast.Attribute)
+            and n.func.attr in _SIGNALS
+            and not n.args
+            and id(n) not in guarded
+            and (n.lineno, n.col_offset) > here
+        ):
+            return True
+    return False
 
 
 def function_info(st: State, target: Func) -> FunctionInfo | None:

@@ -89,7 +89,7 @@ def evaluate(st: State, node: ast.expr) -> Value:
                 return base.fields[node.attr]
             found = class_attribute(st, base.cls, node.attr, base)
             if isinstance(found, Unknown):
-                calls.may_raise(st, node)  # AttributeError
+                calls.may_raise(st, node, implicit=True)  # AttributeError
             return found
         if isinstance(base, Res):
             return Method(base, node.attr)
@@ -142,7 +142,7 @@ def evaluate(st: State, node: ast.expr) -> Value:
         ):
             return UNKNOWN
         if isinstance(node.ctx, ast.Load) and not _surely_there(base, index):
-            calls.may_raise(st, node)  # KeyError, IndexError, TypeError
+            calls.may_raise(st, node, implicit=True)  # KeyError, IndexError, TypeError
         return _item(base, index)
     return _operation(st, node)
 
@@ -251,7 +251,7 @@ def _operation(st: State, node: ast.expr) -> Value:
     if isinstance(node, ast.BinOp) and isinstance(node.op, _DIVISIONS):
         left, right = evaluate(st, node.left), evaluate(st, node.right)
         if not (isinstance(right, Const) and isinstance(right.value, int | float) and right.value):
-            calls.may_raise(st, node)  # ZeroDivisionError
+            calls.may_raise(st, node, implicit=True)  # ZeroDivisionError
         return _arithmetic(st, node, left, right)
     if isinstance(node, ast.BinOp):
         left, right = evaluate(st, node.left), evaluate(st, node.right)

@@ -10,9 +10,11 @@ leave it there (`calls.may_raise`, a `choose` between going on and raising): an
 unknown call, a builtin that rejects bad data (`int("x")`), an item not surely there
 (`cfg["k"]`, `items[5]`), an attribute of an object the draft does not know or one its
 class lacks, a division by a divisor not known to be non-zero, an `assert` whose
-condition the draft cannot compute. Elsewhere these are drafted as going on, so drafts
-of programs that hold no such lock do not change (a raise that skips a `set()`,
-`notify()` or `task_done()` outside such a lock is not drafted)."""
+condition the draft cannot compute. In a function that goes on, later in its text and
+outside a `finally`, to a `set()`, `release()`, `notify()`, `notify_all()` or
+`task_done()` (which a raise would skip), the implicit ones among these (the builtins,
+items, attributes an object's class lacks, divisions) may raise too. Elsewhere they
+are drafted as going on, so drafts of programs without these shapes do not change."""
 
 from __future__ import annotations
 

@@ -90,6 +90,8 @@ def evaluate(st: State, node: ast.expr) -> Value:
             found = class_attribute(st, base.cls, node.attr, base)
             if isinstance(found, Unknown):
                 calls.may_raise(st, node, implicit=True)  # AttributeError
+            if isinstance(found, Func):
+                return _property(st, found, base, node)
             return found
         if isinstance(base, Res):
             return Method(base, node.attr)
@@ -145,6 +147,34 @@ def evaluate(st: State, node: ast.expr) -> Value:
             calls.may_raise(st, node, implicit=True)  # KeyError, IndexError, TypeError
         return _item(base, index)
     return _operation(st, node)
+
+
+def _property(st: State, method: Func, inst: Instance, node: ast.expr) -> Value:
+    """`obj.name` where `name` is a `@property` of its class: its getter runs (one that
+    only returns an attribute of the object is that attribute); a plain method is the
+    bound method."""
+    info = calls.function_info(st, method)
+    if info is None or not any(
+        (getattr(d, "id", None) or getattr(d, "attr", None)) in ("property", "cached_property")
+        for d in info.node.decorator_list
+    ):
+        return method
+    body = info.node.body
+    params = info.params
+    if (
+        len(body) == 1
+        and isinstance(body[0], ast.Return)
+        and isinstance(body[0].value, ast.Attribute)
+        and isinstance(body[0].value.value, ast.Name)
+        and params
+        and body[0].value.value.id == params[0]
+    ):
+        attr = body[0].value.attr
+        if attr in inst.fields:
+            return inst.fields[attr]
+        return class_attribute(st, inst.cls, attr, inst)
+    calls.call_func(st, method, [], {}, node, used=False)
+    return UNKNOWN
 
 
 def _formatted(st: State, part: ast.FormattedValue) -> None:

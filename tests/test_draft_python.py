@@ -483,3 +483,32 @@ def test_a_lookup_that_may_fail_under_acquire_may_leave_the_function() -> None:
     text = draft(src)
     assert text.count('return err("raised")') == 1
     assert verdict_of(text) == "deadlock"
+
+
+_DUNDER_USES = {
+    "__str__": "str(k)",
+    "__repr__": "f'{k!r}'",
+    "__format__": "f'{k:>4}'",
+    "__len__": "len(k)",
+    "__eq__": "k == 1",
+    "__lt__": "sorted([k, K()])",
+    "__hash__": "hash(k)",
+    "__bool__": "bool(k)",
+    "__getitem__": "k[0]",
+    "__iter__": "list(k)",
+    "__add__": "k + 1",
+    "__contains__": "1 in k",
+}
+
+
+@pytest.mark.parametrize("method", sorted(_DUNDER_USES))
+def test_a_special_method_called_implicitly_is_drafted(method: str) -> None:
+    src = (
+        "import threading\nlk = threading.Lock()\n"
+        f"class K:\n    def {method}(self, *a):\n        with lk:\n            return 1\n"
+        f"def f():\n    k = K()\n    with lk:\n        x = {_DUNDER_USES[method]}\n"
+        "t = threading.Thread(target=f)\nt.start()\nt.join()\n"
+    )
+    text = draft(src)
+    assert "call K_" in text
+    assert verdict_of(text) == "deadlock"

@@ -512,3 +512,14 @@ def test_a_special_method_called_implicitly_is_drafted(method: str) -> None:
     text = draft(src)
     assert "call K_" in text
     assert verdict_of(text) == "deadlock"
+
+
+def test_a_lock_read_from_globals_by_name_is_the_lock() -> None:
+    src = (
+        "import threading\nlk = threading.Lock()\n"
+        "def f():\n    with globals()['lk']:\n        with lk:\n            pass\n"
+        "t = threading.Thread(target=f)\nt.start()\nt.join()\n"
+    )
+    made = draft_python([SourceText("app.py", src)], DraftOptions())
+    assert made.assumptions == ()
+    assert verdict_of(made.text) == "deadlock"

@@ -297,8 +297,10 @@ def library(
         return Marker(st.temp(hint or "marker", "event()", node), local=True)
     if cn == "globals" and not args and not kwargs:
         # the module's objects the draft knows, by name (`globals()["lk"]`)
-        known = {n: v for n, v in st.genv.items() if isinstance(v, Res | Func | Instance)}
-        return DictVal(dict(known))
+        names: dict[object, object] = {
+            n: v for n, v in st.genv.items() if isinstance(v, Res | Func | Instance)
+        }
+        return DictVal(names)
     _builtin_dunders(st, cn, node, args)
     if cn == "getattr" and len(args) >= 2 and isinstance(args[1], Const):
         found = _getattr(st, args[0], args[1].value)

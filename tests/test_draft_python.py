@@ -523,3 +523,21 @@ def test_a_lock_read_from_globals_by_name_is_the_lock() -> None:
     made = draft_python([SourceText("app.py", src)], DraftOptions())
     assert made.assumptions == ()
     assert verdict_of(made.text) == "deadlock"
+
+
+def test_a_list_changed_after_a_function_looped_over_it_is_an_assumption() -> None:
+    src = (
+        "import threading\nlk = threading.Lock()\n"
+        "class Bus:\n    def __init__(self):\n        self.subs = []\n"
+        "    def subscribe(self, cb):\n        self.subs.append(cb)\n"
+        "    def publish(self):\n        with lk:\n            for cb in self.subs:\n"
+        "                cb()\n"
+        "def handler():\n    pass\n"
+        "bus = Bus()\nt = threading.Thread(target=bus.publish)\nt.start()\n"
+        "bus.subscribe(handler)\nt.join()\n"
+    )
+    made = draft_python([SourceText("app.py", src)], DraftOptions())
+    assert [a.text for a in made.assumptions] == [
+        "`self.subs.append(cb)` changes a list that code drafted before it loops over: "
+        "assumed not to matter there"
+    ]

@@ -213,6 +213,10 @@ def for_statement(st: State, s: ast.For | ast.AsyncFor) -> None:
         )
         if isinstance(source, ListVal) and source.exact:
             items = list(source.items)
+            above = source.origin
+            while above is not None and not above.read_by_copy:
+                above.read_by_copy = True
+                above = above.origin
         elif isinstance(source, DictVal) and source.exact:
             items = [Const(k) for k in source.items]  # type: ignore[arg-type]
     jump = _has_jump(s.body)

@@ -121,6 +121,16 @@ def _list_method(st: State, receiver: ListVal, name: str, args: list[Value]) -> 
     origin = receiver.origin
     if origin is None or origin is receiver:
         return
+    above: ListVal | None = origin
+    while above is not None and st.f.stmt is not None:
+        if above.read_by_copy:
+            st.assume(
+                st.f.stmt,
+                f"`{st.source(st.f.stmt)}` changes a list that code drafted before it "
+                "loops over: assumed not to matter there",
+            )
+            break
+        above = above.origin
     if name == "append" and args and _same_everywhere(args[0]):
         _list_method(st, origin, name, args)
     else:

@@ -106,6 +106,9 @@ class ListVal:
     # the caller's list this one is a copy of, in a drafted function's body (a list
     # handed to it, or a field of an object handed to it)
     origin: ListVal | None = None
+    # whether a drafted function read its items through a copy (what is added later
+    # is missing from that function's draft)
+    read_by_copy: bool = False
 
 
 @dataclass(eq=False)

@@ -460,3 +460,84 @@ def test_code_after_a_try_with_a_dict_lookup_is_drafted() -> None:
         "t = threading.Thread(target=w, args=('a',))\nt.start()\nt.join()\n"
     )
     assert verdict_of(draft(src)) == "deadlock"
+
+
+def test_a_context_manager_the_draft_cannot_follow_is_an_assumption() -> None:
+    src = (
+        "import threading\nlk = threading.Lock()\n"
+        "def f(xs):\n    with next(iter(xs)):\n        pass\nf([lk])\n"
+    )
+    made = draft_python([SourceText("app.py", src)], DraftOptions())
+    assert [a.text for a in made.assumptions] == [
+        "the context manager `next(iter(xs))` is assumed not to block"
+    ]
+
+
+def test_a_lookup_that_may_fail_under_acquire_may_leave_the_function() -> None:
+    src = (
+        "import threading\nlk = threading.Lock()\ncfg = {}\n"
+        "def f():\n    lk.acquire()\n    v = cfg['k']\n    lk.release()\n"
+        "def g():\n    lk.acquire()\n    v = 1 + 2\n    lk.release()\n"
+        "try:\n    f()\nexcept KeyError:\n    pass\ng()\n"
+    )
+    text = draft(src)
+    assert text.count('return err("raised")') == 1
+    assert verdict_of(text) == "deadlock"
+
+
+_DUNDER_USES = {
+    "__str__": "str(k)",
+    "__repr__": "f'{k!r}'",
+    "__format__": "f'{k:>4}'",
+    "__len__": "len(k)",
+    "__eq__": "k == 1",
+    "__lt__": "sorted([k, K()])",
+    "__hash__": "hash(k)",
+    "__bool__": "bool(k)",
+    "__getitem__": "k[0]",
+    "__iter__": "list(k)",
+    "__add__": "k + 1",
+    "__contains__": "1 in k",
+}
+
+
+@pytest.mark.parametrize("method", sorted(_DUNDER_USES))
+def test_a_special_method_called_implicitly_is_drafted(method: str) -> None:
+    src = (
+        "import threading\nlk = threading.Lock()\n"
+        f"class K:\n    def {method}(self, *a):\n        with lk:\n            return 1\n"
+        f"def f():\n    k = K()\n    with lk:\n        x = {_DUNDER_USES[method]}\n"
+        "t = threading.Thread(target=f)\nt.start()\nt.join()\n"
+    )
+    text = draft(src)
+    assert "call K_" in text
+    assert verdict_of(text) == "deadlock"
+
+
+def test_a_lock_read_from_globals_by_name_is_the_lock() -> None:
+    src = (
+        "import threading\nlk = threading.Lock()\n"
+        "def f():\n    with globals()['lk']:\n        with lk:\n            pass\n"
+        "t = threading.Thread(target=f)\nt.start()\nt.join()\n"
+    )
+    made = draft_python([SourceText("app.py", src)], DraftOptions())
+    assert made.assumptions == ()
+    assert verdict_of(made.text) == "deadlock"
+
+
+def test_a_list_changed_after_a_function_looped_over_it_is_an_assumption() -> None:
+    src = (
+        "import threading\nlk = threading.Lock()\n"
+        "class Bus:\n    def __init__(self):\n        self.subs = []\n"
+        "    def subscribe(self, cb):\n        self.subs.append(cb)\n"
+        "    def publish(self):\n        with lk:\n            for cb in self.subs:\n"
+        "                cb()\n"
+        "def handler():\n    pass\n"
+        "bus = Bus()\nt = threading.Thread(target=bus.publish)\nt.start()\n"
+        "bus.subscribe(handler)\nt.join()\n"
+    )
+    made = draft_python([SourceText("app.py", src)], DraftOptions())
+    assert [a.text for a in made.assumptions] == [
+        "`self.subs.append(cb)` changes a list that code drafted before it loops over: "
+        "assumed not to matter there"
+    ]

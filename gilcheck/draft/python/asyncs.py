@@ -15,6 +15,7 @@ from gilcheck.draft.python.values import (
     Data,
     Func,
     ListVal,
+    Method,
     Res,
     Unknown,
     Value,
@@ -93,8 +94,11 @@ def loop_method(
 ) -> Value:
     """A method of an event loop."""
     if name in ("call_soon_threadsafe", "call_soon") and args:
-        if isinstance(args[0], Func):
-            methods.submit(st, r.spec, args[0], args[1:], {}, node, hint, loop=r.spec, used=False)
+        cb = args[0]
+        if isinstance(cb, Func):
+            methods.submit(st, r.spec, cb, args[1:], {}, node, hint, loop=r.spec, used=False)
+        elif isinstance(cb, Method) and cb.name == "stop" and isinstance(cb.receiver, Res):
+            methods.loop_stopped(st, cb.receiver.spec, node)
         else:
             st.assume(node, f"the callback of `{st.source(node)}` is not drafted")
         return UNKNOWN
@@ -115,7 +119,10 @@ def loop_method(
             st, spec or _default_executor(st, node), args[1], args[2:], {}, node, "fut"
         )
         return fut
-    if name in ("stop", "close", "is_running", "is_closed", "time", "set_debug"):
+    if name == "stop":
+        methods.loop_stopped(st, r.spec, node)
+        return UNKNOWN
+    if name in ("close", "is_running", "is_closed", "time", "set_debug"):
         return UNKNOWN
     if name == "run_forever":
         raise calls.refuse(

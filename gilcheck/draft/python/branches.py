@@ -73,8 +73,8 @@ def split(st: State, s: ast.stmt, rest: list[ast.stmt]) -> bool:
 
 def _keyed(st: State, s: ast.stmt) -> Callable[[list[ast.stmt]], ast.stmt] | None:
     """A statement that takes an object from a list or dict the draft knows by an index
-    held in spec data (`with locks[name]:`): it becomes an `if` on the index with one arm
-    per key (and, for no key, the `KeyError` or `IndexError`), each drafting the
+    held in spec data (`with locks[name]:`, one key or more): it becomes an `if` on the
+    index with one arm per key (and, for no key, the `KeyError` or `IndexError`), each drafting the
     statement with that key and the rest of the block."""
     if isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
         return None
@@ -98,7 +98,7 @@ def _keyed(st: State, s: ast.stmt) -> Callable[[list[ast.stmt]], ast.stmt] | Non
             keys, values, error = list(range(len(base.items))), list(base.items), "IndexError"
         else:
             continue
-        if len(keys) < 2 or len(keys) > 8 or any(isinstance(v, Const | Data) for v in values):
+        if not keys or len(keys) > 8 or any(isinstance(v, Const | Data) for v in values):
             continue
         if not all(isinstance(k, str | int) and not isinstance(k, bool) for k in keys):
             continue

@@ -82,8 +82,10 @@ def call(
         args, kwargs = arguments(st, node)
         return methods.method(st, receiver, func.attr, node, args, kwargs, used=used, hint=hint)
     if name is None:
-        exprs.evaluate(st, func)
-        arguments(st, node)
+        target = exprs.evaluate(st, func)
+        args, kwargs = arguments(st, node)
+        if isinstance(target, Func):  # `handlers[0]()`: a function the draft knows
+            return call_func(st, target, args, kwargs, node, used=used, awaited=awaited)
         return unknown_call(st, node)
     cn = canonical(module, name)
     if isinstance(func, ast.Name) and func.id in st.f.env and func.id not in module.aliases:
@@ -293,16 +295,43 @@ def library(
             return DATA
         # a new object each time: a run-time object of the spec stands for its identity
         return Marker(st.temp(hint or "marker", "event()", node), local=True)
+    if cn == "globals" and not args and not kwargs:
+        # the module's objects the draft knows, by name (`globals()["lk"]`)
+        names: dict[object, object] = {
+            n: v for n, v in st.genv.items() if isinstance(v, Res | Func | Instance)
+        }
+        return DictVal(names)
+    _builtin_dunders(st, cn, node, args)
+    if cn == "getattr" and len(args) >= 2 and isinstance(args[1], Const):
+        found = _getattr(st, args[0], args[1].value)
+        if found is not None:
+            return found
     if _harmless(cn):
         for value in [*args, *kwargs.values()]:
             if isinstance(value, Func):
                 _called_back(st, value, node)
             elif isinstance(value, Method):
                 st.assume(node, f"the method handed to `{st.source(node)}` is assumed not to block")
+        if cn in _RAISING_BUILTINS or (cn == "getattr" and len(args) + len(kwargs) < 3):
+            may_raise(st, node, implicit=True)
         if cn in _DATA_MAKERS:
             return DATA
         return OPAQUE if _plain_result(cn) else UNKNOWN
     return unknown_call(st, node)
+
+
+def _getattr(st: State, obj: Value, name: object) -> Value | None:
+    """`getattr(obj, "name")` with a constant name: the attribute, as `obj.name`."""
+    if not isinstance(name, str):
+        return None
+    if isinstance(obj, Instance):
+        if name in obj.fields:
+            return obj.fields[name]
+        found = exprs.class_attribute(st, obj.cls, name, obj)
+        return None if found == UNKNOWN else found
+    if isinstance(obj, Res):
+        return Method(obj, name)
+    return None
 
 
 def _rearranged(cn: str, lists: list[ListVal], kwargs: dict[str, Value]) -> Value:
@@ -321,6 +350,11 @@ def _rearranged(cn: str, lists: list[ListVal], kwargs: dict[str, Value]) -> Valu
         )
     return DATA
 
+
+# builtins that raise on bad data (`int("x")`: ValueError)
+_RAISING_BUILTINS = frozenset(
+    ["int", "float", "complex", "chr", "ord", "divmod", "pow", "next", "bytes", "round"]
+)
 
 _DATA_MAKERS = frozenset(
     [
@@ -410,6 +444,60 @@ def _harmless(cn: str) -> bool:
     return any(cn.startswith(p) or cn == p.rstrip(".") for p in HARMLESS_MODULES)
 
 
+def dunder(
+    st: State, value: Value, names: tuple[str, ...], node: ast.AST, args: tuple[Value, ...] = ()
+) -> bool:
+    """An implicit call of a special method (`str(k)` calls `__str__`, `a == b` calls
+    `__eq__`) on an instance of one of the program's classes: the first of `names` its
+    class defines is called as other methods are. Whether one was called."""
+    if not isinstance(value, Instance):
+        return False
+    for name in names:
+        info = find_method(st, value.cls, name)
+        if info is not None:
+            call_func(st, Func(info.name, value), list(args), {}, node, used=False)
+            return True
+    return False
+
+
+# the special methods a builtin calls on its argument
+_BUILTIN_DUNDERS: dict[str, tuple[str, ...]] = {
+    "str": ("__str__", "__repr__"),
+    "print": ("__str__", "__repr__"),
+    "format": ("__format__", "__str__", "__repr__"),
+    "repr": ("__repr__",),
+    "ascii": ("__repr__",),
+    "len": ("__len__",),
+    "hash": ("__hash__",),
+    "bool": ("__bool__", "__len__"),
+    "iter": ("__iter__",),
+    "next": ("__next__",),
+    "abs": ("__abs__",),
+    "int": ("__int__", "__index__"),
+    "float": ("__float__",),
+    "list": ("__iter__",),
+    "tuple": ("__iter__",),
+    "set": ("__iter__",),
+}
+
+
+def _builtin_dunders(st: State, cn: str, node: ast.Call, args: list[Value]) -> None:
+    """The special methods a builtin calls on instances of the program's classes
+    (`sorted`, `min` and `max` compare the items of a list they are given)."""
+    names = _BUILTIN_DUNDERS.get(cn)
+    if names is not None:
+        for value in args if cn == "print" else args[:1]:
+            dunder(st, value, names, node)
+        return
+    if cn in ("sorted", "min", "max") and args:
+        items = args[0].items if isinstance(args[0], ListVal) else args
+        if isinstance(args[0], Instance) and cn == "sorted":
+            dunder(st, args[0], ("__iter__",), node)
+        instances = [v for v in items if isinstance(v, Instance)]
+        if len(instances) >= 2:
+            dunder(st, instances[1], ("__lt__", "__gt__"), node, (instances[0],))
+
+
 def unknown_call(st: State, node: ast.Call) -> Value:
     """A call the draft does not know: `skip`, assumed not to block."""
     st.assume(node, f"assumed not to block: `{st.source(node)}`")
@@ -418,26 +506,60 @@ def unknown_call(st: State, node: ast.Call) -> Value:
     return UNKNOWN
 
 
-def may_raise(st: State, node: ast.AST) -> None:
-    """An unknown call while the function holds a lock it took with `acquire()` may
-    raise: then the `finally` blocks around it run and the function is left, the lock
+def may_raise(st: State, node: ast.AST, *, implicit: bool = False) -> None:
+    """Code that may raise (an unknown call, a failing lookup or conversion: see
+    `raising`) while the code holds a lock it took with `acquire()`: then the `finally`
+    blocks around it run and the function (or the main module's code) is left, the lock
     still held unless one of them releases it (`choose`: an over-approximation)."""
     from gilcheck.draft.python import raising
 
     f = st.f
-    if f.func is None or f.held <= 0 or f.handlers > 0 or f.inline_init:
+    if f.handlers > 0 or f.inline_init:
         return
+    if f.held <= 0 and not (implicit and _signal_follows(st)):
+        return
+    if f.last_raise_choice == (id(f.stmt), id(f.blocks[-1]), len(f.blocks[-1])):
+        return  # right after this statement's choice: one is enough
     saved_held, saved_env, saved_genv = f.held, dict(f.env), dict(st.genv)
     with st.block("choose", node) as b:
         st.out("skip", node)
     with st.tail(b, "or"):
         raising.raise_here(st, node)
+    f.last_raise_choice = (id(f.stmt), id(f.blocks[-1]), len(f.blocks[-1]))
     f.dead = False
     f.held = saved_held
     f.env.clear()
     f.env.update(saved_env)
     st.genv.clear()
     st.genv.update(saved_genv)
+
+
+_SIGNALS = frozenset({"set", "release", "notify", "notify_all", "task_done"})
+
+
+def _signal_follows(st: State) -> bool:
+    """Whether the function being drafted goes on, after the current statement, to a
+    `set()`, `release()`, `notify()` or `task_done()` outside a `finally` (one a raise
+    here would skip)."""
+    f = st.f
+    if f.func is None or f.stmt is None:
+        return False
+    here = (f.stmt.end_lineno or f.stmt.lineno, f.stmt.end_col_offset or 0)
+    guarded: set[int] = set()
+    for n in ast.walk(f.func.node):
+        if isinstance(n, ast.Try | ast.TryStar):
+            guarded.update(id(m) for b in n.finalbody for m in ast.walk(b))
+    for n in ast.walk(f.func.node):
+        if (
+            isinstance(n, ast.Call)
+            and isinstance(n.func, ast.Attribute)
+            and n.func.attr in _SIGNALS
+            and not n.args
+            and id(n) not in guarded
+            and (n.lineno, n.col_offset) > here
+        ):
+            return True
+    return False
 
 
 def function_info(st: State, target: Func) -> FunctionInfo | None:
@@ -563,6 +685,7 @@ def _thread_object(
         process,
         _origin(st, node),
     )
+    thread.daemon_known = daemon is None or isinstance(daemon, Const)
     if isinstance(named, DictVal) and named.exact:
         thread.kwargs = {k: v for k, v in named.items.items() if isinstance(k, str)}
     return thread

@@ -15,6 +15,7 @@ from gilcheck.draft.python.values import (
     Func,
     Instance,
     Res,
+    Unknown,
     Value,
 )
 
@@ -66,7 +67,8 @@ def with_statement(st: State, s: ast.With | ast.AsyncWith, items: list[ast.withi
         if leave is not None:
             calls.call_func(st, Func(leave.name, value), [UNKNOWN] * 3, {}, s, used=False)
         return
-    if isinstance(s, ast.AsyncWith) or not isinstance(ctx, ast.Call):
+    if isinstance(s, ast.AsyncWith) or not isinstance(ctx, ast.Call) or isinstance(value, Unknown):
+        # an object the draft does not follow (it may be a lock): never dropped silently
         st.assume(s, f"the context manager `{st.source(ctx)}` is assumed not to block")
     with_statement(st, s, rest)
 

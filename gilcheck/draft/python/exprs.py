@@ -87,9 +87,16 @@ def evaluate(st: State, node: ast.expr) -> Value:
         if isinstance(base, Instance):
             if node.attr in base.fields:
                 return base.fields[node.attr]
-            return class_attribute(st, base.cls, node.attr, base)
+            found = class_attribute(st, base.cls, node.attr, base)
+            if isinstance(found, Unknown):
+                calls.may_raise(st, node, implicit=True)  # AttributeError
+            if isinstance(found, Func):
+                return _property(st, found, base, node)
+            return found
         if isinstance(base, Res):
             return Method(base, node.attr)
+        if isinstance(base, Unknown):
+            calls.may_raise(st, node)  # an attribute of an object the draft does not know
         return UNKNOWN
     if isinstance(node, ast.Call):
         return calls.call(st, node)
@@ -105,7 +112,15 @@ def evaluate(st: State, node: ast.expr) -> Value:
         values = [evaluate(st, v) for v in node.values]
         keys = [k.value for k in node.keys if isinstance(k, ast.Constant)]
         return DictVal(dict(zip(keys, values, strict=True)))
-    if isinstance(node, ast.Dict | ast.Set | ast.JoinedStr | ast.DictComp | ast.SetComp):
+    if isinstance(node, ast.JoinedStr):
+        for part in node.values:
+            if isinstance(part, ast.FormattedValue):
+                _formatted(st, part)
+        return DATA
+    if isinstance(node, ast.DictComp | ast.SetComp):
+        _comprehension(st, node)
+        return DATA
+    if isinstance(node, ast.Dict | ast.Set):
         _inner_calls(st, node)
         return DATA
     if isinstance(node, ast.NamedExpr):
@@ -123,8 +138,74 @@ def evaluate(st: State, node: ast.expr) -> Value:
     if isinstance(node, ast.ListComp | ast.GeneratorExp):
         return _comprehension(st, node)
     if isinstance(node, ast.Subscript):
-        return _item(evaluate(st, node.value), evaluate(st, node.slice))
+        base, index = evaluate(st, node.value), evaluate(st, node.slice)
+        if isinstance(node.ctx, ast.Load) and calls.dunder(
+            st, base, ("__getitem__",), node, (index,)
+        ):
+            return UNKNOWN
+        if isinstance(node.ctx, ast.Load) and not _surely_there(base, index):
+            calls.may_raise(st, node, implicit=True)  # KeyError, IndexError, TypeError
+        return _item(base, index)
     return _operation(st, node)
+
+
+def _property(st: State, method: Func, inst: Instance, node: ast.expr) -> Value:
+    """`obj.name` where `name` is a `@property` of its class: its getter runs (one that
+    only returns an attribute of the object is that attribute); a plain method is the
+    bound method."""
+    info = calls.function_info(st, method)
+    if info is None or not any(
+        (getattr(d, "id", None) or getattr(d, "attr", None)) in ("property", "cached_property")
+        for d in info.node.decorator_list
+    ):
+        return method
+    body = info.node.body
+    params = info.params
+    if (
+        len(body) == 1
+        and isinstance(body[0], ast.Return)
+        and isinstance(body[0].value, ast.Attribute)
+        and isinstance(body[0].value.value, ast.Name)
+        and params
+        and body[0].value.value.id == params[0]
+    ):
+        attr = body[0].value.attr
+        if attr in inst.fields:
+            return inst.fields[attr]
+        return class_attribute(st, inst.cls, attr, inst)
+    calls.call_func(st, method, [], {}, node, used=False)
+    return UNKNOWN
+
+
+def _formatted(st: State, part: ast.FormattedValue) -> None:
+    """`{k!r:>4}` in an f-string: the value, then the special method formatting it."""
+    value = evaluate(st, part.value)
+    if part.format_spec is not None:
+        evaluate(st, part.format_spec)
+    if part.conversion == ord("r") or part.conversion == ord("a"):
+        names: tuple[str, ...] = ("__repr__",)
+    elif part.conversion == ord("s"):
+        names = ("__str__", "__repr__")
+    else:
+        names = ("__format__", "__str__", "__repr__")
+    calls.dunder(st, value, names, part)
+
+
+def _surely_there(base: Value, index: Value) -> bool:
+    """Whether `base[index]` surely finds an item (a dict of known keys, a list of
+    known length, a constant key or index)."""
+    if not isinstance(index, Const):
+        return False
+    if isinstance(base, DictVal):
+        return base.exact and index.value in base.items
+    if isinstance(base, ListVal) and base.exact:
+        i = index.value
+        return (
+            isinstance(i, int)
+            and not isinstance(i, bool)
+            and -len(base.items) <= i < len(base.items)
+        )
+    return False
 
 
 def _item(base: Value, index: Value) -> Value:
@@ -197,8 +278,45 @@ def peek(st: State, node: ast.expr) -> Value:
 
 
 def _operation(st: State, node: ast.expr) -> Value:
-    if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
+    if isinstance(node, ast.BinOp) and isinstance(node.op, _DIVISIONS):
         left, right = evaluate(st, node.left), evaluate(st, node.right)
+        if not (isinstance(right, Const) and isinstance(right.value, int | float) and right.value):
+            calls.may_raise(st, node, implicit=True)  # ZeroDivisionError
+        return _arithmetic(st, node, left, right)
+    if isinstance(node, ast.BinOp):
+        left, right = evaluate(st, node.left), evaluate(st, node.right)
+        return _arithmetic(st, node, left, right)
+    return _other_operation(st, node)
+
+
+_DIVISIONS = (ast.Div, ast.FloorDiv, ast.Mod)
+
+
+_OPERATOR_DUNDERS = {
+    ast.Add: "add",
+    ast.Sub: "sub",
+    ast.Mult: "mul",
+    ast.Div: "truediv",
+    ast.FloorDiv: "floordiv",
+    ast.Mod: "mod",
+    ast.Pow: "pow",
+    ast.MatMult: "matmul",
+    ast.BitAnd: "and",
+    ast.BitOr: "or",
+    ast.BitXor: "xor",
+    ast.LShift: "lshift",
+    ast.RShift: "rshift",
+}
+
+
+def _arithmetic(st: State, node: ast.BinOp, left: Value, right: Value) -> Value:
+    word = _OPERATOR_DUNDERS.get(type(node.op))
+    if word and (
+        calls.dunder(st, left, (f"__{word}__",), node, (right,))
+        or calls.dunder(st, right, (f"__r{word}__",), node, (left,))
+    ):
+        return UNKNOWN
+    if type(node.op) in _BINOPS:
         op = _BINOPS[type(node.op)]
         if isinstance(left, Const) and isinstance(right, Const):
             folded = _fold(left.value, op, right.value)
@@ -208,9 +326,15 @@ def _operation(st: State, node: ast.expr) -> Value:
         if lt and rt:
             return Data(f"({lt} {op} {rt})")
         return DATA if _datalike(left) and _datalike(right) else UNKNOWN
+    return UNKNOWN
+
+
+def _other_operation(st: State, node: ast.expr) -> Value:
     if isinstance(node, ast.UnaryOp):
         inner = evaluate(st, node.operand)
         t = text(inner)
+        if isinstance(node.op, ast.Not) and calls.dunder(st, inner, ("__bool__", "__len__"), node):
+            return UNKNOWN
         if isinstance(node.op, ast.Not):
             if isinstance(inner, Const):
                 return Const(not inner.value)
@@ -256,9 +380,35 @@ def _never_none(value: Value) -> bool:
     return isinstance(value, Opaque) and value.not_none
 
 
+_COMPARE_DUNDERS: dict[type, tuple[str, str]] = {
+    ast.Eq: ("__eq__", "__eq__"),
+    ast.NotEq: ("__ne__", "__eq__"),
+    ast.Lt: ("__lt__", "__gt__"),
+    ast.LtE: ("__le__", "__ge__"),
+    ast.Gt: ("__gt__", "__lt__"),
+    ast.GtE: ("__ge__", "__le__"),
+}
+
+
+def _compare_dunders(st: State, op: ast.cmpop, left: Value, right: Value, node: ast.AST) -> bool:
+    """A comparison that calls a special method of an instance of the program's
+    classes (`a == b`: `__eq__`; `x in k`: `__contains__`)."""
+    if isinstance(op, ast.In | ast.NotIn):
+        return calls.dunder(st, right, ("__contains__", "__iter__"), node, (left,))
+    if type(op) not in _COMPARE_DUNDERS:
+        return False
+    mine, reflected = _COMPARE_DUNDERS[type(op)]
+    names = (mine, "__eq__") if mine == "__ne__" else (mine,)
+    return calls.dunder(st, left, names, node, (right,)) or calls.dunder(
+        st, right, (reflected,), node, (left,)
+    )
+
+
 def _compare(st: State, node: ast.Compare) -> Value:
     op = node.ops[0]
     left, right = evaluate(st, node.left), evaluate(st, node.comparators[0])
+    if _compare_dunders(st, op, left, right, node):
+        return UNKNOWN
     if isinstance(op, ast.Is | ast.IsNot | ast.Eq | ast.NotEq):
         negated = isinstance(op, ast.IsNot | ast.NotEq)
         if isinstance(op, ast.Is | ast.IsNot) and not (_identity(left) or _identity(right)):
@@ -289,6 +439,11 @@ def _compare(st: State, node: ast.Compare) -> Value:
     if not (_number(left) and _number(right)):
         return UNKNOWN
     return Data(f"{lt} {sym} {rt}")
+
+
+def negation(cond: str) -> str:
+    """The spec condition that holds when `cond` does not."""
+    return _not(cond)
 
 
 def _not(cond: str) -> str:
@@ -378,9 +533,12 @@ def _fold(a: object, op: str, b: object) -> Const | None:
     return Const(ops[op]())
 
 
-def _comprehension(st: State, node: ast.ListComp | ast.GeneratorExp) -> Value:
+def _comprehension(
+    st: State, node: ast.ListComp | ast.GeneratorExp | ast.SetComp | ast.DictComp
+) -> Value:
     """`[Thread(target=f, args=(i,)) for i in range(3)]`: a list of known length, its
-    items drafted one by one; over unknown data, `unroll` items (an assumption)."""
+    items drafted one by one; over unknown data, `unroll` items (an assumption). A set
+    or dict comprehension runs its calls the same way."""
     if len(node.generators) != 1 or node.generators[0].ifs:
         _inner_calls(st, node)
         return UNKNOWN
@@ -406,7 +564,11 @@ def _comprehension(st: State, node: ast.ListComp | ast.GeneratorExp) -> Value:
     saved = st.f.env.get(gen.target.id)
     for v in values:
         st.f.env[gen.target.id] = v
-        items.append(evaluate(st, node.elt))
+        if isinstance(node, ast.DictComp):
+            evaluate(st, node.key)
+            items.append(evaluate(st, node.value))
+        else:
+            items.append(evaluate(st, node.elt))
     if saved is None:
         st.f.env.pop(gen.target.id, None)
     else:
@@ -428,6 +590,8 @@ def condition(st: State, node: ast.expr) -> str | None:
     """A condition as a spec expression, or None when it depends on what the draft
     cannot compute (a `choose` then)."""
     value = evaluate(st, node)
+    if calls.dunder(st, value, ("__bool__", "__len__"), node):
+        return None
     if isinstance(value, Const):
         return "true" if value.value else "false"
     if isinstance(value, Data) and value.plain:

@@ -105,7 +105,7 @@ def pass_value(
             params += p
             items.append(inner_value)
             key.append(k)
-        return args, params, ListVal(items), ("l", tuple(key))
+        return args, params, ListVal(items, origin=value), ("l", tuple(key))
     if isinstance(value, DictVal) and value.exact:
         args, params = [], []
         entries: dict[object, Value] = {}

@@ -104,7 +104,12 @@ def _loop_body(
             st.out(line, node)
         if callable(after_prelude):
             after_prelude()
+        before = f.raise_epoch
         stmts.block(st, body)
+        if f.func is None and f.raise_epoch != before:
+            # top-level code that raised leaves the loop too
+            with st.block(f"if {f.raised_var}", node):
+                st.out("break", node)
     f.loop_marks.pop()
     f.loop_depth -= 1
     if f.env is not st.genv:
@@ -203,20 +208,20 @@ def for_statement(st: State, s: ast.For | ast.AsyncFor) -> None:
     items: list[Value] | None = [Const(v) for v in values] if values is not None else None
     if items is None:
         source = exprs.evaluate(st, s.iter)
+        calls.dunder(
+            st, source, ("__aiter__",) if isinstance(s, ast.AsyncFor) else ("__iter__",), s
+        )
         if isinstance(source, ListVal) and source.exact:
             items = list(source.items)
+            above = source.origin
+            while above is not None and not above.read_by_copy:
+                above.read_by_copy = True
+                above = above.origin
         elif isinstance(source, DictVal) and source.exact:
             items = [Const(k) for k in source.items]  # type: ignore[arg-type]
     jump = _has_jump(s.body)
     if items is not None and len(items) <= _UNROLL_LIMIT and not jump:
-        for item in items:
-            if isinstance(s.target, ast.Name) and (
-                not st.f.is_module or s.target.id not in st.shared
-            ):
-                st.bind(s.target.id, item)
-            else:
-                stmts.store(st, s.target, item, s)
-            stmts.block(st, s.body)
+        _unrolled(st, s, items)
         return
     if values is not None and len(values) > _COUNT_LIMIT:
         _bounded(st, s, s.iter, s.body, s.target, what=f"loop of {len(values)} iterations")
@@ -243,6 +248,23 @@ def for_statement(st: State, s: ast.For | ast.AsyncFor) -> None:
         )
         return
     _bounded(st, s, s.iter, s.body, s.target)
+
+
+def _unrolled(st: State, s: ast.For | ast.AsyncFor, items: list[Value]) -> None:
+    """A loop over items the draft knows, one copy of its body per item; in top-level
+    code, the iterations after one that may have raised run only if it did not."""
+    f = st.f
+    for i, item in enumerate(items):
+        if isinstance(s.target, ast.Name) and (not f.is_module or s.target.id not in st.shared):
+            st.bind(s.target.id, item)
+        else:
+            stmts.store(st, s.target, item, s)
+        before = f.raise_epoch
+        stmts.block(st, s.body)
+        if f.func is None and f.raise_epoch != before and i + 1 < len(items):
+            with st.block(f"if not {f.raised_var}", None):
+                _unrolled(st, s, items[i + 1 :])
+            return
 
 
 def _for_sentinel(st: State, s: ast.For | ast.AsyncFor, fn: ast.expr, stop: ast.expr) -> None:

@@ -21,6 +21,7 @@ from gilcheck.draft.python.values import (
     Instance,
     ListVal,
     Logger,
+    Marker,
     Method,
     Opaque,
     Res,
@@ -51,16 +52,7 @@ def method(
     if isinstance(receiver, Res):
         return _resource(st, receiver, name, node, args, kwargs, hint)
     if isinstance(receiver, ListVal):
-        if name == "append" and args:
-            if st.f.loop_depth > 0:
-                receiver.exact = False
-            receiver.items.append(args[0])
-        elif name == "extend" and args and isinstance(args[0], ListVal):
-            if st.f.loop_depth > 0 or not args[0].exact:
-                receiver.exact = False
-            receiver.items.extend(args[0].items)
-        elif name in ("pop", "remove", "insert", "clear", "sort", "reverse", "__setitem__"):
-            receiver.exact = False  # the draft no longer knows which item is where
+        _list_method(st, receiver, name, args)
         return UNKNOWN
     if isinstance(receiver, DictVal):
         return _dict(st, receiver, name, args)
@@ -107,6 +99,56 @@ def _dict(st: State, d: DictVal, name: str, args: list[Value]) -> Value:
     if name in ("pop", "popitem", "update", "clear", "setdefault", "__setitem__", "__delitem__"):
         d.exact = False
     return UNKNOWN
+
+
+def _list_method(st: State, receiver: ListVal, name: str, args: list[Value]) -> None:
+    """A method that changes a list the draft knows. A drafted function's copy of a
+    caller's list (`self.subs.append(cb)` in a method) changes the caller's list too:
+    with the same item when it means the same there (a function, a global object, a
+    constant), else the caller's list is no longer known."""
+    if name == "append" and args:
+        if st.f.loop_depth > 0:
+            receiver.exact = False
+        receiver.items.append(args[0])
+    elif name == "extend" and args and isinstance(args[0], ListVal):
+        if st.f.loop_depth > 0 or not args[0].exact:
+            receiver.exact = False
+        receiver.items.extend(args[0].items)
+    elif name in ("pop", "remove", "insert", "clear", "sort", "reverse", "__setitem__"):
+        receiver.exact = False  # the draft no longer knows which item is where
+    else:
+        return
+    origin = receiver.origin
+    if origin is None or origin is receiver:
+        return
+    above: ListVal | None = origin
+    while above is not None and st.f.stmt is not None:
+        if above.read_by_copy:
+            st.assume(
+                st.f.stmt,
+                f"`{st.source(st.f.stmt)}` changes a list that code drafted before it "
+                "loops over: assumed not to matter there",
+            )
+            break
+        above = above.origin
+    if name == "append" and args and _same_everywhere(args[0]):
+        _list_method(st, origin, name, args)
+    else:
+        origin.exact = False
+        while origin.origin is not None and origin.origin is not origin:
+            origin = origin.origin
+            origin.exact = False
+
+
+def _same_everywhere(value: Value) -> bool:
+    """Whether a value means the same in every drafted function."""
+    if isinstance(value, Res):
+        return value.is_global
+    if isinstance(value, Marker):
+        return not value.local
+    return isinstance(value, Func | Const) and (
+        not isinstance(value, Func) or value.instance is None
+    )
 
 
 def _instance(
@@ -462,6 +504,9 @@ def _thread(
         if t.handle is None:
             if t.loop_runner is None:
                 st.assume(node, f"`{st.source(node)}` joins a thread the draft did not start")
+            elif t.loop_runner in st.loop_stop_events and _timeout(args, kwargs, 0) is None:
+                # the loop's thread ends once the loop is stopped
+                st.out(f"wait {st.loop_stop_events[t.loop_runner]}", node)
             return UNKNOWN
         if _timeout(args, kwargs, 0) is not None:
             return Data(st.temp(hint or "ended", f"join {t.handle} timeout", node))
@@ -479,6 +524,32 @@ def _thread(
         st.assume(node, f"`{st.source(node)}` is not drafted (the process runs on)")
         return UNKNOWN
     return calls.unknown_call(st, node)
+
+
+def _keep_alive_until_stopped(st: State, loop: str, node: ast.AST) -> None:
+    """A non-daemon thread running `loop.run_forever()` keeps the program from ending
+    until the loop is stopped. The spec's loop thread is a daemon, so a non-daemon thread
+    is spawned that waits for an event `loop.stop()` sets."""
+    from gilcheck.draft.python.ir import Block, Line
+    from gilcheck.draft.python.state import SpecFn
+
+    if loop in st.loops_stopped or loop in st.loop_stop_events:
+        return
+    ev = st.global_name(f"{loop}_stopped")
+    st.declare(f"event {ev}", node, ev)
+    st.loop_stop_events[loop] = ev
+    name = st.global_name(f"{loop}_run_forever")
+    st.fns.append(SpecFn(name, [], [Block("python", None, [Line(f"wait {ev}")])], None))
+    st.out(f"spawn {name}()", node)
+
+
+def loop_stopped(st: State, loop: str, node: ast.AST) -> None:
+    """`loop.stop()`: a non-daemon thread running the loop may end."""
+    ev = st.loop_stop_events.get(loop)
+    if ev is None:
+        st.loops_stopped.add(loop)
+    else:
+        st.out(f"set {ev}", node)
 
 
 def _receiver_name(node: ast.Call) -> str | None:
@@ -499,6 +570,10 @@ def start(st: State, t: ThreadObj, node: ast.AST, name: str | None) -> None:
     if loop is not None:
         st.loops_started.add(loop)
         t.loop_runner = loop
+        if not t.daemon and not t.process and t.daemon_known:
+            _keep_alive_until_stopped(st, loop, node)
+        elif not t.daemon_known and loop not in st.loops_stopped:
+            st.assume(node, f"the thread running the loop (`{st.source(node)}`) is a daemon")
         return
     info = _function_info(st, target)
     if info is None and isinstance(target, Method) and isinstance(target.receiver, Res):

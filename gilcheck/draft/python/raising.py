@@ -2,7 +2,19 @@
 function runs its `finally` blocks and returns `err("raised")`, which its callers test
 to leave in turn; the module's top-level code sets `raised` and runs the rest of each
 enclosing block only while it is false. Inside a `try:` with handlers the exception is
-caught: the handlers are drafted as choices after the body."""
+caught: the handlers are drafted as choices after the body.
+
+Implicit exceptions: while code (a function, or the main module's code) holds a lock it
+took with `acquire()` (not a `with`, whose exit always runs), whatever can raise may
+leave it there (`calls.may_raise`, a `choose` between going on and raising): an
+unknown call, a builtin that rejects bad data (`int("x")`), an item not surely there
+(`cfg["k"]`, `items[5]`), an attribute of an object the draft does not know or one its
+class lacks, a division by a divisor not known to be non-zero, an `assert` whose
+condition the draft cannot compute. In a function that goes on, later in its text and
+outside a `finally`, to a `set()`, `release()`, `notify()`, `notify_all()` or
+`task_done()` (which a raise would skip), the implicit ones among these (the builtins,
+items, attributes an object's class lacks, divisions) may raise too. Elsewhere they
+are drafted as going on, so drafts of programs without these shapes do not change."""
 
 from __future__ import annotations
 

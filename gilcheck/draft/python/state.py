@@ -49,6 +49,9 @@ class Frame:
     in_fork: bool = False
     dead: bool = False
     inline_init: bool = False
+    # where the last `may raise` choice was written (statement, block, its length), so a
+    # statement with two operations that may raise gets one choice
+    last_raise_choice: tuple[int, int, int] | None = None
     stmt: ast.stmt | None = None
     target: str | None = None
     returns: list[Value] = field(default_factory=list)
@@ -92,6 +95,10 @@ class State:
     stack: list[tuple[object, ...]] = field(default_factory=list)
     frame: Frame | None = None
     loops_started: set[str] = field(default_factory=set)
+    # a loop run by a non-daemon thread keeps the program alive until `loop.stop()`:
+    # the event that stop sets, by loop; and the loops stopped before any such thread
+    loop_stop_events: dict[str, str] = field(default_factory=dict)
+    loops_stopped: set[str] = field(default_factory=set)
     loops_declared: list[tuple[str, ast.AST]] = field(default_factory=list)
     global_specs: set[str] = field(default_factory=set)
     shared: dict[str, str] = field(default_factory=dict)

@@ -108,16 +108,33 @@ def _statement(st: State, s: ast.stmt) -> None:
     elif isinstance(s, ast.Global):
         f.globals_declared.update(s.names)
     elif isinstance(s, ast.Assert):
-        cond = exprs.condition(st, s.test)
-        if cond is not None:
-            msg = s.msg.value if isinstance(s.msg, ast.Constant) else "assertion failed"
-            st.out(f"assert {cond}, {exprs.literal(str(msg)) or chr(34) * 2}", s)
+        _assert(st, s)
     elif isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef):
         _nested_def(st, s)
     elif isinstance(s, ast.Match):
         branches.match_statement(st, s)
     elif isinstance(s, ast.ClassDef):
         _class_attributes(st, s)
+
+
+def _assert(st: State, s: ast.Assert) -> None:
+    """`assert c` raises AssertionError when `c` is false: a `try` may catch it, a
+    thread it leaves ends, the main module's code it leaves ends the program. When the
+    draft cannot compute `c` it is drafted as code that may raise (`calls.may_raise`)."""
+    cond = exprs.condition(st, s.test)
+    if s.msg is not None:
+        exprs.evaluate(st, s.msg)
+    if cond == "true":
+        return
+    if cond is None:
+        calls.may_raise(st, s)
+        return
+    if cond == "false":
+        raising.raise_here(st, s)
+        return
+    with st.block(f"if {exprs.negation(cond)}", s):
+        raising.raise_here(st, s)
+    st.f.dead = False
 
 
 def _load(target: ast.expr) -> ast.expr:
@@ -192,6 +209,7 @@ def store(st: State, target: ast.expr, value: Value, s: ast.stmt) -> None:
             _store_field(st, base, target.attr, value, s)
         elif isinstance(base, ThreadObj) and target.attr == "daemon":
             base.daemon = isinstance(value, Const) and bool(value.value)
+            base.daemon_known = isinstance(value, Const)
     elif isinstance(target, ast.Tuple | ast.List):
         items = value.items if isinstance(value, ListVal) and value.exact else None
         for i, t in enumerate(target.elts):
@@ -219,6 +237,7 @@ def _store_field(st: State, inst: Instance, attr: str, value: Value, s: ast.stmt
     thread = inst.fields.get("__thread__")
     if attr == "daemon" and isinstance(thread, ThreadObj):
         thread.daemon = isinstance(value, Const) and bool(value.value)
+        thread.daemon_known = isinstance(value, Const)
         return
     if isinstance(value, Const | Data):
         old = inst.fields.get(attr)

@@ -92,6 +92,7 @@ class ThreadObj:
     handle: str | None = None
     loop_runner: str | None = None
     finished: Res | None = None  # a `threading.Timer`'s `finished` event
+    daemon_known: bool = True  # false when `daemon=` was data the draft does not know
     kwargs: dict[str, object] = field(default_factory=dict)
 
 
@@ -102,6 +103,12 @@ class ListVal:
 
     items: list[object] = field(default_factory=list)
     exact: bool = True
+    # the caller's list this one is a copy of, in a drafted function's body (a list
+    # handed to it, or a field of an object handed to it)
+    origin: ListVal | None = None
+    # whether a drafted function read its items through a copy (what is added later
+    # is missing from that function's draft)
+    read_by_copy: bool = False
 
 
 @dataclass(eq=False)

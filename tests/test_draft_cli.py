@@ -97,3 +97,15 @@ def test_draft_refuses_what_it_cannot_read(cli, tmp_path: Path) -> None:
     spec.write_text("thread main {\n    skip\n}\n")
     no_line = cli("draft", "--update", str(spec))
     assert no_line.code == 2 and "has no `#@ draft` line" in no_line.stderr
+
+
+def test_a_module_that_starts_nothing_says_so(cli, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("lib.py").write_text(
+        "import threading\nlock = threading.Lock()\n\n\ndef f():\n    with lock:\n        pass\n"
+    )
+    done = cli("check", "--source", "lib.py")
+    assert done.code == 0
+    assert "nothing in the drafted program runs beside main" in done.stdout
+    named = cli("check", "--source", "lib.py", "--entry", "f", "--entry", "f")
+    assert "nothing in the drafted program" not in named.stdout

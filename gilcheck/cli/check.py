@@ -15,6 +15,7 @@ from gilcheck.cli.drafting import (
     DEFAULT_UNROLL,
     Entries,
     Unroll,
+    alone_note,
     draft_options,
     draft_or_exit,
 )
@@ -448,7 +449,9 @@ def check_source(
         f"drafted in memory from {', '.join(s.path for s in drafted.sources)}; "
         f"write it out with `gilcheck draft {' '.join(map(str, files))} -o {shown}`"
     )
-    result = dataclasses.replace(result, notes=(*result.notes, note))
+    alone = alone_note(drafted) if result.verdict == "ok" else None
+    extra = (note,) if alone is None else (note, alone)
+    result = dataclasses.replace(result, notes=(*result.notes, *extra))
     context = render_context(many=report.collection)
     emit_document(report.render([result], context), context)
     finish(outcome_of_result(result))

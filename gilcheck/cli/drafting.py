@@ -4,6 +4,7 @@ and the `#@ draft` line that records how a spec was drafted."""
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Sequence
 from pathlib import Path
@@ -138,3 +139,22 @@ def with_command_line(draft: Draft, line: str) -> str:
 
 def _quoted(path: str) -> str:
     return path if path and not any(c.isspace() or c in '"#' for c in path) else shlex.quote(path)
+
+
+_CONCURRENT = re.compile(
+    r"^\s*(?:let \w+ = |\w+ = )?(?:spawn|submit|fork)\b|^(?:thread \w+\[|eventloop |atexit|"
+    r"signal|finalizer)\b",
+    re.M,
+)
+
+
+def alone_note(draft: Draft) -> str | None:
+    """A note for a draft in which nothing runs beside `main` (no thread, task, process,
+    handler): its `ok` says only that the code does not block on its own."""
+    if _CONCURRENT.search(draft.text):
+        return None
+    return (
+        "nothing in the drafted program runs beside main (no thread, task, process or "
+        "handler is started): to check a library's functions against each other, name them "
+        "with --entry"
+    )

@@ -9,15 +9,23 @@ import typer
 from gilcheck.cli.outcome import Outcome, finish
 from gilcheck.cli.output import say, streams
 from gilcheck.diagnostics import CODES, did_you_mean
+from gilcheck.report.verdict_info import VERDICTS
 
 
 def explain(
-    code: Annotated[str, typer.Argument(help="A diagnostic code, such as `undefined-name`.")],
+    code: Annotated[
+        str,
+        typer.Argument(
+            help="A diagnostic code (`undefined-name`), a verdict or a SARIF rule id "
+            "(`deadlock`, `assumption`)."
+        ),
+    ],
 ) -> None:
-    """Explain a diagnostic code: what it means, why it matters, an example."""
-    info = CODES.get(code.strip().removeprefix("error[").removesuffix("]"))
+    """Explain a diagnostic code or a verdict: what it means, why it matters, an example."""
+    name = code.strip().removeprefix("error[").removesuffix("]")
+    info = CODES.get(name) or VERDICTS.get(name)
     if info is None:
-        guess = did_you_mean(code, list(CODES))
+        guess = did_you_mean(code, [*CODES, *VERDICTS])
         say(f"error: unknown diagnostic code `{code}`")
         say(
             f"help: did you mean `{guess}`?" if guess else "help: `gilcheck codes` lists every code"

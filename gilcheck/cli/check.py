@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import os
+import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -52,6 +53,7 @@ from gilcheck.cli.running import (
 )
 from gilcheck.diagnostics import SpecError
 from gilcheck.draft.model import DraftOptions
+from gilcheck.files import max_spec_bytes, size_text
 from gilcheck.memory import memory_limit_reason, watch_memory
 from gilcheck.options import STRATEGY_NAMES, CheckOptions
 from gilcheck.pipeline import parse_spec, parse_text, with_draft_facts
@@ -122,6 +124,16 @@ def check(
     ] = None,
     entries: Entries = None,
     unroll: Unroll = DEFAULT_UNROLL,
+    stdin_filename: Annotated[
+        str | None,
+        typer.Option(
+            "--stdin-filename",
+            metavar="NAME",
+            help="With `-` (the spec on stdin): the name reports give it, and the folder its "
+            "`use` lines are found from [default: <stdin>].",
+            show_default=False,
+        ),
+    ] = None,
     accept_assumptions: Annotated[
         bool,
         typer.Option(
@@ -307,6 +319,16 @@ def check(
         say("help: give spec files (gilcheck check app.gil), or source: --source app.py")
         finish(Outcome.BAD_INPUT)
     drafted_only_options(entries, unroll)
+    if Path("-") in paths:
+        if len(paths) != 1:
+            say("error: `-` (a spec on stdin) is checked alone")
+            say("help: check the files in another run")
+            finish(Outcome.BAD_INPUT)
+        check_stdin(stdin_filename or "<stdin>", options, output_format, quiet)
+    if stdin_filename is not None:
+        say("error: `--stdin-filename` names the spec read from stdin: give `-` as the spec")
+        say("help: gilcheck check - --stdin-filename app.gil < app.gil")
+        finish(Outcome.BAD_INPUT)
     specs = expand_spec_paths(paths)
     if not specs:
         no_specs(paths, "help: give spec files, folders that hold some, or globs")
@@ -452,6 +474,36 @@ def check_source(
     alone = alone_note(drafted) if result.verdict == "ok" else None
     extra = (note,) if alone is None else (note, alone)
     result = dataclasses.replace(result, notes=(*result.notes, *extra))
+    context = render_context(many=report.collection)
+    emit_document(report.render([result], context), context)
+    finish(outcome_of_result(result))
+
+
+def check_stdin(
+    name: str, options: CheckOptions, output_format: CheckFormat, quiet: bool
+) -> NoReturn:
+    """Check the spec read from stdin (UTF-8), reported under `name`."""
+    raw = sys.stdin.buffer.read(max_spec_bytes() + 1)
+    if len(raw) > max_spec_bytes():
+        say(f"error: the spec on stdin is larger than the limit of {size_text(max_spec_bytes())}")
+        say("help: real scenarios are a few kilobytes; GILCHECK_MAX_SPEC_BYTES sets another limit")
+        finish(Outcome.BAD_INPUT)
+    text = raw.decode("utf-8", errors="replace").removeprefix("\ufeff")
+    sources = SourceMap()
+    report = report_for(output_format)
+    shown = Path(name)
+    working_on[:] = [name]
+
+    def report_errors(error: SpecError) -> None:
+        failure = SpecFailure(name, errors_object(name, error.diagnostics, sources))
+        context = render_context()
+        emit_document(report.render([failure], context), context)
+
+    with reporting_spec_errors(shown, sources, report=report_errors):
+        loaded = parse_text(name, text, sources)
+        result = run_check(loaded, options, quiet, shown)
+        result = with_draft_facts(result, loaded, accepting[0])
+    warn_drift(result)
     context = render_context(many=report.collection)
     emit_document(report.render([result], context), context)
     finish(outcome_of_result(result))

@@ -13,6 +13,7 @@ from gilcheck.cli.output import err, printable, say
 from gilcheck.cli.proofs import proofs
 from gilcheck.explore.distributed import RayUnavailable
 from gilcheck.explore.parallel import ParallelUnavailable
+from gilcheck.files import walk_files
 from gilcheck.memory import pause_memory_watch
 from gilcheck.options import CheckOptions
 from gilcheck.pipeline import Loaded, check_spec
@@ -38,35 +39,13 @@ def default_memory_limit_mb() -> int | None:
     return int(min(limits) * 0.7) // (1024 * 1024) if limits else None
 
 
-# Folders a walk never enters: virtual environments and installed packages (which hold
-# gilcheck's own models), build output, dependencies of other tools.
-_SKIPPED_FOLDERS = frozenset({"node_modules", "site-packages", "__pycache__", "target"})
-
-
-def _walk_specs(folder: Path) -> list[Path]:
-    """Every *.gil below a folder, sorted, leaving out hidden folders (`.git`, `.venv`,
-    `.tox`), virtual environments (a `pyvenv.cfg`) and the folders above."""
-    found: list[Path] = []
-    for root, dirs, files in os.walk(folder):
-        here = Path(root)
-        dirs[:] = [
-            d
-            for d in dirs
-            if not d.startswith(".")
-            and d not in _SKIPPED_FOLDERS
-            and not (here / d / "pyvenv.cfg").exists()
-        ]
-        found.extend(here / f for f in files if f.endswith(".gil") and (here / f).is_file())
-    return sorted(found)
-
-
 def expand_spec_paths(paths: list[Path]) -> list[Path]:
     """Files as given, folders as every *.gil inside (sorted; hidden folders, virtual
     environments and installed packages left out), globs expanded."""
     specs: list[Path] = []
     for path in paths:
         if path.is_dir():
-            specs.extend(_walk_specs(path))
+            specs.extend(walk_files(path, (".gil",)))
         elif not path.exists() and any(c in str(path) for c in "*?["):
             specs.extend(sorted(Path(p) for p in glob.glob(str(path), recursive=True)))
         else:

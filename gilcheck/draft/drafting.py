@@ -8,10 +8,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gilcheck.draft.model import Draft, DraftError, DraftOptions, SourceText
+from gilcheck.files import walk_files
 
 PYTHON_SUFFIXES = (".py", ".pyw")
 RUST_SUFFIXES = (".rs",)
-_SKIPPED_FOLDERS = {".git", "target", "__pycache__", ".venv", "venv", "node_modules", "tests"}
+# A crate's or package's tests are not the program (a crate's tests/ have mains of their own).
+_NOT_THE_PROGRAM = frozenset({"tests"})
 
 
 def source_files(paths: Sequence[Path]) -> list[Path]:
@@ -20,11 +22,7 @@ def source_files(paths: Sequence[Path]) -> list[Path]:
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            for root, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if d not in _SKIPPED_FOLDERS)
-                for name in sorted(files):
-                    if name.endswith(PYTHON_SUFFIXES + RUST_SUFFIXES):
-                        found.append(Path(root) / name)
+            found.extend(walk_files(path, PYTHON_SUFFIXES + RUST_SUFFIXES, _NOT_THE_PROGRAM))
         else:
             found.append(path)
     return list(dict.fromkeys(found))

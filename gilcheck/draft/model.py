@@ -6,6 +6,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from gilcheck.source import SourceLine
+
+# Where a drafted statement came from: the place in the user's source the spec's origin
+# annotations name (the parser reads them back as the same type).
+Origin = SourceLine
+
 
 def digest(text: str) -> str:
     """The short hash a drafted spec records of a source span's text: the first 8 hex
@@ -25,30 +31,6 @@ def code_digest(text: str) -> str:
         if line.strip() and not line.strip().startswith(("#", "//"))
     ]
     return hashlib.sha256("\n".join(kept).encode()).hexdigest()[:8]
-
-
-@dataclass(frozen=True, slots=True)
-class Origin:
-    """Where in the user's source a drafted statement came from: the file (as the spec
-    names it), a 1-based line and column, and the digest of the source line's text."""
-
-    path: str
-    line: int
-    column: int = 0
-    hash: str = ""
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}"
-
-    def annotation(self) -> str:
-        """The origin annotation written after a drafted statement: `#@ app.py:41 ~3fa2c1d0`."""
-        path = self.path if _plain(self.path) else '"' + self.path.replace('"', '\\"') + '"'
-        where = f"{path}:{self.line}" + (f":{self.column}" if self.column else "")
-        return f"#@ {where}" + (f" ~{self.hash}" if self.hash else "")
-
-
-def _plain(path: str) -> bool:
-    return bool(path) and all(ch.isalnum() or ch in "._-/+\\" for ch in path)
 
 
 @dataclass(frozen=True, slots=True)

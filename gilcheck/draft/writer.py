@@ -77,7 +77,7 @@ class SpecWriter:
     def _line(self, text: str, origin: Origin | None, depth: int) -> None:
         line = self.indent * depth + text
         if origin is not None:
-            line = line.ljust(_ANNOTATION_COLUMN - 1) + " " + origin.annotation()
+            line = line.ljust(_ANNOTATION_COLUMN - 1) + " " + annotation(origin)
         self._body.append(line)
 
     def render(self) -> str:
@@ -92,12 +92,23 @@ class SpecWriter:
                 "holds only under these."
             )
             for a in self.assumptions:
-                out.append(f"#@ assume {a.origin.annotation()[3:]} {_quoted(a.text)}")
+                out.append(f"#@ assume {annotation(a.origin)[3:]} {_quoted(a.text)}")
         out.append("")
         out.extend(self._body)
         while out and out[-1] == "":
             out.pop()
         return "\n".join(out) + "\n"
+
+
+def annotation(origin: Origin) -> str:
+    """The origin annotation written after a drafted statement: `#@ app.py:41:5 ~3fa2c1d0`."""
+    path = origin.path if _plain(origin.path) else _quoted(origin.path)
+    where = f"{path}:{origin.line}" + (f":{origin.column}" if origin.column else "")
+    return f"#@ {where}" + (f" ~{origin.hash}" if origin.hash else "")
+
+
+def _plain(path: str) -> bool:
+    return bool(path) and all(ch.isalnum() or ch in "._-/+\\" for ch in path)
 
 
 def _quoted(text: str) -> str:

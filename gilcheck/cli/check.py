@@ -12,6 +12,7 @@ import typer
 
 from gilcheck.cli.checked_inputs import (
     accepting,
+    check_one,
     check_source,
     check_stdin,
     drafted_only_options,
@@ -23,7 +24,7 @@ from gilcheck.cli.drafting import (
     Unroll,
     draft_options,
 )
-from gilcheck.cli.errors import no_specs, print_diagnostics, reporting_spec_errors
+from gilcheck.cli.errors import no_specs, print_diagnostics
 from gilcheck.cli.options import (
     CHANNEL_BOUND,
     MAX_STATES,
@@ -337,21 +338,7 @@ def check(
     if many or report.collection:
         check_many(specs, options, output_format, expect_mode, quiet)
     spec = specs[0]
-    sources = SourceMap()
-    working_on[:] = [str(spec)]
-
-    def report_errors(error: SpecError) -> None:
-        failure = SpecFailure(str(spec), errors_object(str(spec), error.diagnostics, sources))
-        context = render_context()
-        emit_document(report.render([failure], context), context)
-
-    with reporting_spec_errors(spec, sources, report=report_errors):
-        loaded = parse_spec(str(spec), sources)
-        result = with_draft_facts(run_check(loaded, options, quiet, spec), loaded, accepting[0])
-    warn_drift(result)
-    context = render_context()
-    emit_document(report.render([result], context), context)
-    finish(outcome_of_result(result))
+    check_one(spec, lambda sources: parse_spec(str(spec), sources), options, output_format, quiet)
 
 
 def _outcome(checked: Checked) -> Outcome:

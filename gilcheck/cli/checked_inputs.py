@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
@@ -19,7 +20,7 @@ from gilcheck.diagnostics import SpecError
 from gilcheck.draft.model import DraftOptions
 from gilcheck.files import max_spec_bytes, size_text
 from gilcheck.options import CheckOptions
-from gilcheck.pipeline import parse_text, with_draft_facts
+from gilcheck.pipeline import Loaded, parse_text, with_draft_facts
 from gilcheck.report.formats import CheckFormat, SpecFailure, report_for
 from gilcheck.report.json import errors_object
 from gilcheck.source import SourceMap
@@ -45,6 +46,36 @@ def warn_drift(result: CheckResult) -> None:
         say(printable(f"help: redraft with `gilcheck draft --update {result.spec}`"))
 
 
+def check_one(
+    shown: Path,
+    load: Callable[[SourceMap], Loaded],
+    options: CheckOptions,
+    output_format: CheckFormat,
+    quiet: bool,
+    notes: Callable[[CheckResult], tuple[str, ...]] = lambda result: (),
+) -> NoReturn:
+    """Check one spec, named `shown` in reports and loaded by `load` (from its file, from
+    source drafted in memory, from stdin), report it in `output_format`, and exit: its
+    errors in the report too, its drift on stderr, the notes `notes` adds to its result."""
+    sources = SourceMap()
+    report = report_for(output_format)
+    working_on[:] = [str(shown)]
+
+    def report_errors(error: SpecError) -> None:
+        failure = SpecFailure(str(shown), errors_object(str(shown), error.diagnostics, sources))
+        context = render_context()
+        emit_document(report.render([failure], context), context)
+
+    with reporting_spec_errors(shown, sources, report=report_errors):
+        loaded = load(sources)
+        result = with_draft_facts(run_check(loaded, options, quiet, shown), loaded, accepting[0])
+    warn_drift(result)
+    result = dataclasses.replace(result, notes=(*result.notes, *notes(result)))
+    context = render_context(many=report.collection)
+    emit_document(report.render([result], context), context)
+    finish(outcome_of_result(result))
+
+
 def check_source(
     files: list[Path],
     draft: DraftOptions,
@@ -58,29 +89,23 @@ def check_source(
     drafted = draft_or_exit(files, draft, base)
     spec = base / (files[0].stem + ".draft.gil")
     shown = Path(os.path.relpath(spec)) if not files[0].is_absolute() else spec
-    sources = SourceMap()
-    report = report_for(output_format)
-    working_on[:] = [str(shown)]
-
-    def report_errors(error: SpecError) -> None:
-        failure = SpecFailure(str(shown), errors_object(str(shown), error.diagnostics, sources))
-        context = render_context()
-        emit_document(report.render([failure], context), context)
-
-    with reporting_spec_errors(shown, sources, report=report_errors):
-        loaded = parse_text(str(shown), drafted.text, sources)
-        result = run_check(loaded, options, quiet, shown)
-        result = with_draft_facts(result, loaded, accepting[0])
     note = (
         f"drafted in memory from {', '.join(s.path for s in drafted.sources)}; "
         f"write it out with `gilcheck draft {' '.join(map(str, files))} -o {shown}`"
     )
-    alone = alone_note(drafted) if result.verdict == "ok" else None
-    extra = (note,) if alone is None else (note, alone)
-    result = dataclasses.replace(result, notes=(*result.notes, *extra))
-    context = render_context(many=report.collection)
-    emit_document(report.render([result], context), context)
-    finish(outcome_of_result(result))
+
+    def notes(result: CheckResult) -> tuple[str, ...]:
+        alone = alone_note(drafted) if result.verdict == "ok" else None
+        return (note,) if alone is None else (note, alone)
+
+    check_one(
+        shown,
+        lambda sources: parse_text(str(shown), drafted.text, sources),
+        options,
+        output_format,
+        quiet,
+        notes,
+    )
 
 
 def check_stdin(
@@ -93,21 +118,6 @@ def check_stdin(
         say("help: real scenarios are a few kilobytes; GILCHECK_MAX_SPEC_BYTES sets another limit")
         finish(Outcome.BAD_INPUT)
     text = raw.decode("utf-8", errors="replace").removeprefix("\ufeff")
-    sources = SourceMap()
-    report = report_for(output_format)
-    shown = Path(name)
-    working_on[:] = [name]
-
-    def report_errors(error: SpecError) -> None:
-        failure = SpecFailure(name, errors_object(name, error.diagnostics, sources))
-        context = render_context()
-        emit_document(report.render([failure], context), context)
-
-    with reporting_spec_errors(shown, sources, report=report_errors):
-        loaded = parse_text(name, text, sources)
-        result = run_check(loaded, options, quiet, shown)
-        result = with_draft_facts(result, loaded, accepting[0])
-    warn_drift(result)
-    context = render_context(many=report.collection)
-    emit_document(report.render([result], context), context)
-    finish(outcome_of_result(result))
+    check_one(
+        Path(name), lambda sources: parse_text(name, text, sources), options, output_format, quiet
+    )

@@ -11,7 +11,6 @@ from typing import Annotated, NoReturn
 import typer
 
 from gilcheck.cli.checked_inputs import (
-    accepting,
     check_one,
     check_source,
     check_stdin,
@@ -307,13 +306,19 @@ def check(
                 "(GILCHECK_HOME); or share one with GILCHECK_PROOF_KEY"
             )
             proofs.cache = None
-    accepting[0] = accept_assumptions
     if source:
         if paths:
             say("error: give spec files or `--source` files, not both")
             say("help: draft and check the source alone: gilcheck check --source app.py")
             finish(Outcome.BAD_INPUT)
-        check_source(source, draft_options(entries, unroll), options, output_format, quiet)
+        check_source(
+            source,
+            draft_options(entries, unroll),
+            options,
+            output_format,
+            quiet,
+            accept_assumptions,
+        )
         # check_source ends the command
     if not paths:
         say("error: nothing to check")
@@ -325,7 +330,7 @@ def check(
             say("error: `-` (a spec on stdin) is checked alone")
             say("help: check the files in another run")
             finish(Outcome.BAD_INPUT)
-        check_stdin(stdin_filename or "<stdin>", options, output_format, quiet)
+        check_stdin(stdin_filename or "<stdin>", options, output_format, quiet, accept_assumptions)
     if stdin_filename is not None:
         say("error: `--stdin-filename` names the spec read from stdin: give `-` as the spec")
         say("help: gilcheck check - --stdin-filename app.gil < app.gil")
@@ -336,9 +341,16 @@ def check(
     report = report_for(output_format)
     many = len(specs) != 1 or len(paths) != 1 or expect_mode or paths[0].is_dir()
     if many or report.collection:
-        check_many(specs, options, output_format, expect_mode, quiet)
+        check_many(specs, options, output_format, expect_mode, quiet, accept_assumptions)
     spec = specs[0]
-    check_one(spec, lambda sources: parse_spec(str(spec), sources), options, output_format, quiet)
+    check_one(
+        spec,
+        lambda sources: parse_spec(str(spec), sources),
+        options,
+        output_format,
+        quiet,
+        accept_assumptions,
+    )
 
 
 def _outcome(checked: Checked) -> Outcome:
@@ -351,6 +363,7 @@ def check_many(
     output_format: CheckFormat,
     expect_mode: bool,
     quiet: bool,
+    accept: bool,
 ) -> NoReturn:
     """Check several specs: a line per spec, then a summary (or one document)."""
     report = report_for(output_format)
@@ -362,7 +375,7 @@ def check_many(
         try:
             loaded = parse_spec(str(spec), sources)
             result = run_check(loaded, options, quiet, spec, number, len(specs))
-            result = with_draft_facts(result, loaded, accepting[0])
+            result = with_draft_facts(result, loaded, accept)
             warn_drift(result)
         except KeyboardInterrupt:
             reason = memory_limit_reason()

@@ -26,9 +26,6 @@ from gilcheck.report.json import errors_object
 from gilcheck.source import SourceMap
 from gilcheck.trace.model import CheckResult
 
-# `--accept-assumptions` of the running command (the many-spec path reads it too).
-accepting = [False]
-
 
 def drafted_only_options(entries: list[str] | None, unroll: int) -> None:
     """`--entry` and `--unroll` shape a draft: without `--source` they are a mistake."""
@@ -52,6 +49,7 @@ def check_one(
     options: CheckOptions,
     output_format: CheckFormat,
     quiet: bool,
+    accept: bool,
     notes: Callable[[CheckResult], tuple[str, ...]] = lambda result: (),
 ) -> NoReturn:
     """Check one spec, named `shown` in reports and loaded by `load` (from its file, from
@@ -68,7 +66,7 @@ def check_one(
 
     with reporting_spec_errors(shown, sources, report=report_errors):
         loaded = load(sources)
-        result = with_draft_facts(run_check(loaded, options, quiet, shown), loaded, accepting[0])
+        result = with_draft_facts(run_check(loaded, options, quiet, shown), loaded, accept)
     warn_drift(result)
     result = dataclasses.replace(result, notes=(*result.notes, *notes(result)))
     context = render_context(many=report.collection)
@@ -82,6 +80,7 @@ def check_source(
     options: CheckOptions,
     output_format: CheckFormat,
     quiet: bool,
+    accept: bool,
 ) -> NoReturn:
     """Draft a spec from source in memory and check it: the report names the spec
     `<first file>.draft.gil` and shows the user's lines beside the spec's."""
@@ -104,12 +103,13 @@ def check_source(
         options,
         output_format,
         quiet,
+        accept,
         notes,
     )
 
 
 def check_stdin(
-    name: str, options: CheckOptions, output_format: CheckFormat, quiet: bool
+    name: str, options: CheckOptions, output_format: CheckFormat, quiet: bool, accept: bool
 ) -> NoReturn:
     """Check the spec read from stdin (UTF-8), reported under `name`."""
     raw = sys.stdin.buffer.read(max_spec_bytes() + 1)
@@ -119,5 +119,10 @@ def check_stdin(
         finish(Outcome.BAD_INPUT)
     text = raw.decode("utf-8", errors="replace").removeprefix("\ufeff")
     check_one(
-        Path(name), lambda sources: parse_text(name, text, sources), options, output_format, quiet
+        Path(name),
+        lambda sources: parse_text(name, text, sources),
+        options,
+        output_format,
+        quiet,
+        accept,
     )

@@ -247,6 +247,18 @@ CODES: dict[str, CodeInfo] = {
             'use "pyo4"   # error: did you mean `pyo3`?',
         ),
         _info(
+            "bad-config",
+            "a `[tool.gilcheck]` setting gilcheck does not take",
+            "gilcheck reads its settings from the `[tool.gilcheck]` table of the nearest "
+            "pyproject.toml (or the file `--config` names). Its keys are the long options of "
+            "`gilcheck check` without the dashes (`max-states`, `timeout`, `expect`, "
+            "`format`...) and `paths`, `exclude`, `extend-exclude`, `respect-gitignore`; each "
+            "takes the kind of value its option does.",
+            "A misspelt or mistyped setting would otherwise be ignored, and a check would run "
+            "with bounds or inputs other than the project meant.",
+            "[tool.gilcheck]\nmax-state = 100000  # error: unknown key",
+        ),
+        _info(
             "bad-annotation",
             "a `#@` comment that is not an origin or assumption annotation",
             "`#@ app.py:41` after a statement names the line of the user's source it was "

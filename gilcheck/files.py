@@ -6,7 +6,6 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from pathlib import Path
 
 DEFAULT_MAX_SPEC_BYTES = 1 << 20  # 1 MiB: the largest real specs are a few kilobytes
 MAX_DATA_BYTES = 256 << 20  # JSON traces and proof records
@@ -87,29 +86,3 @@ def size_text(count: int) -> str:
     if count % (1 << 10) == 0:
         return f"{count >> 10} KiB"
     return f"{count:,} bytes"
-
-
-# Folders a walk never enters: virtual environments and installed packages (which hold
-# gilcheck's own models), build output, dependencies of other tools; hidden folders too.
-_SKIPPED_FOLDERS = frozenset({"node_modules", "site-packages", "__pycache__", "target"})
-
-
-def walk_files(
-    folder: str | os.PathLike[str], suffixes: tuple[str, ...], skip: frozenset[str] = frozenset()
-) -> list[Path]:
-    """Every file below a folder whose name ends in one of `suffixes`, sorted, leaving out
-    hidden folders (`.git`, `.venv`), virtual environments (a `pyvenv.cfg`), installed
-    packages, build output, and the folders named in `skip`."""
-    found: list[Path] = []
-    for root, dirs, files in os.walk(folder):
-        here = Path(root)
-        dirs[:] = [
-            d
-            for d in dirs
-            if not d.startswith(".")
-            and d not in _SKIPPED_FOLDERS
-            and d not in skip
-            and not (here / d / "pyvenv.cfg").exists()
-        ]
-        found.extend(here / f for f in files if f.endswith(suffixes) and (here / f).is_file())
-    return sorted(found)

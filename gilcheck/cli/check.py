@@ -17,6 +17,14 @@ from gilcheck.cli.checked_inputs import (
     drafted_only_options,
     warn_drift,
 )
+from gilcheck.cli.config import (
+    ConfigFile,
+    Isolated,
+    configured_paths,
+    project_config,
+    settled,
+    walk_rules,
+)
 from gilcheck.cli.drafting import (
     DEFAULT_UNROLL,
     Entries,
@@ -95,11 +103,12 @@ class Backend(StrEnum):
 
 
 def check(
+    ctx: typer.Context,
     paths: Annotated[
         list[Path] | None,
         typer.Argument(
             help="Spec files (*.gil), folders (every *.gil inside) or globs such as "
-            "'specs/**/*_fixed.gil'.",
+            "'specs/**/*_fixed.gil' [default: the configuration's `paths`].",
             show_default=False,
         ),
     ] = None,
@@ -250,6 +259,8 @@ def check(
             "(same spec, models, semantics and bounds; conclusive verdict).",
         ),
     ] = None,
+    config_file: ConfigFile = None,
+    isolated: Isolated = False,
 ) -> None:
     """Explore every interleaving of a spec and report its verdict.
 
@@ -257,7 +268,25 @@ def check(
     3 inconclusive (a limit or a channel bound was hit). With several specs: 2 if one is
     wrong, else 1 if one has a violation, else 3 if one is inconclusive, else 0. With
     `--expect`: 0 when every verdict matches its `expect`, 1 when one does not.
+
+    Settings not given as options come from the `[tool.gilcheck]` table of the nearest
+    pyproject.toml (see `--config`).
     """
+    config = project_config(config_file, isolated)
+    settings = settled(ctx, config)
+    output_format, strategy = CheckFormat(settings["output_format"]), Strategy(settings["strategy"])
+    expect_mode, accept_assumptions, quiet = (
+        settings["expect_mode"],
+        settings["accept_assumptions"],
+        settings["quiet"],
+    )
+    max_states, timeout, max_memory = (
+        settings["max_states"],
+        settings["timeout"],
+        settings["max_memory"],
+    )
+    channel_bound, object_bound = settings["channel_bound"], settings["object_bound"]
+    spurious_wakeups, workers = settings["spurious_wakeups"], settings["workers"]
     options = CheckOptions(
         max_states=max_states,
         timeout=timeout,
@@ -320,9 +349,14 @@ def check(
             accept_assumptions,
         )
         # check_source ends the command
+    if not paths and config.paths:
+        paths = configured_paths(config)
     if not paths:
         say("error: nothing to check")
-        say("help: give spec files (gilcheck check app.gil), or source: --source app.py")
+        say(
+            "help: give spec files (gilcheck check app.gil) or source (--source app.py), or "
+            "list them as `paths` in pyproject.toml's [tool.gilcheck]"
+        )
         finish(Outcome.BAD_INPUT)
     drafted_only_options(entries, unroll)
     if Path("-") in paths:
@@ -335,7 +369,7 @@ def check(
         say("error: `--stdin-filename` names the spec read from stdin: give `-` as the spec")
         say("help: gilcheck check - --stdin-filename app.gil < app.gil")
         finish(Outcome.BAD_INPUT)
-    specs = expand_spec_paths(paths)
+    specs = expand_spec_paths(paths, walk_rules(config))
     if not specs:
         no_specs(paths, "help: give spec files, folders that hold some, or globs")
     report = report_for(output_format)

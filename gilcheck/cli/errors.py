@@ -14,9 +14,10 @@ from gilcheck.report.diagnostic_text import render_diagnostics
 from gilcheck.source import SourceMap
 
 
-def print_diagnostics(error: SpecError, sources: SourceMap) -> None:
-    """A spec's errors on stderr, rendered as rustc does."""
-    err.print(printable(render_diagnostics(error.diagnostics, sources)), markup=False, end="")
+def print_diagnostics(error: SpecError, sources: SourceMap, subject: str = "the spec") -> None:
+    """A spec's (or `subject`'s) errors on stderr, rendered as rustc does."""
+    text = render_diagnostics(error.diagnostics, sources, subject)
+    err.print(printable(text), markup=False, end="")
 
 
 @contextlib.contextmanager

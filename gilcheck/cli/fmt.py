@@ -7,6 +7,13 @@ from typing import Annotated
 
 import typer
 
+from gilcheck.cli.config import (
+    ConfigFile,
+    Isolated,
+    configured_paths,
+    project_config,
+    walk_rules,
+)
 from gilcheck.cli.errors import no_specs, print_diagnostics
 from gilcheck.cli.outcome import Outcome, emit, finish
 from gilcheck.cli.output import err, printable, say, streams
@@ -18,9 +25,13 @@ from gilcheck.syntax.formatter import format_file
 
 def fmt_specs(
     paths: Annotated[
-        list[Path],
-        typer.Argument(help="Spec files, folders or globs, as for `check`.", show_default=False),
-    ],
+        list[Path] | None,
+        typer.Argument(
+            help="Spec files, folders or globs, as for `check` [default: the configuration's "
+            "`paths`].",
+            show_default=False,
+        ),
+    ] = None,
     check_only: Annotated[
         bool,
         typer.Option(
@@ -30,13 +41,22 @@ def fmt_specs(
     diff: Annotated[
         bool, typer.Option("--diff", help="Rewrite nothing; print what would change as a diff.")
     ] = False,
+    config_file: ConfigFile = None,
+    isolated: Isolated = False,
 ) -> None:
     """Rewrite specs in the canonical layout, keeping every comment.
 
     Exit codes: 0 done (or, with --check, every spec already formatted), 1 with --check
     when a spec would change, 2 when a spec does not parse (it is left as it is).
     """
-    specs = expand_spec_paths(paths)
+    config = project_config(config_file, isolated)
+    if not paths:
+        paths = configured_paths(config)
+    if not paths:
+        say("error: nothing to format")
+        say("help: give spec files or folders, or list them as `paths` in [tool.gilcheck]")
+        finish(Outcome.BAD_INPUT)
+    specs = expand_spec_paths(paths, walk_rules(config))
     if not specs:
         no_specs(paths, None)
     changed = bad = 0

@@ -13,13 +13,13 @@ from gilcheck.cli.output import err, printable, say
 from gilcheck.cli.proofs import proofs
 from gilcheck.explore.distributed import RayUnavailable
 from gilcheck.explore.parallel import ParallelUnavailable
-from gilcheck.files import walk_files
 from gilcheck.memory import pause_memory_watch
 from gilcheck.options import CheckOptions
 from gilcheck.pipeline import Loaded, check_spec
 from gilcheck.progress import ProgressDisplay
 from gilcheck.report.proof import identity, load_cached, record, store
 from gilcheck.trace.model import CheckResult, Stats
+from gilcheck.walk import Walker, WalkRules
 
 working_on: list[str] = []  # the spec being read or checked, for messages
 
@@ -39,18 +39,37 @@ def default_memory_limit_mb() -> int | None:
     return int(min(limits) * 0.7) // (1024 * 1024) if limits else None
 
 
-def expand_spec_paths(paths: list[Path]) -> list[Path]:
-    """Files as given, folders as every *.gil inside (sorted; hidden folders, virtual
-    environments and installed packages left out), globs expanded."""
+def expand_spec_paths(paths: list[Path], rules: WalkRules | None = None) -> list[Path]:
+    """Files as given, folders as every *.gil inside (sorted; what `rules` leave out, by
+    default hidden folders, virtual environments, installed packages and `.gitignore`d
+    paths, left out), globs expanded (their finds judged by the same rules)."""
+    walker = Walker(rules)
     specs: list[Path] = []
     for path in paths:
         if path.is_dir():
-            specs.extend(walk_files(path, (".gil",)))
+            specs.extend(walker.walk(path, (".gil",), frozenset()))
         elif not path.exists() and any(c in str(path) for c in "*?["):
-            specs.extend(sorted(Path(p) for p in glob.glob(str(path), recursive=True)))
+            base = _glob_base(path)
+            specs.extend(
+                sorted(
+                    found
+                    for p in glob.glob(str(path), recursive=True)
+                    if not walker.excluded_below(found := Path(p), base)
+                )
+            )
         else:
             specs.append(path)
     return specs
+
+
+def _glob_base(pattern: Path) -> Path:
+    """The folders of a glob before its first wildcard: `specs` of `specs/**/*.gil`."""
+    parts: list[str] = []
+    for part in pattern.parts:
+        if any(c in part for c in "*?["):
+            break
+        parts.append(part)
+    return Path(*parts) if parts else Path()
 
 
 def stopped_before_a_verdict(spec: Path, reason: str) -> CheckResult:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gilcheck.draft.model import Draft, DraftError, DraftOptions, SourceText
-from gilcheck.files import walk_files
+from gilcheck.walk import walk_files
 
 PYTHON_SUFFIXES = (".py", ".pyw")
 RUST_SUFFIXES = (".rs",)

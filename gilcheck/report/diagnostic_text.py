@@ -47,8 +47,10 @@ def render_diagnostic(diag: Diagnostic, sources: SourceMap) -> str:
     return "\n".join(out)
 
 
-def render_diagnostics(diagnostics: list[Diagnostic], sources: SourceMap) -> str:
-    """Every diagnostic, then a one-line summary."""
+def render_diagnostics(
+    diagnostics: list[Diagnostic], sources: SourceMap, subject: str = "the spec"
+) -> str:
+    """Every diagnostic, then a one-line summary of what `subject` has."""
     blocks = [render_diagnostic(d, sources) for d in diagnostics]
     errors = sum(1 for d in diagnostics if d.severity is Severity.ERROR)
     warnings = len(diagnostics) - errors
@@ -58,5 +60,5 @@ def render_diagnostics(diagnostics: list[Diagnostic], sources: SourceMap) -> str
     if warnings:
         summary.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
     if errors:
-        blocks.append(f"error: the spec has {' and '.join(summary)}; nothing was checked")
+        blocks.append(f"error: {subject} has {' and '.join(summary)}; nothing was checked")
     return "\n\n".join(blocks) + "\n"

@@ -1,0 +1,237 @@
+"""Project configuration: the `[tool.gilcheck]` table of a pyproject.toml.
+
+Found as ruff finds its own: the nearest pyproject.toml with a `[tool.gilcheck]` table in
+the working folder or above it (or the file `--config` names). Its keys are the long
+options of `gilcheck check` without the dashes, plus `paths` (what to check when no path
+is given) and `exclude`/`extend-exclude`/`respect-gitignore` (what folder walks leave
+out). Paths and patterns are relative to the folder of the pyproject.toml. Values are
+checked here, each error located at its key's line, so that a typo is an exit-2 error
+rather than a setting silently ignored.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gilcheck.diagnostics import CODES, Diagnostic, SpecError
+from gilcheck.options import STRATEGY_NAMES
+from gilcheck.source import SourceFile, SourceMap
+from gilcheck.walk import DEFAULT_EXCLUDE
+
+CONFIG_FILE = "pyproject.toml"
+TABLE = "tool.gilcheck"
+
+FORMATS = ("text", "json", "junit", "sarif", "markdown", "github")
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """The settings of one project; `file` is None when no configuration was read."""
+
+    file: Path | None = None
+    root: Path = field(default_factory=Path)
+    paths: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = DEFAULT_EXCLUDE
+    extend_exclude: tuple[str, ...] = ()
+    respect_gitignore: bool = True
+    # `check` option (its parameter name, e.g. max_states) -> value, for the options set.
+    check: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def patterns(self) -> tuple[str, ...]:
+        """Every exclusion pattern: `exclude` then `extend-exclude`."""
+        return self.exclude + self.extend_exclude
+
+
+def _int(minimum: int) -> Any:
+    def check(value: Any) -> str | None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            return "an integer"
+        return None if value >= minimum else f"an integer of at least {minimum}"
+
+    return check
+
+
+def _number(value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        return "a number of seconds greater than 0"
+    return None
+
+
+def _bool(value: Any) -> str | None:
+    return None if isinstance(value, bool) else "true or false"
+
+
+def _choice(choices: tuple[str, ...]) -> Any:
+    def check(value: Any) -> str | None:
+        return None if value in choices else "one of " + ", ".join(f'"{c}"' for c in choices)
+
+    return check
+
+
+def _strings(value: Any) -> str | None:
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return None
+    return 'a list of strings, such as ["specs"]'
+
+
+# key -> (the `check` parameter it sets, or None for a walk setting; its check)
+_KEYS: dict[str, tuple[str | None, Any]] = {
+    "paths": (None, _strings),
+    "exclude": (None, _strings),
+    "extend-exclude": (None, _strings),
+    "respect-gitignore": (None, _bool),
+    "expect": ("expect_mode", _bool),
+    "format": ("output_format", _choice(FORMATS)),
+    "accept-assumptions": ("accept_assumptions", _bool),
+    "max-states": ("max_states", _int(1)),
+    "timeout": ("timeout", _number),
+    "channel-bound": ("channel_bound", _int(1)),
+    "object-bound": ("object_bound", _int(1)),
+    "max-memory": ("max_memory", _int(16)),
+    "spurious-wakeups": ("spurious_wakeups", _bool),
+    "workers": ("workers", _int(0)),
+    "strategy": ("strategy", _choice(STRATEGY_NAMES)),
+    "quiet": ("quiet", _bool),
+}
+KEYS: tuple[str, ...] = tuple(_KEYS)
+
+
+def find_config(start: Path) -> Path | None:
+    """The nearest pyproject.toml with a `[tool.gilcheck]` table, from `start` upwards."""
+    for folder in (start, *start.parents):
+        candidate = folder / CONFIG_FILE
+        if candidate.is_file() and _has_table(candidate):
+            return candidate
+    return None
+
+
+def _has_table(path: Path) -> bool:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return re.search(r"^\s*\[\s*tool\s*\.\s*gilcheck\s*[\].]", text, re.MULTILINE) is not None
+
+
+def load_config(path: Path, sources: SourceMap, shown: str | None = None) -> Config:
+    """The settings in a pyproject.toml's `[tool.gilcheck]` table (none: defaults). Raises
+    SpecError (code `bad-config`) for a file that is not TOML or a key or value gilcheck
+    does not take (located in the file named `shown`, by default `path`); OSError when it
+    cannot be read."""
+    text = path.read_bytes().decode("utf-8", errors="replace")
+    source = sources.add(SourceFile(shown or str(path), text))
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        line, column = _error_position(str(error))
+        message = re.sub(
+            r"\s*\(at line \d+, column \d+\)|\s*\(at end of document\)", "", str(error)
+        )
+        raise SpecError(
+            [
+                _problem(
+                    source,
+                    line,
+                    column,
+                    1,
+                    f"`{path.name}` is not valid TOML: {message}",
+                    "fix the TOML syntax; https://toml.io describes it",
+                )
+            ]
+        ) from None
+    table = document.get("tool", {}).get("gilcheck", {})
+    if not isinstance(table, dict):
+        raise SpecError([_at_key(source, "", "`tool.gilcheck` must be a table", None)])
+    problems: list[Diagnostic] = []
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        if key not in _KEYS:
+            close = [k for k in KEYS if _near(k, key)]
+            hint = f"did you mean `{close[0]}`?" if close else "the keys are: " + ", ".join(KEYS)
+            problems.append(_at_key(source, key, f"unknown key `{key}` in [tool.gilcheck]", hint))
+            continue
+        wanted = _KEYS[key][1](value)
+        if wanted is not None:
+            problems.append(
+                _at_key(source, key, f"`{key}` must be {wanted}, not {_toml(value)}", None)
+            )
+            continue
+        values[key] = value
+    if problems:
+        raise SpecError(problems)
+    return Config(
+        file=path,
+        root=path.parent,
+        paths=tuple(values.get("paths", ())),
+        exclude=tuple(values.get("exclude", DEFAULT_EXCLUDE)),
+        extend_exclude=tuple(values.get("extend-exclude", ())),
+        respect_gitignore=values.get("respect-gitignore", True),
+        check={
+            parameter: values[key]
+            for key, (parameter, _) in _KEYS.items()
+            if parameter is not None and key in values
+        },
+    )
+
+
+def _near(known: str, given: str) -> bool:
+    a, b = known.replace("_", "-"), given.replace("_", "-").lower()
+    if a == b or a.startswith(b) or b.startswith(a):
+        return True
+    if abs(len(a) - len(b)) > 2:
+        return False
+    return sum(x != y for x, y in zip(a, b, strict=False)) + abs(len(a) - len(b)) <= 2
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list" if value else "an empty list"
+    return str(value)
+
+
+def _error_position(message: str) -> tuple[int, int]:
+    found = re.search(r"at line (\d+), column (\d+)", message)
+    if found:
+        return int(found.group(1)), int(found.group(2))
+    return 1, 1
+
+
+def _at_key(source: SourceFile, key: str, message: str, hint: str | None) -> Diagnostic:
+    """A problem at the line of `key` inside `[tool.gilcheck]` (the table's header if the
+    key cannot be found: a dotted or inline form)."""
+    lines = source.text.split("\n")
+    header = 0
+    for number, line in enumerate(lines, start=1):
+        stripped = line.strip()
+        if re.match(r"\[\s*tool\s*\.\s*gilcheck\s*\]", stripped):
+            header = number
+        elif header and stripped.startswith("["):
+            break
+        elif header and key:
+            found = re.match(rf'(\s*)("{re.escape(key)}"|{re.escape(key)})\s*=', line)
+            if found:
+                return _problem(
+                    source, number, len(found.group(1)) + 1, len(found.group(2)), message, hint
+                )
+    at = header or 1
+    return _problem(source, at, 1, len(source.line_text(at)) or 1, message, hint)
+
+
+def _problem(
+    source: SourceFile, line: int, column: int, width: int, message: str, hint: str | None
+) -> Diagnostic:
+    start = source.offset_of(line, column)
+    assert "bad-config" in CODES
+    return Diagnostic("bad-config", message, source.span(start, start + max(1, width)), help=hint)

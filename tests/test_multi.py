@@ -96,8 +96,19 @@ def test_sarif_validates_and_locates_unexpected_violations(cli, tmp_path: Path) 
     schema = json.loads((ROOT / "tests" / "data" / "sarif-schema-2.1.0.json").read_text())
     jsonschema.validate(log, schema)
     findings = log["runs"][0]["results"]
-    assert len(findings) == 1  # the buggy spec deadlocks as it expects: no finding
-    finding = findings[0]
+    # The buggy spec deadlocks as it expects: a result suppressed in source by its
+    # `expect` line (code scanning shows it closed); the wrong spec's is open.
+    open_findings = [f for f in findings if "suppressions" not in f]
+    (expected,) = [f for f in findings if "suppressions" in f]
+    (suppression,) = expected["suppressions"]
+    assert suppression["kind"] == "inSource" and suppression["status"] == "accepted"
+    at = suppression["location"]["physicalLocation"]
+    assert at["artifactLocation"]["uri"] == BUGGY
+    expect_line = Path(BUGGY).read_text().splitlines().index("expect deadlock") + 1
+    assert at["region"]["startLine"] == expect_line
+    assert expected["ruleId"] == "deadlock"
+    assert len(open_findings) == 1
+    finding = open_findings[0]
     assert finding["ruleId"] == "deadlock"
     where = finding["locations"][0]["physicalLocation"]
     assert where["artifactLocation"]["uri"] == str(wrong)

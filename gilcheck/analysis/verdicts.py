@@ -168,6 +168,7 @@ class _Judge:
             message=message,
             stats=self.stats,
             trace=trace,
+            expected_line=self.sources.line_of(expect.span) if expect is not None else 0,
             # A search stopped by a limit is said to be, whatever it found on the way.
             limit=limit or self.found.stopped,
             condition=facts.condition,

@@ -33,10 +33,20 @@ def reported(result: CheckResult) -> bool:
     return result.verdict != (result.expected or "ok") or result.when_matches is False
 
 
+def expected_violation(result: CheckResult) -> bool:
+    """A violation the spec's `expect` line states: reported, suppressed in the source."""
+    return result.verdict != "ok" and result.matches is True
+
+
 def render_sarif(results: list[CheckResult]) -> str:
-    """One SARIF log with one run: a result per finding."""
+    """One SARIF log with one run: a result per finding, and per violation the spec
+    expects (suppressed in source by its `expect` line, so code scanning shows it closed)."""
     rule_ids = list(RULES)
-    findings = [_result(r, rule_ids) for r in results if reported(r)]
+    findings = [
+        _suppressed(r, _result(r, rule_ids)) if expected_violation(r) else _result(r, rule_ids)
+        for r in results
+        if reported(r) or expected_violation(r)
+    ]
     for r in results:
         findings.extend(_drafted(r, rule_ids))
     log = {
@@ -117,6 +127,29 @@ def _result(result: CheckResult, rule_ids: list[str]) -> dict[str, object]:
             }
         ]
     return entry
+
+
+def _suppressed(result: CheckResult, entry: dict[str, object]) -> dict[str, object]:
+    """A result the spec's `expect` line accounts for, marked suppressed in source there."""
+    line = max(1, result.expected_line)
+    expect = {
+        "physicalLocation": {
+            "artifactLocation": {"uri": PurePath(result.spec).as_posix()},
+            "region": {"startLine": line},
+        },
+        "message": {"text": f"expect {expected_phrase(result)}"},
+    }
+    return dict(
+        entry,
+        suppressions=[
+            {
+                "kind": "inSource",
+                "status": "accepted",
+                "justification": f"the spec's `expect` line (line {line}) states this verdict",
+                "location": expect,
+            }
+        ],
+    )
 
 
 def _drafted(result: CheckResult, rule_ids: list[str]) -> list[dict[str, object]]:

@@ -243,6 +243,7 @@ class CheckResult:
     message: str
     stats: Stats
     trace: Trace | None = None
+    expected_line: int = 0  # the line of the spec's `expect` (0: none, or not known)
     limit: str | None = None
     notes: tuple[str, ...] = field(default=())
     shortest: bool = True  # the trace is a shortest one (breadth-first searches)

@@ -8,10 +8,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from gilcheck.analysis.stategraph import state_graph
 from gilcheck.analysis.verdicts import check_program
 from gilcheck.diagnostics import Diagnostic, DiagnosticSink, SpecError
-from gilcheck.draft.drift import drift_of
 from gilcheck.explore.budget import Progress
 from gilcheck.explore.strategies import strategy_for
 from gilcheck.options import CheckOptions
@@ -185,6 +183,8 @@ def with_draft_facts(result: CheckResult, loaded: Loaded, accept: bool = False) 
     (accepted or not), and the origins whose source changed since the draft."""
     if not loaded.modules or not loaded.modules[0].annotations:
         return result
+    from gilcheck.draft.drift import drift_of  # a drafted spec's only: start-up
+
     spec = loaded.modules[0]
     assumed = tuple(
         Assumed(a.text, origin_file(spec.path, a.where.path), a.where.line)
@@ -200,6 +200,8 @@ def with_draft_facts(result: CheckResult, loaded: Loaded, accept: bool = False) 
 
 def state_graph_of_spec(loaded: Loaded, options: CheckOptions, limit: int) -> StateGraph:
     """Every reachable state of a parsed spec (raises SpecError, GraphTooLarge)."""
+    from gilcheck.analysis.stategraph import state_graph  # `trace --graph states` only
+
     program = checkable_program(loaded)
     with _nesting_guard(loaded.sources.get(loaded.modules[0].path) if loaded.modules else None):
         return state_graph(program, loaded.sources, options, limit)

@@ -14,8 +14,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pathspec
+if TYPE_CHECKING:
+    import pathspec
 
 DEFAULT_EXCLUDE: tuple[str, ...] = (
     ".*/",
@@ -39,9 +41,12 @@ class Walker:
     """Walks folders under one set of rules (the `.gitignore` files read are kept)."""
 
     def __init__(self, rules: WalkRules | None = None) -> None:
+        import pathspec  # when a folder is walked: start-up of a check of one file
+
         self.rules = rules or WalkRules()
         self._root = self.rules.root.resolve()
-        self._excluded = pathspec.GitIgnoreSpec.from_lines(self.rules.patterns)
+        self._spec = pathspec.GitIgnoreSpec
+        self._excluded = self._spec.from_lines(self.rules.patterns)
         self._ignores: dict[Path, tuple[tuple[Path, pathspec.GitIgnoreSpec], ...]] = {}
 
     def walk(
@@ -117,12 +122,12 @@ class Walker:
             chain = ()
             exclude = _read_lines(folder / ".git" / "info" / "exclude")
             if exclude:
-                chain = ((folder, pathspec.GitIgnoreSpec.from_lines(exclude)),)
+                chain = ((folder, self._spec.from_lines(exclude)),)
         else:
             chain = self._ignore_chain(folder.parent)
         own = _read_lines(folder / ".gitignore")
         if own:
-            chain = (*chain, (folder, pathspec.GitIgnoreSpec.from_lines(own)))
+            chain = (*chain, (folder, self._spec.from_lines(own)))
         self._ignores[folder] = chain
         return chain
 

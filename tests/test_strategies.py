@@ -182,6 +182,12 @@ def test_proof_records_name_the_strategy_and_are_not_shared_between_strategies()
     assert settings(CheckOptions(workers=4, strategy="dfs"))["strategy"] == "dfs"
 
 
+def test_the_strategy_table_names_each_strategy_by_its_own_name() -> None:
+    from gilcheck.explore.strategies import check_table
+
+    check_table()
+
+
 def test_an_unknown_strategy_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown search strategy"):
         dataclasses.replace(CheckOptions(), strategy="sideways")  # type: ignore[arg-type]

@@ -4,50 +4,66 @@ place that turns interruptions, memory exhaustion and bugs into exit codes."""
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import signal
 import sys
+from collections.abc import Callable
 from typing import Annotated, NoReturn
 
 import typer
 
 from gilcheck import __version__
-from gilcheck.cli.check import check
-from gilcheck.cli.codes import list_codes
-from gilcheck.cli.draft import draft
-from gilcheck.cli.explain import explain
-from gilcheck.cli.export import export
-from gilcheck.cli.fmt import fmt_specs
-from gilcheck.cli.models import models
+from gilcheck.cli.limits import default_memory_limit_mb, working_on
 from gilcheck.cli.outcome import EXIT_INCONCLUSIVE, EXIT_INTERNAL, EXIT_USAGE
 from gilcheck.cli.output import say, streams
-from gilcheck.cli.parse import parse
-from gilcheck.cli.replay import replay_trace
-from gilcheck.cli.running import default_memory_limit_mb, working_on
-from gilcheck.cli.schema import print_schema
-from gilcheck.cli.simulate import simulate_spec
-from gilcheck.cli.trace import trace
 from gilcheck.memory import memory_limit_reason, pause_memory_watch, watch_memory
 
-app = typer.Typer(
-    name="gilcheck",
-    help="A model checker for GIL, lock and channel interleavings.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-app.command()(parse)
-app.command()(check)
-app.command()(draft)
-app.command()(trace)
-app.command("fmt")(fmt_specs)
-app.command("simulate")(simulate_spec)
-app.command("replay")(replay_trace)
-app.command()(export)
-app.command()(explain)
-app.command("codes")(list_codes)
-app.command("schema")(print_schema)
-app.command("models")(models)
+# The commands in `--help` order: name -> (module, function). A run imports the module of
+# the command it runs only (a check does not load the drafters, `explain` not the checker).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "parse": ("gilcheck.cli.parse", "parse"),
+    "check": ("gilcheck.cli.check", "check"),
+    "draft": ("gilcheck.cli.draft", "draft"),
+    "trace": ("gilcheck.cli.trace", "trace"),
+    "fmt": ("gilcheck.cli.fmt", "fmt_specs"),
+    "simulate": ("gilcheck.cli.simulate", "simulate_spec"),
+    "replay": ("gilcheck.cli.replay", "replay_trace"),
+    "export": ("gilcheck.cli.export", "export"),
+    "explain": ("gilcheck.cli.explain", "explain"),
+    "codes": ("gilcheck.cli.codes", "list_codes"),
+    "schema": ("gilcheck.cli.schema", "print_schema"),
+    "models": ("gilcheck.cli.models", "models"),
+}
+
+
+def command_function(name: str) -> Callable[..., None]:
+    """The function behind a command."""
+    module, function = COMMANDS[name]
+    found: Callable[..., None] = getattr(importlib.import_module(module), function)
+    return found
+
+
+def make_app(only: str | None = None) -> typer.Typer:
+    """The typer app with every command, or with command `only` alone (a run of it)."""
+    made = typer.Typer(
+        name="gilcheck",
+        help="A model checker for GIL, lock and channel interleavings.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+    for name in [only] if only in COMMANDS else COMMANDS:
+        made.command(name)(command_function(name))
+    made.callback()(_root)
+    return made
+
+
+def invoked_command(arguments: list[str]) -> str | None:
+    """The command a command line runs (its first word, when that names one)."""
+    if arguments and arguments[0] in COMMANDS:
+        return arguments[0]
+    return None
 
 
 def _version(value: bool) -> None:
@@ -58,7 +74,6 @@ def _version(value: bool) -> None:
         raise typer.Exit(0)
 
 
-@app.callback()
 def _root(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
@@ -105,7 +120,7 @@ def main() -> None:
     # (`check --max-memory` sets its own).
     watch_memory(default_memory_limit_mb())
     try:
-        code = app(standalone_mode=False)
+        code = make_app(invoked_command(sys.argv[1:]))(standalone_mode=False)
         if code == INTERRUPTED_BY_CLICK:  # some click versions turn Ctrl-C into this code
             _interrupted()
         sys.exit(code if isinstance(code, int) else 0)
@@ -135,3 +150,9 @@ def main() -> None:
     finally:
         watch_memory(None)
         working_on.clear()
+
+
+def __getattr__(name: str) -> typer.Typer:
+    if name == "app":  # the whole app, for documentation tools and tests
+        return make_app()
+    raise AttributeError(name)

@@ -32,6 +32,7 @@ from gilcheck.cli.drafting import (
     draft_options,
 )
 from gilcheck.cli.errors import no_specs, print_diagnostics
+from gilcheck.cli.limits import default_memory_limit_mb, working_on
 from gilcheck.cli.options import (
     CHANNEL_BOUND,
     MAX_STATES,
@@ -55,13 +56,7 @@ from gilcheck.cli.outcome import (
 )
 from gilcheck.cli.output import render_context, say, streams
 from gilcheck.cli.proofs import proofs
-from gilcheck.cli.running import (
-    default_memory_limit_mb,
-    expand_spec_paths,
-    run_check,
-    stopped_before_a_verdict,
-    working_on,
-)
+from gilcheck.cli.running import expand_spec_paths, run_check, stopped_before_a_verdict
 from gilcheck.diagnostics import SpecError
 from gilcheck.memory import memory_limit_reason, watch_memory
 from gilcheck.options import STRATEGY_NAMES, CheckOptions

@@ -13,9 +13,10 @@ from typing import NoReturn
 
 from gilcheck.cli.drafting import DEFAULT_UNROLL, alone_note, draft_or_exit
 from gilcheck.cli.errors import reporting_spec_errors
+from gilcheck.cli.limits import working_on
 from gilcheck.cli.outcome import Outcome, emit_document, finish, outcome_of_result
 from gilcheck.cli.output import printable, render_context, say
-from gilcheck.cli.running import run_check, working_on
+from gilcheck.cli.running import run_check
 from gilcheck.diagnostics import SpecError
 from gilcheck.draft.model import DraftOptions
 from gilcheck.files import max_spec_bytes, size_text

@@ -15,7 +15,6 @@ import typer
 from gilcheck.cli.outcome import Outcome, finish
 from gilcheck.cli.output import err, printable, say
 from gilcheck.diagnostics import CODES, Diagnostic
-from gilcheck.draft.drafting import draft_paths
 from gilcheck.draft.model import Draft, DraftError, DraftOptions, code_digest
 from gilcheck.report.diagnostic_text import render_diagnostic
 from gilcheck.source import SourceFile, SourceMap, Span
@@ -57,6 +56,8 @@ def draft_or_exit(paths: Sequence[Path], options: DraftOptions, base: Path) -> D
     if missing:
         fail_plain(f"no such file or folder: `{missing[0]}`", "check the path")
     try:
+        from gilcheck.draft.drafting import draft_paths  # the drafters load when used
+
         return draft_paths(paths, options, base)
     except DraftError as error:
         show_draft_error(error, base)

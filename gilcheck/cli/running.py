@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import glob
-import os
 from pathlib import Path
 
 from gilcheck.cli.outcome import Outcome, finish
 from gilcheck.cli.output import err, printable, say
 from gilcheck.cli.proofs import proofs
-from gilcheck.explore.distributed import RayUnavailable
-from gilcheck.explore.parallel import ParallelUnavailable
+from gilcheck.explore.unavailable import ParallelUnavailable, RayUnavailable
 from gilcheck.memory import pause_memory_watch
 from gilcheck.options import CheckOptions
 from gilcheck.pipeline import Loaded, check_spec
@@ -21,40 +18,29 @@ from gilcheck.report.proof import identity, load_cached, record, store
 from gilcheck.trace.model import CheckResult, Stats
 from gilcheck.walk import Walker, WalkRules
 
-working_on: list[str] = []  # the spec being read or checked, for messages
-
-
-def default_memory_limit_mb() -> int | None:
-    """70% of the memory this process may use: the machine's, or its cgroup's if lower."""
-    limits = []
-    with contextlib.suppress(ValueError, OSError, AttributeError):
-        limits.append(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
-    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
-        try:
-            text = Path(path).read_text().strip()
-        except OSError:
-            continue
-        if text.isdigit() and int(text) < 1 << 60:
-            limits.append(int(text))
-    return int(min(limits) * 0.7) // (1024 * 1024) if limits else None
-
 
 def expand_spec_paths(paths: list[Path], rules: WalkRules | None = None) -> list[Path]:
     """Files as given, folders as every *.gil inside (sorted; what `rules` leave out, by
     default hidden folders, virtual environments, installed packages and `.gitignore`d
     paths, left out), globs expanded (their finds judged by the same rules)."""
-    walker = Walker(rules)
+    made: list[Walker] = []
+
+    def walker() -> Walker:  # made for the first folder or glob: none for files alone
+        if not made:
+            made.append(Walker(rules))
+        return made[0]
+
     specs: list[Path] = []
     for path in paths:
         if path.is_dir():
-            specs.extend(walker.walk(path, (".gil",), frozenset()))
+            specs.extend(walker().walk(path, (".gil",), frozenset()))
         elif not path.exists() and any(c in str(path) for c in "*?["):
             base = _glob_base(path)
             specs.extend(
                 sorted(
                     found
                     for p in glob.glob(str(path), recursive=True)
-                    if not walker.excluded_below(found := Path(p), base)
+                    if not walker().excluded_below(found := Path(p), base)
                 )
             )
         else:

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from gilcheck.cli.errors import reporting_spec_errors
+from gilcheck.cli.limits import default_memory_limit_mb
 from gilcheck.cli.options import (
     AS_FOR_CHECK,
     CHANNEL_BOUND,
@@ -32,7 +33,7 @@ from gilcheck.cli.outcome import (
     write,
 )
 from gilcheck.cli.output import printable, render_context, say
-from gilcheck.cli.running import default_memory_limit_mb, run_check
+from gilcheck.cli.running import run_check
 from gilcheck.explore.graph import GraphTooLarge
 from gilcheck.options import CheckOptions
 from gilcheck.pipeline import parse_spec, state_graph_of_spec, with_draft_facts

@@ -31,6 +31,7 @@ from gilcheck.explore.parallel import (
 )
 from gilcheck.explore.strategy import Problem
 from gilcheck.explore.symmetric import reduced_system
+from gilcheck.explore.unavailable import RayUnavailable
 from gilcheck.memory import peak_resident_bytes
 from gilcheck.options import CheckOptions
 from gilcheck.semantics import ir
@@ -38,10 +39,6 @@ from gilcheck.system.model import Action
 from gilcheck.system.state import State
 
 HASH_SEED = "0"
-
-
-class RayUnavailable(Exception):
-    """Ray is not installed, or the cluster cannot be reached."""
 
 
 class RayWorker:

@@ -58,7 +58,16 @@ def _load() -> ModuleType | None:
 
 
 def engine_description() -> str:
-    """Which form of the search runs here, in words: for `--version` and JSON `engine`."""
+    """Which form of the search runs here, in words: for `--version` and JSON `engine`.
+    Before a search has loaded the extension (`--version`), it is looked at without being
+    started, which would load the whole search."""
+    if not _tried and os.environ.get("GILCHECK_NATIVE", "1") != "0":
+        try:
+            module = importlib.import_module(MODULE)
+        except Exception:  # a missing or broken build: say why, as a search would
+            return f"pure Python ({why_not})" if native_module() is None else "C extension"
+        if hasattr(module, "configure") and hasattr(module, "Records"):
+            return "C extension"
     if native_module() is not None:
         return "C extension"
     return f"pure Python ({why_not})"

@@ -38,6 +38,7 @@ from gilcheck.explore.budget import Budget, StopSearch
 from gilcheck.explore.exploration import Exploration, Graph
 from gilcheck.explore.store import StateStore
 from gilcheck.explore.strategy import Problem
+from gilcheck.explore.unavailable import ParallelUnavailable
 from gilcheck.explore.visitor import Visitor
 from gilcheck.memory import peak_resident_bytes
 from gilcheck.options import CheckOptions
@@ -55,10 +56,6 @@ from gilcheck.system.state import (
 )
 
 Gid = tuple[int, int]  # (worker, id in that worker's store)
-
-
-class ParallelUnavailable(Exception):
-    """This platform cannot fork worker processes."""
 
 
 @dataclass

@@ -1,35 +1,45 @@
 """The search strategies by name: the one table `CheckOptions.strategy` is looked up in.
 
-Checked when this module loads: every name of `options.StrategyName` has a strategy, and
-each strategy calls itself by its name.
+Each strategy's module is imported when a check asks for it (the parallel and Ray
+searches cost start-up time a breadth-first check does not need). `check_table` checks
+that every name of `options.StrategyName` has a strategy and that each strategy calls
+itself by its name (the tests run it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
 
-from gilcheck.explore.bfs import BreadthFirst
-from gilcheck.explore.dfs import DepthFirst
-from gilcheck.explore.distributed import RaySearch
-from gilcheck.explore.parallel import ParallelSearch
 from gilcheck.explore.strategy import Strategy
-from gilcheck.explore.walk import RandomWalks
 from gilcheck.options import STRATEGY_NAMES, CheckOptions, StrategyName, effective_strategy
 
-STRATEGIES: dict[StrategyName, Callable[[], Strategy]] = {
-    "bfs": BreadthFirst,
-    "dfs": DepthFirst,
-    "random": RandomWalks,
-    "parallel": ParallelSearch,
-    "ray": RaySearch,
+# name -> (module, class) of its strategy
+STRATEGIES: dict[StrategyName, tuple[str, str]] = {
+    "bfs": ("gilcheck.explore.bfs", "BreadthFirst"),
+    "dfs": ("gilcheck.explore.dfs", "DepthFirst"),
+    "random": ("gilcheck.explore.walk", "RandomWalks"),
+    "parallel": ("gilcheck.explore.parallel", "ParallelSearch"),
+    "ray": ("gilcheck.explore.distributed", "RaySearch"),
 }
 
-if set(STRATEGIES) != set(STRATEGY_NAMES) or any(
-    make().name != name for name, make in STRATEGIES.items()
-):
-    raise ImportError("explore/strategies.py: the table must name every StrategyName once")
+
+def make_strategy(name: StrategyName) -> Strategy:
+    """A fresh strategy of this name."""
+    module, cls = STRATEGIES[name]
+    made: Strategy = getattr(importlib.import_module(module), cls)()
+    return made
+
+
+def check_table() -> None:
+    """Raise ValueError unless the table names every StrategyName once, each strategy by
+    its own name."""
+    if set(STRATEGIES) != set(STRATEGY_NAMES):
+        raise ValueError("the table must name every StrategyName once")
+    for name in STRATEGIES:
+        if make_strategy(name).name != name:
+            raise ValueError(f"the strategy under {name!r} calls itself otherwise")
 
 
 def strategy_for(options: CheckOptions) -> Strategy:
     """The strategy a check with these options runs (`effective_strategy`)."""
-    return STRATEGIES[effective_strategy(options)]()
+    return make_strategy(effective_strategy(options))

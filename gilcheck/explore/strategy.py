@@ -13,8 +13,8 @@ To add a strategy: (1) write a class with `name`, `explore` and `sequential` in 
 module under explore/, storing each state with the parent and action that reached it
 (`StateStore.add`) so that traces replay, asking the budget at its own cadence, judging
 states with the visitor and noting limits with `Exploration.hit_limit`; (2) add its name
-to `options.StrategyName` and its class to `explore/strategies.STRATEGIES` (checked when
-that module loads); (3) if its traces need not be shortest, add it to
+to `options.StrategyName` and its module and class to `explore/strategies.STRATEGIES`
+(`check_table`, which the tests run, checks it); (3) if its traces need not be shortest, add it to
 `analysis/verdicts.NOT_SHORTEST`; (4) add it to the parametrized tests of
 tests/test_strategies.py and to the CLI's `--strategy` choices.
 """

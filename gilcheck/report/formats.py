@@ -3,7 +3,8 @@
 A renderer takes what a command checked (results, or specs that could not be checked)
 and a `RenderContext` (layout, source texts, colour), and returns the document as text.
 `REPORTS` is checked at import: a format without a renderer, or a command offering a
-format the table does not hold, fails at once instead of printing some other format.
+format the table does not hold, fails at once instead of printing some other format. A
+renderer's module is imported when its format is asked for (a check loads only its own).
 
 To add a format: a member of `ReportFormat`; a renderer of the `Renderer` protocol (here,
 or in its own module of report/); its row in `REPORTS`; and, to offer it on a command,
@@ -23,15 +24,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from gilcheck.report.dot import render_state_graph_dot, render_waitfor_dot
-from gilcheck.report.github import render_github
-from gilcheck.report.html import render_html
-from gilcheck.report.json import render_json, result_object
-from gilcheck.report.junit import JUnitCase, render_junit
-from gilcheck.report.markdown import MarkdownSpec, render_markdown, render_markdown_many
-from gilcheck.report.mermaid import render_mermaid
 from gilcheck.report.printable import printable
-from gilcheck.report.sarif import render_sarif
 from gilcheck.report.text import expected_phrase, render_text, verdict_phrase
 from gilcheck.trace.model import CheckResult, StateGraph
 
@@ -166,6 +159,8 @@ def render_text_report(checked: Sequence[Checked], context: RenderContext) -> st
 
 def render_json_report(checked: Sequence[Checked], context: RenderContext) -> str:
     """One spec: its result object (or its errors). Several: a `gilcheck.results` object."""
+    from gilcheck.report.json import render_json, result_object
+
     if not context.many:
         if len(checked) != 1:
             raise ValueError(f"json draws one spec without `many`, not {len(checked)}")
@@ -187,6 +182,8 @@ def render_json_report(checked: Sequence[Checked], context: RenderContext) -> st
 
 def render_junit_report(checked: Sequence[Checked], context: RenderContext) -> str:
     """JUnit XML: a test case per spec (a spec that could not be checked is an error)."""
+    from gilcheck.report.junit import JUnitCase, render_junit
+
     cases = [
         JUnitCase(c.spec, c, None)
         if isinstance(c, CheckResult)
@@ -198,11 +195,15 @@ def render_junit_report(checked: Sequence[Checked], context: RenderContext) -> s
 
 def render_sarif_report(checked: Sequence[Checked], context: RenderContext) -> str:
     """SARIF 2.1.0: a result per finding among the specs checked."""
+    from gilcheck.report.sarif import render_sarif
+
     return render_sarif(results_of(checked))
 
 
 def render_github_report(checked: Sequence[Checked], context: RenderContext) -> str:
     """GitHub Actions annotations: a command per finding, assumption and drifted line."""
+    from gilcheck.report.github import render_github
+
     failures = [
         (c.spec, c.message or "the spec could not be read")
         for c in checked
@@ -213,6 +214,8 @@ def render_github_report(checked: Sequence[Checked], context: RenderContext) -> 
 
 def render_markdown_report(checked: Sequence[Checked], context: RenderContext) -> str:
     """One spec: its report. Several: a summary table, then each spec not as expected."""
+    from gilcheck.report.markdown import MarkdownSpec, render_markdown, render_markdown_many
+
     if not context.many:
         result = _one(checked, "markdown")
         return "" if result is None else render_markdown(result)
@@ -227,6 +230,8 @@ def render_markdown_report(checked: Sequence[Checked], context: RenderContext) -
 
 def render_mermaid_report(checked: Sequence[Checked], context: RenderContext) -> str:
     """A Mermaid sequence diagram of one spec's trace."""
+    from gilcheck.report.mermaid import render_mermaid
+
     result = _one(checked, "mermaid")
     return "" if result is None else render_mermaid(result)
 
@@ -234,6 +239,8 @@ def render_mermaid_report(checked: Sequence[Checked], context: RenderContext) ->
 def render_dot_report(checked: Sequence[Checked], context: RenderContext) -> str:
     """The Graphviz wait-for graph of one spec's final state (or the whole state graph,
     when the context holds one)."""
+    from gilcheck.report.dot import render_state_graph_dot, render_waitfor_dot
+
     if context.state_graph is not None:
         return render_state_graph_dot(context.state_graph)
     result = _one(checked, "dot")
@@ -242,6 +249,8 @@ def render_dot_report(checked: Sequence[Checked], context: RenderContext) -> str
 
 def render_html_report(checked: Sequence[Checked], context: RenderContext) -> str:
     """One self-contained HTML page with a trace player (the sources come in the context)."""
+    from gilcheck.report.html import render_html
+
     result = _one(checked, "html")
     return "" if result is None else render_html(result, dict(context.sources))
 

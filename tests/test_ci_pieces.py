@@ -48,3 +48,20 @@ def test_the_actions_gilcheck_steps_run(cli, tmp_path: Path, monkeypatch) -> Non
         assert words[0] == "gilcheck"
         assert cli(*words[1:]).code in ((0, 1) if tolerant else (0,)), command
     assert (tmp_path / "gilcheck.sarif").exists()
+
+
+def test_github_annotations_error_on_the_blocking_line_and_notice_on_expect(
+    cli, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    wrong = tmp_path / "wrong.gil"
+    wrong.write_text("expect ok\nmutex m\nthread main {\n    acquire m\n    acquire m\n}\n")
+    done = cli("check", "--format", "github", str(SPEC), str(wrong))
+    assert done.code == 1
+    lines = done.stdout.splitlines()
+    expect_line = SPEC.read_text().splitlines().index("expect deadlock") + 1
+    (notice,) = [line for line in lines if line.startswith("::notice")]
+    assert f"file={SPEC},line={expect_line}," in notice
+    assert "deadlock (expected deadlock)" in notice
+    (error,) = [line for line in lines if line.startswith("::error")]
+    assert f"file={wrong},line=5,col=5,endLine=5" in error
+    assert "title=gilcheck%3A deadlock (expected ok)" in error

@@ -20,8 +20,11 @@ def render_github(results: Sequence[CheckResult], failures: Sequence[tuple[str, 
         found = _commands(result)
         if not found:
             expected = f" (expected {expected_phrase(result)})" if result.expected else ""
+            # On the `expect` line that accounts for it, when there is one.
+            where = f"file={_escape_property(result.spec)},line={result.expected_line},"
             found = [
-                f"::notice title={_escape_property('gilcheck: ' + result.spec)}::"
+                f"::notice {where if result.expected_line else ''}"
+                f"title={_escape_property('gilcheck: ' + result.spec)}::"
                 + _escape_data(
                     f"{verdict_phrase(result)}{expected}, {result.stats.states:,} states"
                 )

@@ -42,6 +42,15 @@ def test_the_command_line_wins(cli, tmp_path, monkeypatch) -> None:  # type: ign
     assert given.code == 1 and "buggy.gil: deadlock" in given.stdout
 
 
+def test_a_switch_the_configuration_turns_on_is_turned_off_by_its_no_option(
+    cli, tmp_path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(_project(tmp_path, "expect = true\naccept-assumptions = true\n"))
+    assert cli("check", "-q", "specs/buggy.gil").code == 0  # as expected
+    off = cli("check", "-q", "--no-expect", "--no-accept-assumptions", "specs/buggy.gil")
+    assert off.code == 1 and "verdict: deadlock" in off.stdout
+
+
 def test_isolated_and_named_configurations(cli, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.chdir(_project(tmp_path, "max-states = 3\n"))
     assert cli("check", "-q", "specs/buggy.gil").code == 3

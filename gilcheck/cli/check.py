@@ -141,7 +141,7 @@ def check(
     accept_assumptions: Annotated[
         bool,
         typer.Option(
-            "--accept-assumptions",
+            "--accept-assumptions/--no-accept-assumptions",
             help="A drafted spec's `ok` that rests on assumptions exits 0 (without: 3, as "
             "nothing is proved until someone checks them).",
         ),
@@ -164,12 +164,14 @@ def check(
             show_default=False,
         ),
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet/--no-quiet", "-q", help="No progress display.")
+    ] = False,
     spurious_wakeups: SpuriousWakeups = False,
     expect_mode: Annotated[
         bool,
         typer.Option(
-            "--expect",
+            "--expect/--no-expect",
             help="Prove the specs' `expect` lines: exit 0 when every verdict matches its "
             "spec's `expect` (a buggy spec that deadlocks passes), 1 when one does not.",
         ),

@@ -66,7 +66,7 @@ def spurious_wakeups(
     "and CPython's Condition may.",
 ) -> Any:
     """`--spurious-wakeups`."""
-    return typer.Option("--spurious-wakeups", help=help)
+    return typer.Option("--spurious-wakeups/--no-spurious-wakeups", help=help)
 
 
 SpuriousWakeups = Annotated[bool, spurious_wakeups()]

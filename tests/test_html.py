@@ -261,7 +261,8 @@ document.body.textContent = "";
 document.body.appendChild(pre);
 mermaid.run({nodes: [pre]}).then(function () {
   var svg = pre.querySelector("svg");
-  done({drawn: !!svg, text: svg ? svg.textContent : pre.textContent});
+  done({drawn: !!svg, text: svg ? svg.textContent : pre.textContent,
+        markup: svg ? svg.querySelectorAll("i, b, script").length : 0});
 }, function (error) { done({drawn: false, error: String(error && error.message || error)}); });
 """
 
@@ -274,7 +275,10 @@ def _mermaid(browser: Any, tmp_path: Path) -> Any:
         pytest.skip("GILCHECK_MERMAID_JS does not name Mermaid's mermaid.min.js")
     page = tmp_path / "mermaid.html"
     page.write_text(
-        f'<!DOCTYPE html><html><body><script src="{Path(script).resolve().as_uri()}"></script>'
+        # UTF-8, as pages that show Mermaid are: read as another encoding, its script draws
+        # entity codes as placeholder characters.
+        '<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>'
+        f'<script src="{Path(script).resolve().as_uri()}" charset="utf-8"></script>'
         "</body></html>"
     )
     browser.get(page.as_uri())
@@ -287,7 +291,7 @@ def _mermaid(browser: Any, tmp_path: Path) -> Any:
 
 
 def test_mermaid_draws_the_diagrams(tmp_path, cli, browser) -> None:  # type: ignore[no-untyped-def]
-    from test_pictures import HOSTILE, KINDS, OK_SPEC
+    from test_pictures import HOSTILE, KINDS, OK_SPEC, UNICODE
 
     render = _mermaid(browser, tmp_path)
     assert not render("sequenceDiagram\n    A->>B: x; y\n")["drawn"]  # a broken one is refused
@@ -298,7 +302,15 @@ def test_mermaid_draws_the_diagrams(tmp_path, cli, browser) -> None:  # type: ig
     hostile.write_text(HOSTILE)
     drawn = render(cli("trace", str(hostile), "-f", "mermaid").stdout)
     assert drawn["drawn"], drawn.get("error")
-    assert 'x； y ＃ ＜i＞end＜/i＞ | z -＞ w \\\\ \\"q\\"' in drawn["text"]
+    # Entity codes are drawn as the characters, and markup stays text.
+    assert 'x; y # <i>end</i> | z -> w \\\\ \\"q\\"' in drawn["text"]
+    assert "#59;" not in drawn["text"] and drawn["markup"] == 0
+    # Text beyond ASCII reaches the drawing as it is.
+    unicode = tmp_path / "unicode.gil"
+    unicode.write_text(UNICODE, encoding="utf-8")
+    drawn = render(cli("trace", str(unicode), "-f", "mermaid").stdout)
+    assert drawn["drawn"], drawn.get("error")
+    assert "ロックの順序 🔒" in drawn["text"] and 'sends "ロック; x # y 🔒" on c' in drawn["text"]
     markdown = cli("trace", "specs/progress/stuck_worker_buggy.gil", "-f", "markdown").stdout
     drawn = render(markdown.split("```mermaid\n", 1)[1].split("```", 1)[0])
     assert drawn["drawn"], drawn.get("error")

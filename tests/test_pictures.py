@@ -135,7 +135,7 @@ def test_hostile_text_is_escaped(tmp_path, cli) -> None:  # type: ignore[no-unty
     mermaid = cli("trace", str(spec), "-f", "mermaid")
     assert mermaid.code == 1, mermaid.stderr
     validate_mermaid(mermaid.stdout)
-    assert 'x； y ＃ ＜i＞end＜/i＞ | z -＞ w \\\\ \\"q\\"' in mermaid.stdout
+    assert 'x#59; y #35; #60;i#62;end#60;/i#62; | z -#62; w \\\\ \\"q\\"' in mermaid.stdout
     dot = cli("trace", str(spec), "-f", "dot")
     parse_dot(dot.stdout)
     states = cli("trace", str(spec), "-f", "dot", "--graph", "states")
@@ -147,6 +147,33 @@ def test_hostile_text_is_escaped(tmp_path, cli) -> None:  # type: ignore[no-unty
     # Markup stays literal: only inside code spans (and the diagram's entity codes).
     prose = re.sub(r"`[^`]*`", "", markdown.stdout.split("```mermaid")[0])
     assert "<i>" not in prose and "<b>" not in prose and "<script>" not in prose
+
+
+# Text beyond ASCII, in the places the language allows it: the scenario and strings.
+UNICODE = """scenario "ロックの順序 🔒"
+expect deadlock
+
+mutex m
+channel c: bounded(1)
+
+thread main {
+    lock m {
+        send c, "ロック; x # y 🔒"
+        send c, "second"
+    }
+}
+"""
+
+
+def test_unicode_reaches_mermaid_as_it_is(tmp_path, cli) -> None:  # type: ignore[no-untyped-def]
+    spec = tmp_path / "unicode.gil"
+    spec.write_text(UNICODE, encoding="utf-8")
+    mermaid = cli("trace", str(spec), "-f", "mermaid")
+    validate_mermaid(mermaid.stdout)
+    assert "title unicode.gil: ロックの順序 🔒 (verdict deadlock)" in mermaid.stdout
+    assert 'sends "ロック#59; x #35; y 🔒" on c' in mermaid.stdout
+    # Nothing of its own is put in the text: no full-width stand-ins, no other escapes.
+    assert not re.search("[\uff00-\uffef]", mermaid.stdout)
 
 
 def test_ok_spec_says_there_is_no_counterexample(cli) -> None:  # type: ignore[no-untyped-def]
@@ -224,7 +251,8 @@ _NOTE = re.compile(r"^    Note over (\w+)(?:,(\w+))?: (.+)$")
 
 def validate_mermaid(text: str) -> None:
     """A sequence diagram: header, participants declared before use, balanced loops, and
-    text in which `#`, `;`, `<` and `>` (syntax or markup to Mermaid) do not appear."""
+    text in which `#`, `;`, `<` and `>` (syntax or markup to Mermaid) appear only in entity
+    codes (`#59;`)."""
     lines = text.rstrip("\n").split("\n")
     assert lines[0] == "sequenceDiagram"
     assert lines[1].startswith("    title ")
@@ -255,7 +283,8 @@ def validate_mermaid(text: str) -> None:
         else:
             raise AssertionError(f"not a sequence diagram statement: {line!r}")
         for part in texts:
-            assert not re.search(r"[#;<>]", part.replace("<br/>", "")), f"unescaped: {part!r}"
+            bare = re.sub(r"#\d+;", "", part.replace("<br/>", ""))  # entity codes: `#59;`
+            assert not re.search(r"[#;<>]", bare), f"unescaped: {part!r}"
             assert part.strip(), line
     assert depth == 0
     assert declared

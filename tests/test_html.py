@@ -138,6 +138,24 @@ def test_html_shows_the_model_files_the_trace_runs_in(tmp_path, cli) -> None:  #
     assert any(thread[2] == shown[1] for thread in final)
 
 
+def test_an_expected_verdict_is_not_styled_as_a_failure(tmp_path, cli) -> None:  # type: ignore[no-untyped-def]
+    def verdict(page: _Page) -> str | None:
+        return next(a["class"] for _, a in page.tags if "verdict" in (a.get("class") or ""))
+
+    page = _page(_html(cli, tmp_path, SEED))
+    assert verdict(page) == "verdict verdict-deadlock expected"
+    assert ">verdict: deadlock (expected)</p>" in page.source
+    wrong = tmp_path / "wrong.gil"
+    wrong.write_text("expect ok\nmutex m\nthread main {\n    acquire m\n    acquire m\n}\n")
+    page = _page(_html(cli, tmp_path, str(wrong)))
+    assert verdict(page) == "verdict verdict-deadlock mismatch"
+    assert ">verdict: deadlock (expected ok: MISMATCH)</p>" in page.source
+    unannounced = tmp_path / "unannounced.gil"
+    unannounced.write_text("mutex m\nthread main {\n    acquire m\n    acquire m\n}\n")
+    page = _page(_html(cli, tmp_path, str(unannounced)))
+    assert verdict(page) == "verdict verdict-deadlock"
+
+
 # The browser test.
 
 
@@ -246,6 +264,59 @@ def test_player_shows_a_mutex_in_a_browser(tmp_path, cli, browser) -> None:  # t
     # main takes the GIL, the spawned lookup the cache lock: both show as they happen.
     assert ("the GIL held by main", "cache free") in seen
     assert ("the GIL held by main", "cache held by lookup") in seen
+    assert _problems(browser) == []
+
+
+# Each thread marker, and whether it lies inside the visible part of its listing.
+_MARKERS = """
+return Array.from(document.querySelectorAll(".badge")).map(function (badge) {
+  var listing = badge.closest(".listing");
+  var frame = listing.getBoundingClientRect();
+  var left = frame.left + listing.clientLeft, top = frame.top + listing.clientTop;
+  var box = badge.getBoundingClientRect();
+  var inside = box.width > 0 && box.left >= left && box.right <= left + listing.clientWidth
+    && box.top >= top && box.bottom <= top + listing.clientHeight;
+  return [badge.textContent, inside, [box.left, box.right, box.top, box.bottom],
+    [left, left + listing.clientWidth, top, top + listing.clientHeight]];
+});
+"""
+
+
+def test_player_keeps_markers_in_view_and_labels_arrows(tmp_path, cli, browser) -> None:  # type: ignore[no-untyped-def]
+    from selenium.webdriver.common.by import By
+    from test_pictures import TWO_LOCKS
+
+    spec = tmp_path / "two_locks.gil"
+    spec.write_text(TWO_LOCKS)
+    browser.get(_html(cli, tmp_path, str(spec)).resolve().as_uri())
+    assert _problems(browser) == []
+    listing = browser.find_element(By.CSS_SELECTOR, ".listing")
+    # The comments are wider than the listing: it scrolls sideways.
+    assert browser.execute_script(
+        "return arguments[0].scrollWidth > arguments[0].clientWidth", listing
+    )
+    forward = browser.find_element(By.ID, "forward")
+    seen = set()
+    while True:
+        for scroll in ("0", "arguments[0].scrollWidth"):  # at either end of the long lines
+            browser.execute_script(f"arguments[0].scrollLeft = {scroll}", listing)
+            markers = browser.execute_script(_MARKERS)
+            assert markers and all(m[1] for m in markers), (_view(browser), markers)
+            seen.update(m[0] for m in markers)
+        if forward.get_attribute("disabled") is not None:
+            break
+        forward.click()
+    assert seen == {"main", "other"}
+    # Each arrow of the wait-for graph says what its thread waits for.
+    arrows = browser.find_elements(By.CSS_SELECTOR, "svg.waitfor path.edge")
+    labels = browser.find_elements(By.CSS_SELECTOR, "svg.waitfor text.edge-label")
+    assert len(arrows) == len(labels) == 2
+    assert sorted(label.text for label in labels) == ["waits for a", "waits for b"]
+    # The spec expects its deadlock: the verdict is not shown as a failure.
+    verdict = browser.find_element(By.CSS_SELECTOR, ".verdict")
+    assert verdict.text == "verdict: deadlock (expected)"
+    assert "expected" in (verdict.get_attribute("class") or "").split()
+    assert verdict.value_of_css_property("color") == "rgba(30, 132, 73, 1)"
     assert _problems(browser) == []
 
 

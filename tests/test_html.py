@@ -138,6 +138,24 @@ def test_html_shows_the_model_files_the_trace_runs_in(tmp_path, cli) -> None:  #
     assert any(thread[2] == shown[1] for thread in final)
 
 
+def test_an_expected_verdict_is_not_styled_as_a_failure(tmp_path, cli) -> None:  # type: ignore[no-untyped-def]
+    def verdict(page: _Page) -> str | None:
+        return next(a["class"] for _, a in page.tags if "verdict" in (a.get("class") or ""))
+
+    page = _page(_html(cli, tmp_path, SEED))
+    assert verdict(page) == "verdict verdict-deadlock expected"
+    assert ">verdict: deadlock (expected)</p>" in page.source
+    wrong = tmp_path / "wrong.gil"
+    wrong.write_text("expect ok\nmutex m\nthread main {\n    acquire m\n    acquire m\n}\n")
+    page = _page(_html(cli, tmp_path, str(wrong)))
+    assert verdict(page) == "verdict verdict-deadlock mismatch"
+    assert ">verdict: deadlock (expected ok: MISMATCH)</p>" in page.source
+    unannounced = tmp_path / "unannounced.gil"
+    unannounced.write_text("mutex m\nthread main {\n    acquire m\n    acquire m\n}\n")
+    page = _page(_html(cli, tmp_path, str(unannounced)))
+    assert verdict(page) == "verdict verdict-deadlock"
+
+
 # The browser test.
 
 
@@ -249,6 +267,59 @@ def test_player_shows_a_mutex_in_a_browser(tmp_path, cli, browser) -> None:  # t
     assert _problems(browser) == []
 
 
+# Each thread marker, and whether it lies inside the visible part of its listing.
+_MARKERS = """
+return Array.from(document.querySelectorAll(".badge")).map(function (badge) {
+  var listing = badge.closest(".listing");
+  var frame = listing.getBoundingClientRect();
+  var left = frame.left + listing.clientLeft, top = frame.top + listing.clientTop;
+  var box = badge.getBoundingClientRect();
+  var inside = box.width > 0 && box.left >= left && box.right <= left + listing.clientWidth
+    && box.top >= top && box.bottom <= top + listing.clientHeight;
+  return [badge.textContent, inside, [box.left, box.right, box.top, box.bottom],
+    [left, left + listing.clientWidth, top, top + listing.clientHeight]];
+});
+"""
+
+
+def test_player_keeps_markers_in_view_and_labels_arrows(tmp_path, cli, browser) -> None:  # type: ignore[no-untyped-def]
+    from selenium.webdriver.common.by import By
+    from test_pictures import TWO_LOCKS
+
+    spec = tmp_path / "two_locks.gil"
+    spec.write_text(TWO_LOCKS)
+    browser.get(_html(cli, tmp_path, str(spec)).resolve().as_uri())
+    assert _problems(browser) == []
+    listing = browser.find_element(By.CSS_SELECTOR, ".listing")
+    # The comments are wider than the listing: it scrolls sideways.
+    assert browser.execute_script(
+        "return arguments[0].scrollWidth > arguments[0].clientWidth", listing
+    )
+    forward = browser.find_element(By.ID, "forward")
+    seen = set()
+    while True:
+        for scroll in ("0", "arguments[0].scrollWidth"):  # at either end of the long lines
+            browser.execute_script(f"arguments[0].scrollLeft = {scroll}", listing)
+            markers = browser.execute_script(_MARKERS)
+            assert markers and all(m[1] for m in markers), (_view(browser), markers)
+            seen.update(m[0] for m in markers)
+        if forward.get_attribute("disabled") is not None:
+            break
+        forward.click()
+    assert seen == {"main", "other"}
+    # Each arrow of the wait-for graph says what its thread waits for.
+    arrows = browser.find_elements(By.CSS_SELECTOR, "svg.waitfor path.edge")
+    labels = browser.find_elements(By.CSS_SELECTOR, "svg.waitfor text.edge-label")
+    assert len(arrows) == len(labels) == 2
+    assert sorted(label.text for label in labels) == ["waits for a", "waits for b"]
+    # The spec expects its deadlock: the verdict is not shown as a failure.
+    verdict = browser.find_element(By.CSS_SELECTOR, ".verdict")
+    assert verdict.text == "verdict: deadlock (expected)"
+    assert "expected" in (verdict.get_attribute("class") or "").split()
+    assert verdict.value_of_css_property("color") == "rgba(30, 132, 73, 1)"
+    assert _problems(browser) == []
+
+
 # Mermaid itself, when its script is at hand (.ci/run fetches it from npm).
 
 _RENDER = """
@@ -261,7 +332,8 @@ document.body.textContent = "";
 document.body.appendChild(pre);
 mermaid.run({nodes: [pre]}).then(function () {
   var svg = pre.querySelector("svg");
-  done({drawn: !!svg, text: svg ? svg.textContent : pre.textContent});
+  done({drawn: !!svg, text: svg ? svg.textContent : pre.textContent,
+        markup: svg ? svg.querySelectorAll("i, b, script").length : 0});
 }, function (error) { done({drawn: false, error: String(error && error.message || error)}); });
 """
 
@@ -274,7 +346,10 @@ def _mermaid(browser: Any, tmp_path: Path) -> Any:
         pytest.skip("GILCHECK_MERMAID_JS does not name Mermaid's mermaid.min.js")
     page = tmp_path / "mermaid.html"
     page.write_text(
-        f'<!DOCTYPE html><html><body><script src="{Path(script).resolve().as_uri()}"></script>'
+        # UTF-8, as pages that show Mermaid are: read as another encoding, its script draws
+        # entity codes as placeholder characters.
+        '<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>'
+        f'<script src="{Path(script).resolve().as_uri()}" charset="utf-8"></script>'
         "</body></html>"
     )
     browser.get(page.as_uri())
@@ -287,7 +362,7 @@ def _mermaid(browser: Any, tmp_path: Path) -> Any:
 
 
 def test_mermaid_draws_the_diagrams(tmp_path, cli, browser) -> None:  # type: ignore[no-untyped-def]
-    from test_pictures import HOSTILE, KINDS, OK_SPEC
+    from test_pictures import HOSTILE, KINDS, OK_SPEC, UNICODE
 
     render = _mermaid(browser, tmp_path)
     assert not render("sequenceDiagram\n    A->>B: x; y\n")["drawn"]  # a broken one is refused
@@ -298,7 +373,15 @@ def test_mermaid_draws_the_diagrams(tmp_path, cli, browser) -> None:  # type: ig
     hostile.write_text(HOSTILE)
     drawn = render(cli("trace", str(hostile), "-f", "mermaid").stdout)
     assert drawn["drawn"], drawn.get("error")
-    assert 'x； y ＃ ＜i＞end＜/i＞ | z -＞ w \\\\ \\"q\\"' in drawn["text"]
+    # Entity codes are drawn as the characters, and markup stays text.
+    assert 'x; y # <i>end</i> | z -> w \\\\ \\"q\\"' in drawn["text"]
+    assert "#59;" not in drawn["text"] and drawn["markup"] == 0
+    # Text beyond ASCII reaches the drawing as it is.
+    unicode = tmp_path / "unicode.gil"
+    unicode.write_text(UNICODE, encoding="utf-8")
+    drawn = render(cli("trace", str(unicode), "-f", "mermaid").stdout)
+    assert drawn["drawn"], drawn.get("error")
+    assert "ロックの順序 🔒" in drawn["text"] and 'sends "ロック; x # y 🔒" on c' in drawn["text"]
     markdown = cli("trace", "specs/progress/stuck_worker_buggy.gil", "-f", "markdown").stdout
     drawn = render(markdown.split("```mermaid\n", 1)[1].split("```", 1)[0])
     assert drawn["drawn"], drawn.get("error")

@@ -24,6 +24,28 @@ KINDS = [
     "specs/semantics/choose_lock_order_buggy.gil",
     "specs/primitives/condvar_under_gil_buggy.gil",
 ]
+# Two locks taken in opposite orders; its lines end with comments longer than any screen.
+TWO_LOCKS = """scenario "Two locks taken in opposite orders, with long trailing comments"
+expect deadlock
+
+mutex a
+mutex b
+
+thread main {
+    spawn other()
+    acquire a        # the first lock: this comment goes on and on, far past any reasonable width of a source panel, so that nothing after it on the line fits in view
+    acquire b        # the second lock: again a very long comment that runs well beyond the right edge of the listing in the page, and then some more words
+    release b
+    release a
+}
+
+fn other() {
+    acquire b        # the other order: b first, then a; this comment is long too, long enough that nothing after it fits on screen, however wide the screen
+    acquire a        # and here it waits for a, held by main, which waits for b, held by this thread: the classic cycle of two locks, told at length
+    release a
+    release b
+}
+"""
 # Text that means something to Mermaid, DOT, Markdown or HTML, in names, values and lines.
 HOSTILE = """scenario "a | b; c # d <b>end</b> \\"q\\" `tick` *x*"
 expect deadlock
@@ -135,7 +157,7 @@ def test_hostile_text_is_escaped(tmp_path, cli) -> None:  # type: ignore[no-unty
     mermaid = cli("trace", str(spec), "-f", "mermaid")
     assert mermaid.code == 1, mermaid.stderr
     validate_mermaid(mermaid.stdout)
-    assert 'x； y ＃ ＜i＞end＜/i＞ | z -＞ w \\\\ \\"q\\"' in mermaid.stdout
+    assert 'x#59; y #35; #60;i#62;end#60;/i#62; | z -#62; w \\\\ \\"q\\"' in mermaid.stdout
     dot = cli("trace", str(spec), "-f", "dot")
     parse_dot(dot.stdout)
     states = cli("trace", str(spec), "-f", "dot", "--graph", "states")
@@ -147,6 +169,94 @@ def test_hostile_text_is_escaped(tmp_path, cli) -> None:  # type: ignore[no-unty
     # Markup stays literal: only inside code spans (and the diagram's entity codes).
     prose = re.sub(r"`[^`]*`", "", markdown.stdout.split("```mermaid")[0])
     assert "<i>" not in prose and "<b>" not in prose and "<script>" not in prose
+
+
+# Text beyond ASCII, in the places the language allows it: the scenario and strings.
+UNICODE = """scenario "ロックの順序 🔒"
+expect deadlock
+
+mutex m
+channel c: bounded(1)
+
+thread main {
+    lock m {
+        send c, "ロック; x # y 🔒"
+        send c, "second"
+    }
+}
+"""
+
+
+def test_unicode_reaches_mermaid_as_it_is(tmp_path, cli) -> None:  # type: ignore[no-untyped-def]
+    spec = tmp_path / "unicode.gil"
+    spec.write_text(UNICODE, encoding="utf-8")
+    mermaid = cli("trace", str(spec), "-f", "mermaid")
+    validate_mermaid(mermaid.stdout)
+    assert "title unicode.gil: ロックの順序 🔒 (verdict deadlock)" in mermaid.stdout
+    assert 'sends "ロック#59; x #35; y 🔒" on c' in mermaid.stdout
+    # Nothing of its own is put in the text: no full-width stand-ins, no other escapes.
+    assert not re.search("[\uff00-\uffef]", mermaid.stdout)
+
+
+def _wait_edges(text: str) -> list[tuple[str, str, str]]:
+    graph = parse_dot(text)
+    return [
+        (e.get_source().strip('"'), e.get_destination().strip('"'), e.get("label") or "")
+        for e in graph.get_edges()
+        if e.get_destination() != "note"
+    ]
+
+
+def test_dot_wait_edges_say_what_is_waited_for(tmp_path, cli) -> None:  # type: ignore[no-untyped-def]
+    edges = _wait_edges(cli("trace", SEED, "-f", "dot").stdout)
+    assert edges == [
+        ("main", "execute_loop", '"waits for the GIL to format\\na Python value"'),
+        ("execute_loop", "main", '"waits for stdout\'s lock"'),
+    ]
+    spec = tmp_path / "two_locks.gil"
+    spec.write_text(TWO_LOCKS)
+    edges = _wait_edges(cli("trace", str(spec), "-f", "dot").stdout)
+    assert edges == [("main", "other", '"waits for b"'), ("other", "main", '"waits for a"')]
+    for kind in [*KINDS, "tests/cases/scenarios/21_philosophers_buggy.gil"]:
+        edges = _wait_edges(cli("trace", kind, "-f", "dot").stdout)
+        # One label per edge, never the same words twice between the same two threads,
+        # and each says what it waits for: more than the bare verb.
+        assert len(set(edges)) == len(edges), (kind, edges)
+        pairs = [(a, b) for a, b, _ in edges]
+        assert len(set(pairs)) == len(pairs), (kind, edges)
+        for _, _, label in edges:
+            words = label.strip('"').replace("\\n", " ")
+            assert words and words not in ("waits for", "waits on"), (kind, label)
+
+
+def test_wait_labels_name_what_is_waited_for() -> None:
+    from gilcheck.report.text import wait_label
+    from gilcheck.trace.model import Location, Wait
+
+    def label(text: str, holders: tuple[str, ...] = ("h",)) -> str:
+        return wait_label(Wait("t", text, holders, Location("a.gil", 1), "s"))
+
+    assert label("waits for the GIL, held by worker") == "waits for the GIL"
+    assert label("waits for stdout's lock, held by main") == "waits for stdout's lock"
+    assert (
+        label("holds stdout's lock and waits for the GIL to format a Python value, held by b")
+        == "waits for the GIL to format a Python value"
+    )
+    assert label("in process g: waits for m, held by main") == "waits for m"
+    assert label("waits for worker to end (join)") == "waits for worker to end"
+    assert label("waits on rx, empty, whose sender tx is owned by p, blocked at a.gil:9") == (
+        "waits on rx"
+    )
+    assert label("waits for future #1 (made at a.gil:2): its task t runs on p.worker") == (
+        "waits for future #1"
+    )
+    assert label("waits until `f(a, b) == 1` holds") == "waits until `f(a, b) == 1` holds"
+    assert (
+        label(
+            "has returned; the exit join waits for non-daemon thread w[0], w[1]", ("w[0]", "w[1]")
+        )
+        == "the exit join waits for non-daemon thread w[0], w[1]"
+    )
 
 
 def test_ok_spec_says_there_is_no_counterexample(cli) -> None:  # type: ignore[no-untyped-def]
@@ -224,7 +334,8 @@ _NOTE = re.compile(r"^    Note over (\w+)(?:,(\w+))?: (.+)$")
 
 def validate_mermaid(text: str) -> None:
     """A sequence diagram: header, participants declared before use, balanced loops, and
-    text in which `#`, `;`, `<` and `>` (syntax or markup to Mermaid) do not appear."""
+    text in which `#`, `;`, `<` and `>` (syntax or markup to Mermaid) appear only in entity
+    codes (`#59;`)."""
     lines = text.rstrip("\n").split("\n")
     assert lines[0] == "sequenceDiagram"
     assert lines[1].startswith("    title ")
@@ -255,7 +366,8 @@ def validate_mermaid(text: str) -> None:
         else:
             raise AssertionError(f"not a sequence diagram statement: {line!r}")
         for part in texts:
-            assert not re.search(r"[#;<>]", part.replace("<br/>", "")), f"unescaped: {part!r}"
+            bare = re.sub(r"#\d+;", "", part.replace("<br/>", ""))  # entity codes: `#59;`
+            assert not re.search(r"[#;<>]", bare), f"unescaped: {part!r}"
             assert part.strip(), line
     assert depth == 0
     assert declared

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import textwrap
 
+from gilcheck.report.text import wait_label
 from gilcheck.trace.model import CheckResult, GraphNode, Location, Snapshot, StateGraph
 
 _FONT = 'fontname="Helvetica"'
@@ -24,10 +25,10 @@ def _short(location: str | Location) -> str:
     return str(location).rsplit("/", 1)[-1]
 
 
-def _header(name: str, label: str) -> list[str]:
+def _header(name: str, label: str, spacing: str = "") -> list[str]:
     return [
         f"digraph {name} {{",
-        f"    graph [label={dot_string(label)}, labelloc=t, {_FONT}, fontsize=12];",
+        f"    graph [label={dot_string(label)}, labelloc=t,{spacing} {_FONT}, fontsize=12];",
         f"    node [shape=box, style=rounded, {_FONT}, fontsize=10];",
         f"    edge [{_FONT}, fontsize=9];",
     ]
@@ -40,12 +41,17 @@ def _title(spec: str, title: str | None, what: str) -> str:
 def render_waitfor_dot(result: CheckResult) -> str:
     """The final state of the shortest counterexample: threads, who waits for whom, who holds what.
 
-    An edge goes from a waiting thread to each thread that holds what it waits for; the
-    edges of the wait-for cycle are red. Without a wait (an ok spec, a failed assert) the
+    An edge goes from a waiting thread to each thread that holds what it waits for,
+    labelled with what it waits for (`waits for stdout's lock`); the edges of the wait-for
+    cycle are red. Without a wait (an ok spec, a failed assert) the
     graph shows the final state's threads, or only a note saying there is nothing to draw.
     """
     trace = result.trace
-    lines = _header("waitfor", _title(result.spec, result.title, f"verdict {result.verdict}"))
+    # Two threads waiting for each other: dot puts the labels of the two edges side by side
+    # between the pair, each right of its edge; the wider node spacing keeps the first
+    # label clear of the second edge.
+    title = _title(result.spec, result.title, f"verdict {result.verdict}")
+    lines = _header("waitfor", title, " nodesep=0.6,")
     if trace is None or not trace.steps:
         note = (
             "no counterexample: no final state to draw"
@@ -69,10 +75,11 @@ def render_waitfor_dot(result: CheckResult) -> str:
                 f"    {dot_string(wait.thread)} [label={dot_string(chr(10).join(parts))}];"
             )
         for wait in trace.waits:
-            for holder in wait.holders:
+            label = dot_string(_wrap(wait_label(wait), 28))
+            for holder in dict.fromkeys(wait.holders):
                 style = ', color="red", penwidth=2' if (wait.thread, holder) in cycle else ""
                 edge = f"{dot_string(wait.thread)} -> {dot_string(holder)}"
-                lines.append(f'    {edge} [label="waits for"{style}];')
+                lines.append(f"    {edge} [label={label}{style}];")
     else:
         final = trace.steps[-1].after
         for thread in final.threads if final is not None else ():

@@ -12,7 +12,7 @@ from importlib.resources import files
 from typing import Any
 
 from gilcheck.report.svg import render_waitfor_svg
-from gilcheck.report.text import cycle_text
+from gilcheck.report.text import cycle_text, expected_phrase, verdict_phrase
 from gilcheck.source import SourceMap
 from gilcheck.trace.model import CheckResult, Location, Snapshot, Step, Wait
 
@@ -81,12 +81,12 @@ def _source_panel(path: str, text: str, index: int) -> str:
     for number, line in enumerate(text.splitlines(), start=1):
         rows.append(
             f'<div class="src-line" data-file="{escape(path)}" data-line="{number}">'
-            f'<span class="ln">{number}</span><code>{escape(line) or " "}</code>'
-            '<span class="badges"></span></div>'
+            f'<span class="ln">{number}</span><span class="badges"></span>'
+            f"<code>{escape(line) or ' '}</code></div>"
         )
     return (
         f'<section class="source" id="source-{index}"><h2>{escape(path)}</h2>'
-        f'<div class="listing">{"".join(rows)}</div></section>'
+        f'<div class="listing"><div class="lines">{"".join(rows)}</div></div></section>'
     )
 
 
@@ -134,6 +134,19 @@ def _wait_place(wait: Wait) -> str:
     return text
 
 
+def _verdict(result: CheckResult) -> tuple[str, str]:
+    """The verdict line and its extra class: a verdict the spec's `expect` line announced is
+    `deadlock (expected)`, styled as expected (` expected`), not as a failure; one that
+    differs says what was expected and is styled as a mismatch (` mismatch`)."""
+    line = f"verdict: {verdict_phrase(result)}"
+    expected = expected_phrase(result)
+    if expected is None:
+        return line, ""
+    if result.matches:
+        return f"{line} (expected)", " expected"
+    return f"{line} (expected {expected}: MISMATCH)", " mismatch"
+
+
 _PLAYER = """
 <section id="player">
   <div class="controls">
@@ -161,10 +174,7 @@ _PLAYER = """
 def render_html(result: CheckResult, texts: dict[str, str]) -> str:
     """The whole page. `texts` maps each source path to its text (see `source_texts`)."""
     title = result.spec + (f": {result.title}" if result.title else "")
-    match = ""
-    if result.expected is not None:
-        match = f" (expected {result.expected}: {'matches' if result.matches else 'MISMATCH'})"
-    verdict = f"verdict: {result.verdict}{match}"
+    verdict, judged = _verdict(result)
     has_trace = result.trace is not None and bool(result.trace.steps)
     player = (
         _PLAYER
@@ -195,7 +205,7 @@ def render_html(result: CheckResult, texts: dict[str, str]) -> str:
 <body>
 <header>
   <h1>{escape(title)}</h1>
-  <p class="verdict verdict-{escape(result.verdict)}">{escape(verdict)}</p>
+  <p class="verdict verdict-{escape(result.verdict)}{judged}">{escape(verdict)}</p>
   <p class="message">{escape(result.message)}</p>
 </header>
 <main>

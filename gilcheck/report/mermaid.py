@@ -12,11 +12,13 @@ from dataclasses import dataclass
 
 from gilcheck.trace.model import CheckResult, Location, Snapshot, Step, Trace
 
-# Mermaid ends a statement at `;`, a message at `#`, and may read `<...>` as markup. Its
-# entity codes (`#59;`) are not drawn as the character by every Mermaid version (11.x
-# shows placeholders in sequence diagrams), so these characters become their full-width
-# forms, which read the same and mean nothing to Mermaid.
-_SUBSTITUTES = str.maketrans({"#": "＃", ";": "；", "<": "＜", ">": "＞", "\n": " ", "\r": " "})
+# Mermaid ends a statement at `;`, a message at `#`, and may read `<...>` as markup: these
+# characters become Mermaid's entity codes (`#59;`), which it draws as the character itself.
+# Every other character, CJK and emoji included, is left as it is: whether it shows is up to
+# the fonts of the browser that draws it.
+_SUBSTITUTES = str.maketrans(
+    {"#": "#35;", ";": "#59;", "<": "#60;", ">": "#62;", "\n": " ", "\r": " "}
+)
 
 
 def mermaid_text(text: str) -> str:

@@ -81,21 +81,47 @@
     box.appendChild(list);
   }
 
-  function highlight(pos, snap) {
-    document.querySelectorAll(".src-line.current").forEach(function (line) {
-      line.classList.remove("current");
-    });
+  // Each thread's marker, in the gutter of the line it runs next; the gutters that got one.
+  function placeBadges(snap) {
     document.querySelectorAll(".badges").forEach(function (badges) {
       badges.textContent = "";
     });
+    var filled = [];
     (snap ? snap.threads : []).forEach(function (t) {
       var line = lines[t[2] + ":" + t[3]];
       if (line && t[1] !== "ended") {
         var badge = el("span", t[0], "badge" + (t[1] === "blocked" ? " blocked" : ""));
         badge.title = t[0] + " " + t[1] + ": its next statement";
-        line.querySelector(".badges").appendChild(badge);
+        var badges = line.querySelector(".badges");
+        badges.appendChild(badge);
+        filled.push(badges);
       }
     });
+    return filled;
+  }
+
+  // The gutter is as wide as the widest set of markers any position shows, so that the
+  // code does not move sideways as the player steps.
+  function sizeGutter() {
+    var widest = 0;
+    for (var pos = 0; pos <= steps.length; pos++) {
+      placeBadges(snapshotAt(pos)).forEach(function (badges) {
+        var width = 0;
+        badges.querySelectorAll(".badge").forEach(function (badge) {
+          var style = window.getComputedStyle(badge);
+          width += badge.getBoundingClientRect().width + parseFloat(style.marginLeft || "0");
+        });
+        widest = Math.max(widest, width);
+      });
+    }
+    document.documentElement.style.setProperty("--gutter", Math.ceil(widest) + "px");
+  }
+
+  function highlight(pos, snap) {
+    document.querySelectorAll(".src-line.current").forEach(function (line) {
+      line.classList.remove("current");
+    });
+    placeBadges(snap);
     if (pos > 0) {
       var step = steps[pos - 1];
       var current = lines[step.file + ":" + step.line];
@@ -160,5 +186,6 @@
     }
     event.preventDefault();
   });
+  sizeGutter();
   render();
 })();

@@ -5,12 +5,15 @@ from __future__ import annotations
 import itertools
 import math
 import textwrap
+from dataclasses import dataclass
 from html import escape
 
+from gilcheck.report.text import wait_label
 from gilcheck.trace.model import Wait
 
 _CHAR = 6.6  # the width of a character at the font size used, roughly
 _LINE = 15
+_LABEL = 44  # an arrow's label is cut to this many characters (the whole in the arrow's tooltip)
 
 
 def _box(wait: Wait) -> list[str]:
@@ -24,8 +27,9 @@ def _box(wait: Wait) -> list[str]:
 def render_waitfor_svg(waits: tuple[Wait, ...], cycle: tuple[str, ...]) -> str:
     """Threads in a circle, each with what it waits for and holds; an arrow to each holder.
 
-    Arrows on the wait-for cycle are red. Two threads waiting for each other get two
-    curved arrows; a thread waiting for itself gets a loop.
+    Each arrow says what its thread waits for (`waits for the GIL`); arrows on the
+    wait-for cycle are red. Two threads waiting for each other get two curved arrows; a
+    thread waiting for itself gets a loop.
     """
     if not waits:
         return ""
@@ -40,11 +44,24 @@ def render_waitfor_svg(waits: tuple[Wait, ...], cycle: tuple[str, ...]) -> str:
     for i, wait in enumerate(waits):
         angle = math.pi + 2 * math.pi * i / count  # the first thread on the left
         centres[wait.thread] = (radius * 1.6 * math.cos(angle), radius * math.sin(angle))
-    left = min(x - sizes[n][0] / 2 for n, (x, _) in centres.items()) - 40
-    top = min(y - sizes[n][1] / 2 for n, (_, y) in centres.items()) - 60
-    right = max(x + sizes[n][0] / 2 for n, (x, _) in centres.items()) + 40
-    bottom = max(y + sizes[n][1] / 2 for n, (_, y) in centres.items()) + 40
     on_cycle = set(itertools.pairwise(cycle))
+    edges = [
+        _Edge(wait.thread, holder, wait_label(wait), (wait.thread, holder) in on_cycle)
+        for wait in waits
+        for holder in dict.fromkeys(wait.holders)
+        if holder in centres
+    ]
+    drawn = [(edge, *_edge_path(centres, sizes, edge.source, edge.target)) for edge in edges]
+    # The frame holds every box and every label (a label is as wide as its text, roughly).
+    xs = [x + sign * sizes[n][0] / 2 for n, (x, _) in centres.items() for sign in (-1, 1)]
+    ys = [y + sign * sizes[n][1] / 2 for n, (_, y) in centres.items() for sign in (-1, 1)]
+    for edge, _, (lx, ly, anchor) in drawn:
+        width = len(_short_label(edge.label)) * _CHAR
+        start = {"start": lx, "middle": lx - width / 2, "end": lx - width}[anchor]
+        xs += [start, start + width]
+        ys += [ly - _LINE, ly + 4]
+    left, right = min(xs) - 40, max(xs) + 40
+    top, bottom = min(ys) - 60, max(ys) + 40
     parts = [
         f'<svg class="waitfor" role="img" '
         f'viewBox="{left:.0f} {top:.0f} {right - left:.0f} {bottom - top:.0f}" '
@@ -59,20 +76,21 @@ def render_waitfor_svg(waits: tuple[Wait, ...], cycle: tuple[str, ...]) -> str:
         ),
         "</defs>",
     ]
-    for wait in waits:
-        for holder in wait.holders:
-            if holder not in centres:
-                continue
-            red = (wait.thread, holder) in on_cycle
-            colour = "#c0392b" if red else "#555"
-            marker = "red" if red else "grey"
-            width = 2.2 if red else 1.2
-            path = _edge_path(centres, sizes, wait.thread, holder)
-            parts.append(
-                f'<path class="edge{" cycle" if red else ""}" d="{path}" fill="none" '
-                f'stroke="{colour}" stroke-width="{width}" marker-end="url(#arrow-{marker})">'
-                f"<title>{escape(wait.thread)} waits for {escape(holder)}</title></path>"
-            )
+    for edge, path, (lx, ly, anchor) in drawn:
+        colour = "#c0392b" if edge.red else "#555"
+        marker = "red" if edge.red else "grey"
+        width = 2.2 if edge.red else 1.2
+        said = escape(f"{edge.source} → {edge.target}: {edge.source} {edge.label}")
+        parts.append(
+            f'<path class="edge{" cycle" if edge.red else ""}" d="{path}" fill="none" '
+            f'stroke="{colour}" stroke-width="{width}" marker-end="url(#arrow-{marker})">'
+            f"<title>{said}</title></path>"
+        )
+        parts.append(
+            f'<text class="edge-label" x="{lx:.1f}" y="{ly:.1f}" text-anchor="{anchor}" '
+            f'font-size="10" fill="{colour}" stroke="#fafafa" stroke-width="3" '
+            f'paint-order="stroke">{escape(_short_label(edge.label))}</text>'
+        )
     for wait in waits:
         x, y = centres[wait.thread]
         w, h = sizes[wait.thread]
@@ -93,28 +111,53 @@ def render_waitfor_svg(waits: tuple[Wait, ...], cycle: tuple[str, ...]) -> str:
     return "\n".join(parts)
 
 
+@dataclass(frozen=True)
+class _Edge:
+    """An arrow from a waiting thread to a holder of what it waits for, and its words."""
+
+    source: str
+    target: str
+    label: str
+    red: bool
+
+
+def _short_label(label: str) -> str:
+    return label if len(label) <= _LABEL else label[: _LABEL - 1].rstrip() + "…"
+
+
 def _edge_path(
     centres: dict[str, tuple[float, float]],
     sizes: dict[str, tuple[float, float]],
     source: str,
     target: str,
-) -> str:
+) -> tuple[str, tuple[float, float, str]]:
+    """The arrow's path, and where its label goes: (x, y, text-anchor)."""
     (x1, y1), (x2, y2) = centres[source], centres[target]
     h = sizes[source][1]
-    if source == target:  # a loop over the top of the box
+    if source == target:  # a loop over the top of the box, its label above it
         top = y1 - h / 2
-        return (
+        path = (
             f"M{x1 - 20:.1f},{top:.1f} C{x1 - 40:.1f},{top - 50:.1f} "
             f"{x1 + 40:.1f},{top - 50:.1f} {x1 + 20:.1f},{top:.1f}"
         )
-    # Bend every edge to its left: two opposite edges between a pair then stay apart.
+        return path, (x1, top - 44, "middle")
+    # Bend every edge to its left: two opposite edges between a pair then stay apart, and
+    # so do their labels, each by its own curve.
     dx, dy = x2 - x1, y2 - y1
     length = math.hypot(dx, dy) or 1.0
-    cx = (x1 + x2) / 2 - dy / length * 40
-    cy = (y1 + y2) / 2 + dx / length * 40
+    nx, ny = -dy / length, dx / length  # the edge's left
+    cx = (x1 + x2) / 2 + nx * 40
+    cy = (y1 + y2) / 2 + ny * 40
     sx, sy = _clip(x1, y1, cx, cy, *sizes[source])
     ex, ey = _clip(x2, y2, cx, cy, *sizes[target])
-    return f"M{sx:.1f},{sy:.1f} Q{cx:.1f},{cy:.1f} {ex:.1f},{ey:.1f}"
+    # The middle of the curve, then a little further out.
+    mx = (sx + 2 * cx + ex) / 4 + nx * 6
+    my = (sy + 2 * cy + ey) / 4 + ny * 6
+    # The label grows away from the curve: rightwards from a point right of it, upwards
+    # from a point above it, and so on.
+    anchor = "start" if nx > 0.3 else "end" if nx < -0.3 else "middle"
+    label = (mx, my + (12 if ny > 0.3 else -4 if ny < -0.3 else 4), anchor)
+    return f"M{sx:.1f},{sy:.1f} Q{cx:.1f},{cy:.1f} {ex:.1f},{ey:.1f}", label
 
 
 def _clip(

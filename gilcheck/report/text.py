@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from gilcheck.trace.model import CallSite, CheckResult, Location, Trace, Wait
 
 EXIT_WORD = {
@@ -107,6 +109,35 @@ def cycle_text(trace: Trace, arrow: str = " -> ") -> str:
     """The cycle of the wait-for graph: `main -> worker -> main`, or in words for a thread
     that waits for itself (`main waits for itself: it holds lock m`)."""
     return trace.self_wait or arrow.join(trace.cycle)
+
+
+# What comes before the wait itself in a wait's sentence: its process, what it holds while
+# it waits, the end of its own code (`has returned; the exit join waits for ...`).
+_LEAD = re.compile(r"^(?:in process [^:]+: )?(?:holds .+? and (?=waits )|has returned; )?")
+# Where the wait's first clause ends: what follows says who holds it, or why.
+_CLAUSE_END = re.compile(r", |: |; | \(")
+_NAME = r"{}(?![\w\[#.])"  # a thread's name, and not the start of a longer one
+
+
+def wait_label(wait: Wait) -> str:
+    """The words on a wait-for arrow: what the thread waits for, the first clause of its
+    wait (`waits for stdout's lock`, `waits for the GIL to format a Python value`, `waits on
+    r`, `waits for t to end`). Separators inside backquotes, and a comma that goes on to name
+    another of its holders (`non-daemon thread a, b`), do not end the clause."""
+    text = _LEAD.sub("", wait.waits_for, count=1)
+    quoted = False
+    for index, char in enumerate(text):
+        if char == "`":
+            quoted = not quoted
+        if quoted or not _CLAUSE_END.match(text, index):
+            continue
+        rest = text[index + 2 :]
+        if text[index] == "," and any(
+            re.match(_NAME.format(re.escape(h)), rest) for h in wait.holders
+        ):
+            continue
+        return text[:index] if index else wait.waits_for
+    return text or wait.waits_for
 
 
 def wait_lines(trace: Trace, verdict: str) -> list[str]:

@@ -27,7 +27,10 @@ ALLOWED = {
     "pytest_plugin": {"pipeline", "report", "trace"},
     "__main__": {"cli"},
     "progress": {"explore"},
+    # The language server: the CLI's stages and reports, for an editor's open documents.
+    "lsp": {"pipeline", "report", "trace", "syntax", "semantics"},
     "cli": {
+        "lsp",
         "draft",
         "progress",
         "pipeline",

@@ -18,6 +18,7 @@ from gilcheck.cli.draft import draft
 from gilcheck.cli.explain import explain
 from gilcheck.cli.export import export
 from gilcheck.cli.fmt import fmt_specs
+from gilcheck.cli.lsp import lsp
 from gilcheck.cli.models import models
 from gilcheck.cli.outcome import EXIT_INCONCLUSIVE, EXIT_INTERNAL, EXIT_USAGE
 from gilcheck.cli.output import say, streams
@@ -48,6 +49,7 @@ app.command()(explain)
 app.command("codes")(list_codes)
 app.command("schema")(print_schema)
 app.command("models")(models)
+app.command("lsp")(lsp)
 
 
 def _version(value: bool) -> None:

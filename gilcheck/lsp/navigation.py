@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gilcheck.lsp.declarations import Declared, declared_at, document_names
+from gilcheck.lsp.kinds import meaning_of
 from gilcheck.lsp.places import Extent, Place, offset_of_place
 
 
@@ -25,9 +26,11 @@ def hover_text(text: str, path: str, place: Place) -> str | None:
     where = f"line {found.line}"
     if found.path != path:
         where += f" of `{Path(found.path).name}`"
+    meaning = meaning_of(found.kind)
     return (
         f"**{found.kind}** `{found.name}`: {found.summary}\n\n"
-        f"declared at {where}\n\n```gil\n{found.text}\n```"
+        + (f"{meaning[0].upper()}{meaning[1:]}.\n\n" if meaning else "")
+        + f"Declared at {where}:\n\n```gil\n{found.text}\n```"
     )
 
 

@@ -36,11 +36,13 @@ class Finding:
     extent: Extent
     hint: str | None = None
     related: tuple[Related, ...] = ()
+    notes: tuple[str, ...] = ()
 
     @property
     def text(self) -> str:
-        """The message an editor shows: the CLI's message, then its help."""
-        return self.message + (f"\nhelp: {self.hint}" if self.hint else "")
+        """The message an editor shows: the CLI's message, then its help and notes."""
+        hint = f"\nhelp: {self.hint}" if self.hint else ""
+        return self.message + hint + "".join(f"\nnote: {note}" for note in self.notes)
 
 
 def document_findings(text: str, path: str) -> tuple[Finding, ...]:
@@ -66,25 +68,26 @@ def finding_of(diagnostic: Diagnostic, sources: SourceMap, path: str, text: str)
         for label in diagnostic.labels
         if sources.get(label.span.path) is not None
     )
-    notes = "".join(f"\nnote: {note}" for note in diagnostic.notes)
     if diagnostic.span.path == path:
         return Finding(
             diagnostic.code,
             diagnostic.severity.value,
-            diagnostic.message + notes,
+            diagnostic.message,
             _extent(sources, diagnostic.span),
             diagnostic.help,
             related,
+            diagnostic.notes,
         )
     elsewhere = Related(diagnostic.span.path, _extent(sources, diagnostic.span), diagnostic.message)
     moved = _at_first_use(text, diagnostic.code, "")
     return Finding(
         diagnostic.code,
         diagnostic.severity.value,
-        f"in {sources.location(diagnostic.span)}: {diagnostic.message}{notes}",
+        f"in {sources.location(diagnostic.span)}: {diagnostic.message}",
         moved.extent,
         diagnostic.help,
         (elsewhere, *related),
+        diagnostic.notes,
     )
 
 

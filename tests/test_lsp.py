@@ -372,6 +372,15 @@ def test_hover_and_definition_reach_into_used_models() -> None:
     assert target is not None and target.path.endswith("pyo3.gil")
 
 
+def test_a_use_line_leads_to_its_model_file() -> None:
+    text = 'use "pyo3"\nthread main { skip }\n'
+    hover = hover_text(text, "/tmp/s.gil", Place(0, 6))
+    assert hover is not None and hover.startswith("**model** `pyo3`")
+    target = definition_of(text, "/tmp/s.gil", Place(0, 6))
+    assert target is not None and Path(target.path).name == "pyo3.gil"
+    assert target.extent.start == Place(0, 0)
+
+
 def test_hover_works_while_a_line_is_half_typed() -> None:
     text = "mutex m\nthread main {\n    acquire m\n    send ,\n}\n"
     hover = hover_text(text, "/s.gil", Place(2, 12))

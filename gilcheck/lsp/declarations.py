@@ -10,15 +10,16 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from gilcheck.diagnostics import DiagnosticSink, SpecError
-from gilcheck.lsp.places import Extent, extent_of_span, name_at
+from gilcheck.lsp.places import Extent, Place, extent_of_span, name_at
 from gilcheck.semantics import resolve
 from gilcheck.semantics.describe import declaration
 from gilcheck.semantics.values import render
 from gilcheck.source import SourceFile, SourceMap, Span
 from gilcheck.syntax import ast
-from gilcheck.syntax.load import load_spec
+from gilcheck.syntax.load import load_spec, resolve_use
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,16 +66,36 @@ def document_names(text: str, path: str) -> DocumentNames:
 def declared_at(names: DocumentNames, offset: int) -> Declared | None:
     """What the name under an offset of the document refers to: a local in scope there,
     else a top-level declaration (None: no name, or an undeclared one)."""
+    own = names.modules[0] if names.modules and names.modules[0].path == names.path else None
+    used = _used_model_at(own, offset) if own is not None else None
+    if used is not None:
+        return used
     found = name_at(names.text, offset)
     if found is None:
         return None
     name = found[0]
-    own = names.modules[0] if names.modules and names.modules[0].path == names.path else None
     if own is not None:
         local = _locals_at(own, offset, names.files[names.path]).get(name)
         if local is not None:
             return local
     return names.top_level.get(name)
+
+
+def _used_model_at(module: ast.Module, offset: int) -> Declared | None:
+    """The model file a `use` under the offset reads (its first line: what it models)."""
+    for item in module.items:
+        if isinstance(item, ast.Use) and item.span.start <= offset <= item.span.end:
+            found = resolve_use(Path(module.path), item.path)
+            if found is None:
+                return None
+            try:
+                first = found.read_text(encoding="utf-8", errors="replace").split("\n", 1)[0]
+            except OSError:
+                first = ""
+            start = Extent(Place(0, 0), Place(0, 0))
+            summary = f"the model file `{found}`"
+            return Declared(item.path, "model", summary, str(found), 1, start, start, first)
+    return None
 
 
 def _top_level(modules: list[ast.Module], files: Mapping[str, SourceFile]) -> dict[str, Declared]:

@@ -20,6 +20,7 @@ KIND_MEANINGS: dict[str, str] = {
     "param": "an unknown fixed value, chosen once; verdicts say for which values they hold",
     "thread": "a thread running from the start",
     "function": "a function, run by `spawn` or `call`",
+    "model": "a model library: its functions and resources join the spec's",
 }
 
 

@@ -29,8 +29,11 @@ ALLOWED = {
     "progress": {"explore"},
     # The project's configuration (pyproject.toml): read and checked, nothing run.
     "config": set(),
+    # The language server: the CLI's stages and reports, for an editor's open documents.
+    "lsp": {"pipeline", "report", "trace", "syntax", "semantics"},
     "cli": {
         "config",
+        "lsp",
         "draft",
         "progress",
         "pipeline",

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from conftest import ROOT
+from lsp_wire import LspClient
 
 SPEC = """\
 use "pyo3"
@@ -58,6 +59,7 @@ def test_the_package_as_users_get_it(tmp_path_factory: pytest.TempPathFactory) -
     check_the_installed_wheel_runs_from_an_unrelated_folder(
         fresh_env, tmp_path_factory.mktemp("user")
     )
+    check_the_language_server_answers_a_client(fresh_env, wheel, tmp_path_factory.mktemp("lsp"))
     check_the_sdist_without_a_compiler_installs_the_pure_python_search(
         dists, fresh_env, tmp_path_factory.mktemp("nocc")
     )
@@ -139,6 +141,47 @@ def check_the_installed_wheel_runs_from_an_unrelated_folder(
 
     # Nothing was compiled or cached at run time.
     assert not (tmp_path / ".cache" / "gilcheck").exists()
+
+
+def check_the_language_server_answers_a_client(
+    fresh_env: Path, wheel: Path, tmp_path: Path
+) -> None:
+    """`gilcheck lsp` without the extra names it; with it, answers an LSP client: a spec
+    with an error opened, its diagnostic where `gilcheck check` reports it, a hover."""
+    gilcheck = str(_bin(fresh_env, "gilcheck"))
+    env = _user_env(tmp_path)
+    done = subprocess.run(
+        [gilcheck, "lsp"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2, done
+    assert "pip install 'gilcheck[lsp]'" in done.stderr
+
+    _run([str(_bin(fresh_env, "pip")), "install", "-q", f"{wheel}[lsp]"], tmp_path, env)
+    spec = tmp_path / "typo.gil"
+    spec.write_text("mutex m\nthread main {\n    acquire mm\n}\n")
+    errors = json.loads(_run([gilcheck, "check", "-f", "json", str(spec)], tmp_path, env, code=2))
+    (error,) = errors["errors"]
+    client = LspClient([gilcheck, "lsp"], cwd=tmp_path, env=env)
+    try:
+        assert client.initialize(tmp_path)["capabilities"]["hoverProvider"]
+        document = {"uri": spec.as_uri(), "languageId": "gil", "version": 1}
+        client.notify(
+            "textDocument/didOpen", {"textDocument": {**document, "text": spec.read_text()}}
+        )
+        (published,) = client.wait_for("textDocument/publishDiagnostics")["diagnostics"]
+        assert published["code"] == error["code"] == "undefined-name"
+        assert published["range"]["start"] == {
+            "line": error["line"] - 1,
+            "character": error["column"] - 1,
+        }
+        assert published["range"]["end"] == {"line": 2, "character": len("    acquire mm")}
+        hover = client.request(
+            "textDocument/hover",
+            {"textDocument": {"uri": spec.as_uri()}, "position": {"line": 0, "character": 6}},
+        )
+        assert "**mutex** `m`" in hover["contents"]["value"]
+    finally:
+        assert client.close() == 0
 
 
 def check_the_sdist_without_a_compiler_installs_the_pure_python_search(

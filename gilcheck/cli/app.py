@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "codes": ("gilcheck.cli.codes", "list_codes"),
     "schema": ("gilcheck.cli.schema", "print_schema"),
     "models": ("gilcheck.cli.models", "models"),
+    "lsp": ("gilcheck.cli.lsp", "lsp"),
 }
 
 

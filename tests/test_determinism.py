@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 from conftest import ROOT, SPECS
 
+pytestmark = pytest.mark.slow  # pytest -m 'not slow' leaves it out
+
 # Violations of every kind found during exploration and from the finished graph, and ok
 # specs whose whole state space is explored.
 SPEC_NAMES = [

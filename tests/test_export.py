@@ -24,6 +24,8 @@ from gilcheck.pipeline import check_spec, checkable_program, parse_text
 from gilcheck.semantics import ir
 from gilcheck.source import Span
 
+pytestmark = pytest.mark.slow  # pytest -m 'not slow' leaves it out
+
 sys.path.insert(0, str(ROOT / "bench"))
 
 HAVE_SPIN = shutil.which("spin") is not None and shutil.which("gcc") is not None

@@ -26,6 +26,8 @@ from hypothesis import strategies as st
 
 from gilcheck.diagnostics import CODES
 
+pytestmark = pytest.mark.slow  # pytest -m 'not slow' leaves it out
+
 CORPUS = ROOT / "tests" / "fuzz_corpus"
 FILES = sorted(CORPUS.glob("*.gil"))
 LIMITS = ("--max-states", "2000", "--timeout", "5")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import random
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import differential_specs, symmetric_specs
@@ -16,6 +17,8 @@ from test_steptable import _agree
 
 from gilcheck.options import CheckOptions
 from gilcheck.pipeline import analyze_spec, check_spec, parse_text
+
+pytestmark = pytest.mark.slow  # pytest -m 'not slow' leaves it out
 
 GIL_API_SPECS = st.one_of(differential_specs(gil_api=True), symmetric_specs(gil_api=True))
 

@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, relative
 
+pytestmark = pytest.mark.slow  # pytest -m 'not slow' leaves it out
+
 FILES = sorted(
     path for folder in ("specs", "tests/cases") for path in (ROOT / folder).rglob("*.gil")
 )

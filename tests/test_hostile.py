@@ -20,6 +20,8 @@ from typing import Any
 import pytest
 from conftest import ROOT
 
+pytestmark = pytest.mark.slow  # pytest -m 'not slow' leaves it out
+
 LIMITS = ("--max-states", "2000", "--timeout", "10")
 
 

@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+pytestmark = pytest.mark.slow  # pytest -m 'not slow' leaves it out
+
 SEED = "specs/seed/buggy.gil"
 
 

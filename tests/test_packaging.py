@@ -21,6 +21,8 @@ import pytest
 from conftest import ROOT
 from lsp_wire import LspClient
 
+pytestmark = pytest.mark.slow  # pytest -m 'not slow' leaves it out
+
 SPEC = """\
 use "pyo3"
 expect deadlock

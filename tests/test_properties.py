@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import random
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from strategies import differential_specs, modules, scenario_specs, symmetric_specs
@@ -20,6 +21,8 @@ from gilcheck.syntax.parse import parse_source
 from gilcheck.syntax.unparse import unparse
 from gilcheck.system.engine import Engine
 from gilcheck.system.symmetry import Canonicalizer, Permutation
+
+pytestmark = pytest.mark.slow  # pytest -m 'not slow' leaves it out
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -33,6 +33,8 @@ from gilcheck.report.json_read import read_result
 from gilcheck.semantics import ir
 from gilcheck.source import SourceMap
 
+pytestmark = pytest.mark.slow  # pytest -m 'not slow' leaves it out
+
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 BLOCK = re.compile(r"```gil\n(.*?)```", re.S)
 

@@ -24,6 +24,8 @@ from gilcheck.pipeline import analyze_spec, parse_spec, parse_text
 from gilcheck.semantics import ir
 from gilcheck.system.engine import Engine
 
+pytestmark = pytest.mark.slow  # pytest -m 'not slow' leaves it out
+
 BUNDLED = sorted(SPECS.rglob("*.gil")) + sorted(
     p for p in CASES.rglob("*.gil") if "errors" not in p.parts
 )

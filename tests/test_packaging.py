@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import venv
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,8 @@ def test_the_package_as_users_get_it(tmp_path_factory: pytest.TempPathFactory) -
     fresh_env = tmp_path_factory.mktemp("venv")
     venv.create(fresh_env, with_pip=True)
     wheel = next(dists.glob("gilcheck-*.whl"))
+    with zipfile.ZipFile(wheel) as archive:
+        assert all(name.startswith("gilcheck") for name in archive.namelist())
     _run([str(_bin(fresh_env, "pip")), "install", "-q", str(wheel)], cwd=fresh_env)
     check_the_installed_wheel_runs_from_an_unrelated_folder(
         fresh_env, tmp_path_factory.mktemp("user")
@@ -103,9 +106,13 @@ def check_the_sdist_holds_what_the_wheel_is_built_from(dists: Path) -> None:
         "gilcheck/syntax/grammar.lark",
         "models/pyo3.gil",
         "specs/seed/buggy.gil",
+        # The VS Code extension and its grammar's test (tests/test_vscode_grammar.py).
+        "editors/vscode/syntaxes/gil.tmLanguage.json",
+        "editors/vscode/test/package-lock.json",
     ):
         assert needed in names, needed
     assert not any(name.endswith((".so", ".pyc")) for name in names)
+    assert not any("node_modules" in name for name in names)
 
 
 def check_the_installed_wheel_runs_from_an_unrelated_folder(

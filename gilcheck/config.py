@@ -1,16 +1,18 @@
 """Project configuration: the `[tool.gilcheck]` table of a pyproject.toml.
 
 Found as ruff finds its own: the nearest pyproject.toml with a `[tool.gilcheck]` table in
-the working folder or above it (or the file `--config` names). Its keys are the long
-options of `gilcheck check` without the dashes, plus `paths` (what to check when no path
-is given) and `exclude`/`extend-exclude`/`respect-gitignore` (what folder walks leave
-out). Paths and patterns are relative to the folder of the pyproject.toml. Values are
+the working folder or above it (or the file `--config` names). Its keys (`KEYS`) are
+long options of `gilcheck check` without the dashes, plus `paths` (what to check when no
+path is given) and `exclude`/`extend-exclude`/`respect-gitignore`/`force-exclude` (what
+walks leave out). Paths and patterns are relative to the folder of the pyproject.toml.
+Values are
 checked here, each error located at its key's line, so that a typo is an exit-2 error
 rather than a setting silently ignored.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from collections.abc import Mapping
@@ -39,6 +41,7 @@ class Config:
     exclude: tuple[str, ...] = DEFAULT_EXCLUDE
     extend_exclude: tuple[str, ...] = ()
     respect_gitignore: bool = True
+    force_exclude: bool = False  # the exclusions apply to files named on the command line
     # `check` option (its parameter name, e.g. max_states) -> value, for the options set.
     check: Mapping[str, Any] = field(default_factory=dict)
 
@@ -57,10 +60,11 @@ def _int(minimum: int) -> Any:
     return check
 
 
-def _number(value: Any) -> str | None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        return "a number of seconds greater than 0"
-    return None
+def _seconds(value: Any) -> str | None:
+    wanted = "a number of seconds of at least 0.001"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return wanted
+    return None if math.isfinite(value) and value >= 0.001 else wanted
 
 
 def _bool(value: Any) -> str | None:
@@ -72,6 +76,10 @@ def _choice(choices: tuple[str, ...]) -> Any:
         return None if value in choices else "one of " + ", ".join(f'"{c}"' for c in choices)
 
     return check
+
+
+def _string(value: Any) -> str | None:
+    return None if isinstance(value, str) and value else 'a non-empty string, such as ".cache"'
 
 
 def _strings(value: Any) -> str | None:
@@ -86,19 +94,26 @@ _KEYS: dict[str, tuple[str | None, Any]] = {
     "exclude": (None, _strings),
     "extend-exclude": (None, _strings),
     "respect-gitignore": (None, _bool),
+    "force-exclude": (None, _bool),
     "expect": ("expect_mode", _bool),
     "format": ("output_format", _choice(FORMATS)),
     "accept-assumptions": ("accept_assumptions", _bool),
     "max-states": ("max_states", _int(1)),
-    "timeout": ("timeout", _number),
+    "timeout": ("timeout", _seconds),
     "channel-bound": ("channel_bound", _int(1)),
     "object-bound": ("object_bound", _int(1)),
     "max-memory": ("max_memory", _int(16)),
     "spurious-wakeups": ("spurious_wakeups", _bool),
     "workers": ("workers", _int(0)),
     "strategy": ("strategy", _choice(STRATEGY_NAMES)),
+    "max-depth": ("max_depth", _int(1)),
+    "seed": ("seed", _int(-(2**63))),
+    "walks": ("walks", _int(1)),
+    "cache": ("cache_dir", _string),
     "quiet": ("quiet", _bool),
 }
+# Settings that name a path: relative to the configuration's folder.
+_PATH_KEYS = frozenset({"cache"})
 KEYS: tuple[str, ...] = tuple(_KEYS)
 
 
@@ -112,11 +127,20 @@ def find_config(start: Path) -> Path | None:
 
 
 def _has_table(path: Path) -> bool:
+    """Whether a pyproject.toml holds gilcheck's settings, in any TOML form (a table, a
+    dotted key, an inline table); one that is not TOML but names gilcheck counts, so that
+    its error is shown rather than passed over."""
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return False
-    return re.search(r"^\s*\[\s*tool\s*\.\s*gilcheck\s*[\].]", text, re.MULTILINE) is not None
+    if "gilcheck" not in text:
+        return False
+    try:
+        tool = tomllib.loads(text).get("tool")
+    except tomllib.TOMLDecodeError:
+        return True
+    return isinstance(tool, dict) and "gilcheck" in tool
 
 
 def load_config(path: Path, sources: SourceMap, shown: str | None = None) -> Config:
@@ -130,6 +154,9 @@ def load_config(path: Path, sources: SourceMap, shown: str | None = None) -> Con
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         line, column = _error_position(str(error))
+        if line == 0:
+            line = max(1, len(text.rstrip("\n").split("\n")))
+            column = len(source.line_text(line)) + 1
         message = re.sub(
             r"\s*\(at line \d+, column \d+\)|\s*\(at end of document\)", "", str(error)
         )
@@ -145,7 +172,10 @@ def load_config(path: Path, sources: SourceMap, shown: str | None = None) -> Con
                 )
             ]
         ) from None
-    table = document.get("tool", {}).get("gilcheck", {})
+    tool = document.get("tool", {})
+    if not isinstance(tool, dict):
+        raise SpecError([_at_key(source, "", "`tool` must be a table", "write `[tool.gilcheck]`")])
+    table = tool.get("gilcheck", {})
     if not isinstance(table, dict):
         raise SpecError([_at_key(source, "", "`tool.gilcheck` must be a table", None)])
     problems: list[Diagnostic] = []
@@ -172,8 +202,9 @@ def load_config(path: Path, sources: SourceMap, shown: str | None = None) -> Con
         exclude=tuple(values.get("exclude", DEFAULT_EXCLUDE)),
         extend_exclude=tuple(values.get("extend-exclude", ())),
         respect_gitignore=values.get("respect-gitignore", True),
+        force_exclude=values.get("force-exclude", False),
         check={
-            parameter: values[key]
+            parameter: path.parent / values[key] if key in _PATH_KEYS else values[key]
             for key, (parameter, _) in _KEYS.items()
             if parameter is not None and key in values
         },
@@ -205,27 +236,31 @@ def _error_position(message: str) -> tuple[int, int]:
     found = re.search(r"at line (\d+), column (\d+)", message)
     if found:
         return int(found.group(1)), int(found.group(2))
-    return 1, 1
+    return 0, 1  # "at end of document": the last line
 
 
 def _at_key(source: SourceFile, key: str, message: str, hint: str | None) -> Diagnostic:
-    """A problem at the line of `key` inside `[tool.gilcheck]` (the table's header if the
-    key cannot be found: a dotted or inline form)."""
+    """A problem at the line of `key` inside `[tool.gilcheck]` (or at the header of a
+    `[tool.gilcheck.KEY]` subtable); the table's header if the key cannot be found (a
+    dotted or inline form)."""
     lines = source.text.split("\n")
     header = 0
+    quoted = rf"""(?:{re.escape(key)}|"{re.escape(key)}"|'{re.escape(key)}')"""
     for number, line in enumerate(lines, start=1):
         stripped = line.strip()
+        if key and re.match(rf"\[\s*tool\s*\.\s*gilcheck\s*\.\s*{quoted}\s*\]", stripped):
+            return _problem(source, number, line.index("[") + 1, len(stripped), message, hint)
         if re.match(r"\[\s*tool\s*\.\s*gilcheck\s*\]", stripped):
             header = number
-        elif header and stripped.startswith("["):
-            break
-        elif header and key:
-            found = re.match(rf'(\s*)("{re.escape(key)}"|{re.escape(key)})\s*=', line)
+        elif header > 0 and stripped.startswith("["):
+            header = -header  # past the table: keep its header, stop looking for keys
+        elif header > 0 and key:
+            found = re.match(rf"(\s*)({quoted})\s*=", line)
             if found:
                 return _problem(
                     source, number, len(found.group(1)) + 1, len(found.group(2)), message, hint
                 )
-    at = header or 1
+    at = abs(header) or 1
     return _problem(source, at, 1, len(source.line_text(at)) or 1, message, hint)
 
 

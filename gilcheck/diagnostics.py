@@ -250,10 +250,12 @@ CODES: dict[str, CodeInfo] = {
             "bad-config",
             "a `[tool.gilcheck]` setting gilcheck does not take",
             "gilcheck reads its settings from the `[tool.gilcheck]` table of the nearest "
-            "pyproject.toml (or the file `--config` names). Its keys are the long options of "
-            "`gilcheck check` without the dashes (`max-states`, `timeout`, `expect`, "
-            "`format`...) and `paths`, `exclude`, `extend-exclude`, `respect-gitignore`; each "
-            "takes the kind of value its option does.",
+            "pyproject.toml (or the file `--config` names). Its keys: `paths`, `exclude`, "
+            "`extend-exclude`, `respect-gitignore`, `force-exclude`, and these options of "
+            "`gilcheck check` without the dashes, each taking the kind of value its option "
+            "does: `expect`, `format`, `accept-assumptions`, `max-states`, `timeout`, "
+            "`channel-bound`, `object-bound`, `max-memory`, `spurious-wakeups`, `workers`, "
+            "`strategy`, `max-depth`, `seed`, `walks`, `cache`, `quiet`.",
             "A misspelt or mistyped setting would otherwise be ignored, and a check would run "
             "with bounds or inputs other than the project meant.",
             "[tool.gilcheck]\nmax-state = 100000  # error: unknown key",

@@ -198,6 +198,17 @@ def with_draft_facts(result: CheckResult, loaded: Loaded, accept: bool = False) 
     )
 
 
+def expect_line(loaded: Loaded) -> int:
+    """The line of the spec's `expect` (0: it has none)."""
+    if not loaded.modules:
+        return 0
+    spec = loaded.modules[0]
+    for item in spec.items:
+        if isinstance(item, ast.Expect):
+            return loaded.sources.line_of(item.span)
+    return 0
+
+
 def state_graph_of_spec(loaded: Loaded, options: CheckOptions, limit: int) -> StateGraph:
     """Every reachable state of a parsed spec (raises SpecError, GraphTooLarge)."""
     from gilcheck.analysis.stategraph import state_graph  # `trace --graph states` only

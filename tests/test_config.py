@@ -4,6 +4,7 @@ out `.gitignore`d and excluded paths."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -68,7 +69,7 @@ def test_isolated_and_named_configurations(cli, tmp_path, monkeypatch) -> None: 
         ("max-state = 10\n", "unknown key `max-state`", "pyproject.toml:5:1"),
         ('max-states = "many"\n', '`max-states` must be an integer, not "many"', "5:1"),
         ('  paths = "specs"\n', "`paths` must be a list of strings", "pyproject.toml:5:3"),
-        ("timeout = 0\n", "greater than 0", "5:1"),
+        ("timeout = 0\n", "at least 0.001", "5:1"),
         ('strategy = "best"\n', '"bfs", "dfs", "random"', "5:1"),
         ("expect = 1\n", "`expect` must be true or false, not 1", "5:1"),
         ("expect = tru\n", "is not valid TOML", "pyproject.toml:5:"),
@@ -141,3 +142,155 @@ def test_fmt_reads_the_configuration(cli, tmp_path, monkeypatch) -> None:  # typ
     assert "nothing to format" not in done.stderr
     monkeypatch.chdir(tmp_path.parent)
     assert cli("fmt", "--isolated").code == 2
+
+
+def _git(folder: Path) -> None:
+    (folder / ".git").mkdir(parents=True)
+
+
+def test_ignore_files_apply_inside_a_repository_only(cli, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    project = tmp_path / "p"
+    (project / "specs").mkdir(parents=True)
+    shutil.copy(BUGGY, project / "specs" / "a.gil")
+    (tmp_path / ".gitignore").write_text("*.gil\n")  # above, and no repository: not applied
+    monkeypatch.chdir(project)
+    done = cli("check", "--expect", "-q", ".")
+    assert done.code == 0 and "1 spec" in done.stdout, done.stdout + done.stderr
+
+
+def test_a_nested_repository_keeps_its_own_ignore_files(cli, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    _git(tmp_path)
+    (tmp_path / ".gitignore").write_text("/*\n")  # the outer repository ignores everything
+    project = tmp_path / "code" / "proj"
+    for name in ("specs/a.gil", "build/b.gil"):
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(BUGGY, project / name)
+    _git(project)
+    (project / ".gitignore").write_text("build/\n")
+    monkeypatch.chdir(project)
+    done = cli("check", "--expect", "-q", ".")
+    assert done.code == 0 and "1 spec" in done.stdout and "build" not in done.stdout
+    # From a subfolder, `..` is the same walk.
+    monkeypatch.chdir(project / "specs")
+    up = cli("check", "--expect", "-q", "..")
+    assert up.code == 0 and "1 spec" in up.stdout and "build" not in up.stdout, up.stdout
+
+
+def test_a_path_is_judged_however_it_is_spelled(cli, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "p").mkdir()
+    project = _project(tmp_path / "p", 'extend-exclude = ["specs/sub/"]\nexpect = true\n')
+    (project / "specs" / "sub").mkdir()
+    shutil.copy(BUGGY, project / "specs" / "sub" / "x.gil")
+    (tmp_path / "link").symlink_to(project)
+    monkeypatch.chdir(project)
+    for spelled in (
+        str(project / "specs"),
+        f"{project}/specs/../specs",
+        str(tmp_path / "link" / "specs"),
+        "../p/specs",
+    ):
+        done = cli("check", "-q", spelled)
+        assert done.code == 0 and "1 spec" in done.stdout, (spelled, done.stdout, done.stderr)
+
+
+def test_a_glob_in_an_excluded_folder_is_walked_as_the_folder_is(
+    cli, tmp_path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    _git(tmp_path)
+    (tmp_path / ".gitignore").write_text("build/\n")
+    (tmp_path / "build").mkdir()
+    shutil.copy(BUGGY, tmp_path / "build" / "b.gil")
+    monkeypatch.chdir(tmp_path)
+    assert cli("check", "--expect", "-q", "build").code == 0
+    assert cli("check", "--expect", "-q", "build/*.gil").code == 0
+    assert cli("check", "--expect", "-q", ".").code == 2  # walked from above: ignored
+
+
+def test_force_exclude_leaves_out_named_files(cli, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    project = _project(tmp_path, 'extend-exclude = ["generated/"]\nforce-exclude = true\n')
+    (project / "generated").mkdir()
+    (project / "generated" / "bad.gil").write_text("thread main {\n    acquire nothing\n}\n")
+    monkeypatch.chdir(project)
+    done = cli("check", "--expect", "-q", "generated/bad.gil")
+    assert done.code == 0 and "nothing to do" in done.stderr
+    assert cli("check", "--expect", "-q", "generated/bad.gil", "specs/buggy.gil").code == 0
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        'tool.gilcheck.paths = ["specs"]\ntool.gilcheck.expect = true\n',
+        '[tool]\ngilcheck = { paths = ["specs"], expect = true }\n',
+        '[tool]\ngilcheck.paths = ["specs"]\ngilcheck.expect = true\n',
+    ],
+)
+def test_dotted_and_inline_forms_are_read(cli, tmp_path, monkeypatch, table) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "specs").mkdir()
+    shutil.copy(BUGGY, tmp_path / "specs" / "buggy.gil")
+    (tmp_path / "pyproject.toml").write_text(table)
+    monkeypatch.chdir(tmp_path)
+    done = cli("check", "-q")
+    assert done.code == 0 and "every verdict matches" in done.stdout, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "where"),
+    [
+        ("tool = 5\n", "`tool` must be a table", "cfg.toml:1:1"),
+        ("[tool.gilcheck]\n[tool.gilcheck.walks]\nx = 1\n", "`walks` must be an integer", "2:1"),
+        ("[tool.gilcheck]\n'max-statez' = 5\n", "unknown key `max-statez`", "cfg.toml:2:1"),
+        ('[tool.gilcheck]\npaths = ["a",\n', "not valid TOML", "cfg.toml:2:"),
+        ("[tool.gilcheck]\ntimeout = nan\n", "at least 0.001", "2:1"),
+        ("[tool.gilcheck]\ntimeout = 1e-9\n", "at least 0.001", "2:1"),
+    ],
+)
+def test_a_named_configuration_is_checked(cli, tmp_path, text, message, where) -> None:  # type: ignore[no-untyped-def]
+    config = tmp_path / "cfg.toml"
+    config.write_text(text)
+    done = cli("check", "--config", str(config), str(BUGGY))
+    assert done.code == 2 and message in done.stderr and where in done.stderr, done.stderr
+    assert "internal error" not in done.stderr
+
+
+def test_cache_and_search_settings(cli, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    project = _project(tmp_path, 'cache = "proofs"\nexpect = true\n')
+    (project / "sub").mkdir()
+    monkeypatch.chdir(project / "sub")
+    assert cli("check", "-q", "../specs/buggy.gil").code == 0
+    assert (project / "proofs").is_dir()  # relative to the configuration's folder
+    (project / "pyproject.toml").write_text(
+        '[tool.gilcheck]\nstrategy = "dfs"\nmax-depth = 2\nexpect = true\n'
+    )
+    done = cli("check", "-q", "../specs/buggy.gil")
+    assert done.code == 1 and "inconclusive" in done.stdout  # dfs stopped at depth 2
+
+
+def test_a_cached_proof_keeps_the_expect_line_in_sarif(cli, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(_project(tmp_path, 'cache = "proofs"\n'))
+    runs = [json.loads(cli("check", "-q", "-f", "sarif", "specs/buggy.gil").stdout) for _ in "12"]
+    lines = [
+        run["runs"][0]["results"][0]["suppressions"][0]["location"]["physicalLocation"]["region"]
+        for run in runs
+    ]
+    expect_line = BUGGY.read_text().splitlines().index("expect deadlock") + 1
+    assert lines == [{"startLine": expect_line}] * 2
+
+
+def test_the_help_names_the_table(cli) -> None:  # type: ignore[no-untyped-def]
+    done = cli("check", "--help")
+    assert "[tool.gilcheck]" in done.stdout and "[default: the" in done.stdout
+
+
+def test_trace_reads_the_bounds(cli, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(_project(tmp_path, "max-states = 3\n"))
+    assert cli("trace", "specs/buggy.gil").code == 3
+    assert cli("trace", "--max-states", "1000", "specs/buggy.gil").code == 1
+
+
+def test_exclude_cannot_open_the_repository_folder(cli, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    project = _project(tmp_path, "exclude = []\nexpect = true\n")
+    (project / ".git" / "objects").mkdir(parents=True)
+    (project / ".git" / "objects" / "x.gil").write_text("not a spec\n")
+    monkeypatch.chdir(project)
+    done = cli("check", "-q", ".")
+    assert done.code == 0 and "1 spec" in done.stdout, done.stdout + done.stderr

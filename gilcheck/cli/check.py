@@ -20,6 +20,7 @@ from gilcheck.cli.checked_inputs import (
 from gilcheck.cli.config import (
     ConfigFile,
     Isolated,
+    all_force_excluded,
     configured_paths,
     project_config,
     settled,
@@ -103,7 +104,7 @@ def check(
         list[Path] | None,
         typer.Argument(
             help="Spec files (*.gil), folders (every *.gil inside) or globs such as "
-            "'specs/**/*_fixed.gil' [default: the configuration's `paths`].",
+            "'specs/**/*_fixed.gil' \\[default: the configuration's `paths`].",
             show_default=False,
         ),
     ] = None,
@@ -134,7 +135,7 @@ def check(
             "--stdin-filename",
             metavar="NAME",
             help="With `-` (the spec on stdin): the name reports give it, and the folder its "
-            "`use` lines are found from [default: <stdin>].",
+            "`use` lines are found from \\[default: <stdin>].",
             show_default=False,
         ),
     ] = None,
@@ -160,7 +161,7 @@ def check(
             min=16,
             metavar="MB",
             help="Stop (inconclusive) when gilcheck's memory passes MB megabytes "
-            "[default: 70% of the machine's memory].",
+            "\\[default: 70% of the machine's memory].",
             show_default=False,
         ),
     ] = None,
@@ -224,8 +225,8 @@ def check(
         typer.Option(
             "--max-depth",
             min=1,
-            help="dfs: the depth bound [default: none]; random: the steps of each walk "
-            "[default: 1000].",
+            help="dfs: the depth bound \\[default: none]; random: the steps of each walk "
+            "\\[default: 1000].",
             show_default=False,
         ),
     ] = None,
@@ -266,7 +267,7 @@ def check(
     wrong, else 1 if one has a violation, else 3 if one is inconclusive, else 0. With
     `--expect`: 0 when every verdict matches its `expect`, 1 when one does not.
 
-    Settings not given as options come from the `[tool.gilcheck]` table of the nearest
+    Settings not given as options come from the `\\[tool.gilcheck]` table of the nearest
     pyproject.toml (see `--config`).
     """
     config = project_config(config_file, isolated)
@@ -284,6 +285,8 @@ def check(
     )
     channel_bound, object_bound = settings["channel_bound"], settings["object_bound"]
     spurious_wakeups, workers = settings["spurious_wakeups"], settings["workers"]
+    max_depth, seed, walks = settings["max_depth"], settings["seed"], settings["walks"]
+    cache_dir = settings["cache_dir"]
     options = CheckOptions(
         max_states=max_states,
         timeout=timeout,
@@ -367,6 +370,7 @@ def check(
         say("help: gilcheck check - --stdin-filename app.gil < app.gil")
         finish(Outcome.BAD_INPUT)
     specs = expand_spec_paths(paths, walk_rules(config))
+    all_force_excluded(config, paths, specs)
     if not specs:
         no_specs(paths, "help: give spec files, folders that hold some, or globs")
     report = report_for(output_format)

@@ -22,7 +22,7 @@ ConfigFile = Annotated[
     typer.Option(
         "--config",
         metavar="FILE",
-        help="Read settings from FILE's [tool.gilcheck] table [default: the nearest "
+        help="Read settings from FILE's \\[tool.gilcheck] table \\[default: the nearest "
         "pyproject.toml that has one, from the working folder up].",
         show_default=False,
     ),
@@ -65,7 +65,15 @@ def _shown(path: Path) -> str:
 
 def walk_rules(config: Config) -> WalkRules:
     """What folder walks leave out under a configuration."""
-    return WalkRules(config.root, config.patterns, config.respect_gitignore)
+    return WalkRules(config.root, config.patterns, config.respect_gitignore, config.force_exclude)
+
+
+def all_force_excluded(config: Config, paths: list[Path], specs: list[Path]) -> None:
+    """With `force-exclude`, files named that the exclusions leave out every one of are
+    nothing to do (as pre-commit passes them): say so and end the command with exit 0."""
+    if not specs and config.force_exclude and paths and all(p.is_file() for p in paths):
+        say("nothing to do: the configuration's exclusions leave out every file given")
+        finish(Outcome.OK)
 
 
 def configured_paths(config: Config) -> list[Path]:
@@ -73,13 +81,17 @@ def configured_paths(config: Config) -> list[Path]:
     return [Path(os.path.relpath(config.root / path)) for path in config.paths]
 
 
-def settled(ctx: typer.Context, config: Config) -> dict[str, Any]:
+def settled(
+    ctx: typer.Context, config: Config, renamed: dict[str, str] | None = None
+) -> dict[str, Any]:
     """Every parameter of the command: as given on the command line, else as the
-    configuration sets it, else its default."""
+    configuration sets it, else its default. `renamed` maps a setting's `check` parameter
+    to this command's name for it; settings the command does not take are left alone."""
     values = dict(ctx.params)
-    for name, value in config.check.items():
+    for setting, value in config.check.items():
+        name = (renamed or {}).get(setting, setting)
         # The source's name, as typer may bring its own copy of click's ParameterSource.
-        source = ctx.get_parameter_source(name)
-        if name in values and getattr(source, "name", None) in ("DEFAULT", "DEFAULT_MAP"):
+        source = ctx.get_parameter_source(name) if name in values else None
+        if getattr(source, "name", None) in ("DEFAULT", "DEFAULT_MAP"):
             values[name] = value
     return values

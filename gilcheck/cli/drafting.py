@@ -25,7 +25,7 @@ Entries = Annotated[
         "--entry",
         metavar="FUNCTION",
         help="A function to run on its own Python thread, concurrently with the other "
-        "entries (repeat it) [default: found: thread targets, `__main__`, `fn main`, "
+        "entries (repeat it) \\[default: found: thread targets, `__main__`, `fn main`, "
         "#\\[pyfunction]s that touch the GIL and a lock or channel].",
         show_default=False,
     ),

@@ -10,6 +10,7 @@ import typer
 from gilcheck.cli.config import (
     ConfigFile,
     Isolated,
+    all_force_excluded,
     configured_paths,
     project_config,
     walk_rules,
@@ -27,7 +28,7 @@ def fmt_specs(
     paths: Annotated[
         list[Path] | None,
         typer.Argument(
-            help="Spec files, folders or globs, as for `check` [default: the configuration's "
+            help="Spec files, folders or globs, as for `check` \\[default: the configuration's "
             "`paths`].",
             show_default=False,
         ),
@@ -57,6 +58,7 @@ def fmt_specs(
         say("help: give spec files or folders, or list them as `paths` in [tool.gilcheck]")
         finish(Outcome.BAD_INPUT)
     specs = expand_spec_paths(paths, walk_rules(config))
+    all_force_excluded(config, paths, specs)
     if not specs:
         no_specs(paths, None)
     changed = bad = 0

@@ -34,7 +34,7 @@ def replay_trace(
         Path, typer.Argument(help="A result saved by `gilcheck check SPEC --format json`.")
     ],
     spec: Annotated[
-        Path | None, typer.Option("--spec", help="The spec [default: the one the result names].")
+        Path | None, typer.Option("--spec", help="The spec \\[default: the one the result names].")
     ] = None,
     channel_bound: ChannelBound = CHANNEL_BOUND,
     object_bound: ObjectBound = OBJECT_BOUND,

@@ -12,7 +12,7 @@ from gilcheck.cli.proofs import proofs
 from gilcheck.explore.unavailable import ParallelUnavailable, RayUnavailable
 from gilcheck.memory import pause_memory_watch
 from gilcheck.options import CheckOptions
-from gilcheck.pipeline import Loaded, check_spec
+from gilcheck.pipeline import Loaded, check_spec, expect_line
 from gilcheck.progress import ProgressDisplay
 from gilcheck.report.proof import identity, load_cached, record, store
 from gilcheck.trace.model import CheckResult, Stats
@@ -22,7 +22,8 @@ from gilcheck.walk import Walker, WalkRules
 def expand_spec_paths(paths: list[Path], rules: WalkRules | None = None) -> list[Path]:
     """Files as given, folders as every *.gil inside (sorted; what `rules` leave out, by
     default hidden folders, virtual environments, installed packages and `.gitignore`d
-    paths, left out), globs expanded (their finds judged by the same rules)."""
+    paths, left out), globs expanded (their finds judged by the same rules); files named
+    are left out only with `force_exclude`."""
     made: list[Walker] = []
 
     def walker() -> Walker:  # made for the first folder or glob: none for files alone
@@ -43,7 +44,7 @@ def expand_spec_paths(paths: list[Path], rules: WalkRules | None = None) -> list
                     if not walker().excluded_below(found := Path(p), base)
                 )
             )
-        else:
+        elif not (rules is not None and rules.force_exclude and walker().excluded_named(path)):
             specs.append(path)
     return specs
 
@@ -96,7 +97,10 @@ def _check_or_recall(
                 "proof still valid: the same spec, models, semantics and bounds were checked before"
             )
             hit = dataclasses.replace(
-                hit, notes=(note,), proof=record(who, options, hit, cached=True)
+                hit,
+                notes=(note,),
+                proof=record(who, options, hit, cached=True),
+                expected_line=expect_line(loaded),  # a cached record does not keep it
             )
             proofs.records.append(hit.proof or {})
             return hit

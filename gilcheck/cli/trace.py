@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from gilcheck.cli.config import ConfigFile, Isolated, project_config, settled
 from gilcheck.cli.errors import reporting_spec_errors
 from gilcheck.cli.limits import default_memory_limit_mb
 from gilcheck.cli.options import (
@@ -54,6 +55,7 @@ STATE_GRAPH_LIMIT = 2_000
 
 
 def trace(
+    ctx: typer.Context,
     spec: Spec,
     trace_format: Annotated[
         TraceFormat,
@@ -87,12 +89,23 @@ def trace(
             help="As for `check`: a drafted spec's `ok` under assumptions exits 0, not 3.",
         ),
     ] = False,
+    config_file: ConfigFile = None,
+    isolated: Isolated = False,
 ) -> None:
     """Draw the shortest counterexample of a spec: text, Mermaid, DOT, Markdown or HTML.
 
     Exit codes as for `gilcheck check`: 0 ok (the picture says there is no
     counterexample), 1 violation, 2 the spec or the command is wrong, 3 inconclusive.
+    The bounds `check` reads from `\\[tool.gilcheck]` apply here too.
     """
+    settings = settled(
+        ctx,
+        project_config(config_file, isolated),
+        {"spurious_wakeups": "spurious", "accept_assumptions": "accept"},
+    )
+    max_states, timeout = settings["max_states"], settings["timeout"]
+    channel_bound, object_bound = settings["channel_bound"], settings["object_bound"]
+    spurious, accept = settings["spurious"], settings["accept"]
     if graph is GraphKind.STATES and trace_format is not TraceFormat.DOT:
         say("error: `--graph states` draws a DOT graph")
         say("help: add `--format dot`")

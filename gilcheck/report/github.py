@@ -21,9 +21,11 @@ def render_github(results: Sequence[CheckResult], failures: Sequence[tuple[str, 
         if not found:
             expected = f" (expected {expected_phrase(result)})" if result.expected else ""
             # On the `expect` line that accounts for it, when there is one.
-            where = f"file={_escape_property(result.spec)},line={result.expected_line},"
+            where = ""
+            if result.expected_line and not result.spec.startswith("<"):  # not <stdin>
+                where = f"file={_escape_property(result.spec)},line={result.expected_line},"
             found = [
-                f"::notice {where if result.expected_line else ''}"
+                f"::notice {where}"
                 f"title={_escape_property('gilcheck: ' + result.spec)}::"
                 + _escape_data(
                     f"{verdict_phrase(result)}{expected}, {result.stats.states:,} states"

@@ -131,25 +131,21 @@ def _result(result: CheckResult, rule_ids: list[str]) -> dict[str, object]:
 
 def _suppressed(result: CheckResult, entry: dict[str, object]) -> dict[str, object]:
     """A result the spec's `expect` line accounts for, marked suppressed in source there."""
-    line = max(1, result.expected_line)
-    expect = {
-        "physicalLocation": {
-            "artifactLocation": {"uri": PurePath(result.spec).as_posix()},
-            "region": {"startLine": line},
-        },
-        "message": {"text": f"expect {expected_phrase(result)}"},
+    line = result.expected_line
+    suppression: dict[str, object] = {
+        "kind": "inSource",
+        "status": "accepted",
+        "justification": f"the spec's `expect {expected_phrase(result)}` line states this verdict",
     }
-    return dict(
-        entry,
-        suppressions=[
-            {
-                "kind": "inSource",
-                "status": "accepted",
-                "justification": f"the spec's `expect` line (line {line}) states this verdict",
-                "location": expect,
-            }
-        ],
-    )
+    if line:  # known (a result read back from JSON does not carry it)
+        suppression["location"] = {
+            "physicalLocation": {
+                "artifactLocation": {"uri": PurePath(result.spec).as_posix()},
+                "region": {"startLine": line},
+            },
+            "message": {"text": f"expect {expected_phrase(result)}"},
+        }
+    return dict(entry, suppressions=[suppression])
 
 
 def _drafted(result: CheckResult, rule_ids: list[str]) -> list[dict[str, object]]:

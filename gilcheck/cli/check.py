@@ -271,7 +271,7 @@ def check(
     pyproject.toml (see `--config`).
     """
     config = project_config(config_file, isolated)
-    settings = settled(ctx, config)
+    settings = settled(ctx, config, locals())
     output_format, strategy = CheckFormat(settings["output_format"]), Strategy(settings["strategy"])
     expect_mode, accept_assumptions, quiet = (
         settings["expect_mode"],

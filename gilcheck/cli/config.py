@@ -4,6 +4,7 @@ merged under the command line (an option given on the command line wins)."""
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -82,16 +83,20 @@ def configured_paths(config: Config) -> list[Path]:
 
 
 def settled(
-    ctx: typer.Context, config: Config, renamed: dict[str, str] | None = None
+    ctx: typer.Context,
+    config: Config,
+    given: Mapping[str, Any],
+    renamed: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Every parameter of the command: as given on the command line, else as the
-    configuration sets it, else its default. `renamed` maps a setting's `check` parameter
-    to this command's name for it; settings the command does not take are left alone."""
-    values = dict(ctx.params)
+    """The command's arguments (`given`, as typer converted them): as given on the command
+    line, else as the configuration sets them, else their defaults. `renamed` maps a
+    setting's `check` parameter to this command's name for it; settings the command does
+    not take are left alone."""
+    values = dict(given)
     for setting, value in config.check.items():
         name = (renamed or {}).get(setting, setting)
         # The source's name, as typer may bring its own copy of click's ParameterSource.
-        source = ctx.get_parameter_source(name) if name in values else None
-        if getattr(source, "name", None) in ("DEFAULT", "DEFAULT_MAP"):
+        source = ctx.get_parameter_source(name) if name in ctx.params else None
+        if name in values and getattr(source, "name", None) in ("DEFAULT", "DEFAULT_MAP"):
             values[name] = value
     return values

@@ -101,6 +101,7 @@ def trace(
     settings = settled(
         ctx,
         project_config(config_file, isolated),
+        locals(),
         {"spurious_wakeups": "spurious", "accept_assumptions": "accept"},
     )
     max_states, timeout = settings["max_states"], settings["timeout"]

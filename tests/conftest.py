@@ -25,6 +25,25 @@ def _private_gilcheck_home(
     monkeypatch.delenv("GILCHECK_PROOF_KEY", raising=False)
 
 
+# Tests that take several seconds each, started first so that pytest-xdist's workers end
+# together instead of one of them finishing a long test alone at the end.
+LONG_FIRST = (
+    "tests/test_packaging.py",
+    "tests/test_ray.py",
+    "tests/test_replay_every_trace.py",
+    "tests/test_hostile.py",
+    "tests/test_properties.py",
+    "tests/test_strategies.py::test_an_exhaustive_strategy_gives_the_breadth_first_verdict[ray",
+    "tests/test_determinism.py",
+    "tests/test_export.py::test_gilcheck_and_spin_agree",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The long tests first (a stable sort: the same order on every worker)."""
+    items.sort(key=lambda item: not item.nodeid.startswith(LONG_FIRST))
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--update-golden", action="store_true", help="rewrite golden files from current output"

@@ -325,6 +325,7 @@ def check(
     if output_file is not None:
         report_to(output_file)
     proofs.cache, proofs.record, proofs.records = cache_dir, record_file, []
+    proofs.wanted = output_format is CheckFormat.JSON
     if cache_dir is not None:
         try:
             proofs.key = proof_key()

@@ -17,6 +17,9 @@ class Proofs:
     key: bytes = b""  # signs and checks the cache's records
     record: Path | None = None
     records: list[dict[str, object]] = field(default_factory=list)
+    # Whether results carry their proof record: for `--cache`, `--record` and the JSON
+    # report (making one hashes gilcheck's own code: start-up time a text report spares).
+    wanted: bool = True
 
 
 proofs = Proofs()

@@ -114,7 +114,8 @@ def _check_or_recall(
         say(f"error: {error}")
         say("help: run with the default `--strategy bfs`, without `--workers` and `--backend`")
         finish(Outcome.BAD_INPUT)
-    result = dataclasses.replace(result, proof=record(who, options, result))
+    if proofs.wanted or proofs.cache is not None or proofs.record is not None:
+        result = dataclasses.replace(result, proof=record(who, options, result))
     if proofs.cache is not None:
         try:
             store(proofs.cache, who, options, result, proofs.key)

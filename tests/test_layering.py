@@ -30,7 +30,7 @@ ALLOWED = {
     # The project's configuration (pyproject.toml): read and checked, nothing run.
     "config": set(),
     # The language server: the CLI's stages and reports, for an editor's open documents.
-    "lsp": {"pipeline", "report", "trace", "syntax", "semantics"},
+    "lsp": {"pipeline", "report", "trace", "syntax", "semantics", "config"},
     "cli": {
         "config",
         "lsp",

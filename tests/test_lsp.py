@@ -438,3 +438,69 @@ def test_places_and_units() -> None:
     assert to_client(lines, place, "utf-16") == (0, place.character + 1)
     assert to_client(lines, place, "utf-32") == (0, place.character)
     assert from_client(lines, 0, place.character + 1, "utf-16") == place
+
+
+def test_the_check_command_takes_a_percent_encoded_uri_and_the_project_settings(
+    server: tuple[LspClient, Any], tmp_path: Path
+) -> None:
+    """A folder with a space (VS Code sends `my%20specs`), and a `[tool.gilcheck]` that
+    turns spurious wakeups on: the editor's verdict is the CLI's."""
+    folder = tmp_path / "my specs"
+    folder.mkdir()
+    (folder / "pyproject.toml").write_text("[tool.gilcheck]\nspurious-wakeups = true\n")
+    spec = folder / "wake.gil"
+    spec.write_text(
+        "mutex m\ncondvar cv\nvar ready = 0\nthread main {\n    spawn setter()\n"
+        "    lock m {\n        if ready == 0 {\n            wait cv, m\n        }\n"
+        '        assert ready == 1, "woken only once ready"\n    }\n}\n'
+        "fn setter() {\n    lock m {\n        ready = 1\n        notify cv\n    }\n}\n"
+        "expect ok\n"
+    )
+    # From the spec's folder, as the server reads the settings from there.
+    cli = subprocess.run(
+        [sys.executable, "-m", "gilcheck", "check", "--format", "json", "wake.gil"],
+        capture_output=True,
+        text=True,
+        cwd=folder,
+        env=_env(),
+        check=False,
+    )
+    assert '"verdict": "assertion"' in cli.stdout, cli.stdout + cli.stderr
+    client, _ = server
+    _open(client, spec)
+    assert "%20" in spec.as_uri()
+    result = client.request(
+        "workspace/executeCommand", {"command": "gilcheck.check", "arguments": [spec.as_uri()]}
+    )
+    assert result["verdict"] == "assertion"
+    client.wait_for("window/showMessage")
+
+
+def test_words_in_comments_and_strings_name_nothing() -> None:
+    text = 'var x = 0\nthread main {\n    # main reads x\n    print "x is main"\n}\n'
+    names = document_names(text, "/c.gil")
+    comment = text.index("reads x") + len("reads ")
+    string = text.index("is main") + len("is ")
+    assert declared_at(names, comment) is None and declared_at(names, string) is None
+    assert declared_at(names, text.index("var x") + 4) is not None
+
+
+def test_a_let_reads_the_binding_before_it() -> None:
+    text = "var x = 0\nthread main {\n    let x = x + 1\n    assert x == 1\n}\n"
+    names = document_names(text, "/l.gil")
+    right = text.index("= x + 1") + 2
+    assert declared_at(names, right).kind == "shared variable"  # type: ignore[union-attr]
+    after = text.index("assert x") + len("assert ")
+    assert declared_at(names, after).kind == "local"  # type: ignore[union-attr]
+
+
+def test_a_model_file_is_no_spec_without_main() -> None:
+    for model in ("pyo3", "cpython", "tokio"):
+        path = ROOT / "models" / f"{model}.gil"
+        assert document_findings(path.read_text(), str(path)) == ()
+
+
+@pytest.mark.parametrize("tail", ["fn ", "fn foo(", "mutex ", "const N = ", "thread t[", "use "])
+def test_a_declaration_half_typed_at_the_end_keeps_the_outline(tail: str) -> None:
+    text = BUGGY.read_text() + "\n" + tail
+    assert {s.name for s in document_symbols(text, str(BUGGY))} >= {"main", "execute_loop"}

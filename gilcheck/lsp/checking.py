@@ -6,9 +6,12 @@ This is the one slow thing the server does, so it runs only when asked, with lim
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from gilcheck.config import find_config, load_config
 from gilcheck.diagnostics import SpecError
 from gilcheck.lsp.findings import Finding, finding_of
 from gilcheck.lsp.places import Extent, extent_of_location
@@ -20,6 +23,30 @@ from gilcheck.trace.model import CheckResult, Location, Wait
 
 # An editor waits for the answer: a check stops here with `inconclusive` instead.
 EDITOR_LIMITS = CheckOptions(max_states=1_000_000, timeout=30.0)
+
+
+def editor_options(path: str) -> CheckOptions:
+    """The options `gilcheck check` would run the document with: the bounds and switches
+    of the nearest `[tool.gilcheck]` (from the document's folder up), under the editor's
+    limits of states and time. A configuration that cannot be read is left out (the
+    command line reports it)."""
+    found = find_config(Path(path).resolve().parent)
+    if found is None:
+        return EDITOR_LIMITS
+    try:
+        settings = load_config(found, SourceMap()).check
+    except (SpecError, OSError):
+        return EDITOR_LIMITS
+    timeout = settings.get("timeout")
+    return dataclasses.replace(
+        EDITOR_LIMITS,
+        max_states=min(settings.get("max_states", EDITOR_LIMITS.max_states), 1_000_000),
+        timeout=min(timeout, 30.0) if timeout is not None else EDITOR_LIMITS.timeout,
+        channel_bound=settings.get("channel_bound", EDITOR_LIMITS.channel_bound),
+        object_bound=settings.get("object_bound", EDITOR_LIMITS.object_bound),
+        spurious_wakeups=settings.get("spurious_wakeups", EDITOR_LIMITS.spurious_wakeups),
+    )
+
 
 _VIOLATIONS = frozenset({"deadlock", "stuck", "livelock", "assertion", "panic", "misuse"})
 
@@ -67,8 +94,11 @@ class CheckSummary:
         }
 
 
-def check_document(text: str, path: str, options: CheckOptions = EDITOR_LIMITS) -> CheckSummary:
-    """Check a document's text as `gilcheck check` checks a spec file."""
+def check_document(text: str, path: str, options: CheckOptions | None = None) -> CheckSummary:
+    """Check a document's text as `gilcheck check` checks a spec file (by default with
+    the project's settings: `editor_options`)."""
+    if options is None:
+        options = editor_options(path)
     sources = SourceMap()
     try:
         loaded = parse_text(path, text, sources)

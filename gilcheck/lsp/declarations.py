@@ -8,6 +8,7 @@ definition keep working while a line is half typed.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,16 +52,32 @@ def document_names(text: str, path: str) -> DocumentNames:
     """Parse a document (and its models) as far as it parses, and name what it declares."""
     sources = SourceMap()
     source = SourceFile(path, text)
-    try:
-        modules = load_spec(source, sources)
-    except SpecError as error:
-        modules = list(error.partial or [])
-    except (OSError, RecursionError):
-        modules = []
+    modules = _parsed(source, sources)
+    cut = _before_last_top_level(text) if not modules else None
+    if cut:  # a declaration half typed at the end: the text before it still names things
+        source = SourceFile(path, text[:cut])
+        modules = _parsed(source, sources := SourceMap())
     files = {m.path: sources.get(m.path) or source for m in modules}
     files[path] = sources.get(path) or source
     top_level = _top_level(modules, files) if modules else {}
     return DocumentNames(path, text, tuple(modules), top_level, files)
+
+
+def _parsed(source: SourceFile, sources: SourceMap) -> list[ast.Module]:
+    """The modules of a document and its models, as far as they parse."""
+    try:
+        return load_spec(source, sources)
+    except SpecError as error:
+        return list(error.partial or [])
+    except (OSError, RecursionError):
+        return []
+
+
+def _before_last_top_level(text: str) -> int | None:
+    """Where the last line that starts a top-level declaration begins (None: none but
+    the first line)."""
+    starts = [m.start() for m in re.finditer(r"^[A-Za-z_]", text, re.MULTILINE)]
+    return starts[-1] if starts and starts[-1] > 0 else None
 
 
 def declared_at(names: DocumentNames, offset: int) -> Declared | None:
@@ -190,7 +207,11 @@ def _bind_block(
     for stmt in block.body:
         if stmt.span.start > offset:
             break
-        if isinstance(stmt, ast.Let):
+        # A `let`'s names are bound once it ends (`let x = x + 1` reads the old `x`), or
+        # on the names themselves.
+        if isinstance(stmt, ast.Let) and (
+            offset > stmt.span.end or any(_holds(i.span, offset) for i in stmt.names)
+        ):
             for ident in stmt.names:
                 scope[ident.name] = _local(ident, "local", stmt.span, source)
         if stmt.span.start <= offset <= stmt.span.end:
@@ -199,7 +220,10 @@ def _bind_block(
 
 def _bind_inside(node: object, offset: int, source: SourceFile, scope: dict[str, Declared]) -> None:
     """Into the blocks of a statement that hold the offset (a `for` binds its variable)."""
-    if isinstance(node, ast.For):
+    # A `for`'s variable is bound in its body and on itself (`for r in r` reads the old r).
+    if isinstance(node, ast.For) and (
+        _holds(node.var.span, offset) or _holds(node.body.span, offset)
+    ):
         scope[node.var.name] = _local(node.var, "loop variable", node.span, source)
     for child in _children(node):
         if isinstance(child, ast.Block):
@@ -207,6 +231,10 @@ def _bind_inside(node: object, offset: int, source: SourceFile, scope: dict[str,
                 _bind_block(child, offset, source, scope)
         elif isinstance(child, ast.If) and child.span.start <= offset <= child.span.end:
             _bind_inside(child, offset, source, scope)
+
+
+def _holds(span: Span, offset: int) -> bool:
+    return span.start <= offset <= span.end
 
 
 def _children(node: object) -> Iterator[object]:

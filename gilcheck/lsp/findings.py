@@ -45,13 +45,24 @@ class Finding:
         return self.message + hint + "".join(f"\nnote: {note}" for note in self.notes)
 
 
+def _library(text: str) -> bool:
+    """A file of functions and declarations with no thread at all, as the models are: it
+    is `use`d by specs, not checked alone, so it lacks no `thread main`."""
+    return re.search(r"^\s*thread\b", text, re.MULTILINE) is None
+
+
 def document_findings(text: str, path: str) -> tuple[Finding, ...]:
-    """Every error `gilcheck parse` reports for a document's text (none: it is fine)."""
+    """Every error `gilcheck parse` reports for a document's text (none: it is fine),
+    except a missing `thread main` in a file without threads (a model)."""
     sources = SourceMap()
     try:
         analyze_spec(parse_text(path, text, sources))
     except SpecError as error:
-        return tuple(finding_of(d, sources, path, text) for d in error.diagnostics)
+        return tuple(
+            finding_of(d, sources, path, text)
+            for d in error.diagnostics
+            if not (d.code == "missing-main" and _library(text))
+        )
     except OSError as error:  # a `use`d model that exists but cannot be read
         reason = error.strerror or str(error)
         return (_at_first_use(text, "unreadable-file", f"cannot read a used model: {reason}"),)

@@ -70,15 +70,32 @@ def whole_text(text: str) -> Extent:
 
 
 def name_at(text: str, offset: int) -> tuple[str, int] | None:
-    """The name (identifier) under or just before an offset, and where it starts."""
+    """The name (identifier) under or just before an offset, and where it starts (None in
+    a comment or a string literal: words there name nothing)."""
     line_start = text.rfind("\n", 0, offset) + 1
     line_end = text.find("\n", offset)
     line = text[line_start : len(text) if line_end < 0 else line_end]
     column = offset - line_start
+    if _in_comment_or_string(line, column):
+        return None
     for match in _NAME.finditer(line):
         if match.start() <= column <= match.end():
             return match.group(), line_start + match.start()
     return None
+
+
+def _in_comment_or_string(line: str, column: int) -> bool:
+    """Whether a column of a line lies in a `#` comment or a `"..."` string literal."""
+    quoted = False
+    for index, char in enumerate(line[:column]):
+        if quoted:
+            if char == '"' and line[index - 1] != "\\":
+                quoted = False
+        elif char == '"':
+            quoted = True
+        elif char == "#":
+            return True
+    return quoted
 
 
 def path_of_uri(uri: str) -> str:

@@ -9,11 +9,15 @@ until the document changes.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.language_server import lsp_method
 
 from gilcheck import __version__
 from gilcheck.lsp.checking import CheckSummary, Mark, check_document
@@ -47,14 +51,51 @@ _SYMBOL_KIND = {
 }
 
 
+# How long diagnostics wait for the typing to pause: a burst of changes is analysed once.
+SETTLE_SECONDS = 0.15
+
+
+class GilcheckProtocol(LanguageServerProtocol):
+    """pygls's protocol, with a `shutdown` that survives a check still running: the
+    requests it cancels leave the table it walks while it walks it."""
+
+    @lsp_method(types.SHUTDOWN)
+    def lsp_shutdown(self, *args: Any) -> Generator[Any, Any, None]:
+        """Cancel every other pending request, then refuse new ones."""
+        if (user_handler := self.fm.features.get(types.SHUTDOWN)) is not None:
+            yield user_handler, args, None
+        current_id = self.msg_id
+        for msg_id, future in list(self._request_futures.items()):
+            if msg_id != current_id and not future.done():
+                future.cancel()
+        self._shutdown = True
+        return None
+
+
 class GilcheckServer(LanguageServer):
     """A pygls server that remembers, per document, the places of its last check."""
 
     def __init__(self) -> None:
         super().__init__(
-            "gilcheck", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Full
+            "gilcheck",
+            __version__,
+            protocol_cls=GilcheckProtocol,
+            text_document_sync_kind=types.TextDocumentSyncKind.Full,
         )
         self.check_marks: dict[str, tuple[Mark, ...]] = {}
+        self.pending: dict[str, asyncio.TimerHandle] = {}
+
+    def is_open(self, uri: str) -> bool:
+        """Whether the editor has the document open (pygls keys documents unquoted)."""
+        documents = self.workspace.text_documents
+        return uri in documents or unquote(uri) in documents
+
+    def text_or_none(self, uri: str) -> str | None:
+        """The document's text, from the editor or the disk; None when it is neither."""
+        try:
+            return self.text_of(uri)
+        except OSError:
+            return None
 
     @property
     def encoding(self) -> str:
@@ -67,7 +108,8 @@ class GilcheckServer(LanguageServer):
 
     def lines_of(self, path: str, uri: str) -> list[str]:
         """The lines of a file, from the editor when open there, else from disk."""
-        if uri in self.workspace.text_documents:
+        uri = uri or uri_of_path(path)
+        if self.is_open(uri):
             return self.text_of(uri).split("\n")
         try:
             return Path(path).read_text(encoding="utf-8", errors="replace").split("\n")
@@ -85,22 +127,45 @@ class GilcheckServer(LanguageServer):
 
     def publish(self, uri: str) -> None:
         """Publish the document's findings and the places of its last check (if any)."""
-        text = self.text_of(uri)
-        path = path_of_uri(uri)
+        if not self.is_open(uri):
+            return
+        document = self.workspace.get_text_document(uri)
+        text, path = document.source, path_of_uri(uri)
         lines = text.split("\n")
-        found = [self.diagnostic(f, lines) for f in document_findings(text, path)]
+        found = [self.diagnostic(f, lines, path) for f in document_findings(text, path)]
         marks = [self.mark(m, lines) for m in self.check_marks.get(uri, ()) if m.path == path]
         self.text_document_publish_diagnostics(
-            types.PublishDiagnosticsParams(uri=uri, diagnostics=found + marks)
+            types.PublishDiagnosticsParams(
+                uri=uri, diagnostics=found + marks, version=document.version
+            )
         )
 
-    def diagnostic(self, finding: Finding, lines: list[str]) -> types.Diagnostic:
+    def publish_soon(self, uri: str) -> None:
+        """Publish once the changes pause (`SETTLE_SECONDS`): the latest text only."""
+        waiting = self.pending.pop(uri, None)
+        if waiting is not None:
+            waiting.cancel()
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no loop (called outside the server): at once
+            self.publish(uri)
+            return
+        self.pending[uri] = loop.call_later(SETTLE_SECONDS, self._settled, uri)
+
+    def _settled(self, uri: str) -> None:
+        self.pending.pop(uri, None)
+        self.publish(uri)
+
+    def diagnostic(self, finding: Finding, lines: list[str], path: str) -> types.Diagnostic:
         """A finding as an LSP diagnostic: the CLI's code, range, message and help."""
         related = [
             types.DiagnosticRelatedInformation(
                 location=types.Location(
                     uri=uri_of_path(r.path),
-                    range=self.range_of(r.extent, self.lines_of(r.path, "")),
+                    # In the document itself: its text as the editor has it.
+                    range=self.range_of(
+                        r.extent, lines if r.path == path else self.lines_of(r.path, "")
+                    ),
                 ),
                 message=r.message,
             )
@@ -140,7 +205,7 @@ class GilcheckServer(LanguageServer):
         """Check the document (off the event loop), say its verdict, mark its places."""
         text = self.text_of(uri)
         summary = await asyncio.to_thread(check_document, text, path_of_uri(uri))
-        if self.text_of(uri) == text:  # the places still fit the text
+        if self.is_open(uri) and self.text_of(uri) == text:  # the places still fit the text
             self.check_marks[uri] = summary.marks
             self.publish(uri)
         name = Path(path_of_uri(uri)).name
@@ -164,18 +229,23 @@ def build_server() -> GilcheckServer:
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: GilcheckServer, params: types.DidChangeTextDocumentParams) -> None:
         ls.check_marks.pop(params.text_document.uri, None)  # its places moved with the text
-        ls.publish(params.text_document.uri)
+        ls.publish_soon(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: GilcheckServer, params: types.DidCloseTextDocumentParams) -> None:
         ls.check_marks.pop(params.text_document.uri, None)
+        waiting = ls.pending.pop(params.text_document.uri, None)
+        if waiting is not None:
+            waiting.cancel()
         ls.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[])
         )
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     def hover(ls: GilcheckServer, params: types.HoverParams) -> types.Hover | None:
-        uri, text = params.text_document.uri, ls.text_of(params.text_document.uri)
+        uri, text = params.text_document.uri, ls.text_or_none(params.text_document.uri)
+        if text is None:
+            return None
         lines = text.split("\n")
         place = from_client(lines, params.position.line, params.position.character, ls.encoding)
         markdown = hover_text(text, path_of_uri(uri), place)
@@ -186,7 +256,9 @@ def build_server() -> GilcheckServer:
 
     @server.feature(types.TEXT_DOCUMENT_DEFINITION)
     def definition(ls: GilcheckServer, params: types.DefinitionParams) -> types.Location | None:
-        uri, text = params.text_document.uri, ls.text_of(params.text_document.uri)
+        uri, text = params.text_document.uri, ls.text_or_none(params.text_document.uri)
+        if text is None:
+            return None
         lines = text.split("\n")
         place = from_client(lines, params.position.line, params.position.character, ls.encoding)
         target = definition_of(text, path_of_uri(uri), place)
@@ -200,7 +272,9 @@ def build_server() -> GilcheckServer:
     def symbols(
         ls: GilcheckServer, params: types.DocumentSymbolParams
     ) -> list[types.DocumentSymbol]:
-        uri, text = params.text_document.uri, ls.text_of(params.text_document.uri)
+        uri, text = params.text_document.uri, ls.text_or_none(params.text_document.uri)
+        if text is None:
+            return []
         lines = text.split("\n")
         return [ls.symbol(found, lines) for found in document_symbols(text, path_of_uri(uri))]
 
@@ -208,7 +282,9 @@ def build_server() -> GilcheckServer:
     def formatting(
         ls: GilcheckServer, params: types.DocumentFormattingParams
     ) -> list[types.TextEdit]:
-        uri, text = params.text_document.uri, ls.text_of(params.text_document.uri)
+        uri, text = params.text_document.uri, ls.text_or_none(params.text_document.uri)
+        if text is None:
+            return []
         formatted = formatted_text(text, path_of_uri(uri))
         if formatted is None or formatted == text:
             return []
@@ -228,7 +304,7 @@ def build_server() -> GilcheckServer:
     @server.command(CHECK_COMMAND)
     async def check(ls: GilcheckServer, *arguments: Any) -> dict[str, Any]:
         uri = arguments[0] if arguments else None
-        if not isinstance(uri, str) or uri not in ls.workspace.text_documents:
+        if not isinstance(uri, str) or not ls.is_open(uri):
             raise ValueError(f"{CHECK_COMMAND} takes the URI of an open document")
         return (await ls.run_check(uri)).as_json()
 

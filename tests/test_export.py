@@ -62,11 +62,34 @@ def test_export_refusals_name_the_construct_as_the_spec_writes_it(path: Path, cl
     result = cli("export", relative(path))
     assert result.code == 2
     assert result.stdout == ""
-    (message,) = [m for m in result.stderr.splitlines() if m.startswith("error[not-exportable]")]
+    messages = [m for m in result.stderr.splitlines() if m.startswith("error[not-exportable]")]
+    message = messages[0]  # the construct the case is about comes first; what it makes follows
     assert wanted.group(1) in message
-    assert message.endswith(
-        (" cannot be exported to Promela", " cannot be exported to Promela yet")
+    assert all(
+        m.endswith((" cannot be exported to Promela", " cannot be exported to Promela yet"))
+        for m in messages
     )
+
+
+def test_every_construct_the_export_refuses_is_listed(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    spec = tmp_path / "several.gil"
+    spec.write_text(
+        'var name = "x"\nmutex m\nchannel c: bounded(1)\n'
+        "thread main {\n    call helper()\n    let r = recv c timeout\n"
+        "    acquire m timeout\n    release m\n}\n"
+        "fn helper() {\n    send c, 1\n}\n"
+    )
+    result = cli("export", str(spec))
+    assert result.code == 2
+    located = re.findall(r"error\[not-exportable\]: (.*)\n --> .*:(\d+):(\d+)", result.stderr)
+    assert [(line, column) for _, line, column in located] == [
+        ("1", "1"),
+        ("5", "5"),
+        ("6", "13"),
+        ("7", "5"),
+    ]
+    assert "`call`" in located[1][0] and "recv c timeout" in located[2][0]
+    assert "the spec has 4 errors" in result.stderr
 
 
 def test_export_of_a_bad_spec_is_exit_2(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

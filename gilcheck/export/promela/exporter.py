@@ -4,6 +4,8 @@ docstring for the translation)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from gilcheck.diagnostics import DiagnosticSink, SpecError
 from gilcheck.export.promela.channels import ChannelTranslator
 from gilcheck.export.promela.common import (
@@ -36,19 +38,47 @@ from gilcheck.semantics import describe, ir
 
 
 def export_promela(program: ir.Program, options: CheckOptions | None = None) -> str:
-    """The Promela text of a checked spec; SpecError (`not-exportable`) for what it cannot say."""
+    """The Promela text of a checked spec; SpecError (`not-exportable`) for what it cannot
+    say: one error per construct, every one the spec holds, in the order they are written."""
+    exporter = Exporter(program, options or CheckOptions())
+    text = ""
     try:
-        return Exporter(program, options or CheckOptions()).run()
-    except Refused as refused:
-        sink = DiagnosticSink()
+        text = exporter.run()
+    except Refused as stopped:
+        exporter.refused.append(stopped)
+    except Exception:
+        if not exporter.refused:
+            raise
+        # Past a construct it refused, the export may meet what that construct left
+        # undone: the refusals are the answer.
+    if not exporter.refused:
+        return text
+    sink = DiagnosticSink()
+    # One error per place (the first reason found), and one per construct: a block and the
+    # statement that holds it refused for the same reason are one error.
+    kept: list[Refused] = []
+    for each in sorted(exporter.refused, key=lambda r: (r.span.path, r.span.start)):
+        if any(
+            each.span.path == k.span.path
+            and each.span.start < k.span.end
+            and k.span.start < each.span.end
+            and (
+                each.what == k.what
+                or (each.span.start, each.span.end) == (k.span.start, k.span.end)
+            )
+            for k in kept
+        ):
+            continue
+        kept.append(each)
+    for each in kept:
         sink.error(
             "not-exportable",
-            f"{refused.what} cannot be exported to Promela" + (" yet" if refused.yet else ""),
-            refused.span,
+            f"{each.what} cannot be exported to Promela" + (" yet" if each.yet else ""),
+            each.span,
             help="the Promela export covers threads, the GIL, locks, semaphores, events and "
             "global channels with integer values; see docs/promela.md",
         )
-        raise SpecError(sink.items) from None
+    raise SpecError(sink.items) from None
 
 
 class Exporter(ResourceTranslator, ChannelTranslator):
@@ -57,22 +87,27 @@ class Exporter(ResourceTranslator, ChannelTranslator):
     # ------------------------------------------------------------ top level
 
     def run(self) -> str:
+        """The Promela text; what it cannot say is gathered in `refused` (every construct,
+        each translated as far as the rest allows) and the text is then of no use."""
         program = self.program
+        refuse = self.refused.append
         if program.gil != "on":
-            raise Refused("`gil off`", program.gil_span)
+            refuse(Refused("`gil off`", program.gil_span))
         for param in program.params:
-            raise Refused(f"`{describe.declaration(param)}`", param.span)
+            refuse(Refused(f"`{describe.declaration(param)}`", param.span))
         for kind, index in program.hooks:
-            raise Refused(f"`{kind} {{ }}`", program.codes[index].span)
+            refuse(Refused(f"`{kind} {{ }}`", program.codes[index].span))
         for res in program.resources:
-            check_declared(res)
+            self._gathering(check_declared, res)
         for var in program.vars:
             if not is_int(var.init):
-                raise Refused(
-                    f"`{describe.declaration(var)}`, whose value is not an integer,", var.span
+                refuse(
+                    Refused(
+                        f"`{describe.declaration(var)}`, whose value is not an integer,", var.span
+                    )
                 )
         for chan in program.channels:
-            channel_kind(chan)  # refuses a kind the export does not know
+            self._gathering(channel_kind, chan)  # refuses a kind the export does not know
         self._find_spawned()
         self._header()
         for info in program.threads:
@@ -84,17 +119,25 @@ class Exporter(ResourceTranslator, ChannelTranslator):
         self._init()
         return "\n".join(self.lines) + "\n"
 
+    def _gathering(self, check: Any, *arguments: Any) -> None:
+        """Run a check that refuses by raising; keep its refusal and go on."""
+        try:
+            check(*arguments)
+        except Refused as refused:
+            self.refused.append(refused)
+
     def _find_spawned(self) -> None:
+        refuse = self.refused.append
         for code in self.program.codes:
             for instr in code.instrs:
                 if isinstance(instr, ir.CallFn):
-                    raise Refused(describe_instr(instr), instr.span)
-                if isinstance(instr, ir.SpawnFn) and instr.process:
-                    raise Refused("`spawn process`", instr.span, yet=True)
-                if isinstance(instr, ir.SpawnFn):
+                    refuse(Refused(describe_instr(instr), instr.span))
+                elif isinstance(instr, ir.SpawnFn) and instr.process:
+                    refuse(Refused("`spawn process`", instr.span, yet=True))
+                elif isinstance(instr, ir.SpawnFn):
                     self.spawned[instr.function] = f"F_{self.program.codes[instr.function].name}"
                 if isinstance(instr, ir.Acquire | ir.Wait | ir.Join | ir.Recv) and instr.timed:
-                    raise Refused(f"a timed wait (`{describe.statement(instr)}`)", instr.span)
+                    refuse(Refused(f"a timed wait (`{describe.statement(instr)}`)", instr.span))
 
     def _header(self) -> None:
         p = self.program
@@ -162,7 +205,11 @@ class Exporter(ResourceTranslator, ChannelTranslator):
     # ------------------------------------------------------------ code units
 
     def _proctype(self, code: ir.CodeUnit, index: int, name: str, *, spawned: bool) -> None:
-        gil = self._gil_counts(code, index)
+        try:
+            gil = self._gil_counts(code, index)
+        except Refused as refused:  # the code's GIL blocks: its statements cannot be said
+            self.refused.append(refused)
+            return
         params = "".join(f"; int a{i}" for i in range(len(code.params))) if spawned else ""
         self_param = "" if spawned else "; byte self_"
         emit = self.lines.append
@@ -184,7 +231,17 @@ class Exporter(ResourceTranslator, ChannelTranslator):
         for pc, instr in enumerate(code.instrs):
             if pc not in gil:
                 continue  # unreachable
-            self._instr(code, unit, pc, instr, spawned)
+            try:
+                self._instr(code, unit, pc, instr, spawned)
+            except Refused as refused:
+                # The end of a block refused at its start (`ForkEnd` after `ForkBegin`) is
+                # the same construct: said once.
+                closing = type(instr).__name__.endswith("End") and any(
+                    r.what == refused.what and r.span.path == refused.span.path
+                    for r in self.refused
+                )
+                if not closing:
+                    self.refused.append(refused)
         emit("end_exit: skip")
         emit("}")
         emit("")

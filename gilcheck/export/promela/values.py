@@ -32,6 +32,7 @@ class ValueTranslator:
         self.program = program
         self.options = options
         self.lines: list[str] = []
+        self.refused: list[Refused] = []  # every construct the export cannot say, in order
         self.spawned: dict[int, str] = {}  # code index -> proctype name of spawned functions
         self.here: Span = program.gil_span  # the span of the instruction being translated
         self.channels: dict[int, ir.ChannelInfo] = {}

@@ -294,3 +294,12 @@ def test_exclude_cannot_open_the_repository_folder(cli, tmp_path, monkeypatch) -
     monkeypatch.chdir(project)
     done = cli("check", "-q", ".")
     assert done.code == 0 and "1 spec" in done.stdout, done.stdout + done.stderr
+
+
+def test_explain_names_every_key(cli) -> None:  # type: ignore[no-untyped-def]
+    from gilcheck.config import KEYS
+
+    done = cli("explain", "bad-config")
+    assert done.code == 0
+    for key in KEYS:
+        assert f"`{key}`" in done.stdout, key

@@ -23,13 +23,13 @@ pytestmark = pytest.mark.slow  # pytest -m 'not slow' leaves it out
 GIL_API_SPECS = st.one_of(differential_specs(gil_api=True), symmetric_specs(gil_api=True))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(GIL_API_SPECS)
 def test_merging_keeps_verdicts(spec: str) -> None:
     assert_merging_keeps_verdicts(spec, 30_000)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(symmetric_specs(gil_api=True), st.booleans())
 def test_symmetry_reduction_keeps_verdicts(spec: str, por: bool) -> None:
     options = CheckOptions(max_states=30_000, merge_local_steps=por)

@@ -24,7 +24,7 @@ from gilcheck.system.symmetry import Canonicalizer, Permutation
 
 pytestmark = pytest.mark.slow  # pytest -m 'not slow' leaves it out
 
-FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @FAST
@@ -76,7 +76,7 @@ def test_specs_without_locks_channels_or_gil_never_deadlock(spec: str) -> None:
     assert result.verdict != "deadlock", spec
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenario_specs())
 def test_statement_merging_never_changes_a_verdict(spec: str) -> None:
     merged = check_spec(parse_text("gen.gil", spec), CheckOptions(max_states=50_000))
@@ -93,7 +93,7 @@ def test_statement_merging_never_changes_a_verdict(spec: str) -> None:
 VIOLATIONS = {"deadlock", "assertion", "panic", "misuse", "stuck", "livelock"}
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(differential_specs(v11=True))
 def test_merging_keeps_verdicts_with_rwlocks_forks_and_interrupts(spec: str) -> None:
     """A fork sees whether a release has happened yet, and an interrupt starts only at
@@ -129,7 +129,7 @@ def _random_permutation(
 SYMMETRIC = st.one_of(symmetric_specs(), differential_specs(spawns=True))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(SYMMETRIC, st.randoms(use_true_random=False))
 def test_permuting_symmetric_threads_permutes_the_steps(spec: str, rng: random.Random) -> None:
     """The engine is symmetric where the analysis says: succ(pi(s)) = pi(succ(s)), for
@@ -224,7 +224,7 @@ def test_a_parallel_search_agrees_with_the_sequential_one(spec: str, symmetry: b
     "allow_threads {\npython {\nx = (x + 0) % 3\n}\n}\n}\n}\nthread u {\nlock g {\n"
     "send ids, 0\n}\n}\n"
 )
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(symmetric_specs(breaking=True))
 def test_merging_private_locks_never_changes_a_verdict(spec: str) -> None:
     """`m[self]` locks of a thread array are private: taking one is merged; violations stay."""

@@ -243,3 +243,18 @@ def test_merge_keeps_each_edit_in_its_own_function() -> None:
     new = new.replace("event reply\n", "")
     merged = merge_kept(old, new)
     assert merged.text == old and merged.unplaced == ()
+
+
+def test_merge_reads_origins_as_the_parser_does() -> None:
+    """A quoted path (a file name with a space) is an origin like any other: the kept
+    edit replaces the line drafted from the same source text, its origin updated."""
+    old = 'thread main {\n    wait e timeout   #@ "my app.py":5 ~bbbb2222   # keep\n}\n'
+    new = 'thread main {\n    skip   #@ "my app.py":2 ~cccc3333\n    wait e   #@ "my app.py":7 ~bbbb2222\n}\n'
+    merged = merge_kept(old, new)
+    assert merged.unplaced == ()
+    assert merged.text == (
+        "thread main {\n"
+        '    skip   #@ "my app.py":2 ~cccc3333\n'
+        '    wait e timeout   #@ "my app.py":7 ~bbbb2222   # keep\n'
+        "}\n"
+    )

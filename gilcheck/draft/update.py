@@ -12,9 +12,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from gilcheck.syntax.annotations import line_origin
+
 _SETTINGS = frozenset({"scenario", "expect", "host", "gil"})
 KEEP = re.compile(r"#\s*keep\b")
-_ORIGIN = re.compile(r"#@\s+\S+:\d+(?::\d+)?\s+~([0-9a-f]+)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +43,9 @@ def _setting(line: str) -> str | None:
 
 
 def _hash(line: str) -> str | None:
-    found = _ORIGIN.search(line)
-    return found.group(1) if found else None
+    """The source-line hash of a spec line's origin annotation (None: it has none)."""
+    found = line_origin(line)
+    return found[0].hash or None if found else None
 
 
 def _blocks(lines: list[str]) -> list[str | None]:
@@ -96,9 +98,9 @@ def merge_kept(old: str, new: str) -> Merged:
             at = _pick(same, blocks, block)
             if at is not None:
                 # The hand edit, with the origin where the source line is now.
-                now = _ORIGIN.search(out[at])
-                if now is not None:
-                    line = line.replace(_ORIGIN.search(line).group(0), now.group(0), 1)  # type: ignore[union-attr]
+                was, now = line_origin(line), line_origin(out[at])
+                if was is not None and now is not None:
+                    line = line[: was[1]] + out[at][now[1] : now[2]] + line[was[2] :]
                 out[at] = line
                 anchor = line.strip()
                 continue

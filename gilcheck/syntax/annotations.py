@@ -120,6 +120,22 @@ def scan_annotations(source: SourceFile) -> tuple[Annotations, list[Diagnostic]]
     return Annotations(origins, tuple(assumptions), spans, command, tuple(files)), sink.items
 
 
+def line_origin(line: str) -> tuple[SourceLine, int, int] | None:
+    """The origin annotation after the statement on one spec line (as `scan_annotations`
+    reads it), and where its text runs on the line: from `#@` to the end of its hash (a
+    comment after it, such as `# keep`, left out). None: the line has no valid one."""
+    at = _annotation_start(line)
+    if at < 0 or not line[:at].strip():
+        return None
+    body = line[at + 2 :].rstrip("\r")
+    stripped = body.strip()
+    found = _ORIGIN.fullmatch(stripped)
+    if found is None:
+        return None
+    last = next(g for g in ("hash", "col", "line") if found.group(g) is not None)
+    return _where(found), at, at + 2 + (len(body) - len(body.lstrip())) + found.end(last)
+
+
 def _counts_from_one(sink: DiagnosticSink, span: Span, found: re.Match[str]) -> bool:
     col = found.group("col")
     if int(found.group("line")) < 1 or (col is not None and int(col) < 1):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from gilcheck.report.located import blocking_waits, place_of
 from gilcheck.report.sarif import reported
 from gilcheck.report.text import expected_phrase, verdict_phrase
 from gilcheck.trace.model import CheckResult, Location
@@ -42,10 +43,7 @@ def _commands(result: CheckResult) -> list[str]:
     out: list[str] = []
     if reported(result) or result.rests_on_assumptions:
         trace = result.trace
-        waits = sorted(
-            (w for w in (trace.waits if trace else ()) if w.location),
-            key=lambda w: not w.location.origin_file,
-        )
+        waits = blocking_waits(trace.waits if trace else ())
         expected = f" (expected {expected_phrase(result)})" if result.expected else ""
         title = f"gilcheck: {verdict_phrase(result)}{expected}"
         level = "warning" if result.verdict in ("ok", "bound", "inconclusive") else "error"
@@ -93,19 +91,13 @@ def _last_step(result: CheckResult) -> Location:
 def _command(level: str, spec: str, where: Location, title: str, message: str) -> str:
     """One workflow command, at the statement's origin in the user's source when it has one,
     else at the spec line (the spec's first line when nowhere)."""
-    if where.origin_file:
-        props = {"file": where.origin_file, "line": str(where.origin_line)}
-        if where.origin_column:
-            props["col"] = str(where.origin_column)
-    elif where:
-        props = {"file": where.file, "line": str(max(1, where.line))}
-        if where.column:
-            props["col"] = str(where.column)
-        if (where.end_line, where.end_column) > (where.line, where.column):
-            props["endLine"] = str(where.end_line)
-            props["endColumn"] = str(where.end_column)
-    else:
-        props = {"file": spec, "line": "1"}
+    place = place_of(spec, where)
+    props = {"file": place.file, "line": str(place.line)}
+    if place.column:
+        props["col"] = str(place.column)
+    if place.has_end:
+        props["endLine"] = str(place.end_line)
+        props["endColumn"] = str(place.end_column)
     props["title"] = title
     joined = ",".join(f"{k}={_escape_property(v)}" for k, v in props.items())
     return f"::{level} {joined}::{_escape_data(message)}"

@@ -7,6 +7,7 @@ import json
 from pathlib import PurePath
 
 from gilcheck import __version__
+from gilcheck.report.located import blocking_waits, place_of
 from gilcheck.report.text import expected_phrase, verdict_phrase
 from gilcheck.trace.model import NOWHERE, CheckResult, Location
 
@@ -87,10 +88,10 @@ def _result(result: CheckResult, rule_ids: list[str]) -> dict[str, object]:
     trace = result.trace
     waits = trace.waits if trace is not None else ()
     steps = trace.steps if trace is not None else ()
-    # A thread gone in a forked child is nowhere in the code; in a drafted spec, the waits
-    # at a line of the user's source come first.
-    located = sorted((w for w in waits if w.location), key=lambda w: not w.location.origin_file)
-    blocking = [_location(result.spec, w.location, f"{w.thread} {w.waits_for}") for w in located]
+    blocking = [
+        _location(result.spec, w.location, f"{w.thread} {w.waits_for}")
+        for w in blocking_waits(waits)
+    ]
     if not blocking and steps:
         last = steps[-1]
         blocking = [_location(result.spec, last.location, f"{last.thread}: {last.statement}")]
@@ -178,39 +179,17 @@ def _drafted(result: CheckResult, rule_ids: list[str]) -> list[dict[str, object]
 
 
 def _location(spec: str, where: Location, text: str) -> dict[str, object]:
-    """A SARIF location: the statement's file (a file named as the spec is the spec's path)
-    and region; nowhere (a thread that ended) is the spec's first line."""
-    if where.origin_file:
-        # A drafted statement: the user's own source line, the spec's beside it in words.
-        found = {"startLine": max(1, where.origin_line)}
-        if where.origin_column:
-            found["startColumn"] = where.origin_column
-        return {
-            "physicalLocation": {
-                "artifactLocation": {"uri": PurePath(where.origin_file).as_posix()},
-                "region": found,
-            },
-            "message": {"text": f"{text} (spec {where})"},
-        }
-    uri = where.file or spec
-    if PurePath(uri).name == PurePath(spec).name:
-        uri = spec
+    """A SARIF location: the statement's file and region (for a drafted statement, the
+    user's own source line, the spec's beside it in words); nowhere (a thread that ended)
+    is the spec's first line."""
+    place = place_of(spec, where)
+    found = {"startLine": place.line}
+    if place.column:
+        found["startColumn"] = place.column
+    if place.has_end:
+        found["endLine"] = place.end_line
+        found["endColumn"] = place.end_column
     return {
-        "physicalLocation": {
-            "artifactLocation": {"uri": PurePath(uri).as_posix()},
-            "region": region(where),
-        },
-        "message": {"text": text},
+        "physicalLocation": {"artifactLocation": {"uri": place.file}, "region": found},
+        "message": {"text": f"{text} (spec {where})" if place.from_origin else text},
     }
-
-
-def region(where: Location) -> dict[str, int]:
-    """A SARIF region: start line and column, and its end (the column just past the last
-    character) when the statement's span is known and not empty."""
-    found = {"startLine": max(1, where.line)}
-    if where.line and where.column:
-        found["startColumn"] = where.column
-        if (where.end_line, where.end_column) > (where.line, where.column):
-            found["endLine"] = where.end_line
-            found["endColumn"] = where.end_column
-    return found

@@ -25,7 +25,7 @@ from gilcheck.lsp.findings import SOURCE, Finding, document_findings
 from gilcheck.lsp.layout import formatted_text
 from gilcheck.lsp.navigation import definition_of, hover_text
 from gilcheck.lsp.outline import Outlined, document_symbols
-from gilcheck.lsp.places import Extent, path_of_uri, uri_of_path, whole_text
+from gilcheck.lsp.places import Extent, Place, path_of_uri, uri_of_path, whole_text
 from gilcheck.lsp.units import from_client, to_client
 
 CHECK_COMMAND = "gilcheck.check"
@@ -105,6 +105,15 @@ class GilcheckServer(LanguageServer):
     def text_of(self, uri: str) -> str:
         """The document's current text."""
         return self.workspace.get_text_document(uri).source
+
+    def pointed(self, uri: str, position: types.Position) -> tuple[str, Place] | None:
+        """The document's text and the place a client's position points at in it (None:
+        the document is neither open nor on disk)."""
+        text = self.text_or_none(uri)
+        if text is None:
+            return None
+        lines = text.split("\n")
+        return text, from_client(lines, position.line, position.character, self.encoding)
 
     def lines_of(self, path: str, uri: str) -> list[str]:
         """The lines of a file, from the editor when open there, else from disk."""
@@ -243,12 +252,11 @@ def build_server() -> GilcheckServer:
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     def hover(ls: GilcheckServer, params: types.HoverParams) -> types.Hover | None:
-        uri, text = params.text_document.uri, ls.text_or_none(params.text_document.uri)
-        if text is None:
+        uri = params.text_document.uri
+        pointed = ls.pointed(uri, params.position)
+        if pointed is None:
             return None
-        lines = text.split("\n")
-        place = from_client(lines, params.position.line, params.position.character, ls.encoding)
-        markdown = hover_text(text, path_of_uri(uri), place)
+        markdown = hover_text(pointed[0], path_of_uri(uri), pointed[1])
         if markdown is None:
             return None
         content = types.MarkupContent(kind=types.MarkupKind.Markdown, value=markdown)
@@ -256,12 +264,11 @@ def build_server() -> GilcheckServer:
 
     @server.feature(types.TEXT_DOCUMENT_DEFINITION)
     def definition(ls: GilcheckServer, params: types.DefinitionParams) -> types.Location | None:
-        uri, text = params.text_document.uri, ls.text_or_none(params.text_document.uri)
-        if text is None:
+        uri = params.text_document.uri
+        pointed = ls.pointed(uri, params.position)
+        if pointed is None:
             return None
-        lines = text.split("\n")
-        place = from_client(lines, params.position.line, params.position.character, ls.encoding)
-        target = definition_of(text, path_of_uri(uri), place)
+        target = definition_of(pointed[0], path_of_uri(uri), pointed[1])
         if target is None:
             return None
         target_uri = uri if target.path == path_of_uri(uri) else uri_of_path(target.path)

@@ -12,7 +12,7 @@ from gilcheck.draft.model import Draft, DraftError, DraftOptions, SourceText
 from gilcheck.draft.python import calls, exprs, functions, stmts
 from gilcheck.draft.python.ir import Block, Node, emit
 from gilcheck.draft.python.names import Namer, legal
-from gilcheck.draft.python.program import Module, Program, canonical, parse_sources
+from gilcheck.draft.python.program import Module, Program, canonical, parse_sources, simple_value
 from gilcheck.draft.python.state import Frame, State
 from gilcheck.draft.python.values import UNKNOWN, Const, Func, Value
 from gilcheck.draft.writer import SpecWriter
@@ -94,7 +94,7 @@ def _prepare(st: State, program: Program) -> None:
             st.genv[name] = Const(value.value)  # type: ignore[arg-type]
             st.skip_nodes.add(id(first))
             continue
-        if not all(_simple(v) for v in writes_elsewhere.get(name, [])):
+        if not all(simple_value(v) for v in writes_elsewhere.get(name, [])):
             continue
         var = st.global_name(name)
         st.declare(f"var {var} = {literal}", first, var)
@@ -147,26 +147,6 @@ def _function_writes(program: Program) -> dict[str, list[ast.expr]]:
             elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
                 out.setdefault(node.target.id, []).append(node.value)
     return out
-
-
-def _simple(e: ast.expr) -> bool:
-    return all(
-        isinstance(
-            n,
-            ast.Constant
-            | ast.Name
-            | ast.BinOp
-            | ast.UnaryOp
-            | ast.BoolOp
-            | ast.Compare
-            | ast.operator
-            | ast.unaryop
-            | ast.boolop
-            | ast.cmpop
-            | ast.expr_context,
-        )
-        for n in ast.walk(e)
-    )
 
 
 def _module_setup(st: State, module: Module) -> None:

@@ -125,8 +125,7 @@ def loop_method(
     if name in ("close", "is_running", "is_closed", "time", "set_debug"):
         return UNKNOWN
     if name == "run_forever":
-        raise calls.refuse(
-            st,
+        raise st.refuse(
             node,
             f"`{st.source(node)}` outside a thread of its own",
             "run the loop in a thread (`threading.Thread(target=loop.run_forever)`), or "

@@ -9,7 +9,7 @@ import ast
 from collections.abc import Sequence
 
 from gilcheck.draft.model import Draft, DraftError, DraftOptions, SourceText
-from gilcheck.draft.python import calls, exprs, functions, stmts
+from gilcheck.draft.python import exprs, functions, stmts
 from gilcheck.draft.python.ir import Block, Node, emit
 from gilcheck.draft.python.names import Namer, legal
 from gilcheck.draft.python.program import Module, Program, canonical, parse_sources, simple_value
@@ -186,8 +186,7 @@ def _entries(st: State, tree: ast.Module, entries: tuple[str, ...]) -> None:
 def _check_loops(st: State) -> None:
     for name, node in st.loops_declared:
         if name not in st.loops_started:
-            raise calls.refuse(
-                st,
+            raise st.refuse(
                 node,
                 "an event loop that no thread runs",
                 "the draft models a loop run by `threading.Thread(target=loop.run_forever)` "

@@ -560,13 +560,7 @@ def start(st: State, t: ThreadObj, node: ast.AST, name: str | None) -> None:
     fname, passed = made
     words = "spawn " + ("daemon " if t.daemon else "") + ("process " if t.process else "")
     text = f"{words}{fname}({', '.join(passed)})"
-    if st.f.is_module and name is not None and name in st.read_in_functions:
-        handle = st.global_name(name)
-        st.declare(f"var {handle} = none", node, handle)
-        st.out(f"{handle} = {text}", node)
-        t.handle = handle
-        return
-    t.handle = st.temp(name or "t", text, node)
+    _bind_handle(st, t, text, node, name, "t")
 
 
 def _start_timer(st: State, t: ThreadObj, node: ast.AST, name: str | None) -> None:
@@ -609,13 +603,21 @@ def _start_timer(st: State, t: ThreadObj, node: ast.AST, name: str | None) -> No
     ]
     st.fns.append(SpecFn(wrapper, ev_params + params, [Block("python", None, body)], None))
     text = f"spawn {'daemon ' if t.daemon else ''}{wrapper}({', '.join(ev_args + passed)})"
+    _bind_handle(st, t, text, node, name, "timer")
+
+
+def _bind_handle(
+    st: State, t: ThreadObj, text: str, node: ast.AST, name: str | None, default: str
+) -> None:
+    """Keep what a `spawn` returns as the thread's handle: a global variable when the
+    module binds it to a name its functions read, else a local `let`."""
     if st.f.is_module and name is not None and name in st.read_in_functions:
         handle = st.global_name(name)
         st.declare(f"var {handle} = none", node, handle)
         st.out(f"{handle} = {text}", node)
         t.handle = handle
         return
-    t.handle = st.temp(name or "timer", text, node)
+    t.handle = st.temp(name or default, text, node)
 
 
 def _method_fn(

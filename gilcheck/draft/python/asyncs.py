@@ -83,16 +83,9 @@ def asyncio_call(st: State, cn: str, node: ast.Call, *, used: bool, awaited: boo
     return calls.unknown_call(st, node)
 
 
-def loop_method(
-    st: State,
-    r: Res,
-    name: str,
-    node: ast.Call,
-    args: list[Value],
-    kwargs: dict[str, Value],
-    hint: str | None,
-) -> Value:
+def loop_method(st: State, r: Res, call: methods.MethodCall) -> Value:
     """A method of an event loop."""
+    name, node, args, _, hint = call
     if name in ("call_soon_threadsafe", "call_soon") and args:
         cb = args[0]
         if isinstance(cb, Func):
@@ -125,8 +118,7 @@ def loop_method(
     if name in ("close", "is_running", "is_closed", "time", "set_debug"):
         return UNKNOWN
     if name == "run_forever":
-        raise calls.refuse(
-            st,
+        raise st.refuse(
             node,
             f"`{st.source(node)}` outside a thread of its own",
             "run the loop in a thread (`threading.Thread(target=loop.run_forever)`), or "

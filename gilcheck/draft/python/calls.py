@@ -8,7 +8,7 @@ from __future__ import annotations
 import ast
 import copy
 
-from gilcheck.draft.model import DraftError, Origin
+from gilcheck.draft.model import Origin
 from gilcheck.draft.python import asyncs, exprs, functions, handlers, methods, resources
 from gilcheck.draft.python.knowledge import (
     BLOCKING_OUTSIDE,
@@ -236,7 +236,7 @@ def library(
 ) -> Value:
     """A call of something imported (or a builtin)."""
     if cn in REFUSED:
-        raise refuse(st, node, f"`{st.source(node)}`", REFUSED[cn])
+        raise st.refuse(node, f"`{st.source(node)}`", REFUSED[cn])
     if cn in CONSTRUCTORS:
         args, kwargs = arguments(st, node, hint, global_ok)
         return resources.make(st, CONSTRUCTORS[cn], cn, node, args, kwargs, hint, global_ok)
@@ -806,21 +806,6 @@ def log_configure(st: State, node: ast.AST) -> None:
         st.uses_cpython = True
         st.uses_logging = True
         st.out("call cpython_logging_configure()", node)
-
-
-def refuse(st: State, node: ast.AST, what: str, hint: str) -> DraftError:
-    """The error for a construct the draft will not guess at."""
-    where = st.origin(node)
-    assert where is not None
-    return DraftError(
-        f"cannot draft {what}",
-        where.path,
-        where.line,
-        where.column,
-        hint=hint,
-        refused=True,
-        code="unsupported-construct",
-    )
 
 
 def constant_range(st: State, node: ast.expr) -> list[int] | None:

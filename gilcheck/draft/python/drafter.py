@@ -9,10 +9,10 @@ import ast
 from collections.abc import Sequence
 
 from gilcheck.draft.model import Draft, DraftError, DraftOptions, SourceText
-from gilcheck.draft.python import calls, exprs, functions, stmts
+from gilcheck.draft.python import exprs, functions, stmts
 from gilcheck.draft.python.ir import Block, Node, emit
 from gilcheck.draft.python.names import Namer, legal
-from gilcheck.draft.python.program import Module, Program, canonical, parse_sources
+from gilcheck.draft.python.program import Module, Program, canonical, parse_sources, simple_value
 from gilcheck.draft.python.state import Frame, State
 from gilcheck.draft.python.values import UNKNOWN, Const, Func, Value
 from gilcheck.draft.writer import SpecWriter
@@ -94,7 +94,7 @@ def _prepare(st: State, program: Program) -> None:
             st.genv[name] = Const(value.value)  # type: ignore[arg-type]
             st.skip_nodes.add(id(first))
             continue
-        if not all(_simple(v) for v in writes_elsewhere.get(name, [])):
+        if not all(simple_value(v) for v in writes_elsewhere.get(name, [])):
             continue
         var = st.global_name(name)
         st.declare(f"var {var} = {literal}", first, var)
@@ -149,26 +149,6 @@ def _function_writes(program: Program) -> dict[str, list[ast.expr]]:
     return out
 
 
-def _simple(e: ast.expr) -> bool:
-    return all(
-        isinstance(
-            n,
-            ast.Constant
-            | ast.Name
-            | ast.BinOp
-            | ast.UnaryOp
-            | ast.BoolOp
-            | ast.Compare
-            | ast.operator
-            | ast.unaryop
-            | ast.boolop
-            | ast.cmpop
-            | ast.expr_context,
-        )
-        for n in ast.walk(e)
-    )
-
-
 def _module_setup(st: State, module: Module) -> None:
     """Another file of the program: its top-level objects and classes (what importing it
     makes)."""
@@ -206,8 +186,7 @@ def _entries(st: State, tree: ast.Module, entries: tuple[str, ...]) -> None:
 def _check_loops(st: State) -> None:
     for name, node in st.loops_declared:
         if name not in st.loops_started:
-            raise calls.refuse(
-                st,
+            raise st.refuse(
                 node,
                 "an event loop that no thread runs",
                 "the draft models a loop run by `threading.Thread(target=loop.run_forever)` "

@@ -7,7 +7,7 @@ from __future__ import annotations
 import ast
 
 from gilcheck.draft.python import branches, calls, exprs, stmts
-from gilcheck.draft.python.program import dotted
+from gilcheck.draft.python.program import dotted, simple_value
 from gilcheck.draft.python.state import State
 from gilcheck.draft.python.values import (
     DATA,
@@ -48,36 +48,16 @@ def _has_jump(body: list[ast.stmt]) -> bool:
     return walk(body)
 
 
-def _simple_value(node: ast.expr) -> bool:
-    return all(
-        isinstance(
-            n,
-            ast.Constant
-            | ast.Name
-            | ast.BinOp
-            | ast.UnaryOp
-            | ast.BoolOp
-            | ast.Compare
-            | ast.operator
-            | ast.unaryop
-            | ast.boolop
-            | ast.cmpop
-            | ast.expr_context,
-        )
-        for n in ast.walk(node)
-    )
-
-
 def _forget_changed(st: State, body: list[ast.stmt]) -> None:
     """Before a loop: a name the body binds to something the draft cannot compute is
     unknown from the start of every iteration (its value from the last one is)."""
     names: set[str] = set()
     for s in body:
         for n in ast.walk(s):
-            if isinstance(n, ast.Assign) and not _simple_value(n.value):
+            if isinstance(n, ast.Assign) and not simple_value(n.value):
                 names.update(t.id for t in n.targets if isinstance(t, ast.Name))
             elif isinstance(n, ast.AugAssign | ast.AnnAssign) and isinstance(n.target, ast.Name):
-                if n.value is not None and not _simple_value(n.value):
+                if n.value is not None and not simple_value(n.value):
                     names.add(n.target.id)
             elif isinstance(n, ast.For | ast.AsyncFor) and isinstance(n.target, ast.Name):
                 names.add(n.target.id)

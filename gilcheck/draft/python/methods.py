@@ -5,6 +5,7 @@ loggers, and instances of the program's classes."""
 from __future__ import annotations
 
 import ast
+from typing import NamedTuple
 
 from gilcheck.draft.python import calls, exprs, functions
 from gilcheck.draft.python.ir import Line, Node
@@ -33,6 +34,17 @@ from gilcheck.draft.python.values import (
 _LOCKS = ("mutex", "rlock", "semaphore")
 
 
+class MethodCall(NamedTuple):
+    """A call of a method of an object the draft knows: the method's name, the call, the
+    values of its arguments, and the name its result is to be given (if any)."""
+
+    name: str
+    node: ast.Call
+    args: list[Value]
+    kwargs: dict[str, Value]
+    hint: str | None
+
+
 def method(
     st: State,
     receiver: Value,
@@ -45,12 +57,13 @@ def method(
     hint: str | None,
 ) -> Value:
     """`receiver.name(args)`."""
+    call = MethodCall(name, node, args, kwargs, hint)
     if isinstance(receiver, Instance):
-        return _instance(st, receiver, name, node, args, kwargs, used=used)
+        return _instance(st, receiver, call, used=used)
     if isinstance(receiver, ThreadObj):
-        return _thread(st, receiver, name, node, args, kwargs, hint)
+        return _thread(st, receiver, call)
     if isinstance(receiver, Res):
-        return _resource(st, receiver, name, node, args, kwargs, hint)
+        return _resource(st, receiver, call)
     if isinstance(receiver, ListVal):
         _list_method(st, receiver, name, args)
         return UNKNOWN
@@ -151,22 +164,14 @@ def _same_everywhere(value: Value) -> bool:
     )
 
 
-def _instance(
-    st: State,
-    inst: Instance,
-    name: str,
-    node: ast.Call,
-    args: list[Value],
-    kwargs: dict[str, Value],
-    *,
-    used: bool,
-) -> Value:
+def _instance(st: State, inst: Instance, call: MethodCall, *, used: bool) -> Value:
+    name, node, args, kwargs, _ = call
     info = calls.find_method(st, inst.cls, name)
     if info is not None:
         return calls.call_func(st, Func(info.name, inst), args, kwargs, node, used=used)
     thread = inst.fields.get("__thread__")
     if isinstance(thread, ThreadObj):
-        return _thread(st, thread, name, node, args, kwargs, inst.prefix)
+        return _thread(st, thread, call._replace(hint=inst.prefix))
     field = inst.fields.get(name)
     if isinstance(field, Func):
         return calls.call_func(st, field, args, kwargs, node, used=used)
@@ -199,15 +204,8 @@ def _timeout(args: list[Value], kwargs: dict[str, Value], position: int) -> Valu
     return value
 
 
-def _resource(
-    st: State,
-    r: Res,
-    name: str,
-    node: ast.Call,
-    args: list[Value],
-    kwargs: dict[str, Value],
-    hint: str | None,
-) -> Value:
+def _resource(st: State, r: Res, call: MethodCall) -> Value:
+    name, node, args, kwargs, hint = call
     k = r.kind
     lock = r.lock if k == "condvar" else r.spec
     if k in (*_LOCKS, "condvar") and name in ("acquire", "__enter__"):
@@ -226,7 +224,7 @@ def _resource(
         st.f.held = max(0, st.f.held - 1)
         return UNKNOWN
     if k == "condvar" and name in ("wait", "wait_for"):
-        return _condition_wait(st, r, name, node, args, kwargs, hint)
+        return _condition_wait(st, r, call)
     if k == "condvar" and name in ("notify", "notify_all", "notifyAll"):
         n = args[0] if args else Const(1)
         word = "notify" if name == "notify" and n == Const(1) else "notify_all"
@@ -249,15 +247,15 @@ def _resource(
         st.out(f"wait {r.spec}", node)
         return UNKNOWN
     if k in ("queue", "mpqueue"):
-        return _queue(st, r, name, node, args, kwargs, hint)
+        return _queue(st, r, call)
     if k == "pool":
-        return _pool(st, r, name, node, args, kwargs, hint)
+        return _pool(st, r, call)
     if k == "future":
-        return _future(st, r, name, node, args, kwargs, hint)
+        return _future(st, r, call)
     if k == "loop":
         from gilcheck.draft.python import asyncs
 
-        return asyncs.loop_method(st, r, name, node, args, kwargs, hint)
+        return asyncs.loop_method(st, r, call)
     if k in ("aqueue", "aevent", "alock", "asemaphore"):
         from gilcheck.draft.python import asyncs
 
@@ -267,15 +265,8 @@ def _resource(
     return calls.unknown_call(st, node)
 
 
-def _condition_wait(
-    st: State,
-    r: Res,
-    name: str,
-    node: ast.Call,
-    args: list[Value],
-    kwargs: dict[str, Value],
-    hint: str | None,
-) -> Value:
+def _condition_wait(st: State, r: Res, call: MethodCall) -> Value:
+    name, node, args, kwargs, hint = call
     timed = _timeout(args, kwargs, 1 if name == "wait_for" else 0) is not None
     suffix = " timeout" if timed else ""
     if name == "wait":
@@ -300,15 +291,8 @@ def _condition_wait(
     return UNKNOWN
 
 
-def _queue(
-    st: State,
-    r: Res,
-    name: str,
-    node: ast.Call,
-    args: list[Value],
-    kwargs: dict[str, Value],
-    hint: str | None,
-) -> Value:
+def _queue(st: State, r: Res, call: MethodCall) -> Value:
+    name, node, args, kwargs, hint = call
     if name in ("put", "put_nowait"):
         value = exprs.message(st, args[0]) if args else "none"
         block = kwargs.get("block")
@@ -351,15 +335,8 @@ def _queue(
     return calls.unknown_call(st, node)
 
 
-def _pool(
-    st: State,
-    r: Res,
-    name: str,
-    node: ast.Call,
-    args: list[Value],
-    kwargs: dict[str, Value],
-    hint: str | None,
-) -> Value:
+def _pool(st: State, r: Res, call: MethodCall) -> Value:
+    name, node, args, kwargs, hint = call
     if name == "submit" and args:
         return submit(st, r.spec, args[0], args[1:], kwargs, node, hint)
     if name == "map" and len(args) >= 2:
@@ -441,15 +418,8 @@ def _items(st: State, source: ast.expr, value: Value, node: ast.AST) -> list[Val
     return [UNKNOWN] * k
 
 
-def _future(
-    st: State,
-    r: Res,
-    name: str,
-    node: ast.Call,
-    args: list[Value],
-    kwargs: dict[str, Value],
-    hint: str | None,
-) -> Value:
+def _future(st: State, r: Res, call: MethodCall) -> Value:
+    name, node, args, kwargs, hint = call
     if name == "result":
         if _timeout(args, kwargs, 0) is not None:
             st.temp(hint or "value", f"result {r.spec} timeout", node)
@@ -482,15 +452,8 @@ def _future(
     return calls.unknown_call(st, node)
 
 
-def _thread(
-    st: State,
-    t: ThreadObj,
-    name: str,
-    node: ast.Call,
-    args: list[Value],
-    kwargs: dict[str, Value],
-    hint: str | None,
-) -> Value:
+def _thread(st: State, t: ThreadObj, call: MethodCall) -> Value:
+    name, node, args, kwargs, hint = call
     if name == "start" and t.finished is not None:
         _start_timer(st, t, node, _receiver_name(node) or hint)
         return UNKNOWN
@@ -597,13 +560,7 @@ def start(st: State, t: ThreadObj, node: ast.AST, name: str | None) -> None:
     fname, passed = made
     words = "spawn " + ("daemon " if t.daemon else "") + ("process " if t.process else "")
     text = f"{words}{fname}({', '.join(passed)})"
-    if st.f.is_module and name is not None and name in st.read_in_functions:
-        handle = st.global_name(name)
-        st.declare(f"var {handle} = none", node, handle)
-        st.out(f"{handle} = {text}", node)
-        t.handle = handle
-        return
-    t.handle = st.temp(name or "t", text, node)
+    _bind_handle(st, t, text, node, name, "t")
 
 
 def _start_timer(st: State, t: ThreadObj, node: ast.AST, name: str | None) -> None:
@@ -646,13 +603,21 @@ def _start_timer(st: State, t: ThreadObj, node: ast.AST, name: str | None) -> No
     ]
     st.fns.append(SpecFn(wrapper, ev_params + params, [Block("python", None, body)], None))
     text = f"spawn {'daemon ' if t.daemon else ''}{wrapper}({', '.join(ev_args + passed)})"
+    _bind_handle(st, t, text, node, name, "timer")
+
+
+def _bind_handle(
+    st: State, t: ThreadObj, text: str, node: ast.AST, name: str | None, default: str
+) -> None:
+    """Keep what a `spawn` returns as the thread's handle: a global variable when the
+    module binds it to a name its functions read, else a local `let`."""
     if st.f.is_module and name is not None and name in st.read_in_functions:
         handle = st.global_name(name)
         st.declare(f"var {handle} = none", node, handle)
         st.out(f"{handle} = {text}", node)
         t.handle = handle
         return
-    t.handle = st.temp(name or "timer", text, node)
+    t.handle = st.temp(name or default, text, node)
 
 
 def _method_fn(

@@ -205,3 +205,24 @@ def is_main_guard(stmt: ast.stmt) -> bool:
     return any(isinstance(s, ast.Name) and s.id == "__name__" for s in sides) and any(
         isinstance(s, ast.Constant) and s.value == "__main__" for s in sides
     )
+
+
+def simple_value(e: ast.expr) -> bool:
+    """Whether an expression is made only of constants, names and operators."""
+    return all(
+        isinstance(
+            n,
+            ast.Constant
+            | ast.Name
+            | ast.BinOp
+            | ast.UnaryOp
+            | ast.BoolOp
+            | ast.Compare
+            | ast.operator
+            | ast.unaryop
+            | ast.boolop
+            | ast.cmpop
+            | ast.expr_context,
+        )
+        for n in ast.walk(e)
+    )

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import ast
 
-from gilcheck.draft.model import DraftError
 from gilcheck.draft.python.state import State
 from gilcheck.draft.python.values import Const, Res, Value
+
+_COUNT_HINT = "give it a constant count, or write this part of the spec by hand"
 
 _SPEC_KIND = {
     "alock": "mutex",
@@ -119,7 +120,7 @@ def _count(
     }.get(kind)
     if value is None or (isinstance(value, Const) and value.value is None):
         if kind == "barrier":
-            raise _refuse(st, node, "a Barrier without a number of parties")
+            raise st.refuse(node, "a Barrier without a number of parties", _COUNT_HINT)
         if kind == "pool":
             st.assume(
                 node,
@@ -129,10 +130,12 @@ def _count(
         return default or 0
     if isinstance(value, Const) and isinstance(value.value, int) and value.value >= 0:
         if kind in ("barrier", "pool") and value.value < 1:
-            raise _refuse(st, node, f"`{st.source(node)}` with fewer than one party or worker")
+            raise st.refuse(
+                node, f"`{st.source(node)}` with fewer than one party or worker", _COUNT_HINT
+            )
         return int(value.value)
     if kind in ("barrier", "semaphore", "asemaphore"):
-        raise _refuse(st, node, f"the count of `{st.source(node)}` is not a constant")
+        raise st.refuse(node, f"the count of `{st.source(node)}` is not a constant", _COUNT_HINT)
     if kind == "pool":
         return -1
     fallback = 1 if kind in ("queue", "mpqueue") and canonical != "queue.SimpleQueue" else 2
@@ -187,17 +190,3 @@ def _condition(
     spec = st.f.namer.fresh(base)
     st.assign_spec(spec, "condvar()", node)
     return Res("condvar", spec, lock=lock)
-
-
-def _refuse(st: State, node: ast.AST, what: str) -> DraftError:
-    where = st.origin(node)
-    assert where is not None
-    return DraftError(
-        f"cannot draft {what}",
-        where.path,
-        where.line,
-        where.column,
-        hint="give it a constant count, or write this part of the spec by hand",
-        refused=True,
-        code="unsupported-construct",
-    )

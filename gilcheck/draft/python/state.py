@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from gilcheck.draft.model import DraftOptions, Origin
+from gilcheck.draft.model import DraftError, DraftOptions, Origin
 from gilcheck.draft.python.ir import Block, Line, Node
 from gilcheck.draft.python.names import Namer
 from gilcheck.draft.python.program import FunctionInfo, Module, Program
@@ -168,6 +168,20 @@ class State:
         if isinstance(node, ast.expr) and self.f.stmt is not None:
             node = self.f.stmt
         return self.f.module.src.origin(node.lineno, getattr(node, "col_offset", 0) + 1)
+
+    def refuse(self, node: ast.AST, what: str, hint: str) -> DraftError:
+        """The error for a construct the draft will not guess at."""
+        where = self.origin(node)
+        assert where is not None
+        return DraftError(
+            f"cannot draft {what}",
+            where.path,
+            where.line,
+            where.column,
+            hint=hint,
+            refused=True,
+            code="unsupported-construct",
+        )
 
     def source(self, node: ast.AST) -> str:
         """The source text of a node, on one line."""

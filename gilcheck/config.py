@@ -28,6 +28,7 @@ from gilcheck.walk import DEFAULT_EXCLUDE
 CONFIG_FILE = "pyproject.toml"
 TABLE = "tool.gilcheck"
 
+# `check --format`'s choices (cli/check.py checks them against its CheckFormat).
 FORMATS = ("text", "json", "junit", "sarif", "markdown", "github")
 
 

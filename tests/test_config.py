@@ -110,8 +110,9 @@ def test_walks_leave_out_gitignored_and_excluded_paths(cli, tmp_path, monkeypatc
     assert done.code == 0, done.stdout + done.stderr
     assert "2 specs" in done.stdout
     assert "specs/keep.tmp.gil" in done.stdout  # re-included by the nested .gitignore
-    # Named explicitly, an ignored file is checked.
-    assert cli("check", "--expect", "-q", "build/a.gil").code == 2
+    # Named explicitly, an ignored file is checked (its spec error shown).
+    named = cli("check", "--expect", "-q", "build/a.gil")
+    assert named.code == 2 and "build/a.gil: spec error" in named.stdout, named.stderr
     # A quoted glob is a walk: its finds are judged by the same rules.
     globbed = cli("check", "--expect", "-q", "**/*.gil")
     assert globbed.code == 0 and "2 specs" in globbed.stdout, globbed.stdout + globbed.stderr
@@ -203,7 +204,8 @@ def test_a_glob_in_an_excluded_folder_is_walked_as_the_folder_is(
     monkeypatch.chdir(tmp_path)
     assert cli("check", "--expect", "-q", "build").code == 0
     assert cli("check", "--expect", "-q", "build/*.gil").code == 0
-    assert cli("check", "--expect", "-q", ".").code == 2  # walked from above: ignored
+    above = cli("check", "--expect", "-q", ".")  # walked from above: ignored
+    assert above.code == 2 and "no spec (*.gil)" in above.stderr, above.stdout + above.stderr
 
 
 def test_force_exclude_leaves_out_named_files(cli, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

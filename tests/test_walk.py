@@ -20,4 +20,6 @@ def test_a_walk_skips_environments_and_hidden_folders(cli, tmp_path: Path, monke
     done = cli("check", "--expect", ".")
     assert done.code == 0, done.stdout + done.stderr
     assert "1 spec" in done.stdout
-    assert cli("check", "--expect", ".venv/lib/gilcheck/models").code == 2  # named: walked
+    named = cli("check", "--expect", ".venv/lib/gilcheck/models")  # named: walked
+    assert named.code == 2
+    assert "cpython.gil: spec error" in named.stdout, named.stdout + named.stderr

@@ -21,13 +21,18 @@ if TYPE_CHECKING:
 __all__ = ["Outcome", "app", "exit_code", "main"]
 
 
+def version_line() -> str:
+    """What `gilcheck --version` prints: the version and the form of the search."""
+    from gilcheck import __version__
+    from gilcheck.explore.native import engine_description
+
+    return f"gilcheck {__version__} ({engine_description()})"
+
+
 def main() -> None:
     """Console-script entry point: `--version` at once, anything else through the app."""
     if sys.argv[1:] == ["--version"]:
-        from gilcheck import __version__
-        from gilcheck.explore.native import engine_description
-
-        print(f"gilcheck {__version__} ({engine_description()})")
+        print(version_line())
         sys.exit(0)
     from gilcheck.cli.app import main as run
 

@@ -13,7 +13,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from gilcheck import __version__
+from gilcheck.cli import version_line
 from gilcheck.cli.limits import default_memory_limit_mb, working_on
 from gilcheck.cli.outcome import EXIT_INCONCLUSIVE, EXIT_INTERNAL, EXIT_USAGE
 from gilcheck.cli.output import say, streams
@@ -69,9 +69,7 @@ def invoked_command(arguments: list[str]) -> str | None:
 
 def _version(value: bool) -> None:
     if value:
-        from gilcheck.explore.native import engine_description
-
-        streams.out.print(f"gilcheck {__version__} ({engine_description()})", markup=False)
+        streams.out.print(version_line(), markup=False)
         raise typer.Exit(0)
 
 

@@ -58,6 +58,7 @@ from gilcheck.cli.outcome import (
 from gilcheck.cli.output import render_context, say, streams
 from gilcheck.cli.proofs import proofs
 from gilcheck.cli.running import expand_spec_paths, run_check, stopped_before_a_verdict
+from gilcheck.config import FORMATS as CONFIG_FORMATS
 from gilcheck.diagnostics import SpecError
 from gilcheck.memory import memory_limit_reason, watch_memory
 from gilcheck.options import STRATEGY_NAMES, CheckOptions
@@ -89,6 +90,8 @@ class Strategy(StrEnum):
 
 if {s.value for s in Strategy} != set(STRATEGY_NAMES):
     raise TypeError("--strategy's choices are out of step with options.STRATEGY_NAMES")
+if set(CONFIG_FORMATS) != {f.value for f in CheckFormat}:
+    raise TypeError("config.FORMATS is out of step with --format's choices (CheckFormat)")
 
 
 class Backend(StrEnum):

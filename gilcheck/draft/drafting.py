@@ -109,23 +109,30 @@ def _source_text(raw: bytes, name: str) -> str:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as bad:
-        before = raw[: bad.start].decode("utf-8", errors="replace")
-        raise DraftError(
+        raise _unreadable(
             f"`{name}` is not UTF-8: byte {raw[bad.start]:#04x} cannot be read",
             name,
-            before.count("\n") + 1,
-            len(before) - before.rfind("\n"),
-            hint="save the file as UTF-8 (a Python `# coding:` line is not followed)",
-            code="source-syntax",
+            raw[: bad.start].decode("utf-8", errors="replace"),
+            "save the file as UTF-8 (a Python `# coding:` line is not followed)",
         ) from None
     if "\x00" in text:
-        before = text[: text.index("\x00")]
-        raise DraftError(
+        raise _unreadable(
             f"`{name}` holds a NUL byte: it is not source text",
             name,
-            before.count("\n") + 1,
-            len(before) - before.rfind("\n"),
-            hint="give the program's source files, not compiled or binary files",
-            code="source-syntax",
+            text[: text.index("\x00")],
+            "give the program's source files, not compiled or binary files",
         )
     return text.removeprefix("\ufeff")
+
+
+def _unreadable(message: str, name: str, before: str, hint: str) -> DraftError:
+    """A source file that cannot be read as text, located just after `before` (the text
+    that comes ahead of the first bad byte)."""
+    return DraftError(
+        message,
+        name,
+        before.count("\n") + 1,
+        len(before) - before.rfind("\n"),
+        hint=hint,
+        code="source-syntax",
+    )

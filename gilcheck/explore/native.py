@@ -42,10 +42,10 @@ def _load() -> ModuleType | None:
     except Exception as error:  # a broken build: ImportError, SystemError, ...
         why_not = f"the C extension does not load: {type(error).__name__}: {error}"
         return None
-    configure = getattr(module, "configure", None)
-    if configure is None or not hasattr(module, "Records"):
+    if not _is_ours(module):
         why_not = "the C extension is not gilcheck's own"
         return None
+    configure = module.configure
     from gilcheck.explore.steptable import _INTERPRET
     from gilcheck.explore.store import StoreFull
 
@@ -57,6 +57,11 @@ def _load() -> ModuleType | None:
     return module
 
 
+def _is_ours(module: ModuleType) -> bool:
+    """Whether a module loaded as the extension is gilcheck's own (not a stray file)."""
+    return hasattr(module, "configure") and hasattr(module, "Records")
+
+
 def engine_description() -> str:
     """Which form of the search runs here, in words: for `--version` and JSON `engine`.
     Before a search has loaded the extension (`--version`), it is looked at without being
@@ -66,7 +71,7 @@ def engine_description() -> str:
             module = importlib.import_module(MODULE)
         except Exception:  # a missing or broken build: say why, as a search would
             return f"pure Python ({why_not})" if native_module() is None else "C extension"
-        if hasattr(module, "configure") and hasattr(module, "Records"):
+        if _is_ours(module):
             return "C extension"
     if native_module() is not None:
         return "C extension"

@@ -35,6 +35,7 @@ from gilcheck.draft.rust.vocabulary import (
 )
 
 if TYPE_CHECKING:
+    from gilcheck.draft.model import DraftError
     from gilcheck.draft.rust.translate import Drafter
 
 
@@ -485,24 +486,13 @@ class Calls:
             b.holds.extend(moved)
             return
         if any(s.loop for s in between):
-            raise self.d.refuse(
-                ctx,
-                node,
-                f"a guard kept in `{name}` across the iterations of a loop cannot be drafted",
-                "drop each guard in the iteration that takes it, or take the lock once "
-                "before the loop",
-            )
+            raise self._kept_across_loop(ctx, node, name)
         ctx.scopes[-1].guards.extend(moved)
         if depth is not None and depth == len(ctx.scopes) - 1:
             b = ctx.scopes[depth].vars[name]
             b.holds.extend(moved)
             return
-        self.d.assume(
-            ctx,
-            node,
-            "the guard moved in by {code} is assumed released at the end of its block "
-            "(it lives as long as what holds it)",
-        )
+        self._kept_to_block_end(ctx, node)
 
     def keep_bound(self, ctx: Ctx, node: Node, recv: Node, args: list[Node]) -> None:
         """A guard bound to a variable and moved into a collection declared further out
@@ -527,20 +517,29 @@ class Calls:
                 ctx.scopes[outer].guards.append(b)
                 ctx.scopes[outer].vars[name].holds.append(b)
             elif any(sc.loop for sc in between):
-                raise self.d.refuse(
-                    ctx,
-                    node,
-                    f"a guard kept in `{name}` across the iterations of a loop cannot be drafted",
-                    "drop each guard in the iteration that takes it, or take the lock once "
-                    "before the loop",
-                )
+                raise self._kept_across_loop(ctx, node, name)
             else:
-                self.d.assume(
-                    ctx,
-                    node,
-                    "the guard moved in by {code} is assumed released at the end of its "
-                    "block (it lives as long as what holds it)",
-                )
+                self._kept_to_block_end(ctx, node)
+
+    def _kept_across_loop(self, ctx: Ctx, node: Node, name: str) -> DraftError:
+        """The refusal for a guard moved into `name`, which lives across a loop's
+        iterations."""
+        return self.d.refuse(
+            ctx,
+            node,
+            f"a guard kept in `{name}` across the iterations of a loop cannot be drafted",
+            "drop each guard in the iteration that takes it, or take the lock once before the loop",
+        )
+
+    def _kept_to_block_end(self, ctx: Ctx, node: Node) -> None:
+        """The assumption for a guard moved into a value: released at the end of its
+        block."""
+        self.d.assume(
+            ctx,
+            node,
+            "the guard moved in by {code} is assumed released at the end of its block "
+            "(it lives as long as what holds it)",
+        )
 
     def awaited(self, ctx: Ctx, node: Node) -> Val:
         """`x.await`: a oneshot receiver or a JoinHandle blocks the awaiting thread; an

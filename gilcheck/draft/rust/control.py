@@ -67,15 +67,7 @@ def if_(d: Drafter, ctx: Ctx, node: Node, target: str | None, ret: bool) -> None
         if g is not None and g.target != GIL and g in ctx.temps and shape in ("Ok", "Some"):
             # `if let Ok(guard) = m.lock()`: held to the end of the `if` (a poisoned lock
             # is not modelled)
-            ctx.temps.remove(g)
-            guards.flush_temps(d, ctx, node)
-            scope = Scope(guards=[g])
-            for n in d._pattern_vars(pat) if pat is not None else []:
-                scope.vars[n] = g
-            if cons is not None:
-                d.block(ctx, cons, target, ret, scope=scope)
-            else:
-                guards.release_all(d, ctx, [g], ctx.where(node))
+            _held_through(d, ctx, node, g, pat, cons, target, ret)
             return
         # the temporaries of the value (`if let Some(x) = m.lock().unwrap().pop()`) live
         # to the end of the whole `if`/`else` (edition 2021), or of its `then` block
@@ -152,6 +144,29 @@ class _Branches2:
         self.state.done()
 
 
+def _held_through(
+    d: Drafter,
+    ctx: Ctx,
+    node: Node,
+    g: Binding,
+    pat: Node | None,
+    body: Node | None,
+    target: str | None,
+    ret: bool,
+) -> None:
+    """A lock's guard taken by the value of an `if let`/`match` and bound by `pat`: held
+    to the end of `body` (a poisoned lock is not modelled)."""
+    ctx.temps.remove(g)
+    guards.flush_temps(d, ctx, node)
+    scope = Scope(guards=[g])
+    for n in d._pattern_vars(pat) if pat is not None else []:
+        scope.vars[n] = g
+    if body is not None:
+        d.block(ctx, body, target, ret, scope=scope)
+    else:
+        guards.release_all(d, ctx, [g], ctx.where(node))
+
+
 def _if_let(
     d: Drafter,
     ctx: Ctx,
@@ -214,18 +229,9 @@ def match(d: Drafter, ctx: Ctx, node: Node, target: str | None, ret: bool) -> No
     if g is not None and g.target != GIL and g in ctx.temps and arms:
         # `match m.lock() { Ok(guard) => .., Err(_) => .. }`: a poisoned lock is not
         # modelled, so the `Ok` arm runs, holding the guard to its end
-        ctx.temps.remove(g)
-        guards.flush_temps(d, ctx, node)
         ok = next((a for a in arms if _shape(a.child_by_field_name("pattern")) == "Ok"), arms[0])
         pat = ok.child_by_field_name("pattern")
-        scope = Scope(guards=[g])
-        for n in d._pattern_vars(pat) if pat is not None else []:
-            scope.vars[n] = g
-        value = ok.child_by_field_name("value")
-        if value is not None:
-            d.block(ctx, value, target, ret, scope=scope)
-        else:
-            guards.release_all(d, ctx, [g], ctx.where(node))
+        _held_through(d, ctx, node, g, pat, ok.child_by_field_name("value"), target, ret)
         return
     # the scrutinee's temporaries (`match m.lock().unwrap().pop()`) live to the end of the
     # `match`: a guard among them is held through the arms

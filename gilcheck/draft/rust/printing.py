@@ -34,12 +34,7 @@ def macro(c: Calls, ctx: Ctx, node: Node) -> Val:
         d.stmt(ctx, node, "print " + printed(c, ctx, node))
         return Val.none()
     if name in ERR_PRINT_MACROS:
-        vals = formatted(c, ctx, node)
-        d.spec.item("rlock rust_stderr")
-        ctx.body.open("lock rust_stderr", ctx.where(node))
-        if not format_values(c, ctx, node, vals):
-            ctx.body.stmt("skip", ctx.where(node))
-        ctx.body.close()
+        _to_stderr(c, ctx, node)
         return Val.none()
     if name in ("write", "writeln"):
         dest = macro_arguments(node)[:1]
@@ -47,12 +42,7 @@ def macro(c: Calls, ctx: Ctx, node: Node) -> Val:
             d.stmt(ctx, node, "print " + printed(c, ctx, node))
             return Val("ok(none)", Kind.PLAIN)
         if dest and re.search(r"\bstderr\b", text(dest[0])):
-            vals = formatted(c, ctx, node)
-            d.spec.item("rlock rust_stderr")
-            ctx.body.open("lock rust_stderr", ctx.where(node))
-            if not format_values(c, ctx, node, vals):
-                ctx.body.stmt("skip", ctx.where(node))
-            ctx.body.close()
+            _to_stderr(c, ctx, node)
             return Val("ok(none)", Kind.PLAIN)
     if name in ("format", "write", "writeln", "format_args"):
         format_values(c, ctx, node, formatted(c, ctx, node))
@@ -120,6 +110,17 @@ def macro(c: Calls, ctx: Ctx, node: Node) -> Val:
         return Val.none()
     d.assume(ctx, node, "assumed not to block: {code}")
     return Val.none(Kind.UNKNOWN)
+
+
+def _to_stderr(c: Calls, ctx: Ctx, node: Node) -> None:
+    """A line written to standard error: its values are made, then written under the
+    `rust_stderr` lock (the stream's own lock)."""
+    vals = formatted(c, ctx, node)
+    c.d.spec.item("rlock rust_stderr")
+    ctx.body.open("lock rust_stderr", ctx.where(node))
+    if not format_values(c, ctx, node, vals):
+        ctx.body.stmt("skip", ctx.where(node))
+    ctx.body.close()
 
 
 def formatted(c: Calls, ctx: Ctx, node: Node) -> list[Val]:

@@ -269,5 +269,8 @@ def _problem(
     source: SourceFile, line: int, column: int, width: int, message: str, hint: str | None
 ) -> Diagnostic:
     start = source.offset_of(line, column)
-    assert "bad-config" in CODES
     return Diagnostic("bad-config", message, source.span(start, start + max(1, width)), help=hint)
+
+
+if "bad-config" not in CODES:
+    raise ImportError("config.py: the `bad-config` code is not registered in diagnostics.CODES")

@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SPECS
+from conftest import SPECS
 
 BUGGY = SPECS / "seed" / "buggy.gil"
 
@@ -134,13 +134,11 @@ def test_respect_gitignore_off_and_exclude_replacing_the_defaults(
 
 def test_fmt_reads_the_configuration(cli, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     project = _project(tmp_path, 'paths = ["specs"]\n')
-    (project / "specs" / "buggy.gil").write_text(
-        (ROOT / "specs" / "seed" / "buggy.gil").read_text()
-    )
+    (project / "specs" / "messy.gil").write_text("thread main {\n  skip\n}\n")
     monkeypatch.chdir(project)
     done = cli("fmt", "--check")
-    assert done.code in (0, 1), done.stderr
-    assert "nothing to format" not in done.stderr
+    assert done.code == 1, done.stderr  # the configured folder's unformatted spec was found
+    assert "specs/messy.gil" in done.stdout + done.stderr
     monkeypatch.chdir(tmp_path.parent)
     assert cli("fmt", "--isolated").code == 2
 
@@ -305,3 +303,15 @@ def test_explain_names_every_key(cli) -> None:  # type: ignore[no-untyped-def]
     assert done.code == 0
     for key in KEYS:
         assert f"`{key}`" in done.stdout, key
+
+
+def test_every_setting_reaches_a_parameter_of_check() -> None:
+    """A setting whose parameter name matched no option would be dropped without a word."""
+    import inspect
+
+    from gilcheck.cli.check import check
+    from gilcheck.config import _KEYS
+
+    parameters = inspect.signature(check).parameters
+    for key, (parameter, _) in _KEYS.items():
+        assert parameter is None or parameter in parameters, key

@@ -473,7 +473,8 @@ def test_the_check_command_takes_a_percent_encoded_uri_and_the_project_settings(
         "workspace/executeCommand", {"command": "gilcheck.check", "arguments": [spec.as_uri()]}
     )
     assert result["verdict"] == "assertion"
-    client.wait_for("window/showMessage")
+    shown = client.wait_for("window/showMessage")["message"]
+    assert shown.startswith("wake.gil: verdict: assertion"), shown
 
 
 def test_words_in_comments_and_strings_name_nothing() -> None:

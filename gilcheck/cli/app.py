@@ -4,6 +4,7 @@ place that turns interruptions, memory exhaustion and bugs into exit codes."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import os
 import signal
@@ -151,7 +152,12 @@ def main() -> None:
         working_on.clear()
 
 
+@functools.cache
+def _whole_app() -> typer.Typer:
+    return make_app()
+
+
 def __getattr__(name: str) -> typer.Typer:
-    if name == "app":  # the whole app, for documentation tools and tests
-        return make_app()
+    if name == "app":  # the whole app, for documentation tools and tests: built once
+        return _whole_app()
     raise AttributeError(name)

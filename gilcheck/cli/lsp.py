@@ -10,7 +10,8 @@ MISSING_EXTRA = "gilcheck lsp needs the lsp extra: pip install 'gilcheck[lsp]'"
 
 
 def lsp(
-    stdio: Annotated[
+    # Editors pass `--stdio`; stdin and stdout are the transport unless `--port` is given.
+    _stdio: Annotated[
         bool,
         typer.Option("--stdio", help="Talk to the editor on stdin and stdout (the default)."),
     ] = True,

@@ -344,10 +344,16 @@ class SpecGenerator:
         arrays: bool = False,
         spawns: bool = False,
         gil_api: bool = False,
+        calls: bool = False,
     ) -> None:
         self.pick = pick
         self.number = number
         self.arrays = arrays
+        # Functions `f1(p)`, `f2()`, `f3()` with `call`/`return` (f1 calls f2; f2 may return
+        # early from inside a lock, GIL or python block), called from the threads in every
+        # context (native, with the GIL, in Python code) and spawned.
+        self.calls = calls
+        self.calling = calls  # whether a statement generated now may call f1 or f2
         # `release_gil`/`acquire_gil` (v1.2) around blocks and as a bare pair.
         self.gil_api = gil_api
         # Several spawned threads (of one or two functions, some in a loop), whose handles
@@ -410,6 +416,8 @@ class SpecGenerator:
         if helper:
             lines = [self.stmt(0, python=False) for _ in range(self.number(1, 2))]
             bodies.append("fn helper() {\n" + "\n".join(lines) + "\n}")
+        if self.calls:
+            bodies += self._functions()
         if self.v11:
             header.append("rwlock l")
             for hook in ("atexit", "finalizer", "signal"):
@@ -465,8 +473,46 @@ class SpecGenerator:
             bodies.append(f"fn {fn}() {{\n" + "\n".join(lines) + "\n}")
         return "\n".join(header + bodies) + "\n"
 
+    def _functions(self) -> list[str]:
+        """`f1(p)`, `f2()` and `f3()` (`calls`): f1 calls f2 and returns a value; f2 returns
+        early from inside a block when `x` has a value; f3 falls off its end (none)."""
+        self.calling = False
+        f1 = [self.stmt(0, python=False) for _ in range(self.number(1, 2))]
+        f1.insert(self.number(0, len(f1)), "let q = call f2()")
+        f1.append(self.pick(["return (p + q) % 3", "return p"]))
+        early = f"if x == {self.number(0, 2)} {{\nreturn 1\n}}"
+        block = self.pick(["", "lock m1", "with_gil", "python", "lock r"])
+        if block:
+            early = f"{block} {{\n{self.stmt(1, python=block == 'python')}\n{early}\n}}"
+        f2 = [self.stmt(0, python=False) for _ in range(self.number(0, 1))]
+        f2 += [early, "return 0"]
+        f3 = [self.stmt(1, python=False) for _ in range(self.number(1, 2))]
+        self.calling = True
+        return [
+            "fn f1(p) {\n" + "\n".join(f1) + "\n}",
+            "fn f2() {\n" + "\n".join(f2) + "\n}",
+            "fn f3() {\n" + "\n".join(f3) + "\n}",  # falls off its end: none
+        ]
+
+    def _call(self) -> str:
+        """A call of f1 or f2, its value kept or not, or a thread spawned to run one."""
+        self.fresh += 1
+        k = self.number(0, 2)
+        return self.pick(
+            [
+                f'let r{self.fresh} = call f1({k})\nassert r{self.fresh} != 2, "f1 gave 2"',
+                self.pick([f"x = call f1({k})", "y = call f2()"]),
+                f"let r{self.fresh} = call f3()\nassert is_none(r{self.fresh})",
+                "call f2()",
+                f"call f1({k})",
+                self.pick([f"spawn f1({k})", "spawn f2()"]),
+            ]
+        )
+
     def stmt(self, depth: int, *, python: bool) -> str:
         simple = ["assign", "racy", "skip", "print", "send", "recv", "try_recv", "event"]
+        if self.calling:
+            simple = [*simple, "call", "call"]
         nested = ["choose", "if", "lock", "rlock", "sem", "with_gil", "allow", "python", "once"]
         rare = ["await", "assert", "close", "wait", "cv_wait", "notify", "barrier"]
         if self.v11:
@@ -492,6 +538,8 @@ class SpecGenerator:
             return f"let t{self.fresh} = {var}\n{var} = (t{self.fresh} + 1) % 3"
         if kind == "skip":
             return "skip"
+        if kind == "call":
+            return self._call()
         if kind == "print":
             return f"print {var}"
         if kind == "send":
@@ -616,10 +664,10 @@ class SpecGenerator:
         return f"if {var} < 2 and a[{var}] == {k} {{\n{body}\n}}"
 
 
-def random_spec(rng, *, v11: bool = False, arrays: bool = False) -> str:  # type: ignore[no-untyped-def]
+def random_spec(rng, *, v11: bool = False, arrays: bool = False, calls: bool = False) -> str:  # type: ignore[no-untyped-def]
     """A differential spec from a seeded `random.Random` (with the v1.1 additions: `v11`;
-    with arrays indexed at run time: `arrays`)."""
-    return SpecGenerator(rng.choice, rng.randint, v11=v11, arrays=arrays).spec()
+    with arrays indexed at run time: `arrays`; with functions called: `calls`)."""
+    return SpecGenerator(rng.choice, rng.randint, v11=v11, arrays=arrays, calls=calls).spec()
 
 
 @st.composite
@@ -630,6 +678,7 @@ def differential_specs(
     arrays: bool = False,
     spawns: bool = False,
     gil_api: bool = False,
+    calls: bool = False,
 ) -> str:
     """A differential spec drawn by hypothesis (shrinks towards short, simple specs)."""
     return SpecGenerator(
@@ -639,6 +688,7 @@ def differential_specs(
         arrays=arrays,
         spawns=spawns,
         gil_api=gil_api,
+        calls=calls,
     ).spec()
 
 

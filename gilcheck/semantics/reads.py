@@ -34,3 +34,20 @@ def locals_read(expr: object) -> set[str]:
         case ir.Builtin(args=args):
             return set().union(*(locals_read(a) for a in args))
     return set()
+
+
+def makes_python_object(expr: ir.Expr | None) -> bool:
+    """Whether evaluating the expression creates a `pyobj` (which needs the GIL)."""
+    match expr:
+        case ir.Builtin(name="pyobj"):
+            return True
+        case ir.Builtin(args=args):
+            return any(
+                not isinstance(a, ir.GlobalChannel | ir.HandleRef) and makes_python_object(a)
+                for a in args
+            )
+        case ir.UnaryOp(operand=o):
+            return makes_python_object(o)
+        case ir.BinaryOp(left=a, right=b):
+            return makes_python_object(a) or makes_python_object(b)
+    return False

@@ -208,24 +208,6 @@ def _in_process(cid: int) -> int:
     return int(copies[cid]) if copies else cid
 
 
-def _is_channel(value: object) -> bool:
-    return isinstance(value, ir.GlobalChannel | ir.HandleRef)
-
-
-def makes_python_object(expr: ir.Expr | None) -> bool:
-    """Whether evaluating the expression creates a `pyobj` (which needs the GIL)."""
-    match expr:
-        case ir.Builtin(name="pyobj"):
-            return True
-        case ir.Builtin(args=args):
-            return any(not _is_channel(a) and makes_python_object(a) for a in args)  # type: ignore[arg-type]
-        case ir.UnaryOp(operand=o):
-            return makes_python_object(o)
-        case ir.BinaryOp(left=a, right=b):
-            return makes_python_object(a) or makes_python_object(b)
-    return False
-
-
 def copied_vars(expr: ir.Expr | None) -> bool:
     """Whether an expression used as a value hands over what a shared var holds (a var or
     an element, bare or in ok/err): a copy of a handle it holds, where `moved_locals`

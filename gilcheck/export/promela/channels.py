@@ -30,7 +30,7 @@ class ChannelTranslator(ValueTranslator):
         chan = self.channels[ref.base]
         g = e = self._channel(ref, written=True)
         v = self._expr(value)
-        nxt = f"L{pc + 1}"
+        nxt = self._label(pc + 1)
         kind = channel_kind(chan)
         match kind:
             case "rendezvous":
@@ -41,7 +41,7 @@ class ChannelTranslator(ValueTranslator):
                     f"if :: phase == 1 -> {e.pending} = NO_ONE; phase = 0; goto {nxt} "
                     f":: phase == 0 && {e.closed} -> goto {nxt} "
                     f":: else -> {e.slot('0')} = {v}; {e.n} = 1; {e.pending} = me; phase = 1; "
-                    f"goto L{pc} fi;",
+                    f"goto {self._label(pc)} fi;",
                     nxt,
                 )
             case "queue":
@@ -77,7 +77,7 @@ class ChannelTranslator(ValueTranslator):
         g = e = self._channel(ref, written=True)
         take = self._take(e, target)
         if exit_target is not None:
-            at_end = f"goto L{exit_target}"
+            at_end = f"goto {self._label(exit_target)}"
         else:
             at_end = self._store(target, "NONE_V")
         guard = f"({g.n} > 0 || {g.closed})"

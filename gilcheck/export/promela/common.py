@@ -13,6 +13,7 @@ from gilcheck.source import Span
 NONE_VALUE = -2147483647  # `none` as an integer no generated spec computes
 NO_ONE = 255
 MAX_THREADS = 31  # thread sets are bits of a Promela int
+MAX_INLINED = 1000  # inlined calls in one proctype (each `call` gets a copy of its function)
 NORMAL, LOST, BLOCKING = 0, 1, 2
 # An index out of range panics: the run stops there (no thread goes on, none is reported
 # blocked), as gilcheck stops at a violation.
@@ -182,11 +183,38 @@ class Gil:
 
 @dataclass
 class Unit:
-    """What the export needs to know about one code unit."""
+    """One code unit as the export translates it into a proctype: a thread body or spawned
+    function (its own code), or a function inlined at one `call` of it, whose labels and
+    locals carry a prefix of their own."""
 
     index: int
-    name: str
+    name: str  # the proctype's name
     gil: dict[int, Gil] = field(default_factory=dict)
+    prefix: str = ""  # "" for the proctype's own code, "c3_" for its third inlined call
+    context: ir.Context = ir.Context.NATIVE  # the caller's, for statements that inherit it
+    call: Call | None = None  # where an inlined function was called from
+    chain: tuple[int, ...] = ()  # the functions called on the way here (recursion check)
+
+    def label(self, pc: int) -> str:
+        """The Promela label of an instruction."""
+        return f"{self.prefix}L{pc}"
+
+    def local(self, slot: int) -> str:
+        """The Promela name of a local slot."""
+        return f"{self.prefix}l{slot}"
+
+    def context_of(self, instr: ir.Instr) -> ir.Context:
+        """Python or native: the innermost block decides, else the caller."""
+        return self.context if instr.context == ir.Context.INHERIT else instr.context
+
+
+@dataclass(frozen=True)
+class Call:
+    """A `call` an inlined function returns to."""
+
+    caller: Unit
+    pc: int
+    instr: ir.CallFn
 
 
 def all_of(*conditions: str | None) -> str | None:

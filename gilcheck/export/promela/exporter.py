@@ -12,11 +12,13 @@ from gilcheck.export.promela.common import (
     BLOCKING,
     BLOCKING_INSTRUCTIONS,
     LOST,
+    MAX_INLINED,
     MAX_THREADS,
     NO_ONE,
     NONE_VALUE,
     NORMAL,
     OUT_OF_RANGE,
+    Call,
     Gil,
     Refused,
     Unit,
@@ -130,9 +132,7 @@ class Exporter(ResourceTranslator, ChannelTranslator):
         refuse = self.refused.append
         for code in self.program.codes:
             for instr in code.instrs:
-                if isinstance(instr, ir.CallFn):
-                    refuse(Refused(describe_instr(instr), instr.span))
-                elif isinstance(instr, ir.SpawnFn) and instr.process:
+                if isinstance(instr, ir.SpawnFn) and instr.process:
                     refuse(Refused("`spawn process`", instr.span, yet=True))
                 elif isinstance(instr, ir.SpawnFn):
                     self.spawned[instr.function] = f"F_{self.program.codes[instr.function].name}"
@@ -205,11 +205,23 @@ class Exporter(ResourceTranslator, ChannelTranslator):
     # ------------------------------------------------------------ code units
 
     def _proctype(self, code: ir.CodeUnit, index: int, name: str, *, spawned: bool) -> None:
+        """One proctype: the code unit's instructions, then those of every function it calls,
+        inlined once per `call` (with labels and locals of their own), so that each
+        statement's GIL count stays fixed by the blocks around it and its caller's."""
+        root = Unit(index, name, chain=(index,))
         try:
-            gil = self._gil_counts(code, index)
+            root.gil = self._gil_counts(code, Gil(0))
         except Refused as refused:  # the code's GIL blocks: its statements cannot be said
             self.refused.append(refused)
             return
+        header, self.lines = self.lines, []
+        self.inlined = [root]
+        done = 0
+        while done < len(self.inlined):
+            unit = self.inlined[done]
+            done += 1
+            self._unit(unit, spawned)
+        body, self.lines = self.lines, header
         params = "".join(f"; int a{i}" for i in range(len(code.params))) if spawned else ""
         self_param = "" if spawned else "; byte self_"
         emit = self.lines.append
@@ -223,14 +235,25 @@ class Exporter(ResourceTranslator, ChannelTranslator):
             emit("  byte self_ = 0;")
         if any(var.size is not None for var in self.program.vars):
             emit("  int tix = 0;  /* an element whose index reads its own array */")
-        for slot, local in enumerate(code.local_names):
-            emit(f"  int l{slot};  /* {local} */")
+        for unit in self.inlined:
+            names = self.program.codes[unit.index].local_names
+            for slot, local in enumerate(names):
+                emit(f"  int {unit.local(slot)};  /* {local} */")
         for i in range(len(code.params) if spawned else 0):
             emit(f"  l{i} = a{i};")
-        unit = Unit(index, name, gil)
+        self.lines.extend(body)
+        emit("end_exit: skip")
+        emit("}")
+        emit("")
+
+    def _unit(self, unit: Unit, spawned: bool) -> None:
+        """The instructions of one code unit of a proctype (its own or an inlined call)."""
+        self.unit = unit
+        code = self.program.codes[unit.index]
         for pc, instr in enumerate(code.instrs):
-            if pc not in gil:
+            if pc not in unit.gil:
                 continue  # unreachable
+            self.unit = unit
             try:
                 self._instr(code, unit, pc, instr, spawned)
             except Refused as refused:
@@ -242,14 +265,13 @@ class Exporter(ResourceTranslator, ChannelTranslator):
                 )
                 if not closing:
                     self.refused.append(refused)
-        emit("end_exit: skip")
-        emit("}")
-        emit("")
+        self.unit = unit
 
-    def _gil_counts(self, code: ir.CodeUnit, index: int) -> dict[int, Gil]:
-        """The GIL count at each reachable instruction (fixed by the blocks around it)."""
+    def _gil_counts(self, code: ir.CodeUnit, start: Gil) -> dict[int, Gil]:
+        """The GIL count at each reachable instruction (fixed by the blocks around it and,
+        from `start`, by its caller's)."""
         counts: dict[int, Gil] = {}
-        work = [(0, Gil(0))]
+        work = [(0, start)]
         while work:
             pc, g = work.pop()
             if pc >= len(code.instrs):
@@ -306,11 +328,11 @@ class Exporter(ResourceTranslator, ChannelTranslator):
     ) -> None:
         emit = self.lines.append
         self.here = instr.span
-        label = f"L{pc}"
+        label = self._label(pc)
         g = unit.gil[pc]
-        python = instr.context == ir.Context.PYTHON
+        python = unit.context_of(instr) == ir.Context.PYTHON
         if isinstance(instr, ir.Jump):
-            emit(f"{label}: goto L{instr.target};")
+            emit(f"{label}: goto {self._label(instr.target)};")
             return
         if isinstance(instr, ir.AtomicEnd):
             emit(f"{label}: skip;")
@@ -362,7 +384,7 @@ class Exporter(ResourceTranslator, ChannelTranslator):
         self, code: ir.CodeUnit, unit: Unit, pc: int, instr: ir.Instr, spawned: bool
     ) -> tuple[str, str, str]:
         """(guard, effect, next label) of one instruction."""
-        nxt = f"L{pc + 1}"
+        nxt = self._label(pc + 1)
         g = unit.gil[pc]
         match instr:
             case ir.Skip() | ir.Progress() | ir.EndScope():
@@ -379,9 +401,13 @@ class Exporter(ResourceTranslator, ChannelTranslator):
                 return "true", f"if {picks} fi;", nxt
             case ir.Branch(cond=c, if_false=f):
                 cond = self._expr(c)
-                return "true", f"if :: ({cond}) -> goto {nxt} :: else -> goto L{f} fi;", nxt
+                return (
+                    "true",
+                    f"if :: ({cond}) -> goto {nxt} :: else -> goto {self._label(f)} fi;",
+                    nxt,
+                )
             case ir.Choose(targets=ts):
-                picks = " ".join(f":: goto L{t}" for t in ts)
+                picks = " ".join(f":: goto {self._label(t)}" for t in ts)
                 return "true", f"if {picks} fi;", nxt
             case ir.Await(cond=c):
                 return self._expr(c), "", nxt
@@ -424,7 +450,7 @@ class Exporter(ResourceTranslator, ChannelTranslator):
                 o = self._resource(r)
                 return (
                     f"{o} != 1",
-                    f"if :: {o} == 0 -> {o} = 1; goto {nxt} :: else -> goto L{d} fi;",
+                    f"if :: {o} == 0 -> {o} = 1; goto {nxt} :: else -> goto {self._label(d)} fi;",
                     nxt,
                 )
             case ir.OnceEnd(resource=r):
@@ -457,9 +483,54 @@ class Exporter(ResourceTranslator, ChannelTranslator):
                 return f"t_done[{self._thread(h)}]", "", nxt
             case ir.AtomicBegin(end=e):
                 return self._atomic(code, unit, pc, e)
-            case ir.End():
+            case ir.CallFn():
+                return self._call(unit, pc, instr)
+            case ir.Return() | ir.End() if unit.call is not None:
+                return self._return(code, unit, instr)
+            case ir.Return() | ir.End():
                 return "true", self._end(spawned, unit), "end_exit"
         raise Refused(describe_instr(instr), instr.span)
+
+    def _call(self, unit: Unit, pc: int, instr: ir.CallFn) -> tuple[str, str, str]:
+        """`call f(a)`: the arguments go into the locals of this call's own copy of `f`,
+        which runs from its first instruction (a step, as in gilcheck)."""
+        if instr.function in unit.chain:
+            name = self.program.codes[instr.function].name
+            raise Refused(f"a recursive `call` (`{name}` is already running here)", instr.span)
+        if len(self.inlined) >= MAX_INLINED:
+            raise Refused(f"a `call` past {MAX_INLINED} inlined calls in one thread", instr.span)
+        callee = Unit(
+            instr.function,
+            unit.name,
+            prefix=f"c{len(self.inlined)}_",
+            context=unit.context_of(instr),
+            call=Call(unit, pc, instr),
+            chain=(*unit.chain, instr.function),
+        )
+        callee.gil = self._gil_counts(self.program.codes[instr.function], unit.gil[pc])
+        self.inlined.append(callee)
+        arguments = " ".join(
+            f"{callee.local(i)} = {self._expr(a)};" for i, a in enumerate(instr.args)
+        )
+        return "true", arguments, callee.label(0)
+
+    def _return(
+        self, code: ir.CodeUnit, unit: Unit, instr: ir.Return | ir.End
+    ) -> tuple[str, str, str]:
+        """`return e` (or the end) of an inlined call: the value goes to the caller's target,
+        the call's locals are reset (gilcheck drops them), and the caller goes on."""
+        assert unit.call is not None
+        value = "NONE_V"
+        if isinstance(instr, ir.Return) and instr.value is not None:
+            value = self._expr(instr.value)
+        reset = " ".join(f"{unit.local(slot)} = 0;" for slot in range(len(code.local_names)))
+        call = unit.call
+        self.unit = call.caller
+        try:
+            store = self._store(call.instr.target, "hv") if call.instr.target is not None else ""
+        finally:
+            self.unit = unit
+        return "true", f"hv = {value}; {reset} {store}", call.caller.label(call.pc + 1)
 
     def _end(self, spawned: bool, unit: Unit) -> str:
         is_main = not spawned and unit.name == "T_main"
@@ -498,4 +569,4 @@ class Exporter(ResourceTranslator, ChannelTranslator):
             effect = self._step(code, unit, pc + 1 + i, instr, False)[1]
             # The statements run in order: each checks its own indices when it runs.
             effects.append(self._checked_effect(self._ok_to_step(instr), effect))
-        return guard, " ".join(effects), f"L{end + 1}"
+        return guard, " ".join(effects), self._label(end + 1)

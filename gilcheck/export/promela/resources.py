@@ -185,7 +185,7 @@ class ResourceTranslator(ValueTranslator):
             1,
         )
         left = b.replace("[", "_left[", 1)
-        nxt = f"L{pc + 1}"
+        nxt = self._label(pc + 1)
         # Arrive once the last opening's threads have left (the last party turns the
         # generation), then wait for the generation to turn and leave.
         return (
@@ -193,7 +193,7 @@ class ResourceTranslator(ValueTranslator):
             f"if :: waiting != 0 -> waiting = 0; {left} = {left} - 1; goto {nxt} "
             f":: waiting == 0 && {b} + 1 >= {parties} -> {left} = {b}; {b} = 0; "
             f"{gen} = 1 - {gen}; goto {nxt} "
-            f":: else -> {b} = {b} + 1; waiting = 1 + {gen}; goto L{pc} fi;",
+            f":: else -> {b} = {b} + 1; waiting = 1 + {gen}; goto {self._label(pc)} fi;",
             nxt,
         )
 
@@ -201,14 +201,14 @@ class ResourceTranslator(ValueTranslator):
         e = self._resource(ref)
         waiters = e.replace("[", "_waiting[", 1)
         woken = e.replace("[", "_woken[", 1)
-        nxt = f"L{pc + 1}"
+        nxt, here = self._label(pc + 1), self._label(pc)
         me = "(1 << me)"
         # A set event lets the thread go on; a clear one: it starts waiting (a step), and
         # goes on once a `set` has woken it, whatever the flag is by then.
         return (
             f"waiting == 0 || ({woken} & {me}) != 0",
             f"if :: waiting == 0 && {e} -> goto {nxt} "
-            f":: waiting == 0 && !{e} -> {waiters} = {waiters} | {me}; waiting = 1; goto L{pc} "
+            f":: waiting == 0 && !{e} -> {waiters} = {waiters} | {me}; waiting = 1; goto {here} "
             f":: else -> {woken} = {woken} & ~{me}; waiting = 0; goto {nxt} fi;",
             nxt,
         )
@@ -226,7 +226,7 @@ class ResourceTranslator(ValueTranslator):
         woken = cv.replace("[", "_woken[", 1)
         m = self._resource(mutex)
         count = m.replace("[", "_n[", 1)
-        nxt = f"L{pc + 1}"
+        nxt = self._label(pc + 1)
         me = "(1 << me)"
         kind = exported_kind(mutex.kind, self.here)
         match kind:
@@ -244,7 +244,7 @@ class ResourceTranslator(ValueTranslator):
         return (
             f"waiting == 0 || (({cv} & {me}) == 0 && {m} == NO_ONE)",
             f"if :: waiting == 0 -> assert({m} == me); /* misuse: wait without the mutex */ "
-            f"{release} {cv} = {cv} | {me}; waiting = 1; goto L{pc} "
+            f"{release} {cv} = {cv} | {me}; waiting = 1; goto {self._label(pc)} "
             f":: else -> {retake} {woken} = {woken} & ~{me}; waiting = 0; goto {nxt} fi;",
             nxt,
         )

@@ -10,6 +10,7 @@ from gilcheck.export.promela.common import (
     OUT_OF_RANGE,
     ChanText,
     Refused,
+    Unit,
     all_of,
     channel_kind,
     describe_expr,
@@ -44,6 +45,14 @@ class ValueTranslator:
         # of the current instruction used, and those it checks (every one must be checked).
         self.indexed: set[tuple[str, int]] = set()
         self.checked: set[tuple[str, int]] = set()
+        self.unit = Unit(0, "")  # the code unit being translated
+        self.inlined: list[Unit] = []  # the code units of the proctype being translated
+
+    def _label(self, pc: int) -> str:
+        return self.unit.label(pc)
+
+    def _local(self, slot: int) -> str:
+        return self.unit.local(slot)
 
     # ------------------------------------------------------------ values
 
@@ -63,7 +72,7 @@ class ValueTranslator:
         if target is None:
             return "junk"
         if isinstance(target, ir.LocalTarget):
-            return f"l{target.slot}"
+            return self._local(target.slot)
         if target.index is None:
             return f"v_{target.name}"
         return f"v_{target.name}[{self._index(target.index, target.size, 0)}]"
@@ -194,6 +203,11 @@ class ValueTranslator:
                 return self._ok(c)
             case ir.SpawnFn(args=args, target=t):
                 return all_of(*(self._ok(a) for a in args), self._ok(t))
+            case ir.CallFn(args=args):
+                # The target is stored, and checked, when the call returns.
+                return all_of(*(self._ok(a) for a in args))
+            case ir.Return(value=v):
+                return self._ok(v)
             case ir.Join(handle=h):
                 return self._ok(h)
             case ir.AtomicBegin():
@@ -236,7 +250,7 @@ class ValueTranslator:
                     raise Refused(f"the value `{render(v)}`", self.here)
                 return literal(v)
             case ir.Local(slot=s):
-                return f"l{s}"
+                return self._local(s)
             case ir.GlobalVar(name=n, index=None):
                 return f"v_{n}"
             case ir.GlobalVar(name=n, index=i, size=size) if i is not None:

@@ -16,6 +16,7 @@ from gilcheck.sync.base import Site
 
 if TYPE_CHECKING:
     pass
+from gilcheck.semantics.reads import makes_python_object
 from gilcheck.system.engine.base import (
     Base,
 )
@@ -31,7 +32,6 @@ from gilcheck.system.engine.handlers_channels import shared_channel
 from gilcheck.system.expr import (
     compile_expr,
     copied_vars,
-    makes_python_object,
     moved_locals,
 )
 from gilcheck.system.model import STEP, TIMEOUT, Transition

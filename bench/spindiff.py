@@ -4,6 +4,7 @@ Promela, by SPIN; every disagreement is printed and saved.
     bench/differential --count 1000 --seed 1 --jobs 2 --save disagreements/
     bench/differential --arrays --count 300      # also arrays indexed at run time
     bench/differential --calls --count 300       # also functions called and returning
+    bench/differential --values --count 300      # also Python values, strings, ok/err
     bench/differential --bundled                 # every bundled spec the export translates
 
 Per spec: gilcheck's verdict (in process), then `gilcheck export --format promela`,
@@ -125,10 +126,12 @@ def run_spin(
     return assertions, deadlocks, states
 
 
-def compare(seed: int, arrays: bool = False, calls: bool = False) -> tuple[Outcome, str]:
-    """Check one generated spec with both tools (`arrays`, `calls`: the generator's
-    options)."""
-    text = random_spec(random.Random(seed), arrays=arrays, calls=calls)
+def compare(
+    seed: int, arrays: bool = False, calls: bool = False, values: bool = False
+) -> tuple[Outcome, str]:
+    """Check one generated spec with both tools (`arrays`, `calls`, `values`: the
+    generator's options)."""
+    text = random_spec(random.Random(seed), arrays=arrays, calls=calls, values=values)
     try:
         loaded = parse_text(f"differential_{seed}.gil", text)
     except SpecError as error:
@@ -213,6 +216,11 @@ def main() -> int:
         "--calls", action="store_true", help="specs that also call functions that return values"
     )
     parser.add_argument(
+        "--values",
+        action="store_true",
+        help="specs that also send and use Python values, strings and ok/err results",
+    )
+    parser.add_argument(
         "--bundled",
         action="store_true",
         help="every bundled spec under specs/ instead of generated ones (those the export "
@@ -232,7 +240,7 @@ def main() -> int:
         check = compare_bundled
     else:
         inputs = list(range(args.seed, args.seed + args.count))
-        check = functools.partial(compare, arrays=args.arrays, calls=args.calls)  # type: ignore[assignment]
+        check = functools.partial(compare, arrays=args.arrays, calls=args.calls, values=args.values)  # type: ignore[assignment]
     tally = {"agree": 0, "disagree": 0, "skipped": 0, "unfinished": 0, "refused": 0}
     refusals: dict[str, int] = {}
     ok_states = {"gilcheck": 0, "gilcheck --no-merge": 0, "spin": 0}

@@ -345,10 +345,16 @@ class SpecGenerator:
         spawns: bool = False,
         gil_api: bool = False,
         calls: bool = False,
+        values: bool = False,
     ) -> None:
         self.pick = pick
         self.number = number
         self.arrays = arrays
+        # Python values and results: messages `ok(..)`, `err(..)`, `pyerr(..)`, `pyobj(..)`
+        # and strings, received values printed (a Python value needs the GIL), unwrapped
+        # (none and err panic) and tested with `is_ok`/`is_err`; `pyobj(..)` made without
+        # the GIL (the statement takes it).
+        self.values = values
         # Functions `f1(p)`, `f2()`, `f3()` with `call`/`return` (f1 calls f2; f2 may return
         # early from inside a lock, GIL or python block), called from the threads in every
         # context (native, with the GIL, in Python code) and spawned.
@@ -513,6 +519,8 @@ class SpecGenerator:
         simple = ["assign", "racy", "skip", "print", "send", "recv", "try_recv", "event"]
         if self.calling:
             simple = [*simple, "call", "call"]
+        if self.values:
+            simple = [*simple, "pyobj", "use_value", "use_value"]
         nested = ["choose", "if", "lock", "rlock", "sem", "with_gil", "allow", "python", "once"]
         rare = ["await", "assert", "close", "wait", "cv_wait", "notify", "barrier"]
         if self.v11:
@@ -540,12 +548,44 @@ class SpecGenerator:
             return "skip"
         if kind == "call":
             return self._call()
+        if kind == "pyobj":
+            self.fresh += 1
+            made = f'let o{self.fresh} = pyobj("o{k}")'
+            return made + self.pick(["", f"\nprint o{self.fresh}", f"\nsend {chan}, o{self.fresh}"])
+        if kind == "use_value":
+            self.fresh += 1
+            n = self.fresh
+            got = f"let v{n} = {self.pick(['recv', 'try_recv'])} {chan}\n"
+            use = self.pick(["print", "unwrap", "is_err", "is_ok", "string"])
+            if use == "print":
+                return got + f"print v{n}"
+            if use == "unwrap":
+                return got + f"let u{n} = unwrap v{n}"
+            if use == "is_err":
+                return got + f"if is_err(v{n}) {{\n{self.stmt(2, python=python)}\n}}"
+            if use == "is_ok":
+                return got + f"assert not is_ok(v{n}) or v{n} != ok({k})"
+            return got + f'if v{n} == "s" {{\nprint v{n}\n}}'
         if kind == "print":
             return f"print {var}"
         if kind == "send":
             if self.sends[chan] >= 4:
                 return "skip"
             self.sends[chan] += 1
+            if self.values:
+                message = self.pick(
+                    [
+                        str(k),
+                        f"ok({k})",
+                        f"err({k})",
+                        'pyerr("e")',
+                        'err(pyerr("e"))',
+                        'ok(pyobj("o"))',
+                        '"s"',
+                        "ok(err(none))",
+                    ]
+                )
+                return f"send {chan}, {message}"
             return f"send {chan}, {k}"
         if kind == "recv":
             self.fresh += 1
@@ -664,10 +704,15 @@ class SpecGenerator:
         return f"if {var} < 2 and a[{var}] == {k} {{\n{body}\n}}"
 
 
-def random_spec(rng, *, v11: bool = False, arrays: bool = False, calls: bool = False) -> str:  # type: ignore[no-untyped-def]
+def random_spec(  # type: ignore[no-untyped-def]
+    rng, *, v11: bool = False, arrays: bool = False, calls: bool = False, values: bool = False
+) -> str:
     """A differential spec from a seeded `random.Random` (with the v1.1 additions: `v11`;
-    with arrays indexed at run time: `arrays`; with functions called: `calls`)."""
-    return SpecGenerator(rng.choice, rng.randint, v11=v11, arrays=arrays, calls=calls).spec()
+    with arrays indexed at run time: `arrays`; with functions called: `calls`; with Python
+    values and results: `values`)."""
+    return SpecGenerator(
+        rng.choice, rng.randint, v11=v11, arrays=arrays, calls=calls, values=values
+    ).spec()
 
 
 @st.composite
@@ -679,6 +724,7 @@ def differential_specs(
     spawns: bool = False,
     gil_api: bool = False,
     calls: bool = False,
+    values: bool = False,
 ) -> str:
     """A differential spec drawn by hypothesis (shrinks towards short, simple specs)."""
     return SpecGenerator(
@@ -689,6 +735,7 @@ def differential_specs(
         spawns=spawns,
         gil_api=gil_api,
         calls=calls,
+        values=values,
     ).spec()
 
 

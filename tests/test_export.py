@@ -74,7 +74,7 @@ def test_export_refusals_name_the_construct_as_the_spec_writes_it(path: Path, cl
 def test_every_construct_the_export_refuses_is_listed(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     spec = tmp_path / "several.gil"
     spec.write_text(
-        'var name = "x"\nmutex m\nchannel c: bounded(1)\n'
+        "var name = 100000000\nmutex m\nchannel c: bounded(1)\n"
         "thread main {\n    let v = any(0..100)\n    call helper()\n    let r = recv c timeout\n"
         "    acquire m timeout\n    release m\n}\n"
         "fn helper() {\n    send c, 1\n}\n"
@@ -123,6 +123,64 @@ def test_every_generated_spec_with_calls_checks_and_exports(text: str) -> None:
     threads = text.split("fn f1")[0]  # f1 calls f2: inlined where f1 runs
     calls = "call f" in threads or "spawn f1" in threads
     assert ("c1_L0" in promela) == calls  # a function inlined at a call
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(differential_specs(values=True))
+def test_every_generated_spec_with_python_values_checks_and_exports(text: str) -> None:
+    loaded = parse_text("generated.gil", text)
+    promela = export_promela(checkable_program(loaded))
+    assert "#define IS_PY(v)" in promela
+
+
+@pytest.mark.skipif(not HAVE_SPIN, reason="spin and gcc are not installed")
+@pytest.mark.parametrize("seed", [7000, 7006])
+def test_gilcheck_and_spin_agree_on_generated_specs_with_python_values(seed: int) -> None:
+    from spindiff import compare
+
+    outcome, text = compare(seed, values=True, calls=True)
+    assert outcome.status == "agree", f"{outcome.note}\n{text}"
+
+
+@pytest.mark.skipif(not HAVE_SPIN, reason="spin and gcc are not installed")
+@pytest.mark.parametrize(
+    ("body", "verdict"),
+    [
+        # The worker holds the GIL while it waits for stdout's lock; main holds that lock
+        # while it waits for the GIL to print the PyErr (the seed's second cycle).
+        ("let r = recv c\n    print r", "deadlock"),
+        ("let r = recv c\n    with_gil {\n        print r\n    }", "ok"),
+        ("let r = recv c\n    let u = unwrap r", "panic"),
+        ('let r = recv c\n    assert not is_err(r), "an error"', "assertion"),
+    ],
+)
+def test_spin_agrees_on_python_values(tmp_path: Path, body: str, verdict: str) -> None:
+    from spindiff import run_spin
+
+    text = (
+        "host rust\nchannel c: bounded(1)\nthread main {\n    spawn worker()\n"
+        f"    {body}\n}}\n"
+        'fn worker() {\n    with_gil {\n        send c, err(pyerr("boom"))\n'
+        '        print "after send"\n        print "and again"\n    }\n}\n'
+    )
+    loaded = parse_text("values.gil", text)
+    result = check_spec(loaded, CheckOptions())
+    assert result.verdict == verdict
+    assertions, deadlocks, _ = run_spin(export_promela(checkable_program(loaded)), tmp_path)
+    assert (assertions > 0, deadlocks > 0) == (
+        verdict in ("panic", "assertion"),
+        verdict == "deadlock",
+    )
+
+
+def test_strings_compared_as_values_are_distinct_in_promela() -> None:
+    # "udf" and "to_ndarray" were both 0 once, so a comparison took the wrong branch.
+    text = (
+        'channel jobs: unbounded\nthread main {\n    send jobs, "a"\n    let j = recv jobs\n'
+        '    assert j != "b"\n}\n'
+    )
+    promela = export_promela(checkable_program(parse_text("s.gil", text)))
+    assert "16777216" in promela and "16777217" in promela  # "a" and "b", numbered
 
 
 @pytest.mark.skipif(not HAVE_SPIN, reason="spin and gcc are not installed")

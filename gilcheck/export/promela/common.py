@@ -10,7 +10,28 @@ from typing import Final, Literal, assert_never
 from gilcheck.semantics import describe, ir
 from gilcheck.source import Span
 
-NONE_VALUE = -2147483647  # `none` as an integer no generated spec computes
+# Values are Promela integers: x + c * VALUE_UNIT, where x is the value inside its
+# ok/err wrappers (an integer, `none`, a string, a `pyobj` or a `pyerr`) and c the wrappers
+# as base-3 digits, the outermost least significant (1: ok, 2: err), up to three levels.
+# Integers stay within +-2**24; strings, Python objects and PyErrs are numbered above.
+VALUE_UNIT = 1 << 26
+NONE_VALUE = -(1 << 25)
+INT_LIMIT = 1 << 24
+STRING_BASE = INT_LIMIT
+PYOBJ_BASE = STRING_BASE + (1 << 22)
+PYERR_BASE = PYOBJ_BASE + (1 << 22)
+PYTHON_END = PYERR_BASE + (1 << 22)
+MAX_WRAPPERS_CODE = 30  # 3**3 + ...: c stays below 31, so every value fits a Promela int
+VALUE_MACROS = (
+    f"#define VU {VALUE_UNIT}",
+    f"#define CH(v) (((v) + {1 << 25}) / VU)  /* the ok/err wrappers of a value */",
+    "#define XV(v) ((v) - CH(v) * VU)  /* the value inside them */",
+    "#define IS_OK(v) (CH(v) % 3 == 1)",
+    "#define IS_ERR(v) (CH(v) % 3 == 2)",
+    "#define WRAP(d, v) (XV(v) + (CH(v) * 3 + (d)) * VU)  /* ok(v): d = 1; err(v): d = 2 */",
+    "#define INNER(v) (XV(v) + (CH(v) / 3) * VU)  /* v without its outermost wrapper */",
+    f"#define IS_PY(v) (XV(v) >= {PYOBJ_BASE} && XV(v) < {PYTHON_END})  /* a Python value */",
+)
 NO_ONE = 255
 MAX_THREADS = 31  # thread sets are bits of a Promela int
 MAX_INLINED = 1000  # inlined calls in one proctype (each `call` gets a copy of its function)
@@ -263,18 +284,50 @@ def reads_channel(expr: ir.Expr) -> bool:
     )
 
 
-def is_int(value: object) -> bool:
-    """Whether a value is an integer to Promela (a bool is one)."""
-    return isinstance(value, bool | int)
+class Constants:
+    """The encoding of constant values as Promela integers (see VALUE_UNIT); strings and the
+    tags of Python objects and PyErrs are numbered in the order they are met."""
 
+    def __init__(self) -> None:
+        self.numbers: dict[tuple[str, object], int] = {}
 
-def literal(value: object) -> str:
-    """A constant as Promela text."""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if value is None:
-        return "NONE_V"
-    return str(value)
+    def number(self, kind: str, value: object) -> int:
+        """The number of a string, pyobj tag or pyerr message."""
+        return self.numbers.setdefault((kind, value), len(self.numbers))
+
+    def encode(self, value: object) -> int | None:
+        """A constant's integer, or None when it has none (a handle; an integer too large;
+        wrappers nested more than three levels)."""
+        match value:
+            case bool():
+                return int(value)
+            case int():
+                return value if -INT_LIMIT < value < INT_LIMIT else None
+            case None:
+                return NONE_VALUE
+            case str():
+                return STRING_BASE + self.number("str", value)
+            case ("pyobj", tag):
+                return PYOBJ_BASE + self.number("pyobj", tag)
+            case ("pyerr", message):
+                return PYERR_BASE + self.number("pyerr", message)
+            case ("ok" | "err" as tag, inner):
+                encoded = self.encode(inner)
+                if encoded is None:
+                    return None
+                wrappers = (encoded + (1 << 25)) // VALUE_UNIT
+                inside = encoded - wrappers * VALUE_UNIT
+                code = wrappers * 3 + (1 if tag == "ok" else 2)
+                return inside + code * VALUE_UNIT if code <= MAX_WRAPPERS_CODE else None
+        return None
+
+    def literal(self, value: object) -> str:
+        """A constant as Promela text (0 for one `encode` refuses, which its caller has
+        refused already)."""
+        if value is None:
+            return "NONE_V"
+        encoded = self.encode(value)
+        return "0" if encoded is None else str(encoded)
 
 
 def describe_instr(instr: ir.Instr) -> str:
@@ -310,6 +363,8 @@ def describe_expr(expr: ir.Expr) -> str:
     """An expression the export refuses, in the spec's words."""
     if isinstance(expr, ir.Builtin) and expr.name == "resource":
         return f"a resource used as a value (`{describe.expression(expr)}`)"
+    if isinstance(expr, ir.Builtin) and expr.name in ("pyobj", "pyerr"):
+        return f"`{expr.name}(..)` of a value computed at run time"
     if isinstance(expr, ir.Builtin):
         return f"`{expr.name}(..)`"
     if isinstance(expr, ir.BinaryOp):

@@ -18,6 +18,7 @@ from gilcheck.export.promela.common import (
     NONE_VALUE,
     NORMAL,
     OUT_OF_RANGE,
+    VALUE_MACROS,
     Call,
     Gil,
     Refused,
@@ -26,8 +27,6 @@ from gilcheck.export.promela.common import (
     check_known,
     describe_in_atomic,
     describe_instr,
-    is_int,
-    literal,
 )
 from gilcheck.export.promela.resources import (
     ResourceTranslator,
@@ -37,6 +36,8 @@ from gilcheck.export.promela.resources import (
 )
 from gilcheck.options import CheckOptions
 from gilcheck.semantics import describe, ir
+from gilcheck.semantics.reads import makes_python_object
+from gilcheck.semantics.values import is_python_value
 
 
 def export_promela(program: ir.Program, options: CheckOptions | None = None) -> str:
@@ -102,10 +103,11 @@ class Exporter(ResourceTranslator, ChannelTranslator):
         for res in program.resources:
             self._gathering(check_declared, res)
         for var in program.vars:
-            if not is_int(var.init):
+            if self.constants.encode(var.init) is None:
                 refuse(
                     Refused(
-                        f"`{describe.declaration(var)}`, whose value is not an integer,", var.span
+                        f"`{describe.declaration(var)}`, whose value has no Promela integer,",
+                        var.span,
                     )
                 )
         for chan in program.channels:
@@ -144,9 +146,12 @@ class Exporter(ResourceTranslator, ChannelTranslator):
         emit = self.lines.append
         emit(f"/* {p.path}: exported by gilcheck for SPIN (spin -a; gcc -DSAFETY; ./pan) */")
         emit(f"#define NONE_V ({NONE_VALUE})")
+        for macro in VALUE_MACROS:
+            emit(macro)
         emit(f"#define NO_ONE {NO_ONE}")
         emit(f"#define MAXT {MAX_THREADS}")
         emit("byte gil = NO_ONE;      /* the thread holding the GIL */")
+        emit("byte out_lock = NO_ONE; /* the thread holding stdout's lock (print) */")
         emit("bool ended = 0;         /* the program has ended */")
         emit("bool t_done[MAXT];      /* threads that have ended (for join) */")
         emit(f"byte nthreads = {self._declared_count()};")
@@ -154,7 +159,7 @@ class Exporter(ResourceTranslator, ChannelTranslator):
         emit("hidden int hv;          /* a received value, before it is stored */")
         for var in p.vars:
             size = var.size or 1
-            init = literal(var.init)
+            init = self.constants.literal(var.init)
             if var.size is None:
                 emit(f"int v_{var.name} = {init};")
             else:
@@ -188,7 +193,7 @@ class Exporter(ResourceTranslator, ChannelTranslator):
         for var in p.vars:
             if var.size is not None:
                 for i in range(var.size):
-                    emit(f"    v_{var.name}[{i}] = {literal(var.init)};")
+                    emit(f"    v_{var.name}[{i}] = {self.constants.literal(var.init)};")
         for res in p.resources:
             for line in initial_values(res):
                 emit(line)
@@ -341,6 +346,10 @@ class Exporter(ResourceTranslator, ChannelTranslator):
         self.indexed.clear()
         self.checked.clear()
         guard, effect, nxt = self._step(code, unit, pc, instr, spawned)
+        if makes_pyobj(instr):
+            # Making a Python object takes the GIL for the step (as gilcheck's engine does
+            # for these statements): it waits while another thread holds it.
+            guard = f"(gil == NO_ONE || gil == me) && ({guard})"
         ok = self._ok_to_step(instr)
         if not self.indexed <= self.checked:
             raise Refused("an index computed at run time here", instr.span)
@@ -389,9 +398,17 @@ class Exporter(ResourceTranslator, ChannelTranslator):
         match instr:
             case ir.Skip() | ir.Progress() | ir.EndScope():
                 return "true", "", nxt
-            case ir.Print(value=v):
-                self._expr(v)  # refuses Python values
-                return "true", "", nxt
+            case ir.Print():
+                return self._print(unit, pc, instr)
+            case ir.Unwrap(value=v, target=t):
+                # none and err(..) panic; ok(v) gives v; any other value is itself.
+                return (
+                    "true",
+                    f"hv = {self._expr(v)}; if :: hv == NONE_V || IS_ERR(hv) -> assert(false); "
+                    "/* panic: unwrap */ :: IS_OK(hv) -> hv = INNER(hv) :: else -> skip fi; "
+                    + self._store(t, "hv"),
+                    nxt,
+                )
             case ir.Assign(target=t, value=v):
                 return "true", self._assign(t, self._expr(v)), nxt
             case ir.AnyInt(low=ir.Const(value=lo), high=ir.Const(value=hi), target=t) if (
@@ -532,6 +549,24 @@ class Exporter(ResourceTranslator, ChannelTranslator):
             self.unit = unit
         return "true", f"hv = {value}; {reset} {store}", call.caller.label(call.pc + 1)
 
+    def _print(self, unit: Unit, pc: int, instr: ir.Print) -> tuple[str, str, str]:
+        """`print e`: Python's print runs under the GIL; native code takes stdout's lock
+        and, for a Python value without the GIL, waits for the GIL holding that lock (a
+        step of its own), then writes and releases what it took."""
+        value = self._expr(instr.value)
+        nxt = self._label(pc + 1)
+        if unit.context_of(instr) == ir.Context.PYTHON:
+            return "true", "", nxt
+        if isinstance(instr.value, ir.Const) and not is_python_value(instr.value.value):
+            return "out_lock == NO_ONE", "", nxt
+        return (
+            "(phase == 0 && out_lock == NO_ONE) || (phase == 1 && (gil == NO_ONE || gil == me))",
+            f"if :: phase == 1 -> out_lock = NO_ONE; phase = 0 "
+            f":: phase == 0 && IS_PY({value}) && gil != me -> out_lock = me; phase = 1; "
+            f"goto {self._label(pc)} :: else -> skip fi;",
+            nxt,
+        )
+
     def _end(self, spawned: bool, unit: Unit) -> str:
         is_main = not spawned and unit.name == "T_main"
         if not is_main:
@@ -570,3 +605,13 @@ class Exporter(ResourceTranslator, ChannelTranslator):
             # The statements run in order: each checks its own indices when it runs.
             effects.append(self._checked_effect(self._ok_to_step(instr), effect))
         return guard, " ".join(effects), self._label(end + 1)
+
+
+def makes_pyobj(instr: ir.Instr) -> bool:
+    """Whether a statement makes a `pyobj` where gilcheck's engine takes the GIL for it."""
+    match instr:
+        case ir.Send(value=v) | ir.Assign(value=v) | ir.Branch(cond=v):
+            return makes_python_object(v)
+        case ir.SpawnFn(args=args) | ir.CallFn(args=args):
+            return any(makes_python_object(a) for a in args)
+    return False

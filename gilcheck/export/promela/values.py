@@ -9,14 +9,13 @@ from gilcheck.export.promela.common import (
     BINARY,
     OUT_OF_RANGE,
     ChanText,
+    Constants,
     Refused,
     Unit,
     all_of,
     channel_kind,
     describe_expr,
     describe_instr,
-    is_int,
-    literal,
     reads_channel,
     reads_var,
 )
@@ -47,6 +46,7 @@ class ValueTranslator:
         self.checked: set[tuple[str, int]] = set()
         self.unit = Unit(0, "")  # the code unit being translated
         self.inlined: list[Unit] = []  # the code units of the proctype being translated
+        self.constants = Constants()
 
     def _label(self, pc: int) -> str:
         return self.unit.label(pc)
@@ -203,6 +203,8 @@ class ValueTranslator:
                 return self._ok(c)
             case ir.SpawnFn(args=args, target=t):
                 return all_of(*(self._ok(a) for a in args), self._ok(t))
+            case ir.Unwrap(value=v):
+                return self._ok(v)  # the target is checked when it is stored
             case ir.CallFn(args=args):
                 # The target is stored, and checked, when the call returns.
                 return all_of(*(self._ok(a) for a in args))
@@ -242,13 +244,9 @@ class ValueTranslator:
     def _expr(self, expr: ir.Expr) -> str:
         match expr:
             case ir.Const(value=v):
-                if v is None:
-                    return "NONE_V"
-                if isinstance(v, str):
-                    return "0"  # strings only name things (print, assert messages)
-                if not is_int(v):
+                if self.constants.encode(v) is None:
                     raise Refused(f"the value `{render(v)}`", self.here)
-                return literal(v)
+                return self.constants.literal(v)
             case ir.Local(slot=s):
                 return self._local(s)
             case ir.GlobalVar(name=n, index=None):
@@ -265,6 +263,13 @@ class ValueTranslator:
                 return f"({self._expr(a)} {BINARY[op]} {self._expr(b)})"
             case ir.Builtin(name="is_none", args=(a,)):
                 return f"({self._expr(a)} == NONE_V)"  # type: ignore[arg-type]
+            case ir.Builtin(name="is_ok" | "is_err" as name, args=(a,)):
+                return f"{name.upper()}({self._expr(a)})"  # type: ignore[arg-type]
+            case ir.Builtin(name="ok" | "err" as name, args=args):
+                inner = self._expr(args[0]) if args else "NONE_V"  # type: ignore[arg-type]
+                return f"WRAP({1 if name == 'ok' else 2}, {inner})"
+            case ir.Builtin(name="pyobj" | "pyerr" as name, args=(ir.Const(value=tag),)):
+                return self.constants.literal((name, tag))
             case ir.Builtin(name="len", args=(ir.GlobalChannel() as c,)):
                 return self._channel(c).n
         raise Refused(describe_expr(expr), self.here)

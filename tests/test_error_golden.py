@@ -38,7 +38,8 @@ EXPORT_GOLDEN_CASES = [
     "if_in_atomic",
     "try_recv_in_atomic",
     "rwlock_declared",
-    "var_string",
+    "var_large",
+    "recursive_call",
 ]
 
 

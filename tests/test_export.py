@@ -173,6 +173,35 @@ def test_spin_agrees_on_python_values(tmp_path: Path, body: str, verdict: str) -
     )
 
 
+@pytest.mark.skipif(not HAVE_SPIN, reason="spin and gcc are not installed")
+@pytest.mark.parametrize(("inside", "verdict"), [("with_gil", "deadlock"), ("allow", "ok")])
+def test_a_call_exported_through_the_cli_keeps_its_callers_gil(  # type: ignore[no-untyped-def]
+    cli, tmp_path: Path, inside: str, verdict: str
+) -> None:
+    # `take` runs with the GIL when called inside `with_gil` (a deadlock with `other`, who
+    # holds m and waits for the GIL), without it inside `allow_threads`.
+    from spindiff import run_spin
+
+    block = (
+        "with_gil {\n        call take()\n    }"
+        if inside == "with_gil"
+        else "with_gil {\n        allow_threads {\n            call take()\n        }\n    }"
+    )
+    spec = tmp_path / "gil_call.gil"
+    spec.write_text(
+        "mutex m\nthread main {\n    spawn other()\n    "
+        + block
+        + "\n}\nfn take() {\n    lock m {\n        skip\n    }\n}\n"
+        "fn other() {\n    lock m {\n        with_gil {\n            skip\n        }\n    }\n}\n"
+    )
+    assert cli("check", str(spec), "--no-expect").code == (1 if verdict == "deadlock" else 0)
+    model = tmp_path / "model.pml"
+    assert cli("export", str(spec), "-o", str(model)).code == 0
+    assert "c1_L0" in model.read_text()
+    _, deadlocks, _ = run_spin(model.read_text(), tmp_path)
+    assert (deadlocks > 0) == (verdict == "deadlock")
+
+
 def test_strings_compared_as_values_are_distinct_in_promela() -> None:
     # "udf" and "to_ndarray" were both 0 once, so a comparison took the wrong branch.
     text = (

@@ -78,8 +78,8 @@ def export_promela(program: ir.Program, options: CheckOptions | None = None) -> 
             "not-exportable",
             f"{each.what} cannot be exported to Promela" + (" yet" if each.yet else ""),
             each.span,
-            help="the Promela export covers threads, the GIL, locks, semaphores, events and "
-            "global channels with integer values; see docs/promela.md",
+            help="the Promela export covers threads, functions, the GIL, locks, condvars, events, "
+            "global channels and values without handles; see docs/promela.md",
         )
     raise SpecError(sink.items) from None
 

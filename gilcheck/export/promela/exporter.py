@@ -382,7 +382,10 @@ class Exporter(ResourceTranslator, ChannelTranslator):
             if ok is not None:
                 options.append(f"mode == {BLOCKING} && !({ok}) -> {OUT_OF_RANGE}")
             options.append(f"mode == {BLOCKING} && ({ready}) -> mode = {LOST}; {effect} goto {nxt}")
-        emit(f"{label}:  /* {type(instr).__name__} */")
+        # A `progress` statement's step carries a progress label (non-progress cycles:
+        # `gcc -DNP`, `./pan -l -f`).
+        progress = f" progress_{label}:" if isinstance(instr, ir.Progress) else ""
+        emit(f"{label}:{progress}  /* {type(instr).__name__} */")
         emit("  if")
         emit("  :: ended -> goto end_exit")
         for option in options:

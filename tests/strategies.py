@@ -346,10 +346,15 @@ class SpecGenerator:
         gil_api: bool = False,
         calls: bool = False,
         values: bool = False,
+        handles: bool = False,
     ) -> None:
         self.pick = pick
         self.number = number
         self.arrays = arrays
+        # Channels made at run time: handles passed to spawned functions, sent over a
+        # global channel (a reply sender, as in the seed), cloned, dropped, received from
+        # with `recv`, `for` and `try_recv`, sends whose result is kept, `close`, `len`.
+        self.handles = handles
         # Python values and results: messages `ok(..)`, `err(..)`, `pyerr(..)`, `pyobj(..)`
         # and strings, received values printed (a Python value needs the GIL), unwrapped
         # (none and err panic) and tested with `is_ok`/`is_err`; `pyobj(..)` made without
@@ -408,6 +413,8 @@ class SpecGenerator:
         threads = ["main"] + [f"t{i}" for i in range(1, self.number(1, 2) + 1)]
         if self.spawns:
             return self._spawning(header, threads)
+        if self.handles:
+            return self._handling(header)
         helper = self.number(0, 1) == 1
         bodies = []
         for name in threads:
@@ -430,6 +437,74 @@ class SpecGenerator:
                 if self.number(0, 2) == 0:
                     body = self.stmt(1, python=hook != "atexit")
                     bodies.append(f"{hook} {{\n{body}\n}}")
+        return "\n".join(header + bodies) + "\n"
+
+    MADE = ("channel(unbounded)", "channel(1)", "channel(2)", "oneshot()", "queue(1)")
+
+    def _handling(self, header: list[str]) -> str:
+        """`main` makes a channel and hands an end to a spawned function; `client` asks
+        `server` over the global `req` with a reply sender of its own (see `handles`)."""
+        header = [*header, "channel req: unbounded"]
+        made = self.pick(self.MADE)
+        oneshot, queue = made == "oneshot()", made.startswith("queue")
+        fill = lambda: self.stmt(1, python=False)  # noqa: E731
+        main = [f"let (tx, rx) = {made}"]
+        if not oneshot and self.number(0, 1):
+            main.append("let t2 = clone tx")
+            main.append(self.pick(["drop t2", "spawn producer(t2)", "send t2, 2"]))
+        which = self.pick(["producer", "consumer"])
+        if which == "producer":
+            main.append("spawn producer(tx)")
+            main.append(fill())
+            main.append(
+                self.pick(
+                    [
+                        "let hv1 = recv rx",
+                        "for hv1 in rx {\n" + fill() + "\n}",
+                        "let hv1 = try_recv rx",
+                        f"await len(rx) > {self.number(0, 1)}",
+                    ]
+                )
+            )
+        else:
+            main.append("spawn consumer(rx)")
+            main.append(fill())
+            main.append("let res = send tx, 1\nif is_err(res) {\n" + fill() + "\n}")
+            if not oneshot:
+                main.append(self.pick(["drop tx", "send tx, 0", "skip"]))
+        if not queue and self.number(0, 2) == 0:
+            main.append(self.pick(["close rx", "skip"]) if which == "producer" else "skip")
+        producer = [fill(), "let res = send outbox, 1"]
+        if not oneshot:
+            producer.append(self.pick(["send outbox, 0", "drop outbox", "skip"]))
+        producer.append(self.pick(["if is_err(res) {\n" + fill() + "\n}", "skip"]))
+        consumer = [
+            self.pick(["for hv in inbox {\n" + fill() + "\n}", "let hv = recv inbox", fill()])
+        ]
+        reply = self.pick(["oneshot()", "channel(1)"])
+        client = [
+            f"let (ra, rb) = {reply}",
+            "send req, ra",
+            fill(),
+            self.pick(["let got = recv rb", "let got = try_recv rb", "drop rb"]),
+        ]
+        server = [
+            self.pick(
+                [
+                    "for sv in req {\n" + fill() + "\nsend sv, 1\n}",
+                    "let sv = recv req\n" + fill() + "\nlet sent = send sv, 1",
+                ]
+            )
+        ]
+        bodies = [
+            "thread main {\n" + "\n".join(main) + "\n}",
+            "thread client {\n" + "\n".join(client) + "\n}",
+            "thread server {\n" + "\n".join(server) + "\n}",
+            "fn producer(outbox) {\n" + "\n".join(producer) + "\n}",
+            "fn consumer(inbox) {\n" + "\n".join(consumer) + "\n}",
+        ]
+        if self.calls:
+            bodies += self._functions()
         return "\n".join(header + bodies) + "\n"
 
     def _spawning(self, header: list[str], threads: list[str]) -> str:
@@ -705,13 +780,25 @@ class SpecGenerator:
 
 
 def random_spec(  # type: ignore[no-untyped-def]
-    rng, *, v11: bool = False, arrays: bool = False, calls: bool = False, values: bool = False
+    rng,
+    *,
+    v11: bool = False,
+    arrays: bool = False,
+    calls: bool = False,
+    values: bool = False,
+    handles: bool = False,
 ) -> str:
     """A differential spec from a seeded `random.Random` (with the v1.1 additions: `v11`;
     with arrays indexed at run time: `arrays`; with functions called: `calls`; with Python
     values and results: `values`)."""
     return SpecGenerator(
-        rng.choice, rng.randint, v11=v11, arrays=arrays, calls=calls, values=values
+        rng.choice,
+        rng.randint,
+        v11=v11,
+        arrays=arrays,
+        calls=calls,
+        values=values,
+        handles=handles,
     ).spec()
 
 
@@ -725,6 +812,7 @@ def differential_specs(
     gil_api: bool = False,
     calls: bool = False,
     values: bool = False,
+    handles: bool = False,
 ) -> str:
     """A differential spec drawn by hypothesis (shrinks towards short, simple specs)."""
     return SpecGenerator(
@@ -736,6 +824,7 @@ def differential_specs(
         gil_api=gil_api,
         calls=calls,
         values=values,
+        handles=handles,
     ).spec()
 
 

@@ -42,10 +42,10 @@ def test_export_writes_a_promela_model(cli, tmp_path: Path) -> None:  # type: ig
 
 
 def test_export_refuses_what_it_cannot_translate_with_a_located_error(cli) -> None:  # type: ignore[no-untyped-def]
-    result = cli("export", "specs/seed/buggy.gil")
+    result = cli("export", "specs/free_threaded/gil_as_lock_buggy.gil")
     assert result.code == 2
     assert "error[not-exportable]" in result.stderr
-    assert "specs/seed/buggy.gil:10:" in result.stderr
+    assert "specs/free_threaded/gil_as_lock_buggy.gil:7:" in result.stderr
     assert "^" in result.stderr
     assert cli("explain", "not-exportable").code == 0
 
@@ -200,6 +200,69 @@ def test_a_call_exported_through_the_cli_keeps_its_callers_gil(  # type: ignore[
     assert "c1_L0" in model.read_text()
     _, deadlocks, _ = run_spin(model.read_text(), tmp_path)
     assert (deadlocks > 0) == (verdict == "deadlock")
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(differential_specs(handles=True))
+def test_every_generated_spec_with_handles_checks_and_exports(text: str) -> None:
+    loaded = parse_text("generated.gil", text)
+    promela = export_promela(checkable_program(loaded))
+    assert "inline drop_hd()" in promela
+
+
+@pytest.mark.skipif(not HAVE_SPIN, reason="spin and gcc are not installed")
+@pytest.mark.parametrize("seed", [7001, 7003, 7010])
+def test_gilcheck_and_spin_agree_on_generated_specs_with_handles(seed: int) -> None:
+    from spindiff import compare_loaded
+
+    text = random_spec(random.Random(seed), handles=True, values=seed % 2 == 0)
+    outcome = compare_loaded(seed, parse_text("handles.gil", text), refused_is_error=True)
+    assert outcome.status == "agree", f"{outcome.note}\n{text}"
+
+
+@pytest.mark.skipif(not HAVE_SPIN, reason="spin and gcc are not installed")
+@pytest.mark.parametrize("name", ["buggy", "fixed", "fixed_published", "ok_value"])
+def test_spin_agrees_on_the_seed_exported_through_the_cli(  # type: ignore[no-untyped-def]
+    cli, tmp_path: Path, name: str
+) -> None:
+    # The seed's own mechanism: a oneshot sender sent over a channel made at run time, a
+    # PyErr sent back and printed (stdout's lock, then the GIL), close-on-drop.
+    from spindiff import run_spin
+
+    spec = f"specs/seed/{name}.gil"
+    checked = cli("check", spec, "-f", "json")
+    verdict = json.loads(checked.stdout)["verdict"]
+    model = tmp_path / "seed.pml"
+    assert cli("export", spec, "-o", str(model)).code == 0
+    assertions, deadlocks, _ = run_spin(model.read_text(), tmp_path)
+    assert (assertions, deadlocks > 0) == (0, verdict == "deadlock")
+
+
+@pytest.mark.skipif(not HAVE_SPIN, reason="spin and gcc are not installed")
+@pytest.mark.parametrize(
+    ("body", "verdict"),
+    [
+        ("spawn worker(tx)\n    send tx, 1", "misuse"),  # a moved sender used
+        ("spawn worker(tx)\n    let v = recv rx", "ok"),  # the worker's send, then its end
+        ("spawn reader(rx)\n    drop tx", "ok"),  # close-on-drop ends the reader's loop
+        # t2 keeps the channel open while main waits for the reader
+        ("let h = spawn reader(rx)\n    let t2 = clone tx\n    drop tx\n    join h", "deadlock"),
+        ("let h = spawn reader(rx)\n    drop tx\n    join h", "ok"),
+    ],
+)
+def test_spin_agrees_on_handle_ownership(tmp_path: Path, body: str, verdict: str) -> None:
+    from spindiff import run_spin
+
+    text = (
+        "host python\nthread main {\n    let (tx, rx) = channel(1)\n"
+        f"    {body}\n}}\n"
+        "fn worker(t) {\n    send t, 1\n}\n"
+        "fn reader(r) {\n    for v in r {\n        skip\n    }\n}\n"
+    )
+    loaded = parse_text("own.gil", text)
+    assert check_spec(loaded, CheckOptions()).verdict == verdict
+    assertions, deadlocks, _ = run_spin(export_promela(checkable_program(loaded)), tmp_path)
+    assert (assertions > 0, deadlocks > 0) == (verdict == "misuse", verdict == "deadlock")
 
 
 def test_strings_compared_as_values_are_distinct_in_promela() -> None:

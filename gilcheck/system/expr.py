@@ -206,25 +206,3 @@ def _in_process(cid: int) -> int:
     child process)."""
     copies = PROCESS[1]
     return int(copies[cid]) if copies else cid
-
-
-def copied_vars(expr: ir.Expr | None) -> bool:
-    """Whether an expression used as a value hands over what a shared var holds (a var or
-    an element, bare or in ok/err): a copy of a handle it holds, where `moved_locals`
-    tells a move out of a local."""
-    match expr:
-        case ir.GlobalVar():
-            return True
-        case ir.Builtin(name="ok" | "err", args=args):
-            return any(copied_vars(a) for a in args)  # type: ignore[arg-type]
-    return False
-
-
-def moved_locals(expr: ir.Expr | None) -> tuple[int, ...]:
-    """Local slots an expression moves from when used as a value (bare names, in ok/err)."""
-    match expr:
-        case ir.Local(slot=slot):
-            return (slot,)
-        case ir.Builtin(name="ok" | "err", args=args):
-            return tuple(s for a in args for s in moved_locals(a))  # type: ignore[arg-type]
-    return ()

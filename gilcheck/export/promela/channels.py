@@ -22,16 +22,22 @@ class ChannelTranslator(ValueTranslator):
             f"{chan.slot(str(i))} = {chan.slot(str(i + 1))};" for i in range(chan.capacity - 1)
         )
         drop = f"{shift} {chan.n} = {chan.n} - 1;"
-        if self._ok(target) is None and (chan.at is None or chan.at.isdigit()):
+        if not self.handles and self._ok(target) is None and (chan.at is None or chan.at.isdigit()):
             return f"{self._target(target)} = {chan.slot('0')}; {drop}"
         return f"hv = {chan.slot('0')}; {drop} {self._store(target, 'hv')}"
 
-    def _send(self, ref: ir.GlobalChannel, value: ir.Expr, pc: int) -> tuple[str, str, str]:
+    def _send(
+        self, ref: ir.GlobalChannel, value: ir.Expr, pc: int, handed: str = ""
+    ) -> tuple[str, str, str]:
+        """`send c, v` on a declared channel; `handed`: what handing the value over does to
+        ownership (moves, copies), done where the value leaves: pushed, offered, or, on a
+        closed channel, dropped with the failed send's result."""
         chan = self.channels[ref.base]
         g = e = self._channel(ref, written=True)
         v = self._expr(value)
         nxt = self._label(pc + 1)
         kind = channel_kind(chan)
+        dropped = f"hd = {v}; drop_hd();{handed}" if self.handles else "skip"
         match kind:
             case "rendezvous":
                 # Offer (the value waits in the slot), then go on once a receiver took it.
@@ -39,15 +45,15 @@ class ChannelTranslator(ValueTranslator):
                     f"(phase == 1 && {g.n} == 0) || (phase == 0 && ({g.closed} || "
                     f"({g.n} == 0 && {g.pending} == NO_ONE)))",
                     f"if :: phase == 1 -> {e.pending} = NO_ONE; phase = 0; goto {nxt} "
-                    f":: phase == 0 && {e.closed} -> goto {nxt} "
-                    f":: else -> {e.slot('0')} = {v}; {e.n} = 1; {e.pending} = me; phase = 1; "
-                    f"goto {self._label(pc)} fi;",
+                    f":: phase == 0 && {e.closed} -> {dropped}; goto {nxt} "
+                    f":: else -> {e.slot('0')} = {v}; {e.n} = 1; {e.pending} = me; phase = 1;"
+                    f"{handed} goto {self._label(pc)} fi;",
                     nxt,
                 )
             case "queue":
                 cap = self._capacity(chan)
                 full = f"{e.n} >= {cap}"
-                push = f"{e.slot(e.n)} = {v}; {e.n} = {e.n} + 1;"
+                push = f"{e.slot(e.n)} = {v}; {e.n} = {e.n} + 1;{handed}"
                 if not chan.capacity:  # unbounded
                     return "true", f"assert(!({full})); /* bound */ {push}", nxt
                 return f"!({g.n} >= {cap})", push, nxt
@@ -55,17 +61,17 @@ class ChannelTranslator(ValueTranslator):
                 cap = self._capacity(chan)
                 full = f"{e.n} >= {cap}"
                 closing = f" {e.closed} = 1;" if kind == "oneshot" else ""
-                push = f"{e.slot(e.n)} = {v}; {e.n} = {e.n} + 1;{closing}"
+                push = f"{e.slot(e.n)} = {v}; {e.n} = {e.n} + 1;{closing}{handed}"
                 if kind == "unbounded":
                     return (
                         "true",
-                        f"if :: {e.closed} -> skip "
+                        f"if :: {e.closed} -> {dropped} "
                         f":: else -> assert(!({full})); /* bound */ {push} fi;",
                         nxt,
                     )
                 return (
                     f"({g.closed} || !({g.n} >= {cap}))",
-                    f"if :: {e.closed} -> skip :: else -> {push} fi;",
+                    f"if :: {e.closed} -> {dropped} :: else -> {push} fi;",
                     nxt,
                 )
             case _:

@@ -21,6 +21,9 @@ STRING_BASE = INT_LIMIT
 PYOBJ_BASE = STRING_BASE + (1 << 22)
 PYERR_BASE = PYOBJ_BASE + (1 << 22)
 PYTHON_END = PYERR_BASE + (1 << 22)
+TX_BASE = PYTHON_END  # the sender of run-time channel k is TX_BASE + k
+RX_BASE = TX_BASE + (1 << 20)  # its receiver RX_BASE + k
+MOVED_VALUE = RX_BASE + (1 << 20)  # a local whose value was moved or dropped
 MAX_WRAPPERS_CODE = 30  # 3**3 + ...: c stays below 31, so every value fits a Promela int
 VALUE_MACROS = (
     f"#define VU {VALUE_UNIT}",
@@ -31,6 +34,12 @@ VALUE_MACROS = (
     "#define WRAP(d, v) (XV(v) + (CH(v) * 3 + (d)) * VU)  /* ok(v): d = 1; err(v): d = 2 */",
     "#define INNER(v) (XV(v) + (CH(v) / 3) * VU)  /* v without its outermost wrapper */",
     f"#define IS_PY(v) (XV(v) >= {PYOBJ_BASE} && XV(v) < {PYTHON_END})  /* a Python value */",
+    f"#define TXB {TX_BASE}",
+    f"#define RXB {RX_BASE}",
+    f"#define MOVED_V {MOVED_VALUE}",
+    "#define IS_TX(v) (XV(v) >= TXB && XV(v) < RXB)",
+    "#define IS_RX(v) (XV(v) >= RXB && XV(v) < MOVED_V)",
+    "#define HCH(v) ((XV(v) - TXB) % (RXB - TXB))  /* a handle's channel */",
 )
 NO_ONE = 255
 MAX_THREADS = 31  # thread sets are bits of a Promela int

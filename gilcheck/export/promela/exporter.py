@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from gilcheck.diagnostics import DiagnosticSink, SpecError
-from gilcheck.export.promela.channels import ChannelTranslator
 from gilcheck.export.promela.common import (
     BLOCKING,
     BLOCKING_INSTRUCTIONS,
@@ -28,6 +27,7 @@ from gilcheck.export.promela.common import (
     describe_in_atomic,
     describe_instr,
 )
+from gilcheck.export.promela.handles import HandleTranslator
 from gilcheck.export.promela.resources import (
     ResourceTranslator,
     check_declared,
@@ -84,7 +84,7 @@ def export_promela(program: ir.Program, options: CheckOptions | None = None) -> 
     raise SpecError(sink.items) from None
 
 
-class Exporter(ResourceTranslator, ChannelTranslator):
+class Exporter(ResourceTranslator, HandleTranslator):
     """Translates one checked program."""
 
     # ------------------------------------------------------------ top level
@@ -113,6 +113,11 @@ class Exporter(ResourceTranslator, ChannelTranslator):
         for chan in program.channels:
             self._gathering(channel_kind, chan)  # refuses a kind the export does not know
         self._find_spawned()
+        self.moves_checked = any(
+            isinstance(instr, ir.DropValue | ir.MakeChannel)
+            for code in program.codes
+            for instr in code.instrs
+        )
         self._header()
         for info in program.threads:
             self.self_limit = info.size or 1
@@ -166,6 +171,8 @@ class Exporter(ResourceTranslator, ChannelTranslator):
                 emit(f"int v_{var.name}[{size}];")
         for res in p.resources:
             emit(declaration(res))
+        for line in self.handle_header():
+            emit(line)
         for chan in p.channels:
             cap = self._capacity(chan)
             if chan.size is None:
@@ -399,8 +406,24 @@ class Exporter(ResourceTranslator, ChannelTranslator):
         nxt = self._label(pc + 1)
         g = unit.gil[pc]
         match instr:
-            case ir.Skip() | ir.Progress() | ir.EndScope():
+            case ir.Skip() | ir.Progress():
                 return "true", "", nxt
+            case ir.EndScope(slots=slots):
+                return "true", self._drop_locals(code, slots), nxt
+            case ir.MakeChannel():
+                return self._make_channel(instr, nxt)
+            case ir.Send(channel=ir.HandleRef() as h):
+                return self._handle_send(instr, h)[0], self._handle_send(instr, h)[1], nxt
+            case ir.Recv(channel=ir.HandleRef() as h, target=t, exit_target=ex):
+                return self._handle_recv(h, t, ex, nxt)
+            case ir.TryRecv(channel=ir.HandleRef() as h, target=t):
+                return self._handle_try_recv(h, t, nxt)
+            case ir.Close(channel=ir.HandleRef() as h):
+                return self._handle_close(h, nxt)
+            case ir.CloneHandle():
+                return self._clone(instr, nxt)
+            case ir.DropValue():
+                return self._drop(instr, nxt)
             case ir.Print():
                 return self._print(unit, pc, instr)
             case ir.Unwrap(value=v, target=t):
@@ -413,7 +436,8 @@ class Exporter(ResourceTranslator, ChannelTranslator):
                     nxt,
                 )
             case ir.Assign(target=t, value=v):
-                return "true", self._assign(t, self._expr(v)), nxt
+                effect = self._assign(t, self._expr(v)) + self._moves(v) + self._copies(v)
+                return "true", effect, nxt
             case ir.AnyInt(low=ir.Const(value=lo), high=ir.Const(value=hi), target=t) if (
                 isinstance(lo, int) and isinstance(hi, int) and 0 < hi - lo <= 16
             ):
@@ -476,7 +500,7 @@ class Exporter(ResourceTranslator, ChannelTranslator):
             case ir.OnceEnd(resource=r):
                 return "true", f"{self._resource(r)} = 2;", nxt
             case ir.Send(channel=ir.GlobalChannel() as c, value=v, target=None):
-                return self._send(c, v, pc)
+                return self._send(c, v, pc, self._moves(v) + self._copies(v))
             case ir.Recv(channel=ir.GlobalChannel() as c, target=t, exit_target=ex):
                 return self._recv(c, t, ex, nxt)
             case ir.TryRecv(channel=ir.GlobalChannel() as c, target=t):
@@ -498,7 +522,8 @@ class Exporter(ResourceTranslator, ChannelTranslator):
                 count = "live++; " if self.program.host == "python" and not daemon else ""
                 store = f"{self._assign(t, 'nthreads')} " if t is not None else ""
                 spawn = f"run {self.spawned[f]}(nthreads{values}); "
-                return "nthreads < MAXT", f"{count}{spawn}{store}nthreads++;", nxt
+                handed = self._moves(*args) + self._copies(*args)
+                return "nthreads < MAXT", f"{count}{spawn}{store}nthreads++;{handed}", nxt
             case ir.Join(handle=h):
                 return f"t_done[{self._thread(h)}]", "", nxt
             case ir.AtomicBegin(end=e):
@@ -508,7 +533,9 @@ class Exporter(ResourceTranslator, ChannelTranslator):
             case ir.Return() | ir.End() if unit.call is not None:
                 return self._return(code, unit, instr)
             case ir.Return() | ir.End():
-                return "true", self._end(spawned, unit), "end_exit"
+                # The thread drops what it owns (its locals), then ends.
+                owned = self._drop_locals(code, range(len(code.local_names)))
+                return "true", owned + " " + self._end(spawned, unit), "end_exit"
         raise Refused(describe_instr(instr), instr.span)
 
     def _call(self, unit: Unit, pc: int, instr: ir.CallFn) -> tuple[str, str, str]:
@@ -532,7 +559,8 @@ class Exporter(ResourceTranslator, ChannelTranslator):
         arguments = " ".join(
             f"{callee.local(i)} = {self._expr(a)};" for i, a in enumerate(instr.args)
         )
-        return "true", arguments, callee.label(0)
+        handed = self._moves(*instr.args) + self._copies(*instr.args)
+        return "true", arguments + handed, callee.label(0)
 
     def _return(
         self, code: ir.CodeUnit, unit: Unit, instr: ir.Return | ir.End
@@ -540,10 +568,13 @@ class Exporter(ResourceTranslator, ChannelTranslator):
         """`return e` (or the end) of an inlined call: the value goes to the caller's target,
         the call's locals are reset (gilcheck drops them), and the caller goes on."""
         assert unit.call is not None
-        value = "NONE_V"
+        value, handed = "NONE_V", ""
         if isinstance(instr, ir.Return) and instr.value is not None:
             value = self._expr(instr.value)
-        reset = " ".join(f"{unit.local(slot)} = 0;" for slot in range(len(code.local_names)))
+            handed = self._moves(instr.value) + self._copies(instr.value)
+        # The call's locals are dropped (what the value moved out of them excepted).
+        reset = handed + self._drop_locals(code, range(len(code.local_names)))
+        reset += " ".join(f" {unit.local(slot)} = 0;" for slot in range(len(code.local_names)))
         call = unit.call
         self.unit = call.caller
         try:

@@ -47,6 +47,9 @@ class ValueTranslator:
         self.unit = Unit(0, "")  # the code unit being translated
         self.inlined: list[Unit] = []  # the code units of the proctype being translated
         self.constants = Constants()
+        self.handles = False  # the spec makes channels at run time: values may own handles
+        self.pool = (0, 0)  # (channels, buffer of each) of the run-time channels' pool
+        self.moves_checked = False  # a local may be read after its value was moved/dropped
 
     def _label(self, pc: int) -> str:
         return self.unit.label(pc)
@@ -79,7 +82,16 @@ class ValueTranslator:
 
     def _assign(self, target: ir.Target | None, value: str) -> str:
         """`target = value`. An element whose index reads its own array goes through `tix`
-        (reset after): pan, undoing the assignment, would evaluate the index again."""
+        (reset after): pan, undoing the assignment, would evaluate the index again. With
+        handles, what the target held is dropped (no target: the value is)."""
+        if not self.handles:
+            return self._plain_assign(target, value)
+        if target is None:
+            return f"hd = {value}; drop_hd();"
+        old = self._target(target)
+        return f"hd = {old}; {self._plain_assign(target, value)} drop_hd();"
+
+    def _plain_assign(self, target: ir.Target | None, value: str) -> str:
         if (
             isinstance(target, ir.GlobalTarget)
             and target.index is not None
@@ -148,6 +160,8 @@ class ValueTranslator:
                 return all_of(self._ok(a), self._ok(b))
             case ir.Builtin(args=args):
                 return all_of(*(self._ok(a) for a in args if not isinstance(a, ir.HandleRef)))
+            case ir.Local(slot=slot) if self.moves_checked:
+                return f"({self._local(slot)} != MOVED_V)"  # misuse: a moved value used
             case (
                 ir.GlobalVar()
                 | ir.GlobalTarget()
@@ -203,6 +217,21 @@ class ValueTranslator:
                 return self._ok(c)
             case ir.SpawnFn(args=args, target=t):
                 return all_of(*(self._ok(a) for a in args), self._ok(t))
+            case ir.MakeChannel():
+                return None
+            case ir.Send(channel=ir.HandleRef() as h, value=v):
+                return all_of(self._ok(v), f"IS_TX({self._local(h.slot)})")
+            case (
+                ir.Recv(channel=ir.HandleRef() as h)
+                | ir.TryRecv(channel=ir.HandleRef() as h)
+                | ir.Close(channel=ir.HandleRef() as h)
+            ):
+                return f"IS_RX({self._local(h.slot)})"
+            case ir.CloneHandle(source=ir.HandleRef() as h) | ir.DropValue(slot=h):
+                slot = h if isinstance(h, int) else h.slot
+                return f"({self._local(slot)} != MOVED_V)"
+            case ir.CloneHandle(source=v):
+                return None if isinstance(v, ir.GlobalChannel | ir.HandleRef) else self._ok(v)
             case ir.Unwrap(value=v):
                 return self._ok(v)  # the target is checked when it is stored
             case ir.CallFn(args=args):
@@ -272,6 +301,8 @@ class ValueTranslator:
                 return self.constants.literal((name, tag))
             case ir.Builtin(name="len", args=(ir.GlobalChannel() as c,)):
                 return self._channel(c).n
+            case ir.Builtin(name="len", args=(ir.HandleRef() as h,)) if self.handles:
+                return f"rc_n[HCH({self._local(h.slot)})]"
         raise Refused(describe_expr(expr), self.here)
 
     # ------------------------------------------------------------ channel names

@@ -16,7 +16,7 @@ from gilcheck.sync.base import Site
 
 if TYPE_CHECKING:
     pass
-from gilcheck.semantics.reads import makes_python_object
+from gilcheck.semantics.reads import copied_vars, makes_python_object, moved_locals
 from gilcheck.system.engine.base import (
     Base,
 )
@@ -29,11 +29,7 @@ from gilcheck.system.engine.common import (
     sync_verb,
 )
 from gilcheck.system.engine.handlers_channels import shared_channel
-from gilcheck.system.expr import (
-    compile_expr,
-    copied_vars,
-    moved_locals,
-)
+from gilcheck.system.expr import compile_expr
 from gilcheck.system.model import STEP, TIMEOUT, Transition
 from gilcheck.system.state import (
     F_CODE,

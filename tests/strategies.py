@@ -347,10 +347,14 @@ class SpecGenerator:
         calls: bool = False,
         values: bool = False,
         handles: bool = False,
+        atexit: bool = False,
     ) -> None:
         self.pick = pick
         self.number = number
         self.arrays = arrays
+        # One or two `atexit` blocks (run on main after it ends; host python: after the
+        # exit join, as Python code).
+        self.atexit = atexit
         # Channels made at run time: handles passed to spawned functions, sent over a
         # global channel (a reply sender, as in the seed), cloned, dropped, received from
         # with `recv`, `for` and `try_recv`, sends whose result is kept, `close`, `len`.
@@ -431,6 +435,10 @@ class SpecGenerator:
             bodies.append("fn helper() {\n" + "\n".join(lines) + "\n}")
         if self.calls:
             bodies += self._functions()
+        if self.atexit:
+            for _ in range(self.number(1, 2)):
+                lines = [self.stmt(1, python=False) for _ in range(self.number(1, 2))]
+                bodies.append("atexit {\n" + "\n".join(lines) + "\n}")
         if self.v11:
             header.append("rwlock l")
             for hook in ("atexit", "finalizer", "signal"):
@@ -787,6 +795,7 @@ def random_spec(  # type: ignore[no-untyped-def]
     calls: bool = False,
     values: bool = False,
     handles: bool = False,
+    atexit: bool = False,
 ) -> str:
     """A differential spec from a seeded `random.Random` (with the v1.1 additions: `v11`;
     with arrays indexed at run time: `arrays`; with functions called: `calls`; with Python
@@ -799,6 +808,7 @@ def random_spec(  # type: ignore[no-untyped-def]
         calls=calls,
         values=values,
         handles=handles,
+        atexit=atexit,
     ).spec()
 
 
@@ -813,6 +823,7 @@ def differential_specs(
     calls: bool = False,
     values: bool = False,
     handles: bool = False,
+    atexit: bool = False,
 ) -> str:
     """A differential spec drawn by hypothesis (shrinks towards short, simple specs)."""
     return SpecGenerator(
@@ -825,6 +836,7 @@ def differential_specs(
         calls=calls,
         values=values,
         handles=handles,
+        atexit=atexit,
     ).spec()
 
 

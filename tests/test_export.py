@@ -265,6 +265,41 @@ def test_spin_agrees_on_handle_ownership(tmp_path: Path, body: str, verdict: str
     assert (assertions > 0, deadlocks > 0) == (verdict == "misuse", verdict == "deadlock")
 
 
+@pytest.mark.skipif(not HAVE_SPIN, reason="spin and gcc are not installed")
+@pytest.mark.parametrize(
+    ("host", "hooks", "verdict"),
+    [
+        # Python's atexit runs after the exit join: a worker waiting for it is a deadlock.
+        ("python", ["send stop, 1"], "deadlock"),
+        ("rust", ["send stop, 1"], "ok"),  # the process ends with main; the worker dies
+        # Last declared first: `release` before `acquire` is a misuse.
+        ("rust", ["acquire m", "release m"], "misuse"),
+        ("rust", ["release m", "acquire m"], "ok"),
+    ],
+)
+def test_spin_agrees_on_atexit_blocks(
+    tmp_path: Path, host: str, hooks: list[str], verdict: str
+) -> None:
+    from spindiff import run_spin
+
+    worker = "thread worker {\n    let v = recv stop\n}\n" if "stop" in hooks[0] else ""
+    text = (
+        f"host {host}\nmutex m\nchannel stop: bounded(1)\n{worker}"
+        "thread main {\n    skip\n}\n" + "".join(f"atexit {{\n    {hook}\n}}\n" for hook in hooks)
+    )
+    loaded = parse_text("atexit.gil", text)
+    assert check_spec(loaded, CheckOptions()).verdict == verdict
+    assertions, deadlocks, _ = run_spin(export_promela(checkable_program(loaded)), tmp_path)
+    assert (assertions > 0, deadlocks > 0) == (verdict == "misuse", verdict == "deadlock")
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(differential_specs(atexit=True))
+def test_every_generated_spec_with_atexit_blocks_checks_and_exports(text: str) -> None:
+    promela = export_promela(checkable_program(parse_text("generated.gil", text)))
+    assert "h0_L0" in promela
+
+
 def test_strings_compared_as_values_are_distinct_in_promela() -> None:
     # "udf" and "to_ndarray" were both 0 once, so a comparison took the wrong branch.
     text = (

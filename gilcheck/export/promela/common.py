@@ -224,6 +224,7 @@ class Unit:
     context: ir.Context = ir.Context.NATIVE  # the caller's, for statements that inherit it
     call: Call | None = None  # where an inlined function was called from
     chain: tuple[int, ...] = ()  # the functions called on the way here (recursion check)
+    atexit: int = -1  # an `atexit` block of main's: its place in the order they run
 
     def label(self, pc: int) -> str:
         """The Promela label of an instruction."""

@@ -99,7 +99,8 @@ class Exporter(ResourceTranslator, HandleTranslator):
         for param in program.params:
             refuse(Refused(f"`{describe.declaration(param)}`", param.span))
         for kind, index in program.hooks:
-            refuse(Refused(f"`{kind} {{ }}`", program.codes[index].span))
+            if kind != "atexit":
+                refuse(Refused(f"`{kind} {{ }}`", program.codes[index].span))
         for res in program.resources:
             self._gathering(check_declared, res)
         for var in program.vars:
@@ -228,6 +229,17 @@ class Exporter(ResourceTranslator, HandleTranslator):
             return
         header, self.lines = self.lines, []
         self.inlined = [root]
+        if name == "T_main":
+            # `atexit` blocks run on main once it has ended (host python: after the exit
+            # join), last declared first, each from its own copy of labels and locals.
+            for order, hook in enumerate(self._atexit_codes()):
+                unit = Unit(hook, name, prefix=f"h{order}_", chain=(hook,), atexit=order)
+                try:
+                    unit.gil = self._gil_counts(self.program.codes[hook], Gil(0))
+                except Refused as refused:
+                    self.refused.append(refused)
+                    continue
+                self.inlined.append(unit)
         done = 0
         while done < len(self.inlined):
             unit = self.inlined[done]
@@ -535,7 +547,8 @@ class Exporter(ResourceTranslator, HandleTranslator):
             case ir.Return() | ir.End():
                 # The thread drops what it owns (its locals), then ends.
                 owned = self._drop_locals(code, range(len(code.local_names)))
-                return "true", owned + " " + self._end(spawned, unit), "end_exit"
+                end, after = self._end(spawned, unit)
+                return "true", owned + " " + end, after
         raise Refused(describe_instr(instr), instr.span)
 
     def _call(self, unit: Unit, pc: int, instr: ir.CallFn) -> tuple[str, str, str]:
@@ -601,15 +614,31 @@ class Exporter(ResourceTranslator, HandleTranslator):
             nxt,
         )
 
-    def _end(self, spawned: bool, unit: Unit) -> str:
+    def _atexit_codes(self) -> list[int]:
+        """main's `atexit` blocks in the order they run: last declared first."""
+        return list(reversed([code for kind, code in self.program.hooks if kind == "atexit"]))
+
+    def _end(self, spawned: bool, unit: Unit) -> tuple[str, str]:
+        """(effect, next label) of a thread's end; main's goes on to its `atexit` blocks and
+        the program's end."""
         is_main = not spawned and unit.name == "T_main"
         if not is_main:
             live = "live--; " if self.program.host == "python" and not self._daemon(unit) else ""
-            return f"t_done[me] = 1; {live}"
-        if self.program.host == "rust":
-            return "t_done[me] = 1; ended = 1;"
-        # host python: the exit join, then finalization taking the GIL (two more steps).
-        return "t_done[me] = 1; live == 0; gil == NO_ONE; gil = me; ended = 1;"
+            return f"t_done[me] = 1; {live}", "end_exit"
+        python = self.program.host == "python"
+        hooks = self._atexit_codes()
+        if unit.atexit < 0:
+            # main's own end: host python joins every non-daemon thread first.
+            done = "t_done[me] = 1;" + (" live == 0;" if python else "")
+            if hooks:
+                return done, Unit(hooks[0], unit.name, prefix="h0_").label(0)
+        elif unit.atexit + 1 < len(hooks):
+            following = unit.atexit + 1
+            return "", Unit(hooks[following], unit.name, prefix=f"h{following}_").label(0)
+        else:
+            done = ""
+        # host python: finalization takes the GIL (a step of its own).
+        return done + (" gil == NO_ONE; gil = me;" if python else "") + " ended = 1;", "end_exit"
 
     def _daemon(self, unit: Unit) -> bool:
         # A function spawned both as daemon and not is refused (its end differs).

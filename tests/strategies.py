@@ -348,10 +348,14 @@ class SpecGenerator:
         values: bool = False,
         handles: bool = False,
         atexit: bool = False,
+        timed: bool = False,
     ) -> None:
         self.pick = pick
         self.number = number
         self.arrays = arrays
+        # Timed waits: `acquire m timeout` (mutex, rlock, semaphore; released when got),
+        # `wait e timeout`, `recv c timeout`.
+        self.timed = timed
         # One or two `atexit` blocks (run on main after it ends; host python: after the
         # exit join, as Python code).
         self.atexit = atexit
@@ -604,6 +608,8 @@ class SpecGenerator:
             simple = [*simple, "call", "call"]
         if self.values:
             simple = [*simple, "pyobj", "use_value", "use_value"]
+        if self.timed:
+            simple = [*simple, "timed", "timed"]
         nested = ["choose", "if", "lock", "rlock", "sem", "with_gil", "allow", "python", "once"]
         rare = ["await", "assert", "close", "wait", "cv_wait", "notify", "barrier"]
         if self.v11:
@@ -631,6 +637,18 @@ class SpecGenerator:
             return "skip"
         if kind == "call":
             return self._call()
+        if kind == "timed":
+            self.fresh += 1
+            n = self.fresh
+            lock = self.pick(["m0", "m1", "r", "s"])
+            return self.pick(
+                [
+                    f"let g{n} = acquire {lock} timeout\nif g{n} {{\n"
+                    f"{self.stmt(2, python=python)}\nrelease {lock}\n}}",
+                    f"let w{n} = wait e timeout\nassert w{n} or {var} != {k}",
+                    f"let q{n} = recv {chan} timeout\nif is_err(q{n}) {{\n{var} = {k}\n}}",
+                ]
+            )
         if kind == "pyobj":
             self.fresh += 1
             made = f'let o{self.fresh} = pyobj("o{k}")'
@@ -796,6 +814,7 @@ def random_spec(  # type: ignore[no-untyped-def]
     values: bool = False,
     handles: bool = False,
     atexit: bool = False,
+    timed: bool = False,
 ) -> str:
     """A differential spec from a seeded `random.Random` (with the v1.1 additions: `v11`;
     with arrays indexed at run time: `arrays`; with functions called: `calls`; with Python
@@ -809,6 +828,7 @@ def random_spec(  # type: ignore[no-untyped-def]
         values=values,
         handles=handles,
         atexit=atexit,
+        timed=timed,
     ).spec()
 
 
@@ -824,6 +844,7 @@ def differential_specs(
     values: bool = False,
     handles: bool = False,
     atexit: bool = False,
+    timed: bool = False,
 ) -> str:
     """A differential spec drawn by hypothesis (shrinks towards short, simple specs)."""
     return SpecGenerator(
@@ -837,6 +858,7 @@ def differential_specs(
         values=values,
         handles=handles,
         atexit=atexit,
+        timed=timed,
     ).spec()
 
 

@@ -74,21 +74,21 @@ def test_export_refusals_name_the_construct_as_the_spec_writes_it(path: Path, cl
 def test_every_construct_the_export_refuses_is_listed(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     spec = tmp_path / "several.gil"
     spec.write_text(
-        "var name = 100000000\nmutex m\nchannel c: bounded(1)\n"
-        "thread main {\n    let v = any(0..100)\n    call helper()\n    let r = recv c timeout\n"
-        "    acquire m timeout\n    release m\n}\n"
-        "fn helper() {\n    send c, 1\n}\n"
+        "var name = 100000000\nmutex m\ncondvar cv\n"
+        "thread main {\n    let v = any(0..100)\n    call helper()\n    lock m {\n"
+        "        let w = wait cv, m timeout\n    }\n    spawn process helper()\n}\n"
+        "fn helper() {\n    skip\n}\n"
     )
     result = cli("export", str(spec))
     assert result.code == 2
-    located = re.findall(r"error\[not-exportable\]: (.*)\n --> .*:(\d+):(\d+)", result.stderr)
+    located = re.findall(r"error\[not-exportable\]: (.*)\n +--> .*:(\d+):(\d+)", result.stderr)
     assert [(line, column) for _, line, column in located] == [
         ("1", "1"),
         ("5", "13"),
-        ("7", "13"),
-        ("8", "5"),
+        ("8", "17"),
+        ("10", "5"),
     ]
-    assert "`any(0..100)`" in located[1][0] and "recv c timeout" in located[2][0]
+    assert "`any(0..100)`" in located[1][0] and "timed `wait` on a condvar" in located[2][0]
     assert "the spec has 4 errors" in result.stderr
 
 
@@ -298,6 +298,38 @@ def test_spin_agrees_on_atexit_blocks(
 def test_every_generated_spec_with_atexit_blocks_checks_and_exports(text: str) -> None:
     promela = export_promela(checkable_program(parse_text("generated.gil", text)))
     assert "h0_L0" in promela
+
+
+@pytest.mark.skipif(not HAVE_SPIN, reason="spin and gcc are not installed")
+@pytest.mark.parametrize(
+    ("wait", "verdict"),
+    [
+        # The holder keeps m for ever: an untimed acquire deadlocks, a timed one gives up.
+        ("acquire m", "deadlock"),
+        ("let got = acquire m timeout\n    assert not got", "ok"),
+        ("let got = wait e timeout\n    assert not got", "ok"),
+        ('let r = recv c timeout\n    assert r == err("timeout")', "ok"),
+        # In Python code holding the GIL it gives the GIL up first, so the holder can end;
+        # native code keeps the GIL while it waits, then times out and leaves.
+        ("python {\n        let got = acquire m timeout\n    }", "ok"),
+        ("with_gil {\n        let got = acquire m timeout\n    }", "ok"),
+        ("with_gil {\n        acquire m\n    }", "deadlock"),
+    ],
+)
+def test_spin_agrees_on_timed_waits(tmp_path: Path, wait: str, verdict: str) -> None:
+    from spindiff import run_spin
+
+    text = (
+        "host rust\nmutex m\nevent e\nchannel c: bounded(1)\nchannel ready: bounded(1)\n"
+        "thread main {\n    spawn holder()\n    let go = recv ready\n"
+        f"    {wait}\n}}\n"
+        "fn holder() {\n    acquire m\n    send ready, 1\n    with_gil {\n        skip\n"
+        "    }\n}\n"
+    )
+    loaded = parse_text("timed.gil", text)
+    assert check_spec(loaded, CheckOptions()).verdict == verdict
+    assertions, deadlocks, _ = run_spin(export_promela(checkable_program(loaded)), tmp_path)
+    assert (assertions, deadlocks > 0) == (0, verdict == "deadlock")
 
 
 def test_strings_compared_as_values_are_distinct_in_promela() -> None:

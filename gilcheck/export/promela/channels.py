@@ -13,18 +13,24 @@ from gilcheck.semantics import ir
 class ChannelTranslator(ValueTranslator):
     """Sends and receives on global channels."""
 
-    def _take(self, chan: ChanText, target: ir.Target | None) -> str:
-        """Receive the oldest message into `target`, shifting the buffer down. When the
-        channel's index or the target's is computed at run time, the target is stored after
-        the message is taken (gilcheck evaluates its index then, and the channel's index may
-        read it), and panics when out of range."""
+    def _take(self, chan: ChanText, target: ir.Target | None, timed: bool = False) -> str:
+        """Receive the oldest message into `target`, shifting the buffer down (`timed`: as
+        `ok(v)`). When the channel's index or the target's is computed at run time, the
+        target is stored after the message is taken (gilcheck evaluates its index then, and
+        the channel's index may read it), and panics when out of range."""
         shift = " ".join(
             f"{chan.slot(str(i))} = {chan.slot(str(i + 1))};" for i in range(chan.capacity - 1)
         )
         drop = f"{shift} {chan.n} = {chan.n} - 1;"
-        if not self.handles and self._ok(target) is None and (chan.at is None or chan.at.isdigit()):
+        if (
+            not self.handles
+            and not timed
+            and self._ok(target) is None
+            and (chan.at is None or chan.at.isdigit())
+        ):
             return f"{self._target(target)} = {chan.slot('0')}; {drop}"
-        return f"hv = {chan.slot('0')}; {drop} {self._store(target, 'hv')}"
+        got = "WRAP(1, hv)" if timed else "hv"
+        return f"hv = {chan.slot('0')}; {drop} {self._store(target, got)}"
 
     def _send(
         self, ref: ir.GlobalChannel, value: ir.Expr, pc: int, handed: str = ""
@@ -78,13 +84,22 @@ class ChannelTranslator(ValueTranslator):
                 assert_never(kind)
 
     def _recv(
-        self, ref: ir.GlobalChannel, target: ir.Target | None, exit_target: int | None, nxt: str
+        self,
+        ref: ir.GlobalChannel,
+        target: ir.Target | None,
+        exit_target: int | None,
+        nxt: str,
+        timed: bool = False,
     ) -> tuple[str, str, str]:
+        """`recv c` (`for v in c`; `timed`: `recv c timeout`, giving ok(v), ok(none) at the
+        end, err("timeout") when it times out)."""
         g = e = self._channel(ref, written=True)
-        take = self._take(e, target)
+        take = self._take(e, target, timed)
         if exit_target is not None:
             at_end = f"goto {self._label(exit_target)}"
         else:
-            at_end = self._store(target, "NONE_V")
+            at_end = self._store(target, "WRAP(1, NONE_V)" if timed else "NONE_V")
+        if timed:
+            self.timed_out = self._store(target, f"WRAP(2, {self.constants.literal('timeout')})")
         guard = f"({g.n} > 0 || {g.closed})"
         return guard, f"if :: {e.n} > 0 -> {take} :: else -> {at_end} fi;", nxt

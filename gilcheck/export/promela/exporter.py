@@ -144,8 +144,6 @@ class Exporter(ResourceTranslator, HandleTranslator):
                     refuse(Refused("`spawn process`", instr.span, yet=True))
                 elif isinstance(instr, ir.SpawnFn):
                     self.spawned[instr.function] = f"F_{self.program.codes[instr.function].name}"
-                if isinstance(instr, ir.Acquire | ir.Wait | ir.Join | ir.Recv) and instr.timed:
-                    refuse(Refused(f"a timed wait (`{describe.statement(instr)}`)", instr.span))
 
     def _header(self) -> None:
         p = self.program
@@ -364,6 +362,7 @@ class Exporter(ResourceTranslator, HandleTranslator):
         self.at = (code, pc)
         self.indexed.clear()
         self.checked.clear()
+        self.timed_out = None
         guard, effect, nxt = self._step(code, unit, pc, instr, spawned)
         if makes_pyobj(instr):
             # Making a Python object takes the GIL for the step (as gilcheck's engine does
@@ -401,6 +400,21 @@ class Exporter(ResourceTranslator, HandleTranslator):
             if ok is not None:
                 options.append(f"mode == {BLOCKING} && !({ok}) -> {OUT_OF_RANGE}")
             options.append(f"mode == {BLOCKING} && ({ready}) -> mode = {LOST}; {effect} goto {nxt}")
+            if self.timed_out is not None:
+                # Having given the GIL up, it completes or times out, then takes it back.
+                options.append(
+                    f"mode == {BLOCKING} && ({waits}) -> mode = {LOST}; {self.timed_out} "
+                    f"goto {self._label(pc + 1)}"
+                )
+        if self.timed_out is not None:
+            # A timed wait that cannot complete may time out, except in Python code holding
+            # the GIL, which gives the GIL up first (above).
+            holding = " && !(gil == me)" if python and g.count > 0 else ""
+            waits_now = f"!({guard})" if ok is None else f"({ok}) && !({guard})"
+            options.append(
+                f"mode == {NORMAL}{holding} && {waits_now} -> {self.timed_out} "
+                f"goto {self._label(pc + 1)}"
+            )
         # A `progress` statement's step carries a progress label (non-progress cycles:
         # `gcc -DNP`, `./pan -l -f`).
         progress = f" progress_{label}:" if isinstance(instr, ir.Progress) else ""
@@ -426,8 +440,8 @@ class Exporter(ResourceTranslator, HandleTranslator):
                 return self._make_channel(instr, nxt)
             case ir.Send(channel=ir.HandleRef() as h):
                 return self._handle_send(instr, h)[0], self._handle_send(instr, h)[1], nxt
-            case ir.Recv(channel=ir.HandleRef() as h, target=t, exit_target=ex):
-                return self._handle_recv(h, t, ex, nxt)
+            case ir.Recv(channel=ir.HandleRef() as h, target=t, exit_target=ex, timed=timed):
+                return self._handle_recv(h, t, ex, nxt, timed)
             case ir.TryRecv(channel=ir.HandleRef() as h, target=t):
                 return self._handle_try_recv(h, t, nxt)
             case ir.Close(channel=ir.HandleRef() as h):
@@ -490,8 +504,12 @@ class Exporter(ResourceTranslator, HandleTranslator):
                 if saved > 0:
                     return "gil == NO_ONE", "gil = me;", nxt
                 return "true", "", nxt
-            case ir.Acquire(resource=r):
-                return self._acquire(r), self._acquire_effect(r), nxt
+            case ir.Acquire(resource=r, timed=timed, target=t):
+                if not timed:
+                    return self._acquire(r), self._acquire_effect(r), nxt
+                # true once it has it; false when it times out (it cannot have it now).
+                self.timed_out = self._store(t, "0")
+                return self._acquire(r), f"{self._acquire_effect(r)} {self._store(t, '1')}", nxt
             case ir.Release(resource=r):
                 return "true", self._release(r), nxt
             case ir.SetEvent(resource=r):
@@ -513,8 +531,8 @@ class Exporter(ResourceTranslator, HandleTranslator):
                 return "true", f"{self._resource(r)} = 2;", nxt
             case ir.Send(channel=ir.GlobalChannel() as c, value=v, target=None):
                 return self._send(c, v, pc, self._moves(v) + self._copies(v))
-            case ir.Recv(channel=ir.GlobalChannel() as c, target=t, exit_target=ex):
-                return self._recv(c, t, ex, nxt)
+            case ir.Recv(channel=ir.GlobalChannel() as c, target=t, exit_target=ex, timed=timed):
+                return self._recv(c, t, ex, nxt, timed)
             case ir.TryRecv(channel=ir.GlobalChannel() as c, target=t):
                 e = self._channel(c, written=True)
                 take = self._take(e, t)
@@ -536,7 +554,10 @@ class Exporter(ResourceTranslator, HandleTranslator):
                 spawn = f"run {self.spawned[f]}(nthreads{values}); "
                 handed = self._moves(*args) + self._copies(*args)
                 return "nthreads < MAXT", f"{count}{spawn}{store}nthreads++;{handed}", nxt
-            case ir.Join(handle=h):
+            case ir.Join(handle=h, timed=timed, target=t):
+                if timed:
+                    self.timed_out = self._store(t, "0")
+                    return f"t_done[{self._thread(h)}]", self._store(t, "1"), nxt
                 return f"t_done[{self._thread(h)}]", "", nxt
             case ir.AtomicBegin(end=e):
                 return self._atomic(code, unit, pc, e)

@@ -229,19 +229,27 @@ class HandleTranslator(ChannelTranslator):
         return self._assign(target, value)
 
     def _handle_recv(
-        self, handle: ir.HandleRef, target: ir.Target | None, exit_target: int | None, nxt: str
+        self,
+        handle: ir.HandleRef,
+        target: ir.Target | None,
+        exit_target: int | None,
+        nxt: str,
+        timed: bool = False,
     ) -> tuple[str, str, str]:
-        """`recv rx` (and `for v in rx`): the oldest message; none once the channel is
-        closed or every sender is gone (not a queue) and nothing is left."""
+        """`recv rx` (and `for v in rx`; `timed`: `recv rx timeout`): the oldest message;
+        none once the channel is closed or every sender is gone (not a queue) and nothing
+        is left."""
         e = self._handle_chan(handle)
         k = e.at
         ended = f"(rc_closed[{k}] || (rc_tx[{k}] == 0 && rc_kind[{k}] != {KINDS['queue']}))"
-        take = self._take(e, target)
+        take = self._take(e, target, timed)
         at_end = (
             f"goto {self._label(exit_target)}"
             if exit_target is not None
-            else self._store(target, "NONE_V")
+            else self._store(target, "WRAP(1, NONE_V)" if timed else "NONE_V")
         )
+        if timed:
+            self.timed_out = self._store(target, f"WRAP(2, {self.constants.literal('timeout')})")
         return (
             f"({e.n} > 0 || {ended})",
             f"if :: {e.n} > 0 -> {take} :: else -> {at_end} fi;",

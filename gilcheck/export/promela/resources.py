@@ -163,8 +163,12 @@ class ResourceTranslator(ValueTranslator):
     def _wait(self, instr: ir.Wait, pc: int) -> tuple[str, str, str]:
         r, m = instr.resource, instr.mutex
         kind = exported_kind(r.kind, instr.span)
+        if instr.timed and kind != "event":
+            raise Refused(f"a timed `wait` on {describe.a_kind(r.kind)}", instr.span)
         match kind:
             case "event" if m is None:
+                if instr.timed:
+                    return self._timed_event_wait(r, pc, instr.target)
                 return self._event_wait(r, pc)
             case "barrier" if m is None:
                 return self._barrier_wait(r, pc)
@@ -212,6 +216,20 @@ class ResourceTranslator(ValueTranslator):
             f":: else -> {woken} = {woken} & ~{me}; waiting = 0; goto {nxt} fi;",
             nxt,
         )
+
+    def _timed_event_wait(
+        self, ref: ir.ResourceRef, pc: int, target: ir.Target | None
+    ) -> tuple[str, str, str]:
+        """`wait e timeout`: true once set or woken; a waiter not yet woken may time out
+        (false), leaving the waiters."""
+        guard, effect, nxt = self._event_wait(ref, pc)
+        e = self._resource(ref)
+        waiters = e.replace("[", "_waiting[", 1)
+        done = self._store(target, "1")
+        self.timed_out = (
+            f"{waiters} = {waiters} & ~(1 << me); waiting = 0; {self._store(target, '0')}"
+        )
+        return guard, effect.replace(f"goto {nxt}", f"{done} goto {nxt}"), nxt
 
     def _event_set(self, ref: ir.ResourceRef) -> str:
         e = self._resource(ref)

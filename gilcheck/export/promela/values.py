@@ -50,6 +50,9 @@ class ValueTranslator:
         self.handles = False  # the spec makes channels at run time: values may own handles
         self.pool = (0, 0)  # (channels, buffer of each) of the run-time channels' pool
         self.moves_checked = False  # a local may be read after its value was moved/dropped
+        # The effect of the timeout step of the timed wait being translated (None: the
+        # statement cannot time out).
+        self.timed_out: str | None = None
 
     def _label(self, pc: int) -> str:
         return self.unit.label(pc)

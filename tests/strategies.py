@@ -349,10 +349,14 @@ class SpecGenerator:
         handles: bool = False,
         atexit: bool = False,
         timed: bool = False,
+        locks: bool = False,
     ) -> None:
         self.pick = pick
         self.number = number
         self.arrays = arrays
+        # An rwlock `l` (read and write blocks, timed acquires), a latch `done` (countdown,
+        # wait, timed wait) and `try_acquire`.
+        self.locks = locks
         # Timed waits: `acquire m timeout` (mutex, rlock, semaphore; released when got),
         # `wait e timeout`, `recv c timeout`.
         self.timed = timed
@@ -404,6 +408,8 @@ class SpecGenerator:
             f"channel c: {kinds['c']}",
             f"channel d: {kinds['d']}",
         ]
+        if self.locks:
+            header += ["rwlock l", f"latch done = {self.number(1, 3)}"]
         if self.arrays:
             kinds["ca"] = self.pick(self.KINDS)
             header += [
@@ -610,8 +616,12 @@ class SpecGenerator:
             simple = [*simple, "pyobj", "use_value", "use_value"]
         if self.timed:
             simple = [*simple, "timed", "timed"]
+        if self.locks:
+            simple = [*simple, "rw_timed", "latch", "try"]
         nested = ["choose", "if", "lock", "rlock", "sem", "with_gil", "allow", "python", "once"]
         rare = ["await", "assert", "close", "wait", "cv_wait", "notify", "barrier"]
+        if self.locks:
+            nested = [*nested, "read", "write", "read"]
         if self.v11:
             simple = [*simple, "rw_pair"]
             nested = [*nested, "read", "write", "fork"]
@@ -637,6 +647,23 @@ class SpecGenerator:
             return "skip"
         if kind == "call":
             return self._call()
+        if kind == "rw_timed":
+            self.fresh += 1
+            mode = self.pick(["read", "write"])
+            return (
+                f"let g{self.fresh} = acquire_{mode} l timeout\nif g{self.fresh} {{\nrelease l\n}}"
+            )
+        if kind == "latch":
+            self.fresh += 1
+            return self.pick(
+                ["countdown done", "wait done", f"let d{self.fresh} = wait done timeout"]
+            )
+        if kind == "try":
+            self.fresh += 1
+            lock = self.pick(["m0", "m1", "r", "s"])
+            return (
+                f"let y{self.fresh} = try_acquire {lock}\nif y{self.fresh} {{\nrelease {lock}\n}}"
+            )
         if kind == "timed":
             self.fresh += 1
             n = self.fresh
@@ -815,6 +842,7 @@ def random_spec(  # type: ignore[no-untyped-def]
     handles: bool = False,
     atexit: bool = False,
     timed: bool = False,
+    locks: bool = False,
 ) -> str:
     """A differential spec from a seeded `random.Random` (with the v1.1 additions: `v11`;
     with arrays indexed at run time: `arrays`; with functions called: `calls`; with Python
@@ -829,6 +857,7 @@ def random_spec(  # type: ignore[no-untyped-def]
         handles=handles,
         atexit=atexit,
         timed=timed,
+        locks=locks,
     ).spec()
 
 
@@ -845,6 +874,7 @@ def differential_specs(
     handles: bool = False,
     atexit: bool = False,
     timed: bool = False,
+    locks: bool = False,
 ) -> str:
     """A differential spec drawn by hypothesis (shrinks towards short, simple specs)."""
     return SpecGenerator(
@@ -859,6 +889,7 @@ def differential_specs(
         handles=handles,
         atexit=atexit,
         timed=timed,
+        locks=locks,
     ).spec()
 
 

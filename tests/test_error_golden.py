@@ -37,7 +37,7 @@ EXPORT_GOLDEN_CASES = [
     "any_range",
     "if_in_atomic",
     "try_recv_in_atomic",
-    "rwlock_declared",
+    "process_spawned",
     "var_large",
     "recursive_call",
 ]

@@ -332,6 +332,46 @@ def test_spin_agrees_on_timed_waits(tmp_path: Path, wait: str, verdict: str) -> 
     assert (assertions, deadlocks > 0) == (0, verdict == "deadlock")
 
 
+@pytest.mark.skipif(not HAVE_SPIN, reason="spin and gcc are not installed")
+@pytest.mark.parametrize(
+    ("body", "verdict"),
+    [
+        # A waiting writer blocks new readers: main's second read waits for the writer,
+        # who waits for main's first read.
+        (
+            "read l {\n        let go = recv ready\n        read l {\n            skip\n"
+            "        }\n    }",
+            "deadlock",
+        ),
+        ("read l {\n        let go = recv ready\n    }\n    read l {\n        skip\n    }", "ok"),
+        ("let go = recv ready\n    wait done\n    countdown done", "misuse"),
+        ("let go = recv ready\n    let got = try_acquire m\n    assert not got", "ok"),
+    ],
+)
+def test_spin_agrees_on_rwlocks_latches_and_try_acquire(
+    tmp_path: Path, body: str, verdict: str
+) -> None:
+    from spindiff import run_spin
+
+    text = (
+        "host rust\nrwlock l\nlatch done = 1\nmutex m\nchannel ready: rendezvous\n"
+        f"thread main {{\n    spawn other()\n    {body}\n}}\n"
+        "fn other() {\n    acquire m\n    countdown done\n    send ready, 1\n"
+        "    write l {\n        skip\n    }\n}\n"
+    )
+    loaded = parse_text("rw.gil", text)
+    assert check_spec(loaded, CheckOptions()).verdict == verdict
+    assertions, deadlocks, _ = run_spin(export_promela(checkable_program(loaded)), tmp_path)
+    assert (assertions > 0, deadlocks > 0) == (verdict == "misuse", verdict == "deadlock")
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(differential_specs(locks=True, timed=True))
+def test_every_generated_spec_with_rwlocks_latches_and_timed_waits_exports(text: str) -> None:
+    promela = export_promela(checkable_program(parse_text("generated.gil", text)))
+    assert "rwl_l_rc" in promela
+
+
 def test_strings_compared_as_values_are_distinct_in_promela() -> None:
     # "udf" and "to_ndarray" were both 0 once, so a comparison took the wrong branch.
     text = (
@@ -488,12 +528,12 @@ def _with_unknown(text: str, **kinds: str):  # type: ignore[no-untyped-def]
 
 
 def test_an_unknown_kind_of_object_is_refused_generically() -> None:
-    program = _with_unknown("mutex m\nthread main { lock m { skip } }\n", resource="latch")
+    program = _with_unknown("mutex m\nthread main { lock m { skip } }\n", resource="spinlock")
     with pytest.raises(SpecError) as refused:
         export_promela(program)
     (diagnostic,) = refused.value.diagnostics
     assert diagnostic.code == "not-exportable"
-    assert diagnostic.message == "`latch` objects cannot be exported to Promela yet"
+    assert diagnostic.message == "`spinlock` objects cannot be exported to Promela yet"
     assert diagnostic.span == program.resources[0].span
 
 

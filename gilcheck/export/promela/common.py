@@ -135,6 +135,7 @@ KNOWN_INSTRUCTIONS: Final[tuple[type, ...]] = (
     ir.ForkEnd,
     ir.EndScope,
     ir.End,
+    ir.SyncOp,
 )
 
 

@@ -504,6 +504,10 @@ class Exporter(ResourceTranslator, HandleTranslator):
                 if saved > 0:
                     return "gil == NO_ONE", "gil = me;", nxt
                 return "true", "", nxt
+            case ir.Acquire(resource=r, mode="read" | "write"):
+                return self._rw_acquire(instr, pc)
+            case ir.SyncOp():
+                return self._sync_op(instr, nxt)
             case ir.Acquire(resource=r, timed=timed, target=t):
                 if not timed:
                     return self._acquire(r), self._acquire_effect(r), nxt

@@ -15,7 +15,9 @@ from gilcheck.export.promela.values import ValueTranslator
 from gilcheck.semantics import describe, ir
 from gilcheck.source import Span
 
-ExportedKind = Literal["mutex", "rlock", "semaphore", "event", "condvar", "once", "barrier"]
+ExportedKind = Literal[
+    "mutex", "rlock", "semaphore", "event", "condvar", "once", "barrier", "latch", "rwlock"
+]
 
 _EXPORTED: Final[Mapping[str, ExportedKind]] = {
     "mutex": "mutex",
@@ -25,9 +27,11 @@ _EXPORTED: Final[Mapping[str, ExportedKind]] = {
     "condvar": "condvar",
     "once": "once",
     "barrier": "barrier",
+    "latch": "latch",
+    "rwlock": "rwlock",
 }
 # Kinds the export knows and does not translate: refused with their declaration.
-_DECLINED: Final = frozenset({"rwlock"})
+_DECLINED: Final = frozenset[str]()
 
 
 def check_declared(res: ir.ResourceInfo) -> None:
@@ -73,6 +77,14 @@ def declaration(res: ir.ResourceInfo) -> str:
                 f"bool {name}[{size}]; int {name}_waiting[{size}]; int {name}_woken[{size}];"
                 "  /* flag; thread bit sets */"
             )
+        case "latch":
+            return f"int {name}[{size}];  /* the count */"
+        case "rwlock":
+            return (
+                f"byte {name}[{size}]; byte {name}_n[{size}]; byte {name}_rc[{size} * MAXT]; "
+                f"int {name}_w[{size}];  /* writer, readers, each thread's reads, waiting "
+                "writers */"
+            )
         case _:
             assert_never(kind)
 
@@ -83,9 +95,9 @@ def initial_values(res: ir.ResourceInfo) -> list[str]:
     name = f"{res.kind[:3]}_{res.name}"
     kind = exported_kind(res.kind, res.span)
     match kind:
-        case "mutex" | "rlock":
+        case "mutex" | "rlock" | "rwlock":
             return [f"    {name}[{i}] = NO_ONE;" for i in range(res.size or 1)]
-        case "semaphore":
+        case "semaphore" | "latch":
             return [f"    {name}[{i}] = {res.count or 0};" for i in range(res.size or 1)]
         case "event" | "condvar" | "once" | "barrier":
             return []
@@ -120,7 +132,9 @@ class ResourceTranslator(ValueTranslator):
                 return f"({r} == NO_ONE || {r} == me)"
             case "semaphore":
                 return f"{r} > 0"
-            case "event" | "condvar" | "once" | "barrier":
+            case "rwlock":
+                raise Refused("`acquire` on an rwlock", self.here)  # a spec error before
+            case "event" | "condvar" | "once" | "barrier" | "latch":
                 raise Refused(f"`acquire` on {describe.a_kind(ref.kind)}", self.here)
             case _:
                 assert_never(kind)
@@ -136,7 +150,7 @@ class ResourceTranslator(ValueTranslator):
                 return f"{r} = me; {count} = {count} + 1;"
             case "semaphore":
                 return f"{r} = {r} - 1;"
-            case "event" | "condvar" | "once" | "barrier":
+            case "event" | "condvar" | "once" | "barrier" | "latch" | "rwlock":
                 raise Refused(f"`acquire` on {describe.a_kind(ref.kind)}", self.here)
             case _:
                 assert_never(kind)
@@ -155,16 +169,92 @@ class ResourceTranslator(ValueTranslator):
                 )
             case "semaphore":
                 return f"{r} = {r} + 1;"
-            case "event" | "condvar" | "once" | "barrier":
+            case "rwlock":
+                reads, total = self._rw_reads(r), r.replace("[", "_n[", 1)
+                return (
+                    f"if :: {r} == me -> {r} = NO_ONE :: {r} != me && {reads} > 0 -> "
+                    f"{reads} = {reads} - 1; {total} = {total} - 1 "
+                    ":: else -> assert(false) /* misuse: releasing an rwlock not held */ fi;"
+                )
+            case "event" | "condvar" | "once" | "barrier" | "latch":
                 raise Refused(f"`release` on {describe.a_kind(ref.kind)}", self.here)
             case _:
                 assert_never(kind)
 
+    @staticmethod
+    def _rw_reads(r: str) -> str:
+        """The running thread's read locks on the rwlock element `r` (`rwl_l[i]`)."""
+        name, index = r[: r.index("[")], r[r.index("[") + 1 : -1]
+        return f"{name}_rc[({index}) * MAXT + me]"
+
+    def _rw_acquire(self, instr: ir.Acquire, pc: int) -> tuple[str, str, str]:
+        """`acquire_read l` waits while a writer holds or waits for it; `acquire_write l`
+        takes a free lock nobody waits for, else registers as a waiting writer (a step) and
+        takes it once free. Timed: a reader gives up while it cannot go on; a waiting
+        writer stops waiting."""
+        r = self._resource(instr.resource)
+        total, waiters = r.replace("[", "_n[", 1), r.replace("[", "_w[", 1)
+        reads = self._rw_reads(r)
+        nxt = self._label(pc + 1)
+        got = self._store(instr.target, "1") if instr.timed else ""
+        if instr.mode == "read":
+            if instr.timed:
+                self.timed_out = self._store(instr.target, "0")
+            return (
+                f"{r} == NO_ONE && {waiters} == 0",
+                f"{reads} = {reads} + 1; {total} = {total} + 1; {got}",
+                nxt,
+            )
+        me = "(1 << me)"
+        free = f"({r} == NO_ONE && {total} == 0)"
+        if instr.timed:
+            self.timed_out = (
+                f"{waiters} = {waiters} & ~{me}; waiting = 0; {self._store(instr.target, '0')}"
+            )
+        return (
+            f"waiting == 0 || {free}",
+            f"if :: waiting == 0 && {free} && {waiters} == 0 -> {r} = me; {got} goto {nxt} "
+            f":: waiting == 0 -> {waiters} = {waiters} | {me}; waiting = 1; "
+            f"goto {self._label(pc)} "
+            f":: else -> {r} = me; {waiters} = {waiters} & ~{me}; waiting = 0; {got} "
+            f"goto {nxt} fi;",
+            nxt,
+        )
+
+    def _sync_op(self, instr: ir.SyncOp, nxt: str) -> tuple[str, str, str]:
+        """`countdown l` (a latch; below zero is a misuse) and `try_acquire m` (a mutex,
+        rlock or semaphore: true and held when free, false otherwise; never blocks)."""
+        ref = instr.resource
+        if ref.value is not None:
+            self._resource(ref)  # refuses an object reached through a value
+        kind = exported_kind(ref.kind, instr.span)
+        if instr.verb == "countdown" and kind == "latch":
+            c = self._resource(ref)
+            return (
+                "true",
+                f"assert({c} > 0); /* misuse: countdown below zero */ {c} = {c} - 1;",
+                nxt,
+            )
+        if instr.verb == "try_acquire" and kind in ("mutex", "rlock", "semaphore"):
+            return (
+                "true",
+                f"if :: {self._acquire(ref)} -> {self._acquire_effect(ref)} "
+                f"{self._store(instr.target, '1')} :: else -> {self._store(instr.target, '0')} fi;",
+                nxt,
+            )
+        raise Refused(f"`{instr.verb}` on {describe.a_kind(ref.kind)}", instr.span)
+
     def _wait(self, instr: ir.Wait, pc: int) -> tuple[str, str, str]:
         r, m = instr.resource, instr.mutex
         kind = exported_kind(r.kind, instr.span)
-        if instr.timed and kind != "event":
+        if instr.timed and kind not in ("event", "latch"):
             raise Refused(f"a timed `wait` on {describe.a_kind(r.kind)}", instr.span)
+        if kind == "latch" and m is None:
+            # Until the count is 0; timed: false while it is not.
+            if instr.timed:
+                self.timed_out = self._store(instr.target, "0")
+            done = self._store(instr.target, "1") if instr.timed else ""
+            return f"{self._resource(r)} == 0", done, self._label(pc + 1)
         match kind:
             case "event" if m is None:
                 if instr.timed:
@@ -254,7 +344,7 @@ class ResourceTranslator(ValueTranslator):
             case "mutex":
                 release = f"{m} = NO_ONE;"
                 retake = f"{m} = me;"
-            case "semaphore" | "event" | "condvar" | "once" | "barrier":
+            case "semaphore" | "event" | "condvar" | "once" | "barrier" | "latch" | "rwlock":
                 raise Refused(f"`wait cv, m` with {describe.a_kind(mutex.kind)}", self.here)
             case _:
                 assert_never(kind)

@@ -204,6 +204,8 @@ class ValueTranslator:
                 | ir.OnceEnd(resource=r)
             ):
                 return self._ok(r)
+            case ir.SyncOp(resource=r):
+                return self._ok(r)
             case ir.Wait(resource=r, mutex=m):
                 return all_of(self._ok(r), self._ok(m))
             case ir.Send(channel=ir.GlobalChannel() as c, value=v):

@@ -372,6 +372,36 @@ def test_every_generated_spec_with_rwlocks_latches_and_timed_waits_exports(text:
     assert "rwl_l_rc" in promela
 
 
+@pytest.mark.skipif(not HAVE_SPIN, reason="spin and gcc are not installed")
+@pytest.mark.parametrize(
+    ("body", "verdict"),
+    [
+        # PyEval_SaveThread / PyEval_RestoreThread around a blocking wait: the holder can
+        # take the GIL while main waits.
+        ("with_gil {\n        release_gil\n        acquire m\n        acquire_gil\n    }", "ok"),
+        ("with_gil {\n        acquire m\n    }", "deadlock"),
+        ("with_gil {\n        acquire_gil\n    }", "misuse"),  # not reentrant
+        ("with_gil {\n        release_gil\n    }", "misuse"),  # the block ends without it
+        ("release_gil", "misuse"),  # without the GIL
+    ],
+)
+def test_spin_agrees_on_the_c_apis_thread_state_calls(
+    tmp_path: Path, body: str, verdict: str
+) -> None:
+    from spindiff import run_spin
+
+    text = (
+        "host rust\nmutex m\nchannel ready: rendezvous\n"
+        f"thread main {{\n    spawn holder()\n    let go = recv ready\n    {body}\n}}\n"
+        "fn holder() {\n    lock m {\n        send ready, 1\n        with_gil {\n"
+        "            skip\n        }\n    }\n}\n"
+    )
+    loaded = parse_text("gil_api.gil", text)
+    assert check_spec(loaded, CheckOptions()).verdict == verdict
+    assertions, deadlocks, _ = run_spin(export_promela(checkable_program(loaded)), tmp_path)
+    assert (assertions > 0, deadlocks > 0) == (verdict == "misuse", verdict == "deadlock")
+
+
 def test_strings_compared_as_values_are_distinct_in_promela() -> None:
     # "udf" and "to_ndarray" were both 0 once, so a comparison took the wrong branch.
     text = (

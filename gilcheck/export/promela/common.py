@@ -136,6 +136,8 @@ KNOWN_INSTRUCTIONS: Final[tuple[type, ...]] = (
     ir.EndScope,
     ir.End,
     ir.SyncOp,
+    ir.AcquireGil,
+    ir.ReleaseGil,
 )
 
 

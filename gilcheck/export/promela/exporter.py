@@ -317,7 +317,16 @@ class Exporter(ResourceTranslator, HandleTranslator):
                 case ir.AllowEnter():
                     after = Gil(0, (*g.saved, g.count))
                 case ir.AllowExit():
-                    after = Gil(g.saved[-1] if g.saved else 0, g.saved[:-1])
+                    stack = _without_saved_threads(g.saved)
+                    after = Gil(stack[-1] if stack else 0, stack[:-1])
+                case ir.ReleaseGil() if g.count > 0:
+                    # PyEval_SaveThread: the count is saved (negative) until acquire_gil.
+                    after = Gil(0, (*g.saved, -g.count))
+                case ir.AcquireGil() if g.count == 0:
+                    if g.saved and g.saved[-1] < 0:
+                        after = Gil(-g.saved[-1], g.saved[:-1])
+                    else:
+                        after = Gil(1, g.saved)
                 case _:
                     pass  # no other instruction changes the GIL count
             for target in self._successors(instr, pc):
@@ -364,6 +373,15 @@ class Exporter(ResourceTranslator, HandleTranslator):
         self.checked.clear()
         self.timed_out = None
         guard, effect, nxt = self._step(code, unit, pc, instr, spawned)
+        if (
+            python
+            and g.count == 0
+            and g.saved
+            and g.saved[-1] < 0
+            and not isinstance(instr, NOT_PYTHON_CODE)
+        ):
+            # Python code after release_gil (PyEval_SaveThread), without the GIL.
+            guard, effect = "true", f"{MISUSE} /* Python code after release_gil */"
         if makes_pyobj(instr):
             # Making a Python object takes the GIL for the step (as gilcheck's engine does
             # for these statements): it waits while another thread holds it.
@@ -496,12 +514,24 @@ class Exporter(ResourceTranslator, HandleTranslator):
                     return "gil == NO_ONE", "gil = me;", nxt
                 return "true", "", nxt
             case ir.GilExit() | ir.PythonExit():
+                if g.count == 0 and g.saved and g.saved[-1] < 0:
+                    return "true", f"{MISUSE} /* a GIL block ends after release_gil */", nxt
                 return "true", ("gil = NO_ONE;" if g.count == 1 else ""), nxt
+            case ir.ReleaseGil():
+                if g.count == 0:
+                    return "true", f"{MISUSE} /* release_gil without the GIL */", nxt
+                return "true", "gil = NO_ONE;", nxt
+            case ir.AcquireGil():
+                if g.count > 0:
+                    return "true", f"{MISUSE} /* acquire_gil holding the GIL */", nxt
+                return "gil == NO_ONE", "gil = me;", nxt
             case ir.AllowEnter():
                 return "true", ("gil = NO_ONE;" if g.count > 0 else ""), nxt
             case ir.AllowExit():
-                saved = g.saved[-1] if g.saved else 0
-                if saved > 0:
+                if g.count > 0:
+                    return "true", f"{MISUSE} /* allow_threads ends holding the GIL */", nxt
+                stack = _without_saved_threads(g.saved)
+                if stack and stack[-1] > 0:
                     return "gil == NO_ONE", "gil = me;", nxt
                 return "true", "", nxt
             case ir.Acquire(resource=r, mode="read" | "write"):
@@ -703,3 +733,25 @@ def makes_pyobj(instr: ir.Instr) -> bool:
         case ir.SpawnFn(args=args) | ir.CallFn(args=args):
             return any(makes_python_object(a) for a in args)
     return False
+
+
+MISUSE = "assert(false);"
+# Instructions that are no statement of Python code (or check a given-up GIL themselves).
+NOT_PYTHON_CODE = (
+    ir.AcquireGil,
+    ir.GilExit,
+    ir.PythonExit,
+    ir.PythonEnter,
+    ir.Jump,
+    ir.EndScope,
+    ir.End,
+)
+
+
+def _without_saved_threads(saved: tuple[int, ...]) -> tuple[int, ...]:
+    """The saved counts of enclosing `allow_threads` blocks: those `release_gil` saved
+    inside the block (negative) are dropped when it ends (C drops that thread state)."""
+    stack = saved
+    while stack and stack[-1] < 0:
+        stack = stack[:-1]
+    return stack

@@ -262,6 +262,8 @@ class ValueTranslator:
                 | ir.PythonExit()
                 | ir.AllowEnter()
                 | ir.AllowExit()
+                | ir.AcquireGil()
+                | ir.ReleaseGil()
                 | ir.End()
             ):
                 return None

@@ -5,6 +5,7 @@ Promela, by SPIN; every disagreement is printed and saved.
     bench/differential --arrays --count 300      # also arrays indexed at run time
     bench/differential --calls --count 300       # also functions called and returning
     bench/differential --values --count 300      # also Python values, strings, ok/err
+    bench/differential --liveness --count 500    # liveness specs (livelock, stuck)
     bench/differential --bundled                 # every bundled spec the export translates
 
 Per spec: gilcheck's verdict (in process), then `gilcheck export --format promela`,
@@ -12,7 +13,14 @@ Per spec: gilcheck's verdict (in process), then `gilcheck export --format promel
 states only). They agree when gilcheck's `ok` (or `stuck`/`livelock`, which are not
 safety properties) meets no SPIN error, its `deadlock` meets an invalid end state, and
 its `assertion`, `panic` or `misuse` meets a failed assertion. Specs gilcheck ends with
-`bound` or `inconclusive` are counted as skipped. SPIN gets a budget per spec
+`bound` or `inconclusive` are counted as skipped.
+
+Liveness, one direction (docs/promela.md, "Liveness"): gilcheck's `livelock` must be a
+non-progress cycle for SPIN under weak fairness (`gcc -DNP`, `./pan -l -f`), and its
+`stuck` a weakly fair cycle on which the stuck thread never moves while the program runs
+on (a never claim over `_last`, `./pan -a -f`). SPIN's other cycles are counted, not
+compared (`--liveness` and `--bundled` count the non-progress cycles of the `ok` and
+`stuck` specs). SPIN gets a budget per spec
 (`--spin-seconds`, `--spin-memory`): a spec past it is counted as unfinished, never as
 agreement. Needs `spin` and `gcc` (Debian: `apt-get install spin`).
 """
@@ -36,6 +44,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
+from liveness_strategies import random_liveness_spec  # noqa: E402
 from strategies import random_spec  # noqa: E402
 
 from gilcheck.diagnostics import SpecError  # noqa: E402
@@ -48,6 +57,7 @@ from gilcheck.pipeline import (  # noqa: E402
     parse_spec,
     parse_text,
 )
+from gilcheck.trace.model import CheckResult  # noqa: E402
 
 SAFETY = {"assertion", "panic", "misuse"}
 
@@ -65,6 +75,9 @@ class Outcome:
     gilcheck_states_unreduced: int = 0  # with --no-merge
     status: str = "agree"  # agree, disagree, skipped, unfinished, refused
     note: str = ""
+    spin_npc: int | None = None  # SPIN's non-progress cycles (-DNP, -l -f): errors
+    spin_starved: int | None = None  # for stuck: SPIN's starvation cycles (-a -f): errors
+    stuck_thread: str = ""  # for stuck: the thread checked, `name (#id)`
 
 
 def spin_available() -> bool:
@@ -74,6 +87,7 @@ def spin_available() -> bool:
 
 SPIN_SECONDS = 120.0  # SPIN's budget per spec and per run of pan
 SPIN_MEMORY_MB = 2048
+COUNTED_SECONDS = 20.0  # the budget of a run whose result is only counted
 
 
 class Unfinished(Exception):
@@ -89,56 +103,124 @@ def run_spin(
     """(assertion errors, invalid end states, states stored) from SPIN's full search;
     Unfinished when a run of pan passes `seconds` or `memory_mb` (default: the budget set
     by the command line)."""
-    seconds = SPIN_SECONDS if seconds is None else seconds
+    _build(promela, workdir, ["-DSAFETY"], memory_mb)
+    assertions, states = _pan(workdir, ["-E"], seconds, memory_mb)
+    deadlocks, _ = _pan(workdir, ["-A"], seconds, memory_mb)
+    return assertions, deadlocks, states
+
+
+def run_spin_npc(
+    promela: str, workdir: Path, seconds: float | None = None, memory_mb: int | None = None
+) -> int:
+    """The errors of SPIN's search for non-progress cycles under weak fairness (pan
+    compiled with `-DNP`, run with `-l -f`): more than 0 when one is found. A state is a
+    progress state when a thread is at a `progress` statement's label (`progress_L5`)."""
+    _build(promela, workdir, ["-DNP"], memory_mb)
+    return _pan(workdir, ["-l", "-f"], seconds, memory_mb)[0]
+
+
+def starvation_model(promela: str, thread: int) -> str:
+    """The exported model with a never claim for `<>[] starved`: from some point on, the
+    program has not ended, gilcheck's thread `thread` (its `me`) has started and not
+    finished, and it takes no step (`_last`, the pid of the process that took the last
+    step, is never its pid). Each `run` records the new process's pid in `pid_of[me]`, and
+    a thread records its end in `fin_[me]` (its last statement, `skip` in the export);
+    neither adds a step or a behaviour."""
+    model, runs = re.subn(r"\brun (\w+)\(([^,)]+)", r"pid_of[\2] = run \1(\2", promela)
+    model, ends = re.subn(r"^end_exit: skip$", "end_exit: fin_[me] = 1", model, flags=re.M)
+    if not runs or not ends:
+        raise RuntimeError("the export's `run` or `end_exit` lines were not found")
+    pid = f"pid_of[{thread}]"
+    starved = f"(!ended && {pid} != 0 && !fin_[{thread}] && _last != {pid})"
+    claim = (
+        "byte pid_of[MAXT];  /* differential test: the pid of each thread */\n"
+        "bool fin_[MAXT];    /* differential test: threads past their end */\n"
+        f"#define STARVED {starved}\n"
+        "never {  /* <>[] STARVED */\n"
+        "T0_init:\n  do\n  :: STARVED -> goto accept_S\n  :: true\n  od;\n"
+        "accept_S:\n  do\n  :: STARVED\n  od\n}\n\n"
+    )
+    first = model.index("\nproctype ") + 1
+    return model[:first] + claim + model[first:]
+
+
+def run_spin_starved(
+    promela: str,
+    thread: int,
+    workdir: Path,
+    seconds: float | None = None,
+    memory_mb: int | None = None,
+) -> int:
+    """The errors of SPIN's search for acceptance cycles of `starvation_model` under weak
+    fairness (`-a -f`): more than 0 when there is a weakly fair infinite run on which the
+    thread never moves again while the program runs on."""
+    _build(starvation_model(promela, thread), workdir, [], memory_mb)
+    return _pan(workdir, ["-a", "-f"], seconds, memory_mb)[0]
+
+
+def _build(promela: str, workdir: Path, flags: list[str], memory_mb: int | None) -> None:
+    """`spin -a` and gcc (without partial-order reduction) in `workdir`."""
     memory_mb = SPIN_MEMORY_MB if memory_mb is None else memory_mb
+    workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "model.pml").write_text(promela)
     subprocess.run(["spin", "-a", "model.pml"], cwd=workdir, check=True, capture_output=True)
     subprocess.run(
-        ["gcc", "-O0", "-DSAFETY", "-DNOREDUCE", f"-DMEMLIM={memory_mb}", "-o", "pan", "pan.c"],
+        ["gcc", "-O0", *flags, "-DNOREDUCE", f"-DMEMLIM={memory_mb}", "-o", "pan", "pan.c"],
         cwd=workdir,
         check=True,
         capture_output=True,
     )
 
-    def pan(flag: str) -> tuple[int, int]:
-        try:
-            done = subprocess.run(
-                ["./pan", "-m1000000", flag],
-                cwd=workdir,
-                capture_output=True,
-                text=True,
-                timeout=seconds,
-            )
-        except subprocess.TimeoutExpired:
-            raise Unfinished(f"pan {flag} past {seconds:g} s") from None
-        if "max search depth too small" in done.stdout:
-            raise RuntimeError("pan: search depth too small")
-        if "MEMLIM" in done.stdout or "out of memory" in done.stdout:
-            raise Unfinished(f"pan {flag} past {memory_mb} MB")
-        errors = re.search(r"errors: (\d+)", done.stdout)
-        states = re.search(r"(\d+) states, stored", done.stdout)
-        if errors is None or states is None:
-            raise RuntimeError(f"pan gave no result:\n{done.stdout}\n{done.stderr}")
-        return int(errors.group(1)), int(states.group(1))
 
-    assertions, states = pan("-E")
-    deadlocks, _ = pan("-A")
-    return assertions, deadlocks, states
+def _pan(
+    workdir: Path, flags: list[str], seconds: float | None, memory_mb: int | None
+) -> tuple[int, int]:
+    """(errors, states stored) of one run of pan."""
+    seconds = SPIN_SECONDS if seconds is None else seconds
+    memory_mb = SPIN_MEMORY_MB if memory_mb is None else memory_mb
+    what = " ".join(flags)
+    try:
+        done = subprocess.run(
+            ["./pan", "-m1000000", *flags],
+            cwd=workdir,
+            capture_output=True,
+            text=True,
+            timeout=seconds,
+        )
+    except subprocess.TimeoutExpired:
+        raise Unfinished(f"pan {what} past {seconds:g} s") from None
+    if "max search depth too small" in done.stdout:
+        raise RuntimeError("pan: search depth too small")
+    if "MEMLIM" in done.stdout or "out of memory" in done.stdout:
+        raise Unfinished(f"pan {what} past {memory_mb} MB")
+    errors = re.search(r"errors: (\d+)", done.stdout)
+    states = re.search(r"(\d+) states, stored", done.stdout)
+    if errors is None or states is None:
+        raise RuntimeError(f"pan gave no result:\n{done.stdout}\n{done.stderr}")
+    return int(errors.group(1)), int(states.group(1))
 
 
 def compare(
-    seed: int, arrays: bool = False, calls: bool = False, values: bool = False
+    seed: int,
+    arrays: bool = False,
+    calls: bool = False,
+    values: bool = False,
+    liveness: bool = False,
 ) -> tuple[Outcome, str]:
     """Check one generated spec with both tools (`arrays`, `calls`, `values`: the
-    generator's options)."""
-    text = random_spec(random.Random(seed), arrays=arrays, calls=calls, values=values)
+    generator's options; `liveness`: a spec of `tests/liveness_strategies.py` instead,
+    with SPIN's non-progress cycles looked for in every spec without a safety violation)."""
+    if liveness:
+        text = random_liveness_spec(random.Random(seed))
+    else:
+        text = random_spec(random.Random(seed), arrays=arrays, calls=calls, values=values)
     try:
         loaded = parse_text(f"differential_{seed}.gil", text)
     except SpecError as error:
         return Outcome(
             seed, "error", status="disagree", note=str(error.diagnostics[0].message)
         ), text
-    return compare_loaded(seed, loaded, refused_is_error=True), text
+    return compare_loaded(seed, loaded, refused_is_error=True, every_npc=liveness), text
 
 
 def compare_bundled(path: str) -> tuple[Outcome, str]:
@@ -148,11 +230,16 @@ def compare_bundled(path: str) -> tuple[Outcome, str]:
         loaded = parse_spec(path)
     except SpecError as error:
         return Outcome(path, "error", status="skipped", note=error.diagnostics[0].message), text
-    return compare_loaded(path, loaded, refused_is_error=False), text
+    return compare_loaded(path, loaded, refused_is_error=False, every_npc=True), text
 
 
-def compare_loaded(label: int | str, loaded: Loaded, *, refused_is_error: bool) -> Outcome:
-    """Check a parsed spec with gilcheck and, exported, with SPIN."""
+def compare_loaded(
+    label: int | str, loaded: Loaded, *, refused_is_error: bool, every_npc: bool = False
+) -> Outcome:
+    """Check a parsed spec with gilcheck and, exported, with SPIN: the safety verdicts
+    always, and for `livelock` and `stuck` the liveness check (see `liveness`); with
+    `every_npc`, SPIN's non-progress cycles of the `ok` and `stuck` specs too (counted,
+    not compared: SPIN's cycles need not be terminal)."""
     try:
         program = checkable_program(loaded)
         promela = export_promela(program)
@@ -173,7 +260,9 @@ def compare_loaded(label: int | str, loaded: Loaded, *, refused_is_error: bool) 
         return outcome
     with tempfile.TemporaryDirectory(prefix="gilcheck-spin-") as tmp:
         try:
-            a, d, states = run_spin(promela, Path(tmp))
+            a, d, states = run_spin(promela, Path(tmp) / "safety")
+            if a == 0 and d == 0:
+                liveness(outcome, result, promela, Path(tmp), every_npc=every_npc)
         except Unfinished as error:
             outcome.status, outcome.note = "unfinished", f"spin: {error}"
             return outcome
@@ -193,7 +282,70 @@ def compare_loaded(label: int | str, loaded: Loaded, *, refused_is_error: bool) 
     if not agree:
         outcome.status = "disagree"
         outcome.note = f"gilcheck {verdict}; spin: {a} assertion error(s), {d} invalid end state(s)"
+    elif verdict == "livelock" and not outcome.spin_npc:
+        outcome.status = "disagree"
+        outcome.note = "gilcheck livelock; spin: no non-progress cycle under weak fairness"
+    elif verdict == "stuck" and not outcome.spin_starved:
+        outcome.status = "disagree"
+        outcome.note = (
+            f"gilcheck stuck ({outcome.stuck_thread}); spin: no weakly fair cycle on which "
+            "it never moves"
+        )
     return outcome
+
+
+def liveness(
+    outcome: Outcome, result: CheckResult, promela: str, workdir: Path, *, every_npc: bool
+) -> None:
+    """SPIN's side of a liveness verdict, into `outcome`.
+
+    `livelock`: gilcheck found a terminal strongly connected component C with a step in
+    which no `progress` statement runs; SPIN must find a non-progress cycle under weak
+    fairness (`run_spin_npc`). A walk through every step of C is such a cycle: every thread
+    not ended moves in C (one enabled in a state of C moves to a state of C, and one
+    blocked in all of C would make the verdict `stuck`), so each process either executes
+    in the cycle or has ended, and no state of C has a thread at a `progress` statement
+    (it would run it in C, or wait at it in all of C, which is `stuck` again).
+
+    `stuck`: gilcheck found a terminal component C in all of whose states thread W is
+    blocked, while C has steps. A non-progress cycle is not the SPIN property: the others
+    may run `progress` in C. SPIN must find a weakly fair infinite run on which, from some
+    point on, W (started, not finished) never moves and the program does not end
+    (`run_spin_starved`): a walk through every step of C is one (W is not executable in
+    any state of it, so weak fairness does not make it move; every other thread moves in C
+    or is blocked throughout it)."""
+    verdict = result.verdict
+    if verdict == "livelock":
+        outcome.spin_npc = run_spin_npc(promela, workdir / "npc")
+    elif every_npc and verdict in ("ok", "stuck"):
+        # Counted, not compared: with a budget of its own, and past it just not counted.
+        try:
+            outcome.spin_npc = run_spin_npc(
+                promela, workdir / "npc", seconds=min(SPIN_SECONDS, COUNTED_SECONDS)
+            )
+        except (Unfinished, RuntimeError, subprocess.SubprocessError):
+            outcome.spin_npc = None
+    if verdict == "stuck":
+        thread = stuck_thread(result)
+        if thread is None:
+            raise RuntimeError("gilcheck's stuck trace names no blocked thread")
+        outcome.stuck_thread = f"{thread[1]} (#{thread[0]})"
+        outcome.spin_starved = run_spin_starved(promela, thread[0], workdir / "starved")
+
+
+def stuck_thread(result: CheckResult) -> tuple[int, str] | None:
+    """(id, name) of the first thread gilcheck's `stuck` report names: its index in the
+    trace's last snapshot (declared threads in the order written, then spawned ones in the
+    order spawned, as the export numbers them: its `me`)."""
+    trace = result.trace
+    if trace is None or not trace.waits or not trace.steps:
+        return None
+    name = trace.waits[0].thread
+    after = trace.steps[-1].after
+    if after is None:
+        return None
+    names = [t.name for t in after.threads]
+    return (names.index(name), name) if name in names else None
 
 
 def bundled_specs() -> list[str]:
@@ -221,6 +373,13 @@ def main() -> int:
         help="specs that also send and use Python values, strings and ok/err results",
     )
     parser.add_argument(
+        "--liveness",
+        action="store_true",
+        help="liveness specs (tests/liveness_strategies.py: spin-waits, await, retry loops, "
+        "progress, threads running on while another is blocked); SPIN's non-progress cycles "
+        "are also looked for in the ok and stuck specs, and counted",
+    )
+    parser.add_argument(
         "--bundled",
         action="store_true",
         help="every bundled spec under specs/ instead of generated ones (those the export "
@@ -240,11 +399,20 @@ def main() -> int:
         check = compare_bundled
     else:
         inputs = list(range(args.seed, args.seed + args.count))
-        check = functools.partial(compare, arrays=args.arrays, calls=args.calls, values=args.values)  # type: ignore[assignment]
+        check = functools.partial(  # type: ignore[assignment]
+            compare,
+            arrays=args.arrays,
+            calls=args.calls,
+            values=args.values,
+            liveness=args.liveness,
+        )
     tally = {"agree": 0, "disagree": 0, "skipped": 0, "unfinished": 0, "refused": 0}
     refusals: dict[str, int] = {}
     ok_states = {"gilcheck": 0, "gilcheck --no-merge": 0, "spin": 0}
     verdicts: dict[str, int] = {}
+    # Per gilcheck verdict: specs SPIN checked for liveness, and those where it found a
+    # non-progress cycle (`npc`) or, for stuck, a cycle starving the stuck thread.
+    live: dict[str, dict[str, int]] = {}
     with ProcessPoolExecutor(
         max_workers=args.jobs, initializer=_budget, initargs=(args.spin_seconds, args.spin_memory)
     ) as pool:
@@ -259,6 +427,11 @@ def main() -> int:
                 ok_states["gilcheck --no-merge"] += outcome.gilcheck_states_unreduced
                 ok_states["spin"] += outcome.spin_states
             verdicts[outcome.verdict] = verdicts.get(outcome.verdict, 0) + 1
+            if outcome.spin_npc is not None or outcome.spin_starved is not None:
+                row = live.setdefault(outcome.verdict, {"checked": 0, "npc": 0, "starved": 0})
+                row["checked"] += 1
+                row["npc"] += bool(outcome.spin_npc)
+                row["starved"] += bool(outcome.spin_starved)
             if outcome.status == "disagree":
                 print(f"DISAGREE {_name(outcome)}: {outcome.note}")
                 if args.save:
@@ -276,6 +449,16 @@ def main() -> int:
         + ", ".join(f"{k} {v}" for k, v in sorted(verdicts.items()))
         + f"; {seconds:.0f} s"
     )
+    if live:
+        # livelock: SPIN must find a non-progress cycle; stuck: a weakly fair cycle on which
+        # the stuck thread never moves. The other counts are shown, not compared.
+        print("liveness (gilcheck verdict: SPIN's findings):")
+        for verdict, row in sorted(live.items()):
+            starved = f", starvation cycle {row['starved']}" if verdict == "stuck" else ""
+            print(
+                f"  {verdict:8} {row['checked']:4} checked: non-progress cycle {row['npc']}"
+                + starved
+            )
     if refusals:
         print("refused first for:")
         for what, count in sorted(refusals.items(), key=lambda item: -item[1]):

@@ -5,6 +5,8 @@ Promela, by SPIN; every disagreement is printed and saved.
     bench/differential --arrays --count 300      # also arrays indexed at run time
     bench/differential --calls --count 300       # also functions called and returning
     bench/differential --values --count 300      # also Python values, strings, ok/err
+    bench/differential --all --count 300         # every generator option at once
+    bench/differential --handles --count 300     # channels made at run time, handles
     bench/differential --liveness --count 500    # liveness specs (livelock, stuck)
     bench/differential --bundled                 # every bundled spec the export translates
 
@@ -200,27 +202,28 @@ def _pan(
     return int(errors.group(1)), int(states.group(1))
 
 
-def compare(
-    seed: int,
-    arrays: bool = False,
-    calls: bool = False,
-    values: bool = False,
-    liveness: bool = False,
-) -> tuple[Outcome, str]:
-    """Check one generated spec with both tools (`arrays`, `calls`, `values`: the
-    generator's options; `liveness`: a spec of `tests/liveness_strategies.py` instead,
-    with SPIN's non-progress cycles looked for in every spec without a safety violation)."""
+# The generator's options (tests/strategies.py, `SpecGenerator`), each a flag of its own.
+GENERATOR_OPTIONS = ("arrays", "calls", "values", "handles", "atexit", "timed", "locks", "gil_api")
+
+
+def compare(seed: int, liveness: bool = False, **options: bool) -> tuple[Outcome, str]:
+    """Check one generated spec with both tools (`options`: the generator's, see
+    GENERATOR_OPTIONS; `liveness`: a spec of `tests/liveness_strategies.py` instead, with
+    SPIN's non-progress cycles looked for in every spec without a safety violation)."""
     if liveness:
         text = random_liveness_spec(random.Random(seed))
     else:
-        text = random_spec(random.Random(seed), arrays=arrays, calls=calls, values=values)
+        text = random_spec(random.Random(seed), **options)
     try:
         loaded = parse_text(f"differential_{seed}.gil", text)
     except SpecError as error:
         return Outcome(
             seed, "error", status="disagree", note=str(error.diagnostics[0].message)
         ), text
-    return compare_loaded(seed, loaded, refused_is_error=True, every_npc=liveness), text
+    # With `gil_api`, a spec may reach a statement with two GIL counts (a `release_gil` in
+    # one branch only), which the export refuses: counted as refused, not as disagreement.
+    refusals_wrong = not options.get("gil_api", False)
+    return compare_loaded(seed, loaded, refused_is_error=refusals_wrong, every_npc=liveness), text
 
 
 def compare_bundled(path: str) -> tuple[Outcome, str]:
@@ -373,6 +376,27 @@ def main() -> int:
         help="specs that also send and use Python values, strings and ok/err results",
     )
     parser.add_argument(
+        "--handles",
+        action="store_true",
+        help="specs whose channels are made at run time: handles passed, sent, cloned, dropped",
+    )
+    parser.add_argument("--atexit", action="store_true", help="specs with `atexit` blocks")
+    parser.add_argument(
+        "--timed", action="store_true", help="specs with timed waits on locks, events, channels"
+    )
+    parser.add_argument(
+        "--locks", action="store_true", help="specs with an rwlock, a latch and `try_acquire`"
+    )
+    parser.add_argument(
+        "--gil-api", action="store_true", help="specs with `release_gil`/`acquire_gil`"
+    )
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        help="every generator option above at once but --handles (which shapes the spec on "
+        "its own) and --gil-api (whose refused specs are counted apart): give them alongside",
+    )
+    parser.add_argument(
         "--liveness",
         action="store_true",
         help="liveness specs (tests/liveness_strategies.py: spin-waits, await, retry loops, "
@@ -399,12 +423,12 @@ def main() -> int:
         check = compare_bundled
     else:
         inputs = list(range(args.seed, args.seed + args.count))
+        chosen = {
+            name: getattr(args, name) or (args.all and name not in ("handles", "gil_api"))
+            for name in GENERATOR_OPTIONS
+        }
         check = functools.partial(  # type: ignore[assignment]
-            compare,
-            arrays=args.arrays,
-            calls=args.calls,
-            values=args.values,
-            liveness=args.liveness,
+            compare, liveness=args.liveness, **chosen
         )
     tally = {"agree": 0, "disagree": 0, "skipped": 0, "unfinished": 0, "refused": 0}
     refusals: dict[str, int] = {}
@@ -444,7 +468,7 @@ def main() -> int:
     print(
         f"{len(inputs)} specs: {tally['agree']} agree, {tally['disagree']} disagree, "
         f"{tally['unfinished']} unfinished by SPIN, {tally['skipped']} skipped"
-        + (f", {tally['refused']} refused by the export" if args.bundled else "")
+        + (f", {tally['refused']} refused by the export" if tally["refused"] else "")
         + "; gilcheck verdicts "
         + ", ".join(f"{k} {v}" for k, v in sorted(verdicts.items()))
         + f"; {seconds:.0f} s"

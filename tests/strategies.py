@@ -843,10 +843,12 @@ def random_spec(  # type: ignore[no-untyped-def]
     atexit: bool = False,
     timed: bool = False,
     locks: bool = False,
+    gil_api: bool = False,
 ) -> str:
-    """A differential spec from a seeded `random.Random` (with the v1.1 additions: `v11`;
-    with arrays indexed at run time: `arrays`; with functions called: `calls`; with Python
-    values and results: `values`)."""
+    """A differential spec from a seeded `random.Random` (`SpecGenerator`'s options: the
+    v1.1 additions, arrays indexed at run time, functions called, Python values and
+    results, channels made at run time and their handles, `atexit` blocks, timed waits,
+    rwlocks/latches/`try_acquire`, `release_gil`/`acquire_gil`)."""
     return SpecGenerator(
         rng.choice,
         rng.randint,
@@ -858,6 +860,7 @@ def random_spec(  # type: ignore[no-untyped-def]
         atexit=atexit,
         timed=timed,
         locks=locks,
+        gil_api=gil_api,
     ).spec()
 
 

@@ -43,6 +43,7 @@ VALUE_MACROS = (
 )
 NO_ONE = 255
 MAX_THREADS = 31  # thread sets are bits of a Promela int
+MAX_CAPACITY = 255  # a channel's count of messages is a Promela byte
 MAX_INLINED = 1000  # inlined calls in one proctype (each `call` gets a copy of its function)
 NORMAL, LOST, BLOCKING = 0, 1, 2
 # An index out of range panics: the run stops there (no thread goes on, none is reported
@@ -163,6 +164,8 @@ def channel_kind(chan: ir.ChannelInfo) -> ChannelKind:
     found = _CHANNEL_KINDS.get(chan.kind)
     if found is None:
         raise Refused(f"`{chan.kind}` channels", chan.span, yet=True)
+    if chan.capacity is not None and chan.capacity > MAX_CAPACITY:
+        raise Refused(f"a channel of capacity above {MAX_CAPACITY}", chan.span)
     return found
 
 

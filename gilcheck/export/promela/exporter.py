@@ -502,7 +502,7 @@ class Exporter(ResourceTranslator, HandleTranslator):
             case ir.Assert(cond=c):
                 return "true", f"assert({self._expr(c)});", nxt
             case ir.Panic():
-                return "true", "assert(false);", nxt
+                return "true", "assert(false);", "end_exit"  # the run stops at a panic
             case ir.GilEnter() | ir.PythonEnter():
                 if g.count == 0:
                     if isinstance(instr, ir.PythonEnter) and g.saved:

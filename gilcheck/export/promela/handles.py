@@ -66,10 +66,21 @@ class HandleTranslator(ChannelTranslator):
         sites = len(self._made_channels())
         return max(2, min(2 * sites, MAX_POOL, self.options.object_bound))
 
+    def _uses_handles(self) -> bool:
+        """Whether a statement acts on a channel through a local (a handle, or a thread
+        handle or none there: a misuse)."""
+        return any(
+            isinstance(getattr(instr, "channel", None), ir.HandleRef)
+            or isinstance(instr, ir.CloneHandle | ir.DropValue)
+            for code in self.program.codes
+            for instr in code.instrs
+        )
+
     def handle_header(self) -> list[str]:
-        """The pool's declarations and the `drop_hd` inline (empty without `let` channels)."""
+        """The pool's declarations and the `drop_hd` inline (empty without `let` channels
+        or statements on handles)."""
         made = self._made_channels()
-        if not made:
+        if not made and not self._uses_handles():
             return []
         self.handles = True
         capacity = 1

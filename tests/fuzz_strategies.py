@@ -41,7 +41,7 @@ CONSTRUCTS = [
     "make-latch", "make-future", "make-pool", "make-into-array", "countdown", "wait-latch",
     "wait-latch-timeout", "complete", "result", "result-timeout", "submit-pool",
     "submit-loop", "shutdown", "suspend", "acquire-gil", "release-gil", "model-call",
-    "resource-argument",
+    "resource-argument", "handle-argument", "send-handle", "assign-result",
     # expressions
     "int", "big-int", "negative", "power", "bool", "none", "string", "ok", "err",
     "pyobj", "pyerr", "arith", "compare", "and-or", "not", "is-ok", "is-err", "is-none",
@@ -53,7 +53,7 @@ RESOURCE_KINDS = ["mutex", "rlock", "condvar", "once", "event", "semaphore", "ba
 CHANNEL_KINDS = ["unbounded", "bounded", "rendezvous", "oneshot", "queue"]
 # Kinds a function parameter may take (a global of the kind is passed).
 PARAM_KINDS = ["int", "mutex", "rlock", "condvar", "event", "semaphore", "rwlock", "latch",
-               "chan", "future"]  # fmt: skip
+               "chan", "future", "tx", "rx"]  # fmt: skip
 VERDICTS = ["ok", "deadlock", "stuck", "livelock", "assertion", "panic", "misuse", "bound"]
 
 
@@ -626,6 +626,10 @@ class Gen:
                 self.use("send-result")
                 return [f"let {name} = send {ref}, {value}"]
             self.use("send")
+            handle = self.pick(("tx", "rx", "mutex", "event", "future"))
+            if handle and "[" not in handle and self.chance(0.25):
+                self.use("send-handle")
+                return [f"send {ref}, {handle}"]
             return [f"send {ref}, {self.value_expr()}"]
         if r < 0.75:
             ref = self.pick(("rx", "chan"))
@@ -637,6 +641,10 @@ class Gen:
                 self.local(name, "value")
                 return [f"let {name} = try_recv {ref}"]
             lines = self.timed(f"recv {ref}", "recv", bind=False)
+            earlier = self.visible(("value",))
+            if earlier and self.chance(0.3):
+                self.use("assign-result")
+                return [f"{self.rng.choice(earlier)} = {lines[0]}"]
             self.local(name, "value")
             return [f"let {name} = {lines[0]}"]
         if r < 0.85:
@@ -728,7 +736,7 @@ class Gen:
             ref = self.pick((kind,))
             if ref is None:
                 return None
-            self.use("resource-argument")
+            self.use("handle-argument" if kind in ("tx", "rx") else "resource-argument")
             args.append(ref)
         return ", ".join(args)
 
@@ -965,7 +973,7 @@ class Gen:
             if task:
                 params = ["int"] * rng.randint(0, 2)
             else:
-                kinds = [k for k in PARAM_KINDS if k == "int" or self.has_global(k)]
+                kinds = [k for k in PARAM_KINDS if k in ("int", "tx", "rx") or self.has_global(k)]
                 params = [rng.choice(kinds) for _ in range(rng.randint(0, 2))]
             self.fns.append(Fn(self.fresh("g"), params, task, task and self.chance(0.5)))
         self.budget = rng.randint(6, 30)

@@ -42,6 +42,9 @@ CONSTRUCTS = [
     "wait-latch-timeout", "complete", "result", "result-timeout", "submit-pool",
     "submit-loop", "shutdown", "suspend", "acquire-gil", "release-gil", "model-call",
     "resource-argument", "handle-argument", "send-handle", "assign-result",
+    # layout
+    "comment-hash", "comment-slashes", "semicolons", "newline-before-else-or", "crlf",
+    "tabs",
     # expressions
     "int", "big-int", "negative", "power", "bool", "none", "string", "ok", "err",
     "pyobj", "pyerr", "arith", "compare", "and-or", "not", "is-ok", "is-err", "is-none",
@@ -1034,7 +1037,52 @@ def generate(rng: random.Random, fault: bool = False) -> tuple[str, set[str]]:
     """A random spec and the constructs it uses."""
     gen = Gen(rng, fault)
     text = gen.spec()
+    if rng.random() < 0.3:
+        text = layout(rng, text, gen.used)
     return text, gen.used
+
+
+def layout(rng: random.Random, text: str, used: set[str]) -> str:
+    """The same spec written otherwise: comments, `;` between statements, a newline before
+    `else` and `or`, CRLF line ends, tabs."""
+    lines = text.split("\n")
+    out: list[str] = []
+    for line in lines:
+        r = rng.random()
+        if r < 0.08 and line.strip():
+            used.add("comment-hash")
+            line += "   # a comment { with } braces"
+        elif r < 0.14 and line.strip():
+            used.add("comment-slashes")
+            line += "  // x = 1 / 0"
+        elif r < 0.2 and line.strip() in ("} else {", "} or {"):
+            used.add("newline-before-else-or")
+            indent = line[: len(line) - len(line.lstrip())]
+            out.append(indent + "}")
+            line = indent + line.strip()[2:]
+        elif (
+            r < 0.35
+            and out
+            and line.strip()
+            and not line.rstrip().endswith("{")
+            and not line.strip().startswith(("}", "else", "or"))
+            and not out[-1].rstrip().endswith(("{", "}"))
+            and "#" not in out[-1]
+            and "//" not in out[-1]
+            and out[-1].startswith(" ")
+        ):
+            used.add("semicolons")
+            out[-1] += "; " + line.strip()
+            continue
+        out.append(line)
+    text = "\n".join(out)
+    if rng.random() < 0.2:
+        used.add("tabs")
+        text = text.replace("    ", "\t")
+    if rng.random() < 0.2:
+        used.add("crlf")
+        text = text.replace("\n", "\r\n")
+    return text
 
 
 # ---------------------------------------------------------------------- mutations

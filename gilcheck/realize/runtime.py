@@ -1,0 +1,857 @@
+"""The runtime every realized program starts with: its threads, its objects, the spec's
+GIL as a token, parking on POSIX semaphores (through `ctypes.PyDLL` to keep the real GIL
+while blocked, through `ctypes.CDLL` to release it), steering, and the watchdog.
+
+It is program text, copied verbatim at the head of each realized program, so that the
+program needs nothing but CPython's standard library to run.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+RUNTIME: Final[str] = r'''
+# ---------------------------------------------------------------- gilcheck realize runtime
+import collections
+import ctypes
+import ctypes.util
+import faulthandler
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+EXIT_FINISHED, EXIT_HANG, EXIT_ASSERTION, EXIT_PANIC, EXIT_MISUSE = 0, 3, 4, 5, 6
+_LIBC_NAME = ctypes.util.find_library("c")
+_RELEASING = ctypes.CDLL(_LIBC_NAME)  # a call through CDLL releases the GIL while it runs
+_KEEPING = ctypes.PyDLL(_LIBC_NAME)  # a call through PyDLL keeps the GIL while it blocks
+_SEM_BYTES = 64  # at least sizeof(sem_t)
+
+# Every statement runs holding _STATE, so it is one atomic step as in the spec; a thread
+# that must wait releases _STATE and parks on its own semaphore.
+_STATE = threading.Lock()
+_PARKED = []
+_STDOUT_LOCK = threading.Lock()  # only ever taken while holding _STATE, never while parked
+
+
+def _violation(code, what):
+    """A verdict other than a deadlock: report it and stop the whole program at once."""
+    with _STDOUT_LOCK:
+        sys.stdout.flush()
+        sys.stderr.write(what + "\n")
+        sys.stderr.flush()
+    os._exit(code)
+
+
+def failed(code, what, message):
+    """A failed assertion or a panic, with its message."""
+    _violation(code, what if message is None else f"{what}: {show(message)}")
+
+
+class Parker:
+    """A thread's own POSIX semaphore, the only place where a realized thread blocks."""
+
+    def __init__(self):
+        self.sem = ctypes.create_string_buffer(_SEM_BYTES)
+        if _RELEASING.sem_init(self.sem, 0, 0) != 0:
+            raise OSError("sem_init failed")
+
+    def park(self, keep_gil):
+        lib = _KEEPING if keep_gil else _RELEASING
+        while lib.sem_wait(self.sem) != 0:  # EINTR: the supervisor's stack-dump signal
+            pass
+
+    def unpark(self):
+        _RELEASING.sem_post(self.sem)
+
+
+class RThread:
+    """A realized thread: its name as traces write it, `self`, its GIL bookkeeping."""
+
+    def __init__(self, name, self_index, daemon):
+        self.name = name
+        self.self_index = self_index
+        self.daemon = daemon
+        self.parker = Parker()
+        self.parked = False
+        self.woken = False
+        self.gil_count = 0  # with_gil nesting
+        self.python_took = []  # per open python block: whether it took the GIL on entry
+        self.allowed = []  # per open allow_threads block: (gil_count, python_took)
+        self.done = False
+        self.thread = None
+
+
+_ME = threading.local()
+
+
+def wake_all():
+    """Every parked thread re-checks what it waits for (called holding _STATE)."""
+    for t in _PARKED:
+        if not t.woken:
+            t.woken = True
+            t.parker.unpark()
+
+
+def park(me, keep_gil):
+    """Wait for a wake_all (called and returning holding _STATE)."""
+    me.parked = True
+    me.woken = False
+    _PARKED.append(me)
+    _STATE.release()
+    try:
+        me.parker.park(keep_gil)
+    finally:
+        _STATE.acquire()
+        _PARKED.remove(me)
+        me.parked = False
+
+
+# ---------------------------------------------------------------- the spec's GIL
+
+
+class Gil:
+    """The spec's GIL as a token: at most one thread holds it; handed over first come,
+    first served. A thread holding it in native code that blocks keeps it, and parks
+    through PyDLL, so that it keeps the real GIL too."""
+
+    def __init__(self):
+        self.owner = None
+        self.queue = collections.deque()
+
+    def holds(self, me):
+        return self.owner is me
+
+    def take(self, me):
+        if self.owner is me:
+            return
+        if self.owner is None and not self.queue:
+            self.owner = me
+            return
+        self.queue.append(me)
+        while self.owner is not me:
+            park(me, keep_gil=False)  # a thread waiting for the GIL does not hold it
+
+    def give(self, me):
+        if self.owner is not me:
+            return
+        self.owner = self.queue.popleft() if self.queue else None
+        wake_all()
+
+    def wanted(self):
+        return bool(self.queue)
+
+
+GIL = Gil()
+
+
+def in_python(me):
+    return bool(me.python_took) and not me.allowed
+
+
+def keeps_gil(me, ctx):
+    """Whether blocking now keeps the GIL: native code holding it never gives it up."""
+    return ctx == "native" and GIL.holds(me)
+
+
+def block(me, ctx, ready, where):
+    """Wait until `ready()` holds (called and returning holding _STATE). Native code that
+    holds the GIL keeps it, the real one included; Python code releases it while it waits
+    and takes it back after; native code without it waits without it."""
+    if ready() and STEER.may_complete(me, where):
+        return
+    gave_back = ctx == "python" and GIL.holds(me)
+    if gave_back:
+        GIL.give(me)
+    keep = keeps_gil(me, ctx)
+    STEER.blocking(me, where)
+    while not (ready() and STEER.may_complete(me, where)):
+        park(me, keep)
+    if gave_back:
+        GIL.take(me)
+
+
+def need_gil_for_step(me, ctx, where):
+    """A statement that needs the GIL for its own step only (making a pyobj, printing a
+    Python value): wait until the GIL is free, as PyO3 takes and releases it."""
+    if not GIL.holds(me):
+        block(me, ctx, lambda: GIL.owner is None, where)
+
+
+def gil_enter(me, ctx):
+    GIL.take(me)
+    me.gil_count += 1
+
+
+def gil_exit(me):
+    me.gil_count -= 1
+    if me.gil_count == 0 and not any(me.python_took):
+        GIL.give(me)
+
+
+def python_enter(me):
+    if me.allowed:
+        _violation(EXIT_MISUSE, f"misuse: python code inside allow_threads in {me.name}")
+    took = not GIL.holds(me)
+    GIL.take(me)
+    me.python_took.append(took)
+
+
+def python_exit(me):
+    took = me.python_took.pop()
+    if took and me.gil_count == 0:
+        GIL.give(me)
+
+
+def allow_enter(me):
+    me.allowed.append((me.gil_count, me.python_took))
+    me.gil_count, me.python_took = 0, []
+    GIL.give(me)
+
+
+def allow_exit(me):
+    GIL.take(me)
+    me.gil_count, me.python_took = me.allowed.pop()
+
+
+def python_boundary(me):
+    """Between two statements of Python code the interpreter may hand the GIL over."""
+    if GIL.holds(me) and GIL.wanted():
+        GIL.give(me)
+        GIL.take(me)
+
+
+# ---------------------------------------------------------------- values
+
+
+def is_python_value(v):
+    if isinstance(v, tuple) and v and v[0] in ("pyobj", "pyerr"):
+        return True
+    return isinstance(v, tuple) and any(is_python_value(x) for x in v[1:])
+
+
+def show(v):
+    if v is None:
+        return "None"
+    if v is True or v is False:
+        return "true" if v else "false"
+    if isinstance(v, tuple) and len(v) == 2 and v[0] in ("ok", "err"):
+        return f"{v[0].capitalize()}({show(v[1])})"
+    if isinstance(v, tuple) and len(v) == 2 and v[0] == "pyobj":
+        return f"<{v[1]}>"
+    if isinstance(v, tuple) and len(v) == 2 and v[0] == "pyerr":
+        return f"PyErr({v[1]!r})"
+    return str(v)
+
+
+def div(a, b):
+    if b == 0:
+        _violation(EXIT_PANIC, "panic: division by zero")
+    q = abs(a) // abs(b)
+    return q if (a >= 0) == (b >= 0) else -q
+
+
+def rem(a, b):
+    return a - div(a, b) * b
+
+
+def index(i, size, where):
+    if not 0 <= i < size:
+        _violation(EXIT_PANIC, f"panic: index {i} out of range at {where}")
+    return i
+
+
+MOVED = object()
+
+
+def is_ok(v):
+    return isinstance(v, tuple) and len(v) == 2 and v[0] == "ok"
+
+
+def is_err(v):
+    return isinstance(v, tuple) and len(v) == 2 and v[0] == "err"
+
+
+# ---------------------------------------------------------------- resources
+
+
+class Mutex:
+    kind = "mutex"
+
+    def __init__(self, name):
+        self.name = name
+        self.holder = None
+
+    def ready(self, me):
+        return self.holder is None
+
+    def take(self, me):
+        self.holder = me
+
+    def release(self, me):
+        if self.holder is None:
+            _violation(EXIT_MISUSE, f"misuse: {me.name} releases {self.name}, which is free")
+        self.holder = None
+        wake_all()
+
+
+class RLock:
+    kind = "rlock"
+
+    def __init__(self, name):
+        self.name = name
+        self.holder = None
+        self.count = 0
+
+    def ready(self, me):
+        return self.holder is None or self.holder is me
+
+    def take(self, me):
+        self.holder = me
+        self.count += 1
+
+    def release(self, me):
+        if self.holder is not me:
+            _violation(EXIT_MISUSE, f"misuse: {me.name} releases {self.name}, not its own")
+        self.count -= 1
+        if self.count == 0:
+            self.holder = None
+            wake_all()
+
+
+class Semaphore:
+    kind = "semaphore"
+
+    def __init__(self, name, count):
+        self.name = name
+        self.count = count
+
+    def ready(self, me):
+        return self.count > 0
+
+    def take(self, me):
+        self.count -= 1
+
+    def release(self, me):
+        self.count += 1
+        wake_all()
+
+
+class Event:
+    kind = "event"
+
+    def __init__(self, name):
+        self.name = name
+        self.flag = False
+        self.sets = 0
+
+
+class Condvar:
+    kind = "condvar"
+
+    def __init__(self, name):
+        self.name = name
+        self.waiters = []  # tickets: [notified]
+
+
+class Barrier:
+    kind = "barrier"
+
+    def __init__(self, name, parties):
+        self.name = name
+        self.parties = parties
+        self.arrived = 0
+        self.generation = 0
+
+
+class Once:
+    kind = "once"
+
+    def __init__(self, name):
+        self.name = name
+        self.state = "new"
+
+
+class Latch:
+    kind = "latch"
+
+    def __init__(self, name, count):
+        self.name = name
+        self.count = count
+
+
+def the(obj, kind, where):
+    """A resource reached through a value: of the kind the statement needs, or a misuse."""
+    if getattr(obj, "kind", None) not in kind.split("|"):
+        _violation(EXIT_MISUSE, f"misuse: {show(obj)} is not a {kind} at {where}")
+    return obj
+
+
+def acquire(me, ctx, res, where):
+    block(me, ctx, lambda: res.ready(me), where)
+    res.take(me)
+
+
+def try_acquire(me, res):
+    if isinstance(res, Mutex) and res.holder is me:
+        return False
+    if res.ready(me):
+        res.take(me)
+        return True
+    return False
+
+
+def wait_event(me, ctx, ev, where):
+    if ev.flag:
+        block(me, ctx, lambda: True, where)
+        return
+    seen = ev.sets
+    block(me, ctx, lambda: ev.sets != seen, where)
+
+
+def set_event(ev):
+    ev.flag = True
+    ev.sets += 1
+    wake_all()
+
+
+def wait_barrier(me, ctx, b, where):
+    generation = b.generation
+    b.arrived += 1
+    if b.arrived == b.parties:
+        b.arrived = 0
+        b.generation += 1
+        wake_all()
+        block(me, ctx, lambda: True, where)
+        return
+    block(me, ctx, lambda: b.generation != generation, where)
+
+
+def wait_condvar(me, ctx, cv, m, where):
+    if m.holder is not me:
+        _violation(EXIT_MISUSE, f"misuse: {me.name} waits on {cv.name} without holding {m.name}")
+    ticket = [False]
+    cv.waiters.append(ticket)
+    m.release(me)
+    block(me, ctx, lambda: ticket[0], where)
+    block(me, ctx, lambda: m.ready(me), where)
+    m.take(me)
+
+
+def notify(cv, everyone):
+    woken = cv.waiters if everyone else cv.waiters[:1]
+    for ticket in woken:
+        ticket[0] = True
+    del cv.waiters[: len(woken)]
+    wake_all()
+
+
+def once_begin(me, ctx, once, where):
+    """True when this caller runs the block; otherwise waits until it has run."""
+    if once.state == "new":
+        once.state = "running"
+        return True
+    block(me, ctx, lambda: once.state == "done", where)
+    return False
+
+
+def once_end(once):
+    once.state = "done"
+    wake_all()
+
+
+def await_condition(me, ctx, cond, where):
+    block(me, ctx, cond, where)
+
+
+# ---------------------------------------------------------------- channels
+
+
+class Channel:
+    """A channel with the spec's exact semantics: `capacity` None is unbounded, 0 a
+    rendezvous (the sender waits until its message is taken)."""
+
+    def __init__(self, name, kind, capacity, declared):
+        self.name = name
+        self.kind = kind
+        self.capacity = capacity
+        self.declared = declared  # a global channel: closed only by `close`
+        self.buffer = collections.deque()
+        self.senders = 0 if declared else 1
+        self.receiver = True
+        self.closed = False
+        self.taken = 0  # rendezvous: messages taken so far
+
+    def ended(self):
+        return self.closed or (not self.declared and self.senders == 0)
+
+    def can_send(self):
+        if self.kind == "queue" or self.capacity is None:
+            return True
+        if self.capacity == 0:
+            return not self.buffer
+        return len(self.buffer) < self.capacity
+
+    def receiver_gone(self):
+        return self.kind != "queue" and (self.closed or not self.receiver)
+
+
+class Handle:
+    """A sender or receiver handle of a channel made at run time."""
+
+    def __init__(self, channel, side):
+        self.channel = channel
+        self.side = side
+        self.alive = True
+
+    def drop(self):
+        if not self.alive:
+            return
+        self.alive = False
+        ch = self.channel
+        if self.side == "tx":
+            ch.senders -= 1
+        else:
+            ch.receiver = False
+            for message in ch.buffer:
+                drop_value(message)
+            ch.buffer.clear()
+        wake_all()
+
+
+def drop_value(v):
+    if isinstance(v, Handle):
+        v.drop()
+    elif isinstance(v, tuple):
+        for x in v:
+            drop_value(x)
+
+
+def make_channel(kind, capacity, where):
+    ch = Channel(f"channel made at {where}", kind, capacity, declared=False)
+    if kind == "oneshot":
+        ch.capacity = 1
+    return Handle(ch, "tx"), Handle(ch, "rx")
+
+
+def channel_of(ref, side, where):
+    if isinstance(ref, Channel):
+        return ref
+    if isinstance(ref, Handle):
+        if not ref.alive:
+            _violation(EXIT_MISUSE, f"misuse: a dropped handle used at {where}")
+        return ref.channel
+    _violation(EXIT_MISUSE, f"misuse: {show(ref)} is not a channel at {where}")
+
+
+def send(me, ctx, ref, value, where):
+    ch = channel_of(ref, "tx", where)
+    block(me, ctx, lambda: ch.receiver_gone() or ch.can_send(), where)
+    if ch.receiver_gone():
+        return ("err", value)
+    ch.buffer.append(value)
+    wake_all()
+    if isinstance(ref, Handle) and ch.kind == "oneshot":
+        ref.drop()
+    if ch.capacity == 0 and ch.kind != "queue":
+        mark = ch.taken + len(ch.buffer)
+        block(me, ctx, lambda: ch.taken >= mark or ch.receiver_gone(), where)
+        if ch.taken < mark:
+            ch.buffer.remove(value)
+            return ("err", value)
+    return ("ok", None)
+
+
+def recv(me, ctx, ref, where):
+    ch = channel_of(ref, "rx", where)
+    block(me, ctx, lambda: bool(ch.buffer) or ch.ended(), where)
+    return take_message(ch)
+
+
+def take_message(ch):
+    if not ch.buffer:
+        return None
+    ch.taken += 1
+    wake_all()
+    return ch.buffer.popleft()
+
+
+def try_recv(ref, where):
+    return take_message(channel_of(ref, "rx", where))
+
+
+def close(ref, where):
+    ch = channel_of(ref, "tx", where)
+    if ch.kind != "queue":
+        ch.closed = True
+    wake_all()
+
+
+def clone(v, where):
+    if isinstance(v, Handle):
+        if not v.alive:
+            _violation(EXIT_MISUSE, f"misuse: a dropped handle cloned at {where}")
+        if v.side == "tx":
+            v.channel.senders += 1
+        return Handle(v.channel, v.side)
+    return v
+
+
+def length(ref, where):
+    return len(channel_of(ref, "rx", where).buffer)
+
+
+def unwrap(v, where):
+    if v is None or is_err(v):
+        _violation(EXIT_PANIC, f"panic: unwrap of {show(v)} at {where}")
+    return v[1] if is_ok(v) else v
+
+
+# ---------------------------------------------------------------- threads
+
+
+class ThreadHandle:
+    kind = "thread"
+
+    def __init__(self, rthread):
+        self.rthread = rthread
+
+
+_THREADS = []
+_SPAWNED = collections.Counter()
+
+
+def start_thread(name, self_index, daemon, body, args):
+    t = RThread(name, self_index, daemon)
+
+    def run():
+        _ME.value = t
+        with _STATE:
+            try:
+                body(t, "native", *args)
+            finally:
+                t.done = True
+                if GIL.holds(t) and not t.python_took and t.gil_count == 0:
+                    GIL.give(t)
+                wake_all()
+
+    t.thread = threading.Thread(target=run, name=name, daemon=True)
+    _THREADS.append(t)
+    t.thread.start()
+    return ThreadHandle(t)
+
+
+def spawn(function_name, daemon, body, args):
+    _SPAWNED[function_name] += 1
+    return start_thread(f"{function_name}#{_SPAWNED[function_name]}", 0, daemon, body, args)
+
+
+def join(me, ctx, handle, where):
+    if not isinstance(handle, ThreadHandle):
+        _violation(EXIT_MISUSE, f"misuse: {show(handle)} is not a thread at {where}")
+    block(me, ctx, lambda: handle.rthread.done, where)
+
+
+def choose(me, n):
+    return STEER.choice(me) if STEER.active else random.randrange(n)
+
+
+def any_int(me, low, high):
+    if high <= low:
+        _violation(EXIT_PANIC, f"panic: any({low}..{high}) is empty")
+    if STEER.active:
+        return STEER.value(me, low, high)
+    return random.randrange(low, high)
+
+
+def do_print(me, ctx, value, where):
+    """`print`: stdout's lock, then the GIL for a Python value; in Python code, print."""
+    if ctx == "python":
+        sys.stdout.write(show(value) + "\n")
+        sys.stdout.flush()
+        return
+    block(me, ctx, lambda: STDOUT.ready(me), where)
+    STDOUT.take(me)
+    if is_python_value(value) and not GIL.holds(me):
+        done(me, where, True)
+        block(me, ctx, lambda: GIL.owner is None, where)
+    sys.stdout.write(show(value) + "\n")
+    sys.stdout.flush()
+    STDOUT.release(me)
+
+
+STDOUT = RLock("stdout's lock")
+
+
+# ---------------------------------------------------------------- steering
+
+
+class Steering:
+    """Follows a counterexample: each step of the trace names the thread that takes it, the
+    line and column of its statement, and its kind (`step`; `yield`: the interpreter hands
+    the GIL over; `back`: takes the GIL back; `block`: releases the GIL to wait). A thread
+    runs a statement only when the trace's next step is its own at that statement; a
+    thread that must wait gives its turn up. Turns only ever delay a thread between
+    statements, or hold back a parked thread: they are taken holding _STATE alone and
+    never while holding a turn-only object, so they never change who holds what. If the
+    run leaves the trace (no thread can take the next step within `patience` seconds),
+    steering ends and the threads run freely."""
+
+    def __init__(self, steps, patience):
+        self.steps = steps  # [thread, line, column, kind]
+        self.at = 0
+        self.active = bool(steps)
+        self.patience = patience
+        self.moved = time.monotonic()
+
+    def current(self):
+        if not self.active or self.at >= len(self.steps):
+            return None
+        return self.steps[self.at]
+
+    def mine(self, me, where, kinds=("step", "block")):
+        step = self.current()
+        return (
+            step is not None
+            and step[0] == me.name
+            and (step[1], step[2]) == tuple(where)
+            and step[3] in kinds
+        )
+
+    def advance(self):
+        self.at += 1
+        self.moved = time.monotonic()
+        if self.at >= len(self.steps):
+            self.active = False
+        wake_all()
+
+    def turn(self, me, where):
+        """Wait for this thread's turn at the statement `where` (holding _STATE)."""
+        while self.active:
+            step = self.current()
+            if step is not None and step[0] == me.name and step[3] == "back":
+                self.advance()  # the GIL was taken back already (or is, below)
+                continue
+            if self.mine(me, where, ("yield",)):
+                GIL.give(me)
+                self.advance()
+                GIL.take(me)
+                continue
+            if self.mine(me, where):
+                return
+            park(me, keep_gil=False)
+
+    def done(self, me, where, exact):
+        if self.mine(me, where):
+            self.advance()
+            while not exact and self.mine(me, where, ("step",)):
+                self.advance()
+
+    def may_complete(self, me, where):
+        return not self.active or self.mine(me, where, ("step",))
+
+    def blocking(self, me, where):
+        if self.active and self.mine(me, where):
+            self.advance()
+
+    def choice(self, me):
+        return 0
+
+    def value(self, me, low, high):
+        return low
+
+    def watch(self):
+        """A daemon thread: end steering when the trace cannot be followed any more."""
+        while self.active:
+            time.sleep(self.patience / 4)
+            with _STATE:
+                if self.active and time.monotonic() - self.moved > self.patience:
+                    step = self.steps[self.at]
+                    sys.stderr.write(
+                        f"steering lost at step {self.at + 1} ({step[0]} at line {step[1]}):"
+                        " running freely\n"
+                    )
+                    self.active = False
+                    wake_all()
+
+
+STEER = Steering([], 1.0)
+
+
+def stmt(me, ctx, where):
+    """Before a statement: a scheduling point (other threads may run their statements),
+    the interpreter's GIL hand-over in Python code, and, when steered, the turn."""
+    _STATE.release()
+    if random.random() < 0.3:
+        time.sleep(0)
+    _STATE.acquire()
+    if STEER.active:
+        STEER.turn(me, where)
+    elif ctx == "python":
+        python_boundary(me)
+
+
+def done(me, where, exact):
+    """After a statement: when steered, the trace's step for it is taken."""
+    if STEER.active:
+        STEER.done(me, where, exact)
+
+
+# ---------------------------------------------------------------- program end and watchdog
+
+
+def finish_host_python(me):
+    """`host python`: main has returned; join the non-daemon threads, then finalization
+    takes the GIL (a daemon thread holding it hangs the program), then the process ends."""
+    for t in list(_THREADS):
+        if t is not me and not t.daemon:
+            block(me, "native", lambda t=t: t.done, None)
+    GIL.take(me)
+    sys.stdout.flush()
+    os._exit(EXIT_FINISHED)
+
+
+def supervise(timeout):
+    """Run this program as a child with a watchdog: a child still running after `timeout`
+    seconds has hung; its threads' stacks are dumped (faulthandler, which needs no GIL)
+    and the supervisor prints `hang` and exits 3. Otherwise the child's own exit code."""
+    child = subprocess.Popen([sys.executable, *sys.argv, "--realized-child"])
+    try:
+        code = child.wait(timeout)
+    except subprocess.TimeoutExpired:
+        child.send_signal(signal.SIGUSR1)
+        time.sleep(0.3)
+        child.kill()
+        child.wait()
+        sys.stdout.flush()
+        print("hang", flush=True)
+        sys.exit(EXIT_HANG)
+    sys.exit(code)
+
+
+def run_program(main_body, declared, steps, patience, host, timeout):
+    """The realized program's entry point."""
+    if "--realized-child" not in sys.argv:
+        supervise(timeout)
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
+    global STEER
+    STEER = Steering(steps, patience)
+    if STEER.active:
+        threading.Thread(target=STEER.watch, daemon=True).start()
+    me = RThread("main", 0, False)
+    _ME.value = me
+    _THREADS.append(me)
+    with _STATE:
+        for start in declared:
+            start()
+        main_body(me, "native")
+        if host == "python":
+            finish_host_python(me)
+    sys.stdout.flush()
+    os._exit(EXIT_FINISHED)
+# ---------------------------------------------------------------- end of the runtime
+'''

@@ -1,0 +1,48 @@
+"""The steps a steered run follows, read from a result saved by `gilcheck check SPEC
+--format json`: who takes each step, at which statement, and of which kind."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+Step = tuple[str, int, int, str]
+
+
+class BadSteering(Exception):
+    """The file is not a saved result with a trace."""
+
+
+def _kind(effects: Iterable[str]) -> str:
+    first = next(iter(effects), "")
+    if first.startswith("the interpreter hands the GIL over"):
+        return "yield"
+    if first.startswith("takes the GIL back"):
+        return "back"
+    if first.startswith("cannot go on at once"):
+        return "block"
+    return "step"
+
+
+def steps_of_result(text: str, declared: Iterable[str]) -> list[Step]:
+    """The trace's steps. A spawned thread that traces call `f` (the only one spawned from
+    `f`) is `f#1` in the realized program, which numbers every spawned thread."""
+    try:
+        result: Any = json.loads(text)
+        raw = result["steps"]
+        if not isinstance(raw, list) or not raw:
+            raise BadSteering("it holds no trace")
+        names = set(declared)
+        steps: list[Step] = []
+        for step in raw:
+            thread = str(step["thread"])
+            if thread not in names and "#" not in thread:
+                thread = f"{thread}#1"
+            where = step["where"]
+            steps.append((thread, int(where["line"]), int(where["column"]), _kind(step["effects"])))
+        return steps
+    except (ValueError, KeyError, TypeError) as error:
+        raise BadSteering(
+            f"it is not a result saved by `gilcheck check --format json` ({error})"
+        ) from None

@@ -14,6 +14,7 @@ from gilcheck.cli.output import printable, say
 from gilcheck.files import MAX_DATA_BYTES, read_regular_file
 from gilcheck.pipeline import checkable_program, parse_spec
 from gilcheck.realize import DEFAULT_TIMEOUT, BadSteering, realize_program, steps_of_result
+from gilcheck.realize.steer import Step
 from gilcheck.source import SourceMap, Span
 
 
@@ -52,7 +53,7 @@ def realize(
             at = source.line_col(span.start)
             return (at.line, at.col)
 
-        steps: list[tuple[str, int, int, str]] = []
+        steps: list[Step] = []
         if steer is not None:
             declared = [
                 t.name if t.size is None else f"{t.name}[{n}]"

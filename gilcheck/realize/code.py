@@ -112,7 +112,7 @@ class CodeWriter:
             assert atomic is not None
             begin = self.where(self.unit.instrs[atomic].span)
             tail.append(f"done(me, {begin!r}, True)")
-        elif not inside and not isinstance(instr, ir.AtomicBegin):
+        elif not inside and not isinstance(instr, ir.AtomicBegin | ir.CallFn):
             tail.append(f"done(me, W, {where in self.shared_spans})")
         if body and body[-1].startswith(("return", "raise")):
             return head + body[:-1] + tail + body[-1:]
@@ -185,7 +185,9 @@ class CodeWriter:
 
     def call(self, i: ir.CallFn) -> list[str]:
         args = "".join(f", {expr(a, i.span)}" for a in i.args)
-        lines = [f"r = code_{i.function}(me, C{args})"]
+        # The call's step is taken before the callee's statements take theirs.
+        lines = [f"done(me, W, {self.where(i.span) in self.shared_spans})"]
+        lines.append(f"r = code_{i.function}(me, C{args})")
         lines += self._moved(*i.args)
         return lines + ([] if i.target is None else self._bind(i.target, "r", i.span))
 

@@ -9,6 +9,7 @@ from typing import Final
 from gilcheck.realize.code import CodeWriter, Where
 from gilcheck.realize.refusal import Refused, raise_refusals
 from gilcheck.realize.runtime import RUNTIME
+from gilcheck.realize.steer import Step
 from gilcheck.semantics import describe, ir
 
 REALIZABLE_KINDS: Final[dict[str, str]] = {
@@ -30,7 +31,7 @@ DEFAULT_TIMEOUT: Final[float] = 5.0
 def realize_program(
     program: ir.Program,
     where: Where,
-    steps: Sequence[tuple[str, int, int, str]] = (),
+    steps: Sequence[Step] = (),
     timeout: float = DEFAULT_TIMEOUT,
     patience: float = 1.0,
 ) -> str:

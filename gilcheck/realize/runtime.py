@@ -82,6 +82,8 @@ class RThread:
         self.gil_count = 0  # with_gil nesting
         self.python_took = []  # per open python block: whether it took the GIL on entry
         self.allowed = []  # per open allow_threads block: (gil_count, python_took)
+        self.blocks = []  # the open with_gil, python and allow_threads blocks
+        self.owes_gil = False  # steered: gave the GIL up, takes it back at the trace's step
         self.done = False
         self.thread = None
 
@@ -158,12 +160,13 @@ def keeps_gil(me, ctx):
     return ctx == "native" and GIL.holds(me)
 
 
-def block(me, ctx, ready, where):
-    """Wait until `ready()` holds (called and returning holding _STATE). Native code that
-    holds the GIL keeps it, the real one included; Python code releases it while it waits
-    and takes it back after; native code without it waits without it."""
+def block(me, ctx, ready, where, then=None):
+    """Wait until `ready()` holds, then do `then()` at once, in the same step (called and
+    returning holding _STATE; returns what `then` returns). Native code that holds the
+    GIL keeps it while it waits, the real one included; Python code releases it while it
+    waits and takes it back after its operation; native code without it waits without it."""
     if ready() and STEER.may_complete(me, where):
-        return
+        return then() if then is not None else None
     gave_back = ctx == "python" and GIL.holds(me)
     if gave_back:
         GIL.give(me)
@@ -171,8 +174,12 @@ def block(me, ctx, ready, where):
     STEER.blocking(me, where)
     while not (ready() and STEER.may_complete(me, where)):
         park(me, keep)
-    if gave_back:
+    result = then() if then is not None else None
+    if gave_back and STEER.active:
+        me.owes_gil = True  # taken back at the trace's `back` step
+    elif gave_back:
         GIL.take(me)
+    return result
 
 
 def need_gil_for_step(me, ctx, where):
@@ -185,35 +192,41 @@ def need_gil_for_step(me, ctx, where):
 def gil_enter(me, ctx):
     GIL.take(me)
     me.gil_count += 1
+    me.blocks.append("with_gil")
 
 
 def gil_exit(me):
+    me.blocks.pop()
     me.gil_count -= 1
     if me.gil_count == 0 and not any(me.python_took):
         GIL.give(me)
 
 
 def python_enter(me):
-    if me.allowed:
+    if me.blocks and me.blocks[-1] == "allow_threads":
         _violation(EXIT_MISUSE, f"misuse: python code inside allow_threads in {me.name}")
     took = not GIL.holds(me)
     GIL.take(me)
     me.python_took.append(took)
+    me.blocks.append("python")
 
 
 def python_exit(me):
+    me.blocks.pop()
     took = me.python_took.pop()
     if took and me.gil_count == 0:
         GIL.give(me)
 
 
 def allow_enter(me):
+    me.blocks.append("allow_threads")
     me.allowed.append((me.gil_count, me.python_took))
     me.gil_count, me.python_took = 0, []
     GIL.give(me)
 
 
 def allow_exit(me):
+    me.blocks.pop()
     GIL.take(me)
     me.gil_count, me.python_took = me.allowed.pop()
 
@@ -392,8 +405,7 @@ def the(obj, kind, where):
 
 
 def acquire(me, ctx, res, where):
-    block(me, ctx, lambda: res.ready(me), where)
-    res.take(me)
+    block(me, ctx, lambda: res.ready(me), where, lambda: res.take(me))
 
 
 def try_acquire(me, res):
@@ -438,8 +450,7 @@ def wait_condvar(me, ctx, cv, m, where):
     cv.waiters.append(ticket)
     m.release(me)
     block(me, ctx, lambda: ticket[0], where)
-    block(me, ctx, lambda: m.ready(me), where)
-    m.take(me)
+    block(me, ctx, lambda: m.ready(me), where, lambda: m.take(me))
 
 
 def notify(cv, everyone):
@@ -550,11 +561,16 @@ def channel_of(ref, side, where):
 
 def send(me, ctx, ref, value, where):
     ch = channel_of(ref, "tx", where)
-    block(me, ctx, lambda: ch.receiver_gone() or ch.can_send(), where)
-    if ch.receiver_gone():
+
+    def put():
+        if ch.receiver_gone():
+            return False
+        ch.buffer.append(value)
+        wake_all()
+        return True
+
+    if not block(me, ctx, lambda: ch.receiver_gone() or ch.can_send(), where, put):
         return ("err", value)
-    ch.buffer.append(value)
-    wake_all()
     if isinstance(ref, Handle) and ch.kind == "oneshot":
         ref.drop()
     if ch.capacity == 0 and ch.kind != "queue":
@@ -568,8 +584,7 @@ def send(me, ctx, ref, value, where):
 
 def recv(me, ctx, ref, where):
     ch = channel_of(ref, "rx", where)
-    block(me, ctx, lambda: bool(ch.buffer) or ch.ended(), where)
-    return take_message(ch)
+    return block(me, ctx, lambda: bool(ch.buffer) or ch.ended(), where, lambda: take_message(ch))
 
 
 def take_message(ch):
@@ -657,7 +672,7 @@ def join(me, ctx, handle, where):
 
 
 def choose(me, n):
-    return STEER.choice(me) if STEER.active else random.randrange(n)
+    return STEER.value(me, 0, n) if STEER.active else random.randrange(n)
 
 
 def any_int(me, low, high):
@@ -674,8 +689,7 @@ def do_print(me, ctx, value, where):
         sys.stdout.write(show(value) + "\n")
         sys.stdout.flush()
         return
-    block(me, ctx, lambda: STDOUT.ready(me), where)
-    STDOUT.take(me)
+    block(me, ctx, lambda: STDOUT.ready(me), where, lambda: STDOUT.take(me))
     if is_python_value(value) and not GIL.holds(me):
         done(me, where, True)
         block(me, ctx, lambda: GIL.owner is None, where)
@@ -702,7 +716,7 @@ class Steering:
     steering ends and the threads run freely."""
 
     def __init__(self, steps, patience):
-        self.steps = steps  # [thread, line, column, kind]
+        self.steps = steps  # [thread, line, column, kind, chosen value or None]
         self.at = 0
         self.active = bool(steps)
         self.patience = patience
@@ -730,16 +744,21 @@ class Steering:
         wake_all()
 
     def turn(self, me, where):
-        """Wait for this thread's turn at the statement `where` (holding _STATE)."""
+        """Wait for this thread's turn at the statement `where` (holding _STATE). A hand-over
+        of the GIL the trace shows here is done here; the GIL is taken back at the trace's
+        `back` step."""
         while self.active:
             step = self.current()
-            if step is not None and step[0] == me.name and step[3] == "back":
-                self.advance()  # the GIL was taken back already (or is, below)
-                continue
             if self.mine(me, where, ("yield",)):
                 GIL.give(me)
+                me.owes_gil = True
                 self.advance()
-                GIL.take(me)
+                continue
+            if step is not None and step[0] == me.name and step[3] == "back":
+                if me.owes_gil:
+                    me.owes_gil = False
+                    GIL.take(me)
+                self.advance()
                 continue
             if self.mine(me, where):
                 return
@@ -758,11 +777,13 @@ class Steering:
         if self.active and self.mine(me, where):
             self.advance()
 
-    def choice(self, me):
-        return 0
-
     def value(self, me, low, high):
-        return low
+        """The value the trace's step chose (a branch of `choose`, an `any`)."""
+        step = self.current()
+        if step is not None and step[0] == me.name and step[4] is not None:
+            if low <= step[4] < high:
+                return step[4]
+        return random.randrange(low, high)
 
     def watch(self):
         """A daemon thread: end steering when the trace cannot be followed any more."""
@@ -793,6 +814,9 @@ def stmt(me, ctx, where):
         STEER.turn(me, where)
     elif ctx == "python":
         python_boundary(me)
+    if me.owes_gil:
+        me.owes_gil = False
+        GIL.take(me)
 
 
 def done(me, where, exact):
@@ -809,7 +833,7 @@ def finish_host_python(me):
     takes the GIL (a daemon thread holding it hangs the program), then the process ends."""
     for t in list(_THREADS):
         if t is not me and not t.daemon:
-            block(me, "native", lambda t=t: t.done, None)
+            block(me, "native", lambda t=t: t.done, (0, 0))
     GIL.take(me)
     sys.stdout.flush()
     os._exit(EXIT_FINISHED)

@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from typing import Any
 
-Step = tuple[str, int, int, str]
+Step = tuple[str, int, int, str, int | None]
 
 
 class BadSteering(Exception):
@@ -25,6 +26,16 @@ def _kind(effects: Iterable[str]) -> str:
     return "step"
 
 
+def _chosen(effects: Iterable[str]) -> int | None:
+    """The branch a `choose` step took (0-based), or the value an `any` step chose."""
+    first = next(iter(effects), "")
+    branch = re.fullmatch(r"chooses branch (\d+)", first)
+    if branch:
+        return int(branch.group(1)) - 1
+    value = re.fullmatch(r"\S+ = (-?\d+)", first)
+    return int(value.group(1)) if value else None
+
+
 def steps_of_result(text: str, declared: Iterable[str]) -> list[Step]:
     """The trace's steps. A spawned thread that traces call `f` (the only one spawned from
     `f`) is `f#1` in the realized program, which numbers every spawned thread."""
@@ -40,7 +51,9 @@ def steps_of_result(text: str, declared: Iterable[str]) -> list[Step]:
             if thread not in names and "#" not in thread:
                 thread = f"{thread}#1"
             where = step["where"]
-            steps.append((thread, int(where["line"]), int(where["column"]), _kind(step["effects"])))
+            line, column = int(where["line"]), int(where["column"])
+            effects = step["effects"]
+            steps.append((thread, line, column, _kind(effects), _chosen(effects)))
         return steps
     except (ValueError, KeyError, TypeError) as error:
         raise BadSteering(

@@ -774,7 +774,8 @@ class Steering:
         return not self.active or self.mine(me, where, ("step",))
 
     def blocking(self, me, where):
-        if self.active and self.mine(me, where):
+        """The thread starts to wait: the trace's steps of it doing so are taken."""
+        while self.active and self.mine(me, where):
             self.advance()
 
     def value(self, me, low, high):

@@ -410,7 +410,7 @@ _HANDLERS: Final[dict[type, Callable[[CodeWriter, Any], list[str]]]] = {
     ir.AcquireGil: _refuse("`acquire_gil`"),
     ir.ReleaseGil: _refuse("`release_gil`"),
     ir.ForkBegin: _refuse("`fork { }`"),
-    ir.ForkEnd: _refuse("`fork { }`"),
+    ir.ForkEnd: CodeWriter.nothing,  # its `fork {` is refused
     ir.Submit: _refuse("`submit`"),
     ir.SuspendBegin: _refuse("`suspend { }`"),
 }

@@ -79,7 +79,8 @@ def _settings(program: ir.Program) -> list[Refused]:
     for param in program.params:
         refused.append(Refused(f"`{describe.declaration(param)}`", param.span))
     for kind, index in program.hooks:
-        refused.append(Refused(f"`{kind} {{ }}`", program.codes[index].span))
+        if kind != "atexit":
+            refused.append(Refused(f"`{kind} {{ }}`", program.codes[index].span))
     return refused
 
 
@@ -144,4 +145,6 @@ def _declarations(program: ir.Program, refused: list[Refused]) -> list[str]:
     lines.append("")
     lines.append("")
     lines.append("DECLARED = [_start_declared]")
+    hooks = [f"code_{index}" for kind, index in program.hooks if kind == "atexit"]
+    lines.append(f"ATEXIT = [{', '.join(hooks)}]")
     return lines

@@ -61,8 +61,19 @@ class Parker:
             raise OSError("sem_init failed")
 
     def park(self, keep_gil):
-        lib = _KEEPING if keep_gil else _RELEASING
-        while lib.sem_wait(self.sem) != 0:  # EINTR: the supervisor's stack-dump signal
+        if keep_gil:
+            self.park_keeping_the_gil()
+        else:
+            self.park_releasing_the_gil()
+
+    def park_keeping_the_gil(self):
+        """sem_wait through PyDLL: the real GIL stays held while this thread blocks."""
+        while _KEEPING.sem_wait(self.sem) != 0:  # EINTR: the supervisor's stack-dump signal
+            pass
+
+    def park_releasing_the_gil(self):
+        """sem_wait through CDLL: the real GIL is released while this thread blocks."""
+        while _RELEASING.sem_wait(self.sem) != 0:
             pass
 
     def unpark(self):
@@ -835,6 +846,10 @@ def finish_host_python(me):
     for t in list(_THREADS):
         if t is not me and not t.daemon:
             block(me, "native", lambda t=t: t.done, (0, 0))
+    for hook in globals().get("ATEXIT", []):  # Python's atexit handlers: Python code
+        python_enter(me)
+        hook(me, "python")
+        python_exit(me)
     GIL.take(me)
     sys.stdout.flush()
     os._exit(EXIT_FINISHED)

@@ -57,7 +57,9 @@ def realize_program(
         '6 misuse. Run it with `--realized-child` to run it without the watchdog."""',
     ]
     main = _main_code(program)
+    hooks = [f"code_{index}" for kind, index in program.hooks if kind == "atexit"]
     tail = [
+        f"ATEXIT = [{', '.join(hooks)}]",
         "",
         "STEPS = [",
         *(f"    {list(step)!r}," for step in steps),
@@ -145,6 +147,4 @@ def _declarations(program: ir.Program, refused: list[Refused]) -> list[str]:
     lines.append("")
     lines.append("")
     lines.append("DECLARED = [_start_declared]")
-    hooks = [f"code_{index}" for kind, index in program.hooks if kind == "atexit"]
-    lines.append(f"ATEXIT = [{', '.join(hooks)}]")
     return lines

@@ -846,10 +846,8 @@ def finish_host_python(me):
     for t in list(_THREADS):
         if t is not me and not t.daemon:
             block(me, "native", lambda t=t: t.done, (0, 0))
-    for hook in globals().get("ATEXIT", []):  # Python's atexit handlers: Python code
-        python_enter(me)
+    for hook in globals().get("ATEXIT", []):  # Python's atexit handlers (Python code)
         hook(me, "python")
-        python_exit(me)
     GIL.take(me)
     sys.stdout.flush()
     os._exit(EXIT_FINISHED)

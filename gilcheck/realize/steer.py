@@ -51,6 +51,8 @@ def steps_of_result(text: str, declared: Iterable[str]) -> list[Step]:
             if thread not in names and "#" not in thread:
                 thread = f"{thread}#1"
             where = step["where"]
+            if where is None:  # the program's end (the exit join): the runtime's own step
+                continue
             line, column = int(where["line"]), int(where["column"])
             effects = step["effects"]
             steps.append((thread, line, column, _kind(effects), _chosen(effects)))

@@ -28,7 +28,21 @@ _MADE: Final[dict[str, str]] = {
     "semaphore": "Semaphore(NAME, COUNT)",
     "barrier": "Barrier(NAME, COUNT)",
     "latch": "Latch(NAME, COUNT)",
+    "future": "Future(NAME, False)",
 }
+
+
+def pool_maker(
+    program: ir.Program, name: str, count: int | None, workers: str, where: Where
+) -> str:
+    """The runtime's `Pool(..)` for a pool whose worker code unit is named `workers`: the
+    places of its take and finish steps come from that unit."""
+    take = finish = (0, 0)
+    for unit in program.codes:
+        if unit.kind == "worker" and unit.name == workers:
+            take = where(unit.instrs[0].span)
+            finish = where(unit.instrs[-1].span)
+    return f"Pool({name!r}, {count}, {workers!r}, {take!r}, {finish!r})"
 
 
 class CodeWriter:
@@ -200,6 +214,15 @@ class CodeWriter:
         lines += self._moved(*i.args)
         return lines + ([] if i.target is None else self._bind(i.target, "h", i.span))
 
+    def submit(self, i: ir.Submit) -> list[str]:
+        if i.executor.kind not in ("pool", ""):
+            raise Refused(f"`submit` to an {i.executor.kind}", i.span)
+        args = "".join(f"{expr(a, i.span)}, " for a in i.args)
+        pool = f"the({resource(i.executor, i.span)}, 'pool', W)"
+        lines = [f"f = submit(me, {pool}, code_{i.function}, ({args}), W)"]
+        lines += self._moved(*i.args)
+        return lines + ([] if i.target is None else self._bind(i.target, "f", i.span))
+
     def any_int(self, i: ir.AnyInt) -> list[str]:
         value = f"any_int(me, {expr(i.low, i.span)}, {expr(i.high, i.span)})"
         return self._bind(i.target, value, i.span)
@@ -221,6 +244,13 @@ class CodeWriter:
         return lines
 
     def make_object(self, i: ir.MakeObject) -> list[str]:
+        if i.kind == "pool":
+            name = f"the pool made at line {self.where(i.span)[0]}"
+            declared = {r.name for r in self.program.resources if r.kind == "pool"}
+            pool = pool_maker(
+                self.program, name, i.count, ir.made_pool_workers(i, declared), self.where
+            )
+            return self._bind(i.target, pool, i.span)
         made = _MADE.get(i.kind)
         if made is None:
             raise Refused(f"`{i.kind}()`", i.span)
@@ -278,6 +308,15 @@ class CodeWriter:
         if i.verb == "try_acquire" and not i.timed:
             value = f"try_acquire(me, the({res}, {_LOCK_KINDS!r}, W))"
             return self._bind(i.target, value, i.span)
+        if i.verb == "result" and not i.timed:
+            value = f"result(me, C, the({res}, 'future', W), W)"
+            return self._bind(i.target, value, i.span)
+        if i.verb == "complete" and i.operand is not None:
+            return [f"complete(the({res}, 'future', W), {expr(i.operand, i.span)}, W)"]
+        if i.verb == "shutdown":
+            return [f"shutdown(me, C, the({res}, 'pool', W), W)"]
+        if i.verb == "result":
+            raise Refused("`result .. timeout`", i.span)
         if i.verb == "countdown":
             return [
                 f"obj = the({res}, 'latch', W)",
@@ -411,6 +450,6 @@ _HANDLERS: Final[dict[type, Callable[[CodeWriter, Any], list[str]]]] = {
     ir.ReleaseGil: _refuse("`release_gil`"),
     ir.ForkBegin: _refuse("`fork { }`"),
     ir.ForkEnd: CodeWriter.nothing,  # its `fork {` is refused
-    ir.Submit: _refuse("`submit`"),
+    ir.Submit: CodeWriter.submit,
     ir.SuspendBegin: _refuse("`suspend { }`"),
 }

@@ -76,6 +76,8 @@ def _builtin(e: ir.Builtin, span: Span) -> str:
             return f"({e.name!r}, {expr(args[0], span)})"
         case "is_ok" | "is_err":
             return f"{e.name}({expr(args[0], span)})"
+        case "is_done":
+            return f"is_done({expr(args[0], span)})"
         case "is_none":
             return f"({expr(args[0], span)} is None)"
         case "len" if args:

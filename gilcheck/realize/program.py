@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
-from gilcheck.realize.code import CodeWriter, Where
+from gilcheck.realize.code import CodeWriter, Where, pool_maker
 from gilcheck.realize.refusal import Refused, raise_refusals
 from gilcheck.realize.runtime import RUNTIME
 from gilcheck.realize.steer import Step
@@ -21,6 +21,7 @@ REALIZABLE_KINDS: Final[dict[str, str]] = {
     "semaphore": "Semaphore({name!r}, {count})",
     "barrier": "Barrier({name!r}, {count})",
     "latch": "Latch({name!r}, {count})",
+    "future": "Future({name!r}, False)",
 }
 CHANNEL_KINDS: Final[frozenset[str]] = frozenset(
     {"unbounded", "bounded", "rendezvous", "oneshot", "queue"}
@@ -39,9 +40,11 @@ def realize_program(
     construct it cannot map. `steps` (thread, line, column, kind) steer the run."""
     refused: list[Refused] = []
     refused += _settings(program)
-    declarations = _declarations(program, refused)
+    declarations = _declarations(program, refused, where)
     functions: list[str] = []
     for index in range(len(program.codes)):
+        if program.codes[index].kind == "worker":
+            continue  # a pool's worker loop is the runtime's `pool_worker`
         writer = CodeWriter(program, index, where)
         functions += writer.write()
         functions.append("")
@@ -93,7 +96,7 @@ def _main_code(program: ir.Program) -> int:
     return 0
 
 
-def _declarations(program: ir.Program, refused: list[Refused]) -> list[str]:
+def _declarations(program: ir.Program, refused: list[Refused], where: Where) -> list[str]:
     lines = ["# ---------------------------------------------------------------- the spec"]
     shared: list[object] = []
     for var in program.vars:
@@ -102,6 +105,9 @@ def _declarations(program: ir.Program, refused: list[Refused]) -> list[str]:
     by_kind: dict[str, list[str]] = {}
     for res in program.resources:
         made = REALIZABLE_KINDS.get(res.kind)
+        if res.kind == "pool":
+            made = pool_maker(program, "{name}", res.count, f"{res.name}.worker", where)
+            made = made.replace("'{name}'", "{name!r}")
         if made is None:
             refused.append(Refused(f"`{describe.declaration(res)}`", res.span))
             continue
@@ -110,7 +116,7 @@ def _declarations(program: ir.Program, refused: list[Refused]) -> list[str]:
         for n in range(res.size or 1):
             name = res.name if res.size is None else f"{res.name}[{n}]"
             objects[res.base + n] = made.format(name=name, count=res.count)
-    for kind in REALIZABLE_KINDS:
+    for kind in [*REALIZABLE_KINDS, "pool"]:
         lines.append(f"R_{kind} = [{', '.join(by_kind.get(kind, []))}]")
     channels: list[str] = []
     for chan in program.channels:

@@ -490,6 +490,107 @@ def await_condition(me, ctx, cond, where):
     block(me, ctx, cond, where)
 
 
+# ---------------------------------------------------------------- futures and pools
+
+
+class Future:
+    """A `concurrent.futures.Future`: set once, by `complete` or by its pool task."""
+
+    kind = "future"
+
+    def __init__(self, name, by_submit):
+        self.name = name
+        self.by_submit = by_submit
+        self.done = False
+        self.value = None
+
+
+def settle(fut, value, where):
+    if isinstance(value, (Handle, ThreadHandle)):
+        _violation(EXIT_MISUSE, f"misuse: a future completed with a handle at {where}")
+    fut.done = True
+    fut.value = value
+    wake_all()
+
+
+def complete(fut, value, where):
+    if fut.done or fut.by_submit:
+        _violation(EXIT_MISUSE, f"misuse: {fut.name} completed twice or made by submit, at {where}")
+    settle(fut, value, where)
+
+
+def result(me, ctx, fut, where):
+    return block(me, ctx, lambda: fut.done, where, lambda: fut.value)
+
+
+def is_done(fut):
+    return the(fut, "future", "is_done").done
+
+
+_POOLS = []
+
+
+class Pool:
+    """A `ThreadPoolExecutor(max_workers)`: tasks queued in order, taken by idle workers;
+    a new worker starts at a submit when none is idle and fewer than the maximum exist."""
+
+    kind = "pool"
+
+    def __init__(self, name, max_workers, workers_name, take_where, finish_where):
+        self.name = name
+        self.max_workers = max_workers
+        self.workers_name = workers_name
+        self.take_where = take_where
+        self.finish_where = finish_where
+        self.queue = collections.deque()
+        self.workers = []
+        self.idle = 0
+        self.running = 0
+        self.shut = False
+        _POOLS.append(self)
+
+    def drained(self):
+        return not self.queue and self.running == 0
+
+
+def submit(me, pool, body, args, where):
+    if pool.shut:
+        _violation(EXIT_MISUSE, f"misuse: submit to {pool.name} after its shutdown, at {where}")
+    fut = Future(f"the future of a task of {pool.name}", True)
+    pool.queue.append((body, args, fut))
+    if pool.idle == 0 and len(pool.workers) < pool.max_workers:
+        handle = spawn(pool.workers_name, True, pool_worker, (pool,))
+        pool.workers.append(handle.rthread)
+    wake_all()
+    return fut
+
+
+def pool_worker(me, ctx, pool):
+    """A pool's worker thread: takes the oldest task, runs it as native code, completes its
+    future, and is idle again (holding no GIL)."""
+    while True:
+        pool.idle += 1
+        stmt(me, "native", pool.take_where)
+        block(me, "native", lambda: bool(pool.queue), pool.take_where)
+        pool.idle -= 1
+        body, args, fut = pool.queue.popleft()
+        pool.running += 1
+        done(me, pool.take_where, True)
+        value = body(me, "native", *args)
+        stmt(me, "native", pool.finish_where)
+        pool.running -= 1
+        settle(fut, value, pool.finish_where)
+        done(me, pool.finish_where, True)
+
+
+def shutdown(me, ctx, pool, where):
+    if me in pool.workers:
+        _violation(EXIT_MISUSE, f"misuse: {pool.name} shut down by its own task, at {where}")
+    pool.shut = True
+    wake_all()
+    block(me, ctx, pool.drained, where)
+
+
 # ---------------------------------------------------------------- channels
 
 
@@ -842,7 +943,11 @@ def done(me, where, exact):
 
 def finish_host_python(me):
     """`host python`: main has returned; join the non-daemon threads, then finalization
-    takes the GIL (a daemon thread holding it hangs the program), then the process ends."""
+    takes the GIL (a daemon thread holding it hangs the program), then the process ends.
+    Before the join, the executors' exit hook shuts every pool down and waits for it."""
+    for pool in list(_POOLS):
+        pool.shut = True
+        block(me, "native", pool.drained, (0, 0))
     for t in list(_THREADS):
         if t is not me and not t.daemon:
             block(me, "native", lambda t=t: t.done, (0, 0))

@@ -267,11 +267,13 @@ class CodeWriter:
     def gil(self, i: ir.Instr) -> list[str]:
         call = {
             ir.GilEnter: "gil_enter(me, C)",
-            ir.GilExit: "gil_exit(me)",
+            ir.GilExit: "check_not_released(me, W); gil_exit(me)",
             ir.AllowEnter: "allow_enter(me)",
             ir.AllowExit: "allow_exit(me)",
             ir.PythonEnter: "python_enter(me)",
-            ir.PythonExit: "python_exit(me)",
+            ir.PythonExit: "check_not_released(me, W); python_exit(me)",
+            ir.AcquireGil: "acquire_gil(me, W)",
+            ir.ReleaseGil: "release_gil(me, W)",
         }[type(i)]
         return [call]
 
@@ -446,8 +448,8 @@ _HANDLERS: Final[dict[type, Callable[[CodeWriter, Any], list[str]]]] = {
     ir.Skip: CodeWriter.nothing,
     ir.EndScope: CodeWriter.end_scope,
     ir.End: CodeWriter.end,
-    ir.AcquireGil: _refuse("`acquire_gil`"),
-    ir.ReleaseGil: _refuse("`release_gil`"),
+    ir.AcquireGil: CodeWriter.gil,
+    ir.ReleaseGil: CodeWriter.gil,
     ir.ForkBegin: _refuse("`fork { }`"),
     ir.ForkEnd: CodeWriter.nothing,  # its `fork {` is refused
     ir.Submit: CodeWriter.submit,

@@ -94,6 +94,7 @@ class RThread:
         self.python_took = []  # per open python block: whether it took the GIL on entry
         self.allowed = []  # per open allow_threads block: (gil_count, python_took)
         self.blocks = []  # the open with_gil, python and allow_threads blocks
+        self.saved = None  # what release_gil gave up, until acquire_gil
         self.owes_gil = False  # steered: gave the GIL up, takes it back at the trace's step
         self.done = False
         self.thread = None
@@ -240,6 +241,33 @@ def allow_exit(me):
     me.blocks.pop()
     GIL.take(me)
     me.gil_count, me.python_took = me.allowed.pop()
+
+
+def release_gil(me, where):
+    """`release_gil` (PyEval_SaveThread): gives up all of the GIL, saving the counts."""
+    if not GIL.holds(me):
+        _violation(EXIT_MISUSE, f"misuse: release_gil without the GIL at {where}")
+    me.saved = (me.gil_count, me.python_took)
+    me.gil_count, me.python_took = 0, []
+    GIL.give(me)
+
+
+def acquire_gil(me, where):
+    """`acquire_gil` (PyEval_RestoreThread): takes the GIL back, restoring the counts."""
+    if GIL.holds(me):
+        _violation(EXIT_MISUSE, f"misuse: acquire_gil while holding the GIL at {where}")
+    GIL.take(me)
+    if me.saved is not None:
+        me.gil_count, me.python_took = me.saved
+        me.saved = None
+    else:
+        me.gil_count = 1
+
+
+def check_not_released(me, where):
+    """Leaving a GIL block, or Python code, between release_gil and acquire_gil."""
+    if me.saved is not None:
+        _violation(EXIT_MISUSE, f"misuse: {me.name} has released the GIL (release_gil) at {where}")
 
 
 def python_boundary(me):
@@ -762,8 +790,7 @@ def start_thread(name, self_index, daemon, body, args):
                 body(t, "native", *args)
             finally:
                 t.done = True
-                if GIL.holds(t) and not t.python_took and t.gil_count == 0:
-                    GIL.give(t)
+                # A GIL taken by acquire_gil and never released stays held for ever.
                 wake_all()
 
     t.thread = threading.Thread(target=run, name=name, daemon=True)
@@ -923,6 +950,8 @@ def stmt(me, ctx, where):
     if random.random() < 0.3:
         time.sleep(0)
     _STATE.acquire()
+    if ctx == "python" and me.saved is not None and not GIL.holds(me):
+        check_not_released(me, where)
     if STEER.active:
         STEER.turn(me, where)
     elif ctx == "python":

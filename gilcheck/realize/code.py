@@ -163,9 +163,7 @@ class CodeWriter:
         return lines
 
     def recv(self, i: ir.Recv) -> list[str]:
-        if i.timed:
-            raise Refused("`recv .. timeout`", i.span)
-        got = f"recv(me, C, {channel(i.channel, i.span)}, W)"
+        got = f"recv(me, C, {channel(i.channel, i.span)}, W, {i.timed})"
         if i.exit_target is None:
             return self._bind(i.target, got, i.span)
         lines = [f"v = {got}", f"if v is None: pc = {i.exit_target}", "else:"]
@@ -280,10 +278,8 @@ class CodeWriter:
     def acquire(self, i: ir.Acquire) -> list[str]:
         if i.mode:
             raise Refused(f"`acquire_{i.mode}` (read-write locks)", i.span)
-        if i.timed:
-            raise Refused("`acquire .. timeout`", i.span)
         res = f"the({resource(i.resource, i.span)}, {_LOCK_KINDS!r}, W)"
-        return [f"acquire(me, C, {res}, W)"]
+        return self._bind(i.target, f"acquire(me, C, {res}, W, {i.timed})", i.span)
 
     def release(self, i: ir.Release) -> list[str]:
         if i.resource.kind == "rwlock":
@@ -292,33 +288,33 @@ class CodeWriter:
         return [f"{res}.release(me)"]
 
     def wait(self, i: ir.Wait) -> list[str]:
-        if i.timed:
-            raise Refused(f"`{describe.construct(i)[1:-1]} .. timeout`", i.span)
         res = resource(i.resource, i.span)
+        t = i.timed
         if i.mutex is not None:
             mutex = f"the({resource(i.mutex, i.span)}, 'mutex|rlock', W)"
-            return [f"wait_condvar(me, C, the({res}, 'condvar', W), {mutex}, W)"]
-        return [
-            f"obj = the({res}, 'event|barrier|latch', W)",
-            "if obj.kind == 'event': wait_event(me, C, obj, W)",
-            "elif obj.kind == 'barrier': wait_barrier(me, C, obj, W)",
-            "else: block(me, C, lambda: obj.count == 0, W)",
+            waited = f"wait_condvar(me, C, the({res}, 'condvar', W), {mutex}, W, {t})"
+            return self._bind(i.target, waited, i.span)
+        kinds = "event|latch" if t else "event|barrier|latch"
+        lines = [
+            f"obj = the({res}, {kinds!r}, W)",
+            f"if obj.kind == 'event': v = wait_event(me, C, obj, W, {t})",
+            f"elif obj.kind == 'latch': v = wait_latch(me, C, obj, W, {t})",
+            "else: v = wait_barrier(me, C, obj, W)",
         ]
+        return lines + ([] if i.target is None else self._bind(i.target, "v", i.span))
 
     def sync_op(self, i: ir.SyncOp) -> list[str]:
         res = resource(i.resource, i.span)
         if i.verb == "try_acquire" and not i.timed:
             value = f"try_acquire(me, the({res}, {_LOCK_KINDS!r}, W))"
             return self._bind(i.target, value, i.span)
-        if i.verb == "result" and not i.timed:
-            value = f"result(me, C, the({res}, 'future', W), W)"
+        if i.verb == "result":
+            value = f"result(me, C, the({res}, 'future', W), W, {i.timed})"
             return self._bind(i.target, value, i.span)
         if i.verb == "complete" and i.operand is not None:
             return [f"complete(the({res}, 'future', W), {expr(i.operand, i.span)}, W)"]
         if i.verb == "shutdown":
             return [f"shutdown(me, C, the({res}, 'pool', W), W)"]
-        if i.verb == "result":
-            raise Refused("`result .. timeout`", i.span)
         if i.verb == "countdown":
             return [
                 f"obj = the({res}, 'latch', W)",
@@ -351,11 +347,9 @@ class CodeWriter:
         return [f"the({resource(i.resource, i.span)}, 'event', W).flag = False"]
 
     def join(self, i: ir.Join) -> list[str]:
-        if i.timed:
-            raise Refused("`join .. timeout`", i.span)
         handle = i.handle
         value = thread(handle, i.span) if isinstance(handle, ir.ThreadRef) else expr(handle, i.span)
-        return [f"join(me, C, {value}, W)"]
+        return self._bind(i.target, f"join(me, C, {value}, W, {i.timed})", i.span)
 
     def return_(self, i: ir.Return) -> list[str]:
         lines = [f"v = {'None' if i.value is None else expr(i.value, i.span)}"]

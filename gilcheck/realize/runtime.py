@@ -52,6 +52,10 @@ def failed(code, what, message):
     _violation(code, what if message is None else f"{what}: {show(message)}")
 
 
+class _Timespec(ctypes.Structure):
+    _fields_ = [("tv_sec", ctypes.c_long), ("tv_nsec", ctypes.c_long)]
+
+
 class Parker:
     """A thread's own POSIX semaphore, the only place where a realized thread blocks."""
 
@@ -60,11 +64,22 @@ class Parker:
         if _RELEASING.sem_init(self.sem, 0, 0) != 0:
             raise OSError("sem_init failed")
 
-    def park(self, keep_gil):
-        if keep_gil:
+    def park(self, keep_gil, timeout=None):
+        if timeout is not None:
+            self.park_timed(keep_gil, timeout)
+        elif keep_gil:
             self.park_keeping_the_gil()
         else:
             self.park_releasing_the_gil()
+
+    def park_timed(self, keep_gil, timeout):
+        """sem_timedwait, through PyDLL (keeping the GIL) or CDLL (releasing it)."""
+        lib = _KEEPING if keep_gil else _RELEASING
+        at = time.time() + timeout
+        deadline = _Timespec(int(at), int((at % 1) * 1e9))
+        while lib.sem_timedwait(self.sem, ctypes.byref(deadline)) != 0:
+            if ctypes.get_errno() == 110 or time.time() >= at:  # ETIMEDOUT
+                return
 
     def park_keeping_the_gil(self):
         """sem_wait through PyDLL: the real GIL stays held while this thread blocks."""
@@ -111,14 +126,14 @@ def wake_all():
             t.parker.unpark()
 
 
-def park(me, keep_gil):
-    """Wait for a wake_all (called and returning holding _STATE)."""
+def park(me, keep_gil, timeout=None):
+    """Wait for a wake_all, or `timeout` seconds (called and returning holding _STATE)."""
     me.parked = True
     me.woken = False
     _PARKED.append(me)
     _STATE.release()
     try:
-        me.parker.park(keep_gil)
+        me.parker.park(keep_gil, timeout)
     finally:
         _STATE.acquire()
         _PARKED.remove(me)
@@ -172,11 +187,16 @@ def keeps_gil(me, ctx):
     return ctx == "native" and GIL.holds(me)
 
 
-def block(me, ctx, ready, where, then=None):
+TIMED_OUT = object()
+TIMED_WAIT = 0.05  # seconds a timed wait waits, unsteered (the spec has no clock)
+
+
+def block(me, ctx, ready, where, then=None, timed=False):
     """Wait until `ready()` holds, then do `then()` at once, in the same step (called and
-    returning holding _STATE; returns what `then` returns). Native code that holds the
-    GIL keeps it while it waits, the real one included; Python code releases it while it
-    waits and takes it back after its operation; native code without it waits without it."""
+    returning holding _STATE; returns what `then` returns, or TIMED_OUT when a timed wait
+    gives up). Native code that holds the GIL keeps it while it waits, the real one
+    included; Python code releases it while it waits and takes it back after its
+    operation; native code without it waits without it."""
     if ready() and STEER.may_complete(me, where):
         return then() if then is not None else None
     gave_back = ctx == "python" and GIL.holds(me)
@@ -184,9 +204,18 @@ def block(me, ctx, ready, where, then=None):
         GIL.give(me)
     keep = keeps_gil(me, ctx)
     STEER.blocking(me, where)
-    while not (ready() and STEER.may_complete(me, where)):
-        park(me, keep)
-    result = then() if then is not None else None
+    deadline = time.monotonic() + TIMED_WAIT
+    while True:
+        if ready() and STEER.may_complete(me, where):
+            result = then() if then is not None else None
+            break
+        if timed and STEER.may_time_out(me, where, deadline):
+            result = TIMED_OUT
+            break
+        if timed and not STEER.active:
+            park(me, keep, max(deadline - time.monotonic(), 0.001))
+        else:
+            park(me, keep)
     if gave_back and STEER.active:
         me.owes_gil = True  # taken back at the trace's `back` step
     elif gave_back:
@@ -443,8 +472,10 @@ def the(obj, kind, where):
     return obj
 
 
-def acquire(me, ctx, res, where):
-    block(me, ctx, lambda: res.ready(me), where, lambda: res.take(me))
+def acquire(me, ctx, res, where, timed=False):
+    """`acquire`; timed: whether it acquired."""
+    got = block(me, ctx, lambda: res.ready(me), where, lambda: res.take(me), timed)
+    return got is not TIMED_OUT
 
 
 def try_acquire(me, res):
@@ -456,12 +487,16 @@ def try_acquire(me, res):
     return False
 
 
-def wait_event(me, ctx, ev, where):
+def wait_event(me, ctx, ev, where, timed=False):
     if ev.flag:
         block(me, ctx, lambda: True, where)
-        return
+        return True
     seen = ev.sets
-    block(me, ctx, lambda: ev.sets != seen, where)
+    return block(me, ctx, lambda: ev.sets != seen, where, None, timed) is not TIMED_OUT
+
+
+def wait_latch(me, ctx, latch, where, timed=False):
+    return block(me, ctx, lambda: latch.count == 0, where, None, timed) is not TIMED_OUT
 
 
 def set_event(ev):
@@ -482,14 +517,21 @@ def wait_barrier(me, ctx, b, where):
     block(me, ctx, lambda: b.generation != generation, where)
 
 
-def wait_condvar(me, ctx, cv, m, where):
+def wait_condvar(me, ctx, cv, m, where, timed=False):
+    """`wait cv, m`; timed: whether it was notified. A waiter that timed out in Python code
+    stays a target of `notify` until it has `m` back, as CPython's Condition does."""
     if m.holder is not me:
         _violation(EXIT_MISUSE, f"misuse: {me.name} waits on {cv.name} without holding {m.name}")
     ticket = [False]
     cv.waiters.append(ticket)
     m.release(me)
-    block(me, ctx, lambda: ticket[0], where)
+    woken = block(me, ctx, lambda: ticket[0], where, None, timed) is not TIMED_OUT
+    if not woken and ctx != "python" and ticket in cv.waiters:
+        cv.waiters.remove(ticket)
     block(me, ctx, lambda: m.ready(me), where, lambda: m.take(me))
+    if not woken and ticket in cv.waiters:
+        cv.waiters.remove(ticket)
+    return woken
 
 
 def notify(cv, everyone):
@@ -547,8 +589,12 @@ def complete(fut, value, where):
     settle(fut, value, where)
 
 
-def result(me, ctx, fut, where):
-    return block(me, ctx, lambda: fut.done, where, lambda: fut.value)
+def result(me, ctx, fut, where, timed=False):
+    """`result f`; timed: ok(value) or err("timeout")."""
+    got = block(me, ctx, lambda: fut.done, where, lambda: ("ok", fut.value), timed)
+    if not timed:
+        return got[1]
+    return ("err", "timeout") if got is TIMED_OUT else got
 
 
 def is_done(fut):
@@ -722,9 +768,14 @@ def send(me, ctx, ref, value, where):
     return ("ok", None)
 
 
-def recv(me, ctx, ref, where):
+def recv(me, ctx, ref, where, timed=False):
+    """`recv`; timed: ok(message) or err("timeout")."""
     ch = channel_of(ref, "rx", where)
-    return block(me, ctx, lambda: bool(ch.buffer) or ch.ended(), where, lambda: take_message(ch))
+    ready = lambda: bool(ch.buffer) or ch.ended()  # noqa: E731
+    got = block(me, ctx, ready, where, lambda: ("ok", take_message(ch)), timed)
+    if not timed:
+        return got[1]
+    return ("err", "timeout") if got is TIMED_OUT else got
 
 
 def take_message(ch):
@@ -804,10 +855,11 @@ def spawn(function_name, daemon, body, args):
     return start_thread(f"{function_name}#{_SPAWNED[function_name]}", 0, daemon, body, args)
 
 
-def join(me, ctx, handle, where):
+def join(me, ctx, handle, where, timed=False):
     if not isinstance(handle, ThreadHandle):
         _violation(EXIT_MISUSE, f"misuse: {show(handle)} is not a thread at {where}")
-    block(me, ctx, lambda: handle.rthread.done, where)
+    block(me, ctx, lambda: handle.rthread.done, where, None, timed)
+    return handle.rthread.done
 
 
 def choose(me, n):
@@ -866,7 +918,7 @@ class Steering:
             return None
         return self.steps[self.at]
 
-    def mine(self, me, where, kinds=("step", "block")):
+    def mine(self, me, where, kinds=("step", "block", "timeout")):
         step = self.current()
         return (
             step is not None
@@ -912,9 +964,14 @@ class Steering:
     def may_complete(self, me, where):
         return not self.active or self.mine(me, where, ("step",))
 
+    def may_time_out(self, me, where, deadline):
+        if self.active:
+            return self.mine(me, where, ("timeout",))
+        return time.monotonic() >= deadline
+
     def blocking(self, me, where):
         """The thread starts to wait: the trace's steps of it doing so are taken."""
-        while self.active and self.mine(me, where):
+        while self.active and self.mine(me, where, ("step", "block")):
             self.advance()
 
     def value(self, me, low, high):

@@ -23,6 +23,8 @@ def _kind(effects: Iterable[str]) -> str:
         return "back"
     if first.startswith("cannot go on at once"):
         return "block"
+    if first.startswith("times out"):
+        return "timeout"
     return "step"
 
 

@@ -29,6 +29,7 @@ _MADE: Final[dict[str, str]] = {
     "barrier": "Barrier(NAME, COUNT)",
     "latch": "Latch(NAME, COUNT)",
     "future": "Future(NAME, False)",
+    "rwlock": "RwLock(NAME)",
 }
 
 
@@ -276,15 +277,17 @@ class CodeWriter:
         return [call]
 
     def acquire(self, i: ir.Acquire) -> list[str]:
+        if i.mode in ("read", "write"):
+            rw = f"the({resource(i.resource, i.span)}, 'rwlock', W)"
+            value = f"acquire_{i.mode}(me, C, {rw}, W, {i.timed})"
+            return self._bind(i.target, value, i.span)
         if i.mode:
-            raise Refused(f"`acquire_{i.mode}` (read-write locks)", i.span)
+            raise Refused(f"`acquire_{i.mode}`", i.span)
         res = f"the({resource(i.resource, i.span)}, {_LOCK_KINDS!r}, W)"
         return self._bind(i.target, f"acquire(me, C, {res}, W, {i.timed})", i.span)
 
     def release(self, i: ir.Release) -> list[str]:
-        if i.resource.kind == "rwlock":
-            raise Refused("`release` of a read-write lock", i.span)
-        res = f"the({resource(i.resource, i.span)}, {_LOCK_KINDS!r}, W)"
+        res = f"the({resource(i.resource, i.span)}, {_LOCK_KINDS + '|rwlock'!r}, W)"
         return [f"{res}.release(me)"]
 
     def wait(self, i: ir.Wait) -> list[str]:

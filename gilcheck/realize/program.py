@@ -22,6 +22,7 @@ REALIZABLE_KINDS: Final[dict[str, str]] = {
     "barrier": "Barrier({name!r}, {count})",
     "latch": "Latch({name!r}, {count})",
     "future": "Future({name!r}, False)",
+    "rwlock": "RwLock({name!r})",
 }
 CHANNEL_KINDS: Final[frozenset[str]] = frozenset(
     {"unbounded", "bounded", "rendezvous", "oneshot", "queue"}

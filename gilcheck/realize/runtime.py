@@ -26,6 +26,7 @@ import threading
 import time
 
 EXIT_FINISHED, EXIT_HANG, EXIT_ASSERTION, EXIT_PANIC, EXIT_MISUSE = 0, 3, 4, 5, 6
+EXIT_INTERNAL = 7
 _LIBC_NAME = ctypes.util.find_library("c")
 _RELEASING = ctypes.CDLL(_LIBC_NAME)  # a call through CDLL releases the GIL while it runs
 _KEEPING = ctypes.PyDLL(_LIBC_NAME)  # a call through PyDLL keeps the GIL while it blocks
@@ -45,6 +46,14 @@ def _violation(code, what):
         sys.stderr.write(what + "\n")
         sys.stderr.flush()
     os._exit(code)
+
+
+def internal_error():
+    """A bug of the realization, not a verdict: say so, with the traceback."""
+    import traceback
+
+    traceback.print_exc()
+    _violation(EXIT_INTERNAL, "internal error of the realized program: please report it")
 
 
 def failed(code, what, message):
@@ -74,17 +83,27 @@ class Parker:
 
     def park_timed(self, keep_gil, timeout):
         """sem_timedwait, through PyDLL (keeping the GIL) or CDLL (releasing it)."""
-        lib = _KEEPING if keep_gil else _RELEASING
+        self.timed_wait(_KEEPING if keep_gil else _RELEASING, timeout)
+
+    def timed_wait(self, lib, timeout):
+        """Whether the semaphore was taken within `timeout` seconds."""
         at = time.time() + timeout
         deadline = _Timespec(int(at), int((at % 1) * 1e9))
         while lib.sem_timedwait(self.sem, ctypes.byref(deadline)) != 0:
-            if ctypes.get_errno() == 110 or time.time() >= at:  # ETIMEDOUT
-                return
+            if time.time() >= at:
+                return False
+        return True
 
     def park_keeping_the_gil(self):
-        """sem_wait through PyDLL: the real GIL stays held while this thread blocks."""
-        while _KEEPING.sem_wait(self.sem) != 0:  # EINTR: the supervisor's stack-dump signal
-            pass
+        """sem_wait through PyDLL: the real GIL stays held while this thread blocks. Realized
+        native code without the GIL is Python bytecode and needs the real GIL to run, so
+        the GIL is lent to it for a moment while such a thread is runnable (a real native
+        thread would not need it); once every other thread waits, it is held for good."""
+        while True:
+            if self.timed_wait(_KEEPING, 0.02):
+                return
+            if others_runnable(self) and self.timed_wait(_RELEASING, 0.002):
+                return
 
     def park_releasing_the_gil(self):
         """sem_wait through CDLL: the real GIL is released while this thread blocks."""
@@ -116,6 +135,11 @@ class RThread:
 
 
 _ME = threading.local()
+
+
+def others_runnable(parker):
+    """Whether a realized thread other than the one parked on `parker` may run now."""
+    return any(not t.parked and not t.done and t.parker is not parker for t in _THREADS)
 
 
 def wake_all():
@@ -402,6 +426,53 @@ class RLock:
         if self.count == 0:
             self.holder = None
             wake_all()
+
+
+class RwLock:
+    """A writer-preferring readers-writer lock: once a writer waits, new readers wait."""
+
+    kind = "rwlock"
+
+    def __init__(self, name):
+        self.name = name
+        self.readers = collections.Counter()
+        self.writer = None
+        self.writers_waiting = 0
+
+    def release(self, me):
+        if self.writer is me:
+            self.writer = None
+        elif self.readers[me]:
+            self.readers[me] -= 1
+            if not self.readers[me]:
+                del self.readers[me]
+        else:
+            _violation(EXIT_MISUSE, f"misuse: {me.name} releases {self.name}, not held")
+        wake_all()
+
+
+def acquire_read(me, ctx, rw, where, timed=False):
+    def take():
+        rw.readers[me] += 1
+
+    ready = lambda: rw.writer is None and rw.writers_waiting == 0  # noqa: E731
+    return block(me, ctx, ready, where, take, timed) is not TIMED_OUT
+
+
+def acquire_write(me, ctx, rw, where, timed=False):
+    ready = lambda: rw.writer is None and not rw.readers  # noqa: E731
+
+    def take():
+        rw.writer = me
+
+    if ready() and STEER.may_complete(me, where):
+        take()
+        return True
+    rw.writers_waiting += 1
+    got = block(me, ctx, ready, where, take, timed)
+    rw.writers_waiting -= 1
+    wake_all()  # readers blocked only by this writer may go on
+    return got is not TIMED_OUT
 
 
 class Semaphore:
@@ -839,6 +910,8 @@ def start_thread(name, self_index, daemon, body, args):
         with _STATE:
             try:
                 body(t, "native", *args)
+            except Exception:
+                internal_error()
             finally:
                 t.done = True
                 # A GIL taken by acquire_gil and never released stays held for ever.
@@ -1075,11 +1148,14 @@ def run_program(main_body, declared, steps, patience, host, timeout):
     _ME.value = me
     _THREADS.append(me)
     with _STATE:
-        for start in declared:
-            start()
-        main_body(me, "native")
-        if host == "python":
-            finish_host_python(me)
+        try:
+            for start in declared:
+                start()
+            main_body(me, "native")
+            if host == "python":
+                finish_host_python(me)
+        except Exception:
+            internal_error()
     sys.stdout.flush()
     os._exit(EXIT_FINISHED)
 # ---------------------------------------------------------------- end of the runtime

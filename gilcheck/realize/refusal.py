@@ -7,9 +7,9 @@ from gilcheck.diagnostics import DiagnosticSink, SpecError
 from gilcheck.source import Span
 
 HELP = (
-    "`gilcheck realize` maps threads, functions, the GIL blocks, locks, condvars, events, "
-    "semaphores, barriers, once, latches and channels of `host python` specs; see "
-    "docs/realize.md"
+    "`gilcheck realize` maps threads, functions, the GIL, locks, condvars, events, semaphores, "
+    "barriers, once, latches, rwlocks, channels, futures and pools of `host python` specs; "
+    "see docs/realize.md"
 )
 
 

@@ -385,6 +385,12 @@ class CodeWriter:
     def print_(self, i: ir.Print) -> list[str]:
         return [f"do_print(me, C, {expr(i.value, i.span)}, W)"]
 
+    def fork_begin(self, i: ir.ForkBegin) -> list[str]:
+        return [f"pc = {self.pc + 1} if fork(me, W) else {i.end}"]
+
+    def fork_end(self, i: ir.ForkEnd) -> list[str]:
+        return ["fork_end()"]
+
     def nothing(self, i: ir.Instr) -> list[str]:
         return []
 
@@ -447,8 +453,8 @@ _HANDLERS: Final[dict[type, Callable[[CodeWriter, Any], list[str]]]] = {
     ir.End: CodeWriter.end,
     ir.AcquireGil: CodeWriter.gil,
     ir.ReleaseGil: CodeWriter.gil,
-    ir.ForkBegin: _refuse("`fork { }`"),
-    ir.ForkEnd: CodeWriter.nothing,  # its `fork {` is refused
+    ir.ForkBegin: CodeWriter.fork_begin,
+    ir.ForkEnd: CodeWriter.fork_end,
     ir.Submit: CodeWriter.submit,
     ir.SuspendBegin: _refuse("`suspend { }`"),
 }

@@ -991,7 +991,7 @@ class Steering:
             return None
         return self.steps[self.at]
 
-    def mine(self, me, where, kinds=("step", "block", "timeout")):
+    def mine(self, me, where, kinds=("step", "block", "timeout", "fork_child")):
         step = self.current()
         return (
             step is not None
@@ -1097,6 +1097,49 @@ def done(me, where, exact):
         STEER.done(me, where, exact)
 
 
+# ---------------------------------------------------------------- fork
+
+_CHILDREN = []
+
+
+def fork(me, where):
+    """`fork { }`: os.fork(). The child is a copy in which only this thread runs: what
+    other threads hold (locks, the GIL token) stays held in it for ever. True in the child.
+    Steered, the side the trace follows keeps following it; the other runs freely."""
+    follow_child = STEER.active and STEER.mine(me, where, ("fork_child",))
+    sys.stdout.flush()
+    pid = os.fork()
+    if pid == 0:
+        _CHILDREN.clear()
+        _THREADS[:] = [me]
+        _PARKED.clear()
+        GIL.queue.clear()  # threads that do not exist in the child never take the GIL
+        if not follow_child:
+            STEER.active = False
+        return True
+    _CHILDREN.append(pid)
+    if follow_child:
+        STEER.active = False
+    return False
+
+
+def fork_end():
+    """The end of the child's block: the child ends as with os._exit (no exit join, no
+    atexit handlers, no finalization)."""
+    sys.stdout.flush()
+    os._exit(EXIT_FINISHED)
+
+
+def wait_children():
+    """Before the process ends: a forked child that hangs makes the program hang, one that
+    fails makes it fail the same way (a verdict found in a child is the program's)."""
+    for pid in _CHILDREN:
+        _, status = os.waitpid(pid, 0)
+        code = os.waitstatus_to_exitcode(status)
+        if code != EXIT_FINISHED:
+            os._exit(code)
+
+
 # ---------------------------------------------------------------- program end and watchdog
 
 
@@ -1114,6 +1157,7 @@ def finish_host_python(me):
         hook(me, "python")
     GIL.take(me)
     sys.stdout.flush()
+    wait_children()
     os._exit(EXIT_FINISHED)
 
 
@@ -1121,13 +1165,14 @@ def supervise(timeout):
     """Run this program as a child with a watchdog: a child still running after `timeout`
     seconds has hung; its threads' stacks are dumped (faulthandler, which needs no GIL)
     and the supervisor prints `hang` and exits 3. Otherwise the child's own exit code."""
-    child = subprocess.Popen([sys.executable, *sys.argv, "--realized-child"])
+    argv = [sys.executable, *sys.argv, "--realized-child"]
+    child = subprocess.Popen(argv, start_new_session=True)
     try:
         code = child.wait(timeout)
     except subprocess.TimeoutExpired:
         child.send_signal(signal.SIGUSR1)
         time.sleep(0.3)
-        child.kill()
+        os.killpg(child.pid, signal.SIGKILL)  # and the children it forked
         child.wait()
         sys.stdout.flush()
         print("hang", flush=True)
@@ -1157,6 +1202,7 @@ def run_program(main_body, declared, steps, patience, host, timeout):
         except Exception:
             internal_error()
     sys.stdout.flush()
+    wait_children()
     os._exit(EXIT_FINISHED)
 # ---------------------------------------------------------------- end of the runtime
 '''

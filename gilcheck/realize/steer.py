@@ -25,6 +25,8 @@ def _kind(effects: Iterable[str]) -> str:
         return "block"
     if first.startswith("times out"):
         return "timeout"
+    if first.startswith("forks: this path follows the child"):
+        return "fork_child"
     return "step"
 
 

@@ -1114,6 +1114,9 @@ def fork(me, where):
         _THREADS[:] = [me]
         _PARKED.clear()
         GIL.queue.clear()  # threads that do not exist in the child never take the GIL
+        for pool in _POOLS:
+            if pool.workers:  # its workers are gone: it never runs a task in the child
+                pool.max_workers = 0
         if not follow_child:
             STEER.active = False
         return True

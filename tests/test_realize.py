@@ -126,3 +126,30 @@ def test_a_slice_of_the_conformance_bench_agrees() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert "4 realized" in done.stdout
     assert "4 of the 4 compared agree" in done.stdout
+
+
+def test_a_fork_child_keeps_a_lock_another_thread_held(tmp_path: Path) -> None:
+    # The child's hang is the program's: the parent waits for its forked children.
+    buggy = realize("specs/cookbook/16_fork_lock_held_buggy.gil", tmp_path / "b.py", steer=True)
+    assert run(buggy).returncode == 3
+    fixed = realize("specs/cookbook/16_fork_lock_held_fixed.gil", tmp_path / "f.py")
+    assert run(fixed).returncode == 0
+
+
+def test_pools_futures_and_timed_waits_finish_when_the_spec_is_ok(tmp_path: Path) -> None:
+    for n, spec in enumerate(
+        [
+            "specs/v12/pools/exit_hook_fixed.gil",  # the executors' exit hook waits
+            "specs/cookbook/09_timeout_retry_fixed.gil",  # `acquire .. timeout` and retry
+            "specs/realworld/rw_polars_to_pandas_rwlock_fixed.gil",  # rwlock, GIL lent
+        ]
+    ):
+        program = realize(spec, tmp_path / f"p{n}.py")
+        assert run(program).returncode == 0, spec
+
+
+def test_a_misuse_exits_6_when_steered(tmp_path: Path) -> None:
+    program = realize("specs/semantics/double_release_buggy.gil", tmp_path / "m.py", steer=True)
+    failed = run(program)
+    assert failed.returncode == 6
+    assert "misuse: main releases state_lock, which is free" in failed.stderr

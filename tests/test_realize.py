@@ -128,6 +128,7 @@ def test_a_slice_of_the_conformance_bench_agrees() -> None:
     assert "4 of the 4 compared agree" in done.stdout
 
 
+@pytest.mark.slow
 def test_a_fork_child_keeps_a_lock_another_thread_held(tmp_path: Path) -> None:
     # The child's hang is the program's: the parent waits for its forked children.
     buggy = realize("specs/cookbook/16_fork_lock_held_buggy.gil", tmp_path / "b.py", steer=True)
@@ -136,6 +137,7 @@ def test_a_fork_child_keeps_a_lock_another_thread_held(tmp_path: Path) -> None:
     assert run(fixed).returncode == 0
 
 
+@pytest.mark.slow
 def test_pools_futures_and_timed_waits_finish_when_the_spec_is_ok(tmp_path: Path) -> None:
     for n, spec in enumerate(
         [

@@ -33,6 +33,17 @@ _MADE: Final[dict[str, str]] = {
 }
 
 
+def loop_maker(program: ir.Program, name: str, any_order: bool, where: Where) -> str:
+    """The runtime's `Loop(..)` for a declared event loop (its name left as `{name!r}`):
+    the places of its tasks' start and finish steps come from its task code unit."""
+    start = finish = (0, 0)
+    for unit in program.codes:
+        if unit.kind == "task" and unit.name == f"{name}.task":
+            start = where(unit.instrs[0].span)
+            finish = where(unit.instrs[-1].span)
+    return f"Loop({{name!r}}, {any_order}, {name + '.task'!r}, {start!r}, {finish!r})"
+
+
 def pool_maker(
     program: ir.Program, name: str, count: int | None, workers: str, where: Where
 ) -> str:
@@ -214,10 +225,10 @@ class CodeWriter:
         return lines + ([] if i.target is None else self._bind(i.target, "h", i.span))
 
     def submit(self, i: ir.Submit) -> list[str]:
-        if i.executor.kind not in ("pool", ""):
-            raise Refused(f"`submit` to an {i.executor.kind}", i.span)
+        if i.executor.kind not in ("pool", "eventloop", ""):
+            raise Refused(f"`submit` to a {i.executor.kind}", i.span)
         args = "".join(f"{expr(a, i.span)}, " for a in i.args)
-        pool = f"the({resource(i.executor, i.span)}, 'pool', W)"
+        pool = f"the({resource(i.executor, i.span)}, 'pool|eventloop', W)"
         lines = [f"f = submit(me, {pool}, code_{i.function}, ({args}), W)"]
         lines += self._moved(*i.args)
         return lines + ([] if i.target is None else self._bind(i.target, "f", i.span))
@@ -385,6 +396,12 @@ class CodeWriter:
     def print_(self, i: ir.Print) -> list[str]:
         return [f"do_print(me, C, {expr(i.value, i.span)}, W)"]
 
+    def suspend_begin(self, i: ir.SuspendBegin) -> list[str]:
+        return [f"suspend_begin(me, C, {i.force}, W)"]
+
+    def suspend_end(self, i: ir.SuspendEnd) -> list[str]:
+        return ["suspend_end(me, C, W)"]
+
     def fork_begin(self, i: ir.ForkBegin) -> list[str]:
         return [f"pc = {self.pc + 1} if fork(me, W) else {i.end}"]
 
@@ -456,5 +473,6 @@ _HANDLERS: Final[dict[type, Callable[[CodeWriter, Any], list[str]]]] = {
     ir.ForkBegin: CodeWriter.fork_begin,
     ir.ForkEnd: CodeWriter.fork_end,
     ir.Submit: CodeWriter.submit,
-    ir.SuspendBegin: _refuse("`suspend { }`"),
+    ir.SuspendBegin: CodeWriter.suspend_begin,
+    ir.SuspendEnd: CodeWriter.suspend_end,
 }

@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
-from gilcheck.realize.code import CodeWriter, Where, pool_maker
+from gilcheck.realize.code import CodeWriter, Where, loop_maker, pool_maker
 from gilcheck.realize.refusal import Refused, raise_refusals
 from gilcheck.realize.runtime import RUNTIME
 from gilcheck.realize.steer import Step
 from gilcheck.semantics import describe, ir
+from gilcheck.sync.eventloop import ANY_ORDER
 
 REALIZABLE_KINDS: Final[dict[str, str]] = {
     "mutex": "Mutex({name!r})",
@@ -44,8 +45,8 @@ def realize_program(
     declarations = _declarations(program, refused, where)
     functions: list[str] = []
     for index in range(len(program.codes)):
-        if program.codes[index].kind == "worker":
-            continue  # a pool's worker loop is the runtime's `pool_worker`
+        if program.codes[index].kind in ("worker", "loop", "task"):
+            continue  # pools' workers and loops' tasks are the runtime's
         writer = CodeWriter(program, index, where)
         functions += writer.write()
         functions.append("")
@@ -109,6 +110,8 @@ def _declarations(program: ir.Program, refused: list[Refused], where: Where) -> 
         if res.kind == "pool":
             made = pool_maker(program, "{name}", res.count, f"{res.name}.worker", where)
             made = made.replace("'{name}'", "{name!r}")
+        if res.kind == "eventloop":
+            made = loop_maker(program, res.name, res.count == ANY_ORDER, where)
         if made is None:
             refused.append(Refused(f"`{describe.declaration(res)}`", res.span))
             continue
@@ -117,7 +120,7 @@ def _declarations(program: ir.Program, refused: list[Refused], where: Where) -> 
         for n in range(res.size or 1):
             name = res.name if res.size is None else f"{res.name}[{n}]"
             objects[res.base + n] = made.format(name=name, count=res.count)
-    for kind in [*REALIZABLE_KINDS, "pool"]:
+    for kind in [*REALIZABLE_KINDS, "pool", "eventloop"]:
         lines.append(f"R_{kind} = [{', '.join(by_kind.get(kind, []))}]")
     channels: list[str] = []
     for chan in program.channels:

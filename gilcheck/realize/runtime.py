@@ -121,6 +121,8 @@ class RThread:
         self.name = name
         self.self_index = self_index
         self.daemon = daemon
+        self.who = self  # whose locks and GIL counts: a loop task's are its loop thread's
+        self.loop_task = None  # the loop task this thread runs, if it is one
         self.parker = Parker()
         self.parked = False
         self.woken = False
@@ -177,22 +179,22 @@ class Gil:
         self.queue = collections.deque()
 
     def holds(self, me):
-        return self.owner is me
+        return self.owner is me.who
 
     def take(self, me):
-        if self.owner is me:
+        if self.owner is me.who:
             return
         if self.owner is None and not self.queue:
-            self.owner = me
+            self.owner = me.who
             return
         self.queue.append(me)
-        while self.owner is not me:
+        while self.owner is not me.who:
             park(me, keep_gil=False)  # a thread waiting for the GIL does not hold it
 
     def give(self, me):
-        if self.owner is not me:
+        if self.owner is not me.who:
             return
-        self.owner = self.queue.popleft() if self.queue else None
+        self.owner = self.queue.popleft().who if self.queue else None
         wake_all()
 
     def wanted(self):
@@ -203,7 +205,7 @@ GIL = Gil()
 
 
 def in_python(me):
-    return bool(me.python_took) and not me.allowed
+    return bool(me.who.python_took) and not me.who.allowed
 
 
 def keeps_gil(me, ctx):
@@ -223,6 +225,8 @@ def block(me, ctx, ready, where, then=None, timed=False):
     operation; native code without it waits without it."""
     if ready() and STEER.may_complete(me, where):
         return then() if then is not None else None
+    if me.loop_task is not None and me.loop_task.suspending:
+        me.loop_task.give_loop(me)  # an awaited operation that cannot complete yet
     gave_back = ctx == "python" and GIL.holds(me)
     if gave_back:
         GIL.give(me)
@@ -240,7 +244,10 @@ def block(me, ctx, ready, where, then=None, timed=False):
             park(me, keep, max(deadline - time.monotonic(), 0.001))
         else:
             park(me, keep)
-    if gave_back and STEER.active:
+    task = me.loop_task
+    if gave_back and task is not None and task.gave_loop:
+        task.owes_gil = True  # taken back once the task has the loop again
+    elif gave_back and STEER.active:
         me.owes_gil = True  # taken back at the trace's `back` step
     elif gave_back:
         GIL.take(me)
@@ -256,52 +263,52 @@ def need_gil_for_step(me, ctx, where):
 
 def gil_enter(me, ctx):
     GIL.take(me)
-    me.gil_count += 1
-    me.blocks.append("with_gil")
+    me.who.gil_count += 1
+    me.who.blocks.append("with_gil")
 
 
 def gil_exit(me):
-    me.blocks.pop()
-    me.gil_count -= 1
-    if me.gil_count == 0 and not any(me.python_took):
+    me.who.blocks.pop()
+    me.who.gil_count -= 1
+    if me.who.gil_count == 0 and not any(me.who.python_took):
         GIL.give(me)
 
 
 def python_enter(me):
-    if me.blocks and me.blocks[-1] == "allow_threads":
+    if me.who.blocks and me.who.blocks[-1] == "allow_threads":
         _violation(EXIT_MISUSE, f"misuse: python code inside allow_threads in {me.name}")
     took = not GIL.holds(me)
     GIL.take(me)
-    me.python_took.append(took)
-    me.blocks.append("python")
+    me.who.python_took.append(took)
+    me.who.blocks.append("python")
 
 
 def python_exit(me):
-    me.blocks.pop()
-    took = me.python_took.pop()
-    if took and me.gil_count == 0:
+    me.who.blocks.pop()
+    took = me.who.python_took.pop()
+    if took and me.who.gil_count == 0:
         GIL.give(me)
 
 
 def allow_enter(me):
-    me.blocks.append("allow_threads")
-    me.allowed.append((me.gil_count, me.python_took))
-    me.gil_count, me.python_took = 0, []
+    me.who.blocks.append("allow_threads")
+    me.who.allowed.append((me.who.gil_count, me.who.python_took))
+    me.who.gil_count, me.who.python_took = 0, []
     GIL.give(me)
 
 
 def allow_exit(me):
-    me.blocks.pop()
+    me.who.blocks.pop()
     GIL.take(me)
-    me.gil_count, me.python_took = me.allowed.pop()
+    me.who.gil_count, me.who.python_took = me.who.allowed.pop()
 
 
 def release_gil(me, where):
     """`release_gil` (PyEval_SaveThread): gives up all of the GIL, saving the counts."""
     if not GIL.holds(me):
         _violation(EXIT_MISUSE, f"misuse: release_gil without the GIL at {where}")
-    me.saved = (me.gil_count, me.python_took)
-    me.gil_count, me.python_took = 0, []
+    me.who.saved = (me.who.gil_count, me.who.python_took)
+    me.who.gil_count, me.who.python_took = 0, []
     GIL.give(me)
 
 
@@ -310,16 +317,16 @@ def acquire_gil(me, where):
     if GIL.holds(me):
         _violation(EXIT_MISUSE, f"misuse: acquire_gil while holding the GIL at {where}")
     GIL.take(me)
-    if me.saved is not None:
-        me.gil_count, me.python_took = me.saved
-        me.saved = None
+    if me.who.saved is not None:
+        me.who.gil_count, me.who.python_took = me.who.saved
+        me.who.saved = None
     else:
-        me.gil_count = 1
+        me.who.gil_count = 1
 
 
 def check_not_released(me, where):
     """Leaving a GIL block, or Python code, between release_gil and acquire_gil."""
-    if me.saved is not None:
+    if me.who.saved is not None:
         _violation(EXIT_MISUSE, f"misuse: {me.name} has released the GIL (release_gil) at {where}")
 
 
@@ -395,7 +402,7 @@ class Mutex:
         return self.holder is None
 
     def take(self, me):
-        self.holder = me
+        self.holder = me.who
 
     def release(self, me):
         if self.holder is None:
@@ -413,14 +420,14 @@ class RLock:
         self.count = 0
 
     def ready(self, me):
-        return self.holder is None or self.holder is me
+        return self.holder is None or self.holder is me.who
 
     def take(self, me):
-        self.holder = me
+        self.holder = me.who
         self.count += 1
 
     def release(self, me):
-        if self.holder is not me:
+        if self.holder is not me.who:
             _violation(EXIT_MISUSE, f"misuse: {me.name} releases {self.name}, not its own")
         self.count -= 1
         if self.count == 0:
@@ -440,12 +447,12 @@ class RwLock:
         self.writers_waiting = 0
 
     def release(self, me):
-        if self.writer is me:
+        if self.writer is me.who:
             self.writer = None
-        elif self.readers[me]:
-            self.readers[me] -= 1
-            if not self.readers[me]:
-                del self.readers[me]
+        elif self.readers[me.who]:
+            self.readers[me.who] -= 1
+            if not self.readers[me.who]:
+                del self.readers[me.who]
         else:
             _violation(EXIT_MISUSE, f"misuse: {me.name} releases {self.name}, not held")
         wake_all()
@@ -453,7 +460,7 @@ class RwLock:
 
 def acquire_read(me, ctx, rw, where, timed=False):
     def take():
-        rw.readers[me] += 1
+        rw.readers[me.who] += 1
 
     ready = lambda: rw.writer is None and rw.writers_waiting == 0  # noqa: E731
     return block(me, ctx, ready, where, take, timed) is not TIMED_OUT
@@ -463,7 +470,7 @@ def acquire_write(me, ctx, rw, where, timed=False):
     ready = lambda: rw.writer is None and not rw.readers  # noqa: E731
 
     def take():
-        rw.writer = me
+        rw.writer = me.who
 
     if ready() and STEER.may_complete(me, where):
         take()
@@ -550,7 +557,7 @@ def acquire(me, ctx, res, where, timed=False):
 
 
 def try_acquire(me, res):
-    if isinstance(res, Mutex) and res.holder is me:
+    if isinstance(res, Mutex) and res.holder is me.who:
         return False
     if res.ready(me):
         res.take(me)
@@ -591,7 +598,7 @@ def wait_barrier(me, ctx, b, where):
 def wait_condvar(me, ctx, cv, m, where, timed=False):
     """`wait cv, m`; timed: whether it was notified. A waiter that timed out in Python code
     stays a target of `notify` until it has `m` back, as CPython's Condition does."""
-    if m.holder is not me:
+    if m.holder is not me.who:
         _violation(EXIT_MISUSE, f"misuse: {me.name} waits on {cv.name} without holding {m.name}")
     ticket = [False]
     cv.waiters.append(ticket)
@@ -699,6 +706,8 @@ class Pool:
 
 
 def submit(me, pool, body, args, where):
+    if isinstance(pool, Loop):
+        return submit_task(me, pool, body, args, where)
     if pool.shut:
         _violation(EXIT_MISUSE, f"misuse: submit to {pool.name} after its shutdown, at {where}")
     fut = Future(f"the future of a task of {pool.name}", True)
@@ -726,6 +735,104 @@ def pool_worker(me, ctx, pool):
         pool.running -= 1
         settle(fut, value, pool.finish_where)
         done(me, pool.finish_where, True)
+
+
+_LOOPS = []
+
+
+class Loop:
+    """An event loop with its own thread (an asyncio loop in a thread): its tasks run one
+    at a time, each holding the loop from its start until it ends or suspends; ready
+    tasks take it in the order they became ready (any order with `any_order`). A task runs
+    on a thread of its own here, but its locks and GIL counts are the loop thread's."""
+
+    kind = "eventloop"
+
+    def __init__(self, name, any_order, task_name, start_where, finish_where):
+        self.name = name
+        self.any_order = any_order
+        self.task_name = task_name
+        self.start_where = start_where
+        self.finish_where = finish_where
+        self.identity = RThread(name, 0, True)
+        self.holder = None
+        self.ready = []
+        self.threadless = False  # a fork child's copy: its thread does not exist
+        _LOOPS.append(self)
+
+    def may_take(self, task):
+        if self.threadless or self.holder is not None or task not in self.ready:
+            return False
+        return self.any_order or self.ready[0] is task
+
+
+class LoopTask:
+    """One task of a loop: whether it holds the loop, and whether it is inside `suspend`."""
+
+    def __init__(self, loop):
+        self.loop = loop
+        self.suspending = False
+        self.gave_loop = False
+        self.owes_gil = False  # gave the GIL up with the loop, inside Python code
+
+    def take_loop(self, me, where, ready=False):
+        if not ready:  # a task is ready from its submit; a suspended one from its block's end
+            self.loop.ready.append(self)
+        wake_all()
+        block(me, "native", lambda: self.loop.may_take(self), where)
+        self.loop.ready.remove(self)
+        self.loop.holder = self
+
+    def give_loop(self, me):
+        if self.loop.holder is self:
+            self.loop.holder = None
+            self.gave_loop = True
+            wake_all()
+
+
+def submit_task(me, loop, body, args, where):
+    fut = Future(f"the future of a task of {loop.name}", True)
+    task = LoopTask(loop)
+    loop.ready.append(task)
+
+    def run_task(t, ctx):
+        t.who = loop.identity
+        t.loop_task = task
+        stmt(t, "native", loop.start_where)
+        task.take_loop(t, loop.start_where, ready=True)
+        done(t, loop.start_where, True)
+        value = body(t, "native", *args)
+        stmt(t, "native", loop.finish_where)
+        settle(fut, value, loop.finish_where)
+        task.give_loop(t)
+        done(t, loop.finish_where, True)
+
+    spawn(loop.task_name, True, run_task, ())
+    return fut
+
+
+def suspend_begin(me, ctx, force, where):
+    task = me.loop_task
+    if task is None:
+        _violation(EXIT_MISUSE, f"misuse: suspend outside a loop task, in {me.name} at {where}")
+    task.suspending = True
+    task.gave_loop = False
+    if force:
+        task.give_loop(me)
+        if ctx == "python" and GIL.holds(me):
+            GIL.give(me)
+            task.owes_gil = True
+
+
+def suspend_end(me, ctx, where):
+    task = me.loop_task
+    task.suspending = False
+    if task.gave_loop:
+        task.gave_loop = False
+        task.take_loop(me, where)
+    if task.owes_gil:
+        task.owes_gil = False
+        GIL.take(me)
 
 
 def shutdown(me, ctx, pool, where):
@@ -1080,7 +1187,7 @@ def stmt(me, ctx, where):
     if random.random() < 0.3:
         time.sleep(0)
     _STATE.acquire()
-    if ctx == "python" and me.saved is not None and not GIL.holds(me):
+    if ctx == "python" and me.who.saved is not None and not GIL.holds(me):
         check_not_released(me, where)
     if STEER.active:
         STEER.turn(me, where)
@@ -1117,6 +1224,8 @@ def fork(me, where):
         for pool in _POOLS:
             if pool.workers:  # its workers are gone: it never runs a task in the child
                 pool.max_workers = 0
+        for loop in _LOOPS:
+            loop.threadless = True  # a loop never runs a task in the child
         if not follow_child:
             STEER.active = False
         return True

@@ -431,11 +431,11 @@ CODES: dict[str, CodeInfo] = {
             "not-realizable",
             "a construct `gilcheck realize` cannot map to a CPython program",
             "`gilcheck realize` writes a `host python` spec as a real CPython program (threads, "
-            "the GIL blocks, locks, condvars, events, semaphores, barriers, once, latches and "
-            "channels); this construct has no exact counterpart there yet.",
+            "the GIL, locks and the other sync objects, channels, futures, pools, event loops, "
+            "`fork`); this construct has no exact counterpart there yet.",
             "A program that guessed at the construct would test a different program than the "
             "spec describes, and its hangs would prove nothing.",
-            "let f = future()   # futures: not realizable yet",
+            "let h = spawn process job()   # processes: not realizable yet",
         ),
         _info(
             "nesting-too-deep",

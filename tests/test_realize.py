@@ -155,3 +155,11 @@ def test_a_misuse_exits_6_when_steered(tmp_path: Path) -> None:
     failed = run(program)
     assert failed.returncode == 6
     assert "misuse: main releases state_lock, which is free" in failed.stderr
+
+
+@pytest.mark.slow
+def test_a_blocking_call_in_a_coroutine_hangs_the_loop(tmp_path: Path) -> None:
+    spec = "specs/cookbook/04_blocking_get_in_coroutine_buggy.gil"
+    assert run(realize(spec, tmp_path / "b.py", steer=True)).returncode == 3
+    fixed = realize(spec.replace("_buggy", "_fixed"), tmp_path / "f.py")
+    assert run(fixed).returncode == 0

@@ -39,7 +39,8 @@ def realize(
     """Write a `host python` spec as a CPython program (threads, locks, channels, the GIL).
 
     The program exits 0 when it finishes, 3 when its watchdog finds it hung (it prints
-    `hang` and the threads' stacks), 4 on a failed assertion, 5 on a panic, 6 on a misuse.
+    `hang` and the threads' stacks), 4 on a failed assertion, 5 on a panic, 6 on a misuse
+    (7: a bug of the realization).
     A construct it cannot map is a `not-realizable` error (exit 2), every one listed.
     """
     sources = SourceMap()

@@ -59,7 +59,8 @@ def realize_program(
         "",
         f"The spec expects `{expect}`. Exit codes: 0 finished, 3 hang (the watchdog fired",
         "after the timeout; the threads' stacks are on stderr), 4 assertion, 5 panic,",
-        '6 misuse. Run it with `--realized-child` to run it without the watchdog."""',
+        "6 misuse, 7 a bug of the realization. Run it with `--realized-child` to run it",
+        'without the watchdog."""',
     ]
     main = _main_code(program)
     hooks = [f"code_{index}" for kind, index in program.hooks if kind == "atexit"]

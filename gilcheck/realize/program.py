@@ -64,8 +64,14 @@ def realize_program(
     ]
     main = _main_code(program)
     hooks = [f"code_{index}" for kind, index in program.hooks if kind == "atexit"]
+    started = [
+        f"[{kind!r}, {where(program.codes[index].span)[0]}, code_{index}]"
+        for kind, index in program.hooks
+        if kind in ("finalizer", "signal")
+    ]
     tail = [
         f"ATEXIT = [{', '.join(hooks)}]",
+        f"HOOKS[:] = [{', '.join(started)}]",
         "",
         "STEPS = [",
         *(f"    {list(step)!r}," for step in steps),
@@ -87,7 +93,7 @@ def _settings(program: ir.Program) -> list[Refused]:
     for param in program.params:
         refused.append(Refused(f"`{describe.declaration(param)}`", param.span))
     for kind, index in program.hooks:
-        if kind != "atexit":
+        if kind not in ("atexit", "finalizer", "signal"):
             refused.append(Refused(f"`{kind} {{ }}`", program.codes[index].span))
     return refused
 

@@ -1120,6 +1120,10 @@ class Steering:
         `back` step."""
         while self.active:
             step = self.current()
+            if self.mine(me, where, ("finalizer", "signal")):
+                self.advance()
+                run_hook(me, step[3], step[4])
+                continue
             if self.mine(me, where, ("yield",)):
                 GIL.give(me)
                 me.owes_gil = True
@@ -1180,6 +1184,25 @@ class Steering:
 STEER = Steering([], 1.0)
 
 
+HOOKS = []  # [kind, line, code]: `finalizer { }` and `signal { }` blocks not run yet
+HOOK_CHANCE = 0.05  # unsteered: how often a Python statement boundary runs one
+
+
+def run_hook(me, kind, line):
+    """Run a pending finalizer (on any thread) or signal handler (on main) here, at a
+    statement boundary of Python code, to its end, before the thread goes on: at most once
+    each. Steered, the one the trace starts here; unsteered, one picked at random."""
+    for hook in list(HOOKS):
+        hook_kind, hook_line, code = hook
+        if kind is not None and (hook_kind != kind or line not in (None, hook_line)):
+            continue
+        if hook_kind == "signal" and me.name != "main":
+            continue
+        HOOKS.remove(hook)
+        code(me, "python")
+        return
+
+
 def stmt(me, ctx, where):
     """Before a statement: a scheduling point (other threads may run their statements),
     the interpreter's GIL hand-over in Python code, and, when steered, the turn."""
@@ -1193,6 +1216,8 @@ def stmt(me, ctx, where):
         STEER.turn(me, where)
     elif ctx == "python":
         python_boundary(me)
+        if HOOKS and random.random() < HOOK_CHANCE:
+            run_hook(me, None, None)
     if me.owes_gil:
         me.owes_gil = False
         GIL.take(me)

@@ -27,12 +27,19 @@ def _kind(effects: Iterable[str]) -> str:
         return "timeout"
     if first.startswith("forks: this path follows the child"):
         return "fork_child"
+    if first.startswith("the finalizer") and "starts here" in first:
+        return "finalizer"
+    if first.startswith("the signal handler") and "starts here" in first:
+        return "signal"
     return "step"
 
 
 def _chosen(effects: Iterable[str]) -> int | None:
     """The branch a `choose` step took (0-based), or the value an `any` step chose."""
     first = next(iter(effects), "")
+    hook = re.match(r"the (?:finalizer|signal handler) at line (\d+)", first)
+    if hook:
+        return int(hook.group(1))
     branch = re.fullmatch(r"chooses branch (\d+)", first)
     if branch:
         return int(branch.group(1)) - 1

@@ -163,3 +163,11 @@ def test_a_blocking_call_in_a_coroutine_hangs_the_loop(tmp_path: Path) -> None:
     assert run(realize(spec, tmp_path / "b.py", steer=True)).returncode == 3
     fixed = realize(spec.replace("_buggy", "_fixed"), tmp_path / "f.py")
     assert run(fixed).returncode == 0
+
+
+@pytest.mark.slow
+def test_a_finalizer_started_where_the_trace_starts_it_deadlocks(tmp_path: Path) -> None:
+    spec = "specs/cookbook/18_del_takes_lock_buggy.gil"
+    assert run(realize(spec, tmp_path / "b.py", steer=True)).returncode == 3
+    fixed = realize(spec.replace("_buggy", "_fixed"), tmp_path / "f.py")
+    assert run(fixed).returncode == 0

@@ -12,7 +12,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "realize"
-TIMEOUT = "1"  # seconds before the realized program's watchdog reports a hang
+HANG = "1"  # the watchdog's timeout for a run that should hang
+FINISH = "10"  # ... for a run that should finish (generous: a loaded machine is slow)
 
 
 def gilcheck(*args: str) -> subprocess.CompletedProcess[str]:
@@ -27,9 +28,9 @@ def gilcheck(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def realize(spec: str, out: Path, *, steer: bool = False) -> Path:
+def realize(spec: str, out: Path, *, steer: bool = False, timeout: str = FINISH) -> Path:
     """Realize `spec` into `out` (steered along gilcheck's own counterexample)."""
-    args = ["realize", spec, "-o", str(out), "--timeout", TIMEOUT]
+    args = ["realize", spec, "-o", str(out), "--timeout", timeout]
     if steer:
         checked = gilcheck("check", spec, "--format", "json", "--no-por")
         trace = out.with_suffix(".json")
@@ -47,7 +48,9 @@ def run(program: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_a_buggy_spec_hangs_when_steered_and_its_fix_always_finishes(tmp_path: Path) -> None:
-    buggy = realize("specs/cookbook/08_lock_per_account_buggy.gil", tmp_path / "b.py", steer=True)
+    buggy = realize(
+        "specs/cookbook/08_lock_per_account_buggy.gil", tmp_path / "b.py", steer=True, timeout=HANG
+    )
     hung = run(buggy)
     assert hung.returncode == 3
     assert "hang" in hung.stdout
@@ -58,7 +61,9 @@ def test_a_buggy_spec_hangs_when_steered_and_its_fix_always_finishes(tmp_path: P
 
 
 def test_native_code_keeps_the_real_gil_while_it_waits(tmp_path: Path) -> None:
-    program = realize("tests/data/realize/gil_kept_buggy.gil", tmp_path / "b.py", steer=True)
+    program = realize(
+        "tests/data/realize/gil_kept_buggy.gil", tmp_path / "b.py", steer=True, timeout=HANG
+    )
     hung = run(program)
     assert hung.returncode == 3
     # main waits for `m` inside `with_gil`: through PyDLL, holding the real GIL.
@@ -131,7 +136,9 @@ def test_a_slice_of_the_conformance_bench_agrees() -> None:
 @pytest.mark.slow
 def test_a_fork_child_keeps_a_lock_another_thread_held(tmp_path: Path) -> None:
     # The child's hang is the program's: the parent waits for its forked children.
-    buggy = realize("specs/cookbook/16_fork_lock_held_buggy.gil", tmp_path / "b.py", steer=True)
+    buggy = realize(
+        "specs/cookbook/16_fork_lock_held_buggy.gil", tmp_path / "b.py", steer=True, timeout=HANG
+    )
     assert run(buggy).returncode == 3
     fixed = realize("specs/cookbook/16_fork_lock_held_fixed.gil", tmp_path / "f.py")
     assert run(fixed).returncode == 0
@@ -160,7 +167,7 @@ def test_a_misuse_exits_6_when_steered(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_a_blocking_call_in_a_coroutine_hangs_the_loop(tmp_path: Path) -> None:
     spec = "specs/cookbook/04_blocking_get_in_coroutine_buggy.gil"
-    assert run(realize(spec, tmp_path / "b.py", steer=True)).returncode == 3
+    assert run(realize(spec, tmp_path / "b.py", steer=True, timeout=HANG)).returncode == 3
     fixed = realize(spec.replace("_buggy", "_fixed"), tmp_path / "f.py")
     assert run(fixed).returncode == 0
 
@@ -168,6 +175,6 @@ def test_a_blocking_call_in_a_coroutine_hangs_the_loop(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_a_finalizer_started_where_the_trace_starts_it_deadlocks(tmp_path: Path) -> None:
     spec = "specs/cookbook/18_del_takes_lock_buggy.gil"
-    assert run(realize(spec, tmp_path / "b.py", steer=True)).returncode == 3
+    assert run(realize(spec, tmp_path / "b.py", steer=True, timeout=HANG)).returncode == 3
     fixed = realize(spec.replace("_buggy", "_fixed"), tmp_path / "f.py")
     assert run(fixed).returncode == 0

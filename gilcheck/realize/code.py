@@ -148,6 +148,7 @@ class CodeWriter:
     # ------------------------------------------------------------ handlers
 
     def assign(self, i: ir.Assign) -> list[str]:
+        """`x = e`: a pyobj in `e` needs the GIL for the step; a handle is moved."""
         lines = self._need_gil(i.value)
         lines.append(f"{target(i.target, i.span)} = {expr(i.value, i.span)}")
         lines += self._moved(i.value)
@@ -175,6 +176,7 @@ class CodeWriter:
         return lines
 
     def recv(self, i: ir.Recv) -> list[str]:
+        """`recv` (and a `for` loop's receive, which leaves the loop on none)."""
         got = f"recv(me, C, {channel(i.channel, i.span)}, W, {i.timed})"
         if i.exit_target is None:
             return self._bind(i.target, got, i.span)
@@ -185,9 +187,11 @@ class CodeWriter:
         return lines
 
     def try_recv(self, i: ir.TryRecv) -> list[str]:
+        """`try_recv`: never blocks."""
         return self._bind(i.target, f"try_recv({channel(i.channel, i.span)}, W)", i.span)
 
     def send(self, i: ir.Send) -> list[str]:
+        """`send`: the value is moved; the result (ok(none) or err(v)) is bound if asked."""
         value = expr(i.value, i.span)
         lines = [f"r = send(me, C, {channel(i.channel, i.span)}, {value}, W)"]
         lines += self._moved(i.value)
@@ -196,6 +200,7 @@ class CodeWriter:
         return lines
 
     def clone(self, i: ir.CloneHandle) -> list[str]:
+        """`clone`: a new sender handle, or a copy of a value (a pyobj needs the GIL)."""
         source = i.source
         if isinstance(source, ir.GlobalChannel | ir.HandleRef):
             value = channel(source, i.span)
@@ -205,9 +210,11 @@ class CodeWriter:
         return lines + self._bind(i.target, "clone(v, W)", i.span)
 
     def unwrap(self, i: ir.Unwrap) -> list[str]:
+        """`unwrap`: panics on err(..) and none."""
         return self._bind(i.target, f"unwrap({expr(i.value, i.span)}, W)", i.span)
 
     def call(self, i: ir.CallFn) -> list[str]:
+        """`call f(a)`: a Python call of the code unit's function."""
         args = "".join(f", {expr(a, i.span)}" for a in i.args)
         # The call's step is taken before the callee's statements take theirs.
         lines = [f"done(me, W, {self.where(i.span) in self.shared_spans})"]
@@ -216,6 +223,7 @@ class CodeWriter:
         return lines + ([] if i.target is None else self._bind(i.target, "r", i.span))
 
     def spawn(self, i: ir.SpawnFn) -> list[str]:
+        """`spawn f(a)`: a new thread; `spawn process` is refused."""
         if i.process:
             raise Refused("`spawn process`", i.span)
         name = self.program.codes[i.function].name
@@ -225,6 +233,7 @@ class CodeWriter:
         return lines + ([] if i.target is None else self._bind(i.target, "h", i.span))
 
     def submit(self, i: ir.Submit) -> list[str]:
+        """`submit p, g(a)`: to a pool or an event loop; yields the task's future."""
         if i.executor.kind not in ("pool", "eventloop", ""):
             raise Refused(f"`submit` to a {i.executor.kind}", i.span)
         args = "".join(f"{expr(a, i.span)}, " for a in i.args)
@@ -234,10 +243,12 @@ class CodeWriter:
         return lines + ([] if i.target is None else self._bind(i.target, "f", i.span))
 
     def any_int(self, i: ir.AnyInt) -> list[str]:
+        """`any(lo..hi)`: random, or the trace's value when steered."""
         value = f"any_int(me, {expr(i.low, i.span)}, {expr(i.high, i.span)})"
         return self._bind(i.target, value, i.span)
 
     def make_channel(self, i: ir.MakeChannel) -> list[str]:
+        """`let (tx, rx) = channel(..)`: a channel made at run time."""
         kind = i.kind
         capacity = None if i.capacity is None else expr(i.capacity, i.span)
         if kind == "rendezvous":
@@ -254,6 +265,7 @@ class CodeWriter:
         return lines
 
     def make_object(self, i: ir.MakeObject) -> list[str]:
+        """`let m = mutex()` and the other constructors, pools included."""
         if i.kind == "pool":
             name = f"the pool made at line {self.where(i.span)[0]}"
             declared = {r.name for r in self.program.resources if r.kind == "pool"}
@@ -269,12 +281,15 @@ class CodeWriter:
         return self._bind(i.target, value, i.span)
 
     def drop(self, i: ir.DropValue) -> list[str]:
+        """`drop x`."""
         return [f"drop_value(L[{i.slot}])", f"L[{i.slot}] = MOVED"]
 
     def close(self, i: ir.Close) -> list[str]:
+        """`close c`."""
         return [f"close({channel(i.channel, i.span)}, W)"]
 
     def gil(self, i: ir.Instr) -> list[str]:
+        """The GIL blocks' edges and the GIL's C API."""
         call = {
             ir.GilEnter: "gil_enter(me, C)",
             ir.GilExit: "check_not_released(me, W); gil_exit(me)",
@@ -288,6 +303,7 @@ class CodeWriter:
         return [call]
 
     def acquire(self, i: ir.Acquire) -> list[str]:
+        """`acquire` of a lock or semaphore; `acquire_read`/`acquire_write` of an rwlock."""
         if i.mode in ("read", "write"):
             rw = f"the({resource(i.resource, i.span)}, 'rwlock', W)"
             value = f"acquire_{i.mode}(me, C, {rw}, W, {i.timed})"
@@ -298,10 +314,12 @@ class CodeWriter:
         return self._bind(i.target, f"acquire(me, C, {res}, W, {i.timed})", i.span)
 
     def release(self, i: ir.Release) -> list[str]:
+        """`release` (also the end of a `lock`, `read` or `write` block)."""
         res = f"the({resource(i.resource, i.span)}, {_LOCK_KINDS + '|rwlock'!r}, W)"
         return [f"{res}.release(me)"]
 
     def wait(self, i: ir.Wait) -> list[str]:
+        """`wait cv, m`, `wait e`, `wait b`, `wait l` (latch), timed or not."""
         res = resource(i.resource, i.span)
         t = i.timed
         if i.mutex is not None:
@@ -318,6 +336,7 @@ class CodeWriter:
         return lines + ([] if i.target is None else self._bind(i.target, "v", i.span))
 
     def sync_op(self, i: ir.SyncOp) -> list[str]:
+        """`try_acquire`, `result`, `complete`, `shutdown`, `countdown`."""
         res = resource(i.resource, i.span)
         if i.verb == "try_acquire" and not i.timed:
             value = f"try_acquire(me, the({res}, {_LOCK_KINDS!r}, W))"
@@ -339,9 +358,11 @@ class CodeWriter:
         raise Refused(f"`{i.verb}`", i.span)
 
     def notify(self, i: ir.Notify) -> list[str]:
+        """`notify` / `notify_all`."""
         return [f"notify(the({resource(i.resource, i.span)}, 'condvar', W), {i.all})"]
 
     def once_begin(self, i: ir.OnceBegin) -> list[str]:
+        """`call_once o {`: the first caller runs the block, later ones wait for it."""
         once = f"the({resource(i.resource, i.span)}, 'once', W)"
         return [
             f"if not once_begin(me, C, {once}, W): pc = {i.done}",
@@ -352,35 +373,44 @@ class CodeWriter:
         return self.pc + 1
 
     def once_end(self, i: ir.OnceEnd) -> list[str]:
+        """The end of a `call_once` block."""
         return [f"once_end(the({resource(i.resource, i.span)}, 'once', W))"]
 
     def set_event(self, i: ir.SetEvent) -> list[str]:
+        """`set e`."""
         return [f"set_event(the({resource(i.resource, i.span)}, 'event', W))"]
 
     def clear_event(self, i: ir.ClearEvent) -> list[str]:
+        """`clear e`."""
         return [f"the({resource(i.resource, i.span)}, 'event', W).flag = False"]
 
     def join(self, i: ir.Join) -> list[str]:
+        """`join h` (a handle or a declared thread), timed or not."""
         handle = i.handle
         value = thread(handle, i.span) if isinstance(handle, ir.ThreadRef) else expr(handle, i.span)
         return self._bind(i.target, f"join(me, C, {value}, W, {i.timed})", i.span)
 
     def return_(self, i: ir.Return) -> list[str]:
+        """`return e`: the frame's locals are dropped."""
         lines = [f"v = {'None' if i.value is None else expr(i.value, i.span)}"]
         lines += self._moved(*([i.value] if i.value is not None else []))
         lines += ["for x in L: drop_value(x)", "return v"]
         return lines
 
     def branch(self, i: ir.Branch) -> list[str]:
+        """A condition (`if`, `while`)."""
         return [f"pc = {self._next(i)} if {expr(i.cond, i.span)} else {i.if_false}"]
 
     def choose(self, i: ir.Choose) -> list[str]:
+        """`choose`: a random branch, or the trace's when steered."""
         return [f"pc = {i.targets!r}[choose(me, {len(i.targets)})]"]
 
     def await_(self, i: ir.Await) -> list[str]:
+        """`await c`: blocks until the condition holds."""
         return [f"await_condition(me, C, lambda: {expr(i.cond, i.span)}, W)"]
 
     def assert_(self, i: ir.Assert) -> list[str]:
+        """`assert c, msg`: exit 4 when it fails."""
         message = "None" if i.message is None else expr(i.message, i.span)
         line = self.where(i.span)[0]
         return [
@@ -389,37 +419,47 @@ class CodeWriter:
         ]
 
     def panic(self, i: ir.Panic) -> list[str]:
+        """`panic msg`: exit 5."""
         message = "None" if i.message is None else expr(i.message, i.span)
         line = self.where(i.span)[0]
         return [f"failed(EXIT_PANIC, 'panic at line {line}', {message})"]
 
     def print_(self, i: ir.Print) -> list[str]:
+        """`print e`: stdout's lock, then the GIL for a Python value."""
         return [f"do_print(me, C, {expr(i.value, i.span)}, W)"]
 
     def suspend_begin(self, i: ir.SuspendBegin) -> list[str]:
+        """`suspend {`: inside a loop task."""
         return [f"suspend_begin(me, C, {i.force}, W)"]
 
     def suspend_end(self, i: ir.SuspendEnd) -> list[str]:
+        """The end of `suspend { }`: the task takes the loop back."""
         return ["suspend_end(me, C, W)"]
 
     def fork_begin(self, i: ir.ForkBegin) -> list[str]:
+        """`fork {`: the child runs the block, the parent jumps past it."""
         return [f"pc = {self.pc + 1} if fork(me, W) else {i.end}"]
 
     def fork_end(self, i: ir.ForkEnd) -> list[str]:
+        """The end of the child's block: the child ends."""
         return ["fork_end()"]
 
     def nothing(self, i: ir.Instr) -> list[str]:
+        """A statement that changes nothing (`skip`, `progress`, an atomic block's edges)."""
         return []
 
     def end_scope(self, i: ir.EndScope) -> list[str]:
+        """The end of a block: its locals are dropped (a channel may close)."""
         return [f"drop_value(L[{s}]); L[{s}] = None" for s in i.slots]
 
     def end(self, i: ir.End) -> list[str]:
+        """The end of a thread or function: its locals are dropped."""
         return ["for x in L: drop_value(x)", "return None"]
 
 
 def _refuse(what: str) -> Callable[[CodeWriter, ir.Instr], list[str]]:
     def refuse(writer: CodeWriter, i: ir.Instr) -> list[str]:
+        """Refuse the instruction."""
         raise Refused(what, i.span)
 
     return refuse

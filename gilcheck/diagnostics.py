@@ -428,6 +428,16 @@ CODES: dict[str, CodeInfo] = {
             "let (tx, rx) = channel(unbounded)   # handles: not exportable yet",
         ),
         _info(
+            "not-realizable",
+            "a construct `gilcheck realize` cannot map to a CPython program",
+            "`gilcheck realize` writes a `host python` spec as a real CPython program (threads, "
+            "the GIL, locks and the other sync objects, channels, futures, pools, event loops, "
+            "`fork`); this construct has no exact counterpart there yet.",
+            "A program that guessed at the construct would test a different program than the "
+            "spec describes, and its hangs would prove nothing.",
+            "let h = spawn process job()   # processes: not realizable yet",
+        ),
+        _info(
             "nesting-too-deep",
             "blocks or expressions nest deeper than gilcheck can follow",
             "The spec nests blocks or parenthesised expressions so deeply (thousands of levels) "

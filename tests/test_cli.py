@@ -104,7 +104,17 @@ def test_line_100_and_user_strings_are_printed_verbatim(tmp_path, cli) -> None: 
 
 def test_a_command_without_its_arguments_is_a_usage_error(cli) -> None:  # type: ignore[no-untyped-def]
     # Some typer and click versions turned a missing argument into None (exit 4).
-    for command in ("explain", "trace", "replay", "parse", "export", "simulate", "fmt", "check"):
+    for command in (
+        "explain",
+        "trace",
+        "replay",
+        "parse",
+        "export",
+        "realize",
+        "simulate",
+        "fmt",
+        "check",
+    ):
         result = cli(command)
         assert result.code == 2, (command, result.stderr)
         assert "internal error" not in result.stderr and "Traceback" not in result.stderr

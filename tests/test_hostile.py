@@ -479,7 +479,9 @@ def test_a_model_over_the_size_limit_is_located_in_the_model(
     assert re.search(r"--> .*big\.gil:\d+:\d+", result.stderr), result.stderr
 
 
-@pytest.mark.parametrize("command", ["check", "parse", "fmt", "export", "trace", "replay"])
+@pytest.mark.parametrize(
+    "command", ["check", "parse", "fmt", "export", "realize", "trace", "replay"]
+)
 def test_a_device_is_refused_at_once(command: str, cli) -> None:  # type: ignore[no-untyped-def]
     if not Path("/dev/zero").exists():
         pytest.skip("no /dev/zero here")

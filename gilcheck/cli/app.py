@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "simulate": ("gilcheck.cli.simulate", "simulate_spec"),
     "replay": ("gilcheck.cli.replay", "replay_trace"),
     "export": ("gilcheck.cli.export", "export"),
+    "realize": ("gilcheck.cli.realize", "realize"),
     "explain": ("gilcheck.cli.explain", "explain"),
     "codes": ("gilcheck.cli.codes", "list_codes"),
     "schema": ("gilcheck.cli.schema", "print_schema"),

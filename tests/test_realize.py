@@ -1,0 +1,180 @@
+"""`gilcheck realize` as a user runs it: realize a spec, run the program it writes with a
+timeout, and read what it did (0 finished, 3 hang, 4 assertion, 5 panic, 6 misuse)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data" / "realize"
+HANG = "1"  # the watchdog's timeout for a run that should hang
+FINISH = "10"  # ... for a run that should finish (generous: a loaded machine is slow)
+
+
+def gilcheck(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200"}
+    return subprocess.run(
+        [sys.executable, "-m", "gilcheck", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+def realize(spec: str, out: Path, *, steer: bool = False, timeout: str = FINISH) -> Path:
+    """Realize `spec` into `out` (steered along gilcheck's own counterexample)."""
+    args = ["realize", spec, "-o", str(out), "--timeout", timeout]
+    if steer:
+        checked = gilcheck("check", spec, "--format", "json", "--no-por")
+        trace = out.with_suffix(".json")
+        trace.write_text(checked.stdout)
+        args += ["--steer", str(trace)]
+    made = gilcheck(*args)
+    assert made.returncode == 0, made.stderr
+    return out
+
+
+def run(program: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(program)], capture_output=True, text=True, timeout=30
+    )
+
+
+def test_a_buggy_spec_hangs_when_steered_and_its_fix_always_finishes(tmp_path: Path) -> None:
+    buggy = realize(
+        "specs/cookbook/08_lock_per_account_buggy.gil", tmp_path / "b.py", steer=True, timeout=HANG
+    )
+    hung = run(buggy)
+    assert hung.returncode == 3
+    assert "hang" in hung.stdout
+    assert "in park" in hung.stderr  # the threads' stacks, dumped by faulthandler
+    fixed = realize("specs/cookbook/08_lock_per_account_fixed.gil", tmp_path / "f.py")
+    for _ in range(3):
+        assert run(fixed).returncode == 0
+
+
+def test_native_code_keeps_the_real_gil_while_it_waits(tmp_path: Path) -> None:
+    program = realize(
+        "tests/data/realize/gil_kept_buggy.gil", tmp_path / "b.py", steer=True, timeout=HANG
+    )
+    hung = run(program)
+    assert hung.returncode == 3
+    # main waits for `m` inside `with_gil`: through PyDLL, holding the real GIL.
+    main = hung.stderr[hung.stderr.index("Current thread") :]
+    assert "park_keeping_the_gil" in main.split("\n\n")[0]
+    # The worker, in Python code, waits for the GIL without holding it.
+    assert "park_releasing_the_gil" in hung.stderr
+
+
+def test_releasing_the_gil_before_waiting_fixes_it(tmp_path: Path) -> None:
+    program = realize("tests/data/realize/gil_kept_fixed.gil", tmp_path / "f.py")
+    for _ in range(3):
+        assert run(program).returncode == 0
+
+
+def test_an_assertion_spec_fails_its_assertion_when_steered(tmp_path: Path) -> None:
+    program = realize("specs/semantics/lost_update_buggy.gil", tmp_path / "a.py", steer=True)
+    failed = run(program)
+    assert failed.returncode == 4
+    assert "assertion failed at line 23: an increment was lost" in failed.stderr
+
+
+def test_refusals_name_every_construct_where_it_is_written(golden) -> None:  # type: ignore[no-untyped-def]
+    refused = gilcheck("realize", "tests/data/realize/refused.gil")
+    assert refused.returncode == 2
+    assert refused.stdout == ""
+    golden("errors/not_realizable.txt", refused.stderr)
+
+
+def test_host_rust_and_gil_off_are_refused() -> None:
+    refused = gilcheck("realize", "specs/seed/buggy.gil")
+    assert refused.returncode == 2
+    assert "error[not-realizable]: `host rust` cannot be realized" in refused.stderr
+    assert gilcheck("explain", "not-realizable").returncode == 0
+
+
+def test_a_steering_file_that_is_not_a_trace_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}")
+    refused = gilcheck("realize", "tests/data/realize/gil_kept_fixed.gil", "--steer", str(bad))
+    assert refused.returncode == 2
+    assert "error[bad-trace-file]" in refused.stderr
+
+
+@pytest.mark.slow
+def test_a_slice_of_the_conformance_bench_agrees() -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "bench/conformance/run",
+            "--runs",
+            "1",
+            "--timeout",
+            "1",
+            "--jobs",
+            "2",
+            "semantics/rlock_reentry",
+            "primitives/event",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "4 realized" in done.stdout
+    assert "4 of the 4 compared agree" in done.stdout
+
+
+@pytest.mark.slow
+def test_a_fork_child_keeps_a_lock_another_thread_held(tmp_path: Path) -> None:
+    # The child's hang is the program's: the parent waits for its forked children.
+    buggy = realize(
+        "specs/cookbook/16_fork_lock_held_buggy.gil", tmp_path / "b.py", steer=True, timeout=HANG
+    )
+    assert run(buggy).returncode == 3
+    fixed = realize("specs/cookbook/16_fork_lock_held_fixed.gil", tmp_path / "f.py")
+    assert run(fixed).returncode == 0
+
+
+@pytest.mark.slow
+def test_pools_futures_and_timed_waits_finish_when_the_spec_is_ok(tmp_path: Path) -> None:
+    for n, spec in enumerate(
+        [
+            "specs/v12/pools/exit_hook_fixed.gil",  # the executors' exit hook waits
+            "specs/cookbook/09_timeout_retry_fixed.gil",  # `acquire .. timeout` and retry
+            "specs/realworld/rw_polars_to_pandas_rwlock_fixed.gil",  # rwlock, GIL lent
+        ]
+    ):
+        program = realize(spec, tmp_path / f"p{n}.py")
+        assert run(program).returncode == 0, spec
+
+
+def test_a_misuse_exits_6_when_steered(tmp_path: Path) -> None:
+    program = realize("specs/semantics/double_release_buggy.gil", tmp_path / "m.py", steer=True)
+    failed = run(program)
+    assert failed.returncode == 6
+    assert "misuse: main releases state_lock, which is free" in failed.stderr
+
+
+@pytest.mark.slow
+def test_a_blocking_call_in_a_coroutine_hangs_the_loop(tmp_path: Path) -> None:
+    spec = "specs/cookbook/04_blocking_get_in_coroutine_buggy.gil"
+    assert run(realize(spec, tmp_path / "b.py", steer=True, timeout=HANG)).returncode == 3
+    fixed = realize(spec.replace("_buggy", "_fixed"), tmp_path / "f.py")
+    assert run(fixed).returncode == 0
+
+
+@pytest.mark.slow
+def test_a_finalizer_started_where_the_trace_starts_it_deadlocks(tmp_path: Path) -> None:
+    spec = "specs/cookbook/18_del_takes_lock_buggy.gil"
+    assert run(realize(spec, tmp_path / "b.py", steer=True, timeout=HANG)).returncode == 3
+    fixed = realize(spec.replace("_buggy", "_fixed"), tmp_path / "f.py")
+    assert run(fixed).returncode == 0

@@ -402,6 +402,28 @@ def test_spin_agrees_on_the_c_apis_thread_state_calls(
     assert (assertions > 0, deadlocks > 0) == (verdict == "misuse", verdict == "deadlock")
 
 
+@pytest.mark.skipif(not HAVE_SPIN, reason="spin and gcc are not installed")
+@pytest.mark.parametrize(
+    ("wait", "verdict"),
+    [("lock m {\n        await x == 2\n    }", "deadlock"), ("await x == 2", "ok")],
+)
+def test_spin_agrees_on_atomic_blocks_that_set_release_and_notify(
+    tmp_path: Path, wait: str, verdict: str
+) -> None:
+    from spindiff import run_spin
+
+    text = (
+        "mutex m\nevent e\ncondvar cv\nvar x = 0\nthread main {\n    spawn w()\n"
+        "    acquire m\n    atomic {\n        x = 1\n        set e\n        release m\n"
+        f"        notify cv\n    }}\n    {wait}\n}}\n"
+        "fn w() {\n    wait e\n    lock m {\n        x = 2\n    }\n}\n"
+    )
+    loaded = parse_text("atomic.gil", text)
+    assert check_spec(loaded, CheckOptions()).verdict == verdict
+    assertions, deadlocks, _ = run_spin(export_promela(checkable_program(loaded)), tmp_path)
+    assert (assertions, deadlocks > 0) == (0, verdict == "deadlock")
+
+
 def test_strings_compared_as_values_are_distinct_in_promela() -> None:
     # "udf" and "to_ndarray" were both 0 once, so a comparison took the wrong branch.
     text = (

@@ -717,7 +717,7 @@ class Exporter(ResourceTranslator, HandleTranslator):
             if isinstance(instr, ir.Await) and i == 0:
                 guard = self._expr(instr.cond)
                 continue
-            if not isinstance(instr, ir.Assign | ir.Assert | ir.Skip | ir.Progress | ir.EndScope):
+            if not isinstance(instr, ATOMIC_STATEMENTS):
                 raise Refused(f"{describe_in_atomic(instr)} inside `atomic`", instr.span)
             effect = self._step(code, unit, pc + 1 + i, instr, False)[1]
             # The statements run in order: each checks its own indices when it runs.
@@ -755,3 +755,17 @@ def _without_saved_threads(saved: tuple[int, ...]) -> tuple[int, ...]:
     while stack and stack[-1] < 0:
         stack = stack[:-1]
     return stack
+
+
+# Statements an `atomic` block runs within its one step (none of them blocks).
+ATOMIC_STATEMENTS = (
+    ir.Assign,
+    ir.Assert,
+    ir.Skip,
+    ir.Progress,
+    ir.EndScope,
+    ir.SetEvent,
+    ir.ClearEvent,
+    ir.Notify,
+    ir.Release,
+)

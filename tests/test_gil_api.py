@@ -192,11 +192,13 @@ def test_fmt_keeps_the_statements(cli, tmp_path: Path) -> None:  # type: ignore[
     )
 
 
-def test_the_export_refuses_them_located(cli) -> None:  # type: ignore[no-untyped-def]
-    result = cli("export", "tests/cases/not_exportable/gil_api.gil")
+def test_the_export_translates_them_and_refuses_two_gil_counts_located(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    balanced = "thread main {\n    with_gil {\n        release_gil\n        acquire_gil\n    }\n}\n"
+    assert cli("export", _write(tmp_path, balanced)).code == 0
+    result = cli("export", "tests/cases/not_exportable/gil_count_differs.gil")
     assert result.code == 2
-    assert "`release_gil` cannot be exported to Promela" in result.stderr
-    assert "gil_api.gil:4:" in result.stderr
+    assert "a statement reached both inside and outside" in result.stderr
+    assert "gil_count_differs.gil:9:" in result.stderr
 
 
 def test_finalization_goes_on_with_the_gil_main_holds(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -789,6 +789,20 @@ Instr = (
 # ---------------------------------------------------------------- program
 
 
+# Instructions that are no statement of Python code, or that check a GIL given up by
+# `release_gil` themselves: the others, run as Python code after `release_gil` and before
+# `acquire_gil`, are a misuse.
+NOT_PYTHON_CODE: tuple[type, ...] = (
+    AcquireGil,
+    GilExit,
+    PythonExit,
+    PythonEnter,
+    Jump,
+    EndScope,
+    End,
+)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CodeUnit:
     """One thread body, function or hook, lowered to instructions."""

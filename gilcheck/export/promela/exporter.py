@@ -378,7 +378,7 @@ class Exporter(ResourceTranslator, HandleTranslator):
             and g.count == 0
             and g.saved
             and g.saved[-1] < 0
-            and not isinstance(instr, NOT_PYTHON_CODE)
+            and not isinstance(instr, ir.NOT_PYTHON_CODE)
         ):
             # Python code after release_gil (PyEval_SaveThread), without the GIL.
             guard, effect = "true", f"{MISUSE} /* Python code after release_gil */"
@@ -736,16 +736,6 @@ def makes_pyobj(instr: ir.Instr) -> bool:
 
 
 MISUSE = "assert(false);"
-# Instructions that are no statement of Python code (or check a given-up GIL themselves).
-NOT_PYTHON_CODE = (
-    ir.AcquireGil,
-    ir.GilExit,
-    ir.PythonExit,
-    ir.PythonEnter,
-    ir.Jump,
-    ir.EndScope,
-    ir.End,
-)
 
 
 def _without_saved_threads(saved: tuple[int, ...]) -> tuple[int, ...]:

@@ -226,7 +226,11 @@ class GilHandlers(Base):
         """The instruction's handler; in a program with `release_gil`, a statement that may
         run as Python code first checks that its thread has not given the GIL up."""
         handler: Handler = self._handler(instr)
-        if not self.gil_api or instr.context == ir.Context.NATIVE or isinstance(instr, _NOT_CODE):
+        if (
+            not self.gil_api
+            or instr.context == ir.Context.NATIVE
+            or isinstance(instr, ir.NOT_PYTHON_CODE)
+        ):
             return handler
 
         def guarded(
@@ -244,16 +248,6 @@ class GilHandlers(Base):
 
 
 _NOT_REENTRANT = "PyEval_RestoreThread is not reentrant (CPython <= 3.12 hangs, 3.13+ aborts)"
-# Instructions that are no statement of Python code, or that check a given-up GIL themselves.
-_NOT_CODE = (
-    ir.AcquireGil,
-    ir.GilExit,
-    ir.PythonExit,
-    ir.PythonEnter,
-    ir.Jump,
-    ir.EndScope,
-    ir.End,
-)
 
 
 def gave_up_gil(th: Thread) -> bool:

@@ -33,6 +33,8 @@ VALUE_MACROS = (
     "#define IS_ERR(v) (CH(v) % 3 == 2)",
     "#define WRAP(d, v) (XV(v) + (CH(v) * 3 + (d)) * VU)  /* ok(v): d = 1; err(v): d = 2 */",
     "#define INNER(v) (XV(v) + (CH(v) / 3) * VU)  /* v without its outermost wrapper */",
+    "#define CAN_WRAP(v) (CH(v) <= 9)  /* one more level still fits a Promela int */",
+    f"#define IS_INT(v) ((v) > {NONE_VALUE} && (v) < {STRING_BASE})  /* an integer or bool */",
     f"#define IS_PY(v) (XV(v) >= {PYOBJ_BASE} && XV(v) < {PYTHON_END})  /* a Python value */",
     f"#define TXB {TX_BASE}",
     f"#define RXB {RX_BASE}",
@@ -48,7 +50,10 @@ MAX_INLINED = 1000  # inlined calls in one proctype (each `call` gets a copy of 
 NORMAL, LOST, BLOCKING = 0, 1, 2
 # An index out of range panics: the run stops there (no thread goes on, none is reported
 # blocked), as gilcheck stops at a violation.
-OUT_OF_RANGE = "assert(false); /* panic: index out of range */ ended = 1; goto end_exit"
+OUT_OF_RANGE = (
+    "assert(false); /* panic or misuse: an index out of range, a value of the wrong kind, "
+    "a moved value used */ ended = 1; goto end_exit"
+)
 
 BLOCKING_INSTRUCTIONS = (
     ir.Recv,

@@ -229,15 +229,24 @@ class Exporter(ResourceTranslator, HandleTranslator):
         self.inlined = [root]
         if name == "T_main":
             # `atexit` blocks run on main once it has ended (host python: after the exit
-            # join), last declared first, each from its own copy of labels and locals.
+            # join), last declared first, each from its own copy of labels and locals and
+            # with the GIL main (or the block before) ended with (`acquire_gil`).
+            start = self._end_count(code, root)
             for order, hook in enumerate(self._atexit_codes()):
                 unit = Unit(hook, name, prefix=f"h{order}_", chain=(hook,), atexit=order)
                 try:
-                    unit.gil = self._gil_counts(self.program.codes[hook], Gil(0))
+                    if start is None:
+                        raise Refused(
+                            "an `atexit` block after a `main` that may end holding the GIL "
+                            "or not (`acquire_gil`)",
+                            self.program.codes[hook].span,
+                        )
+                    unit.gil = self._gil_counts(self.program.codes[hook], start)
                 except Refused as refused:
                     self.refused.append(refused)
-                    continue
+                    break
                 self.inlined.append(unit)
+                start = self._end_count(self.program.codes[hook], unit)
         done = 0
         while done < len(self.inlined):
             unit = self.inlined[done]
@@ -476,7 +485,9 @@ class Exporter(ResourceTranslator, HandleTranslator):
                     "true",
                     f"hv = {self._expr(v)}; if :: hv == NONE_V || IS_ERR(hv) -> assert(false); "
                     "/* panic: unwrap */ :: IS_OK(hv) -> hv = INNER(hv) :: else -> skip fi; "
-                    + self._store(t, "hv"),
+                    + self._store(t, "hv")
+                    + self._moves(v)
+                    + self._copies(v),
                     nxt,
                 )
             case ir.Assign(target=t, value=v):
@@ -622,7 +633,21 @@ class Exporter(ResourceTranslator, HandleTranslator):
             call=Call(unit, pc, instr),
             chain=(*unit.chain, instr.function),
         )
-        callee.gil = self._gil_counts(self.program.codes[instr.function], unit.gil[pc])
+        code = self.program.codes[instr.function]
+        callee.gil = self._gil_counts(code, unit.gil[pc])
+        ends = {
+            (g.count, g.saved)
+            for at, g in callee.gil.items()
+            if isinstance(code.instrs[at], ir.Return | ir.End)
+        }
+        if ends - {(unit.gil[pc].count, unit.gil[pc].saved)}:
+            # `release_gil` in the function and `acquire_gil` after the call (or the other
+            # way round): the caller's count after the call is not the one before it.
+            raise Refused(
+                f"a `call` of `{code.name}`, which returns with another GIL count "
+                "(`release_gil`/`acquire_gil` split across the call)",
+                instr.span,
+            )
         self.inlined.append(callee)
         arguments = " ".join(
             f"{callee.local(i)} = {self._expr(a)};" for i, a in enumerate(instr.args)
@@ -669,6 +694,19 @@ class Exporter(ResourceTranslator, HandleTranslator):
             nxt,
         )
 
+    @staticmethod
+    def _end_count(code: ir.CodeUnit, unit: Unit) -> Gil | None:
+        """The GIL count a code unit ends with (None: it may end with several)."""
+        ends = {
+            (g.count, g.saved)
+            for at, g in unit.gil.items()
+            if isinstance(code.instrs[at], ir.Return | ir.End)
+        }
+        if len(ends) > 1:
+            return None
+        count, saved = next(iter(ends), (0, ()))
+        return Gil(count, saved)
+
     def _atexit_codes(self) -> list[int]:
         """main's `atexit` blocks in the order they run: last declared first."""
         return list(reversed([code for kind, code in self.program.hooks if kind == "atexit"]))
@@ -693,7 +731,9 @@ class Exporter(ResourceTranslator, HandleTranslator):
         else:
             done = ""
         # host python: finalization takes the GIL (a step of its own).
-        return done + (" gil == NO_ONE; gil = me;" if python else "") + " ended = 1;", "end_exit"
+        # main may still hold a GIL it took with `acquire_gil`.
+        finalize = " (gil == NO_ONE || gil == me); gil = me;" if python else ""
+        return done + finalize + " ended = 1;", "end_exit"
 
     def _daemon(self, unit: Unit) -> bool:
         # A function spawned both as daemon and not is refused (its end differs).

@@ -62,9 +62,11 @@ class HandleTranslator(ChannelTranslator):
 
     def pool_size(self) -> int:
         """Channels the pool holds: twice the spec's `let (tx, rx) = ...` statements (a
-        loop making one per turn keeps two alive), at most MAX_POOL and `--object-bound`."""
+        loop making one per turn keeps two alive) times the largest thread array, at most
+        MAX_POOL and `--object-bound`."""
         sites = len(self._made_channels())
-        return max(2, min(2 * sites, MAX_POOL, self.options.object_bound))
+        copies = max([info.size or 1 for info in self.program.threads] or [1])
+        return max(2, min(2 * sites * copies, MAX_POOL, self.options.object_bound))
 
     def _uses_handles(self) -> bool:
         """Whether a statement acts on a channel through a local (a handle, or a thread
@@ -96,15 +98,18 @@ class HandleTranslator(ChannelTranslator):
             f"#define RCAP {capacity}",
             "int rc[RCN * RCAP]; byte rc_n[RCN]; bool rc_closed[RCN]; byte rc_pending[RCN];",
             "byte rc_tx[RCN];  /* senders alive */",
-            "bool rc_rx[RCN];  /* the receiver lives */",
+            "byte rc_rx[RCN];  /* receivers alive (more than one only for a queue) */",
             "byte rc_kind[RCN]; byte rc_cap[RCN];",
             "int hd = 0; byte hk = 0; byte hi = 0; int hm = 0; byte hn = 0;  /* scratch */",
             "inline drop_hd() {",
             "  /* drop the value in hd: a sender may close its channel; a receiver drops its",
-            "     buffer and the senders in it (a queue never closes) */",
+            "     buffer and the senders in it (a queue never closes: its receivers are",
+            "     counted, so that a queue nobody holds is free again) */",
             "  if",
             "  :: IS_TX(hd) -> hk = HCH(hd); if :: rc_tx[hk] > 0 -> rc_tx[hk] = rc_tx[hk] - 1 "
             ":: else -> skip fi",
+            f"  :: IS_RX(hd) && rc_kind[HCH(hd)] == {KINDS['queue']} -> hk = HCH(hd); "
+            "if :: rc_rx[hk] > 0 -> rc_rx[hk] = rc_rx[hk] - 1 :: else -> skip fi",
             f"  :: IS_RX(hd) && rc_kind[HCH(hd)] != {KINDS['queue']} -> hk = HCH(hd); "
             "rc_rx[hk] = 0; hi = 0;",
             "    do",
@@ -156,7 +161,8 @@ class HandleTranslator(ChannelTranslator):
                 f" hd = {v}; if :: IS_TX(hd) -> assert(rc_kind[HCH(hd)] != {KINDS['oneshot']}); "
                 "/* misuse: a oneshot sender copied */ rc_tx[HCH(hd)] = rc_tx[HCH(hd)] + 1 "
                 f":: IS_RX(hd) -> assert(rc_kind[HCH(hd)] == {KINDS['queue']}); "
-                "/* misuse: a receiver copied */ :: else -> skip fi; hd = 0;"
+                "/* misuse: a receiver copied */ rc_rx[HCH(hd)] = rc_rx[HCH(hd)] + 1 "
+                ":: else -> skip fi; hd = 0;"
             )
         return out
 
@@ -190,7 +196,7 @@ class HandleTranslator(ChannelTranslator):
             "true",
             f"hn = 0; do :: hn < RCN && {free} -> hn++ :: else -> break od; "
             "if :: hn == RCN -> assert(false); /* bound: more channels alive than the "
-            "export's pool */ :: else -> skip fi; "
+            "export's pool */ ended = 1; goto end_exit :: else -> skip fi; "
             f"rc_tx[hn] = 1; rc_rx[hn] = 1; rc_kind[hn] = {kind}; rc_cap[hn] = {cap}; "
             f"rc_closed[hn] = 0; rc_n[hn] = 0; rc_pending[hn] = NO_ONE;{gone} "
             f"{sender} {receiver} hn = 0;",

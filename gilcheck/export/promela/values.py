@@ -24,6 +24,8 @@ from gilcheck.semantics import ir
 from gilcheck.semantics.values import render
 from gilcheck.source import Span
 
+ARITHMETIC = frozenset({"+", "-", "*", "/", "%", "<", "<=", ">", ">="})
+
 
 class ValueTranslator:
     """The state of one export, and the translation of values."""
@@ -151,6 +153,8 @@ class ValueTranslator:
                 | ir.ThreadRef(index=i, size=size)
             ) if i is not None:
                 return all_of(self._ok(i), self._bound(i, size))
+            case ir.UnaryOp(op="-", operand=o):
+                return all_of(self._ok(o), f"IS_INT({self._expr(o)})")
             case ir.UnaryOp(operand=o):
                 return self._ok(o)
             case ir.BinaryOp(op="and" | "or" as op, left=a, right=b):
@@ -159,8 +163,21 @@ class ValueTranslator:
                     return self._ok(a)
                 decided = f"!{self._expr(a)}" if op == "and" else self._expr(a)
                 return all_of(self._ok(a), f"({decided} || {right})")
+            case ir.BinaryOp(op=op, left=a, right=b) if op in ARITHMETIC:
+                # Integers only (a misuse otherwise); `/` and `%` by zero too.
+                checks = [f"IS_INT({self._expr(a)})", f"IS_INT({self._expr(b)})"]
+                if op in ("/", "%"):
+                    checks.append(f"({self._expr(b)} != 0)")
+                return all_of(self._ok(a), self._ok(b), *checks)
             case ir.BinaryOp(left=a, right=b):
                 return all_of(self._ok(a), self._ok(b))
+
+            case ir.Builtin(name="ok" | "err", args=(a,)) if not isinstance(
+                a, ir.HandleRef | ir.GlobalChannel
+            ):
+                # More than three levels of ok/err do not fit a Promela int: the export's
+                # limit (docs/promela.md), an assertion rather than a wrong value.
+                return all_of(self._ok(a), f"CAN_WRAP({self._expr(a)})")
             case ir.Builtin(args=args):
                 return all_of(*(self._ok(a) for a in args if not isinstance(a, ir.HandleRef)))
             case ir.Local(slot=slot) if self.moves_checked:
@@ -302,6 +319,8 @@ class ValueTranslator:
             case ir.Builtin(name="is_ok" | "is_err" as name, args=(a,)):
                 return f"{name.upper()}({self._expr(a)})"  # type: ignore[arg-type]
             case ir.Builtin(name="ok" | "err" as name, args=args):
+                if _wrappers(expr) > 3:
+                    raise Refused("`ok`/`err` nested more than three levels", self.here)
                 inner = self._expr(args[0]) if args else "NONE_V"  # type: ignore[arg-type]
                 return f"WRAP({1 if name == 'ok' else 2}, {inner})"
             case ir.Builtin(name="pyobj" | "pyerr" as name, args=(ir.Const(value=tag),)):
@@ -340,3 +359,14 @@ class ValueTranslator:
         if written and reads_channel(ref.index):
             raise Refused("a channel index that reads `len(..)`", self.here)
         return ChanText(name, capacity, self._index(ref.index, ref.size, 0))
+
+
+def _wrappers(expr: object) -> int:
+    """How many `ok`/`err` an expression writes around its value."""
+    if isinstance(expr, ir.Builtin) and expr.name in ("ok", "err"):
+        return 1 + (_wrappers(expr.args[0]) if expr.args else 0)
+    if isinstance(expr, ir.Const) and isinstance(expr.value, tuple) and len(expr.value) == 2:
+        tag, inner = expr.value
+        if tag in ("ok", "err"):
+            return 1 + _wrappers(ir.Const(value=inner))
+    return 0

@@ -150,7 +150,6 @@ def test_gilcheck_and_spin_agree_on_generated_specs_with_python_values(seed: int
         # while it waits for the GIL to print the PyErr (the seed's second cycle).
         ("let r = recv c\n    print r", "deadlock"),
         ("let r = recv c\n    with_gil {\n        print r\n    }", "ok"),
-        ("let r = recv c\n    let u = unwrap r", "panic"),
         ('let r = recv c\n    assert not is_err(r), "an error"', "assertion"),
     ],
 )
@@ -243,8 +242,6 @@ def test_spin_agrees_on_the_seed_exported_through_the_cli(  # type: ignore[no-un
     ("body", "verdict"),
     [
         ("spawn worker(tx)\n    send tx, 1", "misuse"),  # a moved sender used
-        ("spawn worker(tx)\n    let v = recv rx", "ok"),  # the worker's send, then its end
-        ("spawn reader(rx)\n    drop tx", "ok"),  # close-on-drop ends the reader's loop
         # t2 keeps the channel open while main waits for the reader
         ("let h = spawn reader(rx)\n    let t2 = clone tx\n    drop tx\n    join h", "deadlock"),
         ("let h = spawn reader(rx)\n    drop tx\n    join h", "ok"),
@@ -271,7 +268,6 @@ def test_spin_agrees_on_handle_ownership(tmp_path: Path, body: str, verdict: str
     [
         # Python's atexit runs after the exit join: a worker waiting for it is a deadlock.
         ("python", ["send stop, 1"], "deadlock"),
-        ("rust", ["send stop, 1"], "ok"),  # the process ends with main; the worker dies
         # Last declared first: `release` before `acquire` is a misuse.
         ("rust", ["acquire m", "release m"], "misuse"),
         ("rust", ["release m", "acquire m"], "ok"),
@@ -307,12 +303,10 @@ def test_every_generated_spec_with_atexit_blocks_checks_and_exports(text: str) -
         # The holder keeps m for ever: an untimed acquire deadlocks, a timed one gives up.
         ("acquire m", "deadlock"),
         ("let got = acquire m timeout\n    assert not got", "ok"),
-        ("let got = wait e timeout\n    assert not got", "ok"),
         ('let r = recv c timeout\n    assert r == err("timeout")', "ok"),
         # In Python code holding the GIL it gives the GIL up first, so the holder can end;
         # native code keeps the GIL while it waits, then times out and leaves.
         ("python {\n        let got = acquire m timeout\n    }", "ok"),
-        ("with_gil {\n        let got = acquire m timeout\n    }", "ok"),
         ("with_gil {\n        acquire m\n    }", "deadlock"),
     ],
 )
@@ -345,7 +339,6 @@ def test_spin_agrees_on_timed_waits(tmp_path: Path, wait: str, verdict: str) -> 
         ),
         ("read l {\n        let go = recv ready\n    }\n    read l {\n        skip\n    }", "ok"),
         ("let go = recv ready\n    wait done\n    countdown done", "misuse"),
-        ("let go = recv ready\n    let got = try_acquire m\n    assert not got", "ok"),
     ],
 )
 def test_spin_agrees_on_rwlocks_latches_and_try_acquire(
@@ -379,10 +372,8 @@ def test_every_generated_spec_with_rwlocks_latches_and_timed_waits_exports(text:
         # PyEval_SaveThread / PyEval_RestoreThread around a blocking wait: the holder can
         # take the GIL while main waits.
         ("with_gil {\n        release_gil\n        acquire m\n        acquire_gil\n    }", "ok"),
-        ("with_gil {\n        acquire m\n    }", "deadlock"),
         ("with_gil {\n        acquire_gil\n    }", "misuse"),  # not reentrant
         ("with_gil {\n        release_gil\n    }", "misuse"),  # the block ends without it
-        ("release_gil", "misuse"),  # without the GIL
     ],
 )
 def test_spin_agrees_on_the_c_apis_thread_state_calls(

@@ -36,6 +36,11 @@ LONG_FIRST = (
     "tests/test_strategies.py::test_an_exhaustive_strategy_gives_the_breadth_first_verdict[ray",
     "tests/test_determinism.py",
     "tests/test_export.py::test_gilcheck_and_spin_agree",
+    "tests/test_realize.py",
+    "tests/test_golden_reports.py",
+    "tests/test_steptable.py",
+    "tests/test_export.py::test_spin",
+    "tests/test_spin_liveness.py",
 )
 
 

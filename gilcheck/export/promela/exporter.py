@@ -462,11 +462,12 @@ class Exporter(ResourceTranslator, HandleTranslator):
             case ir.Skip() | ir.Progress():
                 return "true", "", nxt
             case ir.EndScope(slots=slots):
-                return "true", self._drop_locals(code, slots), nxt
+                return "true", self._drop_locals(slots), nxt
             case ir.MakeChannel():
                 return self._make_channel(instr, nxt)
             case ir.Send(channel=ir.HandleRef() as h):
-                return self._handle_send(instr, h)[0], self._handle_send(instr, h)[1], nxt
+                guard, effect, _ = self._handle_send(instr, h)
+                return guard, effect, nxt
             case ir.Recv(channel=ir.HandleRef() as h, target=t, exit_target=ex, timed=timed):
                 return self._handle_recv(h, t, ex, nxt, timed)
             case ir.TryRecv(channel=ir.HandleRef() as h, target=t):
@@ -612,7 +613,7 @@ class Exporter(ResourceTranslator, HandleTranslator):
                 return self._return(code, unit, instr)
             case ir.Return() | ir.End():
                 # The thread drops what it owns (its locals), then ends.
-                owned = self._drop_locals(code, range(len(code.local_names)))
+                owned = self._drop_locals(range(len(code.local_names)))
                 end, after = self._end(spawned, unit)
                 return "true", owned + " " + end, after
         raise Refused(describe_instr(instr), instr.span)
@@ -635,12 +636,7 @@ class Exporter(ResourceTranslator, HandleTranslator):
         )
         code = self.program.codes[instr.function]
         callee.gil = self._gil_counts(code, unit.gil[pc])
-        ends = {
-            (g.count, g.saved)
-            for at, g in callee.gil.items()
-            if isinstance(code.instrs[at], ir.Return | ir.End)
-        }
-        if ends - {(unit.gil[pc].count, unit.gil[pc].saved)}:
+        if _end_counts(code, callee) - {(unit.gil[pc].count, unit.gil[pc].saved)}:
             # `release_gil` in the function and `acquire_gil` after the call (or the other
             # way round): the caller's count after the call is not the one before it.
             raise Refused(
@@ -666,7 +662,7 @@ class Exporter(ResourceTranslator, HandleTranslator):
             value = self._expr(instr.value)
             handed = self._moves(instr.value) + self._copies(instr.value)
         # The call's locals are dropped (what the value moved out of them excepted).
-        reset = handed + self._drop_locals(code, range(len(code.local_names)))
+        reset = handed + self._drop_locals(range(len(code.local_names)))
         reset += " ".join(f" {unit.local(slot)} = 0;" for slot in range(len(code.local_names)))
         call = unit.call
         self.unit = call.caller
@@ -697,11 +693,7 @@ class Exporter(ResourceTranslator, HandleTranslator):
     @staticmethod
     def _end_count(code: ir.CodeUnit, unit: Unit) -> Gil | None:
         """The GIL count a code unit ends with (None: it may end with several)."""
-        ends = {
-            (g.count, g.saved)
-            for at, g in unit.gil.items()
-            if isinstance(code.instrs[at], ir.Return | ir.End)
-        }
+        ends = _end_counts(code, unit)
         if len(ends) > 1:
             return None
         count, saved = next(iter(ends), (0, ()))
@@ -799,3 +791,12 @@ ATOMIC_STATEMENTS = (
     ir.Notify,
     ir.Release,
 )
+
+
+def _end_counts(code: ir.CodeUnit, unit: Unit) -> set[tuple[int, tuple[int, ...]]]:
+    """The GIL counts (count, saved) a code unit may end or return with."""
+    return {
+        (g.count, g.saved)
+        for at, g in unit.gil.items()
+        if isinstance(code.instrs[at], ir.Return | ir.End)
+    }

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from gilcheck.export.promela.channels import ChannelTranslator
 from gilcheck.export.promela.common import ChanText, Refused
-from gilcheck.semantics import ir
+from gilcheck.semantics import describe, ir
 from gilcheck.semantics.reads import copied_vars, moved_locals
 
 KINDS = {"unbounded": 1, "bounded": 2, "oneshot": 3, "queue": 4}
@@ -56,8 +56,6 @@ class HandleTranslator(ChannelTranslator):
 
     @staticmethod
     def _said(instr: ir.Instr) -> str:
-        from gilcheck.semantics import describe
-
         return describe.statement(instr)
 
     def pool_size(self) -> int:
@@ -166,7 +164,7 @@ class HandleTranslator(ChannelTranslator):
             )
         return out
 
-    def _drop_locals(self, code: ir.CodeUnit, slots: range | tuple[int, ...]) -> str:
+    def _drop_locals(self, slots: range | tuple[int, ...]) -> str:
         """Drop locals (a scope or frame ends) and clear them."""
         if not self.handles:
             return ""

@@ -23,7 +23,7 @@ class ChannelTranslator(ValueTranslator):
         )
         drop = f"{shift} {chan.n} = {chan.n} - 1;"
         if (
-            not self.handles
+            not self.counted
             and not timed
             and self._ok(target) is None
             and (chan.at is None or chan.at.isdigit())
@@ -43,7 +43,7 @@ class ChannelTranslator(ValueTranslator):
         v = self._expr(value)
         nxt = self._label(pc + 1)
         kind = channel_kind(chan)
-        dropped = f"hd = {v}; drop_hd();{handed}" if self.handles else "skip"
+        dropped = f"hd = {v}; drop_hd();{handed}" if self.counted else "skip"
         match kind:
             case "rendezvous":
                 # Offer (the value waits in the slot), then go on once a receiver took it.

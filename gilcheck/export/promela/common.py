@@ -24,6 +24,9 @@ PYTHON_END = PYERR_BASE + (1 << 22)
 TX_BASE = PYTHON_END  # the sender of run-time channel k is TX_BASE + k
 RX_BASE = TX_BASE + (1 << 20)  # its receiver RX_BASE + k
 MOVED_VALUE = RX_BASE + (1 << 20)  # a local whose value was moved or dropped
+FUTURE_BASE = MOVED_VALUE + 1  # future k is FUTURE_BASE + k
+POOL_BASE = FUTURE_BASE + (1 << 16)  # a pool made at run time, in slot k: POOL_BASE + k
+POOL_END = POOL_BASE + (1 << 16)
 MAX_WRAPPERS_CODE = 30  # 3**3 + ...: c stays below 31, so every value fits a Promela int
 VALUE_MACROS = (
     f"#define VU {VALUE_UNIT}",
@@ -42,6 +45,12 @@ VALUE_MACROS = (
     "#define IS_TX(v) (XV(v) >= TXB && XV(v) < RXB)",
     "#define IS_RX(v) (XV(v) >= RXB && XV(v) < MOVED_V)",
     "#define HCH(v) ((XV(v) - TXB) % (RXB - TXB))  /* a handle's channel */",
+    f"#define FUB {FUTURE_BASE}",
+    f"#define PLB {POOL_BASE}",
+    "#define IS_FU(v) (XV(v) >= FUB && XV(v) < PLB)",
+    f"#define IS_PL(v) (XV(v) >= PLB && XV(v) < {POOL_END})",
+    "#define FK(v) (XV(v) - FUB)  /* a future's slot */",
+    "#define PK(v) (XV(v) - PLB)  /* a pool's slot */",
 )
 NO_ONE = 255
 MAX_THREADS = 31  # thread sets are bits of a Promela int
@@ -144,6 +153,8 @@ KNOWN_INSTRUCTIONS: Final[tuple[type, ...]] = (
     ir.SyncOp,
     ir.AcquireGil,
     ir.ReleaseGil,
+    ir.Submit,
+    ir.MakeObject,
 )
 
 
@@ -236,6 +247,7 @@ class Unit:
     call: Call | None = None  # where an inlined function was called from
     chain: tuple[int, ...] = ()  # the functions called on the way here (recursion check)
     atexit: int = -1  # an `atexit` block of main's: its place in the order they run
+    task: bool = False  # a function a pool's worker runs: its end completes a future
 
     def label(self, pc: int) -> str:
         """The Promela label of an instruction."""

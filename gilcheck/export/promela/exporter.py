@@ -27,9 +27,8 @@ from gilcheck.export.promela.common import (
     describe_in_atomic,
     describe_instr,
 )
-from gilcheck.export.promela.handles import HandleTranslator
+from gilcheck.export.promela.pools import PoolTranslator
 from gilcheck.export.promela.resources import (
-    ResourceTranslator,
     check_declared,
     declaration,
     initial_values,
@@ -84,7 +83,7 @@ def export_promela(program: ir.Program, options: CheckOptions | None = None) -> 
     raise SpecError(sink.items) from None
 
 
-class Exporter(ResourceTranslator, HandleTranslator):
+class Exporter(PoolTranslator):
     """Translates one checked program."""
 
     # ------------------------------------------------------------ top level
@@ -102,7 +101,9 @@ class Exporter(ResourceTranslator, HandleTranslator):
             if kind != "atexit":
                 refuse(Refused(f"`{kind} {{ }}`", program.codes[index].span))
         for res in program.resources:
-            self._gathering(check_declared, res)
+            if res.kind != "pool":
+                self._gathering(check_declared, res)
+        self._gathering(self._pool_setup)
         for var in program.vars:
             if self.constants.encode(var.init) is None:
                 refuse(
@@ -126,6 +127,8 @@ class Exporter(ResourceTranslator, HandleTranslator):
         self.self_limit = 1
         for index, name in self.spawned.items():
             self._proctype(program.codes[index], index, name, spawned=True)
+        if self.tasks:
+            self._worker_proctype()
         self._init()
         return "\n".join(self.lines) + "\n"
 
@@ -169,7 +172,10 @@ class Exporter(ResourceTranslator, HandleTranslator):
             else:
                 emit(f"int v_{var.name}[{size}];")
         for res in p.resources:
-            emit(declaration(res))
+            if res.kind != "pool":
+                emit(declaration(res))
+        for line in self.pool_header():
+            emit(line)
         for line in self.handle_header():
             emit(line)
         for chan in p.channels:
@@ -201,8 +207,11 @@ class Exporter(ResourceTranslator, HandleTranslator):
                 for i in range(var.size):
                     emit(f"    v_{var.name}[{i}] = {self.constants.literal(var.init)};")
         for res in p.resources:
-            for line in initial_values(res):
-                emit(line)
+            if res.kind != "pool":
+                for line in initial_values(res):
+                    emit(line)
+        for line in self.pool_init():
+            emit(line)
         tid = 0
         for info in p.threads:
             for index in range(info.size or 1):
@@ -257,25 +266,80 @@ class Exporter(ResourceTranslator, HandleTranslator):
         self_param = "" if spawned else "; byte self_"
         emit = self.lines.append
         emit(f"proctype {name}(byte me{self_param}{params}) {{")
-        emit("  byte mode = 0;  /* 0: normal, 1: lost the GIL, 2: released it to block */")
-        emit("  byte phase = 0;  /* a rendezvous sender whose offer waits */")
-        emit("  int junk;")
-        emit("  byte waiting = 0;  /* condvar: 1 asleep; barrier: 1 + the generation waited on */")
-        emit("  byte saved = 0;  /* an rlock's count, released by a condvar wait */")
-        if spawned:
-            emit("  byte self_ = 0;")
-        if any(var.size is not None for var in self.program.vars):
-            emit("  int tix = 0;  /* an element whose index reads its own array */")
-        for unit in self.inlined:
-            names = self.program.codes[unit.index].local_names
-            for slot, local in enumerate(names):
-                emit(f"  int {unit.local(slot)};  /* {local} */")
+        self._proctype_locals(own_self=spawned, worker=False)
         for i in range(len(code.params) if spawned else 0):
             emit(f"  l{i} = a{i};")
         self.lines.extend(body)
         emit("end_exit: skip")
         emit("}")
         emit("")
+
+    def _proctype_locals(self, *, own_self: bool, worker: bool) -> None:
+        """The locals every proctype has, and those of its code units."""
+        emit = self.lines.append
+        emit("  byte mode = 0;  /* 0: normal, 1: lost the GIL, 2: released it to block */")
+        emit("  byte phase = 0;  /* a rendezvous sender whose offer waits */")
+        emit("  int junk;")
+        emit("  byte waiting = 0;  /* condvar: 1 asleep; barrier: 1 + the generation waited on */")
+        emit("  byte saved = 0;  /* an rlock's count, released by a condvar wait */")
+        if own_self:
+            emit("  byte self_ = 0;")
+        if self.uses_pools and not worker:
+            emit("  byte wk = NO_ONE;  /* the pool whose worker this thread is */")
+        if worker:
+            emit("  int tv = 0; byte tf = 0; byte tu = 0;  /* the task: value, function, future */")
+        if any(var.size is not None for var in self.program.vars):
+            emit("  int tix = 0;  /* an element whose index reads its own array */")
+        for unit in self.inlined:
+            names = self.program.codes[unit.index].local_names
+            for slot, local in enumerate(names):
+                emit(f"  int {unit.local(slot)};  /* {local} */")
+
+    def _worker_proctype(self) -> None:
+        """`W`: a pool's worker, waiting for tasks and running each (see pools.py)."""
+        try:
+            units = self.task_units()
+        except Refused as refused:
+            self.refused.append(refused)
+            return
+        self.self_limit = 1
+        header, self.lines = self.lines, []
+        self.inlined = list(units)
+        done = 0
+        while done < len(self.inlined):
+            unit = self.inlined[done]
+            done += 1
+            self._unit(unit, True)
+        body, self.lines = self.lines, header
+        self.lines.append("proctype W(byte me; byte wk) {")
+        self._proctype_locals(own_self=True, worker=True)
+        self.lines.extend(self.take_step())
+        self.lines.extend(body)
+        self.lines.extend(self.finish_step())
+        self.lines.append("end_exit: skip")
+        self.lines.append("}")
+        self.lines.append("")
+
+    def task_units(self) -> list[Unit]:
+        """The functions a pool may run, each a unit of `W` from GIL count 0 in native code
+        (a task that returns holding the GIL is refused: its worker would keep it)."""
+        units: list[Unit] = []
+        for order, function in enumerate(self.tasks):
+            code = self.program.codes[function]
+            unit = Unit(function, "W", prefix=f"t{order}_", chain=(function,), task=True)
+            unit.gil = self._gil_counts(code, Gil(0))
+            ends = {
+                (g.count, g.saved)
+                for at, g in unit.gil.items()
+                if isinstance(code.instrs[at], ir.Return | ir.End)
+            }
+            if ends - {(0, ())}:
+                raise Refused(
+                    f"a task `{code.name}` that returns holding the GIL (its worker keeps it)",
+                    code.span,
+                )
+            units.append(unit)
+        return units
 
     def _unit(self, unit: Unit, spawned: bool) -> None:
         """The instructions of one code unit of a proctype (its own or an inlined call)."""
@@ -416,7 +480,7 @@ class Exporter(ResourceTranslator, HandleTranslator):
         if ok is not None:
             options.append(f"mode == {NORMAL} && !({ok}) -> {OUT_OF_RANGE}")
         options.append(f"mode == {NORMAL} && ({ready}) -> {effect} goto {nxt}")
-        if python and g.count > 0 and isinstance(instr, BLOCKING_INSTRUCTIONS):
+        if python and g.count > 0 and blocks(instr):
             # A blocking statement in Python code releases the GIL while it waits, does its
             # operation without it, and takes it back before the next statement.
             waits = f"!({guard})" if ok is None else f"({ok}) && !({guard})"
@@ -548,6 +612,10 @@ class Exporter(ResourceTranslator, HandleTranslator):
                 return "true", "", nxt
             case ir.Acquire(resource=r, mode="read" | "write"):
                 return self._rw_acquire(instr, pc)
+            case ir.SyncOp(verb="result" | "complete"):
+                return self._future_op(instr, nxt)
+            case ir.SyncOp(verb="shutdown"):
+                return self._shutdown(instr, pc)
             case ir.SyncOp():
                 return self._sync_op(instr, nxt)
             case ir.Acquire(resource=r, timed=timed, target=t):
@@ -611,6 +679,13 @@ class Exporter(ResourceTranslator, HandleTranslator):
                 return self._call(unit, pc, instr)
             case ir.Return() | ir.End() if unit.call is not None:
                 return self._return(code, unit, instr)
+            case ir.Return() | ir.End() if unit.task:
+                return self._task_return(code, unit, instr)
+            case ir.Submit():
+                return self._submit(instr, nxt)
+            case ir.MakeObject():
+                return self._make_object(instr, nxt)
+
             case ir.Return() | ir.End():
                 # The thread drops what it owns (its locals), then ends.
                 owned = self._drop_locals(range(len(code.local_names)))
@@ -714,7 +789,14 @@ class Exporter(ResourceTranslator, HandleTranslator):
         hooks = self._atexit_codes()
         if unit.atexit < 0:
             # main's own end: host python joins every non-daemon thread first.
-            done = "t_done[me] = 1;" + (" live == 0;" if python else "")
+            done = "t_done[me] = 1;"
+            if python and self.uses_pools:
+                # The executors' exit hook shuts every pool down; the exit join waits for
+                # their tasks too.
+                done += " PL_EXIT live == 0 && PL_DRAINED;"
+            elif python:
+                done += " live == 0;"
+
             if hooks:
                 return done, Unit(hooks[0], unit.name, prefix="h0_").label(0)
         elif unit.atexit + 1 < len(hooks):
@@ -762,9 +844,18 @@ def makes_pyobj(instr: ir.Instr) -> bool:
     match instr:
         case ir.Send(value=v) | ir.Assign(value=v) | ir.Branch(cond=v):
             return makes_python_object(v)
-        case ir.SpawnFn(args=args) | ir.CallFn(args=args):
+        case ir.SyncOp(operand=v) if v is not None:
+            return makes_python_object(v)
+        case ir.SpawnFn(args=args) | ir.CallFn(args=args) | ir.Submit(args=args):
             return any(makes_python_object(a) for a in args)
     return False
+
+
+def blocks(instr: ir.Instr) -> bool:
+    """Whether a statement may wait (in Python code it then gives the GIL up)."""
+    if isinstance(instr, ir.SyncOp):
+        return instr.verb in ("result", "shutdown")
+    return isinstance(instr, BLOCKING_INSTRUCTIONS)
 
 
 MISUSE = "assert(false);"

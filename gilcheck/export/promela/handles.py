@@ -77,96 +77,141 @@ class HandleTranslator(ChannelTranslator):
         )
 
     def handle_header(self) -> list[str]:
-        """The pool's declarations and the `drop_hd` inline (empty without `let` channels
-        or statements on handles)."""
+        """The pool's declarations and the `drop_hd` inline (empty without `let` channels,
+        statements on handles or futures)."""
         made = self._made_channels()
-        if not made and not self._uses_handles():
+        if made or self._uses_handles():
+            self.handles = True
+        if not self.counted:
             return []
-        self.handles = True
-        capacity = 1
-        for instr in made:
-            try:
-                capacity = max(capacity, self._pool_capacity(instr))
-            except Refused as refused:
-                self.refused.append(refused)
-        size = self.pool_size()
-        self.pool = (size, capacity)
-        return [
-            f"#define RCN {size}",
-            f"#define RCAP {capacity}",
-            "int rc[RCN * RCAP]; byte rc_n[RCN]; bool rc_closed[RCN]; byte rc_pending[RCN];",
-            "byte rc_tx[RCN];  /* senders alive */",
-            "byte rc_rx[RCN];  /* receivers alive (more than one only for a queue) */",
-            "byte rc_kind[RCN]; byte rc_cap[RCN];",
-            "int hd = 0; byte hk = 0; byte hi = 0; int hm = 0; byte hn = 0;  /* scratch */",
+        lines = ["int hd = 0; byte hk = 0; byte hi = 0; int hm = 0; byte hn = 0;  /* scratch */"]
+        if self.handles:
+            capacity = 1
+            for instr in made:
+                try:
+                    capacity = max(capacity, self._pool_capacity(instr))
+                except Refused as refused:
+                    self.refused.append(refused)
+            size = self.pool_size()
+            self.pool = (size, capacity)
+            lines = [
+                f"#define RCN {size}",
+                f"#define RCAP {capacity}",
+                "int rc[RCN * RCAP]; byte rc_n[RCN]; bool rc_closed[RCN]; byte rc_pending[RCN];",
+                "byte rc_tx[RCN];  /* senders alive */",
+                "byte rc_rx[RCN];  /* receivers alive (more than one only for a queue) */",
+                "byte rc_kind[RCN]; byte rc_cap[RCN];",
+                *lines,
+            ]
+        lines += [
             "inline drop_hd() {",
             "  /* drop the value in hd: a sender may close its channel; a receiver drops its",
             "     buffer and the senders in it (a queue never closes: its receivers are",
-            "     counted, so that a queue nobody holds is free again) */",
+            "     counted, so that a queue nobody holds is free again); a future is referred",
+            "     to once less */",
             "  if",
-            "  :: IS_TX(hd) -> hk = HCH(hd); if :: rc_tx[hk] > 0 -> rc_tx[hk] = rc_tx[hk] - 1 "
-            ":: else -> skip fi",
-            f"  :: IS_RX(hd) && rc_kind[HCH(hd)] == {KINDS['queue']} -> hk = HCH(hd); "
-            "if :: rc_rx[hk] > 0 -> rc_rx[hk] = rc_rx[hk] - 1 :: else -> skip fi",
-            f"  :: IS_RX(hd) && rc_kind[HCH(hd)] != {KINDS['queue']} -> hk = HCH(hd); "
-            "rc_rx[hk] = 0; hi = 0;",
-            "    do",
-            "    :: hi < rc_n[hk] -> hm = rc[hk * RCAP + hi];",
-            "       if",
-            "       :: IS_TX(hm) && rc_tx[HCH(hm)] > 0 -> rc_tx[HCH(hm)] = rc_tx[HCH(hm)] - 1",
-            "       :: IS_RX(hm) -> assert(false)  /* export limit: a receiver in the buffer "
-            "of a receiver dropped */",
-            "       :: else -> skip",
-            "       fi;",
-            "       rc[hk * RCAP + hi] = 0; hm = 0; hi++",
-            "    :: else -> break",
-            "    od;",
-            "    rc_n[hk] = 0; hi = 0",
+        ]
+        if self.uses_futures:
+            lines.append(
+                "  :: IS_FU(hd) -> hk = FK(hd); if :: fu_rc[hk] > 0 -> fu_rc[hk] = fu_rc[hk] - 1 "
+                ":: else -> skip fi"
+            )
+        if self.handles:
+            lines += [
+                "  :: IS_TX(hd) -> hk = HCH(hd); if :: rc_tx[hk] > 0 -> rc_tx[hk] = rc_tx[hk] - 1 "
+                ":: else -> skip fi",
+                f"  :: IS_RX(hd) && rc_kind[HCH(hd)] == {KINDS['queue']} -> hk = HCH(hd); "
+                "if :: rc_rx[hk] > 0 -> rc_rx[hk] = rc_rx[hk] - 1 :: else -> skip fi",
+                f"  :: IS_RX(hd) && rc_kind[HCH(hd)] != {KINDS['queue']} -> hk = HCH(hd); "
+                "rc_rx[hk] = 0; hi = 0;",
+                "    do",
+                "    :: hi < rc_n[hk] -> hm = rc[hk * RCAP + hi];",
+                "       if",
+                "       :: IS_TX(hm) && rc_tx[HCH(hm)] > 0 -> rc_tx[HCH(hm)] = rc_tx[HCH(hm)] - 1",
+                "       :: IS_RX(hm) -> assert(false)  /* export limit: a receiver in the buffer "
+                "of a receiver dropped */",
+                *(
+                    [
+                        "       :: IS_FU(hm) && fu_rc[FK(hm)] > 0 -> "
+                        "fu_rc[FK(hm)] = fu_rc[FK(hm)] - 1"
+                    ]
+                    if self.uses_futures
+                    else []
+                ),
+                "       :: else -> skip",
+                "       fi;",
+                "       rc[hk * RCAP + hi] = 0; hm = 0; hi++",
+                "    :: else -> break",
+                "    od;",
+                "    rc_n[hk] = 0; hi = 0",
+            ]
+        lines += [
             "  :: else -> skip",
             "  fi;",
             "  hk = 0; hd = 0",
             "}",
         ]
+        return lines
 
     # ------------------------------------------------------------ ownership
 
     def _drop_text(self, value: str) -> str:
-        """Drop a value (its handles)."""
+        """Drop a value (its handles, its reference to a future)."""
         return f"hd = {value}; drop_hd();"
 
-    def _moves(self, *values: ir.Expr | None) -> str:
-        """Mark the locals whose handles these values take as moved."""
-        if not self.handles:
+    def _referred(self, value: str) -> str:
+        """A future `value` refers to is referred to once more (a copy of it was stored)."""
+        if not self.uses_futures:
             return ""
-        slots = [slot for value in values for slot in moved_locals(value)]
-        return "".join(
-            f" if :: IS_TX({self._local(s)}) || IS_RX({self._local(s)}) -> "
-            f"{self._local(s)} = MOVED_V :: else -> skip fi;"
-            for s in slots
-        )
+        count = f"fu_rc[FK({value})]"
+        return f" if :: IS_FU({value}) -> {count} = {count} + 1 :: else -> skip fi;"
+
+    def _moves(self, *values: ir.Expr | None) -> str:
+        """Mark the locals whose handles these values take as moved (a future is copied:
+        referred to once more)."""
+        if not self.counted:
+            return ""
+        out = ""
+        for slot in (s for value in values for s in moved_locals(value)):
+            local = self._local(slot)
+            future = (
+                f" :: IS_FU({local}) -> fu_rc[FK({local})] = fu_rc[FK({local})] + 1"
+                if self.uses_futures
+                else ""
+            )
+            out += (
+                f" if :: IS_TX({local}) || IS_RX({local}) -> {local} = MOVED_V{future} "
+                ":: else -> skip fi;"
+            )
+        return out
 
     def _copies(self, *values: ir.Expr | None) -> str:
         """A handle read out of a shared var is a copy: a sender is counted once more (a
-        oneshot's is a misuse); a receiver only of a queue (a misuse otherwise)."""
-        if not self.handles:
+        oneshot's is a misuse); a receiver only of a queue (a misuse otherwise); a future
+        is referred to once more."""
+        if not self.counted:
             return ""
         out = ""
         for value in values:
             if value is None or not copied_vars(value):
                 continue
             v = self._expr(value)
-            out += (
-                f" hd = {v}; if :: IS_TX(hd) -> assert(rc_kind[HCH(hd)] != {KINDS['oneshot']}); "
-                "/* misuse: a oneshot sender copied */ rc_tx[HCH(hd)] = rc_tx[HCH(hd)] + 1 "
-                f":: IS_RX(hd) -> assert(rc_kind[HCH(hd)] == {KINDS['queue']}); "
-                "/* misuse: a receiver copied */ rc_rx[HCH(hd)] = rc_rx[HCH(hd)] + 1 "
-                ":: else -> skip fi; hd = 0;"
-            )
+            options = ""
+            if self.handles:
+                options += (
+                    f":: IS_TX(hd) -> assert(rc_kind[HCH(hd)] != {KINDS['oneshot']}); "
+                    "/* misuse: a oneshot sender copied */ rc_tx[HCH(hd)] = rc_tx[HCH(hd)] + 1 "
+                    f":: IS_RX(hd) -> assert(rc_kind[HCH(hd)] == {KINDS['queue']}); "
+                    "/* misuse: a receiver copied */ rc_rx[HCH(hd)] = rc_rx[HCH(hd)] + 1 "
+                )
+            if self.uses_futures:
+                options += ":: IS_FU(hd) -> fu_rc[FK(hd)] = fu_rc[FK(hd)] + 1 "
+            out += f" hd = {v}; if {options}:: else -> skip fi; hd = 0;"
         return out
 
     def _drop_locals(self, slots: range | tuple[int, ...]) -> str:
         """Drop locals (a scope or frame ends) and clear them."""
-        if not self.handles:
+        if not self.counted:
             return ""
         return "".join(f" {self._drop_text(self._local(s))} {self._local(s)} = 0;" for s in slots)
 
@@ -299,9 +344,9 @@ class HandleTranslator(ChannelTranslator):
             else self._expr(instr.source)
         )
         guard = f"(!IS_PY({source}) || gil == NO_ONE || gil == me)"
-        counted = ""
+        counted = self._referred("hv")
         if self.handles:
-            counted = (
+            counted += (
                 f"if :: IS_TX(hv) -> assert(rc_kind[HCH(hv)] != {KINDS['oneshot']}); "
                 "/* misuse: a oneshot sender cloned */ rc_tx[HCH(hv)] = rc_tx[HCH(hv)] + 1 "
                 ":: IS_RX(hv) -> assert(false); /* misuse: a receiver cloned */ "
@@ -311,9 +356,9 @@ class HandleTranslator(ChannelTranslator):
 
     def _drop(self, instr: ir.DropValue, nxt: str) -> tuple[str, str, str]:
         local = self._local(instr.slot)
-        if not self.handles:
+        if not self.counted:
             return "true", f"{local} = MOVED_V;", nxt
         return "true", f"{self._drop_text(local)} {local} = MOVED_V;", nxt
 
     def _drop_if_handles(self, value: str) -> str:
-        return self._drop_text(value) if self.handles else ""
+        return self._drop_text(value) if self.counted else ""

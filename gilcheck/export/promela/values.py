@@ -50,11 +50,18 @@ class ValueTranslator:
         self.inlined: list[Unit] = []  # the code units of the proctype being translated
         self.constants = Constants()
         self.handles = False  # the spec makes channels at run time: values may own handles
+        self.uses_futures = False  # the spec makes futures: values may refer to one (counted)
         self.pool = (0, 0)  # (channels, buffer of each) of the run-time channels' pool
         self.moves_checked = False  # a local may be read after its value was moved/dropped
         # The effect of the timeout step of the timed wait being translated (None: the
         # statement cannot time out).
         self.timed_out: str | None = None
+
+    @property
+    def counted(self) -> bool:
+        """Whether values are owned or counted (handles, futures): stores drop what they
+        overwrite, scopes drop their locals."""
+        return self.handles or self.uses_futures
 
     def _label(self, pc: int) -> str:
         return self.unit.label(pc)
@@ -89,7 +96,7 @@ class ValueTranslator:
         """`target = value`. An element whose index reads its own array goes through `tix`
         (reset after): pan, undoing the assignment, would evaluate the index again. With
         handles, what the target held is dropped (no target: the value is)."""
-        if not self.handles:
+        if not self.counted:
             return self._plain_assign(target, value)
         if target is None:
             return f"hd = {value}; drop_hd();"
@@ -221,8 +228,16 @@ class ValueTranslator:
                 | ir.OnceEnd(resource=r)
             ):
                 return self._ok(r)
+            case ir.SyncOp(verb="result" | "complete" | "shutdown" as verb, resource=r):
+                kind = "pool" if verb == "shutdown" else "future"
+                operand = self._ok(instr.operand) if instr.operand is not None else None
+                return all_of(self._object_ok(r, kind), operand, self._ok(instr.target))
             case ir.SyncOp(resource=r):
                 return self._ok(r)
+            case ir.Submit(executor=r, args=args, target=t):
+                return all_of(self._object_ok(r, "pool"), *(self._ok(a) for a in args), self._ok(t))
+            case ir.MakeObject(target=t):
+                return self._ok(t)
             case ir.Wait(resource=r, mutex=m):
                 return all_of(self._ok(r), self._ok(m))
             case ir.Send(channel=ir.GlobalChannel() as c, value=v):
@@ -288,6 +303,14 @@ class ValueTranslator:
                 # `_step` translated the instruction, so it is one of the above.
                 raise Refused(describe_instr(instr), instr.span)
 
+    def _object_ok(self, ref: ir.ResourceRef, kind: str) -> str | None:
+        """The checks of a reference to a pool or future: its index in range; a value
+        that is not one of that kind is a misuse."""
+        if ref.value is None:
+            return self._ok(ref)
+        check = "IS_FU" if kind == "future" else "IS_PL"
+        return all_of(self._ok(ref.value), f"{check}({self._expr(ref.value)})")
+
     def _checked_effect(self, ok: str | None, effect: str) -> str:
         """`effect`, after the range checks `ok` (a panic when one fails)."""
         if ok is None:
@@ -325,6 +348,8 @@ class ValueTranslator:
                 return f"WRAP({1 if name == 'ok' else 2}, {inner})"
             case ir.Builtin(name="pyobj" | "pyerr" as name, args=(ir.Const(value=tag),)):
                 return self.constants.literal((name, tag))
+            case ir.Builtin(name="is_done", args=(a,)) if isinstance(a, ir.Expr):
+                return f"fu_done[FK({self._expr(a)})]"
             case ir.Builtin(name="len", args=(ir.GlobalChannel() as c,)):
                 return self._channel(c).n
             case ir.Builtin(name="len", args=(ir.HandleRef() as h,)) if self.handles:

@@ -7,6 +7,7 @@ Promela, by SPIN; every disagreement is printed and saved.
     bench/differential --values --count 300      # also Python values, strings, ok/err
     bench/differential --all --count 300         # every generator option at once
     bench/differential --handles --count 300     # channels made at run time, handles
+    bench/differential --pools --count 300       # thread pools and futures
     bench/differential --liveness --count 500    # liveness specs (livelock, stuck)
     bench/differential --bundled                 # every bundled spec the export translates
 
@@ -203,7 +204,17 @@ def _pan(
 
 
 # The generator's options (tests/strategies.py, `SpecGenerator`), each a flag of its own.
-GENERATOR_OPTIONS = ("arrays", "calls", "values", "handles", "atexit", "timed", "locks", "gil_api")
+GENERATOR_OPTIONS = (
+    "arrays",
+    "calls",
+    "values",
+    "handles",
+    "atexit",
+    "timed",
+    "locks",
+    "gil_api",
+    "pools",
+)
 
 
 def compare(seed: int, liveness: bool = False, **options: bool) -> tuple[Outcome, str]:
@@ -389,6 +400,12 @@ def main() -> int:
     )
     parser.add_argument(
         "--gil-api", action="store_true", help="specs with `release_gil`/`acquire_gil`"
+    )
+    parser.add_argument(
+        "--pools",
+        action="store_true",
+        help="specs with a thread pool: tasks submitted, results waited for (timed too), "
+        "futures shared and completed, shutdown",
     )
     parser.add_argument(
         "--all",

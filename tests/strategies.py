@@ -350,6 +350,7 @@ class SpecGenerator:
         atexit: bool = False,
         timed: bool = False,
         locks: bool = False,
+        pools: bool = False,
     ) -> None:
         self.pick = pick
         self.number = number
@@ -357,6 +358,12 @@ class SpecGenerator:
         # An rwlock `l` (read and write blocks, timed acquires), a latch `done` (countdown,
         # wait, timed wait) and `try_acquire`.
         self.locks = locks
+        # A pool `p` of one or two workers running `task1(v)` and `task2()` (random bodies,
+        # a value returned); statements submit them (results kept, waited for, timed,
+        # `is_done`), store a future in the shared `fs` for another thread, make a
+        # `future()` completed by a spawned thread, and `shutdown p`.
+        self.pools = pools
+        self.submitting = pools  # whether a statement generated now may submit
         # Timed waits: `acquire m timeout` (mutex, rlock, semaphore; released when got),
         # `wait e timeout`, `recv c timeout`.
         self.timed = timed
@@ -410,6 +417,8 @@ class SpecGenerator:
         ]
         if self.locks:
             header += ["rwlock l", f"latch done = {self.number(1, 3)}"]
+        if self.pools:
+            header += [f"pool p = {self.number(1, 2)}", "var fs = none"]
         if self.arrays:
             kinds["ca"] = self.pick(self.KINDS)
             header += [
@@ -445,6 +454,8 @@ class SpecGenerator:
             bodies.append("fn helper() {\n" + "\n".join(lines) + "\n}")
         if self.calls:
             bodies += self._functions()
+        if self.pools:
+            bodies += self._tasks()
         if self.atexit:
             for _ in range(self.number(1, 2)):
                 lines = [self.stmt(1, python=False) for _ in range(self.number(1, 2))]
@@ -593,6 +604,40 @@ class SpecGenerator:
             "fn f3() {\n" + "\n".join(f3) + "\n}",  # falls off its end: none
         ]
 
+    def _tasks(self) -> list[str]:
+        """`task1(v)` and `task2()` (`pools`): random bodies that submit nothing, each
+        returning a value; `completer(f)` completes a future it is given."""
+        self.submitting = False
+        task1 = [self.stmt(1, python=False) for _ in range(self.number(1, 2))]
+        task2 = [self.stmt(1, python=False) for _ in range(self.number(0, 2))]
+        self.submitting = True
+        return [
+            "fn task1(v) {\n" + "\n".join(task1) + "\nreturn v + 1\n}",
+            "fn task2() {\n" + "\n".join([*task2, self.pick(["return 7", "skip"])]) + "\n}",
+            "fn completer(f) {\n" + self.stmt(1, python=False) + "\ncomplete f, 3\n}",
+        ]
+
+    def _pool_stmt(self) -> str:
+        """A statement of the `pools` option."""
+        self.fresh += 1
+        n = self.fresh
+        k = self.number(0, 2)
+        return self.pick(
+            [
+                f"let f{n} = submit p, task1({k})\nlet r{n} = result f{n}\n"
+                f'assert r{n} == {k + 1}, "task1 gave its value"',
+                f"let f{n} = submit p, task2()",
+                f"let f{n} = submit p, task1({k})\nlet r{n} = result f{n} timeout\n"
+                f"if is_ok(r{n}) {{\nlet u{n} = unwrap r{n}\nassert u{n} == {k + 1}\n}}",
+                "fs = submit p, task2()",
+                f"if fs != none {{\nlet z{n} = result fs\n}}",
+                "if fs != none {\nawait is_done(fs)\n}",
+                f"let g{n} = future()\nspawn completer(g{n})\nlet w{n} = result g{n}\n"
+                f"assert w{n} == 3",
+                "shutdown p",
+            ]
+        )
+
     def _call(self) -> str:
         """A call of f1 or f2, its value kept or not, or a thread spawned to run one."""
         self.fresh += 1
@@ -618,6 +663,8 @@ class SpecGenerator:
             simple = [*simple, "timed", "timed"]
         if self.locks:
             simple = [*simple, "rw_timed", "latch", "try"]
+        if self.pools and self.submitting:
+            simple = [*simple, "pool", "pool"]
         nested = ["choose", "if", "lock", "rlock", "sem", "with_gil", "allow", "python", "once"]
         rare = ["await", "assert", "close", "wait", "cv_wait", "notify", "barrier"]
         if self.locks:
@@ -647,6 +694,8 @@ class SpecGenerator:
             return "skip"
         if kind == "call":
             return self._call()
+        if kind == "pool":
+            return self._pool_stmt()
         if kind == "rw_timed":
             self.fresh += 1
             mode = self.pick(["read", "write"])
@@ -844,6 +893,7 @@ def random_spec(  # type: ignore[no-untyped-def]
     timed: bool = False,
     locks: bool = False,
     gil_api: bool = False,
+    pools: bool = False,
 ) -> str:
     """A differential spec from a seeded `random.Random` (`SpecGenerator`'s options: the
     v1.1 additions, arrays indexed at run time, functions called, Python values and
@@ -861,6 +911,7 @@ def random_spec(  # type: ignore[no-untyped-def]
         timed=timed,
         locks=locks,
         gil_api=gil_api,
+        pools=pools,
     ).spec()
 
 
@@ -878,6 +929,7 @@ def differential_specs(
     atexit: bool = False,
     timed: bool = False,
     locks: bool = False,
+    pools: bool = False,
 ) -> str:
     """A differential spec drawn by hypothesis (shrinks towards short, simple specs)."""
     return SpecGenerator(
@@ -893,6 +945,7 @@ def differential_specs(
         atexit=atexit,
         timed=timed,
         locks=locks,
+        pools=pools,
     ).spec()
 
 

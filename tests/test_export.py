@@ -415,6 +415,52 @@ def test_spin_agrees_on_atomic_blocks_that_set_release_and_notify(
     assert (assertions, deadlocks > 0) == (0, verdict == "deadlock")
 
 
+POOL_CASES = sorted((CASES / "export_pools").glob("*.gil"))
+
+
+@pytest.mark.skipif(not HAVE_SPIN, reason="spin and gcc are not installed")
+@pytest.mark.parametrize("path", POOL_CASES, ids=[p.stem for p in POOL_CASES])
+def test_spin_agrees_on_pools_and_futures_exported_through_the_cli(  # type: ignore[no-untyped-def]
+    cli, tmp_path: Path, path: Path
+) -> None:
+    # Workers started on demand, the exit hook's wait, shutdown's misuse, futures reused
+    # once nothing refers to them, timed results, pools made at run time.
+    from spindiff import run_spin
+
+    spec = relative(path)
+    expected = re.search(r"^expect (\w+)", path.read_text(), re.M)
+    assert expected
+    checked = cli("check", spec, "-f", "json")
+    verdict = json.loads(checked.stdout)["verdict"]
+    assert verdict == expected.group(1)
+    model = tmp_path / "pools.pml"
+    assert cli("export", spec, "-o", str(model)).code == 0
+    assertions, deadlocks, _ = run_spin(model.read_text(), tmp_path)
+    safety = verdict in ("assertion", "panic", "misuse")
+    assert (assertions > 0, deadlocks > 0) == (safety, verdict == "deadlock")
+
+
+@pytest.mark.skipif(not HAVE_SPIN, reason="spin and gcc are not installed")
+def test_more_futures_alive_than_the_export_provides_stop_at_a_bound_assertion(
+    tmp_path: Path,
+) -> None:
+    # Futures still referred to are never reused: past the export's slots the run stops
+    # at an assertion marked `bound` (gilcheck stops at its object bound), never at a
+    # wrong value.
+    from spindiff import run_spin
+
+    text = (
+        "var keep[40] = none\nthread main {\n    let i = 0\n    while i < 40 {\n"
+        "        keep[i] = future()\n        i = i + 1\n    }\n}\n"
+    )
+    loaded = parse_text("many.gil", text)
+    assert check_spec(loaded, CheckOptions()).verdict == "bound"
+    promela = export_promela(checkable_program(loaded))
+    assert "/* bound: more futures alive than the export's" in promela
+    assertions, deadlocks, _ = run_spin(promela, tmp_path)
+    assert (assertions, deadlocks) == (1, 0)
+
+
 REVIEWED = {
     # Four levels of ok/err do not fit a Promela int: refused where the text shows them.
     "nested": ("thread main {\n    let a = ok(ok(ok(ok(1))))\n}\n", "refused"),

@@ -19,7 +19,9 @@ than the export provides (see `future_slots`) fails an assertion marked `bound`.
 
 from __future__ import annotations
 
-from gilcheck.export.promela.common import Refused, Unit
+import dataclasses
+
+from gilcheck.export.promela.common import Refused, Unit, parts
 from gilcheck.export.promela.handles import HandleTranslator
 from gilcheck.export.promela.resources import ResourceTranslator
 from gilcheck.semantics import describe, ir
@@ -60,7 +62,12 @@ class PoolTranslator(ResourceTranslator, HandleTranslator):
         self.tasks = sorted({i.function for i in instrs if isinstance(i, ir.Submit)})
         self.task_arity = max([len(program.codes[f].params) for f in self.tasks] or [0])
         self.uses_pools = bool(self.pool_slots or made_pools or self.tasks)
-        self.uses_futures = futures > 0
+        # A spec may wait for futures it never makes (`result` of `none`, `is_done` of a
+        # shared var that stays `none`): a misuse at run time, with the variables declared.
+        self.uses_futures = futures > 0 or any(
+            (isinstance(i, ir.SyncOp) and i.verb in ("result", "complete")) or _tests_done(i)
+            for i in instrs
+        )
 
     def future_slots(self) -> int:
         """Futures the export provides: twice the statements that make one, times the
@@ -294,3 +301,16 @@ class PoolTranslator(ResourceTranslator, HandleTranslator):
         reset = handed + self._drop_locals(range(len(code.local_names)))
         reset += " ".join(f" {unit.local(slot)} = 0;" for slot in range(len(code.local_names)))
         return "true", f"tv = {value}; {reset}", "w_finish"
+
+
+def _tests_done(instr: ir.Instr) -> bool:
+    """Whether an instruction's expressions call `is_done(..)`."""
+    for field in dataclasses.fields(instr):
+        value = getattr(instr, field.name)
+        values = value if isinstance(value, tuple) else (value,)
+        for each in values:
+            if isinstance(each, ir.Builtin | ir.UnaryOp | ir.BinaryOp) and any(
+                isinstance(e, ir.Builtin) and e.name == "is_done" for e in parts(each)
+            ):
+                return True
+    return False

@@ -129,7 +129,7 @@ class ResourceTranslator(ValueTranslator):
             case "mutex":
                 return f"{r} == NO_ONE"
             case "rlock":
-                return f"({r} == NO_ONE || {r} == me)"
+                return f"({r} == NO_ONE || {r} == {self.owner})"
             case "semaphore":
                 return f"{r} > 0"
             case "rwlock":
@@ -144,10 +144,10 @@ class ResourceTranslator(ValueTranslator):
         kind = exported_kind(ref.kind, self.here)
         match kind:
             case "mutex":
-                return f"{r} = me;"
+                return f"{r} = {self.owner};"
             case "rlock":
                 count = r.replace("[", "_n[", 1)
-                return f"{r} = me; {count} = {count} + 1;"
+                return f"{r} = {self.owner}; {count} = {count} + 1;"
             case "semaphore":
                 return f"{r} = {r} - 1;"
             case "event" | "condvar" | "once" | "barrier" | "latch" | "rwlock":
@@ -164,7 +164,7 @@ class ResourceTranslator(ValueTranslator):
             case "rlock":
                 count = r.replace("[", "_n[", 1)
                 return (
-                    f"assert({r} == me); /* misuse: releasing an rlock not held */ "
+                    f"assert({r} == {self.owner}); /* misuse: releasing an rlock not held */ "
                     f"{count} = {count} - 1; if :: {count} == 0 -> {r} = NO_ONE :: else -> skip fi;"
                 )
             case "semaphore":
@@ -172,7 +172,8 @@ class ResourceTranslator(ValueTranslator):
             case "rwlock":
                 reads, total = self._rw_reads(r), r.replace("[", "_n[", 1)
                 return (
-                    f"if :: {r} == me -> {r} = NO_ONE :: {r} != me && {reads} > 0 -> "
+                    f"if :: {r} == {self.owner} -> {r} = NO_ONE "
+                    f":: {r} != {self.owner} && {reads} > 0 -> "
                     f"{reads} = {reads} - 1; {total} = {total} - 1 "
                     ":: else -> assert(false) /* misuse: releasing an rwlock not held */ fi;"
                 )
@@ -181,11 +182,10 @@ class ResourceTranslator(ValueTranslator):
             case _:
                 assert_never(kind)
 
-    @staticmethod
-    def _rw_reads(r: str) -> str:
+    def _rw_reads(self, r: str) -> str:
         """The running thread's read locks on the rwlock element `r` (`rwl_l[i]`)."""
         name, index = r[: r.index("[")], r[r.index("[") + 1 : -1]
-        return f"{name}_rc[({index}) * MAXT + me]"
+        return f"{name}_rc[({index}) * MAXT + {self.owner}]"
 
     def _rw_acquire(self, instr: ir.Acquire, pc: int) -> tuple[str, str, str]:
         """`acquire_read l` waits while a writer holds or waits for it; `acquire_write l`
@@ -205,7 +205,7 @@ class ResourceTranslator(ValueTranslator):
                 f"{reads} = {reads} + 1; {total} = {total} + 1; {got}",
                 nxt,
             )
-        me = "(1 << me)"
+        me = f"(1 << {self.owner})"
         free = f"({r} == NO_ONE && {total} == 0)"
         if instr.timed:
             self.timed_out = (
@@ -213,10 +213,11 @@ class ResourceTranslator(ValueTranslator):
             )
         return (
             f"waiting == 0 || {free}",
-            f"if :: waiting == 0 && {free} && {waiters} == 0 -> {r} = me; {got} goto {nxt} "
+            f"if :: waiting == 0 && {free} && {waiters} == 0 -> {r} = {self.owner}; {got} "
+            f"goto {nxt} "
             f":: waiting == 0 -> {waiters} = {waiters} | {me}; waiting = 1; "
             f"goto {self._label(pc)} "
-            f":: else -> {r} = me; {waiters} = {waiters} & ~{me}; waiting = 0; {got} "
+            f":: else -> {r} = {self.owner}; {waiters} = {waiters} & ~{me}; waiting = 0; {got} "
             f"goto {nxt} fi;",
             nxt,
         )
@@ -296,7 +297,7 @@ class ResourceTranslator(ValueTranslator):
         waiters = e.replace("[", "_waiting[", 1)
         woken = e.replace("[", "_woken[", 1)
         nxt, here = self._label(pc + 1), self._label(pc)
-        me = "(1 << me)"
+        me = f"(1 << {self.owner})"
         # A set event lets the thread go on; a clear one: it starts waiting (a step), and
         # goes on once a `set` has woken it, whatever the flag is by then.
         return (
@@ -317,7 +318,7 @@ class ResourceTranslator(ValueTranslator):
         waiters = e.replace("[", "_waiting[", 1)
         done = self._store(target, "1")
         self.timed_out = (
-            f"{waiters} = {waiters} & ~(1 << me); waiting = 0; {self._store(target, '0')}"
+            f"{waiters} = {waiters} & ~(1 << {self.owner}); waiting = 0; {self._store(target, '0')}"
         )
         return guard, effect.replace(f"goto {nxt}", f"{done} goto {nxt}"), nxt
 
@@ -335,15 +336,15 @@ class ResourceTranslator(ValueTranslator):
         m = self._resource(mutex)
         count = m.replace("[", "_n[", 1)
         nxt = self._label(pc + 1)
-        me = "(1 << me)"
+        me = f"(1 << {self.owner})"
         kind = exported_kind(mutex.kind, self.here)
         match kind:
             case "rlock":
                 release = f"saved = {count}; {count} = 0; {m} = NO_ONE;"
-                retake = f"{m} = me; {count} = saved;"
+                retake = f"{m} = {self.owner}; {count} = saved;"
             case "mutex":
                 release = f"{m} = NO_ONE;"
-                retake = f"{m} = me;"
+                retake = f"{m} = {self.owner};"
             case "semaphore" | "event" | "condvar" | "once" | "barrier" | "latch" | "rwlock":
                 raise Refused(f"`wait cv, m` with {describe.a_kind(mutex.kind)}", self.here)
             case _:
@@ -351,7 +352,8 @@ class ResourceTranslator(ValueTranslator):
         # Release the mutex and sleep; once notified (out of the waiting set), retake it.
         return (
             f"waiting == 0 || (({cv} & {me}) == 0 && {m} == NO_ONE)",
-            f"if :: waiting == 0 -> assert({m} == me); /* misuse: wait without the mutex */ "
+            f"if :: waiting == 0 -> assert({m} == {self.owner}); "
+            "/* misuse: wait without the mutex */ "
             f"{release} {cv} = {cv} | {me}; waiting = 1; goto {self._label(pc)} "
             f":: else -> {retake} {woken} = {woken} & ~{me}; waiting = 0; goto {nxt} fi;",
             nxt,

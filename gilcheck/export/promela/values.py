@@ -51,6 +51,9 @@ class ValueTranslator:
         self.constants = Constants()
         self.handles = False  # the spec makes channels at run time: values may own handles
         self.uses_futures = False  # the spec makes futures: values may refer to one (counted)
+        # Whose locks a statement takes (Promela text): the thread's own id, or for a task
+        # of an event loop its loop's thread.
+        self.owner = "me"
         self.pool = (0, 0)  # (channels, buffer of each) of the run-time channels' pool
         self.moves_checked = False  # a local may be read after its value was moved/dropped
         # The effect of the timeout step of the timed wait being translated (None: the

@@ -155,6 +155,8 @@ KNOWN_INSTRUCTIONS: Final[tuple[type, ...]] = (
     ir.ReleaseGil,
     ir.Submit,
     ir.MakeObject,
+    ir.SuspendBegin,
+    ir.SuspendEnd,
 )
 
 
@@ -247,7 +249,8 @@ class Unit:
     call: Call | None = None  # where an inlined function was called from
     chain: tuple[int, ...] = ()  # the functions called on the way here (recursion check)
     atexit: int = -1  # an `atexit` block of main's: its place in the order they run
-    task: bool = False  # a function a pool's worker runs: its end completes a future
+    finish: str = ""  # a task's (pool or loop): the label its return goes on to
+    loop: bool = False  # runs in a loop's task: only while it holds the loop (or awaits)
 
     def label(self, pc: int) -> str:
         """The Promela label of an instruction."""

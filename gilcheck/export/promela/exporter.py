@@ -27,7 +27,7 @@ from gilcheck.export.promela.common import (
     describe_in_atomic,
     describe_instr,
 )
-from gilcheck.export.promela.pools import PoolTranslator
+from gilcheck.export.promela.loops import LoopTranslator
 from gilcheck.export.promela.resources import (
     check_declared,
     declaration,
@@ -83,7 +83,7 @@ def export_promela(program: ir.Program, options: CheckOptions | None = None) -> 
     raise SpecError(sink.items) from None
 
 
-class Exporter(PoolTranslator):
+class Exporter(LoopTranslator):
     """Translates one checked program."""
 
     # ------------------------------------------------------------ top level
@@ -101,9 +101,10 @@ class Exporter(PoolTranslator):
             if kind != "atexit":
                 refuse(Refused(f"`{kind} {{ }}`", program.codes[index].span))
         for res in program.resources:
-            if res.kind != "pool":
+            if res.kind not in ("pool", "eventloop"):
                 self._gathering(check_declared, res)
         self._gathering(self._pool_setup)
+        self._gathering(self._loop_setup)
         for var in program.vars:
             if self.constants.encode(var.init) is None:
                 refuse(
@@ -129,6 +130,8 @@ class Exporter(PoolTranslator):
             self._proctype(program.codes[index], index, name, spawned=True)
         if self.tasks:
             self._worker_proctype()
+        if self.loop_tasks:
+            self._loop_proctype()
         self._init()
         return "\n".join(self.lines) + "\n"
 
@@ -172,9 +175,11 @@ class Exporter(PoolTranslator):
             else:
                 emit(f"int v_{var.name}[{size}];")
         for res in p.resources:
-            if res.kind != "pool":
+            if res.kind not in ("pool", "eventloop"):
                 emit(declaration(res))
         for line in self.pool_header():
+            emit(line)
+        for line in self.loop_header():
             emit(line)
         for line in self.handle_header():
             emit(line)
@@ -207,10 +212,12 @@ class Exporter(PoolTranslator):
                 for i in range(var.size):
                     emit(f"    v_{var.name}[{i}] = {self.constants.literal(var.init)};")
         for res in p.resources:
-            if res.kind != "pool":
+            if res.kind not in ("pool", "eventloop"):
                 for line in initial_values(res):
                     emit(line)
         for line in self.pool_init():
+            emit(line)
+        for line in self.loop_init():
             emit(line)
         tid = 0
         for info in p.threads:
@@ -320,13 +327,22 @@ class Exporter(PoolTranslator):
         self.lines.append("}")
         self.lines.append("")
 
-    def task_units(self) -> list[Unit]:
-        """The functions a pool may run, each a unit of `W` from GIL count 0 in native code
-        (a task that returns holding the GIL is refused: its worker would keep it)."""
+    def task_units(self, *, loop: bool = False) -> list[Unit]:
+        """The functions a pool (or, with `loop`, an event loop) may run, each a unit of `W`
+        (`K`) from GIL count 0 in native code (a task that returns holding the GIL is
+        refused: its worker or loop would keep it)."""
         units: list[Unit] = []
-        for order, function in enumerate(self.tasks):
+        functions = self.loop_tasks if loop else self.tasks
+        for order, function in enumerate(functions):
             code = self.program.codes[function]
-            unit = Unit(function, "W", prefix=f"t{order}_", chain=(function,), task=True)
+            unit = Unit(
+                function,
+                "K" if loop else "W",
+                prefix=f"k{order}_" if loop else f"t{order}_",
+                chain=(function,),
+                finish="k_finish" if loop else "w_finish",
+                loop=loop,
+            )
             unit.gil = self._gil_counts(code, Gil(0))
             ends = {
                 (g.count, g.saved)
@@ -340,6 +356,37 @@ class Exporter(PoolTranslator):
                 )
             units.append(unit)
         return units
+
+    def _loop_proctype(self) -> None:
+        """`K`: a task of an event loop (see loops.py)."""
+        try:
+            units = self.task_units(loop=True)
+        except Refused as refused:
+            self.refused.append(refused)
+            return
+        self.self_limit = 1
+        header, self.lines = self.lines, []
+        self.inlined = list(units)
+        self.owner = "lo_thr[lp]"
+        done = 0
+        while done < len(self.inlined):
+            unit = self.inlined[done]
+            done += 1
+            self._unit(unit, True)
+        self.owner = "me"
+        body, self.lines = self.lines, header
+        self.lines.append(f"proctype K({self.loop_task_params()}) {{")
+        self._proctype_locals(own_self=True, worker=False)
+        self.lines.append(
+            "  int tv = 0; byte aw = 0; byte gave = 0; byte svd = 0; byte dep = 0;"
+            "  /* the value; inside suspend: gave the loop back, with the GIL, nested */"
+        )
+        self.lines.extend(self.loop_start_step())
+        self.lines.extend(body)
+        self.lines.extend(self.loop_finish_step())
+        self.lines.append("end_exit: skip")
+        self.lines.append("}")
+        self.lines.append("")
 
     def _unit(self, unit: Unit, spawned: bool) -> None:
         """The instructions of one code unit of a proctype (its own or an inlined call)."""
@@ -455,6 +502,7 @@ class Exporter(PoolTranslator):
         ):
             # Python code after release_gil (PyEval_SaveThread), without the GIL.
             guard, effect = "true", f"{MISUSE} /* Python code after release_gil */"
+        raw_guard = guard
         if makes_pyobj(instr):
             # Making a Python object takes the GIL for the step (as gilcheck's engine does
             # for these statements): it waits while another thread holds it.
@@ -477,10 +525,13 @@ class Exporter(PoolTranslator):
                 f"mode = {LOST}; "
                 f"goto {label}"
             )
+        free = len(options)  # the GIL's own steps: a loop task takes them at any time
+        given_up: list[int] = []  # steps a loop task holding the loop in `suspend` gives up
         if ok is not None:
             options.append(f"mode == {NORMAL} && !({ok}) -> {OUT_OF_RANGE}")
         options.append(f"mode == {NORMAL} && ({ready}) -> {effect} goto {nxt}")
         if python and g.count > 0 and blocks(instr):
+            given_up.append(len(options))
             # A blocking statement in Python code releases the GIL while it waits, does its
             # operation without it, and takes it back before the next statement.
             waits = f"!({guard})" if ok is None else f"({ok}) && !({guard})"
@@ -502,10 +553,21 @@ class Exporter(PoolTranslator):
             # the GIL, which gives the GIL up first (above).
             holding = " && !(gil == me)" if python and g.count > 0 else ""
             waits_now = f"!({guard})" if ok is None else f"({ok}) && !({guard})"
+            given_up.append(len(options))
             options.append(
                 f"mode == {NORMAL}{holding} && {waits_now} -> {self.timed_out} "
                 f"goto {self._label(pc + 1)}"
             )
+        if unit.loop and not isinstance(instr, ir.SuspendEnd):
+            options = self._loop_gated(options, free, given_up)
+            cannot = self._cannot_complete(instr, raw_guard, ok)
+            if cannot is not None:
+                # Inside `suspend`, holding the loop, a statement that cannot complete gives
+                # the loop back instead of waiting (in Python code the GIL too).
+                options.append(
+                    f"mode == {NORMAL} && aw == 1 && lo_hold[lp] == me && {cannot} -> "
+                    f"{self._give_back(g, python)} goto {label}"
+                )
         # A `progress` statement's step carries a progress label (non-progress cycles:
         # `gcc -DNP`, `./pan -l -f`).
         progress = f" progress_{label}:" if isinstance(instr, ir.Progress) else ""
@@ -515,6 +577,30 @@ class Exporter(PoolTranslator):
         for option in options:
             emit(f"  :: atomic {{ !ended && {option} }}")
         emit("  fi;")
+
+    @staticmethod
+    def _loop_gated(options: list[str], free: int, given_up: list[int]) -> list[str]:
+        """A loop task's steps: only while it holds the loop, or inside `suspend` once it
+        gave the loop back; holding it inside `suspend`, it neither times out nor gives the
+        GIL up to wait (it gives the loop back instead). The GIL's own steps are free."""
+        gate = "(lo_hold[lp] == me || gave == 1)"
+        gated = options[:free]
+        for index in range(free, len(options)):
+            option = options[index]
+            if index in given_up:
+                option = f"!(aw == 1 && lo_hold[lp] == me) && {option}"
+            gated.append(f"{gate} && {option}")
+        return gated
+
+    def _cannot_complete(self, instr: ir.Instr, guard: str, ok: str | None) -> str | None:
+        """When a statement cannot complete (None: it always can, or it waits only for the
+        GIL, which a loop task waits for holding the loop)."""
+        if guard == "true" or isinstance(instr, WAITS_FOR_THE_GIL):
+            return None
+        cannot = f"!({guard})"
+        if makes_pyobj(instr):
+            cannot = f"(gil == NO_ONE || gil == me) && {cannot}"
+        return cannot if ok is None else f"({ok}) && {cannot}"
 
     def _step(
         self, code: ir.CodeUnit, unit: Unit, pc: int, instr: ir.Instr, spawned: bool
@@ -618,6 +704,11 @@ class Exporter(PoolTranslator):
                 return self._shutdown(instr, pc)
             case ir.SyncOp():
                 return self._sync_op(instr, nxt)
+            case ir.SuspendBegin():
+                python = unit.context_of(instr) == ir.Context.PYTHON
+                return self._suspend_begin(unit, instr, g, python, nxt)
+            case ir.SuspendEnd():
+                return self._suspend_end(unit, pc)
             case ir.Acquire(resource=r, timed=timed, target=t):
                 if not timed:
                     return self._acquire(r), self._acquire_effect(r), nxt
@@ -679,7 +770,7 @@ class Exporter(PoolTranslator):
                 return self._call(unit, pc, instr)
             case ir.Return() | ir.End() if unit.call is not None:
                 return self._return(code, unit, instr)
-            case ir.Return() | ir.End() if unit.task:
+            case ir.Return() | ir.End() if unit.finish:
                 return self._task_return(code, unit, instr)
             case ir.Submit():
                 return self._submit(instr, nxt)
@@ -708,6 +799,7 @@ class Exporter(PoolTranslator):
             context=unit.context_of(instr),
             call=Call(unit, pc, instr),
             chain=(*unit.chain, instr.function),
+            loop=unit.loop,
         )
         code = self.program.codes[instr.function]
         callee.gil = self._gil_counts(code, unit.gil[pc])
@@ -869,6 +961,16 @@ def _without_saved_threads(saved: tuple[int, ...]) -> tuple[int, ...]:
         stack = stack[:-1]
     return stack
 
+
+# Statements whose only wait is for the GIL.
+WAITS_FOR_THE_GIL = (
+    ir.GilEnter,
+    ir.PythonEnter,
+    ir.AcquireGil,
+    ir.AllowExit,
+    ir.SuspendBegin,
+    ir.SuspendEnd,
+)
 
 # Statements an `atomic` block runs within its one step (none of them blocks).
 ATOMIC_STATEMENTS = (

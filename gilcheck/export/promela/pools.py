@@ -59,7 +59,13 @@ class PoolTranslator(ResourceTranslator, HandleTranslator):
         if first > MAX_POOLS:
             raise Refused(f"more than {MAX_POOLS} declared pools", program.gil_span)
         self.future_count = min(2 * futures * copies, MAX_FUTURES, self.options.object_bound)
-        self.tasks = sorted({i.function for i in instrs if isinstance(i, ir.Submit)})
+        self.tasks = sorted(
+            {
+                i.function
+                for i in instrs
+                if isinstance(i, ir.Submit) and i.executor.kind != "eventloop"
+            }
+        )
         self.task_arity = max([len(program.codes[f].params) for f in self.tasks] or [0])
         self.uses_pools = bool(self.pool_slots or made_pools or self.tasks)
         # A spec may wait for futures it never makes (`result` of `none`, `is_done` of a
@@ -300,7 +306,7 @@ class PoolTranslator(ResourceTranslator, HandleTranslator):
             handed = self._moves(instr.value) + self._copies(instr.value)
         reset = handed + self._drop_locals(range(len(code.local_names)))
         reset += " ".join(f" {unit.local(slot)} = 0;" for slot in range(len(code.local_names)))
-        return "true", f"tv = {value}; {reset}", "w_finish"
+        return "true", f"tv = {value}; {reset}", unit.finish
 
 
 def _tests_done(instr: ir.Instr) -> bool:

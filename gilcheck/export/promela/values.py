@@ -241,6 +241,8 @@ class ValueTranslator:
                 return all_of(self._object_ok(r, "pool"), *(self._ok(a) for a in args), self._ok(t))
             case ir.MakeObject(target=t):
                 return self._ok(t)
+            case ir.SuspendBegin() | ir.SuspendEnd():
+                return None
             case ir.Wait(resource=r, mutex=m):
                 return all_of(self._ok(r), self._ok(m))
             case ir.Send(channel=ir.GlobalChannel() as c, value=v):

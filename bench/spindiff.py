@@ -8,6 +8,7 @@ Promela, by SPIN; every disagreement is printed and saved.
     bench/differential --all --count 300         # every generator option at once
     bench/differential --handles --count 300     # channels made at run time, handles
     bench/differential --pools --count 300       # thread pools and futures
+    bench/differential --loops --count 300       # event loops and suspend
     bench/differential --liveness --count 500    # liveness specs (livelock, stuck)
     bench/differential --bundled                 # every bundled spec the export translates
 
@@ -214,6 +215,7 @@ GENERATOR_OPTIONS = (
     "locks",
     "gil_api",
     "pools",
+    "loops",
 )
 
 
@@ -406,6 +408,11 @@ def main() -> int:
         action="store_true",
         help="specs with a thread pool: tasks submitted, results waited for (timed too), "
         "futures shared and completed, shutdown",
+    )
+    parser.add_argument(
+        "--loops",
+        action="store_true",
+        help="specs with an event loop: coroutines with `suspend` blocks submitted and waited for",
     )
     parser.add_argument(
         "--all",

@@ -351,6 +351,7 @@ class SpecGenerator:
         timed: bool = False,
         locks: bool = False,
         pools: bool = False,
+        loops: bool = False,
     ) -> None:
         self.pick = pick
         self.number = number
@@ -363,7 +364,11 @@ class SpecGenerator:
         # `is_done`), store a future in the shared `fs` for another thread, make a
         # `future()` completed by a spawned thread, and `shutdown p`.
         self.pools = pools
-        self.submitting = pools  # whether a statement generated now may submit
+        # An event loop `lp` (in ready order or `any_order`) running `coro1(v)` and
+        # `coro2()`: random bodies with `suspend` blocks (an await that may block, or
+        # `suspend { skip }`), also inside `python { }`; threads submit them and wait.
+        self.loops = loops
+        self.submitting = pools or loops  # whether a statement generated now may submit
         # Timed waits: `acquire m timeout` (mutex, rlock, semaphore; released when got),
         # `wait e timeout`, `recv c timeout`.
         self.timed = timed
@@ -419,6 +424,8 @@ class SpecGenerator:
             header += ["rwlock l", f"latch done = {self.number(1, 3)}"]
         if self.pools:
             header += [f"pool p = {self.number(1, 2)}", "var fs = none"]
+        if self.loops:
+            header.append(self.pick(["eventloop lp", "eventloop lp: any_order"]))
         if self.arrays:
             kinds["ca"] = self.pick(self.KINDS)
             header += [
@@ -456,6 +463,8 @@ class SpecGenerator:
             bodies += self._functions()
         if self.pools:
             bodies += self._tasks()
+        if self.loops:
+            bodies += self._coros()
         if self.atexit:
             for _ in range(self.number(1, 2)):
                 lines = [self.stmt(1, python=False) for _ in range(self.number(1, 2))]
@@ -617,6 +626,55 @@ class SpecGenerator:
             "fn completer(f) {\n" + self.stmt(1, python=False) + "\ncomplete f, 3\n}",
         ]
 
+    def _coros(self) -> list[str]:
+        """`coro1(v)` and `coro2()` (`loops`): random bodies with `suspend` blocks."""
+        self.submitting = False
+        bodies = []
+        for _ in range(2):
+            lines = [self.stmt(1, python=False) for _ in range(self.number(0, 2))]
+            for _ in range(self.number(1, 2)):
+                lines.insert(self.number(0, len(lines)), self._suspend())
+            bodies.append(lines)
+        self.submitting = True
+        return [
+            "fn coro1(v) {\n" + "\n".join(bodies[0]) + "\nreturn v + 1\n}",
+            "fn coro2() {\n" + "\n".join(bodies[1]) + "\n}",
+        ]
+
+    def _suspend(self) -> str:
+        """An await: a block that may have to wait (no statement in it needs the GIL)."""
+        self.fresh += 1
+        n = self.fresh
+        var = self.pick(["x", "y"])
+        k = self.number(0, 2)
+        inner = self.pick(
+            [
+                "skip",
+                "wait e",
+                "set e",
+                f"let s{n} = recv {self.pick(['c', 'd'])} timeout",
+                f"lock m0 {{\n{var} = ({var} + 1) % 3\n}}",
+                f"await {var} != {k}",
+                f"let g{n} = wait e timeout",
+            ]
+        )
+        block = f"suspend {{\n{inner}\n}}"
+        return self.pick([block, block, f"python {{\n{block}\n}}"])
+
+    def _loop_stmt(self) -> str:
+        """A statement of the `loops` option: submit a coroutine, wait for it or not."""
+        self.fresh += 1
+        n = self.fresh
+        k = self.number(0, 2)
+        return self.pick(
+            [
+                f"let f{n} = submit lp, coro1({k})\nlet r{n} = result f{n}\n"
+                f'assert r{n} == {k + 1}, "coro1 gave its value"',
+                f"let f{n} = submit lp, coro2()",
+                f"let f{n} = submit lp, coro2()\nlet r{n} = result f{n} timeout",
+            ]
+        )
+
     def _pool_stmt(self) -> str:
         """A statement of the `pools` option."""
         self.fresh += 1
@@ -665,6 +723,8 @@ class SpecGenerator:
             simple = [*simple, "rw_timed", "latch", "try"]
         if self.pools and self.submitting:
             simple = [*simple, "pool", "pool"]
+        if self.loops and self.submitting:
+            simple = [*simple, "loop", "loop"]
         nested = ["choose", "if", "lock", "rlock", "sem", "with_gil", "allow", "python", "once"]
         rare = ["await", "assert", "close", "wait", "cv_wait", "notify", "barrier"]
         if self.locks:
@@ -696,6 +756,8 @@ class SpecGenerator:
             return self._call()
         if kind == "pool":
             return self._pool_stmt()
+        if kind == "loop":
+            return self._loop_stmt()
         if kind == "rw_timed":
             self.fresh += 1
             mode = self.pick(["read", "write"])
@@ -894,6 +956,7 @@ def random_spec(  # type: ignore[no-untyped-def]
     locks: bool = False,
     gil_api: bool = False,
     pools: bool = False,
+    loops: bool = False,
 ) -> str:
     """A differential spec from a seeded `random.Random` (`SpecGenerator`'s options: the
     v1.1 additions, arrays indexed at run time, functions called, Python values and
@@ -912,6 +975,7 @@ def random_spec(  # type: ignore[no-untyped-def]
         locks=locks,
         gil_api=gil_api,
         pools=pools,
+        loops=loops,
     ).spec()
 
 
@@ -930,6 +994,7 @@ def differential_specs(
     timed: bool = False,
     locks: bool = False,
     pools: bool = False,
+    loops: bool = False,
 ) -> str:
     """A differential spec drawn by hypothesis (shrinks towards short, simple specs)."""
     return SpecGenerator(
@@ -946,6 +1011,7 @@ def differential_specs(
         timed=timed,
         locks=locks,
         pools=pools,
+        loops=loops,
     ).spec()
 
 

@@ -415,16 +415,20 @@ def test_spin_agrees_on_atomic_blocks_that_set_release_and_notify(
     assert (assertions, deadlocks > 0) == (0, verdict == "deadlock")
 
 
-POOL_CASES = sorted((CASES / "export_pools").glob("*.gil"))
+EXECUTOR_CASES = sorted((CASES / "export_pools").glob("*.gil")) + sorted(
+    (CASES / "export_loops").glob("*.gil")
+)
 
 
 @pytest.mark.skipif(not HAVE_SPIN, reason="spin and gcc are not installed")
-@pytest.mark.parametrize("path", POOL_CASES, ids=[p.stem for p in POOL_CASES])
-def test_spin_agrees_on_pools_and_futures_exported_through_the_cli(  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("path", EXECUTOR_CASES, ids=[p.stem for p in EXECUTOR_CASES])
+def test_spin_agrees_on_pools_futures_and_loops_exported_through_the_cli(  # type: ignore[no-untyped-def]
     cli, tmp_path: Path, path: Path
 ) -> None:
-    # Workers started on demand, the exit hook's wait, shutdown's misuse, futures reused
-    # once nothing refers to them, timed results, pools made at run time.
+    # Pools: workers started on demand, the exit hook's wait, shutdown's misuse, futures
+    # reused once nothing refers to them, timed results, pools made at run time. Event
+    # loops: a blocking statement blocks the loop, `suspend` gives it back, locks are the
+    # loop thread's, ready order and any_order, suspend's misuses.
     from spindiff import run_spin
 
     spec = relative(path)
@@ -433,7 +437,7 @@ def test_spin_agrees_on_pools_and_futures_exported_through_the_cli(  # type: ign
     checked = cli("check", spec, "-f", "json")
     verdict = json.loads(checked.stdout)["verdict"]
     assert verdict == expected.group(1)
-    model = tmp_path / "pools.pml"
+    model = tmp_path / "executors.pml"
     assert cli("export", spec, "-o", str(model)).code == 0
     assertions, deadlocks, _ = run_spin(model.read_text(), tmp_path)
     safety = verdict in ("assertion", "panic", "misuse")

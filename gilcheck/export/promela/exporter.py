@@ -28,6 +28,7 @@ from gilcheck.export.promela.common import (
     describe_instr,
 )
 from gilcheck.export.promela.handles import HandleTranslator
+from gilcheck.export.promela.processes import ProcessTranslator
 from gilcheck.export.promela.resources import (
     ResourceTranslator,
     check_declared,
@@ -84,7 +85,7 @@ def export_promela(program: ir.Program, options: CheckOptions | None = None) -> 
     raise SpecError(sink.items) from None
 
 
-class Exporter(ResourceTranslator, HandleTranslator):
+class Exporter(ResourceTranslator, HandleTranslator, ProcessTranslator):
     """Translates one checked program."""
 
     # ------------------------------------------------------------ top level
@@ -98,9 +99,7 @@ class Exporter(ResourceTranslator, HandleTranslator):
             refuse(Refused("`gil off`", program.gil_span))
         for param in program.params:
             refuse(Refused(f"`{describe.declaration(param)}`", param.span))
-        for kind, index in program.hooks:
-            if kind != "atexit":
-                refuse(Refused(f"`{kind} {{ }}`", program.codes[index].span))
+        self.process_checks()
         for res in program.resources:
             self._gathering(check_declared, res)
         for var in program.vars:
@@ -172,6 +171,8 @@ class Exporter(ResourceTranslator, HandleTranslator):
             emit(declaration(res))
         for line in self.handle_header():
             emit(line)
+        for line in self.process_header():
+            emit(line)
         for chan in p.channels:
             cap = self._capacity(chan)
             if chan.size is None:
@@ -227,6 +228,7 @@ class Exporter(ResourceTranslator, HandleTranslator):
             return
         header, self.lines = self.lines, []
         self.inlined = [root]
+        self.start_processes()
         if name == "T_main":
             # `atexit` blocks run on main once it has ended (host python: after the exit
             # join), last declared first, each from its own copy of labels and locals and
@@ -252,7 +254,7 @@ class Exporter(ResourceTranslator, HandleTranslator):
             unit = self.inlined[done]
             done += 1
             self._unit(unit, spawned)
-        body, self.lines = self.lines, header
+        body, self.lines = self.resolve_returns(self.lines), header
         params = "".join(f"; int a{i}" for i in range(len(code.params))) if spawned else ""
         self_param = "" if spawned else "; byte self_"
         emit = self.lines.append
@@ -270,6 +272,7 @@ class Exporter(ResourceTranslator, HandleTranslator):
             names = self.program.codes[unit.index].local_names
             for slot, local in enumerate(names):
                 emit(f"  int {unit.local(slot)};  /* {local} */")
+        self.lines.extend(self.hook_locals())
         for i in range(len(code.params) if spawned else 0):
             emit(f"  l{i} = a{i};")
         self.lines.extend(body)
@@ -357,6 +360,10 @@ class Exporter(ResourceTranslator, HandleTranslator):
                 return []
             case ir.AtomicBegin(end=e):
                 return [pc + 1, e + 1]
+            case ir.ForkBegin(end=e):
+                return [pc + 1, e]  # the child runs the block, the parent goes on past it
+            case ir.ForkEnd():
+                return []  # the child ends
             case _:
                 check_known(instr)
                 return [pc + 1]
@@ -433,6 +440,7 @@ class Exporter(ResourceTranslator, HandleTranslator):
                     f"mode == {BLOCKING} && ({waits}) -> mode = {LOST}; {self.timed_out} "
                     f"goto {self._label(pc + 1)}"
                 )
+        options.extend(self.interrupt_options(instr, g, python, guard, ok, label))
         if self.timed_out is not None:
             # A timed wait that cannot complete may time out, except in Python code holding
             # the GIL, which gives the GIL up first (above).
@@ -448,8 +456,9 @@ class Exporter(ResourceTranslator, HandleTranslator):
         emit(f"{label}:{progress}  /* {type(instr).__name__} */")
         emit("  if")
         emit("  :: ended -> goto end_exit")
+        running = self.running_guard()
         for option in options:
-            emit(f"  :: atomic {{ !ended && {option} }}")
+            emit(f"  :: atomic {{ !ended{running} && {option} }}")
         emit("  fi;")
 
     def _step(
@@ -458,6 +467,9 @@ class Exporter(ResourceTranslator, HandleTranslator):
         """(guard, effect, next label) of one instruction."""
         nxt = self._label(pc + 1)
         g = unit.gil[pc]
+        own = self.process_step(code, unit, pc, instr)
+        if own is not None:
+            return own
         match instr:
             case ir.Skip() | ir.Progress():
                 return "true", "", nxt
@@ -597,14 +609,15 @@ class Exporter(ResourceTranslator, HandleTranslator):
                 values = "".join(f", {self._expr(a)}" for a in args)
                 count = "live++; " if self.program.host == "python" and not daemon else ""
                 store = f"{self._assign(t, 'nthreads')} " if t is not None else ""
-                spawn = f"run {self.spawned[f]}(nthreads{values}); "
+                spawn = f"{self.spawned_process()}run {self.spawned[f]}(nthreads{values}); "
                 handed = self._moves(*args) + self._copies(*args)
                 return "nthreads < MAXT", f"{count}{spawn}{store}nthreads++;{handed}", nxt
             case ir.Join(handle=h, timed=timed, target=t):
+                joined = self.joined(self._thread(h))
                 if timed:
                     self.timed_out = self._store(t, "0")
-                    return f"t_done[{self._thread(h)}]", self._store(t, "1"), nxt
-                return f"t_done[{self._thread(h)}]", "", nxt
+                    return joined, self._store(t, "1"), nxt
+                return joined, "", nxt
             case ir.AtomicBegin(end=e):
                 return self._atomic(code, unit, pc, e)
             case ir.CallFn():

@@ -755,18 +755,39 @@ class Exporter(ResourceTranslator, HandleTranslator, ProcessTranslator):
         return kinds == {True}
 
     def _atomic(self, code: ir.CodeUnit, unit: Unit, pc: int, end: int) -> tuple[str, str, str]:
+        """`atomic { }`: its statements in order within one step; an `if` in it jumps to
+        labels of the step's own (`L3_5`: instruction 5 inside the block at 3)."""
         body = code.instrs[pc + 1 : end]
         guard = "true"
         effects: list[str] = []
+        branches = any(isinstance(instr, ir.Branch | ir.Jump) for instr in body)
+
+        def inside(at: int) -> str:
+            return f"{self._label(pc)}_{at}"
+
         for i, instr in enumerate(body):
+            at = pc + 1 + i
+            label = f"{inside(at)}: " if branches else ""
             if isinstance(instr, ir.Await) and i == 0:
                 guard = self._expr(instr.cond)
                 continue
+            if isinstance(instr, ir.Branch):
+                test = (
+                    f"if :: ({self._expr(instr.cond)}) -> skip "
+                    f":: else -> goto {inside(instr.if_false)} fi;"
+                )
+                effects.append(label + self._checked_effect(self._ok_to_step(instr), test))
+                continue
+            if isinstance(instr, ir.Jump):
+                effects.append(f"{label}goto {inside(instr.target)};")
+                continue
             if not isinstance(instr, ATOMIC_STATEMENTS):
                 raise Refused(f"{describe_in_atomic(instr)} inside `atomic`", instr.span)
-            effect = self._step(code, unit, pc + 1 + i, instr, False)[1]
+            effect = self._step(code, unit, at, instr, False)[1]
             # The statements run in order: each checks its own indices when it runs.
-            effects.append(self._checked_effect(self._ok_to_step(instr), effect))
+            effects.append(label + self._checked_effect(self._ok_to_step(instr), effect))
+        if branches:
+            effects.append(f"{inside(end)}: skip;")
         return guard, " ".join(effects), self._label(end + 1)
 
 

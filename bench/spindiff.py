@@ -7,6 +7,7 @@ Promela, by SPIN; every disagreement is printed and saved.
     bench/differential --values --count 300      # also Python values, strings, ok/err
     bench/differential --all --count 300         # every generator option at once
     bench/differential --handles --count 300     # channels made at run time, handles
+    bench/differential --v11 --count 300         # also fork, atexit, finalizer, signal
     bench/differential --liveness --count 500    # liveness specs (livelock, stuck)
     bench/differential --bundled                 # every bundled spec the export translates
 
@@ -203,7 +204,17 @@ def _pan(
 
 
 # The generator's options (tests/strategies.py, `SpecGenerator`), each a flag of its own.
-GENERATOR_OPTIONS = ("arrays", "calls", "values", "handles", "atexit", "timed", "locks", "gil_api")
+GENERATOR_OPTIONS = (
+    "arrays",
+    "calls",
+    "values",
+    "handles",
+    "atexit",
+    "timed",
+    "locks",
+    "gil_api",
+    "v11",
+)
 
 
 def compare(seed: int, liveness: bool = False, **options: bool) -> tuple[Outcome, str]:
@@ -391,10 +402,17 @@ def main() -> int:
         "--gil-api", action="store_true", help="specs with `release_gil`/`acquire_gil`"
     )
     parser.add_argument(
+        "--v11",
+        action="store_true",
+        help="specs with the v1.1 additions: an rwlock, `fork` blocks, `atexit`, `finalizer` "
+        "and `signal` blocks",
+    )
+    parser.add_argument(
         "--all",
         action="store_true",
         help="every generator option above at once but --handles (which shapes the spec on "
-        "its own) and --gil-api (whose refused specs are counted apart): give them alongside",
+        "its own), --gil-api (whose refused specs are counted apart) and --v11: give them "
+        "alongside",
     )
     parser.add_argument(
         "--liveness",
@@ -424,7 +442,7 @@ def main() -> int:
     else:
         inputs = list(range(args.seed, args.seed + args.count))
         chosen = {
-            name: getattr(args, name) or (args.all and name not in ("handles", "gil_api"))
+            name: getattr(args, name) or (args.all and name not in ("handles", "gil_api", "v11"))
             for name in GENERATOR_OPTIONS
         }
         check = functools.partial(  # type: ignore[assignment]

@@ -727,7 +727,7 @@ class Exporter(ResourceTranslator, HandleTranslator, ProcessTranslator):
         hooks = self._atexit_codes()
         if unit.atexit < 0:
             # main's own end: host python joins every non-daemon thread first.
-            done = "t_done[me] = 1;" + (" live == 0;" if python else "")
+            done = "t_done[me] = 1;" + (f" {self.exit_wait('live == 0')};" if python else "")
             if hooks:
                 return done, Unit(hooks[0], unit.name, prefix="h0_").label(0)
         elif unit.atexit + 1 < len(hooks):
@@ -737,7 +737,7 @@ class Exporter(ResourceTranslator, HandleTranslator, ProcessTranslator):
             done = ""
         # host python: finalization takes the GIL (a step of its own).
         # main may still hold a GIL it took with `acquire_gil`.
-        finalize = " (gil == NO_ONE || gil == me); gil = me;" if python else ""
+        finalize = f" {self.exit_wait('(gil == NO_ONE || gil == me)')}; gil = me;" if python else ""
         return done + finalize + " ended = 1;", "end_exit"
 
     def _daemon(self, unit: Unit) -> bool:

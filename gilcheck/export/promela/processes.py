@@ -65,11 +65,17 @@ class ProcessTranslator(ValueTranslator):
 
     # ------------------------------------------------------------ whole program
 
+    _forks: bool | None = None
+
     def forks(self) -> bool:
         """Whether the spec forks (every step is then guarded by its thread's process)."""
-        return any(
-            isinstance(instr, ir.ForkBegin) for code in self.program.codes for instr in code.instrs
-        )
+        if self._forks is None:
+            self._forks = any(
+                isinstance(instr, ir.ForkBegin)
+                for code in self.program.codes
+                for instr in code.instrs
+            )
+        return self._forks
 
     def process_checks(self) -> None:
         """Refuse the forks the export cannot say: in a spec with pools or event loops, whose
@@ -121,6 +127,14 @@ class ProcessTranslator(ValueTranslator):
         if self.forks() and self.program.host == "python":
             return f"(t_done[{thread}] || pnum[{thread}] != cur_proc)"
         return f"t_done[{thread}]"
+
+    def exit_wait(self, condition: str) -> str:
+        """A wait inside main's end step (the exit join, finalization taking the GIL), where
+        the step has lost its atomicity: a thread frozen by a fork does not go on there, and
+        one the run's end finds there leaves."""
+        if not self.forks():
+            return condition
+        return f"((pnum[me] == cur_proc && {condition}) || ended)"
 
     # ------------------------------------------------------------ per proctype
 

@@ -524,6 +524,17 @@ FORKS_AND_INTERRUPTS = {
 
 
 @pytest.mark.skipif(not HAVE_SPIN, reason="spin and gcc are not installed")
+@pytest.mark.parametrize("seed", [7025])
+def test_gilcheck_and_spin_agree_on_generated_specs_with_fork_and_interrupts(seed: int) -> None:
+    from spindiff import compare_loaded
+
+    text = random_spec(random.Random(seed), v11=True)
+    assert "fork {" in text and "finalizer {" in text and "signal {" in text
+    outcome = compare_loaded(seed, parse_text("v11.gil", text), refused_is_error=True)
+    assert outcome.status == "agree", f"{outcome.note}\n{text}"
+
+
+@pytest.mark.skipif(not HAVE_SPIN, reason="spin and gcc are not installed")
 @pytest.mark.parametrize("name", FORKS_AND_INTERRUPTS)
 def test_spin_agrees_on_forks_and_interrupts_exported_through_the_cli(  # type: ignore[no-untyped-def]
     cli, tmp_path: Path, name: str

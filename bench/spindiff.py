@@ -9,6 +9,7 @@ Promela, by SPIN; every disagreement is printed and saved.
     bench/differential --handles --count 300     # channels made at run time, handles
     bench/differential --pools --count 300       # thread pools and futures
     bench/differential --loops --count 300       # event loops and suspend
+    bench/differential --v11 --count 300         # also fork, atexit, finalizer, signal
     bench/differential --liveness --count 500    # liveness specs (livelock, stuck)
     bench/differential --bundled                 # every bundled spec the export translates
 
@@ -216,6 +217,7 @@ GENERATOR_OPTIONS = (
     "gil_api",
     "pools",
     "loops",
+    "v11",
 )
 
 
@@ -235,7 +237,10 @@ def compare(seed: int, liveness: bool = False, **options: bool) -> tuple[Outcome
         ), text
     # With `gil_api`, a spec may reach a statement with two GIL counts (a `release_gil` in
     # one branch only), which the export refuses: counted as refused, not as disagreement.
-    refusals_wrong = not options.get("gil_api", False)
+    # With `v11` and pools or loops, a `fork` in a spec with executors is refused too.
+    refusals_wrong = not options.get("gil_api", False) and not (
+        options.get("v11", False) and (options.get("pools", False) or options.get("loops", False))
+    )
     return compare_loaded(seed, loaded, refused_is_error=refusals_wrong, every_npc=liveness), text
 
 
@@ -415,10 +420,17 @@ def main() -> int:
         help="specs with an event loop: coroutines with `suspend` blocks submitted and waited for",
     )
     parser.add_argument(
+        "--v11",
+        action="store_true",
+        help="specs with the v1.1 additions: an rwlock, `fork` blocks, `atexit`, `finalizer` "
+        "and `signal` blocks",
+    )
+    parser.add_argument(
         "--all",
         action="store_true",
         help="every generator option above at once but --handles (which shapes the spec on "
-        "its own) and --gil-api (whose refused specs are counted apart): give them alongside",
+        "its own), --gil-api (whose refused specs are counted apart) and --v11: give them "
+        "alongside",
     )
     parser.add_argument(
         "--liveness",
@@ -448,7 +460,7 @@ def main() -> int:
     else:
         inputs = list(range(args.seed, args.seed + args.count))
         chosen = {
-            name: getattr(args, name) or (args.all and name not in ("handles", "gil_api"))
+            name: getattr(args, name) or (args.all and name not in ("handles", "gil_api", "v11"))
             for name in GENERATOR_OPTIONS
         }
         check = functools.partial(  # type: ignore[assignment]

@@ -469,7 +469,7 @@ class SpecGenerator:
             for _ in range(self.number(1, 2)):
                 lines = [self.stmt(1, python=False) for _ in range(self.number(1, 2))]
                 bodies.append("atexit {\n" + "\n".join(lines) + "\n}")
-        if self.v11:
+        if self.v11 and not self.locks:  # (with `locks`, `l` is declared above)
             header.append("rwlock l")
             for hook in ("atexit", "finalizer", "signal"):
                 if self.number(0, 2) == 0:

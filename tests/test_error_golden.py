@@ -35,7 +35,7 @@ GOLDEN_CASES = [
 # `gilcheck export` refusals whose full rendering is pinned (tests/cases/not_exportable).
 EXPORT_GOLDEN_CASES = [
     "any_range",
-    "if_in_atomic",
+    "choose_in_atomic",
     "try_recv_in_atomic",
     "process_spawned",
     "var_large",

@@ -56,7 +56,7 @@ NOT_EXPORTABLE = sorted((CASES / "not_exportable").glob("*.gil"))
 @pytest.mark.parametrize("path", NOT_EXPORTABLE, ids=[p.stem for p in NOT_EXPORTABLE])
 def test_export_refusals_name_the_construct_as_the_spec_writes_it(path: Path, cli) -> None:  # type: ignore[no-untyped-def]
     # Each case says in a `# refused:` line what the message names (`any(0..100)`, not the
-    # IR's `AnyInt`; `if` inside `atomic`, not `Branch`; `rwlock table`, not `rwlock`).
+    # IR's `AnyInt`; `choose` inside `atomic`, not `Choose`; `rwlock table`, not `rwlock`).
     wanted = re.search(r"^# refused: (.*)$", path.read_text(), re.M)
     assert wanted, f"{path.name} has no `# refused:` line"
     result = cli("export", relative(path))
@@ -500,7 +500,106 @@ REVIEWED = {
         "    let v = recv rx\n}\nthread main {\n    skip\n}\n",
         "ok",
     ),
+    # An `if` inside `atomic` jumps within the step.
+    "atomic_if": (
+        "var x = 0\nvar y = 0\nfn w() {\n    atomic {\n        if x == 0 {\n            x = 1\n"
+        "        } else {\n            y = 1\n        }\n    }\n}\nthread main {\n"
+        "    let h = spawn w()\n    atomic {\n        if x == 1 {\n            y = 3\n"
+        "        } else {\n            x = 2\n        }\n    }\n    join h\n    assert y != 3\n}\n",
+        "assertion",
+    ),
 }
+
+
+# fork and interrupts, each buggy form with its fixed one (the verdict gilcheck gives).
+FORKS_AND_INTERRUPTS = {
+    # The child needs a lock a thread that does not exist in it may hold at the fork.
+    "fork_lock_held": (
+        "mutex m\nfn w() {\n    lock m {\n        skip\n    }\n}\n"
+        "thread main {\n    spawn w()\n    fork {\n        lock m {\n            skip\n"
+        "        }\n    }\n}\n",
+        "deadlock",
+    ),
+    "fork_before_the_thread": (
+        "mutex m\nfn w() {\n    lock m {\n        skip\n    }\n}\n"
+        "thread main {\n    fork {\n        lock m {\n            skip\n        }\n    }\n"
+        "    spawn w()\n}\n",
+        "ok",
+    ),
+    # Joining a thread gone in the child: Python's threading returns, a native join waits.
+    "fork_join_python": (
+        "host python\nevent e\nfn w() {\n    wait e\n}\nthread main {\n"
+        "    let h = spawn w()\n    fork {\n        join h\n    }\n    set e\n    join h\n}\n",
+        "ok",
+    ),
+    "fork_join_rust": (
+        "host rust\nevent e\nfn w() {\n    wait e\n}\nthread main {\n"
+        "    let h = spawn w()\n    fork {\n        join h\n    }\n    set e\n    join h\n}\n",
+        "deadlock",
+    ),
+    # A finalizer taking a mutex the thread it interrupts holds; with an rlock it may.
+    "finalizer_mutex": (
+        "host python\nmutex m\nfinalizer {\n    lock m {\n        skip\n    }\n}\n"
+        "fn w() {\n    python {\n        lock m {\n            skip\n        }\n    }\n}\n"
+        "thread main {\n    spawn w()\n}\n",
+        "deadlock",
+    ),
+    "finalizer_rlock": (
+        "host python\nrlock m\nfinalizer {\n    lock m {\n        skip\n    }\n}\n"
+        "fn w() {\n    python {\n        lock m {\n            skip\n        }\n    }\n}\n"
+        "thread main {\n    spawn w()\n}\n",
+        "ok",
+    ),
+    # A signal handler runs on main only: a worker's Python code is never interrupted.
+    "signal_on_a_worker": (
+        "host python\nmutex m\nsignal {\n    lock m {\n        skip\n    }\n}\n"
+        "fn w() {\n    python {\n        lock m {\n            skip\n        }\n    }\n}\n"
+        "thread main {\n    spawn w()\n}\n",
+        "ok",
+    ),
+    "signal_on_main_rust": (
+        "host rust\nmutex m\nsignal {\n    lock m {\n        skip\n    }\n}\n"
+        "thread main {\n    with_gil {\n        acquire m\n        python {\n"
+        "            skip\n        }\n        release m\n    }\n}\n",
+        "deadlock",
+    ),
+    # An interrupt starts only where its thread can go on: not at an `atomic` that waits.
+    "finalizer_where_it_can_go_on": (
+        "host python\nvar x = 0\nfinalizer {\n    assert x == 1\n}\nfn w() {\n    x = 1\n}\n"
+        "thread main {\n    spawn w()\n    python {\n        atomic {\n"
+        "            await x == 1\n            x = 1\n        }\n    }\n}\n",
+        "ok",
+    ),
+}
+
+
+@pytest.mark.skipif(not HAVE_SPIN, reason="spin and gcc are not installed")
+@pytest.mark.parametrize("seed", [7025])
+def test_gilcheck_and_spin_agree_on_generated_specs_with_fork_and_interrupts(seed: int) -> None:
+    from spindiff import compare_loaded
+
+    text = random_spec(random.Random(seed), v11=True)
+    assert "fork {" in text and "finalizer {" in text and "signal {" in text
+    outcome = compare_loaded(seed, parse_text("v11.gil", text), refused_is_error=True)
+    assert outcome.status == "agree", f"{outcome.note}\n{text}"
+
+
+@pytest.mark.skipif(not HAVE_SPIN, reason="spin and gcc are not installed")
+@pytest.mark.parametrize("name", FORKS_AND_INTERRUPTS)
+def test_spin_agrees_on_forks_and_interrupts_exported_through_the_cli(  # type: ignore[no-untyped-def]
+    cli, tmp_path: Path, name: str
+) -> None:
+    from spindiff import run_spin
+
+    text, verdict = FORKS_AND_INTERRUPTS[name]
+    spec = tmp_path / f"{name}.gil"
+    spec.write_text(text)
+    checked = cli("check", str(spec), "-f", "json")
+    assert json.loads(checked.stdout)["verdict"] == verdict
+    model = tmp_path / "model.pml"
+    assert cli("export", str(spec), "-o", str(model)).code == 0
+    assertions, deadlocks, _ = run_spin(model.read_text(), tmp_path)
+    assert (assertions > 0, deadlocks > 0) == (verdict == "assertion", verdict == "deadlock")
 
 
 @pytest.mark.skipif(not HAVE_SPIN, reason="spin and gcc are not installed")
@@ -517,7 +616,8 @@ def test_reviewed_cases_agree_with_spin_or_are_refused(tmp_path: Path, name: str
         return
     assert check_spec(loaded, CheckOptions()).verdict == verdict
     assertions, deadlocks, _ = run_spin(export_promela(program), tmp_path)
-    assert (assertions > 0, deadlocks > 0) == (verdict == "misuse", verdict == "deadlock")
+    violation = verdict in ("misuse", "assertion")
+    assert (assertions > 0, deadlocks > 0) == (violation, verdict == "deadlock")
 
 
 def test_strings_compared_as_values_are_distinct_in_promela() -> None:

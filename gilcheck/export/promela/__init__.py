@@ -25,10 +25,17 @@ refused with a located `not-exportable` error, and so is any kind of object, cha
 instruction the export does not know (one added to the language later): "`latch` objects
 cannot be exported to Promela yet".
 
+`fork { }` makes a run follow one process: every step is guarded by its thread being in
+the process followed, and the fork step either goes on as the parent or becomes the child,
+freezing every other thread with what it holds; the child ends the run at its block's end.
+`finalizer { }` and `signal { }` blocks are inlined into the proctypes that may run them
+and started, at most once, by an extra option at the Python statement boundaries where
+gilcheck's engine lets them start.
+
 Modules: `exporter` (declarations, a proctype per code unit, instruction steps), `values`
 (expressions, targets, indices and their range checks, channel names), `resources` (lock,
-event, condvar, once and barrier statements), `channels` (send and receive), `common`
-(constants, the refusal, helpers).
+event, condvar, once and barrier statements), `channels` (send and receive), `processes`
+(`fork`, `finalizer` and `signal`), `common` (constants, the refusal, helpers).
 """
 
 from gilcheck.export.promela.exporter import export_promela

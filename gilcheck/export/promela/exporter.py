@@ -28,6 +28,7 @@ from gilcheck.export.promela.common import (
     describe_instr,
 )
 from gilcheck.export.promela.loops import LoopTranslator
+from gilcheck.export.promela.processes import ProcessTranslator
 from gilcheck.export.promela.resources import (
     check_declared,
     declaration,
@@ -83,7 +84,7 @@ def export_promela(program: ir.Program, options: CheckOptions | None = None) -> 
     raise SpecError(sink.items) from None
 
 
-class Exporter(LoopTranslator):
+class Exporter(LoopTranslator, ProcessTranslator):
     """Translates one checked program."""
 
     # ------------------------------------------------------------ top level
@@ -97,9 +98,7 @@ class Exporter(LoopTranslator):
             refuse(Refused("`gil off`", program.gil_span))
         for param in program.params:
             refuse(Refused(f"`{describe.declaration(param)}`", param.span))
-        for kind, index in program.hooks:
-            if kind != "atexit":
-                refuse(Refused(f"`{kind} {{ }}`", program.codes[index].span))
+        self.process_checks()
         for res in program.resources:
             if res.kind not in ("pool", "eventloop"):
                 self._gathering(check_declared, res)
@@ -183,6 +182,8 @@ class Exporter(LoopTranslator):
             emit(line)
         for line in self.handle_header():
             emit(line)
+        for line in self.process_header():
+            emit(line)
         for chan in p.channels:
             cap = self._capacity(chan)
             if chan.size is None:
@@ -243,6 +244,7 @@ class Exporter(LoopTranslator):
             return
         header, self.lines = self.lines, []
         self.inlined = [root]
+        self.start_processes()
         if name == "T_main":
             # `atexit` blocks run on main once it has ended (host python: after the exit
             # join), last declared first, each from its own copy of labels and locals and
@@ -268,7 +270,7 @@ class Exporter(LoopTranslator):
             unit = self.inlined[done]
             done += 1
             self._unit(unit, spawned)
-        body, self.lines = self.lines, header
+        body, self.lines = self.resolve_returns(self.lines), header
         params = "".join(f"; int a{i}" for i in range(len(code.params))) if spawned else ""
         self_param = "" if spawned else "; byte self_"
         emit = self.lines.append
@@ -301,6 +303,7 @@ class Exporter(LoopTranslator):
             names = self.program.codes[unit.index].local_names
             for slot, local in enumerate(names):
                 emit(f"  int {unit.local(slot)};  /* {local} */")
+        self.lines.extend(self.hook_locals())
 
     def _worker_proctype(self) -> None:
         """`W`: a pool's worker, waiting for tasks and running each (see pools.py)."""
@@ -312,12 +315,13 @@ class Exporter(LoopTranslator):
         self.self_limit = 1
         header, self.lines = self.lines, []
         self.inlined = list(units)
+        self.start_processes()
         done = 0
         while done < len(self.inlined):
             unit = self.inlined[done]
             done += 1
             self._unit(unit, True)
-        body, self.lines = self.lines, header
+        body, self.lines = self.resolve_returns(self.lines), header
         self.lines.append("proctype W(byte me; byte wk) {")
         self._proctype_locals(own_self=True, worker=True)
         self.lines.extend(self.take_step())
@@ -367,6 +371,7 @@ class Exporter(LoopTranslator):
         self.self_limit = 1
         header, self.lines = self.lines, []
         self.inlined = list(units)
+        self.start_processes()
         self.owner = "lo_thr[lp]"
         done = 0
         while done < len(self.inlined):
@@ -374,7 +379,7 @@ class Exporter(LoopTranslator):
             done += 1
             self._unit(unit, True)
         self.owner = "me"
-        body, self.lines = self.lines, header
+        body, self.lines = self.resolve_returns(self.lines), header
         self.lines.append(f"proctype K({self.loop_task_params()}) {{")
         self._proctype_locals(own_self=True, worker=False)
         self.lines.append(
@@ -468,6 +473,10 @@ class Exporter(LoopTranslator):
                 return []
             case ir.AtomicBegin(end=e):
                 return [pc + 1, e + 1]
+            case ir.ForkBegin(end=e):
+                return [pc + 1, e]  # the child runs the block, the parent goes on past it
+            case ir.ForkEnd():
+                return []  # the child ends
             case _:
                 check_known(instr)
                 return [pc + 1]
@@ -548,6 +557,7 @@ class Exporter(LoopTranslator):
                     f"mode == {BLOCKING} && ({waits}) -> mode = {LOST}; {self.timed_out} "
                     f"goto {self._label(pc + 1)}"
                 )
+        options.extend(self.interrupt_options(instr, g, python, guard, ok, label))
         if self.timed_out is not None:
             # A timed wait that cannot complete may time out, except in Python code holding
             # the GIL, which gives the GIL up first (above).
@@ -574,8 +584,9 @@ class Exporter(LoopTranslator):
         emit(f"{label}:{progress}  /* {type(instr).__name__} */")
         emit("  if")
         emit("  :: ended -> goto end_exit")
+        running = self.running_guard()
         for option in options:
-            emit(f"  :: atomic {{ !ended && {option} }}")
+            emit(f"  :: atomic {{ !ended{running} && {option} }}")
         emit("  fi;")
 
     @staticmethod
@@ -608,6 +619,9 @@ class Exporter(LoopTranslator):
         """(guard, effect, next label) of one instruction."""
         nxt = self._label(pc + 1)
         g = unit.gil[pc]
+        own = self.process_step(code, unit, pc, instr)
+        if own is not None:
+            return own
         match instr:
             case ir.Skip() | ir.Progress():
                 return "true", "", nxt
@@ -756,14 +770,15 @@ class Exporter(LoopTranslator):
                 values = "".join(f", {self._expr(a)}" for a in args)
                 count = "live++; " if self.program.host == "python" and not daemon else ""
                 store = f"{self._assign(t, 'nthreads')} " if t is not None else ""
-                spawn = f"run {self.spawned[f]}(nthreads{values}); "
+                spawn = f"{self.spawned_process()}run {self.spawned[f]}(nthreads{values}); "
                 handed = self._moves(*args) + self._copies(*args)
                 return "nthreads < MAXT", f"{count}{spawn}{store}nthreads++;{handed}", nxt
             case ir.Join(handle=h, timed=timed, target=t):
+                joined = self.joined(self._thread(h))
                 if timed:
                     self.timed_out = self._store(t, "0")
-                    return f"t_done[{self._thread(h)}]", self._store(t, "1"), nxt
-                return f"t_done[{self._thread(h)}]", "", nxt
+                    return joined, self._store(t, "1"), nxt
+                return joined, "", nxt
             case ir.AtomicBegin(end=e):
                 return self._atomic(code, unit, pc, e)
             case ir.CallFn():
@@ -885,10 +900,9 @@ class Exporter(LoopTranslator):
             if python and self.uses_pools:
                 # The executors' exit hook shuts every pool down; the exit join waits for
                 # their tasks too.
-                done += " PL_EXIT live == 0 && PL_DRAINED;"
+                done += f" PL_EXIT {self.exit_wait('live == 0 && PL_DRAINED')};"
             elif python:
-                done += " live == 0;"
-
+                done += f" {self.exit_wait('live == 0')};"
             if hooks:
                 return done, Unit(hooks[0], unit.name, prefix="h0_").label(0)
         elif unit.atexit + 1 < len(hooks):
@@ -898,7 +912,7 @@ class Exporter(LoopTranslator):
             done = ""
         # host python: finalization takes the GIL (a step of its own).
         # main may still hold a GIL it took with `acquire_gil`.
-        finalize = " (gil == NO_ONE || gil == me); gil = me;" if python else ""
+        finalize = f" {self.exit_wait('(gil == NO_ONE || gil == me)')}; gil = me;" if python else ""
         return done + finalize + " ended = 1;", "end_exit"
 
     def _daemon(self, unit: Unit) -> bool:
@@ -916,18 +930,39 @@ class Exporter(LoopTranslator):
         return kinds == {True}
 
     def _atomic(self, code: ir.CodeUnit, unit: Unit, pc: int, end: int) -> tuple[str, str, str]:
+        """`atomic { }`: its statements in order within one step; an `if` in it jumps to
+        labels of the step's own (`L3_5`: instruction 5 inside the block at 3)."""
         body = code.instrs[pc + 1 : end]
         guard = "true"
         effects: list[str] = []
+        branches = any(isinstance(instr, ir.Branch | ir.Jump) for instr in body)
+
+        def inside(at: int) -> str:
+            return f"{self._label(pc)}_{at}"
+
         for i, instr in enumerate(body):
+            at = pc + 1 + i
+            label = f"{inside(at)}: " if branches else ""
             if isinstance(instr, ir.Await) and i == 0:
                 guard = self._expr(instr.cond)
                 continue
+            if isinstance(instr, ir.Branch):
+                test = (
+                    f"if :: ({self._expr(instr.cond)}) -> skip "
+                    f":: else -> goto {inside(instr.if_false)} fi;"
+                )
+                effects.append(label + self._checked_effect(self._ok_to_step(instr), test))
+                continue
+            if isinstance(instr, ir.Jump):
+                effects.append(f"{label}goto {inside(instr.target)};")
+                continue
             if not isinstance(instr, ATOMIC_STATEMENTS):
                 raise Refused(f"{describe_in_atomic(instr)} inside `atomic`", instr.span)
-            effect = self._step(code, unit, pc + 1 + i, instr, False)[1]
+            effect = self._step(code, unit, at, instr, False)[1]
             # The statements run in order: each checks its own indices when it runs.
-            effects.append(self._checked_effect(self._ok_to_step(instr), effect))
+            effects.append(label + self._checked_effect(self._ok_to_step(instr), effect))
+        if branches:
+            effects.append(f"{inside(end)}: skip;")
         return guard, " ".join(effects), self._label(end + 1)
 
 

@@ -301,6 +301,8 @@ class ValueTranslator:
                 | ir.AllowExit()
                 | ir.AcquireGil()
                 | ir.ReleaseGil()
+                | ir.ForkBegin()
+                | ir.ForkEnd()
                 | ir.End()
             ):
                 return None

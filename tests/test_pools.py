@@ -361,11 +361,12 @@ def test_json_names_the_workers_and_sarif_reports_the_deadlock(cli, tmp_path) ->
     assert sarif.code == 1 and json.loads(sarif.stdout)["runs"][0]["results"]
 
 
-def test_promela_export_refuses_pools(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_promela_export_translates_pools(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # Workers are a proctype `W` started by `submit` (tests/test_export.py runs SPIN on such).
     spec = _spec(tmp_path, EXHAUSTION.format(workers=1, verdict="deadlock"))
     result = cli("export", spec)
-    assert result.code == 2
-    assert "`pool` objects cannot be exported to Promela yet" in result.stderr
+    assert result.code == 0, result.stderr
+    assert "proctype W(" in result.stdout and "run W(nthreads, pk)" in result.stdout
 
 
 def test_pool_arrays_used_per_thread_agree_with_and_without_symmetry(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]

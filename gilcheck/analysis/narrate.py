@@ -640,7 +640,7 @@ class Narrator:
         for lid, (old, new) in enumerate(zip(before[S_LOCKS], after[S_LOCKS], strict=False)):
             if old != new:  # the object's primitive tells what the step did to it
                 prim = lay.object_prim(before, (DECLARED, lid))
-                who = tid if prim.kind == "eventloop" else me
+                who = tid if prim.kind in ("eventloop", "event") else me
                 out.append(
                     prim.effect(old, new, who, lay.object_label(before, (DECLARED, lid)), name)
                 )
@@ -648,7 +648,8 @@ class Narrator:
             if old[H_STATE] != new[H_STATE]:
                 label = lay.object_label(after, (HEAP, oid))
                 prim = registry.primitive(new[H_KIND])
-                out.append(prim.effect(old[H_STATE], new[H_STATE], me, label, name))
+                who = tid if prim.kind == "event" else me  # an event's waiter is the task
+                out.append(prim.effect(old[H_STATE], new[H_STATE], who, label, name))
         if before[S_STDOUT] != after[S_STDOUT] and "stdout" not in text:
             out.append(
                 "takes stdout's lock" if after[S_STDOUT] == tid else "releases stdout's lock"

@@ -440,9 +440,14 @@ class WaitExplainer:
             if submitted is not None:
                 return submitted._replace(text=self.layout.tidy(submitted.text))
         obj = self.engine.object_state(state, reached.obj)
+        # A loop task waits on a condvar, barrier, ... as its loop's thread (the engine
+        # records it so); a lock's holder is better named as it is (`held by lp`).
+        owned = reached.kind in ("mutex", "rlock", "rwlock", "semaphore")
+        actor = tid if owned else self.engine.actor_on(reached.kind, tid, th)
         text, waits_for = registry.primitive(reached.kind).wait_reason(
-            p.verb, obj, tid, reached.phase, partner, view
+            p.verb, obj, actor, reached.phase, partner, view
         )
+        waits_for = [h for h in waits_for if h >= 0]
         itself = ""
         if tid in waits_for:
             itself = self.layout.tidy(held_words(reached.kind, obj, tid, view.label))

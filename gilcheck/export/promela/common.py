@@ -48,6 +48,7 @@ VALUE_MACROS = (
     f"#define FUB {FUTURE_BASE}",
     f"#define PLB {POOL_BASE}",
     "#define IS_FU(v) (XV(v) >= FUB && XV(v) < PLB)",
+    "#define BARE(v) (CH(v) == 0)  /* no ok/err around it */",
     f"#define IS_PL(v) (XV(v) >= PLB && XV(v) < {POOL_END})",
     "#define FK(v) (XV(v) - FUB)  /* a future's slot */",
     "#define PK(v) (XV(v) - PLB)  /* a pool's slot */",

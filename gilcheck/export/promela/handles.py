@@ -251,7 +251,8 @@ class HandleTranslator(ChannelTranslator):
 
     def _handle_ok(self, handle: ir.HandleRef, end: str) -> str:
         """The misuse check of a statement on a handle: the local holds that end."""
-        return f"IS_{end}({self._local(handle.slot)})"
+        local = self._local(handle.slot)
+        return f"(BARE({local}) && IS_{end}({local}))"
 
     def _handle_send(self, instr: ir.Send, handle: ir.HandleRef) -> tuple[str, str, str]:
         """`send tx, v`: fails (err(v)) once the receiver is gone or the channel is closed

@@ -297,7 +297,7 @@ class ResourceTranslator(ValueTranslator):
         waiters = e.replace("[", "_waiting[", 1)
         woken = e.replace("[", "_woken[", 1)
         nxt, here = self._label(pc + 1), self._label(pc)
-        me = f"(1 << {self.owner})"
+        me = "(1 << me)"  # an event has no owner: a loop task waits as itself
         # A set event lets the thread go on; a clear one: it starts waiting (a step), and
         # goes on once a `set` has woken it, whatever the flag is by then.
         return (
@@ -318,7 +318,7 @@ class ResourceTranslator(ValueTranslator):
         waiters = e.replace("[", "_waiting[", 1)
         done = self._store(target, "1")
         self.timed_out = (
-            f"{waiters} = {waiters} & ~(1 << {self.owner}); waiting = 0; {self._store(target, '0')}"
+            f"{waiters} = {waiters} & ~(1 << me); waiting = 0; {self._store(target, '0')}"
         )
         return guard, effect.replace(f"goto {nxt}", f"{done} goto {nxt}"), nxt
 

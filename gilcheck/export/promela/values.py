@@ -182,6 +182,9 @@ class ValueTranslator:
             case ir.BinaryOp(left=a, right=b):
                 return all_of(self._ok(a), self._ok(b))
 
+            case ir.Builtin(name="is_done", args=(a,)) if isinstance(a, ir.Expr):
+                value = self._expr(a)
+                return all_of(self._ok(a), f"(BARE({value}) && IS_FU({value}))")
             case ir.Builtin(name="ok" | "err", args=(a,)) if not isinstance(
                 a, ir.HandleRef | ir.GlobalChannel
             ):
@@ -262,13 +265,15 @@ class ValueTranslator:
             case ir.MakeChannel():
                 return None
             case ir.Send(channel=ir.HandleRef() as h, value=v):
-                return all_of(self._ok(v), f"IS_TX({self._local(h.slot)})")
+                local = self._local(h.slot)
+                return all_of(self._ok(v), f"(BARE({local}) && IS_TX({local}))")
             case (
                 ir.Recv(channel=ir.HandleRef() as h)
                 | ir.TryRecv(channel=ir.HandleRef() as h)
                 | ir.Close(channel=ir.HandleRef() as h)
             ):
-                return f"IS_RX({self._local(h.slot)})"
+                local = self._local(h.slot)
+                return f"(BARE({local}) && IS_RX({local}))"
             case ir.CloneHandle(source=ir.HandleRef() as h) | ir.DropValue(slot=h):
                 slot = h if isinstance(h, int) else h.slot
                 return f"({self._local(slot)} != MOVED_V)"
@@ -316,7 +321,9 @@ class ValueTranslator:
         if ref.value is None:
             return self._ok(ref)
         check = "IS_FU" if kind == "future" else "IS_PL"
-        return all_of(self._ok(ref.value), f"{check}({self._expr(ref.value)})")
+        value = self._expr(ref.value)
+        # A value of another kind, or one inside ok/err, is a misuse.
+        return all_of(self._ok(ref.value), f"(BARE({value}) && {check}({value}))")
 
     def _checked_effect(self, ok: str | None, effect: str) -> str:
         """`effect`, after the range checks `ok` (a panic when one fails)."""

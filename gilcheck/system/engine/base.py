@@ -202,6 +202,14 @@ class Base:
         """Whose locks a thread's statements take (handlers_loops.py)."""
         raise NotImplementedError
 
+    def actor_on(self, kind: str, tid: int, th: Thread) -> int:
+        """The id a statement on an object of `kind` acts as: a loop task takes locks as
+        its loop's thread, but waits for an event as itself (an event has no owner, and each
+        task waiting on it is woken by a `set`)."""
+        if not self.has_loops or kind == "event":
+            return tid
+        return self.owner_of(tid, th)
+
     def _pools_exit(self, w: Work) -> None:
         """The executors' exit hook (handlers_pools.py)."""
         raise NotImplementedError

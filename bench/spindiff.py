@@ -203,7 +203,17 @@ def _pan(
 
 
 # The generator's options (tests/strategies.py, `SpecGenerator`), each a flag of its own.
-GENERATOR_OPTIONS = ("arrays", "calls", "values", "handles", "atexit", "timed", "locks", "gil_api")
+GENERATOR_OPTIONS = (
+    "arrays",
+    "calls",
+    "values",
+    "handles",
+    "atexit",
+    "timed",
+    "locks",
+    "gil_api",
+    "gil_off",
+)
 
 
 def compare(seed: int, liveness: bool = False, **options: bool) -> tuple[Outcome, str]:
@@ -391,10 +401,14 @@ def main() -> int:
         "--gil-api", action="store_true", help="specs with `release_gil`/`acquire_gil`"
     )
     parser.add_argument(
+        "--gil-off", action="store_true", help="half of the specs free-threaded (`gil off`)"
+    )
+    parser.add_argument(
         "--all",
         action="store_true",
         help="every generator option above at once but --handles (which shapes the spec on "
-        "its own) and --gil-api (whose refused specs are counted apart): give them alongside",
+        "its own), --gil-api (whose refused specs are counted apart) and --gil-off: give them "
+        "alongside",
     )
     parser.add_argument(
         "--liveness",
@@ -424,7 +438,8 @@ def main() -> int:
     else:
         inputs = list(range(args.seed, args.seed + args.count))
         chosen = {
-            name: getattr(args, name) or (args.all and name not in ("handles", "gil_api"))
+            name: getattr(args, name)
+            or (args.all and name not in ("handles", "gil_api", "gil_off"))
             for name in GENERATOR_OPTIONS
         }
         check = functools.partial(  # type: ignore[assignment]

@@ -350,6 +350,7 @@ class SpecGenerator:
         atexit: bool = False,
         timed: bool = False,
         locks: bool = False,
+        gil_off: bool = False,
     ) -> None:
         self.pick = pick
         self.number = number
@@ -357,6 +358,9 @@ class SpecGenerator:
         # An rwlock `l` (read and write blocks, timed acquires), a latch `done` (countdown,
         # wait, timed wait) and `try_acquire`.
         self.locks = locks
+        # Half of the specs free-threaded (`gil off`): GIL blocks attach and detach, and
+        # stop-the-world pauses start in Python code.
+        self.gil_off = gil_off
         # Timed waits: `acquire m timeout` (mutex, rlock, semaphore; released when got),
         # `wait e timeout`, `recv c timeout`.
         self.timed = timed
@@ -408,6 +412,8 @@ class SpecGenerator:
             f"channel c: {kinds['c']}",
             f"channel d: {kinds['d']}",
         ]
+        if self.gil_off and self.number(0, 1) == 1:
+            header.insert(0, "gil off")
         if self.locks:
             header += ["rwlock l", f"latch done = {self.number(1, 3)}"]
         if self.arrays:
@@ -844,11 +850,12 @@ def random_spec(  # type: ignore[no-untyped-def]
     timed: bool = False,
     locks: bool = False,
     gil_api: bool = False,
+    gil_off: bool = False,
 ) -> str:
     """A differential spec from a seeded `random.Random` (`SpecGenerator`'s options: the
     v1.1 additions, arrays indexed at run time, functions called, Python values and
     results, channels made at run time and their handles, `atexit` blocks, timed waits,
-    rwlocks/latches/`try_acquire`, `release_gil`/`acquire_gil`)."""
+    rwlocks/latches/`try_acquire`, `release_gil`/`acquire_gil`, `gil off`)."""
     return SpecGenerator(
         rng.choice,
         rng.randint,
@@ -861,6 +868,7 @@ def random_spec(  # type: ignore[no-untyped-def]
         timed=timed,
         locks=locks,
         gil_api=gil_api,
+        gil_off=gil_off,
     ).spec()
 
 
@@ -878,6 +886,7 @@ def differential_specs(
     atexit: bool = False,
     timed: bool = False,
     locks: bool = False,
+    gil_off: bool = False,
 ) -> str:
     """A differential spec drawn by hypothesis (shrinks towards short, simple specs)."""
     return SpecGenerator(
@@ -893,6 +902,7 @@ def differential_specs(
         atexit=atexit,
         timed=timed,
         locks=locks,
+        gil_off=gil_off,
     ).spec()
 
 

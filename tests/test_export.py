@@ -42,10 +42,10 @@ def test_export_writes_a_promela_model(cli, tmp_path: Path) -> None:  # type: ig
 
 
 def test_export_refuses_what_it_cannot_translate_with_a_located_error(cli) -> None:  # type: ignore[no-untyped-def]
-    result = cli("export", "specs/free_threaded/gil_as_lock_buggy.gil")
+    result = cli("export", "tests/cases/not_exportable/recursive_call.gil")
     assert result.code == 2
     assert "error[not-exportable]" in result.stderr
-    assert "specs/free_threaded/gil_as_lock_buggy.gil:7:" in result.stderr
+    assert "tests/cases/not_exportable/recursive_call.gil:6:" in result.stderr
     assert "^" in result.stderr
     assert cli("explain", "not-exportable").code == 0
 

@@ -27,6 +27,7 @@ from gilcheck.export.promela.common import (
     describe_in_atomic,
     describe_instr,
 )
+from gilcheck.export.promela.freethreaded import FINALIZE_LABEL, FreeThreaded
 from gilcheck.export.promela.handles import HandleTranslator
 from gilcheck.export.promela.resources import (
     ResourceTranslator,
@@ -84,7 +85,7 @@ def export_promela(program: ir.Program, options: CheckOptions | None = None) -> 
     raise SpecError(sink.items) from None
 
 
-class Exporter(ResourceTranslator, HandleTranslator):
+class Exporter(FreeThreaded, ResourceTranslator, HandleTranslator):
     """Translates one checked program."""
 
     # ------------------------------------------------------------ top level
@@ -94,8 +95,6 @@ class Exporter(ResourceTranslator, HandleTranslator):
         each translated as far as the rest allows) and the text is then of no use."""
         program = self.program
         refuse = self.refused.append
-        if program.gil != "on":
-            refuse(Refused("`gil off`", program.gil_span))
         for param in program.params:
             refuse(Refused(f"`{describe.declaration(param)}`", param.span))
         for kind, index in program.hooks:
@@ -161,6 +160,8 @@ class Exporter(ResourceTranslator, HandleTranslator):
         emit(f"byte nthreads = {self._declared_count()};")
         emit("byte live = 0;          /* running non-daemon threads other than main */")
         emit("hidden int hv;          /* a received value, before it is stored */")
+        if self.gil_off:
+            self.lines.extend(self.free_header())
         for var in p.vars:
             size = var.size or 1
             init = self.constants.literal(var.init)
@@ -273,6 +274,8 @@ class Exporter(ResourceTranslator, HandleTranslator):
         for i in range(len(code.params) if spawned else 0):
             emit(f"  l{i} = a{i};")
         self.lines.extend(body)
+        if name == "T_main" and self.gil_off and self.program.host == "python":
+            self.lines.extend(self.finalize_step())
         emit("end_exit: skip")
         emit("}")
         emit("")
@@ -382,6 +385,8 @@ class Exporter(ResourceTranslator, HandleTranslator):
         self.checked.clear()
         self.timed_out = None
         guard, effect, nxt = self._step(code, unit, pc, instr, spawned)
+        if self.gil_off:
+            guard, effect = self.free_adjust(instr, g, python, guard, effect)
         if (
             python
             and g.count == 0
@@ -391,7 +396,7 @@ class Exporter(ResourceTranslator, HandleTranslator):
         ):
             # Python code after release_gil (PyEval_SaveThread), without the GIL.
             guard, effect = "true", f"{MISUSE} /* Python code after release_gil */"
-        if makes_pyobj(instr):
+        if makes_pyobj(instr) and not (self.gil_off and g.count > 0):
             # Making a Python object takes the GIL for the step (as gilcheck's engine does
             # for these statements): it waits while another thread holds it.
             guard = f"(gil == NO_ONE || gil == me) && ({guard})"
@@ -400,6 +405,9 @@ class Exporter(ResourceTranslator, HandleTranslator):
             raise Refused("an index computed at run time here", instr.span)
         # `ready`: the step goes on; an index out of range (`ok` false) panics instead.
         ready = guard if ok is None else f"({ok}) && ({guard})"
+        if self.gil_off:
+            self.free_step(unit, pc, instr, python, guard, effect, nxt, ok)
+            return
         options: list[str] = []
         if g.count > 0:
             # A thread whose GIL was handed over takes it back before its next statement.
@@ -724,6 +732,8 @@ class Exporter(ResourceTranslator, HandleTranslator):
             done = ""
         # host python: finalization takes the GIL (a step of its own).
         # main may still hold a GIL it took with `acquire_gil`.
+        if python and self.gil_off:
+            return done, FINALIZE_LABEL  # a step of its own, once no pause is pending
         finalize = " (gil == NO_ONE || gil == me); gil = me;" if python else ""
         return done + finalize + " ended = 1;", "end_exit"
 

@@ -221,7 +221,7 @@ def compare(seed: int, liveness: bool = False, **options: bool) -> tuple[Outcome
     GENERATOR_OPTIONS; `liveness`: a spec of `tests/liveness_strategies.py` instead, with
     SPIN's non-progress cycles looked for in every spec without a safety violation)."""
     if liveness:
-        text = random_liveness_spec(random.Random(seed))
+        text = random_liveness_spec(random.Random(seed), gil_off=options.get("gil_off", False))
     else:
         text = random_spec(random.Random(seed), **options)
     try:

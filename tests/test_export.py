@@ -415,6 +415,17 @@ def test_spin_agrees_on_atomic_blocks_that_set_release_and_notify(
     assert (assertions, deadlocks > 0) == (0, verdict == "deadlock")
 
 
+_FINAL_PAUSE = (
+    "host python\ngil off\nmutex m\nfn holder() {{\n    {block} {{\n        acquire m\n    }}\n}}\n"
+    "fn gc() {{\n    python {{\n        skip\n        skip\n    }}\n}}\n"
+    "thread main {{\n    acquire m\n    spawn daemon holder()\n    spawn daemon gc()\n}}\n"
+)
+_PAUSE_GIL_API = (
+    "gil off\nmutex m\nthread worker {{\n    with_gil {{\n        {release}\n        acquire m\n"
+    "        {acquire}\n        release m\n    }}\n}}\nthread main {{\n    acquire m\n"
+    "    python {{\n        let x = 1\n        let y = x + 1\n    }}\n    release m\n}}\n"
+)
+
 REVIEWED = {
     # Four levels of ok/err do not fit a Promela int: refused where the text shows them.
     "nested": ("thread main {\n    let a = ok(ok(ok(ok(1))))\n}\n", "refused"),
@@ -443,6 +454,18 @@ REVIEWED = {
         "fn f(y) {\n    let z = unwrap y\n    return z\n}\nthread main {\n"
         "    let (tx, rx) = channel(unbounded)\n    let t = call f(ok(tx))\n    let v = recv rx\n}\n",
         "deadlock",
+    ),
+    # gil off: main's finalization waits for a daemon's stop-the-world pause, which waits
+    # for a daemon attached and blocked in native code; detached (allow_threads), it is not
+    # waited for.
+    "final_pause": (_FINAL_PAUSE.format(block="with_gil"), "deadlock"),
+    "final_detached": (_FINAL_PAUSE.format(block="allow_threads"), "ok"),
+    # gil off: a pause waits for a thread attached and blocked on a lock the pausing thread
+    # holds, unless it detaches with release_gil around the acquire.
+    "pause_attached": (_PAUSE_GIL_API.format(release="skip", acquire="skip"), "deadlock"),
+    "pause_released": (
+        _PAUSE_GIL_API.format(release="release_gil", acquire="acquire_gil"),
+        "ok",
     ),
     # The pool is sized for thread arrays.
     "array": (

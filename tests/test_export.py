@@ -493,6 +493,18 @@ def test_reviewed_cases_agree_with_spin_or_are_refused(tmp_path: Path, name: str
     assert (assertions > 0, deadlocks > 0) == (verdict == "misuse", verdict == "deadlock")
 
 
+def test_gil_off_exports_pauses_and_attachment() -> None:
+    # gil off: attaching writes no `gil`; each step sets the thread's `busy` bit for the
+    # label it goes to; Python code may start a pause and is parked while one is pending.
+    text = _PAUSE_GIL_API.format(release="skip", acquire="skip")
+    promela = export_promela(checkable_program(parse_text("p.gil", text)))
+    assert "gil == NO_ONE ->  busy = busy | (1 << me); goto L1" in promela  # with_gil
+    assert "busy = busy & ~(1 << me); goto L" in promela  # leaving it
+    assert "gil == me && busy == 0 -> gil = NO_ONE; goto L3" in promela  # a pause ends
+    assert "phase == 0 && waiting == 0 && (true) -> gil = me; goto L2" in promela  # starts
+    assert "mode" not in promela.split("proctype T_main")[1].split("int l0")[1]
+
+
 def test_strings_compared_as_values_are_distinct_in_promela() -> None:
     # "udf" and "to_ndarray" were both 0 once, so a comparison took the wrong branch.
     text = (

@@ -361,6 +361,7 @@ class SpecGenerator:
         # Half of the specs free-threaded (`gil off`): GIL blocks attach and detach, and
         # stop-the-world pauses start in Python code.
         self.gil_off = gil_off
+        self.free = False  # this spec is `gil off`
         # Timed waits: `acquire m timeout` (mutex, rlock, semaphore; released when got),
         # `wait e timeout`, `recv c timeout`.
         self.timed = timed
@@ -412,7 +413,8 @@ class SpecGenerator:
             f"channel c: {kinds['c']}",
             f"channel d: {kinds['d']}",
         ]
-        if self.gil_off and self.number(0, 1) == 1:
+        self.free = self.gil_off and self.number(0, 1) == 1
+        if self.free:
             header.insert(0, "gil off")
         if self.locks:
             header += ["rwlock l", f"latch done = {self.number(1, 3)}"]
@@ -789,6 +791,10 @@ class SpecGenerator:
     def array_stmt(self, kind: str, depth: int, *, python: bool) -> str:
         """A statement over the arrays (`arrays`)."""
         i, j, k = self.index(), self.index(), self.number(0, 2)
+        if self.free and kind not in ("a_assign", "a_await", "a_assert", "a_if"):
+            # `gil off`: a blocking statement of Python code whose object is picked through
+            # a shared var is not exported; these pick it by `self` (`self + 1` may be 2).
+            i, j = (self.pick(["self", "1", "self + 1", "0"]) for _ in "ij")
         if kind == "a_assign":
             return f"a[{i}] = (a[{j}] + {k}) % 3"
         if kind == "a_send":

@@ -26,11 +26,13 @@ their guards (attaching waits while another thread's pause is pending) without w
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
-from gilcheck.export.promela.common import OUT_OF_RANGE, Gil, Unit
+from gilcheck.export.promela.common import OUT_OF_RANGE, Gil, Refused, Unit
 from gilcheck.export.promela.values import ValueTranslator
-from gilcheck.semantics import ir
+from gilcheck.semantics import describe, ir
+from gilcheck.semantics.reads import reads_shared
 
 # The label main goes to when it has ended (host python, `gil off`): finalization, a step
 # that waits while another thread's pause is pending.
@@ -69,6 +71,18 @@ class FreeThreaded(ValueTranslator):
         """An instruction's guard and effect under `gil off`: GIL statements attach and
         detach (their guards wait for a pending pause, they write no `gil`); an attached
         thread prints or clones a Python value without waiting for anything."""
+        if python and _picked_through_shared_state(instr):
+            # gilcheck's thread blocked there first starts waiting on the element it read
+            # (a step, after which its statement is half done): a pause may start before
+            # it and not after, which the export, reading the index again, cannot tell.
+            operation = instr
+            if isinstance(instr, ir.Recv | ir.Send | ir.Acquire | ir.Wait):
+                operation = dataclasses.replace(instr, target=None)  # the statement as written
+            raise Refused(
+                f"`{describe.statement(operation)}` in Python code with `gil off`, whose "
+                "channel or object is picked through a shared var,",
+                instr.span,
+            )
         if isinstance(instr, _GIL_STATEMENTS):
             effect = effect.replace("gil = me;", "").replace("gil = NO_ONE;", "")
         elif isinstance(instr, ir.Print) and not python and g.count > 0:
@@ -165,6 +179,23 @@ class FreeThreaded(ValueTranslator):
             "  :: atomic { !ended && gil == NO_ONE -> ended = 1; goto end_exit }",
             "  fi;",
         ]
+
+
+def _picked_through_shared_state(instr: ir.Instr) -> bool:
+    """Whether a statement that may block names its channel or object (or a condvar's
+    mutex) through state other threads change (`recv c[i]`, `acquire m[i]` with `var i`)."""
+    if isinstance(instr, ir.Recv | ir.Send):
+        ref = instr.channel
+        return (
+            isinstance(ref, ir.GlobalChannel) and ref.index is not None and reads_shared(ref.index)
+        )
+    if not isinstance(instr, ir.Acquire | ir.Wait | ir.OnceBegin):
+        return False
+    refs = [getattr(instr, name, None) for name in ("resource", "mutex", "partner")]
+    return any(
+        isinstance(ref, ir.ResourceRef) and ref.index is not None and reads_shared(ref.index)
+        for ref in refs
+    )
 
 
 def _resolve(code: ir.CodeUnit, pc: int) -> int:

@@ -426,6 +426,13 @@ _PAUSE_GIL_API = (
     "    python {{\n        let x = 1\n        let y = x + 1\n    }}\n    release m\n}}\n"
 )
 
+_FINAL_AFTER_DROP = (
+    "host python\n{gil}mutex m\nfn holder() {{\n    with_gil {{\n        acquire m\n    }}\n}}\n"
+    "fn d(rx) {{\n    let v = recv rx\n    {body}\n        acquire m\n    }}\n}}\n"
+    "thread main {{\n    acquire m\n    let (tx, rx) = channel(unbounded)\n    {holder}\n"
+    "    spawn daemon d(rx)\n}}\n"
+)
+
 REVIEWED = {
     # Four levels of ok/err do not fit a Promela int: refused where the text shows them.
     "nested": ("thread main {\n    let a = ok(ok(ok(ok(1))))\n}\n", "refused"),
@@ -466,6 +473,19 @@ REVIEWED = {
     "pause_released": (
         _PAUSE_GIL_API.format(release="release_gil", acquire="acquire_gil"),
         "ok",
+    ),
+    # host python: finalization is a step of its own; a daemon woken by main's end (its
+    # sender dropped) takes the GIL first and blocks holding it (gil on), or starts a pause
+    # that waits for a daemon attached and blocked (gil off).
+    "final_gil_held": (
+        _FINAL_AFTER_DROP.format(gil="", holder="skip", body="with_gil {"),
+        "deadlock",
+    ),
+    "final_after_drop": (
+        _FINAL_AFTER_DROP.format(
+            gil="gil off\n", holder="spawn daemon holder()", body="python {\n        skip"
+        ),
+        "deadlock",
     ),
     # The pool is sized for thread arrays.
     "array": (

@@ -274,7 +274,7 @@ class Exporter(FreeThreaded, ResourceTranslator, HandleTranslator):
         for i in range(len(code.params) if spawned else 0):
             emit(f"  l{i} = a{i};")
         self.lines.extend(body)
-        if name == "T_main" and self.gil_off and self.program.host == "python":
+        if name == "T_main" and self.program.host == "python":
             self.lines.extend(self.finalize_step())
         emit("end_exit: skip")
         emit("}")
@@ -730,12 +730,11 @@ class Exporter(FreeThreaded, ResourceTranslator, HandleTranslator):
             return "", Unit(hooks[following], unit.name, prefix=f"h{following}_").label(0)
         else:
             done = ""
-        # host python: finalization takes the GIL (a step of its own).
-        # main may still hold a GIL it took with `acquire_gil`.
-        if python and self.gil_off:
-            return done, FINALIZE_LABEL  # a step of its own, once no pause is pending
-        finalize = " (gil == NO_ONE || gil == me); gil = me;" if python else ""
-        return done + finalize + " ended = 1;", "end_exit"
+        if python:
+            # Finalization takes the GIL (`gil off`: once no pause is pending), a step of its
+            # own: daemon threads may go on between the exit join and it.
+            return done, FINALIZE_LABEL
+        return done + " ended = 1;", "end_exit"
 
     def _daemon(self, unit: Unit) -> bool:
         # A function spawned both as daemon and not is refused (its end differs).

@@ -34,8 +34,8 @@ from gilcheck.export.promela.values import ValueTranslator
 from gilcheck.semantics import describe, ir
 from gilcheck.semantics.reads import reads_shared
 
-# The label main goes to when it has ended (host python, `gil off`): finalization, a step
-# that waits while another thread's pause is pending.
+# The label main goes to when it has ended (host python): finalization, a step that takes
+# the GIL (`gil off`: waits while another thread's pause is pending).
 FINALIZE_LABEL = "finalize"
 _GOTO = re.compile(r"goto ([A-Za-z0-9_]+)")
 _GIL_STATEMENTS = (
@@ -171,12 +171,17 @@ class FreeThreaded(ValueTranslator):
         return _GOTO.sub(update, text)
 
     def finalize_step(self) -> list[str]:
-        """main's finalization (host python, `gil off`): once no pause is pending."""
+        """main's finalization (host python), a step of its own: it takes the GIL, which
+        main may still hold from `acquire_gil` (`gil off`: once no pause is pending)."""
+        if self.gil_off:
+            take = "gil == NO_ONE -> ended = 1;"
+        else:
+            take = "(gil == NO_ONE || gil == me) -> gil = me; ended = 1;"
         return [
             f"{FINALIZE_LABEL}:  /* finalization */",
             "  if",
             "  :: ended -> goto end_exit",
-            "  :: atomic { !ended && gil == NO_ONE -> ended = 1; goto end_exit }",
+            f"  :: atomic {{ !ended && {take} goto end_exit }}",
             "  fi;",
         ]
 

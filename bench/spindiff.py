@@ -218,6 +218,7 @@ GENERATOR_OPTIONS = (
     "pools",
     "loops",
     "v11",
+    "gil_off",
 )
 
 
@@ -226,7 +227,7 @@ def compare(seed: int, liveness: bool = False, **options: bool) -> tuple[Outcome
     GENERATOR_OPTIONS; `liveness`: a spec of `tests/liveness_strategies.py` instead, with
     SPIN's non-progress cycles looked for in every spec without a safety violation)."""
     if liveness:
-        text = random_liveness_spec(random.Random(seed))
+        text = random_liveness_spec(random.Random(seed), gil_off=options.get("gil_off", False))
     else:
         text = random_spec(random.Random(seed), **options)
     try:
@@ -426,11 +427,14 @@ def main() -> int:
         "and `signal` blocks",
     )
     parser.add_argument(
+        "--gil-off", action="store_true", help="half of the specs free-threaded (`gil off`)"
+    )
+    parser.add_argument(
         "--all",
         action="store_true",
         help="every generator option above at once but --handles (which shapes the spec on "
-        "its own), --gil-api (whose refused specs are counted apart) and --v11: give them "
-        "alongside",
+        "its own), --gil-api (whose refused specs are counted apart), --v11 and --gil-off: "
+        "give them alongside",
     )
     parser.add_argument(
         "--liveness",
@@ -460,7 +464,8 @@ def main() -> int:
     else:
         inputs = list(range(args.seed, args.seed + args.count))
         chosen = {
-            name: getattr(args, name) or (args.all and name not in ("handles", "gil_api", "v11"))
+            name: getattr(args, name)
+            or (args.all and name not in ("handles", "gil_api", "v11", "gil_off"))
             for name in GENERATOR_OPTIONS
         }
         check = functools.partial(  # type: ignore[assignment]

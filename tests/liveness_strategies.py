@@ -32,9 +32,16 @@ class LivenessSpecGenerator:
 
     KINDS = ("bounded(1)", "rendezvous", "bounded(2)", "queue(1)", "oneshot", "unbounded")
 
-    def __init__(self, pick: Callable[[Sequence[T]], T], number: Callable[[int, int], int]) -> None:
+    def __init__(
+        self,
+        pick: Callable[[Sequence[T]], T],
+        number: Callable[[int, int], int],
+        *,
+        gil_off: bool = False,
+    ) -> None:
         self.pick = pick
         self.number = number
+        self.gil_off = gil_off  # half of the specs free-threaded (`gil off`)
         self.kinds: dict[str, str] = {}
         self.sends = {"c": 0, "d": 0}
         self.fresh = 0
@@ -60,6 +67,8 @@ class LivenessSpecGenerator:
             f"channel c: {self.kinds['c']}",
             f"channel d: {self.kinds['d']}",
         ]
+        if self.gil_off and self.chance(50):
+            header.insert(0, "gil off")
         names = ["main"] + [f"t{i}" for i in range(1, self.number(1, 2) + 1)]
         helper = self.chance(30)
         bodies = []
@@ -187,6 +196,6 @@ class LivenessSpecGenerator:
         return ["while flag == 0 {", *_indent(body), "}"]
 
 
-def random_liveness_spec(rng: random.Random) -> str:
-    """A liveness spec from a seeded random source."""
-    return LivenessSpecGenerator(rng.choice, rng.randint).spec()
+def random_liveness_spec(rng: random.Random, *, gil_off: bool = False) -> str:
+    """A liveness spec from a seeded random source (with `gil_off`, half of them `gil off`)."""
+    return LivenessSpecGenerator(rng.choice, rng.randint, gil_off=gil_off).spec()

@@ -352,6 +352,7 @@ class SpecGenerator:
         locks: bool = False,
         pools: bool = False,
         loops: bool = False,
+        gil_off: bool = False,
     ) -> None:
         self.pick = pick
         self.number = number
@@ -369,6 +370,10 @@ class SpecGenerator:
         # `suspend { skip }`), also inside `python { }`; threads submit them and wait.
         self.loops = loops
         self.submitting = pools or loops  # whether a statement generated now may submit
+        # Half of the specs free-threaded (`gil off`): GIL blocks attach and detach, and
+        # stop-the-world pauses start in Python code.
+        self.gil_off = gil_off
+        self.free = False  # this spec is `gil off`
         # Timed waits: `acquire m timeout` (mutex, rlock, semaphore; released when got),
         # `wait e timeout`, `recv c timeout`.
         self.timed = timed
@@ -420,6 +425,9 @@ class SpecGenerator:
             f"channel c: {kinds['c']}",
             f"channel d: {kinds['d']}",
         ]
+        self.free = self.gil_off and self.number(0, 1) == 1
+        if self.free:
+            header.insert(0, "gil off")
         if self.locks:
             header += ["rwlock l", f"latch done = {self.number(1, 3)}"]
         if self.pools:
@@ -894,6 +902,10 @@ class SpecGenerator:
     def array_stmt(self, kind: str, depth: int, *, python: bool) -> str:
         """A statement over the arrays (`arrays`)."""
         i, j, k = self.index(), self.index(), self.number(0, 2)
+        if self.free and kind not in ("a_assign", "a_await", "a_assert", "a_if"):
+            # `gil off`: a blocking statement of Python code whose object is picked through
+            # a shared var is not exported; these pick it by `self` (`self + 1` may be 2).
+            i, j = (self.pick(["self", "1", "self + 1", "0"]) for _ in "ij")
         if kind == "a_assign":
             return f"a[{i}] = (a[{j}] + {k}) % 3"
         if kind == "a_send":
@@ -957,11 +969,12 @@ def random_spec(  # type: ignore[no-untyped-def]
     gil_api: bool = False,
     pools: bool = False,
     loops: bool = False,
+    gil_off: bool = False,
 ) -> str:
     """A differential spec from a seeded `random.Random` (`SpecGenerator`'s options: the
     v1.1 additions, arrays indexed at run time, functions called, Python values and
     results, channels made at run time and their handles, `atexit` blocks, timed waits,
-    rwlocks/latches/`try_acquire`, `release_gil`/`acquire_gil`)."""
+    rwlocks/latches/`try_acquire`, `release_gil`/`acquire_gil`, `gil off`)."""
     return SpecGenerator(
         rng.choice,
         rng.randint,
@@ -976,6 +989,7 @@ def random_spec(  # type: ignore[no-untyped-def]
         gil_api=gil_api,
         pools=pools,
         loops=loops,
+        gil_off=gil_off,
     ).spec()
 
 
@@ -995,6 +1009,7 @@ def differential_specs(
     locks: bool = False,
     pools: bool = False,
     loops: bool = False,
+    gil_off: bool = False,
 ) -> str:
     """A differential spec drawn by hypothesis (shrinks towards short, simple specs)."""
     return SpecGenerator(
@@ -1012,6 +1027,7 @@ def differential_specs(
         locks=locks,
         pools=pools,
         loops=loops,
+        gil_off=gil_off,
     ).spec()
 
 

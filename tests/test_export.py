@@ -42,10 +42,10 @@ def test_export_writes_a_promela_model(cli, tmp_path: Path) -> None:  # type: ig
 
 
 def test_export_refuses_what_it_cannot_translate_with_a_located_error(cli) -> None:  # type: ignore[no-untyped-def]
-    result = cli("export", "specs/free_threaded/gil_as_lock_buggy.gil")
+    result = cli("export", "tests/cases/not_exportable/recursive_call.gil")
     assert result.code == 2
     assert "error[not-exportable]" in result.stderr
-    assert "specs/free_threaded/gil_as_lock_buggy.gil:7:" in result.stderr
+    assert "tests/cases/not_exportable/recursive_call.gil:6:" in result.stderr
     assert "^" in result.stderr
     assert cli("explain", "not-exportable").code == 0
 
@@ -465,6 +465,24 @@ def test_more_futures_alive_than_the_export_provides_stop_at_a_bound_assertion(
     assert (assertions, deadlocks) == (1, 0)
 
 
+_FINAL_PAUSE = (
+    "host python\ngil off\nmutex m\nfn holder() {{\n    {block} {{\n        acquire m\n    }}\n}}\n"
+    "fn gc() {{\n    python {{\n        skip\n        skip\n    }}\n}}\n"
+    "thread main {{\n    acquire m\n    spawn daemon holder()\n    spawn daemon gc()\n}}\n"
+)
+_PAUSE_GIL_API = (
+    "gil off\nmutex m\nthread worker {{\n    with_gil {{\n        {release}\n        acquire m\n"
+    "        {acquire}\n        release m\n    }}\n}}\nthread main {{\n    acquire m\n"
+    "    python {{\n        let x = 1\n        let y = x + 1\n    }}\n    release m\n}}\n"
+)
+
+_FINAL_AFTER_DROP = (
+    "host python\n{gil}mutex m\nfn holder() {{\n    with_gil {{\n        acquire m\n    }}\n}}\n"
+    "fn d(rx) {{\n    let v = recv rx\n    {body}\n        acquire m\n    }}\n}}\n"
+    "thread main {{\n    acquire m\n    let (tx, rx) = channel(unbounded)\n    {holder}\n"
+    "    spawn daemon d(rx)\n}}\n"
+)
+
 REVIEWED = {
     # Four levels of ok/err do not fit a Promela int: refused where the text shows them.
     "nested": ("thread main {\n    let a = ok(ok(ok(ok(1))))\n}\n", "refused"),
@@ -492,6 +510,31 @@ REVIEWED = {
     "unwrap": (
         "fn f(y) {\n    let z = unwrap y\n    return z\n}\nthread main {\n"
         "    let (tx, rx) = channel(unbounded)\n    let t = call f(ok(tx))\n    let v = recv rx\n}\n",
+        "deadlock",
+    ),
+    # gil off: main's finalization waits for a daemon's stop-the-world pause, which waits
+    # for a daemon attached and blocked in native code; detached (allow_threads), it is not
+    # waited for.
+    "final_pause": (_FINAL_PAUSE.format(block="with_gil"), "deadlock"),
+    "final_detached": (_FINAL_PAUSE.format(block="allow_threads"), "ok"),
+    # gil off: a pause waits for a thread attached and blocked on a lock the pausing thread
+    # holds, unless it detaches with release_gil around the acquire.
+    "pause_attached": (_PAUSE_GIL_API.format(release="skip", acquire="skip"), "deadlock"),
+    "pause_released": (
+        _PAUSE_GIL_API.format(release="release_gil", acquire="acquire_gil"),
+        "ok",
+    ),
+    # host python: finalization is a step of its own; a daemon woken by main's end (its
+    # sender dropped) takes the GIL first and blocks holding it (gil on), or starts a pause
+    # that waits for a daemon attached and blocked (gil off).
+    "final_gil_held": (
+        _FINAL_AFTER_DROP.format(gil="", holder="skip", body="with_gil {"),
+        "deadlock",
+    ),
+    "final_after_drop": (
+        _FINAL_AFTER_DROP.format(
+            gil="gil off\n", holder="spawn daemon holder()", body="python {\n        skip"
+        ),
         "deadlock",
     ),
     # The pool is sized for thread arrays.
@@ -618,6 +661,18 @@ def test_reviewed_cases_agree_with_spin_or_are_refused(tmp_path: Path, name: str
     assertions, deadlocks, _ = run_spin(export_promela(program), tmp_path)
     violation = verdict in ("misuse", "assertion")
     assert (assertions > 0, deadlocks > 0) == (violation, verdict == "deadlock")
+
+
+def test_gil_off_exports_pauses_and_attachment() -> None:
+    # gil off: attaching writes no `gil`; each step sets the thread's `busy` bit for the
+    # label it goes to; Python code may start a pause and is parked while one is pending.
+    text = _PAUSE_GIL_API.format(release="skip", acquire="skip")
+    promela = export_promela(checkable_program(parse_text("p.gil", text)))
+    assert "gil == NO_ONE ->  busy = busy | (1 << me); goto L1" in promela  # with_gil
+    assert "busy = busy & ~(1 << me); goto L" in promela  # leaving it
+    assert "gil == me && busy == 0 -> gil = NO_ONE; goto L3" in promela  # a pause ends
+    assert "phase == 0 && waiting == 0 && (true) -> gil = me; goto L2" in promela  # starts
+    assert "mode" not in promela.split("proctype T_main")[1].split("int l0")[1]
 
 
 def test_strings_compared_as_values_are_distinct_in_promela() -> None:

@@ -14,7 +14,9 @@ is fixed by the blocks around it, so only whether the thread has lost the GIL is
 at run time: `python { }` code may give the GIL up at any statement boundary (gilcheck
 hands it over only when another thread waits for it; the extra steps here change state
 counts, never which deadlocks are reachable), and a blocking statement in Python code
-releases the GIL while it waits, as in gilcheck.
+releases the GIL while it waits, as in gilcheck. With `gil off` the same static count
+says whether a thread is attached, and `gil` is the thread whose stop-the-world pause is
+pending (`freethreaded`).
 
 Arrays (of vars, resources and global channels) are Promela arrays; an index computed at
 run time is checked where gilcheck evaluates it, and one out of range fails an assertion
@@ -34,8 +36,11 @@ gilcheck's engine lets them start.
 
 Modules: `exporter` (declarations, a proctype per code unit, instruction steps), `values`
 (expressions, targets, indices and their range checks, channel names), `resources` (lock,
-event, condvar, once and barrier statements), `channels` (send and receive), `processes`
-(`fork`, `finalizer` and `signal`), `common` (constants, the refusal, helpers).
+event, condvar, once and barrier statements), `channels` (send and receive), `handles`
+(channels made at run time, handles, values counted by reference), `pools` (thread pools,
+their workers, futures), `loops` (event loops, their tasks, `suspend`), `processes`
+(`fork`, `finalizer` and `signal`), `freethreaded` (`gil off`: attaching, detaching,
+pauses), `common` (constants, the refusal, helpers).
 """
 
 from gilcheck.export.promela.exporter import export_promela

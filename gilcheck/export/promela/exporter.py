@@ -27,6 +27,7 @@ from gilcheck.export.promela.common import (
     describe_in_atomic,
     describe_instr,
 )
+from gilcheck.export.promela.freethreaded import FINALIZE_LABEL, FreeThreaded
 from gilcheck.export.promela.loops import LoopTranslator
 from gilcheck.export.promela.processes import ProcessTranslator
 from gilcheck.export.promela.resources import (
@@ -84,7 +85,7 @@ def export_promela(program: ir.Program, options: CheckOptions | None = None) -> 
     raise SpecError(sink.items) from None
 
 
-class Exporter(LoopTranslator, ProcessTranslator):
+class Exporter(FreeThreaded, LoopTranslator, ProcessTranslator):
     """Translates one checked program."""
 
     # ------------------------------------------------------------ top level
@@ -94,8 +95,6 @@ class Exporter(LoopTranslator, ProcessTranslator):
         each translated as far as the rest allows) and the text is then of no use."""
         program = self.program
         refuse = self.refused.append
-        if program.gil != "on":
-            refuse(Refused("`gil off`", program.gil_span))
         for param in program.params:
             refuse(Refused(f"`{describe.declaration(param)}`", param.span))
         self.process_checks()
@@ -166,6 +165,8 @@ class Exporter(LoopTranslator, ProcessTranslator):
         emit(f"byte nthreads = {self._declared_count()};")
         emit("byte live = 0;          /* running non-daemon threads other than main */")
         emit("hidden int hv;          /* a received value, before it is stored */")
+        if self.gil_off:
+            self.lines.extend(self.free_header())
         for var in p.vars:
             size = var.size or 1
             init = self.constants.literal(var.init)
@@ -279,6 +280,8 @@ class Exporter(LoopTranslator, ProcessTranslator):
         for i in range(len(code.params) if spawned else 0):
             emit(f"  l{i} = a{i};")
         self.lines.extend(body)
+        if name == "T_main" and self.program.host == "python":
+            self.lines.extend(self.finalize_step(self.running_guard()))
         emit("end_exit: skip")
         emit("}")
         emit("")
@@ -502,6 +505,8 @@ class Exporter(LoopTranslator, ProcessTranslator):
         self.checked.clear()
         self.timed_out = None
         guard, effect, nxt = self._step(code, unit, pc, instr, spawned)
+        if self.gil_off:
+            guard, effect = self.free_adjust(instr, g, python, guard, effect)
         if (
             python
             and g.count == 0
@@ -512,7 +517,7 @@ class Exporter(LoopTranslator, ProcessTranslator):
             # Python code after release_gil (PyEval_SaveThread), without the GIL.
             guard, effect = "true", f"{MISUSE} /* Python code after release_gil */"
         raw_guard = guard
-        if makes_pyobj(instr):
+        if makes_pyobj(instr) and not (self.gil_off and g.count > 0):
             # Making a Python object takes the GIL for the step (as gilcheck's engine does
             # for these statements): it waits while another thread holds it.
             guard = f"(gil == NO_ONE || gil == me) && ({guard})"
@@ -521,6 +526,9 @@ class Exporter(LoopTranslator, ProcessTranslator):
             raise Refused("an index computed at run time here", instr.span)
         # `ready`: the step goes on; an index out of range (`ok` false) panics instead.
         ready = guard if ok is None else f"({ok}) && ({guard})"
+        if self.gil_off:
+            self.free_step(unit, pc, instr, python, guard, effect, nxt, ok)
+            return
         options: list[str] = []
         if g.count > 0:
             # A thread whose GIL was handed over takes it back before its next statement.
@@ -910,10 +918,11 @@ class Exporter(LoopTranslator, ProcessTranslator):
             return "", Unit(hooks[following], unit.name, prefix=f"h{following}_").label(0)
         else:
             done = ""
-        # host python: finalization takes the GIL (a step of its own).
-        # main may still hold a GIL it took with `acquire_gil`.
-        finalize = f" {self.exit_wait('(gil == NO_ONE || gil == me)')}; gil = me;" if python else ""
-        return done + finalize + " ended = 1;", "end_exit"
+        if python:
+            # Finalization takes the GIL (`gil off`: once no pause is pending), a step of its
+            # own: daemon threads may go on between the exit join and it.
+            return done, FINALIZE_LABEL
+        return done + " ended = 1;", "end_exit"
 
     def _daemon(self, unit: Unit) -> bool:
         # A function spawned both as daemon and not is refused (its end differs).

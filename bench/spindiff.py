@@ -198,6 +198,10 @@ def _pan(
         raise RuntimeError("pan: search depth too small")
     if "MEMLIM" in done.stdout or "out of memory" in done.stdout:
         raise Unfinished(f"pan {what} past {memory_mb} MB")
+    if re.search(r"assertion violated\s+!\(limit_hit\)", done.stdout):
+        # The export's own limit (a slot of run-time objects, a bound it provides), not a
+        # violation of the spec: SPIN did not finish the spec's search.
+        raise Unfinished(f"pan {what}: the export's limit was reached (LIMIT in the model)")
     errors = re.search(r"errors: (\d+)", done.stdout)
     states = re.search(r"(\d+) states, stored", done.stdout)
     if errors is None or states is None:

@@ -61,7 +61,7 @@ class ChannelTranslator(ValueTranslator):
                 full = f"{e.n} >= {cap}"
                 push = f"{e.slot(e.n)} = {v}; {e.n} = {e.n} + 1;{handed}"
                 if not chan.capacity:  # unbounded
-                    return "true", f"assert(!({full})); /* bound */ {push}", nxt
+                    return "true", f"LIMIT(!({full})); /* bound */ {push}", nxt
                 return f"!({g.n} >= {cap})", push, nxt
             case "bounded" | "unbounded" | "oneshot":
                 cap = self._capacity(chan)
@@ -72,7 +72,7 @@ class ChannelTranslator(ValueTranslator):
                     return (
                         "true",
                         f"if :: {e.closed} -> {dropped} "
-                        f":: else -> assert(!({full})); /* bound */ {push} fi;",
+                        f":: else -> LIMIT(!({full})); /* bound */ {push} fi;",
                         nxt,
                     )
                 return (

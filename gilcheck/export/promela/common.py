@@ -49,6 +49,10 @@ VALUE_MACROS = (
     f"#define PLB {POOL_BASE}",
     "#define IS_FU(v) (XV(v) >= FUB && XV(v) < PLB)",
     "#define BARE(v) (CH(v) == 0)  /* no ok/err around it */",
+    # The export's own limits (a slot or a bound it provides): a failed assertion pan
+    # names as `!(limit_hit)`, so that it is told from the spec's own violations.
+    "#define LIMIT_STOP limit_hit = 1; assert(!limit_hit)",
+    "#define LIMIT(c) if :: !(c) -> LIMIT_STOP :: else -> skip fi",
     f"#define IS_PL(v) (XV(v) >= PLB && XV(v) < {POOL_END})",
     "#define FK(v) (XV(v) - FUB)  /* a future's slot */",
     "#define PK(v) (XV(v) - PLB)  /* a pool's slot */",

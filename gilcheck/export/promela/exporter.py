@@ -161,6 +161,7 @@ class Exporter(FreeThreaded, LoopTranslator, ProcessTranslator):
         emit("byte gil = NO_ONE;      /* the thread holding the GIL */")
         emit("byte out_lock = NO_ONE; /* the thread holding stdout's lock (print) */")
         emit("bool ended = 0;         /* the program has ended */")
+        emit("bit limit_hit = 0;      /* the export's own limit was reached (LIMIT) */")
         emit("bool t_done[MAXT];      /* threads that have ended (for join) */")
         emit(f"byte nthreads = {self._declared_count()};")
         emit("byte live = 0;          /* running non-daemon threads other than main */")
@@ -965,7 +966,7 @@ class Exporter(FreeThreaded, LoopTranslator, ProcessTranslator):
             if isinstance(instr, ir.Jump):
                 effects.append(f"{label}goto {inside(instr.target)};")
                 continue
-            if not isinstance(instr, ATOMIC_STATEMENTS):
+            if not _runs_in_atomic(instr):
                 raise Refused(f"{describe_in_atomic(instr)} inside `atomic`", instr.span)
             effect = self._step(code, unit, at, instr, False)[1]
             # The statements run in order: each checks its own indices when it runs.
@@ -1028,6 +1029,18 @@ ATOMIC_STATEMENTS = (
     ir.Notify,
     ir.Release,
 )
+
+
+def _runs_in_atomic(instr: ir.Instr) -> bool:
+    """Whether the export runs a statement within an `atomic` block's one step: the
+    non-blocking statements, and the v1.2 ones the language lets in (constructors of
+    futures and pools, `submit`, `complete`), and `drop`."""
+    match instr:
+        case ir.MakeObject(kind="future" | "pool") | ir.Submit() | ir.DropValue():
+            return True
+        case ir.SyncOp(verb="complete"):
+            return True
+    return isinstance(instr, ATOMIC_STATEMENTS)
 
 
 def _end_counts(code: ir.CodeUnit, unit: Unit) -> set[tuple[int, tuple[int, ...]]]:

@@ -128,7 +128,7 @@ class HandleTranslator(ChannelTranslator):
                 "    :: hi < rc_n[hk] -> hm = rc[hk * RCAP + hi];",
                 "       if",
                 "       :: IS_TX(hm) && rc_tx[HCH(hm)] > 0 -> rc_tx[HCH(hm)] = rc_tx[HCH(hm)] - 1",
-                "       :: IS_RX(hm) -> assert(false)  /* export limit: a receiver in the buffer "
+                "       :: IS_RX(hm) -> LIMIT_STOP  /* export limit: a receiver in the buffer "
                 "of a receiver dropped */",
                 *(
                     [
@@ -238,7 +238,7 @@ class HandleTranslator(ChannelTranslator):
         return (
             "true",
             f"hn = 0; do :: hn < RCN && {free} -> hn++ :: else -> break od; "
-            "if :: hn == RCN -> assert(false); /* bound: more channels alive than the "
+            "if :: hn == RCN -> LIMIT_STOP; /* bound: more channels alive than the "
             "export's pool */ ended = 1; goto end_exit :: else -> skip fi; "
             f"rc_tx[hn] = 1; rc_rx[hn] = 1; rc_kind[hn] = {kind}; rc_cap[hn] = {cap}; "
             f"rc_closed[hn] = 0; rc_n[hn] = 0; rc_pending[hn] = NO_ONE;{gone} "
@@ -277,7 +277,7 @@ class HandleTranslator(ChannelTranslator):
             f"hk = HCH({local}); "
             f"if :: rc_kind[hk] != {KINDS['queue']} && (!rc_rx[hk] || rc_closed[hk]) -> "
             f"{used_up} hk = 0; {result_err} "
-            f":: else -> assert(rc_cap[hk] != 0 || rc_n[hk] < {self.options.channel_bound}); "
+            f":: else -> LIMIT(rc_cap[hk] != 0 || rc_n[hk] < {self.options.channel_bound}); "
             f"/* bound */ {slot} = hm; "
             f"rc_n[hk] = rc_n[hk] + 1; {used_up} hk = 0; {result_ok} fi; hm = 0;",
             "",

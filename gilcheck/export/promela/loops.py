@@ -73,7 +73,7 @@ class LoopTranslator(PoolTranslator):
             "}",
             "#define MAY_TAKE (lo_hold[lp] == NO_ONE && (lo_rq[lp * RQ] == me || "
             "(lo_any[lp] && (lo_rbits[lp] & (1 << me)) != 0)))",
-            "#define READY_AGAIN assert(lo_rn[lp] < RQ); /* bound: ready tasks */ "
+            "#define READY_AGAIN LIMIT(lo_rn[lp] < RQ); /* bound: ready tasks */ "
             "lo_rq[lp * RQ + lo_rn[lp]] = me; lo_rn[lp]++; lo_rbits[lp] = lo_rbits[lp] | (1 << me)",
         ]
 
@@ -120,8 +120,8 @@ class LoopTranslator(PoolTranslator):
             f"/* bound: a loop's tasks not started past --channel-bound */ {BOUND_STOP} "
             ":: else -> skip fi; "
             "new_future(); fu_sub[fk] = 1; fu_rc[fk] = 2; "
-            "assert(nthreads < MAXT); /* bound: threads */ "
-            "assert(lo_rn[lq] < RQ); /* bound: ready tasks */ "
+            "LIMIT(nthreads < MAXT); /* bound: threads */ "
+            "LIMIT(lo_rn[lq] < RQ); /* bound: ready tasks */ "
             f"run K(nthreads, lq, {self.loop_tasks.index(instr.function)}, "
             f"{', '.join(values)}, fk); "
             "lo_rq[lq * RQ + lo_rn[lq]] = nthreads; lo_rn[lq]++; "

@@ -119,7 +119,7 @@ class PoolTranslator(ResourceTranslator, HandleTranslator):
                 "  /* fk: the lowest future no value or task refers to (its old state cleared) */",
                 "  fk = 0;",
                 "  do :: fk < FUN && fu_rc[fk] != 0 -> fk++ :: else -> break od;",
-                f"  if :: fk == FUN -> assert(false); /* bound: more futures alive than the "
+                f"  if :: fk == FUN -> LIMIT_STOP; /* bound: more futures alive than the "
                 f"export's {self.future_count} */ {BOUND_STOP} :: else -> skip fi;",
                 "  fu_done[fk] = 0; fu_val[fk] = 0; fu_sub[fk] = 0",
                 "}",
@@ -167,7 +167,7 @@ class PoolTranslator(ResourceTranslator, HandleTranslator):
         if instr.kind == "pool":
             return (
                 "true",
-                f"if :: pl_n == PLN -> assert(false); /* bound: more pools than the "
+                f"if :: pl_n == PLN -> LIMIT_STOP; /* bound: more pools than the "
                 f"export's {self.pool_count} */ {BOUND_STOP} :: else -> skip fi; "
                 f"pl_max[pl_n] = {instr.count or 1}; pl_shut[pl_n] = 0; "
                 f"{self._store(instr.target, 'PLB + pl_n')} pl_n++;",
@@ -189,11 +189,11 @@ class PoolTranslator(ResourceTranslator, HandleTranslator):
         handed = self._moves(*instr.args) + self._copies(*instr.args)
         effect = (
             f"pk = {k}; assert(pl_shut[pk] == 0); /* misuse: submit after shutdown */ "
-            f"if :: pl_qn[pk] >= QCAP -> assert(false); /* bound: a pool's queue past "
+            f"if :: pl_qn[pk] >= QCAP -> LIMIT_STOP; /* bound: a pool's queue past "
             f"--channel-bound */ {BOUND_STOP} :: else -> skip fi; "
             "new_future(); "
             "if :: pl_idle[pk] <= pl_qn[pk] && pl_idle[pk] + pl_busy[pk] < pl_max[pk] -> "
-            "assert(nthreads < MAXT); /* bound: threads */ "
+            "LIMIT(nthreads < MAXT); /* bound: threads */ "
             "run W(nthreads, pk); nthreads++; pl_idle[pk]++ :: else -> skip fi; "
             f"pl_qf[{slot}] = {self.tasks.index(instr.function)}; pl_qu[{slot}] = fk; {args} "
             # Referred to by the task and by the target (a discarded one drops it at once).

@@ -362,7 +362,7 @@ def test_spin_agrees_on_rwlocks_latches_and_try_acquire(
 @given(differential_specs(locks=True, timed=True))
 def test_every_generated_spec_with_rwlocks_latches_and_timed_waits_exports(text: str) -> None:
     promela = export_promela(checkable_program(parse_text("generated.gil", text)))
-    assert "rwl_l_rc" in promela
+    assert "o_rwl_rc" in promela
 
 
 @pytest.mark.skipif(not HAVE_SPIN, reason="spin and gcc are not installed")
@@ -565,7 +565,7 @@ def test_run_time_indices_and_channel_arrays_are_exported(tmp_path: Path) -> Non
         "!((0 <= l0 && l0 < 2)) -> assert(false); /* panic or misuse: an index out of range"
         in promela
     )
-    assert "mut_forks[l0] == NO_ONE" in promela
+    assert "o_mut[l0] == NO_ONE" in promela
     assert "if :: ch_link_closed[l0] -> skip" in promela
 
 

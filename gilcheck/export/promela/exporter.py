@@ -28,11 +28,7 @@ from gilcheck.export.promela.common import (
     describe_instr,
 )
 from gilcheck.export.promela.pools import PoolTranslator
-from gilcheck.export.promela.resources import (
-    check_declared,
-    declaration,
-    initial_values,
-)
+from gilcheck.export.promela.resources import check_declared
 from gilcheck.options import CheckOptions
 from gilcheck.semantics import describe, ir
 from gilcheck.semantics.reads import makes_python_object
@@ -171,9 +167,8 @@ class Exporter(PoolTranslator):
                 emit(f"int v_{var.name} = {init};")
             else:
                 emit(f"int v_{var.name}[{size}];")
-        for res in p.resources:
-            if res.kind != "pool":
-                emit(declaration(res))
+        for line in self.object_header():
+            emit(line)
         for line in self.pool_header():
             emit(line)
         for line in self.handle_header():
@@ -206,10 +201,8 @@ class Exporter(PoolTranslator):
             if var.size is not None:
                 for i in range(var.size):
                     emit(f"    v_{var.name}[{i}] = {self.constants.literal(var.init)};")
-        for res in p.resources:
-            if res.kind != "pool":
-                for line in initial_values(res):
-                    emit(line)
+        for line in self.object_init():
+            emit(line)
         for line in self.pool_init():
             emit(line)
         tid = 0
@@ -290,6 +283,8 @@ class Exporter(PoolTranslator):
             emit("  int tv = 0; byte tf = 0; byte tu = 0;  /* the task: value, function, future */")
         if any(var.size is not None for var in self.program.vars):
             emit("  int tix = 0;  /* an element whose index reads its own array */")
+        if self.uses_pins():
+            emit("  bool pin = 0; int pr = 0; int pp = 0;  /* objects a waiting statement keeps */")
         for unit in self.inlined:
             names = self.program.codes[unit.index].local_names
             for slot, local in enumerate(names):
@@ -445,6 +440,7 @@ class Exporter(PoolTranslator):
         self.indexed.clear()
         self.checked.clear()
         self.timed_out = None
+        self.pin_step = None
         guard, effect, nxt = self._step(code, unit, pc, instr, spawned)
         if (
             python
@@ -480,6 +476,10 @@ class Exporter(PoolTranslator):
         if ok is not None:
             options.append(f"mode == {NORMAL} && !({ok}) -> {OUT_OF_RANGE}")
         options.append(f"mode == {NORMAL} && ({ready}) -> {effect} goto {nxt}")
+        if self.pin_step is not None:
+            # It cannot go on: it keeps the objects its shared var names (objects.py).
+            pinned = self.pin_step if ok is None else f"({ok}) && {self.pin_step}"
+            options.append(f"mode != {LOST} && {pinned}; goto {label}")
         if python and g.count > 0 and blocks(instr):
             # A blocking statement in Python code releases the GIL while it waits, does its
             # operation without it, and takes it back before the next statement.
@@ -522,6 +522,9 @@ class Exporter(PoolTranslator):
         """(guard, effect, next label) of one instruction."""
         nxt = self._label(pc + 1)
         g = unit.gil[pc]
+        on_value = self._object_step(code, unit, pc, instr, spawned)
+        if on_value is not None:
+            return on_value
         match instr:
             case ir.Skip() | ir.Progress():
                 return "true", "", nxt

@@ -23,7 +23,7 @@ import dataclasses
 
 from gilcheck.export.promela.common import Refused, Unit, parts
 from gilcheck.export.promela.handles import HandleTranslator
-from gilcheck.export.promela.resources import ResourceTranslator
+from gilcheck.export.promela.objects import ObjectTranslator
 from gilcheck.semantics import describe, ir
 
 MAX_POOLS = 16
@@ -32,7 +32,7 @@ TIMEOUT_TEXT = "timeout"
 BOUND_STOP = "ended = 1; goto end_exit"
 
 
-class PoolTranslator(ResourceTranslator, HandleTranslator):
+class PoolTranslator(ObjectTranslator, HandleTranslator):
     """Pools, their workers, and futures."""
 
     # ------------------------------------------------------------ what the spec holds
@@ -150,7 +150,7 @@ class PoolTranslator(ResourceTranslator, HandleTranslator):
     # ------------------------------------------------------------ statements
 
     def _make_object(self, instr: ir.MakeObject, nxt: str) -> tuple[str, str, str]:
-        """`let f = future()` and `let p = pool(4)` (other kinds are refused)."""
+        """`let f = future()` and `let p = pool(4)` (resources: objects.py)."""
         if instr.kind == "future":
             # Referred to by its target (a discarded one drops it at once).
             return (
@@ -167,7 +167,7 @@ class PoolTranslator(ResourceTranslator, HandleTranslator):
                 f"{self._store(instr.target, 'PLB + pl_n')} pl_n++;",
                 nxt,
             )
-        raise Refused(f"`{instr.kind}()`", instr.span)
+        return self._make_resource(instr, nxt)
 
     def _submit(self, instr: ir.Submit, nxt: str) -> tuple[str, str, str]:
         """`submit p, g(a)`: a misuse once `p` is shut down; otherwise queue the task with a

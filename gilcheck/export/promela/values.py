@@ -155,6 +155,8 @@ class ValueTranslator:
         gilcheck's order of evaluation (`and`/`or` evaluate their right side only when it
         decides); None when no index is computed at run time."""
         match node:
+            case ir.ResourceRef(value=v) if v is not None:
+                return self._value_ref_ok(node)
             case (
                 ir.GlobalVar(index=i, size=size)
                 | ir.GlobalTarget(index=i, size=size)
@@ -188,6 +190,8 @@ class ValueTranslator:
                 # More than three levels of ok/err do not fit a Promela int: the export's
                 # limit (docs/promela.md), an assertion rather than a wrong value.
                 return all_of(self._ok(a), f"CAN_WRAP({self._expr(a)})")
+            case ir.Builtin(name="resource"):
+                return self.resource_value_ok(node)
             case ir.Builtin(args=args):
                 return all_of(*(self._ok(a) for a in args if not isinstance(a, ir.HandleRef)))
             case ir.Local(slot=slot) if self.moves_checked:
@@ -314,6 +318,18 @@ class ValueTranslator:
         check = "IS_FU" if kind == "future" else "IS_PL"
         return all_of(self._ok(ref.value), f"{check}({self._expr(ref.value)})")
 
+    def _value_ref_ok(self, ref: ir.ResourceRef) -> str | None:
+        """The checks of a reference to the object a value refers to (objects.py)."""
+        return self._ok(ref.value)
+
+    def resource_value(self, expr: ir.Builtin) -> str:
+        """A declared resource used as a value (objects.py)."""
+        raise Refused(describe_expr(expr), self.here)
+
+    def resource_value_ok(self, expr: ir.Builtin) -> str | None:
+        """The range check of a declared resource used as a value (objects.py)."""
+        return None
+
     def _checked_effect(self, ok: str | None, effect: str) -> str:
         """`effect`, after the range checks `ok` (a panic when one fails)."""
         if ok is None:
@@ -353,6 +369,8 @@ class ValueTranslator:
                 return self.constants.literal((name, tag))
             case ir.Builtin(name="is_done", args=(a,)) if isinstance(a, ir.Expr):
                 return f"fu_done[FK({self._expr(a)})]"
+            case ir.Builtin(name="resource"):
+                return self.resource_value(expr)
             case ir.Builtin(name="len", args=(ir.GlobalChannel() as c,)):
                 return self._channel(c).n
             case ir.Builtin(name="len", args=(ir.HandleRef() as h,)) if self.handles:

@@ -440,6 +440,21 @@ def test_spin_agrees_on_pools_and_futures_exported_through_the_cli(  # type: ign
     assert (assertions > 0, deadlocks > 0) == (safety, verdict == "deadlock")
 
 
+OBJECT_CASES = sorted((CASES / "export_objects").glob("*.gil"))
+
+
+@pytest.mark.skipif(not HAVE_SPIN, reason="spin and gcc are not installed")
+@pytest.mark.parametrize("path", OBJECT_CASES, ids=[p.stem for p in OBJECT_CASES])
+def test_spin_agrees_on_resources_made_at_run_time_and_passed_as_values(  # type: ignore[no-untyped-def]
+    cli, tmp_path: Path, path: Path
+) -> None:
+    # A lock per account in a var array (ABBA and ordered), a made mutex passed to a
+    # thread and a function, a latch, a condvar and its mutex made at run time, a wrong
+    # kind reached through a var, identity, a kind known only at run time, a waiter
+    # keeping the object its var named.
+    test_spin_agrees_on_pools_and_futures_exported_through_the_cli(cli, tmp_path, path)
+
+
 @pytest.mark.skipif(not HAVE_SPIN, reason="spin and gcc are not installed")
 def test_more_futures_alive_than_the_export_provides_stop_at_a_bound_assertion(
     tmp_path: Path,

@@ -8,6 +8,7 @@ Promela, by SPIN; every disagreement is printed and saved.
     bench/differential --all --count 300         # every generator option at once
     bench/differential --handles --count 300     # channels made at run time, handles
     bench/differential --pools --count 300       # thread pools and futures
+    bench/differential --objects --count 300     # resources as values
     bench/differential --liveness --count 500    # liveness specs (livelock, stuck)
     bench/differential --bundled                 # every bundled spec the export translates
 
@@ -214,6 +215,7 @@ GENERATOR_OPTIONS = (
     "locks",
     "gil_api",
     "pools",
+    "objects",
 )
 
 
@@ -406,6 +408,12 @@ def main() -> int:
         action="store_true",
         help="specs with a thread pool: tasks submitted, results waited for (timed too), "
         "futures shared and completed, shutdown",
+    )
+    parser.add_argument(
+        "--objects",
+        action="store_true",
+        help="specs with resources as values: locks and events made at run time, kept in "
+        "vars and locals, passed to functions (declared ones too), compared",
     )
     parser.add_argument(
         "--all",

@@ -27,8 +27,9 @@ cannot be exported to Promela yet".
 
 Modules: `exporter` (declarations, a proctype per code unit, instruction steps), `values`
 (expressions, targets, indices and their range checks, channel names), `resources` (lock,
-event, condvar, once and barrier statements), `channels` (send and receive), `common`
-(constants, the refusal, helpers).
+event, condvar, once and barrier statements), `objects` (resources as values: the kinds'
+arrays, objects made at run time, statements dispatching on a value's kind), `channels`
+(send and receive), `common` (constants, the refusal, helpers).
 """
 
 from gilcheck.export.promela.exporter import export_promela

@@ -29,7 +29,14 @@ import dataclasses
 import re
 from typing import Any, Final
 
-from gilcheck.export.promela.common import KIND_SPAN, RESOURCE_BASE, Refused, Unit, all_of
+from gilcheck.export.promela.common import (
+    KIND_SPAN,
+    RESOURCE_BASE,
+    Refused,
+    Unit,
+    all_of,
+    describe_expr,
+)
 from gilcheck.export.promela.resources import (
     KIND_CODE,
     PREFIX,
@@ -155,7 +162,10 @@ class ObjectTranslator(ResourceTranslator):
         kind_c, base_c, size_c, index, _ = expr.args
         assert isinstance(kind_c, ir.Const) and isinstance(base_c, ir.Const)
         assert isinstance(size_c, ir.Const) and isinstance(index, ir.Expr)
-        kind = exported_kind(str(kind_c.value), self.here)
+        found = KIND_CODE_KINDS.get(str(kind_c.value))
+        if found is None:
+            raise Refused(describe_expr(expr), self.here)
+        kind = found
         base = int(base_c.value)  # type: ignore[call-overload]
         size = size_c.value if isinstance(size_c.value, int) else None
         first = RESOURCE_BASE + KIND_CODE[kind] * KIND_SPAN

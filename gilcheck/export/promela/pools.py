@@ -142,6 +142,19 @@ class PoolTranslator(ObjectTranslator, HandleTranslator):
             return str(first + ref.base - base)
         return f"({first} + {self._index(ref.index, ref.size, ref.base - base)})"
 
+    def resource_value(self, expr: ir.Builtin) -> str:
+        """A declared pool used as a value is its slot (`PLB + k`); other resources:
+        objects.py."""
+        kind, _, size, index, name = expr.args
+        if not (isinstance(kind, ir.Const) and kind.value == "pool"):
+            return super().resource_value(expr)
+        assert isinstance(name, ir.Const) and isinstance(size, ir.Const)
+        assert isinstance(index, ir.Expr)
+        first = self.pool_slots[str(name.value)][0]
+        if not isinstance(size.value, int):
+            return f"(PLB + {first})"
+        return f"(PLB + {first} + {self._index(index, size.value, 0)})"
+
     def _future(self, ref: ir.ResourceRef) -> str:
         if ref.value is None:
             raise Refused(f"`{ref.name}` as a future", self.here)

@@ -997,6 +997,7 @@ def differential_specs(
     timed: bool = False,
     locks: bool = False,
     pools: bool = False,
+    objects: bool = False,
 ) -> str:
     """A differential spec drawn by hypothesis (shrinks towards short, simple specs)."""
     return SpecGenerator(
@@ -1013,6 +1014,7 @@ def differential_specs(
         timed=timed,
         locks=locks,
         pools=pools,
+        objects=objects,
     ).spec()
 
 

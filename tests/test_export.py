@@ -358,6 +358,13 @@ def test_spin_agrees_on_rwlocks_latches_and_try_acquire(
     assert (assertions > 0, deadlocks > 0) == (verdict == "misuse", verdict == "deadlock")
 
 
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(differential_specs(objects=True))
+def test_every_generated_spec_with_resources_as_values_exports(text: str) -> None:
+    promela = export_promela(checkable_program(parse_text("generated.gil", text)))
+    assert "o_mut_made" in promela and "o_eve_made" in promela
+
+
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(differential_specs(locks=True, timed=True))
 def test_every_generated_spec_with_rwlocks_latches_and_timed_waits_exports(text: str) -> None:

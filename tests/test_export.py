@@ -463,6 +463,27 @@ def test_spin_agrees_on_resources_made_at_run_time_and_passed_as_values(  # type
 
 
 @pytest.mark.skipif(not HAVE_SPIN, reason="spin and gcc are not installed")
+def test_more_objects_made_than_the_export_provides_stop_at_a_bound_assertion(
+    tmp_path: Path,
+) -> None:
+    # Slots of objects made at run time are never reused: an event per request for more
+    # requests than the export's slots stops at an assertion marked `bound` (gilcheck,
+    # collecting the events nothing refers to, says `ok`: a limit of the export).
+    from spindiff import run_spin
+
+    text = (
+        "channel req: unbounded\nthread server {\n    let n = 0\n    while n < 40 {\n"
+        "        let done = recv req\n        set done\n        n = n + 1\n    }\n}\n"
+        "thread main {\n    let i = 0\n    while i < 40 {\n        let done = event()\n"
+        "        send req, done\n        wait done\n        i = i + 1\n    }\n}\n"
+    )
+    promela = export_promela(checkable_program(parse_text("many.gil", text)))
+    assert "/* bound: more event objects made than the export's 32 */" in promela
+    assertions, deadlocks, _ = run_spin(promela, tmp_path)
+    assert (assertions, deadlocks) == (1, 0)
+
+
+@pytest.mark.skipif(not HAVE_SPIN, reason="spin and gcc are not installed")
 def test_more_futures_alive_than_the_export_provides_stop_at_a_bound_assertion(
     tmp_path: Path,
 ) -> None:

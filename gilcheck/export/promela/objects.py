@@ -5,10 +5,12 @@ the object a value refers to (`acquire from`, `wait done`, `lock locks[i] { }`).
 Each kind's objects are one family of Promela arrays (`o_mut`, `o_eve_waiting`, ...):
 the declared resources of that kind first (a resource's elements from its base within its
 kind, as gilcheck numbers them), then `slots` for objects made at run time, taken in
-order and never reused; making one more than the export provides fails an assertion
-marked `bound` and ends the run. A resource as a value is `RSB + code * KIND_SPAN + slot`
-(`code` the kind's, see KIND_CODE), so `==`/`!=` compare objects by identity, and with
-`none`.
+order and never reused (four per statement making one, times the largest thread array;
+as many as `--object-bound` and at most 32 for a statement in a loop); making one more
+than the export provides fails an assertion marked `bound` and ends the run (gilcheck
+collects objects nothing refers to: a spec making them in an unbounded loop is past the
+export). A resource as a value is `RSB + code * KIND_SPAN + slot` (`code` the kind's, see
+KIND_CODE), so `==`/`!=` compare objects by identity, and with `none`.
 
 A statement on a value dispatches on the value's kind at run time: one branch per kind
 that accepts the statement (and that the spec has objects of), each the statement on a
@@ -51,7 +53,7 @@ from gilcheck.semantics import ir
 from gilcheck.semantics.reads import reads_shared
 from gilcheck.sync import registry
 
-MAX_MADE = 16  # slots of objects made at run time, per kind
+MAX_MADE = 32  # slots of objects made at run time, per kind (gilcheck's default bound)
 BOUND_STOP = "ended = 1; goto end_exit"
 # The instructions that act on a resource (besides `SyncOp`s on pools and futures).
 RESOURCE_INSTRUCTIONS: Final = (
@@ -116,16 +118,23 @@ class ObjectTranslator(ResourceTranslator):
                 declared[kind] = max(declared.get(kind, 0), res.base + (res.size or 1))
         sites: dict[ExportedKind, int] = {}
         for code in self.program.codes:
-            for instr in code.instrs:
+            loops = [
+                (instr.target, pc)
+                for pc, instr in enumerate(code.instrs)
+                if isinstance(instr, ir.Jump) and instr.target <= pc
+            ]
+            for pc, instr in enumerate(code.instrs):
                 if isinstance(instr, ir.MakeObject) and instr.kind in KIND_CODE_KINDS:
                     kind = KIND_CODE_KINDS[instr.kind]
-                    sites[kind] = sites.get(kind, 0) + 1
+                    # One made in a loop: as many as the kind may have.
+                    looped = any(first <= pc <= last for first, last in loops)
+                    sites[kind] = sites.get(kind, 0) + (MAX_MADE if looped else 1)
         copies = max([info.size or 1 for info in self.program.threads] or [1])
         layout: dict[ExportedKind, tuple[int, int]] = {}
         for kind in KIND_CODE:
             made = 0
             if sites.get(kind):
-                made = min(MAX_MADE, self.options.object_bound, max(4, 4 * sites[kind] * copies))
+                made = min(MAX_MADE, self.options.object_bound, 4 * sites[kind] * copies)
             if declared.get(kind) or made:
                 layout[kind] = (declared.get(kind, 0), made)
         self._layout = layout

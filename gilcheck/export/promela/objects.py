@@ -33,6 +33,7 @@ from typing import Any, Final
 
 from gilcheck.export.promela.common import (
     KIND_SPAN,
+    MAX_THREADS,
     RESOURCE_BASE,
     Refused,
     Unit,
@@ -138,19 +139,39 @@ class ObjectTranslator(ResourceTranslator):
             if declared.get(kind) or made:
                 layout[kind] = (declared.get(kind, 0), made)
         self._layout = layout
+        self.counts_objects = any(made for _, made in layout.values())
         return layout
+
+    def _offsets(self) -> dict[ExportedKind, int]:
+        """Where each kind's objects start in `o_rc` (the references to each object)."""
+        offsets: dict[ExportedKind, int] = {}
+        total = 0
+        for kind, (declared, made) in self.object_layout().items():
+            offsets[kind] = total
+            total += declared + made
+        return offsets
 
     def uses_pins(self) -> bool:
         """Whether a statement names its object through a shared `var`."""
         return any(_shared_operand(instr) for code in self.program.codes for instr in code.instrs)
 
     def object_header(self) -> list[str]:
-        """The kinds' arrays and the counts of objects made."""
+        """The kinds' arrays, and the references to each object made at run time."""
         lines: list[str] = []
-        for kind, (declared, made) in self.object_layout().items():
+        layout = self.object_layout()
+        for kind, (declared, made) in layout.items():
             lines.append(declaration(kind, max(declared + made, 1)))
-            if made:
-                lines.append(f"byte {PREFIX[kind]}_made = 0;  /* objects made at run time */")
+        if self.counts_objects:
+            offsets = self._offsets()
+            total = sum(declared + made for declared, made in layout.values())
+            where = "0"
+            for kind, first in reversed(offsets.items()):
+                where = f"(RK(v) == {KIND_CODE[kind]} -> {first} : {where})"
+            lines += [
+                f"byte o_rc[{total}];  /* the values referring to each object */",
+                f"#define RO(v) (RS(v) + {where})  /* an object's place in o_rc */",
+                "byte rk = 0;  /* scratch: the slot of an object being made */",
+            ]
         return lines
 
     def object_init(self) -> list[str]:
@@ -191,20 +212,30 @@ class ObjectTranslator(ResourceTranslator):
         return all_of(self._ok(index), self._bound(index, size_c.value))
 
     def _make_resource(self, instr: ir.MakeObject, nxt: str) -> tuple[str, str, str]:
-        """`let m = mutex()`: the kind's next slot, its first state, its value stored."""
+        """`let m = mutex()`: the lowest slot of the kind no value refers to (its state
+        cleared, then its first state), referred to by the target (a discarded one drops
+        it at once)."""
         kind = exported_kind(instr.kind, instr.span)
         declared, made = self.object_layout()[kind]
-        name = PREFIX[kind]
-        slot = f"{declared} + {name}_made"
-        first = " ".join(initial_values(kind, slot, instr.count))
-        value = f"{RESOURCE_BASE + KIND_CODE[kind] * KIND_SPAN} + {slot}"
+        rc = f"o_rc[{self._offsets()[kind]} + rk]"
+        first = " ".join(cleared(kind, "rk") + initial_values(kind, "rk", instr.count))
+        value = f"{RESOURCE_BASE + KIND_CODE[kind] * KIND_SPAN} + rk"
         return (
             "true",
-            f"if :: {name}_made >= {made} -> assert(false); /* bound: more {kind} objects "
-            f"made than the export's {made} */ {BOUND_STOP} :: else -> skip fi; {first} "
-            f"{self._store(instr.target, value)} {name}_made++;",
+            f"rk = {declared}; do :: rk < {declared + made} && {rc} != 0 -> rk++ "
+            f":: else -> break od; if :: rk == {declared + made} -> assert(false); "
+            f"/* bound: more {kind} objects alive than the export's {made} */ {BOUND_STOP} "
+            f":: else -> skip fi; {first} {rc} = 1; {self._store(instr.target, value)} rk = 0;",
             nxt,
         )
+
+    def _object_counted(self, value: str, up: bool) -> str:
+        if not self.counts_objects:
+            return ""
+        rc = f"o_rc[RO({value})]"
+        if up:
+            return f":: IS_RS({value}) -> {rc} = {rc} + 1"
+        return f":: IS_RS({value}) -> if :: {rc} > 0 -> {rc} = {rc} - 1 :: else -> skip fi"
 
     # ------------------------------------------------------------ statements on values
 
@@ -363,8 +394,14 @@ class ObjectTranslator(ResourceTranslator):
             for pin, r in (("pr", ref), ("pp", partner))
             if r is not None and r.value is not None
         )
-        pin = f"if :: !pin -> {store} pin = 1 :: else -> skip fi;"
         clear = "pin = 0; pr = 0; pp = 0;"
+        if self.counts_objects:
+            # The objects kept are referred to (made ones are not freed while waited on).
+            store += "".join(
+                f" if {self._object_counted(p, True)} :: else -> skip fi;" for p in ("pr", "pp")
+            )
+            clear = f"hd = pr; drop_hd(); hd = pp; drop_hd(); {clear}"
+        pin = f"if :: !pin -> {store} pin = 1 :: else -> skip fi;"
         done = re.sub(rf"goto {re.escape(nxt)}\b", f"{clear} goto {nxt}", effect)
         effect = f"{pin} {done} {clear}"
         if self.timed_out is not None:
@@ -384,6 +421,26 @@ class ObjectTranslator(ResourceTranslator):
 
 
 KIND_CODE_KINDS: Final[dict[str, ExportedKind]] = {kind: kind for kind in KIND_CODE}
+
+
+def cleared(kind: ExportedKind, slot: str) -> list[str]:
+    """Statements giving every field of a reused slot Promela's zero."""
+    name = PREFIX[kind]
+    fields = {
+        "mutex": [""],
+        "rlock": ["", "_n"],
+        "semaphore": [""],
+        "event": ["", "_waiting", "_woken"],
+        "condvar": ["", "_woken"],
+        "once": [""],
+        "barrier": ["", "_gen", "_left", "_p"],
+        "latch": [""],
+        "rwlock": ["", "_n", "_w"],
+    }[kind]
+    out = [f"{name}{f}[{slot}] = 0;" for f in fields]
+    if kind == "rwlock":
+        out += [f"{name}_rc[({slot}) * MAXT + {t}] = 0;" for t in range(MAX_THREADS)]
+    return out
 
 
 def _shared_operand(instr: ir.Instr) -> bool:

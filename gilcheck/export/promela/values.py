@@ -51,6 +51,7 @@ class ValueTranslator:
         self.constants = Constants()
         self.handles = False  # the spec makes channels at run time: values may own handles
         self.uses_futures = False  # the spec makes futures: values may refer to one (counted)
+        self.counts_objects = False  # the spec makes resources: values referring to one counted
         # Whose locks a statement takes (Promela text): the thread's own id, or for a task
         # of an event loop its loop's thread.
         self.owner = "me"
@@ -64,7 +65,7 @@ class ValueTranslator:
     def counted(self) -> bool:
         """Whether values are owned or counted (handles, futures): stores drop what they
         overwrite, scopes drop their locals."""
-        return self.handles or self.uses_futures
+        return self.handles or self.uses_futures or self.counts_objects
 
     def _label(self, pc: int) -> str:
         return self.unit.label(pc)
@@ -317,6 +318,11 @@ class ValueTranslator:
             return self._ok(ref)
         check = "IS_FU" if kind == "future" else "IS_PL"
         return all_of(self._ok(ref.value), f"{check}({self._expr(ref.value)})")
+
+    def _object_counted(self, value: str, up: bool) -> str:
+        """An `if` option counting one reference more (`up`) or less to the object made at
+        run time `value` may refer to (objects.py; "": objects are not counted)."""
+        return ""
 
     def _value_ref_ok(self, ref: ir.ResourceRef) -> str | None:
         """The checks of a reference to the object a value refers to (objects.py)."""

@@ -4,13 +4,14 @@ the object a value refers to (`acquire from`, `wait done`, `lock locks[i] { }`).
 
 Each kind's objects are one family of Promela arrays (`o_mut`, `o_eve_waiting`, ...):
 the declared resources of that kind first (a resource's elements from its base within its
-kind, as gilcheck numbers them), then `slots` for objects made at run time, taken in
-order and never reused (four per statement making one, times the largest thread array;
-as many as `--object-bound` and at most 32 for a statement in a loop); making one more
-than the export provides fails an assertion marked `bound` and ends the run (gilcheck
-collects objects nothing refers to: a spec making them in an unbounded loop is past the
-export). A resource as a value is `RSB + code * KIND_SPAN + slot` (`code` the kind's, see
-KIND_CODE), so `==`/`!=` compare objects by identity, and with `none`.
+kind, as gilcheck numbers them), then slots for objects made at run time (four per
+statement making one, times the largest thread array; as many as `--object-bound`, at most
+32, for a statement in a loop). A made object is counted by reference as futures are
+(`o_rc`, see handles.py: `_referred`, `_copies`, `_moves`, `drop_hd`), and the constructor
+takes the lowest slot of its kind no value refers to, its state cleared; making one while
+every slot is referred to fails an assertion marked `bound` and ends the run. A resource
+as a value is `RSB + code * KIND_SPAN + slot` (`code` the kind's, see KIND_CODE), so
+`==`/`!=` compare objects by identity, and with `none`.
 
 A statement on a value dispatches on the value's kind at run time: one branch per kind
 that accepts the statement (and that the spec has objects of), each the statement on a
@@ -22,7 +23,7 @@ statement that takes none). A statement naming its object through a shared `var`
 when it cannot go on it may take a step that stores the references in `pr` and `pp` (its
 object and its mutex) and `pin`, and a statement of several steps (an event's, a
 barrier's or a condvar's `wait`, a writer's `acquire_write`) stores them on its first
-step; they are cleared when the statement completes.
+step; they count as references, and are dropped when the statement completes.
 """
 
 from __future__ import annotations

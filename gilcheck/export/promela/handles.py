@@ -163,7 +163,8 @@ class HandleTranslator(ChannelTranslator):
         return f"hd = {value}; drop_hd();"
 
     def _referred(self, value: str) -> str:
-        """A future `value` refers to is referred to once more (a copy of it was stored)."""
+        """A future or object made at run time `value` refers to is referred to once more
+        (a copy of it was stored)."""
         if not (self.uses_futures or self.counts_objects):
             return ""
         count = f"fu_rc[FK({value})]"
@@ -171,8 +172,8 @@ class HandleTranslator(ChannelTranslator):
         return f" if {future}{self._object_counted(value, True)} :: else -> skip fi;"
 
     def _moves(self, *values: ir.Expr | None) -> str:
-        """Mark the locals whose handles these values take as moved (a future is copied:
-        referred to once more)."""
+        """Mark the locals whose handles these values take as moved (a future or an object
+        made at run time is copied: referred to once more)."""
         if not self.counted:
             return ""
         out = ""
@@ -193,7 +194,7 @@ class HandleTranslator(ChannelTranslator):
     def _copies(self, *values: ir.Expr | None) -> str:
         """A handle read out of a shared var is a copy: a sender is counted once more (a
         oneshot's is a misuse); a receiver only of a queue (a misuse otherwise); a future
-        is referred to once more."""
+        or an object made at run time is referred to once more."""
         if not self.counted:
             return ""
         out = ""

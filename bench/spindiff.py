@@ -10,6 +10,7 @@ Promela, by SPIN; every disagreement is printed and saved.
     bench/differential --pools --count 300       # thread pools and futures
     bench/differential --loops --count 300       # event loops and suspend
     bench/differential --v11 --count 300         # also fork, atexit, finalizer, signal
+    bench/differential --objects --count 300     # resources as values
     bench/differential --liveness --count 500    # liveness specs (livelock, stuck)
     bench/differential --bundled                 # every bundled spec the export translates
 
@@ -223,6 +224,7 @@ GENERATOR_OPTIONS = (
     "loops",
     "v11",
     "gil_off",
+    "objects",
 )
 
 
@@ -432,6 +434,12 @@ def main() -> int:
     )
     parser.add_argument(
         "--gil-off", action="store_true", help="half of the specs free-threaded (`gil off`)"
+    )
+    parser.add_argument(
+        "--objects",
+        action="store_true",
+        help="specs with resources as values: locks and events made at run time, kept in "
+        "vars and locals, passed to functions (declared ones too), compared",
     )
     parser.add_argument(
         "--all",

@@ -353,6 +353,7 @@ class SpecGenerator:
         pools: bool = False,
         loops: bool = False,
         gil_off: bool = False,
+        objects: bool = False,
     ) -> None:
         self.pick = pick
         self.number = number
@@ -374,6 +375,15 @@ class SpecGenerator:
         # stop-the-world pauses start in Python code.
         self.gil_off = gil_off
         self.free = False  # this spec is `gil off`
+        self.submitting = pools  # whether a statement generated now may submit
+        # Resources as values (v1.2): main makes two locks in `objs[2]` (mutex, rlock or
+        # semaphore), an event in `ob` and a latch in `dl`, the other threads wait until
+        # it has; statements lock them through the var and through locals copied out of it,
+        # make locks of their own, make a new event, pass locks (made or declared) to
+        # `objuser(q)`, spawned and called, compare them, and rarely take the event as a
+        # lock (a misuse).
+        self.objects = objects
+        self.objecting = objects  # whether a statement generated now may call objuser
         # Timed waits: `acquire m timeout` (mutex, rlock, semaphore; released when got),
         # `wait e timeout`, `recv c timeout`.
         self.timed = timed
@@ -434,6 +444,8 @@ class SpecGenerator:
             header += [f"pool p = {self.number(1, 2)}", "var fs = none"]
         if self.loops:
             header.append(self.pick(["eventloop lp", "eventloop lp: any_order"]))
+        if self.objects:
+            header += ["var objs[2] = none", "var ob = none", "var dl = none"]
         if self.arrays:
             kinds["ca"] = self.pick(self.KINDS)
             header += [
@@ -462,6 +474,8 @@ class SpecGenerator:
                 lines.insert(0, "let h = spawn helper()" if joins else "spawn helper()")
                 if joins:
                     lines.append("join h")
+            if self.objects:
+                lines = self._made_first(name) + lines
             declared = f"{name}[2]" if self.arrays and name == "t1" else name
             bodies.append(f"thread {declared} {{\n" + "\n".join(lines) + "\n}")
         if helper:
@@ -473,6 +487,11 @@ class SpecGenerator:
             bodies += self._tasks()
         if self.loops:
             bodies += self._coros()
+        if self.objects:
+            self.objecting = False
+            body = self.stmt(1, python=False)
+            self.objecting = True
+            bodies.append(f"fn objuser(q) {{\nlock q {{\n{body}\n}}\n}}")
         if self.atexit:
             for _ in range(self.number(1, 2)):
                 lines = [self.stmt(1, python=False) for _ in range(self.number(1, 2))]
@@ -683,6 +702,49 @@ class SpecGenerator:
             ]
         )
 
+    def _made_first(self, name: str) -> list[str]:
+        """main makes the objects the others use; they wait until it has (`objects`)."""
+        if name != "main":
+            return ["await dl != none"]
+        second = self.pick(["mutex()", "rlock()", f"semaphore({self.number(1, 2)})"])
+        return [
+            "objs[0] = mutex()",
+            f"objs[1] = {second}",
+            "ob = event()",
+            f"dl = latch({self.number(1, 3)})",
+        ]
+
+    def _object_stmt(self, depth: int, *, python: bool) -> str:
+        """A statement of the `objects` option."""
+        self.fresh += 1
+        n = self.fresh
+        k = self.number(0, 1)
+        inner = lambda: self.stmt(depth + 1, python=python)  # noqa: E731
+        choices = [
+            f"acquire objs[{k}]\nrelease objs[{k}]",
+            f"let q{n} = objs[{k}]\nacquire q{n}\nrelease q{n}",
+            "set ob",
+            "wait ob",
+            f"let w{n} = wait ob timeout",
+            "clear ob",
+            "ob = event()",
+            self.pick(["countdown dl", "wait dl"]),
+            f"if objs[0] == objs[{k}] {{\n{self.pick(['x = 1', 'skip'])}\n}}",
+            'assert objs[0] != objs[1], "two objects"',
+            "if x == 2 {\nacquire ob\n}",
+        ]
+        if depth < 2:
+            choices += [
+                f"lock objs[{k}] {{\n{inner()}\n}}",
+                f"let lk{n} = {self.pick(['mutex()', 'rlock()'])}\nlock lk{n} {{\n{inner()}\n}}",
+            ]
+        if self.objecting:
+            choices += [
+                f"spawn objuser(objs[{k}])",
+                f"call objuser({self.pick(['m0', 'm1', 'r', f'objs[{k}]'])})",
+            ]
+        return self.pick(choices)
+
     def _pool_stmt(self) -> str:
         """A statement of the `pools` option."""
         self.fresh += 1
@@ -733,6 +795,8 @@ class SpecGenerator:
             simple = [*simple, "pool", "pool"]
         if self.loops and self.submitting:
             simple = [*simple, "loop", "loop"]
+        if self.objects:
+            simple = [*simple, "object", "object", "object"]
         nested = ["choose", "if", "lock", "rlock", "sem", "with_gil", "allow", "python", "once"]
         rare = ["await", "assert", "close", "wait", "cv_wait", "notify", "barrier"]
         if self.locks:
@@ -766,6 +830,8 @@ class SpecGenerator:
             return self._pool_stmt()
         if kind == "loop":
             return self._loop_stmt()
+        if kind == "object":
+            return self._object_stmt(depth, python=python)
         if kind == "rw_timed":
             self.fresh += 1
             mode = self.pick(["read", "write"])
@@ -970,6 +1036,7 @@ def random_spec(  # type: ignore[no-untyped-def]
     pools: bool = False,
     loops: bool = False,
     gil_off: bool = False,
+    objects: bool = False,
 ) -> str:
     """A differential spec from a seeded `random.Random` (`SpecGenerator`'s options: the
     v1.1 additions, arrays indexed at run time, functions called, Python values and
@@ -990,6 +1057,7 @@ def random_spec(  # type: ignore[no-untyped-def]
         pools=pools,
         loops=loops,
         gil_off=gil_off,
+        objects=objects,
     ).spec()
 
 
@@ -1010,6 +1078,7 @@ def differential_specs(
     pools: bool = False,
     loops: bool = False,
     gil_off: bool = False,
+    objects: bool = False,
 ) -> str:
     """A differential spec drawn by hypothesis (shrinks towards short, simple specs)."""
     return SpecGenerator(
@@ -1028,6 +1097,7 @@ def differential_specs(
         pools=pools,
         loops=loops,
         gil_off=gil_off,
+        objects=objects,
     ).spec()
 
 

@@ -100,7 +100,7 @@ def test_wrong_kinds_and_operands_are_located_spec_errors(cli) -> None:  # type:
 def test_a_declared_latch_is_exported_to_promela(cli) -> None:  # type: ignore[no-untyped-def]
     result = cli("export", f"{SPECS}/latch_fixed.gil")
     assert result.code == 0, result.stderr
-    assert "int lat_" in result.stdout  # its count
+    assert "int o_lat[" in result.stdout  # its count
 
 
 def test_fmt_keeps_latch_statements(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -36,11 +36,12 @@ gilcheck's engine lets them start.
 
 Modules: `exporter` (declarations, a proctype per code unit, instruction steps), `values`
 (expressions, targets, indices and their range checks, channel names), `resources` (lock,
-event, condvar, once and barrier statements), `channels` (send and receive), `handles`
-(channels made at run time, handles, values counted by reference), `pools` (thread pools,
-their workers, futures), `loops` (event loops, their tasks, `suspend`), `processes`
-(`fork`, `finalizer` and `signal`), `freethreaded` (`gil off`: attaching, detaching,
-pauses), `common` (constants, the refusal, helpers).
+event, condvar, once and barrier statements), `objects` (resources as values: the kinds'
+arrays, objects made at run time, statements dispatching on a value's kind), `channels`
+(send and receive), `handles` (channels made at run time, handles, values counted by
+reference), `pools` (thread pools, their workers, futures), `loops` (event loops, their
+tasks, `suspend`), `processes` (`fork`, `finalizer` and `signal`), `freethreaded` (`gil
+off`: attaching, detaching, pauses), `common` (constants, the refusal, helpers).
 """
 
 from gilcheck.export.promela.exporter import export_promela

@@ -27,6 +27,11 @@ MOVED_VALUE = RX_BASE + (1 << 20)  # a local whose value was moved or dropped
 FUTURE_BASE = MOVED_VALUE + 1  # future k is FUTURE_BASE + k
 POOL_BASE = FUTURE_BASE + (1 << 16)  # a pool made at run time, in slot k: POOL_BASE + k
 POOL_END = POOL_BASE + (1 << 16)
+# A resource (declared or made at run time) as a value: RESOURCE_BASE + kind * KIND_SPAN +
+# its slot among the objects of its kind (declared ones first, see objects.py).
+RESOURCE_BASE = POOL_END
+KIND_SPAN = 1 << 12
+RESOURCE_END = RESOURCE_BASE + 16 * KIND_SPAN
 MAX_WRAPPERS_CODE = 30  # 3**3 + ...: c stays below 31, so every value fits a Promela int
 VALUE_MACROS = (
     f"#define VU {VALUE_UNIT}",
@@ -56,6 +61,10 @@ VALUE_MACROS = (
     f"#define IS_PL(v) (XV(v) >= PLB && XV(v) < {POOL_END})",
     "#define FK(v) (XV(v) - FUB)  /* a future's slot */",
     "#define PK(v) (XV(v) - PLB)  /* a pool's slot */",
+    f"#define RSB {RESOURCE_BASE}",
+    f"#define IS_RS(v) ((v) >= RSB && (v) < {RESOURCE_END})  /* a resource (not wrapped) */",
+    f"#define RK(v) (((v) - RSB) / {KIND_SPAN})  /* a resource's kind */",
+    f"#define RS(v) (((v) - RSB) % {KIND_SPAN})  /* its slot among its kind's */",
 )
 NO_ONE = 255
 MAX_THREADS = 31  # thread sets are bits of a Promela int

@@ -30,11 +30,7 @@ from gilcheck.export.promela.common import (
 from gilcheck.export.promela.freethreaded import FINALIZE_LABEL, FreeThreaded
 from gilcheck.export.promela.loops import LoopTranslator
 from gilcheck.export.promela.processes import ProcessTranslator
-from gilcheck.export.promela.resources import (
-    check_declared,
-    declaration,
-    initial_values,
-)
+from gilcheck.export.promela.resources import check_declared
 from gilcheck.options import CheckOptions
 from gilcheck.semantics import describe, ir
 from gilcheck.semantics.reads import makes_python_object
@@ -175,9 +171,8 @@ class Exporter(FreeThreaded, LoopTranslator, ProcessTranslator):
                 emit(f"int v_{var.name} = {init};")
             else:
                 emit(f"int v_{var.name}[{size}];")
-        for res in p.resources:
-            if res.kind not in ("pool", "eventloop"):
-                emit(declaration(res))
+        for line in self.object_header():
+            emit(line)
         for line in self.pool_header():
             emit(line)
         for line in self.loop_header():
@@ -214,10 +209,8 @@ class Exporter(FreeThreaded, LoopTranslator, ProcessTranslator):
             if var.size is not None:
                 for i in range(var.size):
                     emit(f"    v_{var.name}[{i}] = {self.constants.literal(var.init)};")
-        for res in p.resources:
-            if res.kind not in ("pool", "eventloop"):
-                for line in initial_values(res):
-                    emit(line)
+        for line in self.object_init():
+            emit(line)
         for line in self.pool_init():
             emit(line)
         for line in self.loop_init():
@@ -303,6 +296,8 @@ class Exporter(FreeThreaded, LoopTranslator, ProcessTranslator):
             emit("  int tv = 0; byte tf = 0; byte tu = 0;  /* the task: value, function, future */")
         if any(var.size is not None for var in self.program.vars):
             emit("  int tix = 0;  /* an element whose index reads its own array */")
+        if self.uses_pins():
+            emit("  bool pin = 0; int pr = 0; int pp = 0;  /* objects a waiting statement keeps */")
         for unit in self.inlined:
             names = self.program.codes[unit.index].local_names
             for slot, local in enumerate(names):
@@ -505,6 +500,7 @@ class Exporter(FreeThreaded, LoopTranslator, ProcessTranslator):
         self.indexed.clear()
         self.checked.clear()
         self.timed_out = None
+        self.pin_step = None
         guard, effect, nxt = self._step(code, unit, pc, instr, spawned)
         if self.gil_off:
             guard, effect = self.free_adjust(instr, g, python, guard, effect)
@@ -548,6 +544,10 @@ class Exporter(FreeThreaded, LoopTranslator, ProcessTranslator):
         if ok is not None:
             options.append(f"mode == {NORMAL} && !({ok}) -> {OUT_OF_RANGE}")
         options.append(f"mode == {NORMAL} && ({ready}) -> {effect} goto {nxt}")
+        if self.pin_step is not None:
+            # It cannot go on: it keeps the objects its shared var names (objects.py).
+            pinned = self.pin_step if ok is None else f"({ok}) && {self.pin_step}"
+            options.append(f"mode != {LOST} && {pinned}; goto {label}")
         if python and g.count > 0 and blocks(instr):
             given_up.append(len(options))
             # A blocking statement in Python code releases the GIL while it waits, does its
@@ -631,6 +631,9 @@ class Exporter(FreeThreaded, LoopTranslator, ProcessTranslator):
         own = self.process_step(code, unit, pc, instr)
         if own is not None:
             return own
+        on_value = self._object_step(code, unit, pc, instr, spawned)
+        if on_value is not None:
+            return on_value
         match instr:
             case ir.Skip() | ir.Progress():
                 return "true", "", nxt

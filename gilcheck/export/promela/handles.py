@@ -116,6 +116,8 @@ class HandleTranslator(ChannelTranslator):
                 "  :: IS_FU(hd) -> hk = FK(hd); if :: fu_rc[hk] > 0 -> fu_rc[hk] = fu_rc[hk] - 1 "
                 ":: else -> skip fi"
             )
+        if self.counts_objects:
+            lines.append(f"  {self._object_counted('hd', False)}")
         if self.handles:
             lines += [
                 "  :: IS_TX(hd) -> hk = HCH(hd); if :: rc_tx[hk] > 0 -> rc_tx[hk] = rc_tx[hk] - 1 "
@@ -138,6 +140,7 @@ class HandleTranslator(ChannelTranslator):
                     if self.uses_futures
                     else []
                 ),
+                *([f"       {self._object_counted('hm', False)}"] if self.counts_objects else []),
                 "       :: else -> skip",
                 "       fi;",
                 "       rc[hk * RCAP + hi] = 0; hm = 0; hi++",
@@ -160,15 +163,17 @@ class HandleTranslator(ChannelTranslator):
         return f"hd = {value}; drop_hd();"
 
     def _referred(self, value: str) -> str:
-        """A future `value` refers to is referred to once more (a copy of it was stored)."""
-        if not self.uses_futures:
+        """A future or object made at run time `value` refers to is referred to once more
+        (a copy of it was stored)."""
+        if not (self.uses_futures or self.counts_objects):
             return ""
         count = f"fu_rc[FK({value})]"
-        return f" if :: IS_FU({value}) -> {count} = {count} + 1 :: else -> skip fi;"
+        future = f":: IS_FU({value}) -> {count} = {count} + 1 " if self.uses_futures else ""
+        return f" if {future}{self._object_counted(value, True)} :: else -> skip fi;"
 
     def _moves(self, *values: ir.Expr | None) -> str:
-        """Mark the locals whose handles these values take as moved (a future is copied:
-        referred to once more)."""
+        """Mark the locals whose handles these values take as moved (a future or an object
+        made at run time is copied: referred to once more)."""
         if not self.counted:
             return ""
         out = ""
@@ -179,6 +184,7 @@ class HandleTranslator(ChannelTranslator):
                 if self.uses_futures
                 else ""
             )
+            future += f" {self._object_counted(local, True)}"
             out += (
                 f" if :: IS_TX({local}) || IS_RX({local}) -> {local} = MOVED_V{future} "
                 ":: else -> skip fi;"
@@ -188,7 +194,7 @@ class HandleTranslator(ChannelTranslator):
     def _copies(self, *values: ir.Expr | None) -> str:
         """A handle read out of a shared var is a copy: a sender is counted once more (a
         oneshot's is a misuse); a receiver only of a queue (a misuse otherwise); a future
-        is referred to once more."""
+        or an object made at run time is referred to once more."""
         if not self.counted:
             return ""
         out = ""
@@ -206,6 +212,7 @@ class HandleTranslator(ChannelTranslator):
                 )
             if self.uses_futures:
                 options += ":: IS_FU(hd) -> fu_rc[FK(hd)] = fu_rc[FK(hd)] + 1 "
+            options += f"{self._object_counted('hd', True)} "
             out += f" hd = {v}; if {options}:: else -> skip fi; hd = 0;"
         return out
 

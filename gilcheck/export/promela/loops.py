@@ -116,7 +116,7 @@ class LoopTranslator(PoolTranslator):
         values = [self._expr(a) for a in instr.args] + ["0"] * (arity - len(instr.args))
         handed = self._moves(*instr.args) + self._copies(*instr.args)
         effect = (
-            f"lq = {k}; if :: lo_new[lq] >= {self.options.channel_bound} -> assert(false); "
+            f"lq = {k}; if :: lo_new[lq] >= {self.options.channel_bound} -> LIMIT_STOP; "
             f"/* bound: a loop's tasks not started past --channel-bound */ {BOUND_STOP} "
             ":: else -> skip fi; "
             "new_future(); fu_sub[fk] = 1; fu_rc[fk] = 2; "

@@ -23,7 +23,7 @@ import dataclasses
 
 from gilcheck.export.promela.common import Refused, Unit, parts
 from gilcheck.export.promela.handles import HandleTranslator
-from gilcheck.export.promela.resources import ResourceTranslator
+from gilcheck.export.promela.objects import ObjectTranslator
 from gilcheck.semantics import describe, ir
 
 MAX_POOLS = 16
@@ -32,7 +32,7 @@ TIMEOUT_TEXT = "timeout"
 BOUND_STOP = "ended = 1; goto end_exit"
 
 
-class PoolTranslator(ResourceTranslator, HandleTranslator):
+class PoolTranslator(ObjectTranslator, HandleTranslator):
     """Pools, their workers, and futures."""
 
     # ------------------------------------------------------------ what the spec holds
@@ -148,6 +148,19 @@ class PoolTranslator(ResourceTranslator, HandleTranslator):
             return str(first + ref.base - base)
         return f"({first} + {self._index(ref.index, ref.size, ref.base - base)})"
 
+    def resource_value(self, expr: ir.Builtin) -> str:
+        """A declared pool used as a value is its slot (`PLB + k`); other resources:
+        objects.py."""
+        kind, _, size, index, name = expr.args
+        if not (isinstance(kind, ir.Const) and kind.value == "pool"):
+            return super().resource_value(expr)
+        assert isinstance(name, ir.Const) and isinstance(size, ir.Const)
+        assert isinstance(index, ir.Expr)
+        first = self.pool_slots[str(name.value)][0]
+        if not isinstance(size.value, int):
+            return f"(PLB + {first})"
+        return f"(PLB + {first} + {self._index(index, size.value, 0)})"
+
     def _future(self, ref: ir.ResourceRef) -> str:
         if ref.value is None:
             raise Refused(f"`{ref.name}` as a future", self.here)
@@ -156,7 +169,7 @@ class PoolTranslator(ResourceTranslator, HandleTranslator):
     # ------------------------------------------------------------ statements
 
     def _make_object(self, instr: ir.MakeObject, nxt: str) -> tuple[str, str, str]:
-        """`let f = future()` and `let p = pool(4)` (other kinds are refused)."""
+        """`let f = future()` and `let p = pool(4)` (resources: objects.py)."""
         if instr.kind == "future":
             # Referred to by its target (a discarded one drops it at once).
             return (
@@ -173,7 +186,7 @@ class PoolTranslator(ResourceTranslator, HandleTranslator):
                 f"{self._store(instr.target, 'PLB + pl_n')} pl_n++;",
                 nxt,
             )
-        raise Refused(f"`{instr.kind}()`", instr.span)
+        return self._make_resource(instr, nxt)
 
     def _submit(self, instr: ir.Submit, nxt: str) -> tuple[str, str, str]:
         """`submit p, g(a)`: a misuse once `p` is shut down; otherwise queue the task with a

@@ -51,11 +51,26 @@ def exported_kind(kind: str, span: Span) -> ExportedKind:
     return found
 
 
-def declaration(res: ir.ResourceInfo) -> str:
-    """The Promela variables of a declared resource (an array of its elements)."""
-    size = res.size or 1
-    name = f"{res.kind[:3]}_{res.name}"
-    kind = exported_kind(res.kind, res.span)
+# Each kind's objects are one family of Promela arrays (`o_mut`, `o_rlo_n`, ...): declared
+# resources first (a resource's elements from its base within its kind), then the slots of
+# objects made at run time. A resource as a value is RSB + KIND_CODE * KIND_SPAN + slot.
+KIND_CODE: Final[Mapping[ExportedKind, int]] = {
+    "mutex": 0,
+    "rlock": 1,
+    "semaphore": 2,
+    "event": 3,
+    "condvar": 4,
+    "once": 5,
+    "barrier": 6,
+    "latch": 7,
+    "rwlock": 8,
+}
+PREFIX: Final[Mapping[ExportedKind, str]] = {kind: f"o_{kind[:3]}" for kind in KIND_CODE}
+
+
+def declaration(kind: ExportedKind, size: int) -> str:
+    """The Promela arrays of a kind's `size` objects."""
+    name = PREFIX[kind]
     match kind:
         case "mutex":
             return f"byte {name}[{size}];"
@@ -69,8 +84,8 @@ def declaration(res: ir.ResourceInfo) -> str:
             return f"byte {name}[{size}];  /* 0 new, 1 running, 2 done */"
         case "barrier":
             return (
-                f"byte {name}[{size}]; bit {name}_gen[{size}]; byte {name}_left[{size}];"
-                "  /* arrived, generation, still to leave */"
+                f"byte {name}[{size}]; bit {name}_gen[{size}]; byte {name}_left[{size}]; "
+                f"byte {name}_p[{size}];  /* arrived, generation, still to leave, parties */"
             )
         case "event":
             return (
@@ -89,17 +104,19 @@ def declaration(res: ir.ResourceInfo) -> str:
             assert_never(kind)
 
 
-def initial_values(res: ir.ResourceInfo) -> list[str]:
-    """The `init` statements that set a resource's elements to their first value (none
-    when Promela's zero is that value)."""
-    name = f"{res.kind[:3]}_{res.name}"
-    kind = exported_kind(res.kind, res.span)
+def initial_values(kind: ExportedKind, slot: str, count: int | None) -> list[str]:
+    """The statements that give one object its first state (none when Promela's zero is
+    that state): its owner for locks, its count for semaphores and latches, a barrier's
+    parties."""
+    name = f"{PREFIX[kind]}[{slot}]"
     match kind:
         case "mutex" | "rlock" | "rwlock":
-            return [f"    {name}[{i}] = NO_ONE;" for i in range(res.size or 1)]
+            return [f"{name} = NO_ONE;"]
         case "semaphore" | "latch":
-            return [f"    {name}[{i}] = {res.count or 0};" for i in range(res.size or 1)]
-        case "event" | "condvar" | "once" | "barrier":
+            return [f"{name} = {count or 0};"]
+        case "barrier":
+            return [f"{PREFIX[kind]}_p[{slot}] = {count or 1};"]
+        case "event" | "condvar" | "once":
             return []
         case _:
             assert_never(kind)
@@ -108,13 +125,23 @@ def initial_values(res: ir.ResourceInfo) -> list[str]:
 class ResourceTranslator(ValueTranslator):
     """Guards and effects of the statements over resources."""
 
+    # The element a reference reached through a value stands for, while one kind of the
+    # statement's dispatch on the value's kind is translated (objects.py).
+    element_of: dict[ir.ResourceRef, str]
+
     def _resource(self, ref: ir.ResourceRef) -> str:
+        """The Promela element of the object `ref` names: `o_mut[3]`."""
         if ref.value is not None:
-            raise Refused(f"an object reached through a value (`{ref.name}`)", self.here, yet=True)
-        name = f"{ref.kind[:3]}_{ref.name}"
+            found = self.element_of.get(ref)
+            if found is None:
+                raise Refused(
+                    f"an object reached through a value (`{ref.name}`)", self.here, yet=True
+                )
+            return found
+        name = PREFIX[exported_kind(ref.kind, self.here)]
         if ref.index is None:
-            return f"{name}[{ref.base - self._base_of(ref)}]"
-        return f"{name}[{self._index(ref.index, ref.size, ref.base - self._base_of(ref))}]"
+            return f"{name}[{ref.base}]"
+        return f"{name}[{self._index(ref.index, ref.size, ref.base)}]"
 
     def _base_of(self, ref: ir.ResourceRef) -> int:
         for res in self.program.resources:
@@ -271,14 +298,7 @@ class ResourceTranslator(ValueTranslator):
     def _barrier_wait(self, ref: ir.ResourceRef, pc: int) -> tuple[str, str, str]:
         b = self._resource(ref)
         gen = b.replace("[", "_gen[", 1)
-        parties = next(
-            (
-                r.count or 1
-                for r in self.program.resources
-                if r.kind == "barrier" and r.name == ref.name
-            ),
-            1,
-        )
+        parties = b.replace("[", "_p[", 1)
         left = b.replace("[", "_left[", 1)
         nxt = self._label(pc + 1)
         # Arrive once the last opening's threads have left (the last party turns the

@@ -51,6 +51,7 @@ class ValueTranslator:
         self.constants = Constants()
         self.handles = False  # the spec makes channels at run time: values may own handles
         self.uses_futures = False  # the spec makes futures: values may refer to one (counted)
+        self.counts_objects = False  # the spec makes resources: values referring to one counted
         # Whose locks a statement takes (Promela text): the thread's own id, or for a task
         # of an event loop its loop's thread.
         self.owner = "me"
@@ -64,7 +65,7 @@ class ValueTranslator:
     def counted(self) -> bool:
         """Whether values are owned or counted (handles, futures): stores drop what they
         overwrite, scopes drop their locals."""
-        return self.handles or self.uses_futures
+        return self.handles or self.uses_futures or self.counts_objects
 
     def _label(self, pc: int) -> str:
         return self.unit.label(pc)
@@ -155,6 +156,8 @@ class ValueTranslator:
         gilcheck's order of evaluation (`and`/`or` evaluate their right side only when it
         decides); None when no index is computed at run time."""
         match node:
+            case ir.ResourceRef(value=v) if v is not None:
+                return self._value_ref_ok(node)
             case (
                 ir.GlobalVar(index=i, size=size)
                 | ir.GlobalTarget(index=i, size=size)
@@ -191,6 +194,8 @@ class ValueTranslator:
                 # More than three levels of ok/err do not fit a Promela int: the export's
                 # limit (docs/promela.md), an assertion rather than a wrong value.
                 return all_of(self._ok(a), f"CAN_WRAP({self._expr(a)})")
+            case ir.Builtin(name="resource"):
+                return self.resource_value_ok(node)
             case ir.Builtin(args=args):
                 return all_of(*(self._ok(a) for a in args if not isinstance(a, ir.HandleRef)))
             case ir.Local(slot=slot) if self.moves_checked:
@@ -325,6 +330,23 @@ class ValueTranslator:
         # A value of another kind, or one inside ok/err, is a misuse.
         return all_of(self._ok(ref.value), f"(BARE({value}) && {check}({value}))")
 
+    def _object_counted(self, value: str, up: bool) -> str:
+        """An `if` option counting one reference more (`up`) or less to the object made at
+        run time `value` may refer to (objects.py; "": objects are not counted)."""
+        return ""
+
+    def _value_ref_ok(self, ref: ir.ResourceRef) -> str | None:
+        """The checks of a reference to the object a value refers to (objects.py)."""
+        return self._ok(ref.value)
+
+    def resource_value(self, expr: ir.Builtin) -> str:
+        """A declared resource used as a value (objects.py)."""
+        raise Refused(describe_expr(expr), self.here)
+
+    def resource_value_ok(self, expr: ir.Builtin) -> str | None:
+        """The range check of a declared resource used as a value (objects.py)."""
+        return None
+
     def _checked_effect(self, ok: str | None, effect: str) -> str:
         """`effect`, after the range checks `ok` (a panic when one fails)."""
         if ok is None:
@@ -364,6 +386,8 @@ class ValueTranslator:
                 return self.constants.literal((name, tag))
             case ir.Builtin(name="is_done", args=(a,)) if isinstance(a, ir.Expr):
                 return f"fu_done[FK({self._expr(a)})]"
+            case ir.Builtin(name="resource"):
+                return self.resource_value(expr)
             case ir.Builtin(name="len", args=(ir.GlobalChannel() as c,)):
                 return self._channel(c).n
             case ir.Builtin(name="len", args=(ir.HandleRef() as h,)) if self.handles:

@@ -100,6 +100,10 @@ class Unfinished(Exception):
     """SPIN did not finish within its budget."""
 
 
+class LimitReached(Unfinished):
+    """SPIN's search reached one of the export's own limits (`!(limit_hit)`)."""
+
+
 def run_spin(
     promela: str,
     workdir: Path,
@@ -108,9 +112,18 @@ def run_spin(
 ) -> tuple[int, int, int]:
     """(assertion errors, invalid end states, states stored) from SPIN's full search;
     Unfinished when a run of pan passes `seconds` or `memory_mb` (default: the budget set
-    by the command line)."""
+    by the command line). When the assertion search reaches one of the export's limits, an
+    invalid end state the other search finds (it ignores assertions, and a path ends at a
+    limit) is still a real one: (-1, deadlocks, states), -1 for "not known"; without one,
+    LimitReached."""
     _build(promela, workdir, ["-DSAFETY"], memory_mb)
-    assertions, states = _pan(workdir, ["-E"], seconds, memory_mb)
+    try:
+        assertions, states = _pan(workdir, ["-E"], seconds, memory_mb)
+    except LimitReached:
+        deadlocks, states = _pan(workdir, ["-A"], seconds, memory_mb)
+        if deadlocks:
+            return -1, deadlocks, states
+        raise
     deadlocks, _ = _pan(workdir, ["-A"], seconds, memory_mb)
     return assertions, deadlocks, states
 
@@ -202,7 +215,7 @@ def _pan(
     if re.search(r"assertion violated\s+!\(limit_hit\)", done.stdout):
         # The export's own limit (a slot of run-time objects, a bound it provides), not a
         # violation of the spec: SPIN did not finish the spec's search.
-        raise Unfinished(f"pan {what}: the export's limit was reached (LIMIT in the model)")
+        raise LimitReached(f"pan {what}: the export's limit was reached (LIMIT in the model)")
     errors = re.search(r"errors: (\d+)", done.stdout)
     states = re.search(r"(\d+) states, stored", done.stdout)
     if errors is None or states is None:
@@ -299,6 +312,12 @@ def compare_loaded(
             return outcome
     outcome.spin_assertions, outcome.spin_deadlocks, outcome.spin_states = a, d, states
     verdict = result.verdict
+    if a < 0 and verdict != "deadlock":
+        # SPIN's assertion search stopped at the export's limit: only an invalid end state
+        # it found is known.
+        outcome.status = "unfinished"
+        outcome.note = f"spin: the export's limit reached; {d} invalid end state(s)"
+        return outcome
     if verdict in ("ok", "stuck", "livelock"):
         agree = a == 0 and d == 0
     elif verdict == "deadlock":

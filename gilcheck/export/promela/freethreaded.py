@@ -37,6 +37,8 @@ from gilcheck.semantics.reads import reads_shared
 # The label main goes to when it has ended (host python): finalization, a step that takes
 # the GIL (`gil off`: waits while another thread's pause is pending).
 FINALIZE_LABEL = "finalize"
+# The steps of pool workers and loop tasks around their functions (pools.py, loops.py).
+TASK_LABELS = ("end_take", "w_finish", "k_start", "k_finish")
 _GOTO = re.compile(r"goto ([A-Za-z0-9_]+)")
 _GIL_STATEMENTS = (
     ir.GilEnter,
@@ -93,8 +95,8 @@ class FreeThreaded(ValueTranslator):
 
     def busy_at(self, label: str) -> bool:
         """Whether a thread at `label` is attached in native code (a pause waits for it)."""
-        if label in ("end_exit", FINALIZE_LABEL):
-            return False
+        if label in ("end_exit", FINALIZE_LABEL, *TASK_LABELS):
+            return False  # (a pool's worker or a loop's task between tasks: native, count 0)
         prefix, _, pc_text = label.rpartition("L")
         unit = next(u for u in self.inlined if u.prefix == prefix)
         code = self.program.codes[unit.index]

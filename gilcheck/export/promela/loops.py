@@ -39,6 +39,10 @@ class LoopTranslator(PoolTranslator):
                 self.loop_slots[res.name] = (first, res.size or 1, res.count or 0)
                 first += res.size or 1
         self.loop_count = first
+        if self.loop_slots and program.gil != "on":
+            # A task giving the loop back detaches rather than releasing a GIL, and takes
+            # it back only once no pause is pending: not encoded yet.
+            raise Refused("`gil off` in a spec with event loops", program.gil_span)
         self.loop_tasks = sorted(
             {
                 instr.function

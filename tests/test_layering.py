@@ -20,7 +20,8 @@ ALLOWED = {
     "trace": set(),
     "analysis": {"explore", "system", "semantics", "trace", "syntax", "symbolic", "sync"},
     "report": {"trace", "semantics", "syntax"},
-    "export": {"semantics"},
+    # The export asks the primitives which kinds accept a statement (sync/registry.py).
+    "export": {"semantics", "sync"},
     "realize": {"semantics", "sync"},
     # Drafting specs from source: it writes spec text, reads annotations, states drift.
     "draft": {"syntax", "trace"},

@@ -30,7 +30,7 @@ cannot be exported to Promela yet".
 `fork { }` makes a run follow one process: every step is guarded by its thread being in
 the process followed, and the fork step either goes on as the parent or becomes the child,
 freezing every other thread with what it holds; the child ends the run at its block's end.
-`finalizer { }` and `signal { }` blocks are inlined into the proctypes that may run them
+`finalizer { }` and `signal { }` blocks are inlined in each proctype whose thread may run them
 and started, at most once, by an extra option at the Python statement boundaries where
 gilcheck's engine lets them start.
 

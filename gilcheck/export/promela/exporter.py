@@ -75,8 +75,9 @@ def export_promela(program: ir.Program, options: CheckOptions | None = None) -> 
             "not-exportable",
             f"{each.what} cannot be exported to Promela" + (" yet" if each.yet else ""),
             each.span,
-            help="the Promela export covers threads, functions, the GIL, locks, condvars, events, "
-            "global channels and values without handles; see docs/promela.md",
+            help="the Promela export covers the language but processes and the few "
+            "constructs docs/promela.md lists as refused; write the construct another way "
+            "to cross-check the rest of the spec with SPIN",
         )
     raise SpecError(sink.items) from None
 

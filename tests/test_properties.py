@@ -159,7 +159,7 @@ def assert_permutation_permutes_steps(spec: str, rng: random.Random) -> None:
         assert got == expected, spec
 
 
-@settings(max_examples=35, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(symmetric_specs(breaking=True), differential_specs(spawns=True)), st.booleans())
 def test_symmetry_reduction_never_changes_a_verdict(spec: str, por: bool) -> None:
     options = CheckOptions(max_states=30_000, merge_local_steps=por)
@@ -176,7 +176,7 @@ def test_symmetry_reduction_never_changes_a_verdict(spec: str, por: bool) -> Non
         assert _depth(reduced) == _depth(full), spec
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(SYMMETRIC)
 def test_a_symmetric_trace_is_a_real_run(spec: str) -> None:
     """The trace of a reduced search replays step by step on the unreduced engine."""

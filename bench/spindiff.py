@@ -199,8 +199,11 @@ def _pan(
     memory_mb = SPIN_MEMORY_MB if memory_mb is None else memory_mb
     what = " ".join(flags)
     try:
+        # A smaller hash table (`-wN`) starts faster on small models; the tests set one.
+        bits = os.environ.get("SPINDIFF_HASH_BITS")
+        table = [f"-w{int(bits)}"] if bits else []
         done = subprocess.run(
-            ["./pan", "-m1000000", *flags],
+            ["./pan", "-m1000000", *table, *flags],
             cwd=workdir,
             capture_output=True,
             text=True,

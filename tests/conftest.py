@@ -23,6 +23,8 @@ def _private_gilcheck_home(
     """Tests never read or write the user's own gilcheck folder (the proof cache's key)."""
     monkeypatch.setenv("GILCHECK_HOME", str(tmp_path_factory.getbasetemp() / "gilcheck-home"))
     monkeypatch.delenv("GILCHECK_PROOF_KEY", raising=False)
+    # SPIN's models in the tests are small: pan's smaller hash table starts faster.
+    monkeypatch.setenv("SPINDIFF_HASH_BITS", "18")
 
 
 # Tests that take several seconds each, started first so that pytest-xdist's workers end

@@ -124,9 +124,9 @@ class Exporter(FreeThreaded, LoopTranslator, ProcessTranslator):
         for index, name in self.spawned.items():
             self._proctype(program.codes[index], index, name, spawned=True)
         if self.tasks:
-            self._worker_proctype()
+            self._task_proctype(loop=False)
         if self.loop_tasks:
-            self._loop_proctype()
+            self._task_proctype(loop=True)
         self._init()
         return "\n".join(self.lines) + "\n"
 
@@ -305,10 +305,11 @@ class Exporter(FreeThreaded, LoopTranslator, ProcessTranslator):
                 emit(f"  int {unit.local(slot)};  /* {local} */")
         self.lines.extend(self.hook_locals())
 
-    def _worker_proctype(self) -> None:
-        """`W`: a pool's worker, waiting for tasks and running each (see pools.py)."""
+    def _task_proctype(self, *, loop: bool) -> None:
+        """`W`, a pool's worker waiting for tasks and running each (pools.py), or with
+        `loop` `K`, a task of an event loop (loops.py), whose locks are its loop thread's."""
         try:
-            units = self.task_units()
+            units = self.task_units(loop=loop)
         except Refused as refused:
             self.refused.append(refused)
             return
@@ -316,17 +317,28 @@ class Exporter(FreeThreaded, LoopTranslator, ProcessTranslator):
         header, self.lines = self.lines, []
         self.inlined = list(units)
         self.start_processes()
+        self.owner = "lo_thr[lp]" if loop else "me"
         done = 0
         while done < len(self.inlined):
             unit = self.inlined[done]
             done += 1
             self._unit(unit, True)
+        self.owner = "me"
         body, self.lines = self.resolve_returns(self.lines), header
-        self.lines.append("proctype W(byte me; byte wk) {")
-        self._proctype_locals(own_self=True, worker=True)
-        self.lines.extend(self.take_step())
+        if loop:
+            self.lines.append(f"proctype K({self.loop_task_params()}) {{")
+            self._proctype_locals(own_self=True, worker=False)
+            self.lines.append(
+                "  int tv = 0; byte aw = 0; byte gave = 0; byte svd = 0; byte dep = 0;"
+                "  /* the value; inside suspend: gave the loop back, with the GIL, nested */"
+            )
+            self.lines.extend(self.loop_start_step())
+        else:
+            self.lines.append("proctype W(byte me; byte wk) {")
+            self._proctype_locals(own_self=True, worker=True)
+            self.lines.extend(self.take_step())
         self.lines.extend(body)
-        self.lines.extend(self.finish_step())
+        self.lines.extend(self.loop_finish_step() if loop else self.finish_step())
         self.lines.append("end_exit: skip")
         self.lines.append("}")
         self.lines.append("")
@@ -360,38 +372,6 @@ class Exporter(FreeThreaded, LoopTranslator, ProcessTranslator):
                 )
             units.append(unit)
         return units
-
-    def _loop_proctype(self) -> None:
-        """`K`: a task of an event loop (see loops.py)."""
-        try:
-            units = self.task_units(loop=True)
-        except Refused as refused:
-            self.refused.append(refused)
-            return
-        self.self_limit = 1
-        header, self.lines = self.lines, []
-        self.inlined = list(units)
-        self.start_processes()
-        self.owner = "lo_thr[lp]"
-        done = 0
-        while done < len(self.inlined):
-            unit = self.inlined[done]
-            done += 1
-            self._unit(unit, True)
-        self.owner = "me"
-        body, self.lines = self.resolve_returns(self.lines), header
-        self.lines.append(f"proctype K({self.loop_task_params()}) {{")
-        self._proctype_locals(own_self=True, worker=False)
-        self.lines.append(
-            "  int tv = 0; byte aw = 0; byte gave = 0; byte svd = 0; byte dep = 0;"
-            "  /* the value; inside suspend: gave the loop back, with the GIL, nested */"
-        )
-        self.lines.extend(self.loop_start_step())
-        self.lines.extend(body)
-        self.lines.extend(self.loop_finish_step())
-        self.lines.append("end_exit: skip")
-        self.lines.append("}")
-        self.lines.append("")
 
     def _unit(self, unit: Unit, spawned: bool) -> None:
         """The instructions of one code unit of a proctype (its own or an inlined call)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import assert_never
 
 from gilcheck.source import NO_SPAN, Span
 
@@ -787,6 +788,97 @@ Instr = (
 
 
 # ---------------------------------------------------------------- program
+
+
+def sync_verb(instr: Instr) -> str | None:
+    """The primitive statement an instruction runs (None: not a statement on a sync object);
+    the engine's and the Promela export's one reading of it."""
+    match instr:
+        case Acquire(mode=mode):
+            return "acquire_" + mode if mode else "acquire"
+        case Release():
+            return "release"
+        case Wait():
+            return "wait"
+        case Notify(all=every):
+            return "notify_all" if every else "notify"
+        case OnceBegin():
+            return "call_once"
+        case OnceEnd():
+            return "call_once_end"
+        case SetEvent():
+            return "set"
+        case ClearEvent():
+            return "clear"
+        case SyncOp(verb=verb):
+            return verb
+        case (
+            Assign()
+            | Recv()
+            | TryRecv()
+            | Send()
+            | CloneHandle()
+            | Unwrap()
+            | CallFn()
+            | SpawnFn()
+            | Submit()
+            | TakeTask()
+            | FinishTask()
+            | LoopStart()
+            | LoopFinish()
+            | LoopIdle()
+            | SuspendBegin()
+            | SuspendEnd()
+            | AnyInt()
+            | MakeChannel()
+            | MakeObject()
+            | DropValue()
+            | Close()
+            | GilEnter()
+            | GilExit()
+            | AllowEnter()
+            | AllowExit()
+            | PythonEnter()
+            | PythonExit()
+            | AcquireGil()
+            | ReleaseGil()
+            | Join()
+            | Return()
+            | Jump()
+            | Branch()
+            | Choose()
+            | Await()
+            | Assert()
+            | Panic()
+            | Print()
+            | AtomicBegin()
+            | AtomicEnd()
+            | Progress()
+            | Skip()
+            | ForkBegin()
+            | ForkEnd()
+            | EndScope()
+            | End()
+        ):
+            return None
+        case _:
+            assert_never(instr)
+
+
+# Statements that may wait: in Python code holding the GIL, CPython gives the GIL up while
+# they wait (the engine offers that step when the statement cannot go on; a `SyncOp` that
+# never waits, `countdown` or `try_acquire`, always can).
+BLOCKING_INSTRUCTIONS: tuple[type, ...] = (
+    Recv,
+    Send,
+    Acquire,
+    Join,
+    Await,
+    Wait,
+    SyncOp,
+    OnceBegin,
+    Print,
+)
 
 
 # Instructions that are no statement of Python code, or that check a GIL given up by

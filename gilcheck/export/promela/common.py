@@ -78,16 +78,6 @@ OUT_OF_RANGE = (
     "a moved value used */ ended = 1; goto end_exit"
 )
 
-BLOCKING_INSTRUCTIONS = (
-    ir.Recv,
-    ir.Send,
-    ir.Acquire,
-    ir.Join,
-    ir.Await,
-    ir.Wait,
-    ir.OnceBegin,
-    ir.Print,
-)
 BINARY = {
     "+": "+",
     "-": "-",

@@ -9,7 +9,6 @@ from typing import Any
 from gilcheck.diagnostics import DiagnosticSink, SpecError
 from gilcheck.export.promela.common import (
     BLOCKING,
-    BLOCKING_INSTRUCTIONS,
     LOST,
     MAX_INLINED,
     MAX_THREADS,
@@ -976,7 +975,7 @@ def blocks(instr: ir.Instr) -> bool:
     """Whether a statement may wait (in Python code it then gives the GIL up)."""
     if isinstance(instr, ir.SyncOp):
         return instr.verb in ("result", "shutdown")
-    return isinstance(instr, BLOCKING_INSTRUCTIONS)
+    return isinstance(instr, ir.BLOCKING_INSTRUCTIONS)
 
 
 MISUSE = "assert(false);"

@@ -72,27 +72,12 @@ RESOURCE_INSTRUCTIONS: Final = (
 
 
 def resource_verb(instr: ir.Instr) -> str | None:
-    """The primitive statement an instruction runs on a resource (None: none)."""
-    match instr:
-        case ir.Acquire(mode=mode):
-            return "acquire_" + mode if mode else "acquire"
-        case ir.Release():
-            return "release"
-        case ir.Wait():
-            return "wait"
-        case ir.Notify(all=every):
-            return "notify_all" if every else "notify"
-        case ir.OnceBegin():
-            return "call_once"
-        case ir.OnceEnd():
-            return "call_once_end"
-        case ir.SetEvent():
-            return "set"
-        case ir.ClearEvent():
-            return "clear"
-        case ir.SyncOp(verb=verb) if verb in ("countdown", "try_acquire"):
-            return verb
-    return None
+    """The primitive statement an instruction runs on a resource (None: none; the `SyncOp`s
+    on pools and futures are pools.py's)."""
+    verb = ir.sync_verb(instr)
+    if isinstance(instr, ir.SyncOp) and verb not in ("countdown", "try_acquire"):
+        return None
+    return verb
 
 
 class ObjectTranslator(ResourceTranslator):

@@ -30,20 +30,6 @@ from gilcheck.export.promela.common import NORMAL, Gil, Refused, Unit
 from gilcheck.export.promela.values import ValueTranslator
 from gilcheck.semantics import ir
 
-# Statements after which gilcheck's engine, in Python code holding the GIL, always has a
-# step (completing, or giving the GIL up to block): at their boundary the thread can go on.
-ENGINE_BLOCKING = (
-    ir.Recv,
-    ir.Send,
-    ir.Acquire,
-    ir.Join,
-    ir.Await,
-    ir.Wait,
-    ir.SyncOp,
-    ir.OnceBegin,
-    ir.Print,
-)
-
 # What pools and event loops run on threads a fork child does not have.
 _EXECUTOR_INSTRUCTIONS = (
     ir.Submit,
@@ -175,7 +161,9 @@ class ProcessTranslator(ValueTranslator):
         if not hooks or not python or g.count == 0:
             return []
         unit = self.unit
-        if isinstance(instr, ENGINE_BLOCKING):
+        # gilcheck's engine, in Python code holding the GIL, always has a step at these:
+        # completing, or giving the GIL up to block.
+        if isinstance(instr, ir.BLOCKING_INSTRUCTIONS):
             can = "true"  # it completes, or gives the GIL up to block
         elif ok is None:
             can = guard

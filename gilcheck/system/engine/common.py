@@ -4,9 +4,10 @@ run-time errors, and small functions over states and instructions."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, assert_never
+from typing import TYPE_CHECKING, Any
 
 from gilcheck.semantics import ir
+from gilcheck.semantics.ir import sync_verb as sync_verb  # the engine's name for it
 from gilcheck.semantics.values import (
     Value,
     describe_value,
@@ -40,17 +41,7 @@ from gilcheck.system.state import (
 )
 
 MAX_ENUMERATED_ANY = 256
-BLOCKING_INSTRS = (
-    ir.Recv,
-    ir.Send,
-    ir.Acquire,
-    ir.Join,
-    ir.Await,
-    ir.Wait,
-    ir.SyncOp,
-    ir.OnceBegin,
-    ir.Print,
-)
+BLOCKING_INSTRS = ir.BLOCKING_INSTRUCTIONS
 # The phase of a thread waiting at `recv c[i]` / `send c[i], v` with `var i`: (CHANNEL_PIN,
 # the channel it read, the statement's own phase).
 CHANNEL_PIN = "@c"
@@ -223,77 +214,3 @@ def _has_handle(value: Value) -> bool:
         and value[0] in ("ok", "err")
         and _has_handle(value[1])
     )
-
-
-def sync_verb(instr: ir.Instr) -> str | None:
-    """The primitive statement an instruction runs (None: not a statement on a sync object)."""
-    match instr:
-        case ir.Acquire(mode=mode):
-            return "acquire_" + mode if mode else "acquire"
-        case ir.Release():
-            return "release"
-        case ir.Wait():
-            return "wait"
-        case ir.Notify(all=every):
-            return "notify_all" if every else "notify"
-        case ir.OnceBegin():
-            return "call_once"
-        case ir.OnceEnd():
-            return "call_once_end"
-        case ir.SetEvent():
-            return "set"
-        case ir.ClearEvent():
-            return "clear"
-        case ir.SyncOp(verb=verb):
-            return verb
-        case (
-            ir.Assign()
-            | ir.Recv()
-            | ir.TryRecv()
-            | ir.Send()
-            | ir.CloneHandle()
-            | ir.Unwrap()
-            | ir.CallFn()
-            | ir.SpawnFn()
-            | ir.Submit()
-            | ir.TakeTask()
-            | ir.FinishTask()
-            | ir.LoopStart()
-            | ir.LoopFinish()
-            | ir.LoopIdle()
-            | ir.SuspendBegin()
-            | ir.SuspendEnd()
-            | ir.AnyInt()
-            | ir.MakeChannel()
-            | ir.MakeObject()
-            | ir.DropValue()
-            | ir.Close()
-            | ir.GilEnter()
-            | ir.GilExit()
-            | ir.AllowEnter()
-            | ir.AllowExit()
-            | ir.PythonEnter()
-            | ir.PythonExit()
-            | ir.AcquireGil()
-            | ir.ReleaseGil()
-            | ir.Join()
-            | ir.Return()
-            | ir.Jump()
-            | ir.Branch()
-            | ir.Choose()
-            | ir.Await()
-            | ir.Assert()
-            | ir.Panic()
-            | ir.Print()
-            | ir.AtomicBegin()
-            | ir.AtomicEnd()
-            | ir.Progress()
-            | ir.Skip()
-            | ir.ForkBegin()
-            | ir.ForkEnd()
-            | ir.EndScope()
-            | ir.End()
-        ):
-            return None
-        case _:
-            assert_never(instr)

@@ -831,13 +831,8 @@ class Exporter(FreeThreaded, LoopTranslator, ProcessTranslator):
         """`return e` (or the end) of an inlined call: the value goes to the caller's target,
         the call's locals are reset (gilcheck drops them), and the caller goes on."""
         assert unit.call is not None
-        value, handed = "NONE_V", ""
-        if isinstance(instr, ir.Return) and instr.value is not None:
-            value = self._expr(instr.value)
-            handed = self._moves(instr.value) + self._copies(instr.value)
         # The call's locals are dropped (what the value moved out of them excepted).
-        reset = handed + self._drop_locals(range(len(code.local_names)))
-        reset += " ".join(f" {unit.local(slot)} = 0;" for slot in range(len(code.local_names)))
+        value, reset = self._frame_end(code, unit, instr)
         call = unit.call
         self.unit = call.caller
         try:

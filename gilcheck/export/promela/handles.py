@@ -16,7 +16,7 @@ an element's index again, so the scratch must be a state variable restored in or
 from __future__ import annotations
 
 from gilcheck.export.promela.channels import ChannelTranslator
-from gilcheck.export.promela.common import ChanText, Refused
+from gilcheck.export.promela.common import ChanText, Refused, Unit
 from gilcheck.semantics import describe, ir
 from gilcheck.semantics.reads import copied_vars, moved_locals
 
@@ -215,6 +215,19 @@ class HandleTranslator(ChannelTranslator):
             options += f"{self._object_counted('hd', True)} "
             out += f" hd = {v}; if {options}:: else -> skip fi; hd = 0;"
         return out
+
+    def _frame_end(
+        self, code: ir.CodeUnit, unit: Unit, instr: ir.Return | ir.End
+    ) -> tuple[str, str]:
+        """(the value, the effect) of a frame's `return e` or end: the value is handed over
+        (moved or copied) and then the frame's locals are dropped and reset."""
+        value, handed = "NONE_V", ""
+        if isinstance(instr, ir.Return) and instr.value is not None:
+            value = self._expr(instr.value)
+            handed = self._moves(instr.value) + self._copies(instr.value)
+        slots = range(len(code.local_names))
+        reset = handed + self._drop_locals(slots)
+        return value, reset + " ".join(f" {unit.local(slot)} = 0;" for slot in slots)
 
     def _drop_locals(self, slots: range | tuple[int, ...]) -> str:
         """Drop locals (a scope or frame ends) and clear them."""

@@ -19,9 +19,7 @@ than the export provides (see `future_slots`) fails an assertion marked `bound`.
 
 from __future__ import annotations
 
-import dataclasses
-
-from gilcheck.export.promela.common import Refused, Unit, parts
+from gilcheck.export.promela.common import Refused, Unit
 from gilcheck.export.promela.handles import HandleTranslator
 from gilcheck.export.promela.objects import ObjectTranslator
 from gilcheck.semantics import describe, ir
@@ -68,11 +66,10 @@ class PoolTranslator(ObjectTranslator, HandleTranslator):
         )
         self.task_arity = max([len(program.codes[f].params) for f in self.tasks] or [0])
         self.uses_pools = bool(self.pool_slots or made_pools or self.tasks)
-        # A spec may wait for futures it never makes (`result` of `none`, `is_done` of a
-        # shared var that stays `none`): a misuse at run time, with the variables declared.
+        # A spec may wait for futures it never makes (`result` of `none`): a misuse at run
+        # time, with the variables declared (`is_done` of a non-future reads none of them).
         self.uses_futures = futures > 0 or any(
-            (isinstance(i, ir.SyncOp) and i.verb in ("result", "complete")) or _tests_done(i)
-            for i in instrs
+            isinstance(i, ir.SyncOp) and i.verb in ("result", "complete") for i in instrs
         )
 
     def future_slots(self) -> int:
@@ -313,23 +310,5 @@ class PoolTranslator(ObjectTranslator, HandleTranslator):
     ) -> tuple[str, str, str]:
         """A task's `return e` (or end): its locals are dropped, the value kept for the
         finishing step."""
-        value, handed = "NONE_V", ""
-        if isinstance(instr, ir.Return) and instr.value is not None:
-            value = self._expr(instr.value)
-            handed = self._moves(instr.value) + self._copies(instr.value)
-        reset = handed + self._drop_locals(range(len(code.local_names)))
-        reset += " ".join(f" {unit.local(slot)} = 0;" for slot in range(len(code.local_names)))
+        value, reset = self._frame_end(code, unit, instr)
         return "true", f"tv = {value}; {reset}", unit.finish
-
-
-def _tests_done(instr: ir.Instr) -> bool:
-    """Whether an instruction's expressions call `is_done(..)`."""
-    for field in dataclasses.fields(instr):
-        value = getattr(instr, field.name)
-        values = value if isinstance(value, tuple) else (value,)
-        for each in values:
-            if isinstance(each, ir.Builtin | ir.UnaryOp | ir.BinaryOp) and any(
-                isinstance(e, ir.Builtin) and e.name == "is_done" for e in parts(each)
-            ):
-                return True
-    return False

@@ -385,6 +385,8 @@ class ValueTranslator:
             case ir.Builtin(name="pyobj" | "pyerr" as name, args=(ir.Const(value=tag),)):
                 return self.constants.literal((name, tag))
             case ir.Builtin(name="is_done", args=(a,)) if isinstance(a, ir.Expr):
+                if not self.uses_futures:
+                    return "0"  # no value is a future: the step's check (`_ok`) is a misuse
                 return f"fu_done[FK({self._expr(a)})]"
             case ir.Builtin(name="resource"):
                 return self.resource_value(expr)

@@ -422,9 +422,12 @@ def test_spin_agrees_on_atomic_blocks_that_set_release_and_notify(
     assert (assertions, deadlocks > 0) == (0, verdict == "deadlock")
 
 
-EXECUTOR_CASES = sorted((CASES / "export_pools").glob("*.gil")) + sorted(
-    (CASES / "export_loops").glob("*.gil")
-)
+# Run-time objects: pools, futures, event loops, and resources made or passed as values.
+EXECUTOR_CASES = [
+    path
+    for folder in ("export_pools", "export_loops", "export_objects")
+    for path in sorted((CASES / folder).glob("*.gil"))
+]
 
 
 @pytest.mark.skipif(not HAVE_SPIN, reason="spin and gcc are not installed")
@@ -435,7 +438,11 @@ def test_spin_agrees_on_pools_futures_and_loops_exported_through_the_cli(  # typ
     # Pools: workers started on demand, the exit hook's wait, shutdown's misuse, futures
     # reused once nothing refers to them, timed results, pools made at run time. Event
     # loops: a blocking statement blocks the loop, `suspend` gives it back, locks are the
-    # loop thread's, ready order and any_order, suspend's misuses.
+    # loop thread's, ready order and any_order, suspend's misuses. Objects: a lock per
+    # account in a var array (ABBA and ordered), a made mutex passed to a thread and a
+    # function, a latch, a condvar and its mutex made at run time, a wrong kind reached
+    # through a var, identity, a kind known only at run time, a waiter keeping the object
+    # its var named.
     from spindiff import run_spin
 
     spec = relative(path)
@@ -450,29 +457,10 @@ def test_spin_agrees_on_pools_futures_and_loops_exported_through_the_cli(  # typ
     assert (assertions > 0, deadlocks > 0) == (safety, verdict == "deadlock")
 
 
-OBJECT_CASES = sorted((CASES / "export_objects").glob("*.gil"))
-
-
 @pytest.mark.skipif(not HAVE_SPIN, reason="spin and gcc are not installed")
-@pytest.mark.parametrize("path", OBJECT_CASES, ids=[p.stem for p in OBJECT_CASES])
-def test_spin_agrees_on_resources_made_at_run_time_and_passed_as_values(  # type: ignore[no-untyped-def]
-    cli, tmp_path: Path, path: Path
-) -> None:
-    # A lock per account in a var array (ABBA and ordered), a made mutex passed to a
-    # thread and a function, a latch, a condvar and its mutex made at run time, a wrong
-    # kind reached through a var, identity, a kind known only at run time, a waiter
-    # keeping the object its var named.
-    test_spin_agrees_on_pools_futures_and_loops_exported_through_the_cli(cli, tmp_path, path)
-
-
-@pytest.mark.skipif(not HAVE_SPIN, reason="spin and gcc are not installed")
-def test_more_objects_alive_than_the_export_provides_stop_at_a_bound_assertion(
-    tmp_path: Path,
-) -> None:
-    # A made object's slot is reused once no value refers to it (an event per request for
-    # forty requests needs two); past the export's slots of objects still referred to the
-    # run stops at an assertion marked `bound` (gilcheck stops at its object bound).
-    from spindiff import Unfinished, run_spin
+def test_a_made_objects_slot_is_reused_once_no_value_refers_to_it(tmp_path: Path) -> None:
+    # An event per request for forty requests needs two slots.
+    from spindiff import run_spin
 
     requests = (
         "channel req: unbounded\nthread server {\n    let n = 0\n    while n < 40 {\n"
@@ -482,36 +470,33 @@ def test_more_objects_alive_than_the_export_provides_stop_at_a_bound_assertion(
     )
     loaded = parse_text("requests.gil", requests)
     assert check_spec(loaded, CheckOptions()).verdict == "ok"
-    assert run_spin(export_promela(checkable_program(loaded)), tmp_path / "a")[:2] == (0, 0)
-    kept = (
-        "var keep[40] = none\nthread main {\n    let i = 0\n    while i < 40 {\n"
-        "        keep[i] = event()\n        i = i + 1\n    }\n}\n"
-    )
-    loaded = parse_text("kept.gil", kept)
-    assert check_spec(loaded, CheckOptions()).verdict == "bound"
-    promela = export_promela(checkable_program(loaded))
-    assert "/* bound: more event objects alive than the export's 32 */" in promela
-    with pytest.raises(Unfinished, match="the export's limit"):
-        run_spin(promela, tmp_path / "b")
+    assert run_spin(export_promela(checkable_program(loaded)), tmp_path)[:2] == (0, 0)
 
 
 @pytest.mark.skipif(not HAVE_SPIN, reason="spin and gcc are not installed")
-def test_more_futures_alive_than_the_export_provides_stop_at_a_bound_assertion(
-    tmp_path: Path,
+@pytest.mark.parametrize(
+    ("made", "limit"),
+    [
+        ("event()", "/* bound: more event objects alive than the export's 32 */"),
+        ("future()", "/* bound: more futures alive than the export's"),
+    ],
+)
+def test_more_objects_alive_than_the_export_provides_stop_at_the_exports_limit(
+    tmp_path: Path, made: str, limit: str
 ) -> None:
-    # Futures still referred to are never reused: past the export's slots the run stops
+    # Objects still referred to are never reused: past the export's slots the run stops
     # at an assertion marked `bound` (gilcheck stops at its object bound), never at a
     # wrong value; bench/differential counts it as unfinished, never as agreement.
     from spindiff import Unfinished, run_spin
 
-    text = (
+    kept = (
         "var keep[40] = none\nthread main {\n    let i = 0\n    while i < 40 {\n"
-        "        keep[i] = future()\n        i = i + 1\n    }\n}\n"
+        f"        keep[i] = {made}\n        i = i + 1\n    }}\n}}\n"
     )
-    loaded = parse_text("many.gil", text)
+    loaded = parse_text("kept.gil", kept)
     assert check_spec(loaded, CheckOptions()).verdict == "bound"
     promela = export_promela(checkable_program(loaded))
-    assert "/* bound: more futures alive than the export's" in promela
+    assert limit in promela
     with pytest.raises(Unfinished, match="the export's limit"):
         run_spin(promela, tmp_path)
 

@@ -391,14 +391,6 @@ def describe_instr(instr: ir.Instr) -> str:
     return describe.construct(instr)
 
 
-def describe_in_atomic(instr: ir.Instr) -> str:
-    """A statement the export cannot run inside `atomic { }` (the lowering lets in no loop,
-    so a condition or jump there is an `if`)."""
-    if isinstance(instr, ir.Branch | ir.Jump):
-        return "`if`"
-    return describe.construct(instr)
-
-
 def describe_expr(expr: ir.Expr) -> str:
     """An expression the export refuses, in the spec's words."""
     if isinstance(expr, ir.Builtin) and expr.name == "resource":

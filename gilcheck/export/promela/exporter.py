@@ -23,7 +23,6 @@ from gilcheck.export.promela.common import (
     Unit,
     channel_kind,
     check_known,
-    describe_in_atomic,
     describe_instr,
 )
 from gilcheck.export.promela.freethreaded import FINALIZE_LABEL, FreeThreaded
@@ -945,7 +944,7 @@ class Exporter(FreeThreaded, LoopTranslator, ProcessTranslator):
                 effects.append(f"{label}goto {inside(instr.target)};")
                 continue
             if not _runs_in_atomic(instr):
-                raise Refused(f"{describe_in_atomic(instr)} inside `atomic`", instr.span)
+                raise Refused(f"{describe.construct(instr)} inside `atomic`", instr.span)
             effect = self._step(code, unit, at, instr, False)[1]
             # The statements run in order: each checks its own indices when it runs.
             effects.append(label + self._checked_effect(self._ok_to_step(instr), effect))

@@ -269,11 +269,6 @@ class HandleTranslator(ChannelTranslator):
     def _handle_chan(self, handle: ir.HandleRef) -> ChanText:
         return ChanText("rc", self.pool[1], f"HCH({self._local(handle.slot)})")
 
-    def _handle_ok(self, handle: ir.HandleRef, end: str) -> str:
-        """The misuse check of a statement on a handle: the local holds that end."""
-        local = self._local(handle.slot)
-        return f"(BARE({local}) && IS_{end}({local}))"
-
     def _handle_send(self, instr: ir.Send, handle: ir.HandleRef) -> tuple[str, str, str]:
         """`send tx, v`: fails (err(v)) once the receiver is gone or the channel is closed
         (not a queue); a oneshot sender is used up either way; otherwise waits for room."""
@@ -380,6 +375,3 @@ class HandleTranslator(ChannelTranslator):
         if not self.counted:
             return "true", f"{local} = MOVED_V;", nxt
         return "true", f"{self._drop_text(local)} {local} = MOVED_V;", nxt
-
-    def _drop_if_handles(self, value: str) -> str:
-        return self._drop_text(value) if self.counted else ""

@@ -57,18 +57,6 @@ from gilcheck.sync import registry
 
 MAX_MADE = 32  # slots of objects made at run time, per kind (gilcheck's default bound)
 BOUND_STOP = "ended = 1; goto end_exit"
-# The instructions that act on a resource (besides `SyncOp`s on pools and futures).
-RESOURCE_INSTRUCTIONS: Final = (
-    ir.Acquire,
-    ir.Release,
-    ir.Wait,
-    ir.Notify,
-    ir.OnceBegin,
-    ir.OnceEnd,
-    ir.SetEvent,
-    ir.ClearEvent,
-    ir.SyncOp,
-)
 
 
 def resource_verb(instr: ir.Instr) -> str | None:

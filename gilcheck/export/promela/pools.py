@@ -13,8 +13,12 @@ native code from GIL count 0), and in a last step of the task completes its futu
 idle again.
 
 A future is a slot of the `fu_` arrays (value FUB + k): complete or not, its value, and
-whether `submit` made it. Slots are never reused: a spec that makes more futures (or pools)
-than the export provides (see `future_slots`) fails an assertion marked `bound`.
+whether `submit` made it, and its references (values holding it, its queued or running
+task: counted where values are copied and dropped, handles.py). A slot nobody refers to is
+reused; pools made at run time are never freed. A spec with more futures alive (or pools
+made) than the export provides (`future_count`: twice the statements that make one, times
+the largest thread array, at most MAX_FUTURES and `--object-bound`) stops at the export's
+limit (`LIMIT_STOP`, an assertion marked `bound`).
 """
 
 from __future__ import annotations
@@ -71,11 +75,6 @@ class PoolTranslator(ObjectTranslator, HandleTranslator):
         self.uses_futures = futures > 0 or any(
             isinstance(i, ir.SyncOp) and i.verb in ("result", "complete") for i in instrs
         )
-
-    def future_slots(self) -> int:
-        """Futures the export provides: twice the statements that make one, times the
-        largest thread array, at most MAX_FUTURES and `--object-bound`."""
-        return self.future_count
 
     # ------------------------------------------------------------ declarations
 

@@ -628,10 +628,9 @@ class Narrator:
             elif before[S_GIL] == tid:
                 out.append("releases the GIL")
 
-        # A loop task's locks are its loop thread's (the loop itself is the task's own).
-        me = tid
-        if self.engine.has_loops and self.engine.is_task(before[S_THREADS][tid]):
-            me = self.engine.owner_of(tid, before[S_THREADS][tid])
+        # A loop task acts on objects as the engine has it (`actor_on`): its locks are its
+        # loop thread's, its loop and its event waits its own.
+        th = before[S_THREADS][tid]
 
         def name(t: int) -> str:  # a thread the step started (a pool's worker) is in `after`
             return lay.thread_name(before if t < len(before[S_THREADS]) else after, t)
@@ -640,7 +639,7 @@ class Narrator:
         for lid, (old, new) in enumerate(zip(before[S_LOCKS], after[S_LOCKS], strict=False)):
             if old != new:  # the object's primitive tells what the step did to it
                 prim = lay.object_prim(before, (DECLARED, lid))
-                who = tid if prim.kind in ("eventloop", "event") else me
+                who = self.engine.actor_on(prim.kind, tid, th)
                 out.append(
                     prim.effect(old, new, who, lay.object_label(before, (DECLARED, lid)), name)
                 )
@@ -648,7 +647,7 @@ class Narrator:
             if old[H_STATE] != new[H_STATE]:
                 label = lay.object_label(after, (HEAP, oid))
                 prim = registry.primitive(new[H_KIND])
-                who = tid if prim.kind == "event" else me  # an event's waiter is the task
+                who = self.engine.actor_on(prim.kind, tid, th)
                 out.append(prim.effect(old[H_STATE], new[H_STATE], who, label, name))
         if before[S_STDOUT] != after[S_STDOUT] and "stdout" not in text:
             out.append(

@@ -205,8 +205,8 @@ class Base:
     def actor_on(self, kind: str, tid: int, th: Thread) -> int:
         """The id a statement on an object of `kind` acts as: a loop task takes locks as
         its loop's thread, but waits for an event as itself (an event has no owner, and each
-        task waiting on it is woken by a `set`)."""
-        if not self.has_loops or kind == "event":
+        task waiting on it is woken by a `set`), and holds its loop as itself."""
+        if not self.has_loops or kind in ("event", "eventloop"):
             return tid
         return self.owner_of(tid, th)
 

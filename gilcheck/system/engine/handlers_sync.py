@@ -102,7 +102,7 @@ class SyncHandlers(Base):
         elif p.operand is not None:
             partner = self._eval(p.operand, state, frame, th)
         phase = th[T_PHASE]
-        me = self.actor_on(res.kind, tid, th)  # a loop task: its loop's thread's locks
+        me = self.actor_on(res.kind, tid, th) if self.has_loops else tid  # (hot path)
         result = site.verb.run(site, locks[lid], me, phase, partner)
         if isinstance(result, Misuse):
             raise SpecMisuse(result.message.replace("{label}", _res_name(res, lid, self)))
@@ -188,7 +188,7 @@ class SyncHandlers(Base):
         if p.operand is not None:
             partner = self._eval(p.operand, state, frame, th)
         obj = _object_state(state, where, at)
-        me = self.actor_on(obj_kind, tid, th)  # a loop task: its loop's thread's locks
+        me = self.actor_on(obj_kind, tid, th) if self.has_loops else tid
         result = site.verb.run(site, obj, me, phase, partner)
         if isinstance(result, Misuse):
             raise SpecMisuse(result.message.replace("{label}", label))

@@ -493,15 +493,17 @@ class Exporter(FreeThreaded, LoopTranslator, ProcessTranslator):
             # Python code after release_gil (PyEval_SaveThread), without the GIL.
             guard, effect = "true", f"{MISUSE} /* Python code after release_gil */"
         raw_guard = guard
-        if makes_pyobj(instr) and not (self.gil_off and g.count > 0):
+        takes_gil = makes_pyobj(instr) and not (self.gil_off and g.count > 0)
+        if takes_gil:
             # Making a Python object takes the GIL for the step (as gilcheck's engine does
             # for these statements): it waits while another thread holds it.
-            guard = f"(gil == NO_ONE || gil == me) && ({guard})"
+            guard = f"{GIL_FREE} && ({guard})"
         ok = self._ok_to_step(instr)
         if not self.indexed <= self.checked:
             raise Refused("an index computed at run time here", instr.span)
         # `ready`: the step goes on; an index out of range (`ok` false) panics instead.
         ready = guard if ok is None else f"({ok}) && ({guard})"
+        waits = f"!({guard})" if ok is None else f"({ok}) && !({guard})"  # it cannot go on
         if self.gil_off:
             self.free_step(unit, pc, instr, python, guard, effect, nxt, ok)
             return
@@ -531,7 +533,6 @@ class Exporter(FreeThreaded, LoopTranslator, ProcessTranslator):
             given_up.append(len(options))
             # A blocking statement in Python code releases the GIL while it waits, does its
             # operation without it, and takes it back before the next statement.
-            waits = f"!({guard})" if ok is None else f"({ok}) && !({guard})"
             options.append(
                 f"mode == {NORMAL} && gil == me && {waits} -> gil = NO_ONE; "
                 f"mode = {BLOCKING}; goto {label}"
@@ -550,15 +551,14 @@ class Exporter(FreeThreaded, LoopTranslator, ProcessTranslator):
             # A timed wait that cannot complete may time out, except in Python code holding
             # the GIL, which gives the GIL up first (above).
             holding = " && !(gil == me)" if python and g.count > 0 else ""
-            waits_now = f"!({guard})" if ok is None else f"({ok}) && !({guard})"
             given_up.append(len(options))
             options.append(
-                f"mode == {NORMAL}{holding} && {waits_now} -> {self.timed_out} "
+                f"mode == {NORMAL}{holding} && {waits} -> {self.timed_out} "
                 f"goto {self._label(pc + 1)}"
             )
         if unit.loop and not isinstance(instr, ir.SuspendEnd):
             options = self._loop_gated(options, free, given_up)
-            cannot = self._cannot_complete(instr, raw_guard, ok)
+            cannot = self._cannot_complete(instr, raw_guard, ok, takes_gil)
             if cannot is not None:
                 # Inside `suspend`, holding the loop, a statement that cannot complete gives
                 # the loop back instead of waiting (in Python code the GIL too).
@@ -591,14 +591,15 @@ class Exporter(FreeThreaded, LoopTranslator, ProcessTranslator):
             gated.append(f"{gate} && {option}")
         return gated
 
-    def _cannot_complete(self, instr: ir.Instr, guard: str, ok: str | None) -> str | None:
-        """When a statement cannot complete (None: it always can, or it waits only for the
-        GIL, which a loop task waits for holding the loop)."""
+    @staticmethod
+    def _cannot_complete(
+        instr: ir.Instr, guard: str, ok: str | None, takes_gil: bool
+    ) -> str | None:
+        """When a statement cannot complete, its GIL aside (None: it always can, or it
+        waits only for the GIL, which a loop task waits for holding the loop)."""
         if guard == "true" or isinstance(instr, WAITS_FOR_THE_GIL):
             return None
-        cannot = f"!({guard})"
-        if makes_pyobj(instr):
-            cannot = f"(gil == NO_ONE || gil == me) && {cannot}"
+        cannot = f"{GIL_FREE} && !({guard})" if takes_gil else f"!({guard})"
         return cannot if ok is None else f"({ok}) && {cannot}"
 
     def _step(
@@ -973,6 +974,7 @@ def blocks(instr: ir.Instr) -> bool:
 
 
 MISUSE = "assert(false);"
+GIL_FREE = "(gil == NO_ONE || gil == me)"  # a step that takes the GIL for itself can
 
 
 def _without_saved_threads(saved: tuple[int, ...]) -> tuple[int, ...]:

@@ -404,3 +404,27 @@ def describe_expr(expr: ir.Expr) -> str:
     if isinstance(expr, ir.ParamRef):
         return f"the param `{expr.name}`"
     return f"`{describe.expression(expr)}`"
+
+
+MAX_PROCESSES = 8  # process slots of `spawn process`, the first included (never reused)
+
+
+def process_slots(program: ir.Program) -> int:
+    """The processes a run may start, the first included: each `spawn process` once, four
+    times in a loop, times the largest thread array; at most MAX_PROCESSES (1: the spec
+    starts none)."""
+    sites = 0
+    for code in program.codes:
+        loops = [
+            (instr.target, pc)
+            for pc, instr in enumerate(code.instrs)
+            if isinstance(instr, ir.Jump) and instr.target <= pc
+        ]
+        for pc, instr in enumerate(code.instrs):
+            if isinstance(instr, ir.SpawnFn) and instr.process:
+                looped = any(first <= pc <= last for first, last in loops)
+                sites += 4 if looped else 1
+    if not sites:
+        return 1
+    copies = max([info.size or 1 for info in program.threads] or [1])
+    return min(MAX_PROCESSES, 1 + sites * copies)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from gilcheck.diagnostics import DiagnosticSink, SpecError
+from gilcheck.export.promela.children import JOIN_LABEL, REAP_LABEL, ChildProcessTranslator
 from gilcheck.export.promela.common import (
     BLOCKING,
     LOST,
@@ -80,7 +81,7 @@ def export_promela(program: ir.Program, options: CheckOptions | None = None) -> 
     raise SpecError(sink.items) from None
 
 
-class Exporter(FreeThreaded, LoopTranslator, ProcessTranslator):
+class Exporter(FreeThreaded, LoopTranslator, ProcessTranslator, ChildProcessTranslator):
     """Translates one checked program."""
 
     # ------------------------------------------------------------ top level
@@ -93,6 +94,7 @@ class Exporter(FreeThreaded, LoopTranslator, ProcessTranslator):
         for param in program.params:
             refuse(Refused(f"`{describe.declaration(param)}`", param.span))
         self.process_checks()
+        self.child_checks()
         for res in program.resources:
             if res.kind not in ("pool", "eventloop"):
                 self._gathering(check_declared, res)
@@ -121,6 +123,8 @@ class Exporter(FreeThreaded, LoopTranslator, ProcessTranslator):
         self.self_limit = 1
         for index, name in self.spawned.items():
             self._proctype(program.codes[index], index, name, spawned=True)
+        for index, name in self.children.items():
+            self._proctype(program.codes[index], index, name, spawned=True)
         if self.tasks:
             self._task_proctype(loop=False)
         if self.loop_tasks:
@@ -136,11 +140,11 @@ class Exporter(FreeThreaded, LoopTranslator, ProcessTranslator):
             self.refused.append(refused)
 
     def _find_spawned(self) -> None:
-        refuse = self.refused.append
+        self.children = {}
         for code in self.program.codes:
             for instr in code.instrs:
                 if isinstance(instr, ir.SpawnFn) and instr.process:
-                    refuse(Refused("`spawn process`", instr.span, yet=True))
+                    self.children[instr.function] = f"P_{self.program.codes[instr.function].name}"
                 elif isinstance(instr, ir.SpawnFn):
                     self.spawned[instr.function] = f"F_{self.program.codes[instr.function].name}"
 
@@ -153,23 +157,44 @@ class Exporter(FreeThreaded, LoopTranslator, ProcessTranslator):
             emit(macro)
         emit(f"#define NO_ONE {NO_ONE}")
         emit(f"#define MAXT {MAX_THREADS}")
-        emit("byte gil = NO_ONE;      /* the thread holding the GIL */")
-        emit("byte out_lock = NO_ONE; /* the thread holding stdout's lock (print) */")
-        emit("bool ended = 0;         /* the program has ended */")
         emit("bit limit_hit = 0;      /* the export's own limit was reached (LIMIT) */")
         emit("bool t_done[MAXT];      /* threads that have ended (for join) */")
         emit(f"byte nthreads = {self._declared_count()};")
-        emit("byte live = 0;          /* running non-daemon threads other than main */")
         emit("hidden int hv;          /* a received value, before it is stored */")
+        # What each process has of its own (`spawn process`: fields of PS, children.py).
+        own = [
+            "byte gil = NO_ONE;      /* the thread holding the GIL */",
+            "byte out_lock = NO_ONE; /* the thread holding stdout's lock (print) */",
+            "bool ended = 0;         /* the program has ended */",
+            "byte live = 0;          /* running non-daemon threads other than main */",
+        ]
         if self.gil_off:
-            self.lines.extend(self.free_header())
+            own.extend(self.free_header())
         for var in p.vars:
             size = var.size or 1
             init = self.constants.literal(var.init)
             if var.size is None:
-                emit(f"int v_{var.name} = {init};")
+                own.append(f"int v_{var.name} = {init};")
+            elif self.spawns_processes():
+                own.append(f"int v_{var.name}[{size}] = {init};")
             else:
-                emit(f"int v_{var.name}[{size}];")
+                own.append(f"int v_{var.name}[{size}];")
+        own.extend(self.process_header())
+        for chan in p.channels:
+            cap = self._capacity(chan)
+            if chan.size is None:
+                own.append(
+                    f"int ch_{chan.name}[{cap}]; byte ch_{chan.name}_n = 0; "
+                    f"bool ch_{chan.name}_closed = 0; byte ch_{chan.name}_pending = NO_ONE;"
+                )
+            else:
+                size = chan.size
+                own.append(
+                    f"int ch_{chan.name}[{size * cap}]; byte ch_{chan.name}_n[{size}]; "
+                    f"bool ch_{chan.name}_closed[{size}]; "
+                    f"byte ch_{chan.name}_pending[{size}] = NO_ONE;"
+                )
+        self.lines.extend(self.per_process(own))
         for line in self.object_header():
             emit(line)
         for line in self.pool_header():
@@ -178,22 +203,6 @@ class Exporter(FreeThreaded, LoopTranslator, ProcessTranslator):
             emit(line)
         for line in self.handle_header():
             emit(line)
-        for line in self.process_header():
-            emit(line)
-        for chan in p.channels:
-            cap = self._capacity(chan)
-            if chan.size is None:
-                emit(
-                    f"int ch_{chan.name}[{cap}]; byte ch_{chan.name}_n = 0; "
-                    f"bool ch_{chan.name}_closed = 0; byte ch_{chan.name}_pending = NO_ONE;"
-                )
-            else:
-                size = chan.size
-                emit(
-                    f"int ch_{chan.name}[{size * cap}]; byte ch_{chan.name}_n[{size}]; "
-                    f"bool ch_{chan.name}_closed[{size}]; "
-                    f"byte ch_{chan.name}_pending[{size}] = NO_ONE;"
-                )
         emit("")
 
     def _declared_count(self) -> int:
@@ -203,9 +212,11 @@ class Exporter(FreeThreaded, LoopTranslator, ProcessTranslator):
         p = self.program
         emit = self.lines.append
         emit("init {")
+        if self.spawns_processes():
+            emit("  byte px = 0;  /* the first process */")
         emit("  atomic {")
         for var in p.vars:
-            if var.size is not None:
+            if var.size is not None and not self.spawns_processes():
                 for i in range(var.size):
                     emit(f"    v_{var.name}[{i}] = {self.constants.literal(var.init)};")
         for line in self.object_init():
@@ -219,7 +230,7 @@ class Exporter(FreeThreaded, LoopTranslator, ProcessTranslator):
             for index in range(info.size or 1):
                 if info.name != "main" and p.host == "python":
                     emit("    live++;")
-                emit(f"    run T_{info.name}({tid}, {index});")
+                emit(f"    run T_{info.name}({tid}{self.process_arg('0')}, {index});")
                 tid += 1
         emit("  }")
         emit("}")
@@ -268,13 +279,20 @@ class Exporter(FreeThreaded, LoopTranslator, ProcessTranslator):
         params = "".join(f"; int a{i}" for i in range(len(code.params))) if spawned else ""
         self_param = "" if spawned else "; byte self_"
         emit = self.lines.append
-        emit(f"proctype {name}(byte me{self_param}{params}) {{")
+        emit(f"proctype {name}(byte me{self.process_param()}{self_param}{params}) {{")
         self._proctype_locals(own_self=spawned, worker=False)
         for i in range(len(code.params) if spawned else 0):
             emit(f"  l{i} = a{i};")
         self.lines.extend(body)
         if name == "T_main" and self.program.host == "python":
+            if self.spawns_processes():
+                self.lines.extend(self.reap_steps(FINALIZE_LABEL, self.running_guard()))
             self.lines.extend(self.finalize_step(self.running_guard()))
+        if name.startswith("P_"):
+            # A child process's end: its child processes, its threads, finalization.
+            self.lines.extend(self.reap_steps(JOIN_LABEL))
+            self.lines.extend(self.child_join_steps(FINALIZE_LABEL))
+            self.lines.extend(self.finalize_step(ends="t_done[me] = 1; ps[ppar[px]].f_kids--;"))
         emit("end_exit: skip")
         emit("}")
         emit("")
@@ -758,11 +776,16 @@ class Exporter(FreeThreaded, LoopTranslator, ProcessTranslator):
                 if chan.kind == "queue":
                     return "true", "assert(false); /* misuse: close on a queue */", nxt
                 return "true", f"{self._channel(c, written=True).closed} = 1;", nxt
+            case ir.SpawnFn(process=True):
+                return self.spawn_process(instr, nxt)
             case ir.SpawnFn(function=f, args=args, daemon=daemon, target=t):
                 values = "".join(f", {self._expr(a)}" for a in args)
                 count = "live++; " if self.program.host == "python" and not daemon else ""
                 store = f"{self._assign(t, 'nthreads')} " if t is not None else ""
-                spawn = f"{self.spawned_process()}run {self.spawned[f]}(nthreads{values}); "
+                spawn = (
+                    f"{self.spawned_process()}run {self.spawned[f]}(nthreads{self.process_arg()}"
+                    f"{values}); "
+                )
                 handed = self._moves(*args) + self._copies(*args)
                 return "nthreads < MAXT", f"{count}{spawn}{store}nthreads++;{handed}", nxt
             case ir.Join(handle=h, timed=timed, target=t):
@@ -876,6 +899,8 @@ class Exporter(FreeThreaded, LoopTranslator, ProcessTranslator):
         """(effect, next label) of a thread's end; main's goes on to its `atexit` blocks and
         the program's end."""
         is_main = not spawned and unit.name == "T_main"
+        if unit.name.startswith("P_"):
+            return "", REAP_LABEL  # a child process's main: its process ends (children.py)
         if not is_main:
             live = "live--; " if self.program.host == "python" and not self._daemon(unit) else ""
             return f"t_done[me] = 1; {live}", "end_exit"
@@ -899,8 +924,9 @@ class Exporter(FreeThreaded, LoopTranslator, ProcessTranslator):
             done = ""
         if python:
             # Finalization takes the GIL (`gil off`: once no pause is pending), a step of its
-            # own: daemon threads may go on between the exit join and it.
-            return done, FINALIZE_LABEL
+            # own: daemon threads may go on between the exit join and it. Child processes
+            # are joined before it.
+            return done, REAP_LABEL if self.spawns_processes() else FINALIZE_LABEL
         return done + " ended = 1;", "end_exit"
 
     def _daemon(self, unit: Unit) -> bool:

@@ -172,14 +172,15 @@ class FreeThreaded(ValueTranslator):
 
         return _GOTO.sub(update, text)
 
-    def finalize_step(self, running: str = "") -> list[str]:
-        """main's finalization (host python), a step of its own: it takes the GIL, which
-        main may still hold from `acquire_gil` (`gil off`: once no pause is pending);
-        `running`: the condition every step adds (a fork's process)."""
+    def finalize_step(self, running: str = "", ends: str = "") -> list[str]:
+        """main's finalization (host python; a child process's, any host), a step of its
+        own: it takes the GIL, which main may still hold from `acquire_gil` (`gil off`: once
+        no pause is pending); `running`: the condition every step adds (a fork's process);
+        `ends`: what the process's end does besides."""
         if self.gil_off:
-            take = "gil == NO_ONE -> ended = 1;"
+            take = f"gil == NO_ONE -> ended = 1; {ends}"
         else:
-            take = "(gil == NO_ONE || gil == me) -> gil = me; ended = 1;"
+            take = f"(gil == NO_ONE || gil == me) -> gil = me; ended = 1; {ends}"
         return [
             f"{FINALIZE_LABEL}:  /* finalization */",
             "  if",

@@ -47,6 +47,7 @@ from gilcheck.export.promela.resources import (
     ExportedKind,
     ResourceTranslator,
     declaration,
+    declared_count,
     exported_kind,
     initial_values,
 )
@@ -111,7 +112,8 @@ class ObjectTranslator(ResourceTranslator):
             if sites.get(kind):
                 made = min(MAX_MADE, self.options.object_bound, 4 * sites[kind] * copies)
             if declared.get(kind) or made:
-                layout[kind] = (declared.get(kind, 0), made)
+                # With `spawn process`, each process has its block of declared elements.
+                layout[kind] = (declared.get(kind, 0) * self.processes, made)
         self._layout = layout
         self.counts_objects = any(made for _, made in layout.values())
         return layout
@@ -155,8 +157,11 @@ class ObjectTranslator(ResourceTranslator):
             kind = KIND_CODE_KINDS.get(res.kind)
             if kind is None:
                 continue
-            for i in range(res.size or 1):
-                lines += [f"    {s}" for s in initial_values(kind, str(res.base + i), res.count)]
+            block = declared_count(self.program, kind)
+            for process in range(self.processes):
+                for i in range(res.size or 1):
+                    slot = str(process * block + res.base + i)
+                    lines += [f"    {s}" for s in initial_values(kind, slot, res.count)]
         return lines
 
     # ------------------------------------------------------------ values
@@ -174,8 +179,10 @@ class ObjectTranslator(ResourceTranslator):
         size = size_c.value if isinstance(size_c.value, int) else None
         first = RESOURCE_BASE + KIND_CODE[kind] * KIND_SPAN
         if size is None:
-            return str(first + base)
-        return f"({first} + {self._index(index, size, base)})"
+            if self.processes == 1:
+                return str(first + base)
+            return f"({first} + {self.declared_slot(kind, str(base))})"
+        return f"({first} + {self.declared_slot(kind, self._index(index, size, base))})"
 
     def resource_value_ok(self, expr: ir.Builtin) -> str | None:
         """The range check of a declared array's element used as a value."""

@@ -43,6 +43,14 @@ def check_declared(res: ir.ResourceInfo) -> None:
     raise Refused(f"`{res.kind}` objects", res.span, yet=True)
 
 
+def declared_count(program: ir.Program, kind: ExportedKind) -> int:
+    """How many elements of a kind the spec declares (one process's block of them)."""
+    return max(
+        [res.base + (res.size or 1) for res in program.resources if _EXPORTED.get(res.kind) == kind]
+        or [0]
+    )
+
+
 def exported_kind(kind: str, span: Span) -> ExportedKind:
     """The kind as one the export translates (any other is refused)."""
     found = _EXPORTED.get(kind)
@@ -138,10 +146,18 @@ class ResourceTranslator(ValueTranslator):
                     f"an object reached through a value (`{ref.name}`)", self.here, yet=True
                 )
             return found
-        name = PREFIX[exported_kind(ref.kind, self.here)]
+        kind = exported_kind(ref.kind, self.here)
+        name = PREFIX[kind]
         if ref.index is None:
-            return f"{name}[{ref.base}]"
-        return f"{name}[{self._index(ref.index, ref.size, ref.base)}]"
+            return f"{name}[{self.declared_slot(kind, str(ref.base))}]"
+        return f"{name}[{self.declared_slot(kind, self._index(ref.index, ref.size, ref.base))}]"
+
+    def declared_slot(self, kind: ExportedKind, slot: str) -> str:
+        """Where a declared element is among its kind's objects: with `spawn process`, one
+        block per process (children.py), the thread's own process's."""
+        if self.processes == 1:
+            return slot
+        return f"(px * {declared_count(self.program, kind)} + {slot})"
 
     def _base_of(self, ref: ir.ResourceRef) -> int:
         for res in self.program.resources:

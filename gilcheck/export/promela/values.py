@@ -16,6 +16,7 @@ from gilcheck.export.promela.common import (
     channel_kind,
     describe_expr,
     describe_instr,
+    process_slots,
     reads_channel,
     reads_var,
 )
@@ -60,6 +61,8 @@ class ValueTranslator:
         # The effect of the timeout step of the timed wait being translated (None: the
         # statement cannot time out).
         self.timed_out: str | None = None
+        # Process slots (`spawn process`): 1 when the spec starts no process.
+        self.processes = process_slots(program)
 
     @property
     def counted(self) -> bool:

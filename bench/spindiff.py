@@ -241,6 +241,7 @@ GENERATOR_OPTIONS = (
     "v11",
     "gil_off",
     "objects",
+    "processes",
 )
 
 
@@ -265,7 +266,7 @@ def compare(seed: int, liveness: bool = False, **options: bool) -> tuple[Outcome
     executors = options.get("pools", False) or options.get("loops", False)
     refusals_wrong = not (
         options.get("gil_api", False)
-        or (options.get("v11", False) and executors)
+        or ((options.get("v11", False) or options.get("processes", False)) and executors)
         or (options.get("gil_off", False) and options.get("loops", False))
     )
     return compare_loaded(seed, loaded, refused_is_error=refusals_wrong, every_npc=liveness), text
@@ -468,11 +469,17 @@ def main() -> int:
         "vars and locals, passed to functions (declared ones too), compared",
     )
     parser.add_argument(
+        "--processes",
+        action="store_true",
+        help="specs where main starts a child process (sometimes a daemon) with a lock, an "
+        "event and a channel passed, its statements on its own copies of the globals",
+    )
+    parser.add_argument(
         "--all",
         action="store_true",
         help="every generator option above at once but --handles (which shapes the spec on "
-        "its own), --gil-api (whose refused specs are counted apart), --v11 and --gil-off: "
-        "give them alongside",
+        "its own), --gil-api (whose refused specs are counted apart), --v11, --gil-off and "
+        "--processes: give them alongside",
     )
     parser.add_argument(
         "--liveness",
@@ -503,7 +510,7 @@ def main() -> int:
         inputs = list(range(args.seed, args.seed + args.count))
         chosen = {
             name: getattr(args, name)
-            or (args.all and name not in ("handles", "gil_api", "v11", "gil_off"))
+            or (args.all and name not in ("handles", "gil_api", "v11", "gil_off", "processes"))
             for name in GENERATOR_OPTIONS
         }
         check = functools.partial(  # type: ignore[assignment]

@@ -354,6 +354,7 @@ class SpecGenerator:
         loops: bool = False,
         gil_off: bool = False,
         objects: bool = False,
+        processes: bool = False,
     ) -> None:
         self.pick = pick
         self.number = number
@@ -384,6 +385,10 @@ class SpecGenerator:
         # lock (a misuse).
         self.objects = objects
         self.objecting = objects  # whether a statement generated now may call objuser
+        # `spawn process` (v1.2): main starts a child process (sometimes a daemon) running
+        # `child(lk, ev, q)` with a mutex, an event and a channel passed (shared), whose
+        # random statements also use the globals (the child's own copies); main may join it.
+        self.processes = processes
         # Timed waits: `acquire m timeout` (mutex, rlock, semaphore; released when got),
         # `wait e timeout`, `recv c timeout`.
         self.timed = timed
@@ -492,6 +497,8 @@ class SpecGenerator:
             body = self.stmt(1, python=False)
             self.objecting = True
             bodies.append(f"fn objuser(q) {{\nlock q {{\n{body}\n}}\n}}")
+        if self.processes:
+            bodies = self._with_child(bodies)
         if self.atexit:
             for _ in range(self.number(1, 2)):
                 lines = [self.stmt(1, python=False) for _ in range(self.number(1, 2))]
@@ -505,6 +512,33 @@ class SpecGenerator:
         return "\n".join(header + bodies) + "\n"
 
     MADE = ("channel(unbounded)", "channel(1)", "channel(2)", "oneshot()", "queue(1)")
+
+    def _with_child(self, bodies: list[str]) -> list[str]:
+        """`main` (the first body) starts `child` as a process, passing a lock, an event and
+        a channel; the child's statements use them and its own copies of the globals."""
+        daemon = "daemon " if self.number(0, 3) == 0 else ""
+        lock, chan = self.pick(["m0", "m1"]), self.pick(["c", "d"])
+        main = bodies[0].split("\n")
+        main.insert(1, f"let ph = spawn {daemon}process child({lock}, e, {chan})")
+        if not daemon and self.number(0, 2) > 0:
+            main.insert(len(main) - 1, self.pick(["join ph", "let jd = join ph timeout"]))
+        lines: list[str] = []
+        for _ in range(self.number(1, 3)):
+            kind = self.pick(["lock", "set", "wait", "send", "recv", "own", "own"])
+            if kind == "lock":
+                lines.append(f"lock lk {{\n{self.stmt(1, python=False)}\n}}")
+            elif kind == "set":
+                lines.append("set ev")
+            elif kind == "wait":
+                lines.append(self.pick(["wait ev", "let w = wait ev timeout"]))
+            elif kind == "send":
+                lines.append(f"send q, {self.number(0, 2)}")
+            elif kind == "recv":
+                lines.append(self.pick(["let r = recv q", "let r = recv q timeout"]))
+            else:
+                lines.append(self.stmt(1, python=False))
+        child = "fn child(lk, ev, q) {\n" + "\n".join(lines) + "\n}"
+        return ["\n".join(main), *bodies[1:], child]
 
     def _handling(self, header: list[str]) -> str:
         """`main` makes a channel and hands an end to a spawned function; `client` asks
@@ -1037,6 +1071,7 @@ def random_spec(  # type: ignore[no-untyped-def]
     loops: bool = False,
     gil_off: bool = False,
     objects: bool = False,
+    processes: bool = False,
 ) -> str:
     """A differential spec from a seeded `random.Random` (`SpecGenerator`'s options: the
     v1.1 additions, arrays indexed at run time, functions called, Python values and
@@ -1058,6 +1093,7 @@ def random_spec(  # type: ignore[no-untyped-def]
         loops=loops,
         gil_off=gil_off,
         objects=objects,
+        processes=processes,
     ).spec()
 
 

@@ -37,7 +37,7 @@ EXPORT_GOLDEN_CASES = [
     "any_range",
     "choose_in_atomic",
     "try_recv_in_atomic",
-    "process_spawned",
+    "process_with_pool",
     "var_large",
     "recursive_call",
 ]

@@ -77,7 +77,7 @@ def test_every_construct_the_export_refuses_is_listed(cli, tmp_path: Path) -> No
         "var name = 100000000\nmutex m\ncondvar cv\n"
         "thread main {\n    let v = any(0..100)\n    call helper()\n    lock m {\n"
         "        let w = wait cv, m timeout\n    }\n    spawn process helper()\n}\n"
-        "fn helper() {\n    skip\n}\n"
+        "fn helper() {\n    skip\n}\npool workers = 1\n"
     )
     result = cli("export", str(spec))
     assert result.code == 2
@@ -425,7 +425,7 @@ def test_spin_agrees_on_atomic_blocks_that_set_release_and_notify(
 # Run-time objects: pools, futures, event loops, and resources made or passed as values.
 EXECUTOR_CASES = [
     path
-    for folder in ("export_pools", "export_loops", "export_objects")
+    for folder in ("export_pools", "export_loops", "export_objects", "export_processes")
     for path in sorted((CASES / folder).glob("*.gil"))
 ]
 
@@ -442,7 +442,10 @@ def test_spin_agrees_on_pools_futures_and_loops_exported_through_the_cli(  # typ
     # account in a var array (ABBA and ordered), a made mutex passed to a thread and a
     # function, a latch, a condvar and its mutex made at run time, a wrong kind reached
     # through a var, identity, a kind known only at run time, a waiter keeping the object
-    # its var named.
+    # its var named. Processes: a grandchild joined by its parent's end, each process's own
+    # copies of the globals, a daemon child terminated holding a shared lock, a channel
+    # (array element) passed and shared, a declared channel passed to a thread, an rwlock
+    # that cannot be pickled, pickling waiting for the GIL.
     from spindiff import run_spin
 
     spec = relative(path)

@@ -103,3 +103,18 @@ class ChannelTranslator(ValueTranslator):
             self.timed_out = self._store(target, f"WRAP(2, {self.constants.literal('timeout')})")
         guard = f"({g.n} > 0 || {g.closed})"
         return guard, f"if :: {e.n} > 0 -> {take} :: else -> {at_end} fi;", nxt
+
+    def _try_recv(
+        self, ref: ir.GlobalChannel, target: ir.Target | None, nxt: str
+    ) -> tuple[str, str, str]:
+        """`try_recv c`: the oldest message, or none at once."""
+        e = self._channel(ref, written=True)
+        take = self._take(e, target)
+        empty = self._store(target, "NONE_V")
+        return "true", f"if :: {e.n} > 0 -> {take} :: else -> {empty} fi;", nxt
+
+    def _close(self, ref: ir.GlobalChannel, nxt: str) -> tuple[str, str, str]:
+        """`close c` (a queue cannot be closed: a misuse)."""
+        if self.channels[ref.base].kind == "queue":
+            return "true", "assert(false); /* misuse: close on a queue */", nxt
+        return "true", f"{self._channel(ref, written=True).closed} = 1;", nxt

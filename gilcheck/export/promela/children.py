@@ -59,7 +59,6 @@ _EXECUTORS = (
     ir.LoopIdle,
     ir.SuspendBegin,
     ir.SuspendEnd,
-    ir.ForkBegin,
 )
 
 
@@ -73,33 +72,28 @@ class ChildProcessTranslator(ValueTranslator):
         return self.processes > 1
 
     def child_checks(self) -> None:
-        """Refuse what the export cannot say in a spec with processes: pools, event loops
-        and `fork` keep state the export has for one process only."""
+        """Refuse each `spawn process` of a spec with pools, event loops or `fork`, whose
+        state the export keeps for one process only."""
         if not self.spawns_processes():
             return
         program = self.program
-        for res in program.resources:
-            if res.kind in ("pool", "eventloop"):
-                self.refused.append(
-                    Refused(
-                        f"a {'thread pool' if res.kind == 'pool' else 'event loop'} in a spec "
-                        "with `spawn process`",
-                        res.span,
-                        yet=True,
-                    )
-                )
+        executors = any(r.kind in ("pool", "eventloop") for r in program.resources) or any(
+            isinstance(instr, _EXECUTORS)
+            or (isinstance(instr, ir.MakeObject) and instr.kind in ("pool", "eventloop"))
+            for code in program.codes
+            for instr in code.instrs
+        )
+        forks = any(
+            isinstance(instr, ir.ForkBegin) for code in program.codes for instr in code.instrs
+        )
+        if not (executors or forks):
+            return
+        what = "thread pools or event loops" if executors else "`fork`"
         for code in program.codes:
             for instr in code.instrs:
-                if isinstance(instr, _EXECUTORS) or (
-                    isinstance(instr, ir.MakeObject) and instr.kind in ("pool", "eventloop")
-                ):
-                    what = (
-                        "a `fork`"
-                        if isinstance(instr, ir.ForkBegin)
-                        else "a thread pool or event loop"
-                    )
+                if isinstance(instr, ir.SpawnFn) and instr.process:
                     self.refused.append(
-                        Refused(f"{what} in a spec with `spawn process`", instr.span, yet=True)
+                        Refused(f"`spawn process` in a spec with {what}", instr.span, yet=True)
                     )
 
     # ------------------------------------------------------------ declarations

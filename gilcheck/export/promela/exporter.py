@@ -74,9 +74,9 @@ def export_promela(program: ir.Program, options: CheckOptions | None = None) -> 
             "not-exportable",
             f"{each.what} cannot be exported to Promela" + (" yet" if each.yet else ""),
             each.span,
-            help="the Promela export covers the language but processes and the few "
-            "constructs docs/promela.md lists as refused; write the construct another way "
-            "to cross-check the rest of the spec with SPIN",
+            help="the Promela export covers the language but the few constructs "
+            "docs/promela.md lists as refused; write the construct another way to "
+            "cross-check the rest of the spec with SPIN",
         )
     raise SpecError(sink.items) from None
 
@@ -202,6 +202,8 @@ class Exporter(FreeThreaded, LoopTranslator, ProcessTranslator, ChildProcessTran
         for line in self.loop_header():
             emit(line)
         for line in self.handle_header():
+            emit(line)
+        for line in self.channel_value_header():
             emit(line)
         emit("")
 
@@ -639,15 +641,27 @@ class Exporter(FreeThreaded, LoopTranslator, ProcessTranslator, ChildProcessTran
                 return "true", self._drop_locals(slots), nxt
             case ir.MakeChannel():
                 return self._make_channel(instr, nxt)
-            case ir.Send(channel=ir.HandleRef() as h):
+            case ir.Send(channel=ir.HandleRef() as h, value=v, target=t):
                 guard, effect, _ = self._handle_send(instr, h)
-                return guard, effect, nxt
+
+                def declared_send(c: ir.GlobalChannel) -> tuple[str, str, str]:
+                    if t is not None:
+                        raise Refused("a send's result on a channel passed as a value", self.here)
+                    return self._send(c, v, pc, self._moves(v) + self._copies(v))
+
+                return self.via_value(h, (guard, effect, nxt), declared_send)
             case ir.Recv(channel=ir.HandleRef() as h, target=t, exit_target=ex, timed=timed):
-                return self._handle_recv(h, t, ex, nxt, timed)
+                return self.via_value(
+                    h,
+                    self._handle_recv(h, t, ex, nxt, timed),
+                    lambda c: self._recv(c, t, ex, nxt, timed),
+                )
             case ir.TryRecv(channel=ir.HandleRef() as h, target=t):
-                return self._handle_try_recv(h, t, nxt)
+                return self.via_value(
+                    h, self._handle_try_recv(h, t, nxt), lambda c: self._try_recv(c, t, nxt)
+                )
             case ir.Close(channel=ir.HandleRef() as h):
-                return self._handle_close(h, nxt)
+                return self.via_value(h, self._handle_close(h, nxt), lambda c: self._close(c, nxt))
             case ir.CloneHandle():
                 return self._clone(instr, nxt)
             case ir.DropValue():
@@ -763,19 +777,9 @@ class Exporter(FreeThreaded, LoopTranslator, ProcessTranslator, ChildProcessTran
             case ir.Recv(channel=ir.GlobalChannel() as c, target=t, exit_target=ex, timed=timed):
                 return self._recv(c, t, ex, nxt, timed)
             case ir.TryRecv(channel=ir.GlobalChannel() as c, target=t):
-                e = self._channel(c, written=True)
-                take = self._take(e, t)
-                empty = self._store(t, "NONE_V")
-                return (
-                    "true",
-                    f"if :: {e.n} > 0 -> {take} :: else -> {empty} fi;",
-                    nxt,
-                )
+                return self._try_recv(c, t, nxt)
             case ir.Close(channel=ir.GlobalChannel() as c):
-                chan = self.channels[c.base]
-                if chan.kind == "queue":
-                    return "true", "assert(false); /* misuse: close on a queue */", nxt
-                return "true", f"{self._channel(c, written=True).closed} = 1;", nxt
+                return self._close(c, nxt)
             case ir.SpawnFn(process=True):
                 return self.spawn_process(instr, nxt)
             case ir.SpawnFn(function=f, args=args, daemon=daemon, target=t):

@@ -23,8 +23,8 @@ limit (`LIMIT_STOP`, an assertion marked `bound`).
 
 from __future__ import annotations
 
+from gilcheck.export.promela.channel_values import ChannelValueTranslator
 from gilcheck.export.promela.common import Refused, Unit
-from gilcheck.export.promela.handles import HandleTranslator
 from gilcheck.export.promela.objects import ObjectTranslator
 from gilcheck.semantics import describe, ir
 
@@ -34,7 +34,7 @@ TIMEOUT_TEXT = "timeout"
 BOUND_STOP = "ended = 1; goto end_exit"
 
 
-class PoolTranslator(ObjectTranslator, HandleTranslator):
+class PoolTranslator(ObjectTranslator, ChannelValueTranslator):
     """Pools, their workers, and futures."""
 
     # ------------------------------------------------------------ what the spec holds

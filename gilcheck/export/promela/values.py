@@ -63,6 +63,8 @@ class ValueTranslator:
         self.timed_out: str | None = None
         # Process slots (`spawn process`): 1 when the spec starts no process.
         self.processes = process_slots(program)
+        # The names of the declared channel a statement on a value dispatches to.
+        self.channel_text: ChanText | None = None
 
     @property
     def counted(self) -> bool:
@@ -274,14 +276,14 @@ class ValueTranslator:
                 return None
             case ir.Send(channel=ir.HandleRef() as h, value=v):
                 local = self._local(h.slot)
-                return all_of(self._ok(v), f"(BARE({local}) && IS_TX({local}))")
+                return all_of(self._ok(v), f"(BARE({local}) && {self._end_ok('IS_TX', local)})")
             case (
                 ir.Recv(channel=ir.HandleRef() as h)
                 | ir.TryRecv(channel=ir.HandleRef() as h)
                 | ir.Close(channel=ir.HandleRef() as h)
             ):
                 local = self._local(h.slot)
-                return f"(BARE({local}) && IS_RX({local}))"
+                return f"(BARE({local}) && {self._end_ok('IS_RX', local)})"
             case ir.CloneHandle(source=ir.HandleRef() as h) | ir.DropValue(slot=h):
                 slot = h if isinstance(h, int) else h.slot
                 return f"({self._local(slot)} != MOVED_V)"
@@ -342,6 +344,25 @@ class ValueTranslator:
         """The checks of a reference to the object a value refers to (objects.py)."""
         return self._ok(ref.value)
 
+    def _end_ok(self, end: str, local: str) -> str:
+        """The check that a local holds the end of a channel a statement needs (`end`:
+        IS_TX or IS_RX), or a declared channel passed as a value (either end)."""
+        if self.uses_channel_values():
+            return f"({end}({local}) || IS_CV({local}))"
+        return f"{end}({local})"
+
+    def uses_channel_values(self) -> bool:
+        """Whether the spec passes a declared channel as a value (channel_values.py)."""
+        return False
+
+    def value_len(self, handle: ir.HandleRef, on_handle: str) -> str:
+        """`len(h)` of a local (channel_values.py)."""
+        return on_handle
+
+    def channel_value(self, ref: ir.GlobalChannel) -> str:
+        """A declared channel passed as a value (channel_values.py)."""
+        raise Refused("a channel passed as a value", self.here)
+
     def resource_value(self, expr: ir.Builtin) -> str:
         """A declared resource used as a value (objects.py)."""
         raise Refused(describe_expr(expr), self.here)
@@ -396,7 +417,9 @@ class ValueTranslator:
             case ir.Builtin(name="len", args=(ir.GlobalChannel() as c,)):
                 return self._channel(c).n
             case ir.Builtin(name="len", args=(ir.HandleRef() as h,)) if self.handles:
-                return f"rc_n[HCH({self._local(h.slot)})]"
+                return self.value_len(h, f"rc_n[HCH({self._local(h.slot)})]")
+            case ir.Builtin(name="channel_value", args=(ir.GlobalChannel() as c,)):
+                return self.channel_value(c)
         raise Refused(describe_expr(expr), self.here)
 
     # ------------------------------------------------------------ channel names
@@ -420,6 +443,8 @@ class ValueTranslator:
         index of an element an effect writes must read nothing the effect changes: a
         received value is stored last (`_take`), and an index that reads a channel's
         length is refused."""
+        if self.channel_text is not None:
+            return self.channel_text  # a channel reached through a value (channel_values.py)
         chan = self.channels[ref.base]
         name, capacity = f"ch_{chan.name}", self._capacity(chan)
         if ref.index is None:

@@ -530,11 +530,14 @@ class SpecGenerator:
             elif kind == "set":
                 lines.append("set ev")
             elif kind == "wait":
-                lines.append(self.pick(["wait ev", "let w = wait ev timeout"]))
+                self.fresh += 1
+                lines.append(self.pick(["wait ev", f"let w{self.fresh} = wait ev timeout"]))
             elif kind == "send":
                 lines.append(f"send q, {self.number(0, 2)}")
             elif kind == "recv":
-                lines.append(self.pick(["let r = recv q", "let r = recv q timeout"]))
+                self.fresh += 1
+                got = f"let r{self.fresh} = recv q"
+                lines.append(self.pick([got, f"{got} timeout"]))
             else:
                 lines.append(self.stmt(1, python=False))
         child = "fn child(lk, ev, q) {\n" + "\n".join(lines) + "\n}"

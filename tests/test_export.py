@@ -75,8 +75,8 @@ def test_every_construct_the_export_refuses_is_listed(cli, tmp_path: Path) -> No
     spec = tmp_path / "several.gil"
     spec.write_text(
         "var name = 100000000\nmutex m\ncondvar cv\n"
-        "thread main {\n    let v = any(0..100)\n    call helper()\n    lock m {\n"
-        "        let w = wait cv, m timeout\n    }\n    spawn process helper()\n}\n"
+        "thread main {\n    let v = any(0..100)\n    call helper()\n    python { lock m {\n"
+        "        let w = wait cv, m timeout\n    } }\n    spawn process helper()\n}\n"
         "fn helper() {\n    skip\n}\npool workers = 1\n"
     )
     result = cli("export", str(spec))
@@ -425,7 +425,13 @@ def test_spin_agrees_on_atomic_blocks_that_set_release_and_notify(
 # Run-time objects: pools, futures, event loops, and resources made or passed as values.
 EXECUTOR_CASES = [
     path
-    for folder in ("export_pools", "export_loops", "export_objects", "export_processes")
+    for folder in (
+        "export_pools",
+        "export_loops",
+        "export_objects",
+        "export_processes",
+        "export_condvar",
+    )
     for path in sorted((CASES / folder).glob("*.gil"))
 ]
 
@@ -445,7 +451,8 @@ def test_spin_agrees_on_pools_futures_and_loops_exported_through_the_cli(  # typ
     # its var named. Processes: a grandchild joined by its parent's end, each process's own
     # copies of the globals, a daemon child terminated holding a shared lock, a channel
     # (array element) passed and shared, a declared channel passed to a thread, an rwlock
-    # that cannot be pickled, pickling waiting for the GIL.
+    # that cannot be pickled, pickling waiting for the GIL. Timed condvar waits: notified or
+    # timed out, with an rlock, on a made condvar, two waiters, without the mutex.
     from spindiff import run_spin
 
     spec = relative(path)

@@ -165,20 +165,20 @@ def test_timed_forms_and_try_acquire_round_trip_through_fmt() -> None:
     analyze_spec(parse_text("t.gil", text))
 
 
-def test_the_export_translates_timed_waits_and_try_acquire_but_on_a_condvar(  # type: ignore[no-untyped-def]
+def test_the_export_translates_timed_waits_and_try_acquire_but_on_a_condvar_in_python(  # type: ignore[no-untyped-def]
     cli, tmp_path: Path
 ) -> None:
     spec = tmp_path / "t.gil"
     for body in ("let ok = acquire m timeout", "let ok = try_acquire m"):
         spec.write_text(f"mutex m\nthread main {{\n    {body}\n}}\n")
         assert cli("export", str(spec)).code == 0
-    spec.write_text(
-        "mutex m\ncondvar cv\nthread main {\n    lock m {\n        let ok = wait cv, m timeout\n"
-        "    }\n}\n"
-    )
+    native = "mutex m\ncondvar cv\nthread main {\n    lock m {\n        let ok = wait cv, m timeout\n"
+    spec.write_text(native + "    }\n}\n")
+    assert cli("export", str(spec)).code == 0
+    spec.write_text(native.replace("lock m {", "python { lock m {") + "    } }\n}\n")
     result = cli("export", str(spec))
     assert result.code == 2
-    assert "a timed `wait` on a condvar cannot be exported to Promela" in result.stderr
+    assert "a timed `wait` on a condvar in Python code cannot be exported" in result.stderr
     assert "t.gil:5:" in result.stderr
 
 

@@ -317,8 +317,10 @@ class ObjectTranslator(ResourceTranslator):
                 continue  # a misuse: it cannot time out
             if verb == "wait" and bool(verbs[verb].partner) != with_mutex:
                 continue  # a misuse: a condvar's wait without a mutex, or the other way
-            if timed and kind == "condvar":
-                raise Refused("a timed `wait` on a condvar", self.here)
+            if timed and kind == "condvar" and self.shared_now:
+                raise Refused(
+                    "a timed `wait` on a condvar picked through a shared var", self.here, yet=True
+                )
             found.append(kind)
         if ref.value is None:
             # A declared resource: its own kind (a spec error otherwise).

@@ -291,7 +291,11 @@ class ResourceTranslator(ValueTranslator):
     def _wait(self, instr: ir.Wait, pc: int) -> tuple[str, str, str]:
         r, m = instr.resource, instr.mutex
         kind = exported_kind(r.kind, instr.span)
-        if instr.timed and kind not in ("event", "latch"):
+        if instr.timed and kind == "condvar" and self.unit.context_of(instr) == ir.Context.PYTHON:
+            # In Python code a waiter gives the GIL up before it may time out, and stays a
+            # target of `notify` until it has its mutex back.
+            raise Refused("a timed `wait` on a condvar in Python code", instr.span, yet=True)
+        if instr.timed and kind not in ("event", "latch", "condvar"):
             raise Refused(f"a timed `wait` on {describe.a_kind(r.kind)}", instr.span)
         if kind == "latch" and m is None:
             # Until the count is 0; timed: false while it is not.
@@ -307,6 +311,8 @@ class ResourceTranslator(ValueTranslator):
             case "barrier" if m is None:
                 return self._barrier_wait(r, pc)
             case "condvar" if m is not None:
+                if instr.timed:
+                    return self._timed_condvar_wait(r, m, pc, instr.target)
                 return self._condvar_wait(r, m, pc)
             case _:
                 raise Refused(describe_instr(instr), instr.span)
@@ -367,11 +373,51 @@ class ResourceTranslator(ValueTranslator):
     def _condvar_wait(
         self, ref: ir.ResourceRef, mutex: ir.ResourceRef, pc: int
     ) -> tuple[str, str, str]:
+        cv, woken, m, me, release, retake = self._condvar_parts(ref, mutex)
+        nxt = self._label(pc + 1)
+        # Release the mutex and sleep; once notified (out of the waiting set), retake it.
+        return (
+            f"waiting == 0 || (({cv} & {me}) == 0 && {m} == NO_ONE)",
+            f"if :: waiting == 0 -> assert({m} == {self.owner}); "
+            "/* misuse: wait without the mutex */ "
+            f"{release} {cv} = {cv} | {me}; waiting = 1; goto {self._label(pc)} "
+            f":: else -> {retake} {woken} = {woken} & ~{me}; waiting = 0; goto {nxt} fi;",
+            nxt,
+        )
+
+    def _timed_condvar_wait(
+        self, ref: ir.ResourceRef, mutex: ir.ResourceRef, pc: int, target: ir.Target | None
+    ) -> tuple[str, str, str]:
+        """`wait cv, m timeout` in native code: asleep and not yet notified, it may time out
+        at any time (a step: it stops being a waiter, `waiting = 2`); either way it then
+        retakes the mutex, yielding true when notified and false when timed out."""
+        cv, woken, m, me, release, retake = self._condvar_parts(ref, mutex)
+        nxt = self._label(pc + 1)
+        here = self._label(pc)
+        return (
+            f"waiting == 0 || (waiting == 1 && (({cv} & {me}) != 0 || {m} == NO_ONE)) || "
+            f"(waiting == 2 && {m} == NO_ONE)",
+            f"if :: waiting == 0 -> assert({m} == {self.owner}); "
+            "/* misuse: wait without the mutex */ "
+            f"{release} {cv} = {cv} | {me}; waiting = 1; goto {here} "
+            f":: waiting == 1 && ({cv} & {me}) != 0 -> {cv} = {cv} & ~{me}; waiting = 2; "
+            f"goto {here} "
+            f":: waiting == 1 && ({cv} & {me}) == 0 -> {retake} {woken} = {woken} & ~{me}; "
+            f"waiting = 0; {self._store(target, '1')} goto {nxt} "
+            f":: waiting == 2 -> {retake} waiting = 0; {self._store(target, '0')} goto {nxt} "
+            "fi;",
+            nxt,
+        )
+
+    def _condvar_parts(
+        self, ref: ir.ResourceRef, mutex: ir.ResourceRef
+    ) -> tuple[str, str, str, str, str, str]:
+        """A condvar wait's names (condvar, notified set, mutex, this waiter's bit) and the
+        effects that release its mutex entirely and retake it."""
         cv = self._resource(ref)
         woken = cv.replace("[", "_woken[", 1)
         m = self._resource(mutex)
         count = m.replace("[", "_n[", 1)
-        nxt = self._label(pc + 1)
         me = f"(1 << {self.owner})"
         kind = exported_kind(mutex.kind, self.here)
         match kind:
@@ -385,15 +431,7 @@ class ResourceTranslator(ValueTranslator):
                 raise Refused(f"`wait cv, m` with {describe.a_kind(mutex.kind)}", self.here)
             case _:
                 assert_never(kind)
-        # Release the mutex and sleep; once notified (out of the waiting set), retake it.
-        return (
-            f"waiting == 0 || (({cv} & {me}) == 0 && {m} == NO_ONE)",
-            f"if :: waiting == 0 -> assert({m} == {self.owner}); "
-            "/* misuse: wait without the mutex */ "
-            f"{release} {cv} = {cv} | {me}; waiting = 1; goto {self._label(pc)} "
-            f":: else -> {retake} {woken} = {woken} & ~{me}; waiting = 0; goto {nxt} fi;",
-            nxt,
-        )
+        return cv, woken, m, me, release, retake
 
     def _notify(self, ref: ir.ResourceRef, every: bool) -> str:
         cv = self._resource(ref)

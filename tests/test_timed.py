@@ -172,7 +172,9 @@ def test_the_export_translates_timed_waits_and_try_acquire_but_on_a_condvar_in_p
     for body in ("let ok = acquire m timeout", "let ok = try_acquire m"):
         spec.write_text(f"mutex m\nthread main {{\n    {body}\n}}\n")
         assert cli("export", str(spec)).code == 0
-    native = "mutex m\ncondvar cv\nthread main {\n    lock m {\n        let ok = wait cv, m timeout\n"
+    native = (
+        "mutex m\ncondvar cv\nthread main {\n    lock m {\n        let ok = wait cv, m timeout\n"
+    )
     spec.write_text(native + "    }\n}\n")
     assert cli("export", str(spec)).code == 0
     spec.write_text(native.replace("lock m {", "python { lock m {") + "    } }\n}\n")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from gilcheck.export.promela.common import RESOURCE_END, ChanText, Refused
+from gilcheck.export.promela.common import CHANNEL_VALUE_BASE, ChanText, Refused
 from gilcheck.export.promela.handles import HandleTranslator
 from gilcheck.semantics import ir
 
@@ -42,7 +42,7 @@ class ChannelValueTranslator(HandleTranslator):
             return []
         count = max([c.base + (c.size or 1) for c in self.program.channels] or [1])
         return [
-            f"#define CVB {RESOURCE_END}",
+            f"#define CVB {CHANNEL_VALUE_BASE}",
             f"#define NCH {count}  /* declared channel elements */",
             "#define IS_CV(v) ((v) >= CVB && (v) < CVB + NCH * 256)  /* a declared channel */",
             "#define CVP(v) (((v) - CVB) / NCH)  /* its process */",

@@ -32,13 +32,10 @@ from __future__ import annotations
 
 import re
 
-from gilcheck.export.promela.common import Refused
+from gilcheck.export.promela.common import JOIN_LABEL, REAP_LABEL, Refused
 from gilcheck.export.promela.resources import KIND_CODE, ExportedKind
 from gilcheck.export.promela.values import ValueTranslator
 from gilcheck.semantics import ir
-
-REAP_LABEL = "reap"
-JOIN_LABEL = "pjoin"
 
 # A declaration of a global the export writes: `byte gil = NO_ONE`, `int ch_c[3]`.
 _DECLARATION = re.compile(
@@ -96,6 +93,12 @@ class ChildProcessTranslator(ValueTranslator):
                         Refused(f"`spawn process` in a spec with {what}", instr.span, yet=True)
                     )
 
+    def counts_live(self) -> bool:
+        """Whether the running non-daemon threads are counted (`live`): the first process
+        with `host python` joins them at exit, and a child process at its end, whatever
+        the host."""
+        return self.program.host == "python" or self.spawns_processes()
+
     # ------------------------------------------------------------ declarations
 
     def process_param(self) -> str:
@@ -149,8 +152,6 @@ class ChildProcessTranslator(ValueTranslator):
         """`spawn process g(a)`: a new process whose main thread runs `g(a)`; resources
         passed are shared, channel handles moved, Python values pickled (which takes the
         GIL for the step); a value multiprocessing cannot pickle is a misuse."""
-        for arg in instr.args:
-            self._check_passable(arg)
         values = [self._expr(a) for a in instr.args]
         pickled = " || ".join(f"IS_PY({v})" for v in values)
         guard = "nthreads < MAXT"
@@ -158,7 +159,9 @@ class ChildProcessTranslator(ValueTranslator):
             guard += f" && (!({pickled}) || gil == NO_ONE || gil == me)"
         checks = "".join(f" {self._picklable(v)}" for v in values)
         args = "".join(f", {v}" for v in values)
-        store = f"{self._assign(instr.target, 'nthreads')} " if instr.target is not None else ""
+        store = (
+            f"{self._assign(instr.target, 'THB + nthreads')} " if instr.target is not None else ""
+        )
         daemon = "1" if instr.daemon else "0"
         handed = self._moves(*instr.args) + self._copies(*instr.args)
         return (
@@ -170,27 +173,15 @@ class ChildProcessTranslator(ValueTranslator):
             nxt,
         )
 
-    def _check_passable(self, arg: ir.Expr) -> None:
-        """A thread or process handle passed to a process is gilcheck's misuse, which the
-        export cannot tell from an integer at run time: refused where it is visible."""
-        code, _ = self.at
-        if isinstance(arg, ir.Local):
-            for instr in code.instrs:
-                if (
-                    isinstance(instr, ir.SpawnFn)
-                    and isinstance(instr.target, ir.LocalTarget)
-                    and instr.target.slot == arg.slot
-                ):
-                    raise Refused("a thread or process handle passed to `spawn process`", self.here)
-
     @staticmethod
     def _picklable(value: str) -> str:
-        """The misuse check of one argument: futures, pools, once-cells and rwlocks cannot
-        be pickled."""
+        """The misuse check of one argument: thread and process handles, futures, pools,
+        once-cells and rwlocks cannot be pickled."""
         kinds = " || ".join(f"RK(XV({value})) == {KIND_CODE[kind]}" for kind in _UNPICKLABLE_KINDS)
         return (
-            f"assert(!(IS_FU({value}) || IS_PL({value}) || (IS_RS(XV({value})) && "
-            f"({kinds})))); /* misuse: passed to a process, it cannot be pickled */"
+            f"assert(!(IS_TH({value}) || IS_FU({value}) || IS_PL({value}) || "
+            f"(IS_RS(XV({value})) && ({kinds})))); "
+            "/* misuse: passed to a process, it cannot be pickled */"
         )
 
     # ------------------------------------------------------------ ends

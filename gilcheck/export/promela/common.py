@@ -32,6 +32,8 @@ POOL_END = POOL_BASE + (1 << 16)
 RESOURCE_BASE = POOL_END
 KIND_SPAN = 1 << 12
 RESOURCE_END = RESOURCE_BASE + 16 * KIND_SPAN
+CHANNEL_VALUE_BASE = RESOURCE_END  # a declared channel passed as a value (channel_values.py)
+THREAD_BASE = CHANNEL_VALUE_BASE + (1 << 16)  # the handle of thread (or process main) t
 MAX_WRAPPERS_CODE = 30  # 3**3 + ...: c stays below 31, so every value fits a Promela int
 VALUE_MACROS = (
     f"#define VU {VALUE_UNIT}",
@@ -65,6 +67,9 @@ VALUE_MACROS = (
     f"#define IS_RS(v) ((v) >= RSB && (v) < {RESOURCE_END})  /* a resource (not wrapped) */",
     f"#define RK(v) (((v) - RSB) / {KIND_SPAN})  /* a resource's kind */",
     f"#define RS(v) (((v) - RSB) % {KIND_SPAN})  /* its slot among its kind's */",
+    f"#define THB {THREAD_BASE}",
+    "#define IS_TH(v) (XV(v) >= THB && XV(v) < THB + 256)  /* a thread or process handle */",
+    "#define TH(v) ((v) - THB)  /* its thread */",
 )
 NO_ONE = 255
 MAX_THREADS = 31  # thread sets are bits of a Promela int
@@ -407,6 +412,8 @@ def describe_expr(expr: ir.Expr) -> str:
 
 
 MAX_PROCESSES = 8  # process slots of `spawn process`, the first included (never reused)
+REAP_LABEL = "reap"  # a process's end: its child processes terminated or joined
+JOIN_LABEL = "pjoin"  # a child process's end: its non-daemon threads joined
 
 
 def process_slots(program: ir.Program) -> int:

@@ -7,9 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from gilcheck.diagnostics import DiagnosticSink, SpecError
-from gilcheck.export.promela.children import JOIN_LABEL, REAP_LABEL, ChildProcessTranslator
+from gilcheck.export.promela.children import ChildProcessTranslator
 from gilcheck.export.promela.common import (
     BLOCKING,
+    JOIN_LABEL,
     LOST,
     MAX_INLINED,
     MAX_THREADS,
@@ -17,6 +18,7 @@ from gilcheck.export.promela.common import (
     NONE_VALUE,
     NORMAL,
     OUT_OF_RANGE,
+    REAP_LABEL,
     VALUE_MACROS,
     Call,
     Gil,
@@ -111,7 +113,7 @@ class Exporter(FreeThreaded, LoopTranslator, ProcessTranslator, ChildProcessTran
         for chan in program.channels:
             self._gathering(channel_kind, chan)  # refuses a kind the export does not know
         self._find_spawned()
-        self.moves_checked = any(
+        self.moves_checked = self.stores_thread_handles() or any(
             isinstance(instr, ir.DropValue | ir.MakeChannel)
             for code in program.codes
             for instr in code.instrs
@@ -230,7 +232,7 @@ class Exporter(FreeThreaded, LoopTranslator, ProcessTranslator, ChildProcessTran
         tid = 0
         for info in p.threads:
             for index in range(info.size or 1):
-                if info.name != "main" and p.host == "python":
+                if info.name != "main" and self.counts_live():
                     emit("    live++;")
                 emit(f"    run T_{info.name}({tid}{self.process_arg('0')}, {index});")
                 tid += 1
@@ -784,8 +786,8 @@ class Exporter(FreeThreaded, LoopTranslator, ProcessTranslator, ChildProcessTran
                 return self.spawn_process(instr, nxt)
             case ir.SpawnFn(function=f, args=args, daemon=daemon, target=t):
                 values = "".join(f", {self._expr(a)}" for a in args)
-                count = "live++; " if self.program.host == "python" and not daemon else ""
-                store = f"{self._assign(t, 'nthreads')} " if t is not None else ""
+                count = "live++; " if self.counts_live() and not daemon else ""
+                store = f"{self._assign(t, 'THB + nthreads')} " if t is not None else ""
                 spawn = (
                     f"{self.spawned_process()}run {self.spawned[f]}(nthreads{self.process_arg()}"
                     f"{values}); "
@@ -906,7 +908,7 @@ class Exporter(FreeThreaded, LoopTranslator, ProcessTranslator, ChildProcessTran
         if unit.name.startswith("P_"):
             return "", REAP_LABEL  # a child process's main: its process ends (children.py)
         if not is_main:
-            live = "live--; " if self.program.host == "python" and not self._daemon(unit) else ""
+            live = "live--; " if self.counts_live() and not self._daemon(unit) else ""
             return f"t_done[me] = 1; {live}", "end_exit"
         python = self.program.host == "python"
         hooks = self._atexit_codes()

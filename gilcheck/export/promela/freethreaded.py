@@ -29,7 +29,14 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from gilcheck.export.promela.common import OUT_OF_RANGE, Gil, Refused, Unit
+from gilcheck.export.promela.common import (
+    JOIN_LABEL,
+    OUT_OF_RANGE,
+    REAP_LABEL,
+    Gil,
+    Refused,
+    Unit,
+)
 from gilcheck.export.promela.values import ValueTranslator
 from gilcheck.semantics import describe, ir
 from gilcheck.semantics.reads import reads_shared
@@ -95,8 +102,10 @@ class FreeThreaded(ValueTranslator):
 
     def busy_at(self, label: str) -> bool:
         """Whether a thread at `label` is attached in native code (a pause waits for it)."""
-        if label in ("end_exit", FINALIZE_LABEL, *TASK_LABELS):
-            return False  # (a pool's worker or a loop's task between tasks: native, count 0)
+        if label in ("end_exit", FINALIZE_LABEL, REAP_LABEL, JOIN_LABEL, *TASK_LABELS):
+            # (a pool's worker or a loop's task between tasks, a process's end: native,
+            # count 0)
+            return False
         prefix, _, pc_text = label.rpartition("L")
         unit = next(u for u in self.inlined if u.prefix == prefix)
         code = self.program.codes[unit.index]

@@ -172,10 +172,16 @@ class HandleTranslator(ChannelTranslator):
         return f" if {future}{self._object_counted(value, True)} :: else -> skip fi;"
 
     def _moves(self, *values: ir.Expr | None) -> str:
-        """Mark the locals whose handles these values take as moved (a future or an object
-        made at run time is copied: referred to once more)."""
-        if not self.counted:
+        """Mark the locals whose handles (of channels, threads, processes) these values take
+        as moved (a future or an object made at run time is copied: referred to once
+        more)."""
+        threads = self.stores_thread_handles()
+        if not self.counted and not threads:
             return ""
+        moved = " || ".join(
+            (["IS_TX({0}) || IS_RX({0})"] if self.counted else [])
+            + (["IS_TH({0})"] if threads else [])
+        )
         out = ""
         for slot in (s for value in values for s in moved_locals(value)):
             local = self._local(slot)
@@ -184,12 +190,18 @@ class HandleTranslator(ChannelTranslator):
                 if self.uses_futures
                 else ""
             )
-            future += f" {self._object_counted(local, True)}"
-            out += (
-                f" if :: IS_TX({local}) || IS_RX({local}) -> {local} = MOVED_V{future} "
-                ":: else -> skip fi;"
-            )
+            if self.counted:
+                future += f" {self._object_counted(local, True)}"
+            out += f" if :: {moved.format(local)} -> {local} = MOVED_V{future} :: else -> skip fi;"
         return out
+
+    def stores_thread_handles(self) -> bool:
+        """Whether the spec keeps a thread or process handle (`let h = spawn ...`)."""
+        return any(
+            isinstance(instr, ir.SpawnFn) and instr.target is not None
+            for code in self.program.codes
+            for instr in code.instrs
+        )
 
     def _copies(self, *values: ir.Expr | None) -> str:
         """A handle read out of a shared var is a copy: a sender is counted once more (a

@@ -171,8 +171,8 @@ class ProcessTranslator(ValueTranslator):
             can = f"(!({ok}) || ({guard}))"
         options: list[str] = []
         for number, kind, code in hooks:
-            if kind == "signal" and unit.name != "T_main":
-                continue
+            if kind == "signal" and unit.name != "T_main" and not unit.name.startswith("P_"):
+                continue  # (a signal runs on each process's main thread: `P_g` in a child)
             if unit.chain and unit.chain[0] == code and self._is_hook_chain(unit):
                 continue  # the block itself is running: it has started
             hook = self._hook_unit(code, g)

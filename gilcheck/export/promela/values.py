@@ -90,7 +90,7 @@ class ValueTranslator:
             if handle.index is None:
                 return str(first)
             return f"{first} + {self._index(handle.index, handle.size, 0)}"
-        return self._expr(handle)
+        return f"TH({self._expr(handle)})"
 
     def _target(self, target: ir.Target | None) -> str:
         if target is None:
@@ -296,8 +296,12 @@ class ValueTranslator:
                 return all_of(*(self._ok(a) for a in args))
             case ir.Return(value=v):
                 return self._ok(v)
-            case ir.Join(handle=h):
+            case ir.Join(handle=h) if isinstance(h, ir.ThreadRef):
                 return self._ok(h)
+            case ir.Join(handle=h) if not isinstance(h, ir.ThreadRef):
+                value = self._expr(h)
+                # A `join` needs a thread handle (a misuse otherwise).
+                return all_of(self._ok(h), f"(BARE({value}) && IS_TH({value}))")
             case ir.AtomicBegin():
                 code, pc = self.at
                 first = code.instrs[pc + 1]

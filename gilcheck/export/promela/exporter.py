@@ -95,7 +95,6 @@ class Exporter(FreeThreaded, LoopTranslator, ProcessTranslator, ChildProcessTran
         refuse = self.refused.append
         for param in program.params:
             refuse(Refused(f"`{describe.declaration(param)}`", param.span))
-        self.process_checks()
         self.child_checks()
         for res in program.resources:
             if res.kind not in ("pool", "eventloop"):

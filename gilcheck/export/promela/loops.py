@@ -202,20 +202,20 @@ class LoopTranslator(PoolTranslator):
             "k_start:",
             "  if",
             "  :: ended -> goto end_exit",
-            "  :: atomic { !ended && MAY_TAKE -> take_loop(); lo_new[lp]--; "
+            f"  :: atomic {{ !ended{self.running_guard()} && MAY_TAKE -> take_loop(); "
+            "lo_new[lp]--; "
             f"if {' '.join(loads)} fi; if {' '.join(starts)} fi }}",
             "  fi;",
         ]
 
-    @staticmethod
-    def loop_finish_step() -> list[str]:
+    def loop_finish_step(self) -> list[str]:
         """The task has returned: its future completes (a handle is a misuse), it gives
         the loop back and ends."""
         return [
             "k_finish:",
             "  if",
             "  :: ended -> goto end_exit",
-            "  :: atomic { !ended && (lo_hold[lp] == me || gave == 1) -> "
+            f"  :: atomic {{ !ended{self.running_guard()} && (lo_hold[lp] == me || gave == 1) -> "
             "assert(!IS_TX(tv) && !IS_RX(tv)); /* misuse: a task returns a handle */ "
             "fu_val[ku] = tv; fu_done[ku] = 1; fu_rc[ku] = fu_rc[ku] - 1; tv = 0; "
             "lo_hold[lp] = NO_ONE; t_done[me] = 1; goto end_exit }",

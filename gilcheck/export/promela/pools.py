@@ -203,7 +203,8 @@ class PoolTranslator(ObjectTranslator, ChannelValueTranslator):
             "new_future(); "
             "if :: pl_idle[pk] <= pl_qn[pk] && pl_idle[pk] + pl_busy[pk] < pl_max[pk] -> "
             "LIMIT(nthreads < MAXT); /* bound: threads */ "
-            "run W(nthreads, pk); nthreads++; pl_idle[pk]++ :: else -> skip fi; "
+            f"{self.spawned_process()}run W(nthreads, pk); nthreads++; pl_idle[pk]++ "
+            ":: else -> skip fi; "
             f"pl_qf[{slot}] = {self.tasks.index(instr.function)}; pl_qu[{slot}] = fk; {args} "
             # Referred to by the task and by the target (a discarded one drops it at once).
             "pl_qn[pk]++; fu_sub[fk] = 1; fu_rc[fk] = 2; pk = 0; "
@@ -283,21 +284,22 @@ class PoolTranslator(ObjectTranslator, ChannelValueTranslator):
             "end_take:",
             "  if",
             "  :: ended -> goto end_exit",
-            "  :: atomic { !ended && pl_qn[wk] > 0 -> tf = pl_qf[wk * QCAP]; "
+            f"  :: atomic {{ !ended{self.running_guard()} && pl_qn[wk] > 0 -> "
+            "tf = pl_qf[wk * QCAP]; "
             f"tu = pl_qu[wk * QCAP]; if {' '.join(loads)} fi; {shift} pl_qn[wk]--; "
             f"pl_idle[wk]--; pl_busy[wk]++; if {' '.join(starts)} fi }}",
             "  fi;",
         ]
 
-    @staticmethod
-    def finish_step() -> list[str]:
+    def finish_step(self) -> list[str]:
         """The task has returned: its future completes with the value (a handle is a
         misuse) and the worker is idle again."""
         return [
             "w_finish:",
             "  if",
             "  :: ended -> goto end_exit",
-            "  :: atomic { !ended -> assert(!IS_TX(tv) && !IS_RX(tv)); /* misuse: a task "
+            f"  :: atomic {{ !ended{self.running_guard()} -> assert(!IS_TX(tv) && !IS_RX(tv)); "
+            "/* misuse: a task "
             "returns a handle */ fu_val[tu] = tv; fu_done[tu] = 1; "
             "fu_rc[tu] = fu_rc[tu] - 1; tv = 0; tu = 0; tf = 0; "
             "pl_busy[wk]--; pl_idle[wk]++; goto end_take }",
@@ -311,3 +313,14 @@ class PoolTranslator(ObjectTranslator, ChannelValueTranslator):
         finishing step."""
         value, reset = self._frame_end(code, unit, instr)
         return "true", f"tv = {value}; {reset}", unit.finish
+
+    def forked_pools(self) -> str:
+        """What a `fork` child does to the pools: one that had started a worker never runs
+        a task in the child (its workers are the parent's; no new one starts); one that had
+        started none starts workers as usual."""
+        if not self.uses_pools:
+            return ""
+        return "".join(
+            f" if :: pl_idle[{k}] + pl_busy[{k}] > 0 -> pl_max[{k}] = 0 :: else -> skip fi;"
+            for k in range(max(self.pool_count, 1))
+        )

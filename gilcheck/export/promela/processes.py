@@ -30,18 +30,6 @@ from gilcheck.export.promela.common import NORMAL, Gil, Refused, Unit
 from gilcheck.export.promela.values import ValueTranslator
 from gilcheck.semantics import ir
 
-# What pools and event loops run on threads a fork child does not have.
-_EXECUTOR_INSTRUCTIONS = (
-    ir.Submit,
-    ir.TakeTask,
-    ir.FinishTask,
-    ir.LoopStart,
-    ir.LoopFinish,
-    ir.LoopIdle,
-    ir.SuspendBegin,
-    ir.SuspendEnd,
-)
-
 INTERRUPT_KINDS = ("finalizer", "signal")
 RETURN_MARK = "@@return:"
 
@@ -62,25 +50,6 @@ class ProcessTranslator(ValueTranslator):
                 for instr in code.instrs
             )
         return self._forks
-
-    def process_checks(self) -> None:
-        """Refuse the forks the export cannot say: in a spec with pools or event loops, whose
-        workers do not exist in the child (gilcheck's engine keeps their state apart)."""
-        program = self.program
-        executors = any(r.kind in ("pool", "eventloop") for r in program.resources) or any(
-            isinstance(instr, _EXECUTOR_INSTRUCTIONS)
-            or (isinstance(instr, ir.MakeObject) and instr.kind == "pool")
-            for code in program.codes
-            for instr in code.instrs
-        )
-        if not executors:
-            return
-        for code in program.codes:
-            for instr in code.instrs:
-                if isinstance(instr, ir.ForkBegin):
-                    self.refused.append(
-                        Refused("a `fork` in a spec with thread pools or event loops", instr.span)
-                    )
 
     def interrupt_hooks(self) -> list[tuple[int, str, int]]:
         """(number, kind, code index) of each `finalizer` and `signal` block."""
@@ -236,7 +205,7 @@ class ProcessTranslator(ValueTranslator):
                 return (
                     "true",
                     f"if :: goto {unit.label(e)} :: cur_proc = cur_proc + 1; "
-                    "pnum[me] = cur_proc fi;",
+                    f"pnum[me] = cur_proc;{self.forked_pools()} fi;",
                     unit.label(pc + 1),
                 )
             case ir.ForkEnd():

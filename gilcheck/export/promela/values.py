@@ -348,6 +348,20 @@ class ValueTranslator:
         """The checks of a reference to the object a value refers to (objects.py)."""
         return self._ok(ref.value)
 
+    # Provided by processes.py and pools.py (declared here, the translators' common base,
+    # so that any of them may use them).
+    def running_guard(self) -> str:
+        """The condition every step of a thread adds (processes.py)."""
+        return ""
+
+    def spawned_process(self) -> str:
+        """What starting a thread adds (processes.py)."""
+        return ""
+
+    def forked_pools(self) -> str:
+        """What a `fork` child does to the pools (pools.py)."""
+        return ""
+
     def _end_ok(self, end: str, local: str) -> str:
         """The check that a local holds the end of a channel a statement needs (`end`:
         IS_TX or IS_RX), or a declared channel passed as a value (either end)."""

@@ -431,6 +431,7 @@ EXECUTOR_CASES = [
         "export_objects",
         "export_processes",
         "export_condvar",
+        "export_pinned",
     )
     for path in sorted((CASES / folder).glob("*.gil"))
 ]
@@ -452,7 +453,9 @@ def test_spin_agrees_on_pools_futures_and_loops_exported_through_the_cli(  # typ
     # copies of the globals, a daemon child terminated holding a shared lock, a channel
     # (array element) passed and shared, a declared channel passed to a thread, an rwlock
     # that cannot be pickled, pickling waiting for the GIL. Timed condvar waits: notified or
-    # timed out, with an rlock, on a made condvar, two waiters, without the mutex.
+    # timed out, with an rlock, on a made condvar, two waiters, without the mutex. Pinned:
+    # a statement picking a declared array's element by a shared var keeps the element it
+    # started waiting on (locks, condvars, receives, rendezvous offers, `for`, timed).
     from spindiff import run_spin
 
     spec = relative(path)

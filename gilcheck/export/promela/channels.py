@@ -3,10 +3,12 @@ queues, oneshots) and receive, over the names `ValueTranslator` gives a channel.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import assert_never
 
 from gilcheck.export.promela.common import ChanText, channel_kind
-from gilcheck.export.promela.values import ValueTranslator
+from gilcheck.export.promela.values import ValueTranslator, pins_channel
 from gilcheck.semantics import ir
 
 
@@ -118,3 +120,35 @@ class ChannelTranslator(ValueTranslator):
         if self.channels[ref.base].kind == "queue":
             return "true", "assert(false); /* misuse: close on a queue */", nxt
         return "true", f"{self._channel(ref, written=True).closed} = 1;", nxt
+
+    def _pinned_channel(
+        self, instr: ir.Recv | ir.Send, pc: int, translate: Callable[[], tuple[str, str, str]]
+    ) -> tuple[str, str, str]:
+        """A `recv c[i]` / `send c[i], v` whose index reads shared state keeps the element it
+        read once it waits, as gilcheck's engine does: when it cannot go on it may take a
+        step storing the element in `pr` (`pin`), a step of it (a rendezvous offer) stores
+        it too, and leaving the statement clears it; while kept, the element is `pr`."""
+        if not pins_channel(instr):
+            return translate()
+        self.channel_pinned = True
+        try:
+            guard, effect, nxt = translate()
+        finally:
+            self.channel_pinned = False
+        ref = instr.channel
+        assert isinstance(ref, ir.GlobalChannel) and ref.index is not None  # (pins_channel)
+        index = self._index(ref.index, ref.size, 0)
+        store = f"pr = {index};"
+        clear = "pin = 0; pr = 0;"
+        here = self._label(pc)
+
+        def cleared(found: re.Match[str]) -> str:
+            return found.group(0) if found.group(1) == here else f"{clear} {found.group(0)}"
+
+        effect = re.sub(r"goto (\w+)", cleared, effect)
+        effect = f"if :: !pin -> {store} pin = 1 :: else -> skip fi; {effect} {clear}"
+        if self.timed_out is not None:
+            self.timed_out = f"{self.timed_out} {clear}"
+        if guard != "true":
+            self.pin_step = f"!pin && !({guard}) -> {store} pin = 1"
+        return guard, effect, nxt

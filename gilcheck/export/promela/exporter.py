@@ -4,6 +4,7 @@ docstring for the translation)."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from gilcheck.diagnostics import DiagnosticSink, SpecError
@@ -432,6 +433,8 @@ class Exporter(FreeThreaded, LoopTranslator, ProcessTranslator, ChildProcessTran
                 continue
             counts[pc] = g
             instr = code.instrs[pc]
+            if _certain_misuse(instr, g):
+                continue  # the run stops there (the statement goes to `end_exit`)
             after = g
             match instr:
                 case ir.GilEnter() | ir.PythonEnter():
@@ -715,16 +718,28 @@ class Exporter(FreeThreaded, LoopTranslator, ProcessTranslator, ChildProcessTran
                     return "gil == NO_ONE", "gil = me;", nxt
                 return "true", "", nxt
             case ir.GilExit() | ir.PythonExit():
-                if g.count == 0 and g.saved and g.saved[-1] < 0:
-                    return "true", f"{MISUSE} /* a GIL block ends after release_gil */", nxt
+                if _certain_misuse(instr, g):
+                    return (
+                        "true",
+                        f"{MISUSE} /* a GIL block ends after release_gil */ ended = 1;",
+                        "end_exit",
+                    )
                 return "true", ("gil = NO_ONE;" if g.count == 1 else ""), nxt
             case ir.ReleaseGil():
-                if g.count == 0:
-                    return "true", f"{MISUSE} /* release_gil without the GIL */", nxt
+                if _certain_misuse(instr, g):
+                    return (
+                        "true",
+                        f"{MISUSE} /* release_gil without the GIL */ ended = 1;",
+                        "end_exit",
+                    )
                 return "true", "gil = NO_ONE;", nxt
             case ir.AcquireGil():
-                if g.count > 0:
-                    return "true", f"{MISUSE} /* acquire_gil holding the GIL */", nxt
+                if _certain_misuse(instr, g):
+                    return (
+                        "true",
+                        f"{MISUSE} /* acquire_gil holding the GIL */ ended = 1;",
+                        "end_exit",
+                    )
                 return "gil == NO_ONE", "gil = me;", nxt
             case ir.AllowEnter():
                 return "true", ("gil = NO_ONE;" if g.count > 0 else ""), nxt
@@ -774,9 +789,14 @@ class Exporter(FreeThreaded, LoopTranslator, ProcessTranslator, ChildProcessTran
             case ir.OnceEnd(resource=r):
                 return "true", f"{self._resource(r)} = 2;", nxt
             case ir.Send(channel=ir.GlobalChannel() as c, value=v, target=None):
-                return self._send(c, v, pc, self._moves(v) + self._copies(v))
+                handed = self._moves(v) + self._copies(v)
+                return self._pinned_channel(
+                    instr, pc, functools.partial(self._send, c, v, pc, handed)
+                )
             case ir.Recv(channel=ir.GlobalChannel() as c, target=t, exit_target=ex, timed=timed):
-                return self._recv(c, t, ex, nxt, timed)
+                return self._pinned_channel(
+                    instr, pc, functools.partial(self._recv, c, t, ex, nxt, timed)
+                )
             case ir.TryRecv(channel=ir.GlobalChannel() as c, target=t):
                 return self._try_recv(c, t, nxt)
             case ir.Close(channel=ir.GlobalChannel() as c):
@@ -994,6 +1014,19 @@ def makes_pyobj(instr: ir.Instr) -> bool:
             return makes_python_object(v)
         case ir.SpawnFn(args=args) | ir.CallFn(args=args) | ir.Submit(args=args):
             return any(makes_python_object(a) for a in args)
+    return False
+
+
+def _certain_misuse(instr: ir.Instr, g: Gil) -> bool:
+    """Whether a GIL statement is a misuse wherever it runs with count `g` (the run stops
+    there: what follows is not reached from it)."""
+    match instr:
+        case ir.AcquireGil():
+            return g.count > 0
+        case ir.ReleaseGil():
+            return g.count == 0
+        case ir.GilExit() | ir.PythonExit():
+            return g.count == 0 and bool(g.saved) and g.saved[-1] < 0
     return False
 
 

@@ -51,6 +51,7 @@ from gilcheck.export.promela.resources import (
     exported_kind,
     initial_values,
 )
+from gilcheck.export.promela.values import pins_channel
 from gilcheck.options import CheckOptions
 from gilcheck.semantics import ir
 from gilcheck.semantics.reads import reads_shared
@@ -76,7 +77,6 @@ class ObjectTranslator(ResourceTranslator):
         super().__init__(program, options)
         self.element_of = {}
         self.kind_checks: dict[ir.ResourceRef, str] = {}
-        self.pin_step: str | None = None  # the pin step of the statement translated
         self._layout: dict[ExportedKind, tuple[int, int]] | None = None
         self.dispatching = False  # translating one kind's branch of a statement on a value
         self.shared_now = False  # the statement translated names its object through a var
@@ -128,8 +128,13 @@ class ObjectTranslator(ResourceTranslator):
         return offsets
 
     def uses_pins(self) -> bool:
-        """Whether a statement names its object through a shared `var`."""
-        return any(_shared_operand(instr) for code in self.program.codes for instr in code.instrs)
+        """Whether a statement names its object (or channel element) through a shared
+        `var`."""
+        return any(
+            _shared_operand(instr) or pins_channel(instr)
+            for code in self.program.codes
+            for instr in code.instrs
+        )
 
     def object_header(self) -> list[str]:
         """The kinds' arrays, and the references to each object made at run time."""
@@ -228,6 +233,7 @@ class ObjectTranslator(ResourceTranslator):
         verb = resource_verb(instr)
         if verb is None or self.dispatching:
             return None
+        instr = _declared_as_values(instr)
         ref: ir.ResourceRef = getattr(instr, "resource")  # noqa: B009 - every one has one
         partner = instr.mutex if isinstance(instr, ir.Wait) else None
         if ref.value is None and (partner is None or partner.value is None):
@@ -428,14 +434,44 @@ def cleared(kind: ExportedKind, slot: str) -> list[str]:
 
 def _shared_operand(instr: ir.Instr) -> bool:
     """Whether a statement on an object reached through a value reads the value out of a
-    shared var (then it keeps the object once it waits)."""
+    shared var, or picks a declared array's element by an index that reads one (then it
+    keeps the object once it waits)."""
     if resource_verb(instr) is None:
         return False
+    instr = _declared_as_values(instr)
     refs = [getattr(instr, "resource", None), getattr(instr, "mutex", None)]
     return any(
         isinstance(r, ir.ResourceRef) and r.value is not None and reads_shared(r.value)
         for r in refs
     )
+
+
+def _declared_as_values(instr: ir.Instr) -> ir.Instr:
+    """A statement on a declared array's element picked by an index that reads shared state
+    (`acquire m[i]`, `var i`) as a statement on the element's value: so that, as gilcheck's
+    engine does, it keeps the element it read once it waits."""
+    changes: dict[str, Any] = {}
+    for name in ("resource", "mutex"):
+        r = getattr(instr, name, None)
+        if (
+            isinstance(r, ir.ResourceRef)
+            and r.value is None
+            and r.index is not None
+            and r.kind in KIND_CODE_KINDS
+            and reads_shared(r.index)
+        ):
+            value = ir.Builtin(
+                name="resource",
+                args=(
+                    ir.Const(value=r.kind),
+                    ir.Const(value=r.base),
+                    ir.Const(value=r.size),
+                    r.index,
+                    ir.Const(value=r.name),
+                ),
+            )
+            changes[name] = dataclasses.replace(r, value=value)
+    return _replaced(instr, changes) if changes else instr
 
 
 def _replaced(instr: Any, changes: dict[str, Any]) -> ir.Instr:

@@ -22,6 +22,7 @@ from gilcheck.export.promela.common import (
 )
 from gilcheck.options import CheckOptions
 from gilcheck.semantics import ir
+from gilcheck.semantics.reads import reads_shared
 from gilcheck.semantics.values import render
 from gilcheck.source import Span
 
@@ -65,6 +66,11 @@ class ValueTranslator:
         self.processes = process_slots(program)
         # The names of the declared channel a statement on a value dispatches to.
         self.channel_text: ChanText | None = None
+        # The statement translated keeps the channel element it read once it waits.
+        self.channel_pinned = False
+        # The pin step of the statement translated (objects.py, channels.py): when it cannot
+        # go on, it stores the object or channel element it read.
+        self.pin_step: str | None = None
 
     @property
     def counted(self) -> bool:
@@ -262,11 +268,10 @@ class ValueTranslator:
                 value = self._ok(v)
                 if value is not None and self.channels[c.base].kind == "rendezvous":
                     value = f"(phase != 0 || {value})"  # a waiting offer has its value
-                return all_of(self._ok(c), value)
-            case (
-                ir.Recv(channel=ir.GlobalChannel() as c)
-                | ir.TryRecv(channel=ir.GlobalChannel() as c)
-            ):
+                return all_of(self._pin_ok(instr, self._ok(c)), value)
+            case ir.Recv(channel=ir.GlobalChannel() as c):
+                return self._pin_ok(instr, self._ok(c))
+            case ir.TryRecv(channel=ir.GlobalChannel() as c):
                 return self._ok(c)
             case ir.Close(channel=ir.GlobalChannel() as c):
                 return self._ok(c)
@@ -369,6 +374,13 @@ class ValueTranslator:
             return f"({end}({local}) || IS_CV({local}))"
         return f"{end}({local})"
 
+    def _pin_ok(self, instr: ir.Instr, ok: str | None) -> str | None:
+        """A channel index's range check, made only until the statement keeps the element
+        it read (channels.py)."""
+        if ok is None or not pins_channel(instr):
+            return ok
+        return f"(pin || {ok})"
+
     def uses_channel_values(self) -> bool:
         """Whether the spec passes a declared channel as a value (channel_values.py)."""
         return False
@@ -469,7 +481,10 @@ class ValueTranslator:
             return ChanText(name, capacity)
         if written and reads_channel(ref.index):
             raise Refused("a channel index that reads `len(..)`", self.here)
-        return ChanText(name, capacity, self._index(ref.index, ref.size, 0))
+        at = self._index(ref.index, ref.size, 0)
+        if self.channel_pinned:
+            at = f"(pin -> pr : {at})"  # the element it started waiting on (channels.py)
+        return ChanText(name, capacity, at)
 
 
 def _wrappers(expr: object) -> int:
@@ -481,3 +496,12 @@ def _wrappers(expr: object) -> int:
         if tag in ("ok", "err"):
             return 1 + _wrappers(ir.Const(value=inner))
     return 0
+
+
+def pins_channel(instr: ir.Instr) -> bool:
+    """Whether a `recv c[i]` or `send c[i], v` picks its element by an index that reads
+    shared state: once it waits, it keeps the element it read (gilcheck's engine does)."""
+    if not isinstance(instr, ir.Recv | ir.Send):
+        return False
+    ref = instr.channel
+    return isinstance(ref, ir.GlobalChannel) and ref.index is not None and reads_shared(ref.index)

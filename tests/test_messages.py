@@ -241,4 +241,4 @@ def test_no_export_refusal_names_an_ir_class() -> None:
             refused += 1
             for d in error.diagnostics:
                 assert not _leaks(f"{d.message}\n{d.help or ''}"), (path, d.message)
-    assert refused > 50
+    assert refused > 30  # (the export translates nearly every bundled spec)

@@ -164,6 +164,8 @@ class FinalState:
         """A ready task of a loop: one not started, as its call; else the task and where it
         goes on."""
         frames = state[S_THREADS][tid][T_FRAMES]
+        if not frames:  # a `fork` child's copy: its loop runs no task
+            return f"{self.layout.thread_name(state, tid)} (never run: a fork child's loop)"
         locals_ = frames[0][F_LOCALS]
         if len(frames) == 1 and locals_[3] is not None:
             return task_text(

@@ -515,7 +515,8 @@ class Exporter(FreeThreaded, LoopTranslator, ProcessTranslator, ChildProcessTran
             and not isinstance(instr, ir.NOT_PYTHON_CODE)
         ):
             # Python code after release_gil (PyEval_SaveThread), without the GIL.
-            guard, effect = "true", f"{MISUSE} /* Python code after release_gil */"
+            guard, effect = "true", f"{MISUSE} /* Python code after release_gil */ ended = 1;"
+            nxt = "end_exit"
         raw_guard = guard
         takes_gil = makes_pyobj(instr) and not (self.gil_off and g.count > 0)
         if takes_gil:
@@ -710,10 +711,11 @@ class Exporter(FreeThreaded, LoopTranslator, ProcessTranslator, ChildProcessTran
             case ir.GilEnter() | ir.PythonEnter():
                 if g.count == 0:
                     if isinstance(instr, ir.PythonEnter) and g.saved:
+                        after = "after release_gil" if g.saved[-1] < 0 else "in allow_threads"
                         return (
                             "true",
-                            "assert(false); /* misuse: Python code in allow_threads */",
-                            nxt,
+                            f"assert(false); /* misuse: Python code {after} */ ended = 1;",
+                            "end_exit",
                         )
                     return "gil == NO_ONE", "gil = me;", nxt
                 return "true", "", nxt

@@ -142,6 +142,11 @@ class FreeThreaded(ValueTranslator):
             # detached while it waits, and takes no GIL back).
             waits = f"!({guard})" if ok is None else f"({ok}) && !({guard})"
             steps.append(f"{waits} -> {self.timed_out} goto {self._label(pc + 1)}")
+        if self.pin_step is not None:
+            # It cannot go on: it keeps the object or channel element it read (objects.py,
+            # channels.py).
+            pinned = self.pin_step if ok is None else f"({ok}) && {self.pin_step}"
+            steps.append(f"{pinned}; goto {label}")
         options = [self._with_busy(step, source) for step in steps]
         if python:
             # Python code: parked while a pause is pending.

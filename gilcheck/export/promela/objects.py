@@ -325,7 +325,7 @@ class ObjectTranslator(ResourceTranslator):
                 continue  # a misuse: a condvar's wait without a mutex, or the other way
             if timed and kind == "condvar" and self.shared_now:
                 raise Refused(
-                    "a timed `wait` on a condvar picked through a shared var", self.here, yet=True
+                    "a timed `wait` on a condvar named through a shared var", self.here, yet=True
                 )
             found.append(kind)
         if ref.value is None:

@@ -378,8 +378,7 @@ class ResourceTranslator(ValueTranslator):
         # Release the mutex and sleep; once notified (out of the waiting set), retake it.
         return (
             f"waiting == 0 || (({cv} & {me}) == 0 && {m} == NO_ONE)",
-            f"if :: waiting == 0 -> assert({m} == {self.owner}); "
-            "/* misuse: wait without the mutex */ "
+            f"if :: waiting == 0 -> {self._without_mutex(m)} "
             f"{release} {cv} = {cv} | {me}; waiting = 1; goto {self._label(pc)} "
             f":: else -> {retake} {woken} = {woken} & ~{me}; waiting = 0; goto {nxt} fi;",
             nxt,
@@ -397,8 +396,7 @@ class ResourceTranslator(ValueTranslator):
         return (
             f"waiting == 0 || (waiting == 1 && (({cv} & {me}) != 0 || {m} == NO_ONE)) || "
             f"(waiting == 2 && {m} == NO_ONE)",
-            f"if :: waiting == 0 -> assert({m} == {self.owner}); "
-            "/* misuse: wait without the mutex */ "
+            f"if :: waiting == 0 -> {self._without_mutex(m)} "
             f"{release} {cv} = {cv} | {me}; waiting = 1; goto {here} "
             f":: waiting == 1 && ({cv} & {me}) != 0 -> {cv} = {cv} & ~{me}; waiting = 2; "
             f"goto {here} "
@@ -407,6 +405,13 @@ class ResourceTranslator(ValueTranslator):
             f":: waiting == 2 -> {retake} waiting = 0; {self._store(target, '0')} goto {nxt} "
             "fi;",
             nxt,
+        )
+
+    def _without_mutex(self, m: str) -> str:
+        """A condvar `wait` without holding its mutex: a misuse, which ends the run."""
+        return (
+            f"if :: {m} != {self.owner} -> assert(false); /* misuse: wait without the mutex */ "
+            "ended = 1; goto end_exit :: else -> skip fi;"
         )
 
     def _condvar_parts(

@@ -94,7 +94,7 @@ class LoopHandlers(PoolHandlers):
         if self._need_gil(state, tid, p):
             return True
         res: ir.ResourceRef = p.instr.executor  # type: ignore[union-attr]
-        ref = self._reference(p.ref_value, res, p, frame, th, state)
+        ref = self._reference(p.ref_value, res, p.index, frame, th, state)
         where, at, kind, count = self._locate(ref, state, "submit", res.name)
         label = _res_name(res, at, self) if res.value is None else res.name
         if kind == "eventloop":

@@ -269,24 +269,27 @@ class SyncHandlers(Base):
         phase = th[T_PHASE]
         if type(phase) is tuple and phase[0] == PINNED:
             return phase[1], phase[2], phase[3], True
-        ref = self._reference(p.ref_value, res, p, frame, th, state)
+        ref = self._reference(p.ref_value, res, p.index, frame, th, state)
         partner_ref = None
         if p.partner is not None:
-            partner_ref = self._reference(p.partner_value, p.partner, p, frame, th, state)
+            partner_ref = self._reference(
+                p.partner_value, p.partner, p.partner_index, frame, th, state
+            )
         return ref, partner_ref, phase, False
 
     def _reference(
         self,
         fn: Any,
         res: ir.ResourceRef,
-        p: Prepared,
+        index_fn: Any,
         frame: Frame,
         th: Thread,
         state: State,
     ) -> Any:
-        """The reference a statement's operand names: its value, or a declared object."""
+        """The reference a statement's operand names: its value, or a declared object (an
+        array's element by the operand's own index)."""
         if res.value is None:
-            lid = self.lock_id(res, frame, th, state, p.index)
+            lid = self.lock_id(res, frame, th, state, index_fn)
             return ("res", res.kind, lid - self.lock_offset[res.kind])
         return self._eval(fn, state, frame, th)
 

@@ -93,6 +93,7 @@ def spin_available() -> bool:
 
 SPIN_SECONDS = 120.0  # SPIN's budget per spec and per run of pan
 SPIN_MEMORY_MB = 2048
+GILCHECK_MEMORY_MB = 4096  # gilcheck's memory budget per spec (its peak resident memory)
 COUNTED_SECONDS = 20.0  # the budget of a run whose result is only counted
 
 
@@ -297,12 +298,13 @@ def compare_loaded(
         if refused_is_error or first.code != "not-exportable":
             return Outcome(label, "error", status="disagree", note=str(first.message))
         return Outcome(label, "", status="refused", note=str(first.message))
-    result = check_spec(loaded, CheckOptions(max_states=500_000, timeout=120))
+    # gilcheck's budget: a spec past it is `inconclusive` (skipped), never a worker the
+    # machine runs out of memory for.
+    budget = {"max_states": 500_000, "timeout": 120, "max_memory_mb": GILCHECK_MEMORY_MB}
+    result = check_spec(loaded, CheckOptions(**budget))
     outcome = Outcome(label, result.verdict, gilcheck_states=result.stats.states)
     if result.verdict == "ok":
-        unreduced = check_spec(
-            loaded, CheckOptions(max_states=500_000, timeout=120, merge_local_steps=False)
-        )
+        unreduced = check_spec(loaded, CheckOptions(**budget, merge_local_steps=False))
         outcome.gilcheck_states_unreduced = unreduced.stats.states
     if result.verdict in ("bound", "inconclusive"):
         outcome.status, outcome.note = "skipped", result.verdict

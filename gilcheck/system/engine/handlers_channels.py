@@ -191,8 +191,13 @@ class ChannelHandlers(Base):
         locals_ = self._hand_over(w, frame[F_LOCALS], p, (value,))
         chan = w.chans[cid]  # a sender of this very channel copied out of a var counts
         if chan[C_KIND] != "queue" and (not chan[C_RECEIVER] or chan[C_CLOSED]):
-            if chan[C_KIND] == "oneshot" and isinstance(instr.channel, ir.HandleRef):
-                # Sending consumes a oneshot sender, even when the send fails.
+            if (
+                chan[C_KIND] == "oneshot"
+                and not chan[C_GLOBAL]
+                and isinstance(instr.channel, ir.HandleRef)
+            ):
+                # Sending consumes a oneshot sender, even when the send fails (a declared
+                # oneshot passed as a value is no sender of its own: it is only closed).
                 slot = instr.channel.slot
                 locals_ = locals_[:slot] + (MOVED,) + locals_[slot + 1 :]
                 w.set_chan(cid, _with(chan, C_SENDERS, max(0, chan[C_SENDERS] - 1)))

@@ -655,6 +655,15 @@ FORKS_AND_INTERRUPTS = {
         "            skip\n        }\n        release m\n    }\n}\n",
         "deadlock",
     ),
+    # Each interrupt starts at most once, so one never nests in itself: the finalizer may
+    # start inside the signal handler's Python code and the other way round, once each
+    # (the export once made ever deeper copies of the two, without end).
+    "interrupts_nest_once": (
+        'host python\nvar x = 0\nfinalizer {\n    python {\n        assert x != 2, "x reached 2"\n'
+        "    }\n}\nsignal {\n    python {\n        x = x + 1\n    }\n}\n"
+        "thread main {\n    python {\n        x = 1\n    }\n}\n",
+        "assertion",
+    ),
     # An interrupt starts only where its thread can go on: not at an `atomic` that waits.
     "finalizer_where_it_can_go_on": (
         "host python\nvar x = 0\nfinalizer {\n    assert x == 1\n}\nfn w() {\n    x = 1\n}\n"

@@ -95,7 +95,7 @@ class ProcessTranslator(ValueTranslator):
 
     def start_processes(self) -> None:
         """A new proctype: no hook inlined yet."""
-        self.hook_units: dict[tuple[int, int, tuple[int, ...]], Unit] = {}
+        self.hook_units: dict[tuple[int, int, tuple[int, ...], tuple[int, ...]], Unit] = {}
         self.hook_returns: dict[str, list[str]] = {}  # a hook unit's prefix -> return labels
 
     def hook_locals(self) -> list[str]:
@@ -142,8 +142,8 @@ class ProcessTranslator(ValueTranslator):
         for number, kind, code in hooks:
             if kind == "signal" and unit.name != "T_main" and not unit.name.startswith("P_"):
                 continue  # (a signal runs on each process's main thread: `P_g` in a child)
-            if unit.chain and unit.chain[0] == code and self._is_hook_chain(unit):
-                continue  # the block itself is running: it has started
+            if code in unit.chain:
+                continue  # the block (or a block it interrupted) is running: it has started
             hook = self._hook_unit(code, g)
             returns = self.hook_returns[hook.prefix]
             returns.append(label)
@@ -154,15 +154,13 @@ class ProcessTranslator(ValueTranslator):
             )
         return options
 
-    def _is_hook_chain(self, unit: Unit) -> bool:
-        root = unit
-        while root.call is not None:
-            root = root.call.caller
-        return root.prefix in self.hook_returns
-
     def _hook_unit(self, code: int, g: Gil) -> Unit:
-        """The copy of a hook's code that starts with GIL count `g` in this proctype."""
-        key = (code, g.count, g.saved)
+        """The copy of a hook's code that starts with GIL count `g` in this proctype, inside
+        the hooks already running where it starts (each starts at most once, so a hook
+        never nests in itself: the copies are finite)."""
+        hooks = {c for _, _, c in self.interrupt_hooks()}
+        running = tuple(c for c in self.unit.chain if c in hooks)
+        key = (code, g.count, g.saved, running)
         found = self.hook_units.get(key)
         if found is not None:
             return found
@@ -171,7 +169,7 @@ class ProcessTranslator(ValueTranslator):
             self.unit.name,
             prefix=f"i{len(self.inlined)}_",
             context=ir.Context.PYTHON,
-            chain=(code,),
+            chain=(*running, code),
             loop=self.unit.loop,  # on a loop's task: gated by the loop as the task is
         )
         block = self.program.codes[code]

@@ -55,6 +55,7 @@ from strategies import random_spec  # noqa: E402
 
 from gilcheck.diagnostics import SpecError  # noqa: E402
 from gilcheck.export.promela import export_promela  # noqa: E402
+from gilcheck.export.promela.children import DAEMON_STARTED  # noqa: E402
 from gilcheck.options import CheckOptions  # noqa: E402
 from gilcheck.pipeline import (  # noqa: E402
     Loaded,
@@ -366,9 +367,10 @@ def _daemon_child_deadlock(result: CheckResult, promela: str, loaded: Loaded) ->
     daemon child deadlocked while other processes still ran; SPIN judges the whole system,
     and the parent's exit terminates the child. Confirmed by SPIN on the model in which
     daemon children are joined instead of terminated: the child must block for ever there."""
-    if "other processes still run" not in result.message or "pdae[np] = 1;" not in promela:
+    daemon = DAEMON_STARTED.format(1)
+    if "other processes still run" not in result.message or daemon not in promela:
         return False
-    joined = promela.replace("pdae[np] = 1;", "pdae[np] = 0;")
+    joined = promela.replace(daemon, DAEMON_STARTED.format(0))
     with tempfile.TemporaryDirectory(prefix="gilcheck-spin-") as tmp:
         try:
             _, deadlocks, _ = run_spin(joined, Path(tmp) / "joined")

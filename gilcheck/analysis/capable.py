@@ -26,7 +26,7 @@ from gilcheck.source import SourceMap
 from gilcheck.sync.base import Could
 from gilcheck.sync.eventloop import L_HOLDER
 from gilcheck.sync.pool import P_QUEUE
-from gilcheck.system.engine import Engine, sync_verb
+from gilcheck.system.engine import Engine
 from gilcheck.system.engine.common import DECLARED, HEAP
 from gilcheck.system.expr import IndexOutOfRange, UseAfterMove, compile_expr
 from gilcheck.system.state import (
@@ -60,7 +60,7 @@ _WAITER = "is the waiter itself"
 def statement_key(instr: ir.Instr) -> str | None:
     """What a statement does to what, as `verb name`: `set e`, `notify cv`, `send jobs`
     (`verb *` for an object reached through a value, which may be any object)."""
-    verb = sync_verb(instr)
+    verb = ir.sync_verb(instr)
     if verb is not None:
         res: ir.ResourceRef = getattr(instr, "resource")  # noqa: B009 - sync statements have one
         return f"{verb} {'*' if res.value is not None else res.name}"

@@ -14,7 +14,7 @@ from gilcheck.semantics.describe import expression
 from gilcheck.semantics.values import EvalError, is_python_value, render
 from gilcheck.source import SourceMap
 from gilcheck.sync import registry
-from gilcheck.system.engine import Engine, SpecMisuse, sync_verb
+from gilcheck.system.engine import Engine, SpecMisuse
 from gilcheck.system.engine.common import CHANNEL_PIN, DECLARED, HEAP
 from gilcheck.system.engine.handlers_processes import CHILDREN_JOINED, TERMINATES_DAEMONS
 from gilcheck.system.engine.handlers_sync import PINNED
@@ -280,7 +280,7 @@ class Narrator:
             isinstance(phase, tuple) and phase[0] == "cv-late"
         ):  # a timed condvar wait after its timeout
             effects.append("the wait yields false: it had timed out")
-        verb = sync_verb(instr) if instr is not None and not effects else None
+        verb = ir.sync_verb(instr) if instr is not None and not effects else None
         if verb is not None:  # a statement on a sync object that left it as it was
             reached = self.engine.reached(before, tid)
             if reached is not None and _starts_waiting(before, after, tid):

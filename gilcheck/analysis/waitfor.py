@@ -25,7 +25,7 @@ from gilcheck.symbolic.paths import SolverUnknown
 from gilcheck.sync import registry
 from gilcheck.sync.base import Could
 from gilcheck.sync.eventloop import L_HOLDER
-from gilcheck.system.engine import Engine, Prepared, SpecMisuse, SpecPanic, sync_verb
+from gilcheck.system.engine import Engine, Prepared, SpecMisuse, SpecPanic
 from gilcheck.system.engine.common import DECLARED, HEAP
 from gilcheck.system.expr import IndexOutOfRange, UseAfterMove
 from gilcheck.system.model import TIMEOUT, Transition
@@ -679,7 +679,7 @@ def _sync_uses(program: ir.Program) -> dict[int, set[str]]:
     as `verb name` (`set e`, `notify cv`)."""
 
     def used(instr: ir.Instr) -> str | None:
-        verb = sync_verb(instr)
+        verb = ir.sync_verb(instr)
         if verb is None:
             return None
         res: ir.ResourceRef = instr.resource  # type: ignore[union-attr]

@@ -70,16 +70,13 @@ class ChannelValueTranslator(HandleTranslator):
         effects: list[str] = []
         for chan in self.program.channels:
             ref = ir.GlobalChannel(base=chan.base, size=chan.size, name=chan.name, index=None)
-            where = f"ps[CVP({v})].f_ch_{chan.name}" if self.processes > 1 else f"ch_{chan.name}"
-            at = None if chan.size is None else f"(CVK({v}) - {chan.base})"
-            self.channel_text = ChanText(where, self._capacity(chan), at)
+            self.channel_text, named = self._named_by(v, chan)
             try:
                 guard, effect, nxt = on_channel(ref)
             finally:
                 self.channel_text = None
             if nxt != on_handle[2]:
                 raise Refused("this statement on a channel passed as a value", self.here)
-            named = f"(CVK({v}) >= {chan.base} && CVK({v}) < {chan.base + (chan.size or 1)})"
             guards.append(f"({named} && ({guard}))")
             effects.append(f":: {named} -> {effect}")
         guard = (
@@ -96,12 +93,19 @@ class ChannelValueTranslator(HandleTranslator):
         v = self._local(handle.slot)
         text = on_handle
         for chan in reversed(self.program.channels):
-            where = f"ps[CVP({v})].f_ch_{chan.name}" if self.processes > 1 else f"ch_{chan.name}"
-            at = None if chan.size is None else f"(CVK({v}) - {chan.base})"
-            n = ChanText(where, self._capacity(chan), at).n
-            named = f"(CVK({v}) >= {chan.base} && CVK({v}) < {chan.base + (chan.size or 1)})"
-            text = f"(IS_CV({v}) && {named} -> {n} : {text})"
+            names, named = self._named_by(v, chan)
+            text = f"(IS_CV({v}) && {named} -> {names.n} : {text})"
         return text
+
+    def _named_by(self, value: str, chan: ir.ChannelInfo) -> tuple[ChanText, str]:
+        """The names of declared channel `chan` (its element and process copy) that a
+        channel value reaches, and the condition that the value names one of its
+        elements."""
+        where = f"ps[CVP({value})].f_ch_{chan.name}" if self.processes > 1 else f"ch_{chan.name}"
+        at = None if chan.size is None else f"(CVK({value}) - {chan.base})"
+        last = chan.base + (chan.size or 1)
+        named = f"(CVK({value}) >= {chan.base} && CVK({value}) < {last})"
+        return ChanText(where, self._capacity(chan), at), named
 
 
 def _expressions(instr: ir.Instr) -> list[ir.Expr]:

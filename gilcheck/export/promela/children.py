@@ -33,6 +33,7 @@ from __future__ import annotations
 import re
 
 from gilcheck.export.promela.common import JOIN_LABEL, REAP_LABEL, Refused
+from gilcheck.export.promela.freethreaded import FINALIZE_LABEL
 from gilcheck.export.promela.resources import KIND_CODE, ExportedKind
 from gilcheck.export.promela.values import ValueTranslator
 from gilcheck.semantics import ir
@@ -42,6 +43,10 @@ _DECLARATION = re.compile(
     r"^\s*(?P<type>byte|int|bool|bit|short)\s+(?P<name>\w+)(?P<size>\[[^\]]+\])?"
     r"(?:\s*=\s*(?P<init>.+?))?\s*$"
 )
+
+# How the spawn step records whether the process it starts is a daemon (`bench/differential`
+# rewrites it to join daemon children in the model it confirms a known difference with).
+DAEMON_STARTED = "pdae[np] = {};"
 
 # Kinds multiprocessing cannot pickle: passing one to a process is a misuse.
 _UNPICKLABLE_KINDS: tuple[ExportedKind, ...] = ("once", "rwlock")
@@ -162,12 +167,12 @@ class ChildProcessTranslator(ValueTranslator):
         store = (
             f"{self._assign(instr.target, 'THB + nthreads')} " if instr.target is not None else ""
         )
-        daemon = "1" if instr.daemon else "0"
+        daemon = DAEMON_STARTED.format(1 if instr.daemon else 0)
         handed = self._moves(*instr.args) + self._copies(*instr.args)
         return (
             guard,
             f"LIMIT(np < MAXPR); /* bound: the export's process slots */{checks} "
-            f"ppar[np] = px; pdae[np] = {daemon}; pmain[np] = nthreads; kids++; "
+            f"ppar[np] = px; {daemon} pmain[np] = nthreads; kids++; "
             f"run {self.children[instr.function]}(nthreads, np{args}); {store}"
             f"np++; nthreads++;{handed}",
             nxt,
@@ -204,17 +209,24 @@ class ChildProcessTranslator(ValueTranslator):
             "  fi;",
         ]
 
-    def child_join_steps(self, following: str) -> list[str]:
-        """A child process's end joining its non-daemon threads; then `following`."""
+    def child_end_steps(self) -> list[str]:
+        """A child process's end, after its main's function returned: its child processes
+        (daemons terminated, the others joined), its non-daemon threads joined, then
+        finalization, which ends the process for `join` and its parent."""
         return [
+            *self.reap_steps(JOIN_LABEL),
             f"{JOIN_LABEL}:  /* its non-daemon threads joined */",
             "  if",
             "  :: ended -> goto end_exit",
-            f"  :: atomic {{ !ended && live == 0 -> goto {following} }}",
+            f"  :: atomic {{ !ended && live == 0 -> goto {FINALIZE_LABEL} }}",
             "  fi;",
+            *self.finalize_step(ends="t_done[me] = 1; ps[ppar[px]].f_kids--;"),
         ]
 
     # Provided by the exporter and the value translators.
+    def finalize_step(self, running: str = "", ends: str = "") -> list[str]:
+        raise NotImplementedError
+
     def _moves(self, *values: ir.Expr | None) -> str:
         raise NotImplementedError
 

@@ -3,7 +3,7 @@ what it cannot say, the names of a channel, and small helpers over IR expression
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Final, Literal, assert_never
 
@@ -414,13 +414,28 @@ def describe_expr(expr: ir.Expr) -> str:
 MAX_PROCESSES = 8  # process slots of `spawn process`, the first included (never reused)
 REAP_LABEL = "reap"  # a process's end: its child processes terminated or joined
 JOIN_LABEL = "pjoin"  # a child process's end: its non-daemon threads joined
+CHILD_MAIN = "P_"  # the proctype of a child process's main thread: `P_g`
 
 
-def process_slots(program: ir.Program) -> int:
-    """The processes a run may start, the first included: each `spawn process` once, four
-    times in a loop, times the largest thread array; at most MAX_PROCESSES (1: the spec
-    starts none)."""
-    sites = 0
+def is_child_main(proctype: str) -> bool:
+    """Whether a proctype runs a child process's main thread (`spawn process g()`)."""
+    return proctype.startswith(CHILD_MAIN)
+
+
+# The export's own limit reached: the run ends there (after `LIMIT_STOP`).
+BOUND_STOP = "ended = 1; goto end_exit"
+
+
+def misuse_stop(what: str) -> str:
+    """A misuse (gilcheck's verdict) that ends the run: what follows is never reached."""
+    return f"assert(false); /* misuse: {what} */ ended = 1;"
+
+
+def sites(
+    program: ir.Program, wanted: Callable[[ir.Instr], bool]
+) -> Iterator[tuple[ir.Instr, bool]]:
+    """The instructions `wanted` picks, each with whether it is inside a loop (between a
+    backward jump and its target), where it may run any number of times."""
     for code in program.codes:
         loops = [
             (instr.target, pc)
@@ -428,10 +443,19 @@ def process_slots(program: ir.Program) -> int:
             if isinstance(instr, ir.Jump) and instr.target <= pc
         ]
         for pc, instr in enumerate(code.instrs):
-            if isinstance(instr, ir.SpawnFn) and instr.process:
-                looped = any(first <= pc <= last for first, last in loops)
-                sites += 4 if looped else 1
-    if not sites:
+            if wanted(instr):
+                yield instr, any(first <= pc <= last for first, last in loops)
+
+
+def process_slots(program: ir.Program) -> int:
+    """The processes a run may start, the first included: each `spawn process` once, four
+    times in a loop, times the largest thread array; at most MAX_PROCESSES (1: the spec
+    starts none)."""
+    spawns = sum(
+        4 if looped else 1
+        for _, looped in sites(program, lambda i: isinstance(i, ir.SpawnFn) and i.process)
+    )
+    if not spawns:
         return 1
     copies = max([info.size or 1 for info in program.threads] or [1])
-    return min(MAX_PROCESSES, 1 + sites * copies)
+    return min(MAX_PROCESSES, 1 + spawns * copies)

@@ -11,7 +11,7 @@ from gilcheck.diagnostics import DiagnosticSink, SpecError
 from gilcheck.export.promela.children import ChildProcessTranslator
 from gilcheck.export.promela.common import (
     BLOCKING,
-    JOIN_LABEL,
+    CHILD_MAIN,
     LOST,
     MAX_INLINED,
     MAX_THREADS,
@@ -28,6 +28,8 @@ from gilcheck.export.promela.common import (
     channel_kind,
     check_known,
     describe_instr,
+    is_child_main,
+    misuse_stop,
 )
 from gilcheck.export.promela.freethreaded import FINALIZE_LABEL, FreeThreaded
 from gilcheck.export.promela.loops import LoopTranslator
@@ -145,10 +147,12 @@ class Exporter(FreeThreaded, LoopTranslator, ProcessTranslator, ChildProcessTran
         self.children = {}
         for code in self.program.codes:
             for instr in code.instrs:
-                if isinstance(instr, ir.SpawnFn) and instr.process:
-                    self.children[instr.function] = f"P_{self.program.codes[instr.function].name}"
-                elif isinstance(instr, ir.SpawnFn):
-                    self.spawned[instr.function] = f"F_{self.program.codes[instr.function].name}"
+                if isinstance(instr, ir.SpawnFn):
+                    name = self.program.codes[instr.function].name
+                    if instr.process:
+                        self.children[instr.function] = f"{CHILD_MAIN}{name}"
+                    else:
+                        self.spawned[instr.function] = f"F_{name}"
 
     def _header(self) -> None:
         p = self.program
@@ -197,16 +201,14 @@ class Exporter(FreeThreaded, LoopTranslator, ProcessTranslator, ChildProcessTran
                     f"byte ch_{chan.name}_pending[{size}] = NO_ONE;"
                 )
         self.lines.extend(self.per_process(own))
-        for line in self.object_header():
-            emit(line)
-        for line in self.pool_header():
-            emit(line)
-        for line in self.loop_header():
-            emit(line)
-        for line in self.handle_header():
-            emit(line)
-        for line in self.channel_value_header():
-            emit(line)
+        for part in (
+            self.object_header,
+            self.pool_header,
+            self.loop_header,
+            self.handle_header,
+            self.channel_value_header,
+        ):
+            self.lines.extend(part())
         emit("")
 
     def _declared_count(self) -> int:
@@ -223,12 +225,8 @@ class Exporter(FreeThreaded, LoopTranslator, ProcessTranslator, ChildProcessTran
             if var.size is not None and not self.spawns_processes():
                 for i in range(var.size):
                     emit(f"    v_{var.name}[{i}] = {self.constants.literal(var.init)};")
-        for line in self.object_init():
-            emit(line)
-        for line in self.pool_init():
-            emit(line)
-        for line in self.loop_init():
-            emit(line)
+        for part in (self.object_init, self.pool_init, self.loop_init):
+            self.lines.extend(part())
         tid = 0
         for info in p.threads:
             for index in range(info.size or 1):
@@ -292,11 +290,8 @@ class Exporter(FreeThreaded, LoopTranslator, ProcessTranslator, ChildProcessTran
             if self.spawns_processes():
                 self.lines.extend(self.reap_steps(FINALIZE_LABEL, self.running_guard()))
             self.lines.extend(self.finalize_step(self.running_guard()))
-        if name.startswith("P_"):
-            # A child process's end: its child processes, its threads, finalization.
-            self.lines.extend(self.reap_steps(JOIN_LABEL))
-            self.lines.extend(self.child_join_steps(FINALIZE_LABEL))
-            self.lines.extend(self.finalize_step(ends="t_done[me] = 1; ps[ppar[px]].f_kids--;"))
+        if is_child_main(name):
+            self.lines.extend(self.child_end_steps())
         emit("end_exit: skip")
         emit("}")
         emit("")
@@ -515,8 +510,7 @@ class Exporter(FreeThreaded, LoopTranslator, ProcessTranslator, ChildProcessTran
             and not isinstance(instr, ir.NOT_PYTHON_CODE)
         ):
             # Python code after release_gil (PyEval_SaveThread), without the GIL.
-            guard, effect = "true", f"{MISUSE} /* Python code after release_gil */ ended = 1;"
-            nxt = "end_exit"
+            guard, effect, nxt = "true", misuse_stop("Python code after release_gil"), "end_exit"
         raw_guard = guard
         takes_gil = makes_pyobj(instr) and not (self.gil_off and g.count > 0)
         if takes_gil:
@@ -712,36 +706,20 @@ class Exporter(FreeThreaded, LoopTranslator, ProcessTranslator, ChildProcessTran
                 if g.count == 0:
                     if isinstance(instr, ir.PythonEnter) and g.saved:
                         after = "after release_gil" if g.saved[-1] < 0 else "in allow_threads"
-                        return (
-                            "true",
-                            f"assert(false); /* misuse: Python code {after} */ ended = 1;",
-                            "end_exit",
-                        )
+                        return "true", misuse_stop(f"Python code {after}"), "end_exit"
                     return "gil == NO_ONE", "gil = me;", nxt
                 return "true", "", nxt
             case ir.GilExit() | ir.PythonExit():
                 if _certain_misuse(instr, g):
-                    return (
-                        "true",
-                        f"{MISUSE} /* a GIL block ends after release_gil */ ended = 1;",
-                        "end_exit",
-                    )
+                    return "true", misuse_stop("a GIL block ends after release_gil"), "end_exit"
                 return "true", ("gil = NO_ONE;" if g.count == 1 else ""), nxt
             case ir.ReleaseGil():
                 if _certain_misuse(instr, g):
-                    return (
-                        "true",
-                        f"{MISUSE} /* release_gil without the GIL */ ended = 1;",
-                        "end_exit",
-                    )
+                    return "true", misuse_stop("release_gil without the GIL"), "end_exit"
                 return "true", "gil = NO_ONE;", nxt
             case ir.AcquireGil():
                 if _certain_misuse(instr, g):
-                    return (
-                        "true",
-                        f"{MISUSE} /* acquire_gil holding the GIL */ ended = 1;",
-                        "end_exit",
-                    )
+                    return "true", misuse_stop("acquire_gil holding the GIL"), "end_exit"
                 return "gil == NO_ONE", "gil = me;", nxt
             case ir.AllowEnter():
                 return "true", ("gil = NO_ONE;" if g.count > 0 else ""), nxt
@@ -926,7 +904,7 @@ class Exporter(FreeThreaded, LoopTranslator, ProcessTranslator, ChildProcessTran
         """(effect, next label) of a thread's end; main's goes on to its `atexit` blocks and
         the program's end."""
         is_main = not spawned and unit.name == "T_main"
-        if unit.name.startswith("P_"):
+        if is_child_main(unit.name):
             return "", REAP_LABEL  # a child process's main: its process ends (children.py)
         if not is_main:
             live = "live--; " if self.counts_live() and not self._daemon(unit) else ""

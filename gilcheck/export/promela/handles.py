@@ -195,13 +195,17 @@ class HandleTranslator(ChannelTranslator):
             out += f" if :: {moved.format(local)} -> {local} = MOVED_V{future} :: else -> skip fi;"
         return out
 
+    _thread_handles: bool | None = None
+
     def stores_thread_handles(self) -> bool:
         """Whether the spec keeps a thread or process handle (`let h = spawn ...`)."""
-        return any(
-            isinstance(instr, ir.SpawnFn) and instr.target is not None
-            for code in self.program.codes
-            for instr in code.instrs
-        )
+        if self._thread_handles is None:
+            self._thread_handles = any(
+                isinstance(instr, ir.SpawnFn) and instr.target is not None
+                for code in self.program.codes
+                for instr in code.instrs
+            )
+        return self._thread_handles
 
     def _copies(self, *values: ir.Expr | None) -> str:
         """A handle read out of a shared var is a copy: a sender is counted once more (a

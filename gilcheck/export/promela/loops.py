@@ -19,8 +19,8 @@ does; at the block's end a task that gave the loop back becomes ready, takes the
 
 from __future__ import annotations
 
-from gilcheck.export.promela.common import Gil, Refused, Unit
-from gilcheck.export.promela.pools import BOUND_STOP, PoolTranslator
+from gilcheck.export.promela.common import BOUND_STOP, Gil, Refused, Unit
+from gilcheck.export.promela.pools import PoolTranslator
 from gilcheck.semantics import ir
 
 READY_SLOTS = 16  # tasks ready on one loop at once

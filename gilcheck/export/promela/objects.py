@@ -33,6 +33,7 @@ import re
 from typing import Any, Final
 
 from gilcheck.export.promela.common import (
+    BOUND_STOP,
     KIND_SPAN,
     MAX_THREADS,
     RESOURCE_BASE,
@@ -40,6 +41,7 @@ from gilcheck.export.promela.common import (
     Unit,
     all_of,
     describe_expr,
+    sites,
 )
 from gilcheck.export.promela.resources import (
     KIND_CODE,
@@ -58,7 +60,6 @@ from gilcheck.semantics.reads import reads_shared
 from gilcheck.sync import registry
 
 MAX_MADE = 32  # slots of objects made at run time, per kind (gilcheck's default bound)
-BOUND_STOP = "ended = 1; goto end_exit"
 
 
 def resource_verb(instr: ir.Instr) -> str | None:
@@ -92,25 +93,20 @@ class ObjectTranslator(ResourceTranslator):
             kind = KIND_CODE_KINDS.get(res.kind)
             if kind is not None:
                 declared[kind] = max(declared.get(kind, 0), res.base + (res.size or 1))
-        sites: dict[ExportedKind, int] = {}
-        for code in self.program.codes:
-            loops = [
-                (instr.target, pc)
-                for pc, instr in enumerate(code.instrs)
-                if isinstance(instr, ir.Jump) and instr.target <= pc
-            ]
-            for pc, instr in enumerate(code.instrs):
-                if isinstance(instr, ir.MakeObject) and instr.kind in KIND_CODE_KINDS:
-                    kind = KIND_CODE_KINDS[instr.kind]
-                    # One made in a loop: as many as the kind may have.
-                    looped = any(first <= pc <= last for first, last in loops)
-                    sites[kind] = sites.get(kind, 0) + (MAX_MADE if looped else 1)
+        made_at: dict[ExportedKind, int] = {}
+        for instr, looped in sites(
+            self.program, lambda i: isinstance(i, ir.MakeObject) and i.kind in KIND_CODE_KINDS
+        ):
+            assert isinstance(instr, ir.MakeObject)
+            kind = KIND_CODE_KINDS[instr.kind]
+            # One made in a loop: as many as the kind may have.
+            made_at[kind] = made_at.get(kind, 0) + (MAX_MADE if looped else 1)
         copies = max([info.size or 1 for info in self.program.threads] or [1])
         layout: dict[ExportedKind, tuple[int, int]] = {}
         for kind in KIND_CODE:
             made = 0
-            if sites.get(kind):
-                made = min(MAX_MADE, self.options.object_bound, 4 * sites[kind] * copies)
+            if made_at.get(kind):
+                made = min(MAX_MADE, self.options.object_bound, 4 * made_at[kind] * copies)
             if declared.get(kind) or made:
                 # With `spawn process`, each process has its block of declared elements.
                 layout[kind] = (declared.get(kind, 0) * self.processes, made)

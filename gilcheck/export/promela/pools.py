@@ -24,14 +24,13 @@ limit (`LIMIT_STOP`, an assertion marked `bound`).
 from __future__ import annotations
 
 from gilcheck.export.promela.channel_values import ChannelValueTranslator
-from gilcheck.export.promela.common import Refused, Unit
+from gilcheck.export.promela.common import BOUND_STOP, Refused, Unit
 from gilcheck.export.promela.objects import ObjectTranslator
 from gilcheck.semantics import describe, ir
 
 MAX_POOLS = 16
 MAX_FUTURES = 32
 TIMEOUT_TEXT = "timeout"
-BOUND_STOP = "ended = 1; goto end_exit"
 
 
 class PoolTranslator(ObjectTranslator, ChannelValueTranslator):

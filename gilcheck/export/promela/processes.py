@@ -26,7 +26,7 @@ goes to the hook's first statement; its end drops its locals and goes back with
 
 from __future__ import annotations
 
-from gilcheck.export.promela.common import NORMAL, Gil, Refused, Unit
+from gilcheck.export.promela.common import NORMAL, Gil, Refused, Unit, is_child_main
 from gilcheck.export.promela.values import ValueTranslator
 from gilcheck.semantics import ir
 
@@ -140,7 +140,7 @@ class ProcessTranslator(ValueTranslator):
             can = f"(!({ok}) || ({guard}))"
         options: list[str] = []
         for number, kind, code in hooks:
-            if kind == "signal" and unit.name != "T_main" and not unit.name.startswith("P_"):
+            if kind == "signal" and unit.name != "T_main" and not is_child_main(unit.name):
                 continue  # (a signal runs on each process's main thread: `P_g` in a child)
             if code in unit.chain:
                 continue  # the block (or a block it interrupted) is running: it has started

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final, Literal, assert_never
 
-from gilcheck.export.promela.common import MAX_THREADS, Refused, describe_instr
+from gilcheck.export.promela.common import MAX_THREADS, Refused, describe_instr, misuse_stop
 from gilcheck.export.promela.values import ValueTranslator
 from gilcheck.semantics import describe, ir
 from gilcheck.source import Span
@@ -409,10 +409,8 @@ class ResourceTranslator(ValueTranslator):
 
     def _without_mutex(self, m: str) -> str:
         """A condvar `wait` without holding its mutex: a misuse, which ends the run."""
-        return (
-            f"if :: {m} != {self.owner} -> assert(false); /* misuse: wait without the mutex */ "
-            "ended = 1; goto end_exit :: else -> skip fi;"
-        )
+        stop = misuse_stop("wait without the mutex")
+        return f"if :: {m} != {self.owner} -> {stop} goto end_exit :: else -> skip fi;"
 
     def _condvar_parts(
         self, ref: ir.ResourceRef, mutex: ir.ResourceRef

@@ -18,19 +18,16 @@ made of its parts, each a module:
 
 from gilcheck.source import Span
 from gilcheck.system.engine.common import (
-    BLOCKING_INSTRS,
     MAX_ENUMERATED_ANY,
     Handler,
     Prepared,
     SpecMisuse,
     SpecPanic,
-    sync_verb,
 )
 from gilcheck.system.engine.core import Engine
 from gilcheck.system.model import Target
 
 __all__ = [
-    "BLOCKING_INSTRS",
     "MAX_ENUMERATED_ANY",
     "Engine",
     "Handler",
@@ -39,5 +36,4 @@ __all__ = [
     "SpecMisuse",
     "SpecPanic",
     "Target",
-    "sync_verb",
 ]

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from gilcheck.semantics import ir
-from gilcheck.semantics.ir import sync_verb as sync_verb  # the engine's name for it
 from gilcheck.semantics.values import (
     Value,
     describe_value,
@@ -41,7 +40,6 @@ from gilcheck.system.state import (
 )
 
 MAX_ENUMERATED_ANY = 256
-BLOCKING_INSTRS = ir.BLOCKING_INSTRUCTIONS
 # The phase of a thread waiting at `recv c[i]` / `send c[i], v` with `var i`: (CHANNEL_PIN,
 # the channel it read, the statement's own phase).
 CHANNEL_PIN = "@c"

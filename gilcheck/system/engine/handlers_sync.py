@@ -21,7 +21,7 @@ from gilcheck.sync import registry
 from gilcheck.sync.base import NEXT, SAME, STAY, Lockable, Misuse, Moved, Site
 from gilcheck.system.engine.base import Base
 from gilcheck.system.engine.common import DECLARED, HEAP, Prepared, SpecMisuse
-from gilcheck.system.expr import IndexOutOfRange, UseAfterMove
+from gilcheck.system.expr import Evaluator, IndexOutOfRange, UseAfterMove
 from gilcheck.system.model import SPURIOUS_WAKEUP, STEP, TIMEOUT, Transition
 from gilcheck.system.state import (
     F_CODE,
@@ -281,7 +281,7 @@ class SyncHandlers(Base):
         self,
         fn: Any,
         res: ir.ResourceRef,
-        index_fn: Any,
+        index_fn: Evaluator | None,
         frame: Frame,
         th: Thread,
         state: State,

@@ -26,7 +26,6 @@ from gilcheck.system.engine.common import (
     Prepared,
     _is_left_mover,
     _is_local,
-    sync_verb,
 )
 from gilcheck.system.engine.handlers_channels import shared_channel
 from gilcheck.system.expr import compile_expr
@@ -117,7 +116,7 @@ class Preparation(Base):
         shared = _shared_operand(instr)
         site, partner, skip_pc = self._site(ci, instr, shared)
         partner_index = getattr(partner, "index", None)
-        verb = sync_verb(instr) or ""
+        verb = ir.sync_verb(instr) or ""
         ref_value = getattr(ref, "value", None) if verb or isinstance(instr, ir.Submit) else None
         partner_value = getattr(partner, "value", None)
         operand = instr.operand if isinstance(instr, ir.SyncOp) else None
@@ -221,7 +220,7 @@ class Preparation(Base):
         self, ci: int, instr: ir.Instr, shared: bool = False
     ) -> tuple[Site | None, ir.ResourceRef | None, int]:
         """A sync statement's primitive statement, partner and end of a skipped block."""
-        verb = sync_verb(instr)
+        verb = ir.sync_verb(instr)
         if verb is None:
             return None, None, -1
         res: ir.ResourceRef = instr.resource  # type: ignore[union-attr]
@@ -321,7 +320,7 @@ class Preparation(Base):
 
 def _shared_operand(instr: ir.Instr) -> bool:
     """Whether a statement on an object names it (or its partner) through shared state."""
-    if sync_verb(instr) is None:
+    if ir.sync_verb(instr) is None:
         return False
     refs = [getattr(instr, "resource", None), getattr(instr, "mutex", None)]
     refs.append(getattr(instr, "partner", None))

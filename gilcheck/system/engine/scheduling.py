@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     pass
 from gilcheck.system.engine.common import (
     _OVER,
-    BLOCKING_INSTRS,
     CHANNEL_PIN,
     SpecMisuse,
     SpecPanic,
@@ -269,7 +268,7 @@ class Scheduling(Reduction):
         ):
             # Python code holding the GIL: CPython's blocking calls release it while they wait.
             if (
-                isinstance(p.instr, BLOCKING_INSTRS)
+                isinstance(p.instr, ir.BLOCKING_INSTRUCTIONS)
                 and (
                     len(out) == before
                     # a spurious wakeup may never come: the wait blocks, releasing the GIL

@@ -223,12 +223,14 @@ class CodeWriter:
         return lines + ([] if i.target is None else self._bind(i.target, "r", i.span))
 
     def spawn(self, i: ir.SpawnFn) -> list[str]:
-        """`spawn f(a)`: a new thread; `spawn process` is refused."""
-        if i.process:
-            raise Refused("`spawn process`", i.span)
+        """`spawn f(a)`: a new thread; `spawn process f(a)`: a new OS process."""
         name = self.program.codes[i.function].name
         args = "".join(f"{expr(a, i.span)}, " for a in i.args)
         lines = [f"h = spawn({name!r}, {i.daemon}, code_{i.function}, ({args}))"]
+        if i.process:
+            lines = [
+                f"h = spawn_process(me, C, {name!r}, {i.daemon}, code_{i.function}, ({args}), W)"
+            ]
         lines += self._moved(*i.args)
         return lines + ([] if i.target is None else self._bind(i.target, "h", i.span))
 
@@ -382,7 +384,7 @@ class CodeWriter:
 
     def clear_event(self, i: ir.ClearEvent) -> list[str]:
         """`clear e`."""
-        return [f"the({resource(i.resource, i.span)}, 'event', W).flag = False"]
+        return [f"clear_event(the({resource(i.resource, i.span)}, 'event', W))"]
 
     def join(self, i: ir.Join) -> list[str]:
         """`join h` (a handle or a declared thread), timed or not."""

@@ -82,6 +82,9 @@ def _builtin(e: ir.Builtin, span: Span) -> str:
             return f"({expr(args[0], span)} is None)"
         case "len" if args:
             return f"length({expr(args[0], span)}, {_where_text(span)})"
+        case "channel_value":  # a declared channel passed as a value: the channel itself
+            assert isinstance(args[0], ir.GlobalChannel)
+            return channel(args[0], span)
         case "resource":
             kind, base, size, index, _name = args
             assert isinstance(kind, ir.Const) and isinstance(base, ir.Const)

@@ -81,7 +81,20 @@ def realize_program(
         f"    run_program(code_{main}, DECLARED, STEPS, {patience!r}, {program.host!r}, "
         f"{timeout!r})",
     ]
-    return "\n".join([*head, RUNTIME, *declarations, "", *functions, *tail]) + "\n"
+    parts = [*head, RUNTIME, *_kinds(program), *declarations, "", *functions, *tail]
+    return "\n".join(parts) + "\n"
+
+
+def _kinds(program: ir.Program) -> list[str]:
+    """What decides, before any object is made, which of them are the standard library's:
+    with processes, every object is the runtime's own (shared through its memory); with
+    event loops, so is every rlock (a loop's tasks run on threads of their own)."""
+    instrs = [instr for unit in program.codes for instr in unit.instrs]
+    processes = any(isinstance(i, ir.SpawnFn) and i.process for i in instrs)
+    loops = any(r.kind == "eventloop" for r in program.resources) or any(
+        isinstance(i, ir.MakeObject) and i.kind == "eventloop" for i in instrs
+    )
+    return [f"PROCESSES = {processes}", f"LOOPS = {loops}", ""]
 
 
 def _settings(program: ir.Program) -> list[Refused]:

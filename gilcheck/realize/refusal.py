@@ -9,7 +9,7 @@ from gilcheck.source import Span
 HELP = (
     "`gilcheck realize` maps threads, functions, the GIL, locks, condvars, events, semaphores, "
     "barriers, once, latches, rwlocks, channels, futures, pools, event loops, `fork`, "
-    "finalizers and signal handlers of `host python` specs; see docs/realize.md"
+    "processes, finalizers and signal handlers of `host python` specs; see docs/realize.md"
 )
 
 

@@ -13,11 +13,14 @@ from typing import Final
 RUNTIME: Final[str] = r'''
 # ---------------------------------------------------------------- gilcheck realize runtime
 import collections
+import concurrent.futures
 import ctypes
 import ctypes.util
 import faulthandler
 import json
 import os
+import pickle
+import queue as _queue
 import random
 import signal
 import subprocess
@@ -32,19 +35,67 @@ _RELEASING = ctypes.CDLL(_LIBC_NAME)  # a call through CDLL releases the GIL whi
 _KEEPING = ctypes.PyDLL(_LIBC_NAME)  # a call through PyDLL keeps the GIL while it blocks
 _SEM_BYTES = 64  # at least sizeof(sem_t)
 
-# Every statement runs holding _STATE, so it is one atomic step as in the spec; a thread
-# that must wait releases _STATE and parks on its own semaphore.
-_STATE = threading.Lock()
+
+class _StateLock:
+    """The lock every statement runs under, so that it is one atomic step as in the spec; a
+    thread that must wait releases it and parks on its own semaphore. In a program that
+    starts processes it is one lock for all of them (a `multiprocessing` lock), and taking
+    it brings this process's copy of the objects they share up to date (`_World`)."""
+
+    def __init__(self):
+        self.local = threading.Lock()
+        self.world = None
+        self.owner = None
+
+    def acquire(self):
+        if self.world is None:
+            self.local.acquire()
+        else:
+            self.world.lock.acquire()
+            self.world.load()
+        self.owner = threading.get_ident()
+        return True
+
+    def release(self):
+        self.owner = None
+        if self.world is None:
+            self.local.release()
+        else:
+            self.world.store()
+            self.world.lock.release()
+
+    def mine(self):
+        return self.owner == threading.get_ident()
+
+    def __enter__(self):
+        return self.acquire()
+
+    def __exit__(self, *exc):
+        self.release()
+
+
+_STATE = _StateLock()
 _PARKED = []
 _STDOUT_LOCK = threading.Lock()  # only ever taken while holding _STATE, never while parked
 
 
 def _violation(code, what):
-    """A verdict other than a deadlock: report it and stop the whole program at once."""
+    """A verdict other than a deadlock: report it and stop the whole program at once (with
+    processes, every process stops with it: the verdict is written to what they share)."""
     with _STDOUT_LOCK:
         sys.stdout.flush()
         sys.stderr.write(what + "\n")
         sys.stderr.flush()
+    end_process(code)
+
+
+def end_process(code):
+    """This process ends with `code`; the lock shared with other processes is let go."""
+    sys.stdout.flush()
+    if _STATE.world is not None and _STATE.mine():
+        if code != EXIT_FINISHED:
+            _STATE.world.verdict = code
+        _STATE.release()
     os._exit(code)
 
 
@@ -114,6 +165,37 @@ class Parker:
         _RELEASING.sem_post(self.sem)
 
 
+_SERIAL = [0]
+
+
+def new_key():
+    """A name no other object of any process of the program has."""
+    _SERIAL[0] += 1
+    return (os.getpid(), _SERIAL[0])
+
+
+_THREAD_KEYS = {}
+
+
+class RemoteThread:
+    """A thread of another process, as the objects shared with it name their holders."""
+
+    def __init__(self, key, name):
+        self.key = key
+        self.name = name
+
+    def __reduce__(self):
+        return (_thread_ref, (self.key, self.name))
+
+
+def _thread_ref(key, name):
+    """A thread named in what processes share: this process's own, or a stand-in (one
+    per thread, so that `is` tells holders apart as it does within a process)."""
+    if key not in _THREAD_KEYS:
+        _THREAD_KEYS[key] = RemoteThread(key, name)
+    return _THREAD_KEYS[key]
+
+
 class RThread:
     """A realized thread: its name as traces write it, `self`, its GIL bookkeeping."""
 
@@ -134,6 +216,11 @@ class RThread:
         self.owes_gil = False  # steered: gave the GIL up, takes it back at the trace's step
         self.done = False
         self.thread = None
+        self.key = new_key()
+        _THREAD_KEYS[self.key] = self
+
+    def __reduce__(self):
+        return (_thread_ref, (self.key, self.name))
 
 
 _ME = threading.local()
@@ -152,14 +239,23 @@ def wake_all():
             t.parker.unpark()
 
 
+POLL = 0.005  # seconds: with processes, how often a parked thread looks again
+
+
 def park(me, keep_gil, timeout=None):
-    """Wait for a wake_all, or `timeout` seconds (called and returning holding _STATE)."""
+    """Wait for a wake_all, or `timeout` seconds (called and returning holding _STATE). With
+    processes, no wake crosses a process: a parked thread looks again every POLL seconds,
+    a thread that keeps the GIL keeping the real one as it waits."""
     me.parked = True
     me.woken = False
     _PARKED.append(me)
     _STATE.release()
     try:
-        me.parker.park(keep_gil, timeout)
+        if _STATE.world is None:
+            me.parker.park(keep_gil, timeout)
+        elif not me.parker.timed_wait(_KEEPING if keep_gil else _RELEASING, POLL):
+            if keep_gil and others_runnable(me.parker):
+                me.parker.timed_wait(_RELEASING, 0.002)
     finally:
         _STATE.acquire()
         _PARKED.remove(me)
@@ -217,13 +313,19 @@ TIMED_OUT = object()
 TIMED_WAIT = 0.05  # seconds a timed wait waits, unsteered (the spec has no clock)
 
 
-def block(me, ctx, ready, where, then=None, timed=False):
+def block(me, ctx, ready, where, then=None, timed=False, real=None):
     """Wait until `ready()` holds, then do `then()` at once, in the same step (called and
     returning holding _STATE; returns what `then` returns, or TIMED_OUT when a timed wait
     gives up). Native code that holds the GIL keeps it while it waits, the real one
     included; Python code releases it while it waits and takes it back after its
-    operation; native code without it waits without it."""
-    if ready() and STEER.may_complete(me, where):
+    operation; native code without it waits without it.
+
+    `ready` may itself do the operation when it can (a standard-library object's
+    non-blocking form: `Lock.acquire(False)`); it is tried only when the step may
+    complete. `real(timeout)`, when given, is the object's own blocking call (whether it
+    completed): unsteered, a thread that waits without keeping the GIL waits in it, outside
+    the state lock, as a CPython program does."""
+    if STEER.may_complete(me, where) and ready():
         return then() if then is not None else None
     if me.loop_task is not None and me.loop_task.suspending:
         me.loop_task.give_loop(me)  # an awaited operation that cannot complete yet
@@ -233,8 +335,12 @@ def block(me, ctx, ready, where, then=None, timed=False):
     keep = keeps_gil(me, ctx)
     STEER.blocking(me, where)
     deadline = time.monotonic() + TIMED_WAIT
+    really = real is not None and not keep and _STATE.world is None
     while True:
-        if ready() and STEER.may_complete(me, where):
+        if really and not STEER.active:  # unsteered, or the trace has been followed
+            result = wait_really(me, real, then, timed)
+            break
+        if STEER.may_complete(me, where) and ready():
             result = then() if then is not None else None
             break
         if timed and STEER.may_time_out(me, where, deadline):
@@ -252,6 +358,22 @@ def block(me, ctx, ready, where, then=None, timed=False):
     elif gave_back:
         GIL.take(me)
     return result
+
+
+def wait_really(me, real, then, timed):
+    """Wait in the object's own blocking call, outside the state lock (which a thread
+    waiting in it does not hold in the spec either), releasing the real GIL as it does."""
+    me.parked = True  # not runnable: no GIL is lent to it
+    _STATE.release()
+    try:
+        completed = real(TIMED_WAIT if timed else None)
+    finally:
+        _STATE.acquire()
+        me.parked = False
+    wake_all()  # a thread polling the same object may go on now (room in a queue, ...)
+    if not completed:
+        return TIMED_OUT
+    return then() if then is not None else None
 
 
 def need_gil_for_step(me, ctx, where):
@@ -388,47 +510,229 @@ def is_err(v):
     return isinstance(v, tuple) and len(v) == 2 and v[0] == "err"
 
 
+# ---------------------------------------------------------------- what processes share
+
+PROCESSES = False  # whether the program starts processes (`spawn process`)
+LOOPS = False  # whether it has event loops
+WORLD_BYTES = 1 << 22
+_SHARED = {}  # key -> this process's copy of an object shared between processes
+
+
+class _World:
+    """What the processes of a program share, pickled into shared memory and guarded by
+    the one state lock: the objects passed between processes, the steering, the count of
+    spawned threads by function and a verdict. Each process keeps its own copy of each
+    shared object; taking the lock brings the copies up to date, letting it go writes
+    them back. Holders are named by thread (`_thread_ref`), so `is` works as before."""
+
+    def __init__(self, lock, memory):
+        self.lock = lock
+        self.memory = memory
+        self.version = -1
+        self.written = b""
+        self.verdict = None
+
+    @staticmethod
+    def make():
+        """The world of a program's first process: shared memory (an anonymous mapping,
+        inherited by processes started with spawn) that starts with the lock, a POSIX
+        semaphore shared between processes, so that no named object outlives a run."""
+        import multiprocessing
+
+        memory = multiprocessing.get_context("spawn").RawArray(ctypes.c_char, WORLD_BYTES)
+        if _RELEASING.sem_init(memory, 1, 1) != 0:
+            raise OSError("sem_init failed")
+        return _World(_WorldLock(memory), memory)
+
+    def __reduce__(self):
+        return (_World, (self.lock, self.memory))
+
+    def load(self):
+        base = ctypes.addressof(self.memory) + _SEM_BYTES
+        version = ctypes.c_longlong.from_address(base).value
+        if version != self.version:
+            size = ctypes.c_longlong.from_address(base + 8).value
+            self.version = version
+            self.written = ctypes.string_at(base + 16, size) if size else b""
+            if size:
+                world = pickle.loads(self.written)
+                for obj, fields in world["objects"]:
+                    obj.__dict__.update(fields)
+                _SPAWNED.clear()
+                _SPAWNED.update(world["spawned"])
+                STEER.at, STEER.active, STEER.moved = world["steer"]
+                self.verdict = world["verdict"]
+        if self.verdict is not None:  # another process has ended the program
+            self.lock.release()
+            sys.stdout.flush()
+            os._exit(self.verdict)
+
+    def store(self):
+        world = {
+            "objects": [(o, {f: o.__dict__[f] for f in o.FIELDS}) for o in _SHARED.values()],
+            "spawned": dict(_SPAWNED),
+            "steer": (STEER.at, STEER.active, STEER.moved),
+            "verdict": self.verdict,
+        }
+        data = pickle.dumps(world)
+        if data == self.written:
+            return
+        if len(data) > WORLD_BYTES - _SEM_BYTES - 16:
+            sys.stderr.write("the objects processes share outgrew their memory\n")
+            self.verdict = EXIT_INTERNAL
+            data = pickle.dumps({**world, "objects": [], "verdict": EXIT_INTERNAL})
+        base = ctypes.addressof(self.memory) + _SEM_BYTES
+        ctypes.memmove(base + 16, data, len(data))
+        ctypes.c_longlong.from_address(base + 8).value = len(data)
+        self.version += 1
+        ctypes.c_longlong.from_address(base).value = self.version
+        self.written = data
+
+
+class _WorldLock:
+    """The lock at the head of the world's memory: taken without giving the real GIL up
+    when it is free, as `threading.Lock` is; waited for without it otherwise."""
+
+    def __init__(self, memory):
+        self.memory = memory
+
+    def __reduce__(self):
+        return (_WorldLock, (self.memory,))
+
+    def acquire(self):
+        if _KEEPING.sem_trywait(self.memory) == 0:
+            return
+        while _RELEASING.sem_wait(self.memory) != 0:
+            pass
+
+    def release(self):
+        _RELEASING.sem_post(self.memory)
+
+
+class Shared:
+    """An object that can be passed to another process: once shared, its FIELDS live in
+    the world, and it pickles as a reference to its key."""
+
+    FIELDS = ()
+    key = None
+
+    def share(self):
+        if self.key is None:
+            self.key = new_key()
+            _SHARED[self.key] = self
+
+    def __reduce__(self):
+        if self.key is None:
+            raise pickle.PicklingError(f"{self.name} is not shared")
+        consts = {k: v for k, v in self.__dict__.items() if k not in self.FIELDS and k != "key"}
+        return (_shared_ref, (self.key, type(self).__name__, consts))
+
+
+def _shared_ref(key, class_name, consts):
+    """This process's copy of a shared object (made on first sight; its fields come with
+    the next load of the world)."""
+    if key not in _SHARED:
+        cls = globals()[class_name]
+        obj = cls.__new__(cls)
+        obj.__dict__.update(consts)
+        obj.key = key
+        _SHARED[key] = obj
+    return _SHARED[key]
+
+
+def share_value(v, where, passing):
+    """Everything `v` reaches becomes shared with other processes: resources and
+    channels; what cannot be pickled is a misuse when passed to `spawn process`."""
+    if isinstance(v, Handle):
+        share_value(v.channel, where, passing)
+    elif isinstance(v, tuple):
+        for x in v:
+            share_value(x, where, passing)
+    elif isinstance(v, Shared):
+        v.share()
+    elif hasattr(v, "kind"):
+        if passing:
+            _violation(EXIT_MISUSE, f"misuse: {show(v)} cannot be passed to a process at {where}")
+        _violation(EXIT_INTERNAL, f"not realizable: {show(v)} sent to another process at {where}")
+
+
 # ---------------------------------------------------------------- resources
 
 
-class Mutex:
+def _acquiring(lock):
+    """A standard-library lock's own blocking acquire, as `block` calls it."""
+
+    def lock_acquire(timeout):  # the name a hang's stack dump shows
+        return lock.acquire(True, -1 if timeout is None else timeout)
+
+    return lock_acquire
+
+
+class Mutex(Shared):
+    """A `threading.Lock`; in a program with processes, the runtime's own lock (shared
+    between processes). `holder` is the spec's view of who holds it."""
+
     kind = "mutex"
+    FIELDS = ("holder",)
 
     def __init__(self, name):
         self.name = name
         self.holder = None
+        self.real = None if PROCESSES else threading.Lock()
 
     def ready(self, me):
+        """Whether it can be taken now; a `threading.Lock` is taken by the test itself."""
+        if self.real is not None:
+            return self.real.acquire(False)
         return self.holder is None
 
     def take(self, me):
         self.holder = me.who
 
+    def blocking(self):
+        return None if self.real is None else _acquiring(self.real)
+
     def release(self, me):
-        if self.holder is None:
+        free = self.holder is None if self.real is None else not self.real.locked()
+        if free:
             _violation(EXIT_MISUSE, f"misuse: {me.name} releases {self.name}, which is free")
+        if self.real is not None:
+            self.real.release()
         self.holder = None
         wake_all()
 
 
-class RLock:
-    kind = "rlock"
+class RLock(Shared):
+    """A `threading.RLock`; the runtime's own in a program with processes or event loops
+    (whose tasks run on threads of their own here but own locks as their loop's thread),
+    and for stdout's lock (Rust's, reentrant)."""
 
-    def __init__(self, name):
+    kind = "rlock"
+    FIELDS = ("holder", "count")
+
+    def __init__(self, name, own=False):
         self.name = name
         self.holder = None
         self.count = 0
+        self.real = None if own or PROCESSES or LOOPS else threading.RLock()
 
     def ready(self, me):
+        if self.real is not None:
+            return self.real.acquire(False)
         return self.holder is None or self.holder is me.who
 
     def take(self, me):
         self.holder = me.who
         self.count += 1
 
+    def blocking(self):
+        return None if self.real is None else _acquiring(self.real)
+
     def release(self, me):
         if self.holder is not me.who:
             _violation(EXIT_MISUSE, f"misuse: {me.name} releases {self.name}, not its own")
+        if self.real is not None:
+            self.real.release()
         self.count -= 1
         if self.count == 0:
             self.holder = None
@@ -482,43 +786,68 @@ def acquire_write(me, ctx, rw, where, timed=False):
     return got is not TIMED_OUT
 
 
-class Semaphore:
+class Semaphore(Shared):
+    """A `threading.Semaphore`; the runtime's own in a program with processes."""
+
     kind = "semaphore"
+    FIELDS = ("count",)
 
     def __init__(self, name, count):
         self.name = name
         self.count = count
+        self.real = None if PROCESSES else threading.Semaphore(count)
 
     def ready(self, me):
+        if self.real is not None:
+            return self.real.acquire(False)
         return self.count > 0
 
     def take(self, me):
         self.count -= 1
 
+    def blocking(self):
+        if self.real is None:
+            return None
+
+        def semaphore_acquire(timeout):
+            return self.real.acquire(True, timeout)
+
+        return semaphore_acquire
+
     def release(self, me):
         self.count += 1
+        if self.real is not None:
+            self.real.release()
         wake_all()
 
 
-class Event:
+class Event(Shared):
+    """A `threading.Event`; the runtime's own in a program with processes. `flag` and
+    `sets` (how many times it was set) are the spec's view, kept with it."""
+
     kind = "event"
+    FIELDS = ("flag", "sets")
 
     def __init__(self, name):
         self.name = name
         self.flag = False
         self.sets = 0
+        self.real = None if PROCESSES else threading.Event()
 
 
-class Condvar:
+class Condvar(Shared):
     kind = "condvar"
+    FIELDS = ("waiters", "notified")
 
     def __init__(self, name):
         self.name = name
-        self.waiters = []  # tickets: [notified]
+        self.waiters = []  # the waiting threads' tickets, oldest first
+        self.notified = set()  # tickets notified whose thread has not woken yet
 
 
-class Barrier:
+class Barrier(Shared):
     kind = "barrier"
+    FIELDS = ("arrived", "generation")
 
     def __init__(self, name, parties):
         self.name = name
@@ -535,8 +864,9 @@ class Once:
         self.state = "new"
 
 
-class Latch:
+class Latch(Shared):
     kind = "latch"
+    FIELDS = ("count",)
 
     def __init__(self, name, count):
         self.name = name
@@ -552,8 +882,8 @@ def the(obj, kind, where):
 
 def acquire(me, ctx, res, where, timed=False):
     """`acquire`; timed: whether it acquired."""
-    got = block(me, ctx, lambda: res.ready(me), where, lambda: res.take(me), timed)
-    return got is not TIMED_OUT
+    ready, take = lambda: res.ready(me), lambda: res.take(me)  # noqa: E731
+    return block(me, ctx, ready, where, take, timed, res.blocking()) is not TIMED_OUT
 
 
 def try_acquire(me, res):
@@ -570,7 +900,22 @@ def wait_event(me, ctx, ev, where, timed=False):
         block(me, ctx, lambda: True, where)
         return True
     seen = ev.sets
-    return block(me, ctx, lambda: ev.sets != seen, where, None, timed) is not TIMED_OUT
+    real = None
+    if ev.real is not None:
+        real = lambda timeout: wait_event_really(ev, seen, timeout)  # noqa: E731
+    return block(me, ctx, lambda: ev.sets != seen, where, None, timed, real) is not TIMED_OUT
+
+
+def wait_event_really(ev, seen, timeout):
+    """`threading.Event.wait`, in slices: a set cleared again before this thread began to
+    wait in it still wakes it, as the spec's waiter was waiting then."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        left = 0.05 if deadline is None else min(0.05, max(deadline - time.monotonic(), 0))
+        if ev.real.wait(left) or ev.sets != seen:
+            return True
+        if deadline is not None and time.monotonic() >= deadline:
+            return False
 
 
 def wait_latch(me, ctx, latch, where, timed=False):
@@ -580,7 +925,15 @@ def wait_latch(me, ctx, latch, where, timed=False):
 def set_event(ev):
     ev.flag = True
     ev.sets += 1
+    if ev.real is not None:
+        ev.real.set()
     wake_all()
+
+
+def clear_event(ev):
+    ev.flag = False
+    if ev.real is not None:
+        ev.real.clear()
 
 
 def wait_barrier(me, ctx, b, where):
@@ -600,22 +953,23 @@ def wait_condvar(me, ctx, cv, m, where, timed=False):
     stays a target of `notify` until it has `m` back, as CPython's Condition does."""
     if m.holder is not me.who:
         _violation(EXIT_MISUSE, f"misuse: {me.name} waits on {cv.name} without holding {m.name}")
-    ticket = [False]
+    ticket = new_key()
     cv.waiters.append(ticket)
     m.release(me)
-    woken = block(me, ctx, lambda: ticket[0], where, None, timed) is not TIMED_OUT
+    woken = block(me, ctx, lambda: ticket in cv.notified, where, None, timed) is not TIMED_OUT
+    cv.notified.discard(ticket)
     if not woken and ctx != "python" and ticket in cv.waiters:
         cv.waiters.remove(ticket)
-    block(me, ctx, lambda: m.ready(me), where, lambda: m.take(me))
+    block(me, ctx, lambda: m.ready(me), where, lambda: m.take(me), False, m.blocking())
     if not woken and ticket in cv.waiters:
         cv.waiters.remove(ticket)
+    cv.notified.discard(ticket)  # notified while it took the mutex back after a timeout
     return woken
 
 
 def notify(cv, everyone):
     woken = cv.waiters if everyone else cv.waiters[:1]
-    for ticket in woken:
-        ticket[0] = True
+    cv.notified.update(woken)
     del cv.waiters[: len(woken)]
     wake_all()
 
@@ -651,6 +1005,7 @@ class Future:
         self.by_submit = by_submit
         self.done = False
         self.value = None
+        self.real = concurrent.futures.Future()  # never shared with another process
 
 
 def settle(fut, value, where):
@@ -658,6 +1013,7 @@ def settle(fut, value, where):
         _violation(EXIT_MISUSE, f"misuse: a future completed with a handle at {where}")
     fut.done = True
     fut.value = value
+    fut.real.set_result(value)
     wake_all()
 
 
@@ -669,10 +1025,25 @@ def complete(fut, value, where):
 
 def result(me, ctx, fut, where, timed=False):
     """`result f`; timed: ok(value) or err("timeout")."""
-    got = block(me, ctx, lambda: fut.done, where, lambda: ("ok", fut.value), timed)
+    got = block(
+        me, ctx, lambda: fut.done, where, lambda: ("ok", fut.value), timed, result_really(fut)
+    )
     if not timed:
         return got[1]
     return ("err", "timeout") if got is TIMED_OUT else got
+
+
+def result_really(fut):
+    """`concurrent.futures.Future.result`, as `block` calls it."""
+
+    def future_result(timeout):
+        try:
+            fut.real.result(timeout)
+            return True
+        except concurrent.futures.TimeoutError:
+            return False
+
+    return future_result
 
 
 def is_done(fut):
@@ -846,9 +1217,11 @@ def shutdown(me, ctx, pool, where):
 # ---------------------------------------------------------------- channels
 
 
-class Channel:
+class Channel(Shared):
     """A channel with the spec's exact semantics: `capacity` None is unbounded, 0 a
     rendezvous (the sender waits until its message is taken)."""
+
+    FIELDS = ("buffer", "senders", "receiver", "closed", "taken")
 
     def __init__(self, name, kind, capacity, declared):
         self.name = name
@@ -860,12 +1233,18 @@ class Channel:
         self.receiver = True
         self.closed = False
         self.taken = 0  # rendezvous: messages taken so far
+        # `queue(N)` is a `queue.Queue` (the runtime's own buffer with processes).
+        self.real = _queue.Queue(capacity or 0) if kind == "queue" and not PROCESSES else None
 
     def ended(self):
+        """Whether a receive returns none: closed, or every sender dropped (a `queue(N)`
+        never closes)."""
+        if self.kind == "queue":
+            return False
         return self.closed or (not self.declared and self.senders == 0)
 
     def can_send(self):
-        if self.kind == "queue" or self.capacity is None:
+        if self.capacity is None:
             return True
         if self.capacity == 0:
             return not self.buffer
@@ -895,6 +1274,8 @@ class Handle:
             for message in ch.buffer:
                 drop_value(message)
             ch.buffer.clear()
+            while ch.real is not None and not ch.real.empty():
+                drop_value(ch.real.get_nowait())
         wake_all()
 
 
@@ -925,10 +1306,14 @@ def channel_of(ref, side, where):
 
 def send(me, ctx, ref, value, where):
     ch = channel_of(ref, "tx", where)
+    if ch.real is not None:
+        return queue_put(me, ctx, ch, value, where)
 
     def put():
         if ch.receiver_gone():
             return False
+        if ch.key is not None:
+            share_value(value, where, False)
         ch.buffer.append(value)
         wake_all()
         return True
@@ -946,17 +1331,68 @@ def send(me, ctx, ref, value, where):
     return ("ok", None)
 
 
+def queue_put(me, ctx, ch, value, where):
+    """`send` on a `queue(N)`: `queue.Queue.put`, which never fails (it waits for room)."""
+
+    def now():
+        try:
+            ch.real.put_nowait(value)
+        except _queue.Full:
+            return False
+        wake_all()
+        return True
+
+    def queue_put_really(timeout):
+        ch.real.put(value)
+        return True
+
+    block(me, ctx, now, where, None, False, queue_put_really)
+    return ("ok", None)
+
+
+def queue_get(me, ctx, ch, where, timed):
+    """`recv` on a `queue(N)`: `queue.Queue.get`."""
+    got = []
+
+    def now():
+        try:
+            got.append(ch.real.get_nowait())
+        except _queue.Empty:
+            return False
+        wake_all()
+        return True
+
+    def queue_get_really(timeout):
+        try:
+            got.append(ch.real.get(True, timeout))
+        except _queue.Empty:
+            return False
+        return True
+
+    return block(me, ctx, now, where, lambda: ("ok", got.pop()), timed, queue_get_really)
+
+
 def recv(me, ctx, ref, where, timed=False):
     """`recv`; timed: ok(message) or err("timeout")."""
     ch = channel_of(ref, "rx", where)
     ready = lambda: bool(ch.buffer) or ch.ended()  # noqa: E731
-    got = block(me, ctx, ready, where, lambda: ("ok", take_message(ch)), timed)
+    if ch.real is not None:
+        got = queue_get(me, ctx, ch, where, timed)
+    else:
+        got = block(me, ctx, ready, where, lambda: ("ok", take_message(ch)), timed)
     if not timed:
         return got[1]
     return ("err", "timeout") if got is TIMED_OUT else got
 
 
 def take_message(ch):
+    if ch.real is not None:
+        try:
+            message = ch.real.get_nowait()
+        except _queue.Empty:
+            return None
+        wake_all()
+        return message
     if not ch.buffer:
         return None
     ch.taken += 1
@@ -986,7 +1422,8 @@ def clone(v, where):
 
 
 def length(ref, where):
-    return len(channel_of(ref, "rx", where).buffer)
+    ch = channel_of(ref, "rx", where)
+    return ch.real.qsize() if ch.real is not None else len(ch.buffer)
 
 
 def unwrap(v, where):
@@ -1035,10 +1472,112 @@ def spawn(function_name, daemon, body, args):
     return start_thread(f"{function_name}#{_SPAWNED[function_name]}", 0, daemon, body, args)
 
 
+class ProcessHandle:
+    """A child process started by `spawn process`, as its parent holds it."""
+
+    kind = "process"
+
+    def __init__(self, name, process, daemon):
+        self.name = name
+        self.process = process
+        self.daemon = daemon
+
+    def ended(self):
+        code = self.process.exitcode
+        if code not in (None, EXIT_FINISHED, -signal.SIGTERM):
+            _violation(EXIT_INTERNAL, f"internal error: process {self.name} failed ({code})")
+        return code is not None
+
+
+_PROCESSES = []  # this process's children, in the order they started
+
+
+def spawn_process(me, ctx, function_name, daemon, body, args, where):
+    """`spawn process g(a)`: a new OS process (multiprocessing, start method spawn: fresh
+    copies of every global), whose main thread runs `g`. Passed resources and channels are
+    shared with it; Python values are pickled under this process's GIL."""
+    for a in args:
+        if isinstance(a, (Once, RwLock, Future, Pool, Loop, ThreadHandle, ProcessHandle)):
+            _violation(EXIT_MISUSE, f"misuse: {show(a)} cannot be passed to a process at {where}")
+    if any(is_python_value(a) for a in args):
+        need_gil_for_step(me, ctx, where)
+    for a in args:
+        share_value(a, where, True)
+    _SPAWNED[function_name] += 1
+    name = f"{function_name}#{_SPAWNED[function_name]}"
+    import multiprocessing
+
+    process = multiprocessing.get_context("spawn").Process(
+        target=_process_main,
+        args=(_STATE.world, name, body.__name__, args, STEER.patience),
+        name=name,
+    )
+    sys.stdout.flush()
+    process.start()
+    handle = ProcessHandle(name, process, daemon)
+    _PROCESSES.append(handle)
+    return handle
+
+
+def _process_main(world, name, body_name, args, patience):
+    """A child process: its main thread runs the function, then the process ends as
+    multiprocessing's bootstrap ends it (`finish_child`)."""
+    global STEER
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
+    _STATE.world = world
+    STEER = Steering(STEPS, patience)
+    for loop in _LOOPS:
+        loop.threadless = True  # a child's copies of declared loops have no thread
+    me = RThread(name, 0, False)
+    _ME.value = me
+    _THREADS.append(me)
+    with _STATE:
+        try:
+            globals()[body_name](me, "native", *args)
+            finish_child(me)
+        except Exception:
+            internal_error()
+
+
+def end_children(me):
+    """Daemon child processes are terminated, the others joined."""
+    for handle in list(_PROCESSES):
+        if handle.daemon and handle.process.exitcode is None:
+            handle.process.terminate()  # it cannot hold the state lock: this thread does
+            handle.process.join()
+        block(me, "native", handle.ended, (0, 0))
+
+
+def finish_child(me):
+    """A child process's end, as multiprocessing's bootstrap: its own child processes
+    ended, its pools shut down, its non-daemon threads joined, then finalization takes
+    its GIL; no atexit handlers."""
+    end_children(me)
+    for pool in list(_POOLS):
+        pool.shut = True
+        block(me, "native", pool.drained, (0, 0))
+    for t in list(_THREADS):
+        if t is not me and not t.daemon:
+            block(me, "native", lambda t=t: t.done, (0, 0))
+    GIL.take(me)
+    wait_children()
+    end_process(EXIT_FINISHED)
+
+
 def join(me, ctx, handle, where, timed=False):
+    if isinstance(handle, ProcessHandle):
+        block(me, ctx, handle.ended, where, None, timed)
+        return handle.ended()
     if not isinstance(handle, ThreadHandle):
         _violation(EXIT_MISUSE, f"misuse: {show(handle)} is not a thread at {where}")
-    block(me, ctx, lambda: handle.rthread.done, where, None, timed)
+    thread = handle.rthread.thread  # None for main
+
+    def thread_join(timeout):
+        thread.join(timeout)
+        return not thread.is_alive()
+
+    real = thread_join if thread is not None else None
+    block(me, ctx, lambda: handle.rthread.done, where, None, timed, real)
     return handle.rthread.done
 
 
@@ -1069,7 +1608,7 @@ def do_print(me, ctx, value, where):
     STDOUT.release(me)
 
 
-STDOUT = RLock("stdout's lock")
+STDOUT = RLock("stdout's lock", own=True)
 
 
 # ---------------------------------------------------------------- steering
@@ -1242,6 +1781,12 @@ def fork(me, where):
     sys.stdout.flush()
     pid = os.fork()
     if pid == 0:
+        if _STATE.world is not None:  # the child shares nothing with other processes
+            _STATE.world = None
+            _STATE.local = threading.Lock()
+            _STATE.local.acquire()
+            _STATE.owner = threading.get_ident()
+        _PROCESSES.clear()
         _CHILDREN.clear()
         _THREADS[:] = [me]
         _PARKED.clear()
@@ -1274,7 +1819,7 @@ def wait_children():
         _, status = os.waitpid(pid, 0)
         code = os.waitstatus_to_exitcode(status)
         if code != EXIT_FINISHED:
-            os._exit(code)
+            end_process(code)
 
 
 # ---------------------------------------------------------------- program end and watchdog
@@ -1292,10 +1837,11 @@ def finish_host_python(me):
             block(me, "native", lambda t=t: t.done, (0, 0))
     for hook in globals().get("ATEXIT", []):  # Python's atexit handlers (Python code)
         hook(me, "python")
+    end_children(me)
     GIL.take(me)
     sys.stdout.flush()
     wait_children()
-    os._exit(EXIT_FINISHED)
+    end_process(EXIT_FINISHED)
 
 
 def supervise(timeout):
@@ -1307,14 +1853,22 @@ def supervise(timeout):
     try:
         code = child.wait(timeout)
     except subprocess.TimeoutExpired:
-        child.send_signal(signal.SIGUSR1)
+        _signal_group(child, signal.SIGUSR1)  # each process dumps its threads' stacks
         time.sleep(0.3)
-        os.killpg(child.pid, signal.SIGKILL)  # and the children it forked
+        _signal_group(child, signal.SIGKILL)  # and the processes it started
         child.wait()
         sys.stdout.flush()
         print("hang", flush=True)
         sys.exit(EXIT_HANG)
+    _signal_group(child, signal.SIGKILL)  # a daemon process left behind
     sys.exit(code)
+
+
+def _signal_group(child, number):
+    try:
+        os.killpg(child.pid, number)
+    except ProcessLookupError:
+        pass
 
 
 def run_program(main_body, declared, steps, patience, host, timeout):
@@ -1324,6 +1878,8 @@ def run_program(main_body, declared, steps, patience, host, timeout):
     faulthandler.register(signal.SIGUSR1, all_threads=True)
     global STEER
     STEER = Steering(steps, patience)
+    if PROCESSES:
+        _STATE.world = _World.make()
     if STEER.active:
         threading.Thread(target=STEER.watch, daemon=True).start()
     me = RThread("main", 0, False)
@@ -1336,10 +1892,9 @@ def run_program(main_body, declared, steps, patience, host, timeout):
             main_body(me, "native")
             if host == "python":
                 finish_host_python(me)
+            wait_children()
+            end_process(EXIT_FINISHED)
         except Exception:
             internal_error()
-    sys.stdout.flush()
-    wait_children()
-    os._exit(EXIT_FINISHED)
 # ---------------------------------------------------------------- end of the runtime
 '''

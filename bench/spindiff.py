@@ -263,14 +263,13 @@ def compare(seed: int, liveness: bool = False, **options: bool) -> tuple[Outcome
         ), text
     # With `gil_api`, a spec may reach a statement with two GIL counts (a `release_gil` in
     # one branch only), which the export refuses: counted as refused, not as disagreement.
-    # With `processes` and pools or loops, `spawn process` in a spec with executors is
-    # refused too; with `gil_off` and loops, `gil off` with an event loop; with pools and
-    # loops (`--all`), a `submit` to a value in a spec with event loops.
-    executors = options.get("pools", False) or options.get("loops", False)
+    # With `processes` and loops, `spawn process` in a spec with event loops is refused
+    # too; with `gil_off` and loops, `gil off` with an event loop; with pools and loops
+    # (`--all`), a `submit` to a value in a spec with event loops.
     refusals_wrong = not (
         options.get("gil_api", False)
         or (options.get("pools", False) and options.get("loops", False))
-        or (options.get("processes", False) and executors)
+        or (options.get("processes", False) and options.get("loops", False))
         or (options.get("gil_off", False) and options.get("loops", False))
     )
     return compare_loaded(seed, loaded, refused_is_error=refusals_wrong, every_npc=liveness), text

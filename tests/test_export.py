@@ -77,7 +77,7 @@ def test_every_construct_the_export_refuses_is_listed(cli, tmp_path: Path) -> No
         "var name = 100000000\nmutex m\ncondvar cv\n"
         "thread main {\n    let v = any(0..100)\n    call helper()\n    python { lock m {\n"
         "        let w = wait cv, m timeout\n    } }\n    spawn process helper()\n}\n"
-        "fn helper() {\n    skip\n}\npool workers = 1\n"
+        "fn helper() {\n    skip\n}\neventloop lp\n"
     )
     result = cli("export", str(spec))
     assert result.code == 2

@@ -51,11 +51,8 @@ DAEMON_STARTED = "pdae[np] = {};"
 # Kinds multiprocessing cannot pickle: passing one to a process is a misuse.
 _UNPICKLABLE_KINDS: tuple[ExportedKind, ...] = ("once", "rwlock")
 
-# Constructs whose state the export keeps for one process only.
-_EXECUTORS = (
-    ir.Submit,
-    ir.TakeTask,
-    ir.FinishTask,
+# Event loops' statements, whose state the export keeps for one process only.
+_LOOP_INSTRUCTIONS = (
     ir.LoopStart,
     ir.LoopFinish,
     ir.LoopIdle,
@@ -74,14 +71,15 @@ class ChildProcessTranslator(ValueTranslator):
         return self.processes > 1
 
     def child_checks(self) -> None:
-        """Refuse each `spawn process` of a spec with pools, event loops or `fork`, whose
-        state the export keeps for one process only."""
+        """Refuse each `spawn process` of a spec with event loops or `fork`, whose state the
+        export keeps for one process only (pools are each process's own: pools.py)."""
         if not self.spawns_processes():
             return
         program = self.program
-        executors = any(r.kind in ("pool", "eventloop") for r in program.resources) or any(
-            isinstance(instr, _EXECUTORS)
-            or (isinstance(instr, ir.MakeObject) and instr.kind in ("pool", "eventloop"))
+        executors = any(r.kind == "eventloop" for r in program.resources) or any(
+            isinstance(instr, _LOOP_INSTRUCTIONS)
+            or (isinstance(instr, ir.MakeObject) and instr.kind == "eventloop")
+            or (isinstance(instr, ir.Submit) and instr.executor.kind == "eventloop")
             for code in program.codes
             for instr in code.instrs
         )
@@ -90,7 +88,7 @@ class ChildProcessTranslator(ValueTranslator):
         )
         if not (executors or forks):
             return
-        what = "thread pools or event loops" if executors else "`fork`"
+        what = "event loops" if executors else "`fork`"
         for code in program.codes:
             for instr in code.instrs:
                 if isinstance(instr, ir.SpawnFn) and instr.process:
@@ -215,15 +213,35 @@ class ChildProcessTranslator(ValueTranslator):
         finalization, which ends the process for `join` and its parent."""
         return [
             *self.reap_steps(JOIN_LABEL),
-            f"{JOIN_LABEL}:  /* its non-daemon threads joined */",
+            *self.pools_end_steps(),
+            f"{JOIN_LABEL}_threads:  /* its non-daemon threads joined */",
             "  if",
             "  :: ended -> goto end_exit",
-            f"  :: atomic {{ !ended && live == 0 -> goto {FINALIZE_LABEL} }}",
+            f"  :: atomic {{ !ended && live == 0{self.pools_drained()} -> goto {FINALIZE_LABEL} }}",
             "  fi;",
             *self.finalize_step(ends="t_done[me] = 1; ps[ppar[px]].f_kids--;"),
         ]
 
+    def pools_end_steps(self) -> list[str]:
+        """A child process's end marks its own pools shut down (a step), then waits until
+        their tasks have run with its threads joined (multiprocessing's bootstrap)."""
+        if not self.uses_pools:
+            return [f"{JOIN_LABEL}:"]
+        return [
+            f"{JOIN_LABEL}:  /* its pools shut down */",
+            "  if",
+            "  :: ended -> goto end_exit",
+            f"  :: atomic {{ !ended -> PL_EXIT goto {JOIN_LABEL}_threads }}",
+            "  fi;",
+        ]
+
+    def pools_drained(self) -> str:
+        """What the wait for the threads also waits for: the pools' tasks run."""
+        return " && PL_DRAINED" if self.uses_pools else ""
+
     # Provided by the exporter and the value translators.
+    uses_pools: bool
+
     def finalize_step(self, running: str = "", ends: str = "") -> list[str]:
         raise NotImplementedError
 

@@ -349,7 +349,7 @@ class Exporter(FreeThreaded, LoopTranslator, ProcessTranslator, ChildProcessTran
             )
             self.lines.extend(self.loop_start_step())
         else:
-            self.lines.append("proctype W(byte me; byte wk) {")
+            self.lines.append(f"proctype W(byte me; byte wk{self.process_param()}) {{")
             self._proctype_locals(own_self=True, worker=True)
             self.lines.extend(self.take_step())
         self.lines.extend(body)

@@ -56,8 +56,9 @@ class PoolTranslator(ObjectTranslator, ChannelValueTranslator):
             if isinstance(i, ir.Submit) or (isinstance(i, ir.MakeObject) and i.kind == "future")
         )
         copies = max([info.size or 1 for info in program.threads] or [1])
-        self.pool_count = min(first + 2 * made_pools * copies, MAX_POOLS)
-        if first > MAX_POOLS:
+        # With `spawn process`, each process has its own copies of the declared pools.
+        self.pool_count = min(first * self.processes + 2 * made_pools * copies, MAX_POOLS)
+        if first * self.processes > MAX_POOLS:
             raise Refused(f"more than {MAX_POOLS} declared pools", program.gil_span)
         self.future_count = min(2 * futures * copies, MAX_FUTURES, self.options.object_bound)
         self.tasks = sorted(
@@ -83,11 +84,16 @@ class PoolTranslator(ObjectTranslator, ChannelValueTranslator):
         if self.uses_pools:
             cap = self.options.channel_bound
             arity = max(self.task_arity, 1)
+            # With processes, the exit hook and the wait for the tasks are the process's
+            # own: only its pools (`pl_px`, the process that made each).
+            own = "pl_px[{k}] != px || " if self.processes > 1 else ""
+            mine = "pl_px[{k}] == px && " if self.processes > 1 else ""
             drained = " && ".join(
-                f"pl_qn[{k}] == 0 && pl_busy[{k}] == 0" for k in range(self.pool_count)
+                f"({own.format(k=k)}(pl_qn[{k}] == 0 && pl_busy[{k}] == 0))"
+                for k in range(self.pool_count)
             )
             exits = " ".join(
-                f"if :: pl_shut[{k}] == 0 -> pl_shut[{k}] = 2 :: else -> skip fi;"
+                f"if :: {mine.format(k=k)}pl_shut[{k}] == 0 -> pl_shut[{k}] = 2 :: else -> skip fi;"
                 for k in range(self.pool_count)
             )
             lines += [
@@ -99,6 +105,7 @@ class PoolTranslator(ObjectTranslator, ChannelValueTranslator):
                 "byte pl_qn[PLN]; byte pl_qf[PLN * QCAP]; byte pl_qu[PLN * QCAP];"
                 "  /* queued tasks: function, future */",
                 "int pl_qa[PLN * QCAP * MAXA];  /* their arguments */",
+                *(["byte pl_px[PLN];  /* the process that made it */"] if own else []),
                 f"byte pl_n = {self.declared_pools};  /* the next pool made at run time */",
                 "byte pk = 0; byte pi = 0;  /* scratch */",
                 f"#define PL_DRAINED ({drained or 'true'})",
@@ -122,12 +129,27 @@ class PoolTranslator(ObjectTranslator, ChannelValueTranslator):
         return lines
 
     def pool_init(self) -> list[str]:
-        """`init` statements: each declared pool's most workers."""
-        return [
-            f"    pl_max[{first + k}] = {most};"
-            for first, size, most in self.pool_slots.values()
-            for k in range(size)
-        ]
+        """`init` statements: each declared pool's most workers (with processes, of each
+        process's copy, and which process it is of)."""
+        lines = []
+        for c in range(self.processes):
+            at = c * self.declared_pools
+            for first, size, most in self.pool_slots.values():
+                for k in range(size):
+                    lines.append(f"    pl_max[{at + first + k}] = {most};")
+                    if self.processes > 1:
+                        lines.append(f"    pl_px[{at + first + k}] = {c};")
+        return lines
+
+    def _worker_process(self) -> str:
+        """A new worker's process argument: its pool's, the submitting thread's own."""
+        return ", px" if self.processes > 1 else ""
+
+    def _own_pools(self, slot: str) -> str:
+        """A declared pool's slot: with processes, in the thread's own process's copies."""
+        if self.processes == 1:
+            return slot
+        return f"(px * {self.declared_pools} + {slot})"
 
     # ------------------------------------------------------------ references
 
@@ -140,8 +162,8 @@ class PoolTranslator(ObjectTranslator, ChannelValueTranslator):
         first = self.pool_slots[ref.name][0]
         base = self._base_of(ref)
         if ref.index is None:
-            return str(first + ref.base - base)
-        return f"({first} + {self._index(ref.index, ref.size, ref.base - base)})"
+            return self._own_pools(str(first + ref.base - base))
+        return self._own_pools(f"({first} + {self._index(ref.index, ref.size, ref.base - base)})")
 
     def resource_value(self, expr: ir.Builtin) -> str:
         """A declared pool used as a value is its slot (`PLB + k`); other resources:
@@ -153,8 +175,8 @@ class PoolTranslator(ObjectTranslator, ChannelValueTranslator):
         assert isinstance(index, ir.Expr)
         first = self.pool_slots[str(name.value)][0]
         if not isinstance(size.value, int):
-            return f"(PLB + {first})"
-        return f"(PLB + {first} + {self._index(index, size.value, 0)})"
+            return f"(PLB + {self._own_pools(str(first))})"
+        return f"(PLB + {self._own_pools(f'({first} + {self._index(index, size.value, 0)})')})"
 
     def _future(self, ref: ir.ResourceRef) -> str:
         if ref.value is None:
@@ -178,7 +200,8 @@ class PoolTranslator(ObjectTranslator, ChannelValueTranslator):
                 f"if :: pl_n == PLN -> LIMIT_STOP; /* bound: more pools than the "
                 f"export's {self.pool_count} */ {BOUND_STOP} :: else -> skip fi; "
                 f"pl_max[pl_n] = {instr.count or 1}; pl_shut[pl_n] = 0; "
-                f"{self._store(instr.target, 'PLB + pl_n')} pl_n++;",
+                + ("pl_px[pl_n] = px; " if self.processes > 1 else "")
+                + f"{self._store(instr.target, 'PLB + pl_n')} pl_n++;",
                 nxt,
             )
         return self._make_resource(instr, nxt)
@@ -202,7 +225,8 @@ class PoolTranslator(ObjectTranslator, ChannelValueTranslator):
             "new_future(); "
             "if :: pl_idle[pk] <= pl_qn[pk] && pl_idle[pk] + pl_busy[pk] < pl_max[pk] -> "
             "LIMIT(nthreads < MAXT); /* bound: threads */ "
-            f"{self.spawned_process()}run W(nthreads, pk); nthreads++; pl_idle[pk]++ "
+            f"{self.spawned_process()}run W(nthreads, pk{self._worker_process()}); nthreads++; "
+            "pl_idle[pk]++ "
             ":: else -> skip fi; "
             f"pl_qf[{slot}] = {self.tasks.index(instr.function)}; pl_qu[{slot}] = fk; {args} "
             # Referred to by the task and by the target (a discarded one drops it at once).

@@ -225,3 +225,43 @@ def test_a_full_queue_blocks_and_a_queue_never_closes(tmp_path: Path) -> None:
         hung = run(realize(spec, tmp_path / f"{name}.py", timeout=HANG))
         assert hung.returncode == 3, name
         assert where in hung.stderr, hung.stderr
+
+
+REVIEWED = "tests/data/realize"
+
+
+def test_ok_specs_of_the_review_finish(tmp_path: Path) -> None:
+    # A process started by a fork child; a condvar wait releasing an rlock held twice; a
+    # mutex already queued on a channel passed to a process; a child process ending while
+    # its daemon threads poll the shared state (it must not die holding its lock).
+    for name in (
+        "fork_then_process",
+        "rlock_condvar",
+        "queued_mutex_shared",
+        "child_daemon_threads",
+    ):
+        program = realize(f"{REVIEWED}/{name}_fixed.gil", tmp_path / f"{name}.py")
+        for _ in range(2):
+            done = run(program)
+            assert done.returncode == 0, (name, done.stderr)
+
+
+def test_steering_takes_the_traces_values_and_wakes(tmp_path: Path) -> None:
+    # `any` takes the trace's value; `notify` wakes the waiter the trace wakes; the end of
+    # `allow_threads` taking the GIL back is an ordinary step of the trace.
+    spec = f"{REVIEWED}/any_steered_buggy.gil"
+    assert run(realize(spec, tmp_path / "a.py", steer=True)).returncode == 4
+    for name in ("notify_younger", "allow_threads_end"):
+        hung = run(
+            realize(
+                f"{REVIEWED}/{name}_buggy.gil", tmp_path / f"{name}.py", steer=True, timeout=HANG
+            )
+        )
+        assert hung.returncode == 3, (name, hung.stderr)
+        assert "steering lost" not in hung.stderr
+
+
+def test_misuses_of_handles_and_daemon_processes(tmp_path: Path) -> None:
+    for name in ("thread_handle_moved_misuse", "daemon_process_spawns_misuse"):
+        failed = run(realize(f"{REVIEWED}/{name}.gil", tmp_path / f"{name}.py", steer=True))
+        assert failed.returncode == 6, (name, failed.stderr)

@@ -160,9 +160,11 @@ class CodeWriter:
         return ["need_gil_for_step(me, C, W)"] if uses_pyobj(e) else []
 
     def _moved(self, *values: ir.Expr) -> list[str]:
-        """A handle passed on by value is moved: the old owner's local no longer has it."""
+        """A handle (of a channel, thread or process) passed on by value is moved: the old
+        owner's local no longer has it."""
         return [
-            f"if isinstance(L[{v.slot}], Handle): L[{v.slot}] = MOVED"
+            f"if isinstance(L[{v.slot}], (Handle, ThreadHandle, ProcessHandle)): "
+            f"L[{v.slot}] = MOVED"
             for v in values
             if isinstance(v, ir.Local)
         ]

@@ -30,6 +30,7 @@ import time
 
 EXIT_FINISHED, EXIT_HANG, EXIT_ASSERTION, EXIT_PANIC, EXIT_MISUSE = 0, 3, 4, 5, 6
 EXIT_INTERNAL = 7
+EXIT_UNREALIZABLE = 8  # the run reached what the realization cannot map
 _LIBC_NAME = ctypes.util.find_library("c")
 _RELEASING = ctypes.CDLL(_LIBC_NAME)  # a call through CDLL releases the GIL while it runs
 _KEEPING = ctypes.PyDLL(_LIBC_NAME)  # a call through PyDLL keeps the GIL while it blocks
@@ -48,21 +49,23 @@ class _StateLock:
         self.owner = None
 
     def acquire(self):
-        if self.world is None:
-            self.local.acquire()
-        else:
+        # With processes, `local` is this process's gate to the shared lock: a process
+        # that ends keeps its gate, so that none of its threads takes the shared lock and
+        # dies holding it.
+        self.local.acquire()
+        if self.world is not None:
             self.world.lock.acquire()
             self.world.load()
         self.owner = threading.get_ident()
         return True
 
-    def release(self):
+    def release(self, closing=False):
         self.owner = None
-        if self.world is None:
-            self.local.release()
-        else:
+        if self.world is not None:
             self.world.store()
             self.world.lock.release()
+        if not closing:
+            self.local.release()
 
     def mine(self):
         return self.owner == threading.get_ident()
@@ -95,7 +98,7 @@ def end_process(code):
     if _STATE.world is not None and _STATE.mine():
         if code != EXIT_FINISHED:
             _STATE.world.verdict = code
-        _STATE.release()
+        _STATE.release(closing=True)
     os._exit(code)
 
 
@@ -649,11 +652,18 @@ def share_value(v, where, passing):
         for x in v:
             share_value(x, where, passing)
     elif isinstance(v, Shared):
-        v.share()
+        if v.key is None:
+            v.share()
+            for message in getattr(v, "buffer", ()):  # what a channel holds goes with it
+                share_value(message, where, passing)
     elif hasattr(v, "kind"):
         if passing:
             _violation(EXIT_MISUSE, f"misuse: {show(v)} cannot be passed to a process at {where}")
-        _violation(EXIT_INTERNAL, f"not realizable: {show(v)} sent to another process at {where}")
+        _violation(
+            EXIT_UNREALIZABLE,
+            f"not realizable: {show(v)} sent to another process at {where} (gilcheck shares "
+            "it; multiprocessing cannot pickle it)",
+        )
 
 
 # ---------------------------------------------------------------- resources
@@ -953,14 +963,19 @@ def wait_condvar(me, ctx, cv, m, where, timed=False):
     stays a target of `notify` until it has `m` back, as CPython's Condition does."""
     if m.holder is not me.who:
         _violation(EXIT_MISUSE, f"misuse: {me.name} waits on {cv.name} without holding {m.name}")
-    ticket = new_key()
+    ticket = (new_key(), me.name)
     cv.waiters.append(ticket)
-    m.release(me)
+    levels = m.count if isinstance(m, RLock) else 1  # an rlock is released entirely
+    for _ in range(levels):
+        m.release(me)
     woken = block(me, ctx, lambda: ticket in cv.notified, where, None, timed) is not TIMED_OUT
     cv.notified.discard(ticket)
     if not woken and ctx != "python" and ticket in cv.waiters:
         cv.waiters.remove(ticket)
     block(me, ctx, lambda: m.ready(me), where, lambda: m.take(me), False, m.blocking())
+    for _ in range(levels - 1):  # ... and retaken as deep as it was held
+        m.ready(me)
+        m.take(me)
     if not woken and ticket in cv.waiters:
         cv.waiters.remove(ticket)
     cv.notified.discard(ticket)  # notified while it took the mutex back after a timeout
@@ -969,8 +984,12 @@ def wait_condvar(me, ctx, cv, m, where, timed=False):
 
 def notify(cv, everyone):
     woken = cv.waiters if everyone else cv.waiters[:1]
+    named = STEER.woken()
+    if not everyone and named is not None:  # steered: the waiter the trace wakes
+        woken = [t for t in cv.waiters if t[1] == named][:1] or woken
     cv.notified.update(woken)
-    del cv.waiters[: len(woken)]
+    for ticket in woken:
+        cv.waiters.remove(ticket)
     wake_all()
 
 
@@ -1496,6 +1515,12 @@ def spawn_process(me, ctx, function_name, daemon, body, args, where):
     """`spawn process g(a)`: a new OS process (multiprocessing, start method spawn: fresh
     copies of every global), whose main thread runs `g`. Passed resources and channels are
     shared with it; Python values are pickled under this process's GIL."""
+    if _DAEMON_PROCESS[0]:
+        _violation(
+            EXIT_MISUSE,
+            f"misuse: a daemon process cannot start processes, at {where} (multiprocessing: "
+            "daemonic processes are not allowed to have children)",
+        )
     for a in args:
         if isinstance(a, (Once, RwLock, Future, Pool, Loop, ThreadHandle, ProcessHandle)):
             _violation(EXIT_MISUSE, f"misuse: {show(a)} cannot be passed to a process at {where}")
@@ -1509,7 +1534,7 @@ def spawn_process(me, ctx, function_name, daemon, body, args, where):
 
     process = multiprocessing.get_context("spawn").Process(
         target=_process_main,
-        args=(_STATE.world, name, body.__name__, args, STEER.patience),
+        args=(_STATE.world, name, body.__name__, args, STEER.patience, daemon),
         name=name,
     )
     sys.stdout.flush()
@@ -1519,11 +1544,15 @@ def spawn_process(me, ctx, function_name, daemon, body, args, where):
     return handle
 
 
-def _process_main(world, name, body_name, args, patience):
+_DAEMON_PROCESS = [False]  # whether this process was started by `spawn daemon process`
+
+
+def _process_main(world, name, body_name, args, patience, daemon):
     """A child process: its main thread runs the function, then the process ends as
     multiprocessing's bootstrap ends it (`finish_child`)."""
     global STEER
     faulthandler.register(signal.SIGUSR1, all_threads=True)
+    _DAEMON_PROCESS[0] = daemon
     _STATE.world = world
     STEER = Steering(STEPS, patience)
     for loop in _LOOPS:
@@ -1539,10 +1568,15 @@ def _process_main(world, name, body_name, args, patience):
             internal_error()
 
 
+# Set by bench/conformance to confirm a daemon child's own deadlock, which its parent's
+# end would otherwise cut short: daemon children are then joined, not terminated.
+JOIN_DAEMONS = os.environ.get("GILCHECK_REALIZED_JOIN_DAEMONS") == "1"
+
+
 def end_children(me):
     """Daemon child processes are terminated, the others joined."""
     for handle in list(_PROCESSES):
-        if handle.daemon and handle.process.exitcode is None:
+        if handle.daemon and not JOIN_DAEMONS and handle.process.exitcode is None:
             handle.process.terminate()  # it cannot hold the state lock: this thread does
             handle.process.join()
         block(me, "native", handle.ended, (0, 0))
@@ -1697,6 +1731,11 @@ class Steering:
         while self.active and self.mine(me, where, ("step", "block")):
             self.advance()
 
+    def woken(self):
+        """The thread the current step's `notify` wakes, when steered."""
+        step = self.current()
+        return step[5] if step is not None and len(step) > 5 else None
+
     def value(self, me, low, high):
         """The value the trace's step chose (a branch of `choose`, an `any`)."""
         step = self.current()
@@ -1781,10 +1820,9 @@ def fork(me, where):
     sys.stdout.flush()
     pid = os.fork()
     if pid == 0:
-        if _STATE.world is not None:  # the child shares nothing with other processes
-            _STATE.world = None
-            _STATE.local = threading.Lock()
-            _STATE.local.acquire()
+        if _STATE.world is not None:  # the child shares nothing with other processes:
+            _STATE.world = _World.make()  # a world of its own, for the processes it starts
+            _STATE.world.lock.acquire()  # held, as this thread holds the state lock
             _STATE.owner = threading.get_ident()
         _PROCESSES.clear()
         _CHILDREN.clear()

@@ -8,7 +8,9 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-Step = tuple[str, int, int, str, int | None]
+# thread, line, column, kind, the value chosen (a `choose` branch, an `any` value), the
+# thread a `notify` wakes.
+Step = tuple[str, int, int, str, int | None, str | None]
 
 
 class BadSteering(Exception):
@@ -19,7 +21,7 @@ def _kind(effects: Iterable[str]) -> str:
     first = next(iter(effects), "")
     if first.startswith("the interpreter hands the GIL over"):
         return "yield"
-    if first.startswith("takes the GIL back"):
+    if first == "takes the GIL back":  # after a wait in Python code (not allow_threads' end)
         return "back"
     if first.startswith("cannot go on at once"):
         return "block"
@@ -43,13 +45,29 @@ def _chosen(effects: Iterable[str]) -> int | None:
     branch = re.fullmatch(r"chooses branch (\d+)", first)
     if branch:
         return int(branch.group(1)) - 1
-    value = re.fullmatch(r"\S+ = (-?\d+)", first)
+    value = re.fullmatch(r"(?:picks |\S+ = )(-?\d+)", first)
+    if value is None:  # an `any` explored symbolically: the value the trace shows
+        value = re.search(r"the trace shows \S+ = (-?\d+)$", first)
     return int(value.group(1)) if value else None
 
 
+def _woken(effects: Iterable[str], names: set[str]) -> str | None:
+    """The thread a `notify` step wakes, as the realized program names it."""
+    for effect in effects:
+        woken = re.fullmatch(r"notifies \S+: wakes (\S+)", effect)
+        if woken:
+            return _named(woken.group(1), names)
+    return None
+
+
+def _named(thread: str, names: set[str]) -> str:
+    """A spawned thread that traces call `f` (the only one spawned from `f`) is `f#1` in
+    the realized program, which numbers every spawned thread."""
+    return thread if thread in names or "#" in thread else f"{thread}#1"
+
+
 def steps_of_result(text: str, declared: Iterable[str]) -> list[Step]:
-    """The trace's steps. A spawned thread that traces call `f` (the only one spawned from
-    `f`) is `f#1` in the realized program, which numbers every spawned thread."""
+    """The trace's steps, threads named as the realized program names them."""
     try:
         result: Any = json.loads(text)
         raw = result["steps"]
@@ -58,15 +76,14 @@ def steps_of_result(text: str, declared: Iterable[str]) -> list[Step]:
         names = set(declared)
         steps: list[Step] = []
         for step in raw:
-            thread = str(step["thread"])
-            if thread not in names and "#" not in thread:
-                thread = f"{thread}#1"
+            thread = _named(str(step["thread"]), names)
             where = step["where"]
             if where is None:  # the program's end (the exit join): the runtime's own step
                 continue
             line, column = int(where["line"]), int(where["column"])
             effects = step["effects"]
-            steps.append((thread, line, column, _kind(effects), _chosen(effects)))
+            kind, chosen = _kind(effects), _chosen(effects)
+            steps.append((thread, line, column, kind, chosen, _woken(effects, names)))
         return steps
     except (ValueError, KeyError, TypeError) as error:
         raise BadSteering(

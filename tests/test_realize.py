@@ -265,3 +265,12 @@ def test_misuses_of_handles_and_daemon_processes(tmp_path: Path) -> None:
     for name in ("thread_handle_moved_misuse", "daemon_process_spawns_misuse"):
         failed = run(realize(f"{REVIEWED}/{name}.gil", tmp_path / f"{name}.py", steer=True))
         assert failed.returncode == 6, (name, failed.stderr)
+
+
+def test_an_unsteered_pool_is_a_thread_pool_executor(tmp_path: Path) -> None:
+    # Unsteered, `pool p = N` is a real `concurrent.futures.ThreadPoolExecutor`: an
+    # exhausted pool hangs in the executor's own worker threads.
+    spec = "specs/cookbook/01_pool_exhaustion_buggy.gil"
+    hung = run(realize(spec, tmp_path / "p.py", timeout=HANG))
+    assert hung.returncode == 3
+    assert "concurrent/futures/thread.py" in hung.stderr, hung.stderr

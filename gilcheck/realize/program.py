@@ -81,20 +81,29 @@ def realize_program(
         f"    run_program(code_{main}, DECLARED, STEPS, {patience!r}, {program.host!r}, "
         f"{timeout!r})",
     ]
-    parts = [*head, RUNTIME, *_kinds(program), *declarations, "", *functions, *tail]
+    parts = [*head, RUNTIME, *_kinds(program, bool(steps)), *declarations, "", *functions, *tail]
     return "\n".join(parts) + "\n"
 
 
-def _kinds(program: ir.Program) -> list[str]:
+def _kinds(program: ir.Program, steered: bool) -> list[str]:
     """What decides, before any object is made, which of them are the standard library's:
     with processes, every object is the runtime's own (shared through its memory); with
-    event loops, so is every rlock (a loop's tasks run on threads of their own)."""
+    event loops, so is every rlock (a loop's tasks run on threads of their own); pools are
+    `ThreadPoolExecutor`s unless the run is steered (its workers must be followed by name)
+    or the program starts processes or forks (a fork child's pools are the parent's)."""
     instrs = [instr for unit in program.codes for instr in unit.instrs]
     processes = any(isinstance(i, ir.SpawnFn) and i.process for i in instrs)
     loops = any(r.kind == "eventloop" for r in program.resources) or any(
         isinstance(i, ir.MakeObject) and i.kind == "eventloop" for i in instrs
     )
-    return [f"PROCESSES = {processes}", f"LOOPS = {loops}", ""]
+    forks = any(isinstance(i, ir.ForkBegin) for i in instrs)
+    real_pools = not (steered or processes or forks)
+    return [
+        f"PROCESSES = {processes}",
+        f"LOOPS = {loops}",
+        f"REAL_POOLS = {real_pools}",
+        "",
+    ]
 
 
 def _settings(program: ir.Program) -> list[Refused]:

@@ -517,6 +517,7 @@ def is_err(v):
 
 PROCESSES = False  # whether the program starts processes (`spawn process`)
 LOOPS = False  # whether it has event loops
+REAL_POOLS = False  # whether pools are `ThreadPoolExecutor`s (unsteered, no processes, no fork)
 WORLD_BYTES = 1 << 22
 _SHARED = {}  # key -> this process's copy of an object shared between processes
 
@@ -1074,7 +1075,11 @@ _POOLS = []
 
 class Pool:
     """A `ThreadPoolExecutor(max_workers)`: tasks queued in order, taken by idle workers;
-    a new worker starts at a submit when none is idle and fewer than the maximum exist."""
+    a new worker starts at a submit when none is idle and fewer than the maximum exist.
+
+    Unsteered, in a program without processes and `fork`, it is a real
+    `concurrent.futures.ThreadPoolExecutor` (`real`), whose own threads run the tasks;
+    otherwise the runtime's own, whose workers a steered run can follow by name."""
 
     kind = "pool"
 
@@ -1089,10 +1094,58 @@ class Pool:
         self.idle = 0
         self.running = 0
         self.shut = False
+        self.real = None
+        if REAL_POOLS:
+            self.real = concurrent.futures.ThreadPoolExecutor(
+                max_workers, thread_name_prefix=workers_name
+            )
+        self.pending = 0  # real: tasks submitted and not yet finished
         _POOLS.append(self)
 
     def drained(self):
+        if self.real is not None:
+            return self.pending == 0
         return not self.queue and self.running == 0
+
+    def shutdown_really(self):
+        """The executor's own `shutdown(wait=True)`, as `block` calls it (None: none)."""
+        if self.real is None:
+            return None
+
+        def executor_shutdown(timeout):
+            self.real.shutdown(wait=True)
+            return True
+
+        return executor_shutdown
+
+
+_POOL_THREAD = threading.local()
+
+
+def submit_really(pool, body, args, fut):
+    """A task of a real `ThreadPoolExecutor`: it runs on the executor's own thread, as a
+    realized thread of its own (named as the pool's workers are), in native code."""
+
+    def task():
+        with _STATE:
+            me = getattr(_POOL_THREAD, "value", None)
+            if me is None:  # the executor started this thread for this task
+                me = RThread(f"{pool.workers_name}#{len(pool.workers) + 1}", 0, True)
+                me.thread = threading.current_thread()
+                _POOL_THREAD.value = me
+                pool.workers.append(me)
+                _THREADS.append(me)
+            _ME.value = me
+            try:
+                value = body(me, "native", *args)
+                stmt(me, "native", pool.finish_where)
+                pool.pending -= 1
+                settle(fut, value, pool.finish_where)
+            except Exception:
+                internal_error()
+
+    pool.pending += 1
+    pool.real.submit(task)
 
 
 def submit(me, pool, body, args, where):
@@ -1101,6 +1154,9 @@ def submit(me, pool, body, args, where):
     if pool.shut:
         _violation(EXIT_MISUSE, f"misuse: submit to {pool.name} after its shutdown, at {where}")
     fut = Future(f"the future of a task of {pool.name}", True)
+    if pool.real is not None:
+        submit_really(pool, body, args, fut)
+        return fut
     pool.queue.append((body, args, fut))
     if pool.idle == 0 and len(pool.workers) < pool.max_workers:
         handle = spawn(pool.workers_name, True, pool_worker, (pool,))
@@ -1230,7 +1286,7 @@ def shutdown(me, ctx, pool, where):
         _violation(EXIT_MISUSE, f"misuse: {pool.name} shut down by its own task, at {where}")
     pool.shut = True
     wake_all()
-    block(me, ctx, pool.drained, where)
+    block(me, ctx, pool.drained, where, None, False, pool.shutdown_really())
 
 
 # ---------------------------------------------------------------- channels
@@ -1589,7 +1645,7 @@ def finish_child(me):
     end_children(me)
     for pool in list(_POOLS):
         pool.shut = True
-        block(me, "native", pool.drained, (0, 0))
+        block(me, "native", pool.drained, (0, 0), None, False, pool.shutdown_really())
     for t in list(_THREADS):
         if t is not me and not t.daemon:
             block(me, "native", lambda t=t: t.done, (0, 0))
@@ -1869,7 +1925,7 @@ def finish_host_python(me):
     Before the join, the executors' exit hook shuts every pool down and waits for it."""
     for pool in list(_POOLS):
         pool.shut = True
-        block(me, "native", pool.drained, (0, 0))
+        block(me, "native", pool.drained, (0, 0), None, False, pool.shutdown_really())
     for t in list(_THREADS):
         if t is not me and not t.daemon:
             block(me, "native", lambda t=t: t.done, (0, 0))

@@ -37,7 +37,7 @@ EXPORT_GOLDEN_CASES = [
     "any_range",
     "choose_in_atomic",
     "try_recv_in_atomic",
-    "process_with_pool",
+    "process_with_loop",
     "var_large",
     "recursive_call",
 ]

@@ -220,7 +220,11 @@ def test_processes_share_what_is_passed_and_nothing_else(tmp_path: Path) -> None
 
 def test_a_full_queue_blocks_and_a_queue_never_closes(tmp_path: Path) -> None:
     # `queue(N)` is a `queue.Queue(maxsize=N)`: each program hangs in its own put or get.
-    for name, where in (("queue_full", "queue_put_really"), ("queue_never_closes", "in get")):
+    for name, where in (
+        ("queue_full", "queue_put_really"),
+        ("queue_never_closes", "in get"),
+        ("queue_receiver_dropped", "queue_put_really"),
+    ):
         spec = f"tests/data/realize/{name}_buggy.gil"
         hung = run(realize(spec, tmp_path / f"{name}.py", timeout=HANG))
         assert hung.returncode == 3, name

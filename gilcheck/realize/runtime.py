@@ -1344,13 +1344,13 @@ class Handle:
         ch = self.channel
         if self.side == "tx":
             ch.senders -= 1
+        elif ch.kind == "queue":
+            ch.receiver = False  # a `queue.Queue` keeps its items for whoever still has it
         else:
             ch.receiver = False
             for message in ch.buffer:
                 drop_value(message)
             ch.buffer.clear()
-            while ch.real is not None and not ch.real.empty():
-                drop_value(ch.real.get_nowait())
         wake_all()
 
 

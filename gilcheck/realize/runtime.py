@@ -17,6 +17,7 @@ import concurrent.futures
 import ctypes
 import ctypes.util
 import faulthandler
+import itertools
 import json
 import os
 import pickle
@@ -168,13 +169,12 @@ class Parker:
         _RELEASING.sem_post(self.sem)
 
 
-_SERIAL = [0]
+_SERIAL = itertools.count(1)  # next() on it is atomic: threads may take keys at once
 
 
 def new_key():
     """A name no other object of any process of the program has."""
-    _SERIAL[0] += 1
-    return (os.getpid(), _SERIAL[0])
+    return (os.getpid(), next(_SERIAL))
 
 
 _THREAD_KEYS = {}

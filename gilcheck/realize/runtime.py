@@ -670,16 +670,24 @@ def share_value(v, where, passing):
 # ---------------------------------------------------------------- resources
 
 
-def _acquiring(lock):
-    """A standard-library lock's own blocking acquire, as `block` calls it."""
+class _Acquirable(Shared):
+    """A resource `acquire` takes; `real`, when set, is its standard-library object."""
 
-    def lock_acquire(timeout):  # the name a hang's stack dump shows
-        return lock.acquire(True, -1 if timeout is None else timeout)
+    FOREVER = -1  # `threading.Lock.acquire`'s timeout for none (`Semaphore`'s is None)
+    real = None
 
-    return lock_acquire
+    def blocking(self):
+        """The standard-library object's own blocking acquire, as `block` calls it."""
+        if self.real is None:
+            return None
+
+        def lock_acquire(timeout):  # the name a hang's stack dump shows
+            return self.real.acquire(True, self.FOREVER if timeout is None else timeout)
+
+        return lock_acquire
 
 
-class Mutex(Shared):
+class Mutex(_Acquirable):
     """A `threading.Lock`; in a program with processes, the runtime's own lock (shared
     between processes). `holder` is the spec's view of who holds it."""
 
@@ -700,9 +708,6 @@ class Mutex(Shared):
     def take(self, me):
         self.holder = me.who
 
-    def blocking(self):
-        return None if self.real is None else _acquiring(self.real)
-
     def release(self, me):
         free = self.holder is None if self.real is None else not self.real.locked()
         if free:
@@ -713,7 +718,7 @@ class Mutex(Shared):
         wake_all()
 
 
-class RLock(Shared):
+class RLock(_Acquirable):
     """A `threading.RLock`; the runtime's own in a program with processes or event loops
     (whose tasks run on threads of their own here but own locks as their loop's thread),
     and for stdout's lock (Rust's, reentrant)."""
@@ -735,9 +740,6 @@ class RLock(Shared):
     def take(self, me):
         self.holder = me.who
         self.count += 1
-
-    def blocking(self):
-        return None if self.real is None else _acquiring(self.real)
 
     def release(self, me):
         if self.holder is not me.who:
@@ -797,11 +799,12 @@ def acquire_write(me, ctx, rw, where, timed=False):
     return got is not TIMED_OUT
 
 
-class Semaphore(Shared):
+class Semaphore(_Acquirable):
     """A `threading.Semaphore`; the runtime's own in a program with processes."""
 
     kind = "semaphore"
     FIELDS = ("count",)
+    FOREVER = None
 
     def __init__(self, name, count):
         self.name = name
@@ -815,15 +818,6 @@ class Semaphore(Shared):
 
     def take(self, me):
         self.count -= 1
-
-    def blocking(self):
-        if self.real is None:
-            return None
-
-        def semaphore_acquire(timeout):
-            return self.real.acquire(True, timeout)
-
-        return semaphore_acquire
 
     def release(self, me):
         self.count += 1
@@ -1578,12 +1572,9 @@ def spawn_process(me, ctx, function_name, daemon, body, args, where):
             "daemonic processes are not allowed to have children)",
         )
     for a in args:
-        if isinstance(a, (Once, RwLock, Future, Pool, Loop, ThreadHandle, ProcessHandle)):
-            _violation(EXIT_MISUSE, f"misuse: {show(a)} cannot be passed to a process at {where}")
+        share_value(a, where, True)  # what cannot be pickled is a misuse
     if any(is_python_value(a) for a in args):
         need_gil_for_step(me, ctx, where)
-    for a in args:
-        share_value(a, where, True)
     _SPAWNED[function_name] += 1
     name = f"{function_name}#{_SPAWNED[function_name]}"
     import multiprocessing
@@ -1643,15 +1634,25 @@ def finish_child(me):
     ended, its pools shut down, its non-daemon threads joined, then finalization takes
     its GIL; no atexit handlers."""
     end_children(me)
-    for pool in list(_POOLS):
-        pool.shut = True
-        block(me, "native", pool.drained, (0, 0), None, False, pool.shutdown_really())
-    for t in list(_THREADS):
-        if t is not me and not t.daemon:
-            block(me, "native", lambda t=t: t.done, (0, 0))
+    shut_pools_down(me)
+    join_threads(me)
     GIL.take(me)
     wait_children()
     end_process(EXIT_FINISHED)
+
+
+def shut_pools_down(me):
+    """The executors' exit hook: every pool shut down, and its tasks waited for."""
+    for pool in list(_POOLS):
+        pool.shut = True
+        block(me, "native", pool.drained, (0, 0), None, False, pool.shutdown_really())
+
+
+def join_threads(me):
+    """The exit join: every non-daemon thread of this process but `me` has ended."""
+    for t in list(_THREADS):
+        if t is not me and not t.daemon:
+            block(me, "native", lambda t=t: t.done, (0, 0))
 
 
 def join(me, ctx, handle, where, timed=False):
@@ -1790,7 +1791,7 @@ class Steering:
     def woken(self):
         """The thread the current step's `notify` wakes, when steered."""
         step = self.current()
-        return step[5] if step is not None and len(step) > 5 else None
+        return step[5] if step is not None else None
 
     def value(self, me, low, high):
         """The value the trace's step chose (a branch of `choose`, an `any`)."""
@@ -1923,12 +1924,8 @@ def finish_host_python(me):
     """`host python`: main has returned; join the non-daemon threads, then finalization
     takes the GIL (a daemon thread holding it hangs the program), then the process ends.
     Before the join, the executors' exit hook shuts every pool down and waits for it."""
-    for pool in list(_POOLS):
-        pool.shut = True
-        block(me, "native", pool.drained, (0, 0), None, False, pool.shutdown_really())
-    for t in list(_THREADS):
-        if t is not me and not t.daemon:
-            block(me, "native", lambda t=t: t.done, (0, 0))
+    shut_pools_down(me)
+    join_threads(me)
     for hook in globals().get("ATEXIT", []):  # Python's atexit handlers (Python code)
         hook(me, "python")
     end_children(me)

@@ -459,3 +459,11 @@ def process_slots(program: ir.Program) -> int:
         return 1
     copies = max([info.size or 1 for info in program.threads] or [1])
     return min(MAX_PROCESSES, 1 + spawns * copies)
+
+
+def own_block(processes: int, block: int, slot: str) -> str:
+    """A declared element's slot among its kind's: with `spawn process`, each process has
+    a block of `block` slots of its own, and `px` names the thread's process."""
+    if processes == 1:
+        return slot
+    return f"(px * {block} + {slot})"

@@ -24,7 +24,7 @@ limit (`LIMIT_STOP`, an assertion marked `bound`).
 from __future__ import annotations
 
 from gilcheck.export.promela.channel_values import ChannelValueTranslator
-from gilcheck.export.promela.common import BOUND_STOP, Refused, Unit
+from gilcheck.export.promela.common import BOUND_STOP, Refused, Unit, own_block
 from gilcheck.export.promela.objects import ObjectTranslator
 from gilcheck.semantics import describe, ir
 
@@ -84,16 +84,10 @@ class PoolTranslator(ObjectTranslator, ChannelValueTranslator):
         if self.uses_pools:
             cap = self.options.channel_bound
             arity = max(self.task_arity, 1)
-            # With processes, the exit hook and the wait for the tasks are the process's
-            # own: only its pools (`pl_px`, the process that made each).
-            own = "pl_px[{k}] != px || " if self.processes > 1 else ""
-            mine = "pl_px[{k}] == px && " if self.processes > 1 else ""
-            drained = " && ".join(
-                f"({own.format(k=k)}(pl_qn[{k}] == 0 && pl_busy[{k}] == 0))"
-                for k in range(self.pool_count)
-            )
+            drained = " && ".join(self._drained(k) for k in range(self.pool_count))
             exits = " ".join(
-                f"if :: {mine.format(k=k)}pl_shut[{k}] == 0 -> pl_shut[{k}] = 2 :: else -> skip fi;"
+                f"if :: {self._own_pool(k)}pl_shut[{k}] == 0 -> pl_shut[{k}] = 2 "
+                ":: else -> skip fi;"
                 for k in range(self.pool_count)
             )
             lines += [
@@ -105,9 +99,9 @@ class PoolTranslator(ObjectTranslator, ChannelValueTranslator):
                 "byte pl_qn[PLN]; byte pl_qf[PLN * QCAP]; byte pl_qu[PLN * QCAP];"
                 "  /* queued tasks: function, future */",
                 "int pl_qa[PLN * QCAP * MAXA];  /* their arguments */",
-                *(["byte pl_px[PLN];  /* the process that made it */"] if own else []),
                 f"byte pl_n = {self.declared_pools};  /* the next pool made at run time */",
                 "byte pk = 0; byte pi = 0;  /* scratch */",
+                *self._pool_processes(),
                 f"#define PL_DRAINED ({drained or 'true'})",
                 f"#define PL_EXIT {exits or 'skip;'}",
             ]
@@ -128,6 +122,20 @@ class PoolTranslator(ObjectTranslator, ChannelValueTranslator):
             ]
         return lines
 
+    def _pool_processes(self) -> list[str]:
+        """With processes, which process each pool belongs to."""
+        return ["byte pl_px[PLN];  /* the process that made it */"] if self.processes > 1 else []
+
+    def _own_pool(self, k: int) -> str:
+        """With processes, the exit hook and the wait for the tasks are the process's own:
+        the guard (a conjunct) that pool k is the thread's process's (`pl_px`)."""
+        return f"pl_px[{k}] == px && " if self.processes > 1 else ""
+
+    def _drained(self, k: int) -> str:
+        """Pool k has no task queued or running (or is another process's)."""
+        done = f"pl_qn[{k}] == 0 && pl_busy[{k}] == 0"
+        return done if self.processes == 1 else f"(pl_px[{k}] != px || ({done}))"
+
     def pool_init(self) -> list[str]:
         """`init` statements: each declared pool's most workers (with processes, of each
         process's copy, and which process it is of)."""
@@ -147,9 +155,7 @@ class PoolTranslator(ObjectTranslator, ChannelValueTranslator):
 
     def _own_pools(self, slot: str) -> str:
         """A declared pool's slot: with processes, in the thread's own process's copies."""
-        if self.processes == 1:
-            return slot
-        return f"(px * {self.declared_pools} + {slot})"
+        return own_block(self.processes, self.declared_pools, slot)
 
     # ------------------------------------------------------------ references
 

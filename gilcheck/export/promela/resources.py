@@ -10,7 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final, Literal, assert_never
 
-from gilcheck.export.promela.common import MAX_THREADS, Refused, describe_instr, misuse_stop
+from gilcheck.export.promela.common import (
+    MAX_THREADS,
+    Refused,
+    describe_instr,
+    misuse_stop,
+    own_block,
+)
 from gilcheck.export.promela.values import ValueTranslator
 from gilcheck.semantics import describe, ir
 from gilcheck.source import Span
@@ -155,9 +161,7 @@ class ResourceTranslator(ValueTranslator):
     def declared_slot(self, kind: ExportedKind, slot: str) -> str:
         """Where a declared element is among its kind's objects: with `spawn process`, one
         block per process (children.py), the thread's own process's."""
-        if self.processes == 1:
-            return slot
-        return f"(px * {declared_count(self.program, kind)} + {slot})"
+        return own_block(self.processes, declared_count(self.program, kind), slot)
 
     def _base_of(self, ref: ir.ResourceRef) -> int:
         for res in self.program.resources:

@@ -53,6 +53,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from liveness_strategies import random_liveness_spec  # noqa: E402
 from strategies import random_spec  # noqa: E402
 
+from gilcheck.analysis.verdicts import OTHERS_STILL_RUN  # noqa: E402
 from gilcheck.diagnostics import SpecError  # noqa: E402
 from gilcheck.export.promela import export_promela  # noqa: E402
 from gilcheck.export.promela.children import DAEMON_STARTED  # noqa: E402
@@ -367,7 +368,7 @@ def _daemon_child_deadlock(result: CheckResult, promela: str, loaded: Loaded) ->
     and the parent's exit terminates the child. Confirmed by SPIN on the model in which
     daemon children are joined instead of terminated: the child must block for ever there."""
     daemon = DAEMON_STARTED.format(1)
-    if "other processes still run" not in result.message or daemon not in promela:
+    if OTHERS_STILL_RUN not in result.message or daemon not in promela:
         return False
     joined = promela.replace(daemon, DAEMON_STARTED.format(0))
     with tempfile.TemporaryDirectory(prefix="gilcheck-spin-") as tmp:

@@ -37,6 +37,10 @@ from gilcheck.trace.model import CheckResult, Snapshot, Stats, Step, Trace
 # Below this many states, memory growth is mostly allocator noise, not states.
 MEASURABLE_STATES = 10_000
 
+# What a per-process deadlock's message adds while other processes still run (the benches
+# that cross-check it with SPIN and CPython look for it).
+OTHERS_STILL_RUN = "(other processes still run)"
+
 # The strategies whose traces are real runs but need not be shortest, and what a report
 # says of them (the breadth-first searches' traces are shortest).
 NOT_SHORTEST = {
@@ -374,7 +378,7 @@ class _Judge:
                     "no other process can wake them"
                 )
                 if running:
-                    message += " (other processes still run)"
+                    message += f" {OTHERS_STILL_RUN}"
             child = self.explainer.fork_note(final)
             if child:
                 message = f"{child}: no thread can move and the child has not ended"

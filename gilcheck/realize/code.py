@@ -228,11 +228,11 @@ class CodeWriter:
         """`spawn f(a)`: a new thread; `spawn process f(a)`: a new OS process."""
         name = self.program.codes[i.function].name
         args = "".join(f"{expr(a, i.span)}, " for a in i.args)
-        lines = [f"h = spawn({name!r}, {i.daemon}, code_{i.function}, ({args}))"]
         if i.process:
-            lines = [
-                f"h = spawn_process(me, C, {name!r}, {i.daemon}, code_{i.function}, ({args}), W)"
-            ]
+            started = f"spawn_process(me, C, {name!r}, {i.daemon}, code_{i.function}, ({args}), W)"
+        else:
+            started = f"spawn({name!r}, {i.daemon}, code_{i.function}, ({args}))"
+        lines = [f"h = {started}"]
         lines += self._moved(*i.args)
         return lines + ([] if i.target is None else self._bind(i.target, "h", i.span))
 

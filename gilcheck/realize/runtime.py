@@ -1565,7 +1565,7 @@ def spawn_process(me, ctx, function_name, daemon, body, args, where):
     """`spawn process g(a)`: a new OS process (multiprocessing, start method spawn: fresh
     copies of every global), whose main thread runs `g`. Passed resources and channels are
     shared with it; Python values are pickled under this process's GIL."""
-    if _DAEMON_PROCESS[0]:
+    if _DAEMON_PROCESS:
         _violation(
             EXIT_MISUSE,
             f"misuse: a daemon process cannot start processes, at {where} (multiprocessing: "
@@ -1591,15 +1591,15 @@ def spawn_process(me, ctx, function_name, daemon, body, args, where):
     return handle
 
 
-_DAEMON_PROCESS = [False]  # whether this process was started by `spawn daemon process`
+_DAEMON_PROCESS = False  # whether this process was started by `spawn daemon process`
 
 
 def _process_main(world, name, body_name, args, patience, daemon):
     """A child process: its main thread runs the function, then the process ends as
     multiprocessing's bootstrap ends it (`finish_child`)."""
-    global STEER
+    global STEER, _DAEMON_PROCESS
     faulthandler.register(signal.SIGUSR1, all_threads=True)
-    _DAEMON_PROCESS[0] = daemon
+    _DAEMON_PROCESS = daemon
     _STATE.world = world
     STEER = Steering(STEPS, patience)
     for loop in _LOOPS:

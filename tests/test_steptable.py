@@ -174,3 +174,23 @@ def test_without_a_compiler_the_search_runs_in_python(monkeypatch: pytest.Monkey
     found = _search(program, CheckOptions())
     assert type(found.store).__name__ == "StateStore"
     assert found.deadlock >= 0
+
+
+@pytest.mark.skipif(native_module() is None, reason="no C compiler here")
+def test_the_c_entries_refuse_what_is_not_an_entry_and_start_afresh() -> None:
+    module = native_module()
+    assert module is not None
+    entries = module.Entries()
+    tail = bytes(17)
+    entries.add(tail, 0, 7, steptable._INTERPRET)
+    entries.add(tail, 0, 7, steptable._INTERPRET)  # already there: kept once
+    entries.add(tail, 1, 7, (None, (), False, None))
+    assert len(entries) == 2
+    with pytest.raises(TypeError):
+        entries.add(b"short", 0, 7, steptable._INTERPRET)
+    with pytest.raises(TypeError):
+        entries.add(tail, 2, 7, ("not", "an", "entry"))
+    with pytest.raises(OverflowError):
+        entries.add(tail, 1 << 16, 7, steptable._INTERPRET)
+    entries.clear()
+    assert len(entries) == 0

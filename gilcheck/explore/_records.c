@@ -32,7 +32,7 @@ typedef struct {
     size_t scratch_cap;
     uint8_t *record;    /* a copy of the record of the state being expanded */
     size_t record_cap;
-    PyObject **entries; /* its threads' step-table entries */
+    void *entries;      /* its threads' step-table entries (NEntry *) */
     size_t entries_cap;
     struct Patch *steps; /* its steps */
     size_t steps_cap;
@@ -250,67 +250,108 @@ static PyObject *Records_via(Records *r, PyObject *arg) {
     return PyLong_FromLong(r->via[sid]);
 }
 
-/* A growable buffer of int32 edges, handed to an array's frombytes at the end. */
-typedef struct {
-    int32_t *items;
-    size_t len, cap;
-} Ints;
-
-static int ints_push(Ints *v, int32_t x) {
-    if (v->len == v->cap) {
-        size_t cap = v->cap ? v->cap * 2 : 1024;
-        int32_t *items = PyMem_Realloc(v->items, cap * sizeof(int32_t));
-        if (!items) {
-            PyErr_NoMemory();
-            return -1;
-        }
-        v->items = items;
-        v->cap = cap;
-    }
-    v->items[v->len++] = x;
-    return 0;
-}
-
-static int ints_flush(Ints *v, PyObject *array) {
-    if (array == Py_None || v->len == 0) return 0;
-    PyObject *done = PyObject_CallMethod(array, "frombytes", "y#", (const char *)v->items,
-                                         (Py_ssize_t)(v->len * sizeof(int32_t)));
-    if (!done) return -1;
-    Py_DECREF(done);
-    return 0;
-}
-
-/* A successor: the patch that makes it from the state's record. */
-typedef struct Patch {
-    const char *number; /* the thread's new number, 4 bytes */
-    const char *tail;   /* the new shared part */
-    Py_ssize_t tail_len;
-    long via;
-    size_t tid;
-    uint64_t hash;
-} Patch;
-
-/* A patch (action, number: 4 bytes, tail: bytes, via: int); 0 if it is not one. */
-static int read_patch(PyObject *patch, Patch *out) {
-    if (!PyTuple_Check(patch) || PyTuple_GET_SIZE(patch) != 4) return 0;
-    PyObject *num = PyTuple_GET_ITEM(patch, 1), *t = PyTuple_GET_ITEM(patch, 2);
-    PyObject *v = PyTuple_GET_ITEM(patch, 3);
-    if (!PyBytes_Check(num) || PyBytes_GET_SIZE(num) != 4 || !PyBytes_Check(t)) return 0;
-    if (!PyLong_Check(v)) return 0;
-    out->number = PyBytes_AS_STRING(num);
-    out->tail = PyBytes_AS_STRING(t);
-    out->tail_len = PyBytes_GET_SIZE(t);
-    out->via = PyLong_AsLong(v);
-    if (out->via == -1 && PyErr_Occurred()) {
-        PyErr_Clear();
-        return 0;
-    }
-    return out->via >= -1 && out->via <= INT32_MAX;
-}
-
 #define TAIL_SIZE 17 /* gil + 1, vars, locks, channels, stdout + 1, ended: "<HIIIHB" */
 
-/* Room for `count` items of `size` bytes in a buffer kept by the Records object. */
+/* A step as a patch of the state's record: the thread's new number and the new shared
+ * part; `python` when the step is not a patch (a violation or a limit), which the search
+ * takes in Python. */
+typedef struct {
+    uint8_t tail[TAIL_SIZE];
+    uint8_t python;
+    uint32_t number;
+    int32_t via;
+} NPatch;
+
+/* A thread's step-table entry (steptable.Entry) for one shared part and thread number:
+ * its patches are `count` items of the pool from `first`; `ample` and `handover` index
+ * the pool too, or are -1. `interpret`: the thread is interpreted in every state. */
+typedef struct {
+    uint8_t tail[TAIL_SIZE];
+    uint8_t interpret, wants;
+    uint16_t tid;
+    uint32_t number;
+    int32_t ample, handover, first, count;
+} NEntry;
+
+/* The step table's entries in C, by (shared part, thread id, thread number): what
+ * `expand` looks up, so that a state whose threads all have entries is expanded without
+ * touching a Python object. steptable.py adds each entry it makes (`add`) and empties it
+ * when it starts afresh (`clear`). */
+typedef struct {
+    PyObject_HEAD
+    NEntry *items;
+    size_t count, cap;
+    NPatch *pool;
+    size_t pool_len, pool_cap;
+    int32_t *table;
+    size_t mask;
+} Entries;
+
+static uint64_t entry_hash(uint64_t tail_hash, size_t tid, uint32_t number) {
+    uint64_t k = ((uint64_t)tid << 32 | number) * 0xBF58476D1CE4E5B9ull;
+    k ^= k >> 31;
+    uint64_t h = (tail_hash ^ k) * 0x94D049BB133111EBull;
+    return h ^ (h >> 29);
+}
+
+static NEntry *entries_find(Entries *e, const uint8_t *tail, uint64_t tail_hash, size_t tid,
+                            uint32_t number) {
+    size_t slot = entry_hash(tail_hash, tid, number) & e->mask;
+    for (;;) {
+        int32_t at = e->table[slot];
+        if (at < 0) return NULL;
+        NEntry *it = &e->items[at];
+        if (it->number == number && it->tid == tid && memcmp(it->tail, tail, TAIL_SIZE) == 0)
+            return it;
+        slot = (slot + 1) & e->mask;
+    }
+}
+
+static int entries_reset(Entries *e, size_t slots) {
+    int32_t *table = PyMem_Malloc(slots * sizeof(int32_t));
+    if (!table) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    memset(table, 0xFF, slots * sizeof(int32_t));
+    PyMem_Free(e->table);
+    e->table = table;
+    e->mask = slots - 1;
+    return 0;
+}
+
+static int entries_grow(Entries *e) {
+    if (entries_reset(e, (e->mask + 1) * 2) < 0) return -1;
+    for (size_t at = 0; at < e->count; at++) {
+        NEntry *it = &e->items[at];
+        size_t slot = entry_hash(hash_record(it->tail, TAIL_SIZE), it->tid, it->number) & e->mask;
+        while (e->table[slot] >= 0) slot = (slot + 1) & e->mask;
+        e->table[slot] = (int32_t)at;
+    }
+    return 0;
+}
+
+static PyObject *Entries_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
+    Entries *e = (Entries *)type->tp_alloc(type, 0);
+    if (!e) return NULL;
+    e->mask = 0;
+    if (entries_reset(e, 1024) < 0) {
+        Py_DECREF(e);
+        return NULL;
+    }
+    return (PyObject *)e;
+}
+
+static void Entries_dealloc(Entries *e) {
+    PyMem_Free(e->items);
+    PyMem_Free(e->pool);
+    PyMem_Free(e->table);
+    Py_TYPE(e)->tp_free((PyObject *)e);
+}
+
+static Py_ssize_t Entries_len(Entries *e) { return (Py_ssize_t)e->count; }
+
+/* Room for `count` items of `size` bytes in a growable buffer. */
 static int reserve_items(void **items, size_t *cap, size_t count, size_t size) {
     if (count <= *cap) return 0;
     size_t want = count * 2;
@@ -324,20 +365,158 @@ static int reserve_items(void **items, size_t *cap, size_t count, size_t size) {
     return 0;
 }
 
-static void release_entries(PyObject *context, PyObject **entries, size_t held) {
-    for (size_t i = 0; i < held; i++) Py_DECREF(entries[i]);
-    Py_XDECREF(context);
+/* A patch (action, number: 4 bytes, tail: 17 bytes, via: int) into the pool; one that is
+ * not such a patch (a violation or a limit) is kept as `python`. Its index, or -1 with
+ * an exception set. */
+static int32_t pool_patch(Entries *e, PyObject *patch) {
+    if (reserve_items((void **)&e->pool, &e->pool_cap, e->pool_len + 1, sizeof(NPatch)) < 0)
+        return -1;
+    NPatch *out = &e->pool[e->pool_len];
+    memset(out, 0, sizeof(NPatch));
+    out->python = 1;
+    if (PyTuple_Check(patch) && PyTuple_GET_SIZE(patch) == 4) {
+        PyObject *num = PyTuple_GET_ITEM(patch, 1), *t = PyTuple_GET_ITEM(patch, 2);
+        PyObject *v = PyTuple_GET_ITEM(patch, 3);
+        if (PyBytes_Check(num) && PyBytes_GET_SIZE(num) == 4 && PyBytes_Check(t) &&
+            PyBytes_GET_SIZE(t) == TAIL_SIZE && PyLong_Check(v)) {
+            long via = PyLong_AsLong(v);
+            if (via == -1 && PyErr_Occurred()) PyErr_Clear();
+            else if (via >= -1 && via <= INT32_MAX) {
+                memcpy(&out->number, PyBytes_AS_STRING(num), 4);
+                memcpy(out->tail, PyBytes_AS_STRING(t), TAIL_SIZE);
+                out->via = (int32_t)via;
+                out->python = 0;
+            }
+        }
+    }
+    return (int32_t)e->pool_len++;
 }
 
-/* expand(sid, stop, max_states, contexts, ample, starts, dst, dst_len)
- *   -> (next sid, states expanded, transitions) */
-static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 8) {
-        PyErr_SetString(PyExc_TypeError, "expand takes 8 arguments");
+/* add(tail: bytes, tid: int, number: int, entry): the entry of thread `tid` with this
+ * number in states with this shared part (a steptable.Entry, or INTERPRET). */
+static PyObject *Entries_add(Entries *e, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 4 || !PyBytes_Check(args[0]) || PyBytes_GET_SIZE(args[0]) != TAIL_SIZE) {
+        PyErr_SetString(PyExc_TypeError, "add(tail: 17 bytes, tid, number, entry)");
         return NULL;
     }
     if (!Interpret) {
         PyErr_SetString(PyExc_RuntimeError, "configure() the module first");
+        return NULL;
+    }
+    long tid = PyLong_AsLong(args[1]);
+    if (tid == -1 && PyErr_Occurred()) return NULL;
+    unsigned long number = PyLong_AsUnsignedLong(args[2]);
+    if (number == (unsigned long)-1 && PyErr_Occurred()) return NULL;
+    if (tid < 0 || tid > UINT16_MAX || number > UINT32_MAX) {
+        PyErr_SetString(PyExc_OverflowError, "a thread id or number out of range");
+        return NULL;
+    }
+    PyObject *entry = args[3];
+    int interpret = entry == Interpret;
+    if (!interpret && (!PyTuple_Check(entry) || PyTuple_GET_SIZE(entry) != 4 ||
+                       !PyTuple_Check(PyTuple_GET_ITEM(entry, 1)))) {
+        PyErr_SetString(PyExc_TypeError, "an entry is (ample, steps, wants, handover)");
+        return NULL;
+    }
+    const uint8_t *tail = (const uint8_t *)PyBytes_AS_STRING(args[0]);
+    uint64_t tail_hash = hash_record(tail, TAIL_SIZE);
+    if (entries_find(e, tail, tail_hash, (size_t)tid, (uint32_t)number)) Py_RETURN_NONE;
+    if ((e->count + 1) * 2 > e->mask && entries_grow(e) < 0) return NULL;
+    if (reserve_items((void **)&e->items, &e->cap, e->count + 1, sizeof(NEntry)) < 0)
+        return NULL;
+    size_t pool_before = e->pool_len;
+    NEntry it;
+    memset(&it, 0, sizeof(it));
+    memcpy(it.tail, tail, TAIL_SIZE);
+    it.tid = (uint16_t)tid;
+    it.number = (uint32_t)number;
+    it.interpret = (uint8_t)interpret;
+    it.ample = it.handover = -1;
+    if (!interpret) {
+        PyObject *ample = PyTuple_GET_ITEM(entry, 0), *steps = PyTuple_GET_ITEM(entry, 1);
+        PyObject *handover = PyTuple_GET_ITEM(entry, 3);
+        it.wants = PyTuple_GET_ITEM(entry, 2) == Py_True; /* the engine's GIL wish is a bool */
+        it.first = (int32_t)e->pool_len;
+        it.count = (int32_t)PyTuple_GET_SIZE(steps);
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(steps); i++)
+            if (pool_patch(e, PyTuple_GET_ITEM(steps, i)) < 0) goto fail;
+        if (ample != Py_None && (it.ample = pool_patch(e, ample)) < 0) goto fail;
+        if (handover != Py_None && (it.handover = pool_patch(e, handover)) < 0) goto fail;
+    }
+    e->items[e->count] = it;
+    size_t slot = entry_hash(tail_hash, (size_t)tid, (uint32_t)number) & e->mask;
+    while (e->table[slot] >= 0) slot = (slot + 1) & e->mask;
+    e->table[slot] = (int32_t)e->count++;
+    Py_RETURN_NONE;
+fail:
+    e->pool_len = pool_before;
+    return NULL;
+}
+
+static PyObject *Entries_clear(Entries *e, PyObject *unused) {
+    if (entries_reset(e, 1024) < 0) return NULL;
+    e->count = 0;
+    e->pool_len = 0;
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef Entries_methods[] = {
+    {"add", (PyCFunction)(void (*)(void))Entries_add, METH_FASTCALL,
+     "add(tail, tid, number, entry): a thread's step-table entry in a shared part"},
+    {"clear", (PyCFunction)Entries_clear, METH_NOARGS, "clear(): forget every entry"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PySequenceMethods Entries_as_sequence = {
+    .sq_length = (lenfunc)Entries_len,
+};
+
+static PyTypeObject EntriesType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "gilcheck.explore._records.Entries",
+    .tp_basicsize = sizeof(Entries),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "The step table's entries, by shared part, thread id and thread number.",
+    .tp_new = Entries_new,
+    .tp_dealloc = (destructor)Entries_dealloc,
+    .tp_methods = Entries_methods,
+    .tp_as_sequence = &Entries_as_sequence,
+};
+
+/* A growable buffer of int32 edges, handed to an array's frombytes at the end. */
+typedef struct {
+    int32_t *items;
+    size_t len, cap;
+} Ints;
+
+static int ints_push(Ints *v, int32_t x) {
+    if (v->len == v->cap && reserve_items((void **)&v->items, &v->cap, v->len + 1,
+                                          sizeof(int32_t)) < 0)
+        return -1;
+    v->items[v->len++] = x;
+    return 0;
+}
+
+static int ints_flush(Ints *v, PyObject *array) {
+    if (array == Py_None || v->len == 0) return 0;
+    PyObject *done = PyObject_CallMethod(array, "frombytes", "y#", (const char *)v->items,
+                                         (Py_ssize_t)(v->len * sizeof(int32_t)));
+    if (!done) return -1;
+    Py_DECREF(done);
+    return 0;
+}
+
+/* A successor being made: the patch and the thread it applies to. */
+typedef struct Patch {
+    const NPatch *patch;
+    size_t tid;
+    uint64_t hash;
+} Patch;
+
+/* expand(sid, stop, max_states, entries, ample, starts, dst, dst_len)
+ *   -> (next sid, states expanded, transitions) */
+static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 8) {
+        PyErr_SetString(PyExc_TypeError, "expand takes 8 arguments");
         return NULL;
     }
     Py_ssize_t sid = PyLong_AsSsize_t(args[0]);
@@ -346,11 +525,11 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
     if (stop == -1 && PyErr_Occurred()) return NULL;
     Py_ssize_t max_states = PyLong_AsSsize_t(args[2]);
     if (max_states == -1 && PyErr_Occurred()) return NULL;
-    PyObject *contexts = args[3];
-    if (!PyDict_CheckExact(contexts)) {
-        PyErr_SetString(PyExc_TypeError, "contexts must be a dict");
+    if (!PyObject_TypeCheck(args[3], &EntriesType)) {
+        PyErr_SetString(PyExc_TypeError, "entries must be an Entries");
         return NULL;
     }
+    Entries *table = (Entries *)args[3];
     int ample = PyObject_IsTrue(args[4]);
     if (ample < 0) return NULL;
     PyObject *starts_array = args[5], *dst_array = args[6];
@@ -374,8 +553,7 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
         uint32_t a = r->offsets[sid], b = r->offsets[sid + 1];
         size_t len = b - a;
         if (len < 2 + TAIL_SIZE) break;
-        /* Work on a copy: the Python calls below may run code, and interning may move
-         * the byte area. */
+        /* Work on a copy: interning may move the byte area. */
         if (reserve_items((void **)&r->record, &r->record_cap, len, 1) < 0) {
             failed = 1;
             break;
@@ -387,144 +565,94 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
         if (cut + TAIL_SIZE != len) break; /* not a record the table makes */
         if (stored[len - 1]) break;         /* ended */
         if (reserve_items((void **)&r->entries, &r->entries_cap, n ? n : 1,
-                          sizeof(PyObject *)) < 0) {
+                          sizeof(NEntry *)) < 0) {
             failed = 1;
             break;
         }
-        PyObject *tail = PyBytes_FromStringAndSize((const char *)stored + cut, TAIL_SIZE);
-        if (!tail) {
-            failed = 1;
-            break;
-        }
-        PyObject *context = PyDict_GetItemWithError(contexts, tail);
-        Py_DECREF(tail);
-        if (!context) {
-            if (PyErr_Occurred()) failed = 1;
-            break;
-        }
-        Py_INCREF(context);
-        size_t held = 0, tid;
+        const uint8_t *tail = stored + cut;
+        uint64_t tail_hash = hash_record(tail, TAIL_SIZE);
+        NEntry **entries = (NEntry **)r->entries;
+        size_t tid;
         for (tid = 0; tid < n; tid++) {
-            if (!PyList_Check(context) || (size_t)PyList_GET_SIZE(context) <= tid) break;
-            PyObject *by_number = PyList_GET_ITEM(context, tid);
-            if (!PyDict_CheckExact(by_number)) break;
             uint32_t number;
             memcpy(&number, stored + 2 + 4 * tid, 4);
-            PyObject *key = PyLong_FromUnsignedLong(number);
-            if (!key) {
-                failed = 1;
-                break;
-            }
-            Py_INCREF(by_number);
-            PyObject *entry = PyDict_GetItemWithError(by_number, key);
-            Py_XINCREF(entry);
-            Py_DECREF(by_number);
-            Py_DECREF(key);
-            if (!entry) {
-                if (PyErr_Occurred()) failed = 1;
-                break;
-            }
-            r->entries[held++] = entry;
-            if (entry == Interpret || !PyTuple_Check(entry) || PyTuple_GET_SIZE(entry) != 4 ||
-                !PyTuple_Check(PyTuple_GET_ITEM(entry, 1)))
-                break;
+            NEntry *entry = entries_find(table, tail, tail_hash, tid, number);
+            if (!entry || entry->interpret) break;
+            entries[tid] = entry;
         }
-        PyObject **entries = r->entries;
-        if (failed || tid < n) {
-            release_entries(context, entries, held);
-            break;
-        }
+        if (tid < n) break; /* Python makes the missing entries, or interprets the thread */
         /* What the state's steps are: the first thread's ample step, or every thread's
          * steps with the GIL owner's handover after its own when another thread wants it. */
-        PyObject *single = NULL;
-        size_t single_tid = 0;
+        if (reserve_items((void **)&r->steps, &r->steps_cap, 1, sizeof(Patch)) < 0) {
+            failed = 1;
+            break;
+        }
+        size_t count = 0;
+        int python = 0;
+        int single = 0;
         if (ample) {
             for (tid = 0; tid < n; tid++) {
-                PyObject *first = PyTuple_GET_ITEM(entries[tid], 0);
-                if (first != Py_None) {
-                    single = first;
-                    single_tid = tid;
+                if (entries[tid]->ample >= 0) {
+                    r->steps[0].patch = &table->pool[entries[tid]->ample];
+                    r->steps[0].tid = tid;
+                    count = 1;
+                    single = 1;
                     break;
                 }
             }
         }
-        long owner = -1;
         if (!single) {
+            long owner = -1;
             for (tid = 0; tid < n; tid++) {
-                /* the engine's GIL wish is a bool */
-                if (PyTuple_GET_ITEM(entries[tid], 2) == Py_True) {
-                    owner = (long)(stored[cut] | stored[cut + 1] << 8) - 1;
+                if (entries[tid]->wants) {
+                    owner = (long)(tail[0] | tail[1] << 8) - 1;
                     break;
                 }
             }
-        }
-        /* Read every patch before storing anything: a violation or limit is Python's. */
-        size_t count = 0, longest = 0;
-        int python = 0;
-        if (single) {
-            if (reserve_items((void **)&r->steps, &r->steps_cap, 1, sizeof(Patch)) < 0) {
-                failed = 1;
-            } else {
-                if (!read_patch(single, &r->steps[0])) python = 1;
-                r->steps[0].tid = single_tid;
-                count = 1;
-            }
-        } else {
-            for (tid = 0; tid < n && !python && !failed; tid++) {
-                PyObject *own_steps = PyTuple_GET_ITEM(entries[tid], 1);
-                Py_ssize_t k = PyTuple_GET_SIZE(own_steps);
-                PyObject *handover = PyTuple_GET_ITEM(entries[tid], 3);
-                int hands = (long)tid == owner && handover != Py_None;
-                if (reserve_items((void **)&r->steps, &r->steps_cap, count + (size_t)k + 1,
+            for (tid = 0; tid < n; tid++) {
+                const NEntry *entry = entries[tid];
+                int hands = (long)tid == owner && entry->handover >= 0;
+                size_t k = (size_t)entry->count;
+                if (reserve_items((void **)&r->steps, &r->steps_cap, count + k + 1,
                                   sizeof(Patch)) < 0) {
                     failed = 1;
                     break;
                 }
-                for (Py_ssize_t i = 0; i <= k; i++) {
-                    PyObject *patch = i < k ? PyTuple_GET_ITEM(own_steps, i)
-                                      : hands ? handover
-                                              : NULL;
-                    if (!patch) break;
-                    if (!read_patch(patch, &r->steps[count])) {
-                        python = 1;
-                        break;
-                    }
+                for (size_t i = 0; i < k; i++) {
+                    r->steps[count].patch = &table->pool[entry->first + (int32_t)i];
+                    r->steps[count++].tid = tid;
+                }
+                if (hands) {
+                    r->steps[count].patch = &table->pool[entry->handover];
                     r->steps[count++].tid = tid;
                 }
             }
         }
+        if (failed) break;
         Patch *steps = r->steps;
-        if (failed || python || count == 0) { /* no step: the search checks for a deadlock */
-            release_entries(context, entries, held);
-            break;
-        }
-        for (size_t i = 0; i < count; i++)
-            if ((size_t)steps[i].tail_len > longest) longest = (size_t)steps[i].tail_len;
+        for (size_t i = 0; i < count; i++) python |= steps[i].patch->python;
+        if (python || count == 0) break; /* a violation, a limit, or no step: Python's */
         /* Every successor's record is made first, so that their index slots load together. */
-        size_t width = cut + longest;
-        if (reserve_scratch(r, count * width) < 0) {
-            release_entries(context, entries, held);
+        if (reserve_scratch(r, count * len) < 0) {
             failed = 1;
             break;
         }
         uint8_t *made = r->scratch;
         for (size_t i = 0; i < count; i++) {
-            uint8_t *next = made + i * width;
+            uint8_t *next = made + i * len;
             memcpy(next, stored, cut);
-            memcpy(next + 2 + 4 * steps[i].tid, steps[i].number, 4);
-            memcpy(next + cut, steps[i].tail, (size_t)steps[i].tail_len);
-            steps[i].hash = hash_record(next, cut + (size_t)steps[i].tail_len);
+            memcpy(next + 2 + 4 * steps[i].tid, &steps[i].patch->number, 4);
+            memcpy(next + cut, steps[i].patch->tail, TAIL_SIZE);
+            steps[i].hash = hash_record(next, len);
             __builtin_prefetch(&r->table[steps[i].hash & r->mask]);
         }
-        release_entries(context, entries, held); /* the patches' bytes are copied */
         if (edges && ints_push(&starts, (int32_t)(dst_len + (Py_ssize_t)dst.len)) < 0) {
             failed = 1;
             break;
         }
         for (size_t i = 0; i < count; i++) {
-            Py_ssize_t target = intern_hashed(r, made + i * width,
-                                              cut + (size_t)steps[i].tail_len, steps[i].hash,
-                                              (int32_t)sid, (int32_t)steps[i].via);
+            Py_ssize_t target = intern_hashed(r, made + i * len, len, steps[i].hash,
+                                              (int32_t)sid, steps[i].patch->via);
             if (target < 0 || (edges && ints_push(&dst, (int32_t)target) < 0)) {
                 failed = 1;
                 break;
@@ -568,7 +696,7 @@ static PyMethodDef Records_methods[] = {
     {"parent", (PyCFunction)Records_parent, METH_O, "parent(id) -> the id it was found from"},
     {"via", (PyCFunction)Records_via, METH_O, "via(id) -> the number of its first action"},
     {"expand", (PyCFunction)(void (*)(void))Records_expand, METH_FASTCALL,
-     "expand(sid, stop, max_states, contexts, ample, starts, dst, dst_len) -> "
+     "expand(sid, stop, max_states, entries, ample, starts, dst, dst_len) -> "
      "(next sid, expanded, transitions)"},
     {NULL, NULL, 0, NULL},
 };
@@ -600,13 +728,19 @@ static struct PyModuleDef module_def = {
 };
 
 PyMODINIT_FUNC PyInit__records(void) {
-    if (PyType_Ready(&RecordsType) < 0) return NULL;
+    if (PyType_Ready(&RecordsType) < 0 || PyType_Ready(&EntriesType) < 0) return NULL;
     PyObject *module = PyModule_Create(&module_def);
     if (!module) return NULL;
     if (!StoreFull) StoreFull = Py_NewRef(PyExc_OverflowError);
     Py_INCREF(&RecordsType);
     if (PyModule_AddObject(module, "Records", (PyObject *)&RecordsType) < 0) {
         Py_DECREF(&RecordsType);
+        Py_DECREF(module);
+        return NULL;
+    }
+    Py_INCREF(&EntriesType);
+    if (PyModule_AddObject(module, "Entries", (PyObject *)&EntriesType) < 0) {
+        Py_DECREF(&EntriesType);
         Py_DECREF(module);
         return NULL;
     }

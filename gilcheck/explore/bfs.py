@@ -131,7 +131,7 @@ def breadth_first(system: TransitionSystem, options: CheckOptions, budget: Budge
             if native is not None and found is None:
                 assert table is not None
                 stop = min(level_end, sid + next_check - expanded)
-                args = (max_states, table.contexts, table.ample, starts, dst)
+                args = (max_states, table.native_entries, table.ample, starts, dst)
                 after, done, made = native(sid, stop, *args, len(dst) if dst else 0)
                 if not done and table.fill(sid):  # its threads' entries were missing
                     after, done, made = native(sid, stop, *args, len(dst) if dst else 0)

@@ -72,6 +72,8 @@ class StepTable:
         self.contexts: dict[bytes, list[dict[int, Entry]]] = {}
         self._formats: dict[int, struct.Struct] = {}
         self.entries = 0
+        # The same entries in C (`_records.Entries`), for the C loop, once it is in use.
+        self.native_entries: Any = None
 
     @staticmethod
     def supports(system: TransitionSystem) -> bool:
@@ -90,7 +92,7 @@ class StepTable:
         numbers = self._numbers(n).unpack_from(record, 2)
         found = list(map(dict.get, context, numbers))
         if None in found or _INTERPRET in found:
-            return self._successors_slowly(sid, record, context, numbers)
+            return self._successors_slowly(sid, record, tail, context, numbers)
         entries: list[Entry] = found  # type: ignore[assignment]  # no None left
         if self.ample:
             for tid, entry in enumerate(entries):
@@ -141,9 +143,17 @@ class StepTable:
                     entry = self._entry(state, tid)
                 except _WholeState:
                     return added
-                context[tid][number] = entry
+                self._remember(tail, context, tid, number, entry)
                 added = True
         return added
+
+    def _remember(
+        self, tail: bytes, context: list[dict[int, Entry]], tid: int, number: int, entry: Entry
+    ) -> None:
+        """Keep thread `tid`'s entry for its number in the shared part `tail` (in C too)."""
+        context[tid][number] = entry
+        if self.native_entries is not None:
+            self.native_entries.add(tail, tid, number, entry)
 
     def _context(self, tail: bytes, n: int) -> list[dict[int, Entry]]:
         """The entries of a shared part, by thread id, then by the thread's number."""
@@ -162,6 +172,7 @@ class StepTable:
         self,
         sid: int,
         record: bytes,
+        tail: bytes,
         context: list[dict[int, Entry]],
         numbers: tuple[int, ...],
     ) -> list[Step]:
@@ -176,7 +187,7 @@ class StepTable:
                 entry = context[tid].get(numbers[tid])
                 if entry is None:
                     entry = self._entry(state, tid)
-                    context[tid][numbers[tid]] = entry
+                    self._remember(tail, context, tid, numbers[tid], entry)
                 if entry is _INTERPRET:
                     live = self._live(state, tid)
                     if live[0] is not None:
@@ -212,6 +223,8 @@ class StepTable:
         self.entries += 1
         if self.entries > self.limit:
             self.contexts.clear()
+            if self.native_entries is not None:
+                self.native_entries.clear()
             self.entries = 0
         engine = self.engine
         th = state[0][tid]

@@ -225,10 +225,11 @@ class NativeStateStore(StateStore):
     C module (explore/_records.c, loaded by explore/native.py): the same ids for the same
     states. Its `records.expand` runs the search's inner loop over the step table."""
 
-    def __init__(self, records: Any) -> None:
+    def __init__(self, module: Any) -> None:
         super().__init__()
-        self.records = records
-        self.parent = _Parents(records)  # type: ignore[assignment]
+        self._module = module
+        self.records = module.Records()
+        self.parent = _Parents(self.records)  # type: ignore[assignment]
 
     def __len__(self) -> int:
         return len(self.records)
@@ -254,6 +255,10 @@ class NativeStateStore(StateStore):
     def action(self, sid: int) -> Action | None:
         number = self.records.via(sid)
         return None if number < 0 else self._actions.values[number]
+
+    def new_entries(self) -> Any:
+        """An empty table of step-table entries in C, for `records.expand`."""
+        return self._module.Entries()
 
     def reparent(self, sid: int, parent: int, via: Action) -> None:
         """Not kept in C: the parallel search, which needs it, uses the Python store."""
@@ -292,7 +297,7 @@ def new_store(native: bool = True) -> StateStore:
 
         module = native_module()
         if module is not None:
-            return NativeStateStore(module.Records())
+            return NativeStateStore(module)
     return StateStore()
 
 

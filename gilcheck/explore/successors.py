@@ -17,7 +17,7 @@ from gilcheck.options import CheckOptions
 from gilcheck.system.model import TransitionSystem
 from gilcheck.system.state import State
 
-# The C loop: (first id, stop id, max states, contexts, ample, starts, dst, edges so far)
+# The C loop: (first id, stop id, max states, entries, ample, starts, dst, edges so far)
 # -> (the next id to expand, states expanded, transitions made).
 NativeExpand = Callable[..., tuple[int, int, int]]
 
@@ -50,6 +50,8 @@ class SuccessorSource:
             and not progress_marks
             and not self.system.symbolic
         ):
+            if self.table.native_entries is None:
+                self.table.native_entries = self.store.new_entries()
             expand: NativeExpand = self.store.records.expand
             return expand
         return None

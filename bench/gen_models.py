@@ -8,6 +8,9 @@ Each family comes in a buggy form (``expect deadlock``) and a fixed form
   holding the GIL and their own lock; one consumer (``main``) takes the GIL
   after each message. The fixed form releases the GIL before sending. This is
   the model BASELINES.md measures SPIN on.
+- ``gil_workers_distinct``: the same, with each worker a thread of its own
+  (``thread w0 { }`` ... with its own lock ``m0`` ... and its own value), so
+  symmetry reduction finds nothing to merge: the size of the raw state space.
 - ``philosophers``: N dining philosophers, native threads that take the GIL
   and run a Python callback taking two ``threading.Lock`` forks, left then
   right. The fixed form orders the forks (the last philosopher reaches for
@@ -54,8 +57,11 @@ def _header(comment: list[str], title: str, verdict: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def gil_workers(request: ModelRequest) -> str:
-    """Workers sending into a bounded(2) channel under the GIL; main consumes."""
+def _gil_workers_rounds(
+    request: ModelRequest, lock: str, value: str
+) -> tuple[list[str], str, str, str]:
+    """The comment, one send round of a worker (its lock and sent value named), the title and
+    the verdict of a gil_workers spec."""
     n = request.n
     if n < 2:
         raise ValueError("gil_workers needs N >= 2 (one worker never fills the channel)")
@@ -69,28 +75,48 @@ def gil_workers(request: ModelRequest) -> str:
             "    with_gil {\n"
             "        skip               # Python work for this item\n"
             "    }\n"
-            "    lock m[self] {\n"
-            "        send c, self       # may block on the full channel, GIL not held\n"
+            f"    lock {lock} {{\n"
+            f"        send c, {value}{' ' * max(1, 11 - len(value))}"
+            "# may block on the full channel, GIL not held\n"
             "    }\n"
         )
-        title, verdict = f"gil_workers N={n}, GIL released before sending", "ok"
-    else:
-        comment = [
-            f"gil_workers, buggy form, N={n}: each worker twice takes the GIL and its own lock",
-            "and sends on a bounded(2) channel; the consumer takes the GIL after each message.",
-            "Deadlock: a worker blocks on the full channel holding the GIL while the consumer,",
-            "having just made room, waits for the GIL.",
-        ]
-        send_round = (
-            "    with_gil {\n"
-            "        lock m[self] {\n"
-            "            send c, self   # blocks on the full channel, GIL held\n"
-            "        }\n"
-            "    }\n"
-        )
-        title, verdict = f"gil_workers N={n}, sending while holding the GIL", "deadlock"
+        return comment, send_round, f"gil_workers N={n}, GIL released before sending", "ok"
+    comment = [
+        f"gil_workers, buggy form, N={n}: each worker twice takes the GIL and its own lock",
+        "and sends on a bounded(2) channel; the consumer takes the GIL after each message.",
+        "Deadlock: a worker blocks on the full channel holding the GIL while the consumer,",
+        "having just made room, waits for the GIL.",
+    ]
+    send_round = (
+        "    with_gil {\n"
+        f"        lock {lock} {{\n"
+        f"            send c, {value}{' ' * max(1, 7 - len(value))}"
+        "# blocks on the full channel, GIL held\n"
+        "        }\n"
+        "    }\n"
+    )
+    return comment, send_round, f"gil_workers N={n}, sending while holding the GIL", "deadlock"
+
+
+_CONSUMER = (
+    "thread main {\n"
+    "    let i = 0\n"
+    "    while i < 2 * N {\n"
+    "        let v = recv c\n"
+    "        with_gil {\n"
+    "            skip           # hand the message to Python\n"
+    "        }\n"
+    "        i = i + 1\n"
+    "    }\n"
+    "}\n"
+)
+
+
+def gil_workers(request: ModelRequest) -> str:
+    """Workers sending into a bounded(2) channel under the GIL; main consumes."""
+    comment, send_round, title, verdict = _gil_workers_rounds(request, "m[self]", "self")
     body = (
-        f"const N = {n}\n"
+        f"const N = {request.n}\n"
         "\n"
         "channel c: bounded(2)\n"
         "mutex m[N]\n"
@@ -100,18 +126,70 @@ def gil_workers(request: ModelRequest) -> str:
         f"{send_round}"
         "}\n"
         "\n"
-        "thread main {\n"
-        "    let i = 0\n"
-        "    while i < 2 * N {\n"
-        "        let v = recv c\n"
-        "        with_gil {\n"
-        "            skip           # hand the message to Python\n"
-        "        }\n"
-        "        i = i + 1\n"
-        "    }\n"
-        "}\n"
+        f"{_CONSUMER}"
     )
     return _header(comment, title, verdict) + "\n" + body
+
+
+def gil_workers_distinct(request: ModelRequest) -> str:
+    """gil_workers with every worker a distinct thread, lock and value: nothing symmetric."""
+    n = request.n
+    comment, _, title, verdict = _gil_workers_rounds(request, "m0", "0")
+    comment = [*comment, "Every worker is a thread of its own, with its own lock and value."]
+    workers = []
+    for k in range(n):
+        _, send_round, _, _ = _gil_workers_rounds(request, f"m{k}", str(k + 1))
+        workers.append(f"thread w{k} {{\n{send_round}{send_round}}}\n")
+    body = (
+        f"const N = {n}\n"
+        "\n"
+        "channel c: bounded(2)\n"
+        + "".join(f"mutex m{k}\n" for k in range(n))
+        + "\n"
+        + "\n".join(workers)
+        + "\n"
+        + _CONSUMER
+    )
+    return _header(comment, f"{title} (distinct threads)", verdict) + "\n" + body
+
+
+def gil_workers_promela(request: ModelRequest) -> str:
+    """A hand-written Promela model of gil_workers (and of gil_workers_distinct, which is the
+    same to SPIN): one state per GIL or lock acquisition, as BASELINES.md measures SPIN."""
+    n = request.n
+    if n < 2:
+        raise ValueError("gil_workers needs N >= 2 (one worker never fills the channel)")
+    take_gil = "atomic { gil == 0 -> gil = id + 1 }"
+    if request.fixed:
+        item = (
+            "  atomic { gil == 0 -> gil = id + 1; gil = 0 };\n"
+            "  atomic { m[id] == 0 -> m[id] = 1 };\n"
+            "  atomic { c ! id; m[id] = 0 };\n"
+        )
+    else:
+        item = (
+            f"  {take_gil};\n"
+            "  atomic { m[id] == 0 -> m[id] = 1 };\n"
+            "  atomic { c ! id; m[id] = 0; gil = 0 };\n"
+        )
+    return (
+        f"/* gil_workers, {'fixed' if request.fixed else 'buggy'} form, N={n}, by hand */\n"
+        f"#define N {n}\n"
+        "byte gil = 0;  /* 0: free, else its holder + 1 */\n"
+        "bool m[N];\n"
+        "chan c = [2] of { byte };\n"
+        "proctype worker(byte id) {\n"
+        f"{item}{item}"
+        "}\n"
+        "init {\n"
+        "  byte i = 0, v;\n"
+        "  atomic { byte j = 0; do :: j < N -> run worker(j); j++ :: else -> break od };\n"
+        "  do\n"
+        "  :: i < 2 * N -> c ? v; atomic { gil == 0 -> gil = 255; gil = 0 }; i++\n"
+        "  :: else -> break\n"
+        "  od\n"
+        "}\n"
+    )
 
 
 def philosophers(request: ModelRequest) -> str:
@@ -247,6 +325,7 @@ def pipeline(request: ModelRequest) -> str:
 
 FAMILIES: dict[str, Callable[[ModelRequest], str]] = {
     "gil_workers": gil_workers,
+    "gil_workers_distinct": gil_workers_distinct,
     "philosophers": philosophers,
     "pipeline": pipeline,
 }
@@ -261,6 +340,12 @@ STANDARD_MODELS: dict[str, ModelRequest] = {
     "pipeline_fixed_4.gil": ModelRequest(family="pipeline", n=4, fixed=True),
 }
 """The pre-generated files of ``bench/models/``, by file name."""
+
+HAND_WRITTEN_PROMELA: dict[str, Callable[[ModelRequest], str]] = {
+    "gil_workers": gil_workers_promela,
+    "gil_workers_distinct": gil_workers_promela,
+}
+"""Families with a hand-written SPIN model (bench/compare --raw runs pan on it)."""
 
 
 def generate(request: ModelRequest) -> str:

@@ -7,12 +7,14 @@ exists (Windows). Nothing here is imported at start-up unless a limit is checked
 from __future__ import annotations
 
 import _thread
+import contextlib
 import functools
 import os
 import signal
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 
@@ -144,3 +146,18 @@ def pause_memory_watch() -> None:
 def memory_limit_reason() -> str | None:
     """Why the main thread was interrupted by the memory watch in force, if it was."""
     return next((w.describe for w in _current if w.fired), None)
+
+
+def default_memory_limit_mb() -> int | None:
+    """70% of the memory this process may use: the machine's, or its cgroup's if lower."""
+    limits = []
+    with contextlib.suppress(ValueError, OSError, AttributeError):
+        limits.append(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            text = Path(path).read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit() and int(text) < 1 << 60:
+            limits.append(int(text))
+    return int(min(limits) * 0.7) // (1024 * 1024) if limits else None

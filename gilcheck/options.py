@@ -16,7 +16,9 @@ STRATEGY_NAMES: tuple[StrategyName, ...] = get_args(StrategyName)
 class CheckOptions:
     """Limits and switches of one check."""
 
-    max_states: int = 5_000_000
+    # None: no fixed state limit; the memory limit (`max_memory_mb`, by default 70% of the
+    # memory this process may use) ends a search that outgrows it.
+    max_states: int | None = None
     timeout: float | None = None
     channel_bound: int = 8
     # Objects made at run time alive at once, beyond which a path ends with `bound`.
@@ -31,7 +33,9 @@ class CheckOptions:
     step_table: bool = True  # successors patched from a table of each thread's steps
     native: bool = True  # the store and the inner loop in C, where it can be built
     graph_analysis: bool = True  # keep every edge for the stuck and livelock analyses
-    max_memory_mb: int | None = None  # peak resident memory of the process, checked as it runs
+    # Peak resident memory of the process, checked as it runs; None: the default memory
+    # limit when there is no state limit either, else none.
+    max_memory_mb: int | None = None
     # The search strategy; `bfs` with `workers` > 1 or the Ray backend is the parallel or
     # Ray search, as before strategies were named (see `effective_strategy`).
     strategy: StrategyName = "bfs"

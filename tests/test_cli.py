@@ -61,6 +61,25 @@ def test_memory_limit_ends_inconclusive_with_what_was_explored(cli) -> None:  # 
     assert "NOT exhaustive" in result.stdout
 
 
+def test_there_is_no_fixed_state_limit_by_default_only_the_memory_limit(cli) -> None:  # type: ignore[no-untyped-def]
+    from gilcheck.explore.budget import Budget
+    from gilcheck.memory import default_memory_limit_mb
+    from gilcheck.options import CheckOptions
+
+    report = json.loads(cli("check", "--format", "json", "specs/seed/fixed.gil").stdout)
+    assert report["proof"]["settings"]["max_states"] is None
+    budget = Budget(CheckOptions())
+    assert budget.out_of_states(10**12) is None
+    assert budget.max_memory_mb == default_memory_limit_mb()  # a search always has a limit
+    assert Budget(CheckOptions(max_states=10)).max_memory is None
+    assert Budget(CheckOptions(max_states=10)).out_of_states(10) is not None
+    # A state limit still stops a search when it is given.
+    limited = cli(
+        "check", "--max-states", "1000", "--no-symmetry", "bench/models/gil_workers_fixed_5.gil"
+    )
+    assert limited.code == 3 and "the state limit of 1,000 states" in limited.stdout
+
+
 def test_sigterm_ends_a_long_check_inconclusive_with_a_summary() -> None:
     import signal
     import subprocess

@@ -19,7 +19,7 @@ AS_THE_CHECK_RAN = "As the check ran."
 
 CHANNEL_BOUND = 8
 OBJECT_BOUND = 32
-MAX_STATES = 5_000_000
+MAX_STATES: int | None = None  # no fixed state limit: the memory limit ends a search
 
 ObjectBound = Annotated[
     int,
@@ -44,7 +44,14 @@ ChannelBound = Annotated[
 ]
 
 MaxStates = Annotated[
-    int, typer.Option("--max-states", min=1, help="Stop (inconclusive) after this many states.")
+    int | None,
+    typer.Option(
+        "--max-states",
+        min=1,
+        help="Stop (inconclusive) after this many states (default: no fixed limit; the "
+        "memory limit, --max-memory, ends a search that outgrows it).",
+        show_default=False,
+    ),
 ]
 
 Timeout = Annotated[

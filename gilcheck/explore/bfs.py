@@ -8,6 +8,7 @@ and with unknown values the symbolic collector (explore/collect.py) keeps every 
 
 from __future__ import annotations
 
+import sys
 import time
 
 from gilcheck.explore.budget import Budget, Progress, SearchProgress, StopSearch
@@ -90,7 +91,7 @@ def breadth_first(system: TransitionSystem, options: CheckOptions, budget: Budge
     next_check = 1024
     clock_check = 16
     last_check = time.monotonic()
-    max_states = options.max_states
+    max_states = options.max_states if options.max_states is not None else sys.maxsize
     spurious = visitor.spurious
     # States get ids in breadth-first order, so the states of one depth have consecutive
     # ids: `level_end` is the first id of the next depth.

@@ -18,7 +18,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from gilcheck.explore.store import StoreFull
-from gilcheck.memory import memory_limit_reason, peak_resident_bytes, resident_bytes
+from gilcheck.memory import (
+    default_memory_limit_mb,
+    memory_limit_reason,
+    peak_resident_bytes,
+    resident_bytes,
+)
 from gilcheck.options import CheckOptions
 
 if TYPE_CHECKING:
@@ -52,7 +57,11 @@ class Budget:
         self.progress = progress
         self.max_states = options.max_states
         self.deadline = self.started + options.timeout if options.timeout else None
-        self.max_memory = options.max_memory_mb * 1024 * 1024 if options.max_memory_mb else None
+        memory_mb = options.max_memory_mb
+        if memory_mb is None and options.max_states is None:
+            memory_mb = default_memory_limit_mb()  # a search always has a limit
+        self.max_memory_mb = memory_mb
+        self.max_memory = memory_mb * 1024 * 1024 if memory_mb else None
 
     def report(self, states: int, transitions: int, frontier: int) -> float:
         """Show progress (when there is a display); the time now."""
@@ -73,12 +82,12 @@ class Budget:
         if self.max_memory is None:
             return None
         if (resident_bytes() if used is None else used) > self.max_memory:
-            return f"the memory limit of {self.options.max_memory_mb:,} MB{where}"
+            return f"the memory limit of {self.max_memory_mb:,} MB{where}"
         return None
 
     def out_of_states(self, states: int) -> str | None:
         """The state limit, when `states` states have reached it."""
-        if states >= self.max_states:
+        if self.max_states is not None and states >= self.max_states:
             return f"the state limit of {self.max_states:,} states"
         return None
 

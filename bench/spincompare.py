@@ -33,7 +33,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from gen_models import FAMILIES, ModelRequest, generate  # noqa: E402
+from gen_models import FAMILIES, HAND_WRITTEN_PROMELA, ModelRequest, generate  # noqa: E402
 
 DEFAULT = [
     "gil_workers:4",
@@ -76,6 +76,7 @@ class Row:
     gilcheck_states: int | None = None
     gilcheck_seconds: float | None = None
     gilcheck_rss_mb: float | None = None
+    spin_model: str = "export"  # or "hand-written"
     spin_verdict: str = ""
     spin_states: int | None = None
     spin_errors: int | None = None
@@ -165,16 +166,35 @@ def check_with_gilcheck(row: Row, spec: Path, work: Path) -> None:
     row.gilcheck_rss_mb = round(done.rss_mb, 1)
 
 
-def check_with_spin(row: Row, spec: Path, work: Path) -> None:
-    """Export the spec, then SPIN's verdict, states, seconds and peak RSS."""
-    exported = run(
-        [*gilcheck_command(), "export", "--format", "promela", "-o", "model.pml", str(spec)], work
-    )
-    row.export_seconds = round(exported.seconds, 3)
-    if exported.code != 0:
-        row.spin_verdict = "refused"
-        row.note = f"export: {exported.stderr.strip()[-300:]}"
-        return
+def spin_model(model: str, choice: str) -> str:
+    """Which SPIN model a row runs: `hand` (the family's hand-written Promela model) or
+    `export` (gilcheck's export of the spec); `auto` is `hand` for the distinct-thread
+    family (whose export is far too large for SPIN) and `export` for the others."""
+    family = parse_model(model).family
+    if choice == "auto":
+        choice = "hand" if family == "gil_workers_distinct" else "export"
+    if choice == "hand" and family not in HAND_WRITTEN_PROMELA:
+        raise ValueError(f"{family} has no hand-written SPIN model")
+    return choice
+
+
+def check_with_spin(row: Row, spec: Path, work: Path, model: str = "export") -> None:
+    """Export the spec (or write the family's hand-written model), then SPIN's verdict,
+    states, seconds and peak RSS."""
+    if model == "hand":
+        request = parse_model(row.model)
+        (work / "model.pml").write_text(HAND_WRITTEN_PROMELA[request.family](request))
+        row.spin_model = "hand-written"
+    else:
+        exported = run(
+            [*gilcheck_command(), "export", "--format", "promela", "-o", "model.pml", str(spec)],
+            work,
+        )
+        row.export_seconds = round(exported.seconds, 3)
+        if exported.code != 0:
+            row.spin_verdict = "refused"
+            row.note = f"export: {exported.stderr.strip()[-300:]}"
+            return
     runs: list[Run] = []
     steps = [
         ("spin -a", ["spin", "-a", "model.pml"]),
@@ -227,7 +247,7 @@ def agreement(gilcheck: str, spin: str) -> bool | None:
     return None
 
 
-def compare(model: str) -> Row:
+def compare(model: str, choice: str = "auto") -> Row:
     """Check one model with both tools."""
     row = Row(model)
     request = parse_model(model)
@@ -237,7 +257,7 @@ def compare(model: str) -> Row:
         spec.write_text(generate(request), encoding="utf-8")
         check_with_gilcheck(row, spec, work)
         try:
-            check_with_spin(row, spec, work)
+            check_with_spin(row, spec, work, spin_model(model, choice))
         except RuntimeError as error:
             row.spin_verdict, row.note = "error", str(error)[-300:]
     if row.gilcheck_seconds and row.spin_seconds:
@@ -247,30 +267,71 @@ def compare(model: str) -> Row:
 
 
 COLUMNS = (
-    f"{'model':<22}{'states gilcheck':>16}{'states SPIN':>13}{'s gilcheck':>12}{'s SPIN':>9}"
+    f"{'model':<30}{'states gilcheck':>16}{'states SPIN':>13}{'s gilcheck':>12}{'s SPIN':>9}"
     f"{'ratio':>8}{'MB gilcheck':>13}{'MB SPIN':>9}  {'gilcheck':<10}{'SPIN':<10}agree"
 )
 
 
-def raw_speed(model: str) -> str:
-    """gilcheck's search with every reduction off: states, seconds of search, states/s."""
+RAW_STATES = 5_000_000
+"""gilcheck's raw speed is measured over at most this many states (`--raw-states`)."""
+
+
+def raw_speed(model: str, states: int = RAW_STATES) -> str:
+    """gilcheck's search with every reduction off (states, seconds of search, states/s) and,
+    in the same run, SPIN's pan alone on the family's hand-written model, with the ratio."""
+    request = parse_model(model)
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
         spec = work / "model.gil"
-        spec.write_text(generate(parse_model(model)))
-        command = [*gilcheck_command(), "check", "--format", "json", "--no-por", "--no-symmetry"]
+        spec.write_text(generate(request))
+        command = [
+            *gilcheck_command(), "check", "--format", "json", "--no-por", "--no-symmetry",
+            "--max-states", str(states),
+        ]  # fmt: skip
         done = run([*command, str(spec)], work)
+        pan = _pan_alone(request, work) if request.family in HAND_WRITTEN_PROMELA else None
     try:
         report = json.loads(done.stdout)
     except json.JSONDecodeError:
         return f"raw speed, {model}: gilcheck failed: {done.stderr.strip()[-300:]}"
-    states, seconds = int(report["states"]), float(report["seconds"])
-    rate = states / seconds if seconds > 0 else 0.0
+    found, seconds = int(report["states"]), float(report["seconds"])
+    rate = found / seconds if seconds > 0 else 0.0
     per_state = report.get("bytes_per_state")
-    return (
-        f"raw speed, {model} (every reduction off): {states:,} states in {seconds:.2f} s "
-        f"of search, {rate:,.0f} states/s, {per_state} bytes/state, verdict {report['verdict']}"
-    )
+    lines = [
+        f"raw speed, {model} (every reduction off): gilcheck {found:,} states in "
+        f"{seconds:.2f} s of search, {rate:,.0f} states/s, {per_state} bytes/state, "
+        f"verdict {report['verdict']}"
+    ]
+    if pan is None:
+        lines.append(f"    SPIN: {request.family} has no hand-written model")
+    elif isinstance(pan, str):
+        lines.append(f"    SPIN: {pan}")
+    else:
+        pan_states, pan_seconds = pan
+        pan_rate = pan_states / pan_seconds if pan_seconds > 0 else 0.0
+        ratio = rate / pan_rate if pan_rate else 0.0
+        lines.append(
+            f"    SPIN pan alone, hand-written model: {pan_states:,} states in "
+            f"{pan_seconds:.2f} s, {pan_rate:,.0f} states/s; gilcheck/SPIN rate {ratio:.2f}"
+        )
+    return "\n".join(lines)
+
+
+def _pan_alone(request: ModelRequest, work: Path) -> tuple[int, float] | str:
+    """(states, seconds) of pan alone on the family's hand-written model (its compilation
+    untimed), or why it did not run."""
+    (work / "hand.pml").write_text(HAND_WRITTEN_PROMELA[request.family](request))
+    for command in (["spin", "-a", "hand.pml"], ["gcc", "-O2", "-DSAFETY", "-o", "pan", "pan.c"]):
+        made = run(command, work)
+        if made.code != 0:
+            return f"{command[0]} failed: {(made.stderr or made.stdout).strip()[-300:]}"
+    searched = run(["./pan", "-c0", "-w26"], work)
+    try:
+        _, states, _ = pan_result(searched.stdout)
+    except RuntimeError as error:
+        return str(error)[-300:]
+    elapsed = re.search(r"pan: elapsed time ([0-9.e+-]+) seconds", searched.stdout)
+    return states, float(elapsed.group(1)) if elapsed else searched.seconds
 
 
 def _number(value: float | int | None, spec: str) -> str:
@@ -281,7 +342,7 @@ def table_line(row: Row) -> str:
     """One row of the printed table."""
     agree = {True: "yes", False: "NO", None: "n/a"}[row.agree]
     return (
-        f"{row.model:<22}{_number(row.gilcheck_states, ','):>16}"
+        f"{row.model:<30}{_number(row.gilcheck_states, ','):>16}"
         f"{_number(row.spin_states, ','):>13}{_number(row.gilcheck_seconds, '.2f'):>12}"
         f"{_number(row.spin_seconds, '.2f'):>9}{_number(row.ratio, '.1f'):>8}"
         f"{_number(row.gilcheck_rss_mb, '.0f'):>13}{_number(row.spin_rss_mb, '.0f'):>9}"
@@ -298,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "models",
         nargs="*",
-        default=DEFAULT,
+        default=None,
         help="family:N or family_fixed:N (families: " + ", ".join(sorted(FAMILIES)) + ")",
     )
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the rows as JSON")
@@ -307,30 +368,54 @@ def main(argv: list[str] | None = None) -> int:
         action="append",
         default=[],
         metavar="MODEL",
-        help="after the table, gilcheck's raw speed on MODEL: every reduction off, one core "
-        "(e.g. --raw gil_workers_fixed:5)",
+        help="after the table, gilcheck's raw speed on MODEL: every reduction off, one core, "
+        "beside SPIN's pan alone on the family's hand-written model (e.g. --raw "
+        "gil_workers_fixed:5)",
+    )
+    parser.add_argument(
+        "--raw-states",
+        type=int,
+        default=RAW_STATES,
+        metavar="N",
+        help=f"gilcheck's raw speed over at most N states (default {RAW_STATES:,})",
+    )
+    parser.add_argument(
+        "--spin-model",
+        choices=["auto", "export", "hand"],
+        default="auto",
+        help="the model SPIN checks in the table: gilcheck's export of the spec, or the "
+        "family's hand-written model (auto: hand-written for gil_workers_distinct, whose "
+        "export is too large for SPIN; the export otherwise)",
     )
     args = parser.parse_args(argv)
+    if args.models is None:  # the default set, unless only raw speeds were asked for
+        args.models = [] if args.raw else DEFAULT
     for model in [*args.models, *args.raw]:
         try:
             generate(parse_model(model))
+            if model in args.models:
+                spin_model(model, args.spin_model)
         except ValueError as error:
             parser.error(f"{model}: {error}")
     if not spin_available():
         print("spin and gcc are needed (Debian: apt-get install spin gcc)", file=sys.stderr)
         return 2
-    print(COLUMNS, flush=True)
     rows = []
+    if args.models:
+        print(COLUMNS, flush=True)
     for model in args.models:
-        row = compare(model)
+        row = compare(model, args.spin_model)
         rows.append(row)
         print(table_line(row), flush=True)
+        if row.spin_model != "export":
+            print(f"    SPIN checked the {row.spin_model} model", flush=True)
         if row.note:
             print(f"    {row.note}", flush=True)
-    print("seconds: wall clock (SPIN: spin -a + gcc -O2 -DSAFETY + ./pan -c0)")
-    print("ratio: gilcheck seconds / SPIN seconds; MB: peak RSS (SPIN: the largest step)")
+    if args.models:
+        print("seconds: wall clock (SPIN: spin -a + gcc -O2 -DSAFETY + ./pan -c0)")
+        print("ratio: gilcheck seconds / SPIN seconds; MB: peak RSS (SPIN: the largest step)")
     for model in args.raw:
-        print(raw_speed(model), flush=True)
+        print(raw_speed(model, args.raw_states), flush=True)
     if args.json:
         args.json.write_text(json.dumps([asdict(r) for r in rows], indent=2) + "\n")
     failed = any(r.agree is False or r.note for r in rows)

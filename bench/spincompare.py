@@ -297,10 +297,12 @@ def raw_speed(model: str, states: int = RAW_STATES) -> str:
     found, seconds = int(report["states"]), float(report["seconds"])
     rate = found / seconds if seconds > 0 else 0.0
     per_state = report.get("bytes_per_state")
+    storage = report.get("storage") or {}
+    parts = ", ".join(f"{name} {size:g}" for name, size in storage.items())
     lines = [
         f"raw speed, {model} (every reduction off): gilcheck {found:,} states in "
-        f"{seconds:.2f} s of search, {rate:,.0f} states/s, {per_state} bytes/state, "
-        f"verdict {report['verdict']}"
+        f"{seconds:.2f} s of search, {rate:,.0f} states/s, verdict {report['verdict']}",
+        f"    gilcheck bytes/state: {per_state} resident growth; store: {parts or '-'}",
     ]
     if pan is None:
         lines.append(f"    SPIN: {request.family} has no hand-written model")

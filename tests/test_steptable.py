@@ -194,3 +194,25 @@ def test_the_c_entries_refuse_what_is_not_an_entry_and_start_afresh() -> None:
         entries.add(tail, 1 << 16, 7, steptable._INTERPRET)
     entries.clear()
     assert len(entries) == 0
+
+
+@pytest.mark.skipif(native_module() is None, reason="no C compiler here")
+def test_c_records_of_one_length_and_then_of_another_keep_their_ids() -> None:
+    module = native_module()
+    assert module is not None
+    records = module.Records()
+    alike = [i.to_bytes(4, "little") + b"x" for i in range(3000)]  # one stride, past a regrowth
+    ids = [records.intern(r, -1, -1) for r in alike]
+    assert ids == list(range(3000))
+    longer = b"a longer record"
+    assert records.intern(longer, 7, 2) == 3000  # from now on offsets are kept
+    assert records.intern(b"\x00", 1, 1) == 3001
+    assert [records.intern(r, -1, -1) for r in alike] == ids  # still found
+    assert records.intern(longer, -1, -1) == 3000
+    assert [records.record(i) for i in (0, 2999, 3000, 3001)] == [
+        alike[0],
+        alike[2999],
+        longer,
+        b"\x00",
+    ]
+    assert (records.parent(3000), records.via(3000)) == (7, 2)

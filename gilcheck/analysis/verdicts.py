@@ -150,6 +150,7 @@ class _Judge:
                 else None
             ),
             engine=engine_description(),
+            storage=found.storage() if found.states >= MEASURABLE_STATES else (),
         )
 
     def _base(

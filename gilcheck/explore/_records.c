@@ -23,7 +23,8 @@ typedef struct {
     PyObject_HEAD
     uint8_t *blob;
     size_t blob_len, blob_cap;
-    uint32_t *offsets;  /* count + 1 entries */
+    size_t stride;      /* every record's length while all are alike, else VARIABLE */
+    uint32_t *offsets;  /* count + 1 entries, once records differ in length */
     int32_t *parent, *via;
     size_t count, cap;  /* states, and room in offsets (cap + 1), parent, via */
     int32_t *table;
@@ -38,6 +39,21 @@ typedef struct {
     size_t steps_cap;
     int busy;           /* in `expand`: no other call may change the records */
 } Records;
+
+#define VARIABLE ((size_t)-1)
+
+/* Where state `sid`'s record begins in the byte area, and its length. While every record
+ * has the same length (a program whose thread count never changes), records are placed
+ * at a fixed stride and no table of offsets is kept: 4 bytes per state less, and one
+ * memory access less per lookup. */
+static inline size_t record_at(const Records *r, size_t sid, size_t *len) {
+    if (r->stride != VARIABLE) {
+        *len = r->stride;
+        return sid * r->stride;
+    }
+    *len = r->offsets[sid + 1] - r->offsets[sid];
+    return r->offsets[sid];
+}
 
 static uint64_t hash_record(const uint8_t *p, size_t n) {
     uint64_t h = 0x9E3779B97F4A7C15ull ^ (uint64_t)n;
@@ -71,8 +87,8 @@ static int grow_table(Records *r) {
     memset(table, 0xFF, size * sizeof(int32_t));
     size_t mask = size - 1;
     for (size_t sid = 0; sid < r->count; sid++) {
-        uint32_t a = r->offsets[sid], b = r->offsets[sid + 1];
-        size_t slot = hash_record(r->blob + a, b - a) & mask;
+        size_t len, a = record_at(r, sid, &len);
+        size_t slot = hash_record(r->blob + a, len) & mask;
         while (table[slot] >= 0) slot = (slot + 1) & mask;
         table[slot] = (int32_t)sid;
     }
@@ -92,9 +108,11 @@ static int reserve_states(Records *r) {
         PyErr_SetString(StoreFull, "more states than fit a 32-bit id");
         return -1;
     }
-    uint32_t *offsets = PyMem_Realloc(r->offsets, (cap + 1) * sizeof(uint32_t));
-    if (!offsets) goto fail;
-    r->offsets = offsets;
+    if (r->stride == VARIABLE) {
+        uint32_t *offsets = PyMem_Realloc(r->offsets, (cap + 1) * sizeof(uint32_t));
+        if (!offsets) goto fail;
+        r->offsets = offsets;
+    }
     int32_t *parent = PyMem_Realloc(r->parent, cap * sizeof(int32_t));
     if (!parent) goto fail;
     r->parent = parent;
@@ -110,13 +128,14 @@ fail:
 
 static int reserve_blob(Records *r, size_t more) {
     if (r->blob_len + more <= r->blob_cap) return 0;
-    if (r->blob_len + more > (size_t)UINT32_MAX) {
+    size_t most = r->stride == VARIABLE ? (size_t)UINT32_MAX : (size_t)PY_SSIZE_T_MAX;
+    if (r->blob_len + more > most) {
         PyErr_SetString(StoreFull, "the records outgrew 4 GiB");
         return -1;
     }
     size_t cap = r->blob_cap ? r->blob_cap + r->blob_cap / 4 : 1 << 16;
     while (cap < r->blob_len + more) cap += cap / 4;
-    if (cap > (size_t)UINT32_MAX) cap = (size_t)UINT32_MAX;
+    if (cap > most) cap = most;
     uint8_t *blob = PyMem_Realloc(r->blob, cap);
     if (!blob) {
         PyErr_NoMemory();
@@ -124,6 +143,24 @@ static int reserve_blob(Records *r, size_t more) {
     }
     r->blob = blob;
     r->blob_cap = cap;
+    return 0;
+}
+
+/* Records of another length than the stride: from now on each record's offset is kept. */
+static int keep_offsets(Records *r) {
+    if (r->blob_len > (size_t)UINT32_MAX) {
+        PyErr_SetString(StoreFull, "the records outgrew 4 GiB");
+        return -1;
+    }
+    uint32_t *offsets = PyMem_Malloc((r->cap + 1) * sizeof(uint32_t));
+    if (!offsets) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (size_t sid = 0; sid <= r->count; sid++) offsets[sid] = (uint32_t)(sid * r->stride);
+    PyMem_Free(r->offsets);
+    r->offsets = offsets;
+    r->stride = VARIABLE;
     return 0;
 }
 
@@ -137,15 +174,17 @@ static Py_ssize_t intern_hashed(Records *r, const uint8_t *rec, size_t len, uint
     for (;;) {
         int32_t sid = r->table[slot];
         if (sid < 0) break;
-        uint32_t a = r->offsets[sid], b = r->offsets[sid + 1];
-        if (b - a == len && memcmp(r->blob + a, rec, len) == 0) return sid;
+        size_t known, a = record_at(r, (size_t)sid, &known);
+        if (known == len && memcmp(r->blob + a, rec, len) == 0) return sid;
         slot = (slot + 1) & r->mask;
     }
+    if (r->count == 0 && r->stride != VARIABLE) r->stride = len;
+    if (r->stride != len && r->stride != VARIABLE && keep_offsets(r) < 0) return -1;
     if (reserve_states(r) < 0 || reserve_blob(r, len) < 0) return -1;
     Py_ssize_t sid = (Py_ssize_t)r->count;
     if (len) memcpy(r->blob + r->blob_len, rec, len);
     r->blob_len += len;
-    r->offsets[sid + 1] = (uint32_t)r->blob_len;
+    if (r->stride == VARIABLE) r->offsets[sid + 1] = (uint32_t)r->blob_len;
     r->parent[sid] = parent;
     r->via[sid] = via;
     r->table[slot] = (int32_t)sid;
@@ -170,13 +209,11 @@ static PyObject *Records_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     if (!r) return NULL;
     r->mask = 4095;
     r->table = PyMem_Malloc((r->mask + 1) * sizeof(int32_t));
-    r->offsets = PyMem_Malloc(sizeof(uint32_t));
-    if (!r->table || !r->offsets) {
+    if (!r->table) {
         Py_DECREF(r);
         return PyErr_NoMemory();
     }
     memset(r->table, 0xFF, (r->mask + 1) * sizeof(int32_t));
-    r->offsets[0] = 0;
     return (PyObject *)r;
 }
 
@@ -232,8 +269,8 @@ static PyObject *Records_record(Records *r, PyObject *arg) {
     Py_ssize_t sid = PyLong_AsSsize_t(arg);
     if (sid == -1 && PyErr_Occurred()) return NULL;
     if (check_sid(r, sid) < 0) return NULL;
-    uint32_t a = r->offsets[sid], b = r->offsets[sid + 1];
-    return PyBytes_FromStringAndSize((const char *)r->blob + a, b - a);
+    size_t len, a = record_at(r, (size_t)sid, &len);
+    return PyBytes_FromStringAndSize((const char *)r->blob + a, (Py_ssize_t)len);
 }
 
 static PyObject *Records_parent(Records *r, PyObject *arg) {
@@ -550,8 +587,7 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
     int failed = 0;
     for (; sid < stop && (size_t)sid < r->count; sid++) {
         if ((Py_ssize_t)r->count >= max_states) break;
-        uint32_t a = r->offsets[sid], b = r->offsets[sid + 1];
-        size_t len = b - a;
+        size_t len, a = record_at(r, (size_t)sid, &len);
         if (len < 2 + TAIL_SIZE) break;
         /* Work on a copy: interning may move the byte area. */
         if (reserve_items((void **)&r->record, &r->record_cap, len, 1) < 0) {
@@ -689,7 +725,19 @@ static PyObject *configure(PyObject *module, PyObject *const *args, Py_ssize_t n
     Py_RETURN_NONE;
 }
 
+/* sizes() -> (records, index, links): the bytes in use by the records themselves, by
+ * their index (the hash table, and each record's offset once lengths differ) and by the
+ * trace links (each state's parent and first action). */
+static PyObject *Records_sizes(Records *r, PyObject *unused) {
+    size_t index = (r->mask + 1) * sizeof(int32_t);
+    if (r->stride == VARIABLE) index += (r->count + 1) * sizeof(uint32_t);
+    return Py_BuildValue("nnn", (Py_ssize_t)r->blob_len, (Py_ssize_t)index,
+                         (Py_ssize_t)(r->count * 2 * sizeof(int32_t)));
+}
+
 static PyMethodDef Records_methods[] = {
+    {"sizes", (PyCFunction)Records_sizes, METH_NOARGS,
+     "sizes() -> (records, index, links): bytes in use by each"},
     {"intern", (PyCFunction)(void (*)(void))Records_intern, METH_FASTCALL,
      "intern(record, parent, via) -> id: the state's id, stored first if new"},
     {"record", (PyCFunction)Records_record, METH_O, "record(id) -> bytes"},

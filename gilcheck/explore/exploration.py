@@ -25,6 +25,11 @@ class EdgeLog:
     other orders build the log at the end (`from_edges`).
     """
 
+    def nbytes(self) -> int:
+        """Bytes in use by the log."""
+        marks = len(self.marks) if self.marks is not None else 0
+        return self.starts.itemsize * len(self.starts) + self.dst.itemsize * len(self.dst) + marks
+
     def __init__(self, marks: bool) -> None:
         self.starts = array("I")
         self.dst = array("i")
@@ -107,6 +112,18 @@ class Exploration:
     def states(self) -> int:
         """How many states the search found."""
         return self.total_states if self.total_states is not None else len(self.store)
+
+    def storage(self) -> tuple[tuple[str, float], ...]:
+        """The store's own bytes per state, by part (empty for a parallel search, whose
+        store holds only the trace's path)."""
+        if self.total_states is not None or not len(self.store):
+            return ()
+        count = len(self.store)
+        records, index, links = self.store.sizes()
+        parts = [("records", records), ("index", index), ("trace links", links)]
+        if self.edges is not None:
+            parts.append(("edge log", self.edges.nbytes()))
+        return tuple((name, round(size / count, 1)) for name, size in parts)
 
     @property
     def exhaustive(self) -> bool:

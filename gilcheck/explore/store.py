@@ -197,6 +197,15 @@ class StateStore:
             table[slot] = sid
         self._table, self._mask = table, mask
 
+    def sizes(self) -> tuple[int, int, int]:
+        """Bytes in use by the records, by their index (the hash table and the offsets) and
+        by the trace links (each state's parent and first action)."""
+        index = self._table.itemsize * len(self._table) + self._offsets.itemsize * len(
+            self._offsets
+        )
+        links = (self._via.itemsize + self.parent.itemsize) * len(self.parent)
+        return len(self._blob), index, links
+
     def reparent(self, sid: int, parent: int, via: Action) -> None:
         """Record another first way to state `sid`: a parallel search hears of a state's
         finders in another order than the sequential search finds them (see parallel.py)."""
@@ -255,6 +264,10 @@ class NativeStateStore(StateStore):
     def action(self, sid: int) -> Action | None:
         number = self.records.via(sid)
         return None if number < 0 else self._actions.values[number]
+
+    def sizes(self) -> tuple[int, int, int]:
+        sizes: tuple[int, int, int] = self.records.sizes()
+        return sizes
 
     def new_entries(self) -> Any:
         """An empty table of step-table entries in C, for `records.expand`."""

@@ -63,6 +63,7 @@ def result_object(result: CheckResult) -> dict[str, Any]:
         "exhaustive": result.stats.exhaustive,
         "symmetry": list(result.stats.symmetry),
         "bytes_per_state": result.stats.bytes_per_state,
+        "storage": dict(result.stats.storage) or None,
         "engine": result.stats.engine,
         "condition": result.condition,
         "condition_complete": result.condition_complete,

@@ -196,6 +196,9 @@ class Stats:
     # Peak resident memory growth during the search per state stored (None: too few
     # states to measure).
     bytes_per_state: int | None = None
+    # The store's own bytes per state stored, by part: ("records", ...), ("index", ...),
+    # ("trace links", ...), ("edge log", ...); empty where they are not measured.
+    storage: tuple[tuple[str, float], ...] = ()
     # Which form of the search this installation runs: "C extension" or "pure Python (why)".
     engine: str = ""
 

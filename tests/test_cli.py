@@ -80,6 +80,16 @@ def test_there_is_no_fixed_state_limit_by_default_only_the_memory_limit(cli) -> 
     assert limited.code == 3 and "the state limit of 1,000 states" in limited.stdout
 
 
+def test_the_json_report_gives_the_store_s_bytes_per_state_by_part(cli) -> None:  # type: ignore[no-untyped-def]
+    done = cli("check", "--format", "json", "--no-por", "--no-symmetry", "--max-states", "20000",
+               "bench/models/gil_workers_fixed_4.gil")  # fmt: skip
+    storage = json.loads(done.stdout)["storage"]
+    assert set(storage) == {"records", "index", "trace links", "edge log"}
+    # five threads: 2 + 4 * 5 + 17 bytes of record each, an index at most half full
+    assert storage["records"] == 39.0
+    assert 8 <= storage["index"] <= 16.1 and storage["trace links"] == 8.0
+
+
 def test_sigterm_ends_a_long_check_inconclusive_with_a_summary() -> None:
     import signal
     import subprocess

@@ -216,3 +216,46 @@ def test_c_records_of_one_length_and_then_of_another_keep_their_ids() -> None:
         b"\x00",
     ]
     assert (records.parent(3000), records.via(3000)) == (7, 2)
+
+
+def test_projected_entries_are_made_from_what_a_step_reads_and_change_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without merged local steps a thread's entry is made once per combination of what
+    its statement reads (engine/footprints.py), and the search finds what the interpreter
+    finds, state for state."""
+    made = {"projected": 0}
+    from_template = StepTable._from_template
+
+    def counted(self: StepTable, *args: Any) -> Any:
+        made["projected"] += 1
+        return from_template(self, *args)
+
+    monkeypatch.setattr(StepTable, "_from_template", counted)
+    text = (ROOT / "bench" / "models" / "gil_workers_fixed_4.gil").read_text()
+    program = analyze_spec(parse_text("gw.gil", text))
+    options = CheckOptions(max_states=30_000, merge_local_steps=False, symmetry=False)
+    _agree(program, options)
+    assert made["projected"] > 1000
+
+
+def test_footprints_name_only_what_the_statement_names() -> None:
+    text = (
+        "channel c: bounded(1)\nmutex m[2]\nvar x = 0\n"
+        "thread main {\n    lock m[1] {\n        send c, x + 1\n    }\n    let v = recv c\n"
+        "    x = len(c)\n}\n"
+    )
+    program = analyze_spec(parse_text("t.gil", text))
+    engine = Engine(program, CheckOptions(merge_local_steps=False))
+    assert engine.footprints_apply()
+    state = engine.initial_state()
+    seen = []
+    for _ in range(8):
+        seen.append(engine.footprint(state, 0))
+        steps = engine.transitions(state)
+        if not steps:
+            break
+        state = steps[0][1]
+    assert ((1,), ()) in seen  # lock m[1] and its release
+    assert ((), (0,)) in seen  # send c and recv c
+    assert None in seen  # `len(c)` reads the channel: no footprint given

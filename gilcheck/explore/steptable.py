@@ -19,6 +19,7 @@ unknown values, forks, interrupts or `gil off` are interpreted throughout.
 
 from __future__ import annotations
 
+import contextlib
 import struct
 from typing import Any
 
@@ -43,6 +44,15 @@ Patch = tuple[Action, Any, bytes | None, int]
 Entry = tuple[Patch | None, tuple[Patch, ...], bool, Patch | None]
 # What the search gets: (action, the successor's record, or a Violation or LimitHit).
 Step = tuple[Action, Any]
+# A step of a projected entry as what it changes: (action, the thread's new number packed,
+# gil + 1, vars' number, (lock index, new state)..., (channel index, new state)..., stdout
+# + 1, ended, the action's number); for a violation or limit, (action, None, the Violation
+# or LimitHit, ...).
+_Change = tuple[
+    Action, Any, Any, int, tuple[tuple[int, Any], ...], tuple[tuple[int, Any], ...], int, int, int
+]
+# A projected entry: its steps, its GIL wish, its GIL handover (or None).
+_Template = tuple[tuple[_Change, ...], bool, _Change | None]
 
 
 # The entry of a thread that is interpreted in every state: unequal to every real entry
@@ -74,6 +84,13 @@ class StepTable:
         self.entries = 0
         # The same entries in C (`_records.Entries`), for the C loop, once it is in use.
         self.native_entries: Any = None
+        # Projected entries: a thread's steps as changes to what they read (its footprint,
+        # engine/footprints.py), by the thread, the GIL, vars, stdout and the values of the
+        # locks and channels they read; an entry for any shared part that agrees on those
+        # is made from them without interpreting the thread again. Only without merged
+        # local steps, whose runs of statements read more than their first.
+        self.projecting = not engine.merge_local_steps and engine.footprints_apply()
+        self.projected: dict[tuple[Any, ...], _Template] = {}
 
     @staticmethod
     def supports(system: TransitionSystem) -> bool:
@@ -140,7 +157,7 @@ class StepTable:
                 if state is None:
                     state = self.store.decode(sid)
                 try:
-                    entry = self._entry(state, tid)
+                    entry = self._entry(state, tid, tail, number)
                 except _WholeState:
                     return added
                 self._remember(tail, context, tid, number, entry)
@@ -186,7 +203,7 @@ class StepTable:
             for tid in range(n):
                 entry = context[tid].get(numbers[tid])
                 if entry is None:
-                    entry = self._entry(state, tid)
+                    entry = self._entry(state, tid, tail, numbers[tid])
                     self._remember(tail, context, tid, numbers[tid], entry)
                 if entry is _INTERPRET:
                     live = self._live(state, tid)
@@ -218,14 +235,44 @@ class StepTable:
         except _WholeState:
             return self._encoded(self.engine.transitions(state))
 
-    def _entry(self, state: State, tid: int) -> Entry:
-        """Interpret thread `tid`'s steps in `state` once, as patches (or _INTERPRET)."""
+    def _entry(self, state: State, tid: int, tail: bytes, number: int) -> Entry:
+        """Thread `tid`'s steps in `state` (whose shared part is `tail` and the thread's
+        number `number`) as patches, or _INTERPRET: from its projected entry when there is
+        one, else interpreted once."""
         self.entries += 1
         if self.entries > self.limit:
             self.contexts.clear()
+            self.projected.clear()
             if self.native_entries is not None:
                 self.native_entries.clear()
             self.entries = 0
+        footprint = self.engine.footprint(state, tid) if self.projecting else None
+        if footprint is None:
+            return self._interpreted(state, tid)
+        locks, chans = state[3], state[4]
+        key = (
+            tid,
+            number,
+            tail[:6],  # the GIL and vars
+            tail[14:],  # stdout, ended
+            tuple([locks[i] for i in footprint[0]]),
+            tuple([chans[i] for i in footprint[1]]),
+        )
+        template = self.projected.get(key)
+        if template is not None:
+            return self._from_template(state, template)
+        entry = self._interpreted(state, tid, footprint, key)
+        return entry
+
+    def _interpreted(
+        self,
+        state: State,
+        tid: int,
+        footprint: tuple[tuple[int, ...], tuple[int, ...]] | None = None,
+        key: tuple[Any, ...] | None = None,
+    ) -> Entry:
+        """Interpret thread `tid`'s steps in `state` once, as patches (or _INTERPRET); with
+        a footprint, also keep them as a projected entry under `key`."""
         engine = self.engine
         th = state[0][tid]
         entry: Entry | None
@@ -241,20 +288,90 @@ class StepTable:
             out: list[Any] = []
             wanted = engine.thread_transitions(state, tid, th, out)
             engine.merge(out)
-            handover = None
+            handover_step = None
             if state[1] == tid:
                 step = engine.handover_step(state, tid)
                 if step is not None:
-                    handover = self._patch(state, tid, engine.merge([step])[0])
+                    handover_step = engine.merge([step])[0]
             entry = (
                 self._patch(state, tid, ample) if ample is not None else None,
                 tuple(self._patch(state, tid, step) for step in out),
                 wanted,
-                handover,
+                None if handover_step is None else self._patch(state, tid, handover_step),
             )
+            if footprint is not None and key is not None and ample is None:
+                # A step that changes what its footprint does not name is never projected.
+                with contextlib.suppress(_Live):
+                    self.projected[key] = (
+                        tuple(self._change(state, step, footprint) for step in out),
+                        wanted,
+                        None
+                        if handover_step is None
+                        else self._change(state, handover_step, footprint),
+                    )
         except _Live:
             entry = _INTERPRET
         return entry
+
+    def _change(
+        self,
+        state: State,
+        step: tuple[Action, Any],
+        footprint: tuple[tuple[int, ...], tuple[int, ...]],
+    ) -> _Change:
+        """A step (already checked by `_patch`) as what it changes: the thread's new number,
+        the GIL, vars, the locks and channels of its footprint it changes (_Live if it
+        changes others), stdout and the end; a violation or limit as itself."""
+        action, target = step
+        if type(target) is not tuple:
+            return (action, None, target, 0, (), (), 0, 0, -1)
+        store = self.store
+        return (
+            action,
+            _NUMBER.pack(store.thread_number(target[0][action[0]])),
+            target[1] + 1,
+            store.part_number(target[2]),
+            _changed(state[3], target[3], footprint[0]),
+            _changed(state[4], target[4], footprint[1]),
+            target[5] + 1,
+            target[6],
+            store.action_number(action),
+        )
+
+    def _from_template(self, state: State, template: _Template) -> Entry:
+        """The entry a projected entry makes in `state`."""
+        steps, wanted, handover = template
+        return (
+            None,
+            tuple(self._patch_changed(state, change) for change in steps),
+            wanted,
+            None if handover is None else self._patch_changed(state, handover),
+        )
+
+    def _patch_changed(self, state: State, change: _Change) -> Patch:
+        """A step's patch in `state`, made from its changes."""
+        action, number, gil, vars_, lock_changes, chan_changes, stdout, ended, via = change
+        if number is None:  # a violation or a limit
+            return (action, gil, None, -1)
+        store = self.store
+        locks, chans = state[3], state[4]
+        if lock_changes:
+            changed = list(locks)
+            for i, value in lock_changes:
+                changed[i] = value
+            locks = tuple(changed)
+        if chan_changes:
+            changed = list(chans)
+            for i, value in chan_changes:
+                changed[i] = value
+            chans = tuple(changed)
+        try:
+            tail = _TAIL.pack(
+                gil, vars_, store.part_number(locks), store.part_number(chans), stdout, ended
+            )
+        except struct.error as error:
+            raise StoreFull(f"a state does not fit a record ({error})") from None
+        return (action, number, tail, via)
 
     def _patch(self, state: State, tid: int, step: tuple[Action, Any]) -> Patch:
         """A step of thread `tid` as a patch of the state's record (or _Live if it is not one)."""
@@ -304,6 +421,23 @@ class StepTable:
             (action, encode(target) if type(target) is tuple else target)
             for action, target in steps
         ]
+
+
+def _changed(
+    before: tuple[Any, ...], after: tuple[Any, ...], named: tuple[int, ...]
+) -> tuple[tuple[int, Any], ...]:
+    """The items of a part a step changes, all among `named` (else _Live)."""
+    if after is before:
+        return ()
+    if len(after) != len(before):
+        raise _Live
+    changes = []
+    for i, value in enumerate(after):
+        if value is not before[i] and value != before[i]:
+            if i not in named:
+                raise _Live
+            changes.append((i, value))
+    return tuple(changes)
 
 
 def _apply(patch: Patch, record: bytes, tid: int, cut: int) -> Step:

@@ -146,6 +146,16 @@ class ThreadwiseSystem(TransitionSystem, Protocol):
         """Steps with the local steps after each merged into it (when merging is on)."""
         ...
 
+    def footprints_apply(self) -> bool:
+        """Whether `footprint` gives footprints in this program at all."""
+        ...
+
+    def footprint(self, state: State, tid: int) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
+        """The locks and channels (indices in the state's parts) thread `tid`'s steps in
+        `state` read or change, besides the GIL, vars, stdout and the thread itself; None
+        when not known (engine/footprints.py)."""
+        ...
+
 
 class PreparedInstr(Protocol):
     """An instruction as the engine prepared it (only the instruction itself is read)."""

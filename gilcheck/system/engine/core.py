@@ -23,6 +23,7 @@ from gilcheck.system.engine.common import (
     Prepared,
     _small_constant_range,
 )
+from gilcheck.system.engine.footprints import Footprints
 from gilcheck.system.engine.handlers_channels import (
     ChannelHandlers,
 )
@@ -48,6 +49,7 @@ from gilcheck.system.engine.scheduling import (
 
 class Engine(
     Scheduling,
+    Footprints,
     Preparation,
     DataHandlers,
     ControlHandlers,

@@ -99,6 +99,8 @@ _KEYS: dict[str, tuple[str | None, Any]] = {
     "expect": ("expect_mode", _bool),
     "format": ("output_format", _choice(FORMATS)),
     "accept-assumptions": ("accept_assumptions", _bool),
+    "fingerprint": ("fingerprint", _bool),
+    "accept-fingerprint": ("accept_fingerprint", _bool),
     "max-states": ("max_states", _int(1)),
     "timeout": ("timeout", _seconds),
     "channel-bound": ("channel_bound", _int(1)),

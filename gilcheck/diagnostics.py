@@ -253,7 +253,8 @@ CODES: dict[str, CodeInfo] = {
             "pyproject.toml (or the file `--config` names). Its keys: `paths`, `exclude`, "
             "`extend-exclude`, `respect-gitignore`, `force-exclude`, and these options of "
             "`gilcheck check` without the dashes, each taking the kind of value its option "
-            "does: `expect`, `format`, `accept-assumptions`, `max-states`, `timeout`, "
+            "does: `expect`, `format`, `accept-assumptions`, `fingerprint`, "
+            "`accept-fingerprint`, `max-states`, `timeout`, "
             "`channel-bound`, `object-bound`, `max-memory`, `spurious-wakeups`, `workers`, "
             "`strategy`, `max-depth`, `seed`, `walks`, `cache`, `quiet`.",
             "A misspelt or mistyped setting would otherwise be ignored, and a check would run "

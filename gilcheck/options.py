@@ -33,6 +33,11 @@ class CheckOptions:
     step_table: bool = True  # successors patched from a table of each thread's steps
     native: bool = True  # the store and the inner loop in C, where it can be built
     graph_analysis: bool = True  # keep every edge for the stuck and livelock analyses
+    # Hash compaction (`--fingerprint`): each state kept as a 64-bit fingerprint, records
+    # only until expanded; an `ok` then may miss states (p(miss) is reported) and counts
+    # as proved only with `accept_fingerprint` (`--accept-fingerprint`).
+    fingerprint: bool = False
+    accept_fingerprint: bool = False
     # Peak resident memory of the process, checked as it runs; None: the default memory
     # limit when there is no state limit either, else none.
     max_memory_mb: int | None = None

@@ -842,6 +842,8 @@ def test_bench_compare_prints_both_tools_figures_and_their_agreement(tmp_path: P
             str(out),
             "--raw",
             "pipeline_fixed:2",
+            "--raw",
+            "gil_workers_fixed:2",
         ],
         capture_output=True,
         text=True,
@@ -858,9 +860,17 @@ def test_bench_compare_prints_both_tools_figures_and_their_agreement(tmp_path: P
     assert result["gilcheck_states"] > 0 and result["spin_states"] > 0
     assert result["spin_rss_mb"] > 0 and result["gilcheck_rss_mb"] > 0
     assert set(result["spin_steps"]) == {"spin -a", "gcc", "pan"}
-    raw = done.stdout.splitlines()[-1]
-    assert raw.startswith("raw speed, pipeline_fixed:2 (every reduction off): ")
+    lines = done.stdout.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("raw speed, pipeline_fixed:2"))
+    raw, storage, spin = lines[at : at + 3]
+    assert "(every reduction off): gilcheck " in raw
     assert "states/s" in raw and raw.endswith("verdict ok")
+    assert "store: records " in storage and "trace links 8" in storage
+    assert spin == "    SPIN: pipeline has no hand-written model"
+    pan = lines[at + 5]  # gil_workers has one: pan alone on it, and the ratio of the rates
+    assert (
+        pan.startswith("    SPIN pan alone, hand-written model: ") and "gilcheck/SPIN rate" in pan
+    )
 
 
 @pytest.mark.skipif(not HAVE_SPIN, reason="spin and gcc are not installed")

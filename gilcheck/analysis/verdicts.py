@@ -24,6 +24,7 @@ from gilcheck.explore.symmetric import (
     concrete_step,
     reduced_system,
 )
+from gilcheck.explore.unavailable import FingerprintsUnavailable
 from gilcheck.options import CheckOptions
 from gilcheck.semantics import ir
 from gilcheck.semantics.ir import Verdict
@@ -48,6 +49,13 @@ NOT_SHORTEST = {
     "random": "found by a random walk: the trace is a real run, not necessarily a shortest one",
 }
 
+FINGERPRINTED = (
+    "fingerprinted (--fingerprint): each state was kept as a 64-bit fingerprint, so this "
+    "`ok` may have missed states with the probability p(miss) shown, and `stuck` and "
+    "`livelock` were not looked for (they need every edge); it exits 3 unless "
+    "--accept-fingerprint"
+)
+
 SYMBOLIC_BREADTH_FIRST = (
     "searched breadth-first: a spec with unknown values is always searched breadth-first "
     "(so `--max-depth` does not apply)"
@@ -63,6 +71,12 @@ def check_program(
 ) -> CheckResult:
     """Explore a program with `strategy` (the pipeline picks it) and judge what it found."""
     engine, canonical, system = reduced_system(program, options)
+    if options.fingerprint and (engine.symbolic or strategy.name != "bfs"):
+        what = "specs with unknown values" if engine.symbolic else f"`--strategy {strategy.name}`"
+        raise FingerprintsUnavailable(
+            f"`--fingerprint` is for the breadth-first search of specs without unknown "
+            f"values: not for {what}"
+        )
     found = strategy.explore(Problem(program, system, options), Budget(options, progress))
     if _cycles_need_full_graph(found, canonical is not None):
         # Threads are numbered differently in different representatives (and a parallel
@@ -72,6 +86,12 @@ def check_program(
         found = strategy.sequential().explore(full, Budget(options, progress))
     judge = _Judge(program, engine, sources, found, canonical)
     result = judge.result()
+    if found.fingerprinted:
+        result = dataclasses.replace(
+            result, p_miss=found.p_miss(), fingerprint_accepted=options.accept_fingerprint
+        )
+        if result.verdict == "ok":
+            result = dataclasses.replace(result, notes=(*result.notes, FINGERPRINTED))
     if found.shortest_paths and strategy.name in NOT_SHORTEST:  # it ran breadth-first
         result = dataclasses.replace(result, notes=(*result.notes, SYMBOLIC_BREADTH_FIRST))
     elif result.trace is not None and not found.shortest_paths:

@@ -153,6 +153,23 @@ def check(
     output_file: Annotated[
         Path | None, output("Write the report to FILE instead of stdout.")
     ] = None,
+    fingerprint: Annotated[
+        bool,
+        typer.Option(
+            "--fingerprint/--no-fingerprint",
+            help="Keep each state as a 64-bit fingerprint (hash compaction: 20-30 bytes per "
+            "state), for hunting bugs in models too big to store exactly. A violation found "
+            "is real; an `ok` may have missed states (its p(miss) is reported) and exits 3 "
+            "unless --accept-fingerprint. No `stuck`/`livelock` analysis.",
+        ),
+    ] = False,
+    accept_fingerprint: Annotated[
+        bool,
+        typer.Option(
+            "--accept-fingerprint/--no-accept-fingerprint",
+            help="With --fingerprint: an `ok` exits 0, its p(miss) accepted.",
+        ),
+    ] = False,
     max_states: MaxStates = MAX_STATES,
     timeout: Timeout = None,
     channel_bound: ChannelBound = CHANNEL_BOUND,
@@ -303,6 +320,8 @@ def check(
         address=address,
         spurious_wakeups=spurious_wakeups,
         max_memory_mb=max_memory if max_memory is not None else default_memory_limit_mb(),
+        fingerprint=settings["fingerprint"],
+        accept_fingerprint=settings["accept_fingerprint"],
         strategy=strategy.value,
         max_depth=max_depth,
         seed=seed,
@@ -317,6 +336,12 @@ def check(
         if given and strategy.value not in users:
             takers = " and ".join(f"`--strategy {name}`" for name in users)
             say(f"warning: `{option}` applies to {takers} only: it is ignored here")
+    if options.accept_fingerprint and not options.fingerprint:
+        say("warning: `--accept-fingerprint` applies to `--fingerprint` only: it is ignored here")
+    if options.fingerprint and (options.workers != 1 or backend is Backend.RAY):
+        say("error: `--fingerprint` runs in one process: not with `--workers` or `--backend`")
+        say("help: drop `--workers` and `--backend`, or `--fingerprint`")
+        finish(Outcome.BAD_INPUT)
     if address is not None and backend is not Backend.RAY:
         say("error: `--address` is the address of a Ray cluster")
         say("help: add `--backend ray`")

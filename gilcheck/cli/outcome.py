@@ -64,8 +64,9 @@ def outcome_of(verdict: str) -> Outcome:
 
 def outcome_of_result(result: CheckResult) -> Outcome:
     """A result's outcome: its verdict's, except that an `ok` resting on assumptions the
-    user has not accepted (`--accept-assumptions`) is inconclusive."""
-    if result.rests_on_assumptions:
+    user has not accepted (`--accept-assumptions`), or on fingerprints (`--fingerprint`
+    without `--accept-fingerprint`), is inconclusive."""
+    if result.rests_on_assumptions or result.rests_on_fingerprints:
         return Outcome.INCONCLUSIVE
     return outcome_of(result.verdict)
 

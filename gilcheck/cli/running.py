@@ -9,7 +9,11 @@ from pathlib import Path
 from gilcheck.cli.outcome import Outcome, finish
 from gilcheck.cli.output import err, printable, say
 from gilcheck.cli.proofs import proofs
-from gilcheck.explore.unavailable import ParallelUnavailable, RayUnavailable
+from gilcheck.explore.unavailable import (
+    FingerprintsUnavailable,
+    ParallelUnavailable,
+    RayUnavailable,
+)
 from gilcheck.memory import pause_memory_watch
 from gilcheck.options import CheckOptions
 from gilcheck.pipeline import Loaded, check_spec, expect_line
@@ -113,6 +117,10 @@ def _check_or_recall(
     except (RayUnavailable, ParallelUnavailable) as error:
         say(f"error: {error}")
         say("help: run with the default `--strategy bfs`, without `--workers` and `--backend`")
+        finish(Outcome.BAD_INPUT)
+    except FingerprintsUnavailable as error:
+        say(f"error: {printable(str(spec))}: {error}")
+        say("help: run without `--fingerprint` (every state is then stored exactly)")
         finish(Outcome.BAD_INPUT)
     if proofs.wanted or proofs.cache is not None or proofs.record is not None:
         result = dataclasses.replace(result, proof=record(who, options, result))

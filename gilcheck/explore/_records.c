@@ -38,6 +38,13 @@ typedef struct {
     struct Patch *steps; /* its steps */
     size_t steps_cap;
     int busy;           /* in `expand`: no other call may change the records */
+    /* Fingerprint mode (hash compaction): the index holds each state's 64-bit
+     * fingerprint, not its id, and only the records of states from `base` on are kept
+     * (those not yet expanded); `forget` drops the others. */
+    int compact;
+    uint64_t *fps;
+    size_t fp_mask, fp_count;
+    size_t base;
 } Records;
 
 #define VARIABLE ((size_t)-1)
@@ -47,12 +54,13 @@ typedef struct {
  * at a fixed stride and no table of offsets is kept: 4 bytes per state less, and one
  * memory access less per lookup. */
 static inline size_t record_at(const Records *r, size_t sid, size_t *len) {
+    size_t at = sid - r->base;
     if (r->stride != VARIABLE) {
         *len = r->stride;
-        return sid * r->stride;
+        return at * r->stride;
     }
-    *len = r->offsets[sid + 1] - r->offsets[sid];
-    return r->offsets[sid];
+    *len = r->offsets[at + 1] - r->offsets[at];
+    return r->offsets[at];
 }
 
 static uint64_t hash_record(const uint8_t *p, size_t n) {
@@ -157,7 +165,7 @@ static int keep_offsets(Records *r) {
         PyErr_NoMemory();
         return -1;
     }
-    for (size_t sid = 0; sid <= r->count; sid++) offsets[sid] = (uint32_t)(sid * r->stride);
+    for (size_t at = 0; at + r->base <= r->count; at++) offsets[at] = (uint32_t)(at * r->stride);
     PyMem_Free(r->offsets);
     r->offsets = offsets;
     r->stride = VARIABLE;
@@ -166,8 +174,29 @@ static int keep_offsets(Records *r) {
 
 /* The id of the state with this record (whose hash_record is `hash`), stored first if new;
  * -1 with an exception set. */
+static Py_ssize_t intern_fingerprint(Records *r, const uint8_t *rec, size_t len,
+                                     int32_t parent, int32_t via);
+
+/* A new state with this record, parent and first action: its id (-1 with an exception
+ * set, the store unchanged). Its index entry is the caller's. */
+static Py_ssize_t append_state(Records *r, const uint8_t *rec, size_t len, int32_t parent,
+                               int32_t via) {
+    if (r->count == 0 && r->stride != VARIABLE) r->stride = len;
+    if (r->stride != len && r->stride != VARIABLE && keep_offsets(r) < 0) return -1;
+    if (reserve_states(r) < 0 || reserve_blob(r, len) < 0) return -1;
+    Py_ssize_t sid = (Py_ssize_t)r->count;
+    if (len) memcpy(r->blob + r->blob_len, rec, len);
+    r->blob_len += len;
+    if (r->stride == VARIABLE) r->offsets[sid + 1 - r->base] = (uint32_t)r->blob_len;
+    r->parent[sid] = parent;
+    r->via[sid] = via;
+    r->count++;
+    return sid;
+}
+
 static Py_ssize_t intern_hashed(Records *r, const uint8_t *rec, size_t len, uint64_t hash,
                                 int32_t parent, int32_t via) {
+    if (r->compact) return intern_fingerprint(r, rec, len, parent, via);
     /* grown first, so that a failure leaves the store as it was */
     if ((r->count + 1) * 2 > r->mask && grow_table(r) < 0) return -1;
     size_t slot = hash & r->mask;
@@ -178,17 +207,123 @@ static Py_ssize_t intern_hashed(Records *r, const uint8_t *rec, size_t len, uint
         if (known == len && memcmp(r->blob + a, rec, len) == 0) return sid;
         slot = (slot + 1) & r->mask;
     }
-    if (r->count == 0 && r->stride != VARIABLE) r->stride = len;
-    if (r->stride != len && r->stride != VARIABLE && keep_offsets(r) < 0) return -1;
-    if (reserve_states(r) < 0 || reserve_blob(r, len) < 0) return -1;
-    Py_ssize_t sid = (Py_ssize_t)r->count;
-    if (len) memcpy(r->blob + r->blob_len, rec, len);
-    r->blob_len += len;
-    if (r->stride == VARIABLE) r->offsets[sid + 1] = (uint32_t)r->blob_len;
-    r->parent[sid] = parent;
-    r->via[sid] = via;
-    r->table[slot] = (int32_t)sid;
-    r->count++;
+    Py_ssize_t sid = append_state(r, rec, len, parent, via);
+    if (sid >= 0) r->table[slot] = (int32_t)sid;
+    return sid;
+}
+
+/* A record's 64-bit fingerprint: xxHash64 (seed 0), never 0 (an empty slot). */
+#define XXH_P1 0x9E3779B185EBCA87ull
+#define XXH_P2 0xC2B2AE3D27D4EB4Full
+#define XXH_P3 0x165667B19E3779F9ull
+#define XXH_P4 0x85EBCA77C2B2AE63ull
+#define XXH_P5 0x27D4EB2F165667C5ull
+
+static inline uint64_t rotl64(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
+
+static inline uint64_t xxh_round(uint64_t acc, uint64_t input) {
+    acc += input * XXH_P2;
+    return rotl64(acc, 31) * XXH_P1;
+}
+
+static inline uint64_t xxh_merge(uint64_t acc, uint64_t val) {
+    acc ^= xxh_round(0, val);
+    return acc * XXH_P1 + XXH_P4;
+}
+
+static uint64_t fingerprint(const uint8_t *p, size_t len) {
+    const uint8_t *end = p + len;
+    uint64_t h;
+    if (len >= 32) {
+        uint64_t v1 = XXH_P1 + XXH_P2, v2 = XXH_P2, v3 = 0, v4 = 0 - XXH_P1;
+        do {
+            uint64_t k[4];
+            memcpy(k, p, 32);
+            v1 = xxh_round(v1, k[0]);
+            v2 = xxh_round(v2, k[1]);
+            v3 = xxh_round(v3, k[2]);
+            v4 = xxh_round(v4, k[3]);
+            p += 32;
+        } while (p + 32 <= end);
+        h = rotl64(v1, 1) + rotl64(v2, 7) + rotl64(v3, 12) + rotl64(v4, 18);
+        h = xxh_merge(h, v1);
+        h = xxh_merge(h, v2);
+        h = xxh_merge(h, v3);
+        h = xxh_merge(h, v4);
+    } else {
+        h = XXH_P5;
+    }
+    h += (uint64_t)len;
+    while (p + 8 <= end) {
+        uint64_t k;
+        memcpy(&k, p, 8);
+        h ^= xxh_round(0, k);
+        h = rotl64(h, 27) * XXH_P1 + XXH_P4;
+        p += 8;
+    }
+    if (p + 4 <= end) {
+        uint32_t k;
+        memcpy(&k, p, 4);
+        h ^= (uint64_t)k * XXH_P1;
+        h = rotl64(h, 23) * XXH_P2 + XXH_P3;
+        p += 4;
+    }
+    while (p < end) {
+        h ^= (*p) * XXH_P5;
+        h = rotl64(h, 11) * XXH_P1;
+        p++;
+    }
+    h ^= h >> 33;
+    h *= XXH_P2;
+    h ^= h >> 29;
+    h *= XXH_P3;
+    h ^= h >> 32;
+    return h ? h : 1;
+}
+
+static int grow_fingerprints(Records *r) {
+    size_t size = r->fps ? (r->fp_mask + 1) * 2 : 1 << 12;
+    uint64_t *fps = PyMem_Calloc(size, sizeof(uint64_t));
+    if (!fps) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    size_t mask = size - 1;
+    if (r->fps) {
+        for (size_t i = 0; i <= r->fp_mask; i++) {
+            uint64_t fp = r->fps[i];
+            if (!fp) continue;
+            size_t slot = (size_t)fp & mask;
+            while (fps[slot]) slot = (slot + 1) & mask;
+            fps[slot] = fp;
+        }
+    }
+    PyMem_Free(r->fps);
+    r->fps = fps;
+    r->fp_mask = mask;
+    return 0;
+}
+
+/* Fingerprint mode: the id of a new state, or -2 for one whose fingerprint is known (a
+ * state seen before, or, with the probability `p(miss)` reports, another with the same
+ * fingerprint); -1 with an exception set. */
+static Py_ssize_t intern_fingerprint(Records *r, const uint8_t *rec, size_t len,
+                                     int32_t parent, int32_t via) {
+    /* kept at most three quarters full */
+    if ((r->fp_count + 1) * 4 > (r->fp_mask + 1) * 3 && grow_fingerprints(r) < 0) return -1;
+    uint64_t fp = fingerprint(rec, len);
+    size_t slot = (size_t)fp & r->fp_mask;
+    for (;;) {
+        uint64_t known = r->fps[slot];
+        if (!known) break;
+        if (known == fp) return -2;
+        slot = (slot + 1) & r->fp_mask;
+    }
+    Py_ssize_t sid = append_state(r, rec, len, parent, via);
+    if (sid >= 0) {
+        r->fps[slot] = fp;
+        r->fp_count++;
+    }
     return sid;
 }
 
@@ -227,6 +362,7 @@ static void Records_dealloc(Records *r) {
     PyMem_Free(r->record);
     PyMem_Free(r->entries);
     PyMem_Free(r->steps);
+    PyMem_Free(r->fps);
     Py_TYPE(r)->tp_free((PyObject *)r);
 }
 
@@ -261,7 +397,7 @@ static PyObject *Records_intern(Records *r, PyObject *const *args, Py_ssize_t na
     size_t len = (size_t)PyBytes_GET_SIZE(args[0]);
     Py_ssize_t sid =
         intern_hashed(r, rec, len, hash_record(rec, len), (int32_t)parent, (int32_t)via);
-    if (sid < 0) return NULL;
+    if (sid == -1) return NULL; /* -2: a known fingerprint */
     return PyLong_FromSsize_t(sid);
 }
 
@@ -269,6 +405,10 @@ static PyObject *Records_record(Records *r, PyObject *arg) {
     Py_ssize_t sid = PyLong_AsSsize_t(arg);
     if (sid == -1 && PyErr_Occurred()) return NULL;
     if (check_sid(r, sid) < 0) return NULL;
+    if ((size_t)sid < r->base) {
+        PyErr_SetString(PyExc_KeyError, "the record of an expanded state is not kept");
+        return NULL;
+    }
     size_t len, a = record_at(r, (size_t)sid, &len);
     return PyBytes_FromStringAndSize((const char *)r->blob + a, (Py_ssize_t)len);
 }
@@ -680,7 +820,7 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
             memcpy(next + 2 + 4 * steps[i].tid, &steps[i].patch->number, 4);
             memcpy(next + cut, steps[i].patch->tail, TAIL_SIZE);
             steps[i].hash = hash_record(next, len);
-            __builtin_prefetch(&r->table[steps[i].hash & r->mask]);
+            if (!r->compact) __builtin_prefetch(&r->table[steps[i].hash & r->mask]);
         }
         if (edges && ints_push(&starts, (int32_t)(dst_len + (Py_ssize_t)dst.len)) < 0) {
             failed = 1;
@@ -689,7 +829,7 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
         for (size_t i = 0; i < count; i++) {
             Py_ssize_t target = intern_hashed(r, made + i * len, len, steps[i].hash,
                                               (int32_t)sid, steps[i].patch->via);
-            if (target < 0 || (edges && ints_push(&dst, (int32_t)target) < 0)) {
+            if (target == -1 || (edges && ints_push(&dst, (int32_t)target) < 0)) {
                 failed = 1;
                 break;
             }
@@ -729,13 +869,66 @@ static PyObject *configure(PyObject *module, PyObject *const *args, Py_ssize_t n
  * their index (the hash table, and each record's offset once lengths differ) and by the
  * trace links (each state's parent and first action). */
 static PyObject *Records_sizes(Records *r, PyObject *unused) {
-    size_t index = (r->mask + 1) * sizeof(int32_t);
-    if (r->stride == VARIABLE) index += (r->count + 1) * sizeof(uint32_t);
+    size_t index = r->compact ? (r->fp_mask + 1) * sizeof(uint64_t)
+                              : (r->mask + 1) * sizeof(int32_t);
+    if (r->stride == VARIABLE) index += (r->count - r->base + 1) * sizeof(uint32_t);
     return Py_BuildValue("nnn", (Py_ssize_t)r->blob_len, (Py_ssize_t)index,
                          (Py_ssize_t)(r->count * 2 * sizeof(int32_t)));
 }
 
+/* use_fingerprints(): keep fingerprints instead of records (an empty store only). */
+static PyObject *Records_use_fingerprints(Records *r, PyObject *unused) {
+    if (r->count || r->busy) {
+        PyErr_SetString(PyExc_RuntimeError, "fingerprints are chosen before the first state");
+        return NULL;
+    }
+    if (!r->compact) {
+        if (grow_fingerprints(r) < 0) return NULL;
+        r->compact = 1;
+        PyMem_Free(r->table);
+        r->table = NULL;
+        r->mask = 0;
+    }
+    Py_RETURN_NONE;
+}
+
+/* forget(upto): fingerprint mode: drop the records of states before `upto` (expanded). */
+static PyObject *Records_forget(Records *r, PyObject *arg) {
+    Py_ssize_t upto = PyLong_AsSsize_t(arg);
+    if (upto == -1 && PyErr_Occurred()) return NULL;
+    if (!r->compact || r->busy) {
+        PyErr_SetString(PyExc_RuntimeError, "only a store of fingerprints forgets records");
+        return NULL;
+    }
+    if (upto < (Py_ssize_t)r->base || (size_t)upto > r->count) {
+        PyErr_SetString(PyExc_IndexError, "no such state");
+        return NULL;
+    }
+    size_t len, cut = (size_t)upto == r->count ? r->blob_len : record_at(r, (size_t)upto, &len);
+    memmove(r->blob, r->blob + cut, r->blob_len - cut);
+    r->blob_len -= cut;
+    if (r->stride == VARIABLE) {
+        size_t drop = (size_t)upto - r->base, kept = r->count - (size_t)upto + 1;
+        memmove(r->offsets, r->offsets + drop, kept * sizeof(uint32_t));
+        for (size_t i = 0; i < kept; i++) r->offsets[i] -= (uint32_t)cut;
+    }
+    r->base = (size_t)upto;
+    if (r->blob_cap > 2 * r->blob_len + (1 << 20)) { /* give the room back */
+        size_t cap = r->blob_len + r->blob_len / 4 + (1 << 16);
+        uint8_t *blob = PyMem_Realloc(r->blob, cap);
+        if (blob) {
+            r->blob = blob;
+            r->blob_cap = cap;
+        }
+    }
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef Records_methods[] = {
+    {"use_fingerprints", (PyCFunction)Records_use_fingerprints, METH_NOARGS,
+     "use_fingerprints(): keep 64-bit fingerprints, not records (hash compaction)"},
+    {"forget", (PyCFunction)Records_forget, METH_O,
+     "forget(upto): drop the records of the states before `upto`"},
     {"sizes", (PyCFunction)Records_sizes, METH_NOARGS,
      "sizes() -> (records, index, links): bytes in use by each"},
     {"intern", (PyCFunction)(void (*)(void))Records_intern, METH_FASTCALL,

@@ -14,6 +14,7 @@ import time
 from gilcheck.explore.budget import Budget, Progress, SearchProgress, StopSearch
 from gilcheck.explore.collect import SymbolicCollector
 from gilcheck.explore.exploration import EdgeLog, Exploration
+from gilcheck.explore.replay import replay
 from gilcheck.explore.store import new_store
 from gilcheck.explore.strategy import Problem
 from gilcheck.explore.successors import SuccessorSource
@@ -36,6 +37,10 @@ __all__ = [
     "breadth_first",
     "explore",
 ]
+
+
+FORGET_EVERY = 1 << 16
+"""Fingerprint mode: the records of expanded states are dropped this many at a time."""
 
 
 class BreadthFirst:
@@ -61,9 +66,16 @@ def explore(
 
 def breadth_first(system: TransitionSystem, options: CheckOptions, budget: Budget) -> Exploration:
     """Breadth-first search within `budget`: until a violation, the end of the space or a limit."""
-    store = new_store(options.native)
+    store = new_store(options.native, options.fingerprint)
     result = Exploration(store)
     store.add(system.initial_state(), -1, None)
+    # Fingerprint mode: the records of expanded states are dropped every FORGET_EVERY
+    # states; one is rebuilt, when a report needs it, by replaying the path to it.
+    fingerprinted = store.fingerprint
+    if fingerprinted:
+        result.fingerprinted = True
+        store.replayer = lambda target: replay(system, store.path_to(target))[-1]
+    forgotten = 0
     # States get ids in the order they are found, so the queue is the ids from `sid` on.
     sid = -1
     expanded = 0
@@ -74,7 +86,10 @@ def breadth_first(system: TransitionSystem, options: CheckOptions, budget: Budge
     table = source.table
     # `source.of` inlined below: it runs for every state the C loop leaves.
     transitions_of = system.transitions
-    edges = EdgeLog(is_progress is not None) if options.graph_analysis else None
+    # (Fingerprint mode keeps no edges: a known state's id is not kept.)
+    edges = (
+        EdgeLog(is_progress is not None) if options.graph_analysis and not fingerprinted else None
+    )
     result.edges = edges
     if edges is not None:  # EdgeLog.add inlined: it runs for every transition
         edge_begin, edge_dst = edges.starts.append, edges.dst.append
@@ -104,7 +119,10 @@ def breadth_first(system: TransitionSystem, options: CheckOptions, budget: Budge
     def _must_stop() -> str | None:
         """Why the search must stop after the states expanded so far, if it must: every
         1024 states progress, time and memory; after each, the state limit."""
-        nonlocal next_check, clock_check, last_check
+        nonlocal next_check, clock_check, last_check, forgotten
+        if fingerprinted and sid - forgotten >= FORGET_EVERY:
+            forgotten = sid
+            store.forget(sid)  # every state before `sid` is expanded
         if expanded >= clock_check:
             clock_check = expanded + 16
             if time.monotonic() - last_check > 0.5:

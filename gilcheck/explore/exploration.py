@@ -104,6 +104,9 @@ class Exploration:
     memory_growth: int = 0  # peak resident bytes during the search minus those before it
     # States found in all (set when `store` holds only the trace's path: a parallel search)
     total_states: int | None = None
+    # Fingerprint mode (hash compaction): states were kept as 64-bit fingerprints, so two
+    # states with the same fingerprint count as one (see `p_miss`).
+    fingerprinted: bool = False
     # A parallel search's whole graph (breadth-first ids), when it ended with no violation:
     # the caller judges its cycles on a sequential search when some state reaches no end.
     whole_graph: Graph | None = None
@@ -113,6 +116,13 @@ class Exploration:
         """How many states the search found."""
         return self.total_states if self.total_states is not None else len(self.store)
 
+    def p_miss(self) -> float:
+        """Fingerprint mode: a bound on the probability that a state was missed, because
+        its 64-bit fingerprint was that of another state found before (the birthday
+        bound over the states stored: n(n-1)/2 pairs, each equal with probability 2^-64)."""
+        n = self.states
+        return min(1.0, n * (n - 1) / 2 / 2.0**64)
+
     def storage(self) -> tuple[tuple[str, float], ...]:
         """The store's own bytes per state, by part (empty for a parallel search, whose
         store holds only the trace's path)."""
@@ -120,7 +130,10 @@ class Exploration:
             return ()
         count = len(self.store)
         records, index, links = self.store.sizes()
-        parts = [("records", records), ("index", index), ("trace links", links)]
+        if self.fingerprinted:  # the records kept are those not expanded when it ended
+            parts = [("fingerprints", index), ("records kept", records), ("trace links", links)]
+        else:
+            parts = [("records", records), ("index", index), ("trace links", links)]
         if self.edges is not None:
             parts.append(("edge log", self.edges.nbytes()))
         return tuple((name, round(size / count, 1)) for name, size in parts)

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import struct
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, overload
 
+from gilcheck.explore.unavailable import FingerprintsUnavailable
 from gilcheck.system.model import Action
 from gilcheck.system.state import State
 
@@ -69,6 +70,10 @@ class StateStore:
         self._via = array("i")
         self.states = _States(self)
         self.via = _Vias(self)
+        self.fingerprint = False  # a store of fingerprints (NativeStateStore only)
+        # Fingerprint mode: rebuilds a state whose record is no longer kept (the search
+        # sets it: a replay of the path to it).
+        self.replayer: Callable[[int], State] | None = None
 
     def __len__(self) -> int:
         return len(self.parent)
@@ -197,6 +202,10 @@ class StateStore:
             table[slot] = sid
         self._table, self._mask = table, mask
 
+    def forget(self, upto: int) -> None:
+        """Fingerprint mode only (NativeStateStore): drop the records before `upto`."""
+        raise NotImplementedError("only a store of fingerprints forgets records")
+
     def sizes(self) -> tuple[int, int, int]:
         """Bytes in use by the records, by their index (the hash table and the offsets) and
         by the trace links (each state's parent and first action)."""
@@ -234,11 +243,14 @@ class NativeStateStore(StateStore):
     C module (explore/_records.c, loaded by explore/native.py): the same ids for the same
     states. Its `records.expand` runs the search's inner loop over the step table."""
 
-    def __init__(self, module: Any) -> None:
+    def __init__(self, module: Any, fingerprint: bool = False) -> None:
         super().__init__()
         self._module = module
         self.records = module.Records()
         self.parent = _Parents(self.records)  # type: ignore[assignment]
+        self.fingerprint = fingerprint
+        if fingerprint:
+            self.records.use_fingerprints()
 
     def __len__(self) -> int:
         return len(self.records)
@@ -248,8 +260,17 @@ class NativeStateStore(StateStore):
         return record
 
     def decode(self, sid: int) -> State:
-        record = self.records.record(sid)
+        try:
+            record = self.records.record(sid)
+        except KeyError:  # fingerprint mode: an expanded state's record is not kept
+            if self.replayer is None:
+                raise
+            return self.replayer(sid)
         return self._decode(record, 0, len(record))
+
+    def forget(self, upto: int) -> None:
+        """Fingerprint mode: drop the records of the states before `upto` (all expanded)."""
+        self.records.forget(upto)
 
     def add_record(self, record: bytes, parent: int, via: Action | None) -> tuple[int, bool]:
         count = len(self.records)
@@ -302,15 +323,22 @@ class _Parents(Sequence[int]):
         return parent
 
 
-def new_store(native: bool = True) -> StateStore:
+def new_store(native: bool = True, fingerprint: bool = False) -> StateStore:
     """A state store: kept in C where the C module can be built (explore/native.py), else in
-    Python; both give the same ids to the same states."""
-    if native:
-        from gilcheck.explore.native import native_module
+    Python; both give the same ids to the same states. With `fingerprint`, a store of
+    fingerprints (C only: FingerprintsUnavailable without it)."""
+    if native or fingerprint:
+        from gilcheck.explore import native as native_form
 
-        module = native_module()
+        module = native_form.native_module() if native else None
         if module is not None:
-            return NativeStateStore(module)
+            return NativeStateStore(module, fingerprint)
+        if fingerprint:
+            why = native_form.why_not if native else "the C extension is turned off"
+            raise FingerprintsUnavailable(
+                f"`--fingerprint` needs gilcheck's C extension, which is not in use here "
+                f"({why or 'it is not built'})"
+            )
     return StateStore()
 
 

@@ -8,3 +8,7 @@ class ParallelUnavailable(Exception):
 
 class RayUnavailable(Exception):
     """Ray is not installed, or the cluster cannot be reached."""
+
+
+class FingerprintsUnavailable(Exception):
+    """`--fingerprint` cannot run here: no C extension, or a spec it does not apply to."""

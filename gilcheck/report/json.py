@@ -64,6 +64,11 @@ def result_object(result: CheckResult) -> dict[str, Any]:
         "symmetry": list(result.stats.symmetry),
         "bytes_per_state": result.stats.bytes_per_state,
         "storage": dict(result.stats.storage) or None,
+        "fingerprint": (
+            {"p_miss": result.p_miss, "accepted": result.fingerprint_accepted}
+            if result.p_miss is not None
+            else None
+        ),
         "engine": result.stats.engine,
         "condition": result.condition,
         "condition_complete": result.condition_complete,

@@ -205,8 +205,8 @@ def store(
     nothing, so neither is kept). Written under a unique temporary name, then renamed."""
     if result.verdict not in CACHEABLE or result.limit or not result.condition_complete:
         return
-    if options.strategy in UNCACHED_STRATEGIES:
-        return
+    if options.strategy in UNCACHED_STRATEGIES or result.p_miss is not None:
+        return  # a fingerprinted search may have missed states: it proves nothing to reuse
     directory.mkdir(parents=True, exist_ok=True)
     name = cache_key(who, options)
     payload = {"record": record(who, options, result), "result": result_object(result)}

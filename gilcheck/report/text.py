@@ -25,6 +25,10 @@ def verdict_phrase(result: CheckResult) -> str:
         phrase += f" under {count} assumption{'s' if count != 1 else ''}"
         if result.assumptions_accepted:
             phrase += " (accepted)"
+    if result.verdict == "ok" and result.p_miss is not None:
+        phrase += f" (fingerprinted: p(miss) <= {result.p_miss:.1e})"
+        if result.fingerprint_accepted:
+            phrase += " (accepted)"
     if result.condition is not None and result.verdict not in ("ok", "bound", "inconclusive"):
         phrase += f" when {result.condition}" if result.condition != "true" else " for every value"
         if not result.condition_complete:
@@ -231,6 +235,8 @@ def render_text(result: CheckResult) -> str:
             scope = "exhaustive: every value's violations"
         if result.limit:
             scope = f"stopped by {result.limit}; NOT exhaustive"
+    if result.p_miss is not None and result.verdict == "ok":
+        scope = f"exhaustive up to fingerprints: p(miss) <= {result.p_miss:.1e}"
     if stats.symmetry:
         scope += f"; one state per permutation of {', '.join(stats.symmetry)}"
     out.append(

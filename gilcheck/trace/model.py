@@ -264,6 +264,15 @@ class CheckResult:
     assumptions: tuple[Assumed, ...] = ()
     assumptions_accepted: bool = False
     drift: tuple[Drift, ...] = ()
+    # Fingerprint mode (`--fingerprint`): the bound on the probability that a state was
+    # missed, and whether the user accepts an `ok` under it (`--accept-fingerprint`).
+    p_miss: float | None = None
+    fingerprint_accepted: bool = False
+
+    @property
+    def rests_on_fingerprints(self) -> bool:
+        """An `ok` of a fingerprinted search that the user has not accepted."""
+        return self.verdict == "ok" and self.p_miss is not None and not self.fingerprint_accepted
 
     @property
     def rests_on_assumptions(self) -> bool:

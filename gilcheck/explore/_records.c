@@ -17,6 +17,15 @@
 #include <string.h>
 
 static PyObject *StoreFull = NULL;    /* gilcheck.explore.store.StoreFull */
+
+/* `expand` makes the successors of this many states before storing them, so that the
+ * memory their lookups touch loads together. */
+#define BATCH 32
+
+typedef struct Made {
+    uint64_t hash;
+    int32_t via;
+} Made;
 static PyObject *Interpret = NULL;    /* steptable._INTERPRET */
 
 typedef struct {
@@ -29,14 +38,15 @@ typedef struct {
     size_t count, cap;  /* states, and room in offsets (cap + 1), parent, via */
     int32_t *table;
     size_t mask;
-    uint8_t *scratch;   /* the successors' records of the state being expanded */
+    uint8_t *scratch;   /* the successors' records of the states being expanded */
     size_t scratch_cap;
-    uint8_t *record;    /* a copy of the record of the state being expanded */
-    size_t record_cap;
     void *entries;      /* its threads' step-table entries (NEntry *) */
     size_t entries_cap;
     struct Patch *steps; /* its steps */
     size_t steps_cap;
+    struct Made *made;   /* the successors of a batch of states: hash and first action */
+    size_t made_cap;
+    size_t batch_count[BATCH], batch_len[BATCH]; /* each state's successors, their length */
     int busy;           /* in `expand`: no other call may change the records */
     /* Fingerprint mode (hash compaction): the index holds each state's 64-bit
      * fingerprint, not its id, and only the records of states from `base` on are kept
@@ -359,9 +369,9 @@ static void Records_dealloc(Records *r) {
     PyMem_Free(r->via);
     PyMem_Free(r->table);
     PyMem_Free(r->scratch);
-    PyMem_Free(r->record);
     PyMem_Free(r->entries);
     PyMem_Free(r->steps);
+    PyMem_Free(r->made);
     PyMem_Free(r->fps);
     Py_TYPE(r)->tp_free((PyObject *)r);
 }
@@ -444,7 +454,7 @@ typedef struct {
  * the pool too, or are -1. `interpret`: the thread is interpreted in every state. */
 typedef struct {
     uint8_t tail[TAIL_SIZE];
-    uint8_t interpret, wants;
+    uint8_t interpret, wants, used; /* used: the slot of the table holds an entry */
     uint16_t tid;
     uint32_t number;
     int32_t ample, handover, first, count;
@@ -453,15 +463,14 @@ typedef struct {
 /* The step table's entries in C, by (shared part, thread id, thread number): what
  * `expand` looks up, so that a state whose threads all have entries is expanded without
  * touching a Python object. steptable.py adds each entry it makes (`add`) and empties it
- * when it starts afresh (`clear`). */
+ * when it starts afresh (`clear`). The entries sit in the slots of an open-addressing
+ * table (at most half full): a lookup reads one slot, which `expand` prefetches. */
 typedef struct {
     PyObject_HEAD
-    NEntry *items;
-    size_t count, cap;
+    NEntry *slots;
+    size_t count, mask;
     NPatch *pool;
     size_t pool_len, pool_cap;
-    int32_t *table;
-    size_t mask;
 } Entries;
 
 static uint64_t entry_hash(uint64_t tail_hash, size_t tid, uint32_t number) {
@@ -471,48 +480,50 @@ static uint64_t entry_hash(uint64_t tail_hash, size_t tid, uint32_t number) {
     return h ^ (h >> 29);
 }
 
-static NEntry *entries_find(Entries *e, const uint8_t *tail, uint64_t tail_hash, size_t tid,
+/* The slot of an entry, or of the empty slot where it would go. */
+static NEntry *entries_slot(Entries *e, const uint8_t *tail, uint64_t tail_hash, size_t tid,
                             uint32_t number) {
     size_t slot = entry_hash(tail_hash, tid, number) & e->mask;
     for (;;) {
-        int32_t at = e->table[slot];
-        if (at < 0) return NULL;
-        NEntry *it = &e->items[at];
+        NEntry *it = &e->slots[slot];
+        if (!it->used) return it;
         if (it->number == number && it->tid == tid && memcmp(it->tail, tail, TAIL_SIZE) == 0)
             return it;
         slot = (slot + 1) & e->mask;
     }
 }
 
-static int entries_reset(Entries *e, size_t slots) {
-    int32_t *table = PyMem_Malloc(slots * sizeof(int32_t));
-    if (!table) {
+static inline NEntry *entries_find(Entries *e, const uint8_t *tail, uint64_t tail_hash,
+                                   size_t tid, uint32_t number) {
+    NEntry *it = entries_slot(e, tail, tail_hash, tid, number);
+    return it->used ? it : NULL;
+}
+
+/* A table of `size` empty slots in place of the old one, whose entries it takes. */
+static int entries_rebuild(Entries *e, size_t size) {
+    NEntry *slots = PyMem_Calloc(size, sizeof(NEntry));
+    if (!slots) {
         PyErr_NoMemory();
         return -1;
     }
-    memset(table, 0xFF, slots * sizeof(int32_t));
-    PyMem_Free(e->table);
-    e->table = table;
-    e->mask = slots - 1;
-    return 0;
-}
-
-static int entries_grow(Entries *e) {
-    if (entries_reset(e, (e->mask + 1) * 2) < 0) return -1;
-    for (size_t at = 0; at < e->count; at++) {
-        NEntry *it = &e->items[at];
-        size_t slot = entry_hash(hash_record(it->tail, TAIL_SIZE), it->tid, it->number) & e->mask;
-        while (e->table[slot] >= 0) slot = (slot + 1) & e->mask;
-        e->table[slot] = (int32_t)at;
+    NEntry *old = e->slots;
+    size_t old_size = old ? e->mask + 1 : 0;
+    e->slots = slots;
+    e->mask = size - 1;
+    for (size_t i = 0; i < old_size; i++) {
+        if (!old[i].used) continue;
+        NEntry *it = entries_slot(e, old[i].tail, hash_record(old[i].tail, TAIL_SIZE),
+                                  old[i].tid, old[i].number);
+        *it = old[i];
     }
+    PyMem_Free(old);
     return 0;
 }
 
 static PyObject *Entries_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
     Entries *e = (Entries *)type->tp_alloc(type, 0);
     if (!e) return NULL;
-    e->mask = 0;
-    if (entries_reset(e, 1024) < 0) {
+    if (entries_rebuild(e, 1024) < 0) {
         Py_DECREF(e);
         return NULL;
     }
@@ -520,9 +531,8 @@ static PyObject *Entries_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 }
 
 static void Entries_dealloc(Entries *e) {
-    PyMem_Free(e->items);
+    PyMem_Free(e->slots);
     PyMem_Free(e->pool);
-    PyMem_Free(e->table);
     Py_TYPE(e)->tp_free((PyObject *)e);
 }
 
@@ -598,9 +608,7 @@ static PyObject *Entries_add(Entries *e, PyObject *const *args, Py_ssize_t nargs
     const uint8_t *tail = (const uint8_t *)PyBytes_AS_STRING(args[0]);
     uint64_t tail_hash = hash_record(tail, TAIL_SIZE);
     if (entries_find(e, tail, tail_hash, (size_t)tid, (uint32_t)number)) Py_RETURN_NONE;
-    if ((e->count + 1) * 2 > e->mask && entries_grow(e) < 0) return NULL;
-    if (reserve_items((void **)&e->items, &e->cap, e->count + 1, sizeof(NEntry)) < 0)
-        return NULL;
+    if ((e->count + 1) * 2 > e->mask && entries_rebuild(e, (e->mask + 1) * 2) < 0) return NULL;
     size_t pool_before = e->pool_len;
     NEntry it;
     memset(&it, 0, sizeof(it));
@@ -609,6 +617,7 @@ static PyObject *Entries_add(Entries *e, PyObject *const *args, Py_ssize_t nargs
     it.number = (uint32_t)number;
     it.interpret = (uint8_t)interpret;
     it.ample = it.handover = -1;
+    it.used = 1;
     if (!interpret) {
         PyObject *ample = PyTuple_GET_ITEM(entry, 0), *steps = PyTuple_GET_ITEM(entry, 1);
         PyObject *handover = PyTuple_GET_ITEM(entry, 3);
@@ -620,10 +629,8 @@ static PyObject *Entries_add(Entries *e, PyObject *const *args, Py_ssize_t nargs
         if (ample != Py_None && (it.ample = pool_patch(e, ample)) < 0) goto fail;
         if (handover != Py_None && (it.handover = pool_patch(e, handover)) < 0) goto fail;
     }
-    e->items[e->count] = it;
-    size_t slot = entry_hash(tail_hash, (size_t)tid, (uint32_t)number) & e->mask;
-    while (e->table[slot] >= 0) slot = (slot + 1) & e->mask;
-    e->table[slot] = (int32_t)e->count++;
+    *entries_slot(e, tail, tail_hash, (size_t)tid, (uint32_t)number) = it;
+    e->count++;
     Py_RETURN_NONE;
 fail:
     e->pool_len = pool_before;
@@ -631,7 +638,11 @@ fail:
 }
 
 static PyObject *Entries_clear(Entries *e, PyObject *unused) {
-    if (entries_reset(e, 1024) < 0) return NULL;
+    NEntry *slots = PyMem_Calloc(1024, sizeof(NEntry));
+    if (!slots) return PyErr_NoMemory();
+    PyMem_Free(e->slots);
+    e->slots = slots;
+    e->mask = 1023;
     e->count = 0;
     e->pool_len = 0;
     Py_RETURN_NONE;
@@ -686,8 +697,22 @@ static int ints_flush(Ints *v, PyObject *array) {
 typedef struct Patch {
     const NPatch *patch;
     size_t tid;
-    uint64_t hash;
 } Patch;
+
+/* Start loading the step-table entries of state `sid`'s threads. */
+static void prefetch_entries(const Records *r, const Entries *table, size_t sid) {
+    if (sid >= r->count) return;
+    size_t len, at = record_at(r, sid, &len);
+    const uint8_t *record = r->blob + at;
+    size_t n = len >= 2 ? ((size_t)record[0] | (size_t)record[1] << 8) : 0;
+    if (len != 2 + 4 * n + TAIL_SIZE) return;
+    uint64_t tail_hash = hash_record(record + 2 + 4 * n, TAIL_SIZE);
+    for (size_t tid = 0; tid < n; tid++) {
+        uint32_t number;
+        memcpy(&number, record + 2 + 4 * tid, 4);
+        __builtin_prefetch(&table->slots[entry_hash(tail_hash, tid, number) & table->mask]);
+    }
+}
 
 /* expand(sid, stop, max_states, entries, ample, starts, dst, dst_len)
  *   -> (next sid, states expanded, transitions) */
@@ -724,119 +749,158 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
     int edges = dst_array != Py_None;
     Ints starts = {0}, dst = {0};
     Py_ssize_t expanded = 0, transitions = 0;
-    int failed = 0;
-    for (; sid < stop && (size_t)sid < r->count; sid++) {
-        if ((Py_ssize_t)r->count >= max_states) break;
-        size_t len, a = record_at(r, (size_t)sid, &len);
-        if (len < 2 + TAIL_SIZE) break;
-        /* Work on a copy: interning may move the byte area. */
-        if (reserve_items((void **)&r->record, &r->record_cap, len, 1) < 0) {
-            failed = 1;
-            break;
-        }
-        memcpy(r->record, r->blob + a, len);
-        const uint8_t *stored = r->record;
-        size_t n = (size_t)stored[0] | (size_t)stored[1] << 8;
-        size_t cut = 2 + 4 * n;
-        if (cut + TAIL_SIZE != len) break; /* not a record the table makes */
-        if (stored[len - 1]) break;         /* ended */
-        if (reserve_items((void **)&r->entries, &r->entries_cap, n ? n : 1,
-                          sizeof(NEntry *)) < 0) {
-            failed = 1;
-            break;
-        }
-        const uint8_t *tail = stored + cut;
-        uint64_t tail_hash = hash_record(tail, TAIL_SIZE);
-        NEntry **entries = (NEntry **)r->entries;
-        size_t tid;
-        for (tid = 0; tid < n; tid++) {
-            uint32_t number;
-            memcpy(&number, stored + 2 + 4 * tid, 4);
-            NEntry *entry = entries_find(table, tail, tail_hash, tid, number);
-            if (!entry || entry->interpret) break;
-            entries[tid] = entry;
-        }
-        if (tid < n) break; /* Python makes the missing entries, or interprets the thread */
-        /* What the state's steps are: the first thread's ample step, or every thread's
-         * steps with the GIL owner's handover after its own when another thread wants it. */
-        if (reserve_items((void **)&r->steps, &r->steps_cap, 1, sizeof(Patch)) < 0) {
-            failed = 1;
-            break;
-        }
-        size_t count = 0;
-        int python = 0;
-        int single = 0;
-        if (ample) {
-            for (tid = 0; tid < n; tid++) {
-                if (entries[tid]->ample >= 0) {
-                    r->steps[0].patch = &table->pool[entries[tid]->ample];
-                    r->steps[0].tid = tid;
-                    count = 1;
-                    single = 1;
-                    break;
-                }
+    int failed = 0, halted = 0;
+    while (!halted && !failed) {
+        /* 1. The successors of up to BATCH states: made, hashed, their index slots loading.
+         *    Nothing is stored yet, so the byte area stays where it is. */
+        size_t states = 0, total = 0, bytes = 0;
+        Py_ssize_t at_sid = sid;
+        while (states < BATCH) {
+            if (at_sid >= stop || (size_t)at_sid >= r->count) {
+                halted = 1;
+                break;
             }
-        }
-        if (!single) {
-            long owner = -1;
-            for (tid = 0; tid < n; tid++) {
-                if (entries[tid]->wants) {
-                    owner = (long)(tail[0] | tail[1] << 8) - 1;
-                    break;
-                }
+            size_t len, a = record_at(r, (size_t)at_sid, &len);
+            const uint8_t *stored = r->blob + a;
+            size_t n = len >= 2 ? ((size_t)stored[0] | (size_t)stored[1] << 8) : 0;
+            size_t cut = 2 + 4 * n;
+            /* not a record the table makes, or an ended program */
+            if (len < 2 + TAIL_SIZE || cut + TAIL_SIZE != len || stored[len - 1]) {
+                halted = 1;
+                break;
             }
-            for (tid = 0; tid < n; tid++) {
-                const NEntry *entry = entries[tid];
-                int hands = (long)tid == owner && entry->handover >= 0;
-                size_t k = (size_t)entry->count;
-                if (reserve_items((void **)&r->steps, &r->steps_cap, count + k + 1,
-                                  sizeof(Patch)) < 0) {
-                    failed = 1;
-                    break;
-                }
-                for (size_t i = 0; i < k; i++) {
-                    r->steps[count].patch = &table->pool[entry->first + (int32_t)i];
-                    r->steps[count++].tid = tid;
-                }
-                if (hands) {
-                    r->steps[count].patch = &table->pool[entry->handover];
-                    r->steps[count++].tid = tid;
-                }
-            }
-        }
-        if (failed) break;
-        Patch *steps = r->steps;
-        for (size_t i = 0; i < count; i++) python |= steps[i].patch->python;
-        if (python || count == 0) break; /* a violation, a limit, or no step: Python's */
-        /* Every successor's record is made first, so that their index slots load together. */
-        if (reserve_scratch(r, count * len) < 0) {
-            failed = 1;
-            break;
-        }
-        uint8_t *made = r->scratch;
-        for (size_t i = 0; i < count; i++) {
-            uint8_t *next = made + i * len;
-            memcpy(next, stored, cut);
-            memcpy(next + 2 + 4 * steps[i].tid, &steps[i].patch->number, 4);
-            memcpy(next + cut, steps[i].patch->tail, TAIL_SIZE);
-            steps[i].hash = hash_record(next, len);
-            if (!r->compact) __builtin_prefetch(&r->table[steps[i].hash & r->mask]);
-        }
-        if (edges && ints_push(&starts, (int32_t)(dst_len + (Py_ssize_t)dst.len)) < 0) {
-            failed = 1;
-            break;
-        }
-        for (size_t i = 0; i < count; i++) {
-            Py_ssize_t target = intern_hashed(r, made + i * len, len, steps[i].hash,
-                                              (int32_t)sid, steps[i].patch->via);
-            if (target == -1 || (edges && ints_push(&dst, (int32_t)target) < 0)) {
+            if (reserve_items((void **)&r->entries, &r->entries_cap, n ? n : 1,
+                              sizeof(NEntry *)) < 0) {
                 failed = 1;
                 break;
             }
+            const uint8_t *tail = stored + cut;
+            uint64_t tail_hash = hash_record(tail, TAIL_SIZE);
+            NEntry **entries = (NEntry **)r->entries;
+            size_t tid;
+            for (tid = 0; tid < n; tid++) {
+                uint32_t number;
+                memcpy(&number, stored + 2 + 4 * tid, 4);
+                NEntry *entry = entries_find(table, tail, tail_hash, tid, number);
+                if (!entry || entry->interpret) break;
+                entries[tid] = entry;
+            }
+            if (tid < n) { /* Python makes the missing entries, or interprets the thread */
+                halted = 1;
+                break;
+            }
+            prefetch_entries(r, table, (size_t)at_sid + 1);
+            /* The state's steps: the first thread's ample step, or every thread's steps
+             * with the GIL owner's handover after its own when another thread wants it. */
+            size_t count = 0;
+            if (ample) {
+                for (tid = 0; tid < n; tid++) {
+                    if (entries[tid]->ample >= 0) {
+                        if (reserve_items((void **)&r->steps, &r->steps_cap, 1,
+                                          sizeof(Patch)) < 0) {
+                            failed = 1;
+                            break;
+                        }
+                        r->steps[0].patch = &table->pool[entries[tid]->ample];
+                        r->steps[0].tid = tid;
+                        count = 1;
+                        break;
+                    }
+                }
+            }
+            if (!count && !failed) {
+                long owner = -1;
+                for (tid = 0; tid < n; tid++) {
+                    if (entries[tid]->wants) {
+                        owner = (long)(tail[0] | tail[1] << 8) - 1;
+                        break;
+                    }
+                }
+                for (tid = 0; tid < n; tid++) {
+                    const NEntry *entry = entries[tid];
+                    int hands = (long)tid == owner && entry->handover >= 0;
+                    size_t k = (size_t)entry->count;
+                    if (reserve_items((void **)&r->steps, &r->steps_cap, count + k + 1,
+                                      sizeof(Patch)) < 0) {
+                        failed = 1;
+                        break;
+                    }
+                    for (size_t i = 0; i < k; i++) {
+                        r->steps[count].patch = &table->pool[entry->first + (int32_t)i];
+                        r->steps[count++].tid = tid;
+                    }
+                    if (hands) {
+                        r->steps[count].patch = &table->pool[entry->handover];
+                        r->steps[count++].tid = tid;
+                    }
+                }
+            }
+            if (failed) break;
+            Patch *steps = r->steps;
+            int python = 0;
+            for (size_t i = 0; i < count; i++) python |= steps[i].patch->python;
+            if (python || count == 0) { /* a violation, a limit, or no step: Python's */
+                halted = 1;
+                break;
+            }
+            if (reserve_scratch(r, bytes + count * len) < 0 ||
+                reserve_items((void **)&r->made, &r->made_cap, total + count, sizeof(Made)) < 0) {
+                failed = 1;
+                break;
+            }
+            for (size_t i = 0; i < count; i++) {
+                uint8_t *next = r->scratch + bytes + i * len;
+                memcpy(next, stored, cut);
+                memcpy(next + 2 + 4 * steps[i].tid, &steps[i].patch->number, 4);
+                memcpy(next + cut, steps[i].patch->tail, TAIL_SIZE);
+                uint64_t hash = hash_record(next, len);
+                r->made[total + i].hash = hash;
+                r->made[total + i].via = steps[i].patch->via;
+                if (!r->compact) __builtin_prefetch(&r->table[hash & r->mask]);
+            }
+            r->batch_count[states] = count;
+            r->batch_len[states] = len;
+            states++;
+            total += count;
+            bytes += count * len;
+            at_sid++;
         }
         if (failed) break;
-        expanded++;
-        transitions += (Py_ssize_t)count;
+        /* 2. The records their index slots name load too. */
+        if (!r->compact) {
+            for (size_t j = 0; j < total; j++) {
+                int32_t known = r->table[r->made[j].hash & r->mask];
+                if (known >= 0) {
+                    size_t known_len;
+                    __builtin_prefetch(r->blob + record_at(r, (size_t)known, &known_len));
+                }
+            }
+        }
+        /* 3. Stored in order, state by state: the same ids as one state at a time. */
+        size_t j = 0, offset = 0;
+        for (size_t k = 0; k < states; k++) {
+            if ((Py_ssize_t)r->count >= max_states) {
+                halted = 1;
+                break;
+            }
+            if (edges && ints_push(&starts, (int32_t)(dst_len + (Py_ssize_t)dst.len)) < 0) {
+                failed = 1;
+                break;
+            }
+            size_t len = r->batch_len[k];
+            for (size_t i = 0; i < r->batch_count[k]; i++, j++, offset += len) {
+                Py_ssize_t target = intern_hashed(r, r->scratch + offset, len, r->made[j].hash,
+                                                  (int32_t)sid, r->made[j].via);
+                if (target == -1 || (edges && ints_push(&dst, (int32_t)target) < 0)) {
+                    failed = 1;
+                    break;
+                }
+            }
+            if (failed) break;
+            expanded++;
+            transitions += (Py_ssize_t)r->batch_count[k];
+            sid++;
+        }
     }
     r->busy = 0;
     PyObject *result = NULL;

@@ -52,6 +52,10 @@ DEFAULT = [
 """The default set: every family, buggy and fixed, at two sizes (a few minutes in all;
 the exported gil_workers_fixed:5 has about 70 million states for SPIN, 11 GB)."""
 
+SPIN_MEMORY_MB = 8192
+"""pan's memory limit (`-DMEMLIM`, `--spin-memory`): past it, SPIN's verdict is `out of
+memory` (BASELINES.md measures SPIN within 8 GB)."""
+
 SAFETY = {"assertion", "panic", "misuse"}
 NOT_SAFETY = {"ok", "stuck", "livelock"}
 
@@ -198,7 +202,7 @@ def check_with_spin(row: Row, spec: Path, work: Path, model: str = "export") -> 
     runs: list[Run] = []
     steps = [
         ("spin -a", ["spin", "-a", "model.pml"]),
-        ("gcc", ["gcc", "-O2", "-DSAFETY", "-o", "pan", "pan.c"]),
+        ("gcc", ["gcc", "-O2", "-DSAFETY", f"-DMEMLIM={SPIN_MEMORY_MB}", "-o", "pan", "pan.c"]),
         ("pan", ["./pan", "-c0"]),
     ]
     for name, command in steps:
@@ -220,6 +224,9 @@ def check_with_spin(row: Row, spec: Path, work: Path, model: str = "export") -> 
     errors, states, kind = pan_result(runs[-1].stdout)
     row.spin_errors, row.spin_states = errors, states
     row.spin_verdict = "ok" if errors == 0 else kind
+    if "reached -DMEMLIM bound" in runs[-1].stdout:
+        row.spin_verdict = "out of memory"  # pan stopped at --spin-memory: no verdict
+        return
     wanted = (
         "deadlock"
         if row.gilcheck_verdict == "deadlock"
@@ -237,6 +244,8 @@ def check_with_spin(row: Row, spec: Path, work: Path, model: str = "export") -> 
 
 def agreement(gilcheck: str, spin: str) -> bool | None:
     """Whether the verdicts agree (None: gilcheck gave none to compare)."""
+    if spin == "out of memory":
+        return None  # SPIN gave no verdict
     found = set(spin.split("+")) if spin not in ("", "ok") else set()
     if gilcheck in NOT_SAFETY:
         return spin == "ok"
@@ -382,6 +391,14 @@ def main(argv: list[str] | None = None) -> int:
         help=f"gilcheck's raw speed over at most N states (default {RAW_STATES:,})",
     )
     parser.add_argument(
+        "--spin-memory",
+        type=int,
+        default=SPIN_MEMORY_MB,
+        metavar="MB",
+        help=f"pan's memory limit (-DMEMLIM; default {SPIN_MEMORY_MB}): past it SPIN's "
+        "verdict is `out of memory`",
+    )
+    parser.add_argument(
         "--spin-model",
         choices=["auto", "export", "hand"],
         default="auto",
@@ -390,6 +407,8 @@ def main(argv: list[str] | None = None) -> int:
         "export is too large for SPIN; the export otherwise)",
     )
     args = parser.parse_args(argv)
+    global SPIN_MEMORY_MB
+    SPIN_MEMORY_MB = args.spin_memory
     if args.models is None:  # the default set, unless only raw speeds were asked for
         args.models = [] if args.raw else DEFAULT
     for model in [*args.models, *args.raw]:

@@ -182,7 +182,9 @@ def spin_model(model: str, choice: str) -> str:
     return choice
 
 
-def check_with_spin(row: Row, spec: Path, work: Path, model: str = "export") -> None:
+def check_with_spin(
+    row: Row, spec: Path, work: Path, model: str = "export", memory_mb: int = SPIN_MEMORY_MB
+) -> None:
     """Export the spec (or write the family's hand-written model), then SPIN's verdict,
     states, seconds and peak RSS."""
     if model == "hand":
@@ -202,7 +204,7 @@ def check_with_spin(row: Row, spec: Path, work: Path, model: str = "export") -> 
     runs: list[Run] = []
     steps = [
         ("spin -a", ["spin", "-a", "model.pml"]),
-        ("gcc", ["gcc", "-O2", "-DSAFETY", f"-DMEMLIM={SPIN_MEMORY_MB}", "-o", "pan", "pan.c"]),
+        ("gcc", ["gcc", "-O2", "-DSAFETY", f"-DMEMLIM={memory_mb}", "-o", "pan", "pan.c"]),
         ("pan", ["./pan", "-c0"]),
     ]
     for name, command in steps:
@@ -256,7 +258,7 @@ def agreement(gilcheck: str, spin: str) -> bool | None:
     return None
 
 
-def compare(model: str, choice: str = "auto") -> Row:
+def compare(model: str, choice: str = "auto", memory_mb: int = SPIN_MEMORY_MB) -> Row:
     """Check one model with both tools."""
     row = Row(model)
     request = parse_model(model)
@@ -266,7 +268,7 @@ def compare(model: str, choice: str = "auto") -> Row:
         spec.write_text(generate(request), encoding="utf-8")
         check_with_gilcheck(row, spec, work)
         try:
-            check_with_spin(row, spec, work, spin_model(model, choice))
+            check_with_spin(row, spec, work, spin_model(model, choice), memory_mb)
         except RuntimeError as error:
             row.spin_verdict, row.note = "error", str(error)[-300:]
     if row.gilcheck_seconds and row.spin_seconds:
@@ -407,8 +409,6 @@ def main(argv: list[str] | None = None) -> int:
         "export is too large for SPIN; the export otherwise)",
     )
     args = parser.parse_args(argv)
-    global SPIN_MEMORY_MB
-    SPIN_MEMORY_MB = args.spin_memory
     if args.models is None:  # the default set, unless only raw speeds were asked for
         args.models = [] if args.raw else DEFAULT
     for model in [*args.models, *args.raw]:
@@ -425,7 +425,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.models:
         print(COLUMNS, flush=True)
     for model in args.models:
-        row = compare(model, args.spin_model)
+        row = compare(model, args.spin_model, args.spin_memory)
         rows.append(row)
         print(table_line(row), flush=True)
         if row.spin_model != "export":

@@ -119,3 +119,28 @@ def test_the_c_store_of_fingerprints() -> None:
     exact = module.Records()
     with pytest.raises(RuntimeError):
         exact.forget(0)
+
+
+def test_no_report_shows_a_fingerprinted_ok_as_a_proof(cli) -> None:  # type: ignore[no-untyped-def]
+    spec = "specs/primitives/barrier_fixed.gil"
+    expected = cli("check", "-q", "--fingerprint", "--expect", spec)
+    assert expected.code == 1  # not accepted: not as expected, as an unaccepted draft
+    assert cli("check", "-q", "--fingerprint", "--accept-fingerprint", "--expect", spec).code == 0
+    _, report = _json(cli, "--fingerprint", "--record", "/dev/null", spec)
+    assert report["exhaustive"] is False and report["proof"]["exhaustive"] is False
+    assert report["proof"]["settings"]["fingerprint"] is True
+    assert "states explored (fingerprinted" in report["message"]
+    junit = cli("check", "-q", "--fingerprint", "-f", "junit", spec).stdout
+    assert 'type="fingerprinted"' in junit and 'errors="1"' in junit
+    sarif = json.loads(cli("check", "-q", "--fingerprint", "-f", "sarif", spec).stdout)
+    (finding,) = sarif["runs"][0]["results"]
+    assert finding["ruleId"] == "fingerprint" and finding["level"] == "warning"
+    markdown = cli("check", "-q", "--fingerprint", "-f", "markdown", spec).stdout
+    assert "ok (fingerprinted: p(miss) <= " in markdown and "(exhaustive)" not in markdown
+
+
+def test_a_spec_expecting_stuck_or_livelock_is_inconclusive_with_fingerprints(cli) -> None:  # type: ignore[no-untyped-def]
+    for spec in ("specs/progress/stuck_worker_buggy.gil", "specs/progress/polite_spin_buggy.gil"):
+        done = cli("check", "--fingerprint", "--accept-fingerprint", spec)
+        assert done.code == 3 and "verdict: inconclusive" in done.stdout
+        assert "which `--fingerprint` does not look for" in done.stdout

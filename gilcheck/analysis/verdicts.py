@@ -87,11 +87,7 @@ def check_program(
     judge = _Judge(program, engine, sources, found, canonical)
     result = judge.result()
     if found.fingerprinted:
-        result = dataclasses.replace(
-            result, p_miss=found.p_miss(), fingerprint_accepted=options.accept_fingerprint
-        )
-        if result.verdict == "ok":
-            result = dataclasses.replace(result, notes=(*result.notes, FINGERPRINTED))
+        result = _fingerprinted(result, found, program, options)
     if found.shortest_paths and strategy.name in NOT_SHORTEST:  # it ran breadth-first
         result = dataclasses.replace(result, notes=(*result.notes, SYMBOLIC_BREADTH_FIRST))
     elif result.trace is not None and not found.shortest_paths:
@@ -101,6 +97,34 @@ def check_program(
     if engine.symbolic:
         result = dataclasses.replace(result, lints=lints(engine, sources))
     return result
+
+
+def _fingerprinted(
+    result: CheckResult, found: Exploration, program: ir.Program, options: CheckOptions
+) -> CheckResult:
+    """A result of a fingerprinted search: its p(miss); an `ok` said to hold for the states
+    explored, and `inconclusive` where the spec expects `stuck` or `livelock`, which a
+    fingerprinted search does not look for."""
+    result = dataclasses.replace(
+        result, p_miss=found.p_miss(), fingerprint_accepted=options.accept_fingerprint
+    )
+    if result.verdict != "ok":
+        return result
+    expected = program.expect.verdict if program.expect is not None else None
+    if expected in ("stuck", "livelock"):
+        message = (
+            f"this spec expects `{expected}`, which `--fingerprint` does not look for (it "
+            "needs every edge of the state graph); run without `--fingerprint`"
+        )
+        limit = "--fingerprint (no stuck or livelock analysis)"
+        return dataclasses.replace(
+            result, verdict=Verdict.INCONCLUSIVE, message=message, limit=limit
+        )
+    message = (
+        f"no violation in the {found.states:,} states explored (fingerprinted: a state "
+        "whose fingerprint was another's was not explored)"
+    )
+    return dataclasses.replace(result, message=message, notes=(*result.notes, FINGERPRINTED))
 
 
 def _cycles_need_full_graph(found: Exploration, reduced: bool) -> bool:

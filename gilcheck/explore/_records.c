@@ -737,7 +737,7 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
     PyObject *starts_array = args[5], *dst_array = args[6];
     Py_ssize_t dst_len = PyLong_AsSsize_t(args[7]);
     if (dst_len == -1 && PyErr_Occurred()) return NULL;
-    if (sid < 0) {
+    if (sid < 0 || (size_t)sid < r->base) { /* below `base`: a record not kept */
         PyErr_SetString(PyExc_IndexError, "no such state");
         return NULL;
     }

@@ -148,6 +148,7 @@ class Exploration:
             and not self.limits
             and self.violation is None
             and self.deadlock < 0
+            and not self.fingerprinted  # states with a known fingerprint were not explored
         )
 
     def hit_limit(self, sid: int, action: Action, hit: LimitHit) -> None:

@@ -44,6 +44,13 @@ def render_junit(cases: list[JUnitCase]) -> str:
         if result.verdict in ("bound", "inconclusive") and want != result.verdict:
             errors += 1
             ET.SubElement(element, "error", type=result.verdict, message=result.message)
+        elif result.rests_on_fingerprints:
+            errors += 1  # an `ok` that may have missed states proves nothing until accepted
+            message = (
+                f"ok (fingerprinted: p(miss) <= {result.p_miss:.1e}), not accepted "
+                f"(--accept-fingerprint): {result.message}"
+            )
+            ET.SubElement(element, "error", type="fingerprinted", message=message)
         elif result.verdict != want or result.when_matches is False:
             failures += 1
             failure = ET.SubElement(

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from gilcheck.report.mermaid import render_mermaid, short_location
-from gilcheck.report.text import cycle_text, expected_phrase
+from gilcheck.report.text import cycle_text, expected_phrase, verdict_phrase
 from gilcheck.trace.model import CheckResult
 
 
@@ -37,7 +37,7 @@ def _match(result: CheckResult) -> str:
 def render_markdown(result: CheckResult, level: int = 3) -> str:
     """One spec's report; `level` is the heading level of its title."""
     h = "#" * level
-    out = [f"{h} `{result.spec}`: {result.verdict} ({_match(result)})", ""]
+    out = [f"{h} `{result.spec}`: {verdict_phrase(result)} ({_match(result)})", ""]
     if result.title:
         out += [f"**{cell(result.title)}**", ""]
     out += [cell(result.message), ""]
@@ -109,6 +109,8 @@ def render_markdown(result: CheckResult, level: int = 3) -> str:
         ]
     stats = result.stats
     scope = "exhaustive" if stats.exhaustive else "not exhaustive"
+    if result.p_miss is not None and result.verdict == "ok":
+        scope = f"exhaustive up to fingerprints: p(miss) <= {result.p_miss:.1e}"
     if result.verdict not in ("ok", "bound", "inconclusive", "stuck", "livelock"):
         scope = "stopped at the first violation"
     out.append(f"{stats.states:,} states, {stats.transitions:,} transitions ({scope}).")

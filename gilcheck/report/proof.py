@@ -66,6 +66,8 @@ def settings(options: CheckOptions) -> dict[str, Any]:
         "spurious_wakeups": options.spurious_wakeups,
         # A record made by one strategy is not used again for another.
         "strategy": effective_strategy(options),
+        # Hash compaction: the states with a known fingerprint were not explored.
+        **({"fingerprint": True} if options.fingerprint else {}),
     }
 
 

@@ -25,6 +25,9 @@ RULES = {
     "inconclusive": "A limit was hit before the whole state space was explored: not a pass.",
     "assumption": "A drafted spec's `ok` rests on this assumption of the draft: check it.",
     "drift": "The source changed since the spec was drafted from it: redraft.",
+    "fingerprint": "An `ok` of a fingerprinted search (--fingerprint): states may have been "
+    "missed (p(miss) given) and `stuck`/`livelock` were not looked for; not a pass unless "
+    "accepted (--accept-fingerprint).",
 }
 
 
@@ -37,6 +40,10 @@ def reported(result: CheckResult) -> bool:
 def expected_violation(result: CheckResult) -> bool:
     """A violation the spec's `expect` line states: reported, suppressed in the source."""
     return result.verdict != "ok" and result.matches is True
+
+
+# Rules whose findings are not violations: what keeps a result from being a pass.
+WARNINGS = ("bound", "inconclusive", "assumption", "drift", "fingerprint")
 
 
 def render_sarif(results: list[CheckResult]) -> str:
@@ -68,9 +75,7 @@ def render_sarif(results: list[CheckResult]) -> str:
                                 "name": rule,
                                 "shortDescription": {"text": text},
                                 "defaultConfiguration": {
-                                    "level": "warning"
-                                    if rule in ("bound", "inconclusive", "assumption", "drift")
-                                    else "error"
+                                    "level": "warning" if rule in WARNINGS else "error"
                                 },
                             }
                             for rule, text in RULES.items()
@@ -159,6 +164,9 @@ def _drafted(result: CheckResult, rule_ids: list[str]) -> list[dict[str, object]
             for a in result.assumptions
         )
     found.extend(("drift", f"{result.spec}: {d.message}", d.file, d.line) for d in result.drift)
+    if result.rests_on_fingerprints:
+        text = f"{result.spec}: ok (fingerprinted: p(miss) <= {result.p_miss:.1e}), not accepted"
+        found.append(("fingerprint", text, result.spec, result.expected_line))
     return [
         {
             "ruleId": rule,

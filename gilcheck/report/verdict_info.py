@@ -112,5 +112,15 @@ VERDICTS: dict[str, CodeInfo] = {
             "draft --update`.",
             "acquire m   #@ app.py:12:5 ~3fa2c1d0",
         ),
+        _info(
+            "fingerprint",
+            "an `ok` of a fingerprinted search, not accepted (SARIF)",
+            "With `--fingerprint` each state is kept as a 64-bit fingerprint: a state whose "
+            "fingerprint is another's is never explored, with the probability p(miss) the "
+            "report gives, and `stuck` and `livelock` are not looked for.",
+            "The `ok` exits 3 until you accept both with `--accept-fingerprint`; a violation "
+            "found is real. Run without `--fingerprint` for a proof.",
+            "gilcheck check --fingerprint --accept-fingerprint big.gil",
+        ),
     ]
 }

@@ -287,8 +287,8 @@ class CheckResult:
             return None
         if self.expected_when is not None and not self.condition_complete:
             return False  # a lower bound of the condition proves no `when`
-        if self.rests_on_assumptions:
-            return False  # an `ok` under assumptions not accepted proves nothing
+        if self.rests_on_assumptions or self.rests_on_fingerprints:
+            return False  # an `ok` under assumptions or fingerprints not accepted proves nothing
         return self.expected == self.verdict and self.when_matches is not False
 
 

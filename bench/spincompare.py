@@ -228,6 +228,7 @@ def check_with_spin(
     row.spin_verdict = "ok" if errors == 0 else kind
     if "reached -DMEMLIM bound" in runs[-1].stdout:
         row.spin_verdict = "out of memory"  # pan stopped at --spin-memory: no verdict
+        row.spin_states = row.spin_errors = None
         return
     wanted = (
         "deadlock"
@@ -279,7 +280,7 @@ def compare(model: str, choice: str = "auto", memory_mb: int = SPIN_MEMORY_MB) -
 
 COLUMNS = (
     f"{'model':<30}{'states gilcheck':>16}{'states SPIN':>13}{'s gilcheck':>12}{'s SPIN':>9}"
-    f"{'ratio':>8}{'MB gilcheck':>13}{'MB SPIN':>9}  {'gilcheck':<10}{'SPIN':<10}agree"
+    f"{'ratio':>8}{'MB gilcheck':>13}{'MB SPIN':>9}  {'gilcheck':<14}{'SPIN':<14}agree"
 )
 
 
@@ -359,7 +360,7 @@ def table_line(row: Row) -> str:
         f"{_number(row.spin_states, ','):>13}{_number(row.gilcheck_seconds, '.2f'):>12}"
         f"{_number(row.spin_seconds, '.2f'):>9}{_number(row.ratio, '.1f'):>8}"
         f"{_number(row.gilcheck_rss_mb, '.0f'):>13}{_number(row.spin_rss_mb, '.0f'):>9}"
-        f"  {row.gilcheck_verdict:<10}{row.spin_verdict:<10}{agree}"
+        f"  {row.gilcheck_verdict:<14}{row.spin_verdict:<14}{agree}"
     )
 
 

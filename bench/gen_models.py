@@ -11,6 +11,12 @@ Each family comes in a buggy form (``expect deadlock``) and a fixed form
 - ``gil_workers_distinct``: the same, with each worker a thread of its own
   (``thread w0 { }`` ... with its own lock ``m0`` ... and its own value), so
   symmetry reduction finds nothing to merge: the size of the raw state space.
+- ``python_pool``: N Python worker threads (``python { }``) take K tasks each from
+  a queue and count them under a ``stats`` lock before sending each result; the
+  manager (``main``, Python too) queues every task, then collects the results. In
+  the buggy form it receives while holding ``stats`` (so a worker that needs
+  ``stats`` to finish its task never sends); the fixed form takes ``stats`` after
+  receiving. The ``python { }``-heavy family: GIL handovers at every statement.
 - ``philosophers``: N dining philosophers, native threads that take the GIL
   and run a Python callback taking two ``threading.Lock`` forks, left then
   right. The fixed form orders the forks (the last philosopher reaches for
@@ -323,11 +329,80 @@ def pipeline(request: ModelRequest) -> str:
     return _header(comment, title, verdict) + "\n" + body
 
 
+def python_pool(request: ModelRequest) -> str:
+    """A pool of Python workers fed from a queue by a Python manager."""
+    n, k = request.n, request.messages
+    if n < 1 or k < 1:
+        raise ValueError("python_pool needs N >= 1 workers and K >= 1 tasks each")
+    if request.fixed:
+        comment = [
+            f"python_pool, fixed form, N={n}, K={k}: the manager receives each result,",
+            "then takes the stats lock. Ok.",
+        ]
+        collect = (
+            "        let r = recv results   # the GIL is given back while it waits\n"
+            "        lock stats {\n"
+            "            skip\n"
+            "        }\n"
+        )
+        title, verdict = f"python_pool N={n} K={k}, stats taken after receiving", "ok"
+    else:
+        comment = [
+            f"python_pool, buggy form, N={n}, K={k}: the manager waits for a result while",
+            "holding the stats lock, which a worker needs before it sends its result.",
+        ]
+        collect = (
+            "        lock stats {\n"
+            "            let r = recv results   # waits holding stats\n"
+            "        }\n"
+        )
+        title, verdict = f"python_pool N={n} K={k}, receiving under the stats lock", "deadlock"
+    body = (
+        f"const N = {n}\n"
+        f"const K = {k}\n"
+        "\n"
+        "channel tasks: bounded(N * K)\n"
+        "channel results: bounded(2)\n"
+        "mutex stats\n"
+        "\n"
+        "thread worker[N] {\n"
+        "    python {\n"
+        "        let i = 0\n"
+        "        while i < K {\n"
+        "            let t = recv tasks\n"
+        "            lock stats {\n"
+        "                skip\n"
+        "            }\n"
+        "            send results, t\n"
+        "            i = i + 1\n"
+        "        }\n"
+        "    }\n"
+        "}\n"
+        "\n"
+        "thread main {\n"
+        "    python {\n"
+        "        let j = 0\n"
+        "        while j < N * K {\n"
+        "            send tasks, j\n"
+        "            j = j + 1\n"
+        "        }\n"
+        "        let got = 0\n"
+        "        while got < N * K {\n"
+        f"{collect}"
+        "            got = got + 1\n"
+        "        }\n"
+        "    }\n"
+        "}\n"
+    )
+    return _header(comment, title, verdict) + "\n" + body
+
+
 FAMILIES: dict[str, Callable[[ModelRequest], str]] = {
     "gil_workers": gil_workers,
     "gil_workers_distinct": gil_workers_distinct,
     "philosophers": philosophers,
     "pipeline": pipeline,
+    "python_pool": python_pool,
 }
 
 STANDARD_MODELS: dict[str, ModelRequest] = {
@@ -376,7 +451,8 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         default=DEFAULT_MESSAGES,
         metavar="K",
-        help=f"pipeline only: messages each stage forwards (default {DEFAULT_MESSAGES})",
+        help="pipeline: messages each stage forwards; python_pool: tasks per worker "
+        f"(default {DEFAULT_MESSAGES})",
     )
     parser.add_argument("-o", "--output", type=Path, help="write the spec here instead of stdout")
     parser.add_argument(

@@ -60,6 +60,9 @@ _Template = tuple[tuple[_Change, ...], bool, _Change | None]
 _INTERPRET: Entry = (None, (), True, ((-1, -1, None), None, None, -1))
 
 
+_UNKNOWN = object()  # a footprint not computed yet
+
+
 class _Live(Exception):
     """The thread's steps here read or change more than the table can patch."""
 
@@ -91,6 +94,7 @@ class StepTable:
         # local steps, whose runs of statements read more than their first.
         self.projecting = not engine.merge_local_steps and engine.footprints_apply()
         self.projected: dict[tuple[Any, ...], _Template] = {}
+        self._footprints: dict[tuple[int, int, bytes], Any] = {}
 
     @staticmethod
     def supports(system: TransitionSystem) -> bool:
@@ -243,10 +247,17 @@ class StepTable:
         if self.entries > self.limit:
             self.contexts.clear()
             self.projected.clear()
+            self._footprints.clear()
             if self.native_entries is not None:
                 self.native_entries.clear()
             self.entries = 0
-        footprint = self.engine.footprint(state, tid) if self.projecting else None
+        footprint = None
+        if self.projecting:
+            # A footprint depends on the thread and the vars only (engine/footprints.py).
+            where = (tid, number, tail[2:6])
+            footprint = self._footprints.get(where, _UNKNOWN)
+            if footprint is _UNKNOWN:
+                footprint = self._footprints[where] = self.engine.footprint(state, tid)
         if footprint is None:
             return self._interpreted(state, tid)
         locks, chans = state[3], state[4]

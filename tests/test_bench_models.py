@@ -43,3 +43,16 @@ def test_the_hand_written_spin_model_agrees(tmp_path: Path, fixed: bool) -> None
         assert "errors: 0" in pan.stdout
     else:
         assert "invalid end state" in pan.stdout
+
+
+def test_bench_scale_runs_the_partitioned_search_beside_one_process() -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "scale"), "gil_workers_fixed:3", "--workers", "2"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    first = done.stdout.splitlines()[0]
+    assert first.startswith("gil_workers_fixed:3: ") and "on 2 processes" in first
+    assert "speed-up" in first

@@ -125,6 +125,8 @@ def test_no_report_shows_a_fingerprinted_ok_as_a_proof(cli) -> None:  # type: ig
     spec = "specs/primitives/barrier_fixed.gil"
     expected = cli("check", "-q", "--fingerprint", "--expect", spec)
     assert expected.code == 1  # not accepted: not as expected, as an unaccepted draft
+    shown = cli("check", "--fingerprint", spec).stdout
+    assert "(expected ok: not accepted (--accept-fingerprint))" in shown
     assert cli("check", "-q", "--fingerprint", "--accept-fingerprint", "--expect", spec).code == 0
     _, report = _json(cli, "--fingerprint", "--record", "/dev/null", spec)
     assert report["exhaustive"] is False and report["proof"]["exhaustive"] is False

@@ -101,7 +101,7 @@ VERDICT_STYLE = {"ok": "bold green", "bound": "bold yellow", "inconclusive": "bo
 
 def spec_line(result: CheckResult) -> str:
     """The line `check` prints for each spec of several as it is checked."""
-    match = {True: "matches", False: "MISMATCH", None: "no expect"}[result.matches]
+    match = "no expect" if result.matches is None else result.match_word
     return printable(
         f"{result.spec}: {verdict_phrase(result)} "
         f"(expected {expected_phrase(result) or '-'}: {match}), "

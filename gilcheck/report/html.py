@@ -144,7 +144,7 @@ def _verdict(result: CheckResult) -> tuple[str, str]:
         return line, ""
     if result.matches:
         return f"{line} (expected)", " expected"
-    return f"{line} (expected {expected}: MISMATCH)", " mismatch"
+    return f"{line} (expected {expected}: {result.match_word})", " mismatch"
 
 
 _PLAYER = """

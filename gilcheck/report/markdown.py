@@ -31,7 +31,7 @@ def code(text: str) -> str:
 def _match(result: CheckResult) -> str:
     if result.expected is None:
         return "no expect line"
-    return f"expected {expected_phrase(result)}: {'matches' if result.matches else 'MISMATCH'}"
+    return f"expected {expected_phrase(result)}: {result.match_word}"
 
 
 def render_markdown(result: CheckResult, level: int = 3) -> str:
@@ -139,7 +139,7 @@ def render_markdown_many(specs: list[MarkdownSpec], expect_mode: bool) -> str:
         unexpected = result.matches is False or (expect_mode and result.matches is None)
         if unexpected or (result.matches is None and result.verdict != "ok"):
             flagged.append(result)
-        mark = {True: "matches", False: "**MISMATCH**", None: "no expect line"}[result.matches]
+        mark = "**MISMATCH**" if result.match_word == "MISMATCH" else result.match_word
         out.append(
             f"| `{cell(result.spec)}` | {result.verdict} | {result.expected or ''} | {mark} |"
         )

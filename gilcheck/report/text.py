@@ -48,8 +48,7 @@ def verdict_line(result: CheckResult) -> str:
     line = f"verdict: {verdict_phrase(result)}"
     expected = expected_phrase(result)
     if expected is not None:
-        mark = "matches" if result.matches else "MISMATCH"
-        line += f"   (expected {expected}: {mark})"
+        line += f"   (expected {expected}: {result.match_word})"
     return line
 
 

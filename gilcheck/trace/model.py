@@ -270,6 +270,19 @@ class CheckResult:
     fingerprint_accepted: bool = False
 
     @property
+    def match_word(self) -> str:
+        """How a report says whether the verdict is the one expected: `matches`,
+        `MISMATCH`, or for a fingerprinted `ok` not accepted, `not accepted` (it is not
+        as expected until `--accept-fingerprint`); `no expect line` without one."""
+        if self.matches is None:
+            return "no expect line"
+        if self.matches:
+            return "matches"
+        if self.rests_on_fingerprints and self.expected == "ok":
+            return "not accepted (--accept-fingerprint)"
+        return "MISMATCH"
+
+    @property
     def rests_on_fingerprints(self) -> bool:
         """An `ok` of a fingerprinted search that the user has not accepted."""
         return self.verdict == "ok" and self.p_miss is not None and not self.fingerprint_accepted

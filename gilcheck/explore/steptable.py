@@ -44,15 +44,15 @@ Patch = tuple[Action, Any, bytes | None, int]
 Entry = tuple[Patch | None, tuple[Patch, ...], bool, Patch | None]
 # What the search gets: (action, the successor's record, or a Violation or LimitHit).
 Step = tuple[Action, Any]
-# A step of a projected entry as what it changes: (action, the thread's new number packed,
-# gil + 1, vars' number, (lock index, new state)..., (channel index, new state)..., stdout
-# + 1, ended, the action's number); for a violation or limit, (action, None, the Violation
-# or LimitHit, ...).
-_Change = tuple[
-    Action, Any, Any, int, tuple[tuple[int, Any], ...], tuple[tuple[int, Any], ...], int, int, int
-]
+# A step of a projected entry: its patch where it was interpreted, and the items of the
+# locks and channels parts it changes, (index, new state) each. In another shared part the
+# patch keeps its GIL, vars, stdout and end, and takes that part's locks and channels
+# with these items changed.
+_Change = tuple[Patch, tuple[tuple[int, Any], ...], tuple[tuple[int, Any], ...]]
 # A projected entry: its steps, its GIL wish, its GIL handover (or None).
 _Template = tuple[tuple[_Change, ...], bool, _Change | None]
+# Where the locks and channels parts' numbers sit in a packed shared part (`_TAIL`).
+_LOCKS, _CHANS = slice(6, 10), slice(10, 14)
 
 
 # The entry of a thread that is interpreted in every state: unequal to every real entry
@@ -271,9 +271,8 @@ class StepTable:
         )
         template = self.projected.get(key)
         if template is not None:
-            return self._from_template(state, template)
-        entry = self._interpreted(state, tid, footprint, key)
-        return entry
+            return self._from_template(state, tail, template)
+        return self._interpreted(state, tid, footprint, key)
 
     def _interpreted(
         self,
@@ -304,85 +303,60 @@ class StepTable:
                 step = engine.handover_step(state, tid)
                 if step is not None:
                     handover_step = engine.merge([step])[0]
+            patches = tuple(self._patch(state, tid, step) for step in out)
+            handover = None if handover_step is None else self._patch(state, tid, handover_step)
             entry = (
                 self._patch(state, tid, ample) if ample is not None else None,
-                tuple(self._patch(state, tid, step) for step in out),
+                patches,
                 wanted,
-                None if handover_step is None else self._patch(state, tid, handover_step),
+                handover,
             )
             if footprint is not None and key is not None and ample is None:
                 # A step that changes what its footprint does not name is never projected.
                 with contextlib.suppress(_Live):
                     self.projected[key] = (
-                        tuple(self._change(state, step, footprint) for step in out),
+                        tuple(
+                            _change(patch, step, state, footprint)
+                            for patch, step in zip(patches, out, strict=True)
+                        ),
                         wanted,
                         None
-                        if handover_step is None
-                        else self._change(state, handover_step, footprint),
+                        if handover is None or handover_step is None
+                        else _change(handover, handover_step, state, footprint),
                     )
         except _Live:
             entry = _INTERPRET
         return entry
 
-    def _change(
-        self,
-        state: State,
-        step: tuple[Action, Any],
-        footprint: tuple[tuple[int, ...], tuple[int, ...]],
-    ) -> _Change:
-        """A step (already checked by `_patch`) as what it changes: the thread's new number,
-        the GIL, vars, the locks and channels of its footprint it changes (_Live if it
-        changes others), stdout and the end; a violation or limit as itself."""
-        action, target = step
-        if type(target) is not tuple:
-            return (action, None, target, 0, (), (), 0, 0, -1)
-        store = self.store
-        return (
-            action,
-            _NUMBER.pack(store.thread_number(target[0][action[0]])),
-            target[1] + 1,
-            store.part_number(target[2]),
-            _changed(state[3], target[3], footprint[0]),
-            _changed(state[4], target[4], footprint[1]),
-            target[5] + 1,
-            target[6],
-            store.action_number(action),
-        )
-
-    def _from_template(self, state: State, template: _Template) -> Entry:
-        """The entry a projected entry makes in `state`."""
+    def _from_template(self, state: State, tail: bytes, template: _Template) -> Entry:
+        """The entry a projected entry makes in `state`, whose shared part is `tail`."""
         steps, wanted, handover = template
         return (
             None,
-            tuple(self._patch_changed(state, change) for change in steps),
+            tuple(self._changed_patch(state, tail, change) for change in steps),
             wanted,
-            None if handover is None else self._patch_changed(state, handover),
+            None if handover is None else self._changed_patch(state, tail, handover),
         )
 
-    def _patch_changed(self, state: State, change: _Change) -> Patch:
-        """A step's patch in `state`, made from its changes."""
-        action, number, gil, vars_, lock_changes, chan_changes, stdout, ended, via = change
-        if number is None:  # a violation or a limit
-            return (action, gil, None, -1)
-        store = self.store
-        locks, chans = state[3], state[4]
-        if lock_changes:
-            changed = list(locks)
-            for i, value in lock_changes:
-                changed[i] = value
-            locks = tuple(changed)
-        if chan_changes:
-            changed = list(chans)
-            for i, value in chan_changes:
-                changed[i] = value
-            chans = tuple(changed)
+    def _changed_patch(self, state: State, tail: bytes, change: _Change) -> Patch:
+        """A projected step's patch in `state`, whose shared part is `tail`."""
+        patch, lock_changes, chan_changes = change
+        action, number, new_tail, via = patch
+        if new_tail is None:  # a violation or a limit
+            return patch
+        locks = self._part_with(state[3], lock_changes) if lock_changes else tail[_LOCKS]
+        chans = self._part_with(state[4], chan_changes) if chan_changes else tail[_CHANS]
+        return (action, number, new_tail[:6] + locks + chans + new_tail[14:], via)
+
+    def _part_with(self, part: tuple[Any, ...], changes: tuple[tuple[int, Any], ...]) -> bytes:
+        """The packed number of a locks or channels part with some items changed."""
+        items = list(part)
+        for i, value in changes:
+            items[i] = value
         try:
-            tail = _TAIL.pack(
-                gil, vars_, store.part_number(locks), store.part_number(chans), stdout, ended
-            )
+            return _NUMBER.pack(self.store.part_number(tuple(items)))
         except struct.error as error:
             raise StoreFull(f"a state does not fit a record ({error})") from None
-        return (action, number, tail, via)
 
     def _patch(self, state: State, tid: int, step: tuple[Action, Any]) -> Patch:
         """A step of thread `tid` as a patch of the state's record (or _Live if it is not one)."""
@@ -432,6 +406,24 @@ class StepTable:
             (action, encode(target) if type(target) is tuple else target)
             for action, target in steps
         ]
+
+
+def _change(
+    patch: Patch,
+    step: tuple[Action, Any],
+    state: State,
+    footprint: tuple[tuple[int, ...], tuple[int, ...]],
+) -> _Change:
+    """A step (its patch made by `_patch`) as a projected step: the items of the locks and
+    channels it changes, all named by its footprint (else _Live)."""
+    target = step[1]
+    if type(target) is not tuple:
+        return (patch, (), ())
+    return (
+        patch,
+        _changed(state[3], target[3], footprint[0]),
+        _changed(state[4], target[4], footprint[1]),
+    )
 
 
 def _changed(

@@ -2,14 +2,17 @@
  * step table (gilcheck/explore/native.py builds and loads this; store.py and steptable.py
  * are the pure-Python forms of the same thing, and the reference for it).
  *
- * Records: every stored state's record end to end in one byte area, where each begins,
- * an open-addressing table of state ids by a hash of the record, and each state's parent
- * id and first action's number. `expand` runs the breadth-first search's loop for states
- * whose threads all have a step-table entry made of record patches: it builds each
- * successor's record by patching a copy of the state's own, interns it, and appends the
- * edges; it stops before any state that needs Python (a thread without an entry or
- * interpreted each time, a step that violates or hits a limit, no step at all, an ended
- * program), which the search then handles itself.
+ * Records: every stored state's record end to end in one byte area (at a fixed stride
+ * while all have one length, else with their offsets), an open-addressing table of state
+ * ids by a hash of the record, and each state's parent id and first action's number; in
+ * fingerprint mode the table holds 64-bit fingerprints instead, and only the records not
+ * yet expanded are kept. Entries: the step table's entries, for `expand`. `expand` runs
+ * the breadth-first search's loop for states whose threads all have a step-table entry
+ * made of record patches: a batch of states at a time, it builds each successor's record
+ * by patching the state's own, then interns them in order and appends the edges; it stops
+ * before any state that needs Python (a thread without an entry or interpreted each time,
+ * a step that violates or hits a limit, no step at all, an ended program), which the
+ * search then handles itself.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -17,6 +20,7 @@
 #include <string.h>
 
 static PyObject *StoreFull = NULL;    /* gilcheck.explore.store.StoreFull */
+static PyObject *Interpret = NULL;    /* steptable._INTERPRET */
 
 /* `expand` makes the successors of this many states before storing them, so that the
  * memory their lookups touch loads together. */
@@ -26,7 +30,8 @@ typedef struct Made {
     uint64_t hash;
     int32_t via;
 } Made;
-static PyObject *Interpret = NULL;    /* steptable._INTERPRET */
+
+typedef struct NEntry NEntry; /* a step-table entry in C (below) */
 
 typedef struct {
     PyObject_HEAD
@@ -40,7 +45,7 @@ typedef struct {
     size_t mask;
     uint8_t *scratch;   /* the successors' records of the states being expanded */
     size_t scratch_cap;
-    void *entries;      /* its threads' step-table entries (NEntry *) */
+    NEntry **entries;   /* the step-table entries of a state's threads */
     size_t entries_cap;
     struct Patch *steps; /* its steps */
     size_t steps_cap;
@@ -93,6 +98,75 @@ static uint64_t hash_record(const uint8_t *p, size_t n) {
     }
     h ^= h >> 29;
     return h;
+}
+
+/* A record's 64-bit fingerprint: xxHash64 (seed 0), never 0 (an empty slot). */
+#define XXH_P1 0x9E3779B185EBCA87ull
+#define XXH_P2 0xC2B2AE3D27D4EB4Full
+#define XXH_P3 0x165667B19E3779F9ull
+#define XXH_P4 0x85EBCA77C2B2AE63ull
+#define XXH_P5 0x27D4EB2F165667C5ull
+
+static inline uint64_t rotl64(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
+
+static inline uint64_t xxh_round(uint64_t acc, uint64_t input) {
+    acc += input * XXH_P2;
+    return rotl64(acc, 31) * XXH_P1;
+}
+
+static inline uint64_t xxh_merge(uint64_t acc, uint64_t val) {
+    acc ^= xxh_round(0, val);
+    return acc * XXH_P1 + XXH_P4;
+}
+
+static uint64_t fingerprint(const uint8_t *p, size_t len) {
+    const uint8_t *end = p + len;
+    uint64_t h;
+    if (len >= 32) {
+        uint64_t v1 = XXH_P1 + XXH_P2, v2 = XXH_P2, v3 = 0, v4 = 0 - XXH_P1;
+        do {
+            uint64_t k[4];
+            memcpy(k, p, 32);
+            v1 = xxh_round(v1, k[0]);
+            v2 = xxh_round(v2, k[1]);
+            v3 = xxh_round(v3, k[2]);
+            v4 = xxh_round(v4, k[3]);
+            p += 32;
+        } while (p + 32 <= end);
+        h = rotl64(v1, 1) + rotl64(v2, 7) + rotl64(v3, 12) + rotl64(v4, 18);
+        h = xxh_merge(h, v1);
+        h = xxh_merge(h, v2);
+        h = xxh_merge(h, v3);
+        h = xxh_merge(h, v4);
+    } else {
+        h = XXH_P5;
+    }
+    h += (uint64_t)len;
+    while (p + 8 <= end) {
+        uint64_t k;
+        memcpy(&k, p, 8);
+        h ^= xxh_round(0, k);
+        h = rotl64(h, 27) * XXH_P1 + XXH_P4;
+        p += 8;
+    }
+    if (p + 4 <= end) {
+        uint32_t k;
+        memcpy(&k, p, 4);
+        h ^= (uint64_t)k * XXH_P1;
+        h = rotl64(h, 23) * XXH_P2 + XXH_P3;
+        p += 4;
+    }
+    while (p < end) {
+        h ^= (*p) * XXH_P5;
+        h = rotl64(h, 11) * XXH_P1;
+        p++;
+    }
+    h ^= h >> 33;
+    h *= XXH_P2;
+    h ^= h >> 29;
+    h *= XXH_P3;
+    h ^= h >> 32;
+    return h ? h : 1;
 }
 
 static int grow_table(Records *r) {
@@ -182,11 +256,6 @@ static int keep_offsets(Records *r) {
     return 0;
 }
 
-/* The id of the state with this record (whose hash_record is `hash`), stored first if new;
- * -1 with an exception set. */
-static Py_ssize_t intern_fingerprint(Records *r, const uint8_t *rec, size_t len,
-                                     int32_t parent, int32_t via);
-
 /* A new state with this record, parent and first action: its id (-1 with an exception
  * set, the store unchanged). Its index entry is the caller's. */
 static Py_ssize_t append_state(Records *r, const uint8_t *rec, size_t len, int32_t parent,
@@ -202,93 +271,6 @@ static Py_ssize_t append_state(Records *r, const uint8_t *rec, size_t len, int32
     r->via[sid] = via;
     r->count++;
     return sid;
-}
-
-static Py_ssize_t intern_hashed(Records *r, const uint8_t *rec, size_t len, uint64_t hash,
-                                int32_t parent, int32_t via) {
-    if (r->compact) return intern_fingerprint(r, rec, len, parent, via);
-    /* grown first, so that a failure leaves the store as it was */
-    if ((r->count + 1) * 2 > r->mask && grow_table(r) < 0) return -1;
-    size_t slot = hash & r->mask;
-    for (;;) {
-        int32_t sid = r->table[slot];
-        if (sid < 0) break;
-        size_t known, a = record_at(r, (size_t)sid, &known);
-        if (known == len && memcmp(r->blob + a, rec, len) == 0) return sid;
-        slot = (slot + 1) & r->mask;
-    }
-    Py_ssize_t sid = append_state(r, rec, len, parent, via);
-    if (sid >= 0) r->table[slot] = (int32_t)sid;
-    return sid;
-}
-
-/* A record's 64-bit fingerprint: xxHash64 (seed 0), never 0 (an empty slot). */
-#define XXH_P1 0x9E3779B185EBCA87ull
-#define XXH_P2 0xC2B2AE3D27D4EB4Full
-#define XXH_P3 0x165667B19E3779F9ull
-#define XXH_P4 0x85EBCA77C2B2AE63ull
-#define XXH_P5 0x27D4EB2F165667C5ull
-
-static inline uint64_t rotl64(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
-
-static inline uint64_t xxh_round(uint64_t acc, uint64_t input) {
-    acc += input * XXH_P2;
-    return rotl64(acc, 31) * XXH_P1;
-}
-
-static inline uint64_t xxh_merge(uint64_t acc, uint64_t val) {
-    acc ^= xxh_round(0, val);
-    return acc * XXH_P1 + XXH_P4;
-}
-
-static uint64_t fingerprint(const uint8_t *p, size_t len) {
-    const uint8_t *end = p + len;
-    uint64_t h;
-    if (len >= 32) {
-        uint64_t v1 = XXH_P1 + XXH_P2, v2 = XXH_P2, v3 = 0, v4 = 0 - XXH_P1;
-        do {
-            uint64_t k[4];
-            memcpy(k, p, 32);
-            v1 = xxh_round(v1, k[0]);
-            v2 = xxh_round(v2, k[1]);
-            v3 = xxh_round(v3, k[2]);
-            v4 = xxh_round(v4, k[3]);
-            p += 32;
-        } while (p + 32 <= end);
-        h = rotl64(v1, 1) + rotl64(v2, 7) + rotl64(v3, 12) + rotl64(v4, 18);
-        h = xxh_merge(h, v1);
-        h = xxh_merge(h, v2);
-        h = xxh_merge(h, v3);
-        h = xxh_merge(h, v4);
-    } else {
-        h = XXH_P5;
-    }
-    h += (uint64_t)len;
-    while (p + 8 <= end) {
-        uint64_t k;
-        memcpy(&k, p, 8);
-        h ^= xxh_round(0, k);
-        h = rotl64(h, 27) * XXH_P1 + XXH_P4;
-        p += 8;
-    }
-    if (p + 4 <= end) {
-        uint32_t k;
-        memcpy(&k, p, 4);
-        h ^= (uint64_t)k * XXH_P1;
-        h = rotl64(h, 23) * XXH_P2 + XXH_P3;
-        p += 4;
-    }
-    while (p < end) {
-        h ^= (*p) * XXH_P5;
-        h = rotl64(h, 11) * XXH_P1;
-        p++;
-    }
-    h ^= h >> 33;
-    h *= XXH_P2;
-    h ^= h >> 29;
-    h *= XXH_P3;
-    h ^= h >> 32;
-    return h ? h : 1;
 }
 
 static int grow_fingerprints(Records *r) {
@@ -316,12 +298,11 @@ static int grow_fingerprints(Records *r) {
 
 /* Fingerprint mode: the id of a new state, or -2 for one whose fingerprint is known (a
  * state seen before, or, with the probability `p(miss)` reports, another with the same
- * fingerprint); -1 with an exception set. */
-static Py_ssize_t intern_fingerprint(Records *r, const uint8_t *rec, size_t len,
+ * fingerprint); -1 with an exception set. `fp` is the record's `fingerprint`. */
+static Py_ssize_t intern_fingerprint(Records *r, const uint8_t *rec, size_t len, uint64_t fp,
                                      int32_t parent, int32_t via) {
     /* kept at most three quarters full */
     if ((r->fp_count + 1) * 4 > (r->fp_mask + 1) * 3 && grow_fingerprints(r) < 0) return -1;
-    uint64_t fp = fingerprint(rec, len);
     size_t slot = (size_t)fp & r->fp_mask;
     for (;;) {
         uint64_t known = r->fps[slot];
@@ -335,6 +316,38 @@ static Py_ssize_t intern_fingerprint(Records *r, const uint8_t *rec, size_t len,
         r->fp_count++;
     }
     return sid;
+}
+
+/* Exact storage: the id of the state with this record (whose hash_record is `hash`),
+ * stored first if new; -1 with an exception set. */
+static Py_ssize_t intern_exact(Records *r, const uint8_t *rec, size_t len, uint64_t hash,
+                               int32_t parent, int32_t via) {
+    /* grown first, so that a failure leaves the store as it was */
+    if ((r->count + 1) * 2 > r->mask && grow_table(r) < 0) return -1;
+    size_t slot = hash & r->mask;
+    for (;;) {
+        int32_t sid = r->table[slot];
+        if (sid < 0) break;
+        size_t known, a = record_at(r, (size_t)sid, &known);
+        if (known == len && memcmp(r->blob + a, rec, len) == 0) return sid;
+        slot = (slot + 1) & r->mask;
+    }
+    Py_ssize_t sid = append_state(r, rec, len, parent, via);
+    if (sid >= 0) r->table[slot] = (int32_t)sid;
+    return sid;
+}
+
+/* What a record is looked up by: its fingerprint in fingerprint mode, else its hash. */
+static inline uint64_t record_hash(const Records *r, const uint8_t *rec, size_t len) {
+    return r->compact ? fingerprint(rec, len) : hash_record(rec, len);
+}
+
+/* The id of the state with this record (`hash` is its record_hash), stored first if new;
+ * -2 for a known fingerprint; -1 with an exception set. */
+static inline Py_ssize_t intern_record(Records *r, const uint8_t *rec, size_t len,
+                                       uint64_t hash, int32_t parent, int32_t via) {
+    if (r->compact) return intern_fingerprint(r, rec, len, hash, parent, via);
+    return intern_exact(r, rec, len, hash, parent, via);
 }
 
 static int reserve_scratch(Records *r, size_t size) {
@@ -406,7 +419,7 @@ static PyObject *Records_intern(Records *r, PyObject *const *args, Py_ssize_t na
     const uint8_t *rec = (const uint8_t *)PyBytes_AS_STRING(args[0]);
     size_t len = (size_t)PyBytes_GET_SIZE(args[0]);
     Py_ssize_t sid =
-        intern_hashed(r, rec, len, hash_record(rec, len), (int32_t)parent, (int32_t)via);
+        intern_record(r, rec, len, record_hash(r, rec, len), (int32_t)parent, (int32_t)via);
     if (sid == -1) return NULL; /* -2: a known fingerprint */
     return PyLong_FromSsize_t(sid);
 }
@@ -452,13 +465,13 @@ typedef struct {
 /* A thread's step-table entry (steptable.Entry) for one shared part and thread number:
  * its patches are `count` items of the pool from `first`; `ample` and `handover` index
  * the pool too, or are -1. `interpret`: the thread is interpreted in every state. */
-typedef struct {
+struct NEntry {
     uint8_t tail[TAIL_SIZE];
     uint8_t interpret, wants, used; /* used: the slot of the table holds an entry */
     uint16_t tid;
     uint32_t number;
     int32_t ample, handover, first, count;
-} NEntry;
+};
 
 /* The step table's entries in C, by (shared part, thread id, thread number): what
  * `expand` looks up, so that a state whose threads all have entries is expanded without
@@ -776,7 +789,7 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
             }
             const uint8_t *tail = stored + cut;
             uint64_t tail_hash = hash_record(tail, TAIL_SIZE);
-            NEntry **entries = (NEntry **)r->entries;
+            NEntry **entries = r->entries;
             size_t tid;
             for (tid = 0; tid < n; tid++) {
                 uint32_t number;
@@ -853,10 +866,11 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
                 memcpy(next, stored, cut);
                 memcpy(next + 2 + 4 * steps[i].tid, &steps[i].patch->number, 4);
                 memcpy(next + cut, steps[i].patch->tail, TAIL_SIZE);
-                uint64_t hash = hash_record(next, len);
+                uint64_t hash = record_hash(r, next, len);
                 r->made[total + i].hash = hash;
                 r->made[total + i].via = steps[i].patch->via;
-                if (!r->compact) __builtin_prefetch(&r->table[hash & r->mask]);
+                __builtin_prefetch(r->compact ? (const void *)&r->fps[hash & r->fp_mask]
+                                              : (const void *)&r->table[hash & r->mask]);
             }
             r->batch_count[states] = count;
             r->batch_len[states] = len;
@@ -889,7 +903,7 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
             }
             size_t len = r->batch_len[k];
             for (size_t i = 0; i < r->batch_count[k]; i++, j++, offset += len) {
-                Py_ssize_t target = intern_hashed(r, r->scratch + offset, len, r->made[j].hash,
+                Py_ssize_t target = intern_record(r, r->scratch + offset, len, r->made[j].hash,
                                                   (int32_t)sid, r->made[j].via);
                 if (target == -1 || (edges && ints_push(&dst, (int32_t)target) < 0)) {
                     failed = 1;

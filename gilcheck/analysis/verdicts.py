@@ -56,6 +56,14 @@ FINGERPRINTED = (
     "--accept-fingerprint"
 )
 
+# The searches `--fingerprint` does not serve, as the user asked for them.
+NOT_FINGERPRINTED = {
+    "dfs": "`--strategy dfs`",
+    "random": "`--strategy random`",
+    "parallel": "`--workers` (the parallel search)",
+    "ray": "`--backend ray` (the Ray search)",
+}
+
 SYMBOLIC_BREADTH_FIRST = (
     "searched breadth-first: a spec with unknown values is always searched breadth-first "
     "(so `--max-depth` does not apply)"
@@ -72,10 +80,10 @@ def check_program(
     """Explore a program with `strategy` (the pipeline picks it) and judge what it found."""
     engine, canonical, system = reduced_system(program, options)
     if options.fingerprint and (engine.symbolic or strategy.name != "bfs"):
-        what = "specs with unknown values" if engine.symbolic else f"`--strategy {strategy.name}`"
+        what = "specs with unknown values" if engine.symbolic else NOT_FINGERPRINTED[strategy.name]
         raise FingerprintsUnavailable(
-            f"`--fingerprint` is for the breadth-first search of specs without unknown "
-            f"values: not for {what}"
+            "`--fingerprint` is for the breadth-first search, in one process, of specs "
+            f"without unknown values: not for {what}"
         )
     found = strategy.explore(Problem(program, system, options), Budget(options, progress))
     if _cycles_need_full_graph(found, canonical is not None):

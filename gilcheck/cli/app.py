@@ -15,10 +15,15 @@ from typing import Annotated, NoReturn
 import typer
 
 from gilcheck.cli import version_line
-from gilcheck.cli.limits import default_memory_limit_mb, working_on
+from gilcheck.cli.limits import working_on
 from gilcheck.cli.outcome import EXIT_INCONCLUSIVE, EXIT_INTERNAL, EXIT_USAGE
 from gilcheck.cli.output import say, streams
-from gilcheck.memory import memory_limit_reason, pause_memory_watch, watch_memory
+from gilcheck.memory import (
+    default_memory_limit_mb,
+    memory_limit_reason,
+    pause_memory_watch,
+    watch_memory,
+)
 
 # The commands in `--help` order: name -> (module, function). A run imports the module of
 # the command it runs only (a check does not load the drafters, `explain` not the checker).

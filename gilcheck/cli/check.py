@@ -33,7 +33,7 @@ from gilcheck.cli.drafting import (
     draft_options,
 )
 from gilcheck.cli.errors import no_specs, print_diagnostics
-from gilcheck.cli.limits import default_memory_limit_mb, working_on
+from gilcheck.cli.limits import working_on
 from gilcheck.cli.options import (
     CHANNEL_BOUND,
     MAX_STATES,
@@ -60,7 +60,7 @@ from gilcheck.cli.proofs import proofs
 from gilcheck.cli.running import expand_spec_paths, run_check, stopped_before_a_verdict
 from gilcheck.config import FORMATS as CONFIG_FORMATS
 from gilcheck.diagnostics import SpecError
-from gilcheck.memory import memory_limit_reason, watch_memory
+from gilcheck.memory import default_memory_limit_mb, memory_limit_reason, watch_memory
 from gilcheck.options import STRATEGY_NAMES, CheckOptions
 from gilcheck.pipeline import parse_spec, with_draft_facts
 from gilcheck.private import NotPrivate, proof_key
@@ -338,10 +338,6 @@ def check(
             say(f"warning: `{option}` applies to {takers} only: it is ignored here")
     if options.accept_fingerprint and not options.fingerprint:
         say("warning: `--accept-fingerprint` applies to `--fingerprint` only: it is ignored here")
-    if options.fingerprint and (options.workers != 1 or backend is Backend.RAY):
-        say("error: `--fingerprint` runs in one process: not with `--workers` or `--backend`")
-        say("help: drop `--workers` and `--backend`, or `--fingerprint`")
-        finish(Outcome.BAD_INPUT)
     if address is not None and backend is not Backend.RAY:
         say("error: `--address` is the address of a Ray cluster")
         say("help: add `--backend ray`")

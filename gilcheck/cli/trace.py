@@ -9,7 +9,6 @@ import typer
 
 from gilcheck.cli.config import ConfigFile, Isolated, project_config, settled
 from gilcheck.cli.errors import reporting_spec_errors
-from gilcheck.cli.limits import default_memory_limit_mb
 from gilcheck.cli.options import (
     AS_FOR_CHECK,
     CHANNEL_BOUND,
@@ -36,6 +35,7 @@ from gilcheck.cli.outcome import (
 from gilcheck.cli.output import printable, render_context, say
 from gilcheck.cli.running import run_check
 from gilcheck.explore.graph import GraphTooLarge
+from gilcheck.memory import default_memory_limit_mb
 from gilcheck.options import CheckOptions
 from gilcheck.pipeline import parse_spec, state_graph_of_spec, with_draft_facts
 from gilcheck.report.formats import TraceFormat, report_for

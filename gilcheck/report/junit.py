@@ -5,6 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
+from gilcheck.report.text import verdict_phrase
 from gilcheck.trace.model import CheckResult
 
 
@@ -47,8 +48,7 @@ def render_junit(cases: list[JUnitCase]) -> str:
         elif result.rests_on_fingerprints:
             errors += 1  # an `ok` that may have missed states proves nothing until accepted
             message = (
-                f"ok (fingerprinted: p(miss) <= {result.p_miss:.1e}), not accepted "
-                f"(--accept-fingerprint): {result.message}"
+                f"{verdict_phrase(result)}, not accepted (--accept-fingerprint): {result.message}"
             )
             ET.SubElement(element, "error", type="fingerprinted", message=message)
         elif result.verdict != want or result.when_matches is False:

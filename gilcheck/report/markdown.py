@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from gilcheck.report.mermaid import render_mermaid, short_location
-from gilcheck.report.text import cycle_text, expected_phrase, verdict_phrase
+from gilcheck.report.text import cycle_text, expected_phrase, p_miss_text, verdict_phrase
 from gilcheck.trace.model import CheckResult
 
 
@@ -110,7 +110,7 @@ def render_markdown(result: CheckResult, level: int = 3) -> str:
     stats = result.stats
     scope = "exhaustive" if stats.exhaustive else "not exhaustive"
     if result.p_miss is not None and result.verdict == "ok":
-        scope = f"exhaustive up to fingerprints: p(miss) <= {result.p_miss:.1e}"
+        scope = f"exhaustive up to fingerprints: {p_miss_text(result)}"
     if result.verdict not in ("ok", "bound", "inconclusive", "stuck", "livelock"):
         scope = "stopped at the first violation"
     out.append(f"{stats.states:,} states, {stats.transitions:,} transitions ({scope}).")

@@ -165,7 +165,7 @@ def _drafted(result: CheckResult, rule_ids: list[str]) -> list[dict[str, object]
         )
     found.extend(("drift", f"{result.spec}: {d.message}", d.file, d.line) for d in result.drift)
     if result.rests_on_fingerprints:
-        text = f"{result.spec}: ok (fingerprinted: p(miss) <= {result.p_miss:.1e}), not accepted"
+        text = f"{result.spec}: {verdict_phrase(result)}, not accepted"
         found.append(("fingerprint", text, result.spec, result.expected_line))
     return [
         {

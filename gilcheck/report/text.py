@@ -17,6 +17,11 @@ def _short(location: Location) -> str:
     return location.short
 
 
+def p_miss_text(result: CheckResult) -> str:
+    """`p(miss) <= 1.8e-06`: a fingerprinted search's bound on a missed state."""
+    return f"p(miss) <= {result.p_miss:.1e}"
+
+
 def verdict_phrase(result: CheckResult) -> str:
     """`deadlock`, or with unknown values `deadlock when n == 7`."""
     phrase = result.verdict
@@ -26,7 +31,7 @@ def verdict_phrase(result: CheckResult) -> str:
         if result.assumptions_accepted:
             phrase += " (accepted)"
     if result.verdict == "ok" and result.p_miss is not None:
-        phrase += f" (fingerprinted: p(miss) <= {result.p_miss:.1e})"
+        phrase += f" (fingerprinted: {p_miss_text(result)})"
         if result.fingerprint_accepted:
             phrase += " (accepted)"
     if result.condition is not None and result.verdict not in ("ok", "bound", "inconclusive"):
@@ -235,7 +240,7 @@ def render_text(result: CheckResult) -> str:
         if result.limit:
             scope = f"stopped by {result.limit}; NOT exhaustive"
     if result.p_miss is not None and result.verdict == "ok":
-        scope = f"exhaustive up to fingerprints: p(miss) <= {result.p_miss:.1e}"
+        scope = f"exhaustive up to fingerprints: {p_miss_text(result)}"
     if stats.symmetry:
         scope += f"; one state per permutation of {', '.join(stats.symmetry)}"
     out.append(

@@ -1,6 +1,6 @@
 """What an IR expression reads: whether other threads can change it while its thread waits
 (a statement that names its object through shared state keeps the object it read), and
-which locals it reads."""
+which locals it reads, and whether it reads only plain data (no channel or object)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,25 @@ def reads_shared(expr: object) -> bool:
         case ir.Builtin(name=name, args=args) if name not in ("len", "is_done"):
             return any(reads_shared(a) for a in args)
     return True
+
+
+def plain_expression(expr: object) -> bool:
+    """Whether an expression reads only constants, locals, vars and `self` (no channel, no
+    builtin that could look at one)."""
+    match expr:
+        case None:
+            return True
+        case ir.Const(value=value):
+            return isinstance(value, bool | int | str | None)
+        case ir.Local() | ir.SelfIndex() | ir.ParamRef():
+            return True
+        case ir.GlobalVar(index=index):
+            return plain_expression(index)
+        case ir.UnaryOp(operand=operand):
+            return plain_expression(operand)
+        case ir.BinaryOp(left=left, right=right):
+            return plain_expression(left) and plain_expression(right)
+    return False
 
 
 def locals_read(expr: object) -> set[str]:

@@ -22,7 +22,11 @@ from __future__ import annotations
 from typing import Any
 
 from gilcheck.semantics import ir
+from gilcheck.semantics.reads import plain_expression
+from gilcheck.semantics.values import EvalError
 from gilcheck.system.engine.base import Base
+from gilcheck.system.engine.common import SpecMisuse, SpecPanic
+from gilcheck.system.expr import IndexOutOfRange, UseAfterMove
 from gilcheck.system.state import F_CODE, F_LOCALS, F_PC, RUNNING, T_FRAMES, T_STATUS, State
 
 Footprint = tuple[tuple[int, ...], tuple[int, ...]]
@@ -45,25 +49,9 @@ _NOTHING_SHARED = (
 # Statements run by `_sync` on one declared object (and a condvar's mutex).
 _ON_A_DECLARED_OBJECT = (ir.Acquire, ir.Release, ir.SetEvent, ir.ClearEvent, ir.Notify, ir.Wait)
 _PLAIN_CONSTANTS = (bool, int, str, type(None))
-
-
-def plain_expression(expr: Any) -> bool:
-    """Whether an expression reads only constants, locals, vars and `self` (no channel, no
-    builtin that could look at one)."""
-    match expr:
-        case None:
-            return True
-        case ir.Const(value=value):
-            return isinstance(value, _PLAIN_CONSTANTS)
-        case ir.Local() | ir.SelfIndex() | ir.ParamRef():
-            return True
-        case ir.GlobalVar(index=index):
-            return plain_expression(index)
-        case ir.UnaryOp(operand=operand):
-            return plain_expression(operand)
-        case ir.BinaryOp(left=left, right=right):
-            return plain_expression(left) and plain_expression(right)
-    return False
+# What naming an object can raise (an index out of range, arithmetic without a value, a
+# moved local, a misuse), each a violation the interpreter reports at the statement.
+_REPORTED = (IndexOutOfRange, EvalError, UseAfterMove, SpecMisuse, SpecPanic)
 
 
 def plain_value(value: Any) -> bool:
@@ -137,7 +125,7 @@ class Footprints(Base):
                     if p.handler is not self.handlers[ir.Recv] or not _plain_target(target):
                         return None
                     return self._channel_footprint(state, th, frame, p, channel, "rx")
-        except Exception:  # an index out of range, a misuse: the interpreter reports it
+        except _REPORTED:  # the interpreter reports them as the step's violation
             return None
         return None
 

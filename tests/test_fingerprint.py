@@ -80,10 +80,14 @@ def test_accept_without_fingerprint_is_a_warning(cli) -> None:  # type: ignore[n
 
 
 def test_a_fingerprinted_ok_is_never_cached_as_a_proof(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    cache = tmp_path / "cache"
-    cli("check", "--fingerprint", "--accept-fingerprint", "--cache-dir", str(cache),
-        "specs/seed/fixed.gil")  # fmt: skip
+    cache, exact = tmp_path / "cache", tmp_path / "exact"
+    done = cli("check", "--fingerprint", "--accept-fingerprint", "--cache", str(cache),
+               "specs/seed/fixed.gil")  # fmt: skip
+    assert done.code == 0
     assert not cache.exists() or not any(cache.rglob("*.json"))
+    # The same check without --fingerprint is cached: the cache was really in use.
+    assert cli("check", "--cache", str(exact), "specs/seed/fixed.gil").code == 0
+    assert any(exact.rglob("*.json"))
 
 
 def test_records_dropped_and_replayed_give_the_same_search(monkeypatch) -> None:

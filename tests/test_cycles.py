@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from array import array
+
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gilcheck.analysis.cycles import _networkx_terminal, sinks_if_all_reach_one, terminal_components
+from gilcheck.explore.native import native_module
 from gilcheck.options import CheckOptions
 from gilcheck.pipeline import check_spec, parse_text
 
@@ -55,6 +59,19 @@ def test_the_sink_shortcut_agrees_with_networkx(
         assert all(len(g) == 1 for g in terminal)
     if forward:  # every edge goes to a later state: one reverse sweep settles all
         assert sinks is not None
+    # The C form (on the edge log's arrays) and the Python form (on lists) agree.
+    for passes in (1, 64):
+        python = sinks_if_all_reach_one(n, starts, targets, passes)
+        compact = sinks_if_all_reach_one(n, array("I", starts), array("i", targets), passes)
+        assert compact == python
+
+
+def test_the_sink_shortcut_runs_in_c_on_the_edge_log() -> None:
+    if native_module() is None:
+        pytest.skip("no C extension")
+    assert native_module().sinks_if_all_reach_one(
+        3, array("I", [0, 1]), array("i", [1, 2]), 64
+    ) == [2]
 
 
 def verdict(text: str) -> str:

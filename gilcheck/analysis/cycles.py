@@ -11,6 +11,8 @@ from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from gilcheck.explore.native import native_module
+
 NETWORKX_EDGE_LIMIT = 1_000_000
 
 
@@ -66,8 +68,13 @@ def sinks_if_all_reach_one(
     Sweeps in reverse id order settle breadth-first graphs, whose edges mostly go to later
     states, in a few passes; a pass that reaches no new state ends them (the rest reach
     no such state). None also when `passes` do not settle it: the components are then
-    computed.
+    computed. The C extension's form of it (explore/_records.c) runs where the edges are
+    the edge log's arrays.
     """
+    native = native_module()
+    if native is not None and _compact(starts) and _compact(dst):
+        found: list[int] | None = native.sinks_if_all_reach_one(n, starts, dst, passes)
+        return found
     expanded = len(starts)
     reach = bytearray(n)
     sinks: list[int] = []
@@ -92,6 +99,11 @@ def sinks_if_all_reach_one(
         if left == before:
             return None
     return sinks if not left else None
+
+
+def _compact(values: Sequence[int]) -> bool:
+    """Whether a sequence is an array of 4-byte integers (what the C form reads)."""
+    return isinstance(values, array) and values.itemsize == 4
 
 
 def _networkx_terminal(n: int, src: Sequence[int], dst: Sequence[int]) -> list[list[int]]:

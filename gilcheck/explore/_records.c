@@ -712,6 +712,472 @@ typedef struct Patch {
     size_t tid;
 } Patch;
 
+/* Symmetry reduction of records (explore/symmetric_records.py is the reference): a map of
+ * byte keys to byte values that Python fills with what each part of a representative
+ * depends on, and `canon_record`, which reduces a record with it alone. Keys (all numbers
+ * little-endian):
+ *   'o' number(4)                          -> a thread's rank text without its `self`
+ *   'r' array(1) tail(17)                  -> per index: length(4) and the rest of its rank;
+ *        where other threads' locals hold indexes, the middle of its rank, then the count(4)
+ *        and texts of its copies' places in channels
+ *   'p' array(1) thread id(4) number(4)    -> count(4), then per place: index(4), text
+ *   's' array(1) number(4) new self(4, -1 outside) -> the moved thread's number, for a
+ *        thread whose locals and offer hold no index
+ *   't' array(1) position(2 each) number(4) index(4, -1 outside) -> the moved thread's number
+ *   'q' array(1) part(1: vars, locks, channels) position(2 each) number(4) -> the moved part
+ * A record whose parts are not all in the map is left to Python. */
+typedef struct {
+    uint64_t hash;
+    size_t key_at, val_at;
+    uint32_t key_len, val_len;
+} CanonItem;
+
+typedef struct {
+    uint32_t base, size;
+    int outside; /* other threads' locals hold indexes: their numbers key the rests */
+    int others;  /* a permutation changes other threads too */
+} CanonArray;
+
+typedef struct {
+    PyObject_HEAD
+    uint8_t *bytes; /* keys and values end to end */
+    size_t bytes_len, bytes_cap;
+    CanonItem *items;
+    size_t count, items_cap;
+    int32_t *slots;
+    size_t mask;
+    CanonArray *arrays;
+    size_t n_arrays;
+    uint8_t *key; /* scratch: a key being built */
+    size_t key_cap;
+    const uint8_t **own, **rest; /* scratch: each index's rank, in two parts */
+    uint32_t *own_len, *rest_len, *order, *numbers;
+    size_t *place_at, *place_len; /* each index's copies' places: where in `text` */
+    uint16_t *position;
+    size_t index_cap;
+    uint8_t *text; /* scratch: the places' texts composed */
+    size_t text_len, text_cap;
+} Canon;
+
+static const uint8_t *canon_get(const Canon *c, const uint8_t *key, size_t len,
+                                uint32_t *val_len) {
+    uint64_t h = hash_record(key, len);
+    size_t slot = h & c->mask;
+    for (;;) {
+        int32_t at = c->slots[slot];
+        if (at < 0) return NULL;
+        const CanonItem *it = &c->items[at];
+        if (it->hash == h && it->key_len == len && memcmp(c->bytes + it->key_at, key, len) == 0) {
+            *val_len = it->val_len;
+            return c->bytes + it->val_at;
+        }
+        slot = (slot + 1) & c->mask;
+    }
+}
+
+static int canon_rehash(Canon *c, size_t size) {
+    int32_t *slots = PyMem_Malloc(size * sizeof(int32_t));
+    if (!slots) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    memset(slots, 0xff, size * sizeof(int32_t));
+    for (size_t i = 0; i < c->count; i++) {
+        size_t slot = c->items[i].hash & (size - 1);
+        while (slots[slot] >= 0) slot = (slot + 1) & (size - 1);
+        slots[slot] = (int32_t)i;
+    }
+    PyMem_Free(c->slots);
+    c->slots = slots;
+    c->mask = size - 1;
+    return 0;
+}
+
+static int canon_key_room(Canon *c, size_t len) {
+    return reserve_items((void **)&c->key, &c->key_cap, len, 1);
+}
+
+static PyObject *Canon_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
+    PyObject *layout;
+    if (!PyArg_ParseTuple(args, "O", &layout)) return NULL;
+    PyObject *seq = PySequence_Fast(layout, "the layout is a sequence of arrays");
+    if (!seq) return NULL;
+    Canon *c = (Canon *)type->tp_alloc(type, 0);
+    if (!c) {
+        Py_DECREF(seq);
+        return NULL;
+    }
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    c->arrays = PyMem_Calloc(n ? (size_t)n : 1, sizeof(CanonArray));
+    if (!c->arrays) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    c->n_arrays = (size_t)n;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        CanonArray *a = &c->arrays[i];
+        unsigned int base, size;
+        int outside, others;
+        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(seq, i), "IIpp", &base, &size, &outside,
+                              &others))
+            goto fail;
+        if (size > 0xffff || n > 255) {
+            PyErr_SetString(PyExc_ValueError, "too many arrays or threads for records");
+            goto fail;
+        }
+        a->base = base;
+        a->size = size;
+        a->outside = outside;
+        a->others = others;
+    }
+    Py_DECREF(seq);
+    if (canon_rehash(c, 1024) < 0) {
+        Py_DECREF(c);
+        return NULL;
+    }
+    return (PyObject *)c;
+fail:
+    Py_DECREF(seq);
+    Py_DECREF(c);
+    return NULL;
+}
+
+static void canon_free(Canon *c) {
+    PyMem_Free(c->own);
+    PyMem_Free(c->rest);
+    PyMem_Free(c->own_len);
+    PyMem_Free(c->rest_len);
+    PyMem_Free(c->order);
+    PyMem_Free(c->numbers);
+    PyMem_Free(c->position);
+    PyMem_Free(c->place_at);
+    PyMem_Free(c->place_len);
+    c->place_at = c->place_len = NULL;
+    c->own = c->rest = NULL;
+    c->own_len = c->rest_len = c->order = c->numbers = NULL;
+    c->position = NULL;
+    c->index_cap = 0;
+}
+
+static void Canon_dealloc(Canon *c) {
+    PyMem_Free(c->bytes);
+    PyMem_Free(c->items);
+    PyMem_Free(c->slots);
+    PyMem_Free(c->arrays);
+    PyMem_Free(c->key);
+    PyMem_Free(c->text);
+    canon_free(c);
+    Py_TYPE(c)->tp_free((PyObject *)c);
+}
+
+static Py_ssize_t Canon_len(Canon *c) { return (Py_ssize_t)c->count; }
+
+/* add(key, value): keep a part of a representative (the same key twice: the first stays). */
+static PyObject *Canon_add(Canon *c, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2 || !PyBytes_Check(args[0]) || !PyBytes_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "add(key: bytes, value: bytes)");
+        return NULL;
+    }
+    const uint8_t *key = (const uint8_t *)PyBytes_AS_STRING(args[0]);
+    size_t key_len = (size_t)PyBytes_GET_SIZE(args[0]);
+    size_t val_len = (size_t)PyBytes_GET_SIZE(args[1]);
+    uint32_t known_len;
+    if (canon_get(c, key, key_len, &known_len)) Py_RETURN_NONE;
+    if (key_len > UINT32_MAX || val_len > UINT32_MAX ||
+        reserve_items((void **)&c->bytes, &c->bytes_cap, c->bytes_len + key_len + val_len, 1) < 0 ||
+        reserve_items((void **)&c->items, &c->items_cap, c->count + 1, sizeof(CanonItem)) < 0)
+        return key_len > UINT32_MAX || val_len > UINT32_MAX ? PyErr_NoMemory() : NULL;
+    CanonItem *it = &c->items[c->count];
+    it->hash = hash_record(key, key_len);
+    it->key_at = c->bytes_len;
+    it->key_len = (uint32_t)key_len;
+    memcpy(c->bytes + c->bytes_len, key, key_len);
+    c->bytes_len += key_len;
+    it->val_at = c->bytes_len;
+    it->val_len = (uint32_t)val_len;
+    memcpy(c->bytes + c->bytes_len, PyBytes_AS_STRING(args[1]), val_len);
+    c->bytes_len += val_len;
+    size_t slot = it->hash & c->mask;
+    while (c->slots[slot] >= 0) slot = (slot + 1) & c->mask;
+    c->slots[slot] = (int32_t)c->count;
+    c->count++;
+    if (c->count * 2 > c->mask && canon_rehash(c, (c->mask + 1) * 2) < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *Canon_clear(Canon *c, PyObject *unused) {
+    c->count = 0;
+    c->bytes_len = 0;
+    if (canon_rehash(c, 1024) < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
+/* Whether index i's rank sorts after index j's, as texts: each rank's three parts (its
+ * own text, the rest, the places of copies in other threads) compared as if joined. */
+static int rank_after(const Canon *c, size_t i, size_t j) {
+    const uint8_t *a[3] = {c->own[i], c->rest[i], c->text + c->place_at[i]};
+    const uint8_t *b[3] = {c->own[j], c->rest[j], c->text + c->place_at[j]};
+    size_t la[3] = {c->own_len[i], c->rest_len[i], c->place_len[i]};
+    size_t lb[3] = {c->own_len[j], c->rest_len[j], c->place_len[j]};
+    size_t pa = 0, pb = 0, ia = 0, ib = 0;
+    for (;;) {
+        while (pa < 3 && ia == la[pa]) pa++, ia = 0;
+        while (pb < 3 && ib == lb[pb]) pb++, ib = 0;
+        if (pa == 3 || pb == 3) return pa != 3; /* the longer one sorts after */
+        uint8_t x = a[pa][ia++], y = b[pb][ib++];
+        if (x != y) return x > y;
+    }
+}
+
+static int canon_text(Canon *c, const void *data, size_t len) {
+    if (reserve_items((void **)&c->text, &c->text_cap, c->text_len + len, 1) < 0) return -1;
+    memcpy(c->text + c->text_len, data, len);
+    c->text_len += len;
+    return 0;
+}
+
+/* A length-prefixed text at `*at` of a value `len` long: its bytes and length, or NULL. */
+static const uint8_t *value_text(const uint8_t *value, uint32_t len, size_t *at, uint32_t *n) {
+    if (*at + 4 > len) return NULL;
+    memcpy(n, value + *at, 4);
+    if (*at + 4 + *n > len) return NULL;
+    const uint8_t *text = value + *at + 4;
+    *at += 4 + *n;
+    return text;
+}
+
+/* Each index's rest of its rank from the 'r' value, and for an array whose indexes other
+ * threads' locals hold, the text of its copies' places (composed in `text`): 1, or 0 when a
+ * part is unknown, or -1 with an exception. */
+static int canon_segments(Canon *c, const CanonArray *arr, const uint8_t *rec, size_t n,
+                          const uint8_t *rests, uint32_t vlen) {
+    size_t size = arr->size, at = 0;
+    c->text_len = 0;
+    for (size_t k = 0; k < size; k++) {
+        uint32_t len;
+        const uint8_t *rest = value_text(rests, vlen, &at, &len);
+        if (!rest) return 0;
+        c->rest[k] = rest;
+        c->rest_len[k] = len;
+        c->place_at[k] = 0;
+        c->place_len[k] = 0;
+        if (!arr->outside) continue;
+        uint32_t count;
+        if (at + 4 > vlen) return 0;
+        memcpy(&count, rests + at, 4);
+        at += 4;
+        /* "(" + the channel places, then the places in other threads by id + ")" + ")" */
+        size_t begin = c->text_len, items = 0;
+        if (canon_text(c, "(", 1) < 0) return -1;
+        for (uint32_t i = 0; i < count; i++) {
+            const uint8_t *item = value_text(rests, vlen, &at, &len);
+            if (!item) return 0;
+            if ((items++ && canon_text(c, ", ", 2) < 0) || canon_text(c, item, len) < 0)
+                return -1;
+        }
+        uint8_t pkey[10];
+        pkey[0] = 'p';
+        pkey[1] = (uint8_t)(arr - c->arrays);
+        for (size_t tid = 0; tid < n; tid++) {
+            if (tid >= arr->base && tid < arr->base + size) continue;
+            uint32_t tid32 = (uint32_t)tid, plen;
+            memcpy(pkey + 2, &tid32, 4);
+            memcpy(pkey + 6, rec + 2 + 4 * tid, 4);
+            const uint8_t *places = canon_get(c, pkey, 10, &plen);
+            if (!places || plen < 4) return 0;
+            uint32_t pcount;
+            memcpy(&pcount, places, 4);
+            size_t pat = 4;
+            for (uint32_t i = 0; i < pcount; i++) {
+                uint32_t index;
+                if (pat + 4 > plen) return 0;
+                memcpy(&index, places + pat, 4);
+                pat += 4;
+                const uint8_t *item = value_text(places, plen, &pat, &len);
+                if (!item) return 0;
+                if (index != k) continue;
+                if ((items++ && canon_text(c, ", ", 2) < 0) || canon_text(c, item, len) < 0)
+                    return -1;
+            }
+        }
+        if ((items == 1 && canon_text(c, ",", 1) < 0) || canon_text(c, "))", 2) < 0) return -1;
+        c->place_at[k] = begin;
+        c->place_len[k] = c->text_len - begin;
+    }
+    return 1;
+}
+
+/* The representative of the record `rec` (len bytes), in place: 1, or 0 when a part is not
+ * in the map (the record is left as it was), or -1 with an exception. */
+static int canon_record(Canon *c, uint8_t *rec, size_t len) {
+    if (len < 2) return 0;
+    size_t n = (size_t)rec[0] | (size_t)rec[1] << 8, cut = 2 + 4 * n;
+    if (len != cut + TAIL_SIZE) return 0; /* run-time objects: Python's */
+    uint8_t tail[TAIL_SIZE];
+    memcpy(tail, rec + cut, TAIL_SIZE);
+    for (size_t a = 0; a < c->n_arrays; a++) {
+        const CanonArray *arr = &c->arrays[a];
+        size_t base = arr->base, size = arr->size;
+        if (base + size > n) return 0;
+        if (size > c->index_cap || n > c->index_cap) {
+            size_t cap = (size > n ? size : n) * 2;
+            canon_free(c);
+            c->own = PyMem_Malloc(cap * sizeof(uint8_t *));
+            c->rest = PyMem_Malloc(cap * sizeof(uint8_t *));
+            c->own_len = PyMem_Malloc(cap * sizeof(uint32_t));
+            c->rest_len = PyMem_Malloc(cap * sizeof(uint32_t));
+            c->order = PyMem_Malloc(cap * sizeof(uint32_t));
+            c->numbers = PyMem_Malloc(cap * sizeof(uint32_t));
+            c->position = PyMem_Malloc(cap * sizeof(uint16_t));
+            c->place_at = PyMem_Malloc(cap * sizeof(size_t));
+            c->place_len = PyMem_Malloc(cap * sizeof(size_t));
+            if (!c->own || !c->rest || !c->own_len || !c->rest_len || !c->order || !c->numbers ||
+                !c->position || !c->place_at || !c->place_len) {
+                canon_free(c);
+                PyErr_NoMemory();
+                return -1;
+            }
+            c->index_cap = cap;
+        }
+        /* The rests of the ranks: by the shared part, and where other threads' locals
+         * hold indexes, the places they add (composed as a tuple's text). */
+        size_t klen = 2 + TAIL_SIZE;
+        if (canon_key_room(c, klen + 8) < 0) return -1;
+        uint8_t *key = c->key;
+        key[0] = 'r';
+        key[1] = (uint8_t)a;
+        memcpy(key + 2, tail, TAIL_SIZE);
+        uint32_t vlen;
+        const uint8_t *rests = canon_get(c, key, klen, &vlen);
+        if (!rests) return 0;
+        if (canon_segments(c, arr, rec, n, rests, vlen) <= 0) return 0;
+        /* Each thread's own text. */
+        uint8_t okey[5];
+        okey[0] = 'o';
+        int sorted = 1;
+        for (size_t k = 0; k < size; k++) {
+            memcpy(okey + 1, rec + 2 + 4 * (base + k), 4);
+            const uint8_t *own = canon_get(c, okey, 5, &vlen);
+            if (!own) return 0;
+            c->own[k] = own;
+            c->own_len[k] = vlen;
+            if (k && sorted && rank_after(c, k - 1, k)) sorted = 0;
+        }
+        if (sorted) continue;
+        /* A stable sort of the indexes by rank; position[old] = new. */
+        for (size_t k = 0; k < size; k++) {
+            uint32_t x = (uint32_t)k;
+            size_t i = k;
+            while (i > 0 && rank_after(c, c->order[i - 1], x)) {
+                c->order[i] = c->order[i - 1];
+                i--;
+            }
+            c->order[i] = x;
+        }
+        for (size_t k = 0; k < size; k++) c->position[c->order[k]] = (uint16_t)k;
+        /* The moved shared part: its vars, locks and channels parts each by the
+         * permutation, the GIL and stdout holders moved here. */
+        size_t plen = 2 * size;
+        if (canon_key_room(c, 3 + plen + 8) < 0) return -1;
+        key = c->key;
+        uint8_t moved_tail[TAIL_SIZE];
+        memcpy(moved_tail, tail, TAIL_SIZE);
+        key[0] = 'q';
+        key[1] = (uint8_t)a;
+        memcpy(key + 3, c->position, plen);
+        for (int kind = 0; kind < 3; kind++) {
+            key[2] = (uint8_t)kind;
+            memcpy(key + 3 + plen, tail + 2 + 4 * kind, 4);
+            const uint8_t *part = canon_get(c, key, 3 + plen + 4, &vlen);
+            if (!part || vlen != 4) return 0;
+            memcpy(moved_tail + 2 + 4 * kind, part, 4);
+        }
+        for (int at = 0; at <= 14; at += 14) { /* the GIL's holder + 1, stdout's + 1 */
+            size_t holder = (size_t)(tail[at] | tail[at + 1] << 8);
+            if (holder > base && holder <= base + size) {
+                holder = base + c->position[holder - 1 - base] + 1;
+                moved_tail[at] = (uint8_t)holder;
+                moved_tail[at + 1] = (uint8_t)(holder >> 8);
+            }
+        }
+        /* The moved threads: by their new `self` alone where their locals and offer hold
+         * no index ('s'), else by the whole permutation ('t'). */
+        uint8_t skey[10];
+        skey[0] = 's';
+        skey[1] = (uint8_t)a;
+        key[0] = 't';
+        key[1] = (uint8_t)a;
+        memcpy(key + 2, c->position, plen);
+        for (size_t tid = 0; tid < n; tid++) {
+            uint32_t number;
+            memcpy(&number, rec + 2 + 4 * tid, 4);
+            int32_t k = -1, self = -1;
+            size_t to = tid;
+            if (tid >= base && tid < base + size) {
+                k = (int32_t)(tid - base);
+                self = c->position[k];
+                to = base + (size_t)self;
+            } else if (!arr->others) {
+                c->numbers[tid] = number;
+                continue;
+            }
+            memcpy(skey + 2, &number, 4);
+            memcpy(skey + 6, &self, 4);
+            const uint8_t *moved = canon_get(c, skey, 10, &vlen);
+            if (!moved) {
+                memcpy(key + 2 + plen, &number, 4);
+                memcpy(key + 2 + plen + 4, &k, 4);
+                moved = canon_get(c, key, 2 + plen + 8, &vlen);
+            }
+            if (!moved || vlen != 4) return 0;
+            memcpy(&c->numbers[to], moved, 4);
+        }
+        memcpy(rec + 2, c->numbers, 4 * n);
+        memcpy(tail, moved_tail, TAIL_SIZE);
+        memcpy(rec + cut, tail, TAIL_SIZE);
+    }
+    return 1;
+}
+
+/* canonical(record) -> the representative's record, or None when a part is not known. */
+static PyObject *Canon_canonical(Canon *c, PyObject *arg) {
+    if (!PyBytes_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "canonical(record: bytes)");
+        return NULL;
+    }
+    PyObject *out = PyBytes_FromStringAndSize(PyBytes_AS_STRING(arg), PyBytes_GET_SIZE(arg));
+    if (!out) return NULL;
+    int ok = canon_record(c, (uint8_t *)PyBytes_AS_STRING(out), (size_t)PyBytes_GET_SIZE(out));
+    if (ok == 1) return out;
+    Py_DECREF(out);
+    if (ok < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef Canon_methods[] = {
+    {"add", (PyCFunction)(void (*)(void))Canon_add, METH_FASTCALL,
+     "add(key, value): keep a part of a representative"},
+    {"clear", (PyCFunction)Canon_clear, METH_NOARGS, "clear(): forget every part"},
+    {"canonical", (PyCFunction)Canon_canonical, METH_O,
+     "canonical(record) -> the representative's record, or None if a part is unknown"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PySequenceMethods Canon_as_sequence = {
+    .sq_length = (lenfunc)Canon_len,
+};
+
+static PyTypeObject CanonType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "gilcheck.explore._records.Canon",
+    .tp_basicsize = sizeof(Canon),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "The parts of symmetry representatives, to reduce records in C.",
+    .tp_new = Canon_new,
+    .tp_dealloc = (destructor)Canon_dealloc,
+    .tp_methods = Canon_methods,
+    .tp_as_sequence = &Canon_as_sequence,
+};
+
 /* Start loading the step-table entries of state `sid`'s threads. */
 static void prefetch_entries(const Records *r, const Entries *table, size_t sid) {
     if (sid >= r->count) return;
@@ -730,8 +1196,8 @@ static void prefetch_entries(const Records *r, const Entries *table, size_t sid)
 /* expand(sid, stop, max_states, entries, ample, starts, dst, dst_len)
  *   -> (next sid, states expanded, transitions) */
 static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 8) {
-        PyErr_SetString(PyExc_TypeError, "expand takes 8 arguments");
+    if (nargs != 9) {
+        PyErr_SetString(PyExc_TypeError, "expand takes 9 arguments");
         return NULL;
     }
     Py_ssize_t sid = PyLong_AsSsize_t(args[0]);
@@ -750,6 +1216,14 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
     PyObject *starts_array = args[5], *dst_array = args[6];
     Py_ssize_t dst_len = PyLong_AsSsize_t(args[7]);
     if (dst_len == -1 && PyErr_Occurred()) return NULL;
+    Canon *canon = NULL; /* with symmetry: each successor goes to its representative */
+    if (args[8] != Py_None) {
+        if (!PyObject_TypeCheck(args[8], &CanonType)) {
+            PyErr_SetString(PyExc_TypeError, "canon must be a Canon or None");
+            return NULL;
+        }
+        canon = (Canon *)args[8];
+    }
     if (sid < 0 || (size_t)sid < r->base) { /* below `base`: a record not kept */
         PyErr_SetString(PyExc_IndexError, "no such state");
         return NULL;
@@ -861,16 +1335,30 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
                 failed = 1;
                 break;
             }
+            int unknown = 0;
             for (size_t i = 0; i < count; i++) {
                 uint8_t *next = r->scratch + bytes + i * len;
                 memcpy(next, stored, cut);
                 memcpy(next + 2 + 4 * steps[i].tid, &steps[i].patch->number, 4);
                 memcpy(next + cut, steps[i].patch->tail, TAIL_SIZE);
+                if (canon) {
+                    int reduced = canon_record(canon, next, len);
+                    if (reduced < 0) failed = 1;
+                    if (reduced <= 0) { /* Python reduces it, and keeps the parts */
+                        unknown = 1;
+                        break;
+                    }
+                }
                 uint64_t hash = record_hash(r, next, len);
                 r->made[total + i].hash = hash;
                 r->made[total + i].via = steps[i].patch->via;
                 __builtin_prefetch(r->compact ? (const void *)&r->fps[hash & r->fp_mask]
                                               : (const void *)&r->table[hash & r->mask]);
+            }
+            if (failed) break;
+            if (unknown) {
+                halted = 1;
+                break;
             }
             r->batch_count[states] = count;
             r->batch_len[states] = len;
@@ -1015,7 +1503,7 @@ static PyMethodDef Records_methods[] = {
     {"parent", (PyCFunction)Records_parent, METH_O, "parent(id) -> the id it was found from"},
     {"via", (PyCFunction)Records_via, METH_O, "via(id) -> the number of its first action"},
     {"expand", (PyCFunction)(void (*)(void))Records_expand, METH_FASTCALL,
-     "expand(sid, stop, max_states, entries, ample, starts, dst, dst_len) -> "
+     "expand(sid, stop, max_states, entries, ample, starts, dst, dst_len, canon) -> "
      "(next sid, expanded, transitions)"},
     {NULL, NULL, 0, NULL},
 };
@@ -1035,9 +1523,85 @@ static PyTypeObject RecordsType = {
     .tp_as_sequence = &Records_as_sequence,
 };
 
+/* sinks_if_all_reach_one(n, starts, dst, passes) -> list | None: analysis/cycles.py's
+ * function of that name (the reference) over the edge log's arrays (4-byte items). */
+static PyObject *sinks_if_all_reach_one(PyObject *module, PyObject *const *args,
+                                        Py_ssize_t nargs) {
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "sinks_if_all_reach_one(n, starts, dst, passes)");
+        return NULL;
+    }
+    Py_ssize_t n = PyLong_AsSsize_t(args[0]);
+    if (n == -1 && PyErr_Occurred()) return NULL;
+    Py_ssize_t passes = PyLong_AsSsize_t(args[3]);
+    if (passes == -1 && PyErr_Occurred()) return NULL;
+    Py_buffer sb, db;
+    if (PyObject_GetBuffer(args[1], &sb, PyBUF_SIMPLE) < 0) return NULL;
+    if (PyObject_GetBuffer(args[2], &db, PyBUF_SIMPLE) < 0) {
+        PyBuffer_Release(&sb);
+        return NULL;
+    }
+    PyObject *result = NULL;
+    uint8_t *reach = NULL;
+    const uint32_t *starts = sb.buf;
+    const int32_t *dst = db.buf;
+    size_t expanded = (size_t)sb.len / 4, edges = (size_t)db.len / 4;
+    if (n < 0 || expanded > (size_t)n) {
+        PyErr_SetString(PyExc_ValueError, "more expanded states than states");
+        goto done;
+    }
+    reach = PyMem_Calloc(n ? (size_t)n : 1, 1);
+    if (!reach) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    size_t left = 0;
+    for (size_t s = 0; s < (size_t)n; s++) {
+        if (s >= expanded || (s + 1 < expanded ? starts[s + 1] : edges) == starts[s])
+            reach[s] = 1;
+        else
+            left++;
+    }
+    for (Py_ssize_t pass = 0; pass < passes && left; pass++) {
+        size_t before = left;
+        for (size_t s = expanded; s-- > 0;) {
+            if (reach[s]) continue;
+            size_t end = s + 1 < expanded ? starts[s + 1] : edges;
+            for (size_t i = starts[s]; i < end && i < edges; i++) {
+                int32_t t = dst[i];
+                if (t >= 0 && t < n && reach[t]) {
+                    reach[s] = 1;
+                    left--;
+                    break;
+                }
+            }
+        }
+        if (left == before) break;
+    }
+    if (left) {
+        result = Py_NewRef(Py_None);
+        goto done;
+    }
+    result = PyList_New(0);
+    for (size_t s = 0; result && s < (size_t)n; s++) {
+        if (s >= expanded || (s + 1 < expanded ? starts[s + 1] : edges) == starts[s]) {
+            PyObject *id = PyLong_FromSize_t(s);
+            if (!id || PyList_Append(result, id) < 0) Py_CLEAR(result);
+            Py_XDECREF(id);
+        }
+    }
+done:
+    PyMem_Free(reach);
+    PyBuffer_Release(&sb);
+    PyBuffer_Release(&db);
+    return result;
+}
+
 static PyMethodDef module_methods[] = {
     {"configure", (PyCFunction)(void (*)(void))configure, METH_FASTCALL,
      "configure(StoreFull, INTERPRET)"},
+    {"sinks_if_all_reach_one", (PyCFunction)(void (*)(void))sinks_if_all_reach_one,
+     METH_FASTCALL, "sinks_if_all_reach_one(n, starts, dst, passes) -> list | None"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -1047,7 +1611,9 @@ static struct PyModuleDef module_def = {
 };
 
 PyMODINIT_FUNC PyInit__records(void) {
-    if (PyType_Ready(&RecordsType) < 0 || PyType_Ready(&EntriesType) < 0) return NULL;
+    if (PyType_Ready(&RecordsType) < 0 || PyType_Ready(&EntriesType) < 0 ||
+        PyType_Ready(&CanonType) < 0)
+        return NULL;
     PyObject *module = PyModule_Create(&module_def);
     if (!module) return NULL;
     if (!StoreFull) StoreFull = Py_NewRef(PyExc_OverflowError);
@@ -1060,6 +1626,12 @@ PyMODINIT_FUNC PyInit__records(void) {
     Py_INCREF(&EntriesType);
     if (PyModule_AddObject(module, "Entries", (PyObject *)&EntriesType) < 0) {
         Py_DECREF(&EntriesType);
+        Py_DECREF(module);
+        return NULL;
+    }
+    Py_INCREF(&CanonType);
+    if (PyModule_AddObject(module, "Canon", (PyObject *)&CanonType) < 0) {
+        Py_DECREF(&CanonType);
         Py_DECREF(module);
         return NULL;
     }

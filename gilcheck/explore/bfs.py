@@ -151,9 +151,11 @@ def breadth_first(system: TransitionSystem, options: CheckOptions, budget: Budge
                 assert table is not None
                 stop = min(level_end, sid + next_check - expanded)
                 args = (max_states, table.native_entries, table.ample, starts, dst)
-                after, done, made = native(sid, stop, *args, len(dst) if dst else 0)
+                edges_so_far = len(dst) if dst else 0
+                after, done, made = native(sid, stop, *args, edges_so_far, table.native_canon)
                 if not done and table.fill(sid):  # its threads' entries were missing
-                    after, done, made = native(sid, stop, *args, len(dst) if dst else 0)
+                    edges_so_far = len(dst) if dst else 0
+                    after, done, made = native(sid, stop, *args, edges_so_far, table.native_canon)
                 if done:
                     expanded += done
                     result.transitions += made

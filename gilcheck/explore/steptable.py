@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import struct
+from collections.abc import Callable
 from typing import Any
 
 from gilcheck.explore.store import StateStore, StoreFull
@@ -75,10 +76,16 @@ class StepTable:
     """The successors of stored states, as records, for the programs the table supports."""
 
     def __init__(
-        self, engine: ThreadwiseSystem, store: StateStore, limit: int | None = None
+        self,
+        engine: ThreadwiseSystem,
+        store: StateStore,
+        limit: int | None = None,
+        representative: Callable[[bytes], bytes] | None = None,
     ) -> None:
         self.engine = engine
         self.store = store
+        # With symmetry: the map from a successor's record to its representative's.
+        self.representative = representative
         self.limit = DEFAULT_LIMIT if limit is None else limit
         self.ample = engine.merge_local_steps and engine.ample
         # Entries by the state's shared part, then by thread id, then by thread number.
@@ -87,6 +94,8 @@ class StepTable:
         self.entries = 0
         # The same entries in C (`_records.Entries`), for the C loop, once it is in use.
         self.native_entries: Any = None
+        # With symmetry, the representatives' parts in C (`_records.Canon`), likewise.
+        self.native_canon: Any = None
         # Projected entries: a thread's steps as changes to what they read (its footprint,
         # engine/footprints.py), by the thread, the GIL, vars, stdout and the values of the
         # locks and channels they read; an entry for any shared part that agrees on those
@@ -102,7 +111,19 @@ class StepTable:
         return system.threadwise() is not None
 
     def successors(self, sid: int) -> list[Step]:
-        """The steps of stored state `sid`, in the engine's order, with their targets' records."""
+        """The steps of stored state `sid`, in the engine's order, with their targets' records
+        (with symmetry, their representatives' records)."""
+        steps = self._successors(sid)
+        representative = self.representative
+        if representative is None:
+            return steps
+        return [
+            (action, representative(target) if type(target) is bytes else target)
+            for action, target in steps
+        ]
+
+    def _successors(self, sid: int) -> list[Step]:
+        """`successors` before symmetry."""
         record = self.store.record(sid)
         n = record[0] | record[1] << 8
         cut = 2 + 4 * n

@@ -139,6 +139,14 @@ class StateStore:
             return state + extra
         return state
 
+    def decode_record(self, record: bytes) -> State:
+        """The state whose record is `record`."""
+        return self._decode(record, 0, len(record))
+
+    def thread(self, number: int) -> Any:
+        """The thread whose number in records is `number`."""
+        return self._threads.values[number]
+
     def record(self, sid: int) -> bytes:
         """The record of state `sid`."""
         return bytes(self._blob[self._offsets[sid] : self._offsets[sid + 1]])
@@ -293,6 +301,12 @@ class NativeStateStore(StateStore):
     def new_entries(self) -> Any:
         """An empty table of step-table entries in C, for `records.expand`."""
         return self._module.Entries()
+
+    def new_canon(self, layout: tuple[tuple[int, int, bool, bool], ...]) -> Any:
+        """An empty map of symmetry representatives' parts in C (explore/symmetric_records.py),
+        for `records.expand`: per thread array, its first thread id, its size, whether other
+        threads' locals hold its indexes, and whether its permutations change them."""
+        return self._module.Canon(layout)
 
     def reparent(self, sid: int, parent: int, via: Action) -> None:
         """Not kept in C: the parallel search, which needs it, uses the Python store."""

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from gilcheck.explore.steptable import Step, StepTable
 from gilcheck.explore.store import NativeStateStore, StateStore
+from gilcheck.explore.symmetric_records import RecordCanonicalizer, table_with_symmetry
 from gilcheck.options import CheckOptions
 from gilcheck.system.model import TransitionSystem
 from gilcheck.system.state import State
@@ -29,7 +30,18 @@ class SuccessorSource:
         self.system = system
         self.store = store
         threadwise = system.threadwise() if options.step_table else None
-        self.table = StepTable(threadwise, store) if threadwise is not None else None
+        # With symmetry, the table patches the engine's steps and each successor's record
+        # goes to its representative's (explore/symmetric_records.py).
+        representative = None
+        if threadwise is None and options.step_table:
+            reduced = table_with_symmetry(system, store)
+            if reduced is not None:
+                threadwise, representative = reduced
+        self.table = (
+            StepTable(threadwise, store, representative=representative)
+            if threadwise is not None
+            else None
+        )
 
     def of(self, sid: int) -> tuple[State | None, list[Step]]:
         """Stored state `sid`'s steps, in the system's order, and the state when it was
@@ -52,6 +64,9 @@ class SuccessorSource:
         ):
             if self.table.native_entries is None:
                 self.table.native_entries = self.store.new_entries()
+                representative = self.table.representative
+                if isinstance(representative, RecordCanonicalizer):
+                    self.table.native_canon = representative.use_native(self.store)
             expand: NativeExpand = self.store.records.expand
             return expand
         return None

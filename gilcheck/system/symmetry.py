@@ -165,25 +165,15 @@ class Canonicalizer:
 
     @staticmethod
     def _copies(state: State, array: _Array) -> list[list[object]]:
-        """Per index: the places outside the array's threads that hold a copy of it."""
-        size, base = array.size, array.base
-        copies: list[list[object]] = [[] for _ in range(size)]
-        chans = state[S_CHANS]
-        for cid in array.index_chans:
-            for position, value in enumerate(chans[cid][0]):
-                if type(value) is int and 0 <= value < size:
-                    copies[value].append((cid, position))
+        """Per index: the places outside the array's threads that hold a copy of it: in
+        channel buffers, then in other threads' locals, by thread id."""
+        copies = channel_copies(state, array)
         if array.index_slots:
+            base, size = array.base, array.size
             for tid, th in enumerate(state[S_THREADS]):
-                if base <= tid < base + size:
-                    continue
-                for depth, frame in enumerate(th[T_FRAMES]):
-                    slots = array.index_slots.get(frame[F_CODE])
-                    if slots:
-                        for slot in slots:
-                            value = frame[F_LOCALS][slot]
-                            if type(value) is int and 0 <= value < size:
-                                copies[value].append((tid, depth, slot))
+                if not base <= tid < base + size:
+                    for index, place in thread_copies(th, tid, array):
+                        copies[index].append(place)
         return copies
 
     def with_permutation(self, state: State) -> tuple[State, Permutation]:
@@ -239,11 +229,24 @@ class Canonicalizer:
 
     def _sorting(self, state: State, array: _Array) -> list[int] | None:
         """The positions that sort the array's threads by key (None: already sorted)."""
+        keys = self._keys
+        ranks: list[str] = []
+        for frozen in self.keys(state, array):
+            rank = keys.get(frozen)
+            if rank is None:
+                rank = keys[frozen] = repr(frozen)
+            ranks.append(rank)
+        return sorting_positions(ranks)
+
+    def keys(self, state: State, array: _Array) -> list[tuple[object, ...]]:
+        """The sort key of each of the array's threads, by index: everything it owns.
+
+        A thread's rank is its key's text; the key starts with the thread without its
+        `self` (explore/symmetric_records.py relies on that to rank records)."""
         threads = state[S_THREADS]
         base, size = array.base, array.size
         gil, stdout = state[S_GIL], state[S_STDOUT]
         locks, vars_, chans = state[S_LOCKS], state[S_VARS], state[S_CHANS]
-        keys = self._keys
         owned_locks, owned_vars, owned_chans = array.owned_locks, array.vars, array.chans
         # Where copies of each index sit outside the array's threads (channel buffers,
         # other threads' locals): part of the key, so that states differing only in
@@ -252,7 +255,7 @@ class Canonicalizer:
         if array.index_chans or array.index_slots:
             copies = self._copies(state, array)
         heap = heap_of(state)
-        ranks: list[str] = []
+        out: list[tuple[object, ...]] = []
         for k in range(size):
             tid = base + k
             # The thread without its `self` (and its array, the same for all of them).
@@ -268,23 +271,63 @@ class Canonicalizer:
                 key.append(_chan_key(chans[cid + k], tid))
             if copies is not None:
                 key.append(tuple(copies[k]))
-            frozen = tuple(key)
-            rank = keys.get(frozen)
-            if rank is None:
-                rank = keys[frozen] = repr(frozen)
-            ranks.append(rank)
-        previous = ""
-        for rank in ranks:
-            if rank < previous:
-                break
-            previous = rank
-        else:
-            return None  # already in order: the state is its own representative
-        order = sorted(range(size), key=ranks.__getitem__)
-        position = [0] * size  # position[old index] = new index
-        for new, old in enumerate(order):
-            position[old] = new
-        return position
+            out.append(tuple(key))
+        return out
+
+
+def channel_copies(state: State, array: _Array) -> list[list[object]]:
+    """Per index of the array: the places in channel buffers that hold a copy of it."""
+    size = array.size
+    copies: list[list[object]] = [[] for _ in range(size)]
+    chans = state[S_CHANS]
+    for cid in array.index_chans:
+        for position, value in enumerate(chans[cid][0]):
+            if type(value) is int and 0 <= value < size:
+                copies[value].append((cid, position))
+    return copies
+
+
+def thread_copies(th: tuple[Any, ...], tid: int, array: _Array) -> list[tuple[int, object]]:
+    """The copies of the array's indexes in thread `tid`'s locals: (index, place) each."""
+    out: list[tuple[int, object]] = []
+    size = array.size
+    for depth, frame in enumerate(th[T_FRAMES]):
+        slots = array.index_slots.get(frame[F_CODE])
+        if slots:
+            for slot in slots:
+                value = frame[F_LOCALS][slot]
+                if type(value) is int and 0 <= value < size:
+                    out.append((value, (tid, depth, slot)))
+    return out
+
+
+def holds_index(th: tuple[Any, ...], array: _Array) -> bool:
+    """Whether a permutation of the array changes the thread beyond its `self`: its locals
+    or its rendezvous offer hold an index of the array."""
+    if array.index_slots and thread_copies(th, 0, array):
+        return True
+    return bool(array.index_sends) and _offer(th, array.index_sends, _marked) is not th
+
+
+def _marked(value: Any) -> Any:
+    return ("marked", value)
+
+
+def sorting_positions(ranks: list[str]) -> list[int] | None:
+    """The positions that sort threads by rank, ties keeping their order (position[old
+    index] = new index), or None when they are sorted already."""
+    previous = ""
+    for rank in ranks:
+        if rank < previous:
+            break
+        previous = rank
+    else:
+        return None  # already in order: the state is its own representative
+    order = sorted(range(len(ranks)), key=ranks.__getitem__)
+    position = [0] * len(ranks)
+    for new, old in enumerate(order):
+        position[old] = new
+    return position
 
 
 def _offer(

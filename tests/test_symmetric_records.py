@@ -1,0 +1,207 @@
+"""Symmetry on records (explore/symmetric_records.py): the step table and the C loop reduce
+each successor's record to its representative's, and find exactly what decoding every
+successor and reducing the state finds: the same states with the same ids, parents, first
+actions and edges, and the same verdict."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import CASES, SPECS, relative
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from strategies import symmetric_specs
+from test_steptable import _program, _summary
+
+from gilcheck.explore import symmetric_records
+from gilcheck.explore.bfs import Exploration, explore
+from gilcheck.explore.native import native_module
+from gilcheck.explore.store import new_store
+from gilcheck.explore.successors import SuccessorSource
+from gilcheck.explore.symmetric import reduced_system
+from gilcheck.explore.symmetric_records import RecordCanonicalizer
+from gilcheck.options import CheckOptions
+from gilcheck.pipeline import analyze_spec, parse_text
+from gilcheck.semantics import ir
+
+pytestmark = pytest.mark.slow  # pytest -m 'not slow' leaves it out
+
+SYMMETRIC = sorted(
+    p
+    for p in [*SPECS.rglob("*.gil"), *CASES.rglob("*.gil")]
+    if "errors" not in p.parts and "thread " in p.read_text() and "[" in p.read_text()
+)
+
+
+def _search(program: ir.Program, options: CheckOptions) -> Exploration:
+    return explore(reduced_system(program, options)[2], options)
+
+
+def _agree(program: ir.Program, options: CheckOptions) -> None:
+    """Reducing records (with the C loop, and in Python) and reducing decoded states agree."""
+    decoded = _summary(_search(program, dataclasses.replace(options, step_table=False)))
+    in_python = _summary(_search(program, dataclasses.replace(options, native=False)))
+    assert in_python == decoded
+    if native_module() is not None:
+        assert _summary(_search(program, options)) == decoded
+
+
+@pytest.mark.parametrize("path", SYMMETRIC, ids=[relative(p) for p in SYMMETRIC])
+def test_every_bundled_spec_with_arrays_is_reduced_alike_on_records(path: Path) -> None:
+    program = _program(path)
+    if program is None:
+        pytest.skip("refused spec")
+    engine, canonical, _ = reduced_system(program, CheckOptions())
+    if canonical is None or not RecordCanonicalizer.applies(canonical) or not engine.threadwise():
+        pytest.skip("not reduced on records")
+    for merge in (True, False):
+        _agree(program, CheckOptions(max_states=4_000, merge_local_steps=merge))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(symmetric_specs(breaking=True), st.booleans())
+def test_reducing_records_changes_nothing_a_search_finds(spec: str, merge: bool) -> None:
+    program = analyze_spec(parse_text("gen.gil", spec))
+    _agree(program, CheckOptions(max_states=5_000, merge_local_steps=merge))
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(symmetric_specs(breaking=True))
+def test_maps_that_start_afresh_change_nothing(spec: str) -> None:
+    program = analyze_spec(parse_text("gen.gil", spec))
+    limit = symmetric_records.CACHE_LIMIT
+    symmetric_records.CACHE_LIMIT = 5  # the parts are thrown away every few misses
+    try:
+        _agree(program, CheckOptions(max_states=5_000))
+    finally:
+        symmetric_records.CACHE_LIMIT = limit
+
+
+WORKERS = """\
+const N = 4
+channel c: bounded(2)
+mutex m[N]
+
+thread worker[N] {
+    with_gil {
+        skip
+    }
+    lock m[self] {
+        send c, self
+    }
+}
+
+thread main {
+    let i = 0
+    while i < N {
+        let v = recv c
+        with_gil {
+            skip
+        }
+        i = i + 1
+    }
+}
+"""
+
+
+POOL = """\
+const N = 3
+channel tasks: bounded(6)
+channel results: bounded(2)
+mutex stats
+
+thread worker[N] {
+    python {
+        let i = 0
+        while i < 2 {
+            let t = recv tasks
+            lock stats {
+                skip
+            }
+            send results, t
+            i = i + 1
+        }
+    }
+}
+
+thread main {
+    python {
+        let j = 0
+        while j < 2 * N {
+            send tasks, j
+            j = j + 1
+        }
+        let got = 0
+        while got < 2 * N {
+            let r = recv results
+            got = got + 1
+        }
+    }
+}
+"""
+
+
+def _concrete_records(program: ir.Program) -> tuple[Any, list[bytes]]:
+    """A store, and the records of every representative's real successors (before
+    reduction), from a search of the program."""
+    options = CheckOptions()
+    _, canonical, system = reduced_system(program, options)
+    assert canonical is not None and RecordCanonicalizer.applies(canonical)
+    found = explore(system, options)
+    store = new_store(native=True)
+    source = SuccessorSource(system, store, options)
+    assert source.table is not None
+    source.table.representative = None  # the real successors
+    records = []
+    for state in found.store.states:
+        store.add(state, -1, None)
+    for sid in range(len(store)):
+        records.extend(r for _, r in source.table.successors(sid) if type(r) is bytes)
+    return (store, canonical), records
+
+
+@pytest.mark.skipif(native_module() is None, reason="no C extension")
+def test_the_c_map_reduces_every_record_as_python_does() -> None:
+    program = analyze_spec(parse_text("w.gil", WORKERS))
+    (store, canonical), records = _concrete_records(program)
+    reduce = RecordCanonicalizer(canonical, store)
+    native = reduce.use_native(store)
+    assert all(native.canonical(r) is None for r in records[:1])  # nothing known yet
+    wanted = [reduce(r) for r in records]  # Python, which fills the C map as it goes
+    assert [native.canonical(r) for r in records] == wanted
+    assert sum(w != r for w, r in zip(wanted, records, strict=True)) > 10  # some were moved
+    # and they are the records of the reduced states
+    assert wanted == [store.encode(canonical(store.decode_record(r))) for r in records]
+
+
+def test_the_c_loop_reduces_most_successors_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    if native_module() is None:
+        pytest.skip("no C extension")
+    program = analyze_spec(parse_text("p.gil", POOL))
+    calls = 0
+    real = RecordCanonicalizer.__call__
+
+    def counted(self: RecordCanonicalizer, record: bytes) -> bytes:
+        nonlocal calls
+        calls += 1
+        return real(self, record)
+
+    monkeypatch.setattr(RecordCanonicalizer, "__call__", counted)
+    found = _search(program, CheckOptions())
+    assert found.transitions > 2_000
+    assert calls < found.transitions / 2
+
+
+def test_the_cli_gives_the_same_answer_with_symmetry_on_records(cli) -> None:  # type: ignore[no-untyped-def]
+    spec = SPECS / "seed" / "buggy.gil"
+    for path in [spec, *SYMMETRIC[:6]]:
+        fast = cli("check", str(path), "--format", "json")
+        slow = cli("check", str(path), "--format", "json", "--no-step-table")
+        assert fast.code == slow.code, path
+        a, b = json.loads(fast.stdout), json.loads(slow.stdout)
+        for field in ("verdict", "states", "transitions", "steps", "message"):
+            assert a.get(field) == b.get(field), (path, field)

@@ -108,6 +108,7 @@ _KEYS: dict[str, tuple[str | None, Any]] = {
     "max-memory": ("max_memory", _int(16)),
     "spurious-wakeups": ("spurious_wakeups", _bool),
     "workers": ("workers", _int(0)),
+    "threads": ("threads", _int(0)),
     "strategy": ("strategy", _choice(STRATEGY_NAMES)),
     "max-depth": ("max_depth", _int(1)),
     "seed": ("seed", _int(-(2**63))),

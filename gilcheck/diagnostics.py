@@ -256,7 +256,7 @@ CODES: dict[str, CodeInfo] = {
             "does: `expect`, `format`, `accept-assumptions`, `fingerprint`, "
             "`accept-fingerprint`, `max-states`, `timeout`, "
             "`channel-bound`, `object-bound`, `max-memory`, `spurious-wakeups`, `workers`, "
-            "`strategy`, `max-depth`, `seed`, `walks`, `cache`, `quiet`.",
+            "`threads`, `strategy`, `max-depth`, `seed`, `walks`, `cache`, `quiet`.",
             "A misspelt or mistyped setting would otherwise be ignored, and a check would run "
             "with bounds or inputs other than the project meant.",
             "[tool.gilcheck]\nmax-state = 100000  # error: unknown key",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Literal, get_args
 
@@ -27,6 +28,9 @@ class CheckOptions:
     merge_local_steps: bool = True  # partial-order reduction: merged local steps, ample sets
     symmetry: bool = True  # one state per orbit of permuted symmetric thread arrays
     workers: int = 1  # processes of a hash-partitioned search (1: search in this process)
+    # Threads of the C loop in one process (0: one per usable core); the same states with
+    # the same ids whatever the number.
+    threads: int = 1
     backend: str = "processes"  # where the workers run: "processes" (forked) or "ray"
     address: str | None = None  # the Ray cluster to join (None: start a local one)
     spurious_wakeups: bool = False
@@ -62,3 +66,14 @@ def effective_strategy(options: CheckOptions) -> StrategyName:
         if options.workers > 1:
             return "parallel"
     return options.strategy
+
+
+def search_threads(options: CheckOptions) -> int:
+    """How many threads the C loop may use: `threads`, or one per core this process may
+    run on."""
+    if options.threads > 0:
+        return options.threads
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1

@@ -1288,3 +1288,54 @@ def symmetric_specs(draw: st.DrawFn, *, breaking: bool = False, gil_api: bool = 
         breaking=breaking,
         gil_api=gil_api,
     ).spec()
+
+
+@st.composite
+def ring_specs(draw: st.DrawFn) -> str:
+    """A spec whose thread array `w[N]` uses its index as `(i + k) % N`, as the dining
+    philosophers name their right fork: symmetric under rotations only. Its threads take
+    ring locks and a shared semaphore, update ring vars, send on ring channels and pass
+    indexes to `main` over `ids`, which locks the lock it names."""
+    n = draw(st.integers(min_value=2, max_value=4))
+    offsets = st.integers(min_value=0, max_value=n + 1)
+    sends = {"ids": 0, "lets": 0}
+
+    def ring(k: int) -> str:
+        return "self" if k == 0 else f"(self + {k}) % N"
+
+    def stmt(depth: int) -> str:
+        kinds = ["lock", "var", "gil", "seat", "send", "recv", "ids", "let", "skip"]
+        kind = draw(st.sampled_from(kinds if depth < 2 else ["var", "send", "skip"]))
+        k = draw(offsets)
+        if kind in ("lock", "gil", "seat", "let"):
+            body = "\n".join(stmt(depth + 1) for _ in range(draw(st.integers(1, 2))))
+            if kind == "lock":
+                return f"lock m[{ring(k)}] {{\n{body}\n}}"
+            if kind == "gil":
+                return f"with_gil {{\n{body}\n}}"
+            if kind == "seat":
+                return f"acquire s\n{body}\nrelease s"
+            sends["lets"] += 1
+            name = f"j{sends['lets']}"
+            return f"let {name} = {ring(k)}\nlock m[{name}] {{\n{body}\n}}"
+        if kind == "var":
+            return f"a[{ring(k)}] = (a[{ring(draw(offsets))}] + 1) % 3"
+        if kind == "send":
+            return f"send c[{ring(k)}], 1"
+        if kind == "recv":
+            sends["lets"] += 1
+            return f"let v{sends['lets']} = try_recv c[self]" if draw(st.booleans()) else "skip"
+        if kind == "ids" and sends["ids"] < 2:
+            sends["ids"] += 1
+            return f"send ids, {ring(k)}"
+        return "skip"
+
+    worker = "\n".join(stmt(0) for _ in range(draw(st.integers(1, 3))))
+    main = "\n".join(
+        f"let who{i} = recv ids\nlock m[who{i}] {{\n    skip\n}}" for i in range(sends["ids"])
+    )
+    return (
+        f"const N = {n}\nmutex m[N]\nvar a[N] = 0\nsemaphore s = {draw(st.integers(1, n))}\n"
+        f"channel c[N]: bounded(1)\nchannel ids: bounded(2)\n"
+        f"thread w[N] {{\n{worker}\n}}\nthread main {{\n{main or 'skip'}\n}}\n"
+    )

@@ -8,7 +8,7 @@ import random
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from strategies import differential_specs, modules, scenario_specs, symmetric_specs
+from strategies import differential_specs, modules, ring_specs, scenario_specs, symmetric_specs
 
 from gilcheck.explore.bfs import explore
 from gilcheck.explore.replay import replay
@@ -118,15 +118,20 @@ def assert_merging_keeps_verdicts(spec: str, max_states: int) -> None:
 def _random_permutation(
     canonical: Canonicalizer, state: tuple[object, ...], rng: random.Random
 ) -> Permutation:
-    """A random permutation of every symmetric array and of the state's spawned threads."""
+    """A random permutation of every symmetric array (a rotation of one reduced by
+    rotations) and of the state's spawned threads."""
     parts = [tuple(rng.sample(range(len(p)), len(p))) for p in canonical.identity()]
+    for a, array in enumerate(canonical.arrays):
+        if array.rotational:
+            r = rng.randrange(array.size)
+            parts[a] = tuple((i + r) % array.size for i in range(array.size))
     if canonical.spawned_from is not None:
         spawned = len(state[0]) - canonical.spawned_from  # type: ignore[arg-type]
         parts[-1] = tuple(rng.sample(range(spawned), spawned))
     return tuple(parts)
 
 
-SYMMETRIC = st.one_of(symmetric_specs(), differential_specs(spawns=True))
+SYMMETRIC = st.one_of(symmetric_specs(), differential_specs(spawns=True), ring_specs())
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -160,7 +165,10 @@ def assert_permutation_permutes_steps(spec: str, rng: random.Random) -> None:
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.one_of(symmetric_specs(breaking=True), differential_specs(spawns=True)), st.booleans())
+@given(
+    st.one_of(symmetric_specs(breaking=True), differential_specs(spawns=True), ring_specs()),
+    st.booleans(),
+)
 def test_symmetry_reduction_never_changes_a_verdict(spec: str, por: bool) -> None:
     options = CheckOptions(max_states=30_000, merge_local_steps=por)
     reduced = check_spec(parse_text("gen.gil", spec), options)

@@ -103,7 +103,7 @@ def sinks_if_all_reach_one(
 
 def _compact(values: Sequence[int]) -> bool:
     """Whether a sequence is an array of 4-byte integers (what the C form reads)."""
-    return isinstance(values, array) and values.itemsize == 4
+    return isinstance(values, array) and values.typecode in ("i", "I") and values.itemsize == 4
 
 
 def _networkx_terminal(n: int, src: Sequence[int], dst: Sequence[int]) -> list[list[int]]:

@@ -217,6 +217,16 @@ def check(
             "two it gains little).",
         ),
     ] = 1,
+    threads: Annotated[
+        int,
+        typer.Option(
+            "--threads",
+            min=0,
+            help="Threads of the C loop in this process (0: one per core). They share one "
+            "store: the same states, ids and trace whatever the number. Experimental: on "
+            "two cores it does not pay yet (docs/speed.md).",
+        ),
+    ] = 1,
     backend: Annotated[
         Backend,
         typer.Option(
@@ -316,6 +326,7 @@ def check(
         symmetry=not no_symmetry,
         step_table=not no_step_table,
         workers=workers or os.cpu_count() or 1,
+        threads=settings["threads"],
         backend=backend.value,
         address=address,
         spurious_wakeups=spurious_wakeups,

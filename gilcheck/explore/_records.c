@@ -18,6 +18,9 @@
 #include <Python.h>
 #include <stdint.h>
 #include <string.h>
+#ifndef _WIN32
+#include <pthread.h>
+#endif
 
 static PyObject *StoreFull = NULL;    /* gilcheck.explore.store.StoreFull */
 static PyObject *Interpret = NULL;    /* steptable._INTERPRET */
@@ -29,7 +32,20 @@ static PyObject *Interpret = NULL;    /* steptable._INTERPRET */
 typedef struct Made {
     uint64_t hash;
     int32_t via;
+    int32_t known; /* its id when a worker found it stored (-2: a known fingerprint), or -1 */
+    size_t slot;   /* not found: the empty index slot where the lookup ended */
+    size_t mask;   /* the index's mask then */
 } Made;
+
+typedef struct Worker Worker; /* a part of `expand`'s phase 1 (below) */
+
+/* `expand`'s threads: at most this many; each starts with MIN_PER_WORKER states of a
+ * batch, doubled after each batch that runs through, up to MAX_PER_WORKER. */
+#define MAX_THREADS 64
+#define MIN_PER_WORKER 256
+#define MAX_PER_WORKER 8192
+#define STREAK 4096
+#define LOOKUP_EVERY 32 /* a worker looks its successors up this many states at a time */
 
 typedef struct NEntry NEntry; /* a step-table entry in C (below) */
 
@@ -43,15 +59,11 @@ typedef struct {
     size_t count, cap;  /* states, and room in offsets (cap + 1), parent, via */
     int32_t *table;
     size_t mask;
-    uint8_t *scratch;   /* the successors' records of the states being expanded */
-    size_t scratch_cap;
-    NEntry **entries;   /* the step-table entries of a state's threads */
-    size_t entries_cap;
-    struct Patch *steps; /* its steps */
-    size_t steps_cap;
-    struct Made *made;   /* the successors of a batch of states: hash and first action */
-    size_t made_cap;
-    size_t batch_count[BATCH], batch_len[BATCH]; /* each state's successors, their length */
+    Worker *workers;    /* `expand`'s phase 1, one per thread, with their buffers */
+    size_t n_workers;
+    size_t per_worker;  /* states per worker in a batch, with several threads */
+    size_t streak;      /* states expanded since the last that needed Python */
+    size_t streak_needed, min_per_worker; /* STREAK and MIN_PER_WORKER (`tune`) */
     int busy;           /* in `expand`: no other call may change the records */
     /* Fingerprint mode (hash compaction): the index holds each state's 64-bit
      * fingerprint, not its id, and only the records of states from `base` on are kept
@@ -350,18 +362,6 @@ static inline Py_ssize_t intern_record(Records *r, const uint8_t *rec, size_t le
     return intern_exact(r, rec, len, hash, parent, via);
 }
 
-static int reserve_scratch(Records *r, size_t size) {
-    if (size <= r->scratch_cap) return 0;
-    uint8_t *scratch = PyMem_Realloc(r->scratch, size * 2);
-    if (!scratch) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    r->scratch = scratch;
-    r->scratch_cap = size * 2;
-    return 0;
-}
-
 static PyObject *Records_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
     Records *r = (Records *)type->tp_alloc(type, 0);
     if (!r) return NULL;
@@ -372,8 +372,12 @@ static PyObject *Records_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         return PyErr_NoMemory();
     }
     memset(r->table, 0xFF, (r->mask + 1) * sizeof(int32_t));
+    r->per_worker = r->min_per_worker = MIN_PER_WORKER;
+    r->streak_needed = STREAK;
     return (PyObject *)r;
 }
+
+static void free_workers(Records *r);
 
 static void Records_dealloc(Records *r) {
     PyMem_Free(r->blob);
@@ -381,10 +385,7 @@ static void Records_dealloc(Records *r) {
     PyMem_Free(r->parent);
     PyMem_Free(r->via);
     PyMem_Free(r->table);
-    PyMem_Free(r->scratch);
-    PyMem_Free(r->entries);
-    PyMem_Free(r->steps);
-    PyMem_Free(r->made);
+    free_workers(r);
     PyMem_Free(r->fps);
     Py_TYPE(r)->tp_free((PyObject *)r);
 }
@@ -734,8 +735,9 @@ typedef struct {
 
 typedef struct {
     uint32_t base, size;
-    int outside; /* other threads' locals hold indexes: their numbers key the rests */
-    int others;  /* a permutation changes other threads too */
+    int outside;    /* other threads' locals hold indexes: the places they add */
+    int others;     /* a permutation changes other threads too */
+    int rotational; /* reduced by rotations alone */
 } CanonArray;
 
 typedef struct {
@@ -753,10 +755,14 @@ typedef struct {
     const uint8_t **own, **rest; /* scratch: each index's rank, in two parts */
     uint32_t *own_len, *rest_len, *order, *numbers;
     size_t *place_at, *place_len; /* each index's copies' places: where in `text` */
+    const uint8_t **holder;       /* the places of each other thread holding indexes */
+    uint32_t *holder_len;
     uint16_t *position;
     size_t index_cap;
     uint8_t *text; /* scratch: the places' texts composed */
     size_t text_len, text_cap;
+    uint8_t *image, *ranks, *best_ranks; /* scratch for rotations */
+    size_t image_cap, ranks_cap, best_cap, best_len;
 } Canon;
 
 static const uint8_t *canon_get(const Canon *c, const uint8_t *key, size_t len,
@@ -817,9 +823,9 @@ static PyObject *Canon_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
     for (Py_ssize_t i = 0; i < n; i++) {
         CanonArray *a = &c->arrays[i];
         unsigned int base, size;
-        int outside, others;
-        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(seq, i), "IIpp", &base, &size, &outside,
-                              &others))
+        int outside, others, rotational;
+        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(seq, i), "IIppp", &base, &size, &outside,
+                              &others, &rotational))
             goto fail;
         if (size > 0xffff || n > 255) {
             PyErr_SetString(PyExc_ValueError, "too many arrays or threads for records");
@@ -829,8 +835,15 @@ static PyObject *Canon_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
         a->size = size;
         a->outside = outside;
         a->others = others;
+        a->rotational = rotational;
     }
     Py_DECREF(seq);
+    c->text = PyMem_Malloc(64); /* never NULL: ranks point into it */
+    if (!c->text) {
+        Py_DECREF(c);
+        return PyErr_NoMemory();
+    }
+    c->text_cap = 64;
     if (canon_rehash(c, 1024) < 0) {
         Py_DECREF(c);
         return NULL;
@@ -852,7 +865,11 @@ static void canon_free(Canon *c) {
     PyMem_Free(c->position);
     PyMem_Free(c->place_at);
     PyMem_Free(c->place_len);
+    PyMem_Free(c->holder);
+    PyMem_Free(c->holder_len);
     c->place_at = c->place_len = NULL;
+    c->holder = NULL;
+    c->holder_len = NULL;
     c->own = c->rest = NULL;
     c->own_len = c->rest_len = c->order = c->numbers = NULL;
     c->position = NULL;
@@ -866,6 +883,9 @@ static void Canon_dealloc(Canon *c) {
     PyMem_Free(c->arrays);
     PyMem_Free(c->key);
     PyMem_Free(c->text);
+    PyMem_Free(c->image);
+    PyMem_Free(c->ranks);
+    PyMem_Free(c->best_ranks);
     canon_free(c);
     Py_TYPE(c)->tp_free((PyObject *)c);
 }
@@ -906,6 +926,8 @@ static PyObject *Canon_add(Canon *c, PyObject *const *args, Py_ssize_t nargs) {
 }
 
 static PyObject *Canon_clear(Canon *c, PyObject *unused) {
+    /* The slots are emptied first: should the smaller table not be made, none is stale. */
+    memset(c->slots, 0xff, (c->mask + 1) * sizeof(int32_t));
     c->count = 0;
     c->bytes_len = 0;
     if (canon_rehash(c, 1024) < 0) return NULL;
@@ -951,8 +973,26 @@ static const uint8_t *value_text(const uint8_t *value, uint32_t len, size_t *at,
  * part is unknown, or -1 with an exception. */
 static int canon_segments(Canon *c, const CanonArray *arr, const uint8_t *rec, size_t n,
                           const uint8_t *rests, uint32_t vlen) {
-    size_t size = arr->size, at = 0;
+    size_t size = arr->size, at = 0, holders = 0;
     c->text_len = 0;
+    if (arr->outside) {
+        /* The other threads whose locals hold indexes: their places, looked up once. */
+        uint8_t pkey[10];
+        pkey[0] = 'p';
+        pkey[1] = (uint8_t)(arr - c->arrays);
+        for (size_t tid = 0; tid < n; tid++) {
+            if (tid >= arr->base && tid < arr->base + size) continue;
+            uint32_t tid32 = (uint32_t)tid, plen, pcount;
+            memcpy(pkey + 2, &tid32, 4);
+            memcpy(pkey + 6, rec + 2 + 4 * tid, 4);
+            const uint8_t *places = canon_get(c, pkey, 10, &plen);
+            if (!places || plen < 4) return 0;
+            memcpy(&pcount, places, 4);
+            if (!pcount) continue;
+            c->holder[holders] = places;
+            c->holder_len[holders++] = plen;
+        }
+    }
     for (size_t k = 0; k < size; k++) {
         uint32_t len;
         const uint8_t *rest = value_text(rests, vlen, &at, &len);
@@ -975,17 +1015,9 @@ static int canon_segments(Canon *c, const CanonArray *arr, const uint8_t *rec, s
             if ((items++ && canon_text(c, ", ", 2) < 0) || canon_text(c, item, len) < 0)
                 return -1;
         }
-        uint8_t pkey[10];
-        pkey[0] = 'p';
-        pkey[1] = (uint8_t)(arr - c->arrays);
-        for (size_t tid = 0; tid < n; tid++) {
-            if (tid >= arr->base && tid < arr->base + size) continue;
-            uint32_t tid32 = (uint32_t)tid, plen;
-            memcpy(pkey + 2, &tid32, 4);
-            memcpy(pkey + 6, rec + 2 + 4 * tid, 4);
-            const uint8_t *places = canon_get(c, pkey, 10, &plen);
-            if (!places || plen < 4) return 0;
-            uint32_t pcount;
+        for (size_t h = 0; h < holders; h++) {
+            const uint8_t *places = c->holder[h];
+            uint32_t plen = c->holder_len[h], pcount;
             memcpy(&pcount, places, 4);
             size_t pat = 4;
             for (uint32_t i = 0; i < pcount; i++) {
@@ -1007,62 +1039,288 @@ static int canon_segments(Canon *c, const CanonArray *arr, const uint8_t *rec, s
     return 1;
 }
 
+/* Room for `count` indexes in the per-index scratch arrays. */
+static int canon_room(Canon *c, size_t count) {
+    if (count <= c->index_cap) return 0;
+    size_t cap = count * 2;
+    canon_free(c);
+    c->own = PyMem_Malloc(cap * sizeof(uint8_t *));
+    c->rest = PyMem_Malloc(cap * sizeof(uint8_t *));
+    c->own_len = PyMem_Malloc(cap * sizeof(uint32_t));
+    c->rest_len = PyMem_Malloc(cap * sizeof(uint32_t));
+    c->order = PyMem_Malloc(cap * sizeof(uint32_t));
+    c->numbers = PyMem_Malloc(cap * sizeof(uint32_t));
+    c->position = PyMem_Malloc(cap * sizeof(uint16_t));
+    c->place_at = PyMem_Malloc(cap * sizeof(size_t));
+    c->place_len = PyMem_Malloc(cap * sizeof(size_t));
+    c->holder = PyMem_Malloc(cap * sizeof(uint8_t *));
+    c->holder_len = PyMem_Malloc(cap * sizeof(uint32_t));
+    if (!c->own || !c->rest || !c->own_len || !c->rest_len || !c->order || !c->numbers ||
+        !c->position || !c->place_at || !c->place_len || !c->holder || !c->holder_len) {
+        canon_free(c);
+        PyErr_NoMemory();
+        return -1;
+    }
+    c->index_cap = cap;
+    return 0;
+}
+
+/* Each of array `a`'s threads' rank in the record (n threads, its shared part at `cut`),
+ * in three parts (`own`, `rest`, the places in `text`): 1, 0 when a part is unknown, or
+ * -1 with an exception. */
+static int canon_ranks(Canon *c, size_t a, const uint8_t *rec, size_t n, size_t cut) {
+    const CanonArray *arr = &c->arrays[a];
+    /* The rests: by the shared part, and where other threads' locals hold indexes, the
+     * places they add (composed as a tuple's text). */
+    size_t klen = 2 + TAIL_SIZE;
+    if (canon_key_room(c, klen) < 0) return -1;
+    uint8_t *key = c->key;
+    key[0] = 'r';
+    key[1] = (uint8_t)a;
+    memcpy(key + 2, rec + cut, TAIL_SIZE);
+    uint32_t vlen;
+    const uint8_t *rests = canon_get(c, key, klen, &vlen);
+    if (!rests) return 0;
+    int found = canon_segments(c, arr, rec, n, rests, vlen);
+    if (found <= 0) return found;
+    /* Each thread's own text. */
+    uint8_t okey[5];
+    okey[0] = 'o';
+    for (size_t k = 0; k < arr->size; k++) {
+        memcpy(okey + 1, rec + 2 + 4 * (arr->base + k), 4);
+        const uint8_t *own = canon_get(c, okey, 5, &vlen);
+        if (!own) return 0;
+        c->own[k] = own;
+        c->own_len[k] = vlen;
+    }
+    return 1;
+}
+
+/* `out`: the shared part `tail` with array `a`'s permutation c->position applied: its vars,
+ * locks and channels parts each by the permutation, the GIL and stdout holders moved here.
+ * 1, 0 when a part is unknown, or -1 with an exception. */
+static int canon_move_tail(Canon *c, size_t a, const uint8_t *tail, uint8_t *out) {
+    const CanonArray *arr = &c->arrays[a];
+    size_t base = arr->base, size = arr->size, plen = 2 * size;
+    if (canon_key_room(c, 3 + plen + 8) < 0) return -1;
+    uint8_t *key = c->key, moved[TAIL_SIZE];
+    uint32_t vlen;
+    memcpy(moved, tail, TAIL_SIZE);
+    key[0] = 'q';
+    key[1] = (uint8_t)a;
+    memcpy(key + 3, c->position, plen);
+    for (int kind = 0; kind < 3; kind++) {
+        key[2] = (uint8_t)kind;
+        memcpy(key + 3 + plen, tail + 2 + 4 * kind, 4);
+        const uint8_t *part = canon_get(c, key, 3 + plen + 4, &vlen);
+        if (!part || vlen != 4) return 0;
+        memcpy(moved + 2 + 4 * kind, part, 4);
+    }
+    for (int at = 0; at <= 14; at += 14) { /* the GIL's holder + 1, stdout's + 1 */
+        size_t holder = (size_t)(tail[at] | tail[at + 1] << 8);
+        if (holder > base && holder <= base + size) {
+            holder = base + c->position[holder - 1 - base] + 1;
+            moved[at] = (uint8_t)holder;
+            moved[at + 1] = (uint8_t)(holder >> 8);
+        }
+    }
+    memcpy(out, moved, TAIL_SIZE);
+    return 1;
+}
+
+/* `out` (len bytes): the record `rec` with array `a`'s thread at index i moved to index
+ * c->position[i], with everything that moves with it: 1, 0 when a part is unknown, or -1
+ * with an exception. `out` and `rec` may be the same. */
+static int canon_move(Canon *c, size_t a, const uint8_t *rec, uint8_t *out, size_t n,
+                      size_t cut) {
+    const CanonArray *arr = &c->arrays[a];
+    size_t base = arr->base, size = arr->size;
+    const uint8_t *tail = rec + cut;
+    uint32_t vlen;
+    uint8_t moved_tail[TAIL_SIZE];
+    int found = canon_move_tail(c, a, tail, moved_tail);
+    if (found <= 0) return found;
+    size_t plen = 2 * size;
+    if (canon_key_room(c, 2 + plen + 8) < 0) return -1;
+    uint8_t *key = c->key;
+    /* The threads: by their new `self` alone where their locals and offer hold no index
+     * ('s'), else by the whole permutation ('t'). */
+    uint8_t skey[10];
+    skey[0] = 's';
+    skey[1] = (uint8_t)a;
+    key[0] = 't';
+    key[1] = (uint8_t)a;
+    memcpy(key + 2, c->position, plen);
+    for (size_t tid = 0; tid < n; tid++) {
+        uint32_t number;
+        memcpy(&number, rec + 2 + 4 * tid, 4);
+        int32_t k = -1, self = -1;
+        size_t to = tid;
+        if (tid >= base && tid < base + size) {
+            k = (int32_t)(tid - base);
+            self = c->position[k];
+            to = base + (size_t)self;
+        } else if (!arr->others) {
+            c->numbers[tid] = number;
+            continue;
+        }
+        memcpy(skey + 2, &number, 4);
+        memcpy(skey + 6, &self, 4);
+        const uint8_t *moved = canon_get(c, skey, 10, &vlen);
+        if (!moved) {
+            memcpy(key + 2 + plen, &number, 4);
+            memcpy(key + 2 + plen + 4, &k, 4);
+            moved = canon_get(c, key, 2 + plen + 8, &vlen);
+        }
+        if (!moved || vlen != 4) return 0;
+        memcpy(&c->numbers[to], moved, 4);
+    }
+    if (out != rec) memcpy(out, rec, 2);
+    memcpy(out + 2, c->numbers, 4 * n);
+    memcpy(out + cut, moved_tail, TAIL_SIZE);
+    return 1;
+}
+
+/* The ranks found last (`canon_ranks`) end to end in `buf`, each ended by a 0 byte (which
+ * no rank text holds): two such are ordered as the lists of ranks are. */
+static int canon_flatten(Canon *c, size_t size, uint8_t **buf, size_t *len, size_t *cap) {
+    size_t need = 0;
+    for (size_t k = 0; k < size; k++) need += c->own_len[k] + c->rest_len[k] + c->place_len[k] + 1;
+    if (reserve_items((void **)buf, cap, need, 1) < 0) return -1;
+    uint8_t *p = *buf;
+    for (size_t k = 0; k < size; k++) {
+        memcpy(p, c->own[k], c->own_len[k]);
+        p += c->own_len[k];
+        memcpy(p, c->rest[k], c->rest_len[k]);
+        p += c->rest_len[k];
+        memcpy(p, c->text + c->place_at[k], c->place_len[k]);
+        p += c->place_len[k];
+        *p++ = 0;
+    }
+    *len = need;
+    return 0;
+}
+
+/* How index k's rank (its three parts, then a 0 byte) compares with the rank at `*at` in
+ * `ranks` (ended by a 0 byte, which it passes): -1, 0 or 1. */
+static int rank_against(const Canon *c, size_t k, const uint8_t *ranks, size_t *at) {
+    const uint8_t *part[3] = {c->own[k], c->rest[k], c->text + c->place_at[k]};
+    size_t len[3] = {c->own_len[k], c->rest_len[k], c->place_len[k]};
+    size_t i = *at;
+    for (int p = 0; p < 3; p++) {
+        for (size_t j = 0; j < len[p]; j++, i++) {
+            if (part[p][j] != ranks[i]) return part[p][j] < ranks[i] ? -1 : 1;
+        }
+    }
+    if (ranks[i] != 0) return -1; /* a proper prefix of the other rank */
+    *at = i + 1;
+    return 0;
+}
+
+/* An array reduced by rotations: `rec` becomes the image, among its N rotations, with the
+ * least list of ranks (the first such rotation on a tie). A rotation is compared rank by
+ * rank as its image's threads are looked up, and made whole only when it is less. */
+static int canon_rotate(Canon *c, size_t a, uint8_t *rec, size_t len, size_t n, size_t cut) {
+    const CanonArray *arr = &c->arrays[a];
+    size_t size = arr->size, base = arr->base;
+    if (reserve_items((void **)&c->image, &c->image_cap, 2 * len, 1) < 0) return -1;
+    uint8_t *image = c->image, *best = c->image + len;
+    memcpy(best, rec, len);
+    int found = canon_ranks(c, a, rec, n, cut);
+    if (found <= 0) return found;
+    if (canon_flatten(c, size, &c->best_ranks, &c->best_len, &c->best_cap) < 0) return -1;
+    size_t plen = 2 * size;
+    for (size_t r = 1; r < size; r++) {
+        for (size_t i = 0; i < size; i++) c->position[i] = (uint16_t)((i + r) % size);
+        int order = 0;
+        if (arr->others || arr->outside) { /* other threads move too: the whole image */
+            found = canon_move(c, a, rec, image, n, cut);
+            if (found > 0) found = canon_ranks(c, a, image, n, cut);
+            if (found <= 0) return found;
+            size_t at = 0;
+            for (size_t k = 0; k < size && !order; k++)
+                order = rank_against(c, k, c->best_ranks, &at);
+        } else {
+            /* The image's shared part, then its ranks one index at a time. */
+            found = canon_move_tail(c, a, rec + cut, image + cut);
+            if (found <= 0) return found;
+            uint8_t rkey[2 + TAIL_SIZE];
+            rkey[0] = 'r';
+            rkey[1] = (uint8_t)a;
+            memcpy(rkey + 2, image + cut, TAIL_SIZE);
+            uint32_t vlen;
+            const uint8_t *rests = canon_get(c, rkey, sizeof rkey, &vlen);
+            if (!rests) return 0;
+            found = canon_segments(c, arr, rec, n, rests, vlen);
+            if (found <= 0) return found;
+            if (canon_key_room(c, 2 + plen + 8) < 0) return -1;
+            uint8_t *key = c->key, skey[10], okey[5];
+            key[0] = 't';
+            key[1] = (uint8_t)a;
+            memcpy(key + 2, c->position, plen);
+            skey[0] = 's';
+            skey[1] = (uint8_t)a;
+            okey[0] = 'o';
+            size_t at = 0;
+            for (size_t k = 0; k < size && !order; k++) {
+                int32_t old = (int32_t)((k + size - r) % size), self = (int32_t)k;
+                uint32_t number;
+                memcpy(&number, rec + 2 + 4 * (base + (size_t)old), 4);
+                memcpy(skey + 2, &number, 4);
+                memcpy(skey + 6, &self, 4);
+                const uint8_t *moved = canon_get(c, skey, 10, &vlen);
+                if (!moved) {
+                    memcpy(key + 2 + plen, &number, 4);
+                    memcpy(key + 2 + plen + 4, &old, 4);
+                    moved = canon_get(c, key, 2 + plen + 8, &vlen);
+                }
+                if (!moved || vlen != 4) return 0;
+                memcpy(okey + 1, moved, 4);
+                const uint8_t *own = canon_get(c, okey, 5, &vlen);
+                if (!own) return 0;
+                c->own[k] = own;
+                c->own_len[k] = vlen;
+                order = rank_against(c, k, c->best_ranks, &at);
+            }
+            if (order < 0) { /* less: the whole image, and all its ranks */
+                found = canon_move(c, a, rec, image, n, cut);
+                if (found > 0) found = canon_ranks(c, a, image, n, cut);
+                if (found <= 0) return found;
+            }
+        }
+        if (order < 0) {
+            memcpy(best, image, len);
+            if (canon_flatten(c, size, &c->best_ranks, &c->best_len, &c->best_cap) < 0)
+                return -1;
+        }
+    }
+    memcpy(rec, best, len);
+    return 1;
+}
+
 /* The representative of the record `rec` (len bytes), in place: 1, or 0 when a part is not
- * in the map (the record is left as it was), or -1 with an exception. */
+ * in the map (the record may then be changed: callers keep a copy), or -1 with an
+ * exception. */
 static int canon_record(Canon *c, uint8_t *rec, size_t len) {
     if (len < 2) return 0;
     size_t n = (size_t)rec[0] | (size_t)rec[1] << 8, cut = 2 + 4 * n;
     if (len != cut + TAIL_SIZE) return 0; /* run-time objects: Python's */
-    uint8_t tail[TAIL_SIZE];
-    memcpy(tail, rec + cut, TAIL_SIZE);
     for (size_t a = 0; a < c->n_arrays; a++) {
         const CanonArray *arr = &c->arrays[a];
-        size_t base = arr->base, size = arr->size;
-        if (base + size > n) return 0;
-        if (size > c->index_cap || n > c->index_cap) {
-            size_t cap = (size > n ? size : n) * 2;
-            canon_free(c);
-            c->own = PyMem_Malloc(cap * sizeof(uint8_t *));
-            c->rest = PyMem_Malloc(cap * sizeof(uint8_t *));
-            c->own_len = PyMem_Malloc(cap * sizeof(uint32_t));
-            c->rest_len = PyMem_Malloc(cap * sizeof(uint32_t));
-            c->order = PyMem_Malloc(cap * sizeof(uint32_t));
-            c->numbers = PyMem_Malloc(cap * sizeof(uint32_t));
-            c->position = PyMem_Malloc(cap * sizeof(uint16_t));
-            c->place_at = PyMem_Malloc(cap * sizeof(size_t));
-            c->place_len = PyMem_Malloc(cap * sizeof(size_t));
-            if (!c->own || !c->rest || !c->own_len || !c->rest_len || !c->order || !c->numbers ||
-                !c->position || !c->place_at || !c->place_len) {
-                canon_free(c);
-                PyErr_NoMemory();
-                return -1;
-            }
-            c->index_cap = cap;
+        size_t size = arr->size;
+        if (arr->base + size > n) return 0;
+        if (canon_room(c, n > size ? n : size) < 0) return -1;
+        int found;
+        if (arr->rotational) {
+            found = canon_rotate(c, a, rec, len, n, cut);
+            if (found <= 0) return found;
+            continue;
         }
-        /* The rests of the ranks: by the shared part, and where other threads' locals
-         * hold indexes, the places they add (composed as a tuple's text). */
-        size_t klen = 2 + TAIL_SIZE;
-        if (canon_key_room(c, klen + 8) < 0) return -1;
-        uint8_t *key = c->key;
-        key[0] = 'r';
-        key[1] = (uint8_t)a;
-        memcpy(key + 2, tail, TAIL_SIZE);
-        uint32_t vlen;
-        const uint8_t *rests = canon_get(c, key, klen, &vlen);
-        if (!rests) return 0;
-        if (canon_segments(c, arr, rec, n, rests, vlen) <= 0) return 0;
-        /* Each thread's own text. */
-        uint8_t okey[5];
-        okey[0] = 'o';
+        found = canon_ranks(c, a, rec, n, cut);
+        if (found <= 0) return found;
         int sorted = 1;
-        for (size_t k = 0; k < size; k++) {
-            memcpy(okey + 1, rec + 2 + 4 * (base + k), 4);
-            const uint8_t *own = canon_get(c, okey, 5, &vlen);
-            if (!own) return 0;
-            c->own[k] = own;
-            c->own_len[k] = vlen;
-            if (k && sorted && rank_after(c, k - 1, k)) sorted = 0;
-        }
+        for (size_t k = 1; k < size && sorted; k++)
+            if (rank_after(c, k - 1, k)) sorted = 0;
         if (sorted) continue;
         /* A stable sort of the indexes by rank; position[old] = new. */
         for (size_t k = 0; k < size; k++) {
@@ -1075,66 +1333,8 @@ static int canon_record(Canon *c, uint8_t *rec, size_t len) {
             c->order[i] = x;
         }
         for (size_t k = 0; k < size; k++) c->position[c->order[k]] = (uint16_t)k;
-        /* The moved shared part: its vars, locks and channels parts each by the
-         * permutation, the GIL and stdout holders moved here. */
-        size_t plen = 2 * size;
-        if (canon_key_room(c, 3 + plen + 8) < 0) return -1;
-        key = c->key;
-        uint8_t moved_tail[TAIL_SIZE];
-        memcpy(moved_tail, tail, TAIL_SIZE);
-        key[0] = 'q';
-        key[1] = (uint8_t)a;
-        memcpy(key + 3, c->position, plen);
-        for (int kind = 0; kind < 3; kind++) {
-            key[2] = (uint8_t)kind;
-            memcpy(key + 3 + plen, tail + 2 + 4 * kind, 4);
-            const uint8_t *part = canon_get(c, key, 3 + plen + 4, &vlen);
-            if (!part || vlen != 4) return 0;
-            memcpy(moved_tail + 2 + 4 * kind, part, 4);
-        }
-        for (int at = 0; at <= 14; at += 14) { /* the GIL's holder + 1, stdout's + 1 */
-            size_t holder = (size_t)(tail[at] | tail[at + 1] << 8);
-            if (holder > base && holder <= base + size) {
-                holder = base + c->position[holder - 1 - base] + 1;
-                moved_tail[at] = (uint8_t)holder;
-                moved_tail[at + 1] = (uint8_t)(holder >> 8);
-            }
-        }
-        /* The moved threads: by their new `self` alone where their locals and offer hold
-         * no index ('s'), else by the whole permutation ('t'). */
-        uint8_t skey[10];
-        skey[0] = 's';
-        skey[1] = (uint8_t)a;
-        key[0] = 't';
-        key[1] = (uint8_t)a;
-        memcpy(key + 2, c->position, plen);
-        for (size_t tid = 0; tid < n; tid++) {
-            uint32_t number;
-            memcpy(&number, rec + 2 + 4 * tid, 4);
-            int32_t k = -1, self = -1;
-            size_t to = tid;
-            if (tid >= base && tid < base + size) {
-                k = (int32_t)(tid - base);
-                self = c->position[k];
-                to = base + (size_t)self;
-            } else if (!arr->others) {
-                c->numbers[tid] = number;
-                continue;
-            }
-            memcpy(skey + 2, &number, 4);
-            memcpy(skey + 6, &self, 4);
-            const uint8_t *moved = canon_get(c, skey, 10, &vlen);
-            if (!moved) {
-                memcpy(key + 2 + plen, &number, 4);
-                memcpy(key + 2 + plen + 4, &k, 4);
-                moved = canon_get(c, key, 2 + plen + 8, &vlen);
-            }
-            if (!moved || vlen != 4) return 0;
-            memcpy(&c->numbers[to], moved, 4);
-        }
-        memcpy(rec + 2, c->numbers, 4 * n);
-        memcpy(tail, moved_tail, TAIL_SIZE);
-        memcpy(rec + cut, tail, TAIL_SIZE);
+        found = canon_move(c, a, rec, rec, n, cut);
+        if (found <= 0) return found;
     }
     return 1;
 }
@@ -1193,11 +1393,304 @@ static void prefetch_entries(const Records *r, const Entries *table, size_t sid)
     }
 }
 
-/* expand(sid, stop, max_states, entries, ample, starts, dst, dst_len)
+/* Room for `count` items of `size` bytes in a worker's growable buffer (no exception: a
+ * worker may run without the GIL). */
+static int raw_reserve(void **items, size_t *cap, size_t count, size_t size) {
+    if (count <= *cap) return 0;
+    size_t want = count * 2;
+    void *grown = PyMem_RawRealloc(*items, want * size);
+    if (!grown) return -1;
+    *items = grown;
+    *cap = want;
+    return 0;
+}
+
+/* A known state's id without storing anything (-1: not stored; -2: a known fingerprint):
+ * what a worker looks up while no state is being stored. */
+static int32_t lookup_record(const Records *r, const uint8_t *rec, size_t len, uint64_t hash,
+                             size_t *empty) {
+    if (r->compact) {
+        size_t slot = (size_t)hash & r->fp_mask;
+        for (;;) {
+            uint64_t known = r->fps[slot];
+            if (!known) {
+                *empty = slot;
+                return -1;
+            }
+            if (known == hash) return -2;
+            slot = (slot + 1) & r->fp_mask;
+        }
+    }
+    size_t slot = hash & r->mask;
+    for (;;) {
+        int32_t sid = r->table[slot];
+        if (sid < 0) {
+            *empty = slot;
+            return -1;
+        }
+        size_t known, a = record_at(r, (size_t)sid, &known);
+        if (known == len && memcmp(r->blob + a, rec, len) == 0) return sid;
+        slot = (slot + 1) & r->mask;
+    }
+}
+
+/* A successor a worker did not find: stored where its lookup ended when that slot is
+ * still empty and the index has not grown (an equal record stored since would have taken
+ * that very slot), else interned as usual. */
+static Py_ssize_t intern_made(Records *r, const Made *made, const uint8_t *rec, size_t len,
+                              int32_t parent) {
+    if (r->compact) {
+        if (made->mask == r->fp_mask && !r->fps[made->slot] &&
+            (r->fp_count + 1) * 4 <= (r->fp_mask + 1) * 3) {
+            Py_ssize_t sid = append_state(r, rec, len, parent, made->via);
+            if (sid >= 0) {
+                r->fps[made->slot] = made->hash;
+                r->fp_count++;
+            }
+            return sid;
+        }
+    } else if (made->mask == r->mask && r->table[made->slot] < 0 &&
+               (r->count + 1) * 2 <= r->mask) {
+        Py_ssize_t sid = append_state(r, rec, len, parent, made->via);
+        if (sid >= 0) r->table[made->slot] = (int32_t)sid;
+        return sid;
+    }
+    return intern_record(r, rec, len, made->hash, parent, made->via);
+}
+
+/* Phase 1 of `expand` for the states [first, stop): each state's successors made (their
+ * records end to end in `scratch`), hashed, and, with `lookup`, looked up. It stops before
+ * a state that needs Python (`halted`). Several workers run at once on separate states:
+ * they only read the store, the entries and the map, and write their own buffers. */
+struct Worker {
+    Records *r;
+    const Entries *table;
+    Canon *canon; /* only with one worker: its scratch is its own */
+    int ample, lookup;
+    Py_ssize_t first, stop;
+    uint8_t *scratch;
+    size_t scratch_cap;
+    Made *made;
+    size_t made_cap;
+    size_t *count, *len; /* per state: its successors and their length */
+    size_t count_cap, len_cap;
+    NEntry **entries;
+    size_t entries_cap;
+    Patch *steps;
+    size_t steps_cap;
+    size_t states, total, bytes; /* what was made */
+    int halted;                  /* the state after the last made needs Python */
+    int failed;                  /* 1: out of memory; 2: an exception is set (canon) */
+};
+
+/* Look up the successors made for the states from the worker's `from_state`-th on: the
+ * records their index slots name load first, then each is compared. */
+static void look_up_made(Worker *w, size_t from_state) {
+    const Records *r = w->r;
+    size_t begin = 0, offset = 0;
+    for (size_t k = 0; k < from_state; k++) {
+        begin += w->count[k];
+        offset += w->count[k] * w->len[k];
+    }
+    if (!r->compact) {
+        for (size_t j = begin; j < w->total; j++) {
+            int32_t known = r->table[w->made[j].hash & r->mask];
+            if (known >= 0) {
+                size_t known_len;
+                __builtin_prefetch(r->blob + record_at(r, (size_t)known, &known_len));
+            }
+        }
+    }
+    size_t j = begin;
+    size_t mask = r->compact ? r->fp_mask : r->mask;
+    for (size_t k = from_state; k < w->states; k++) {
+        size_t len = w->len[k];
+        for (size_t m = 0; m < w->count[k]; m++, j++, offset += len)
+        {
+            w->made[j].known = lookup_record(r, w->scratch + offset, len, w->made[j].hash,
+                                             &w->made[j].slot);
+            w->made[j].mask = mask;
+        }
+    }
+}
+
+static void make_successors(Worker *w) {
+    Records *r = w->r;
+    const Entries *table = w->table;
+    w->states = w->total = w->bytes = 0;
+    w->halted = w->failed = 0;
+    for (Py_ssize_t at_sid = w->first; at_sid < w->stop; at_sid++) {
+        if ((size_t)at_sid >= r->count) {
+            w->halted = 1;
+            return;
+        }
+        size_t len, a = record_at(r, (size_t)at_sid, &len);
+        const uint8_t *stored = r->blob + a;
+        size_t n = len >= 2 ? ((size_t)stored[0] | (size_t)stored[1] << 8) : 0;
+        size_t cut = 2 + 4 * n;
+        /* not a record the table makes, or an ended program */
+        if (len < 2 + TAIL_SIZE || cut + TAIL_SIZE != len || stored[len - 1]) {
+            w->halted = 1;
+            return;
+        }
+        if (raw_reserve((void **)&w->entries, &w->entries_cap, n ? n : 1, sizeof(NEntry *)) < 0 ||
+            raw_reserve((void **)&w->count, &w->count_cap, w->states + 1, sizeof(size_t)) < 0 ||
+            raw_reserve((void **)&w->len, &w->len_cap, w->states + 1, sizeof(size_t)) < 0) {
+            w->failed = 1;
+            return;
+        }
+        const uint8_t *tail = stored + cut;
+        uint64_t tail_hash = hash_record(tail, TAIL_SIZE);
+        NEntry **entries = w->entries;
+        size_t tid;
+        for (tid = 0; tid < n; tid++) {
+            uint32_t number;
+            memcpy(&number, stored + 2 + 4 * tid, 4);
+            NEntry *entry = entries_find((Entries *)table, tail, tail_hash, tid, number);
+            if (!entry || entry->interpret) break;
+            entries[tid] = entry;
+        }
+        if (tid < n) { /* Python makes the missing entries, or interprets the thread */
+            w->halted = 1;
+            return;
+        }
+        if (at_sid + 1 < w->stop) prefetch_entries(r, table, (size_t)at_sid + 1);
+        /* The state's steps: the first thread's ample step, or every thread's steps with
+         * the GIL owner's handover after its own when another thread wants it. */
+        size_t count = 0;
+        if (w->ample) {
+            for (tid = 0; tid < n; tid++) {
+                if (entries[tid]->ample >= 0) {
+                    if (raw_reserve((void **)&w->steps, &w->steps_cap, 1, sizeof(Patch)) < 0) {
+                        w->failed = 1;
+                        return;
+                    }
+                    w->steps[0].patch = &table->pool[entries[tid]->ample];
+                    w->steps[0].tid = tid;
+                    count = 1;
+                    break;
+                }
+            }
+        }
+        if (!count) {
+            long owner = -1;
+            for (tid = 0; tid < n; tid++) {
+                if (entries[tid]->wants) {
+                    owner = (long)(tail[0] | tail[1] << 8) - 1;
+                    break;
+                }
+            }
+            for (tid = 0; tid < n; tid++) {
+                const NEntry *entry = entries[tid];
+                int hands = (long)tid == owner && entry->handover >= 0;
+                size_t k = (size_t)entry->count;
+                if (raw_reserve((void **)&w->steps, &w->steps_cap, count + k + 1,
+                                sizeof(Patch)) < 0) {
+                    w->failed = 1;
+                    return;
+                }
+                for (size_t i = 0; i < k; i++) {
+                    w->steps[count].patch = &table->pool[entry->first + (int32_t)i];
+                    w->steps[count++].tid = tid;
+                }
+                if (hands) {
+                    w->steps[count].patch = &table->pool[entry->handover];
+                    w->steps[count++].tid = tid;
+                }
+            }
+        }
+        Patch *steps = w->steps;
+        int python = 0;
+        for (size_t i = 0; i < count; i++) python |= steps[i].patch->python;
+        if (python || count == 0) { /* a violation, a limit, or no step: Python's */
+            w->halted = 1;
+            return;
+        }
+        if (raw_reserve((void **)&w->scratch, &w->scratch_cap, w->bytes + count * len, 1) < 0 ||
+            raw_reserve((void **)&w->made, &w->made_cap, w->total + count, sizeof(Made)) < 0) {
+            w->failed = 1;
+            return;
+        }
+        for (size_t i = 0; i < count; i++) {
+            uint8_t *next = w->scratch + w->bytes + i * len;
+            memcpy(next, stored, cut);
+            memcpy(next + 2 + 4 * steps[i].tid, &steps[i].patch->number, 4);
+            memcpy(next + cut, steps[i].patch->tail, TAIL_SIZE);
+            if (w->canon) {
+                int reduced = canon_record(w->canon, next, len);
+                if (reduced < 0) w->failed = 2;
+                if (reduced <= 0) { /* Python reduces it, and keeps the parts */
+                    w->halted = reduced == 0;
+                    return;
+                }
+            }
+            uint64_t hash = record_hash(r, next, len);
+            Made *made = &w->made[w->total + i];
+            made->hash = hash;
+            made->via = steps[i].patch->via;
+            made->known = -1;
+            made->mask = 0; /* no slot looked up */
+            __builtin_prefetch(r->compact ? (const void *)&r->fps[hash & r->fp_mask]
+                                          : (const void *)&r->table[hash & r->mask]);
+        }
+        w->count[w->states] = count;
+        w->len[w->states] = len;
+        w->states++;
+        w->total += count;
+        w->bytes += count * len;
+        if (w->lookup && (w->states % LOOKUP_EVERY == 0 || at_sid + 1 == w->stop))
+            look_up_made(w, w->states - (w->states % LOOKUP_EVERY ? w->states % LOOKUP_EVERY
+                                                                    : LOOKUP_EVERY));
+    }
+}
+
+#ifndef _WIN32
+static void *worker_main(void *arg) {
+    make_successors((Worker *)arg);
+    return NULL;
+}
+#endif
+
+static void free_workers(Records *r) {
+    for (size_t i = 0; i < r->n_workers; i++) {
+        Worker *w = &r->workers[i];
+        PyMem_RawFree(w->scratch);
+        PyMem_RawFree(w->made);
+        PyMem_RawFree(w->count);
+        PyMem_RawFree(w->len);
+        PyMem_RawFree(w->entries);
+        PyMem_RawFree(w->steps);
+    }
+    PyMem_RawFree(r->workers);
+    r->workers = NULL;
+    r->n_workers = 0;
+}
+
+/* Each worker's states, in one thread each (the caller's among them): 0, or -1 when no
+ * thread could be started (the caller then makes them all itself, in order). */
+static int run_workers(Worker *workers, size_t n) {
+#ifdef _WIN32
+    for (size_t i = 0; i < n; i++) make_successors(&workers[i]);
+    return 0;
+#else
+    pthread_t threads[MAX_THREADS];
+    size_t started = 0;
+    for (size_t i = 1; i < n; i++) {
+        if (pthread_create(&threads[i], NULL, worker_main, &workers[i]) != 0) break;
+        started = i;
+    }
+    make_successors(&workers[0]);
+    for (size_t i = 1; i <= started; i++) pthread_join(threads[i], NULL);
+    for (size_t i = started + 1; i < n; i++) make_successors(&workers[i]);
+    return 0;
+#endif
+}
+
+/* expand(sid, stop, max_states, entries, ample, starts, dst, dst_len, canon, threads)
  *   -> (next sid, states expanded, transitions) */
 static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 9) {
-        PyErr_SetString(PyExc_TypeError, "expand takes 9 arguments");
+    if (nargs != 10) {
+        PyErr_SetString(PyExc_TypeError, "expand takes 10 arguments");
         return NULL;
     }
     Py_ssize_t sid = PyLong_AsSsize_t(args[0]);
@@ -1224,6 +1717,11 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
         }
         canon = (Canon *)args[8];
     }
+    Py_ssize_t threads = PyLong_AsSsize_t(args[9]);
+    if (threads == -1 && PyErr_Occurred()) return NULL;
+    if (threads < 1) threads = 1;
+    if (threads > MAX_THREADS) threads = MAX_THREADS;
+    if (canon) threads = 1; /* the map's scratch is one */
     if (sid < 0 || (size_t)sid < r->base) { /* below `base`: a record not kept */
         PyErr_SetString(PyExc_IndexError, "no such state");
         return NULL;
@@ -1232,177 +1730,107 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
         PyErr_SetString(PyExc_RuntimeError, "the records are in use");
         return NULL;
     }
+    if (r->n_workers < (size_t)threads) {
+        free_workers(r);
+        r->workers = PyMem_RawCalloc((size_t)threads, sizeof(Worker));
+        if (!r->workers) return PyErr_NoMemory();
+        r->n_workers = (size_t)threads;
+    }
     r->busy = 1;
     int edges = dst_array != Py_None;
     Ints starts = {0}, dst = {0};
     Py_ssize_t expanded = 0, transitions = 0;
     int failed = 0, halted = 0;
     while (!halted && !failed) {
-        /* 1. The successors of up to BATCH states: made, hashed, their index slots loading.
-         *    Nothing is stored yet, so the byte area stays where it is. */
-        size_t states = 0, total = 0, bytes = 0;
-        Py_ssize_t at_sid = sid;
-        while (states < BATCH) {
-            if (at_sid >= stop || (size_t)at_sid >= r->count) {
-                halted = 1;
-                break;
-            }
-            size_t len, a = record_at(r, (size_t)at_sid, &len);
-            const uint8_t *stored = r->blob + a;
-            size_t n = len >= 2 ? ((size_t)stored[0] | (size_t)stored[1] << 8) : 0;
-            size_t cut = 2 + 4 * n;
-            /* not a record the table makes, or an ended program */
-            if (len < 2 + TAIL_SIZE || cut + TAIL_SIZE != len || stored[len - 1]) {
-                halted = 1;
-                break;
-            }
-            if (reserve_items((void **)&r->entries, &r->entries_cap, n ? n : 1,
-                              sizeof(NEntry *)) < 0) {
-                failed = 1;
-                break;
-            }
-            const uint8_t *tail = stored + cut;
-            uint64_t tail_hash = hash_record(tail, TAIL_SIZE);
-            NEntry **entries = r->entries;
-            size_t tid;
-            for (tid = 0; tid < n; tid++) {
-                uint32_t number;
-                memcpy(&number, stored + 2 + 4 * tid, 4);
-                NEntry *entry = entries_find(table, tail, tail_hash, tid, number);
-                if (!entry || entry->interpret) break;
-                entries[tid] = entry;
-            }
-            if (tid < n) { /* Python makes the missing entries, or interprets the thread */
-                halted = 1;
-                break;
-            }
-            prefetch_entries(r, table, (size_t)at_sid + 1);
-            /* The state's steps: the first thread's ample step, or every thread's steps
-             * with the GIL owner's handover after its own when another thread wants it. */
-            size_t count = 0;
-            if (ample) {
-                for (tid = 0; tid < n; tid++) {
-                    if (entries[tid]->ample >= 0) {
-                        if (reserve_items((void **)&r->steps, &r->steps_cap, 1,
-                                          sizeof(Patch)) < 0) {
-                            failed = 1;
-                            break;
-                        }
-                        r->steps[0].patch = &table->pool[entries[tid]->ample];
-                        r->steps[0].tid = tid;
-                        count = 1;
-                        break;
-                    }
-                }
-            }
-            if (!count && !failed) {
-                long owner = -1;
-                for (tid = 0; tid < n; tid++) {
-                    if (entries[tid]->wants) {
-                        owner = (long)(tail[0] | tail[1] << 8) - 1;
-                        break;
-                    }
-                }
-                for (tid = 0; tid < n; tid++) {
-                    const NEntry *entry = entries[tid];
-                    int hands = (long)tid == owner && entry->handover >= 0;
-                    size_t k = (size_t)entry->count;
-                    if (reserve_items((void **)&r->steps, &r->steps_cap, count + k + 1,
-                                      sizeof(Patch)) < 0) {
-                        failed = 1;
-                        break;
-                    }
-                    for (size_t i = 0; i < k; i++) {
-                        r->steps[count].patch = &table->pool[entry->first + (int32_t)i];
-                        r->steps[count++].tid = tid;
-                    }
-                    if (hands) {
-                        r->steps[count].patch = &table->pool[entry->handover];
-                        r->steps[count++].tid = tid;
-                    }
-                }
-            }
-            if (failed) break;
-            Patch *steps = r->steps;
-            int python = 0;
-            for (size_t i = 0; i < count; i++) python |= steps[i].patch->python;
-            if (python || count == 0) { /* a violation, a limit, or no step: Python's */
-                halted = 1;
-                break;
-            }
-            if (reserve_scratch(r, bytes + count * len) < 0 ||
-                reserve_items((void **)&r->made, &r->made_cap, total + count, sizeof(Made)) < 0) {
-                failed = 1;
-                break;
-            }
-            int unknown = 0;
-            for (size_t i = 0; i < count; i++) {
-                uint8_t *next = r->scratch + bytes + i * len;
-                memcpy(next, stored, cut);
-                memcpy(next + 2 + 4 * steps[i].tid, &steps[i].patch->number, 4);
-                memcpy(next + cut, steps[i].patch->tail, TAIL_SIZE);
-                if (canon) {
-                    int reduced = canon_record(canon, next, len);
-                    if (reduced < 0) failed = 1;
-                    if (reduced <= 0) { /* Python reduces it, and keeps the parts */
-                        unknown = 1;
-                        break;
-                    }
-                }
-                uint64_t hash = record_hash(r, next, len);
-                r->made[total + i].hash = hash;
-                r->made[total + i].via = steps[i].patch->via;
-                __builtin_prefetch(r->compact ? (const void *)&r->fps[hash & r->fp_mask]
-                                              : (const void *)&r->table[hash & r->mask]);
-            }
-            if (failed) break;
-            if (unknown) {
-                halted = 1;
-                break;
-            }
-            r->batch_count[states] = count;
-            r->batch_len[states] = len;
-            states++;
-            total += count;
-            bytes += count * len;
-            at_sid++;
+        /* 1. The successors of a batch of states, made by one worker (BATCH states, their
+         *    index slots loading) or, where a level has enough states left, by several at
+         *    once, each looking its successors up. Nothing is stored yet. */
+        Py_ssize_t left = stop - sid;
+        size_t n = 1;
+        /* Several workers only while states need no Python for a while (a run of
+         * STREAK states): a worker's states after one that does are made for nothing. */
+        if (threads > 1 && r->streak >= r->streak_needed &&
+            left >= threads * (Py_ssize_t)r->per_worker)
+            n = (size_t)threads;
+        Worker *workers = r->workers;
+        Py_ssize_t from = sid;
+        for (size_t i = 0; i < n; i++) {
+            Worker *w = &workers[i];
+            w->r = r;
+            w->table = table;
+            w->canon = canon;
+            w->ample = ample;
+            w->lookup = n > 1;
+            w->first = from;
+            w->stop = n == 1 ? (left < BATCH ? stop : sid + BATCH) : from + (Py_ssize_t)r->per_worker;
+            from = w->stop;
         }
-        if (failed) break;
-        /* 2. The records their index slots name load too. */
-        if (!r->compact) {
-            for (size_t j = 0; j < total; j++) {
-                int32_t known = r->table[r->made[j].hash & r->mask];
-                if (known >= 0) {
-                    size_t known_len;
-                    __builtin_prefetch(r->blob + record_at(r, (size_t)known, &known_len));
+        if (n > 1) {
+            run_workers(workers, n);
+        } else {
+            make_successors(&workers[0]);
+            /* 2. The records their index slots name load too. */
+            Worker *w = &workers[0];
+            if (!r->compact) {
+                for (size_t j = 0; j < w->total; j++) {
+                    int32_t known = r->table[w->made[j].hash & r->mask];
+                    if (known >= 0) {
+                        size_t known_len;
+                        __builtin_prefetch(r->blob + record_at(r, (size_t)known, &known_len));
+                    }
                 }
             }
         }
         /* 3. Stored in order, state by state: the same ids as one state at a time. */
-        size_t j = 0, offset = 0;
-        for (size_t k = 0; k < states; k++) {
-            if ((Py_ssize_t)r->count >= max_states) {
-                halted = 1;
-                break;
-            }
-            if (edges && ints_push(&starts, (int32_t)(dst_len + (Py_ssize_t)dst.len)) < 0) {
-                failed = 1;
-                break;
-            }
-            size_t len = r->batch_len[k];
-            for (size_t i = 0; i < r->batch_count[k]; i++, j++, offset += len) {
-                Py_ssize_t target = intern_record(r, r->scratch + offset, len, r->made[j].hash,
-                                                  (int32_t)sid, r->made[j].via);
-                if (target == -1 || (edges && ints_push(&dst, (int32_t)target) < 0)) {
+        for (size_t i = 0; i < n && !halted && !failed; i++) {
+            Worker *w = &workers[i];
+            size_t j = 0, offset = 0;
+            for (size_t k = 0; k < w->states; k++) {
+                if ((Py_ssize_t)r->count >= max_states) {
+                    halted = 1;
+                    break;
+                }
+                if (edges && ints_push(&starts, (int32_t)(dst_len + (Py_ssize_t)dst.len)) < 0) {
                     failed = 1;
                     break;
                 }
+                size_t len = w->len[k];
+                for (size_t m = 0; m < w->count[k]; m++, j++, offset += len) {
+                    const Made *made = &w->made[j];
+                    Py_ssize_t target = made->known;
+                    if (target == -1) {
+                        target = intern_made(r, made, w->scratch + offset, len, (int32_t)sid);
+                    }
+                    if (target == -1 || (edges && ints_push(&dst, (int32_t)target) < 0)) {
+                        failed = 1;
+                        break;
+                    }
+                }
+                if (failed) break;
+                expanded++;
+                transitions += (Py_ssize_t)w->count[k];
+                sid++;
             }
-            if (failed) break;
-            expanded++;
-            transitions += (Py_ssize_t)r->batch_count[k];
-            sid++;
+            if (w->failed) {
+                if (w->failed == 1 && !failed) PyErr_NoMemory();
+                failed = 1;
+            }
+            if (w->halted) halted = 1;
+            if (w->halted || w->states < (size_t)(w->stop - w->first)) {
+                r->streak = 0; /* stopped before its last state: Python is needed */
+            } else {
+                r->streak += w->states;
+            }
         }
+        if (n > 1) {
+            /* Batches grow while they run through, and start small again after a stop. */
+            if (halted || failed) {
+                r->per_worker = r->min_per_worker;
+            } else if (r->per_worker < MAX_PER_WORKER) {
+                r->per_worker *= 2;
+            }
+        }
+        if (!halted && sid >= stop) halted = 1;
     }
     r->busy = 0;
     PyObject *result = NULL;
@@ -1419,6 +1847,56 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
     PyMem_Free(starts.items);
     PyMem_Free(dst.items);
     return result;
+}
+
+/* missing(sid, stop, entries) -> the ids in [sid, stop) of the states with a thread that
+ * has no entry in `entries` (so that Python makes them ahead, a run of states at a time). */
+static PyObject *Records_missing(Records *r, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 3 || !PyObject_TypeCheck(args[2], &EntriesType)) {
+        PyErr_SetString(PyExc_TypeError, "missing(sid, stop, entries)");
+        return NULL;
+    }
+    Py_ssize_t sid = PyLong_AsSsize_t(args[0]);
+    if (sid == -1 && PyErr_Occurred()) return NULL;
+    Py_ssize_t stop = PyLong_AsSsize_t(args[1]);
+    if (stop == -1 && PyErr_Occurred()) return NULL;
+    Entries *table = (Entries *)args[2];
+    if (sid < (Py_ssize_t)r->base) sid = (Py_ssize_t)r->base;
+    if (stop > (Py_ssize_t)r->count) stop = (Py_ssize_t)r->count;
+    PyObject *out = PyList_New(0);
+    for (Py_ssize_t at = sid; out && at < stop; at++) {
+        size_t len, a = record_at(r, (size_t)at, &len);
+        const uint8_t *stored = r->blob + a;
+        size_t n = len >= 2 ? ((size_t)stored[0] | (size_t)stored[1] << 8) : 0;
+        size_t cut = 2 + 4 * n;
+        if (len < 2 + TAIL_SIZE || cut + TAIL_SIZE != len || stored[len - 1]) continue;
+        uint64_t tail_hash = hash_record(stored + cut, TAIL_SIZE);
+        for (size_t tid = 0; tid < n; tid++) {
+            uint32_t number;
+            memcpy(&number, stored + 2 + 4 * tid, 4);
+            if (!entries_find(table, stored + cut, tail_hash, tid, number)) {
+                PyObject *id = PyLong_FromSsize_t(at);
+                if (!id || PyList_Append(out, id) < 0) Py_CLEAR(out);
+                Py_XDECREF(id);
+                break;
+            }
+        }
+    }
+    return out;
+}
+
+/* tune(streak, per_worker): when several threads start (after `streak` states that needed
+ * no Python) and with how many states each, at first; for tests. */
+static PyObject *Records_tune(Records *r, PyObject *const *args, Py_ssize_t nargs) {
+    Py_ssize_t streak, per_worker;
+    if (nargs != 2 || (streak = PyLong_AsSsize_t(args[0])) < 0 ||
+        (per_worker = PyLong_AsSsize_t(args[1])) < 1) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "tune(streak >= 0, per_worker >= 1)");
+        return NULL;
+    }
+    r->streak_needed = (size_t)streak;
+    r->per_worker = r->min_per_worker = (size_t)per_worker;
+    Py_RETURN_NONE;
 }
 
 static PyObject *configure(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
@@ -1502,8 +1980,12 @@ static PyMethodDef Records_methods[] = {
     {"record", (PyCFunction)Records_record, METH_O, "record(id) -> bytes"},
     {"parent", (PyCFunction)Records_parent, METH_O, "parent(id) -> the id it was found from"},
     {"via", (PyCFunction)Records_via, METH_O, "via(id) -> the number of its first action"},
+    {"tune", (PyCFunction)(void (*)(void))Records_tune, METH_FASTCALL,
+     "tune(streak, per_worker): when and how several threads start"},
+    {"missing", (PyCFunction)(void (*)(void))Records_missing, METH_FASTCALL,
+     "missing(sid, stop, entries) -> ids of the states with a thread without an entry"},
     {"expand", (PyCFunction)(void (*)(void))Records_expand, METH_FASTCALL,
-     "expand(sid, stop, max_states, entries, ample, starts, dst, dst_len, canon) -> "
+     "expand(sid, stop, max_states, entries, ample, starts, dst, dst_len, canon, threads) -> "
      "(next sid, expanded, transitions)"},
     {NULL, NULL, 0, NULL},
 };

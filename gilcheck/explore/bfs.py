@@ -19,7 +19,7 @@ from gilcheck.explore.store import new_store
 from gilcheck.explore.strategy import Problem
 from gilcheck.explore.successors import SuccessorSource
 from gilcheck.explore.visitor import Visitor
-from gilcheck.options import CheckOptions
+from gilcheck.options import CheckOptions, search_threads
 from gilcheck.system.model import (
     SPURIOUS_WAKEUP,
     Action,
@@ -38,6 +38,13 @@ __all__ = [
     "explore",
 ]
 
+
+CHECK_EVERY = 1024
+"""Progress, time and memory are looked at every this many states (and every half a
+second)."""
+
+FILL_AHEAD = 4096
+"""The C loop's missing step-table entries are made for this many states at a time."""
 
 FORGET_EVERY = 1 << 16
 """Fingerprint mode: the records of expanded states are dropped this many at a time."""
@@ -100,10 +107,11 @@ def breadth_first(system: TransitionSystem, options: CheckOptions, budget: Budge
     if native is not None:
         starts = edges.starts if edges is not None else None
         dst = edges.dst if edges is not None else None
-    # Progress, time and memory are looked at every 1024 states, and also once half a
+        threads = search_threads(options)
+    # Progress, time and memory are looked at every CHECK_EVERY states, and also once half a
     # second has gone by (the clock is read every 16 states): slow states (many processes,
     # large heaps) still keep to a time limit.
-    next_check = 1024
+    next_check = CHECK_EVERY
     clock_check = 16
     last_check = time.monotonic()
     max_states = options.max_states if options.max_states is not None else sys.maxsize
@@ -118,7 +126,7 @@ def breadth_first(system: TransitionSystem, options: CheckOptions, budget: Budge
 
     def _must_stop() -> str | None:
         """Why the search must stop after the states expanded so far, if it must: every
-        1024 states progress, time and memory; after each, the state limit."""
+        CHECK_EVERY states progress, time and memory; after each, the state limit."""
         nonlocal next_check, clock_check, last_check, forgotten
         if fingerprinted and sid - forgotten >= FORGET_EVERY:
             forgotten = sid
@@ -128,7 +136,7 @@ def breadth_first(system: TransitionSystem, options: CheckOptions, budget: Budge
             if time.monotonic() - last_check > 0.5:
                 next_check = expanded
         if expanded >= next_check:
-            next_check = expanded + 1024
+            next_check = expanded + CHECK_EVERY
             clock_check = expanded + 16
             last_check = time.monotonic()
             reason = budget.checkpoint(len(store), result.transitions, len(store) - sid - 1)
@@ -152,10 +160,13 @@ def breadth_first(system: TransitionSystem, options: CheckOptions, budget: Budge
                 stop = min(level_end, sid + next_check - expanded)
                 args = (max_states, table.native_entries, table.ample, starts, dst)
                 edges_so_far = len(dst) if dst else 0
-                after, done, made = native(sid, stop, *args, edges_so_far, table.native_canon)
-                if not done and table.fill(sid):  # its threads' entries were missing
+                more = (table.native_canon, threads)
+                after, done, made = native(sid, stop, *args, edges_so_far, *more)
+                # Its threads' entries were missing: they are made, and those of the
+                # states after it up to FILL_AHEAD, so that the loop runs on.
+                if not done and table.fill_ahead(sid, min(level_end, sid + FILL_AHEAD)):
                     edges_so_far = len(dst) if dst else 0
-                    after, done, made = native(sid, stop, *args, edges_so_far, table.native_canon)
+                    after, done, made = native(sid, stop, *args, edges_so_far, *more)
                 if done:
                     expanded += done
                     result.transitions += made

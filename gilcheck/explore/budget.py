@@ -4,8 +4,9 @@ it is interrupted.
 One `Budget` per search: it starts the clock and notes the memory in use when made, and
 answers "must the search stop now, and why" in the words the reports print (the time,
 memory and state limits). Strategies ask it at their own cadence (the breadth-first
-search every 1024 states, the parallel search every depth); a progress callback may raise
-`StopSearch` (Ctrl-C, SIGTERM), which a strategy turns into `interrupted()`.
+search every 1024 states and every half second, the parallel search every depth); a
+progress callback may raise `StopSearch` (Ctrl-C, SIGTERM), which a strategy turns into
+`interrupted()`.
 """
 
 from __future__ import annotations

@@ -189,6 +189,18 @@ class StepTable:
                 added = True
         return added
 
+    def fill_ahead(self, sid: int, stop: int) -> bool:
+        """`fill` for state `sid` and every state after it up to `stop` whose threads lack
+        an entry (the C loop finds them): the C loop then runs through the whole run of
+        states, which several threads can share, instead of stopping at each. Whether
+        state `sid`'s entries were missing."""
+        added = self.fill(sid)
+        if self.native_entries is not None and stop > sid + 1:
+            records = self.store.records  # type: ignore[attr-defined]
+            for ahead in records.missing(sid + 1, stop, self.native_entries):
+                self.fill(ahead)
+        return added
+
     def _remember(
         self, tail: bytes, context: list[dict[int, Entry]], tid: int, number: int, entry: Entry
     ) -> None:

@@ -302,10 +302,11 @@ class NativeStateStore(StateStore):
         """An empty table of step-table entries in C, for `records.expand`."""
         return self._module.Entries()
 
-    def new_canon(self, layout: tuple[tuple[int, int, bool, bool], ...]) -> Any:
+    def new_canon(self, layout: tuple[tuple[int, int, bool, bool, bool], ...]) -> Any:
         """An empty map of symmetry representatives' parts in C (explore/symmetric_records.py),
         for `records.expand`: per thread array, its first thread id, its size, whether other
-        threads' locals hold its indexes, and whether its permutations change them."""
+        threads' locals hold its indexes, whether its permutations change them, and whether
+        it is reduced by rotations alone."""
         return self._module.Canon(layout)
 
     def reparent(self, sid: int, parent: int, via: Action) -> None:

@@ -35,6 +35,7 @@ from gilcheck.system.symmetry import (
     channel_copies,
     holds_index,
     permute,
+    rank_text,
     sorting_positions,
     thread_copies,
 )
@@ -82,7 +83,7 @@ class RecordCanonicalizer:
         self.arrays = canonical.arrays
         # Per array: whether a permutation changes threads outside it (their locals or
         # rendezvous offers hold indexes of it).
-        self._moves_others = tuple(bool(a.index_slots or a.index_sends) for a in self.arrays)
+        self._moves_others = tuple(a.held_outside for a in self.arrays)
         self._own: dict[int, str] = {}  # thread number -> its text without `self`
         self._rests: dict[tuple[Any, ...], tuple[str, ...]] = {}
         self._mids: dict[tuple[Any, ...], tuple[tuple[str, tuple[str, ...]], ...]] = {}
@@ -99,7 +100,7 @@ class RecordCanonicalizer:
         """The C form of this map (`_records.Canon`), made empty: from now on it gets every
         part computed here."""
         layout = tuple(
-            (a.base, a.size, bool(a.index_slots), others)
+            (a.base, a.size, a.in_other_locals, others, a.rotational)
             for a, others in zip(self.arrays, self._moves_others, strict=True)
         )
         self._forget()
@@ -141,29 +142,53 @@ class RecordCanonicalizer:
         if len(record) != cut + _TAIL_SIZE:
             return self._decoded(record)  # run-time objects: blurred keys, renaming
         numbers = self._numbers(n).unpack_from(record, 2)
-        own = self._own
         for a, array in enumerate(self.arrays):
-            base = array.base
-            tail = record[cut:]
-            rests: Sequence[str] | None
-            if array.index_slots:  # other threads' locals hold indexes: ranks name them
-                rests = self._rests_with_places(record, numbers, a, tail)
+            if array.rotational:
+                record = self._rotated(record, numbers, cut, a)
             else:
-                rests = self._rests.get((a, tail))
-                if rests is None:
-                    rests = self._rests_of(record, a, tail)
-            ranks = []
-            for k, rest in enumerate(rests):
-                number = numbers[base + k]
-                text = own.get(number)
-                if text is None:
-                    text = self._own_text(number)
-                ranks.append(text + rest)
-            position = sorting_positions(ranks)
-            if position is not None:
+                position = sorting_positions(self._ranks(record, numbers, cut, a))
+                if position is None:
+                    continue
                 record = self._permuted(record, numbers, cut, a, tuple(position))
-                numbers = self._numbers(n).unpack_from(record, 2)
+            numbers = self._numbers(n).unpack_from(record, 2)
         return record
+
+    def _ranks(self, record: bytes, numbers: tuple[int, ...], cut: int, a: int) -> list[str]:
+        """Each of array `a`'s threads' rank in the record, by index (less its first
+        character, the same in all: `Canonicalizer.keys` gives the whole)."""
+        array = self.arrays[a]
+        base = array.base
+        tail = record[cut:]
+        rests: Sequence[str] | None
+        if array.in_other_locals:  # other threads' locals hold indexes: ranks name them
+            rests = self._rests_with_places(record, numbers, a, tail)
+        else:
+            rests = self._rests.get((a, tail))
+            if rests is None:
+                rests = self._rests_of(record, a, tail)
+        own = self._own
+        ranks = []
+        for k, rest in enumerate(rests):
+            number = numbers[base + k]
+            text = own.get(number)
+            if text is None:
+                text = self._own_text(number)
+            ranks.append(text + rest)
+        return ranks
+
+    def _rotated(self, record: bytes, numbers: tuple[int, ...], cut: int, a: int) -> bytes:
+        """For an array reduced by rotations: the rotation of the record whose ranks are
+        least (the first on a tie), as `Canonicalizer._rotation` chooses."""
+        size = self.arrays[a].size
+        best, best_ranks = record, self._ranks(record, numbers, cut, a)
+        for r in range(1, size):
+            position = tuple((i + r) % size for i in range(size))
+            image = self._permuted(record, numbers, cut, a, position)
+            image_numbers = self._numbers(len(numbers)).unpack_from(image, 2)
+            ranks = self._ranks(image, image_numbers, cut, a)
+            if ranks < best_ranks:
+                best, best_ranks = image, ranks
+        return best
 
     def _numbers(self, n: int) -> struct.Struct:
         known = self._formats.get(n)
@@ -179,7 +204,7 @@ class RecordCanonicalizer:
     def _own_text(self, number: int) -> str:
         """The text of thread number `number` without its `self`: how its rank starts."""
         self._make_room()
-        text = self._own[number] = repr(self.store.thread(number)[:T_SELF])
+        text = self._own[number] = rank_text(self.store.thread(number)[:T_SELF])
         if self.native is not None:
             self.native.add(b"o" + _NUMBER.pack(number), text.encode())
         return text
@@ -191,7 +216,7 @@ class RecordCanonicalizer:
         state = self.store.decode_record(record)
         rests = []
         for key in self.canonical.keys(state, self.arrays[a]):
-            full, own = repr(key), repr(key[0])
+            full, own = rank_text(key), rank_text(key[0])
             # A key's text is "(" + its own part's text + the rest.
             if not full.startswith("(" + own):
                 raise AssertionError("a rank does not start with the thread's own text")
@@ -237,12 +262,12 @@ class RecordCanonicalizer:
         in_channels = channel_copies(state, array)
         mids = []
         for key, chan_places in zip(self.canonical.keys(state, array), in_channels, strict=True):
-            full, own, copies = repr(key), repr(key[0]), repr(key[-1])
+            full, own, copies = rank_text(key), rank_text(key[0]), rank_text(key[-1])
             # A key's text is "(" + its own part's text + the middle + its copies' text + ")".
             if not (full.startswith("(" + own) and full.endswith(copies + ")")):
                 raise AssertionError("a rank is not made of its parts")
             mid = full[1 + len(own) : len(full) - len(copies) - 1]
-            mids.append((mid, tuple(repr(place) for place in chan_places)))
+            mids.append((mid, tuple(rank_text(place) for place in chan_places)))
         known = self._mids[(a, tail)] = tuple(mids)
         if self.native is not None:
             self.native.add(
@@ -262,7 +287,7 @@ class RecordCanonicalizer:
         self._make_room()
         array = self.arrays[a]
         places = tuple(
-            (index, repr(place))
+            (index, rank_text(place))
             for index, place in thread_copies(self.store.thread(number), tid, array)
         )
         self._places[(a, tid, number)] = places

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from gilcheck.semantics.symmetry import ROTATIONS
 from gilcheck.trace.model import CallSite, CheckResult, Location, Trace, Wait
 
 EXIT_WORD = {
@@ -242,9 +243,22 @@ def render_text(result: CheckResult) -> str:
     if result.p_miss is not None and result.verdict == "ok":
         scope = f"exhaustive up to fingerprints: {p_miss_text(result)}"
     if stats.symmetry:
-        scope += f"; one state per permutation of {', '.join(stats.symmetry)}"
+        scope += symmetry_scope(stats.symmetry)
     out.append(
         f"{stats.states:,} states, {stats.transitions:,} transitions, "
         f"{stats.seconds:.2f} s ({scope})"
     )
     return "\n".join(out) + "\n"
+
+
+def symmetry_scope(names: tuple[str, ...]) -> str:
+    """What symmetry reduced, for the scope line: "; one state per permutation of w[5]",
+    and "; one state per rotation of philosopher[5]" for arrays reduced by rotations."""
+    permuted = [name for name in names if not name.endswith(ROTATIONS)]
+    rotated = [name.removesuffix(ROTATIONS) for name in names if name.endswith(ROTATIONS)]
+    out = ""
+    if permuted:
+        out += f"; one state per permutation of {', '.join(permuted)}"
+    if rotated:
+        out += f"; one state per rotation of {', '.join(rotated)}"
+    return out

@@ -8,10 +8,15 @@ elements of those arrays (and every copy of their index) maps each reachable sta
 one that behaves the same, so one state per orbit is enough for every deadlock, assert,
 panic and misuse.
 
-Anything else `self` could reveal (arithmetic such as `(self + 1) % N`, comparison with
-a constant, printing, branching on it, passing it to a function, or another thread
-naming `worker[0]`) breaks the symmetry, and the array is explored as it is. The check
-is conservative: an array it cannot prove symmetric is never reduced.
+An index may also be used as `(i + k) % N` (k a constant, N the array's size), as the
+dining philosophers name their right fork: then only rotations (thread i to (i + r) % N,
+with its elements and every copy of an index) map runs to runs, and the array is
+reduced by rotations alone (`SymmetricArray.rotational`).
+
+Anything else `self` could reveal (other arithmetic, comparison with a constant or with
+`<`, printing, branching on it, passing it to a function, or another thread naming
+`worker[0]`) breaks the symmetry, and the array is explored as it is. The check is
+conservative: an array it cannot prove symmetric is never reduced.
 """
 
 from __future__ import annotations
@@ -21,6 +26,12 @@ from typing import assert_never
 
 from gilcheck.semantics import ir
 from gilcheck.source import Span
+
+ROTATIONS = " (rotations)"
+"""How reports name a thread array reduced by rotations alone: "philosopher[5] (rotations)"."""
+
+ROTATION_LIMIT = 16
+"""The largest array reduced by rotations: a representative compares every rotation."""
 
 # How an array is named in the analysis: ("var", base) | ("lock", kind, base) |
 # ("chan", base) | ("thread", thread index).
@@ -33,6 +44,7 @@ class SymmetricArray:
 
     thread: int  # index into Program.threads
     name: str
+    code: int  # the code its threads run
     size: int
     var_arrays: tuple[int, ...]  # var slot bases of arrays indexed by the thread's index
     lock_arrays: tuple[tuple[str, int], ...]  # (kind, base within kind) of such arrays
@@ -41,6 +53,9 @@ class SymmetricArray:
     index_chans: frozenset[int]  # channel ids whose messages are such indices
     # (code, pc) of sends of such an index: a rendezvous sender holds its offer meanwhile
     index_sends: frozenset[tuple[int, int]] = frozenset()
+    # The index is also used as `(i + k) % N`: only rotations of the threads (i to
+    # (i + r) % N, with their elements) map runs to runs, not every permutation.
+    rotational: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +93,7 @@ class _Facts:
     plain_locals: set[tuple[int, int]] = field(default_factory=set)
     plain_chans: dict[ArrayKey, Span | None] = field(default_factory=dict)
     sends: set[tuple[int, int]] = field(default_factory=set)
+    rotates: bool = False  # an index is used as `(i + k) % N`
 
 
 def find_symmetries(program: ir.Program) -> SymmetryFacts:
@@ -116,6 +132,7 @@ def _symmetric(program: ir.Program, ti: int, facts: _Facts) -> SymmetricArray:
     return SymmetricArray(
         thread=ti,
         name=info.name,
+        code=info.code,
         size=info.size,
         var_arrays=tuple(sorted(int(k[1]) for k in facts.indexed_by_self if k[0] == "var")),  # type: ignore[call-overload]
         lock_arrays=tuple(
@@ -131,6 +148,7 @@ def _symmetric(program: ir.Program, ti: int, facts: _Facts) -> SymmetricArray:
         index_locals=frozenset(facts.locals_),
         index_chans=frozenset(index_chans),
         index_sends=frozenset(facts.sends),
+        rotational=facts.rotates,
     )
 
 
@@ -170,6 +188,11 @@ def _analyse(program: ir.Program, ti: int) -> _Facts:
         raise _Broken(
             f"another thread names one `{info.name}` by number",
             facts.indexed_otherwise[("thread", ti)],
+        )
+    if facts.rotates and (info.size or 0) > ROTATION_LIMIT:
+        raise _Broken(
+            f"`self` is used as `(i + k) % N`, and rotations of more than {ROTATION_LIMIT} "
+            "threads are not tried (each state would be compared in every rotation)"
         )
     return facts
 
@@ -223,6 +246,10 @@ class _Walker:
             case ir.UnaryOp(operand=operand):
                 self.plain(operand, "used in arithmetic")
                 return False
+            case ir.BinaryOp(op="%", left=ir.BinaryOp(op="+"), right=ir.Const()) if (
+                self.rotation(expr) is not None
+            ):
+                return True
             case ir.BinaryOp(op=op, left=left, right=right):
                 left_index, right_index = self.is_index(left), self.is_index(right)
                 if op in ("==", "!=") and left_index and right_index:
@@ -259,6 +286,25 @@ class _Walker:
                 self.element(("thread", thread), size, index)
                 return False
         return False
+
+    def rotation(self, expr: ir.BinaryOp) -> int | None:
+        """k, when `expr` is `(i + k) % N` (or `(k + i) % N`) for an index i of the array,
+        a constant k >= 0 and N its size: the index k places on, whatever the rotation."""
+        total, modulus = expr.left, expr.right
+        if not (isinstance(total, ir.BinaryOp) and isinstance(modulus, ir.Const)):
+            return None
+        if type(modulus.value) is not int or modulus.value != self.size:
+            return None
+        for index, offset in ((total.left, total.right), (total.right, total.left)):
+            if (
+                isinstance(offset, ir.Const)
+                and type(offset.value) is int
+                and offset.value >= 0
+                and self.is_index(index)
+            ):
+                self.facts.rotates = True
+                return offset.value
+        return None
 
     def plain(self, expr: object, how: str) -> None:
         """`expr` must not be the index (it would reveal which thread it is)."""

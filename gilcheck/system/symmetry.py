@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from gilcheck.semantics import ir
-from gilcheck.semantics.symmetry import SymmetricArray
+from gilcheck.semantics.symmetry import ROTATIONS, SymmetricArray
 from gilcheck.sync import registry
 from gilcheck.sync.base import Primitive
 from gilcheck.system.objects import canonical
@@ -107,6 +107,13 @@ class _Array:
             slots.setdefault(code, []).append(slot)
         self.index_slots = {code: tuple(s) for code, s in slots.items()}
         self.index_sends = info.index_sends
+        self.rotational = info.rotational
+        # Whether threads outside the array can hold its indexes in their locals or
+        # rendezvous offers (code other than the array's own keeps them).
+        self.held_outside = any(code != info.code for code in slots) or any(
+            code != info.code for code, _ in info.index_sends
+        )
+        self.in_other_locals = any(code != info.code for code in slots)
 
 
 class Canonicalizer:
@@ -132,7 +139,9 @@ class Canonicalizer:
         self.lock_kinds = lock_kinds
         # Spawned threads (ids from `spawned_from` on) are permuted too, when not None.
         self.spawned_from = spawned_from
-        self._array_names = tuple(f"{info.name}[{info.size}]" for info in arrays)
+        self._array_names = tuple(
+            f"{info.name}[{info.size}]" + (ROTATIONS if info.rotational else "") for info in arrays
+        )
         # Each key's sort token: its text, so that every process (the workers of a
         # parallel search) orders threads alike. Computed once per distinct key.
         self._keys: dict[object, str] = {}
@@ -228,15 +237,38 @@ class Canonicalizer:
         return f
 
     def _sorting(self, state: State, array: _Array) -> list[int] | None:
-        """The positions that sort the array's threads by key (None: already sorted)."""
+        """The positions that sort the array's threads by key (None: already sorted); for
+        an array reduced by rotations alone, the rotation that makes the least state."""
+        if array.rotational:
+            return self._rotation(state, array)
         keys = self._keys
         ranks: list[str] = []
         for frozen in self.keys(state, array):
             rank = keys.get(frozen)
             if rank is None:
-                rank = keys[frozen] = repr(frozen)
+                rank = keys[frozen] = rank_text(frozen)
             ranks.append(rank)
         return sorting_positions(ranks)
+
+    def _rotation(self, state: State, array: _Array) -> list[int] | None:
+        """The rotation (thread i to (i + r) % N) whose image of the state has the least
+        ranks, index by index; the first such r on a tie (None: r = 0)."""
+        size = array.size
+        best = [self._rank(key) for key in self.keys(state, array)]
+        best_position: list[int] | None = None
+        for r in range(1, size):
+            position = [(i + r) % size for i in range(size)]
+            image = permute(state, array, position, self.lock_kinds)
+            ranks = [self._rank(key) for key in self.keys(image, array)]
+            if ranks < best:
+                best, best_position = ranks, position
+        return best_position
+
+    def _rank(self, key: tuple[object, ...]) -> str:
+        rank = self._keys.get(key)
+        if rank is None:
+            rank = self._keys[key] = rank_text(key)
+        return rank
 
     def keys(self, state: State, array: _Array) -> list[tuple[object, ...]]:
         """The sort key of each of the array's threads, by index: everything it owns.
@@ -299,6 +331,26 @@ def thread_copies(th: tuple[Any, ...], tid: int, array: _Array) -> list[tuple[in
                 if type(value) is int and 0 <= value < size:
                     out.append((value, (tid, depth, slot)))
     return out
+
+
+def rank_text(value: object) -> str:
+    """The text a key ranks by: its repr with every bool written as the int it equals.
+
+    Values that are equal rank alike whatever objects hold them: `True == 1` (the language's
+    booleans are 0 and 1), so a state's parts may hold either, depending on which the store
+    kept first, and the ranks are cached by equality."""
+    return repr(_ints(value))
+
+
+def _ints(value: Any) -> Any:
+    kind = type(value)
+    if kind is bool:
+        return int(value)
+    if kind is tuple:
+        return tuple([_ints(item) for item in value])
+    if kind is list:
+        return [_ints(item) for item in value]
+    return value
 
 
 def holds_index(th: tuple[Any, ...], array: _Array) -> bool:
@@ -564,7 +616,7 @@ def spawned_sorting(
     for tid, th in enumerate(threads):
         # A spawned holder is named by its own state (its handles blurred), so that threads
         # whose handles are held by different spawned threads do not tie.
-        holder = tid if tid < first else repr(_remap_thread(th, blurred))
+        holder = tid if tid < first else rank_text(_remap_thread(th, blurred))
         for depth, frame in enumerate(th[T_FRAMES]):
             for slot, value in enumerate(frame[F_LOCALS]):
                 note(value, (holder, depth, slot))
@@ -603,7 +655,7 @@ def spawned_sorting(
         )
         rank = ranks_of.get(key)
         if rank is None:
-            rank = ranks_of[key] = repr(key)
+            rank = ranks_of[key] = rank_text(key)
         ranks.append(rank)
     if all(a <= b for a, b in itertools.pairwise(ranks)):
         return None

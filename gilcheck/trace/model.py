@@ -191,7 +191,8 @@ class Stats:
     transitions: int
     seconds: float
     exhaustive: bool
-    # Thread arrays explored one state per permutation orbit, e.g. ("worker[5]",).
+    # Thread arrays explored one state per permutation orbit, e.g. ("worker[5]",); one
+    # reduced by rotations alone is named "philosopher[5] (rotations)".
     symmetry: tuple[str, ...] = ()
     # Peak resident memory growth during the search per state stored (None: too few
     # states to measure).

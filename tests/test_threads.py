@@ -1,0 +1,114 @@
+"""Several threads in the C loop (`--threads`): the same states with the same ids,
+parents, first actions, edges and verdicts as one thread, in exact and fingerprint mode."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+from conftest import SPECS
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from strategies import differential_specs, scenario_specs
+from test_steptable import _summary
+
+from gilcheck.explore import bfs
+from gilcheck.explore.bfs import explore
+from gilcheck.explore.native import native_module
+from gilcheck.options import CheckOptions, search_threads
+from gilcheck.pipeline import analyze_spec, parse_text
+from gilcheck.system.engine import Engine
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(native_module() is None, reason="no C extension"),
+]
+
+WORKERS = """\
+const N = 3
+channel c: bounded(2)
+mutex m[N]
+
+thread worker[N] {
+    with_gil {
+        skip
+    }
+    lock m[self] {
+        send c, self
+    }
+    with_gil {
+        skip
+    }
+}
+
+thread main {
+    let i = 0
+    while i < N {
+        let v = recv c
+        i = i + 1
+    }
+}
+"""
+
+
+@pytest.fixture
+def eager_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Threads start at once, with one state each at first (the C loop otherwise waits for
+    a long run of states that need no Python)."""
+    made = bfs.new_store
+
+    def new_store(native: bool = True, fingerprint: bool = False):  # type: ignore[no-untyped-def]
+        store = made(native, fingerprint)
+        store.records.tune(0, 1)
+        return store
+
+    monkeypatch.setattr(bfs, "new_store", new_store)
+
+
+def _both(spec: str, options: CheckOptions) -> None:
+    program = analyze_spec(parse_text("t.gil", spec))
+    one = _summary(explore(Engine(program, options), dataclasses.replace(options, threads=1)))
+    two = _summary(explore(Engine(program, options), dataclasses.replace(options, threads=2)))
+    assert two == one
+
+
+@pytest.mark.usefixtures("eager_threads")
+@pytest.mark.parametrize("fingerprint", [False, True])
+@pytest.mark.parametrize("merge", [False, True])
+def test_two_threads_find_what_one_finds(merge: bool, fingerprint: bool) -> None:
+    options = CheckOptions(
+        merge_local_steps=merge,
+        symmetry=False,
+        fingerprint=fingerprint,
+        graph_analysis=not fingerprint,
+    )
+    _both(WORKERS, options)
+    _both(WORKERS.replace("bounded(2)", "bounded(1)"), options)
+
+
+@pytest.mark.usefixtures("eager_threads")
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(scenario_specs(), differential_specs()), st.booleans())
+def test_threads_change_nothing_a_search_finds(spec: str, merge: bool) -> None:
+    _both(spec, CheckOptions(max_states=5_000, merge_local_steps=merge, symmetry=False))
+
+
+def test_the_cli_gives_the_same_answer_with_threads(cli) -> None:  # type: ignore[no-untyped-def]
+    for path in [SPECS / "seed" / "buggy.gil", SPECS / "seed" / "fixed.gil"]:
+        one = cli("check", str(path), "--format", "json", "--no-symmetry")
+        for threads in ("2", "0"):
+            more = cli(
+                "check", str(path), "--format", "json", "--no-symmetry", "--threads", threads
+            )
+            assert more.code == one.code
+            a, b = json.loads(one.stdout), json.loads(more.stdout)
+            for field in ("verdict", "states", "transitions", "steps", "message"):
+                assert a[field] == b[field], (path, threads, field)
+
+
+def test_threads_zero_means_one_per_core(tmp_path: Path) -> None:
+    assert search_threads(CheckOptions(threads=3)) == 3
+    assert search_threads(CheckOptions(threads=0)) >= 1
+    assert search_threads(CheckOptions()) == 1

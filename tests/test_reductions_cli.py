@@ -140,6 +140,20 @@ def test_a_ring_is_reduced_by_rotations(cli, tmp_path: Path) -> None:  # type: i
     assert "ends in deadlock again" in again.stdout
 
 
+def test_an_offset_that_can_overflow_is_not_a_rotation(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # `self + K` overflows (a panic) for every thread but the first: not a rotation.
+    spec = tmp_path / "huge.gil"
+    spec.write_text(
+        "const N = 3\nconst P = 2**2047 * 2**2047 * 2\nconst K = P + (P - 1)\nmutex g\n"
+        "var done = 0\nthread w[N] {\n    lock g {\n        done = done + 1\n"
+        "        if done == N {\n            let r = (self + K) % N\n        }\n    }\n"
+        "    await done == 100\n}\nthread main {\n    await done == N\n}\n"
+    )
+    data = json.loads(cli("check", "--format", "json", str(spec)).stdout)
+    assert data["symmetry"] == []
+    assert data["verdict"] == "panic"
+
+
 def test_self_in_other_arithmetic_is_not_reduced(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     spec = tmp_path / "ring.gil"
     spec.write_text(

@@ -108,6 +108,60 @@ def test_the_cli_gives_the_same_answer_with_threads(cli) -> None:  # type: ignor
                 assert a[field] == b[field], (path, threads, field)
 
 
+OVER_ITS_BOUND = """\
+channel c: unbounded
+var x[3] = 0
+thread p {
+    loop { send c, 1 }
+}
+thread w[3] {
+    let i = 0
+    while i < 4 {
+        x[self] = (x[self] + 1) % 3
+        i = i + 1
+    }
+}
+thread main { skip }
+"""
+
+
+class _Counting:
+    """A store's C records, counting the states `missing` is asked to scan."""
+
+    def __init__(self, records: object) -> None:
+        self.records = records
+        self.scanned = 0
+
+    def missing(self, sid: int, stop: int, entries: object) -> list[int]:
+        self.scanned += stop - sid
+        return self.records.missing(sid, stop, entries)  # type: ignore[attr-defined, no-any-return]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.records, name)
+
+    def __len__(self) -> int:
+        return len(self.records)  # type: ignore[arg-type]
+
+
+def test_entries_are_made_ahead_once_per_run_of_states(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every state has a step Python takes (a channel over its bound): the C loop stops at
+    # each, and only the stops where entries were missing look ahead, each run once.
+    made, counted = bfs.new_store, []
+
+    def new_store(native: bool = True, fingerprint: bool = False):  # type: ignore[no-untyped-def]
+        store = made(native, fingerprint)
+        store.records = _Counting(store.records)
+        counted.append(store.records)
+        return store
+
+    monkeypatch.setattr(bfs, "new_store", new_store)
+    program = analyze_spec(parse_text("o.gil", OVER_ITS_BOUND))
+    options = CheckOptions(symmetry=False, max_states=20_000)
+    found = explore(Engine(program, options), options)
+    assert len(found.store) > 2_000
+    assert counted[0].scanned <= len(found.store) + bfs.FILL_AHEAD
+
+
 def test_threads_zero_means_one_per_core(tmp_path: Path) -> None:
     assert search_threads(CheckOptions(threads=3)) == 3
     assert search_threads(CheckOptions(threads=0)) >= 1

@@ -96,6 +96,7 @@ class StepTable:
         self.native_entries: Any = None
         # With symmetry, the representatives' parts in C (`_records.Canon`), likewise.
         self.native_canon: Any = None
+        self._filled_to = 0  # `fill_ahead` has scanned the states before this id
         # Projected entries: a thread's steps as changes to what they read (its footprint,
         # engine/footprints.py), by the thread, the GIL, vars, stdout and the values of the
         # locks and channels they read; an entry for any shared part that agrees on those
@@ -195,10 +196,14 @@ class StepTable:
         states, which several threads can share, instead of stopping at each. Whether
         state `sid`'s entries were missing."""
         added = self.fill(sid)
-        if self.native_entries is not None and stop > sid + 1:
+        # Only where entries were missing (not at a state that needs Python for another
+        # reason), and each run of states once: a scan reads every record in it.
+        start = max(sid + 1, self._filled_to)
+        if added and self.native_entries is not None and stop > start:
             records = self.store.records  # type: ignore[attr-defined]
-            for ahead in records.missing(sid + 1, stop, self.native_entries):
+            for ahead in records.missing(start, stop, self.native_entries):
                 self.fill(ahead)
+            self._filled_to = stop
         return added
 
     def _remember(

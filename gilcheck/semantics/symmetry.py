@@ -31,6 +31,9 @@ ROTATIONS = " (rotations)"
 """How reports name a thread array reduced by rotations alone: "philosopher[5] (rotations)"."""
 
 ROTATION_LIMIT = 16
+MAX_OFFSET = 1 << 62
+"""The largest k of `(i + k) % N` taken as a rotation: `i + k` never overflows for any
+thread (an overflow is a panic for some threads only, which no rotation maps)."""
 """The largest array reduced by rotations: a representative compares every rotation."""
 
 # How an array is named in the analysis: ("var", base) | ("lock", kind, base) |
@@ -289,7 +292,8 @@ class _Walker:
 
     def rotation(self, expr: ir.BinaryOp) -> int | None:
         """k, when `expr` is `(i + k) % N` (or `(k + i) % N`) for an index i of the array,
-        a constant k >= 0 and N its size: the index k places on, whatever the rotation."""
+        a constant 0 <= k < MAX_OFFSET and N its size: the index k places on, whatever the
+        rotation. (It marks the array as reduced by rotations when it matches.)"""
         total, modulus = expr.left, expr.right
         if not (isinstance(total, ir.BinaryOp) and isinstance(modulus, ir.Const)):
             return None
@@ -299,7 +303,7 @@ class _Walker:
             if (
                 isinstance(offset, ir.Const)
                 and type(offset.value) is int
-                and offset.value >= 0
+                and 0 <= offset.value < MAX_OFFSET
                 and self.is_index(index)
             ):
                 self.facts.rotates = True

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from pathlib import Path
 
 import pytest
 from conftest import SPECS
@@ -13,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import differential_specs, scenario_specs
 from test_steptable import _summary
+from test_symmetric_records import WORKERS as SYMMETRIC_WORKERS
 
 from gilcheck.explore import bfs
 from gilcheck.explore.bfs import explore
@@ -26,31 +26,8 @@ pytestmark = [
     pytest.mark.skipif(native_module() is None, reason="no C extension"),
 ]
 
-WORKERS = """\
-const N = 3
-channel c: bounded(2)
-mutex m[N]
-
-thread worker[N] {
-    with_gil {
-        skip
-    }
-    lock m[self] {
-        send c, self
-    }
-    with_gil {
-        skip
-    }
-}
-
-thread main {
-    let i = 0
-    while i < N {
-        let v = recv c
-        i = i + 1
-    }
-}
-"""
+# The workers of tests/test_symmetric_records.py, three of them (no symmetry here).
+WORKERS = SYMMETRIC_WORKERS.replace("N = 4", "N = 3")
 
 
 @pytest.fixture
@@ -162,7 +139,7 @@ def test_entries_are_made_ahead_once_per_run_of_states(monkeypatch: pytest.Monke
     assert counted[0].scanned <= len(found.store) + bfs.FILL_AHEAD
 
 
-def test_threads_zero_means_one_per_core(tmp_path: Path) -> None:
+def test_threads_zero_means_one_per_core() -> None:
     assert search_threads(CheckOptions(threads=3)) == 3
     assert search_threads(CheckOptions(threads=0)) >= 1
     assert search_threads(CheckOptions()) == 1

@@ -34,7 +34,7 @@ typedef struct Made {
     int32_t via;
     int32_t known; /* its id when a worker found it stored (-2: a known fingerprint), or -1 */
     size_t slot;   /* not found: the empty index slot where the lookup ended */
-    size_t mask;   /* the index's mask then */
+    size_t mask;   /* the index's mask then; 0 (never an index's) when not looked up */
 } Made;
 
 typedef struct Worker Worker; /* a part of `expand`'s phase 1 (below) */
@@ -1378,13 +1378,38 @@ static PyTypeObject CanonType = {
     .tp_as_sequence = &Canon_as_sequence,
 };
 
+/* State `sid`'s record when the step table makes its successors (its threads' numbers
+ * then the shared part, and a program not ended), with its thread count; else NULL. */
+static const uint8_t *table_record(const Records *r, size_t sid, size_t *n) {
+    size_t len, a = record_at(r, sid, &len);
+    const uint8_t *stored = r->blob + a;
+    *n = len >= 2 ? ((size_t)stored[0] | (size_t)stored[1] << 8) : 0;
+    if (len < 2 + TAIL_SIZE || 2 + 4 * *n + TAIL_SIZE != len || stored[len - 1]) return NULL;
+    return stored;
+}
+
+/* The entries of a table record's n threads, into `out` (NULL: only looked for): the
+ * first thread without one, or interpreted in every state when `interpret` stops it too;
+ * n when every thread has its entry. */
+static size_t find_entries(const Entries *table, const uint8_t *stored, size_t n, NEntry **out,
+                           int interpret) {
+    const uint8_t *tail = stored + 2 + 4 * n;
+    uint64_t tail_hash = hash_record(tail, TAIL_SIZE);
+    for (size_t tid = 0; tid < n; tid++) {
+        uint32_t number;
+        memcpy(&number, stored + 2 + 4 * tid, 4);
+        NEntry *entry = entries_find((Entries *)table, tail, tail_hash, tid, number);
+        if (!entry || (interpret && entry->interpret)) return tid;
+        if (out) out[tid] = entry;
+    }
+    return n;
+}
+
 /* Start loading the step-table entries of state `sid`'s threads. */
 static void prefetch_entries(const Records *r, const Entries *table, size_t sid) {
-    if (sid >= r->count) return;
-    size_t len, at = record_at(r, sid, &len);
-    const uint8_t *record = r->blob + at;
-    size_t n = len >= 2 ? ((size_t)record[0] | (size_t)record[1] << 8) : 0;
-    if (len != 2 + 4 * n + TAIL_SIZE) return;
+    size_t n;
+    const uint8_t *record = sid < r->count ? table_record(r, sid, &n) : NULL;
+    if (!record) return;
     uint64_t tail_hash = hash_record(record + 2 + 4 * n, TAIL_SIZE);
     for (size_t tid = 0; tid < n; tid++) {
         uint32_t number;
@@ -1524,15 +1549,13 @@ static void make_successors(Worker *w) {
             w->halted = 1;
             return;
         }
-        size_t len, a = record_at(r, (size_t)at_sid, &len);
-        const uint8_t *stored = r->blob + a;
-        size_t n = len >= 2 ? ((size_t)stored[0] | (size_t)stored[1] << 8) : 0;
-        size_t cut = 2 + 4 * n;
-        /* not a record the table makes, or an ended program */
-        if (len < 2 + TAIL_SIZE || cut + TAIL_SIZE != len || stored[len - 1]) {
+        size_t n;
+        const uint8_t *stored = table_record(r, (size_t)at_sid, &n);
+        if (!stored) { /* not a record the table makes, or an ended program */
             w->halted = 1;
             return;
         }
+        size_t cut = 2 + 4 * n, len = cut + TAIL_SIZE;
         if (raw_reserve((void **)&w->entries, &w->entries_cap, n ? n : 1, sizeof(NEntry *)) < 0 ||
             raw_reserve((void **)&w->count, &w->count_cap, w->states + 1, sizeof(size_t)) < 0 ||
             raw_reserve((void **)&w->len, &w->len_cap, w->states + 1, sizeof(size_t)) < 0) {
@@ -1540,17 +1563,10 @@ static void make_successors(Worker *w) {
             return;
         }
         const uint8_t *tail = stored + cut;
-        uint64_t tail_hash = hash_record(tail, TAIL_SIZE);
         NEntry **entries = w->entries;
         size_t tid;
-        for (tid = 0; tid < n; tid++) {
-            uint32_t number;
-            memcpy(&number, stored + 2 + 4 * tid, 4);
-            NEntry *entry = entries_find((Entries *)table, tail, tail_hash, tid, number);
-            if (!entry || entry->interpret) break;
-            entries[tid] = entry;
-        }
-        if (tid < n) { /* Python makes the missing entries, or interprets the thread */
+        if (find_entries(table, stored, n, entries, 1) < n) {
+            /* Python makes the missing entries, or interprets the thread */
             w->halted = 1;
             return;
         }
@@ -1865,22 +1881,12 @@ static PyObject *Records_missing(Records *r, PyObject *const *args, Py_ssize_t n
     if (stop > (Py_ssize_t)r->count) stop = (Py_ssize_t)r->count;
     PyObject *out = PyList_New(0);
     for (Py_ssize_t at = sid; out && at < stop; at++) {
-        size_t len, a = record_at(r, (size_t)at, &len);
-        const uint8_t *stored = r->blob + a;
-        size_t n = len >= 2 ? ((size_t)stored[0] | (size_t)stored[1] << 8) : 0;
-        size_t cut = 2 + 4 * n;
-        if (len < 2 + TAIL_SIZE || cut + TAIL_SIZE != len || stored[len - 1]) continue;
-        uint64_t tail_hash = hash_record(stored + cut, TAIL_SIZE);
-        for (size_t tid = 0; tid < n; tid++) {
-            uint32_t number;
-            memcpy(&number, stored + 2 + 4 * tid, 4);
-            if (!entries_find(table, stored + cut, tail_hash, tid, number)) {
-                PyObject *id = PyLong_FromSsize_t(at);
-                if (!id || PyList_Append(out, id) < 0) Py_CLEAR(out);
-                Py_XDECREF(id);
-                break;
-            }
-        }
+        size_t n;
+        const uint8_t *stored = table_record(r, (size_t)at, &n);
+        if (!stored || find_entries(table, stored, n, NULL, 0) == n) continue;
+        PyObject *id = PyLong_FromSsize_t(at);
+        if (!id || PyList_Append(out, id) < 0) Py_CLEAR(out);
+        Py_XDECREF(id);
     }
     return out;
 }

@@ -24,7 +24,7 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
-from gilcheck.explore.store import StateStore, StoreFull
+from gilcheck.explore.store import StateStore, StoreFull, thread_numbers
 from gilcheck.semantics import ir
 from gilcheck.system.model import Action, ThreadwiseSystem, TransitionSystem
 from gilcheck.system.state import ENDED, GONE, RUNNING, State
@@ -90,7 +90,6 @@ class StepTable:
         self.ample = engine.merge_local_steps and engine.ample
         # Entries by the state's shared part, then by thread id, then by thread number.
         self.contexts: dict[bytes, list[dict[int, Entry]]] = {}
-        self._formats: dict[int, struct.Struct] = {}
         self.entries = 0
         # The same entries in C (`_records.Entries`), for the C loop, once it is in use.
         self.native_entries: Any = None
@@ -132,7 +131,7 @@ class StepTable:
         if tail[-1]:
             return []  # the program has ended
         context = self._context(tail, n)
-        numbers = self._numbers(n).unpack_from(record, 2)
+        numbers = thread_numbers(n).unpack_from(record, 2)
         found = list(map(dict.get, context, numbers))
         if None in found or _INTERPRET in found:
             return self._successors_slowly(sid, record, tail, context, numbers)
@@ -175,7 +174,7 @@ class StepTable:
         if tail[-1]:
             return False
         context = self._context(tail, n)
-        numbers = self._numbers(n).unpack_from(record, 2)
+        numbers = thread_numbers(n).unpack_from(record, 2)
         state: State | None = None
         added = False
         for tid, number in enumerate(numbers):
@@ -220,12 +219,6 @@ class StepTable:
         if context is None or len(context) < n:
             context = self.contexts[tail] = (context or []) + [{} for _ in range(n)]
         return context
-
-    def _numbers(self, n: int) -> struct.Struct:
-        known = self._formats.get(n)
-        if known is None:
-            known = self._formats[n] = struct.Struct(f"<{n}I")
-        return known
 
     def _successors_slowly(
         self,

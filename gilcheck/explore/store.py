@@ -13,6 +13,7 @@ record (equal to the state stored, its parts shared with the pools).
 
 from __future__ import annotations
 
+import functools
 import struct
 from array import array
 from collections.abc import Callable, Iterator, Sequence
@@ -23,6 +24,12 @@ from gilcheck.system.model import Action
 from gilcheck.system.state import State
 
 _INITIAL_TABLE = 1 << 12
+
+
+@functools.cache
+def thread_numbers(n: int) -> struct.Struct:
+    """The format of the `n` thread numbers that follow a record's thread count."""
+    return struct.Struct(f"<{n}I")
 
 
 class StoreFull(Exception):

@@ -26,7 +26,7 @@ import struct
 from collections.abc import Sequence
 from typing import Any
 
-from gilcheck.explore.store import NativeStateStore, StateStore, StoreFull
+from gilcheck.explore.store import NativeStateStore, StateStore, StoreFull, thread_numbers
 from gilcheck.explore.symmetric import SymmetricSystem
 from gilcheck.system.model import ThreadwiseSystem, TransitionSystem
 from gilcheck.system.state import S_THREADS, T_SELF
@@ -91,7 +91,6 @@ class RecordCanonicalizer:
         self._thread_moves: dict[tuple[Any, ...], bytes] = {}
         self._free_moves: dict[tuple[Any, ...], bytes] = {}
         self._part_moves: dict[tuple[Any, ...], bytes] = {}
-        self._formats: dict[int, struct.Struct] = {}
         # The same parts in C (`_records.Canon`), for the C loop, once it is in use: every
         # part is added there when it is computed here, and both start afresh together.
         self.native: Any = None
@@ -141,7 +140,7 @@ class RecordCanonicalizer:
         cut = 2 + 4 * n
         if len(record) != cut + _TAIL_SIZE:
             return self._decoded(record)  # run-time objects: blurred keys, renaming
-        numbers = self._numbers(n).unpack_from(record, 2)
+        numbers = thread_numbers(n).unpack_from(record, 2)
         for a, array in enumerate(self.arrays):
             if array.rotational:
                 record = self._rotated(record, numbers, cut, a)
@@ -150,7 +149,7 @@ class RecordCanonicalizer:
                 if position is None:
                     continue
                 record = self._permuted(record, numbers, cut, a, tuple(position))
-            numbers = self._numbers(n).unpack_from(record, 2)
+            numbers = thread_numbers(n).unpack_from(record, 2)
         return record
 
     def _ranks(self, record: bytes, numbers: tuple[int, ...], cut: int, a: int) -> list[str]:
@@ -184,17 +183,11 @@ class RecordCanonicalizer:
         for r in range(1, size):
             position = tuple((i + r) % size for i in range(size))
             image = self._permuted(record, numbers, cut, a, position)
-            image_numbers = self._numbers(len(numbers)).unpack_from(image, 2)
+            image_numbers = thread_numbers(len(numbers)).unpack_from(image, 2)
             ranks = self._ranks(image, image_numbers, cut, a)
             if ranks < best_ranks:
                 best, best_ranks = image, ranks
         return best
-
-    def _numbers(self, n: int) -> struct.Struct:
-        known = self._formats.get(n)
-        if known is None:
-            known = self._formats[n] = struct.Struct(f"<{n}I")
-        return known
 
     def _decoded(self, record: bytes) -> bytes:
         """The representative's record, by decoding the record."""

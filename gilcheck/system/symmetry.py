@@ -241,14 +241,7 @@ class Canonicalizer:
         an array reduced by rotations alone, the rotation that makes the least state."""
         if array.rotational:
             return self._rotation(state, array)
-        keys = self._keys
-        ranks: list[str] = []
-        for frozen in self.keys(state, array):
-            rank = keys.get(frozen)
-            if rank is None:
-                rank = keys[frozen] = rank_text(frozen)
-            ranks.append(rank)
-        return sorting_positions(ranks)
+        return sorting_positions([self._rank(key) for key in self.keys(state, array)])
 
     def _rotation(self, state: State, array: _Array) -> list[int] | None:
         """The rotation (thread i to (i + r) % N) whose image of the state has the least
@@ -265,6 +258,7 @@ class Canonicalizer:
         return best_position
 
     def _rank(self, key: tuple[object, ...]) -> str:
+        """A key's rank text, computed once per distinct key."""
         rank = self._keys.get(key)
         if rank is None:
             rank = self._keys[key] = rank_text(key)

@@ -111,12 +111,13 @@ def test_the_table_changes_nothing_a_search_finds(spec: str, merge: bool, spurio
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(SPECS_OF_EVERY_KIND)
-def test_a_table_that_starts_afresh_changes_nothing(spec: str) -> None:
+@given(SPECS_OF_EVERY_KIND, st.booleans(), st.sampled_from([3, 40]))
+def test_a_table_that_starts_afresh_changes_nothing(spec: str, merge: bool, keep: int) -> None:
     program = analyze_spec(parse_text("gen.gil", spec))
-    options = CheckOptions(max_states=5_000, symmetry=False)
+    options = CheckOptions(max_states=5_000, merge_local_steps=merge, symmetry=False)
     limit = steptable.DEFAULT_LIMIT
-    steptable.DEFAULT_LIMIT = 3  # entries are thrown away every few misses
+    # Entries (and what C derives them from) are thrown away every few misses.
+    steptable.DEFAULT_LIMIT = keep
     try:
         _agree(program, options)
     finally:
@@ -239,6 +240,28 @@ def test_projected_entries_are_made_from_what_a_step_reads_and_change_nothing(
     assert made["projected"] > 1000
 
 
+@pytest.mark.skipif(native_module() is None, reason="no C compiler here")
+def test_the_c_loop_derives_projected_entries_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Python makes a projected entry once per combination of what the statement reads; C
+    makes it in every other shared part from what Python learnt (`Entries.project`)."""
+    made = {"python": 0}
+    from_template = StepTable._from_template
+
+    def counted(self: StepTable, *args: Any) -> Any:
+        made["python"] += 1
+        return from_template(self, *args)
+
+    monkeypatch.setattr(StepTable, "_from_template", counted)
+    program = analyze_spec(parse_spec(str(ROOT / "bench" / "models" / "gil_workers_fixed_4.gil")))
+    options = CheckOptions(max_states=60_000, merge_local_steps=False, symmetry=False)
+    in_python = _search(program, dataclasses.replace(options, native=False))
+    by_python = made["python"]
+    made["python"] = 0
+    in_c = _search(program, options)
+    assert made["python"] * 20 < by_python
+    assert _summary(in_c) == _summary(in_python)
+
+
 def test_footprints_name_only_what_the_statement_names() -> None:
     text = (
         "channel c: bounded(1)\nmutex m[2]\nvar x = 0\n"
@@ -259,3 +282,34 @@ def test_footprints_name_only_what_the_statement_names() -> None:
     assert ((1,), ()) in seen  # lock m[1] and its release
     assert ((), (0,)) in seen  # send c and recv c
     assert None in seen  # `len(c)` reads the channel: no footprint given
+
+
+def test_footprints_of_a_release_a_scope_s_end_and_a_thread_s_end() -> None:
+    text = (
+        "mutex m\nvar x = 0\n"
+        "fn f() {\n    return 1\n}\n"
+        "thread w {\n    lock m {\n        let a = 1\n    }\n    let r = call f()\n}\n"
+        "thread main {\n    x = 1\n}\n"
+    )
+    program = analyze_spec(parse_text("t.gil", text))
+    engine = Engine(program, CheckOptions(merge_local_steps=False))
+    state = engine.initial_state()
+    seen: dict[tuple[int, str], Any] = {}
+    for _ in range(30):
+        for tid, th in enumerate(state[0]):
+            frames = th[0]
+            if frames:
+                instr = engine.prepared[frames[-1][0]][frames[-1][1]].instr
+                seen[(tid, type(instr).__name__)] = engine.footprint(state, tid)
+            else:
+                seen[(tid, "ended")] = engine.footprint(state, tid)
+        steps = engine.transitions(state)
+        if not steps:
+            break
+        state = steps[0][1]  # w first: it runs to its end before main moves
+    w, main = (0, 1) if program.threads[0].name == "w" else (1, 0)
+    assert seen[(w, "Release")] == ((0,), ())
+    assert seen[(w, "EndScope")] == ((), ())
+    assert seen[(w, "End")] == ((), ())  # f returns; w ends
+    assert seen[(w, "ended")] == ((), ())
+    assert seen[(main, "End")] is None  # main's end goes on to the program's end

@@ -451,6 +451,107 @@ static PyObject *Records_via(Records *r, PyObject *arg) {
     return PyLong_FromLong(r->via[sid]);
 }
 
+/* A map of byte keys to byte values (open addressing over an array of items, at most half
+ * full; keys and values end to end in one area): the parts Python computes once and C
+ * reads, for symmetry (Canon) and for projected entries (Entries). */
+typedef struct {
+    uint64_t hash;
+    size_t key_at, val_at;
+    uint32_t key_len, val_len;
+} MapItem;
+
+typedef struct {
+    uint8_t *bytes; /* keys and values end to end */
+    size_t bytes_len, bytes_cap;
+    MapItem *items;
+    size_t count, items_cap;
+    int32_t *slots;
+    size_t mask;
+} ByteMap;
+
+static const uint8_t *map_get(const ByteMap *m, const uint8_t *key, size_t len,
+                              uint32_t *val_len) {
+    uint64_t h = hash_record(key, len);
+    size_t slot = h & m->mask;
+    for (;;) {
+        int32_t at = m->slots[slot];
+        if (at < 0) return NULL;
+        const MapItem *it = &m->items[at];
+        if (it->hash == h && it->key_len == len && memcmp(m->bytes + it->key_at, key, len) == 0) {
+            *val_len = it->val_len;
+            return m->bytes + it->val_at;
+        }
+        slot = (slot + 1) & m->mask;
+    }
+}
+
+static int map_rehash(ByteMap *m, size_t size) {
+    int32_t *slots = PyMem_Malloc(size * sizeof(int32_t));
+    if (!slots) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    memset(slots, 0xff, size * sizeof(int32_t));
+    for (size_t i = 0; i < m->count; i++) {
+        size_t slot = m->items[i].hash & (size - 1);
+        while (slots[slot] >= 0) slot = (slot + 1) & (size - 1);
+        slots[slot] = (int32_t)i;
+    }
+    PyMem_Free(m->slots);
+    m->slots = slots;
+    m->mask = size - 1;
+    return 0;
+}
+
+static int reserve_items(void **items, size_t *cap, size_t count, size_t size);
+
+/* Keep key -> value (a key already there keeps its first value); -1 with an exception. */
+static int map_put(ByteMap *m, const uint8_t *key, size_t key_len, const uint8_t *val,
+                   size_t val_len) {
+    uint32_t known_len;
+    if (map_get(m, key, key_len, &known_len)) return 0;
+    if (key_len > UINT32_MAX || val_len > UINT32_MAX || m->count >= INT32_MAX) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    if (reserve_items((void **)&m->bytes, &m->bytes_cap, m->bytes_len + key_len + val_len, 1) <
+            0 ||
+        reserve_items((void **)&m->items, &m->items_cap, m->count + 1, sizeof(MapItem)) < 0)
+        return -1;
+    MapItem *it = &m->items[m->count];
+    it->hash = hash_record(key, key_len);
+    it->key_at = m->bytes_len;
+    it->key_len = (uint32_t)key_len;
+    memcpy(m->bytes + m->bytes_len, key, key_len);
+    m->bytes_len += key_len;
+    it->val_at = m->bytes_len;
+    it->val_len = (uint32_t)val_len;
+    memcpy(m->bytes + m->bytes_len, val, val_len);
+    m->bytes_len += val_len;
+    size_t slot = it->hash & m->mask;
+    while (m->slots[slot] >= 0) slot = (slot + 1) & m->mask;
+    m->slots[slot] = (int32_t)m->count;
+    m->count++;
+    if (m->count * 2 > m->mask && map_rehash(m, (m->mask + 1) * 2) < 0) return -1;
+    return 0;
+}
+
+/* Forget every key. */
+static int map_clear(ByteMap *m) {
+    /* The slots are emptied first: should the smaller table not be made, none is stale. */
+    memset(m->slots, 0xff, (m->mask + 1) * sizeof(int32_t));
+    m->count = 0;
+    m->bytes_len = 0;
+    return map_rehash(m, 1024);
+}
+
+static void map_free(ByteMap *m) {
+    PyMem_Free(m->bytes);
+    PyMem_Free(m->items);
+    PyMem_Free(m->slots);
+    memset(m, 0, sizeof(*m));
+}
+
 #define TAIL_SIZE 17 /* gil + 1, vars, locks, channels, stdout + 1, ended: "<HIIIHB" */
 
 /* A step as a patch of the state's record: the thread's new number and the new shared
@@ -485,6 +586,8 @@ typedef struct {
     size_t count, mask;
     NPatch *pool;
     size_t pool_len, pool_cap;
+    ByteMap projected; /* what `derive_entry` makes entries from (below) */
+    size_t limit;      /* no entry is derived once this many are kept */
 } Entries;
 
 static uint64_t entry_hash(uint64_t tail_hash, size_t tid, uint32_t number) {
@@ -535,9 +638,12 @@ static int entries_rebuild(Entries *e, size_t size) {
 }
 
 static PyObject *Entries_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
+    Py_ssize_t limit = PY_SSIZE_T_MAX;
+    if (!PyArg_ParseTuple(args, "|n", &limit)) return NULL;
     Entries *e = (Entries *)type->tp_alloc(type, 0);
     if (!e) return NULL;
-    if (entries_rebuild(e, 1024) < 0) {
+    e->limit = limit < 0 ? 0 : (size_t)limit;
+    if (entries_rebuild(e, 1024) < 0 || map_rehash(&e->projected, 1024) < 0) {
         Py_DECREF(e);
         return NULL;
     }
@@ -547,6 +653,7 @@ static PyObject *Entries_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 static void Entries_dealloc(Entries *e) {
     PyMem_Free(e->slots);
     PyMem_Free(e->pool);
+    map_free(&e->projected);
     Py_TYPE(e)->tp_free((PyObject *)e);
 }
 
@@ -659,13 +766,148 @@ static PyObject *Entries_clear(Entries *e, PyObject *unused) {
     e->mask = 1023;
     e->count = 0;
     e->pool_len = 0;
+    if (map_clear(&e->projected) < 0) return NULL;
     Py_RETURN_NONE;
+}
+
+/* has(tail, tid, number): whether the thread has its entry in states with this shared
+ * part (made by `add`, or derived in C). */
+static PyObject *Entries_has(Entries *e, PyObject *const *args, Py_ssize_t nargs) {
+    unsigned long tid, number;
+    if (nargs != 3 || !PyBytes_Check(args[0]) || PyBytes_GET_SIZE(args[0]) != TAIL_SIZE) {
+        PyErr_SetString(PyExc_TypeError, "has(tail: 17 bytes, tid, number)");
+        return NULL;
+    }
+    tid = PyLong_AsUnsignedLong(args[1]);
+    if (tid == (unsigned long)-1 && PyErr_Occurred()) return NULL;
+    number = PyLong_AsUnsignedLong(args[2]);
+    if (number == (unsigned long)-1 && PyErr_Occurred()) return NULL;
+    if (tid > UINT16_MAX || number > UINT32_MAX) Py_RETURN_FALSE;
+    const uint8_t *tail = (const uint8_t *)PyBytes_AS_STRING(args[0]);
+    NEntry *it = entries_find(e, tail, hash_record(tail, TAIL_SIZE), (size_t)tid,
+                              (uint32_t)number);
+    return PyBool_FromLong(it != NULL);
+}
+
+/* project(key, value): a fact `derive_entry` makes entries from (steptable.py's
+ * `_project` names the keys); a key already known keeps its first value. */
+static PyObject *Entries_project(Entries *e, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2 || !PyBytes_Check(args[0]) || !PyBytes_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "project(key: bytes, value: bytes)");
+        return NULL;
+    }
+    if (map_put(&e->projected, (const uint8_t *)PyBytes_AS_STRING(args[0]),
+                (size_t)PyBytes_GET_SIZE(args[0]), (const uint8_t *)PyBytes_AS_STRING(args[1]),
+                (size_t)PyBytes_GET_SIZE(args[1])) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+/* Projected entries (steptable.py's `_from_template` is the reference): a thread's entry
+ * in a shared part made from facts Python keeps in `projected` (all numbers
+ * little-endian, thread ids 2 bytes, the rest 4):
+ *   'f' tid number vars                  -> the footprint's id, or empty: none
+ *   'l' locks fid / 'c' channels fid     -> the id of the values the footprint reads there
+ *   'k' tid number gil(2) vars tail[14:17] locks-values channels-values, the GIL as in
+ *        the state, or 0xffff where another thread holds it -> the template: wants(1), handover(1), steps(4), then per step and the
+ *           handover: python(1) number(4) tail(17) via(4) lock-change(4) channel-change(4),
+ *           a change -1 where the step changes none of that part
+ *   'L' locks change / 'C' channels change -> the part's number with the change made
+ * The derived patch takes the template's tail with the locks and channels parts of this
+ * state, changed (and this state's GIL where another thread holds it). 1: the entry was derived and kept; 0: a fact is missing (Python makes
+ * the entry); -1 with an exception. */
+#define TEMPLATE_STEP 34
+
+static const uint8_t *projected_part(const Entries *e, char kind, const uint8_t *part,
+                                     const uint8_t *id) {
+    uint8_t key[9];
+    uint32_t len;
+    key[0] = (uint8_t)kind;
+    memcpy(key + 1, part, 4);
+    memcpy(key + 5, id, 4);
+    const uint8_t *value = map_get(&e->projected, key, sizeof key, &len);
+    return value && len == 4 ? value : NULL;
+}
+
+static int derive_entry(Entries *e, const uint8_t *tail, uint64_t tail_hash, size_t tid,
+                        uint32_t number) {
+    if (e->projected.count == 0 || e->count >= e->limit || tid > UINT16_MAX) return 0;
+    uint8_t key[24];
+    uint32_t len;
+    uint16_t tid16 = (uint16_t)tid;
+    key[0] = 'f';
+    memcpy(key + 1, &tid16, 2);
+    memcpy(key + 3, &number, 4);
+    memcpy(key + 7, tail + 2, 4);
+    const uint8_t *fid = map_get(&e->projected, key, 11, &len);
+    if (!fid || len != 4) return 0;
+    const uint8_t *locks = projected_part(e, 'l', tail + 6, fid);
+    const uint8_t *chans = locks ? projected_part(e, 'c', tail + 10, fid) : NULL;
+    if (!chans) return 0;
+    key[0] = 'k';
+    /* The GIL as free, the thread's own, or another's (0xffff; steptable's _OTHERS_GIL) */
+    uint16_t gil = (uint16_t)(tail[0] | tail[1] << 8);
+    int others = gil != 0 && gil != tid + 1 && tid + 1 < 0xffff;
+    memcpy(key + 7, tail, 6);
+    if (others) key[7] = key[8] = 0xff;
+    memcpy(key + 13, tail + 14, 3);
+    memcpy(key + 16, locks, 4);
+    memcpy(key + 20, chans, 4);
+    const uint8_t *t = map_get(&e->projected, key, 24, &len);
+    if (!t || len < 6) return 0;
+    uint32_t steps;
+    memcpy(&steps, t + 2, 4);
+    size_t made = (size_t)steps + (t[1] ? 1 : 0);
+    if (len != 6 + made * TEMPLATE_STEP) return 0;
+    if (reserve_items((void **)&e->pool, &e->pool_cap, e->pool_len + made, sizeof(NPatch)) < 0)
+        return -1;
+    for (size_t i = 0; i < made; i++) {
+        const uint8_t *step = t + 6 + i * TEMPLATE_STEP;
+        NPatch *out = &e->pool[e->pool_len + i];
+        memset(out, 0, sizeof(NPatch));
+        out->python = step[0];
+        if (out->python) continue;
+        memcpy(&out->number, step + 1, 4);
+        memcpy(out->tail, step + 5, TAIL_SIZE);
+        if (others) memcpy(out->tail, tail, 2); /* another's GIL stays so */
+        memcpy(&out->via, step + 22, 4);
+        static const char kinds[2] = {'L', 'C'};
+        for (int part = 0; part < 2; part++) {
+            const uint8_t *change = step + 26 + 4 * part, *own = tail + 6 + 4 * part;
+            int32_t which;
+            memcpy(&which, change, 4);
+            const uint8_t *after = which < 0 ? own : projected_part(e, kinds[part], own, change);
+            if (!after) return 0; /* nothing kept: the pool's end is not moved */
+            memcpy(out->tail + 6 + 4 * part, after, 4);
+        }
+    }
+    if ((e->count + 1) * 2 > e->mask && entries_rebuild(e, (e->mask + 1) * 2) < 0) return -1;
+    NEntry it;
+    memset(&it, 0, sizeof(it));
+    memcpy(it.tail, tail, TAIL_SIZE);
+    it.tid = tid16;
+    it.number = number;
+    it.wants = t[0] != 0;
+    it.used = 1;
+    it.ample = -1;
+    it.first = (int32_t)e->pool_len;
+    it.count = (int32_t)steps;
+    it.handover = t[1] ? (int32_t)(e->pool_len + steps) : -1;
+    e->pool_len += made;
+    *entries_slot(e, tail, tail_hash, tid, number) = it;
+    e->count++;
+    return 1;
 }
 
 static PyMethodDef Entries_methods[] = {
     {"add", (PyCFunction)(void (*)(void))Entries_add, METH_FASTCALL,
      "add(tail, tid, number, entry): a thread's step-table entry in a shared part"},
-    {"clear", (PyCFunction)Entries_clear, METH_NOARGS, "clear(): forget every entry"},
+    {"clear", (PyCFunction)Entries_clear, METH_NOARGS,
+     "clear(): forget every entry and every projected fact"},
+    {"has", (PyCFunction)(void (*)(void))Entries_has, METH_FASTCALL,
+     "has(tail, tid, number): whether a thread has its entry in a shared part"},
+    {"project", (PyCFunction)(void (*)(void))Entries_project, METH_FASTCALL,
+     "project(key, value): a fact entries are derived from"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -728,12 +970,6 @@ typedef struct Patch {
  *   'q' array(1) part(1: vars, locks, channels) position(2 each) number(4) -> the moved part
  * A record whose parts are not all in the map is left to Python. */
 typedef struct {
-    uint64_t hash;
-    size_t key_at, val_at;
-    uint32_t key_len, val_len;
-} CanonItem;
-
-typedef struct {
     uint32_t base, size;
     int outside;    /* other threads' locals hold indexes: the places they add */
     int others;     /* a permutation changes other threads too */
@@ -742,12 +978,7 @@ typedef struct {
 
 typedef struct {
     PyObject_HEAD
-    uint8_t *bytes; /* keys and values end to end */
-    size_t bytes_len, bytes_cap;
-    CanonItem *items;
-    size_t count, items_cap;
-    int32_t *slots;
-    size_t mask;
+    ByteMap map;
     CanonArray *arrays;
     size_t n_arrays;
     uint8_t *key; /* scratch: a key being built */
@@ -764,40 +995,6 @@ typedef struct {
     uint8_t *image, *ranks, *best_ranks; /* scratch for rotations */
     size_t image_cap, ranks_cap, best_cap, best_len;
 } Canon;
-
-static const uint8_t *canon_get(const Canon *c, const uint8_t *key, size_t len,
-                                uint32_t *val_len) {
-    uint64_t h = hash_record(key, len);
-    size_t slot = h & c->mask;
-    for (;;) {
-        int32_t at = c->slots[slot];
-        if (at < 0) return NULL;
-        const CanonItem *it = &c->items[at];
-        if (it->hash == h && it->key_len == len && memcmp(c->bytes + it->key_at, key, len) == 0) {
-            *val_len = it->val_len;
-            return c->bytes + it->val_at;
-        }
-        slot = (slot + 1) & c->mask;
-    }
-}
-
-static int canon_rehash(Canon *c, size_t size) {
-    int32_t *slots = PyMem_Malloc(size * sizeof(int32_t));
-    if (!slots) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    memset(slots, 0xff, size * sizeof(int32_t));
-    for (size_t i = 0; i < c->count; i++) {
-        size_t slot = c->items[i].hash & (size - 1);
-        while (slots[slot] >= 0) slot = (slot + 1) & (size - 1);
-        slots[slot] = (int32_t)i;
-    }
-    PyMem_Free(c->slots);
-    c->slots = slots;
-    c->mask = size - 1;
-    return 0;
-}
 
 static int canon_key_room(Canon *c, size_t len) {
     return reserve_items((void **)&c->key, &c->key_cap, len, 1);
@@ -844,7 +1041,7 @@ static PyObject *Canon_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
         return PyErr_NoMemory();
     }
     c->text_cap = 64;
-    if (canon_rehash(c, 1024) < 0) {
+    if (map_rehash(&c->map, 1024) < 0) {
         Py_DECREF(c);
         return NULL;
     }
@@ -877,9 +1074,7 @@ static void canon_free(Canon *c) {
 }
 
 static void Canon_dealloc(Canon *c) {
-    PyMem_Free(c->bytes);
-    PyMem_Free(c->items);
-    PyMem_Free(c->slots);
+    map_free(&c->map);
     PyMem_Free(c->arrays);
     PyMem_Free(c->key);
     PyMem_Free(c->text);
@@ -890,7 +1085,7 @@ static void Canon_dealloc(Canon *c) {
     Py_TYPE(c)->tp_free((PyObject *)c);
 }
 
-static Py_ssize_t Canon_len(Canon *c) { return (Py_ssize_t)c->count; }
+static Py_ssize_t Canon_len(Canon *c) { return (Py_ssize_t)c->map.count; }
 
 /* add(key, value): keep a part of a representative (the same key twice: the first stays). */
 static PyObject *Canon_add(Canon *c, PyObject *const *args, Py_ssize_t nargs) {
@@ -898,39 +1093,15 @@ static PyObject *Canon_add(Canon *c, PyObject *const *args, Py_ssize_t nargs) {
         PyErr_SetString(PyExc_TypeError, "add(key: bytes, value: bytes)");
         return NULL;
     }
-    const uint8_t *key = (const uint8_t *)PyBytes_AS_STRING(args[0]);
-    size_t key_len = (size_t)PyBytes_GET_SIZE(args[0]);
-    size_t val_len = (size_t)PyBytes_GET_SIZE(args[1]);
-    uint32_t known_len;
-    if (canon_get(c, key, key_len, &known_len)) Py_RETURN_NONE;
-    if (key_len > UINT32_MAX || val_len > UINT32_MAX ||
-        reserve_items((void **)&c->bytes, &c->bytes_cap, c->bytes_len + key_len + val_len, 1) < 0 ||
-        reserve_items((void **)&c->items, &c->items_cap, c->count + 1, sizeof(CanonItem)) < 0)
-        return key_len > UINT32_MAX || val_len > UINT32_MAX ? PyErr_NoMemory() : NULL;
-    CanonItem *it = &c->items[c->count];
-    it->hash = hash_record(key, key_len);
-    it->key_at = c->bytes_len;
-    it->key_len = (uint32_t)key_len;
-    memcpy(c->bytes + c->bytes_len, key, key_len);
-    c->bytes_len += key_len;
-    it->val_at = c->bytes_len;
-    it->val_len = (uint32_t)val_len;
-    memcpy(c->bytes + c->bytes_len, PyBytes_AS_STRING(args[1]), val_len);
-    c->bytes_len += val_len;
-    size_t slot = it->hash & c->mask;
-    while (c->slots[slot] >= 0) slot = (slot + 1) & c->mask;
-    c->slots[slot] = (int32_t)c->count;
-    c->count++;
-    if (c->count * 2 > c->mask && canon_rehash(c, (c->mask + 1) * 2) < 0) return NULL;
+    if (map_put(&c->map, (const uint8_t *)PyBytes_AS_STRING(args[0]),
+                (size_t)PyBytes_GET_SIZE(args[0]), (const uint8_t *)PyBytes_AS_STRING(args[1]),
+                (size_t)PyBytes_GET_SIZE(args[1])) < 0)
+        return NULL;
     Py_RETURN_NONE;
 }
 
 static PyObject *Canon_clear(Canon *c, PyObject *unused) {
-    /* The slots are emptied first: should the smaller table not be made, none is stale. */
-    memset(c->slots, 0xff, (c->mask + 1) * sizeof(int32_t));
-    c->count = 0;
-    c->bytes_len = 0;
-    if (canon_rehash(c, 1024) < 0) return NULL;
+    if (map_clear(&c->map) < 0) return NULL;
     Py_RETURN_NONE;
 }
 
@@ -985,7 +1156,7 @@ static int canon_segments(Canon *c, const CanonArray *arr, const uint8_t *rec, s
             uint32_t tid32 = (uint32_t)tid, plen, pcount;
             memcpy(pkey + 2, &tid32, 4);
             memcpy(pkey + 6, rec + 2 + 4 * tid, 4);
-            const uint8_t *places = canon_get(c, pkey, 10, &plen);
+            const uint8_t *places = map_get(&c->map, pkey, 10, &plen);
             if (!places || plen < 4) return 0;
             memcpy(&pcount, places, 4);
             if (!pcount) continue;
@@ -1079,7 +1250,7 @@ static int canon_ranks(Canon *c, size_t a, const uint8_t *rec, size_t n, size_t 
     key[1] = (uint8_t)a;
     memcpy(key + 2, rec + cut, TAIL_SIZE);
     uint32_t vlen;
-    const uint8_t *rests = canon_get(c, key, klen, &vlen);
+    const uint8_t *rests = map_get(&c->map, key, klen, &vlen);
     if (!rests) return 0;
     int found = canon_segments(c, arr, rec, n, rests, vlen);
     if (found <= 0) return found;
@@ -1088,7 +1259,7 @@ static int canon_ranks(Canon *c, size_t a, const uint8_t *rec, size_t n, size_t 
     okey[0] = 'o';
     for (size_t k = 0; k < arr->size; k++) {
         memcpy(okey + 1, rec + 2 + 4 * (arr->base + k), 4);
-        const uint8_t *own = canon_get(c, okey, 5, &vlen);
+        const uint8_t *own = map_get(&c->map, okey, 5, &vlen);
         if (!own) return 0;
         c->own[k] = own;
         c->own_len[k] = vlen;
@@ -1112,7 +1283,7 @@ static int canon_move_tail(Canon *c, size_t a, const uint8_t *tail, uint8_t *out
     for (int kind = 0; kind < 3; kind++) {
         key[2] = (uint8_t)kind;
         memcpy(key + 3 + plen, tail + 2 + 4 * kind, 4);
-        const uint8_t *part = canon_get(c, key, 3 + plen + 4, &vlen);
+        const uint8_t *part = map_get(&c->map, key, 3 + plen + 4, &vlen);
         if (!part || vlen != 4) return 0;
         memcpy(moved + 2 + 4 * kind, part, 4);
     }
@@ -1166,11 +1337,11 @@ static int canon_move(Canon *c, size_t a, const uint8_t *rec, uint8_t *out, size
         }
         memcpy(skey + 2, &number, 4);
         memcpy(skey + 6, &self, 4);
-        const uint8_t *moved = canon_get(c, skey, 10, &vlen);
+        const uint8_t *moved = map_get(&c->map, skey, 10, &vlen);
         if (!moved) {
             memcpy(key + 2 + plen, &number, 4);
             memcpy(key + 2 + plen + 4, &k, 4);
-            moved = canon_get(c, key, 2 + plen + 8, &vlen);
+            moved = map_get(&c->map, key, 2 + plen + 8, &vlen);
         }
         if (!moved || vlen != 4) return 0;
         memcpy(&c->numbers[to], moved, 4);
@@ -1249,7 +1420,7 @@ static int canon_rotate(Canon *c, size_t a, uint8_t *rec, size_t len, size_t n, 
             rkey[1] = (uint8_t)a;
             memcpy(rkey + 2, image + cut, TAIL_SIZE);
             uint32_t vlen;
-            const uint8_t *rests = canon_get(c, rkey, sizeof rkey, &vlen);
+            const uint8_t *rests = map_get(&c->map, rkey, sizeof rkey, &vlen);
             if (!rests) return 0;
             found = canon_segments(c, arr, rec, n, rests, vlen);
             if (found <= 0) return found;
@@ -1268,15 +1439,15 @@ static int canon_rotate(Canon *c, size_t a, uint8_t *rec, size_t len, size_t n, 
                 memcpy(&number, rec + 2 + 4 * (base + (size_t)old), 4);
                 memcpy(skey + 2, &number, 4);
                 memcpy(skey + 6, &self, 4);
-                const uint8_t *moved = canon_get(c, skey, 10, &vlen);
+                const uint8_t *moved = map_get(&c->map, skey, 10, &vlen);
                 if (!moved) {
                     memcpy(key + 2 + plen, &number, 4);
                     memcpy(key + 2 + plen + 4, &old, 4);
-                    moved = canon_get(c, key, 2 + plen + 8, &vlen);
+                    moved = map_get(&c->map, key, 2 + plen + 8, &vlen);
                 }
                 if (!moved || vlen != 4) return 0;
                 memcpy(okey + 1, moved, 4);
-                const uint8_t *own = canon_get(c, okey, 5, &vlen);
+                const uint8_t *own = map_get(&c->map, okey, 5, &vlen);
                 if (!own) return 0;
                 c->own[k] = own;
                 c->own_len[k] = vlen;
@@ -1405,6 +1576,23 @@ static size_t find_entries(const Entries *table, const uint8_t *stored, size_t n
     return n;
 }
 
+/* Derive the entries a table record's n threads lack (`derive_entry`): 1 when none lacks
+ * one any more, 0 when some still does, -1 with an exception. */
+static int derive_missing(Entries *e, const uint8_t *stored, size_t n) {
+    const uint8_t *tail = stored + 2 + 4 * n;
+    uint64_t tail_hash = hash_record(tail, TAIL_SIZE);
+    int all = 1;
+    for (size_t tid = 0; tid < n; tid++) {
+        uint32_t number;
+        memcpy(&number, stored + 2 + 4 * tid, 4);
+        if (entries_find(e, tail, tail_hash, tid, number)) continue;
+        int derived = derive_entry(e, tail, tail_hash, tid, number);
+        if (derived < 0) return -1;
+        if (!derived) all = 0;
+    }
+    return all;
+}
+
 /* Start loading the step-table entries of state `sid`'s threads. */
 static void prefetch_entries(const Records *r, const Entries *table, size_t sid) {
     size_t n;
@@ -1492,6 +1680,7 @@ struct Worker {
     const Entries *table;
     Canon *canon; /* only with one worker: its scratch is its own */
     int ample, lookup;
+    int derive; /* derives missing entries (one worker alone) */
     Py_ssize_t first, stop;
     uint8_t *scratch;
     size_t scratch_cap;
@@ -1566,9 +1755,17 @@ static void make_successors(Worker *w) {
         NEntry **entries = w->entries;
         size_t tid;
         if (find_entries(table, stored, n, entries, 1) < n) {
-            /* Python makes the missing entries, or interprets the thread */
-            w->halted = 1;
-            return;
+            /* Entries derived here (one worker: the table is its alone), else Python makes
+             * the missing entries, or interprets the thread. */
+            int derived = w->derive ? derive_missing((Entries *)table, stored, n) : 0;
+            if (derived < 0) {
+                w->failed = 2;
+                return;
+            }
+            if (!derived || find_entries(table, stored, n, entries, 1) < n) {
+                w->halted = 1;
+                return;
+            }
         }
         if (at_sid + 1 < w->stop) prefetch_entries(r, table, (size_t)at_sid + 1);
         /* The state's steps: the first thread's ample step, or every thread's steps with
@@ -1777,6 +1974,7 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
             w->canon = canon;
             w->ample = ample;
             w->lookup = n > 1;
+            w->derive = n == 1;
             w->first = from;
             w->stop = n == 1 ? (left < BATCH ? stop : sid + BATCH) : from + (Py_ssize_t)r->per_worker;
             from = w->stop;
@@ -1884,6 +2082,9 @@ static PyObject *Records_missing(Records *r, PyObject *const *args, Py_ssize_t n
         size_t n;
         const uint8_t *stored = table_record(r, (size_t)at, &n);
         if (!stored || find_entries(table, stored, n, NULL, 0) == n) continue;
+        int derived = derive_missing(table, stored, n);
+        if (derived < 0) Py_CLEAR(out);
+        if (derived != 0) continue;
         PyObject *id = PyLong_FromSsize_t(at);
         if (!id || PyList_Append(out, id) < 0) Py_CLEAR(out);
         Py_XDECREF(id);

@@ -31,6 +31,12 @@ from gilcheck.system.state import ENDED, GONE, RUNNING, State
 
 _TAIL = struct.Struct("<HIIIHB")  # gil + 1, vars, locks, channels, stdout + 1, ended
 _NUMBER = struct.Struct("<I")
+_ID = struct.Struct("<i")
+_TID_NUMBER = struct.Struct("<HI")
+# A projected step for C (`Entries.project`, key 'k'): whether Python takes it (a violation
+# or a limit), the thread's new number, the new shared part, the action's number, and the
+# ids of its changes to the locks and channels parts (-1: none).
+_TEMPLATE_STEP = struct.Struct("<B4s17siii")
 # Next instructions whose steps read other threads than their own.
 _READS_OTHER_THREADS = (ir.Join, ir.AtomicBegin)
 # Entries kept before the table starts afresh (a bound on its memory: about 100 bytes each).
@@ -54,6 +60,10 @@ _Change = tuple[Patch, tuple[tuple[int, Any], ...], tuple[tuple[int, Any], ...]]
 _Template = tuple[tuple[_Change, ...], bool, _Change | None]
 # Where the locks and channels parts' numbers sit in a packed shared part (`_TAIL`).
 _LOCKS, _CHANS = slice(6, 10), slice(10, 14)
+# A projected entry's key names the GIL by this where another thread holds it: a thread's
+# steps read the GIL only as free, its own or another's (engine/handlers_gil.py), so its
+# entry is the same whichever other thread holds it, and its steps leave the GIL as it is.
+_OTHERS_GIL = b"\xff\xff"
 
 
 # The entry of a thread that is interpreted in every state: unequal to every real entry
@@ -104,6 +114,8 @@ class StepTable:
         self.projecting = not engine.merge_local_steps and engine.footprints_apply()
         self.projected: dict[tuple[Any, ...], _Template] = {}
         self._footprints: dict[tuple[int, int, bytes], Any] = {}
+        # The numbers C knows footprints, the values they read and changes by (`_id`).
+        self._ids: dict[tuple[str, Any], int] = {}
 
     @staticmethod
     def supports(system: TransitionSystem) -> bool:
@@ -177,8 +189,9 @@ class StepTable:
         numbers = thread_numbers(n).unpack_from(record, 2)
         state: State | None = None
         added = False
+        native = self.native_entries
         for tid, number in enumerate(numbers):
-            if number not in context[tid]:
+            if number not in context[tid] and (native is None or not native.has(tail, tid, number)):
                 if state is None:
                     state = self.store.decode(sid)
                 try:
@@ -275,12 +288,15 @@ class StepTable:
         number `number`) as patches, or _INTERPRET: from its projected entry when there is
         one, else interpreted once."""
         self.entries += 1
-        if self.entries > self.limit:
+        native = self.native_entries
+        # (C derives entries too, up to the limit: then Python is asked, and starts afresh)
+        if self.entries > self.limit or (native is not None and len(native) >= self.limit):
             self.contexts.clear()
             self.projected.clear()
             self._footprints.clear()
-            if self.native_entries is not None:
-                self.native_entries.clear()
+            self._ids.clear()
+            if native is not None:
+                native.clear()
             self.entries = 0
         footprint = None
         if self.projecting:
@@ -290,19 +306,25 @@ class StepTable:
             if footprint is _UNKNOWN:
                 footprint = self._footprints[where] = self.engine.footprint(state, tid)
         if footprint is None:
+            if self.projecting and self.native_entries is not None:
+                self.native_entries.project(b"f" + _TID_NUMBER.pack(tid, number) + tail[2:6], b"")
             return self._interpreted(state, tid)
         locks, chans = state[3], state[4]
+        gil = tail[0] | tail[1] << 8  # the holder's id + 1, 0 when free
+        others = gil not in (0, tid + 1) and tid + 1 < 0xFFFF
         key = (
             tid,
             number,
-            tail[:6],  # the GIL and vars
+            (_OTHERS_GIL if others else tail[:2]) + tail[2:6],  # the GIL and vars
             tail[14:],  # stdout, ended
             tuple([locks[i] for i in footprint[0]]),
             tuple([chans[i] for i in footprint[1]]),
         )
+        if self.native_entries is not None:
+            self._project_reads(tail, footprint, key)
         template = self.projected.get(key)
         if template is not None:
-            return self._from_template(state, tail, template)
+            return self._from_template(state, tail, template, others)
         return self._interpreted(state, tid, footprint, key)
 
     def _interpreted(
@@ -345,7 +367,11 @@ class StepTable:
             if footprint is not None and key is not None and ample is None:
                 # A step that changes what its footprint does not name is never projected.
                 with contextlib.suppress(_Live):
-                    self.projected[key] = (
+                    if key[2][:2] == _OTHERS_GIL and any(
+                        type(target) is tuple and target[1] != state[1] for _, target in out
+                    ):
+                        raise _Live  # not kept: its steps would not be another holder's
+                    template = self.projected[key] = (
                         tuple(
                             _change(patch, step, state, footprint)
                             for patch, step in zip(patches, out, strict=True)
@@ -355,29 +381,87 @@ class StepTable:
                         if handover is None or handover_step is None
                         else _change(handover, handover_step, state, footprint),
                     )
+                    if self.native_entries is not None:
+                        self._project_template(key, template)
         except _Live:
             entry = _INTERPRET
         return entry
 
-    def _from_template(self, state: State, tail: bytes, template: _Template) -> Entry:
-        """The entry a projected entry makes in `state`, whose shared part is `tail`."""
+    def _from_template(self, state: State, tail: bytes, template: _Template, others: bool) -> Entry:
+        """The entry a projected entry makes in `state`, whose shared part is `tail`
+        (`others`: another thread holds the GIL)."""
         steps, wanted, handover = template
         return (
             None,
-            tuple(self._changed_patch(state, tail, change) for change in steps),
+            tuple(self._changed_patch(state, tail, change, others) for change in steps),
             wanted,
-            None if handover is None else self._changed_patch(state, tail, handover),
+            None if handover is None else self._changed_patch(state, tail, handover, others),
         )
 
-    def _changed_patch(self, state: State, tail: bytes, change: _Change) -> Patch:
-        """A projected step's patch in `state`, whose shared part is `tail`."""
+    def _changed_patch(self, state: State, tail: bytes, change: _Change, others: bool) -> Patch:
+        """A projected step's patch in `state`, whose shared part is `tail`: the template's
+        GIL (unless another thread holds it, which stays so), vars, stdout and end, and this
+        state's locks and channels changed as the step changes them."""
         patch, lock_changes, chan_changes = change
         action, number, new_tail, via = patch
         if new_tail is None:  # a violation or a limit
             return patch
         locks = self._part_with(state[3], lock_changes) if lock_changes else tail[_LOCKS]
         chans = self._part_with(state[4], chan_changes) if chan_changes else tail[_CHANS]
+        if others:
+            new_tail = tail[:2] + new_tail[2:]
+        native = self.native_entries
+        if native is not None:
+            if lock_changes:
+                native.project(b"L" + tail[_LOCKS] + self._change_id(lock_changes), locks)
+            if chan_changes:
+                native.project(b"C" + tail[_CHANS] + self._change_id(chan_changes), chans)
         return (action, number, new_tail[:6] + locks + chans + new_tail[14:], via)
+
+    # What C derives entries from (`Entries.project`; _records.c's `derive_entry` names the
+    # keys): the facts Python learns as it makes projected entries, so that C makes the
+    # same entry for another shared part without stopping for Python.
+
+    def _id(self, kind: str, value: Any) -> bytes:
+        """The number C knows a footprint, the values it reads, or a change by (packed)."""
+        return _ID.pack(self._ids.setdefault((kind, value), len(self._ids)))
+
+    def _change_id(self, changes: tuple[tuple[int, Any], ...]) -> bytes:
+        return self._id("change", changes) if changes else _ID.pack(-1)
+
+    def _project_reads(self, tail: bytes, footprint: Any, key: tuple[Any, ...]) -> None:
+        """A thread's footprint here, and the values it reads in this shared part."""
+        native = self.native_entries
+        tid, number = key[0], key[1]
+        fid = self._id("footprint", footprint)
+        native.project(b"f" + _TID_NUMBER.pack(tid, number) + tail[2:6], fid)
+        native.project(b"l" + tail[_LOCKS] + fid, self._id("values", key[4]))
+        native.project(b"c" + tail[_CHANS] + fid, self._id("values", key[5]))
+
+    def _project_template(self, key: tuple[Any, ...], template: _Template) -> None:
+        """A projected entry, under what it is keyed by."""
+        steps, wanted, handover = template
+        changes = steps if handover is None else (*steps, handover)
+        out = [
+            b"k",
+            _TID_NUMBER.pack(key[0], key[1]),
+            key[2],
+            key[3],
+            self._id("values", key[4]),
+            self._id("values", key[5]),
+        ]
+        value = [
+            bytes((1 if wanted else 0, 0 if handover is None else 1)),
+            _NUMBER.pack(len(steps)),
+        ]
+        for (_, number, new_tail, via), lock_changes, chan_changes in changes:
+            if new_tail is None:  # a violation or a limit: Python's
+                value.append(_TEMPLATE_STEP.pack(1, b"", b"", 0, 0, 0))
+                continue
+            lock_change = _ID.unpack(self._change_id(lock_changes))[0]
+            chan_change = _ID.unpack(self._change_id(chan_changes))[0]
+            value.append(_TEMPLATE_STEP.pack(0, number, new_tail, via, lock_change, chan_change))
+        self.native_entries.project(b"".join(out), b"".join(value))
 
     def _part_with(self, part: tuple[Any, ...], changes: tuple[tuple[int, Any], ...]) -> bytes:
         """The packed number of a locks or channels part with some items changed."""

@@ -305,9 +305,10 @@ class NativeStateStore(StateStore):
         sizes: tuple[int, int, int] = self.records.sizes()
         return sizes
 
-    def new_entries(self) -> Any:
-        """An empty table of step-table entries in C, for `records.expand`."""
-        return self._module.Entries()
+    def new_entries(self, limit: int) -> Any:
+        """An empty table of step-table entries in C, for `records.expand`; it derives no
+        entry of its own (`Entries.project`) once it holds `limit`."""
+        return self._module.Entries(limit)
 
     def new_canon(self, layout: tuple[tuple[int, int, bool, bool, bool], ...]) -> Any:
         """An empty map of symmetry representatives' parts in C (explore/symmetric_records.py),

@@ -63,7 +63,7 @@ class SuccessorSource:
             and not self.system.symbolic
         ):
             if self.table.native_entries is None:
-                self.table.native_entries = self.store.new_entries()
+                self.table.native_entries = self.store.new_entries(self.table.limit)
                 representative = self.table.representative
                 if isinstance(representative, RecordCanonicalizer):
                     self.table.native_canon = representative.use_native(self.store)

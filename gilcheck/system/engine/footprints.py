@@ -25,7 +25,7 @@ from gilcheck.semantics import ir
 from gilcheck.semantics.reads import plain_expression
 from gilcheck.semantics.values import EvalError
 from gilcheck.system.engine.base import Base
-from gilcheck.system.engine.common import SpecMisuse, SpecPanic
+from gilcheck.system.engine.common import _OVER, SpecMisuse, SpecPanic
 from gilcheck.system.expr import IndexOutOfRange, UseAfterMove
 from gilcheck.system.state import F_CODE, F_LOCALS, F_PC, RUNNING, T_FRAMES, T_STATUS, State
 
@@ -95,6 +95,8 @@ class Footprints(Base):
         """The locks and channels thread `tid`'s steps in `state` read or change, or None
         when that is not known here (the caller keys by every lock and channel)."""
         th = state[0][tid]
+        if th[T_STATUS] in _OVER:
+            return NOTHING  # an ended thread has no step
         if th[T_STATUS] != RUNNING or not th[T_FRAMES]:
             return None
         if not all(plain_value(v) for v in state[2]):
@@ -109,6 +111,12 @@ class Footprints(Base):
             match instr:
                 case _ if isinstance(instr, _NOTHING_SHARED):
                     return NOTHING
+                case ir.EndScope():
+                    return NOTHING  # it drops plain locals
+                case ir.End():
+                    # A function returns a plain value, or a thread other than main ends
+                    # (main's end goes on to the program's end, which reads every thread).
+                    return NOTHING if len(th[T_FRAMES]) > 1 or tid != self.main_tid else None
                 case ir.Assign(target=target, value=value):
                     return NOTHING if _plain_target(target) and plain_expression(value) else None
                 case ir.Branch(cond=cond) | ir.Await(cond=cond):
@@ -131,7 +139,9 @@ class Footprints(Base):
 
     def _object_footprint(self, state: State, th: Any, frame: Any, p: Any) -> Footprint | None:
         """A statement `_sync` runs on a declared object (and a condvar wait's mutex)."""
-        if p.handler is not self.handlers[ir.Acquire] or p.site is None or p.operand is not None:
+        # `_sync` reads the object, its partner, the thread and the GIL (`_need_gil`); a
+        # timed or valued statement (`_sync_valued`) may time out, which reads more.
+        if p.handler != self.handlers[ir.Acquire] or p.site is None or p.operand is not None:
             return None
         res = p.instr.resource
         if res.value is not None or not plain_expression(res.index):

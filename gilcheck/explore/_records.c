@@ -35,9 +35,14 @@ typedef struct Made {
     int32_t known; /* its id when a worker found it stored (-2: a known fingerprint), or -1 */
     size_t slot;   /* not found: the empty index slot where the lookup ended */
     size_t mask;   /* the index's mask then; 0 (never an index's) when not looked up */
+    const uint8_t *rec; /* its record, in its worker's scratch (several workers) */
+    int32_t first; /* not stored, made before in the same round: that one's number, or -1 */
+    uint32_t len;
 } Made;
 
 typedef struct Worker Worker; /* a part of `expand`'s phase 1 (below) */
+/* A worker's state whose successors phase 3 makes (as its `len`, with no successor) */
+#define DEFERRED ((size_t)-1)
 
 /* `expand`'s threads: at most this many; each starts with MIN_PER_WORKER states of a
  * batch, doubled after each batch that runs through, up to MAX_PER_WORKER. */
@@ -45,7 +50,6 @@ typedef struct Worker Worker; /* a part of `expand`'s phase 1 (below) */
 #define MIN_PER_WORKER 256
 #define MAX_PER_WORKER 8192
 #define STREAK 4096
-#define LOOKUP_EVERY 32 /* a worker looks its successors up this many states at a time */
 
 typedef struct NEntry NEntry; /* a step-table entry in C (below) */
 
@@ -61,6 +65,8 @@ typedef struct {
     size_t mask;
     Worker *workers;    /* `expand`'s phase 1, one per thread, with their buffers */
     size_t n_workers;
+    int32_t *assigned;  /* the ids of a round's successors, in order (several workers) */
+    size_t assigned_cap;
     size_t per_worker;  /* states per worker in a batch, with several threads */
     size_t streak;      /* states expanded since the last that needed Python */
     size_t streak_needed, min_per_worker; /* STREAK and MIN_PER_WORKER (`tune`) */
@@ -1672,15 +1678,23 @@ static Py_ssize_t intern_made(Records *r, const Made *made, const uint8_t *rec, 
 }
 
 /* Phase 1 of `expand` for the states [first, stop): each state's successors made (their
- * records end to end in `scratch`), hashed, and, with `lookup`, looked up. It stops before
- * a state that needs Python (`halted`). Several workers run at once on separate states:
- * they only read the store, the entries and the map, and write their own buffers. */
+ * records end to end in `scratch`) and hashed. It stops before a state that needs Python
+ * (`halted`). With several workers, a round goes:
+ *   0. each lists its states with a thread that has no entry (`list_missing`), and the
+ *      caller derives those entries alone;
+ *   1. each makes its states' successors (a state whose entries are still missing is left
+ *      to phase 3, `defer`);
+ *   2. each looks up its part of all the round's successors, by hash (`settle_part`);
+ *   3. the caller stores them in order, state by state: the same ids as one worker.
+ * In phases 0-2 workers only read the store, the entries and the map, and write their own
+ * buffers (phase 2: the successors of their own part). */
 struct Worker {
     Records *r;
     const Entries *table;
     Canon *canon; /* only with one worker: its scratch is its own */
-    int ample, lookup;
+    int ample;
     int derive; /* derives missing entries (one worker alone) */
+    int defer;  /* leaves a state with missing entries to phase 3 (several workers) */
     Py_ssize_t first, stop;
     uint8_t *scratch;
     size_t scratch_cap;
@@ -1695,35 +1709,90 @@ struct Worker {
     size_t states, total, bytes; /* what was made */
     int halted;                  /* the state after the last made needs Python */
     int failed;                  /* 1: out of memory; 2: an exception is set (canon) */
+    /* Phase 2: this worker's part of the round's successors (by hash), and the first
+     * occurrence of each record of its part not stored yet (slots of round numbers). */
+    void (*job)(Worker *); /* what its thread runs */
+    Py_ssize_t *missing;   /* `list_missing`: its states with a thread without an entry */
+    size_t n_missing, missing_cap;
+    Worker *all;
+    size_t n_all, part;
+    int32_t *fresh;
+    size_t fresh_cap;
 };
 
-/* Look up the successors made for the states from the worker's `from_state`-th on: the
- * records their index slots name load first, then each is compared. */
-static void look_up_made(Worker *w, size_t from_state) {
+/* Before phase 1 of `expand` with several workers: the worker's states with a thread that
+ * has no entry, which the caller then derives alone (`derive_missing`), so that the
+ * workers seldom leave a state to phase 3. */
+static void list_missing(Worker *w) {
+    w->n_missing = 0;
+    for (Py_ssize_t sid = w->first; sid < w->stop && (size_t)sid < w->r->count; sid++) {
+        size_t n;
+        const uint8_t *stored = table_record(w->r, (size_t)sid, &n);
+        if (!stored) return; /* phase 1 stops here */
+        if (sid + 2 < w->stop) prefetch_entries(w->r, w->table, (size_t)sid + 2);
+        if (find_entries(w->table, stored, n, NULL, 0) == n) continue;
+        if (raw_reserve((void **)&w->missing, &w->missing_cap, w->n_missing + 1,
+                        sizeof(Py_ssize_t)) < 0)
+            return; /* the others are left to phase 3 */
+        w->missing[w->n_missing++] = sid;
+    }
+}
+
+/* Phase 2 of `expand` with several workers, for this worker's part of the round's
+ * successors (those whose hash's top bits name it): each is looked up in the store (which
+ * nothing changes now), and one not stored is looked up among the round's earlier
+ * successors of the part, in the round's order (worker by worker, state by state), so that
+ * a record made several times is stored once, at its first occurrence, as one worker
+ * alone would store it. Workers write only the successors of their own part. */
+static void settle_part(Worker *w) {
     const Records *r = w->r;
-    size_t begin = 0, offset = 0;
-    for (size_t k = 0; k < from_state; k++) {
-        begin += w->count[k];
-        offset += w->count[k] * w->len[k];
+    size_t total = 0;
+    for (size_t v = 0; v < w->n_all; v++) total += w->all[v].total;
+    size_t want = 16;
+    while (want < total / w->n_all * 2 + 16) want *= 2;
+    if (want > w->fresh_cap) {
+        int32_t *grown = PyMem_RawRealloc(w->fresh, want * sizeof(int32_t));
+        if (!grown) return; /* the rest is left to phase 3, which looks everything up */
+        w->fresh = grown;
+        w->fresh_cap = want;
     }
-    if (!r->compact) {
-        for (size_t j = begin; j < w->total; j++) {
-            int32_t known = r->table[w->made[j].hash & r->mask];
-            if (known >= 0) {
-                size_t known_len;
-                __builtin_prefetch(r->blob + record_at(r, (size_t)known, &known_len));
-            }
-        }
-    }
-    size_t j = begin;
+    size_t fmask = w->fresh_cap - 1, used = 0;
+    memset(w->fresh, 0xff, w->fresh_cap * sizeof(int32_t));
     size_t mask = r->compact ? r->fp_mask : r->mask;
-    for (size_t k = from_state; k < w->states; k++) {
-        size_t len = w->len[k];
-        for (size_t m = 0; m < w->count[k]; m++, j++, offset += len)
-        {
-            w->made[j].known = lookup_record(r, w->scratch + offset, len, w->made[j].hash,
-                                             &w->made[j].slot);
-            w->made[j].mask = mask;
+    int32_t number = 0; /* the successor's number in the round */
+    for (size_t v = 0; v < w->n_all; v++) {
+        Worker *from = &w->all[v];
+        for (size_t j = 0; j < from->total; j++, number++) {
+            Made *made = &from->made[j];
+            if ((size_t)(made->hash >> 58) % w->n_all != w->part) continue;
+            made->known = lookup_record(r, made->rec, made->len, made->hash, &made->slot);
+            made->mask = mask;
+            if (made->known != -1) continue;
+            if ((used + 1) * 2 > w->fresh_cap) return; /* (not reached: sized for the round) */
+            size_t at = (size_t)made->hash & fmask;
+            for (;;) {
+                int32_t seen = w->fresh[at];
+                if (seen < 0) {
+                    w->fresh[at] = number;
+                    used++;
+                    break;
+                }
+                const Made *earlier = NULL;
+                int32_t left = seen;
+                for (size_t u = 0; u < w->n_all; u++) { /* round number -> its worker */
+                    if ((size_t)left < w->all[u].total) {
+                        earlier = &w->all[u].made[left];
+                        break;
+                    }
+                    left -= (int32_t)w->all[u].total;
+                }
+                if (earlier && earlier->hash == made->hash && earlier->len == made->len &&
+                    (r->compact || memcmp(earlier->rec, made->rec, made->len) == 0)) {
+                    made->first = seen;
+                    break;
+                }
+                at = (at + 1) & fmask;
+            }
         }
     }
 }
@@ -1763,6 +1832,12 @@ static void make_successors(Worker *w) {
                 return;
             }
             if (!derived || find_entries(table, stored, n, entries, 1) < n) {
+                if (w->defer) { /* phase 3 derives them and makes this state's successors */
+                    w->count[w->states] = 0;
+                    w->len[w->states] = DEFERRED;
+                    w->states++;
+                    continue;
+                }
                 w->halted = 1;
                 return;
             }
@@ -1843,6 +1918,9 @@ static void make_successors(Worker *w) {
             made->via = steps[i].patch->via;
             made->known = -1;
             made->mask = 0; /* no slot looked up */
+            made->first = -1;
+            made->len = (uint32_t)len;
+            made->rec = NULL; /* (set once the scratch stops moving) */
             __builtin_prefetch(r->compact ? (const void *)&r->fps[hash & r->fp_mask]
                                           : (const void *)&r->table[hash & r->mask]);
         }
@@ -1851,15 +1929,13 @@ static void make_successors(Worker *w) {
         w->states++;
         w->total += count;
         w->bytes += count * len;
-        if (w->lookup && (w->states % LOOKUP_EVERY == 0 || at_sid + 1 == w->stop))
-            look_up_made(w, w->states - (w->states % LOOKUP_EVERY ? w->states % LOOKUP_EVERY
-                                                                    : LOOKUP_EVERY));
     }
 }
 
 #ifndef _WIN32
 static void *worker_main(void *arg) {
-    make_successors((Worker *)arg);
+    Worker *w = (Worker *)arg;
+    w->job(w);
     return NULL;
 }
 #endif
@@ -1873,7 +1949,12 @@ static void free_workers(Records *r) {
         PyMem_RawFree(w->len);
         PyMem_RawFree(w->entries);
         PyMem_RawFree(w->steps);
+        PyMem_RawFree(w->fresh);
+        PyMem_RawFree(w->missing);
     }
+    PyMem_RawFree(r->assigned);
+    r->assigned = NULL;
+    r->assigned_cap = 0;
     PyMem_RawFree(r->workers);
     r->workers = NULL;
     r->n_workers = 0;
@@ -1881,9 +1962,10 @@ static void free_workers(Records *r) {
 
 /* Each worker's states, in one thread each (the caller's among them): 0, or -1 when no
  * thread could be started (the caller then makes them all itself, in order). */
-static int run_workers(Worker *workers, size_t n) {
+static int run_workers(Worker *workers, size_t n, void (*job)(Worker *)) {
+    for (size_t i = 0; i < n; i++) workers[i].job = job;
 #ifdef _WIN32
-    for (size_t i = 0; i < n; i++) make_successors(&workers[i]);
+    for (size_t i = 0; i < n; i++) job(&workers[i]);
     return 0;
 #else
     pthread_t threads[MAX_THREADS];
@@ -1892,9 +1974,9 @@ static int run_workers(Worker *workers, size_t n) {
         if (pthread_create(&threads[i], NULL, worker_main, &workers[i]) != 0) break;
         started = i;
     }
-    make_successors(&workers[0]);
+    job(&workers[0]);
     for (size_t i = 1; i <= started; i++) pthread_join(threads[i], NULL);
-    for (size_t i = started + 1; i < n; i++) make_successors(&workers[i]);
+    for (size_t i = started + 1; i < n; i++) job(&workers[i]);
     return 0;
 #endif
 }
@@ -1943,12 +2025,13 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
         PyErr_SetString(PyExc_RuntimeError, "the records are in use");
         return NULL;
     }
-    if (r->n_workers < (size_t)threads) {
+    if (r->n_workers < (size_t)threads + 1) { /* the last makes deferred states' successors */
         free_workers(r);
-        r->workers = PyMem_RawCalloc((size_t)threads, sizeof(Worker));
+        r->workers = PyMem_RawCalloc((size_t)threads + 1, sizeof(Worker));
         if (!r->workers) return PyErr_NoMemory();
-        r->n_workers = (size_t)threads;
+        r->n_workers = (size_t)threads + 1;
     }
+    Worker *alone = &r->workers[r->n_workers - 1];
     r->busy = 1;
     int edges = dst_array != Py_None;
     Ints starts = {0}, dst = {0};
@@ -1957,14 +2040,18 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
     while (!halted && !failed) {
         /* 1. The successors of a batch of states, made by one worker (BATCH states, their
          *    index slots loading) or, where a level has enough states left, by several at
-         *    once, each looking its successors up. Nothing is stored yet. */
+         *    once (then 2. each looks up its part of them: `settle_part`). Nothing is
+         *    stored yet. */
         Py_ssize_t left = stop - sid;
         size_t n = 1;
         /* Several workers only while states need no Python for a while (a run of
          * STREAK states): a worker's states after one that does are made for nothing. */
+        Py_ssize_t share = (Py_ssize_t)r->per_worker;
         if (threads > 1 && r->streak >= r->streak_needed &&
-            left >= threads * (Py_ssize_t)r->per_worker)
+            left >= threads * (Py_ssize_t)r->min_per_worker) {
             n = (size_t)threads;
+            if (share > left / threads) share = left / threads; /* the level's last states */
+        }
         Worker *workers = r->workers;
         Py_ssize_t from = sid;
         for (size_t i = 0; i < n; i++) {
@@ -1973,14 +2060,44 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
             w->table = table;
             w->canon = canon;
             w->ample = ample;
-            w->lookup = n > 1;
             w->derive = n == 1;
+            w->defer = n > 1;
             w->first = from;
-            w->stop = n == 1 ? (left < BATCH ? stop : sid + BATCH) : from + (Py_ssize_t)r->per_worker;
+            w->stop = n == 1 ? (left < BATCH ? stop : sid + BATCH) : from + share;
             from = w->stop;
         }
+        size_t round = 0; /* the successors made in this round, with several workers */
         if (n > 1) {
-            run_workers(workers, n);
+            run_workers(workers, n, list_missing);
+            for (size_t i = 0; i < n && !failed; i++) {
+                for (size_t k = 0; k < workers[i].n_missing; k++) {
+                    size_t threads_of;
+                    const uint8_t *stored =
+                        table_record(r, (size_t)workers[i].missing[k], &threads_of);
+                    if (stored && derive_missing(table, stored, threads_of) < 0) failed = 1;
+                }
+            }
+            if (failed) break;
+            run_workers(workers, n, make_successors);
+            for (size_t i = 0; i < n; i++) { /* their records stay where they are now */
+                Worker *w = &workers[i];
+                size_t j = 0, offset = 0;
+                for (size_t k = 0; k < w->states; k++) {
+                    for (size_t m = 0; m < w->count[k]; m++, j++, offset += w->len[k])
+                        w->made[j].rec = w->scratch + offset;
+                }
+                w->all = workers;
+                w->n_all = n;
+                w->part = i;
+                round += w->total;
+            }
+            if (raw_reserve((void **)&r->assigned, &r->assigned_cap, round ? round : 1,
+                            sizeof(int32_t)) < 0) {
+                PyErr_NoMemory();
+                failed = 1;
+                break;
+            }
+            run_workers(workers, n, settle_part);
         } else {
             make_successors(&workers[0]);
             /* 2. The records their index slots name load too. */
@@ -1995,7 +2112,10 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
                 }
             }
         }
-        /* 3. Stored in order, state by state: the same ids as one state at a time. */
+        /* 3. Stored in order, state by state: the same ids as one state at a time. A
+         *    state a worker left (its entries were missing) has them derived and its
+         *    successors made here, alone, in its turn. */
+        int32_t number = 0; /* the round's successors before this state's */
         for (size_t i = 0; i < n && !halted && !failed; i++) {
             Worker *w = &workers[i];
             size_t j = 0, offset = 0;
@@ -2004,17 +2124,59 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
                     halted = 1;
                     break;
                 }
+                const Made *made = w->made + j;
+                const uint8_t *scratch = w->scratch + offset;
+                size_t count = w->count[k], len = w->len[k];
+                j += count;
+                offset += count * (len == DEFERRED ? 0 : len);
+                int32_t *assigned = n > 1 ? r->assigned + number : NULL;
+                number += (int32_t)count;
+                if (len == DEFERRED) {
+                    assigned = NULL; /* (not of the round) */
+                    alone->r = r;
+                    alone->table = table;
+                    alone->canon = NULL; /* (several workers only without symmetry) */
+                    alone->ample = ample;
+                    alone->defer = 0;
+                    alone->derive = 1;
+                    alone->first = sid;
+                    alone->stop = sid + 1;
+                    make_successors(alone);
+                    if (alone->failed) {
+                        if (alone->failed == 1) PyErr_NoMemory();
+                        failed = 1;
+                        break;
+                    }
+                    if (alone->states == 0) { /* Python's */
+                        halted = 1;
+                        r->streak = 0;
+                        break;
+                    }
+                    made = alone->made;
+                    scratch = alone->scratch;
+                    count = alone->count[0];
+                    len = alone->len[0];
+                }
                 if (edges && ints_push(&starts, (int32_t)(dst_len + (Py_ssize_t)dst.len)) < 0) {
                     failed = 1;
                     break;
                 }
-                size_t len = w->len[k];
-                for (size_t m = 0; m < w->count[k]; m++, j++, offset += len) {
-                    const Made *made = &w->made[j];
-                    Py_ssize_t target = made->known;
-                    if (target == -1) {
-                        target = intern_made(r, made, w->scratch + offset, len, (int32_t)sid);
+                if (assigned && k + 1 < w->states) { /* the next state's fresh slots load */
+                    const Made *next = w->made + j;
+                    for (size_t m = 0; m < w->count[k + 1]; m++)
+                        if (next[m].known == -1 && next[m].first < 0 && !r->compact)
+                            __builtin_prefetch(&r->table[next[m].slot], 1);
+                }
+                for (size_t m = 0; m < count; m++) {
+                    Py_ssize_t target;
+                    if (made[m].first >= 0) { /* made before in the round: its id */
+                        target = r->assigned[made[m].first];
+                    } else {
+                        target = made[m].known;
+                        if (target == -1)
+                            target = intern_made(r, &made[m], scratch + m * len, len, (int32_t)sid);
                     }
+                    if (assigned) assigned[m] = (int32_t)target;
                     if (target == -1 || (edges && ints_push(&dst, (int32_t)target) < 0)) {
                         failed = 1;
                         break;
@@ -2022,7 +2184,7 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
                 }
                 if (failed) break;
                 expanded++;
-                transitions += (Py_ssize_t)w->count[k];
+                transitions += (Py_ssize_t)count;
                 sid++;
             }
             if (w->failed) {

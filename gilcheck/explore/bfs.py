@@ -43,6 +43,10 @@ CHECK_EVERY = 1024
 """Progress, time and memory are looked at every this many states (and every half a
 second)."""
 
+NATIVE_RUN = 1 << 16
+"""The C loop runs up to this many states between those looks (a few hundredths of a
+second), so that its threads get runs long enough to share."""
+
 FILL_AHEAD = 4096
 """The C loop's missing step-table entries are made for this many states at a time."""
 
@@ -157,7 +161,7 @@ def breadth_first(system: TransitionSystem, options: CheckOptions, budget: Budge
                 level_end = len(store)
             if native is not None and found is None:
                 assert table is not None
-                stop = min(level_end, sid + next_check - expanded)
+                stop = min(level_end, sid + max(next_check - expanded, NATIVE_RUN))
                 args = (max_states, table.native_entries, table.ample, starts, dst)
                 edges_so_far = len(dst) if dst else 0
                 more = (table.native_canon, threads)

@@ -812,10 +812,11 @@ static PyObject *Entries_project(Entries *e, PyObject *const *args, Py_ssize_t n
 /* Projected entries (steptable.py's `_from_template` is the reference): a thread's entry
  * in a shared part made from facts Python keeps in `projected` (all numbers
  * little-endian, thread ids 2 bytes, the rest 4):
- *   'f' tid number vars                  -> the footprint's id, or empty: none
- *   'l' locks fid / 'c' channels fid     -> the id of the values the footprint reads there
- *   'k' tid number gil(2) vars tail[14:17] locks-values channels-values, the GIL as in
- *        the state, or 0xffff where another thread holds it -> the template: wants(1), handover(1), steps(4), then per step and the
+ *   'f' tid number vars at(1)            -> the id of the thread's at-th read set there
+ *        (the locks and channels its steps read; tried in order, at from 0)
+ *   'l' locks fid / 'c' channels fid     -> the id of the values the read set names there
+ *   'k' tid number gil(2) vars tail[14:17] fid locks-values channels-values, the GIL as
+ *        in the state, or 0xffff where another thread holds it -> the template: wants(1), handover(1), steps(4), then per step and the
  *           handover: python(1) number(4) tail(17) via(4) lock-change(4) channel-change(4),
  *           a change -1 where the step changes none of that part
  *   'L' locks change / 'C' channels change -> the part's number with the change made
@@ -823,6 +824,7 @@ static PyObject *Entries_project(Entries *e, PyObject *const *args, Py_ssize_t n
  * state, changed (and this state's GIL where another thread holds it). 1: the entry was derived and kept; 0: a fact is missing (Python makes
  * the entry); -1 with an exception. */
 #define TEMPLATE_STEP 34
+#define MAX_READ_SETS 8 /* steptable.MAX_READ_SETS */
 
 static const uint8_t *projected_part(const Entries *e, char kind, const uint8_t *part,
                                      const uint8_t *id) {
@@ -838,29 +840,35 @@ static const uint8_t *projected_part(const Entries *e, char kind, const uint8_t 
 static int derive_entry(Entries *e, const uint8_t *tail, uint64_t tail_hash, size_t tid,
                         uint32_t number) {
     if (e->projected.count == 0 || e->count >= e->limit || tid > UINT16_MAX) return 0;
-    uint8_t key[24];
+    uint8_t key[28];
     uint32_t len;
     uint16_t tid16 = (uint16_t)tid;
-    key[0] = 'f';
-    memcpy(key + 1, &tid16, 2);
-    memcpy(key + 3, &number, 4);
-    memcpy(key + 7, tail + 2, 4);
-    const uint8_t *fid = map_get(&e->projected, key, 11, &len);
-    if (!fid || len != 4) return 0;
-    const uint8_t *locks = projected_part(e, 'l', tail + 6, fid);
-    const uint8_t *chans = locks ? projected_part(e, 'c', tail + 10, fid) : NULL;
-    if (!chans) return 0;
-    key[0] = 'k';
     /* The GIL as free, the thread's own, or another's (0xffff; steptable's _OTHERS_GIL) */
     uint16_t gil = (uint16_t)(tail[0] | tail[1] << 8);
     int others = gil != 0 && gil != tid + 1 && tid + 1 < 0xffff;
-    memcpy(key + 7, tail, 6);
-    if (others) key[7] = key[8] = 0xff;
-    memcpy(key + 13, tail + 14, 3);
-    memcpy(key + 16, locks, 4);
-    memcpy(key + 20, chans, 4);
-    const uint8_t *t = map_get(&e->projected, key, 24, &len);
-    if (!t || len < 6) return 0;
+    const uint8_t *t = NULL;
+    for (uint8_t at = 0; at < MAX_READ_SETS && !t; at++) {
+        key[0] = 'f';
+        memcpy(key + 1, &tid16, 2);
+        memcpy(key + 3, &number, 4);
+        memcpy(key + 7, tail + 2, 4);
+        key[11] = at;
+        const uint8_t *fid = map_get(&e->projected, key, 12, &len);
+        if (!fid || len != 4) return 0; /* no read set more */
+        const uint8_t *locks = projected_part(e, 'l', tail + 6, fid);
+        const uint8_t *chans = locks ? projected_part(e, 'c', tail + 10, fid) : NULL;
+        if (!chans) continue;
+        key[0] = 'k';
+        memcpy(key + 7, tail, 6);
+        if (others) key[7] = key[8] = 0xff;
+        memcpy(key + 13, tail + 14, 3);
+        memcpy(key + 16, fid, 4);
+        memcpy(key + 20, locks, 4);
+        memcpy(key + 24, chans, 4);
+        t = map_get(&e->projected, key, 28, &len);
+        if (t && len < 6) return 0;
+    }
+    if (!t) return 0;
     uint32_t steps;
     memcpy(&steps, t + 2, 4);
     size_t made = (size_t)steps + (t[1] ? 1 : 0);

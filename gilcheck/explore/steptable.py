@@ -41,6 +41,10 @@ _TEMPLATE_STEP = struct.Struct("<B4s17siii")
 _READS_OTHER_THREADS = (ir.Join, ir.AtomicBegin)
 # Entries kept before the table starts afresh (a bound on its memory: about 100 bytes each).
 DEFAULT_LIMIT = 1 << 20
+# Read sets kept per thread, number and vars (C tries each; steptable's `_read_sets`).
+MAX_READ_SETS = 8
+# The locks and channels a thread's steps read (indices in the state's parts).
+Footprint = tuple[tuple[int, ...], tuple[int, ...]]
 
 # A patch: (action, the thread's new number packed, the new shared part packed, the
 # action's number in the store); for a step that ends in a violation or a limit,
@@ -109,11 +113,15 @@ class StepTable:
         # Projected entries: a thread's steps as changes to what they read (its footprint,
         # engine/footprints.py), by the thread, the GIL, vars, stdout and the values of the
         # locks and channels they read; an entry for any shared part that agrees on those
-        # is made from them without interpreting the thread again. Only without merged
-        # local steps, whose runs of statements read more than their first.
-        self.projecting = not engine.merge_local_steps and engine.footprints_apply()
+        # is made from them without interpreting the thread again. With merged local steps
+        # the statements merged after the first are read too (`_read_sets`).
+        self.projecting = engine.footprints_apply()
         self.projected: dict[tuple[Any, ...], _Template] = {}
         self._footprints: dict[tuple[int, int, bytes], Any] = {}
+        # What the thread's steps were found to read, by where: with merged local steps, a
+        # statement's footprint and those of the statements merged after it, which differ
+        # with how the statement ends (each a key of projected entries).
+        self._read_sets: dict[tuple[int, int, bytes], list[Footprint]] = {}
         # The numbers C knows footprints, the values they read and changes by (`_id`).
         self._ids: dict[tuple[str, Any], int] = {}
 
@@ -285,7 +293,7 @@ class StepTable:
 
     def _entry(self, state: State, tid: int, tail: bytes, number: int) -> Entry:
         """Thread `tid`'s steps in `state` (whose shared part is `tail` and the thread's
-        number `number`) as patches, or _INTERPRET: from its projected entry when there is
+        number `number`) as patches, or _INTERPRET: from a projected entry when there is
         one, else interpreted once."""
         self.entries += 1
         native = self.native_entries
@@ -294,51 +302,46 @@ class StepTable:
             self.contexts.clear()
             self.projected.clear()
             self._footprints.clear()
+            self._read_sets.clear()
             self._ids.clear()
             if native is not None:
                 native.clear()
             self.entries = 0
-        footprint = None
-        if self.projecting:
-            # A footprint depends on the thread and the vars only (engine/footprints.py).
-            where = (tid, number, tail[2:6])
-            footprint = self._footprints.get(where, _UNKNOWN)
-            if footprint is _UNKNOWN:
-                footprint = self._footprints[where] = self.engine.footprint(state, tid)
-        if footprint is None:
-            if self.projecting and self.native_entries is not None:
-                self.native_entries.project(b"f" + _TID_NUMBER.pack(tid, number) + tail[2:6], b"")
+        if not self.projecting:
             return self._interpreted(state, tid)
-        locks, chans = state[3], state[4]
+        # A footprint depends on the thread and the vars only (engine/footprints.py).
+        where = (tid, number, tail[2:6])
+        first = self._footprints.get(where, _UNKNOWN)
+        if first is _UNKNOWN:
+            first = self._footprints[where] = self.engine.footprint(state, tid)
+        if first is None:
+            return self._interpreted(state, tid)
         gil = tail[0] | tail[1] << 8  # the holder's id + 1, 0 when free
         others = gil not in (0, tid + 1) and tid + 1 < 0xFFFF
-        key = (
-            tid,
-            number,
-            (_OTHERS_GIL if others else tail[:2]) + tail[2:6],  # the GIL and vars
-            tail[14:],  # stdout, ended
-            tuple([locks[i] for i in footprint[0]]),
-            tuple([chans[i] for i in footprint[1]]),
-        )
-        if self.native_entries is not None:
-            self._project_reads(tail, footprint, key)
-        template = self.projected.get(key)
-        if template is not None:
-            return self._from_template(state, tail, template, others)
-        return self._interpreted(state, tid, footprint, key)
+        for at, reads in enumerate(self._read_sets.get(where, ())):
+            key = _projected_key(state, tail, where, others, reads)
+            if native is not None:
+                self._project_reads(tail, where, at, reads, key)
+            template = self.projected.get(key)
+            if template is not None:
+                return self._from_template(state, tail, template, others)
+        return self._interpreted(state, tid, (first, tail, where, others))
 
     def _interpreted(
         self,
         state: State,
         tid: int,
-        footprint: tuple[tuple[int, ...], tuple[int, ...]] | None = None,
-        key: tuple[Any, ...] | None = None,
+        projecting: tuple[Footprint, bytes, tuple[int, int, bytes], bool] | None = None,
     ) -> Entry:
-        """Interpret thread `tid`'s steps in `state` once, as patches (or _INTERPRET); with
-        a footprint, also keep them as a projected entry under `key`."""
+        """Interpret thread `tid`'s steps in `state` once, as patches (or _INTERPRET). With
+        `projecting` (the footprint of its statement, the shared part, where, whether
+        another thread holds the GIL), also keep them as a projected entry, keyed by what
+        its steps read: that footprint and those of the statements merged after it."""
         engine = self.engine
         th = state[0][tid]
         entry: Entry | None
+        if projecting is not None:
+            engine.merge_reads = []
         try:
             if th[1] not in (RUNNING, ENDED, GONE):
                 raise _Live  # the exit join reads every thread
@@ -356,6 +359,8 @@ class StepTable:
                 step = engine.handover_step(state, tid)
                 if step is not None:
                     handover_step = engine.merge([step])[0]
+            merged = engine.merge_reads
+            engine.merge_reads = None
             patches = tuple(self._patch(state, tid, step) for step in out)
             handover = None if handover_step is None else self._patch(state, tid, handover_step)
             entry = (
@@ -364,28 +369,55 @@ class StepTable:
                 wanted,
                 handover,
             )
-            if footprint is not None and key is not None and ample is None:
-                # A step that changes what its footprint does not name is never projected.
+            if projecting is not None and merged is not None and ample is None:
+                first, tail, where, others = projecting
+                reads = _reads(engine, first, merged)
+                # A step that changes what it does not read is never projected.
                 with contextlib.suppress(_Live):
-                    if key[2][:2] == _OTHERS_GIL and any(
+                    if reads is None:
+                        raise _Live  # a merged statement reads more than footprints name
+                    if others and any(
                         type(target) is tuple and target[1] != state[1] for _, target in out
                     ):
                         raise _Live  # not kept: its steps would not be another holder's
-                    template = self.projected[key] = (
+                    template = (
                         tuple(
-                            _change(patch, step, state, footprint)
+                            _change(patch, step, state, reads)
                             for patch, step in zip(patches, out, strict=True)
                         ),
                         wanted,
                         None
                         if handover is None or handover_step is None
-                        else _change(handover, handover_step, state, footprint),
+                        else _change(handover, handover_step, state, reads),
                     )
-                    if self.native_entries is not None:
-                        self._project_template(key, template)
+                    self._keep_template(state, tail, where, others, reads, template)
         except _Live:
             entry = _INTERPRET
+        finally:
+            engine.merge_reads = None
         return entry
+
+    def _keep_template(
+        self,
+        state: State,
+        tail: bytes,
+        where: tuple[int, int, bytes],
+        others: bool,
+        reads: Footprint,
+        template: _Template,
+    ) -> None:
+        """Keep a projected entry under what its steps read (a new read set of the thread
+        here, up to MAX_READ_SETS of them), and tell C."""
+        read_sets = self._read_sets.setdefault(where, [])
+        if reads not in read_sets:
+            if len(read_sets) >= MAX_READ_SETS:
+                return
+            read_sets.append(reads)
+        key = _projected_key(state, tail, where, others, reads)
+        self.projected[key] = template
+        if self.native_entries is not None:
+            self._project_reads(tail, where, read_sets.index(reads), reads, key)
+            self._project_template(key, template)
 
     def _from_template(self, state: State, tail: bytes, template: _Template, others: bool) -> Entry:
         """The entry a projected entry makes in `state`, whose shared part is `tail`
@@ -429,14 +461,20 @@ class StepTable:
     def _change_id(self, changes: tuple[tuple[int, Any], ...]) -> bytes:
         return self._id("change", changes) if changes else _ID.pack(-1)
 
-    def _project_reads(self, tail: bytes, footprint: Any, key: tuple[Any, ...]) -> None:
-        """A thread's footprint here, and the values it reads in this shared part."""
+    def _project_reads(
+        self,
+        tail: bytes,
+        where: tuple[int, int, bytes],
+        at: int,
+        reads: Footprint,
+        key: tuple[Any, ...],
+    ) -> None:
+        """The thread's `at`-th read set here, and the values it reads in this shared part."""
         native = self.native_entries
-        tid, number = key[0], key[1]
-        fid = self._id("footprint", footprint)
-        native.project(b"f" + _TID_NUMBER.pack(tid, number) + tail[2:6], fid)
-        native.project(b"l" + tail[_LOCKS] + fid, self._id("values", key[4]))
-        native.project(b"c" + tail[_CHANS] + fid, self._id("values", key[5]))
+        fid = self._id("footprint", reads)
+        native.project(b"f" + _TID_NUMBER.pack(where[0], where[1]) + where[2] + bytes((at,)), fid)
+        native.project(b"l" + tail[_LOCKS] + fid, self._id("values", key[5]))
+        native.project(b"c" + tail[_CHANS] + fid, self._id("values", key[6]))
 
     def _project_template(self, key: tuple[Any, ...], template: _Template) -> None:
         """A projected entry, under what it is keyed by."""
@@ -447,8 +485,9 @@ class StepTable:
             _TID_NUMBER.pack(key[0], key[1]),
             key[2],
             key[3],
-            self._id("values", key[4]),
+            self._id("footprint", key[4]),
             self._id("values", key[5]),
+            self._id("values", key[6]),
         ]
         value = [
             bytes((1 if wanted else 0, 0 if handover is None else 1)),
@@ -521,6 +560,37 @@ class StepTable:
             (action, encode(target) if type(target) is tuple else target)
             for action, target in steps
         ]
+
+
+def _projected_key(
+    state: State, tail: bytes, where: tuple[int, int, bytes], others: bool, reads: Footprint
+) -> tuple[Any, ...]:
+    """What a projected entry is keyed by: the thread, the GIL (as another thread's where
+    neither free nor its own), vars, stdout and end, the read set, and the values of the
+    locks and channels it names."""
+    locks, chans = state[3], state[4]
+    return (
+        where[0],
+        where[1],
+        (_OTHERS_GIL if others else tail[:2]) + tail[2:6],
+        tail[14:],
+        reads,
+        tuple([locks[i] for i in reads[0]]),
+        tuple([chans[i] for i in reads[1]]),
+    )
+
+
+def _reads(engine: ThreadwiseSystem, first: Footprint, merged: list[tuple[State, int]]) -> Any:
+    """The locks and channels a thread's steps read: its statement's footprint and those of
+    the statements merging looked at after it (None if one has none)."""
+    locks, chans = set(first[0]), set(first[1])
+    for state, tid in merged:
+        footprint = engine.footprint(state, tid)
+        if footprint is None:
+            return None
+        locks.update(footprint[0])
+        chans.update(footprint[1])
+    return (tuple(sorted(locks)), tuple(sorted(chans)))
 
 
 def _change(

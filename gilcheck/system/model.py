@@ -129,6 +129,10 @@ class ThreadwiseSystem(TransitionSystem, Protocol):
         """Each code's instructions as prepared for the engine: `[code][pc].instr`."""
         ...
 
+    merge_reads: list[tuple[State, int]] | None
+    """While a list: each state and thread whose next statement merging looked at is
+    appended to it (what merged steps read, beyond the statement before them)."""
+
     def thread_transitions(self, state: State, tid: int, th: Thread, out: list[Transition]) -> bool:
         """Append thread `tid`'s steps from `state` to `out` (unmerged); whether it waits
         for the GIL."""

@@ -50,6 +50,11 @@ from gilcheck.system.state import (
 class Reduction(Splitting):
     """Merging local steps and ample sets of one thread."""
 
+    # Where the step table collects what merging looks at (explore/steptable.py): each
+    # state and thread whose next statement `_settle` considered merging, once it ran the
+    # thread's pure steps (which read the thread alone). None: not collected.
+    merge_reads: list[tuple[State, int]] | None = None
+
     def _merge(self, out: list[Transition]) -> list[Transition]:
         if self.merge_local_steps:
             prepared = self.prepared
@@ -130,6 +135,8 @@ class Reduction(Splitting):
                 threads = state[0]
                 state = (threads[:tid] + (after,) + threads[tid + 1 :], *state[1:])
                 continue
+            if self.merge_reads is not None:
+                self.merge_reads.append((state, tid))
             if not self._may_merge(state, tid, th, frame, p):
                 return state
             if seen is None:

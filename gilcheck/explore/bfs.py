@@ -44,8 +44,8 @@ CHECK_EVERY = 1024
 second)."""
 
 NATIVE_RUN = 1 << 16
-"""The C loop runs up to this many states between those looks (a few hundredths of a
-second), so that its threads get runs long enough to share."""
+"""With several threads, the C loop runs up to this many states between those looks (a few
+hundredths of a second), so that its threads get runs long enough to share."""
 
 FILL_AHEAD = 4096
 """The C loop's missing step-table entries are made for this many states at a time."""
@@ -161,7 +161,8 @@ def breadth_first(system: TransitionSystem, options: CheckOptions, budget: Budge
                 level_end = len(store)
             if native is not None and found is None:
                 assert table is not None
-                stop = min(level_end, sid + max(next_check - expanded, NATIVE_RUN))
+                run = next_check - expanded
+                stop = min(level_end, sid + (max(run, NATIVE_RUN) if threads > 1 else run))
                 args = (max_states, table.native_entries, table.ample, starts, dst)
                 edges_so_far = len(dst) if dst else 0
                 more = (table.native_canon, threads)

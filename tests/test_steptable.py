@@ -110,6 +110,18 @@ def test_the_table_changes_nothing_a_search_finds(spec: str, merge: bool, spurio
     _agree(program, options)
 
 
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.one_of(differential_specs(gil_off=True), differential_specs(gil_off=True, gil_api=True)),
+    st.booleans(),
+)
+def test_the_table_changes_nothing_free_threaded(spec: str, merge: bool) -> None:
+    """`gil off`: threads' steps read the pause and themselves; the pause's requester waits
+    for every attached thread and is interpreted in every state."""
+    program = analyze_spec(parse_text("gen.gil", spec))
+    _agree(program, CheckOptions(max_states=5_000, merge_local_steps=merge, symmetry=False))
+
+
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(SPECS_OF_EVERY_KIND, st.booleans(), st.sampled_from([3, 40]))
 def test_a_table_that_starts_afresh_changes_nothing(spec: str, merge: bool, keep: int) -> None:
@@ -132,7 +144,7 @@ def test_the_table_is_used_where_it_applies_and_only_there() -> None:
     plain = "channel c: bounded(1)\nthread main {\n    send c, 1\n    let v = recv c\n}\n"
     assert supported(plain)
     assert not supported("param p: int in 0..3\nthread main {\n    assert p < 9\n}\n")
-    assert not supported("gil off\nthread main {\n    skip\n}\n")
+    assert supported("gil off\nthread main {\n    skip\n}\n")  # a pause's requester: live
     assert not supported("thread main {\n    fork {\n        skip\n    }\n}\n")
 
 

@@ -25,9 +25,8 @@ from collections.abc import Callable
 from typing import Any
 
 from gilcheck.explore.store import StateStore, StoreFull, thread_numbers
-from gilcheck.semantics import ir
 from gilcheck.system.model import Action, ThreadwiseSystem, TransitionSystem
-from gilcheck.system.state import ENDED, GONE, RUNNING, State
+from gilcheck.system.state import State
 
 _TAIL = struct.Struct("<HIIIHB")  # gil + 1, vars, locks, channels, stdout + 1, ended
 _NUMBER = struct.Struct("<I")
@@ -37,8 +36,6 @@ _TID_NUMBER = struct.Struct("<HI")
 # or a limit), the thread's new number, the new shared part, the action's number, and the
 # ids of its changes to the locks and channels parts (-1: none).
 _TEMPLATE_STEP = struct.Struct("<B4s17siii")
-# Next instructions whose steps read other threads than their own.
-_READS_OTHER_THREADS = (ir.Join, ir.AtomicBegin)
 # Entries kept before the table starts afresh (a bound on its memory: about 100 bytes each).
 DEFAULT_LIMIT = 1 << 20
 # Read sets kept per thread, number and vars (C tries each; steptable's `_read_sets`).
@@ -343,12 +340,7 @@ class StepTable:
         if projecting is not None:
             engine.merge_reads = []
         try:
-            if th[1] not in (RUNNING, ENDED, GONE):
-                raise _Live  # the exit join reads every thread
-            frames = th[0]
-            if frames and isinstance(
-                engine.prepared[frames[-1][0]][frames[-1][1]].instr, _READS_OTHER_THREADS
-            ):
+            if engine.reads_other_threads(state, tid):
                 raise _Live
             ample = engine.ample_step(state, tid, th) if self.ample else None
             out: list[Any] = []

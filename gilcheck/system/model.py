@@ -138,6 +138,10 @@ class ThreadwiseSystem(TransitionSystem, Protocol):
         for the GIL."""
         ...
 
+    def reads_other_threads(self, state: State, tid: int) -> bool:
+        """Whether thread `tid`'s steps in `state` read other threads than itself."""
+        ...
+
     def ample_step(self, state: State, tid: int, th: Thread) -> Transition | None:
         """Thread `tid`'s step when it alone forms an ample set, else None."""
         ...

@@ -83,6 +83,9 @@ from gilcheck.system.state import (
     Work,
 )
 
+# Next instructions whose steps read other threads than their own.
+_READS_OTHER_THREADS = (ir.Join, ir.AtomicBegin)
+
 
 class Scheduling(Reduction):
     """Which threads move, and the GIL's, pauses' and interrupts' own steps."""
@@ -164,6 +167,9 @@ class Scheduling(Reduction):
         threads is limited to `join`, `atomic` bodies and the exit join (explore/steptable.py
         relies on this).
         """
+        if self.gil_off:
+            self._free_threaded_steps(state, tid, th, out)
+            return False  # nothing waits for a GIL
         status = th[T_STATUS]
         if status in _OVER:
             return False
@@ -293,7 +299,9 @@ class Scheduling(Reduction):
 
     def handover_step(self, state: State, owner: int) -> Transition | None:
         """The eval loop hands the GIL to a waiting thread at a Python statement boundary:
-        the owner's step giving the GIL up, if it is at one."""
+        the owner's step giving the GIL up, if it is at one (none under `gil off`)."""
+        if self.gil_off:
+            return None
         th = state[S_THREADS][owner]
         if th[T_STATUS] != RUNNING or th[T_GILMODE] != GIL_NORMAL or th[T_GILCOUNT] == 0:
             return None
@@ -336,48 +344,71 @@ class Scheduling(Reduction):
         """`gil off`: no mutual exclusion; stop-the-world pauses at Python statement
         boundaries (of the given threads)."""
         out: list[Transition] = []
-        pause = state[S_GIL]
         threads = state[S_THREADS]
         for tid in tids:
-            th = threads[tid]
-            status = th[T_STATUS]
-            if status in _OVER:
-                continue
-            if status != RUNNING:
-                self._ending(state, tid, th, out)
-                continue
-            in_python = self.in_python_code(th)
-            if pause != NO_THREAD:
-                if tid == pause:
-                    if not self.pause_waits_for(state, tid):
-                        w = Work(state)
-                        w.gil = NO_THREAD
-                        out.append(((tid, PAUSE_END, 0), w.freeze()))
-                    continue
-                if in_python:
-                    continue  # parked (or, woken in Python code, re-attaching) until it ends
-            before = len(out)
-            if self.has_loops and self.is_task(th):
-                self.task_steps(state, tid, th, out)
-            else:
-                self.thread_steps(state, tid, th, out)
-            if self.interrupts and th[T_GILCOUNT] > 0 and len(out) > before:
-                self._interrupts(state, tid, th, out)
-            # A pause starts between statements of a thread that can go on: one blocked
-            # inside its statement is not between statements (and could otherwise start
-            # pauses for ever instead of being seen blocked).
-            can_go_on = len(out) > before
-            if (
-                pause == NO_THREAD
-                and in_python
-                and th[T_PHASE] == 0
-                and th[T_GILCOUNT] > 0
-                and can_go_on
-            ):
-                w = Work(state)
-                w.gil = tid
-                out.append(((tid, PAUSE_START, 0), w.freeze()))
+            self._free_threaded_steps(state, tid, threads[tid], out)
         return out
+
+    def _free_threaded_steps(
+        self, state: State, tid: int, th: Thread, out: list[Transition]
+    ) -> None:
+        """`gil off`: one thread's steps. They read the pause (the state's GIL field) and
+        the thread alone, but for the pause's requester, which waits for every attached
+        thread (`pause_waits_for`), and a thread that is ending."""
+        pause = state[S_GIL]
+        status = th[T_STATUS]
+        if status in _OVER:
+            return
+        if status != RUNNING:
+            self._ending(state, tid, th, out)
+            return
+        in_python = self.in_python_code(th)
+        if pause != NO_THREAD:
+            if tid == pause:
+                if not self.pause_waits_for(state, tid):
+                    w = Work(state)
+                    w.gil = NO_THREAD
+                    out.append(((tid, PAUSE_END, 0), w.freeze()))
+                return
+            if in_python:
+                return  # parked (or, woken in Python code, re-attaching) until it ends
+        before = len(out)
+        if self.has_loops and self.is_task(th):
+            self.task_steps(state, tid, th, out)
+        else:
+            self.thread_steps(state, tid, th, out)
+        if self.interrupts and th[T_GILCOUNT] > 0 and len(out) > before:
+            self._interrupts(state, tid, th, out)
+        # A pause starts between statements of a thread that can go on: one blocked
+        # inside its statement is not between statements (and could otherwise start
+        # pauses for ever instead of being seen blocked).
+        can_go_on = len(out) > before
+        if (
+            pause == NO_THREAD
+            and in_python
+            and th[T_PHASE] == 0
+            and th[T_GILCOUNT] > 0
+            and can_go_on
+        ):
+            w = Work(state)
+            w.gil = tid
+            out.append(((tid, PAUSE_START, 0), w.freeze()))
+
+    def reads_other_threads(self, state: State, tid: int) -> bool:
+        """Whether thread `tid`'s steps in `state` read other threads than itself: a `join`,
+        an `atomic` block, a thread that is ending (the exit join, finalization), and under
+        `gil off` the requester of a stop-the-world pause (explore/steptable.py interprets
+        them in every state)."""
+        th = state[S_THREADS][tid]
+        if th[T_STATUS] not in (RUNNING, *_OVER):
+            return True
+        if self.gil_off and state[S_GIL] == tid:
+            return True
+        frames = th[T_FRAMES]
+        if not frames:
+            return False
+        frame = frames[-1]
+        return isinstance(self.prepared[frame[F_CODE]][frame[F_PC]].instr, _READS_OTHER_THREADS)
 
     def _ending(self, state: State, tid: int, th: Thread, out: list[Transition]) -> bool:
         """`host python` program end: the exit join, then finalization taking the GIL."""

@@ -322,6 +322,104 @@ thread main {
 """
 
 
+# Main joins workers while they run: a join's steps read, of other threads, only whether
+# the joined one has ended, so the table keeps its entry both ways (also a timed join).
+JOINS = """\
+channel c: bounded(1)
+mutex m[2]
+
+thread w0 {
+    lock m[0] {
+        send c, 0
+    }
+}
+
+thread w1 {
+    lock m[1] {
+        send c, 1
+    }
+}
+
+thread consumer {
+    let a = recv c
+    let b = recv c
+}
+
+thread main {
+    let done = join w0 timeout
+    join w0
+    join w1
+    join consumer
+}
+"""
+
+
+@pytest.mark.parametrize("merge", [True, False])
+def test_a_join_is_patched_for_whether_its_thread_has_ended(merge: bool) -> None:
+    program = analyze_spec(parse_text("t.gil", JOINS))
+    _agree(program, CheckOptions(max_states=4_000, merge_local_steps=merge, symmetry=False))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(differential_specs(spawns=True, handles=True), st.booleans())
+def test_the_table_changes_nothing_with_spawns_and_joins(spec: str, merge: bool) -> None:
+    program = analyze_spec(parse_text("gen.gil", spec))
+    _agree(program, CheckOptions(max_states=5_000, merge_local_steps=merge, symmetry=False))
+
+
+@pytest.mark.skipif(native_module() is None, reason="no C compiler here")
+def test_the_c_loop_expands_states_where_main_waits_in_a_join(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls = {"python": 0}
+    successors = StepTable.successors
+
+    def counted(self: StepTable, sid: int) -> Any:
+        calls["python"] += 1
+        return successors(self, sid)
+
+    monkeypatch.setattr(StepTable, "successors", counted)
+    text = (ROOT / "bench" / "models" / "gil_workers_fixed_4.gil").read_text()
+    # The consumer becomes a thread of its own, and main joins everyone.
+    text = text.replace("thread main {", "thread consumer {")
+    text += "\nthread main {\n    join worker[0]\n    join worker[1]\n    join consumer\n}\n"
+    program = analyze_spec(parse_text("gw.gil", text))
+    options = CheckOptions(max_states=20_000, symmetry=False)
+    found = _search(program, options)
+    assert calls["python"] < found.states // 20
+    _agree(program, options)
+
+
+# A function's return stores into its caller's target, whose index here reads a channel:
+# the return's entry must be keyed by the channel (or not projected).
+RETURN_INTO_A_CHANNEL_INDEX = """\
+channel c: bounded(3)
+var x[4] = 7
+
+fn f() {
+    skip
+}
+
+thread main {
+    choose {
+        send c, 1
+    } or {
+        skip
+    }
+    x[len(c)] = call f()
+    assert x[0] == 7, "the empty-channel path stores into x[0]"
+}
+"""
+
+
+@pytest.mark.parametrize("merge", [True, False])
+def test_a_return_into_an_index_that_reads_a_channel(merge: bool) -> None:
+    program = analyze_spec(parse_text("t.gil", RETURN_INTO_A_CHANNEL_INDEX))
+    options = CheckOptions(max_states=4_000, merge_local_steps=merge, symmetry=False)
+    _agree(program, options)
+    assert _search(program, options).violation is not None
+
+
 @pytest.mark.parametrize("merge", [True, False])
 def test_a_projected_entry_is_keyed_by_what_merging_reads(merge: bool) -> None:
     program = analyze_spec(parse_text("t.gil", MERGING_READS))

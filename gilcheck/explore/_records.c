@@ -577,6 +577,7 @@ struct NEntry {
     uint8_t tail[TAIL_SIZE];
     uint8_t interpret, wants, used; /* used: the slot of the table holds an entry */
     uint16_t tid;
+    uint16_t watch; /* a `join`: the joined thread's id + 1 (see `find_entries`), or 0 */
     uint32_t number;
     int32_t ample, handover, first, count;
 };
@@ -776,6 +777,47 @@ static PyObject *Entries_clear(Entries *e, PyObject *unused) {
     Py_RETURN_NONE;
 }
 
+/* A joining thread's two entries are kept under its id with one of these added, for
+ * whether the thread it joins has ended (steptable's _Watch); ids below WATCH_LIMIT. */
+#define RUNNING_FLAG 0x8000
+#define ENDED_FLAG 0x4000
+#define WATCH_LIMIT 0x4000
+
+/* watch(tail, tid, number, target): thread `tid` with this number in states with this
+ * shared part joins thread `target`: its entry is the one kept for whether that thread
+ * has ended, which `project`'s 'e' facts tell by thread number. */
+static PyObject *Entries_watch(Entries *e, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 4 || !PyBytes_Check(args[0]) || PyBytes_GET_SIZE(args[0]) != TAIL_SIZE) {
+        PyErr_SetString(PyExc_TypeError, "watch(tail: 17 bytes, tid, number, target)");
+        return NULL;
+    }
+    unsigned long tid = PyLong_AsUnsignedLong(args[1]);
+    if (tid == (unsigned long)-1 && PyErr_Occurred()) return NULL;
+    unsigned long number = PyLong_AsUnsignedLong(args[2]);
+    if (number == (unsigned long)-1 && PyErr_Occurred()) return NULL;
+    unsigned long target = PyLong_AsUnsignedLong(args[3]);
+    if (target == (unsigned long)-1 && PyErr_Occurred()) return NULL;
+    if (tid >= WATCH_LIMIT || number > UINT32_MAX || target >= 0xffff) {
+        PyErr_SetString(PyExc_OverflowError, "a thread id or number out of range");
+        return NULL;
+    }
+    const uint8_t *tail = (const uint8_t *)PyBytes_AS_STRING(args[0]);
+    uint64_t tail_hash = hash_record(tail, TAIL_SIZE);
+    if (entries_find(e, tail, tail_hash, (size_t)tid, (uint32_t)number)) Py_RETURN_NONE;
+    if ((e->count + 1) * 2 > e->mask && entries_rebuild(e, (e->mask + 1) * 2) < 0) return NULL;
+    NEntry it;
+    memset(&it, 0, sizeof(it));
+    memcpy(it.tail, tail, TAIL_SIZE);
+    it.tid = (uint16_t)tid;
+    it.number = (uint32_t)number;
+    it.watch = (uint16_t)(target + 1);
+    it.ample = it.handover = -1;
+    it.used = 1;
+    *entries_slot(e, tail, tail_hash, (size_t)tid, (uint32_t)number) = it;
+    e->count++;
+    Py_RETURN_NONE;
+}
+
 /* has(tail, tid, number): whether the thread has its entry in states with this shared
  * part (made by `add`, or derived in C). */
 static PyObject *Entries_has(Entries *e, PyObject *const *args, Py_ssize_t nargs) {
@@ -918,6 +960,8 @@ static PyMethodDef Entries_methods[] = {
      "add(tail, tid, number, entry): a thread's step-table entry in a shared part"},
     {"clear", (PyCFunction)Entries_clear, METH_NOARGS,
      "clear(): forget every entry and every projected fact"},
+    {"watch", (PyCFunction)(void (*)(void))Entries_watch, METH_FASTCALL,
+     "watch(tail, tid, number, target): a thread that joins `target`"},
     {"has", (PyCFunction)(void (*)(void))Entries_has, METH_FASTCALL,
      "has(tail, tid, number): whether a thread has its entry in a shared part"},
     {"project", (PyCFunction)(void (*)(void))Entries_project, METH_FASTCALL,
@@ -1584,6 +1628,17 @@ static size_t find_entries(const Entries *table, const uint8_t *stored, size_t n
         uint32_t number;
         memcpy(&number, stored + 2 + 4 * tid, 4);
         NEntry *entry = entries_find((Entries *)table, tail, tail_hash, tid, number);
+        if (entry && entry->watch) { /* a join: the entry for whether its thread has ended */
+            size_t joined = (size_t)entry->watch - 1;
+            uint8_t key[5] = {'e'};
+            uint32_t len;
+            if (joined >= n) return tid;
+            memcpy(key + 1, stored + 2 + 4 * joined, 4);
+            const uint8_t *ended = map_get(&table->projected, key, sizeof key, &len);
+            if (!ended || len != 1) return tid; /* Python tells */
+            entry = entries_find((Entries *)table, tail, tail_hash,
+                                 tid | (ended[0] ? ENDED_FLAG : RUNNING_FLAG), number);
+        }
         if (!entry || (interpret && entry->interpret)) return tid;
         if (out) out[tid] = entry;
     }
@@ -1754,10 +1809,12 @@ static void list_missing(Worker *w) {
  * alone would store it. Workers write only the successors of their own part. */
 static void settle_part(Worker *w) {
     const Records *r = w->r;
-    size_t total = 0;
-    for (size_t v = 0; v < w->n_all; v++) total += w->all[v].total;
+    size_t mine = 0; /* the successors of this part, for the table's size */
+    for (size_t v = 0; v < w->n_all; v++)
+        for (size_t j = 0; j < w->all[v].total; j++)
+            mine += (size_t)(w->all[v].made[j].hash >> 58) % w->n_all == w->part;
     size_t want = 16;
-    while (want < total / w->n_all * 2 + 16) want *= 2;
+    while (want < mine * 2 + 16) want *= 2;
     if (want > w->fresh_cap) {
         int32_t *grown = PyMem_RawRealloc(w->fresh, want * sizeof(int32_t));
         if (!grown) return; /* the rest is left to phase 3, which looks everything up */
@@ -1776,7 +1833,7 @@ static void settle_part(Worker *w) {
             made->known = lookup_record(r, made->rec, made->len, made->hash, &made->slot);
             made->mask = mask;
             if (made->known != -1) continue;
-            if ((used + 1) * 2 > w->fresh_cap) return; /* (not reached: sized for the round) */
+            if ((used + 1) * 2 > w->fresh_cap) return; /* (not reached: sized for the part) */
             size_t at = (size_t)made->hash & fmask;
             for (;;) {
                 int32_t seen = w->fresh[at];
@@ -2172,7 +2229,8 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
                 if (assigned && k + 1 < w->states) { /* the next state's fresh slots load */
                     const Made *next = w->made + j;
                     for (size_t m = 0; m < w->count[k + 1]; m++)
-                        if (next[m].known == -1 && next[m].first < 0 && !r->compact)
+                        if (next[m].mask && next[m].known == -1 && next[m].first < 0 &&
+                            !r->compact)
                             __builtin_prefetch(&r->table[next[m].slot], 1);
                 }
                 for (size_t m = 0; m < count; m++) {

@@ -74,6 +74,21 @@ _INTERPRET: Entry = (None, (), True, ((-1, -1, None), None, None, -1))
 
 _UNKNOWN = object()  # a footprint not computed yet
 
+# A joining thread's two entries sit in C under its id with one of these added: whether the
+# thread it joins has ended (`_Watch`). Thread ids below _WATCH_LIMIT only.
+_RUNNING_FLAG, _ENDED_FLAG, _WATCH_LIMIT = 0x8000, 0x4000, 0x4000
+
+
+class _Watch:
+    """The entry of a thread whose next statement joins another thread: its steps read, of
+    other threads, only whether that one has ended, so it has one entry each way."""
+
+    __slots__ = ("target", "variants")
+
+    def __init__(self, target: int) -> None:
+        self.target = target
+        self.variants: list[Entry | None] = [None, None]  # while it runs, once it has ended
+
 
 class _Live(Exception):
     """The thread's steps here read or change more than the table can patch."""
@@ -100,7 +115,7 @@ class StepTable:
         self.limit = DEFAULT_LIMIT if limit is None else limit
         self.ample = engine.merge_local_steps and engine.ample
         # Entries by the state's shared part, then by thread id, then by thread number.
-        self.contexts: dict[bytes, list[dict[int, Entry]]] = {}
+        self.contexts: dict[bytes, list[dict[int, Entry | _Watch]]] = {}
         self.entries = 0
         # The same entries in C (`_records.Entries`), for the C loop, once it is in use.
         self.native_entries: Any = None
@@ -119,6 +134,8 @@ class StepTable:
         # statement's footprint and those of the statements merged after it, which differ
         # with how the statement ends (each a key of projected entries).
         self._read_sets: dict[tuple[int, int, bytes], list[Footprint]] = {}
+        # Whether a thread of each number has ended, as told to C (for joins, `_Watch`).
+        self._ended: dict[int, bool] = {}
         # The numbers C knows footprints, the values they read and changes by (`_id`).
         self._ids: dict[tuple[str, Any], int] = {}
 
@@ -150,7 +167,7 @@ class StepTable:
         context = self._context(tail, n)
         numbers = thread_numbers(n).unpack_from(record, 2)
         found = list(map(dict.get, context, numbers))
-        if None in found or _INTERPRET in found:
+        if None in found or _INTERPRET in found or any(type(e) is _Watch for e in found):
             return self._successors_slowly(sid, record, tail, context, numbers)
         entries: list[Entry] = found  # type: ignore[assignment]  # no None left
         if self.ample:
@@ -205,6 +222,14 @@ class StepTable:
                     return added
                 self._remember(tail, context, tid, number, entry)
                 added = True
+            watch = context[tid].get(number)
+            if type(watch) is _Watch:
+                if state is None:
+                    state = self.store.decode(sid)
+                try:
+                    added |= self._variant(state, tail, tid, numbers, watch)[1]
+                except _WholeState:
+                    return added
         return added
 
     def fill_ahead(self, sid: int, stop: int) -> bool:
@@ -224,14 +249,46 @@ class StepTable:
         return added
 
     def _remember(
-        self, tail: bytes, context: list[dict[int, Entry]], tid: int, number: int, entry: Entry
+        self,
+        tail: bytes,
+        context: list[dict[int, Entry | _Watch]],
+        tid: int,
+        number: int,
+        entry: Entry | _Watch,
     ) -> None:
         """Keep thread `tid`'s entry for its number in the shared part `tail` (in C too)."""
         context[tid][number] = entry
         if self.native_entries is not None:
-            self.native_entries.add(tail, tid, number, entry)
+            if type(entry) is _Watch:
+                self.native_entries.watch(tail, tid, number, entry.target)
+            else:
+                self.native_entries.add(tail, tid, number, entry)
 
-    def _context(self, tail: bytes, n: int) -> list[dict[int, Entry]]:
+    def _variant(
+        self, state: State, tail: bytes, tid: int, numbers: tuple[int, ...], watch: _Watch
+    ) -> tuple[Entry, bool]:
+        """A joining thread's entry in `state`: the one for whether the thread it joins has
+        ended (interpreted the first time), and whether anything was new to C."""
+        target = watch.target
+        ended = self.engine.join_ended(state[0][target])
+        entry = watch.variants[ended]
+        new = False
+        native = self.native_entries
+        if entry is None:
+            self.entries += 1
+            entry = watch.variants[ended] = self._interpreted(state, tid, watched=True)
+            if native is not None:
+                flag = _ENDED_FLAG if ended else _RUNNING_FLAG
+                native.add(tail, tid | flag, numbers[tid], entry)
+            new = True
+        if native is not None and self._ended.get(numbers[target]) is None:
+            # What C reads of the joined thread: whether a thread of this number has ended.
+            self._ended[numbers[target]] = ended
+            native.project(b"e" + _NUMBER.pack(numbers[target]), b"\x01" if ended else b"\x00")
+            new = True
+        return entry, new
+
+    def _context(self, tail: bytes, n: int) -> list[dict[int, Entry | _Watch]]:
         """The entries of a shared part, by thread id, then by the thread's number."""
         context = self.contexts.get(tail)
         if context is None or len(context) < n:
@@ -243,7 +300,7 @@ class StepTable:
         sid: int,
         record: bytes,
         tail: bytes,
-        context: list[dict[int, Entry]],
+        context: list[dict[int, Entry | _Watch]],
         numbers: tuple[int, ...],
     ) -> list[Step]:
         """`successors` where some thread has no entry yet, or must be interpreted."""
@@ -254,10 +311,14 @@ class StepTable:
         wanted = False
         try:
             for tid in range(n):
-                entry = context[tid].get(numbers[tid])
-                if entry is None:
-                    entry = self._entry(state, tid, tail, numbers[tid])
-                    self._remember(tail, context, tid, numbers[tid], entry)
+                kept = context[tid].get(numbers[tid])
+                if kept is None:
+                    kept = self._entry(state, tid, tail, numbers[tid])
+                    self._remember(tail, context, tid, numbers[tid], kept)
+                if isinstance(kept, _Watch):
+                    entry = self._variant(state, tail, tid, numbers, kept)[0]
+                else:
+                    entry = kept
                 if entry is _INTERPRET:
                     live = self._live(state, tid)
                     if live[0] is not None:
@@ -288,7 +349,7 @@ class StepTable:
         except _WholeState:
             return self._encoded(self.engine.transitions(state))
 
-    def _entry(self, state: State, tid: int, tail: bytes, number: int) -> Entry:
+    def _entry(self, state: State, tid: int, tail: bytes, number: int) -> Entry | _Watch:
         """Thread `tid`'s steps in `state` (whose shared part is `tail` and the thread's
         number `number`) as patches, or _INTERPRET: from a projected entry when there is
         one, else interpreted once."""
@@ -301,9 +362,14 @@ class StepTable:
             self._footprints.clear()
             self._read_sets.clear()
             self._ids.clear()
+            self._ended.clear()
             if native is not None:
                 native.clear()
             self.entries = 0
+        if tid < _WATCH_LIMIT:
+            target = self.engine.join_watch(state, tid)
+            if target is not None:
+                return _Watch(target)
         if not self.projecting:
             return self._interpreted(state, tid)
         # A footprint depends on the thread and the vars only (engine/footprints.py).
@@ -329,18 +395,20 @@ class StepTable:
         state: State,
         tid: int,
         projecting: tuple[Footprint, bytes, tuple[int, int, bytes], bool] | None = None,
+        watched: bool = False,
     ) -> Entry:
         """Interpret thread `tid`'s steps in `state` once, as patches (or _INTERPRET). With
         `projecting` (the footprint of its statement, the shared part, where, whether
         another thread holds the GIL), also keep them as a projected entry, keyed by what
-        its steps read: that footprint and those of the statements merged after it."""
+        its steps read: that footprint and those of the statements merged after it.
+        `watched`: a `join`, whose entry is kept for whether the joined thread has ended."""
         engine = self.engine
         th = state[0][tid]
         entry: Entry | None
         if projecting is not None:
             engine.merge_reads = []
         try:
-            if engine.reads_other_threads(state, tid):
+            if not watched and engine.reads_other_threads(state, tid):
                 raise _Live
             ample = engine.ample_step(state, tid, th) if self.ample else None
             out: list[Any] = []

@@ -138,6 +138,15 @@ class ThreadwiseSystem(TransitionSystem, Protocol):
         for the GIL."""
         ...
 
+    def join_watch(self, state: State, tid: int) -> int | None:
+        """The thread whose end thread `tid`'s next statement, a `join`, waits for (all its
+        steps read of other threads), or None."""
+        ...
+
+    def join_ended(self, th: Thread) -> bool:
+        """Whether a `join` of this thread returns (it has ended)."""
+        ...
+
     def reads_other_threads(self, state: State, tid: int) -> bool:
         """Whether thread `tid`'s steps in `state` read other threads than itself."""
         ...

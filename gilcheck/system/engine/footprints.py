@@ -114,9 +114,16 @@ class Footprints(Base):
                 case ir.EndScope():
                     return NOTHING  # it drops plain locals
                 case ir.End():
-                    # A function returns a plain value, or a thread other than main ends
-                    # (main's end goes on to the program's end, which reads every thread).
-                    return NOTHING if len(th[T_FRAMES]) > 1 or tid != self.main_tid else None
+                    # A function returns a plain value into its caller's target (whose index
+                    # must be plain), or a thread other than main ends (main's end goes on
+                    # to the program's end, which reads every thread).
+                    frames = th[T_FRAMES]
+                    if len(frames) > 1:
+                        caller = frames[-2]
+                        call = self.codes[caller[F_CODE]].instrs[caller[F_PC]]
+                        plain = isinstance(call, ir.CallFn) and _plain_target(call.target)
+                        return NOTHING if plain else None
+                    return NOTHING if tid != self.main_tid else None
                 case ir.Assign(target=target, value=value):
                     return NOTHING if _plain_target(target) and plain_expression(value) else None
                 case ir.Branch(cond=cond) | ir.Await(cond=cond):

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from gilcheck.semantics import ir
 from gilcheck.semantics.ir import Verdict
 from gilcheck.semantics.values import (
+    EvalError,
     Value,
 )
 
@@ -22,6 +23,8 @@ from gilcheck.system.engine.common import (
 )
 from gilcheck.system.expr import (
     MOVED,
+    IndexOutOfRange,
+    UseAfterMove,
     compile_expr,
     element,
 )
@@ -46,6 +49,7 @@ from gilcheck.system.state import (
     NATIVE,
     RUNNING,
     S_FORK,
+    S_GIL,
     S_THREADS,
     T_DAEMON,
     T_FRAMES,
@@ -233,12 +237,32 @@ class ThreadHandlers(Base):
         self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
     ) -> bool:
         target = self.join_target(state, th, frame, p)
-        status = state[S_THREADS][target][T_STATUS]
-        # In a forked child, Python's threading marks the parent's other threads stopped
-        # (joining them returns); a native join waits for ever.
-        if status != ENDED and not (status == GONE and self.program.host == "python"):
+        if not self.join_ended(state[S_THREADS][target]):
             return False
         return self._skip(state, tid, th, frame, p, out)
+
+    def join_ended(self, th: Thread) -> bool:
+        """Whether a `join` of this thread returns: it has ended. In a forked child,
+        Python's threading marks the parent's other threads stopped (joining them returns);
+        a native join waits for ever."""
+        status = th[T_STATUS]
+        return status == ENDED or (status == GONE and self.program.host == "python")
+
+    def join_watch(self, state: State, tid: int) -> int | None:
+        """The thread whose end thread `tid`'s next statement, a `join`, waits for: all its
+        steps read of other threads (explore/steptable.py keeps an entry each way). None
+        for any other statement, or where naming the thread is a violation."""
+        th = state[S_THREADS][tid]
+        if th[T_STATUS] != RUNNING or not th[T_FRAMES]:
+            return None
+        frame = th[T_FRAMES][-1]
+        p = self.prepared[frame[F_CODE]][frame[F_PC]]
+        if not isinstance(p.instr, ir.Join) or (self.gil_off and state[S_GIL] == tid):
+            return None
+        try:
+            return self.join_target(state, th, frame, p)
+        except (SpecMisuse, EvalError, IndexOutOfRange, UseAfterMove, KeyError):
+            return None  # the step reports it
 
     def _join_timed(
         self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared, out: list[Transition]
@@ -247,8 +271,7 @@ class ThreadHandlers(Base):
         yield false."""
         instr: ir.Join = p.instr  # type: ignore[assignment]
         target = self.join_target(state, th, frame, p)
-        status = state[S_THREADS][target][T_STATUS]
-        ended = status == ENDED or (status == GONE and self.program.host == "python")
+        ended = self.join_ended(state[S_THREADS][target])
         if not ended and not self.may_time_out(state, tid, th, frame, p):
             return False
         w = Work(state)

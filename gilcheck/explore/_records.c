@@ -71,6 +71,7 @@ typedef struct {
     size_t streak;      /* states expanded since the last that needed Python */
     size_t streak_needed, min_per_worker; /* STREAK and MIN_PER_WORKER (`tune`) */
     int busy;           /* in `expand`: no other call may change the records */
+    int deferred;       /* the last round of several workers left a state to phase 3 */
     /* Fingerprint mode (hash compaction): the index holds each state's 64-bit
      * fingerprint, not its id, and only the records of states from `base` on are kept
      * (those not yet expanded); `forget` drops the others. */
@@ -380,6 +381,7 @@ static PyObject *Records_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     memset(r->table, 0xFF, (r->mask + 1) * sizeof(int32_t));
     r->per_worker = r->min_per_worker = MIN_PER_WORKER;
     r->streak_needed = STREAK;
+    r->deferred = 1; /* the first round with several workers lists its missing entries */
     return (PyObject *)r;
 }
 
@@ -2133,7 +2135,11 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
         }
         size_t round = 0; /* the successors made in this round, with several workers */
         if (n > 1) {
-            run_workers(workers, n, list_missing);
+            /* Listed only after a round that left states to phase 3: most rounds find
+             * every entry (the listing would read every state's entries twice). */
+            for (size_t i = 0; i < n; i++) workers[i].n_missing = 0;
+            if (r->deferred) run_workers(workers, n, list_missing);
+            r->deferred = 0;
             for (size_t i = 0; i < n && !failed; i++) {
                 for (size_t k = 0; k < workers[i].n_missing; k++) {
                     size_t threads_of;
@@ -2197,6 +2203,7 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
                 int32_t *assigned = n > 1 ? r->assigned + number : NULL;
                 number += (int32_t)count;
                 if (len == DEFERRED) {
+                    r->deferred = 1;
                     assigned = NULL; /* (not of the round) */
                     alone->r = r;
                     alone->table = table;

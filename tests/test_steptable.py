@@ -160,14 +160,7 @@ def test_the_cli_gives_the_same_answer_without_the_table(cli) -> None:  # type: 
 
 @pytest.mark.skipif(native_module() is None, reason="no C compiler here")
 def test_the_c_loop_expands_most_states_itself(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls = {"python": 0}
-    successors = StepTable.successors
-
-    def counted(self: StepTable, sid: int) -> Any:
-        calls["python"] += 1
-        return successors(self, sid)
-
-    monkeypatch.setattr(StepTable, "successors", counted)
+    calls = _count_calls(monkeypatch, "successors")
     program = analyze_spec(parse_spec(str(ROOT / "bench" / "models" / "gil_workers_fixed_4.gil")))
     options = CheckOptions(max_states=60_000, merge_local_steps=False, symmetry=False)
     found = _search(program, options)
@@ -231,63 +224,44 @@ def test_c_records_of_one_length_and_then_of_another_keep_their_ids() -> None:
     assert (records.parent(3000), records.via(3000)) == (7, 2)
 
 
+def _count_calls(monkeypatch: pytest.MonkeyPatch, method: str) -> dict[str, int]:
+    """Counts the calls of a StepTable method in Python (`calls["python"]`)."""
+    calls = {"python": 0}
+    original = getattr(StepTable, method)
+
+    def counted(self: StepTable, *args: Any) -> Any:
+        calls["python"] += 1
+        return original(self, *args)
+
+    monkeypatch.setattr(StepTable, method, counted)
+    return calls
+
+
 def test_projected_entries_are_made_from_what_a_step_reads_and_change_nothing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Without merged local steps a thread's entry is made once per combination of what
     its statement reads (engine/footprints.py), and the search finds what the interpreter
     finds, state for state."""
-    made = {"projected": 0}
-    from_template = StepTable._from_template
-
-    def counted(self: StepTable, *args: Any) -> Any:
-        made["projected"] += 1
-        return from_template(self, *args)
-
-    monkeypatch.setattr(StepTable, "_from_template", counted)
+    made = _count_calls(monkeypatch, "_from_template")
     text = (ROOT / "bench" / "models" / "gil_workers_fixed_4.gil").read_text()
     program = analyze_spec(parse_text("gw.gil", text))
     options = CheckOptions(max_states=30_000, merge_local_steps=False, symmetry=False)
     _agree(program, options)
-    assert made["projected"] > 1000
+    assert made["python"] > 1000
 
 
 @pytest.mark.skipif(native_module() is None, reason="no C compiler here")
-def test_the_c_loop_derives_projected_entries_itself(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Python makes a projected entry once per combination of what the statement reads; C
-    makes it in every other shared part from what Python learnt (`Entries.project`)."""
-    made = {"python": 0}
-    from_template = StepTable._from_template
-
-    def counted(self: StepTable, *args: Any) -> Any:
-        made["python"] += 1
-        return from_template(self, *args)
-
-    monkeypatch.setattr(StepTable, "_from_template", counted)
-    program = analyze_spec(parse_spec(str(ROOT / "bench" / "models" / "gil_workers_fixed_4.gil")))
-    options = CheckOptions(max_states=60_000, merge_local_steps=False, symmetry=False)
-    in_python = _search(program, dataclasses.replace(options, native=False))
-    by_python = made["python"]
-    made["python"] = 0
-    in_c = _search(program, options)
-    assert made["python"] * 20 < by_python
-    assert _summary(in_c) == _summary(in_python)
-
-
-@pytest.mark.skipif(native_module() is None, reason="no C compiler here")
-def test_with_merged_steps_the_c_loop_derives_projected_entries_too(
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize("merge", [False, True])
+def test_the_c_loop_derives_projected_entries_itself(
+    monkeypatch: pytest.MonkeyPatch, merge: bool
 ) -> None:
-    made = {"python": 0}
-    from_template = StepTable._from_template
-
-    def counted(self: StepTable, *args: Any) -> Any:
-        made["python"] += 1
-        return from_template(self, *args)
-
-    monkeypatch.setattr(StepTable, "_from_template", counted)
+    """Python makes a projected entry once per combination of what the steps read; C makes
+    it in every other shared part from what Python learnt (`Entries.project`), with and
+    without merged local steps."""
+    made = _count_calls(monkeypatch, "_from_template")
     program = analyze_spec(parse_spec(str(ROOT / "bench" / "models" / "gil_workers_fixed_4.gil")))
-    options = CheckOptions(max_states=60_000, symmetry=False)
+    options = CheckOptions(max_states=60_000, merge_local_steps=merge, symmetry=False)
     in_python = _search(program, dataclasses.replace(options, native=False))
     by_python = made["python"]
     made["python"] = 0
@@ -371,14 +345,7 @@ def test_the_table_changes_nothing_with_spawns_and_joins(spec: str, merge: bool)
 def test_the_c_loop_expands_states_where_main_waits_in_a_join(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    calls = {"python": 0}
-    successors = StepTable.successors
-
-    def counted(self: StepTable, sid: int) -> Any:
-        calls["python"] += 1
-        return successors(self, sid)
-
-    monkeypatch.setattr(StepTable, "successors", counted)
+    calls = _count_calls(monkeypatch, "successors")
     text = (ROOT / "bench" / "models" / "gil_workers_fixed_4.gil").read_text()
     # The consumer becomes a thread of its own, and main joins everyone.
     text = text.replace("thread main {", "thread consumer {")

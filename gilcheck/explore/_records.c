@@ -544,6 +544,20 @@ static int map_put(ByteMap *m, const uint8_t *key, size_t key_len, const uint8_t
     return 0;
 }
 
+/* A Python method's (key: bytes, value: bytes) kept in a map: None, or NULL with an
+ * exception (`usage` names the method). */
+static PyObject *map_put_args(ByteMap *m, PyObject *const *args, Py_ssize_t nargs,
+                              const char *usage) {
+    if (nargs != 2 || !PyBytes_Check(args[0]) || !PyBytes_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, usage);
+        return NULL;
+    }
+    if (map_put(m, (const uint8_t *)PyBytes_AS_STRING(args[0]), (size_t)PyBytes_GET_SIZE(args[0]),
+                (const uint8_t *)PyBytes_AS_STRING(args[1]), (size_t)PyBytes_GET_SIZE(args[1])) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
 /* Forget every key. */
 static int map_clear(ByteMap *m) {
     /* The slots are emptied first: should the smaller table not be made, none is stale. */
@@ -646,6 +660,25 @@ static int entries_rebuild(Entries *e, size_t size) {
     return 0;
 }
 
+/* A new entry of (tail, tid, number), empty (no step, no ample step or handover), in `it`,
+ * with room for it in the table: 0, or -1 with an exception. `entries_keep` keeps it. */
+static int entries_start(Entries *e, const uint8_t *tail, size_t tid, uint32_t number,
+                         NEntry *it) {
+    if ((e->count + 1) * 2 > e->mask && entries_rebuild(e, (e->mask + 1) * 2) < 0) return -1;
+    memset(it, 0, sizeof(*it));
+    memcpy(it->tail, tail, TAIL_SIZE);
+    it->tid = (uint16_t)tid;
+    it->number = number;
+    it->ample = it->handover = -1;
+    it->used = 1;
+    return 0;
+}
+
+static void entries_keep(Entries *e, uint64_t tail_hash, const NEntry *it) {
+    *entries_slot(e, it->tail, tail_hash, it->tid, it->number) = *it;
+    e->count++;
+}
+
 static PyObject *Entries_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
     Py_ssize_t limit = PY_SSIZE_T_MAX;
     if (!PyArg_ParseTuple(args, "|n", &limit)) return NULL;
@@ -738,16 +771,10 @@ static PyObject *Entries_add(Entries *e, PyObject *const *args, Py_ssize_t nargs
     const uint8_t *tail = (const uint8_t *)PyBytes_AS_STRING(args[0]);
     uint64_t tail_hash = hash_record(tail, TAIL_SIZE);
     if (entries_find(e, tail, tail_hash, (size_t)tid, (uint32_t)number)) Py_RETURN_NONE;
-    if ((e->count + 1) * 2 > e->mask && entries_rebuild(e, (e->mask + 1) * 2) < 0) return NULL;
     size_t pool_before = e->pool_len;
     NEntry it;
-    memset(&it, 0, sizeof(it));
-    memcpy(it.tail, tail, TAIL_SIZE);
-    it.tid = (uint16_t)tid;
-    it.number = (uint32_t)number;
+    if (entries_start(e, tail, (size_t)tid, (uint32_t)number, &it) < 0) return NULL;
     it.interpret = (uint8_t)interpret;
-    it.ample = it.handover = -1;
-    it.used = 1;
     if (!interpret) {
         PyObject *ample = PyTuple_GET_ITEM(entry, 0), *steps = PyTuple_GET_ITEM(entry, 1);
         PyObject *handover = PyTuple_GET_ITEM(entry, 3);
@@ -759,8 +786,7 @@ static PyObject *Entries_add(Entries *e, PyObject *const *args, Py_ssize_t nargs
         if (ample != Py_None && (it.ample = pool_patch(e, ample)) < 0) goto fail;
         if (handover != Py_None && (it.handover = pool_patch(e, handover)) < 0) goto fail;
     }
-    *entries_slot(e, tail, tail_hash, (size_t)tid, (uint32_t)number) = it;
-    e->count++;
+    entries_keep(e, tail_hash, &it);
     Py_RETURN_NONE;
 fail:
     e->pool_len = pool_before;
@@ -806,17 +832,10 @@ static PyObject *Entries_watch(Entries *e, PyObject *const *args, Py_ssize_t nar
     const uint8_t *tail = (const uint8_t *)PyBytes_AS_STRING(args[0]);
     uint64_t tail_hash = hash_record(tail, TAIL_SIZE);
     if (entries_find(e, tail, tail_hash, (size_t)tid, (uint32_t)number)) Py_RETURN_NONE;
-    if ((e->count + 1) * 2 > e->mask && entries_rebuild(e, (e->mask + 1) * 2) < 0) return NULL;
     NEntry it;
-    memset(&it, 0, sizeof(it));
-    memcpy(it.tail, tail, TAIL_SIZE);
-    it.tid = (uint16_t)tid;
-    it.number = (uint32_t)number;
+    if (entries_start(e, tail, (size_t)tid, (uint32_t)number, &it) < 0) return NULL;
     it.watch = (uint16_t)(target + 1);
-    it.ample = it.handover = -1;
-    it.used = 1;
-    *entries_slot(e, tail, tail_hash, (size_t)tid, (uint32_t)number) = it;
-    e->count++;
+    entries_keep(e, tail_hash, &it);
     Py_RETURN_NONE;
 }
 
@@ -839,18 +858,10 @@ static PyObject *Entries_has(Entries *e, PyObject *const *args, Py_ssize_t nargs
     return PyBool_FromLong(it != NULL);
 }
 
-/* project(key, value): a fact `derive_entry` makes entries from (steptable.py's
- * `_project` names the keys); a key already known keeps its first value. */
+/* project(key, value): a fact `derive_entry` makes entries from (its comment names the
+ * keys steptable.py makes); a key already known keeps its first value. */
 static PyObject *Entries_project(Entries *e, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 2 || !PyBytes_Check(args[0]) || !PyBytes_Check(args[1])) {
-        PyErr_SetString(PyExc_TypeError, "project(key: bytes, value: bytes)");
-        return NULL;
-    }
-    if (map_put(&e->projected, (const uint8_t *)PyBytes_AS_STRING(args[0]),
-                (size_t)PyBytes_GET_SIZE(args[0]), (const uint8_t *)PyBytes_AS_STRING(args[1]),
-                (size_t)PyBytes_GET_SIZE(args[1])) < 0)
-        return NULL;
-    Py_RETURN_NONE;
+    return map_put_args(&e->projected, args, nargs, "project(key: bytes, value: bytes)");
 }
 
 /* Projected entries (steptable.py's `_from_template` is the reference): a thread's entry
@@ -939,21 +950,14 @@ static int derive_entry(Entries *e, const uint8_t *tail, uint64_t tail_hash, siz
             memcpy(out->tail + 6 + 4 * part, after, 4);
         }
     }
-    if ((e->count + 1) * 2 > e->mask && entries_rebuild(e, (e->mask + 1) * 2) < 0) return -1;
     NEntry it;
-    memset(&it, 0, sizeof(it));
-    memcpy(it.tail, tail, TAIL_SIZE);
-    it.tid = tid16;
-    it.number = number;
+    if (entries_start(e, tail, tid, number, &it) < 0) return -1;
     it.wants = t[0] != 0;
-    it.used = 1;
-    it.ample = -1;
     it.first = (int32_t)e->pool_len;
     it.count = (int32_t)steps;
     it.handover = t[1] ? (int32_t)(e->pool_len + steps) : -1;
     e->pool_len += made;
-    *entries_slot(e, tail, tail_hash, tid, number) = it;
-    e->count++;
+    entries_keep(e, tail_hash, &it);
     return 1;
 }
 
@@ -1149,15 +1153,7 @@ static Py_ssize_t Canon_len(Canon *c) { return (Py_ssize_t)c->map.count; }
 
 /* add(key, value): keep a part of a representative (the same key twice: the first stays). */
 static PyObject *Canon_add(Canon *c, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 2 || !PyBytes_Check(args[0]) || !PyBytes_Check(args[1])) {
-        PyErr_SetString(PyExc_TypeError, "add(key: bytes, value: bytes)");
-        return NULL;
-    }
-    if (map_put(&c->map, (const uint8_t *)PyBytes_AS_STRING(args[0]),
-                (size_t)PyBytes_GET_SIZE(args[0]), (const uint8_t *)PyBytes_AS_STRING(args[1]),
-                (size_t)PyBytes_GET_SIZE(args[1])) < 0)
-        return NULL;
-    Py_RETURN_NONE;
+    return map_put_args(&c->map, args, nargs, "add(key: bytes, value: bytes)");
 }
 
 static PyObject *Canon_clear(Canon *c, PyObject *unused) {

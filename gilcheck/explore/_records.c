@@ -1355,6 +1355,23 @@ static int canon_move_tail(Canon *c, size_t a, const uint8_t *tail, uint8_t *out
     return 1;
 }
 
+/* A thread's number once moved by a permutation: by its new `self` alone where its locals
+ * and offer hold no index ('s' key, in `skey`: 's', array), else by the whole permutation
+ * ('t' key, in c->key: 't', array, positions, plen bytes of them). NULL: not in the map. */
+static const uint8_t *moved_number(const Canon *c, uint8_t *skey, size_t plen, uint32_t number,
+                                   int32_t self, int32_t index) {
+    uint32_t vlen;
+    memcpy(skey + 2, &number, 4);
+    memcpy(skey + 6, &self, 4);
+    const uint8_t *moved = map_get(&c->map, skey, 10, &vlen);
+    if (!moved) {
+        memcpy(c->key + 2 + plen, &number, 4);
+        memcpy(c->key + 2 + plen + 4, &index, 4);
+        moved = map_get(&c->map, c->key, 2 + plen + 8, &vlen);
+    }
+    return moved && vlen == 4 ? moved : NULL;
+}
+
 /* `out` (len bytes): the record `rec` with array `a`'s thread at index i moved to index
  * c->position[i], with everything that moves with it: 1, 0 when a part is unknown, or -1
  * with an exception. `out` and `rec` may be the same. */
@@ -1363,7 +1380,6 @@ static int canon_move(Canon *c, size_t a, const uint8_t *rec, uint8_t *out, size
     const CanonArray *arr = &c->arrays[a];
     size_t base = arr->base, size = arr->size;
     const uint8_t *tail = rec + cut;
-    uint32_t vlen;
     uint8_t moved_tail[TAIL_SIZE];
     int found = canon_move_tail(c, a, tail, moved_tail);
     if (found <= 0) return found;
@@ -1391,15 +1407,8 @@ static int canon_move(Canon *c, size_t a, const uint8_t *rec, uint8_t *out, size
             c->numbers[tid] = number;
             continue;
         }
-        memcpy(skey + 2, &number, 4);
-        memcpy(skey + 6, &self, 4);
-        const uint8_t *moved = map_get(&c->map, skey, 10, &vlen);
-        if (!moved) {
-            memcpy(key + 2 + plen, &number, 4);
-            memcpy(key + 2 + plen + 4, &k, 4);
-            moved = map_get(&c->map, key, 2 + plen + 8, &vlen);
-        }
-        if (!moved || vlen != 4) return 0;
+        const uint8_t *moved = moved_number(c, skey, plen, number, self, k);
+        if (!moved) return 0;
         memcpy(&c->numbers[to], moved, 4);
     }
     if (out != rec) memcpy(out, rec, 2);
@@ -1493,15 +1502,8 @@ static int canon_rotate(Canon *c, size_t a, uint8_t *rec, size_t len, size_t n, 
                 int32_t old = (int32_t)((k + size - r) % size), self = (int32_t)k;
                 uint32_t number;
                 memcpy(&number, rec + 2 + 4 * (base + (size_t)old), 4);
-                memcpy(skey + 2, &number, 4);
-                memcpy(skey + 6, &self, 4);
-                const uint8_t *moved = map_get(&c->map, skey, 10, &vlen);
-                if (!moved) {
-                    memcpy(key + 2 + plen, &number, 4);
-                    memcpy(key + 2 + plen + 4, &old, 4);
-                    moved = map_get(&c->map, key, 2 + plen + 8, &vlen);
-                }
-                if (!moved || vlen != 4) return 0;
+                const uint8_t *moved = moved_number(c, skey, plen, number, self, old);
+                if (!moved) return 0;
                 memcpy(okey + 1, moved, 4);
                 const uint8_t *own = map_get(&c->map, okey, 5, &vlen);
                 if (!own) return 0;

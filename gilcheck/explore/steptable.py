@@ -134,8 +134,10 @@ class StepTable:
         # statement's footprint and those of the statements merged after it, which differ
         # with how the statement ends (each a key of projected entries).
         self._read_sets: dict[tuple[int, int, bytes], list[Footprint]] = {}
-        # Whether a thread of each number has ended, as told to C (for joins, `_Watch`).
+        # Whether a thread of each number has ended, as told to C (for joins, `_Watch`), and
+        # whether any join's entry was made (the fast path looks for them only then).
         self._ended: dict[int, bool] = {}
+        self._watching = False
         # The numbers C knows footprints, the values they read and changes by (`_id`).
         self._ids: dict[tuple[str, Any], int] = {}
 
@@ -167,7 +169,11 @@ class StepTable:
         context = self._context(tail, n)
         numbers = thread_numbers(n).unpack_from(record, 2)
         found = list(map(dict.get, context, numbers))
-        if None in found or _INTERPRET in found or any(type(e) is _Watch for e in found):
+        if (
+            None in found
+            or _INTERPRET in found
+            or (self._watching and any(type(e) is _Watch for e in found))
+        ):
             return self._successors_slowly(sid, record, tail, context, numbers)
         entries: list[Entry] = found  # type: ignore[assignment]  # no None left
         if self.ample:
@@ -369,6 +375,7 @@ class StepTable:
         if tid < _WATCH_LIMIT:
             target = self.engine.join_watch(state, tid)
             if target is not None:
+                self._watching = True
                 return _Watch(target)
         if not self.projecting:
             return self._interpreted(state, tid)
@@ -419,8 +426,7 @@ class StepTable:
                 step = engine.handover_step(state, tid)
                 if step is not None:
                     handover_step = engine.merge([step])[0]
-            merged = engine.merge_reads
-            engine.merge_reads = None
+            merged = engine.merge_reads  # what merging looked at (`finally` stops it)
             patches = tuple(self._patch(state, tid, step) for step in out)
             handover = None if handover_step is None else self._patch(state, tid, handover_step)
             entry = (

@@ -107,6 +107,7 @@ _KEYS: dict[str, tuple[str | None, Any]] = {
     "object-bound": ("object_bound", _int(1)),
     "max-memory": ("max_memory", _int(16)),
     "spurious-wakeups": ("spurious_wakeups", _bool),
+    "stubborn-sets": ("stubborn", _bool),
     "workers": ("workers", _int(0)),
     "threads": ("threads", _int(0)),
     "strategy": ("strategy", _choice(STRATEGY_NAMES)),

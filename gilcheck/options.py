@@ -26,6 +26,9 @@ class CheckOptions:
     object_bound: int = 32
     max_call_depth: int = 64
     merge_local_steps: bool = True  # partial-order reduction: merged local steps, ample sets
+    # Persistent (stubborn) sets of threads whose next steps touch objects no other thread
+    # can touch first (`--stubborn-sets`): off by default, since they need the interpreter.
+    stubborn_sets: bool = False
     symmetry: bool = True  # one state per orbit of permuted symmetric thread arrays
     workers: int = 1  # processes of a hash-partitioned search (1: search in this process)
     # Threads of the C loop in one process (0: one per usable core); the same states with

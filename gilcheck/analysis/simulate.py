@@ -49,6 +49,7 @@ class Runner:
         # Every thread's next step is offered, not only the ample set's: a saved trace
         # may take any of them (traces of symmetry-reduced searches do).
         self.engine.ample = False
+        self.engine.stubborn = None
         self.layout = StateLayout(self.engine)
         self.narrator = Narrator(self.engine, self.layout, sources)
         self.explainer = WaitExplainer(self.engine, self.layout, sources)

@@ -85,6 +85,10 @@ def check_program(
             "`--fingerprint` is for the breadth-first search, in one process, of specs "
             f"without unknown values: not for {what}"
         )
+    if engine.stubborn is not None:
+        # A graph reduced by persistent sets keeps every deadlock and violation, not its
+        # cycles: `stuck` and `livelock` are not looked for (as with `--fingerprint`).
+        options = dataclasses.replace(options, graph_analysis=False)
     found = strategy.explore(Problem(program, system, options), Budget(options, progress))
     if _cycles_need_full_graph(found, canonical is not None):
         # Threads are numbered differently in different representatives (and a parallel
@@ -96,6 +100,8 @@ def check_program(
     result = judge.result()
     if found.fingerprinted:
         result = _fingerprinted(result, found, program, options)
+    elif options.stubborn_sets:
+        result = _with_stubborn_sets(result, program, engine.stubborn is not None)
     if found.shortest_paths and strategy.name in NOT_SHORTEST:  # it ran breadth-first
         result = dataclasses.replace(result, notes=(*result.notes, SYMBOLIC_BREADTH_FIRST))
     elif result.trace is not None and not found.shortest_paths:
@@ -133,6 +139,36 @@ def _fingerprinted(
         "whose fingerprint was another's was not explored)"
     )
     return dataclasses.replace(result, message=message, notes=(*result.notes, FINGERPRINTED))
+
+
+STUBBORN_NO_LIVENESS = (
+    "explored with persistent sets (--stubborn-sets): every deadlock and violation is "
+    "kept, but `stuck` and `livelock` are not looked for"
+)
+
+
+def _with_stubborn_sets(result: CheckResult, program: ir.Program, applied: bool) -> CheckResult:
+    """A result of a search asked for persistent sets: said whether they applied, and an
+    `ok` is `inconclusive` where the spec expects `stuck` or `livelock`, which a graph
+    reduced by them does not keep."""
+    if not applied:
+        note = (
+            "--stubborn-sets does not apply to this spec (it has processes, event loops, "
+            "pools, interrupts, forks, `gil off`, timed waits, `release_gil`, unknown values "
+            "or objects made at run time): explored without persistent sets"
+        )
+        return dataclasses.replace(result, notes=(*result.notes, note))
+    expected = program.expect.verdict if program.expect is not None else None
+    if result.verdict == "ok" and expected in ("stuck", "livelock"):
+        message = (
+            f"this spec expects `{expected}`, which --stubborn-sets does not look for (a "
+            "graph reduced by persistent sets does not keep every cycle); run without it"
+        )
+        limit = "--stubborn-sets (no stuck or livelock analysis)"
+        return dataclasses.replace(
+            result, verdict=Verdict.INCONCLUSIVE, message=message, limit=limit
+        )
+    return dataclasses.replace(result, notes=(*result.notes, STUBBORN_NO_LIVENESS))
 
 
 def _cycles_need_full_graph(found: Exploration, reduced: bool) -> bool:

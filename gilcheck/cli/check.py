@@ -44,6 +44,7 @@ from gilcheck.cli.options import (
     NoSymmetry,
     ObjectBound,
     SpuriousWakeups,
+    StubbornSetsOption,
     Timeout,
     output,
 )
@@ -199,6 +200,7 @@ def check(
     ] = False,
     no_merge: NoMerge = False,
     no_symmetry: NoSymmetry = False,
+    stubborn: StubbornSetsOption = False,
     no_step_table: Annotated[
         bool,
         typer.Option(
@@ -324,6 +326,7 @@ def check(
         object_bound=object_bound,
         merge_local_steps=not no_merge,
         symmetry=not no_symmetry,
+        stubborn_sets=settings["stubborn"],
         step_table=not no_step_table,
         workers=workers or os.cpu_count() or 1,
         threads=settings["threads"],

@@ -92,6 +92,19 @@ def no_merge(
 NoMerge = Annotated[bool, no_merge()]
 
 
+def stubborn_sets(
+    help: str = "Explore only the steps of the threads whose next steps touch locks, "
+    "channels and vars no other thread can touch first (persistent sets), where the spec "
+    "allows it: fewer states for programs whose threads share locks, such as the dining "
+    "philosophers. The same verdicts; every step is interpreted (no step table).",
+) -> Any:
+    """`--stubborn-sets`."""
+    return typer.Option("--stubborn-sets/--no-stubborn-sets", help=help)
+
+
+StubbornSetsOption = Annotated[bool, stubborn_sets()]
+
+
 def no_symmetry(
     help: str = "Turn symmetry reduction off: explore every permutation of identical "
     "threads of a `thread name[N]` array (slower; the same verdicts).",

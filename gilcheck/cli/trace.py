@@ -23,6 +23,7 @@ from gilcheck.cli.options import (
     no_merge,
     no_symmetry,
     spurious_wakeups,
+    stubborn_sets,
 )
 from gilcheck.cli.outcome import (
     Outcome,
@@ -82,6 +83,7 @@ def trace(
     spurious: Annotated[bool, spurious_wakeups(AS_FOR_CHECK)] = False,
     merge_off: Annotated[bool, no_merge(AS_FOR_CHECK)] = False,
     symmetry_off: Annotated[bool, no_symmetry(AS_FOR_CHECK)] = False,
+    stubborn: Annotated[bool, stubborn_sets(AS_FOR_CHECK)] = False,
     accept: Annotated[
         bool,
         typer.Option(
@@ -118,6 +120,7 @@ def trace(
         object_bound=object_bound,
         merge_local_steps=not merge_off,
         symmetry=not symmetry_off,
+        stubborn_sets=settings["stubborn"],
         spurious_wakeups=spurious,
         max_memory_mb=default_memory_limit_mb(),
     )

@@ -188,16 +188,17 @@ def concrete_step(
 ) -> tuple[Action, Target]:
     """The first step from a real state that is wanted.
 
-    Steps are taken without the ample set first: it picks the first thread by number,
-    which in a permuted state may be another one than on the representative's path.
+    Steps are taken without the ample set (and persistent sets) first: they pick threads
+    by number, which in a permuted state may be others than on the representative's path.
     """
-    ample = engine.ample
+    ample, stubborn = engine.ample, engine.stubborn
     try:
         for use_ample in (False, True):
             engine.ample = use_ample and ample
+            engine.stubborn = stubborn if use_ample else None
             for action, target in engine.transitions(state):
                 if wanted(action, target):
                     return action, target
     finally:
-        engine.ample = ample
+        engine.ample, engine.stubborn = ample, stubborn
     raise SymmetryError("a step on the path of representatives has no real counterpart")

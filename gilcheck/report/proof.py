@@ -68,6 +68,8 @@ def settings(options: CheckOptions) -> dict[str, Any]:
         "strategy": effective_strategy(options),
         # Hash compaction: the states with a known fingerprint were not explored.
         **({"fingerprint": True} if options.fingerprint else {}),
+        # Persistent sets: the states a reduced search skips were not explored.
+        **({"stubborn_sets": True} if options.stubborn_sets else {}),
     }
 
 

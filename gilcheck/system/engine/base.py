@@ -17,6 +17,7 @@ from gilcheck.symbolic.paths import PathCondition
 
 if TYPE_CHECKING:
     from gilcheck.symbolic.solver import Solver
+    from gilcheck.system.engine.stubborn import StubbornSets
 from gilcheck.system.engine.common import (
     _FIELD,
     CHANNEL_PIN,
@@ -80,6 +81,7 @@ class Base:
     options: CheckOptions
     merge_local_steps: bool
     ample: bool
+    stubborn: StubbornSets | None  # persistent sets (`--stubborn-sets`), where they apply
     gil_off: bool
     has_progress: bool
     has_fork: bool

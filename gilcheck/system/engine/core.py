@@ -45,6 +45,7 @@ from gilcheck.system.engine.preparation import (
 from gilcheck.system.engine.scheduling import (
     Scheduling,
 )
+from gilcheck.system.engine.stubborn import StubbornSets
 
 
 class Engine(
@@ -257,6 +258,13 @@ class Engine(
             [self._prepare(ci, pc) for pc in range(len(code.instrs))]
             for ci, code in enumerate(self.codes)
         ]
+        # Persistent (stubborn) sets of threads whose next steps touch objects no other
+        # thread can touch first (`--stubborn-sets`; engine/stubborn.py).
+        self.stubborn: StubbornSets | None = (
+            StubbornSets(self)
+            if options.stubborn_sets and options.merge_local_steps and StubbornSets.apply(self)
+            else None
+        )
 
     # ------------------------------------------------------------ public names
     # The names the search and the analyses use (model.TransitionSystem,
@@ -264,8 +272,11 @@ class Engine(
 
     def threadwise(self) -> Engine | None:
         """The engine itself when the step table can patch its steps (model.TransitionSystem)."""
-        # Not where states are named canonically: the table patches a thread's own steps.
-        return None if self.symbolic or self.extended or self.objects else self
+        # Not where states are named canonically: the table patches a thread's own steps;
+        # nor with persistent sets, which choose among the threads' steps state by state.
+        if self.symbolic or self.extended or self.objects or self.stubborn is not None:
+            return None
+        return self
 
     def merge(self, out: list[Transition]) -> list[Transition]:
         """Steps with the local steps after each merged into it (when merging is on)."""

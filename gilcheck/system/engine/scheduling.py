@@ -135,11 +135,16 @@ class Scheduling(Reduction):
             return []
         if self.symbolic:  # what splitting operations read (values.CURRENT_PATH)
             values.CURRENT_PATH = state[S_PATH][1]
+        stubborn = self.stubborn if self.merge_local_steps else None
         if self.merge_local_steps and self.ample:
             ample = self._local_ample(state)
-            if ample is not None:
+            # With persistent sets every reduced step must go forward (their cycle proviso).
+            if ample is not None and (stubborn is None or stubborn.forward(state, ample)):
                 return [ample]
-        return self.steps_of(state, range(len(state[S_THREADS])))
+        out = self.steps_of(state, range(len(state[S_THREADS])))
+        if stubborn is not None:
+            return stubborn.reduce(state, out) or out
+        return out
 
     def steps_of(self, state: State, tids: Sequence[int]) -> list[Transition]:
         """The steps of the given threads (all of them, or a process's in its view), with

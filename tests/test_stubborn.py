@@ -1,0 +1,221 @@
+"""Persistent (stubborn) sets, `--stubborn-sets`: fewer states where threads share locks, the
+same verdicts everywhere (bundled and generated specs), liveness left to a search without
+them, and the cycle proviso that keeps a spinning thread from hiding another's steps."""
+
+from __future__ import annotations
+
+import json
+import typing
+from dataclasses import fields
+from pathlib import Path
+
+import pytest
+from conftest import SPECS, relative
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from strategies import differential_specs, ring_specs, symmetric_specs
+
+from gilcheck.diagnostics import SpecError
+from gilcheck.options import CheckOptions
+from gilcheck.pipeline import Loaded, analyze_spec, check_spec, parse_spec, parse_text
+from gilcheck.semantics import ir
+from gilcheck.system.engine import Engine, stubborn
+from gilcheck.trace.model import CheckResult
+
+PLAIN = "bench/models/philosophers_plain_5.gil"
+PLAIN_FIXED = "bench/models/philosophers_plain_fixed_5.gil"
+SPINNER = "tests/cases/scenarios/stubborn_spinner_buggy.gil"
+
+# Workers that loop for ever while main waits for ever: `stuck` without persistent sets.
+STUCK = """\
+scenario "stuck"
+expect stuck
+mutex m
+var n = 0
+thread worker {
+    while true {
+        lock m { n = 1 }
+    }
+}
+thread main {
+    await n == 2
+}
+"""
+
+
+def _check(loaded: Loaded, limit: int = 100_000, **options: typing.Any) -> CheckResult:
+    return check_spec(loaded, CheckOptions(max_states=limit, **options))
+
+
+def _applies(loaded: Loaded) -> bool:
+    program = analyze_spec(loaded)
+    return Engine(program, CheckOptions(stubborn_sets=True)).stubborn is not None
+
+
+def _agree(loaded: Loaded, symmetry: bool, limit: int = 100_000) -> tuple[int, int]:
+    """The verdict with persistent sets is the verdict without them (but for `stuck` and
+    `livelock`, which they do not look for, and limits the full search alone hits); a
+    violation comes with a trace."""
+    full = _check(loaded, limit, symmetry=symmetry)
+    reduced = _check(loaded, limit, symmetry=symmetry, stubborn_sets=True)
+    if full.verdict in ("stuck", "livelock"):
+        # (the same verdict where persistent sets do not apply)
+        assert reduced.verdict in ("ok", "inconclusive", full.verdict), reduced.verdict
+    elif full.verdict != "inconclusive":
+        assert reduced.verdict == full.verdict, (full.verdict, reduced.verdict)
+        assert (reduced.trace is None) == (full.trace is None)
+    return full.stats.states, reduced.stats.states
+
+
+def test_jump_fields_name_every_statement_index() -> None:
+    """The reachability of `may_touch` follows every field naming a statement: an IR field
+    added later that is an index must be named here (or in JUMP_FIELDS)."""
+    not_statements = {
+        ("CallFn", "function"),
+        ("SpawnFn", "function"),
+        ("Submit", "function"),
+        ("MakeObject", "count"),
+        ("DropValue", "slot"),
+        ("EndScope", "slots"),
+    }
+    for cls in typing.get_args(ir.Instr):
+        for f in fields(cls):
+            if "int" not in str(f.type) or f.name == "span":
+                continue
+            named = f.name in stubborn.JUMP_FIELDS.get(cls, ())
+            assert named or (cls.__name__, f.name) in not_statements, (cls.__name__, f.name)
+
+
+def test_next_statements_follow_jumps_and_branches() -> None:
+    assert stubborn.next_statements(ir.Jump(target=2), 7) == (2,)
+    branch = ir.Branch(cond=ir.Const(value=True), if_false=9)
+    assert stubborn.next_statements(branch, 3) == (4, 9)
+    assert stubborn.next_statements(ir.End(), 3) == ()
+    assert stubborn.next_statements(ir.Choose(targets=(5, 8)), 4) == (5, 8)
+
+
+@pytest.mark.parametrize(
+    ("path", "verdict", "full_states", "reduced_states"),
+    [(PLAIN, "deadlock", 51, 32), (PLAIN_FIXED, "ok", 967, 158)],
+)
+def test_the_philosophers_in_native_code_take_fewer_states(  # type: ignore[no-untyped-def]
+    cli, path: str, verdict: str, full_states: int, reduced_states: int
+) -> None:
+    full = json.loads(cli("check", "-f", "json", path).stdout)
+    reduced_run = cli("check", "-f", "json", "--stubborn-sets", path)
+    reduced = json.loads(reduced_run.stdout)
+    assert reduced_run.code == (0 if verdict == "ok" else 1)
+    assert (full["verdict"], reduced["verdict"]) == (verdict, verdict)
+    assert (full["states"], reduced["states"]) == (full_states, reduced_states)
+    assert reduced["proof"]["settings"]["stubborn_sets"] is True
+    assert "stubborn_sets" not in full["proof"]["settings"]
+
+
+def test_a_reduced_deadlock_trace_replays(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    found = cli("check", "-f", "json", "--stubborn-sets", PLAIN)
+    assert json.loads(found.stdout)["verdict"] == "deadlock"
+    saved = tmp_path / "trace.json"
+    saved.write_text(found.stdout)
+    replayed = cli("replay", str(saved))
+    assert replayed.code == 0, replayed.stdout
+    assert "applies and ends in deadlock again" in replayed.stdout
+
+
+def test_the_text_report_says_what_is_not_looked_for(cli) -> None:  # type: ignore[no-untyped-def]
+    done = cli("check", "--stubborn-sets", PLAIN_FIXED)
+    assert done.code == 0
+    assert "persistent sets (--stubborn-sets)" in done.stdout
+    assert "`stuck` and `livelock` are not looked for" in done.stdout
+
+
+def test_an_expected_liveness_verdict_is_inconclusive(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    spec = tmp_path / "stuck.gil"
+    spec.write_text(STUCK)
+    assert cli("check", str(spec)).code == 1
+    done = cli("check", "-f", "json", "--stubborn-sets", str(spec))
+    assert done.code == 3
+    result = json.loads(done.stdout)
+    assert result["verdict"] == "inconclusive"
+    assert "--stubborn-sets does not look for" in result["message"]
+
+
+def test_a_spec_they_do_not_apply_to_says_so(cli) -> None:  # type: ignore[no-untyped-def]
+    spec = relative(SPECS / "v12" / "processes" / "join_before_drain_buggy.gil")
+    plain = json.loads(cli("check", "-f", "json", spec).stdout)
+    done = json.loads(cli("check", "-f", "json", "--stubborn-sets", spec).stdout)
+    assert done["verdict"] == plain["verdict"]
+    assert done["states"] == plain["states"]
+    assert (
+        "--stubborn-sets does not apply to this spec"
+        in cli("check", "--stubborn-sets", spec).stdout
+    )
+
+
+def test_the_setting_is_read_from_the_configuration(cli, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text("[tool.gilcheck]\nstubborn-sets = true\n")
+    spec = project / "plain.gil"
+    spec.write_text(Path(PLAIN_FIXED).read_text())
+    monkeypatch.chdir(project)
+    done = json.loads(cli("check", "-f", "json", "plain.gil").stdout)
+    assert done["states"] == 158
+
+
+def test_the_cycle_proviso_keeps_a_spinner_from_hiding_an_assertion(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    loaded = parse_spec(SPINNER)
+    assert _check(loaded, stubborn_sets=True).verdict == "assertion"
+    # Without the proviso, `spin`'s steps alone would be taken for ever.
+    monkeypatch.setattr(stubborn.StubbornSets, "_forward", lambda *_: True)
+    assert _check(loaded, stubborn_sets=True).verdict == "ok"
+
+
+def test_the_closure_keeps_the_philosophers_deadlock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The deadlock needs every philosopher's first step: a closure that ignored what the
+    others may take later would lose it."""
+    loaded = parse_spec(PLAIN)
+    assert _check(loaded, stubborn_sets=True, symmetry=False).verdict == "deadlock"
+    monkeypatch.setattr(stubborn.StubbornSets, "may_touch", lambda *_: 0)
+    assert _check(loaded, stubborn_sets=True, symmetry=False).verdict == "ok"
+
+
+BUNDLED = sorted(p for p in SPECS.rglob("*.gil") if "drafted" not in p.parts)
+
+
+@pytest.mark.slow
+def test_every_bundled_spec_keeps_its_verdict() -> None:
+    full = reduced = 0
+    for path in BUNDLED:
+        try:
+            loaded = parse_spec(str(path))
+            if not _applies(loaded):
+                continue
+            states = _agree(loaded, symmetry=True, limit=5_000)
+        except SpecError:
+            continue
+        except AssertionError as error:
+            raise AssertionError(f"{relative(path)}: {error}") from None
+        full, reduced = full + states[0], reduced + states[1]
+    assert reduced < full
+
+
+SPECS_THAT_SHARE_LOCKS = st.one_of(
+    ring_specs(),
+    differential_specs(locks=True),
+    differential_specs(arrays=True, calls=True),
+    differential_specs(spawns=True),
+    symmetric_specs(breaking=True),
+)
+
+
+@pytest.mark.slow
+@settings(max_examples=50, deadline=None, suppress_health_check=list(HealthCheck))
+@given(SPECS_THAT_SHARE_LOCKS, st.booleans())
+def test_generated_specs_keep_their_verdicts(text: str, symmetry: bool) -> None:
+    try:
+        loaded = parse_text("generated.gil", text)
+        _agree(loaded, symmetry)
+    except SpecError:
+        pass

@@ -173,6 +173,9 @@ class StubbornSets:
         self._reach: dict[tuple[int, int], tuple[frozenset[tuple[int, int]], set[int]]] = {}
         self._may_touch: dict[tuple[int, Thread, bool], int] = {}
         self._evaluators: dict[int, object] = {}
+        self._shapes: dict[
+            int, tuple[int, tuple[tuple[str, int, int | None, object], ...], object]
+        ] = {}
         codes = engine.codes
         self._uses_gil = any(
             isinstance(instr, _GIL_STATEMENTS) or instr.context == ir.Context.PYTHON
@@ -422,8 +425,29 @@ class StubbornSets:
         """What one statement touches. With `exact`, indices are evaluated in `frame` as
         they are now (the thread's next statement); else only indices of locals not in
         `unstable` are (None: no frame, every element)."""
+        found, refs = self._shape(instr)
+        for kind, base, size, index in refs:
+            found |= self._elements(kind, base, size, index, state, th, frame, unstable, exact)
+        return found
+
+    def _shape(
+        self, instr: ir.Instr
+    ) -> tuple[int, tuple[tuple[str, int, int | None, object], ...]]:
+        """What a statement touches whatever its frame (a set), and the objects it names
+        (kind, first slot, array size, index), computed once per statement."""
+        key = id(instr)
+        found = self._shapes.get(key)
+        if found is not None:
+            return found[0], found[1]
+        found = (*self._shape_of(instr), instr)  # (the statement kept alive with its id)
+        self._shapes[key] = found
+        return found[0], found[1]
+
+    def _shape_of(
+        self, instr: ir.Instr
+    ) -> tuple[int, tuple[tuple[str, int, int | None, object], ...]]:
         if isinstance(instr, _TOUCH_EVERYTHING):
-            return EVERYTHING
+            return EVERYTHING, ()
         found = 0
         if isinstance(instr, _GIL_STATEMENTS):
             found |= GIL
@@ -431,31 +455,25 @@ class StubbornSets:
             found |= STDOUT | (GIL if self._uses_gil else 0)
         if isinstance(instr, ir.End):
             found |= THREADS
+        refs: list[tuple[str, int, int | None, object]] = []
         for node in nodes(instr):
             match node:
                 case ir.HandleRef() | ir.ThreadRef() | ir.ParamRef():
-                    return EVERYTHING
+                    return EVERYTHING, ()
                 case ir.Builtin(name=name) if name not in ("len",):
-                    return EVERYTHING
+                    return EVERYTHING, ()
                 case ir.ResourceRef(value=value, kind=kind, base=base, size=size, index=index):
                     if value is not None:
-                        return EVERYTHING
-                    offset = self.engine.lock_offset[kind] + base
-                    found |= self._elements(
-                        "res", offset, size, index, state, th, frame, unstable, exact
-                    )
+                        return EVERYTHING, ()
+                    refs.append(("res", self.engine.lock_offset[kind] + base, size, index))
                 case ir.GlobalChannel(base=base, size=size, index=index):
-                    found |= self._elements(
-                        "chan", base, size, index, state, th, frame, unstable, exact
-                    )
+                    refs.append(("chan", base, size, index))
                 case (
                     ir.GlobalVar(base=base, size=size, index=index)
                     | ir.GlobalTarget(base=base, size=size, index=index)
                 ):
-                    found |= self._elements(
-                        "var", base, size, index, state, th, frame, unstable, exact
-                    )
-        return found
+                    refs.append(("var", base, size, index))
+        return found, tuple(refs)
 
     def _elements(
         self,

@@ -21,6 +21,8 @@ Each family comes in a buggy form (``expect deadlock``) and a fixed form
   and run a Python callback taking two ``threading.Lock`` forks, left then
   right. The fixed form orders the forks (the last philosopher reaches for
   fork 0 first).
+- ``philosophers_native``: the same philosophers in native code, without the GIL: the
+  family persistent sets (``--stubborn-sets``) reduce.
 - ``pipeline``: a source, N stages and a sink (``main``) linked by bounded(1)
   channels, each forwarding K messages. In the buggy form a stage sends the
   next item while still inside ``with_gil``, so it can block on a full channel
@@ -256,6 +258,58 @@ def philosophers(request: ModelRequest) -> str:
     return _header(comment, title, verdict) + "\n" + body
 
 
+def philosophers_native(request: ModelRequest) -> str:
+    """Dining philosophers taking mutex forks in native code (no GIL)."""
+    n = request.n
+    if n < 2:
+        raise ValueError("philosophers needs N >= 2 (one philosopher has one fork)")
+    if request.fixed:
+        comment = [
+            f"Dining philosophers in native code, fixed form, N={n}: the last philosopher",
+            "reaches for fork 0 before fork N-1, so the forks are taken in one global order",
+            "and no cycle of waits can form. Ok.",
+        ]
+        order_fix = (
+            "    if second < first {        # the last philosopher takes fork 0 first\n"
+            "        first = second\n"
+            "        second = self\n"
+            "    }\n"
+        )
+        title, verdict = f"dining philosophers in native code N={n}, ordered forks", "ok"
+    else:
+        comment = [
+            f"Dining philosophers in native code, buggy form, N={n}: each takes its left",
+            "fork, then its right one, so all can hold their left fork and wait for ever.",
+            "Deadlock. Without the GIL, steps on forks no other philosopher can take next",
+            "are independent: persistent sets (--stubborn-sets) explore far fewer states.",
+        ]
+        order_fix = ""
+        title, verdict = f"dining philosophers in native code N={n}, left fork first", "deadlock"
+    body = (
+        f"const N = {n}\n"
+        "\n"
+        "mutex forks[N]\n"
+        "var done = 0\n"
+        "\n"
+        "thread philosopher[N] {\n"
+        "    let first = self\n"
+        "    let second = (self + 1) % N\n"
+        f"{order_fix}"
+        "    lock forks[first] {\n"
+        "        lock forks[second] {\n"
+        "            skip               # eat\n"
+        "        }\n"
+        "    }\n"
+        "    done = done + 1\n"
+        "}\n"
+        "\n"
+        "thread main {\n"
+        "    await done == N            # join every philosopher\n"
+        "}\n"
+    )
+    return _header(comment, title, verdict) + "\n" + body
+
+
 def pipeline(request: ModelRequest) -> str:
     """A source, N GIL-using stages and a sink linked by bounded(1) channels."""
     n, k = request.n, request.messages
@@ -401,6 +455,7 @@ FAMILIES: dict[str, Callable[[ModelRequest], str]] = {
     "gil_workers": gil_workers,
     "gil_workers_distinct": gil_workers_distinct,
     "philosophers": philosophers,
+    "philosophers_native": philosophers_native,
     "pipeline": pipeline,
     "python_pool": python_pool,
 }
@@ -411,6 +466,8 @@ STANDARD_MODELS: dict[str, ModelRequest] = {
     "gil_workers_fixed_5.gil": ModelRequest(family="gil_workers", n=5, fixed=True),
     "philosophers_5.gil": ModelRequest(family="philosophers", n=5),
     "philosophers_fixed_5.gil": ModelRequest(family="philosophers", n=5, fixed=True),
+    "philosophers_native_5.gil": ModelRequest(family="philosophers_native", n=5),
+    "philosophers_native_fixed_5.gil": ModelRequest(family="philosophers_native", n=5, fixed=True),
     "pipeline_4.gil": ModelRequest(family="pipeline", n=4),
     "pipeline_fixed_4.gil": ModelRequest(family="pipeline", n=4, fixed=True),
 }

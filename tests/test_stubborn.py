@@ -22,8 +22,8 @@ from gilcheck.semantics import ir
 from gilcheck.system.engine import Engine, stubborn
 from gilcheck.trace.model import CheckResult
 
-PLAIN = "bench/models/philosophers_plain_5.gil"
-PLAIN_FIXED = "bench/models/philosophers_plain_fixed_5.gil"
+PLAIN = "bench/models/philosophers_native_5.gil"
+PLAIN_FIXED = "bench/models/philosophers_native_fixed_5.gil"
 SPINNER = "tests/cases/scenarios/stubborn_spinner_buggy.gil"
 
 # Workers that loop for ever while main waits for ever: `stuck` without persistent sets.

@@ -255,8 +255,9 @@ CODES: dict[str, CodeInfo] = {
             "`gilcheck check` without the dashes, each taking the kind of value its option "
             "does: `expect`, `format`, `accept-assumptions`, `fingerprint`, "
             "`accept-fingerprint`, `max-states`, `timeout`, "
-            "`channel-bound`, `object-bound`, `max-memory`, `spurious-wakeups`, `stubborn-sets`, `workers`, "
-            "`threads`, `strategy`, `max-depth`, `seed`, `walks`, `cache`, `quiet`.",
+            "`channel-bound`, `object-bound`, `max-memory`, `spurious-wakeups`, "
+            "`stubborn-sets`, `workers`, `threads`, `strategy`, `max-depth`, `seed`, "
+            "`walks`, `cache`, `quiet`.",
             "A misspelt or mistyped setting would otherwise be ignored, and a check would run "
             "with bounds or inputs other than the project meant.",
             "[tool.gilcheck]\nmax-state = 100000  # error: unknown key",

@@ -17,7 +17,8 @@ under symmetry too: a permutation of threads keeps that sum).
 What a thread touches is over-approximated:
 - now (`touches`): the objects its current statement names (indices evaluated in its
   frame), what its steps changed (locks released and private locks taken by merged
-  steps, vars, channels), the GIL when a step changes it or the thread waits for it, and
+  steps, vars, channels), the GIL when a step changes it, the thread waits for it or the
+  statement is Python code (whose thread may hand the GIL over there), and
   for a return the caller's target;
 - from now on (`may_touch`): the objects of every statement reachable from each of its
   frames' current statement, in its code, the functions it can call and the threads it can
@@ -302,8 +303,10 @@ class StubbornSets:
         found = self._statement(state, th, named_by, instr, set(), exact=True)
         if isinstance(instr, ir.End) and len(frames) == 1 and tid == self.engine.main_tid:
             found |= self._main_end
-        if self._uses_gil and instr.context != ir.Context.NATIVE and state[S_GIL] != tid:
-            found |= GIL  # (a statement of Python code run without the GIL held)
+        if self._uses_gil and instr.context != ir.Context.NATIVE:
+            # A statement of Python code: the thread holding the GIL can also hand it over
+            # here, a step other threads enable by coming to want the GIL.
+            found |= GIL
         if isinstance(instr, ir.Return | ir.End) and len(frames) > 1:
             caller = frames[-2]
             call = self.engine.codes[caller[F_CODE]].instrs[caller[F_PC]]

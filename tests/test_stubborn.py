@@ -192,7 +192,7 @@ def test_every_bundled_spec_keeps_its_verdict() -> None:
             loaded = parse_spec(str(path))
             if not _applies(loaded):
                 continue
-            states = _agree(loaded, symmetry=True, limit=5_000)
+            states = _agree(loaded, symmetry=True, limit=2_000)
         except SpecError:
             continue
         except AssertionError as error:
@@ -211,7 +211,7 @@ SPECS_THAT_SHARE_LOCKS = st.one_of(
 
 
 @pytest.mark.slow
-@settings(max_examples=50, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 @given(SPECS_THAT_SHARE_LOCKS, st.booleans())
 def test_generated_specs_keep_their_verdicts(text: str, symmetry: bool) -> None:
     try:

@@ -88,8 +88,11 @@ def test_jump_fields_name_every_statement_index() -> None:
 
 def test_next_statements_follow_jumps_and_branches() -> None:
     assert stubborn.next_statements(ir.Jump(target=2), 7) == (2,)
-    branch = ir.Branch(cond=ir.Const(value=True), if_false=9)
+    branch = ir.Branch(cond=ir.Local(slot=0, name="go"), if_false=9)
     assert stubborn.next_statements(branch, 3) == (4, 9)
+    # `while true`: the loop's exit is never taken
+    assert stubborn.next_statements(ir.Branch(cond=ir.Const(value=True), if_false=9), 3) == (4,)
+    assert stubborn.next_statements(ir.Branch(cond=ir.Const(value=False), if_false=9), 3) == (9,)
     assert stubborn.next_statements(ir.End(), 3) == ()
     assert stubborn.next_statements(ir.Choose(targets=(5, 8)), 4) == (5, 8)
 
@@ -168,7 +171,7 @@ def test_the_cycle_proviso_keeps_a_spinner_from_hiding_an_assertion(
     loaded = parse_spec(SPINNER)
     assert _check(loaded, stubborn_sets=True).verdict == "assertion"
     # Without the proviso, `spin`'s steps alone would be taken for ever.
-    monkeypatch.setattr(stubborn.StubbornSets, "_forward", lambda *_: True)
+    monkeypatch.setattr(stubborn, "forward", lambda *_: True)
     assert _check(loaded, stubborn_sets=True).verdict == "ok"
 
 
@@ -177,7 +180,7 @@ def test_the_closure_keeps_the_philosophers_deadlock(monkeypatch: pytest.MonkeyP
     others may take later would lose it."""
     loaded = parse_spec(PLAIN)
     assert _check(loaded, stubborn_sets=True, symmetry=False).verdict == "deadlock"
-    monkeypatch.setattr(stubborn.StubbornSets, "may_touch", lambda *_: 0)
+    monkeypatch.setattr(stubborn.StubbornSets, "_may_touch", lambda *_: 0)
     assert _check(loaded, stubborn_sets=True, symmetry=False).verdict == "ok"
 
 

@@ -14,28 +14,32 @@ reduced states the sum of the threads' statement indices would then grow at ever
 so every cycle of the reduced graph holds a fully expanded state (the cycle proviso, kept
 under symmetry too: a permutation of threads keeps that sum).
 
-What a thread touches is over-approximated:
-- now (`touches`): the objects its current statement names (indices evaluated in its
-  frame), what its steps changed (locks released and private locks taken by merged
-  steps, vars, channels), the GIL when a step changes it, the thread waits for it or the
-  statement is Python code (whose thread may hand the GIL over there), and
-  for a return the caller's target;
-- from now on (`may_touch`): the objects of every statement reachable from each of its
+What a thread touches is over-approximated from the thread alone, so that the search in
+Python and the C loop choose alike from facts kept per thread (`ThreadFacts`):
+- next (`touch`): the objects its current statement names (an index evaluated in its frame
+  where it reads only locals, constants and `self`) and those of the statements merging
+  may run after it in the same step (`_chain`: releases, private locks, a scope's or the
+  thread's end); the GIL when one of them takes, gives up or needs it or is Python code
+  (whose thread may hand the GIL over there, a step others enable by coming to want it),
+  or when the thread waits for the GIL; for a return, all it may touch from then on;
+- from now on (`future`): the objects of every statement reachable from each of its
   frames' current statement, in its code, the functions it can call and the threads it can
   spawn; an index is known when it reads only constants, `self` and locals that no
   reachable statement assigns, and is otherwise every element of its array.
 
-A statement that reads other threads or makes objects (`join`, `spawn`, `atomic`, pools,
-handles) touches everything. Programs where the analysis cannot name what a statement
-touches (processes, event loops, interrupts, forks, unknown values, objects and channels
-made at run time, timed waits, `gil off`) are not reduced.
+A statement that reads other threads (`join`, `atomic`, the end of `main` with `host python`
+or `atexit` blocks) or makes objects touches everything. Programs where the analysis cannot
+name what a statement touches are not reduced: with processes, event loops, pools,
+interrupts, forks, unknown values, objects and channels made at run time, timed waits,
+`try_acquire`, `release_gil`, `gil off`, or values other than plain data (handles, Python
+objects, resources passed as values), which could reach vars.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import fields, is_dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from gilcheck.semantics import ir
 from gilcheck.system.engine.common import _OVER
@@ -63,8 +67,11 @@ from gilcheck.system.state import (
 if TYPE_CHECKING:
     from gilcheck.system.engine.core import Engine
 
-# Object sets are Python ints used as bit sets; EVERYTHING intersects every non-empty set.
-EVERYTHING = -1
+# Object sets are words of 64 bits (object k on bit k mod 64, so that C keeps them in a
+# word: two objects on one bit only make more threads depend on each other); EVERYTHING
+# intersects every non-empty set.
+WORD = (1 << 64) - 1
+EVERYTHING = WORD
 GIL = 1 << 0
 STDOUT = 1 << 1
 THREADS = 1 << 2  # a thread's end, which joins and the program's end read
@@ -129,7 +136,14 @@ def nodes(node: object) -> Iterator[object]:
 
 
 def next_statements(instr: ir.Instr, pc: int) -> tuple[int, ...]:
-    """The statements a statement at `pc` can go on to in its own code."""
+    """The statements a statement at `pc` can go on to in its own code (a branch on a
+    constant, as `while true` makes, goes one way only)."""
+    if (
+        isinstance(instr, ir.Branch)
+        and isinstance(instr.cond, ir.Const)
+        and isinstance(instr.cond.value, bool | int)
+    ):
+        return (pc + 1,) if instr.cond.value else (instr.if_false,)
     found: list[int] = [] if isinstance(instr, _NO_FALL_THROUGH) else [pc + 1]
     for name in JUMP_FIELDS.get(type(instr), ()):
         value = getattr(instr, name)
@@ -149,7 +163,7 @@ def _assigned_slots(instr: ir.Instr) -> set[int]:
     return slots
 
 
-def _stable_index(expr: object, unstable: set[int]) -> bool:
+def _stable_index(expr: object, unstable: frozenset[int] | set[int]) -> bool:
     """Whether an index reads only constants, `self` and locals not in `unstable`."""
     match expr:
         case ir.Const(value=value):
@@ -165,14 +179,144 @@ def _stable_index(expr: object, unstable: set[int]) -> bool:
     return False
 
 
+def assigned_before(
+    instrs: Sequence[ir.Instr], start: int, within: Callable[[int], bool]
+) -> dict[int, frozenset[int]]:
+    """For each statement reachable from `start` through statements `within` allows (and
+    `start` itself): the local slots some path from `start` to it may have assigned before
+    it runs (a scope's end counts as assigning the slots it drops). `start` runs first with
+    the locals as they are; where a loop comes back to it, its entry holds those of the
+    loop."""
+    before: dict[int, frozenset[int]] = {start: frozenset()}
+    todo = [start]
+    while todo:
+        at = todo.pop()
+        out = before[at] | _assigned_slots(instrs[at])
+        for j in next_statements(instrs[at], at):
+            if not 0 <= j < len(instrs) or not within(j):
+                continue
+            known = before.get(j)
+            if known is None or not out <= known:
+                before[j] = out if known is None else known | out
+                todo.append(j)
+    return before
+
+
+class ThreadFacts(NamedTuple):
+    """What the reduction needs of one thread (a function of the thread alone)."""
+
+    position: int  # (depth, code, statement) packed (`_position`), -1 without a frame
+    touch: int  # what its next steps touch (its statement and those merged after it)
+    waits: int  # what could let it go on while it is blocked (its statement's objects)
+    future: int  # what it may touch from now on (while it does not hold the GIL)
+    future_holding: int  # the same while it holds the GIL
+
+
+NO_FACTS = ThreadFacts(-1, 0, 0, 0, 0)  # an ended thread
+ALL_FACTS = ThreadFacts(-1, EVERYTHING, EVERYTHING, EVERYTHING, EVERYTHING)  # one ending
+_CODE_SHIFT = 24  # statement indices below 2**24, codes below 2**16, depths below 2**23
+
+
+def _position(depth: int, code: int, pc: int) -> int:
+    return (depth << 40) | (code << _CODE_SHIFT) | pc
+
+
+def forward(before: int, after: int) -> bool:
+    """Whether a thread moved strictly forward: the same function at the same depth, a
+    higher statement index (positions as `ThreadFacts.position`)."""
+    if before < 0 or after < 0:
+        return False
+    return before >> _CODE_SHIFT == after >> _CODE_SHIFT and after > before
+
+
+def choose(
+    has_steps: Sequence[bool],
+    all_forward: Sequence[bool],
+    touch: Sequence[int],
+    future: Sequence[int],
+) -> list[bool] | None:
+    """The threads whose steps a state explores: the smallest closed set with a step (by
+    size, then by its first thread), when it leaves out a thread with a step and each of
+    its threads with a step goes forward; None: every step (the C loop does the same, in
+    `stubborn_choose`).
+
+    A set grows from a thread with a step by every thread that may touch what its members
+    touch next (`future[u] & touch[member]`) until none is left to add. `touch` holds for
+    each thread what its steps touch, or for a thread without a step what could let it go
+    on (`ThreadFacts.waits`).
+    """
+    n = len(has_steps)
+    moving = sum(has_steps)
+    if moving < 2:
+        return None
+    best: list[bool] | None = None
+    best_size = n + 1
+    for seed in range(n):
+        if not has_steps[seed] or not all_forward[seed]:
+            continue
+        members = [False] * n
+        members[seed] = True
+        size = 1
+        now = touch[seed]
+        grew = True
+        while grew and size < best_size:
+            grew = False
+            for u in range(n):
+                if not members[u] and future[u] & now:
+                    members[u] = True
+                    size += 1
+                    now |= touch[u]
+                    grew = True
+        if size >= best_size:
+            continue
+        if sum(1 for u in range(n) if members[u] and has_steps[u]) == moving:
+            continue
+        if all(all_forward[u] for u in range(n) if members[u] and has_steps[u]):
+            best, best_size = members, size
+    return best
+
+
+def plain_program(engine: Engine) -> bool:
+    """Whether every value the program can hold is plain data (no handle, thread, Python
+    object or resource passed as a value), so that no var can hold anything else."""
+    for ci, code in enumerate(engine.codes):
+        for pc, instr in enumerate(code.instrs):
+            if isinstance(instr, ir.SpawnFn) and instr.target is not None:
+                return False  # a thread handle
+            if isinstance(instr, _TOUCH_EVERYTHING) and not isinstance(
+                instr, ir.Join | ir.AtomicBegin | ir.SpawnFn
+            ):
+                return False
+            if engine.prepared[ci][pc].makes_pyobj:
+                return False
+            named = {id(getattr(instr, "channel", None))}
+            for node in nodes(instr):
+                match node:
+                    case ir.HandleRef() | ir.ThreadRef():
+                        if not isinstance(instr, ir.Join):
+                            return False
+                    case ir.Builtin(name=name, args=args):
+                        if name != "len":
+                            return False
+                        named.update(id(a) for a in args)
+                    case ir.GlobalChannel() if id(node) not in named:
+                        return False
+                    case ir.Const(value=value) if not plain_value(value):
+                        return False
+    return True
+
+
 class StubbornSets:
     """The persistent sets of one engine's program (see the module's docstring)."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._bits: dict[tuple[str, int], int] = {}
-        self._reach: dict[tuple[int, int], tuple[frozenset[tuple[int, int]], set[int]]] = {}
-        self._may_touch: dict[tuple[int, Thread, bool], int] = {}
+        self._reach: dict[
+            tuple[int, int], tuple[frozenset[tuple[int, int]], dict[int, frozenset[int]]]
+        ] = {}
+        self._chains: dict[tuple[int, int], dict[int, frozenset[int]]] = {}
+        self._facts: dict[Thread, ThreadFacts] = {}
         self._evaluators: dict[int, object] = {}
         self._shapes: dict[
             int, tuple[int, tuple[tuple[str, int, int | None, object], ...], object]
@@ -190,204 +334,159 @@ class StubbornSets:
         self._main_end = (
             EVERYTHING if engine.program.host == "python" or engine.atexit_codes else THREADS
         )
+        # The codes `main` runs as its outermost frame: its own, and its `atexit` blocks.
+        self._main_codes = {
+            info.code for info in engine.program.threads if info.name == "main"
+        } | set(engine.atexit_codes)
 
     @staticmethod
     def apply(engine: Engine) -> bool:
         """Whether the analysis can name what every statement of the program touches."""
-        return engine.footprints_apply() and not (engine.has_pools or engine.watches_windows)
+        return (
+            engine.footprints_apply()
+            and not (engine.has_pools or engine.watches_windows)
+            and plain_program(engine)
+        )
 
     # ---------------------------------------------------------------- the reduction
 
     def reduce(self, state: State, out: list[Transition]) -> list[Transition] | None:
-        """The steps of the smallest closed set of threads with a step, when that is not
-        every thread with a step and each of its steps goes forward; else None."""
-        threads = state[S_THREADS]
-        if not all(plain_value(v) for v in state[2]):
-            return None
+        """The steps `choose` keeps of a state's steps `out`, or None for all of them."""
         if any(type(target) is not tuple for _, target in out):
             return None  # a violation or a limit is reported from this state as it is
-        by_thread: dict[int, list[Transition]] = {}
-        for transition in out:
-            by_thread.setdefault(transition[0][0], []).append(transition)
-        if len(by_thread) < 2:
-            return None
+        threads = state[S_THREADS]
         n = len(threads)
-        touches: list[int | None] = [None] * n
-        may: list[int | None] = [None] * n
-        best: set[int] | None = None
-        for seed in sorted(by_thread):
-            if not self._forward(state, seed, by_thread[seed]):
-                continue
-            members = {seed}
-            now = self._touches_of(state, seed, by_thread, touches)
-            grew = True
-            while grew and (best is None or len(members) < len(best)):
-                grew = False
-                for tid in range(n):
-                    if tid in members:
-                        continue
-                    future = may[tid]
-                    if future is None:
-                        future = may[tid] = self.may_touch(state, tid)
-                    if future & now:
-                        members.add(tid)
-                        now |= self._touches_of(state, tid, by_thread, touches)
-                        grew = True
-            if best is not None and len(members) >= len(best):
-                continue
-            moving = [tid for tid in members if tid in by_thread]
-            if len(moving) == len(by_thread):
-                continue
-            if all(self._forward(state, tid, by_thread[tid]) for tid in moving):
-                best = members
-        if best is None:
+        facts = [self.facts(th) for th in threads]
+        has_steps = [False] * n
+        all_forward = [True] * n
+        for action, target in out:
+            tid = action[0]
+            has_steps[tid] = True
+            if all_forward[tid]:
+                after = self.facts(target[S_THREADS][tid]).position  # type: ignore[index, arg-type]
+                all_forward[tid] = action[1] == STEP and forward(facts[tid].position, after)
+        gil = state[S_GIL]
+        chosen = choose(
+            has_steps,
+            all_forward,
+            [f.touch if has_steps[tid] else f.waits for tid, f in enumerate(facts)],
+            [f.future_holding if tid == gil else f.future for tid, f in enumerate(facts)],
+        )
+        if chosen is None:
             return None
-        return [t for t in out if t[0][0] in best]
-
-    def _touches_of(
-        self,
-        state: State,
-        tid: int,
-        by_thread: dict[int, list[Transition]],
-        cache: list[int | None],
-    ) -> int:
-        found = cache[tid]
-        if found is None:
-            found = cache[tid] = self.touches(state, tid, by_thread.get(tid, []))
-        return found
+        return [t for t in out if chosen[t[0][0]]]
 
     def forward(self, state: State, step: Transition) -> bool:
-        """Whether one step takes its thread strictly forward (see `_forward`)."""
-        return self._forward(state, step[0][0], (step,))
-
-    def _forward(self, state: State, tid: int, steps: Sequence[Transition]) -> bool:
-        """Whether each step is an ordinary step taking the thread strictly forward in the
-        same function at the same depth (or a violation, which ends the path)."""
-        th = state[S_THREADS][tid]
-        frames = th[T_FRAMES]
-        if not frames:
+        """Whether a step takes its thread strictly forward (with persistent sets on, an
+        ample step is taken only then: the cycle proviso)."""
+        action, target = step
+        if action[1] != STEP or type(target) is not tuple:
             return False
-        top = frames[-1]
-        for action, target in steps:
-            if action[1] != STEP:
-                return False
-            if type(target) is not tuple:
-                continue  # a violation or a limit: no state to come back to
-            after = target[S_THREADS][tid][T_FRAMES]
-            if len(after) != len(frames):
-                return False
-            new_top = after[-1]
-            if new_top[F_CODE] != top[F_CODE] or new_top[F_PC] <= top[F_PC]:
-                return False
-        return True
+        tid = action[0]
+        before = self.facts(state[S_THREADS][tid]).position
+        return forward(before, self.facts(target[S_THREADS][tid]).position)
 
     # ---------------------------------------------------------------- what threads touch
 
-    def touches(self, state: State, tid: int, steps: Sequence[Transition]) -> int:
-        """What the thread's next steps (`steps`, empty when it is blocked) touch, or
-        what could let it go on when it is blocked."""
-        th = state[S_THREADS][tid]
-        if th[T_STATUS] in _OVER:
-            return 0
-        if th[T_STATUS] != RUNNING or not th[T_FRAMES]:
-            return EVERYTHING  # a thread that is ending reads every other
+    def facts(self, th: Thread) -> ThreadFacts:
+        """The reduction's facts of a thread (see `ThreadFacts`), computed once."""
+        found = self._facts.get(th)
+        if found is None:
+            if len(self._facts) > 1 << 18:
+                self._facts.clear()
+            found = self._facts[th] = self._facts_of(th)
+        return found
+
+    def _facts_of(self, th: Thread) -> ThreadFacts:
+        status = th[T_STATUS]
+        if status in _OVER:
+            return NO_FACTS
         frames = th[T_FRAMES]
+        if status != RUNNING or not frames:
+            return ALL_FACTS  # a thread that is ending reads every other
         for frame in frames:
             if not all(plain_value(v) for v in frame[F_LOCALS]):
-                return EVERYTHING
+                return ALL_FACTS
+        top = frames[-1]
+        position = _position(len(frames), top[F_CODE], top[F_PC])
+        future = self._may_touch(th)
+        holding = future | GIL if self._uses_gil else future
+        waits, touch = self._touch(th)
+        return ThreadFacts(position, _fold(touch), _fold(waits), _fold(future), _fold(holding))
+
+    def _touch(self, th: Thread) -> tuple[int, int]:
+        """What could let the thread go on, and what its next steps touch (see the
+        module's docstring)."""
+        frames = th[T_FRAMES]
         frame = frames[-1]
-        instr = self.engine.codes[frame[F_CODE]].instrs[frame[F_PC]]
+        code, pc = frame[F_CODE], frame[F_PC]
+        instrs = self.engine.codes[code].instrs
         # In the middle of a statement, the object it waits on may be the one it read when
         # it started (a pinned element), not the one its index names now: every element.
         named_by = frame if th[T_PHASE] == 0 else None
-        found = self._statement(state, th, named_by, instr, set(), exact=True)
-        if isinstance(instr, ir.End) and len(frames) == 1 and tid == self.engine.main_tid:
-            found |= self._main_end
-        if self._uses_gil and instr.context != ir.Context.NATIVE:
-            # A statement of Python code: the thread holding the GIL can also hand it over
-            # here, a step other threads enable by coming to want the GIL.
+        found = self._statement(th, named_by, code, pc, set())
+        if self._uses_gil and (th[T_GILMODE] != GIL_NORMAL or th[T_PHASE] != 0):
             found |= GIL
-        if isinstance(instr, ir.Return | ir.End) and len(frames) > 1:
-            caller = frames[-2]
-            call = self.engine.codes[caller[F_CODE]].instrs[caller[F_PC]]
-            found |= self._statement(state, th, caller, call, set(), exact=True)
-        if th[T_GILMODE] != GIL_NORMAL or th[T_PHASE] != 0:
-            found |= GIL if self._uses_gil else 0
-        gil = state[S_GIL]
-        lock_part, chans, vars_ = state[3], state[4], state[2]
-        for _, target in steps:
-            if type(target) is not tuple:
-                continue
-            if target[S_GIL] != gil:
-                found |= GIL
-            if target[3] is not lock_part:
-                found |= self._changed("res", lock_part, target[3])
-            if target[4] is not chans:
-                found |= self._changed("chan", chans, target[4])
-            if target[2] is not vars_:
-                found |= self._changed("var", vars_, target[2])
-            if len(target[S_THREADS]) != len(state[S_THREADS]):
-                return EVERYTHING
-            if target[S_THREADS][tid][T_STATUS] != th[T_STATUS]:
-                found |= THREADS  # a merged end of the thread
+        waits = found
+        chain = self._chain(code, pc)
+        for at, assigned in chain.items():
+            found |= self._statement(th, frame, code, at, assigned)
+        if any(isinstance(instrs[at], ir.End | ir.Return) for at in (pc, *chain)):
+            if len(frames) > 1:
+                found |= self._may_touch(th)  # a return: the caller's target, and on
+            elif code in self._main_codes:
+                found |= self._main_end
+        return waits, found
+
+    def _chain(self, code: int, pc: int) -> dict[int, frozenset[int]]:
+        """The statements merging may run after the one at `pc` in the same step (local
+        statements reachable from it through local statements), each with the local slots
+        assigned before it (`assigned_before`)."""
+        key = (code, pc)
+        found = self._chains.get(key)
+        if found is None:
+            prepared = self.engine.prepared[code]
+            instrs = self.engine.codes[code].instrs
+            found = assigned_before(instrs, pc, lambda at: prepared[at].local)
+            del found[pc]  # (the statement itself runs with its locals as they are)
+            self._chains[key] = found
         return found
 
-    def may_touch(self, state: State, tid: int) -> int:
-        """What the thread may touch from now on, before any other thread of a closed set
-        moves (see the module's docstring)."""
-        th = state[S_THREADS][tid]
-        key = (tid, th, state[S_GIL] == tid)
-        found = self._may_touch.get(key)
-        if found is not None:
-            return found
-        found = self._may_touch_now(state, tid, th)
-        if len(self._may_touch) > 1 << 18:
-            self._may_touch.clear()
-        self._may_touch[key] = found
-        return found
-
-    def _may_touch_now(self, state: State, tid: int, th: Thread) -> int:
-        status = th[T_STATUS]
-        if status in _OVER:
-            return 0
-        if status != RUNNING:
-            return EVERYTHING
+    def _may_touch(self, th: Thread) -> int:
+        """What the thread may touch from now on (see the module's docstring), but for the
+        GIL it holds."""
         frames = th[T_FRAMES]
-        if not frames:
-            return 0
         found = 0
-        if self._uses_gil and (
-            th[T_GILMODE] != GIL_NORMAL or th[T_PHASE] != 0 or state[S_GIL] == tid
-        ):
+        if self._uses_gil and (th[T_GILMODE] != GIL_NORMAL or th[T_PHASE] != 0):
             found |= GIL
         for depth, frame in enumerate(frames):
-            if not all(plain_value(v) for v in frame[F_LOCALS]):
-                return EVERYTHING
             python_frame = frame[F_CTX] == PYTHON
-            statements, assigned = self._reachable(frame[F_CODE], frame[F_PC])
+            statements, before = self._reachable(frame[F_CODE], frame[F_PC])
             for code, pc in statements:
                 instr = self.engine.codes[code].instrs[pc]
                 own = code == frame[F_CODE]
-                if self._uses_gil and (
-                    instr.context == ir.Context.PYTHON
-                    or (instr.context == ir.Context.INHERIT and (python_frame or not own))
+                if (
+                    self._uses_gil
+                    and instr.context == ir.Context.INHERIT
+                    and (python_frame or not own)
                 ):
                     found |= GIL
                 # An index in this frame's own code is known from its locals when no
                 # reachable statement assigns them; in other codes it is not.
                 if own:
-                    found |= self._statement(state, th, frame, instr, assigned, exact=False)
-                    if isinstance(instr, ir.End) and depth == 0 and tid == self.engine.main_tid:
+                    found |= self._statement(th, frame, code, pc, before[pc])
+                    if isinstance(instr, ir.End) and depth == 0 and code in self._main_codes:
                         found |= self._main_end
                 else:
-                    found |= self._statement(state, th, None, instr, set(), exact=False)
-                if found == EVERYTHING:
-                    return EVERYTHING
+                    found |= self._statement(th, None, code, pc, set())
         return found
 
-    def _reachable(self, code: int, pc: int) -> tuple[frozenset[tuple[int, int]], set[int]]:
+    def _reachable(
+        self, code: int, pc: int
+    ) -> tuple[frozenset[tuple[int, int]], dict[int, frozenset[int]]]:
         """The statements reachable from `pc` in `code` and in the codes it calls or spawns
-        (as (code, pc)), and the local slots the reachable statements of `code` assign."""
+        (as (code, pc)), and for those of `code` the local slots assigned before them
+        (`assigned_before`)."""
         key = (code, pc)
         found = self._reach.get(key)
         if found is not None:
@@ -408,29 +507,29 @@ class StubbornSets:
                     todo.append((c, j))
             if isinstance(instr, ir.CallFn | ir.SpawnFn | ir.Submit):
                 todo.append((instr.function, 0))
-        assigned: set[int] = set()
-        for c, i in seen:
-            if c == code:
-                assigned |= _assigned_slots(codes[c].instrs[i])
-        found = (frozenset(seen), assigned)
+        found = (frozenset(seen), assigned_before(codes[code].instrs, pc, lambda _: True))
         self._reach[key] = found
         return found
 
     def _statement(
         self,
-        state: State,
         th: Thread,
         frame: tuple[object, ...] | None,
-        instr: ir.Instr,
-        unstable: set[int],
-        exact: bool,
+        code: int,
+        pc: int,
+        unstable: frozenset[int] | set[int],
     ) -> int:
-        """What one statement touches. With `exact`, indices are evaluated in `frame` as
-        they are now (the thread's next statement); else only indices of locals not in
-        `unstable` are (None: no frame, every element)."""
+        """What one statement touches: the objects it names, an index evaluated in `frame`
+        where it reads only constants, `self` and locals not in `unstable` (None: no frame,
+        every element of the array)."""
+        instr = self.engine.codes[code].instrs[pc]
         found, refs = self._shape(instr)
+        if self._uses_gil and (
+            instr.context == ir.Context.PYTHON or self.engine.prepared[code][pc].makes_pyobj
+        ):
+            found |= GIL
         for kind, base, size, index in refs:
-            found |= self._elements(kind, base, size, index, state, th, frame, unstable, exact)
+            found |= self._elements(kind, base, size, index, th, frame, unstable)
         return found
 
     def _shape(
@@ -484,20 +583,17 @@ class StubbornSets:
         base: int,
         size: int | None,
         index: object,
-        state: State,
         th: Thread,
         frame: tuple[object, ...] | None,
-        unstable: set[int],
-        exact: bool,
+        unstable: frozenset[int] | set[int],
     ) -> int:
         """The bits of `name[index]`: its element when the index is known, else all."""
         if size is None or index is None:
             return self._bit(kind, base)
-        known = frame is not None and (exact or _stable_index(index, unstable))
-        if known:
+        if frame is not None and _stable_index(index, unstable):
             try:
                 fn = self._evaluator(index)
-                value = fn(frame[F_LOCALS], state[2], th[7], state[4])  # type: ignore[operator, index]
+                value = fn(frame[F_LOCALS], (), th[7], ())  # type: ignore[operator]
                 return self._bit(kind, element(base, size, value, ""))
             except Exception:
                 pass  # an index out of range: the step reports it; count every element
@@ -513,18 +609,18 @@ class StubbornSets:
             fn = self._evaluators[key] = (compile_expr(expr, self.engine.params), expr)  # type: ignore[arg-type]
         return fn[0]  # type: ignore[index]
 
-    def _changed(self, kind: str, before: tuple[object, ...], after: tuple[object, ...]) -> int:
-        found = 0
-        if len(before) != len(after):
-            return EVERYTHING
-        for i, (a, b) in enumerate(zip(before, after, strict=True)):
-            if a is not b and a != b:
-                found |= self._bit(kind, i)
-        return found
-
     def _bit(self, kind: str, index: int) -> int:
         key = (kind, index)
         bit = self._bits.get(key)
         if bit is None:
             bit = self._bits[key] = 1 << (_FIRST_OBJECT + len(self._bits))
         return bit
+
+
+def _fold(mask: int) -> int:
+    """A set of objects as a word: object k on bit k mod 64."""
+    word = 0
+    while mask:
+        word |= mask & WORD
+        mask >>= 64
+    return word

@@ -25,7 +25,8 @@ from collections.abc import Callable
 from typing import Any
 
 from gilcheck.explore.store import StateStore, StoreFull, thread_numbers
-from gilcheck.system.model import Action, ThreadwiseSystem, TransitionSystem
+from gilcheck.system.engine.stubborn import ThreadFacts, choose, forward
+from gilcheck.system.model import STEP, Action, ThreadwiseSystem, TransitionSystem
 from gilcheck.system.state import State
 
 _TAIL = struct.Struct("<HIIIHB")  # gil + 1, vars, locks, channels, stdout + 1, ended
@@ -140,6 +141,10 @@ class StepTable:
         self._watching = False
         # The numbers C knows footprints, the values they read and changes by (`_id`).
         self._ids: dict[tuple[str, Any], int] = {}
+        # Persistent sets (`--stubborn-sets`, engine/stubborn.py): the facts of each thread
+        # number, made once each (and told to C in order of numbers).
+        self.stubborn = getattr(engine, "stubborn", None)
+        self._facts: list[ThreadFacts] = []
 
     @staticmethod
     def supports(system: TransitionSystem) -> bool:
@@ -180,7 +185,10 @@ class StepTable:
             for tid, entry in enumerate(entries):
                 ample = entry[0]
                 if ample is not None:
-                    return [_apply(ample, record, tid, cut)]
+                    step = _apply(ample, record, tid, cut)
+                    if self.stubborn is None or self._forward(record, step):
+                        return [step]
+                    break  # (the first thread's ample step, as the engine takes it)
         owner = -1
         for entry in entries:
             if entry[2]:
@@ -200,7 +208,7 @@ class StepTable:
                 handover = entry[3]
                 if handover is not None:
                     out.append(_apply(handover, record, tid, cut))
-        return out
+        return out if self.stubborn is None else self._reduced(record, out)
 
     def fill(self, sid: int) -> bool:
         """Make the entries state `sid`'s threads do not have yet; whether there were any.
@@ -315,6 +323,7 @@ class StepTable:
         state = self.store.decode(sid)
         chosen: list[Entry | list[Step]] = []
         wanted = False
+        ample = self.ample  # (with persistent sets, only a first ample step going forward)
         try:
             for tid in range(n):
                 kept = context[tid].get(numbers[tid])
@@ -326,14 +335,20 @@ class StepTable:
                 else:
                     entry = kept
                 if entry is _INTERPRET:
-                    live = self._live(state, tid)
+                    live = self._live(state, tid, ample)
                     if live[0] is not None:
-                        return [live[0]]
+                        if self.stubborn is None or self._forward(record, live[0]):
+                            return [live[0]]
+                        ample = False
+                        live = self._live(state, tid, ample)
                     chosen.append(live[1])
                     wanted |= live[2]
                     continue
-                if entry[0] is not None:
-                    return [_apply(entry[0], record, tid, cut)]
+                if ample and entry[0] is not None:
+                    step = _apply(entry[0], record, tid, cut)
+                    if self.stubborn is None or self._forward(record, step):
+                        return [step]
+                    ample = False
                 chosen.append(entry)
                 wanted |= entry[2]
             owner = state[1] if wanted else -1
@@ -351,7 +366,7 @@ class StepTable:
                     out.append(_apply(patch, record, tid, cut))
                 if tid == owner and item[3] is not None:
                     out.append(_apply(item[3], record, tid, cut))
-            return out
+            return out if self.stubborn is None else self._reduced(record, out)
         except _WholeState:
             return self._encoded(self.engine.transitions(state))
 
@@ -606,19 +621,67 @@ class StepTable:
             raise StoreFull(f"a state does not fit a record ({error})") from None
         return (action, number, tail, store.action_number(action))
 
-    def _live(self, state: State, tid: int) -> tuple[Step | None, list[Step], bool]:
-        """Thread `tid`'s ample step, steps and GIL wish, interpreted in this state."""
+    def _live(
+        self, state: State, tid: int, ample: bool = True
+    ) -> tuple[Step | None, list[Step], bool]:
+        """Thread `tid`'s ample step (unless `ample` is False), steps and GIL wish,
+        interpreted in this state."""
         engine = self.engine
         th = state[0][tid]
-        if self.ample:
-            ample = engine.ample_step(state, tid, th)
-            if ample is not None:
-                return self._encoded([ample])[0], [], False
+        if self.ample and ample:
+            step = engine.ample_step(state, tid, th)
+            if step is not None:
+                return self._encoded([step])[0], [], False
         out: list[Any] = []
         wanted = engine.thread_transitions(state, tid, th, out)
         if any(action[0] != tid for action, _ in out):
             raise _WholeState
         return None, self._encoded(engine.merge(out)), wanted
+
+    def _thread_facts(self, number: int) -> ThreadFacts:
+        """The persistent sets' facts of a thread number (engine/stubborn.py)."""
+        facts = self._facts
+        stubborn = self.stubborn
+        assert stubborn is not None
+        while len(facts) <= number:
+            facts.append(stubborn.facts(self.store.thread(len(facts))))
+        return facts[number]
+
+    def _forward(self, record: bytes, step: Step) -> bool:
+        """Whether a step takes its thread strictly forward (`stubborn.forward`)."""
+        action, target = step
+        if action[1] != STEP or type(target) is not bytes:
+            return False
+        at = 2 + 4 * action[0]
+        before = self._thread_facts(_NUMBER.unpack_from(record, at)[0]).position
+        return forward(before, self._thread_facts(_NUMBER.unpack_from(target, at)[0]).position)
+
+    def _reduced(self, record: bytes, out: list[Step]) -> list[Step]:
+        """The steps persistent sets keep of a state's steps (engine/stubborn.py's
+        `reduce`, on records: the same choice)."""
+        if len(out) < 2 or any(type(target) is not bytes for _, target in out):
+            return out
+        n = record[0] | record[1] << 8
+        numbers = thread_numbers(n).unpack_from(record, 2)
+        facts = [self._thread_facts(number) for number in numbers]
+        has_steps = [False] * n
+        all_forward = [True] * n
+        for step in out:
+            tid = step[0][0]
+            has_steps[tid] = True
+            if all_forward[tid]:
+                all_forward[tid] = self._forward(record, step)
+        cut = 2 + 4 * n
+        gil = (record[cut] | record[cut + 1] << 8) - 1
+        chosen = choose(
+            has_steps,
+            all_forward,
+            [f.touch if has_steps[tid] else f.waits for tid, f in enumerate(facts)],
+            [f.future_holding if tid == gil else f.future for tid, f in enumerate(facts)],
+        )
+        if chosen is None:
+            return out
+        return [step for step in out if chosen[step[0][0]]]
 
     def _encoded(self, steps: list[Any]) -> list[Step]:
         encode = self.store.encode

@@ -272,11 +272,8 @@ class Engine(
 
     def threadwise(self) -> Engine | None:
         """The engine itself when the step table can patch its steps (model.TransitionSystem)."""
-        # Not where states are named canonically: the table patches a thread's own steps;
-        # nor with persistent sets, which choose among the threads' steps state by state.
-        if self.symbolic or self.extended or self.objects or self.stubborn is not None:
-            return None
-        return self
+        # Not where states are named canonically: the table patches a thread's own steps.
+        return None if self.symbolic or self.extended or self.objects else self
 
     def merge(self, out: list[Transition]) -> list[Transition]:
         """Steps with the local steps after each merged into it (when merging is on)."""

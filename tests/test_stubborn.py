@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from strategies import differential_specs, ring_specs, symmetric_specs
 
 from gilcheck.diagnostics import SpecError
+from gilcheck.explore import steptable
 from gilcheck.options import CheckOptions
 from gilcheck.pipeline import Loaded, analyze_spec, check_spec, parse_spec, parse_text
 from gilcheck.semantics import ir
@@ -172,6 +173,7 @@ def test_the_cycle_proviso_keeps_a_spinner_from_hiding_an_assertion(
     assert _check(loaded, stubborn_sets=True).verdict == "assertion"
     # Without the proviso, `spin`'s steps alone would be taken for ever.
     monkeypatch.setattr(stubborn, "forward", lambda *_: True)
+    monkeypatch.setattr(steptable, "forward", lambda *_: True)
     assert _check(loaded, stubborn_sets=True).verdict == "ok"
 
 

@@ -611,7 +611,27 @@ typedef struct {
     size_t pool_len, pool_cap;
     ByteMap projected; /* what `derive_entry` makes entries from (below) */
     size_t limit;      /* no entry is derived once this many are kept */
+    /* Persistent sets (engine/stubborn.py): FACT_WORDS words per thread number, in order
+     * of numbers (`set_facts`): position, touch, waits, future, future while holding the
+     * GIL (stubborn.ThreadFacts). */
+    uint64_t *facts;
+    size_t facts_len, facts_cap; /* numbers told; words of room */
 } Entries;
+
+#define FACT_WORDS 5
+#define POSITION_CODE_SHIFT 24 /* stubborn._CODE_SHIFT */
+
+/* A thread number's persistent-set facts, or NULL where Python has not told them yet. */
+static inline const uint64_t *number_facts(const Entries *e, uint32_t number) {
+    return number < e->facts_len ? &e->facts[(size_t)number * FACT_WORDS] : NULL;
+}
+
+/* stubborn.forward: the same function at the same depth, a higher statement index. */
+static inline int moves_forward(uint64_t before_word, uint64_t after_word) {
+    int64_t before = (int64_t)before_word, after = (int64_t)after_word;
+    return before >= 0 && after >= 0 &&
+           before >> POSITION_CODE_SHIFT == after >> POSITION_CODE_SHIFT && after > before;
+}
 
 static uint64_t entry_hash(uint64_t tail_hash, size_t tid, uint32_t number) {
     uint64_t k = ((uint64_t)tid << 32 | number) * 0xBF58476D1CE4E5B9ull;
@@ -695,6 +715,7 @@ static PyObject *Entries_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 static void Entries_dealloc(Entries *e) {
     PyMem_Free(e->slots);
     PyMem_Free(e->pool);
+    PyMem_Free(e->facts);
     map_free(&e->projected);
     Py_TYPE(e)->tp_free((PyObject *)e);
 }
@@ -858,6 +879,34 @@ static PyObject *Entries_has(Entries *e, PyObject *const *args, Py_ssize_t nargs
     return PyBool_FromLong(it != NULL);
 }
 
+/* set_facts(first, data): the persistent-set facts of the thread numbers from `first`
+ * (which must be the count told so far), FACT_WORDS little-endian words each. */
+static PyObject *Entries_set_facts(Entries *e, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2 || !PyBytes_Check(args[1]) ||
+        PyBytes_GET_SIZE(args[1]) % (FACT_WORDS * 8) != 0) {
+        PyErr_SetString(PyExc_TypeError, "set_facts(first: int, data: bytes of 40 each)");
+        return NULL;
+    }
+    Py_ssize_t first = PyLong_AsSsize_t(args[0]);
+    if (first == -1 && PyErr_Occurred()) return NULL;
+    if ((size_t)first != e->facts_len) {
+        PyErr_SetString(PyExc_ValueError, "facts are told in order of numbers");
+        return NULL;
+    }
+    size_t more = (size_t)PyBytes_GET_SIZE(args[1]) / (FACT_WORDS * 8);
+    if (reserve_items((void **)&e->facts, &e->facts_cap, (e->facts_len + more) * FACT_WORDS,
+                      sizeof(uint64_t)) < 0)
+        return PyErr_NoMemory();
+    memcpy(&e->facts[e->facts_len * FACT_WORDS], PyBytes_AS_STRING(args[1]),
+           more * FACT_WORDS * 8);
+    e->facts_len += more;
+    Py_RETURN_NONE;
+}
+
+static PyObject *Entries_facts_told(Entries *e, PyObject *unused) {
+    return PyLong_FromSize_t(e->facts_len);
+}
+
 /* project(key, value): a fact `derive_entry` makes entries from (its comment names the
  * keys steptable.py makes); a key already known keeps its first value. */
 static PyObject *Entries_project(Entries *e, PyObject *const *args, Py_ssize_t nargs) {
@@ -972,6 +1021,10 @@ static PyMethodDef Entries_methods[] = {
      "has(tail, tid, number): whether a thread has its entry in a shared part"},
     {"project", (PyCFunction)(void (*)(void))Entries_project, METH_FASTCALL,
      "project(key, value): a fact entries are derived from"},
+    {"set_facts", (PyCFunction)(void (*)(void))Entries_set_facts, METH_FASTCALL,
+     "set_facts(first, data): persistent-set facts of thread numbers, in order"},
+    {"facts_told", (PyCFunction)Entries_facts_told, METH_NOARGS,
+     "facts_told(): how many thread numbers have their persistent-set facts"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -1756,6 +1809,7 @@ struct Worker {
     const Entries *table;
     Canon *canon; /* only with one worker: its scratch is its own */
     int ample;
+    int stubborn; /* persistent sets (`stubborn_reduce`) */
     int derive; /* derives missing entries (one worker alone) */
     int defer;  /* leaves a state with missing entries to phase 3 (several workers) */
     Py_ssize_t first, stop;
@@ -1781,7 +1835,96 @@ struct Worker {
     size_t n_all, part;
     int32_t *fresh;
     size_t fresh_cap;
+    /* `stubborn_reduce`'s scratch: per thread its words and flags */
+    uint64_t *sb_words;
+    size_t sb_words_cap;
+    uint8_t *sb_flags;
+    size_t sb_flags_cap;
 };
+
+/* Persistent sets (engine/stubborn.py's `choose`, the reference): keep, of a state's
+ * `*count` steps, those of the smallest closed set of threads with a step, when it leaves
+ * out a thread with a step and each of its threads with a step goes forward. 0 when done
+ * (the steps filtered in place, or kept), -1 where a thread number's facts are not known
+ * yet (Python tells them), -2 out of memory. */
+static int stubborn_reduce(Worker *w, const Entries *e, const uint8_t *stored, size_t n,
+                           const uint8_t *tail, size_t *count) {
+    Patch *steps = w->steps;
+    if (*count < 2) return 0;
+    if (raw_reserve((void **)&w->sb_words, &w->sb_words_cap, 3 * n, sizeof(uint64_t)) < 0 ||
+        raw_reserve((void **)&w->sb_flags, &w->sb_flags_cap, 4 * n, 1) < 0)
+        return -2;
+    uint64_t *position = w->sb_words, *touch = w->sb_words + n, *future = w->sb_words + 2 * n;
+    uint8_t *has = w->sb_flags, *fwd = w->sb_flags + n, *members = w->sb_flags + 2 * n,
+            *best = w->sb_flags + 3 * n;
+    long holder = (long)(tail[0] | tail[1] << 8) - 1;
+    for (size_t t = 0; t < n; t++) {
+        uint32_t number;
+        memcpy(&number, stored + 2 + 4 * t, 4);
+        const uint64_t *f = number_facts(e, number);
+        if (!f) return -1;
+        position[t] = f[0];
+        touch[t] = f[2]; /* waits, until a step is found */
+        future[t] = (long)t == holder ? f[4] : f[3];
+        has[t] = 0;
+        fwd[t] = 1;
+    }
+    for (size_t i = 0; i < *count; i++) {
+        size_t t = steps[i].tid;
+        if (!has[t]) {
+            uint32_t number;
+            memcpy(&number, stored + 2 + 4 * t, 4);
+            touch[t] = number_facts(e, number)[1];
+            has[t] = 1;
+        }
+        if (fwd[t]) {
+            const uint64_t *after = number_facts(e, steps[i].patch->number);
+            if (!after) return -1;
+            fwd[t] = moves_forward(position[t], after[0]);
+        }
+    }
+    size_t moving = 0;
+    for (size_t t = 0; t < n; t++) moving += has[t];
+    if (moving < 2) return 0;
+    size_t best_size = n + 1;
+    for (size_t seed = 0; seed < n; seed++) {
+        if (!has[seed] || !fwd[seed]) continue;
+        memset(members, 0, n);
+        members[seed] = 1;
+        size_t size = 1;
+        uint64_t now = touch[seed];
+        int grew = 1;
+        while (grew && size < best_size) {
+            grew = 0;
+            for (size_t u = 0; u < n; u++) {
+                if (!members[u] && (future[u] & now)) {
+                    members[u] = 1;
+                    size++;
+                    now |= touch[u];
+                    grew = 1;
+                }
+            }
+        }
+        if (size >= best_size) continue;
+        size_t in = 0;
+        int forward_all = 1;
+        for (size_t u = 0; u < n; u++) {
+            if (members[u] && has[u]) {
+                in++;
+                forward_all &= fwd[u];
+            }
+        }
+        if (in == moving || !forward_all) continue;
+        memcpy(best, members, n);
+        best_size = size;
+    }
+    if (best_size > n) return 0;
+    size_t kept = 0;
+    for (size_t i = 0; i < *count; i++)
+        if (best[steps[i].tid]) steps[kept++] = steps[i];
+    *count = kept;
+    return 0;
+}
 
 /* Before phase 1 of `expand` with several workers: the worker's states with a thread that
  * has no entry, which the caller then derives alone (`derive_missing`), so that the
@@ -1911,21 +2054,34 @@ static void make_successors(Worker *w) {
         /* The state's steps: the first thread's ample step, or every thread's steps with
          * the GIL owner's handover after its own when another thread wants it. */
         size_t count = 0;
+        int unknown = 0; /* a thread number's persistent-set facts are not known yet */
         if (w->ample) {
             for (tid = 0; tid < n; tid++) {
                 if (entries[tid]->ample >= 0) {
+                    const NPatch *ample = &table->pool[entries[tid]->ample];
+                    if (w->stubborn) { /* only a step that goes forward (the cycle proviso) */
+                        uint32_t number;
+                        memcpy(&number, stored + 2 + 4 * tid, 4);
+                        const uint64_t *before = number_facts(table, number);
+                        const uint64_t *after = number_facts(table, ample->number);
+                        if (!before || (!after && !ample->python)) {
+                            unknown = 1;
+                            break;
+                        }
+                        if (ample->python || !moves_forward(before[0], after[0])) break;
+                    }
                     if (raw_reserve((void **)&w->steps, &w->steps_cap, 1, sizeof(Patch)) < 0) {
                         w->failed = 1;
                         return;
                     }
-                    w->steps[0].patch = &table->pool[entries[tid]->ample];
+                    w->steps[0].patch = ample;
                     w->steps[0].tid = tid;
                     count = 1;
                     break;
                 }
             }
         }
-        if (!count) {
+        if (!count && !unknown) {
             long owner = -1;
             for (tid = 0; tid < n; tid++) {
                 if (entries[tid]->wants) {
@@ -1952,9 +2108,27 @@ static void make_successors(Worker *w) {
                 }
             }
         }
-        Patch *steps = w->steps;
         int python = 0;
-        for (size_t i = 0; i < count; i++) python |= steps[i].patch->python;
+        for (size_t i = 0; i < count; i++) python |= w->steps[i].patch->python;
+        if (w->stubborn && !python && !unknown && count >= 2) {
+            int reduced = stubborn_reduce(w, table, stored, n, tail, &count);
+            if (reduced == -2) {
+                w->failed = 1;
+                return;
+            }
+            unknown = reduced == -1;
+        }
+        if (unknown) { /* Python tells the facts, as it makes missing entries */
+            if (w->defer) {
+                w->count[w->states] = 0;
+                w->len[w->states] = DEFERRED;
+                w->states++;
+                continue;
+            }
+            w->halted = 1;
+            return;
+        }
+        Patch *steps = w->steps;
         if (python || count == 0) { /* a violation, a limit, or no step: Python's */
             w->halted = 1;
             return;
@@ -2016,6 +2190,8 @@ static void free_workers(Records *r) {
         PyMem_RawFree(w->steps);
         PyMem_RawFree(w->fresh);
         PyMem_RawFree(w->missing);
+        PyMem_RawFree(w->sb_words);
+        PyMem_RawFree(w->sb_flags);
     }
     PyMem_RawFree(r->assigned);
     r->assigned = NULL;
@@ -2064,8 +2240,10 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
         return NULL;
     }
     Entries *table = (Entries *)args[3];
-    int ample = PyObject_IsTrue(args[4]);
-    if (ample < 0) return NULL;
+    /* bit 0: ample steps; bit 1: persistent sets */
+    long flags = PyLong_AsLong(args[4]);
+    if (flags == -1 && PyErr_Occurred()) return NULL;
+    int ample = (int)(flags & 1), stubborn = (int)((flags >> 1) & 1);
     PyObject *starts_array = args[5], *dst_array = args[6];
     Py_ssize_t dst_len = PyLong_AsSsize_t(args[7]);
     if (dst_len == -1 && PyErr_Occurred()) return NULL;
@@ -2125,6 +2303,7 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
             w->table = table;
             w->canon = canon;
             w->ample = ample;
+            w->stubborn = stubborn;
             w->derive = n == 1;
             w->defer = n > 1;
             w->first = from;
@@ -2207,6 +2386,7 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
                     alone->table = table;
                     alone->canon = NULL; /* (several workers only without symmetry) */
                     alone->ample = ample;
+                    alone->stubborn = stubborn;
                     alone->defer = 0;
                     alone->derive = 1;
                     alone->first = sid;
@@ -2425,7 +2605,8 @@ static PyMethodDef Records_methods[] = {
     {"missing", (PyCFunction)(void (*)(void))Records_missing, METH_FASTCALL,
      "missing(sid, stop, entries) -> ids of the states with a thread without an entry"},
     {"expand", (PyCFunction)(void (*)(void))Records_expand, METH_FASTCALL,
-     "expand(sid, stop, max_states, entries, ample, starts, dst, dst_len, canon, threads) -> "
+     "expand(sid, stop, max_states, entries, flags (1: ample, 2: persistent sets), starts, dst, "
+     "dst_len, canon, threads) -> "
      "(next sid, expanded, transitions)"},
     {NULL, NULL, 0, NULL},
 };

@@ -163,7 +163,7 @@ def breadth_first(system: TransitionSystem, options: CheckOptions, budget: Budge
                 assert table is not None
                 run = next_check - expanded
                 stop = min(level_end, sid + (max(run, NATIVE_RUN) if threads > 1 else run))
-                args = (max_states, table.native_entries, table.ample, starts, dst)
+                args = (max_states, table.native_entries, table.native_flags(), starts, dst)
                 edges_so_far = len(dst) if dst else 0
                 more = (table.native_canon, threads)
                 after, done, made = native(sid, stop, *args, edges_so_far, *more)
@@ -171,6 +171,7 @@ def breadth_first(system: TransitionSystem, options: CheckOptions, budget: Budge
                 # states after it up to FILL_AHEAD, so that the loop runs on.
                 if not done and table.fill_ahead(sid, min(level_end, sid + FILL_AHEAD)):
                     edges_so_far = len(dst) if dst else 0
+                    args = (max_states, table.native_entries, table.native_flags(), *args[3:])
                     after, done, made = native(sid, stop, *args, edges_so_far, *more)
                 if done:
                     expanded += done

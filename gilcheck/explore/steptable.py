@@ -26,13 +26,16 @@ from typing import Any
 
 from gilcheck.explore.store import StateStore, StoreFull, thread_numbers
 from gilcheck.system.engine.stubborn import ThreadFacts, choose, forward
-from gilcheck.system.model import STEP, Action, ThreadwiseSystem, TransitionSystem
+from gilcheck.system.model import Action, ThreadwiseSystem, TransitionSystem
 from gilcheck.system.state import State
 
 _TAIL = struct.Struct("<HIIIHB")  # gil + 1, vars, locks, channels, stdout + 1, ended
 _NUMBER = struct.Struct("<I")
 _ID = struct.Struct("<i")
 _TID_NUMBER = struct.Struct("<HI")
+# A thread number's persistent-set facts for C (stubborn.ThreadFacts: position, touch,
+# waits, future, future while holding the GIL).
+_FACTS = struct.Struct("<q4Q")
 # A projected step for C (`Entries.project`, key 'k'): whether Python takes it (a violation
 # or a limit), the thread's new number, the new shared part, the action's number, and the
 # ids of its changes to the locks and channels parts (-1: none).
@@ -638,6 +641,20 @@ class StepTable:
             raise _WholeState
         return None, self._encoded(engine.merge(out)), wanted
 
+    def native_flags(self) -> int:
+        """What the C loop is told to do (1: ample steps, 2: persistent sets); with
+        persistent sets, C is first told the facts of every thread number made so far
+        (only Python makes numbers, so it knows each number it meets)."""
+        if self.stubborn is None:
+            return int(self.ample)
+        native = self.native_entries
+        told, known = native.facts_told(), self.store.threads_known()
+        if known > told:
+            pack = _FACTS.pack
+            data = b"".join(pack(*self._thread_facts(number)) for number in range(told, known))
+            native.set_facts(told, data)
+        return int(self.ample) | 2
+
     def _thread_facts(self, number: int) -> ThreadFacts:
         """The persistent sets' facts of a thread number (engine/stubborn.py)."""
         facts = self._facts
@@ -650,7 +667,7 @@ class StepTable:
     def _forward(self, record: bytes, step: Step) -> bool:
         """Whether a step takes its thread strictly forward (`stubborn.forward`)."""
         action, target = step
-        if action[1] != STEP or type(target) is not bytes:
+        if type(target) is not bytes:
             return False
         at = 2 + 4 * action[0]
         before = self._thread_facts(_NUMBER.unpack_from(record, at)[0]).position

@@ -158,6 +158,10 @@ class StateStore:
         """The record of state `sid`."""
         return bytes(self._blob[self._offsets[sid] : self._offsets[sid + 1]])
 
+    def threads_known(self) -> int:
+        """How many thread numbers there are (they run from 0)."""
+        return len(self._threads.values)
+
     def thread_number(self, thread: Any) -> int:
         """A thread's number in the record (interned on first use)."""
         return self._threads.number(thread)

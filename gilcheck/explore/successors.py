@@ -61,7 +61,6 @@ class SuccessorSource:
             and not options.spurious_wakeups
             and not progress_marks
             and not self.system.symbolic
-            and self.table.stubborn is None
         ):
             if self.table.native_entries is None:
                 self.table.native_entries = self.store.new_entries(self.table.limit)

@@ -45,7 +45,7 @@ from gilcheck.semantics import ir
 from gilcheck.system.engine.common import _OVER
 from gilcheck.system.engine.footprints import plain_value
 from gilcheck.system.expr import compile_expr, element
-from gilcheck.system.model import STEP, Transition
+from gilcheck.system.model import Transition
 from gilcheck.system.state import (
     F_CODE,
     F_CTX,
@@ -364,7 +364,7 @@ class StubbornSets:
             has_steps[tid] = True
             if all_forward[tid]:
                 after = self.facts(target[S_THREADS][tid]).position  # type: ignore[index, arg-type]
-                all_forward[tid] = action[1] == STEP and forward(facts[tid].position, after)
+                all_forward[tid] = forward(facts[tid].position, after)
         gil = state[S_GIL]
         chosen = choose(
             has_steps,
@@ -380,7 +380,7 @@ class StubbornSets:
         """Whether a step takes its thread strictly forward (with persistent sets on, an
         ample step is taken only then: the cycle proviso)."""
         action, target = step
-        if action[1] != STEP or type(target) is not tuple:
+        if type(target) is not tuple:
             return False
         tid = action[0]
         before = self.facts(state[S_THREADS][tid]).position
@@ -461,39 +461,44 @@ class StubbornSets:
             found |= GIL
         for depth, frame in enumerate(frames):
             python_frame = frame[F_CTX] == PYTHON
-            statements, before = self._reachable(frame[F_CODE], frame[F_PC])
-            for code, pc in statements:
+            others, own = self._reachable(frame[F_CODE], frame[F_PC])
+            # This frame's statements: an index is known from its locals when no statement
+            # before it on the way there assigns them.
+            code = frame[F_CODE]
+            for pc, before in own.items():
                 instr = self.engine.codes[code].instrs[pc]
-                own = code == frame[F_CODE]
-                if (
-                    self._uses_gil
-                    and instr.context == ir.Context.INHERIT
-                    and (python_frame or not own)
-                ):
+                if self._uses_gil and instr.context == ir.Context.INHERIT and python_frame:
                     found |= GIL
-                # An index in this frame's own code is known from its locals when no
-                # reachable statement assigns them; in other codes it is not.
-                if own:
-                    found |= self._statement(th, frame, code, pc, before[pc])
-                    if isinstance(instr, ir.End) and depth == 0 and code in self._main_codes:
-                        found |= self._main_end
-                else:
-                    found |= self._statement(th, None, code, pc, set())
+                found |= self._statement(th, frame, code, pc, before)
+                if isinstance(instr, ir.End) and depth == 0 and code in self._main_codes:
+                    found |= self._main_end
+            # Those of the frames it may call or start: every element of an array.
+            for code, pc in others:
+                instr = self.engine.codes[code].instrs[pc]
+                if self._uses_gil and instr.context == ir.Context.INHERIT:
+                    found |= GIL
+                found |= self._statement(th, None, code, pc, set())
         return found
 
     def _reachable(
         self, code: int, pc: int
     ) -> tuple[frozenset[tuple[int, int]], dict[int, frozenset[int]]]:
-        """The statements reachable from `pc` in `code` and in the codes it calls or spawns
-        (as (code, pc)), and for those of `code` the local slots assigned before them
-        (`assigned_before`)."""
+        """The statements reachable from `pc` through the functions it calls or spawns, as
+        (code, pc) (a function that calls itself, or its thread's own code called again,
+        counts here as another frame), and those of this frame alone (its own code, without
+        calls), each with the local slots assigned before it (`assigned_before`)."""
         key = (code, pc)
         found = self._reach.get(key)
         if found is not None:
             return found
         codes = self.engine.codes
+        own = assigned_before(codes[code].instrs, pc, lambda _: True)
         seen: set[tuple[int, int]] = set()
-        todo = [(code, pc)]
+        todo = [
+            (instr.function, 0)
+            for at in own
+            if isinstance(instr := codes[code].instrs[at], ir.CallFn | ir.SpawnFn | ir.Submit)
+        ]
         while todo:
             at = todo.pop()
             if at in seen:
@@ -507,7 +512,7 @@ class StubbornSets:
                     todo.append((c, j))
             if isinstance(instr, ir.CallFn | ir.SpawnFn | ir.Submit):
                 todo.append((instr.function, 0))
-        found = (frozenset(seen), assigned_before(codes[code].instrs, pc, lambda _: True))
+        found = (frozenset(seen), own)
         self._reach[key] = found
         return found
 

@@ -135,3 +135,10 @@ def test_a_result_with_unknown_values_and_lints_validates(cli, validator, tmp_pa
     assert report["condition"] == "n == 7" and report["witness"] == {"n": 7}
     assert report["warnings"]
     validator.validate(report)
+
+
+def test_a_run_with_persistent_sets_validates(cli, validator) -> None:  # type: ignore[no-untyped-def]
+    report = _report(cli, "--stubborn-sets", "bench/models/philosophers_native_5.gil", code=1)
+    assert report["verdict"] == "deadlock"
+    assert report["proof"]["settings"]["stubborn_sets"] is True
+    assert _errors(validator, report) == []

@@ -518,7 +518,7 @@ def test_the_memory_limit_covers_reading_and_lowering(tmp_path: Path) -> None:
     lines = [f"    let x{i} = {i}" for i in range(40_000)]
     spec.write_text("thread main {\n" + "\n".join(lines) + "\n}\n")  # 0.9 MB: fits the size limit
     done = subprocess.run(
-        [sys.executable, "-m", "gilcheck", "check", "--max-memory", "120", str(spec)],
+        [sys.executable, "-m", "gilcheck", "check", "--max-memory", "90", str(spec)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -526,7 +526,7 @@ def test_the_memory_limit_covers_reading_and_lowering(tmp_path: Path) -> None:
     )
     assert done.returncode == 3, done.stdout + done.stderr
     assert "inconclusive" in done.stdout + done.stderr
-    assert "the memory limit of 120 MB" in done.stdout + done.stderr
+    assert "the memory limit of 90 MB" in done.stdout + done.stderr
     assert "Traceback" not in done.stderr
 
 
@@ -557,7 +557,7 @@ def test_the_memory_limit_holds_when_sigint_is_ignored(tmp_path: Path) -> None:
 
     spec = _wide_spec(tmp_path / "wide.gil")
     done = subprocess.run(  # as in `cmd &` of a non-interactive shell script
-        [sys.executable, "-m", "gilcheck", "check", "-q", "--max-memory", "150", str(spec)],
+        [sys.executable, "-m", "gilcheck", "check", "-q", "--max-memory", "90", str(spec)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -565,7 +565,7 @@ def test_the_memory_limit_holds_when_sigint_is_ignored(tmp_path: Path) -> None:
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
     assert done.returncode == 3, done.stdout + done.stderr
-    assert "the memory limit of 150 MB" in done.stdout + done.stderr
+    assert "the memory limit of 90 MB" in done.stdout + done.stderr
 
 
 def test_a_memory_stop_ends_one_spec_of_several(tmp_path: Path) -> None:
@@ -576,7 +576,7 @@ def test_a_memory_stop_ends_one_spec_of_several(tmp_path: Path) -> None:
     ok.write_text("thread main { skip }\n")
     junit = tmp_path / "out.xml"
     done = subprocess.run(
-        [sys.executable, "-m", "gilcheck", "check", "-q", "--max-memory", "150"]
+        [sys.executable, "-m", "gilcheck", "check", "-q", "--max-memory", "90"]
         + ["-f", "junit", "-o", str(junit), str(deadlock), str(spec), str(ok)],
         capture_output=True,
         text=True,
@@ -585,7 +585,7 @@ def test_a_memory_stop_ends_one_spec_of_several(tmp_path: Path) -> None:
     )
     assert done.returncode == 1, done.stdout + done.stderr  # the deadlock wins over the stop
     report = junit.read_text()
-    assert report.count("<testcase") == 3 and "the memory limit of 150 MB" in report
+    assert report.count("<testcase") == 3 and "the memory limit of 90 MB" in report
 
 
 def test_fmt_never_leaves_half_a_spec(spec_file, cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]

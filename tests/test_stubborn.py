@@ -372,3 +372,43 @@ def test_the_c_loop_expands_states_with_persistent_sets_itself(
     found = _check(parse_text("p8.gil", text), stubborn_sets=True)
     assert found.verdict == "ok"
     assert calls["n"] < found.stats.states // 4, (calls["n"], found.stats.states)
+
+
+SPAWNED_PHILOSOPHERS = """\
+const N = 4
+mutex forks[N]
+fn phil(i) {
+    let first = i
+    let second = (i + 1) % N
+    if second < first {
+        first = second
+        second = i
+    }
+    lock forks[first] {
+        lock forks[second] {
+            skip
+        }
+    }
+}
+thread main {
+    let a = spawn phil(0)
+    let b = spawn phil(1)
+    let c = spawn phil(2)
+    let d = spawn phil(3)
+    join a
+    join b
+    join c
+    join d
+}
+"""
+
+
+def test_spawned_threads_and_their_handles_are_reduced() -> None:
+    """Thread handles are inert values, a `join` reads only its thread's end and a `spawn`
+    adds a thread its spawner's future holds: such programs are reduced too."""
+    loaded = parse_text("spawned.gil", SPAWNED_PHILOSOPHERS)
+    assert _applies(loaded)
+    full, reduced = _agree(loaded, symmetry=True)
+    assert reduced < full
+    buggy = parse_text("spawned.gil", SPAWNED_PHILOSOPHERS.replace("second < first", "false"))
+    assert _check(buggy, stubborn_sets=True).verdict == "deadlock"

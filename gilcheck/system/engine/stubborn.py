@@ -27,12 +27,15 @@ Python and the C loop choose alike from facts kept per thread (`ThreadFacts`):
   spawn; an index is known when it reads only constants, `self` and locals that no
   reachable statement assigns, and is otherwise every element of its array.
 
-A statement that reads other threads (`join`, `atomic`, the end of `main` with `host python`
-or `atexit` blocks) or makes objects touches everything. Programs where the analysis cannot
-name what a statement touches are not reduced: with processes, event loops, pools,
-interrupts, forks, unknown values, objects and channels made at run time, timed waits,
-`try_acquire`, `release_gil`, `gil off`, or values other than plain data (handles, Python
-objects, resources passed as values), which could reach vars.
+A `join` reads of other threads only the joined thread's end, and a `spawn` adds a thread
+whose steps its spawner's future already holds: both touch the threads' ends (THREADS), as
+every thread's end does. An `atomic` block and the end of `main` with `host python` or
+`atexit` blocks (the exit join, finalization, the hooks) touch everything. Programs where
+the analysis cannot name what a statement touches are not reduced: with processes, event
+loops, pools, interrupts, forks, unknown values, objects and channels made at run time,
+timed waits, `try_acquire`, `release_gil`, `gil off`, or values other than plain data and
+thread handles (channel handles, Python objects, resources passed as values), which could
+reach vars.
 """
 
 from __future__ import annotations
@@ -90,8 +93,6 @@ _GIL_STATEMENTS = (
 # Statements that read other threads, start threads or tasks, or make or pass handles and
 # objects: they may touch anything.
 _TOUCH_EVERYTHING = (
-    ir.Join,
-    ir.SpawnFn,
     ir.Submit,
     ir.TakeTask,
     ir.FinishTask,
@@ -276,16 +277,23 @@ def choose(
     return best
 
 
+def inert_value(value: object) -> bool:
+    """Whether a value is plain data or a thread handle: copying or dropping it changes
+    nothing else (a channel handle counts its channel's senders)."""
+    if type(value) is tuple and len(value) == 2 and value[0] == "thread":
+        return True
+    return plain_value(value)
+
+
 def plain_program(engine: Engine) -> bool:
-    """Whether every value the program can hold is plain data (no handle, thread, Python
-    object or resource passed as a value), so that no var can hold anything else."""
+    """Whether every value the program can hold is inert (`inert_value`: no channel
+    handle, Python object or resource passed as a value), so that no var can hold
+    anything else."""
     for ci, code in enumerate(engine.codes):
         for pc, instr in enumerate(code.instrs):
-            if isinstance(instr, ir.SpawnFn) and instr.target is not None:
-                return False  # a thread handle
-            if isinstance(instr, _TOUCH_EVERYTHING) and not isinstance(
-                instr, ir.Join | ir.AtomicBegin | ir.SpawnFn
-            ):
+            if isinstance(instr, ir.SpawnFn) and instr.process:
+                return False
+            if isinstance(instr, _TOUCH_EVERYTHING) and not isinstance(instr, ir.AtomicBegin):
                 return False
             if engine.prepared[ci][pc].makes_pyobj:
                 return False
@@ -405,7 +413,7 @@ class StubbornSets:
         if status != RUNNING or not frames:
             return ALL_FACTS  # a thread that is ending reads every other
         for frame in frames:
-            if not all(plain_value(v) for v in frame[F_LOCALS]):
+            if not all(inert_value(v) for v in frame[F_LOCALS]):
                 return ALL_FACTS
         top = frames[-1]
         position = _position(len(frames), top[F_CODE], top[F_PC])
@@ -560,11 +568,15 @@ class StubbornSets:
             found |= GIL
         if isinstance(instr, ir.Print):
             found |= STDOUT | (GIL if self._uses_gil else 0)
-        if isinstance(instr, ir.End):
+        # A thread's end is what a `join` reads of the thread it joins; a `spawn` adds a
+        # thread, whose own steps are among what its spawner may touch (`_reachable`).
+        if isinstance(instr, ir.End | ir.Join | ir.SpawnFn):
             found |= THREADS
         refs: list[tuple[str, int, int | None, object]] = []
         for node in nodes(instr):
             match node:
+                case ir.HandleRef() | ir.ThreadRef() if isinstance(instr, ir.Join):
+                    pass  # the joined thread: its end (THREADS)
                 case ir.HandleRef() | ir.ThreadRef() | ir.ParamRef():
                     return EVERYTHING, ()
                 case ir.Builtin(name=name) if name not in ("len",):

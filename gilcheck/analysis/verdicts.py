@@ -100,7 +100,7 @@ def check_program(
     result = judge.result()
     if found.fingerprinted:
         result = _fingerprinted(result, found, program, options)
-    elif options.stubborn_sets:
+    if options.stubborn_sets:
         result = _with_stubborn_sets(result, program, engine.stubborn is not None)
     if found.shortest_paths and strategy.name in NOT_SHORTEST:  # it ran breadth-first
         result = dataclasses.replace(result, notes=(*result.notes, SYMBOLIC_BREADTH_FIRST))

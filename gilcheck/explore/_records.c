@@ -626,11 +626,15 @@ static inline const uint64_t *number_facts(const Entries *e, uint32_t number) {
     return number < e->facts_len ? &e->facts[(size_t)number * FACT_WORDS] : NULL;
 }
 
-/* stubborn.forward: the same function at the same depth, a higher statement index. */
+#define END_POSITION ((int64_t)1 << 62) /* stubborn.END_POSITION: an ended thread */
+
+/* stubborn.forward: the same function at the same depth, a higher statement index, or
+ * the thread's end. */
 static inline int moves_forward(uint64_t before_word, uint64_t after_word) {
     int64_t before = (int64_t)before_word, after = (int64_t)after_word;
-    return before >= 0 && after >= 0 &&
-           before >> POSITION_CODE_SHIFT == after >> POSITION_CODE_SHIFT && after > before;
+    if (before < 0 || after < 0 || before == END_POSITION) return 0;
+    if (after == END_POSITION) return 1;
+    return before >> POSITION_CODE_SHIFT == after >> POSITION_CODE_SHIFT && after > before;
 }
 
 static uint64_t entry_hash(uint64_t tail_hash, size_t tid, uint32_t number) {

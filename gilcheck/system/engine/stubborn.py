@@ -213,7 +213,10 @@ class ThreadFacts(NamedTuple):
     future_holding: int  # the same while it holds the GIL
 
 
-NO_FACTS = ThreadFacts(-1, 0, 0, 0, 0)  # an ended thread
+# An ended thread's position: past every other, as no thread starts again once ended (so a
+# step that ends its thread goes forward).
+END_POSITION = 1 << 62
+NO_FACTS = ThreadFacts(END_POSITION, 0, 0, 0, 0)  # an ended thread
 ALL_FACTS = ThreadFacts(-1, EVERYTHING, EVERYTHING, EVERYTHING, EVERYTHING)  # one ending
 _CODE_SHIFT = 24  # statement indices below 2**24, codes below 2**16, depths below 2**23
 
@@ -224,9 +227,12 @@ def _position(depth: int, code: int, pc: int) -> int:
 
 def forward(before: int, after: int) -> bool:
     """Whether a thread moved strictly forward: the same function at the same depth, a
-    higher statement index (positions as `ThreadFacts.position`)."""
-    if before < 0 or after < 0:
+    higher statement index, or to its end (positions as `ThreadFacts.position`; the C
+    loop's `moves_forward` is the same)."""
+    if before < 0 or after < 0 or before == END_POSITION:
         return False
+    if after == END_POSITION:
+        return True
     return before >> _CODE_SHIFT == after >> _CODE_SHIFT and after > before
 
 
@@ -319,7 +325,9 @@ class StubbornSets:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._bits: dict[tuple[str, int], int] = {}
+        initial = engine.initial_state()
+        locks, chans = len(initial[3]), len(initial[4])
+        self._offsets = {"res": 0, "chan": locks, "var": locks + chans}
         self._reach: dict[
             tuple[int, int], tuple[frozenset[tuple[int, int]], dict[int, frozenset[int]]]
         ] = {}
@@ -627,11 +635,9 @@ class StubbornSets:
         return fn[0]  # type: ignore[index]
 
     def _bit(self, kind: str, index: int) -> int:
-        key = (kind, index)
-        bit = self._bits.get(key)
-        if bit is None:
-            bit = self._bits[key] = 1 << (_FIRST_OBJECT + len(self._bits))
-        return bit
+        """An object's bit: its place among the declared locks, then channels, then vars
+        (the same in every search, whatever order threads are met in)."""
+        return 1 << (_FIRST_OBJECT + self._offsets[kind] + index)
 
 
 def _fold(mask: int) -> int:

@@ -122,10 +122,53 @@ thread main {
 """
 
 
+# Found by review: a spawned thread that ends with `return` ends too (a join waits on it).
+JOINED_RETURN = """\
+var x = 0
+var z = 0
+fn w() {
+  z = 1
+  return
+}
+thread main {
+  let h = spawn w()
+  join h
+  x = 1
+}
+thread t {
+  assert x == 0, "boom"
+}
+thread u {
+  while true {
+    z = 2
+  }
+}
+"""
+# Found by review: `main`'s end ends the program, which disables every other thread's steps
+# (here a thread that never ends).
+MAIN_ENDS_FIRST = """\
+mutex m
+thread main {
+  skip
+}
+thread t {
+  while true {
+    release m
+  }
+}
+"""
+
+
 @pytest.mark.parametrize(
     ("text", "verdict"),
-    [(RECURSIVE_WRITE, "assertion"), (RECURSIVE_LOCKS, "deadlock"), (HANDOVER_LATER, "deadlock")],
-    ids=["recursive-write", "recursive-locks", "handover-later"],
+    [
+        (RECURSIVE_WRITE, "assertion"),
+        (RECURSIVE_LOCKS, "deadlock"),
+        (HANDOVER_LATER, "deadlock"),
+        (JOINED_RETURN, "assertion"),
+        (MAIN_ENDS_FIRST, "misuse"),
+    ],
+    ids=["recursive-write", "recursive-locks", "handover-later", "joined-return", "main-ends"],
 )
 def test_review_findings_keep_their_violation(text: str, verdict: str) -> None:
     loaded = parse_text("found.gil", text)

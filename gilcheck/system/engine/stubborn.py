@@ -29,7 +29,9 @@ Python and the C loop choose alike from facts kept per thread (`ThreadFacts`):
 
 A `join` reads of other threads only the joined thread's end, and a `spawn` adds a thread
 whose steps its spawner's future already holds: both touch the threads' ends (THREADS), as
-every thread's end does. An `atomic` block and the end of `main` with `host python` or
+every thread's end (or outermost `return`) does. `main`'s end with `host rust` ends the
+program, which disables every other thread's steps: it touches PROGRAM_END, which every
+thread that can still move may touch. An `atomic` block and the end of `main` with `host python` or
 `atexit` blocks (the exit join, finalization, the hooks) touch everything. Programs where
 the analysis cannot name what a statement touches are not reduced: with processes, event
 loops, pools, interrupts, forks, unknown values, objects and channels made at run time,
@@ -77,8 +79,11 @@ WORD = (1 << 64) - 1
 EVERYTHING = WORD
 GIL = 1 << 0
 STDOUT = 1 << 1
-THREADS = 1 << 2  # a thread's end, which joins and the program's end read
-_FIRST_OBJECT = 3
+THREADS = 1 << 2  # a thread's end, which joins read
+# The program's end (`main`'s end with `host rust`): it disables every other thread's
+# steps, so every thread that can still move may touch it.
+PROGRAM_END = 1 << 3
+_FIRST_OBJECT = 4
 
 _GIL_STATEMENTS = (
     ir.GilEnter,
@@ -345,10 +350,11 @@ class StubbornSets:
         )
         # `main`'s end goes on to the program's end: with `host python` or `atexit` blocks
         # that runs more code (the exit join, finalization, the hooks), which may touch
-        # anything; else it only ends the program, which disables every step but makes no
-        # deadlock and no violation.
+        # anything; else it ends the program, which disables every other thread's steps.
         self._main_end = (
-            EVERYTHING if engine.program.host == "python" or engine.atexit_codes else THREADS
+            EVERYTHING
+            if engine.program.host == "python" or engine.atexit_codes
+            else THREADS | PROGRAM_END
         )
         # The codes `main` runs as its outermost frame: its own, and its `atexit` blocks.
         self._main_codes = {
@@ -426,6 +432,7 @@ class StubbornSets:
         top = frames[-1]
         position = _position(len(frames), top[F_CODE], top[F_PC])
         future = self._may_touch(th)
+        future |= PROGRAM_END  # (its steps end with the program)
         holding = future | GIL if self._uses_gil else future
         waits, touch = self._touch(th)
         return ThreadFacts(position, _fold(touch), _fold(waits), _fold(future), _fold(holding))
@@ -486,7 +493,11 @@ class StubbornSets:
                 if self._uses_gil and instr.context == ir.Context.INHERIT and python_frame:
                     found |= GIL
                 found |= self._statement(th, frame, code, pc, before)
-                if isinstance(instr, ir.End) and depth == 0 and code in self._main_codes:
+                if (
+                    isinstance(instr, ir.End | ir.Return)
+                    and depth == 0
+                    and code in self._main_codes
+                ):
                     found |= self._main_end
             # Those of the frames it may call or start: every element of an array.
             for code, pc in others:
@@ -578,7 +589,7 @@ class StubbornSets:
             found |= STDOUT | (GIL if self._uses_gil else 0)
         # A thread's end is what a `join` reads of the thread it joins; a `spawn` adds a
         # thread, whose own steps are among what its spawner may touch (`_reachable`).
-        if isinstance(instr, ir.End | ir.Join | ir.SpawnFn):
+        if isinstance(instr, ir.End | ir.Return | ir.Join | ir.SpawnFn):
             found |= THREADS
         refs: list[tuple[str, int, int | None, object]] = []
         for node in nodes(instr):

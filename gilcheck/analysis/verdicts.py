@@ -124,16 +124,11 @@ def _fingerprinted(
     )
     if result.verdict != "ok":
         return result
-    expected = program.expect.verdict if program.expect is not None else None
-    if expected in ("stuck", "livelock"):
-        message = (
-            f"this spec expects `{expected}`, which `--fingerprint` does not look for (it "
-            "needs every edge of the state graph); run without `--fingerprint`"
-        )
-        limit = "--fingerprint (no stuck or livelock analysis)"
-        return dataclasses.replace(
-            result, verdict=Verdict.INCONCLUSIVE, message=message, limit=limit
-        )
+    unlooked = _liveness_not_looked_for(
+        result, program, "`--fingerprint`", "it needs every edge of the state graph"
+    )
+    if unlooked is not None:
+        return unlooked
     message = (
         f"no violation in the {found.states:,} states explored (fingerprinted: a state "
         "whose fingerprint was another's was not explored)"
@@ -158,17 +153,31 @@ def _with_stubborn_sets(result: CheckResult, program: ir.Program, applied: bool)
             "or objects made at run time): explored without persistent sets"
         )
         return dataclasses.replace(result, notes=(*result.notes, note))
-    expected = program.expect.verdict if program.expect is not None else None
-    if result.verdict == "ok" and expected in ("stuck", "livelock"):
-        message = (
-            f"this spec expects `{expected}`, which --stubborn-sets does not look for (a "
-            "graph reduced by persistent sets does not keep every cycle); run without it"
-        )
-        limit = "--stubborn-sets (no stuck or livelock analysis)"
-        return dataclasses.replace(
-            result, verdict=Verdict.INCONCLUSIVE, message=message, limit=limit
-        )
+    unlooked = _liveness_not_looked_for(
+        result,
+        program,
+        "--stubborn-sets",
+        "a graph reduced by persistent sets does not keep every cycle",
+    )
+    if unlooked is not None:
+        return unlooked
     return dataclasses.replace(result, notes=(*result.notes, STUBBORN_NO_LIVENESS))
+
+
+def _liveness_not_looked_for(
+    result: CheckResult, program: ir.Program, option: str, why: str
+) -> CheckResult | None:
+    """An `ok` of a spec that expects `stuck` or `livelock`, which a search with `option`
+    does not look for, as `inconclusive`; None for any other result."""
+    expected = program.expect.verdict if program.expect is not None else None
+    if result.verdict != "ok" or expected not in ("stuck", "livelock"):
+        return None
+    message = (
+        f"this spec expects `{expected}`, which {option} does not look for ({why}); run "
+        f"without {option}"
+    )
+    limit = f"{option} (no stuck or livelock analysis)"
+    return dataclasses.replace(result, verdict=Verdict.INCONCLUSIVE, message=message, limit=limit)
 
 
 def _cycles_need_full_graph(found: Exploration, reduced: bool) -> bool:

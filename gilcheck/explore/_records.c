@@ -2043,16 +2043,8 @@ static void make_successors(Worker *w) {
                 w->failed = 2;
                 return;
             }
-            if (!derived || find_entries(table, stored, n, entries, 1) < n) {
-                if (w->defer) { /* phase 3 derives them and makes this state's successors */
-                    w->count[w->states] = 0;
-                    w->len[w->states] = DEFERRED;
-                    w->states++;
-                    continue;
-                }
-                w->halted = 1;
-                return;
-            }
+            if (!derived || find_entries(table, stored, n, entries, 1) < n)
+                goto missing; /* phase 3 derives them and makes this state's successors */
         }
         if (at_sid + 1 < w->stop) prefetch_entries(r, table, (size_t)at_sid + 1);
         /* The state's steps: the first thread's ample step, or every thread's steps with
@@ -2122,16 +2114,8 @@ static void make_successors(Worker *w) {
             }
             unknown = reduced == -1;
         }
-        if (unknown) { /* Python tells the facts, as it makes missing entries */
-            if (w->defer) {
-                w->count[w->states] = 0;
-                w->len[w->states] = DEFERRED;
-                w->states++;
-                continue;
-            }
-            w->halted = 1;
-            return;
-        }
+        if (unknown) /* Python tells the facts, as it makes missing entries */
+            goto missing;
         Patch *steps = w->steps;
         if (python || count == 0) { /* a violation, a limit, or no step: Python's */
             w->halted = 1;
@@ -2172,6 +2156,16 @@ static void make_successors(Worker *w) {
         w->states++;
         w->total += count;
         w->bytes += count * len;
+        continue;
+    missing: /* an entry or a fact Python has not made yet: phase 3, or Python */
+        if (w->defer) {
+            w->count[w->states] = 0;
+            w->len[w->states] = DEFERRED;
+            w->states++;
+            continue;
+        }
+        w->halted = 1;
+        return;
     }
 }
 

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from gilcheck.explore.store import StateStore, StoreFull, thread_numbers
-from gilcheck.system.engine.stubborn import ThreadFacts, choose, forward
+from gilcheck.system.engine.stubborn import ThreadFacts, choose_from_facts, forward
 from gilcheck.system.model import Action, ThreadwiseSystem, TransitionSystem
 from gilcheck.system.state import State
 
@@ -690,12 +690,7 @@ class StepTable:
                 all_forward[tid] = self._forward(record, step)
         cut = 2 + 4 * n
         gil = (record[cut] | record[cut + 1] << 8) - 1
-        chosen = choose(
-            has_steps,
-            all_forward,
-            [f.touch if has_steps[tid] else f.waits for tid, f in enumerate(facts)],
-            [f.future_holding if tid == gil else f.future for tid, f in enumerate(facts)],
-        )
+        chosen = choose_from_facts(facts, has_steps, all_forward, gil)
         if chosen is None:
             return out
         return [step for step in out if chosen[step[0][0]]]

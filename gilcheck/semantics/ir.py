@@ -868,6 +868,16 @@ def sync_verb(instr: Instr) -> str | None:
 # Statements that may wait: in Python code holding the GIL, CPython gives the GIL up while
 # they wait (the engine offers that step when the statement cannot go on; a `SyncOp` that
 # never waits, `countdown` or `try_acquire`, always can).
+# The statements that enter or leave a GIL block (`with_gil`, `allow_threads`, `python`).
+GIL_BLOCK_EDGES: tuple[type, ...] = (
+    GilEnter,
+    GilExit,
+    AllowEnter,
+    AllowExit,
+    PythonEnter,
+    PythonExit,
+)
+
 BLOCKING_INSTRUCTIONS: tuple[type, ...] = (
     Recv,
     Send,

@@ -67,27 +67,27 @@ def _waited_mutex(instr: ir.Instr) -> ir.ResourceRef | None:
     return instr.mutex if isinstance(instr, ir.Wait) else None
 
 
-def _nodes(node: object) -> Iterator[object]:
+def nodes(node: object) -> Iterator[object]:
     """Every IR node inside an instruction (itself included), depth first."""
     if isinstance(node, tuple):
         for item in node:
-            yield from _nodes(item)
+            yield from nodes(item)
     elif is_dataclass(node) and not isinstance(node, type):
         yield node
         for f in fields(node):
             if f.name != "span":
-                yield from _nodes(getattr(node, f.name))
+                yield from nodes(getattr(node, f.name))
 
 
 def _resource_refs(instr: ir.Instr) -> Iterator[ir.ResourceRef]:
     """Every lock reference inside an instruction (including inside its expressions)."""
-    return (node for node in _nodes(instr) if isinstance(node, ir.ResourceRef))
+    return (node for node in nodes(instr) if isinstance(node, ir.ResourceRef))
 
 
 def _passed_resources(instr: ir.Instr) -> Iterator[tuple[str, int]]:
     """Every declared resource an instruction uses as a value (`call f(m)`), by kind and
     base."""
-    for node in _nodes(instr):
+    for node in nodes(instr):
         if isinstance(node, ir.Builtin) and node.name == "resource":
             kind, base = node.args[0], node.args[1]
             assert isinstance(kind, ir.Const) and isinstance(base, ir.Const)

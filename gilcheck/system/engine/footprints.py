@@ -35,17 +35,7 @@ Footprint = tuple[tuple[int, ...], tuple[int, ...]]
 NOTHING: Footprint = ((), ())
 
 # Statements whose handlers read no lock and no channel, once their expressions are plain.
-_NOTHING_SHARED = (
-    ir.Skip,
-    ir.Jump,
-    ir.Progress,
-    ir.GilEnter,
-    ir.GilExit,
-    ir.AllowEnter,
-    ir.AllowExit,
-    ir.PythonEnter,
-    ir.PythonExit,
-)
+_NOTHING_SHARED = (ir.Skip, ir.Jump, ir.Progress, *ir.GIL_BLOCK_EDGES)
 # Statements run by `_sync` on one declared object (and a condvar's mutex).
 _ON_A_DECLARED_OBJECT = (ir.Acquire, ir.Release, ir.SetEvent, ir.ClearEvent, ir.Notify, ir.Wait)
 _PLAIN_CONSTANTS = (bool, int, str, type(None))

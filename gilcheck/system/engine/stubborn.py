@@ -42,11 +42,11 @@ reach vars.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import fields, is_dataclass
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from gilcheck.semantics import ir
+from gilcheck.semantics.ownership import nodes
 from gilcheck.system.engine.common import _OVER
 from gilcheck.system.engine.footprints import plain_value
 from gilcheck.system.expr import compile_expr, element
@@ -85,16 +85,7 @@ THREADS = 1 << 2  # a thread's end, which joins read
 PROGRAM_END = 1 << 3
 _FIRST_OBJECT = 4
 
-_GIL_STATEMENTS = (
-    ir.GilEnter,
-    ir.GilExit,
-    ir.AllowEnter,
-    ir.AllowExit,
-    ir.PythonEnter,
-    ir.PythonExit,
-    ir.AcquireGil,
-    ir.ReleaseGil,
-)
+_GIL_STATEMENTS = (*ir.GIL_BLOCK_EDGES, ir.AcquireGil, ir.ReleaseGil)
 # Statements that read other threads, start threads or tasks, or make or pass handles and
 # objects: they may touch anything.
 _TOUCH_EVERYTHING = (
@@ -127,18 +118,6 @@ JUMP_FIELDS: dict[type, tuple[str, ...]] = {
     ir.ForkBegin: ("end",),
 }
 _NO_FALL_THROUGH = (ir.Jump, ir.Choose, ir.End, ir.Return, ir.ForkEnd)
-
-
-def nodes(node: object) -> Iterator[object]:
-    """Every IR node inside an instruction (itself included), depth first."""
-    if isinstance(node, tuple):
-        for item in node:
-            yield from nodes(item)
-    elif is_dataclass(node) and not isinstance(node, type):
-        yield node
-        for f in fields(node):
-            if f.name != "span":
-                yield from nodes(getattr(node, f.name))
 
 
 def next_statements(instr: ir.Instr, pc: int) -> tuple[int, ...]:
@@ -296,6 +275,22 @@ def inert_value(value: object) -> bool:
     return plain_value(value)
 
 
+def choose_from_facts(
+    facts: Sequence[ThreadFacts],
+    has_steps: Sequence[bool],
+    all_forward: Sequence[bool],
+    gil: int,
+) -> list[bool] | None:
+    """`choose` from the threads' facts: what a thread with a step touches, else what it
+    waits on; what it may touch, holding the GIL or not (`gil`: its holder's id)."""
+    return choose(
+        has_steps,
+        all_forward,
+        [f.touch if has_steps[tid] else f.waits for tid, f in enumerate(facts)],
+        [f.future_holding if tid == gil else f.future for tid, f in enumerate(facts)],
+    )
+
+
 def plain_program(engine: Engine) -> bool:
     """Whether every value the program can hold is inert (`inert_value`: no channel
     handle, Python object or resource passed as a value), so that no var can hold
@@ -387,13 +382,7 @@ class StubbornSets:
             if all_forward[tid]:
                 after = self.facts(target[S_THREADS][tid]).position  # type: ignore[index, arg-type]
                 all_forward[tid] = forward(facts[tid].position, after)
-        gil = state[S_GIL]
-        chosen = choose(
-            has_steps,
-            all_forward,
-            [f.touch if has_steps[tid] else f.waits for tid, f in enumerate(facts)],
-            [f.future_holding if tid == gil else f.future for tid, f in enumerate(facts)],
-        )
+        chosen = choose_from_facts(facts, has_steps, all_forward, state[S_GIL])
         if chosen is None:
             return None
         return [t for t in out if chosen[t[0][0]]]

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from gilcheck.explore.store import StateStore, StoreFull, thread_numbers
-from gilcheck.system.engine.stubborn import ThreadFacts, choose_from_facts, forward
+from gilcheck.system.engine.stubborn import ThreadFacts, forward, keep_steps
 from gilcheck.system.model import Action, ThreadwiseSystem, TransitionSystem
 from gilcheck.system.state import State
 
@@ -189,7 +189,7 @@ class StepTable:
                 ample = entry[0]
                 if ample is not None:
                     step = _apply(ample, record, tid, cut)
-                    if self.stubborn is None or self._forward(record, step):
+                    if self._takes_ample(record, step):
                         return [step]
                     break  # (the first thread's ample step, as the engine takes it)
         owner = -1
@@ -340,7 +340,7 @@ class StepTable:
                 if entry is _INTERPRET:
                     live = self._live(state, tid, ample)
                     if live[0] is not None:
-                        if self.stubborn is None or self._forward(record, live[0]):
+                        if self._takes_ample(record, live[0]):
                             return [live[0]]
                         ample = False
                         live = self._live(state, tid, ample)
@@ -349,7 +349,7 @@ class StepTable:
                     continue
                 if ample and entry[0] is not None:
                     step = _apply(entry[0], record, tid, cut)
-                    if self.stubborn is None or self._forward(record, step):
+                    if self._takes_ample(record, step):
                         return [step]
                     ample = False
                 chosen.append(entry)
@@ -664,36 +664,32 @@ class StepTable:
             facts.append(stubborn.facts(self.store.thread(len(facts))))
         return facts[number]
 
-    def _forward(self, record: bytes, step: Step) -> bool:
-        """Whether a step takes its thread strictly forward (`stubborn.forward`)."""
-        action, target = step
+    def _moved_to(self, step: Step) -> int:
+        """Where a step takes its thread (`ThreadFacts.position`; -1 for a violation)."""
+        (tid, _, _), target = step
         if type(target) is not bytes:
-            return False
-        at = 2 + 4 * action[0]
-        before = self._thread_facts(_NUMBER.unpack_from(record, at)[0]).position
-        return forward(before, self._thread_facts(_NUMBER.unpack_from(target, at)[0]).position)
+            return -1
+        return self._thread_facts(_NUMBER.unpack_from(target, 2 + 4 * tid)[0]).position
+
+    def _takes_ample(self, record: bytes, step: Step) -> bool:
+        """Whether a thread's ample step is taken alone: always, but with persistent sets
+        only where it goes forward (their cycle proviso, as the engine takes it)."""
+        if self.stubborn is None:
+            return True
+        before = self._thread_facts(_NUMBER.unpack_from(record, 2 + 4 * step[0][0])[0])
+        return forward(before.position, self._moved_to(step))
 
     def _reduced(self, record: bytes, out: list[Step]) -> list[Step]:
-        """The steps persistent sets keep of a state's steps (engine/stubborn.py's
-        `reduce`, on records: the same choice)."""
+        """The steps persistent sets keep of a state's steps (`stubborn.keep_steps`, as
+        the engine's `reduce` does on states)."""
         if len(out) < 2 or any(type(target) is not bytes for _, target in out):
             return out
         n = record[0] | record[1] << 8
-        numbers = thread_numbers(n).unpack_from(record, 2)
-        facts = [self._thread_facts(number) for number in numbers]
-        has_steps = [False] * n
-        all_forward = [True] * n
-        for step in out:
-            tid = step[0][0]
-            has_steps[tid] = True
-            if all_forward[tid]:
-                all_forward[tid] = self._forward(record, step)
+        facts = [self._thread_facts(number) for number in thread_numbers(n).unpack_from(record, 2)]
         cut = 2 + 4 * n
         gil = (record[cut] | record[cut + 1] << 8) - 1
-        chosen = choose_from_facts(facts, has_steps, all_forward, gil)
-        if chosen is None:
-            return out
-        return [step for step in out if chosen[step[0][0]]]
+        kept = keep_steps(out, facts, self._moved_to, gil)
+        return out if kept is None else kept
 
     def _encoded(self, steps: list[Any]) -> list[Step]:
         encode = self.store.encode

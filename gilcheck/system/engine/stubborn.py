@@ -43,13 +43,13 @@ reach vars.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from gilcheck.semantics import ir
 from gilcheck.semantics.ownership import nodes
 from gilcheck.system.engine.common import _OVER
 from gilcheck.system.engine.footprints import plain_value
-from gilcheck.system.expr import compile_expr, element
+from gilcheck.system.expr import Evaluator, compile_expr, element
 from gilcheck.system.model import Transition
 from gilcheck.system.state import (
     F_CODE,
@@ -64,6 +64,7 @@ from gilcheck.system.state import (
     T_FRAMES,
     T_GILMODE,
     T_PHASE,
+    T_SELF,
     T_STATUS,
     State,
     Thread,
@@ -71,6 +72,8 @@ from gilcheck.system.state import (
 
 if TYPE_CHECKING:
     from gilcheck.system.engine.core import Engine
+
+StepT = TypeVar("StepT", bound=tuple[Any, Any])  # a step: (action, target)
 
 # Object sets are words of 64 bits (object k on bit k mod 64, so that C keeps them in a
 # word: two objects on one bit only make more threads depend on each other); EVERYTHING
@@ -187,6 +190,30 @@ def assigned_before(
     return before
 
 
+class _Ref(NamedTuple):
+    """An object (or array of objects) a statement names. Its bits: the declared locks,
+    then channels, then vars, each at its place (the same in every search, whatever order
+    threads are met in)."""
+
+    first: int  # the bit of its first element
+    size: int | None  # its elements (None: one object)
+    subscript: ir.Expr | None  # its index
+    evaluate: Evaluator | None  # the index's, where it reads only constants, `self`, locals
+    every: int  # the bits of all its elements
+
+    def elements(
+        self, th: Thread, frame: tuple[object, ...] | None, unstable: frozenset[int] | set[int]
+    ) -> int:
+        """Its element when `frame`'s locals (not in `unstable`) name one, else all."""
+        if self.evaluate is None or frame is None or not _stable_index(self.subscript, unstable):
+            return self.every
+        try:
+            value = self.evaluate(frame[F_LOCALS], (), th[T_SELF], ())  # type: ignore[arg-type]
+            return 1 << element(self.first, self.size, value, "")
+        except Exception:
+            return self.every  # an index out of range: the step reports it
+
+
 class ThreadFacts(NamedTuple):
     """What the reduction needs of one thread (a function of the thread alone)."""
 
@@ -229,7 +256,7 @@ def choose(
     """The threads whose steps a state explores: the smallest closed set with a step (by
     size, then by its first thread), when it leaves out a thread with a step and each of
     its threads with a step goes forward; None: every step (the C loop does the same, in
-    `stubborn_choose`).
+    `stubborn_reduce`).
 
     A set grows from a thread with a step by every thread that may touch what its members
     touch next (`future[u] & touch[member]`) until none is left to add. `touch` holds for
@@ -275,20 +302,33 @@ def inert_value(value: object) -> bool:
     return plain_value(value)
 
 
-def choose_from_facts(
+def keep_steps(
+    steps: Sequence[StepT],
     facts: Sequence[ThreadFacts],
-    has_steps: Sequence[bool],
-    all_forward: Sequence[bool],
+    moved_to: Callable[[StepT], int],
     gil: int,
-) -> list[bool] | None:
-    """`choose` from the threads' facts: what a thread with a step touches, else what it
-    waits on; what it may touch, holding the GIL or not (`gil`: its holder's id)."""
-    return choose(
+) -> list[StepT] | None:
+    """The steps `choose` keeps of a state's steps (violations and limits left out by the
+    caller), from its threads' facts, where each step takes its thread (`moved_to`: the
+    position after it) and which thread holds the GIL; None: all of them. The interpreter
+    (`StubbornSets.reduce`) and the step table (on records) both choose here."""
+    n = len(facts)
+    has_steps = [False] * n
+    all_forward = [True] * n
+    for step in steps:
+        tid = step[0][0]
+        has_steps[tid] = True
+        if all_forward[tid]:
+            all_forward[tid] = forward(facts[tid].position, moved_to(step))
+    chosen = choose(
         has_steps,
         all_forward,
         [f.touch if has_steps[tid] else f.waits for tid, f in enumerate(facts)],
         [f.future_holding if tid == gil else f.future for tid, f in enumerate(facts)],
     )
+    if chosen is None:
+        return None
+    return [step for step in steps if chosen[step[0][0]]]
 
 
 def plain_program(engine: Engine) -> bool:
@@ -297,8 +337,6 @@ def plain_program(engine: Engine) -> bool:
     anything else."""
     for ci, code in enumerate(engine.codes):
         for pc, instr in enumerate(code.instrs):
-            if isinstance(instr, ir.SpawnFn) and instr.process:
-                return False
             if isinstance(instr, _TOUCH_EVERYTHING) and not isinstance(instr, ir.AtomicBegin):
                 return False
             if engine.prepared[ci][pc].makes_pyobj:
@@ -333,10 +371,7 @@ class StubbornSets:
         ] = {}
         self._chains: dict[tuple[int, int], dict[int, frozenset[int]]] = {}
         self._facts: dict[Thread, ThreadFacts] = {}
-        self._evaluators: dict[int, object] = {}
-        self._shapes: dict[
-            int, tuple[int, tuple[tuple[str, int, int | None, object], ...], object]
-        ] = {}
+        self._shapes: dict[tuple[int, int], tuple[int, tuple[_Ref, ...]]] = {}
         codes = engine.codes
         self._uses_gil = any(
             isinstance(instr, _GIL_STATEMENTS) or instr.context == ir.Context.PYTHON
@@ -371,21 +406,13 @@ class StubbornSets:
         """The steps `choose` keeps of a state's steps `out`, or None for all of them."""
         if any(type(target) is not tuple for _, target in out):
             return None  # a violation or a limit is reported from this state as it is
-        threads = state[S_THREADS]
-        n = len(threads)
-        facts = [self.facts(th) for th in threads]
-        has_steps = [False] * n
-        all_forward = [True] * n
-        for action, target in out:
-            tid = action[0]
-            has_steps[tid] = True
-            if all_forward[tid]:
-                after = self.facts(target[S_THREADS][tid]).position  # type: ignore[index, arg-type]
-                all_forward[tid] = forward(facts[tid].position, after)
-        chosen = choose_from_facts(facts, has_steps, all_forward, state[S_GIL])
-        if chosen is None:
-            return None
-        return [t for t in out if chosen[t[0][0]]]
+        facts = [self.facts(th) for th in state[S_THREADS]]
+
+        def moved_to(step: Transition) -> int:
+            (tid, _, _), target = step
+            return self.facts(target[S_THREADS][tid]).position  # type: ignore[index, arg-type]
+
+        return keep_steps(out, facts, moved_to, state[S_GIL])
 
     def forward(self, state: State, step: Transition) -> bool:
         """Whether a step takes its thread strictly forward (with persistent sets on, an
@@ -421,14 +448,14 @@ class StubbornSets:
         top = frames[-1]
         position = _position(len(frames), top[F_CODE], top[F_PC])
         future = self._may_touch(th)
+        waits, touch = self._touch(th, future)
         future |= PROGRAM_END  # (its steps end with the program)
         holding = future | GIL if self._uses_gil else future
-        waits, touch = self._touch(th)
         return ThreadFacts(position, _fold(touch), _fold(waits), _fold(future), _fold(holding))
 
-    def _touch(self, th: Thread) -> tuple[int, int]:
+    def _touch(self, th: Thread, future: int) -> tuple[int, int]:
         """What could let the thread go on, and what its next steps touch (see the
-        module's docstring)."""
+        module's docstring; `future`: what it may touch from now on)."""
         frames = th[T_FRAMES]
         frame = frames[-1]
         code, pc = frame[F_CODE], frame[F_PC]
@@ -445,7 +472,7 @@ class StubbornSets:
             found |= self._statement(th, frame, code, at, assigned)
         if any(isinstance(instrs[at], ir.End | ir.Return) for at in (pc, *chain)):
             if len(frames) > 1:
-                found |= self._may_touch(th)  # a return: the caller's target, and on
+                found |= future  # a return: the caller's target, and on
             elif code in self._main_codes:
                 found |= self._main_end
         return waits, found
@@ -540,47 +567,40 @@ class StubbornSets:
         pc: int,
         unstable: frozenset[int] | set[int],
     ) -> int:
-        """What one statement touches: the objects it names, an index evaluated in `frame`
-        where it reads only constants, `self` and locals not in `unstable` (None: no frame,
-        every element of the array)."""
-        instr = self.engine.codes[code].instrs[pc]
-        found, refs = self._shape(instr)
-        if self._uses_gil and (
-            instr.context == ir.Context.PYTHON or self.engine.prepared[code][pc].makes_pyobj
-        ):
-            found |= GIL
-        for kind, base, size, index in refs:
-            found |= self._elements(kind, base, size, index, th, frame, unstable)
+        """What one statement touches: what it touches whatever its frame, and each object
+        it names, an index evaluated in `frame` where it reads only constants, `self` and
+        locals not in `unstable` (None: no frame, every element of the array)."""
+        found, refs = self._shape(code, pc)
+        for ref in refs:
+            found |= ref.elements(th, frame, unstable)
         return found
 
-    def _shape(
-        self, instr: ir.Instr
-    ) -> tuple[int, tuple[tuple[str, int, int | None, object], ...]]:
-        """What a statement touches whatever its frame (a set), and the objects it names
-        (kind, first slot, array size, index), computed once per statement."""
-        key = id(instr)
-        found = self._shapes.get(key)
-        if found is not None:
-            return found[0], found[1]
-        found = (*self._shape_of(instr), instr)  # (the statement kept alive with its id)
-        self._shapes[key] = found
-        return found[0], found[1]
+    def _shape(self, code: int, pc: int) -> tuple[int, tuple[_Ref, ...]]:
+        """What a statement touches whatever its frame, and the objects it names, worked
+        out once per statement."""
+        found = self._shapes.get((code, pc))
+        if found is None:
+            found = self._shapes[(code, pc)] = self._shape_of(code, pc)
+        return found
 
-    def _shape_of(
-        self, instr: ir.Instr
-    ) -> tuple[int, tuple[tuple[str, int, int | None, object], ...]]:
+    def _shape_of(self, code: int, pc: int) -> tuple[int, tuple[_Ref, ...]]:
+        instr = self.engine.codes[code].instrs[pc]
         if isinstance(instr, _TOUCH_EVERYTHING):
             return EVERYTHING, ()
         found = 0
-        if isinstance(instr, _GIL_STATEMENTS):
+        if self._uses_gil and (
+            isinstance(instr, (*_GIL_STATEMENTS, ir.Print))
+            or instr.context == ir.Context.PYTHON
+            or self.engine.prepared[code][pc].makes_pyobj
+        ):
             found |= GIL
         if isinstance(instr, ir.Print):
-            found |= STDOUT | (GIL if self._uses_gil else 0)
+            found |= STDOUT
         # A thread's end is what a `join` reads of the thread it joins; a `spawn` adds a
         # thread, whose own steps are among what its spawner may touch (`_reachable`).
         if isinstance(instr, ir.End | ir.Return | ir.Join | ir.SpawnFn):
             found |= THREADS
-        refs: list[tuple[str, int, int | None, object]] = []
+        refs: list[_Ref] = []
         for node in nodes(instr):
             match node:
                 case ir.HandleRef() | ir.ThreadRef() if isinstance(instr, ir.Join):
@@ -592,52 +612,24 @@ class StubbornSets:
                 case ir.ResourceRef(value=value, kind=kind, base=base, size=size, index=index):
                     if value is not None:
                         return EVERYTHING, ()
-                    refs.append(("res", self.engine.lock_offset[kind] + base, size, index))
+                    refs.append(self._ref("res", self.engine.lock_offset[kind] + base, size, index))
                 case ir.GlobalChannel(base=base, size=size, index=index):
-                    refs.append(("chan", base, size, index))
+                    refs.append(self._ref("chan", base, size, index))
                 case (
                     ir.GlobalVar(base=base, size=size, index=index)
                     | ir.GlobalTarget(base=base, size=size, index=index)
                 ):
-                    refs.append(("var", base, size, index))
+                    refs.append(self._ref("var", base, size, index))
         return found, tuple(refs)
 
-    def _elements(
-        self,
-        kind: str,
-        base: int,
-        size: int | None,
-        index: object,
-        th: Thread,
-        frame: tuple[object, ...] | None,
-        unstable: frozenset[int] | set[int],
-    ) -> int:
-        """The bits of `name[index]`: its element when the index is known, else all."""
+    def _ref(self, kind: str, base: int, size: int | None, index: ir.Expr | None) -> _Ref:
+        """An object a statement names: `name[index]` of `size` elements from `base`."""
+        first = _FIRST_OBJECT + self._offsets[kind] + base
         if size is None or index is None:
-            return self._bit(kind, base)
-        if frame is not None and _stable_index(index, unstable):
-            try:
-                fn = self._evaluator(index)
-                value = fn(frame[F_LOCALS], (), th[7], ())  # type: ignore[operator]
-                return self._bit(kind, element(base, size, value, ""))
-            except Exception:
-                pass  # an index out of range: the step reports it; count every element
-        found = 0
-        for i in range(size):
-            found |= self._bit(kind, base + i)
-        return found
-
-    def _evaluator(self, expr: object) -> object:
-        key = id(expr)
-        fn = self._evaluators.get(key)
-        if fn is None:
-            fn = self._evaluators[key] = (compile_expr(expr, self.engine.params), expr)  # type: ignore[arg-type]
-        return fn[0]  # type: ignore[index]
-
-    def _bit(self, kind: str, index: int) -> int:
-        """An object's bit: its place among the declared locks, then channels, then vars
-        (the same in every search, whatever order threads are met in)."""
-        return 1 << (_FIRST_OBJECT + self._offsets[kind] + index)
+            return _Ref(first, None, None, None, 1 << first)
+        # Only an index of constants, `self` and locals can be known from a frame.
+        evaluate = compile_expr(index) if _stable_index(index, frozenset()) else None
+        return _Ref(first, size, index, evaluate, ((1 << size) - 1) << first)
 
 
 def _fold(mask: int) -> int:

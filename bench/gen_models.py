@@ -200,11 +200,59 @@ def gil_workers_promela(request: ModelRequest) -> str:
     )
 
 
+_ORDER_FIX = (
+    "    if second < first {        # the last philosopher takes fork 0 first\n"
+    "        first = second\n"
+    "        second = self\n"
+    "    }\n"
+)
+
+
+def _forks(depth: int) -> str:
+    """Taking the left fork, then the right one, and eating, `depth` levels in."""
+    pad = "    " * depth
+    eat = f"{pad}        skip"
+    return (
+        f"{pad}lock forks[first] {{\n"
+        f"{pad}    lock forks[second] {{\n"
+        f"{eat:<31}# eat\n"
+        f"{pad}    }}\n"
+        f"{pad}}}\n"
+    )
+
+
+def _philosophers_body(n: int, fixed: bool, dine: str) -> str:
+    """N philosophers that `dine` (their forks taken one way or the other), and a `main`
+    that waits until all have eaten."""
+    return (
+        f"const N = {n}\n"
+        "\n"
+        "mutex forks[N]\n"
+        "var done = 0\n"
+        "\n"
+        "thread philosopher[N] {\n"
+        "    let first = self\n"
+        "    let second = (self + 1) % N\n"
+        f"{_ORDER_FIX if fixed else ''}"
+        f"{dine}"
+        "    done = done + 1\n"
+        "}\n"
+        "\n"
+        "thread main {\n"
+        "    await done == N            # join every philosopher\n"
+        "}\n"
+    )
+
+
+def _at_least_two(n: int) -> None:
+    if n < 2:
+        raise ValueError("philosophers needs N >= 2 (one philosopher has one fork)")
+
+
 def philosophers(request: ModelRequest) -> str:
     """Dining philosophers taking threading.Lock forks in a Python callback."""
     n = request.n
-    if n < 2:
-        raise ValueError("philosophers needs N >= 2 (one philosopher has one fork)")
+    _at_least_two(n)
     if request.fixed:
         comment = [
             f"GIL dining philosophers, fixed form, N={n}: as the buggy form, but the last",
@@ -212,12 +260,6 @@ def philosophers(request: ModelRequest) -> str:
             "global order and no cycle of waits can form; a philosopher blocked on a fork",
             "has released the GIL. Main waits until all have eaten. Ok.",
         ]
-        order_fix = (
-            "    if second < first {        # the last philosopher takes fork 0 first\n"
-            "        first = second\n"
-            "        second = self\n"
-            "    }\n"
-        )
         title, verdict = f"GIL dining philosophers N={n}, ordered forks", "ok"
     else:
         comment = [
@@ -227,54 +269,27 @@ def philosophers(request: ModelRequest) -> str:
             "can hold their left fork; each then blocks on its right fork (releasing the",
             "GIL) and main waits for ever for them to finish. Deadlock.",
         ]
-        order_fix = ""
         title, verdict = f"GIL dining philosophers N={n}, left fork first", "deadlock"
-    body = (
-        f"const N = {n}\n"
-        "\n"
-        "mutex forks[N]\n"
-        "var done = 0\n"
-        "\n"
-        "thread philosopher[N] {\n"
-        "    let first = self\n"
-        "    let second = (self + 1) % N\n"
-        f"{order_fix}"
+    dine = (
         "    with_gil {\n"
         "        python {               # the Python callback dine()\n"
-        "            lock forks[first] {\n"
-        "                lock forks[second] {\n"
-        "                    skip       # eat\n"
-        "                }\n"
-        "            }\n"
+        f"{_forks(3)}"
         "        }\n"
         "    }\n"
-        "    done = done + 1\n"
-        "}\n"
-        "\n"
-        "thread main {\n"
-        "    await done == N            # join every philosopher\n"
-        "}\n"
     )
-    return _header(comment, title, verdict) + "\n" + body
+    return _header(comment, title, verdict) + "\n" + _philosophers_body(n, request.fixed, dine)
 
 
 def philosophers_native(request: ModelRequest) -> str:
     """Dining philosophers taking mutex forks in native code (no GIL)."""
     n = request.n
-    if n < 2:
-        raise ValueError("philosophers needs N >= 2 (one philosopher has one fork)")
+    _at_least_two(n)
     if request.fixed:
         comment = [
             f"Dining philosophers in native code, fixed form, N={n}: the last philosopher",
             "reaches for fork 0 before fork N-1, so the forks are taken in one global order",
             "and no cycle of waits can form. Ok.",
         ]
-        order_fix = (
-            "    if second < first {        # the last philosopher takes fork 0 first\n"
-            "        first = second\n"
-            "        second = self\n"
-            "    }\n"
-        )
         title, verdict = f"dining philosophers in native code N={n}, ordered forks", "ok"
     else:
         comment = [
@@ -283,31 +298,8 @@ def philosophers_native(request: ModelRequest) -> str:
             "Deadlock. Without the GIL, steps on forks no other philosopher can take next",
             "are independent: persistent sets (--stubborn-sets) explore far fewer states.",
         ]
-        order_fix = ""
         title, verdict = f"dining philosophers in native code N={n}, left fork first", "deadlock"
-    body = (
-        f"const N = {n}\n"
-        "\n"
-        "mutex forks[N]\n"
-        "var done = 0\n"
-        "\n"
-        "thread philosopher[N] {\n"
-        "    let first = self\n"
-        "    let second = (self + 1) % N\n"
-        f"{order_fix}"
-        "    lock forks[first] {\n"
-        "        lock forks[second] {\n"
-        "            skip               # eat\n"
-        "        }\n"
-        "    }\n"
-        "    done = done + 1\n"
-        "}\n"
-        "\n"
-        "thread main {\n"
-        "    await done == N            # join every philosopher\n"
-        "}\n"
-    )
-    return _header(comment, title, verdict) + "\n" + body
+    return _header(comment, title, verdict) + "\n" + _philosophers_body(n, request.fixed, _forks(1))
 
 
 def pipeline(request: ModelRequest) -> str:

@@ -1855,10 +1855,11 @@ static int stubborn_reduce(Worker *w, const Entries *e, const uint8_t *stored, s
                            const uint8_t *tail, size_t *count) {
     Patch *steps = w->steps;
     if (*count < 2) return 0;
-    if (raw_reserve((void **)&w->sb_words, &w->sb_words_cap, 3 * n, sizeof(uint64_t)) < 0 ||
+    if (raw_reserve((void **)&w->sb_words, &w->sb_words_cap, 4 * n, sizeof(uint64_t)) < 0 ||
         raw_reserve((void **)&w->sb_flags, &w->sb_flags_cap, 4 * n, 1) < 0)
         return -2;
-    uint64_t *position = w->sb_words, *touch = w->sb_words + n, *future = w->sb_words + 2 * n;
+    uint64_t *position = w->sb_words, *touch = w->sb_words + n, *future = w->sb_words + 2 * n,
+             *steps_touch = w->sb_words + 3 * n;
     uint8_t *has = w->sb_flags, *fwd = w->sb_flags + n, *members = w->sb_flags + 2 * n,
             *best = w->sb_flags + 3 * n;
     long holder = (long)(tail[0] | tail[1] << 8) - 1;
@@ -1868,7 +1869,8 @@ static int stubborn_reduce(Worker *w, const Entries *e, const uint8_t *stored, s
         const uint64_t *f = number_facts(e, number);
         if (!f) return -1;
         position[t] = f[0];
-        touch[t] = f[2]; /* waits, until a step is found */
+        steps_touch[t] = f[1];
+        touch[t] = f[2]; /* what it waits on, until a step of it is found */
         future[t] = (long)t == holder ? f[4] : f[3];
         has[t] = 0;
         fwd[t] = 1;
@@ -1876,9 +1878,7 @@ static int stubborn_reduce(Worker *w, const Entries *e, const uint8_t *stored, s
     for (size_t i = 0; i < *count; i++) {
         size_t t = steps[i].tid;
         if (!has[t]) {
-            uint32_t number;
-            memcpy(&number, stored + 2 + 4 * t, 4);
-            touch[t] = number_facts(e, number)[1];
+            touch[t] = steps_touch[t];
             has[t] = 1;
         }
         if (fwd[t]) {

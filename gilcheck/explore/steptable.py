@@ -146,7 +146,7 @@ class StepTable:
         self._ids: dict[tuple[str, Any], int] = {}
         # Persistent sets (`--stubborn-sets`, engine/stubborn.py): the facts of each thread
         # number, made once each (and told to C in order of numbers).
-        self.stubborn = getattr(engine, "stubborn", None)
+        self.stubborn = engine.stubborn
         self._facts: list[ThreadFacts] = []
 
     @staticmethod

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from gilcheck.semantics import ir
 from gilcheck.semantics.ir import Verdict
 from gilcheck.source import Span
 from gilcheck.symbolic.paths import PathCondition as PathCondition
 from gilcheck.system.state import State, Thread
+
+if TYPE_CHECKING:
+    from gilcheck.system.engine.stubborn import StubbornSets
 
 # What a thread does in a step: (thread id, kind, argument).
 Action = tuple[int, int, object]
@@ -132,6 +135,10 @@ class ThreadwiseSystem(TransitionSystem, Protocol):
     merge_reads: list[tuple[State, int]] | None
     """While a list: each state and thread whose next statement merging looked at is
     appended to it (what merged steps read, beyond the statement before them)."""
+
+    stubborn: StubbornSets | None
+    """Persistent sets (`--stubborn-sets`, engine/stubborn.py) where they apply: the table
+    chooses among its steps as the engine does."""
 
     def thread_transitions(self, state: State, tid: int, th: Thread, out: list[Transition]) -> bool:
         """Append thread `tid`'s steps from `state` to `out` (unmerged); whether it waits

@@ -20,6 +20,7 @@
 #include <string.h>
 #ifndef _WIN32
 #include <pthread.h>
+#include <unistd.h>
 #endif
 
 static PyObject *StoreFull = NULL;    /* gilcheck.explore.store.StoreFull */
@@ -40,6 +41,12 @@ typedef struct Made {
     uint32_t len;
 } Made;
 
+/* A successor of a worker's part (phase 2), and its number in the round. */
+typedef struct Owned {
+    struct Made *made;
+    int32_t number;
+} Owned;
+
 typedef struct Worker Worker; /* a part of `expand`'s phase 1 (below) */
 /* A worker's state whose successors phase 3 makes (as its `len`, with no successor) */
 #define DEFERRED ((size_t)-1)
@@ -52,6 +59,7 @@ typedef struct Worker Worker; /* a part of `expand`'s phase 1 (below) */
 #define STREAK 4096
 
 typedef struct NEntry NEntry; /* a step-table entry in C (below) */
+typedef struct Pool Pool;     /* `expand`'s threads, kept between rounds (below) */
 
 typedef struct {
     PyObject_HEAD
@@ -65,13 +73,17 @@ typedef struct {
     size_t mask;
     Worker *workers;    /* `expand`'s phase 1, one per thread, with their buffers */
     size_t n_workers;
+    Pool *pool;         /* the threads that run workers 1, 2, ... (worker 0: the caller) */
     int32_t *assigned;  /* the ids of a round's successors, in order (several workers) */
     size_t assigned_cap;
     size_t per_worker;  /* states per worker in a batch, with several threads */
     size_t streak;      /* states expanded since the last that needed Python */
     size_t streak_needed, min_per_worker; /* STREAK and MIN_PER_WORKER (`tune`) */
     int busy;           /* in `expand`: no other call may change the records */
-    int deferred;       /* the last round of several workers left a state to phase 3 */
+    int32_t *grown;     /* `grow_table_with`: the index being made, and its mask */
+    size_t grown_mask;
+    int32_t *round_dst, *round_starts; /* `store_round`: where a round's edges go, or NULL */
+    int32_t round_edge_at;             /* the edges' number of the round's first edge */
     /* Fingerprint mode (hash compaction): the index holds each state's 64-bit
      * fingerprint, not its id, and only the records of states from `base` on are kept
      * (those not yet expanded); `forget` drops the others. */
@@ -188,6 +200,38 @@ static uint64_t fingerprint(const uint8_t *p, size_t len) {
     return h ? h : 1;
 }
 
+/* States [from, to) put into `table` (of `mask` + 1 slots). Their slots are random places
+ * in a large table: each state's slot loads while the states a little before it are put
+ * (their hashes kept in a ring). `shared`: other threads fill the table at once. */
+#define REHASH_AHEAD 16
+static void rehash_into(const Records *r, int32_t *table, size_t mask, size_t from, size_t to,
+                        int shared) {
+    uint64_t ring[REHASH_AHEAD];
+    size_t ahead = from;
+    for (size_t sid = from; sid < to; sid++) {
+        while (ahead < to && ahead < sid + REHASH_AHEAD) {
+            size_t len, a = record_at(r, ahead, &len);
+            uint64_t hash = hash_record(r->blob + a, len);
+            ring[ahead % REHASH_AHEAD] = hash;
+            __builtin_prefetch(&table[hash & mask], 1);
+            ahead++;
+        }
+        size_t slot = ring[sid % REHASH_AHEAD] & mask;
+        if (shared) {
+            for (;;) {
+                int32_t empty = -1;
+                if (__atomic_compare_exchange_n(&table[slot], &empty, (int32_t)sid, 0,
+                                                __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+                    break;
+                slot = (slot + 1) & mask;
+            }
+        } else {
+            while (table[slot] >= 0) slot = (slot + 1) & mask;
+            table[slot] = (int32_t)sid;
+        }
+    }
+}
+
 static int grow_table(Records *r) {
     size_t size = (r->mask + 1) * 2;
     int32_t *table = PyMem_Malloc(size * sizeof(int32_t));
@@ -197,25 +241,22 @@ static int grow_table(Records *r) {
     }
     memset(table, 0xFF, size * sizeof(int32_t));
     size_t mask = size - 1;
-    for (size_t sid = 0; sid < r->count; sid++) {
-        size_t len, a = record_at(r, sid, &len);
-        size_t slot = hash_record(r->blob + a, len) & mask;
-        while (table[slot] >= 0) slot = (slot + 1) & mask;
-        table[slot] = (int32_t)sid;
-    }
+    rehash_into(r, table, mask, 0, r->count, 0);
     PyMem_Free(r->table);
     r->table = table;
     r->mask = mask;
     return 0;
 }
 
-static int reserve_states(Records *r) {
-    if (r->count < r->cap) return 0;
+/* Room for `more` states after those stored. */
+static int reserve_states_for(Records *r, size_t more) {
+    if (r->count + more <= r->cap) return 0;
     /* grown by a quarter: realloc moves large areas by remapping pages, and doubling
      * would leave up to half of them unused */
     size_t cap = r->cap ? r->cap + r->cap / 4 : 4096;
+    while (cap < r->count + more) cap += cap / 4;
     if (cap > (size_t)INT32_MAX) cap = (size_t)INT32_MAX;
-    if (r->count >= cap) {
+    if (r->count + more > cap) {
         PyErr_SetString(StoreFull, "more states than fit a 32-bit id");
         return -1;
     }
@@ -236,6 +277,8 @@ fail:
     PyErr_NoMemory();
     return -1;
 }
+
+static inline int reserve_states(Records *r) { return reserve_states_for(r, 1); }
 
 static int reserve_blob(Records *r, size_t more) {
     if (r->blob_len + more <= r->blob_cap) return 0;
@@ -381,7 +424,6 @@ static PyObject *Records_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     memset(r->table, 0xFF, (r->mask + 1) * sizeof(int32_t));
     r->per_worker = r->min_per_worker = MIN_PER_WORKER;
     r->streak_needed = STREAK;
-    r->deferred = 1; /* the first round with several workers lists its missing entries */
     return (PyObject *)r;
 }
 
@@ -945,47 +987,59 @@ static const uint8_t *projected_part(const Entries *e, char kind, const uint8_t 
     return value && len == 4 ? value : NULL;
 }
 
-static int derive_entry(Entries *e, const uint8_t *tail, uint64_t tail_hash, size_t tid,
-                        uint32_t number) {
-    if (e->projected.count == 0 || e->count >= e->limit || tid > UINT16_MAX) return 0;
+/* The template Python left for thread `tid` at `number` with this tail's shared part, for
+ * the first of its read sets whose projections are known: its bytes and length (NULL:
+ * none), and whether another thread holds the GIL. Reads the entries only. */
+static const uint8_t *find_template(const Entries *e, const uint8_t *tail, size_t tid,
+                                    uint32_t number, uint32_t *len, int *others) {
+    if (e->projected.count == 0 || e->count >= e->limit || tid > UINT16_MAX) return NULL;
     uint8_t key[28];
-    uint32_t len;
     uint16_t tid16 = (uint16_t)tid;
     /* The GIL as free, the thread's own, or another's (0xffff; steptable's _OTHERS_GIL) */
     uint16_t gil = (uint16_t)(tail[0] | tail[1] << 8);
-    int others = gil != 0 && gil != tid + 1 && tid + 1 < 0xffff;
-    const uint8_t *t = NULL;
-    for (uint8_t at = 0; at < MAX_READ_SETS && !t; at++) {
+    *others = gil != 0 && gil != tid + 1 && tid + 1 < 0xffff;
+    for (uint8_t at = 0; at < MAX_READ_SETS; at++) {
         key[0] = 'f';
         memcpy(key + 1, &tid16, 2);
         memcpy(key + 3, &number, 4);
         memcpy(key + 7, tail + 2, 4);
         key[11] = at;
-        const uint8_t *fid = map_get(&e->projected, key, 12, &len);
-        if (!fid || len != 4) return 0; /* no read set more */
+        const uint8_t *fid = map_get(&e->projected, key, 12, len);
+        if (!fid || *len != 4) return NULL; /* no read set more */
         const uint8_t *locks = projected_part(e, 'l', tail + 6, fid);
         const uint8_t *chans = locks ? projected_part(e, 'c', tail + 10, fid) : NULL;
         if (!chans) continue;
         key[0] = 'k';
         memcpy(key + 7, tail, 6);
-        if (others) key[7] = key[8] = 0xff;
+        if (*others) key[7] = key[8] = 0xff;
         memcpy(key + 13, tail + 14, 3);
         memcpy(key + 16, fid, 4);
         memcpy(key + 20, locks, 4);
         memcpy(key + 24, chans, 4);
-        t = map_get(&e->projected, key, 28, &len);
-        if (t && len < 6) return 0;
+        const uint8_t *t = map_get(&e->projected, key, 28, len);
+        if (!t) continue;
+        if (*len < 6) return NULL;
+        uint32_t steps;
+        memcpy(&steps, t + 2, 4);
+        if (*len != 6 + ((size_t)steps + (t[1] ? 1 : 0)) * TEMPLATE_STEP) return NULL;
+        return t;
     }
-    if (!t) return 0;
+    return NULL;
+}
+
+/* A template's steps and handover (`template_patches` of them) as patches of this tail,
+ * at `out`: 1, or 0 when a projection they need is not kept. Reads the entries only. */
+static inline size_t template_patches(const uint8_t *t) {
     uint32_t steps;
     memcpy(&steps, t + 2, 4);
-    size_t made = (size_t)steps + (t[1] ? 1 : 0);
-    if (len != 6 + made * TEMPLATE_STEP) return 0;
-    if (reserve_items((void **)&e->pool, &e->pool_cap, e->pool_len + made, sizeof(NPatch)) < 0)
-        return -1;
-    for (size_t i = 0; i < made; i++) {
+    return (size_t)steps + (t[1] ? 1 : 0);
+}
+
+static int fill_patches(const Entries *e, const uint8_t *t, const uint8_t *tail, int others,
+                        NPatch *out) {
+    size_t made = template_patches(t);
+    for (size_t i = 0; i < made; i++, out++) {
         const uint8_t *step = t + 6 + i * TEMPLATE_STEP;
-        NPatch *out = &e->pool[e->pool_len + i];
         memset(out, 0, sizeof(NPatch));
         out->python = step[0];
         if (out->python) continue;
@@ -999,19 +1053,41 @@ static int derive_entry(Entries *e, const uint8_t *tail, uint64_t tail_hash, siz
             int32_t which;
             memcpy(&which, change, 4);
             const uint8_t *after = which < 0 ? own : projected_part(e, kinds[part], own, change);
-            if (!after) return 0; /* nothing kept: the pool's end is not moved */
+            if (!after) return 0;
             memcpy(out->tail + 6 + 4 * part, after, 4);
         }
     }
+    return 1;
+}
+
+/* An entry from its template and the patches made of it (at the pool's end). */
+static int keep_template(Entries *e, const uint8_t *tail, uint64_t tail_hash, size_t tid,
+                         uint32_t number, const uint8_t *t) {
+    uint32_t steps;
+    memcpy(&steps, t + 2, 4);
     NEntry it;
     if (entries_start(e, tail, tid, number, &it) < 0) return -1;
     it.wants = t[0] != 0;
     it.first = (int32_t)e->pool_len;
     it.count = (int32_t)steps;
     it.handover = t[1] ? (int32_t)(e->pool_len + steps) : -1;
-    e->pool_len += made;
+    e->pool_len += template_patches(t);
     entries_keep(e, tail_hash, &it);
     return 1;
+}
+
+static int derive_entry(Entries *e, const uint8_t *tail, uint64_t tail_hash, size_t tid,
+                        uint32_t number) {
+    uint32_t len;
+    int others;
+    const uint8_t *t = find_template(e, tail, tid, number, &len, &others);
+    if (!t) return 0;
+    size_t made = template_patches(t);
+    if (reserve_items((void **)&e->pool, &e->pool_cap, e->pool_len + made, sizeof(NPatch)) < 0)
+        return -1;
+    if (!fill_patches(e, t, tail, others, e->pool + e->pool_len))
+        return 0; /* nothing kept: the pool's end is not moved */
+    return keep_template(e, tail, tail_hash, tid, number, t);
 }
 
 static PyMethodDef Entries_methods[] = {
@@ -1797,16 +1873,27 @@ static Py_ssize_t intern_made(Records *r, const Made *made, const uint8_t *rec, 
     return intern_record(r, rec, len, made->hash, parent, made->via);
 }
 
+/* An entry a worker derived (`derive_privately`): its key, its template, and where its
+ * patches are in the worker's `dpatches`. */
+typedef struct Derived {
+    uint8_t tail[TAIL_SIZE];
+    uint16_t tid;
+    uint32_t number;
+    const uint8_t *t;
+    size_t patches;
+} Derived;
+
 /* Phase 1 of `expand` for the states [first, stop): each state's successors made (their
  * records end to end in `scratch`) and hashed. It stops before a state that needs Python
  * (`halted`). With several workers, a round goes:
- *   0. each lists its states with a thread that has no entry (`list_missing`), and the
- *      caller derives those entries alone;
- *   1. each makes its states' successors (a state whose entries are still missing is left
- *      to phase 3, `defer`);
+ *   1. each makes its states' successors, leaving a state whose entries are missing
+ *      (`defer`); the caller derives the missing entries alone (`derive_missing`), and
+ *      each makes its states left again (`remake_deferred`; one whose entries Python
+ *      makes stays left, to phase 3);
  *   2. each looks up its part of all the round's successors, by hash (`settle_part`);
- *   3. the caller stores them in order, state by state: the same ids as one worker.
- * In phases 0-2 workers only read the store, the entries and the map, and write their own
+ *   3. they store them at once (`store_round`), or the caller does, in order, state by
+ *      state: the same ids as one worker.
+ * In phases 1-2 workers only read the store, the entries and the map, and write their own
  * buffers (phase 2: the successors of their own part). */
 struct Worker {
     Records *r;
@@ -1823,6 +1910,15 @@ struct Worker {
     size_t made_cap;
     size_t *count, *len; /* per state: its successors and their length */
     size_t count_cap, len_cap;
+    size_t *made_at, *bytes_at; /* per state: where its successors begin in `made` and
+                                   `scratch` (a state made again comes after the others) */
+    size_t made_at_cap, bytes_at_cap;
+    Worker *spare; /* makes this worker's deferred states again (`remake_deferred`) */
+    int gather;    /* derives the entries its deferred states miss, for the caller to keep */
+    Derived *derived;
+    size_t n_derived, derived_cap;
+    NPatch *dpatches;
+    size_t n_dpatches, dpatches_cap;
     NEntry **entries;
     size_t entries_cap;
     Patch *steps;
@@ -1833,12 +1929,22 @@ struct Worker {
     /* Phase 2: this worker's part of the round's successors (by hash), and the first
      * occurrence of each record of its part not stored yet (slots of round numbers). */
     void (*job)(Worker *); /* what its thread runs */
-    Py_ssize_t *missing;   /* `list_missing`: its states with a thread without an entry */
-    size_t n_missing, missing_cap;
     Worker *all;
     size_t n_all, part;
+    Owned *own; /* its successors not stored */
+    size_t n_own, own_cap;
+    Owned *part_of; /* the first occurrences in its part, and where they are in `fresh` */
+    size_t part_of_cap;
     int32_t *fresh;
     size_t fresh_cap;
+    int unsettled; /* phase 2 did not run through (out of memory) */
+    size_t copy_from, copy_to; /* `rehash_part`: its share of the states */
+    /* Phase 3 at once (`store_round`): its new states and their bytes, whether one has
+     * another length than the stride or was not looked up, and where its states' new
+     * ids, bytes, successors (the round's numbers, as its edges) and starts begin. */
+    size_t new_count, new_bytes;
+    int odd;
+    size_t id_base, blob_base, number_base, starts_base;
     /* `stubborn_reduce`'s scratch: per thread its words and flags */
     uint64_t *sb_words;
     size_t sb_words_cap;
@@ -1930,89 +2036,197 @@ static int stubborn_reduce(Worker *w, const Entries *e, const uint8_t *stored, s
     return 0;
 }
 
-/* Before phase 1 of `expand` with several workers: the worker's states with a thread that
- * has no entry, which the caller then derives alone (`derive_missing`), so that the
- * workers seldom leave a state to phase 3. */
-static void list_missing(Worker *w) {
-    w->n_missing = 0;
-    for (Py_ssize_t sid = w->first; sid < w->stop && (size_t)sid < w->r->count; sid++) {
-        size_t n;
-        const uint8_t *stored = table_record(w->r, (size_t)sid, &n);
-        if (!stored) return; /* phase 1 stops here */
-        if (sid + 2 < w->stop) prefetch_entries(w->r, w->table, (size_t)sid + 2);
-        if (find_entries(w->table, stored, n, NULL, 0) == n) continue;
-        if (raw_reserve((void **)&w->missing, &w->missing_cap, w->n_missing + 1,
-                        sizeof(Py_ssize_t)) < 0)
-            return; /* the others are left to phase 3 */
-        w->missing[w->n_missing++] = sid;
+/* Phase 1 of `expand` with several workers, once the caller has derived the entries its
+ * states left (`defer`) were missing: each of them made again (by the worker's spare),
+ * its successors put after the others. One still left (Python makes its entries or
+ * facts, or is needed for its steps) stays left, to phase 3. */
+static void make_successors(Worker *w);
+
+static void remake_deferred(Worker *w) {
+    Worker *spare = w->spare;
+    for (size_t k = 0; k < w->states; k++) {
+        if (w->len[k] != DEFERRED) continue;
+        spare->r = w->r;
+        spare->table = w->table;
+        spare->canon = NULL;
+        spare->ample = w->ample;
+        spare->stubborn = w->stubborn;
+        spare->derive = 0;
+        spare->defer = 1;
+        spare->gather = 0;
+        spare->first = w->first + (Py_ssize_t)k;
+        spare->stop = spare->first + 1;
+        make_successors(spare);
+        if (spare->failed == 1) {
+            w->failed = 1;
+            return;
+        }
+        if (spare->failed || spare->halted || spare->states != 1 || spare->len[0] == DEFERRED)
+            continue; /* phase 3 makes it, alone */
+        size_t count = spare->count[0], len = spare->len[0];
+        if (raw_reserve((void **)&w->scratch, &w->scratch_cap, w->bytes + count * len, 1) < 0 ||
+            raw_reserve((void **)&w->made, &w->made_cap, w->total + count, sizeof(Made)) < 0) {
+            w->failed = 1;
+            return;
+        }
+        memcpy(w->scratch + w->bytes, spare->scratch, count * len);
+        memcpy(w->made + w->total, spare->made, count * sizeof(Made));
+        w->count[k] = count;
+        w->len[k] = len;
+        w->made_at[k] = w->total;
+        w->bytes_at[k] = w->bytes;
+        w->total += count;
+        w->bytes += count * len;
     }
 }
 
-/* Phase 2 of `expand` with several workers, for this worker's part of the round's
- * successors (those whose hash's top bits name it): each is looked up in the store (which
- * nothing changes now), and one not stored is looked up among the round's earlier
- * successors of the part, in the round's order (worker by worker, state by state), so that
- * a record made several times is stored once, at its first occurrence, as one worker
- * alone would store it. Workers write only the successors of their own part. */
+/* Phase 2 of `expand` with several workers, in two steps:
+ *   a. each worker looks up its own successors in the store (which nothing changes now)
+ *      and lists those not stored, with their numbers in the round (`look_up_own`);
+ *   b. each takes its part of those (by their hash's top bits) and looks each up among
+ *      the part's earlier ones, in the round's order (worker by worker, state by state),
+ *      so that a record made several times is stored once, at its first occurrence, as
+ *      one worker alone would store it (`settle_part`).
+ * Workers write only their own successors (a) and those of their part (b). */
+static void look_up_own(Worker *w) {
+    const Records *r = w->r;
+    size_t mask = r->compact ? r->fp_mask : r->mask;
+    w->n_own = 0;
+    w->unsettled = 1;
+    /* Lookups wait on memory: the index slot of a successor a few ahead loads, and the
+     * record its slot names for one nearer. */
+    enum { SLOT_AHEAD = 16, RECORD_AHEAD = 8 };
+    Made *all = w->made;
+    for (size_t j = 0; j < w->total; j++) {
+        if (j + SLOT_AHEAD < w->total) {
+            uint64_t ahead = all[j + SLOT_AHEAD].hash;
+            __builtin_prefetch(r->compact ? (const void *)&r->fps[ahead & mask]
+                                          : (const void *)&r->table[ahead & mask]);
+        }
+        if (!r->compact && j + RECORD_AHEAD < w->total) {
+            int32_t known = r->table[all[j + RECORD_AHEAD].hash & mask];
+            if (known >= 0) {
+                size_t known_len;
+                __builtin_prefetch(r->blob + record_at(r, (size_t)known, &known_len));
+            }
+        }
+        all[j].known = lookup_record(r, all[j].rec, all[j].len, all[j].hash, &all[j].slot);
+        all[j].mask = mask;
+    }
+    if (raw_reserve((void **)&w->own, &w->own_cap, w->total ? w->total : 1, sizeof(Owned)) < 0)
+        return;
+    int32_t number = (int32_t)w->number_base;
+    for (size_t k = 0; k < w->states; k++) {
+        Made *made = all + w->made_at[k];
+        for (size_t m = 0; m < w->count[k]; m++, number++) {
+            if (made[m].known != -1) continue;
+            w->own[w->n_own].made = &made[m];
+            w->own[w->n_own++].number = number;
+        }
+    }
+    w->unsettled = 0;
+}
+
 static void settle_part(Worker *w) {
     const Records *r = w->r;
-    size_t mine = 0; /* the successors of this part, for the table's size */
-    for (size_t v = 0; v < w->n_all; v++)
-        for (size_t j = 0; j < w->all[v].total; j++)
-            mine += (size_t)(w->all[v].made[j].hash >> 58) % w->n_all == w->part;
+    size_t unknown = 0;
+    for (size_t v = 0; v < w->n_all; v++) unknown += w->all[v].n_own;
+    w->unsettled = 1;
+    if (raw_reserve((void **)&w->part_of, &w->part_of_cap, unknown ? unknown : 1,
+                    sizeof(Owned)) < 0)
+        return;
     size_t want = 16;
-    while (want < mine * 2 + 16) want *= 2;
+    while (want < unknown * 2 + 16) want *= 2;
     if (want > w->fresh_cap) {
         int32_t *grown = PyMem_RawRealloc(w->fresh, want * sizeof(int32_t));
-        if (!grown) return; /* the rest is left to phase 3, which looks everything up */
+        if (!grown) return;
         w->fresh = grown;
         w->fresh_cap = want;
     }
-    size_t fmask = w->fresh_cap - 1, used = 0;
+    size_t fmask = w->fresh_cap - 1, mine = 0;
     memset(w->fresh, 0xff, w->fresh_cap * sizeof(int32_t));
-    size_t mask = r->compact ? r->fp_mask : r->mask;
-    int32_t number = 0; /* the successor's number in the round */
     for (size_t v = 0; v < w->n_all; v++) {
-        Worker *from = &w->all[v];
-        for (size_t j = 0; j < from->total; j++, number++) {
-            Made *made = &from->made[j];
+        const Worker *from = &w->all[v];
+        for (size_t i = 0; i < from->n_own; i++) {
+            const Owned *own = &from->own[i];
+            Made *made = own->made;
             if ((size_t)(made->hash >> 58) % w->n_all != w->part) continue;
-            made->known = lookup_record(r, made->rec, made->len, made->hash, &made->slot);
-            made->mask = mask;
-            if (made->known != -1) continue;
-            if ((used + 1) * 2 > w->fresh_cap) return; /* (not reached: sized for the part) */
             size_t at = (size_t)made->hash & fmask;
             for (;;) {
                 int32_t seen = w->fresh[at];
                 if (seen < 0) {
-                    w->fresh[at] = number;
-                    used++;
+                    w->fresh[at] = (int32_t)mine;
+                    w->part_of[mine++] = *own;
                     break;
                 }
-                const Made *earlier = NULL;
-                int32_t left = seen;
-                for (size_t u = 0; u < w->n_all; u++) { /* round number -> its worker */
-                    if ((size_t)left < w->all[u].total) {
-                        earlier = &w->all[u].made[left];
-                        break;
-                    }
-                    left -= (int32_t)w->all[u].total;
-                }
-                if (earlier && earlier->hash == made->hash && earlier->len == made->len &&
+                const Made *earlier = w->part_of[seen].made;
+                if (earlier->hash == made->hash && earlier->len == made->len &&
                     (r->compact || memcmp(earlier->rec, made->rec, made->len) == 0)) {
-                    made->first = seen;
+                    made->first = w->part_of[seen].number;
                     break;
                 }
                 at = (at + 1) & fmask;
             }
         }
     }
+    w->unsettled = 0;
+}
+
+/* The entries a state's threads miss, derived as `derive_missing` does, but into the
+ * worker's own buffers (the entries are only read): the caller keeps them after phase 1
+ * (`keep_derived`). 0, or -1 out of memory. */
+static int derive_privately(Worker *w, const uint8_t *stored, size_t n) {
+    Entries *e = (Entries *)w->table; /* (entries_find only reads) */
+    const uint8_t *tail = stored + 2 + 4 * n;
+    uint64_t tail_hash = hash_record(tail, TAIL_SIZE);
+    for (size_t tid = 0; tid < n; tid++) {
+        uint32_t number, len;
+        memcpy(&number, stored + 2 + 4 * tid, 4);
+        if (entries_find(e, tail, tail_hash, tid, number)) continue;
+        int others;
+        const uint8_t *t = find_template(e, tail, tid, number, &len, &others);
+        if (!t) continue;
+        size_t made = template_patches(t);
+        if (raw_reserve((void **)&w->dpatches, &w->dpatches_cap, w->n_dpatches + made,
+                        sizeof(NPatch)) < 0 ||
+            raw_reserve((void **)&w->derived, &w->derived_cap, w->n_derived + 1,
+                        sizeof(Derived)) < 0)
+            return -1;
+        if (!fill_patches(e, t, tail, others, w->dpatches + w->n_dpatches)) continue;
+        Derived *d = &w->derived[w->n_derived++];
+        memcpy(d->tail, tail, TAIL_SIZE);
+        d->tid = (uint16_t)tid;
+        d->number = number;
+        d->t = t;
+        d->patches = w->n_dpatches;
+        w->n_dpatches += made;
+    }
+    return 0;
+}
+
+/* The entries a worker derived, kept (one that another kept first is left): 0, or -1
+ * with an exception set. */
+static int keep_derived(Entries *e, const Worker *w) {
+    for (size_t i = 0; i < w->n_derived; i++) {
+        const Derived *d = &w->derived[i];
+        uint64_t tail_hash = hash_record(d->tail, TAIL_SIZE);
+        if (entries_find(e, d->tail, tail_hash, d->tid, d->number) || e->count >= e->limit)
+            continue;
+        size_t made = template_patches(d->t);
+        if (reserve_items((void **)&e->pool, &e->pool_cap, e->pool_len + made,
+                          sizeof(NPatch)) < 0)
+            return -1;
+        memcpy(e->pool + e->pool_len, w->dpatches + d->patches, made * sizeof(NPatch));
+        if (keep_template(e, d->tail, tail_hash, d->tid, d->number, d->t) < 0) return -1;
+    }
+    return 0;
 }
 
 static void make_successors(Worker *w) {
     Records *r = w->r;
     const Entries *table = w->table;
     w->states = w->total = w->bytes = 0;
+    w->n_derived = w->n_dpatches = 0;
     w->halted = w->failed = 0;
     for (Py_ssize_t at_sid = w->first; at_sid < w->stop; at_sid++) {
         if ((size_t)at_sid >= r->count) {
@@ -2028,7 +2242,11 @@ static void make_successors(Worker *w) {
         size_t cut = 2 + 4 * n, len = cut + TAIL_SIZE;
         if (raw_reserve((void **)&w->entries, &w->entries_cap, n ? n : 1, sizeof(NEntry *)) < 0 ||
             raw_reserve((void **)&w->count, &w->count_cap, w->states + 1, sizeof(size_t)) < 0 ||
-            raw_reserve((void **)&w->len, &w->len_cap, w->states + 1, sizeof(size_t)) < 0) {
+            raw_reserve((void **)&w->len, &w->len_cap, w->states + 1, sizeof(size_t)) < 0 ||
+            raw_reserve((void **)&w->made_at, &w->made_at_cap, w->states + 1, sizeof(size_t)) <
+                0 ||
+            raw_reserve((void **)&w->bytes_at, &w->bytes_at_cap, w->states + 1, sizeof(size_t)) <
+                0) {
             w->failed = 1;
             return;
         }
@@ -2148,19 +2366,28 @@ static void make_successors(Worker *w) {
             made->first = -1;
             made->len = (uint32_t)len;
             made->rec = NULL; /* (set once the scratch stops moving) */
-            __builtin_prefetch(r->compact ? (const void *)&r->fps[hash & r->fp_mask]
-                                          : (const void *)&r->table[hash & r->mask]);
+            if (!w->defer) /* (several workers look up later: phase 2 loads it then) */
+                __builtin_prefetch(r->compact ? (const void *)&r->fps[hash & r->fp_mask]
+                                              : (const void *)&r->table[hash & r->mask]);
         }
         w->count[w->states] = count;
         w->len[w->states] = len;
+        w->made_at[w->states] = w->total;
+        w->bytes_at[w->states] = w->bytes;
         w->states++;
         w->total += count;
         w->bytes += count * len;
         continue;
     missing: /* an entry or a fact Python has not made yet: phase 3, or Python */
         if (w->defer) {
+            if (w->gather && derive_privately(w, stored, n) < 0) {
+                w->failed = 1;
+                return;
+            }
             w->count[w->states] = 0;
             w->len[w->states] = DEFERRED;
+            w->made_at[w->states] = w->total;
+            w->bytes_at[w->states] = w->bytes;
             w->states++;
             continue;
         }
@@ -2170,24 +2397,131 @@ static void make_successors(Worker *w) {
 }
 
 #ifndef _WIN32
-static void *worker_main(void *arg) {
-    Worker *w = (Worker *)arg;
-    w->job(w);
-    return NULL;
+/* `expand`'s threads: started with the first round that has several workers and kept
+ * until the records go, so that a round costs no thread's start. A round is a job for
+ * workers 0..n-1: the caller runs worker 0, thread i runs worker i. Threads wait for a
+ * round by spinning a little (rounds follow each other closely), then on a condition. */
+struct Pool {
+    pthread_t threads[MAX_THREADS];
+    size_t started;         /* threads 1..started run */
+    pid_t pid;              /* the process that started them (a forked child has none) */
+    pthread_mutex_t lock;
+    pthread_cond_t wake, idle;
+    Worker *workers;
+    size_t n;               /* workers in the current round */
+    void (*job)(Worker *);
+    unsigned long round;    /* bumped for each round (atomic) */
+    size_t running;         /* threads still in the round (atomic) */
+    int stop;
+};
+
+typedef struct {
+    Pool *pool;
+    size_t index;
+} PoolSeat;
+
+#define POOL_SPINS 20000
+
+static inline void relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+static void *pool_main(void *arg) {
+    PoolSeat seat = *(PoolSeat *)arg;
+    PyMem_RawFree(arg);
+    Pool *pool = seat.pool;
+    unsigned long seen = 0;
+    for (;;) {
+        unsigned long round;
+        int spins = 0;
+        while ((round = __atomic_load_n(&pool->round, __ATOMIC_ACQUIRE)) == seen &&
+               !__atomic_load_n(&pool->stop, __ATOMIC_ACQUIRE)) {
+            if (++spins < POOL_SPINS) {
+                relax();
+                continue;
+            }
+            pthread_mutex_lock(&pool->lock);
+            while (__atomic_load_n(&pool->round, __ATOMIC_ACQUIRE) == seen && !pool->stop)
+                pthread_cond_wait(&pool->wake, &pool->lock);
+            pthread_mutex_unlock(&pool->lock);
+        }
+        if (__atomic_load_n(&pool->stop, __ATOMIC_ACQUIRE)) return NULL;
+        seen = round;
+        if (seat.index >= pool->n) continue; /* not in this round */
+        pool->job(&pool->workers[seat.index]);
+        if (__atomic_sub_fetch(&pool->running, 1, __ATOMIC_ACQ_REL) == 0) {
+            pthread_mutex_lock(&pool->lock);
+            pthread_cond_signal(&pool->idle);
+            pthread_mutex_unlock(&pool->lock);
+        }
+    }
+}
+
+static void pool_free(Records *r) {
+    Pool *pool = r->pool;
+    if (!pool) return;
+    r->pool = NULL;
+    if (pool->pid == getpid()) {
+        pthread_mutex_lock(&pool->lock);
+        __atomic_store_n(&pool->stop, 1, __ATOMIC_RELEASE);
+        pthread_cond_broadcast(&pool->wake);
+        pthread_mutex_unlock(&pool->lock);
+        for (size_t i = 1; i <= pool->started; i++) pthread_join(pool->threads[i], NULL);
+        pthread_mutex_destroy(&pool->lock);
+        pthread_cond_destroy(&pool->wake);
+        pthread_cond_destroy(&pool->idle);
+    } /* (in a forked child the threads are not there: its memory is all that is left) */
+    PyMem_RawFree(pool);
+}
+
+/* The pool with threads for workers 1..n-1, started now if need be; NULL if none could
+ * start (the caller then runs every worker itself). */
+static Pool *pool_for(Records *r, size_t n) {
+    if (r->pool && (r->pool->pid != getpid() || r->pool->started + 1 < n)) pool_free(r);
+    if (r->pool) return r->pool;
+    Pool *pool = PyMem_RawCalloc(1, sizeof(Pool));
+    if (!pool) return NULL;
+    pool->pid = getpid();
+    pthread_mutex_init(&pool->lock, NULL);
+    pthread_cond_init(&pool->wake, NULL);
+    pthread_cond_init(&pool->idle, NULL);
+    for (size_t i = 1; i < n; i++) {
+        PoolSeat *seat = PyMem_RawMalloc(sizeof(PoolSeat));
+        if (!seat) break;
+        seat->pool = pool;
+        seat->index = i;
+        if (pthread_create(&pool->threads[i], NULL, pool_main, seat) != 0) {
+            PyMem_RawFree(seat);
+            break;
+        }
+        pool->started = i;
+    }
+    r->pool = pool;
+    return pool;
 }
 #endif
 
 static void free_workers(Records *r) {
+#ifndef _WIN32
+    pool_free(r); /* (its threads run workers: stopped first) */
+#endif
     for (size_t i = 0; i < r->n_workers; i++) {
         Worker *w = &r->workers[i];
         PyMem_RawFree(w->scratch);
         PyMem_RawFree(w->made);
         PyMem_RawFree(w->count);
         PyMem_RawFree(w->len);
+        PyMem_RawFree(w->made_at);
+        PyMem_RawFree(w->bytes_at);
         PyMem_RawFree(w->entries);
         PyMem_RawFree(w->steps);
         PyMem_RawFree(w->fresh);
-        PyMem_RawFree(w->missing);
+        PyMem_RawFree(w->own);
+        PyMem_RawFree(w->derived);
+        PyMem_RawFree(w->dpatches);
+        PyMem_RawFree(w->part_of);
         PyMem_RawFree(w->sb_words);
         PyMem_RawFree(w->sb_flags);
     }
@@ -2199,25 +2533,219 @@ static void free_workers(Records *r) {
     r->n_workers = 0;
 }
 
-/* Each worker's states, in one thread each (the caller's among them): 0, or -1 when no
- * thread could be started (the caller then makes them all itself, in order). */
-static int run_workers(Worker *workers, size_t n, void (*job)(Worker *)) {
+/* Each worker's job, in one thread each (the caller's among them, on worker 0): 0, or -1
+ * when no thread could be started (the caller then runs them all itself, in order). */
+static int run_workers(Records *r, Worker *workers, size_t n, void (*job)(Worker *)) {
     for (size_t i = 0; i < n; i++) workers[i].job = job;
 #ifdef _WIN32
     for (size_t i = 0; i < n; i++) job(&workers[i]);
     return 0;
 #else
-    pthread_t threads[MAX_THREADS];
-    size_t started = 0;
-    for (size_t i = 1; i < n; i++) {
-        if (pthread_create(&threads[i], NULL, worker_main, &workers[i]) != 0) break;
-        started = i;
+    Pool *pool = n > 1 ? pool_for(r, n) : NULL;
+    size_t helped = pool ? (pool->started + 1 < n ? pool->started + 1 : n) : 1;
+    if (helped > 1) {
+        pool->workers = workers;
+        pool->n = helped;
+        pool->job = job;
+        __atomic_store_n(&pool->running, helped - 1, __ATOMIC_RELEASE);
+        pthread_mutex_lock(&pool->lock);
+        __atomic_add_fetch(&pool->round, 1, __ATOMIC_ACQ_REL);
+        pthread_cond_broadcast(&pool->wake);
+        pthread_mutex_unlock(&pool->lock);
     }
     job(&workers[0]);
-    for (size_t i = 1; i <= started; i++) pthread_join(threads[i], NULL);
-    for (size_t i = started + 1; i < n; i++) job(&workers[i]);
-    return 0;
+    for (size_t i = helped; i < n; i++) job(&workers[i]);
+    if (helped > 1) {
+        int spins = 0;
+        while (__atomic_load_n(&pool->running, __ATOMIC_ACQUIRE) != 0) {
+            if (++spins < POOL_SPINS) {
+                relax();
+                continue;
+            }
+            pthread_mutex_lock(&pool->lock);
+            while (__atomic_load_n(&pool->running, __ATOMIC_ACQUIRE) != 0)
+                pthread_cond_wait(&pool->idle, &pool->lock);
+            pthread_mutex_unlock(&pool->lock);
+        }
+    }
+    return helped > 1 ? 0 : -1;
 #endif
+}
+
+/* A part of the states [copy_from, copy_to) put into the index being made. */
+static void rehash_part(Worker *w) {
+    rehash_into(w->r, w->r->grown, w->r->grown_mask, w->copy_from, w->copy_to, 1);
+}
+
+/* The exact index grown to twice its size, its states rehashed by `n` workers at once
+ * (where they go in a slot run depends on which comes first: that changes no lookup). */
+static int grow_table_with(Records *r, Worker *workers, size_t n) {
+    if (n < 2 || r->count < 65536) return grow_table(r);
+    size_t size = (r->mask + 1) * 2;
+    int32_t *table = PyMem_Malloc(size * sizeof(int32_t));
+    if (!table) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    memset(table, 0xFF, size * sizeof(int32_t));
+    r->grown = table;
+    r->grown_mask = size - 1;
+    for (size_t i = 0; i < n; i++) {
+        workers[i].r = r;
+        workers[i].copy_from = r->count * i / n;
+        workers[i].copy_to = r->count * (i + 1) / n;
+    }
+    run_workers(r, workers, n, rehash_part);
+    PyMem_Free(r->table);
+    r->table = table;
+    r->mask = size - 1;
+    r->grown = NULL;
+    return 0;
+}
+
+/* Phase 3 with several workers at once, in a round whose states to store (those of the
+ * workers up to the first that stopped early) all have their successors made, and which
+ * cannot reach the state limit. The same ids as one state at a time, since a new state's
+ * id is the number of new states before it in the round's order:
+ *   a. each worker counts its new states (neither stored nor made before in the round);
+ *   b. each stores its own at the ids and places that follow from the counts before it
+ *      (records, parents, first actions, index slots taken by compare-and-swap) and
+ *      notes every successor's id but copies';
+ *   c. each notes its copies' ids (their first occurrences' ids, noted in b) and writes
+ *      its states' edges. */
+static void count_new(Worker *w) {
+    const Records *r = w->r;
+    size_t fresh = 0, bytes = 0;
+    int odd = 0;
+    for (size_t k = 0; k < w->states; k++) {
+        size_t len = w->len[k];
+        for (size_t m = 0; m < w->count[k]; m++) {
+            const Made *made = &w->made[w->made_at[k] + m];
+            if (made->known != -1 || made->first >= 0) continue;
+            if (!made->mask || (r->stride != VARIABLE && r->stride != len)) odd = 1;
+            fresh++;
+            bytes += len;
+        }
+    }
+    w->new_count = fresh;
+    w->new_bytes = bytes;
+    w->odd = odd;
+}
+
+static void store_new(Worker *w) {
+    Records *r = w->r;
+    size_t id = w->id_base, at = w->blob_base;
+    size_t number = w->number_base;
+    size_t mask = r->compact ? r->fp_mask : r->mask;
+    for (size_t k = 0; k < w->states; k++) {
+        size_t len = w->len[k];
+        int32_t parent = (int32_t)(w->first + (Py_ssize_t)k);
+        for (size_t m = 0; m < w->count[k]; m++, number++) {
+            const Made *made = &w->made[w->made_at[k] + m];
+            if (made->first >= 0) continue; /* (c) */
+            if (made->known != -1) {
+                r->assigned[number] = made->known;
+                continue;
+            }
+            memcpy(r->blob + at, made->rec, len);
+            at += len;
+            if (r->stride == VARIABLE) r->offsets[id + 1 - r->base] = (uint32_t)at;
+            r->parent[id] = parent;
+            r->via[id] = made->via;
+            size_t slot = made->mask == mask ? made->slot : (size_t)made->hash & mask;
+            if (r->compact) {
+                for (;;) {
+                    uint64_t empty = 0;
+                    if (__atomic_compare_exchange_n(&r->fps[slot], &empty, made->hash, 0,
+                                                    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+                        break;
+                    slot = (slot + 1) & mask;
+                }
+            } else {
+                for (;;) {
+                    int32_t empty = -1;
+                    if (__atomic_compare_exchange_n(&r->table[slot], &empty, (int32_t)id, 0,
+                                                    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+                        break;
+                    slot = (slot + 1) & mask;
+                }
+            }
+            r->assigned[number] = (int32_t)id++;
+        }
+    }
+}
+
+static void link_copies(Worker *w) {
+    Records *r = w->r;
+    size_t number = w->number_base;
+    for (size_t k = 0; k < w->states; k++) {
+        if (r->round_starts)
+            r->round_starts[w->starts_base + k] = r->round_edge_at + (int32_t)number;
+        for (size_t m = 0; m < w->count[k]; m++, number++) {
+            int32_t first = w->made[w->made_at[k] + m].first;
+            if (first >= 0) r->assigned[number] = r->assigned[first];
+            if (r->round_dst) r->round_dst[number] = r->assigned[number];
+        }
+    }
+}
+
+/* The round stored at once (above): how many workers' states were stored (0: none, for
+ * a round this is not for, which is then stored one state at a time; -1: out of memory,
+ * an exception set, nothing stored). */
+static Py_ssize_t store_round(Records *r, Worker *workers, size_t n, Py_ssize_t max_states,
+                              Ints *starts, Ints *dst, Py_ssize_t dst_len) {
+    size_t stored = 0, states = 0, edges = 0;
+    for (size_t i = 0; i < n; i++)
+        if (workers[i].unsettled) return 0; /* (each settles a part of every worker's) */
+    while (stored < n) {
+        Worker *w = &workers[stored++];
+        if (w->failed) return 0;
+        for (size_t k = 0; k < w->states; k++)
+            if (w->len[k] == DEFERRED) return 0;
+        w->starts_base = states; /* (number_base: set for phase 2) */
+        states += w->states;
+        edges += w->total;
+        if (w->halted || w->states < (size_t)(w->stop - w->first)) break;
+    }
+    if (stored < 2) return 0;
+    run_workers(r, workers, stored, count_new);
+    size_t fresh = 0, bytes = 0;
+    for (size_t i = 0; i < stored; i++) {
+        Worker *w = &workers[i];
+        if (w->odd) return 0;
+        w->id_base = r->count + fresh;
+        w->blob_base = r->blob_len + bytes;
+        fresh += w->new_count;
+        bytes += w->new_bytes;
+    }
+    if ((Py_ssize_t)(r->count + fresh) >= max_states ||
+        (r->compact ? (r->fp_count + fresh) * 4 > (r->fp_mask + 1) * 3
+                    : (r->count + fresh) * 2 > r->mask)) /* (grown for the round: not met) */
+        return 0;
+    if (reserve_states_for(r, fresh) < 0 || reserve_blob(r, bytes) < 0) return -1;
+    if (dst) {
+        if (reserve_items((void **)&dst->items, &dst->cap, dst->len + edges, sizeof(int32_t)) <
+                0 ||
+            reserve_items((void **)&starts->items, &starts->cap, starts->len + states,
+                          sizeof(int32_t)) < 0)
+            return -1;
+        r->round_dst = dst->items + dst->len;
+        r->round_starts = starts->items + starts->len;
+        r->round_edge_at = (int32_t)(dst_len + (Py_ssize_t)dst->len);
+    } else {
+        r->round_dst = r->round_starts = NULL;
+    }
+    run_workers(r, workers, stored, store_new);
+    r->count += fresh;
+    r->blob_len += bytes;
+    if (r->compact) r->fp_count += fresh;
+    run_workers(r, workers, stored, link_copies);
+    if (dst) {
+        dst->len += edges;
+        starts->len += states;
+    }
+    r->round_dst = r->round_starts = NULL;
+    return (Py_ssize_t)stored;
 }
 
 /* expand(sid, stop, max_states, entries, ample, starts, dst, dst_len, canon, threads)
@@ -2266,11 +2794,13 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
         PyErr_SetString(PyExc_RuntimeError, "the records are in use");
         return NULL;
     }
-    if (r->n_workers < (size_t)threads + 1) { /* the last makes deferred states' successors */
+    /* workers, then one spare each (`remake_deferred`), then the last: it makes the
+     * successors of states left to phase 3 */
+    if (r->n_workers < 2 * (size_t)threads + 1) {
         free_workers(r);
-        r->workers = PyMem_RawCalloc((size_t)threads + 1, sizeof(Worker));
+        r->workers = PyMem_RawCalloc(2 * (size_t)threads + 1, sizeof(Worker));
         if (!r->workers) return PyErr_NoMemory();
-        r->n_workers = (size_t)threads + 1;
+        r->n_workers = 2 * (size_t)threads + 1;
     }
     Worker *alone = &r->workers[r->n_workers - 1];
     r->busy = 1;
@@ -2303,34 +2833,34 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
             w->ample = ample;
             w->stubborn = stubborn;
             w->derive = n == 1;
-            w->defer = n > 1;
+            w->defer = w->gather = n > 1;
             w->first = from;
             w->stop = n == 1 ? (left < BATCH ? stop : sid + BATCH) : from + share;
             from = w->stop;
         }
         size_t round = 0; /* the successors made in this round, with several workers */
+        size_t serial_from = 0; /* the first worker whose states phase 3 stores one by one */
         if (n > 1) {
             /* Listed only after a round that left states to phase 3: most rounds find
              * every entry (the listing would read every state's entries twice). */
-            for (size_t i = 0; i < n; i++) workers[i].n_missing = 0;
-            if (r->deferred) run_workers(workers, n, list_missing);
-            r->deferred = 0;
+            run_workers(r, workers, n, make_successors);
+            int left_any = 0; /* states left: the entries their workers derived kept here */
             for (size_t i = 0; i < n && !failed; i++) {
-                for (size_t k = 0; k < workers[i].n_missing; k++) {
-                    size_t threads_of;
-                    const uint8_t *stored =
-                        table_record(r, (size_t)workers[i].missing[k], &threads_of);
-                    if (stored && derive_missing(table, stored, threads_of) < 0) failed = 1;
-                }
+                Worker *w = &workers[i];
+                w->spare = &workers[(size_t)threads + i];
+                if (keep_derived(table, w) < 0) failed = 1;
+                for (size_t k = 0; k < w->states && !left_any; k++)
+                    left_any = w->len[k] == DEFERRED;
             }
             if (failed) break;
-            run_workers(workers, n, make_successors);
+            if (left_any) run_workers(r, workers, n, remake_deferred);
             for (size_t i = 0; i < n; i++) { /* their records stay where they are now */
                 Worker *w = &workers[i];
-                size_t j = 0, offset = 0;
                 for (size_t k = 0; k < w->states; k++) {
-                    for (size_t m = 0; m < w->count[k]; m++, j++, offset += w->len[k])
-                        w->made[j].rec = w->scratch + offset;
+                    Made *made = w->made + w->made_at[k];
+                    const uint8_t *rec = w->scratch + w->bytes_at[k];
+                    for (size_t m = 0; m < w->count[k]; m++, rec += w->len[k])
+                        made[m].rec = rec;
                 }
                 w->all = workers;
                 w->n_all = n;
@@ -2343,7 +2873,40 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
                 failed = 1;
                 break;
             }
-            run_workers(workers, n, settle_part);
+            /* Room in the index for every successor of the round, so that the slots the
+             * lookups end at stay valid while phase 3 gives the new states their ids. */
+            while (!failed && (r->compact ? (r->fp_count + round) * 4 > (r->fp_mask + 1) * 3
+                                          : (r->count + round) * 2 > r->mask))
+                if ((r->compact ? grow_fingerprints(r) : grow_table_with(r, workers, n)) < 0)
+                    failed = 1;
+            if (failed) break;
+            size_t numbered = 0;
+            for (size_t i = 0; i < n; i++) {
+                workers[i].number_base = numbered;
+                numbered += workers[i].total;
+            }
+            run_workers(r, workers, n, look_up_own);
+            run_workers(r, workers, n, settle_part);
+            /* 3. at once where it can be (`store_round`), else below */
+            Py_ssize_t at_once =
+                store_round(r, workers, n, max_states, &starts, edges ? &dst : NULL, dst_len);
+            if (at_once < 0) {
+                failed = 1;
+                break;
+            }
+            for (size_t i = 0; i < (size_t)at_once; i++) {
+                Worker *w = &workers[i];
+                expanded += (Py_ssize_t)w->states;
+                transitions += (Py_ssize_t)w->total;
+                sid += (Py_ssize_t)w->states;
+                if (w->halted) halted = 1;
+                if (w->halted || w->states < (size_t)(w->stop - w->first)) {
+                    r->streak = 0;
+                } else {
+                    r->streak += w->states;
+                }
+            }
+            if (at_once) serial_from = n;
         } else {
             make_successors(&workers[0]);
             /* 2. The records their index slots name load too. */
@@ -2362,23 +2925,19 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
          *    state a worker left (its entries were missing) has them derived and its
          *    successors made here, alone, in its turn. */
         int32_t number = 0; /* the round's successors before this state's */
-        for (size_t i = 0; i < n && !halted && !failed; i++) {
+        for (size_t i = serial_from; i < n && !halted && !failed; i++) {
             Worker *w = &workers[i];
-            size_t j = 0, offset = 0;
             for (size_t k = 0; k < w->states; k++) {
                 if ((Py_ssize_t)r->count >= max_states) {
                     halted = 1;
                     break;
                 }
-                const Made *made = w->made + j;
-                const uint8_t *scratch = w->scratch + offset;
+                const Made *made = w->made + w->made_at[k];
+                const uint8_t *scratch = w->scratch + w->bytes_at[k];
                 size_t count = w->count[k], len = w->len[k];
-                j += count;
-                offset += count * (len == DEFERRED ? 0 : len);
                 int32_t *assigned = n > 1 ? r->assigned + number : NULL;
                 number += (int32_t)count;
                 if (len == DEFERRED) {
-                    r->deferred = 1;
                     assigned = NULL; /* (not of the round) */
                     alone->r = r;
                     alone->table = table;
@@ -2410,7 +2969,7 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
                     break;
                 }
                 if (assigned && k + 1 < w->states) { /* the next state's fresh slots load */
-                    const Made *next = w->made + j;
+                    const Made *next = w->made + w->made_at[k + 1];
                     for (size_t m = 0; m < w->count[k + 1]; m++)
                         if (next[m].mask && next[m].known == -1 && next[m].first < 0 &&
                             !r->compact)

@@ -31,9 +31,10 @@ class CheckOptions:
     stubborn_sets: bool = False
     symmetry: bool = True  # one state per orbit of permuted symmetric thread arrays
     workers: int = 1  # processes of a hash-partitioned search (1: search in this process)
-    # Threads of the C loop in one process (0: one per usable core); the same states with
-    # the same ids whatever the number.
-    threads: int = 1
+    # Threads of the C loop in one process (0: up to one per usable core, while that is
+    # faster than one: explore/thread_count.py); the same states with the same ids
+    # whatever the number.
+    threads: int = 0
     backend: str = "processes"  # where the workers run: "processes" (forked) or "ray"
     address: str | None = None  # the Ray cluster to join (None: start a local one)
     spurious_wakeups: bool = False

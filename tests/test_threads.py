@@ -72,6 +72,66 @@ def test_threads_change_nothing_a_search_finds(spec: str, merge: bool) -> None:
     _both(spec, CheckOptions(max_states=5_000, merge_local_steps=merge, symmetry=False))
 
 
+SPAWNED = """\
+mutex m[3]
+var x[3] = 0
+
+fn work(i) {
+    let k = 0
+    while k < 3 {
+        lock m[i] {
+            x[i] = (x[i] + 1) % 2
+        }
+        k = k + 1
+    }
+}
+
+thread main {
+    let a = spawn work(0)
+    let b = spawn work(1)
+    let c = spawn work(2)
+    join a
+    join b
+    join c
+}
+"""
+
+
+def _rounds(spec: str, options: CheckOptions) -> tuple[int, int, int]:
+    program = analyze_spec(parse_text("t.gil", spec))
+    found = explore(Engine(program, options), options)
+    return found.store.records.rounds()  # type: ignore[attr-defined, no-any-return]
+
+
+@pytest.mark.usefixtures("eager_threads")
+@pytest.mark.parametrize("fingerprint", [False, True])
+def test_rounds_are_stored_at_once_with_entries_the_threads_derive(fingerprint: bool) -> None:
+    # The path the figures come from: rounds whose successors every thread stores at once
+    # (not one state at a time), with step-table entries the threads derive themselves.
+    options = CheckOptions(
+        symmetry=False, threads=2, fingerprint=fingerprint, graph_analysis=not fingerprint
+    )
+    at_once, in_order, derived = _rounds(WORKERS, options)
+    assert at_once > 0 and at_once > in_order
+    assert derived > 0
+    _both(WORKERS, options)
+
+
+@pytest.mark.usefixtures("eager_threads")
+@pytest.mark.parametrize("merge", [False, True])
+def test_spawned_threads_records_of_several_lengths(merge: bool) -> None:
+    # Spawns change the number of threads, so records differ in length (offsets kept).
+    options = CheckOptions(symmetry=False, merge_local_steps=merge)
+    _both(SPAWNED, options)
+    assert _rounds(SPAWNED, dataclasses.replace(options, threads=2))[0] > 0
+
+
+@pytest.mark.usefixtures("eager_threads")
+@pytest.mark.parametrize("limit", [1_000, 1_777, 3_001])
+def test_a_state_limit_inside_a_round_stops_where_one_thread_stops(limit: int) -> None:
+    _both(WORKERS, CheckOptions(symmetry=False, merge_local_steps=False, max_states=limit))
+
+
 def test_the_cli_gives_the_same_answer_with_threads(cli) -> None:  # type: ignore[no-untyped-def]
     for path in [SPECS / "seed" / "buggy.gil", SPECS / "seed" / "fixed.gil"]:
         one = cli("check", str(path), "--format", "json", "--no-symmetry")
@@ -142,4 +202,4 @@ def test_entries_are_made_ahead_once_per_run_of_states(monkeypatch: pytest.Monke
 def test_threads_zero_means_one_per_core() -> None:
     assert search_threads(CheckOptions(threads=3)) == 3
     assert search_threads(CheckOptions(threads=0)) >= 1
-    assert search_threads(CheckOptions()) == 1
+    assert search_threads(CheckOptions()) == search_threads(CheckOptions(threads=0))

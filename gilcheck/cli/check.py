@@ -224,11 +224,11 @@ def check(
         typer.Option(
             "--threads",
             min=0,
-            help="Threads of the C loop in this process (0: one per core). They share one "
-            "store: the same states, ids and trace whatever the number. Experimental: on "
-            "two cores it does not pay yet (docs/speed.md).",
+            help="Threads of the C loop in this process (0, the default: one per core while "
+            "that is faster than one, measured as it runs). They share one store: the same "
+            "states, ids and trace whatever the number.",
         ),
-    ] = 1,
+    ] = 0,
     backend: Annotated[
         Backend,
         typer.Option(

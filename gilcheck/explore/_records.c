@@ -55,7 +55,7 @@ typedef struct Worker Worker; /* a part of `expand`'s phase 1 (below) */
  * batch, doubled after each batch that runs through, up to MAX_PER_WORKER. */
 #define MAX_THREADS 64
 #define MIN_PER_WORKER 256
-#define MAX_PER_WORKER 8192
+#define MAX_PER_WORKER 1024
 #define STREAK 4096
 
 typedef struct NEntry NEntry; /* a step-table entry in C (below) */
@@ -82,6 +82,7 @@ typedef struct {
     int busy;           /* in `expand`: no other call may change the records */
     int32_t *grown;     /* `grow_table_with`: the index being made, and its mask */
     size_t grown_mask;
+    size_t rounds_at_once, rounds_in_order, derived; /* `rounds()` */
     int32_t *round_dst, *round_starts; /* `store_round`: where a round's edges go, or NULL */
     int32_t round_edge_at;             /* the edges' number of the round's first edge */
     /* Fingerprint mode (hash compaction): the index holds each state's 64-bit
@@ -1753,26 +1754,39 @@ static const uint8_t *table_record(const Records *r, size_t sid, size_t *n) {
 /* The entries of a table record's n threads, into `out` (NULL: only looked for): the
  * first thread without one, or interpreted in every state when `interpret` stops it too;
  * n when every thread has its entry. */
+/* Thread `tid`'s entry in the state with this record (`tail` and its hash), or NULL:
+ * then `*absent` says whether no entry has its key (one that can be derived), rather
+ * than a join's entry waiting on Python or one the thread is interpreted by. */
+static NEntry *find_entry(const Entries *table, const uint8_t *stored, size_t n,
+                          const uint8_t *tail, uint64_t tail_hash, size_t tid, int interpret,
+                          int *absent) {
+    uint32_t number;
+    memcpy(&number, stored + 2 + 4 * tid, 4);
+    NEntry *entry = entries_find((Entries *)table, tail, tail_hash, tid, number);
+    *absent = entry == NULL;
+    if (entry && entry->watch) { /* a join: the entry for whether its thread has ended */
+        size_t joined = (size_t)entry->watch - 1;
+        uint8_t key[5] = {'e'};
+        uint32_t len;
+        if (joined >= n) return NULL;
+        memcpy(key + 1, stored + 2 + 4 * joined, 4);
+        const uint8_t *ended = map_get(&table->projected, key, sizeof key, &len);
+        if (!ended || len != 1) return NULL; /* Python tells */
+        entry = entries_find((Entries *)table, tail, tail_hash,
+                             tid | (ended[0] ? ENDED_FLAG : RUNNING_FLAG), number);
+    }
+    if (!entry || (interpret && entry->interpret)) return NULL;
+    return entry;
+}
+
 static size_t find_entries(const Entries *table, const uint8_t *stored, size_t n, NEntry **out,
                            int interpret) {
     const uint8_t *tail = stored + 2 + 4 * n;
     uint64_t tail_hash = hash_record(tail, TAIL_SIZE);
     for (size_t tid = 0; tid < n; tid++) {
-        uint32_t number;
-        memcpy(&number, stored + 2 + 4 * tid, 4);
-        NEntry *entry = entries_find((Entries *)table, tail, tail_hash, tid, number);
-        if (entry && entry->watch) { /* a join: the entry for whether its thread has ended */
-            size_t joined = (size_t)entry->watch - 1;
-            uint8_t key[5] = {'e'};
-            uint32_t len;
-            if (joined >= n) return tid;
-            memcpy(key + 1, stored + 2 + 4 * joined, 4);
-            const uint8_t *ended = map_get(&table->projected, key, sizeof key, &len);
-            if (!ended || len != 1) return tid; /* Python tells */
-            entry = entries_find((Entries *)table, tail, tail_hash,
-                                 tid | (ended[0] ? ENDED_FLAG : RUNNING_FLAG), number);
-        }
-        if (!entry || (interpret && entry->interpret)) return tid;
+        int absent;
+        NEntry *entry = find_entry(table, stored, n, tail, tail_hash, tid, interpret, &absent);
+        if (!entry) return tid;
         if (out) out[tid] = entry;
     }
     return n;
@@ -1881,15 +1895,15 @@ typedef struct Derived {
     uint32_t number;
     const uint8_t *t;
     size_t patches;
+    size_t slot; /* its slot in the worker's memo */
 } Derived;
 
 /* Phase 1 of `expand` for the states [first, stop): each state's successors made (their
  * records end to end in `scratch`) and hashed. It stops before a state that needs Python
  * (`halted`). With several workers, a round goes:
- *   1. each makes its states' successors, leaving a state whose entries are missing
- *      (`defer`); the caller derives the missing entries alone (`derive_missing`), and
- *      each makes its states left again (`remake_deferred`; one whose entries Python
- *      makes stays left, to phase 3);
+ *   1. each makes its states' successors, deriving the entries its states miss into its
+ *      own buffers (`entries_derived`; the caller keeps them afterwards, `keep_derived`)
+ *      and leaving a state whose entries or facts Python makes (`defer`) to phase 3;
  *   2. each looks up its part of all the round's successors, by hash (`settle_part`);
  *   3. they store them at once (`store_round`), or the caller does, in order, state by
  *      state: the same ids as one worker.
@@ -1911,14 +1925,19 @@ struct Worker {
     size_t *count, *len; /* per state: its successors and their length */
     size_t count_cap, len_cap;
     size_t *made_at, *bytes_at; /* per state: where its successors begin in `made` and
-                                   `scratch` (a state made again comes after the others) */
+                                   `scratch` */
     size_t made_at_cap, bytes_at_cap;
-    Worker *spare; /* makes this worker's deferred states again (`remake_deferred`) */
-    int gather;    /* derives the entries its deferred states miss, for the caller to keep */
+    int gather;    /* derives the entries its states miss, for the caller to keep */
+    NEntry *priv;  /* a state's entries it derived itself, by thread (`entries_derived`) */
+    size_t priv_cap;
+    const NPatch **pools; /* per thread of a state: the pool its entry's patches are in */
+    size_t pools_cap;
     Derived *derived;
     size_t n_derived, derived_cap;
     NPatch *dpatches;
     size_t n_dpatches, dpatches_cap;
+    int32_t *memo; /* its derived entries by key, for the round (`derived_find`) */
+    size_t memo_mask;
     NEntry **entries;
     size_t entries_cap;
     Patch *steps;
@@ -2036,50 +2055,6 @@ static int stubborn_reduce(Worker *w, const Entries *e, const uint8_t *stored, s
     return 0;
 }
 
-/* Phase 1 of `expand` with several workers, once the caller has derived the entries its
- * states left (`defer`) were missing: each of them made again (by the worker's spare),
- * its successors put after the others. One still left (Python makes its entries or
- * facts, or is needed for its steps) stays left, to phase 3. */
-static void make_successors(Worker *w);
-
-static void remake_deferred(Worker *w) {
-    Worker *spare = w->spare;
-    for (size_t k = 0; k < w->states; k++) {
-        if (w->len[k] != DEFERRED) continue;
-        spare->r = w->r;
-        spare->table = w->table;
-        spare->canon = NULL;
-        spare->ample = w->ample;
-        spare->stubborn = w->stubborn;
-        spare->derive = 0;
-        spare->defer = 1;
-        spare->gather = 0;
-        spare->first = w->first + (Py_ssize_t)k;
-        spare->stop = spare->first + 1;
-        make_successors(spare);
-        if (spare->failed == 1) {
-            w->failed = 1;
-            return;
-        }
-        if (spare->failed || spare->halted || spare->states != 1 || spare->len[0] == DEFERRED)
-            continue; /* phase 3 makes it, alone */
-        size_t count = spare->count[0], len = spare->len[0];
-        if (raw_reserve((void **)&w->scratch, &w->scratch_cap, w->bytes + count * len, 1) < 0 ||
-            raw_reserve((void **)&w->made, &w->made_cap, w->total + count, sizeof(Made)) < 0) {
-            w->failed = 1;
-            return;
-        }
-        memcpy(w->scratch + w->bytes, spare->scratch, count * len);
-        memcpy(w->made + w->total, spare->made, count * sizeof(Made));
-        w->count[k] = count;
-        w->len[k] = len;
-        w->made_at[k] = w->total;
-        w->bytes_at[k] = w->bytes;
-        w->total += count;
-        w->bytes += count * len;
-    }
-}
-
 /* Phase 2 of `expand` with several workers, in two steps:
  *   a. each worker looks up its own successors in the store (which nothing changes now)
  *      and lists those not stored, with their numbers in the round (`look_up_own`);
@@ -2172,36 +2147,127 @@ static void settle_part(Worker *w) {
     w->unsettled = 0;
 }
 
-/* The entries a state's threads miss, derived as `derive_missing` does, but into the
- * worker's own buffers (the entries are only read): the caller keeps them after phase 1
- * (`keep_derived`). 0, or -1 out of memory. */
-static int derive_privately(Worker *w, const uint8_t *stored, size_t n) {
-    Entries *e = (Entries *)w->table; /* (entries_find only reads) */
-    const uint8_t *tail = stored + 2 + 4 * n;
-    uint64_t tail_hash = hash_record(tail, TAIL_SIZE);
-    for (size_t tid = 0; tid < n; tid++) {
-        uint32_t number, len;
-        memcpy(&number, stored + 2 + 4 * tid, 4);
-        if (entries_find(e, tail, tail_hash, tid, number)) continue;
-        int others;
-        const uint8_t *t = find_template(e, tail, tid, number, &len, &others);
-        if (!t) continue;
-        size_t made = template_patches(t);
-        if (raw_reserve((void **)&w->dpatches, &w->dpatches_cap, w->n_dpatches + made,
-                        sizeof(NPatch)) < 0 ||
-            raw_reserve((void **)&w->derived, &w->derived_cap, w->n_derived + 1,
-                        sizeof(Derived)) < 0)
-            return -1;
-        if (!fill_patches(e, t, tail, others, w->dpatches + w->n_dpatches)) continue;
-        Derived *d = &w->derived[w->n_derived++];
-        memcpy(d->tail, tail, TAIL_SIZE);
-        d->tid = (uint16_t)tid;
-        d->number = number;
-        d->t = t;
-        d->patches = w->n_dpatches;
-        w->n_dpatches += made;
+/* Where the entry a worker derived for this key is in its `derived`, or -1; `*slot`:
+ * its slot in the worker's memo, or the empty one where it would go. */
+static int32_t derived_find(const Worker *w, const uint8_t *tail, uint64_t tail_hash, size_t tid,
+                            uint32_t number, size_t *slot) {
+    size_t at = entry_hash(tail_hash, tid, number) & w->memo_mask;
+    for (;;) {
+        int32_t i = w->memo[at];
+        if (i < 0) break;
+        const Derived *d = &w->derived[i];
+        if (d->tid == tid && d->number == number && memcmp(d->tail, tail, TAIL_SIZE) == 0) {
+            *slot = at;
+            return i;
+        }
+        at = (at + 1) & w->memo_mask;
+    }
+    *slot = at;
+    return -1;
+}
+
+/* Room in the memo for one more entry (kept at most half full). 0, or -1 out of memory. */
+static int memo_room(Worker *w) {
+    if (w->memo && (w->n_derived + 1) * 2 <= w->memo_mask) return 0;
+    size_t size = w->memo ? (w->memo_mask + 1) * 2 : 1024;
+    int32_t *memo = PyMem_RawMalloc(size * sizeof(int32_t));
+    if (!memo) return -1;
+    memset(memo, 0xff, size * sizeof(int32_t));
+    PyMem_RawFree(w->memo);
+    w->memo = memo;
+    w->memo_mask = size - 1;
+    for (size_t i = 0; i < w->n_derived; i++) {
+        Derived *d = &w->derived[i];
+        derived_find(w, d->tail, hash_record(d->tail, TAIL_SIZE), d->tid, d->number, &d->slot);
+        memo[d->slot] = (int32_t)i;
     }
     return 0;
+}
+
+/* A round's derived entries forgotten (their memo slots emptied). */
+static void forget_derived(Worker *w) {
+    for (size_t i = 0; i < w->n_derived; i++) w->memo[w->derived[i].slot] = -1;
+    w->n_derived = w->n_dpatches = 0;
+}
+
+/* Thread `tid`'s entry, missing from the entries, derived as `derive_entry` does but into
+ * the worker's own buffers (the entries are only read), once per round: its place in
+ * `derived`, -1 when Python makes it, -2 out of memory. */
+static int32_t derive_privately(Worker *w, const uint8_t *tail, uint64_t tail_hash, size_t tid,
+                                uint32_t number) {
+    if (memo_room(w) < 0) return -2;
+    size_t slot;
+    int32_t known = derived_find(w, tail, tail_hash, tid, number, &slot);
+    if (known >= 0) return known;
+    const Entries *e = w->table;
+    uint32_t len;
+    int others;
+    const uint8_t *t = find_template(e, tail, tid, number, &len, &others);
+    if (!t) return -1;
+    size_t made = template_patches(t);
+    if (raw_reserve((void **)&w->dpatches, &w->dpatches_cap, w->n_dpatches + made,
+                    sizeof(NPatch)) < 0 ||
+        raw_reserve((void **)&w->derived, &w->derived_cap, w->n_derived + 1, sizeof(Derived)) <
+            0)
+        return -2;
+    if (!fill_patches(e, t, tail, others, w->dpatches + w->n_dpatches)) return -1;
+    Derived *d = &w->derived[w->n_derived];
+    memcpy(d->tail, tail, TAIL_SIZE);
+    d->tid = (uint16_t)tid;
+    d->number = number;
+    d->t = t;
+    d->patches = w->n_dpatches;
+    d->slot = slot;
+    w->memo[slot] = (int32_t)w->n_derived;
+    w->n_dpatches += made;
+    return (int32_t)w->n_derived++;
+}
+
+/* Several workers: the entries of a state's threads (`entries`, and the pools of their
+ * patches in `pools`), where the worker derives those missing itself, into its own
+ * buffers (the caller keeps them after phase 1). n when every thread has one, less when
+ * one needs Python, -1 out of memory. */
+static Py_ssize_t entries_derived(Worker *w, const uint8_t *stored, size_t n) {
+    const Entries *table = w->table;
+    const uint8_t *tail = stored + 2 + 4 * n;
+    uint64_t tail_hash = hash_record(tail, TAIL_SIZE);
+    if (raw_reserve((void **)&w->priv, &w->priv_cap, n ? n : 1, sizeof(NEntry)) < 0) return -1;
+    size_t derived = 0; /* threads whose entries the worker derived */
+    for (size_t tid = 0; tid < n; tid++) {
+        int absent;
+        NEntry *entry = find_entry(table, stored, n, tail, tail_hash, tid, 1, &absent);
+        if (entry) {
+            w->entries[tid] = entry;
+            w->pools[tid] = table->pool;
+            continue;
+        }
+        if (!absent) return (Py_ssize_t)tid;
+        uint32_t number;
+        memcpy(&number, stored + 2 + 4 * tid, 4);
+        int32_t at = derive_privately(w, tail, tail_hash, tid, number);
+        if (at == -2) return -1;
+        if (at < 0) return (Py_ssize_t)tid;
+        const Derived *it = &w->derived[at];
+        uint32_t steps;
+        memcpy(&steps, it->t + 2, 4);
+        NEntry *own = &w->priv[tid];
+        memset(own, 0, sizeof *own);
+        memcpy(own->tail, tail, TAIL_SIZE);
+        own->tid = (uint16_t)tid;
+        own->number = number;
+        own->used = 1;
+        own->ample = -1;
+        own->wants = it->t[0] != 0;
+        own->first = (int32_t)it->patches;
+        own->count = (int32_t)steps;
+        own->handover = it->t[1] ? (int32_t)(it->patches + steps) : -1;
+        w->entries[tid] = own;
+        w->pools[tid] = NULL; /* (the worker's patches, which may still move) */
+        derived++;
+    }
+    for (size_t tid = 0; tid < n && derived; tid++)
+        if (!w->pools[tid]) w->pools[tid] = w->dpatches;
+    return (Py_ssize_t)n;
 }
 
 /* The entries a worker derived, kept (one that another kept first is left): 0, or -1
@@ -2226,7 +2292,11 @@ static void make_successors(Worker *w) {
     Records *r = w->r;
     const Entries *table = w->table;
     w->states = w->total = w->bytes = 0;
-    w->n_derived = w->n_dpatches = 0;
+    if (w->memo) {
+        forget_derived(w); /* (the caller kept them after the last round) */
+    } else {
+        w->n_derived = w->n_dpatches = 0;
+    }
     w->halted = w->failed = 0;
     for (Py_ssize_t at_sid = w->first; at_sid < w->stop; at_sid++) {
         if ((size_t)at_sid >= r->count) {
@@ -2241,6 +2311,7 @@ static void make_successors(Worker *w) {
         }
         size_t cut = 2 + 4 * n, len = cut + TAIL_SIZE;
         if (raw_reserve((void **)&w->entries, &w->entries_cap, n ? n : 1, sizeof(NEntry *)) < 0 ||
+            raw_reserve((void **)&w->pools, &w->pools_cap, n ? n : 1, sizeof(NPatch *)) < 0 ||
             raw_reserve((void **)&w->count, &w->count_cap, w->states + 1, sizeof(size_t)) < 0 ||
             raw_reserve((void **)&w->len, &w->len_cap, w->states + 1, sizeof(size_t)) < 0 ||
             raw_reserve((void **)&w->made_at, &w->made_at_cap, w->states + 1, sizeof(size_t)) <
@@ -2253,7 +2324,19 @@ static void make_successors(Worker *w) {
         const uint8_t *tail = stored + cut;
         NEntry **entries = w->entries;
         size_t tid;
-        if (find_entries(table, stored, n, entries, 1) < n) {
+        const NPatch **pools = w->pools;
+        if (find_entries(table, stored, n, entries, 1) == n) {
+            for (tid = 0; tid < n; tid++) pools[tid] = table->pool;
+        } else if (w->gather) {
+            /* Several workers: the worker derives the missing entries itself, else Python
+             * makes them, or interprets the thread. */
+            Py_ssize_t found = entries_derived(w, stored, n);
+            if (found < 0) {
+                w->failed = 1;
+                return;
+            }
+            if ((size_t)found < n) goto missing; /* phase 3, or Python */
+        } else {
             /* Entries derived here (one worker: the table is its alone), else Python makes
              * the missing entries, or interprets the thread. */
             int derived = w->derive ? derive_missing((Entries *)table, stored, n) : 0;
@@ -2263,6 +2346,7 @@ static void make_successors(Worker *w) {
             }
             if (!derived || find_entries(table, stored, n, entries, 1) < n)
                 goto missing; /* phase 3 derives them and makes this state's successors */
+            for (tid = 0; tid < n; tid++) pools[tid] = table->pool;
         }
         if (at_sid + 1 < w->stop) prefetch_entries(r, table, (size_t)at_sid + 1);
         /* The state's steps: the first thread's ample step, or every thread's steps with
@@ -2272,7 +2356,7 @@ static void make_successors(Worker *w) {
         if (w->ample) {
             for (tid = 0; tid < n; tid++) {
                 if (entries[tid]->ample >= 0) {
-                    const NPatch *ample = &table->pool[entries[tid]->ample];
+                    const NPatch *ample = &pools[tid][entries[tid]->ample];
                     if (w->stubborn) { /* only a step that goes forward (the cycle proviso) */
                         uint32_t number;
                         memcpy(&number, stored + 2 + 4 * tid, 4);
@@ -2313,11 +2397,11 @@ static void make_successors(Worker *w) {
                     return;
                 }
                 for (size_t i = 0; i < k; i++) {
-                    w->steps[count].patch = &table->pool[entry->first + (int32_t)i];
+                    w->steps[count].patch = &pools[tid][entry->first + (int32_t)i];
                     w->steps[count++].tid = tid;
                 }
                 if (hands) {
-                    w->steps[count].patch = &table->pool[entry->handover];
+                    w->steps[count].patch = &pools[tid][entry->handover];
                     w->steps[count++].tid = tid;
                 }
             }
@@ -2380,10 +2464,6 @@ static void make_successors(Worker *w) {
         continue;
     missing: /* an entry or a fact Python has not made yet: phase 3, or Python */
         if (w->defer) {
-            if (w->gather && derive_privately(w, stored, n) < 0) {
-                w->failed = 1;
-                return;
-            }
             w->count[w->states] = 0;
             w->len[w->states] = DEFERRED;
             w->made_at[w->states] = w->total;
@@ -2420,7 +2500,7 @@ typedef struct {
     size_t index;
 } PoolSeat;
 
-#define POOL_SPINS 20000
+#define POOL_SPINS 2000
 
 static inline void relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -2521,6 +2601,9 @@ static void free_workers(Records *r) {
         PyMem_RawFree(w->own);
         PyMem_RawFree(w->derived);
         PyMem_RawFree(w->dpatches);
+        PyMem_RawFree(w->priv);
+        PyMem_RawFree(w->memo);
+        PyMem_RawFree(w->pools);
         PyMem_RawFree(w->part_of);
         PyMem_RawFree(w->sb_words);
         PyMem_RawFree(w->sb_flags);
@@ -2794,13 +2877,11 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
         PyErr_SetString(PyExc_RuntimeError, "the records are in use");
         return NULL;
     }
-    /* workers, then one spare each (`remake_deferred`), then the last: it makes the
-     * successors of states left to phase 3 */
-    if (r->n_workers < 2 * (size_t)threads + 1) {
+    if (r->n_workers < (size_t)threads + 1) { /* the last makes deferred states' successors */
         free_workers(r);
-        r->workers = PyMem_RawCalloc(2 * (size_t)threads + 1, sizeof(Worker));
+        r->workers = PyMem_RawCalloc((size_t)threads + 1, sizeof(Worker));
         if (!r->workers) return PyErr_NoMemory();
-        r->n_workers = 2 * (size_t)threads + 1;
+        r->n_workers = (size_t)threads + 1;
     }
     Worker *alone = &r->workers[r->n_workers - 1];
     r->busy = 1;
@@ -2844,16 +2925,11 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
             /* Listed only after a round that left states to phase 3: most rounds find
              * every entry (the listing would read every state's entries twice). */
             run_workers(r, workers, n, make_successors);
-            int left_any = 0; /* states left: the entries their workers derived kept here */
-            for (size_t i = 0; i < n && !failed; i++) {
-                Worker *w = &workers[i];
-                w->spare = &workers[(size_t)threads + i];
-                if (keep_derived(table, w) < 0) failed = 1;
-                for (size_t k = 0; k < w->states && !left_any; k++)
-                    left_any = w->len[k] == DEFERRED;
+            for (size_t i = 0; i < n && !failed; i++) { /* the entries they derived, kept */
+                if (keep_derived(table, &workers[i]) < 0) failed = 1;
+                r->derived += workers[i].n_derived;
             }
             if (failed) break;
-            if (left_any) run_workers(r, workers, n, remake_deferred);
             for (size_t i = 0; i < n; i++) { /* their records stay where they are now */
                 Worker *w = &workers[i];
                 for (size_t k = 0; k < w->states; k++) {
@@ -2907,6 +2983,8 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
                 }
             }
             if (at_once) serial_from = n;
+            r->rounds_at_once += at_once > 0;
+            r->rounds_in_order += at_once == 0;
         } else {
             make_successors(&workers[0]);
             /* 2. The records their index slots name load too. */
@@ -3076,6 +3154,13 @@ static PyObject *Records_tune(Records *r, PyObject *const *args, Py_ssize_t narg
     Py_RETURN_NONE;
 }
 
+/* rounds() -> (at once, in order, derived): of the rounds of several threads, those stored
+ * at once and those stored one state at a time, and the entries the threads derived. */
+static PyObject *Records_rounds(Records *r, PyObject *unused) {
+    return Py_BuildValue("nnn", (Py_ssize_t)r->rounds_at_once, (Py_ssize_t)r->rounds_in_order,
+                         (Py_ssize_t)r->derived);
+}
+
 static PyObject *configure(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 2) {
         PyErr_SetString(PyExc_TypeError, "configure(StoreFull, INTERPRET)");
@@ -3159,6 +3244,8 @@ static PyMethodDef Records_methods[] = {
     {"via", (PyCFunction)Records_via, METH_O, "via(id) -> the number of its first action"},
     {"tune", (PyCFunction)(void (*)(void))Records_tune, METH_FASTCALL,
      "tune(streak, per_worker): when and how several threads start"},
+    {"rounds", (PyCFunction)Records_rounds, METH_NOARGS,
+     "rounds() -> (at once, in order, derived): how the rounds of several threads went"},
     {"missing", (PyCFunction)(void (*)(void))Records_missing, METH_FASTCALL,
      "missing(sid, stop, entries) -> ids of the states with a thread without an entry"},
     {"expand", (PyCFunction)(void (*)(void))Records_expand, METH_FASTCALL,

@@ -18,6 +18,7 @@ from gilcheck.explore.replay import replay
 from gilcheck.explore.store import new_store
 from gilcheck.explore.strategy import Problem
 from gilcheck.explore.successors import SuccessorSource
+from gilcheck.explore.thread_count import ThreadCount
 from gilcheck.explore.visitor import Visitor
 from gilcheck.options import CheckOptions, search_threads
 from gilcheck.system.model import (
@@ -44,8 +45,9 @@ CHECK_EVERY = 1024
 second)."""
 
 NATIVE_RUN = 1 << 16
-"""With several threads, the C loop runs up to this many states between those looks (a few
-hundredths of a second), so that its threads get runs long enough to share."""
+"""Where the C loop may run on several threads, it runs up to this many states between
+those looks (a few hundredths of a second), so that its threads get runs long enough to
+share, and runs on one thread and on several take as long to be compared."""
 
 FILL_AHEAD = 4096
 """The C loop's missing step-table entries are made for this many states at a time."""
@@ -111,7 +113,7 @@ def breadth_first(system: TransitionSystem, options: CheckOptions, budget: Budge
     if native is not None:
         starts = edges.starts if edges is not None else None
         dst = edges.dst if edges is not None else None
-        threads = search_threads(options)
+        counter = ThreadCount(search_threads(options), adaptive=options.threads == 0)
     # Progress, time and memory are looked at every CHECK_EVERY states, and also once half a
     # second has gone by (the clock is read every 16 states): slow states (many processes,
     # large heaps) still keep to a time limit.
@@ -162,17 +164,19 @@ def breadth_first(system: TransitionSystem, options: CheckOptions, budget: Budge
             if native is not None and found is None:
                 assert table is not None
                 run = next_check - expanded
-                stop = min(level_end, sid + (max(run, NATIVE_RUN) if threads > 1 else run))
+                stop = min(level_end, sid + (max(run, NATIVE_RUN) if counter.most > 1 else run))
                 args = (max_states, table.native_entries, table.native_flags(), starts, dst)
                 edges_so_far = len(dst) if dst else 0
-                more = (table.native_canon, threads)
-                after, done, made = native(sid, stop, *args, edges_so_far, *more)
+                canon, threads = table.native_canon, counter.next_run()
+                after, done, made = native(sid, stop, *args, edges_so_far, canon, threads)
                 # Its threads' entries were missing: they are made, and those of the
                 # states after it up to FILL_AHEAD, so that the loop runs on.
                 if not done and table.fill_ahead(sid, min(level_end, sid + FILL_AHEAD)):
                     edges_so_far = len(dst) if dst else 0
                     args = (max_states, table.native_entries, table.native_flags(), *args[3:])
-                    after, done, made = native(sid, stop, *args, edges_so_far, *more)
+                    threads = counter.next_run()
+                    after, done, made = native(sid, stop, *args, edges_so_far, canon, threads)
+                counter.ran(threads, done)
                 if done:
                     expanded += done
                     result.transitions += made

@@ -1,0 +1,85 @@
+"""The C loop's thread count: fixed, or measured as the search runs (`--threads 0`)."""
+
+from __future__ import annotations
+
+import pytest
+
+from gilcheck.explore import thread_count
+from gilcheck.explore.thread_count import (
+    MEASURE_AT_LEAST,
+    MEASURE_EVERY,
+    MEASURE_FIRST,
+    ThreadCount,
+)
+
+
+class _Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> _Clock:
+    fake = _Clock()
+    monkeypatch.setattr(thread_count.time, "perf_counter", fake)
+    return fake
+
+
+def _run(counter: ThreadCount, clock: _Clock, rates: dict[int, float], states: int) -> int:
+    """One run of the C loop of `states` states at the rate its thread count has."""
+    threads = counter.next_run()
+    clock.now += states / rates[threads]
+    counter.ran(threads, states)
+    return threads
+
+
+def test_a_fixed_count_is_kept(clock: _Clock) -> None:
+    counter = ThreadCount(4, adaptive=False)
+    assert {_run(counter, clock, {4: 1.0, 1: 100.0}, 1 << 16) for _ in range(100)} == {4}
+
+
+def test_one_core_means_one_thread(clock: _Clock) -> None:
+    counter = ThreadCount(1, adaptive=True)
+    assert {_run(counter, clock, {1: 1.0}, 1 << 16) for _ in range(100)} == {1}
+
+
+def test_every_core_is_kept_while_it_is_faster(clock: _Clock) -> None:
+    counter = ThreadCount(2, adaptive=True)
+    used = [_run(counter, clock, {2: 2e6, 1: 1e6}, 1 << 16) for _ in range(200)]
+    assert used[: MEASURE_FIRST >> 16] == [2] * (MEASURE_FIRST >> 16)
+    assert used[MEASURE_FIRST >> 16] == 1  # the first measurement of one thread
+    assert counter.using == 2
+    # The gap between measurements grows while the count in use stays the faster.
+    ones = [i for i, threads in enumerate(used) if threads == 1]
+    gaps = [b - a for a, b in zip(ones, ones[1:], strict=False)]
+    assert gaps == sorted(gaps) and gaps[-1] > gaps[0]
+    assert used.count(1) < len(used) // 10
+
+
+def test_one_thread_is_taken_when_the_cores_are_busy(clock: _Clock) -> None:
+    # Other processes take the cores: several threads are slower than one.
+    counter = ThreadCount(2, adaptive=True)
+    used = [_run(counter, clock, {2: 0.7e6, 1: 1e6}, 1 << 16) for _ in range(60)]
+    switched = used.index(1)
+    assert switched == MEASURE_FIRST >> 16
+    assert counter.using == 1
+    assert used[switched + 1 : switched + (MEASURE_EVERY >> 16)] == [1] * (
+        (MEASURE_EVERY >> 16) - 1
+    )
+    # ...and every core again once they are free.
+    more = [_run(counter, clock, {2: 2e6, 1: 1e6}, 1 << 16) for _ in range(60)]
+    assert counter.using == 2 and more[-1] == 2
+
+
+def test_short_runs_measure_nothing(clock: _Clock) -> None:
+    # Runs stopped early (Python makes entries) do not count as measurements.
+    counter = ThreadCount(2, adaptive=True)
+    short = MEASURE_AT_LEAST - 1
+    for _ in range(4 * MEASURE_FIRST // short):
+        _run(counter, clock, {2: 0.5e6, 1: 1e6}, short)
+    assert counter.using == 2

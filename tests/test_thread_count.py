@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from gilcheck.explore import thread_count
@@ -56,7 +58,7 @@ def test_every_core_is_kept_while_it_is_faster(clock: _Clock) -> None:
     assert counter.using == 2
     # The gap between measurements grows while the count in use stays the faster.
     ones = [i for i, threads in enumerate(used) if threads == 1]
-    gaps = [b - a for a, b in zip(ones, ones[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(ones)]
     assert gaps == sorted(gaps) and gaps[-1] > gaps[0]
     assert used.count(1) < len(used) // 10
 

@@ -164,19 +164,23 @@ def breadth_first(system: TransitionSystem, options: CheckOptions, budget: Budge
             if native is not None and found is None:
                 assert table is not None
                 run = next_check - expanded
-                stop = min(level_end, sid + (max(run, NATIVE_RUN) if counter.most > 1 else run))
+                # Several threads may share the loop (not with symmetry: one map scratch).
+                canon = table.native_canon
+                shared = counter.most > 1 and canon is None
+                stop = min(level_end, sid + (max(run, NATIVE_RUN) if shared else run))
                 args = (max_states, table.native_entries, table.native_flags(), starts, dst)
                 edges_so_far = len(dst) if dst else 0
-                canon, threads = table.native_canon, counter.next_run()
+                threads = counter.next_run() if shared else 1
                 after, done, made = native(sid, stop, *args, edges_so_far, canon, threads)
                 # Its threads' entries were missing: they are made, and those of the
                 # states after it up to FILL_AHEAD, so that the loop runs on.
                 if not done and table.fill_ahead(sid, min(level_end, sid + FILL_AHEAD)):
                     edges_so_far = len(dst) if dst else 0
                     args = (max_states, table.native_entries, table.native_flags(), *args[3:])
-                    threads = counter.next_run()
+                    threads = counter.next_run() if shared else 1
                     after, done, made = native(sid, stop, *args, edges_so_far, canon, threads)
-                counter.ran(threads, done)
+                if shared:
+                    counter.ran(threads, done)
                 if done:
                     expanded += done
                     result.transitions += made

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from conftest import SPECS
@@ -130,6 +133,42 @@ def test_spawned_threads_records_of_several_lengths(merge: bool) -> None:
 @pytest.mark.parametrize("limit", [1_000, 1_777, 3_001])
 def test_a_state_limit_inside_a_round_stops_where_one_thread_stops(limit: int) -> None:
     _both(WORKERS, CheckOptions(symmetry=False, merge_local_steps=False, max_states=limit))
+
+
+TRACED = """\
+import sys, tracemalloc
+sys.path.insert(0, {tests!r})
+from test_threads import WORKERS
+from gilcheck.explore import bfs
+from gilcheck.explore.bfs import explore
+from gilcheck.options import CheckOptions
+from gilcheck.pipeline import analyze_spec, parse_text
+from gilcheck.system.engine import Engine
+made = bfs.new_store
+def new_store(native=True, fingerprint=False):
+    store = made(native, fingerprint)
+    store.records.tune(0, 1)
+    return store
+bfs.new_store = new_store
+tracemalloc.start()
+options = CheckOptions(symmetry=False, threads=2)
+found = explore(Engine(analyze_spec(parse_text("t.gil", WORKERS)), options), options)
+print(len(found.store), found.store.records.rounds()[0])
+"""
+
+
+def test_threads_run_with_tracemalloc_on() -> None:
+    # With tracemalloc on, Python's raw allocator takes the GIL, which the thread waiting
+    # for the workers holds: workers that allocated through it never finished.
+    done = subprocess.run(
+        [sys.executable, "-c", TRACED.format(tests=str(Path(__file__).parent))],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    states, at_once = map(int, done.stdout.split())
+    assert states > 100 and at_once > 0
 
 
 def test_the_cli_gives_the_same_answer_with_threads(cli) -> None:  # type: ignore[no-untyped-def]

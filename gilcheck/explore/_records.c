@@ -1823,11 +1823,13 @@ static void prefetch_entries(const Records *r, const Entries *table, size_t sid)
 }
 
 /* Room for `count` items of `size` bytes in a worker's growable buffer (no exception: a
- * worker may run without the GIL). */
+ * worker runs without the GIL). Workers' memory comes from the C library, not Python's
+ * raw allocator: with tracemalloc on, that allocator takes the GIL, which the thread
+ * waiting for the workers holds. */
 static int raw_reserve(void **items, size_t *cap, size_t count, size_t size) {
     if (count <= *cap) return 0;
     size_t want = count * 2;
-    void *grown = PyMem_RawRealloc(*items, want * size);
+    void *grown = realloc(*items, want * size);
     if (!grown) return -1;
     *items = grown;
     *cap = want;
@@ -2113,7 +2115,7 @@ static void settle_part(Worker *w) {
     size_t want = 16;
     while (want < unknown * 2 + 16) want *= 2;
     if (want > w->fresh_cap) {
-        int32_t *grown = PyMem_RawRealloc(w->fresh, want * sizeof(int32_t));
+        int32_t *grown = realloc(w->fresh, want * sizeof(int32_t));
         if (!grown) return;
         w->fresh = grown;
         w->fresh_cap = want;
@@ -2170,10 +2172,10 @@ static int32_t derived_find(const Worker *w, const uint8_t *tail, uint64_t tail_
 static int memo_room(Worker *w) {
     if (w->memo && (w->n_derived + 1) * 2 <= w->memo_mask) return 0;
     size_t size = w->memo ? (w->memo_mask + 1) * 2 : 1024;
-    int32_t *memo = PyMem_RawMalloc(size * sizeof(int32_t));
+    int32_t *memo = malloc(size * sizeof(int32_t));
     if (!memo) return -1;
     memset(memo, 0xff, size * sizeof(int32_t));
-    PyMem_RawFree(w->memo);
+    free(w->memo);
     w->memo = memo;
     w->memo_mask = size - 1;
     for (size_t i = 0; i < w->n_derived; i++) {
@@ -2510,7 +2512,7 @@ static inline void relax(void) {
 
 static void *pool_main(void *arg) {
     PoolSeat seat = *(PoolSeat *)arg;
-    PyMem_RawFree(arg);
+    free(arg);
     Pool *pool = seat.pool;
     unsigned long seen = 0;
     for (;;) {
@@ -2553,7 +2555,7 @@ static void pool_free(Records *r) {
         pthread_cond_destroy(&pool->wake);
         pthread_cond_destroy(&pool->idle);
     } /* (in a forked child the threads are not there: its memory is all that is left) */
-    PyMem_RawFree(pool);
+    free(pool);
 }
 
 /* The pool with threads for workers 1..n-1, started now if need be; NULL if none could
@@ -2561,19 +2563,19 @@ static void pool_free(Records *r) {
 static Pool *pool_for(Records *r, size_t n) {
     if (r->pool && (r->pool->pid != getpid() || r->pool->started + 1 < n)) pool_free(r);
     if (r->pool) return r->pool;
-    Pool *pool = PyMem_RawCalloc(1, sizeof(Pool));
+    Pool *pool = calloc(1, sizeof(Pool));
     if (!pool) return NULL;
     pool->pid = getpid();
     pthread_mutex_init(&pool->lock, NULL);
     pthread_cond_init(&pool->wake, NULL);
     pthread_cond_init(&pool->idle, NULL);
     for (size_t i = 1; i < n; i++) {
-        PoolSeat *seat = PyMem_RawMalloc(sizeof(PoolSeat));
+        PoolSeat *seat = malloc(sizeof(PoolSeat));
         if (!seat) break;
         seat->pool = pool;
         seat->index = i;
         if (pthread_create(&pool->threads[i], NULL, pool_main, seat) != 0) {
-            PyMem_RawFree(seat);
+            free(seat);
             break;
         }
         pool->started = i;
@@ -2589,29 +2591,29 @@ static void free_workers(Records *r) {
 #endif
     for (size_t i = 0; i < r->n_workers; i++) {
         Worker *w = &r->workers[i];
-        PyMem_RawFree(w->scratch);
-        PyMem_RawFree(w->made);
-        PyMem_RawFree(w->count);
-        PyMem_RawFree(w->len);
-        PyMem_RawFree(w->made_at);
-        PyMem_RawFree(w->bytes_at);
-        PyMem_RawFree(w->entries);
-        PyMem_RawFree(w->steps);
-        PyMem_RawFree(w->fresh);
-        PyMem_RawFree(w->own);
-        PyMem_RawFree(w->derived);
-        PyMem_RawFree(w->dpatches);
-        PyMem_RawFree(w->priv);
-        PyMem_RawFree(w->memo);
-        PyMem_RawFree(w->pools);
-        PyMem_RawFree(w->part_of);
-        PyMem_RawFree(w->sb_words);
-        PyMem_RawFree(w->sb_flags);
+        free(w->scratch);
+        free(w->made);
+        free(w->count);
+        free(w->len);
+        free(w->made_at);
+        free(w->bytes_at);
+        free(w->entries);
+        free(w->steps);
+        free(w->fresh);
+        free(w->own);
+        free(w->derived);
+        free(w->dpatches);
+        free(w->priv);
+        free(w->memo);
+        free(w->pools);
+        free(w->part_of);
+        free(w->sb_words);
+        free(w->sb_flags);
     }
-    PyMem_RawFree(r->assigned);
+    free(r->assigned);
     r->assigned = NULL;
     r->assigned_cap = 0;
-    PyMem_RawFree(r->workers);
+    free(r->workers);
     r->workers = NULL;
     r->n_workers = 0;
 }
@@ -2879,7 +2881,7 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
     }
     if (r->n_workers < (size_t)threads + 1) { /* the last makes deferred states' successors */
         free_workers(r);
-        r->workers = PyMem_RawCalloc((size_t)threads + 1, sizeof(Worker));
+        r->workers = calloc((size_t)threads + 1, sizeof(Worker));
         if (!r->workers) return PyErr_NoMemory();
         r->n_workers = (size_t)threads + 1;
     }

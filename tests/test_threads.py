@@ -47,11 +47,11 @@ def eager_threads(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(bfs, "new_store", new_store)
 
 
-def _both(spec: str, options: CheckOptions) -> None:
+def _both(spec: str, options: CheckOptions, threads: int = 2) -> None:
     program = analyze_spec(parse_text("t.gil", spec))
     one = _summary(explore(Engine(program, options), dataclasses.replace(options, threads=1)))
-    two = _summary(explore(Engine(program, options), dataclasses.replace(options, threads=2)))
-    assert two == one
+    more = explore(Engine(program, options), dataclasses.replace(options, threads=threads))
+    assert _summary(more) == one
 
 
 @pytest.mark.usefixtures("eager_threads")
@@ -118,6 +118,21 @@ def test_rounds_are_stored_at_once_with_entries_the_threads_derive(fingerprint: 
     assert at_once > 0 and at_once > in_order
     assert derived > 0
     _both(WORKERS, options)
+
+
+@pytest.mark.usefixtures("eager_threads")
+@pytest.mark.parametrize("threads", [3, 4, 7])
+def test_more_threads_than_a_round_stores_at_once(threads: int) -> None:
+    # A round stored at once can have fewer workers than the pool has threads (those up
+    # to the first that stopped early): the others must not run a round's job twice.
+    options = CheckOptions(symmetry=False, merge_local_steps=False)
+    _both(WORKERS, options, threads)
+    _both(SPAWNED, options, threads)
+    _both(
+        WORKERS.replace("bounded(2)", "bounded(1)"),
+        dataclasses.replace(options, max_states=900),
+        threads,
+    )
 
 
 @pytest.mark.usefixtures("eager_threads")

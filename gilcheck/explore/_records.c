@@ -2493,7 +2493,7 @@ struct Pool {
     size_t n;               /* workers in the current round */
     void (*job)(Worker *);
     unsigned long round;    /* bumped for each round (atomic) */
-    size_t running;         /* threads still in the round (atomic) */
+    size_t running;         /* threads that have not answered the round yet (atomic) */
     int stop;
 };
 
@@ -2531,8 +2531,9 @@ static void *pool_main(void *arg) {
         }
         if (__atomic_load_n(&pool->stop, __ATOMIC_ACQUIRE)) return NULL;
         seen = round;
-        if (seat.index >= pool->n) continue; /* not in this round */
-        pool->job(&pool->workers[seat.index]);
+        /* Every thread answers every round, also one with no worker in it, so that none
+         * reads the round's job once the next is being set up. */
+        if (seat.index < pool->n) pool->job(&pool->workers[seat.index]);
         if (__atomic_sub_fetch(&pool->running, 1, __ATOMIC_ACQ_REL) == 0) {
             pthread_mutex_lock(&pool->lock);
             pthread_cond_signal(&pool->idle);
@@ -2632,7 +2633,7 @@ static int run_workers(Records *r, Worker *workers, size_t n, void (*job)(Worker
         pool->workers = workers;
         pool->n = helped;
         pool->job = job;
-        __atomic_store_n(&pool->running, helped - 1, __ATOMIC_RELEASE);
+        __atomic_store_n(&pool->running, pool->started, __ATOMIC_RELEASE);
         pthread_mutex_lock(&pool->lock);
         __atomic_add_fetch(&pool->round, 1, __ATOMIC_ACQ_REL);
         pthread_cond_broadcast(&pool->wake);

@@ -11,6 +11,7 @@ from gilcheck.explore.thread_count import (
     MEASURE_AT_LEAST,
     MEASURE_EVERY,
     MEASURE_FIRST,
+    MEASURE_RUNS_MOST,
     ThreadCount,
 )
 
@@ -78,10 +79,25 @@ def test_one_thread_is_taken_when_the_cores_are_busy(clock: _Clock) -> None:
     assert counter.using == 2 and more[-1] == 2
 
 
-def test_short_runs_measure_nothing(clock: _Clock) -> None:
-    # Runs stopped early (Python makes entries) do not count as measurements.
+def test_short_runs_are_measured_together(clock: _Clock) -> None:
+    # Runs stop early wherever Python makes entries: a measurement adds up consecutive
+    # runs, and the measured count runs only for that long.
+    short = MEASURE_AT_LEAST // 3
+    counter = ThreadCount(4, adaptive=True)
+    used = [_run(counter, clock, {4: 4e6, 1: 1e6}, short) for _ in range(1000)]
+    assert counter.using == 4
+    assert 0 < used.count(1) < len(used) // 20
+    counter = ThreadCount(4, adaptive=True)
+    used = [_run(counter, clock, {4: 0.5e6, 1: 1e6}, short) for _ in range(1000)]
+    assert counter.using == 1 and used[-1] == 1
+
+
+def test_a_measurement_that_gets_only_tiny_runs_is_given_up(clock: _Clock) -> None:
     counter = ThreadCount(2, adaptive=True)
-    short = MEASURE_AT_LEAST - 1
-    for _ in range(4 * MEASURE_FIRST // short):
-        _run(counter, clock, {2: 0.5e6, 1: 1e6}, short)
+    for _ in range(MEASURE_FIRST // 1000 + 1):
+        _run(counter, clock, {2: 0.5e6, 1: 1e6}, 1000)
+    # The first measurement: 16 runs of 1,000 states are not enough to decide.
+    used = [_run(counter, clock, {2: 0.5e6, 1: 1e6}, 1000) for _ in range(MEASURE_RUNS_MOST)]
+    assert used == [1] * MEASURE_RUNS_MOST
     assert counter.using == 2
+    assert _run(counter, clock, {2: 0.5e6, 1: 1e6}, 1000) == 2

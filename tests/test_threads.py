@@ -144,6 +144,30 @@ def test_spawned_threads_records_of_several_lengths(merge: bool) -> None:
     assert _rounds(SPAWNED, dataclasses.replace(options, threads=2))[0] > 0
 
 
+@pytest.mark.parametrize("most", [40_000, 150_000])
+def test_a_store_that_fills_inside_a_round_stops_where_one_thread_stops(
+    most: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Records of several lengths may take at most 4 GiB: a round that does not fit is
+    # stored state by state, up to the state that does not fit, as one thread stores it
+    # (here the limit is lowered to `most` bytes).
+    made = bfs.new_store
+
+    def new_store(native: bool = True, fingerprint: bool = False):  # type: ignore[no-untyped-def]
+        store = made(native, fingerprint)
+        store.records.tune(0, 1, most)
+        return store
+
+    monkeypatch.setattr(bfs, "new_store", new_store)
+    options = CheckOptions(symmetry=False, merge_local_steps=False)
+    program = analyze_spec(parse_text("t.gil", SPAWNED))
+    one = explore(Engine(program, options), dataclasses.replace(options, threads=1))
+    assert one.stopped is not None and "capacity" in one.stopped
+    for threads in (2, 3):
+        more = explore(Engine(program, options), dataclasses.replace(options, threads=threads))
+        assert _summary(more) == _summary(one)
+
+
 @pytest.mark.usefixtures("eager_threads")
 @pytest.mark.parametrize("limit", [1_000, 1_777, 3_001])
 def test_a_state_limit_inside_a_round_stops_where_one_thread_stops(limit: int) -> None:

@@ -83,6 +83,7 @@ typedef struct {
     int32_t *grown;     /* `grow_table_with`: the index being made, and its mask */
     size_t grown_mask;
     size_t rounds_at_once, rounds_in_order, derived; /* `rounds()` */
+    size_t blob_most;   /* `tune`: a lower limit of the records' bytes (tests), or 0 */
     int32_t *round_dst, *round_starts; /* `store_round`: where a round's edges go, or NULL */
     int32_t round_edge_at;             /* the edges' number of the round's first edge */
     /* Fingerprint mode (hash compaction): the index holds each state's 64-bit
@@ -284,6 +285,7 @@ static inline int reserve_states(Records *r) { return reserve_states_for(r, 1); 
 static int reserve_blob(Records *r, size_t more) {
     if (r->blob_len + more <= r->blob_cap) return 0;
     size_t most = r->stride == VARIABLE ? (size_t)UINT32_MAX : (size_t)PY_SSIZE_T_MAX;
+    if (r->blob_most && r->blob_most < most) most = r->blob_most;
     if (r->blob_len + more > most) {
         PyErr_SetString(StoreFull, "the records outgrew 4 GiB");
         return -1;
@@ -2137,8 +2139,11 @@ static void settle_part(Worker *w) {
                     break;
                 }
                 const Made *earlier = w->part_of[seen].made;
-                if (earlier->hash == made->hash && earlier->len == made->len &&
-                    (r->compact || memcmp(earlier->rec, made->rec, made->len) == 0)) {
+                /* (fingerprints: equal when their fingerprints are, as `intern_fingerprint`
+                 * says) */
+                if (earlier->hash == made->hash &&
+                    (r->compact || (earlier->len == made->len &&
+                                    memcmp(earlier->rec, made->rec, made->len) == 0))) {
                     made->first = w->part_of[seen].number;
                     break;
                 }
@@ -2808,7 +2813,12 @@ static Py_ssize_t store_round(Records *r, Worker *workers, size_t n, Py_ssize_t 
         (r->compact ? (r->fp_count + fresh) * 4 > (r->fp_mask + 1) * 3
                     : (r->count + fresh) * 2 > r->mask)) /* (grown for the round: not met) */
         return 0;
-    if (reserve_states_for(r, fresh) < 0 || reserve_blob(r, bytes) < 0) return -1;
+    if (reserve_states_for(r, fresh) < 0 || reserve_blob(r, bytes) < 0) {
+        /* The store is full (or memory short) within the round: one state at a time, the
+         * round stores the states one thread would, up to the one that does not fit. */
+        PyErr_Clear();
+        return 0;
+    }
     if (dst) {
         if (reserve_items((void **)&dst->items, &dst->cap, dst->len + edges, sizeof(int32_t)) <
                 0 ||
@@ -3100,11 +3110,17 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
     r->busy = 0;
     PyObject *result = NULL;
     if (failed) {
-        /* Hand over the edges of the states expanded before the error, keeping it. */
+        /* Hand over the edges of the states expanded before the error, keeping it, and
+         * what `expand` would have returned for them as its `partial` attribute. */
         PyObject *type, *value, *traceback;
         PyErr_Fetch(&type, &value, &traceback);
+        PyErr_NormalizeException(&type, &value, &traceback);
         if (ints_flush(&starts, starts_array) < 0 || ints_flush(&dst, dst_array) < 0)
             PyErr_Clear();
+        PyObject *partial = Py_BuildValue("nnn", sid, expanded, transitions);
+        if (!partial || !value || PyObject_SetAttrString(value, "partial", partial) < 0)
+            PyErr_Clear();
+        Py_XDECREF(partial);
         PyErr_Restore(type, value, traceback);
     } else if (ints_flush(&starts, starts_array) == 0 && ints_flush(&dst, dst_array) == 0) {
         result = Py_BuildValue("nnn", sid, expanded, transitions);
@@ -3146,14 +3162,18 @@ static PyObject *Records_missing(Records *r, PyObject *const *args, Py_ssize_t n
 /* tune(streak, per_worker): when several threads start (after `streak` states that needed
  * no Python) and with how many states each, at first; for tests. */
 static PyObject *Records_tune(Records *r, PyObject *const *args, Py_ssize_t nargs) {
-    Py_ssize_t streak, per_worker;
-    if (nargs != 2 || (streak = PyLong_AsSsize_t(args[0])) < 0 ||
-        (per_worker = PyLong_AsSsize_t(args[1])) < 1) {
-        if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "tune(streak >= 0, per_worker >= 1)");
+    Py_ssize_t streak, per_worker, most = 0;
+    if ((nargs != 2 && nargs != 3) || (streak = PyLong_AsSsize_t(args[0])) < 0 ||
+        (per_worker = PyLong_AsSsize_t(args[1])) < 1 ||
+        (nargs == 3 && (most = PyLong_AsSsize_t(args[2])) < 0)) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_ValueError,
+                            "tune(streak >= 0, per_worker >= 1[, most_bytes >= 0])");
         return NULL;
     }
     r->streak_needed = (size_t)streak;
     r->per_worker = r->min_per_worker = (size_t)per_worker;
+    r->blob_most = (size_t)most;
     Py_RETURN_NONE;
 }
 
@@ -3246,7 +3266,8 @@ static PyMethodDef Records_methods[] = {
     {"parent", (PyCFunction)Records_parent, METH_O, "parent(id) -> the id it was found from"},
     {"via", (PyCFunction)Records_via, METH_O, "via(id) -> the number of its first action"},
     {"tune", (PyCFunction)(void (*)(void))Records_tune, METH_FASTCALL,
-     "tune(streak, per_worker): when and how several threads start"},
+     "tune(streak, per_worker[, most_bytes]): when and how several threads start (and, for "
+     "tests, a lower limit of the records' bytes)"},
     {"rounds", (PyCFunction)Records_rounds, METH_NOARGS,
      "rounds() -> (at once, in order, derived): how the rounds of several threads went"},
     {"missing", (PyCFunction)(void (*)(void))Records_missing, METH_FASTCALL,

@@ -15,7 +15,7 @@ from gilcheck.explore.budget import Budget, Progress, SearchProgress, StopSearch
 from gilcheck.explore.collect import SymbolicCollector
 from gilcheck.explore.exploration import EdgeLog, Exploration
 from gilcheck.explore.replay import replay
-from gilcheck.explore.store import new_store
+from gilcheck.explore.store import StoreFull, new_store
 from gilcheck.explore.strategy import Problem
 from gilcheck.explore.successors import SuccessorSource
 from gilcheck.explore.thread_count import ThreadCount
@@ -171,14 +171,23 @@ def breadth_first(system: TransitionSystem, options: CheckOptions, budget: Budge
                 args = (max_states, table.native_entries, table.native_flags(), starts, dst)
                 edges_so_far = len(dst) if dst else 0
                 threads = counter.next_run() if shared else 1
-                after, done, made = native(sid, stop, *args, edges_so_far, canon, threads)
-                # Its threads' entries were missing: they are made, and those of the
-                # states after it up to FILL_AHEAD, so that the loop runs on.
-                if not done and table.fill_ahead(sid, min(level_end, sid + FILL_AHEAD)):
-                    edges_so_far = len(dst) if dst else 0
-                    args = (max_states, table.native_entries, table.native_flags(), *args[3:])
-                    threads = counter.next_run() if shared else 1
+                try:
                     after, done, made = native(sid, stop, *args, edges_so_far, canon, threads)
+                    # Its threads' entries were missing: they are made, and those of the
+                    # states after it up to FILL_AHEAD, so that the loop runs on.
+                    if not done and table.fill_ahead(sid, min(level_end, sid + FILL_AHEAD)):
+                        edges_so_far = len(dst) if dst else 0
+                        args = (max_states, table.native_entries, table.native_flags(), *args[3:])
+                        threads = counter.next_run() if shared else 1
+                        after, done, made = native(sid, stop, *args, edges_so_far, canon, threads)
+                except (StoreFull, MemoryError) as full:
+                    # The states the loop expanded before the store filled count (how far it
+                    # ran between looks must not change the figures).
+                    partial = getattr(full, "partial", None)
+                    if isinstance(partial, tuple):
+                        expanded += partial[1]
+                        result.transitions += partial[2]
+                    raise
                 if shared:
                     counter.ran(threads, done)
                 if done:

@@ -25,6 +25,11 @@ MEASURE_RUNS_MOST = 16
 """Runs of the other count, at most, before a measurement that has not reached
 MEASURE_AT_LEAST states is given up (the count in use stays)."""
 
+SWITCH_MARGIN = 1.15
+"""The other count is taken when its rate beats the count in use by this factor: a run's
+rate varies (the index grows in some runs), and a switch on noise costs more than it
+saves."""
+
 MEASURE_FIRST = 1 << 18
 """States on every core before the first measurement of one thread."""
 
@@ -106,7 +111,7 @@ class ThreadCount:
         if (
             other.states >= MEASURE_AT_LEAST
             and mine.states > 0
-            and other.per_second > mine.per_second
+            and other.per_second > mine.per_second * SWITCH_MARGIN
         ):
             self._using = threads
             self._every = MEASURE_EVERY

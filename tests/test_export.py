@@ -862,15 +862,16 @@ def test_bench_compare_prints_both_tools_figures_and_their_agreement(tmp_path: P
     assert set(result["spin_steps"]) == {"spin -a", "gcc", "pan"}
     lines = done.stdout.splitlines()
     at = next(i for i, line in enumerate(lines) if line.startswith("raw speed, pipeline_fixed:2"))
-    raw, storage, spin = lines[at : at + 3]
-    assert "(every reduction off): gilcheck " in raw
-    assert "states/s" in raw and raw.endswith("verdict ok")
+    one, every, storage, spin = lines[at : at + 4]
+    assert "(every reduction off), gilcheck on one thread: " in one
+    assert "(every reduction off), gilcheck on every core (default): " in every
+    for raw in (one, every):
+        assert "states/s" in raw and raw.endswith("verdict ok")
     assert "store: records " in storage and "trace links 8" in storage
     assert spin == "    SPIN: pipeline has no hand-written model"
-    pan = lines[at + 5]  # gil_workers has one: pan alone on it, and the ratio of the rates
-    assert (
-        pan.startswith("    SPIN pan alone, hand-written model: ") and "gilcheck/SPIN rate" in pan
-    )
+    pan = lines[at + 7]  # gil_workers has one: pan alone on it, and the ratio of the rates
+    assert pan.startswith("    SPIN pan alone, hand-written model: ")
+    assert "gilcheck/SPIN rate" in pan and pan.endswith("on every core")
 
 
 @pytest.mark.skipif(not HAVE_SPIN, reason="spin and gcc are not installed")

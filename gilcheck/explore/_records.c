@@ -234,21 +234,7 @@ static void rehash_into(const Records *r, int32_t *table, size_t mask, size_t fr
     }
 }
 
-static int grow_table(Records *r) {
-    size_t size = (r->mask + 1) * 2;
-    int32_t *table = PyMem_Malloc(size * sizeof(int32_t));
-    if (!table) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    memset(table, 0xFF, size * sizeof(int32_t));
-    size_t mask = size - 1;
-    rehash_into(r, table, mask, 0, r->count, 0);
-    PyMem_Free(r->table);
-    r->table = table;
-    r->mask = mask;
-    return 0;
-}
+static int grow_table(Records *r, Worker *workers, size_t n);
 
 /* Room for `more` states after those stored. */
 static int reserve_states_for(Records *r, size_t more) {
@@ -388,7 +374,7 @@ static Py_ssize_t intern_fingerprint(Records *r, const uint8_t *rec, size_t len,
 static Py_ssize_t intern_exact(Records *r, const uint8_t *rec, size_t len, uint64_t hash,
                                int32_t parent, int32_t via) {
     /* grown first, so that a failure leaves the store as it was */
-    if ((r->count + 1) * 2 > r->mask && grow_table(r) < 0) return -1;
+    if ((r->count + 1) * 2 > r->mask && grow_table(r, NULL, 1) < 0) return -1;
     size_t slot = hash & r->mask;
     for (;;) {
         int32_t sid = r->table[slot];
@@ -2668,10 +2654,10 @@ static void rehash_part(Worker *w) {
     rehash_into(w->r, w->r->grown, w->r->grown_mask, w->copy_from, w->copy_to, 1);
 }
 
-/* The exact index grown to twice its size, its states rehashed by `n` workers at once
- * (where they go in a slot run depends on which comes first: that changes no lookup). */
-static int grow_table_with(Records *r, Worker *workers, size_t n) {
-    if (n < 2 || r->count < 65536) return grow_table(r);
+/* The exact index grown to twice its size: its states rehashed by the caller, or by `n`
+ * workers at once for a large index (where they go in a slot run then depends on which
+ * comes first: that changes no lookup). */
+static int grow_table(Records *r, Worker *workers, size_t n) {
     size_t size = (r->mask + 1) * 2;
     int32_t *table = PyMem_Malloc(size * sizeof(int32_t));
     if (!table) {
@@ -2679,6 +2665,13 @@ static int grow_table_with(Records *r, Worker *workers, size_t n) {
         return -1;
     }
     memset(table, 0xFF, size * sizeof(int32_t));
+    if (n < 2 || r->count < 65536) {
+        rehash_into(r, table, size - 1, 0, r->count, 0);
+        PyMem_Free(r->table);
+        r->table = table;
+        r->mask = size - 1;
+        return 0;
+    }
     r->grown = table;
     r->grown_mask = size - 1;
     for (size_t i = 0; i < n; i++) {
@@ -2966,7 +2959,7 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
              * lookups end at stay valid while phase 3 gives the new states their ids. */
             while (!failed && (r->compact ? (r->fp_count + round) * 4 > (r->fp_mask + 1) * 3
                                           : (r->count + round) * 2 > r->mask))
-                if ((r->compact ? grow_fingerprints(r) : grow_table_with(r, workers, n)) < 0)
+                if ((r->compact ? grow_fingerprints(r) : grow_table(r, workers, n)) < 0)
                     failed = 1;
             if (failed) break;
             size_t numbered = 0;

@@ -135,6 +135,32 @@ def test_more_threads_than_a_round_stores_at_once(threads: int) -> None:
     )
 
 
+SYMMETRIC = sorted(
+    path
+    for path in (SPECS / "symmetric").glob("*.gil")
+    if "spawned" not in path.name  # (spawned threads are renumbered on decoded states)
+)
+
+
+@pytest.mark.usefixtures("eager_threads")
+@pytest.mark.parametrize("path", SYMMETRIC, ids=lambda path: path.name)
+def test_threads_reduce_by_symmetry_as_one_does(path: Path) -> None:
+    # Each thread reduces successors to their representatives with its own copy of the
+    # map's scratch areas.
+    spec = path.read_text()
+    for merge in (False, True):
+        options = CheckOptions(symmetry=True, merge_local_steps=merge, max_states=30_000)
+        _both(spec, options)
+        _both(spec, options, 3)
+
+
+@pytest.mark.usefixtures("eager_threads")
+def test_rounds_are_stored_at_once_with_symmetry() -> None:
+    options = CheckOptions(symmetry=True, threads=2, merge_local_steps=False)
+    at_once, _, _ = _rounds(WORKERS, options)
+    assert at_once > 0
+
+
 @pytest.mark.usefixtures("eager_threads")
 @pytest.mark.parametrize("merge", [False, True])
 def test_spawned_threads_records_of_several_lengths(merge: bool) -> None:

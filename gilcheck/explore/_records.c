@@ -758,6 +758,20 @@ static void Entries_dealloc(Entries *e) {
 static Py_ssize_t Entries_len(Entries *e) { return (Py_ssize_t)e->count; }
 
 /* Room for `count` items of `size` bytes in a growable buffer. */
+/* Room for `count` items of `size` bytes in a worker's growable buffer (no exception: a
+ * worker runs without the GIL). Workers' memory comes from the C library, not Python's
+ * raw allocator: with tracemalloc on, that allocator takes the GIL, which the thread
+ * waiting for the workers holds. */
+static int raw_reserve(void **items, size_t *cap, size_t count, size_t size) {
+    if (count <= *cap) return 0;
+    size_t want = count * 2;
+    void *grown = realloc(*items, want * size);
+    if (!grown) return -1;
+    *items = grown;
+    *cap = want;
+    return 0;
+}
+
 static int reserve_items(void **items, size_t *cap, size_t count, size_t size) {
     if (count <= *cap) return 0;
     size_t want = count * 2;
@@ -1183,7 +1197,7 @@ typedef struct {
 } Canon;
 
 static int canon_key_room(Canon *c, size_t len) {
-    return reserve_items((void **)&c->key, &c->key_cap, len, 1);
+    return raw_reserve((void **)&c->key, &c->key_cap, len, 1);
 }
 
 static PyObject *Canon_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
@@ -1221,7 +1235,7 @@ static PyObject *Canon_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
         a->rotational = rotational;
     }
     Py_DECREF(seq);
-    c->text = PyMem_Malloc(64); /* never NULL: ranks point into it */
+    c->text = malloc(64); /* never NULL: ranks point into it */
     if (!c->text) {
         Py_DECREF(c);
         return PyErr_NoMemory();
@@ -1239,17 +1253,17 @@ fail:
 }
 
 static void canon_free(Canon *c) {
-    PyMem_Free(c->own);
-    PyMem_Free(c->rest);
-    PyMem_Free(c->own_len);
-    PyMem_Free(c->rest_len);
-    PyMem_Free(c->order);
-    PyMem_Free(c->numbers);
-    PyMem_Free(c->position);
-    PyMem_Free(c->place_at);
-    PyMem_Free(c->place_len);
-    PyMem_Free(c->holder);
-    PyMem_Free(c->holder_len);
+    free(c->own);
+    free(c->rest);
+    free(c->own_len);
+    free(c->rest_len);
+    free(c->order);
+    free(c->numbers);
+    free(c->position);
+    free(c->place_at);
+    free(c->place_len);
+    free(c->holder);
+    free(c->holder_len);
     c->place_at = c->place_len = NULL;
     c->holder = NULL;
     c->holder_len = NULL;
@@ -1259,15 +1273,20 @@ static void canon_free(Canon *c) {
     c->index_cap = 0;
 }
 
+/* A map's scratch areas freed (the C library's: worker threads use them too). */
+static void canon_scratch_free(Canon *c) {
+    free(c->key);
+    free(c->text);
+    free(c->image);
+    free(c->ranks);
+    free(c->best_ranks);
+    canon_free(c);
+}
+
 static void Canon_dealloc(Canon *c) {
     map_free(&c->map);
     PyMem_Free(c->arrays);
-    PyMem_Free(c->key);
-    PyMem_Free(c->text);
-    PyMem_Free(c->image);
-    PyMem_Free(c->ranks);
-    PyMem_Free(c->best_ranks);
-    canon_free(c);
+    canon_scratch_free(c);
     Py_TYPE(c)->tp_free((PyObject *)c);
 }
 
@@ -1301,7 +1320,7 @@ static int rank_after(const Canon *c, size_t i, size_t j) {
 }
 
 static int canon_text(Canon *c, const void *data, size_t len) {
-    if (reserve_items((void **)&c->text, &c->text_cap, c->text_len + len, 1) < 0) return -1;
+    if (raw_reserve((void **)&c->text, &c->text_cap, c->text_len + len, 1) < 0) return -1;
     memcpy(c->text + c->text_len, data, len);
     c->text_len += len;
     return 0;
@@ -1319,7 +1338,7 @@ static const uint8_t *value_text(const uint8_t *value, uint32_t len, size_t *at,
 
 /* Each index's rest of its rank from the 'r' value, and for an array whose indexes other
  * threads' locals hold, the text of its copies' places (composed in `text`): 1, or 0 when a
- * part is unknown, or -1 with an exception. */
+ * part is unknown, or -1 out of memory. */
 static int canon_segments(Canon *c, const CanonArray *arr, const uint8_t *rec, size_t n,
                           const uint8_t *rests, uint32_t vlen) {
     size_t size = arr->size, at = 0, holders = 0;
@@ -1393,21 +1412,20 @@ static int canon_room(Canon *c, size_t count) {
     if (count <= c->index_cap) return 0;
     size_t cap = count * 2;
     canon_free(c);
-    c->own = PyMem_Malloc(cap * sizeof(uint8_t *));
-    c->rest = PyMem_Malloc(cap * sizeof(uint8_t *));
-    c->own_len = PyMem_Malloc(cap * sizeof(uint32_t));
-    c->rest_len = PyMem_Malloc(cap * sizeof(uint32_t));
-    c->order = PyMem_Malloc(cap * sizeof(uint32_t));
-    c->numbers = PyMem_Malloc(cap * sizeof(uint32_t));
-    c->position = PyMem_Malloc(cap * sizeof(uint16_t));
-    c->place_at = PyMem_Malloc(cap * sizeof(size_t));
-    c->place_len = PyMem_Malloc(cap * sizeof(size_t));
-    c->holder = PyMem_Malloc(cap * sizeof(uint8_t *));
-    c->holder_len = PyMem_Malloc(cap * sizeof(uint32_t));
+    c->own = malloc(cap * sizeof(uint8_t *));
+    c->rest = malloc(cap * sizeof(uint8_t *));
+    c->own_len = malloc(cap * sizeof(uint32_t));
+    c->rest_len = malloc(cap * sizeof(uint32_t));
+    c->order = malloc(cap * sizeof(uint32_t));
+    c->numbers = malloc(cap * sizeof(uint32_t));
+    c->position = malloc(cap * sizeof(uint16_t));
+    c->place_at = malloc(cap * sizeof(size_t));
+    c->place_len = malloc(cap * sizeof(size_t));
+    c->holder = malloc(cap * sizeof(uint8_t *));
+    c->holder_len = malloc(cap * sizeof(uint32_t));
     if (!c->own || !c->rest || !c->own_len || !c->rest_len || !c->order || !c->numbers ||
         !c->position || !c->place_at || !c->place_len || !c->holder || !c->holder_len) {
         canon_free(c);
-        PyErr_NoMemory();
         return -1;
     }
     c->index_cap = cap;
@@ -1416,7 +1434,7 @@ static int canon_room(Canon *c, size_t count) {
 
 /* Each of array `a`'s threads' rank in the record (n threads, its shared part at `cut`),
  * in three parts (`own`, `rest`, the places in `text`): 1, 0 when a part is unknown, or
- * -1 with an exception. */
+ * -1 out of memory. */
 static int canon_ranks(Canon *c, size_t a, const uint8_t *rec, size_t n, size_t cut) {
     const CanonArray *arr = &c->arrays[a];
     /* The rests: by the shared part, and where other threads' locals hold indexes, the
@@ -1447,7 +1465,7 @@ static int canon_ranks(Canon *c, size_t a, const uint8_t *rec, size_t n, size_t 
 
 /* `out`: the shared part `tail` with array `a`'s permutation c->position applied: its vars,
  * locks and channels parts each by the permutation, the GIL and stdout holders moved here.
- * 1, 0 when a part is unknown, or -1 with an exception. */
+ * 1, 0 when a part is unknown, or -1 out of memory. */
 static int canon_move_tail(Canon *c, size_t a, const uint8_t *tail, uint8_t *out) {
     const CanonArray *arr = &c->arrays[a];
     size_t base = arr->base, size = arr->size, plen = 2 * size;
@@ -1496,7 +1514,7 @@ static const uint8_t *moved_number(const Canon *c, uint8_t *skey, size_t plen, u
 
 /* `out` (len bytes): the record `rec` with array `a`'s thread at index i moved to index
  * c->position[i], with everything that moves with it: 1, 0 when a part is unknown, or -1
- * with an exception. `out` and `rec` may be the same. */
+ * out of memory. `out` and `rec` may be the same. */
 static int canon_move(Canon *c, size_t a, const uint8_t *rec, uint8_t *out, size_t n,
                       size_t cut) {
     const CanonArray *arr = &c->arrays[a];
@@ -1544,7 +1562,7 @@ static int canon_move(Canon *c, size_t a, const uint8_t *rec, uint8_t *out, size
 static int canon_flatten(Canon *c, size_t size, uint8_t **buf, size_t *len, size_t *cap) {
     size_t need = 0;
     for (size_t k = 0; k < size; k++) need += c->own_len[k] + c->rest_len[k] + c->place_len[k] + 1;
-    if (reserve_items((void **)buf, cap, need, 1) < 0) return -1;
+    if (raw_reserve((void **)buf, cap, need, 1) < 0) return -1;
     uint8_t *p = *buf;
     for (size_t k = 0; k < size; k++) {
         memcpy(p, c->own[k], c->own_len[k]);
@@ -1581,7 +1599,7 @@ static int rank_against(const Canon *c, size_t k, const uint8_t *ranks, size_t *
 static int canon_rotate(Canon *c, size_t a, uint8_t *rec, size_t len, size_t n, size_t cut) {
     const CanonArray *arr = &c->arrays[a];
     size_t size = arr->size, base = arr->base;
-    if (reserve_items((void **)&c->image, &c->image_cap, 2 * len, 1) < 0) return -1;
+    if (raw_reserve((void **)&c->image, &c->image_cap, 2 * len, 1) < 0) return -1;
     uint8_t *image = c->image, *best = c->image + len;
     memcpy(best, rec, len);
     int found = canon_ranks(c, a, rec, n, cut);
@@ -1650,8 +1668,9 @@ static int canon_rotate(Canon *c, size_t a, uint8_t *rec, size_t len, size_t n, 
 }
 
 /* The representative of the record `rec` (len bytes), in place: 1, or 0 when a part is not
- * in the map (the record may then be changed: callers keep a copy), or -1 with an
- * exception. */
+ * in the map (the record may then be changed: callers keep a copy), or -1 out of memory
+ * (no exception: worker threads run it). It reads the map and writes only `c`'s scratch
+ * areas, so threads each reduce with their own copy of `c` (`canon_copy`). */
 static int canon_record(Canon *c, uint8_t *rec, size_t len) {
     if (len < 2) return 0;
     size_t n = (size_t)rec[0] | (size_t)rec[1] << 8, cut = 2 + 4 * n;
@@ -1701,7 +1720,7 @@ static PyObject *Canon_canonical(Canon *c, PyObject *arg) {
     int ok = canon_record(c, (uint8_t *)PyBytes_AS_STRING(out), (size_t)PyBytes_GET_SIZE(out));
     if (ok == 1) return out;
     Py_DECREF(out);
-    if (ok < 0) return NULL;
+    if (ok < 0) return PyErr_NoMemory();
     Py_RETURN_NONE;
 }
 
@@ -1810,19 +1829,6 @@ static void prefetch_entries(const Records *r, const Entries *table, size_t sid)
     }
 }
 
-/* Room for `count` items of `size` bytes in a worker's growable buffer (no exception: a
- * worker runs without the GIL). Workers' memory comes from the C library, not Python's
- * raw allocator: with tracemalloc on, that allocator takes the GIL, which the thread
- * waiting for the workers holds. */
-static int raw_reserve(void **items, size_t *cap, size_t count, size_t size) {
-    if (count <= *cap) return 0;
-    size_t want = count * 2;
-    void *grown = realloc(*items, want * size);
-    if (!grown) return -1;
-    *items = grown;
-    *cap = want;
-    return 0;
-}
 
 /* A known state's id without storing anything (-1: not stored; -2: a known fingerprint):
  * what a worker looks up while no state is being stored. */
@@ -1902,7 +1908,9 @@ typedef struct Derived {
 struct Worker {
     Records *r;
     const Entries *table;
-    Canon *canon; /* only with one worker: its scratch is its own */
+    Canon *canon; /* the map of representatives: worker 0's is the map itself, the others'
+                     a copy with scratch areas of their own (`canon_copy`) */
+    Canon *canon_copy;
     int ample;
     int stubborn; /* persistent sets (`stubborn_reduce`) */
     int derive; /* derives missing entries (one worker alone) */
@@ -2428,7 +2436,7 @@ static void make_successors(Worker *w) {
             memcpy(next + cut, steps[i].patch->tail, TAIL_SIZE);
             if (w->canon) {
                 int reduced = canon_record(w->canon, next, len);
-                if (reduced < 0) w->failed = 2;
+                if (reduced < 0) w->failed = 1;
                 if (reduced <= 0) { /* Python reduces it, and keeps the parts */
                     w->halted = reduced == 0;
                     return;
@@ -2583,6 +2591,10 @@ static void free_workers(Records *r) {
 #endif
     for (size_t i = 0; i < r->n_workers; i++) {
         Worker *w = &r->workers[i];
+        if (w->canon_copy) { /* (its map and arrays are the map's own) */
+            canon_scratch_free(w->canon_copy);
+            free(w->canon_copy);
+        }
         free(w->scratch);
         free(w->made);
         free(w->count);
@@ -2837,6 +2849,27 @@ static Py_ssize_t store_round(Records *r, Worker *workers, size_t n, Py_ssize_t 
     return (Py_ssize_t)stored;
 }
 
+/* Worker `w`'s map of representatives: `canon`'s map and arrays (as they are now: Python
+ * adds parts between calls) with scratch areas of the worker's own; NULL out of memory. */
+static Canon *canon_copy(Worker *w, const Canon *canon) {
+    Canon *copy = w->canon_copy;
+    if (!copy) {
+        copy = calloc(1, sizeof(Canon));
+        if (!copy) return NULL;
+        copy->text = malloc(64); /* never NULL: ranks point into it */
+        if (!copy->text) {
+            free(copy);
+            return NULL;
+        }
+        copy->text_cap = 64;
+        w->canon_copy = copy;
+    }
+    copy->map = canon->map;
+    copy->arrays = canon->arrays;
+    copy->n_arrays = canon->n_arrays;
+    return copy;
+}
+
 /* expand(sid, stop, max_states, entries, ample, starts, dst, dst_len, canon, threads)
  *   -> (next sid, states expanded, transitions) */
 static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t nargs) {
@@ -2874,7 +2907,6 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
     if (threads == -1 && PyErr_Occurred()) return NULL;
     if (threads < 1) threads = 1;
     if (threads > MAX_THREADS) threads = MAX_THREADS;
-    if (canon) threads = 1; /* the map's scratch is one */
     if (sid < 0 || (size_t)sid < r->base) { /* below `base`: a record not kept */
         PyErr_SetString(PyExc_IndexError, "no such state");
         return NULL;
@@ -2916,7 +2948,12 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
             Worker *w = &workers[i];
             w->r = r;
             w->table = table;
-            w->canon = canon;
+            w->canon = i == 0 || !canon ? canon : canon_copy(w, canon);
+            if (canon && !w->canon) {
+                PyErr_NoMemory();
+                failed = 1;
+                break;
+            }
             w->ample = ample;
             w->stubborn = stubborn;
             w->derive = n == 1;
@@ -2925,6 +2962,7 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
             w->stop = n == 1 ? (left < BATCH ? stop : sid + BATCH) : from + share;
             from = w->stop;
         }
+        if (failed) break;
         size_t round = 0; /* the successors made in this round, with several workers */
         size_t serial_from = 0; /* the first worker whose states phase 3 stores one by one */
         if (n > 1) {
@@ -3025,7 +3063,7 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
                     assigned = NULL; /* (not of the round) */
                     alone->r = r;
                     alone->table = table;
-                    alone->canon = NULL; /* (several workers only without symmetry) */
+                    alone->canon = canon; /* (the workers are done: the map is free) */
                     alone->ample = ample;
                     alone->stubborn = stubborn;
                     alone->defer = 0;

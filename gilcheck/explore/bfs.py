@@ -164,9 +164,8 @@ def breadth_first(system: TransitionSystem, options: CheckOptions, budget: Budge
             if native is not None and found is None:
                 assert table is not None
                 run = next_check - expanded
-                # Several threads may share the loop (not with symmetry: one map scratch).
                 canon = table.native_canon
-                shared = counter.most > 1 and canon is None
+                shared = counter.most > 1
                 stop = min(level_end, sid + (max(run, NATIVE_RUN) if shared else run))
                 args = (max_states, table.native_entries, table.native_flags(), starts, dst)
                 edges_so_far = len(dst) if dst else 0

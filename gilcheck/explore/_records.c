@@ -757,7 +757,6 @@ static void Entries_dealloc(Entries *e) {
 
 static Py_ssize_t Entries_len(Entries *e) { return (Py_ssize_t)e->count; }
 
-/* Room for `count` items of `size` bytes in a growable buffer. */
 /* Room for `count` items of `size` bytes in a worker's growable buffer (no exception: a
  * worker runs without the GIL). Workers' memory comes from the C library, not Python's
  * raw allocator: with tracemalloc on, that allocator takes the GIL, which the thread
@@ -772,6 +771,7 @@ static int raw_reserve(void **items, size_t *cap, size_t count, size_t size) {
     return 0;
 }
 
+/* Room for `count` items of `size` bytes in a growable buffer (the GIL held). */
 static int reserve_items(void **items, size_t *cap, size_t count, size_t size) {
     if (count <= *cap) return 0;
     size_t want = count * 2;
@@ -1942,7 +1942,7 @@ struct Worker {
     size_t steps_cap;
     size_t states, total, bytes; /* what was made */
     int halted;                  /* the state after the last made needs Python */
-    int failed;                  /* 1: out of memory; 2: an exception is set (canon) */
+    int failed;                  /* 1: out of memory; 2: an exception is set (deriving) */
     /* Phase 2: this worker's part of the round's successors (by hash), and the first
      * occurrence of each record of its part not stored yet (slots of round numbers). */
     void (*job)(Worker *); /* what its thread runs */

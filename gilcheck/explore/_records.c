@@ -41,7 +41,7 @@ typedef struct Made {
     uint32_t len;
 } Made;
 
-/* A successor of a worker's part (phase 2), and its number in the round. */
+/* A successor a worker made (phase 2), and its number in the round. */
 typedef struct Owned {
     struct Made *made;
     int32_t number;
@@ -80,7 +80,7 @@ typedef struct {
     size_t streak;      /* states expanded since the last that needed Python */
     size_t streak_needed, min_per_worker; /* STREAK and MIN_PER_WORKER (`tune`) */
     int busy;           /* in `expand`: no other call may change the records */
-    int32_t *grown;     /* `grow_table_with`: the index being made, and its mask */
+    int32_t *grown;     /* `grow_table` on several workers: the index being made, and its mask */
     size_t grown_mask;
     size_t rounds_at_once, rounds_in_order, derived; /* `rounds()` */
     size_t blob_most;   /* `tune`: a lower limit of the records' bytes (tests), or 0 */
@@ -202,6 +202,29 @@ static uint64_t fingerprint(const uint8_t *p, size_t len) {
     return h ? h : 1;
 }
 
+/* The first empty slot of the exact index from `slot` on, taken for state `sid` by
+ * compare-and-swap: other threads take theirs at once. */
+static inline void claim_slot(int32_t *table, size_t mask, size_t slot, int32_t sid) {
+    for (;;) {
+        int32_t empty = -1;
+        if (__atomic_compare_exchange_n(&table[slot], &empty, sid, 0, __ATOMIC_RELAXED,
+                                        __ATOMIC_RELAXED))
+            return;
+        slot = (slot + 1) & mask;
+    }
+}
+
+/* The same for a fingerprint (0: an empty slot). */
+static inline void claim_fingerprint(uint64_t *fps, size_t mask, size_t slot, uint64_t fp) {
+    for (;;) {
+        uint64_t empty = 0;
+        if (__atomic_compare_exchange_n(&fps[slot], &empty, fp, 0, __ATOMIC_RELAXED,
+                                        __ATOMIC_RELAXED))
+            return;
+        slot = (slot + 1) & mask;
+    }
+}
+
 /* States [from, to) put into `table` (of `mask` + 1 slots). Their slots are random places
  * in a large table: each state's slot loads while the states a little before it are put
  * (their hashes kept in a ring). `shared`: other threads fill the table at once. */
@@ -220,13 +243,7 @@ static void rehash_into(const Records *r, int32_t *table, size_t mask, size_t fr
         }
         size_t slot = ring[sid % REHASH_AHEAD] & mask;
         if (shared) {
-            for (;;) {
-                int32_t empty = -1;
-                if (__atomic_compare_exchange_n(&table[slot], &empty, (int32_t)sid, 0,
-                                                __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-                    break;
-                slot = (slot + 1) & mask;
-            }
+            claim_slot(table, mask, slot, (int32_t)sid);
         } else {
             while (table[slot] >= 0) slot = (slot + 1) & mask;
             table[slot] = (int32_t)sid;
@@ -715,17 +732,22 @@ static int entries_rebuild(Entries *e, size_t size) {
     return 0;
 }
 
-/* A new entry of (tail, tid, number), empty (no step, no ample step or handover), in `it`,
- * with room for it in the table: 0, or -1 with an exception. `entries_keep` keeps it. */
-static int entries_start(Entries *e, const uint8_t *tail, size_t tid, uint32_t number,
-                         NEntry *it) {
-    if ((e->count + 1) * 2 > e->mask && entries_rebuild(e, (e->mask + 1) * 2) < 0) return -1;
+/* An entry of (tail, tid, number), empty (no step, no ample step or handover), in `it`. */
+static void entry_init(NEntry *it, const uint8_t *tail, size_t tid, uint32_t number) {
     memset(it, 0, sizeof(*it));
     memcpy(it->tail, tail, TAIL_SIZE);
     it->tid = (uint16_t)tid;
     it->number = number;
     it->ample = it->handover = -1;
     it->used = 1;
+}
+
+/* A new entry (`entry_init`) with room for it in the table: 0, or -1 with an exception.
+ * `entries_keep` keeps it. */
+static int entries_start(Entries *e, const uint8_t *tail, size_t tid, uint32_t number,
+                         NEntry *it) {
+    if ((e->count + 1) * 2 > e->mask && entries_rebuild(e, (e->mask + 1) * 2) < 0) return -1;
+    entry_init(it, tail, tid, number);
     return 0;
 }
 
@@ -990,13 +1012,31 @@ static const uint8_t *projected_part(const Entries *e, char kind, const uint8_t 
     return value && len == 4 ? value : NULL;
 }
 
+/* A template's steps and handover: the patches made of it. */
+static inline size_t template_patches(const uint8_t *t) {
+    uint32_t steps;
+    memcpy(&steps, t + 2, 4);
+    return (size_t)steps + (t[1] ? 1 : 0);
+}
+
+/* An entry's steps from its template, their patches from `first` on in their pool. */
+static void entry_steps(NEntry *it, const uint8_t *t, size_t first) {
+    uint32_t steps;
+    memcpy(&steps, t + 2, 4);
+    it->wants = t[0] != 0;
+    it->first = (int32_t)first;
+    it->count = (int32_t)steps;
+    it->handover = t[1] ? (int32_t)(first + steps) : -1;
+}
+
 /* The template Python left for thread `tid` at `number` with this tail's shared part, for
- * the first of its read sets whose projections are known: its bytes and length (NULL:
- * none), and whether another thread holds the GIL. Reads the entries only. */
+ * the first of its read sets whose projections are known (NULL: none), and whether
+ * another thread holds the GIL. Reads the entries only. */
 static const uint8_t *find_template(const Entries *e, const uint8_t *tail, size_t tid,
-                                    uint32_t number, uint32_t *len, int *others) {
+                                    uint32_t number, int *others) {
     if (e->projected.count == 0 || e->count >= e->limit || tid > UINT16_MAX) return NULL;
     uint8_t key[28];
+    uint32_t len;
     uint16_t tid16 = (uint16_t)tid;
     /* The GIL as free, the thread's own, or another's (0xffff; steptable's _OTHERS_GIL) */
     uint16_t gil = (uint16_t)(tail[0] | tail[1] << 8);
@@ -1007,8 +1047,8 @@ static const uint8_t *find_template(const Entries *e, const uint8_t *tail, size_
         memcpy(key + 3, &number, 4);
         memcpy(key + 7, tail + 2, 4);
         key[11] = at;
-        const uint8_t *fid = map_get(&e->projected, key, 12, len);
-        if (!fid || *len != 4) return NULL; /* no read set more */
+        const uint8_t *fid = map_get(&e->projected, key, 12, &len);
+        if (!fid || len != 4) return NULL; /* no read set more */
         const uint8_t *locks = projected_part(e, 'l', tail + 6, fid);
         const uint8_t *chans = locks ? projected_part(e, 'c', tail + 10, fid) : NULL;
         if (!chans) continue;
@@ -1019,12 +1059,9 @@ static const uint8_t *find_template(const Entries *e, const uint8_t *tail, size_
         memcpy(key + 16, fid, 4);
         memcpy(key + 20, locks, 4);
         memcpy(key + 24, chans, 4);
-        const uint8_t *t = map_get(&e->projected, key, 28, len);
+        const uint8_t *t = map_get(&e->projected, key, 28, &len);
         if (!t) continue;
-        if (*len < 6) return NULL;
-        uint32_t steps;
-        memcpy(&steps, t + 2, 4);
-        if (*len != 6 + ((size_t)steps + (t[1] ? 1 : 0)) * TEMPLATE_STEP) return NULL;
+        if (len < 6 || len != 6 + template_patches(t) * TEMPLATE_STEP) return NULL;
         return t;
     }
     return NULL;
@@ -1032,12 +1069,6 @@ static const uint8_t *find_template(const Entries *e, const uint8_t *tail, size_
 
 /* A template's steps and handover (`template_patches` of them) as patches of this tail,
  * at `out`: 1, or 0 when a projection they need is not kept. Reads the entries only. */
-static inline size_t template_patches(const uint8_t *t) {
-    uint32_t steps;
-    memcpy(&steps, t + 2, 4);
-    return (size_t)steps + (t[1] ? 1 : 0);
-}
-
 static int fill_patches(const Entries *e, const uint8_t *t, const uint8_t *tail, int others,
                         NPatch *out) {
     size_t made = template_patches(t);
@@ -1066,14 +1097,9 @@ static int fill_patches(const Entries *e, const uint8_t *t, const uint8_t *tail,
 /* An entry from its template and the patches made of it (at the pool's end). */
 static int keep_template(Entries *e, const uint8_t *tail, uint64_t tail_hash, size_t tid,
                          uint32_t number, const uint8_t *t) {
-    uint32_t steps;
-    memcpy(&steps, t + 2, 4);
     NEntry it;
     if (entries_start(e, tail, tid, number, &it) < 0) return -1;
-    it.wants = t[0] != 0;
-    it.first = (int32_t)e->pool_len;
-    it.count = (int32_t)steps;
-    it.handover = t[1] ? (int32_t)(e->pool_len + steps) : -1;
+    entry_steps(&it, t, e->pool_len);
     e->pool_len += template_patches(t);
     entries_keep(e, tail_hash, &it);
     return 1;
@@ -1081,9 +1107,8 @@ static int keep_template(Entries *e, const uint8_t *tail, uint64_t tail_hash, si
 
 static int derive_entry(Entries *e, const uint8_t *tail, uint64_t tail_hash, size_t tid,
                         uint32_t number) {
-    uint32_t len;
     int others;
-    const uint8_t *t = find_template(e, tail, tid, number, &len, &others);
+    const uint8_t *t = find_template(e, tail, tid, number, &others);
     if (!t) return 0;
     size_t made = template_patches(t);
     if (reserve_items((void **)&e->pool, &e->pool_cap, e->pool_len + made, sizeof(NPatch)) < 0)
@@ -1758,9 +1783,6 @@ static const uint8_t *table_record(const Records *r, size_t sid, size_t *n) {
     return stored;
 }
 
-/* The entries of a table record's n threads, into `out` (NULL: only looked for): the
- * first thread without one, or interpreted in every state when `interpret` stops it too;
- * n when every thread has its entry. */
 /* Thread `tid`'s entry in the state with this record (`tail` and its hash), or NULL:
  * then `*absent` says whether no entry has its key (one that can be derived), rather
  * than a join's entry waiting on Python or one the thread is interpreted by. */
@@ -1786,6 +1808,9 @@ static NEntry *find_entry(const Entries *table, const uint8_t *stored, size_t n,
     return entry;
 }
 
+/* The entries of a table record's n threads, into `out` (NULL: only looked for): the
+ * first thread without one, or interpreted in every state when `interpret` stops it too;
+ * n when every thread has its entry. */
 static size_t find_entries(const Entries *table, const uint8_t *stored, size_t n, NEntry **out,
                            int interpret) {
     const uint8_t *tail = stored + 2 + 4 * n;
@@ -1828,7 +1853,6 @@ static void prefetch_entries(const Records *r, const Entries *table, size_t sid)
         __builtin_prefetch(&table->slots[entry_hash(tail_hash, tid, number) & table->mask]);
     }
 }
-
 
 /* A known state's id without storing anything (-1: not stored; -2: a known fingerprint):
  * what a worker looks up while no state is being stored. */
@@ -1922,9 +1946,6 @@ struct Worker {
     size_t made_cap;
     size_t *count, *len; /* per state: its successors and their length */
     size_t count_cap, len_cap;
-    size_t *made_at, *bytes_at; /* per state: where its successors begin in `made` and
-                                   `scratch` */
-    size_t made_at_cap, bytes_at_cap;
     int gather;    /* derives the entries its states miss, for the caller to keep */
     NEntry *priv;  /* a state's entries it derived itself, by thread (`entries_derived`) */
     size_t priv_cap;
@@ -1943,9 +1964,8 @@ struct Worker {
     size_t states, total, bytes; /* what was made */
     int halted;                  /* the state after the last made needs Python */
     int failed;                  /* 1: out of memory; 2: an exception is set (deriving) */
-    /* Phase 2: this worker's part of the round's successors (by hash), and the first
-     * occurrence of each record of its part not stored yet (slots of round numbers). */
-    void (*job)(Worker *); /* what its thread runs */
+    /* Phase 2: the round's workers, this one's part (by hash), its successors not stored,
+     * and of its part, the first occurrence of each record (by slot in `fresh`). */
     Worker *all;
     size_t n_all, part;
     Owned *own; /* its successors not stored */
@@ -2088,14 +2108,10 @@ static void look_up_own(Worker *w) {
     }
     if (raw_reserve((void **)&w->own, &w->own_cap, w->total ? w->total : 1, sizeof(Owned)) < 0)
         return;
-    int32_t number = (int32_t)w->number_base;
-    for (size_t k = 0; k < w->states; k++) {
-        Made *made = all + w->made_at[k];
-        for (size_t m = 0; m < w->count[k]; m++, number++) {
-            if (made[m].known != -1) continue;
-            w->own[w->n_own].made = &made[m];
-            w->own[w->n_own++].number = number;
-        }
+    for (size_t j = 0; j < w->total; j++) { /* (in the round's order) */
+        if (all[j].known != -1) continue;
+        w->own[w->n_own].made = &all[j];
+        w->own[w->n_own++].number = (int32_t)(w->number_base + j);
     }
     w->unsettled = 0;
 }
@@ -2201,9 +2217,8 @@ static int32_t derive_privately(Worker *w, const uint8_t *tail, uint64_t tail_ha
     int32_t known = derived_find(w, tail, tail_hash, tid, number, &slot);
     if (known >= 0) return known;
     const Entries *e = w->table;
-    uint32_t len;
     int others;
-    const uint8_t *t = find_template(e, tail, tid, number, &len, &others);
+    const uint8_t *t = find_template(e, tail, tid, number, &others);
     if (!t) return -1;
     size_t made = template_patches(t);
     if (raw_reserve((void **)&w->dpatches, &w->dpatches_cap, w->n_dpatches + made,
@@ -2224,10 +2239,10 @@ static int32_t derive_privately(Worker *w, const uint8_t *tail, uint64_t tail_ha
     return (int32_t)w->n_derived++;
 }
 
-/* Several workers: the entries of a state's threads (`entries`, and the pools of their
- * patches in `pools`), where the worker derives those missing itself, into its own
- * buffers (the caller keeps them after phase 1). n when every thread has one, less when
- * one needs Python, -1 out of memory. */
+/* Several workers: the entries of a state's threads (`entries`; the pools of their
+ * patches in `pools`, the table's until then), where the worker derives those missing
+ * itself, into its own buffers (the caller keeps them after phase 1). n when every
+ * thread has one, less when one needs Python, -1 out of memory. */
 static Py_ssize_t entries_derived(Worker *w, const uint8_t *stored, size_t n) {
     const Entries *table = w->table;
     const uint8_t *tail = stored + 2 + 4 * n;
@@ -2239,7 +2254,6 @@ static Py_ssize_t entries_derived(Worker *w, const uint8_t *stored, size_t n) {
         NEntry *entry = find_entry(table, stored, n, tail, tail_hash, tid, 1, &absent);
         if (entry) {
             w->entries[tid] = entry;
-            w->pools[tid] = table->pool;
             continue;
         }
         if (!absent) return (Py_ssize_t)tid;
@@ -2248,20 +2262,9 @@ static Py_ssize_t entries_derived(Worker *w, const uint8_t *stored, size_t n) {
         int32_t at = derive_privately(w, tail, tail_hash, tid, number);
         if (at == -2) return -1;
         if (at < 0) return (Py_ssize_t)tid;
-        const Derived *it = &w->derived[at];
-        uint32_t steps;
-        memcpy(&steps, it->t + 2, 4);
         NEntry *own = &w->priv[tid];
-        memset(own, 0, sizeof *own);
-        memcpy(own->tail, tail, TAIL_SIZE);
-        own->tid = (uint16_t)tid;
-        own->number = number;
-        own->used = 1;
-        own->ample = -1;
-        own->wants = it->t[0] != 0;
-        own->first = (int32_t)it->patches;
-        own->count = (int32_t)steps;
-        own->handover = it->t[1] ? (int32_t)(it->patches + steps) : -1;
+        entry_init(own, tail, tid, number);
+        entry_steps(own, w->derived[at].t, w->derived[at].patches);
         w->entries[tid] = own;
         w->pools[tid] = NULL; /* (the worker's patches, which may still move) */
         derived++;
@@ -2314,21 +2317,17 @@ static void make_successors(Worker *w) {
         if (raw_reserve((void **)&w->entries, &w->entries_cap, n ? n : 1, sizeof(NEntry *)) < 0 ||
             raw_reserve((void **)&w->pools, &w->pools_cap, n ? n : 1, sizeof(NPatch *)) < 0 ||
             raw_reserve((void **)&w->count, &w->count_cap, w->states + 1, sizeof(size_t)) < 0 ||
-            raw_reserve((void **)&w->len, &w->len_cap, w->states + 1, sizeof(size_t)) < 0 ||
-            raw_reserve((void **)&w->made_at, &w->made_at_cap, w->states + 1, sizeof(size_t)) <
-                0 ||
-            raw_reserve((void **)&w->bytes_at, &w->bytes_at_cap, w->states + 1, sizeof(size_t)) <
-                0) {
+            raw_reserve((void **)&w->len, &w->len_cap, w->states + 1, sizeof(size_t)) < 0) {
             w->failed = 1;
             return;
         }
         const uint8_t *tail = stored + cut;
         NEntry **entries = w->entries;
         size_t tid;
-        const NPatch **pools = w->pools;
-        if (find_entries(table, stored, n, entries, 1) == n) {
-            for (tid = 0; tid < n; tid++) pools[tid] = table->pool;
-        } else if (w->gather) {
+        const NPatch **pools = w->pools; /* the table's, but for entries a worker derived */
+        for (tid = 0; tid < n; tid++) pools[tid] = table->pool;
+        int complete = find_entries(table, stored, n, entries, 1) == n;
+        if (!complete && w->gather) {
             /* Several workers: the worker derives the missing entries itself, else Python
              * makes them, or interprets the thread. */
             Py_ssize_t found = entries_derived(w, stored, n);
@@ -2337,7 +2336,7 @@ static void make_successors(Worker *w) {
                 return;
             }
             if ((size_t)found < n) goto missing; /* phase 3, or Python */
-        } else {
+        } else if (!complete) {
             /* Entries derived here (one worker: the table is its alone), else Python makes
              * the missing entries, or interprets the thread. */
             int derived = w->derive ? derive_missing((Entries *)table, stored, n) : 0;
@@ -2347,7 +2346,7 @@ static void make_successors(Worker *w) {
             }
             if (!derived || find_entries(table, stored, n, entries, 1) < n)
                 goto missing; /* phase 3 derives them and makes this state's successors */
-            for (tid = 0; tid < n; tid++) pools[tid] = table->pool;
+            for (tid = 0; tid < n; tid++) pools[tid] = table->pool; /* (it may have moved) */
         }
         if (at_sid + 1 < w->stop) prefetch_entries(r, table, (size_t)at_sid + 1);
         /* The state's steps: the first thread's ample step, or every thread's steps with
@@ -2457,8 +2456,6 @@ static void make_successors(Worker *w) {
         }
         w->count[w->states] = count;
         w->len[w->states] = len;
-        w->made_at[w->states] = w->total;
-        w->bytes_at[w->states] = w->bytes;
         w->states++;
         w->total += count;
         w->bytes += count * len;
@@ -2467,8 +2464,6 @@ static void make_successors(Worker *w) {
         if (w->defer) {
             w->count[w->states] = 0;
             w->len[w->states] = DEFERRED;
-            w->made_at[w->states] = w->total;
-            w->bytes_at[w->states] = w->bytes;
             w->states++;
             continue;
         }
@@ -2599,8 +2594,6 @@ static void free_workers(Records *r) {
         free(w->made);
         free(w->count);
         free(w->len);
-        free(w->made_at);
-        free(w->bytes_at);
         free(w->entries);
         free(w->steps);
         free(w->fresh);
@@ -2622,13 +2615,11 @@ static void free_workers(Records *r) {
     r->n_workers = 0;
 }
 
-/* Each worker's job, in one thread each (the caller's among them, on worker 0): 0, or -1
- * when no thread could be started (the caller then runs them all itself, in order). */
-static int run_workers(Records *r, Worker *workers, size_t n, void (*job)(Worker *)) {
-    for (size_t i = 0; i < n; i++) workers[i].job = job;
+/* Each worker's job, in one thread each (the caller's among them, on worker 0; where
+ * threads could not start, the caller runs the others' jobs too, in order). */
+static void run_workers(Records *r, Worker *workers, size_t n, void (*job)(Worker *)) {
 #ifdef _WIN32
     for (size_t i = 0; i < n; i++) job(&workers[i]);
-    return 0;
 #else
     Pool *pool = n > 1 ? pool_for(r, n) : NULL;
     size_t helped = pool ? (pool->started + 1 < n ? pool->started + 1 : n) : 1;
@@ -2657,7 +2648,6 @@ static int run_workers(Records *r, Worker *workers, size_t n, void (*job)(Worker
             pthread_mutex_unlock(&pool->lock);
         }
     }
-    return helped > 1 ? 0 : -1;
 #endif
 }
 
@@ -2711,12 +2701,12 @@ static int grow_table(Records *r, Worker *workers, size_t n) {
  *      its states' edges. */
 static void count_new(Worker *w) {
     const Records *r = w->r;
-    size_t fresh = 0, bytes = 0;
+    size_t fresh = 0, bytes = 0, j = 0;
     int odd = 0;
     for (size_t k = 0; k < w->states; k++) {
         size_t len = w->len[k];
         for (size_t m = 0; m < w->count[k]; m++) {
-            const Made *made = &w->made[w->made_at[k] + m];
+            const Made *made = &w->made[j++];
             if (made->known != -1 || made->first >= 0) continue;
             if (!made->mask || (r->stride != VARIABLE && r->stride != len)) odd = 1;
             fresh++;
@@ -2730,14 +2720,14 @@ static void count_new(Worker *w) {
 
 static void store_new(Worker *w) {
     Records *r = w->r;
-    size_t id = w->id_base, at = w->blob_base;
+    size_t id = w->id_base, at = w->blob_base, j = 0;
     size_t number = w->number_base;
     size_t mask = r->compact ? r->fp_mask : r->mask;
     for (size_t k = 0; k < w->states; k++) {
         size_t len = w->len[k];
         int32_t parent = (int32_t)(w->first + (Py_ssize_t)k);
         for (size_t m = 0; m < w->count[k]; m++, number++) {
-            const Made *made = &w->made[w->made_at[k] + m];
+            const Made *made = &w->made[j++];
             if (made->first >= 0) continue; /* (c) */
             if (made->known != -1) {
                 r->assigned[number] = made->known;
@@ -2750,21 +2740,9 @@ static void store_new(Worker *w) {
             r->via[id] = made->via;
             size_t slot = made->mask == mask ? made->slot : (size_t)made->hash & mask;
             if (r->compact) {
-                for (;;) {
-                    uint64_t empty = 0;
-                    if (__atomic_compare_exchange_n(&r->fps[slot], &empty, made->hash, 0,
-                                                    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-                        break;
-                    slot = (slot + 1) & mask;
-                }
+                claim_fingerprint(r->fps, mask, slot, made->hash);
             } else {
-                for (;;) {
-                    int32_t empty = -1;
-                    if (__atomic_compare_exchange_n(&r->table[slot], &empty, (int32_t)id, 0,
-                                                    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-                        break;
-                    slot = (slot + 1) & mask;
-                }
+                claim_slot(r->table, mask, slot, (int32_t)id);
             }
             r->assigned[number] = (int32_t)id++;
         }
@@ -2773,12 +2751,12 @@ static void store_new(Worker *w) {
 
 static void link_copies(Worker *w) {
     Records *r = w->r;
-    size_t number = w->number_base;
+    size_t number = w->number_base, j = 0;
     for (size_t k = 0; k < w->states; k++) {
         if (r->round_starts)
             r->round_starts[w->starts_base + k] = r->round_edge_at + (int32_t)number;
         for (size_t m = 0; m < w->count[k]; m++, number++) {
-            int32_t first = w->made[w->made_at[k] + m].first;
+            int32_t first = w->made[j++].first;
             if (first >= 0) r->assigned[number] = r->assigned[first];
             if (r->round_dst) r->round_dst[number] = r->assigned[number];
         }
@@ -2847,6 +2825,18 @@ static Py_ssize_t store_round(Records *r, Worker *workers, size_t n, Py_ssize_t 
     }
     r->round_dst = r->round_starts = NULL;
     return (Py_ssize_t)stored;
+}
+
+/* A worker's states are stored: the run of states that needed no Python grows by them,
+ * or starts again where the worker stopped before its last state. Whether it stopped
+ * before a state that needs Python. */
+static int worker_done(Records *r, const Worker *w) {
+    if (w->halted || w->states < (size_t)(w->stop - w->first)) {
+        r->streak = 0;
+    } else {
+        r->streak += w->states;
+    }
+    return w->halted;
 }
 
 /* Worker `w`'s map of representatives: `canon`'s map and arrays (as they are now: Python
@@ -2966,8 +2956,6 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
         size_t round = 0; /* the successors made in this round, with several workers */
         size_t serial_from = 0; /* the first worker whose states phase 3 stores one by one */
         if (n > 1) {
-            /* Listed only after a round that left states to phase 3: most rounds find
-             * every entry (the listing would read every state's entries twice). */
             run_workers(r, workers, n, make_successors);
             for (size_t i = 0; i < n && !failed; i++) { /* the entries they derived, kept */
                 if (keep_derived(table, &workers[i]) < 0) failed = 1;
@@ -2976,11 +2964,10 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
             if (failed) break;
             for (size_t i = 0; i < n; i++) { /* their records stay where they are now */
                 Worker *w = &workers[i];
+                size_t j = 0, offset = 0;
                 for (size_t k = 0; k < w->states; k++) {
-                    Made *made = w->made + w->made_at[k];
-                    const uint8_t *rec = w->scratch + w->bytes_at[k];
-                    for (size_t m = 0; m < w->count[k]; m++, rec += w->len[k])
-                        made[m].rec = rec;
+                    for (size_t m = 0; m < w->count[k]; m++, j++, offset += w->len[k])
+                        w->made[j].rec = w->scratch + offset;
                 }
                 w->all = workers;
                 w->n_all = n;
@@ -3019,12 +3006,7 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
                 expanded += (Py_ssize_t)w->states;
                 transitions += (Py_ssize_t)w->total;
                 sid += (Py_ssize_t)w->states;
-                if (w->halted) halted = 1;
-                if (w->halted || w->states < (size_t)(w->stop - w->first)) {
-                    r->streak = 0;
-                } else {
-                    r->streak += w->states;
-                }
+                halted |= worker_done(r, w);
             }
             if (at_once) serial_from = n;
             r->rounds_at_once += at_once > 0;
@@ -3049,14 +3031,17 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
         int32_t number = 0; /* the round's successors before this state's */
         for (size_t i = serial_from; i < n && !halted && !failed; i++) {
             Worker *w = &workers[i];
+            size_t j = 0, offset = 0;
             for (size_t k = 0; k < w->states; k++) {
                 if ((Py_ssize_t)r->count >= max_states) {
                     halted = 1;
                     break;
                 }
-                const Made *made = w->made + w->made_at[k];
-                const uint8_t *scratch = w->scratch + w->bytes_at[k];
+                const Made *made = w->made + j;
+                const uint8_t *scratch = w->scratch + offset;
                 size_t count = w->count[k], len = w->len[k];
+                j += count;
+                offset += count * (len == DEFERRED ? 0 : len);
                 int32_t *assigned = n > 1 ? r->assigned + number : NULL;
                 number += (int32_t)count;
                 if (len == DEFERRED) {
@@ -3091,7 +3076,7 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
                     break;
                 }
                 if (assigned && k + 1 < w->states) { /* the next state's fresh slots load */
-                    const Made *next = w->made + w->made_at[k + 1];
+                    const Made *next = w->made + j;
                     for (size_t m = 0; m < w->count[k + 1]; m++)
                         if (next[m].mask && next[m].known == -1 && next[m].first < 0 &&
                             !r->compact)
@@ -3121,12 +3106,7 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
                 if (w->failed == 1 && !failed) PyErr_NoMemory();
                 failed = 1;
             }
-            if (w->halted) halted = 1;
-            if (w->halted || w->states < (size_t)(w->stop - w->first)) {
-                r->streak = 0; /* stopped before its last state: Python is needed */
-            } else {
-                r->streak += w->states;
-            }
+            halted |= worker_done(r, w);
         }
         if (n > 1) {
             /* Batches grow while they run through, and start small again after a stop. */

@@ -56,3 +56,20 @@ def test_bench_scale_runs_the_partitioned_search_beside_one_process() -> None:
     first = done.stdout.splitlines()[0]
     assert first.startswith("gil_workers_fixed:3: ") and "on 2 processes" in first
     assert "speed-up" in first
+
+
+def test_bench_scale_compares_one_thread_several_and_the_default() -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "scale"), "gil_workers_fixed:3", "--threads", "2",
+         "--repeat", "1"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("gil_workers_fixed:3: the C loop on 1 and 2 threads")
+    rows = [line.split() for line in lines[2:5]]
+    assert [row[1] for row in rows] == ["1", "2", "0"]  # (the default: "0 (auto)")
+    assert len({row[-5] for row in rows}) == 1  # the same states whatever the count
+    assert lines[-1].startswith("peak RSS of the process: ")

@@ -33,18 +33,23 @@ pytestmark = [
 WORKERS = SYMMETRIC_WORKERS.replace("N = 4", "N = 3")
 
 
-@pytest.fixture
-def eager_threads(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Threads start at once, with one state each at first (the C loop otherwise waits for
-    a long run of states that need no Python)."""
+def tuned_stores(*tuning: int):  # type: ignore[no-untyped-def]
+    """`bfs.new_store`, its records tuned (`Records.tune(streak, per_worker[, most_bytes])`)."""
     made = bfs.new_store
 
     def new_store(native: bool = True, fingerprint: bool = False):  # type: ignore[no-untyped-def]
         store = made(native, fingerprint)
-        store.records.tune(0, 1)
+        store.records.tune(*tuning)
         return store
 
-    monkeypatch.setattr(bfs, "new_store", new_store)
+    return new_store
+
+
+@pytest.fixture
+def eager_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Threads start at once, with one state each at first (the C loop otherwise waits for
+    a long run of states that need no Python)."""
+    monkeypatch.setattr(bfs, "new_store", tuned_stores(0, 1))
 
 
 def _both(spec: str, options: CheckOptions, threads: int = 2) -> None:
@@ -177,14 +182,7 @@ def test_a_store_that_fills_inside_a_round_stops_where_one_thread_stops(
     # Records of several lengths may take at most 4 GiB: a round that does not fit is
     # stored state by state, up to the state that does not fit, as one thread stores it
     # (here the limit is lowered to `most` bytes).
-    made = bfs.new_store
-
-    def new_store(native: bool = True, fingerprint: bool = False):  # type: ignore[no-untyped-def]
-        store = made(native, fingerprint)
-        store.records.tune(0, 1, most)
-        return store
-
-    monkeypatch.setattr(bfs, "new_store", new_store)
+    monkeypatch.setattr(bfs, "new_store", tuned_stores(0, 1, most))
     options = CheckOptions(symmetry=False, merge_local_steps=False)
     program = analyze_spec(parse_text("t.gil", SPAWNED))
     one = explore(Engine(program, options), dataclasses.replace(options, threads=1))
@@ -203,18 +201,13 @@ def test_a_state_limit_inside_a_round_stops_where_one_thread_stops(limit: int) -
 TRACED = """\
 import sys, tracemalloc
 sys.path.insert(0, {tests!r})
-from test_threads import WORKERS
+from test_threads import WORKERS, tuned_stores
 from gilcheck.explore import bfs
 from gilcheck.explore.bfs import explore
 from gilcheck.options import CheckOptions
 from gilcheck.pipeline import analyze_spec, parse_text
 from gilcheck.system.engine import Engine
-made = bfs.new_store
-def new_store(native=True, fingerprint=False):
-    store = made(native, fingerprint)
-    store.records.tune(0, 1)
-    return store
-bfs.new_store = new_store
+bfs.new_store = tuned_stores(0, 1)
 tracemalloc.start()
 options = CheckOptions(symmetry=False, threads=2)
 found = explore(Engine(analyze_spec(parse_text("t.gil", WORKERS)), options), options)
@@ -303,7 +296,7 @@ def test_entries_are_made_ahead_once_per_run_of_states(monkeypatch: pytest.Monke
     assert counted[0].scanned <= len(found.store) + bfs.FILL_AHEAD
 
 
-def test_threads_zero_means_one_per_core() -> None:
+def test_threads_zero_means_one_per_core_and_is_the_default() -> None:
     assert search_threads(CheckOptions(threads=3)) == 3
     assert search_threads(CheckOptions(threads=0)) >= 1
-    assert search_threads(CheckOptions()) == search_threads(CheckOptions(threads=0))
+    assert CheckOptions().threads == 0

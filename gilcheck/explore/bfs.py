@@ -114,6 +114,7 @@ def breadth_first(system: TransitionSystem, options: CheckOptions, budget: Budge
         starts = edges.starts if edges is not None else None
         dst = edges.dst if edges is not None else None
         counter = ThreadCount(search_threads(options), adaptive=options.threads == 0)
+        native_run = NATIVE_RUN if counter.most > 1 else 0
     # Progress, time and memory are looked at every CHECK_EVERY states, and also once half a
     # second has gone by (the clock is read every 16 states): slow states (many processes,
     # large heaps) still keep to a time limit.
@@ -165,11 +166,10 @@ def breadth_first(system: TransitionSystem, options: CheckOptions, budget: Budge
                 assert table is not None
                 run = next_check - expanded
                 canon = table.native_canon
-                shared = counter.most > 1
-                stop = min(level_end, sid + (max(run, NATIVE_RUN) if shared else run))
+                stop = min(level_end, sid + max(run, native_run))
                 args = (max_states, table.native_entries, table.native_flags(), starts, dst)
                 edges_so_far = len(dst) if dst else 0
-                threads = counter.next_run() if shared else 1
+                threads = counter.next_run()
                 try:
                     after, done, made = native(sid, stop, *args, edges_so_far, canon, threads)
                     # Its threads' entries were missing: they are made, and those of the
@@ -177,7 +177,7 @@ def breadth_first(system: TransitionSystem, options: CheckOptions, budget: Budge
                     if not done and table.fill_ahead(sid, min(level_end, sid + FILL_AHEAD)):
                         edges_so_far = len(dst) if dst else 0
                         args = (max_states, table.native_entries, table.native_flags(), *args[3:])
-                        threads = counter.next_run() if shared else 1
+                        threads = counter.next_run()
                         after, done, made = native(sid, stop, *args, edges_so_far, canon, threads)
                 except (StoreFull, MemoryError) as full:
                     # The states the loop expanded before the store filled count (how far it
@@ -187,8 +187,7 @@ def breadth_first(system: TransitionSystem, options: CheckOptions, budget: Budge
                         expanded += partial[1]
                         result.transitions += partial[2]
                     raise
-                if shared:
-                    counter.ran(threads, done)
+                counter.ran(threads, done)
                 if done:
                     expanded += done
                     result.transitions += made

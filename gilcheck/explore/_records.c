@@ -3264,6 +3264,797 @@ static PyObject *Records_forget(Records *r, PyObject *arg) {
     Py_RETURN_NONE;
 }
 
+
+/* ---- The search on several processes (explore/native_cluster.py) ----
+ *
+ * Each process stores its states as here, with its own numbers for threads and parts, and
+ * owns the states whose control (where each thread is, the GIL, stdout, the end) falls
+ * to it. After a depth, `split` takes the states that depth found out of the store and
+ * sorts them into batches by owner: another process's states are stored again here as
+ * copies (never expanded: they keep this process from sending a state twice, and the
+ * trace's steps into them), its own wait for `merge`, which stores them with those the
+ * other processes sent, in the order of their keys, so that each process's states of a
+ * depth have consecutive ids in the order the one-process search numbers them.
+ *
+ * A batch is one bytes object: u32 n, u32 bytes of records, then n each of u32 length,
+ * i64 key parent (the number of the state it was found from), i64 key place (where the
+ * finder found it among the depth's new states), i32 ref (the parent's id, or the copy's
+ * id at the sender), i32 via (the first action's number at the sender), then the records.
+ */
+
+#define BATCH_HEAD 8
+#define BATCH_ITEM (4 + 8 + 8 + 4 + 4)
+#define AHEAD 8 /* index slots loaded this many states ahead */
+
+static inline uint64_t mix64(uint64_t x) {
+    x *= 0xBF58476D1CE4E5B9ull;
+    x ^= x >> 31;
+    x *= 0x94D049BB133111EBull;
+    x ^= x >> 29;
+    return x;
+}
+
+/* The threads in a record (store.py's layout: u16 n, n u32 threads, u16 gil + 1, u32 vars,
+ * locks and channels, u16 stdout + 1, u8 ended, and maybe a u32 extended part), or -1. */
+static inline Py_ssize_t record_threads(const uint8_t *rec, size_t len, int *extended) {
+    if (len < 2) return -1;
+    uint16_t n;
+    memcpy(&n, rec, 2);
+    size_t plain = 4 * (size_t)n + 19;
+    if (len != plain && len != plain + 4) return -1;
+    *extended = len != plain;
+    return n;
+}
+
+/* Which of `count` processes owns the state with this record: a hash of its control only,
+ * the threads named by their `keys` (the same in every process), so equal states have one
+ * owner everywhere; -1 for a thread with no key. */
+static Py_ssize_t owner_of_record(const uint8_t *rec, size_t len, const uint64_t *keys,
+                                  size_t n_keys, size_t count) {
+    int extended;
+    Py_ssize_t n = record_threads(rec, len, &extended);
+    if (n < 0) return -1;
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ (uint64_t)n;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        uint32_t t;
+        memcpy(&t, rec + 2 + 4 * i, 4);
+        if (t >= n_keys) return -1;
+        h = mix64(h ^ keys[t]);
+    }
+    const uint8_t *tail = rec + 2 + 4 * n;
+    uint16_t gil, out;
+    memcpy(&gil, tail, 2);
+    memcpy(&out, tail + 14, 2);
+    h = mix64(h ^ ((uint64_t)gil | (uint64_t)out << 16 | (uint64_t)tail[16] << 32));
+    return (Py_ssize_t)(h % count);
+}
+
+/* Take state `sid` out of the index (backward-shift deletion: the probes of the others
+ * still end where they should). */
+static void unindex(Records *r, size_t sid) {
+    size_t len, at = record_at(r, sid, &len);
+    size_t hole = hash_record(r->blob + at, len) & r->mask;
+    while (r->table[hole] != (int32_t)sid) hole = (hole + 1) & r->mask;
+    r->table[hole] = -1;
+    for (size_t j = (hole + 1) & r->mask; r->table[j] >= 0; j = (j + 1) & r->mask) {
+        size_t other_len, other = record_at(r, (size_t)r->table[j], &other_len);
+        size_t home = hash_record(r->blob + other, other_len) & r->mask;
+        if (((j - home) & r->mask) >= ((j - hole) & r->mask)) {
+            r->table[hole] = r->table[j];
+            r->table[j] = -1;
+            hole = j;
+        }
+    }
+}
+
+typedef struct {
+    uint32_t n, bytes;
+    uint8_t *lens, *kp, *ks, *ref, *via, *recs; /* into the batch */
+} BatchView;
+
+static int batch_view(const uint8_t *p, size_t size, BatchView *v) {
+    if (size < BATCH_HEAD) return -1;
+    memcpy(&v->n, p, 4);
+    memcpy(&v->bytes, p + 4, 4);
+    if ((size - BATCH_HEAD) / BATCH_ITEM < v->n ||
+        size != BATCH_HEAD + (size_t)v->n * BATCH_ITEM + v->bytes)
+        return -1;
+    uint8_t *q = (uint8_t *)p + BATCH_HEAD;
+    v->lens = q;
+    v->kp = q + 4 * (size_t)v->n;
+    v->ks = v->kp + 8 * (size_t)v->n;
+    v->ref = v->ks + 8 * (size_t)v->n;
+    v->via = v->ref + 4 * (size_t)v->n;
+    v->recs = v->via + 4 * (size_t)v->n;
+    return 0;
+}
+
+static inline uint32_t get_u32(const uint8_t *p, size_t i) {
+    uint32_t x;
+    memcpy(&x, p + 4 * i, 4);
+    return x;
+}
+static inline int64_t get_i64(const uint8_t *p, size_t i) {
+    int64_t x;
+    memcpy(&x, p + 8 * i, 8);
+    return x;
+}
+static inline void put_u32(uint8_t *p, size_t i, uint32_t x) { memcpy(p + 4 * i, &x, 4); }
+static inline void put_i64(uint8_t *p, size_t i, int64_t x) { memcpy(p + 8 * i, &x, 8); }
+
+/* split(start, me, count, keys, numbers) -> (batches, places): the states from `start` on
+ * (those the last depth found) taken out of the store and put in one batch per process;
+ * those of other processes stored again as copies, from `start` on, in the order found.
+ * `keys`: u64 per thread number; `numbers`: i64 per state id, the parents' numbers.
+ * `places[i]`: the copy's id for the i-th state taken, -1 for this process's own. */
+static PyObject *Records_split(Records *r, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 5) {
+        PyErr_SetString(PyExc_TypeError, "split(start, me, count, keys, numbers)");
+        return NULL;
+    }
+    Py_ssize_t start = PyLong_AsSsize_t(args[0]);
+    Py_ssize_t me = PyLong_AsSsize_t(args[1]);
+    Py_ssize_t count = PyLong_AsSsize_t(args[2]);
+    if (PyErr_Occurred()) return NULL;
+    if (r->compact || r->busy || r->base) {
+        PyErr_SetString(PyExc_RuntimeError, "split needs an exact store not in use");
+        return NULL;
+    }
+    if (start < 0 || (size_t)start > r->count || count < 1 || count > 255 || me < 0 ||
+        me >= count) {
+        PyErr_SetString(PyExc_ValueError, "split: no such range or process");
+        return NULL;
+    }
+    Py_buffer kb, nb;
+    if (PyObject_GetBuffer(args[3], &kb, PyBUF_SIMPLE) < 0) return NULL;
+    if (PyObject_GetBuffer(args[4], &nb, PyBUF_SIMPLE) < 0) {
+        PyBuffer_Release(&kb);
+        return NULL;
+    }
+    const uint64_t *keys = kb.buf;
+    size_t n_keys = (size_t)kb.len / 8, n_numbers = (size_t)nb.len / 8;
+    const int64_t *numbers = nb.buf;
+    size_t taken = r->count - (size_t)start;
+    PyObject *batches = NULL, *places = NULL, *result = NULL;
+    uint8_t *owner = PyMem_Malloc(taken ? taken : 1);
+    uint64_t *hashes = PyMem_Malloc((taken ? taken : 1) * sizeof(uint64_t));
+    int32_t *parents = PyMem_Malloc((taken ? taken : 1) * sizeof(int32_t));
+    int32_t *vias = PyMem_Malloc((taken ? taken : 1) * sizeof(int32_t));
+    size_t items[256] = {0}, bytes[256] = {0}, at[256] = {0}, rec_at[256] = {0};
+    uint8_t *out[256] = {0};
+    if (!owner || !hashes || !parents || !vias) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (size_t i = 0; i < taken; i++) {
+        size_t sid = (size_t)start + i, len, a = record_at(r, sid, &len);
+        Py_ssize_t o = owner_of_record(r->blob + a, len, keys, n_keys, (size_t)count);
+        hashes[i] = hash_record(r->blob + a, len);
+        int32_t parent = r->parent[sid];
+        if (o < 0 || parent < 0 || (size_t)parent >= n_numbers || parent >= start) {
+            PyErr_SetString(PyExc_ValueError, "split: a record without a key or a parent");
+            goto done;
+        }
+        owner[i] = (uint8_t)o;
+        parents[i] = parent;
+        vias[i] = r->via[sid];
+        items[o]++;
+        bytes[o] += len;
+    }
+    batches = PyList_New(count);
+    places = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(taken * 4));
+    if (!batches || !places) goto done;
+    for (Py_ssize_t o = 0; o < count; o++) {
+        if (bytes[o] > UINT32_MAX) {
+            PyErr_SetString(StoreFull, "a batch of records outgrew 4 GiB");
+            goto done;
+        }
+        PyObject *b = PyBytes_FromStringAndSize(
+            NULL, (Py_ssize_t)(BATCH_HEAD + items[o] * BATCH_ITEM + bytes[o]));
+        if (!b) goto done;
+        PyList_SET_ITEM(batches, o, b);
+        out[o] = (uint8_t *)PyBytes_AS_STRING(b);
+        uint32_t n32 = (uint32_t)items[o], b32 = (uint32_t)bytes[o];
+        memcpy(out[o], &n32, 4);
+        memcpy(out[o] + 4, &b32, 4);
+    }
+    for (size_t i = 0; i < taken; i++) {
+        size_t o = owner[i], k = at[o]++, len, a = record_at(r, (size_t)start + i, &len);
+        BatchView v;
+        uint8_t *p = out[o];
+        batch_view(p, BATCH_HEAD + items[o] * BATCH_ITEM + bytes[o], &v);
+        put_u32(v.lens, k, (uint32_t)len);
+        put_i64(v.kp, k, numbers[parents[i]]);
+        put_i64(v.ks, k, (int64_t)i);
+        put_u32(v.ref, k, (uint32_t)parents[i]);
+        put_u32(v.via, k, (uint32_t)vias[i]);
+        memcpy(v.recs + rec_at[o], r->blob + a, len);
+        rec_at[o] += len;
+    }
+    /* Out of the index and the store, then the copies in again, in the order found.
+     * Where every state went into the index in the order of the ids (one thread, so no
+     * slots claimed at once), the newest are taken out newest first by emptying their
+     * slots: no probe of an older state ever passed a newer one's slot. */
+    int in_order = r->rounds_at_once == 0 && r->rounds_in_order == 0;
+    for (size_t i = taken; i-- > 0;) {
+        size_t sid = (size_t)start + i;
+        if (!in_order) {
+            unindex(r, sid);
+            continue;
+        }
+        if (i >= AHEAD) __builtin_prefetch(&r->table[hashes[i - AHEAD] & r->mask], 1);
+        size_t slot = hashes[i] & r->mask;
+        while (r->table[slot] != (int32_t)sid) slot = (slot + 1) & r->mask;
+        r->table[slot] = -1;
+    }
+    {
+        size_t len;
+        r->blob_len = record_at(r, (size_t)start, &len);
+    }
+    r->count = (size_t)start;
+    memset(at, 0, sizeof at);
+    memset(rec_at, 0, sizeof rec_at);
+    int32_t *place = (int32_t *)PyBytes_AS_STRING(places);
+    {
+        size_t copies = taken - items[me];
+        while ((r->count + copies) * 2 > r->mask)
+            if (grow_table(r, NULL, 1) < 0) goto done;
+    }
+    for (size_t i = 0, ahead = 0; i < taken; i++) {
+        for (; ahead < taken && ahead < i + AHEAD; ahead++)
+            if (owner[ahead] != me) __builtin_prefetch(&r->table[hashes[ahead] & r->mask], 1);
+        size_t o = owner[i], k = at[o]++;
+        BatchView v;
+        batch_view(out[o], BATCH_HEAD + items[o] * BATCH_ITEM + bytes[o], &v);
+        size_t len = get_u32(v.lens, k);
+        const uint8_t *rec = v.recs + rec_at[o];
+        rec_at[o] += len;
+        if ((Py_ssize_t)o == me) {
+            place[i] = -1;
+            continue;
+        }
+        Py_ssize_t before = (Py_ssize_t)r->count;
+        Py_ssize_t sid = intern_exact(r, rec, len, hashes[i], parents[i], vias[i]);
+        if (sid < 0) goto done;
+        if (sid != before) {
+            PyErr_SetString(PyExc_RuntimeError, "split: a state found twice in one depth");
+            goto done;
+        }
+        place[i] = (int32_t)sid;
+        put_u32(v.ref, k, (uint32_t)sid);
+    }
+    result = PyTuple_Pack(2, batches, places);
+done:
+    Py_XDECREF(batches);
+    Py_XDECREF(places);
+    PyMem_Free(owner);
+    PyMem_Free(hashes);
+    PyMem_Free(parents);
+    PyMem_Free(vias);
+    PyBuffer_Release(&kb);
+    PyBuffer_Release(&nb);
+    return result;
+}
+
+typedef struct {
+    const uint8_t *rec;
+    size_t at; /* where in the scratch area its translation is, or SIZE_MAX */
+    size_t item, len;
+    uint64_t hash;
+    int64_t kp, ks;
+    int source;
+} Merged;
+
+/* A record of another process translated in place to this one's numbers (`tmap`: i32 per
+ * the sender's thread number, `pmap` per its part number); -1 for a number not told. */
+static int translate(uint8_t *rec, size_t len, const int32_t *tmap, size_t tn,
+                     const int32_t *pmap, size_t pn) {
+    int extended;
+    Py_ssize_t n = record_threads(rec, len, &extended);
+    if (n < 0) return -1;
+    for (Py_ssize_t t = 0; t < n; t++) {
+        uint32_t x = get_u32(rec + 2, (size_t)t);
+        if (x >= tn || tmap[x] < 0) return -1;
+        put_u32(rec + 2, (size_t)t, (uint32_t)tmap[x]);
+    }
+    uint8_t *parts = rec + 2 + 4 * n + 2;
+    for (size_t t = 0; t < 3; t++) {
+        uint32_t x = get_u32(parts, t);
+        if (x >= pn || pmap[x] < 0) return -1;
+        put_u32(parts, t, (uint32_t)pmap[x]);
+    }
+    if (extended) {
+        uint32_t x = get_u32(rec + len - 4, 0);
+        if (x >= pn || pmap[x] < 0) return -1;
+        put_u32(rec + len - 4, 0, (uint32_t)pmap[x]);
+    }
+    return 0;
+}
+
+/* merge(sources, me, places) -> (key parents, key places, finders, ids): store the states
+ * of batches (one per source: (process, batch, thread map, part map); the maps, i32 per
+ * the sender's number, translate its records to this process's numbers; None: its own),
+ * in the order of their keys, so that where several processes found a state, its parent
+ * is the one the one-process search finds it from. A state of this process's own batch
+ * is stored with its parent and first action; one another sent, with the copy's id at its
+ * sender as its parent and no action (the step is the copy's). `places` (i32 per state
+ * `split` took): this process's own states' ids are written there. Returned: the new
+ * states' keys (i64 each), the process each came from (u8 each), and per source the ids
+ * its states have here (i32 each). */
+static PyObject *Records_merge(Records *r, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 3 || !PyList_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "merge(sources: list, me, places)");
+        return NULL;
+    }
+    Py_ssize_t me = PyLong_AsSsize_t(args[1]);
+    if (me == -1 && PyErr_Occurred()) return NULL;
+    if (r->compact || r->busy || r->base) {
+        PyErr_SetString(PyExc_RuntimeError, "merge needs an exact store not in use");
+        return NULL;
+    }
+    Py_ssize_t k = PyList_GET_SIZE(args[0]);
+    if (k > 256) {
+        PyErr_SetString(PyExc_ValueError, "merge: at most 256 sources");
+        return NULL;
+    }
+    Py_buffer pb;
+    if (PyObject_GetBuffer(args[2], &pb, PyBUF_WRITABLE) < 0) return NULL;
+    int32_t *places = pb.buf;
+    size_t n_places = (size_t)pb.len / 4;
+    Py_buffer bb[256], tb[256], qb[256];
+    int held_b[256] = {0}, held_t[256] = {0}, held_q[256] = {0};
+    BatchView v[256];
+    size_t head[256] = {0}, rec_at[256] = {0};
+    int worker[256];
+    PyObject *result = NULL, *ids = NULL;
+    uint8_t *scratch = NULL;
+    size_t scratch_cap = 0, total = 0;
+    int64_t *new_kp = NULL, *new_ks = NULL;
+    uint8_t *new_from = NULL;
+    size_t n_new = 0;
+    for (Py_ssize_t s = 0; s < k; s++) {
+        PyObject *src = PyList_GET_ITEM(args[0], s);
+        if (!PyTuple_Check(src) || PyTuple_GET_SIZE(src) != 4) {
+            PyErr_SetString(PyExc_TypeError, "merge: a source is (process, batch, threads, parts)");
+            goto done;
+        }
+        long w = PyLong_AsLong(PyTuple_GET_ITEM(src, 0));
+        if (w == -1 && PyErr_Occurred()) goto done;
+        if (w < 0 || w > 255) {
+            PyErr_SetString(PyExc_ValueError, "merge: no such process");
+            goto done;
+        }
+        worker[s] = (int)w;
+        if (PyObject_GetBuffer(PyTuple_GET_ITEM(src, 1), &bb[s], PyBUF_SIMPLE) < 0) goto done;
+        held_b[s] = 1;
+        if (batch_view(bb[s].buf, (size_t)bb[s].len, &v[s]) < 0) {
+            PyErr_SetString(PyExc_ValueError, "merge: a malformed batch");
+            goto done;
+        }
+        if (PyTuple_GET_ITEM(src, 2) != Py_None) {
+            if (PyObject_GetBuffer(PyTuple_GET_ITEM(src, 2), &tb[s], PyBUF_SIMPLE) < 0) goto done;
+            held_t[s] = 1;
+        }
+        if (PyTuple_GET_ITEM(src, 3) != Py_None) {
+            if (PyObject_GetBuffer(PyTuple_GET_ITEM(src, 3), &qb[s], PyBUF_SIMPLE) < 0) goto done;
+            held_q[s] = 1;
+        }
+        if (held_t[s] != held_q[s] || (w == me) == held_t[s]) {
+            PyErr_SetString(PyExc_ValueError, "merge: maps for another's batch only");
+            goto done;
+        }
+        total += v[s].n;
+    }
+    ids = PyList_New(k);
+    new_kp = PyMem_Malloc((total ? total : 1) * 8);
+    new_ks = PyMem_Malloc((total ? total : 1) * 8);
+    new_from = PyMem_Malloc(total ? total : 1);
+    if (!ids || !new_kp || !new_ks || !new_from) {
+        if (ids) PyErr_NoMemory();
+        goto done;
+    }
+    int32_t *out_ids[256];
+    for (Py_ssize_t s = 0; s < k; s++) {
+        PyObject *b = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)v[s].n * 4);
+        if (!b) goto done;
+        PyList_SET_ITEM(ids, s, b);
+        out_ids[s] = (int32_t *)PyBytes_AS_STRING(b);
+    }
+    /* 1. The order of the keys, each record translated (into `scratch`) and hashed; */
+    Merged *order = PyMem_Malloc((total ? total : 1) * sizeof(Merged));
+    if (!order) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    size_t scratch_len = 0;
+    for (size_t at = 0;; at++) {
+        Py_ssize_t best = -1;
+        int64_t bp = 0, bs = 0;
+        for (Py_ssize_t s = 0; s < k; s++) {
+            if (head[s] >= v[s].n) continue;
+            int64_t p = get_i64(v[s].kp, head[s]), q = get_i64(v[s].ks, head[s]);
+            if (best < 0 || p < bp || (p == bp && q < bs)) {
+                best = s;
+                bp = p;
+                bs = q;
+            }
+        }
+        if (best < 0) break;
+        size_t i = head[best]++;
+        size_t len = get_u32(v[best].lens, i);
+        const uint8_t *rec = v[best].recs + rec_at[best];
+        rec_at[best] += len;
+        if (rec_at[best] > v[best].bytes) {
+            PyErr_SetString(PyExc_ValueError, "merge: a malformed batch");
+            PyMem_Free(order);
+            goto done;
+        }
+        Merged *m = &order[at];
+        m->source = (int)best;
+        m->item = i;
+        m->len = len;
+        m->kp = bp;
+        m->ks = bs;
+        m->rec = rec;
+        m->at = SIZE_MAX;
+        if (held_t[best]) { /* another's numbers: this process's */
+            if (scratch_len + len > scratch_cap) {
+                size_t cap = scratch_cap ? scratch_cap * 2 : 1 << 16;
+                while (cap < scratch_len + len) cap *= 2;
+                uint8_t *grown = PyMem_Realloc(scratch, cap);
+                if (!grown) {
+                    PyErr_NoMemory();
+                    PyMem_Free(order);
+                    goto done;
+                }
+                scratch = grown;
+                scratch_cap = cap;
+            }
+            uint8_t *copy = scratch + scratch_len;
+            memcpy(copy, rec, len);
+            if (translate(copy, len, tb[best].buf, (size_t)tb[best].len / 4, qb[best].buf,
+                          (size_t)qb[best].len / 4) < 0) {
+                PyErr_SetString(PyExc_ValueError, "merge: a record with an unknown number");
+                PyMem_Free(order);
+                goto done;
+            }
+            m->at = scratch_len;
+            scratch_len += len;
+        }
+    }
+    for (size_t at = 0; at < total; at++) {
+        Merged *m = &order[at];
+        if (m->at != SIZE_MAX) m->rec = scratch + m->at;
+        m->hash = hash_record(m->rec, m->len);
+    }
+    /* 2. stored in that order, the index slots loading ahead. */
+    while ((r->count + total) * 2 > r->mask)
+        if (grow_table(r, NULL, 1) < 0) {
+            PyMem_Free(order);
+            goto done;
+        }
+    for (size_t at = 0; at < total; at++) {
+        if (at + AHEAD < total) __builtin_prefetch(&r->table[order[at + AHEAD].hash & r->mask]);
+        Merged *m = &order[at];
+        int s = m->source;
+        int32_t parent = (int32_t)get_u32(v[s].ref, m->item);
+        int32_t via = held_t[s] ? -1 : (int32_t)get_u32(v[s].via, m->item);
+        size_t before = r->count;
+        Py_ssize_t sid = intern_exact(r, m->rec, m->len, m->hash, parent, via);
+        if (sid < 0) {
+            PyMem_Free(order);
+            goto done;
+        }
+        out_ids[s][m->item] = (int32_t)sid;
+        if (!held_t[s]) {
+            if (m->ks < 0 || (size_t)m->ks >= n_places) {
+                PyErr_SetString(PyExc_ValueError, "merge: a place out of range");
+                PyMem_Free(order);
+                goto done;
+            }
+            places[m->ks] = (int32_t)sid;
+        }
+        if (r->count > before) {
+            new_kp[n_new] = m->kp;
+            new_ks[n_new] = m->ks;
+            new_from[n_new] = (uint8_t)worker[s];
+            n_new++;
+        }
+    }
+    PyMem_Free(order);
+    result = Py_BuildValue("(y#y#y#O)", (const char *)new_kp, (Py_ssize_t)(n_new * 8),
+                           (const char *)new_ks, (Py_ssize_t)(n_new * 8),
+                           (const char *)new_from, (Py_ssize_t)n_new, ids);
+done:
+    Py_XDECREF(ids);
+    for (Py_ssize_t s = 0; s < k; s++) {
+        if (held_b[s]) PyBuffer_Release(&bb[s]);
+        if (held_t[s]) PyBuffer_Release(&tb[s]);
+        if (held_q[s]) PyBuffer_Release(&qb[s]);
+    }
+    PyBuffer_Release(&pb);
+    PyMem_Free(scratch);
+    PyMem_Free(new_kp);
+    PyMem_Free(new_ks);
+    PyMem_Free(new_from);
+    return result;
+}
+
+/* ranks(first, keys) -> numbers: `keys` per process, (key parents, key places) (i64 each,
+ * each process's in order); each state numbered from `first` in the order of the keys
+ * across the processes (i64 each, per process). */
+static PyObject *ranks(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2 || !PyList_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "ranks(first, keys: list)");
+        return NULL;
+    }
+    int64_t first = PyLong_AsLongLong(args[0]);
+    if (first == -1 && PyErr_Occurred()) return NULL;
+    Py_ssize_t k = PyList_GET_SIZE(args[1]);
+    if (k > 256) {
+        PyErr_SetString(PyExc_ValueError, "ranks: at most 256 processes");
+        return NULL;
+    }
+    Py_buffer pb[256], qb[256];
+    Py_ssize_t held = 0;
+    size_t head[256] = {0}, n[256];
+    PyObject *out = PyList_New(k), *result = NULL;
+    if (!out) return NULL;
+    int64_t *numbers[256];
+    for (; held < k; held++) {
+        PyObject *pair = PyList_GET_ITEM(args[1], held);
+        if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2) {
+            PyErr_SetString(PyExc_TypeError, "ranks: keys are (parents, places) pairs");
+            goto done;
+        }
+        if (PyObject_GetBuffer(PyTuple_GET_ITEM(pair, 0), &pb[held], PyBUF_SIMPLE) < 0) goto done;
+        if (PyObject_GetBuffer(PyTuple_GET_ITEM(pair, 1), &qb[held], PyBUF_SIMPLE) < 0) {
+            PyBuffer_Release(&pb[held]);
+            goto done;
+        }
+        n[held] = (size_t)pb[held].len / 8;
+        if ((size_t)qb[held].len / 8 != n[held]) {
+            PyErr_SetString(PyExc_ValueError, "ranks: parents and places differ in length");
+            held++;
+            goto done;
+        }
+        PyObject *b = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(n[held] * 8));
+        if (!b) {
+            held++;
+            goto done;
+        }
+        PyList_SET_ITEM(out, held, b);
+        numbers[held] = (int64_t *)PyBytes_AS_STRING(b);
+    }
+    for (int64_t rank = first;; rank++) {
+        Py_ssize_t best = -1;
+        int64_t bp = 0, bs = 0;
+        for (Py_ssize_t s = 0; s < k; s++) {
+            if (head[s] >= n[s]) continue;
+            int64_t p = ((const int64_t *)pb[s].buf)[head[s]];
+            int64_t q = ((const int64_t *)qb[s].buf)[head[s]];
+            if (best < 0 || p < bp || (p == bp && q < bs)) {
+                best = s;
+                bp = p;
+                bs = q;
+            }
+        }
+        if (best < 0) break;
+        numbers[best][head[best]++] = rank;
+    }
+    result = Py_NewRef(out);
+done:
+    for (Py_ssize_t s = 0; s < held; s++) {
+        PyBuffer_Release(&pb[s]);
+        PyBuffer_Release(&qb[s]);
+    }
+    Py_DECREF(out);
+    return result;
+}
+
+/* renumber(ids, start, places): in `ids` (i32, writable), each id from `start` on
+ * replaced by places[id - start] (`split` took those states and stored them again). */
+static PyObject *renumber(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "renumber(ids, start, places)");
+        return NULL;
+    }
+    Py_ssize_t start = PyLong_AsSsize_t(args[1]);
+    if (start == -1 && PyErr_Occurred()) return NULL;
+    Py_buffer ib, pb;
+    if (PyObject_GetBuffer(args[0], &ib, PyBUF_WRITABLE) < 0) return NULL;
+    if (PyObject_GetBuffer(args[2], &pb, PyBUF_SIMPLE) < 0) {
+        PyBuffer_Release(&ib);
+        return NULL;
+    }
+    int32_t *ids = ib.buf;
+    const int32_t *places = pb.buf;
+    size_t n = (size_t)ib.len / 4, m = (size_t)pb.len / 4;
+    int bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (ids[i] < start) continue;
+        size_t at = (size_t)(ids[i] - start);
+        if (at >= m || places[at] < 0) bad = 1;
+        else ids[i] = places[at];
+    }
+    PyBuffer_Release(&ib);
+    PyBuffer_Release(&pb);
+    if (bad) {
+        PyErr_SetString(PyExc_ValueError, "renumber: an id with no new place");
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+/* numbered_edges(starts, dst, expanded, numbers) -> (sources, targets): a process's edges
+ * (its log: u32 starts, one per state it expanded, the ids of which are `expanded`, i32;
+ * i32 targets) with every state named by its number (`numbers`, i64 per id): i32 each. */
+static PyObject *numbered_edges(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "numbered_edges(starts, dst, expanded, numbers)");
+        return NULL;
+    }
+    Py_buffer b[4];
+    int held = 0;
+    PyObject *result = NULL;
+    for (; held < 4; held++)
+        if (PyObject_GetBuffer(args[held], &b[held], PyBUF_SIMPLE) < 0) goto done;
+    const uint32_t *starts = b[0].buf;
+    const int32_t *dst = b[1].buf, *expanded = b[2].buf;
+    const int64_t *numbers = b[3].buf;
+    size_t n_starts = (size_t)b[0].len / 4, n_edges = (size_t)b[1].len / 4;
+    size_t n_numbers = (size_t)b[3].len / 8;
+    if ((size_t)b[2].len / 4 != n_starts) {
+        PyErr_SetString(PyExc_ValueError, "numbered_edges: a start per expanded state");
+        goto done;
+    }
+    PyObject *src_b = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(n_edges * 4));
+    PyObject *dst_b = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(n_edges * 4));
+    if (!src_b || !dst_b) {
+        Py_XDECREF(src_b);
+        Py_XDECREF(dst_b);
+        goto done;
+    }
+    int32_t *so = (int32_t *)PyBytes_AS_STRING(src_b), *to = (int32_t *)PyBytes_AS_STRING(dst_b);
+    int bad = 0;
+    for (size_t s = 0; s < n_starts && !bad; s++) {
+        size_t end = s + 1 < n_starts ? starts[s + 1] : n_edges;
+        int32_t from = expanded[s];
+        if (from < 0 || (size_t)from >= n_numbers || end > n_edges || starts[s] > end) {
+            bad = 1;
+            break;
+        }
+        for (size_t i = starts[s]; i < end; i++) {
+            int32_t t = dst[i];
+            if (t < 0 || (size_t)t >= n_numbers || numbers[t] < 0 || numbers[t] > INT32_MAX) {
+                bad = 1;
+                break;
+            }
+            so[i] = (int32_t)numbers[from];
+            to[i] = (int32_t)numbers[t];
+        }
+    }
+    if (n_starts && starts[0] != 0) bad = 1;
+    if (bad) {
+        Py_DECREF(src_b);
+        Py_DECREF(dst_b);
+        PyErr_SetString(PyExc_ValueError, "numbered_edges: an edge of an unnumbered state");
+        goto done;
+    }
+    result = PyTuple_Pack(2, src_b, dst_b);
+    Py_DECREF(src_b);
+    Py_DECREF(dst_b);
+done:
+    for (int i = 0; i < held; i++) PyBuffer_Release(&b[i]);
+    return result;
+}
+
+/* by_source(n, parts) -> (starts, targets): the edges of several processes, each a pair
+ * (sources, targets) of i32 numbers below `n`, as one log by source (u32 starts, n of
+ * them; i32 targets), each source's in the order its process listed them. */
+static PyObject *by_source(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2 || !PyList_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "by_source(n, parts: list)");
+        return NULL;
+    }
+    Py_ssize_t n = PyLong_AsSsize_t(args[0]);
+    if (n == -1 && PyErr_Occurred()) return NULL;
+    if (n < 0 || n > INT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "by_source: too many states");
+        return NULL;
+    }
+    Py_ssize_t k = PyList_GET_SIZE(args[1]);
+    Py_buffer *sb = PyMem_Calloc(k ? (size_t)k : 1, sizeof(Py_buffer));
+    Py_buffer *db = PyMem_Calloc(k ? (size_t)k : 1, sizeof(Py_buffer));
+    uint32_t *fill = PyMem_Calloc((size_t)n + 1, sizeof(uint32_t));
+    Py_ssize_t held = 0;
+    PyObject *result = NULL, *starts_b = NULL, *targets_b = NULL;
+    size_t total = 0;
+    if (!sb || !db || !fill) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (; held < k; held++) {
+        PyObject *pair = PyList_GET_ITEM(args[1], held);
+        if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2) {
+            PyErr_SetString(PyExc_TypeError, "by_source: parts are (sources, targets)");
+            goto done;
+        }
+        if (PyObject_GetBuffer(PyTuple_GET_ITEM(pair, 0), &sb[held], PyBUF_SIMPLE) < 0) goto done;
+        if (PyObject_GetBuffer(PyTuple_GET_ITEM(pair, 1), &db[held], PyBUF_SIMPLE) < 0) {
+            PyBuffer_Release(&sb[held]);
+            goto done;
+        }
+        if (sb[held].len != db[held].len) {
+            held++;
+            PyErr_SetString(PyExc_ValueError, "by_source: a source per target");
+            goto done;
+        }
+        const int32_t *src = sb[held].buf, *dst = db[held].buf;
+        size_t m = (size_t)sb[held].len / 4;
+        for (size_t i = 0; i < m; i++) {
+            if (src[i] < 0 || src[i] >= n || dst[i] < 0 || dst[i] >= n) {
+                held++;
+                PyErr_SetString(PyExc_ValueError, "by_source: an edge of no such state");
+                goto done;
+            }
+            fill[src[i] + 1]++;
+        }
+        total += m;
+    }
+    if (total > UINT32_MAX) {
+        PyErr_SetString(StoreFull, "more than 4 G edges");
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) fill[i + 1] += fill[i];
+    starts_b = PyBytes_FromStringAndSize((const char *)fill, n * 4);
+    targets_b = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(total * 4));
+    if (!starts_b || !targets_b) goto done;
+    int32_t *targets = (int32_t *)PyBytes_AS_STRING(targets_b);
+    for (Py_ssize_t s = 0; s < k; s++) {
+        const int32_t *src = sb[s].buf, *dst = db[s].buf;
+        size_t m = (size_t)sb[s].len / 4;
+        for (size_t i = 0; i < m; i++) targets[fill[src[i]]++] = dst[i];
+    }
+    result = PyTuple_Pack(2, starts_b, targets_b);
+done:
+    Py_XDECREF(starts_b);
+    Py_XDECREF(targets_b);
+    for (Py_ssize_t s = 0; s < held; s++) {
+        PyBuffer_Release(&sb[s]);
+        PyBuffer_Release(&db[s]);
+    }
+    PyMem_Free(sb);
+    PyMem_Free(db);
+    PyMem_Free(fill);
+    return result;
+}
+
+/* owner(record, keys, count) -> which of `count` processes owns the state (see split). */
+static PyObject *record_owner(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 3 || !PyBytes_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "owner(record: bytes, keys, count)");
+        return NULL;
+    }
+    Py_ssize_t count = PyLong_AsSsize_t(args[2]);
+    if (count == -1 && PyErr_Occurred()) return NULL;
+    if (count < 1) {
+        PyErr_SetString(PyExc_ValueError, "owner: no process");
+        return NULL;
+    }
+    Py_buffer kb;
+    if (PyObject_GetBuffer(args[1], &kb, PyBUF_SIMPLE) < 0) return NULL;
+    Py_ssize_t o = owner_of_record((const uint8_t *)PyBytes_AS_STRING(args[0]),
+                                   (size_t)PyBytes_GET_SIZE(args[0]), kb.buf,
+                                   (size_t)kb.len / 8, (size_t)count);
+    PyBuffer_Release(&kb);
+    if (o < 0) {
+        PyErr_SetString(PyExc_ValueError, "owner: a record with a thread without a key");
+        return NULL;
+    }
+    return PyLong_FromSsize_t(o);
+}
+
 static PyMethodDef Records_methods[] = {
     {"use_fingerprints", (PyCFunction)Records_use_fingerprints, METH_NOARGS,
      "use_fingerprints(): keep 64-bit fingerprints, not records (hash compaction)"},
@@ -3274,6 +4065,10 @@ static PyMethodDef Records_methods[] = {
     {"intern", (PyCFunction)(void (*)(void))Records_intern, METH_FASTCALL,
      "intern(record, parent, via) -> id: the state's id, stored first if new"},
     {"record", (PyCFunction)Records_record, METH_O, "record(id) -> bytes"},
+    {"split", (PyCFunction)(void (*)(void))Records_split, METH_FASTCALL,
+     "split(start, me, count, keys, numbers) -> (batches, places): a depth's states by owner"},
+    {"merge", (PyCFunction)(void (*)(void))Records_merge, METH_FASTCALL,
+     "merge(sources, me, places) -> (key parents, key places, finders, ids)"},
     {"parent", (PyCFunction)Records_parent, METH_O, "parent(id) -> the id it was found from"},
     {"via", (PyCFunction)Records_via, METH_O, "via(id) -> the number of its first action"},
     {"tune", (PyCFunction)(void (*)(void))Records_tune, METH_FASTCALL,
@@ -3384,6 +4179,16 @@ static PyMethodDef module_methods[] = {
      "configure(StoreFull, INTERPRET)"},
     {"sinks_if_all_reach_one", (PyCFunction)(void (*)(void))sinks_if_all_reach_one,
      METH_FASTCALL, "sinks_if_all_reach_one(n, starts, dst, passes) -> list | None"},
+    {"ranks", (PyCFunction)(void (*)(void))ranks, METH_FASTCALL,
+     "ranks(first, keys) -> the numbers of each process's new states"},
+    {"renumber", (PyCFunction)(void (*)(void))renumber, METH_FASTCALL,
+     "renumber(ids, start, places): ids of states `split` moved, replaced"},
+    {"numbered_edges", (PyCFunction)(void (*)(void))numbered_edges, METH_FASTCALL,
+     "numbered_edges(starts, dst, expanded, numbers) -> (sources, targets)"},
+    {"by_source", (PyCFunction)(void (*)(void))by_source, METH_FASTCALL,
+     "by_source(n, parts) -> (starts, targets)"},
+    {"owner", (PyCFunction)(void (*)(void))record_owner, METH_FASTCALL,
+     "owner(record, keys, count) -> the process that owns the state"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -26,8 +26,8 @@ from gilcheck.explore.parallel import (
     Batch,
     ParallelExploration,
     _Level,
-    _Worker,
     coordinate,
+    new_worker,
 )
 from gilcheck.explore.strategy import Problem
 from gilcheck.explore.symmetric import reduced_system
@@ -46,7 +46,7 @@ class RayWorker:
 
     def __init__(self, index: int, count: int, program: ir.Program, options: CheckOptions):
         _, _, system = reduced_system(program, options)
-        self.worker = _Worker(index, count, system, options)
+        self.worker: Any = new_worker(index, count, system, options)
         self.worker.seed(system.initial_state())
 
     def expand(self) -> list[Any]:
@@ -54,16 +54,22 @@ class RayWorker:
         return [report, *outgoing]
 
     def absorb(self, report: _Level, *batches: Batch) -> _Level:
-        return self.worker.absorb(report, list(batches))
+        absorbed: _Level = self.worker.absorb(report, list(batches))
+        return absorbed
 
     def number(self, numbers: array[int]) -> None:
         self.worker.numbered(numbers)
 
-    def back(self, sid: int) -> tuple[int, int, Action | None, State]:
-        return self.worker.step_back(sid)
+    def back(self, sid: int) -> tuple[int, int, Action | None, State | None]:
+        answer: tuple[int, int, Action | None, State | None] = self.worker.step_back(sid)
+        return answer
+
+    def call(self, method: str, *args: Any) -> Any:
+        return getattr(self.worker, method)(*args)
 
     def edges(self) -> tuple[bytes, bytes, bytes, bytes]:
-        return self.worker.edges()
+        edges: tuple[bytes, bytes, bytes, bytes] = self.worker.edges()
+        return edges
 
     def size(self) -> tuple[int, int]:
         return len(self.worker.store), peak_resident_bytes()
@@ -93,11 +99,14 @@ class _RayCluster:
         for actor, mine in zip(self.actors, numbers, strict=True):
             actor.number.remote(mine)
 
-    def back(self, worker: int, sid: int) -> tuple[int, int, Action | None, State]:
-        answer: tuple[int, int, Action | None, State] = self.ray.get(
+    def back(self, worker: int, sid: int) -> tuple[int, int, Action | None, State | None]:
+        answer: tuple[int, int, Action | None, State | None] = self.ray.get(
             self.actors[worker].back.remote(sid)
         )
         return answer
+
+    def call(self, worker: int, method: str, *args: Any) -> Any:
+        return self.ray.get(self.actors[worker].call.remote(method, *args))
 
     def edges(self, worker: int) -> tuple[bytes, bytes, bytes, bytes]:
         answer: tuple[bytes, bytes, bytes, bytes] = self.ray.get(self.actors[worker].edges.remote())

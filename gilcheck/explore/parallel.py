@@ -36,6 +36,7 @@ from typing import Any, Protocol
 from gilcheck.explore.bfs import BreadthFirst, breadth_first
 from gilcheck.explore.budget import Budget, StopSearch
 from gilcheck.explore.exploration import Exploration, Graph
+from gilcheck.explore.native import native_module
 from gilcheck.explore.store import StateStore
 from gilcheck.explore.strategy import Problem
 from gilcheck.explore.unavailable import ParallelUnavailable
@@ -73,11 +74,15 @@ class _Level:
     # number of the parent that found each first, and the place of the step among its.
     key_parent: array[int] = field(default_factory=lambda: array("q"))
     key_place: array[int] = field(default_factory=lambda: array("q"))
+    keys_in_order: bool = False  # the keys are sorted (a worker on records)
     error: str | None = None
 
 
 # (state, parent id at the sender, the parent's number, the step's place, action, mark)
-Batch = list[tuple[State, int, int, int, Action, int]]
+StateBatch = list[tuple[State, int, int, int, Action, int]]
+# What one worker sends another after a depth: a StateBatch, or records
+# (explore/native_cluster.py)
+Batch = Any
 
 
 def owner_of(state: State, count: int) -> int:
@@ -86,13 +91,17 @@ def owner_of(state: State, count: int) -> int:
     Equal states have one owner. Only ints are hashed, whose hashes are the same in every
     process (hash(None), in the locals, depends on where None sits in memory before 3.12).
     """
-    where = tuple(
-        (th[T_STATUS], frames[-1][F_CODE], frames[-1][F_PC], len(frames))
-        if (frames := th[T_FRAMES])
-        else (th[T_STATUS],)
-        for th in state[S_THREADS]
-    )
+    where = tuple(thread_place(th) for th in state[S_THREADS])
     return hash((where, state[S_GIL], state[S_STDOUT], state[S_ENDED])) % count
+
+
+def thread_place(thread: Any) -> tuple[Any, ...]:
+    """Where a thread is, in ints (its status, and its innermost frame's code, place and
+    depth): what the owner of a state hashes of each thread."""
+    frames = thread[T_FRAMES]
+    if not frames:
+        return (thread[T_STATUS],)
+    return (thread[T_STATUS], frames[-1][F_CODE], frames[-1][F_PC], len(frames))
 
 
 class _Worker:
@@ -145,7 +154,7 @@ class _Worker:
         store = self.store
         start, end = self.level_start, len(store)
         self.level_start = end
-        outgoing: list[Batch] = [[] for _ in range(self.count)]
+        outgoing: list[StateBatch] = [[] for _ in range(self.count)]
         system = self.system
         visitor = self.visitor
         count = self.count
@@ -183,7 +192,7 @@ class _Worker:
         report.new = len(self.store) - before
         return report
 
-    def _receive(self, sender: int, batch: Batch, before: int, report: _Level) -> None:
+    def _receive(self, sender: int, batch: StateBatch, before: int, report: _Level) -> None:
         store = self.store
         key_parent, key_place = report.key_parent, report.key_place
         for target, parent, number, place, action, mark in batch:
@@ -207,7 +216,7 @@ class _Worker:
         """The numbers of the states new at the last depth, in the order of their ids."""
         self.number.extend(numbers)
 
-    def step_back(self, sid: int) -> tuple[int, int, Action | None, State]:
+    def step_back(self, sid: int) -> tuple[int, int, Action | None, State | None]:
         """Where state `sid` came from: (worker, id) of its parent, the action, the state."""
         worker = self.parent_worker[sid]
         return (
@@ -240,8 +249,9 @@ class Cluster(Protocol):
         expands them: no answer is awaited)."""
         ...
 
-    def back(self, worker: int, sid: int) -> tuple[int, int, Action | None, State]:
-        """A state's parent (worker, id), the action from it, and the state."""
+    def back(self, worker: int, sid: int) -> tuple[int, int, Action | None, State | None]:
+        """A state's parent (worker, id), the action from it, and the state; (worker, id,
+        None, None) where the step into it is another worker's (a copy's there)."""
         ...
 
     def edges(self, worker: int) -> tuple[bytes, bytes, bytes, bytes]:
@@ -252,8 +262,22 @@ class Cluster(Protocol):
         """Per worker: states stored and peak resident bytes."""
         ...
 
+    def call(self, worker: int, method: str, *args: Any) -> Any:
+        """A worker's method, run where it is (workers on records: native_cluster.py)."""
+        ...
 
-def _serve(worker: _Worker, control: Connection, inboxes: list[Any]) -> None:
+
+def new_worker(index: int, count: int, system: TransitionSystem, options: CheckOptions) -> Any:
+    """A worker on records that runs the C loop where the program allows it
+    (explore/native_cluster.py), else one on states."""
+    from gilcheck.explore import native_cluster
+
+    if native_cluster.supports(system, options):
+        return native_cluster.NativeWorker(index, count, system, options)
+    return _Worker(index, count, system, options)
+
+
+def _serve(worker: Any, control: Connection, inboxes: list[Any]) -> None:
     """A worker process: answer the coordinator's requests until told to stop."""
     while True:
         request = control.recv()
@@ -278,6 +302,8 @@ def _serve(worker: _Worker, control: Connection, inboxes: list[Any]) -> None:
                 control.send(worker.edges())
             elif kind == "size":
                 control.send((len(worker.store), peak_resident_bytes()))
+            elif kind == "call":  # a method of a worker on records (native_cluster.py)
+                control.send(getattr(worker, request[1])(*request[2:]))
             else:
                 control.send(None)
                 return
@@ -300,7 +326,7 @@ class _Processes:
         self.controls: list[Connection] = []
         self.processes: list[Any] = []
         for index in range(count):
-            worker = _Worker(index, count, system, options)
+            worker = new_worker(index, count, system, options)
             worker.seed(initial)
             here, there = context.Pipe()
             process = context.Process(target=_serve, args=(worker, there, inboxes), daemon=True)
@@ -328,8 +354,8 @@ class _Processes:
         for control, mine in zip(self.controls, numbers, strict=True):
             control.send(("number", mine))
 
-    def back(self, worker: int, sid: int) -> tuple[int, int, Action | None, State]:
-        answer: tuple[int, int, Action | None, State] = self._ask(worker, "back", sid)
+    def back(self, worker: int, sid: int) -> tuple[int, int, Action | None, State | None]:
+        answer: tuple[int, int, Action | None, State | None] = self._ask(worker, "back", sid)
         return answer
 
     def edges(self, worker: int) -> tuple[bytes, bytes, bytes, bytes]:
@@ -338,6 +364,9 @@ class _Processes:
 
     def sizes(self) -> list[tuple[int, int]]:
         return [self._ask(w, "size") for w in range(self.count)]
+
+    def call(self, worker: int, method: str, *args: Any) -> Any:
+        return self._ask(worker, "call", method, *args)
 
     def close(self) -> None:
         for control in self.controls:
@@ -412,10 +441,12 @@ def coordinate(cluster: Cluster, options: CheckOptions, budget: Budget) -> Paral
     # The first step past a limit: (its state's number, the state, the step, the limit).
     limit: tuple[int, Gid, Action, LimitHit] | None = None
     interrupted = False
+    records = False  # workers on records (native_cluster.py)
     try:
         while True:
             numbered = total  # the states found so far are numbered
             reports = cluster.level()
+            records = all(r.keys_in_order for r in reports)
             transitions += sum(r.transitions for r in reports)
             sizes = [r.new for r in reports]
             level_sizes.append(sizes)
@@ -471,15 +502,39 @@ def coordinate(cluster: Cluster, options: CheckOptions, budget: Budget) -> Paral
         found.limits = [(end, action, hit)]
         found.limited = {end}
     if chosen is None and stopped is None and options.graph_analysis:
-        graph = _whole_graph(cluster, level_sizes)
+        graph = _whole_graph(cluster, level_sizes, records)
     memory = [] if interrupted else cluster.sizes()
     found.seconds = budget.seconds()
     return ParallelExploration(found, total, graph, rounds, memory)
 
 
+def _whole_graph_of_records(cluster: Cluster, n: int) -> Graph:
+    """The edges of workers on records (native_cluster.py): each learns the numbers of its
+    copies from their owners, then names its edges by number; the C module sorts them."""
+    module = native_module()
+    assert module is not None
+    told = [cluster.call(w, "copy_numbers") for w in range(cluster.count)]
+    for w in range(cluster.count):
+        cluster.call(w, "take_copy_numbers", [told[owner][w] for owner in range(cluster.count)])
+    parts = [cluster.call(w, "numbered_edges") for w in range(cluster.count)]
+    raw_starts, raw_targets = module.by_source(n, parts)
+    starts, targets = array("I"), array("i")
+    starts.frombytes(raw_starts)
+    targets.frombytes(raw_targets)
+    return n, starts, targets
+
+
 def _numbers(reports: list[_Level], first: int) -> list[array[int]]:
     """The numbers of each worker's states new at a depth, from `first` on, in the order
     of their keys across the workers (the order the sequential search finds them in)."""
+    module = native_module() if all(r.keys_in_order for r in reports) else None
+    if module is not None:  # workers on records: each one's keys come in order
+        numbers = []
+        for raw in module.ranks(first, [(r.key_parent, r.key_place) for r in reports]):
+            mine = array("q")
+            mine.frombytes(raw)
+            numbers.append(mine)
+        return numbers
     keyed = sorted(
         (parent, place, w, i)
         for w, report in enumerate(reports)
@@ -497,15 +552,18 @@ def _path_into(found: Exploration, cluster: Cluster, gid: Gid) -> None:
     worker, sid = gid
     while worker >= 0:
         parent_worker, parent, action, state = cluster.back(worker, sid)
-        steps.append((action, state))
+        if state is not None:  # (else the step is the one into a copy at parent_worker)
+            steps.append((action, state))
         worker, sid = parent_worker, parent
     steps.reverse()
     for depth, (action, state) in enumerate(steps):
         found.store.add(state, depth - 1, action)
 
 
-def _whole_graph(cluster: Cluster, level_sizes: list[list[int]]) -> Graph:
+def _whole_graph(cluster: Cluster, level_sizes: list[list[int]], records: bool) -> Graph:
     """Every worker's edges, with ids numbered across workers in breadth-first order."""
+    if records:
+        return _whole_graph_of_records(cluster, sum(map(sum, level_sizes)))
     workers = cluster.count
     dense = [array("i") for _ in range(workers)]
     next_id = 0

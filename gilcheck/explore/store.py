@@ -162,6 +162,14 @@ class StateStore:
         """How many thread numbers there are (they run from 0)."""
         return len(self._threads.values)
 
+    def parts_known(self) -> int:
+        """How many part numbers there are (they run from 0)."""
+        return len(self._parts.values)
+
+    def part(self, number: int) -> Any:
+        """The vars, locks or channels part (or extended fields) whose number is `number`."""
+        return self._parts.values[number]
+
     def thread_number(self, thread: Any) -> int:
         """A thread's number in the record (interned on first use)."""
         return self._threads.number(thread)

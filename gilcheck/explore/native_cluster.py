@@ -1,0 +1,336 @@
+"""A worker of the search on several processes (explore/parallel.py, explore/distributed.py)
+that runs the C loop over its records and exchanges records, not states.
+
+The partition and the order are parallel.py's: each process owns the states whose control
+falls to it, expands its states of a depth in the order the one-process search numbers
+them, and a state found from several processes keeps the finder that search would name.
+What travels is compact: the records a depth found, in one bytes object per pair of
+processes (`_records.c`, `split`), each with its key (the finder's number and where it
+found it) and the sender's id of it. A record names threads and parts by numbers each
+process makes in the order it meets them, so each batch carries the values numbered
+since the last batch to the same process, and the receiver translates the records to its
+own numbers in C (`merge`). That pair (the values once, then records of small ints) is
+the process-independent form of a state.
+
+The states of another process that this one finds are stored here as copies: never
+expanded, they keep this process from sending a state twice, and they hold the step into
+them for the trace (a state sent here names its copy at the sender as its parent).
+"""
+
+from __future__ import annotations
+
+import operator
+import sys
+from array import array
+from typing import Any
+
+from gilcheck.explore.budget import StopSearch
+from gilcheck.explore.parallel import Batch, _Level, thread_place
+from gilcheck.explore.store import NativeStateStore, new_store
+from gilcheck.explore.successors import SuccessorSource
+from gilcheck.explore.symmetric import SymmetricSystem
+from gilcheck.explore.visitor import Visitor
+from gilcheck.options import CheckOptions
+from gilcheck.system.model import (
+    SPURIOUS_WAKEUP,
+    Action,
+    LimitHit,
+    TransitionSystem,
+    Violation,
+)
+from gilcheck.system.state import State
+
+FILL_AHEAD = 4096
+"""The C loop's missing step-table entries are made for this many states at a time."""
+
+_ROOT = 255  # the finder of the initial state: none
+_KEY_MASK = (1 << 64) - 1
+
+
+def supports(system: TransitionSystem, options: CheckOptions) -> bool:
+    """Whether a search on several processes can store records: the C module is in use,
+    states are exact, and not reduced by symmetry (whose representatives the step table
+    chooses by number). The C loop runs where the step table applies; elsewhere a
+    worker on records takes each state's steps from the engine."""
+    if not options.native or options.fingerprint or system.symbolic:
+        return False
+    if isinstance(system, SymmetricSystem):
+        return False
+    return isinstance(new_store(True, False), NativeStateStore)
+
+
+def thread_key(thread: Any) -> int:
+    """A thread's part in the owner of a state, the same in every process (a hash of
+    ints only)."""
+    return hash(thread_place(thread)) & _KEY_MASK
+
+
+class NativeWorker:
+    """One process's part of the search, on records (the interface of parallel._Worker)."""
+
+    def __init__(
+        self,
+        index: int,
+        count: int,
+        system: TransitionSystem,
+        options: CheckOptions,
+    ) -> None:
+        self.index = index
+        self.count = count
+        self.system = system
+        self.options = options
+        store = new_store(True, False)
+        assert isinstance(store, NativeStateStore)
+        self.store = store
+        self.records = store.records
+        self.module = store._module
+        self.source = SuccessorSource(system, store, options)
+        self.visitor = Visitor(system, options)
+        self.graph = options.graph_analysis
+        marks = self.graph and self.visitor.is_progress is not None
+        self.native = self.source.native(marks, options)
+        # Per id: the state's number in the one-process order (-1 until known, for
+        # copies until the end), and which process found it (_ROOT: the initial state).
+        self.number = array("q")
+        self.finder = bytearray()
+        self.keys = array("Q")  # per thread number: thread_key
+        # The frontier: this process's states of the depth to expand, ids level_start..
+        self.level_start = 0
+        self.level_end = 0
+        # What each other process was told of this one's numbers, and its numbers here.
+        self.told_threads = [0] * count
+        self.told_parts = [0] * count
+        self.thread_map = [array("i") for _ in range(count)]
+        self.part_map = [array("i") for _ in range(count)]
+        # The copies sent to each process, in order, and the ids here of what each sent.
+        self.sent = [array("i") for _ in range(count)]
+        self.received = [array("i") for _ in range(count)]
+        # The edge log (by source, in expansion order) and the ids expanded.
+        self.starts: array[int] | None = array("I") if self.graph else None
+        self.dst: array[int] | None = array("i") if self.graph else None
+        self.expanded = array("i")
+        self.places = array("i")
+        self.edges_from = 0
+        self.split_at = 0
+
+    def _known_keys(self) -> array[int]:
+        store, keys = self.store, self.keys
+        for number in range(len(keys), store.threads_known()):
+            keys.append(thread_key(store.thread(number)))
+        return keys
+
+    def seed(self, state: State) -> None:
+        record = self.store.encode(state)
+        if self.module.owner(record, self._known_keys(), self.count) == self.index:
+            self.records.intern(record, -1, -1)
+            self.number.append(0)
+            self.finder.append(_ROOT)
+            self.level_end = 1
+
+    def expand(self) -> tuple[_Level, list[Batch]]:
+        """Expand this process's states of the last depth: a report, and a batch for each
+        process (this one's own too: the states it keeps)."""
+        report = _Level()
+        lo, hi = self.level_start, self.level_end
+        assert hi == len(self.records)
+        self.edges_from = len(self.dst) if self.dst is not None else 0
+        self._expand(lo, hi, report)
+        if self.graph:
+            self.expanded.extend(range(lo, hi))
+        numbers = self.number
+        batches, places = self.records.split(
+            hi, self.index, self.count, self._known_keys(), numbers
+        )
+        self.places = array("i")
+        self.places.frombytes(places)
+        copies = len(self.records) - hi
+        numbers.extend(array("q", [-1]) * copies)
+        self.finder.extend(bytes([self.index]) * copies)
+        self.split_at = hi
+        outgoing: list[Batch] = []
+        store = self.store
+        for dest, batch in enumerate(batches):
+            if dest == self.index:
+                outgoing.append(batch)
+                continue
+            threads = [
+                store.thread(n) for n in range(self.told_threads[dest], store.threads_known())
+            ]
+            parts = [store.part(n) for n in range(self.told_parts[dest], store.parts_known())]
+            self.told_threads[dest] += len(threads)
+            self.told_parts[dest] += len(parts)
+            self.sent[dest].extend(_refs(batch))
+            report.sent += _items(batch)
+            outgoing.append((threads, parts, batch))
+        return report, outgoing
+
+    def _expand(self, lo: int, hi: int, report: _Level) -> None:
+        """The frontier's successors, stored here (this process's and others' alike), and
+        the first deadlock, violating step and step past a limit, by number."""
+        table = self.source.table
+        native = self.native
+        starts, dst = self.starts, self.dst
+        visitor = self.visitor
+        spurious = visitor.spurious
+        store = self.store
+        add, intern = store.add, store.intern
+        numbers = self.number
+        sid = lo
+        while sid < hi:
+            if native is not None:
+                assert table is not None
+                after, done, made = self._run(native, sid, hi)
+                if not done and table.fill_ahead(sid, min(hi, sid + FILL_AHEAD)):
+                    after, done, made = self._run(native, sid, hi)
+                if done:
+                    report.transitions += made
+                    sid = after
+                    continue
+            state: State | None
+            if table is not None:
+                state = None
+                steps = table.successors(sid)
+            else:
+                state = store.decode(sid)
+                steps = self.system.transitions(state)
+            if starts is not None and dst is not None:
+                starts.append(len(dst))
+            number = numbers[sid]
+            if (not steps or spurious) and visitor.is_deadlock(
+                store.decode(sid) if state is None else state, steps
+            ):
+                if report.deadlock is None or number < report.deadlock[0]:
+                    report.deadlock = (number, sid)
+                sid += 1
+                continue
+            report.transitions += len(steps)
+            for action, target in steps:
+                kind = type(target)
+                if kind is bytes or kind is tuple:
+                    if kind is bytes:
+                        known = intern(target, sid, action)
+                    else:
+                        known, _ = add(target, sid, action)
+                    if dst is not None and not (spurious and action[1] == SPURIOUS_WAKEUP):
+                        dst.append(known)
+                    continue
+                if isinstance(target, Violation):
+                    if report.violation is None or number < report.violation[0]:
+                        report.violation = (number, sid, action, target)
+                elif isinstance(target, LimitHit) and (
+                    report.limit is None or number < report.limit[0]
+                ):
+                    report.limit = (number, sid, action, target)
+            sid += 1
+
+    def _run(self, native: Any, sid: int, stop: int) -> tuple[int, int, int]:
+        table = self.source.table
+        assert table is not None
+        dst = self.dst
+        result: tuple[int, int, int] = native(
+            sid,
+            stop,
+            sys.maxsize,
+            table.native_entries,
+            table.native_flags(),
+            self.starts,
+            dst,
+            len(dst) if dst is not None else 0,
+            None,
+            1,
+        )
+        return result
+
+    def absorb(self, report: _Level, batches: list[Batch]) -> _Level:
+        """Store this process's states of the new depth, those it found and those the
+        others sent (in process order), each found from the finder with the least key."""
+        store = self.store
+        sources: list[tuple[int, bytes, array[int] | None, array[int] | None]] = []
+        for sender, batch in enumerate(batches):
+            if sender == self.index:
+                sources.append((sender, batch, None, None))
+                continue
+            threads, parts, records = batch
+            thread_map, part_map = self.thread_map[sender], self.part_map[sender]
+            thread_map.extend(store.thread_number(t) for t in threads)
+            part_map.extend(store.part_number(p) for p in parts)
+            sources.append((sender, records, thread_map, part_map))
+        before = len(self.records)
+        key_parents, key_places, finders, ids = self.records.merge(sources, self.index, self.places)
+        for sender, got in enumerate(ids):
+            if sender != self.index:
+                self.received[sender].frombytes(got)
+        self.finder.extend(finders)
+        report.new = len(self.records) - before
+        report.key_parent = array("q")
+        report.key_parent.frombytes(key_parents)
+        report.key_place = array("q")
+        report.key_place.frombytes(key_places)
+        report.keys_in_order = True
+        if self.dst is not None:
+            tail = self.dst[self.edges_from :]
+            self.module.renumber(tail, self.split_at, self.places)
+            self.dst[self.edges_from :] = tail
+        self.level_start, self.level_end = before, len(self.records)
+        return report
+
+    def numbered(self, numbers: array[int]) -> None:
+        """The numbers of this process's states new at the last depth, in id order."""
+        self.number.extend(numbers)
+
+    def step_back(self, sid: int) -> tuple[int, int, Action | None, State | None]:
+        """Where state `sid` came from: (process, id) of its parent, the action, the state;
+        for a state another process sent, (that process, the copy's id, None, None): the
+        step is the copy's."""
+        finder = self.finder[sid]
+        parent = self.records.parent(sid)
+        if finder == _ROOT:
+            return -1, -1, None, self.store.decode(sid)
+        if finder != self.index:
+            return finder, parent, None, None
+        return self.index, parent, self.store.action(sid), self.store.decode(sid)
+
+    def copy_numbers(self) -> list[bytes]:
+        """Per process, the numbers of the states it sent here, in the order sent."""
+        out = []
+        numbers = self.number
+        for got in self.received:
+            if not got:
+                out.append(b"")
+                continue
+            picked = operator.itemgetter(*got)(numbers)
+            out.append(array("q", [picked] if len(got) == 1 else picked).tobytes())
+        return out
+
+    def take_copy_numbers(self, told: list[bytes]) -> None:
+        """The numbers of this process's copies, from their owners (see copy_numbers)."""
+        numbers = self.number
+        for owner, raw in enumerate(told):
+            values = array("q")
+            values.frombytes(raw)
+            for copy, number in zip(self.sent[owner], values, strict=True):
+                numbers[copy] = number
+
+    def numbered_edges(self) -> tuple[bytes, bytes]:
+        """This process's edges, every state named by its number (after the copies')."""
+        assert self.starts is not None and self.dst is not None
+        edges: tuple[bytes, bytes] = self.module.numbered_edges(
+            self.starts, self.dst, self.expanded, self.number
+        )
+        return edges
+
+    def edges(self) -> tuple[bytes, bytes, bytes, bytes]:
+        raise StopSearch("a worker on records gives its edges by number (numbered_edges)")
+
+
+def _items(batch: bytes) -> int:
+    return int.from_bytes(batch[:4], "little")
+
+
+def _refs(batch: bytes) -> array[int]:
+    """The ids at the sender named in a batch (see `split`): its copies."""
+    n = _items(batch)
+    at = 8 + n * (4 + 8 + 8)
+    refs = array("i")
+    refs.frombytes(batch[at : at + 4 * n])
+    return refs

@@ -1,0 +1,191 @@
+"""Workers on records (explore/native_cluster.py): the search on several processes with the
+C loop in each and records exchanged, driven in this process (so that 8 and 32 workers,
+each with its own numbers for threads and parts, exchange batches as processes would),
+and through the CLI (`--workers`)."""
+
+from __future__ import annotations
+
+import json
+import struct
+from array import array
+from typing import Any
+
+import pytest
+from conftest import ROOT
+
+from gilcheck.explore import native_cluster
+from gilcheck.explore.bfs import explore
+from gilcheck.explore.budget import Budget
+from gilcheck.explore.native import native_module
+from gilcheck.explore.parallel import _Level, coordinate, new_worker
+from gilcheck.explore.symmetric import reduced_system
+from gilcheck.options import CheckOptions
+from gilcheck.pipeline import analyze_spec, parse_spec
+from gilcheck.system.model import TransitionSystem
+from gilcheck.system.state import S_THREADS, T_STATUS
+
+pytestmark = pytest.mark.skipif(native_module() is None, reason="needs the C extension")
+
+
+class InProcess:
+    """Workers called one after the other, as the coordinator drives processes. With
+    `shift`, worker i first numbers i made-up threads and parts, so that no two workers
+    number a thread alike and every record must be translated."""
+
+    def __init__(
+        self, system: TransitionSystem, options: CheckOptions, count: int, shift: bool = False
+    ) -> None:
+        self.count = count
+        self.workers: list[Any] = [new_worker(i, count, system, options) for i in range(count)]
+        initial = system.initial_state()
+        for i, worker in enumerate(self.workers):
+            if shift:  # a thread and a part no state has, numbered first
+                for k in range(i):
+                    thread = initial[S_THREADS][0]
+                    made_up = (*thread[:T_STATUS], ("made up", k), *thread[T_STATUS + 1 :])
+                    worker.store.thread_number(made_up)
+                    worker.store.part_number(("made up", i, k))
+            worker.seed(initial)
+        self.batches: list[Any] = []
+
+    def level(self) -> list[_Level]:
+        expanded = [worker.expand() for worker in self.workers]
+        self.batches = [out for _, out in expanded]
+        reports: dict[int, _Level] = {}
+        for w in reversed(range(self.count)):  # in any order
+            reports[w] = self.workers[w].absorb(expanded[w][0], [out[w] for _, out in expanded])
+        return [reports[w] for w in range(self.count)]
+
+    def number(self, numbers: list[array[int]]) -> None:
+        for worker, mine in zip(self.workers, numbers, strict=True):
+            worker.numbered(mine)
+
+    def back(self, worker: int, sid: int) -> Any:
+        return self.workers[worker].step_back(sid)
+
+    def edges(self, worker: int) -> tuple[bytes, bytes, bytes, bytes]:
+        return self.workers[worker].edges()  # type: ignore[no-any-return]
+
+    def sizes(self) -> list[tuple[int, int]]:
+        return [(len(worker.store), 0) for worker in self.workers]
+
+    def call(self, worker: int, method: str, *args: Any) -> Any:
+        return getattr(self.workers[worker], method)(*args)
+
+
+SPECS = [
+    "specs/seed/buggy.gil",
+    "specs/seed/fixed.gil",
+    "specs/semantics/choose_lock_order_buggy.gil",
+    "specs/semantics/choose_lock_order_fixed.gil",
+    "specs/semantics/lost_update_buggy.gil",
+    "specs/semantics/double_release_buggy.gil",
+    "specs/progress/stuck_worker_buggy.gil",
+    "specs/progress/polite_spin_buggy.gil",
+    "specs/cookbook/09_timeout_retry_buggy.gil",
+    "tests/cases/scenarios/21_philosophers_buggy.gil",
+]
+
+
+def _system(spec: str, options: CheckOptions) -> TransitionSystem:
+    program = analyze_spec(parse_spec(str(ROOT / spec)))
+    return reduced_system(program, options)[2]
+
+
+def _edges(graph: Any) -> list[tuple[int, int]]:
+    n, starts, targets = graph
+    out = []
+    for s in range(n):
+        end = starts[s + 1] if s + 1 < n else len(targets)
+        out.extend((s, t) for t in targets[starts[s] : end])
+    return sorted(out)
+
+
+@pytest.mark.parametrize("spec", SPECS)
+def test_workers_on_records_find_what_one_process_finds(spec: str) -> None:
+    options = CheckOptions(symmetry=False)
+    system = _system(spec, options)
+    assert native_cluster.supports(system, options)
+    alone = explore(system, options)
+    end = alone.deadlock if alone.deadlock >= 0 else alone.violation_from
+    for count, shift in ((1, False), (2, True), (3, True), (8, True), (32, True)):
+        cluster = InProcess(system, options, count, shift)
+        assert all(isinstance(w, native_cluster.NativeWorker) for w in cluster.workers)
+        shared = coordinate(cluster, options, Budget(options))
+        found = shared.found
+        if end >= 0:  # the same shortest trace, step by step, and the same violation
+            last = len(found.store) - 1
+            assert (found.deadlock >= 0) == (alone.deadlock >= 0), count
+            assert found.store.path_to(last) == alone.store.path_to(end), count
+            assert found.store.states[last] == alone.store.states[end], count
+            assert found.violation == alone.violation, count
+        else:  # the same states, and the same graph by number
+            assert shared.states == len(alone.store), count
+            assert alone.edges is not None and shared.graph is not None
+            assert _edges(shared.graph) == sorted(
+                zip(alone.edges.src, alone.edges.dst, strict=True)
+            ), count
+
+
+def test_records_travel_translated_between_workers() -> None:
+    """Batches are bytes; a worker that numbers threads differently still stores each
+    state once (every state sent is a record translated to its own numbers)."""
+    options = CheckOptions(symmetry=False)
+    system = _system("specs/semantics/choose_lock_order_fixed.gil", options)
+    cluster = InProcess(system, options, 3, shift=True)
+    shared = coordinate(cluster, options, Budget(options))
+    assert shared.states == len(explore(system, options).store)
+    assert sum(sent for _, sent in shared.rounds) > 0
+    for worker in cluster.workers:
+        for sender, received in enumerate(worker.received):
+            if sender != worker.index and received:
+                assert list(worker.thread_map[sender]) != list(
+                    range(len(worker.thread_map[sender]))
+                )
+    for outgoing in cluster.batches:
+        assert all(isinstance(b if isinstance(b, bytes) else b[2], bytes) for b in outgoing)
+    # Every state stored once across the workers, copies aside.
+    assert sum(w.level_end for w in cluster.workers) >= 0
+    own = sum(sum(1 for f in range(len(w.store)) if w.number[f] >= 0) for w in cluster.workers)
+    assert own >= shared.states
+
+
+def test_a_state_limit_and_a_stop_are_kept() -> None:
+    options = CheckOptions(symmetry=False, max_states=10)
+    system = _system("specs/semantics/choose_lock_order_fixed.gil", options)
+    shared = coordinate(InProcess(system, options, 4, True), options, Budget(options))
+    assert shared.found.stopped is not None and "10" in shared.found.stopped
+
+
+def test_malformed_batches_are_refused() -> None:
+    module = native_module()
+    assert module is not None
+    records = module.Records()
+    records.intern(b"\x00\x00" + bytes(17), -1, -1)
+    places = array("i")
+    with pytest.raises(ValueError, match="malformed"):
+        records.merge([(1, b"\x01\x00\x00\x00", array("i"), array("i"))], 0, places)
+    with pytest.raises(ValueError, match="maps"):
+        records.merge([(0, b"\x00" * 8, array("i"), array("i"))], 0, places)
+    with pytest.raises(ValueError, match="no such range"):
+        records.split(5, 0, 2, array("Q"), array("q"))
+    with pytest.raises(ValueError, match="without a key or a parent"):
+        records.split(0, 0, 1, array("Q"), array("q", [0]))  # the initial state: no parent
+    batches, got = records.split(1, 0, 2, array("Q"), array("q", [0]))
+    assert batches == [b"\x00" * 8] * 2 and got == b""
+    # a record naming a thread the sender never told of
+    record = b"\x01\x00" + bytes(21)
+    batch = struct.pack("<IIIqqii", 1, len(record), len(record), 0, 0, 0, 0) + record
+    with pytest.raises(ValueError, match="unknown number"):
+        records.merge([(1, batch, array("i"), array("i", [0]))], 0, places)
+    assert len(records) == 1
+
+
+@pytest.mark.parametrize("spec", ["specs/seed/buggy.gil", "specs/progress/polite_spin_buggy.gil"])
+def test_workers_give_the_one_process_report_through_the_cli(cli: Any, spec: str) -> None:
+    alone = json.loads(cli("check", "-f", "json", "--no-symmetry", spec).stdout)
+    shared = cli("check", "-f", "json", "--no-symmetry", "--workers", "3", spec)
+    on_three = json.loads(shared.stdout)
+    assert on_three["verdict"] == alone["verdict"]
+    assert on_three["steps"] == alone["steps"]
+    assert shared.code == (1 if alone["verdict"] != "ok" else 0)

@@ -53,9 +53,12 @@ def test_bench_scale_runs_the_partitioned_search_beside_one_process() -> None:
         timeout=300,
     )
     assert done.returncode == 0, done.stderr
-    first = done.stdout.splitlines()[0]
-    assert first.startswith("gil_workers_fixed:3: ") and "on 2 processes" in first
-    assert "speed-up" in first
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("gil_workers_fixed:3: ") and "one process on one thread" in lines[0]
+    states = lines[0].split()[1]
+    assert lines[1].startswith(f"2 processes: {states} states in ") and "of one process" in lines[1]
+    assert "states sent between workers" in lines[2]
+    assert [line.split(":")[0] for line in lines[3:]] == ["worker 0", "worker 1"]
 
 
 def test_bench_scale_compares_one_thread_several_and_the_default() -> None:

@@ -76,7 +76,7 @@ def spawns_several(engine: Engine) -> bool:
         if isinstance(instr, ir.SpawnFn)
     ]
     if len(sites) >= 2:
-        return True
+        return not _each_spawn_its_own(engine, sites)
     # One spawn statement: several threads if it is in a loop (a jump back over it) or
     # in a function that can run more than once (called, spawned, or in a thread array).
     for ci, pc in sites:
@@ -91,6 +91,27 @@ def spawns_several(engine: Engine) -> bool:
         if any(t.code == ci and (t.size or 1) > 1 for t in engine.program.threads):
             return True
     return False
+
+
+def _each_spawn_its_own(engine: Engine, sites: list[tuple[int, int]]) -> bool:
+    """Whether every spawned thread has a role of its own: the spawn statements are all
+    in the code of one declared thread (not an array), none in a loop, and each spawns
+    another function. Then each spawned thread's id and function follow from its
+    statement, no two of them run the same code, and no renumbering of them maps a state
+    to another the program can reach: symmetry would merge nothing, at a cost."""
+    codes = {ci for ci, _ in sites}
+    if len(codes) != 1:
+        return False
+    (ci,) = codes
+    runners = [t for t in engine.program.threads if t.code == ci]
+    if len(runners) != 1 or (runners[0].size or 1) > 1:
+        return False
+    instrs = engine.codes[ci].instrs
+    for _, pc in sites:
+        if any(isinstance(i, ir.Jump) and i.target <= pc < at for at, i in enumerate(instrs)):
+            return False
+    functions = [instrs[pc].function for _, pc in sites]  # type: ignore[attr-defined]
+    return len(set(functions)) == len(functions)
 
 
 def reduced_system(

@@ -110,8 +110,8 @@ def _each_spawn_its_own(engine: Engine, sites: list[tuple[int, int]]) -> bool:
     for _, pc in sites:
         if any(isinstance(i, ir.Jump) and i.target <= pc < at for at, i in enumerate(instrs)):
             return False
-    functions = [instrs[pc].function for _, pc in sites]  # type: ignore[attr-defined]
-    return len(set(functions)) == len(functions)
+    functions = [instr.function for _, pc in sites if isinstance(instr := instrs[pc], ir.SpawnFn)]
+    return len(set(functions)) == len(functions) == len(sites)
 
 
 def reduced_system(

@@ -179,6 +179,14 @@ def test_malformed_batches_are_refused() -> None:
     with pytest.raises(ValueError, match="unknown number"):
         records.merge([(1, batch, array("i"), array("i", [0]))], 0, places)
     assert len(records) == 1
+    numbers = array("q", [5, 6, 7])
+    assert module.gather(numbers, array("i", [2, 0])) == array("q", [7, 5]).tobytes()
+    module.scatter(numbers, array("i", [1]), array("q", [9]))
+    assert list(numbers) == [5, 9, 7]
+    with pytest.raises(IndexError):
+        module.gather(numbers, array("i", [3]))
+    with pytest.raises(ValueError):
+        module.scatter(numbers, array("i", [0, 1]), array("q", [1]))
 
 
 @pytest.mark.parametrize("spec", ["specs/seed/buggy.gil", "specs/progress/polite_spin_buggy.gil"])

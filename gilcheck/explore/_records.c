@@ -4030,6 +4030,74 @@ done:
     return result;
 }
 
+/* gather(values, ids) -> bytes: values[id] (i64 each) for each id (i32 each). */
+static PyObject *gather(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "gather(values, ids)");
+        return NULL;
+    }
+    Py_buffer vb, ib;
+    if (PyObject_GetBuffer(args[0], &vb, PyBUF_SIMPLE) < 0) return NULL;
+    if (PyObject_GetBuffer(args[1], &ib, PyBUF_SIMPLE) < 0) {
+        PyBuffer_Release(&vb);
+        return NULL;
+    }
+    const int64_t *values = vb.buf;
+    const int32_t *ids = ib.buf;
+    size_t n = (size_t)ib.len / 4, m = (size_t)vb.len / 8;
+    PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(n * 8));
+    if (out) {
+        int64_t *to = (int64_t *)PyBytes_AS_STRING(out);
+        for (size_t i = 0; i < n; i++) {
+            if (ids[i] < 0 || (size_t)ids[i] >= m) {
+                Py_CLEAR(out);
+                PyErr_SetString(PyExc_IndexError, "gather: no such id");
+                break;
+            }
+            to[i] = values[ids[i]];
+        }
+    }
+    PyBuffer_Release(&vb);
+    PyBuffer_Release(&ib);
+    return out;
+}
+
+/* scatter(values, ids, new): values[ids[i]] = new[i] (values: i64, writable; ids: i32). */
+static PyObject *scatter(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "scatter(values, ids, new)");
+        return NULL;
+    }
+    Py_buffer vb, ib, nb;
+    if (PyObject_GetBuffer(args[0], &vb, PyBUF_WRITABLE) < 0) return NULL;
+    if (PyObject_GetBuffer(args[1], &ib, PyBUF_SIMPLE) < 0) {
+        PyBuffer_Release(&vb);
+        return NULL;
+    }
+    if (PyObject_GetBuffer(args[2], &nb, PyBUF_SIMPLE) < 0) {
+        PyBuffer_Release(&vb);
+        PyBuffer_Release(&ib);
+        return NULL;
+    }
+    int64_t *values = vb.buf;
+    const int32_t *ids = ib.buf;
+    const int64_t *new_values = nb.buf;
+    size_t n = (size_t)ib.len / 4, m = (size_t)vb.len / 8;
+    int bad = (size_t)nb.len / 8 != n;
+    for (size_t i = 0; i < n && !bad; i++) {
+        if (ids[i] < 0 || (size_t)ids[i] >= m) bad = 1;
+        else values[ids[i]] = new_values[i];
+    }
+    PyBuffer_Release(&vb);
+    PyBuffer_Release(&ib);
+    PyBuffer_Release(&nb);
+    if (bad) {
+        PyErr_SetString(PyExc_ValueError, "scatter: an id out of range, or not one value per id");
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
 /* owner(record, keys, count) -> which of `count` processes owns the state (see split). */
 static PyObject *record_owner(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 3 || !PyBytes_Check(args[0])) {
@@ -4187,6 +4255,10 @@ static PyMethodDef module_methods[] = {
      "numbered_edges(starts, dst, expanded, numbers) -> (sources, targets)"},
     {"by_source", (PyCFunction)(void (*)(void))by_source, METH_FASTCALL,
      "by_source(n, parts) -> (starts, targets)"},
+    {"gather", (PyCFunction)(void (*)(void))gather, METH_FASTCALL,
+     "gather(values, ids) -> values[id] for each id"},
+    {"scatter", (PyCFunction)(void (*)(void))scatter, METH_FASTCALL,
+     "scatter(values, ids, new): values[id] = new value, for each id"},
     {"owner", (PyCFunction)(void (*)(void))record_owner, METH_FASTCALL,
      "owner(record, keys, count) -> the process that owns the state"},
     {NULL, NULL, 0, NULL},

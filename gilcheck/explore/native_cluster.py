@@ -19,7 +19,6 @@ them for the trace (a state sent here names its copy at the sender as its parent
 
 from __future__ import annotations
 
-import operator
 import sys
 from array import array
 from typing import Any
@@ -292,24 +291,13 @@ class NativeWorker:
 
     def copy_numbers(self) -> list[bytes]:
         """Per process, the numbers of the states it sent here, in the order sent."""
-        out = []
-        numbers = self.number
-        for got in self.received:
-            if not got:
-                out.append(b"")
-                continue
-            picked = operator.itemgetter(*got)(numbers)
-            out.append(array("q", [picked] if len(got) == 1 else picked).tobytes())
-        return out
+        gather = self.module.gather
+        return [gather(self.number, got) for got in self.received]
 
     def take_copy_numbers(self, told: list[bytes]) -> None:
         """The numbers of this process's copies, from their owners (see copy_numbers)."""
-        numbers = self.number
-        for owner, raw in enumerate(told):
-            values = array("q")
-            values.frombytes(raw)
-            for copy, number in zip(self.sent[owner], values, strict=True):
-                numbers[copy] = number
+        for owner, numbers in enumerate(told):
+            self.module.scatter(self.number, self.sent[owner], numbers)
 
     def numbered_edges(self) -> tuple[bytes, bytes]:
         """This process's edges, every state named by its number (after the copies')."""

@@ -179,6 +179,15 @@ def test_malformed_batches_are_refused() -> None:
     with pytest.raises(ValueError, match="unknown number"):
         records.merge([(1, batch, array("i"), array("i", [0]))], 0, places)
     assert len(records) == 1
+    # what a batch names that its receiver was not told of: once
+    told_threads, told_parts = bytearray(1), bytearray(2)
+    assert module.untold(batch, told_threads, told_parts) == (
+        array("I", [0]).tobytes(),
+        array("I", [0]).tobytes(),
+    )
+    assert module.untold(batch, told_threads, told_parts) == (b"", b"")
+    with pytest.raises(ValueError, match="beyond"):
+        module.untold(batch, bytearray(), bytearray(1))
     numbers = array("q", [5, 6, 7])
     assert module.gather(numbers, array("i", [2, 0])) == array("q", [7, 5]).tobytes()
     module.scatter(numbers, array("i", [1]), array("q", [9]))

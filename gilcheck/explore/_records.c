@@ -4030,6 +4030,92 @@ done:
     return result;
 }
 
+/* untold(batch, threads, parts) -> (thread numbers, part numbers): the numbers the
+ * batch's records name that `threads` and `parts` (one byte per number, writable: what
+ * was told the batch's receiver) do not mark yet, marked now; u32 each, in order met. */
+static PyObject *untold(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "untold(batch, threads, parts)");
+        return NULL;
+    }
+    Py_buffer bb, tb, pb;
+    if (PyObject_GetBuffer(args[0], &bb, PyBUF_SIMPLE) < 0) return NULL;
+    if (PyObject_GetBuffer(args[1], &tb, PyBUF_WRITABLE) < 0) {
+        PyBuffer_Release(&bb);
+        return NULL;
+    }
+    if (PyObject_GetBuffer(args[2], &pb, PyBUF_WRITABLE) < 0) {
+        PyBuffer_Release(&bb);
+        PyBuffer_Release(&tb);
+        return NULL;
+    }
+    PyObject *result = NULL;
+    uint32_t *got_t = NULL, *got_p = NULL;
+    size_t n_t = 0, n_p = 0;
+    uint8_t *told_t = tb.buf, *told_p = pb.buf;
+    size_t len_t = (size_t)tb.len, len_p = (size_t)pb.len;
+    BatchView v;
+    if (batch_view(bb.buf, (size_t)bb.len, &v) < 0) {
+        PyErr_SetString(PyExc_ValueError, "untold: a malformed batch");
+        goto done;
+    }
+    /* at most every thread and part once */
+    got_t = PyMem_Malloc((len_t ? len_t : 1) * 4);
+    got_p = PyMem_Malloc((len_p ? len_p : 1) * 4);
+    if (!got_t || !got_p) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    size_t at = 0;
+    for (size_t i = 0; i < v.n; i++) {
+        size_t len = get_u32(v.lens, i);
+        if (at + len > v.bytes) {
+            PyErr_SetString(PyExc_ValueError, "untold: a malformed batch");
+            goto done;
+        }
+        const uint8_t *rec = v.recs + at;
+        at += len;
+        int extended;
+        Py_ssize_t n = record_threads(rec, len, &extended);
+        if (n < 0) {
+            PyErr_SetString(PyExc_ValueError, "untold: a malformed record");
+            goto done;
+        }
+        for (Py_ssize_t t = 0; t < n; t++) {
+            uint32_t x = get_u32(rec + 2, (size_t)t);
+            if (x >= len_t) goto unknown;
+            if (!told_t[x]) {
+                told_t[x] = 1;
+                got_t[n_t++] = x;
+            }
+        }
+        uint32_t parts[4];
+        size_t k = 0;
+        for (; k < 3; k++) parts[k] = get_u32(rec + 2 + 4 * n + 2, k);
+        if (extended) parts[k++] = get_u32(rec + len - 4, 0);
+        for (size_t j = 0; j < k; j++) {
+            uint32_t x = parts[j];
+            if (x >= len_p) goto unknown;
+            if (!told_p[x]) {
+                told_p[x] = 1;
+                got_p[n_p++] = x;
+            }
+        }
+    }
+    result = Py_BuildValue("(y#y#)", (const char *)got_t, (Py_ssize_t)(n_t * 4),
+                           (const char *)got_p, (Py_ssize_t)(n_p * 4));
+    goto done;
+unknown:
+    PyErr_SetString(PyExc_ValueError, "untold: a number beyond what was marked");
+done:
+    PyMem_Free(got_t);
+    PyMem_Free(got_p);
+    PyBuffer_Release(&bb);
+    PyBuffer_Release(&tb);
+    PyBuffer_Release(&pb);
+    return result;
+}
+
 /* gather(values, ids) -> bytes: values[id] (i64 each) for each id (i32 each). */
 static PyObject *gather(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 2) {
@@ -4255,6 +4341,8 @@ static PyMethodDef module_methods[] = {
      "numbered_edges(starts, dst, expanded, numbers) -> (sources, targets)"},
     {"by_source", (PyCFunction)(void (*)(void))by_source, METH_FASTCALL,
      "by_source(n, parts) -> (starts, targets)"},
+    {"untold", (PyCFunction)(void (*)(void))untold, METH_FASTCALL,
+     "untold(batch, threads, parts) -> the numbers its records name not told yet"},
     {"gather", (PyCFunction)(void (*)(void))gather, METH_FASTCALL,
      "gather(values, ids) -> values[id] for each id"},
     {"scatter", (PyCFunction)(void (*)(void))scatter, METH_FASTCALL,

@@ -7,9 +7,9 @@ them, and a state found from several processes keeps the finder that search woul
 What travels is compact: the records a depth found, in one bytes object per pair of
 processes (`_records.c`, `split`), each with its key (the finder's number and where it
 found it) and the sender's id of it. A record names threads and parts by numbers each
-process makes in the order it meets them, so each batch carries the values numbered
-since the last batch to the same process, and the receiver translates the records to its
-own numbers in C (`merge`). That pair (the values once, then records of small ints) is
+process makes in the order it meets them, so each batch carries the values of the
+numbers its records name that the receiver was not told of before (`untold`), and the
+receiver translates the records to its own numbers in C (`merge`). That pair (the values once, then records of small ints) is
 the process-independent form of a state.
 
 The states of another process that this one finds are stored here as copies: never
@@ -96,9 +96,10 @@ class NativeWorker:
         # The frontier: this process's states of the depth to expand, ids level_start..
         self.level_start = 0
         self.level_end = 0
-        # What each other process was told of this one's numbers, and its numbers here.
-        self.told_threads = [0] * count
-        self.told_parts = [0] * count
+        # Which of this process's numbers each other process was told of (a byte each),
+        # and each other process's numbers here (-1: not told).
+        self.told_threads = [bytearray() for _ in range(count)]
+        self.told_parts = [bytearray() for _ in range(count)]
         self.thread_map = [array("i") for _ in range(count)]
         self.part_map = [array("i") for _ in range(count)]
         # The copies sent to each process, in order, and the ids here of what each sent.
@@ -152,12 +153,13 @@ class NativeWorker:
             if dest == self.index:
                 outgoing.append(batch)
                 continue
-            threads = [
-                store.thread(n) for n in range(self.told_threads[dest], store.threads_known())
-            ]
-            parts = [store.part(n) for n in range(self.told_parts[dest], store.parts_known())]
-            self.told_threads[dest] += len(threads)
-            self.told_parts[dest] += len(parts)
+            # The values of the numbers its records name that were not told to `dest` yet
+            told_threads, told_parts = self.told_threads[dest], self.told_parts[dest]
+            told_threads.extend(bytes(store.threads_known() - len(told_threads)))
+            told_parts.extend(bytes(store.parts_known() - len(told_parts)))
+            thread_numbers, part_numbers = self.module.untold(batch, told_threads, told_parts)
+            threads = _told(thread_numbers, store.thread)
+            parts = _told(part_numbers, store.part)
             self.sent[dest].extend(_refs(batch))
             report.sent += _items(batch)
             outgoing.append((threads, parts, batch))
@@ -251,8 +253,8 @@ class NativeWorker:
                 continue
             threads, parts, records = batch
             thread_map, part_map = self.thread_map[sender], self.part_map[sender]
-            thread_map.extend(store.thread_number(t) for t in threads)
-            part_map.extend(store.part_number(p) for p in parts)
+            _learn(thread_map, threads, store.thread_number)
+            _learn(part_map, parts, store.part_number)
             sources.append((sender, records, thread_map, part_map))
         before = len(self.records)
         key_parents, key_places, finders, ids = self.records.merge(sources, self.index, self.places)
@@ -309,6 +311,30 @@ class NativeWorker:
 
     def edges(self) -> tuple[bytes, bytes, bytes, bytes]:
         raise StopSearch("a worker on records gives its edges by number (numbered_edges)")
+
+
+Told = tuple[bytes, list[Any]]  # numbers (u32 each) and their values
+
+
+def _told(numbers: bytes, value_of: Any) -> Told:
+    """Numbers of this process and their values, for a process that did not know them."""
+    named = array("I")
+    named.frombytes(numbers)
+    return numbers, [value_of(n) for n in named]
+
+
+def _learn(numbers_here: array[int], told: Told, number_of: Any) -> None:
+    """Note this process's numbers of values another numbered (`numbers_here`, by the
+    other's number; -1 where not told)."""
+    raw, values = told
+    theirs = array("I")
+    theirs.frombytes(raw)
+    if theirs:
+        most = max(theirs) + 1
+        if most > len(numbers_here):
+            numbers_here.extend(array("i", [-1]) * (most - len(numbers_here)))
+    for number, value in zip(theirs, values, strict=True):
+        numbers_here[number] = number_of(value)
 
 
 def _items(batch: bytes) -> int:

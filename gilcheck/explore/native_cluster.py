@@ -9,8 +9,8 @@ processes (`_records.c`, `split`), each with its key (the finder's number and wh
 found it) and the sender's id of it. A record names threads and parts by numbers each
 process makes in the order it meets them, so each batch carries the values of the
 numbers its records name that the receiver was not told of before (`untold`), and the
-receiver translates the records to its own numbers in C (`merge`). That pair (the values once, then records of small ints) is
-the process-independent form of a state.
+receiver translates the records to its own numbers in C (`merge`). That pair (the values
+once, then records of small ints) is the process-independent form of a state.
 
 The states of another process that this one finds are stored here as copies: never
 expanded, they keep this process from sending a state twice, and they hold the step into

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from gilcheck.diagnostics import CODES, Diagnostic, SpecError
-from gilcheck.options import STRATEGY_NAMES
+from gilcheck.options import MOST_WORKERS, STRATEGY_NAMES
 from gilcheck.source import SourceFile, SourceMap
 from gilcheck.walk import DEFAULT_EXCLUDE
 
@@ -52,10 +52,12 @@ class Config:
         return self.exclude + self.extend_exclude
 
 
-def _int(minimum: int) -> Any:
+def _int(minimum: int, most: int | None = None) -> Any:
     def check(value: Any) -> str | None:
         if isinstance(value, bool) or not isinstance(value, int):
             return "an integer"
+        if most is not None and not minimum <= value <= most:
+            return f"an integer from {minimum} to {most}"
         return None if value >= minimum else f"an integer of at least {minimum}"
 
     return check
@@ -108,7 +110,7 @@ _KEYS: dict[str, tuple[str | None, Any]] = {
     "max-memory": ("max_memory", _int(16)),
     "spurious-wakeups": ("spurious_wakeups", _bool),
     "stubborn-sets": ("stubborn", _bool),
-    "workers": ("workers", _int(0)),
+    "workers": ("workers", _int(0, MOST_WORKERS)),
     "threads": ("threads", _int(0)),
     "strategy": ("strategy", _choice(STRATEGY_NAMES)),
     "max-depth": ("max_depth", _int(1)),

@@ -12,6 +12,10 @@ from typing import Literal, get_args
 StrategyName = Literal["bfs", "dfs", "random", "parallel", "ray"]
 STRATEGY_NAMES: tuple[StrategyName, ...] = get_args(StrategyName)
 
+MOST_WORKERS = 255
+"""The most workers a search on several processes takes (`--workers`; one per core is
+capped here): the exchange names a worker in a byte, 255 for none."""
+
 
 @dataclass(frozen=True, slots=True)
 class CheckOptions:

@@ -17,7 +17,7 @@ from gilcheck.explore import native_cluster
 from gilcheck.explore.bfs import explore
 from gilcheck.explore.budget import Budget
 from gilcheck.explore.native import native_module
-from gilcheck.explore.parallel import _Level, coordinate, new_worker
+from gilcheck.explore.parallel import WorkerFailed, _Level, coordinate, explore_parallel, new_worker
 from gilcheck.explore.symmetric import reduced_system
 from gilcheck.options import CheckOptions
 from gilcheck.pipeline import analyze_spec, parse_spec
@@ -206,3 +206,33 @@ def test_workers_give_the_one_process_report_through_the_cli(cli: Any, spec: str
     assert on_three["verdict"] == alone["verdict"]
     assert on_three["steps"] == alone["steps"]
     assert shared.code == (1 if alone["verdict"] != "ok" else 0)
+
+
+def _failing_expand(error: BaseException) -> Any:
+    """An `expand` that fails in worker 1 (forked workers take it with them)."""
+    real = native_cluster.NativeWorker.expand
+
+    def expand(self: Any) -> Any:
+        if self.index == 1:
+            raise error
+        return real(self)
+
+    return expand
+
+
+def test_a_worker_that_fails_ends_the_search_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The others wait for its batches: the first failure is read whatever the order, and
+    the workers are stopped (no hang); a bug is raised, a lack of memory is a limit."""
+    options = CheckOptions(symmetry=False)
+    system = _system("specs/semantics/choose_lock_order_fixed.gil", options)
+    monkeypatch.setattr(native_cluster.NativeWorker, "expand", _failing_expand(KeyError("x")))
+    with pytest.raises(WorkerFailed, match="KeyError"):
+        explore_parallel(system, options, 3, Budget(options))
+    monkeypatch.setattr(native_cluster.NativeWorker, "expand", _failing_expand(MemoryError()))
+    stopped = explore_parallel(system, options, 3, Budget(options)).found.stopped
+    assert stopped is not None and "a worker ran out of memory" in stopped
+
+
+def test_more_workers_than_the_exchange_names_are_refused(cli: Any) -> None:
+    done = cli("check", "--workers", "256", "specs/seed/fixed.gil")
+    assert done.code == 2 and "0<=x<=255" in done.stderr

@@ -62,7 +62,7 @@ from gilcheck.cli.running import expand_spec_paths, run_check, stopped_before_a_
 from gilcheck.config import FORMATS as CONFIG_FORMATS
 from gilcheck.diagnostics import SpecError
 from gilcheck.memory import default_memory_limit_mb, memory_limit_reason, watch_memory
-from gilcheck.options import STRATEGY_NAMES, CheckOptions
+from gilcheck.options import MOST_WORKERS, STRATEGY_NAMES, CheckOptions
 from gilcheck.pipeline import parse_spec, with_draft_facts
 from gilcheck.private import NotPrivate, proof_key
 from gilcheck.report.formats import (
@@ -214,9 +214,10 @@ def check(
         typer.Option(
             "--workers",
             min=0,
+            max=MOST_WORKERS,
             help="Search with N processes, each owning a share of the states (0: one per "
-            "core). The same verdict and a trace as short; for machines with many cores (on "
-            "two it gains little).",
+            "core; at most 255). The same verdict and trace; for machines with many cores "
+            "or clusters (on two it does not pay).",
         ),
     ] = 1,
     threads: Annotated[
@@ -328,7 +329,7 @@ def check(
         symmetry=not no_symmetry,
         stubborn_sets=settings["stubborn"],
         step_table=not no_step_table,
-        workers=workers or os.cpu_count() or 1,
+        workers=workers or min(os.cpu_count() or 1, MOST_WORKERS),
         threads=settings["threads"],
         backend=backend.value,
         address=address,

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import multiprocessing.connection
 import traceback
 from array import array
 from dataclasses import dataclass, field
@@ -57,6 +58,20 @@ from gilcheck.system.state import (
 )
 
 Gid = tuple[int, int]  # (worker, id in that worker's store)
+
+
+class WorkerFailed(RuntimeError):
+    """A worker of the search ended with an error (its traceback is the message); where it
+    ran out of memory or threads, `resource` says which: a limit, not a bug."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__(f"a worker failed:\n{error}")
+        last = error.strip().splitlines()[-1] if error.strip() else ""
+        self.resource: str | None = None
+        if "MemoryError" in last:
+            self.resource = "memory"
+        elif "can't start new thread" in last or "Resource temporarily unavailable" in last:
+            self.resource = "threads"
 
 
 @dataclass
@@ -321,6 +336,7 @@ class _Processes:
         except ValueError as error:
             raise ParallelUnavailable("this platform cannot fork worker processes") from error
         self.count = count
+        self.failed = False
         inboxes = [context.Queue() for _ in range(count)]
         initial = system.initial_state()
         self.controls: list[Connection] = []
@@ -338,17 +354,31 @@ class _Processes:
         self.controls[worker].send(request)
         answer = self.controls[worker].recv()
         if isinstance(answer, _Level) and answer.error is not None:
-            raise RuntimeError(f"a worker failed:\n{answer.error}")
+            self.failed = True
+            raise WorkerFailed(answer.error)
         return answer
 
     def level(self) -> list[_Level]:
         for control in self.controls:
             control.send(("level",))
-        reports: list[_Level] = [control.recv() for control in self.controls]
-        for report in reports:
-            if report.error is not None:
-                raise RuntimeError(f"a worker failed:\n{report.error}")
-        return reports
+        # Answers in any order: a worker that fails before sending its batches leaves the
+        # others waiting for them, so the first failure ends the search.
+        reports: dict[int, _Level] = {}
+        index = {id(control): w for w, control in enumerate(self.controls)}
+        while len(reports) < self.count:
+            waiting = [c for w, c in enumerate(self.controls) if w not in reports]
+            for ready in multiprocessing.connection.wait(waiting):
+                assert isinstance(ready, Connection)
+                w = index[id(ready)]
+                try:
+                    report = ready.recv()
+                except EOFError:
+                    report = _Level(error="the worker process ended")
+                if report.error is not None:
+                    self.failed = True
+                    raise WorkerFailed(report.error)
+                reports[w] = report
+        return [reports[w] for w in range(self.count)]
 
     def number(self, numbers: list[array[int]]) -> None:
         for control, mine in zip(self.controls, numbers, strict=True):
@@ -369,6 +399,9 @@ class _Processes:
         return self._ask(worker, "call", method, *args)
 
     def close(self) -> None:
+        if self.failed:  # the others may wait for the failed one's batches for ever
+            for process in self.processes:
+                process.terminate()
         for control in self.controls:
             with contextlib.suppress(OSError):
                 control.send(("stop",))
@@ -483,6 +516,12 @@ def coordinate(cluster: Cluster, options: CheckOptions, budget: Budget) -> Paral
     except (StopSearch, KeyboardInterrupt):
         stopped = budget.interrupted()
         interrupted = True
+        chosen, limit = None, None
+    except WorkerFailed as failed:
+        if failed.resource is None:
+            raise
+        stopped = f"a worker ran out of {failed.resource} (explored so far: {total:,} states)"
+        interrupted = True  # (its workers cannot answer)
         chosen, limit = None, None
     found = Exploration(StateStore(), transitions=transitions, total_states=total)
     found.stopped = stopped

@@ -302,6 +302,7 @@ def test_use_refuses_what_is_not_a_gil_file(name: str, use_dir: Path, file_acces
     spec = use_dir / "spec.gil"
     spec.write_text(f'use "{name}"\nthread main {{ skip }}\n')
     before = snapshot(use_dir)
+    cli("parse", str(use_dir / "lib.gil"))  # the grammar's cache, written by a first parse
     file_access.clear()  # from here on, only gilcheck opens files
     result = cli("check", *LIMITS, str(spec))
     assert_nothing_written(file_access, before, use_dir)

@@ -23,7 +23,7 @@ import sys
 from array import array
 from typing import Any
 
-from gilcheck.explore.budget import StopSearch
+from gilcheck.explore.bfs import FILL_AHEAD
 from gilcheck.explore.parallel import Batch, _Level, thread_place
 from gilcheck.explore.store import NativeStateStore, new_store
 from gilcheck.explore.successors import SuccessorSource
@@ -38,9 +38,6 @@ from gilcheck.system.model import (
     Violation,
 )
 from gilcheck.system.state import State
-
-FILL_AHEAD = 4096
-"""The C loop's missing step-table entries are made for this many states at a time."""
 
 _ROOT = 255  # the finder of the initial state: none
 _KEY_MASK = (1 << 64) - 1
@@ -77,7 +74,6 @@ class NativeWorker:
         self.index = index
         self.count = count
         self.system = system
-        self.options = options
         store = new_store(True, False)
         assert isinstance(store, NativeStateStore)
         self.store = store
@@ -225,6 +221,8 @@ class NativeWorker:
             sid += 1
 
     def _run(self, native: Any, sid: int, stop: int) -> tuple[int, int, int]:
+        """The C loop over the frontier from `sid` on, on one thread (the processes are the
+        parallelism): (the next id, states expanded, transitions)."""
         table = self.source.table
         assert table is not None
         dst = self.dst
@@ -308,9 +306,6 @@ class NativeWorker:
             self.starts, self.dst, self.expanded, self.number
         )
         return edges
-
-    def edges(self) -> tuple[bytes, bytes, bytes, bytes]:
-        raise StopSearch("a worker on records gives its edges by number (numbered_edges)")
 
 
 Told = tuple[bytes, list[Any]]  # numbers (u32 each) and their values

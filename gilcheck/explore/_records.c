@@ -3780,6 +3780,23 @@ done:
     return result;
 }
 
+/* The buffers of `objects`, writable where `modes[i]` is 'w': all of them held (0), or
+ * none (-1, an exception set). */
+static int hold_buffers(PyObject *const *objects, Py_buffer *views, const char *modes, int n) {
+    for (int i = 0; i < n; i++) {
+        int flags = modes[i] == 'w' ? PyBUF_WRITABLE : PyBUF_SIMPLE;
+        if (PyObject_GetBuffer(objects[i], &views[i], flags) < 0) {
+            while (i-- > 0) PyBuffer_Release(&views[i]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void release_buffers(Py_buffer *views, int n) {
+    for (int i = 0; i < n; i++) PyBuffer_Release(&views[i]);
+}
+
 /* ranks(first, keys) -> numbers: `keys` per process, (key parents, key places) (i64 each,
  * each process's in order); each state numbered from `first` in the order of the keys
  * across the processes (i64 each, per process). */
@@ -3861,15 +3878,12 @@ static PyObject *renumber(PyObject *module, PyObject *const *args, Py_ssize_t na
     }
     Py_ssize_t start = PyLong_AsSsize_t(args[1]);
     if (start == -1 && PyErr_Occurred()) return NULL;
-    Py_buffer ib, pb;
-    if (PyObject_GetBuffer(args[0], &ib, PyBUF_WRITABLE) < 0) return NULL;
-    if (PyObject_GetBuffer(args[2], &pb, PyBUF_SIMPLE) < 0) {
-        PyBuffer_Release(&ib);
-        return NULL;
-    }
-    int32_t *ids = ib.buf;
-    const int32_t *places = pb.buf;
-    size_t n = (size_t)ib.len / 4, m = (size_t)pb.len / 4;
+    Py_buffer b[2];
+    PyObject *const objects[2] = {args[0], args[2]};
+    if (hold_buffers(objects, b, "wr", 2) < 0) return NULL;
+    int32_t *ids = b[0].buf;
+    const int32_t *places = b[1].buf;
+    size_t n = (size_t)b[0].len / 4, m = (size_t)b[1].len / 4;
     int bad = 0;
     for (size_t i = 0; i < n; i++) {
         if (ids[i] < start) continue;
@@ -3877,8 +3891,7 @@ static PyObject *renumber(PyObject *module, PyObject *const *args, Py_ssize_t na
         if (at >= m || places[at] < 0) bad = 1;
         else ids[i] = places[at];
     }
-    PyBuffer_Release(&ib);
-    PyBuffer_Release(&pb);
+    release_buffers(b, 2);
     if (bad) {
         PyErr_SetString(PyExc_ValueError, "renumber: an id with no new place");
         return NULL;
@@ -3895,10 +3908,8 @@ static PyObject *numbered_edges(PyObject *module, PyObject *const *args, Py_ssiz
         return NULL;
     }
     Py_buffer b[4];
-    int held = 0;
     PyObject *result = NULL;
-    for (; held < 4; held++)
-        if (PyObject_GetBuffer(args[held], &b[held], PyBUF_SIMPLE) < 0) goto done;
+    if (hold_buffers(args, b, "rrrr", 4) < 0) return NULL;
     const uint32_t *starts = b[0].buf;
     const int32_t *dst = b[1].buf, *expanded = b[2].buf;
     const int64_t *numbers = b[3].buf;
@@ -3945,7 +3956,7 @@ static PyObject *numbered_edges(PyObject *module, PyObject *const *args, Py_ssiz
     Py_DECREF(src_b);
     Py_DECREF(dst_b);
 done:
-    for (int i = 0; i < held; i++) PyBuffer_Release(&b[i]);
+    release_buffers(b, 4);
     return result;
 }
 
@@ -4038,17 +4049,9 @@ static PyObject *untold(PyObject *module, PyObject *const *args, Py_ssize_t narg
         PyErr_SetString(PyExc_TypeError, "untold(batch, threads, parts)");
         return NULL;
     }
-    Py_buffer bb, tb, pb;
-    if (PyObject_GetBuffer(args[0], &bb, PyBUF_SIMPLE) < 0) return NULL;
-    if (PyObject_GetBuffer(args[1], &tb, PyBUF_WRITABLE) < 0) {
-        PyBuffer_Release(&bb);
-        return NULL;
-    }
-    if (PyObject_GetBuffer(args[2], &pb, PyBUF_WRITABLE) < 0) {
-        PyBuffer_Release(&bb);
-        PyBuffer_Release(&tb);
-        return NULL;
-    }
+    Py_buffer held[3];
+    if (hold_buffers(args, held, "rww", 3) < 0) return NULL;
+    Py_buffer bb = held[0], tb = held[1], pb = held[2];
     PyObject *result = NULL;
     uint32_t *got_t = NULL, *got_p = NULL;
     size_t n_t = 0, n_p = 0;
@@ -4110,9 +4113,7 @@ unknown:
 done:
     PyMem_Free(got_t);
     PyMem_Free(got_p);
-    PyBuffer_Release(&bb);
-    PyBuffer_Release(&tb);
-    PyBuffer_Release(&pb);
+    release_buffers(held, 3);
     return result;
 }
 
@@ -4122,15 +4123,11 @@ static PyObject *gather(PyObject *module, PyObject *const *args, Py_ssize_t narg
         PyErr_SetString(PyExc_TypeError, "gather(values, ids)");
         return NULL;
     }
-    Py_buffer vb, ib;
-    if (PyObject_GetBuffer(args[0], &vb, PyBUF_SIMPLE) < 0) return NULL;
-    if (PyObject_GetBuffer(args[1], &ib, PyBUF_SIMPLE) < 0) {
-        PyBuffer_Release(&vb);
-        return NULL;
-    }
-    const int64_t *values = vb.buf;
-    const int32_t *ids = ib.buf;
-    size_t n = (size_t)ib.len / 4, m = (size_t)vb.len / 8;
+    Py_buffer b[2];
+    if (hold_buffers(args, b, "rr", 2) < 0) return NULL;
+    const int64_t *values = b[0].buf;
+    const int32_t *ids = b[1].buf;
+    size_t n = (size_t)b[1].len / 4, m = (size_t)b[0].len / 8;
     PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(n * 8));
     if (out) {
         int64_t *to = (int64_t *)PyBytes_AS_STRING(out);
@@ -4143,8 +4140,7 @@ static PyObject *gather(PyObject *module, PyObject *const *args, Py_ssize_t narg
             to[i] = values[ids[i]];
         }
     }
-    PyBuffer_Release(&vb);
-    PyBuffer_Release(&ib);
+    release_buffers(b, 2);
     return out;
 }
 
@@ -4154,29 +4150,18 @@ static PyObject *scatter(PyObject *module, PyObject *const *args, Py_ssize_t nar
         PyErr_SetString(PyExc_TypeError, "scatter(values, ids, new)");
         return NULL;
     }
-    Py_buffer vb, ib, nb;
-    if (PyObject_GetBuffer(args[0], &vb, PyBUF_WRITABLE) < 0) return NULL;
-    if (PyObject_GetBuffer(args[1], &ib, PyBUF_SIMPLE) < 0) {
-        PyBuffer_Release(&vb);
-        return NULL;
-    }
-    if (PyObject_GetBuffer(args[2], &nb, PyBUF_SIMPLE) < 0) {
-        PyBuffer_Release(&vb);
-        PyBuffer_Release(&ib);
-        return NULL;
-    }
-    int64_t *values = vb.buf;
-    const int32_t *ids = ib.buf;
-    const int64_t *new_values = nb.buf;
-    size_t n = (size_t)ib.len / 4, m = (size_t)vb.len / 8;
-    int bad = (size_t)nb.len / 8 != n;
+    Py_buffer b[3];
+    if (hold_buffers(args, b, "wrr", 3) < 0) return NULL;
+    int64_t *values = b[0].buf;
+    const int32_t *ids = b[1].buf;
+    const int64_t *new_values = b[2].buf;
+    size_t n = (size_t)b[1].len / 4, m = (size_t)b[0].len / 8;
+    int bad = (size_t)b[2].len / 8 != n;
     for (size_t i = 0; i < n && !bad; i++) {
         if (ids[i] < 0 || (size_t)ids[i] >= m) bad = 1;
         else values[ids[i]] = new_values[i];
     }
-    PyBuffer_Release(&vb);
-    PyBuffer_Release(&ib);
-    PyBuffer_Release(&nb);
+    release_buffers(b, 3);
     if (bad) {
         PyErr_SetString(PyExc_ValueError, "scatter: an id out of range, or not one value per id");
         return NULL;

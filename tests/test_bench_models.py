@@ -47,18 +47,25 @@ def test_the_hand_written_spin_model_agrees(tmp_path: Path, fixed: bool) -> None
 
 def test_bench_scale_runs_the_partitioned_search_beside_one_process() -> None:
     done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "scale"), "gil_workers_fixed:3", "--workers", "2"],
+        [sys.executable, str(ROOT / "bench" / "scale"), "gil_workers_fixed:3", "--workers", "2",
+         "--every-thread"],
         capture_output=True,
         text=True,
         timeout=300,
-    )
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0].startswith("gil_workers_fixed:3: ") and "one process on one thread" in lines[0]
     states = lines[0].split()[1]
-    assert lines[1].startswith(f"2 processes: {states} states in ") and "of one process" in lines[1]
-    assert "states sent between workers" in lines[2]
-    assert [line.split(":")[0] for line in lines[3:]] == ["worker 0", "worker 1"]
+    for at, variant in ((1, "sampled"), (5, "every thread")):
+        assert lines[at].startswith(f"2 processes ({variant} partition): {states} states in ")
+        assert "of one process" in lines[at]
+        assert "states sent between workers" in lines[at + 1]
+        assert [line.split(":")[0].strip() for line in lines[at + 2 : at + 4]] == [
+            "worker 0",
+            "worker 1",
+        ]
+    assert len(lines) == 9
 
 
 def test_bench_scale_compares_one_thread_several_and_the_default() -> None:

@@ -17,7 +17,15 @@ from gilcheck.explore import native_cluster
 from gilcheck.explore.bfs import explore
 from gilcheck.explore.budget import Budget
 from gilcheck.explore.native import native_module
-from gilcheck.explore.parallel import WorkerFailed, _Level, coordinate, explore_parallel, new_worker
+from gilcheck.explore.parallel import (
+    WorkerFailed,
+    _Level,
+    coordinate,
+    explore_parallel,
+    new_worker,
+    plan_partition,
+)
+from gilcheck.explore.partition import EVERY_THREAD, Partition, mask_of
 from gilcheck.explore.symmetric import reduced_system
 from gilcheck.options import CheckOptions
 from gilcheck.pipeline import analyze_spec, parse_spec
@@ -33,10 +41,19 @@ class InProcess:
     number a thread alike and every record must be translated."""
 
     def __init__(
-        self, system: TransitionSystem, options: CheckOptions, count: int, shift: bool = False
+        self,
+        system: TransitionSystem,
+        options: CheckOptions,
+        count: int,
+        shift: bool = False,
+        partition: Partition | None = None,
     ) -> None:
         self.count = count
-        self.workers: list[Any] = [new_worker(i, count, system, options) for i in range(count)]
+        if partition is None:
+            partition = plan_partition(system, options, count)
+        self.workers: list[Any] = [
+            new_worker(i, count, system, options, partition) for i in range(count)
+        ]
         initial = system.initial_state()
         for i, worker in enumerate(self.workers):
             if shift:  # a thread and a part no state has, numbered first
@@ -108,8 +125,18 @@ def test_workers_on_records_find_what_one_process_finds(spec: str) -> None:
     assert native_cluster.supports(system, options)
     alone = explore(system, options)
     end = alone.deadlock if alone.deadlock >= 0 else alone.violation_from
-    for count, shift in ((1, False), (2, True), (3, True), (8, True), (32, True)):
-        cluster = InProcess(system, options, count, shift)
+    one_thread = Partition(mask_of([0]), gil=False)  # most steps stay where they are found
+    beyond = Partition(mask_of([63]), gil=True)  # no thread hashed: all on one process
+    for count, shift, partition in (
+        (1, False, None),
+        (2, True, None),
+        (2, True, EVERY_THREAD),
+        (3, True, one_thread),
+        (8, True, None),
+        (8, False, beyond),
+        (32, True, EVERY_THREAD),
+    ):
+        cluster = InProcess(system, options, count, shift, partition)
         assert all(isinstance(w, native_cluster.NativeWorker) for w in cluster.workers)
         shared = coordinate(cluster, options, Budget(options))
         found = shared.found

@@ -3308,9 +3308,11 @@ static inline Py_ssize_t record_threads(const uint8_t *rec, size_t len, int *ext
 
 /* Which of `count` processes owns the state with this record: a hash of its control only,
  * the threads named by their `keys` (the same in every process), so equal states have one
- * owner everywhere; -1 for a thread with no key. */
+ * owner everywhere; -1 for a thread with no key. Only the threads at positions the
+ * partition's `mask` names are hashed (position i: bit i, and bit 63 for positions 63 on),
+ * and the GIL only with `gil`: a step of another thread keeps the state where it is. */
 static Py_ssize_t owner_of_record(const uint8_t *rec, size_t len, const uint64_t *keys,
-                                  size_t n_keys, size_t count) {
+                                  size_t n_keys, size_t count, uint64_t mask, int gil) {
     int extended;
     Py_ssize_t n = record_threads(rec, len, &extended);
     if (n < 0) return -1;
@@ -3319,14 +3321,31 @@ static Py_ssize_t owner_of_record(const uint8_t *rec, size_t len, const uint64_t
         uint32_t t;
         memcpy(&t, rec + 2 + 4 * i, 4);
         if (t >= n_keys) return -1;
-        h = mix64(h ^ keys[t]);
+        if (mask >> (i < 63 ? i : 63) & 1) h = mix64(h ^ keys[t]);
     }
     const uint8_t *tail = rec + 2 + 4 * n;
-    uint16_t gil, out;
-    memcpy(&gil, tail, 2);
+    uint16_t held, out;
+    memcpy(&held, tail, 2);
     memcpy(&out, tail + 14, 2);
-    h = mix64(h ^ ((uint64_t)gil | (uint64_t)out << 16 | (uint64_t)tail[16] << 32));
+    if (!gil) held = 0;
+    h = mix64(h ^ ((uint64_t)held | (uint64_t)out << 16 | (uint64_t)tail[16] << 32));
     return (Py_ssize_t)(h % count);
+}
+
+/* The partition's optional arguments: mask (every position when absent) and gil (1). */
+static int partition_args(PyObject *const *args, Py_ssize_t nargs, Py_ssize_t first,
+                          uint64_t *mask, int *gil) {
+    *mask = ~0ull;
+    *gil = 1;
+    if (nargs > first) {
+        *mask = PyLong_AsUnsignedLongLong(args[first]);
+        if (*mask == (uint64_t)-1 && PyErr_Occurred()) return -1;
+    }
+    if (nargs > first + 1) {
+        *gil = PyObject_IsTrue(args[first + 1]);
+        if (*gil < 0) return -1;
+    }
+    return 0;
 }
 
 /* Take state `sid` out of the index (backward-shift deletion: the probes of the others
@@ -3382,16 +3401,20 @@ static inline int64_t get_i64(const uint8_t *p, size_t i) {
 static inline void put_u32(uint8_t *p, size_t i, uint32_t x) { memcpy(p + 4 * i, &x, 4); }
 static inline void put_i64(uint8_t *p, size_t i, int64_t x) { memcpy(p + 8 * i, &x, 8); }
 
-/* split(start, me, count, keys, numbers) -> (batches, places): the states from `start` on
+/* split(start, me, count, keys, numbers[, mask, gil]) -> (batches, places): the states from `start` on
  * (those the last depth found) taken out of the store and put in one batch per process;
  * those of other processes stored again as copies, from `start` on, in the order found.
  * `keys`: u64 per thread number; `numbers`: i64 per state id, the parents' numbers.
- * `places[i]`: the copy's id for the i-th state taken, -1 for this process's own. */
+ * `places[i]`: the copy's id for the i-th state taken, -1 for this process's own.
+ * `mask` and `gil`: the partition (owner_of_record). */
 static PyObject *Records_split(Records *r, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 5) {
-        PyErr_SetString(PyExc_TypeError, "split(start, me, count, keys, numbers)");
+    if (nargs < 5 || nargs > 7) {
+        PyErr_SetString(PyExc_TypeError, "split(start, me, count, keys, numbers[, mask, gil])");
         return NULL;
     }
+    uint64_t mask;
+    int gil;
+    if (partition_args(args, nargs, 5, &mask, &gil) < 0) return NULL;
     Py_ssize_t start = PyLong_AsSsize_t(args[0]);
     Py_ssize_t me = PyLong_AsSsize_t(args[1]);
     Py_ssize_t count = PyLong_AsSsize_t(args[2]);
@@ -3428,7 +3451,8 @@ static PyObject *Records_split(Records *r, PyObject *const *args, Py_ssize_t nar
     }
     for (size_t i = 0; i < taken; i++) {
         size_t sid = (size_t)start + i, len, a = record_at(r, sid, &len);
-        Py_ssize_t o = owner_of_record(r->blob + a, len, keys, n_keys, (size_t)count);
+        Py_ssize_t o =
+            owner_of_record(r->blob + a, len, keys, n_keys, (size_t)count, mask, gil);
         hashes[i] = hash_record(r->blob + a, len);
         int32_t parent = r->parent[sid];
         if (o < 0 || parent < 0 || (size_t)parent >= n_numbers || parent >= start) {
@@ -4169,12 +4193,16 @@ static PyObject *scatter(PyObject *module, PyObject *const *args, Py_ssize_t nar
     Py_RETURN_NONE;
 }
 
-/* owner(record, keys, count) -> which of `count` processes owns the state (see split). */
+/* owner(record, keys, count[, mask, gil]) -> which of `count` processes owns the state
+ * (see split). */
 static PyObject *record_owner(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 3 || !PyBytes_Check(args[0])) {
-        PyErr_SetString(PyExc_TypeError, "owner(record: bytes, keys, count)");
+    if (nargs < 3 || nargs > 5 || !PyBytes_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "owner(record: bytes, keys, count[, mask, gil])");
         return NULL;
     }
+    uint64_t mask;
+    int gil;
+    if (partition_args(args, nargs, 3, &mask, &gil) < 0) return NULL;
     Py_ssize_t count = PyLong_AsSsize_t(args[2]);
     if (count == -1 && PyErr_Occurred()) return NULL;
     if (count < 1) {
@@ -4185,13 +4213,61 @@ static PyObject *record_owner(PyObject *module, PyObject *const *args, Py_ssize_
     if (PyObject_GetBuffer(args[1], &kb, PyBUF_SIMPLE) < 0) return NULL;
     Py_ssize_t o = owner_of_record((const uint8_t *)PyBytes_AS_STRING(args[0]),
                                    (size_t)PyBytes_GET_SIZE(args[0]), kb.buf,
-                                   (size_t)kb.len / 8, (size_t)count);
+                                   (size_t)kb.len / 8, (size_t)count, mask, gil);
     PyBuffer_Release(&kb);
     if (o < 0) {
         PyErr_SetString(PyExc_ValueError, "owner: a record with a thread without a key");
         return NULL;
     }
     return PyLong_FromSsize_t(o);
+}
+
+/* busiest(records, lengths, ends, keys, count[, mask, gil]) -> the sum over the levels of
+ * the most states one of `count` processes owns: `records` end to end, `lengths` (u32)
+ * each one's length, `ends` (u32) where each level's records end. */
+static PyObject *busiest(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs < 5 || nargs > 7) {
+        PyErr_SetString(PyExc_TypeError,
+                        "busiest(records, lengths, ends, keys, count[, mask, gil])");
+        return NULL;
+    }
+    Py_ssize_t count = PyLong_AsSsize_t(args[4]);
+    if (count == -1 && PyErr_Occurred()) return NULL;
+    uint64_t mask;
+    int gil;
+    if (partition_args(args, nargs, 5, &mask, &gil) < 0) return NULL;
+    if (count < 1 || count > 255) {
+        PyErr_SetString(PyExc_ValueError, "busiest: 1 to 255 processes");
+        return NULL;
+    }
+    Py_buffer views[4];
+    int held = 0;
+    for (; held < 4; held++)
+        if (PyObject_GetBuffer(args[held], &views[held], PyBUF_SIMPLE) < 0) goto fail;
+    const uint8_t *blob = views[0].buf;
+    const uint32_t *lengths = views[1].buf, *ends = views[2].buf;
+    size_t n_records = (size_t)views[1].len / 4, n_levels = (size_t)views[2].len / 4;
+    size_t n_keys = (size_t)views[3].len / 8, at = 0, i = 0, total = 0;
+    for (size_t level = 0; level < n_levels; level++) {
+        size_t loads[256] = {0}, most = 0;
+        if (ends[level] > n_records || ends[level] < i) goto malformed;
+        for (; i < ends[level]; i++) {
+            if (lengths[i] > (size_t)views[0].len - at) goto malformed;
+            Py_ssize_t o = owner_of_record(blob + at, lengths[i], views[3].buf, n_keys,
+                                           (size_t)count, mask, gil);
+            if (o < 0) goto malformed;
+            at += lengths[i];
+            if (++loads[o] > most) most = loads[o];
+        }
+        total += most;
+    }
+    for (int k = 0; k < held; k++) PyBuffer_Release(&views[k]);
+    return PyLong_FromSize_t(total);
+malformed:
+    PyErr_SetString(PyExc_ValueError, "busiest: malformed records");
+fail:
+    for (int k = 0; k < held; k++) PyBuffer_Release(&views[k]);
+    return NULL;
 }
 
 static PyMethodDef Records_methods[] = {
@@ -4205,7 +4281,8 @@ static PyMethodDef Records_methods[] = {
      "intern(record, parent, via) -> id: the state's id, stored first if new"},
     {"record", (PyCFunction)Records_record, METH_O, "record(id) -> bytes"},
     {"split", (PyCFunction)(void (*)(void))Records_split, METH_FASTCALL,
-     "split(start, me, count, keys, numbers) -> (batches, places): a depth's states by owner"},
+     "split(start, me, count, keys, numbers[, mask, gil]) -> (batches, places): a depth's "
+     "states by owner"},
     {"merge", (PyCFunction)(void (*)(void))Records_merge, METH_FASTCALL,
      "merge(sources, me, places) -> (key parents, key places, finders, ids)"},
     {"parent", (PyCFunction)Records_parent, METH_O, "parent(id) -> the id it was found from"},
@@ -4333,7 +4410,10 @@ static PyMethodDef module_methods[] = {
     {"scatter", (PyCFunction)(void (*)(void))scatter, METH_FASTCALL,
      "scatter(values, ids, new): values[id] = new value, for each id"},
     {"owner", (PyCFunction)(void (*)(void))record_owner, METH_FASTCALL,
-     "owner(record, keys, count) -> the process that owns the state"},
+     "owner(record, keys, count[, mask, gil]) -> the process that owns the state"},
+    {"busiest", (PyCFunction)(void (*)(void))busiest, METH_FASTCALL,
+     "busiest(records, lengths, ends, keys, count[, mask, gil]) -> the busiest process's "
+     "states, summed over levels"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -28,7 +28,9 @@ from gilcheck.explore.parallel import (
     _Level,
     coordinate,
     new_worker,
+    plan_partition,
 )
+from gilcheck.explore.partition import Partition
 from gilcheck.explore.strategy import Problem
 from gilcheck.explore.symmetric import reduced_system
 from gilcheck.explore.unavailable import RayUnavailable
@@ -44,9 +46,16 @@ HASH_SEED = "0"
 class RayWorker:
     """The body of a Ray actor: one _Worker, built from the program where it runs."""
 
-    def __init__(self, index: int, count: int, program: ir.Program, options: CheckOptions):
+    def __init__(
+        self,
+        index: int,
+        count: int,
+        program: ir.Program,
+        options: CheckOptions,
+        partition: Partition,
+    ):
         _, _, system = reduced_system(program, options)
-        self.worker: Any = new_worker(index, count, system, options)
+        self.worker: Any = new_worker(index, count, system, options, partition)
         self.worker.seed(system.initial_state())
 
     def expand(self) -> list[Any]:
@@ -82,7 +91,9 @@ class _RayCluster:
         self.ray = ray
         self.count = count
         actor = ray.remote(num_cpus=0)(RayWorker)
-        self.actors = [actor.remote(i, count, program, options) for i in range(count)]
+        # The partition is chosen here, once: the actors sampling for themselves could differ.
+        partition = plan_partition(reduced_system(program, options)[2], options, count)
+        self.actors = [actor.remote(i, count, program, options, partition) for i in range(count)]
 
     def level(self) -> list[_Level]:
         ray, count = self.ray, self.count

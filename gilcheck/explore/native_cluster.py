@@ -19,12 +19,19 @@ them for the trace (a state sent here names its copy at the sender as its parent
 
 from __future__ import annotations
 
+import random
+import struct
 import sys
+import time
 from array import array
+from collections.abc import Sequence
+from dataclasses import replace
+from itertools import accumulate
 from typing import Any
 
 from gilcheck.explore.bfs import FILL_AHEAD
 from gilcheck.explore.parallel import Batch, _Level, thread_place
+from gilcheck.explore.partition import EVERY_THREAD, HIGHEST_BIT, Partition, Sample, choose
 from gilcheck.explore.store import NativeStateStore, new_store
 from gilcheck.explore.successors import SuccessorSource
 from gilcheck.explore.symmetric import SymmetricSystem
@@ -41,6 +48,12 @@ from gilcheck.system.state import State
 
 _ROOT = 255  # the finder of the initial state: none
 _KEY_MASK = (1 << 64) - 1
+SAMPLE_STATES = 10_000  # the sample for the partition: depths until this many states
+SAMPLE_SECONDS = 0.25  # or until this long (the choice is made once, in one process)
+SAMPLE_LAST = 4_096  # states of the last depths the sample keeps
+SAMPLE_STEPS = 4_096  # steps the sample keeps, spread over the depths
+SAMPLE_WALKS = 64  # random runs of the program (seeded: the same every time)
+SAMPLE_WALK_STEPS = 256  # steps of each at most
 
 
 def supports(system: TransitionSystem, options: CheckOptions) -> bool:
@@ -70,10 +83,12 @@ class NativeWorker:
         count: int,
         system: TransitionSystem,
         options: CheckOptions,
+        partition: Partition = EVERY_THREAD,
     ) -> None:
         self.index = index
         self.count = count
         self.system = system
+        self.partition = partition
         store = new_store(True, False)
         assert isinstance(store, NativeStateStore)
         self.store = store
@@ -115,9 +130,15 @@ class NativeWorker:
             keys.append(thread_key(store.thread(number)))
         return keys
 
+    def owner(self, record: bytes, partition: Partition, count: int) -> int:
+        """Which of `count` processes owns the state with this record under `partition`."""
+        keys = self._known_keys()
+        owner: int = self.module.owner(record, keys, count, partition.mask, partition.gil)
+        return owner
+
     def seed(self, state: State) -> None:
         record = self.store.encode(state)
-        if self.module.owner(record, self._known_keys(), self.count) == self.index:
+        if self.owner(record, self.partition, self.count) == self.index:
             self.records.intern(record, -1, -1)
             self.number.append(0)
             self.finder.append(_ROOT)
@@ -134,8 +155,9 @@ class NativeWorker:
         if self.graph:
             self.expanded.extend(range(lo, hi))
         numbers = self.number
+        partition = self.partition
         batches, places = self.records.split(
-            hi, self.index, self.count, self._known_keys(), numbers
+            hi, self.index, self.count, self._known_keys(), numbers, partition.mask, partition.gil
         )
         self.places = array("i")
         self.places.frombytes(places)
@@ -309,6 +331,140 @@ class NativeWorker:
 
 
 Told = tuple[bytes, list[Any]]  # numbers (u32 each) and their values
+
+
+def choose_partition(system: TransitionSystem, options: CheckOptions, count: int) -> Partition:
+    """The partition for `count` processes, from a sample of the program's first depths
+    (partition.py). Made once, in one process, and handed to every worker: the sample
+    stops at a time limit, so two processes could sample differently."""
+    if count == 1:
+        return EVERY_THREAD
+    sampler = NativeWorker(0, 1, system, replace(options, graph_analysis=True))
+    sample = _sample(sampler, system)
+    keys, module = sampler._known_keys(), sampler.module
+    packed: dict[int, tuple[bytes, array[int], array[int]]] = {}
+
+    def busiest(levels: Sequence[Sequence[bytes]], partition: Partition) -> int:
+        if id(levels) not in packed:  # the same few lists of depths, asked of many times
+            lengths = array("I", (len(r) for level in levels for r in level))
+            ends = array("I", accumulate(len(level) for level in levels))
+            packed[id(levels)] = (b"".join(r for level in levels for r in level), lengths, ends)
+        blob, lengths, ends = packed[id(levels)]
+        most: int = module.busiest(blob, lengths, ends, keys, count, partition.mask, partition.gil)
+        return most
+
+    return choose(sample, busiest, count)
+
+
+def _sample(worker: NativeWorker, system: TransitionSystem) -> Sample:
+    """The first depths of the search on one process (`worker`, the only one), until
+    SAMPLE_STATES or SAMPLE_SECONDS."""
+    worker.seed(system.initial_state())
+    levels: list[tuple[int, int]] = []
+    deadline = time.monotonic() + SAMPLE_SECONDS
+    while worker.level_end > worker.level_start:
+        levels.append((worker.level_start, worker.level_end))
+        if len(worker.records) >= SAMPLE_STATES or time.monotonic() > deadline:
+            break
+        report, batches = worker.expand()
+        worker.absorb(report, batches)
+        worker.numbered(array("q", range(worker.level_start, worker.level_end)))
+    record = worker.store.record
+    kept: list[list[bytes]] = []
+    held = 0
+    for lo, hi in reversed(levels):
+        if held >= SAMPLE_LAST:
+            break
+        kept.append([record(sid) for sid in range(lo, hi)])
+        held += hi - lo
+    kept.reverse()
+    changes: dict[tuple[int, bool], int] = {}
+    positions = 0
+    starts, dst, expanded = worker.starts, worker.dst, worker.expanded
+    assert starts is not None and dst is not None
+    stride = max(1, len(dst) // SAMPLE_STEPS)
+    keys = worker._known_keys()
+    source = -1
+    control: tuple[tuple[int, ...], int, bytes] = ((), 0, b"")
+    for at in range(0, len(dst), stride):
+        index = _source_of(starts, at)
+        if expanded[index] != source:
+            source = expanded[index]
+            control = _control(record(source), keys)
+        target = _control(record(dst[at]), keys)
+        positions = max(positions, len(control[0]), len(target[0]))
+        change = _change(control, target)
+        changes[change] = changes.get(change, 0) + 1
+    walked = _walk(worker, system, changes, time.monotonic() + SAMPLE_SECONDS)
+    positions = max([positions, *(len(_control(r, keys)[0]) for r in walked)])
+    return Sample(changes, kept, positions, [walked] if walked else [])
+
+
+def _walk(
+    worker: NativeWorker,
+    system: TransitionSystem,
+    changes: dict[tuple[int, bool], int],
+    deadline: float,
+) -> list[bytes]:
+    """The records of the states random runs of the program pass through (each step's
+    changes counted in `changes`, as the depths' are), until SAMPLE_SECONDS more."""
+    chooser = random.Random(0)
+    encode = worker.store.encode
+    walked: list[bytes] = []
+    for _ in range(SAMPLE_WALKS):
+        state = system.initial_state()
+        record = encode(state)
+        for _ in range(SAMPLE_WALK_STEPS):
+            if time.monotonic() > deadline:
+                return walked
+            following = [t for _, t in system.transitions(state) if type(t) is tuple]
+            if not following:
+                break
+            keys = worker._known_keys()
+            control = _control(record, keys)
+            targets = [encode(t) for t in following]
+            keys = worker._known_keys()
+            for target in targets:
+                change = _change(control, _control(target, keys))
+                changes[change] = changes.get(change, 0) + 1
+            pick = chooser.randrange(len(following))
+            state, record = following[pick], targets[pick]
+            walked.append(record)
+    return walked
+
+
+def _source_of(starts: array[int], at: int) -> int:
+    """The index of the state whose steps hold edge `at` (starts: each one's first)."""
+    lo, hi = 0, len(starts) - 1
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if starts[mid] <= at:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _control(record: bytes, keys: array[int]) -> tuple[tuple[int, ...], int, bytes]:
+    """What a partition can hash of a record: each thread's key, the GIL, and the rest
+    (the thread count, stdout and the end)."""
+    (n,) = struct.unpack_from("<H", record)
+    threads = struct.unpack_from(f"<{n}I", record, 2)
+    tail = 2 + 4 * n
+    (gil,) = struct.unpack_from("<H", record, tail)
+    rest = record[tail + 14 : tail + 17]
+    return tuple(keys[t] for t in threads), gil, bytes([n & 255, n >> 8]) + rest
+
+
+def _change(
+    before: tuple[tuple[int, ...], int, bytes], after: tuple[tuple[int, ...], int, bytes]
+) -> tuple[int, bool]:
+    """Which positions a step changes (as a Partition mask), and whether the GIL."""
+    changed = 0 if before[2] == after[2] else 1 << HIGHEST_BIT
+    for position, (a, b) in enumerate(zip(before[0], after[0], strict=False)):
+        if a != b:
+            changed |= 1 << min(position, HIGHEST_BIT)
+    return changed, before[1] != after[1]
 
 
 def _told(numbers: bytes, value_of: Any) -> Told:

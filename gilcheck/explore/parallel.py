@@ -38,6 +38,7 @@ from gilcheck.explore.bfs import BreadthFirst, breadth_first
 from gilcheck.explore.budget import Budget, StopSearch
 from gilcheck.explore.exploration import Exploration, Graph
 from gilcheck.explore.native import native_module
+from gilcheck.explore.partition import EVERY_THREAD, Partition
 from gilcheck.explore.store import StateStore
 from gilcheck.explore.strategy import Problem
 from gilcheck.explore.unavailable import ParallelUnavailable
@@ -282,13 +283,31 @@ class Cluster(Protocol):
         ...
 
 
-def new_worker(index: int, count: int, system: TransitionSystem, options: CheckOptions) -> Any:
+def plan_partition(system: TransitionSystem, options: CheckOptions, count: int) -> Partition:
+    """How `count` workers divide the states: for workers on records, chosen from a sample
+    of the first depths (explore/partition.py); workers on states hash every thread and the
+    GIL (owner_of). Made once and handed to every worker."""
+    from gilcheck.explore import native_cluster
+
+    if count > 1 and native_cluster.supports(system, options):
+        return native_cluster.choose_partition(system, options, count)
+    return EVERY_THREAD
+
+
+def new_worker(
+    index: int,
+    count: int,
+    system: TransitionSystem,
+    options: CheckOptions,
+    partition: Partition = EVERY_THREAD,
+) -> Any:
     """A worker on records that runs the C loop where the program allows it
-    (explore/native_cluster.py), else one on states."""
+    (explore/native_cluster.py), else one on states. Every worker of a search must be
+    given the same `partition` (plan_partition)."""
     from gilcheck.explore import native_cluster
 
     if native_cluster.supports(system, options):
-        return native_cluster.NativeWorker(index, count, system, options)
+        return native_cluster.NativeWorker(index, count, system, options, partition)
     return _Worker(index, count, system, options)
 
 
@@ -341,8 +360,9 @@ class _Processes:
         initial = system.initial_state()
         self.controls: list[Connection] = []
         self.processes: list[Any] = []
+        partition = plan_partition(system, options, count)
         for index in range(count):
-            worker = new_worker(index, count, system, options)
+            worker = new_worker(index, count, system, options, partition)
             worker.seed(initial)
             here, there = context.Pipe()
             process = context.Process(target=_serve, args=(worker, there, inboxes), daemon=True)

@@ -52,7 +52,7 @@ SAMPLE_STATES = 10_000  # the sample for the partition: depths until this many s
 SAMPLE_SECONDS = 0.25  # or until this long (the choice is made once, in one process)
 SAMPLE_LAST = 4_096  # states of the last depths the sample keeps
 SAMPLE_STEPS = 4_096  # steps the sample keeps, spread over the depths
-SAMPLE_WALKS = 64  # random runs of the program (seeded: the same every time)
+SAMPLE_WALKS = 32  # random runs of the program (seeded: the same every time)
 SAMPLE_WALK_STEPS = 256  # steps of each at most
 
 
@@ -336,11 +336,14 @@ Told = tuple[bytes, list[Any]]  # numbers (u32 each) and their values
 def choose_partition(system: TransitionSystem, options: CheckOptions, count: int) -> Partition:
     """The partition for `count` processes, from a sample of the program's first depths
     (partition.py). Made once, in one process, and handed to every worker: the sample
-    stops at a time limit, so two processes could sample differently."""
+    stops at a time limit, so two processes could sample differently. A program whose
+    every state the sample reaches keeps every thread hashed: it is too small to gain."""
     if count == 1:
         return EVERY_THREAD
     sampler = NativeWorker(0, 1, system, replace(options, graph_analysis=True))
     sample = _sample(sampler, system)
+    if sample is None:
+        return EVERY_THREAD
     keys, module = sampler._known_keys(), sampler.module
     packed: dict[int, tuple[bytes, array[int], array[int]]] = {}
 
@@ -356,9 +359,9 @@ def choose_partition(system: TransitionSystem, options: CheckOptions, count: int
     return choose(sample, busiest, count)
 
 
-def _sample(worker: NativeWorker, system: TransitionSystem) -> Sample:
+def _sample(worker: NativeWorker, system: TransitionSystem) -> Sample | None:
     """The first depths of the search on one process (`worker`, the only one), until
-    SAMPLE_STATES or SAMPLE_SECONDS."""
+    SAMPLE_STATES or SAMPLE_SECONDS; None if they are all its depths."""
     worker.seed(system.initial_state())
     levels: list[tuple[int, int]] = []
     deadline = time.monotonic() + SAMPLE_SECONDS
@@ -369,6 +372,8 @@ def _sample(worker: NativeWorker, system: TransitionSystem) -> Sample:
         report, batches = worker.expand()
         worker.absorb(report, batches)
         worker.numbered(array("q", range(worker.level_start, worker.level_end)))
+    else:
+        return None
     record = worker.store.record
     kept: list[list[bytes]] = []
     held = 0

@@ -59,11 +59,19 @@ class RayWorker:
         self.worker.seed(system.initial_state())
 
     def expand(self) -> list[Any]:
+        """One batch per actor; this actor's own batch (every state it keeps) and the
+        report stay here, for absorb, instead of going through Ray's object store."""
         report, outgoing = self.worker.expand()
-        return [report, *outgoing]
+        index = self.worker.index
+        self.kept = (report, outgoing[index])
+        return [None, *(None if i == index else b for i, b in enumerate(outgoing))]
 
-    def absorb(self, report: _Level, *batches: Batch) -> _Level:
-        absorbed: _Level = self.worker.absorb(report, list(batches))
+    def absorb(self, _report: None, *batches: Batch) -> _Level:
+        report, own = self.kept
+        received = list(batches)
+        received[self.worker.index] = own
+        del self.kept
+        absorbed: _Level = self.worker.absorb(report, received)
         return absorbed
 
     def number(self, numbers: array[int]) -> None:

@@ -72,6 +72,7 @@ class RayWorker:
         received[self.worker.index] = own
         del self.kept
         absorbed: _Level = self.worker.absorb(report, received)
+        absorbed.peak = peak_resident_bytes()
         return absorbed
 
     def number(self, numbers: array[int]) -> None:

@@ -92,6 +92,7 @@ class _Level:
     key_place: array[int] = field(default_factory=lambda: array("q"))
     keys_in_order: bool = False  # the keys are sorted (a worker on records)
     error: str | None = None
+    peak: int = 0  # the worker process's peak resident bytes (0: not measured)
 
 
 # (state, parent id at the sender, the parent's number, the step's place, action, mark)
@@ -327,7 +328,9 @@ def _serve(worker: Any, control: Connection, inboxes: list[Any]) -> None:
                 for _ in range(worker.count - 1):
                     sender, batch = inboxes[worker.index].get()
                     batches[sender] = batch
-                control.send(worker.absorb(report, batches))
+                absorbed = worker.absorb(report, batches)
+                absorbed.peak = peak_resident_bytes()
+                control.send(absorbed)
             elif kind == "number":  # no answer: the next request waits for one
                 worker.numbered(request[1])
             elif kind == "back":
@@ -528,7 +531,12 @@ def coordinate(cluster: Cluster, options: CheckOptions, budget: Budget) -> Paral
             if stopped is not None:
                 break
             if budget.max_memory is not None:
-                peaks = sum(peak for _, peak in cluster.sizes())
+                # Workers in processes and actors say their peak with their report; a
+                # round trip to each would cost more than some depths.
+                if all(r.peak for r in reports):
+                    peaks = sum(r.peak for r in reports)
+                else:
+                    peaks = sum(peak for _, peak in cluster.sizes())
                 stopped = budget.out_of_memory(peaks, " (all workers)")
                 if stopped is not None:
                     break

@@ -364,10 +364,19 @@ def _sample(worker: NativeWorker, system: TransitionSystem) -> Sample | None:
     SAMPLE_STATES or SAMPLE_SECONDS; None if they are all its depths."""
     worker.seed(system.initial_state())
     levels: list[tuple[int, int]] = []
-    deadline = time.monotonic() + SAMPLE_SECONDS
+    started = time.monotonic()
+    deadline = started + SAMPLE_SECONDS
     while worker.level_end > worker.level_start:
         levels.append((worker.level_start, worker.level_end))
-        if len(worker.records) >= SAMPLE_STATES or time.monotonic() > deadline:
+        now = time.monotonic()
+        # A depth is expanded whole: not one that would take it far past its time.
+        expected = (
+            (now - started) / worker.level_start * (worker.level_end - worker.level_start)
+            if worker.level_start
+            else 0.0
+        )
+        late = now > deadline or now + expected > deadline + SAMPLE_SECONDS
+        if len(worker.records) >= SAMPLE_STATES or late:
             break
         report, batches = worker.expand()
         worker.absorb(report, batches)

@@ -6,14 +6,17 @@ and through the CLI (`--workers`)."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import struct
+import time
 from array import array
 from typing import Any
 
 import pytest
 from conftest import ROOT
 
-from gilcheck.explore import native_cluster
+from gilcheck.explore import native_cluster, parallel
 from gilcheck.explore.bfs import explore
 from gilcheck.explore.budget import Budget
 from gilcheck.explore.native import native_module
@@ -263,3 +266,59 @@ def test_a_worker_that_fails_ends_the_search_at_once(monkeypatch: pytest.MonkeyP
 def test_more_workers_than_the_exchange_names_are_refused(cli: Any) -> None:
     done = cli("check", "--workers", "256", "specs/seed/fixed.gil")
     assert done.code == 2 and "0<=x<=255" in done.stderr
+
+
+def _slow_expand(seconds: float) -> Any:
+    """An `expand` that takes `seconds` longer in worker 1 (forked workers take it along)."""
+    real = native_cluster.NativeWorker.expand
+
+    def expand(self: Any) -> Any:
+        if self.index == 1:
+            time.sleep(seconds)
+        return real(self)
+
+    return expand
+
+
+def test_limits_are_kept_in_the_middle_of_a_depth(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A depth can take long and grow large: the time and memory limits are looked at while
+    the workers expand it, and stop them there."""
+    system = _system("specs/semantics/choose_lock_order_fixed.gil", CheckOptions())
+    monkeypatch.setattr(native_cluster.NativeWorker, "expand", _slow_expand(30))
+    options = CheckOptions(symmetry=False, timeout=1.0)
+    started = time.monotonic()
+    stopped = explore_parallel(system, options, 2, Budget(options)).found.stopped
+    assert stopped == "the time limit of 1 s" and time.monotonic() - started < 10
+    monkeypatch.setattr(parallel, "resident_bytes_of", lambda pid: 1 << 40)
+    options = CheckOptions(symmetry=False, max_memory_mb=10_000)
+    stopped = explore_parallel(system, options, 2, Budget(options)).found.stopped
+    assert stopped is not None and stopped.startswith("the memory limit of 10,000 MB (all workers)")
+
+
+def test_a_worker_the_system_kills_is_a_lack_of_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SIGKILL (the kernel's out-of-memory killer) ends the search inconclusive, not as a bug."""
+    real = native_cluster.NativeWorker.expand
+
+    def killed(self: Any) -> Any:
+        if self.index == 1:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(self)
+
+    system = _system("specs/semantics/choose_lock_order_fixed.gil", CheckOptions())
+    monkeypatch.setattr(native_cluster.NativeWorker, "expand", killed)
+    options = CheckOptions(symmetry=False)
+    stopped = explore_parallel(system, options, 2, Budget(options)).found.stopped
+    assert stopped is not None and "a worker ran out of memory" in stopped
+
+
+def test_an_interrupt_while_the_partition_is_chosen_is_a_stop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def interrupted(*_: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(native_cluster, "choose_partition", interrupted)
+    options = CheckOptions(symmetry=False)
+    system = _system("specs/semantics/choose_lock_order_fixed.gil", options)
+    result = explore_parallel(system, options, 2, Budget(options))
+    assert result.states == 0 and result.found.stopped == "an interruption (Ctrl-C or SIGTERM)"

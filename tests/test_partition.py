@@ -5,6 +5,7 @@ without leaving one process most of the work."""
 
 from __future__ import annotations
 
+import dataclasses
 import struct
 import sys
 from array import array
@@ -15,6 +16,7 @@ from conftest import ROOT
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gilcheck.explore import native_cluster
 from gilcheck.explore.bfs import explore
 from gilcheck.explore.budget import Budget
 from gilcheck.explore.native import native_module
@@ -178,3 +180,36 @@ def test_the_sampled_partition_sends_fewer_states_and_finds_the_same() -> None:
         sent[partition] = sum(moved for _, moved in shared.rounds)
         assert shared.states == states > 1000
     assert sent[chosen] < 0.85 * sent[EVERY_THREAD]
+
+
+def _many(threads: int) -> Any:
+    """`threads` threads each taking one shared lock once: every depth many times wider
+    than the one before."""
+    body = "".join(
+        f"thread t{i} {{\n    lock m {{\n        skip\n    }}\n}}\n" for i in range(threads)
+    )
+    text = f'scenario "many"\nexpect ok\nmutex m\n{body}thread main {{\n    skip\n}}\n'
+    options = CheckOptions(symmetry=False)
+    return reduced_system(analyze_spec(parse_text("many.gil", text)), options)[2], options
+
+
+@needs_c
+def test_the_sample_keeps_to_its_bounds_on_wide_depths() -> None:
+    """A depth is expanded whole: not one that would take the sample far past its states;
+    what it keeps of its last depths is a share of them."""
+    system, options = _many(60)
+    sampler = native_cluster.NativeWorker(0, 1, system, options)
+    sample = native_cluster._sample(sampler, system)
+    assert sample is not None
+    assert len(sampler.records) < 4 * native_cluster.SAMPLE_STATES
+    assert sum(map(len, sample.levels)) <= 2 * native_cluster.SAMPLE_LAST
+
+
+def test_a_short_search_is_not_sampled() -> None:
+    system, options = _model("gil_workers_distinct", 4)
+    assert plan_partition(system, options, 2) != EVERY_THREAD
+    for short in (
+        dataclasses.replace(options, max_states=1000),
+        dataclasses.replace(options, timeout=1.0),
+    ):
+        assert plan_partition(system, short, 2) == EVERY_THREAD

@@ -29,6 +29,7 @@ from gilcheck.explore.parallel import (
     coordinate,
     new_worker,
     plan_partition,
+    stopped_before_search,
 )
 from gilcheck.explore.partition import Partition
 from gilcheck.explore.strategy import Problem
@@ -96,12 +97,17 @@ class RayWorker:
 class _RayCluster:
     """Actors on a Ray cluster, driven like parallel.py's processes."""
 
-    def __init__(self, ray: Any, program: ir.Program, options: CheckOptions, count: int) -> None:
+    def __init__(
+        self,
+        ray: Any,
+        program: ir.Program,
+        options: CheckOptions,
+        count: int,
+        partition: Partition,
+    ) -> None:
         self.ray = ray
         self.count = count
         actor = ray.remote(num_cpus=0)(RayWorker)
-        # The partition is chosen here, once: the actors sampling for themselves could differ.
-        partition = plan_partition(reduced_system(program, options)[2], options, count)
         self.actors = [actor.remote(i, count, program, options, partition) for i in range(count)]
 
     def level(self) -> list[_Level]:
@@ -189,7 +195,13 @@ def explore_ray(
         except Exception as error:  # Ray raises many kinds: connection, timeout, ...
             raise RayUnavailable(f"Ray could not start or connect: {error}") from error
     try:
-        return coordinate(_RayCluster(ray, program, options, workers), options, budget)
+        # The partition is chosen here, once: the actors sampling for themselves could differ.
+        try:
+            partition = plan_partition(reduced_system(program, options)[2], options, workers)
+        except KeyboardInterrupt:  # Ctrl-C, SIGTERM or the memory watch, before the search
+            return stopped_before_search(budget)
+        cluster = _RayCluster(ray, program, options, workers, partition)
+        return coordinate(cluster, options, budget)
     finally:
         if own:
             ray.shutdown()

@@ -54,6 +54,7 @@ SAMPLE_LAST = 4_096  # states of the last depths the sample keeps
 SAMPLE_STEPS = 4_096  # steps the sample keeps, spread over the depths
 SAMPLE_WALKS = 32  # random runs of the program (seeded: the same every time)
 SAMPLE_WALK_STEPS = 256  # steps of each at most
+SHORT_SEARCH = 20  # limits within this many samples: no sample (every thread hashed)
 
 
 def supports(system: TransitionSystem, options: CheckOptions) -> bool:
@@ -338,7 +339,7 @@ def choose_partition(system: TransitionSystem, options: CheckOptions, count: int
     (partition.py). Made once, in one process, and handed to every worker: the sample
     stops at a time limit, so two processes could sample differently. A program whose
     every state the sample reaches keeps every thread hashed: it is too small to gain."""
-    if count == 1:
+    if count == 1 or _too_short(options):
         return EVERY_THREAD
     sampler = NativeWorker(0, 1, system, replace(options, graph_analysis=True))
     sample = _sample(sampler, system)
@@ -359,6 +360,15 @@ def choose_partition(system: TransitionSystem, options: CheckOptions, count: int
     return choose(sample, busiest, count)
 
 
+def _too_short(options: CheckOptions) -> bool:
+    """Whether the search's limits leave too little for a sample to pay: a state limit
+    within SHORT_SEARCH samples, or a time limit within SHORT_SEARCH times its time."""
+    states, seconds = options.max_states, options.timeout
+    return (states is not None and states < SHORT_SEARCH * SAMPLE_STATES) or (
+        seconds is not None and seconds < SHORT_SEARCH * 2 * SAMPLE_SECONDS
+    )
+
+
 def _sample(worker: NativeWorker, system: TransitionSystem) -> Sample | None:
     """The first depths of the search on one process (`worker`, the only one), until
     SAMPLE_STATES or SAMPLE_SECONDS; None if they are all its depths."""
@@ -367,16 +377,20 @@ def _sample(worker: NativeWorker, system: TransitionSystem) -> Sample | None:
     started = time.monotonic()
     deadline = started + SAMPLE_SECONDS
     while worker.level_end > worker.level_start:
-        levels.append((worker.level_start, worker.level_end))
+        lo, hi = worker.level_start, worker.level_end
+        levels.append((lo, hi))
         now = time.monotonic()
-        # A depth is expanded whole: not one that would take it far past its time.
-        expected = (
-            (now - started) / worker.level_start * (worker.level_end - worker.level_start)
-            if worker.level_start
-            else 0.0
-        )
-        late = now > deadline or now + expected > deadline + SAMPLE_SECONDS
-        if len(worker.records) >= SAMPLE_STATES or late:
+        # A depth is expanded whole: not one that would take the sample far past its time
+        # or its states (by the growth of the depth before).
+        before = levels[-2][1] - levels[-2][0] if len(levels) > 1 else 1
+        expected_states = (hi - lo) * (hi - lo) / before
+        expected_time = (now - started) / lo * (hi - lo) if lo else 0.0
+        if (
+            hi >= SAMPLE_STATES
+            or hi + expected_states > 2 * SAMPLE_STATES
+            or now > deadline
+            or now + expected_time > deadline + SAMPLE_SECONDS
+        ):
             break
         report, batches = worker.expand()
         worker.absorb(report, batches)
@@ -389,8 +403,9 @@ def _sample(worker: NativeWorker, system: TransitionSystem) -> Sample | None:
     for lo, hi in reversed(levels):
         if held >= SAMPLE_LAST:
             break
-        kept.append([record(sid) for sid in range(lo, hi)])
-        held += hi - lo
+        step = -(-(hi - lo) // SAMPLE_LAST)  # a depth larger than that: an even share of it
+        kept.append([record(sid) for sid in range(lo, hi, step)])
+        held += len(kept[-1])
     kept.reverse()
     changes: dict[tuple[int, bool], int] = {}
     positions = 0

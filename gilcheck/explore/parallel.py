@@ -28,6 +28,8 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import multiprocessing.connection
+import signal
+import time
 import traceback
 from array import array
 from dataclasses import dataclass, field
@@ -43,7 +45,7 @@ from gilcheck.explore.store import StateStore
 from gilcheck.explore.strategy import Problem
 from gilcheck.explore.unavailable import ParallelUnavailable
 from gilcheck.explore.visitor import Visitor
-from gilcheck.memory import peak_resident_bytes
+from gilcheck.memory import peak_resident_bytes, resident_bytes_of
 from gilcheck.options import CheckOptions
 from gilcheck.system.model import Action, LimitHit, TransitionSystem, Violation
 from gilcheck.system.state import (
@@ -61,6 +63,15 @@ from gilcheck.system.state import (
 Gid = tuple[int, int]  # (worker, id in that worker's store)
 
 
+class LimitDuringDepth(Exception):
+    """A time or memory limit reached while the workers expanded a depth (`reason`): they
+    are stopped without finishing it."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 class WorkerFailed(RuntimeError):
     """A worker of the search ended with an error (its traceback is the message); where it
     ran out of memory or threads, `resource` says which: a limit, not a bug."""
@@ -73,6 +84,9 @@ class WorkerFailed(RuntimeError):
             self.resource = "memory"
         elif "can't start new thread" in last or "Resource temporarily unavailable" in last:
             self.resource = "threads"
+
+
+LOOK_EVERY = 0.25  # seconds: how often the time and memory limits are looked at in a depth
 
 
 @dataclass
@@ -313,7 +327,11 @@ def new_worker(
 
 
 def _serve(worker: Any, control: Connection, inboxes: list[Any]) -> None:
-    """A worker process: answer the coordinator's requests until told to stop."""
+    """A worker process: answer the coordinator's requests until told to stop. Ctrl-C is
+    the coordinator's to handle (it stops the workers), and SIGTERM ends a worker quietly
+    (the coordinator's own handlers, inherited by the fork, would raise in it)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     while True:
         request = control.recv()
         try:
@@ -352,18 +370,25 @@ def _serve(worker: Any, control: Connection, inboxes: list[Any]) -> None:
 class _Processes:
     """Workers as forked processes; successors travel between them on queues."""
 
-    def __init__(self, system: TransitionSystem, options: CheckOptions, count: int) -> None:
+    def __init__(
+        self,
+        system: TransitionSystem,
+        options: CheckOptions,
+        count: int,
+        partition: Partition,
+        budget: Budget | None = None,
+    ) -> None:
         try:
             context = multiprocessing.get_context("fork")
         except ValueError as error:
             raise ParallelUnavailable("this platform cannot fork worker processes") from error
         self.count = count
         self.failed = False
+        self.budget = budget
         inboxes = [context.Queue() for _ in range(count)]
         initial = system.initial_state()
         self.controls: list[Connection] = []
         self.processes: list[Any] = []
-        partition = plan_partition(system, options, count)
         for index in range(count):
             worker = new_worker(index, count, system, options, partition)
             worker.seed(initial)
@@ -390,18 +415,39 @@ class _Processes:
         index = {id(control): w for w, control in enumerate(self.controls)}
         while len(reports) < self.count:
             waiting = [c for w, c in enumerate(self.controls) if w not in reports]
-            for ready in multiprocessing.connection.wait(waiting):
+            try:
+                ready_now = multiprocessing.connection.wait(waiting, timeout=LOOK_EVERY)
+            except KeyboardInterrupt:  # Ctrl-C or the memory watch: stopped mid-depth
+                self.failed = True
+                raise
+            if not ready_now:
+                self._within_limits()
+            for ready in ready_now:
                 assert isinstance(ready, Connection)
                 w = index[id(ready)]
                 try:
                     report = ready.recv()
                 except EOFError:
-                    report = _Level(error="the worker process ended")
+                    report = _Level(error=_ended(self.processes[w]))
                 if report.error is not None:
                     self.failed = True
                     raise WorkerFailed(report.error)
                 reports[w] = report
         return [reports[w] for w in range(self.count)]
+
+    def _within_limits(self) -> None:
+        """Raise LimitDuringDepth when the time limit has passed or the workers together
+        hold more than the memory limit (a depth can take long, and grow large)."""
+        budget = self.budget
+        if budget is None:
+            return
+        reason = budget.out_of_time(time.monotonic())
+        if reason is None and budget.max_memory is not None:
+            held = sum(resident_bytes_of(p.pid) for p in self.processes if p.pid is not None)
+            reason = budget.out_of_memory(held, " (all workers)")
+        if reason is not None:
+            self.failed = True  # the workers are stopped mid-depth
+            raise LimitDuringDepth(reason)
 
     def number(self, numbers: list[array[int]]) -> None:
         for control, mine in zip(self.controls, numbers, strict=True):
@@ -479,11 +525,35 @@ def explore_parallel(
     system: TransitionSystem, options: CheckOptions, workers: int, budget: Budget
 ) -> ParallelExploration:
     """Hash-partitioned breadth-first search on `workers` forked processes."""
-    cluster = _Processes(system, options, workers)
+    try:
+        partition = plan_partition(system, options, workers)
+    except KeyboardInterrupt:  # Ctrl-C, SIGTERM or the memory watch, before the search
+        return stopped_before_search(budget)
+    cluster = _Processes(system, options, workers, partition, budget)
     try:
         return coordinate(cluster, options, budget)
     finally:
         cluster.close()
+
+
+def _ended(process: Any) -> str:
+    """Why a worker process ended without answering: killed by SIGKILL, most likely by the
+    system for lack of memory (read as a MemoryError), or otherwise."""
+    process.join(timeout=1)
+    if process.exitcode == -getattr(signal, "SIGKILL", 9):
+        return (
+            "MemoryError: the worker process was killed (SIGKILL), most likely by the "
+            "system for lack of memory"
+        )
+    return f"the worker process ended (exit code {process.exitcode})"
+
+
+def stopped_before_search(budget: Budget) -> ParallelExploration:
+    """The result of a search interrupted while its partition was chosen: no state."""
+    found = Exploration(StateStore(), transitions=0, total_states=0)
+    found.stopped = budget.interrupted()
+    found.seconds = budget.seconds()
+    return ParallelExploration(found, 0, None)
 
 
 def coordinate(cluster: Cluster, options: CheckOptions, budget: Budget) -> ParallelExploration:
@@ -544,6 +614,10 @@ def coordinate(cluster: Cluster, options: CheckOptions, budget: Budget) -> Paral
     except (StopSearch, KeyboardInterrupt):
         stopped = budget.interrupted()
         interrupted = True
+        chosen, limit = None, None
+    except LimitDuringDepth as limit_hit:
+        stopped = limit_hit.reason
+        interrupted = True  # (its workers were stopped mid-depth)
         chosen, limit = None, None
     except WorkerFailed as failed:
         if failed.resource is None:

@@ -53,7 +53,8 @@ SAMPLE_SECONDS = 0.25  # or until this long (the choice is made once, in one pro
 SAMPLE_LAST = 4_096  # states of the last depths the sample keeps
 SAMPLE_STEPS = 4_096  # steps the sample keeps, spread over the depths
 SAMPLE_WALKS = 32  # random runs of the program (seeded: the same every time)
-SAMPLE_WALK_STEPS = 256  # steps of each at most
+SAMPLE_WALK_STEPS = 4_096  # steps of each at most
+WALK_PHASES = 4  # a program's runs in so many parts: a partition must spread each
 SHORT_SEARCH = 20  # limits within this many samples: no sample (every thread hashed)
 
 
@@ -425,8 +426,8 @@ def _sample(worker: NativeWorker, system: TransitionSystem) -> Sample | None:
         change = _change(control, target)
         changes[change] = changes.get(change, 0) + 1
     walked = _walk(worker, system, changes, time.monotonic() + SAMPLE_SECONDS)
-    positions = max([positions, *(len(_control(r, keys)[0]) for r in walked)])
-    return Sample(changes, kept, positions, [walked] if walked else [])
+    positions = max([positions, *(len(_control(r, keys)[0]) for p in walked for r in p)])
+    return Sample(changes, kept, positions, walked)
 
 
 def _walk(
@@ -434,18 +435,21 @@ def _walk(
     system: TransitionSystem,
     changes: dict[tuple[int, bool], int],
     deadline: float,
-) -> list[bytes]:
-    """The records of the states random runs of the program pass through (each step's
-    changes counted in `changes`, as the depths' are), until SAMPLE_SECONDS more."""
+) -> list[list[bytes]]:
+    """The records of the states random runs of the program pass through, by where in
+    its run each was (WALK_PHASES parts, from the start to the end), each step's changes
+    counted in `changes` as the depths' are; until the deadline. A run cut short by it is
+    kept only when no run ended."""
     chooser = random.Random(0)
     encode = worker.store.encode
-    walked: list[bytes] = []
+    runs: list[list[bytes]] = []
     for _ in range(SAMPLE_WALKS):
         state = system.initial_state()
         record = encode(state)
+        run: list[bytes] = []
         for _ in range(SAMPLE_WALK_STEPS):
             if time.monotonic() > deadline:
-                return walked
+                return _phases(runs or [run])
             following = [t for _, t in system.transitions(state) if type(t) is tuple]
             if not following:
                 break
@@ -458,8 +462,18 @@ def _walk(
                 changes[change] = changes.get(change, 0) + 1
             pick = chooser.randrange(len(following))
             state, record = following[pick], targets[pick]
-            walked.append(record)
-    return walked
+            run.append(record)
+        runs.append(run)
+    return _phases(runs)
+
+
+def _phases(runs: list[list[bytes]]) -> list[list[bytes]]:
+    """The states of the runs by where in its run each was: WALK_PHASES lists."""
+    phases: list[list[bytes]] = [[] for _ in range(WALK_PHASES)]
+    for run in runs:
+        for at, record in enumerate(run):
+            phases[at * WALK_PHASES // len(run)].append(record)
+    return [phase for phase in phases if phase]
 
 
 def _source_of(starts: array[int], at: int) -> int:

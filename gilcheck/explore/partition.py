@@ -54,7 +54,8 @@ class Sample:
     Partition; bit 63: a position from 63 on, the thread count, stdout or the end, which
     every partition hashes), and whether they change the GIL. `levels`: the records of
     the states sampled, by depth (the last depths the sample reached); `walked`: the
-    records of states random runs passed through, in one list."""
+    records of states random runs passed through, by where in its run each was (from
+    the start to the end of the program)."""
 
     changes: dict[tuple[int, bool], int]
     levels: Sequence[Sequence[bytes]]
@@ -110,9 +111,9 @@ def recent(levels: Sequence[Sequence[bytes]], states: int) -> Sequence[Sequence[
 def choose(sample: Sample, busiest: Busiest, count: int) -> Partition:
     """The partition with the least estimated cost: the busiest process's share times the
     steps it takes and sends. Subsets of up to LARGEST_SUBSET thread positions are tried
-    (without the GIL), against every thread and the GIL; one whose last sampled depths are
-    or whose walked states are spread worse than TOLERATED_IMBALANCE is not taken (a
-    thread that has ended or waits where most states are would put them on one
+    (without the GIL), against every thread and the GIL; one whose last sampled depths,
+    or any part of the random runs, are spread worse than TOLERATED_IMBALANCE is not
+    taken (a thread that has ended or waits where most states are would put them on one
     process)."""
     if count == 1 or not sample.levels:
         return EVERY_THREAD
@@ -129,9 +130,10 @@ def choose(sample: Sample, busiest: Busiest, count: int) -> Partition:
             break  # every later one costs at least this much
         if imbalance(last, busiest, partition, count) > TOLERATED_IMBALANCE:
             continue
-        walked = imbalance(sample.walked, busiest, partition, count)
-        if walked > TOLERATED_IMBALANCE:
+        phases = [imbalance([phase], busiest, partition, count) for phase in sample.walked]
+        if max(phases, default=1.0) > TOLERATED_IMBALANCE:
             continue
+        walked = imbalance(sample.walked, busiest, partition, count)
         cost = max(imbalance(sample.levels, busiest, partition, count), walked) * floor
         if cost < best_cost:
             best, best_cost = partition, cost

@@ -213,3 +213,34 @@ def test_a_short_search_is_not_sampled() -> None:
         dataclasses.replace(options, timeout=1.0),
     ):
         assert plan_partition(system, short, 2) == EVERY_THREAD
+
+
+def _two_phases(first: int, second: int) -> str:
+    """Threads a and b take a lock `first` times each, then main spawns three threads that
+    take another `second` times: most states come after a and b have ended."""
+    lock = "    lock {} {{\n        skip\n    }}\n"
+    ab = "".join(f"thread {t} {{\n{lock.format('m') * first}    send d, 1\n}}\n" for t in "ab")
+    spawns = "".join(f"    let h{i} = spawn work()\n" for i in range(3))
+    joins = "".join(f"    join h{i}\n" for i in range(3))
+    return (
+        'scenario "two phases"\nexpect ok\nmutex m\nmutex m2\nchannel d: bounded(4)\n'
+        f"{ab}fn work() {{\n{lock.format('m2') * second}}}\n"
+        f"thread main {{\n    let x = recv d\n    let y = recv d\n{spawns}{joins}}}\n"
+    )
+
+
+@needs_c
+def test_a_partition_spreads_the_states_of_a_program_s_later_phase() -> None:
+    """The first depths show only a and b moving; a partition that hashed them alone would
+    put every state of the second phase, where they have ended, on one worker."""
+    from test_native_cluster import InProcess
+
+    options = CheckOptions(symmetry=False)
+    program = analyze_spec(parse_text("phases.gil", _two_phases(150, 30)))
+    system = reduced_system(program, options)[2]
+    chosen = plan_partition(system, options, 2)
+    cluster = InProcess(system, options, 2, False, chosen)
+    shared = coordinate(cluster, options, Budget(options))
+    owned = [len(w.store) - sum(len(s) for s in w.sent) for w in cluster.workers]
+    assert sum(owned) == shared.states > 20_000
+    assert max(owned) < 1.3 * shared.states / 2, (chosen, owned)

@@ -4,6 +4,7 @@ the Ray backend on a stand-in for Ray): the sequential search's trace."""
 from __future__ import annotations
 
 import sys
+import time
 import types
 from array import array
 from typing import Any
@@ -146,6 +147,40 @@ class _FakeRay(types.ModuleType):
 
     def get(self, refs: Any) -> Any:
         return [r.value for r in refs] if isinstance(refs, list) else refs.value
+
+    def wait(self, refs: list[_Ref], num_returns: int, timeout: float) -> Any:
+        return refs, []  # the tasks ran at once
+
+    def kill(self, actor: _Actor) -> None:
+        raise AssertionError("no actor is killed in a search within its limits")
+
+
+class _StuckRay(_FakeRay):
+    """Ray whose tasks never finish within a wait: a depth that takes for ever."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.killed: list[_Actor] = []
+
+    def wait(self, refs: list[_Ref], num_returns: int, timeout: float) -> Any:
+        time.sleep(timeout)
+        return [], refs
+
+    def kill(self, actor: _Actor) -> None:
+        self.killed.append(actor)
+
+
+def test_the_ray_backend_keeps_the_time_limit_within_a_depth(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stuck = _StuckRay()
+    monkeypatch.setitem(sys.modules, "ray", stuck)
+    options = CheckOptions(timeout=0.5)
+    program = analyze_spec(parse_spec(str(ROOT / SPECS[0])))
+    started = time.monotonic()
+    result = explore_ray(program, options, 2, None)
+    assert result.found.stopped == "the time limit of 0.5 s"
+    assert time.monotonic() - started < 5 and len(stuck.killed) == 2
 
 
 @pytest.mark.parametrize("spec", SPECS[:4])

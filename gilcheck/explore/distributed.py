@@ -16,6 +16,7 @@ instance is started for the check and stopped after it.
 from __future__ import annotations
 
 import importlib
+import time
 from array import array
 from typing import Any
 
@@ -23,7 +24,9 @@ from gilcheck.explore.bfs import BreadthFirst, breadth_first
 from gilcheck.explore.budget import Budget, Progress
 from gilcheck.explore.exploration import Exploration
 from gilcheck.explore.parallel import (
+    LOOK_EVERY,
     Batch,
+    LimitDuringDepth,
     ParallelExploration,
     _Level,
     coordinate,
@@ -104,9 +107,11 @@ class _RayCluster:
         options: CheckOptions,
         count: int,
         partition: Partition,
+        budget: Budget | None = None,
     ) -> None:
         self.ray = ray
         self.count = count
+        self.budget = budget
         actor = ray.remote(num_cpus=0)(RayWorker)
         self.actors = [actor.remote(i, count, program, options, partition) for i in range(count)]
 
@@ -117,6 +122,17 @@ class _RayCluster:
             self.actors[d].absorb.remote(outs[d][0], *[outs[s][1 + d] for s in range(count)])
             for d in range(count)
         ]
+        # The time limit is looked at while the actors expand the depth (their memory only
+        # after it: each reports its peak).
+        while self.budget is not None:
+            done, _ = ray.wait(finals, num_returns=count, timeout=LOOK_EVERY)
+            if len(done) == count:
+                break
+            reason = self.budget.out_of_time(time.monotonic())
+            if reason is not None:
+                for actor in self.actors:
+                    ray.kill(actor)
+                raise LimitDuringDepth(reason)
         reports: list[_Level] = ray.get(finals)
         return reports
 
@@ -200,7 +216,7 @@ def explore_ray(
             partition = plan_partition(reduced_system(program, options)[2], options, workers)
         except KeyboardInterrupt:  # Ctrl-C, SIGTERM or the memory watch, before the search
             return stopped_before_search(budget)
-        cluster = _RayCluster(ray, program, options, workers, partition)
+        cluster = _RayCluster(ray, program, options, workers, partition, budget)
         return coordinate(cluster, options, budget)
     finally:
         if own:

@@ -29,7 +29,7 @@ from dataclasses import replace
 from itertools import accumulate
 from typing import Any
 
-from gilcheck.explore.bfs import FILL_AHEAD
+from gilcheck.explore.bfs import FILL_AHEAD, NATIVE_RUN
 from gilcheck.explore.parallel import Batch, _Level, thread_place
 from gilcheck.explore.partition import EVERY_THREAD, HIGHEST_BIT, Partition, Sample, choose
 from gilcheck.explore.store import NativeStateStore, new_store
@@ -200,9 +200,9 @@ class NativeWorker:
         while sid < hi:
             if native is not None:
                 assert table is not None
-                after, done, made = self._run(native, sid, hi)
+                after, done, made = self._run(native, sid, min(hi, sid + NATIVE_RUN))
                 if not done and table.fill_ahead(sid, min(hi, sid + FILL_AHEAD)):
-                    after, done, made = self._run(native, sid, hi)
+                    after, done, made = self._run(native, sid, min(hi, sid + NATIVE_RUN))
                 if done:
                     report.transitions += made
                     sid = after

@@ -104,6 +104,9 @@ def test_owner_hashes_only_the_named_threads_and_the_gil_when_asked() -> None:
     assert module.owner(one, keys, 251) == module.owner(one, keys, 251, (1 << 64) - 1, True)
     with pytest.raises(ValueError, match="without a key"):
         module.owner(_record([9]), keys, 2, 1, False)
+    for count in (0, 256):
+        with pytest.raises(ValueError, match="1 to 255"):
+            module.owner(one, keys, count)
 
 
 @needs_c

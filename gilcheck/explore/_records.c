@@ -4205,8 +4205,8 @@ static PyObject *record_owner(PyObject *module, PyObject *const *args, Py_ssize_
     if (partition_args(args, nargs, 3, &mask, &gil) < 0) return NULL;
     Py_ssize_t count = PyLong_AsSsize_t(args[2]);
     if (count == -1 && PyErr_Occurred()) return NULL;
-    if (count < 1) {
-        PyErr_SetString(PyExc_ValueError, "owner: no process");
+    if (count < 1 || count > 255) {
+        PyErr_SetString(PyExc_ValueError, "owner: 1 to 255 processes");
         return NULL;
     }
     Py_buffer kb;

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import signal
 from pathlib import Path
 
 import pytest
+
+from gilcheck.cli.app import _terminate
 
 pytest.importorskip("ray")
 
@@ -27,3 +30,6 @@ def test_ray_gives_the_sequential_verdicts_and_shortest_traces(cli, tmp_path: Pa
     assert cli("replay", str(saved)).code == 0  # a real run of the program
     proven = cli("check", "--backend", "ray", "--workers", "2", "--no-symmetry", FIXED)
     assert proven.code == 0 and "16,270 states" in proven.stdout
+    # Ray's SIGTERM handler does not stay in place of gilcheck's (which reports what was
+    # explored, as Ctrl-C does).
+    assert signal.getsignal(signal.SIGTERM) is _terminate

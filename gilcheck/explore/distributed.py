@@ -16,6 +16,8 @@ instance is started for the check and stopped after it.
 from __future__ import annotations
 
 import importlib
+import signal
+import threading
 import time
 from array import array
 from typing import Any
@@ -199,6 +201,9 @@ def explore_ray(
         raise RayUnavailable("the Ray backend needs Ray: pip install 'gilcheck[ray]'") from error
     own = not ray.is_initialized()
     if own:
+        # Ray puts its own SIGTERM handler in place of gilcheck's (which stops the search
+        # as Ctrl-C does, with a report): gilcheck's is put back.
+        terminate = _sigterm_handler()
         try:
             ray.init(
                 address=address,
@@ -210,6 +215,8 @@ def explore_ray(
             )
         except Exception as error:  # Ray raises many kinds: connection, timeout, ...
             raise RayUnavailable(f"Ray could not start or connect: {error}") from error
+        finally:
+            _restore_sigterm(terminate)
     try:
         # The partition is chosen here, once: the actors sampling for themselves could differ.
         try:
@@ -221,3 +228,16 @@ def explore_ray(
     finally:
         if own:
             ray.shutdown()
+
+
+def _sigterm_handler() -> Any:
+    """The SIGTERM handler in force (None where there is none, or off the main thread)."""
+    if not hasattr(signal, "SIGTERM") or threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.getsignal(signal.SIGTERM)
+
+
+def _restore_sigterm(handler: Any) -> None:
+    """Put back the SIGTERM handler that was in force before Ray started."""
+    if handler is not None and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, handler)

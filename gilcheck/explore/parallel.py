@@ -399,27 +399,40 @@ class _Processes:
             self.processes.append(process)
 
     def _ask(self, worker: int, *request: Any) -> Any:
-        self.controls[worker].send(request)
-        answer = self.controls[worker].recv()
+        try:
+            self.controls[worker].send(request)
+            answer = self.controls[worker].recv()
+        except (EOFError, OSError):  # the worker is gone
+            self.failed = True
+            raise WorkerFailed(_ended(self.processes[worker])) from None
+        except KeyboardInterrupt:  # Ctrl-C or the memory watch, while a worker works
+            self.failed = True
+            raise
         if isinstance(answer, _Level) and answer.error is not None:
             self.failed = True
             raise WorkerFailed(answer.error)
         return answer
 
     def level(self) -> list[_Level]:
-        for control in self.controls:
-            control.send(("level",))
+        try:
+            return self._level()
+        except (KeyboardInterrupt, LimitDuringDepth, WorkerFailed):
+            self.failed = True  # stopped mid-depth: the workers are stopped, not asked
+            raise
+
+    def _level(self) -> list[_Level]:
+        for w, control in enumerate(self.controls):
+            try:
+                control.send(("level",))
+            except OSError:  # the worker is gone
+                raise WorkerFailed(_ended(self.processes[w])) from None
         # Answers in any order: a worker that fails before sending its batches leaves the
         # others waiting for them, so the first failure ends the search.
         reports: dict[int, _Level] = {}
         index = {id(control): w for w, control in enumerate(self.controls)}
         while len(reports) < self.count:
             waiting = [c for w, c in enumerate(self.controls) if w not in reports]
-            try:
-                ready_now = multiprocessing.connection.wait(waiting, timeout=LOOK_EVERY)
-            except KeyboardInterrupt:  # Ctrl-C or the memory watch: stopped mid-depth
-                self.failed = True
-                raise
+            ready_now = multiprocessing.connection.wait(waiting, timeout=LOOK_EVERY)
             if not ready_now:
                 self._within_limits()
             for ready in ready_now:
@@ -427,10 +440,9 @@ class _Processes:
                 w = index[id(ready)]
                 try:
                     report = ready.recv()
-                except EOFError:
+                except (EOFError, OSError):
                     report = _Level(error=_ended(self.processes[w]))
                 if report.error is not None:
-                    self.failed = True
                     raise WorkerFailed(report.error)
                 reports[w] = report
         return [reports[w] for w in range(self.count)]
@@ -446,12 +458,15 @@ class _Processes:
             held = sum(resident_bytes_of(p.pid) for p in self.processes if p.pid is not None)
             reason = budget.out_of_memory(held, " (all workers)")
         if reason is not None:
-            self.failed = True  # the workers are stopped mid-depth
             raise LimitDuringDepth(reason)
 
     def number(self, numbers: list[array[int]]) -> None:
-        for control, mine in zip(self.controls, numbers, strict=True):
-            control.send(("number", mine))
+        for w, (control, mine) in enumerate(zip(self.controls, numbers, strict=True)):
+            try:
+                control.send(("number", mine))
+            except OSError:  # the worker is gone
+                self.failed = True
+                raise WorkerFailed(_ended(self.processes[w])) from None
 
     def back(self, worker: int, sid: int) -> tuple[int, int, Action | None, State | None]:
         answer: tuple[int, int, Action | None, State | None] = self._ask(worker, "back", sid)
@@ -558,8 +573,8 @@ def stopped_before_search(budget: Budget) -> ParallelExploration:
 
 def coordinate(cluster: Cluster, options: CheckOptions, budget: Budget) -> ParallelExploration:
     """Drive the workers depth by depth until a violation, the end of the space or a limit."""
-    level_sizes: list[list[int]] = [[size for size, _ in cluster.sizes()]]
-    total = sum(level_sizes[0])
+    level_sizes: list[list[int]] = []
+    total = 0
     transitions = 0
     rounds: list[tuple[int, int]] = []
     stopped: str | None = None
@@ -569,6 +584,8 @@ def coordinate(cluster: Cluster, options: CheckOptions, budget: Budget) -> Paral
     interrupted = False
     records = False  # workers on records (native_cluster.py)
     try:
+        level_sizes.append([size for size, _ in cluster.sizes()])
+        total = sum(level_sizes[0])
         while True:
             numbered = total  # the states found so far are numbered
             reports = cluster.level()
@@ -620,33 +637,48 @@ def coordinate(cluster: Cluster, options: CheckOptions, budget: Budget) -> Paral
         interrupted = True  # (its workers were stopped mid-depth)
         chosen, limit = None, None
     except WorkerFailed as failed:
-        if failed.resource is None:
-            raise
-        stopped = f"a worker ran out of {failed.resource} (explored so far: {total:,} states)"
+        stopped = _lack(failed)
         interrupted = True  # (its workers cannot answer)
         chosen, limit = None, None
     found = Exploration(StateStore(), transitions=transitions, total_states=total)
     found.stopped = stopped
     graph: Graph | None = None
-    if chosen is not None:
-        kind, gid, via, violation = chosen
-        _path_into(found, cluster, gid)
-        end = len(found.store) - 1
-        if kind == "deadlock":
-            found.deadlock = end
-        else:
-            found.violation_from, found.violation_action, found.violation = end, via, violation
-    elif limit is not None:
-        _, gid, action, hit = limit
-        _path_into(found, cluster, gid)
-        end = len(found.store) - 1
-        found.limits = [(end, action, hit)]
-        found.limited = {end}
-    if chosen is None and stopped is None and options.graph_analysis:
-        graph = _whole_graph(cluster, level_sizes, records)
-    memory = [] if interrupted else cluster.sizes()
+    memory: list[tuple[int, int]] = []
+    try:  # the trace and the graph are asked of the workers too
+        if chosen is not None:
+            kind, gid, via, violation = chosen
+            _path_into(found, cluster, gid)
+            end = len(found.store) - 1
+            if kind == "deadlock":
+                found.deadlock = end
+            else:
+                found.violation_from, found.violation_action = end, via
+                found.violation = violation
+        elif limit is not None:
+            _, gid, action, hit = limit
+            _path_into(found, cluster, gid)
+            end = len(found.store) - 1
+            found.limits = [(end, action, hit)]
+            found.limited = {end}
+        if chosen is None and stopped is None and options.graph_analysis:
+            graph = _whole_graph(cluster, level_sizes, records)
+        if not interrupted:
+            memory = cluster.sizes()
+    except (StopSearch, KeyboardInterrupt, WorkerFailed) as late:
+        # No trace, no graph: what was explored, and why it stopped.
+        found = Exploration(StateStore(), transitions=transitions, total_states=total)
+        found.stopped = _lack(late) if isinstance(late, WorkerFailed) else budget.interrupted()
+        graph = None
     found.seconds = budget.seconds()
     return ParallelExploration(found, total, graph, rounds, memory)
+
+
+def _lack(failed: WorkerFailed) -> str:
+    """Why a search stopped when a worker ran out of memory or threads (raised again where
+    it failed otherwise: a bug)."""
+    if failed.resource is None:
+        raise failed
+    return f"a worker's lack of {failed.resource}"
 
 
 def _whole_graph_of_records(cluster: Cluster, n: int) -> Graph:

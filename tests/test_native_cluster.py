@@ -364,3 +364,17 @@ def test_a_worker_that_ends_otherwise_is_a_bug(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(native_cluster.NativeWorker, "expand", ended)
     with pytest.raises(WorkerFailed, match="exit code 7"):
         explore_parallel(system, options, 2, Budget(options))
+
+
+def test_an_interrupt_while_the_graph_is_gathered_reports_what_was_explored(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def interrupted(*_: Any) -> Any:
+        raise KeyboardInterrupt
+
+    options = CheckOptions(symmetry=False)
+    system = _system("specs/semantics/choose_lock_order_fixed.gil", options)
+    monkeypatch.setattr(parallel, "_whole_graph_of_records", interrupted)
+    result = explore_parallel(system, options, 2, Budget(options))
+    assert result.found.stopped == "an interruption (Ctrl-C or SIGTERM)"
+    assert result.states == len(explore(system, options).store) and result.graph is None

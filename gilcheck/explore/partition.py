@@ -26,7 +26,7 @@ HIGHEST_BIT = 63  # bit 63 stands for every position from 63 on
 LARGEST_SUBSET = 3  # subsets of thread positions tried, by size
 POSITIONS_TRIED = 12  # the first positions subsets are drawn from
 SEND_COST = 1.0  # a step sent to another process, in steps expanded at home
-TOLERATED_IMBALANCE = 1.25  # of the last depths sampled: beyond it, a subset is not taken
+TOLERATED_IMBALANCE = 1.1  # of the last depths sampled: beyond it, a subset is not taken
 RECENT_STATES = 256  # per process: the last depths sampled hold at least this many states
 
 

@@ -371,8 +371,22 @@ def _too_short(options: CheckOptions) -> bool:
 
 
 def _sample(worker: NativeWorker, system: TransitionSystem) -> Sample | None:
-    """The first depths of the search on one process (`worker`, the only one), until
-    SAMPLE_STATES or SAMPLE_SECONDS; None if they are all its depths."""
+    """The first depths of the search on one process (`worker`, the only one), and random
+    runs of the program; None if the depths sampled are all its depths."""
+    levels = _first_depths(worker, system)
+    if levels is None:
+        return None
+    keys = worker._known_keys()
+    changes, positions = _changes_of_steps(worker, keys)
+    walked = _walk(worker, system, changes, time.monotonic() + SAMPLE_SECONDS)
+    positions = max([positions, *(len(_control(r, keys)[0]) for p in walked for r in p)])
+    return Sample(changes, _kept(worker, levels), positions, walked)
+
+
+def _first_depths(worker: NativeWorker, system: TransitionSystem) -> list[tuple[int, int]] | None:
+    """The ids of each depth `worker` stores, searching until SAMPLE_STATES or
+    SAMPLE_SECONDS (the last depth is stored, not expanded); None if the search ends
+    before."""
     worker.seed(system.initial_state())
     levels: list[tuple[int, int]] = []
     started = time.monotonic()
@@ -392,31 +406,42 @@ def _sample(worker: NativeWorker, system: TransitionSystem) -> Sample | None:
             or now > deadline
             or now + expected_time > deadline + SAMPLE_SECONDS
         ):
-            break
+            return levels
         report, batches = worker.expand()
         worker.absorb(report, batches)
         worker.numbered(array("q", range(worker.level_start, worker.level_end)))
-    else:
-        return None
+    return None
+
+
+def _kept(worker: NativeWorker, levels: list[tuple[int, int]]) -> list[list[bytes]]:
+    """The records of the last depths, SAMPLE_LAST at most (of a wider depth, an even
+    share)."""
     record = worker.store.record
     kept: list[list[bytes]] = []
     held = 0
     for lo, hi in reversed(levels):
         if held >= SAMPLE_LAST:
             break
-        step = -(-(hi - lo) // SAMPLE_LAST)  # a depth larger than that: an even share of it
+        step = -(-(hi - lo) // SAMPLE_LAST)
         kept.append([record(sid) for sid in range(lo, hi, step)])
         held += len(kept[-1])
     kept.reverse()
+    return kept
+
+
+def _changes_of_steps(
+    worker: NativeWorker, keys: array[int]
+) -> tuple[dict[tuple[int, bool], int], int]:
+    """How many of the steps `worker` took (SAMPLE_STEPS of them, spread evenly) change
+    each set of positions (and the GIL or not), and the most threads a state had."""
+    record = worker.store.record
     changes: dict[tuple[int, bool], int] = {}
     positions = 0
     starts, dst, expanded = worker.starts, worker.dst, worker.expanded
     assert starts is not None and dst is not None
-    stride = max(1, len(dst) // SAMPLE_STEPS)
-    keys = worker._known_keys()
     source = -1
     control: tuple[tuple[int, ...], int, bytes] = ((), 0, b"")
-    for at in range(0, len(dst), stride):
+    for at in range(0, len(dst), max(1, len(dst) // SAMPLE_STEPS)):
         index = _source_of(starts, at)
         if expanded[index] != source:
             source = expanded[index]
@@ -425,9 +450,7 @@ def _sample(worker: NativeWorker, system: TransitionSystem) -> Sample | None:
         positions = max(positions, len(control[0]), len(target[0]))
         change = _change(control, target)
         changes[change] = changes.get(change, 0) + 1
-    walked = _walk(worker, system, changes, time.monotonic() + SAMPLE_SECONDS)
-    positions = max([positions, *(len(_control(r, keys)[0]) for p in walked for r in p)])
-    return Sample(changes, kept, positions, walked)
+    return changes, positions
 
 
 def _walk(

@@ -34,36 +34,35 @@ def _psutil_process() -> Any | None:
     return psutil.Process(os.getpid())
 
 
-def resident_bytes() -> int:
-    """The process's resident memory now (Linux, psutil), else its peak so far; 0 where
-    nothing tells."""
+def _current_rss(pid: int | None = None) -> int | None:
+    """A process's resident memory now (this one by default), from /proc or psutil; None
+    where neither tells."""
     try:
-        with open("/proc/self/statm", "rb") as statm:
-            return int(statm.read().split()[1]) * _page_size()
-    except (OSError, ValueError, IndexError):
-        pass
-    process = _psutil_process()
-    if process is not None:
-        return int(process.memory_info().rss)
-    return peak_resident_bytes()
-
-
-def resident_bytes_of(pid: int) -> int:
-    """Another process's resident memory now (Linux, psutil); 0 where nothing tells (or
-    the process is gone)."""
-    try:
-        with open(f"/proc/{pid}/statm", "rb") as statm:
+        with open(f"/proc/{'self' if pid is None else pid}/statm", "rb") as statm:
             return int(statm.read().split()[1]) * _page_size()
     except (OSError, ValueError, IndexError):
         pass
     try:
         import psutil
     except ImportError:
-        return 0
+        return None
     try:
-        return int(psutil.Process(pid).memory_info().rss)
-    except psutil.Error:
-        return 0
+        return int(psutil.Process(os.getpid() if pid is None else pid).memory_info().rss)
+    except psutil.Error:  # the process is gone, or not ours to read
+        return None
+
+
+def resident_bytes() -> int:
+    """The process's resident memory now (Linux, psutil), else its peak so far; 0 where
+    nothing tells."""
+    now = _current_rss()
+    return peak_resident_bytes() if now is None else now
+
+
+def resident_bytes_of(pid: int) -> int:
+    """Another process's resident memory now (Linux, psutil); 0 where nothing tells (or
+    the process is gone)."""
+    return _current_rss(pid) or 0
 
 
 def peak_resident_bytes() -> int:

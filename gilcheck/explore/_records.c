@@ -3569,28 +3569,36 @@ typedef struct {
     int source;
 } Merged;
 
+/* Where a record's part numbers are (u32 each): `at` gets their offsets (the vars, locks
+ * and channels parts, and the extended part if any), `n` the thread count; how many
+ * parts, or -1 for a malformed record. */
+static int part_offsets(const uint8_t *rec, size_t len, Py_ssize_t *n, size_t at[4]) {
+    int extended;
+    *n = record_threads(rec, len, &extended);
+    if (*n < 0) return -1;
+    int k = 0;
+    for (; k < 3; k++) at[k] = 2 + 4 * (size_t)*n + 2 + 4 * (size_t)k;
+    if (extended) at[k++] = len - 4;
+    return k;
+}
+
 /* A record of another process translated in place to this one's numbers (`tmap`: i32 per
  * the sender's thread number, `pmap` per its part number); -1 for a number not told. */
 static int translate(uint8_t *rec, size_t len, const int32_t *tmap, size_t tn,
                      const int32_t *pmap, size_t pn) {
-    int extended;
-    Py_ssize_t n = record_threads(rec, len, &extended);
-    if (n < 0) return -1;
+    Py_ssize_t n;
+    size_t at[4];
+    int parts = part_offsets(rec, len, &n, at);
+    if (parts < 0) return -1;
     for (Py_ssize_t t = 0; t < n; t++) {
         uint32_t x = get_u32(rec + 2, (size_t)t);
         if (x >= tn || tmap[x] < 0) return -1;
         put_u32(rec + 2, (size_t)t, (uint32_t)tmap[x]);
     }
-    uint8_t *parts = rec + 2 + 4 * n + 2;
-    for (size_t t = 0; t < 3; t++) {
-        uint32_t x = get_u32(parts, t);
+    for (int j = 0; j < parts; j++) {
+        uint32_t x = get_u32(rec + at[j], 0);
         if (x >= pn || pmap[x] < 0) return -1;
-        put_u32(parts, t, (uint32_t)pmap[x]);
-    }
-    if (extended) {
-        uint32_t x = get_u32(rec + len - 4, 0);
-        if (x >= pn || pmap[x] < 0) return -1;
-        put_u32(rec + len - 4, 0, (uint32_t)pmap[x]);
+        put_u32(rec + at[j], 0, (uint32_t)pmap[x]);
     }
     return 0;
 }
@@ -4102,9 +4110,10 @@ static PyObject *untold(PyObject *module, PyObject *const *args, Py_ssize_t narg
         }
         const uint8_t *rec = v.recs + at;
         at += len;
-        int extended;
-        Py_ssize_t n = record_threads(rec, len, &extended);
-        if (n < 0) {
+        Py_ssize_t n;
+        size_t part_at[4];
+        int parts = part_offsets(rec, len, &n, part_at);
+        if (parts < 0) {
             PyErr_SetString(PyExc_ValueError, "untold: a malformed record");
             goto done;
         }
@@ -4116,12 +4125,8 @@ static PyObject *untold(PyObject *module, PyObject *const *args, Py_ssize_t narg
                 got_t[n_t++] = x;
             }
         }
-        uint32_t parts[4];
-        size_t k = 0;
-        for (; k < 3; k++) parts[k] = get_u32(rec + 2 + 4 * n + 2, k);
-        if (extended) parts[k++] = get_u32(rec + len - 4, 0);
-        for (size_t j = 0; j < k; j++) {
-            uint32_t x = parts[j];
+        for (int j = 0; j < parts; j++) {
+            uint32_t x = get_u32(rec + part_at[j], 0);
             if (x >= len_p) goto unknown;
             if (!told_p[x]) {
                 told_p[x] = 1;
@@ -4241,9 +4246,7 @@ static PyObject *busiest(PyObject *module, PyObject *const *args, Py_ssize_t nar
         return NULL;
     }
     Py_buffer views[4];
-    int held = 0;
-    for (; held < 4; held++)
-        if (PyObject_GetBuffer(args[held], &views[held], PyBUF_SIMPLE) < 0) goto fail;
+    if (hold_buffers(args, views, "rrrr", 4) < 0) return NULL;
     const uint8_t *blob = views[0].buf;
     const uint32_t *lengths = views[1].buf, *ends = views[2].buf;
     size_t n_records = (size_t)views[1].len / 4, n_levels = (size_t)views[2].len / 4;
@@ -4261,12 +4264,11 @@ static PyObject *busiest(PyObject *module, PyObject *const *args, Py_ssize_t nar
         }
         total += most;
     }
-    for (int k = 0; k < held; k++) PyBuffer_Release(&views[k]);
+    release_buffers(views, 4);
     return PyLong_FromSize_t(total);
 malformed:
     PyErr_SetString(PyExc_ValueError, "busiest: malformed records");
-fail:
-    for (int k = 0; k < held; k++) PyBuffer_Release(&views[k]);
+    release_buffers(views, 4);
     return NULL;
 }
 

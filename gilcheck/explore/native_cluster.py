@@ -347,14 +347,17 @@ def choose_partition(system: TransitionSystem, options: CheckOptions, count: int
     if sample is None:
         return EVERY_THREAD
     keys, module = sampler._known_keys(), sampler.module
-    packed: dict[int, tuple[bytes, array[int], array[int]]] = {}
+    # The few lists of depths `choose` asks of, each packed once; each list is kept with
+    # its packing, so no other list can take its id.
+    packed: dict[int, tuple[Any, bytes, array[int], array[int]]] = {}
 
     def busiest(levels: Sequence[Sequence[bytes]], partition: Partition) -> int:
-        if id(levels) not in packed:  # the same few lists of depths, asked of many times
+        if id(levels) not in packed:
             lengths = array("I", (len(r) for level in levels for r in level))
             ends = array("I", accumulate(len(level) for level in levels))
-            packed[id(levels)] = (b"".join(r for level in levels for r in level), lengths, ends)
-        blob, lengths, ends = packed[id(levels)]
+            blob = b"".join(r for level in levels for r in level)
+            packed[id(levels)] = (levels, blob, lengths, ends)
+        _, blob, lengths, ends = packed[id(levels)]
         most: int = module.busiest(blob, lengths, ends, keys, count, partition.mask, partition.gil)
         return most
 

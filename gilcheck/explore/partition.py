@@ -117,7 +117,9 @@ def choose(sample: Sample, busiest: Busiest, count: int) -> Partition:
     process)."""
     if count == 1 or not sample.levels:
         return EVERY_THREAD
+    # The same lists of depths for every candidate (busiest may prepare each once).
     last = recent(sample.levels, RECENT_STATES * count)
+    parts_of_runs = [[phase] for phase in sample.walked]
     candidates = [EVERY_THREAD, Partition(gil=False)]
     tried = min(sample.positions, POSITIONS_TRIED)
     for size in range(1, min(LARGEST_SUBSET, tried) + 1):
@@ -130,7 +132,7 @@ def choose(sample: Sample, busiest: Busiest, count: int) -> Partition:
             break  # every later one costs at least this much
         if imbalance(last, busiest, partition, count) > TOLERATED_IMBALANCE:
             continue
-        phases = [imbalance([phase], busiest, partition, count) for phase in sample.walked]
+        phases = [imbalance(part, busiest, partition, count) for part in parts_of_runs]
         if max(phases, default=1.0) > TOLERATED_IMBALANCE:
             continue
         walked = imbalance(sample.walked, busiest, partition, count)

@@ -74,7 +74,7 @@ def test_reducing_records_changes_nothing_a_search_finds(spec: str, merge: bool)
 def test_maps_that_start_afresh_change_nothing(spec: str) -> None:
     program = analyze_spec(parse_text("gen.gil", spec))
     limit = symmetric_records.CACHE_LIMIT
-    symmetric_records.CACHE_LIMIT = 5  # the parts are thrown away every few misses
+    symmetric_records.CACHE_LIMIT = 40  # the parts are thrown away every few dozen misses
     try:
         _agree(program, CheckOptions(max_states=5_000))
     finally:
@@ -234,3 +234,78 @@ def test_the_cli_gives_the_same_answer_with_symmetry_on_records(cli) -> None:  #
         a, b = json.loads(fast.stdout), json.loads(slow.stdout)
         for field in ("verdict", "states", "transitions", "steps", "message"):
             assert a.get(field) == b.get(field), (path, field)
+
+
+def _agreeing(position: list[int], support: tuple[int, ...], rng: Any) -> list[int]:
+    """A permutation that puts the support's indexes where `position` does, the rest
+    anywhere else."""
+    free_from = [k for k in range(len(position)) if k not in support]
+    free_to = [position[k] for k in free_from]
+    rng.shuffle(free_to)
+    other = list(position)
+    for k, to in zip(free_from, free_to, strict=True):
+        other[k] = to
+    return other
+
+
+def _supports_hold(program: ir.Program, seed: int) -> int:
+    """Check on every state a search reaches that a part's or thread's permutation depends
+    only on where its support goes; the number of checks made."""
+    import random
+
+    from gilcheck.system import symmetry
+
+    options = CheckOptions(max_states=3_000, symmetry=False)
+    _, canonical, _ = reduced_system(program, CheckOptions())
+    if canonical is None:
+        return 0
+    found = explore(reduced_system(program, options)[2], options)
+    rng = random.Random(seed)
+    checks = 0
+    for array in canonical.arrays:
+        parts: set[tuple[int, Any]] = set()
+        threads = set()
+        for state in found.store.states[:3_000]:
+            parts.update((kind, state[2 + kind]) for kind in range(3))
+            threads.update(state[0])
+        for kind, part in parts:
+            support = symmetry.part_support(kind, part, array, canonical.lock_kinds)
+            for _ in range(3):
+                p = list(range(array.size))
+                rng.shuffle(p)
+                q = _agreeing(p, support, rng)
+                if kind == 0:
+                    a, b = (symmetry.permute_vars(part, array, x) for x in (p, q))
+                elif kind == 1:
+                    a, b = (
+                        symmetry.permute_locks(part, array, x, canonical.lock_kinds) for x in (p, q)
+                    )
+                else:
+                    a, b = (symmetry.permute_chans(part, array, x) for x in (p, q))
+                assert a == b, (kind, part, support, p, q)
+                checks += 1
+        for th in threads:
+            support = symmetry.thread_support(th, array)
+            p = list(range(array.size))
+            rng.shuffle(p)
+            q = _agreeing(p, support, rng)
+            assert symmetry.permute_thread(th, array, p, 0) == symmetry.permute_thread(
+                th, array, q, 0
+            )
+            checks += 1
+    return checks
+
+
+def test_a_permutation_of_a_part_depends_only_on_its_support() -> None:
+    checks = 0
+    for path in SYMMETRIC:
+        program = _program(path)
+        if program is not None:
+            checks += _supports_hold(program, 1)
+    assert checks > 1_000
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(symmetric_specs(breaking=True), ring_specs()), st.integers(0, 1_000))
+def test_generated_parts_depend_only_on_their_support(spec: str, seed: int) -> None:
+    _supports_hold(analyze_spec(parse_text("gen.gil", spec)), seed)

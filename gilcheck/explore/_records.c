@@ -1185,20 +1185,23 @@ typedef struct Patch {
  * depends on, and `canon_record`, which reduces a record with it alone. Keys (all numbers
  * little-endian):
  *   'o' number(4)                          -> a thread's rank text without its `self`
- *   'r' array(1) tail(17)                  -> per index: length(4) and the rest of its rank;
- *        where other threads' locals hold indexes, the middle of its rank, then the count(4)
- *        and texts of its copies' places in channels
+ *   'R' array(1) kind(1) part(4)           -> per index: length(4) and the text its rank
+ *        gives the vars (kind 0), locks (1) or channels (2) part; for channels, then the
+ *        count(4) and texts of the places in their buffers that hold the index
  *   'p' array(1) thread id(4) number(4)    -> count(4), then per place: index(4), text
- *   's' array(1) number(4) new self(4, -1 outside) -> the moved thread's number, for a
- *        thread whose locals and offer hold no index
- *   't' array(1) position(2 each) number(4) index(4, -1 outside) -> the moved thread's number
- *   'q' array(1) part(1: vars, locks, channels) position(2 each) number(4) -> the moved part
+ *   'M' array(1) kind(1) part(4)           -> the part's support: the indexes (2 each) whose
+ *        new places its permutation depends on
+ *   'Q' array(1) kind(1) part(4) places(2 each: its support's new places) -> the moved part
+ *   'U' array(1) number(4)                 -> a thread's support (2 each)
+ *   'T' array(1) number(4) new self(4, -1 outside) places(2 each) -> the moved thread
  * A record whose parts are not all in the map is left to Python. */
 typedef struct {
     uint32_t base, size;
     int outside;    /* other threads' locals hold indexes: the places they add */
     int others;     /* a permutation changes other threads too */
     int rotational; /* reduced by rotations alone */
+    int copies;     /* ranks name the places of copies of the indexes */
+    unsigned kinds; /* the parts ranks read: bit 0 vars, 1 locks, 2 channels */
 } CanonArray;
 
 typedef struct {
@@ -1208,14 +1211,14 @@ typedef struct {
     size_t n_arrays;
     uint8_t *key; /* scratch: a key being built */
     size_t key_cap;
-    const uint8_t **own, **rest; /* scratch: each index's rank, in two parts */
-    uint32_t *own_len, *rest_len, *order, *numbers;
-    size_t *place_at, *place_len; /* each index's copies' places: where in `text` */
-    const uint8_t **holder;       /* the places of each other thread holding indexes */
+    const uint8_t **own; /* scratch: each index's rank, in two parts: its own text, */
+    uint32_t *own_len, *order, *numbers;
+    size_t *rest_at, *rest_len; /* and the rest, composed in `text` */
+    const uint8_t **holder;     /* the places of each other thread holding indexes */
     uint32_t *holder_len;
     uint16_t *position;
     size_t index_cap;
-    uint8_t *text; /* scratch: the places' texts composed */
+    uint8_t *text; /* scratch: the rests composed */
     size_t text_len, text_cap;
     uint8_t *image, *ranks, *best_ranks; /* scratch for rotations */
     size_t image_cap, ranks_cap, best_cap, best_len;
@@ -1244,12 +1247,12 @@ static PyObject *Canon_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
     c->n_arrays = (size_t)n;
     for (Py_ssize_t i = 0; i < n; i++) {
         CanonArray *a = &c->arrays[i];
-        unsigned int base, size;
-        int outside, others, rotational;
-        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(seq, i), "IIppp", &base, &size, &outside,
-                              &others, &rotational))
+        unsigned int base, size, kinds;
+        int outside, others, rotational, copies;
+        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(seq, i), "IIppppI", &base, &size, &outside,
+                              &others, &rotational, &copies, &kinds))
             goto fail;
-        if (size > 0xffff || n > 255) {
+        if (size > 0xffff || n > 255 || kinds > 7) {
             PyErr_SetString(PyExc_ValueError, "too many arrays or threads for records");
             goto fail;
         }
@@ -1258,6 +1261,8 @@ static PyObject *Canon_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
         a->outside = outside;
         a->others = others;
         a->rotational = rotational;
+        a->copies = copies;
+        a->kinds = kinds;
     }
     Py_DECREF(seq);
     c->text = malloc(64); /* never NULL: ranks point into it */
@@ -1279,21 +1284,19 @@ fail:
 
 static void canon_free(Canon *c) {
     free(c->own);
-    free(c->rest);
     free(c->own_len);
-    free(c->rest_len);
     free(c->order);
     free(c->numbers);
     free(c->position);
-    free(c->place_at);
-    free(c->place_len);
+    free(c->rest_at);
+    free(c->rest_len);
     free(c->holder);
     free(c->holder_len);
-    c->place_at = c->place_len = NULL;
+    c->rest_at = c->rest_len = NULL;
     c->holder = NULL;
     c->holder_len = NULL;
-    c->own = c->rest = NULL;
-    c->own_len = c->rest_len = c->order = c->numbers = NULL;
+    c->own = NULL;
+    c->own_len = c->order = c->numbers = NULL;
     c->position = NULL;
     c->index_cap = 0;
 }
@@ -1327,18 +1330,18 @@ static PyObject *Canon_clear(Canon *c, PyObject *unused) {
     Py_RETURN_NONE;
 }
 
-/* Whether index i's rank sorts after index j's, as texts: each rank's three parts (its
- * own text, the rest, the places of copies in other threads) compared as if joined. */
+/* Whether index i's rank sorts after index j's, as texts: each rank's two parts (its own
+ * text, the rest) compared as if joined. */
 static int rank_after(const Canon *c, size_t i, size_t j) {
-    const uint8_t *a[3] = {c->own[i], c->rest[i], c->text + c->place_at[i]};
-    const uint8_t *b[3] = {c->own[j], c->rest[j], c->text + c->place_at[j]};
-    size_t la[3] = {c->own_len[i], c->rest_len[i], c->place_len[i]};
-    size_t lb[3] = {c->own_len[j], c->rest_len[j], c->place_len[j]};
+    const uint8_t *a[2] = {c->own[i], c->text + c->rest_at[i]};
+    const uint8_t *b[2] = {c->own[j], c->text + c->rest_at[j]};
+    size_t la[2] = {c->own_len[i], c->rest_len[i]};
+    size_t lb[2] = {c->own_len[j], c->rest_len[j]};
     size_t pa = 0, pb = 0, ia = 0, ib = 0;
     for (;;) {
-        while (pa < 3 && ia == la[pa]) pa++, ia = 0;
-        while (pb < 3 && ib == lb[pb]) pb++, ib = 0;
-        if (pa == 3 || pb == 3) return pa != 3; /* the longer one sorts after */
+        while (pa < 2 && ia == la[pa]) pa++, ia = 0;
+        while (pb < 2 && ib == lb[pb]) pb++, ib = 0;
+        if (pa == 2 || pb == 2) return pa != 2; /* the longer one sorts after */
         uint8_t x = a[pa][ia++], y = b[pb][ib++];
         if (x != y) return x > y;
     }
@@ -1361,20 +1364,43 @@ static const uint8_t *value_text(const uint8_t *value, uint32_t len, size_t *at,
     return text;
 }
 
-/* Each index's rest of its rank from the 'r' value, and for an array whose indexes other
- * threads' locals hold, the text of its copies' places (composed in `text`): 1, or 0 when a
- * part is unknown, or -1 out of memory. */
-static int canon_segments(Canon *c, const CanonArray *arr, const uint8_t *rec, size_t n,
-                          const uint8_t *rests, uint32_t vlen) {
-    size_t size = arr->size, at = 0, holders = 0;
-    c->text_len = 0;
+/* One item of a tuple's text being composed in c->text (", " before all but the first). */
+static int canon_item(Canon *c, size_t *items, const uint8_t *item, uint32_t len) {
+    if ((*items)++ && canon_text(c, ", ", 2) < 0) return -1;
+    return canon_text(c, item, len);
+}
+
+/* The rest of each of array `a`'s ranks (after its own text) for the shared part `tail`,
+ * composed in c->text: the GIL and stdout holders, the texts of the parts (the 'R' keys),
+ * then where the ranks name them the places of copies (in channels, then in the other
+ * threads of the record `rec`, n threads). 1, 0 when a part is unknown, or -1 out of
+ * memory. */
+static int canon_rests(Canon *c, size_t a, const uint8_t *rec, size_t n, const uint8_t *tail) {
+    const CanonArray *arr = &c->arrays[a];
+    static const int rank_order[3] = {1, 0, 2}; /* locks, vars, channels: as ranks name them */
+    size_t size = arr->size, base = arr->base, holders = 0;
+    const uint8_t *value[3];
+    uint32_t vlen[3];
+    size_t at[3] = {0, 0, 0};
+    uint8_t rkey[7];
+    rkey[0] = 'R';
+    rkey[1] = (uint8_t)a;
+    for (int i = 0; i < 3; i++) {
+        int kind = rank_order[i];
+        value[i] = NULL;
+        if (!(arr->kinds >> kind & 1)) continue;
+        rkey[2] = (uint8_t)kind;
+        memcpy(rkey + 3, tail + 2 + 4 * kind, 4);
+        value[i] = map_get(&c->map, rkey, sizeof rkey, &vlen[i]);
+        if (!value[i]) return 0;
+    }
     if (arr->outside) {
         /* The other threads whose locals hold indexes: their places, looked up once. */
         uint8_t pkey[10];
         pkey[0] = 'p';
-        pkey[1] = (uint8_t)(arr - c->arrays);
+        pkey[1] = (uint8_t)a;
         for (size_t tid = 0; tid < n; tid++) {
-            if (tid >= arr->base && tid < arr->base + size) continue;
+            if (tid >= base && tid < base + size) continue;
             uint32_t tid32 = (uint32_t)tid, plen, pcount;
             memcpy(pkey + 2, &tid32, 4);
             memcpy(pkey + 6, rec + 2 + 4 * tid, 4);
@@ -1386,31 +1412,36 @@ static int canon_segments(Canon *c, const CanonArray *arr, const uint8_t *rec, s
             c->holder_len[holders++] = plen;
         }
     }
+    size_t gil = (size_t)(tail[0] | tail[1] << 8), out = (size_t)(tail[14] | tail[15] << 8);
+    c->text_len = 0;
     for (size_t k = 0; k < size; k++) {
-        uint32_t len;
-        const uint8_t *rest = value_text(rests, vlen, &at, &len);
-        if (!rest) return 0;
-        c->rest[k] = rest;
-        c->rest_len[k] = len;
-        c->place_at[k] = 0;
-        c->place_len[k] = 0;
-        if (!arr->outside) continue;
-        uint32_t count;
-        if (at + 4 > vlen) return 0;
-        memcpy(&count, rests + at, 4);
-        at += 4;
-        /* "(" + the channel places, then the places in other threads by id + ")" + ")" */
         size_t begin = c->text_len, items = 0;
-        if (canon_text(c, "(", 1) < 0) return -1;
-        for (uint32_t i = 0; i < count; i++) {
-            const uint8_t *item = value_text(rests, vlen, &at, &len);
-            if (!item) return 0;
-            if ((items++ && canon_text(c, ", ", 2) < 0) || canon_text(c, item, len) < 0)
-                return -1;
+        uint8_t holders_text[6] = {',', ' ', '0', ',', ' ', '0'}; /* (holders are id + 1) */
+        if (gil == base + k + 1) holders_text[2] = '1';
+        if (out == base + k + 1) holders_text[5] = '1';
+        if (canon_text(c, holders_text, sizeof holders_text) < 0) return -1;
+        for (int i = 0; i < 3; i++) {
+            uint32_t len;
+            if (!value[i]) continue;
+            const uint8_t *text = value_text(value[i], vlen[i], &at[i], &len);
+            if (!text) return 0;
+            if (canon_text(c, text, len) < 0) return -1;
         }
-        for (size_t h = 0; h < holders; h++) {
+        if (arr->copies && canon_text(c, ", (", 3) < 0) return -1;
+        if (value[2]) { /* the places in channel buffers */
+            uint32_t count, len;
+            if (at[2] + 4 > vlen[2]) return 0;
+            memcpy(&count, value[2] + at[2], 4);
+            at[2] += 4;
+            for (uint32_t i = 0; i < count; i++) {
+                const uint8_t *item = value_text(value[2], vlen[2], &at[2], &len);
+                if (!item) return 0;
+                if (arr->copies && canon_item(c, &items, item, len) < 0) return -1;
+            }
+        }
+        for (size_t h = 0; h < holders; h++) { /* the places in other threads, by id */
             const uint8_t *places = c->holder[h];
-            uint32_t plen = c->holder_len[h], pcount;
+            uint32_t plen = c->holder_len[h], pcount, len;
             memcpy(&pcount, places, 4);
             size_t pat = 4;
             for (uint32_t i = 0; i < pcount; i++) {
@@ -1420,14 +1451,14 @@ static int canon_segments(Canon *c, const CanonArray *arr, const uint8_t *rec, s
                 pat += 4;
                 const uint8_t *item = value_text(places, plen, &pat, &len);
                 if (!item) return 0;
-                if (index != k) continue;
-                if ((items++ && canon_text(c, ", ", 2) < 0) || canon_text(c, item, len) < 0)
-                    return -1;
+                if (index == k && canon_item(c, &items, item, len) < 0) return -1;
             }
         }
-        if ((items == 1 && canon_text(c, ",", 1) < 0) || canon_text(c, "))", 2) < 0) return -1;
-        c->place_at[k] = begin;
-        c->place_len[k] = c->text_len - begin;
+        if (arr->copies && ((items == 1 && canon_text(c, ",", 1) < 0) || canon_text(c, ")", 1) < 0))
+            return -1;
+        if (canon_text(c, ")", 1) < 0) return -1;
+        c->rest_at[k] = begin;
+        c->rest_len[k] = c->text_len - begin;
     }
     return 1;
 }
@@ -1438,18 +1469,16 @@ static int canon_room(Canon *c, size_t count) {
     size_t cap = count * 2;
     canon_free(c);
     c->own = malloc(cap * sizeof(uint8_t *));
-    c->rest = malloc(cap * sizeof(uint8_t *));
     c->own_len = malloc(cap * sizeof(uint32_t));
-    c->rest_len = malloc(cap * sizeof(uint32_t));
     c->order = malloc(cap * sizeof(uint32_t));
     c->numbers = malloc(cap * sizeof(uint32_t));
     c->position = malloc(cap * sizeof(uint16_t));
-    c->place_at = malloc(cap * sizeof(size_t));
-    c->place_len = malloc(cap * sizeof(size_t));
+    c->rest_at = malloc(cap * sizeof(size_t));
+    c->rest_len = malloc(cap * sizeof(size_t));
     c->holder = malloc(cap * sizeof(uint8_t *));
     c->holder_len = malloc(cap * sizeof(uint32_t));
-    if (!c->own || !c->rest || !c->own_len || !c->rest_len || !c->order || !c->numbers ||
-        !c->position || !c->place_at || !c->place_len || !c->holder || !c->holder_len) {
+    if (!c->own || !c->own_len || !c->order || !c->numbers || !c->position || !c->rest_at ||
+        !c->rest_len || !c->holder || !c->holder_len) {
         canon_free(c);
         return -1;
     }
@@ -1458,25 +1487,14 @@ static int canon_room(Canon *c, size_t count) {
 }
 
 /* Each of array `a`'s threads' rank in the record (n threads, its shared part at `cut`),
- * in three parts (`own`, `rest`, the places in `text`): 1, 0 when a part is unknown, or
- * -1 out of memory. */
+ * in two parts (`own`, the rest in `text`): 1, 0 when a part is unknown, or -1 out of
+ * memory. */
 static int canon_ranks(Canon *c, size_t a, const uint8_t *rec, size_t n, size_t cut) {
     const CanonArray *arr = &c->arrays[a];
-    /* The rests: by the shared part, and where other threads' locals hold indexes, the
-     * places they add (composed as a tuple's text). */
-    size_t klen = 2 + TAIL_SIZE;
-    if (canon_key_room(c, klen) < 0) return -1;
-    uint8_t *key = c->key;
-    key[0] = 'r';
-    key[1] = (uint8_t)a;
-    memcpy(key + 2, rec + cut, TAIL_SIZE);
-    uint32_t vlen;
-    const uint8_t *rests = map_get(&c->map, key, klen, &vlen);
-    if (!rests) return 0;
-    int found = canon_segments(c, arr, rec, n, rests, vlen);
+    int found = canon_rests(c, a, rec, n, rec + cut);
     if (found <= 0) return found;
-    /* Each thread's own text. */
     uint8_t okey[5];
+    uint32_t vlen;
     okey[0] = 'o';
     for (size_t k = 0; k < arr->size; k++) {
         memcpy(okey + 1, rec + 2 + 4 * (arr->base + k), 4);
@@ -1488,23 +1506,50 @@ static int canon_ranks(Canon *c, size_t a, const uint8_t *rec, size_t n, size_t 
     return 1;
 }
 
+/* The new places (c->position) of a support (`support`, `count` indexes of 2 bytes),
+ * written at `out`. */
+static void support_places(const Canon *c, const uint8_t *support, uint32_t count,
+                           uint8_t *out) {
+    for (uint32_t i = 0; i < count; i++) {
+        uint16_t index;
+        memcpy(&index, support + 2 * i, 2);
+        memcpy(out + 2 * i, &c->position[index], 2);
+    }
+}
+
+/* A support's value checked against the array's size: its count of indexes, or -1. */
+static int64_t support_count(const uint8_t *support, uint32_t len, size_t size) {
+    if (len % 2) return -1;
+    for (uint32_t i = 0; i < len; i += 2) {
+        uint16_t index;
+        memcpy(&index, support + i, 2);
+        if (index >= size) return -1;
+    }
+    return len / 2;
+}
+
 /* `out`: the shared part `tail` with array `a`'s permutation c->position applied: its vars,
- * locks and channels parts each by the permutation, the GIL and stdout holders moved here.
- * 1, 0 when a part is unknown, or -1 out of memory. */
+ * locks and channels parts each by the new places of its support, the GIL and stdout
+ * holders moved here. 1, 0 when a part is unknown, or -1 out of memory. */
 static int canon_move_tail(Canon *c, size_t a, const uint8_t *tail, uint8_t *out) {
     const CanonArray *arr = &c->arrays[a];
-    size_t base = arr->base, size = arr->size, plen = 2 * size;
-    if (canon_key_room(c, 3 + plen + 8) < 0) return -1;
+    size_t base = arr->base, size = arr->size;
+    if (canon_key_room(c, 7 + 2 * size) < 0) return -1;
     uint8_t *key = c->key, moved[TAIL_SIZE];
     uint32_t vlen;
     memcpy(moved, tail, TAIL_SIZE);
-    key[0] = 'q';
     key[1] = (uint8_t)a;
-    memcpy(key + 3, c->position, plen);
     for (int kind = 0; kind < 3; kind++) {
+        key[0] = 'M';
         key[2] = (uint8_t)kind;
-        memcpy(key + 3 + plen, tail + 2 + 4 * kind, 4);
-        const uint8_t *part = map_get(&c->map, key, 3 + plen + 4, &vlen);
+        memcpy(key + 3, tail + 2 + 4 * kind, 4);
+        const uint8_t *support = map_get(&c->map, key, 7, &vlen);
+        if (!support) return 0;
+        int64_t count = support_count(support, vlen, size);
+        if (count < 0) return 0;
+        key[0] = 'Q';
+        support_places(c, support, (uint32_t)count, key + 7);
+        const uint8_t *part = map_get(&c->map, key, 7 + 2 * (size_t)count, &vlen);
         if (!part || vlen != 4) return 0;
         memcpy(moved + 2 + 4 * kind, part, 4);
     }
@@ -1520,20 +1565,26 @@ static int canon_move_tail(Canon *c, size_t a, const uint8_t *tail, uint8_t *out
     return 1;
 }
 
-/* A thread's number once moved by a permutation: by its new `self` alone where its locals
- * and offer hold no index ('s' key, in `skey`: 's', array), else by the whole permutation
- * ('t' key, in c->key: 't', array, positions, plen bytes of them). NULL: not in the map. */
-static const uint8_t *moved_number(const Canon *c, uint8_t *skey, size_t plen, uint32_t number,
-                                   int32_t self, int32_t index) {
+/* A thread's number once moved by array `a`'s permutation c->position, with its new `self`
+ * (-1: outside the array), by the new places of its support; NULL: not in the map. */
+static const uint8_t *moved_number(Canon *c, size_t a, uint32_t number, int32_t self) {
+    size_t size = c->arrays[a].size;
+    uint8_t ukey[6];
     uint32_t vlen;
-    memcpy(skey + 2, &number, 4);
-    memcpy(skey + 6, &self, 4);
-    const uint8_t *moved = map_get(&c->map, skey, 10, &vlen);
-    if (!moved) {
-        memcpy(c->key + 2 + plen, &number, 4);
-        memcpy(c->key + 2 + plen + 4, &index, 4);
-        moved = map_get(&c->map, c->key, 2 + plen + 8, &vlen);
-    }
+    ukey[0] = 'U';
+    ukey[1] = (uint8_t)a;
+    memcpy(ukey + 2, &number, 4);
+    const uint8_t *support = map_get(&c->map, ukey, sizeof ukey, &vlen);
+    if (!support) return NULL;
+    int64_t count = support_count(support, vlen, size);
+    if (count < 0) return NULL;
+    uint8_t *key = c->key; /* (room for 10 + 2 * size: canon_move's) */
+    key[0] = 'T';
+    key[1] = (uint8_t)a;
+    memcpy(key + 2, &number, 4);
+    memcpy(key + 6, &self, 4);
+    support_places(c, support, (uint32_t)count, key + 10);
+    const uint8_t *moved = map_get(&c->map, key, 10 + 2 * (size_t)count, &vlen);
     return moved && vlen == 4 ? moved : NULL;
 }
 
@@ -1548,31 +1599,20 @@ static int canon_move(Canon *c, size_t a, const uint8_t *rec, uint8_t *out, size
     uint8_t moved_tail[TAIL_SIZE];
     int found = canon_move_tail(c, a, tail, moved_tail);
     if (found <= 0) return found;
-    size_t plen = 2 * size;
-    if (canon_key_room(c, 2 + plen + 8) < 0) return -1;
-    uint8_t *key = c->key;
-    /* The threads: by their new `self` alone where their locals and offer hold no index
-     * ('s'), else by the whole permutation ('t'). */
-    uint8_t skey[10];
-    skey[0] = 's';
-    skey[1] = (uint8_t)a;
-    key[0] = 't';
-    key[1] = (uint8_t)a;
-    memcpy(key + 2, c->position, plen);
+    if (canon_key_room(c, 10 + 2 * size) < 0) return -1;
     for (size_t tid = 0; tid < n; tid++) {
         uint32_t number;
         memcpy(&number, rec + 2 + 4 * tid, 4);
-        int32_t k = -1, self = -1;
+        int32_t self = -1;
         size_t to = tid;
         if (tid >= base && tid < base + size) {
-            k = (int32_t)(tid - base);
-            self = c->position[k];
+            self = c->position[tid - base];
             to = base + (size_t)self;
         } else if (!arr->others) {
             c->numbers[tid] = number;
             continue;
         }
-        const uint8_t *moved = moved_number(c, skey, plen, number, self, k);
+        const uint8_t *moved = moved_number(c, a, number, self);
         if (!moved) return 0;
         memcpy(&c->numbers[to], moved, 4);
     }
@@ -1586,29 +1626,27 @@ static int canon_move(Canon *c, size_t a, const uint8_t *rec, uint8_t *out, size
  * no rank text holds): two such are ordered as the lists of ranks are. */
 static int canon_flatten(Canon *c, size_t size, uint8_t **buf, size_t *len, size_t *cap) {
     size_t need = 0;
-    for (size_t k = 0; k < size; k++) need += c->own_len[k] + c->rest_len[k] + c->place_len[k] + 1;
+    for (size_t k = 0; k < size; k++) need += c->own_len[k] + c->rest_len[k] + 1;
     if (raw_reserve((void **)buf, cap, need, 1) < 0) return -1;
     uint8_t *p = *buf;
     for (size_t k = 0; k < size; k++) {
         memcpy(p, c->own[k], c->own_len[k]);
         p += c->own_len[k];
-        memcpy(p, c->rest[k], c->rest_len[k]);
+        memcpy(p, c->text + c->rest_at[k], c->rest_len[k]);
         p += c->rest_len[k];
-        memcpy(p, c->text + c->place_at[k], c->place_len[k]);
-        p += c->place_len[k];
         *p++ = 0;
     }
     *len = need;
     return 0;
 }
 
-/* How index k's rank (its three parts, then a 0 byte) compares with the rank at `*at` in
+/* How index k's rank (its two parts, then a 0 byte) compares with the rank at `*at` in
  * `ranks` (ended by a 0 byte, which it passes): -1, 0 or 1. */
 static int rank_against(const Canon *c, size_t k, const uint8_t *ranks, size_t *at) {
-    const uint8_t *part[3] = {c->own[k], c->rest[k], c->text + c->place_at[k]};
-    size_t len[3] = {c->own_len[k], c->rest_len[k], c->place_len[k]};
+    const uint8_t *part[2] = {c->own[k], c->text + c->rest_at[k]};
+    size_t len[2] = {c->own_len[k], c->rest_len[k]};
     size_t i = *at;
-    for (int p = 0; p < 3; p++) {
+    for (int p = 0; p < 2; p++) {
         for (size_t j = 0; j < len[p]; j++, i++) {
             if (part[p][j] != ranks[i]) return part[p][j] < ranks[i] ? -1 : 1;
         }
@@ -1630,7 +1668,6 @@ static int canon_rotate(Canon *c, size_t a, uint8_t *rec, size_t len, size_t n, 
     int found = canon_ranks(c, a, rec, n, cut);
     if (found <= 0) return found;
     if (canon_flatten(c, size, &c->best_ranks, &c->best_len, &c->best_cap) < 0) return -1;
-    size_t plen = 2 * size;
     for (size_t r = 1; r < size; r++) {
         for (size_t i = 0; i < size; i++) c->position[i] = (uint16_t)((i + r) % size);
         int order = 0;
@@ -1645,29 +1682,18 @@ static int canon_rotate(Canon *c, size_t a, uint8_t *rec, size_t len, size_t n, 
             /* The image's shared part, then its ranks one index at a time. */
             found = canon_move_tail(c, a, rec + cut, image + cut);
             if (found <= 0) return found;
-            uint8_t rkey[2 + TAIL_SIZE];
-            rkey[0] = 'r';
-            rkey[1] = (uint8_t)a;
-            memcpy(rkey + 2, image + cut, TAIL_SIZE);
-            uint32_t vlen;
-            const uint8_t *rests = map_get(&c->map, rkey, sizeof rkey, &vlen);
-            if (!rests) return 0;
-            found = canon_segments(c, arr, rec, n, rests, vlen);
+            found = canon_rests(c, a, rec, n, image + cut);
             if (found <= 0) return found;
-            if (canon_key_room(c, 2 + plen + 8) < 0) return -1;
-            uint8_t *key = c->key, skey[10], okey[5];
-            key[0] = 't';
-            key[1] = (uint8_t)a;
-            memcpy(key + 2, c->position, plen);
-            skey[0] = 's';
-            skey[1] = (uint8_t)a;
+            if (canon_key_room(c, 10 + 2 * size) < 0) return -1;
+            uint8_t okey[5];
+            uint32_t vlen;
             okey[0] = 'o';
             size_t at = 0;
             for (size_t k = 0; k < size && !order; k++) {
-                int32_t old = (int32_t)((k + size - r) % size), self = (int32_t)k;
+                size_t old = (k + size - r) % size;
                 uint32_t number;
-                memcpy(&number, rec + 2 + 4 * (base + (size_t)old), 4);
-                const uint8_t *moved = moved_number(c, skey, plen, number, self, old);
+                memcpy(&number, rec + 2 + 4 * (base + old), 4);
+                const uint8_t *moved = moved_number(c, a, number, (int32_t)k);
                 if (!moved) return 0;
                 memcpy(okey + 1, moved, 4);
                 const uint8_t *own = map_get(&c->map, okey, 5, &vlen);

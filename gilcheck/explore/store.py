@@ -322,11 +322,12 @@ class NativeStateStore(StateStore):
         entry of its own (`Entries.project`) once it holds `limit`."""
         return self._module.Entries(limit)
 
-    def new_canon(self, layout: tuple[tuple[int, int, bool, bool, bool], ...]) -> Any:
+    def new_canon(self, layout: tuple[tuple[int, int, bool, bool, bool, bool, int], ...]) -> Any:
         """An empty map of symmetry representatives' parts in C (explore/symmetric_records.py),
         for `records.expand`: per thread array, its first thread id, its size, whether other
-        threads' locals hold its indexes, whether its permutations change them, and whether
-        it is reduced by rotations alone."""
+        threads' locals hold its indexes, whether its permutations change them, whether it
+        is reduced by rotations alone, whether its ranks name where copies of its indexes
+        are, and the parts its ranks read (bit 0 vars, 1 locks, 2 channels)."""
         return self._module.Canon(layout)
 
     def reparent(self, sid: int, parent: int, via: Action) -> None:

@@ -9,12 +9,14 @@ finds the same states with the same ids as one that decodes every successor.
 The work is in what the representative depends on, each part computed once:
 - a thread's rank starts with the text of the thread without its `self`, which depends
   on the thread alone: one text per thread number;
-- the rest of its rank (the GIL and stdout holders, its elements of the arrays indexed by
-  `self`, where copies of its index sit) depends on the record's shared part and, when
-  other threads' locals hold indexes, on those threads: one list per such context;
-- a permutation moves each thread (a new `self`, its locals' indexes renumbered) and the
-  shared part (elements moved, thread ids renamed): one result per thread or shared
-  part and permutation.
+- the rest of its rank is the GIL and stdout holders (read from the record), then its
+  elements of the arrays indexed by `self` and the places in channel buffers holding
+  its index (one text per index and vars, locks or channels part), then, when other
+  threads' locals hold indexes, the places each such thread adds (one list per thread);
+- a permutation moves each thread (a new `self`, its locals' indexes renamed) and each
+  part (elements moved, thread ids and indexes renamed). What a thread or part becomes
+  depends on where a few indexes go, its support (`part_support`, `thread_support`): one
+  result per thread or part and the new places of its support.
 
 Records with run-time objects (the extended record) and programs whose permutations
 rename objects or spawned threads are reduced by decoding (`RecordCanonicalizer.applies`).
@@ -23,29 +25,36 @@ rename objects or spawned threads are reduced by decoding (`RecordCanonicalizer.
 from __future__ import annotations
 
 import struct
-from collections.abc import Sequence
 from typing import Any
 
 from gilcheck.explore.store import NativeStateStore, StateStore, StoreFull, thread_numbers
 from gilcheck.explore.symmetric import SymmetricSystem
 from gilcheck.system.model import ThreadwiseSystem, TransitionSystem
-from gilcheck.system.state import S_THREADS, T_SELF
+from gilcheck.system.state import T_SELF
 from gilcheck.system.symmetry import (
     Canonicalizer,
-    channel_copies,
-    holds_index,
-    permute,
+    buffer_copies,
+    chan_items,
+    lock_items,
+    part_support,
+    permute_chans,
+    permute_locks,
+    permute_thread,
+    permute_vars,
     rank_text,
     sorting_positions,
     thread_copies,
+    thread_support,
+    var_items,
 )
 
 _TAIL_SIZE = 17  # gil + 1, vars, locks, channels, stdout + 1, ended (steptable._TAIL)
 _NUMBER = struct.Struct("<I")
-_MOVE = struct.Struct("<Ii")  # a moved thread's key: its number, an index or -1
+_MOVE = struct.Struct("<Ii")  # a moved thread's key: its number, its new `self` or -1
 _HOLDER = struct.Struct("<H")
-# Where the vars, locks and channels parts' numbers sit in a record's shared part.
-_PARTS = (slice(2, 6), slice(6, 10), slice(10, 14))
+VARS, LOCKS, CHANS = 0, 1, 2
+"""The shared parts, in the order a record keeps their numbers after the GIL's holder."""
+_RANK_ORDER = (LOCKS, VARS, CHANS)  # the order a rank names them in
 CACHE_LIMIT = 1 << 20
 """Entries each cache keeps before it starts afresh (a bound on its memory)."""
 
@@ -74,6 +83,14 @@ def _tuple_text(items: list[str]) -> str:
     return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
 
 
+def _positions(position: tuple[int, ...], support: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple([position[k] for k in support])
+
+
+def _packed(values: tuple[int, ...]) -> bytes:
+    return struct.pack(f"<{len(values)}H", *values)
+
+
 class RecordCanonicalizer:
     """Maps a state's record to its representative's record (`__call__`)."""
 
@@ -82,15 +99,30 @@ class RecordCanonicalizer:
         self.store = store
         self.arrays = canonical.arrays
         # Per array: whether a permutation changes threads outside it (their locals or
-        # rendezvous offers hold indexes of it).
+        # rendezvous offers hold indexes of it), whether its ranks name the places of
+        # copies of its indexes, and which parts its ranks read.
         self._moves_others = tuple(a.held_outside for a in self.arrays)
+        self._copies = tuple(bool(a.index_chans or a.index_slots) for a in self.arrays)
+        self._kinds = tuple(
+            tuple(
+                kind
+                for kind, used in (
+                    (LOCKS, a.owned_locks),
+                    (VARS, a.vars),
+                    (CHANS, a.chans or a.index_chans),
+                )
+                if used
+            )
+            for a in self.arrays
+        )
         self._own: dict[int, str] = {}  # thread number -> its text without `self`
-        self._rests: dict[tuple[Any, ...], tuple[str, ...]] = {}
-        self._mids: dict[tuple[Any, ...], tuple[tuple[str, tuple[str, ...]], ...]] = {}
-        self._places: dict[tuple[Any, ...], tuple[tuple[int, str], ...]] = {}
-        self._thread_moves: dict[tuple[Any, ...], bytes] = {}
-        self._free_moves: dict[tuple[Any, ...], bytes] = {}
+        # (array, kind, part number) -> per index: its text, and the places in channels
+        self._texts: dict[tuple[int, int, int], tuple[tuple[str, tuple[str, ...]], ...]] = {}
+        self._places: dict[tuple[int, int, int], tuple[tuple[int, str], ...]] = {}
+        self._part_supports: dict[tuple[int, int, int], tuple[int, ...]] = {}
         self._part_moves: dict[tuple[Any, ...], bytes] = {}
+        self._thread_supports: dict[tuple[int, int], tuple[int, ...]] = {}
+        self._thread_moves: dict[tuple[Any, ...], bytes] = {}
         # The same parts in C (`_records.Canon`), for the C loop, once it is in use: every
         # part is added there when it is computed here, and both start afresh together.
         self.native: Any = None
@@ -99,8 +131,18 @@ class RecordCanonicalizer:
         """The C form of this map (`_records.Canon`), made empty: from now on it gets every
         part computed here."""
         layout = tuple(
-            (a.base, a.size, a.in_other_locals, others, a.rotational)
-            for a, others in zip(self.arrays, self._moves_others, strict=True)
+            (
+                a.base,
+                a.size,
+                a.in_other_locals,
+                others,
+                a.rotational,
+                copies,
+                sum(1 << kind for kind in kinds),
+            )
+            for a, others, copies, kinds in zip(
+                self.arrays, self._moves_others, self._copies, self._kinds, strict=True
+            )
         )
         self._forget()
         self.native = store.new_canon(layout)
@@ -116,12 +158,12 @@ class RecordCanonicalizer:
     def _parts(self) -> tuple[dict[Any, Any], ...]:
         return (
             self._own,
-            self._rests,
-            self._mids,
+            self._texts,
             self._places,
-            self._thread_moves,
-            self._free_moves,
+            self._part_supports,
             self._part_moves,
+            self._thread_supports,
+            self._thread_moves,
         )
 
     def _forget(self) -> None:
@@ -156,23 +198,53 @@ class RecordCanonicalizer:
         """Each of array `a`'s threads' rank in the record, by index (less its first
         character, the same in all: `Canonicalizer.keys` gives the whole)."""
         array = self.arrays[a]
-        base = array.base
+        base, size = array.base, array.size
         tail = record[cut:]
-        rests: Sequence[str] | None
+        gil = (tail[0] | tail[1] << 8) - 1
+        stdout = (tail[14] | tail[15] << 8) - 1
+        texts = self._texts
+        parts = []
+        for kind in self._kinds[a]:
+            number = _NUMBER.unpack_from(tail, 2 + 4 * kind)[0]
+            known = texts.get((a, kind, number))
+            if known is None:
+                known = self._texts_of(a, kind, number)
+            parts.append(known)
+        outside: list[list[str]] | None = None
         if array.in_other_locals:  # other threads' locals hold indexes: ranks name them
-            rests = self._rests_with_places(record, numbers, a, tail)
-        else:
-            rests = self._rests.get((a, tail))
-            if rests is None:
-                rests = self._rests_of(record, a, tail)
+            outside = [[] for _ in range(size)]
+            for tid, number in enumerate(numbers):
+                if base <= tid < base + size:
+                    continue
+                places = self._places.get((a, tid, number))
+                if places is None:
+                    places = self._places_of(a, tid, number)
+                for k, text in places:
+                    outside[k].append(text)
+        copies = self._copies[a]
         own = self._own
         ranks = []
-        for k, rest in enumerate(rests):
+        for k in range(size):
             number = numbers[base + k]
-            text = own.get(number)
-            if text is None:
-                text = self._own_text(number)
-            ranks.append(text + rest)
+            own_text = own.get(number)
+            if own_text is None:
+                own_text = self._own_text(number)
+            items = [
+                own_text,
+                ", 1" if gil == base + k else ", 0",
+                ", 1" if stdout == base + k else ", 0",
+            ]
+            found: list[str] = []
+            for known in parts:
+                item, in_channels = known[k]
+                items.append(item)
+                found += in_channels
+            if copies:
+                if outside is not None:
+                    found += outside[k]
+                items.append(", " + _tuple_text(found))
+            items.append(")")
+            ranks.append("".join(items))
         return ranks
 
     def _rotated(self, record: bytes, numbers: tuple[int, ...], cut: int, a: int) -> bytes:
@@ -202,74 +274,35 @@ class RecordCanonicalizer:
             self.native.add(b"o" + _NUMBER.pack(number), text.encode())
         return text
 
-    def _rests_of(self, record: bytes, a: int, tail: bytes) -> tuple[str, ...]:
-        """The rest of each of array `a`'s threads' ranks, after its text without `self`,
-        when no other thread's locals hold its indexes: it depends on the shared part."""
+    def _texts_of(self, a: int, kind: int, number: int) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """Per index of array `a`: the text its rank gives the vars, locks or channels
+        part numbered `number` (its items, each after ", "), and for channels, the places
+        in their buffers that hold the index."""
         self._make_room()
-        state = self.store.decode_record(record)
-        rests = []
-        for key in self.canonical.keys(state, self.arrays[a]):
-            full, own = rank_text(key), rank_text(key[0])
-            # A key's text is "(" + its own part's text + the rest.
-            if not full.startswith("(" + own):
-                raise AssertionError("a rank does not start with the thread's own text")
-            rests.append(full[1 + len(own) :])
-        known = self._rests[(a, tail)] = tuple(rests)
-        if self.native is not None:
-            self.native.add(
-                b"r" + bytes([a]) + tail,
-                b"".join(_text(rest.encode()) for rest in rests),
+        array = self.arrays[a]
+        part = self.store.part(number)
+        items = (var_items, lock_items, chan_items)[kind]
+        in_channels: list[list[object]] = [[] for _ in range(array.size)]
+        if kind == CHANS:
+            in_channels = buffer_copies(part, array)
+        known = self._texts[(a, kind, number)] = tuple(
+            (
+                "".join(", " + rank_text(item) for item in items(part, array, k)),
+                tuple(rank_text(place) for place in in_channels[k]),
             )
-        return known
-
-    def _rests_with_places(
-        self, record: bytes, numbers: tuple[int, ...], a: int, tail: bytes
-    ) -> list[str]:
-        """The rest of each of array `a`'s threads' ranks where other threads' locals hold
-        its indexes: what the shared part gives (all but the places of copies in locals,
-        `_mids`), then the places each other thread adds (`_places`)."""
-        array = self.arrays[a]
-        mids = self._mids.get((a, tail))
-        if mids is None:
-            mids = self._mids_of(record, a, tail)
-        items = [list(chan_items) for _, chan_items in mids]
-        base, size = array.base, array.size
-        for tid, number in enumerate(numbers):
-            if base <= tid < base + size:
-                continue
-            places = self._places.get((a, tid, number))
-            if places is None:
-                places = self._places_of(a, tid, number)
-            for k, text in places:
-                items[k].append(text)
-        return [mid + _tuple_text(found) + ")" for (mid, _), found in zip(mids, items, strict=True)]
-
-    def _mids_of(
-        self, record: bytes, a: int, tail: bytes
-    ) -> tuple[tuple[str, tuple[str, ...]], ...]:
-        """Per index of array `a`: its rank's text between its own part and the places of
-        its copies, and the places in channel buffers among those (as texts)."""
-        self._make_room()
-        state = self.store.decode_record(record)
-        array = self.arrays[a]
-        in_channels = channel_copies(state, array)
-        mids = []
-        for key, chan_places in zip(self.canonical.keys(state, array), in_channels, strict=True):
-            full, own, copies = rank_text(key), rank_text(key[0]), rank_text(key[-1])
-            # A key's text is "(" + its own part's text + the middle + its copies' text + ")".
-            if not (full.startswith("(" + own) and full.endswith(copies + ")")):
-                raise AssertionError("a rank is not made of its parts")
-            mid = full[1 + len(own) : len(full) - len(copies) - 1]
-            mids.append((mid, tuple(rank_text(place) for place in chan_places)))
-        known = self._mids[(a, tail)] = tuple(mids)
+            for k in range(array.size)
+        )
         if self.native is not None:
             self.native.add(
-                b"r" + bytes([a]) + tail,
+                b"R" + bytes([a, kind]) + _NUMBER.pack(number),
                 b"".join(
-                    _text(mid.encode())
-                    + _NUMBER.pack(len(places))
-                    + b"".join(_text(place.encode()) for place in places)
-                    for mid, places in mids
+                    _text(text.encode())
+                    + (
+                        _NUMBER.pack(len(places)) + b"".join(_text(p.encode()) for p in places)
+                        if kind == CHANS
+                        else b""
+                    )
+                    for text, places in known
                 ),
             )
         return known
@@ -299,76 +332,91 @@ class RecordCanonicalizer:
         array = self.arrays[a]
         base, size = array.base, array.size
         tail = record[cut:]
-        part_moves = self._part_moves
-        parts = []
-        for kind, where in enumerate(_PARTS):
-            new = part_moves.get((a, kind, position, tail[where]))
-            if new is None:
-                return self._permuted_slowly(record, numbers, cut, a, position)
-            parts.append(new)
+        parts = [
+            self._part_moved(a, kind, tail[2 + 4 * kind : 6 + 4 * kind], position)
+            for kind in (VARS, LOCKS, CHANS)
+        ]
         moved = [b""] * len(numbers)
-        free, thread_moves = self._free_moves, self._thread_moves
         others = self._moves_others[a]
         for tid, number in enumerate(numbers):
             k = tid - base
             if 0 <= k < size:
-                new = free.get((a, number, position[k]))
-                if new is None:
-                    new = thread_moves.get((a, position, number, k))
-                    if new is None:
-                        return self._permuted_slowly(record, numbers, cut, a, position)
-                moved[base + position[k]] = new
+                moved[base + position[k]] = self._thread_moved(a, number, position[k], position)
             elif others:
-                new = free.get((a, number, -1))
-                if new is None:
-                    new = thread_moves.get((a, position, number, -1))
-                    if new is None:
-                        return self._permuted_slowly(record, numbers, cut, a, position)
-                moved[tid] = new
+                moved[tid] = self._thread_moved(a, number, -1, position)
             else:
                 moved[tid] = record[2 + 4 * tid : 6 + 4 * tid]
         gil = _holder(tail[0] | tail[1] << 8, base, size, position)
         stdout = _holder(tail[14] | tail[15] << 8, base, size, position)
         return record[:2] + b"".join(moved) + gil + b"".join(parts) + stdout + tail[16:]
 
-    def _permuted_slowly(
-        self, record: bytes, numbers: tuple[int, ...], cut: int, a: int, position: tuple[int, ...]
-    ) -> bytes:
-        """`_permuted` by decoding the record, keeping what each part became: a thread
-        whose locals and offer hold no index by its new `self` alone, else by the whole
-        permutation; the vars, locks and channels parts each by the permutation."""
-        self._make_room()
-        store = self.store
-        array = self.arrays[a]
-        base, size = array.base, array.size
-        state = store.decode_record(record)
-        canonical = self.canonical
-        result = store.encode(permute(state, array, list(position), canonical.lock_kinds))
-        if len(result) != len(record):
-            raise StoreFull("a permuted record changed its length")
-        native = self.native
-        packed = struct.pack(f"<{size}H", *position)
-        for tid, number in enumerate(numbers):
-            k = tid - base
-            inside = 0 <= k < size
-            at = base + position[k] if inside else tid
-            moved = result[2 + 4 * at : 6 + 4 * at]
-            if not holds_index(state[S_THREADS][tid], array):
-                self._free_moves[(a, number, position[k] if inside else -1)] = moved
-                if native is not None:
-                    key = _MOVE.pack(number, position[k] if inside else -1)
-                    native.add(b"s" + bytes([a]) + key, moved)
+    def _part_moved(self, a: int, kind: int, packed: bytes, position: tuple[int, ...]) -> bytes:
+        """The number (as the record keeps it) of what the permutation makes of the vars,
+        locks or channels part whose number is `packed`."""
+        number = _NUMBER.unpack(packed)[0]
+        support = self._part_supports.get((a, kind, number))
+        if support is None:
+            support = self._part_support_of(a, kind, number)
+        key = (a, kind, number, _positions(position, support))
+        moved = self._part_moves.get(key)
+        if moved is None:
+            self._make_room()
+            array = self.arrays[a]
+            part = self.store.part(number)
+            if kind == VARS:
+                new = permute_vars(part, array, position)
+            elif kind == LOCKS:
+                new = permute_locks(part, array, position, self.canonical.lock_kinds)
             else:
-                self._thread_moves[(a, position, number, k if inside else -1)] = moved
-                if native is not None:
-                    key = _MOVE.pack(number, k if inside else -1)
-                    native.add(b"t" + bytes([a]) + packed + key, moved)
-        tail, new_tail = record[cut:], result[cut:]
-        for kind, where in enumerate(_PARTS):
-            self._part_moves[(a, kind, position, tail[where])] = new_tail[where]
-            if native is not None:
-                native.add(b"q" + bytes([a, kind]) + packed + tail[where], new_tail[where])
-        return result
+                new = permute_chans(part, array, position)
+            moved = self._part_moves[key] = _number(self.store.part_number(new))
+            if self.native is not None:
+                self.native.add(b"Q" + bytes([a, kind]) + packed + _packed(key[3]), moved)
+        return moved
+
+    def _part_support_of(self, a: int, kind: int, number: int) -> tuple[int, ...]:
+        self._make_room()
+        array = self.arrays[a]
+        part = self.store.part(number)
+        support = part_support(kind, part, array, self.canonical.lock_kinds)
+        self._part_supports[(a, kind, number)] = support
+        if self.native is not None:
+            self.native.add(b"M" + bytes([a, kind]) + _NUMBER.pack(number), _packed(support))
+        return support
+
+    def _thread_moved(self, a: int, number: int, new_self: int, position: tuple[int, ...]) -> bytes:
+        """The number (as the record keeps it) of what the permutation makes of thread
+        number `number`: with its new `self` (-1: a thread outside the array)."""
+        support = self._thread_supports.get((a, number))
+        if support is None:
+            self._make_room()
+            support = thread_support(self.store.thread(number), self.arrays[a])
+            self._thread_supports[(a, number)] = support
+            if self.native is not None:
+                self.native.add(b"U" + bytes([a]) + _NUMBER.pack(number), _packed(support))
+        key = (a, number, new_self, _positions(position, support))
+        moved = self._thread_moves.get(key)
+        if moved is None:
+            self._make_room()
+            th = permute_thread(
+                self.store.thread(number),
+                self.arrays[a],
+                position,
+                None if new_self < 0 else new_self,
+            )
+            moved = self._thread_moves[key] = _number(self.store.thread_number(th))
+            if self.native is not None:
+                self.native.add(
+                    b"T" + bytes([a]) + _MOVE.pack(number, new_self) + _packed(key[3]), moved
+                )
+        return moved
+
+
+def _number(number: int) -> bytes:
+    """A thread's or part's number as a record keeps it."""
+    if number >= 1 << 32:
+        raise StoreFull("a pool outgrew the record's 4-byte numbers")
+    return _NUMBER.pack(number)
 
 
 def _holder(stored: int, base: int, size: int, position: tuple[int, ...]) -> bytes:

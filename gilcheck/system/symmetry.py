@@ -18,6 +18,7 @@ only costs reduction, never soundness, since it is always a permutation of the s
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -273,7 +274,6 @@ class Canonicalizer:
         base, size = array.base, array.size
         gil, stdout = state[S_GIL], state[S_STDOUT]
         locks, vars_, chans = state[S_LOCKS], state[S_VARS], state[S_CHANS]
-        owned_locks, owned_vars, owned_chans = array.owned_locks, array.vars, array.chans
         # Where copies of each index sit outside the array's threads (channel buffers,
         # other threads' locals): part of the key, so that states differing only in
         # which worker a message names get the same representative.
@@ -289,23 +289,41 @@ class Canonicalizer:
             if heap:  # its objects by what they are, not by their numbers
                 own = blur_objects(own, heap, _relative_to(tid))
             key: list[object] = [own, gil == tid, stdout == tid]
-            for lid, prim in owned_locks:
-                key.append(prim.remap(locks[lid + k], _relative_to(tid)))
-            for vid in owned_vars:
-                key.append(vars_[vid + k])
-            for cid in owned_chans:
-                key.append(_chan_key(chans[cid + k], tid))
+            key += lock_items(locks, array, k)
+            key += var_items(vars_, array, k)
+            key += chan_items(chans, array, k)
             if copies is not None:
                 key.append(tuple(copies[k]))
             out.append(tuple(key))
         return out
 
 
+def lock_items(locks: tuple[Any, ...], array: _Array, k: int) -> list[object]:
+    """Index k's elements of the array's `self`-indexed locks, as its key holds them."""
+    relative = _relative_to(array.base + k)
+    return [prim.remap(locks[lid + k], relative) for lid, prim in array.owned_locks]
+
+
+def var_items(vars_: tuple[Any, ...], array: _Array, k: int) -> list[object]:
+    """Index k's elements of the array's `self`-indexed vars, as its key holds them."""
+    return [vars_[vid + k] for vid in array.vars]
+
+
+def chan_items(chans: tuple[Any, ...], array: _Array, k: int) -> list[object]:
+    """Index k's elements of the array's `self`-indexed channels, as its key holds them."""
+    tid = array.base + k
+    return [_chan_key(chans[cid + k], tid) for cid in array.chans]
+
+
 def channel_copies(state: State, array: _Array) -> list[list[object]]:
     """Per index of the array: the places in channel buffers that hold a copy of it."""
+    return buffer_copies(state[S_CHANS], array)
+
+
+def buffer_copies(chans: tuple[Any, ...], array: _Array) -> list[list[object]]:
+    """Per index of the array: the places in the channels part's buffers holding a copy."""
     size = array.size
     copies: list[list[object]] = [[] for _ in range(size)]
-    chans = state[S_CHANS]
     for cid in array.index_chans:
         for position, value in enumerate(chans[cid][0]):
             if type(value) is int and 0 <= value < size:
@@ -406,76 +424,182 @@ def permute(
 ) -> State:
     """`state` with the array's thread at index i moved to index position[i]."""
     base, size = array.base, array.size
+    old_threads = state[S_THREADS]
+    threads = list(old_threads)
+    for tid, th in enumerate(old_threads):
+        inside = base <= tid < base + size
+        if inside or array.index_slots or array.index_sends:
+            new_self = position[tid - base] if inside else None
+            threads[base + new_self if new_self is not None else tid] = permute_thread(
+                th, array, position, new_self
+            )
+    f = _thread_map(array, position)
+    gil, stdout = state[S_GIL], state[S_STDOUT]
+    return (
+        tuple(threads),
+        f(gil) if gil >= 0 else gil,
+        permute_vars(state[S_VARS], array, position),
+        permute_locks(state[S_LOCKS], array, position, lock_kinds),
+        permute_chans(state[S_CHANS], array, position),
+        f(stdout) if stdout >= 0 else stdout,
+        *_tail(state, f),
+    )
+
+
+def _thread_map(array: _Array, position: list[int] | tuple[int, ...]) -> TidMap:
+    base, size = array.base, array.size
 
     def f(t: int) -> int:
         return base + position[t - base] if base <= t < base + size else t
+
+    return f
+
+
+def permute_thread(
+    th: tuple[Any, ...],
+    array: _Array,
+    position: list[int] | tuple[int, ...],
+    new_self: int | None,
+) -> tuple[Any, ...]:
+    """A thread as a permutation leaves it: the copies of indexes in its locals and its
+    rendezvous offer renamed, and for a thread of the array, its new `self`."""
+    size = array.size
 
     def index(value: Any) -> Any:
         return position[value] if type(value) is int and 0 <= value < size else value
 
     index_slots = array.index_slots
-
-    def frames_of(frames: tuple[Any, ...]) -> tuple[Any, ...]:
-        if not index_slots:
-            return frames
-        out = []
-        for frame in frames:
+    if index_slots:
+        frames = []
+        for frame in th[T_FRAMES]:
             slots = index_slots.get(frame[F_CODE])
             if slots:
                 local_values = list(frame[F_LOCALS])
                 for slot in slots:
                     local_values[slot] = index(local_values[slot])
                 frame = (*frame[:F_LOCALS], tuple(local_values), *frame[F_LOCALS + 1 :])
-            out.append(frame)
-        return tuple(out)
-
-    old_threads = state[S_THREADS]
-    if index_slots:
-        old_threads = tuple((frames_of(th[T_FRAMES]), *th[T_FRAMES + 1 :]) for th in old_threads)
+            frames.append(frame)
+        th = (tuple(frames), *th[T_FRAMES + 1 :])
     if array.index_sends:
-        old_threads = tuple(_offer(th, array.index_sends, index) for th in old_threads)
-    threads = list(old_threads)
-    for old in range(size):
-        th = old_threads[base + old]
-        new = position[old]
-        threads[base + new] = (*th[:T_SELF], new, *th[T_SELF + 1 :])
+        th = _offer(th, array.index_sends, index)
+    if new_self is not None:
+        th = (*th[:T_SELF], new_self, *th[T_SELF + 1 :])
+    return th
 
-    pairs = zip(lock_kinds, state[S_LOCKS], strict=True)
-    locks = [prim.remap(value, f) for prim, value in pairs]
-    old_locks = list(locks)
-    for lid in array.locks:
-        for old in range(size):
-            locks[lid + position[old]] = old_locks[lid + old]
 
-    vars_ = list(state[S_VARS])
-    old_vars = state[S_VARS]
-    for vid in array.vars:
-        for old in range(size):
-            vars_[vid + position[old]] = old_vars[vid + old]
+def permute_locks(
+    locks: tuple[Any, ...],
+    array: _Array,
+    position: list[int] | tuple[int, ...],
+    lock_kinds: tuple[Primitive, ...],
+) -> tuple[Any, ...]:
+    """The locks part with its thread ids moved and the array's own locks permuted."""
+    f = _thread_map(array, position)
+    moved = [prim.remap(value, f) for prim, value in zip(lock_kinds, locks, strict=True)]
+    return _owned_moved(moved, array.locks, array.size, position)
 
-    chans = []
-    for cid, chan in enumerate(state[S_CHANS]):
+
+def permute_vars(
+    vars_: tuple[Any, ...], array: _Array, position: list[int] | tuple[int, ...]
+) -> tuple[Any, ...]:
+    """The vars part with the array's own vars permuted."""
+    return _owned_moved(list(vars_), array.vars, array.size, position)
+
+
+def permute_chans(
+    chans: tuple[Any, ...], array: _Array, position: list[int] | tuple[int, ...]
+) -> tuple[Any, ...]:
+    """The channels part with its rendezvous senders and index messages renamed and the
+    array's own channels permuted."""
+    f = _thread_map(array, position)
+    size = array.size
+    moved = []
+    for cid, chan in enumerate(chans):
         pending = chan[C_PENDING]
         if pending >= 0 and f(pending) != pending:
             chan = (*chan[:C_PENDING], f(pending), *chan[C_PENDING + 1 :])
         if cid in array.index_chans and chan[0]:
-            chan = (tuple(index(v) for v in chan[0]), *chan[1:])
-        chans.append(chan)
-    old_chans = list(chans)
-    for c in array.chans:
-        for old in range(size):
-            chans[c + position[old]] = old_chans[c + old]
+            chan = (
+                tuple(position[v] if type(v) is int and 0 <= v < size else v for v in chan[0]),
+                *chan[1:],
+            )
+        moved.append(chan)
+    return _owned_moved(moved, array.chans, size, position)
 
-    gil, stdout = state[S_GIL], state[S_STDOUT]
-    return (
-        tuple(threads),
-        f(gil) if gil >= 0 else gil,
-        tuple(vars_),
-        tuple(locks),
-        tuple(chans),
-        f(stdout) if stdout >= 0 else stdout,
-        *_tail(state, f),
-    )
+
+def _owned_moved(
+    values: list[Any], starts: Any, size: int, position: list[int] | tuple[int, ...]
+) -> tuple[Any, ...]:
+    """`values` with each array of `size` elements from each of `starts` permuted."""
+    old = list(values)
+    for start in starts:
+        for k in range(size):
+            values[start + position[k]] = old[start + k]
+    return tuple(values)
+
+
+def thread_support(th: tuple[Any, ...], array: _Array) -> tuple[int, ...]:
+    """The indexes whose new places `permute_thread` reads (besides the new `self`): the
+    copies in the thread's locals and offer."""
+    seen: set[int] = set()
+    for index, _ in thread_copies(th, 0, array):
+        seen.add(index)
+    if array.index_sends:
+        _offer(th, array.index_sends, _noting(seen, array.size))
+    return tuple(sorted(seen))
+
+
+def part_support(
+    kind: int, part: tuple[Any, ...], array: _Array, lock_kinds: tuple[Primitive, ...]
+) -> tuple[int, ...]:
+    """The indexes whose new places a permutation of a vars (kind 0), locks (1) or
+    channels (2) part depends on: the result is the same for any two permutations that
+    agree on them.
+
+    Those are the indexes of threads the part names (lock holders and queues, rendezvous
+    senders), the indexes its channel buffers hold, and the elements of the array's own
+    arrays that differ from the value most of them hold: the others hold equal values, so
+    which of them goes where changes nothing."""
+    base, size = array.base, array.size
+    seen: set[int] = set()
+
+    def noted(t: int) -> int:
+        if base <= t < base + size:
+            seen.add(t - base)
+        return t
+
+    if kind == 0:
+        starts = array.vars
+    elif kind == 1:
+        starts = array.locks
+        for prim, value in zip(lock_kinds, part, strict=True):
+            prim.remap(value, noted)
+    else:
+        starts = array.chans
+        index = _noting(seen, size)
+        for cid, chan in enumerate(part):
+            if chan[C_PENDING] >= 0:
+                noted(chan[C_PENDING])
+            if cid in array.index_chans:
+                for value in chan[0]:
+                    index(value)
+    for start in starts:
+        elements = part[start : start + size]
+        if elements:
+            usual = Counter(elements).most_common(1)[0][0]
+            seen.update(k for k, value in enumerate(elements) if value != usual)
+    return tuple(sorted(seen))
+
+
+def _noting(seen: set[int], size: int) -> Callable[[Any], Any]:
+    """An index map that notes the indexes it is asked about and moves nothing."""
+
+    def index(value: Any) -> Any:
+        if type(value) is int and 0 <= value < size:
+            seen.add(value)
+        return value
+
+    return index
 
 
 def _tail(state: State, f: TidMap) -> tuple[Any, ...]:

@@ -201,22 +201,7 @@ def explore_ray(
         raise RayUnavailable("the Ray backend needs Ray: pip install 'gilcheck[ray]'") from error
     own = not ray.is_initialized()
     if own:
-        # Ray puts its own SIGTERM handler in place of gilcheck's (which stops the search
-        # as Ctrl-C does, with a report): gilcheck's is put back.
-        terminate = _sigterm_handler()
-        try:
-            ray.init(
-                address=address,
-                include_dashboard=False,
-                log_to_driver=False,
-                logging_level="ERROR",
-                runtime_env={"env_vars": {"PYTHONHASHSEED": HASH_SEED}},
-                **({} if address else {"num_cpus": workers}),
-            )
-        except Exception as error:  # Ray raises many kinds: connection, timeout, ...
-            raise RayUnavailable(f"Ray could not start or connect: {error}") from error
-        finally:
-            _restore_sigterm(terminate)
+        start_ray(ray, address, workers)
     try:
         # The partition is chosen here, once: the actors sampling for themselves could differ.
         try:
@@ -228,6 +213,28 @@ def explore_ray(
     finally:
         if own:
             ray.shutdown()
+
+
+def start_ray(ray: Any, address: str | None, workers: int) -> None:
+    """Start a local Ray instance with `workers` CPUs, or connect to the cluster at
+    `address`, as the search needs it (a check that finds Ray running uses that instead,
+    and leaves it running)."""
+    # Ray puts its own SIGTERM handler in place of gilcheck's (which stops the search as
+    # Ctrl-C does, with a report): gilcheck's is put back.
+    terminate = _sigterm_handler()
+    try:
+        ray.init(
+            address=address,
+            include_dashboard=False,
+            log_to_driver=False,
+            logging_level="ERROR",
+            runtime_env={"env_vars": {"PYTHONHASHSEED": HASH_SEED}},
+            **({} if address else {"num_cpus": workers}),
+        )
+    except Exception as error:  # Ray raises many kinds: connection, timeout, ...
+        raise RayUnavailable(f"Ray could not start or connect: {error}") from error
+    finally:
+        _restore_sigterm(terminate)
 
 
 def _sigterm_handler() -> Any:

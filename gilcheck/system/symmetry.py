@@ -146,6 +146,7 @@ class Canonicalizer:
         # Each key's sort token: its text, so that every process (the workers of a
         # parallel search) orders threads alike. Computed once per distinct key.
         self._keys: dict[object, str] = {}
+        self._texts: dict[tuple[int, ...], tuple[Any, ...]] = {}  # (spawned_sorting's)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -161,7 +162,9 @@ class Canonicalizer:
                 state = permute(state, array, position, self.lock_kinds)
                 moved = True
         if self.spawned_from is not None:
-            order = spawned_sorting(state, self.spawned_from, self.lock_kinds, self._keys)
+            order = spawned_sorting(
+                state, self.spawned_from, self.lock_kinds, self._keys, self._texts
+            )
             if order is not None:
                 state = permute_spawned(state, self.spawned_from, order, self.lock_kinds)
                 moved = True
@@ -196,7 +199,7 @@ class Canonicalizer:
             positions.append(tuple(position or range(array.size)))
         if self.spawned_from is not None:
             first = self.spawned_from
-            order = spawned_sorting(state, first, self.lock_kinds, self._keys)
+            order = spawned_sorting(state, first, self.lock_kinds, self._keys, self._texts)
             if order is not None:
                 state = permute_spawned(state, first, order, self.lock_kinds)
             positions.append(tuple(order or range(len(state[S_THREADS]) - first)))
@@ -710,40 +713,75 @@ def permute_spawned(
 
 
 def spawned_sorting(
-    state: State, first: int, lock_kinds: tuple[Primitive, ...], ranks_of: dict[object, str]
+    state: State,
+    first: int,
+    lock_kinds: tuple[Primitive, ...],
+    ranks_of: dict[object, str],
+    texts: dict[tuple[int, ...], tuple[Any, ...]] | None = None,
 ) -> list[int] | None:
     """The positions that sort the spawned threads by a key of what each holds and where
     its handles are (None: already sorted). Every other thread id in a key is blurred, so
-    that the key does not depend on how the others are numbered."""
+    that the key does not depend on how the others are numbered.
+
+    A thread's rank is the text of its key, `(places, own, holds the GIL, holds stdout,
+    roles in locks, rendezvous sends)`, composed from the texts of its items; `texts`
+    keeps the texts of threads (which successors share with their parents) by identity."""
     threads = state[S_THREADS]
     size = len(threads) - first
     if size < 2:
         return None
+    if texts is None:
+        texts = {}
+    elif len(texts) > _TEXTS_KEPT:
+        texts.clear()
+    heap = heap_of(state)
     # Where each spawned thread's handles are: (holder, frame depth, slot) with a spawned
     # holder blurred, a var slot, or a channel place.
     places: list[list[object]] = [[] for _ in range(size)]
+    blurred = _blur_all(first)
 
-    def note(value: Any, where: object) -> None:
+    def note(value: Any, where: Callable[[], object]) -> None:
         if type(value) is tuple and len(value) == 2:
             if value[0] == "thread" and first <= value[1] < first + size:
-                places[value[1] - first].append(where)
+                places[value[1] - first].append(where())
             elif value[0] in _WRAPPING:
                 note(value[1], where)
 
-    blurred = _blur_all(first)
     for tid, th in enumerate(threads):
         # A spawned holder is named by its own state (its handles blurred), so that threads
         # whose handles are held by different spawned threads do not tie.
-        holder = tid if tid < first else rank_text(_remap_thread(th, blurred))
+        def holder(th: tuple[Any, ...] = th, tid: int = tid) -> object:
+            if tid < first:
+                return tid
+            key = (id(th), -1)
+            known = texts.get(key)
+            if known is None or known[0] is not th:
+                known = texts[key] = (th, rank_text(_remap_thread(th, blurred)))
+            return known[1]
+
         for depth, frame in enumerate(th[T_FRAMES]):
             for slot, value in enumerate(frame[F_LOCALS]):
-                note(value, (holder, depth, slot))
+                if type(value) is tuple:
+                    note(value, lambda h=holder, d=depth, s=slot: (h(), d, s))  # type: ignore[misc]
     for slot, value in enumerate(state[S_VARS]):
-        note(value, ("var", slot))
+        note(value, lambda s=slot: ("var", s))  # type: ignore[misc]
     for cid, chan in enumerate(state[S_CHANS]):
         for at, value in enumerate(chan[0]):
-            note(value, ("chan", cid, at))
+            note(value, lambda c=cid, a=at: ("chan", c, a))  # type: ignore[misc]
     gil, stdout, locks, chans = state[S_GIL], state[S_STDOUT], state[S_LOCKS], state[S_CHANS]
+    # The locks that name spawned threads: only there can a thread have a role.
+    naming: list[tuple[int, Primitive, Any, set[int]]] = []
+    for lid, (prim, value) in enumerate(zip(lock_kinds, locks, strict=True)):
+        named: set[int] = set()
+
+        def seen(t: int, named: set[int] = named) -> int:
+            if t >= first:
+                named.add(t)
+            return t
+
+        prim.remap(value, seen)
+        if named:
+            naming.append((lid, prim, value, named))
     ranks: list[str] = []
     for k in range(size):
         tid = first + k
@@ -752,29 +790,40 @@ def spawned_sorting(
             return -2 if t == tid else -3 if t >= first else t
 
         roles = []
-        for lid, (prim, value) in enumerate(zip(lock_kinds, locks, strict=True)):
-            marked = prim.remap(value, blur)
-            if marked != prim.remap(value, _blur_all(first)):
-                roles.append((lid, marked))
+        for lid, prim, value, named in naming:
+            if tid in named:
+                marked = prim.remap(value, blur)
+                if marked != prim.remap(value, blurred):
+                    roles.append((lid, marked))
         pending = tuple(cid for cid, chan in enumerate(chans) if chan[C_PENDING] == tid)
         # Where its handles are comes first: threads kept apart by their handles (`a`,
         # `b`) then keep their order and are not renumbered for nothing.
-        own = _remap_thread(threads[tid], blur)
-        heap = heap_of(state)
-        if heap:  # its objects by what they are, not by their numbers
-            own = blur_objects(own, heap, blur)
-        key = (
-            tuple(places[k]),
-            own,
-            gil == tid,
-            stdout == tid,
-            tuple(roles),
-            pending,
+        th = threads[tid]
+        key = (id(th), tid, id(heap))
+        known = texts.get(key)
+        if known is None or known[0] is not th or known[1] is not heap:
+            own = _remap_thread(th, blur)
+            if heap:  # its objects by what they are, not by their numbers
+                own = blur_objects(own, heap, blur)
+            known = texts[key] = (th, heap, rank_text(own))
+        where_text = _cached_text(tuple(places[k]), ranks_of)
+        ranks.append(
+            "".join(
+                (
+                    "(",
+                    where_text,
+                    ", ",
+                    known[2],
+                    ", 1" if gil == tid else ", 0",
+                    ", 1" if stdout == tid else ", 0",
+                    ", ",
+                    _cached_text(tuple(roles), ranks_of),
+                    ", ",
+                    _cached_text(pending, ranks_of),
+                    ")",
+                )
+            )
         )
-        rank = ranks_of.get(key)
-        if rank is None:
-            rank = ranks_of[key] = rank_text(key)
-        ranks.append(rank)
     if all(a <= b for a, b in itertools.pairwise(ranks)):
         return None
     order = sorted(range(size), key=ranks.__getitem__)
@@ -782,6 +831,20 @@ def spawned_sorting(
     for new, old in enumerate(order):
         position[old] = new
     return position
+
+
+def _cached_text(value: tuple[Any, ...], texts: dict[object, str]) -> str:
+    """`rank_text(value)`, kept in `texts`."""
+    if not value:
+        return "()"
+    text = texts.get(value)
+    if text is None:
+        text = texts[value] = rank_text(value)
+    return text
+
+
+_TEXTS_KEPT = 1 << 16
+"""Threads' texts `spawned_sorting` keeps before it starts afresh."""
 
 
 def _blur_all(first: int) -> TidMap:

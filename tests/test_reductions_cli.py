@@ -268,31 +268,45 @@ def test_identical_spawned_threads_are_reduced_and_agree(cli) -> None:  # type: 
     assert "one state per permutation of spawned threads" in text
 
 
-def _spawner(functions: list[str]) -> str:
-    """main spawns each of `functions` once, in straight-line code, then joins them all."""
+def _spawner(functions: list[str], one_local: bool = False) -> str:
+    """main spawns each of `functions` once, in straight-line code, then joins them all
+    (each handle in a local of its own, or all in one local, joined once the last is in)."""
     lines = ['scenario "spawned in turn"', "mutex a", "mutex b", "var n = 0"]
     for name, first, second in (("f", "a", "b"), ("g", "b", "a")):
         lines += [f"fn {name}() {{", f"    lock {first} {{", f"        lock {second} {{",
                   "            n = n + 1", "        }", "    }", "}"]  # fmt: skip
     lines.append("thread main {")
-    lines += [f"    let h{i} = spawn {name}()" for i, name in enumerate(functions)]
-    lines += [f"    join h{i}" for i in range(len(functions))]
+    if one_local:
+        lines.append(f"    let h = spawn {functions[0]}()")
+        lines += [f"    h = spawn {name}()" for name in functions[1:]]
+        lines.append("    join h")
+    else:
+        lines += [f"    let h{i} = spawn {name}()" for i, name in enumerate(functions)]
+        lines += [f"    join h{i}" for i in range(len(functions))]
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
 @pytest.mark.parametrize(
-    ("functions", "reduced"),
-    [(["f", "g"], False), (["f", "g", "f"], True), (["f", "f"], True)],
+    ("functions", "one_local", "reduced"),
+    [
+        (["f", "g"], False, False),
+        (["f", "g", "f"], False, False),
+        (["f", "f"], False, False),
+        (["f", "f"], True, True),
+        (["f", "g", "f"], True, True),
+    ],
 )
-def test_spawned_threads_each_in_a_role_of_its_own_are_not_permuted(  # type: ignore[no-untyped-def]
-    cli, tmp_path: Path, functions: list[str], reduced: bool
+def test_spawned_threads_that_cannot_trade_places_are_not_permuted(  # type: ignore[no-untyped-def]
+    cli, tmp_path: Path, functions: list[str], one_local: bool, reduced: bool
 ) -> None:
-    """Threads spawned once each from one thread's straight-line code, each running another
-    function, can never trade places: symmetry would merge no state and is not used (it
-    would also keep the C loop from the spec). Two spawns of one function can."""
+    """Threads spawned once each from one thread's straight-line code can never trade
+    places when each runs another function, or when each handle stays in a local of its
+    own (a renumbering would move the handles between locals): symmetry would merge no
+    state and is not used (it would also keep the C loop from the spec). Two spawns of
+    one function whose handles share a local can."""
     spec = tmp_path / "spawner.gil"
-    spec.write_text(_spawner(functions))
+    spec.write_text(_spawner(functions, one_local))
     with_symmetry = json.loads(cli("check", "--format", "json", str(spec)).stdout)
     without = json.loads(cli("check", "--format", "json", "--no-symmetry", str(spec)).stdout)
     verdict = "deadlock" if {"f", "g"} <= set(functions) else "ok"  # a and b taken both ways

@@ -9,6 +9,7 @@ the next one on the path (one exists because the permutations map steps to steps
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Callable
 
@@ -76,7 +77,7 @@ def spawns_several(engine: Engine) -> bool:
         if isinstance(instr, ir.SpawnFn)
     ]
     if len(sites) >= 2:
-        return not _each_spawn_its_own(engine, sites)
+        return not (_each_spawn_its_own(engine, sites) or _each_handle_kept_apart(engine, sites))
     # One spawn statement: several threads if it is in a loop (a jump back over it) or
     # in a function that can run more than once (called, spawned, or in a thread array).
     for ci, pc in sites:
@@ -93,23 +94,69 @@ def spawns_several(engine: Engine) -> bool:
     return False
 
 
+def _spawned_once_by_one_thread(engine: Engine, sites: list[tuple[int, int]]) -> int | None:
+    """The code of the one declared thread (not an array) that holds every spawn statement,
+    none in a loop, so that each statement runs at most once; else None."""
+    codes = {ci for ci, _ in sites}
+    if len(codes) != 1:
+        return None
+    (ci,) = codes
+    runners = [t for t in engine.program.threads if t.code == ci]
+    if len(runners) != 1 or (runners[0].size or 1) > 1:
+        return None
+    instrs = engine.codes[ci].instrs
+    for _, pc in sites:
+        if any(isinstance(i, ir.Jump) and i.target <= pc < at for at, i in enumerate(instrs)):
+            return None
+    return ci
+
+
+def _each_handle_kept_apart(engine: Engine, sites: list[tuple[int, int]]) -> bool:
+    """Whether each spawned thread's handle stays in a local of its own in the spawning
+    thread: the spawn statements run at most once each, in one declared thread, and each
+    keeps its handle in a local that nothing else in that thread writes. While that thread
+    runs, a renumbering of the spawned threads that maps a reachable state to another would
+    have to move each handle to another local, which none does: symmetry would merge
+    nothing (merging can start only once the spawning thread has ended), at a cost."""
+    ci = _spawned_once_by_one_thread(engine, sites)
+    if ci is None:
+        return False
+    instrs = engine.codes[ci].instrs
+    slots = []
+    for _, pc in sites:
+        target = getattr(instrs[pc], "target", None)
+        if not isinstance(target, ir.LocalTarget):
+            return False
+        slots.append(target.slot)
+    if len(set(slots)) != len(slots):
+        return False
+    writes = [target.slot for instr in instrs for target in _local_targets(instr)]
+    return all(writes.count(slot) == 1 for slot in slots)
+
+
+def _local_targets(value: object) -> list[ir.LocalTarget]:
+    """Every local an instruction (or any part of it) assigns."""
+    if isinstance(value, ir.LocalTarget):
+        return [value]
+    if isinstance(value, tuple | list):
+        return [t for item in value for t in _local_targets(item)]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return [
+            t for f in dataclasses.fields(value) for t in _local_targets(getattr(value, f.name))
+        ]
+    return []
+
+
 def _each_spawn_its_own(engine: Engine, sites: list[tuple[int, int]]) -> bool:
     """Whether every spawned thread has a role of its own: the spawn statements are all
     in the code of one declared thread (not an array), none in a loop, and each spawns
     another function. Then each spawned thread's id and function follow from its
     statement, no two of them run the same code, and no renumbering of them maps a state
     to another the program can reach: symmetry would merge nothing, at a cost."""
-    codes = {ci for ci, _ in sites}
-    if len(codes) != 1:
-        return False
-    (ci,) = codes
-    runners = [t for t in engine.program.threads if t.code == ci]
-    if len(runners) != 1 or (runners[0].size or 1) > 1:
+    ci = _spawned_once_by_one_thread(engine, sites)
+    if ci is None:
         return False
     instrs = engine.codes[ci].instrs
-    for _, pc in sites:
-        if any(isinstance(i, ir.Jump) and i.target <= pc < at for at, i in enumerate(instrs)):
-            return False
     functions = [instr.function for _, pc in sites if isinstance(instr := instrs[pc], ir.SpawnFn)]
     return len(set(functions)) == len(functions) == len(sites)
 

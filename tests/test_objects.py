@@ -731,3 +731,32 @@ def test_a_handle_copied_out_of_a_var_owns_its_own_count(path, cli) -> None:  # 
     # clone, an unwrap or a send of a var's sender counts one more sender.
     report = _json(cli, str(path))
     assert report["matches"] is True, (path.name, report["verdict"], report["message"])
+
+
+def test_the_references_kept_by_identity_are_each_values_own(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from gilcheck.system import objects
+
+    def walked(value: object) -> list[tuple[int, int]]:  # the walk, without the cache
+        found: list[tuple[int, int]] = []
+        objects._collect(value, found)
+        return found
+
+    monkeypatch.setattr(objects, "_REFERENCES_KEPT", 3)  # start afresh every few values
+    values = []
+    for n in range(200):
+        value = (("obj", n % 7), (1, ("tx", n), ("chan", "x")), ("rx", n + 1), ((("obj", n),),))
+        values.append(value)
+        assert list(objects.references(value)) == walked(value)
+        # a thread: its frames (code, pc, locals, context), then status ... phase ...
+        th = (((0, 0, value, 0),), 0, 0, 0, 0, ("phase", ("obj", n)), False, None, None)
+        assert objects.thread_references(th) == (*walked(value), (0, n))
+    # values made again (new objects, perhaps at a freed one's address) are walked again
+    for n, value in enumerate(values):
+        copy = tuple(list(value))
+        assert objects.references(copy) == objects.references(value) == tuple(walked(value)), n
+    # values made, walked and dropped one after another: each walked as it is
+    monkeypatch.setattr(objects, "_REFERENCES_KEPT", 1 << 18)
+    for n in range(200):
+        fresh = tuple([("obj", n), ("tx", n + 1)])
+        assert objects.references(fresh) == ((0, n), (1, n + 1))
+        del fresh

@@ -57,6 +57,64 @@ class Canonical:
         return len(self.objects) + len(self.channels)
 
 
+_REFERENCES: dict[int, tuple[Any, tuple[tuple[int, int], ...]]] = {}
+_REFERENCES_KEPT = 1 << 18
+"""Values whose references `references` keeps (by identity) before it starts afresh."""
+
+
+def references(value: Any) -> tuple[tuple[int, int], ...]:
+    """The run-time objects, `(0, number)`, and channels, `(1, number)`, a value refers to,
+    in the walk's order (duplicates kept). A successor shares most of its values with its
+    parent, so they are kept by identity (with the value, so that its id stays its own)."""
+    if type(value) is not tuple or not value:
+        return ()
+    known = _REFERENCES.get(id(value))
+    if known is not None and known[0] is value:
+        return known[1]
+    found: list[tuple[int, int]] = []
+    _collect(value, found)
+    if len(_REFERENCES) > _REFERENCES_KEPT:
+        _REFERENCES.clear()
+    result = tuple(found)
+    _REFERENCES[id(value)] = (value, result)
+    return result
+
+
+_THREAD_REFERENCES: dict[int, tuple[Any, tuple[tuple[int, int], ...]]] = {}
+
+
+def thread_references(th: tuple[Any, ...]) -> tuple[tuple[int, int], ...]:
+    """`references` of a thread's frames' locals, then of its phase (the walk's order),
+    kept by identity as `references` keeps values."""
+    known = _THREAD_REFERENCES.get(id(th))
+    if known is not None and known[0] is th:
+        return known[1]
+    found: list[tuple[int, int]] = []
+    for frame in th[T_FRAMES]:
+        found.extend(references(frame[F_LOCALS]))
+    found.extend(references(th[T_PHASE]))
+    if len(_THREAD_REFERENCES) > _REFERENCES_KEPT:
+        _THREAD_REFERENCES.clear()
+    result = tuple(found)
+    _THREAD_REFERENCES[id(th)] = (th, result)
+    return result
+
+
+def _collect(value: Any, found: list[tuple[int, int]]) -> None:
+    if type(value) is not tuple or not value:
+        return
+    if len(value) == 2:
+        tag, inner = value
+        if tag == "obj":
+            found.append((0, inner))
+            return
+        if (tag == "tx" or tag == "rx" or tag == "chan") and type(inner) is int:
+            found.append((1, inner))
+            return
+    for item in value:
+        _collect(item, found)
+
+
 def canonical(state: State, declared_channels: int, pool_slots: tuple[int, ...] = ()) -> Canonical:
     """The state with its run-time objects numbered canonically and the unreachable ones
     gone (the same state object when nothing changes); `pool_slots` are the declared
@@ -70,24 +128,19 @@ def canonical(state: State, declared_channels: int, pool_slots: tuple[int, ...] 
     pending: list[tuple[int, int]] = []  # (0, object) or (1, channel) whose contents to walk
 
     def visit(value: Any) -> None:
-        if type(value) is not tuple or not value:
-            return
-        if len(value) == 2:
-            tag, inner = value
-            if tag == "obj":
+        noted(references(value))
+
+    def noted(found: tuple[tuple[int, int], ...]) -> None:
+        for what, inner in found:
+            if what == 0:
                 if inner not in seen_objects:
                     seen_objects[inner] = len(objects)
                     objects.append(inner)
                     pending.append((0, inner))
-                return
-            if (tag == "tx" or tag == "rx" or tag == "chan") and type(inner) is int:
-                if inner >= declared_channels and inner not in seen_channels:
-                    seen_channels[inner] = len(channels)
-                    channels.append(inner)
-                    pending.append((1, inner))
-                return
-        for item in value:
-            visit(item)
+            elif inner >= declared_channels and inner not in seen_channels:
+                seen_channels[inner] = len(channels)
+                channels.append(inner)
+                pending.append((1, inner))
 
     def drain() -> None:
         while pending:
@@ -99,9 +152,7 @@ def canonical(state: State, declared_channels: int, pool_slots: tuple[int, ...] 
 
     threads = state[S_THREADS]
     for th in threads:
-        for frame in th[T_FRAMES]:
-            visit(frame[F_LOCALS])
-        visit(th[T_PHASE])
+        noted(thread_references(th))
     visit(state[S_VARS])
     if len(state) > S_PROCS:  # other processes' globals and copies of the declared channels
         visit(state[S_PROCS])

@@ -143,12 +143,15 @@ def canonical(state: State, declared_channels: int, pool_slots: tuple[int, ...] 
                 pending.append((1, inner))
 
     def drain() -> None:
-        while pending:
-            what, at = pending.pop(0)
+        walked = 0  # (pending is a queue: the walk is breadth first)
+        while walked < len(pending):
+            what, at = pending[walked]
+            walked += 1
             if what == 0:
                 visit(heap[at][H_STATE])
             else:
                 visit(chans[at][C_BUF])
+        pending.clear()
 
     threads = state[S_THREADS]
     for th in threads:

@@ -324,3 +324,31 @@ def test_spawned_threads_told_apart_by_their_holders_are_not_stored_twice(cli) -
         full = json.loads(cli("check", "--format", "json", "--no-symmetry", *extra, path).stdout)
         assert reduced["verdict"] == full["verdict"] == "ok"
         assert reduced["states"] <= full["states"]
+
+
+INDEX_RECEIVED = """\
+const N = 2
+mutex m[N]
+channel c: unbounded
+{first}
+{second}
+"""
+RECEIVER = "thread main {\n    let a = recv c\n    lock m[a] { skip }\n}"
+SENDERS = "thread worker[N] {\n    lock m[self] { send c, self }\n}"
+
+
+@pytest.mark.parametrize("receiver_first", [True, False])
+def test_an_index_received_is_an_index_whatever_the_order_of_declarations(  # type: ignore[no-untyped-def]
+    cli, tmp_path: Path, receiver_first: bool
+) -> None:
+    # main locks the element a worker's index names, having received it: the array is
+    # symmetric whether main is declared before the workers (whose send makes `c` carry
+    # indexes) or after them.
+    first, second = (RECEIVER, SENDERS) if receiver_first else (SENDERS, RECEIVER)
+    spec = tmp_path / "received.gil"
+    spec.write_text(INDEX_RECEIVED.format(first=first, second=second))
+    reduced = json.loads(cli("check", "--format", "json", str(spec)).stdout)
+    full = json.loads(cli("check", "--format", "json", "--no-symmetry", str(spec)).stdout)
+    assert reduced["symmetry"] == ["worker[2]"]
+    assert reduced["verdict"] == full["verdict"] == "ok"
+    assert reduced["states"] < full["states"]

@@ -164,7 +164,12 @@ def _analyse(program: ir.Program, ti: int) -> _Facts:
         raise _Broken("the program has params")
     facts = _Facts()
     while True:
+        # Each pass starts from what the passes before learnt of where indexes go (locals,
+        # channels), and judges every use afresh: a use judged before a channel was known
+        # to carry indexes (`let a = recv c` in a thread declared before the senders) is
+        # judged again with it.
         before = (len(facts.locals_), len(facts.chans))
+        facts = _Facts(locals_=set(facts.locals_), chans=set(facts.chans))
         for ci, code in enumerate(program.codes):
             walker = _Walker(program, ti, ci, info.code, facts)
             for pc, instr in enumerate(code.instrs):

@@ -40,7 +40,9 @@ def canonicalizer_for(engine: Engine) -> Canonicalizer | None:
         # fork paths, interrupts, path conditions and processes' records are not permuted
         return None
     if any(shared_channel(instr) for code in engine.codes for instr in code.instrs):
-        return None  # a channel a waiting thread keeps is not permuted
+        # A channel a waiting thread keeps is not permuted (nor is its phase: the offer
+        # rewriting in system/symmetry.py reads only a plain offer's phase).
+        return None
     facts = find_symmetries(engine.program)
     declared = len(engine.initial_state()[0])  # also lays out the thread ids
     spawned = declared if spawns_several(engine) else None

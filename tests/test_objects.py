@@ -755,7 +755,7 @@ def test_the_references_kept_by_identity_are_each_values_own(monkeypatch) -> Non
         copy = tuple(list(value))
         assert objects.references(copy) == objects.references(value) == tuple(walked(value)), n
     # values made, walked and dropped one after another: each walked as it is
-    monkeypatch.setattr(objects, "_REFERENCES_KEPT", 1 << 18)
+    monkeypatch.setattr(objects, "_REFERENCES_KEPT", 1 << 15)
     for n in range(200):
         fresh = tuple([("obj", n), ("tx", n + 1)])
         assert objects.references(fresh) == ((0, n), (1, n + 1))

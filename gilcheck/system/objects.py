@@ -58,7 +58,7 @@ class Canonical:
 
 
 _REFERENCES: dict[int, tuple[Any, tuple[tuple[int, int], ...]]] = {}
-_REFERENCES_KEPT = 1 << 18
+_REFERENCES_KEPT = 1 << 15
 """Values whose references `references` keeps (by identity) before it starts afresh."""
 
 

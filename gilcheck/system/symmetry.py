@@ -368,18 +368,6 @@ def _ints(value: Any) -> Any:
     return value
 
 
-def holds_index(th: tuple[Any, ...], array: _Array) -> bool:
-    """Whether a permutation of the array changes the thread beyond its `self`: its locals
-    or its rendezvous offer hold an index of the array."""
-    if array.index_slots and thread_copies(th, 0, array):
-        return True
-    return bool(array.index_sends) and _offer(th, array.index_sends, _marked) is not th
-
-
-def _marked(value: Any) -> Any:
-    return ("marked", value)
-
-
 def sorting_positions(ranks: list[str]) -> list[int] | None:
     """The positions that sort threads by rank, ties keeping their order (position[old
     index] = new index), or None when they are sorted already."""
@@ -400,9 +388,12 @@ def sorting_positions(ranks: list[str]) -> list[int] | None:
 def _offer(
     th: tuple[Any, ...], sends: frozenset[tuple[int, int]], index: Callable[[Any], Any]
 ) -> tuple[Any, ...]:
-    """A thread whose rendezvous offer is an index, with the offered index mapped."""
+    """A thread whose rendezvous offer is an index, with the offered index mapped.
+
+    Only a plain offer, `("offer", value)`, is read: a channel a waiting thread keeps
+    (its phase pinned to the channel it read) is never permuted (`canonicalizer_for`)."""
     phase = th[T_PHASE]
-    if type(phase) is not tuple or not th[T_FRAMES]:
+    if type(phase) is not tuple or len(phase) != 2 or phase[0] != "offer" or not th[T_FRAMES]:
         return th
     top = th[T_FRAMES][-1]
     if (top[F_CODE], top[F_PC]) not in sends:

@@ -54,7 +54,6 @@ _MOVE = struct.Struct("<Ii")  # a moved thread's key: its number, its new `self`
 _HOLDER = struct.Struct("<H")
 VARS, LOCKS, CHANS = 0, 1, 2
 """The shared parts, in the order a record keeps their numbers after the GIL's holder."""
-_RANK_ORDER = (LOCKS, VARS, CHANS)  # the order a rank names them in
 CACHE_LIMIT = 1 << 20
 """Entries each cache keeps before it starts afresh (a bound on its memory)."""
 
@@ -100,7 +99,8 @@ class RecordCanonicalizer:
         self.arrays = canonical.arrays
         # Per array: whether a permutation changes threads outside it (their locals or
         # rendezvous offers hold indexes of it), whether its ranks name the places of
-        # copies of its indexes, and which parts its ranks read.
+        # copies of its indexes, and which parts its ranks read (in the order a rank names
+        # them: locks, vars, channels).
         self._moves_others = tuple(a.held_outside for a in self.arrays)
         self._copies = tuple(bool(a.index_chans or a.index_slots) for a in self.arrays)
         self._kinds = tuple(

@@ -9,13 +9,14 @@ the next one on the path (one exists because the permutations map steps to steps
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
+from collections import Counter
 from collections.abc import Callable
 
 from gilcheck.explore.store import StateStore
 from gilcheck.options import CheckOptions
 from gilcheck.semantics import ir
+from gilcheck.semantics.ownership import nodes
 from gilcheck.semantics.symmetry import find_symmetries
 from gilcheck.system.engine import Engine
 from gilcheck.system.engine.handlers_channels import shared_channel
@@ -132,21 +133,10 @@ def _each_handle_kept_apart(engine: Engine, sites: list[tuple[int, int]]) -> boo
         slots.append(target.slot)
     if len(set(slots)) != len(slots):
         return False
-    writes = [target.slot for instr in instrs for target in _local_targets(instr)]
-    return all(writes.count(slot) == 1 for slot in slots)
-
-
-def _local_targets(value: object) -> list[ir.LocalTarget]:
-    """Every local an instruction (or any part of it) assigns."""
-    if isinstance(value, ir.LocalTarget):
-        return [value]
-    if isinstance(value, tuple | list):
-        return [t for item in value for t in _local_targets(item)]
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return [
-            t for f in dataclasses.fields(value) for t in _local_targets(getattr(value, f.name))
-        ]
-    return []
+    writes = Counter(
+        node.slot for instr in instrs for node in nodes(instr) if isinstance(node, ir.LocalTarget)
+    )
+    return all(writes[slot] == 1 for slot in slots)
 
 
 def _each_spawn_its_own(engine: Engine, sites: list[tuple[int, int]]) -> bool:

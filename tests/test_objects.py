@@ -741,7 +741,8 @@ def test_the_references_kept_by_identity_are_each_values_own(monkeypatch) -> Non
         objects._collect(value, found)
         return found
 
-    monkeypatch.setattr(objects, "_REFERENCES_KEPT", 3)  # start afresh every few values
+    monkeypatch.setattr(objects._REFERENCES, "limit", 3)  # start afresh every few values
+    monkeypatch.setattr(objects._THREAD_REFERENCES, "limit", 3)
     values = []
     for n in range(200):
         value = (("obj", n % 7), (1, ("tx", n), ("chan", "x")), ("rx", n + 1), ((("obj", n),),))
@@ -755,7 +756,7 @@ def test_the_references_kept_by_identity_are_each_values_own(monkeypatch) -> Non
         copy = tuple(list(value))
         assert objects.references(copy) == objects.references(value) == tuple(walked(value)), n
     # values made, walked and dropped one after another: each walked as it is
-    monkeypatch.setattr(objects, "_REFERENCES_KEPT", 1 << 15)
+    monkeypatch.setattr(objects._REFERENCES, "limit", 1 << 15)
     for n in range(200):
         fresh = tuple([("obj", n), ("tx", n + 1)])
         assert objects.references(fresh) == ((0, n), (1, n + 1))

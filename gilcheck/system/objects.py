@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from gilcheck.sync import registry
+from gilcheck.system.memo import IdentityMemo
 from gilcheck.system.state import (
     C_BUF,
     ENDED,
@@ -57,47 +58,35 @@ class Canonical:
         return len(self.objects) + len(self.channels)
 
 
-_REFERENCES: dict[int, tuple[Any, tuple[tuple[int, int], ...]]] = {}
-_REFERENCES_KEPT = 1 << 15
-"""Values whose references `references` keeps (by identity) before it starts afresh."""
+_REFERENCES: IdentityMemo[tuple[tuple[int, int], ...]] = IdentityMemo(1 << 15)
+_THREAD_REFERENCES: IdentityMemo[tuple[tuple[int, int], ...]] = IdentityMemo(1 << 15)
 
 
 def references(value: Any) -> tuple[tuple[int, int], ...]:
     """The run-time objects, `(0, number)`, and channels, `(1, number)`, a value refers to,
-    in the walk's order (duplicates kept). A successor shares most of its values with its
-    parent, so they are kept by identity (with the value, so that its id stays its own)."""
+    in the walk's order (duplicates kept); kept by identity, as a successor shares most of
+    its values with its parent."""
     if type(value) is not tuple or not value:
         return ()
-    known = _REFERENCES.get(id(value))
-    if known is not None and known[0] is value:
-        return known[1]
-    found: list[tuple[int, int]] = []
-    _collect(value, found)
-    if len(_REFERENCES) > _REFERENCES_KEPT:
-        _REFERENCES.clear()
-    result = tuple(found)
-    _REFERENCES[id(value)] = (value, result)
-    return result
-
-
-_THREAD_REFERENCES: dict[int, tuple[Any, tuple[tuple[int, int], ...]]] = {}
+    known = _REFERENCES.get(value)
+    if known is None:
+        found: list[tuple[int, int]] = []
+        _collect(value, found)
+        known = _REFERENCES.put(value, tuple(found))
+    return known
 
 
 def thread_references(th: tuple[Any, ...]) -> tuple[tuple[int, int], ...]:
     """`references` of a thread's frames' locals, then of its phase (the walk's order),
     kept by identity as `references` keeps values."""
-    known = _THREAD_REFERENCES.get(id(th))
-    if known is not None and known[0] is th:
-        return known[1]
-    found: list[tuple[int, int]] = []
-    for frame in th[T_FRAMES]:
-        found.extend(references(frame[F_LOCALS]))
-    found.extend(references(th[T_PHASE]))
-    if len(_THREAD_REFERENCES) > _REFERENCES_KEPT:
-        _THREAD_REFERENCES.clear()
-    result = tuple(found)
-    _THREAD_REFERENCES[id(th)] = (th, result)
-    return result
+    known = _THREAD_REFERENCES.get(th)
+    if known is None:
+        found: list[tuple[int, int]] = []
+        for frame in th[T_FRAMES]:
+            found.extend(references(frame[F_LOCALS]))
+        found.extend(references(th[T_PHASE]))
+        known = _THREAD_REFERENCES.put(th, tuple(found))
+    return known
 
 
 def _collect(value: Any, found: list[tuple[int, int]]) -> None:

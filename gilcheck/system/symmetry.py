@@ -26,6 +26,7 @@ from gilcheck.semantics import ir
 from gilcheck.semantics.symmetry import ROTATIONS, SymmetricArray
 from gilcheck.sync import registry
 from gilcheck.sync.base import Primitive
+from gilcheck.system.memo import IdentityMemo
 from gilcheck.system.objects import canonical
 from gilcheck.system.state import (
     C_PENDING,
@@ -146,7 +147,7 @@ class Canonicalizer:
         # Each key's sort token: its text, so that every process (the workers of a
         # parallel search) orders threads alike. Computed once per distinct key.
         self._keys: dict[object, str] = {}
-        self._texts: dict[tuple[int, ...], tuple[Any, ...]] = {}  # (spawned_sorting's)
+        self._texts = SpawnedTexts()
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -703,62 +704,63 @@ def permute_spawned(
     )
 
 
+class SpawnedTexts:
+    """What `spawned_sorting` keeps from state to state, by identity (successors share
+    most threads with their parents): the text of each spawned thread as the holder of
+    handles, and of each as it ranks itself (by its index and the heap)."""
+
+    __slots__ = ("holders", "owns")
+
+    def __init__(self) -> None:
+        self.holders: IdentityMemo[str] = IdentityMemo(_TEXTS_KEPT)
+        self.owns: IdentityMemo[dict[int, tuple[Any, str]]] = IdentityMemo(_TEXTS_KEPT)
+
+
 def spawned_sorting(
     state: State,
     first: int,
     lock_kinds: tuple[Primitive, ...],
     ranks_of: dict[object, str],
-    texts: dict[tuple[int, ...], tuple[Any, ...]] | None = None,
+    texts: SpawnedTexts,
 ) -> list[int] | None:
     """The positions that sort the spawned threads by a key of what each holds and where
     its handles are (None: already sorted). Every other thread id in a key is blurred, so
     that the key does not depend on how the others are numbered.
 
     A thread's rank is the text of its key, `(places, own, holds the GIL, holds stdout,
-    roles in locks, rendezvous sends)`, composed from the texts of its items; `texts`
-    keeps the texts of threads (which successors share with their parents) by identity."""
+    roles in locks, rendezvous sends)`, composed from the texts of its items."""
     threads = state[S_THREADS]
     size = len(threads) - first
     if size < 2:
         return None
-    if texts is None:
-        texts = {}
-    elif len(texts) > _TEXTS_KEPT:
-        texts.clear()
     heap = heap_of(state)
     # Where each spawned thread's handles are: (holder, frame depth, slot) with a spawned
     # holder blurred, a var slot, or a channel place.
     places: list[list[object]] = [[] for _ in range(size)]
     blurred = _blur_all(first)
-
-    def note(value: Any, where: Callable[[], object]) -> None:
-        if type(value) is tuple and len(value) == 2:
-            if value[0] == "thread" and first <= value[1] < first + size:
-                places[value[1] - first].append(where())
-            elif value[0] in _WRAPPING:
-                note(value[1], where)
-
     for tid, th in enumerate(threads):
-        # A spawned holder is named by its own state (its handles blurred), so that threads
-        # whose handles are held by different spawned threads do not tie.
-        def holder(th: tuple[Any, ...] = th, tid: int = tid) -> object:
-            if tid < first:
-                return tid
-            key = (id(th), -1)
-            known = texts.get(key)
-            if known is None or known[0] is not th:
-                known = texts[key] = (th, rank_text(_remap_thread(th, blurred)))
-            return known[1]
-
+        holder: object = None
         for depth, frame in enumerate(th[T_FRAMES]):
             for slot, value in enumerate(frame[F_LOCALS]):
-                if type(value) is tuple:
-                    note(value, lambda h=holder, d=depth, s=slot: (h(), d, s))  # type: ignore[misc]
+                k = _handle(value, first, size)
+                if k is None:
+                    continue
+                if holder is None:
+                    # A spawned holder is named by its own state (its handles blurred), so
+                    # that threads whose handles different spawned threads hold do not tie.
+                    holder = tid if tid < first else texts.holders.get(th)
+                    if holder is None:
+                        holder = texts.holders.put(th, rank_text(_remap_thread(th, blurred)))
+                places[k].append((holder, depth, slot))
     for slot, value in enumerate(state[S_VARS]):
-        note(value, lambda s=slot: ("var", s))  # type: ignore[misc]
+        k = _handle(value, first, size)
+        if k is not None:
+            places[k].append(("var", slot))
     for cid, chan in enumerate(state[S_CHANS]):
         for at, value in enumerate(chan[0]):
-            note(value, lambda c=cid, a=at: ("chan", c, a))  # type: ignore[misc]
+            k = _handle(value, first, size)
+            if k is not None:
+                places[k].append(("chan", cid, at))
     gil, stdout, locks, chans = state[S_GIL], state[S_STDOUT], state[S_LOCKS], state[S_CHANS]
     # The locks that name spawned threads: only there can a thread have a role.
     naming: list[tuple[int, Primitive, Any, set[int]]] = []
@@ -790,13 +792,15 @@ def spawned_sorting(
         # Where its handles are comes first: threads kept apart by their handles (`a`,
         # `b`) then keep their order and are not renumbered for nothing.
         th = threads[tid]
-        key = (id(th), tid, id(heap))
-        known = texts.get(key)
-        if known is None or known[0] is not th or known[1] is not heap:
+        owns = texts.owns.get(th)
+        if owns is None:
+            owns = texts.owns.put(th, {})
+        known = owns.get(tid)
+        if known is None or known[0] is not heap:
             own = _remap_thread(th, blur)
             if heap:  # its objects by what they are, not by their numbers
                 own = blur_objects(own, heap, blur)
-            known = texts[key] = (th, heap, rank_text(own))
+            known = owns[tid] = (heap, rank_text(own))
         where_text = _cached_text(tuple(places[k]), ranks_of)
         ranks.append(
             "".join(
@@ -804,7 +808,7 @@ def spawned_sorting(
                     "(",
                     where_text,
                     ", ",
-                    known[2],
+                    known[1],
                     ", 1" if gil == tid else ", 0",
                     ", 1" if stdout == tid else ", 0",
                     ", ",
@@ -824,6 +828,19 @@ def spawned_sorting(
     return position
 
 
+def _handle(value: Any, first: int, size: int) -> int | None:
+    """The spawned thread (by its index from `first`) whose handle `value` is, wrapped in
+    `ok`, `err` or a Python object or not; None if it is none's."""
+    while type(value) is tuple and len(value) == 2:
+        tag, inner = value
+        if tag == "thread":
+            return inner - first if first <= inner < first + size else None
+        if tag not in _WRAPPING:
+            return None
+        value = inner
+    return None
+
+
 def _cached_text(value: tuple[Any, ...], texts: dict[object, str]) -> str:
     """`rank_text(value)`, kept in `texts`."""
     if not value:
@@ -835,7 +852,7 @@ def _cached_text(value: tuple[Any, ...], texts: dict[object, str]) -> str:
 
 
 _TEXTS_KEPT = 1 << 16
-"""Threads' texts `spawned_sorting` keeps before it starts afresh."""
+"""Threads' texts `SpawnedTexts` keeps (of each kind) before it starts afresh."""
 
 
 def _blur_all(first: int) -> TidMap:

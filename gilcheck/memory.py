@@ -26,12 +26,17 @@ def _resource() -> Any | None:
     return resource
 
 
-def _psutil_process() -> Any | None:
+def _psutil_process(pid: int | None = None) -> Any | None:
+    """psutil's view of a process (this one by default); None without psutil, or where
+    the process is gone or not ours to read."""
     try:
         import psutil
     except ImportError:
         return None
-    return psutil.Process(os.getpid())
+    try:
+        return psutil.Process(os.getpid() if pid is None else pid)
+    except psutil.Error:
+        return None
 
 
 def _current_rss(pid: int | None = None) -> int | None:
@@ -42,13 +47,14 @@ def _current_rss(pid: int | None = None) -> int | None:
             return int(statm.read().split()[1]) * _page_size()
     except (OSError, ValueError, IndexError):
         pass
-    try:
-        import psutil
-    except ImportError:
+    process = _psutil_process(pid)
+    if process is None:
         return None
+    import psutil  # (there: _psutil_process found it)
+
     try:
-        return int(psutil.Process(os.getpid() if pid is None else pid).memory_info().rss)
-    except psutil.Error:  # the process is gone, or not ours to read
+        return int(process.memory_info().rss)
+    except psutil.Error:  # the process ended meanwhile
         return None
 
 

@@ -1220,8 +1220,8 @@ typedef struct {
     size_t index_cap;
     uint8_t *text; /* scratch: the rests composed */
     size_t text_len, text_cap;
-    uint8_t *image, *ranks, *best_ranks; /* scratch for rotations */
-    size_t image_cap, ranks_cap, best_cap, best_len;
+    uint8_t *image, *best_ranks; /* scratch for rotations */
+    size_t image_cap, best_cap, best_len;
 } Canon;
 
 static int canon_key_room(Canon *c, size_t len) {
@@ -1306,7 +1306,6 @@ static void canon_scratch_free(Canon *c) {
     free(c->key);
     free(c->text);
     free(c->image);
-    free(c->ranks);
     free(c->best_ranks);
     canon_free(c);
 }

@@ -180,9 +180,9 @@ class RecordCanonicalizer:
         """The record of the representative of the state whose record is `record`."""
         native = self.native
         if native is not None:  # the C map, where it knows every part the record needs
-            reduced = native.canonical(record)
+            reduced: bytes | None = native.canonical(record)
             if reduced is not None:
-                return bytes(reduced)
+                return reduced
         n = record[0] | record[1] << 8
         cut = 2 + 4 * n
         if len(record) != cut + _TAIL_SIZE:

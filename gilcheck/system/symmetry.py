@@ -450,6 +450,16 @@ def _thread_map(array: _Array, position: list[int] | tuple[int, ...]) -> TidMap:
     return f
 
 
+def _index_map(array: _Array, position: list[int] | tuple[int, ...]) -> Callable[[Any], Any]:
+    """Where a value that is an index of the array goes (other values stay)."""
+    size = array.size
+
+    def index(value: Any) -> Any:
+        return position[value] if type(value) is int and 0 <= value < size else value
+
+    return index
+
+
 def permute_thread(
     th: tuple[Any, ...],
     array: _Array,
@@ -458,11 +468,7 @@ def permute_thread(
 ) -> tuple[Any, ...]:
     """A thread as a permutation leaves it: the copies of indexes in its locals and its
     rendezvous offer renamed, and for a thread of the array, its new `self`."""
-    size = array.size
-
-    def index(value: Any) -> Any:
-        return position[value] if type(value) is int and 0 <= value < size else value
-
+    index = _index_map(array, position)
     index_slots = array.index_slots
     if index_slots:
         frames = []
@@ -507,19 +513,16 @@ def permute_chans(
     """The channels part with its rendezvous senders and index messages renamed and the
     array's own channels permuted."""
     f = _thread_map(array, position)
-    size = array.size
+    index = _index_map(array, position)
     moved = []
     for cid, chan in enumerate(chans):
         pending = chan[C_PENDING]
         if pending >= 0 and f(pending) != pending:
             chan = (*chan[:C_PENDING], f(pending), *chan[C_PENDING + 1 :])
         if cid in array.index_chans and chan[0]:
-            chan = (
-                tuple(position[v] if type(v) is int and 0 <= v < size else v for v in chan[0]),
-                *chan[1:],
-            )
+            chan = (tuple(index(v) for v in chan[0]), *chan[1:])
         moved.append(chan)
-    return _owned_moved(moved, array.chans, size, position)
+    return _owned_moved(moved, array.chans, array.size, position)
 
 
 def _owned_moved(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import difflib
+import os
 import re
+import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "tests" / "cases"
 GOLDEN = ROOT / "tests" / "golden"
 SPECS = ROOT / "specs"
+TCC = shutil.which("tcc")
 
 
 @pytest.fixture(autouse=True)
@@ -25,6 +28,9 @@ def _private_gilcheck_home(
     monkeypatch.delenv("GILCHECK_PROOF_KEY", raising=False)
     # SPIN's models in the tests are small: pan's smaller hash table starts faster.
     monkeypatch.setenv("SPINDIFF_HASH_BITS", "18")
+    # ... and build faster with tcc where it is installed (.ci/run installs it).
+    if TCC is not None and "SPINDIFF_CC" not in os.environ:
+        monkeypatch.setenv("SPINDIFF_CC", TCC)
 
 
 # Tests that take several seconds each, started first so that pytest-xdist's workers end

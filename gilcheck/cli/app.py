@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Annotated, NoReturn
 
 import typer
+import typer.core
 
 from gilcheck.cli import version_line
 from gilcheck.cli.limits import working_on
@@ -65,6 +66,16 @@ def make_app(only: str | None = None) -> typer.Typer:
         made.command(name)(command_function(name))
     made.callback()(_root)
     return made
+
+
+@functools.cache
+def click_command(only: str | None = None) -> typer.core.TyperGroup | typer.core.TyperCommand:
+    """`make_app(only)` as the click command typer builds from it. Building it reads every
+    option's annotations (milliseconds per command), so a process that runs the CLI many
+    times, as the language server and the tests do, builds each one once."""
+    command = typer.main.get_command(make_app(only))
+    assert isinstance(command, typer.core.TyperGroup | typer.core.TyperCommand)
+    return command
 
 
 def invoked_command(arguments: list[str]) -> str | None:
@@ -126,7 +137,7 @@ def main() -> None:
     # (`check --max-memory` sets its own).
     watch_memory(default_memory_limit_mb())
     try:
-        code = make_app(invoked_command(sys.argv[1:]))(standalone_mode=False)
+        code = click_command(invoked_command(sys.argv[1:])).main(standalone_mode=False)
         if code == INTERRUPTED_BY_CLICK:  # some click versions turn Ctrl-C into this code
             _interrupted()
         sys.exit(code if isinstance(code, int) else 0)

@@ -509,8 +509,27 @@ for _rule in ("break", "continue", "return", "if", "while", "for", "await", "ass
 MAX_SYNTAX_ERRORS = 20
 
 
+# Files parsed without error, by (path, text): a process that reads the same files again
+# (the language server, a check of several specs that use the same models) parses each
+# once. The AST is immutable, so one module serves every reader.
+# Kept while the files' texts come to at most 2 MB (their ASTs to some tens of MB).
+_PARSED: dict[tuple[str, str], ast.Module] = {}
+_PARSED_CHARS_LIMIT = 2_000_000
+
+
 def parse_source(source: SourceFile) -> ast.Module:
     """Parse one file into an AST; every syntax error found is raised as one SpecError."""
+    key = (source.path, source.text)
+    module = _PARSED.get(key)
+    if module is None:
+        module = _parse_afresh(source)
+        if len(source.text) + sum(len(text) for _, text in _PARSED) > _PARSED_CHARS_LIMIT:
+            _PARSED.clear()
+        _PARSED[key] = module
+    return module
+
+
+def _parse_afresh(source: SourceFile) -> ast.Module:
     text = source.text
     errors: list[Diagnostic] = []
     seen_lines: set[int] = set()

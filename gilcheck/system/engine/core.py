@@ -14,6 +14,7 @@ from gilcheck.semantics.values import (
 )
 from gilcheck.symbolic.paths import PathCondition, conjoin
 from gilcheck.system.expr import Evaluator
+from gilcheck.system.memo import IdentityMemo
 from gilcheck.system.model import Transition
 from gilcheck.system.state import Frame, State, Thread, Work
 
@@ -46,6 +47,15 @@ from gilcheck.system.engine.scheduling import (
     Scheduling,
 )
 from gilcheck.system.engine.stubborn import StubbornSets
+
+# The private locks of the last few programs: a check, its replay and its analyses build
+# several engines of one program.
+_PRIVATE_LOCKS: IdentityMemo[frozenset[tuple[str, int]]] = IdentityMemo(16)
+
+
+def _private_locks(program: ir.Program) -> frozenset[tuple[str, int]]:
+    known = _PRIVATE_LOCKS.get(program)
+    return known if known is not None else _PRIVATE_LOCKS.put(program, private_locks(program))
 
 
 class Engine(
@@ -96,7 +106,7 @@ class Engine(
         self.codes = program.codes
         # Locks only one thread can touch: taking one that is free is merged like a local
         # step (semantics/ownership.py).
-        self.private_locks = private_locks(program) if options.merge_local_steps else frozenset()
+        self.private_locks = _private_locks(program) if options.merge_local_steps else frozenset()
         # A loop of local steps and private locks is merged step by step for ever; an
         # ample set of that one thread would then keep every other thread from moving
         # (the ignoring problem), so such programs are explored without ample sets.

@@ -968,3 +968,35 @@ def test_gilcheck_and_spin_agree_on_generated_specs_with_processes(seed: int) ->
     assert "process child(" in text
     outcome = compare_loaded(seed, parse_text("processes.gil", text), refused_is_error=True)
     assert outcome.status == "agree", f"{outcome.note}\n{text}"
+
+
+@pytest.mark.skipif(not HAVE_SPIN, reason="spin and gcc are not installed")
+@pytest.mark.parametrize(
+    ("name", "stops"),
+    [
+        ("queue_carries_future_buggy", True),
+        ("queue_carries_lock_by_name_buggy", True),
+        ("queue_within_a_child_carries_a_future", False),  # its own queue
+        ("queue_carries_future_fixed", False),
+        ("queue_carries_lock_by_name_fixed", False),
+    ],
+)
+def test_the_export_stops_at_objects_queued_where_processes_run(  # type: ignore[no-untyped-def]
+    cli, tmp_path: Path, name: str, stops: bool
+) -> None:
+    """A send of a value that is not data on a channel passed to a process stops SPIN's
+    search with the export's own limit (gilcheck's misuse there depends on which running
+    processes reach the channel); data, and objects on a channel no process was passed,
+    are sent as before, and SPIN agrees with gilcheck."""
+    from spindiff import LimitReached, run_spin
+
+    spec = CASES / "processes" / f"{name}.gil"
+    model = tmp_path / "model.pml"
+    assert cli("export", str(spec), "-o", str(model)).code == 0
+    if stops:
+        with pytest.raises(LimitReached):
+            run_spin(model.read_text(), tmp_path)
+        return
+    assertions, deadlocks, _ = run_spin(model.read_text(), tmp_path)
+    assert (assertions, deadlocks) == (0, 0)
+    assert json.loads(cli("check", str(spec), "-f", "json").stdout)["verdict"] == "ok"

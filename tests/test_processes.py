@@ -625,3 +625,76 @@ def test_processes_count_toward_the_object_bound(cli, tmp_path) -> None:  # type
     result = cli("check", _spec(tmp_path, text))
     assert result.code == 3
     assert "more than 32 processes are running (--object-bound)" in result.stdout
+
+
+QUEUED = """\
+expect {verdict}
+fn helper() {{
+    skip
+}}
+fn child(rx) {{
+    let v = recv rx
+}}
+thread main {{
+    let (tx, rx) = channel(unbounded)
+    {make}
+    let h = spawn {process}child(rx)
+    send tx, x
+    join h
+}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("make", "words"),
+    [
+        ("let x = future()", "`x` holds a future, sent on a channel another process can reach"),
+        ("let x = mutex()", "a mutex passes to another process only as an argument"),
+        ("let x = pool(1)", "a pool cannot be pickled"),
+        ("let x = spawn helper()", "a thread or process handle cannot be pickled"),
+        ("let (x, other) = channel(unbounded)", "a channel handle passes to another process"),
+        ("let f = future()\n    let x = ok(f)", "`x` holds a future"),
+    ],
+)
+def test_a_queue_between_processes_carries_no_objects(cli, tmp_path, make: str, words: str) -> None:  # type: ignore[no-untyped-def]
+    """A channel another process can reach is a multiprocessing queue: what it carries is
+    pickled, so sending a resource, future, pool, handle is a misuse at the send, located
+    there; between threads of one process the same send is fine."""
+    text = QUEUED.format(verdict="misuse", make=make, process="process ")
+    result = cli("check", _spec(tmp_path, text))
+    assert result.code == 1
+    assert "verdict: misuse   (expected misuse: matches)" in result.stdout, result.stdout
+    assert words in result.stdout
+    last_step = [line for line in result.stdout.splitlines() if "s.gil:" in line][-1]
+    assert last_step.endswith("send tx, x"), result.stdout
+    threads = QUEUED.format(verdict="ok", make=make, process="")
+    fine = cli("check", _spec(tmp_path, threads, "threads.gil"))
+    assert "verdict: ok   (expected ok: matches)" in fine.stdout, fine.stdout
+
+
+@pytest.mark.parametrize("value", ["7", "ok(true)", 'pyobj("a")'])
+def test_a_queue_between_processes_carries_data_and_python_values(
+    cli, tmp_path, value: str
+) -> None:  # type: ignore[no-untyped-def]
+    text = QUEUED.format(verdict="ok", make=f"let x = {value}", process="process ")
+    result = cli("check", _spec(tmp_path, text))
+    assert "verdict: ok   (expected ok: matches)" in result.stdout, result.stdout
+
+
+def test_a_child_cannot_send_a_future_back(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    text = """expect misuse
+fn child(tx) {
+    let f = future()
+    complete f, 1
+    send tx, f
+}
+thread main {
+    let (tx, rx) = channel(unbounded)
+    let h = spawn process child(tx)
+    let f = recv rx
+    join h
+}
+"""
+    result = _json(cli, _spec(tmp_path, text))
+    assert result["verdict"] == "misuse"
+    assert "holds a future, sent on a channel another process can reach" in result["message"]

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from typing import assert_never
 
-from gilcheck.export.promela.common import ChanText, channel_kind
+from gilcheck.export.promela.common import ChannelKind, ChanText, channel_kind
 from gilcheck.export.promela.values import ValueTranslator, pins_channel
 from gilcheck.semantics import ir
 
@@ -34,6 +34,23 @@ class ChannelTranslator(ValueTranslator):
         got = "WRAP(1, hv)" if timed else "hv"
         return f"hv = {chan.slot('0')}; {drop} {self._store(target, got)}"
 
+    def _queued_between_processes(self, value: str, shared: str | None = None) -> str:
+        """A send of `value` that stops the export (its own limit) where gilcheck's `misuse`
+        for a value that is not data on a channel another process can reach (a
+        multiprocessing queue) may apply: on a channel handle whose channel was passed to
+        a process (`shared`, its flag), or on a declared channel in a spec that passes
+        declared channels as values. The export does not follow which running processes
+        reach a channel, as gilcheck does, so it stops instead of judging."""
+        if self.processes <= 1 or (shared is None and not self.uses_channel_values()):
+            return ""
+        named = f" || IS_CV(XV({value}))" if self.uses_channel_values() else ""
+        held = (
+            f"IS_TX({value}) || IS_RX({value}) || IS_FU({value}) || IS_PL({value}) "
+            f"|| IS_RS(XV({value})) || IS_TH({value}){named}"
+        )
+        where = f"{shared} && " if shared is not None else ""
+        return f" LIMIT(!({where}({held})));"
+
     def _send(
         self, ref: ir.GlobalChannel, value: ir.Expr, pc: int, handed: str = ""
     ) -> tuple[str, str, str]:
@@ -46,6 +63,22 @@ class ChannelTranslator(ValueTranslator):
         nxt = self._label(pc + 1)
         kind = channel_kind(chan)
         dropped = f"hd = {v}; drop_hd();{handed}" if self.counted else "skip"
+        guard, effect, after = self._declared_send(chan, kind, g, e, v, pc, nxt, dropped, handed)
+        return guard, self._queued_between_processes(v).lstrip() + " " + effect, after
+
+    def _declared_send(
+        self,
+        chan: ir.ChannelInfo,
+        kind: ChannelKind,
+        g: ChanText,
+        e: ChanText,
+        v: str,
+        pc: int,
+        nxt: str,
+        dropped: str,
+        handed: str,
+    ) -> tuple[str, str, str]:
+        """`_send` by the channel's kind."""
         match kind:
             case "rendezvous":
                 # Offer (the value waits in the slot), then go on once a receiver took it.

@@ -167,6 +167,11 @@ class ChildProcessTranslator(ValueTranslator):
         )
         daemon = DAEMON_STARTED.format(1 if instr.daemon else 0)
         handed = self._moves(*instr.args) + self._copies(*instr.args)
+        if self.handles:  # a channel handle passed: its channel is a multiprocessing queue
+            checks += "".join(
+                f" if :: IS_TX({v}) || IS_RX({v}) -> rc_xp[HCH({v})] = 1 :: else -> skip fi;"
+                for v in values
+            )
         return (
             guard,
             f"LIMIT(np < MAXPR); /* bound: the export's process slots */{checks} "

@@ -101,6 +101,11 @@ class HandleTranslator(ChannelTranslator):
                 "byte rc_tx[RCN];  /* senders alive */",
                 "byte rc_rx[RCN];  /* receivers alive (more than one only for a queue) */",
                 "byte rc_kind[RCN]; byte rc_cap[RCN];",
+                *(
+                    ["bool rc_xp[RCN];  /* passed to a process: a multiprocessing queue */"]
+                    if self.processes > 1
+                    else []
+                ),
                 *lines,
             ]
         lines += [
@@ -277,7 +282,8 @@ class HandleTranslator(ChannelTranslator):
             "if :: hn == RCN -> LIMIT_STOP; /* bound: more channels alive than the "
             "export's pool */ ended = 1; goto end_exit :: else -> skip fi; "
             f"rc_tx[hn] = 1; rc_rx[hn] = 1; rc_kind[hn] = {kind}; rc_cap[hn] = {cap}; "
-            f"rc_closed[hn] = 0; rc_n[hn] = 0; rc_pending[hn] = NO_ONE;{gone} "
+            f"rc_closed[hn] = 0; rc_n[hn] = 0; rc_pending[hn] = NO_ONE;{gone}"
+            f"{' rc_xp[hn] = 0;' if self.processes > 1 else ''} "
             f"{sender} {receiver} hn = 0;",
             nxt,
         )
@@ -304,7 +310,8 @@ class HandleTranslator(ChannelTranslator):
         result_err = self._result(instr.target, "WRAP(2, hm)")
         return (
             f"({fails} || {room})",
-            f"hm = {value}; {self._moves(instr.value).strip()} {self._copies(instr.value)} "
+            f"hm = {value};{self._queued_between_processes('hm', f'rc_xp[HCH({local})]')} "
+            f"{self._moves(instr.value).strip()} {self._copies(instr.value)} "
             f"hk = HCH({local}); "
             f"if :: rc_kind[hk] != {KINDS['queue']} && (!rc_rx[hk] || rc_closed[hk]) -> "
             f"{used_up} hk = 0; {result_err} "

@@ -187,6 +187,8 @@ class ChannelHandlers(Base):
             out.append(((tid, STEP, 1), w.freeze()))
             return False
         value = self._eval(p.value, state, frame, th)
+        if self.has_processes:
+            self.check_queued_between_processes(state, cid, value, instr.value)
         w = Work(state)
         locals_ = self._hand_over(w, frame[F_LOCALS], p, (value,))
         chan = w.chans[cid]  # a sender of this very channel copied out of a var counts

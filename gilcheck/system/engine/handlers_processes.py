@@ -83,6 +83,30 @@ from gilcheck.system.state import (
 # both processes. The others cannot be pickled.
 SHAREABLE = frozenset({"mutex", "rlock", "semaphore", "event", "condvar", "barrier", "latch"})
 
+
+def _object_held(state: State, value: Value) -> str | None:
+    """What a value holds that is not data or a Python value (which a queue between
+    processes pickles): "a future", "a mutex", "a channel handle", ...; None for none."""
+    stack: list[Any] = [value]
+    while stack:
+        item = stack.pop()
+        if type(item) is not tuple or not item or is_python_value(item):
+            continue
+        tag = item[0]
+        if len(item) == 3 and tag == "res":
+            return f"a {item[1]}"
+        if len(item) == 2 and type(item[1]) is int:
+            if tag == "obj":
+                kind = state[S_HEAP][item[1]][H_KIND]
+                return "a future" if kind == "future" else f"a {kind}"
+            if tag == "thread":
+                return "a thread or process handle"
+            if tag in ("tx", "rx", "chan"):
+                return "a channel handle"
+        stack.extend(item)
+    return None
+
+
 # EXIT_JOIN_DONE arguments of a process main's own end steps.
 TERMINATES_DAEMONS, CHILDREN_JOINED = 1, 2
 
@@ -263,6 +287,39 @@ class ProcessHandlers(ThreadHandlers, LoopHandlers):
                     "condvar, barrier and latch objects are shared with a process"
                 )
         return found
+
+    def check_queued_between_processes(
+        self, state: State, cid: int, value: Value, expr: ir.Expr
+    ) -> None:
+        """A misuse when a channel another process can reach is sent anything but data.
+
+        A channel two processes share is a `multiprocessing.Queue`, which pickles every
+        item: futures, once-cells, rwlocks, pools, loops and thread handles cannot be
+        pickled, and locks, events, conditions and queues only pass to a process by
+        inheritance (`spawn process`); CPython drops such an item with a traceback in
+        the queue's feeder thread, and its receiver waits for ever."""
+        held = _object_held(state, value)
+        if held is None:
+            return
+        current = state[S_PROCS][0]
+        others = [
+            pid
+            for pid in range(len(state[S_PROCS][2]))
+            if pid != current and not self.process_ended(state, pid)
+        ]
+        if not others or cid not in self._reachable(state, others)[2]:
+            return
+        kind = held.split()[-1]
+        why = (
+            f"{held} passes to another process only as an argument of `spawn process`"
+            if kind in SHAREABLE or held == "a channel handle"
+            else f"{held} cannot be pickled"
+        )
+        raise SpecMisuse(
+            f"`{describe.expression(expr)}` holds {held}, sent on a channel another process "
+            f"can reach: a multiprocessing queue pickles what it carries, and {why} (the "
+            "item is lost and its receiver waits for ever)"
+        )
 
     # ------------------------------------------------------------ ends
 

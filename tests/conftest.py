@@ -12,6 +12,13 @@ from pathlib import Path
 
 import pytest
 
+# The suite starts about a hundred Python processes (the CLI, search workers, Ray's, the
+# bench scripts). Where PYTHONDONTWRITEBYTECODE is set, each would compile gilcheck's
+# modules afresh (most of a second each): the tests write bytecode, as Python does by
+# default, so that the first process to import a module compiles it for the others.
+sys.dont_write_bytecode = False
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "tests" / "cases"
 GOLDEN = ROOT / "tests" / "golden"

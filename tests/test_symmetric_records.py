@@ -59,7 +59,7 @@ def test_every_bundled_spec_with_arrays_is_reduced_alike_on_records(path: Path) 
     if canonical is None or not RecordCanonicalizer.applies(canonical) or not engine.threadwise():
         pytest.skip("not reduced on records")
     for merge in (True, False):
-        _agree(program, CheckOptions(max_states=4_000, merge_local_steps=merge))
+        _agree(program, CheckOptions(max_states=2_000, merge_local_steps=merge))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -220,9 +220,9 @@ def test_the_c_loop_reduces_most_successors_itself(monkeypatch: pytest.MonkeyPat
         return real(self, record)
 
     monkeypatch.setattr(RecordCanonicalizer, "__call__", counted)
-    found = _search(program, CheckOptions())
-    assert found.transitions > 2_000
-    assert calls < found.transitions / 2
+    found = _search(program, CheckOptions(max_states=100_000))  # (10.7 M transitions in all)
+    assert found.transitions > 200_000
+    assert calls < found.transitions / 20
 
 
 def test_the_cli_gives_the_same_answer_with_symmetry_on_records(cli) -> None:  # type: ignore[no-untyped-def]

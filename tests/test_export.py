@@ -979,15 +979,17 @@ def test_gilcheck_and_spin_agree_on_generated_specs_with_processes(seed: int) ->
         ("queue_within_a_child_carries_a_future", False),  # its own queue
         ("queue_carries_future_fixed", False),
         ("queue_carries_lock_by_name_fixed", False),
+        ("queue_holds_future_when_passed_buggy", True),
+        ("queue_holds_future_when_passed_fixed", False),
     ],
 )
 def test_the_export_stops_at_objects_queued_where_processes_run(  # type: ignore[no-untyped-def]
     cli, tmp_path: Path, name: str, stops: bool
 ) -> None:
-    """A send of a value that is not data on a channel passed to a process stops SPIN's
-    search with the export's own limit (gilcheck's misuse there depends on which running
-    processes reach the channel); data, and objects on a channel no process was passed,
-    are sent as before, and SPIN agrees with gilcheck."""
+    """A send of a value that is not data on a channel passed to a process, or such a
+    value queued on a channel when it is passed, stops SPIN's search with the export's own
+    limit (gilcheck's misuse); data, and objects on a channel no process was passed, are
+    sent as before, and SPIN agrees with gilcheck."""
     from spindiff import LimitReached, run_spin
 
     spec = CASES / "processes" / f"{name}.gil"

@@ -648,7 +648,7 @@ thread main {{
 @pytest.mark.parametrize(
     ("make", "words"),
     [
-        ("let x = future()", "`x` holds a future, sent on a channel another process can reach"),
+        ("let x = future()", "`x` holds a future, sent on a channel passed to a process"),
         ("let x = mutex()", "a mutex passes to another process only as an argument"),
         ("let x = pool(1)", "a pool cannot be pickled"),
         ("let x = spawn helper()", "a thread or process handle cannot be pickled"),
@@ -697,4 +697,94 @@ thread main {
 """
     result = _json(cli, _spec(tmp_path, text))
     assert result["verdict"] == "misuse"
-    assert "holds a future, sent on a channel another process can reach" in result["message"]
+    assert "holds a future, sent on a channel passed to a process" in result["message"]
+
+
+QUEUED_FIRST = """\
+expect misuse
+fn child(rx) {
+    let f = recv rx
+    let v = result f
+}
+thread main {
+    let (tx, rx) = channel(unbounded)
+    let f = future()
+    send tx, f
+    complete f, 1
+    let h = spawn process child(rx)
+    join h
+}
+"""
+
+
+def test_a_queue_passed_to_a_process_must_hold_only_data(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """An object queued before the channel is passed to a process is lost as well (CPython
+    pickles it in the queue's feeder thread): the misuse is at the `spawn process`."""
+    result = cli("check", _spec(tmp_path, QUEUED_FIRST))
+    assert "verdict: misuse   (expected misuse: matches)" in result.stdout, result.stdout
+    assert "`rx` is passed to a process while its channel holds a future" in result.stdout
+    last_step = [line for line in result.stdout.splitlines() if "s.gil:" in line][-1]
+    assert last_step.endswith("let h = spawn process child(rx)"), result.stdout
+
+
+BLOCKED = """\
+expect deadlock
+fn child(rx, e) {
+    wait e
+    let v = recv rx
+}
+thread main {
+    let (tx, rx) = channel(1)
+    let e = event()
+    let h = spawn process child(rx, e)
+    send tx, 1
+    let m = mutex()
+    send tx, m
+    set e
+    join h
+}
+"""
+
+
+def test_a_send_that_cannot_complete_is_judged_only_when_it_can(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A full multiprocessing queue blocks `put` before it pickles anything: the program
+    deadlocks, and the object it would send is never looked at."""
+    result = cli("check", _spec(tmp_path, BLOCKED))
+    assert "verdict: deadlock   (expected deadlock: matches)" in result.stdout, result.stdout
+
+
+STILL_SHARED = """\
+expect misuse
+fn child(t, e, done) {{
+    send t, 1
+    {drop}
+    set e
+    wait done
+}}
+thread main {{
+    let (tx, rx) = channel(unbounded)
+    let t2 = clone tx
+    let e = event()
+    let done = event()
+    let h = spawn process child(t2, e, done)
+    wait e
+    let a = recv rx
+    let f = future()
+    send tx, f
+    let g = recv rx
+    set done
+    join h
+}}
+"""
+
+
+@pytest.mark.parametrize("drop", ["skip", "drop t"])
+@pytest.mark.parametrize("options", OPTION_SETS)
+def test_a_queue_stays_a_multiprocessing_queue(
+    cli, tmp_path, drop: str, options: tuple[str, ...]
+) -> None:  # type: ignore[no-untyped-def]
+    """Once passed to a process, a channel is a multiprocessing queue for good, whoever
+    still holds its handles: the verdict is the same with every reduction."""
+    result = cli("check", *options, _spec(tmp_path, STILL_SHARED.format(drop=drop)))
+    assert "verdict: misuse   (expected misuse: matches)" in result.stdout, result.stdout
+    assert "holds a future, sent on a channel passed to a process" in result.stdout

@@ -7,8 +7,11 @@ on unknown values or make objects at run time: smaller states for the others; th
 processes part only in programs that `spawn process`)
 Thread  = (frames, status, gil_count, gil_mode, allow_stack, phase, daemon, self_index, origin)
 Frame   = (code, pc, locals, context)
-Channel = (buffer, senders, receiver_alive, closed, kind, capacity, is_global, pending)
-(pending: the rendezvous sender whose offer was taken but who has not gone on yet, or -1)
+Channel = (buffer, senders, receiver_alive, closed, kind, capacity, is_global, pending,
+           between_processes)
+(pending: the rendezvous sender whose offer was taken but who has not gone on yet, or -1;
+between_processes: a handle of it was passed to `spawn process`, so that it is a
+multiprocessing queue, which pickles what it carries)
 fork: () in the first process; in a process made by `fork { }`, the forks that led to it,
 each (forking thread, code, pc of the fork statement), outermost first.
 interrupts: a bit per `finalizer`/`signal` block (in `Program.hooks` order) that has started.
@@ -53,7 +56,7 @@ from typing import Any
 H_KIND, H_COUNT, H_STATE, H_ORIGIN = range(4)
 T_FRAMES, T_STATUS, T_GILCOUNT, T_GILMODE, T_ALLOW, T_PHASE, T_DAEMON, T_SELF, T_ORIGIN = range(9)
 F_CODE, F_PC, F_LOCALS, F_CTX = range(4)
-C_BUF, C_SENDERS, C_RECEIVER, C_CLOSED, C_KIND, C_CAP, C_GLOBAL, C_PENDING = range(8)
+C_BUF, C_SENDERS, C_RECEIVER, C_CLOSED, C_KIND, C_CAP, C_GLOBAL, C_PENDING, C_PROCESSES = range(9)
 
 # Thread status.
 # GONE: a thread of the parent that does not exist in a forked child; what it held stays

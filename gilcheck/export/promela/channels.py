@@ -43,13 +43,8 @@ class ChannelTranslator(ValueTranslator):
         reach a channel, as gilcheck does, so it stops instead of judging."""
         if self.processes <= 1 or (shared is None and not self.uses_channel_values()):
             return ""
-        named = f" || IS_CV(XV({value}))" if self.uses_channel_values() else ""
-        held = (
-            f"IS_TX({value}) || IS_RX({value}) || IS_FU({value}) || IS_PL({value}) "
-            f"|| IS_RS(XV({value})) || IS_TH({value}){named}"
-        )
         where = f"{shared} && " if shared is not None else ""
-        return f" LIMIT(!({where}({held})));"
+        return f" LIMIT(!({where}({self._queued_object(value)})));"
 
     def _send(
         self, ref: ir.GlobalChannel, value: ir.Expr, pc: int, handed: str = ""

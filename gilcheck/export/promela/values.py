@@ -367,6 +367,15 @@ class ValueTranslator:
         """What a `fork` child does to the pools (pools.py)."""
         return ""
 
+    def _queued_object(self, value: str) -> str:
+        """Whether `value` holds what a multiprocessing queue cannot carry: a channel
+        handle, future, pool, resource or thread handle (or a declared channel)."""
+        named = f" || IS_CV(XV({value}))" if self.uses_channel_values() else ""
+        return (
+            f"IS_TX({value}) || IS_RX({value}) || IS_FU({value}) || IS_PL({value}) "
+            f"|| IS_RS(XV({value})) || IS_TH({value}){named}"
+        )
+
     def _end_ok(self, end: str, local: str) -> str:
         """The check that a local holds the end of a channel a statement needs (`end`:
         IS_TX or IS_RX), or a declared channel passed as a value (either end)."""

@@ -140,11 +140,9 @@ class Base:
         """A declared channel as the current process has it (handlers_processes.py)."""
         raise NotImplementedError
 
-    def check_queued_between_processes(
-        self, state: State, cid: int, value: Value, expr: ir.Expr
-    ) -> None:
-        """A misuse when a value multiprocessing cannot carry is sent on a channel another
-        process can reach (handlers_processes.py)."""
+    def check_queued_between_processes(self, state: State, value: Value, expr: ir.Expr) -> None:
+        """A misuse when a value multiprocessing cannot carry is sent on a channel passed to
+        a process (handlers_processes.py)."""
         raise NotImplementedError
 
     def child_join_steps(self, state: State, tid: int, th: Thread, out: list[Transition]) -> None:

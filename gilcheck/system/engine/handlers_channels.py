@@ -41,6 +41,7 @@ from gilcheck.system.state import (
     C_GLOBAL,
     C_KIND,
     C_PENDING,
+    C_PROCESSES,
     C_RECEIVER,
     C_SENDERS,
     F_LOCALS,
@@ -68,7 +69,7 @@ class ChannelHandlers(Base):
             if isinstance(capacity, Term):
                 raise SymbolicLimit("a channel capacity that depends on an unknown value")
         w = Work(state)
-        cid = w.add_chan(((), 1, True, False, instr.kind, capacity, False, NO_THREAD))
+        cid = w.add_chan(((), 1, True, False, instr.kind, capacity, False, NO_THREAD, False))
         locals_ = self._store(w, frame[F_LOCALS], instr.sender, ("tx", cid), frame, th)
         locals_ = self._store(w, locals_, instr.receiver, ("rx", cid), frame, th)
         self._advance(w, tid, th, frame, p.next_pc, locals_)
@@ -187,8 +188,6 @@ class ChannelHandlers(Base):
             out.append(((tid, STEP, 1), w.freeze()))
             return False
         value = self._eval(p.value, state, frame, th)
-        if self.has_processes:
-            self.check_queued_between_processes(state, cid, value, instr.value)
         w = Work(state)
         locals_ = self._hand_over(w, frame[F_LOCALS], p, (value,))
         chan = w.chans[cid]  # a sender of this very channel copied out of a var counts
@@ -212,6 +211,8 @@ class ChannelHandlers(Base):
         if kind == "rendezvous":
             if buf or chan[C_PENDING] != NO_THREAD:
                 return False
+            if chan[C_PROCESSES]:
+                self.check_queued_between_processes(state, value, instr.value)
             w.set_chan(cid, _with(_with(chan, C_BUF, (value,)), C_PENDING, tid))
             self._advance(w, tid, th, frame, frame[F_PC], locals_, phase=("offer", value))
             out.append(((tid, STEP, 0), w.freeze()))
@@ -235,6 +236,8 @@ class ChannelHandlers(Base):
                 return False
         if capacity is not None and len(buf) >= capacity:
             return False
+        if chan[C_PROCESSES]:
+            self.check_queued_between_processes(state, value, instr.value)
         new_chan = _with(chan, C_BUF, buf + (value,))
         if kind == "oneshot":
             if chan[C_GLOBAL]:

@@ -40,6 +40,7 @@ from gilcheck.system.model import (
 )
 from gilcheck.system.state import (
     C_BUF,
+    C_PROCESSES,
     CHILD_JOIN,
     ENDED,
     EXIT_JOIN,
@@ -94,17 +95,43 @@ def _object_held(state: State, value: Value) -> str | None:
             continue
         tag = item[0]
         if len(item) == 3 and tag == "res":
-            return f"a {item[1]}"
+            return _a(item[1])
         if len(item) == 2 and type(item[1]) is int:
             if tag == "obj":
-                kind = state[S_HEAP][item[1]][H_KIND]
-                return "a future" if kind == "future" else f"a {kind}"
+                return _a(state[S_HEAP][item[1]][H_KIND])
             if tag == "thread":
                 return "a thread or process handle"
             if tag in ("tx", "rx", "chan"):
                 return "a channel handle"
         stack.extend(item)
     return None
+
+
+def _a(kind: str) -> str:
+    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
+
+
+def _why(held: str) -> str:
+    """Why a multiprocessing queue cannot carry what `_object_held` found."""
+    kind = held.split()[-1]
+    if kind in SHAREABLE or held == "a channel handle":
+        return f"{held} passes to another process only as an argument of `spawn process`"
+    return f"{held} cannot be pickled"
+
+
+def _channels_named(value: Value) -> list[int]:
+    """The channels whose handles (or names, for a declared channel) a value holds."""
+    found: list[int] = []
+    stack: list[Any] = [value]
+    while stack:
+        item = stack.pop()
+        if type(item) is not tuple or not item:
+            continue
+        if len(item) == 2 and item[0] in ("tx", "rx", "chan") and type(item[1]) is int:
+            found.append(item[1])
+            continue
+        stack.extend(item)
+    return found
 
 
 # EXIT_JOIN_DONE arguments of a process main's own end steps.
@@ -234,6 +261,8 @@ class ProcessHandlers(ThreadHandlers, LoopHandlers):
         if pickles and self._waits_for_gil(state, tid):
             return True  # pickling takes the GIL
         w = Work(state)
+        for value, expr in zip(args, instr.args, strict=True):
+            self._pass_channels(w, state, value, expr)
         pid = len(records)
         channels = tuple(("chan", w.add_chan(chan)) for chan in self._initial_chans)
         w.add_locks(self._initial_block)
@@ -288,38 +317,38 @@ class ProcessHandlers(ThreadHandlers, LoopHandlers):
                 )
         return found
 
-    def check_queued_between_processes(
-        self, state: State, cid: int, value: Value, expr: ir.Expr
-    ) -> None:
-        """A misuse when a channel another process can reach is sent anything but data.
+    def check_queued_between_processes(self, state: State, value: Value, expr: ir.Expr) -> None:
+        """A misuse when a channel passed to a process is sent anything but data.
 
-        A channel two processes share is a `multiprocessing.Queue`, which pickles every
-        item: futures, once-cells, rwlocks, pools, loops and thread handles cannot be
-        pickled, and locks, events, conditions and queues only pass to a process by
-        inheritance (`spawn process`); CPython drops such an item with a traceback in
-        the queue's feeder thread, and its receiver waits for ever."""
+        A channel whose handle was passed to `spawn process` is a `multiprocessing.Queue`,
+        which pickles every item: futures, once-cells, rwlocks, pools, loops and thread
+        handles cannot be pickled, and locks, events, conditions and queues pass to a
+        process only by inheritance (`spawn process`); CPython drops such an item with a
+        traceback in the queue's feeder thread, and its receiver waits for ever."""
         held = _object_held(state, value)
-        if held is None:
-            return
-        current = state[S_PROCS][0]
-        others = [
-            pid
-            for pid in range(len(state[S_PROCS][2]))
-            if pid != current and not self.process_ended(state, pid)
-        ]
-        if not others or cid not in self._reachable(state, others)[2]:
-            return
-        kind = held.split()[-1]
-        why = (
-            f"{held} passes to another process only as an argument of `spawn process`"
-            if kind in SHAREABLE or held == "a channel handle"
-            else f"{held} cannot be pickled"
-        )
-        raise SpecMisuse(
-            f"`{describe.expression(expr)}` holds {held}, sent on a channel another process "
-            f"can reach: a multiprocessing queue pickles what it carries, and {why} (the "
-            "item is lost and its receiver waits for ever)"
-        )
+        if held is not None:
+            raise SpecMisuse(
+                f"`{describe.expression(expr)}` holds {held}, sent on a channel passed to a "
+                f"process: a multiprocessing queue pickles what it carries, and {_why(held)} "
+                "(the item is lost and its receiver waits for ever)"
+            )
+
+    def _pass_channels(self, w: Work, state: State, value: Value, expr: ir.Expr) -> None:
+        """The channels of the handles in an argument of `spawn process` become
+        multiprocessing queues; what they already hold must pickle."""
+        for cid in _channels_named(value):
+            chan = w.chans[cid]
+            for queued in chan[C_BUF]:
+                held = _object_held(state, queued)
+                if held is not None:
+                    raise SpecMisuse(
+                        f"`{describe.expression(expr)}` is passed to a process while its "
+                        f"channel holds {held}: a multiprocessing queue pickles what it "
+                        f"carries, and {_why(held)} (the item is lost and its receiver waits "
+                        "for ever)"
+                    )
+            if not chan[C_PROCESSES]:
+                w.set_chan(cid, _with(chan, C_PROCESSES, True))
 
     # ------------------------------------------------------------ ends
 

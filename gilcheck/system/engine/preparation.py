@@ -295,7 +295,7 @@ class Preparation(Base):
         chans: list[Channel] = []
         for chan in self.program.channels:
             for _ in range(chan.size or 1):
-                chans.append(((), 0, True, False, chan.kind, chan.capacity, True, NO_THREAD))
+                chans.append(((), 0, True, False, chan.kind, chan.capacity, True, NO_THREAD, False))
         # What a process made by `spawn process` starts with: fresh copies of every global.
         self.lock_block = len(locks)
         self._initial_block = tuple(locks)

@@ -108,7 +108,7 @@ def _object_held(state: State, value: Value) -> str | None:
 
 
 def _a(kind: str) -> str:
-    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
+    return f"an {kind}" if kind[0] in "aeiu" else f"a {kind}"  # (a once, an event)
 
 
 def _why(held: str) -> str:

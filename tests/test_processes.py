@@ -717,12 +717,25 @@ thread main {
 """
 
 
-def test_a_queue_passed_to_a_process_must_hold_only_data(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """An object queued before the channel is passed to a process is lost as well (CPython
-    pickles it in the queue's feeder thread): the misuse is at the `spawn process`."""
-    result = cli("check", _spec(tmp_path, QUEUED_FIRST))
+@pytest.mark.parametrize("received", [False, True])
+def test_a_queue_passed_to_a_process_must_have_carried_only_data(
+    cli, tmp_path, received: bool
+) -> None:  # type: ignore[no-untyped-def]
+    """A channel ever passed to a process was a multiprocessing queue from its creation: an
+    object it carried before is lost as well (CPython pickles it in the queue's feeder
+    thread), even when it was received again before the spawn; the misuse is at the
+    `spawn process`."""
+    text = QUEUED_FIRST
+    if received:
+        text = text.replace("    complete f, 1\n", "    let g = recv rx\n    complete g, 1\n")
+        text = text.replace(
+            "fn child(rx) {\n    let f = recv rx\n    let v = result f\n}",
+            "fn child(rx) {\n    skip\n}",
+        )
+        assert "let g = recv rx" in text and "skip" in text
+    result = cli("check", _spec(tmp_path, text))
     assert "verdict: misuse   (expected misuse: matches)" in result.stdout, result.stdout
-    assert "`rx` is passed to a process while its channel holds a future" in result.stdout
+    assert "`rx` is passed to a process after its channel carried a future" in result.stdout
     last_step = [line for line in result.stdout.splitlines() if "s.gil:" in line][-1]
     assert last_step.endswith("let h = spawn process child(rx)"), result.stdout
 
@@ -788,3 +801,25 @@ def test_a_queue_stays_a_multiprocessing_queue(
     result = cli("check", *options, _spec(tmp_path, STILL_SHARED.format(drop=drop)))
     assert "verdict: misuse   (expected misuse: matches)" in result.stdout, result.stdout
     assert "holds a future, sent on a channel passed to a process" in result.stdout
+
+
+def test_a_declared_channel_passed_by_name_is_named_as_written(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    text = """expect misuse
+mutex m
+channel results: unbounded
+fn child(r) {
+    let v = recv r
+}
+thread main {
+    send results, m
+    let got = recv results
+    let h = spawn process child(results)
+    send results, 1
+    join h
+}
+"""
+    result = _json(cli, _spec(tmp_path, text))
+    assert result["verdict"] == "misuse"
+    assert result["message"].startswith(
+        "`results` is passed to a process after its channel carried a mutex"
+    ), result["message"]

@@ -207,8 +207,8 @@ def test_a_verdict_in_a_child_process_is_the_programs(tmp_path: Path) -> None:
 
 
 def test_processes_share_what_is_passed_and_nothing_else(tmp_path: Path) -> None:
-    # A reply handle sent over a declared channel passed to the child; a Python value
-    # sent back; the child keeps its own GIL.
+    # A reply handle passed to the child (sent over the queue it would be lost); a Python
+    # value sent back; the child keeps its own GIL.
     spec = "tests/data/realize/process_reply_handle_fixed.gil"
     done = run(realize(spec, tmp_path / "r.py"))
     assert done.returncode == 0, done.stderr
@@ -236,7 +236,7 @@ REVIEWED = "tests/data/realize"
 
 def test_ok_specs_of_the_review_finish(tmp_path: Path) -> None:
     # A process started by a fork child; a condvar wait releasing an rlock held twice; a
-    # mutex already queued on a channel passed to a process; a child process ending while
+    # mutex passed to a process beside a queue that carries data; a child process ending while
     # its daemon threads poll the shared state (it must not die holding its lock).
     for name in (
         "fork_then_process",
@@ -266,7 +266,14 @@ def test_steering_takes_the_traces_values_and_wakes(tmp_path: Path) -> None:
 
 
 def test_misuses_of_handles_and_daemon_processes(tmp_path: Path) -> None:
-    for name in ("thread_handle_moved_misuse", "daemon_process_spawns_misuse"):
+    # (a channel handle, and a mutex, on a multiprocessing queue: CPython's queue drops
+    # them, "Queue objects should only be shared between processes through inheritance")
+    for name in (
+        "thread_handle_moved_misuse",
+        "daemon_process_spawns_misuse",
+        "process_reply_handle_misuse",
+        "queued_mutex_shared_misuse",
+    ):
         failed = run(realize(f"{REVIEWED}/{name}.gil", tmp_path / f"{name}.py", steer=True))
         assert failed.returncode == 6, (name, failed.stderr)
 
@@ -278,3 +285,28 @@ def test_an_unsteered_pool_is_a_thread_pool_executor(tmp_path: Path) -> None:
     hung = run(realize(spec, tmp_path / "p.py", timeout=HANG))
     assert hung.returncode == 3
     assert "concurrent/futures/thread.py" in hung.stderr, hung.stderr
+
+
+QUEUED_OBJECTS = {
+    "queue_carries_future_buggy": 6,
+    "queue_carries_future_fixed": 0,
+    "queue_holds_future_when_passed_buggy": 6,
+    "queue_holds_future_when_passed_fixed": 0,
+    "queue_carries_lock_by_name_buggy": 6,
+    "queue_carries_lock_by_name_fixed": 0,
+    "queue_within_a_child_carries_a_future": 0,
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", QUEUED_OBJECTS)
+def test_a_queue_passed_to_a_process_carries_only_data(tmp_path: Path, name: str) -> None:
+    """The realized program stops with a misuse (6) where `gilcheck check` reports one for
+    an object on a multiprocessing queue, and finishes where it says ok."""
+    spec = f"tests/cases/processes/{name}.gil"
+    done = run(realize(spec, tmp_path / "p.py"))
+    assert done.returncode == QUEUED_OBJECTS[name], done.stdout + done.stderr
+    if QUEUED_OBJECTS[name]:
+        assert "multiprocessing queue pickles what it carries" in done.stderr
+    verdict = "misuse" if QUEUED_OBJECTS[name] else "ok"
+    assert f"verdict: {verdict}   (expected {verdict}: matches)" in gilcheck("check", spec).stdout

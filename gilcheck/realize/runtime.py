@@ -644,6 +644,25 @@ def _shared_ref(key, class_name, consts):
     return _SHARED[key]
 
 
+def queue_cannot_carry(v):
+    """What in `v` a multiprocessing queue cannot carry (a resource, future, pool, loop,
+    channel or handle), named; None for data and Python values."""
+    if isinstance(v, (Handle, Channel)):
+        return "a channel handle"
+    if isinstance(v, tuple):
+        for x in v:
+            found = queue_cannot_carry(x)
+            if found is not None:
+                return found
+        return None
+    kind = getattr(v, "kind", None)
+    if isinstance(kind, str):
+        article = "an" if kind[0] in "aeiu" else "a"
+        name = getattr(v, "name", None)
+        return f"{article} {kind}" + (f" ({name})" if isinstance(name, str) else "")
+    return None
+
+
 def share_value(v, where, passing):
     """Everything `v` reaches becomes shared with other processes: resources and
     channels; what cannot be pickled is a misuse when passed to `spawn process`."""
@@ -654,6 +673,13 @@ def share_value(v, where, passing):
             share_value(x, where, passing)
     elif isinstance(v, Shared):
         if v.key is None:
+            carried = getattr(v, "carried", None)
+            if passing and carried is not None:
+                _violation(
+                    EXIT_MISUSE,
+                    f"misuse: {v.name} passed to a process at {where} after it "
+                    f"carried {carried} (a multiprocessing queue pickles what it carries)",
+                )
             v.share()
             for message in getattr(v, "buffer", ()):  # what a channel holds goes with it
                 share_value(message, where, passing)
@@ -1302,6 +1328,9 @@ class Channel(Shared):
         self.receiver = True
         self.closed = False
         self.taken = 0  # rendezvous: messages taken so far
+        # The first thing it carried that a multiprocessing queue cannot, shown, while it
+        # is not shared with a process: passing it to one then is a misuse.
+        self.carried = None
         # `queue(N)` is a `queue.Queue` (the runtime's own buffer with processes).
         self.real = _queue.Queue(capacity or 0) if kind == "queue" and not PROCESSES else None
 
@@ -1382,7 +1411,16 @@ def send(me, ctx, ref, value, where):
         if ch.receiver_gone():
             return False
         if ch.key is not None:
+            held = queue_cannot_carry(value)
+            if held is not None:
+                _violation(
+                    EXIT_MISUSE,
+                    f"misuse: {held} sent on a channel passed to a process at {where} (a "
+                    "multiprocessing queue pickles what it carries)",
+                )
             share_value(value, where, False)
+        elif PROCESSES and ch.carried is None:
+            ch.carried = queue_cannot_carry(value)
         ch.buffer.append(value)
         wake_all()
         return True

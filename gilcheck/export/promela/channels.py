@@ -35,16 +35,21 @@ class ChannelTranslator(ValueTranslator):
         return f"hv = {chan.slot('0')}; {drop} {self._store(target, got)}"
 
     def _queued_between_processes(self, value: str, shared: str | None = None) -> str:
-        """A send of `value` that stops the export (its own limit) where gilcheck's `misuse`
-        for a value that is not data on a channel another process can reach (a
-        multiprocessing queue) may apply: on a channel handle whose channel was passed to
-        a process (`shared`, its flag), or on a declared channel in a spec that passes
-        declared channels as values. The export does not follow which running processes
-        reach a channel, as gilcheck does, so it stops instead of judging."""
+        """Where gilcheck's `misuse` for a value that is not data on a multiprocessing
+        queue may apply, the export stops (its own limit): a send of such a value on a
+        channel handle whose channel was passed to a process (`shared`: its flag, 1; a
+        channel not passed yet is marked 2 for carrying one, see `spawn_process`), or on
+        a declared channel in a spec that passes declared channels as values (the export
+        does not follow which declared channels are passed)."""
         if self.processes <= 1 or (shared is None and not self.uses_channel_values()):
             return ""
-        where = f"{shared} && " if shared is not None else ""
-        return f" LIMIT(!({where}({self._queued_object(value)})));"
+        held = self._queued_object(value)
+        if shared is None:
+            return f" LIMIT(!({held}));"
+        return (
+            f" if :: {held} -> LIMIT({shared} != 1); if :: {shared} == 0 -> {shared} = 2 "
+            ":: else -> skip fi :: else -> skip fi;"
+        )
 
     def _send(
         self, ref: ir.GlobalChannel, value: ir.Expr, pc: int, handed: str = ""

@@ -168,14 +168,11 @@ class ChildProcessTranslator(ValueTranslator):
         daemon = DAEMON_STARTED.format(1 if instr.daemon else 0)
         handed = self._moves(*instr.args) + self._copies(*instr.args)
         if self.handles:
-            # A channel handle passed: its channel becomes a multiprocessing queue, and
-            # what it holds already must be data (else the export stops: gilcheck's
-            # misuse).
-            held = self._queued_object("rc[hk * RCAP + hi]")
+            # A channel handle passed: its channel becomes a multiprocessing queue; one that
+            # carried an object before (marked 2) stops the export (gilcheck's misuse).
             checks += "".join(
-                f" if :: IS_TX({v}) || IS_RX({v}) -> hk = HCH({v}); rc_xp[hk] = 1; hi = 0; "
-                f"do :: hi < rc_n[hk] -> LIMIT(!({held})); hi++ :: else -> break od; "
-                "hi = 0; hk = 0 :: else -> skip fi;"
+                f" if :: IS_TX({v}) || IS_RX({v}) -> LIMIT(rc_xp[HCH({v})] != 2); "
+                f"rc_xp[HCH({v})] = 1 :: else -> skip fi;"
                 for v in values
             )
         return (

@@ -102,7 +102,10 @@ class HandleTranslator(ChannelTranslator):
                 "byte rc_rx[RCN];  /* receivers alive (more than one only for a queue) */",
                 "byte rc_kind[RCN]; byte rc_cap[RCN];",
                 *(
-                    ["bool rc_xp[RCN];  /* passed to a process: a multiprocessing queue */"]
+                    [
+                        "byte rc_xp[RCN];  /* 1: passed to a process (a multiprocessing "
+                        "queue); 2: not yet, but it carried an object */"
+                    ]
                     if self.processes > 1
                     else []
                 ),

@@ -66,6 +66,7 @@ from gilcheck.system.state import (
     T_GILMODE,
     T_PHASE,
     T_STATUS,
+    Channel,
     Frame,
     State,
     Thread,
@@ -140,9 +141,12 @@ class Base:
         """A declared channel as the current process has it (handlers_processes.py)."""
         raise NotImplementedError
 
-    def check_queued_between_processes(self, state: State, value: Value, expr: ir.Expr) -> None:
-        """A misuse when a value multiprocessing cannot carry is sent on a channel passed to
-        a process (handlers_processes.py)."""
+    def queued_between_processes(
+        self, state: State, chan: Channel, value: Value, expr: ir.Expr
+    ) -> Channel:
+        """The channel as a completed send of `value` leaves it, before the value is
+        queued: a misuse on a multiprocessing queue for what it cannot carry
+        (handlers_processes.py)."""
         raise NotImplementedError
 
     def child_join_steps(self, state: State, tid: int, th: Thread, out: list[Transition]) -> None:

@@ -41,7 +41,6 @@ from gilcheck.system.state import (
     C_GLOBAL,
     C_KIND,
     C_PENDING,
-    C_PROCESSES,
     C_RECEIVER,
     C_SENDERS,
     F_LOCALS,
@@ -211,8 +210,8 @@ class ChannelHandlers(Base):
         if kind == "rendezvous":
             if buf or chan[C_PENDING] != NO_THREAD:
                 return False
-            if chan[C_PROCESSES]:
-                self.check_queued_between_processes(state, value, instr.value)
+            if self.has_processes:
+                chan = self.queued_between_processes(state, chan, value, instr.value)
             w.set_chan(cid, _with(_with(chan, C_BUF, (value,)), C_PENDING, tid))
             self._advance(w, tid, th, frame, frame[F_PC], locals_, phase=("offer", value))
             out.append(((tid, STEP, 0), w.freeze()))
@@ -236,8 +235,8 @@ class ChannelHandlers(Base):
                 return False
         if capacity is not None and len(buf) >= capacity:
             return False
-        if chan[C_PROCESSES]:
-            self.check_queued_between_processes(state, value, instr.value)
+        if self.has_processes:
+            chan = self.queued_between_processes(state, chan, value, instr.value)
         new_chan = _with(chan, C_BUF, buf + (value,))
         if kind == "oneshot":
             if chan[C_GLOBAL]:

@@ -73,6 +73,7 @@ from gilcheck.system.state import (
     T_GILMODE,
     T_PHASE,
     T_STATUS,
+    Channel,
     Frame,
     State,
     Thread,
@@ -117,6 +118,14 @@ def _why(held: str) -> str:
     if kind in SHAREABLE or held == "a channel handle":
         return f"{held} passes to another process only as an argument of `spawn process`"
     return f"{held} cannot be pickled"
+
+
+def _passed_name(expr: ir.Expr) -> str:
+    """How an argument of `spawn process` reads in the spec (a declared channel passed by
+    name is lowered to the `channel_value` builtin)."""
+    if isinstance(expr, ir.Builtin) and expr.name == "channel_value" and len(expr.args) == 1:
+        return describe.expression(expr.args[0])
+    return describe.expression(expr)
 
 
 def _channels_named(value: Value) -> list[int]:
@@ -317,38 +326,50 @@ class ProcessHandlers(ThreadHandlers, LoopHandlers):
                 )
         return found
 
-    def check_queued_between_processes(self, state: State, value: Value, expr: ir.Expr) -> None:
-        """A misuse when a channel passed to a process is sent anything but data.
+    def queued_between_processes(
+        self, state: State, chan: Channel, value: Value, expr: ir.Expr
+    ) -> Channel:
+        """A completed `send` of `value`: a misuse on a channel passed to a process when
+        the value is not data; on another channel, the channel as it is left (marked with
+        the first object it carries).
 
-        A channel whose handle was passed to `spawn process` is a `multiprocessing.Queue`,
-        which pickles every item: futures, once-cells, rwlocks, pools, loops and thread
-        handles cannot be pickled, and locks, events, conditions and queues pass to a
-        process only by inheritance (`spawn process`); CPython drops such an item with a
-        traceback in the queue's feeder thread, and its receiver waits for ever."""
+        A channel a handle of which is ever passed to `spawn process` is a
+        `multiprocessing.Queue` from its creation on, which pickles every item: futures,
+        once-cells, rwlocks, pools, loops and thread handles cannot be pickled, and locks,
+        events, conditions and queues pass to a process only by inheritance (`spawn
+        process`). CPython drops such an item with a traceback in the queue's feeder
+        thread, and its receiver waits for ever. An object a channel carried before it is
+        passed is judged at the `spawn process` (`_pass_channels`)."""
+        marked = chan[C_PROCESSES]
+        if marked is not True and marked is not False:
+            return chan  # it carried an object already
         held = _object_held(state, value)
-        if held is not None:
+        if held is None:
+            return chan
+        if marked is True:
             raise SpecMisuse(
                 f"`{describe.expression(expr)}` holds {held}, sent on a channel passed to a "
                 f"process: a multiprocessing queue pickles what it carries, and {_why(held)} "
                 "(the item is lost and its receiver waits for ever)"
             )
+        return _with(chan, C_PROCESSES, held)
 
     def _pass_channels(self, w: Work, state: State, value: Value, expr: ir.Expr) -> None:
-        """The channels of the handles in an argument of `spawn process` become
-        multiprocessing queues; what they already hold must pickle."""
+        """The channels of the handles in an argument of `spawn process` are
+        multiprocessing queues: what they carried before must have pickled."""
         for cid in _channels_named(value):
             chan = w.chans[cid]
-            for queued in chan[C_BUF]:
-                held = _object_held(state, queued)
-                if held is not None:
-                    raise SpecMisuse(
-                        f"`{describe.expression(expr)}` is passed to a process while its "
-                        f"channel holds {held}: a multiprocessing queue pickles what it "
-                        f"carries, and {_why(held)} (the item is lost and its receiver waits "
-                        "for ever)"
-                    )
-            if not chan[C_PROCESSES]:
-                w.set_chan(cid, _with(chan, C_PROCESSES, True))
+            marked = chan[C_PROCESSES]
+            if marked is True:
+                continue
+            if marked is not False:
+                raise SpecMisuse(
+                    f"`{_passed_name(expr)}` is passed to a process after its channel "
+                    f"carried {marked}: a channel passed to a process is a multiprocessing "
+                    f"queue, which pickles what it carries, and {_why(marked)} (the item was "
+                    "lost when it was sent, and its receiver waits for ever)"
+                )
+            w.set_chan(cid, _with(chan, C_PROCESSES, True))
 
     # ------------------------------------------------------------ ends
 

@@ -76,7 +76,7 @@ def test_maps_that_start_afresh_change_nothing(spec: str) -> None:
     limit = symmetric_records.CACHE_LIMIT
     symmetric_records.CACHE_LIMIT = 40  # the parts are thrown away every few dozen misses
     try:
-        _agree(program, CheckOptions(max_states=2_500))
+        _agree(program, CheckOptions(max_states=5_000))
     finally:
         symmetric_records.CACHE_LIMIT = limit
 

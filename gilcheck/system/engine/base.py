@@ -118,6 +118,9 @@ class Base:
     # Processes (handlers_processes.py): whether the program spawns any, the size of one
     # process's block of declared sync objects, and what a new process starts with.
     has_processes: bool
+    # Whether a `spawn process` may pass a channel (an argument that is not arithmetic):
+    # only then is what channels carry before they are passed marked on them.
+    passes_channels: bool
     lock_block: int
     _initial_block: tuple[Any, ...]
     _initial_vars: tuple[Value, ...]

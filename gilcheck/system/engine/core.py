@@ -185,6 +185,13 @@ class Engine(
             for code in program.codes
             for instr in code.instrs
         )
+        self.passes_channels = any(
+            isinstance(instr, ir.SpawnFn)
+            and instr.process
+            and any(isinstance(arg, ir.Local | ir.GlobalVar | ir.Builtin) for arg in instr.args)
+            for code in program.codes
+            for instr in code.instrs
+        )
         if self.has_processes:
             self.ample = False
         self.lock_block = sum(info.size or 1 for info in program.resources)

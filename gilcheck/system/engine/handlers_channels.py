@@ -210,7 +210,7 @@ class ChannelHandlers(Base):
         if kind == "rendezvous":
             if buf or chan[C_PENDING] != NO_THREAD:
                 return False
-            if self.has_processes:
+            if self.passes_channels:
                 chan = self.queued_between_processes(state, chan, value, instr.value)
             w.set_chan(cid, _with(_with(chan, C_BUF, (value,)), C_PENDING, tid))
             self._advance(w, tid, th, frame, frame[F_PC], locals_, phase=("offer", value))
@@ -235,7 +235,7 @@ class ChannelHandlers(Base):
                 return False
         if capacity is not None and len(buf) >= capacity:
             return False
-        if self.has_processes:
+        if self.passes_channels:
             chan = self.queued_between_processes(state, chan, value, instr.value)
         new_chan = _with(chan, C_BUF, buf + (value,))
         if kind == "oneshot":

@@ -120,6 +120,10 @@ def _why(held: str) -> str:
     return f"{held} cannot be pickled"
 
 
+# What a channel not yet passed to a process carried that a multiprocessing queue cannot.
+CARRIED = "a resource, future, pool, loop, channel handle or thread handle"
+
+
 def _passed_name(expr: ir.Expr) -> str:
     """How an argument of `spawn process` reads in the spec (a declared channel passed by
     name is lowered to the `channel_value` builtin)."""
@@ -352,7 +356,9 @@ class ProcessHandlers(ThreadHandlers, LoopHandlers):
                 f"process: a multiprocessing queue pickles what it carries, and {_why(held)} "
                 "(the item is lost and its receiver waits for ever)"
             )
-        return _with(chan, C_PROCESSES, held)
+        # One mark whatever was carried (a mark per kind would keep apart states that
+        # differ only in which object came first).
+        return _with(chan, C_PROCESSES, CARRIED)
 
     def _pass_channels(self, w: Work, state: State, value: Value, expr: ir.Expr) -> None:
         """The channels of the handles in an argument of `spawn process` are
@@ -365,9 +371,10 @@ class ProcessHandlers(ThreadHandlers, LoopHandlers):
             if marked is not False:
                 raise SpecMisuse(
                     f"`{_passed_name(expr)}` is passed to a process after its channel "
-                    f"carried {marked}: a channel passed to a process is a multiprocessing "
-                    f"queue, which pickles what it carries, and {_why(marked)} (the item was "
-                    "lost when it was sent, and its receiver waits for ever)"
+                    f"carried {CARRIED}: a channel passed to a process is a multiprocessing "
+                    "queue, which pickles what it carries, and such objects cannot be "
+                    "pickled or pass to a process only as arguments of `spawn process` (the "
+                    "item was lost when it was sent, and its receiver waits for ever)"
                 )
             w.set_chan(cid, _with(chan, C_PROCESSES, True))
 

@@ -10,8 +10,9 @@ Frame   = (code, pc, locals, context)
 Channel = (buffer, senders, receiver_alive, closed, kind, capacity, is_global, pending,
            between_processes)
 (pending: the rendezvous sender whose offer was taken but who has not gone on yet, or -1;
-between_processes: a handle of it was passed to `spawn process`, so that it is a
-multiprocessing queue, which pickles what it carries)
+between_processes: True once a handle of it was passed to `spawn process`, so that it is
+a multiprocessing queue, which pickles what it carries; handlers_processes.CARRIED once it
+carried an object before that; else False)
 fork: () in the first process; in a process made by `fork { }`, the forks that led to it,
 each (forking thread, code, pc of the fork statement), outermost first.
 interrupts: a bit per `finalizer`/`signal` block (in `Program.hooks` order) that has started.

@@ -180,17 +180,17 @@ class Engine(
         # Processes (`spawn process`): states carry every process's parts; each steps in a
         # view of its own (handlers_processes.py). A process deadlocked while others run is
         # judged in states that still have steps, so no ample set of one thread is taken.
-        self.has_processes = any(
-            isinstance(instr, ir.SpawnFn) and instr.process
+        spawns = [
+            instr
             for code in program.codes
             for instr in code.instrs
-        )
+            if isinstance(instr, ir.SpawnFn) and instr.process
+        ]
+        self.has_processes = bool(spawns)
         self.passes_channels = any(
-            isinstance(instr, ir.SpawnFn)
-            and instr.process
-            and any(isinstance(arg, ir.Local | ir.GlobalVar | ir.Builtin) for arg in instr.args)
-            for code in program.codes
-            for instr in code.instrs
+            isinstance(arg, ir.Local | ir.GlobalVar | ir.Builtin)
+            for instr in spawns
+            for arg in instr.args
         )
         if self.has_processes:
             self.ample = False

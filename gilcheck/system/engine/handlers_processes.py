@@ -13,6 +13,7 @@ record.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from gilcheck.semantics import describe, ir
@@ -29,7 +30,7 @@ from gilcheck.system.engine.common import (
 )
 from gilcheck.system.engine.handlers_loops import LoopHandlers
 from gilcheck.system.engine.handlers_threads import ThreadHandlers
-from gilcheck.system.expr import MOVED, IndexOutOfRange, UseAfterMove, compile_expr
+from gilcheck.system.expr import IndexOutOfRange, UseAfterMove, compile_expr
 from gilcheck.system.model import (
     EXIT_JOIN_DONE,
     FORK_CHILD,
@@ -38,6 +39,7 @@ from gilcheck.system.model import (
     LimitHit,
     Transition,
 )
+from gilcheck.system.objects import references
 from gilcheck.system.state import (
     C_BUF,
     C_PROCESSES,
@@ -86,38 +88,50 @@ from gilcheck.system.state import (
 SHAREABLE = frozenset({"mutex", "rlock", "semaphore", "event", "condvar", "barrier", "latch"})
 
 
-def _object_held(state: State, value: Value) -> str | None:
-    """What a value holds that is not data or a Python value (which a queue between
-    processes pickles): "a future", "a mutex", "a channel handle", ...; None for none."""
+def _held(state: State, value: Value) -> Iterator[str]:
+    """What a value holds beyond data, depth first (last items first): a resource's or
+    run-time object's kind ("mutex", "future", ...), "thread" for a thread or process
+    handle, "channel" for a channel handle or a declared channel's name, and "python" for
+    a Python value (which a process pickles)."""
     stack: list[Any] = [value]
     while stack:
         item = stack.pop()
-        if type(item) is not tuple or not item or is_python_value(item):
+        if is_python_value(item):
+            yield "python"
+            continue
+        if type(item) is not tuple or not item:
             continue
         tag = item[0]
         if len(item) == 3 and tag == "res":
-            return _a(item[1])
-        if len(item) == 2 and type(item[1]) is int:
-            if tag == "obj":
-                return _a(state[S_HEAP][item[1]][H_KIND])
-            if tag == "thread":
-                return "a thread or process handle"
-            if tag in ("tx", "rx", "chan"):
-                return "a channel handle"
-        stack.extend(item)
-    return None
+            yield item[1]
+        elif len(item) == 2 and tag == "obj":
+            yield state[S_HEAP][item[1]][H_KIND]
+        elif len(item) == 2 and tag == "thread":
+            yield "thread"
+        elif len(item) == 2 and tag in ("tx", "rx", "chan"):
+            yield "channel"
+        else:
+            stack.extend(item)
+
+
+def _object_held(state: State, value: Value) -> str | None:
+    """The first thing a value holds that a multiprocessing queue cannot carry (anything
+    but data and Python values), as `_held` names it; None for none."""
+    return next((kind for kind in _held(state, value) if kind != "python"), None)
 
 
 def _a(kind: str) -> str:
-    return f"an {kind}" if kind[0] in "aeiu" else f"a {kind}"  # (a once, an event)
+    """A kind of `_held` as a message names it: "a future", "an event", "a once", "a
+    channel handle", "a thread or process handle"."""
+    kind = {"channel": "channel handle", "thread": "thread or process handle"}.get(kind, kind)
+    return f"an {kind}" if kind[0] in "aeiu" else f"a {kind}"
 
 
-def _why(held: str) -> str:
-    """Why a multiprocessing queue cannot carry what `_object_held` found."""
-    kind = held.split()[-1]
-    if kind in SHAREABLE or held == "a channel handle":
-        return f"{held} passes to another process only as an argument of `spawn process`"
-    return f"{held} cannot be pickled"
+def _why(kind: str) -> str:
+    """Why a multiprocessing queue cannot carry an object of this kind of `_held`."""
+    if kind in SHAREABLE or kind == "channel":
+        return f"{_a(kind)} passes to another process only as an argument of `spawn process`"
+    return f"{_a(kind)} cannot be pickled"
 
 
 # What a channel not yet passed to a process carried that a multiprocessing queue cannot.
@@ -130,21 +144,6 @@ def _passed_name(expr: ir.Expr) -> str:
     if isinstance(expr, ir.Builtin) and expr.name == "channel_value" and len(expr.args) == 1:
         return describe.expression(expr.args[0])
     return describe.expression(expr)
-
-
-def _channels_named(value: Value) -> list[int]:
-    """The channels whose handles (or names, for a declared channel) a value holds."""
-    found: list[int] = []
-    stack: list[Any] = [value]
-    while stack:
-        item = stack.pop()
-        if type(item) is not tuple or not item:
-            continue
-        if len(item) == 2 and item[0] in ("tx", "rx", "chan") and type(item[1]) is int:
-            found.append(item[1])
-            continue
-        stack.extend(item)
-    return found
 
 
 # EXIT_JOIN_DONE arguments of a process main's own end steps.
@@ -296,32 +295,15 @@ class ProcessHandlers(ThreadHandlers, LoopHandlers):
         """A misuse when a value cannot be passed to a process; whether it is pickled
         (holds a Python value)."""
         found = False
-        stack: list[Any] = [value]
-        while stack:
-            item = stack.pop()
-            if item is MOVED or item == MOVED:
-                continue
-            if is_python_value(item):
+        for kind in _held(state, value):
+            if kind == "python":
                 found = True
-                continue
-            if type(item) is not tuple or not item:
-                continue
-            tag = item[0]
-            if len(item) == 3 and tag == "res":
-                kind = item[1]
-            elif len(item) == 2 and tag == "obj":
-                kind = state[S_HEAP][item[1]][H_KIND]
-            elif len(item) == 2 and tag == "thread":
+            elif kind == "thread":
                 raise SpecMisuse(
                     f"`{describe.expression(expr)}` holds a thread or process handle, which "
                     "cannot be passed to a process (it cannot be pickled)"
                 )
-            elif len(item) == 2 and tag in ("tx", "rx", "chan"):
-                continue
-            else:
-                stack.extend(item)
-                continue
-            if kind not in SHAREABLE:
+            elif kind != "channel" and kind not in SHAREABLE:
                 what = "a future" if kind == "future" else f"a {kind}"
                 raise SpecMisuse(
                     f"`{describe.expression(expr)}` is {what}, which cannot be passed to a "
@@ -334,8 +316,8 @@ class ProcessHandlers(ThreadHandlers, LoopHandlers):
         self, state: State, chan: Channel, value: Value, expr: ir.Expr
     ) -> Channel:
         """A completed `send` of `value`: a misuse on a channel passed to a process when
-        the value is not data; on another channel, the channel as it is left (marked with
-        the first object it carries).
+        the value is not data; on another channel, the channel as it is left (marked
+        `CARRIED` once it carries an object).
 
         A channel a handle of which is ever passed to `spawn process` is a
         `multiprocessing.Queue` from its creation on, which pickles every item: futures,
@@ -352,8 +334,8 @@ class ProcessHandlers(ThreadHandlers, LoopHandlers):
             return chan
         if marked is True:
             raise SpecMisuse(
-                f"`{describe.expression(expr)}` holds {held}, sent on a channel passed to a "
-                f"process: a multiprocessing queue pickles what it carries, and {_why(held)} "
+                f"`{describe.expression(expr)}` holds {_a(held)}, sent on a channel passed to "
+                f"a process: a multiprocessing queue pickles what it carries, and {_why(held)} "
                 "(the item is lost and its receiver waits for ever)"
             )
         # One mark whatever was carried (a mark per kind would keep apart states that
@@ -363,7 +345,7 @@ class ProcessHandlers(ThreadHandlers, LoopHandlers):
     def _pass_channels(self, w: Work, state: State, value: Value, expr: ir.Expr) -> None:
         """The channels of the handles in an argument of `spawn process` are
         multiprocessing queues: what they carried before must have pickled."""
-        for cid in _channels_named(value):
+        for cid in (number for where, number in references(value) if where == 1):
             chan = w.chans[cid]
             marked = chan[C_PROCESSES]
             if marked is True:

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from typing import assert_never
 
-from gilcheck.export.promela.common import ChannelKind, ChanText, channel_kind
+from gilcheck.export.promela.common import ChanText, channel_kind
 from gilcheck.export.promela.values import ValueTranslator, pins_channel
 from gilcheck.semantics import ir
 
@@ -54,6 +54,15 @@ class ChannelTranslator(ValueTranslator):
     def _send(
         self, ref: ir.GlobalChannel, value: ir.Expr, pc: int, handed: str = ""
     ) -> tuple[str, str, str]:
+        """`send c, v` on a declared channel (`_send_by_kind`), stopping the export where a
+        multiprocessing queue may not carry `v` (`_queued_between_processes`)."""
+        guard, effect, after = self._send_by_kind(ref, value, pc, handed)
+        stop = self._queued_between_processes(self._expr(value))
+        return guard, f"{stop.lstrip()} {effect}" if stop else effect, after
+
+    def _send_by_kind(
+        self, ref: ir.GlobalChannel, value: ir.Expr, pc: int, handed: str = ""
+    ) -> tuple[str, str, str]:
         """`send c, v` on a declared channel; `handed`: what handing the value over does to
         ownership (moves, copies), done where the value leaves: pushed, offered, or, on a
         closed channel, dropped with the failed send's result."""
@@ -63,22 +72,6 @@ class ChannelTranslator(ValueTranslator):
         nxt = self._label(pc + 1)
         kind = channel_kind(chan)
         dropped = f"hd = {v}; drop_hd();{handed}" if self.counted else "skip"
-        guard, effect, after = self._declared_send(chan, kind, g, e, v, pc, nxt, dropped, handed)
-        return guard, self._queued_between_processes(v).lstrip() + " " + effect, after
-
-    def _declared_send(
-        self,
-        chan: ir.ChannelInfo,
-        kind: ChannelKind,
-        g: ChanText,
-        e: ChanText,
-        v: str,
-        pc: int,
-        nxt: str,
-        dropped: str,
-        handed: str,
-    ) -> tuple[str, str, str]:
-        """`_send` by the channel's kind."""
         match kind:
             case "rendezvous":
                 # Offer (the value waits in the slot), then go on once a receiver took it.

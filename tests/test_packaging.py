@@ -56,11 +56,11 @@ def test_the_package_as_users_get_it(tmp_path_factory: pytest.TempPathFactory) -
     _run([sys.executable, "-m", "build", "--outdir", str(dists), str(ROOT)], cwd=dists)
     check_the_sdist_holds_what_the_wheel_is_built_from(dists)
     fresh_env = tmp_path_factory.mktemp("venv")
-    venv.create(fresh_env, with_pip=True)
+    venv.create(fresh_env)  # pip installs into it from outside (`pip --python`): no ensurepip
     wheel = next(dists.glob("gilcheck-*.whl"))
     with zipfile.ZipFile(wheel) as archive:
         assert all(name.startswith("gilcheck") for name in archive.namelist())
-    _run([str(_bin(fresh_env, "pip")), "install", "-q", str(wheel)], cwd=fresh_env)
+    _run([*_pip(fresh_env), "install", "-q", str(wheel)], cwd=fresh_env)
     check_the_installed_wheel_runs_from_an_unrelated_folder(
         fresh_env, tmp_path_factory.mktemp("user")
     )
@@ -72,6 +72,11 @@ def test_the_package_as_users_get_it(tmp_path_factory: pytest.TempPathFactory) -
 
 def _bin(env: Path, name: str) -> Path:
     return env / ("Scripts" if os.name == "nt" else "bin") / name
+
+
+def _pip(env: Path) -> list[str]:
+    """pip acting on the environment `env` (made without a pip of its own)."""
+    return [sys.executable, "-m", "pip", "--python", str(_bin(env, "python"))]
 
 
 def _check_the_hang(gilcheck: str, folder: Path, env: dict[str, str]) -> tuple[Path, Any]:
@@ -121,7 +126,7 @@ def check_the_installed_wheel_runs_from_an_unrelated_folder(
     gilcheck = str(_bin(fresh_env, "gilcheck"))
     python = str(_bin(fresh_env, "python"))
     env = _user_env(tmp_path)
-    pip_list = _run([python, "-m", "pip", "list", "--format", "json"], tmp_path, env)
+    pip_list = _run([*_pip(fresh_env), "list", "--format", "json"], tmp_path, env)
     installed = {entry["name"].lower() for entry in json.loads(pip_list)}
     assert "gilcheck" in installed
     assert not installed & {"pytest", "hypothesis", "mypy", "ruff"}, "dev extras installed"
@@ -165,7 +170,7 @@ def check_the_language_server_answers_a_client(
     assert done.returncode == 2, done
     assert "pip install 'gilcheck[lsp]'" in done.stderr
 
-    _run([str(_bin(fresh_env, "pip")), "install", "-q", f"{wheel}[lsp]"], tmp_path, env)
+    _run([*_pip(fresh_env), "install", "-q", f"{wheel}[lsp]"], tmp_path, env)
     spec = tmp_path / "typo.gil"
     spec.write_text("mutex m\nthread main {\n    acquire mm\n}\n")
     errors = json.loads(_run([gilcheck, "check", "-f", "json", str(spec)], tmp_path, env, code=2))
@@ -200,8 +205,11 @@ def check_the_sdist_without_a_compiler_installs_the_pure_python_search(
     env = _user_env(tmp_path)
     missing = str(tmp_path / "no-such-compiler")
     env.update(CC=missing, CXX=missing, LDSHARED=missing, LDCXXSHARED=missing)
-    pip = str(_bin(fresh_env, "pip"))
-    _run([pip, "install", "-q", "--no-deps", "--force-reinstall", str(sdist)], tmp_path, env)
+    _run(
+        [*_pip(fresh_env), "install", "-q", "--no-deps", "--force-reinstall", str(sdist)],
+        tmp_path,
+        env,
+    )
     gilcheck = str(_bin(fresh_env, "gilcheck"))
     version = _run([gilcheck, "--version"], tmp_path, env)
     assert "pure Python (the C extension was not built" in version, version

@@ -62,11 +62,11 @@ def test_every_bundled_spec_with_arrays_is_reduced_alike_on_records(path: Path) 
         _agree(program, CheckOptions(max_states=2_000, merge_local_steps=merge))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(symmetric_specs(breaking=True), ring_specs()), st.booleans())
 def test_reducing_records_changes_nothing_a_search_finds(spec: str, merge: bool) -> None:
     program = analyze_spec(parse_text("gen.gil", spec))
-    _agree(program, CheckOptions(max_states=5_000, merge_local_steps=merge))
+    _agree(program, CheckOptions(max_states=3_000, merge_local_steps=merge))
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])

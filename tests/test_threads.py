@@ -154,7 +154,7 @@ def test_threads_reduce_by_symmetry_as_one_does(path: Path) -> None:
     # map's scratch areas.
     spec = path.read_text()
     for merge in (False, True):
-        options = CheckOptions(symmetry=True, merge_local_steps=merge, max_states=30_000)
+        options = CheckOptions(symmetry=True, merge_local_steps=merge, max_states=12_000)
         _both(spec, options)
         _both(spec, options, 3)
 

@@ -253,6 +253,7 @@ GENERATOR_OPTIONS = (
     "gil_off",
     "objects",
     "processes",
+    "local_steps",
 )
 
 
@@ -511,6 +512,12 @@ def main() -> int:
         action="store_true",
         help="specs where main starts a child process (sometimes a daemon) with a lock, an "
         "event and a channel passed, its statements on its own copies of the globals",
+    )
+    parser.add_argument(
+        "--local-steps",
+        action="store_true",
+        help="specs with statements over a thread's own locals, in native and Python code "
+        "(lets, assignments, branches and short loops over them)",
     )
     parser.add_argument(
         "--all",

@@ -355,6 +355,7 @@ class SpecGenerator:
         gil_off: bool = False,
         objects: bool = False,
         processes: bool = False,
+        local_steps: bool = False,
     ) -> None:
         self.pick = pick
         self.number = number
@@ -389,6 +390,10 @@ class SpecGenerator:
         # `child(lk, ev, q)` with a mutex, an event and a channel passed (shared), whose
         # random statements also use the globals (the child's own copies); main may join it.
         self.processes = processes
+        # Statements over a thread's own locals, in native and Python code: `let`, local
+        # assignments, branches over locals and a short loop counting a local (a run of them
+        # in Python code is merged while the thread holds the GIL).
+        self.locals = local_steps
         # Timed waits: `acquire m timeout` (mutex, rlock, semaphore; released when got),
         # `wait e timeout`, `recv c timeout`.
         self.timed = timed
@@ -834,6 +839,8 @@ class SpecGenerator:
             simple = [*simple, "loop", "loop"]
         if self.objects:
             simple = [*simple, "object", "object", "object"]
+        if self.locals:
+            simple = [*simple, "local", "local", "local_if", "local_loop"]
         nested = ["choose", "if", "lock", "rlock", "sem", "with_gil", "allow", "python", "once"]
         rare = ["await", "assert", "close", "wait", "cv_wait", "notify", "barrier"]
         if self.locks:
@@ -861,6 +868,8 @@ class SpecGenerator:
             return f"let t{self.fresh} = {var}\n{var} = (t{self.fresh} + 1) % 3"
         if kind == "skip":
             return "skip"
+        if kind in ("local", "local_if", "local_loop"):
+            return self._local_stmt(kind, depth, python=python)
         if kind == "call":
             return self._call()
         if kind == "pool":
@@ -996,6 +1005,18 @@ class SpecGenerator:
             return f"with_gil {{\nrelease_gil\n{body}\nacquire_gil\n}}"
         return f"python {{\n{body}\n}}"
 
+    def _local_stmt(self, kind: str, depth: int, *, python: bool) -> str:
+        """Statements over a local of this thread only (`locals`)."""
+        self.fresh += 1
+        n, k = self.fresh, self.number(0, 2)
+        if kind == "local":
+            return self.pick([f"let z{n} = {k}", f"let z{n} = {k}\nz{n} = (z{n} + 1) % 3\nskip"])
+        if kind == "local_if":
+            inner = self.stmt(2, python=python) if depth < 2 else "skip"
+            return f"let z{n} = {k}\nif z{n} == 1 {{\n{inner}\n}} else {{\nz{n} = 2\n}}"
+        inner = self.stmt(2, python=python) if depth < 1 else "skip"
+        return f"let z{n} = 0\nwhile z{n} < {1 + k % 2} {{\nz{n} = z{n} + 1\n{inner}\n}}"
+
     def index(self) -> str:
         """An array index: mostly in range, computed at run time; `x` may be 2."""
         if self.number(0, 3) == 0:
@@ -1075,6 +1096,7 @@ def random_spec(  # type: ignore[no-untyped-def]
     gil_off: bool = False,
     objects: bool = False,
     processes: bool = False,
+    local_steps: bool = False,
 ) -> str:
     """A differential spec from a seeded `random.Random` (`SpecGenerator`'s options: the
     v1.1 additions, arrays indexed at run time, functions called, Python values and
@@ -1097,6 +1119,7 @@ def random_spec(  # type: ignore[no-untyped-def]
         gil_off=gil_off,
         objects=objects,
         processes=processes,
+        local_steps=local_steps,
     ).spec()
 
 
@@ -1118,6 +1141,7 @@ def differential_specs(
     loops: bool = False,
     gil_off: bool = False,
     objects: bool = False,
+    local_steps: bool = False,
 ) -> str:
     """A differential spec drawn by hypothesis (shrinks towards short, simple specs)."""
     return SpecGenerator(
@@ -1137,6 +1161,7 @@ def differential_specs(
         loops=loops,
         gil_off=gil_off,
         objects=objects,
+        local_steps=local_steps,
     ).spec()
 
 

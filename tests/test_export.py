@@ -143,6 +143,17 @@ def test_gilcheck_and_spin_agree_on_generated_specs_with_python_values(seed: int
 
 
 @pytest.mark.skipif(not HAVE_SPIN, reason="spin and gcc are not installed")
+@pytest.mark.parametrize("seed", [1, 3, 8, 21, 34, 55])
+def test_gilcheck_and_spin_agree_on_generated_specs_with_local_steps(seed: int) -> None:
+    # Statements over a thread's own locals in Python code are merged while it holds the
+    # GIL; SPIN's model hands the GIL over before every one of them.
+    from spindiff import compare
+
+    outcome, text = compare(seed, local_steps=True)
+    assert outcome.status == "agree", f"{outcome.note}\n{text}"
+
+
+@pytest.mark.skipif(not HAVE_SPIN, reason="spin and gcc are not installed")
 @pytest.mark.parametrize(
     ("body", "verdict"),
     [

@@ -101,6 +101,14 @@ def test_merging_keeps_verdicts_with_rwlocks_forks_and_interrupts(spec: str) -> 
     assert_merging_keeps_verdicts(spec, 50_000)
 
 
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(differential_specs(local_steps=True))
+def test_merging_pure_python_statements_keeps_verdicts(spec: str) -> None:
+    """Pure statements of Python code are merged while their thread holds the GIL (the GIL
+    is handed over after them rather than before): every verdict stays."""
+    assert_merging_keeps_verdicts(spec, 20_000)
+
+
 def assert_merging_keeps_verdicts(spec: str, max_states: int) -> None:
     """With and without merging, both find a violation or neither."""
     merged = check_spec(parse_text("gen.gil", spec), CheckOptions(max_states=max_states))

@@ -96,6 +96,7 @@ SPECS_OF_EVERY_KIND = st.one_of(
     scenario_specs(),
     differential_specs(),
     differential_specs(arrays=True),
+    differential_specs(local_steps=True),
     symmetric_specs(breaking=True),
 )
 

@@ -82,6 +82,7 @@ class Base:
     options: CheckOptions
     merge_local_steps: bool
     ample: bool
+    python_merge: bool  # pure statements of Python code merged (Reduction._pure_at)
     stubborn: StubbornSets | None  # persistent sets (`--stubborn-sets`), where they apply
     gil_off: bool
     has_progress: bool

@@ -195,6 +195,13 @@ class Engine(
         if self.has_processes:
             self.ample = False
         self.lock_block = sum(info.size or 1 for info in program.resources)
+        # Pure statements of Python code are merged while their thread holds the GIL
+        # (Reduction._pure_at), except where a statement boundary is also where a
+        # finalizer, a signal, a stop-the-world pause or another process may come in, or
+        # where the GIL is an event loop's.
+        self.python_merge = not (
+            self.gil_off or self.interrupts or self.has_processes or self.has_loops or self.has_fork
+        )
         self.extended = (
             bool(self.interrupts)
             or self.symbolic

@@ -101,7 +101,9 @@ class Preparation(Base):
         makes = makes_python_object(value_expr) or any(makes_python_object(e) for e in extra)
         context = {ir.Context.NATIVE: NATIVE, ir.Context.PYTHON: PYTHON}.get(instr.context)
         next_pc = self.resolve_pc(ci, pc + 1) if pc + 1 < len(self.codes[ci].instrs) else pc
-        pure = context != PYTHON and _is_local(instr) and not isinstance(instr, ir.EndScope)
+        pure_here = _is_local(instr) and not isinstance(instr, ir.EndScope)
+        pure = context != PYTHON and pure_here
+        python_pure = pure_here and not makes
         local = context != PYTHON and (
             pure
             if self.has_fork or self.watches_windows
@@ -133,6 +135,7 @@ class Preparation(Base):
             context=context,
             local=local,
             pure=pure,
+            python_pure=python_pure,
             index=compile_expr(ref_index, self.params) if ref_index is not None else None,
             handler=self._guarded_handler(instr),
             site=site,

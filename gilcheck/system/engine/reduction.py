@@ -32,12 +32,14 @@ from gilcheck.system.model import (
     Transition,
 )
 from gilcheck.system.state import (
+    F_CTX,
     F_LOCALS,
     GIL_NORMAL,
     PYTHON,
     RUNNING,
     S_PATH,
     T_FRAMES,
+    T_GILCOUNT,
     T_GILMODE,
     T_PHASE,
     T_STATUS,
@@ -63,7 +65,8 @@ class Reduction(Splitting):
                     frames = target[0][action[0]][0]
                     if frames:
                         top = frames[-1]
-                        if not prepared[top[0]][top[1]].local:
+                        p = prepared[top[0]][top[1]]
+                        if not p.local and not (p.python_pure and self.python_merge):
                             continue
                     settled = self._settle(target, action[0])
                     if settled is not target:
@@ -90,9 +93,7 @@ class Reduction(Splitting):
             return None
         frame = frames[-1]
         p = self.prepared[frame[0]][frame[1]]
-        if not p.pure or (p.context is None and frame[3] == PYTHON):
-            return None
-        if th[T_GILMODE] != GIL_NORMAL or th[T_PHASE] != 0:
+        if th[T_GILMODE] != GIL_NORMAL or th[T_PHASE] != 0 or not self._pure_at(p, frame, th):
             return None
         settled = self._settle(state, tid)
         if settled != state:
@@ -119,11 +120,12 @@ class Reduction(Splitting):
                 return state
             frame = frames[-1]
             p = self.prepared[frame[0]][frame[1]]
-            if not p.local or (p.context is None and frame[3] == PYTHON):
-                return state
             if th[T_STATUS] != RUNNING or th[T_GILMODE] != GIL_NORMAL or th[T_PHASE] != 0:
                 return state
-            if p.pure:
+            pure = self._pure_at(p, frame, th)
+            if not pure and (not p.local or (p.context is None and frame[3] == PYTHON)):
+                return state
+            if pure:
                 # With unknown values a branch's outcome depends on the path condition too.
                 key = (th, state[S_PATH]) if self.symbolic else th
                 after = self._pure_memo.get(key)
@@ -161,7 +163,7 @@ class Reduction(Splitting):
         while True:
             frame = th[0][-1]
             p = self.prepared[frame[0]][frame[1]]
-            if not p.pure or (p.context is None and frame[3] == PYTHON) or frame in seen:
+            if frame in seen or th[T_STATUS] != RUNNING or not self._pure_at(p, frame, th):
                 return th
             instr = p.instr
             if (
@@ -179,9 +181,45 @@ class Reduction(Splitting):
             if len(steps) != 1 or type(steps[0][1]) is not tuple:
                 return th
             state = steps[0][1]
-            th = state[0][tid]
+            before, th = th, state[0][tid]
             if not th[0]:
                 return th
+            if self._runs_python(p, frame) and not self._at_statement_boundary(th):
+                return before  # a Python statement is merged only where a boundary follows
+
+    def _pure_at(self, p: Prepared, frame: Frame, th: Thread) -> bool:
+        """Whether the thread's next statement depends on and changes its own thread alone
+        and is merged into the step before.
+
+        In Python code that holds the GIL, the eval loop may hand the GIL over before the
+        statement; but the statement is invisible to every other thread, so handing it
+        over after the statement, at the boundary that follows it, reaches the same states
+        of the others with this thread one statement further, and the same deadlocks
+        (a thread that waits to take the GIL back waits alike before and after it). So
+        such a statement is merged like a native one, provided a boundary follows it (it
+        is checked in `_pure_chain`). Not in programs where a boundary is also where a
+        `finalizer`, `signal`, stop-the-world pause or `fork` may come in, or with
+        processes or event loops.
+        """
+        if self._runs_python(p, frame):
+            return p.python_pure and self.python_merge and th[T_GILCOUNT] > 0
+        return p.pure
+
+    @staticmethod
+    def _runs_python(p: Prepared, frame: Frame) -> bool:
+        """Whether the statement runs as Python code in this frame."""
+        return p.context == PYTHON or (p.context is None and frame[F_CTX] == PYTHON)
+
+    def _at_statement_boundary(self, th: Thread) -> bool:
+        """Whether a thread holding the GIL is at a statement of Python code, where the eval
+        loop may hand the GIL over."""
+        return (
+            th[T_STATUS] == RUNNING
+            and th[T_GILMODE] == GIL_NORMAL
+            and th[T_PHASE] == 0
+            and th[T_GILCOUNT] > 0
+            and self.in_python_code(th)
+        )
 
     def _may_merge(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared) -> bool:
         """Dynamic side of `Prepared.local`: a release that would be a misuse, or a scope end

@@ -1,0 +1,171 @@
+"""Python code's pure statements (over the thread's own locals) are merged into the step
+before while the thread holds the GIL: the GIL is handed over at the boundary after them
+instead of before them (docs/speed.md, "Merging in Python code"). Through the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+# Two workers count under a lock in a Python loop; main reads the count in Python code.
+WITH_LOCALS = """\
+mutex m
+var done = 0
+thread worker[2] {
+    python {
+        let a = 0
+        while a < 2 {
+            lock m {
+                done = done + 1
+            }
+            a = a + 1
+        }
+    }
+}
+thread main {
+    with_gil {
+        python {
+            let seen = 0
+            if seen == 0 {
+                seen = 1
+            }
+            print done
+        }
+    }
+}
+"""
+
+# The same program with its loop unrolled and its branch left out.
+WITHOUT_LOCALS = """\
+mutex m
+var done = 0
+thread worker[2] {
+    python {
+        let a = 0
+        lock m {
+            done = done + 1
+        }
+        lock m {
+            done = done + 1
+        }
+    }
+}
+thread main {
+    with_gil {
+        python {
+            let seen = 0
+            print done
+        }
+    }
+}
+"""
+
+
+def _check(cli, path: Path, *options: str) -> dict:  # type: ignore[no-untyped-def, type-arg]
+    result = cli("check", "-f", "json", "--no-expect", *options, str(path))
+    report: dict = json.loads(result.stdout)  # type: ignore[type-arg]
+    report["exit"] = result.code
+    return report
+
+
+def test_pure_python_statements_cost_no_states(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    with_locals = tmp_path / "with_locals.gil"
+    with_locals.write_text(WITH_LOCALS)
+    without = tmp_path / "without.gil"
+    without.write_text(WITHOUT_LOCALS)
+    for options in (("--no-symmetry",), ()):
+        merged = _check(cli, with_locals, *options)
+        plain = _check(cli, without, *options)
+        assert merged["verdict"] == plain["verdict"] == "ok"
+        assert merged["states"] == plain["states"]
+    # Without merging, every statement boundary is a handover point.
+    full = _check(cli, with_locals, "--no-por")
+    assert full["verdict"] == "ok"
+    assert full["states"] > 3 * merged["states"]
+
+
+# The worker holds m in Python code; main, in native code holding the GIL, waits for m: the
+# GIL must still be handed over before the release of m (a release is not merged in
+# Python code), whatever pure statements come before it.
+RELEASE_AFTER_PURE = """\
+mutex m
+var ready = 0
+thread worker {
+    python {
+        lock m {
+            ready = 1
+            let a = 1
+            a = a + 1
+        }
+        let b = 0
+    }
+}
+thread main {
+    await ready == 1
+    with_gil {
+        lock m {
+            skip
+        }
+    }
+}
+"""
+
+
+@pytest.mark.parametrize("options", [(), ("--no-por",), ("--stubborn-sets",)])
+def test_the_gil_is_still_handed_over_before_a_release_in_python_code(  # type: ignore[no-untyped-def]
+    cli, tmp_path: Path, options: tuple[str, ...]
+) -> None:
+    spec = tmp_path / "release.gil"
+    spec.write_text(RELEASE_AFTER_PURE)
+    report = _check(cli, spec, *options)
+    assert report["verdict"] == "deadlock" and report["exit"] == 1
+    saved = tmp_path / "trace.json"
+    saved.write_text(json.dumps(report))
+    replay_options = [o for o in options if o == "--no-por"]  # as the check ran
+    assert cli("replay", *replay_options, str(saved)).code == 0
+
+
+# The worker spins for ever in Python code over its own locals once it has set `started`;
+# main then takes the GIL: the eval loop must hand it over inside the loop.
+PURE_LOOP = """\
+var started = 0
+thread spinner {
+    python {
+        started = 1
+        let a = 0
+        while true {
+            a = (a + 1) % 2
+        }
+    }
+}
+thread main {
+    await started == 1
+    with_gil {
+        assert false, "main took the GIL"
+    }
+}
+"""
+
+
+@pytest.mark.parametrize("options", [(), ("--no-por",)])
+def test_a_pure_python_loop_still_hands_the_gil_over(  # type: ignore[no-untyped-def]
+    cli, tmp_path: Path, options: tuple[str, ...]
+) -> None:
+    spec = tmp_path / "loop.gil"
+    spec.write_text(PURE_LOOP)
+    report = _check(cli, spec, *options)
+    assert report["verdict"] == "assertion", report["verdict"]
+    assert "main took the GIL" in report["message"]
+
+
+def test_no_merging_in_python_code_where_a_finalizer_may_start(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # A finalizer may start at any boundary of Python code: each stays a step of its own.
+    spec = tmp_path / "finalizer.gil"
+    spec.write_text(WITH_LOCALS + "finalizer {\n    skip\n}\n")
+    plain = tmp_path / "plain.gil"
+    plain.write_text(WITHOUT_LOCALS + "finalizer {\n    skip\n}\n")
+    merged, unrolled = _check(cli, spec), _check(cli, plain)
+    assert merged["verdict"] == unrolled["verdict"] == "ok"
+    assert merged["states"] > unrolled["states"]

@@ -169,3 +169,54 @@ def test_no_merging_in_python_code_where_a_finalizer_may_start(cli, tmp_path: Pa
     merged, unrolled = _check(cli, spec), _check(cli, plain)
     assert merged["verdict"] == unrolled["verdict"] == "ok"
     assert merged["states"] > unrolled["states"]
+
+
+# main drops its sender at the end of a scope in Python code; the reader, holding the GIL
+# in native code, waits on the channel once main is inside. The GIL may be handed over
+# before that scope's end (the drop closes the channel, which others see): a deadlock.
+DROP_IN_PYTHON = """\
+var inside = 0
+thread main {
+    let (tx, rx) = channel(1)
+    spawn reader(rx)
+    python {
+        inside = 1
+        let t = tx
+        skip
+    }
+}
+fn reader(rx) {
+    await inside == 1
+    with_gil {
+        let v = recv rx
+    }
+}
+"""
+
+
+# The same drop, and the reader waits without the GIL: the channel closes, all end.
+CLOSE_IN_PYTHON = """\
+thread main {
+    let (tx, rx) = channel(1)
+    let h = spawn reader(rx)
+    python {
+        let t = tx
+        skip
+    }
+    join h
+}
+fn reader(rx) {
+    let v = recv rx
+}
+"""
+
+
+@pytest.mark.parametrize("options", [(), ("--no-por",)])
+def test_a_scope_end_that_drops_a_handle_in_python_code_stays_a_step(  # type: ignore[no-untyped-def]
+    cli, tmp_path: Path, options: tuple[str, ...]
+) -> None:
+    spec = tmp_path / "drop.gil"
+    spec.write_text(DROP_IN_PYTHON)
+    assert _check(cli, spec, *options)["verdict"] == "deadlock"
+    spec.write_text(CLOSE_IN_PYTHON)
+    assert _check(cli, spec, *options)["verdict"] == "ok"

@@ -97,9 +97,9 @@ class Prepared:
     context: int | None  # NATIVE, PYTHON or None (inherit from the frame)
     local: bool  # merged into the step before: a local step or a release (see _settle)
     pure: bool  # depends on and changes only its own thread (skip, jump, local assign/branch)
-    # As `pure`, where it runs as Python code: such a statement is merged into the thread's
-    # step before while the thread holds the GIL and a statement boundary follows it (see
-    # Reduction._pure_at).
+    # As `pure` (and a scope's end that drops plain data only), where it runs as Python
+    # code: such a statement is merged into the thread's step before while the thread
+    # holds the GIL and a statement boundary follows it (see Reduction._pure_at).
     python_pure: bool
     index: Evaluator | None  # the element index of the resource or channel it uses, if any
     handler: Handler  # the engine's handler for this instruction type

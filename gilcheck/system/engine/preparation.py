@@ -101,9 +101,9 @@ class Preparation(Base):
         makes = makes_python_object(value_expr) or any(makes_python_object(e) for e in extra)
         context = {ir.Context.NATIVE: NATIVE, ir.Context.PYTHON: PYTHON}.get(instr.context)
         next_pc = self.resolve_pc(ci, pc + 1) if pc + 1 < len(self.codes[ci].instrs) else pc
-        pure_here = _is_local(instr) and not isinstance(instr, ir.EndScope)
-        pure = context != PYTHON and pure_here
-        python_pure = pure_here and not makes
+        pure = context != PYTHON and _is_local(instr) and not isinstance(instr, ir.EndScope)
+        # (a scope's end in Python code only where it drops plain data: Reduction._pure_chain)
+        python_pure = _is_local(instr) and not makes
         local = context != PYTHON and (
             pure
             if self.has_fork or self.watches_windows

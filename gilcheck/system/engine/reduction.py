@@ -24,6 +24,7 @@ from gilcheck.system.engine.splitting import (
     Splitting,
 )
 from gilcheck.system.expr import (
+    MOVED,
     IndexOutOfRange,
     UseAfterMove,
 )
@@ -47,6 +48,12 @@ from gilcheck.system.state import (
     State,
     Thread,
 )
+
+
+def _plain(value: object) -> bool:
+    """Whether dropping a local's value is invisible to other threads: plain data, or
+    nothing (a handle closes its channel, an object may be collected)."""
+    return value is None or type(value) is int or type(value) is bool or value == MOVED
 
 
 class Reduction(Splitting):
@@ -172,6 +179,10 @@ class Reduction(Splitting):
                 and (_has_handle(frame[2][instr.target.slot]))
             ):
                 return th  # overwriting a handle drops it: not local
+            if isinstance(instr, ir.EndScope) and not all(
+                _plain(frame[F_LOCALS][slot]) for slot in instr.slots
+            ):
+                return th  # (only in Python code: elsewhere a scope's end is not pure)
             seen.add(frame)
             steps: list[Transition] = []
             try:

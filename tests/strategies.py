@@ -237,8 +237,12 @@ def items() -> st.SearchStrategy[ast.Item]:
 
 
 def modules() -> st.SearchStrategy[ast.Module]:
-    return st.lists(items(), max_size=5).map(
-        lambda its: ast.Module(path="gen.gil", items=tuple(its))
+    # Built at the first draw: building it takes about a second, which every test worker
+    # would otherwise pay when it imports a test module that uses it.
+    return st.deferred(
+        lambda: st.lists(items(), max_size=5).map(
+            lambda its: ast.Module(path="gen.gil", items=tuple(its))
+        )
     )
 
 

@@ -102,7 +102,12 @@ class Narrator:
         for _ in range(300):
             if current == after:
                 break
-            mine = [t for a, t in self._raw_transitions(current) if a[0] == tid]
+            # (a handover the thread could make instead is not one of its statements)
+            mine = [
+                t
+                for a, t in self._raw_transitions(current)
+                if a[0] == tid and a[1] != GIL_YIELD
+            ]
             if len(mine) != 1 or type(mine[0]) is not tuple:
                 break
             out.append(self.step(index, current, (tid, STEP, 0), mine[0], merged=True))

@@ -104,9 +104,7 @@ class Narrator:
                 break
             # (a handover the thread could make instead is not one of its statements)
             mine = [
-                t
-                for a, t in self._raw_transitions(current)
-                if a[0] == tid and a[1] != GIL_YIELD
+                t for a, t in self._raw_transitions(current) if a[0] == tid and a[1] != GIL_YIELD
             ]
             if len(mine) != 1 or type(mine[0]) is not tuple:
                 break

@@ -6,7 +6,8 @@ argument parsing, which would cost more than the checks).
 Specs that `expect ok` have no trace and are left out. A mode runs the specs it can give
 another trace: `--no-por` all of them, `--workers 2` every fifth (whose trace must be the
 one a single process reports), `--no-symmetry` those that symmetry reduces,
-`--no-step-table` those the step table runs.
+`--no-step-table` those the step table runs. Each mode also gives the verdict the spec
+expects (every reduction off keeps it).
 """
 
 from __future__ import annotations
@@ -119,6 +120,10 @@ def test_every_trace_replays(mode: str) -> None:
         program, sources = compiled
         options = dataclasses.replace(_base_options(text), **MODES[mode])
         result = check_program(program, sources, options, strategy_for(options))
+        expected = re.search(r"^expect (\w+)", text, re.M)
+        if expected is not None and result.verdict != "inconclusive":
+            # Each reduction off (or workers) keeps the verdict the spec expects.
+            assert result.verdict == expected[1], (name, mode)
         if result.trace is None or not result.trace.steps:
             continue
         if mode == "workers-2":  # one trace per spec, whatever the number of workers

@@ -58,3 +58,32 @@ def test_the_symmetric_specs_are_reduced(cli) -> None:  # type: ignore[no-untype
     for path in sorted((SPECS / "symmetric").glob("*.gil")):
         report = json.loads(cli("check", "--format", "json", relative(path)).stdout)
         assert report["symmetry"], path
+
+
+def test_every_spec_that_expects_ok_is_ok_without_partial_order_reduction() -> None:
+    """Merging and ample sets keep every verdict: each bundled spec and test case that
+    expects `ok` is `ok` with them off too (those that expect a violation are checked with
+    them off by tests/test_replay_every_trace.py). A search past 10,000 states is left."""
+    from conftest import CASES
+
+    from gilcheck.diagnostics import SpecError
+    from gilcheck.options import CheckOptions
+    from gilcheck.pipeline import check_spec, parse_text
+
+    paths = [*sorted(SPECS.rglob("*.gil")), *sorted(CASES.rglob("*.gil"))]
+    checked, wrong = 0, []
+    for path in paths:
+        text = path.read_text()
+        if not re.search(r"^expect ok\b", text, re.M) or CASES / "errors" in path.parents:
+            continue
+        try:
+            loaded = parse_text(str(path), text)
+        except SpecError:
+            continue
+        result = check_spec(loaded, CheckOptions(max_states=10_000, merge_local_steps=False))
+        if result.verdict != "inconclusive":
+            checked += 1
+            if result.verdict != "ok":
+                wrong.append(f"{relative(path)}: {result.verdict}")
+    assert not wrong
+    assert checked > 300

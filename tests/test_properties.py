@@ -205,7 +205,7 @@ def test_symmetry_reduction_never_changes_a_verdict(spec: str, por: bool) -> Non
 def test_a_symmetric_trace_is_a_real_run(spec: str) -> None:
     """The trace of a reduced search replays step by step on the unreduced engine."""
     program = analyze_spec(parse_text("gen.gil", spec))
-    options = CheckOptions(max_states=30_000)
+    options = CheckOptions(max_states=8_000)
     engine = Engine(program, options)
     canonical = canonicalizer_for(engine)
     if canonical is None:

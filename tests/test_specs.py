@@ -81,7 +81,9 @@ def test_every_spec_that_expects_ok_is_ok_without_partial_order_reduction() -> N
             loaded = parse_text(str(path), text)
         except SpecError:
             continue
-        result = check_spec(loaded, CheckOptions(max_states=10_000, merge_local_steps=False, symmetry=False))
+        result = check_spec(
+            loaded, CheckOptions(max_states=10_000, merge_local_steps=False, symmetry=False)
+        )
         if result.verdict != "inconclusive":
             checked += 1
             if result.verdict != "ok":

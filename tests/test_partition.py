@@ -204,8 +204,10 @@ def test_the_sample_keeps_to_its_bounds_on_wide_depths() -> None:
     assert sum(map(len, sample.levels)) <= 2 * native_cluster.SAMPLE_LAST
 
 
-def test_a_short_search_is_not_sampled() -> None:
+def test_a_short_search_is_not_sampled(monkeypatch: pytest.MonkeyPatch) -> None:
     system, options = _phases_system()
+    # (bounded by states, so that a loaded machine samples as an idle one does)
+    monkeypatch.setattr(native_cluster, "SAMPLE_SECONDS", 30.0)
     assert plan_partition(system, options, 2) != EVERY_THREAD
     for short in (
         dataclasses.replace(options, max_states=1000),

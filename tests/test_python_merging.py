@@ -220,3 +220,87 @@ def test_a_scope_end_that_drops_a_handle_in_python_code_stays_a_step(  # type: i
     assert _check(cli, spec, *options)["verdict"] == "deadlock"
     spec.write_text(CLOSE_IN_PYTHON)
     assert _check(cli, spec, *options)["verdict"] == "ok"
+
+
+# A helper called in a loop, against the same loop with the helper's work inlined: a call
+# and a return that pass plain data are merged like local steps (native and Python code).
+CALLS = """\
+mutex m
+var total = 0
+thread worker[2] {
+    let i = 0
+    while i < 2 {
+        i = call next(i)
+        lock m {
+            total = total + 1
+        }
+    }
+}
+fn next(k) {
+    return k + 1
+}
+thread main {
+    python {
+        let n = 0
+        n = call next(n)
+        print total
+    }
+}
+"""
+
+INLINED = (
+    CALLS.replace("i = call next(i)", "i = i + 1")
+    .replace("n = call next(n)", "n = n + 1")
+    .replace("fn next(k) {\n    return k + 1\n}\n", "")
+)
+
+
+def test_calls_that_pass_plain_data_cost_no_states(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    calls, inlined = tmp_path / "calls.gil", tmp_path / "inlined.gil"
+    calls.write_text(CALLS)
+    inlined.write_text(INLINED)
+    for options in (("--no-symmetry",), ()):
+        merged, plain = _check(cli, calls, *options), _check(cli, inlined, *options)
+        assert merged["verdict"] == plain["verdict"] == "ok"
+        assert merged["states"] == plain["states"]
+    assert _check(cli, calls, "--no-por")["states"] > 2 * merged["states"]
+
+
+# A sender passed to a helper is dropped when the helper returns: the receiver must see
+# the channel close. A result stored into a shared var is seen by another thread: that
+# return is a step of its own (merged, its write would be lost with the step before).
+HANDLES_AND_SHARED = """\
+var flag = 0
+thread main {
+    let (tx, rx) = channel(1)
+    let h = spawn reader(rx)
+    call finish(tx)
+    join h
+    let r = spawn watcher()
+    flag = call one()
+    join r
+}
+fn finish(t) {
+    skip
+}
+fn one() {
+    return 1
+}
+fn reader(rx) {
+    let v = recv rx
+}
+fn watcher() {
+    await flag == 1
+}
+"""
+
+
+@pytest.mark.parametrize("options", [(), ("--no-por",), ("--no-step-table",)])
+def test_calls_that_move_handles_or_write_shared_vars_stay_steps(  # type: ignore[no-untyped-def]
+    cli, tmp_path: Path, options: tuple[str, ...]
+) -> None:
+    spec = tmp_path / "handles.gil"
+    spec.write_text(HANDLES_AND_SHARED)
+    assert _check(cli, spec, *options)["verdict"] == "ok"
+    spec.write_text(HANDLES_AND_SHARED.replace("return 1", "return 2"))
+    assert _check(cli, spec, *options)["verdict"] == "deadlock"

@@ -83,6 +83,7 @@ class Base:
     merge_local_steps: bool
     ample: bool
     python_merge: bool  # pure statements of Python code merged (Reduction._pure_at)
+    calls_merge: bool  # calls and returns of plain data merged (Reduction._pure_at)
     stubborn: StubbornSets | None  # persistent sets (`--stubborn-sets`), where they apply
     gil_off: bool
     has_progress: bool

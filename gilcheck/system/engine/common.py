@@ -101,6 +101,10 @@ class Prepared:
     # code: such a statement is merged into the thread's step before while the thread
     # holds the GIL and a statement boundary follows it (see Reduction._pure_at).
     python_pure: bool
+    # A `call` whose arguments read only locals and whose result goes to a local (or
+    # nowhere), or a `return` of such a value: pure where what it moves is plain data (see
+    # Reduction._frame_step_is_pure).
+    frame_step: bool
     index: Evaluator | None  # the element index of the resource or channel it uses, if any
     handler: Handler  # the engine's handler for this instruction type
     # A statement on a sync object: its primitive's statement, the partner object

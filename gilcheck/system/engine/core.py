@@ -202,6 +202,12 @@ class Engine(
         self.python_merge = not (
             self.gil_off or self.interrupts or self.has_processes or self.has_loops or self.has_fork
         )
+        # Calls and returns that move plain data only are merged too (Reduction), except
+        # where a frame's end can mean more than a return: a pool task's or event loop
+        # task's end, a child process's, an interrupt's.
+        self.calls_merge = not (
+            self.interrupts or self.has_processes or self.has_loops or self.has_pools
+        )
         self.extended = (
             bool(self.interrupts)
             or self.symbolic

@@ -26,6 +26,7 @@ from gilcheck.system.engine.common import (
     Prepared,
     _is_left_mover,
     _is_local,
+    _reads_only_locals,
 )
 from gilcheck.system.engine.handlers_channels import shared_channel
 from gilcheck.system.expr import compile_expr
@@ -104,6 +105,14 @@ class Preparation(Base):
         pure = context != PYTHON and _is_local(instr) and not isinstance(instr, ir.EndScope)
         # (a scope's end in Python code only where it drops plain data: Reduction._pure_chain)
         python_pure = _is_local(instr) and not makes
+        frame_step = not makes and (
+            (
+                isinstance(instr, ir.CallFn)
+                and all(_reads_only_locals(a) for a in instr.args)
+                and (instr.target is None or isinstance(instr.target, ir.LocalTarget))
+            )
+            or (isinstance(instr, ir.Return) and _reads_only_locals(instr.value))
+        )
         local = context != PYTHON and (
             pure
             if self.has_fork or self.watches_windows
@@ -136,6 +145,7 @@ class Preparation(Base):
             local=local,
             pure=pure,
             python_pure=python_pure,
+            frame_step=frame_step,
             index=compile_expr(ref_index, self.params) if ref_index is not None else None,
             handler=self._guarded_handler(instr),
             site=site,

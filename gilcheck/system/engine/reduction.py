@@ -33,8 +33,10 @@ from gilcheck.system.model import (
     Transition,
 )
 from gilcheck.system.state import (
+    F_CODE,
     F_CTX,
     F_LOCALS,
+    F_PC,
     GIL_NORMAL,
     PYTHON,
     RUNNING,
@@ -43,6 +45,7 @@ from gilcheck.system.state import (
     T_GILCOUNT,
     T_GILMODE,
     T_PHASE,
+    T_SELF,
     T_STATUS,
     Frame,
     State,
@@ -73,7 +76,11 @@ class Reduction(Splitting):
                     if frames:
                         top = frames[-1]
                         p = prepared[top[0]][top[1]]
-                        if not p.local and not (p.python_pure and self.python_merge):
+                        if not (
+                            p.local
+                            or (p.python_pure and self.python_merge)
+                            or (p.frame_step and self.calls_merge)
+                        ):
                             continue
                     settled = self._settle(target, action[0])
                     if settled is not target:
@@ -183,6 +190,8 @@ class Reduction(Splitting):
                 _plain(frame[F_LOCALS][slot]) for slot in instr.slots
             ):
                 return th  # (only in Python code: elsewhere a scope's end is not pure)
+            if p.frame_step and not self._frame_step_is_pure(th, frame, p):
+                return th
             seen.add(frame)
             steps: list[Transition] = []
             try:
@@ -213,8 +222,40 @@ class Reduction(Splitting):
         processes or event loops.
         """
         if self._runs_python(p, frame):
-            return p.python_pure and self.python_merge and th[T_GILCOUNT] > 0
-        return p.pure
+            return (
+                (p.python_pure or (p.frame_step and self.calls_merge))
+                and self.python_merge
+                and th[T_GILCOUNT] > 0
+            )
+        return p.pure or (p.frame_step and self.calls_merge)
+
+    def _frame_step_is_pure(self, th: Thread, frame: Frame, p: Prepared) -> bool:
+        """Whether a `call` or `return` (`Prepared.frame_step`) changes its thread alone
+        here: a call passes plain data; a return leaves a function (not the thread's first
+        frame, nor a finalizer's or signal's) whose locals and result are plain data, into
+        a local of the caller that holds plain data (or nowhere)."""
+        locals_ = frame[F_LOCALS]
+        me = th[T_SELF]
+        try:
+            if isinstance(p.instr, ir.CallFn):
+                return all(_plain(evaluate(locals_, (), me, ())) for evaluate in p.values)
+            frames = th[T_FRAMES]
+            if len(frames) < 2 or self.codes[frame[F_CODE]].kind in ("finalizer", "signal"):
+                return False
+            if not all(_plain(value) for value in locals_):
+                return False
+            if p.value is not None and not _plain(p.value(locals_, (), me, ())):
+                return False
+        except Exception:
+            return False  # (the step itself reports what is wrong)
+        caller = frames[-2]
+        call = self.codes[caller[F_CODE]].instrs[caller[F_PC]]
+        if not isinstance(call, ir.CallFn):
+            return False
+        target = call.target
+        return target is None or (
+            isinstance(target, ir.LocalTarget) and _plain(caller[F_LOCALS][target.slot])
+        )
 
     @staticmethod
     def _runs_python(p: Prepared, frame: Frame) -> bool:

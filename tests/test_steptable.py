@@ -96,7 +96,7 @@ SPECS_OF_EVERY_KIND = st.one_of(
     scenario_specs(),
     differential_specs(),
     differential_specs(arrays=True),
-    differential_specs(local_steps=True),
+    differential_specs(local_steps=True, calls=True),
     symmetric_specs(breaking=True),
 )
 

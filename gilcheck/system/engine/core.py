@@ -204,7 +204,11 @@ class Engine(
         )
         # Calls and returns that move plain data only are merged too (Reduction), except
         # where a frame's end can mean more than a return: a pool task's or event loop
-        # task's end, a child process's, an interrupt's.
+        # task's end, a child process's, an interrupt's. (Persistent sets read what a
+        # step touches from the statements merged after it within one function; past a
+        # merged call the step can only go on with releases, GIL exits and private locks,
+        # since their programs have no handles or objects: steps that only let others
+        # go on, which no thread outside the set can touch first.)
         self.calls_merge = not (
             self.interrupts or self.has_processes or self.has_loops or self.has_pools
         )

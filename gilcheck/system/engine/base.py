@@ -170,6 +170,11 @@ class Base:
         """Whether a running thread is at a statement of Python code (scheduling.py)."""
         raise NotImplementedError
 
+    def may_hand_over(self, th: Thread) -> bool:
+        """Whether the eval loop may hand the GIL over before the thread's next statement
+        (scheduling.py)."""
+        raise NotImplementedError
+
     def pool_slots_of(self, state: State) -> tuple[int, ...]:
         """The declared pools' slots in a state (scheduling.py)."""
         raise NotImplementedError

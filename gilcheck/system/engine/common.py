@@ -97,14 +97,16 @@ class Prepared:
     context: int | None  # NATIVE, PYTHON or None (inherit from the frame)
     local: bool  # merged into the step before: a local step or a release (see _settle)
     pure: bool  # depends on and changes only its own thread (skip, jump, local assign/branch)
-    # As `pure` (and a scope's end that drops plain data only), where it runs as Python
-    # code: such a statement is merged into the thread's step before while the thread
-    # holds the GIL and a statement boundary follows it (see Reduction._pure_at).
+    # As `pure` (and a scope's end that drops plain data only, and a `frame_step`), where
+    # it runs as Python code: such a statement is merged into the thread's step before
+    # while the thread holds the GIL and a statement boundary follows it (see
+    # Reduction._pure_at); False in programs where Python code is not merged.
     python_pure: bool
     # A `call` whose arguments read only locals and whose result goes to a local (or
     # nowhere), or a `return` of such a value: pure where what it moves is plain data (see
-    # Reduction._frame_step_is_pure).
+    # Reduction._frame_step_is_pure); False in programs where calls are not merged.
     frame_step: bool
+    merges: bool  # `local`, `python_pure` or `frame_step`: _merge looks at what follows
     index: Evaluator | None  # the element index of the resource or channel it uses, if any
     handler: Handler  # the engine's handler for this instruction type
     # A statement on a sync object: its primitive's statement, the partner object

@@ -103,16 +103,20 @@ class Preparation(Base):
         context = {ir.Context.NATIVE: NATIVE, ir.Context.PYTHON: PYTHON}.get(instr.context)
         next_pc = self.resolve_pc(ci, pc + 1) if pc + 1 < len(self.codes[ci].instrs) else pc
         pure = context != PYTHON and _is_local(instr) and not isinstance(instr, ir.EndScope)
-        # (a scope's end in Python code only where it drops plain data: Reduction._pure_chain)
-        python_pure = _is_local(instr) and not makes
-        frame_step = not makes and (
-            (
-                isinstance(instr, ir.CallFn)
-                and all(_reads_only_locals(a) for a in instr.args)
-                and (instr.target is None or isinstance(instr.target, ir.LocalTarget))
+        frame_step = (
+            self.calls_merge
+            and not makes
+            and (
+                (
+                    isinstance(instr, ir.CallFn)
+                    and all(_reads_only_locals(a) for a in instr.args)
+                    and (instr.target is None or isinstance(instr.target, ir.LocalTarget))
+                )
+                or (isinstance(instr, ir.Return) and _reads_only_locals(instr.value))
             )
-            or (isinstance(instr, ir.Return) and _reads_only_locals(instr.value))
         )
+        # (a scope's end in Python code only where it drops plain data: Reduction._pure_chain)
+        python_pure = self.python_merge and ((_is_local(instr) and not makes) or frame_step)
         local = context != PYTHON and (
             pure
             if self.has_fork or self.watches_windows
@@ -146,6 +150,7 @@ class Preparation(Base):
             pure=pure,
             python_pure=python_pure,
             frame_step=frame_step,
+            merges=local or python_pure or frame_step,
             index=compile_expr(ref_index, self.params) if ref_index is not None else None,
             handler=self._guarded_handler(instr),
             site=site,

@@ -75,12 +75,7 @@ class Reduction(Splitting):
                     frames = target[0][action[0]][0]
                     if frames:
                         top = frames[-1]
-                        p = prepared[top[0]][top[1]]
-                        if not (
-                            p.local
-                            or (p.python_pure and self.python_merge)
-                            or (p.frame_step and self.calls_merge)
-                        ):
+                        if not prepared[top[0]][top[1]].merges:
                             continue
                     settled = self._settle(target, action[0])
                     if settled is not target:
@@ -137,7 +132,7 @@ class Reduction(Splitting):
             if th[T_STATUS] != RUNNING or th[T_GILMODE] != GIL_NORMAL or th[T_PHASE] != 0:
                 return state
             pure = self._pure_at(p, frame, th)
-            if not pure and (not p.local or (p.context is None and frame[3] == PYTHON)):
+            if not pure and (not p.local or self._runs_python(p, frame)):
                 return state
             if pure:
                 # With unknown values a branch's outcome depends on the path condition too.
@@ -204,7 +199,7 @@ class Reduction(Splitting):
             before, th = th, state[0][tid]
             if not th[0]:
                 return th
-            if self._runs_python(p, frame) and not self._at_statement_boundary(th):
+            if self._runs_python(p, frame) and not self.may_hand_over(th):
                 return before  # a Python statement is merged only where a boundary follows
 
     def _pure_at(self, p: Prepared, frame: Frame, th: Thread) -> bool:
@@ -222,12 +217,8 @@ class Reduction(Splitting):
         processes or event loops.
         """
         if self._runs_python(p, frame):
-            return (
-                (p.python_pure or (p.frame_step and self.calls_merge))
-                and self.python_merge
-                and th[T_GILCOUNT] > 0
-            )
-        return p.pure or (p.frame_step and self.calls_merge)
+            return p.python_pure and th[T_GILCOUNT] > 0
+        return p.pure or p.frame_step
 
     def _frame_step_is_pure(self, th: Thread, frame: Frame, p: Prepared) -> bool:
         """Whether a `call` or `return` (`Prepared.frame_step`) changes its thread alone
@@ -261,17 +252,6 @@ class Reduction(Splitting):
     def _runs_python(p: Prepared, frame: Frame) -> bool:
         """Whether the statement runs as Python code in this frame."""
         return p.context == PYTHON or (p.context is None and frame[F_CTX] == PYTHON)
-
-    def _at_statement_boundary(self, th: Thread) -> bool:
-        """Whether a thread holding the GIL is at a statement of Python code, where the eval
-        loop may hand the GIL over."""
-        return (
-            th[T_STATUS] == RUNNING
-            and th[T_GILMODE] == GIL_NORMAL
-            and th[T_PHASE] == 0
-            and th[T_GILCOUNT] > 0
-            and self.in_python_code(th)
-        )
 
     def _may_merge(self, state: State, tid: int, th: Thread, frame: Frame, p: Prepared) -> bool:
         """Dynamic side of `Prepared.local`: a release that would be a misuse, or a scope end

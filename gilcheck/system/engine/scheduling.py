@@ -305,19 +305,23 @@ class Scheduling(Reduction):
     def handover_step(self, state: State, owner: int) -> Transition | None:
         """The eval loop hands the GIL to a waiting thread at a Python statement boundary:
         the owner's step giving the GIL up, if it is at one (none under `gil off`)."""
-        if self.gil_off:
-            return None
         th = state[S_THREADS][owner]
-        if th[T_STATUS] != RUNNING or th[T_GILMODE] != GIL_NORMAL or th[T_GILCOUNT] == 0:
-            return None
-        frame = th[T_FRAMES][-1]
-        p = self.prepared[frame[F_CODE]][frame[F_PC]]
-        if self.context(p, frame) != PYTHON or th[T_PHASE] != 0:
+        if not self.may_hand_over(th):
             return None
         w = Work(state)
         w.gil = NO_THREAD
         w.set_thread(owner, _with(th, T_GILMODE, GIL_LOST))
         return ((owner, GIL_YIELD, 0), w.freeze())
+
+    def may_hand_over(self, th: Thread) -> bool:
+        """Whether the eval loop may hand the GIL over before the thread's next statement:
+        it holds the GIL at a statement boundary of Python code (never under `gil off`)."""
+        return (
+            not self.gil_off
+            and th[T_GILMODE] == GIL_NORMAL
+            and th[T_GILCOUNT] > 0
+            and self.at_python_boundary(th)
+        )
 
     def at_python_boundary(self, th: Thread) -> bool:
         """Whether a running thread is about to run a statement of Python code."""

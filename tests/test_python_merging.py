@@ -63,27 +63,36 @@ thread main {
 """
 
 
-def _check(cli, path: Path, *options: str) -> dict:  # type: ignore[no-untyped-def, type-arg]
-    result = cli("check", "-f", "json", "--no-expect", *options, str(path))
+def _check(cli, tmp_path: Path, text: str, *options: str) -> dict:  # type: ignore[no-untyped-def, type-arg]
+    """`gilcheck check -f json` of a spec with this text: its report, and `exit`."""
+    spec = tmp_path / f"spec{len(list(tmp_path.glob('spec*.gil')))}.gil"
+    spec.write_text(text)
+    result = cli("check", "-f", "json", "--no-expect", *options, str(spec))
     report: dict = json.loads(result.stdout)  # type: ignore[type-arg]
     report["exit"] = result.code
     return report
 
 
-def test_pure_python_statements_cost_no_states(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    with_locals = tmp_path / "with_locals.gil"
-    with_locals.write_text(WITH_LOCALS)
-    without = tmp_path / "without.gil"
-    without.write_text(WITHOUT_LOCALS)
+def _costs_no_states(cli, tmp_path: Path, merged: str, plain: str) -> int:  # type: ignore[no-untyped-def]
+    """A spec `merged` has as many states as `plain`, the same without what merging folds
+    into the step before (with and without symmetry); both are ok. Its state count."""
     for options in (("--no-symmetry",), ()):
-        merged = _check(cli, with_locals, *options)
-        plain = _check(cli, without, *options)
-        assert merged["verdict"] == plain["verdict"] == "ok"
-        assert merged["states"] == plain["states"]
+        with_steps, without = (
+            _check(cli, tmp_path, merged, *options),
+            _check(cli, tmp_path, plain, *options),
+        )
+        assert with_steps["verdict"] == without["verdict"] == "ok"
+        assert with_steps["states"] == without["states"]
+    states: int = with_steps["states"]
+    return states
+
+
+def test_pure_python_statements_cost_no_states(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    states = _costs_no_states(cli, tmp_path, WITH_LOCALS, WITHOUT_LOCALS)
     # Without merging, every statement boundary is a handover point.
-    full = _check(cli, with_locals, "--no-por")
+    full = _check(cli, tmp_path, WITH_LOCALS, "--no-por")
     assert full["verdict"] == "ok"
-    assert full["states"] > 3 * merged["states"]
+    assert full["states"] > 3 * states
 
 
 # The worker holds m in Python code; main, in native code holding the GIL, waits for m: the
@@ -117,9 +126,7 @@ thread main {
 def test_the_gil_is_still_handed_over_before_a_release_in_python_code(  # type: ignore[no-untyped-def]
     cli, tmp_path: Path, options: tuple[str, ...]
 ) -> None:
-    spec = tmp_path / "release.gil"
-    spec.write_text(RELEASE_AFTER_PURE)
-    report = _check(cli, spec, *options)
+    report = _check(cli, tmp_path, RELEASE_AFTER_PURE, *options)
     assert report["verdict"] == "deadlock" and report["exit"] == 1
     saved = tmp_path / "trace.json"
     saved.write_text(json.dumps(report))
@@ -153,20 +160,16 @@ thread main {
 def test_a_pure_python_loop_still_hands_the_gil_over(  # type: ignore[no-untyped-def]
     cli, tmp_path: Path, options: tuple[str, ...]
 ) -> None:
-    spec = tmp_path / "loop.gil"
-    spec.write_text(PURE_LOOP)
-    report = _check(cli, spec, *options)
+    report = _check(cli, tmp_path, PURE_LOOP, *options)
     assert report["verdict"] == "assertion", report["verdict"]
     assert "main took the GIL" in report["message"]
 
 
 def test_no_merging_in_python_code_where_a_finalizer_may_start(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     # A finalizer may start at any boundary of Python code: each stays a step of its own.
-    spec = tmp_path / "finalizer.gil"
-    spec.write_text(WITH_LOCALS + "finalizer {\n    skip\n}\n")
-    plain = tmp_path / "plain.gil"
-    plain.write_text(WITHOUT_LOCALS + "finalizer {\n    skip\n}\n")
-    merged, unrolled = _check(cli, spec), _check(cli, plain)
+    finalizer = "finalizer {\n    skip\n}\n"
+    merged = _check(cli, tmp_path, WITH_LOCALS + finalizer)
+    unrolled = _check(cli, tmp_path, WITHOUT_LOCALS + finalizer)
     assert merged["verdict"] == unrolled["verdict"] == "ok"
     assert merged["states"] > unrolled["states"]
 
@@ -215,11 +218,8 @@ fn reader(rx) {
 def test_a_scope_end_that_drops_a_handle_in_python_code_stays_a_step(  # type: ignore[no-untyped-def]
     cli, tmp_path: Path, options: tuple[str, ...]
 ) -> None:
-    spec = tmp_path / "drop.gil"
-    spec.write_text(DROP_IN_PYTHON)
-    assert _check(cli, spec, *options)["verdict"] == "deadlock"
-    spec.write_text(CLOSE_IN_PYTHON)
-    assert _check(cli, spec, *options)["verdict"] == "ok"
+    assert _check(cli, tmp_path, DROP_IN_PYTHON, *options)["verdict"] == "deadlock"
+    assert _check(cli, tmp_path, CLOSE_IN_PYTHON, *options)["verdict"] == "ok"
 
 
 # A helper called in a loop, against the same loop with the helper's work inlined: a call
@@ -256,14 +256,8 @@ INLINED = (
 
 
 def test_calls_that_pass_plain_data_cost_no_states(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    calls, inlined = tmp_path / "calls.gil", tmp_path / "inlined.gil"
-    calls.write_text(CALLS)
-    inlined.write_text(INLINED)
-    for options in (("--no-symmetry",), ()):
-        merged, plain = _check(cli, calls, *options), _check(cli, inlined, *options)
-        assert merged["verdict"] == plain["verdict"] == "ok"
-        assert merged["states"] == plain["states"]
-    assert _check(cli, calls, "--no-por")["states"] > 2 * merged["states"]
+    states = _costs_no_states(cli, tmp_path, CALLS, INLINED)
+    assert _check(cli, tmp_path, CALLS, "--no-por")["states"] > 2 * states
 
 
 # A sender passed to a helper is dropped when the helper returns: the receiver must see
@@ -299,8 +293,6 @@ fn watcher() {
 def test_calls_that_move_handles_or_write_shared_vars_stay_steps(  # type: ignore[no-untyped-def]
     cli, tmp_path: Path, options: tuple[str, ...]
 ) -> None:
-    spec = tmp_path / "handles.gil"
-    spec.write_text(HANDLES_AND_SHARED)
-    assert _check(cli, spec, *options)["verdict"] == "ok"
-    spec.write_text(HANDLES_AND_SHARED.replace("return 1", "return 2"))
-    assert _check(cli, spec, *options)["verdict"] == "deadlock"
+    assert _check(cli, tmp_path, HANDLES_AND_SHARED, *options)["verdict"] == "ok"
+    never_set = HANDLES_AND_SHARED.replace("return 1", "return 2")
+    assert _check(cli, tmp_path, never_set, *options)["verdict"] == "deadlock"

@@ -7,7 +7,11 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import GOLDEN, SPECS, relative
+from conftest import CASES, GOLDEN, SPECS, relative
+
+from gilcheck.diagnostics import SpecError
+from gilcheck.options import CheckOptions
+from gilcheck.pipeline import check_spec, parse_text
 
 ALL = sorted(SPECS.rglob("*.gil"))
 EXIT_FOR = {"ok": 0, "bound": 3, "inconclusive": 3}
@@ -65,12 +69,6 @@ def test_every_spec_that_expects_ok_is_ok_without_partial_order_reduction() -> N
     expects `ok` is `ok` with them off too (those that expect a violation are checked with
     them off by tests/test_replay_every_trace.py). A search past 10,000 states is left
     (symmetry reduction is off too: it is checked on its own)."""
-    from conftest import CASES
-
-    from gilcheck.diagnostics import SpecError
-    from gilcheck.options import CheckOptions
-    from gilcheck.pipeline import check_spec, parse_text
-
     paths = [*sorted(SPECS.rglob("*.gil")), *sorted(CASES.rglob("*.gil"))]
     checked, wrong = 0, []
     for path in paths:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import struct
 from pathlib import Path
 from typing import Any
 
@@ -309,3 +310,50 @@ def test_a_permutation_of_a_part_depends_only_on_its_support() -> None:
 @given(st.one_of(symmetric_specs(breaking=True), ring_specs()), st.integers(0, 1_000))
 def test_generated_parts_depend_only_on_their_support(spec: str, seed: int) -> None:
     _supports_hold(analyze_spec(parse_text("gen.gil", spec)), seed)
+
+
+def _canon_with_texts(texts: list[str], size: int) -> Any:
+    """A C map for one array of `size` threads (ranks read no part), knowing thread number
+    i's text without `self` as texts[i], added in the list's order."""
+    module = native_module()
+    assert module is not None
+    canon = module.Canon(((0, size, False, False, False, False, 0),))
+    number = struct.Struct("<I")
+    for kind in range(3):  # every part stays where it is, whatever the permutation
+        canon.add(b"M" + bytes([0, kind]) + number.pack(0), b"")
+        canon.add(b"Q" + bytes([0, kind]) + number.pack(0), number.pack(0))
+    for i, text in enumerate(texts):
+        canon.add(b"o" + number.pack(i), text.encode())
+        canon.add(b"U" + bytes([0]) + number.pack(i), b"")
+        for new_self in range(size):
+            canon.add(b"T" + bytes([0]) + struct.pack("<Ii", i, new_self), number.pack(i))
+    return canon
+
+
+def _record(numbers: list[int]) -> bytes:
+    return struct.pack(f"<H{len(numbers)}I", len(numbers), *numbers) + bytes(17)
+
+
+@pytest.mark.skipif(native_module() is None, reason="the C extension is not built")
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.integers(0, 40), min_size=1, max_size=12),
+    st.lists(st.lists(st.integers(0, 500), min_size=4, max_size=4), min_size=1, max_size=20),
+    st.randoms(use_true_random=False),
+)
+def test_the_c_map_sorts_threads_by_their_texts(
+    depths: list[int], picks: list[list[int]], rng: Any
+) -> None:
+    """Ranks are compared as numbers in C: each text's label is kept in the texts' order as
+    texts arrive, spread afresh when two neighbours have no label left between them
+    (chains of texts, each just after the one before, split one gap again and again).
+    Threads still sort as their texts do, equal texts keeping their order."""
+    texts = ["(0,)", "(9,)"]
+    for depth in depths:  # "(1, 1)" < "(1, 1, 1)" < ... < "(9,)": one gap, split each time
+        texts += ["(" + ", ".join(["1"] * k) + ")" for k in range(1, depth + 1)]
+    texts += [f"({rng.randint(0, 3)}, 'a)b', ())" for _ in range(20)]  # ties, brackets in strings
+    canon = _canon_with_texts(texts, 4)
+    for pick in picks:
+        numbers = [p % len(texts) for p in pick]
+        expected = sorted(numbers, key=lambda n: texts[n])  # stable: ties keep their order
+        assert canon.canonical(_record(numbers)) == _record(expected)

@@ -1202,6 +1202,14 @@ typedef struct {
     int rotational; /* reduced by rotations alone */
     int copies;     /* ranks name the places of copies of the indexes */
     unsigned kinds; /* the parts ranks read: bit 0 vars, 1 locks, 2 channels */
+    /* The 'U' and plain 'T' keys by thread number, looked up without hashing (Python
+     * adds them between calls; worker copies only read them): a support's place in the
+     * map (offset + 1, shifted 20 bits, then its length) or 0, and per new `self` (-1
+     * first) the number + 1 of a thread with no support moved, or 0. */
+    uint64_t *support;
+    size_t support_cap;
+    uint32_t *moved;
+    size_t moved_cap;
 } CanonArray;
 
 typedef struct {
@@ -1222,6 +1230,20 @@ typedef struct {
     size_t text_len, text_cap;
     uint8_t *image, *best_ranks; /* scratch for rotations */
     size_t image_cap, best_cap, best_len;
+    /* Ranks as numbers (`canon_sort_keys`): each thread number's label, in the order of
+     * the texts without `self` (0: not known yet), kept with the numbers sorted by text
+     * as Python adds them (shared with worker copies, which only read them) */
+    uint64_t *own_label;
+    size_t own_label_cap;
+    uint32_t *own_sorted;
+    size_t own_count, own_sorted_cap;
+    int ordered; /* every text without `self` seen is self-delimited: labels order ranks */
+    /* scratch of each copy: per tail, the order of each index's rest of rank */
+    uint8_t *rest_cache;
+    size_t rest_stride;
+    uint64_t *sort_key;
+    uint32_t *rest_ord;
+    uint32_t moved_plain; /* scratch: `moved_number`'s answer from the table by number */
 } Canon;
 
 static int canon_key_room(Canon *c, size_t len) {
@@ -1271,6 +1293,7 @@ static PyObject *Canon_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
         return PyErr_NoMemory();
     }
     c->text_cap = 64;
+    c->ordered = 1;
     if (map_rehash(&c->map, 1024) < 0) {
         Py_DECREF(c);
         return NULL;
@@ -1292,6 +1315,10 @@ static void canon_free(Canon *c) {
     free(c->rest_len);
     free(c->holder);
     free(c->holder_len);
+    free(c->sort_key);
+    free(c->rest_ord);
+    c->sort_key = NULL;
+    c->rest_ord = NULL;
     c->rest_at = c->rest_len = NULL;
     c->holder = NULL;
     c->holder_len = NULL;
@@ -1307,25 +1334,96 @@ static void canon_scratch_free(Canon *c) {
     free(c->text);
     free(c->image);
     free(c->best_ranks);
+    free(c->rest_cache);
+    c->rest_cache = NULL;
+    c->rest_stride = 0;
     canon_free(c);
 }
 
 static void Canon_dealloc(Canon *c) {
     map_free(&c->map);
+    for (size_t a = 0; c->arrays && a < c->n_arrays; a++) {
+        PyMem_Free(c->arrays[a].support);
+        PyMem_Free(c->arrays[a].moved);
+    }
     PyMem_Free(c->arrays);
+    PyMem_Free(c->own_label);
+    PyMem_Free(c->own_sorted);
     canon_scratch_free(c);
     Py_TYPE(c)->tp_free((PyObject *)c);
 }
 
 static Py_ssize_t Canon_len(Canon *c) { return (Py_ssize_t)c->map.count; }
 
+static int own_insert(Canon *c, uint32_t number);
+
+/* Room for item `index` in a table by thread number (new items 0); -1 with an exception. */
+static int dense_room(void **items, size_t *cap, size_t index, size_t size) {
+    size_t old = *cap;
+    if (index < old) return 0;
+    if (reserve_items(items, cap, index + 1, size) < 0) return -1;
+    memset((uint8_t *)*items + old * size, 0, (*cap - old) * size);
+    return 0;
+}
+
+/* A 'U' or plain 'T' key just added, also kept by thread number. -1 with an exception. */
+static int canon_dense(Canon *c, const uint8_t *key, size_t len) {
+    if (len < 2 || key[1] >= c->n_arrays) return 0;
+    CanonArray *arr = &c->arrays[key[1]];
+    uint32_t number, vlen;
+    memcpy(&number, key + 2, 4);
+    const uint8_t *value = map_get(&c->map, key, len, &vlen);
+    if (!value) return 0;
+    if (key[0] == 'U' && len == 6) {
+        if (dense_room((void **)&arr->support, &arr->support_cap, number, sizeof(uint64_t)) < 0)
+            return -1;
+        arr->support[number] = (uint64_t)(value - c->map.bytes + 1) << 20 | vlen;
+    } else if (key[0] == 'T' && len == 10 && vlen == 4) {
+        int32_t self;
+        memcpy(&self, key + 6, 4);
+        if (self < -1 || self >= (int32_t)arr->size) return 0;
+        size_t at = (size_t)number * (arr->size + 1) + (size_t)(self + 1);
+        uint32_t moved;
+        memcpy(&moved, value, 4);
+        if (moved == UINT32_MAX ||
+            dense_room((void **)&arr->moved, &arr->moved_cap, at, sizeof(uint32_t)) < 0)
+            return moved == UINT32_MAX ? 0 : -1;
+        arr->moved[at] = moved + 1;
+    }
+    return 0;
+}
+
 /* add(key, value): keep a part of a representative (the same key twice: the first stays). */
 static PyObject *Canon_add(Canon *c, PyObject *const *args, Py_ssize_t nargs) {
-    return map_put_args(&c->map, args, nargs, "add(key: bytes, value: bytes)");
+    PyObject *done = map_put_args(&c->map, args, nargs, "add(key: bytes, value: bytes)");
+    if (!done) return NULL;
+    const uint8_t *key = (const uint8_t *)PyBytes_AS_STRING(args[0]);
+    size_t len = (size_t)PyBytes_GET_SIZE(args[0]);
+    int failed = 0;
+    if (len == 5 && key[0] == 'o') {
+        uint32_t number;
+        memcpy(&number, key + 1, 4);
+        failed = own_insert(c, number) < 0;
+    } else if ((len == 6 && key[0] == 'U') || (len == 10 && key[0] == 'T')) {
+        failed = canon_dense(c, key, len) < 0;
+    }
+    if (failed) {
+        Py_DECREF(done);
+        return NULL;
+    }
+    return done;
 }
 
 static PyObject *Canon_clear(Canon *c, PyObject *unused) {
     if (map_clear(&c->map) < 0) return NULL;
+    if (c->own_label) memset(c->own_label, 0, c->own_label_cap * sizeof(uint64_t));
+    c->own_count = 0;
+    c->ordered = 1;
+    for (size_t a = 0; a < c->n_arrays; a++) {
+        CanonArray *arr = &c->arrays[a];
+        if (arr->support) memset(arr->support, 0, arr->support_cap * sizeof(uint64_t));
+        if (arr->moved) memset(arr->moved, 0, arr->moved_cap * sizeof(uint32_t));
+    }
     Py_RETURN_NONE;
 }
 
@@ -1476,8 +1574,10 @@ static int canon_room(Canon *c, size_t count) {
     c->rest_len = malloc(cap * sizeof(size_t));
     c->holder = malloc(cap * sizeof(uint8_t *));
     c->holder_len = malloc(cap * sizeof(uint32_t));
+    c->sort_key = malloc(cap * sizeof(uint64_t));
+    c->rest_ord = malloc(cap * sizeof(uint32_t));
     if (!c->own || !c->own_len || !c->order || !c->numbers || !c->position || !c->rest_at ||
-        !c->rest_len || !c->holder || !c->holder_len) {
+        !c->rest_len || !c->holder || !c->holder_len || !c->sort_key || !c->rest_ord) {
         canon_free(c);
         return -1;
     }
@@ -1567,13 +1667,28 @@ static int canon_move_tail(Canon *c, size_t a, const uint8_t *tail, uint8_t *out
 /* A thread's number once moved by array `a`'s permutation c->position, with its new `self`
  * (-1: outside the array), by the new places of its support; NULL: not in the map. */
 static const uint8_t *moved_number(Canon *c, size_t a, uint32_t number, int32_t self) {
-    size_t size = c->arrays[a].size;
-    uint8_t ukey[6];
+    const CanonArray *arr = &c->arrays[a];
+    size_t size = arr->size;
     uint32_t vlen;
-    ukey[0] = 'U';
-    ukey[1] = (uint8_t)a;
-    memcpy(ukey + 2, &number, 4);
-    const uint8_t *support = map_get(&c->map, ukey, sizeof ukey, &vlen);
+    const uint8_t *support = NULL;
+    if (number < arr->support_cap && arr->support[number]) {
+        uint64_t place = arr->support[number];
+        support = c->map.bytes + (place >> 20) - 1;
+        vlen = (uint32_t)(place & 0xfffff);
+        if (vlen == 0) { /* no support: the moved thread by its new `self` alone */
+            size_t at = (size_t)number * (size + 1) + (size_t)(self + 1);
+            if (at < arr->moved_cap && arr->moved[at]) {
+                c->moved_plain = arr->moved[at] - 1;
+                return (const uint8_t *)&c->moved_plain;
+            }
+        }
+    } else {
+        uint8_t ukey[6];
+        ukey[0] = 'U';
+        ukey[1] = (uint8_t)a;
+        memcpy(ukey + 2, &number, 4);
+        support = map_get(&c->map, ukey, sizeof ukey, &vlen);
+    }
     if (!support) return NULL;
     int64_t count = support_count(support, vlen, size);
     if (count < 0) return NULL;
@@ -1717,6 +1832,224 @@ static int canon_rotate(Canon *c, size_t a, uint8_t *rec, size_t len, size_t n, 
     return 1;
 }
 
+/* Ranks as numbers. A rank is the text of the thread without its `self`, then the rest
+ * (`canon_rests`). When no such text is a proper prefix of another, ranks order as the
+ * pairs (text, rest) do: the texts' order is kept as a label per thread number
+ * (`own_insert`, as Python adds each text), and the rests' order per shared part in a
+ * small cache of each copy (`canon_rest_order`), so that sorting compares numbers. A text
+ * that is not self-delimited, or too many texts, turn the labels off for good (until
+ * `clear`): ranks are then compared as texts (`rank_after`). */
+#define OWN_GAP ((uint64_t)1 << 24)
+#define OWN_LIMIT ((size_t)1 << 17)
+#define REST_SLOTS ((size_t)1 << 14)
+#define REST_KEY 118 /* array(1), tail, then the places other threads add to ranks */
+#define REST_AT (8 + 1 + REST_KEY + 1) /* hash, key length, key, then the orders */
+
+/* Whether a text closes its first bracket at its last byte and not before (outside its
+ * string literals): a scan from the left decides it, so of two such texts neither is a
+ * proper prefix of the other. */
+static int self_delimited(const uint8_t *t, size_t len) {
+    if (len < 2 || t[0] != '(') return 0;
+    size_t depth = 0;
+    uint8_t quote = 0;
+    for (size_t i = 0; i < len; i++) {
+        uint8_t ch = t[i];
+        if (quote) {
+            if (ch == '\\')
+                i++;
+            else if (ch == quote)
+                quote = 0;
+        } else if (ch == '\'' || ch == '"') {
+            quote = ch;
+        } else if (ch == '(' || ch == '[' || ch == '{') {
+            depth++;
+        } else if (ch == ')' || ch == ']' || ch == '}') {
+            if (depth == 0) return 0;
+            if (--depth == 0) return i == len - 1;
+        }
+    }
+    return 0;
+}
+
+static int text_order(const uint8_t *a, size_t la, const uint8_t *b, size_t lb) {
+    int d = memcmp(a, b, la < lb ? la : lb);
+    if (d) return d < 0 ? -1 : 1;
+    return la < lb ? -1 : la > lb;
+}
+
+static const uint8_t *own_text(const Canon *c, uint32_t number, uint32_t *len) {
+    uint8_t okey[5];
+    okey[0] = 'o';
+    memcpy(okey + 1, &number, 4);
+    return map_get(&c->map, okey, sizeof okey, len);
+}
+
+/* Labels spread evenly again, in the texts' order (equal texts alike). */
+static void own_relabel(Canon *c) {
+    uint64_t label = OWN_GAP;
+    const uint8_t *previous = NULL;
+    uint32_t previous_len = 0;
+    for (size_t i = 0; i < c->own_count; i++) {
+        uint32_t number = c->own_sorted[i], len;
+        const uint8_t *text = own_text(c, number, &len);
+        if (previous && text_order(previous, previous_len, text, len) != 0) label += OWN_GAP;
+        c->own_label[number] = label;
+        previous = text;
+        previous_len = len;
+    }
+}
+
+/* Thread number `number`'s text without `self` was added to the map: its label, between
+ * those of its neighbours in the texts' order. -1 with an exception. */
+static int own_insert(Canon *c, uint32_t number) {
+    uint32_t len;
+    if (!c->ordered || (number < c->own_label_cap && c->own_label[number])) return 0;
+    const uint8_t *text = own_text(c, number, &len);
+    if (!text || !self_delimited(text, len) || c->own_count >= OWN_LIMIT) {
+        c->ordered = 0;
+        return 0;
+    }
+    if (number >= c->own_label_cap) {
+        size_t cap = c->own_label_cap;
+        if (reserve_items((void **)&c->own_label, &c->own_label_cap, (size_t)number + 1,
+                          sizeof(uint64_t)) < 0)
+            return -1;
+        memset(c->own_label + cap, 0, (c->own_label_cap - cap) * sizeof(uint64_t));
+    }
+    if (reserve_items((void **)&c->own_sorted, &c->own_sorted_cap, c->own_count + 1,
+                      sizeof(uint32_t)) < 0)
+        return -1;
+    size_t lo = 0, hi = c->own_count; /* the first text after this one */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        uint32_t mid_len;
+        const uint8_t *mid_text = own_text(c, c->own_sorted[mid], &mid_len);
+        if (text_order(mid_text, mid_len, text, len) <= 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    memmove(c->own_sorted + lo + 1, c->own_sorted + lo, (c->own_count - lo) * sizeof(uint32_t));
+    c->own_sorted[lo] = number;
+    c->own_count++;
+    uint64_t below = 0, above;
+    if (lo > 0) {
+        uint32_t prev = c->own_sorted[lo - 1], prev_len;
+        const uint8_t *prev_text = own_text(c, prev, &prev_len);
+        below = c->own_label[prev];
+        if (text_order(prev_text, prev_len, text, len) == 0) {
+            c->own_label[number] = below;
+            return 0;
+        }
+    }
+    above = lo + 1 < c->own_count ? c->own_label[c->own_sorted[lo + 1]] : below + 2 * OWN_GAP;
+    if (above - below >= 2)
+        c->own_label[number] = below + (above - below) / 2;
+    else
+        own_relabel(c);
+    return 0;
+}
+
+/* Each index's order (c->rest_ord) among array `a`'s rests of rank in the record `rec` (n
+ * threads, its shared part `tail`; equal rests alike): 1, 0 when a part is unknown, or -1
+ * out of memory. The rests depend on the shared part and, when other threads' locals hold
+ * indexes, on those threads: the copy's cache keeps them by these. */
+static int canon_rest_order(Canon *c, size_t a, const uint8_t *rec, size_t n,
+                            const uint8_t *tail) {
+    const CanonArray *arr = &c->arrays[a];
+    size_t size = arr->size;
+    if (!c->rest_stride) { /* the copy's cache, made at first use (none for big arrays) */
+        size_t largest = 0;
+        for (size_t i = 0; i < c->n_arrays; i++)
+            if (c->arrays[i].size > largest) largest = c->arrays[i].size;
+        c->rest_stride = (size_t)-1;
+        if (largest <= 64) {
+            size_t stride = (REST_AT + 4 * largest + 7) & ~(size_t)7;
+            c->rest_cache = calloc(REST_SLOTS, stride);
+            if (c->rest_cache) c->rest_stride = stride;
+        }
+    }
+    uint8_t key[REST_KEY];
+    size_t key_len = 1 + TAIL_SIZE;
+    key[0] = (uint8_t)a;
+    memcpy(key + 1, tail, TAIL_SIZE);
+    if (arr->outside) { /* what each other thread holding indexes adds ('p' keys) */
+        uint8_t pkey[10];
+        pkey[0] = 'p';
+        pkey[1] = (uint8_t)a;
+        for (size_t tid = 0; tid < n && key_len; tid++) {
+            if (tid >= arr->base && tid < arr->base + size) continue;
+            uint32_t tid32 = (uint32_t)tid, plen;
+            memcpy(pkey + 2, &tid32, 4);
+            memcpy(pkey + 6, rec + 2 + 4 * tid, 4);
+            const uint8_t *places = map_get(&c->map, pkey, sizeof pkey, &plen);
+            if (!places) return 0;
+            if (plen <= 4) continue; /* (none: a count of 0) */
+            if (key_len + 2 + plen > REST_KEY) {
+                key_len = 0; /* too long: no cache */
+                break;
+            }
+            key[key_len++] = (uint8_t)tid;
+            key[key_len++] = (uint8_t)(tid >> 8);
+            memcpy(key + key_len, places, plen);
+            key_len += plen;
+        }
+    }
+    uint64_t hash = key_len ? hash_record(key, key_len) | 1 : 0; /* (0: an empty slot) */
+    uint8_t *slot = NULL;
+    if (c->rest_cache && key_len) {
+        slot = c->rest_cache + ((hash >> 32) & (REST_SLOTS - 1)) * c->rest_stride;
+        uint64_t known;
+        memcpy(&known, slot, 8);
+        if (known == hash && slot[8] == key_len && memcmp(slot + 9, key, key_len) == 0) {
+            memcpy(c->rest_ord, slot + REST_AT, 4 * size);
+            return 1;
+        }
+    }
+    int found = canon_rests(c, a, rec, n, tail);
+    if (found <= 0) return found;
+    uint32_t *order = c->order;
+    for (size_t k = 0; k < size; k++) { /* indexes by rest: an insertion sort */
+        size_t i = k;
+        while (i > 0 && text_order(c->text + c->rest_at[order[i - 1]], c->rest_len[order[i - 1]],
+                                   c->text + c->rest_at[k], c->rest_len[k]) > 0) {
+            order[i] = order[i - 1];
+            i--;
+        }
+        order[i] = (uint32_t)k;
+    }
+    for (size_t i = 0; i < size; i++) {
+        uint32_t k = order[i], j = i ? order[i - 1] : 0;
+        c->rest_ord[k] = i == 0 ? 0
+                         : c->rest_ord[j] + (text_order(c->text + c->rest_at[j], c->rest_len[j],
+                                                        c->text + c->rest_at[k], c->rest_len[k]) != 0);
+    }
+    if (slot) {
+        memcpy(slot, &hash, 8);
+        slot[8] = (uint8_t)key_len;
+        memcpy(slot + 9, key, key_len);
+        memcpy(slot + REST_AT, c->rest_ord, 4 * size);
+    }
+    return 1;
+}
+
+/* Each of array `a`'s threads' rank in the record as a number (c->sort_key: its text's
+ * label, then its rest's order): 1, 0 when a part is unknown, or -1 out of memory. */
+static int canon_sort_keys(Canon *c, size_t a, const uint8_t *rec, size_t n, size_t cut) {
+    const CanonArray *arr = &c->arrays[a];
+    for (size_t k = 0; k < arr->size; k++) {
+        uint32_t number;
+        memcpy(&number, rec + 2 + 4 * (arr->base + k), 4);
+        uint64_t label = number < c->own_label_cap ? c->own_label[number] : 0;
+        if (!label) return 0;
+        c->sort_key[k] = label << 16;
+    }
+    int found = canon_rest_order(c, a, rec, n, rec + cut);
+    if (found <= 0) return found;
+    for (size_t k = 0; k < arr->size; k++) c->sort_key[k] |= c->rest_ord[k];
+    return 1;
+}
+
 /* The representative of the record `rec` (len bytes), in place: 1, or 0 when a part is not
  * in the map (the record may then be changed: callers keep a copy), or -1 out of memory
  * (no exception: worker threads run it). It reads the map and writes only `c`'s scratch
@@ -1736,21 +2069,39 @@ static int canon_record(Canon *c, uint8_t *rec, size_t len) {
             if (found <= 0) return found;
             continue;
         }
-        found = canon_ranks(c, a, rec, n, cut);
-        if (found <= 0) return found;
-        int sorted = 1;
-        for (size_t k = 1; k < size && sorted; k++)
-            if (rank_after(c, k - 1, k)) sorted = 0;
-        if (sorted) continue;
-        /* A stable sort of the indexes by rank; position[old] = new. */
-        for (size_t k = 0; k < size; k++) {
-            uint32_t x = (uint32_t)k;
-            size_t i = k;
-            while (i > 0 && rank_after(c, c->order[i - 1], x)) {
-                c->order[i] = c->order[i - 1];
-                i--;
+        if (c->ordered && size <= 0xffff) { /* ranks as numbers */
+            found = canon_sort_keys(c, a, rec, n, cut);
+            if (found <= 0) return found;
+            const uint64_t *key = c->sort_key;
+            int sorted = 1;
+            for (size_t k = 1; k < size && sorted; k++)
+                if (key[k - 1] > key[k]) sorted = 0;
+            if (sorted) continue;
+            for (size_t k = 0; k < size; k++) { /* a stable sort of the indexes by rank */
+                size_t i = k;
+                while (i > 0 && key[c->order[i - 1]] > key[k]) {
+                    c->order[i] = c->order[i - 1];
+                    i--;
+                }
+                c->order[i] = (uint32_t)k;
             }
-            c->order[i] = x;
+        } else {
+            found = canon_ranks(c, a, rec, n, cut);
+            if (found <= 0) return found;
+            int sorted = 1;
+            for (size_t k = 1; k < size && sorted; k++)
+                if (rank_after(c, k - 1, k)) sorted = 0;
+            if (sorted) continue;
+            /* A stable sort of the indexes by rank; position[old] = new. */
+            for (size_t k = 0; k < size; k++) {
+                uint32_t x = (uint32_t)k;
+                size_t i = k;
+                while (i > 0 && rank_after(c, c->order[i - 1], x)) {
+                    c->order[i] = c->order[i - 1];
+                    i--;
+                }
+                c->order[i] = x;
+            }
         }
         for (size_t k = 0; k < size; k++) c->position[c->order[k]] = (uint16_t)k;
         found = canon_move(c, a, rec, rec, n, cut);
@@ -2882,6 +3233,9 @@ static Canon *canon_copy(Worker *w, const Canon *canon) {
     copy->map = canon->map;
     copy->arrays = canon->arrays;
     copy->n_arrays = canon->n_arrays;
+    copy->own_label = canon->own_label; /* (read only: the copy never adds texts) */
+    copy->own_label_cap = canon->own_label_cap;
+    copy->ordered = canon->ordered;
     return copy;
 }
 

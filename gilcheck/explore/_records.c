@@ -1210,6 +1210,11 @@ typedef struct {
     size_t support_cap;
     uint32_t *moved;
     size_t moved_cap;
+    /* The same for parts ('M' and plain 'Q' keys), by part number * 3 + kind. */
+    uint64_t *part_support;
+    size_t part_support_cap;
+    uint32_t *part_moved;
+    size_t part_moved_cap;
 } CanonArray;
 
 typedef struct {
@@ -1345,6 +1350,8 @@ static void Canon_dealloc(Canon *c) {
     for (size_t a = 0; c->arrays && a < c->n_arrays; a++) {
         PyMem_Free(c->arrays[a].support);
         PyMem_Free(c->arrays[a].moved);
+        PyMem_Free(c->arrays[a].part_support);
+        PyMem_Free(c->arrays[a].part_moved);
     }
     PyMem_Free(c->arrays);
     PyMem_Free(c->own_label);
@@ -1366,7 +1373,8 @@ static int dense_room(void **items, size_t *cap, size_t index, size_t size) {
     return 0;
 }
 
-/* A 'U' or plain 'T' key just added, also kept by thread number. -1 with an exception. */
+/* A 'U', 'M', plain 'T' or plain 'Q' key just added, also kept by thread or part number.
+ * -1 with an exception. */
 static int canon_dense(Canon *c, const uint8_t *key, size_t len) {
     if (len < 2 || key[1] >= c->n_arrays) return 0;
     CanonArray *arr = &c->arrays[key[1]];
@@ -1374,7 +1382,25 @@ static int canon_dense(Canon *c, const uint8_t *key, size_t len) {
     memcpy(&number, key + 2, 4);
     const uint8_t *value = map_get(&c->map, key, len, &vlen);
     if (!value) return 0;
-    if (key[0] == 'U' && len == 6) {
+    if ((key[0] == 'M' || key[0] == 'Q') && len == 7) {
+        if (key[2] > 2) return 0;
+        memcpy(&number, key + 3, 4);
+        size_t at = (size_t)number * 3 + key[2];
+        if (key[0] == 'M') {
+            if (dense_room((void **)&arr->part_support, &arr->part_support_cap, at,
+                           sizeof(uint64_t)) < 0)
+                return -1;
+            arr->part_support[at] = (uint64_t)(value - c->map.bytes + 1) << 20 | vlen;
+        } else if (vlen == 4) {
+            uint32_t moved;
+            memcpy(&moved, value, 4);
+            if (moved == UINT32_MAX) return 0;
+            if (dense_room((void **)&arr->part_moved, &arr->part_moved_cap, at,
+                           sizeof(uint32_t)) < 0)
+                return -1;
+            arr->part_moved[at] = moved + 1;
+        }
+    } else if (key[0] == 'U' && len == 6) {
         if (dense_room((void **)&arr->support, &arr->support_cap, number, sizeof(uint64_t)) < 0)
             return -1;
         arr->support[number] = (uint64_t)(value - c->map.bytes + 1) << 20 | vlen;
@@ -1404,7 +1430,8 @@ static PyObject *Canon_add(Canon *c, PyObject *const *args, Py_ssize_t nargs) {
         uint32_t number;
         memcpy(&number, key + 1, 4);
         failed = own_insert(c, number) < 0;
-    } else if ((len == 6 && key[0] == 'U') || (len == 10 && key[0] == 'T')) {
+    } else if ((len == 6 && key[0] == 'U') || (len == 10 && key[0] == 'T') ||
+               (len == 7 && (key[0] == 'M' || key[0] == 'Q'))) {
         failed = canon_dense(c, key, len) < 0;
     }
     if (failed) {
@@ -1423,6 +1450,9 @@ static PyObject *Canon_clear(Canon *c, PyObject *unused) {
         CanonArray *arr = &c->arrays[a];
         if (arr->support) memset(arr->support, 0, arr->support_cap * sizeof(uint64_t));
         if (arr->moved) memset(arr->moved, 0, arr->moved_cap * sizeof(uint32_t));
+        if (arr->part_support)
+            memset(arr->part_support, 0, arr->part_support_cap * sizeof(uint64_t));
+        if (arr->part_moved) memset(arr->part_moved, 0, arr->part_moved_cap * sizeof(uint32_t));
     }
     Py_RETURN_NONE;
 }
@@ -1639,10 +1669,27 @@ static int canon_move_tail(Canon *c, size_t a, const uint8_t *tail, uint8_t *out
     memcpy(moved, tail, TAIL_SIZE);
     key[1] = (uint8_t)a;
     for (int kind = 0; kind < 3; kind++) {
-        key[0] = 'M';
+        uint32_t number;
+        memcpy(&number, tail + 2 + 4 * kind, 4);
+        size_t at = (size_t)number * 3 + (size_t)kind;
+        const uint8_t *support;
+        if (at < arr->part_support_cap && arr->part_support[at]) { /* by number: no hashing */
+            uint64_t place = arr->part_support[at];
+            support = c->map.bytes + (place >> 20) - 1;
+            vlen = (uint32_t)(place & 0xfffff);
+            if (vlen == 0 && at < arr->part_moved_cap && arr->part_moved[at]) {
+                uint32_t part = arr->part_moved[at] - 1;
+                memcpy(moved + 2 + 4 * kind, &part, 4);
+                continue;
+            }
+        } else {
+            key[0] = 'M';
+            key[2] = (uint8_t)kind;
+            memcpy(key + 3, &number, 4);
+            support = map_get(&c->map, key, 7, &vlen);
+        }
         key[2] = (uint8_t)kind;
-        memcpy(key + 3, tail + 2 + 4 * kind, 4);
-        const uint8_t *support = map_get(&c->map, key, 7, &vlen);
+        memcpy(key + 3, &number, 4);
         if (!support) return 0;
         int64_t count = support_count(support, vlen, size);
         if (count < 0) return 0;

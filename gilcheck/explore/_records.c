@@ -1249,6 +1249,10 @@ typedef struct {
     uint64_t *sort_key;
     uint32_t *rest_ord;
     uint32_t moved_plain; /* scratch: `moved_number`'s answer from the table by number */
+    /* Python's reduction of a record (`reduce_with`), which computes the parts the map
+     * lacks and adds them: the C loop calls it where it runs alone, rather than handing
+     * the state back (NULL in copies) */
+    PyObject *python;
 } Canon;
 
 static int canon_key_room(Canon *c, size_t len) {
@@ -1345,7 +1349,19 @@ static void canon_scratch_free(Canon *c) {
     canon_free(c);
 }
 
+static int Canon_traverse(Canon *c, visitproc visit, void *arg) {
+    Py_VISIT(c->python);
+    return 0;
+}
+
+static int Canon_clear_refs(Canon *c) {
+    Py_CLEAR(c->python);
+    return 0;
+}
+
 static void Canon_dealloc(Canon *c) {
+    PyObject_GC_UnTrack(c);
+    Py_CLEAR(c->python);
     map_free(&c->map);
     for (size_t a = 0; c->arrays && a < c->n_arrays; a++) {
         PyMem_Free(c->arrays[a].support);
@@ -1439,6 +1455,17 @@ static PyObject *Canon_add(Canon *c, PyObject *const *args, Py_ssize_t nargs) {
         return NULL;
     }
     return done;
+}
+
+/* reduce_with(python): the callable (record -> representative's record) the C loop calls
+ * where it runs alone for a record whose parts the map lacks; None: hand the state back. */
+static PyObject *Canon_reduce_with(Canon *c, PyObject *python) {
+    if (python != Py_None && !PyCallable_Check(python)) {
+        PyErr_SetString(PyExc_TypeError, "reduce_with(python: callable | None)");
+        return NULL;
+    }
+    Py_XSETREF(c->python, python == Py_None ? NULL : Py_NewRef(python));
+    Py_RETURN_NONE;
 }
 
 static PyObject *Canon_clear(Canon *c, PyObject *unused) {
@@ -2176,6 +2203,8 @@ static PyMethodDef Canon_methods[] = {
     {"add", (PyCFunction)(void (*)(void))Canon_add, METH_FASTCALL,
      "add(key, value): keep a part of a representative"},
     {"clear", (PyCFunction)Canon_clear, METH_NOARGS, "clear(): forget every part"},
+    {"reduce_with", (PyCFunction)Canon_reduce_with, METH_O,
+     "reduce_with(python): what reduces a record whose parts are not all known"},
     {"canonical", (PyCFunction)Canon_canonical, METH_O,
      "canonical(record) -> the representative's record, or None if a part is unknown"},
     {NULL, NULL, 0, NULL},
@@ -2188,10 +2217,12 @@ static PySequenceMethods Canon_as_sequence = {
 static PyTypeObject CanonType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "gilcheck.explore._records.Canon",
     .tp_basicsize = sizeof(Canon),
-    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .tp_doc = "The parts of symmetry representatives, to reduce records in C.",
     .tp_new = Canon_new,
     .tp_dealloc = (destructor)Canon_dealloc,
+    .tp_traverse = (traverseproc)Canon_traverse,
+    .tp_clear = (inquiry)Canon_clear_refs,
     .tp_methods = Canon_methods,
     .tp_as_sequence = &Canon_as_sequence,
 };
@@ -2358,6 +2389,7 @@ struct Worker {
     Canon *canon; /* the map of representatives: worker 0's is the map itself, the others'
                      a copy with scratch areas of their own (`canon_copy`) */
     Canon *canon_copy;
+    int canon_python; /* the map has Python's reduction: phase 3 reduces what it lacks */
     int ample;
     int stubborn; /* persistent sets (`stubborn_reduce`) */
     int derive; /* derives missing entries (one worker alone) */
@@ -2715,6 +2747,20 @@ static int keep_derived(Entries *e, const Worker *w) {
     return 0;
 }
 
+/* The record `rec` (len bytes) reduced in place by Python's reduction: 1, 0 when it gives
+ * something else than a record of that length, or -1 with an exception. */
+static int reduce_in_python(Canon *c, uint8_t *rec, size_t len) {
+    PyObject *record = PyBytes_FromStringAndSize((const char *)rec, (Py_ssize_t)len);
+    if (!record) return -1;
+    PyObject *reduced = PyObject_CallOneArg(c->python, record);
+    Py_DECREF(record);
+    if (!reduced) return -1;
+    int done = PyBytes_Check(reduced) && (size_t)PyBytes_GET_SIZE(reduced) == len;
+    if (done) memcpy(rec, PyBytes_AS_STRING(reduced), len);
+    Py_DECREF(reduced);
+    return done;
+}
+
 static void make_successors(Worker *w) {
     Records *r = w->r;
     const Entries *table = w->table;
@@ -2858,6 +2904,20 @@ static void make_successors(Worker *w) {
             memcpy(next + cut, steps[i].patch->tail, TAIL_SIZE);
             if (w->canon) {
                 int reduced = canon_record(w->canon, next, len);
+                if (reduced == 0 && !w->gather && w->canon->python) {
+                    /* Alone (the GIL held, no other worker reading the map): Python
+                     * reduces it and keeps the parts, and the loop goes on. */
+                    memcpy(next, stored, cut);
+                    memcpy(next + 2 + 4 * steps[i].tid, &steps[i].patch->number, 4);
+                    memcpy(next + cut, steps[i].patch->tail, TAIL_SIZE);
+                    reduced = reduce_in_python(w->canon, next, len);
+                    if (reduced < 0) {
+                        w->failed = 2; /* (its exception is set) */
+                        return;
+                    }
+                }
+                if (reduced == 0 && w->defer && w->canon_python)
+                    goto missing; /* phase 3 makes its successors, Python reducing them */
                 if (reduced < 0) w->failed = 1;
                 if (reduced <= 0) { /* Python reduces it, and keeps the parts */
                     w->halted = reduced == 0;
@@ -3280,6 +3340,7 @@ static Canon *canon_copy(Worker *w, const Canon *canon) {
     copy->map = canon->map;
     copy->arrays = canon->arrays;
     copy->n_arrays = canon->n_arrays;
+    copy->python = NULL; /* (never called from a worker) */
     copy->own_label = canon->own_label; /* (read only: the copy never adds texts) */
     copy->own_label_cap = canon->own_label_cap;
     copy->ordered = canon->ordered;
@@ -3365,6 +3426,7 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
             w->r = r;
             w->table = table;
             w->canon = i == 0 || !canon ? canon : canon_copy(w, canon);
+            w->canon_python = canon && canon->python;
             if (canon && !w->canon) {
                 PyErr_NoMemory();
                 failed = 1;

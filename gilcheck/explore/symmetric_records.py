@@ -129,7 +129,7 @@ class RecordCanonicalizer:
 
     def use_native(self, store: NativeStateStore) -> Any:
         """The C form of this map (`_records.Canon`), made empty: from now on it gets every
-        part computed here."""
+        part computed here, and it calls this map for a record it cannot reduce alone."""
         layout = tuple(
             (
                 a.base,
@@ -146,6 +146,9 @@ class RecordCanonicalizer:
         )
         self._forget()
         self.native = store.new_canon(layout)
+        # The C loop, where it runs alone, asks this map for a record whose parts C lacks
+        # rather than handing its state back to the search.
+        self.native.reduce_with(self)
         return self.native
 
     def _make_room(self) -> None:

@@ -1204,12 +1204,15 @@ typedef struct {
     unsigned kinds; /* the parts ranks read: bit 0 vars, 1 locks, 2 channels */
     /* The 'U' and plain 'T' keys by thread number, looked up without hashing (Python
      * adds them between calls; worker copies only read them): a support's place in the
-     * map (offset + 1, shifted 20 bits, then its length) or 0, and per new `self` (-1
-     * first) the number + 1 of a thread with no support moved, or 0. */
+     * map (offset + 1, shifted 20 bits, then its length) or 0; and for a thread with no
+     * support, its block of `moved` (block + 1, or 0), which holds per new `self` (-1
+     * first) the number + 1 of the thread moved, or 0. */
     uint64_t *support;
     size_t support_cap;
+    uint32_t *moved_at;
+    size_t moved_at_cap;
     uint32_t *moved;
-    size_t moved_cap;
+    size_t moved_cap, moved_blocks;
     /* The same for parts ('M' and plain 'Q' keys), by part number * 3 + kind. */
     uint64_t *part_support;
     size_t part_support_cap;
@@ -1366,6 +1369,7 @@ static void Canon_dealloc(Canon *c) {
     for (size_t a = 0; c->arrays && a < c->n_arrays; a++) {
         PyMem_Free(c->arrays[a].support);
         PyMem_Free(c->arrays[a].moved);
+        PyMem_Free(c->arrays[a].moved_at);
         PyMem_Free(c->arrays[a].part_support);
         PyMem_Free(c->arrays[a].part_moved);
     }
@@ -1424,13 +1428,22 @@ static int canon_dense(Canon *c, const uint8_t *key, size_t len) {
         int32_t self;
         memcpy(&self, key + 6, 4);
         if (self < -1 || self >= (int32_t)arr->size) return 0;
-        size_t at = (size_t)number * (arr->size + 1) + (size_t)(self + 1);
         uint32_t moved;
         memcpy(&moved, value, 4);
-        if (moved == UINT32_MAX ||
-            dense_room((void **)&arr->moved, &arr->moved_cap, at, sizeof(uint32_t)) < 0)
-            return moved == UINT32_MAX ? 0 : -1;
-        arr->moved[at] = moved + 1;
+        if (moved == UINT32_MAX) return 0;
+        if (dense_room((void **)&arr->moved_at, &arr->moved_at_cap, number, sizeof(uint32_t)) <
+            0)
+            return -1;
+        uint32_t block = arr->moved_at[number];
+        if (!block) { /* (a block only for the numbers moved: numbers are global) */
+            if (arr->moved_blocks >= UINT32_MAX - 1) return 0;
+            size_t last = (arr->moved_blocks + 1) * (arr->size + 1) - 1;
+            if (dense_room((void **)&arr->moved, &arr->moved_cap, last, sizeof(uint32_t)) < 0)
+                return -1;
+            block = (uint32_t)++arr->moved_blocks;
+            arr->moved_at[number] = block;
+        }
+        arr->moved[(size_t)(block - 1) * (arr->size + 1) + (size_t)(self + 1)] = moved + 1;
     }
     return 0;
 }
@@ -1477,6 +1490,8 @@ static PyObject *Canon_clear(Canon *c, PyObject *unused) {
         CanonArray *arr = &c->arrays[a];
         if (arr->support) memset(arr->support, 0, arr->support_cap * sizeof(uint64_t));
         if (arr->moved) memset(arr->moved, 0, arr->moved_cap * sizeof(uint32_t));
+        if (arr->moved_at) memset(arr->moved_at, 0, arr->moved_at_cap * sizeof(uint32_t));
+        arr->moved_blocks = 0;
         if (arr->part_support)
             memset(arr->part_support, 0, arr->part_support_cap * sizeof(uint64_t));
         if (arr->part_moved) memset(arr->part_moved, 0, arr->part_moved_cap * sizeof(uint32_t));
@@ -1750,8 +1765,9 @@ static const uint8_t *moved_number(Canon *c, size_t a, uint32_t number, int32_t 
         support = c->map.bytes + (place >> 20) - 1;
         vlen = (uint32_t)(place & 0xfffff);
         if (vlen == 0) { /* no support: the moved thread by its new `self` alone */
-            size_t at = (size_t)number * (size + 1) + (size_t)(self + 1);
-            if (at < arr->moved_cap && arr->moved[at]) {
+            uint32_t block = number < arr->moved_at_cap ? arr->moved_at[number] : 0;
+            size_t at = (size_t)(block - 1) * (size + 1) + (size_t)(self + 1);
+            if (block && arr->moved[at]) {
                 c->moved_plain = arr->moved[at] - 1;
                 return (const uint8_t *)&c->moved_plain;
             }
@@ -1914,7 +1930,7 @@ static int canon_rotate(Canon *c, size_t a, uint8_t *rec, size_t len, size_t n, 
  * that is not self-delimited, or too many texts, turn the labels off for good (until
  * `clear`): ranks are then compared as texts (`rank_after`). */
 #define OWN_GAP ((uint64_t)1 << 24)
-#define OWN_LIMIT ((size_t)1 << 17)
+#define OWN_LIMIT ((size_t)1 << 16) /* (an insertion moves the texts after it) */
 #define REST_SLOTS ((size_t)1 << 14)
 #define REST_KEY 118 /* array(1), tail, then the places other threads add to ranks */
 #define REST_AT (8 + 1 + REST_KEY + 1) /* hash, key length, key, then the orders */
@@ -1958,18 +1974,17 @@ static const uint8_t *own_text(const Canon *c, uint32_t number, uint32_t *len) {
     return map_get(&c->map, okey, sizeof okey, len);
 }
 
-/* Labels spread evenly again, in the texts' order (equal texts alike). */
+/* Labels spread evenly again, in the texts' order (equal texts alike). Equal texts are
+ * those with equal labels: distinct texts always get distinct ones, and the text being
+ * added (label 0) equals none of the others. */
 static void own_relabel(Canon *c) {
-    uint64_t label = OWN_GAP;
-    const uint8_t *previous = NULL;
-    uint32_t previous_len = 0;
+    uint64_t label = OWN_GAP, previous = 0;
     for (size_t i = 0; i < c->own_count; i++) {
-        uint32_t number = c->own_sorted[i], len;
-        const uint8_t *text = own_text(c, number, &len);
-        if (previous && text_order(previous, previous_len, text, len) != 0) label += OWN_GAP;
+        uint32_t number = c->own_sorted[i];
+        uint64_t old = c->own_label[number];
+        if (i > 0 && (old == 0 || old != previous)) label += OWN_GAP;
         c->own_label[number] = label;
-        previous = text;
-        previous_len = len;
+        previous = old;
     }
 }
 

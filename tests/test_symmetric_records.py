@@ -21,7 +21,7 @@ from test_steptable import _program, _summary
 from gilcheck.explore import symmetric_records
 from gilcheck.explore.bfs import Exploration, explore
 from gilcheck.explore.native import native_module
-from gilcheck.explore.store import new_store
+from gilcheck.explore.store import StoreFull, new_store
 from gilcheck.explore.successors import SuccessorSource
 from gilcheck.explore.symmetric import reduced_system
 from gilcheck.explore.symmetric_records import RecordCanonicalizer
@@ -357,3 +357,32 @@ def test_the_c_map_sorts_threads_by_their_texts(
         numbers = [p % len(texts) for p in pick]
         expected = sorted(numbers, key=lambda n: texts[n])  # stable: ties keep their order
         assert canon.canonical(_record(numbers)) == _record(expected)
+
+
+@pytest.mark.skipif(native_module() is None, reason="the C extension is not built")
+def test_an_interrupt_in_pythons_reduction_keeps_the_figures(
+    cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The C loop calls Python's reduction for a record whose parts its map lacks: an
+    interrupt raised there (Ctrl-C, SIGTERM) stops the search with the states and the
+    transitions expanded before it counted, as a full store does."""
+    spec = relative(SPECS / "symmetric" / "result_slots_fixed.gil")
+    reduce = RecordCanonicalizer.__call__
+    summaries = []
+    for stop in (KeyboardInterrupt, StoreFull):
+        calls = [0]
+
+        def reducing(
+            self: RecordCanonicalizer, record: bytes, stop: type = stop, calls: list[int] = calls
+        ) -> bytes:
+            calls[0] += 1
+            if calls[0] > 300:
+                raise stop("stopped here")
+            return reduce(self, record)
+
+        monkeypatch.setattr(RecordCanonicalizer, "__call__", reducing)
+        run = cli("check", "--format", "json", "--no-por", spec)
+        report = json.loads(run.stdout)
+        assert run.code == 3 and report["verdict"] == "inconclusive"
+        summaries.append((report["states"], report["transitions"]))
+    assert summaries[0] == summaries[1]

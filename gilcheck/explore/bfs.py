@@ -15,7 +15,7 @@ from gilcheck.explore.budget import Budget, Progress, SearchProgress, StopSearch
 from gilcheck.explore.collect import SymbolicCollector
 from gilcheck.explore.exploration import EdgeLog, Exploration
 from gilcheck.explore.replay import replay
-from gilcheck.explore.store import StoreFull, new_store
+from gilcheck.explore.store import new_store
 from gilcheck.explore.strategy import Problem
 from gilcheck.explore.successors import SuccessorSource
 from gilcheck.explore.thread_count import ThreadCount
@@ -179,9 +179,10 @@ def breadth_first(system: TransitionSystem, options: CheckOptions, budget: Budge
                         args = (max_states, table.native_entries, table.native_flags(), *args[3:])
                         threads = counter.next_run()
                         after, done, made = native(sid, stop, *args, edges_so_far, canon, threads)
-                except (StoreFull, MemoryError) as full:
-                    # The states the loop expanded before the store filled count (how far it
-                    # ran between looks must not change the figures).
+                except BaseException as full:
+                    # The states the loop expanded before the store filled, or before an
+                    # interrupt in Python's reduction of a record it called, count (how far
+                    # it ran between looks must not change the figures).
                     partial = getattr(full, "partial", None)
                     if isinstance(partial, tuple):
                         expanded += partial[1]

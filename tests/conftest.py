@@ -100,6 +100,34 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):  #
 
 
 @pytest.fixture
+def stores_alive(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Every state store made from now on, by weak reference, with the cyclic garbage
+    collector off: `stores_alive()` is how many are still alive, which reference counting
+    alone frees once nothing holds them (no cycle keeps a search's records)."""
+    import gc
+    import weakref
+
+    from gilcheck.explore import store as stores
+
+    made: list[weakref.ref[object]] = []
+    for kind in (stores.StateStore, stores.NativeStateStore):
+        init = kind.__init__
+
+        def keeping(self: object, *args: object, init=init, **kwargs: object) -> None:  # type: ignore[no-untyped-def]
+            init(self, *args, **kwargs)
+            made.append(weakref.ref(self))
+
+        monkeypatch.setattr(kind, "__init__", keeping)
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield lambda: (len(made), sum(ref() is not None for ref in made))
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@pytest.fixture
 def golden(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
     """Compare text with a golden file under tests/golden (rewrite with --update-golden)."""
     update = request.config.getoption("--update-golden")

@@ -507,24 +507,11 @@ def test_a_declaration_half_typed_at_the_end_keeps_the_outline(tail: str) -> Non
     assert {s.name for s in document_symbols(text, str(BUGGY))} >= {"main", "execute_loop"}
 
 
-def test_a_check_in_the_server_frees_its_store(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The server checks in its own long-lived process: the search's store (in reference
-    cycles with its views) is gone when the check returns, not at some later full pass of
-    the collector."""
-    import weakref
-
-    from gilcheck.explore import store as stores
-
-    made: list[weakref.ref[Any]] = []
-    for kind in (stores.StateStore, stores.NativeStateStore):
-        init = kind.__init__
-
-        def keeping(self: Any, *args: Any, init: Any = init, **kwargs: Any) -> None:
-            init(self, *args, **kwargs)
-            made.append(weakref.ref(self))
-
-        monkeypatch.setattr(kind, "__init__", keeping)
+def test_a_check_in_the_server_frees_its_store(stores_alive: Any) -> None:
+    """The server checks in its own long-lived process: the search's store is gone when
+    the check returns (no reference cycle holds it until a pass of the collector)."""
     spec = SPECS / "seed" / "buggy.gil"
     summary = check_document(spec.read_text(), str(spec))
     assert summary.verdict == "deadlock"
-    assert made and all(ref() is None for ref in made)
+    made, alive = stores_alive()
+    assert made and alive == 0

@@ -386,3 +386,14 @@ def test_an_interrupt_in_pythons_reduction_keeps_the_figures(
         assert run.code == 3 and report["verdict"] == "inconclusive"
         summaries.append((report["states"], report["transitions"]))
     assert summaries[0] == summaries[1]
+
+
+@pytest.mark.skipif(native_module() is None, reason="the C extension is not built")
+def test_a_check_reduced_by_symmetry_in_c_frees_its_store(cli: Any, stores_alive: Any) -> None:
+    """The C map calls Python's reduction, which holds the map: it keeps it by a weak
+    reference, so the search's store goes when the check ends, in any long-lived process
+    (the language server, the pytest plugin), with no collector pass."""
+    run = cli("check", relative(SPECS / "symmetric" / "result_slots_fixed.gil"))
+    assert run.code == 0
+    made, alive = stores_alive()
+    assert made and alive == 0

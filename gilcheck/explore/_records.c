@@ -1252,9 +1252,10 @@ typedef struct {
     uint64_t *sort_key;
     uint32_t *rest_ord;
     uint32_t moved_plain; /* scratch: `moved_number`'s answer from the table by number */
-    /* Python's reduction of a record (`reduce_with`), which computes the parts the map
-     * lacks and adds them: the C loop calls it where it runs alone, rather than handing
-     * the state back (NULL in copies) */
+    /* A weak reference to Python's reduction of a record (`reduce_with`), which computes
+     * the parts the map lacks and adds them: the C loop calls it where it runs alone,
+     * rather than handing the state back. Weak, since the reduction holds the map: no
+     * cycle keeps the search's store alive. (Copies share the pointer, never call it.) */
     PyObject *python;
 } Canon;
 
@@ -1352,18 +1353,7 @@ static void canon_scratch_free(Canon *c) {
     canon_free(c);
 }
 
-static int Canon_traverse(Canon *c, visitproc visit, void *arg) {
-    Py_VISIT(c->python);
-    return 0;
-}
-
-static int Canon_clear_refs(Canon *c) {
-    Py_CLEAR(c->python);
-    return 0;
-}
-
 static void Canon_dealloc(Canon *c) {
-    PyObject_GC_UnTrack(c);
     Py_CLEAR(c->python);
     map_free(&c->map);
     for (size_t a = 0; c->arrays && a < c->n_arrays; a++) {
@@ -1471,13 +1461,16 @@ static PyObject *Canon_add(Canon *c, PyObject *const *args, Py_ssize_t nargs) {
 }
 
 /* reduce_with(python): the callable (record -> representative's record) the C loop calls
- * where it runs alone for a record whose parts the map lacks; None: hand the state back. */
+ * where it runs alone for a record whose parts the map lacks, kept by a weak reference;
+ * None: hand the state back. */
 static PyObject *Canon_reduce_with(Canon *c, PyObject *python) {
     if (python != Py_None && !PyCallable_Check(python)) {
         PyErr_SetString(PyExc_TypeError, "reduce_with(python: callable | None)");
         return NULL;
     }
-    Py_XSETREF(c->python, python == Py_None ? NULL : Py_NewRef(python));
+    PyObject *ref = python == Py_None ? NULL : PyWeakref_NewRef(python, NULL);
+    if (python != Py_None && !ref) return NULL;
+    Py_XSETREF(c->python, ref);
     Py_RETURN_NONE;
 }
 
@@ -2232,12 +2225,10 @@ static PySequenceMethods Canon_as_sequence = {
 static PyTypeObject CanonType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "gilcheck.explore._records.Canon",
     .tp_basicsize = sizeof(Canon),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = "The parts of symmetry representatives, to reduce records in C.",
     .tp_new = Canon_new,
     .tp_dealloc = (destructor)Canon_dealloc,
-    .tp_traverse = (traverseproc)Canon_traverse,
-    .tp_clear = (inquiry)Canon_clear_refs,
     .tp_methods = Canon_methods,
     .tp_as_sequence = &Canon_as_sequence,
 };
@@ -2762,12 +2753,16 @@ static int keep_derived(Entries *e, const Worker *w) {
     return 0;
 }
 
-/* The record `rec` (len bytes) reduced in place by Python's reduction: 1, 0 when it gives
- * something else than a record of that length, or -1 with an exception. */
+/* The record `rec` (len bytes) reduced in place by Python's reduction: 1, 0 when it is
+ * gone or gives something else than a record of that length, or -1 with an exception. */
 static int reduce_in_python(Canon *c, uint8_t *rec, size_t len) {
+    PyObject *python = PyWeakref_GetObject(c->python); /* (borrowed; None once gone) */
+    if (python == Py_None) return 0;
     PyObject *record = PyBytes_FromStringAndSize((const char *)rec, (Py_ssize_t)len);
     if (!record) return -1;
-    PyObject *reduced = PyObject_CallOneArg(c->python, record);
+    Py_INCREF(python);
+    PyObject *reduced = PyObject_CallOneArg(python, record);
+    Py_DECREF(python);
     Py_DECREF(record);
     if (!reduced) return -1;
     int done = PyBytes_Check(reduced) && (size_t)PyBytes_GET_SIZE(reduced) == len;

@@ -75,12 +75,21 @@ class StateStore:
         self._formats: dict[int, struct.Struct] = {}
         self.parent = array("i")
         self._via = array("i")
-        self.states = _States(self)
-        self.via = _Vias(self)
         self.fingerprint = False  # a store of fingerprints (NativeStateStore only)
         # Fingerprint mode: rebuilds a state whose record is no longer kept (the search
         # sets it: a replay of the path to it).
         self.replayer: Callable[[int], State] | None = None
+
+    @property
+    def states(self) -> Sequence[State]:
+        """The stored states by id, rebuilt from their records on access (a view made on
+        each use: the store keeps no reference to it, so it is freed with no cycle)."""
+        return _States(self)
+
+    @property
+    def via(self) -> Sequence[Action | None]:
+        """Each stored state's first action by id (None for the initial state): a view."""
+        return _Vias(self)
 
     def __len__(self) -> int:
         return len(self.parent)

@@ -7,7 +7,6 @@ This is the one slow thing the server does, so it runs only when asked, with lim
 from __future__ import annotations
 
 import dataclasses
-import gc
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -116,13 +115,7 @@ def check_document(text: str, path: str, options: CheckOptions | None = None) ->
         )
     except (OSError, RecursionError) as error:
         return CheckSummary(None, f"the spec cannot be checked: {error}", str(error), "error")
-    summary = summary_of(result)
-    # The search's store (its records, perhaps gigabytes) sits in reference cycles with
-    # its views: freed now, not whenever the collector next runs a full pass in this
-    # long-lived process.
-    del result
-    gc.collect()
-    return summary
+    return summary_of(result)
 
 
 def summary_of(result: CheckResult) -> CheckSummary:

@@ -1383,6 +1383,35 @@ static int dense_room(void **items, size_t *cap, size_t index, size_t size) {
     return 0;
 }
 
+/* A support in the map, as the tables by number keep it: its value's offset + 1, shifted
+ * 20 bits, then its length (at most 2 * 0xffff). */
+static uint64_t support_place(const Canon *c, const uint8_t *value, uint32_t len) {
+    return (uint64_t)(value - c->map.bytes + 1) << 20 | len;
+}
+
+/* The support a table by number keeps as `place` (not 0), and its length. */
+static const uint8_t *placed_support(const Canon *c, uint64_t place, uint32_t *len) {
+    *len = (uint32_t)(place & 0xfffff);
+    return c->map.bytes + (place >> 20) - 1;
+}
+
+/* `value` kept at `table[at]` (a table by number, grown as needed): -1 with an exception. */
+static int keep_at(uint64_t **table, size_t *cap, size_t at, uint64_t value) {
+    if (dense_room((void **)table, cap, at, sizeof(uint64_t)) < 0) return -1;
+    (*table)[at] = value;
+    return 0;
+}
+
+/* A moved thread's or part's number + 1 kept at `table[at]`: -1 with an exception. */
+static int keep_moved_at(uint32_t **table, size_t *cap, size_t at, const uint8_t *value) {
+    uint32_t moved;
+    memcpy(&moved, value, 4);
+    if (moved == UINT32_MAX) return 0; /* (no room for its + 1: looked up in the map) */
+    if (dense_room((void **)table, cap, at, sizeof(uint32_t)) < 0) return -1;
+    (*table)[at] = moved + 1;
+    return 0;
+}
+
 /* A 'U', 'M', plain 'T' or plain 'Q' key just added, also kept by thread or part number.
  * -1 with an exception. */
 static int canon_dense(Canon *c, const uint8_t *key, size_t len) {
@@ -1396,31 +1425,17 @@ static int canon_dense(Canon *c, const uint8_t *key, size_t len) {
         if (key[2] > 2) return 0;
         memcpy(&number, key + 3, 4);
         size_t at = (size_t)number * 3 + key[2];
-        if (key[0] == 'M') {
-            if (dense_room((void **)&arr->part_support, &arr->part_support_cap, at,
-                           sizeof(uint64_t)) < 0)
-                return -1;
-            arr->part_support[at] = (uint64_t)(value - c->map.bytes + 1) << 20 | vlen;
-        } else if (vlen == 4) {
-            uint32_t moved;
-            memcpy(&moved, value, 4);
-            if (moved == UINT32_MAX) return 0;
-            if (dense_room((void **)&arr->part_moved, &arr->part_moved_cap, at,
-                           sizeof(uint32_t)) < 0)
-                return -1;
-            arr->part_moved[at] = moved + 1;
-        }
-    } else if (key[0] == 'U' && len == 6) {
-        if (dense_room((void **)&arr->support, &arr->support_cap, number, sizeof(uint64_t)) < 0)
-            return -1;
-        arr->support[number] = (uint64_t)(value - c->map.bytes + 1) << 20 | vlen;
-    } else if (key[0] == 'T' && len == 10 && vlen == 4) {
+        if (key[0] == 'M')
+            return keep_at(&arr->part_support, &arr->part_support_cap, at,
+                           support_place(c, value, vlen));
+        return vlen == 4 ? keep_moved_at(&arr->part_moved, &arr->part_moved_cap, at, value) : 0;
+    }
+    if (key[0] == 'U' && len == 6)
+        return keep_at(&arr->support, &arr->support_cap, number, support_place(c, value, vlen));
+    if (key[0] == 'T' && len == 10 && vlen == 4) {
         int32_t self;
         memcpy(&self, key + 6, 4);
         if (self < -1 || self >= (int32_t)arr->size) return 0;
-        uint32_t moved;
-        memcpy(&moved, value, 4);
-        if (moved == UINT32_MAX) return 0;
         if (dense_room((void **)&arr->moved_at, &arr->moved_at_cap, number, sizeof(uint32_t)) <
             0)
             return -1;
@@ -1433,7 +1448,8 @@ static int canon_dense(Canon *c, const uint8_t *key, size_t len) {
             block = (uint32_t)++arr->moved_blocks;
             arr->moved_at[number] = block;
         }
-        arr->moved[(size_t)(block - 1) * (arr->size + 1) + (size_t)(self + 1)] = moved + 1;
+        return keep_moved_at(&arr->moved, &arr->moved_cap,
+                             (size_t)(block - 1) * (arr->size + 1) + (size_t)(self + 1), value);
     }
     return 0;
 }
@@ -1708,10 +1724,10 @@ static int canon_move_tail(Canon *c, size_t a, const uint8_t *tail, uint8_t *out
         memcpy(&number, tail + 2 + 4 * kind, 4);
         size_t at = (size_t)number * 3 + (size_t)kind;
         const uint8_t *support;
+        key[2] = (uint8_t)kind;
+        memcpy(key + 3, &number, 4);
         if (at < arr->part_support_cap && arr->part_support[at]) { /* by number: no hashing */
-            uint64_t place = arr->part_support[at];
-            support = c->map.bytes + (place >> 20) - 1;
-            vlen = (uint32_t)(place & 0xfffff);
+            support = placed_support(c, arr->part_support[at], &vlen);
             if (vlen == 0 && at < arr->part_moved_cap && arr->part_moved[at]) {
                 uint32_t part = arr->part_moved[at] - 1;
                 memcpy(moved + 2 + 4 * kind, &part, 4);
@@ -1719,12 +1735,8 @@ static int canon_move_tail(Canon *c, size_t a, const uint8_t *tail, uint8_t *out
             }
         } else {
             key[0] = 'M';
-            key[2] = (uint8_t)kind;
-            memcpy(key + 3, &number, 4);
             support = map_get(&c->map, key, 7, &vlen);
         }
-        key[2] = (uint8_t)kind;
-        memcpy(key + 3, &number, 4);
         if (!support) return 0;
         int64_t count = support_count(support, vlen, size);
         if (count < 0) return 0;
@@ -1754,9 +1766,7 @@ static const uint8_t *moved_number(Canon *c, size_t a, uint32_t number, int32_t 
     uint32_t vlen;
     const uint8_t *support = NULL;
     if (number < arr->support_cap && arr->support[number]) {
-        uint64_t place = arr->support[number];
-        support = c->map.bytes + (place >> 20) - 1;
-        vlen = (uint32_t)(place & 0xfffff);
+        support = placed_support(c, arr->support[number], &vlen);
         if (vlen == 0) { /* no support: the moved thread by its new `self` alone */
             uint32_t block = number < arr->moved_at_cap ? arr->moved_at[number] : 0;
             size_t at = (size_t)(block - 1) * (size + 1) + (size_t)(self + 1);
@@ -2395,7 +2405,6 @@ struct Worker {
     Canon *canon; /* the map of representatives: worker 0's is the map itself, the others'
                      a copy with scratch areas of their own (`canon_copy`) */
     Canon *canon_copy;
-    int canon_python; /* the map has Python's reduction: phase 3 reduces what it lacks */
     int ample;
     int stubborn; /* persistent sets (`stubborn_reduce`) */
     int derive; /* derives missing entries (one worker alone) */
@@ -2771,6 +2780,14 @@ static int reduce_in_python(Canon *c, uint8_t *rec, size_t len) {
     return done;
 }
 
+/* A successor's record: the state's record `stored` (its shared part at `cut`) with the
+ * step's thread number and shared part. */
+static void patch_record(uint8_t *next, const uint8_t *stored, size_t cut, const Patch *step) {
+    memcpy(next, stored, cut);
+    memcpy(next + 2 + 4 * step->tid, &step->patch->number, 4);
+    memcpy(next + cut, step->patch->tail, TAIL_SIZE);
+}
+
 static void make_successors(Worker *w) {
     Records *r = w->r;
     const Entries *table = w->table;
@@ -2909,25 +2926,21 @@ static void make_successors(Worker *w) {
         }
         for (size_t i = 0; i < count; i++) {
             uint8_t *next = w->scratch + w->bytes + i * len;
-            memcpy(next, stored, cut);
-            memcpy(next + 2 + 4 * steps[i].tid, &steps[i].patch->number, 4);
-            memcpy(next + cut, steps[i].patch->tail, TAIL_SIZE);
+            patch_record(next, stored, cut, &steps[i]);
             if (w->canon) {
                 int reduced = canon_record(w->canon, next, len);
-                if (reduced == 0 && !w->gather && w->canon->python) {
-                    /* Alone (the GIL held, no other worker reading the map): Python
-                     * reduces it and keeps the parts, and the loop goes on. */
-                    memcpy(next, stored, cut);
-                    memcpy(next + 2 + 4 * steps[i].tid, &steps[i].patch->number, 4);
-                    memcpy(next + cut, steps[i].patch->tail, TAIL_SIZE);
+                if (reduced == 0 && w->canon->python) {
+                    /* A part the map lacks: Python's reduction computes it where the worker
+                     * runs alone (the GIL held, no other worker reading the map), and the
+                     * loop goes on; several workers leave the state to phase 3. */
+                    if (w->defer) goto missing;
+                    patch_record(next, stored, cut, &steps[i]); /* (canon_record changed it) */
                     reduced = reduce_in_python(w->canon, next, len);
                     if (reduced < 0) {
                         w->failed = 2; /* (its exception is set) */
                         return;
                     }
                 }
-                if (reduced == 0 && w->defer && w->canon_python)
-                    goto missing; /* phase 3 makes its successors, Python reducing them */
                 if (reduced < 0) w->failed = 1;
                 if (reduced <= 0) { /* Python reduces it, and keeps the parts */
                     w->halted = reduced == 0;
@@ -3350,7 +3363,7 @@ static Canon *canon_copy(Worker *w, const Canon *canon) {
     copy->map = canon->map;
     copy->arrays = canon->arrays;
     copy->n_arrays = canon->n_arrays;
-    copy->python = NULL; /* (never called from a worker) */
+    copy->python = canon->python; /* (borrowed: phase 3 calls it, never a worker) */
     copy->own_label = canon->own_label; /* (read only: the copy never adds texts) */
     copy->own_label_cap = canon->own_label_cap;
     copy->ordered = canon->ordered;
@@ -3436,7 +3449,6 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
             w->r = r;
             w->table = table;
             w->canon = i == 0 || !canon ? canon : canon_copy(w, canon);
-            w->canon_python = canon && canon->python;
             if (canon && !w->canon) {
                 PyErr_NoMemory();
                 failed = 1;

@@ -3388,10 +3388,12 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
         return NULL;
     }
     Entries *table = (Entries *)args[3];
-    /* bit 0: ample steps; bit 1: persistent sets */
+    /* bit 0: ample steps; bit 1: persistent sets; bit 2: the states ahead have their
+     * entries (Python made them ahead): several threads may start at once */
     long flags = PyLong_AsLong(args[4]);
     if (flags == -1 && PyErr_Occurred()) return NULL;
     int ample = (int)(flags & 1), stubborn = (int)((flags >> 1) & 1);
+    if (flags & 4) r->streak = r->streak_needed;
     PyObject *starts_array = args[5], *dst_array = args[6];
     Py_ssize_t dst_len = PyLong_AsSsize_t(args[7]);
     if (dst_len == -1 && PyErr_Occurred()) return NULL;
@@ -3435,7 +3437,8 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
         Py_ssize_t left = stop - sid;
         size_t n = 1;
         /* Several workers only while states need no Python for a while (a run of
-         * STREAK states): a worker's states after one that does are made for nothing. */
+         * STREAK states, or a run whose entries Python has just made ahead, flag 4): a
+         * worker's states after one that does are made for nothing. */
         Py_ssize_t share = (Py_ssize_t)r->per_worker;
         if (threads > 1 && r->streak >= r->streak_needed &&
             left >= threads * (Py_ssize_t)r->min_per_worker) {
@@ -4807,7 +4810,8 @@ static PyMethodDef Records_methods[] = {
     {"missing", (PyCFunction)(void (*)(void))Records_missing, METH_FASTCALL,
      "missing(sid, stop, entries) -> ids of the states with a thread without an entry"},
     {"expand", (PyCFunction)(void (*)(void))Records_expand, METH_FASTCALL,
-     "expand(sid, stop, max_states, entries, flags (1: ample, 2: persistent sets), starts, dst, "
+     "expand(sid, stop, max_states, entries, flags (1: ample, 2: persistent sets, 4: entries "
+     "made ahead), starts, dst, "
      "dst_len, canon, threads) -> "
      "(next sid, expanded, transitions)"},
     {NULL, NULL, 0, NULL},

@@ -15,6 +15,7 @@ from gilcheck.explore.budget import Budget, Progress, SearchProgress, StopSearch
 from gilcheck.explore.collect import SymbolicCollector
 from gilcheck.explore.exploration import EdgeLog, Exploration
 from gilcheck.explore.replay import replay
+from gilcheck.explore.steptable import ENTRIES_AHEAD
 from gilcheck.explore.store import new_store
 from gilcheck.explore.strategy import Problem
 from gilcheck.explore.successors import SuccessorSource
@@ -49,8 +50,10 @@ NATIVE_RUN = 1 << 16
 those looks (a few hundredths of a second), so that its threads get runs long enough to
 share, and runs on one thread and on several take as long to be compared."""
 
-FILL_AHEAD = 4096
-"""The C loop's missing step-table entries are made for this many states at a time."""
+FILL_AHEAD = 1 << 16
+"""The C loop's missing step-table entries are made for this many states at a time (of
+those already stored: up to the end of the depth), so that the C loop then runs through
+them, on several threads where they pay, without stopping for Python."""
 
 FORGET_EVERY = 1 << 16
 """Fingerprint mode: the records of expanded states are dropped this many at a time."""
@@ -176,7 +179,8 @@ def breadth_first(system: TransitionSystem, options: CheckOptions, budget: Budge
                     # states after it up to FILL_AHEAD, so that the loop runs on.
                     if not done and table.fill_ahead(sid, min(level_end, sid + FILL_AHEAD)):
                         edges_so_far = len(dst) if dst else 0
-                        args = (max_states, table.native_entries, table.native_flags(), *args[3:])
+                        flags = table.native_flags() | ENTRIES_AHEAD
+                        args = (max_states, table.native_entries, flags, *args[3:])
                         threads = counter.next_run()
                         after, done, made = native(sid, stop, *args, edges_so_far, canon, threads)
                 except BaseException as full:

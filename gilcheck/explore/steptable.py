@@ -42,6 +42,9 @@ _FACTS = struct.Struct("<q4Q")
 _TEMPLATE_STEP = struct.Struct("<B4s17siii")
 # Entries kept before the table starts afresh (a bound on its memory: about 100 bytes each).
 DEFAULT_LIMIT = 1 << 20
+# The C loop's flag for a run of states whose entries `fill_ahead` has just made: several
+# threads may start at once, without first running STREAK states on one (_records.c).
+ENTRIES_AHEAD = 4
 # Read sets kept per thread, number and vars (C tries each; steptable's `_read_sets`).
 MAX_READ_SETS = 8
 # The locks and channels a thread's steps read (indices in the state's parts).
@@ -642,7 +645,8 @@ class StepTable:
         return None, self._encoded(engine.merge(out)), wanted
 
     def native_flags(self) -> int:
-        """What the C loop is told to do (1: ample steps, 2: persistent sets); with
+        """What the C loop is told to do (1: ample steps, 2: persistent sets; the search adds
+        ENTRIES_AHEAD where it has just made the entries ahead, `fill_ahead`); with
         persistent sets, C is first told the facts of every thread number made so far
         (only Python makes numbers, so it knows each number it meets)."""
         if self.stubborn is None:

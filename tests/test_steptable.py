@@ -253,6 +253,35 @@ def test_projected_entries_are_made_from_what_a_step_reads_and_change_nothing(
 
 
 @pytest.mark.skipif(native_module() is None, reason="no C compiler here")
+@pytest.mark.parametrize("threads", [1, 2])
+def test_entries_are_made_ahead_again_after_the_table_starts_afresh(
+    monkeypatch: pytest.MonkeyPatch, threads: int
+) -> None:
+    """Python makes the entries C lacks for a run of states ahead, each state scanned once;
+    a table that started afresh has lost them, so the states are scanned again."""
+    tables: list[StepTable] = []
+    made_ahead = StepTable.fill_ahead
+
+    def kept(self: StepTable, *args: Any) -> Any:
+        tables.append(self)
+        return made_ahead(self, *args)
+
+    monkeypatch.setattr(StepTable, "fill_ahead", kept)
+    text = (ROOT / "bench" / "models" / "gil_workers_fixed_4.gil").read_text()
+    options = CheckOptions(
+        symmetry=False, merge_local_steps=False, threads=threads, max_states=30_000
+    )
+    found = explore(Engine(analyze_spec(parse_text("gw.gil", text)), options), options)
+    table, records, stop = tables[-1], found.store.records, len(found.store)  # type: ignore[attr-defined]
+    assert table.fill_ahead(0, stop, threads) is False  # (nothing was missing)
+    table.start_afresh()
+    lacking = records.missing(0, stop, table.native_entries, 2)  # (scanned on two threads)
+    assert len(lacking) > 100 and lacking == records.missing(0, stop, table.native_entries)
+    assert table.fill_ahead(0, stop, threads) is True
+    assert records.missing(0, stop, table.native_entries) == []
+
+
+@pytest.mark.skipif(native_module() is None, reason="no C compiler here")
 @pytest.mark.parametrize("merge", [False, True])
 def test_the_c_loop_derives_projected_entries_itself(
     monkeypatch: pytest.MonkeyPatch, merge: bool

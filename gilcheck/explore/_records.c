@@ -2445,6 +2445,8 @@ struct Worker {
     int32_t *fresh;
     size_t fresh_cap;
     int unsettled; /* phase 2 did not run through (out of memory) */
+    Py_ssize_t *lacking; /* `missing`: the states of its share with a thread without entry */
+    size_t n_lacking, lacking_cap;
     size_t copy_from, copy_to; /* `rehash_part`: its share of the states */
     /* Phase 3 at once (`store_round`): its new states and their bytes, whether one has
      * another length than the stride or was not looked up, and where its states' new
@@ -3112,6 +3114,7 @@ static void free_workers(Records *r) {
         free(w->part_of);
         free(w->sb_words);
         free(w->sb_flags);
+        free(w->lacking);
     }
     free(r->assigned);
     r->assigned = NULL;
@@ -3654,31 +3657,93 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
     return result;
 }
 
-/* missing(sid, stop, entries) -> the ids in [sid, stop) of the states with a thread that
- * has no entry in `entries` (so that Python makes them ahead, a run of states at a time). */
+/* A worker's share of `missing`, [first, stop): the states with a thread that has no
+ * entry, into `lacking`. It only reads the table, so several threads scan at once. */
+static void scan_lacking(Worker *w) {
+    const Records *r = w->r;
+    w->n_lacking = 0;
+    for (Py_ssize_t at = w->first; at < w->stop; at++) {
+        size_t n;
+        if (at + 8 < w->stop) prefetch_entries(r, w->table, (size_t)at + 8);
+        const uint8_t *stored = table_record(r, (size_t)at, &n);
+        if (!stored || find_entries(w->table, stored, n, NULL, 0) == n) continue;
+        if (raw_reserve((void **)&w->lacking, &w->lacking_cap, w->n_lacking + 1,
+                        sizeof(Py_ssize_t)) < 0) {
+            w->failed = 1;
+            return;
+        }
+        w->lacking[w->n_lacking++] = at;
+    }
+}
+
+/* States scanned per thread at least, where `missing` runs on several. */
+#define SCAN_PER_THREAD 4096
+
+/* missing(sid, stop, entries[, threads]) -> the ids in [sid, stop) of the states with a
+ * thread that has no entry in `entries` and none C can derive (so that Python makes them
+ * ahead, a run of states at a time). The states are scanned on up to `threads` threads
+ * (1 by default); the entries C can derive are then derived here, in order. */
 static PyObject *Records_missing(Records *r, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 3 || !PyObject_TypeCheck(args[2], &EntriesType)) {
-        PyErr_SetString(PyExc_TypeError, "missing(sid, stop, entries)");
+    if ((nargs != 3 && nargs != 4) || !PyObject_TypeCheck(args[2], &EntriesType)) {
+        PyErr_SetString(PyExc_TypeError, "missing(sid, stop, entries[, threads])");
         return NULL;
     }
     Py_ssize_t sid = PyLong_AsSsize_t(args[0]);
     if (sid == -1 && PyErr_Occurred()) return NULL;
     Py_ssize_t stop = PyLong_AsSsize_t(args[1]);
     if (stop == -1 && PyErr_Occurred()) return NULL;
+    Py_ssize_t threads = nargs == 4 ? PyLong_AsSsize_t(args[3]) : 1;
+    if (threads == -1 && PyErr_Occurred()) return NULL;
     Entries *table = (Entries *)args[2];
+    if (r->busy) {
+        PyErr_SetString(PyExc_RuntimeError, "the records are in use");
+        return NULL;
+    }
     if (sid < (Py_ssize_t)r->base) sid = (Py_ssize_t)r->base;
     if (stop > (Py_ssize_t)r->count) stop = (Py_ssize_t)r->count;
+    if (stop < sid) stop = sid;
+    if (threads > MAX_THREADS) threads = MAX_THREADS;
+    if (threads > (stop - sid) / SCAN_PER_THREAD) threads = (stop - sid) / SCAN_PER_THREAD;
+    if (threads < 1) threads = 1;
+    if (r->n_workers < (size_t)threads + 1) { /* (as `expand` keeps them) */
+        free_workers(r);
+        r->workers = calloc((size_t)threads + 1, sizeof(Worker));
+        if (!r->workers) return PyErr_NoMemory();
+        r->n_workers = (size_t)threads + 1;
+    }
+    Worker *workers = r->workers;
+    Py_ssize_t share = (stop - sid + threads - 1) / threads, from = sid;
+    for (Py_ssize_t i = 0; i < threads; i++) {
+        Worker *w = &workers[i];
+        w->r = r;
+        w->table = table;
+        w->failed = 0;
+        w->first = from;
+        w->stop = from + share < stop ? from + share : stop;
+        from = w->stop;
+    }
+    r->busy = 1;
+    run_workers(r, workers, (size_t)threads, scan_lacking);
+    r->busy = 0;
     PyObject *out = PyList_New(0);
-    for (Py_ssize_t at = sid; out && at < stop; at++) {
-        size_t n;
-        const uint8_t *stored = table_record(r, (size_t)at, &n);
-        if (!stored || find_entries(table, stored, n, NULL, 0) == n) continue;
-        int derived = derive_missing(table, stored, n);
-        if (derived < 0) Py_CLEAR(out);
-        if (derived != 0) continue;
-        PyObject *id = PyLong_FromSsize_t(at);
-        if (!id || PyList_Append(out, id) < 0) Py_CLEAR(out);
-        Py_XDECREF(id);
+    for (Py_ssize_t i = 0; out && i < threads; i++) {
+        const Worker *w = &workers[i];
+        if (w->failed) {
+            Py_CLEAR(out);
+            PyErr_NoMemory();
+            break;
+        }
+        for (size_t k = 0; out && k < w->n_lacking; k++) {
+            size_t n;
+            Py_ssize_t at = w->lacking[k];
+            const uint8_t *stored = table_record(r, (size_t)at, &n);
+            int derived = derive_missing(table, stored, n);
+            if (derived < 0) Py_CLEAR(out);
+            if (derived != 0) continue;
+            PyObject *id = PyLong_FromSsize_t(at);
+            if (!id || PyList_Append(out, id) < 0) Py_CLEAR(out);
+            Py_XDECREF(id);
+        }
     }
     return out;
 }
@@ -4808,7 +4873,8 @@ static PyMethodDef Records_methods[] = {
     {"rounds", (PyCFunction)Records_rounds, METH_NOARGS,
      "rounds() -> (at once, in order, derived): how the rounds of several threads went"},
     {"missing", (PyCFunction)(void (*)(void))Records_missing, METH_FASTCALL,
-     "missing(sid, stop, entries) -> ids of the states with a thread without an entry"},
+     "missing(sid, stop, entries[, threads]) -> ids of the states with a thread without an "
+     "entry"},
     {"expand", (PyCFunction)(void (*)(void))Records_expand, METH_FASTCALL,
      "expand(sid, stop, max_states, entries, flags (1: ample, 2: persistent sets, 4: entries "
      "made ahead), starts, dst, "

@@ -177,7 +177,8 @@ def breadth_first(system: TransitionSystem, options: CheckOptions, budget: Budge
                     after, done, made = native(sid, stop, *args, edges_so_far, canon, threads)
                     # Its threads' entries were missing: they are made, and those of the
                     # states after it up to FILL_AHEAD, so that the loop runs on.
-                    if not done and table.fill_ahead(sid, min(level_end, sid + FILL_AHEAD)):
+                    ahead = min(level_end, sid + FILL_AHEAD)
+                    if not done and table.fill_ahead(sid, ahead, threads):
                         edges_so_far = len(dst) if dst else 0
                         flags = table.native_flags() | ENTRIES_AHEAD
                         args = (max_states, table.native_entries, flags, *args[3:])

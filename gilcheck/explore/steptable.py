@@ -129,6 +129,7 @@ class StepTable:
         # With symmetry, the representatives' parts in C (`_records.Canon`), likewise.
         self.native_canon: Any = None
         self._filled_to = 0  # `fill_ahead` has scanned the states before this id
+        self.afresh = 0  # how many times the table has started afresh (at `limit`)
         # Projected entries: a thread's steps as changes to what they read (its footprint,
         # engine/footprints.py), by the thread, the GIL, vars, stdout and the values of the
         # locks and channels they read; an entry for any shared part that agrees on those
@@ -252,21 +253,39 @@ class StepTable:
                     return added
         return added
 
-    def fill_ahead(self, sid: int, stop: int) -> bool:
+    def fill_ahead(self, sid: int, stop: int, threads: int = 1) -> bool:
         """`fill` for state `sid` and every state after it up to `stop` whose threads lack
-        an entry (the C loop finds them): the C loop then runs through the whole run of
-        states, which several threads can share, instead of stopping at each. Whether
-        state `sid`'s entries were missing."""
+        an entry (the C loop finds them, on up to `threads` threads): the C loop then runs
+        through the whole run of states, which several threads can share, instead of
+        stopping at each. Whether state `sid`'s entries were missing."""
         added = self.fill(sid)
         # Only where entries were missing (not at a state that needs Python for another
         # reason), and each run of states once: a scan reads every record in it.
         start = max(sid + 1, self._filled_to)
         if added and self.native_entries is not None and stop > start:
             records = self.store.records  # type: ignore[attr-defined]
-            for ahead in records.missing(start, stop, self.native_entries):
-                self.fill(ahead)
-            self._filled_to = stop
+            afresh, native, missing = self.afresh, self.native_entries, records.missing
+            for ahead in missing(start, stop, native, threads):
+                # (C may derive them now from what Python made for the states before)
+                if missing(ahead, ahead + 1, native):
+                    self.fill(ahead)
+            # (a table that started afresh meanwhile lost the entries made before)
+            self._filled_to = stop if self.afresh == afresh else 0
         return added
+
+    def start_afresh(self) -> None:
+        """Forget every entry (in C too) and what they are made from: at `limit`."""
+        self.contexts.clear()
+        self.projected.clear()
+        self._footprints.clear()
+        self._read_sets.clear()
+        self._ids.clear()
+        self._ended.clear()
+        if self.native_entries is not None:
+            self.native_entries.clear()
+        self.entries = 0
+        self.afresh += 1
+        self._filled_to = 0  # (the states scanned before lack their entries again)
 
     def _remember(
         self,
@@ -384,15 +403,7 @@ class StepTable:
         native = self.native_entries
         # (C derives entries too, up to the limit: then Python is asked, and starts afresh)
         if self.entries > self.limit or (native is not None and len(native) >= self.limit):
-            self.contexts.clear()
-            self.projected.clear()
-            self._footprints.clear()
-            self._read_sets.clear()
-            self._ids.clear()
-            self._ended.clear()
-            if native is not None:
-                native.clear()
-            self.entries = 0
+            self.start_afresh()
         if tid < _WATCH_LIMIT:
             target = self.engine.join_watch(state, tid)
             if target is not None:

@@ -226,6 +226,32 @@ def test_the_c_loop_reduces_most_successors_itself(monkeypatch: pytest.MonkeyPat
     assert calls < found.transitions / 20
 
 
+def test_python_moves_what_the_c_loop_ranked_but_cannot_move(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Where C has ranked a successor's threads but lacks a moved thread or part, Python
+    # moves them by C's permutation (`moved`) rather than reducing the record again.
+    if native_module() is None:
+        pytest.skip("no C extension")
+    calls = {"__call__": 0, "moved": 0}
+    for name in calls:
+        real = getattr(RecordCanonicalizer, name)
+
+        def counted(
+            self: RecordCanonicalizer, *args: Any, name: str = name, real: Any = real
+        ) -> Any:
+            calls[name] += 1
+            return real(self, *args)
+
+        monkeypatch.setattr(RecordCanonicalizer, name, counted)
+    program = analyze_spec(parse_text("w.gil", WORKERS))
+    options = CheckOptions(merge_local_steps=False)
+    _agree(program, options)
+    calls.update({"__call__": 0, "moved": 0})
+    _search(program, options)
+    assert calls["moved"] > calls["__call__"] > 0
+
+
 def test_the_cli_gives_the_same_answer_with_symmetry_on_records(cli) -> None:  # type: ignore[no-untyped-def]
     spec = SPECS / "seed" / "buggy.gil"
     for path in [spec, *SYMMETRIC[:6]]:
@@ -367,20 +393,26 @@ def test_an_interrupt_in_pythons_reduction_keeps_the_figures(
     interrupt raised there (Ctrl-C, SIGTERM) stops the search with the states and the
     transitions expanded before it counted, as a full store does."""
     spec = relative(SPECS / "symmetric" / "result_slots_fixed.gil")
-    reduce = RecordCanonicalizer.__call__
     summaries = []
+    # (the whole record, or the moves of its threads once C has ranked them)
+    reductions = {name: getattr(RecordCanonicalizer, name) for name in ("__call__", "moved")}
     for stop in (KeyboardInterrupt, StoreFull):
         calls = [0]
+        for name, reduce in reductions.items():
 
-        def reducing(
-            self: RecordCanonicalizer, record: bytes, stop: type = stop, calls: list[int] = calls
-        ) -> bytes:
-            calls[0] += 1
-            if calls[0] > 300:
-                raise stop("stopped here")
-            return reduce(self, record)
+            def reducing(
+                self: RecordCanonicalizer,
+                *args: Any,
+                stop: type = stop,
+                calls: list[int] = calls,
+                reduce: Any = reduce,
+            ) -> bytes:
+                calls[0] += 1
+                if calls[0] > 300:
+                    raise stop("stopped here")
+                return reduce(self, *args)  # type: ignore[no-any-return]
 
-        monkeypatch.setattr(RecordCanonicalizer, "__call__", reducing)
+            monkeypatch.setattr(RecordCanonicalizer, name, reducing)
         run = cli("check", "--format", "json", "--no-por", spec)
         report = json.loads(run.stdout)
         assert run.code == 3 and report["verdict"] == "inconclusive"

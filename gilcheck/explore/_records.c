@@ -1252,6 +1252,9 @@ typedef struct {
     uint64_t *sort_key;
     uint32_t *rest_ord;
     uint32_t moved_plain; /* scratch: `moved_number`'s answer from the table by number */
+    /* scratch: where `canon_record` last failed only for want of a moved part: the array's
+     * number + 1, its permutation in `position` (0: it failed elsewhere, or did not) */
+    size_t unmoved;
     /* A weak reference to Python's reduction of a record (`reduce_with`), which computes
      * the parts the map lacks and adds them: the C loop calls it where it runs alone,
      * rather than handing the state back. Weak, since the reduction holds the map: no
@@ -2147,6 +2150,7 @@ static int canon_sort_keys(Canon *c, size_t a, const uint8_t *rec, size_t n, siz
  * (no exception: worker threads run it). It reads the map and writes only `c`'s scratch
  * areas, so threads each reduce with their own copy of `c` (`canon_copy`). */
 static int canon_record(Canon *c, uint8_t *rec, size_t len) {
+    c->unmoved = 0;
     if (len < 2) return 0;
     size_t n = (size_t)rec[0] | (size_t)rec[1] << 8, cut = 2 + 4 * n;
     if (len != cut + TAIL_SIZE) return 0; /* run-time objects: Python's */
@@ -2197,6 +2201,7 @@ static int canon_record(Canon *c, uint8_t *rec, size_t len) {
         }
         for (size_t k = 0; k < size; k++) c->position[c->order[k]] = (uint16_t)k;
         found = canon_move(c, a, rec, rec, n, cut);
+        if (found == 0) c->unmoved = a + 1; /* (`rec` as the arrays before left it) */
         if (found <= 0) return found;
     }
     return 1;
@@ -2782,6 +2787,35 @@ static int reduce_in_python(Canon *c, uint8_t *rec, size_t len) {
     return done;
 }
 
+/* Where `canon_record` failed for want of a moved part of its last array alone (the
+ * threads ranked, the permutation known): the record `rec` (len bytes, as it left it)
+ * moved in place by Python, which computes the parts the map lacks and adds them. 1, 0
+ * where it failed otherwise or Python's reduction is gone, or -1 with an exception. */
+static int move_in_python(Canon *c, uint8_t *rec, size_t len) {
+    if (c->unmoved != c->n_arrays) return 0;
+    PyObject *python = PyWeakref_GetObject(c->python); /* (borrowed; None once gone) */
+    if (python == Py_None) return 0;
+    size_t a = c->unmoved - 1, size = c->arrays[a].size;
+    PyObject *record = PyBytes_FromStringAndSize((const char *)rec, (Py_ssize_t)len);
+    PyObject *position = PyBytes_FromStringAndSize((const char *)c->position,
+                                                   (Py_ssize_t)(size * sizeof(uint16_t)));
+    PyObject *index = PyLong_FromSize_t(a);
+    PyObject *moved = NULL;
+    if (record && position && index) {
+        Py_INCREF(python);
+        moved = PyObject_CallMethod(python, "moved", "OOO", record, index, position);
+        Py_DECREF(python);
+    }
+    Py_XDECREF(record);
+    Py_XDECREF(position);
+    Py_XDECREF(index);
+    if (!moved) return -1;
+    int done = PyBytes_Check(moved) && (size_t)PyBytes_GET_SIZE(moved) == len;
+    if (done) memcpy(rec, PyBytes_AS_STRING(moved), len);
+    Py_DECREF(moved);
+    return done;
+}
+
 /* A successor's record: the state's record `stored` (its shared part at `cut`) with the
  * step's thread number and shared part. */
 static void patch_record(uint8_t *next, const uint8_t *stored, size_t cut, const Patch *step) {
@@ -2936,8 +2970,11 @@ static void make_successors(Worker *w) {
                      * runs alone (the GIL held, no other worker reading the map), and the
                      * loop goes on; several workers leave the state to phase 3. */
                     if (w->defer) goto missing;
-                    patch_record(next, stored, cut, &steps[i]); /* (canon_record changed it) */
-                    reduced = reduce_in_python(w->canon, next, len);
+                    reduced = move_in_python(w->canon, next, len);
+                    if (reduced == 0) { /* the whole record: (canon_record changed it) */
+                        patch_record(next, stored, cut, &steps[i]);
+                        reduced = reduce_in_python(w->canon, next, len);
+                    }
                     if (reduced < 0) {
                         w->failed = 2; /* (its exception is set) */
                         return;

@@ -202,6 +202,15 @@ class RecordCanonicalizer:
             numbers = thread_numbers(n).unpack_from(record, 2)
         return record
 
+    def moved(self, record: bytes, a: int, position: bytes) -> bytes:
+        """The record with array `a`'s thread at index i moved to index position[i]
+        (`position`: 2-byte numbers), computing and adding the parts C lacks: what the C map
+        asks for where it has ranked the threads of its last array but cannot move them."""
+        n = record[0] | record[1] << 8
+        numbers = thread_numbers(n).unpack_from(record, 2)
+        places = struct.unpack(f"<{self.arrays[a].size}H", position)
+        return self._permuted(record, numbers, 2 + 4 * n, a, places)
+
     def _ranks(self, record: bytes, numbers: tuple[int, ...], cut: int, a: int) -> list[str]:
         """Each of array `a`'s threads' rank in the record, by index (less its first
         character, the same in all: `Canonicalizer.keys` gives the whole)."""

@@ -312,11 +312,11 @@ def test_threads_start_at_once_on_states_whose_entries_were_made_ahead(
     ahead: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Threads wait for a long run of states that need no Python (here longer than the
-    # search), except on the run whose entries Python has just made ahead (ENTRIES_AHEAD):
-    # there they start at once, and find what one thread finds.
+    # search), except on the run whose entries Python has just made ahead (ENTRIES_AHEAD),
+    # past the search's first states (AT_ONCE_AFTER, here none): there they start at
+    # once, and find what one thread finds.
     monkeypatch.setattr(bfs, "new_store", tuned_stores(10**9, 1))
-    if not ahead:
-        monkeypatch.setattr(bfs, "ENTRIES_AHEAD", 0)
+    monkeypatch.setattr(bfs, "AT_ONCE_AFTER", 0 if ahead else 10**9)
     options = CheckOptions(symmetry=False, merge_local_steps=False, threads=2)
     at_once, in_order, _ = _rounds(WORKERS, options)
     assert (at_once + in_order > 0) == ahead

@@ -19,7 +19,7 @@ from gilcheck.explore.steptable import ENTRIES_AHEAD
 from gilcheck.explore.store import new_store
 from gilcheck.explore.strategy import Problem
 from gilcheck.explore.successors import SuccessorSource
-from gilcheck.explore.thread_count import ThreadCount
+from gilcheck.explore.thread_count import MEASURE_FIRST, ThreadCount
 from gilcheck.explore.visitor import Visitor
 from gilcheck.options import CheckOptions, search_threads
 from gilcheck.system.model import (
@@ -54,6 +54,12 @@ FILL_AHEAD = 1 << 16
 """The C loop's missing step-table entries are made for this many states at a time (of
 those already stored: up to the end of the depth), so that the C loop then runs through
 them, on several threads where they pay, without stopping for Python."""
+
+AT_ONCE_AFTER = MEASURE_FIRST
+"""Past this many states (where the default thread count is first measured), the C loop's
+threads start at once on a run whose entries Python has just made (ENTRIES_AHEAD); before,
+they wait for a run of states that needed no Python, as in small models they cost more
+than they save."""
 
 FORGET_EVERY = 1 << 16
 """Fingerprint mode: the records of expanded states are dropped this many at a time."""
@@ -180,7 +186,9 @@ def breadth_first(system: TransitionSystem, options: CheckOptions, budget: Budge
                     ahead = min(level_end, sid + FILL_AHEAD)
                     if not done and table.fill_ahead(sid, ahead, threads):
                         edges_so_far = len(dst) if dst else 0
-                        flags = table.native_flags() | ENTRIES_AHEAD
+                        flags = table.native_flags()
+                        if expanded >= AT_ONCE_AFTER:
+                            flags |= ENTRIES_AHEAD
                         args = (max_states, table.native_entries, flags, *args[3:])
                         threads = counter.next_run()
                         after, done, made = native(sid, stop, *args, edges_so_far, canon, threads)

@@ -19,7 +19,7 @@ from gilcheck.explore.steptable import ENTRIES_AHEAD
 from gilcheck.explore.store import new_store
 from gilcheck.explore.strategy import Problem
 from gilcheck.explore.successors import SuccessorSource
-from gilcheck.explore.thread_count import MEASURE_FIRST, ThreadCount
+from gilcheck.explore.thread_count import ThreadCount
 from gilcheck.explore.visitor import Visitor
 from gilcheck.options import CheckOptions, search_threads
 from gilcheck.system.model import (
@@ -55,7 +55,7 @@ FILL_AHEAD = 1 << 16
 those already stored: up to the end of the depth), so that the C loop then runs through
 them, on several threads where they pay, without stopping for Python."""
 
-AT_ONCE_AFTER = MEASURE_FIRST
+AT_ONCE_AFTER = 1 << 18
 """Past this many states (where the default thread count is first measured), the C loop's
 threads start at once on a run whose entries Python has just made (ENTRIES_AHEAD); before,
 they wait for a run of states that needed no Python, as in small models they cost more

@@ -30,7 +30,7 @@ SWITCH_MARGIN = 1.15
 rate varies (the index grows in some runs), and a switch on noise costs more than it
 saves."""
 
-MEASURE_FIRST = 1 << 18
+MEASURE_FIRST = 1 << 16
 """States on every core before the first measurement of one thread."""
 
 MEASURE_EVERY = 1 << 20

@@ -275,10 +275,11 @@ def test_entries_are_made_ahead_again_after_the_table_starts_afresh(
     table, records, stop = tables[-1], found.store.records, len(found.store)  # type: ignore[attr-defined]
     assert table.fill_ahead(0, stop, threads) is False  # (nothing was missing)
     table.start_afresh()
-    lacking = records.missing(0, stop, table.native_entries, 2)  # (scanned on two threads)
-    assert len(lacking) > 100 and lacking == records.missing(0, stop, table.native_entries)
+    lacking, end = records.missing(0, stop, table.native_entries, 2)  # (on two threads)
+    assert end == stop and len(lacking) > 100
+    assert (lacking, end) == records.missing(0, stop, table.native_entries)
     assert table.fill_ahead(0, stop, threads) is True
-    assert records.missing(0, stop, table.native_entries) == []
+    assert records.missing(0, stop, table.native_entries) == ([], stop)
 
 
 @pytest.mark.skipif(native_module() is None, reason="no C compiler here")

@@ -267,7 +267,9 @@ class _Counting:
         self.records = records
         self.scanned = self.again = 0
 
-    def missing(self, sid: int, stop: int, entries: object, threads: int = 1) -> list[int]:
+    def missing(
+        self, sid: int, stop: int, entries: object, threads: int = 1
+    ) -> tuple[list[int], int]:
         if stop - sid == 1:
             self.again += 1
         else:

@@ -3701,7 +3701,6 @@ static void scan_lacking(Worker *w) {
     w->n_lacking = 0;
     for (Py_ssize_t at = w->first; at < w->stop; at++) {
         size_t n;
-        if (at + 8 < w->stop) prefetch_entries(r, w->table, (size_t)at + 8);
         const uint8_t *stored = table_record(r, (size_t)at, &n);
         if (!stored || find_entries(w->table, stored, n, NULL, 0) == n) continue;
         if (raw_reserve((void **)&w->lacking, &w->lacking_cap, w->n_lacking + 1,
@@ -3716,10 +3715,12 @@ static void scan_lacking(Worker *w) {
 /* States scanned per thread at least, where `missing` runs on several. */
 #define SCAN_PER_THREAD 4096
 
-/* missing(sid, stop, entries[, threads]) -> the ids in [sid, stop) of the states with a
- * thread that has no entry in `entries` and none C can derive (so that Python makes them
- * ahead, a run of states at a time). The states are scanned on up to `threads` threads
- * (1 by default); the entries C can derive are then derived here, in order. */
+/* missing(sid, stop, entries[, threads]) -> (ids, end): the ids in [sid, end) of the
+ * states with a thread that has no entry in `entries` and none C can derive (so that
+ * Python makes them ahead, a run of states at a time). The states are scanned on up to
+ * `threads` threads (1 by default); the entries C can derive are then derived here, in
+ * order, until the table is past 7/8 of its limit: `end` is where that stopped (else
+ * `stop`), so that a run's entries do not fill the table, which would start afresh. */
 static PyObject *Records_missing(Records *r, PyObject *const *args, Py_ssize_t nargs) {
     if ((nargs != 3 && nargs != 4) || !PyObject_TypeCheck(args[2], &EntriesType)) {
         PyErr_SetString(PyExc_TypeError, "missing(sid, stop, entries[, threads])");
@@ -3763,7 +3764,8 @@ static PyObject *Records_missing(Records *r, PyObject *const *args, Py_ssize_t n
     run_workers(r, workers, (size_t)threads, scan_lacking);
     r->busy = 0;
     PyObject *out = PyList_New(0);
-    for (Py_ssize_t i = 0; out && i < threads; i++) {
+    Py_ssize_t end = stop;
+    for (Py_ssize_t i = 0; out && i < threads && end == stop; i++) {
         const Worker *w = &workers[i];
         if (w->failed) {
             Py_CLEAR(out);
@@ -3773,6 +3775,10 @@ static PyObject *Records_missing(Records *r, PyObject *const *args, Py_ssize_t n
         for (size_t k = 0; out && k < w->n_lacking; k++) {
             size_t n;
             Py_ssize_t at = w->lacking[k];
+            if (8 * table->count > 7 * table->limit) { /* nearly full: the rest later */
+                end = at;
+                break;
+            }
             const uint8_t *stored = table_record(r, (size_t)at, &n);
             int derived = derive_missing(table, stored, n);
             if (derived < 0) Py_CLEAR(out);
@@ -3782,7 +3788,7 @@ static PyObject *Records_missing(Records *r, PyObject *const *args, Py_ssize_t n
             Py_XDECREF(id);
         }
     }
-    return out;
+    return out ? Py_BuildValue("(Nn)", out, end) : NULL;
 }
 
 /* tune(streak, per_worker): when several threads start (after `streak` states that needed
@@ -4910,8 +4916,8 @@ static PyMethodDef Records_methods[] = {
     {"rounds", (PyCFunction)Records_rounds, METH_NOARGS,
      "rounds() -> (at once, in order, derived): how the rounds of several threads went"},
     {"missing", (PyCFunction)(void (*)(void))Records_missing, METH_FASTCALL,
-     "missing(sid, stop, entries[, threads]) -> ids of the states with a thread without an "
-     "entry"},
+     "missing(sid, stop, entries[, threads]) -> (ids of the states with a thread without an "
+     "entry, where the scan ended)"},
     {"expand", (PyCFunction)(void (*)(void))Records_expand, METH_FASTCALL,
      "expand(sid, stop, max_states, entries, flags (1: ample, 2: persistent sets, 4: entries "
      "made ahead), starts, dst, "

@@ -260,18 +260,30 @@ class StepTable:
         stopping at each. Whether state `sid`'s entries were missing."""
         added = self.fill(sid)
         # Only where entries were missing (not at a state that needs Python for another
-        # reason), and each run of states once: a scan reads every record in it.
+        # reason), and each run of states once: a scan reads every record in it. Entries
+        # are made ahead only while the table is under 7/8 of its limit (C's derivations
+        # too): one that started afresh in the middle of a run would lose the entries made
+        # for it, and make them again at the next stop, and again.
         start = max(sid + 1, self._filled_to)
-        if added and self.native_entries is not None and stop > start:
+        if added and self.native_entries is not None and stop > start and not self._nearly_full():
             records = self.store.records  # type: ignore[attr-defined]
             afresh, native, missing = self.afresh, self.native_entries, records.missing
-            for ahead in missing(start, stop, native, threads):
+            lacking, filled = missing(start, stop, native, threads)
+            for ahead in lacking:
+                if self._nearly_full():
+                    filled = ahead
+                    break
                 # (C may derive them now from what Python made for the states before)
-                if missing(ahead, ahead + 1, native):
+                if missing(ahead, ahead + 1, native) != ([], ahead + 1):
                     self.fill(ahead)
             # (a table that started afresh meanwhile lost the entries made before)
-            self._filled_to = stop if self.afresh == afresh else 0
+            self._filled_to = filled if self.afresh == afresh else 0
         return added
+
+    def _nearly_full(self) -> bool:
+        """Whether the entries kept (in Python or in C) are past 7/8 of the limit."""
+        native = self.native_entries
+        return 8 * max(self.entries, len(native) if native is not None else 0) > 7 * self.limit
 
     def start_afresh(self) -> None:
         """Forget every entry (in C too) and what they are made from: at `limit`."""

@@ -283,6 +283,19 @@ def test_entries_are_made_ahead_again_after_the_table_starts_afresh(
 
 
 @pytest.mark.skipif(native_module() is None, reason="no C compiler here")
+def test_entries_made_ahead_do_not_outgrow_the_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run of states whose entries would outgrow the table is made ahead only in part:
+    a table that started afresh in the middle of it would make them again at each stop."""
+    made = _count_calls(monkeypatch, "fill")
+    monkeypatch.setattr(steptable, "DEFAULT_LIMIT", 5_000)
+    text = (ROOT / "bench" / "models" / "gil_workers_fixed_5.gil").read_text()
+    options = CheckOptions(symmetry=False, threads=1, max_states=60_000)
+    found = explore(Engine(analyze_spec(parse_text("gw.gil", text)), options), options)
+    assert len(found.store) == 60_000
+    assert made["python"] < len(found.store) / 4  # (about 7 per state when it thrashed)
+
+
+@pytest.mark.skipif(native_module() is None, reason="no C compiler here")
 @pytest.mark.parametrize("merge", [False, True])
 def test_the_c_loop_derives_projected_entries_itself(
     monkeypatch: pytest.MonkeyPatch, merge: bool

@@ -258,12 +258,15 @@ class StepTable:
         an entry (the C loop finds them, on up to `threads` threads): the C loop then runs
         through the whole run of states, which several threads can share, instead of
         stopping at each. Whether state `sid`'s entries were missing."""
+        # Entries are made ahead only while the table is under 7/8 of its limit (C's
+        # derivations too): one that started afresh in the middle of a run would lose the
+        # entries made for it, and make them again at the next stop, and again. So a table
+        # past that starts afresh here, before the run, rather than at its limit.
+        if self.native_entries is not None and self._nearly_full():
+            self.start_afresh()
         added = self.fill(sid)
         # Only where entries were missing (not at a state that needs Python for another
-        # reason), and each run of states once: a scan reads every record in it. Entries
-        # are made ahead only while the table is under 7/8 of its limit (C's derivations
-        # too): one that started afresh in the middle of a run would lose the entries made
-        # for it, and make them again at the next stop, and again.
+        # reason), and each run of states once: a scan reads every record in it.
         start = max(sid + 1, self._filled_to)
         if added and self.native_entries is not None and stop > start and not self._nearly_full():
             records = self.store.records  # type: ignore[attr-defined]

@@ -2769,50 +2769,26 @@ static int keep_derived(Entries *e, const Worker *w) {
     return 0;
 }
 
-/* The record `rec` (len bytes) reduced in place by Python's reduction: 1, 0 when it is
- * gone or gives something else than a record of that length, or -1 with an exception. */
-static int reduce_in_python(Canon *c, uint8_t *rec, size_t len) {
+/* The record `rec` (len bytes) reduced in place by Python's reduction: the whole record
+ * (`a` < 0), or only array `a`'s threads moved by the permutation in c->position, where
+ * `canon_record` ranked them but lacked a moved part (`moved`). 1, 0 when the reduction
+ * is gone or gives something else than a record of that length, or -1 with an exception. */
+static int reduce_in_python(Canon *c, uint8_t *rec, size_t len, Py_ssize_t a) {
     PyObject *python = PyWeakref_GetObject(c->python); /* (borrowed; None once gone) */
     if (python == Py_None) return 0;
     PyObject *record = PyBytes_FromStringAndSize((const char *)rec, (Py_ssize_t)len);
     if (!record) return -1;
     Py_INCREF(python);
-    PyObject *reduced = PyObject_CallOneArg(python, record);
+    PyObject *reduced =
+        a < 0 ? PyObject_CallOneArg(python, record)
+              : PyObject_CallMethod(python, "moved", "Ony#", record, a, (const char *)c->position,
+                                    (Py_ssize_t)(c->arrays[a].size * sizeof(uint16_t)));
     Py_DECREF(python);
     Py_DECREF(record);
     if (!reduced) return -1;
     int done = PyBytes_Check(reduced) && (size_t)PyBytes_GET_SIZE(reduced) == len;
     if (done) memcpy(rec, PyBytes_AS_STRING(reduced), len);
     Py_DECREF(reduced);
-    return done;
-}
-
-/* Where `canon_record` failed for want of a moved part of its last array alone (the
- * threads ranked, the permutation known): the record `rec` (len bytes, as it left it)
- * moved in place by Python, which computes the parts the map lacks and adds them. 1, 0
- * where it failed otherwise or Python's reduction is gone, or -1 with an exception. */
-static int move_in_python(Canon *c, uint8_t *rec, size_t len) {
-    if (c->unmoved != c->n_arrays) return 0;
-    PyObject *python = PyWeakref_GetObject(c->python); /* (borrowed; None once gone) */
-    if (python == Py_None) return 0;
-    size_t a = c->unmoved - 1, size = c->arrays[a].size;
-    PyObject *record = PyBytes_FromStringAndSize((const char *)rec, (Py_ssize_t)len);
-    PyObject *position = PyBytes_FromStringAndSize((const char *)c->position,
-                                                   (Py_ssize_t)(size * sizeof(uint16_t)));
-    PyObject *index = PyLong_FromSize_t(a);
-    PyObject *moved = NULL;
-    if (record && position && index) {
-        Py_INCREF(python);
-        moved = PyObject_CallMethod(python, "moved", "OOO", record, index, position);
-        Py_DECREF(python);
-    }
-    Py_XDECREF(record);
-    Py_XDECREF(position);
-    Py_XDECREF(index);
-    if (!moved) return -1;
-    int done = PyBytes_Check(moved) && (size_t)PyBytes_GET_SIZE(moved) == len;
-    if (done) memcpy(rec, PyBytes_AS_STRING(moved), len);
-    Py_DECREF(moved);
     return done;
 }
 
@@ -2970,10 +2946,13 @@ static void make_successors(Worker *w) {
                      * runs alone (the GIL held, no other worker reading the map), and the
                      * loop goes on; several workers leave the state to phase 3. */
                     if (w->defer) goto missing;
-                    reduced = move_in_python(w->canon, next, len);
+                    Canon *canon = w->canon;
+                    Py_ssize_t last = (Py_ssize_t)canon->n_arrays - 1;
+                    if (canon->unmoved == canon->n_arrays) /* (only the last array's moves) */
+                        reduced = reduce_in_python(canon, next, len, last);
                     if (reduced == 0) { /* the whole record: (canon_record changed it) */
                         patch_record(next, stored, cut, &steps[i]);
-                        reduced = reduce_in_python(w->canon, next, len);
+                        reduced = reduce_in_python(canon, next, len, -1);
                     }
                     if (reduced < 0) {
                         w->failed = 2; /* (its exception is set) */
@@ -3412,6 +3391,20 @@ static Canon *canon_copy(Worker *w, const Canon *canon) {
 
 /* expand(sid, stop, max_states, entries, ample, starts, dst, dst_len, canon, threads)
  *   -> (next sid, states expanded, transitions) */
+/* Room for `threads` workers and one more (`expand`'s last makes deferred states'
+ * successors), kept between calls: -1 with an exception. */
+static int keep_workers(Records *r, size_t threads) {
+    if (r->n_workers >= threads + 1) return 0;
+    free_workers(r);
+    r->workers = calloc(threads + 1, sizeof(Worker));
+    if (!r->workers) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    r->n_workers = threads + 1;
+    return 0;
+}
+
 static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 10) {
         PyErr_SetString(PyExc_TypeError, "expand takes 10 arguments");
@@ -3457,12 +3450,7 @@ static PyObject *Records_expand(Records *r, PyObject *const *args, Py_ssize_t na
         PyErr_SetString(PyExc_RuntimeError, "the records are in use");
         return NULL;
     }
-    if (r->n_workers < (size_t)threads + 1) { /* the last makes deferred states' successors */
-        free_workers(r);
-        r->workers = calloc((size_t)threads + 1, sizeof(Worker));
-        if (!r->workers) return PyErr_NoMemory();
-        r->n_workers = (size_t)threads + 1;
-    }
+    if (keep_workers(r, (size_t)threads) < 0) return NULL;
     Worker *alone = &r->workers[r->n_workers - 1];
     r->busy = 1;
     int edges = dst_array != Py_None;
@@ -3743,12 +3731,7 @@ static PyObject *Records_missing(Records *r, PyObject *const *args, Py_ssize_t n
     if (threads > MAX_THREADS) threads = MAX_THREADS;
     if (threads > (stop - sid) / SCAN_PER_THREAD) threads = (stop - sid) / SCAN_PER_THREAD;
     if (threads < 1) threads = 1;
-    if (r->n_workers < (size_t)threads + 1) { /* (as `expand` keeps them) */
-        free_workers(r);
-        r->workers = calloc((size_t)threads + 1, sizeof(Worker));
-        if (!r->workers) return PyErr_NoMemory();
-        r->n_workers = (size_t)threads + 1;
-    }
+    if (keep_workers(r, (size_t)threads) < 0) return NULL;
     Worker *workers = r->workers;
     Py_ssize_t share = (stop - sid + threads - 1) / threads, from = sid;
     for (Py_ssize_t i = 0; i < threads; i++) {
@@ -3775,7 +3758,7 @@ static PyObject *Records_missing(Records *r, PyObject *const *args, Py_ssize_t n
         for (size_t k = 0; out && k < w->n_lacking; k++) {
             size_t n;
             Py_ssize_t at = w->lacking[k];
-            if (8 * table->count > 7 * table->limit) { /* nearly full: the rest later */
+            if (8 * table->count > 7 * table->limit) { /* nearly full (as `_nearly_full`) */
                 end = at;
                 break;
             }

@@ -56,10 +56,9 @@ those already stored: up to the end of the depth), so that the C loop then runs 
 them, on several threads where they pay, without stopping for Python."""
 
 AT_ONCE_AFTER = 1 << 18
-"""Past this many states (where the default thread count is first measured), the C loop's
-threads start at once on a run whose entries Python has just made (ENTRIES_AHEAD); before,
-they wait for a run of states that needed no Python, as in small models they cost more
-than they save."""
+"""Past this many states, the C loop's threads start at once on a run whose entries Python
+has just made (ENTRIES_AHEAD); before, they wait for a run of states that needed no
+Python, as in small models they cost more than they save."""
 
 FORGET_EVERY = 1 << 16
 """Fingerprint mode: the records of expanded states are dropped this many at a time."""

@@ -268,7 +268,7 @@ class StepTable:
         # Only where entries were missing (not at a state that needs Python for another
         # reason), and each run of states once: a scan reads every record in it.
         start = max(sid + 1, self._filled_to)
-        if added and self.native_entries is not None and stop > start and not self._nearly_full():
+        if added and self.native_entries is not None and stop > start:
             records = self.store.records  # type: ignore[attr-defined]
             afresh, native, missing = self.afresh, self.native_entries, records.missing
             lacking, filled = missing(start, stop, native, threads)
@@ -284,12 +284,14 @@ class StepTable:
         return added
 
     def _nearly_full(self) -> bool:
-        """Whether the entries kept (in Python or in C) are past 7/8 of the limit."""
+        """Whether the entries kept (in Python or in C) are past 7/8 of the limit (where C's
+        `missing` stops deriving too)."""
         native = self.native_entries
         return 8 * max(self.entries, len(native) if native is not None else 0) > 7 * self.limit
 
     def start_afresh(self) -> None:
-        """Forget every entry (in C too) and what they are made from: at `limit`."""
+        """Forget every entry (in C too) and what they are made from: at `limit`, or
+        nearly there before a run of entries is made ahead (`fill_ahead`)."""
         self.contexts.clear()
         self.projected.clear()
         self._footprints.clear()

@@ -8,6 +8,7 @@ a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.machinery
 import importlib.util
 import json
@@ -195,10 +196,11 @@ def _cheap(text: str) -> str:
     suppress_health_check=list(HealthCheck),
 )
 @given(st.one_of(_token_soup(), _mutated()).map(_cheap))
-def test_front_end_never_crashes(cli_recursion_limit: None, text: str) -> None:
+def test_front_end_never_crashes(text: str) -> None:
     """parse_text + checkable_program: a valid program or a located spec error, nothing else."""
     data = fuzz.to_bytes(text)
-    code, findings = fuzz.run_pipeline(str(CORPUS / "generated.gil"), fuzz.as_read(data), False)
+    with cli_recursion_limit():
+        code, findings = fuzz.run_pipeline(str(CORPUS / "generated.gil"), fuzz.as_read(data), False)
     assert code in (-1, 2), (code, findings)
     assert not findings, findings[0].detail
 
@@ -208,13 +210,17 @@ def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("fuzz") / "spec.gil"
 
 
-@pytest.fixture
+@contextlib.contextmanager
 def cli_recursion_limit() -> Iterator[None]:
-    """The recursion limit `gilcheck.cli.main` sets, set before hypothesis starts."""
+    """The recursion limit `gilcheck.cli.main` sets. Hypothesis sets its own limit (its depth
+    plus 2,000) around each example, so this is entered in the example's body; the limit
+    hypothesis set is restored after it."""
     before = sys.getrecursionlimit()
     sys.setrecursionlimit(max(before, 6000))
-    yield
-    sys.setrecursionlimit(before)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(before)
 
 
 @settings(
@@ -224,13 +230,12 @@ def cli_recursion_limit() -> Iterator[None]:
     suppress_health_check=list(HealthCheck),
 )
 @given(st.one_of(_mutated(), _token_soup()).map(_cheap), st.sampled_from(["text", "json"]))
-def test_check_and_cli_agree_and_never_crash(
-    scratch: Path, cli_recursion_limit: None, text: str, fmt: str
-) -> None:
+def test_check_and_cli_agree_and_never_crash(scratch: Path, text: str, fmt: str) -> None:
     """check_spec with small limits and `gilcheck check` in process give the same exit code."""
     data = fuzz.to_bytes(text)
     scratch.write_bytes(data)
-    expected, findings = fuzz.run_pipeline(str(scratch), fuzz.as_read(data), True)
+    with cli_recursion_limit():  # both run under the CLI's limit
+        expected, findings = fuzz.run_pipeline(str(scratch), fuzz.as_read(data), True)
     code, stdout, stderr, more = fuzz.run_cli(str(scratch), fmt)
     assert_no_crash(code, stdout, stderr)
     crashes = [f for f in findings + more if f.kind == "crash"]

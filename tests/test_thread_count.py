@@ -51,30 +51,35 @@ def test_one_core_means_one_thread(clock: _Clock) -> None:
     assert {_run(counter, clock, {1: 1.0}, 1 << 16) for _ in range(100)} == {1}
 
 
-def test_every_core_is_kept_while_it_is_faster(clock: _Clock) -> None:
+def test_a_small_model_runs_on_one_thread(clock: _Clock) -> None:
+    # Fewer states than the first measurement: the default explores as one thread does.
+    counter = ThreadCount(2, adaptive=True)
+    used = [_run(counter, clock, {2: 2e6, 1: 1e6}, 1 << 12) for _ in range(MEASURE_FIRST >> 12)]
+    assert used == [1] * (MEASURE_FIRST >> 12)
+
+
+def test_every_core_is_taken_and_kept_while_it_is_faster(clock: _Clock) -> None:
     counter = ThreadCount(2, adaptive=True)
     used = [_run(counter, clock, {2: 2e6, 1: 1e6}, 1 << 16) for _ in range(200)]
-    assert used[: MEASURE_FIRST >> 16] == [2] * (MEASURE_FIRST >> 16)
-    assert used[MEASURE_FIRST >> 16] == 1  # the first measurement of one thread
+    assert used[: MEASURE_FIRST >> 16] == [1] * (MEASURE_FIRST >> 16)
+    assert used[MEASURE_FIRST >> 16] == 2  # the first measurement of every core
     assert counter.using == 2
-    # The gap between measurements grows while the count in use stays the faster.
-    ones = [i for i, threads in enumerate(used) if threads == 1]
+    # The gap between measurements of one thread grows while every core stays the faster.
+    ones = [i for i, threads in enumerate(used) if threads == 1][MEASURE_FIRST >> 16 :]
     gaps = [b - a for a, b in itertools.pairwise(ones)]
     assert gaps == sorted(gaps) and gaps[-1] > gaps[0]
     assert used.count(1) < len(used) // 10
 
 
-def test_one_thread_is_taken_when_the_cores_are_busy(clock: _Clock) -> None:
+def test_one_thread_is_kept_when_the_cores_are_busy(clock: _Clock) -> None:
     # Other processes take the cores: several threads are slower than one.
     counter = ThreadCount(2, adaptive=True)
     used = [_run(counter, clock, {2: 0.7e6, 1: 1e6}, 1 << 16) for _ in range(60)]
-    switched = used.index(1)
-    assert switched == MEASURE_FIRST >> 16
+    measured = used.index(2)
+    assert measured == MEASURE_FIRST >> 16
     assert counter.using == 1
-    assert used[switched + 1 : switched + (MEASURE_EVERY >> 16)] == [1] * (
-        (MEASURE_EVERY >> 16) - 1
-    )
-    # ...and every core again once they are free.
+    assert used[measured + 1 : measured + 1 + (MEASURE_EVERY >> 16)] == [1] * (MEASURE_EVERY >> 16)
+    # ...and every core once they are free.
     more = [_run(counter, clock, {2: 2e6, 1: 1e6}, 1 << 16) for _ in range(60)]
     assert counter.using == 2 and more[-1] == 2
 
@@ -95,9 +100,9 @@ def test_short_runs_are_measured_together(clock: _Clock) -> None:
 def test_a_measurement_that_gets_only_tiny_runs_is_given_up(clock: _Clock) -> None:
     counter = ThreadCount(2, adaptive=True)
     for _ in range(MEASURE_FIRST // 1000 + 1):
-        _run(counter, clock, {2: 0.5e6, 1: 1e6}, 1000)
+        _run(counter, clock, {2: 2e6, 1: 1e6}, 1000)
     # The first measurement: 16 runs of 1,000 states are not enough to decide.
-    used = [_run(counter, clock, {2: 0.5e6, 1: 1e6}, 1000) for _ in range(MEASURE_RUNS_MOST)]
-    assert used == [1] * MEASURE_RUNS_MOST
-    assert counter.using == 2
-    assert _run(counter, clock, {2: 0.5e6, 1: 1e6}, 1000) == 2
+    used = [_run(counter, clock, {2: 2e6, 1: 1e6}, 1000) for _ in range(MEASURE_RUNS_MOST)]
+    assert used == [2] * MEASURE_RUNS_MOST
+    assert counter.using == 1
+    assert _run(counter, clock, {2: 2e6, 1: 1e6}, 1000) == 1

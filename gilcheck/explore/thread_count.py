@@ -2,13 +2,15 @@
 
 With `--threads 0` (the default) the loop may use one thread per usable core, but only
 while that is faster than one: threads share the work of a round of states, and each round
-waits for its slowest thread, so on a machine whose other processes take the cores, one
-thread is faster. So the search measures: it runs on every core, and now and then runs of
-the C loop on the other count (one thread, or every core while one is in use) adding up to
-MEASURE_AT_LEAST states; their rate (states per second) and that of the runs just before
-them are compared, and the faster count is used until the next measurement, which comes
-later each time the count in use stays the faster. The states, their ids and the trace are the same
-whatever the count (tests/test_threads.py), so only the time changes.
+waits for its slowest thread, so on a small model, or on a machine whose other processes
+take the cores, one thread is faster. So the search measures: it starts on one thread (a
+model of fewer than MEASURE_FIRST states is explored as `--threads 1` explores it), and now
+and then runs of the C loop on the other count (every core while one thread is in use, or
+one thread) adding up to MEASURE_AT_LEAST states; their rate (states per second) and that
+of the runs just before them are compared, and the faster count is used until the next
+measurement, which comes later each time the count in use stays the faster. The states,
+their ids and the trace are the same whatever the count (tests/test_threads.py), so only
+the time changes.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ rate varies (the index grows in some runs), and a switch on noise costs more tha
 saves."""
 
 MEASURE_FIRST = 1 << 16
-"""States on every core before the first measurement of one thread."""
+"""States on one thread before the first measurement of every core."""
 
 MEASURE_EVERY = 1 << 20
 """States between two measurements of the count not in use, at first; the gap doubles each
@@ -79,7 +81,7 @@ class ThreadCount:
     _started: float = field(default=0.0, init=False)
 
     def __post_init__(self) -> None:
-        self._using = self.most
+        self._using = 1 if self.adaptive else self.most
 
     def _measured(self) -> int:
         """The count a measurement runs with: the other one."""

@@ -19,6 +19,8 @@ from gilcheck.explore import steptable
 from gilcheck.explore.bfs import Exploration, explore
 from gilcheck.explore.native import native_module
 from gilcheck.explore.steptable import StepTable
+from gilcheck.explore.store import new_store
+from gilcheck.explore.successors import SuccessorSource
 from gilcheck.options import CheckOptions
 from gilcheck.pipeline import analyze_spec, parse_spec, parse_text
 from gilcheck.semantics import ir
@@ -488,3 +490,21 @@ def test_footprints_of_a_release_a_scope_s_end_and_a_thread_s_end() -> None:
     assert seen[(w, "End")] == ((), ())  # f returns; w ends
     assert seen[(w, "ended")] == ((), ())
     assert seen[(main, "End")] is None  # main's end goes on to the program's end
+
+
+def test_c_keeps_more_entries_under_a_larger_memory_limit() -> None:
+    """C derives a sixteenth of the memory limit's worth of entries (at least DEFAULT_LIMIT;
+    shared among workers) before the table starts afresh; Python's entries keep the fixed
+    limit."""
+    assert steptable.native_entry_limit(None) == steptable.DEFAULT_LIMIT
+    assert steptable.native_entry_limit(1024) == steptable.DEFAULT_LIMIT  # 512 Ki entries
+    assert steptable.native_entry_limit(16 * 1024) == 1 << 23
+    assert steptable.native_entry_limit(16 * 1024, tables=2) == 1 << 22
+    assert steptable.native_entry_limit(1 << 30) == steptable.MOST_NATIVE_ENTRIES
+    text = (ROOT / "bench" / "models" / "gil_workers_fixed_5.gil").read_text()
+    system = Engine(analyze_spec(parse_text("gw.gil", text)), CheckOptions(symmetry=False))
+    for memory, limit in ((None, steptable.DEFAULT_LIMIT), (32 * 1024, 1 << 24)):
+        options = CheckOptions(symmetry=False, max_memory_mb=memory)
+        source = SuccessorSource(system, new_store(native=False), options)
+        assert source.table is not None
+        assert (source.table.limit, source.table.native_limit) == (steptable.DEFAULT_LIMIT, limit)

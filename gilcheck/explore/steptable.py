@@ -40,8 +40,17 @@ _FACTS = struct.Struct("<q4Q")
 # or a limit), the thread's new number, the new shared part, the action's number, and the
 # ids of its changes to the locks and channels parts (-1: none).
 _TEMPLATE_STEP = struct.Struct("<B4s17siii")
-# Entries kept before the table starts afresh (a bound on its memory: about 100 bytes each).
+# Entries kept before the table starts afresh (a bound on its memory): those Python makes
+# (several hundred bytes each), and those C derives (about 100 bytes each) without a
+# memory limit to follow, and at least.
 DEFAULT_LIMIT = 1 << 20
+# Under a memory limit, the entries C derives may take up to a sixteenth of it, at
+# NATIVE_ENTRY_BYTES each, up to MOST_NATIVE_ENTRIES: a table that starts afresh derives
+# its entries again (a third of the time of a 64-thread model without partial-order
+# reduction at 2^20 entries), but memory the entries take is not there for states.
+NATIVE_ENTRY_BYTES = 128
+MEMORY_SHARE = 16
+MOST_NATIVE_ENTRIES = 1 << 25
 # The C loop's flag for a run of states whose entries `fill_ahead` has just made: several
 # threads may start at once, without first running STREAK states on one (_records.c).
 ENTRIES_AHEAD = 4
@@ -105,6 +114,15 @@ class _WholeState(Exception):
     """The state's steps must come from the engine as a whole."""
 
 
+def native_entry_limit(max_memory_mb: int | None, tables: int = 1) -> int:
+    """How many entries C derives before the table starts afresh, under a memory limit of
+    `max_memory_mb` (None or 0: no limit) shared by `tables` tables (one per worker)."""
+    if not max_memory_mb:
+        return DEFAULT_LIMIT
+    share = max_memory_mb * 1024 * 1024 // MEMORY_SHARE // NATIVE_ENTRY_BYTES // max(1, tables)
+    return max(DEFAULT_LIMIT, min(MOST_NATIVE_ENTRIES, share))
+
+
 class StepTable:
     """The successors of stored states, as records, for the programs the table supports."""
 
@@ -114,12 +132,15 @@ class StepTable:
         store: StateStore,
         limit: int | None = None,
         representative: Callable[[bytes], bytes] | None = None,
+        native_limit: int | None = None,
     ) -> None:
         self.engine = engine
         self.store = store
         # With symmetry: the map from a successor's record to its representative's.
         self.representative = representative
-        self.limit = DEFAULT_LIMIT if limit is None else limit
+        self.limit = DEFAULT_LIMIT if limit is None else limit  # entries made in Python
+        # entries derived in C (their table is made with this limit, `native_entries`)
+        self.native_limit = self.limit if native_limit is None else max(native_limit, self.limit)
         self.ample = engine.merge_local_steps and engine.ample
         # Entries by the state's shared part, then by thread id, then by thread number.
         self.contexts: dict[bytes, list[dict[int, Entry | _Watch]]] = {}
@@ -284,10 +305,12 @@ class StepTable:
         return added
 
     def _nearly_full(self) -> bool:
-        """Whether the entries kept (in Python or in C) are past 7/8 of the limit (where C's
+        """Whether the entries kept (in Python or in C) are past 7/8 of their limit (where C's
         `missing` stops deriving too)."""
         native = self.native_entries
-        return 8 * max(self.entries, len(native) if native is not None else 0) > 7 * self.limit
+        return 8 * self.entries > 7 * self.limit or (
+            native is not None and 8 * len(native) > 7 * self.native_limit
+        )
 
     def start_afresh(self) -> None:
         """Forget every entry (in C too) and what they are made from: at `limit`, or
@@ -419,7 +442,7 @@ class StepTable:
         self.entries += 1
         native = self.native_entries
         # (C derives entries too, up to the limit: then Python is asked, and starts afresh)
-        if self.entries > self.limit or (native is not None and len(native) >= self.limit):
+        if self.entries > self.limit or (native is not None and len(native) >= self.native_limit):
             self.start_afresh()
         if tid < _WATCH_LIMIT:
             target = self.engine.join_watch(state, tid)

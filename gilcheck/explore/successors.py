@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from gilcheck.explore.steptable import Step, StepTable
+from gilcheck.explore.steptable import Step, StepTable, native_entry_limit
 from gilcheck.explore.store import NativeStateStore, StateStore
 from gilcheck.explore.symmetric_records import RecordCanonicalizer, table_with_symmetry
 from gilcheck.options import CheckOptions
@@ -38,7 +38,12 @@ class SuccessorSource:
             if reduced is not None:
                 threadwise, representative = reduced
         self.table = (
-            StepTable(threadwise, store, representative=representative)
+            StepTable(
+                threadwise,
+                store,
+                representative=representative,
+                native_limit=native_entry_limit(options.max_memory_mb, options.workers),
+            )
             if threadwise is not None
             else None
         )
@@ -63,7 +68,7 @@ class SuccessorSource:
             and not self.system.symbolic
         ):
             if self.table.native_entries is None:
-                self.table.native_entries = self.store.new_entries(self.table.limit)
+                self.table.native_entries = self.store.new_entries(self.table.native_limit)
                 representative = self.table.representative
                 if isinstance(representative, RecordCanonicalizer):
                     self.table.native_canon = representative.use_native(self.store)

@@ -234,9 +234,9 @@ def test_check_and_cli_agree_and_never_crash(scratch: Path, text: str, fmt: str)
     """check_spec with small limits and `gilcheck check` in process give the same exit code."""
     data = fuzz.to_bytes(text)
     scratch.write_bytes(data)
-    with cli_recursion_limit():  # both run under the CLI's limit
+    with cli_recursion_limit():  # both run under the CLI's limit (restored after)
         expected, findings = fuzz.run_pipeline(str(scratch), fuzz.as_read(data), True)
-    code, stdout, stderr, more = fuzz.run_cli(str(scratch), fmt)
+        code, stdout, stderr, more = fuzz.run_cli(str(scratch), fmt)
     assert_no_crash(code, stdout, stderr)
     crashes = [f for f in findings + more if f.kind == "crash"]
     assert not crashes, crashes[0].detail

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from strategies import differential_specs, scenario_specs, symmetric_specs
 
 from gilcheck.diagnostics import SpecError
-from gilcheck.explore import steptable
+from gilcheck.explore import steptable, successors
 from gilcheck.explore.bfs import Exploration, explore
 from gilcheck.explore.native import native_module
 from gilcheck.explore.steptable import StepTable
@@ -140,6 +140,41 @@ def test_a_table_that_starts_afresh_changes_nothing(spec: str, merge: bool, keep
         _agree(program, options)
     finally:
         steptable.DEFAULT_LIMIT = limit
+
+
+@pytest.mark.skipif(native_module() is None, reason="no C extension")
+@pytest.mark.parametrize("merge", [False, True])
+def test_c_keeping_more_entries_than_python_changes_nothing(
+    monkeypatch: pytest.MonkeyPatch, merge: bool
+) -> None:
+    """Python's entries start the table afresh at 1,000, the entries C derives at 3,000
+    (each at 7/8 before a run is made ahead): C keeps more than Python's limit, the table
+    starts afresh many times, and the states are the interpreter's."""
+    text = (ROOT / "bench" / "models" / "gil_workers_fixed_5.gil").read_text()
+    program = analyze_spec(parse_text("gw.gil", text))
+    options = CheckOptions(max_states=10_000, merge_local_steps=merge, symmetry=False)
+    made: list[StepTable] = []
+    with monkeypatch.context() as patched:
+        patched.setattr(steptable, "DEFAULT_LIMIT", 1_000)
+        patched.setattr(successors, "native_entry_limit", lambda memory, tables=1: 3_000)
+        patched.setattr(successors, "StepTable", _Recording(made))
+        _agree(program, options, python_table=False)
+    (table,) = (t for t in made if t.native_entries is not None)
+    assert (table.limit, table.native_limit) == (1_000, 3_000)
+    assert table.afresh >= 4
+    assert table.entries < 1_000 < len(table.native_entries) <= 3_000
+
+
+class _Recording:
+    """StepTable, with every table made kept in `made`."""
+
+    def __init__(self, made: list[StepTable]) -> None:
+        self.made = made
+
+    def __call__(self, *args: Any, **kwargs: Any) -> StepTable:
+        table = StepTable(*args, **kwargs)
+        self.made.append(table)
+        return table
 
 
 def test_the_table_is_used_where_it_applies_and_only_there() -> None:
@@ -501,12 +536,12 @@ def test_c_keeps_more_entries_under_a_larger_memory_limit() -> None:
     limit."""
     assert steptable.native_entry_limit(None) == steptable.DEFAULT_LIMIT
     assert steptable.native_entry_limit(1024) == steptable.DEFAULT_LIMIT  # 512 Ki entries
-    assert steptable.native_entry_limit(16 * 1024) == 1 << 23
-    assert steptable.native_entry_limit(16 * 1024, tables=2) == 1 << 22
+    assert steptable.native_entry_limit(24 * 1024) == 1 << 23
+    assert steptable.native_entry_limit(24 * 1024, tables=2) == 1 << 22
     assert steptable.native_entry_limit(1 << 30) == steptable.MOST_NATIVE_ENTRIES
     text = (ROOT / "bench" / "models" / "gil_workers_fixed_5.gil").read_text()
     system = Engine(analyze_spec(parse_text("gw.gil", text)), CheckOptions(symmetry=False))
-    for memory, limit in ((None, steptable.DEFAULT_LIMIT), (32 * 1024, 1 << 24)):
+    for memory, limit in ((None, steptable.DEFAULT_LIMIT), (48 * 1024, 1 << 24)):
         options = CheckOptions(symmetry=False, max_memory_mb=memory)
         source = SuccessorSource(system, new_store(native=False), options)
         assert source.table is not None

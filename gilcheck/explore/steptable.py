@@ -45,10 +45,10 @@ _TEMPLATE_STEP = struct.Struct("<B4s17siii")
 # memory limit to follow, and at least.
 DEFAULT_LIMIT = 1 << 20
 # Under a memory limit, the entries C derives may take up to a sixteenth of it, at
-# NATIVE_ENTRY_BYTES each, up to MOST_NATIVE_ENTRIES: a table that starts afresh derives
+# NATIVE_ENTRY_BYTES each (at most), up to MOST_NATIVE_ENTRIES: a table that starts afresh derives
 # its entries again (a third of the time of a 64-thread model without partial-order
 # reduction at 2^20 entries), but memory the entries take is not there for states.
-NATIVE_ENTRY_BYTES = 128
+NATIVE_ENTRY_BYTES = 192  # 44 in C, up to four index slots each, and the steps kept
 MEMORY_SHARE = 16
 MOST_NATIVE_ENTRIES = 1 << 25
 # The C loop's flag for a run of states whose entries `fill_ahead` has just made: several

@@ -9,7 +9,6 @@ import pytest
 from gilcheck.explore import thread_count
 from gilcheck.explore.thread_count import (
     MEASURE_AT_LEAST,
-    MEASURE_EVERY,
     MEASURE_FIRST,
     MEASURE_RUNS_MOST,
     ThreadCount,
@@ -74,14 +73,28 @@ def test_every_core_is_taken_and_kept_while_it_is_faster(clock: _Clock) -> None:
 def test_one_thread_is_kept_when_the_cores_are_busy(clock: _Clock) -> None:
     # Other processes take the cores: several threads are slower than one.
     counter = ThreadCount(2, adaptive=True)
-    used = [_run(counter, clock, {2: 0.7e6, 1: 1e6}, 1 << 16) for _ in range(60)]
-    measured = used.index(2)
-    assert measured == MEASURE_FIRST >> 16
+    used = [_run(counter, clock, {2: 0.7e6, 1: 1e6}, 1 << 16) for _ in range(200)]
+    measured = [i for i, threads in enumerate(used) if threads == 2]
+    assert measured[0] == MEASURE_FIRST >> 16
     assert counter.using == 1
-    assert used[measured + 1 : measured + 1 + (MEASURE_EVERY >> 16)] == [1] * (MEASURE_EVERY >> 16)
-    # ...and every core once they are free.
-    more = [_run(counter, clock, {2: 2e6, 1: 1e6}, 1 << 16) for _ in range(60)]
+    # The next measurement comes twice as late each time one thread stays the faster.
+    gaps = [b - a for a, b in itertools.pairwise(measured)]
+    assert gaps[:4] == [3, 5, 9, 17]  # (the measurement, then 2, 4, 8, 16 runs)
+    assert len(measured) < len(used) // 20
+    # ...and every core is taken once they are free.
+    more = [_run(counter, clock, {2: 2e6, 1: 1e6}, 1 << 16) for _ in range(200)]
     assert counter.using == 2 and more[-1] == 2
+
+
+def test_a_model_whose_first_depths_favour_one_thread_soon_takes_every_core(
+    clock: _Clock,
+) -> None:
+    # Narrow first depths: every core is slower there, faster later.
+    counter = ThreadCount(2, adaptive=True)
+    for _ in range(2):
+        _run(counter, clock, {2: 0.9e6, 1: 1e6}, 1 << 16)
+    used = [_run(counter, clock, {2: 2e6, 1: 1e6}, 1 << 16) for _ in range(8)]
+    assert counter.using == 2 and used[-1] == 2  # after 2^18 more states at most
 
 
 def test_short_runs_are_measured_together(clock: _Clock) -> None:

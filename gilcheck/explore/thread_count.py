@@ -33,11 +33,13 @@ rate varies (the index grows in some runs), and a switch on noise costs more tha
 saves."""
 
 MEASURE_FIRST = 1 << 16
-"""States on one thread before the first measurement of every core."""
+"""States on one thread before the first measurement of every core; while one thread stays
+the faster, the gap to the next measurement doubles from here (a model's first depths are
+narrow, and there threads gain least), up to MEASURE_EVERY_MOST."""
 
 MEASURE_EVERY = 1 << 20
-"""States between two measurements of the count not in use, at first; the gap doubles each
-time the count in use stays faster, up to MEASURE_EVERY_MOST."""
+"""States between two measurements of one thread once every core is in use, at first; the
+gap doubles each time every core stays the faster, up to MEASURE_EVERY_MOST."""
 
 MEASURE_EVERY_MOST = 1 << 23
 
@@ -77,7 +79,7 @@ class ThreadCount:
     _recent: _Rate = field(default_factory=lambda: _Rate(window=True), init=False)
     _other: _Rate | None = field(default=None, init=False)  # the measurement under way
     _until_measure: int = field(default=MEASURE_FIRST, init=False)
-    _every: int = field(default=MEASURE_EVERY, init=False)
+    _every: int = field(default=MEASURE_FIRST, init=False)
     _started: float = field(default=0.0, init=False)
 
     def __post_init__(self) -> None:

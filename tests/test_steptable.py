@@ -66,7 +66,7 @@ def _agree(program: ir.Program, options: CheckOptions, python_table: bool = True
     interpreted = _summary(
         _search(program, dataclasses.replace(options, step_table=False, native=False))
     )
-    if not StepTable.supports(Engine(program, options)):
+    if python_table and not StepTable.supports(Engine(program, options)):
         python_table = False
     if python_table or native_module() is None:
         tabled = _summary(_search(program, dataclasses.replace(options, native=False)))

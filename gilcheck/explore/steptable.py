@@ -130,7 +130,6 @@ class StepTable:
         self,
         engine: ThreadwiseSystem,
         store: StateStore,
-        limit: int | None = None,
         representative: Callable[[bytes], bytes] | None = None,
         native_limit: int | None = None,
     ) -> None:
@@ -138,9 +137,9 @@ class StepTable:
         self.store = store
         # With symmetry: the map from a successor's record to its representative's.
         self.representative = representative
-        self.limit = DEFAULT_LIMIT if limit is None else limit  # entries made in Python
-        # entries derived in C (their table is made with this limit, `native_entries`)
-        self.native_limit = self.limit if native_limit is None else max(native_limit, self.limit)
+        self.limit = DEFAULT_LIMIT  # entries made in Python
+        # entries derived in C (`native_entry_limit`; their table is made with it)
+        self.native_limit = DEFAULT_LIMIT if native_limit is None else native_limit
         self.ample = engine.merge_local_steps and engine.ample
         # Entries by the state's shared part, then by thread id, then by thread number.
         self.contexts: dict[bytes, list[dict[int, Entry | _Watch]]] = {}

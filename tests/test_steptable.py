@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from strategies import differential_specs, scenario_specs, symmetric_specs
 
 from gilcheck.diagnostics import SpecError
-from gilcheck.explore import steptable, successors
+from gilcheck.explore import budget, steptable, successors
 from gilcheck.explore.bfs import Exploration, explore
 from gilcheck.explore.native import native_module
 from gilcheck.explore.steptable import StepTable
@@ -530,10 +530,13 @@ def test_footprints_of_a_release_a_scope_s_end_and_a_thread_s_end() -> None:
     assert seen[(main, "End")] is None  # main's end goes on to the program's end
 
 
-def test_c_keeps_more_entries_under_a_larger_memory_limit() -> None:
+def test_c_keeps_more_entries_under_a_larger_memory_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """C derives a sixteenth of the memory limit's worth of entries (at least DEFAULT_LIMIT;
-    shared among workers) before the table starts afresh; Python's entries keep the fixed
-    limit."""
+    shared among workers) before the table starts afresh, under the limit the search runs
+    under (the default one where neither it nor a state limit is given); Python's entries
+    keep the fixed limit."""
     assert steptable.native_entry_limit(None) == steptable.DEFAULT_LIMIT
     assert steptable.native_entry_limit(1024) == steptable.DEFAULT_LIMIT  # 512 Ki entries
     assert steptable.native_entry_limit(24 * 1024) == 1 << 23
@@ -541,8 +544,13 @@ def test_c_keeps_more_entries_under_a_larger_memory_limit() -> None:
     assert steptable.native_entry_limit(1 << 30) == steptable.MOST_NATIVE_ENTRIES
     text = (ROOT / "bench" / "models" / "gil_workers_fixed_5.gil").read_text()
     system = Engine(analyze_spec(parse_text("gw.gil", text)), CheckOptions(symmetry=False))
-    for memory, limit in ((None, steptable.DEFAULT_LIMIT), (48 * 1024, 1 << 24)):
-        options = CheckOptions(symmetry=False, max_memory_mb=memory)
+    monkeypatch.setattr(budget, "default_memory_limit_mb", lambda: 96 * 1024)
+    for states, memory, limit in (
+        (10**6, None, steptable.DEFAULT_LIMIT),  # no memory limit
+        (None, 48 * 1024, 1 << 24),
+        (None, None, 1 << 25),  # the default memory limit
+    ):
+        options = CheckOptions(symmetry=False, max_states=states, max_memory_mb=memory)
         source = SuccessorSource(system, new_store(native=False), options)
         assert source.table is not None
         assert (source.table.limit, source.table.native_limit) == (steptable.DEFAULT_LIMIT, limit)

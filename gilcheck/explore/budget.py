@@ -48,6 +48,15 @@ class SearchProgress:
 Progress = Callable[[SearchProgress], None]
 
 
+def search_memory_limit_mb(options: CheckOptions) -> int | None:
+    """The memory limit, in megabytes, a search with these options runs under: the one
+    given, or with neither it nor a state limit given the default (a search always has a
+    limit); None for none."""
+    if options.max_memory_mb is None and options.max_states is None:
+        return default_memory_limit_mb()
+    return options.max_memory_mb
+
+
 class Budget:
     """The limits of one search (states, time, memory), its progress callback and its clock."""
 
@@ -58,9 +67,7 @@ class Budget:
         self.progress = progress
         self.max_states = options.max_states
         self.deadline = self.started + options.timeout if options.timeout else None
-        memory_mb = options.max_memory_mb
-        if memory_mb is None and options.max_states is None:
-            memory_mb = default_memory_limit_mb()  # a search always has a limit
+        memory_mb = search_memory_limit_mb(options)
         self.max_memory_mb = memory_mb
         self.max_memory = memory_mb * 1024 * 1024 if memory_mb else None
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from gilcheck.explore.budget import search_memory_limit_mb
 from gilcheck.explore.steptable import Step, StepTable, native_entry_limit
 from gilcheck.explore.store import NativeStateStore, StateStore
 from gilcheck.explore.symmetric_records import RecordCanonicalizer, table_with_symmetry
@@ -42,7 +43,7 @@ class SuccessorSource:
                 threadwise,
                 store,
                 representative=representative,
-                native_limit=native_entry_limit(options.max_memory_mb, options.workers),
+                native_limit=native_entry_limit(search_memory_limit_mb(options), options.workers),
             )
             if threadwise is not None
             else None

@@ -525,20 +525,26 @@ typedef struct {
     size_t mask;
 } ByteMap;
 
-static const uint8_t *map_get(const ByteMap *m, const uint8_t *key, size_t len,
-                              uint32_t *val_len) {
+/* The index of a key's item in the map, or -1. */
+static int32_t map_index(const ByteMap *m, const uint8_t *key, size_t len) {
     uint64_t h = hash_record(key, len);
     size_t slot = h & m->mask;
     for (;;) {
         int32_t at = m->slots[slot];
-        if (at < 0) return NULL;
+        if (at < 0) return -1;
         const MapItem *it = &m->items[at];
-        if (it->hash == h && it->key_len == len && memcmp(m->bytes + it->key_at, key, len) == 0) {
-            *val_len = it->val_len;
-            return m->bytes + it->val_at;
-        }
+        if (it->hash == h && it->key_len == len && memcmp(m->bytes + it->key_at, key, len) == 0)
+            return at;
         slot = (slot + 1) & m->mask;
     }
+}
+
+static const uint8_t *map_get(const ByteMap *m, const uint8_t *key, size_t len,
+                              uint32_t *val_len) {
+    int32_t at = map_index(m, key, len);
+    if (at < 0) return NULL;
+    *val_len = m->items[at].val_len;
+    return m->bytes + m->items[at].val_at;
 }
 
 static int map_rehash(ByteMap *m, size_t size) {
@@ -658,6 +664,13 @@ typedef struct {
     NPatch *pool;
     size_t pool_len, pool_cap;
     ByteMap projected; /* what `derive_entry` makes entries from (below) */
+    /* The items of the locks and channels parts Python has told (`part`), as item ids
+     * (4 bytes each): keyed by the items, valued by the part's number; and by number,
+     * the index of its item in that map (-1: not told). Kept when the table starts
+     * afresh: what a part holds never changes. */
+    ByteMap parts;
+    int32_t *part_at;
+    size_t part_at_len, part_at_cap;
     size_t limit;      /* no entry is derived once this many are kept */
     /* Persistent sets (engine/stubborn.py): FACT_WORDS words per thread number, in order
      * of numbers (`set_facts`): position, touch, waits, future, future while holding the
@@ -762,7 +775,8 @@ static PyObject *Entries_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     Entries *e = (Entries *)type->tp_alloc(type, 0);
     if (!e) return NULL;
     e->limit = limit < 0 ? 0 : (size_t)limit;
-    if (entries_rebuild(e, 1024) < 0 || map_rehash(&e->projected, 1024) < 0) {
+    if (entries_rebuild(e, 1024) < 0 || map_rehash(&e->projected, 1024) < 0 ||
+        map_rehash(&e->parts, 1024) < 0) {
         Py_DECREF(e);
         return NULL;
     }
@@ -774,6 +788,8 @@ static void Entries_dealloc(Entries *e) {
     PyMem_Free(e->pool);
     PyMem_Free(e->facts);
     map_free(&e->projected);
+    map_free(&e->parts);
+    PyMem_Free(e->part_at);
     Py_TYPE(e)->tp_free((PyObject *)e);
 }
 
@@ -984,33 +1000,69 @@ static PyObject *Entries_project(Entries *e, PyObject *const *args, Py_ssize_t n
     return map_put_args(&e->projected, args, nargs, "project(key: bytes, value: bytes)");
 }
 
+/* part(number, items): the items of locks or channels part `number`, as item ids (4 bytes
+ * each, little-endian; steptable.py numbers the items). A part told before keeps what it
+ * was told. */
+static PyObject *Entries_part(Entries *e, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2 || !PyBytes_Check(args[1]) || PyBytes_GET_SIZE(args[1]) % 4 != 0) {
+        PyErr_SetString(PyExc_TypeError, "part(number: int, items: bytes of 4 each)");
+        return NULL;
+    }
+    unsigned long number = PyLong_AsUnsignedLong(args[0]);
+    if (number == (unsigned long)-1 && PyErr_Occurred()) return NULL;
+    if (number >= UINT32_MAX) {
+        PyErr_SetString(PyExc_OverflowError, "a part number out of range");
+        return NULL;
+    }
+    if (number >= e->part_at_len) {
+        size_t was = e->part_at_cap;
+        if (reserve_items((void **)&e->part_at, &e->part_at_cap, number + 1, sizeof(int32_t)) <
+            0)
+            return NULL;
+        memset(e->part_at + was, 0xff, (e->part_at_cap - was) * sizeof(int32_t));
+        e->part_at_len = e->part_at_cap;
+    }
+    if (e->part_at[number] >= 0) Py_RETURN_NONE;
+    const uint8_t *items = (const uint8_t *)PyBytes_AS_STRING(args[1]);
+    size_t len = (size_t)PyBytes_GET_SIZE(args[1]);
+    uint32_t number32 = (uint32_t)number;
+    if (map_put(&e->parts, items, len, (const uint8_t *)&number32, 4) < 0) return NULL;
+    e->part_at[number] = map_index(&e->parts, items, len);
+    Py_RETURN_NONE;
+}
+
+/* The item ids of the part whose number is at `part` (4 bytes), and how many (`count`);
+ * NULL where Python has not told them. */
+static const uint8_t *part_items(const Entries *e, const uint8_t *part, uint32_t *count) {
+    uint32_t number;
+    memcpy(&number, part, 4);
+    if (number >= e->part_at_len || e->part_at[number] < 0) return NULL;
+    const MapItem *it = &e->parts.items[e->part_at[number]];
+    *count = it->key_len / 4;
+    return e->parts.bytes + it->key_at;
+}
+
 /* Projected entries (steptable.py's `_from_template` is the reference): a thread's entry
  * in a shared part made from facts Python keeps in `projected` (all numbers
- * little-endian, thread ids 2 bytes, the rest 4):
+ * little-endian, thread ids 2 bytes, the rest 4) and from the parts' items (`part`):
  *   'f' tid number vars at(1)            -> the id of the thread's at-th read set there
  *        (the locks and channels its steps read; tried in order, at from 0)
- *   'l' locks fid / 'c' channels fid     -> the id of the values the read set names there
- *   'k' tid number gil(2) vars tail[14:17] fid locks-values channels-values, the GIL as
- *        in the state, or 0xffff where another thread holds it -> the template: wants(1), handover(1), steps(4), then per step and the
- *           handover: python(1) number(4) tail(17) via(4) lock-change(4) channel-change(4),
- *           a change -1 where the step changes none of that part
- *   'L' locks change / 'C' channels change -> the part's number with the change made
+ *   'r' fid -> the read set: how many locks(2), how many channels(2), then their
+ *        indices in the parts (2 each)
+ *   'k' tid number gil(2) vars tail[14:17] fid, then the item ids the read set names in
+ *        this state's locks and channels parts, the GIL as in the state, or 0xffff where
+ *        another thread holds it -> the template: wants(1), handover(1), steps(4), then
+ *        per step and the handover: python(1) number(4) tail(17) via(4) lock-change(4)
+ *        channel-change(4), a change -1 where the step changes none of that part
+ *   'D' change -> the items it changes: index(4) item id(4) each
  * The derived patch takes the template's tail with the locks and channels parts of this
- * state, changed (and this state's GIL where another thread holds it). 1: the entry was derived and kept; 0: a fact is missing (Python makes
- * the entry); -1 with an exception. */
+ * state, changed (the part with those items, which Python must have told), and this
+ * state's GIL where another thread holds it. 1: the entry was derived and kept; 0: a
+ * fact is missing (Python makes the entry); -1 with an exception. */
 #define TEMPLATE_STEP 34
-#define MAX_READ_SETS 8 /* steptable.MAX_READ_SETS */
-
-static const uint8_t *projected_part(const Entries *e, char kind, const uint8_t *part,
-                                     const uint8_t *id) {
-    uint8_t key[9];
-    uint32_t len;
-    key[0] = (uint8_t)kind;
-    memcpy(key + 1, part, 4);
-    memcpy(key + 5, id, 4);
-    const uint8_t *value = map_get(&e->projected, key, sizeof key, &len);
-    return value && len == 4 ? value : NULL;
-}
+#define MAX_READ_SETS 8   /* steptable.MAX_READ_SETS */
+#define MAX_KEY_ITEMS 64  /* read sets naming more are made by Python */
+#define MAX_PART_ITEMS 1024 /* changes to longer parts are made by Python */
 
 /* A template's steps and handover: the patches made of it. */
 static inline size_t template_patches(const uint8_t *t) {
@@ -1029,37 +1081,63 @@ static void entry_steps(NEntry *it, const uint8_t *t, size_t first) {
     it->handover = t[1] ? (int32_t)(first + steps) : -1;
 }
 
+/* The item ids a read set names in a part (`indices`: `count` of them, 2 bytes each) at
+ * `out`: 1, or 0 where an index is past the part's end. */
+static int read_items(const uint8_t *items, uint32_t len, const uint8_t *indices, size_t count,
+                      uint8_t *out) {
+    for (size_t i = 0; i < count; i++) {
+        uint16_t index;
+        memcpy(&index, indices + 2 * i, 2);
+        if (index >= len) return 0;
+        memcpy(out + 4 * i, items + 4 * (size_t)index, 4);
+    }
+    return 1;
+}
+
 /* The template Python left for thread `tid` at `number` with this tail's shared part, for
  * the first of its read sets whose projections are known (NULL: none), and whether
  * another thread holds the GIL. Reads the entries only. */
 static const uint8_t *find_template(const Entries *e, const uint8_t *tail, size_t tid,
                                     uint32_t number, int *others) {
     if (e->projected.count == 0 || e->count >= e->limit || tid > UINT16_MAX) return NULL;
-    uint8_t key[28];
+    uint32_t n_locks, n_chans;
+    const uint8_t *locks = part_items(e, tail + 6, &n_locks);
+    const uint8_t *chans = locks ? part_items(e, tail + 10, &n_chans) : NULL;
+    if (!chans) return NULL;
+    uint8_t find[12], key[20 + 4 * MAX_KEY_ITEMS];
     uint32_t len;
     uint16_t tid16 = (uint16_t)tid;
     /* The GIL as free, the thread's own, or another's (0xffff; steptable's _OTHERS_GIL) */
     uint16_t gil = (uint16_t)(tail[0] | tail[1] << 8);
     *others = gil != 0 && gil != tid + 1 && tid + 1 < 0xffff;
+    find[0] = 'f';
+    memcpy(find + 1, &tid16, 2);
+    memcpy(find + 3, &number, 4);
+    memcpy(find + 7, tail + 2, 4);
+    key[0] = 'k';
+    memcpy(key + 1, find + 1, 6);
+    memcpy(key + 7, tail, 6);
+    if (*others) key[7] = key[8] = 0xff;
+    memcpy(key + 13, tail + 14, 3);
     for (uint8_t at = 0; at < MAX_READ_SETS; at++) {
-        key[0] = 'f';
-        memcpy(key + 1, &tid16, 2);
-        memcpy(key + 3, &number, 4);
-        memcpy(key + 7, tail + 2, 4);
-        key[11] = at;
-        const uint8_t *fid = map_get(&e->projected, key, 12, &len);
+        find[11] = at;
+        const uint8_t *fid = map_get(&e->projected, find, sizeof find, &len);
         if (!fid || len != 4) return NULL; /* no read set more */
-        const uint8_t *locks = projected_part(e, 'l', tail + 6, fid);
-        const uint8_t *chans = locks ? projected_part(e, 'c', tail + 10, fid) : NULL;
-        if (!chans) continue;
-        key[0] = 'k';
-        memcpy(key + 7, tail, 6);
-        if (*others) key[7] = key[8] = 0xff;
-        memcpy(key + 13, tail + 14, 3);
+        uint8_t named[5] = {'r'};
+        memcpy(named + 1, fid, 4);
+        const uint8_t *reads = map_get(&e->projected, named, sizeof named, &len);
+        if (!reads || len < 4) continue;
+        uint16_t read_locks, read_chans;
+        memcpy(&read_locks, reads, 2);
+        memcpy(&read_chans, reads + 2, 2);
+        size_t count = (size_t)read_locks + read_chans;
+        if (len != 4 + 2 * count || count > MAX_KEY_ITEMS) continue;
         memcpy(key + 16, fid, 4);
-        memcpy(key + 20, locks, 4);
-        memcpy(key + 24, chans, 4);
-        const uint8_t *t = map_get(&e->projected, key, 28, &len);
+        if (!read_items(locks, n_locks, reads + 4, read_locks, key + 20) ||
+            !read_items(chans, n_chans, reads + 4 + 2 * read_locks, read_chans,
+                        key + 20 + 4 * read_locks))
+            continue;
+        const uint8_t *t = map_get(&e->projected, key, 20 + 4 * count, &len);
         if (!t) continue;
         if (len < 6 || len != 6 + template_patches(t) * TEMPLATE_STEP) return NULL;
         return t;
@@ -1067,8 +1145,32 @@ static const uint8_t *find_template(const Entries *e, const uint8_t *tail, size_
     return NULL;
 }
 
+/* The number of the part `own` (4 bytes) with the items of change `change` (4 bytes) made,
+ * at `out`: 1, or 0 where Python has not told the part, the change or the new part. */
+static int changed_part(const Entries *e, const uint8_t *own, const uint8_t *change,
+                        uint8_t *out) {
+    uint32_t len, count;
+    uint8_t named[5] = {'D'};
+    memcpy(named + 1, change, 4);
+    const uint8_t *changes = map_get(&e->projected, named, sizeof named, &len);
+    const uint8_t *items = changes ? part_items(e, own, &count) : NULL;
+    if (!items || len % 8 != 0 || count > MAX_PART_ITEMS) return 0;
+    uint8_t made[4 * MAX_PART_ITEMS];
+    memcpy(made, items, 4 * (size_t)count);
+    for (uint32_t i = 0; i < len; i += 8) {
+        uint32_t index;
+        memcpy(&index, changes + i, 4);
+        if (index >= count) return 0;
+        memcpy(made + 4 * (size_t)index, changes + i + 4, 4);
+    }
+    const uint8_t *number = map_get(&e->parts, made, 4 * (size_t)count, &len);
+    if (!number || len != 4) return 0;
+    memcpy(out, number, 4);
+    return 1;
+}
+
 /* A template's steps and handover (`template_patches` of them) as patches of this tail,
- * at `out`: 1, or 0 when a projection they need is not kept. Reads the entries only. */
+ * at `out`: 1, or 0 when a fact they need is not kept. Reads the entries only. */
 static int fill_patches(const Entries *e, const uint8_t *t, const uint8_t *tail, int others,
                         NPatch *out) {
     size_t made = template_patches(t);
@@ -1081,14 +1183,13 @@ static int fill_patches(const Entries *e, const uint8_t *t, const uint8_t *tail,
         memcpy(out->tail, step + 5, TAIL_SIZE);
         if (others) memcpy(out->tail, tail, 2); /* another's GIL stays so */
         memcpy(&out->via, step + 22, 4);
-        static const char kinds[2] = {'L', 'C'};
         for (int part = 0; part < 2; part++) {
             const uint8_t *change = step + 26 + 4 * part, *own = tail + 6 + 4 * part;
+            uint8_t *after = out->tail + 6 + 4 * part;
             int32_t which;
             memcpy(&which, change, 4);
-            const uint8_t *after = which < 0 ? own : projected_part(e, kinds[part], own, change);
-            if (!after) return 0;
-            memcpy(out->tail + 6 + 4 * part, after, 4);
+            if (which < 0) memcpy(after, own, 4);
+            else if (!changed_part(e, own, change, after)) return 0;
         }
     }
     return 1;
@@ -1129,6 +1230,8 @@ static PyMethodDef Entries_methods[] = {
      "has(tail, tid, number): whether a thread has its entry in a shared part"},
     {"project", (PyCFunction)(void (*)(void))Entries_project, METH_FASTCALL,
      "project(key, value): a fact entries are derived from"},
+    {"part", (PyCFunction)(void (*)(void))Entries_part, METH_FASTCALL,
+     "part(number, items): a locks or channels part's items, as item ids"},
     {"set_facts", (PyCFunction)(void (*)(void))Entries_set_facts, METH_FASTCALL,
      "set_facts(first, data): persistent-set facts of thread numbers, in order"},
     {"facts_told", (PyCFunction)Entries_facts_told, METH_NOARGS,

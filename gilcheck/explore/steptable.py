@@ -33,6 +33,9 @@ _TAIL = struct.Struct("<HIIIHB")  # gil + 1, vars, locks, channels, stdout + 1, 
 _NUMBER = struct.Struct("<I")
 _ID = struct.Struct("<i")
 _TID_NUMBER = struct.Struct("<HI")
+_READS = struct.Struct("<HH")  # a read set for C: how many locks, how many channels
+_INDEX = struct.Struct("<H")
+_CHANGE = struct.Struct("<II")  # a change for C: the item's index, its new item's id
 # A thread number's persistent-set facts for C (stubborn.ThreadFacts: position, touch,
 # waits, future, future while holding the GIL).
 _FACTS = struct.Struct("<q4Q")
@@ -166,8 +169,14 @@ class StepTable:
         # whether any join's entry was made (the fast path looks for them only then).
         self._ended: dict[int, bool] = {}
         self._watching = False
-        # The numbers C knows footprints, the values they read and changes by (`_id`).
+        # The numbers C knows footprints and changes by (`_id`), and the read sets and
+        # changes told to C under them.
         self._ids: dict[tuple[str, Any], int] = {}
+        self._told: set[bytes] = set()
+        # The items of locks and channels parts by number, as C knows them (`_tell_part`):
+        # kept when the table starts afresh, as C keeps them.
+        self._item_ids: dict[Any, int] = {}
+        self._parts_told = bytearray()
         # Persistent sets (`--stubborn-sets`, engine/stubborn.py): the facts of each thread
         # number, made once each (and told to C in order of numbers).
         self.stubborn = engine.stubborn
@@ -319,6 +328,7 @@ class StepTable:
         self._footprints.clear()
         self._read_sets.clear()
         self._ids.clear()
+        self._told.clear()
         self._ended.clear()
         if self.native_entries is not None:
             self.native_entries.clear()
@@ -579,12 +589,11 @@ class StepTable:
         chans = self._part_with(state[4], chan_changes) if chan_changes else tail[_CHANS]
         if others:
             new_tail = tail[:2] + new_tail[2:]
-        native = self.native_entries
-        if native is not None:
+        if self.native_entries is not None:
             if lock_changes:
-                native.project(b"L" + tail[_LOCKS] + self._change_id(lock_changes), locks)
+                self._tell_part(locks)
             if chan_changes:
-                native.project(b"C" + tail[_CHANS] + self._change_id(chan_changes), chans)
+                self._tell_part(chans)
         return (action, number, new_tail[:6] + locks + chans + new_tail[14:], via)
 
     # What C derives entries from (`Entries.project`; _records.c's `derive_entry` names the
@@ -596,7 +605,38 @@ class StepTable:
         return _ID.pack(self._ids.setdefault((kind, value), len(self._ids)))
 
     def _change_id(self, changes: tuple[tuple[int, Any], ...]) -> bytes:
-        return self._id("change", changes) if changes else _ID.pack(-1)
+        """A change's number (-1: none), with the items it changes told to C."""
+        if not changes:
+            return _ID.pack(-1)
+        change = self._id("change", changes)
+        if change not in self._told:
+            self._told.add(change)
+            pack = _CHANGE.pack
+            items = b"".join([pack(i, self._item_id(value)) for i, value in changes])
+            self.native_entries.project(b"D" + change, items)
+        return change
+
+    def _item_id(self, item: Any) -> int:
+        """The number C knows an item of a locks or channels part by (equal items alike,
+        as the store's parts are)."""
+        return self._item_ids.setdefault(item, len(self._item_ids))
+
+    def _items(self, items: tuple[Any, ...]) -> bytes:
+        """Items as C knows them: their numbers (`_item_id`), packed."""
+        item_id = self._item_id
+        return struct.pack(f"<{len(items)}I", *[item_id(item) for item in items])
+
+    def _tell_part(self, packed: bytes) -> None:
+        """Tell C the items of the locks or channels part whose packed number is `packed`
+        (once): what it derives read values and changed parts from."""
+        number = _NUMBER.unpack(packed)[0]
+        told = self._parts_told
+        if number < len(told) and told[number]:
+            return
+        if number >= len(told):
+            told.extend(bytes(number + 1 - len(told)))
+        told[number] = 1
+        self.native_entries.part(number, self._items(self.store.part(number)))
 
     def _project_reads(
         self,
@@ -606,12 +646,19 @@ class StepTable:
         reads: Footprint,
         key: tuple[Any, ...],
     ) -> None:
-        """The thread's `at`-th read set here, and the values it reads in this shared part."""
+        """The thread's `at`-th read set here, what it names, and the items of the locks and
+        channels parts of this shared part (which C reads the values from)."""
         native = self.native_entries
         fid = self._id("footprint", reads)
         native.project(b"f" + _TID_NUMBER.pack(where[0], where[1]) + where[2] + bytes((at,)), fid)
-        native.project(b"l" + tail[_LOCKS] + fid, self._id("values", key[5]))
-        native.project(b"c" + tail[_CHANS] + fid, self._id("values", key[6]))
+        if fid not in self._told:
+            self._told.add(fid)
+            locks, chans = reads
+            if all(i <= 0xFFFF for i in locks + chans):  # (else C leaves it to Python)
+                indices = b"".join([_INDEX.pack(i) for i in locks + chans])
+                native.project(b"r" + fid, _READS.pack(len(locks), len(chans)) + indices)
+        self._tell_part(tail[_LOCKS])
+        self._tell_part(tail[_CHANS])
 
     def _project_template(self, key: tuple[Any, ...], template: _Template) -> None:
         """A projected entry, under what it is keyed by."""
@@ -623,8 +670,8 @@ class StepTable:
             key[2],
             key[3],
             self._id("footprint", key[4]),
-            self._id("values", key[5]),
-            self._id("values", key[6]),
+            self._items(key[5]),
+            self._items(key[6]),
         ]
         value = [
             bytes((1 if wanted else 0, 0 if handover is None else 1)),
@@ -636,6 +683,11 @@ class StepTable:
                 continue
             lock_change = _ID.unpack(self._change_id(lock_changes))[0]
             chan_change = _ID.unpack(self._change_id(chan_changes))[0]
+            # (the parts this state's steps make: what C finds for another state's)
+            if lock_changes:
+                self._tell_part(new_tail[_LOCKS])
+            if chan_changes:
+                self._tell_part(new_tail[_CHANS])
             value.append(_TEMPLATE_STEP.pack(0, number, new_tail, via, lock_change, chan_change))
         self.native_entries.project(b"".join(out), b"".join(value))
 

@@ -664,13 +664,14 @@ typedef struct {
     NPatch *pool;
     size_t pool_len, pool_cap;
     ByteMap projected; /* what `derive_entry` makes entries from (below) */
-    /* The items of the locks and channels parts Python has told (`part`), as item ids
-     * (4 bytes each): keyed by the items, valued by the part's number; and by number,
-     * the index of its item in that map (-1: not told). Kept when the table starts
-     * afresh: what a part holds never changes. */
+    /* Every part of the store (vars, locks, channels), as item ids (4 bytes each; store.py's
+     * `LinkedParts` numbers the items): keyed by the items, valued by the part's number;
+     * and by number, the index of its item in that map. Python tells each part it numbers
+     * (`part`), and C numbers the parts its derived steps make (`changed_part`), which
+     * Python takes (`parts_from`): one numbering. Kept when the table starts afresh. */
     ByteMap parts;
     int32_t *part_at;
-    size_t part_at_len, part_at_cap;
+    size_t parts_count, part_at_cap;
     size_t limit;      /* no entry is derived once this many are kept */
     /* Persistent sets (engine/stubborn.py): FACT_WORDS words per thread number, in order
      * of numbers (`set_facts`): position, touch, waits, future, future while holding the
@@ -1000,35 +1001,62 @@ static PyObject *Entries_project(Entries *e, PyObject *const *args, Py_ssize_t n
     return map_put_args(&e->projected, args, nargs, "project(key: bytes, value: bytes)");
 }
 
-/* part(number, items): the items of locks or channels part `number`, as item ids (4 bytes
- * each, little-endian; steptable.py numbers the items). A part told before keeps what it
- * was told. */
+/* Keep a part's items under the next number: 0, or -1 with an exception. */
+static int number_part(Entries *e, const uint8_t *items, size_t len) {
+    if (e->parts_count >= INT32_MAX) {
+        PyErr_SetString(PyExc_OverflowError, "too many parts");
+        return -1;
+    }
+    uint32_t number = (uint32_t)e->parts_count;
+    if (reserve_items((void **)&e->part_at, &e->part_at_cap, e->parts_count + 1,
+                      sizeof(int32_t)) < 0 ||
+        map_put(&e->parts, items, len, (const uint8_t *)&number, 4) < 0)
+        return -1;
+    /* (equal items are one part: the store never numbers a part twice) */
+    e->part_at[e->parts_count++] = map_index(&e->parts, items, len);
+    return 0;
+}
+
+/* part(number, items): the items of the part Python numbered `number` (the next one), as
+ * item ids (4 bytes each, little-endian). */
 static PyObject *Entries_part(Entries *e, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 2 || !PyBytes_Check(args[1]) || PyBytes_GET_SIZE(args[1]) % 4 != 0) {
         PyErr_SetString(PyExc_TypeError, "part(number: int, items: bytes of 4 each)");
         return NULL;
     }
-    unsigned long number = PyLong_AsUnsignedLong(args[0]);
-    if (number == (unsigned long)-1 && PyErr_Occurred()) return NULL;
-    if (number >= UINT32_MAX) {
-        PyErr_SetString(PyExc_OverflowError, "a part number out of range");
+    Py_ssize_t number = PyLong_AsSsize_t(args[0]);
+    if (number == -1 && PyErr_Occurred()) return NULL;
+    if ((size_t)number != e->parts_count) {
+        PyErr_SetString(PyExc_ValueError, "parts are told in order of numbers");
         return NULL;
     }
-    if (number >= e->part_at_len) {
-        size_t was = e->part_at_cap;
-        if (reserve_items((void **)&e->part_at, &e->part_at_cap, number + 1, sizeof(int32_t)) <
-            0)
-            return NULL;
-        memset(e->part_at + was, 0xff, (e->part_at_cap - was) * sizeof(int32_t));
-        e->part_at_len = e->part_at_cap;
-    }
-    if (e->part_at[number] >= 0) Py_RETURN_NONE;
-    const uint8_t *items = (const uint8_t *)PyBytes_AS_STRING(args[1]);
-    size_t len = (size_t)PyBytes_GET_SIZE(args[1]);
-    uint32_t number32 = (uint32_t)number;
-    if (map_put(&e->parts, items, len, (const uint8_t *)&number32, 4) < 0) return NULL;
-    e->part_at[number] = map_index(&e->parts, items, len);
+    if (number_part(e, (const uint8_t *)PyBytes_AS_STRING(args[1]),
+                    (size_t)PyBytes_GET_SIZE(args[1])) < 0)
+        return NULL;
     Py_RETURN_NONE;
+}
+
+/* parts_from(first) -> [items]: the items of the parts numbered from `first` on. */
+static PyObject *Entries_parts_from(Entries *e, PyObject *arg) {
+    Py_ssize_t first = PyLong_AsSsize_t(arg);
+    if (first == -1 && PyErr_Occurred()) return NULL;
+    if (first < 0 || (size_t)first > e->parts_count) {
+        PyErr_SetString(PyExc_ValueError, "no such part");
+        return NULL;
+    }
+    PyObject *out = PyList_New((Py_ssize_t)e->parts_count - first);
+    for (size_t i = (size_t)first; out && i < e->parts_count; i++) {
+        const MapItem *it = &e->parts.items[e->part_at[i]];
+        PyObject *items =
+            PyBytes_FromStringAndSize((const char *)e->parts.bytes + it->key_at, it->key_len);
+        if (!items) Py_CLEAR(out);
+        else PyList_SET_ITEM(out, (Py_ssize_t)(i - (size_t)first), items);
+    }
+    return out;
+}
+
+static PyObject *Entries_parts_known(Entries *e, PyObject *unused) {
+    return PyLong_FromSize_t(e->parts_count);
 }
 
 /* The item ids of the part whose number is at `part` (4 bytes), and how many (`count`);
@@ -1036,7 +1064,7 @@ static PyObject *Entries_part(Entries *e, PyObject *const *args, Py_ssize_t narg
 static const uint8_t *part_items(const Entries *e, const uint8_t *part, uint32_t *count) {
     uint32_t number;
     memcpy(&number, part, 4);
-    if (number >= e->part_at_len || e->part_at[number] < 0) return NULL;
+    if (number >= e->parts_count) return NULL;
     const MapItem *it = &e->parts.items[e->part_at[number]];
     *count = it->key_len / 4;
     return e->parts.bytes + it->key_at;
@@ -1146,9 +1174,11 @@ static const uint8_t *find_template(const Entries *e, const uint8_t *tail, size_
 }
 
 /* The number of the part `own` (4 bytes) with the items of change `change` (4 bytes) made,
- * at `out`: 1, or 0 where Python has not told the part, the change or the new part. */
+ * at `out`: 1, or 0 where Python has not told the change, or the new part is not numbered
+ * yet and `make` is NULL (else it is numbered: `make` is the table, which its caller has
+ * alone), or -1 with an exception. */
 static int changed_part(const Entries *e, const uint8_t *own, const uint8_t *change,
-                        uint8_t *out) {
+                        uint8_t *out, Entries *make) {
     uint32_t len, count;
     uint8_t named[5] = {'D'};
     memcpy(named + 1, change, 4);
@@ -1164,15 +1194,22 @@ static int changed_part(const Entries *e, const uint8_t *own, const uint8_t *cha
         memcpy(made + 4 * (size_t)index, changes + i + 4, 4);
     }
     const uint8_t *number = map_get(&e->parts, made, 4 * (size_t)count, &len);
-    if (!number || len != 4) return 0;
-    memcpy(out, number, 4);
+    if (number && len == 4) {
+        memcpy(out, number, 4);
+        return 1;
+    }
+    if (!make) return 0;
+    uint32_t made_number = (uint32_t)make->parts_count;
+    if (number_part(make, made, 4 * (size_t)count) < 0) return -1;
+    memcpy(out, &made_number, 4);
     return 1;
 }
 
 /* A template's steps and handover (`template_patches` of them) as patches of this tail,
- * at `out`: 1, or 0 when a fact they need is not kept. Reads the entries only. */
+ * at `out`: 1, or 0 when a fact they need is not kept, or -1 with an exception. Reads
+ * the entries only, but with `make` (the table) numbers the parts its steps make. */
 static int fill_patches(const Entries *e, const uint8_t *t, const uint8_t *tail, int others,
-                        NPatch *out) {
+                        NPatch *out, Entries *make) {
     size_t made = template_patches(t);
     for (size_t i = 0; i < made; i++, out++) {
         const uint8_t *step = t + 6 + i * TEMPLATE_STEP;
@@ -1189,7 +1226,10 @@ static int fill_patches(const Entries *e, const uint8_t *t, const uint8_t *tail,
             int32_t which;
             memcpy(&which, change, 4);
             if (which < 0) memcpy(after, own, 4);
-            else if (!changed_part(e, own, change, after)) return 0;
+            else {
+                int changed = changed_part(e, own, change, after, make);
+                if (changed <= 0) return changed;
+            }
         }
     }
     return 1;
@@ -1214,8 +1254,8 @@ static int derive_entry(Entries *e, const uint8_t *tail, uint64_t tail_hash, siz
     size_t made = template_patches(t);
     if (reserve_items((void **)&e->pool, &e->pool_cap, e->pool_len + made, sizeof(NPatch)) < 0)
         return -1;
-    if (!fill_patches(e, t, tail, others, e->pool + e->pool_len))
-        return 0; /* nothing kept: the pool's end is not moved */
+    int filled = fill_patches(e, t, tail, others, e->pool + e->pool_len, e);
+    if (filled <= 0) return filled; /* nothing kept: the pool's end is not moved */
     return keep_template(e, tail, tail_hash, tid, number, t);
 }
 
@@ -1231,7 +1271,11 @@ static PyMethodDef Entries_methods[] = {
     {"project", (PyCFunction)(void (*)(void))Entries_project, METH_FASTCALL,
      "project(key, value): a fact entries are derived from"},
     {"part", (PyCFunction)(void (*)(void))Entries_part, METH_FASTCALL,
-     "part(number, items): a locks or channels part's items, as item ids"},
+     "part(number, items): the items of the part numbered next, as item ids"},
+    {"parts_from", (PyCFunction)Entries_parts_from, METH_O,
+     "parts_from(first): the items of the parts numbered from `first` on"},
+    {"parts_known", (PyCFunction)Entries_parts_known, METH_NOARGS,
+     "parts_known(): how many parts are numbered"},
     {"set_facts", (PyCFunction)(void (*)(void))Entries_set_facts, METH_FASTCALL,
      "set_facts(first, data): persistent-set facts of thread numbers, in order"},
     {"facts_told", (PyCFunction)Entries_facts_told, METH_NOARGS,
@@ -2806,7 +2850,8 @@ static int32_t derive_privately(Worker *w, const uint8_t *tail, uint64_t tail_ha
         raw_reserve((void **)&w->derived, &w->derived_cap, w->n_derived + 1, sizeof(Derived)) <
             0)
         return -2;
-    if (!fill_patches(e, t, tail, others, w->dpatches + w->n_dpatches)) return -1;
+    /* (a part not numbered yet: Python's, as the workers only read the table) */
+    if (fill_patches(e, t, tail, others, w->dpatches + w->n_dpatches, NULL) <= 0) return -1;
     Derived *d = &w->derived[w->n_derived];
     memcpy(d->tail, tail, TAIL_SIZE);
     d->tid = (uint16_t)tid;

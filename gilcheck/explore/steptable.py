@@ -173,10 +173,6 @@ class StepTable:
         # changes told to C under them.
         self._ids: dict[tuple[str, Any], int] = {}
         self._told: set[bytes] = set()
-        # The items of locks and channels parts by number, as C knows them (`_tell_part`):
-        # kept when the table starts afresh, as C keeps them.
-        self._item_ids: dict[Any, int] = {}
-        self._parts_told = bytearray()
         # Persistent sets (`--stubborn-sets`, engine/stubborn.py): the facts of each thread
         # number, made once each (and told to C in order of numbers).
         self.stubborn = engine.stubborn
@@ -589,11 +585,6 @@ class StepTable:
         chans = self._part_with(state[4], chan_changes) if chan_changes else tail[_CHANS]
         if others:
             new_tail = tail[:2] + new_tail[2:]
-        if self.native_entries is not None:
-            if lock_changes:
-                self._tell_part(locks)
-            if chan_changes:
-                self._tell_part(chans)
         return (action, number, new_tail[:6] + locks + chans + new_tail[14:], via)
 
     # What C derives entries from (`Entries.project`; _records.c's `derive_entry` names the
@@ -611,32 +602,11 @@ class StepTable:
         change = self._id("change", changes)
         if change not in self._told:
             self._told.add(change)
+            items = _NUMBER.iter_unpack(self.store.items(tuple([value for _, value in changes])))
             pack = _CHANGE.pack
-            items = b"".join([pack(i, self._item_id(value)) for i, value in changes])
-            self.native_entries.project(b"D" + change, items)
+            told = b"".join([pack(i, item) for (i, _), (item,) in zip(changes, items, strict=True)])
+            self.native_entries.project(b"D" + change, told)
         return change
-
-    def _item_id(self, item: Any) -> int:
-        """The number C knows an item of a locks or channels part by (equal items alike,
-        as the store's parts are)."""
-        return self._item_ids.setdefault(item, len(self._item_ids))
-
-    def _items(self, items: tuple[Any, ...]) -> bytes:
-        """Items as C knows them: their numbers (`_item_id`), packed."""
-        item_id = self._item_id
-        return struct.pack(f"<{len(items)}I", *[item_id(item) for item in items])
-
-    def _tell_part(self, packed: bytes) -> None:
-        """Tell C the items of the locks or channels part whose packed number is `packed`
-        (once): what it derives read values and changed parts from."""
-        number = _NUMBER.unpack(packed)[0]
-        told = self._parts_told
-        if number < len(told) and told[number]:
-            return
-        if number >= len(told):
-            told.extend(bytes(number + 1 - len(told)))
-        told[number] = 1
-        self.native_entries.part(number, self._items(self.store.part(number)))
 
     def _project_reads(
         self,
@@ -646,8 +616,8 @@ class StepTable:
         reads: Footprint,
         key: tuple[Any, ...],
     ) -> None:
-        """The thread's `at`-th read set here, what it names, and the items of the locks and
-        channels parts of this shared part (which C reads the values from)."""
+        """The thread's `at`-th read set here, and what it names (C reads the values there
+        from the parts' items, `_LinkedParts`)."""
         native = self.native_entries
         fid = self._id("footprint", reads)
         native.project(b"f" + _TID_NUMBER.pack(where[0], where[1]) + where[2] + bytes((at,)), fid)
@@ -657,8 +627,6 @@ class StepTable:
             if all(i <= 0xFFFF for i in locks + chans):  # (else C leaves it to Python)
                 indices = b"".join([_INDEX.pack(i) for i in locks + chans])
                 native.project(b"r" + fid, _READS.pack(len(locks), len(chans)) + indices)
-        self._tell_part(tail[_LOCKS])
-        self._tell_part(tail[_CHANS])
 
     def _project_template(self, key: tuple[Any, ...], template: _Template) -> None:
         """A projected entry, under what it is keyed by."""
@@ -670,8 +638,8 @@ class StepTable:
             key[2],
             key[3],
             self._id("footprint", key[4]),
-            self._items(key[5]),
-            self._items(key[6]),
+            self.store.items(key[5]),
+            self.store.items(key[6]),
         ]
         value = [
             bytes((1 if wanted else 0, 0 if handover is None else 1)),
@@ -683,11 +651,6 @@ class StepTable:
                 continue
             lock_change = _ID.unpack(self._change_id(lock_changes))[0]
             chan_change = _ID.unpack(self._change_id(chan_changes))[0]
-            # (the parts this state's steps make: what C finds for another state's)
-            if lock_changes:
-                self._tell_part(new_tail[_LOCKS])
-            if chan_changes:
-                self._tell_part(new_tail[_CHANS])
             value.append(_TEMPLATE_STEP.pack(0, number, new_tail, via, lock_change, chan_change))
         self.native_entries.project(b"".join(out), b"".join(value))
 

@@ -61,6 +61,77 @@ class _Pool:
         return known
 
 
+# A part that is not a tuple is one item to C, which no item of a tuple part equals.
+_WHOLE = object()
+
+
+class _LinkedParts(_Pool):
+    """The parts pool, shared with the step table's entries in C (`_records.Entries`): one
+    numbering for the parts Python numbers (told to C as it numbers them) and those C
+    numbers as its derived steps make them, which Python takes when it needs them (`pull`):
+    before it numbers a part, and where a record names a part it does not have yet. C
+    knows a part by its items, each a number (`items`): equal items alike, as the pool's
+    values are compared."""
+
+    __slots__ = ("entries", "item_ids", "item_values")
+
+    def __init__(self, pool: _Pool, entries: Any) -> None:
+        self.values = pool.values
+        self.by_value = pool.by_value
+        self.by_identity = pool.by_identity
+        self.entries = entries
+        self.item_ids: dict[Any, int] = {}
+        self.item_values: list[Any] = []
+        for number, value in enumerate(self.values):
+            entries.part(number, self.part_items(value))
+
+    def items(self, items: tuple[Any, ...]) -> bytes:
+        """Items as C knows them: their numbers, packed (4 bytes each)."""
+        ids, values = self.item_ids, self.item_values
+        out = []
+        for item in items:
+            known = ids.get(item)
+            if known is None:
+                known = ids[item] = len(values)
+                values.append(item)
+            out.append(known)
+        return struct.pack(f"<{len(out)}I", *out)
+
+    def part_items(self, part: Any) -> bytes:
+        """A part's items as C knows them."""
+        return self.items(part if type(part) is tuple else ((_WHOLE, part),))
+
+    def pull(self) -> bool:
+        """Take the parts C has numbered since (as tuples of the items); whether there were."""
+        values = self.values
+        made = self.entries.parts_from(len(values))
+        if not made:
+            return False
+        item_values = self.item_values
+        for items in made:
+            value = tuple([item_values[i] for i in struct.unpack(f"<{len(items) // 4}I", items)])
+            number = len(values)
+            values.append(value)
+            self.by_value[value] = number
+            self.by_identity[id(value)] = number
+        return True
+
+    def number(self, value: Any) -> int:
+        known = self.by_identity.get(id(value))
+        if known is not None:
+            return known
+        known = self.by_value.get(value)
+        if known is None and self.pull():
+            known = self.by_value.get(value)
+        if known is None:
+            known = len(self.values)
+            self.entries.part(known, self.part_items(value))
+            self.values.append(value)
+            self.by_value[value] = known
+            self.by_identity[id(value)] = known
+        return known
+
+
 class StateStore:
     """States by id; `parent[i]` and `via[i]` rebuild a shortest path to state `i`."""
 
@@ -135,6 +206,21 @@ class StateStore:
 
     def _decode(self, blob: bytes | bytearray, start: int, end: int) -> State:
         """The state whose record is `blob[start:end]`."""
+        try:
+            return self._decode_known(blob, start, end)
+        except IndexError:
+            # (a part C numbered since Python last took them: `_LinkedParts`)
+            if not self._pull_parts():
+                raise
+            return self._decode_known(blob, start, end)
+
+    def _pull_parts(self) -> bool:
+        """Take the parts C numbered (where the pool is shared with it); whether there were."""
+        parts = self._parts
+        return isinstance(parts, _LinkedParts) and parts.pull()
+
+    def _decode_known(self, blob: bytes | bytearray, start: int, end: int) -> State:
+        """`_decode` where the pools hold every part the record names (else IndexError)."""
         n_threads = blob[start] | blob[start + 1] << 8
         extended = end - start == 4 * n_threads + 23
         fields = self._format(n_threads, extended).unpack_from(blob, start)
@@ -173,11 +259,22 @@ class StateStore:
 
     def parts_known(self) -> int:
         """How many part numbers there are (they run from 0)."""
+        self._pull_parts()
         return len(self._parts.values)
 
     def part(self, number: int) -> Any:
         """The vars, locks or channels part (or extended fields) whose number is `number`."""
-        return self._parts.values[number]
+        values = self._parts.values
+        if number >= len(values):
+            self._pull_parts()
+        return values[number]
+
+    def items(self, items: tuple[Any, ...]) -> bytes:
+        """Items of parts as the step table's entries in C know them (`new_entries`)."""
+        parts = self._parts
+        if not isinstance(parts, _LinkedParts):
+            raise RuntimeError("the store's parts are not shared with C")
+        return parts.items(items)
 
     def thread_number(self, thread: Any) -> int:
         """A thread's number in the record (interned on first use)."""
@@ -328,8 +425,14 @@ class NativeStateStore(StateStore):
 
     def new_entries(self, limit: int) -> Any:
         """An empty table of step-table entries in C, for `records.expand`; it derives no
-        entry of its own (`Entries.project`) once it holds `limit`."""
-        return self._module.Entries(limit)
+        entry of its own (`Entries.project`) once it holds `limit`. It numbers the parts
+        its derived steps make, and Python the others, in one numbering (`_LinkedParts`):
+        a store has one such table."""
+        if isinstance(self._parts, _LinkedParts):
+            raise RuntimeError("the store's parts are shared with a table already")
+        entries = self._module.Entries(limit)
+        self._parts = _LinkedParts(self._parts, entries)
+        return entries
 
     def new_canon(self, layout: tuple[tuple[int, int, bool, bool, bool, bool, int], ...]) -> Any:
         """An empty map of symmetry representatives' parts in C (explore/symmetric_records.py),

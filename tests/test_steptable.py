@@ -4,8 +4,8 @@ the same states with the same ids, parents, first actions and edges, and the sam
 from __future__ import annotations
 
 import dataclasses
-import struct
 import json
+import struct
 from pathlib import Path
 from typing import Any
 

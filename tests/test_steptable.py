@@ -594,7 +594,7 @@ def test_c_derives_entries_in_new_combinations_of_locks_and_numbers_their_parts(
     assert interpreted["python"] < 2_000
     assert made["python"] < 100
     store = in_c.store
-    numbered_in_c = store.parts_known() - len(store._parts.by_value)  # (none: all taken)
+    numbered_in_c = store.parts_known() - len(store._parts.by_value)  # (no part has two numbers)
     assert numbered_in_c == 0
     interpreted_search = _search(
         program, dataclasses.replace(options, step_table=False, native=False)

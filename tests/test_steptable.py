@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import struct
 from pathlib import Path
 from typing import Any
 
@@ -616,12 +615,51 @@ def test_parts_c_numbers_are_taken_before_python_numbers_another() -> None:
         store.new_entries(1 << 10)
     assert entries.parts_known() == 1
     # C numbers (2, 3) from what it was told of its items, as a derived step would.
-    items = struct.unpack("<2I", store.items((2, 3)))
-    entries.part(1, struct.pack("<2I", *items))
+    entries.part(1, store.items((2, 3)), store.objects((2, 3)))
     assert store.part_number((2, 3)) == 1  # taken from C: not numbered again
     assert store.part_number((4,)) == 2
     assert entries.parts_known() == 3
     assert store.part(first) == (1, 2)
     with pytest.raises(ValueError):
-        entries.part(7, b"")  # told in order of numbers only
-    assert entries.parts_from(1) == [store.items((2, 3)), store.items((4,))]
+        entries.part(7, b"", b"")  # told in order of numbers only
+    assert entries.parts_from(1) == [store.objects((2, 3)), store.objects((4,))]
+
+
+# Indexes on one channel and `false` on another: the channels' states are equal items
+# (`false == 0`), so a part C makes must be rebuilt of the objects its own channel holds
+# (an index 0, which symmetry renames, not `false`).
+INDEXES_AND_A_BOOL = """\
+var done[3] = 0
+channel c: unbounded
+channel d: unbounded
+
+thread w[3] {
+    done[self] = 1
+    send c, self
+}
+
+thread t {
+    send d, false
+}
+
+thread main {
+    let a = recv c
+    let b = recv c
+    assert a != b, "two senders"
+}
+"""
+
+
+def test_a_part_c_makes_holds_what_its_own_items_hold(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Items equal to others of another type (`false` and 0) keep their own objects in the
+    parts C numbers: the search finds what the interpreter finds, and the CLI, whose
+    symmetry renames the indexes `c` holds, the same verdict and states with and without
+    the table (an internal error when C rebuilt `c` holding `false`)."""
+    _agree(analyze_spec(parse_text("indexes.gil", INDEXES_AND_A_BOOL)), CheckOptions())
+    spec = tmp_path / "indexes.gil"
+    spec.write_text(INDEXES_AND_A_BOOL)
+    for extra in ((), ("--no-step-table",), ("--threads", "2")):
+        done = cli("check", str(spec), "--format", "json", *extra)
+        assert done.code == 0, done.stdout + done.stderr
+        found = json.loads(done.stdout)
+        assert (found["verdict"], found["states"]) == ("ok", 50)

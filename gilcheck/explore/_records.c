@@ -665,10 +665,12 @@ typedef struct {
     size_t pool_len, pool_cap;
     ByteMap projected; /* what `derive_entry` makes entries from (below) */
     /* Every part of the store (vars, locks, channels), as item ids (4 bytes each; store.py's
-     * `LinkedParts` numbers the items): keyed by the items, valued by the part's number;
-     * and by number, the index of its item in that map. Python tells each part it numbers
-     * (`part`), and C numbers the parts its derived steps make (`changed_part`), which
-     * Python takes (`parts_from`): one numbering. Kept when the table starts afresh. */
+     * `_LinkedParts` numbers the items): keyed by the items as Python compares them (equal
+     * items alike, `true` and 1 too), valued by the part's number and its items as they
+     * are (`true` and 1 apart: the objects Python rebuilds it from); and by number, the
+     * index of its item in that map. Python tells each part it numbers (`part`), and C
+     * numbers the parts its derived steps make (`changed_part`), which Python takes
+     * (`parts_from`): one numbering. Kept when the table starts afresh. */
     ByteMap parts;
     int32_t *part_at;
     size_t parts_count, part_at_cap;
@@ -1001,27 +1003,41 @@ static PyObject *Entries_project(Entries *e, PyObject *const *args, Py_ssize_t n
     return map_put_args(&e->projected, args, nargs, "project(key: bytes, value: bytes)");
 }
 
-/* Keep a part's items under the next number: 0, or -1 with an exception. */
-static int number_part(Entries *e, const uint8_t *items, size_t len) {
+#define MAX_PART_ITEMS 1024 /* changes to longer parts are made by Python */
+
+/* Keep a part's items (`len` bytes: as compared, and as they are at `objects`) under the
+ * next number: 0, or -1 with an exception. */
+static int number_part(Entries *e, const uint8_t *items, const uint8_t *objects, size_t len) {
     if (e->parts_count >= INT32_MAX) {
         PyErr_SetString(PyExc_OverflowError, "too many parts");
         return -1;
     }
-    uint32_t number = (uint32_t)e->parts_count;
-    if (reserve_items((void **)&e->part_at, &e->part_at_cap, e->parts_count + 1,
-                      sizeof(int32_t)) < 0 ||
-        map_put(&e->parts, items, len, (const uint8_t *)&number, 4) < 0)
+    uint8_t *value = PyMem_Malloc(4 + len);
+    if (!value) {
+        PyErr_NoMemory();
         return -1;
+    }
+    uint32_t number = (uint32_t)e->parts_count;
+    memcpy(value, &number, 4);
+    memcpy(value + 4, objects, len);
+    int kept = reserve_items((void **)&e->part_at, &e->part_at_cap, e->parts_count + 1,
+                             sizeof(int32_t)) < 0
+                   ? -1
+                   : map_put(&e->parts, items, len, value, 4 + len);
+    PyMem_Free(value);
+    if (kept < 0) return -1;
     /* (equal items are one part: the store never numbers a part twice) */
     e->part_at[e->parts_count++] = map_index(&e->parts, items, len);
     return 0;
 }
 
-/* part(number, items): the items of the part Python numbered `number` (the next one), as
- * item ids (4 bytes each, little-endian). */
+/* part(number, items, objects): the items of the part Python numbered `number` (the next
+ * one), as item ids (4 bytes each, little-endian): as compared, and as they are. */
 static PyObject *Entries_part(Entries *e, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 2 || !PyBytes_Check(args[1]) || PyBytes_GET_SIZE(args[1]) % 4 != 0) {
-        PyErr_SetString(PyExc_TypeError, "part(number: int, items: bytes of 4 each)");
+    if (nargs != 3 || !PyBytes_Check(args[1]) || PyBytes_GET_SIZE(args[1]) % 4 != 0 ||
+        !PyBytes_Check(args[2]) || PyBytes_GET_SIZE(args[2]) != PyBytes_GET_SIZE(args[1])) {
+        PyErr_SetString(PyExc_TypeError,
+                        "part(number: int, items: bytes of 4 each, objects: as many)");
         return NULL;
     }
     Py_ssize_t number = PyLong_AsSsize_t(args[0]);
@@ -1031,12 +1047,14 @@ static PyObject *Entries_part(Entries *e, PyObject *const *args, Py_ssize_t narg
         return NULL;
     }
     if (number_part(e, (const uint8_t *)PyBytes_AS_STRING(args[1]),
+                    (const uint8_t *)PyBytes_AS_STRING(args[2]),
                     (size_t)PyBytes_GET_SIZE(args[1])) < 0)
         return NULL;
     Py_RETURN_NONE;
 }
 
-/* parts_from(first) -> [items]: the items of the parts numbered from `first` on. */
+/* parts_from(first) -> [objects]: the items as they are of the parts numbered from `first`
+ * on. */
 static PyObject *Entries_parts_from(Entries *e, PyObject *arg) {
     Py_ssize_t first = PyLong_AsSsize_t(arg);
     if (first == -1 && PyErr_Occurred()) return NULL;
@@ -1047,8 +1065,8 @@ static PyObject *Entries_parts_from(Entries *e, PyObject *arg) {
     PyObject *out = PyList_New((Py_ssize_t)e->parts_count - first);
     for (size_t i = (size_t)first; out && i < e->parts_count; i++) {
         const MapItem *it = &e->parts.items[e->part_at[i]];
-        PyObject *items =
-            PyBytes_FromStringAndSize((const char *)e->parts.bytes + it->key_at, it->key_len);
+        PyObject *items = PyBytes_FromStringAndSize((const char *)e->parts.bytes + it->val_at + 4,
+                                                    it->key_len);
         if (!items) Py_CLEAR(out);
         else PyList_SET_ITEM(out, (Py_ssize_t)(i - (size_t)first), items);
     }
@@ -1082,7 +1100,8 @@ static const uint8_t *part_items(const Entries *e, const uint8_t *part, uint32_t
  *        another thread holds it -> the template: wants(1), handover(1), steps(4), then
  *        per step and the handover: python(1) number(4) tail(17) via(4) lock-change(4)
  *        channel-change(4), a change -1 where the step changes none of that part
- *   'D' change -> the items it changes: index(4) item id(4) each
+ *   'D' change -> the items it changes: index(4), item id as compared(4) and as it is(4)
+ *        each
  * The derived patch takes the template's tail with the locks and channels parts of this
  * state, changed (the part with those items, which Python must have told), and this
  * state's GIL where another thread holds it. 1: the entry was derived and kept; 0: a
@@ -1090,7 +1109,6 @@ static const uint8_t *part_items(const Entries *e, const uint8_t *part, uint32_t
 #define TEMPLATE_STEP 34
 #define MAX_READ_SETS 8   /* steptable.MAX_READ_SETS */
 #define MAX_KEY_ITEMS 64  /* read sets naming more are made by Python */
-#define MAX_PART_ITEMS 1024 /* changes to longer parts are made by Python */
 
 /* A template's steps and handover: the patches made of it. */
 static inline size_t template_patches(const uint8_t *t) {
@@ -1179,28 +1197,40 @@ static const uint8_t *find_template(const Entries *e, const uint8_t *tail, size_
  * alone), or -1 with an exception. */
 static int changed_part(const Entries *e, const uint8_t *own, const uint8_t *change,
                         uint8_t *out, Entries *make) {
-    uint32_t len, count;
+    uint32_t told, len, number;
     uint8_t named[5] = {'D'};
     memcpy(named + 1, change, 4);
-    const uint8_t *changes = map_get(&e->projected, named, sizeof named, &len);
-    const uint8_t *items = changes ? part_items(e, own, &count) : NULL;
-    if (!items || len % 8 != 0 || count > MAX_PART_ITEMS) return 0;
+    const uint8_t *changes = map_get(&e->projected, named, sizeof named, &told);
+    memcpy(&number, own, 4);
+    if (!changes || told % 12 != 0 || number >= e->parts_count) return 0;
+    const MapItem *it = &e->parts.items[e->part_at[number]];
+    size_t count = it->key_len / 4;
+    if (count > MAX_PART_ITEMS) return 0;
     uint8_t made[4 * MAX_PART_ITEMS];
-    memcpy(made, items, 4 * (size_t)count);
-    for (uint32_t i = 0; i < len; i += 8) {
+    memcpy(made, e->parts.bytes + it->key_at, 4 * count);
+    for (uint32_t i = 0; i < told; i += 12) {
         uint32_t index;
         memcpy(&index, changes + i, 4);
         if (index >= count) return 0;
         memcpy(made + 4 * (size_t)index, changes + i + 4, 4);
     }
-    const uint8_t *number = map_get(&e->parts, made, 4 * (size_t)count, &len);
-    if (number && len == 4) {
-        memcpy(out, number, 4);
+    const uint8_t *known = map_get(&e->parts, made, 4 * count, &len);
+    if (known && len >= 4) {
+        memcpy(out, known, 4);
         return 1;
     }
     if (!make) return 0;
+    /* A new part: its items as they are, the old part's with the change's (copied before
+     * the map grows). */
+    uint8_t objects[4 * MAX_PART_ITEMS];
+    memcpy(objects, e->parts.bytes + it->val_at + 4, 4 * count);
+    for (uint32_t i = 0; i < told; i += 12) {
+        uint32_t index;
+        memcpy(&index, changes + i, 4);
+        memcpy(objects + 4 * (size_t)index, changes + i + 8, 4);
+    }
     uint32_t made_number = (uint32_t)make->parts_count;
-    if (number_part(make, made, 4 * (size_t)count) < 0) return -1;
+    if (number_part(make, made, objects, 4 * count) < 0) return -1;
     memcpy(out, &made_number, 4);
     return 1;
 }

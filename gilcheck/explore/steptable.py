@@ -35,7 +35,8 @@ _ID = struct.Struct("<i")
 _TID_NUMBER = struct.Struct("<HI")
 _READS = struct.Struct("<HH")  # a read set for C: how many locks, how many channels
 _INDEX = struct.Struct("<H")
-_CHANGE = struct.Struct("<II")  # a change for C: the item's index, its new item's id
+# A change for C: the item's index, its new item's ids (as compared and as it is).
+_CHANGE = struct.Struct("<III")
 # A thread number's persistent-set facts for C (stubborn.ThreadFacts: position, touch,
 # waits, future, future while holding the GIL).
 _FACTS = struct.Struct("<q4Q")
@@ -602,9 +603,16 @@ class StepTable:
         change = self._id("change", changes)
         if change not in self._told:
             self._told.add(change)
-            items = _NUMBER.iter_unpack(self.store.items(tuple([value for _, value in changes])))
+            values = tuple([value for _, value in changes])
+            items = _NUMBER.iter_unpack(self.store.items(values))
+            objects = _NUMBER.iter_unpack(self.store.objects(values))
             pack = _CHANGE.pack
-            told = b"".join([pack(i, item) for (i, _), (item,) in zip(changes, items, strict=True)])
+            told = b"".join(
+                [
+                    pack(i, item, it_is)
+                    for (i, _), (item,), (it_is,) in zip(changes, items, objects, strict=True)
+                ]
+            )
             self.native_entries.project(b"D" + change, told)
         return change
 

@@ -61,19 +61,38 @@ class _Pool:
         return known
 
 
-# A part that is not a tuple is one item to C, which no item of a tuple part equals.
+# A part that is not a tuple is one item to C, which no item of a tuple part equals; and a
+# bool, in an item's key as it is (`_as_it_is`), apart from the int it equals.
 _WHOLE = object()
+_BOOL = object()
+
+
+def _as_it_is(value: Any) -> Any:
+    """A key equal only for values alike in type too: `true` apart from 1 (the pool's
+    values compare them equal, but symmetry renames an index and not a bool), nested."""
+    kind = type(value)
+    if kind is bool:
+        return (_BOOL, int(value))
+    if kind is tuple:
+        keys = [_as_it_is(item) for item in value]
+        if all(key is item for key, item in zip(keys, value, strict=True)):
+            return value
+        return tuple(keys)
+    return value
 
 
 class _LinkedParts(_Pool):
     """The parts pool, shared with the step table's entries in C (`_records.Entries`): one
     numbering for the parts Python numbers (told to C as it numbers them) and those C
     numbers as its derived steps make them, which Python takes when it needs them (`pull`):
-    before it numbers a part, and where a record names a part it does not have yet. C
-    knows a part by its items, each a number (`items`): equal items alike, as the pool's
-    values are compared."""
+    before it numbers a part, and where a record names a part it does not have yet.
 
-    __slots__ = ("entries", "item_ids", "item_values")
+    C knows a part by its items, each twice as a number: as compared (equal items alike,
+    as the pool compares its values, so C finds the part Python would) and as it is
+    (`true` apart from 1, so that a part C makes is rebuilt of the objects Python would
+    have made it of: the old part's and the change's)."""
+
+    __slots__ = ("entries", "item_ids", "object_ids", "object_values")
 
     def __init__(self, pool: _Pool, entries: Any) -> None:
         self.values = pool.values
@@ -81,25 +100,39 @@ class _LinkedParts(_Pool):
         self.by_identity = pool.by_identity
         self.entries = entries
         self.item_ids: dict[Any, int] = {}
-        self.item_values: list[Any] = []
+        self.object_ids: dict[Any, int] = {}
+        self.object_values: list[Any] = []
         for number, value in enumerate(self.values):
-            entries.part(number, self.part_items(value))
+            entries.part(number, *self.part_items(value))
 
     def items(self, items: tuple[Any, ...]) -> bytes:
-        """Items as C knows them: their numbers, packed (4 bytes each)."""
-        ids, values = self.item_ids, self.item_values
+        """Items as C compares them: their numbers, packed (4 bytes each)."""
+        ids = self.item_ids
         out = []
         for item in items:
             known = ids.get(item)
             if known is None:
-                known = ids[item] = len(values)
+                known = ids[item] = len(ids)
+            out.append(known)
+        return struct.pack(f"<{len(out)}I", *out)
+
+    def objects(self, items: tuple[Any, ...]) -> bytes:
+        """Items as they are, as C keeps them for Python to rebuild a part from: packed."""
+        ids, values = self.object_ids, self.object_values
+        out = []
+        for item in items:
+            key = _as_it_is(item)
+            known = ids.get(key)
+            if known is None:
+                known = ids[key] = len(values)
                 values.append(item)
             out.append(known)
         return struct.pack(f"<{len(out)}I", *out)
 
-    def part_items(self, part: Any) -> bytes:
-        """A part's items as C knows them."""
-        return self.items(part if type(part) is tuple else ((_WHOLE, part),))
+    def part_items(self, part: Any) -> tuple[bytes, bytes]:
+        """A part's items as C compares them and as they are."""
+        items = part if type(part) is tuple else ((_WHOLE, part),)
+        return self.items(items), self.objects(items)
 
     def pull(self) -> bool:
         """Take the parts C has numbered since (as tuples of the items); whether there were."""
@@ -107,9 +140,9 @@ class _LinkedParts(_Pool):
         made = self.entries.parts_from(len(values))
         if not made:
             return False
-        item_values = self.item_values
+        objects = self.object_values
         for items in made:
-            value = tuple([item_values[i] for i in struct.unpack(f"<{len(items) // 4}I", items)])
+            value = tuple([objects[i] for i in struct.unpack(f"<{len(items) // 4}I", items)])
             number = len(values)
             values.append(value)
             self.by_value[value] = number
@@ -125,7 +158,7 @@ class _LinkedParts(_Pool):
             known = self.by_value.get(value)
         if known is None:
             known = len(self.values)
-            self.entries.part(known, self.part_items(value))
+            self.entries.part(known, *self.part_items(value))
             self.values.append(value)
             self.by_value[value] = known
             self.by_identity[id(value)] = known
@@ -270,11 +303,18 @@ class StateStore:
         return values[number]
 
     def items(self, items: tuple[Any, ...]) -> bytes:
-        """Items of parts as the step table's entries in C know them (`new_entries`)."""
+        """Items of parts as the step table's entries in C compare them (`new_entries`)."""
+        return self._linked().items(items)
+
+    def objects(self, items: tuple[Any, ...]) -> bytes:
+        """Items of parts as the step table's entries in C keep them as they are."""
+        return self._linked().objects(items)
+
+    def _linked(self) -> _LinkedParts:
         parts = self._parts
         if not isinstance(parts, _LinkedParts):
             raise RuntimeError("the store's parts are not shared with C")
-        return parts.items(items)
+        return parts
 
     def thread_number(self, thread: Any) -> int:
         """A thread's number in the record (interned on first use)."""

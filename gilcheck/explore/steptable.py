@@ -632,7 +632,12 @@ class StepTable:
         if fid not in self._told:
             self._told.add(fid)
             locks, chans = reads
-            if all(i <= 0xFFFF for i in locks + chans):  # (else C leaves it to Python)
+            # (C is told read sets whose sizes and indices fit 2 bytes; the others are Python's)
+            if (
+                len(locks) <= 0xFFFF
+                and len(chans) <= 0xFFFF
+                and all(i <= 0xFFFF for i in locks + chans)
+            ):
                 indices = b"".join([_INDEX.pack(i) for i in locks + chans])
                 native.project(b"r" + fid, _READS.pack(len(locks), len(chans)) + indices)
 

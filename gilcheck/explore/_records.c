@@ -567,11 +567,14 @@ static int map_rehash(ByteMap *m, size_t size) {
 
 static int reserve_items(void **items, size_t *cap, size_t count, size_t size);
 
-/* Keep key -> value (a key already there keeps its first value); -1 with an exception. */
-static int map_put(ByteMap *m, const uint8_t *key, size_t key_len, const uint8_t *val,
-                   size_t val_len) {
-    uint32_t known_len;
-    if (map_get(m, key, key_len, &known_len)) return 0;
+/* Keep key -> value, the value `val` then `more` (either may be empty; a key already there
+ * keeps its first value): the index of the key's item, or -1 with an exception. */
+static int32_t map_put(ByteMap *m, const uint8_t *key, size_t key_len, const uint8_t *val,
+                       size_t val_len, const uint8_t *more, size_t more_len) {
+    int32_t known = map_index(m, key, key_len);
+    if (known >= 0) return known;
+    if (more_len > UINT32_MAX - val_len) val_len = UINT32_MAX; /* (refused below) */
+    else val_len += more_len;
     if (key_len > UINT32_MAX || val_len > UINT32_MAX || m->count >= INT32_MAX) {
         PyErr_NoMemory();
         return -1;
@@ -588,14 +591,16 @@ static int map_put(ByteMap *m, const uint8_t *key, size_t key_len, const uint8_t
     m->bytes_len += key_len;
     it->val_at = m->bytes_len;
     it->val_len = (uint32_t)val_len;
-    memcpy(m->bytes + m->bytes_len, val, val_len);
+    if (val_len > more_len) memcpy(m->bytes + m->bytes_len, val, val_len - more_len);
+    if (more_len) memcpy(m->bytes + m->bytes_len + val_len - more_len, more, more_len);
     m->bytes_len += val_len;
     size_t slot = it->hash & m->mask;
     while (m->slots[slot] >= 0) slot = (slot + 1) & m->mask;
-    m->slots[slot] = (int32_t)m->count;
+    int32_t at = (int32_t)m->count;
+    m->slots[slot] = at;
     m->count++;
     if (m->count * 2 > m->mask && map_rehash(m, (m->mask + 1) * 2) < 0) return -1;
-    return 0;
+    return at;
 }
 
 /* A Python method's (key: bytes, value: bytes) kept in a map: None, or NULL with an
@@ -607,7 +612,8 @@ static PyObject *map_put_args(ByteMap *m, PyObject *const *args, Py_ssize_t narg
         return NULL;
     }
     if (map_put(m, (const uint8_t *)PyBytes_AS_STRING(args[0]), (size_t)PyBytes_GET_SIZE(args[0]),
-                (const uint8_t *)PyBytes_AS_STRING(args[1]), (size_t)PyBytes_GET_SIZE(args[1])) < 0)
+                (const uint8_t *)PyBytes_AS_STRING(args[1]), (size_t)PyBytes_GET_SIZE(args[1]), NULL,
+                0) < 0)
         return NULL;
     Py_RETURN_NONE;
 }
@@ -969,6 +975,18 @@ static PyObject *Entries_has(Entries *e, PyObject *const *args, Py_ssize_t nargs
     return PyBool_FromLong(it != NULL);
 }
 
+/* The next number of something told in order (`arg`; `count` told so far): 0, or -1 with
+ * an exception (`what` is told in order of numbers). */
+static int told_next(PyObject *arg, size_t count, const char *what) {
+    Py_ssize_t next = PyLong_AsSsize_t(arg);
+    if (next == -1 && PyErr_Occurred()) return -1;
+    if ((size_t)next != count) {
+        PyErr_Format(PyExc_ValueError, "%s are told in order of numbers", what);
+        return -1;
+    }
+    return 0;
+}
+
 /* set_facts(first, data): the persistent-set facts of the thread numbers from `first`
  * (which must be the count told so far), FACT_WORDS little-endian words each. */
 static PyObject *Entries_set_facts(Entries *e, PyObject *const *args, Py_ssize_t nargs) {
@@ -977,12 +995,7 @@ static PyObject *Entries_set_facts(Entries *e, PyObject *const *args, Py_ssize_t
         PyErr_SetString(PyExc_TypeError, "set_facts(first: int, data: bytes of 40 each)");
         return NULL;
     }
-    Py_ssize_t first = PyLong_AsSsize_t(args[0]);
-    if (first == -1 && PyErr_Occurred()) return NULL;
-    if ((size_t)first != e->facts_len) {
-        PyErr_SetString(PyExc_ValueError, "facts are told in order of numbers");
-        return NULL;
-    }
+    if (told_next(args[0], e->facts_len, "facts") < 0) return NULL;
     size_t more = (size_t)PyBytes_GET_SIZE(args[1]) / (FACT_WORDS * 8);
     if (reserve_items((void **)&e->facts, &e->facts_cap, (e->facts_len + more) * FACT_WORDS,
                       sizeof(uint64_t)) < 0)
@@ -1012,22 +1025,14 @@ static int number_part(Entries *e, const uint8_t *items, const uint8_t *objects,
         PyErr_SetString(PyExc_OverflowError, "too many parts");
         return -1;
     }
-    uint8_t *value = PyMem_Malloc(4 + len);
-    if (!value) {
-        PyErr_NoMemory();
-        return -1;
-    }
     uint32_t number = (uint32_t)e->parts_count;
-    memcpy(value, &number, 4);
-    memcpy(value + 4, objects, len);
-    int kept = reserve_items((void **)&e->part_at, &e->part_at_cap, e->parts_count + 1,
-                             sizeof(int32_t)) < 0
-                   ? -1
-                   : map_put(&e->parts, items, len, value, 4 + len);
-    PyMem_Free(value);
-    if (kept < 0) return -1;
+    if (reserve_items((void **)&e->part_at, &e->part_at_cap, e->parts_count + 1,
+                      sizeof(int32_t)) < 0)
+        return -1;
     /* (equal items are one part: the store never numbers a part twice) */
-    e->part_at[e->parts_count++] = map_index(&e->parts, items, len);
+    int32_t at = map_put(&e->parts, items, len, (const uint8_t *)&number, 4, objects, len);
+    if (at < 0) return -1;
+    e->part_at[e->parts_count++] = at;
     return 0;
 }
 
@@ -1040,12 +1045,7 @@ static PyObject *Entries_part(Entries *e, PyObject *const *args, Py_ssize_t narg
                         "part(number: int, items: bytes of 4 each, objects: as many)");
         return NULL;
     }
-    Py_ssize_t number = PyLong_AsSsize_t(args[0]);
-    if (number == -1 && PyErr_Occurred()) return NULL;
-    if ((size_t)number != e->parts_count) {
-        PyErr_SetString(PyExc_ValueError, "parts are told in order of numbers");
-        return NULL;
-    }
+    if (told_next(args[0], e->parts_count, "parts") < 0) return NULL;
     if (number_part(e, (const uint8_t *)PyBytes_AS_STRING(args[1]),
                     (const uint8_t *)PyBytes_AS_STRING(args[2]),
                     (size_t)PyBytes_GET_SIZE(args[1])) < 0)
@@ -1077,13 +1077,19 @@ static PyObject *Entries_parts_known(Entries *e, PyObject *unused) {
     return PyLong_FromSize_t(e->parts_count);
 }
 
-/* The item ids of the part whose number is at `part` (4 bytes), and how many (`count`);
- * NULL where Python has not told them. */
-static const uint8_t *part_items(const Entries *e, const uint8_t *part, uint32_t *count) {
+/* The map item of the part whose number is at `part` (4 bytes): its key the items as
+ * compared, its value the number and the items as they are; NULL for no such part. */
+static const MapItem *part_item(const Entries *e, const uint8_t *part) {
     uint32_t number;
     memcpy(&number, part, 4);
-    if (number >= e->parts_count) return NULL;
-    const MapItem *it = &e->parts.items[e->part_at[number]];
+    return number < e->parts_count ? &e->parts.items[e->part_at[number]] : NULL;
+}
+
+/* The item ids (as compared) of the part whose number is at `part` (4 bytes), and how many
+ * (`count`); NULL for no such part. */
+static const uint8_t *part_items(const Entries *e, const uint8_t *part, uint32_t *count) {
+    const MapItem *it = part_item(e, part);
+    if (!it) return NULL;
     *count = it->key_len / 4;
     return e->parts.bytes + it->key_at;
 }
@@ -1191,29 +1197,36 @@ static const uint8_t *find_template(const Entries *e, const uint8_t *tail, size_
     return NULL;
 }
 
+/* The items of a part (`count` of them, 4 bytes each) at `out`, with those of a change
+ * (`told` bytes of 'D' triples) made: the ids as compared (`which` 0) or as they are (1).
+ * 1, or 0 where the change names an item past the part's end. */
+static int changed_items(const uint8_t *items, size_t count, const uint8_t *changes,
+                         uint32_t told, int which, uint8_t *out) {
+    memcpy(out, items, 4 * count);
+    for (uint32_t i = 0; i < told; i += 12) {
+        uint32_t index;
+        memcpy(&index, changes + i, 4);
+        if (index >= count) return 0;
+        memcpy(out + 4 * (size_t)index, changes + i + 4 + 4 * which, 4);
+    }
+    return 1;
+}
+
 /* The number of the part `own` (4 bytes) with the items of change `change` (4 bytes) made,
  * at `out`: 1, or 0 where Python has not told the change, or the new part is not numbered
  * yet and `make` is NULL (else it is numbered: `make` is the table, which its caller has
  * alone), or -1 with an exception. */
 static int changed_part(const Entries *e, const uint8_t *own, const uint8_t *change,
                         uint8_t *out, Entries *make) {
-    uint32_t told, len, number;
+    uint32_t told, len;
     uint8_t named[5] = {'D'};
     memcpy(named + 1, change, 4);
     const uint8_t *changes = map_get(&e->projected, named, sizeof named, &told);
-    memcpy(&number, own, 4);
-    if (!changes || told % 12 != 0 || number >= e->parts_count) return 0;
-    const MapItem *it = &e->parts.items[e->part_at[number]];
+    const MapItem *it = changes && told % 12 == 0 ? part_item(e, own) : NULL;
+    if (!it || it->key_len / 4 > MAX_PART_ITEMS) return 0;
     size_t count = it->key_len / 4;
-    if (count > MAX_PART_ITEMS) return 0;
     uint8_t made[4 * MAX_PART_ITEMS];
-    memcpy(made, e->parts.bytes + it->key_at, 4 * count);
-    for (uint32_t i = 0; i < told; i += 12) {
-        uint32_t index;
-        memcpy(&index, changes + i, 4);
-        if (index >= count) return 0;
-        memcpy(made + 4 * (size_t)index, changes + i + 4, 4);
-    }
+    if (!changed_items(e->parts.bytes + it->key_at, count, changes, told, 0, made)) return 0;
     const uint8_t *known = map_get(&e->parts, made, 4 * count, &len);
     if (known && len >= 4) {
         memcpy(out, known, 4);
@@ -1223,15 +1236,10 @@ static int changed_part(const Entries *e, const uint8_t *own, const uint8_t *cha
     /* A new part: its items as they are, the old part's with the change's (copied before
      * the map grows). */
     uint8_t objects[4 * MAX_PART_ITEMS];
-    memcpy(objects, e->parts.bytes + it->val_at + 4, 4 * count);
-    for (uint32_t i = 0; i < told; i += 12) {
-        uint32_t index;
-        memcpy(&index, changes + i, 4);
-        memcpy(objects + 4 * (size_t)index, changes + i + 8, 4);
-    }
-    uint32_t made_number = (uint32_t)make->parts_count;
+    changed_items(e->parts.bytes + it->val_at + 4, count, changes, told, 1, objects);
+    uint32_t number = (uint32_t)make->parts_count;
     if (number_part(make, made, objects, 4 * count) < 0) return -1;
-    memcpy(out, &made_number, 4);
+    memcpy(out, &number, 4);
     return 1;
 }
 
@@ -1301,7 +1309,7 @@ static PyMethodDef Entries_methods[] = {
     {"project", (PyCFunction)(void (*)(void))Entries_project, METH_FASTCALL,
      "project(key, value): a fact entries are derived from"},
     {"part", (PyCFunction)(void (*)(void))Entries_part, METH_FASTCALL,
-     "part(number, items): the items of the part numbered next, as item ids"},
+     "part(number, items, objects): the next part's items, as compared and as they are"},
     {"parts_from", (PyCFunction)Entries_parts_from, METH_O,
      "parts_from(first): the items of the parts numbered from `first` on"},
     {"parts_known", (PyCFunction)Entries_parts_known, METH_NOARGS,

@@ -53,11 +53,14 @@ class _Pool:
         if known is not None:
             return known
         known = self.by_value.get(value)
-        if known is None:
-            known = len(self.values)
-            self.values.append(value)
-            self.by_value[value] = known
-            self.by_identity[id(value)] = known
+        return self._new_number(value) if known is None else known
+
+    def _new_number(self, value: Any) -> int:
+        """Number a value the pool does not have."""
+        known = len(self.values)
+        self.values.append(value)
+        self.by_value[value] = known
+        self.by_identity[id(value)] = known
         return known
 
 
@@ -79,6 +82,11 @@ def _as_it_is(value: Any) -> Any:
             return value
         return tuple(keys)
     return value
+
+
+def _packed(numbers: list[int]) -> bytes:
+    """Numbers as C reads them: 4 bytes each, little-endian."""
+    return struct.pack(f"<{len(numbers)}I", *numbers)
 
 
 class _LinkedParts(_Pool):
@@ -108,26 +116,18 @@ class _LinkedParts(_Pool):
     def items(self, items: tuple[Any, ...]) -> bytes:
         """Items as C compares them: their numbers, packed (4 bytes each)."""
         ids = self.item_ids
-        out = []
-        for item in items:
-            known = ids.get(item)
-            if known is None:
-                known = ids[item] = len(ids)
-            out.append(known)
-        return struct.pack(f"<{len(out)}I", *out)
+        return _packed([ids.setdefault(item, len(ids)) for item in items])
 
     def objects(self, items: tuple[Any, ...]) -> bytes:
         """Items as they are, as C keeps them for Python to rebuild a part from: packed."""
         ids, values = self.object_ids, self.object_values
         out = []
         for item in items:
-            key = _as_it_is(item)
-            known = ids.get(key)
-            if known is None:
-                known = ids[key] = len(values)
+            known = ids.setdefault(_as_it_is(item), len(values))
+            if known == len(values):
                 values.append(item)
             out.append(known)
-        return struct.pack(f"<{len(out)}I", *out)
+        return _packed(out)
 
     def part_items(self, part: Any) -> tuple[bytes, bytes]:
         """A part's items as C compares them and as they are."""
@@ -142,27 +142,19 @@ class _LinkedParts(_Pool):
             return False
         objects = self.object_values
         for items in made:
-            value = tuple([objects[i] for i in struct.unpack(f"<{len(items) // 4}I", items)])
-            number = len(values)
-            values.append(value)
-            self.by_value[value] = number
-            self.by_identity[id(value)] = number
+            super()._new_number(
+                tuple([objects[i] for i in struct.unpack(f"<{len(items) // 4}I", items)])
+            )
         return True
 
-    def number(self, value: Any) -> int:
-        known = self.by_identity.get(id(value))
-        if known is not None:
-            return known
-        known = self.by_value.get(value)
-        if known is None and self.pull():
+    def _new_number(self, value: Any) -> int:
+        """Number a value neither Python nor C has numbered (taking C's first), and tell C."""
+        if self.pull():
             known = self.by_value.get(value)
-        if known is None:
-            known = len(self.values)
-            self.entries.part(known, *self.part_items(value))
-            self.values.append(value)
-            self.by_value[value] = known
-            self.by_identity[id(value)] = known
-        return known
+            if known is not None:
+                return known
+        self.entries.part(len(self.values), *self.part_items(value))
+        return super()._new_number(value)
 
 
 class StateStore:

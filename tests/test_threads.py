@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import SPECS
@@ -34,7 +35,8 @@ WORKERS = SYMMETRIC_WORKERS.replace("N = 4", "N = 3")
 
 
 def tuned_stores(*tuning: int):  # type: ignore[no-untyped-def]
-    """`bfs.new_store`, its records tuned (`Records.tune(streak, per_worker[, most_bytes])`)."""
+    """`bfs.new_store`, its records tuned (`Records.tune(streak, per_worker[, most_bytes[,
+    scan_per_thread]])`)."""
     made = bfs.new_store
 
     def new_store(native: bool = True, fingerprint: bool = False):  # type: ignore[no-untyped-def]
@@ -48,8 +50,9 @@ def tuned_stores(*tuning: int):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def eager_threads(monkeypatch: pytest.MonkeyPatch) -> None:
     """Threads start at once, with one state each at first (the C loop otherwise waits for
-    a long run of states that need no Python)."""
-    monkeypatch.setattr(bfs, "new_store", tuned_stores(0, 1))
+    a long run of states that need no Python), and share every run of states whose entries
+    are made ahead, however short."""
+    monkeypatch.setattr(bfs, "new_store", tuned_stores(0, 1, 0, 1))
 
 
 def _both(spec: str, options: CheckOptions, threads: int = 2) -> None:
@@ -105,7 +108,7 @@ thread main {
 """
 
 
-def _rounds(spec: str, options: CheckOptions) -> tuple[int, int, int]:
+def _rounds(spec: str, options: CheckOptions) -> tuple[int, int, int, int]:
     program = analyze_spec(parse_text("t.gil", spec))
     found = explore(Engine(program, options), options)
     return found.store.records.rounds()  # type: ignore[attr-defined, no-any-return]
@@ -119,10 +122,73 @@ def test_rounds_are_stored_at_once_with_entries_the_threads_derive(fingerprint: 
     options = CheckOptions(
         symmetry=False, threads=2, fingerprint=fingerprint, graph_analysis=not fingerprint
     )
-    at_once, in_order, derived = _rounds(WORKERS, options)
+    at_once, in_order, derived, _ = _rounds(WORKERS, options)
     assert at_once > 0 and at_once > in_order
     assert derived > 0
     _both(WORKERS, options)
+
+
+@pytest.mark.parametrize("fingerprint", [False, True])
+@pytest.mark.parametrize("merge", [False, True])
+def test_entries_made_ahead_on_several_threads_are_those_one_makes(
+    merge: bool, fingerprint: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The entries of the states ahead (`missing`), derived by each thread for its share of
+    # them and kept in order afterwards: here every run of states ahead is shared, however
+    # short. A step that makes a part not numbered yet is derived in order after them.
+    monkeypatch.setattr(bfs, "new_store", tuned_stores(0, 1, 0, 1))
+    options = CheckOptions(
+        merge_local_steps=merge,
+        symmetry=False,
+        fingerprint=fingerprint,
+        graph_analysis=not fingerprint,
+        threads=2,
+    )
+    *_, ahead = _rounds(WORKERS, options)
+    assert ahead > 0
+    _both(WORKERS, options)
+    _both(WORKERS.replace("bounded(2)", "bounded(1)"), options, threads=3)
+
+
+class _KeepingNone:
+    """The C module, its step-table entries keeping none of those several threads derive
+    (`Entries(limit, keep_most=0)`): each thread derives them again where it needs them."""
+
+    def __init__(self, module: Any) -> None:
+        self.module = module
+
+    def Entries(self, limit: int) -> Any:  # noqa: N802 (the module's name)
+        return self.module.Entries(limit, 0)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.module, name)
+
+
+@pytest.mark.parametrize("fingerprint", [False, True])
+@pytest.mark.parametrize("merge", [False, True])
+def test_entries_the_threads_derive_again_where_the_table_keeps_no_more(
+    merge: bool, fingerprint: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = bfs.new_store
+
+    def new_store(native: bool = True, fingerprint: bool = False):  # type: ignore[no-untyped-def]
+        store = made(native, fingerprint)
+        store.records.tune(0, 1, 0, 1)
+        store._module = _KeepingNone(store._module)
+        return store
+
+    monkeypatch.setattr(bfs, "new_store", new_store)
+    options = CheckOptions(
+        merge_local_steps=merge,
+        symmetry=False,
+        fingerprint=fingerprint,
+        graph_analysis=not fingerprint,
+        threads=2,
+    )
+    _, _, derived, ahead = _rounds(WORKERS, options)
+    assert derived > 0 and ahead > 0
+    _both(WORKERS, options)
+    _both(WORKERS.replace("bounded(2)", "bounded(1)"), options, threads=3)
 
 
 @pytest.mark.usefixtures("eager_threads")
@@ -162,7 +228,7 @@ def test_threads_reduce_by_symmetry_as_one_does(path: Path) -> None:
 @pytest.mark.usefixtures("eager_threads")
 def test_rounds_are_stored_at_once_with_symmetry() -> None:
     options = CheckOptions(symmetry=True, threads=2, merge_local_steps=False)
-    at_once, _, _ = _rounds(WORKERS, options)
+    at_once, _, _, _ = _rounds(WORKERS, options)
     assert at_once > 0
 
 
@@ -320,6 +386,6 @@ def test_threads_start_at_once_on_states_whose_entries_were_made_ahead(
     monkeypatch.setattr(bfs, "new_store", tuned_stores(10**9, 1))
     monkeypatch.setattr(bfs, "AT_ONCE_AFTER", 0 if ahead else 10**9)
     options = CheckOptions(symmetry=False, merge_local_steps=False, threads=2)
-    at_once, in_order, _ = _rounds(WORKERS, options)
+    at_once, in_order, _, _ = _rounds(WORKERS, options)
     assert (at_once + in_order > 0) == ahead
     _both(WORKERS, options)

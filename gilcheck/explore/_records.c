@@ -57,6 +57,8 @@ typedef struct Worker Worker; /* a part of `expand`'s phase 1 (below) */
 #define MIN_PER_WORKER 256
 #define MAX_PER_WORKER 1024
 #define STREAK 4096
+/* States scanned per thread at least, where `missing` runs on several. */
+#define SCAN_PER_THREAD 4096
 
 typedef struct NEntry NEntry; /* a step-table entry in C (below) */
 typedef struct Pool Pool;     /* `expand`'s threads, kept between rounds (below) */
@@ -82,7 +84,8 @@ typedef struct {
     int busy;           /* in `expand`: no other call may change the records */
     int32_t *grown;     /* `grow_table` on several workers: the index being made, and its mask */
     size_t grown_mask;
-    size_t rounds_at_once, rounds_in_order, derived; /* `rounds()` */
+    size_t rounds_at_once, rounds_in_order, derived, derived_ahead; /* `rounds()` */
+    size_t scan_per_thread; /* `missing`: states per thread at least (`tune`) */
     size_t blob_most;   /* `tune`: a lower limit of the records' bytes (tests), or 0 */
     int32_t *round_dst, *round_starts; /* `store_round`: where a round's edges go, or NULL */
     int32_t round_edge_at;             /* the edges' number of the round's first edge */
@@ -430,6 +433,7 @@ static PyObject *Records_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     memset(r->table, 0xFF, (r->mask + 1) * sizeof(int32_t));
     r->per_worker = r->min_per_worker = MIN_PER_WORKER;
     r->streak_needed = STREAK;
+    r->scan_per_thread = SCAN_PER_THREAD;
     return (PyObject *)r;
 }
 
@@ -681,6 +685,11 @@ typedef struct {
     int32_t *part_at;
     size_t parts_count, part_at_cap;
     size_t limit;      /* no entry is derived once this many are kept */
+    /* The entries several threads derive (each for itself) are kept only while the table
+     * holds fewer than this many: past that, where nearly every state meets a new
+     * combination of the shared parts, a table that grows without end costs more than
+     * deriving them again, each thread for itself (`keep_derived`). */
+    size_t keep_most;
     /* Persistent sets (engine/stubborn.py): FACT_WORDS words per thread number, in order
      * of numbers (`set_facts`): position, touch, waits, future, future while holding the
      * GIL (stubborn.ThreadFacts). */
@@ -689,6 +698,7 @@ typedef struct {
 } Entries;
 
 #define FACT_WORDS 5
+#define KEEP_MOST ((size_t)1 << 20) /* Entries.keep_most by default */
 #define POSITION_CODE_SHIFT 24 /* stubborn._CODE_SHIFT */
 
 /* A thread number's persistent-set facts, or NULL where Python has not told them yet. */
@@ -733,6 +743,15 @@ static inline NEntry *entries_find(Entries *e, const uint8_t *tail, uint64_t tai
     return it->used ? it : NULL;
 }
 
+#define REBUILD_AHEAD 8
+
+/* An entry put in the first empty slot from `slot`, its own, in a table that holds no
+ * equal key. */
+static void rebuild_put(Entries *e, const NEntry *it, size_t slot) {
+    while (e->slots[slot].used) slot = (slot + 1) & e->mask;
+    e->slots[slot] = *it;
+}
+
 /* A table of `size` empty slots in place of the old one, whose entries it takes. */
 static int entries_rebuild(Entries *e, size_t size) {
     NEntry *slots = PyMem_Calloc(size, sizeof(NEntry));
@@ -744,12 +763,25 @@ static int entries_rebuild(Entries *e, size_t size) {
     size_t old_size = old ? e->mask + 1 : 0;
     e->slots = slots;
     e->mask = size - 1;
+    /* The keys are distinct: each goes to the first empty slot from its own, whose load
+     * starts a few entries ahead. */
+    size_t from[REBUILD_AHEAD], at[REBUILD_AHEAD], head = 0, queued = 0;
     for (size_t i = 0; i < old_size; i++) {
         if (!old[i].used) continue;
-        NEntry *it = entries_slot(e, old[i].tail, hash_record(old[i].tail, TAIL_SIZE),
-                                  old[i].tid, old[i].number);
-        *it = old[i];
+        size_t slot =
+            entry_hash(hash_record(old[i].tail, TAIL_SIZE), old[i].tid, old[i].number) & e->mask;
+        __builtin_prefetch(&slots[slot], 1);
+        if (queued == REBUILD_AHEAD) {
+            rebuild_put(e, &old[from[head]], at[head]);
+            head = (head + 1) % REBUILD_AHEAD;
+            queued--;
+        }
+        size_t tail = (head + queued++) % REBUILD_AHEAD;
+        from[tail] = i;
+        at[tail] = slot;
     }
+    for (; queued; queued--, head = (head + 1) % REBUILD_AHEAD)
+        rebuild_put(e, &old[from[head]], at[head]);
     PyMem_Free(old);
     return 0;
 }
@@ -779,11 +811,12 @@ static void entries_keep(Entries *e, uint64_t tail_hash, const NEntry *it) {
 }
 
 static PyObject *Entries_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
-    Py_ssize_t limit = PY_SSIZE_T_MAX;
-    if (!PyArg_ParseTuple(args, "|n", &limit)) return NULL;
+    Py_ssize_t limit = PY_SSIZE_T_MAX, keep_most = (Py_ssize_t)KEEP_MOST;
+    if (!PyArg_ParseTuple(args, "|nn", &limit, &keep_most)) return NULL;
     Entries *e = (Entries *)type->tp_alloc(type, 0);
     if (!e) return NULL;
     e->limit = limit < 0 ? 0 : (size_t)limit;
+    e->keep_most = keep_most < 0 ? 0 : (size_t)keep_most;
     if (entries_rebuild(e, 1024) < 0 || map_rehash(&e->projected, 1024) < 0 ||
         map_rehash(&e->parts, 1024) < 0) {
         Py_DECREF(e);
@@ -1329,7 +1362,8 @@ static PyTypeObject EntriesType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "gilcheck.explore._records.Entries",
     .tp_basicsize = sizeof(Entries),
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "The step table's entries, by shared part, thread id and thread number.",
+    .tp_doc = "Entries(limit=no limit, keep_most=2**20): the step table's entries, by shared "
+               "part, thread id and thread number.",
     .tp_new = Entries_new,
     .tp_dealloc = (destructor)Entries_dealloc,
     .tp_methods = Entries_methods,
@@ -2573,6 +2607,7 @@ typedef struct Derived {
     uint8_t tail[TAIL_SIZE];
     uint16_t tid;
     uint32_t number;
+    uint64_t tail_hash;
     const uint8_t *t;
     size_t patches;
     size_t slot; /* its slot in the worker's memo */
@@ -2857,7 +2892,7 @@ static int memo_room(Worker *w) {
     w->memo_mask = size - 1;
     for (size_t i = 0; i < w->n_derived; i++) {
         Derived *d = &w->derived[i];
-        derived_find(w, d->tail, hash_record(d->tail, TAIL_SIZE), d->tid, d->number, &d->slot);
+        derived_find(w, d->tail, d->tail_hash, d->tid, d->number, &d->slot);
         memo[d->slot] = (int32_t)i;
     }
     return 0;
@@ -2894,6 +2929,7 @@ static int32_t derive_privately(Worker *w, const uint8_t *tail, uint64_t tail_ha
     memcpy(d->tail, tail, TAIL_SIZE);
     d->tid = (uint16_t)tid;
     d->number = number;
+    d->tail_hash = tail_hash;
     d->t = t;
     d->patches = w->n_dpatches;
     d->slot = slot;
@@ -2937,14 +2973,29 @@ static Py_ssize_t entries_derived(Worker *w, const uint8_t *stored, size_t n) {
     return (Py_ssize_t)n;
 }
 
+/* How many derived entries ahead of the one kept their slots load. */
+#define KEEP_AHEAD 8
+
 /* The entries a worker derived, kept (one that another kept first is left): 0, or -1
  * with an exception set. */
-static int keep_derived(Entries *e, const Worker *w) {
-    for (size_t i = 0; i < w->n_derived; i++) {
+static int keep_derived(Entries *e, Worker *w) {
+    size_t most = e->limit < e->keep_most ? e->limit : e->keep_most;
+    /* Room for them all at once (up to that many), so that each slot can load a few
+     * entries ahead. */
+    size_t room = most > e->count ? most - e->count : 0;
+    if (room > w->n_derived) room = w->n_derived;
+    if (!room) return 0;
+    while ((e->count + room) * 2 > e->mask)
+        if (entries_rebuild(e, (e->mask + 1) * 2) < 0) return -1;
+    for (size_t i = 0; i < w->n_derived && e->count < most; i++) {
         const Derived *d = &w->derived[i];
-        uint64_t tail_hash = hash_record(d->tail, TAIL_SIZE);
-        if (entries_find(e, d->tail, tail_hash, d->tid, d->number) || e->count >= e->limit)
-            continue;
+        if (i + KEEP_AHEAD < w->n_derived) {
+            const Derived *next = d + KEEP_AHEAD;
+            __builtin_prefetch(
+                &e->slots[entry_hash(next->tail_hash, next->tid, next->number) & e->mask], 1);
+        }
+        uint64_t tail_hash = d->tail_hash;
+        if (entries_find(e, d->tail, tail_hash, d->tid, d->number)) continue;
         size_t made = template_patches(d->t);
         if (reserve_items((void **)&e->pool, &e->pool_cap, e->pool_len + made,
                           sizeof(NPatch)) < 0)
@@ -3886,8 +3937,47 @@ static void scan_lacking(Worker *w) {
     }
 }
 
-/* States scanned per thread at least, where `missing` runs on several. */
-#define SCAN_PER_THREAD 4096
+/* A worker's share of `missing` on several threads, [first, stop): the entries its states
+ * lack derived into its own buffers, as `expand`'s workers derive them
+ * (`derive_privately`: the table only read), and into `lacking` the states with an entry
+ * it cannot derive so (one Python makes, or one whose step makes a part not numbered yet),
+ * which `missing` derives in order once it has kept the others. */
+static void derive_lacking(Worker *w) {
+    const Records *r = w->r;
+    Entries *table = (Entries *)w->table;
+    w->n_lacking = 0;
+    if (w->memo) {
+        forget_derived(w); /* (kept by the last `expand` or `missing`) */
+    } else {
+        w->n_derived = w->n_dpatches = 0;
+    }
+    for (Py_ssize_t at = w->first; at < w->stop; at++) {
+        size_t n;
+        const uint8_t *stored = table_record(r, (size_t)at, &n);
+        if (!stored) continue;
+        const uint8_t *tail = stored + 2 + 4 * n;
+        uint64_t tail_hash = hash_record(tail, TAIL_SIZE);
+        for (size_t tid = 0; tid < n; tid++) {
+            uint32_t number;
+            memcpy(&number, stored + 2 + 4 * tid, 4);
+            if (entries_find(table, tail, tail_hash, tid, number)) continue;
+            int32_t derived = derive_privately(w, tail, tail_hash, tid, number);
+            if (derived == -2) {
+                w->failed = 1;
+                return;
+            }
+            if (derived >= 0) continue;
+            if (raw_reserve((void **)&w->lacking, &w->lacking_cap, w->n_lacking + 1,
+                            sizeof(Py_ssize_t)) < 0) {
+                w->failed = 1;
+                return;
+            }
+            w->lacking[w->n_lacking++] = at;
+            break;
+        }
+    }
+}
+
 
 /* missing(sid, stop, entries[, threads]) -> (ids, end): the ids in [sid, end) of the
  * states with a thread that has no entry in `entries` and none C can derive (so that
@@ -3915,7 +4005,8 @@ static PyObject *Records_missing(Records *r, PyObject *const *args, Py_ssize_t n
     if (stop > (Py_ssize_t)r->count) stop = (Py_ssize_t)r->count;
     if (stop < sid) stop = sid;
     if (threads > MAX_THREADS) threads = MAX_THREADS;
-    if (threads > (stop - sid) / SCAN_PER_THREAD) threads = (stop - sid) / SCAN_PER_THREAD;
+    Py_ssize_t per_thread = (Py_ssize_t)r->scan_per_thread;
+    if (threads > (stop - sid) / per_thread) threads = (stop - sid) / per_thread;
     if (threads < 1) threads = 1;
     if (keep_workers(r, (size_t)threads) < 0) return NULL;
     Worker *workers = r->workers;
@@ -3929,17 +4020,31 @@ static PyObject *Records_missing(Records *r, PyObject *const *args, Py_ssize_t n
         w->stop = from + share < stop ? from + share : stop;
         from = w->stop;
     }
+    /* On several threads each derives what its states lack, and the entries are kept
+     * here, in order; on one, the states lacking an entry are only found. */
+    int privately = threads > 1;
     r->busy = 1;
-    run_workers(r, workers, (size_t)threads, scan_lacking);
+    run_workers(r, workers, (size_t)threads, privately ? derive_lacking : scan_lacking);
     r->busy = 0;
     PyObject *out = PyList_New(0);
     Py_ssize_t end = stop;
     for (Py_ssize_t i = 0; out && i < threads && end == stop; i++) {
-        const Worker *w = &workers[i];
+        Worker *w = &workers[i];
         if (w->failed) {
             Py_CLEAR(out);
             PyErr_NoMemory();
             break;
+        }
+        if (privately) {
+            if (8 * table->count > 7 * table->limit) { /* nearly full: this share is left */
+                end = w->first;
+                break;
+            }
+            if (keep_derived(table, w) < 0) {
+                Py_CLEAR(out);
+                break;
+            }
+            r->derived_ahead += w->n_derived;
         }
         for (size_t k = 0; out && k < w->n_lacking; k++) {
             size_t n;
@@ -3963,26 +4068,29 @@ static PyObject *Records_missing(Records *r, PyObject *const *args, Py_ssize_t n
 /* tune(streak, per_worker): when several threads start (after `streak` states that needed
  * no Python) and with how many states each, at first; for tests. */
 static PyObject *Records_tune(Records *r, PyObject *const *args, Py_ssize_t nargs) {
-    Py_ssize_t streak, per_worker, most = 0;
-    if ((nargs != 2 && nargs != 3) || (streak = PyLong_AsSsize_t(args[0])) < 0 ||
+    Py_ssize_t streak, per_worker, most = 0, scan = SCAN_PER_THREAD;
+    if (nargs < 2 || nargs > 4 || (streak = PyLong_AsSsize_t(args[0])) < 0 ||
         (per_worker = PyLong_AsSsize_t(args[1])) < 1 ||
-        (nargs == 3 && (most = PyLong_AsSsize_t(args[2])) < 0)) {
+        (nargs >= 3 && (most = PyLong_AsSsize_t(args[2])) < 0) ||
+        (nargs == 4 && (scan = PyLong_AsSsize_t(args[3])) < 1)) {
         if (!PyErr_Occurred())
-            PyErr_SetString(PyExc_ValueError,
-                            "tune(streak >= 0, per_worker >= 1[, most_bytes >= 0])");
+            PyErr_SetString(PyExc_ValueError, "tune(streak >= 0, per_worker >= 1[, most_bytes "
+                                              ">= 0[, scan_per_thread >= 1]])");
         return NULL;
     }
     r->streak_needed = (size_t)streak;
     r->per_worker = r->min_per_worker = (size_t)per_worker;
     r->blob_most = (size_t)most;
+    r->scan_per_thread = (size_t)scan;
     Py_RETURN_NONE;
 }
 
-/* rounds() -> (at once, in order, derived): of the rounds of several threads, those stored
- * at once and those stored one state at a time, and the entries the threads derived. */
+/* rounds() -> (at once, in order, derived, derived ahead): of the rounds of several
+ * threads, those stored at once and those stored one state at a time, the entries the
+ * threads derived there, and those they derived ahead in `missing`. */
 static PyObject *Records_rounds(Records *r, PyObject *unused) {
-    return Py_BuildValue("nnn", (Py_ssize_t)r->rounds_at_once, (Py_ssize_t)r->rounds_in_order,
-                         (Py_ssize_t)r->derived);
+    return Py_BuildValue("nnnn", (Py_ssize_t)r->rounds_at_once, (Py_ssize_t)r->rounds_in_order,
+                         (Py_ssize_t)r->derived, (Py_ssize_t)r->derived_ahead);
 }
 
 static PyObject *configure(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
@@ -5080,10 +5188,12 @@ static PyMethodDef Records_methods[] = {
     {"parent", (PyCFunction)Records_parent, METH_O, "parent(id) -> the id it was found from"},
     {"via", (PyCFunction)Records_via, METH_O, "via(id) -> the number of its first action"},
     {"tune", (PyCFunction)(void (*)(void))Records_tune, METH_FASTCALL,
-     "tune(streak, per_worker[, most_bytes]): when and how several threads start (and, for "
-     "tests, a lower limit of the records' bytes)"},
+     "tune(streak, per_worker[, most_bytes[, scan_per_thread]]): when and how several threads "
+     "start (and, for tests, a lower limit of the records' bytes, and how few states each "
+     "thread of `missing` takes)"},
     {"rounds", (PyCFunction)Records_rounds, METH_NOARGS,
-     "rounds() -> (at once, in order, derived): how the rounds of several threads went"},
+     "rounds() -> (at once, in order, derived, derived ahead): how the rounds of several "
+     "threads went"},
     {"missing", (PyCFunction)(void (*)(void))Records_missing, METH_FASTCALL,
      "missing(sid, stop, entries[, threads]) -> (ids of the states with a thread without an "
      "entry, where the scan ended)"},

@@ -3082,8 +3082,18 @@ static void make_successors(Worker *w) {
             }
             if ((size_t)found < n) goto missing; /* phase 3, or Python */
         } else if (!complete) {
-            /* Entries derived here (one worker: the table is its alone), else Python makes
-             * the missing entries, or interprets the thread. */
+            /* Past what the table keeps, the worker derives them for this state alone, as
+             * several workers do; */
+            if (w->derive && table->count >= table->keep_most) {
+                Py_ssize_t found = entries_derived(w, stored, n);
+                if (found < 0) {
+                    w->failed = 1;
+                    return;
+                }
+                if ((size_t)found == n) goto complete;
+            }
+            /* else entries are derived here (one worker: the table is its alone), else
+             * Python makes the missing entries, or interprets the thread. */
             int derived = w->derive ? derive_missing((Entries *)table, stored, n) : 0;
             if (derived < 0) {
                 w->failed = 2;
@@ -3093,6 +3103,7 @@ static void make_successors(Worker *w) {
                 goto missing; /* phase 3 derives them and makes this state's successors */
             for (tid = 0; tid < n; tid++) pools[tid] = table->pool; /* (it may have moved) */
         }
+    complete:
         if (at_sid + 1 < w->stop) prefetch_entries(r, table, (size_t)at_sid + 1);
         /* The state's steps: the first thread's ample step, or every thread's steps with
          * the GIL owner's handover after its own when another thread wants it. */
@@ -4020,9 +4031,10 @@ static PyObject *Records_missing(Records *r, PyObject *const *args, Py_ssize_t n
         w->stop = from + share < stop ? from + share : stop;
         from = w->stop;
     }
-    /* On several threads each derives what its states lack, and the entries are kept
-     * here, in order; on one, the states lacking an entry are only found. */
-    int privately = threads > 1;
+    /* On several threads (or past what the table keeps of them) each derives what its
+     * states lack, and the entries are kept here, in order; else the states lacking an
+     * entry are only found, and their entries derived here. */
+    int privately = threads > 1 || table->count >= table->keep_most;
     r->busy = 1;
     run_workers(r, workers, (size_t)threads, privately ? derive_lacking : scan_lacking);
     r->busy = 0;

@@ -148,8 +148,10 @@ def test_c_keeping_more_entries_than_python_changes_nothing(
     monkeypatch: pytest.MonkeyPatch, merge: bool
 ) -> None:
     """Python's entries start the table afresh at 1,000, the entries C derives at 3,000
-    (each at 7/8 before a run is made ahead): C keeps more than Python's limit, the table
-    starts afresh many times, and the states are the interpreter's."""
+    (each at 7/8 before a run is made ahead): C keeps more than Python's limit; past half
+    its own it derives most entries for the state at hand alone, so that the table seldom
+    starts afresh (it did at least four times when C kept them all); the states are the
+    interpreter's."""
     text = (ROOT / "bench" / "models" / "gil_workers_fixed_5.gil").read_text()
     program = analyze_spec(parse_text("gw.gil", text))
     options = CheckOptions(max_states=10_000, merge_local_steps=merge, symmetry=False)
@@ -161,7 +163,7 @@ def test_c_keeping_more_entries_than_python_changes_nothing(
         _agree(program, options, python_table=False)
     (table,) = (t for t in made if t.native_entries is not None)
     assert (table.limit, table.native_limit) == (1_000, 3_000)
-    assert table.afresh >= 4
+    assert table.afresh <= 1
     assert table.entries < 1_000 < len(table.native_entries) <= 3_000
 
 

@@ -699,6 +699,13 @@ typedef struct {
 
 #define FACT_WORDS 5
 #define KEEP_MOST ((size_t)1 << 20) /* Entries.keep_most by default */
+
+/* How many entries the table holds at most that keeps those the threads derive: its
+ * `keep_most`, and half its limit (the table starts afresh at 7/8 of it, which entries
+ * derived again and again would otherwise reach). */
+static inline size_t keeps_most(const Entries *e) {
+    return e->keep_most < e->limit / 2 ? e->keep_most : e->limit / 2;
+}
 #define POSITION_CODE_SHIFT 24 /* stubborn._CODE_SHIFT */
 
 /* A thread number's persistent-set facts, or NULL where Python has not told them yet. */
@@ -2979,7 +2986,7 @@ static Py_ssize_t entries_derived(Worker *w, const uint8_t *stored, size_t n) {
 /* The entries a worker derived, kept (one that another kept first is left): 0, or -1
  * with an exception set. */
 static int keep_derived(Entries *e, Worker *w) {
-    size_t most = e->limit < e->keep_most ? e->limit : e->keep_most;
+    size_t most = keeps_most(e);
     /* Room for them all at once (up to that many), so that each slot can load a few
      * entries ahead. */
     size_t room = most > e->count ? most - e->count : 0;
@@ -3084,7 +3091,7 @@ static void make_successors(Worker *w) {
         } else if (!complete) {
             /* Past what the table keeps, the worker derives them for this state alone, as
              * several workers do; */
-            if (w->derive && table->count >= table->keep_most) {
+            if (w->derive && table->count >= keeps_most(table)) {
                 Py_ssize_t found = entries_derived(w, stored, n);
                 if (found < 0) {
                     w->failed = 1;
@@ -4034,7 +4041,7 @@ static PyObject *Records_missing(Records *r, PyObject *const *args, Py_ssize_t n
     /* On several threads (or past what the table keeps of them) each derives what its
      * states lack, and the entries are kept here, in order; else the states lacking an
      * entry are only found, and their entries derived here. */
-    int privately = threads > 1 || table->count >= table->keep_most;
+    int privately = threads > 1 || table->count >= keeps_most(table);
     r->busy = 1;
     run_workers(r, workers, (size_t)threads, privately ? derive_lacking : scan_lacking);
     r->busy = 0;

@@ -2992,8 +2992,9 @@ static int keep_derived(Entries *e, Worker *w) {
     size_t room = most > e->count ? most - e->count : 0;
     if (room > w->n_derived) room = w->n_derived;
     if (!room) return 0;
-    while ((e->count + room) * 2 > e->mask)
-        if (entries_rebuild(e, (e->mask + 1) * 2) < 0) return -1;
+    size_t size = e->mask + 1;
+    while ((e->count + room) * 2 > size - 1) size *= 2;
+    if (size != e->mask + 1 && entries_rebuild(e, size) < 0) return -1;
     for (size_t i = 0; i < w->n_derived && e->count < most; i++) {
         const Derived *d = &w->derived[i];
         if (i + KEEP_AHEAD < w->n_derived) {

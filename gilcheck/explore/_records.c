@@ -706,6 +706,12 @@ typedef struct {
 static inline size_t keeps_most(const Entries *e) {
     return e->keep_most < e->limit / 2 ? e->keep_most : e->limit / 2;
 }
+
+/* Whether the table is past 7/8 of its limit, where `missing` stops deriving (as
+ * steptable's `_nearly_full`, where Python starts it afresh). */
+static inline int nearly_full(const Entries *e) {
+    return 8 * e->count > 7 * e->limit;
+}
 #define POSITION_CODE_SHIFT 24 /* stubborn._CODE_SHIFT */
 
 /* A thread number's persistent-set facts, or NULL where Python has not told them yet. */
@@ -3080,27 +3086,19 @@ static void make_successors(Worker *w) {
         const NPatch **pools = w->pools; /* the table's, but for entries a worker derived */
         for (tid = 0; tid < n; tid++) pools[tid] = table->pool;
         int complete = find_entries(table, stored, n, entries, 1) == n;
-        if (!complete && w->gather) {
-            /* Several workers: the worker derives the missing entries itself, else Python
-             * makes them, or interprets the thread. */
+        if (!complete && (w->gather || (w->derive && table->count >= keeps_most(table)))) {
+            /* Several workers, or one past what the table keeps: the worker derives the
+             * missing entries for this state itself, into its own buffers. */
             Py_ssize_t found = entries_derived(w, stored, n);
             if (found < 0) {
                 w->failed = 1;
                 return;
             }
-            if ((size_t)found < n) goto missing; /* phase 3, or Python */
-        } else if (!complete) {
-            /* Past what the table keeps, the worker derives them for this state alone, as
-             * several workers do; */
-            if (w->derive && table->count >= keeps_most(table)) {
-                Py_ssize_t found = entries_derived(w, stored, n);
-                if (found < 0) {
-                    w->failed = 1;
-                    return;
-                }
-                if ((size_t)found == n) goto complete;
-            }
-            /* else entries are derived here (one worker: the table is its alone), else
+            complete = (size_t)found == n;
+            if (!complete && w->gather) goto missing; /* phase 3, or Python */
+        }
+        if (!complete) {
+            /* Entries derived here and kept (one worker: the table is its alone), else
              * Python makes the missing entries, or interprets the thread. */
             int derived = w->derive ? derive_missing((Entries *)table, stored, n) : 0;
             if (derived < 0) {
@@ -3111,7 +3109,6 @@ static void make_successors(Worker *w) {
                 goto missing; /* phase 3 derives them and makes this state's successors */
             for (tid = 0; tid < n; tid++) pools[tid] = table->pool; /* (it may have moved) */
         }
-    complete:
         if (at_sid + 1 < w->stop) prefetch_entries(r, table, (size_t)at_sid + 1);
         /* The state's steps: the first thread's ample step, or every thread's steps with
          * the GIL owner's handover after its own when another thread wants it. */
@@ -4056,7 +4053,7 @@ static PyObject *Records_missing(Records *r, PyObject *const *args, Py_ssize_t n
             break;
         }
         if (privately) {
-            if (8 * table->count > 7 * table->limit) { /* nearly full: this share is left */
+            if (nearly_full(table)) { /* this share is left */
                 end = w->first;
                 break;
             }
@@ -4069,7 +4066,7 @@ static PyObject *Records_missing(Records *r, PyObject *const *args, Py_ssize_t n
         for (size_t k = 0; out && k < w->n_lacking; k++) {
             size_t n;
             Py_ssize_t at = w->lacking[k];
-            if (8 * table->count > 7 * table->limit) { /* nearly full (as `_nearly_full`) */
+            if (nearly_full(table)) {
                 end = at;
                 break;
             }
